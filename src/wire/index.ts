@@ -1,0 +1,16 @@
+// The wire layer's public face: decode, encode and every layer builder.
+
+export * from './layer.ts';
+export * from './checksum.ts';
+export * from './crc32.ts';
+export { decode, decodeFrom, nearestLayer, MAX_LAYERS } from './decode.ts';
+export { encode, payload, nearestSpec, type LayerSpec, type EmitContext } from './encode.ts';
+export * from './ethernet.ts';
+export * from './arp.ts';
+export * from './ipv4.ts';
+export * from './ipv6.ts';
+export * from './icmp.ts';
+export * from './icmpv6.ts';
+export * from './tcp.ts';
+export * from './udp.ts';
+export * from './vxlan.ts';
