@@ -5,22 +5,56 @@ import type { CapturedPacket } from '../capture/types.ts';
 import { decode } from '../wire/decode.ts';
 import type { DecodedLayer, Malformation } from '../wire/layer.ts';
 import { DissectState, type DissectContext } from './context.ts';
-import { type Columns, type Field, type ProtoNode, walkFields } from './field.ts';
-import { frameNode } from './frame-fields.ts';
+import { expertField } from './expert.ts';
+import type { Columns, Field, ProtoNode } from './field.ts';
+import { commentsNode, frameNode } from './frame-fields.ts';
 import { MAPPERS } from './mappers.ts';
 
 export interface Dissection {
   packet: CapturedPacket;
   layers: DecodedLayer[];
-  /** The tree: 'frame' first, then each protocol in order. */
+  /** The tree in order: 'pkt_comment' (when the packet has comments), 'frame', then each protocol. */
   protos: ProtoNode[];
+  /**
+   * For each node of `protos`, the index of the node it is nested in, or -1 at the top level.
+   * tshark nests what an ICMP/ICMPv6 message carries (the quoted datagram, echo data) in its tree.
+   * Absent means every node is at the top level.
+   */
+  parents?: number[];
   malformed: Malformation[];
   /** The summary line's columns (inner protocols override outer ones). */
   columns: Required<Columns>;
 }
 
+/** Protocols whose payload tshark shows inside their own tree rather than beside it. */
+const NESTING_PROTOS = new Set(['icmp', 'icmpv6']);
+
+/** Short protocol names, as tshark writes them in `[Malformed Packet: TCP]`. */
+const SHORT_NAMES: Readonly<Record<string, string>> = {
+  frame: 'Frame',
+  eth: 'Ethernet',
+  ethernet: 'Ethernet',
+  vlan: '802.1Q',
+  ieee8021ad: '802.1ad',
+  arp: 'ARP',
+  sll: 'SLL',
+  sll2: 'SLL',
+  null: 'NULL',
+  raw: 'Raw',
+  ip: 'IPv4',
+  ipv4: 'IPv4',
+  ipv6: 'IPv6',
+  icmp: 'ICMP',
+  icmpv6: 'ICMPv6',
+  tcp: 'TCP',
+  udp: 'UDP',
+  vxlan: 'VXLAN',
+  data: 'Data',
+};
+
 /** Dissects one captured packet. `state` carries conversations across frames of one capture. */
-export function dissect(packet: CapturedPacket, state: DissectState = new DissectState()): Dissection {
+export function dissect(captured: CapturedPacket, state: DissectState = new DissectState()): Dissection {
+  const packet = plainBytes(captured);
   const decoded = decode(packet.data, packet.iface.linkType, { fcsLength: packet.iface.fcsLength });
   const protos: ProtoNode[] = [];
   const malformed: Malformation[] = [...decoded.malformed];
@@ -47,7 +81,8 @@ export function dissect(packet: CapturedPacket, state: DissectState = new Dissec
     if (layer.kind === 'icmp' || layer.kind === 'icmpv6') inIcmpError = inIcmpError || isIcmpError(layer);
   }
   const frame = frameNode(packet, protos, state, malformed);
-  const all = [frame, ...protos];
+  const comments = commentsNode(packet);
+  const all = comments ? [comments, frame, ...protos] : [frame, ...protos];
   const columns: Required<Columns> = { protocol: '', info: '', src: '', dst: '' };
   for (const p of all) {
     if (!p.columns) continue;
@@ -56,7 +91,88 @@ export function dissect(packet: CapturedPacket, state: DissectState = new Dissec
     if (p.columns.src !== undefined) columns.src = p.columns.src;
     if (p.columns.dst !== undefined) columns.dst = p.columns.dst;
   }
-  return { packet, layers: decoded.layers, protos: all, malformed, columns };
+  const problem = problemNode(packet, malformed, all);
+  if (problem !== undefined) {
+    all.push(problem.node);
+    columns.info = problem.appendInfo(columns.info);
+  }
+  return { packet, layers: decoded.layers, protos: all, parents: nesting(all), malformed, columns };
+}
+
+/**
+ * The packet with its bytes as a plain Uint8Array view. Readers may hand out Node Buffers, whose
+ * slice() shares memory where Uint8Array's copies: a decoder that slices to scratch a copy would
+ * then write into the frame. The view costs no copy.
+ */
+function plainBytes(packet: CapturedPacket): CapturedPacket {
+  const d = packet.data;
+  if (Object.getPrototypeOf(d) === Uint8Array.prototype) return packet;
+  return { ...packet, data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
+}
+
+function nesting(protos: readonly ProtoNode[]): number[] {
+  const parents: number[] = [];
+  let nest = -1;
+  protos.forEach((p, i) => {
+    if (p.proto.startsWith('_ws.') || p.proto === 'frame' || p.proto === 'pkt_comment') {
+      parents.push(-1);
+      return;
+    }
+    parents.push(nest);
+    if (NESTING_PROTOS.has(p.proto)) nest = i;
+  });
+  return parents;
+}
+
+/**
+ * Header values Wireshark reports as an expert error and then stops dissecting, without the
+ * `[Malformed Packet]` of an exception ("Bogus IP header length (16, must be at least 20)"). The
+ * mapper shows these in its own tree; every other malformation is a bounds exception to Wireshark.
+ */
+const EXPERT_ONLY = /^bogus\b/i;
+
+interface Problem {
+  node: ProtoNode;
+  appendInfo(info: string): string;
+}
+
+/**
+ * The node Wireshark adds when dissection hit the end of the data: `[Packet size limited during
+ * capture: X truncated]` (`_ws.short`) when the capture cut the frame short, `[Malformed Packet: X]`
+ * (`_ws.malformed`) when the bytes themselves are inconsistent. Mappers may add their own.
+ */
+function problemNode(packet: CapturedPacket, all: readonly Malformation[], protos: readonly ProtoNode[]): Problem | undefined {
+  const malformed = all.filter((m) => !EXPERT_ONLY.test(m.reason));
+  if (malformed.length === 0) return undefined;
+  if (protos.some((p) => p.proto === '_ws.malformed' || p.proto === '_ws.short')) return undefined;
+  const first = malformed[0];
+  const name = SHORT_NAMES[first.layer] ?? first.layer;
+  if (packet.data.length < packet.origLength) {
+    const text = `[Packet size limited during capture: ${name} truncated]`;
+    return {
+      node: {
+        proto: '_ws.short',
+        label: text,
+        offset: first.offset,
+        length: 0,
+        malformed: [],
+        fields: [],
+      },
+      appendInfo: (info) => (info === '' ? '[Packet size limited during capture]' : `${info} [Packet size limited during capture]`),
+    };
+  }
+  const expert: Field = expertField('_ws.malformed.expert', 'Malformed Packet (Exception occurred)', 'Error', 'Malformed', first.offset, 0);
+  return {
+    node: {
+      proto: '_ws.malformed',
+      label: `[Malformed Packet: ${name}]`,
+      offset: first.offset,
+      length: 0,
+      malformed: [],
+      fields: [expert],
+    },
+    appendInfo: (info) => `${info}[Malformed Packet]`,
+  };
 }
 
 function isIcmpError(layer: DecodedLayer): boolean {
@@ -64,16 +180,4 @@ function isIcmpError(layer: DecodedLayer): boolean {
   return v !== null && typeof v === 'object' && v.isError === true;
 }
 
-/** Every occurrence of a field (or protocol) name in tree order, as tshark's -T fields visits them. */
-export function findFields(d: Dissection, name: string): Field[] {
-  const out: Field[] = [];
-  for (const p of d.protos) {
-    for (const f of walkFields(p.fields)) if (f.name === name) out.push(f);
-  }
-  return out;
-}
-
-/** True when the protocol (by filter name) is in the frame. */
-export function hasProtocol(d: Dissection, proto: string): boolean {
-  return d.protos.some((p) => p.proto === proto);
-}
+export { findFields, frameOf, hasProtocol } from './lookup.ts';

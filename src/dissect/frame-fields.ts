@@ -1,9 +1,11 @@
-// The `frame` protocol: number, lengths, times, encapsulation, protocols in frame, comments.
+// The `frame` protocol: number, lengths, times, encapsulation, protocols in frame; and the
+// `pkt_comment` node tshark puts before it for pcapng packet comments.
 // Times use seconds + nanoseconds arithmetic the way Wireshark's nstime does, never floats.
 
 import type { CapturedPacket } from '../capture/types.ts';
 import type { Malformation } from '../wire/layer.ts';
 import type { DissectState } from './context.ts';
+import { expertField } from './expert.ts';
 import { bool, type Field, type ProtoNode, rawField, stringField, uintDec } from './field.ts';
 
 /** Wireshark's WTAP_ENCAP number for a pcap LINKTYPE (what frame.encap_type prints). */
@@ -20,8 +22,13 @@ export const WTAP_ENCAP: Readonly<Record<number, number>> = {
 };
 
 const ENCAP_NAME: Readonly<Record<number, string>> = {
-  1: 'Ethernet', 7: 'Raw IP', 15: 'NULL/Loopback', 25: 'Linux cooked-mode capture v1',
-  129: 'Raw IPv4', 130: 'Raw IPv6', 210: 'Linux cooked-mode capture v2',
+  1: 'Ethernet',
+  7: 'Raw IP',
+  15: 'NULL/Loopback',
+  25: 'Linux cooked-mode capture v1',
+  129: 'Raw IPv4',
+  130: 'Raw IPv6',
+  210: 'Linux cooked-mode capture v2',
 };
 
 export interface NsTime {
@@ -52,14 +59,88 @@ export function formatRelTime(t: NsTime): string {
   return `${neg ? '-' : ''}${Math.abs(t.secs)}.${String(Math.abs(t.nsecs)).padStart(9, '0')}`;
 }
 
+/** A relative time with `digits` decimals (truncated), as the summary's Time column shows it. */
+export function formatRelTimePrecision(t: NsTime, digits: number): string {
+  const neg = t.secs < 0 || t.nsecs < 0;
+  const frac = String(Math.abs(t.nsecs)).padStart(9, '0').slice(0, digits);
+  return `${neg ? '-' : ''}${Math.abs(t.secs)}${digits > 0 ? '.' + frac : ''}`;
+}
+
 /** Formats an absolute time as tshark prints frame.time_epoch. */
 export function formatEpoch(t: NsTime): string {
   return `${t.secs}.${String(t.nsecs).padStart(9, '0')}`;
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+let zoneCache: { hour: number; name: string } | undefined;
+
+/** The local time zone's abbreviation at a moment ("UTC", "CET", "PST"), as strftime's %Z. */
+function zoneName(d: Date): string {
+  // Zones change their abbreviation on the hour at most: one lookup per hour of capture time.
+  const hour = Math.floor(d.getTime() / 3_600_000);
+  if (zoneCache?.hour === hour) return zoneCache.name;
+  const pick = (locale: string): string => {
+    let f = zoneFormats.get(locale);
+    if (f === undefined) {
+      f = new Intl.DateTimeFormat(locale, { timeZoneName: 'short' });
+      zoneFormats.set(locale, f);
+    }
+    return f.formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  };
+  const us = pick('en-US');
+  const name = us.startsWith('GMT') && us !== 'GMT' ? pick('en-GB') : us;
+  zoneCache = { hour, name };
+  return name;
+}
+
+/** An absolute time as tshark prints FT_ABSOLUTE_TIME in local time: `Dec  8, 2020 19:10:03.986596000 UTC`. */
+export function formatAbsTime(t: NsTime): string {
+  const d = new Date(t.secs * 1000);
+  if (Number.isNaN(d.getTime())) return 'Not representable';
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const date = `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')}, ${d.getFullYear()}`;
+  const time = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(t.nsecs).padStart(9, '0')}`;
+  return `${date} ${time} ${zoneName(d)}`;
+}
+
+/** Digits of the Time column for an interface's timestamp resolution (1e6 -> 6, 1e9 -> 9). */
+export function timePrecision(tsResolution: number): number {
+  if (!(tsResolution > 1)) return 0;
+  const digits = Math.ceil(Math.log10(tsResolution) - 1e-9);
+  if (digits <= 3) return digits;
+  return digits <= 6 ? 6 : 9;
+}
+
 interface FrameState {
   first?: NsTime;
   prev?: NsTime;
+  prevDisplayed?: NsTime;
+  /** True once the caller reports which frames it displays (a display filter is in use). */
+  tracksDisplay?: boolean;
+}
+
+/**
+ * Tells the frame dissector that this frame was displayed (passed the display filter), so the next
+ * frame's frame.time_delta_displayed counts from it. Without calls, every frame counts as displayed.
+ */
+export function markDisplayed(state: DissectState, packet: CapturedPacket): void {
+  const fs = state.slot<FrameState>('frame', () => ({}));
+  fs.tracksDisplay = true;
+  fs.prevDisplayed = { secs: packet.tsSec, nsecs: packet.tsNsec };
+}
+
+/** Starts display tracking before the first frame (the first displayed frame then has delta 0). */
+export function trackDisplayedFrames(state: DissectState): void {
+  state.slot<FrameState>('frame', () => ({})).tracksDisplay = true;
+}
+
+/** The frame's time relative to the first frame of the capture (the summary's Time column). */
+export function relativeTime(packet: CapturedPacket, state: DissectState): NsTime {
+  const fs = state.slot<FrameState>('frame', () => ({}));
+  const now: NsTime = { secs: packet.tsSec, nsecs: packet.tsNsec };
+  return nsDelta(now, fs.first ?? now);
 }
 
 /** Builds the frame node; call after the protocol nodes exist (frame.protocols lists them). */
@@ -68,20 +149,38 @@ export function frameNode(packet: CapturedPacket, protos: readonly ProtoNode[], 
   const now: NsTime = { secs: packet.tsSec, nsecs: packet.tsNsec };
   const first = fs.first ?? now;
   const prev = fs.prev ?? now;
+  const prevDisplayed = fs.tracksDisplay ? (fs.prevDisplayed ?? now) : prev;
   fs.first = first;
   fs.prev = now;
   const encap = WTAP_ENCAP[packet.iface.linkType] ?? -1;
   const len = packet.origLength;
   const cap = packet.data.length;
   const isPcapng = packet.iface.container === 'pcapng';
+  const ifName = packet.iface.name ?? 'unknown';
   const fields: Field[] = [];
-  if (isPcapng) fields.push(uintDec('frame.interface_id', 'Interface id', packet.interfaceId, 0, 0));
-  if (packet.iface.name !== undefined) fields.push(stringField('frame.interface_name', 'Interface name', packet.iface.name, 0, 0));
+  if (isPcapng) {
+    const ifChildren: Field[] = [stringField('frame.interface_name', 'Interface name', ifName, 0, 0)];
+    if (packet.iface.description !== undefined) {
+      ifChildren.push(stringField('frame.interface_description', 'Interface description', packet.iface.description, 0, 0));
+    }
+    fields.push(
+      uintDec('frame.section_number', 'Section number', 1, 0, 0),
+      uintDec('frame.interface_id', 'Interface id', packet.interfaceId, 0, 0, {
+        text: `Interface id: ${packet.interfaceId} (${ifName})`,
+        children: ifChildren,
+      }),
+    );
+  }
+  const abs = formatAbsTime(now);
+  const epochValue = now.secs + now.nsecs / 1e9;
   fields.push(
     rawField('frame.encap_type', 'Encapsulation type', 'int', encap, String(encap), 0, 0, { text: `Encapsulation type: ${ENCAP_NAME[encap] ?? 'Unknown'} (${encap})` }),
-    rawField('frame.time_epoch', 'Epoch Time', 'time', now.secs + now.nsecs / 1e9, formatEpoch(now), 0, 0, { text: `Epoch Time: ${formatEpoch(now)} seconds` }),
+    rawField('frame.time', 'Arrival Time', 'time', epochValue, abs, 0, 0),
+    ...invalidFraction(now),
+    rel('frame.offset_shift', 'Time shift for this packet', { secs: 0, nsecs: 0 }),
+    rawField('frame.time_epoch', 'Epoch Time', 'time', epochValue, formatEpoch(now), 0, 0, { text: `Epoch Time: ${formatEpoch(now)} seconds` }),
     rel('frame.time_delta', 'Time delta from previous captured frame', nsDelta(now, prev)),
-    rel('frame.time_delta_displayed', 'Time delta from previous displayed frame', nsDelta(now, prev)),
+    rel('frame.time_delta_displayed', 'Time delta from previous displayed frame', nsDelta(now, prevDisplayed)),
     rel('frame.time_relative', 'Time since reference or first frame', nsDelta(now, first)),
     uintDec('frame.number', 'Frame Number', packet.number, 0, 0),
     uintDec('frame.len', 'Frame Length', len, 0, 0, { text: `Frame Length: ${len} bytes (${len * 8} bits)` }),
@@ -89,18 +188,42 @@ export function frameNode(packet: CapturedPacket, protos: readonly ProtoNode[], 
     bool('frame.marked', 'Frame is marked', false, 0, 0, { generated: true, text: '[Frame is marked: False]' }),
     bool('frame.ignored', 'Frame is ignored', false, 0, 0, { generated: true, text: '[Frame is ignored: False]' }),
   );
-  const protocols = protos.map((p) => p.proto).join(':');
+  const protocols = protos.map((p) => p.proto).filter((p) => !NOT_IN_PROTOCOLS.has(p)).join(':');
   fields.push(stringField('frame.protocols', 'Protocols in frame', protocols, 0, 0, { generated: true, text: `[Protocols in frame: ${protocols}]` }));
-  for (const c of packet.comments) fields.push(stringField('frame.comment', 'Comment', c, 0, 0));
-  const where = packet.iface.name ?? 'unknown';
+  const where = isPcapng ? ` on interface ${ifName}, id ${packet.interfaceId}` : '';
   return {
     proto: 'frame',
-    label: `Frame ${packet.number}: ${len} bytes on wire (${len * 8} bits), ${cap} bytes captured (${cap * 8} bits) on interface ${where}, id ${packet.interfaceId}`,
+    label: `Frame ${packet.number}: ${len} bytes on wire (${len * 8} bits), ${cap} bytes captured (${cap * 8} bits)${where}`,
     offset: 0,
     length: cap,
     fields,
     malformed: [...malformed],
   };
+}
+
+/** Pseudo-protocols that tshark does not list in frame.protocols. */
+const NOT_IN_PROTOCOLS = new Set(['pkt_comment', '_ws.malformed', '_ws.short', '_ws.expert']);
+
+/** tshark's `Packet comments` node (before the frame), or undefined when the packet has none. */
+export function commentsNode(packet: CapturedPacket): ProtoNode | undefined {
+  if (packet.comments.length === 0) return undefined;
+  return {
+    proto: 'pkt_comment',
+    label: 'Packet comments',
+    offset: 0,
+    length: 0,
+    malformed: [],
+    fields: packet.comments.map((c) =>
+      stringField('frame.comment', 'Comment', c, 0, 0, { text: c, children: [expertField('frame.comment.expert', c, 'Comment', 'Comment')] }),
+    ),
+  };
+}
+
+/** A fraction of a second out of range (a pcap microsecond field >= 1e6) gets tshark's note. */
+function invalidFraction(t: NsTime): Field[] {
+  if (t.nsecs >= 0 && t.nsecs < 1e9) return [];
+  const msg = `Arrival Time: Fractional second ${t.nsecs} is invalid, the valid range is 0-1000000000`;
+  return [expertField('frame.time_invalid', msg, 'Note', 'Sequence')];
 }
 
 function rel(name: string, label: string, t: NsTime): Field {

@@ -2,7 +2,7 @@
 // of ifs. `decode(bytes, linkType)` returns the layer list; it never throws on bad bytes.
 
 import { DECODERS, LINK_TYPE_DECODER } from './decoders.ts';
-import { malformation, type DecodeContext, type DecodedLayer, type DecodeOptions } from './layer.ts';
+import { malformation, type DecodeContext, type DecodedLayer, type DecodeOptions, type DecodeStep, type LayerDecoder } from './layer.ts';
 
 /** Hard bound on layers per frame so that no input can loop the decoder (tunnels nest a few deep). */
 export const MAX_LAYERS = 64;
@@ -46,9 +46,9 @@ export function decodeFrom(ctx: DecodeContext, kind: string, offset: number, end
   let off = offset;
   let stop = end;
   while (next !== null && ctx.layers.length < MAX_LAYERS) {
-    const decoder = DECODERS[next];
+    const decoder: LayerDecoder | undefined = DECODERS[next];
     if (decoder === undefined) break;
-    const step = decoder(ctx, off, stop);
+    const step: DecodeStep = decoder(ctx, off, stop);
     // A decoder may only move forward and only narrow the range: this is what makes the loop finite.
     const payloadOffset = Math.max(step.payloadOffset, off);
     const payloadEnd = Math.min(step.payloadEnd, stop);

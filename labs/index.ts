@@ -1,0 +1,6 @@
+// The lab catalogue, in tour order (`netlab lab tour`, `npm start`). Each lab file exports one
+// defineLab({...}); add it here to make it known to `netlab lab list/run/tour` and to the fixtures.
+
+import type { AnyLab } from '../src/lab/types.ts';
+
+export const LABS: readonly AnyLab[] = [];

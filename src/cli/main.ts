@@ -1,0 +1,52 @@
+// The `netlab` command. Each subcommand lives in its own file and registers itself here; to add one,
+// write `src/cli/NAME.ts` exporting `registerNAME(y: Argv): Argv` and list it in COMMANDS.
+
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { registerCraft } from './craft.ts';
+import { registerDecode } from './decode.ts';
+import { registerFixtures } from './fixtures.ts';
+import { registerLab } from './lab.ts';
+import { CliError, printError } from './io.ts';
+
+/** Adds one subcommand (with its options and handler) to the command line. */
+export type CommandRegistrar = (y: Argv) => Argv;
+
+/**
+ * The subcommands, in the order `netlab --help` lists them.
+ * Each command file exports its registrar (decode.ts registerDecode, craft.ts registerCraft, lab.ts registerLab, ...).
+ */
+export const COMMANDS: readonly CommandRegistrar[] = [registerDecode, registerCraft, registerLab, registerFixtures];
+
+/** Builds the parser for the given arguments (exported for tests). */
+export function buildCli(args: readonly string[]): Argv {
+  let y = yargs([...args])
+    .scriptName('netlab')
+    .usage('$0 <command> [options]')
+    .strict()
+    .demandCommand(1, 'Name a command: netlab <command> --help shows its options.')
+    .recommendCommands()
+    .help()
+    .alias('help', 'h')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .parserConfiguration({ 'duplicate-arguments-array': true, 'short-option-groups': true })
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new CliError(`${msg ?? 'invalid arguments'}\nRun "netlab --help" (or "netlab <command> --help") for the options.`, 1);
+    });
+  for (const register of COMMANDS) y = register(y);
+  return y;
+}
+
+export async function main(args: readonly string[]): Promise<void> {
+  try {
+    await buildCli(args).parseAsync();
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    printError(err.message);
+    process.exitCode = err.exitCode;
+  }
+}
+
+await main(hideBin(process.argv));

@@ -1,0 +1,61 @@
+// Where the filter finds a field's values in one frame: every occurrence in tree order, optionally
+// only those of the n-th protocol layer that carries the field (`ip.src#2`, Wireshark's layer
+// operator). The per-frame index is built once, however many fields the filter names.
+
+import type { Dissection } from '../dissect.ts';
+import { type Field, walkFields } from '../field.ts';
+import { fieldVal, type Val } from './values.ts';
+
+/** name -> occurrences grouped by the protocol node they sit in (one group per layer). */
+type FrameIndex = Map<string, Field[][]>;
+
+const indexes = new WeakMap<Dissection, FrameIndex>();
+
+function frameIndex(d: Dissection): FrameIndex {
+  let idx = indexes.get(d);
+  if (idx !== undefined) return idx;
+  idx = new Map();
+  for (const p of d.protos) {
+    const seen = new Set<string>();
+    for (const f of walkFields(p.fields)) {
+      let groups = idx.get(f.name);
+      if (groups === undefined) {
+        groups = [];
+        idx.set(f.name, groups);
+      }
+      if (!seen.has(f.name)) {
+        groups.push([]);
+        seen.add(f.name);
+      }
+      groups[groups.length - 1].push(f);
+    }
+  }
+  indexes.set(d, idx);
+  return idx;
+}
+
+/** Values of every occurrence of a field (or only those in its `layer`-th protocol layer, 1-based). */
+export function fieldOccurrences(d: Dissection, name: string, layer?: number): Val[] {
+  const groups = frameIndex(d).get(name);
+  if (groups === undefined) return [];
+  const picked = layer === undefined ? groups.flat() : (groups[layer - 1] ?? []);
+  return picked.map(fieldVal);
+}
+
+/**
+ * A protocol's value is its bytes: from where the protocol starts to the end of the captured frame
+ * (so `eth contains "GET"` looks into the payload, as in Wireshark). Some protocols are items inside
+ * another protocol's tree (TCP options, IPv6 extension headers, expert info): their value is the
+ * item's own bytes.
+ */
+export function protocolOccurrences(d: Dissection, proto: string, layer?: number): Val[] {
+  const data = d.packet.data;
+  const nodes: Val[] = d.protos
+    .filter((p) => p.proto === proto && !p.noTree)
+    .map((p): Val => ({ t: 'bytes', v: data.subarray(Math.min(p.offset, data.length)) }));
+  const items: Val[] = (frameIndex(d).get(proto) ?? []).flat().map((f): Val => ({ t: 'bytes', v: data.subarray(f.offset, f.offset + f.length) }));
+  // A tree-less protocol node (listed in frame.protocols only) still makes the protocol present.
+  const bare = nodes.length === 0 && items.length === 0 && d.protos.some((p) => p.proto === proto) ? [{ t: 'bytes', v: new Uint8Array(0) } as Val] : [];
+  const all = [...nodes, ...items, ...bare];
+  return layer === undefined ? all : all.slice(layer - 1, layer);
+}

@@ -1,0 +1,195 @@
+// `-T json`: the structure tshark 4.0 emits. One object per packet,
+//   {"_index": "packets-YYYY-MM-DD", "_type": "doc", "_score": null, "_source": {"layers": {...}}}
+// where each protocol is a key holding its fields by filter name, values as strings. A field with
+// both a value and a subtree gives two keys, `name` and `name_tree`; a label with a subtree gives
+// `name` holding the subtree; text-only items use their text as the key. As in tshark, a key may
+// repeat (`ip.addr` twice) unless noDuplicateKeys merges the repeats into an array.
+
+import type { Dissection } from './dissect.ts';
+import { type Field, formatBytesHex } from './field.ts';
+
+export interface JsonOptions {
+  /** tshark's --no-duplicate-keys: repeated keys become one key with an array of values. */
+  noDuplicateKeys?: boolean;
+}
+
+/** An ordered object that may repeat keys (JSON allows it; tshark relies on it). */
+class JObject {
+  readonly entries: Array<[string, JValue]> = [];
+  push(entry: [string, JValue]): void {
+    this.entries.push(entry);
+  }
+  get length(): number {
+    return this.entries.length;
+  }
+}
+type JValue = string | null | JObject | JValue[];
+
+function obj(entries: Array<[string, JValue]>): JObject {
+  const o = new JObject();
+  for (const e of entries) o.push(e);
+  return o;
+}
+
+/** What a field holds as a JSON string: bytes colon-separated, the rest as -T fields prints it. */
+function jsonValue(f: Field): string {
+  if (f.kind === 'bytes' && f.value instanceof Uint8Array) return formatBytesHex(f.value, ':');
+  return f.show;
+}
+
+function isTextOnly(f: Field): boolean {
+  return f.name === '' || f.name === 'text';
+}
+
+function fieldEntries(fields: readonly Field[]): JObject {
+  const out = new JObject();
+  for (const f of fields) {
+    const kids = f.children && f.children.length > 0 ? fieldEntries(f.children) : undefined;
+    if (isTextOnly(f)) {
+      const key = f.text ?? f.label;
+      out.push([key.startsWith('[') && key.endsWith(']') ? key.slice(1, -1) : key, kids ?? '']);
+      continue;
+    }
+    const hasValue = f.kind !== 'none';
+    if (hasValue) out.push([f.name, jsonValue(f)]);
+    if (kids !== undefined) out.push([hasValue ? `${f.name}_tree` : f.name, kids]);
+    else if (!hasValue) out.push([f.name, '']);
+  }
+  return out;
+}
+
+/** The `layers` object of one frame. */
+function layersObject(d: Dissection): JObject {
+  const children = new Map<number, number[]>();
+  d.protos.forEach((_, i) => {
+    const parent = d.parents?.[i] ?? -1;
+    const list = children.get(parent) ?? [];
+    list.push(i);
+    children.set(parent, list);
+  });
+  const build = (i: number, into: JObject): void => {
+    const p = d.protos[i];
+    const kids = children.get(i) ?? [];
+    if (p.noTree) {
+      for (const k of kids) build(k, into);
+      return;
+    }
+    const o = fieldEntries(p.fields);
+    for (const k of kids) build(k, o);
+    into.push([p.proto, o.length === 0 ? p.label : o]);
+  };
+  const layers = new JObject();
+  for (const i of children.get(-1) ?? []) build(i, layers);
+  return layers;
+}
+
+function localDate(secs: number): string {
+  const dt = new Date(secs * 1000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${dt.getFullYear()}-${two(dt.getMonth() + 1)}-${two(dt.getDate())}`;
+}
+
+/** The packet object of one frame (before serialisation). */
+function packetObject(d: Dissection): JObject {
+  return obj([
+    ['_index', `packets-${localDate(d.packet.tsSec)}`],
+    ['_type', 'doc'],
+    ['_score', null],
+    ['_source', obj([['layers', layersObject(d)]])],
+  ]);
+}
+
+/** Merges repeated keys into arrays (tshark's --no-duplicate-keys), recursively. */
+function mergeDuplicates(o: JObject): JObject {
+  const order: string[] = [];
+  const groups = new Map<string, JValue[]>();
+  for (const [k, v] of o.entries) {
+    const mv = v instanceof JObject ? mergeDuplicates(v) : v;
+    if (!groups.has(k)) {
+      groups.set(k, []);
+      order.push(k);
+    }
+    (groups.get(k) as JValue[]).push(mv);
+  }
+  return obj(
+    order.map((k): [string, JValue] => {
+      const vs = groups.get(k) as JValue[];
+      return [k, vs.length === 1 ? vs[0] : vs];
+    }),
+  );
+}
+
+function serialize(v: JValue, indent: number, out: string[]): void {
+  if (v === null) {
+    out.push('null');
+    return;
+  }
+  if (typeof v === 'string') {
+    out.push(JSON.stringify(v));
+    return;
+  }
+  const pad = '  '.repeat(indent + 1);
+  const end = '  '.repeat(indent);
+  if (v instanceof JObject) {
+    if (v.length === 0) {
+      out.push('{}');
+      return;
+    }
+    out.push('{\n');
+    v.entries.forEach(([k, val], i) => {
+      out.push(`${pad}${JSON.stringify(k)}: `);
+      serialize(val, indent + 1, out);
+      out.push(i < v.length - 1 ? ',\n' : '\n');
+    });
+    out.push(`${end}}`);
+    return;
+  }
+  if (v.length === 0) {
+    out.push('[]');
+    return;
+  }
+  out.push('[\n');
+  v.forEach((val, i) => {
+    out.push(pad);
+    serialize(val, indent + 1, out);
+    out.push(i < v.length - 1 ? ',\n' : '\n');
+  });
+  out.push(`${end}]`);
+}
+
+/** One packet's JSON object text, indented as the element of the top-level array. */
+export function packetJson(d: Dissection, opts: JsonOptions = {}): string {
+  const o = packetObject(d);
+  const out: string[] = ['  '];
+  serialize(opts.noDuplicateKeys ? mergeDuplicates(o) : o, 1, out);
+  return out.join('');
+}
+
+/**
+ * Streams `-T json` output: call begin() once, packet() per displayed frame and end() last; each
+ * returns the text to write. An empty capture gives `[]`, as tshark prints.
+ */
+export class JsonWriter {
+  private count = 0;
+  constructor(private readonly opts: JsonOptions = {}) {}
+
+  begin(): string {
+    return '';
+  }
+
+  packet(d: Dissection): string {
+    const head = this.count === 0 ? '[\n' : ',\n';
+    this.count++;
+    return head + packetJson(d, this.opts);
+  }
+
+  end(): string {
+    return this.count === 0 ? '[]\n' : '\n]\n';
+  }
+}
+
+/** The whole -T json document for a list of frames. */
+export function jsonDocument(ds: readonly Dissection[], opts: JsonOptions = {}): string {
+  const w = new JsonWriter(opts);
+  return w.begin() + ds.map((d) => w.packet(d)).join('') + w.end();
+}

@@ -1,0 +1,142 @@
+// MAC address names as Wireshark shows them by default ("Netgear_23:fb:fa", "Broadcast",
+// "IPv6mcast_fb"), from the name files of the Wireshark installed on this machine (its `manuf` and
+// `wka` files), read once on first use. netlab ships no copy of them: without an installed
+// Wireshark, or with resolution turned off, names are the plain addresses.
+//
+// Lookup order (Wireshark's): a whole-address entry; then the well-known ranges from the most
+// specific prefix (47 bits) down to 24 bits, printing the address bytes the prefix leaves; then
+// the 3-byte manufacturer prefix (also with the multicast bit cleared), printing the last 3 bytes;
+// then ranges of 23 bits down to 0. The well-known range table is keyed by the address masked to
+// the prefix being tried, whatever length the entry was declared with.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatMac } from '../field.ts';
+
+interface NameTables {
+  exact: Map<string, string>;
+  ranges: Map<string, string>;
+  /** 24-bit prefix -> [short name, long name]. */
+  manuf: Map<number, [string, string | undefined]>;
+}
+
+const DATA_DIRS = [
+  '/usr/share/wireshark',
+  '/usr/local/share/wireshark',
+  '/opt/homebrew/share/wireshark',
+  '/Applications/Wireshark.app/Contents/Resources/share/wireshark',
+];
+
+let enabled = true;
+let tables: NameTables | null | undefined;
+
+/** Turns name resolution on or off (tshark -n turns it off). */
+export function setMacNameResolution(on: boolean): void {
+  enabled = on;
+}
+
+function hex12(b: readonly number[]): string {
+  return b.map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+function parseFile(text: string, t: NameTables): void {
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const cols = line.split('\t').filter((c) => c !== '');
+    if (cols.length < 2) continue;
+    const [addrText, maskText] = cols[0].split('/');
+    const bytes = addrText.split(/[:.-]/).map((h) => parseInt(h, 16));
+    if (bytes.some((x) => Number.isNaN(x) || x < 0 || x > 255) || bytes.length < 3 || bytes.length > 6) continue;
+    const short = cols[1];
+    const long = cols[2] !== undefined && !cols[2].startsWith('#') ? cols[2] : undefined;
+    const mask = maskText !== undefined ? Number(maskText) : bytes.length === 3 ? 0 : 48;
+    while (bytes.length < 6) bytes.push(0);
+    if (mask >= 48) t.exact.set(hex12(bytes), short);
+    else if (mask === 0) t.manuf.set((bytes[0] << 16) | (bytes[1] << 8) | bytes[2], [short, long]);
+    else t.ranges.set(hex12(masked(bytes, mask)), short);
+  }
+}
+
+function masked(addr: readonly number[], bits: number): number[] {
+  return addr.map((x, i) => {
+    const left = bits - i * 8;
+    if (left >= 8) return x;
+    if (left <= 0) return 0;
+    return x & ((0xff << (8 - left)) & 0xff);
+  });
+}
+
+function load(): NameTables | null {
+  if (tables !== undefined) return tables;
+  const env = process.env.NETLAB_WIRESHARK_DATA;
+  const dir = [env, ...DATA_DIRS].find((d) => d !== undefined && d !== '' && existsSync(join(d, 'manuf')));
+  if (dir === undefined) {
+    tables = null;
+    return tables;
+  }
+  const t: NameTables = { exact: new Map(), ranges: new Map(), manuf: new Map() };
+  try {
+    parseFile(readFileSync(join(dir, 'manuf'), 'latin1'), t);
+    if (existsSync(join(dir, 'wka'))) parseFile(readFileSync(join(dir, 'wka'), 'latin1'), t);
+    tables = t;
+  } catch {
+    tables = null;
+  }
+  return tables;
+}
+
+const h = (x: number): string => x.toString(16).padStart(2, '0');
+
+/** The name Wireshark shows for a MAC address, or the address itself when it has none. */
+export function macName(b: Uint8Array, off = 0): string {
+  const plain = formatMac(b, off);
+  const t = enabled ? load() : null;
+  if (t === null) return plain;
+  const a = Array.from(b.subarray(off, off + 6));
+  const exact = t.exact.get(hex12(a));
+  if (exact !== undefined) return exact;
+  const range = (bits: number): string | undefined => (t.ranges.size === 0 ? undefined : t.ranges.get(hex12(masked(a, bits))));
+  const tail = (bits: number): string => {
+    const first = Math.floor(bits / 8);
+    const m = bits % 8;
+    const parts = [h(a[first] & (0xff >> m))];
+    for (let i = first + 1; i < 6; i++) parts.push(h(a[i]));
+    return parts.join(':');
+  };
+  for (let bits = 47; bits >= 24; bits--) {
+    const n = range(bits);
+    if (n !== undefined) return `${n}_${tail(bits)}`;
+  }
+  const manuf = manufOf(t, a);
+  if (manuf !== undefined) return `${manuf[0]}_${h(a[3])}:${h(a[4])}:${h(a[5])}`;
+  for (let bits = 23; bits >= 0; bits--) {
+    const n = range(bits);
+    if (n !== undefined) return `${n}_${tail(bits)}`;
+  }
+  return plain;
+}
+
+function manufOf(t: NameTables, a: readonly number[]): [string, string | undefined] | undefined {
+  const key = (a[0] << 16) | (a[1] << 8) | a[2];
+  return t.manuf.get(key) ?? ((key & 0x010000) !== 0 ? t.manuf.get(key & 0xfeffff) : undefined);
+}
+
+/** The manufacturer's long name for the address's first 3 bytes (eth.*.oui_resolved), if known. */
+export function ouiName(b: Uint8Array, off = 0): string | undefined {
+  const t = enabled ? load() : null;
+  if (t === null) return undefined;
+  const e = t.manuf.get((b[off] << 16) | (b[off + 1] << 8) | b[off + 2]);
+  return e === undefined ? undefined : (e[1] ?? e[0]);
+}
+
+/** "Name (aa:bb:cc:dd:ee:ff)", the way -V shows a resolved MAC address; the plain address when off. */
+export function macWithName(b: Uint8Array, off = 0): string {
+  const plain = formatMac(b, off);
+  return enabled && load() !== null ? `${macName(b, off)} (${plain})` : plain;
+}
+
+/** True when names are shown (resolution on and Wireshark's name files found). */
+export function macNamesAvailable(): boolean {
+  return enabled && load() !== null;
+}

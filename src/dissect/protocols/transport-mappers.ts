@@ -1,0 +1,18 @@
+// The transport and tunnel mappers: decoded layer kind -> Wireshark's protocol tree for it.
+
+import type { ProtocolMapper } from '../context.ts';
+import { mapData } from './data.ts';
+import { mapIcmp } from './icmp.ts';
+import { mapIcmpv6 } from './icmpv6.ts';
+import { mapTcp } from './tcp.ts';
+import { mapUdp } from './udp.ts';
+import { mapVxlan } from './vxlan.ts';
+
+export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
+  icmp: mapIcmp,
+  icmpv6: mapIcmpv6,
+  tcp: mapTcp,
+  udp: mapUdp,
+  vxlan: mapVxlan,
+  data: mapData,
+};

@@ -1,0 +1,16 @@
+// Transport-layer and tunnel decoders: ICMP, ICMPv6, TCP, UDP and VXLAN.
+
+import { decodeIcmp } from './icmp.ts';
+import { decodeIcmpv6 } from './icmpv6.ts';
+import type { LayerDecoder } from './layer.ts';
+import { decodeTcp } from './tcp.ts';
+import { decodeUdp } from './udp.ts';
+import { decodeVxlan } from './vxlan.ts';
+
+export const TRANSPORT_DECODERS: Readonly<Record<string, LayerDecoder>> = {
+  icmp: decodeIcmp,
+  icmpv6: decodeIcmpv6,
+  tcp: decodeTcp,
+  udp: decodeUdp,
+  vxlan: decodeVxlan,
+};

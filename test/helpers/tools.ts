@@ -1,0 +1,50 @@
+// Interop tests run real tools (tshark, capinfos, dig, curl, openssl). Where a tool is missing the
+// test is skipped with a printed reason, except in CI (CI=true), where a missing tool is a failure.
+//
+//   describe.skipIf(!requireTool('tshark'))('tshark reads our pcapng', () => { ... });
+
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+const found = new Map<string, string | undefined>();
+const reported = new Set<string>();
+
+/** Full path of an executable on PATH, or undefined. */
+export function findTool(name: string): string | undefined {
+  if (found.has(name)) return found.get(name);
+  let hit: string | undefined;
+  const exts = process.platform === 'win32' ? (process.env.PATHEXT ?? '.EXE').split(';') : [''];
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    for (const ext of exts) {
+      const candidate = join(dir, name + ext);
+      try {
+        accessSync(candidate, constants.X_OK);
+        if (statSync(candidate).isFile()) {
+          hit = candidate;
+          break;
+        }
+      } catch {
+        // not here
+      }
+    }
+    if (hit !== undefined) break;
+  }
+  found.set(name, hit);
+  return hit;
+}
+
+/**
+ * True when `name` is on PATH. When it is not: prints why the dependent tests are skipped and returns
+ * false, or, under CI=true, throws (CI must run every interop test).
+ */
+export function requireTool(name: string): boolean {
+  if (findTool(name) !== undefined) return true;
+  const reason = `${name} not found on PATH`;
+  if (process.env.CI === 'true') throw new Error(`${reason}: CI=true requires it (install it in the CI image)`);
+  if (!reported.has(name)) {
+    reported.add(name);
+    console.warn(`[skip] tests needing ${name} are skipped: ${reason}`);
+  }
+  return false;
+}
