@@ -17,7 +17,7 @@
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { ETHERTYPE, macBytes } from './ethernet.ts';
 import { ipv4Bytes } from './ipv4.ts';
-import { malformation, put16, u16, type DecodeContext, type DecodeStep, type LayerDecoder } from './layer.ts';
+import { malformation, put16, u16, type DecodeContext, type DecodeStep, type LayerDecoder, copyBytes } from './layer.ts';
 
 export const ARP_HW_TYPE = { start: 0, end: 2 } as const;
 export const ARP_PROTO_TYPE = { start: 2, end: 4 } as const;
@@ -80,7 +80,7 @@ export const decodeArp: LayerDecoder = (ctx: DecodeContext, offset: number, end:
   value.opcode = u16(b, offset + ARP_OPCODE.start);
   const length = arpLength(value.hwSize, value.protoSize);
   // Slices clip at `end`, so a short packet yields short addresses rather than reading past it.
-  const field = (start: number, size: number): Uint8Array => b.slice(Math.min(offset + start, end), Math.min(offset + start + size, end));
+  const field = (start: number, size: number): Uint8Array => copyBytes(b, Math.min(offset + start, end), Math.min(offset + start + size, end));
   let o = ARP_ADDRESSES;
   value.senderHw = field(o, value.hwSize);
   o += value.hwSize;

@@ -23,7 +23,7 @@
 
 import { crc32, readFcs } from './crc32.ts';
 import type { EmitContext, LayerSpec } from './encode.ts';
-import { concatBytes, malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation } from './layer.ts';
+import { concatBytes, malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
 
 // Byte ranges of the Ethernet II header.
 export const ETH_DST = { start: 0, end: 6 } as const;
@@ -128,15 +128,15 @@ export const decodeEthernet: LayerDecoder = (ctx: DecodeContext, offset: number,
   if (avail < ETH_HEADER_LEN) {
     malformed.push(malformation('eth', offset, `frame too short for an Ethernet header: ${avail} of ${ETH_HEADER_LEN} bytes`));
     const value: Ethernet = {
-      dst: b.slice(offset, Math.min(offset + ETH_DST.end, end)),
-      src: b.slice(Math.min(offset + ETH_SRC.start, end), Math.min(offset + ETH_SRC.end, end)),
+      dst: copyBytes(b, offset, Math.min(offset + ETH_DST.end, end)),
+      src: copyBytes(b, Math.min(offset + ETH_SRC.start, end), Math.min(offset + ETH_SRC.end, end)),
       type: avail >= ETH_TYPE.end ? u16(b, offset + ETH_TYPE.start) : 0,
     };
     return { layer: { kind: 'ethernet', offset, length: avail, value, malformed }, next: null, payloadOffset: end, payloadEnd: end };
   }
   const value: Ethernet = {
-    dst: b.slice(offset + ETH_DST.start, offset + ETH_DST.end),
-    src: b.slice(offset + ETH_SRC.start, offset + ETH_SRC.end),
+    dst: copyBytes(b, offset + ETH_DST.start, offset + ETH_DST.end),
+    src: copyBytes(b, offset + ETH_SRC.start, offset + ETH_SRC.end),
     type: u16(b, offset + ETH_TYPE.start),
   };
   let payloadEnd = end;

@@ -19,7 +19,7 @@
 
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { internetChecksum } from './checksum.ts';
-import { malformation, put16, put32, u16, u32, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation } from './layer.ts';
+import { malformation, put16, put32, u16, u32, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
 import { enclosingIp, insideIcmpError, segmentChecksum } from './udp.ts';
 
 // Byte ranges of the ICMP header.
@@ -161,7 +161,7 @@ export const decodeIcmp: LayerDecoder = (ctx: DecodeContext, offset: number, end
     value.id = u16(b, offset + ICMP_ID.start);
     value.seq = u16(b, offset + ICMP_SEQ.start);
   }
-  if (t === ICMP_TYPE_NUM.REDIRECT) value.gateway = b.slice(offset + 4, offset + 8);
+  if (t === ICMP_TYPE_NUM.REDIRECT) value.gateway = copyBytes(b, offset + 4, offset + 8);
   if (t === ICMP_TYPE_NUM.PARAMETER_PROBLEM) value.pointer = b[offset + 4];
   if (t === ICMP_TYPE_NUM.UNREACHABLE && value.code === 4) value.mtu = u16(b, offset + ICMP_MTU.start);
   if (LENGTH_TYPES.has(t)) value.length = b[offset + ICMP_LENGTH];
@@ -177,7 +177,7 @@ export const decodeIcmp: LayerDecoder = (ctx: DecodeContext, offset: number, end
     value.transmit = u32(b, offset + 16);
   }
   if ((t === ICMP_TYPE_NUM.MASK_REQUEST || t === ICMP_TYPE_NUM.MASK_REPLY) && need(12)) {
-    value.addressMask = b.slice(offset + 8, offset + 12);
+    value.addressMask = copyBytes(b, offset + 8, offset + 12);
   }
   let dataFollows = t === ICMP_TYPE_NUM.ECHO || t === ICMP_TYPE_NUM.ECHO_REPLY;
   if (t === ICMP_TYPE_NUM.ROUTER_ADVERTISEMENT) {
@@ -188,7 +188,7 @@ export const decodeIcmp: LayerDecoder = (ctx: DecodeContext, offset: number, end
     // Entries of 2 words (address, preference) are decoded; any other size leaves the rest as data.
     if (value.addrEntrySize === 2) {
       for (let i = 0, p = offset + 8; i < value.numAddrs && p + 8 <= end; i++, p += 8) {
-        value.routers.push({ address: b.slice(p, p + 4), preference: u32(b, p + 4) | 0 });
+        value.routers.push({ address: copyBytes(b, p, p + 4), preference: u32(b, p + 4) | 0 });
       }
       if (value.routers.length < value.numAddrs && !inError) malformed.push(malformation('icmp', end, `router advertisement announces ${value.numAddrs} addresses, ${value.routers.length} present`));
       if (value.code === 0 || value.code === 16) value.mobileExtensions = mobileExtensions(b, offset + 8 + value.routers.length * 8, end, malformed);

@@ -10,7 +10,7 @@
 // A zero length (which would loop forever) or one that runs past the message is a malformation:
 // parsing stops there.
 
-import { concatBytes, malformation, put32, u16, u32, type Malformation } from './layer.ts';
+import { concatBytes, malformation, put32, u16, u32, type Malformation, copyBytes } from './layer.ts';
 
 export const ND_OPTION = {
   SOURCE_LINK_ADDR: 1,
@@ -123,17 +123,17 @@ export function parseNdOptions(b: Uint8Array, start: number, end: number): Parse
 function parseOne(b: Uint8Array, type: number, length: number, p: number): NdOption {
   const size = length * 8;
   const base = { type, length, offset: p };
-  const raw = (): NdRawOption => ({ ...base, kind: 'raw', data: b.slice(p + 2, p + size) });
+  const raw = (): NdRawOption => ({ ...base, kind: 'raw', data: copyBytes(b, p + 2, p + size) });
   switch (type) {
     case ND_OPTION.SOURCE_LINK_ADDR:
     case ND_OPTION.TARGET_LINK_ADDR: {
       // Ethernet: 6 address bytes after type and length (RFC 2464 §8); the rest is padding.
       const n = size === 8 ? 6 : size - 2;
-      return { ...base, kind: type === 1 ? 'source-link-addr' : 'target-link-addr', address: b.slice(p + 2, p + 2 + n) };
+      return { ...base, kind: type === 1 ? 'source-link-addr' : 'target-link-addr', address: copyBytes(b, p + 2, p + 2 + n) };
     }
     case ND_OPTION.PREFIX_INFO:
       if (size < 32) return raw();
-      return { ...base, kind: 'prefix-info', prefixLength: b[p + 2], flags: b[p + 3], validLifetime: u32(b, p + 4), preferredLifetime: u32(b, p + 8), prefix: b.slice(p + 16, p + 32) };
+      return { ...base, kind: 'prefix-info', prefixLength: b[p + 2], flags: b[p + 3], validLifetime: u32(b, p + 4), preferredLifetime: u32(b, p + 8), prefix: copyBytes(b, p + 16, p + 32) };
     case ND_OPTION.MTU:
       return { ...base, kind: 'mtu', mtu: u32(b, p + 4) };
     case ND_OPTION.ADVERTISEMENT_INTERVAL:
@@ -142,7 +142,7 @@ function parseOne(b: Uint8Array, type: number, length: number, p: number): NdOpt
       return { ...base, kind: 'home-agent-info', preference: u16(b, p + 4), lifetime: u16(b, p + 6) };
     case ND_OPTION.RDNSS: {
       const servers: Uint8Array[] = [];
-      for (let q = p + 8; q + 16 <= p + size; q += 16) servers.push(b.slice(q, q + 16));
+      for (let q = p + 8; q + 16 <= p + size; q += 16) servers.push(copyBytes(b, q, q + 16));
       return { ...base, kind: 'rdnss', lifetime: u32(b, p + 4), servers };
     }
     case ND_OPTION.DNSSL:

@@ -14,7 +14,7 @@
 
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { encodeNdOptions, parseNdOptions, type NdOption, type NdOptionInput } from './icmpv6-options.ts';
-import { malformation, put16, put32, u16, u32, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation } from './layer.ts';
+import { malformation, put16, put32, u16, u32, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
 import { enclosingIp, enclosingIpSpec, insideIcmpError, segmentChecksum, segmentVerifies } from './udp.ts';
 
 export const ICMPV6_TYPE = 0;
@@ -161,7 +161,7 @@ export const decodeIcmpv6: LayerDecoder = (ctx: DecodeContext, offset: number, e
     case 131:
     case 132:
       value.maxResponse = u16(b, offset + 4);
-      value.multicastAddress = b.slice(offset + 8, offset + 24);
+      value.multicastAddress = copyBytes(b, offset + 8, offset + 24);
       // Bytes after the MLD message are not shown by Wireshark (no data).
       length = avail;
       if (t === 130 && avail >= 28) {
@@ -169,7 +169,7 @@ export const decodeIcmpv6: LayerDecoder = (ctx: DecodeContext, offset: number, e
         value.qqic = b[offset + 25];
         const n = u16(b, offset + 26);
         value.sources = [];
-        for (let i = 0, p = offset + 28; i < n && p + 16 <= end; i++, p += 16) value.sources.push(b.slice(p, p + 16));
+        for (let i = 0, p = offset + 28; i < n && p + 16 <= end; i++, p += 16) value.sources.push(copyBytes(b, p, p + 16));
         if (value.sources.length < n && !inError) malformed.push(malformation('icmpv6', end, `MLDv2 query announces ${n} sources, ${value.sources.length} present`));
       }
       break;
@@ -185,17 +185,17 @@ export const decodeIcmpv6: LayerDecoder = (ctx: DecodeContext, offset: number, e
       options(16);
       break;
     case 135:
-      value.target = b.slice(offset + 8, offset + 24);
+      value.target = copyBytes(b, offset + 8, offset + 24);
       options(24);
       break;
     case 136:
       value.naFlags = value.word;
-      value.target = b.slice(offset + 8, offset + 24);
+      value.target = copyBytes(b, offset + 8, offset + 24);
       options(24);
       break;
     case 137:
-      value.target = b.slice(offset + 8, offset + 24);
-      value.destination = b.slice(offset + 24, offset + 40);
+      value.target = copyBytes(b, offset + 8, offset + 24);
+      value.destination = copyBytes(b, offset + 24, offset + 40);
       options(40);
       break;
     case 143:
@@ -252,8 +252,8 @@ function parseMldRecords(b: Uint8Array, offset: number, end: number, count: numb
       break;
     }
     const sources: Uint8Array[] = [];
-    for (let k = 0; k < numSources; k++) sources.push(b.slice(p + 20 + 16 * k, p + 36 + 16 * k));
-    records.push({ offset: p, recordType: b[p], auxDataLen, numSources, multicastAddress: b.slice(p + 4, p + 20), sources, length });
+    for (let k = 0; k < numSources; k++) sources.push(copyBytes(b, p + 20 + 16 * k, p + 36 + 16 * k));
+    records.push({ offset: p, recordType: b[p], auxDataLen, numSources, multicastAddress: copyBytes(b, p + 4, p + 20), sources, length });
     p += length;
   }
   return records;

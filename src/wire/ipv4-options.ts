@@ -10,7 +10,7 @@
 // which is reported as a malformation. Known options are parsed into their meaning; any other option
 // is kept raw, so that every option survives a decode/encode round trip byte for byte.
 
-import { malformation, u16, u32, type Malformation } from './layer.ts';
+import { malformation, u16, u32, type Malformation, copyBytes } from './layer.ts';
 
 export const IPV4_OPTION = {
   EOL: 0,
@@ -89,7 +89,7 @@ export function parseIpv4Options(b: Uint8Array, start: number, end: number): Par
   while (off < end) {
     const type = b[off];
     if (type === IPV4_OPTION.EOL || type === IPV4_OPTION.NOP) {
-      const base = { type, offset: off, length: 1, raw: b.slice(off, off + 1) };
+      const base = { type, offset: off, length: 1, raw: copyBytes(b, off, off + 1) };
       options.push(type === IPV4_OPTION.EOL ? { ...base, kind: 'eol' } : { ...base, kind: 'nop' });
       off++;
       if (type === IPV4_OPTION.EOL) break;
@@ -111,14 +111,14 @@ export function parseIpv4Options(b: Uint8Array, start: number, end: number): Par
 }
 
 function parseOne(b: Uint8Array, type: number, off: number, length: number): Ipv4Option {
-  const base = { type, offset: off, length, raw: b.slice(off, off + length) };
+  const base = { type, offset: off, length, raw: copyBytes(b, off, off + length) };
   switch (type) {
     case IPV4_OPTION.RECORD_ROUTE:
     case IPV4_OPTION.LOOSE_SOURCE_ROUTE:
     case IPV4_OPTION.STRICT_SOURCE_ROUTE:
       if (length >= 3) {
         const addresses: Uint8Array[] = [];
-        for (let a = off + OPT_ROUTE_DATA; a + 4 <= off + length; a += 4) addresses.push(b.slice(a, a + 4));
+        for (let a = off + OPT_ROUTE_DATA; a + 4 <= off + length; a += 4) addresses.push(copyBytes(b, a, a + 4));
         return { ...base, kind: 'route', pointer: b[off + OPT_POINTER], addresses };
       }
       break;
@@ -129,7 +129,7 @@ function parseOne(b: Uint8Array, type: number, off: number, length: number): Ipv
         const step = withAddress ? 8 : 4;
         const entries: { address?: Uint8Array; timestamp: number }[] = [];
         for (let e = off + OPT_TS_DATA; e + step <= off + length; e += step) {
-          entries.push(withAddress ? { address: b.slice(e, e + 4), timestamp: u32(b, e + 4) } : { timestamp: u32(b, e) });
+          entries.push(withAddress ? { address: copyBytes(b, e, e + 4), timestamp: u32(b, e + 4) } : { timestamp: u32(b, e) });
         }
         return { ...base, kind: 'timestamp', pointer: b[off + OPT_POINTER], overflow: b[off + OPT_TS_OFLW_FLAG] >>> 4, flag, entries };
       }
@@ -138,7 +138,7 @@ function parseOne(b: Uint8Array, type: number, off: number, length: number): Ipv
       if (length === 4) return { ...base, kind: 'router-alert', value: u16(b, off + 2) };
       break;
   }
-  return { ...base, kind: 'unknown', data: b.slice(off + 2, off + length) };
+  return { ...base, kind: 'unknown', data: copyBytes(b, off + 2, off + length) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@
 import { internetChecksum, type PseudoHeaderSource } from './checksum.ts';
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { encodeIpv4Options, parseIpv4Options, type Ipv4Option } from './ipv4-options.ts';
-import { malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation } from './layer.ts';
+import { malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
 
 // Byte ranges of the fixed header.
 export const IPV4_VER_IHL = 0;
@@ -164,7 +164,7 @@ export const decodeIpv4: LayerDecoder = (ctx: DecodeContext, offset: number, end
   const malformed: Malformation[] = [];
   const at = (i: number): number => (offset + i < end ? b[offset + i] : 0);
   const word = (i: number): number => (offset + i + 1 < end ? u16(b, offset + i) : 0);
-  const addr = (r: { start: number; end: number }): Uint8Array => b.slice(offset + r.start, Math.min(offset + r.end, end));
+  const addr = (r: { start: number; end: number }): Uint8Array => copyBytes(b, offset + r.start, Math.min(offset + r.end, end));
   const flagsFrag = word(IPV4_FLAGS_FRAG.start);
   const flags = flagsFrag >>> 13;
   const value: Ipv4 = {
@@ -210,7 +210,7 @@ export const decodeIpv4: LayerDecoder = (ctx: DecodeContext, offset: number, end
     return stop(headerLength, `Bogus IP length (${value.totalLength}, less than header length ${headerLength})`, offset + IPV4_TOTAL_LENGTH.start);
   }
   if (headerLength > IPV4_MIN_HEADER_LEN) {
-    value.optionsBytes = b.slice(offset + IPV4_OPTIONS_START, offset + headerLength);
+    value.optionsBytes = copyBytes(b, offset + IPV4_OPTIONS_START, offset + headerLength);
     const parsed = parseIpv4Options(b, offset + IPV4_OPTIONS_START, offset + headerLength);
     value.options = parsed.options;
     malformed.push(...parsed.malformed);
@@ -228,7 +228,7 @@ export const decodeIpv4: LayerDecoder = (ctx: DecodeContext, offset: number, end
 
 /** The header checksum a header should carry: the checksum over it with the checksum field taken as 0. */
 function computedChecksum(b: Uint8Array, offset: number, headerLength: number): number {
-  const header = b.slice(offset, offset + headerLength);
+  const header = copyBytes(b, offset, offset + headerLength);
   header[IPV4_CHECKSUM.start] = 0;
   header[IPV4_CHECKSUM.start + 1] = 0;
   return internetChecksum(header);

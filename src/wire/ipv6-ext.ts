@@ -16,7 +16,7 @@
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { IP_PROTOCOL, protocolOfSpec } from './ipv4.ts';
 import { ipv6Bytes, nextHeaderKind } from './ipv6.ts';
-import { malformation, put16, put32, u16, u32, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation } from './layer.ts';
+import { malformation, put16, put32, u16, u32, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
 
 export const EXT_NEXT_HEADER = 0;
 export const EXT_HDR_LEN = 1;
@@ -136,7 +136,7 @@ export function parseIpv6Options(b: Uint8Array, start: number, end: number, laye
     }
     const kind: Ipv6Option['kind'] =
       type === IPV6_OPTION.PADN ? 'padn' : type === IPV6_OPTION.ROUTER_ALERT ? 'router-alert' : type === IPV6_OPTION.JUMBO ? 'jumbo' : 'unknown';
-    options.push({ type, offset: off, length: len + 2, kind, data: b.slice(off + 2, off + 2 + len) });
+    options.push({ type, offset: off, length: len + 2, kind, data: copyBytes(b, off + 2, off + 2 + len) });
     off += 2 + len;
   }
   return { options, malformed };
@@ -181,7 +181,7 @@ export const decodeIpv6Routing: LayerDecoder = (ctx: DecodeContext, offset: numb
     data: new Uint8Array(0),
   };
   if (end - offset < length) return truncated(kind, offset, end, length, value);
-  value.data = b.slice(offset + ROUTING_DATA, offset + length);
+  value.data = copyBytes(b, offset + ROUTING_DATA, offset + length);
   if (value.routingType === 0) {
     value.reserved = value.data.slice(0, 4);
     value.addresses = [];

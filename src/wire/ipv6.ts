@@ -20,7 +20,7 @@ import { Address6 } from 'ip-address';
 import type { PseudoHeaderSource } from './checksum.ts';
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { IP_PROTOCOL, ipProtocolKind, protocolOfSpec } from './ipv4.ts';
-import { malformation, put16, u16, type DecodeContext, type DecodeStep, type LayerDecoder } from './layer.ts';
+import { malformation, put16, u16, type DecodeContext, type DecodeStep, type LayerDecoder, copyBytes } from './layer.ts';
 
 // Byte ranges of the fixed header.
 export const IPV6_VER_TC_FLOW = { start: 0, end: 4 } as const;
@@ -81,8 +81,8 @@ export const decodeIpv6: LayerDecoder = (ctx: DecodeContext, offset: number, end
     payloadLength: avail >= IPV6_PAYLOAD_LENGTH.end ? u16(b, offset + IPV6_PAYLOAD_LENGTH.start) : 0,
     nextHeader: at(IPV6_NEXT_HEADER),
     hopLimit: at(IPV6_HOP_LIMIT),
-    src: b.slice(offset + IPV6_SRC.start, Math.min(offset + IPV6_SRC.end, end)),
-    dst: b.slice(Math.min(offset + IPV6_DST.start, end), Math.min(offset + IPV6_DST.end, end)),
+    src: copyBytes(b, offset + IPV6_SRC.start, Math.min(offset + IPV6_SRC.end, end)),
+    dst: copyBytes(b, Math.min(offset + IPV6_DST.start, end), Math.min(offset + IPV6_DST.end, end)),
   };
   if (avail >= 1 && value.version !== 6) {
     // Not IPv6 after all: the bytes stay undecoded data (as Wireshark shows them after the version).

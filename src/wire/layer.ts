@@ -97,6 +97,14 @@ export function put32(b: Uint8Array, off: number, v: number): void {
   b[off + 3] = v & 0xff;
 }
 
+/**
+ * A copy of b[start, end) as a plain Uint8Array. Decoded values never share memory with the frame:
+ * a Node Buffer's slice() is a view, so mutating the frame (or a decoded value) would change the other.
+ */
+export function copyBytes(b: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(b.subarray(start, end));
+}
+
 /** Concatenates byte arrays. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;

@@ -10,7 +10,7 @@
 
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { ethertypeKind, ethertypeOfSpec, macBytes } from './ethernet.ts';
-import { malformation, put16, put32, u16, u32, type DecodeContext, type DecodeStep, type LayerDecoder } from './layer.ts';
+import { malformation, put16, put32, u16, u32, type DecodeContext, type DecodeStep, type LayerDecoder, copyBytes } from './layer.ts';
 
 export const SLL_PKTTYPE = { start: 0, end: 2 } as const;
 export const SLL_HATYPE = { start: 2, end: 4 } as const;
@@ -62,7 +62,7 @@ export const decodeSll: LayerDecoder = (ctx: DecodeContext, offset: number, end:
     packetType: word(SLL_PKTTYPE),
     hatype: word(SLL_HATYPE),
     halen: word(SLL_HALEN),
-    address: b.slice(Math.min(offset + SLL_ADDR.start, end), Math.min(offset + SLL_ADDR.end, end)),
+    address: copyBytes(b, Math.min(offset + SLL_ADDR.start, end), Math.min(offset + SLL_ADDR.end, end)),
     protocol: word(SLL_PROTOCOL),
   };
   if (avail < SLL_HEADER_LEN) {
@@ -87,7 +87,7 @@ export const decodeSll2: LayerDecoder = (ctx: DecodeContext, offset: number, end
     hatype: has(10) ? u16(b, offset + SLL2_HATYPE.start) : 0,
     packetType: has(11) ? b[offset + SLL2_PKTTYPE] : 0,
     halen: has(12) ? b[offset + SLL2_HALEN] : 0,
-    address: b.slice(Math.min(offset + SLL2_ADDR.start, end), Math.min(offset + SLL2_ADDR.end, end)),
+    address: copyBytes(b, Math.min(offset + SLL2_ADDR.start, end), Math.min(offset + SLL2_ADDR.end, end)),
   };
   if (avail < SLL2_HEADER_LEN) {
     return {

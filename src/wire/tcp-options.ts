@@ -15,7 +15,7 @@
 // the wrong length is kept as 'wrong-length'. A SACK option without one whole block is malformed
 // (Wireshark's D-SACK check reads past it).
 
-import { malformation, put16, put32, u16, u32, type Malformation } from './layer.ts';
+import { malformation, put16, put32, u16, u32, type Malformation, copyBytes } from './layer.ts';
 
 export const TCP_OPTION = {
   EOL: 0,
@@ -132,7 +132,7 @@ export function parseTcpOptions(b: Uint8Array, start: number, end: number): Pars
 
 function parseOne(b: Uint8Array, kind: number, at: number, length: number, malformed: Malformation[]): TcpOption {
   const fixed = TCP_OPTION_LENGTH[kind];
-  if (fixed !== undefined && length !== fixed) return { type: 'wrong-length', kind, offset: at, length, expected: fixed, data: b.slice(at + 2, at + length) };
+  if (fixed !== undefined && length !== fixed) return { type: 'wrong-length', kind, offset: at, length, expected: fixed, data: copyBytes(b, at + 2, at + length) };
   switch (kind) {
     case TCP_OPTION.MSS:
       return { type: 'mss', kind, offset: at, length, mss: u16(b, at + 2) };
@@ -150,7 +150,7 @@ function parseOne(b: Uint8Array, kind: number, at: number, length: number, malfo
       return { type: 'sack', kind, offset: at, length, blocks, trailing: at + length - p };
     }
     default:
-      return { type: 'unknown', kind, offset: at, length, data: b.slice(at + 2, at + length) };
+      return { type: 'unknown', kind, offset: at, length, data: copyBytes(b, at + 2, at + length) };
   }
 }
 
