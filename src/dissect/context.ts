@@ -30,6 +30,11 @@ export interface DissectContext {
   state: DissectState;
   /** True inside the datagram embedded in an ICMP/ICMPv6 error: columns are not overwritten there. */
   inIcmpError: boolean;
+  /**
+   * True when `frame` is a datagram reassembled from IP fragments (its own data source): lengths
+   * come from those bytes, not from the completing fragment's IP header.
+   */
+  reassembled?: boolean;
 }
 
 /** Maps one decoded layer to one or more protocol nodes (eth may add the `ethertype` node). */

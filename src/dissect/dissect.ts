@@ -9,6 +9,7 @@ import { expertField } from './expert.ts';
 import type { Columns, Field, ProtoNode } from './field.ts';
 import { commentsNode, frameNode } from './frame-fields.ts';
 import { MAPPERS } from './mappers.ts';
+import { decodeReassembled, reassembledDatagram, type ReassembledDatagram } from './protocols/ip-reassembly.ts';
 
 export interface Dissection {
   packet: CapturedPacket;
@@ -25,6 +26,9 @@ export interface Dissection {
   /** The summary line's columns (inner protocols override outer ones). */
   columns: Required<Columns>;
 }
+
+/** Layers that are part of an IP header: a reassembled datagram's upper layers go after them. */
+const IP_HEADER_KINDS = new Set(['ipv6-hopopts', 'ipv6-dstopts', 'ipv6-routing', 'ipv6-fragment']);
 
 /** Protocols whose payload tshark shows inside their own tree rather than beside it. */
 const NESTING_PROTOS = new Set(['icmp', 'icmpv6']);
@@ -59,6 +63,7 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
   const protos: ProtoNode[] = [];
   const malformed: Malformation[] = [...decoded.malformed];
   let inIcmpError = false;
+  let reassembledDone = false;
   for (let i = 0; i < decoded.layers.length; i++) {
     const layer = decoded.layers[i];
     const mapper = MAPPERS[layer.kind];
@@ -79,6 +84,14 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
       malformed.push({ layer: layer.kind, offset: layer.offset, reason: `dissector error: ${(err as Error).message}` });
     }
     if (layer.kind === 'icmp' || layer.kind === 'icmpv6') inIcmpError = inIcmpError || isIcmpError(layer);
+    const datagram = reassembledDone ? undefined : reassembledDatagram(state, packet.number);
+    if (!reassembledDone && datagram !== undefined && datagram.layerIndex <= i && !IP_HEADER_KINDS.has(decoded.layers[i + 1]?.kind ?? '')) {
+      // After the IP header and its extension headers: the upper layers from the reassembled bytes.
+      // The last fragment's own bytes are part of them, so its `data` layer is not shown again.
+      protos.push(...mapReassembled(datagram, decoded.layers, packet, state, malformed));
+      if (decoded.layers[i + 1]?.kind === 'data') i++;
+      reassembledDone = true;
+    }
   }
   const frame = frameNode(packet, protos, state, malformed);
   const comments = commentsNode(packet);
@@ -97,6 +110,36 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
     columns.info = problem.appendInfo(columns.info);
   }
   return { packet, layers: decoded.layers, protos: all, parents: nesting(all), malformed, columns };
+}
+
+/**
+ * The upper layers of a datagram this frame completed, decoded from the reassembled bytes (Wireshark's
+ * "Reassembled IPv4/IPv6" data source) and mapped with those bytes as their frame: UDP, TCP, ICMP and
+ * what they carry appear on the completing frame, as in tshark with ip.defragment on.
+ */
+function mapReassembled(
+  datagram: ReassembledDatagram,
+  frameLayers: readonly DecodedLayer[],
+  packet: CapturedPacket,
+  state: DissectState,
+  malformed: Malformation[],
+): ProtoNode[] {
+  const upper = decodeReassembled(datagram, frameLayers);
+  const layers = [...frameLayers.slice(0, datagram.layerIndex + 1), ...upper];
+  const nodes: ProtoNode[] = [];
+  for (let j = datagram.layerIndex + 1; j < layers.length; j++) {
+    const layer = layers[j];
+    for (const m of layer.malformed) malformed.push(m);
+    const mapper = MAPPERS[layer.kind];
+    if (mapper === undefined) continue;
+    const ctx: DissectContext = { frame: datagram.payload, packet, layers, index: j, state, inIcmpError: false, reassembled: true };
+    try {
+      nodes.push(...mapper(layer, ctx));
+    } catch (err) {
+      malformed.push({ layer: layer.kind, offset: layer.offset, reason: `dissector error: ${(err as Error).message}` });
+    }
+  }
+  return nodes;
 }
 
 /**

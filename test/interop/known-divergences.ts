@@ -9,10 +9,6 @@ export const KNOWN_DIVERGENCES: Readonly<Record<string, string>> = {
   '*:_ws.expert.group': 'as _ws.expert.severity',
   '*:data.data': 'tshark hands these payloads to dns/http/...; ours stay data until those dissectors exist',
   '*:data.len': 'as data.data',
-  // Upper layers over reassembled IP fragments are not yet mapped (the dissect.ts hook is pending),
-  // and overlapping fragments are refused by design where tshark reassembles them.
+  // Overlapping fragments are refused by design where tshark reassembles them.
   'ipv4-fragments-tcp-http-zeek.pcap:*': 'overlapping fragments refused (RFC 5722 spirit); tshark reassembles',
-  'ipv4-fragments-udp-pcapplusplus.pcap:*': 'UDP over the reassembled datagram not mapped yet (dissect.ts reassembly hook pending)',
-  'ipv6-fragments-udp-pcapplusplus.pcap:*': 'as ipv4-fragments-udp',
-  'dns-edns-ecs-tc-tcp-retry-zeek.pcap:*': 'IPv6 fragments reassembled by tshark shift udp.stream numbers; hook pending',
 };

@@ -482,7 +482,7 @@ function msgEnd(layer: DecodedLayer, ctx: DissectContext): number {
   const ip = enclosingIpOf(ctx);
   const v = ip?.layer.value as { totalLength?: unknown } | undefined;
   let end = ctx.frame.length;
-  if (ip !== undefined && ip.version === 4 && typeof v?.totalLength === 'number' && v.totalLength > 0) end = Math.min(end, ip.layer.offset + v.totalLength);
+  if (ctx.reassembled !== true && ip !== undefined && ip.version === 4 && typeof v?.totalLength === 'number' && v.totalLength > 0) end = Math.min(end, ip.layer.offset + v.totalLength);
   return Math.max(end, layer.offset + layer.length);
 }
 

@@ -370,6 +370,7 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
 function reportedTcpLength(layer: DecodedLayer, ctx: DissectContext): number {
   const v = layer.value as Tcp;
   if (v.segmentLength !== undefined) return v.headerLength + v.segmentLength;
+  if (ctx.reassembled === true) return ctx.frame.length - layer.offset;
   const ip = enclosingIpOf(ctx);
   const iv = ip?.layer.value as { totalLength?: unknown; payloadLength?: unknown } | undefined;
   if (ip !== undefined && iv !== undefined) {

@@ -223,6 +223,7 @@ function tracerouteExpert(port: number, offset: number): Field[] | undefined {
 
 /** Bytes from the UDP header to where the IP layer says its payload ends. */
 function ipReportedLength(ctx: DissectContext, layer: DecodedLayer): number {
+  if (ctx.reassembled === true) return ctx.frame.length - layer.offset;
   const ip = enclosingIpOf(ctx);
   const v = ip?.layer.value as { totalLength?: unknown; payloadLength?: unknown } | undefined;
   if (ip !== undefined && v !== undefined) {
