@@ -85,9 +85,11 @@ export class PcapReader implements RecordParser {
       if (q.length === 0) return { kind: 'done' };
       return ctx.stop(offset, `the file ends inside a record header (${q.length} of ${PCAP_RECORD_HEADER_LENGTH} bytes); the file was cut short`);
     }
-    const dv = view(q.peek(PCAP_RECORD_HEADER_LENGTH));
-    let incl = dv.getUint32(REC_INCL_LEN, h.littleEndian);
-    let orig = dv.getUint32(REC_ORIG_LEN, h.littleEndian);
+    // Field reads by hand rather than through a DataView: this is the per-packet hot path.
+    const le = h.littleEndian;
+    const head = q.peek(PCAP_RECORD_HEADER_LENGTH);
+    let incl = readU32(head, REC_INCL_LEN, le);
+    let orig = readU32(head, REC_ORIG_LEN, le);
     if (h.versionMinor < 3 || (h.versionMinor === 3 && orig < incl)) [incl, orig] = [orig, incl];
     if (incl > PCAP_MAX_CAPLEN) {
       return ctx.stop(offset, `captured length ${incl} is larger than the maximum of ${PCAP_MAX_CAPLEN} bytes: the record header is damaged, reading stopped`);
@@ -98,25 +100,26 @@ export class PcapReader implements RecordParser {
       return ctx.stop(offset, `the file ends in the middle of a packet: the record header promises ${incl} bytes of data, ${q.length - PCAP_RECORD_HEADER_LENGTH} are there`);
     }
     const rec = q.peek(total);
-    const rdv = view(rec);
-    const tsSec = rdv.getUint32(REC_TS_SEC, h.littleEndian);
-    const fraction = rdv.getUint32(REC_TS_FRACTION, h.littleEndian);
-    const data = rec.slice(PCAP_RECORD_HEADER_LENGTH, total);
+    const tsSec = readU32(rec, REC_TS_SEC, le);
+    const fraction = readU32(rec, REC_TS_FRACTION, le);
+    // A copy, so that a packet kept by the caller never pins the read chunk it came from.
+    const data = new Uint8Array(rec.subarray(PCAP_RECORD_HEADER_LENGTH, total));
     q.skip(total);
     const frame = ctx.nextFrame;
     const warnings: string[] = [];
-    const note = (reason: string): void => {
-      warnings.push(makeWarning(frame, offset, reason).message);
-    };
     if (pcapFractionOutOfRange(fraction, h.nanoseconds)) {
       const nsec = pcapFractionToNsec(fraction, h.nanoseconds);
-      note(
-        `timestamp ${h.nanoseconds ? 'nanosecond' : 'microsecond'} field ${fraction} is not below ${h.nanoseconds ? '1000000000' : '1000000'}; ` +
-          `kept as tshark keeps it (seconds ${tsSec}, nanoseconds ${nsec}, not carried into the seconds)`,
+      warnings.push(
+        makeWarning(
+          frame,
+          offset,
+          `timestamp ${h.nanoseconds ? 'nanosecond' : 'microsecond'} field ${fraction} is not below ${h.nanoseconds ? '1000000000' : '1000000'}; ` +
+            `kept as tshark keeps it (seconds ${tsSec}, nanoseconds ${nsec}, not carried into the seconds)`,
+        ).message,
       );
     }
-    if (h.snapLength > 0 && incl > h.snapLength) note(`captured length ${incl} is larger than the file's snap length ${h.snapLength}`);
-    if (orig < incl) note(`original length ${orig} is smaller than the captured length ${incl}`);
+    if (h.snapLength > 0 && incl > h.snapLength) warnings.push(makeWarning(frame, offset, `captured length ${incl} is larger than the file's snap length ${h.snapLength}`).message);
+    if (orig < incl) warnings.push(makeWarning(frame, offset, `original length ${orig} is smaller than the captured length ${incl}`).message);
     ctx.packetCount++;
     const iface = this.iface as CaptureInterface;
     return {
@@ -183,4 +186,10 @@ export function parsePcapFileHeader(b: Uint8Array, ctx: ParseContext): PcapFileH
   if (linkField & LINK_FIELD_R_BIT) ctx.warn(HDR_LINK, 'the reserved R bit (27) of the link-type field is set; ignored');
   const fcsLength = linkField & LINK_FIELD_FCS_PRESENT ? (linkField >>> LINK_FIELD_FCS_SHIFT) * 2 : 0;
   return { littleEndian, nanoseconds, versionMajor, versionMinor, snapLength, linkType: linkField & LINK_FIELD_TYPE_MASK, fcsLength, linkField };
+}
+
+function readU32(b: Uint8Array, at: number, littleEndian: boolean): number {
+  return littleEndian
+    ? (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0
+    : ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
 }

@@ -7,9 +7,53 @@
  * `initial` lets sums be chained (pseudo-header, then header, then data).
  */
 export function onesSum(b: Uint8Array, offset = 0, length = b.length - offset, initial = 0): number {
+  if (length >= WIDE_MIN) return wideSum(b, offset, offset + length, initial);
+  return narrowSum(b, offset, offset + length, initial);
+}
+
+/** Below this many bytes the 16-bit loop wins (a 32-bit view costs more to set up than it saves). */
+const WIDE_MIN = 128;
+/** 32-bit words summed before a fold, so the double stays exact (2^20 words < 2^53 / 2^32). */
+const WIDE_CHUNK = 1 << 20;
+
+/**
+ * The same sum over 32-bit little-endian loads. Since 2^16 = 1 (mod 0xffff), the sum of the words
+ * read little-endian is the big-endian sum with its two bytes swapped, when the words start an even
+ * number of bytes from `offset` (and the big-endian sum itself when they start an odd number, RFC 1071
+ * §2(B) byte-order independence). The bytes before the first 4-byte-aligned address and after the
+ * last whole word go through the 16-bit loop.
+ */
+function wideSum(b: Uint8Array, offset: number, end: number, initial: number): number {
+  const lead = (4 - ((b.byteOffset + offset) & 3)) & 3;
+  const start = offset + lead;
+  const words = (end - start) >>> 2;
+  const tail = start + words * 4;
+  const view = new Uint32Array(b.buffer, b.byteOffset + start, words);
+  let le = 0;
+  for (let w = 0; w < words; ) {
+    const stop = Math.min(words, w + WIDE_CHUNK);
+    let acc = 0;
+    for (; w < stop; w++) acc += view[w];
+    le = (le + (acc % 0xffff)) % 0xffff;
+  }
+  if (le === 0 && words > 0 && !allZero(view)) le = 0xffff;
+  // The lead bytes, big-endian words from offset (an odd lead leaves half a word, padded on the right).
+  let sum = narrowSum(b, offset, start, initial);
+  // The middle: swapped back when it starts on a word boundary of the big-endian sum.
+  sum += (lead & 1) === 0 ? ((le & 0xff) << 8) | (le >>> 8) : le;
+  // The tail starts on an odd byte when the lead was odd: its first byte is a low byte.
+  if ((lead & 1) === 0) return narrowSum(b, tail, end, sum);
+  return tail < end ? narrowSum(b, tail + 1, end, sum + b[tail]) : sum;
+}
+
+function allZero(view: Uint32Array): boolean {
+  for (let i = 0; i < view.length; i++) if (view[i] !== 0) return false;
+  return true;
+}
+
+function narrowSum(b: Uint8Array, offset: number, end: number, initial: number): number {
   let sum = initial;
   let i = offset;
-  const end = offset + length;
   // Unrolled by 8 bytes; the sum stays exact in a double well past 2^32, folded at the end.
   const end8 = end - ((end - i) % 8);
   while (i < end8) {

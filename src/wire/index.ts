@@ -5,6 +5,7 @@ export * from './checksum.ts';
 export * from './crc32.ts';
 export { decode, decodeFrom, nearestLayer, MAX_LAYERS } from './decode.ts';
 export { encode, payload, nearestSpec, type LayerSpec, type EmitContext } from './encode.ts';
+export { HeaderIndex, L3 } from './header-index.ts';
 export * from './ethernet.ts';
 export * from './arp.ts';
 export * from './ipv4.ts';
