@@ -5,11 +5,13 @@
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { CliError } from './io.ts';
 import { validateCatalogue } from '../lab/registry.ts';
 import { runLabs, type LabResult } from '../lab/runner.ts';
 import type { AnyLab } from '../lab/types.ts';
 import type { OutStream } from '../lab/reporter.ts';
 import { FIXED_START_SEC, FIXED_TICK_NS } from '../lab/clock.ts';
+import { describeSummary, tsharkAvailable, tsharkSummary } from './tshark-summary.ts';
 
 export interface FixturesDeps {
   loadLabs(): Promise<readonly AnyLab[]>;
@@ -75,6 +77,11 @@ export function fixturesReadme(labs: readonly AnyLab[], results: readonly LabRes
         lines.push(`| ${i === 0 ? `\`${file}\`` : ''} | ${i === 0 ? c.frames : ''} | ${filter} | ${(f.about ?? '').replace(/\|/g, '\\|')} |`);
       });
     }
+    lines.push('', 'What tshark says (`tshark -r FILE -T fields -e frame.protocols`):', '');
+    for (const c of r.captures) {
+      const file = relative(dir, c.absolutePath).split('\\').join('/');
+      lines.push(`- \`${file}\`: ${describeSummary(tsharkSummary(c.absolutePath)).replace(/\|/g, '\\|')}`);
+    }
     lines.push('');
   }
   lines.push('Open one: `wireshark -r fixtures/LAB/FILE.pcapng -Y "FILTER"`.', '');
@@ -99,6 +106,9 @@ function clearLabFolders(dir: string, labs: readonly AnyLab[]): void {
 /** Regenerates the fixtures; returns the number of failed checkpoints. */
 export async function writeFixtures(labs: readonly AnyLab[], dir: string, stdout: OutStream): Promise<number> {
   validateCatalogue(labs);
+  if (!tsharkAvailable()) {
+    throw new CliError('netlab fixtures needs tshark: fixtures/README.md records what tshark says about each capture (on Debian: apt-get install tshark).', 1);
+  }
   const abs = resolve(dir);
   clearLabFolders(abs, labs);
   const summary = await runLabs(labs, { mode: 'check', pause: false, out: abs, stdout, deterministic: true, colour: false });

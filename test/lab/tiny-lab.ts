@@ -7,14 +7,14 @@ import { internetChecksum } from '../../src/wire/checksum.ts';
 import { defineLab } from '../../src/lab/define.ts';
 import type { AnyLab } from '../../src/lab/types.ts';
 
-/** Ethernet / IPv4 10.0.0.1 -> 10.0.0.2 / UDP 1234 -> 53, "Hola", UDP checksum 0 (none). */
+/** Ethernet / IPv4 10.0.0.1 -> 10.0.0.2 / UDP 1234 -> 4321, "Hola", UDP checksum 0 (none). */
 export function holaFrame(): Uint8Array {
   const eth = [0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x08, 0x00];
   const ip = [0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
   const sum = internetChecksum(Uint8Array.from(ip));
   ip[10] = sum >>> 8;
   ip[11] = sum & 0xff;
-  const udp = [0x04, 0xd2, 0x00, 0x35, 0x00, 0x0c, 0x00, 0x00];
+  const udp = [0x04, 0xd2, 0x10, 0xe1, 0x00, 0x0c, 0x00, 0x00];
   const data = [...Buffer.from('Hola')];
   return Uint8Array.from([...eth, ...ip, ...udp, ...data]);
 }
