@@ -143,6 +143,7 @@ export function formatMac(b: Uint8Array, off = 0): string {
 
 /** Bytes as tshark prints FT_BYTES with -T fields: contiguous lower-case hex. */
 export function formatBytesHex(b: Uint8Array, sep = ''): string {
+  if (sep === '') return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
   let s = '';
   for (let i = 0; i < b.length; i++) {
     if (i > 0 && sep) s += sep;

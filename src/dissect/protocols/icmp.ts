@@ -7,7 +7,7 @@ import type { Icmp, IcmpExtension, IcmpMobileExtension } from '../../wire/icmp.t
 import type { DecodedLayer } from '../../wire/layer.ts';
 import type { DissectContext } from '../context.ts';
 import { expertField } from '../expert.ts';
-import { bool, bytesField, type Field, hex, ipv4Field, type ProtoNode, rawField, uintDec, uintHex } from '../field.ts';
+import { bool, bytesField, type Field, hex, ipv4Field, type ProtoNode, rawField, uintDec, uintHex, formatBytesHex } from '../field.ts';
 import { registerFields } from '../known-fields.ts';
 import { bitPattern } from './link-fields.ts';
 import { formatAbsTime, formatRelTime, type NsTime, nsDelta } from '../frame-fields.ts';
@@ -188,9 +188,8 @@ interface IcmpState {
 }
 
 function addrPairKey(a: Uint8Array, b: Uint8Array): string {
-  const hexOf = (x: Uint8Array): string => Array.from(x, (v) => v.toString(16).padStart(2, '0')).join('');
-  const ka = hexOf(a);
-  const kb = hexOf(b);
+  const ka = formatBytesHex(a);
+  const kb = formatBytesHex(b);
   return ka < kb ? `${ka}|${kb}` : `${kb}|${ka}`;
 }
 

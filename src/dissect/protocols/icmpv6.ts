@@ -7,7 +7,7 @@ import type { NdOption } from '../../wire/icmpv6-options.ts';
 import type { DecodedLayer } from '../../wire/layer.ts';
 import type { DissectContext } from '../context.ts';
 import { expertField } from '../expert.ts';
-import { bool, bytesField, type Field, formatIpv6, formatMac, hex, ipv6Field, type ProtoNode, rawField, stringField, uintDec, uintHex } from '../field.ts';
+import { bool, bytesField, type Field, formatIpv6, formatMac, hex, ipv6Field, type ProtoNode, rawField, stringField, uintDec, uintHex, formatBytesHex } from '../field.ts';
 import { nsDelta, type NsTime } from '../frame-fields.ts';
 import { formatDouble } from './icmp.ts';
 import { bitPattern, noneField } from './link-fields.ts';
@@ -158,15 +158,10 @@ interface Icmpv6State {
   unmatched: Map<string, EchoTransaction>;
 }
 
-function hexOf(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
 
 function pairKey(a: Uint8Array, b: Uint8Array): string {
-  const x = hexOf(a);
-  const y = hexOf(b);
+  const x = formatBytesHex(a);
+  const y = formatBytesHex(b);
   return x < y ? `${x}|${y}` : `${y}|${x}`;
 }
 
@@ -204,7 +199,7 @@ export function mapIcmpv6(layer: DecodedLayer, ctx: DissectContext): ProtoNode[]
   if (avail < 4) return finish();
   fields.push(...checksumFields(v, off + 2, ctx.inIcmpError));
   const ip = enclosingIpOf(ctx);
-  const reserved = (at: number, n: number): Field => rawField('icmpv6.reserved', 'Reserved', 'bytes', b.slice(off + at, off + at + n), hexOf(b.subarray(off + at, off + at + n)), off + at, n);
+  const reserved = (at: number, n: number): Field => rawField('icmpv6.reserved', 'Reserved', 'bytes', b.slice(off + at, off + at + n), formatBytesHex(b.subarray(off + at, off + at + n)), off + at, n);
   switch (v.type) {
     case 1:
     case 3:
@@ -481,7 +476,7 @@ function optionFields(options: readonly NdOption[], b: Uint8Array): { fields: Fi
         // Wireshark notes the undecoded option, then shows the bytes.
         children.push(
           expertField('icmpv6.undecoded.option', `Dissector for ICMPv6 Option (${o.type}) code not implemented, Contact Wireshark developers if you want this supported`, 'Note', 'Undecoded', o.offset, o.length * 8),
-          rawField('icmpv6.data', 'Data', 'bytes', o.data, hexOf(o.data), o.offset + 2, o.data.length),
+          rawField('icmpv6.data', 'Data', 'bytes', o.data, formatBytesHex(o.data), o.offset + 2, o.data.length),
         );
         break;
       }

@@ -9,6 +9,21 @@ import { type Field, formatBytesHex, type FieldOpts, rawField } from '../field.t
  * in groups of 4: bitPattern(0x45, 0xf0, 8) = '0100 ....'.
  */
 export function bitPattern(value: number, mask: number, width: number): string {
+  // The same few (width, mask, value) triples come back on every frame: keep what was built.
+  if (width > 32 || mask > 0xffffffff) return buildPattern(value, mask, width);
+  const byField = patterns.get(width * 0x100000000 + mask);
+  const hit = byField?.get(value);
+  if (hit !== undefined) return hit;
+  const s = buildPattern(value, mask, width);
+  if (byField === undefined) {
+    if (patterns.size < 4096) patterns.set(width * 0x100000000 + mask, new Map([[value, s]]));
+  } else if (byField.size < 4096) byField.set(value, s);
+  return s;
+}
+
+const patterns = new Map<number, Map<number, string>>();
+
+function buildPattern(value: number, mask: number, width: number): string {
   let s = '';
   for (let i = width - 1; i >= 0; i--) {
     const bit = 2 ** i;

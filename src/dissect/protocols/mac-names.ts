@@ -35,6 +35,12 @@ export function setMacNameResolution(on: boolean): void {
   enabled = on;
 }
 
+/** Forgets the name files and the names looked up (tests that point NETLAB_WIRESHARK_DATA elsewhere). */
+export function resetMacNames(): void {
+  tables = undefined;
+  nameCache.clear();
+}
+
 function hex12(b: readonly number[]): string {
   return b.map((x) => x.toString(16).padStart(2, '0')).join('');
 }
@@ -88,11 +94,25 @@ function load(): NameTables | null {
 
 const h = (x: number): string => x.toString(16).padStart(2, '0');
 
+/** Names already looked up, by the address as a 48-bit number; cleared when it reaches NAME_CACHE_MAX. */
+const nameCache = new Map<number, string>();
+const NAME_CACHE_MAX = 65_536;
+
 /** The name Wireshark shows for a MAC address, or the address itself when it has none. */
 export function macName(b: Uint8Array, off = 0): string {
-  const plain = formatMac(b, off);
   const t = enabled ? load() : null;
-  if (t === null) return plain;
+  if (t === null) return formatMac(b, off);
+  const key = (b[off] * 0x10000 + ((b[off + 1] << 8) | b[off + 2])) * 0x1000000 + ((b[off + 3] << 16) | (b[off + 4] << 8) | b[off + 5]);
+  const cached = nameCache.get(key);
+  if (cached !== undefined) return cached;
+  const name = lookupName(t, b, off);
+  if (nameCache.size >= NAME_CACHE_MAX) nameCache.clear();
+  nameCache.set(key, name);
+  return name;
+}
+
+function lookupName(t: NameTables, b: Uint8Array, off: number): string {
+  const plain = formatMac(b, off);
   const a = Array.from(b.subarray(off, off + 6));
   const exact = t.exact.get(hex12(a));
   if (exact !== undefined) return exact;

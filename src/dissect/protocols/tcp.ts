@@ -10,7 +10,7 @@ import type { Tcp } from '../../wire/tcp.ts';
 import type { TcpOption } from '../../wire/tcp-options.ts';
 import type { DissectContext } from '../context.ts';
 import { expertField } from '../expert.ts';
-import { bool, type Field, hex, type ProtoNode, rawField, stringField, uintDec, uintHex } from '../field.ts';
+import { bool, type Field, hex, type ProtoNode, rawField, stringField, uintDec, uintHex, formatBytesHex } from '../field.ts';
 import { type NsTime, nsDelta } from '../frame-fields.ts';
 import { registerFields } from '../known-fields.ts';
 import { bitPattern, textItem } from './link-fields.ts';
@@ -165,11 +165,6 @@ function ltSeq(a: number, b: number): boolean {
   return ((a - b) | 0) < 0;
 }
 
-function hexOf(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
 
 /** The tcp mapper. */
 export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
@@ -338,7 +333,7 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     const shown = Math.min(optLen, Math.max(segEnd - (off + 20), 0));
     const bytes = b.slice(off + 20, off + 20 + shown);
     const titles = o.titles.length > 0 ? `, ${o.titles.join(', ')}` : '';
-    fields.push(rawField('tcp.options', 'Options', 'bytes', bytes, shown === 0 ? '<MISSING>' : hexOf(bytes), off + 20, shown, { text: `Options: (${optLen} bytes)${titles}`, children: o.fields }));
+    fields.push(rawField('tcp.options', 'Options', 'bytes', bytes, shown === 0 ? '<MISSING>' : formatBytesHex(bytes), off + 20, shown, { text: `Options: (${optLen} bytes)${titles}`, children: o.fields }));
     info += o.info;
     // Wireshark adds the timestamps before dissecting the options' contents, but shows them after.
   }
@@ -352,14 +347,14 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const captured = Math.max(Math.min(b.length, off + hl + seglen) - payloadStart, 0);
   if (haveSeglen && seglen > 0 && captured > 0 && layer.malformed.length === 0) {
     const pb = b.slice(payloadStart, payloadStart + captured);
-    fields.push(rawField('tcp.payload', 'TCP payload', 'bytes', pb, hexOf(pb), payloadStart, captured, { text: `TCP payload (${seglen} byte${seglen === 1 ? '' : 's'})` }));
+    fields.push(rawField('tcp.payload', 'TCP payload', 'bytes', pb, formatBytesHex(pb), payloadStart, captured, { text: `TCP payload (${seglen} byte${seglen === 1 ? '' : 's'})` }));
     // A verified segment goes through reassembly: there retransmitted data is only shown as such,
     // spurious retransmissions and out-of-order segments not at all.
     const f = ta?.flags ?? 0;
     if (v.checksumStatus !== 'bad' && f & (TA.RETRANSMISSION | TA.SPURIOUS_RETRANSMISSION | TA.OUT_OF_ORDER)) {
       state.heldPayload = { frame: ctx.packet.number, offset: payloadStart };
       if (f & TA.RETRANSMISSION && !(f & TA.SPURIOUS_RETRANSMISSION)) {
-        fields.push(rawField('tcp.segment_data', 'TCP segment data', 'bytes', pb, hexOf(pb), payloadStart, captured, { text: `Retransmitted TCP segment data (${seglen} byte${seglen === 1 ? '' : 's'})` }));
+        fields.push(rawField('tcp.segment_data', 'TCP segment data', 'bytes', pb, formatBytesHex(pb), payloadStart, captured, { text: `Retransmitted TCP segment data (${seglen} byte${seglen === 1 ? '' : 's'})` }));
       }
     }
   }
@@ -493,7 +488,7 @@ function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel: number
   const lenField = (o: TcpOption, children?: Field[]): Field => uintDec('tcp.option_len', 'Length', o.length, o.offset + 1, 1, { children });
   const optionNode = (o: TcpOption, text: string, children: Field[]): Field => {
     const bytes = b.slice(o.offset, o.offset + o.length);
-    return rawField(optionProto(o.kind), text, 'bytes', bytes, hexOf(bytes), o.offset, o.length, { text, children });
+    return rawField(optionProto(o.kind), text, 'bytes', bytes, formatBytesHex(bytes), o.offset, o.length, { text, children });
   };
   for (const o of v.options) {
     if (o.kind === 2) sawMss = true;
@@ -627,7 +622,7 @@ function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel: number
       }
       case 'unknown': {
         const children: Field[] = [kindField(o), lenField(o)];
-        if (o.length > 2) children.push(rawField('tcp.options.unknown.payload', 'Payload', 'bytes', o.data, hexOf(o.data), o.offset + 2, o.length - 2));
+        if (o.length > 2) children.push(rawField('tcp.options.unknown.payload', 'Payload', 'bytes', o.data, formatBytesHex(o.data), o.offset + 2, o.length - 2));
         out.fields.push(optionNode(o, 'TCP Option - Unknown', children));
         break;
       }

@@ -7,7 +7,7 @@ import type { DecodedLayer } from '../../wire/layer.ts';
 import type { Udp } from '../../wire/udp.ts';
 import type { DissectContext } from '../context.ts';
 import { expertField } from '../expert.ts';
-import { type Field, type FieldOpts, hex, type ProtoNode, rawField, uintDec, uintHex } from '../field.ts';
+import { type Field, type FieldOpts, hex, type ProtoNode, rawField, uintDec, uintHex, formatBytesHex } from '../field.ts';
 import { formatRelTime, type NsTime, nsDelta } from '../frame-fields.ts';
 import { textItem } from './link-fields.ts';
 
@@ -43,15 +43,10 @@ export function packetTime(ctx: DissectContext): NsTime {
   return { secs: ctx.packet.tsSec, nsecs: ctx.packet.tsNsec };
 }
 
-function bytesKey(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
 
 /** An endpoint's key: address bytes and port. */
 export function endpointKey(addr: Uint8Array | undefined, port: number): string {
-  return `${addr === undefined ? '-' : bytesKey(addr)}/${port}`;
+  return `${addr === undefined ? '-' : formatBytesHex(addr)}/${port}`;
 }
 
 /**
@@ -203,16 +198,11 @@ export function mapUdp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const payloadLen = Math.max(Math.min(u.length - 8, ctx.frame.length - (off + 8)), 0);
   if (!inError || payloadLen > 0) {
     const v = ctx.frame.slice(off + 8, off + 8 + payloadLen);
-    fields.push(rawField('udp.payload', 'UDP payload', 'bytes', v, hexString(v), off + 8, payloadLen, { text: `UDP payload (${payloadLen} byte${payloadLen === 1 ? '' : 's'})` }));
+    fields.push(rawField('udp.payload', 'UDP payload', 'bytes', v, formatBytesHex(v), off + 8, payloadLen, { text: `UDP payload (${payloadLen} byte${payloadLen === 1 ? '' : 's'})` }));
   }
   return done();
 }
 
-function hexString(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
 
 /** The "Possible traceroute" expert of ports 33435-33464 (LBL traceroute, 3 probes per hop). */
 function tracerouteExpert(port: number, offset: number): Field[] | undefined {
