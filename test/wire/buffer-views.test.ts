@@ -9,7 +9,7 @@ const LINKTYPE_ETHERNET = 1;
 function frameAsBuffer(): Buffer {
   const bytes = encode([
     ethernet({ src: '11:22:33:44:55:66', dst: 'aa:bb:cc:dd:ee:ff' }),
-    ipv4({ src: '192.168.1.10', dst: '142.250.183.110', options: [{ type: 1 }] }),
+    ipv4({ src: '192.168.1.10', dst: '142.250.183.110', options: Uint8Array.from([1, 1, 1, 0]) }), // NOP, NOP, NOP, EOL: a 24-byte header
     udp({ sport: 54321, dport: 53 }),
     payload('Hola'),
   ]);
