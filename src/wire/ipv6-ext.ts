@@ -300,10 +300,13 @@ export interface Ipv6RoutingOptions {
   nextHeader?: number;
 }
 
-export function ipv6Routing(o: Ipv6RoutingOptions = {}): Ipv6ExtSpec {
+export function ipv6Routing(o: Ipv6RoutingOptions = {}): Ipv6ExtSpec & { finalDestination?: Uint8Array } {
   const addresses = (o.addresses ?? []).map(ipv6Bytes);
+  const segmentsLeft = o.segmentsLeft ?? addresses.length;
   return {
     kind: 'ipv6-routing',
+    // RFC 8200 §8.1: with segments left, the upper layer's pseudo-header carries the final destination.
+    finalDestination: segmentsLeft > 0 && o.data === undefined && addresses.length > 0 ? addresses[addresses.length - 1] : undefined,
     emit(payload: Uint8Array, ctx: EmitContext): Uint8Array {
       const body = o.data ?? (() => {
         const d = new Uint8Array(4 + addresses.length * 16);
@@ -315,7 +318,7 @@ export function ipv6Routing(o: Ipv6RoutingOptions = {}): Ipv6ExtSpec {
       out[EXT_NEXT_HEADER] = nextOf(o.nextHeader, ctx, 'ipv6Routing()');
       out[EXT_HDR_LEN] = length / 8 - 1;
       out[ROUTING_TYPE] = o.routingType ?? 0;
-      out[ROUTING_SEGMENTS_LEFT] = o.segmentsLeft ?? addresses.length;
+      out[ROUTING_SEGMENTS_LEFT] = segmentsLeft;
       out.set(body, ROUTING_DATA);
       out.set(payload, length);
       return out;

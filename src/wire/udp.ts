@@ -106,8 +106,14 @@ export function insideIcmpError(layers: readonly DecodedLayer[]): boolean {
 /** The pseudo-header source of the nearest IPv4/IPv6 builder outside a layer, or undefined. */
 export function enclosingIpSpec(ctx: EmitContext): PseudoHeaderSource | undefined {
   const spec = nearestSpec<LayerSpec & Partial<PseudoHeaderSource>>(ctx.outer, 'ipv4', 'ipv6');
-  if (spec === undefined) return undefined;
-  return isPseudoSource(spec) ? spec : undefined;
+  if (spec === undefined || !isPseudoSource(spec)) return undefined;
+  // A routing header between the IPv6 header and this layer names the final destination (RFC 8200 §8.1).
+  for (const outer of ctx.outer) {
+    if (outer === spec) break;
+    const final = (outer as { finalDestination?: unknown }).finalDestination;
+    if (outer.kind === 'ipv6-routing' && final instanceof Uint8Array && final.length === 16) return { version: 6, src: spec.src, dst: final };
+  }
+  return spec;
 }
 
 /**

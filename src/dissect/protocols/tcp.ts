@@ -145,6 +145,8 @@ const OPTION_TITLES: Readonly<Record<number, string>> = {
   4: 'SACK permitted',
   5: 'SACK',
   8: 'Timestamps',
+  253: 'Experimental',
+  254: 'Experimental',
 };
 
 function optionTitle(kind: number): string {
@@ -153,7 +155,10 @@ function optionTitle(kind: number): string {
 
 /** Filter name of the option's subtree. */
 function optionProto(kind: number): string {
-  const names: Record<number, string> = { 0: 'tcp.options.eol', 1: 'tcp.options.nop', 2: 'tcp.options.mss', 3: 'tcp.options.wscale', 4: 'tcp.options.sack_perm', 5: 'tcp.options.sack', 8: 'tcp.options.timestamp' };
+  const names: Record<number, string> = {
+    0: 'tcp.options.eol', 1: 'tcp.options.nop', 2: 'tcp.options.mss', 3: 'tcp.options.wscale', 4: 'tcp.options.sack_perm', 5: 'tcp.options.sack', 8: 'tcp.options.timestamp',
+    253: 'tcp.options.experimental', 254: 'tcp.options.experimental',
+  };
   return names[kind] ?? 'tcp.options.unknown';
 }
 
@@ -622,6 +627,17 @@ function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel: number
       }
       case 'unknown': {
         const children: Field[] = [kindField(o), lenField(o)];
+        if (o.kind === 253 || o.kind === 254) {
+          // RFC 6994: a 16-bit Experiment Identifier, then the experiment's data.
+          if (o.length >= 4) {
+            const exid = (o.data[0] << 8) | o.data[1];
+            children.push(uintHex('tcp.options.experimental.exid', 'Experiment Identifier', exid, 4, o.offset + 2, 2, { text: `Experiment Identifier: Unknown (${hex(exid, 4)})` }));
+            const data = o.data.subarray(2);
+            children.push(rawField('tcp.options.experimental.data', 'Data', 'bytes', data, formatBytesHex(data), o.offset + 4, o.length - 4, { text: `Data: ${data.length === 0 ? '<MISSING>' : formatBytesHex(data)}` }));
+          }
+          out.fields.push(optionNode(o, 'TCP Option - Experimental: Unknown', children));
+          break;
+        }
         if (o.length > 2) children.push(rawField('tcp.options.unknown.payload', 'Payload', 'bytes', o.data, formatBytesHex(o.data), o.offset + 2, o.length - 2));
         out.fields.push(optionNode(o, 'TCP Option - Unknown', children));
         break;

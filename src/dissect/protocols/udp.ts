@@ -197,8 +197,11 @@ export function mapUdp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   }
   const payloadLen = Math.max(Math.min(u.length - 8, ctx.frame.length - (off + 8)), 0);
   if (!inError || payloadLen > 0) {
-    const v = ctx.frame.slice(off + 8, off + 8 + payloadLen);
-    fields.push(rawField('udp.payload', 'UDP payload', 'bytes', v, formatBytesHex(v), off + 8, payloadLen, { text: `UDP payload (${payloadLen} byte${payloadLen === 1 ? '' : 's'})` }));
+    // Wireshark's udp.payload runs to the end of the IP payload, even when the UDP length says the
+    // datagram ends sooner; its label counts what the UDP length says.
+    const valueLen = inError ? payloadLen : Math.max(Math.min(ipPayloadLen, ctx.frame.length - off) - 8, payloadLen);
+    const v = ctx.frame.slice(off + 8, off + 8 + valueLen);
+    fields.push(rawField('udp.payload', 'UDP payload', 'bytes', v, formatBytesHex(v), off + 8, valueLen, { text: `UDP payload (${payloadLen} byte${payloadLen === 1 ? '' : 's'})` }));
   }
   return done();
 }
