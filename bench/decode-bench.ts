@@ -158,17 +158,14 @@ export async function decodeBench(path: string, fileBytes: number, dissectFrames
   return rows;
 }
 
-/** Streams the file through the capture parser in 1 MiB chunks and indexes every frame. */
-async function readIndexed(path: string): Promise<{ count: number; ipv4: number }> {
+/** Streams the file through the capture parser in 1 MiB chunks, handing each packet to `each`. */
+async function readEach(path: string, each: (p: CapturedPacket) => void): Promise<number> {
   const parser = new CaptureParser(path);
-  const h = new HeaderIndex();
   let count = 0;
-  let ipv4 = 0;
   const drain = (): void => {
     for (let p = parser.next(); p !== undefined; p = parser.next()) {
       count++;
-      h.index(p.data, p.iface.linkType);
-      if (h.ipv4SrcText() !== '') ipv4++;
+      each(p);
     }
   };
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
@@ -177,26 +174,26 @@ async function readIndexed(path: string): Promise<{ count: number; ipv4: number 
   }
   parser.end();
   drain();
+  return count;
+}
+
+/** Reads the file and indexes every frame's headers, ip.src as text. */
+async function readIndexed(path: string): Promise<{ count: number; ipv4: number }> {
+  const h = new HeaderIndex();
+  let ipv4 = 0;
+  const count = await readEach(path, (p) => {
+    h.index(p.data, p.iface.linkType);
+    if (h.ipv4SrcText() !== '') ipv4++;
+  });
   return { count, ipv4 };
 }
 
 /** The same with the full layer list per frame. */
 async function readDecoded(path: string): Promise<{ count: number; ipv4: number }> {
-  const parser = new CaptureParser(path);
-  let count = 0;
   let ipv4 = 0;
-  const drain = (): void => {
-    for (let p = parser.next(); p !== undefined; p = parser.next()) {
-      count++;
-      const ip = decode(p.data, p.iface.linkType, { verifyChecksums: false }).layers.find((l) => l.kind === 'ipv4');
-      if (ip !== undefined && ipText((ip.value as { src: Uint8Array }).src) !== '') ipv4++;
-    }
-  };
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    parser.push(chunk as Buffer);
-    drain();
-  }
-  parser.end();
-  drain();
+  const count = await readEach(path, (p) => {
+    const ip = decode(p.data, p.iface.linkType, { verifyChecksums: false }).layers.find((l) => l.kind === 'ipv4');
+    if (ip !== undefined && ipText((ip.value as { src: Uint8Array }).src) !== '') ipv4++;
+  });
   return { count, ipv4 };
 }
