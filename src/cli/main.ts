@@ -5,6 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { registerCraft } from './craft.ts';
 import { registerDecode } from './decode.ts';
+import { registerExtcap } from './extcap.ts';
 import { registerFixtures } from './fixtures.ts';
 import { registerLab } from './lab.ts';
 import { CliError, printError } from './io.ts';
@@ -16,7 +17,7 @@ export type CommandRegistrar = (y: Argv) => Argv;
  * The subcommands, in the order `netlab --help` lists them.
  * Each command file exports its registrar (decode.ts registerDecode, craft.ts registerCraft, lab.ts registerLab, ...).
  */
-export const COMMANDS: readonly CommandRegistrar[] = [registerDecode, registerCraft, registerLab, registerFixtures];
+export const COMMANDS: readonly CommandRegistrar[] = [registerDecode, registerCraft, registerLab, registerFixtures, registerExtcap];
 
 /** Builds the parser for the given arguments (exported for tests). */
 export function buildCli(args: readonly string[]): Argv {
