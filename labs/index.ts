@@ -2,5 +2,7 @@
 // defineLab({...}); add it here to make it known to `netlab lab list/run/tour` and to the fixtures.
 
 import type { AnyLab } from '../src/lab/types.ts';
+import checksums from './checksums.ts';
+import encapsulation from './encapsulation.ts';
 
-export const LABS: readonly AnyLab[] = [];
+export const LABS: readonly AnyLab[] = [encapsulation, checksums];

@@ -10,7 +10,7 @@ import type { Argv } from 'yargs';
 import { openCapture } from '../capture/read.ts';
 import { CaptureRecordError } from '../capture/problems.ts';
 import { CaptureFormatError, type CapturedPacket } from '../capture/types.ts';
-import { DissectState } from '../dissect/context.ts';
+import { DissectState, parsePrefs, type DissectPrefs } from '../dissect/context.ts';
 import { dissect, type Dissection } from '../dissect/dissect.ts';
 import { fieldShows, fieldsHeader, fieldsLine, type FieldsOptions, invalidFields } from '../dissect/fields-output.ts';
 import { compileFilter, type Filter, FilterError, formatFilterError } from '../dissect/filter/index.ts';
@@ -25,6 +25,8 @@ export type OutputFormat = 'text' | 'fields' | 'json';
 
 export interface DecodeOptions {
   file: string;
+  /** -o: Wireshark preferences (eth.check_fcs). */
+  prefs?: DissectPrefs;
   /** -V: the protocol tree. */
   verbose?: boolean;
   /** -x: hex and ASCII dump. */
@@ -101,13 +103,12 @@ export function parseFieldOptions(pairs: readonly string[]): FieldsOptions & { b
   return opts;
 }
 
-/** -o PREF:VALUE. netlab always validates checksums, so the checksum preferences are accepted and ignored. */
-export function checkPreferences(prefs: readonly string[]): void {
-  for (const p of prefs) {
-    const name = p.split(':')[0];
-    if (!/^[a-z0-9_]+\.check_checksum$/i.test(name) || !p.includes(':')) {
-      throw new CliError(`-o ${p}: netlab accepts only the checksum preferences (e.g. -o tcp.check_checksum:TRUE); it always validates checksums.`, 1);
-    }
+/** -o PREF:VALUE: the preferences netlab honours (see parsePrefs); anything else is an error. */
+export function checkPreferences(prefs: readonly string[]): DissectPrefs {
+  try {
+    return parsePrefs(prefs);
+  } catch (err) {
+    throw new CliError((err as Error).message, 1);
   }
 }
 
@@ -201,7 +202,7 @@ async function decodeCapture(o: DecodeOptions, out: Output): Promise<number> {
   const fields = o.fields ?? [];
   const fopts = o.fieldOptions ?? {};
   const capture = await open(o.file);
-  const state = new DissectState();
+  const state = new DissectState(o.prefs);
   if (filter !== undefined) trackDisplayedFrames(state);
   const json = new JsonWriter({ noDuplicateKeys: o.noDuplicateKeys === true });
   let jsonCount = 0;
@@ -285,7 +286,7 @@ export function registerDecode(y: Argv): Argv {
         .option('T', { type: 'string', describe: 'Output format: text (default), fields, json' })
         .option('e', { type: 'string', describe: 'Field to print with -T fields/json (repeatable)' })
         .option('E', { type: 'string', describe: 'Field output option: header=y, separator=/t, occurrence=a, aggregator=",", quote=n' })
-        .option('o', { type: 'string', describe: 'Preference (only *.check_checksum:..., accepted and ignored: netlab always validates)' })
+        .option('o', { type: 'string', describe: 'Preference: eth.check_fcs:TRUE; *.check_checksum:TRUE accepted (netlab always validates checksums)' })
         .option('n', { type: 'boolean', describe: 'Accepted for tshark compatibility' })
         .option('duplicate-keys', { type: 'boolean', default: true, describe: 'With -T json, repeat keys as tshark does (--no-duplicate-keys merges them into arrays)' })
         .option('color', { type: 'boolean', describe: 'Colour the layer spans of -x (default: on a terminal, unless NO_COLOR is set)' })
@@ -300,11 +301,12 @@ export function registerDecode(y: Argv): Argv {
         if (t !== 'text' && t !== 'fields' && t !== 'json') {
           throw new CliError(`-T ${t}: unsupported output format; netlab supports text, fields and json.`, 1);
         }
-        checkPreferences(list(argv.o));
+        const prefs = checkPreferences(list(argv.o));
         const e = list(argv.e);
         const E = parseFieldOptions(list(argv.E));
         process.exitCode = await runDecode({
           file,
+          prefs,
           verbose: argv.V,
           hex: argv.x,
           summary: argv.P,

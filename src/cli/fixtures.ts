@@ -73,7 +73,8 @@ export function fixturesReadme(labs: readonly AnyLab[], results: readonly LabRes
     for (const c of r.captures) {
       const file = relative(dir, c.absolutePath).split('\\').join('/');
       c.filters.forEach((f, i) => {
-        const filter = `\`${f.filter.replace(/\|/g, '\\|')}\``;
+        const prefs = (f.prefs ?? []).map((p) => ` (-o ${p})`).join('');
+        const filter = `\`${f.filter.replace(/\|/g, '\\|')}\`${prefs}`;
         lines.push(`| ${i === 0 ? `\`${file}\`` : ''} | ${i === 0 ? c.frames : ''} | ${filter} | ${(f.about ?? '').replace(/\|/g, '\\|')} |`);
       });
     }

@@ -8,8 +8,43 @@ import type { ProtoNode } from './field.ts';
  * State that lives across the frames of one capture: conversation tables for tcp.stream and
  * relative sequence numbers, first/previous timestamps. Each protocol keeps its own slot.
  */
+/** Wireshark preferences the dissector honours (tshark -o NAME:VALUE). */
+export interface DissectPrefs {
+  /** eth.check_fcs: verify a known Ethernet FCS (tshark 4.0: off by default). */
+  readonly checkFcs: boolean;
+}
+
+export const DEFAULT_PREFS: DissectPrefs = { checkFcs: false };
+
+/**
+ * Parses tshark-style preferences. netlab always validates IP/TCP/UDP/ICMP checksums (the agreement
+ * reference runs tshark with them on), so `*.check_checksum:TRUE` is accepted as is; eth.check_fcs
+ * switches the FCS check. Anything else is refused with its name.
+ */
+export function parsePrefs(prefs: readonly string[]): DissectPrefs {
+  let checkFcs = false;
+  for (const p of prefs) {
+    const m = /^([a-z0-9_.]+):(.*)$/i.exec(p);
+    const name = m?.[1] ?? p;
+    const value = (m?.[2] ?? '').toUpperCase();
+    if (m === null || (value !== 'TRUE' && value !== 'FALSE')) throw new RangeError(`-o ${p}: expected NAME:TRUE or NAME:FALSE`);
+    if (/^[a-z0-9_]+\.check_checksum$/i.test(name)) {
+      if (value === 'FALSE') throw new RangeError(`-o ${p}: netlab always validates checksums; it cannot switch ${name} off`);
+      continue;
+    }
+    if (name === 'eth.check_fcs') {
+      checkFcs = value === 'TRUE';
+      continue;
+    }
+    throw new RangeError(`-o ${p}: netlab knows only the checksum preferences (*.check_checksum) and eth.check_fcs`);
+  }
+  return { checkFcs };
+}
+
 export class DissectState {
   private readonly slots = new Map<string, unknown>();
+
+  constructor(readonly prefs: DissectPrefs = DEFAULT_PREFS) {}
   /** Returns the protocol's slot, creating it with `init` the first time. */
   slot<T>(key: string, init: () => T): T {
     let v = this.slots.get(key) as T | undefined;

@@ -49,6 +49,8 @@ eth.len UINT16
 eth.lg BOOLEAN
 eth.padding BYTES
 eth.padding_bad NONE
+eth.src_not_group NONE
+eth.fcs_bad NONE
 eth.src ETHER
 eth.src.ig BOOLEAN
 eth.src.lg BOOLEAN

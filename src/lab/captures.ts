@@ -41,10 +41,11 @@ export function shellWord(s: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The command line that opens a capture on a filter: wireshark -r PATH -Y "FILTER". */
-export function wiresharkCommand(path: string, filter: string): string {
+/** The command line that opens a capture on a filter: wireshark -r PATH [-o PREF]... -Y "FILTER". */
+export function wiresharkCommand(path: string, filter: string, prefs: readonly string[] = []): string {
   const f = filter.includes('"') ? shellWord(filter) : `"${filter.replace(/([\\$`])/g, '\\$1')}"`;
-  return `wireshark -r ${shellWord(path)} -Y ${f}`;
+  const o = prefs.map((p) => ` -o ${shellWord(p)}`).join('');
+  return `wireshark -r ${shellWord(path)}${o} -Y ${f}`;
 }
 
 class LabTapRecorder extends TapRecorder implements LabTap {
@@ -86,15 +87,16 @@ export class CaptureSet {
       this.dirMade = true;
     }
     const abs = resolve(join(this.options.dir, name));
-    const { also, untilLabEnd, ...first } = options;
+    const { also, untilLabEnd, fcs, ...first } = options;
     void untilLabEnd;
+    void fcs;
     return { abs, shown: displayPath(abs, this.options.cwd), filters: [first, ...(also ?? [])] };
   }
 
   /** A pcapng for crafted Ethernet frames. */
   capture(file: string, options: CaptureOptions): LabCapture {
     const { abs, shown, filters } = this.place(file, options);
-    const writer = PcapngWriter.toFile(abs, { interfaces: [{ linkType: 1, name: 'netlab' }] });
+    const writer = PcapngWriter.toFile(abs, { interfaces: [{ linkType: 1, name: 'netlab', ...(options.fcs === true ? { fcsLength: 4 } : {}) }] });
     let frames = 0;
     let closed = false;
     this.open.push({

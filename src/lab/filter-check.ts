@@ -15,9 +15,9 @@ export interface FilterCount {
 const errorText = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
 /** Reads the capture once and counts, for each filter, the frames it selects. */
-export async function countFilterMatches(path: string, filters: readonly string[]): Promise<{ frames: number; counts: FilterCount[] }> {
+export async function countFilterMatches(path: string, filters: readonly string[], prefs: readonly string[] = []): Promise<{ frames: number; counts: FilterCount[] }> {
   // Loaded on first use: `netlab lab list` does not need the dissector.
-  const [{ readCapture }, { DissectState }, { dissect }, { compileFilter }] = await Promise.all([
+  const [{ readCapture }, { DissectState, parsePrefs }, { dissect }, { compileFilter }] = await Promise.all([
     import('../capture/read.ts'),
     import('../dissect/context.ts'),
     import('../dissect/dissect.ts'),
@@ -31,7 +31,8 @@ export async function countFilterMatches(path: string, filters: readonly string[
     }
   });
   const matches = filters.map(() => 0);
-  const state = new DissectState();
+  // The preferences the filter is printed with (e.g. eth.check_fcs:TRUE) apply here too.
+  const state = new DissectState(parsePrefs(prefs));
   let frames = 0;
   for await (const packet of readCapture(path)) {
     frames++;
@@ -53,15 +54,21 @@ export async function countFilterMatches(path: string, filters: readonly string[
 export async function checkCaptureFilters(c: ClosedCapture, record: (r: CheckResult) => void): Promise<void> {
   const checked = c.filters.filter((f) => f.frames !== 'unchecked');
   if (checked.length === 0) return;
-  let result: Awaited<ReturnType<typeof countFilterMatches>>;
+  // One pass over the capture per set of preferences the filters are printed with.
+  const results = new Map<string, Awaited<ReturnType<typeof countFilterMatches>>>();
+  const key = (f: (typeof checked)[number]): string => (f.prefs ?? []).join(' ');
   try {
-    result = await countFilterMatches(c.absolutePath, checked.map((f) => f.filter));
+    for (const k of new Set(checked.map(key))) {
+      const group = checked.filter((f) => key(f) === k);
+      results.set(k, await countFilterMatches(c.absolutePath, group.map((f) => f.filter), group[0].prefs ?? []));
+    }
   } catch (err) {
     record({ label: `${c.path} can be read back`, passed: false, observed: errorText(err), expected: 'a readable pcapng' });
     return;
   }
-  checked.forEach((f, i) => {
-    const n = result.counts[i];
+  checked.forEach((f) => {
+    const result = results.get(key(f)) as Awaited<ReturnType<typeof countFilterMatches>>;
+    const n = result.counts.find((x) => x.filter === f.filter) as FilterCount;
     const label = `filter "${f.filter}" selects frames of ${c.path}`;
     if (n.matches === undefined) {
       record({ label, passed: false, observed: `the filter does not compile: ${n.error ?? 'error'}`, expected: 'a valid display filter' });

@@ -83,7 +83,7 @@ export class Reporter {
       this.print(`${pad}${p.style('cyan', 'capture')}  ${c.path}  ${p.style('dim', `(${c.frames} frame${c.frames === 1 ? '' : 's'})`)}\n`);
       for (const f of c.filters) {
         const about = f.about === undefined ? '' : `  ${p.style('dim', `# ${f.about}`)}`;
-        this.print(`${pad}  ${wiresharkCommand(c.path, f.filter)}${about}\n`);
+        this.print(`${pad}  ${wiresharkCommand(c.path, f.filter, f.prefs)}${about}\n`);
       }
     }
   }

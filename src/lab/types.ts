@@ -51,6 +51,11 @@ export interface CaptureFilter {
    * `'unchecked'` only for a filter netlab's filter subset cannot evaluate.
    */
   readonly frames?: number | 'some' | 'unchecked';
+  /**
+   * Wireshark preferences the filter needs, printed as `-o PREF` (e.g. `udp.check_checksum:TRUE`:
+   * Wireshark leaves checksums unverified unless told, so a checksum-status filter needs it).
+   */
+  readonly prefs?: readonly string[];
 }
 
 export interface CaptureOptions extends CaptureFilter {
@@ -58,6 +63,8 @@ export interface CaptureOptions extends CaptureFilter {
   readonly also?: readonly CaptureFilter[];
   /** Keep the file open until the end of the lab (default: closed at the end of its step). */
   readonly untilLabEnd?: boolean;
+  /** The frames end with a 4-byte FCS (the interface says so with if_fcslen; ctx.capture only). */
+  readonly fcs?: boolean;
 }
 
 /** A pcapng of crafted frames (Ethernet link type) that a step writes. */

@@ -11,6 +11,7 @@
 // A layer only leaves a trailer when its payload's dissector shortened the payload (IPv4 to its
 // Total Length, IPv6 to 40 + Payload Length, ARP to its size); opaque data claims everything.
 
+import { crc32 } from '../../wire/crc32.ts';
 import type { DecodedLayer } from '../../wire/layer.ts';
 import type { Arp } from '../../wire/arp.ts';
 import { arpLength } from '../../wire/arp.ts';
@@ -131,12 +132,45 @@ export function trailerFields(ctx: DissectContext, o: TrailerOwner): Field[] {
     // big-endian and "[unverified]", whether the FCS is known or guessed. netlab's wire layer checks
     // it (Ethernet.fcsStatus) when the capture says there is one; the tree mirrors tshark's default.
     const v = ((frame[fcsAt] << 24) | (frame[fcsAt + 1] << 16) | (frame[fcsAt + 2] << 8) | frame[fcsAt + 3]) >>> 0;
+    if (ctx.state.prefs.checkFcs) {
+      fields.push(...checkedFcsFields(ctx, o.index, fcsAt, v));
+      return fields;
+    }
     fields.push(
       rawField('eth.fcs', 'Frame check sequence', 'uint', v, hex(v, 8), fcsAt, 4, { text: `Frame check sequence: ${hex(v, 8)} [unverified]` }),
       rawField('eth.fcs.status', 'FCS Status', 'uint', 2, '2', fcsAt, 0, { generated: true, text: '[FCS Status: Unverified]' }),
     );
   }
   return fields;
+}
+
+/**
+ * The FCS as tshark shows it with eth.check_fcs on: the CRC-32 over the frame from its Ethernet header
+ * to the FCS, shown in the order the bytes are read, "[correct]" or "incorrect, should be ...".
+ */
+function checkedFcsFields(ctx: DissectContext, index: number, fcsAt: number, v: number): Field[] {
+  let start = 0;
+  for (let i = index; i >= 0; i--) {
+    if (ctx.layers[i].kind === 'ethernet') {
+      start = ctx.layers[i].offset;
+      break;
+    }
+  }
+  const c = crc32(ctx.frame, start, fcsAt - start);
+  const should = (((c & 0xff) << 24) | ((c & 0xff00) << 8) | ((c >>> 8) & 0xff00) | (c >>> 24)) >>> 0;
+  if (should === v) {
+    return [
+      rawField('eth.fcs', 'Frame check sequence', 'uint', v, hex(v, 8), fcsAt, 4, { text: `Frame check sequence: ${hex(v, 8)} [correct]` }),
+      rawField('eth.fcs.status', 'FCS Status', 'uint', 1, '1', fcsAt, 0, { generated: true, text: '[FCS Status: Good]' }),
+    ];
+  }
+  return [
+    rawField('eth.fcs', 'Frame check sequence', 'uint', v, hex(v, 8), fcsAt, 4, {
+      text: `Frame check sequence: ${hex(v, 8)} incorrect, should be ${hex(should, 8)}`,
+      children: [expertField('eth.fcs_bad', `Bad checksum [should be ${hex(should, 8)}]`, 'Error', 'Checksum', 0, 0)],
+    }),
+    rawField('eth.fcs.status', 'FCS Status', 'uint', 0, '0', fcsAt, 0, { generated: true, text: '[FCS Status: Bad]' }),
+  ];
 }
 
 /**

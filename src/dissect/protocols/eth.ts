@@ -6,6 +6,7 @@
 // tshark shows them by default; without them labels and columns read like `tshark -n` and the
 // *_resolved fields are not emitted.
 
+import { expertField } from '../expert.ts';
 import { type Ethernet, ETH_MAX_802_3_LENGTH } from '../../wire/ethernet.ts';
 import type { DecodedLayer } from '../../wire/layer.ts';
 import type { DissectContext } from '../context.ts';
@@ -32,7 +33,10 @@ export function macChildren(frame: Uint8Array, offset: number, which: 'dst' | 's
   const name = macName(frame, offset);
   const resolved = (field: string, label: string): Field[] => (named ? [stringField(field, label, name, offset, 6, { hidden: true })] : []);
   const ouiResolved = (field: string, label: string): Field[] => (manuf !== undefined ? [stringField(field, label, manuf, offset, 6, { hidden: true })] : []);
+  // IEEE 802.3 3.2.3(b): a source address is never a group address (Wireshark warns first thing).
+  const notGroup = which === 'src' && ig ? [expertField('eth.src_not_group', 'Source MAC must not be a group address: IEEE 802.3-2002, Section 3.2.3(b)', 'Warning', 'Protocol', offset, 0)] : [];
   return [
+    ...notGroup,
     ...resolved(`eth.${which}_resolved`, `${Which} (resolved)`),
     uintDec(`eth.${which}.oui`, `${Which} OUI`, oui, offset, 3, { hidden: true, text: ouiText(`${Which} OUI`) }),
     ...ouiResolved(`eth.${which}.oui_resolved`, `${Which} OUI (resolved)`),
