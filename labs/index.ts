@@ -4,5 +4,6 @@
 import type { AnyLab } from '../src/lab/types.ts';
 import checksums from './checksums.ts';
 import encapsulation from './encapsulation.ts';
+import ports from './ports.ts';
 
-export const LABS: readonly AnyLab[] = [encapsulation, checksums];
+export const LABS: readonly AnyLab[] = [encapsulation, checksums, ports];

@@ -73,7 +73,7 @@ export function fixturesReadme(labs: readonly AnyLab[], results: readonly LabRes
     for (const c of r.captures) {
       const file = relative(dir, c.absolutePath).split('\\').join('/');
       c.filters.forEach((f, i) => {
-        const prefs = (f.prefs ?? []).map((p) => ` (-o ${p})`).join('');
+        const prefs = f.prefs !== undefined && f.prefs.length > 0 ? ` (${f.prefs.map((p) => `-o ${p}`).join(' ')})` : '';
         const filter = `\`${f.filter.replace(/\|/g, '\\|')}\`${prefs}`;
         lines.push(`| ${i === 0 ? `\`${file}\`` : ''} | ${i === 0 ? c.frames : ''} | ${filter} | ${(f.about ?? '').replace(/\|/g, '\\|')} |`);
       });
