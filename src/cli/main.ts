@@ -5,6 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { registerCraft } from './craft.ts';
 import { registerDecode } from './decode.ts';
+import { registerDig } from './dig.ts';
 import { registerExtcap } from './extcap.ts';
 import { registerFixtures } from './fixtures.ts';
 import { registerLab } from './lab.ts';
@@ -17,7 +18,7 @@ export type CommandRegistrar = (y: Argv) => Argv;
  * The subcommands, in the order `netlab --help` lists them.
  * Each command file exports its registrar (decode.ts registerDecode, craft.ts registerCraft, lab.ts registerLab, ...).
  */
-export const COMMANDS: readonly CommandRegistrar[] = [registerDecode, registerCraft, registerLab, registerFixtures, registerExtcap];
+export const COMMANDS: readonly CommandRegistrar[] = [registerDecode, registerCraft, registerLab, registerFixtures, registerExtcap, registerDig];
 
 /** Builds the parser for the given arguments (exported for tests). */
 export function buildCli(args: readonly string[]): Argv {

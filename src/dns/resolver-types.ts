@@ -21,6 +21,8 @@ export interface QueryRequest {
   tcp: boolean;
   /** Add an OPT record (EDNS0) advertising a UDP payload size. */
   edns: boolean;
+  /** AD in the query: "I understand the AD bit" (RFC 6840 §5.7); dig sets it by default. */
+  ad?: boolean;
 }
 
 export type QueryResult =

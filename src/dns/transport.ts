@@ -40,7 +40,7 @@ function sameQuestion(a: DnsQuestion | undefined, b: DnsQuestion): boolean {
 export function queryMessage(req: QueryRequest, id: number, udpSize: number): DnsMessage {
   return {
     id,
-    flags: dnsFlags({ rd: req.rd }),
+    flags: dnsFlags({ rd: req.rd, ad: req.ad === true }),
     questions: [req.question],
     answers: [],
     authorities: [],
