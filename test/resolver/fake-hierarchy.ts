@@ -88,22 +88,25 @@ export class FakeHierarchy implements ResolverTransport {
   }
 }
 
-/** root (198.51.100.1) -> test. (198.51.100.2) -> example.test (198.51.100.3, 198.51.100.4). */
-export function standardHierarchy(): FakeHierarchy {
+/**
+ * root (198.51.100.1) -> test. (198.51.100.2) -> example.test (198.51.100.3, 198.51.100.4); glueless.test
+ * at 198.51.100.5. `net` replaces the 198.51.100 prefix (127.53.0 for servers on real sockets).
+ */
+export function standardHierarchy(net = '198.51.100'): FakeHierarchy {
   const h = new FakeHierarchy();
-  h.serve('198.51.100.1', {
+  h.serve(`${net}.1`, {
     origin: '',
-    records: [rr.soa(''), rr.ns('', 'a.root-servers.test'), rr.ns('test', 'ns.nic.test'), rr.a('ns.nic.test', '198.51.100.2')],
+    records: [rr.soa(''), rr.ns('', 'a.root-servers.test'), rr.ns('test', 'ns.nic.test'), rr.a('ns.nic.test', `${net}.2`)],
   });
-  h.serve('198.51.100.2', {
+  h.serve(`${net}.2`, {
     origin: 'test',
     records: [
       rr.soa('test'),
       rr.ns('test', 'ns.nic.test'),
       rr.ns('example.test', 'ns1.example.test'),
       rr.ns('example.test', 'ns2.example.test'),
-      rr.a('ns1.example.test', '198.51.100.3'),
-      rr.a('ns2.example.test', '198.51.100.4'),
+      rr.a('ns1.example.test', `${net}.3`),
+      rr.a('ns2.example.test', `${net}.4`),
       rr.ns('glueless.test', 'ns.example.test'),
     ],
   });
@@ -113,16 +116,16 @@ export function standardHierarchy(): FakeHierarchy {
       rr.soa('example.test', 300),
       rr.ns('example.test', 'ns1.example.test'),
       rr.ns('example.test', 'ns2.example.test'),
-      rr.a('ns1.example.test', '198.51.100.3'),
-      rr.a('ns2.example.test', '198.51.100.4'),
-      rr.a('ns.example.test', '198.51.100.5'),
+      rr.a('ns1.example.test', `${net}.3`),
+      rr.a('ns2.example.test', `${net}.4`),
+      rr.a('ns.example.test', `${net}.5`),
       rr.a('www.example.test', '192.0.2.1', 300),
       rr.cname('alias.example.test', 'www.glueless.test'),
       rr.a('deep.sub.example.test', '192.0.2.7'),
     ],
   };
-  h.serve('198.51.100.3', example).serve('198.51.100.4', example);
-  h.serve('198.51.100.5', { origin: 'glueless.test', records: [rr.soa('glueless.test'), rr.ns('glueless.test', 'ns.example.test'), rr.a('www.glueless.test', '192.0.2.9')] });
+  h.serve(`${net}.3`, example).serve(`${net}.4`, example);
+  h.serve(`${net}.5`, { origin: 'glueless.test', records: [rr.soa('glueless.test'), rr.ns('glueless.test', 'ns.example.test'), rr.a('www.glueless.test', '192.0.2.9')] });
   return h;
 }
 

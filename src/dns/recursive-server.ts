@@ -1,0 +1,138 @@
+// The recursive server: stub clients (dig, the OS resolver) send RD=1 queries over UDP or TCP; it
+// resolves them iteratively with its Resolver and answers with RA=1. Queries without RD are answered
+// from the cache only (RFC 1034 §4.3.1). Over UDP, an answer larger than the client can take (512
+// bytes without EDNS0, its advertised size with it) is cut and marked TC, so the client asks again
+// over TCP.
+
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { isIP } from 'node:net';
+import { decodeDnsMessage } from '../wire/dns-decode.ts';
+import { encodeDnsMessage } from '../wire/dns-encode.ts';
+import { DnsTcpDeframer, frameDnsTcp } from '../wire/dns-tcp.ts';
+import { DNS_OPCODE, DNS_RCODE, dnsFlags, type DnsMessage } from '../wire/dns-types.ts';
+import type { Resolver } from './resolver.ts';
+import type { ResolveResult } from './resolver-types.ts';
+
+export interface RecursiveServerOptions {
+  resolver: Resolver;
+  address: string;
+  /** 0 picks a free port (read it back from `port`). */
+  port?: number;
+  /** Called after each query is answered (labs print it; captures comment it). */
+  onQuery?: (q: { client: string; name: string; type: number; rd: boolean; result?: ResolveResult; rcode: number; tcp: boolean }) => void;
+  /** A TCP client idle this long is closed. Default 10 s. */
+  tcpIdleMs?: number;
+}
+
+const MIN_UDP = 512;
+
+export class RecursiveServer {
+  private udp: UdpSocket | undefined;
+  private tcp: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly options: RecursiveServerOptions) {
+    if (isIP(options.address) === 0) throw new RangeError(`recursive server option address must be an IP address, got ${options.address}`);
+  }
+
+  async start(): Promise<void> {
+    const { address } = this.options;
+    this.tcp = createServer((s) => this.acceptTcp(s));
+    await new Promise<void>((resolve, reject) => {
+      this.tcp?.once('error', reject);
+      this.tcp?.listen(this.options.port ?? 0, address, () => resolve());
+    });
+    this.port = (this.tcp.address() as AddressInfo).port;
+    this.udp = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
+    this.udp.on('message', (msg, rinfo) => {
+      void this.answer(msg, `${rinfo.address}#${rinfo.port}`, false).then((out) => {
+        if (out !== undefined) this.udp?.send(out, rinfo.port, rinfo.address);
+      });
+    });
+    this.udp.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      this.udp?.once('error', reject);
+      this.udp?.bind(this.port, address, () => resolve());
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    if (this.udp) await new Promise<void>((resolve) => this.udp?.close(() => resolve()));
+    this.udp = undefined;
+    if (this.tcp?.listening) await new Promise<void>((resolve) => this.tcp?.close(() => resolve()));
+    this.tcp = undefined;
+  }
+
+  private acceptTcp(s: Socket): void {
+    this.sockets.add(s);
+    s.setTimeout(this.options.tcpIdleMs ?? 10_000, () => s.destroy());
+    s.on('close', () => this.sockets.delete(s));
+    s.on('error', () => s.destroy());
+    const d = new DnsTcpDeframer();
+    s.on('data', (chunk: Buffer) => {
+      for (const msg of d.push(chunk)) {
+        void this.answer(msg, `${s.remoteAddress}#${s.remotePort}`, true).then((out) => {
+          if (out !== undefined && !s.destroyed) s.write(frameDnsTcp(out));
+        });
+      }
+    });
+  }
+
+  /** The response bytes for one query, or undefined when the query cannot be answered at all. */
+  private async answer(bytes: Uint8Array, client: string, tcp: boolean): Promise<Uint8Array | undefined> {
+    const d = decodeDnsMessage(bytes);
+    if (!d.ok) {
+      // FORMERR when at least the header (ID) is there; otherwise nothing to answer to.
+      if (bytes.length < 12) return undefined;
+      const id = (bytes[0] << 8) | bytes[1];
+      return encodeDnsMessage({ id, flags: dnsFlags({ qr: true, ra: true, rcode: DNS_RCODE.FORMERR }), questions: [], answers: [], authorities: [], additionals: [] });
+    }
+    const q = d.message;
+    if (q.flags.qr) return undefined; // a response: never answer one
+    const reply: DnsMessage = {
+      id: q.id,
+      flags: dnsFlags({ qr: true, opcode: q.flags.opcode, rd: q.flags.rd, ra: true, cd: q.flags.cd }),
+      questions: q.questions.slice(0, 1),
+      answers: [],
+      authorities: [],
+      additionals: [],
+      edns: q.edns ? { udpSize: 1232, version: 0, do: false, options: [] } : undefined,
+    };
+    const question = q.questions[0];
+    if (q.flags.opcode !== DNS_OPCODE.QUERY) reply.flags.rcode = DNS_RCODE.NOTIMP;
+    else if (question === undefined || q.questions.length !== 1) reply.flags.rcode = DNS_RCODE.FORMERR;
+    else if (question.class !== 1) reply.flags.rcode = DNS_RCODE.REFUSED;
+    else {
+      let result: ResolveResult | undefined;
+      if (q.flags.rd) {
+        result = await this.options.resolver.resolve(question.name, question.type);
+        reply.flags.rcode = result.rcode;
+        reply.answers = result.answers;
+        reply.authorities = result.authority;
+      } else {
+        const hit = this.options.resolver.cache.get(question.name, question.type);
+        if (hit?.kind === 'rrset') reply.answers = hit.records;
+        else if (hit?.kind === 'negative') {
+          reply.flags.rcode = hit.negative === 'NXDOMAIN' ? DNS_RCODE.NXDOMAIN : DNS_RCODE.NOERROR;
+          if (hit.soa) reply.authorities = [hit.soa];
+        } else reply.flags.rcode = DNS_RCODE.REFUSED;
+      }
+      this.options.onQuery?.({ client, name: question.name, type: question.type, rd: q.flags.rd, result, rcode: reply.flags.rcode, tcp });
+    }
+    let out = encodeDnsMessage(reply);
+    const limit = q.edns ? Math.max(MIN_UDP, q.edns.udpSize) : MIN_UDP;
+    if (!tcp && out.length > limit) {
+      // Cut whole sections from the end and set TC (RFC 2181 §9): the client retries over TCP.
+      reply.flags.tc = true;
+      reply.additionals = [];
+      reply.authorities = [];
+      while (reply.answers.length > 0 && encodeDnsMessage(reply).length > limit) reply.answers.pop();
+      out = encodeDnsMessage(reply);
+    }
+    return out;
+  }
+}
