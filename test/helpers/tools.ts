@@ -48,3 +48,18 @@ export function requireTool(name: string): boolean {
   }
   return false;
 }
+
+/**
+ * True when the tests run as root (network namespaces, addresses on a namespace's loopback). When not:
+ * prints why the dependent tests are skipped, or, under CI=true (which runs as root), throws.
+ */
+export function requireRoot(what: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  const reason = `${what} needs root`;
+  if (process.env.CI === 'true') throw new Error(`${reason}: CI=true runs as root and must run it`);
+  if (!reported.has(`root:${what}`)) {
+    reported.add(`root:${what}`);
+    console.warn(`[skip] ${reason}`);
+  }
+  return false;
+}
