@@ -23,6 +23,8 @@ export interface QueryRequest {
   edns: boolean;
   /** AD in the query: "I understand the AD bit" (RFC 6840 §5.7); dig sets it by default. */
   ad?: boolean;
+  /** Why the query is sent, in words: written as the pcapng comment of the query when tapped. */
+  note?: string;
 }
 
 export type QueryResult =

@@ -5,7 +5,7 @@
 // delegation ends in SERVFAIL. Every step is an event.
 
 import { isSubdomain, dnsNamesEqual } from '../wire/dns-name.ts';
-import { DNS_RCODE, DNS_TYPE, type DnsMessage, type DnsRecord } from '../wire/dns-types.ts';
+import { DNS_RCODE, DNS_TYPE, dnsTypeName, type DnsMessage, type DnsRecord } from '../wire/dns-types.ts';
 import { DnsCache } from './cache.ts';
 import type { NameServer, ResolveResult, ResolverEvent, ResolverTransport } from './resolver-types.ts';
 
@@ -233,7 +233,8 @@ export class Resolver {
       if (run.queries >= this.o.maxQueries) throw new Limit(`more than ${this.o.maxQueries} queries for one resolution`);
       run.queries++;
       run.events.push({ kind: 'query', server, zone, name, type, tcp });
-      const res = await this.o.transport.query({ server, question: { name, type, class: 1 }, rd: false, tcp, edns: true });
+      const note = `resolver step ${run.queries}: ${name || '.'} ${dnsTypeName(type)} to ${server.name} (${server.address}) for zone ${zone || '.'}${tcp ? ', over TCP after a truncated answer' : ''}`;
+      const res = await this.o.transport.query({ server, question: { name, type, class: 1 }, rd: false, tcp, edns: true, note });
       if (!res.ok) {
         run.events.push({ kind: 'no-response', server, reason: res.reason });
         return undefined;

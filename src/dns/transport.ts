@@ -6,7 +6,7 @@
 
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { isIP } from 'node:net';
 import { dnsNamesEqual } from '../wire/dns-name.ts';
 import { decodeDnsMessage } from '../wire/dns-decode.ts';
@@ -28,6 +28,14 @@ export interface TransportOptions {
   nextPort?: () => number;
   /** Called for every UDP datagram that is not the awaited answer, with the reason. */
   onRejected?: (reason: string, from: ServerAddress) => void;
+  /**
+   * Records every query's socket (a TapRecorder fits): the capture gets the queries and answers, each
+   * query commented with why it was sent (QueryRequest.note), so a trace lines up with Wireshark.
+   */
+  tap?: {
+    udp(socket: UdpSocket): { comment(text: string): void };
+    tcp(socket: Socket): { comment(text: string): void };
+  };
 }
 
 const randomId = (): number => randomInt(0, 0x10000);
@@ -109,6 +117,8 @@ export class SocketTransport implements ResolverTransport {
     } catch (err) {
       return { ok: false, reason: `cannot bind a UDP socket: ${(err as Error).message}` };
     }
+    // Tapped first, so that the tap sees the answer before the socket is closed on it.
+    this.options.tap?.udp(s).comment(req.note ?? `query ${req.question.name} to ${req.server.address}#${req.server.port}`);
     const start = process.hrtime.bigint();
     return new Promise<QueryResult>((resolve) => {
       let done = false;
@@ -156,6 +166,7 @@ export class SocketTransport implements ResolverTransport {
     const start = process.hrtime.bigint();
     return new Promise<QueryResult>((resolve) => {
       const sock = connect({ host: req.server.address, port: req.server.port, localAddress: this.local(req.server) });
+      this.options.tap?.tcp(sock).comment(req.note ?? `query ${req.question.name} to ${req.server.address}#${req.server.port} over TCP`);
       const deframer = new DnsTcpDeframer();
       let done = false;
       const finish = (r: QueryResult): void => {

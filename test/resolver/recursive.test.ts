@@ -76,3 +76,30 @@ describe('recursive server', () => {
     });
   });
 });
+
+describe('a tapped resolution', () => {
+  it('writes every query and answer to a capture, each query commented with its step', async () => {
+    const { TapRecorder } = await import('../../src/capture/socket-tap.ts');
+    const { parseCapture } = await import('../../src/capture/read.ts');
+    const { decode } = await import('../../src/wire/index.ts');
+    const tap = new TapRecorder();
+    const resolver = new Resolver({
+      rootHints: [{ name: 'a.root-servers.test', address: '127.53.0.1', port: served.port }],
+      port: served.port,
+      transport: new SocketTransport({ timeoutMs: 1000, tap }),
+    });
+    const r = await resolver.resolve('www.example.test', 1);
+    expect(r.rcode).toBe(0);
+    await tap.close();
+    const packets = parseCapture(tap.toBytes()).packets;
+    const notes = packets.flatMap((p) => p.comments);
+    expect(notes).toEqual([
+      'resolver step 1: www.example.test A to a.root-servers.test (127.53.0.1) for zone .',
+      'resolver step 2: www.example.test A to ns.nic.test (127.53.0.2) for zone test',
+      'resolver step 3: www.example.test A to ns1.example.test (127.53.0.3) for zone example.test',
+    ]);
+    // Three queries and three answers, between the resolver and the three servers.
+    const dsts = packets.map((p) => decode(p.data, 1).layers.find((l) => l.kind === 'ipv4')?.value as { dst: Uint8Array });
+    expect(dsts.map((d) => [...d.dst].join('.'))).toEqual(['127.53.0.1', '127.0.0.1', '127.53.0.2', '127.0.0.1', '127.53.0.3', '127.0.0.1']);
+  });
+});
