@@ -53,6 +53,10 @@ const SHORT_NAMES: Readonly<Record<string, string>> = {
   tcp: 'TCP',
   udp: 'UDP',
   vxlan: 'VXLAN',
+  dns: 'DNS',
+  'dns-tcp': 'DNS',
+  mdns: 'MDNS',
+  llmnr: 'LLMNR',
   data: 'Data',
 };
 

@@ -1,5 +1,6 @@
 // Transport-layer and tunnel decoders: ICMP, ICMPv6, TCP, UDP and VXLAN.
 
+import { decodeDnsTcp, decodeDnsUdp, withDns } from './dns.ts';
 import { decodeIcmp } from './icmp.ts';
 import { decodeIcmpv6 } from './icmpv6.ts';
 import type { LayerDecoder } from './layer.ts';
@@ -10,7 +11,9 @@ import { decodeVxlan } from './vxlan.ts';
 export const TRANSPORT_DECODERS: Readonly<Record<string, LayerDecoder>> = {
   icmp: decodeIcmp,
   icmpv6: decodeIcmpv6,
-  tcp: decodeTcp,
-  udp: decodeUdp,
+  tcp: withDns(decodeTcp, 'tcp'),
+  udp: withDns(decodeUdp, 'udp'),
+  dns: decodeDnsUdp,
+  'dns-tcp': decodeDnsTcp,
   vxlan: decodeVxlan,
 };

@@ -23,3 +23,4 @@ export * from './icmpv6-options.ts';
 export * from './sll.ts';
 export * from './null-loopback.ts';
 export * from './raw-ip.ts';
+export * from './dns.ts';

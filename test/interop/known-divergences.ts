@@ -3,11 +3,11 @@
 // Every entry here is open work, listed in the issue notes.
 
 export const KNOWN_DIVERGENCES: Readonly<Record<string, string>> = {
-  '*:frame.protocols': 'application protocols (dns, http, tls, dhcp, ...) are not dissected yet: issues 6 and 7 add them',
+  '*:frame.protocols': 'application protocols other than DNS (http, tls, dhcp, nbns, ...) are not dissected yet',
   '*:_ws.expert.severity': 'expert infos of protocols above our layers (and TCP analysis) are not produced yet',
   '*:_ws.expert.message': 'as _ws.expert.severity',
   '*:_ws.expert.group': 'as _ws.expert.severity',
-  '*:data.data': 'tshark hands these payloads to dns/http/...; ours stay data until those dissectors exist',
+  '*:data.data': 'tshark hands these payloads to http/tls/dhcp/...; ours stay data until those dissectors exist',
   '*:data.len': 'as data.data',
   // Overlapping fragments are refused by design where tshark reassembles them.
   'ipv4-fragments-tcp-http-zeek.pcap:*': 'overlapping fragments refused (RFC 5722 spirit); tshark reassembles',

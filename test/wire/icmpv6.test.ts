@@ -106,7 +106,7 @@ describe('icmpv6: real messages', () => {
 
 describe('icmpv6: errors quote the packet as layers', () => {
   it('port unreachable quoting IPv6/UDP', () => {
-    const quoted = encode([ipv6({ src: '2001:db8::2', dst: '2001:db8::9' }), udp({ sport: 1111, dport: 53 }), payload('abcdefgh')]);
+    const quoted = encode([ipv6({ src: '2001:db8::2', dst: '2001:db8::9' }), udp({ sport: 1111, dport: 7777 }), payload('abcdefgh')]);
     const f = encode([ethernet(ETH), ipv6({ src: '2001:db8::1', dst: '2001:db8::2' }), icmpv6({ type: 1, code: 4 }), payload(quoted)]);
     const r = decode(f, 1);
     expect(r.layers.map((l) => l.kind)).toEqual(['ethernet', 'ipv6', 'icmpv6', 'ipv6', 'udp', 'data']);

@@ -50,7 +50,7 @@ describe('udp: a real datagram', () => {
   it('decodes the header, verifies the checksum and hands the payload on', () => {
     const { layers, malformed } = decode(DNS_RESPONSE, 1);
     expect(malformed).toEqual([]);
-    expect(layers.map((l) => l.kind)).toEqual(['ethernet', 'ipv4', 'udp', 'data']);
+    expect(layers.map((l) => l.kind)).toEqual(['ethernet', 'ipv4', 'udp', 'dns']);
     const u = udpOf(layers);
     expect(u.value).toMatchObject({ srcPort: 53, dstPort: 61302, length: 402, checksum: 0x7dd2, checksumStatus: 'good', payloadLength: 394 });
     expect(u.offset).toBe(34);

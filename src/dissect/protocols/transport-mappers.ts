@@ -2,6 +2,7 @@
 
 import type { ProtocolMapper } from '../context.ts';
 import { mapData } from './data.ts';
+import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
 import { mapIcmpv6 } from './icmpv6.ts';
 import { mapTcp } from './tcp.ts';
@@ -14,5 +15,7 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   tcp: mapTcp,
   udp: mapUdp,
   vxlan: mapVxlan,
+  dns: mapDns,
+  'dns-tcp': mapDns,
   data: mapData,
 };
