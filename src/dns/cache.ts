@@ -62,6 +62,8 @@ export class DnsCache {
   private readonly clock: CacheClock;
   /** Entries dropped to keep within maxEntries. */
   evictions = 0;
+  /** Goes up whenever an entry is stored or the cache is cleared (answers built from it may be stale). */
+  version = 0;
 
   constructor(options: CacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 10_000;
@@ -76,6 +78,11 @@ export class DnsCache {
     if (this.minTtl > this.maxTtl) throw new RangeError(`cache option minTtl (${this.minTtl}) is above maxTtl (${this.maxTtl})`);
   }
 
+  /** The cache's clock, in ms (answers built from the cache count their TTLs down on it). */
+  now(): number {
+    return this.clock.now();
+  }
+
   get size(): number {
     return this.entries.size;
   }
@@ -85,6 +92,7 @@ export class DnsCache {
   }
 
   private put(k: string, e: Entry): void {
+    this.version++;
     this.entries.delete(k);
     this.entries.set(k, e);
     while (this.entries.size > this.maxEntries) {
@@ -145,6 +153,7 @@ export class DnsCache {
   }
 
   clear(): void {
+    this.version++;
     this.entries.clear();
   }
 

@@ -7,7 +7,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { isIP } from 'node:net';
-import { decodeDnsMessage } from '../wire/dns-decode.ts';
+import { decodeDnsMessage, parseDns } from '../wire/dns-decode.ts';
 import { encodeDnsMessage } from '../wire/dns-encode.ts';
 import { DnsTcpDeframer, frameDnsTcp } from '../wire/dns-tcp.ts';
 import { DNS_OPCODE, DNS_RCODE, dnsFlags, type DnsMessage } from '../wire/dns-types.ts';
@@ -26,11 +26,25 @@ export interface RecursiveServerOptions {
 }
 
 const MIN_UDP = 512;
+const TEMPLATES_MAX = 10_000;
+
+/**
+ * A cache hit's answer, encoded once and reused: a later identical query gets a copy with its own ID
+ * and the TTLs counted down, while the cache has not changed and no record has expired.
+ */
+interface Template {
+  bytes: Uint8Array;
+  /** TTL field offsets and the absolute expiry (ms) of each record's TTL. */
+  ttls: { at: number; expires: number }[];
+  expires: number;
+  cacheVersion: number;
+}
 
 export class RecursiveServer {
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly templates = new Map<string, Template>();
   port = 0;
 
   constructor(private readonly options: RecursiveServerOptions) {
@@ -82,6 +96,46 @@ export class RecursiveServer {
     });
   }
 
+  /** Queries whose answer may be reused: standard, recursive, one IN question. */
+  private templateKey(q: DnsMessage, tcp: boolean): string | undefined {
+    const question = q.questions[0];
+    if (q.flags.opcode !== DNS_OPCODE.QUERY || !q.flags.rd || q.questions.length !== 1 || question.class !== 1) return undefined;
+    return `${tcp ? 't' : 'u'}|${q.edns ? q.edns.udpSize : '-'}|${q.flags.cd ? 1 : 0}|${question.type}|${question.name}`;
+  }
+
+  private fromTemplate(key: string, id: number): Uint8Array | undefined {
+    const t = this.templates.get(key);
+    if (t === undefined) return undefined;
+    const now = this.options.resolver.cache.now();
+    if (now >= t.expires || t.cacheVersion !== this.options.resolver.cache.version) {
+      this.templates.delete(key);
+      return undefined;
+    }
+    const out = t.bytes.slice();
+    out[0] = id >>> 8;
+    out[1] = id & 0xff;
+    for (const { at, expires } of t.ttls) {
+      const ttl = Math.max(0, Math.ceil((expires - now) / 1000));
+      out[at] = ttl >>> 24;
+      out[at + 1] = (ttl >>> 16) & 0xff;
+      out[at + 2] = (ttl >>> 8) & 0xff;
+      out[at + 3] = ttl & 0xff;
+    }
+    return out;
+  }
+
+  private keepTemplate(key: string, bytes: Uint8Array): void {
+    const parsed = parseDns(bytes);
+    if (parsed.error !== undefined) return;
+    const now = this.options.resolver.cache.now();
+    const ttls = parsed.records
+      .filter((r) => r.record.type !== 41) // the OPT record's "TTL" is flags, not a TTL
+      .map((r) => ({ at: r.offset + r.nameLength + 4, expires: now + r.record.ttl * 1000 }));
+    if (ttls.length === 0) return;
+    if (this.templates.size >= TEMPLATES_MAX) this.templates.clear();
+    this.templates.set(key, { bytes, ttls, expires: Math.min(...ttls.map((t) => t.expires)), cacheVersion: this.options.resolver.cache.version });
+  }
+
   /** The response bytes for one query, or undefined when the query cannot be answered at all. */
   private async answer(bytes: Uint8Array, client: string, tcp: boolean): Promise<Uint8Array | undefined> {
     const d = decodeDnsMessage(bytes);
@@ -93,6 +147,13 @@ export class RecursiveServer {
     }
     const q = d.message;
     if (q.flags.qr) return undefined; // a response: never answer one
+    const key = this.templateKey(q, tcp);
+    const reused = key === undefined ? undefined : this.fromTemplate(key, q.id);
+    if (reused !== undefined) {
+      const question = q.questions[0];
+      this.options.onQuery?.({ client, name: question.name, type: question.type, rd: true, rcode: reused[3] & 0x0f, tcp });
+      return reused;
+    }
     const reply: DnsMessage = {
       id: q.id,
       flags: dnsFlags({ qr: true, opcode: q.flags.opcode, rd: q.flags.rd, ra: true, cd: q.flags.cd }),
@@ -103,6 +164,7 @@ export class RecursiveServer {
       edns: q.edns ? { udpSize: 1232, version: 0, do: false, options: [] } : undefined,
     };
     const question = q.questions[0];
+    let lastResult: ResolveResult | undefined;
     if (q.flags.opcode !== DNS_OPCODE.QUERY) reply.flags.rcode = DNS_RCODE.NOTIMP;
     else if (question === undefined || q.questions.length !== 1) reply.flags.rcode = DNS_RCODE.FORMERR;
     else if (question.class !== 1) reply.flags.rcode = DNS_RCODE.REFUSED;
@@ -110,6 +172,7 @@ export class RecursiveServer {
       let result: ResolveResult | undefined;
       if (q.flags.rd) {
         result = await this.options.resolver.resolve(question.name, question.type);
+        lastResult = result;
         reply.flags.rcode = result.rcode;
         reply.answers = result.answers;
         reply.authorities = result.authority;
@@ -125,6 +188,7 @@ export class RecursiveServer {
     }
     let out = encodeDnsMessage(reply);
     const limit = q.edns ? Math.max(MIN_UDP, q.edns.udpSize) : MIN_UDP;
+    if (key !== undefined && lastResult?.fromCache === true && (tcp || out.length <= limit)) this.keepTemplate(key, out);
     if (!tcp && out.length > limit) {
       // Cut whole sections from the end and set TC (RFC 2181 §9): the client retries over TCP.
       reply.flags.tc = true;

@@ -46,6 +46,12 @@ describe('recursive server', () => {
     const second = await runDig(parseDigArgs(['www.example.test', 'A', '@127.53.0.53'], server.port, 3000), 'www.example.test');
     expect(second.text).toMatch(/www\.example\.test\.\t200\tIN\tA\t192\.0\.2\.1/);
     expect(log.slice(-2)).toEqual(['www.example.test rd=true rcode=0 queries=3', 'www.example.test rd=true rcode=0 queries=0']);
+    // The third time the encoded answer is reused: a new ID, the TTL counted down on the same clock.
+    clockMs += 50_000;
+    const third = await runDig(parseDigArgs(['www.example.test', 'A', '@127.53.0.53'], server.port, 3000), 'www.example.test');
+    expect(third.text).toMatch(/www\.example\.test\.\t150\tIN\tA\t192\.0\.2\.1/);
+    const ids = [second.text, third.text].map((t) => /id: (\d+)/.exec(t)?.[1]);
+    expect(ids[0]).not.toBe(ids[1]);
   });
 
   it('answers NXDOMAIN with the SOA, and refuses a non-recursive query for what it has not cached', async () => {
