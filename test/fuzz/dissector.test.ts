@@ -10,22 +10,11 @@ import { DissectState } from '../../src/dissect/context.ts';
 import { dissect } from '../../src/dissect/dissect.ts';
 import { decode, MAX_LAYERS } from '../../src/wire/decode.ts';
 import { dissectAll } from '../interop/agreement.ts';
+import { rng } from '../helpers/rng.ts';
 
 const CAPTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
 const LINK_TYPES = [0, 1, 12, 101, 113, 228, 229, 276];
 
-/** xorshift32: a small seeded generator, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
 
 function packet(data: Uint8Array, linkType: number, fcsLength = 0): CapturedPacket {
   return {

@@ -13,20 +13,10 @@ import { dissect } from '../../src/dissect/dissect.ts';
 import { decode } from '../../src/wire/decode.ts';
 import { decodeDnsMessage, frameDnsTcp, type DnsLayer } from '../../src/wire/dns.ts';
 import { encode, ethernet, ipv4, payload, tcp, udp } from '../../src/wire/index.ts';
+import { rng } from '../helpers/rng.ts';
 
 const CAPTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
 
 /** The DNS messages of the shared captures. */
 function realMessages(): Uint8Array[] {
