@@ -1,0 +1,17 @@
+// Errors the virtual stack reports to its callers, with the errno-style code a real socket would give
+// (ENETUNREACH: no route; EHOSTUNREACH: ARP got no answer; ECONNREFUSED: ICMP port unreachable), so
+// labs can set the virtual stack's behaviour beside the kernel's.
+
+export type NetsimErrorCode = 'ENETUNREACH' | 'EHOSTUNREACH' | 'ECONNREFUSED' | 'ETIMEDOUT' | 'EADDRINUSE' | 'EINVAL' | 'ECLOSED' | 'EPROTO';
+
+export class NetsimError extends Error {
+  readonly code: NetsimErrorCode;
+  /** The message without the code in front. */
+  readonly reason: string;
+  constructor(code: NetsimErrorCode, reason: string) {
+    super(`${code}: ${reason}`);
+    this.name = 'NetsimError';
+    this.code = code;
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,561 @@
+// A virtual IPv4 host: one or more Ethernet interfaces (ARP included, arp-interface.ts), a routing
+// table (connected networks, a default gateway, static routes), and the parts of a host stack a lab
+// needs: the ICMP echo responder, UDP sockets (udp-socket.ts) with ICMP port unreachable when nothing
+// listens, ICMP errors handed back to whoever sent the datagram they quote (a socket, ping,
+// traceroute), fragments reassembled (bounded, overlaps refused), and a local "Destination Host Unreachable" when ARP gets no answer for a datagram this
+// host sent. A Router (router.ts) is a Host that forwards.
+//
+//   const h1 = new Host({ name: 'h1' });
+//   h1.addInterface({ name: 'eth0', port, mac: '02:00:00:00:01:10', address: '10.0.1.10/24' });
+//   h1.setGateway('10.0.1.1');
+//   const result = await h1.ping('10.0.2.20', { count: 3 });
+//   console.log(result.text());
+
+import { ETH_HEADER_LEN, ICMP_TYPE_NUM, IPV4_MIN_HEADER_LEN, IP_PROTOCOL, Ipv4Reassembler, encode, icmp, internetChecksum, payload, segmentVerifies, udp, type LayerSpec } from '../wire/index.ts';
+import { ArpInterface, type ArpSettings } from './arp-interface.ts';
+import { ipv4Number, ipv4Text, ipv4ToBytes, isBroadcastMac } from './host-addr.ts';
+import { realClock, type NetClock } from './host-clock.ts';
+import { NetsimError } from './host-errors.ts';
+import { buildIpv4Frame, datagramPayload, readDatagram, type Datagram } from './host-ipv4.ts';
+import { UNREACH, icmpErrorLayers, mayReportError, quoteOf, readIcmpError, type IcmpErrorReport } from './icmp-errors.ts';
+import { ping, type PingOptions, type PingResult } from './ping.ts';
+import type { FramePort } from './port.ts';
+import { RoutingTable, formatColumns, type Route } from './routes.ts';
+import { traceroute, type TracerouteOptions, type TracerouteResult } from './traceroute.ts';
+import { UdpSocket, type UdpHost, type UdpSendOptions } from './udp-socket.ts';
+
+export interface HostOptions {
+  name: string;
+  /** Default: the real clock. Pass a ManualClock for deterministic timing. */
+  clock?: NetClock;
+  /** ARP timing and limits for every interface. */
+  arp?: ArpSettings;
+  /** TTL of datagrams this node originates. Default 64. */
+  ttl?: number;
+  /** First ephemeral UDP port handed out (then upwards, wrapping in 32768-60999). Default 32768. */
+  firstEphemeralPort?: number;
+  /** IPv4 identification of the first datagram this node sends (then +1 each). Default 1. */
+  firstIpId?: number;
+}
+
+export interface InterfaceSpec {
+  /** Interface name: 'eth0'. */
+  name: string;
+  port: FramePort;
+  mac: string | Uint8Array;
+  /** 'a.b.c.d/len'. */
+  address: string;
+  /** Send a gratuitous ARP when the interface comes up. Default true. */
+  announce?: boolean;
+}
+
+/** Counters of a node's IP layer. */
+export interface NodeStats {
+  ipReceived: number;
+  /** Datagrams dropped for a bad header (version, length, checksum). */
+  ipHeaderErrors: number;
+  ipDelivered: number;
+  /** Datagrams for another address on a node that does not forward. */
+  ipNotForUs: number;
+  ipForwarded: number;
+  /** Datagrams with no route (received to forward, or sent by this node). */
+  ipNoRoute: number;
+  ipTtlExceeded: number;
+  /** Fragments refused by reassembly (overlaps, limits). */
+  ipFragmentsDropped: number;
+  /** Datagrams put back together from fragments. */
+  ipReassembled: number;
+  ipSent: number;
+  icmpReceived: number;
+  icmpChecksumErrors: number;
+  icmpEchoRepliesSent: number;
+  icmpErrorsSent: number;
+  icmpErrorsReceived: number;
+  udpReceived: number;
+  udpErrors: number;
+  /** UDP datagrams for a port nobody listens on. */
+  udpNoPort: number;
+  /** Datagrams for a protocol the node does not speak. */
+  unknownProtocol: number;
+}
+
+/** An echo reply that arrived. */
+export interface EchoReply {
+  from: number;
+  id: number;
+  seq: number;
+  /** TTL of the reply as it arrived. */
+  ttl: number;
+  /** The echo data (after the 8-byte ICMP header). */
+  data: Uint8Array;
+  /** Length of the ICMP message. */
+  icmpLength: number;
+}
+
+const EPHEMERAL_LOW = 32768;
+const EPHEMERAL_HIGH = 60999;
+const LIMITED_BROADCAST = 0xffffffff;
+
+export class Host implements UdpHost {
+  readonly name: string;
+  readonly clock: NetClock;
+  readonly routes: RoutingTable;
+  readonly ttl: number;
+  readonly stats: NodeStats = {
+    ipReceived: 0, ipHeaderErrors: 0, ipDelivered: 0, ipNotForUs: 0, ipForwarded: 0, ipNoRoute: 0, ipTtlExceeded: 0,
+    ipFragmentsDropped: 0, ipReassembled: 0, ipSent: 0, icmpReceived: 0, icmpChecksumErrors: 0, icmpEchoRepliesSent: 0, icmpErrorsSent: 0,
+    icmpErrorsReceived: 0, udpReceived: 0, udpErrors: 0, udpNoPort: 0, unknownProtocol: 0,
+  };
+  protected readonly ifaces = new Map<string, ArpInterface>();
+  private readonly arpSettings: ArpSettings | undefined;
+  private readonly udpBound = new Map<number, UdpSocket>();
+  private readonly errorListeners = new Set<(r: IcmpErrorReport) => void>();
+  private readonly echoListeners = new Set<(r: EchoReply) => void>();
+  private readonly closeHooks = new Set<() => void>();
+  private readonly immediates = new Set<ReturnType<typeof setImmediate>>();
+  private readonly reassembler: Ipv4Reassembler;
+  private nextEphemeral: number;
+  private nextIpId: number;
+  private nextEchoId = 0;
+  private closed = false;
+
+  constructor(options: HostOptions) {
+    if (typeof options.name !== 'string' || options.name === '') throw new RangeError('a host needs a name');
+    this.name = options.name;
+    this.clock = options.clock ?? realClock();
+    this.routes = new RoutingTable(options.name);
+    this.arpSettings = options.arp;
+    this.ttl = options.ttl ?? 64;
+    if (!Number.isInteger(this.ttl) || this.ttl < 1 || this.ttl > 255) throw new RangeError(`${this.name}: ttl must be 1 to 255, got ${options.ttl}`);
+    const first = options.firstEphemeralPort ?? EPHEMERAL_LOW;
+    if (!Number.isInteger(first) || first < EPHEMERAL_LOW || first > EPHEMERAL_HIGH) {
+      throw new RangeError(`${this.name}: firstEphemeralPort must be ${EPHEMERAL_LOW} to ${EPHEMERAL_HIGH}, got ${options.firstEphemeralPort}`);
+    }
+    this.nextEphemeral = first;
+    this.nextIpId = (options.firstIpId ?? 1) & 0xffff;
+    this.reassembler = new Ipv4Reassembler({ now: () => this.clock.now() });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Configuration
+
+  /** Adds an interface, its connected route, and (unless told not to) announces it with a gratuitous ARP. */
+  addInterface(spec: InterfaceSpec): ArpInterface {
+    if (this.ifaces.has(spec.name)) throw new RangeError(`${this.name} already has an interface named ${spec.name}`);
+    const iface = new ArpInterface({ name: spec.name, port: spec.port, mac: spec.mac, address: spec.address, clock: this.clock, arp: this.arpSettings });
+    iface.onIpv4 = (i, frame) => this.ipInput(i, frame);
+    iface.onUnresolved = (i, nextHop, frames) => this.unresolved(i, nextHop, frames);
+    this.ifaces.set(spec.name, iface);
+    this.routes.addConnected(iface.address, iface.prefixLen, iface.name);
+    if (spec.announce !== false) iface.announce();
+    return iface;
+  }
+
+  /** The interface with this name (throws naming the ones there are). */
+  interface(name: string): ArpInterface {
+    const i = this.ifaces.get(name);
+    if (i === undefined) throw new RangeError(`${this.name} has no interface ${name} (it has: ${[...this.ifaces.keys()].join(', ') || 'none'})`);
+    return i;
+  }
+
+  get interfaces(): ArpInterface[] {
+    return [...this.ifaces.values()];
+  }
+
+  /** The address of the first interface, as text. */
+  get address(): string {
+    const first = this.ifaces.values().next().value;
+    if (first === undefined) throw new RangeError(`${this.name} has no interfaces`);
+    return ipv4Text(first.address);
+  }
+
+  /** Changes an interface's address: the connected route follows, and a gratuitous ARP announces it. */
+  setAddress(ifaceName: string, cidr: string): void {
+    const iface = this.interface(ifaceName);
+    iface.assign(cidr);
+    this.routes.removeConnected(iface.name);
+    this.routes.addConnected(iface.address, iface.prefixLen, iface.name);
+    iface.announce();
+  }
+
+  /** Sets the default route through a gateway on a connected network. */
+  setGateway(gateway: string): Route {
+    return this.routes.add({ prefix: 'default', via: gateway });
+  }
+
+  /** Adds a static route: `addRoute('10.0.3.0/24', '10.0.2.2')`. */
+  addRoute(prefix: string, via: string): Route {
+    return this.routes.add({ prefix, via });
+  }
+
+  /** True when `addr` is one of this node's interface addresses. */
+  isLocalAddress(addr: number): boolean {
+    for (const i of this.ifaces.values()) if (i.address === addr) return true;
+    return false;
+  }
+
+  /** The ARP tables of every interface, printed (incomplete resolutions included). */
+  arpTable(): string {
+    const rows = [['Address', 'HWaddress', 'Iface', 'State', 'Expires']];
+    for (const i of this.ifaces.values()) rows.push(...i.arpRows());
+    return formatColumns(rows);
+  }
+
+  /** The routing table, printed as `route -n` does. */
+  routeTable(): string {
+    return this.routes.format();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Applications
+
+  /** A new UDP socket on this host (bind it, or send and it binds an ephemeral port). */
+  udpSocket(): UdpSocket {
+    if (this.closed) throw new NetsimError('ECLOSED', `${this.name} is closed`);
+    return new UdpSocket(this);
+  }
+
+  /** Pings `dst` (see ping.ts): echo requests with sequence numbers, RTTs and loss statistics. */
+  ping(dst: string, options: PingOptions = {}): Promise<PingResult> {
+    return ping(this, dst, options);
+  }
+
+  /** Traces the route to `dst` (see traceroute.ts). */
+  traceroute(dst: string, options: TracerouteOptions = {}): Promise<TracerouteResult> {
+    return traceroute(this, dst, options);
+  }
+
+  /** Hears every ICMP error that arrives (or is made locally); returns the function that stops it. */
+  onIcmpError(listener: (r: IcmpErrorReport) => void): () => void {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
+  }
+
+  /** Hears every echo reply that arrives; returns the function that stops it. */
+  onEchoReply(listener: (r: EchoReply) => void): () => void {
+    this.echoListeners.add(listener);
+    return () => this.echoListeners.delete(listener);
+  }
+
+  /** Runs `hook` when the host closes (pending operations end themselves); returns the function that removes it. */
+  onClose(hook: () => void): () => void {
+    this.closeHooks.add(hook);
+    return () => this.closeHooks.delete(hook);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** A fresh ICMP echo identifier for a ping run on this host. */
+  allocateEchoId(): number {
+    this.nextEchoId = (this.nextEchoId + 1) & 0xffff;
+    return this.nextEchoId;
+  }
+
+  /** Sends an ICMP echo request. Throws ENETUNREACH when there is no route. */
+  sendEchoRequest(dst: number, id: number, seq: number, data: Uint8Array, ttl = this.ttl): void {
+    this.sendLayers(dst, [icmp({ type: ICMP_TYPE_NUM.ECHO, id, seq }), payload(data)], { ttl });
+  }
+
+  /**
+   * Sends a datagram this node originates, built from transport layers (`[udp(..), payload(..)]`):
+   * the source is the address of the interface the route leaves by. Throws ENETUNREACH with no route.
+   */
+  sendLayers(dst: number, layers: readonly LayerSpec[], options: { ttl?: number; df?: boolean; src?: number } = {}): void {
+    if (this.closed) throw new NetsimError('ECLOSED', `${this.name} is closed`);
+    const local = this.localInterfaceFor(dst);
+    // The limited broadcast leaves by the interface of the default route (or the first one), to ff:ff:ff:ff:ff:ff.
+    const route = local !== undefined ? undefined : dst === LIMITED_BROADCAST ? this.broadcastRoute() : this.routes.lookup(dst);
+    if (local === undefined && route === undefined) {
+      this.stats.ipNoRoute++;
+      throw new NetsimError('ENETUNREACH', `${this.name} has no route to ${ipv4Text(dst)} (no matching route and no default gateway; see routeTable())`);
+    }
+    const iface = local ?? this.interface((route as Route).iface);
+    const src = options.src ?? iface.address;
+    const frame = buildIpv4Frame({ src, dst, ttl: options.ttl ?? this.ttl, id: this.takeIpId(), df: options.df }, layers);
+    this.stats.ipSent++;
+    if (local !== undefined) {
+      this.loopback(local, frame);
+      return;
+    }
+    const r = route as Route;
+    const nextHop = dst === LIMITED_BROADCAST ? dst : r.gateway ?? dst;
+    iface.sendIpv4(nextHop, frame);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // UdpHost
+
+  bindUdp(socket: UdpSocket, port: number, address: number): number {
+    if (address !== 0 && !this.isLocalAddress(address)) throw new NetsimError('EINVAL', `${this.name} has no address ${ipv4Text(address)} to bind to`);
+    if (port === 0) {
+      for (let n = 0; n <= EPHEMERAL_HIGH - EPHEMERAL_LOW; n++) {
+        const p = this.nextEphemeral;
+        this.nextEphemeral = p >= EPHEMERAL_HIGH ? EPHEMERAL_LOW : p + 1;
+        if (!this.udpBound.has(p)) {
+          this.udpBound.set(p, socket);
+          return p;
+        }
+      }
+      throw new NetsimError('EADDRINUSE', `${this.name}: every ephemeral UDP port is in use`);
+    }
+    if (this.udpBound.has(port)) throw new NetsimError('EADDRINUSE', `${this.name}: UDP port ${port} is already bound`);
+    this.udpBound.set(port, socket);
+    return port;
+  }
+
+  unbindUdp(socket: UdpSocket): void {
+    if (this.udpBound.get(socket.port) === socket) this.udpBound.delete(socket.port);
+  }
+
+  sendUdp(socket: UdpSocket, data: Uint8Array, dst: number, dstPort: number, options: UdpSendOptions): void {
+    const bound = ipv4Number(socket.address);
+    this.sendLayers(dst, [udp({ sport: socket.port, dport: dstPort }), payload(data)], { ttl: options.ttl, df: options.df, src: bound === 0 ? undefined : bound });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receiving
+
+  /** A frame with an IPv4 datagram arrived on `iface`. */
+  protected ipInput(iface: ArpInterface, frame: Uint8Array): void {
+    if (this.closed) return;
+    const d = readDatagram(frame, ETH_HEADER_LEN);
+    if (typeof d === 'string') {
+      this.stats.ipHeaderErrors++;
+      return;
+    }
+    this.stats.ipReceived++;
+    const linkBroadcast = isBroadcastMac(frame, 0);
+    if (this.isForUs(d.dst, iface)) this.deliver(iface, d, linkBroadcast);
+    else this.forward(iface, d, linkBroadcast);
+  }
+
+  /** A datagram for another address: a host drops it (a router forwards it, router.ts). */
+  protected forward(_iface: ArpInterface, _d: Datagram, _linkBroadcast: boolean): void {
+    this.stats.ipNotForUs++;
+  }
+
+  private isForUs(dst: number, iface: ArpInterface): boolean {
+    return dst === LIMITED_BROADCAST || dst === iface.broadcast || this.isLocalAddress(dst);
+  }
+
+  /** True when `a` is the directed broadcast address of one of the interfaces' networks. */
+  protected isDirectedBroadcast(a: number): boolean {
+    for (const i of this.ifaces.values()) if (i.broadcast === a) return true;
+    return false;
+  }
+
+  /** The directed broadcast addresses of every interface (never a source, never to be answered). */
+  protected broadcasts(): number[] {
+    return [...this.ifaces.values()].map((i) => i.broadcast);
+  }
+
+  /**
+   * Adds a fragment to the reassembly buffer (src/wire's bounded, overlap-refusing reassembler, on the
+   * host's clock); returns the whole datagram (rebuilt with a 20-byte header) once every fragment is in.
+   */
+  private reassemble(d: Datagram): Datagram | undefined {
+    const f = d.frame;
+    const o = d.offset;
+    const result = this.reassembler.push({
+      src: f.subarray(o + 12, o + 16),
+      dst: f.subarray(o + 16, o + 20),
+      protocol: d.protocol,
+      id: d.id,
+      offset: (((f[o + 6] << 8) | f[o + 7]) & 0x1fff) * 8,
+      moreFragments: (f[o + 6] & 0x20) !== 0,
+      payload: datagramPayload(d),
+    });
+    if (result.status === 'refused' || result.status === 'overlap') this.stats.ipFragmentsDropped++;
+    if (result.status !== 'complete') return undefined;
+    const total = IPV4_MIN_HEADER_LEN + result.payload.length;
+    if (total > 0xffff) {
+      this.stats.ipFragmentsDropped++;
+      return undefined;
+    }
+    const frame = new Uint8Array(ETH_HEADER_LEN + total);
+    frame.set(f.subarray(0, ETH_HEADER_LEN));
+    const h = ETH_HEADER_LEN;
+    frame.set(f.subarray(o, o + IPV4_MIN_HEADER_LEN), h);
+    frame[h] = 0x45;
+    frame[h + 2] = total >>> 8;
+    frame[h + 3] = total & 0xff;
+    frame[h + 6] &= 0x40; // keep DF, clear MF and the offset
+    frame[h + 7] = 0;
+    frame[h + 10] = frame[h + 11] = 0;
+    const sum = internetChecksum(frame, h, IPV4_MIN_HEADER_LEN);
+    frame[h + 10] = sum >>> 8;
+    frame[h + 11] = sum & 0xff;
+    frame.set(result.payload, h + IPV4_MIN_HEADER_LEN);
+    const whole = readDatagram(frame, h);
+    if (typeof whole === 'string') return undefined;
+    this.stats.ipReassembled++;
+    return whole;
+  }
+
+  private deliver(iface: ArpInterface, d: Datagram, linkBroadcast: boolean): void {
+    if (d.fragment) {
+      const whole = this.reassemble(d);
+      if (whole === undefined) return;
+      d = whole;
+    }
+    this.stats.ipDelivered++;
+    if (d.protocol === IP_PROTOCOL.ICMP) this.icmpInput(iface, d, linkBroadcast);
+    else if (d.protocol === IP_PROTOCOL.UDP) this.udpInput(d, linkBroadcast);
+    else {
+      this.stats.unknownProtocol++;
+      if (mayReportError(d, linkBroadcast, this.broadcasts())) this.sendIcmpError(d, ICMP_TYPE_NUM.UNREACHABLE, UNREACH.PROTOCOL);
+    }
+  }
+
+  private icmpInput(iface: ArpInterface, d: Datagram, linkBroadcast: boolean): void {
+    const msg = datagramPayload(d);
+    this.stats.icmpReceived++;
+    if (msg.length < 8 || internetChecksum(msg) !== 0) {
+      this.stats.icmpChecksumErrors++;
+      return;
+    }
+    const type = msg[0];
+    if (type === ICMP_TYPE_NUM.ECHO) {
+      // Like Linux (icmp_echo_ignore_broadcasts = 1): no answer to a broadcast ping.
+      if (linkBroadcast || d.dst === LIMITED_BROADCAST || d.dst === iface.broadcast) return;
+      const rest = ((msg[4] << 24) | (msg[5] << 16) | (msg[6] << 8) | msg[7]) >>> 0;
+      this.stats.icmpEchoRepliesSent++;
+      this.sendQuietly(d.src, [icmp({ type: ICMP_TYPE_NUM.ECHO_REPLY, code: 0, rest }), payload(Uint8Array.from(msg.subarray(8)))], d.dst);
+      return;
+    }
+    if (type === ICMP_TYPE_NUM.ECHO_REPLY) {
+      const reply: EchoReply = { from: d.src, id: (msg[4] << 8) | msg[5], seq: (msg[6] << 8) | msg[7], ttl: d.ttl, data: Uint8Array.from(msg.subarray(8)), icmpLength: msg.length };
+      for (const l of [...this.echoListeners]) l(reply);
+      return;
+    }
+    const report = readIcmpError(msg, d.src, d.ttl);
+    if (report !== undefined) this.icmpErrorInput(report);
+  }
+
+  /** An ICMP error (received, or made here when ARP failed): to the socket that sent the datagram, and to listeners. */
+  private icmpErrorInput(report: IcmpErrorReport): void {
+    this.stats.icmpErrorsReceived++;
+    const q = report.quoted;
+    if (q.protocol === IP_PROTOCOL.UDP && q.srcPort !== undefined && this.isLocalAddress(q.src)) {
+      this.udpBound.get(q.srcPort)?.deliverError(report);
+    }
+    for (const l of [...this.errorListeners]) l(report);
+  }
+
+  private udpInput(d: Datagram, linkBroadcast: boolean): void {
+    const seg = datagramPayload(d);
+    const length = seg.length >= 8 ? (seg[4] << 8) | seg[5] : 0;
+    if (seg.length < 8 || length < 8 || length > seg.length) {
+      this.stats.udpErrors++;
+      return;
+    }
+    const checksum = (seg[6] << 8) | seg[7];
+    if (checksum !== 0) {
+      const ip = { version: 4 as const, src: ipv4ToBytes(d.src), dst: ipv4ToBytes(d.dst) };
+      if (!segmentVerifies(ip, IP_PROTOCOL.UDP, d.frame, d.offset + d.headerLength, length)) {
+        this.stats.udpErrors++;
+        return;
+      }
+    }
+    const dport = (seg[2] << 8) | seg[3];
+    const socket = this.udpBound.get(dport);
+    const boundTo = socket === undefined ? 0 : ipv4Number(socket.address);
+    if (socket === undefined || (boundTo !== 0 && boundTo !== d.dst)) {
+      this.stats.udpNoPort++;
+      if (mayReportError(d, linkBroadcast, this.broadcasts())) this.sendIcmpError(d, ICMP_TYPE_NUM.UNREACHABLE, UNREACH.PORT);
+      return;
+    }
+    this.stats.udpReceived++;
+    socket.deliver({ data: Uint8Array.from(seg.subarray(8, length)), address: ipv4Text(d.src), port: (seg[0] << 8) | seg[1], localAddress: ipv4Text(d.dst), ttl: d.ttl });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Errors this node sends
+
+  /**
+   * Sends an ICMP error about `d` to its source. About a datagram addressed to this node the error
+   * comes from that address (as Linux does, so the sender can match it); otherwise from the address of
+   * the interface toward the source.
+   */
+  protected sendIcmpError(d: Datagram, type: number, code: number): void {
+    this.stats.icmpErrorsSent++;
+    this.sendQuietly(d.src, icmpErrorLayers(type, code, d), this.isLocalAddress(d.dst) ? d.dst : undefined);
+  }
+
+  /** Sends what this node says on its own (replies, errors): no route is counted, not thrown. */
+  private sendQuietly(dst: number, layers: readonly LayerSpec[], src?: number): void {
+    try {
+      this.sendLayers(dst, layers, { src: src !== undefined && this.isLocalAddress(src) ? src : undefined });
+    } catch (e) {
+      if (!(e instanceof NetsimError)) throw e;
+    }
+  }
+
+  /**
+   * ARP gave up on a next hop. Datagrams this node sent become a local "Destination Host Unreachable"
+   * from the interface's own address (as Linux reports it to ping); datagrams it was forwarding get an
+   * ICMP host unreachable sent to their source.
+   */
+  private unresolved(iface: ArpInterface, _nextHop: number, frames: Uint8Array[]): void {
+    if (this.closed) return;
+    for (const frame of frames) {
+      const d = readDatagram(frame, ETH_HEADER_LEN);
+      if (typeof d === 'string') continue;
+      if (this.isLocalAddress(d.src)) {
+        const msg = encode([icmp({ type: ICMP_TYPE_NUM.UNREACHABLE, code: UNREACH.HOST }), payload(quoteOf(d))]);
+        const report = readIcmpError(msg, iface.address, this.ttl);
+        if (report !== undefined) this.icmpErrorInput(report);
+      } else if (mayReportError(d, false, this.broadcasts())) {
+        this.sendIcmpError(d, ICMP_TYPE_NUM.UNREACHABLE, UNREACH.HOST);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Plumbing
+
+  protected takeIpId(): number {
+    const id = this.nextIpId;
+    this.nextIpId = (this.nextIpId + 1) & 0xffff;
+    return id;
+  }
+
+  private broadcastRoute(): Route | undefined {
+    const viaDefault = this.routes.lookup(LIMITED_BROADCAST);
+    if (viaDefault !== undefined) return viaDefault;
+    const first = this.ifaces.values().next().value;
+    return first === undefined ? undefined : { network: 0, prefixLen: 0, gateway: undefined, iface: first.name, kind: 'connected', metric: 0 };
+  }
+
+  private localInterfaceFor(dst: number): ArpInterface | undefined {
+    for (const i of this.ifaces.values()) if (i.address === dst) return i;
+    return undefined;
+  }
+
+  /** A datagram to one of our own addresses: delivered on the next turn, never on a wire. */
+  private loopback(iface: ArpInterface, frame: Uint8Array): void {
+    frame.set(iface.mac, 0);
+    frame.set(iface.mac, 6);
+    frame[12] = 0x08;
+    frame[13] = 0x00;
+    const im = setImmediate(() => {
+      this.immediates.delete(im);
+      this.ipInput(iface, frame);
+    });
+    this.immediates.add(im);
+  }
+
+  /** Closes every socket and interface (and their ports); operations in flight end with ECLOSED. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const im of this.immediates) clearImmediate(im);
+    this.immediates.clear();
+    for (const s of [...this.udpBound.values()]) s.close();
+    for (const hook of [...this.closeHooks]) hook();
+    this.closeHooks.clear();
+    await Promise.all([...this.ifaces.values()].map((i) => i.close()));
+  }
+}
