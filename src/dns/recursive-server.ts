@@ -61,6 +61,12 @@ export class RecursiveServer {
     this.port = (this.tcp.address() as AddressInfo).port;
     this.udp = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
     this.udp.on('message', (msg, rinfo) => {
+      // A cache hit whose answer was built before goes back at once, without a promise.
+      const fast = this.reuse(msg, `${rinfo.address}#${rinfo.port}`, false);
+      if (fast !== undefined) {
+        this.udp?.send(fast, rinfo.port, rinfo.address);
+        return;
+      }
       void this.answer(msg, `${rinfo.address}#${rinfo.port}`, false).then((out) => {
         if (out !== undefined) this.udp?.send(out, rinfo.port, rinfo.address);
       });
@@ -96,11 +102,41 @@ export class RecursiveServer {
     });
   }
 
-  /** Queries whose answer may be reused: standard, recursive, one IN question. */
-  private templateKey(q: DnsMessage, tcp: boolean): string | undefined {
-    const question = q.questions[0];
-    if (q.flags.opcode !== DNS_OPCODE.QUERY || !q.flags.rd || q.questions.length !== 1 || question.class !== 1) return undefined;
-    return `${tcp ? 't' : 'u'}|${q.edns ? q.edns.udpSize : '-'}|${q.flags.cd ? 1 : 0}|${question.type}|${question.name}`;
+  /**
+   * The key of a query whose answer may be reused, read straight from its bytes (no full decode):
+   * a standard recursive query (QR 0, opcode 0, RD 1) with one question, no answer or authority
+   * records, and at most an OPT record. The question's bytes (name as sent, type, class), the CD bit,
+   * the transport and the EDNS payload size make the key. Undefined for anything else.
+   */
+  private templateKey(b: Uint8Array, tcp: boolean): string | undefined {
+    if (b.length < 17 || (b[2] & 0x80) !== 0 || (b[2] & 0x78) !== 0 || (b[2] & 0x01) === 0) return undefined;
+    if (b[4] !== 0 || b[5] !== 1 || b[6] !== 0 || b[7] !== 0 || b[8] !== 0 || b[9] !== 0 || b[10] !== 0 || b[11] > 1) return undefined;
+    let i = 12;
+    while (i < b.length && b[i] !== 0) {
+      if ((b[i] & 0xc0) !== 0) return undefined;
+      i += b[i] + 1;
+    }
+    const qend = i + 5;
+    if (qend > b.length || b[qend - 2] !== 0 || b[qend - 1] !== 1) return undefined; // class IN
+    let udpSize = '-';
+    if (b[11] === 1) {
+      if (qend + 11 > b.length || b[qend] !== 0 || b[qend + 1] !== 0 || b[qend + 2] !== 41) return undefined;
+      udpSize = String((b[qend + 3] << 8) | b[qend + 4]);
+    }
+    return `${tcp ? 't' : 'u'}|${udpSize}|${b[3] & 0x10 ? 1 : 0}|${Buffer.from(b.buffer, b.byteOffset + 12, qend - 12).toString('latin1')}`;
+  }
+
+  /** A cache hit's reused answer for these query bytes, or undefined (then the query is decoded). */
+  reuse(bytes: Uint8Array, client: string, tcp: boolean): Uint8Array | undefined {
+    const key = this.templateKey(bytes, tcp);
+    if (key === undefined) return undefined;
+    const out = this.fromTemplate(key, (bytes[0] << 8) | bytes[1]);
+    if (out !== undefined && this.options.onQuery !== undefined) {
+      const q = decodeDnsMessage(bytes);
+      const question = q.ok ? q.message.questions[0] : undefined;
+      if (question !== undefined) this.options.onQuery({ client, name: question.name, type: question.type, rd: true, rcode: out[3] & 0x0f, tcp });
+    }
+    return out;
   }
 
   private fromTemplate(key: string, id: number): Uint8Array | undefined {
@@ -138,6 +174,8 @@ export class RecursiveServer {
 
   /** The response bytes for one query, or undefined when the query cannot be answered at all. */
   private async answer(bytes: Uint8Array, client: string, tcp: boolean): Promise<Uint8Array | undefined> {
+    const fast = this.reuse(bytes, client, tcp);
+    if (fast !== undefined) return fast;
     const d = decodeDnsMessage(bytes);
     if (!d.ok) {
       // FORMERR when at least the header (ID) is there; otherwise nothing to answer to.
@@ -147,13 +185,7 @@ export class RecursiveServer {
     }
     const q = d.message;
     if (q.flags.qr) return undefined; // a response: never answer one
-    const key = this.templateKey(q, tcp);
-    const reused = key === undefined ? undefined : this.fromTemplate(key, q.id);
-    if (reused !== undefined) {
-      const question = q.questions[0];
-      this.options.onQuery?.({ client, name: question.name, type: question.type, rd: true, rcode: reused[3] & 0x0f, tcp });
-      return reused;
-    }
+    const key = this.templateKey(bytes, tcp);
     const reply: DnsMessage = {
       id: q.id,
       flags: dnsFlags({ qr: true, opcode: q.flags.opcode, rd: q.flags.rd, ra: true, cd: q.flags.cd }),
