@@ -8,7 +8,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { defineLab } from '../src/lab/define.ts';
 import type { StepContext } from '../src/lab/types.ts';
 import { encode, ethernet, icmp, ipv4, payload, tcp, udp } from '../src/wire/index.ts';
-import { realCaptureOnLo, type LoCapture } from './ports/lo-capture.ts';
+import { realCaptureOnLo, type LoCapture, type SeenUnreachable } from './ports/lo-capture.ts';
 
 const HOST = '127.0.0.1';
 const IANA = { low: 49152, high: 65535 };
@@ -49,28 +49,41 @@ async function closedUdpPort(): Promise<number> {
   return port;
 }
 
-/** Connects and resolves with the error code the kernel reports (or 'connected'). */
-function tryConnect(port: number): Promise<string> {
+/** What a socket reported: the error code (or 'connected' / 'none') and the local port it had. */
+interface Outcome {
+  code: string;
+  localPort: number;
+}
+
+/**
+ * Connects and resolves with the error code the kernel reports (or 'connected'). The client's
+ * ephemeral port is read just after connect() was issued: a refused socket no longer has one.
+ */
+function tryConnect(port: number): Promise<Outcome> {
   return new Promise((resolve) => {
     const s = connect({ host: HOST, port });
+    let localPort = -1;
+    s.once('connectionAttempt', () => process.nextTick(() => (localPort = s.localPort ?? -1)));
     s.once('connect', () => {
       s.destroy();
-      resolve('connected');
+      resolve({ code: 'connected', localPort });
     });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    s.once('error', (err: NodeJS.ErrnoException) => resolve({ code: err.code ?? err.message, localPort }));
   });
 }
 
 /** Sends one datagram; resolves with the first error the socket reports within `ms` (or 'none'). */
-function udpSendAndWait(port: number, connected: boolean, ms: number): Promise<string> {
+function udpSendAndWait(port: number, connected: boolean, ms: number): Promise<Outcome> {
   return new Promise((resolve) => {
     const s: UdpSocket = createSocket('udp4');
-    let result = 'none';
+    let code = 'none';
+    let localPort = -1;
     s.on('error', (err: NodeJS.ErrnoException) => {
-      if (result === 'none') result = err.code ?? err.message;
+      if (code === 'none') code = err.code ?? err.message;
     });
     const done = (): void => {
-      setTimeout(() => s.close(() => resolve(result)), ms);
+      localPort = s.address().port;
+      setTimeout(() => s.close(() => resolve({ code, localPort })), ms);
     };
     if (connected) s.connect(port, HOST, () => s.send('ping', done));
     else s.send('ping', port, HOST, done);
@@ -87,15 +100,15 @@ function readRange(): { low: number; high: number } | undefined {
 }
 
 /** The frames the kernels exchanged for a refused connection and a datagram to a closed port, drawn by the lab. */
-function closedPortFrames(clientPort: number, tcpPort: number, udpPort: number): { frame: Uint8Array; comment: string }[] {
+function drawnClosedPortFrames(tcpClient: number, udpClient: number, tcpPort: number, udpPort: number): { frame: Uint8Array; comment: string }[] {
   const eth = (): ReturnType<typeof ethernet> => ethernet({ src: '02:00:7f:00:00:01', dst: '02:00:7f:00:00:01' });
   const ip = (): ReturnType<typeof ipv4> => ipv4({ src: HOST, dst: HOST, id: 0, df: true });
-  const datagram = encode([ipv4({ src: HOST, dst: HOST, id: 0x2a2a, df: true }), udp({ sport: clientPort + 1, dport: udpPort }), payload('ping')]);
+  const datagram = encode([ipv4({ src: HOST, dst: HOST, id: 0x2a2a, df: true }), udp({ sport: udpClient, dport: udpPort }), payload('ping')]);
   const label = 'drawn by the lab from what the socket reported: a socket never sees this frame';
   return [
-    { frame: encode([eth(), ip(), tcp({ sport: clientPort, dport: tcpPort, seq: 1000, flags: 'S', window: 65495, options: [{ mss: 65495 }] })]), comment: `SYN to closed port ${tcpPort} (${label})` },
-    { frame: encode([eth(), ip(), tcp({ sport: tcpPort, dport: clientPort, seq: 0, ack: 1001, flags: 'RA', window: 0 })]), comment: `RST-ACK: nothing listens on ${tcpPort}; connect() fails with ECONNREFUSED (${label})` },
-    { frame: encode([eth(), ipv4({ src: HOST, dst: HOST, id: 0x2a2a, df: true }), udp({ sport: clientPort + 1, dport: udpPort }), payload('ping')]), comment: `UDP datagram to closed port ${udpPort}` },
+    { frame: encode([eth(), ip(), tcp({ sport: tcpClient, dport: tcpPort, seq: 1000, flags: 'S', window: 65495, options: [{ mss: 65495 }] })]), comment: `SYN to closed port ${tcpPort} (${label})` },
+    { frame: encode([eth(), ip(), tcp({ sport: tcpPort, dport: tcpClient, seq: 0, ack: 1001, flags: 'RA', window: 0 })]), comment: `RST-ACK: nothing listens on ${tcpPort}; connect() fails with ECONNREFUSED (${label})` },
+    { frame: encode([eth(), ipv4({ src: HOST, dst: HOST, id: 0x2a2a, df: true }), udp({ sport: udpClient, dport: udpPort }), payload('ping')]), comment: `UDP datagram to closed port ${udpPort}` },
     { frame: encode([eth(), ipv4({ src: HOST, dst: HOST, id: 0 }), icmp({ type: 3, code: 3 }), payload(datagram)]), comment: `ICMP port unreachable quoting the datagram: only a connected UDP socket hears of it, as ECONNREFUSED (${label})` },
   ];
 }
@@ -183,7 +196,8 @@ export default defineLab<State>({
         'A server listens on a port chosen in advance (443 for HTTPS; here the lab asks the kernel for a free one,\n' +
         'so that nothing on your machine clashes). A client does not choose: connect() takes an ephemeral port\n' +
         'from the kernel. Three clients on the same address are told apart by their ports alone: each connection\n' +
-        'is the 4-tuple (client address, client port, server address, server port).',
+        'is the 4-tuple (client address, client port, server address, server port). The book\'s example is\n' +
+        '54321 -> 443; here the ports are the ones the kernel really hands out.',
       async run(ctx) {
         const tap = ctx.tap('four-tuples', {
           filter: 'tcp.flags.syn == 1 && tcp.flags.ack == 0',
@@ -224,7 +238,8 @@ export default defineLab<State>({
       title: 'Where ephemeral ports come from',
       explain:
         'IANA reserves 49152-65535 for ephemeral ports (RFC 6335). Linux uses its own range, by default\n' +
-        '32768-60999, in /proc/sys/net/ipv4/ip_local_port_range: many of its ports fall outside IANA\'s range.',
+        '32768-60999, in /proc/sys/net/ipv4/ip_local_port_range: 16384 of its 28232 ports (58%), 32768-49151,\n' +
+        'lie below IANA\'s range. The lab reads the file and checks the ports the kernel chose in step 1 against it.',
       run(ctx) {
         const range = readRange();
         const ports = ctx.state.clientPorts;
@@ -238,6 +253,9 @@ export default defineLab<State>({
           ['IANA (RFC 6335)', IANA.low, IANA.high, IANA.high - IANA.low + 1],
           ['this kernel', range.low, range.high, range.high - range.low + 1],
         ]);
+        const size = range.high - range.low + 1;
+        const inIana = Math.max(0, Math.min(range.high, IANA.high) - Math.max(range.low, IANA.low) + 1);
+        ctx.show.text(`${size - inIana} of this kernel's ${size} ephemeral ports (${Math.round((100 * (size - inIana)) / size)}%) lie outside IANA's range.`);
         ctx.show.table(['client port', 'in this kernel\'s range', 'in IANA\'s range'], ports.map((p) => [p, p >= range.low && p <= range.high ? 'yes' : 'no', p >= IANA.low ? 'yes' : 'no']));
         ctx.check.ok(`every client port is in the kernel's range ${range.low}-${range.high}`, ports.every((p) => p >= range.low && p <= range.high), ports.join(', '));
       },
@@ -252,26 +270,32 @@ export default defineLab<State>({
       async run(ctx) {
         const tcpPort = await closedTcpPort();
         const udpPort = await closedUdpPort();
-        const tcpResult = await tryConnect(tcpPort);
+        const refused = await tryConnect(tcpPort);
         const unconnected = await udpSendAndWait(udpPort, false, 300);
         const connected = await udpSendAndWait(udpPort, true, 300);
-        ctx.show.table(['what', 'port', 'what the socket reports'], [
-          ['TCP connect()', tcpPort, tcpResult],
-          ['UDP send(), unconnected socket', udpPort, unconnected === 'none' ? 'nothing (silence)' : unconnected],
-          ['UDP send(), connected socket', udpPort, connected],
+        ctx.show.table(['what', 'from (ephemeral)', 'to (closed)', 'what the socket reports'], [
+          ['TCP connect()', refused.localPort, tcpPort, refused.code],
+          ['UDP send(), unconnected socket', unconnected.localPort, udpPort, unconnected.code === 'none' ? 'nothing (silence)' : unconnected.code],
+          ['UDP send(), connected socket', connected.localPort, udpPort, connected.code],
         ]);
-        ctx.check.equal('connect() to a closed TCP port fails with ECONNREFUSED (the kernel got a RST)', tcpResult, 'ECONNREFUSED');
-        ctx.check.equal('an unconnected UDP socket hears nothing back', unconnected, 'none');
-        ctx.check.equal('a connected UDP socket hears of the ICMP port unreachable as ECONNREFUSED', connected, 'ECONNREFUSED');
-        const shownTcp = ctx.deterministic ? SHOWN_CLOSED_TCP : tcpPort;
-        const shownUdp = ctx.deterministic ? SHOWN_CLOSED_UDP : udpPort;
+        ctx.check.equal('connect() to a closed TCP port fails with ECONNREFUSED (the kernel got a RST)', refused.code, 'ECONNREFUSED');
+        ctx.check.equal('an unconnected UDP socket hears nothing back', unconnected.code, 'none');
+        ctx.check.equal('a connected UDP socket hears of the ICMP port unreachable as ECONNREFUSED', connected.code, 'ECONNREFUSED');
+        ctx.check.ok('the refused connect() had an ephemeral port of its own', refused.localPort > 1023 && refused.localPort !== tcpPort, String(refused.localPort));
+        ctx.show.text(
+          'A socket sees only the error, never the RST or the ICMP message: the frames in this capture are drawn by\n' +
+            'the lab from the errors above (their comments say so). Step 5 shows the kernel\'s real ones.',
+        );
+        // Fixtures: fixed ports; a normal run draws the real ones.
+        const d = ctx.deterministic;
         const cap = ctx.capture('closed-ports', {
           filter: 'tcp.flags.reset == 1',
           about: 'the RST a closed TCP port answers with (drawn from ECONNREFUSED)',
           frames: 1,
           also: [{ filter: 'icmp.type == 3 && icmp.code == 3', about: 'port unreachable for the UDP datagram (drawn from ECONNREFUSED)', frames: 1 }],
         });
-        for (const f of closedPortFrames(ctx.deterministic ? 49200 : 40000 + (tcpPort % 20000), shownTcp, shownUdp)) cap.write(f.frame, { comment: f.comment });
+        const frames = drawnClosedPortFrames(d ? 49200 : refused.localPort, d ? 49201 : connected.localPort, d ? SHOWN_CLOSED_TCP : tcpPort, d ? SHOWN_CLOSED_UDP : udpPort);
+        for (const f of frames) cap.write(f.frame, { comment: f.comment });
       },
     },
     {
@@ -297,7 +321,10 @@ export default defineLab<State>({
       explain:
         'The frames for the closed ports above were drawn by the lab from what the sockets reported. When you are\n' +
         'root and tcpdump is installed, the lab repeats the two experiments while tcpdump captures on the loopback\n' +
-        'interface, and shows the real RST and ICMP port unreachable beside what the sockets said.',
+        'interface, and shows the real RST and ICMP port unreachable beside what the sockets said:\n' +
+        '  tcpdump -i lo --immediate-mode -U -w real-lo.pcap "(tcp port T) or (udp port U) or (icmp and icmp[0] == 3)"\n' +
+        'It sends two datagrams this time, from an unconnected and from a connected socket: the kernel answers\n' +
+        'both with ICMP, but only the connected socket is told.',
       timeoutMs: 20_000,
       async run(ctx) {
         if (ctx.deterministic) {
@@ -311,16 +338,29 @@ export default defineLab<State>({
           ctx.show.text(`No real capture: ${lo}.`);
           return;
         }
-        const tcpResult = await tryConnect(tcpPort);
-        const udpResult = await udpSendAndWait(udpPort, true, 300);
+        const refused = await tryConnect(tcpPort);
+        const silent = await udpSendAndWait(udpPort, false, 200);
+        const told = await udpSendAndWait(udpPort, true, 200);
         const seen = await lo.stop();
-        ctx.show.table(['experiment', 'the socket said', 'tcpdump on lo saw'], [
-          [`TCP connect to ${tcpPort}`, tcpResult, seen.rst.length > 0 ? `RST from port ${tcpPort} (frame ${seen.rst[0]})` : 'no RST'],
-          [`UDP to ${udpPort} (connected)`, udpResult, seen.unreachable.length > 0 ? `ICMP port unreachable (frame ${seen.unreachable[0]})` : 'no ICMP'],
+        const rst = seen.rst.find((r) => r.srcPort === tcpPort && r.dstPort === refused.localPort);
+        const icmpFor = (from: number): SeenUnreachable | undefined => seen.unreachable.find((u) => u.quotedSrcPort === from && u.quotedDstPort === udpPort);
+        const silentIcmp = icmpFor(silent.localPort);
+        const toldIcmp = icmpFor(told.localPort);
+        const icmpText = (u: SeenUnreachable | undefined): string => (u === undefined ? 'no ICMP port unreachable' : `ICMP port unreachable quoting ${u.quotedSrcPort} -> ${u.quotedDstPort} (frame ${u.frame})`);
+        ctx.show.table(['experiment', 'the socket said', 'closed-ports.pcapng (drawn from that)', 'tcpdump on lo saw'], [
+          [`TCP ${refused.localPort} -> ${tcpPort}`, refused.code, 'SYN, then RST-ACK', rst === undefined ? 'no RST' : `RST ${rst.srcPort} -> ${rst.dstPort} (frame ${rst.frame})`],
+          [`UDP ${silent.localPort} -> ${udpPort}, unconnected`, silent.code === 'none' ? 'nothing' : silent.code, '(not drawn: nothing reported)', icmpText(silentIcmp)],
+          [`UDP ${told.localPort} -> ${udpPort}, connected`, told.code, 'datagram, then ICMP port unreachable', icmpText(toldIcmp)],
         ]);
-        ctx.show.text(`Real capture: ${lo.path} (wireshark -r ${lo.path} -Y "tcp.flags.reset == 1 || icmp.type == 3")`);
-        ctx.check.atLeast(`tcpdump saw the kernel's RST from closed TCP port ${tcpPort}`, seen.rst.length, 1, 'RST');
-        ctx.check.atLeast(`tcpdump saw the ICMP port unreachable for UDP port ${udpPort}`, seen.unreachable.length, 1, 'ICMP');
+        ctx.show.text(
+          `Real capture: ${lo.path} (${seen.frames} frames)\n` +
+            `  wireshark -r ${lo.path} -Y "tcp.flags.reset == 1 || icmp.type == 3"\n` +
+            (silentIcmp !== undefined && toldIcmp !== undefined ? 'The kernel answered both datagrams with ICMP; only the connected socket was told.' : 'The capture lacks frames the kernel sends: see the checkpoints below.'),
+        );
+        ctx.check.equal('the socket again reported ECONNREFUSED', refused.code, 'ECONNREFUSED');
+        ctx.check.ok(`tcpdump saw the kernel's RST from closed port ${tcpPort} to the client's port ${refused.localPort}`, rst !== undefined, rst === undefined ? `RSTs seen: ${seen.rst.map((r) => `${r.srcPort}->${r.dstPort}`).join(', ') || 'none'}` : `frame ${rst.frame}`);
+        ctx.check.ok(`tcpdump saw ICMP port unreachable for the unconnected socket's datagram, which the socket never reported`, silentIcmp !== undefined && silent.code === 'none', `${icmpText(silentIcmp)}; socket: ${silent.code}`);
+        ctx.check.ok(`tcpdump saw ICMP port unreachable for the connected socket's datagram, reported as ${told.code}`, toldIcmp !== undefined && told.code === 'ECONNREFUSED', icmpText(toldIcmp));
       },
     },
   ],

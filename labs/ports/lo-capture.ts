@@ -5,12 +5,32 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCapture } from '../../src/capture/read.ts';
-import { decode } from '../../src/wire/index.ts';
+import { decode, type Icmp, type Tcp, type Udp } from '../../src/wire/index.ts';
+
+/** A TCP RST tcpdump saw: its frame number (1-based) and ports. */
+export interface SeenRst {
+  frame: number;
+  srcPort: number;
+  dstPort: number;
+}
+
+/** An ICMP port unreachable tcpdump saw, with the ports of the UDP datagram it quotes. */
+export interface SeenUnreachable {
+  frame: number;
+  quotedSrcPort: number;
+  quotedDstPort: number;
+}
+
+export interface LoFrames {
+  frames: number;
+  rst: SeenRst[];
+  unreachable: SeenUnreachable[];
+}
 
 export interface LoCapture {
   path: string;
-  /** Stops tcpdump and lists the frames (1-based) with a TCP RST and with ICMP port unreachable. */
-  stop(): Promise<{ rst: number[]; unreachable: number[] }>;
+  /** Stops tcpdump and lists the frames with a TCP RST and with ICMP port unreachable. */
+  stop(): Promise<LoFrames>;
 }
 
 function hasTcpdump(): boolean {
@@ -22,6 +42,28 @@ function hasTcpdump(): boolean {
   }
 }
 
+/** The RSTs and ICMP port unreachables in a capture file (decoded by netlab, never throws on bad frames). */
+export function closedPortFrames(bytes: Uint8Array, name: string): LoFrames {
+  const cap = parseCapture(bytes, name);
+  const rst: SeenRst[] = [];
+  const unreachable: SeenUnreachable[] = [];
+  for (const p of cap.packets) {
+    const layers = decode(p.data, p.iface.linkType).layers;
+    const icmpAt = layers.findIndex((l) => l.kind === 'icmp');
+    if (icmpAt < 0) {
+      const t = layers.find((l) => l.kind === 'tcp')?.value as Tcp | undefined;
+      if (t?.flags.rst === true) rst.push({ frame: p.number, srcPort: t.srcPort, dstPort: t.dstPort });
+      continue;
+    }
+    const i = layers[icmpAt].value as Icmp;
+    if (i.type !== 3 || i.code !== 3) continue;
+    // The quoted datagram follows the ICMP header: its IPv4 header, then its UDP header.
+    const quoted = layers.slice(icmpAt + 1).find((l) => l.kind === 'udp')?.value as Udp | undefined;
+    unreachable.push({ frame: p.number, quotedSrcPort: quoted?.srcPort ?? -1, quotedDstPort: quoted?.dstPort ?? -1 });
+  }
+  return { frames: cap.packets.length, rst, unreachable };
+}
+
 /** Starts tcpdump on lo with a capture filter; resolves once it is listening, or with the reason it cannot. */
 export async function realCaptureOnLo(outDir: string, filter: string): Promise<LoCapture | string> {
   if (process.platform !== 'linux') return 'a capture on lo is shown on Linux only';
@@ -29,8 +71,11 @@ export async function realCaptureOnLo(outDir: string, filter: string): Promise<L
   if (!hasTcpdump()) return 'tcpdump is not installed (on Debian: apt-get install tcpdump)';
   mkdirSync(outDir, { recursive: true });
   const path = join(outDir, 'real-lo.pcap');
-  const child = spawn('tcpdump', ['-i', 'lo', '-U', '-n', '-w', path, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // --immediate-mode: each packet reaches tcpdump at once (not when the kernel's buffer block times out);
+  // -U: and is written at once; -Z root: keep the right to write into the lab's folder.
+  const child = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-n', '-Z', 'root', '-w', path, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const ready = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), 5000);
     child.stderr.on('data', (d: Buffer) => {
@@ -40,6 +85,11 @@ export async function realCaptureOnLo(outDir: string, filter: string): Promise<L
         resolve(true);
       }
     });
+    child.once('error', (err) => {
+      stderr += err.message;
+      clearTimeout(timer);
+      resolve(false);
+    });
     child.once('exit', () => {
       clearTimeout(timer);
       resolve(false);
@@ -47,29 +97,19 @@ export async function realCaptureOnLo(outDir: string, filter: string): Promise<L
   });
   if (!ready) {
     child.kill('SIGKILL');
+    await exited;
     return `tcpdump did not start: ${stderr.trim().split('\n').pop() ?? 'no message'}`;
   }
   // tcpdump says "listening" a moment before its filter sees packets: give it that moment.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await new Promise((resolve) => setTimeout(resolve, 300));
   return {
     path,
     stop: async () => {
       // Give the kernel's answers a moment to be written, then stop tcpdump and read its file.
       await new Promise((resolve) => setTimeout(resolve, 200));
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGINT');
       await exited;
-      const cap = parseCapture(readFileSync(path), path);
-      const rst: number[] = [];
-      const unreachable: number[] = [];
-      for (const p of cap.packets) {
-        const layers = decode(p.data, p.iface.linkType).layers;
-        const t = layers.find((l) => l.kind === 'tcp')?.value as { flags?: { rst?: boolean } } | undefined;
-        if (t?.flags?.rst === true) rst.push(p.number);
-        const i = layers.find((l) => l.kind === 'icmp')?.value as { type?: number; code?: number } | undefined;
-        if (i?.type === 3 && i.code === 3) unreachable.push(p.number);
-      }
-      return { rst, unreachable };
+      return closedPortFrames(readFileSync(path), path);
     },
   };
 }
