@@ -252,7 +252,7 @@ export default defineLab<State>({
       explain: 'tshark reads every capture of this lab with checksum and FCS validation on; each status must be the one netlab gave.',
       run(ctx: StepContext<State>) {
         if (!tsharkInstalled()) {
-          ctx.show.text('tshark is not installed, so Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark).');
+          ctx.show.skipped('tshark is not installed: Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark)');
           return;
         }
         const rows: (string | number)[][] = [];

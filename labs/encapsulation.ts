@@ -297,7 +297,7 @@ export default defineLab<State>({
       explain: 'tshark reads the captures of this lab; the fields must be what netlab built.',
       run(ctx) {
         if (!tsharkInstalled()) {
-          ctx.show.text('tshark is not installed, so Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark).');
+          ctx.show.skipped('tshark is not installed: Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark)');
           return;
         }
         for (const c of ctx.state.confirm) {

@@ -244,7 +244,7 @@ export default defineLab<State>({
         const range = readRange();
         const ports = ctx.state.clientPorts;
         if (range === undefined) {
-          ctx.show.text('This machine has no /proc/sys/net/ipv4/ip_local_port_range (not Linux): its range is not shown.');
+          ctx.show.skipped('This machine has no /proc/sys/net/ipv4/ip_local_port_range (not Linux): its range is not shown.');
           ctx.check.ok('the client ports are above the well-known ports (0-1023)', ports.every((p) => p > 1023), ports.join(', '));
           return;
         }
@@ -328,14 +328,14 @@ export default defineLab<State>({
       timeoutMs: 20_000,
       async run(ctx) {
         if (ctx.deterministic) {
-          ctx.show.text('Writing fixtures: a live capture differs on every run, so it is not taken here.');
+          ctx.show.skipped('Writing fixtures: a live capture differs on every run, so it is not taken here.');
           return;
         }
         const tcpPort = await closedTcpPort();
         const udpPort = await closedUdpPort();
         const lo: LoCapture | string = await realCaptureOnLo(ctx.outDir, `(tcp port ${tcpPort}) or (udp port ${udpPort}) or (icmp and icmp[0] == 3)`);
         if (typeof lo === 'string') {
-          ctx.show.text(`No real capture: ${lo}.`);
+          ctx.show.skipped(`no real capture on lo: ${lo}`);
           return;
         }
         const refused = await tryConnect(tcpPort);

@@ -69,6 +69,12 @@ export class Reporter {
     this.print(indent(lines, '  ') + '\n');
   }
 
+  /** A part of a step that did not run, with the reason: printed in both modes. */
+  skippedPart(reason: string): void {
+    const pad = this.mode === 'check' ? '    ' : '  ';
+    this.print(`${pad}${this.pal.style('yellow', 'skip')}  ${reason}\n`);
+  }
+
   check(r: CheckResult): void {
     const p = this.pal;
     const mark = r.passed ? p.style('green', 'pass') : p.paint(1, p.style('red', 'FAIL'));

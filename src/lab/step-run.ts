@@ -77,6 +77,9 @@ export async function runStep(run: LabRun, index: number): Promise<boolean> {
     table: (head, rows, o) => shown(() => renderTable(head, rows, o)),
     hex: (bytes, o) => shown(() => renderHex(bytes, run.pal, o)),
     sequence: (spec) => shown(() => renderSequence(spec)),
+    skipped: (reason) => {
+      if (live) reporter.skippedPart(reason);
+    },
   };
   const ctx: StepContext<unknown> = {
     lab,

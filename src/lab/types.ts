@@ -93,6 +93,11 @@ export interface Show {
   hex(bytes: Uint8Array, options?: HexOptions): void;
   /** An ASCII sequence diagram. */
   sequence(spec: SequenceSpec): void;
+  /**
+   * Says that part of the step was skipped and why (no tshark, not root, ...). Unlike the rest of
+   * `show`, this is printed in --check mode too, so a terse run says what it did not check.
+   */
+  skipped(reason: string): void;
 }
 
 export interface StepContext<S> {
