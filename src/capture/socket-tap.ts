@@ -30,7 +30,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket as DgramSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { PcapngWriter } from './pcapng-writer.ts';
-import { hookTcpSocket, hookUdpSocket, type UdpPeer } from './tap-hooks.ts';
+import { hookTcpSocket, hookUdpSocket, type TcpHookEvents, type UdpPeer } from './tap-hooks.ts';
 import { tapEndpoint, tcpFrame, udpFrame, type TapEndpoint } from './tap-frames.ts';
 import { TcpSynth, type TcpSegment, type TcpSide } from './tcp-synth.ts';
 
@@ -65,6 +65,12 @@ export interface TapOptions {
 export interface TcpTapOptions {
   /** Which end of the connection this socket is; default: 'server' for a socket a server accepted. */
   readonly role?: 'client' | 'server';
+  /**
+   * How the socket is watched (default hookTcpSocket). A TLS connection runs over a relay and delivers
+   * received bytes to the tap only after TLS has read them, so that the key log lines they produce
+   * are written before them (see src/tls/tap-transport.ts).
+   */
+  readonly hook?: (socket: Socket, events: TcpHookEvents) => () => void;
 }
 
 /** A frame the tap wrote. */
@@ -160,6 +166,9 @@ export class TapRecorder {
   private readonly written: TapFrame[] = [];
   private last: TapTimestamp = { sec: 0, nsec: 0 };
   private closing: Promise<void> | undefined;
+  /** TLS key log lines seen (each is written once); fixed mode: those to write at close(). */
+  private readonly keyLines = new Set<string>();
+  private readonly heldKeyLines: string[] = [];
 
   constructor(options: TapOptions = {}) {
     this.fixed = options.fixed === true;
@@ -201,6 +210,10 @@ export class TapRecorder {
   /** Taps a TCP socket: a client's socket from net.connect() (tap it at once) or an accepted one. */
   tcp(socket: Socket, options: TcpTapOptions = {}): SocketTap {
     this.assertOpen();
+    if ((socket as unknown as { encrypted?: unknown }).encrypted === true) {
+      // A TLSSocket's own stream methods carry the plaintext; the ciphertext never passes through them.
+      throw new Error('TapRecorder.tcp: this is a TLS socket; tap the TCP connection under it (src/tls/tap-transport.ts runs TLS over a tapped socket)');
+    }
     // Node sets `server` on the sockets a server accepts (null on the ones net.connect() makes).
     const accepted = (socket as unknown as { server?: unknown }).server != null;
     const role: TcpSide = options.role ?? (accepted ? 'server' : 'client');
@@ -231,7 +244,7 @@ export class TapRecorder {
         unhook();
       }
     };
-    unhook = hookTcpSocket(socket, {
+    unhook = (options.hook ?? hookTcpSocket)(socket, {
       connected: () => {
         const local = tapEndpoint(socket.localAddress, socket.localPort);
         const remote = tapEndpoint(socket.remoteAddress, socket.remotePort);
@@ -355,6 +368,26 @@ export class TapRecorder {
     };
   }
 
+  /**
+   * Adds TLS key log lines (NSS key log format, as Node's 'keylog' event gives them) to the capture as
+   * a Decryption Secrets Block, so Wireshark decrypts the TLS it carries with no settings. Written at
+   * once (before the frames recorded after it; Wireshark needs the keys before the records they
+   * decrypt), in fixed mode before all frames at close(). Lines already written are skipped.
+   */
+  tlsKeyLog(text: string): void {
+    if (this.closing !== undefined) return;
+    const fresh: string[] = [];
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#') || this.keyLines.has(line)) continue;
+      this.keyLines.add(line);
+      fresh.push(line);
+    }
+    if (fresh.length === 0) return;
+    if (this.fixed) this.heldKeyLines.push(...fresh);
+    else this.writer.writeTlsKeyLog(fresh.join('\n') + '\n');
+  }
+
   /** Stops watching every socket, writes what is pending and closes the file. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -446,6 +479,7 @@ export class TapRecorder {
 
   /** Fixed mode: ports remapped, numbers drawn and frames written flow by flow. */
   private writeFixed(): void {
+    if (this.heldKeyLines.length > 0) this.writer.writeTlsKeyLog(this.heldKeyLines.join('\n') + '\n');
     const shown = new Map<string, number>();
     let nextClient = FIRST_CLIENT_PORT;
     let nextServer = FIRST_SERVER_PORT;
