@@ -10,6 +10,8 @@ import type { Columns, Field, ProtoNode } from './field.ts';
 import { commentsNode, frameNode } from './frame-fields.ts';
 import { MAPPERS } from './mappers.ts';
 import { decodeReassembled, reassembledDatagram, type ReassembledDatagram } from './protocols/ip-reassembly.ts';
+import { TCP_APPS } from './protocols/transport-mappers.ts';
+import { dissectTcpApp } from './tcp-reassembly-apps.ts';
 
 export interface Dissection {
   packet: CapturedPacket;
@@ -55,6 +57,7 @@ const SHORT_NAMES: Readonly<Record<string, string>> = {
   vxlan: 'VXLAN',
   dns: 'DNS',
   'dns-tcp': 'DNS',
+  tls: 'TLS',
   mdns: 'MDNS',
   llmnr: 'LLMNR',
   data: 'Data',
@@ -74,7 +77,8 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
     if (mapper === undefined) continue;
     const ctx: DissectContext = { frame: packet.data, packet, layers: decoded.layers, index: i, state, inIcmpError };
     try {
-      for (const node of mapper(layer, ctx)) {
+      const nodes = mapper(layer, ctx);
+      for (const node of nodes) {
         if (inIcmpError && node.columns) {
           // Wireshark keeps the outer addresses in the columns for an ICMP error's embedded datagram.
           delete node.columns.src;
@@ -83,6 +87,16 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
           delete node.columns.info;
         }
         protos.push(node);
+      }
+      // A TCP payload goes on to the application protocol through the stream reassembly.
+      const next = decoded.layers[i + 1];
+      if (layer.kind === 'tcp' && nodes.length === 1 && (next === undefined || next.kind === 'data')) {
+        const app = dissectTcpApp(layer, ctx, nodes[0], TCP_APPS);
+        if (app !== undefined) {
+          protos.push(...app.nodes);
+          for (const n of app.nodes) malformed.push(...n.malformed);
+          if (app.consumed && next !== undefined) i++;
+        }
       }
     } catch (err) {
       malformed.push({ layer: layer.kind, offset: layer.offset, reason: `dissector error: ${(err as Error).message}` });
@@ -97,7 +111,8 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
       reassembledDone = true;
     }
   }
-  const frame = frameNode(packet, protos, state, malformed);
+  // The reassembly tree is no protocol of its own: tshark leaves it out of frame.protocols.
+  const frame = frameNode(packet, protos.filter((p) => p.proto !== 'tcp.segments'), state, malformed);
   const comments = commentsNode(packet);
   const all = comments ? [comments, frame, ...protos] : [frame, ...protos];
   const columns: Required<Columns> = { protocol: '', info: '', src: '', dst: '' };
@@ -138,7 +153,17 @@ function mapReassembled(
     if (mapper === undefined) continue;
     const ctx: DissectContext = { frame: datagram.payload, packet, layers, index: j, state, inIcmpError: false, reassembled: true };
     try {
-      nodes.push(...mapper(layer, ctx));
+      const mapped = mapper(layer, ctx);
+      nodes.push(...mapped);
+      const next = layers[j + 1];
+      if (layer.kind === 'tcp' && mapped.length === 1 && (next === undefined || next.kind === 'data')) {
+        const app = dissectTcpApp(layer, ctx, mapped[0], TCP_APPS);
+        if (app !== undefined) {
+          nodes.push(...app.nodes);
+          for (const n of app.nodes) malformed.push(...n.malformed);
+          if (app.consumed && next !== undefined) j++;
+        }
+      }
     } catch (err) {
       malformed.push({ layer: layer.kind, offset: layer.offset, reason: `dissector error: ${(err as Error).message}` });
     }

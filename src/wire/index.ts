@@ -24,3 +24,4 @@ export * from './sll.ts';
 export * from './null-loopback.ts';
 export * from './raw-ip.ts';
 export * from './dns.ts';
+export * from './tls.ts';

@@ -8,6 +8,8 @@ import { mapIcmpv6 } from './icmpv6.ts';
 import { mapTcp } from './tcp.ts';
 import { mapUdp } from './udp.ts';
 import { mapVxlan } from './vxlan.ts';
+import { tlsTcpApp } from './tls.ts';
+import type { TcpAppDissector } from '../tcp-reassembly-apps.ts';
 
 export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   icmp: mapIcmp,
@@ -19,3 +21,6 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   'dns-tcp': mapDns,
   data: mapData,
 };
+
+/** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
+export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp];

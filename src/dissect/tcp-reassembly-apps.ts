@@ -1,0 +1,237 @@
+// The hook from a TCP segment's payload to the application protocol above it, through the stream
+// reassembly (tcp-reassembly.ts), as Wireshark hands TCP payloads on: a conversation a heuristic
+// claimed before, else the protocol registered for one of the ports, else a heuristic (which then
+// claims the conversation). The protocol says how long its PDUs are; this module shows on each frame
+// what Wireshark shows:
+//   - a PDU completed here from earlier segments: `[N Reassembled TCP Segments (L bytes): #a(x), ...]`
+//     (tcp.segments, tcp.segment, tcp.segment.count, tcp.reassembled.length, tcp.reassembled.data)
+//     followed by the protocol's tree over the reassembled bytes;
+//   - then the protocol's tree over the whole PDUs of this segment;
+//   - in the TCP tree, `TCP segment data (N bytes)` for the bytes that went into reassembly;
+//   - on a frame that holds no whole PDU, Protocol "TCP" and Info "... [TCP segment of a reassembled PDU]".
+// Segments Wireshark keeps from its dissectors (retransmissions, out-of-order) are left alone.
+//
+// A protocol joins by being listed in TCP_APPS (src/dissect/protocols/transport-mappers.ts).
+
+import type { DecodedLayer } from '../wire/layer.ts';
+import type { Tcp } from '../wire/tcp.ts';
+import type { DissectContext, DissectState } from './context.ts';
+import { type Field, formatBytesHex, type ProtoNode, rawField, uintDec } from './field.ts';
+import { registerFields } from './known-fields.ts';
+import { WIRESHARK_TCP_PORTS } from './protocols/data.ts';
+import { bytesForText } from './protocols/link-fields.ts';
+import { tcpHoldsPayload } from './protocols/tcp.ts';
+import { enclosingIpOf, endpointKey } from './protocols/udp.ts';
+import { type FrameRange, type PduLengthFn, type SegmentOutcome, type SegmentPiece, splitPdus, TcpReassembler } from './tcp-reassembly.ts';
+
+registerFields({
+  'tcp.segments': 'FT_NONE',
+  'tcp.segment': 'FT_FRAMENUM',
+  'tcp.segment.count': 'FT_UINT32',
+  'tcp.reassembled.length': 'FT_UINT32',
+  'tcp.reassembled.data': 'FT_BYTES',
+  'tcp.segment_data': 'FT_BYTES',
+});
+
+/** One call of an application dissector: a data source and what lies in it. */
+export interface TcpAppCall {
+  /** The frame's bytes, or a PDU reassembled from several segments (its own data source). */
+  data: Uint8Array;
+  reassembled: boolean;
+  /** Whole PDUs in `data`. */
+  pdus: FrameRange[];
+  /** The start of a PDU that continues in later segments (only in a frame's own bytes). */
+  partial?: FrameRange;
+  /** Bytes that are no PDU of the protocol. */
+  opaque?: FrameRange;
+}
+
+/** Where the segment belongs, for per-conversation state. */
+export interface TcpAppContext {
+  ctx: DissectContext;
+  /** tcp.stream of the segment. */
+  stream: number;
+  srcPort: number;
+  dstPort: number;
+  /** The sender's address/port key and the receiver's (endpointKey). */
+  src: string;
+  dst: string;
+}
+
+export interface TcpAppOutput {
+  nodes: ProtoNode[];
+  /** Info column parts; the hook joins them with ", " as Wireshark's col_append_sep_str does. */
+  info: string[];
+  /** Protocol column, when the call set it. */
+  protocol?: string;
+}
+
+export interface TcpAppDissector {
+  /** Protocol filter name ('tls'). */
+  name: string;
+  /** TCP ports the protocol is registered on (Wireshark's port table). */
+  ports: ReadonlySet<number>;
+  /** Wireshark's heuristic for other ports: true claims the conversation for the protocol. */
+  heuristic?(payload: Uint8Array): boolean;
+  /** Wireshark's dissector may refuse a segment it does not believe (TLS refuses printable text). */
+  accepts?(head: Uint8Array): boolean;
+  pduLength: PduLengthFn;
+  dissect(call: TcpAppCall, app: TcpAppContext): TcpAppOutput;
+}
+
+interface AppState {
+  reassembler: TcpReassembler;
+  /** Conversations (tcp.stream) a heuristic gave to a protocol. */
+  claimed: Map<number, string>;
+}
+
+function appState(state: DissectState): AppState {
+  return state.slot<AppState>('tcp-apps', () => ({ reassembler: new TcpReassembler(), claimed: new Map() }));
+}
+
+/** What the hook made of a segment. */
+export interface TcpAppResult {
+  /** Nodes to show after the TCP node (segments tree, protocol trees). */
+  nodes: ProtoNode[];
+  /** The payload went to the protocol: no `data` node for it. */
+  consumed: boolean;
+}
+
+const MAX_CLAIMED = 65536;
+
+function fieldNumber(node: ProtoNode, name: string): number | undefined {
+  const f = node.fields.find((x) => x.name === name);
+  return f !== undefined && typeof f.value === 'number' ? f.value : undefined;
+}
+
+function chooseApp(apps: readonly TcpAppDissector[], st: AppState, stream: number, v: Tcp, head: Uint8Array): TcpAppDissector | undefined {
+  const claimed = st.claimed.get(stream);
+  if (claimed !== undefined) return apps.find((a) => a.name === claimed);
+  // Port tables: the lower port first, as Wireshark tries them.
+  const [lo, hi] = v.srcPort <= v.dstPort ? [v.srcPort, v.dstPort] : [v.dstPort, v.srcPort];
+  for (const port of [lo, hi]) {
+    const byPort = apps.find((a) => a.ports.has(port));
+    if (byPort !== undefined) return byPort;
+  }
+  // A port another Wireshark dissector owns takes the payload before any heuristic.
+  if (WIRESHARK_TCP_PORTS.has(lo) || WIRESHARK_TCP_PORTS.has(hi)) return undefined;
+  for (const a of apps) {
+    if (a.heuristic?.(head)) {
+      if (st.claimed.size >= MAX_CLAIMED) st.claimed.delete(st.claimed.keys().next().value as number);
+      st.claimed.set(stream, a.name);
+      return a;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Runs the application hook for a TCP layer already mapped into `tcpNode`. Returns undefined when no
+ * protocol takes the payload (it stays `data`).
+ */
+export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode: ProtoNode, apps: readonly TcpAppDissector[]): TcpAppResult | undefined {
+  if (apps.length === 0 || ctx.inIcmpError || layer.malformed.length > 0) return undefined;
+  const v = layer.value as Tcp;
+  if (v.headerBytes < 20 || v.bogusHeaderLength) return undefined;
+  const seglen = fieldNumber(tcpNode, 'tcp.len');
+  const stream = fieldNumber(tcpNode, 'tcp.stream');
+  if (seglen === undefined || stream === undefined || seglen === 0) return undefined;
+  const payloadOffset = layer.offset + v.headerLength;
+  // A payload cut short by the capture is not reassembled (Wireshark cannot either).
+  if (ctx.frame.length - payloadOffset < seglen) return undefined;
+  if (tcpHoldsPayload(ctx, payloadOffset)) return undefined;
+  const st = appState(ctx.state);
+  const head = ctx.frame.subarray(payloadOffset, payloadOffset + seglen);
+  const app = chooseApp(apps, st, stream, v, head);
+  if (app === undefined) return undefined;
+  const ip = enclosingIpOf(ctx);
+  const src = endpointKey(ip?.src, v.srcPort);
+  const dst = endpointKey(ip?.dst, v.dstPort);
+  const flow = `${app.name}|${stream}|${src}`;
+  if (!st.reassembler.hasPending(flow) && app.accepts !== undefined && !app.accepts(head)) return undefined;
+  // A segment whose checksum is bad is not desegmented (Wireshark: "incorrect TCP checksum"): its
+  // whole PDUs are dissected, a PDU it does not finish is not kept.
+  const noReassembly = v.checksumStatus === 'bad';
+  const out: SegmentOutcome = noReassembly
+    ? { skipped: 0, fresh: splitPdus(ctx.frame, payloadOffset, seglen, app.pduLength) }
+    : st.reassembler.segment(flow, { frame: ctx.packet.number, seq: v.seq, frameBytes: ctx.frame, payloadOffset, payloadLength: seglen }, app.pduLength);
+  const actx: TcpAppContext = { ctx, stream, srcPort: v.srcPort, dstPort: v.dstPort, src, dst };
+  const nodes: ProtoNode[] = [];
+  const info: string[] = [];
+  let protocol: string | undefined;
+  let dissected = false;
+  const segmentData: FrameRange[] = [];
+  const take = (o: TcpAppOutput): void => {
+    nodes.push(...o.nodes);
+    info.push(...o.info);
+    if (o.protocol !== undefined && protocol === undefined) protocol = o.protocol;
+  };
+  if (out.continuation !== undefined) segmentData.push(out.continuation);
+  if (out.reassembled !== undefined) {
+    const r = out.reassembled;
+    segmentData.push(r.tail);
+    nodes.push(segmentsNode(r.data, r.segments));
+    const call: TcpAppCall = { data: r.data, reassembled: true, pdus: r.pdus };
+    if (r.opaque) call.opaque = { offset: 0, length: r.data.length };
+    if (r.opaqueTail !== undefined) call.opaque = r.opaqueTail;
+    if (r.partial !== undefined) call.partial = r.partial;
+    const o = app.dissect(call, actx);
+    // Fields point into the reassembled bytes; the nodes highlight this frame's part of them.
+    for (const n of o.nodes) {
+      n.offset = r.tail.offset;
+      n.length = r.tail.length;
+    }
+    take(o);
+    dissected = true;
+  }
+  if (out.fresh !== undefined) {
+    const f = out.fresh;
+    const call: TcpAppCall = { data: ctx.frame, reassembled: false, pdus: f.pdus };
+    if (f.partial !== undefined) {
+      call.partial = f.partial;
+      if (!noReassembly) segmentData.push(f.partial);
+    }
+    if (f.opaque !== undefined) call.opaque = f.opaque;
+    take(app.dissect(call, actx));
+    if (f.pdus.length > 0 || f.opaque !== undefined) dissected = true;
+  }
+  for (const r of segmentData) tcpNode.fields.push(segmentDataField(ctx.frame, r));
+  const tcpInfo = tcpNode.columns?.info ?? '';
+  const prefix = /^(\[TCP [^\]]*\] )*/.exec(tcpInfo)?.[0] ?? '';
+  const last = nodes[nodes.length - 1] ?? tcpNode;
+  if (dissected || noReassembly) {
+    const text = info.join(', ');
+    last.columns = { ...last.columns, protocol: protocol ?? app.name.toUpperCase(), info: prefix !== '' && text !== '' ? `${prefix}, ${text}` : prefix + text };
+  } else if (out.fresh !== undefined && !noReassembly) {
+    // The protocol cleared the Info column and asked for more: only TCP's note is left.
+    last.columns = { ...last.columns, protocol: 'TCP', info: `${prefix}[TCP segment of a reassembled PDU]` };
+  } else if (out.continuation !== undefined) {
+    tcpNode.columns = { ...tcpNode.columns, info: `${tcpInfo} [TCP segment of a reassembled PDU]` };
+  }
+  return { nodes, consumed: true };
+}
+
+/** `TCP segment data (N bytes)`: bytes of this segment that went into reassembly. */
+function segmentDataField(frame: Uint8Array, r: FrameRange): Field {
+  const b = frame.slice(r.offset, r.offset + r.length);
+  return rawField('tcp.segment_data', 'TCP segment data', 'bytes', b, formatBytesHex(b), r.offset, r.length, { text: `TCP segment data (${r.length} byte${r.length === 1 ? '' : 's'})` });
+}
+
+/** Wireshark's `[N Reassembled TCP Segments (L bytes): #a(x), #b(y)]` tree, as a top-level node. */
+export function segmentsNode(data: Uint8Array, segments: readonly SegmentPiece[]): ProtoNode {
+  const len = data.length;
+  const list = segments.map((s) => `#${s.frame}(${s.length})`).join(', ');
+  const label = `[${segments.length} Reassembled TCP Segments (${len} bytes): ${list}]`;
+  const fields: Field[] = segments.map((s) =>
+    rawField('tcp.segment', 'Frame', 'uint', s.frame, String(s.frame), s.offset, s.length, {
+      generated: true,
+      text: `[Frame: ${s.frame}, payload: ${s.offset}-${s.offset + s.length - 1} (${s.length} byte${s.length === 1 ? '' : 's'})]`,
+    }),
+  );
+  fields.push(
+    uintDec('tcp.segment.count', 'Segment count', segments.length, 0, 0, { generated: true, text: `[Segment count: ${segments.length}]` }),
+    uintDec('tcp.reassembled.length', 'Reassembled TCP length', len, 0, 0, { generated: true, text: `[Reassembled TCP length: ${len}]` }),
+    rawField('tcp.reassembled.data', 'Reassembled TCP Data', 'bytes', data, formatBytesHex(data), 0, len, { generated: true, text: `[Reassembled TCP Data: ${bytesForText(data)}]` }),
+  );
+  return { proto: 'tcp.segments', label, offset: 0, length: 0, fields, malformed: [] };
+}

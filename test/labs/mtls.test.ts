@@ -1,0 +1,117 @@
+// The mtls lab: a --check run passes and writes its three captures with their key logs; tshark finds the
+// CertificateRequest and both certificates in the decrypted handshake with no options; a client
+// certificate that lacks a name the lab expects makes its checkpoint fail; a fixture run writes nothing;
+// the CLI's last line.
+
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import lab from '../../labs/mtls.ts';
+import { runLabs, type RunSummary } from '../../src/lab/runner.ts';
+import type { AnyLab, Step } from '../../src/lab/types.ts';
+import { validFor, type CertificateAuthority, type Leaf } from '../../src/tls/index.ts';
+import { Collect } from '../lab/tiny-lab.ts';
+import { requireTool } from '../helpers/tools.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const temps: string[] = [];
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+function temp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'netlab-mtls-lab-'));
+  temps.push(d);
+  return d;
+}
+
+function tshark(path: string, filter: string, fields: string[]): string[][] {
+  const out = execFileSync('tshark', ['-n', '-r', path, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+}
+
+async function run(l: AnyLab, options: { deterministic?: boolean } = {}): Promise<{ out: string; summary: RunSummary; text: string }> {
+  const out = temp();
+  const c = new Collect();
+  const summary = await runLabs([l], { mode: 'check', pause: false, out, stdout: c, colour: false, ...options });
+  return { out, summary, text: c.text };
+}
+
+describe('lab mtls, --check through the runner', () => {
+  let r: Awaited<ReturnType<typeof run>>;
+  beforeAll(async () => {
+    r = await run(lab);
+  }, 60_000);
+
+  it('passes every checkpoint and prints the final count', () => {
+    expect(r.summary.failed, r.text).toBe(0);
+    expect(r.summary.passed).toBeGreaterThanOrEqual(requireTool('tshark') ? 30 : 24);
+    expect(r.text).toMatch(new RegExp(`^${r.summary.passed} passed, 0 failed$`, 'm'));
+  });
+
+  it('writes three captures, each with its key log file', () => {
+    expect(readdirSync(join(r.out, 'mtls')).sort()).toEqual(['mtls-handshake.keys', 'mtls-handshake.pcapng', 'mtls-refused.keys', 'mtls-refused.pcapng', 'mtls-rotation.keys', 'mtls-rotation.pcapng']);
+  });
+
+  it.skipIf(!requireTool('tshark'))('every filter printed beside a capture selects frames in tshark (netlab checks only the tcp.* ones for now)', () => {
+    const captures = r.summary.labs[0]?.captures ?? [];
+    expect(captures.length).toBeGreaterThan(0);
+    for (const c of captures) {
+      for (const f of c.filters) expect(tshark(c.absolutePath, f.filter, ['frame.number']).length, `${f.filter} on ${c.path}`).toBeGreaterThan(0);
+    }
+  });
+
+  it.skipIf(!requireTool('tshark'))('tshark, with no options: CertificateRequest in the server\'s flight, two certificates each way', () => {
+    const cap = join(r.out, 'mtls', 'mtls-handshake.pcapng');
+    // How the flights are cut into segments varies; the messages and their order do not.
+    const types = tshark(cap, 'tls.handshake', ['tls.handshake.type']).flatMap((f) => f[0].split(','));
+    expect(types.slice(0, 10)).toEqual(['1', '2', '8', '13', '11', '15', '20', '11', '15', '20']);
+    const certs = tshark(cap, 'tls.handshake.type == 11', ['tls.handshake.certificate_length']);
+    expect(certs.map((f) => f[0].split(',').length)).toEqual([2, 2]);
+    expect(tshark(cap, 'http.request', ['http.request.uri'])).toEqual([['/orders']]);
+    const refused = join(r.out, 'mtls', 'mtls-refused.pcapng');
+    // The client with no certificate answered the CertificateRequest with an empty Certificate.
+    expect(tshark(refused, 'tls.handshake.type == 11 && tls.handshake.certificates_length == 0', ['frame.number'])).toHaveLength(1);
+    expect(tshark(refused, 'tcp.flags.reset == 1', ['frame.number'])).toHaveLength(5);
+  });
+});
+
+describe('lab mtls, a checkpoint that fails', () => {
+  it('a serviceB certificate without its SPIFFE ID is let in, but the identity checkpoint fails', async () => {
+    const swap: Step<unknown> = {
+      title: 'serviceB loses its SPIFFE ID',
+      explain: '',
+      run(ctx) {
+        const state = ctx.state as { pki?: { issuing: CertificateAuthority }; serviceB?: Leaf };
+        if (state.pki === undefined) throw new Error('no PKI');
+        const name = 'serviceB.default.svc.cluster.local';
+        state.serviceB = state.pki.issuing.issueClient({ commonName: name, dns: [name], validity: validFor(1) });
+      },
+    };
+    const broken: AnyLab = { ...lab, steps: [lab.steps[0], swap, lab.steps[1]] };
+    const r = await run(broken);
+    expect(r.summary.failed).toBe(1);
+    expect(r.text).toMatch(/FAIL {2}serviceA sees serviceB's certificate, verified: \[true, "DNS:serviceB\.default\.svc\.cluster\.local"\]/);
+  }, 60_000);
+});
+
+describe('lab mtls, deterministic (fixtures)', () => {
+  it('runs every checkpoint and writes nothing into the fixtures folder', async () => {
+    const r = await run(lab, { deterministic: true });
+    expect(r.summary.failed, r.text).toBe(0);
+    expect(readdirSync(r.out)).toEqual([]);
+  }, 60_000);
+});
+
+describe('netlab lab run mtls --check', () => {
+  it('exits 0 and ends with "N passed, 0 failed"', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'mtls', '--check', '--out', temp()], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: 60_000,
+    });
+    expect(stdout.trim().split('\n').pop()).toMatch(/^[1-9]\d* passed, 0 failed$/);
+  }, 60_000);
+});
