@@ -3,41 +3,20 @@
 // certificate that lacks a name the lab expects makes its checkpoint fail; a fixture run writes nothing;
 // the CLI's last line.
 
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import lab from '../../labs/mtls.ts';
-import { runLabs, type RunSummary } from '../../src/lab/runner.ts';
 import type { AnyLab, Step } from '../../src/lab/types.ts';
 import { validFor, type CertificateAuthority, type Leaf } from '../../src/tls/index.ts';
-import { Collect } from '../lab/tiny-lab.ts';
+import { labHarness, tsharkRows } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const temps: string[] = [];
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
-function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'netlab-mtls-lab-'));
-  temps.push(d);
-  return d;
-}
-
-function tshark(path: string, filter: string, fields: string[]): string[][] {
-  const out = execFileSync('tshark', ['-n', '-r', path, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
-}
-
-async function run(l: AnyLab, options: { deterministic?: boolean } = {}): Promise<{ out: string; summary: RunSummary; text: string }> {
-  const out = temp();
-  const c = new Collect();
-  const summary = await runLabs([l], { mode: 'check', pause: false, out, stdout: c, colour: false, ...options });
-  return { out, summary, text: c.text };
-}
+const { temp, run } = labHarness('mtls-lab');
+const tshark = tsharkRows;
 
 describe('lab mtls, --check through the runner', () => {
   let r: Awaited<ReturnType<typeof run>>;

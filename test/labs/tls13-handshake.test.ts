@@ -4,41 +4,20 @@
 // fixture run writes nothing; the CLI's last line; and the record reader on bad bytes.
 
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import lab from '../../labs/tls13-handshake.ts';
 import { splitRecords, tcpStreams } from '../../labs/tls/records.ts';
-import { runLabs, type RunSummary } from '../../src/lab/runner.ts';
 import type { AnyLab, Step } from '../../src/lab/types.ts';
-import { Collect } from '../lab/tiny-lab.ts';
+import { labHarness, tsharkRows } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const temps: string[] = [];
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
-function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'netlab-tls13-lab-'));
-  temps.push(d);
-  return d;
-}
-
-function tshark(path: string, filter: string, fields: string[]): string[][] {
-  const out = execFileSync('tshark', ['-n', '-r', path, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
-}
-
-async function run(l: AnyLab, options: { deterministic?: boolean } = {}): Promise<{ out: string; summary: RunSummary; text: string }> {
-  const out = temp();
-  const c = new Collect();
-  const summary = await runLabs([l], { mode: 'check', pause: false, out, stdout: c, colour: false, ...options });
-  return { out, summary, text: c.text };
-}
+const { temp, run } = labHarness('tls13-lab');
+const tshark = tsharkRows;
 
 describe('lab tls13-handshake, --check through the runner', () => {
   let r: Awaited<ReturnType<typeof run>>;

@@ -1,0 +1,43 @@
+// What the lab tests share: temporary output folders removed after the file's tests, a --check run of
+// one lab through the runner (its summary and printed text), and tshark's fields for a filter.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { runLabs, type RunSummary } from '../../src/lab/runner.ts';
+import type { AnyLab } from '../../src/lab/types.ts';
+import { Collect } from '../lab/tiny-lab.ts';
+
+export interface LabRun {
+  out: string;
+  summary: RunSummary;
+  text: string;
+}
+
+/** Call at the top of a test file: folders named `netlab-PREFIX-*`, removed after the file's tests. */
+export function labHarness(prefix: string): { temp(): string; run(l: AnyLab, options?: { deterministic?: boolean }): Promise<LabRun> } {
+  const temps: string[] = [];
+  afterAll(() => {
+    for (const d of temps) rmSync(d, { recursive: true, force: true });
+  });
+  const temp = (): string => {
+    const d = mkdtempSync(join(tmpdir(), `netlab-${prefix}-`));
+    temps.push(d);
+    return d;
+  };
+  const run = async (l: AnyLab, options: { deterministic?: boolean } = {}): Promise<LabRun> => {
+    const out = temp();
+    const c = new Collect();
+    const summary = await runLabs([l], { mode: 'check', pause: false, out, stdout: c, colour: false, ...options });
+    return { out, summary, text: c.text };
+  };
+  return { temp, run };
+}
+
+/** tshark's -T fields rows for the frames a display filter selects. */
+export function tsharkRows(path: string, filter: string, fields: readonly string[]): string[][] {
+  const out = execFileSync('tshark', ['-n', '-r', path, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+}
