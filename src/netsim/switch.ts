@@ -1,0 +1,270 @@
+// A learning Ethernet switch (an IEEE 802.1Q bridge): frames come in on FramePorts; the source address
+// is learned into the MAC table (mac-table.ts) with its VLAN and port; a frame for a known address goes
+// out of that one port, a broadcast, multicast or unknown unicast frame is flooded to every other port
+// of its VLAN, and no frame ever leaves by the port it came in on (a frame for an address that lives on
+// the ingress port is filtered). Access ports carry one VLAN untagged; trunk ports carry 802.1Q-tagged
+// frames for their allowed VLANs and their native VLAN untagged. Every port counts what it received,
+// sent, flooded and dropped (with the reason).
+//
+//   const sw = new Switch({ name: 'sw1' });
+//   sw.addPort(portA);                                  // access, VLAN 1
+//   sw.addPort(portB, { mode: 'access', vlan: 10 });
+//   sw.addPort(portC, { mode: 'trunk', allowed: [10, 20], native: 1 });
+//   console.log(sw.formatMacTable());
+
+import { realClock, type NetClock } from './host-clock.ts';
+import { MacTable, type MacTableCounters } from './mac-table.ts';
+import { formatColumns } from './routes.ts';
+import { macText } from './host-addr.ts';
+import type { FramePort } from './port.ts';
+
+const ETHERTYPE_VLAN = 0x8100;
+/** Shortest Ethernet frame without FCS; a switch that removes a tag pads back to it. */
+const MIN_FRAME = 60;
+
+export type SwitchPortMode =
+  | { mode: 'access'; vlan?: number }
+  | { mode: 'trunk'; allowed?: readonly number[]; native?: number };
+
+export type SwitchDropReason = 'runt' | 'group-source' | 'vlan-not-allowed' | 'port-down';
+
+export interface SwitchPortCounters {
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  /** Frames received here that were flooded (broadcast, multicast, unknown unicast). */
+  flooded: number;
+  /** Frames received here whose destination lives on this same port (not sent anywhere). */
+  filtered: number;
+  drops: Record<SwitchDropReason, number>;
+}
+
+/** What the switch did with one frame (only computed when a listener is set). */
+export interface SwitchEvent {
+  readonly kind: 'forwarded' | 'flooded' | 'filtered' | 'dropped';
+  readonly vlan: number;
+  readonly src: string;
+  readonly dst: string;
+  readonly inPort: string;
+  readonly outPorts: readonly string[];
+  /** What the source address did to the table. */
+  readonly learned: 'new' | 'moved' | 'refreshed' | 'static' | 'full' | 'none';
+  /** For 'flooded': why ('broadcast', 'multicast', 'unknown unicast'); for 'dropped': the reason. */
+  readonly why?: string;
+}
+
+export interface SwitchOptions {
+  name: string;
+  clock?: NetClock;
+  /** MAC ageing time in ms (default 300 000). */
+  agingMs?: number;
+  /** MAC table size bound (default 8192). */
+  maxMacEntries?: number;
+}
+
+interface PortState {
+  readonly index: number;
+  readonly port: FramePort;
+  readonly trunk: boolean;
+  /** Access VLAN, or the trunk's native VLAN. */
+  readonly vlan: number;
+  /** Trunk: the VLANs it carries (undefined: all). */
+  readonly allowed: ReadonlySet<number> | undefined;
+  readonly counters: SwitchPortCounters;
+  up: boolean;
+}
+
+function checkVlan(what: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1 || v > 4094) throw new RangeError(`${what}: a VLAN ID is 1 to 4094, got ${v}`);
+  return v;
+}
+
+function newCounters(): SwitchPortCounters {
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, flooded: 0, filtered: 0, drops: { runt: 0, 'group-source': 0, 'vlan-not-allowed': 0, 'port-down': 0 } };
+}
+
+export class Switch {
+  readonly name: string;
+  readonly macTable: MacTable;
+  private readonly clock: NetClock;
+  private readonly ports: PortState[] = [];
+  private listener: ((e: SwitchEvent) => void) | undefined;
+  private closed = false;
+
+  constructor(options: SwitchOptions) {
+    this.name = options.name;
+    this.clock = options.clock ?? realClock();
+    this.macTable = new MacTable({ agingMs: options.agingMs, maxEntries: options.maxMacEntries }, (i) => this.ports[i]?.port.name ?? `#${i}`);
+  }
+
+  /** Plugs a port in (default: access port in VLAN 1); returns its index. */
+  addPort(port: FramePort, mode: SwitchPortMode = { mode: 'access' }): number {
+    if (this.closed) throw new Error(`switch ${this.name}: addPort after close`);
+    if (this.ports.some((p) => p.port.name === port.name)) throw new RangeError(`switch ${this.name}: there is already a port named ${port.name}`);
+    const index = this.ports.length;
+    let state: PortState;
+    if (mode.mode === 'access') {
+      state = { index, port, trunk: false, vlan: checkVlan(`switch ${this.name} port ${port.name}`, mode.vlan ?? 1), allowed: undefined, counters: newCounters(), up: true };
+    } else if (mode.mode === 'trunk') {
+      const allowed = mode.allowed === undefined ? undefined : new Set(mode.allowed.map((v) => checkVlan(`switch ${this.name} port ${port.name} allowed`, v)));
+      state = { index, port, trunk: true, vlan: checkVlan(`switch ${this.name} port ${port.name} native`, mode.native ?? 1), allowed, counters: newCounters(), up: true };
+    } else {
+      throw new RangeError(`switch ${this.name} port ${port.name}: mode must be 'access' or 'trunk'`);
+    }
+    this.ports.push(state);
+    port.onFrame((frame) => this.receive(state, frame));
+    return index;
+  }
+
+  /** Calls `fn` with what happens to each frame (for labs; slows forwarding a little). */
+  onEvent(fn: ((e: SwitchEvent) => void) | undefined): void {
+    this.listener = fn;
+  }
+
+  /** Takes a port down (frames in or out are dropped, its MAC entries forgotten) or back up. */
+  setPortUp(name: string, up: boolean): void {
+    const p = this.portByName(name);
+    p.up = up;
+    if (!up) this.macTable.flushPort(p.index);
+  }
+
+  /** A static MAC entry: frames for `mac` in `vlan` go out of port `name` only. */
+  addStaticMac(vlan: number, mac: Uint8Array, name: string): void {
+    this.macTable.addStatic(checkVlan(`switch ${this.name} static entry`, vlan), mac, this.portByName(name).index);
+  }
+
+  counters(name: string): SwitchPortCounters {
+    return this.portByName(name).counters;
+  }
+
+  get tableCounters(): MacTableCounters {
+    return this.macTable.counters;
+  }
+
+  get portNames(): string[] {
+    return this.ports.map((p) => p.port.name);
+  }
+
+  formatMacTable(): string {
+    return this.macTable.format(this.clock.now());
+  }
+
+  /** Per-port counters as a table. */
+  formatCounters(): string {
+    const rows: string[][] = [['Port', 'Mode', 'Rx', 'Tx', 'Flooded', 'Filtered', 'Dropped']];
+    for (const p of this.ports) {
+      const c = p.counters;
+      const dropped = Object.entries(c.drops).filter(([, n]) => n > 0).map(([why, n]) => `${n} ${why}`).join(', ') || '0';
+      const mode = p.trunk ? `trunk ${p.allowed === undefined ? 'all' : [...p.allowed].join(',')} native ${p.vlan}` : `access ${p.vlan}`;
+      rows.push([p.port.name, mode, String(c.rxFrames), String(c.txFrames), String(c.flooded), String(c.filtered), dropped]);
+    }
+    return formatColumns(rows);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.ports.map((p) => p.port.close()));
+  }
+
+  private portByName(name: string): PortState {
+    const p = this.ports.find((x) => x.port.name === name);
+    if (p === undefined) throw new RangeError(`switch ${this.name} has no port ${name} (ports: ${this.portNames.join(', ') || 'none'})`);
+    return p;
+  }
+
+  private carries(p: PortState, vlan: number): boolean {
+    if (!p.trunk) return p.vlan === vlan;
+    return p.vlan === vlan || p.allowed === undefined || p.allowed.has(vlan);
+  }
+
+  private receive(inp: PortState, frame: Uint8Array): void {
+    if (this.closed) return;
+    const c = inp.counters;
+    c.rxFrames++;
+    c.rxBytes += frame.length;
+    if (!inp.up) return this.drop(inp, frame, 'port-down', 0);
+    if (frame.length < 14) return this.drop(inp, frame, 'runt', 0);
+    // The VLAN this frame belongs to, and the frame without its tag.
+    let vlan = inp.vlan;
+    let untagged = frame;
+    if (((frame[12] << 8) | frame[13]) === ETHERTYPE_VLAN) {
+      if (frame.length < 18) return this.drop(inp, frame, 'runt', 0);
+      const vid = ((frame[14] << 8) | frame[15]) & 0x0fff;
+      if (vid !== 0) vlan = vid; // VID 0: a priority tag only; the frame is in the port's VLAN
+      if (!this.carries(inp, vlan)) return this.drop(inp, frame, 'vlan-not-allowed', vlan);
+      untagged = new Uint8Array(frame.length - 4);
+      untagged.set(frame.subarray(0, 12), 0);
+      untagged.set(frame.subarray(16), 12);
+    }
+    const wasTagged = untagged !== frame;
+    // A group address is never a source (802.3 / 802.1D): such a frame is dropped, not learned.
+    if ((untagged[6] & 1) === 1) return this.drop(inp, frame, 'group-source', vlan);
+    const now = this.clock.now();
+    const learned = this.macTable.learn(vlan, untagged, 6, inp.index, now);
+
+    if ((untagged[0] & 1) === 0) {
+      const out = this.macTable.lookup(vlan, untagged, 0, now);
+      if (out === inp.index) {
+        c.filtered++;
+        this.emit('filtered', vlan, untagged, inp, [], learned);
+        return;
+      }
+      if (out >= 0) {
+        const op = this.ports[out];
+        if (op.up && this.carries(op, vlan)) {
+          this.transmit(op, untagged, vlan, wasTagged);
+          this.emit('forwarded', vlan, untagged, inp, [op.port.name], learned);
+          return;
+        }
+      }
+    }
+    // Flood: broadcast, multicast, unknown (or aged-out) unicast.
+    c.flooded++;
+    const outs: string[] | undefined = this.listener === undefined ? undefined : [];
+    for (const op of this.ports) {
+      if (op === inp || !op.up || !this.carries(op, vlan)) continue;
+      this.transmit(op, untagged, vlan, wasTagged);
+      outs?.push(op.port.name);
+    }
+    if (outs !== undefined) {
+      const why = untagged[0] === 0xff && untagged[1] === 0xff && untagged[2] === 0xff && untagged[3] === 0xff && untagged[4] === 0xff && untagged[5] === 0xff ? 'broadcast' : (untagged[0] & 1) === 1 ? 'multicast' : 'unknown unicast';
+      this.emit('flooded', vlan, untagged, inp, outs, learned, why);
+    }
+  }
+
+  /** Sends an untagged frame of `vlan` out of `op`, tagging it on a trunk unless it is the native VLAN. */
+  private transmit(op: PortState, untagged: Uint8Array, vlan: number, wasTagged: boolean): void {
+    let out = untagged;
+    if (op.trunk && vlan !== op.vlan) {
+      out = new Uint8Array(untagged.length + 4);
+      out.set(untagged.subarray(0, 12), 0);
+      out[12] = ETHERTYPE_VLAN >> 8;
+      out[13] = ETHERTYPE_VLAN & 0xff;
+      out[14] = (vlan >> 8) & 0x0f;
+      out[15] = vlan & 0xff;
+      out.set(untagged.subarray(12), 16);
+    } else if (wasTagged && out.length < MIN_FRAME) {
+      // A frame that lost its tag here is padded back to the Ethernet minimum, as hardware does.
+      const padded = new Uint8Array(MIN_FRAME);
+      padded.set(out, 0);
+      out = padded;
+    }
+    op.counters.txFrames++;
+    op.counters.txBytes += out.length;
+    op.port.send(out);
+  }
+
+  private drop(inp: PortState, frame: Uint8Array, why: SwitchDropReason, vlan: number): void {
+    inp.counters.drops[why]++;
+    if (this.listener === undefined) return;
+    const ok = frame.length >= 12;
+    this.listener({ kind: 'dropped', vlan, src: ok ? macText(frame, 6) : '?', dst: ok ? macText(frame, 0) : '?', inPort: inp.port.name, outPorts: [], learned: 'none', why });
+  }
+
+  private emit(kind: SwitchEvent['kind'], vlan: number, f: Uint8Array, inp: PortState, outPorts: string[], learned: SwitchEvent['learned'], why?: string): void {
+    if (this.listener === undefined) return;
+    this.listener({ kind, vlan, src: macText(f, 6), dst: macText(f, 0), inPort: inp.port.name, outPorts, learned, ...(why === undefined ? {} : { why }) });
+  }
+}
