@@ -15,6 +15,10 @@ export const IF_TSRESOL = 9;
 export const IF_FCSLEN = 13;
 export const IF_TSOFFSET = 14;
 
+// Enhanced Packet Block options.
+/** epb_flags: 32 bits; bits 0-1 are the direction (1 inbound, 2 outbound). */
+export const EPB_FLAGS = 2;
+
 export interface PcapngOption {
   code: number;
   value: Uint8Array;

@@ -125,6 +125,11 @@ export class PcapngWriter extends CaptureWriter {
     checkU32('origLength', orig);
     const { high, low } = timeToNsTicks(p.tsSec, p.tsNsec);
     const opts: [number, Uint8Array][] = (p.comments ?? []).map((c) => [O.OPT_COMMENT, utf8.encode(c)]);
+    if (p.direction !== undefined) {
+      const flags = new Uint8Array(4);
+      new DataView(flags.buffer).setUint32(0, p.direction === 'inbound' ? 1 : 2, this.littleEndian);
+      opts.push([O.EPB_FLAGS, flags]);
+    }
     return this.block(BLOCK_EPB, (b) => {
       b.u32(id).u32(high).u32(low).u32(caplen).u32(orig).bytes(p.data.subarray(0, caplen)).pad4();
       this.options(b, opts);

@@ -13,6 +13,8 @@ export interface PacketToWrite {
   interfaceId?: number;
   /** pcapng opt_comment options (classic pcap has no place for them and drops them). */
   comments?: readonly string[];
+  /** pcapng epb_flags direction: seen arriving at ('inbound') or leaving ('outbound') the interface. */
+  direction?: 'inbound' | 'outbound';
 }
 
 export abstract class CaptureWriter {

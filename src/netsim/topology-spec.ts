@@ -1,0 +1,307 @@
+// The declarative topology file: hosts, switches, routers and the links between them, in JSON.
+// parseTopology() checks every key and names the one that is wrong ("hosts[0].interfaces[1].address:
+// not an IPv4 prefix: 10.0.0.300/24"), so a typo never turns into a silently different network.
+//
+// {
+//   "name": "office",
+//   "linkType": "vxlan",                                  // or "memory" (default "vxlan")
+//   "links": [ { "name": "h1-sw1" }, { "name": "sw1-r1", "impair": { "drop": 0.1, "seed": 7 } } ],
+//   "switches": [ { "name": "sw1", "agingSeconds": 300,
+//                   "ports": [ { "name": "p1", "link": "h1-sw1", "vlan": 10 },
+//                              { "name": "p2", "link": "sw1-r1", "trunk": [10, 20], "native": 1 } ] } ],
+//   "hosts":   [ { "name": "h1", "gateway": "10.0.1.1",
+//                  "interfaces": [ { "name": "eth0", "link": "h1-sw1", "address": "10.0.1.10/24",
+//                                    "mac": "02:00:00:00:01:10" } ] } ],
+//   "routers": [ { "name": "r1", "interfaces": [ ... ], "routes": [ { "to": "10.9.0.0/16", "via": "10.0.2.2" } ] } ]
+// }
+//
+// Every link is named once in "links" and used by exactly two ends (an interface or a switch port).
+
+import { parseMac } from '../wire/index.ts';
+import { parsePrefix, ipv4Number } from './host-addr.ts';
+import { checkImpairment, type ImpairmentOptions } from './impairment.ts';
+
+export interface LinkSpec {
+  name: string;
+  impair?: ImpairmentOptions;
+  /** Record this link into the topology's capture. Default true when a capture is asked for. */
+  tap?: boolean;
+  /** VXLAN network identifier (default: the link's position + 1). */
+  vni?: number;
+}
+
+export interface InterfaceSpecJson {
+  name: string;
+  link: string;
+  address: string;
+  /** Default: 02:00:00:NN:II:00-style, from the node's and interface's positions. */
+  mac?: string;
+}
+
+export interface RouteSpecJson {
+  to: string;
+  via: string;
+}
+
+export interface NodeSpec {
+  name: string;
+  interfaces: InterfaceSpecJson[];
+  gateway?: string;
+  routes?: RouteSpecJson[];
+}
+
+export interface SwitchPortSpec {
+  name: string;
+  link: string;
+  /** Access port in this VLAN (default 1). */
+  vlan?: number;
+  /** Trunk port carrying these VLANs tagged. */
+  trunk?: number[];
+  /** A trunk's untagged VLAN (default 1). */
+  native?: number;
+}
+
+export interface SwitchSpec {
+  name: string;
+  agingSeconds?: number;
+  maxMacEntries?: number;
+  ports: SwitchPortSpec[];
+}
+
+export interface TopologySpec {
+  name: string;
+  linkType: 'vxlan' | 'memory';
+  links: LinkSpec[];
+  switches: SwitchSpec[];
+  hosts: NodeSpec[];
+  routers: NodeSpec[];
+}
+
+export class TopologyError extends Error {
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(`${key}: ${reason}`);
+    this.name = 'TopologyError';
+  }
+}
+
+type Json = unknown;
+
+function obj(key: string, v: Json): Record<string, Json> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TopologyError(key, `expected an object, got ${describe(v)}`);
+  return v as Record<string, Json>;
+}
+
+function describe(v: Json): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  return typeof v === 'string' ? JSON.stringify(v) : `${typeof v} ${String(v)}`;
+}
+
+function only(key: string, o: Record<string, Json>, allowed: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) throw new TopologyError(key === '' ? k : `${key}.${k}`, `unknown key (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function str(key: string, v: Json): string {
+  if (typeof v !== 'string' || v === '') throw new TopologyError(key, `expected a non-empty string, got ${describe(v)}`);
+  return v;
+}
+
+function name(key: string, v: Json): string {
+  const s = str(key, v);
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,31}$/.test(s)) throw new TopologyError(key, `a name is a letter then up to 31 letters, digits, '-', '_' or '.', got ${JSON.stringify(s)}`);
+  return s;
+}
+
+function int(key: string, v: Json, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new TopologyError(key, `expected an integer from ${min} to ${max}, got ${describe(v)}`);
+  return v;
+}
+
+function list(key: string, v: Json): Json[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new TopologyError(key, `expected a list, got ${describe(v)}`);
+  return v;
+}
+
+function checked<T>(key: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TopologyError) throw e;
+    throw new TopologyError(key, e instanceof Error ? e.message : String(e));
+  }
+}
+
+function parseIface(key: string, v: Json): InterfaceSpecJson {
+  const o = obj(key, v);
+  only(key, o, ['name', 'link', 'address', 'mac']);
+  const address = str(`${key}.address`, o.address);
+  checked(`${key}.address`, () => parsePrefix(address));
+  const out: InterfaceSpecJson = { name: name(`${key}.name`, o.name), link: name(`${key}.link`, o.link), address };
+  if (o.mac !== undefined) {
+    const mac = str(`${key}.mac`, o.mac);
+    const bytes = checked(`${key}.mac`, () => parseMac(mac));
+    if ((bytes[0] & 1) === 1) throw new TopologyError(`${key}.mac`, `${mac} is a group (multicast) address; an interface needs an individual address (first byte even)`);
+    out.mac = mac;
+  }
+  return out;
+}
+
+function parseNode(key: string, v: Json): NodeSpec {
+  const o = obj(key, v);
+  only(key, o, ['name', 'interfaces', 'gateway', 'routes']);
+  const interfaces = list(`${key}.interfaces`, o.interfaces).map((x, i) => parseIface(`${key}.interfaces[${i}]`, x));
+  if (interfaces.length === 0) throw new TopologyError(`${key}.interfaces`, 'a node needs at least one interface');
+  const node: NodeSpec = { name: name(`${key}.name`, o.name), interfaces };
+  if (o.gateway !== undefined) {
+    const g = str(`${key}.gateway`, o.gateway);
+    checked(`${key}.gateway`, () => ipv4Number(g));
+    node.gateway = g;
+  }
+  if (o.routes !== undefined) {
+    node.routes = list(`${key}.routes`, o.routes).map((r, i) => {
+      const k = `${key}.routes[${i}]`;
+      const ro = obj(k, r);
+      only(k, ro, ['to', 'via']);
+      const to = str(`${k}.to`, ro.to);
+      checked(`${k}.to`, () => parsePrefix(to));
+      const via = str(`${k}.via`, ro.via);
+      checked(`${k}.via`, () => ipv4Number(via));
+      return { to, via };
+    });
+  }
+  return node;
+}
+
+function parseSwitch(key: string, v: Json): SwitchSpec {
+  const o = obj(key, v);
+  only(key, o, ['name', 'agingSeconds', 'maxMacEntries', 'ports']);
+  const ports = list(`${key}.ports`, o.ports).map((p, i): SwitchPortSpec => {
+    const k = `${key}.ports[${i}]`;
+    const po = obj(k, p);
+    only(k, po, ['name', 'link', 'vlan', 'trunk', 'native']);
+    const port: SwitchPortSpec = { name: name(`${k}.name`, po.name), link: name(`${k}.link`, po.link) };
+    if (po.trunk !== undefined) {
+      if (po.vlan !== undefined) throw new TopologyError(`${k}.vlan`, 'a trunk port has "trunk" and "native", not "vlan"');
+      port.trunk = list(`${k}.trunk`, po.trunk).map((x, j) => int(`${k}.trunk[${j}]`, x, 1, 4094));
+      if (po.native !== undefined) port.native = int(`${k}.native`, po.native, 1, 4094);
+    } else {
+      if (po.native !== undefined) throw new TopologyError(`${k}.native`, '"native" is for trunk ports (add "trunk": [VLANs])');
+      if (po.vlan !== undefined) port.vlan = int(`${k}.vlan`, po.vlan, 1, 4094);
+    }
+    return port;
+  });
+  const sw: SwitchSpec = { name: name(`${key}.name`, o.name), ports };
+  if (o.agingSeconds !== undefined) sw.agingSeconds = int(`${key}.agingSeconds`, o.agingSeconds, 1, 1_000_000);
+  if (o.maxMacEntries !== undefined) sw.maxMacEntries = int(`${key}.maxMacEntries`, o.maxMacEntries, 1, 1_000_000);
+  return sw;
+}
+
+function parseLink(key: string, v: Json): LinkSpec {
+  const o = obj(key, v);
+  only(key, o, ['name', 'impair', 'tap', 'vni']);
+  const link: LinkSpec = { name: name(`${key}.name`, o.name) };
+  if (o.impair !== undefined) {
+    const io = obj(`${key}.impair`, o.impair);
+    only(`${key}.impair`, io, ['drop', 'duplicate', 'delayMs', 'jitterMs', 'seed']);
+    for (const k of ['drop', 'duplicate', 'delayMs', 'jitterMs'] as const) {
+      if (io[k] !== undefined && typeof io[k] !== 'number') throw new TopologyError(`${key}.impair.${k}`, `expected a number, got ${describe(io[k])}`);
+    }
+    if (io.seed !== undefined && typeof io.seed !== 'string' && typeof io.seed !== 'number') throw new TopologyError(`${key}.impair.seed`, `expected a string or number, got ${describe(io.seed)}`);
+    const impair = io as ImpairmentOptions;
+    checked(`${key}.impair`, () => checkImpairment(impair));
+    link.impair = impair;
+  }
+  if (o.tap !== undefined) {
+    if (typeof o.tap !== 'boolean') throw new TopologyError(`${key}.tap`, `expected true or false, got ${describe(o.tap)}`);
+    link.tap = o.tap;
+  }
+  if (o.vni !== undefined) link.vni = int(`${key}.vni`, o.vni, 0, 0xffffff);
+  return link;
+}
+
+/** Checks a topology (already parsed JSON) and returns it typed; throws TopologyError naming the key. */
+export function checkTopology(v: Json): TopologySpec {
+  const o = obj('topology', v);
+  only('', o, ['name', 'linkType', 'links', 'switches', 'hosts', 'routers']);
+  const linkType = o.linkType === undefined ? 'vxlan' : str('linkType', o.linkType);
+  if (linkType !== 'vxlan' && linkType !== 'memory') throw new TopologyError('linkType', `expected "vxlan" or "memory", got ${JSON.stringify(linkType)}`);
+  const spec: TopologySpec = {
+    name: name('name', o.name),
+    linkType,
+    links: list('links', o.links).map((x, i) => parseLink(`links[${i}]`, x)),
+    switches: list('switches', o.switches).map((x, i) => parseSwitch(`switches[${i}]`, x)),
+    hosts: list('hosts', o.hosts).map((x, i) => parseNode(`hosts[${i}]`, x)),
+    routers: list('routers', o.routers).map((x, i) => parseNode(`routers[${i}]`, x)),
+  };
+  checkReferences(spec);
+  return spec;
+}
+
+/** Parses and checks a topology file's text; `file` names it in errors. */
+export function parseTopology(text: string, file = 'topology'): TopologySpec {
+  let json: Json;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new TopologyError(file, `not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return checkTopology(json);
+}
+
+function checkReferences(spec: TopologySpec): void {
+  const links = new Map<string, number>();
+  spec.links.forEach((l, i) => {
+    if (links.has(l.name)) throw new TopologyError(`links[${i}].name`, `link ${l.name} is named twice`);
+    links.set(l.name, i);
+  });
+  const vnis = new Map<number, string>();
+  spec.links.forEach((l, i) => {
+    if (l.vni === undefined) return;
+    const other = vnis.get(l.vni);
+    if (other !== undefined) throw new TopologyError(`links[${i}].vni`, `VNI ${l.vni} is used by link ${other} too`);
+    vnis.set(l.vni, l.name);
+  });
+  const nodes = new Set<string>();
+  const ends = new Map<string, string[]>();
+  const use = (key: string, node: string, end: string, link: string): void => {
+    if (!links.has(link)) throw new TopologyError(key, `no link named ${link} in "links" (links: ${[...links.keys()].join(', ') || 'none'})`);
+    const list = ends.get(link) ?? [];
+    list.push(`${node}-${end}`);
+    if (list.length > 2) throw new TopologyError(key, `link ${link} already joins ${list[0]} and ${list[1]}; a link has two ends`);
+    ends.set(link, list);
+  };
+  const addNode = (key: string, n: string): void => {
+    if (nodes.has(n)) throw new TopologyError(key, `there is already a node named ${n}`);
+    nodes.add(n);
+  };
+  spec.switches.forEach((s, i) => {
+    addNode(`switches[${i}].name`, s.name);
+    const seen = new Set<string>();
+    s.ports.forEach((p, j) => {
+      if (seen.has(p.name)) throw new TopologyError(`switches[${i}].ports[${j}].name`, `switch ${s.name} has two ports named ${p.name}`);
+      seen.add(p.name);
+      use(`switches[${i}].ports[${j}].link`, s.name, p.name, p.link);
+    });
+  });
+  for (const [kind, group] of [['hosts', spec.hosts], ['routers', spec.routers]] as const) {
+    group.forEach((h, i) => {
+      addNode(`${kind}[${i}].name`, h.name);
+      const seen = new Set<string>();
+      h.interfaces.forEach((f, j) => {
+        if (seen.has(f.name)) throw new TopologyError(`${kind}[${i}].interfaces[${j}].name`, `${h.name} has two interfaces named ${f.name}`);
+        seen.add(f.name);
+        use(`${kind}[${i}].interfaces[${j}].link`, h.name, f.name, f.link);
+      });
+    });
+  }
+  spec.links.forEach((l, i) => {
+    const n = ends.get(l.name)?.length ?? 0;
+    if (n !== 2) throw new TopologyError(`links[${i}]`, `link ${l.name} has ${n} end${n === 1 ? '' : 's'} (${(ends.get(l.name) ?? []).join(', ') || 'none'}); a link joins exactly two`);
+  });
+}
