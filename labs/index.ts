@@ -5,9 +5,10 @@ import type { AnyLab } from '../src/lab/types.ts';
 import checksums from './checksums.ts';
 import encapsulation from './encapsulation.ts';
 import ports from './ports.ts';
+import macAndArp from './mac-and-arp.ts';
 import routingAndTtl from './routing-and-ttl.ts';
 import tls13Handshake from './tls13-handshake.ts';
 import mtls from './mtls.ts';
 import sniAndAlpn from './sni-and-alpn.ts';
 
-export const LABS: readonly AnyLab[] = [encapsulation, checksums, ports, routingAndTtl, tls13Handshake, mtls, sniAndAlpn];
+export const LABS: readonly AnyLab[] = [encapsulation, checksums, ports, macAndArp, routingAndTtl, tls13Handshake, mtls, sniAndAlpn];

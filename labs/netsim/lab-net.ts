@@ -150,6 +150,20 @@ export class LabNet {
     await this.drive(condition, limitMs, what);
   }
 
+  /** Lets `ms` of simulated time pass, delivering every frame and running every timer due meanwhile. */
+  async wait(ms: number): Promise<void> {
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`LabNet.wait: ms must be 0 or more, got ${ms}`);
+    const end = this.clock.now() + ms;
+    for (;;) {
+      await this.settle();
+      const next = this.clock.nextDue();
+      if (next === undefined || next > end) break;
+      this.clock.advance(next - this.clock.now());
+    }
+    this.clock.advance(end - this.clock.now());
+    await this.settle();
+  }
+
   /** Delivers what is in flight and lets everything that follows from it happen, without moving time. */
   async settle(): Promise<void> {
     for (let turns = 0; ; turns++) {
