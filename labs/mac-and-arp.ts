@@ -4,26 +4,17 @@
 // out makes it flood a unicast frame; a gratuitous ARP moves an address to a standby host; and with no
 // router nothing leaves the LAN. Every frame on every link is in the step's capture.
 
-import { resolve } from 'node:path';
 import { defineLab } from '../src/lab/define.ts';
-import { tsharkFields, tsharkInstalled } from '../src/lab/tshark.ts';
-import type { AnyLab, StepContext } from '../src/lab/types.ts';
+import type { AnyLab } from '../src/lab/types.ts';
 import type { Host } from '../src/netsim/host.ts';
 import { ipv4Number, macText } from '../src/netsim/host-addr.ts';
 import { NetsimError } from '../src/netsim/host-errors.ts';
 import { arpRequests, frameSequence } from './netsim/describe.ts';
 import { viewFrames, type FrameView } from './netsim/frame-view.ts';
 import { LabNet, type LinkFault } from './netsim/lab-net.ts';
+import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
 import { arpText } from './routing-and-ttl/show.ts';
 import { ADDR, AGING_MS, ARP_TIMEOUT_MS, MAC, buildLan, plugStandby, type Lan } from './mac-and-arp/topology.ts';
-
-interface Confirm {
-  readonly path: string;
-  readonly what: string;
-  readonly fields: readonly string[];
-  readonly pick: (row: readonly string[]) => boolean;
-  readonly expected: readonly (readonly string[])[];
-}
 
 interface State {
   net?: LabNet;
@@ -32,22 +23,8 @@ interface State {
   confirm: Confirm[];
 }
 
-type Ctx = StepContext<State>;
 
 const PARTICIPANTS = ['h1', 'sw1', 'h2', 'h3'];
-
-function need<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new Error(`${what} is missing: an earlier step did not build it`);
-  return v;
-}
-
-function record(ctx: Ctx, net: LabNet, file: string, options: Parameters<Ctx['capture']>[1]): string {
-  const cap = ctx.capture(file, options);
-  net.record(cap);
-  ctx.onStepEnd(() => net.stopRecording());
-  ctx.state.captures.push(cap.path);
-  return cap.path;
-}
 
 /** `sw1# show mac address-table` and the table. */
 function macTableText(lan: Lan, note: string): string {
@@ -94,7 +71,7 @@ export function macAndArpLab(options: MacArpLabOptions = {}): AnyLab {
           const net = new LabNet({ start: ctx.clock.now(), fault: options.fault });
           ctx.state.net = net;
           ctx.onLabEnd(() => net.close());
-          const path = record(ctx, net, 'arp-and-ping', {
+          const path = recordStep(ctx, net, 'arp-and-ping', {
             filter: 'arp',
             about: 'the request on three links (h1 to the switch, then flooded to h2 and h3), the reply on two',
             frames: 5,
@@ -157,7 +134,7 @@ export function macAndArpLab(options: MacArpLabOptions = {}): AnyLab {
         async run(ctx) {
           const net = need(ctx.state.net, 'the network');
           const lan = need(ctx.state.lan, 'the LAN');
-          record(ctx, net, 'learned', {
+          recordStep(ctx, net, 'learned', {
             filter: 'icmp',
             about: 'three echo requests and replies, each on two links (h1 to sw1, sw1 to h2, and back)',
             frames: 12,
@@ -194,7 +171,7 @@ export function macAndArpLab(options: MacArpLabOptions = {}): AnyLab {
         async run(ctx) {
           const net = need(ctx.state.net, 'the network');
           const lan = need(ctx.state.lan, 'the LAN');
-          record(ctx, net, 'unknown-unicast', {
+          recordStep(ctx, net, 'unknown-unicast', {
             filter: `icmp.type == 8 && eth.dst == ${MAC.h2}`,
             about: 'one echo request on three links: h1 to sw1, then flooded to h2 and to h3 (still addressed to h2\'s MAC)',
             frames: 3,
@@ -237,7 +214,7 @@ export function macAndArpLab(options: MacArpLabOptions = {}): AnyLab {
         async run(ctx) {
           const net = need(ctx.state.net, 'the network');
           const lan = need(ctx.state.lan, 'the LAN');
-          const path = record(ctx, net, 'gratuitous-arp', {
+          const path = recordStep(ctx, net, 'gratuitous-arp', {
             filter: 'arp.isgratuitous',
             about: 'h4 announces 192.168.1.3 (sender = target): on p4, flooded to h1 and h3 (p2 is down)',
             frames: 3,
@@ -310,22 +287,7 @@ export function macAndArpLab(options: MacArpLabOptions = {}): AnyLab {
           ctx.check.equal('h1\'s routing table has only its own LAN', lan.h1.routeTable().split('\n').length - 1, 1);
         },
       },
-      {
-        title: 'What Wireshark says',
-        explain: 'tshark reads the captures of this lab: the same MACs and ARP fields, and no malformed packet.',
-        run(ctx) {
-          if (!tsharkInstalled()) {
-            ctx.show.skipped('tshark is not installed, so Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark)');
-            return;
-          }
-          for (const c of ctx.state.confirm) {
-            const rows = tsharkFields(resolve(c.path), c.fields).filter((r) => c.pick(r));
-            ctx.check.equal(`tshark: ${c.path}, ${c.what} (${c.fields.join(', ')})`, rows, c.expected.map((r) => [...r]));
-          }
-          const malformed = ctx.state.captures.flatMap((p) => tsharkFields(resolve(p), ['frame.number', '_ws.malformed']).filter((r) => (r[1] ?? '') !== '').map((r) => `${p} frame ${r[0]}`));
-          ctx.check.equal(`tshark finds no malformed packet in the ${ctx.state.captures.length} captures`, malformed, []);
-        },
-      },
+      wiresharkStep<State>('tshark reads the captures of this lab: the same MACs and ARP fields, and no malformed packet.'),
     ],
   });
 }

@@ -5,25 +5,15 @@
 // comes back; on the sender's own LAN its own stack says so). Every frame on every link is in the
 // step's capture, named by its link in the frame comment.
 
-import { resolve } from 'node:path';
 import { ipv4Number } from '../src/netsim/host-addr.ts';
 import { defineLab } from '../src/lab/define.ts';
-import { tsharkFields, tsharkInstalled } from '../src/lab/tshark.ts';
-import type { AnyLab, StepContext } from '../src/lab/types.ts';
+import type { AnyLab } from '../src/lab/types.ts';
 import { arpReplies, arpRequests, echoReplies, echoRequests, frameSequence } from './netsim/describe.ts';
 import { viewFrames, type FrameView } from './netsim/frame-view.ts';
 import { LabNet, type LinkFault } from './netsim/lab-net.ts';
+import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
 import { arpText, HOP_HEAD, hopRows, routeText } from './routing-and-ttl/show.ts';
 import { ADDR, MAC, addSecondRouter, buildOneRouter, type OneRouter, type SecondRouter } from './routing-and-ttl/topology.ts';
-
-/** What the tshark step compares: the rows of `fields` for the frames `pick` keeps. */
-interface Confirm {
-  readonly path: string;
-  readonly what: string;
-  readonly fields: readonly string[];
-  readonly pick: (row: readonly string[]) => boolean;
-  readonly expected: readonly (readonly string[])[];
-}
 
 interface State {
   net?: LabNet;
@@ -33,25 +23,10 @@ interface State {
   confirm: Confirm[];
 }
 
-type Ctx = StepContext<State>;
-
-function need<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new Error(`${what} is missing: an earlier step did not build it`);
-  return v;
-}
 
 const uniq = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
 const macs = (v: FrameView): string => `${v.ethSrc} -> ${v.ethDst}`;
 const ips = (v: FrameView): string => (v.ip === undefined ? '(no IPv4)' : `${v.ip.src} -> ${v.ip.dst}`);
-
-/** Starts recording the links into a new capture for this step; stops at the end of the step. */
-function record(ctx: Ctx, net: LabNet, file: string, options: Parameters<Ctx['capture']>[1]): string {
-  const cap = ctx.capture(file, options);
-  net.record(cap);
-  ctx.onStepEnd(() => net.stopRecording());
-  ctx.state.captures.push(cap.path);
-  return cap.path;
-}
 
 /** An operation's promise that may settle while the lab is still looking elsewhere. */
 function started<T>(p: Promise<T>): Promise<T> {
@@ -85,7 +60,7 @@ export function routingAndTtlLab(options: RoutingLabOptions = {}): AnyLab {
           const net = new LabNet({ start: ctx.clock.now(), fault: options.fault });
           ctx.state.net = net;
           ctx.onLabEnd(() => net.close());
-          const path = record(ctx, net, 'one-router', {
+          const path = recordStep(ctx, net, 'one-router', {
             filter: `eth.src == ${MAC.r1lan2} && ip.src == ${ADDR.h1}`,
             about: 'LAN 2: the router\'s MAC as source, h1\'s IP as source (the first echo request, then the second)',
             frames: 2,
@@ -150,7 +125,7 @@ export function routingAndTtlLab(options: RoutingLabOptions = {}): AnyLab {
         async run(ctx) {
           const net = need(ctx.state.net, 'the network');
           const { h1, r1 } = need(ctx.state.one, 'h1 and r1');
-          const path = record(ctx, net, 'two-routers', {
+          const path = recordStep(ctx, net, 'two-routers', {
             filter: `ip.src == ${ADDR.h1} && icmp.type == 8`,
             about: 'the same echo request on lan1, core and lan3: ip.ttl 64, 63, 62',
             frames: 3,
@@ -205,7 +180,7 @@ export function routingAndTtlLab(options: RoutingLabOptions = {}): AnyLab {
         async run(ctx) {
           const net = need(ctx.state.net, 'the network');
           const { h1 } = need(ctx.state.one, 'h1');
-          const path = record(ctx, net, 'traceroute', {
+          const path = recordStep(ctx, net, 'traceroute', {
             filter: 'icmp.type == 11',
             about: 'time exceeded: 3 from r1 on lan1, 3 from r2 on core and again on lan1',
             frames: 9,
@@ -255,7 +230,7 @@ export function routingAndTtlLab(options: RoutingLabOptions = {}): AnyLab {
           const net = need(ctx.state.net, 'the network');
           const { h1 } = need(ctx.state.one, 'h1');
           const { r2 } = need(ctx.state.two, 'r2');
-          record(ctx, net, 'no-such-host', {
+          recordStep(ctx, net, 'no-such-host', {
             filter: `arp.opcode == 1 && arp.dst.proto_ipv4 == ${ADDR.ghost}`,
             about: 'r2 asks three times, one second apart; nobody answers',
             frames: 3,
@@ -303,7 +278,7 @@ export function routingAndTtlLab(options: RoutingLabOptions = {}): AnyLab {
         async run(ctx) {
           const net = need(ctx.state.net, 'the network');
           const { h1 } = need(ctx.state.one, 'h1');
-          record(ctx, net, 'no-such-neighbour', {
+          recordStep(ctx, net, 'no-such-neighbour', {
             filter: `arp.dst.proto_ipv4 == ${ADDR.ghostNear}`,
             about: 'h1 itself asks three times; there is nothing else in this capture',
             frames: 3,
@@ -317,22 +292,7 @@ export function routingAndTtlLab(options: RoutingLabOptions = {}): AnyLab {
           ctx.check.equal('ping hears Destination Host Unreachable from h1\'s own address', result.errors.map((e) => `From ${e.from} icmp_seq=${e.seq} ${e.message}`), [`From ${ADDR.h1} icmp_seq=1 Destination Host Unreachable`]);
         },
       },
-      {
-        title: 'What Wireshark says',
-        explain: 'tshark reads the captures of this lab: the same MACs, addresses and TTLs, and no malformed packet.',
-        run(ctx) {
-          if (!tsharkInstalled()) {
-            ctx.show.skipped('tshark is not installed, so Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark)');
-            return;
-          }
-          for (const c of ctx.state.confirm) {
-            const rows = tsharkFields(resolve(c.path), c.fields).filter((r) => c.pick(r));
-            ctx.check.equal(`tshark: ${c.path}, ${c.what} (${c.fields.join(', ')})`, rows, c.expected.map((r) => [...r]));
-          }
-          const malformed = ctx.state.captures.flatMap((p) => tsharkFields(resolve(p), ['frame.number', '_ws.malformed']).filter((r) => (r[1] ?? '') !== '').map((r) => `${p} frame ${r[0]}`));
-          ctx.check.equal(`tshark finds no malformed packet in the ${ctx.state.captures.length} captures`, malformed, []);
-        },
-      },
+      wiresharkStep<State>('tshark reads the captures of this lab: the same MACs, addresses and TTLs, and no malformed packet.'),
     ],
   });
 }

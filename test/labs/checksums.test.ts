@@ -4,16 +4,15 @@
 // last line with and without tshark on PATH.
 
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import lab, { checksumsLab } from '../../labs/checksums.ts';
 import { holaFrame, statuses } from '../../labs/checksums/frames.ts';
-import { runLabs, type RunSummary } from '../../src/lab/runner.ts';
+import type { RunSummary } from '../../src/lab/runner.ts';
 import { tsharkInstalled } from '../../src/lab/tshark.ts';
-import { Collect } from '../lab/tiny-lab.ts';
+import { labHarness, failedLabels, tsharkCount } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -22,26 +21,9 @@ const CAPTURES = ['corruption.pcapng', 'hola-udp.pcapng', 'ipv4-header.pcapng', 
 const CHECKPOINTS_WITHOUT_TSHARK = 45;
 const TSHARK_CHECKPOINTS = 5;
 
-const temps: string[] = [];
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
-function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'netlab-checksums-'));
-  temps.push(d);
-  return d;
-}
+const { temp, run } = labHarness('checksums');
 
-function failedLabels(s: RunSummary): string[] {
-  return s.labs.flatMap((l) => l.results.filter((r) => !r.passed).map((r) => r.label));
-}
 
-function tsharkCount(path: string, filter: string, prefs: readonly string[]): number {
-  const args = ['-n', '-r', path];
-  for (const p of prefs) args.push('-o', p);
-  args.push('-Y', filter, '-T', 'fields', '-e', 'frame.number');
-  return execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n').filter((l) => l !== '').length;
-}
 
 describe('lab checksums, --check through the runner', () => {
   let out = '';
@@ -49,10 +31,7 @@ describe('lab checksums, --check through the runner', () => {
   let summary: RunSummary;
 
   beforeAll(async () => {
-    out = temp();
-    const c = new Collect();
-    summary = await runLabs([lab], { mode: 'check', pause: false, out, stdout: c, colour: false });
-    text = c.text;
+    ({ out, summary, text } = await run(lab));
   }, 60_000);
 
   it('passes every checkpoint, as many as the lab has', () => {
@@ -100,10 +79,8 @@ describe('lab checksums, deterministic (fixtures)', () => {
   it('writes the same bytes twice', async () => {
     const runs: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const dir = temp();
-      const c = new Collect();
-      const s = await runLabs([lab], { mode: 'check', pause: false, out: dir, stdout: c, colour: false, deterministic: true });
-      expect(s.failed, c.text).toBe(0);
+      const { out: dir, summary: s, text: cText } = await run(lab, { deterministic: true });
+      expect(s.failed, cText).toBe(0);
       runs.push(join(dir, 'checksums'));
     }
     for (const f of CAPTURES) expect(Buffer.compare(readFileSync(join(runs[0], f)), readFileSync(join(runs[1], f))), f).toBe(0);
@@ -114,7 +91,7 @@ describe('lab checksums with a wrong incremental update', () => {
   it('fails the RFC 1624 checkpoints when the update forgets the end-around carry', async () => {
     // Two's-complement arithmetic: HC - m' + m, without folding the borrow back in (off by one here).
     const faulty = checksumsLab({ incrementalUpdate: (hc, m, m2) => (hc - m2 + m) & 0xffff });
-    const s = await runLabs([faulty], { mode: 'check', pause: false, out: temp(), stdout: new Collect(), colour: false, deterministic: true });
+    const { summary: s } = await run(faulty, { deterministic: true });
     const failed = failedLabels(s);
     expect(failed).toContain('incremental IPv4 header checksum = full recomputation');
     expect(failed).toContain('incremental UDP checksum = full recomputation');

@@ -3,20 +3,19 @@
 // bytes, runs with a router bug whose checkpoints fail, the CLI's last line with and without tshark on
 // PATH; and the NIC model underneath (what it drops and why).
 
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import lab, { encapsulationLab } from '../../labs/encapsulation.ts';
 import { FcsNic } from '../../labs/encapsulation/fcs-nic.ts';
 import { CLIENT, GATEWAY, ISN, REQUEST, clientFrame } from '../../labs/encapsulation/seed.ts';
 import { memoryLink } from '../../src/netsim/port.ts';
-import { runLabs, type RunSummary } from '../../src/lab/runner.ts';
+import type { RunSummary } from '../../src/lab/runner.ts';
 import { tsharkInstalled } from '../../src/lab/tshark.ts';
 import { encode, ethernet, ipv4, macBytes, udp, payload, internetChecksum } from '../../src/wire/index.ts';
-import { Collect } from '../lab/tiny-lab.ts';
+import { labHarness, failedLabels, tsharkCount } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -25,26 +24,9 @@ const CAPTURES = ['bad-fcs.pcapng', 'group-source-mac.pcapng', 'handshake-and-ge
 const CHECKPOINTS_WITHOUT_TSHARK = 57;
 const TSHARK_CHECKPOINTS = 4;
 
-const temps: string[] = [];
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
-function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'netlab-encap-'));
-  temps.push(d);
-  return d;
-}
+const { temp, run } = labHarness('encapsulation');
 
-function failedLabels(s: RunSummary): string[] {
-  return s.labs.flatMap((l) => l.results.filter((r) => !r.passed).map((r) => r.label));
-}
 
-function tsharkCount(path: string, filter: string, prefs: readonly string[]): number {
-  const args = ['-n', '-r', path];
-  for (const p of prefs) args.push('-o', p);
-  args.push('-Y', filter, '-T', 'fields', '-e', 'frame.number');
-  return execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n').filter((l) => l !== '').length;
-}
 
 describe('lab encapsulation, --check through the runner', () => {
   let out = '';
@@ -52,10 +34,7 @@ describe('lab encapsulation, --check through the runner', () => {
   let summary: RunSummary;
 
   beforeAll(async () => {
-    out = temp();
-    const c = new Collect();
-    summary = await runLabs([lab], { mode: 'check', pause: false, out, stdout: c, colour: false });
-    text = c.text;
+    ({ out, summary, text } = await run(lab));
   }, 60_000);
 
   it('passes every checkpoint, as many as the lab has', () => {
@@ -93,10 +72,8 @@ describe('lab encapsulation, deterministic (fixtures)', () => {
   it('writes the same bytes twice', async () => {
     const runs: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const dir = temp();
-      const c = new Collect();
-      const s = await runLabs([lab], { mode: 'check', pause: false, out: dir, stdout: c, colour: false, deterministic: true });
-      expect(s.failed, c.text).toBe(0);
+      const { out: dir, summary: s, text: cText } = await run(lab, { deterministic: true });
+      expect(s.failed, cText).toBe(0);
       runs.push(join(dir, 'encapsulation'));
     }
     for (const f of CAPTURES) expect(Buffer.compare(readFileSync(join(runs[0], f)), readFileSync(join(runs[1], f))), f).toBe(0);
@@ -112,7 +89,7 @@ describe('lab encapsulation with a router bug', () => {
         return f;
       },
     });
-    const s = await runLabs([faulty], { mode: 'check', pause: false, out: temp(), stdout: new Collect(), colour: false, deterministic: true });
+    const { summary: s } = await run(faulty, { deterministic: true });
     const failed = failedLabels(s);
     expect(failed).toContain('hop 2: source MAC = the router\'s WAN MAC, destination = the ISP router it found by ARP');
     expect(failed.some((l) => l.startsWith(`filter "eth.src == ${GATEWAY.wanMac} && ip.src == ${CLIENT.ip}" selects frames`))).toBe(true);
@@ -136,7 +113,7 @@ describe('lab encapsulation with a router bug', () => {
         return f;
       },
     });
-    const s = await runLabs([faulty], { mode: 'check', pause: false, out: temp(), stdout: new Collect(), colour: false, deterministic: true });
+    const { summary: s } = await run(faulty, { deterministic: true });
     const failed = failedLabels(s);
     expect(failed).toContain('the IPv4 checksum changed with the TTL');
     expect(failed).toContain('the router\'s updated checksum equals a full recomputation');

@@ -1,5 +1,6 @@
 // What the lab tests share: temporary output folders removed after the file's tests, a --check run of
-// one lab through the runner (its summary and printed text), and tshark's fields for a filter.
+// one lab through the runner (its summary and printed text), the checkpoints that failed, and tshark's
+// fields and frame counts for a filter.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +35,17 @@ export function labHarness(prefix: string): { temp(): string; run(l: AnyLab, opt
     return { out, summary, text: c.text };
   };
   return { temp, run };
+}
+
+/** The labels of the checkpoints that failed. */
+export function failedLabels(s: RunSummary): string[] {
+  return s.labs.flatMap((l) => l.results.filter((r) => !r.passed).map((r) => r.label));
+}
+
+/** How many frames of a capture a display filter selects in tshark (with -o preferences). */
+export function tsharkCount(path: string, filter: string, prefs: readonly string[] = []): number {
+  const args = ['-n', '-r', path, ...prefs.flatMap((p) => ['-o', p]), '-Y', filter, '-T', 'fields', '-e', 'frame.number'];
+  return execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n').filter((l) => l !== '').length;
 }
 
 /** tshark's -T fields rows for the frames a display filter selects. */

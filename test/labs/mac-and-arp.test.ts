@@ -3,28 +3,18 @@
 // links that make the checkpoints about flooding and the gratuitous ARP fail.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import lab, { macAndArpLab } from '../../labs/mac-and-arp.ts';
-import { runLabs, type RunSummary } from '../../src/lab/runner.ts';
+import type { RunSummary } from '../../src/lab/runner.ts';
 import { tsharkSummary } from '../../src/cli/tshark-summary.ts';
-import { Collect } from '../lab/tiny-lab.ts';
+import { labHarness, failedLabels } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
 const CAPTURES = ['arp-and-ping.pcapng', 'gratuitous-arp.pcapng', 'learned.pcapng', 'unknown-unicast.pcapng'];
-const temps: string[] = [];
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
-function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'netlab-macarp-'));
-  temps.push(d);
-  return d;
-}
+const { temp, run } = labHarness('macarp');
 
-const failedLabels = (s: RunSummary): string[] => s.labs.flatMap((l) => l.results.filter((r) => !r.passed).map((r) => r.label));
 
 describe('lab mac-and-arp, --check through the runner', () => {
   let out = '';
@@ -32,10 +22,7 @@ describe('lab mac-and-arp, --check through the runner', () => {
   let summary: RunSummary;
 
   beforeAll(async () => {
-    out = temp();
-    const c = new Collect();
-    summary = await runLabs([lab], { mode: 'check', pause: false, out, stdout: c, colour: false });
-    text = c.text;
+    ({ out, summary, text } = await run(lab));
   }, 60_000);
 
   it('passes every checkpoint', () => {
@@ -69,8 +56,7 @@ describe('lab mac-and-arp, deterministic', () => {
   it('writes the same bytes twice, and the same as fixtures/', async () => {
     const runs: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const dir = temp();
-      const s = await runLabs([lab], { mode: 'check', pause: false, out: dir, stdout: new Collect(), colour: false, deterministic: true });
+      const { out: dir, summary: s } = await run(lab, { deterministic: true });
       expect(s.failed).toBe(0);
       runs.push(join(dir, 'mac-and-arp'));
     }
@@ -85,7 +71,7 @@ describe('lab mac-and-arp, deterministic', () => {
 describe('lab mac-and-arp with faults', () => {
   it('fails the flooding checkpoints when frames to h3 are lost', async () => {
     const faulty = macAndArpLab({ fault: (link, frame) => (link === 'h3-sw1' ? undefined : frame) });
-    const s = await runLabs([faulty], { mode: 'check', pause: false, out: temp(), stdout: new Collect(), colour: false, deterministic: true });
+    const { summary: s } = await run(faulty, { deterministic: true });
     const failed = failedLabels(s);
     expect(failed).toContain('the switch flooded it out of p2 and p3, not back out of p1');
     expect(failed).toContain('the echo request was flooded to h2 and h3');
@@ -102,7 +88,7 @@ describe('lab mac-and-arp with faults', () => {
         return frame;
       },
     });
-    const s = await runLabs([faulty], { mode: 'check', pause: false, out: temp(), stdout: new Collect(), colour: false, deterministic: true });
+    const { summary: s } = await run(faulty, { deterministic: true });
     const failed = failedLabels(s);
     expect(failed).toContain('h4 broadcast an ARP request for its own address (sender = target)');
     expect(failed.some((l) => l.startsWith('filter "arp.isgratuitous" selects frames'))).toBe(true);

@@ -3,27 +3,18 @@
 // final line, and the reading of the real capture on lo (as root, with tcpdump).
 
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import ports from '../../labs/ports.ts';
 import { closedPortFrames, realCaptureOnLo } from '../../labs/ports/lo-capture.ts';
-import { runLabs, type RunSummary } from '../../src/lab/runner.ts';
-import { Collect } from '../lab/tiny-lab.ts';
+import type { RunSummary } from '../../src/lab/runner.ts';
+import { labHarness } from './harness.ts';
 import { findTool, requireRoot, requireTool } from '../helpers/tools.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const temps: string[] = [];
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
-function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'netlab-ports-'));
-  temps.push(d);
-  return d;
-}
+const { temp, run } = labHarness('ports');
 
 /** tshark's fields for the frames a display filter selects, one array per frame. */
 function tsharkFields(path: string, filter: string, fields: string[]): string[][] {
@@ -52,10 +43,7 @@ describe('lab ports, --check through the runner', () => {
   let summary: RunSummary;
 
   beforeAll(async () => {
-    out = temp();
-    const c = new Collect();
-    summary = await runLabs([ports], { mode: 'check', pause: false, out, stdout: c, colour: false });
-    text = c.text;
+    ({ out, summary, text } = await run(ports));
   }, 60_000);
 
   it('passes every checkpoint and prints the final count', () => {
@@ -151,11 +139,9 @@ describe('lab ports, deterministic (fixtures)', () => {
   it('writes the same bytes twice, with the fixed ports', async () => {
     const runs: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const dir = temp();
-      const c = new Collect();
-      const s = await runLabs([ports], { mode: 'check', pause: false, out: dir, stdout: c, colour: false, deterministic: true });
-      expect(s.failed, c.text).toBe(0);
-      expect(c.text).not.toContain('tcpdump saw');
+      const { out: dir, summary: s, text: cText } = await run(ports, { deterministic: true });
+      expect(s.failed, cText).toBe(0);
+      expect(cText).not.toContain('tcpdump saw');
       runs.push(join(dir, 'ports'));
     }
     const files = readdirSync(runs[0]).sort();

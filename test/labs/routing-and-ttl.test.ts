@@ -4,41 +4,25 @@
 // and the lab network underneath (LabNet: simulated time, stalls, lost frames).
 
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import lab, { routingAndTtlLab } from '../../labs/routing-and-ttl.ts';
 import { ADDR, MAC } from '../../labs/routing-and-ttl/topology.ts';
 import { LabNet } from '../../labs/netsim/lab-net.ts';
 import { viewFrames } from '../../labs/netsim/frame-view.ts';
 import { Host } from '../../src/netsim/host.ts';
-import { runLabs, type RunSummary } from '../../src/lab/runner.ts';
+import type { RunSummary } from '../../src/lab/runner.ts';
 import { tsharkSummary } from '../../src/cli/tshark-summary.ts';
-import { Collect } from '../lab/tiny-lab.ts';
+import { labHarness, failedLabels, tsharkCount } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CAPTURES = ['no-such-host.pcapng', 'no-such-neighbour.pcapng', 'one-router.pcapng', 'traceroute.pcapng', 'two-routers.pcapng'];
-const temps: string[] = [];
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
-function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'netlab-routing-'));
-  temps.push(d);
-  return d;
-}
+const { temp, run } = labHarness('routing');
 
-function tsharkCount(path: string, filter: string): number {
-  const out = execFileSync('tshark', ['-n', '-r', path, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return out.split('\n').filter((l) => l !== '').length;
-}
 
-function failedLabels(s: RunSummary): string[] {
-  return s.labs.flatMap((l) => l.results.filter((r) => !r.passed).map((r) => r.label));
-}
 
 describe('lab routing-and-ttl, --check through the runner', () => {
   let out = '';
@@ -46,10 +30,7 @@ describe('lab routing-and-ttl, --check through the runner', () => {
   let summary: RunSummary;
 
   beforeAll(async () => {
-    out = temp();
-    const c = new Collect();
-    summary = await runLabs([lab], { mode: 'check', pause: false, out, stdout: c, colour: false });
-    text = c.text;
+    ({ out, summary, text } = await run(lab));
   }, 60_000);
 
   it('passes every checkpoint and prints the final count', () => {
@@ -99,10 +80,8 @@ describe('lab routing-and-ttl, deterministic (fixtures)', () => {
   it('writes the same bytes twice', async () => {
     const runs: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const dir = temp();
-      const c = new Collect();
-      const s = await runLabs([lab], { mode: 'check', pause: false, out: dir, stdout: c, colour: false, deterministic: true });
-      expect(s.failed, c.text).toBe(0);
+      const { out: dir, summary: s, text: cText } = await run(lab, { deterministic: true });
+      expect(s.failed, cText).toBe(0);
       runs.push(join(dir, 'routing-and-ttl'));
     }
     expect(readdirSync(runs[0]).sort()).toEqual(CAPTURES);
@@ -124,8 +103,7 @@ describe('lab routing-and-ttl with a fault on lan2', () => {
         return frame;
       },
     });
-    const c = new Collect();
-    const s = await runLabs([faulty], { mode: 'check', pause: false, out: temp(), stdout: c, colour: false, deterministic: true });
+    const { summary: s, text: cText } = await run(faulty, { deterministic: true });
     const failed = failedLabels(s);
     expect(failed).toContain('on lan2 the frame comes from the router\'s MAC (its lan2 leg) to h2\'s');
     expect(failed.some((l) => l.startsWith(`filter "eth.src == ${MAC.r1lan2} && ip.src == ${ADDR.h1}" selects frames`))).toBe(true);
@@ -134,14 +112,14 @@ describe('lab routing-and-ttl with a fault on lan2', () => {
     expect(failed).not.toContain('the IP source and destination are the same on both sides of the router');
     expect(failed).not.toContain('its TTL went down by one per hop');
     expect(s.failed).toBe(failed.length);
-    expect(c.text.trim().split('\n').pop()).toMatch(/^\d+ passed, [1-9]\d* failed$/);
+    expect(cText.trim().split('\n').pop()).toMatch(/^\d+ passed, [1-9]\d* failed$/);
   }, 60_000);
 
   it('fails the host-unreachable checkpoints when the ICMP error is lost on core', async () => {
     const faulty = routingAndTtlLab({
       fault: (link, frame) => (link === 'core' && frame[12] === 0x08 && frame[23] === 1 && frame[34] === 3 && frame[35] === 1 ? undefined : frame),
     });
-    const s = await runLabs([faulty], { mode: 'check', pause: false, out: temp(), stdout: new Collect(), colour: false, deterministic: true });
+    const { summary: s } = await run(faulty, { deterministic: true });
     const failed = failedLabels(s);
     expect(failed).toContain('ICMP host unreachable went back over core and lan1');
     expect(failed).toContain('ping prints it, and counts no reply');
