@@ -36,7 +36,7 @@ export function wallClock(): TapTime {
 }
 
 export class NetTap {
-  private readonly writer: PcapngWriter;
+  private readonly writer: PcapngWriter | undefined;
   private readonly time: TapTime;
   private readonly live: LiveFeed | undefined;
   private readonly ids = new Map<string, number>();
@@ -44,7 +44,8 @@ export class NetTap {
   /** Frames written. */
   frames = 0;
 
-  constructor(writer: PcapngWriter, options: NetTapOptions = {}) {
+  /** `writer` undefined: frames go to the live feed only. */
+  constructor(writer: PcapngWriter | undefined, options: NetTapOptions = {}) {
     this.writer = writer;
     this.time = options.time ?? wallClock();
     this.live = options.live;
@@ -53,6 +54,11 @@ export class NetTap {
   /** A tap writing into a pcapng file. */
   static toFile(path: string, options: NetTapOptions = {}): NetTap {
     return new NetTap(PcapngWriter.toFile(path, { comment: options.comment }), options);
+  }
+
+  /** A tap that writes no file and only publishes to a live feed (for Wireshark through extcap). */
+  static liveOnly(live: LiveFeed): NetTap {
+    return new NetTap(undefined, { live });
   }
 
   /** A tap holding the capture in memory (see bytes()). */
@@ -71,7 +77,7 @@ export class NetTap {
    */
   port(port: FramePort, name = port.name, description?: string): FramePort {
     if (this.ids.has(name)) throw new RangeError(`NetTap: interface ${name} is tapped already`);
-    const id = this.writer.addInterface({ linkType: LINKTYPE.ETHERNET, name, ...(description === undefined ? {} : { description }) });
+    const id = this.writer?.addInterface({ linkType: LINKTYPE.ETHERNET, name, ...(description === undefined ? {} : { description }) }) ?? this.ids.size;
     this.ids.set(name, id);
     this.live?.addSegment(name, description ?? name);
     return {
@@ -92,19 +98,20 @@ export class NetTap {
 
   /** The capture so far (in-memory taps only). */
   bytes(): Uint8Array {
+    if (this.writer === undefined) throw new Error('NetTap: a live-only tap keeps no capture');
     return this.writer.toBytes();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.writer.close();
+    await this.writer?.close();
   }
 
   private record(id: number, name: string, frame: Uint8Array, direction: 'inbound' | 'outbound'): void {
     if (this.closed) return;
     const t = this.time();
-    this.writer.write({ tsSec: t.sec, tsNsec: t.nsec, data: frame, interfaceId: id, direction });
+    this.writer?.write({ tsSec: t.sec, tsNsec: t.nsec, data: frame, interfaceId: id, direction });
     this.frames++;
     this.live?.publish(name, frame);
   }

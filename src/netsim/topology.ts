@@ -13,8 +13,8 @@
 //
 //   const topo2 = await Topology.fromSpec(parseTopology(text), { tap });
 //
-// A link's tap records at its first end ("a"): what a sent (even frames the link then loses) and what
-// arrived at a (after the far end's impairments).
+// A link's tap records at its first end ("a"; from a file: the host's or router's end): what a sent
+// (even frames the link then loses) and what arrived at a (after the far end's impairments).
 
 import { Host, type HostOptions } from './host.ts';
 import { Router } from './router.ts';
@@ -98,8 +98,9 @@ export class Topology {
         l.push({ node, end });
         ends.set(link, l);
       };
-      for (const s of spec.switches) for (const p of s.ports) note(p.link, s.name, p.name);
+      // Hosts first, then routers, then switches: a link is tapped (seen) at its host's end.
       for (const n of [...spec.hosts, ...spec.routers]) for (const f of n.interfaces) note(f.link, n.name, f.name);
+      for (const s of spec.switches) for (const p of s.ports) note(p.link, s.name, p.name);
       const ports = new Map<string, FramePort>();
       for (const [i, l] of spec.links.entries()) {
         const [ea, eb] = ends.get(l.name)!;
