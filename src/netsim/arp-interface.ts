@@ -84,6 +84,8 @@ export class ArpInterface {
     arpRepliesReceived: 0, arpQueueDrops: 0, arpFailures: 0, arpConflicts: 0,
   };
   onIpv4: Ipv4FrameHandler = () => {};
+  /** IPv6 frames (set by the interface's neighbour discovery, ndp.ts); without it they are ignored. */
+  onIpv6: Ipv4FrameHandler | undefined;
   onUnresolved: UnresolvedHandler = () => {};
   private readonly clock: NetClock;
   private readonly pending = new Map<number, Pending>();
@@ -192,6 +194,13 @@ export class ArpInterface {
     this.port.send(out);
   }
 
+  /** Sends a complete Ethernet frame as it is (IPv6 and neighbour discovery build their own). */
+  sendFrame(frame: Uint8Array): void {
+    if (this.closed) return;
+    this.stats.txFrames++;
+    this.port.send(frame);
+  }
+
   /** Stops timers, drops what is queued, closes the port. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -242,13 +251,16 @@ export class ArpInterface {
       this.stats.rxErrors++;
       return;
     }
-    if (!macEquals(frame, 0, this.mac) && !isBroadcastMac(frame, 0)) {
+    const type = (frame[12] << 8) | frame[13];
+    // IPv6 multicast MACs (33:33:...) reach IPv6, which keeps only the groups it joined (ndp.ts).
+    const ipv6Multicast = frame[0] === 0x33 && frame[1] === 0x33 && type === ETHERTYPE.IPV6 && this.onIpv6 !== undefined;
+    if (!macEquals(frame, 0, this.mac) && !isBroadcastMac(frame, 0) && !ipv6Multicast) {
       this.stats.rxIgnored++;
       return;
     }
-    const type = (frame[12] << 8) | frame[13];
     if (type === ETHERTYPE.IPV4) this.onIpv4(this, frame);
     else if (type === ETHERTYPE.ARP) this.receiveArp(frame);
+    else if (type === ETHERTYPE.IPV6 && this.onIpv6 !== undefined) this.onIpv6(this, frame);
     else this.stats.rxIgnored++;
   }
 

@@ -19,6 +19,8 @@ import { NetsimError } from './host-errors.ts';
 import { buildIpv4Frame, datagramPayload, readDatagram, type Datagram } from './host-ipv4.ts';
 import { UNREACH, icmpErrorLayers, mayReportError, quoteOf, readIcmpError, type IcmpErrorReport } from './icmp-errors.ts';
 import { ping, type PingOptions, type PingResult } from './ping.ts';
+import { ping6 } from './ping6.ts';
+import { NdInterface, type NdSettings } from './ndp.ts';
 import type { FramePort } from './port.ts';
 import { RoutingTable, formatColumns, type Route } from './routes.ts';
 import { traceroute, type TracerouteOptions, type TracerouteResult } from './traceroute.ts';
@@ -47,6 +49,8 @@ export interface InterfaceSpec {
   address: string;
   /** Send a gratuitous ARP when the interface comes up. Default true. */
   announce?: boolean;
+  /** Also IPv6, link-local (fe80:: from the MAC) with neighbour discovery (ndp.ts). Default false. */
+  ipv6?: boolean | NdSettings;
 }
 
 /** Counters of a node's IP layer. */
@@ -107,6 +111,7 @@ export class Host implements UdpHost {
     icmpErrorsReceived: 0, udpReceived: 0, udpErrors: 0, udpNoPort: 0, unknownProtocol: 0,
   };
   protected readonly ifaces = new Map<string, ArpInterface>();
+  private readonly nd = new Map<string, NdInterface>();
   private readonly arpSettings: ArpSettings | undefined;
   private readonly udpBound = new Map<number, UdpSocket>();
   private readonly errorListeners = new Set<(r: IcmpErrorReport) => void>();
@@ -148,7 +153,26 @@ export class Host implements UdpHost {
     this.ifaces.set(spec.name, iface);
     this.routes.addConnected(iface.address, iface.prefixLen, iface.name);
     if (spec.announce !== false) iface.announce();
+    if (spec.ipv6 !== undefined && spec.ipv6 !== false) {
+      const nd = new NdInterface(iface, this.clock, spec.ipv6 === true ? {} : spec.ipv6);
+      this.nd.set(spec.name, nd);
+      if (spec.announce !== false) nd.announce();
+    }
     return iface;
+  }
+
+  /** The IPv6 (link-local) side of an interface; throws when it has none. */
+  ipv6(ifaceName: string): NdInterface {
+    const nd = this.nd.get(ifaceName);
+    if (nd === undefined) throw new RangeError(`${this.name} has no IPv6 on ${ifaceName} (add the interface with ipv6: true)`);
+    return nd;
+  }
+
+  /** ping to an IPv6 link-local address, scoped to an interface: `fe80::1%eth0`. */
+  ping6(dst: string, options: Parameters<typeof ping6>[2] = {}): Promise<PingResult> {
+    const m = /^([^%]+)%(.+)$/.exec(dst);
+    if (m === null) return Promise.reject(new NetsimError('EINVAL', `ping6 ${dst}: give a link-local address with its interface, like fe80::1%eth0`));
+    return ping6(this.ipv6(m[2]), m[1], options);
   }
 
   /** The interface with this name (throws naming the ones there are). */
@@ -556,6 +580,7 @@ export class Host implements UdpHost {
     for (const s of [...this.udpBound.values()]) s.close();
     for (const hook of [...this.closeHooks]) hook();
     this.closeHooks.clear();
+    for (const nd of this.nd.values()) nd.close();
     await Promise.all([...this.ifaces.values()].map((i) => i.close()));
   }
 }

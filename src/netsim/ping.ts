@@ -181,21 +181,27 @@ export function ping(host: Host, dst: string, options: PingOptions = {}): Promis
         timeMs: clock.now() - start,
         rtt: rttStats(unique.map((r) => r.rttMs)),
       };
-      const out = [...lines, '', `--- ${ipv4Text(target)} ping statistics ---`];
-      const parts = [`${stats.transmitted} packets transmitted`, `${stats.received} received`];
-      if (stats.duplicates > 0) parts.push(`+${stats.duplicates} duplicates`);
-      if (stats.errors > 0) parts.push(`+${stats.errors} errors`);
-      parts.push(`${formatPercent(stats.lossPercent)}% packet loss`, `time ${Math.round(stats.timeMs)}ms`);
-      out.push(parts.join(', '));
-      if (stats.rtt !== undefined) {
-        const r = stats.rtt;
-        out.push(`rtt min/avg/max/mdev = ${formatMs(r.min)}/${formatMs(r.avg)}/${formatMs(r.max)}/${formatMs(r.mdev)} ms`);
-      }
+      const out = [...lines, ...summaryLines(ipv4Text(target), stats)];
       return { dst: ipv4Text(target), id, replies, errors, stats, lines: out, text: () => out.join('\n') };
     };
 
     sendOne();
   });
+}
+
+/** The statistics ping prints after the replies: a blank line, the header, the counts, the RTTs. */
+export function summaryLines(target: string, stats: PingStats): string[] {
+  const out = ['', `--- ${target} ping statistics ---`];
+  const parts = [`${stats.transmitted} packets transmitted`, `${stats.received} received`];
+  if (stats.duplicates > 0) parts.push(`+${stats.duplicates} duplicates`);
+  if (stats.errors > 0) parts.push(`+${stats.errors} errors`);
+  parts.push(`${formatPercent(stats.lossPercent)}% packet loss`, `time ${Math.round(stats.timeMs)}ms`);
+  out.push(parts.join(', '));
+  if (stats.rtt !== undefined) {
+    const r = stats.rtt;
+    out.push(`rtt min/avg/max/mdev = ${formatMs(r.min)}/${formatMs(r.avg)}/${formatMs(r.max)}/${formatMs(r.mdev)} ms`);
+  }
+  return out;
 }
 
 function check(ok: boolean, message: string): void {
@@ -236,7 +242,7 @@ export function rttStats(rtts: readonly number[]): PingStats['rtt'] {
 }
 
 /** Milliseconds with three decimals, as ping prints them. */
-function formatMs(ms: number): string {
+export function formatMs(ms: number): string {
   return ms.toFixed(3);
 }
 
