@@ -168,6 +168,12 @@ export class Host implements UdpHost {
     return nd;
   }
 
+  /** The IPv6 neighbour caches of every interface with IPv6 (`ip -6 neigh`), or undefined without IPv6. */
+  neighbourTable(): string | undefined {
+    if (this.nd.size === 0) return undefined;
+    return [...this.nd.values()].map((nd) => nd.neighbourTable()).join('\n');
+  }
+
   /** ping to an IPv6 link-local address, scoped to an interface: `fe80::1%eth0`. */
   ping6(dst: string, options: Parameters<typeof ping6>[2] = {}): Promise<PingResult> {
     const m = /^([^%]+)%(.+)$/.exec(dst);

@@ -34,8 +34,10 @@ export interface InterfaceSpecJson {
   name: string;
   link: string;
   address: string;
-  /** Default: 02:00:00:NN:II:00-style, from the node's and interface's positions. */
+  /** Default: 02:00:00:NN:II:01, from the node's and interface's positions. */
   mac?: string;
+  /** Also IPv6 link-local with neighbour discovery. Default false. */
+  ipv6?: boolean;
 }
 
 export interface RouteSpecJson {
@@ -139,7 +141,7 @@ function checked<T>(key: string, f: () => T): T {
 
 function parseIface(key: string, v: Json): InterfaceSpecJson {
   const o = obj(key, v);
-  only(key, o, ['name', 'link', 'address', 'mac']);
+  only(key, o, ['name', 'link', 'address', 'mac', 'ipv6']);
   const address = str(`${key}.address`, o.address);
   checked(`${key}.address`, () => parsePrefix(address));
   const out: InterfaceSpecJson = { name: name(`${key}.name`, o.name), link: name(`${key}.link`, o.link), address };
@@ -148,6 +150,10 @@ function parseIface(key: string, v: Json): InterfaceSpecJson {
     const bytes = checked(`${key}.mac`, () => parseMac(mac));
     if ((bytes[0] & 1) === 1) throw new TopologyError(`${key}.mac`, `${mac} is a group (multicast) address; an interface needs an individual address (first byte even)`);
     out.mac = mac;
+  }
+  if (o.ipv6 !== undefined) {
+    if (typeof o.ipv6 !== 'boolean') throw new TopologyError(`${key}.ipv6`, `expected true or false, got ${describe(o.ipv6)}`);
+    out.ipv6 = o.ipv6;
   }
   return out;
 }

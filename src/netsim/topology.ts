@@ -122,7 +122,7 @@ export class Topology {
         const node = router ? topo.addRouter({ name: n.name }) : topo.addHost({ name: n.name });
         n.interfaces.forEach((f, fi) => {
           const mac = f.mac ?? `02:00:00:${hex2(ni + 1)}:${hex2(fi)}:01`;
-          node.addInterface({ name: f.name, port: ports.get(`${n.name}-${f.name}`)!, mac, address: f.address });
+          node.addInterface({ name: f.name, port: ports.get(`${n.name}-${f.name}`)!, mac, address: f.address, ipv6: f.ipv6 });
         });
         if (n.gateway !== undefined) node.setGateway(n.gateway);
         for (const r of n.routes ?? []) node.addRoute(r.to, r.via);
@@ -205,6 +205,8 @@ export class Topology {
     for (const h of [...this.hosts.values(), ...this.routers.values()]) {
       parts.push(`${h.name}: routes\n${indent(h.routeTable())}`);
       parts.push(`${h.name}: ARP table\n${indent(h.arpTable())}`);
+      const neighbours = h.neighbourTable();
+      if (neighbours !== undefined) parts.push(`${h.name}: IPv6 neighbours\n${indent(neighbours)}`);
     }
     for (const s of this.switches.values()) {
       parts.push(`${s.name}: MAC table\n${indent(s.formatMacTable())}`);

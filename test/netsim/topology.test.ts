@@ -55,7 +55,7 @@ describe('topology file', () => {
   it('names the key that is wrong', () => {
     expect(errorOf(one({ address: '10.0.0.300/24' })).key).toBe('hosts[0].interfaces[0].address');
     expect(errorOf(one({ mac: '01:00:5e:00:00:01' })).message).toMatch(/hosts\[0\]\.interfaces\[0\]\.mac: .*group \(multicast\)/);
-    expect(errorOf(one({ colour: 'red' })).message).toBe('hosts[0].interfaces[0].colour: unknown key (allowed: name, link, address, mac)');
+    expect(errorOf(one({ colour: 'red' })).message).toBe('hosts[0].interfaces[0].colour: unknown key (allowed: name, link, address, mac, ipv6)');
     expect(errorOf(one({ link: 'l2' })).message).toMatch(/^hosts\[0\]\.interfaces\[0\]\.link: no link named l2/);
     expect(errorOf({ ...one({}), linkType: 'ethernet' }).key).toBe('linkType');
     expect(errorOf({ ...one({}), links: [{ name: 'l1', impair: { drop: 2 } }] }).message).toMatch(/^links\[0\]\.impair: impairment drop must be a probability from 0 to 1, got 2/);
