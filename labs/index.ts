@@ -10,5 +10,7 @@ import routingAndTtl from './routing-and-ttl.ts';
 import tls13Handshake from './tls13-handshake.ts';
 import mtls from './mtls.ts';
 import sniAndAlpn from './sni-and-alpn.ts';
+import dnsResolution from './dns-resolution.ts';
+import dnsSpoofing from './dns-spoofing.ts';
 
-export const LABS: readonly AnyLab[] = [encapsulation, checksums, ports, macAndArp, routingAndTtl, tls13Handshake, mtls, sniAndAlpn];
+export const LABS: readonly AnyLab[] = [encapsulation, checksums, ports, macAndArp, routingAndTtl, tls13Handshake, mtls, sniAndAlpn, dnsResolution, dnsSpoofing];

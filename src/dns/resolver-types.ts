@@ -29,7 +29,7 @@ export interface QueryRequest {
 
 export type QueryResult =
   | { ok: true; message: DnsMessage; rttMs: number; tcp: boolean }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; malformed?: boolean };
 
 /**
  * Sends one query and returns the response, already checked: it came from the server asked, to the
@@ -44,7 +44,10 @@ export type ResolverEvent =
   | { kind: 'cache-hit'; name: string; type: number; what: 'rrset' | 'NXDOMAIN' | 'NODATA'; ttl: number }
   | { kind: 'query'; server: NameServer; zone: string; name: string; type: number; tcp: boolean }
   | { kind: 'response'; server: NameServer; rcode: number; aa: boolean; tc: boolean; answers: number; authority: number; additional: number; rttMs: number }
-  | { kind: 'no-response'; server: NameServer; reason: string }
+  /** No usable answer: a timeout, an error, or (`malformed`) a reply that could not be decoded. */
+  | { kind: 'no-response'; server: NameServer; reason: string; malformed?: boolean }
+  /** The server answered FORMERR to a query with EDNS: asked once more without it (RFC 6891 §6.2.2). */
+  | { kind: 'edns-fallback'; server: NameServer }
   | { kind: 'tcp-fallback'; server: NameServer }
   | { kind: 'referral'; from: string; to: string; nameServers: string[] }
   | { kind: 'glue'; name: string; address: string; accepted: boolean; reason: string }

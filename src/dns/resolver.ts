@@ -56,7 +56,7 @@ function oneLabelBelow(name: string, zone: string): string {
 function describe(r: DnsRecord): string {
   const d = r.data;
   const v = 'address' in d ? d.address : 'name' in d ? d.name : d.type;
-  return `${r.name} ${r.type} ${String(v)}`;
+  return `${r.name} ${dnsTypeName(r.type)} ${String(v)}`;
 }
 
 export class Resolver {
@@ -228,23 +228,55 @@ export class Resolver {
     return { kind: 'servfail', reason: `more than ${this.o.maxReferrals} referrals` };
   }
 
+  /**
+   * One question to one server: UDP with EDNS, then TCP when the answer is truncated, and once more
+   * without EDNS when the server answers FORMERR to EDNS (RFC 6891 §6.2.2: a server from before
+   * EDNS). Undefined when no usable answer came (the event says why: timeout, malformed reply ...).
+   */
   private async ask(run: Run, server: NameServer, zone: string, name: string, type: number): Promise<DnsMessage | undefined> {
-    for (const tcp of [false, true]) {
+    let tcp = false;
+    let edns = true;
+    for (;;) {
       if (run.queries >= this.o.maxQueries) throw new Limit(`more than ${this.o.maxQueries} queries for one resolution`);
+      const why = this.because(run);
       run.queries++;
       run.events.push({ kind: 'query', server, zone, name, type, tcp });
-      const note = `resolver step ${run.queries}: ${name || '.'} ${dnsTypeName(type)} to ${server.name} (${server.address}) for zone ${zone || '.'}${tcp ? ', over TCP after a truncated answer' : ''}`;
-      const res = await this.o.transport.query({ server, question: { name, type, class: 1 }, rd: false, tcp, edns: true, note });
+      const how = [tcp ? 'over TCP after a truncated answer' : '', edns ? '' : 'without EDNS after FORMERR'].filter((x) => x !== '').join(', ');
+      const note = `resolver step ${run.queries}: ${name || '.'} ${dnsTypeName(type)} to ${server.name} (${server.address}) for zone ${zone || '.'}${how === '' ? '' : `, ${how}`}${why}`;
+      const res = await this.o.transport.query({ server, question: { name, type, class: 1 }, rd: false, tcp, edns, note });
       if (!res.ok) {
-        run.events.push({ kind: 'no-response', server, reason: res.reason });
+        run.events.push(res.malformed === true ? { kind: 'no-response', server, reason: res.reason, malformed: true } : { kind: 'no-response', server, reason: res.reason });
         return undefined;
       }
       const m = res.message;
       run.events.push({ kind: 'response', server, rcode: m.flags.rcode, aa: m.flags.aa, tc: m.flags.tc, answers: m.answers.length, authority: m.authorities.length, additional: m.additionals.length, rttMs: res.rttMs });
+      if (m.flags.rcode === DNS_RCODE.FORMERR && edns && m.edns === undefined) {
+        run.events.push({ kind: 'edns-fallback', server });
+        edns = false;
+        continue;
+      }
       if (!m.flags.tc || tcp) return m;
       run.events.push({ kind: 'tcp-fallback', server });
+      tcp = true;
     }
-    return undefined;
+  }
+
+  /** What led to the next query, from the events since the last one: written into its capture comment. */
+  private because(run: Run): string {
+    let from = run.events.length;
+    while (from > 0 && run.events[from - 1].kind !== 'query') from--;
+    const referrals: string[] = [];
+    const parts: string[] = [];
+    for (const e of run.events.slice(from)) {
+      if (e.kind === 'referral') referrals.push(`referral ${e.from} -> ${e.to || '.'}`);
+      else if (e.kind === 'glue') parts.push(`glue ${e.name} ${e.address} ${e.accepted ? 'used' : 'refused'}`);
+      else if (e.kind === 'cname') parts.push(`CNAME ${e.from} -> ${e.to}`);
+      else if (e.kind === 'no-response') parts.push(`no answer from ${e.server.address}: ${e.reason}`);
+      else if (e.kind === 'lame') parts.push(`lame ${e.server.address}: ${e.reason}`);
+      else if (e.kind === 'out-of-bailiwick') parts.push(`dropped ${e.record} (out of bailiwick of ${e.zone})`);
+    }
+    parts.unshift(...referrals);
+    return parts.length === 0 ? '' : ` (after: ${parts.join('; ')})`;
   }
 
   /** What a response means, after the bailiwick checks; caches what it may. */

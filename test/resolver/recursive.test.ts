@@ -99,11 +99,14 @@ describe('a tapped resolution', () => {
     await tap.close();
     const packets = parseCapture(tap.toBytes()).packets;
     const notes = packets.flatMap((p) => p.comments);
-    expect(notes).toEqual([
+    // Each query says why it is sent (the referral and glue that led to it); each answer, why it was taken.
+    expect(notes.filter((n) => n.startsWith('resolver step'))).toEqual([
       'resolver step 1: www.example.test A to a.root-servers.test (127.53.0.1) for zone .',
-      'resolver step 2: www.example.test A to ns.nic.test (127.53.0.2) for zone test',
-      'resolver step 3: www.example.test A to ns1.example.test (127.53.0.3) for zone example.test',
+      'resolver step 2: www.example.test A to ns.nic.test (127.53.0.2) for zone test (after: referral . -> test; glue ns.nic.test 127.53.0.2 used)',
+      'resolver step 3: www.example.test A to ns1.example.test (127.53.0.3) for zone example.test (after: referral test -> example.test; glue ns1.example.test 127.53.0.3 used; glue ns2.example.test 127.53.0.4 used)',
     ]);
+    expect(packets.map((p) => p.comments.length)).toEqual([1, 1, 1, 1, 1, 1]);
+    for (const i of [1, 3, 5]) expect(packets[i].comments[0]).toMatch(/^taken as the answer to www\.example\.test \(ID \d+, port \d+\): from the server asked, same ID and question, [\d.]+ ms$/);
     // Three queries and three answers, between the resolver and the three servers.
     const dsts = packets.map((p) => decode(p.data, 1).layers.find((l) => l.kind === 'ipv4')?.value as { dst: Uint8Array });
     expect(dsts.map((d) => [...d.dst].join('.'))).toEqual(['127.53.0.1', '127.0.0.1', '127.53.0.2', '127.0.0.1', '127.53.0.3', '127.0.0.1']);

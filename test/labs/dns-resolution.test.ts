@@ -1,0 +1,115 @@
+// The dns-resolution lab: a --check run through the runner passes; its captures show the servers'
+// port as 53, so tshark dissects every frame as DNS and finds nothing malformed; the port rewrite
+// keeps checksums good; a cache that forgets makes the cache checkpoints fail; a fixture run writes
+// nothing (real sockets are not deterministic); the CLI exits 0.
+
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import lab from '../../labs/dns-resolution.ts';
+import { remapPorts } from '../../labs/dns/capture.ts';
+import type { AnyLab, Step } from '../../src/lab/types.ts';
+import { decode } from '../../src/wire/decode.ts';
+import { encode, ethernet, ipv4, payload, udp } from '../../src/wire/index.ts';
+import type { Udp } from '../../src/wire/udp.ts';
+import { requireTool } from '../helpers/tools.ts';
+import { failedLabels, labHarness, tsharkCount, tsharkRows } from './harness.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const { temp, run } = labHarness('dns-resolution-lab');
+
+describe('lab dns-resolution, --check through the runner', () => {
+  let r: Awaited<ReturnType<typeof run>>;
+  beforeAll(async () => {
+    r = await run(lab);
+  }, 60_000);
+
+  it('passes every checkpoint', () => {
+    expect(r.summary.failed, r.text).toBe(0);
+    expect(r.summary.passed).toBeGreaterThanOrEqual(requireTool('tshark') ? 40 : 30);
+    expect(r.text).toMatch(new RegExp(`^${r.summary.passed} passed, 0 failed$`, 'm'));
+  });
+
+  it('writes one capture per step that talks to servers', () => {
+    expect(readdirSync(join(r.out, 'dns-resolution')).sort()).toEqual([
+      'dns-resolution-cache.pcapng',
+      'dns-resolution-first.pcapng',
+      'dns-resolution-nxdomain.pcapng',
+      'dns-resolution-ttl.pcapng',
+    ]);
+  });
+
+  it.skipIf(!requireTool('tshark'))('tshark: every frame is DNS on port 53, good UDP checksums, nothing malformed, each filter selects frames', () => {
+    const captures = r.summary.labs[0]?.captures ?? [];
+    expect(captures).toHaveLength(4);
+    for (const c of captures) {
+      const all = tsharkCount(c.absolutePath, 'frame');
+      expect(all, c.path).toBeGreaterThan(0);
+      expect(tsharkCount(c.absolutePath, 'dns && (udp.srcport == 53 || udp.dstport == 53)'), c.path).toBe(all);
+      expect(tsharkCount(c.absolutePath, 'udp.checksum.status == "Good"', ['udp.check_checksum:TRUE']), c.path).toBe(all);
+      expect(tsharkCount(c.absolutePath, '_ws.malformed || _ws.expert.severity >= "Warning"'), c.path).toBe(0);
+      for (const f of c.filters) if (f.frames !== 0) expect(tsharkCount(c.absolutePath, f.filter), `${f.filter} on ${c.path}`).toBeGreaterThan(0);
+    }
+    const first = captures.find((c) => c.path.endsWith('dns-resolution-first.pcapng'));
+    const rows = tsharkRows(first?.absolutePath ?? '', 'dns.flags.authoritative == 1', ['dns.a', 'dns.cname', 'dns.resp.ttl']);
+    expect(rows).toEqual([['192.0.2.1', 'example.com', '3600,3600']]);
+  });
+});
+
+describe('lab dns-resolution, checkpoints that fail', () => {
+  it('a resolver that forgets its cache fails the cache checkpoints', async () => {
+    const forget: Step<unknown> = {
+      title: 'forget everything',
+      explain: '',
+      run(ctx) {
+        const state = ctx.state as { net?: { resolver: { cache: { clear(): void } } } };
+        if (state.net === undefined) throw new Error('no resolver');
+        const cache = state.net.resolver.cache;
+        // Cleared now and before every later question: the resolver can never answer from its cache.
+        const realGet = (cache as unknown as { get: (...a: unknown[]) => unknown }).get.bind(cache);
+        (cache as unknown as { get: (...a: unknown[]) => unknown }).get = (...a: unknown[]) => {
+          cache.clear();
+          return realGet(...a);
+        };
+      },
+    };
+    const broken: AnyLab = { ...lab, steps: [...lab.steps.slice(0, 2), forget, lab.steps[2]] };
+    const r = await run(broken);
+    expect(failedLabels(r.summary)).toEqual(expect.arrayContaining(['no server was asked again', 'both answers came from the cache', 'the resolver followed the cached CNAME to the cached A record']));
+    expect(r.text).toMatch(/FAIL {2}no server was asked again: [1-9]\d* \(expected 0\)/);
+  }, 60_000);
+});
+
+describe('remapPorts', () => {
+  it('shows a server port as 53 and keeps the UDP checksum right (RFC 1624), leaving other ports alone', () => {
+    const frame = encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '127.53.0.53', dst: '127.53.0.1' }), udp({ sport: 40000, dport: 34593 }), payload('abc')]);
+    const out = remapPorts(frame, new Map([[34593, 53]]));
+    const u = decode(out, 1).layers.find((l) => l.kind === 'udp')?.value as Udp;
+    expect([u.srcPort, u.dstPort, u.checksumStatus]).toEqual([40000, 53, 'good']);
+    const fresh = encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '127.53.0.53', dst: '127.53.0.1' }), udp({ sport: 40000, dport: 53 }), payload('abc')]);
+    expect(Buffer.from(out).equals(Buffer.from(fresh))).toBe(true);
+    expect(Buffer.from(remapPorts(frame, new Map([[1, 53]]))).equals(Buffer.from(frame))).toBe(true);
+    expect(remapPorts(new Uint8Array([1, 2, 3]), new Map([[1, 53]]))).toEqual(new Uint8Array([1, 2, 3]));
+  });
+});
+
+describe('lab dns-resolution, deterministic (fixtures)', () => {
+  it('passes and writes nothing into the fixtures folder (real sockets differ on every run)', async () => {
+    const r = await run(lab, { deterministic: true });
+    expect(r.summary.failed, r.text).toBe(0);
+    expect(readdirSync(r.out)).toEqual([]);
+  }, 60_000);
+});
+
+describe('netlab lab run dns-resolution --check', () => {
+  it('exits 0 and ends with "N passed, 0 failed"', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'dns-resolution', '--check', '--out', temp()], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: 60_000,
+    });
+    expect(stdout.trim().split('\n').pop()).toMatch(/^[1-9]\d* passed, 0 failed$/);
+  }, 60_000);
+});
