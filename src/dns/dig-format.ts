@@ -68,7 +68,10 @@ export function traceText(events: readonly ResolverEvent[]): string {
         out.push(`   <- ${dnsRcodeName(e.rcode)}${e.aa ? ', authoritative' : ''}${e.tc ? ', truncated' : ''}: ${e.answers} answer, ${e.authority} authority, ${e.additional} additional in ${e.rttMs.toFixed(1)} ms (total ${elapsed.toFixed(1)} ms)`);
         break;
       case 'no-response':
-        out.push(`   <- no answer: ${e.reason}`);
+        out.push(`   <- ${e.malformed === true ? 'malformed reply' : 'no answer'}: ${e.reason}`);
+        break;
+      case 'edns-fallback':
+        out.push('   FORMERR to an EDNS query: asking again without EDNS (RFC 6891 6.2.2)');
         break;
       case 'tcp-fallback':
         out.push('   answer truncated: asking again over TCP');

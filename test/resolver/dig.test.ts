@@ -82,3 +82,20 @@ describe('netlab dig', () => {
     }
   });
 });
+
+describe('traceText', () => {
+  it('prints a malformed reply and the EDNS fallback as their own lines', async () => {
+    const { traceText } = await import('../../src/dns/dig-format.ts');
+    const server = { name: 'ns1.example.test', address: '127.53.0.3', port: 5300 };
+    const text = traceText([
+      { kind: 'no-response', server, reason: 'compression pointer loop at byte 12', malformed: true },
+      { kind: 'no-response', server, reason: 'timed out after 1000 ms' },
+      { kind: 'edns-fallback', server },
+    ]);
+    expect(text).toBe(
+      '   <- malformed reply: compression pointer loop at byte 12\n' +
+        '   <- no answer: timed out after 1000 ms\n' +
+        '   FORMERR to an EDNS query: asking again without EDNS (RFC 6891 6.2.2)\n',
+    );
+  });
+});
