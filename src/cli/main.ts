@@ -10,6 +10,7 @@ import { registerExtcap } from './extcap.ts';
 import { registerFixtures } from './fixtures.ts';
 import { registerLab } from './lab.ts';
 import { registerPki } from './pki.ts';
+import { registerTopo } from './topo.ts';
 import { CliError, printError } from './io.ts';
 
 /** Adds one subcommand (with its options and handler) to the command line. */
@@ -19,7 +20,7 @@ export type CommandRegistrar = (y: Argv) => Argv;
  * The subcommands, in the order `netlab --help` lists them.
  * Each command file exports its registrar (decode.ts registerDecode, craft.ts registerCraft, lab.ts registerLab, ...).
  */
-export const COMMANDS: readonly CommandRegistrar[] = [registerDecode, registerCraft, registerLab, registerFixtures, registerExtcap, registerDig, registerPki];
+export const COMMANDS: readonly CommandRegistrar[] = [registerDecode, registerCraft, registerLab, registerFixtures, registerExtcap, registerDig, registerPki, registerTopo];
 
 /** Builds the parser for the given arguments (exported for tests). */
 export function buildCli(args: readonly string[]): Argv {
