@@ -115,7 +115,7 @@ export function ping(host: Host, dst: string, options: PingOptions = {}): Promis
       if (p.deadline !== undefined) clock.clearTimer(p.deadline);
       const rttMs = clock.now() - p.sentAt;
       replies.push({ seq: r.seq, from: ipv4Text(r.from), ttl: r.ttl, rttMs, bytes: r.icmpLength, duplicate });
-      lines.push(`${r.icmpLength} bytes from ${ipv4Text(r.from)}: icmp_seq=${r.seq} ttl=${r.ttl} time=${formatMs(rttMs)} ms${duplicate ? ' (DUP!)' : ''}`);
+      lines.push(`${r.icmpLength} bytes from ${ipv4Text(r.from)}: icmp_seq=${r.seq} ttl=${r.ttl} time=${replyTime(rttMs)} ms${duplicate ? ' (DUP!)' : ''}`);
       maybeFinish();
     });
     const stopErrors = host.onIcmpError((r) => {
@@ -241,7 +241,19 @@ export function rttStats(rtts: readonly number[]): PingStats['rtt'] {
   return { min, avg, max, mdev };
 }
 
-/** Milliseconds with three decimals, as ping prints them. */
+/**
+ * A reply's time as iputils ping prints it: from the RTT in whole microseconds, three decimals under
+ * 1 ms, two under 10 ms, one under 100 ms, none above (rounded the way ping rounds).
+ */
+export function replyTime(ms: number): string {
+  const us = Math.max(0, Math.floor(ms * 1000 + 1e-6));
+  if (us >= 100_000 - 50) return String(Math.floor((us + 500) / 1000));
+  if (us >= 10_000 - 5) return `${Math.floor((us + 50) / 1000)}.${Math.floor(((us + 50) % 1000) / 100)}`;
+  if (us >= 1000) return `${Math.floor((us + 5) / 1000)}.${String(Math.floor(((us + 5) % 1000) / 10)).padStart(2, '0')}`;
+  return `${Math.floor(us / 1000)}.${String(us % 1000).padStart(3, '0')}`;
+}
+
+/** Milliseconds with three decimals, as ping prints them in its summary. */
 export function formatMs(ms: number): string {
   return ms.toFixed(3);
 }

@@ -9,7 +9,7 @@ import { ipv6Text } from '../wire/dns-rdata.ts';
 import { NetsimError } from './host-errors.ts';
 import type { TimerHandle } from './host-clock.ts';
 import type { NdInterface } from './ndp.ts';
-import { echoData, formatMs, rttStats, summaryLines, type PingErrorReply, type PingOptions, type PingReply, type PingResult, type PingStats } from './ping.ts';
+import { echoData, replyTime, rttStats, summaryLines, type PingErrorReply, type PingOptions, type PingReply, type PingResult, type PingStats } from './ping.ts';
 
 let nextId = 0x6000;
 
@@ -69,7 +69,7 @@ export function ping6(nd: NdInterface, dst: string, options: Omit<PingOptions, '
       const duplicate = done.has(r.seq) && replies.some((x) => x.seq === r.seq);
       const rttMs = clock.now() - (sentAt.get(r.seq) ?? 0);
       replies.push({ seq: r.seq, from: scoped, ttl: r.hopLimit, rttMs, bytes: r.length, duplicate });
-      lines.push(`${r.length} bytes from ${scoped}: icmp_seq=${r.seq} ttl=${r.hopLimit} time=${formatMs(rttMs)} ms${duplicate ? ' (DUP!)' : ''}`);
+      lines.push(`${r.length} bytes from ${scoped}: icmp_seq=${r.seq} ttl=${r.hopLimit} time=${replyTime(rttMs)} ms${duplicate ? ' (DUP!)' : ''}`);
       settle(r.seq);
       finish();
     });

@@ -21,6 +21,11 @@ afterEach(async () => {
 });
 
 describe('ping', () => {
+  it('prints each reply\'s time with the precision iputils uses', async () => {
+    const { replyTime } = await import('../../src/netsim/ping.ts');
+    expect([0, 0.608, 0.9995, 1.614, 9.994, 9.995, 11.578, 99.94, 99.95, 830.608].map(replyTime)).toEqual(['0.000', '0.608', '0.999', '1.61', '9.99', '10.0', '11.6', '99.9', '100', '831']);
+  });
+
   it('prints what iputils ping prints, on a manual clock exactly', async () => {
     const clock = new ManualClock();
     const n = lan(clock);
