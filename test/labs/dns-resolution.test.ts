@@ -3,10 +3,8 @@
 // keeps checksums good; a cache that forgets makes the cache checkpoints fail; a fixture run writes
 // nothing (real sockets are not deterministic); the CLI exits 0.
 
-import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import lab from '../../labs/dns-resolution.ts';
 import { remapPorts } from '../../labs/dns/capture.ts';
@@ -15,9 +13,8 @@ import { decode } from '../../src/wire/decode.ts';
 import { encode, ethernet, ipv4, payload, udp } from '../../src/wire/index.ts';
 import type { Udp } from '../../src/wire/udp.ts';
 import { requireTool } from '../helpers/tools.ts';
-import { failedLabels, labHarness, tsharkCount, tsharkRows } from './harness.ts';
+import { failedLabels, labHarness, tsharkCount, tsharkRows, labCli } from './harness.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const { temp, run } = labHarness('dns-resolution-lab');
 
 describe('lab dns-resolution, --check through the runner', () => {
@@ -105,11 +102,7 @@ describe('lab dns-resolution, deterministic (fixtures)', () => {
 
 describe('netlab lab run dns-resolution --check', () => {
   it('exits 0 and ends with "N passed, 0 failed"', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'dns-resolution', '--check', '--out', temp()], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 60_000,
-    });
+    const stdout = await labCli('dns-resolution', temp());
     expect(stdout.trim().split('\n').pop()).toMatch(/^[1-9]\d* passed, 0 failed$/);
   }, 60_000);
 });

@@ -2,17 +2,14 @@
 // nothing malformed and sees the forged answer the weak resolver took; a "weak" resolver that is in
 // fact hardened makes the poisoning checkpoints fail; a fixture run writes nothing; the CLI exits 0.
 
-import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import lab from '../../labs/dns-spoofing.ts';
 import type { AnyLab } from '../../src/lab/types.ts';
 import { requireTool } from '../helpers/tools.ts';
-import { failedLabels, labHarness, tsharkCount, tsharkRows } from './harness.ts';
+import { failedLabels, labHarness, tsharkCount, tsharkRows, labCli } from './harness.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const { temp, run } = labHarness('dns-spoofing-lab');
 
 describe('lab dns-spoofing, --check through the runner', () => {
@@ -76,11 +73,7 @@ describe('lab dns-spoofing, deterministic (fixtures)', () => {
 
 describe('netlab lab run dns-spoofing --check', () => {
   it('exits 0 and ends with "N passed, 0 failed"', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'dns-spoofing', '--check', '--out', temp()], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 60_000,
-    });
+    const stdout = await labCli('dns-spoofing', temp());
     expect(stdout.trim().split('\n').pop()).toMatch(/^[1-9]\d* passed, 0 failed$/);
   }, 60_000);
 });

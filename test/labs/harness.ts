@@ -2,10 +2,11 @@
 // one lab through the runner (its summary and printed text), the checkpoints that failed, and tshark's
 // fields and frame counts for a filter.
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll } from 'vitest';
 import { runLabs, type RunSummary } from '../../src/lab/runner.ts';
 import type { AnyLab } from '../../src/lab/types.ts';
@@ -52,4 +53,16 @@ export function tsharkCount(path: string, filter: string, prefs: readonly string
 export function tsharkRows(path: string, filter: string, fields: readonly string[]): string[][] {
   const out = execFileSync('tshark', ['-n', '-r', path, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+}
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** `netlab lab run NAME --check --out OUT` as a user runs it (a child process); its stdout. */
+export async function labCli(name: string, out: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', name, '--check', '--out', out], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 60_000,
+  });
+  return stdout;
 }

@@ -3,18 +3,15 @@
 // certificate that lacks a name the lab expects makes its checkpoint fail; a fixture run writes nothing;
 // the CLI's last line.
 
-import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import lab from '../../labs/mtls.ts';
 import type { AnyLab, Step } from '../../src/lab/types.ts';
 import { validFor, type CertificateAuthority, type Leaf } from '../../src/tls/index.ts';
-import { labHarness, tsharkRows } from './harness.ts';
+import { labHarness, tsharkRows, labCli } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const { temp, run } = labHarness('mtls-lab');
 const tshark = tsharkRows;
 
@@ -86,11 +83,7 @@ describe('lab mtls, deterministic (fixtures)', () => {
 
 describe('netlab lab run mtls --check', () => {
   it('exits 0 and ends with "N passed, 0 failed"', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'mtls', '--check', '--out', temp()], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 60_000,
-    });
+    const stdout = await labCli('mtls', temp());
     expect(stdout.trim().split('\n').pop()).toMatch(/^[1-9]\d* passed, 0 failed$/);
   }, 60_000);
 });

@@ -2,18 +2,16 @@
 // what the lab's sockets reported), two deterministic runs that write the same bytes, the CLI's
 // final line, and the reading of the real capture on lo (as root, with tcpdump).
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import ports from '../../labs/ports.ts';
 import { closedPortFrames, realCaptureOnLo } from '../../labs/ports/lo-capture.ts';
 import type { RunSummary } from '../../src/lab/runner.ts';
-import { labHarness } from './harness.ts';
+import { labHarness, labCli } from './harness.ts';
 import { findTool, requireRoot, requireTool } from '../helpers/tools.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const { temp, run } = labHarness('ports');
 
 /** tshark's fields for the frames a display filter selects, one array per frame. */
@@ -165,11 +163,7 @@ describe('lab ports, deterministic (fixtures)', () => {
 describe('netlab lab run ports --check', () => {
   it('exits 0 and ends with "N passed, 0 failed"', async () => {
     const out = temp();
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'ports', '--check', '--out', out], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 60_000,
-    });
+    const stdout = await labCli('ports', out);
     expect(stdout).toMatch(/^\d+ passed, 0 failed$/m);
     expect(stdout.trim().split('\n').pop()).toMatch(/^(\d+) passed, 0 failed$/);
   }, 60_000);

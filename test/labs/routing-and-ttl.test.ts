@@ -3,10 +3,9 @@
 // write the same bytes, a run with a fault on one link whose checkpoints fail, the CLI's last line;
 // and the lab network underneath (LabNet: simulated time, stalls, lost frames).
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import lab, { routingAndTtlLab } from '../../labs/routing-and-ttl.ts';
 import { ADDR, MAC } from '../../labs/routing-and-ttl/topology.ts';
@@ -15,10 +14,9 @@ import { viewFrames } from '../../labs/netsim/frame-view.ts';
 import { Host } from '../../src/netsim/host.ts';
 import type { RunSummary } from '../../src/lab/runner.ts';
 import { tsharkSummary } from '../../src/cli/tshark-summary.ts';
-import { labHarness, failedLabels, tsharkCount } from './harness.ts';
+import { labHarness, failedLabels, tsharkCount, labCli } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const CAPTURES = ['no-such-host.pcapng', 'no-such-neighbour.pcapng', 'one-router.pcapng', 'traceroute.pcapng', 'two-routers.pcapng'];
 const { temp, run } = labHarness('routing');
 
@@ -129,11 +127,7 @@ describe('lab routing-and-ttl with a fault on lan2', () => {
 
 describe('netlab lab run routing-and-ttl --check', () => {
   it('exits 0 and ends with "N passed, 0 failed"', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'routing-and-ttl', '--check', '--out', temp()], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 60_000,
-    });
+    const stdout = await labCli('routing-and-ttl', temp());
     expect(stdout.trim().split('\n').pop()).toMatch(/^[1-9]\d* passed, 0 failed$/);
   }, 60_000);
 });

@@ -3,18 +3,15 @@
 // the listener should not serve makes the "not served here" checkpoint fail; a fixture run writes
 // nothing; the CLI's last line.
 
-import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import lab from '../../labs/sni-and-alpn.ts';
 import type { AnyLab, Step } from '../../src/lab/types.ts';
 import type { CertificateAuthority, Leaf } from '../../src/tls/index.ts';
-import { labHarness, tsharkRows } from './harness.ts';
+import { labHarness, tsharkRows, labCli } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const { temp, run } = labHarness('sni-lab');
 const tshark = tsharkRows;
 
@@ -84,11 +81,7 @@ describe('lab sni-and-alpn, deterministic (fixtures)', () => {
 
 describe('netlab lab run sni-and-alpn --check', () => {
   it('exits 0 and ends with "N passed, 0 failed"', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'sni-and-alpn', '--check', '--out', temp()], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 60_000,
-    });
+    const stdout = await labCli('sni-and-alpn', temp());
     expect(stdout.trim().split('\n').pop()).toMatch(/^[1-9]\d* passed, 0 failed$/);
   }, 60_000);
 });

@@ -3,19 +3,17 @@
 // nothing but the hellos without the key log); a capture that lost its keys makes checkpoints fail; a
 // fixture run writes nothing; the CLI's last line; and the record reader on bad bytes.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import lab from '../../labs/tls13-handshake.ts';
 import { splitRecords, tcpStreams } from '../../labs/tls/records.ts';
 import type { AnyLab, Step } from '../../src/lab/types.ts';
-import { labHarness, tsharkRows } from './harness.ts';
+import { labHarness, tsharkRows, labCli } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const { temp, run } = labHarness('tls13-lab');
 const tshark = tsharkRows;
 
@@ -121,11 +119,7 @@ describe('the TLS record reader', () => {
 
 describe('netlab lab run tls13-handshake --check', () => {
   it('exits 0 and ends with "N passed, 0 failed"', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'tls13-handshake', '--check', '--out', temp()], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 60_000,
-    });
+    const stdout = await labCli('tls13-handshake', temp());
     expect(stdout.trim().split('\n').pop()).toMatch(/^[1-9]\d* passed, 0 failed$/);
   }, 60_000);
 });

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRoot, requireTool } from '../helpers/tools.ts';
+import { startTcpdump } from '../helpers/tcpdump.ts';
 import { NETLAB_HOSTS } from './kernel-peer-child.ts';
 
 const PREFIX = 'netlab-kt';
@@ -139,24 +140,11 @@ describe.skipIf(!canRun)('the Linux kernel on a netlab segment (vxlan in a names
 
   it('the VXLAN on the veth decodes in tshark: inner ARP and ICMP, no malformed packet', async () => {
     const file = join(dir, 'veth.pcap');
-    const dump = spawn('ip', ['netns', 'exec', NS_KERNEL, 'tcpdump', '-i', 'vk', '--immediate-mode', '-U', '-n', '-w', file, 'udp port 4789'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    dump.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 10_000);
-      const poll = setInterval(() => {
-        if (err.includes('listening on')) {
-          clearTimeout(t);
-          clearInterval(poll);
-          resolve();
-        }
-      }, 20);
-    });
+    const dump = await startTcpdump({ iface: 'vk', file, filter: 'udp port 4789', netns: NS_KERNEL });
     inKernel('ip', 'neigh', 'flush', 'dev', 'vx0');
     inKernel('ping', '-c', '2', '-i', '0.2', '-W', '2', '10.42.0.11');
     await new Promise((r) => setTimeout(r, 300));
-    dump.kill('SIGINT');
-    await new Promise((r) => dump.once('exit', r));
+    await dump.stop();
     const rows = execFileSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.protocols', '-e', 'vxlan.vni', '-e', '_ws.malformed'], { encoding: 'utf8' }).trim().split('\n');
     console.log(`tshark -r veth.pcap: ${rows.length} frames\n${rows.join('\n')}`);
     expect(rows.some((r) => r.startsWith('eth:ethertype:ip:udp:vxlan:eth:ethertype:arp|42'))).toBe(true);

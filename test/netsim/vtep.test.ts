@@ -4,7 +4,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { Topology } from '../../src/netsim/topology.ts';
 import { parseTopology } from '../../src/netsim/topology-spec.ts';
 import { encode, ethernet, payload, vxlan } from '../../src/wire/index.ts';
 import { requireRoot, requireTool } from '../helpers/tools.ts';
+import { startTcpdump } from '../helpers/tcpdump.ts';
 import { rawEnd } from './host-testbed.ts';
 
 const closers: (() => Promise<void>)[] = [];
@@ -107,26 +108,13 @@ describe.skipIf(!requireRoot('tcpdump on lo') || !requireTool('tcpdump') || !req
     const { links, topo } = await start();
     const hosts = [...links.vteps.values()].map((v) => `host ${v.localAddress}`).join(' or ');
     const file = join(dir, 'lo.pcap');
-    const dump = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-n', '-w', file, `udp port ${VXLAN_PORT} and (${hosts})`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    dump.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 10_000);
-      const poll = setInterval(() => {
-        if (err.includes('listening on')) {
-          clearTimeout(t);
-          clearInterval(poll);
-          resolve();
-        }
-      }, 20);
-    });
+    const dump = await startTcpdump({ iface: 'lo', file, filter: `udp port ${VXLAN_PORT} and (${hosts})` });
     const r = await topo.host('h1').ping('10.8.2.30', { count: 2, intervalMs: 20 });
     expect(r.stats.received).toBe(2);
     await new Promise((res) => setTimeout(res, 200));
-    dump.kill('SIGINT');
-    await new Promise((res) => dump.once('exit', res));
+    await dump.stop();
     const rows = execFileSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.protocols', '-e', 'vxlan.vni', '-e', 'vxlan.flag_i', '-e', '_ws.malformed'], { encoding: 'utf8' }).trim().split('\n');
-    expect(rows.length, `${err}\n${rows.join('\n')}`).toBeGreaterThanOrEqual(12);
+    expect(rows.length, rows.join('\n')).toBeGreaterThanOrEqual(12);
     for (const row of rows) {
       const [protocols, vni, iflag, malformed] = row.split('|');
       expect(protocols, row).toMatch(/^eth:ethertype:ip:udp:vxlan:eth:ethertype:(arp|ip:icmp)/);
