@@ -13,4 +13,4 @@ import sniAndAlpn from './sni-and-alpn.ts';
 import dnsResolution from './dns-resolution.ts';
 import dnsSpoofing from './dns-spoofing.ts';
 
-export const LABS: readonly AnyLab[] = [encapsulation, checksums, ports, macAndArp, routingAndTtl, tls13Handshake, mtls, sniAndAlpn, dnsResolution, dnsSpoofing];
+export const LABS: readonly AnyLab[] = [encapsulation, checksums, ports, macAndArp, routingAndTtl, dnsResolution, dnsSpoofing, tls13Handshake, mtls, sniAndAlpn];
