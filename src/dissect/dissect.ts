@@ -32,6 +32,12 @@ export interface Dissection {
 /** Layers that are part of an IP header: a reassembled datagram's upper layers go after them. */
 const IP_HEADER_KINDS = new Set(['ipv6-hopopts', 'ipv6-dstopts', 'ipv6-routing', 'ipv6-fragment']);
 
+/**
+ * Layers the wire decoder makes of a TCP payload one segment at a time (`dns-tcp` for each whole
+ * length-prefixed message, `data` for the rest); the dissector's stream reassembly replaces them.
+ */
+const STREAM_KINDS = new Set(['data', 'dns-tcp']);
+
 /** Protocols whose payload tshark shows inside their own tree rather than beside it. */
 const NESTING_PROTOS = new Set(['icmp', 'icmpv6']);
 
@@ -90,12 +96,18 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
       }
       // A TCP payload goes on to the application protocol through the stream reassembly.
       const next = decoded.layers[i + 1];
-      if (layer.kind === 'tcp' && nodes.length === 1 && (next === undefined || next.kind === 'data')) {
+      if (layer.kind === 'tcp' && nodes.length === 1 && (next === undefined || STREAM_KINDS.has(next.kind))) {
         const app = dissectTcpApp(layer, ctx, nodes[0], TCP_APPS);
         if (app !== undefined) {
           protos.push(...app.nodes);
           for (const n of app.nodes) malformed.push(...n.malformed);
-          if (app.consumed && next !== undefined) i++;
+          // The stream reassembly took the payload: the per-segment layers of it are not shown.
+          if (app.consumed) {
+            while (STREAM_KINDS.has(decoded.layers[i + 1]?.kind ?? '')) {
+              i++;
+              forget(malformed, decoded.layers[i].malformed);
+            }
+          }
         }
       }
     } catch (err) {
@@ -122,6 +134,10 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
     if (p.columns.info !== undefined) columns.info = p.columns.info;
     if (p.columns.src !== undefined) columns.src = p.columns.src;
     if (p.columns.dst !== undefined) columns.dst = p.columns.dst;
+  }
+  // Wireshark's Ethernet dissector reads the trailer after the payload and notes a bad FCS last.
+  if (all.some((p) => p.fields.some((f) => f.name === 'eth.fcs.status' && f.value === 0))) {
+    columns.info += ' [ETHERNET FRAME CHECK SEQUENCE INCORRECT]';
   }
   const problem = problemNode(packet, malformed, all);
   if (problem !== undefined) {
@@ -156,12 +172,17 @@ function mapReassembled(
       const mapped = mapper(layer, ctx);
       nodes.push(...mapped);
       const next = layers[j + 1];
-      if (layer.kind === 'tcp' && mapped.length === 1 && (next === undefined || next.kind === 'data')) {
+      if (layer.kind === 'tcp' && mapped.length === 1 && (next === undefined || STREAM_KINDS.has(next.kind))) {
         const app = dissectTcpApp(layer, ctx, mapped[0], TCP_APPS);
         if (app !== undefined) {
           nodes.push(...app.nodes);
           for (const n of app.nodes) malformed.push(...n.malformed);
-          if (app.consumed && next !== undefined) j++;
+          if (app.consumed) {
+            while (STREAM_KINDS.has(layers[j + 1]?.kind ?? '')) {
+              j++;
+              forget(malformed, layers[j].malformed);
+            }
+          }
         }
       }
     } catch (err) {
@@ -180,6 +201,14 @@ function plainBytes(packet: CapturedPacket): CapturedPacket {
   const d = packet.data;
   if (Object.getPrototypeOf(d) === Uint8Array.prototype) return packet;
   return { ...packet, data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
+}
+
+/** Removes the given malformations (of layers no longer shown) from the frame's list. */
+function forget(all: Malformation[], gone: readonly Malformation[]): void {
+  for (const m of gone) {
+    const at = all.indexOf(m);
+    if (at >= 0) all.splice(at, 1);
+  }
 }
 
 function nesting(protos: readonly ProtoNode[]): number[] {
@@ -216,7 +245,7 @@ interface Problem {
 function problemNode(packet: CapturedPacket, all: readonly Malformation[], protos: readonly ProtoNode[]): Problem | undefined {
   const malformed = all.filter((m) => !EXPERT_ONLY.test(m.reason));
   if (malformed.length === 0) return undefined;
-  if (protos.some((p) => p.proto === '_ws.malformed' || p.proto === '_ws.short')) return undefined;
+  if (protos.some((p) => p.proto === '_ws.malformed' || p.proto === '_ws.short' || p.proto === '_ws.unreassembled')) return undefined;
   const first = malformed[0];
   const name = SHORT_NAMES[first.layer] ?? first.layer;
   if (packet.data.length < packet.origLength) {

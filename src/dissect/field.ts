@@ -62,6 +62,16 @@ export interface ProtoNode {
   columns?: Columns;
   /** True for protocols listed in frame.protocols but with no tree of their own (ethertype). */
   noTree?: boolean;
+  /**
+   * Protocols listed in frame.protocols after this one that show no tree of their own here: those
+   * Wireshark's BER dissector reached through object identifiers inside it (x509sat, x509ce, ...).
+   */
+  layers?: string[];
+  /**
+   * Not listed in frame.protocols: a further PDU of a protocol already listed for the same call
+   * (Wireshark names a protocol once per call of its dissector, however many PDUs it finds).
+   */
+  unlisted?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

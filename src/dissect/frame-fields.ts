@@ -188,7 +188,7 @@ export function frameNode(packet: CapturedPacket, protos: readonly ProtoNode[], 
     bool('frame.marked', 'Frame is marked', false, 0, 0, { generated: true, text: '[Frame is marked: False]' }),
     bool('frame.ignored', 'Frame is ignored', false, 0, 0, { generated: true, text: '[Frame is ignored: False]' }),
   );
-  const protocols = protos.map((p) => p.proto).filter((p) => !NOT_IN_PROTOCOLS.has(p)).join(':');
+  const protocols = protos.flatMap((p) => [...(p.unlisted ? [] : [p.proto]), ...(p.layers ?? [])]).filter((p) => !NOT_IN_PROTOCOLS.has(p)).join(':');
   fields.push(stringField('frame.protocols', 'Protocols in frame', protocols, 0, 0, { generated: true, text: `[Protocols in frame: ${protocols}]` }));
   const where = isPcapng ? ` on interface ${ifName}, id ${packet.interfaceId}` : '';
   return {
@@ -202,7 +202,7 @@ export function frameNode(packet: CapturedPacket, protos: readonly ProtoNode[], 
 }
 
 /** Pseudo-protocols that tshark does not list in frame.protocols. */
-const NOT_IN_PROTOCOLS = new Set(['pkt_comment', '_ws.malformed', '_ws.short', '_ws.expert']);
+const NOT_IN_PROTOCOLS = new Set(['pkt_comment', '_ws.malformed', '_ws.short', '_ws.expert', '_ws.unreassembled']);
 
 /** tshark's `Packet comments` node (before the frame), or undefined when the packet has none. */
 export function commentsNode(packet: CapturedPacket): ProtoNode | undefined {

@@ -77,6 +77,23 @@ export interface TcpAppDissector {
   accepts?(head: Uint8Array): boolean;
   pduLength: PduLengthFn;
   dissect(call: TcpAppCall, app: TcpAppContext): TcpAppOutput;
+  /**
+   * How the Info parts of the calls on one segment join: ', ' (the default, Wireshark's
+   * col_append_sep_str, as TLS writes) or '' (a protocol that rewrites the column for each PDU, as
+   * DNS does, after TCP fenced what the completed PDU wrote).
+   */
+  infoSeparator?: string;
+  /**
+   * The protocol clears the Info column before it asks for more bytes (TLS does): a segment that only
+   * starts a PDU then shows just TCP's `[TCP segment of a reassembled PDU]`. Otherwise (DNS) TCP's
+   * own Info stays in front of it.
+   */
+  clearsInfo?: boolean;
+  /**
+   * In a segment that is not desegmented (bad checksum), a PDU the segment does not finish is still
+   * handed to the protocol, cut short (Wireshark's tcp_dissect_pdus does; TLS keeps its own rules).
+   */
+  partialWithoutReassembly?: boolean;
 }
 
 interface AppState {
@@ -186,25 +203,28 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   }
   if (out.fresh !== undefined) {
     const f = out.fresh;
-    const call: TcpAppCall = { data: ctx.frame, reassembled: false, pdus: f.pdus };
+    const pdus = noReassembly && app.partialWithoutReassembly && f.partial !== undefined ? [...f.pdus, f.partial] : f.pdus;
+    const call: TcpAppCall = { data: ctx.frame, reassembled: false, pdus };
     if (f.partial !== undefined) {
       call.partial = f.partial;
       if (!noReassembly) segmentData.push(f.partial);
     }
     if (f.opaque !== undefined) call.opaque = f.opaque;
     take(app.dissect(call, actx));
-    if (f.pdus.length > 0 || f.opaque !== undefined) dissected = true;
+    if (pdus.length > 0 || f.opaque !== undefined) dissected = true;
   }
   for (const r of segmentData) tcpNode.fields.push(segmentDataField(ctx.frame, r));
   const tcpInfo = tcpNode.columns?.info ?? '';
   const prefix = /^(\[TCP [^\]]*\] )*/.exec(tcpInfo)?.[0] ?? '';
   const last = nodes[nodes.length - 1] ?? tcpNode;
   if (dissected || noReassembly) {
-    const text = info.join(', ');
+    const text = info.join(app.infoSeparator ?? ', ');
     last.columns = { ...last.columns, protocol: protocol ?? app.name.toUpperCase(), info: prefix !== '' && text !== '' ? `${prefix}, ${text}` : prefix + text };
-  } else if (out.fresh !== undefined && !noReassembly) {
+  } else if (out.fresh !== undefined && !noReassembly && app.clearsInfo) {
     // The protocol cleared the Info column and asked for more: only TCP's note is left.
     last.columns = { ...last.columns, protocol: 'TCP', info: `${prefix}[TCP segment of a reassembled PDU]` };
+  } else if (out.fresh !== undefined && !noReassembly) {
+    last.columns = { ...last.columns, protocol: 'TCP', info: `${tcpInfo} [TCP segment of a reassembled PDU]` };
   } else if (out.continuation !== undefined) {
     tcpNode.columns = { ...tcpNode.columns, info: `${tcpInfo} [TCP segment of a reassembled PDU]` };
   }

@@ -10,6 +10,7 @@
 // 1.3 the client finishes its handshake before the server has checked the client's certificate, so a
 // server's refusal of it arrives as an alert on the first read: exchange() reports it.
 
+import { X509Certificate } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnectRaw, type ConnectionOptions, type PeerCertificate, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { TapRecorder } from '../capture/socket-tap.ts';
@@ -142,6 +143,13 @@ export async function tlsConnect(options: TlsClientOptions): Promise<TlsClient> 
   socket.on('error', (e) => {
     failure ??= e;
   });
+  // Node 20's getPeerX509Certificate() on a client socket hands the peer's certificate over to the
+  // first caller and takes it out of OpenSSL's chain (X509Certificate::GetPeerCert), so a second call
+  // returns undefined and getPeerCertificate() then finds nothing either. Read it once here, from
+  // getPeerCertificate()'s DER (which takes nothing away), and answer every later call with it.
+  const peerDer = socket.getPeerCertificate(true)?.raw;
+  const peerX509 = peerDer !== undefined && peerDer.length > 0 ? new X509Certificate(peerDer) : undefined;
+  Object.defineProperty(socket, 'getPeerX509Certificate', { value: (): X509Certificate | undefined => peerX509, configurable: true, writable: true });
   const info = connectionInfo(socket, 'client');
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   return {

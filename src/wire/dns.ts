@@ -6,7 +6,8 @@
 // message in it becomes one `dns-tcp` layer (several in one segment chain, like gopacket's layers);
 // bytes that do not hold a whole message (a message split over segments, or a segment that starts in
 // the middle of one) are left as `data`. Reassembling a message split over segments needs stream
-// state, which the decode loop does not have: `DnsTcpDeframer` (dns-tcp.ts) does it for sockets.
+// state, which the decode loop does not have: the dissector's TCP stream reassembly does it for
+// captures (dissect/protocols/dns-tcp-app.ts), `DnsTcpDeframer` (dns-tcp.ts) for sockets.
 
 import { messageFromParse, parseDns, type DnsParse } from './dns-decode.ts';
 import type { DnsMessage } from './dns-types.ts';

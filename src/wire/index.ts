@@ -25,3 +25,6 @@ export * from './null-loopback.ts';
 export * from './raw-ip.ts';
 export * from './dns.ts';
 export * from './tls.ts';
+export * from './der.ts';
+export * from './x509.ts';
+export * from './x509-extensions.ts';

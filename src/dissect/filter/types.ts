@@ -32,7 +32,8 @@ export type FieldType =
   | 'FT_STRING'
   | 'FT_STRINGZ'
   | 'FT_UINT_STRING'
-  | 'FT_STRINGZPAD';
+  | 'FT_STRINGZPAD'
+  | 'FT_OID';
 
 /** How the filter compares a type. */
 export type TypeClass = 'none' | 'protocol' | 'bool' | 'int' | 'float' | 'time' | 'reltime' | 'ipv4' | 'ipv6' | 'ether' | 'bytes' | 'string';
@@ -65,6 +66,7 @@ export function typeClass(t: FieldType): TypeClass {
     case 'FT_STRINGZ':
     case 'FT_UINT_STRING':
     case 'FT_STRINGZPAD':
+    case 'FT_OID':
       return 'string';
     default:
       return 'int';
@@ -106,6 +108,7 @@ export function typeDescription(t: FieldType): string {
     FT_STRINGZ: 'Character string',
     FT_UINT_STRING: 'Character string',
     FT_STRINGZPAD: 'Character string',
+    FT_OID: 'ASN.1 object identifier',
   };
   return names[t] ?? t;
 }

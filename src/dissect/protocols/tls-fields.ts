@@ -11,6 +11,8 @@ import type { TlsExtension } from '../../wire/tls-extensions.ts';
 import { type Field, formatBytesHex, hex, rawField, stringField, uintDec, uintHex } from '../field.ts';
 import { registerFields } from '../known-fields.ts';
 import { bytesForText, noneField, textItem } from './link-fields.ts';
+import { certificateTree, distinguishedNameTree, type X509Output } from './x509-fields.ts';
+import { isDerError, readTlv } from '../../wire/der.ts';
 
 registerFields({
   tls: 'FT_PROTOCOL',
@@ -394,16 +396,33 @@ export function serverHelloFields(h: ServerHello, start: number, splitRandom: bo
   return out;
 }
 
-export function certificateFields(c: CertificateList): Field[] {
+/**
+ * The Certificate message: each certificate's DER, with its X.509 tree beneath it (x509-fields.ts);
+ * `out.layers` gathers the protocols that tree reached. As in Wireshark, the certificate item spans
+ * the DER's own length, read within [.., `bound`): a DER longer than that ends the dissection
+ * (`out.exception`) before the item is shown.
+ */
+export function certificateFields(c: CertificateList, b: Uint8Array, bound: number, out: X509Output): Field[] {
   const at = c.at.certificatesLength;
-  const out: Field[] = [uintDec('tls.handshake.certificates_length', 'Certificates Length', c.certificatesLength, at, 3)];
+  const fields: Field[] = [uintDec('tls.handshake.certificates_length', 'Certificates Length', c.certificatesLength, at, 3)];
   const kids: Field[] = [];
   for (const cert of c.certificates) {
     kids.push(uintDec('tls.handshake.certificate_length', 'Certificate Length', cert.length, cert.offset, 3));
-    kids.push(bytesT('tls.handshake.certificate', 'Certificate', cert.der, cert.offset + 3));
+    const start = cert.offset + 3;
+    const t = readTlv(b, start, bound);
+    if (isDerError(t)) {
+      out.exception = { offset: start, reason: `Certificate: ${t.reason}` };
+      break;
+    }
+    const f = bytesT('tls.handshake.certificate', 'Certificate', b.slice(start, t.end), start);
+    const tree = certificateTree(b, start, t.end, out, bound);
+    f.children = tree.fields;
+    if (tree.subject !== '') f.text = `${f.text} (${tree.subject})`;
+    kids.push(f);
+    if (out.exception !== undefined) break;
   }
-  out.push(noneField('tls.handshake.certificates', 'Certificates', at + 3, c.certificatesLength, { text: `Certificates (${c.certificatesLength} bytes)`, children: kids }));
-  return out;
+  fields.push(noneField('tls.handshake.certificates', 'Certificates', at + 3, c.certificatesLength, { text: `Certificates (${c.certificatesLength} bytes)`, children: kids }));
+  return fields;
 }
 
 export function ecdheServerFields(p: EcdheServerParams, start: number): Field[] {
@@ -451,7 +470,7 @@ export function sessionTicketFields(t: NewSessionTicket12, start: number): Field
 
 const CERT_TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'RSA Sign', 2: 'DSS Sign', 3: 'RSA Fixed DH', 4: 'DSS Fixed DH', 64: 'ECDSA Sign', 65: 'RSA Fixed ECDH', 66: 'ECDSA Fixed ECDH' };
 
-export function certificateRequestFields(c: CertificateRequest12, start: number): Field[] {
+export function certificateRequestFields(c: CertificateRequest12, start: number, b: Uint8Array, x509: X509Output): Field[] {
   const n = c.certTypes.length;
   const out: Field[] = [
     uintDec('tls.handshake.cert_types_count', 'Certificate types count', c.certTypesCount, start, 1),
@@ -475,7 +494,8 @@ export function certificateRequestFields(c: CertificateRequest12, start: number)
   const kids: Field[] = [];
   for (const d of c.distinguishedNames) {
     kids.push(uintDec('tls.handshake.dname_len', 'Distinguished Name Length', d.length, d.offset, 2));
-    kids.push(noneField('tls.handshake.dname', 'Distinguished Name', d.offset + 2, d.der.length, { text: 'Distinguished Name' }));
+    const dn = d.der.length === d.length ? distinguishedNameTree(b, d.offset + 2, d.offset + 2 + d.length, x509) : [];
+    kids.push(noneField('tls.handshake.dname', 'Distinguished Name', d.offset + 2, d.der.length, { text: 'Distinguished Name', children: dn }));
   }
   if (c.distinguishedNamesLength > 0) out.push(noneField('tls.handshake.dnames', 'Distinguished Names', at + 2, c.distinguishedNamesLength, { text: `Distinguished Names (${c.distinguishedNamesLength} ${plural(c.distinguishedNamesLength, 'byte', 'bytes')})`, children: kids }));
   return out;

@@ -11,8 +11,9 @@
 // the session keeps what Wireshark keeps: the version once a server message says it, which side is the
 // server, the ChangeCipherSpec frame of each side, and the application protocol ALPN chose.
 //
-// Not done: handshake messages split over several records are shown as fragments, not reassembled;
-// SSLv2-compatible ClientHellos are not recognised; certificates are not parsed as X.509.
+// Handshake messages that run past their record are reassembled from the records that follow
+// (tls-handshake-reassembly.ts) and shown once whole; certificates are dissected as X.509
+// (x509-fields.ts). Not done: SSLv2-compatible ClientHellos are not recognised.
 
 import type { Malformation } from '../../wire/layer.ts';
 import { decodeHandshakeMessages, type TlsHandshakeMessage } from '../../wire/tls.ts';
@@ -22,6 +23,7 @@ import { type Field, type ProtoNode, stringField, uintDec } from '../field.ts';
 import type { TcpAppCall, TcpAppContext, TcpAppDissector, TcpAppOutput } from '../tcp-reassembly-apps.ts';
 import { expertField } from '../expert.ts';
 import { noneField } from './link-fields.ts';
+import { continuePending, fragmentsField, HANDSHAKE_BUDGET_BYTES, type HandshakeBudget, type PendingHandshake, release, startPending } from './tls-handshake-reassembly.ts';
 import { alertFields, bytesT, certificateFields, certificateRequestFields, certificateVerifyFields, clientHelloFields, ecdheClientFields, ecdheServerFields, serverHelloFields, sessionTicketFields, versionField } from './tls-fields.ts';
 
 /** TCP ports Wireshark gives to TLS with an application protocol inside, and that protocol's name. */
@@ -55,6 +57,8 @@ interface TlsSession {
   /** The ClientHello's session ID, and whether the ServerHello took it up (an abbreviated handshake). */
   clientSessionId: Uint8Array | undefined;
   resumed: boolean;
+  /** A handshake message per direction that runs on into the next record. */
+  pendingHandshake: { client?: PendingHandshake; server?: PendingHandshake };
 }
 
 const MAX_SESSIONS = 65536;
@@ -63,12 +67,22 @@ function sessions(app: TcpAppContext): Map<number, TlsSession> {
   return app.ctx.state.slot<Map<number, TlsSession>>('tls-sessions', () => new Map());
 }
 
+function handshakeBudget(app: TcpAppContext): HandshakeBudget {
+  return app.ctx.state.slot<HandshakeBudget>('tls-handshake-budget', () => ({ held: 0, limit: HANDSHAKE_BUDGET_BYTES }));
+}
+
 function sessionOf(app: TcpAppContext): TlsSession {
   const all = sessions(app);
   let s = all.get(app.stream);
   if (s === undefined) {
-    if (all.size >= MAX_SESSIONS) all.delete(all.keys().next().value as number);
-    s = { version: 0, server: undefined, cipherSuite: undefined, app: undefined, clientCcsFrame: 0, serverCcsFrame: 0, clientSessionId: undefined, resumed: false };
+    if (all.size >= MAX_SESSIONS) {
+      const oldest = all.keys().next().value as number;
+      const gone = all.get(oldest);
+      release(handshakeBudget(app), gone?.pendingHandshake.client);
+      release(handshakeBudget(app), gone?.pendingHandshake.server);
+      all.delete(oldest);
+    }
+    s = { version: 0, server: undefined, cipherSuite: undefined, app: undefined, clientCcsFrame: 0, serverCcsFrame: 0, clientSessionId: undefined, resumed: false, pendingHandshake: {} };
     all.set(app.stream, s);
   }
   return s;
@@ -103,6 +117,10 @@ interface CallState {
   malformed: Malformation[];
   /** Version of the last record shown, for the Protocol column. */
   lastVersion: number;
+  /** Protocols the certificates' BER dissection reached (frame.protocols). */
+  layers: string[];
+  /** Wireshark met the end of its buffer inside a certificate: nothing after it is dissected. */
+  exception?: { offset: number; reason: string };
 }
 
 /** The TLS dissector for the TCP hook. */
@@ -112,10 +130,12 @@ export const tlsTcpApp: TcpAppDissector = {
   heuristic: (payload) => looksLikeTlsRecord(payload),
   accepts: (head) => !printable4(head),
   pduLength: tlsRecordPduLength,
+  clearsInfo: true,
   dissect(call: TcpAppCall, app: TcpAppContext): TcpAppOutput {
     const s = sessionOf(app);
-    const cs: CallState = { fields: [], info: [], malformed: [], lastVersion: 0 };
+    const cs: CallState = { fields: [], info: [], malformed: [], lastVersion: 0, layers: [] };
     for (const pdu of call.pdus) {
+      if (cs.exception !== undefined) break;
       const rec = parseRecordHeader(call.data, pdu.offset, pdu.offset + pdu.length);
       if (rec === undefined || rec.available < rec.length) continue;
       recordFields(rec, call.data, s, app, cs);
@@ -128,6 +148,7 @@ export const tlsTcpApp: TcpAppDissector = {
     const start = call.pdus[0]?.offset ?? call.partial?.offset ?? call.opaque?.offset ?? 0;
     const end = Math.max(...[...call.pdus, call.partial, call.opaque].filter((r) => r !== undefined).map((r) => r.offset + r.length), start);
     const node: ProtoNode = { proto: 'tls', label: 'Transport Layer Security', offset: call.reassembled ? 0 : start, length: end - start, fields: cs.fields, malformed: cs.malformed };
+    if (cs.layers.length > 0) node.layers = cs.layers;
     const protocol = s.version !== 0 ? shortName(s.version, 'SSL') : cs.lastVersion !== 0 ? shortName(cs.lastVersion, 'SSL') : 'SSL';
     return { nodes: [node], info: cs.info, protocol };
   },
@@ -163,6 +184,9 @@ function recordFields(rec: TlsRecord, b: Uint8Array, s: TlsSession, app: TcpAppC
         children: s.resumed ? [expertField('tls.resumed', 'This session reuses previously negotiated keys (Session resumption)', 'Note', 'Sequence', f, rec.length)] : undefined,
       }));
       if (server) s.resumed = false;
+      // What follows is encrypted: a message left unfinished before it is never completed.
+      release(handshakeBudget(app), s.pendingHandshake[server ? 'server' : 'client']);
+      s.pendingHandshake[server ? 'server' : 'client'] = undefined;
       if (server) s.serverCcsFrame ||= app.ctx.packet.number;
       else s.clientCcsFrame ||= app.ctx.packet.number;
       break;
@@ -216,77 +240,136 @@ const SESSION_DEPENDENT = new Set<number>([
   HANDSHAKE_TYPE.certificate, HANDSHAKE_TYPE.serverKeyExchange, HANDSHAKE_TYPE.clientKeyExchange, HANDSHAKE_TYPE.newSessionTicket, HANDSHAKE_TYPE.certificateRequest, HANDSHAKE_TYPE.certificateVerify,
 ]);
 
+type Direction = 'client' | 'server';
+
 function handshakeRecord(rec: TlsRecord, b: Uint8Array, s: TlsSession, app: TcpAppContext, cs: CallState, kids: Field[], vname: string, server: boolean): string {
   const f = rec.fragmentOffset;
-  if (looksEncrypted(b, f, rec.length, s, server, app.ctx.packet.number)) {
+  const end = f + rec.length;
+  const dir: Direction = server ? 'server' : 'client';
+  const frame = app.ctx.packet.number;
+  const pending = s.pendingHandshake[dir];
+  if (pending === undefined && looksEncrypted(b, f, rec.length, s, server, frame)) {
     cs.info.push('Encrypted Handshake Message');
     kids.push(noneField('tls.handshake', 'Handshake Protocol', f, rec.length, { text: 'Handshake Protocol: Encrypted Handshake Message' }));
     return `${vname} Record Layer: Handshake Protocol: Encrypted Handshake Message`;
   }
-  // The ServerHello chooses the version (and the key exchange) before its own body is read.
-  const pre = decodeHandshakeMessages(b, f, f + rec.length);
-  let recordLabel = '';
-  let first = true;
+  const multiple = `${vname} Record Layer: Handshake Protocol: Multiple Handshake Messages`;
+  let items = 0;
+  let label = '';
   let offset = f;
+  if (pending !== undefined) {
+    // The record starts with the rest of a message begun in earlier records.
+    const name = HANDSHAKE_TYPE_NAMES[pending.type] ?? 'Encrypted Handshake Message';
+    const r = continuePending(pending, b, f, rec.length, frame, handshakeBudget(app));
+    offset += r.taken;
+    if (r.message === undefined || r.pieces === undefined) {
+      if (r.dropped) s.pendingHandshake[dir] = undefined;
+      kids.push(noneField('tls.handshake', 'Handshake Protocol', f, r.taken, { text: `Handshake Protocol: ${name} (fragment)` }));
+      return multiple;
+    }
+    s.pendingHandshake[dir] = undefined;
+    kids.push(noneField('tls.handshake', 'Handshake Protocol', f, r.taken, { text: `Handshake Protocol: ${name} (last fragment)` }));
+    kids.push(fragmentsField(r.message, r.pieces));
+    const whole = decodeHandshakeMessages(r.message, 0, r.message.length)[0];
+    const shown = whole !== undefined ? showMessage(whole, r.message, s, app, cs, true) : undefined;
+    if (shown !== undefined) {
+      cs.info.push(shown.name);
+      kids.push(shown.field);
+      label = `${vname} Record Layer: Handshake Protocol: ${shown.name}`;
+    }
+    items = 1;
+    if (cs.exception !== undefined) {
+      cs.malformed.push({ layer: 'tls', offset: cs.exception.offset, reason: cs.exception.reason });
+      return label;
+    }
+  }
+  // The ServerHello chooses the version (and the key exchange) before its own body is read.
+  const pre = decodeHandshakeMessages(b, offset, end);
+  let stopped = false;
   for (const raw of pre) {
     const h = raw.header;
-    let m: TlsHandshakeMessage = raw;
-    let hrr = false;
-    if (h.type === HANDSHAKE_TYPE.serverHello && m.body.kind === 'server-hello') {
-      hrr = m.body.helloRetryRequest;
-      s.version = sessionVersion(m.body.selectedVersion) || s.version;
-      s.cipherSuite = m.body.cipherSuite;
-      s.server = app.src;
-      const alpn = m.body.extensions.find((e) => e.type === EXTENSION.alpn)?.body;
-      if (alpn?.kind === 'alpn' && alpn.protocols.length > 0) s.app = ALPN_APPS.get(alpn.protocols[0].name) ?? s.app;
-    }
-    if (h.type === HANDSHAKE_TYPE.clientHello) {
-      s.server = app.dst;
-      s.clientSessionId = m.body.kind === 'client-hello' ? m.body.sessionId : undefined;
-      s.resumed = false;
-    }
-    if (h.type === HANDSHAKE_TYPE.serverHello && m.body.kind === 'server-hello' && s.version !== 0x0304) {
-      const sid = m.body.sessionId;
-      const cid = s.clientSessionId;
-      s.resumed = sid.length > 0 && cid !== undefined && cid.length === sid.length && sid.every((x, i) => x === cid[i]);
-    }
-    // Bodies whose layout depends on the session are read with what it knows now.
-    if (SESSION_DEPENDENT.has(h.type)) {
-      const again = decodeHandshakeMessages(b, h.offset, h.bodyOffset + h.available, { version: s.version, keyExchange: s.cipherSuite !== undefined ? cipherSuiteKeyExchange(s.cipherSuite) : undefined });
-      if (again[0] !== undefined) m = again[0];
-    }
-    const known = HANDSHAKE_TYPE_NAMES[h.type];
-    if (known === undefined && !first) break;
-    const name = hrr ? 'Hello Retry Request' : known ?? 'Encrypted Handshake Message';
-    if (!m.complete) {
-      if (first) cs.info.push(`[${name} Fragment]`);
-      kids.push(noneField('tls.handshake', 'Handshake Protocol', h.offset, rec.fragmentOffset + rec.length - h.offset, { text: `Handshake Protocol: ${name} (fragment)` }));
-      if (first) recordLabel = `${vname} Record Layer: Handshake Protocol: ${name} (fragment)`;
-      first = false;
+    if (!raw.complete) {
+      // Runs past the record: kept until the records after it complete it.
+      const name = HANDSHAKE_TYPE_NAMES[h.type] ?? 'Encrypted Handshake Message';
+      const started = startPending(b.subarray(h.offset, end), frame, handshakeBudget(app));
+      if (started !== undefined) s.pendingHandshake[dir] = started;
+      if (items === 0) cs.info.push(`[${name} Fragment]`);
+      kids.push(noneField('tls.handshake', 'Handshake Protocol', h.offset, end - h.offset, { text: `Handshake Protocol: ${name} (fragment)` }));
+      label = items === 0 ? `${vname} Record Layer: Handshake Protocol: ${name} (fragment)` : multiple;
+      items++;
+      offset = end;
       break;
     }
-    cs.info.push(name);
-    recordLabel = first ? `${vname} Record Layer: Handshake Protocol: ${name}` : `${vname} Record Layer: Handshake Protocol: Multiple Handshake Messages`;
-    const msgKids: Field[] = [
-      uintDec('tls.handshake.type', 'Handshake Type', h.type, h.offset, 1, { text: `Handshake Type: ${known ?? 'Unknown'} (${h.type})` }),
-      uintDec('tls.handshake.length', 'Length', h.length, h.offset + 1, 3),
-      ...bodyFields(m, s, cs),
-    ];
-    kids.push(noneField('tls.handshake', 'Handshake Protocol', h.offset, 4 + h.length, { text: `Handshake Protocol: ${name}`, children: msgKids }));
-    first = false;
+    const shown = showMessage(raw, b, s, app, cs, items === 0);
+    if (shown === undefined) {
+      stopped = true;
+      break;
+    }
+    cs.info.push(shown.name);
+    kids.push(shown.field);
+    label = items === 0 ? `${vname} Record Layer: Handshake Protocol: ${shown.name}` : multiple;
+    items++;
     offset = h.bodyOffset + h.length;
+    if (cs.exception !== undefined) {
+      cs.malformed.push({ layer: 'tls', offset: cs.exception.offset, reason: cs.exception.reason });
+      return label;
+    }
   }
-  if (pre.length === 0 || (offset < f + rec.length && first)) {
-    // Fewer than four bytes: a fragment of a message whose header continues in the next record.
-    const t = HANDSHAKE_TYPE_NAMES[b[f]] ?? 'Encrypted Handshake Message';
-    cs.info.push(`[${t} Fragment]`);
-    kids.push(noneField('tls.handshake', 'Handshake Protocol', f, rec.length, { text: `Handshake Protocol: ${t} (fragment)` }));
-    return `${vname} Record Layer: Handshake Protocol: ${t} (fragment)`;
+  if (!stopped && offset < end) {
+    // Fewer than four bytes left: a message whose header continues in the next record.
+    const t = HANDSHAKE_TYPE_NAMES[b[offset]] ?? 'Encrypted Handshake Message';
+    const started = startPending(b.subarray(offset, end), frame, handshakeBudget(app));
+    if (started !== undefined) s.pendingHandshake[dir] = started;
+    if (items === 0) cs.info.push(`[${t} Fragment]`);
+    kids.push(noneField('tls.handshake', 'Handshake Protocol', offset, end - offset, { text: `Handshake Protocol: ${t} (fragment)` }));
+    label = items === 0 ? `${vname} Record Layer: Handshake Protocol: ${t} (fragment)` : multiple;
   }
-  return recordLabel;
+  return label;
 }
 
-function bodyFields(m: TlsHandshakeMessage, s: TlsSession, cs: CallState): Field[] {
+/**
+ * One whole handshake message in `b`: what it tells the session (version, suite, server side, ALPN,
+ * resumption), then its tree. Undefined for a message of unknown type after the first (Wireshark stops).
+ */
+function showMessage(raw: TlsHandshakeMessage, b: Uint8Array, s: TlsSession, app: TcpAppContext, cs: CallState, first: boolean): { name: string; field: Field } | undefined {
+  const h = raw.header;
+  let m: TlsHandshakeMessage = raw;
+  let hrr = false;
+  if (h.type === HANDSHAKE_TYPE.serverHello && m.body.kind === 'server-hello') {
+    hrr = m.body.helloRetryRequest;
+    s.version = sessionVersion(m.body.selectedVersion) || s.version;
+    s.cipherSuite = m.body.cipherSuite;
+    s.server = app.src;
+    const alpn = m.body.extensions.find((e) => e.type === EXTENSION.alpn)?.body;
+    if (alpn?.kind === 'alpn' && alpn.protocols.length > 0) s.app = ALPN_APPS.get(alpn.protocols[0].name) ?? s.app;
+  }
+  if (h.type === HANDSHAKE_TYPE.clientHello) {
+    s.server = app.dst;
+    s.clientSessionId = m.body.kind === 'client-hello' ? m.body.sessionId : undefined;
+    s.resumed = false;
+  }
+  if (h.type === HANDSHAKE_TYPE.serverHello && m.body.kind === 'server-hello' && s.version !== 0x0304) {
+    const sid = m.body.sessionId;
+    const cid = s.clientSessionId;
+    s.resumed = sid.length > 0 && cid !== undefined && cid.length === sid.length && sid.every((x, i) => x === cid[i]);
+  }
+  // Bodies whose layout depends on the session are read with what it knows now.
+  if (SESSION_DEPENDENT.has(h.type)) {
+    const again = decodeHandshakeMessages(b, h.offset, h.bodyOffset + h.available, { version: s.version, keyExchange: s.cipherSuite !== undefined ? cipherSuiteKeyExchange(s.cipherSuite) : undefined });
+    if (again[0] !== undefined) m = again[0];
+  }
+  const known = HANDSHAKE_TYPE_NAMES[h.type];
+  if (known === undefined && !first) return undefined;
+  const name = hrr ? 'Hello Retry Request' : known ?? 'Encrypted Handshake Message';
+  const msgKids: Field[] = [
+    uintDec('tls.handshake.type', 'Handshake Type', h.type, h.offset, 1, { text: `Handshake Type: ${known ?? 'Unknown'} (${h.type})` }),
+    uintDec('tls.handshake.length', 'Length', h.length, h.offset + 1, 3),
+    ...bodyFields(m, b, s, cs),
+  ];
+  return { name, field: noneField('tls.handshake', 'Handshake Protocol', h.offset, 4 + h.length, { text: `Handshake Protocol: ${name}`, children: msgKids }) };
+}
+
+function bodyFields(m: TlsHandshakeMessage, b: Uint8Array, s: TlsSession, cs: CallState): Field[] {
   const start = m.header.bodyOffset;
   const body = m.body;
   const err = 'error' in body ? body.error : undefined;
@@ -297,7 +380,7 @@ function bodyFields(m: TlsHandshakeMessage, s: TlsSession, cs: CallState): Field
     case 'server-hello':
       return serverHelloFields(body, start, s.version !== 0x0304);
     case 'certificate':
-      return certificateFields(body);
+      return certificateFields(body, b, m.header.bodyOffset + m.header.length, cs);
     case 'server-key-exchange-ecdhe':
       return ecdheServerFields(body, start);
     case 'client-key-exchange-ecdhe':
@@ -305,7 +388,7 @@ function bodyFields(m: TlsHandshakeMessage, s: TlsSession, cs: CallState): Field
     case 'new-session-ticket':
       return sessionTicketFields(body, start);
     case 'certificate-request':
-      return certificateRequestFields(body, start);
+      return certificateRequestFields(body, start, b, cs);
     case 'certificate-verify':
       return certificateVerifyFields(body, start);
     case 'opaque':

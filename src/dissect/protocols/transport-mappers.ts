@@ -9,6 +9,7 @@ import { mapTcp } from './tcp.ts';
 import { mapUdp } from './udp.ts';
 import { mapVxlan } from './vxlan.ts';
 import { tlsTcpApp } from './tls.ts';
+import { dnsTcpApp } from './dns-tcp-app.ts';
 import type { TcpAppDissector } from '../tcp-reassembly-apps.ts';
 
 export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
@@ -23,4 +24,4 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
-export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp];
+export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp];
