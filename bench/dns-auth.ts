@@ -6,13 +6,13 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { AuthServer } from '../src/dns/auth-server.ts';
 import { Zone } from '../src/dns/zone.ts';
 import { commandVersion, hasCommand } from './peers.ts';
+import { dnsperf, freePort } from './dnsperf.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' } } });
@@ -37,26 +37,6 @@ const QUERIES = ['www.example.test A', 'api.example.test A', 'mail.example.test 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-dnsauth-'));
 const queryFile = join(dir, 'queries.txt');
 writeFileSync(queryFile, QUERIES.join('\n') + '\n');
-
-async function freePort(address: string): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, address, () => resolve()));
-  const p = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return p;
-}
-
-interface Throughput {
-  qps: number;
-  avgMs: number;
-  lost: number;
-}
-
-async function throughput(address: string, port: number): Promise<Throughput> {
-  const { stdout } = await run('dnsperf', ['-s', address, '-p', String(port), '-d', queryFile, '-l', String(seconds), '-c', '1', '-T', '1', '-q', '100'], { maxBuffer: 1 << 24 });
-  const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? NaN);
-  return { qps: num(/Queries per second:\s+([\d.]+)/), avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000, lost: num(/Queries lost:\s+(\d+)/) };
-}
 
 /** Latency percentiles (ms) at a fixed rate, from dnsperf -v's per-reply lines (`> NOERROR name A 0.000123`). */
 async function latency(address: string, port: number): Promise<{ p50: number; p90: number; p99: number; max: number; n: number }> {
@@ -103,8 +83,8 @@ try {
     const theirs = await dig(dnsmasqPort, '127.0.0.1');
     if (ours !== theirs) throw new Error(`${q}: netlab says ${ours}, dnsmasq says ${theirs}${dnsmasqErr === '' ? '' : `\n${dnsmasqErr}`}`);
   }
-  const ours = await throughput('127.53.3.1', netlab.port);
-  const theirs = await throughput('127.0.0.1', dnsmasqPort);
+  const ours = await dnsperf('127.53.3.1', netlab.port, queryFile, seconds);
+  const theirs = await dnsperf('127.0.0.1', dnsmasqPort, queryFile, seconds);
   const oursLat = await latency('127.53.3.1', netlab.port);
   const theirsLat = await latency('127.0.0.1', dnsmasqPort);
   console.log(`${commandVersion('dnsmasq', ['--version'])}; dnsperf: ${commandVersion('dnsperf', ['-h'])}; Node ${process.version}`);

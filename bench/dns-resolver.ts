@@ -4,7 +4,6 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -15,6 +14,7 @@ import { SocketTransport } from '../src/dns/transport.ts';
 import { standardHierarchy } from '../test/resolver/fake-hierarchy.ts';
 import { serveOnSockets } from '../test/resolver/socket-hierarchy.ts';
 import { commandVersion, hasCommand } from './peers.ts';
+import { dnsperf, freePort } from './dnsperf.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' } } });
@@ -28,32 +28,6 @@ const NAMES = ['www.example.test A', 'ns1.example.test A', 'deep.sub.example.tes
 const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-dns-'));
 const queryFile = join(dir, 'queries.txt');
 writeFileSync(queryFile, NAMES.join('\n') + '\n');
-
-async function freePort(address: string): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, address, () => resolve()));
-  const p = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return p;
-}
-
-interface Perf {
-  qps: number;
-  avgMs: number;
-  maxMs: number;
-  lost: number;
-}
-
-async function dnsperf(address: string, port: number): Promise<Perf> {
-  const { stdout } = await run('dnsperf', ['-s', address, '-p', String(port), '-d', queryFile, '-l', String(seconds), '-c', '1', '-T', '1', '-q', '100'], { maxBuffer: 1 << 24 });
-  const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? NaN);
-  return {
-    qps: num(/Queries per second:\s+([\d.]+)/),
-    avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
-    maxMs: num(/Average Latency \(s\):.*max ([\d.]+)\)/) * 1000,
-    lost: num(/Queries lost:\s+(\d+)/),
-  };
-}
 
 const served = await serveOnSockets(standardHierarchy('127.53.0'), ['127.53.0.1', '127.53.0.2', '127.53.0.3', '127.53.0.4', '127.53.0.5']);
 const resolver = new Resolver({ rootHints: [{ name: 'a.root-servers.test', address: '127.53.0.1', port: served.port }], port: served.port, transport: new SocketTransport(), cache: new DnsCache({ minTtl: 3600 }) });
@@ -96,8 +70,8 @@ try {
       await run('dig', [`@${address}`, '-p', String(port), name, type, '+tries=2', '+time=2']);
     }
   }
-  const ours = await dnsperf('127.53.2.2', netlab.port);
-  const theirs = await dnsperf('127.53.2.1', unboundPort);
+  const ours = await dnsperf('127.53.2.2', netlab.port, queryFile, seconds);
+  const theirs = await dnsperf('127.53.2.1', unboundPort, queryFile, seconds);
   console.log(`unbound: ${commandVersion('unbound', ['-V'])}; dnsperf: ${commandVersion('dnsperf', ['-h'])}`);
   console.log(`cache hits, ${NAMES.length} names, ${seconds} s each, 100 queries outstanding, one client thread:`);
   console.log('| server | queries/s | avg latency ms | max latency ms | lost |\n|---|---:|---:|---:|---:|');
