@@ -40,19 +40,25 @@ export class Conversation {
     this.frame('c', 'A', new Uint8Array(0));
   }
 
-  /** A segment from the client ('c') or the server ('s'). */
-  frame(from: 'c' | 's', flags: string, data: Uint8Array): void {
+  /** A segment from the client ('c') or the server ('s'); `opts` can resend or break it. */
+  frame(from: 'c' | 's', flags: string, data: Uint8Array, opts: { seq?: number; checksum?: number; advance?: boolean } = {}): void {
     const c = from === 'c';
-    const seq = c ? this.cseq : this.sseq;
+    const seq = opts.seq ?? (c ? this.cseq : this.sseq);
     const ack = flags === 'S' ? 0 : c ? this.sseq : this.cseq;
     this.out.push(encode([
       ethernet({ src: c ? '02:00:00:00:00:01' : '02:00:00:00:00:02', dst: c ? '02:00:00:00:00:02' : '02:00:00:00:00:01' }),
       ipv4({ src: c ? this.addrs.client : this.addrs.server, dst: c ? this.addrs.server : this.addrs.client }),
-      tcp({ sport: c ? this.cport : this.sport, dport: c ? this.sport : this.cport, seq, ack, flags, window: 65535 }),
+      tcp({ sport: c ? this.cport : this.sport, dport: c ? this.sport : this.cport, seq, ack, flags, window: 65535, ...(opts.checksum !== undefined ? { checksum: opts.checksum } : {}) }),
       payload(data),
     ]));
-    if (c) this.cseq += data.length;
-    else this.sseq += data.length;
+    if (opts.advance !== false && opts.seq === undefined) {
+      if (c) this.cseq += data.length;
+      else this.sseq += data.length;
+    }
+  }
+
+  get clientSeq(): number {
+    return this.cseq;
   }
 
   /** Sends `data` in segments cut at the given offsets, each acknowledged. */

@@ -32,6 +32,7 @@ import {
 import { compareCapture, dissectAll, TSHARK_CHECKSUM_OPTS, type FieldAgreement } from '../interop/agreement.ts';
 import { KNOWN_DIVERGENCES } from '../interop/known-divergences.ts';
 import { requireTool } from '../helpers/tools.ts';
+import { Conversation } from './tls-capture.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'netlab-tls-'));
@@ -40,55 +41,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const cat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(parts.flatMap((p) => [...p]));
 const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed * 17 + 7) & 0xff);
 
-/** One TCP conversation between a client and a server, written frame by frame with consistent numbers. */
-class Conversation {
-  private cseq: number;
-  private sseq: number;
-  constructor(
-    private readonly out: Uint8Array[],
-    private readonly cport: number,
-    private readonly sport: number,
-    isn = 1000,
-  ) {
-    this.cseq = isn;
-    this.sseq = isn * 7;
-    this.frame('c', 'S', new Uint8Array(0));
-    this.cseq++;
-    this.frame('s', 'SA', new Uint8Array(0));
-    this.sseq++;
-    this.frame('c', 'A', new Uint8Array(0));
-  }
-
-  /** A segment from the client ('c') or the server ('s'); `opts` can resend or break it. */
-  frame(from: 'c' | 's', flags: string, data: Uint8Array, opts: { seq?: number; checksum?: number; advance?: boolean } = {}): void {
-    const c = from === 'c';
-    const seq = opts.seq ?? (c ? this.cseq : this.sseq);
-    const ack = flags === 'S' ? 0 : c ? this.sseq : this.cseq;
-    this.out.push(encode([
-      ethernet({ src: c ? '02:00:00:00:00:01' : '02:00:00:00:00:02', dst: c ? '02:00:00:00:00:02' : '02:00:00:00:00:01' }),
-      ipv4({ src: c ? '10.0.0.1' : '10.0.0.2', dst: c ? '10.0.0.2' : '10.0.0.1' }),
-      tcp({ sport: c ? this.cport : this.sport, dport: c ? this.sport : this.cport, seq, ack, flags, window: 65535, ...(opts.checksum !== undefined ? { checksum: opts.checksum } : {}) }),
-      payload(data),
-    ]));
-    if (opts.advance !== false && opts.seq === undefined) {
-      if (c) this.cseq += data.length;
-      else this.sseq += data.length;
-    }
-  }
-
-  /** Sends `data` in segments cut at the given offsets, each acknowledged. */
-  send(from: 'c' | 's', data: Uint8Array, cuts: number[] = []): void {
-    const b = [0, ...cuts, data.length];
-    for (let i = 0; i + 1 < b.length; i++) {
-      this.frame(from, 'PA', data.subarray(b[i], b[i + 1]));
-      this.frame(from === 'c' ? 's' : 'c', 'A', new Uint8Array(0));
-    }
-  }
-
-  get clientSeq(): number {
-    return this.cseq;
-  }
-}
 
 function hello13(name: string): ClientHelloSpec {
   return {
