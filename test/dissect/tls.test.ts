@@ -24,7 +24,6 @@ import type { Dissection } from '../../src/dissect/dissect.ts';
 import { fieldText } from '../../src/dissect/fields-output.ts';
 import { summaryLine } from '../../src/dissect/summary.ts';
 import { treeLines } from '../../src/dissect/tree-output.ts';
-import { encode, ethernet, ipv4, payload, tcp } from '../../src/wire/index.ts';
 import {
   clientHelloRecord, CONTENT_TYPE, encodeAlert, encodeApplicationData, encodeChangeCipherSpec, encodeClientHello, encodeHandshake, encodeRecord, encodeServerHello,
   HANDSHAKE_TYPE, tlsExt, type ClientHelloSpec,
