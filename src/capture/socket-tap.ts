@@ -120,6 +120,11 @@ interface Flow {
   /** Fixed mode: the frames to write at close(). */
   readonly pending: Pending[];
   comments: string[];
+  /**
+   * TCP: the tapped socket is gone. A connection that later uses the same addresses and ports (the
+   * kernel reuses a 4-tuple on loopback soon after it closes) is a new flow, not this one's other end.
+   */
+  ended?: boolean;
   /** Fixed mode: bytes received but not yet turned into segments (joined until the other side sends). */
   held?: { from: TcpSide; parts: Uint8Array[] };
 }
@@ -239,6 +244,7 @@ export class TapRecorder {
     };
     const stop = (): void => {
       ignored = true;
+      if (flow !== undefined) flow.ended = true;
       if (unhook !== undefined) {
         this.unhooks.delete(unhook);
         unhook();
@@ -252,7 +258,8 @@ export class TapRecorder {
         const client = role === 'client' ? local : remote;
         const server = role === 'client' ? remote : local;
         const key = flowKey('tcp', client, server);
-        if (this.flowByKey.has(key) || this.closing !== undefined) return stop(); // the other end is tapped already
+        const existing = this.flowByKey.get(key);
+        if ((existing !== undefined && existing.ended !== true) || this.closing !== undefined) return stop(); // the other end is tapped already
         const f: TcpFlow = Object.assign(this.newFlow('tcp', client, server), { synth: new TcpSynth({ mss: this.mss, window: this.window }) });
         this.flowByKey.set(key, f);
         flow = f;

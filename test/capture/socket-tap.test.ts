@@ -305,3 +305,39 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 2));
   }
 }
+
+describe('socket tap, a 4-tuple used again', () => {
+  // Two connections from the same client port to the same server port, one after the other (the
+  // kernel does this on loopback: tcp_tw_reuse defaults to loopback-only). The second is a new
+  // connection, not "the other end of one already tapped": both are in the capture, as two streams.
+  it.skipIf(!requireTool('tshark'))('records both connections, each with its own SYN', async () => {
+    const file = join(dir, 'reuse.pcapng');
+    const tap = new TapRecorder({ path: file });
+    const { server, port } = await echoServer('127.0.0.1', (s) => {
+      s.once('data', () => setImmediate(() => s.end())); // the server closes first: TIME_WAIT stays on its side
+    });
+    let clientPort = 0;
+    const got: string[] = [];
+    for (const word of ['first', 'second']) {
+      const s = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.1', ...(clientPort === 0 ? {} : { localPort: clientPort }) });
+      tap.tcp(s);
+      await new Promise<void>((res, rej) => {
+        s.once('connect', () => res());
+        s.once('error', rej);
+      });
+      clientPort = s.localPort ?? 0;
+      const closed = new Promise<void>((res) => s.once('close', () => res()));
+      s.on('data', (d: Buffer) => got.push(invert(d).toString()));
+      s.on('end', () => s.end());
+      s.write(word);
+      await closed;
+    }
+    await closeServer(server);
+    await tap.close();
+    expect(got).toEqual(['first', 'second']);
+    const syns = tsharkLines(file, ['-Y', 'tcp.flags.syn == 1 && tcp.flags.ack == 0', '-T', 'fields', '-e', 'tcp.srcport', '-e', 'tcp.stream']);
+    expect(syns).toEqual([`${clientPort}\t0`, `${clientPort}\t1`]);
+    expect(follow(file, 1).client.toString()).toBe('second');
+    expect(tsharkLines(file, ['-Y', '_ws.malformed'])).toEqual([]);
+  });
+});
