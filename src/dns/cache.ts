@@ -146,6 +146,19 @@ export class DnsCache {
     return undefined;
   }
 
+  /**
+   * When what the cache knows of name/type runs out (clock ms, exact: get() rounds the TTL it hands
+   * out up to whole seconds); undefined when nothing is cached. Does not count as a use.
+   */
+  expiresAt(name: string, type: number): number | undefined {
+    const now = this.clock.now();
+    for (const k of [nxKey(name), key(name, type)]) {
+      const e = this.entries.get(k);
+      if (e !== undefined && e.expires > now) return e.expires;
+    }
+    return undefined;
+  }
+
   /** Drops expired entries (get() also drops what it meets). */
   prune(): void {
     const now = this.clock.now();

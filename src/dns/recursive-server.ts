@@ -160,13 +160,20 @@ export class RecursiveServer {
     return out;
   }
 
-  private keepTemplate(key: string, bytes: Uint8Array): void {
+  /**
+   * Keeps a cache hit's answer bytes for reuse. Each TTL counts down to its cache entry's exact expiry:
+   * the TTLs in the bytes were rounded up to whole seconds, and counting from them would hand the
+   * records out for up to a second after the cache let them go.
+   */
+  private keepTemplate(key: string, bytes: Uint8Array, question: { name: string; type: number }): void {
     const parsed = parseDns(bytes);
     if (parsed.error !== undefined) return;
-    const now = this.options.resolver.cache.now();
+    const cache = this.options.resolver.cache;
+    const now = cache.now();
+    const asked = cache.expiresAt(question.name, question.type);
     const ttls = parsed.records
       .filter((r) => r.record.type !== 41) // the OPT record's "TTL" is flags, not a TTL
-      .map((r) => ({ at: r.offset + r.nameLength + 4, expires: now + r.record.ttl * 1000 }));
+      .map((r) => ({ at: r.offset + r.nameLength + 4, expires: cache.expiresAt(r.record.name, r.record.type) ?? asked ?? now + r.record.ttl * 1000 }));
     if (ttls.length === 0) return;
     if (this.templates.size >= TEMPLATES_MAX) this.templates.clear();
     this.templates.set(key, { bytes, ttls, expires: Math.min(...ttls.map((t) => t.expires)), cacheVersion: this.options.resolver.cache.version });
@@ -220,7 +227,7 @@ export class RecursiveServer {
     }
     let out = encodeDnsMessage(reply);
     const limit = q.edns ? Math.max(MIN_UDP, q.edns.udpSize) : MIN_UDP;
-    if (key !== undefined && lastResult?.fromCache === true && (tcp || out.length <= limit)) this.keepTemplate(key, out);
+    if (key !== undefined && lastResult?.fromCache === true && (tcp || out.length <= limit)) this.keepTemplate(key, out, question);
     if (!tcp && out.length > limit) {
       // Cut whole sections from the end and set TC (RFC 2181 §9): the client retries over TCP.
       reply.flags.tc = true;

@@ -54,6 +54,22 @@ describe('recursive server', () => {
     expect(ids[0]).not.toBe(ids[1]);
   });
 
+  it('a reused answer dies with its cache entry, though the TTLs it carries were rounded up', async () => {
+    const ask = async (): Promise<string> => (await runDig(parseDigArgs(['ttl.example.test', 'MX', '@127.53.0.53'], server.port, 3000), '')).text;
+    // Nothing at ttl.example.test MX: a negative entry of 300 s (the SOA's minimum) starts now.
+    const t0 = clockMs;
+    expect(await ask()).toMatch(/status: NXDOMAIN/);
+    clockMs = t0 + 299_500; // 0.5 s left: the cache hit says 1 (rounded up), and keeps the answer's bytes
+    expect(await ask()).toMatch(/AUTHORITY SECTION:\nexample\.test\.\t1\tIN\tSOA/);
+    clockMs = t0 + 300_200; // the entry is gone; the bytes kept must not answer for 0.8 s more
+    await ask();
+    expect(log.slice(-3).map((l) => l.replace(/queries=\d+/, (q) => (q === 'queries=0' ? 'cached' : 'asked')))).toEqual([
+      'ttl.example.test rd=true rcode=3 asked',
+      'ttl.example.test rd=true rcode=3 cached',
+      'ttl.example.test rd=true rcode=3 asked',
+    ]);
+  });
+
   it('answers NXDOMAIN with the SOA, and refuses a non-recursive query for what it has not cached', async () => {
     const nx = await runDig(parseDigArgs(['nope.example.test', 'A', '@127.53.0.53'], server.port, 3000), '');
     expect(nx.text).toMatch(/status: NXDOMAIN/);
