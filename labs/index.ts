@@ -11,6 +11,7 @@ import tls13Handshake from './tls13-handshake.ts';
 import mtls from './mtls.ts';
 import sniAndAlpn from './sni-and-alpn.ts';
 import dnsResolution from './dns-resolution.ts';
+import dnsLoadBalancing from './dns-load-balancing.ts';
 import dnsSpoofing from './dns-spoofing.ts';
 
-export const LABS: readonly AnyLab[] = [encapsulation, checksums, ports, macAndArp, routingAndTtl, dnsResolution, dnsSpoofing, tls13Handshake, mtls, sniAndAlpn];
+export const LABS: readonly AnyLab[] = [encapsulation, checksums, ports, macAndArp, routingAndTtl, dnsResolution, dnsLoadBalancing, dnsSpoofing, tls13Handshake, mtls, sniAndAlpn];

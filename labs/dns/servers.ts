@@ -3,7 +3,7 @@
 // use 53). The first server takes a free port from the kernel; the others bind the same port on
 // their addresses, and the whole set starts again on another port if one of them finds it taken.
 
-import { AuthServer } from '../../src/dns/auth-server.ts';
+import { AuthServer, type AuthServerOptions } from '../../src/dns/auth-server.ts';
 import type { Zone } from '../../src/dns/zone.ts';
 
 export interface ServerSpec {
@@ -11,6 +11,8 @@ export interface ServerSpec {
   name: string;
   address: string;
   zones: readonly Zone[];
+  /** Views, failover records, rotation (default off: the labs show rotation where they mean it). */
+  options?: Pick<AuthServerOptions, 'views' | 'failover' | 'rotate'>;
 }
 
 export interface Hierarchy {
@@ -29,7 +31,7 @@ export async function startHierarchy(specs: readonly ServerSpec[], tries = 8): P
     try {
       let port = 0;
       for (const s of specs) {
-        const server = new AuthServer({ address: s.address, port, zones: s.zones, rotate: false });
+        const server = new AuthServer({ address: s.address, port, zones: s.zones, rotate: false, ...s.options });
         await server.start();
         started.push(server);
         port = server.port;

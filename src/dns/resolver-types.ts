@@ -1,7 +1,7 @@
 // What the iterative resolver talks to (a transport that sends one query to one server and returns a
 // validated response) and what it reports: every step as an event, for labs, tests and captures.
 
-import type { DnsMessage, DnsQuestion, DnsRecord } from '../wire/dns-types.ts';
+import type { DnsMessage, DnsQuestion, DnsRecord, EdnsOption } from '../wire/dns-types.ts';
 
 export interface ServerAddress {
   address: string;
@@ -21,6 +21,11 @@ export interface QueryRequest {
   tcp: boolean;
   /** Add an OPT record (EDNS0) advertising a UDP payload size. */
   edns: boolean;
+  /**
+   * EDNS options of the query's OPT record (needs `edns`), e.g. a client subnet (RFC 7871) the way a
+   * resolver that passes on its client's network sends it (dig +subnet).
+   */
+  ednsOptions?: readonly EdnsOption[];
   /** AD in the query: "I understand the AD bit" (RFC 6840 §5.7); dig sets it by default. */
   ad?: boolean;
   /** Why the query is sent, in words: written as the pcapng comment of the query when tapped. */

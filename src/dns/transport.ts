@@ -86,7 +86,7 @@ export function queryMessage(req: QueryRequest, id: number, udpSize: number): Dn
     answers: [],
     authorities: [],
     additionals: [],
-    edns: req.edns ? { udpSize, version: 0, do: false, options: [] } : undefined,
+    edns: req.edns ? { udpSize, version: 0, do: false, options: [...(req.ednsOptions ?? [])] } : undefined,
   };
 }
 
