@@ -13,14 +13,8 @@ import { dnsStepCapture, TapSwitch } from './dns/capture.ts';
 import { addressesOf, askAuth, countProbes, healthTurn, messageOf, startLbNet, stubAt, targetOf, type LbNet } from './dns/lb-net.ts';
 import { AUTH_ADDRESS, AUTH_NAMES, HEALTH, LB, RESOLVER_ADDRESS, ROOT_ADDRESS, STUB_ADDRESS, TLD_ADDRESS } from './dns/lb-zones.ts';
 import { sleep } from './dns/stub.ts';
-
-interface Confirm {
-  path: string;
-  what: string;
-  fields: string[];
-  filter: (row: string[]) => boolean;
-  expected: string[][];
-}
+import { need } from './common/need.ts';
+import type { Confirm } from './dns/confirm.ts';
 
 interface State {
   taps: TapSwitch;
@@ -29,11 +23,6 @@ interface State {
   confirm: Confirm[];
   /** Rotation on the authoritative server (a test turns it off to see the checkpoints fail). */
   rotate: boolean;
-}
-
-function need<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new Error(`${what} is missing: an earlier step did not finish`);
-  return v;
 }
 
 const sorted = (a: readonly string[]): string[] => [...a].sort();

@@ -21,6 +21,8 @@ import { startHierarchy, type Hierarchy } from './dns/servers.ts';
 import { AUTH_ADDRESS, AUTH_NAME, RESOLVER_ADDRESS, ROOT_ADDRESS, ROOT_NAME, SEED, seedServers, STUB_ADDRESS, TLD_ADDRESS, TLD_NAME } from './dns/seed-zones.ts';
 import { sleep, Stub } from './dns/stub.ts';
 import { TimedTransport } from './dns/timed-transport.ts';
+import { need } from './common/need.ts';
+import type { Confirm } from './dns/confirm.ts';
 
 const { A, AAAA } = DNS_TYPE;
 
@@ -44,15 +46,6 @@ interface Net {
   asked: Map<string, string[]>;
 }
 
-/** A capture and the rows tshark must show in it. */
-interface Confirm {
-  path: string;
-  what: string;
-  fields: string[];
-  filter: (row: string[]) => boolean;
-  expected: string[][];
-}
-
 interface State {
   taps: TapSwitch;
   net?: Net;
@@ -60,11 +53,6 @@ interface State {
   confirm: Confirm[];
   /** When the resolver cached www.example.com (performance.now()). */
   cachedAt?: number;
-}
-
-function need<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new Error(`${what} is missing: an earlier step did not finish`);
-  return v;
 }
 
 const ms = (v: number): string => v.toFixed(2);

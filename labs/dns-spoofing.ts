@@ -25,6 +25,8 @@ import { AUTH_ADDRESS, AUTH_NAME, comZone, exampleZone, RESOLVER_ADDRESS, ROOT_A
 import { attackerSocket, closeUdp, ServerPath, type PathQuery } from './dns/server-path.ts';
 import { startHierarchy, type Hierarchy } from './dns/servers.ts';
 import { sleep, Stub } from './dns/stub.ts';
+import { need } from './common/need.ts';
+import type { Confirm } from './dns/confirm.ts';
 
 const { A } = DNS_TYPE;
 const WEAK_ADDRESS = '127.53.0.54';
@@ -99,16 +101,6 @@ interface Net {
   weakPort: number;
 }
 
-interface Confirm {
-  path: string;
-  what: string;
-  fields: string[];
-  filter: (row: string[]) => boolean;
-  /** Compare only the first `keep` columns (the rest served the filter). */
-  keep?: number;
-  expected: string[][];
-}
-
 interface State {
   taps: TapSwitch;
   net?: Net;
@@ -118,11 +110,6 @@ interface State {
   confirm: Confirm[];
   /** Forged datagrams per second the attacker managed on loopback (measured in the weak attack). */
   rate?: number;
-}
-
-function need<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new Error(`${what} is missing: an earlier step did not finish`);
-  return v;
 }
 
 const message = (r: QueryResult, what: string): DnsMessage => {

@@ -28,6 +28,7 @@ import { HANDSHAKE_TYPE } from './tls/names.ts';
 import { tlsOutput } from './tls/output.ts';
 import { certRow, identityOf, labPki, signedBy, type LabPki } from './tls/pki.ts';
 import { handshakeSequence, tsharkOrSkip } from './tls/tshark-tls.ts';
+import { need } from './common/need.ts';
 
 const HOST = '127.0.0.1';
 const SERVICE_A = 'serviceA.default.svc.cluster.local';
@@ -41,11 +42,6 @@ interface State {
   pki?: LabPki;
   serviceA?: Leaf;
   serviceB?: Leaf;
-}
-
-function need<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new Error(`${what} is missing: an earlier step did not finish`);
-  return v;
 }
 
 const request = (path: string, close = true): string => `GET ${path} HTTP/1.1\r\nHost: ${SERVICE_A}\r\n${close ? 'connection: close\r\n' : ''}\r\n`;

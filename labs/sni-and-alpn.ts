@@ -16,6 +16,7 @@ import { tlsOutput } from './tls/output.ts';
 import { certRow, identityOf, labPki, sanOf, type LabPki } from './tls/pki.ts';
 import { contains, recordsOnWire } from './tls/records.ts';
 import { tsharkOrSkip } from './tls/tshark-tls.ts';
+import { need } from './common/need.ts';
 
 const HOST = '127.0.0.1';
 const SHOP = 'shop.netlab.test';
@@ -26,11 +27,6 @@ interface State {
   pki?: LabPki;
   shop?: Leaf;
   blog?: Leaf;
-}
-
-function need<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new Error(`${what} is missing: an earlier step did not finish`);
-  return v;
 }
 
 const get = (host: string, path = '/'): string => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nconnection: close\r\n\r\n`;

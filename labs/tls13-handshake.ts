@@ -24,6 +24,7 @@ import { contains, recordsOnWire, type TlsRecordOnWire } from './tls/records.ts'
 import { handshakeSequence, tsharkTlsFrames, type TsharkTlsFrame } from './tls/tshark-tls.ts';
 import { netlabFields, unknownFields } from './tls/netlab-fields.ts';
 import { keyLogOf, copyWithoutKeys } from './tls/without-keys.ts';
+import { need } from './common/need.ts';
 
 const HOST = '127.0.0.1';
 /** The seed's `domain.com`, under the .test domain the labs use (RFC 6761: never on the internet). */
@@ -75,11 +76,6 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 /** A certificate (DER, hex) as `sha256 0123456789abcdef... (N bytes)`: short enough to print. */
 const fingerprint = (derHex: string): string => `sha256 ${createHash('sha256').update(Buffer.from(derHex, 'hex')).digest('hex').slice(0, 16)}... (${derHex.length / 2} bytes)`;
 const hexList = (v: number[]): string => v.map((x) => hex16(x)).join(', ');
-
-function need<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new Error(`${what} is missing: an earlier step did not finish`);
-  return v;
-}
 
 /** The client random every TLS 1.3 key log line carries (its second field). */
 const clientRandomOf = (lines: readonly string[]): string[] => [...new Set(lines.map((l) => l.split(' ')[1] ?? ''))];
