@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import lab from '../../labs/dns-load-balancing.ts';
 import type { AnyLab, Step } from '../../src/lab/types.ts';
 import { requireTool } from '../helpers/tools.ts';
-import { failedLabels, labCli, labHarness, tsharkCount, tsharkRows } from './harness.ts';
+import { expectCleanDnsCaptures, failedLabels, labCli, labHarness, tsharkRows } from './harness.ts';
 
 const { temp, run } = labHarness('dns-lb-lab');
 
@@ -35,14 +35,7 @@ describe('lab dns-load-balancing, --check through the runner', () => {
   it.skipIf(!requireTool('tshark'))('tshark: every frame is DNS on port 53 with a good checksum, nothing malformed, each filter selects frames', () => {
     const captures = r.summary.labs[0]?.captures ?? [];
     expect(captures).toHaveLength(4);
-    for (const c of captures) {
-      const all = tsharkCount(c.absolutePath, 'frame');
-      expect(all, c.path).toBeGreaterThan(0);
-      expect(tsharkCount(c.absolutePath, 'dns && (udp.srcport == 53 || udp.dstport == 53)'), c.path).toBe(all);
-      expect(tsharkCount(c.absolutePath, 'udp.checksum.status == "Good"', ['udp.check_checksum:TRUE']), c.path).toBe(all);
-      expect(tsharkCount(c.absolutePath, '_ws.malformed || _ws.expert.severity >= "Warning"'), c.path).toBe(0);
-      for (const f of c.filters) if (f.frames !== 0) expect(tsharkCount(c.absolutePath, f.filter), `${f.filter} on ${c.path}`).toBeGreaterThan(0);
-    }
+    expectCleanDnsCaptures(captures);
     const geo = captures.find((c) => c.path.endsWith('dns-lb-geo.pcapng'))?.absolutePath ?? '';
     // The client-subnet questions from the resolver's address and the SCOPE of each answer.
     expect(tsharkRows(geo, 'dns.opt.client.family && dns.flags.response == 1', ['dns.opt.client.addr4', 'dns.opt.client.netmask', 'dns.opt.client.scope', 'dns.a'])).toEqual([

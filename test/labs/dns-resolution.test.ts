@@ -13,7 +13,7 @@ import { decode } from '../../src/wire/decode.ts';
 import { encode, ethernet, ipv4, payload, udp } from '../../src/wire/index.ts';
 import type { Udp } from '../../src/wire/udp.ts';
 import { requireTool } from '../helpers/tools.ts';
-import { failedLabels, labHarness, tsharkCount, tsharkRows, labCli } from './harness.ts';
+import { expectCleanDnsCaptures, failedLabels, labHarness, tsharkRows, labCli } from './harness.ts';
 
 const { temp, run } = labHarness('dns-resolution-lab');
 
@@ -41,14 +41,7 @@ describe('lab dns-resolution, --check through the runner', () => {
   it.skipIf(!requireTool('tshark'))('tshark: every frame is DNS on port 53, good UDP checksums, nothing malformed, each filter selects frames', () => {
     const captures = r.summary.labs[0]?.captures ?? [];
     expect(captures).toHaveLength(4);
-    for (const c of captures) {
-      const all = tsharkCount(c.absolutePath, 'frame');
-      expect(all, c.path).toBeGreaterThan(0);
-      expect(tsharkCount(c.absolutePath, 'dns && (udp.srcport == 53 || udp.dstport == 53)'), c.path).toBe(all);
-      expect(tsharkCount(c.absolutePath, 'udp.checksum.status == "Good"', ['udp.check_checksum:TRUE']), c.path).toBe(all);
-      expect(tsharkCount(c.absolutePath, '_ws.malformed || _ws.expert.severity >= "Warning"'), c.path).toBe(0);
-      for (const f of c.filters) if (f.frames !== 0) expect(tsharkCount(c.absolutePath, f.filter), `${f.filter} on ${c.path}`).toBeGreaterThan(0);
-    }
+    expectCleanDnsCaptures(captures);
     const first = captures.find((c) => c.path.endsWith('dns-resolution-first.pcapng'));
     const rows = tsharkRows(first?.absolutePath ?? '', 'dns.flags.authoritative == 1', ['dns.a', 'dns.cname', 'dns.resp.ttl']);
     expect(rows).toEqual([['192.0.2.1', 'example.com', '3600,3600']]);

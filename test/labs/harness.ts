@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { runLabs, type RunSummary } from '../../src/lab/runner.ts';
 import type { AnyLab } from '../../src/lab/types.ts';
 import { Collect } from '../lab/tiny-lab.ts';
@@ -65,4 +65,19 @@ export async function labCli(name: string, out: string): Promise<string> {
     timeout: 60_000,
   });
   return stdout;
+}
+
+/**
+ * The DNS labs' captures: every frame is DNS on port 53 with a good UDP checksum, nothing malformed
+ * or warned about, and each printed filter (that expects frames) selects some.
+ */
+export function expectCleanDnsCaptures(captures: readonly { path: string; absolutePath: string; filters: readonly { filter: string; frames?: unknown }[] }[]): void {
+  for (const c of captures) {
+    const all = tsharkCount(c.absolutePath, 'frame');
+    expect(all, c.path).toBeGreaterThan(0);
+    expect(tsharkCount(c.absolutePath, 'dns && (udp.srcport == 53 || udp.dstport == 53)'), c.path).toBe(all);
+    expect(tsharkCount(c.absolutePath, 'udp.checksum.status == "Good"', ['udp.check_checksum:TRUE']), c.path).toBe(all);
+    expect(tsharkCount(c.absolutePath, '_ws.malformed || _ws.expert.severity >= "Warning"'), c.path).toBe(0);
+    for (const f of c.filters) if (f.frames !== 0) expect(tsharkCount(c.absolutePath, f.filter), `${f.filter} on ${c.path}`).toBeGreaterThan(0);
+  }
 }
