@@ -3,17 +3,10 @@
 
 import { PcapngWriter } from '../../src/capture/pcapng-writer.ts';
 import { encode, ethernet, ipv4, payload, tcp } from '../../src/wire/index.ts';
+import { concatBytes } from '../../src/wire/layer.ts';
 import { clientHelloRecord, CONTENT_TYPE, encodeHandshake, encodeRecord, encodeServerHello, HANDSHAKE_TYPE, tlsExt } from '../../src/wire/tls.ts';
 
-export const cat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
+export const cat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 export const pseudoBytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed * 17 + 7) & 0xff);
 

@@ -4,6 +4,7 @@
 
 import type { Dissection } from '../dissect.ts';
 import { fieldType } from '../known-fields.ts';
+import { concatBytes } from '../../wire/layer.ts';
 import { FilterError } from './errors.ts';
 import { parseByteString, parseFloatLiteral, parseInteger, parseIpv4, parseIpv6, splitPrefix } from './literals.ts';
 import { type Comparison, type Expr, type Operand, type Quantifier, type SliceRange } from './parser.ts';
@@ -204,13 +205,7 @@ function sliced(src: Source, ranges: readonly SliceRange[], op: Operand): Source
       parts.push(b.subarray(start, end));
     }
     if (parts.length === 1) return parts[0];
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatBytes(parts);
   };
   return {
     name: src.name,

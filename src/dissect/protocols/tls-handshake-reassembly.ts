@@ -6,6 +6,7 @@
 // MAX_HANDSHAKE_MESSAGE bytes (a longer one is dropped and its records stay fragments), and at most
 // a budget's bytes held over all conversations of a capture (past it, new messages are not kept).
 
+import { concatBytes } from '../../wire/layer.ts';
 import { type Field, rawField, uintDec } from '../field.ts';
 import { registerFields } from '../known-fields.ts';
 import { noneField } from './link-fields.ts';
@@ -73,13 +74,7 @@ export function startPending(bytes: Uint8Array, frame: number, budget: Handshake
 }
 
 function joined(p: PendingHandshake): Uint8Array {
-  const out = new Uint8Array(p.have);
-  let o = 0;
-  for (const x of p.parts) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
+  return concatBytes(p.parts);
 }
 
 /**
