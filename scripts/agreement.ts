@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareCapture } from '../test/interop/agreement.ts';
 
-const dir = join(import.meta.dirname, '..', '..', 'shared', 'captures');
+const dir = join(import.meta.dirname, '..', 'test', 'captures');
 const args = process.argv.slice(2);
 const files = args.length > 0 ? args : readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f) && !f.startsWith('malformed-pcap') && !f.startsWith('malformed-linktype')).map((f) => join(dir, f));
 

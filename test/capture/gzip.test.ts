@@ -10,11 +10,12 @@ import { CaptureParser } from '../../src/capture/parser.ts';
 import { openCapture, parseCapture, readCapture } from '../../src/capture/read.ts';
 import { CaptureRecordError } from '../../src/capture/problems.ts';
 import { CaptureFormatError, type CapturedPacket } from '../../src/capture/types.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-capture-gzip-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const SAMPLES = ['/work/shared/captures/dns-edns-ecs-tc-tcp-retry-zeek.pcap', '/work/shared/captures/pcapng-multi-interface-pcapplusplus.pcapng'];
+const SAMPLES = [join(SHARED_CAPTURES, 'dns-edns-ecs-tc-tcp-retry-zeek.pcap'), join(SHARED_CAPTURES, 'pcapng-multi-interface-pcapplusplus.pcapng')];
 
 function hex(ps: CapturedPacket[]): string[] {
   return ps.map((p) => `${p.tsSec}.${p.tsNsec} ${Buffer.from(p.data).toString('hex')}`);

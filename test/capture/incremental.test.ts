@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { CaptureParser } from '../../src/capture/parser.ts';
 import { parseCapture } from '../../src/capture/read.ts';
 import { CaptureFormatError, type CapturedPacket } from '../../src/capture/types.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
-const DIR = '/work/shared/captures';
+const DIR = SHARED_CAPTURES;
 const samples = readdirSync(DIR)
   .filter((f) => /\.pcap(ng)?$/.test(f))
   .sort()

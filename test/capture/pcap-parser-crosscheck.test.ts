@@ -7,8 +7,9 @@ import pcapParser, { type GlobalHeader, type Packet } from 'pcap-parser';
 import { describe, expect, it } from 'vitest';
 import { parseCapture } from '../../src/capture/read.ts';
 import { CaptureFormatError } from '../../src/capture/types.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
-const DIR = '/work/shared/captures';
+const DIR = SHARED_CAPTURES;
 
 const leUsec = readFileSync(join(DIR, 'MANIFEST.tsv'), 'utf8')
   .split('\n')

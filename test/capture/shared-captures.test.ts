@@ -1,4 +1,4 @@
-// Every capture in /work/shared/captures, as MANIFEST.tsv describes it: format, link types, packet
+// Every capture in test/captures, as MANIFEST.tsv describes it: format, link types, packet
 // count; the three files tshark refuses are refused with tshark's reason.
 
 import { readFileSync } from 'node:fs';
@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCapture, parseCapture } from '../../src/capture/read.ts';
 import { CaptureFormatError, type CapturedPacket } from '../../src/capture/types.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
-const DIR = '/work/shared/captures';
+const DIR = SHARED_CAPTURES;
 
 interface Row {
   file: string;

@@ -14,6 +14,7 @@ import { openCapture } from '../../src/capture/read.ts';
 import type { CapturedPacket } from '../../src/capture/types.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { frame } from './craft.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'netlab-capture-tshark-'));
@@ -113,7 +114,7 @@ describe.skipIf(!requireTool('tshark'))('timestamps and lengths agree with tshar
   ];
   for (const name of files) {
     it(name, async () => {
-      const path = join('/work/shared/captures', name);
+      const path = join(SHARED_CAPTURES, name);
       const rows = await tsharkFields(path, ['frame.time_epoch', 'frame.len', 'frame.cap_len']);
       const cap = await openCapture(path);
       const ours: string[][] = [];

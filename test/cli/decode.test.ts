@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'netlab.js');
-const CAPTURES = join(ROOT, '..', 'shared', 'captures');
+const CAPTURES = SHARED_CAPTURES;
 const cap = (f: string): string => join(CAPTURES, f);
 
 interface Result {

@@ -12,9 +12,10 @@ import { fieldText } from '../../src/dissect/fields-output.ts';
 import { compileFilter } from '../../src/dissect/filter/index.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { dissectAll, TSHARK_CHECKSUM_OPTS } from '../interop/agreement.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
 const run = promisify(execFile);
-const CAPTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
+const CAPTURES = SHARED_CAPTURES;
 const UNREADABLE = /^malformed-(linktype|pcap-version|pcapng-shb)/;
 
 /** Filters over the fields netlab's mappers produce; each is run by both tools on the same file. */

@@ -11,8 +11,9 @@ import { fieldType, isKnownField, isProtocolName } from '../../src/dissect/known
 import { promisify } from 'node:util';
 import { findTool } from '../helpers/tools.ts';
 import { dissectAll } from '../interop/agreement.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
-const CAPTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
+const CAPTURES = SHARED_CAPTURES;
 const UNREADABLE = /^malformed-(linktype|pcap-version|pcapng-shb)/;
 
 /** Which registry classes a field kind may carry. */

@@ -32,6 +32,7 @@ import { compareCapture, dissectAll, TSHARK_CHECKSUM_OPTS, type FieldAgreement }
 import { KNOWN_DIVERGENCES } from '../interop/known-divergences.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { Conversation } from './tls-capture.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'netlab-tls-'));
@@ -234,7 +235,7 @@ const TLS_FIELDS = ['tls.record.content_type', 'tls.record.version', 'tls.record
 
 describe.skipIf(!requireTool('tshark'))('TLS dissector and TCP reassembly beside tshark', () => {
   it('summary lines of the shared TLS captures are tshark\'s', async () => {
-    const shared = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
+    const shared = SHARED_CAPTURES;
     const files = readdirSync(shared).filter((f) => /^tls1[23]-/.test(f));
     expect(files.length).toBeGreaterThanOrEqual(5);
     for (const f of files) expect([f, await summaryDiffs(join(shared, f))]).toEqual([f, []]);

@@ -16,9 +16,10 @@ import { formatSummary, summaryLine } from '../../src/dissect/summary.ts';
 import { treeLines } from '../../src/dissect/tree-output.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { dissectAll, TSHARK_CHECKSUM_OPTS } from '../interop/agreement.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
 const run = promisify(execFile);
-const CAPTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
+const CAPTURES = SHARED_CAPTURES;
 const UNREADABLE = /^malformed-(linktype|pcap-version|pcapng-shb)/;
 /** Protocols netlab dissects: frames made only of these are compared line for line. */
 const OURS = new Set(['eth', 'ethertype', 'vlan', 'ieee8021ad', 'arp', 'sll', 'null', 'raw', 'ip', 'ipv6', 'icmp', 'icmpv6', 'tcp', 'udp', 'vxlan', 'data']);

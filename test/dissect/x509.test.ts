@@ -17,11 +17,12 @@ import { compareCapture, dissectAll, type FieldAgreement } from '../interop/agre
 import { requireTool } from '../helpers/tools.ts';
 import { cat, certificateMessage, pseudoBytes, tls12Handshake, u16, writeFrames } from './tls-capture.ts';
 import { testCertificates } from './x509-certs.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-x509d-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
+const SHARED = SHARED_CAPTURES;
 
 /** Fields that may differ: expert infos (tshark's BER says more, in other words). */
 const EXPERT = /^_ws\.expert\./;

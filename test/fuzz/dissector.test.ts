@@ -11,8 +11,9 @@ import { dissect } from '../../src/dissect/dissect.ts';
 import { decode, MAX_LAYERS } from '../../src/wire/decode.ts';
 import { dissectAll } from '../interop/agreement.ts';
 import { rng } from '../helpers/rng.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
-const CAPTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
+const CAPTURES = SHARED_CAPTURES;
 const LINK_TYPES = [0, 1, 12, 101, 113, 228, 229, 276];
 
 

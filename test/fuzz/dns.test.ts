@@ -14,8 +14,9 @@ import { decode } from '../../src/wire/decode.ts';
 import { decodeDnsMessage, frameDnsTcp, type DnsLayer } from '../../src/wire/dns.ts';
 import { encode, ethernet, ipv4, payload, tcp, udp } from '../../src/wire/index.ts';
 import { rng } from '../helpers/rng.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
-const CAPTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
+const CAPTURES = SHARED_CAPTURES;
 
 
 /** The DNS messages of the shared captures. */

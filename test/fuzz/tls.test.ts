@@ -18,8 +18,9 @@ import {
   encodeRecord, encodeServerHello, tlsExt, type ClientHello,
 } from '../../src/wire/tls.ts';
 import { rng } from '../helpers/rng.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
-const CAPTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
+const CAPTURES = SHARED_CAPTURES;
 
 /** TLS bytes: the TCP payloads of the shared TLS captures, and a flight the codec builds. */
 function seeds(): Uint8Array[] {

@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { requireTool } from '../helpers/tools.ts';
 import { compareCapture } from './agreement.ts';
 import { KNOWN_DIVERGENCES } from './known-divergences.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
-const CAPTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
+const CAPTURES = SHARED_CAPTURES;
 /** Files tshark itself refuses to open (file-level corruption); the capture tests cover them. */
 const UNREADABLE = new Set([
   'malformed-linktype-reserved-bits-libpcap.pcap',

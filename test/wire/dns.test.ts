@@ -30,8 +30,9 @@ import {
   type DnsRecordData,
 } from '../../src/wire/dns.ts';
 import { decode } from '../../src/wire/decode.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
-const CAPTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
+const CAPTURES = SHARED_CAPTURES;
 
 function bytes(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCapture } from '../../src/capture/index.ts';
 import { decode, encode, ethernet, HeaderIndex, ipv4, L3, payload, tcp, udp, vlan } from '../../src/wire/index.ts';
+import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
 let totalCompared = 0;
-const dir = join(import.meta.dirname, '..', '..', '..', 'shared', 'captures');
+const dir = SHARED_CAPTURES;
 
 function dotted(a: Uint8Array): string {
   return [...a].join('.');
