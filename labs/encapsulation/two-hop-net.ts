@@ -7,7 +7,7 @@
 
 import { macBytes } from '../../src/wire/index.ts';
 import { Host } from '../../src/netsim/host.ts';
-import { ManualClock } from '../../src/netsim/host-clock.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
 import { memoryLink, type FrameHandler, type FramePort } from '../../src/netsim/port.ts';
 import { Router } from '../../src/netsim/router.ts';
 import { FcsNic } from './fcs-nic.ts';

@@ -14,7 +14,7 @@
 // every run and a 3-second ARP timeout takes no real time.
 
 import { memoryLink, type FramePort, type FrameHandler } from '../../src/netsim/port.ts';
-import type { Timestamp } from '../../src/lab/clock.ts';
+import type { Timestamp } from '../../src/base/clock.ts';
 import type { LabCapture } from '../../src/lab/types.ts';
 import { EventClock } from './event-clock.ts';
 

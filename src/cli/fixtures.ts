@@ -10,7 +10,7 @@ import { validateCatalogue } from '../lab/registry.ts';
 import { runLabs, type LabResult } from '../lab/runner.ts';
 import type { AnyLab } from '../lab/types.ts';
 import type { OutStream } from '../lab/reporter.ts';
-import { FIXED_START_SEC, FIXED_TICK_NS } from '../lab/clock.ts';
+import { FIXED_START_SEC, FIXED_TICK_NS } from '../base/clock.ts';
 import { describeSummary, tsharkAvailable, tsharkSummary } from './tshark-summary.ts';
 
 export interface FixturesDeps {

@@ -6,8 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { PcapngWriter } from '../capture/pcapng-writer.ts';
 import { TapRecorder } from '../capture/socket-tap.ts';
-import type { Clock } from './clock.ts';
-import type { Random } from './random.ts';
+import type { Clock } from '../base/clock.ts';
+import type { Random } from '../base/random.ts';
 import type { CaptureFilter, CaptureOptions, LabCapture, LabTap } from './types.ts';
 
 export interface ClosedCapture {

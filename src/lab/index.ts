@@ -34,8 +34,8 @@
 export { defineLab } from './define.ts';
 export type { AnyLab, CaptureFilter, CaptureOptions, Lab, LabCapture, LabInfo, LabTap, Show, Step, StepContext } from './types.ts';
 export { hex16, hex32, type Check, type CheckResult, type Formatter } from './checkpoint.ts';
-export { elapsedMs, type Clock, type Timestamp } from './clock.ts';
-export type { Random } from './random.ts';
+export { elapsedMs, type Clock, type Timestamp } from '../base/clock.ts';
+export type { Random } from '../base/random.ts';
 export type { SequenceMessage, SequenceSpec } from './sequence.ts';
 export type { ByteSpan, HexOptions } from './hexview.ts';
 export type { Cell, TableOptions } from './table.ts';

@@ -4,10 +4,10 @@
 
 import type { CaptureSet } from './captures.ts';
 import { createCheck, type CheckResult } from './checkpoint.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../base/clock.ts';
 import type { Palette } from './colour.ts';
 import { renderHex } from './hexview.ts';
-import type { Random } from './random.ts';
+import type { Random } from '../base/random.ts';
 import type { Reporter, RunMode } from './reporter.ts';
 import { renderSequence } from './sequence.ts';
 import { renderTable } from './table.ts';

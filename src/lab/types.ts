@@ -3,8 +3,8 @@
 
 import type { TapRecorder } from '../capture/socket-tap.ts';
 import type { Check } from './checkpoint.ts';
-import type { Clock } from './clock.ts';
-import type { Random } from './random.ts';
+import type { Clock } from '../base/clock.ts';
+import type { Random } from '../base/random.ts';
 import type { SequenceSpec } from './sequence.ts';
 import type { HexOptions } from './hexview.ts';
 import type { TableOptions, Cell } from './table.ts';

@@ -3,7 +3,7 @@
 // host that is flooded with ARP cannot grow without bound.
 
 import { ipv4Text, macText } from './host-addr.ts';
-import type { NetClock } from './host-clock.ts';
+import type { NetClock } from '../base/timer-clock.ts';
 
 export interface ArpEntry {
   ip: number;

@@ -11,7 +11,7 @@
 import { ARP_ETHER_IPV4_LEN, ARP_OPCODE_VALUE, BROADCAST_MAC, ETH_HEADER_LEN, ETH_MIN_FRAME_LEN, ETHERTYPE, arp, encode, ethernet } from '../wire/index.ts';
 import { ArpCache } from './arp-cache.ts';
 import { ipv4FromBytes, ipv4Text, ipv4ToBytes, isBroadcastMac, macEquals, macOf, macText, parsePrefix, prefixMask } from './host-addr.ts';
-import type { NetClock, TimerHandle } from './host-clock.ts';
+import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
 import type { FramePort } from './port.ts';
 
 export interface ArpSettings {

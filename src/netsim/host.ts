@@ -14,7 +14,7 @@
 import { ETH_HEADER_LEN, ICMP_TYPE_NUM, IPV4_MIN_HEADER_LEN, IP_PROTOCOL, Ipv4Reassembler, encode, icmp, internetChecksum, payload, segmentVerifies, udp, type LayerSpec } from '../wire/index.ts';
 import { ArpInterface, type ArpSettings } from './arp-interface.ts';
 import { ipv4Number, ipv4Text, ipv4ToBytes, isBroadcastMac } from './host-addr.ts';
-import { realClock, type NetClock } from './host-clock.ts';
+import { realClock, type NetClock } from '../base/timer-clock.ts';
 import { NetsimError } from './host-errors.ts';
 import { buildIpv4Frame, datagramPayload, readDatagram, type Datagram } from './host-ipv4.ts';
 import { UNREACH, icmpErrorLayers, mayReportError, quoteOf, readIcmpError, type IcmpErrorReport } from './icmp-errors.ts';

@@ -6,8 +6,8 @@
 //
 // Percentages are probabilities per frame (0 to 1). Counters say what happened to how many frames.
 
-import { seededRandom, cryptoRandom, type Random } from '../lab/random.ts';
-import { realClock, type NetClock } from './host-clock.ts';
+import { seededRandom, cryptoRandom, type Random } from '../base/random.ts';
+import { realClock, type NetClock } from '../base/timer-clock.ts';
 import type { FramePort } from './port.ts';
 
 export interface ImpairmentOptions {

@@ -16,7 +16,7 @@
 import { decode, encode, ethernet, icmpv6, ipv6, payload, ETHERTYPE, type Icmpv6, type Ipv6, type LayerSpec, type NdLinkAddrOption } from '../wire/index.ts';
 import { ipv6Text } from '../wire/dns-rdata.ts';
 import type { ArpInterface } from './arp-interface.ts';
-import type { NetClock, TimerHandle } from './host-clock.ts';
+import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
 import { macText } from './host-addr.ts';
 import { formatColumns } from './routes.ts';
 

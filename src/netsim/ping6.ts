@@ -7,7 +7,7 @@
 import { parseIpv6Address } from '../wire/index.ts';
 import { ipv6Text } from '../wire/dns-rdata.ts';
 import { NetsimError } from './host-errors.ts';
-import type { TimerHandle } from './host-clock.ts';
+import type { TimerHandle } from '../base/timer-clock.ts';
 import type { NdInterface } from './ndp.ts';
 import { echoData, replyTime, rttStats, summaryLines, type PingErrorReply, type PingOptions, type PingReply, type PingResult, type PingStats } from './ping.ts';
 

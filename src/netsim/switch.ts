@@ -12,7 +12,7 @@
 //   sw.addPort(portC, { mode: 'trunk', allowed: [10, 20], native: 1 });
 //   console.log(sw.formatMacTable());
 
-import { realClock, type NetClock } from './host-clock.ts';
+import { realClock, type NetClock } from '../base/timer-clock.ts';
 import { MacTable, type MacTableCounters } from './mac-table.ts';
 import { formatColumns } from './routes.ts';
 import { macText } from './host-addr.ts';

@@ -20,7 +20,7 @@ import { Host, type HostOptions } from './host.ts';
 import { Router } from './router.ts';
 import { Switch, type SwitchOptions } from './switch.ts';
 import { memoryLink, type FramePort } from './port.ts';
-import { realClock, type NetClock } from './host-clock.ts';
+import { realClock, type NetClock } from '../base/timer-clock.ts';
 import { impair, type ImpairmentCounters, type ImpairmentOptions } from './impairment.ts';
 import type { NetTap } from './tap.ts';
 import type { ArpSettings } from './arp-interface.ts';

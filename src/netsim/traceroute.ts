@@ -9,7 +9,7 @@ import { ICMP_TYPE_NUM, IP_PROTOCOL } from '../wire/index.ts';
 import type { Host } from './host.ts';
 import { NetsimError } from './host-errors.ts';
 import { ipv4Number, ipv4Text } from './host-addr.ts';
-import type { TimerHandle } from './host-clock.ts';
+import type { TimerHandle } from '../base/timer-clock.ts';
 import type { IcmpErrorReport } from './icmp-errors.ts';
 
 export interface TracerouteOptions {

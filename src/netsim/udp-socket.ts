@@ -9,7 +9,7 @@ import { NetsimError, type NetsimErrorCode } from './host-errors.ts';
 import type { IcmpErrorReport } from './icmp-errors.ts';
 import { describeIcmpError } from './icmp-errors.ts';
 import { ipv4Number, ipv4Text } from './host-addr.ts';
-import type { NetClock, TimerHandle } from './host-clock.ts';
+import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
 
 /** One received datagram. */
 export interface UdpMessage {

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCapture } from '../../src/capture/read.ts';
 import { TapRecorder } from '../../src/capture/socket-tap.ts';
-import { fixedClock } from '../../src/lab/clock.ts';
-import { seededRandom } from '../../src/lab/random.ts';
+import { fixedClock } from '../../src/base/clock.ts';
+import { seededRandom } from '../../src/base/random.ts';
 import { findTool, requireTool } from '../helpers/tools.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-tap-'));

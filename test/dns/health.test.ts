@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthChecker, httpProbe, RiseFall, tcpProbe, type HealthChange, type HealthCheckSpec } from '../../src/dns/health.ts';
-import { ManualClock } from '../../src/netsim/host-clock.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
 
 /** Lets settled promises run their continuations. */
 async function flush(): Promise<void> {

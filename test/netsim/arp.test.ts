@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ARP_OPCODE_VALUE, decode, encode, ethernet, arp, isGratuitousArp, type Arp } from '../../src/wire/index.ts';
 import { ArpCache } from '../../src/netsim/arp-cache.ts';
 import { ipv4Number } from '../../src/netsim/host-addr.ts';
-import { ManualClock } from '../../src/netsim/host-clock.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
 import { Host } from '../../src/netsim/host.ts';
 import { memoryLink } from '../../src/netsim/port.ts';
 import { rawEnd, settle, type RawEnd } from './host-testbed.ts';

@@ -7,7 +7,7 @@
 import { memoryLink, type FramePort } from '../../src/netsim/port.ts';
 import { Host, type HostOptions } from '../../src/netsim/host.ts';
 import { Router } from '../../src/netsim/router.ts';
-import type { NetClock } from '../../src/netsim/host-clock.ts';
+import type { NetClock } from '../../src/base/timer-clock.ts';
 
 export interface RecordedFrame {
   link: string;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decode, encode, ethernet, ipv4, payload, udp, type Icmp, type Ipv4, type Udp } from '../../src/wire/index.ts';
 import { memoryLink } from '../../src/netsim/port.ts';
 import { ipv4Number, parsePrefix, prefixMask, ipv4Text } from '../../src/netsim/host-addr.ts';
-import { ManualClock } from '../../src/netsim/host-clock.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
 import { NetsimError } from '../../src/netsim/host-errors.ts';
 import { Host } from '../../src/netsim/host.ts';
 import { UDP_QUEUE_LIMIT } from '../../src/netsim/udp-socket.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Host } from '../../src/netsim/host.ts';
 import { Switch } from '../../src/netsim/switch.ts';
-import { ManualClock } from '../../src/netsim/host-clock.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
 import { NetTap } from '../../src/netsim/tap.ts';
 import { memoryLink } from '../../src/netsim/port.ts';
 import { linkLocalFromMac, multicastMac, solicitedNode } from '../../src/netsim/ndp.ts';

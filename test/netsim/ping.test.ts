@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/netsim/host-clock.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
 import { Host } from '../../src/netsim/host.ts';
 import { echoData, rttStats } from '../../src/netsim/ping.ts';
 import { memoryLink } from '../../src/netsim/port.ts';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decode, encode, ethernet, icmp, incrementalUpdate16, internetChecksum, ipv4, payload, tcp, udp, type Icmp, type Ipv4, type Udp, type DecodedLayer } from '../../src/wire/index.ts';
 import { ipv4Number, ipv4Text } from '../../src/netsim/host-addr.ts';
-import { ManualClock } from '../../src/netsim/host-clock.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
 import { Router } from '../../src/netsim/router.ts';
 import { RoutingTable } from '../../src/netsim/routes.ts';
 import { memoryLink } from '../../src/netsim/port.ts';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { memoryLink } from '../../src/netsim/port.ts';
 import { Switch, type SwitchEvent } from '../../src/netsim/switch.ts';
-import { ManualClock } from '../../src/netsim/host-clock.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
 import { Host } from '../../src/netsim/host.ts';
 import { decode, encode, ethernet, payload, vlan as vlanTag } from '../../src/wire/index.ts';
 import { rawEnd, settle, type RawEnd } from './host-testbed.ts';

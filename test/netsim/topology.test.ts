@@ -12,7 +12,7 @@ import { Topology } from '../../src/netsim/topology.ts';
 import { NetTap } from '../../src/netsim/tap.ts';
 import { impair } from '../../src/netsim/impairment.ts';
 import { memoryLink } from '../../src/netsim/port.ts';
-import { ManualClock } from '../../src/netsim/host-clock.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { rawEnd, settle } from './host-testbed.ts';
 

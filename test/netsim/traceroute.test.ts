@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/netsim/host-clock.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
 import { twoRouters, type TwoRouters } from './host-testbed.ts';
 
 let t: TwoRouters | undefined;

@@ -11,8 +11,8 @@ import { TapRecorder } from '../../src/capture/socket-tap.ts';
 import { tlsConnect } from '../../src/tls/client.ts';
 import { KeyLog } from '../../src/tls/keylog.ts';
 import { TlsLabServer } from '../../src/tls/server.ts';
-import { fixedClock } from '../../src/lab/clock.ts';
-import { seededRandom } from '../../src/lab/random.ts';
+import { fixedClock } from '../../src/base/clock.ts';
+import { seededRandom } from '../../src/base/random.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { httpResponder, makePki, run, tempDir } from './helpers.ts';
 

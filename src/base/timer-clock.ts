@@ -1,4 +1,4 @@
-// The clock the virtual hosts and routers read: time in milliseconds and one-shot timers. The real
+// The clock services and the virtual network read: time in milliseconds and one-shot timers. The real
 // clock uses performance.now() and setTimeout; tests and fixture runs pass a ManualClock, whose time
 // moves only when told, so ARP ageing, retries and ping timeouts are checked without waiting.
 
