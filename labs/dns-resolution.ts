@@ -11,6 +11,7 @@ import type { QueryResult, ResolveResult, ResolverEvent } from '../src/dns/resol
 import { SocketTransport } from '../src/dns/transport.ts';
 import { DnsCache } from '../src/dns/cache.ts';
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import { tsharkFields, tsharkInstalled } from '../src/lab/tshark.ts';
 import type { StepContext } from '../src/lab/types.ts';
 import { rdataText } from '../src/wire/dns-text.ts';
@@ -81,10 +82,7 @@ function showCache(ctx: StepContext<State>, net: Net, title: string): void {
 }
 
 export default defineLab<State>({
-  name: 'dns-resolution',
-  title: 'DNS resolution: root, TLD, authoritative, then the cache, TTLs and NXDOMAIN',
-  duration: '15 min',
-  needs: ['loopback UDP sockets on 127.53.0.0/16', 'tshark (optional: Wireshark\'s reading of the captures)'],
+  ...LAB_INFO['dns-resolution'],
   state: () => ({ taps: new TapSwitch(), captures: [], confirm: [] }),
   steps: [
     {

@@ -7,6 +7,7 @@
 
 import { ipv4Number } from '../src/netsim/host-addr.ts';
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import type { AnyLab } from '../src/lab/types.ts';
 import { arpReplies, arpRequests, echoReplies, echoRequests, frameSequence } from './netsim/describe.ts';
 import { viewFrames, type FrameView } from './netsim/frame-view.ts';
@@ -41,10 +42,7 @@ export interface RoutingLabOptions {
 
 export function routingAndTtlLab(options: RoutingLabOptions = {}): AnyLab {
   return defineLab<State>({
-    name: 'routing-and-ttl',
-    title: 'Routing: MACs change per hop, IPs stay, TTL counts down; traceroute; a host that is not there',
-    duration: '20 min',
-    needs: ['tshark (optional: confirms the captures)'],
+    ...LAB_INFO['routing-and-ttl'],
     state: () => ({ captures: [], confirm: [] }),
     steps: [
       {
