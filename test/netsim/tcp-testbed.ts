@@ -18,6 +18,14 @@ export interface SentFrame {
   frame: Uint8Array;
 }
 
+/** The TCP segment in a frame, or undefined. */
+export function segmentOf(frame: Uint8Array): ReturnType<typeof readSegment> | undefined {
+  if (frame[12] !== 0x08 || frame[13] !== 0x00) return undefined;
+  const d = readDatagram(frame, 14);
+  if (typeof d === 'string' || d.protocol !== 6) return undefined;
+  return readSegment(d);
+}
+
 export interface Seg {
   t: number;
   from: string;
@@ -32,13 +40,16 @@ export interface Seg {
   data: Uint8Array;
 }
 
-/** Wraps a port so every frame it sends is logged with the clock's time. */
-export function logged(p: FramePort, from: string, clock: ManualClock, log: SentFrame[]): FramePort {
+/** Which frames a host's link lets through (the test sets it to cut or thin the wire); true passes. */
+export type FrameFilter = (frame: Uint8Array) => boolean;
+
+/** Wraps a port so every frame it sends is logged with the clock's time (then passed if `filter` allows). */
+export function logged(p: FramePort, from: string, clock: ManualClock, log: SentFrame[], filter: { fn?: FrameFilter } = {}): FramePort {
   return {
     name: p.name,
     send(frame) {
       log.push({ t: clock.now(), from, frame: frame.slice() });
-      p.send(frame);
+      if (filter.fn === undefined || filter.fn(frame)) p.send(frame);
     },
     onFrame: (h) => p.onFrame(h),
     close: () => p.close(),
@@ -64,8 +75,9 @@ export interface Pair {
   h1: Host;
   h2: Host;
   log: SentFrame[];
-  /** Impairment counters per direction when impaired. */
   ports: { h1: FramePort; h2: FramePort };
+  /** Set `filter.h1.fn` / `filter.h2.fn` to drop chosen frames a host sends (after they are logged). */
+  filter: { h1: { fn?: FrameFilter }; h2: { fn?: FrameFilter } };
   /** Advances the clock by `ms` in steps (so timers run at their times). */
   run(ms: number): void;
   close(): Promise<void>;
@@ -88,8 +100,9 @@ export function pair(o: PairOptions = {}): Pair {
   const clock = new ManualClock(0);
   const log: SentFrame[] = [];
   const [a, b] = delayLink('h1-eth0', 'h2-eth0', clock, o.delayMs ?? 5);
-  let pa: FramePort = logged(a, 'h1', clock, log);
-  let pb: FramePort = logged(b, 'h2', clock, log);
+  const filter = { h1: {} as { fn?: FrameFilter }, h2: {} as { fn?: FrameFilter } };
+  let pa: FramePort = logged(a, 'h1', clock, log, filter.h1);
+  let pb: FramePort = logged(b, 'h2', clock, log, filter.h2);
   if (o.impair1 !== undefined) pa = impair(pa, o.impair1, clock);
   if (o.impair2 !== undefined) pb = impair(pb, o.impair2, clock);
   const seed = o.seed ?? 'tcp-test';
@@ -112,6 +125,7 @@ export function pair(o: PairOptions = {}): Pair {
     h2,
     log,
     ports: { h1: pa, h2: pb },
+    filter,
     run,
     async close() {
       await h1.close();

@@ -576,10 +576,11 @@ export class Connection {
     this.rcvMss = Math.max(this.rcvMss, Math.min(seg.data.length, this.smss + 12));
     if (seq === this.rcvNxt) {
       const hadHoles = this.recvBuf.oooBytes > 0;
+      const before = this.rcvNxt;
       this.recvBuf.pushInOrder(Uint8Array.from(data));
       this.rcvNxt = seqAdd(this.rcvNxt, data.length);
       this.rcvNxt = this.recvBuf.drainInOrder(this.rcvNxt);
-      this.counters.bytesReceived += data.length;
+      this.counters.bytesReceived += seqDiff(this.rcvNxt, before);
       this.queue(() => this.events?.readable());
       if (this.peerFinSeq !== undefined && this.peerFinSeq === this.rcvNxt) {
         // The FIN that came ahead of the hole now follows in order.
@@ -876,9 +877,25 @@ export class Connection {
     const wait = Math.min(this.rto.rtoMs * 2 ** this.persistBackoff, 60_000);
     this.persistTimer = this.env.clock.setTimer(() => {
       this.persistTimer = undefined;
-      this.sendWindowProbe();
+      this.onPersist();
       this.flush();
     }, wait);
+  }
+
+  /**
+   * The persist timer expired with nothing in flight. A window too small for the sender's SWS rule is
+   * used anyway (RFC 9293 §3.8.6.2.1's override timeout); a zero window gets a probe.
+   */
+  private onPersist(): void {
+    if (!isSynchronized(this.state) || this.cc === undefined || this.sndNxt !== this.sndUna) return;
+    const unsent = this.sendBuf.length;
+    const usable = Math.min(this.sndWnd, this.cc.cwnd);
+    if (usable > 0 && unsent > 0) {
+      this.persistBackoff = 0;
+      this.sendData(this.sndNxt, Math.min(usable, unsent, this.smss), this.finQueued && usable >= unsent);
+      return;
+    }
+    this.sendWindowProbe();
   }
 
   /** One byte past the window (RFC 9293 §3.8.6.1): the receiver answers with its window. */
