@@ -356,6 +356,17 @@ export class Connection {
     if (this.state === 'SYN-RECEIVED' && hasFlag(seg, SYN) && hasFlag(seg, ACK) && seg.seq === this.irs && seqGt(seg.ack, this.sndUna) && seqLe(seg.ack, this.sndMax)) {
       seg = { ...seg, flags: seg.flags & ~SYN, seq: seqAdd(seg.seq, 1) };
     }
+    if (hasFlag(seg, SYN) && !hasFlag(seg, RST)) {
+      if (this.state === 'SYN-RECEIVED' && seg.seq === this.irs && !hasFlag(seg, ACK)) {
+        // The peer's SYN again (our SYN-ACK was lost): the SYN-ACK again.
+        this.sendSyn(true);
+        return;
+      }
+      // RFC 5961 §4: a SYN on a synchronized connection, whatever its sequence number, gets a
+      // challenge ACK (a real peer that restarted answers it with a RST); it never resets anything.
+      this.challengeAck();
+      return;
+    }
     // PAWS (RFC 7323 §5): a timestamp older than TS.Recent marks an old duplicate.
     if (this.tsOk && seg.options.timestamp !== undefined && !hasFlag(seg, RST) && seqLt(seg.options.timestamp.tsval, this.tsRecent)) {
       this.counters.pawsDropped++;
@@ -388,16 +399,7 @@ export class Connection {
       else this.terminate(new NetsimError('ECONNRESET', `${this.describe()}: connection reset by peer`));
       return;
     }
-    // Fourth: a SYN here is answered with a challenge ACK (RFC 5961 §4), never a reset of the connection.
-    if (hasFlag(seg, SYN)) {
-      if (this.state === 'SYN-RECEIVED' && this.passive && seg.seq === this.irs) {
-        // The peer's SYN again (our SYN-ACK was lost): send the SYN-ACK again.
-        this.sendSyn(true);
-        return;
-      }
-      this.challengeAck();
-      return;
-    }
+    // Fourth (a SYN) was handled above, before the sequence check, as RFC 5961 §4 has it.
     this.updateTsRecent(seg);
     // Fifth: the ACK field.
     if (!hasFlag(seg, ACK)) return;
@@ -996,8 +998,17 @@ export class Connection {
   }
 
   flush(): void {
-    while (this.pending.length > 0) (this.pending.shift() as () => void)();
+    // An application callback that calls back in (write, read) must not run the later callbacks early.
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) (this.pending.shift() as () => void)();
+    } finally {
+      this.flushing = false;
+    }
   }
+
+  private flushing = false;
 
   describe(): string {
     return `${this.env.hostName} TCP ${ipText(this.localAddress)}:${this.localPort} -> ${ipText(this.remoteAddress)}:${this.remotePort}`;
