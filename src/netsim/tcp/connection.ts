@@ -198,8 +198,7 @@ export class Connection {
   /** Active OPEN: sends the SYN. */
   open(): void {
     this.setState('SYN-SENT');
-    this.counters.activeOpens++;
-    this.env.stats.activeOpens++;
+    this.count('activeOpens');
     this.sendSyn(false);
     this.flush();
   }
@@ -209,8 +208,7 @@ export class Connection {
     this.passive = true;
     this.state = 'LISTEN';
     this.setState('SYN-RECEIVED');
-    this.counters.passiveOpens++;
-    this.env.stats.passiveOpens++;
+    this.count('passiveOpens');
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
     this.negotiate(seg.options);
@@ -278,7 +276,7 @@ export class Connection {
     const offered = Math.max(0, seqDiff(this.rcvRight, this.rcvNxt));
     const could = this.recvBuf.spaceInOrder;
     if (offered < 2 * this.rcvMss && could - offered >= Math.min(this.s.receiveBuffer / 2, this.rcvMss)) {
-      this.counters.windowUpdatesSent++;
+      this.count('windowUpdatesSent');
       this.sendAck();
     }
     this.flush();
@@ -296,7 +294,7 @@ export class Connection {
   // SEGMENT ARRIVES (RFC 9293 §3.10.7.3, .4)
 
   input(seg: Segment): void {
-    this.counters.segmentsReceived++;
+    this.count('segmentsReceived');
     if (this.state === 'CLOSED') return;
     if (this.state === 'SYN-SENT') this.inputSynSent(seg);
     else this.inputSynchronized(seg);
@@ -312,8 +310,7 @@ export class Connection {
     const ackOk = ack && seqLe(this.sndUna, seg.ack) && seqLe(seg.ack, this.sndMax);
     if (hasFlag(seg, RST)) {
       if (ackOk) {
-        this.counters.resetsReceived++;
-        this.env.stats.resetsReceived++;
+        this.count('resetsReceived');
         this.terminate(new NetsimError('ECONNREFUSED', `${this.describe()}: connection refused (RST)`));
       }
       return;
@@ -369,7 +366,7 @@ export class Connection {
     }
     // PAWS (RFC 7323 §5): a timestamp older than TS.Recent marks an old duplicate.
     if (this.tsOk && seg.options.timestamp !== undefined && !hasFlag(seg, RST) && seqLt(seg.options.timestamp.tsval, this.tsRecent)) {
-      this.counters.pawsDropped++;
+      this.count('pawsDropped');
       this.sendAck();
       return;
     }
@@ -377,8 +374,7 @@ export class Connection {
     if (!this.acceptable(seg)) {
       if (!hasFlag(seg, RST)) {
         if (segmentLength(seg) > 0) {
-          this.counters.duplicateSegments++;
-          this.env.stats.duplicateSegments++;
+          this.count('duplicateSegments');
         }
         if (this.state === 'TIME-WAIT' && hasFlag(seg, FIN)) this.startTimeWait();
         this.sendAck();
@@ -391,8 +387,7 @@ export class Connection {
         this.challengeAck();
         return;
       }
-      this.counters.resetsReceived++;
-      this.env.stats.resetsReceived++;
+      this.count('resetsReceived');
       if (this.state === 'SYN-RECEIVED' && this.passive) this.terminate(undefined);
       else if (this.state === 'SYN-RECEIVED') this.terminate(new NetsimError('ECONNREFUSED', `${this.describe()}: connection refused (RST)`));
       else if (this.state === 'CLOSING' || this.state === 'LAST-ACK' || this.state === 'TIME-WAIT') this.terminate(undefined);
@@ -409,7 +404,7 @@ export class Connection {
         return;
       }
       if (this.passive && !this.env.established(this)) {
-        this.counters.listenOverflows++;
+        this.count('listenOverflows');
         return;
       }
       this.becomeEstablished();
@@ -475,7 +470,7 @@ export class Connection {
         this.persistTimer = undefined;
         this.persistBackoff = 0;
       }
-      if (opened) this.counters.windowUpdatesReceived++;
+      if (opened) this.count('windowUpdatesReceived');
     }
     // Our FIN acknowledged?
     if (this.finSeqNum !== undefined && !this.finAcked && seqGt(this.sndUna, this.finSeqNum)) {
@@ -539,8 +534,7 @@ export class Connection {
 
   private dupAck(): void {
     this.dupAcks++;
-    this.counters.dupAcksReceived++;
-    this.env.stats.dupAcksReceived++;
+    this.count('dupAcksReceived');
     const cc = this.cc;
     if (cc === undefined) return;
     if (cc.inRecovery) {
@@ -549,8 +543,7 @@ export class Connection {
     }
     if (this.dupAcks === 3) {
       if (cc.onThirdDupAck(this.sndUna, this.sndMax, seqDiff(this.sndMax, this.sndUna))) {
-        this.counters.fastRetransmits++;
-        this.env.stats.fastRetransmits++;
+        this.count('fastRetransmits');
         this.partialAckSeen = false;
         this.retransmitFirst();
       }
@@ -567,7 +560,7 @@ export class Connection {
       const skip = seqDiff(this.rcvNxt, seq);
       data = data.subarray(skip);
       seq = this.rcvNxt;
-      this.counters.partialDuplicates++;
+      this.count('partialDuplicates');
     }
     const room = seqDiff(this.rcvRight, seq);
     if (data.length > room) {
@@ -582,7 +575,7 @@ export class Connection {
       this.recvBuf.pushInOrder(Uint8Array.from(data));
       this.rcvNxt = seqAdd(this.rcvNxt, data.length);
       this.rcvNxt = this.recvBuf.drainInOrder(this.rcvNxt);
-      this.counters.bytesReceived += seqDiff(this.rcvNxt, before);
+      this.count('bytesReceived', seqDiff(this.rcvNxt, before));
       this.queue(() => this.events?.readable());
       if (this.peerFinSeq !== undefined && this.peerFinSeq === this.rcvNxt) {
         // The FIN that came ahead of the hole now follows in order.
@@ -595,13 +588,11 @@ export class Connection {
       else this.scheduleDelayedAck();
     } else {
       const r = this.recvBuf.addOutOfOrder(seq, data);
-      this.counters.outOfOrderSegments++;
-      this.env.stats.outOfOrderSegments++;
+      this.count('outOfOrderSegments');
       if (r.added === 0 && r.dropped === 0) {
-        this.counters.duplicateSegments++;
-        this.env.stats.duplicateSegments++;
+        this.count('duplicateSegments');
       }
-      this.counters.outOfOrderDropped += r.dropped;
+      this.count('outOfOrderDropped', r.dropped);
       // An out-of-order segment is acknowledged at once (a duplicate ACK, with SACK blocks).
       this.sendAck();
     }
@@ -659,7 +650,7 @@ export class Connection {
             }
           } else if (!this.noDelay && offset > 0 && !this.finQueued) {
             // Nagle (RFC 896): a small segment waits while data is unacknowledged.
-            this.counters.nagleDelays++;
+            this.count('nagleDelays');
             return;
           }
         }
@@ -690,11 +681,10 @@ export class Connection {
     if (isNew) {
       if (this.timing === undefined) this.timing = { end, at: this.env.clock.now() };
       this.sentTotal += len;
-      this.counters.bytesSent += len;
+      this.count('bytesSent', len);
       this.queue(() => this.events?.progress());
     } else {
-      this.counters.retransmits++;
-      this.env.stats.retransmits++;
+      this.count('retransmits');
     }
     if (seqGt(end, this.sndMax)) this.sndMax = end;
     if (this.rtxTimer === undefined) this.armRtx(false);
@@ -750,8 +740,7 @@ export class Connection {
   }
 
   private challengeAck(): void {
-    this.counters.challengeAcks++;
-    this.env.stats.challengeAcks++;
+    this.count('challengeAcks');
     this.sendAck();
   }
 
@@ -792,20 +781,24 @@ export class Connection {
       }
     }
     if (isRst) {
-      this.counters.resetsSent++;
-      this.env.stats.resetsSent++;
+      this.count('resetsSent');
     }
   }
 
   private sendReset(seq: number, ack: number, withAck: boolean): void {
     this.env.transmit(this.localAddress, this.remoteAddress, { srcPort: this.localPort, dstPort: this.remotePort, seq, ack, flags: withAck ? RST | ACK : RST, window: 0 });
     this.countSent();
-    this.counters.resetsSent++;
-    this.env.stats.resetsSent++;
+    this.count('resetsSent');
   }
 
   private countSent(): void {
-    this.counters.segmentsSent++;
+    this.count('segmentsSent');
+  }
+
+  /** Adds to the connection's counter and the host's (the host counts segments itself). */
+  private count(key: keyof TcpCounters, n = 1): void {
+    this.counters[key] += n;
+    if (key !== 'segmentsSent' && key !== 'segmentsReceived') this.env.stats[key] += n;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -832,8 +825,7 @@ export class Connection {
   private onRtxTimeout(): void {
     if (this.sndUna === this.sndMax || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return;
     this.retries++;
-    this.counters.timeouts++;
-    this.env.stats.timeouts++;
+    this.count('timeouts');
     this.timing = undefined;
     if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') {
       const limit = this.state === 'SYN-SENT' ? this.s.synRetries : this.s.synAckRetries;
@@ -842,8 +834,7 @@ export class Connection {
         return;
       }
       this.rto.backoff();
-      this.counters.retransmits++;
-      this.env.stats.retransmits++;
+      this.count('retransmits');
       this.sendSyn(this.state === 'SYN-RECEIVED');
       this.armRtx(true);
       return;
@@ -867,7 +858,7 @@ export class Connection {
     if (this.delackTimer !== undefined) return;
     this.delackTimer = this.env.clock.setTimer(() => {
       this.delackTimer = undefined;
-      this.counters.delayedAcks++;
+      this.count('delayedAcks');
       this.sendAck();
       this.flush();
     }, this.s.delayedAckMs);
@@ -903,8 +894,7 @@ export class Connection {
   /** One byte past the window (RFC 9293 §3.8.6.1): the receiver answers with its window. */
   private sendWindowProbe(): void {
     if (!isSynchronized(this.state) || this.sendBuf.length === 0 || this.sndNxt !== this.sndUna) return;
-    this.counters.windowProbes++;
-    this.env.stats.windowProbes++;
+    this.count('windowProbes');
     const offset = seqDiff(this.sndNxt, this.sndUna);
     const data = this.sendBuf.read(offset, 1);
     this.emitSegment({ seq: this.sndNxt, ack: this.rcvNxt, flags: ACK, data });

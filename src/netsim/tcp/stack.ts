@@ -273,10 +273,7 @@ export class TcpStack {
   private established(c: Connection): boolean {
     const server = this.listenerOf.get(c);
     if (server === undefined || !server.isListening) return false;
-    if (!server.hasRoom()) {
-      this.stats.listenOverflows++;
-      return false;
-    }
+    if (!server.hasRoom()) return false; // counted by the connection (listenOverflows)
     server.halfOpen.delete(c);
     this.listenerOf.delete(c);
     const socket = new VirtualTcpSocket(c, this.settings.highWaterMark, () => this.host.clock.now());
