@@ -13,12 +13,12 @@ import { TCP_FLAG } from '../../wire/index.ts';
 import type { NetClock, TimerHandle } from '../../base/timer-clock.ts';
 import { NetsimError, type NetsimErrorCode } from '../host-errors.ts';
 import { NewReno, type CongestionEvent } from './congestion.ts';
-import { optionSpace, segmentOptions, synOptions, windowShiftFor, type ReceivedOptions } from './options.ts';
+import { segmentOptions, synOptions, windowShiftFor, type ReceivedOptions, type SackBlock } from './options.ts';
 import { ReceiveBuffer } from './receive-buffer.ts';
 import { RtoEstimator } from './rto.ts';
 import { SendBuffer } from './send-buffer.ts';
 import { hasFlag, segmentLength, type OutSegment, type Segment } from './segment.ts';
-import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.ts';
+import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt, seqMax } from './seq.ts';
 import type { ResolvedTcpSettings } from './settings.ts';
 import { isSynchronized, mayReceiveData, type TcpState } from './state.ts';
 import { newTcpCounters, type TcpCounters } from './stats.ts';
@@ -159,6 +159,10 @@ export class Connection {
   private readonly rto: RtoEstimator;
   cc: NewReno | undefined;
   private dupAcks = 0;
+  /** What the peer's SACK blocks say it holds above SND.UNA (sorted, merged): the scoreboard. */
+  private sacked: SackBlock[] = [];
+  /** Highest sequence number retransmitted in the current fast recovery. */
+  private rtxHigh = 0;
   private partialAckSeen = false;
   private timing: { end: number; at: number } | undefined;
   private retries = 0;
@@ -453,6 +457,7 @@ export class Connection {
     }
     const window = seg.window << this.sndShift;
     const outstanding = seqGt(this.sndMax, this.sndUna);
+    if (this.sackOk && seg.options.sack.length > 0) this.updateScoreboard(seg.options.sack);
     if (seqGt(ack, this.sndUna)) {
       this.newAck(ack);
     } else if (ack === this.sndUna && outstanding && seg.data.length === 0 && !hasFlag(seg, FIN) && window === this.sndWnd && window > 0) {
@@ -494,6 +499,7 @@ export class Connection {
       this.timing = undefined;
     }
     this.ackAdvance(ack);
+    this.trimScoreboard();
     this.retries = 0;
     const cc = this.cc;
     if (cc !== undefined) {
@@ -504,7 +510,9 @@ export class Connection {
         } else {
           // Partial ACK (RFC 6582 §3.2 step 5): the next hole goes at once.
           cc.onPartialAck(acked, seqDiff(this.sndMax, this.sndUna));
-          this.retransmitFirst();
+          // The hole at SND.UNA goes again, unless the scoreboard already had it resent.
+          if (!seqGt(this.rtxHigh, this.sndUna)) this.retransmitFirst();
+          this.sackRetransmit();
           if (!this.partialAckSeen) {
             this.partialAckSeen = true;
             this.armRtx(true);
@@ -539,12 +547,14 @@ export class Connection {
     if (cc === undefined) return;
     if (cc.inRecovery) {
       cc.onExtraDupAck(seqDiff(this.sndMax, this.sndUna));
+      this.sackRetransmit();
       return;
     }
     if (this.dupAcks === 3) {
       if (cc.onThirdDupAck(this.sndUna, this.sndMax, seqDiff(this.sndMax, this.sndUna))) {
         this.count('fastRetransmits');
         this.partialAckSeen = false;
+        this.rtxHigh = this.sndUna;
         this.retransmitFirst();
       }
     }
@@ -693,12 +703,62 @@ export class Connection {
   /** Resends the first unacknowledged segment (fast retransmit, partial ACK). */
   private retransmitFirst(): void {
     this.timing = undefined;
-    const len = Math.min(this.smss, this.sendBuf.length);
+    let len = Math.min(this.smss, this.sendBuf.length);
+    // Not into what the peer holds already.
+    const first = this.sacked[0];
+    if (first !== undefined && seqGt(first.left, this.sndUna)) len = Math.min(len, seqDiff(first.left, this.sndUna));
     const fin = this.finQueued && this.finSent() && len === this.sendBuf.length;
     if (len === 0 && !fin) return;
     const saved = this.sndNxt;
     this.sendData(this.sndUna, len, fin);
     if (seqGt(saved, this.sndNxt)) this.sndNxt = saved;
+    this.rtxHigh = seqMax(this.rtxHigh, seqAdd(this.sndUna, len));
+  }
+
+  /**
+   * During fast recovery, with SACK: resends the next hole below the highest SACKed byte that has not
+   * been resent in this recovery (RFC 6675's NextSeg rule 1, one segment per duplicate ACK), so a
+   * window with several losses is repaired in one round trip instead of one per partial ACK.
+   */
+  private sackRetransmit(): void {
+    if (!this.sackOk || this.sacked.length === 0 || !this.cc?.inRecovery) return;
+    let h = seqMax(this.rtxHigh, this.sndUna);
+    for (const b of this.sacked) {
+      if (seqLe(b.right, h)) continue;
+      if (seqLt(h, b.left)) {
+        const len = Math.min(this.smss, seqDiff(b.left, h));
+        const saved = this.sndNxt;
+        this.timing = undefined;
+        this.sendData(h, len, false);
+        if (seqGt(saved, this.sndNxt)) this.sndNxt = saved;
+        this.rtxHigh = seqAdd(h, len);
+        this.count('sackRetransmits');
+        return;
+      }
+      h = b.right;
+    }
+  }
+
+  /** Adds SACK blocks (RFC 2018) to the scoreboard; D-SACK and blocks outside what was sent are ignored. */
+  private updateScoreboard(blocks: readonly SackBlock[]): void {
+    for (const b of blocks) {
+      if (!seqLt(b.left, b.right) || seqLe(b.right, this.sndUna) || seqGt(b.right, this.sndMax) || seqLt(b.left, this.sndUna)) continue;
+      this.sacked.push({ left: b.left, right: b.right });
+    }
+    this.sacked.sort((x, y) => seqDiff(x.left, y.left));
+    const merged: SackBlock[] = [];
+    for (const b of this.sacked) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && seqLe(b.left, last.right)) last.right = seqMax(last.right, b.right);
+      else merged.push({ ...b });
+    }
+    this.sacked = merged.slice(0, 64);
+  }
+
+  private trimScoreboard(): void {
+    this.sacked = this.sacked.filter((b) => seqGt(b.right, this.sndUna));
+    const first = this.sacked[0];
+    if (first !== undefined && seqLt(first.left, this.sndUna)) first.left = this.sndUna;
   }
 
   private sendSyn(withAck: boolean): void {
@@ -847,6 +907,8 @@ export class Connection {
     this.cc?.onTimeout(seqDiff(this.sndMax, this.sndUna), this.sndMax, this.rto.backoffs === 0);
     this.rto.backoff();
     this.dupAcks = 0;
+    // The peer may drop what it SACKed (RFC 2018 §8): after a timeout, resend everything from SND.UNA.
+    this.sacked = [];
     // Go back N: resend from SND.UNA as the (one-segment) window allows.
     this.sndNxt = this.sndUna;
     this.stopRtx();

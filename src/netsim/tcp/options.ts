@@ -62,11 +62,6 @@ export function segmentOptions(timestamp: readonly [number, number] | undefined,
   return out;
 }
 
-/** Bytes of option space a segment with these options uses (for the MSS the payload may take). */
-export function optionSpace(timestamp: boolean, sackBlocks: number): number {
-  return (timestamp ? 12 : 0) + (sackBlocks > 0 ? 4 + 8 * sackBlocks : 0);
-}
-
 /** The smallest shift that lets `buffer` bytes be announced in the 16-bit window field. */
 export function windowShiftFor(buffer: number): number {
   let shift = 0;
