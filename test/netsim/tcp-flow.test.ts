@@ -134,3 +134,38 @@ describe('TCP fast retransmit and NewReno', () => {
     await p.close();
   });
 });
+
+describe('TCP SACK recovery', () => {
+  it('repairs two losses in one window in one round trip from the SACK scoreboard (no timeout)', async () => {
+    const p = pair({ delayMs: 5, tcp1: { initialWindowSegments: 10 } });
+    const got: Buffer[] = [];
+    p.h2.tcp.listen(80, (s) => s.on('data', (b) => got.push(b)));
+    const client = p.h1.tcp.connect({ host: '10.0.0.2', port: 80 });
+    p.run(30);
+    const mss = client.info().mss;
+    const base = client.info().sndNxt;
+    // Lose the first transmissions of segments 3 and 6.
+    const lost = new Set([(base + 2 * mss) >>> 0, (base + 5 * mss) >>> 0]);
+    p.filter.h1.fn = (f) => {
+      const s = segmentOf(f);
+      if (s !== undefined && typeof s !== 'string' && s.data.length > 0 && lost.has(s.seq)) {
+        lost.delete(s.seq);
+        return false;
+      }
+      return true;
+    };
+    p.log.length = 0;
+    const t0 = p.clock.now();
+    const data = seededRandom('sack').bytes(10 * mss);
+    client.write(data);
+    p.run(200);
+    const resent = segments(p.log).filter((s) => s.from === 'h1' && s.len > 0 && ((s.seq - base) >>> 0) % mss === 0 && [2, 5].includes(((s.seq - base) >>> 0) / mss));
+    // Each lost segment twice (lost, resent); both resent in the same round trip (before the first partial ACK could return).
+    expect(resent.map((s) => ((s.seq - base) >>> 0) / mss)).toEqual([2, 5, 2, 5]);
+    expect(resent[3].t - resent[2].t).toBeLessThan(10);
+    expect(client.info().counters).toMatchObject({ fastRetransmits: 1, sackRetransmits: 1, timeouts: 0 });
+    expect(Buffer.compare(Buffer.concat(got), Buffer.from(data))).toBe(0);
+    expect(p.clock.now() - t0).toBeGreaterThan(0);
+    await p.close();
+  });
+});
