@@ -3,7 +3,20 @@
 // TCP RST to a SYN; ECONNRESET: a RST on a connection; EPIPE: write after end), so
 // labs can set the virtual stack's behaviour beside the kernel's.
 
-export type NetsimErrorCode = 'ENETUNREACH' | 'EHOSTUNREACH' | 'ECONNREFUSED' | 'ETIMEDOUT' | 'EADDRINUSE' | 'EINVAL' | 'ECLOSED' | 'EPROTO' | 'ECONNRESET' | 'EPIPE' | 'ENOBUFS' | 'EMFILE' | 'EADDRNOTAVAIL';
+export type NetsimErrorCode =
+  | 'ENETUNREACH'
+  | 'EHOSTUNREACH'
+  | 'ECONNREFUSED'
+  | 'ETIMEDOUT'
+  | 'EADDRINUSE'
+  | 'EINVAL'
+  | 'ECLOSED'
+  | 'EPROTO'
+  | 'ECONNRESET'
+  | 'EPIPE'
+  | 'ENOBUFS'
+  | 'EMFILE'
+  | 'EADDRNOTAVAIL';
 
 export class NetsimError extends Error {
   readonly code: NetsimErrorCode;

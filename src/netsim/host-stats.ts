@@ -34,8 +34,24 @@ export interface NodeStats {
 /** Every counter at zero. */
 export function newNodeStats(): NodeStats {
   return {
-    ipReceived: 0, ipHeaderErrors: 0, ipDelivered: 0, ipNotForUs: 0, ipForwarded: 0, ipNoRoute: 0, ipTtlExceeded: 0,
-    ipFragmentsDropped: 0, ipReassembled: 0, ipSent: 0, icmpReceived: 0, icmpChecksumErrors: 0, icmpEchoRepliesSent: 0, icmpErrorsSent: 0,
-    icmpErrorsReceived: 0, udpReceived: 0, udpErrors: 0, udpNoPort: 0, unknownProtocol: 0,
+    ipReceived: 0,
+    ipHeaderErrors: 0,
+    ipDelivered: 0,
+    ipNotForUs: 0,
+    ipForwarded: 0,
+    ipNoRoute: 0,
+    ipTtlExceeded: 0,
+    ipFragmentsDropped: 0,
+    ipReassembled: 0,
+    ipSent: 0,
+    icmpReceived: 0,
+    icmpChecksumErrors: 0,
+    icmpEchoRepliesSent: 0,
+    icmpErrorsSent: 0,
+    icmpErrorsReceived: 0,
+    udpReceived: 0,
+    udpErrors: 0,
+    udpNoPort: 0,
+    unknownProtocol: 0,
   };
 }

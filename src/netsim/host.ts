@@ -13,7 +13,19 @@
 //   const result = await h1.ping('10.0.2.20', { count: 3 });
 //   console.log(result.text());
 
-import { ETH_HEADER_LEN, ICMP_TYPE_NUM, IP_PROTOCOL, Ipv4Reassembler, encode, icmp, internetChecksum, payload, segmentVerifies, udp, type LayerSpec } from '../wire/index.ts';
+import {
+  ETH_HEADER_LEN,
+  ICMP_TYPE_NUM,
+  IP_PROTOCOL,
+  Ipv4Reassembler,
+  encode,
+  icmp,
+  internetChecksum,
+  payload,
+  segmentVerifies,
+  udp,
+  type LayerSpec,
+} from '../wire/index.ts';
 import { ArpInterface, type ArpSettings } from './arp-interface.ts';
 import { ipv4Number, ipv4Text, ipv4ToBytes, isBroadcastMac } from './host-addr.ts';
 import { realClock, type NetClock } from '../base/timer-clock.ts';
@@ -284,7 +296,7 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
       return;
     }
     const r = route as Route;
-    const nextHop = dst === LIMITED_BROADCAST ? dst : r.gateway ?? dst;
+    const nextHop = dst === LIMITED_BROADCAST ? dst : (r.gateway ?? dst);
     iface.sendIpv4(nextHop, frame);
   }
 
@@ -302,7 +314,11 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
 
   sendUdp(socket: UdpSocket, data: Uint8Array, dst: number, dstPort: number, options: UdpSendOptions): void {
     const bound = ipv4Number(socket.address);
-    this.sendLayers(dst, [udp({ sport: socket.port, dport: dstPort }), payload(data)], { ttl: options.ttl, df: options.df, src: bound === 0 ? undefined : bound });
+    this.sendLayers(dst, [udp({ sport: socket.port, dport: dstPort }), payload(data)], {
+      ttl: options.ttl,
+      df: options.df,
+      src: bound === 0 ? undefined : bound,
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -354,8 +370,7 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
     else if (d.protocol === IP_PROTOCOL.TCP) {
       // A segment sent to a broadcast address is dropped (RFC 1122 §4.2.3.10).
       if (!linkBroadcast && this.isLocalAddress(d.dst)) this.tcp.input(d);
-    }
-    else {
+    } else {
       this.stats.unknownProtocol++;
       if (mayReportError(d, linkBroadcast, this.broadcasts())) this.sendIcmpError(d, ICMP_TYPE_NUM.UNREACHABLE, UNREACH.PROTOCOL);
     }
@@ -378,7 +393,14 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
       return;
     }
     if (type === ICMP_TYPE_NUM.ECHO_REPLY) {
-      const reply: EchoReply = { from: d.src, id: (msg[4] << 8) | msg[5], seq: (msg[6] << 8) | msg[7], ttl: d.ttl, data: Uint8Array.from(msg.subarray(8)), icmpLength: msg.length };
+      const reply: EchoReply = {
+        from: d.src,
+        id: (msg[4] << 8) | msg[5],
+        seq: (msg[6] << 8) | msg[7],
+        ttl: d.ttl,
+        data: Uint8Array.from(msg.subarray(8)),
+        icmpLength: msg.length,
+      };
       for (const l of [...this.echoListeners]) l(reply);
       return;
     }
@@ -420,7 +442,13 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
       return;
     }
     this.stats.udpReceived++;
-    socket.deliver({ data: Uint8Array.from(seg.subarray(8, length)), address: ipv4Text(d.src), port: (seg[0] << 8) | seg[1], localAddress: ipv4Text(d.dst), ttl: d.ttl });
+    socket.deliver({
+      data: Uint8Array.from(seg.subarray(8, length)),
+      address: ipv4Text(d.src),
+      port: (seg[0] << 8) | seg[1],
+      localAddress: ipv4Text(d.dst),
+      ttl: d.ttl,
+    });
   }
 
   // ---------------------------------------------------------------------------------------------

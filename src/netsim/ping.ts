@@ -92,7 +92,9 @@ export function ping(host: ProbeHost, dst: string, options: PingOptions = {}): P
     check(Number.isInteger(size) && size >= 0 && size <= 65507, `size must be 0 to 65507 bytes, got ${options.size}`);
     check(options.ttl === undefined || (Number.isInteger(options.ttl) && options.ttl >= 1 && options.ttl <= 255), `ttl must be 1 to 255, got ${options.ttl}`);
   } catch (e) {
-    return Promise.reject(e instanceof NetsimError ? new NetsimError(e.code, `ping ${dst}: ${e.reason}`) : new NetsimError('EINVAL', `ping ${dst}: ${(e as Error).message}`));
+    return Promise.reject(
+      e instanceof NetsimError ? new NetsimError(e.code, `ping ${dst}: ${e.reason}`) : new NetsimError('EINVAL', `ping ${dst}: ${(e as Error).message}`),
+    );
   }
   const clock = host.clock;
   const id = host.allocateEchoId();

@@ -12,7 +12,10 @@ export class PortTable<T> {
   private nextEphemeral: number;
 
   /** `what` names the table in errors ('h1: TCP'). */
-  constructor(private readonly what: string, firstEphemeral = EPHEMERAL_LOW) {
+  constructor(
+    private readonly what: string,
+    firstEphemeral = EPHEMERAL_LOW,
+  ) {
     if (!Number.isInteger(firstEphemeral) || firstEphemeral < EPHEMERAL_LOW || firstEphemeral > EPHEMERAL_HIGH) {
       throw new RangeError(`${what}: firstEphemeralPort must be ${EPHEMERAL_LOW} to ${EPHEMERAL_HIGH}, got ${firstEphemeral}`);
     }

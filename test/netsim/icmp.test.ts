@@ -88,7 +88,14 @@ describe('the echo responder and ICMP errors of a host', () => {
 
 describe('ICMP error helpers', () => {
   const udpDatagram = (ip: Partial<Parameters<typeof ipv4>[0]> = {}): Datagram =>
-    parsed(encode([ethernet({ src: PEER_MAC, dst: HOST_MAC }), ipv4({ src: '10.0.0.2', dst: '10.0.0.1', ...ip }), udp({ sport: 1, dport: 2 }), payload('0123456789')]));
+    parsed(
+      encode([
+        ethernet({ src: PEER_MAC, dst: HOST_MAC }),
+        ipv4({ src: '10.0.0.2', dst: '10.0.0.1', ...ip }),
+        udp({ sport: 1, dport: 2 }),
+        payload('0123456789'),
+      ]),
+    );
 
   it('quotes the IP header (options included) and 8 bytes of data', () => {
     expect(quoteOf(udpDatagram()).length).toBe(28);
@@ -106,7 +113,9 @@ describe('ICMP error helpers', () => {
     expect(mayReportError(udpDatagram({ fragmentOffset: 3 }), false)).toBe(false);
     const echo = parsed(encode([ethernet({ src: PEER_MAC, dst: HOST_MAC }), ipv4({ src: '10.0.0.2', dst: '10.0.0.1' }), icmp({ type: 8 })]));
     expect(mayReportError(echo, false)).toBe(true);
-    const err = parsed(encode([ethernet({ src: PEER_MAC, dst: HOST_MAC }), ipv4({ src: '10.0.0.2', dst: '10.0.0.1' }), icmp({ type: 3, code: 1 }), payload(new Uint8Array(28))]));
+    const err = parsed(
+      encode([ethernet({ src: PEER_MAC, dst: HOST_MAC }), ipv4({ src: '10.0.0.2', dst: '10.0.0.1' }), icmp({ type: 3, code: 1 }), payload(new Uint8Array(28))]),
+    );
     expect(mayReportError(err, false)).toBe(false);
   });
 

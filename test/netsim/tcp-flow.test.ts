@@ -61,7 +61,9 @@ describe('TCP flow control', () => {
       p.run(1);
       client.write('c');
       p.run(400);
-      const data = segments(p.log).filter((s) => s.from === 'h1' && s.len > 0).map((s) => `${s.t - t0}:${Buffer.from(s.data).toString()}`);
+      const data = segments(p.log)
+        .filter((s) => s.from === 'h1' && s.len > 0)
+        .map((s) => `${s.t - t0}:${Buffer.from(s.data).toString()}`);
       // With Nagle, 'b' and 'c' wait for the ACK of 'a' (delayed 200 ms by the receiver), then go together.
       expect(data).toEqual(noDelay ? ['0:a', '1:b', '2:c'] : ['0:a', '210:bc']);
       await p.close();
@@ -80,7 +82,9 @@ describe('TCP flow control', () => {
     p.run(300);
     client.write(new Uint8Array(2 * 1448));
     p.run(300);
-    const acks = segments(p.log).filter((s) => s.from === 'h2').map((s) => s.t - t0);
+    const acks = segments(p.log)
+      .filter((s) => s.from === 'h2')
+      .map((s) => s.t - t0);
     // The first full segment: no second one follows, so its ACK waits 200 ms. The next two: ACK on the second.
     expect(acks).toEqual([205, 305]);
     await p.close();
@@ -159,7 +163,9 @@ describe('TCP SACK recovery', () => {
     const data = seededRandom('sack').bytes(10 * mss);
     client.write(data);
     p.run(200);
-    const resent = segments(p.log).filter((s) => s.from === 'h1' && s.len > 0 && ((s.seq - base) >>> 0) % mss === 0 && [2, 5].includes(((s.seq - base) >>> 0) / mss));
+    const resent = segments(p.log).filter(
+      (s) => s.from === 'h1' && s.len > 0 && ((s.seq - base) >>> 0) % mss === 0 && [2, 5].includes(((s.seq - base) >>> 0) / mss),
+    );
     // Each lost segment twice (lost, resent); both resent in the same round trip (before the first partial ACK could return).
     expect(resent.map((s) => ((s.seq - base) >>> 0) / mss)).toEqual([2, 5, 2, 5]);
     expect(resent[3].t - resent[2].t).toBeLessThan(10);

@@ -28,7 +28,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const MB = 1 << 20;
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const inKernel = (cmd: string, args: string[], timeout = 60_000): string => execFileSync('ip', ['netns', 'exec', NS_KERNEL, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout, maxBuffer: 1 << 20 });
+const inKernel = (cmd: string, args: string[], timeout = 60_000): string =>
+  execFileSync('ip', ['netns', 'exec', NS_KERNEL, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout, maxBuffer: 1 << 20 });
 
 function deleteNamespaces(all: boolean): void {
   let list = '';
@@ -51,12 +52,19 @@ function deleteNamespaces(all: boolean): void {
 
 /** tshark's TCP analysis messages on a capture (window updates left out: they are no error). */
 function tcpAnalysis(file: string): string[] {
-  const out = execFileSync('tshark', ['-r', file, '-Y', 'tcp.analysis.flags && !tcp.analysis.window_update', '-T', 'fields', '-e', '_ws.expert.message'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const out = execFileSync('tshark', ['-r', file, '-Y', 'tcp.analysis.flags && !tcp.analysis.window_update', '-T', 'fields', '-e', '_ws.expert.message'], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
   return out.split('\n').filter((l) => l !== '');
 }
 
 function malformed(file: string): number {
-  return execFileSync('tshark', ['-r', file, '-Y', '_ws.malformed || tcp.checksum.status == 0', '-o', 'tcp.check_checksum:TRUE', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' })
+  return execFileSync(
+    'tshark',
+    ['-r', file, '-Y', '_ws.malformed || tcp.checksum.status == 0', '-o', 'tcp.check_checksum:TRUE', '-T', 'fields', '-e', 'frame.number'],
+    { encoding: 'utf8' },
+  )
     .split('\n')
     .filter((l) => l !== '').length;
 }
@@ -71,7 +79,9 @@ const MISSED = /Previous segment|ACKed segment that wasn't captured/i;
 
 /** tcpdump in the kernel's namespace with a large buffer; stop() gives how many packets it dropped. */
 async function startCapture(netns: string, iface: string, file: string): Promise<{ stop(): Promise<number> }> {
-  const dump = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-B', '32768', '-n', '-w', file, 'udp port 4789'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const dump = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-B', '32768', '-n', '-w', file, 'udp port 4789'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   dump.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((resolve) => dump.once('exit', () => resolve()));
@@ -90,9 +100,16 @@ async function startCapture(netns: string, iface: string, file: string): Promise
   };
 }
 
-const canRun = requireRoot('the TCP kernel interop test (network namespaces)') && requireTool('ip') && requireTool('curl') && requireTool('python3') && requireTool('tcpdump') && requireTool('tshark') && requireTool('ethtool');
+const canRun =
+  requireRoot('the TCP kernel interop test (network namespaces)') &&
+  requireTool('ip') &&
+  requireTool('curl') &&
+  requireTool('python3') &&
+  requireTool('tcpdump') &&
+  requireTool('tshark') &&
+  requireTool('ethtool');
 
-describe.skipIf(!canRun)('netlab TCP and the Linux kernel\'s TCP (vxlan in a namespace)', () => {
+describe.skipIf(!canRun)("netlab TCP and the Linux kernel's TCP (vxlan in a namespace)", () => {
   let child: ChildProcessWithoutNullStreams | undefined;
   let pyServer: ChildProcess | undefined;
   let answers: AsyncIterator<string> | undefined;
@@ -120,7 +137,10 @@ describe.skipIf(!canRun)('netlab TCP and the Linux kernel\'s TCP (vxlan in a nam
     ip('netns', 'add', NS_KERNEL);
     ip('netns', 'add', NS_NETLAB);
     ip('link', 'add', 'vk', 'netns', NS_KERNEL, 'type', 'veth', 'peer', 'name', 'vn', 'netns', NS_NETLAB);
-    for (const [ns, dev, addr] of [[NS_KERNEL, 'vk', KERNEL_UNDERLAY], [NS_NETLAB, 'vn', NETLAB_UNDERLAY]]) {
+    for (const [ns, dev, addr] of [
+      [NS_KERNEL, 'vk', KERNEL_UNDERLAY],
+      [NS_NETLAB, 'vn', NETLAB_UNDERLAY],
+    ]) {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       // Room for a 1500-byte inner frame plus the 50 bytes of VXLAN encapsulation: no fragments.
       ip('-n', ns, 'link', 'set', dev, 'mtu', '1600');
@@ -137,7 +157,11 @@ describe.skipIf(!canRun)('netlab TCP and the Linux kernel\'s TCP (vxlan in a nam
     kernelFile('small', 2 * MB);
     kernelFile('big', 10 * MB);
     pyServer = spawn('ip', ['netns', 'exec', NS_KERNEL, 'python3', '-m', 'http.server', '8000', '--bind', KERNEL_IP, '--directory', dir], { stdio: 'ignore' });
-    child = spawn('ip', ['netns', 'exec', NS_NETLAB, process.execPath, '--import', 'tsx', join(ROOT, 'test/netsim/tcp-kernel-peer-child.ts'), NETLAB_UNDERLAY, KERNEL_UNDERLAY], { cwd: ROOT });
+    child = spawn(
+      'ip',
+      ['netns', 'exec', NS_NETLAB, process.execPath, '--import', 'tsx', join(ROOT, 'test/netsim/tcp-kernel-peer-child.ts'), NETLAB_UNDERLAY, KERNEL_UNDERLAY],
+      { cwd: ROOT },
+    );
     child.stderr.on('data', (d: Buffer) => process.stderr.write(`[netlab side] ${d.toString()}`));
     answers = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const first = await answers.next();
@@ -170,7 +194,11 @@ describe.skipIf(!canRun)('netlab TCP and the Linux kernel\'s TCP (vxlan in a nam
   }, 30_000);
 
   /** curl in the kernel's namespace from netlab's server; the capture's path. */
-  async function curlFromNetlab(size: number, seed: string, name: string): Promise<{ sha: string; expected: string; capture: string; out: string; dropped: number }> {
+  async function curlFromNetlab(
+    size: number,
+    seed: string,
+    name: string,
+  ): Promise<{ sha: string; expected: string; capture: string; out: string; dropped: number }> {
     const served = (await ask(`serve ${size} ${seed}`)) as { sha256: string };
     const capture = join(dir, `${name}.pcap`);
     const dump = await startCapture(NS_KERNEL, 'vk', capture);
@@ -178,7 +206,11 @@ describe.skipIf(!canRun)('netlab TCP and the Linux kernel\'s TCP (vxlan in a nam
     const bodyFile = join(dir, `${name}.body`);
     let out = '';
     try {
-      out = inKernel('curl', ['-sS', '--max-time', '120', '-o', bodyFile, '-w', '%{http_code} %{size_download} bytes in %{time_total} s', `http://${NETLAB_IP}/file`], 130_000);
+      out = inKernel(
+        'curl',
+        ['-sS', '--max-time', '120', '-o', bodyFile, '-w', '%{http_code} %{size_download} bytes in %{time_total} s', `http://${NETLAB_IP}/file`],
+        130_000,
+      );
     } finally {
       await new Promise((r) => setTimeout(r, 300));
       dropped = await dump.stop();
@@ -198,7 +230,7 @@ describe.skipIf(!canRun)('netlab TCP and the Linux kernel\'s TCP (vxlan in a nam
     for (const k of kinds) expect(k).toMatch(r.dropped > 0 ? new RegExp(`${CLEAN.source}|${MISSED.source}`, 'i') : CLEAN);
   }, 150_000);
 
-  it('netlab\'s client fetches 2 MB from python3 -m http.server in the kernel\'s namespace', async () => {
+  it("netlab's client fetches 2 MB from python3 -m http.server in the kernel's namespace", async () => {
     const r = (await ask(`fetch ${KERNEL_IP} 8000 /small`)) as { status: string; length: number; sha256: string; ms: number; error?: string };
     expect(r.error).toBeUndefined();
     console.log(`netlab h1$ GET http://${KERNEL_IP}:8000/small -> ${r.status}, ${r.length} bytes in ${Math.round(r.ms)} ms`);

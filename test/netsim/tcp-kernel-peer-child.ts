@@ -77,7 +77,13 @@ function fetch(host: Host, address: string, port: number, path: string): Promise
       const split = all.indexOf('\r\n\r\n');
       const head = all.subarray(0, split).toString('latin1');
       const body = all.subarray(split + 4);
-      resolve({ status: head.split('\r\n')[0], length: body.length, sha256: createHash('sha256').update(body).digest('hex'), ms: performance.now() - start, counters: s.info().counters });
+      resolve({
+        status: head.split('\r\n')[0],
+        length: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+        ms: performance.now() - start,
+        counters: s.info().counters,
+      });
     });
   });
 }
@@ -86,7 +92,13 @@ async function main(vtepAddress: string, kernelAddress: string): Promise<void> {
   const vtep = await Vtep.open({ address: vtepAddress, port: VXLAN_PORT });
   const sw = new Switch({ name: 'sw1' });
   const impaired = { on: false };
-  sw.addPort(switchable(vtep.port({ name: 'sw1-vx', vni: KERNEL_VNI, remote: { address: kernelAddress, port: VXLAN_PORT, anySourcePort: true } }), impaired, 'to-kernel'));
+  sw.addPort(
+    switchable(
+      vtep.port({ name: 'sw1-vx', vni: KERNEL_VNI, remote: { address: kernelAddress, port: VXLAN_PORT, anySourcePort: true } }),
+      impaired,
+      'to-kernel',
+    ),
+  );
   const [hp, sp] = memoryLink('h1-eth0', 'sw1-p1');
   sw.addPort(switchable(sp, impaired, 'to-netlab'));
   const host = new Host({ name: NETLAB_HOST.name, random: seededRandom('kernel-tcp'), tcp: { rto: { minMs: 200 } } });

@@ -67,7 +67,7 @@ describe('TCP reliability', () => {
     await p.close();
   }, 60_000);
 
-  it('moves 1 MB on a clean link in slow start from RFC 5681\'s initial window, with no retransmission', async () => {
+  it("moves 1 MB on a clean link in slow start from RFC 5681's initial window, with no retransmission", async () => {
     const p = pair({ delayMs: 5, tcp: { mslMs: 100 } });
     const data = seededRandom('clean').bytes(1 << 20);
     const r = bulk(p, data);
@@ -94,7 +94,9 @@ describe('TCP reliability', () => {
     p.log.length = 0;
     client.write('x');
     p.run(10_000);
-    const times = segments(p.log).filter((s) => s.from === 'h1' && s.len === 1).map((s) => s.t - sentAt);
+    const times = segments(p.log)
+      .filter((s) => s.from === 'h1' && s.len === 1)
+      .map((s) => s.t - sentAt);
     expect(times).toEqual([0, 200, 600, 1400, 3000]);
     // After the 4th retransmission the connection gives up (with a RST).
     expect(errors).toEqual(['ETIMEDOUT']);

@@ -13,7 +13,11 @@ const H2_MAC = '02:00:00:00:00:02';
 
 /** A segment put on h1's wire toward h2 (it may claim any source). */
 function inject(p: Pair, t: { src?: string; sport: number; dport: number; seq: number; ack?: number; flags: string; data?: string }): void {
-  const layers = [ethernet({ src: H1_MAC, dst: H2_MAC }), ipv4({ src: t.src ?? '10.0.0.1', dst: '10.0.0.2', ttl: 64 }), tcp({ sport: t.sport, dport: t.dport, seq: t.seq, ack: t.ack ?? 0, flags: t.flags, window: 1024 })];
+  const layers = [
+    ethernet({ src: H1_MAC, dst: H2_MAC }),
+    ipv4({ src: t.src ?? '10.0.0.1', dst: '10.0.0.2', ttl: 64 }),
+    tcp({ sport: t.sport, dport: t.dport, seq: t.seq, ack: t.ack ?? 0, flags: t.flags, window: 1024 }),
+  ];
   const frame = encode(t.data === undefined ? layers : [...layers, { kind: 'raw', emit: () => new TextEncoder().encode(t.data) } as never]);
   p.ports.h1.send(frame);
 }
@@ -63,7 +67,11 @@ describe('TCP resets', () => {
     inject(p, { sport: client.localPort, dport: 80, seq: (rcvNxt + 1000) >>> 0, flags: 'R' });
     p.run(10);
     expect(server?.state).toBe('ESTABLISHED');
-    expect(segments(p.log).filter((s) => s.from === 'h2').map((s) => s.flags)).toEqual(['.']);
+    expect(
+      segments(p.log)
+        .filter((s) => s.from === 'h2')
+        .map((s) => s.flags),
+    ).toEqual(['.']);
     expect(server?.info().counters.challengeAcks).toBe(1);
     // A SYN on an established connection: a challenge ACK too, never a reset.
     inject(p, { sport: client.localPort, dport: 80, seq: 12345, flags: 'S' });

@@ -65,7 +65,19 @@ export function segments(log: readonly SentFrame[]): Seg[] {
     if (typeof d === 'string' || d.protocol !== 6) continue;
     const s = readSegment(d);
     if (typeof s === 'string') throw new Error(`a host sent a bad segment: ${s}`);
-    out.push({ t: f.t, from: f.from, sport: s.srcPort, dport: s.dstPort, seq: s.seq, ack: s.ack, flags: flagText(s.flags), len: s.data.length, win: s.window, options: s.options, data: s.data });
+    out.push({
+      t: f.t,
+      from: f.from,
+      sport: s.srcPort,
+      dport: s.dstPort,
+      seq: s.seq,
+      ack: s.ack,
+      flags: flagText(s.flags),
+      len: s.data.length,
+      win: s.window,
+      options: s.options,
+      data: s.data,
+    });
   }
   return out;
 }

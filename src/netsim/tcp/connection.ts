@@ -228,7 +228,10 @@ export class Connection {
   write(bytes: Uint8Array, andClose = false): void {
     if (this.finQueued || this.state === 'CLOSED') throw new NetsimError('EPIPE', `${this.describe()}: write after end`);
     if (this.sendBuf.length + bytes.length > this.s.sendBufferLimit) {
-      throw new NetsimError('ENOBUFS', `${this.describe()}: ${bytes.length} more bytes would pass the ${this.s.sendBufferLimit}-byte send buffer (wait for 'drain')`);
+      throw new NetsimError(
+        'ENOBUFS',
+        `${this.describe()}: ${bytes.length} more bytes would pass the ${this.s.sendBufferLimit}-byte send buffer (wait for 'drain')`,
+      );
     }
     this.sendBuf.append(bytes);
     this.writtenTotal += bytes.length;
@@ -354,7 +357,14 @@ export class Connection {
 
   private inputSynchronized(seg: Segment): void {
     // In simultaneous open the peer's SYN-ACK repeats its SYN: what is new in it is the ACK of ours.
-    if (this.state === 'SYN-RECEIVED' && hasFlag(seg, SYN) && hasFlag(seg, ACK) && seg.seq === this.irs && seqGt(seg.ack, this.sndUna) && seqLe(seg.ack, this.sndMax)) {
+    if (
+      this.state === 'SYN-RECEIVED' &&
+      hasFlag(seg, SYN) &&
+      hasFlag(seg, ACK) &&
+      seg.seq === this.irs &&
+      seqGt(seg.ack, this.sndUna) &&
+      seqLe(seg.ack, this.sndMax)
+    ) {
       seg = { ...seg, flags: seg.flags & ~SYN, seq: seqAdd(seg.seq, 1) };
     }
     if (hasFlag(seg, SYN) && !hasFlag(seg, RST)) {
@@ -846,7 +856,14 @@ export class Connection {
   }
 
   private sendReset(seq: number, ack: number, withAck: boolean): void {
-    this.env.transmit(this.localAddress, this.remoteAddress, { srcPort: this.localPort, dstPort: this.remotePort, seq, ack, flags: withAck ? RST | ACK : RST, window: 0 });
+    this.env.transmit(this.localAddress, this.remoteAddress, {
+      srcPort: this.localPort,
+      dstPort: this.remotePort,
+      seq,
+      ack,
+      flags: withAck ? RST | ACK : RST,
+      window: 0,
+    });
     this.countSent();
     this.count('resetsSent');
   }
@@ -1013,7 +1030,12 @@ export class Connection {
 
   private becomeEstablished(): void {
     this.setState('ESTABLISHED');
-    this.cc = new NewReno(this.smss, (e) => this.queue(() => this.events?.congestion(e)), () => this.env.clock.now(), { initialWindowSegments: this.s.initialWindowSegments });
+    this.cc = new NewReno(
+      this.smss,
+      (e) => this.queue(() => this.events?.congestion(e)),
+      () => this.env.clock.now(),
+      { initialWindowSegments: this.s.initialWindowSegments },
+    );
   }
 
   private finSent(): boolean {

@@ -36,7 +36,10 @@ export function rfc6528Isn(random: Random): IsnGenerator {
   return {
     mode: 'rfc6528',
     next(la, lp, ra, rp, nowMs) {
-      const f = createHmac('sha256', key).update(tuple(la, lp, ra, rp)).digest().readUInt32BE(0);
+      const f = createHmac('sha256', key)
+        .update(tuple(la, lp, ra, rp))
+        .digest()
+        .readUInt32BE(0);
       const m = Math.floor(nowMs * 250) >>> 0; // 4 µs ticks
       return (f + m) >>> 0;
     },
@@ -61,5 +64,8 @@ export function weakPredictableIsn(): IsnGenerator {
 
 /** Keyed offset of the timestamp clock per connection (RFC 7323 §5.4), from the same kind of hash. */
 export function timestampOffset(key: Uint8Array, localAddr: number, localPort: number, remoteAddr: number, remotePort: number): number {
-  return createHmac('sha256', Buffer.from(key)).update(tuple(localAddr, localPort, remoteAddr, remotePort)).digest().readUInt32BE(4);
+  return createHmac('sha256', Buffer.from(key))
+    .update(tuple(localAddr, localPort, remoteAddr, remotePort))
+    .digest()
+    .readUInt32BE(4);
 }

@@ -2,7 +2,17 @@
 // over the pseudo-header, options parsed by src/wire's tcp-options), and one to send turned into the
 // wire layer's tcp() and payload() builders, which compute the data offset and the checksum.
 
-import { IP_PROTOCOL, TCP_FLAG, TCP_MIN_HEADER_LEN, parseTcpOptions, payload, segmentVerifies, tcp, type LayerSpec, type TcpOptionInput } from '../../wire/index.ts';
+import {
+  IP_PROTOCOL,
+  TCP_FLAG,
+  TCP_MIN_HEADER_LEN,
+  parseTcpOptions,
+  payload,
+  segmentVerifies,
+  tcp,
+  type LayerSpec,
+  type TcpOptionInput,
+} from '../../wire/index.ts';
 import { ipv4FromBytes, ipv4ToBytes } from '../host-addr.ts';
 import type { Datagram } from '../host-ipv4.ts';
 import { datagramPayload } from '../host-ipv4.ts';
@@ -71,7 +81,9 @@ export interface OutSegment {
 
 /** The transport layers of a segment, for Host.sendLayers. */
 export function segmentLayers(s: OutSegment): LayerSpec[] {
-  const layers: LayerSpec[] = [tcp({ sport: s.srcPort, dport: s.dstPort, seq: s.seq >>> 0, ack: s.ack >>> 0, flags: s.flags, window: s.window, options: s.options ?? [] })];
+  const layers: LayerSpec[] = [
+    tcp({ sport: s.srcPort, dport: s.dstPort, seq: s.seq >>> 0, ack: s.ack >>> 0, flags: s.flags, window: s.window, options: s.options ?? [] }),
+  ];
   if (s.data !== undefined && s.data.length > 0) layers.push(payload(s.data));
   return layers;
 }

@@ -9,7 +9,7 @@ export function seqAdd(a: number, n: number): number {
 
 /** How far b lies ahead of a (negative when behind), in -2^31..2^31-1. */
 export function seqDiff(b: number, a: number): number {
-  return ((b - a) | 0);
+  return (b - a) | 0;
 }
 
 export function seqLt(a: number, b: number): boolean {

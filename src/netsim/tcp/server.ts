@@ -47,13 +47,13 @@ export class VirtualTcpServer extends EventEmitter {
   }
 
   // Connections queued before a 'connection' listener existed are handed to the first one added.
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+  override on(event: string | symbol, listener: Parameters<EventEmitter['on']>[1]): this {
     super.on(event, listener);
     if (event === 'connection') this.drainAccepts();
     return this;
   }
 
-  override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
+  override addListener(event: string | symbol, listener: Parameters<EventEmitter['on']>[1]): this {
     return this.on(event, listener);
   }
 

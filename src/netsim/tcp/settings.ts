@@ -72,7 +72,8 @@ function bool(key: string, v: boolean | undefined, dflt: boolean): boolean {
 export function resolveTcpSettings(s: TcpSettings = {}): ResolvedTcpSettings {
   const receiveBuffer = int('receiveBuffer', s.receiveBuffer, 131072, 1, 1 << 30);
   const isn = s.isn ?? 'rfc6528';
-  if (isn !== 'rfc6528' && isn !== 'weak-predictable-for-spoofing-lab') throw new RangeError(`tcp.isn must be 'rfc6528' or 'weak-predictable-for-spoofing-lab', got '${String(isn)}'`);
+  if (isn !== 'rfc6528' && isn !== 'weak-predictable-for-spoofing-lab')
+    throw new RangeError(`tcp.isn must be 'rfc6528' or 'weak-predictable-for-spoofing-lab', got '${String(isn)}'`);
   return {
     mss: int('mss', s.mss, 1460, 64, 65495),
     receiveBuffer,

@@ -77,13 +77,13 @@ export class VirtualTcpSocket extends EventEmitter {
   }
 
   // Node's stream switches to flowing when a 'data' listener is added.
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+  override on(event: string | symbol, listener: Parameters<EventEmitter['on']>[1]): this {
     super.on(event, listener);
     if (event === 'data' && this.flowing === null) this.resume();
     return this;
   }
 
-  override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
+  override addListener(event: string | symbol, listener: Parameters<EventEmitter['on']>[1]): this {
     return this.on(event, listener);
   }
 

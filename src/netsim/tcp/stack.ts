@@ -80,7 +80,10 @@ export class TcpStack {
   private readonly env: ConnectionEnv;
   private closed = false;
 
-  constructor(private readonly host: TcpHost, settings: TcpSettings = {}) {
+  constructor(
+    private readonly host: TcpHost,
+    settings: TcpSettings = {},
+  ) {
     this.settings = resolveTcpSettings(settings);
     this.ports = new PortTable<object>(`${host.name}: TCP`, this.settings.firstEphemeralPort);
     this.isn = this.settings.isn === 'rfc6528' ? rfc6528Isn(host.random) : weakPredictableIsn();
@@ -109,10 +112,12 @@ export class TcpStack {
     } catch (e) {
       throw new NetsimError('EINVAL', `connect: ${(e as Error).message}`);
     }
-    if (src !== undefined && !this.host.isLocalAddress(src)) throw new NetsimError('EADDRNOTAVAIL', `connect: ${this.host.name} has no address ${options.localAddress}`);
+    if (src !== undefined && !this.host.isLocalAddress(src))
+      throw new NetsimError('EADDRNOTAVAIL', `connect: ${this.host.name} has no address ${options.localAddress}`);
     src ??= this.host.sourceAddressFor(dst);
     if (src === undefined) throw new NetsimError('ENETUNREACH', `connect: ${this.host.name} has no route to ${options.host}`);
-    if (this.conns.size >= this.settings.maxConnections) throw new NetsimError('EMFILE', `connect: ${this.host.name} has ${this.conns.size} TCP connections, the limit (tcp.maxConnections)`);
+    if (this.conns.size >= this.settings.maxConnections)
+      throw new NetsimError('EMFILE', `connect: ${this.host.name} has ${this.conns.size} TCP connections, the limit (tcp.maxConnections)`);
     const token = {};
     const localPort = this.ports.bind(token, options.localPort ?? 0);
     if (this.conns.has(key(src, localPort, dst, port))) {
@@ -144,10 +149,18 @@ export class TcpStack {
     if (bound !== 0 && !this.host.isLocalAddress(bound)) throw new NetsimError('EADDRNOTAVAIL', `listen: ${this.host.name} has no address ${address}`);
     const token = {};
     const port = this.ports.bind(token, o.port);
-    const server = new VirtualTcpServer({ unlisten: (s) => {
-      this.listeners.delete(s.port);
-      this.ports.unbind(token, s.port);
-    } }, ipv4Text(bound), port, backlog, this.settings.maxHalfOpen);
+    const server = new VirtualTcpServer(
+      {
+        unlisten: (s) => {
+          this.listeners.delete(s.port);
+          this.ports.unbind(token, s.port);
+        },
+      },
+      ipv4Text(bound),
+      port,
+      backlog,
+      this.settings.maxHalfOpen,
+    );
     this.listeners.set(port, server);
     if (onConnection !== undefined) server.on('connection', onConnection);
     return server;
@@ -177,7 +190,8 @@ export class TcpStack {
   table(): TcpTableRow[] {
     const rows: TcpTableRow[] = [];
     for (const s of this.listeners.values()) rows.push({ local: `${s.host}:${s.port}`, remote: '0.0.0.0:*', state: 'LISTEN' });
-    for (const c of this.conns.values()) rows.push({ local: `${ipv4Text(c.localAddress)}:${c.localPort}`, remote: `${ipv4Text(c.remoteAddress)}:${c.remotePort}`, state: c.state });
+    for (const c of this.conns.values())
+      rows.push({ local: `${ipv4Text(c.localAddress)}:${c.localPort}`, remote: `${ipv4Text(c.remoteAddress)}:${c.remotePort}`, state: c.state });
     return rows;
   }
 

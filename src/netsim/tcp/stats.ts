@@ -40,9 +40,31 @@ export interface TcpCounters {
 
 export function newTcpCounters(): TcpCounters {
   return {
-    activeOpens: 0, passiveOpens: 0, segmentsSent: 0, segmentsReceived: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, fastRetransmits: 0, sackRetransmits: 0,
-    timeouts: 0, dupAcksReceived: 0, duplicateSegments: 0, partialDuplicates: 0, outOfOrderSegments: 0, outOfOrderDropped: 0, delayedAcks: 0,
-    challengeAcks: 0, pawsDropped: 0, resetsSent: 0, resetsReceived: 0, windowProbes: 0, windowUpdatesReceived: 0, windowUpdatesSent: 0, nagleDelays: 0, listenOverflows: 0,
+    activeOpens: 0,
+    passiveOpens: 0,
+    segmentsSent: 0,
+    segmentsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    retransmits: 0,
+    fastRetransmits: 0,
+    sackRetransmits: 0,
+    timeouts: 0,
+    dupAcksReceived: 0,
+    duplicateSegments: 0,
+    partialDuplicates: 0,
+    outOfOrderSegments: 0,
+    outOfOrderDropped: 0,
+    delayedAcks: 0,
+    challengeAcks: 0,
+    pawsDropped: 0,
+    resetsSent: 0,
+    resetsReceived: 0,
+    windowProbes: 0,
+    windowUpdatesReceived: 0,
+    windowUpdatesSent: 0,
+    nagleDelays: 0,
+    listenOverflows: 0,
   };
 }
 
