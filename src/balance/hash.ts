@@ -83,6 +83,12 @@ export function murmur3(key: string | Uint8Array, seed = 0): number {
     h ^= k;
   }
   h ^= b.length;
+  return fmix32(h);
+}
+
+/** MurmurHash3's 32-bit finaliser: every input bit changes each output bit with probability about 1/2. */
+export function fmix32(x: number): number {
+  let h = x >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -91,17 +97,34 @@ export function murmur3(key: string | Uint8Array, seed = 0): number {
   return h >>> 0;
 }
 
+/**
+ * A 64-bit hash in two halves, avalanched and cut to 53 bits. FNV-1a alone is a poor ring position:
+ * a key's last byte reaches the high bits only through one multiplication, so "a#1", "a#2", ... land
+ * next to each other on the ring. The finaliser mixes both halves into every output bit.
+ */
+export function avalanche53(hi: number, lo: number): number {
+  const a = fmix32(lo ^ Math.imul(hi, 0x9e3779b1));
+  const b = fmix32(hi ^ Math.imul(a, 0x85ebca6b));
+  return b * 0x20_0000 + (a >>> 11);
+}
+
 /** The hash functions a config may name for the ring and Maglev. */
 export type HashName = 'fnv1a64' | 'fnv1a32' | 'murmur3';
 export const HASH_NAMES: readonly HashName[] = ['fnv1a64', 'fnv1a32', 'murmur3'];
 
-/** A hash by name, returning a non-negative number (53 bits for fnv1a64, 32 bits for the others). */
+/**
+ * A hash by name for placing keys and points: a non-negative number (53 bits for fnv1a64, 32 for the
+ * others). The FNV variants are followed by the finaliser (see avalanche53); murmur3 has its own.
+ */
 export function hashFunction(name: HashName): (key: string | Uint8Array) => number {
   switch (name) {
     case 'fnv1a64':
-      return fnv1a64;
+      return (k) => {
+        const [hi, lo] = fnv1a64Parts(k);
+        return avalanche53(hi, lo);
+      };
     case 'fnv1a32':
-      return fnv1a32;
+      return (k) => fmix32(fnv1a32(k));
     case 'murmur3':
       return (k) => murmur3(k, 0);
   }

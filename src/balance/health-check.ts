@@ -19,7 +19,7 @@ export interface ProbeResult {
 export type Probe = (endpoint: Endpoint, signal: AbortSignal) => Promise<ProbeResult | boolean>;
 
 export interface HealthCheckOptions {
-  /** Between the end of one probe and the start of the next. Default 5 000 ms. */
+  /** Between the starts of two probes (a probe slower than this delays the next until it ends). Default 5 000 ms. */
   readonly intervalMs?: number;
   /** Interval while the endpoint is unhealthy (default: intervalMs). */
   readonly unhealthyIntervalMs?: number;
@@ -94,6 +94,8 @@ interface Target {
   abort?: AbortController;
   /** Bumped when a probe is settled or abandoned, so a late answer is ignored. */
   generation: number;
+  /** When the probe in flight started. */
+  startedAt: number;
 }
 
 /**
@@ -145,7 +147,7 @@ export class HealthChecker {
       const old = this.targets.get(e.name);
       if (old !== undefined && old.endpoint === e) continue;
       if (old !== undefined) this.stopTarget(old);
-      const t: Target = { endpoint: e, state: new HealthState(this.fall, this.rise, this.initiallyHealthy), generation: 0 };
+      const t: Target = { endpoint: e, state: new HealthState(this.fall, this.rise, this.initiallyHealthy), generation: 0, startedAt: 0 };
       e.healthy = t.state.healthy;
       this.targets.set(e.name, t);
       if (this.running) this.schedule(t, 0);
@@ -195,6 +197,7 @@ export class HealthChecker {
 
   private run(t: Target): void {
     const generation = ++t.generation;
+    t.startedAt = this.clock.now();
     const abort = new AbortController();
     t.abort = abort;
     t.timeout = this.clock.setTimer(() => {
@@ -231,6 +234,7 @@ export class HealthChecker {
     t.endpoint.healthy = t.state.healthy;
     const event: HealthEvent = change === undefined ? { endpoint: t.endpoint, ok, detail, at: this.clock.now() } : { endpoint: t.endpoint, ok, detail, change, at: this.clock.now() };
     for (const l of this.listeners) l(event);
-    if (this.running) this.schedule(t, t.state.healthy ? this.intervalMs : this.unhealthyIntervalMs);
+    const interval = t.state.healthy ? this.intervalMs : this.unhealthyIntervalMs;
+    if (this.running) this.schedule(t, Math.max(0, t.startedAt + interval - this.clock.now()));
   }
 }

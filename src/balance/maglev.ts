@@ -8,9 +8,9 @@
 
 import { NetlabRangeError } from '../base/errors.ts';
 import type { Endpoint } from './endpoint.ts';
-import { fnv1a64, hashFunction, murmur3, type HashName } from './hash.ts';
+import { hashFunction, murmur3, type HashName } from './hash.ts';
 import type { PickContext, Policy } from './policy.ts';
-import { candidateSignature } from './ring-hash.ts';
+import { CandidateSet } from './ring-hash.ts';
 
 export interface MaglevOptions {
   /** Table size, a prime (default 65537, the paper's small size). Should be well above 100 × endpoints. */
@@ -31,7 +31,8 @@ export function buildMaglevTable(endpoints: readonly Endpoint[], size: number): 
   const table = new Int32Array(size).fill(-1);
   const n = endpoints.length;
   if (n === 0) return table;
-  const offset = endpoints.map((e) => fnv1a64(e.name) % size);
+  const h1 = hashFunction('fnv1a64');
+  const offset = endpoints.map((e) => h1(e.name) % size);
   const skip = endpoints.map((e) => (murmur3(e.name, 0x9747b28c) % (size - 1)) + 1);
   const next = new Array<number>(n).fill(0);
   const maxWeight = Math.max(...endpoints.map((e) => e.weight));
@@ -62,7 +63,7 @@ export class Maglev implements Policy {
   private readonly hash: (k: string) => number;
   private table: Int32Array | undefined;
   private owners: readonly Endpoint[] = [];
-  private signature = '';
+  private readonly built = new CandidateSet();
 
   constructor(options: MaglevOptions = {}) {
     this.tableSize = options.tableSize ?? 65537;
@@ -74,11 +75,10 @@ export class Maglev implements Policy {
 
   /** The table and its endpoints for these candidates (built once per candidate set). */
   tableFor(candidates: readonly Endpoint[]): { table: Int32Array; owners: readonly Endpoint[] } {
-    const sig = candidateSignature(candidates);
-    if (this.table === undefined || sig !== this.signature) {
+    if (this.table === undefined || !this.built.same(candidates)) {
       this.table = buildMaglevTable(candidates, this.tableSize);
       this.owners = [...candidates];
-      this.signature = sig;
+      this.built.remember(candidates);
     }
     return { table: this.table, owners: this.owners };
   }

@@ -48,9 +48,27 @@ export function ringLookup(ring: Ring, h: number): Endpoint | undefined {
   return ring.owners[lo === n ? 0 : lo];
 }
 
-/** A cache key for a candidate set: names and weights in order. */
-export function candidateSignature(candidates: readonly Endpoint[]): string {
-  return candidates.map((e) => `${e.name}\u0000${e.weight}`).join('\u0001');
+/**
+ * Remembers the candidate set a table was built for (the endpoints and their weights, in order), so a
+ * pick can tell without allocating whether the table is still good.
+ */
+export class CandidateSet {
+  private endpoints: readonly Endpoint[] = [];
+  private weights: number[] = [];
+
+  /** True when `candidates` is the remembered set. */
+  same(candidates: readonly Endpoint[]): boolean {
+    if (candidates.length !== this.endpoints.length) return false;
+    for (let i = 0; i < candidates.length; i++) {
+      if (candidates[i] !== this.endpoints[i] || candidates[i].weight !== this.weights[i]) return false;
+    }
+    return true;
+  }
+
+  remember(candidates: readonly Endpoint[]): void {
+    this.endpoints = [...candidates];
+    this.weights = candidates.map((e) => e.weight);
+  }
 }
 
 export class RingHash implements Policy {
@@ -58,7 +76,7 @@ export class RingHash implements Policy {
   readonly virtualNodes: number;
   private readonly hash: (k: string) => number;
   private ring: Ring | undefined;
-  private signature = '';
+  private readonly built = new CandidateSet();
 
   constructor(options: RingHashOptions = {}) {
     this.virtualNodes = options.virtualNodes ?? 160;
@@ -70,10 +88,9 @@ export class RingHash implements Policy {
 
   /** The ring for these candidates (built once per candidate set). */
   ringFor(candidates: readonly Endpoint[]): Ring {
-    const sig = candidateSignature(candidates);
-    if (this.ring === undefined || sig !== this.signature) {
+    if (this.ring === undefined || !this.built.same(candidates)) {
       this.ring = buildRing(candidates, this.virtualNodes, this.hash);
-      this.signature = sig;
+      this.built.remember(candidates);
     }
     return this.ring;
   }
