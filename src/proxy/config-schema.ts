@@ -236,7 +236,7 @@ export const RETRY_ON = ['connect_failure', 'reset', 'timeout', '5xx', '502', '5
 const retriesSchema = z.strictObject({
   /** Retries after the first try. */
   attempts: z.number().int().min(0).max(10).default(1),
-  retryOn: z.array(z.preprocess(numberAsString, z.enum(RETRY_ON))).default(['connect_failure', 'reset', '503']),
+  retryOn: z.array(z.preprocess(numberAsString, z.enum(RETRY_ON, { message: `expected one of ${RETRY_ON.join(', ')}` }))).default(['connect_failure', 'reset', '503']),
   /** Also retry requests that are not idempotent (POST, PATCH). Default false. */
   nonIdempotent: z.boolean().default(false),
   /** Retries may be at most this percentage of requests in flight... */

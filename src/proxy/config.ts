@@ -98,7 +98,7 @@ function fromZod(issue: zcore.$ZodIssue, loc: DocumentLocator, out: ConfigIssue[
     case 'invalid_value': {
       const got = loc.value(path);
       const values = issue.values.map((v) => String(v)).join(', ');
-      out.push(loc.issue(path, custom ?? `expected ${issue.values.length === 1 ? values : `one of ${values}`}, got ${describeValue(got)}`));
+      out.push(loc.issue(path, `${custom ?? `expected ${issue.values.length === 1 ? values : `one of ${values}`}`}, got ${describeValue(got)}`));
       return;
     }
     case 'invalid_type': {
@@ -371,7 +371,7 @@ export function fileReferences(c: Config): { path: ConfigPath; file: string }[] 
     if (l.tls === undefined) return;
     out.push({ path: ['listeners', i, 'tls', 'cert'], file: l.tls.cert }, { path: ['listeners', i, 'tls', 'key'], file: l.tls.key });
     if (l.tls.clientCa !== undefined) out.push({ path: ['listeners', i, 'tls', 'clientCa'], file: l.tls.clientCa });
-    l.tls.sni.forEach((s, j) => out.push({ path: ['listeners', i, 'tls', 'sni', j, 'cert'], file: s.cert }, { path: ['listeners', i, 'tls', 'sni', j, 'key'], file: s.key }));
+    for (const [j, s] of l.tls.sni.entries()) out.push({ path: ['listeners', i, 'tls', 'sni', j, 'cert'], file: s.cert }, { path: ['listeners', i, 'tls', 'sni', j, 'key'], file: s.key });
   });
   c.clusters.forEach((cl, i) => {
     if (cl.tls?.ca !== undefined) out.push({ path: ['clusters', i, 'tls', 'ca'], file: cl.tls.ca });
