@@ -10,6 +10,7 @@ import { registerExtcap } from './extcap.ts';
 import { registerFixtures } from './fixtures.ts';
 import { registerLab } from './lab.ts';
 import { registerPki } from './pki.ts';
+import { registerProxy } from './proxy.ts';
 import { registerTopo } from './topo.ts';
 import { CliError, printError } from './io.ts';
 
@@ -20,7 +21,7 @@ export type CommandRegistrar = (y: Argv) => Argv;
  * The subcommands, in the order `netlab --help` lists them.
  * Each command file exports its registrar (decode.ts registerDecode, craft.ts registerCraft, lab.ts registerLab, ...).
  */
-export const COMMANDS: readonly CommandRegistrar[] = [registerDecode, registerCraft, registerLab, registerFixtures, registerExtcap, registerDig, registerPki, registerTopo];
+export const COMMANDS: readonly CommandRegistrar[] = [registerDecode, registerCraft, registerLab, registerFixtures, registerExtcap, registerDig, registerPki, registerTopo, registerProxy];
 
 /** Builds the parser for the given arguments (exported for tests). */
 export function buildCli(args: readonly string[]): Argv {
