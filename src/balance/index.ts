@@ -16,3 +16,4 @@ export { drawDistinct, PeakEwmaPolicy, PowerOfTwo, RandomPolicy, type PeakEwmaOp
 export { buildRing, CandidateSet, RingHash, ringLookup, type Ring, type RingHashOptions } from './ring-hash.ts';
 export { RoundRobin, SmoothWeightedRoundRobin, type SmoothWrrOptions } from './round-robin.ts';
 export { STICKY_MODES, StickySessions, StickyTable, type StickyDecision, type StickyMissReason, type StickyMode, type StickyOptions, type StickyTableOptions } from './sticky.ts';
+export { backoffMs, IDEMPOTENT_METHODS, isIdempotent, RetryBudget, retryReason, RetryPolicy, type RetryBudgetOptions, type RetryDecision, type RetryOn, type RetryPolicyOptions } from './retry.ts';

@@ -17,8 +17,9 @@ export class IpHash implements Policy {
     const { all, candidates } = ctx;
     if (candidates.length === 0 || all.length === 0) return undefined;
     const key = ctx.hashKey ?? ctx.clientAddress ?? '';
-    const ok = new Set(candidates);
     let h = fnv1a32(key);
+    if (candidates.length === all.length) return all[h % all.length];
+    const ok = new Set(candidates);
     for (let attempt = 0; attempt <= REHASHES; attempt++) {
       const e = all[h % all.length];
       if (ok.has(e)) return e;

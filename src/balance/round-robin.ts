@@ -15,6 +15,11 @@ export class RoundRobin implements Policy {
   pick(ctx: PickContext): Endpoint | undefined {
     const { all, candidates } = ctx;
     if (candidates.length === 0) return undefined;
+    if (candidates.length === all.length) {
+      // Everyone may be picked (the common case): no set to build.
+      this.last = (this.last + 1) % all.length;
+      return all[this.last];
+    }
     const ok = new Set(candidates);
     for (let i = 1; i <= all.length; i++) {
       const idx = (this.last + i) % all.length;

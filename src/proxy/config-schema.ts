@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { HASH_NAMES, type HashName } from '../balance/hash.ts';
 import { POLICY_NAMES, type PolicyName } from '../balance/policy.ts';
+import type { RetryOn } from '../balance/retry.ts';
 import { STICKY_MODES, type StickyMode } from '../balance/sticky.ts';
 
 /** Names of listeners, routes, clusters and endpoints. */
@@ -231,7 +232,7 @@ const stickySchema = z.strictObject({
   maxAgeS: z.number().int().min(1).optional(),
 });
 
-export const RETRY_ON = ['connect_failure', 'reset', 'timeout', '5xx', '502', '503', '504'] as const;
+export const RETRY_ON = ['connect_failure', 'reset', 'timeout', '5xx', '502', '503', '504'] as const satisfies readonly RetryOn[];
 
 const retriesSchema = z.strictObject({
   /** Retries after the first try. */

@@ -17,6 +17,8 @@ import type { HealthCheckOptions } from '../balance/health-check.ts';
 import { isPrime } from '../balance/maglev.ts';
 import type { OutlierOptions } from '../balance/outlier.ts';
 import type { PolicyConfig } from '../balance/policies.ts';
+import type { RetryPolicyOptions } from '../balance/retry.ts';
+import type { StickyOptions } from '../balance/sticky.ts';
 import { ConfigError, describeValue, DocumentLocator, formatPath, type ConfigIssue, type ConfigPath } from './config-errors.ts';
 import { configSchema, type ClusterConfig, type Config, type ListenerConfig } from './config-schema.ts';
 
@@ -471,6 +473,30 @@ export function clusterHealthCheck(c: ClusterConfig): HealthCheckOptions | undef
   const h = c.healthCheck;
   if (h === undefined) return undefined;
   return { intervalMs: h.intervalMs, timeoutMs: h.timeoutMs, fall: h.fall, rise: h.rise, ...(h.unhealthyIntervalMs === undefined ? {} : { unhealthyIntervalMs: h.unhealthyIntervalMs }) };
+}
+
+/** Where a hashing policy takes its key: `policy.hashOn` read apart (default: the client address). */
+export type HashKeySource = { readonly from: 'client_address' } | { readonly from: 'path' } | { readonly from: 'header' | 'cookie' | 'query'; readonly name: string };
+
+export function clusterHashKey(c: ClusterConfig): HashKeySource {
+  const spec = c.policy.hashOn ?? 'client_address';
+  if (spec === 'client_address' || spec === 'path') return { from: spec };
+  const colon = spec.indexOf(':');
+  return { from: spec.slice(0, colon) as 'header' | 'cookie' | 'query', name: spec.slice(colon + 1) };
+}
+
+/** Retry options for RetryPolicy (its budget: new RetryBudget({ percent: budgetPercent, minConcurrent })), or undefined. */
+export function clusterRetries(c: ClusterConfig): (RetryPolicyOptions & { budgetPercent: number; minConcurrent: number }) | undefined {
+  const r = c.retries;
+  if (r === undefined) return undefined;
+  return { attempts: r.attempts, retryOn: r.retryOn, nonIdempotent: r.nonIdempotent, backoff: r.backoff, budgetPercent: r.budgetPercent, minConcurrent: r.minConcurrent };
+}
+
+/** Sticky session options for StickySessions, with the cookie or header name (cookie mode: LBSESSIONID by default). */
+export function clusterSticky(c: ClusterConfig): (StickyOptions & { name: string | undefined }) | undefined {
+  const s = c.sticky;
+  if (s === undefined) return undefined;
+  return { mode: s.mode, name: s.name ?? (s.mode === 'cookie' ? 'LBSESSIONID' : undefined), maxEntries: s.maxEntries, idleMs: s.idleMs, drainingKeepsSticky: s.drainingKeepsSticky };
 }
 
 function listenerLine(l: ListenerConfig): string {

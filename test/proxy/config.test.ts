@@ -12,7 +12,10 @@ import { seededRandom } from '../../src/base/random.ts';
 import { Balancer, OutlierDetector } from '../../src/balance/index.ts';
 import {
   clusterEndpoints,
+  clusterHashKey,
   clusterHealthCheck,
+  clusterRetries,
+  clusterSticky,
   clusterOutlier,
   clusterPolicy,
   ConfigError,
@@ -78,6 +81,11 @@ describe('good configurations', () => {
     const basic = loadConfigFile(join(ROOT, 'examples/proxy/l7-basic.yaml')).config;
     expect(clusterHealthCheck(basic.clusters[0])).toEqual({ intervalMs: 2000, timeoutMs: 1000, fall: 3, rise: 2 });
     expect(new OutlierDetector(clusterOutlier(basic.clusters[0])).maxEjectionPercent).toBe(50);
+    expect(clusterHashKey(ring)).toEqual({ from: 'header', name: 'X-User' });
+    expect(clusterHashKey(basic.clusters[0])).toEqual({ from: 'client_address' });
+    expect(clusterSticky(basic.clusters[0])).toEqual({ mode: 'cookie', name: 'LBSESSIONID', maxEntries: 10000, idleMs: 1800000, drainingKeepsSticky: false });
+    expect(clusterRetries(basic.clusters[0])).toEqual({ attempts: 2, retryOn: ['connect_failure', 'reset', '502', '503', '504'], nonIdempotent: false, backoff: { baseMs: 25, maxMs: 250 }, budgetPercent: 20, minConcurrent: 3 });
+    expect(clusterRetries(basic.clusters[1])).toBeUndefined();
     expect(clusterEndpoints(basic.clusters[1])).toEqual([{ name: '127.0.0.1:9101', address: '127.0.0.1', port: 9101, weight: 1 }]);
   });
 
