@@ -146,28 +146,37 @@ export class Balancer {
   /** Endpoints that may take a new request now (after bringing back those whose ejection ran out). */
   candidates(ctx: RequestContext = {}): Endpoint[] {
     this.sweep();
-    return this.list.filter((e) => e.available && !(ctx.exclude?.has(e.name) ?? false));
+    return this.available(ctx.exclude);
+  }
+
+  private available(exclude: ReadonlySet<string> | undefined): Endpoint[] {
+    const out: Endpoint[] = [];
+    for (const e of this.list) if (e.available && (exclude === undefined || !exclude.has(e.name))) out.push(e);
+    return out;
   }
 
   /** Un-ejects endpoints whose time ran out (pick does this itself). */
   sweep(): void {
     if (this.outlier === undefined) return;
-    for (const ev of this.outlier.sweep(this.list, this.clock.now())) this.emit(ev);
+    const events = this.outlier.sweep(this.list, this.clock.now());
+    for (const ev of events) this.emit(ev);
   }
 
   pick(ctx: RequestContext = {}): PickResult {
     if (this.list.length === 0) return { endpoint: undefined, reason: 'empty' };
     const now = this.clock.now();
-    let candidates = this.candidates(ctx);
+    this.sweep();
+    const exclude = ctx.exclude;
+    let candidates = this.available(exclude);
     let failOpen = false;
     if (candidates.length === 0) {
       if (this.list.some((e) => e.available)) return { endpoint: undefined, reason: 'all_excluded' };
       if (!this.failOpen) return { endpoint: undefined, reason: 'all_down' };
-      candidates = this.list.filter((e) => !e.draining && !(ctx.exclude?.has(e.name) ?? false));
+      candidates = this.list.filter((e) => !e.draining && !(exclude?.has(e.name) ?? false));
       if (candidates.length === 0) return { endpoint: undefined, reason: 'all_down' };
       failOpen = true;
     }
-    const endpoint = this.policy.pick({ ...ctx, candidates, all: this.list, now });
+    const endpoint = this.policy.pick({ clientAddress: ctx.clientAddress, hashKey: ctx.hashKey, exclude, candidates, all: this.list, now });
     if (endpoint === undefined) return { endpoint: undefined, reason: 'all_down' };
     return { endpoint, failOpen };
   }

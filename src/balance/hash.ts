@@ -11,24 +11,33 @@ export function keyBytes(key: string | Uint8Array): Uint8Array {
   return typeof key === 'string' ? encoder.encode(key) : key;
 }
 
+/** True when every UTF-16 unit of `s` is below 0x80 (so its UTF-8 bytes are its char codes). */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
 /** FNV-1a, 32 bits (offset basis 0x811c9dc5, prime 0x01000193). */
 export function fnv1a32(key: string | Uint8Array): number {
-  const b = keyBytes(key);
   let h = 0x811c9dc5;
-  for (let i = 0; i < b.length; i++) {
-    h ^= b[i];
-    h = Math.imul(h, 0x01000193) >>> 0;
+  if (typeof key === 'string' && isAscii(key)) {
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    return h >>> 0;
   }
+  const b = keyBytes(key);
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
   return h >>> 0;
 }
 
 /** FNV-1a, 64 bits, as [high 32 bits, low 32 bits]. Prime 0x100000001b3 = 2^40 + 0x1b3. */
 export function fnv1a64Parts(key: string | Uint8Array): [number, number] {
-  const b = keyBytes(key);
+  const ascii = typeof key === 'string' && isAscii(key);
+  const b = ascii ? undefined : keyBytes(key);
+  const n = ascii ? key.length : (b as Uint8Array).length;
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
-  for (let i = 0; i < b.length; i++) {
-    lo = (lo ^ b[i]) >>> 0;
+  for (let i = 0; i < n; i++) {
+    lo = (lo ^ (ascii ? (key as string).charCodeAt(i) : (b as Uint8Array)[i])) >>> 0;
     // h * (2^40 + 0x1b3) mod 2^64: the 0x1b3 part in two halves with the carry, plus lo << 40 into hi.
     const loMul = lo * 0x1b3; // < 2^41: exact
     const carry = Math.floor(loMul / 0x1_0000_0000);

@@ -35,6 +35,19 @@ describe('hashes', () => {
     );
   });
 
+  it('a string hashes as its UTF-8 bytes (the ASCII fast path included)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (str) => {
+        const bytes = new TextEncoder().encode(str);
+        expect(fnv1a32(str)).toBe(fnv1a32(bytes));
+        expect(fnv1a64Parts(str)).toEqual(fnv1a64Parts(bytes));
+        expect(murmur3(str, 7)).toBe(murmur3(bytes, 7));
+      }),
+      { numRuns: 300 },
+    );
+    expect(fnv1a64Hex('é')).toBe(fnv1a64Hex(new Uint8Array([0xc3, 0xa9])));
+  });
+
   it('MurmurHash3 x86_32 matches the published vectors, tails of 1 to 3 bytes included', () => {
     expect(murmur3('', 0)).toBe(0);
     expect(murmur3('', 1)).toBe(0x514e28b7);
