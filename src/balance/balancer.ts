@@ -6,6 +6,7 @@
 // Who may be picked: healthy (active checks), not ejected (outlier detection), not draining, and not
 // excluded by the caller (a retry excludes what it already tried). When none is left:
 //  - every endpoint that could be picked was excluded: { reason: 'all_excluded' } (retries ran out);
+//  - every endpoint that could be picked is at maxActivePerEndpoint: { reason: 'all_busy' };
 //  - otherwise, with failOpen, the policy picks among the endpoints that are not draining, whatever
 //    their health (traffic to maybe-broken endpoints beats a certain 503), and the result says so;
 //  - otherwise { reason: 'all_down' }: the caller answers 503 (L7) or closes (L4).
@@ -30,11 +31,13 @@ export interface BalancerOptions {
   /** When no endpoint is available, pick among all that are not draining. Default false (503). */
   readonly failOpen?: boolean;
   readonly endpointOptions?: EndpointOptions;
+  /** Most requests or connections open at once on one endpoint; one at its limit is skipped. Default: no limit. */
+  readonly maxActivePerEndpoint?: number;
 }
 
 export type PickResult =
   | { readonly endpoint: Endpoint; readonly failOpen: boolean }
-  | { readonly endpoint: undefined; readonly reason: 'all_down' | 'all_excluded' | 'empty' };
+  | { readonly endpoint: undefined; readonly reason: 'all_down' | 'all_excluded' | 'all_busy' | 'empty' };
 
 export type BalancerEvent = OutlierEvent | { readonly type: 'drained'; readonly endpoint: Endpoint; readonly at: number };
 
@@ -87,6 +90,7 @@ export class Balancer {
   readonly policy: Policy;
   readonly outlier: OutlierDetector | undefined;
   readonly failOpen: boolean;
+  readonly maxActivePerEndpoint: number;
   private list: Endpoint[] = [];
   private readonly clock: NetClock;
   private readonly endpointOptions: EndpointOptions;
@@ -98,6 +102,8 @@ export class Balancer {
     this.outlier = options.outlier === undefined || options.outlier === false ? undefined : new OutlierDetector(options.outlier);
     this.failOpen = options.failOpen ?? false;
     this.endpointOptions = options.endpointOptions ?? {};
+    this.maxActivePerEndpoint = options.maxActivePerEndpoint ?? Number.POSITIVE_INFINITY;
+    if (!(this.maxActivePerEndpoint >= 1)) throw new NetlabRangeError(`maxActivePerEndpoint must be >= 1, got ${this.maxActivePerEndpoint}`, { layer: 'balance' });
     this.setEndpoints(options.endpoints);
   }
 
@@ -151,7 +157,8 @@ export class Balancer {
 
   private available(exclude: ReadonlySet<string> | undefined): Endpoint[] {
     const out: Endpoint[] = [];
-    for (const e of this.list) if (e.available && (exclude === undefined || !exclude.has(e.name))) out.push(e);
+    const limit = this.maxActivePerEndpoint;
+    for (const e of this.list) if (e.available && e.active < limit && (exclude === undefined || !exclude.has(e.name))) out.push(e);
     return out;
   }
 
@@ -170,9 +177,11 @@ export class Balancer {
     let candidates = this.available(exclude);
     let failOpen = false;
     if (candidates.length === 0) {
+      const open = this.list.filter((e) => e.available && !(exclude?.has(e.name) ?? false));
+      if (open.length > 0) return { endpoint: undefined, reason: 'all_busy' };
       if (this.list.some((e) => e.available)) return { endpoint: undefined, reason: 'all_excluded' };
       if (!this.failOpen) return { endpoint: undefined, reason: 'all_down' };
-      candidates = this.list.filter((e) => !e.draining && !(exclude?.has(e.name) ?? false));
+      candidates = this.list.filter((e) => !e.draining && e.active < this.maxActivePerEndpoint && !(exclude?.has(e.name) ?? false));
       if (candidates.length === 0) return { endpoint: undefined, reason: 'all_down' };
       failOpen = true;
     }

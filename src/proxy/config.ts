@@ -13,6 +13,7 @@ import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { core as zcore } from 'zod';
+import type { BalancerOptions } from '../balance/balancer.ts';
 import type { HealthCheckOptions } from '../balance/health-check.ts';
 import { isPrime } from '../balance/maglev.ts';
 import type { OutlierOptions } from '../balance/outlier.ts';
@@ -461,6 +462,17 @@ export function clusterPolicy(c: ClusterConfig): PolicyConfig {
     default:
       return { name: p.name } as PolicyConfig;
   }
+}
+
+/** Everything a Balancer takes from the cluster; add the clock and the random source. */
+export function clusterBalancerOptions(c: ClusterConfig): Omit<BalancerOptions, 'clock' | 'random'> {
+  return {
+    endpoints: clusterEndpoints(c),
+    policy: clusterPolicy(c),
+    failOpen: c.failOpen,
+    ...(c.outlierDetection === undefined ? {} : { outlier: c.outlierDetection }),
+    ...(c.maxPerEndpoint === undefined ? {} : { maxActivePerEndpoint: c.maxPerEndpoint }),
+  };
 }
 
 /** Outlier detection options, or undefined when the cluster has none. */

@@ -43,6 +43,19 @@ describe('Balancer', () => {
     expect(new Balancer({ endpoints: [], policy: 'random', clock: new ManualClock(), random: seededRandom('e') }).pick()).toEqual({ endpoint: undefined, reason: 'empty' });
   });
 
+  it('maxActivePerEndpoint: an endpoint at its limit is skipped; all at their limit is all_busy', () => {
+    const b = new Balancer({ endpoints: THREE, policy: 'round_robin', clock: new ManualClock(), random: seededRandom('m'), maxActivePerEndpoint: 2 });
+    const held = Array.from({ length: 6 }, () => {
+      const e = b.pick().endpoint!;
+      return b.begin(e);
+    });
+    expect(held.map((a) => a.endpoint.name).join('')).toBe('abcabc');
+    expect(b.pick()).toEqual({ endpoint: undefined, reason: 'all_busy' });
+    held[1].finish({ status: 200 });
+    expect(b.pick().endpoint?.name).toBe('b');
+    expect(() => new Balancer({ endpoints: THREE, policy: 'random', clock: new ManualClock(), random: seededRandom('m'), maxActivePerEndpoint: 0 })).toThrow(/maxActivePerEndpoint/);
+  });
+
   it('drain: no new picks, requests in flight finish, then a drained event', () => {
     const { b, clock, events } = make();
     const attempts = [b.begin(b.endpoint('a')!), b.begin(b.endpoint('a')!)];

@@ -11,6 +11,7 @@ import { ManualClock } from '../../src/base/timer-clock.ts';
 import { seededRandom } from '../../src/base/random.ts';
 import { Balancer, OutlierDetector } from '../../src/balance/index.ts';
 import {
+  clusterBalancerOptions,
   clusterEndpoints,
   clusterHashKey,
   clusterHealthCheck,
@@ -40,6 +41,10 @@ function errorOf(f: () => unknown): ConfigError {
     throw e;
   }
   throw new Error('expected a ConfigError, got none');
+}
+
+function basic0() {
+  return loadConfigFile(join(ROOT, 'examples/proxy/l7-basic.yaml')).config.clusters[0];
 }
 
 describe('good configurations', () => {
@@ -76,7 +81,9 @@ describe('good configurations', () => {
     const { config } = loadConfigFile(join(ROOT, 'examples/proxy/l7-hashing.yaml'));
     const ring = config.clusters[0];
     expect(clusterPolicy(ring)).toEqual({ name: 'ring_hash', virtualNodes: 160, hash: 'fnv1a64' });
-    const b = new Balancer({ endpoints: clusterEndpoints(ring), policy: clusterPolicy(ring), clock: new ManualClock(), random: seededRandom('c') });
+    const b = new Balancer({ ...clusterBalancerOptions(ring), clock: new ManualClock(), random: seededRandom('c') });
+    expect(b.policy.name).toBe('ring_hash');
+    expect(clusterBalancerOptions(basic0())).toMatchObject({ failOpen: false, outlier: { consecutive5xx: 5, maxEjectionPercent: 50 } });
     expect(b.pick({ hashKey: 'user-1' }).endpoint?.name).toMatch(/^cache[1-4]$/);
     const basic = loadConfigFile(join(ROOT, 'examples/proxy/l7-basic.yaml')).config;
     expect(clusterHealthCheck(basic.clusters[0])).toEqual({ intervalMs: 2000, timeoutMs: 1000, fall: 3, rise: 2 });
