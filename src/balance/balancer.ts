@@ -14,7 +14,7 @@
 import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 import type { Random } from '../base/random.ts';
 import type { NetClock } from '../base/timer-clock.ts';
-import { Endpoint, type EndpointOptions, type EndpointSpec } from './endpoint.ts';
+import { Endpoint, type EndpointOptions, type EndpointSpec, type EndpointState } from './endpoint.ts';
 import { OutlierDetector, type OutlierEvent, type OutlierOptions } from './outlier.ts';
 import { createPolicy, type PolicyConfig } from './policies.ts';
 import type { FailureKind, FinishInfo, Policy, PolicyName, RequestContext } from './policy.ts';
@@ -40,6 +40,23 @@ export type PickResult =
   | { readonly endpoint: undefined; readonly reason: 'all_down' | 'all_excluded' | 'all_busy' | 'empty' };
 
 export type BalancerEvent = OutlierEvent | { readonly type: 'drained'; readonly endpoint: Endpoint; readonly at: number };
+
+export interface EndpointSummary {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly state: EndpointState;
+  readonly active: number;
+  readonly total: number;
+  readonly failures: number;
+  readonly ttfbEwmaMs: number | undefined;
+  readonly peakEwmaMs: number | undefined;
+  /** Times ejected by outlier detection (after decay). */
+  readonly ejections: number;
+  /** Time left in the current ejection (0 when not ejected). */
+  readonly ejectedForMs: number;
+}
 
 /** How a request ended, as the caller reports it (the Attempt measures the times). */
 export interface AttemptOutcome {
@@ -110,6 +127,25 @@ export class Balancer {
   /** Every endpoint, in cluster order. */
   get endpoints(): readonly Endpoint[] {
     return this.list;
+  }
+
+  /** One row per endpoint for tables and metrics: state, counters and latency estimates at now. */
+  summary(): EndpointSummary[] {
+    const now = this.clock.now();
+    return this.list.map((e) => ({
+      name: e.name,
+      address: e.address,
+      port: e.port,
+      weight: e.weight,
+      state: e.state,
+      active: e.active,
+      total: e.total,
+      failures: e.failures,
+      ttfbEwmaMs: e.ttfb.value,
+      peakEwmaMs: e.peak.estimate(now),
+      ejections: this.outlier?.ejections(e, now) ?? 0,
+      ejectedForMs: e.ejectedUntil === undefined ? 0 : Math.max(0, e.ejectedUntil - now),
+    }));
   }
 
   endpoint(name: string): Endpoint | undefined {

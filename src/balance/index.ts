@@ -2,7 +2,7 @@
 // reverse proxy (src/proxy/) and the L4 balancer (src/l4/). No sockets here; time from a NetClock,
 // randomness from a Random.
 
-export { Attempt, Balancer, type AttemptOutcome, type BalancerEvent, type BalancerOptions, type PickResult } from './balancer.ts';
+export { Attempt, Balancer, type AttemptOutcome, type BalancerEvent, type BalancerOptions, type EndpointSummary, type PickResult } from './balancer.ts';
 export { Endpoint, Ewma, PeakEwma, type EndpointOptions, type EndpointSpec, type EndpointState, type EndpointStatsSnapshot } from './endpoint.ts';
 export { avalanche53, fmix32, fnv1a32, fnv1a64, fnv1a64Hex, fnv1a64Parts, hashFunction, HASH_NAMES, keyBytes, murmur3, type HashName } from './hash.ts';
 export { HealthChecker, HealthState, type HealthCheckOptions, type HealthEvent, type Probe, type ProbeResult } from './health-check.ts';

@@ -287,7 +287,7 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
         issue(at('policy', opt), `${opt} is an option of ${allowed.join(', ')}, not of ${p.name}`);
       }
     }
-    if (p.tableSize !== undefined && !isPrime(p.tableSize)) issue(at('policy', 'tableSize'), `expected a prime number (65537, 251, ...), got ${p.tableSize}`);
+    if (p.name === 'maglev' && p.tableSize !== undefined && !isPrime(p.tableSize)) issue(at('policy', 'tableSize'), `expected a prime number (65537, 251, ...), got ${p.tableSize}`);
     const hc = cl.healthCheck;
     if (hc?.type === 'tcp' && hc.expectBody !== undefined) issue(at('healthCheck', 'expectBody'), 'a tcp health check reads no body; use type: http');
     const od = cl.outlierDetection;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/base/timer-clock.ts';
 import { seededRandom } from '../../src/base/random.ts';
-import { Balancer, type BalancerEvent } from '../../src/balance/index.ts';
+import { Balancer, Ewma, PeakEwma, type BalancerEvent } from '../../src/balance/index.ts';
 import { THREE } from './simulate.ts';
 
 function make(failOpen = false) {
@@ -118,5 +118,31 @@ describe('Balancer', () => {
     a.draining = true;
     expect(a.state).toBe('draining');
     expect(a.available).toBe(false);
+  });
+});
+
+describe('latency estimates', () => {
+  it('EWMA moves alpha of the way to each sample', () => {
+    const e = new Ewma(0.5);
+    expect(e.value).toBeUndefined();
+    e.add(100);
+    e.add(0);
+    e.add(0);
+    expect(e.value).toBe(25);
+    expect(() => new Ewma(0)).toThrow(/alpha/);
+  });
+
+  it('peak EWMA jumps to a slower sample at once, forgives with time, and decays while idle', () => {
+    const p = new PeakEwma(1000);
+    p.add(10, 0);
+    p.add(500, 10); // a peak: taken at once
+    expect(p.value).toBe(500);
+    p.add(10, 20); // 10 ms later: barely moves
+    expect(p.value).toBeGreaterThan(490);
+    p.add(10, 5020); // 5 τ later: nearly forgiven
+    expect(p.value).toBeLessThan(15);
+    p.add(400, 5020);
+    expect(p.estimate(5020)).toBe(400);
+    expect(p.estimate(6020)).toBeCloseTo(400 / Math.E, 6);
   });
 });

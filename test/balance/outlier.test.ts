@@ -31,6 +31,7 @@ describe('outlier detection', () => {
     hit('s1', { error: 'reset' }); // a reset counts as a server error
     expect(b.endpoint('s1')!.state).toBe('ejected');
     expect(events).toMatchObject([{ type: 'ejected', reason: 'consecutive_5xx', ejections: 1, untilMs: 30_000 }]);
+    expect(b.summary()[0]).toMatchObject({ name: 's1', state: 'ejected', total: 6, failures: 5, ejections: 1, ejectedForMs: 30_000 });
     // No pick goes to it while ejected.
     for (let i = 0; i < 20; i++) expect(b.pick().endpoint?.name).not.toBe('s1');
   });
