@@ -1,6 +1,7 @@
 // Every policy on the same request stream, with a fake clock and seeded randomness: exact tables for
 // the deterministic policies, bounds for the random ones, and what each does about one slow endpoint.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/base/timer-clock.ts';
 import { seededRandom } from '../../src/base/random.ts';
@@ -137,5 +138,32 @@ describe('round robin and the tie-breaks', () => {
       counts[e.name]++;
     }
     expect(counts).toEqual({ a: 30, b: 20, c: 10 });
+  });
+});
+
+describe('every policy, any cluster', () => {
+  it('picks only from the candidates, and nothing when there are none', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...POLICY_NAMES),
+        fc.array(fc.record({ weight: fc.integer({ min: 1, max: 9 }), available: fc.boolean(), active: fc.nat(5) }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.string({ maxLength: 12 }), { minLength: 1, maxLength: 20 }),
+        (policyName, specs, keys) => {
+          const policy = createPolicy(policyName, seededRandom('prop'));
+          const all = specs.map((s, i) => {
+            const e = new Endpoint({ name: `e${i}`, address: '127.0.0.1', port: 1000 + i, weight: s.weight });
+            e.active = s.active;
+            return e;
+          });
+          const candidates = all.filter((_, i) => specs[i].available);
+          for (const k of keys) {
+            const picked = policy.pick({ candidates, all, hashKey: k, clientAddress: k, now: 0 });
+            if (candidates.length === 0) expect(picked).toBeUndefined();
+            else expect(candidates).toContain(picked);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
