@@ -161,13 +161,13 @@ export class HttpParser {
     if (this.pending.length === 0) {
       this.copyData = false;
       const used = this.run(chunk);
-      if (used < chunk.length && this.st !== 'failed' && this.st !== 'done') this.pending.append(chunk.subarray(used));
+      if (used < chunk.length && !this.finishedInput()) this.pending.append(chunk.subarray(used));
       this.base += used;
     } else {
       this.pending.append(chunk);
       this.copyData = true;
       const used = this.run(this.pending.view());
-      this.pending.consume(this.st === 'failed' || this.st === 'done' ? this.pending.length : used);
+      this.pending.consume(this.finishedInput() ? this.pending.length : used);
       this.base += used;
     }
     return this.out;
@@ -209,7 +209,7 @@ export class HttpParser {
     this.out = [];
     this.copyData = true;
     const used = this.run(this.pending.view());
-    this.pending.consume(this.st === 'failed' || this.st === 'done' ? this.pending.length : used);
+    this.pending.consume(this.finishedInput() ? this.pending.length : used);
     this.base += used;
     return this.out;
   }
@@ -221,6 +221,18 @@ export class HttpParser {
     this.pending.consume(this.pending.length);
     this.st = 'detached';
     return rest;
+  }
+
+  /** The input is over for good (a verdict, or the last message of the connection). */
+  private finishedInput(): boolean {
+    const s: HttpParserState = this.st;
+    return s === 'failed' || s === 'done';
+  }
+
+  /** Parsing must stop here (the state may have been changed by a call). */
+  private stopped(): boolean {
+    const s: HttpParserState = this.st;
+    return s === 'failed' || s === 'done' || s === 'paused';
   }
 
   private status(code: HttpVerdictCode): number {
@@ -352,8 +364,7 @@ export class HttpParser {
           if (cr === lineStart) {
             if (trailers) this.endTrailers();
             else this.endHead();
-            if (this.st === 'failed') return pos;
-            if (this.st === 'paused' || this.st === 'done') return pos;
+            if (this.stopped()) return pos;
             break;
           }
           const b0 = v[lineStart];
@@ -381,7 +392,7 @@ export class HttpParser {
           this.remaining -= n;
           if (this.remaining === 0) {
             this.endMessage();
-            if (this.st === 'paused' || this.st === 'done') return pos;
+            if (this.stopped()) return pos;
           }
           break;
         }
