@@ -172,6 +172,8 @@ export class HttpServerConnection implements ResponseSink {
 
   private handleEvents(events: HttpEvent[]): void {
     for (const ev of events) {
+      // A handler may have taken the socket over (or the connection closed) while this batch ran.
+      if (this.tookOver || this.closed) return;
       switch (ev.type) {
         case 'head':
           this.startRequest(ev.head as HttpRequestHead);
