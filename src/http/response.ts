@@ -157,7 +157,7 @@ export class HttpServerResponse {
   write(data: Uint8Array | string): boolean {
     if (this.abortedFlag || this.done) return false;
     if (!this.headSent) this.sendHead(undefined);
-    const bytes = typeof data === 'string' ? new Uint8Array(Buffer.from(data, 'utf8')) : data;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (bytes.length === 0) return true;
     if (this.framing === 'none') return true;
     if (this.framing === 'length' && this.written + bytes.length > this.declaredLength) {
@@ -175,7 +175,7 @@ export class HttpServerResponse {
   /** Ends the response, with optional last bytes and (chunked only) trailer fields. */
   end(data?: Uint8Array | string, trailers?: HttpFieldsInit): void {
     if (this.abortedFlag || this.done) return;
-    const bytes = data === undefined ? undefined : typeof data === 'string' ? new Uint8Array(Buffer.from(data, 'utf8')) : data;
+    const bytes = data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (!this.headSent) this.sendHead(bytes?.length ?? 0);
     if (bytes !== undefined && bytes.length > 0) this.write(bytes);
     if (this.framing === 'chunked') this.sink.output(this, encodeLastChunk(toFields(trailers)));
@@ -195,7 +195,7 @@ export class HttpServerResponse {
       return;
     }
     this.closeAfter = true;
-    const text = new Uint8Array(Buffer.from(body, 'utf8'));
+    const text = Buffer.from(body, 'utf8');
     const fields: HttpField[] = [...extraFields, { name: 'Content-Type', value: 'text/plain; charset=utf-8' }];
     this.fields = fields;
     this.statusCode = status;

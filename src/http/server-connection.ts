@@ -67,8 +67,11 @@ export class HttpServerConnection implements ResponseSink {
   private readonly pauses = new Set<PauseReason>();
   private current: { req: HttpServerRequest; res: HttpServerResponse } | undefined;
   private sequence = 0;
-  private headerTimer: TimerHandle | undefined;
-  private idleTimer: TimerHandle | undefined;
+  private headerDeadline = 0;
+  private idleDeadline = 0;
+  private timer: TimerHandle | undefined;
+  private timerAt = 0;
+  private corked = false;
   private closingFlag = false;
   private draining = false;
   private ended = false;
@@ -301,10 +304,21 @@ export class HttpServerConnection implements ResponseSink {
       list.push(bytes);
       return false;
     }
+    // Writes made in one turn of the event loop go out together (head and body, pipelined answers).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     const ok = this.socket.write(bytes);
     if (!ok) this.pause('write');
     return ok;
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   drained(res: HttpServerResponse): Promise<void> {
     if (this.closed) return Promise.resolve();
@@ -434,6 +448,8 @@ export class HttpServerConnection implements ResponseSink {
 
   // ---- timers ----
 
+  // One timer serves both deadlines and is re-armed lazily: moving between requests only changes the
+  // deadlines, so a busy keep-alive connection does not create and cancel a timer per request.
   private updateTimers(): void {
     if (this.closed || this.tookOver || this.closingFlag) {
       this.clearHeaderTimer();
@@ -442,35 +458,59 @@ export class HttpServerConnection implements ResponseSink {
     }
     const st = this.parser.state;
     const inHead = (st === 'start' && this.parser.buffered > 0) || st === 'fields';
-    if (inHead) {
-      if (this.headerTimer === undefined) {
-        const ms = this.opts.headerTimeoutMs ?? 10_000;
-        this.headerTimer = this.clock.setTimer(() => {
-          this.headerTimer = undefined;
-          this.refuse({ kind: 'header-timeout', afterMs: ms }, 408, `header-timeout: the request head did not arrive within ${ms} ms\n`);
-        }, ms);
-      }
-    } else this.clearHeaderTimer();
+    if (!inHead) this.headerDeadline = 0;
+    else if (this.headerDeadline === 0) this.headerDeadline = this.clock.now() + (this.opts.headerTimeoutMs ?? 10_000);
     const idle = st === 'start' && this.parser.buffered === 0 && this.queue.length === 0 && this.current === undefined;
-    if (idle) {
-      if (this.idleTimer === undefined) {
-        this.idleTimer = this.clock.setTimer(() => {
-          this.idleTimer = undefined;
-          this.closingFlag = true;
-          this.socket.end();
-        }, this.opts.idleTimeoutMs ?? 60_000);
-      }
-    } else this.clearIdleTimer();
+    if (!idle) this.idleDeadline = 0;
+    else if (this.idleDeadline === 0) this.idleDeadline = this.clock.now() + (this.opts.idleTimeoutMs ?? 60_000);
+    this.armTimer();
   }
 
+  private armTimer(): void {
+    let next = 0;
+    if (this.headerDeadline > 0) next = this.headerDeadline;
+    if (this.idleDeadline > 0 && (next === 0 || this.idleDeadline < next)) next = this.idleDeadline;
+    if (next === 0) return; // a timer still armed fires, finds nothing due, and stops
+    if (this.timer !== undefined && this.timerAt <= next) return;
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timerAt = next;
+    this.timer = this.clock.setTimer(this.onTimer, Math.max(0, next - this.clock.now()));
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (this.closed || this.tookOver) return;
+    const now = this.clock.now();
+    if (this.headerDeadline > 0 && now >= this.headerDeadline) {
+      const ms = this.opts.headerTimeoutMs ?? 10_000;
+      this.headerDeadline = 0;
+      this.refuse({ kind: 'header-timeout', afterMs: ms }, 408, `header-timeout: the request head did not arrive within ${ms} ms\n`);
+      return;
+    }
+    if (this.idleDeadline > 0 && now >= this.idleDeadline) {
+      this.idleDeadline = 0;
+      this.closingFlag = true;
+      this.socket.end();
+      return;
+    }
+    this.armTimer();
+  };
+
   private clearHeaderTimer(): void {
-    if (this.headerTimer !== undefined) this.clock.clearTimer(this.headerTimer);
-    this.headerTimer = undefined;
+    this.headerDeadline = 0;
+    this.dropTimerIfUnused();
   }
 
   private clearIdleTimer(): void {
-    if (this.idleTimer !== undefined) this.clock.clearTimer(this.idleTimer);
-    this.idleTimer = undefined;
+    this.idleDeadline = 0;
+    this.dropTimerIfUnused();
+  }
+
+  private dropTimerIfUnused(): void {
+    if (this.headerDeadline === 0 && this.idleDeadline === 0 && this.timer !== undefined) {
+      this.clock.clearTimer(this.timer);
+      this.timer = undefined;
+    }
   }
 
   private shutdown(): void {

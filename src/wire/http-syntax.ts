@@ -56,19 +56,12 @@ export function describeByte(b: number): string {
 
 /** Decodes bytes one char per byte (field values may carry obs-text, RFC 9110 §5.5). */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
-  let s = '';
-  const CHUNK = 4096;
-  for (let i = start; i < end; i += CHUNK) {
-    s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, Math.min(end, i + CHUNK))));
-  }
-  return s;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
 /** Encodes a latin1 string (every char below 0x100) to bytes. */
 export function latin1Bytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
-  return out;
+  return Buffer.from(s, 'latin1');
 }
 
 // RFC 3986 §2: unreserved, sub-delims, pchar.
