@@ -9,7 +9,7 @@
 import type { Socket } from 'node:net';
 import { NetlabError } from '../base/errors.ts';
 import { realClock, type NetClock, type TimerHandle } from '../base/timer-clock.ts';
-import { HttpParser, type HttpEvent, type HttpField, type HttpLimits, type HttpRequestHead, type HttpVerdict } from '../wire/http.ts';
+import { HttpParser, type HttpEvent, type HttpLimits, type HttpRequestHead, type HttpVerdict } from '../wire/http.ts';
 import { bodyError, HttpBody } from './body.ts';
 import { HttpServerResponse, type HttpFieldsInit, toFields, type ResponseSink } from './response.ts';
 
@@ -64,6 +64,7 @@ export class HttpServerConnection implements ResponseSink {
   private readonly queue: HttpServerResponse[] = [];
   private readonly held = new Map<HttpServerResponse, Uint8Array[]>();
   private readonly continuePending = new Set<HttpServerResponse>();
+  private readonly continued = new WeakSet<HttpServerResponse>();
   private readonly pauses = new Set<PauseReason>();
   private current: { req: HttpServerRequest; res: HttpServerResponse } | undefined;
   private sequence = 0;
@@ -110,7 +111,11 @@ export class HttpServerConnection implements ResponseSink {
 
   /** ResponseSink: the last response in flight of a draining connection announces the close. */
   shouldClose(res: HttpServerResponse): boolean {
-    return this.draining && this.queue[this.queue.length - 1] === res;
+    if (this.draining && this.queue[this.queue.length - 1] === res) return true;
+    // A final answer to `Expect: 100-continue` before any body byte: the client may never send the
+    // body, and if it does it would be read as this request's. Closing keeps the framing certain.
+    const cur = this.current;
+    return cur !== undefined && cur.res === res && res.request.expectContinue && !this.continued.has(res) && cur.req.body.received === 0 && !cur.req.body.settled;
   }
 
   /** Requests whose responses are not finished yet. */
@@ -349,7 +354,10 @@ export class HttpServerConnection implements ResponseSink {
       }
       const next = this.queue[0];
       if (next === undefined) break;
-      if (this.continuePending.delete(next) && !next.headersSent) next.writeInterimHead(100, []);
+      if (this.continuePending.delete(next) && !next.headersSent) {
+        this.continued.add(next);
+        next.writeInterimHead(100, []);
+      }
       const held = this.held.get(next);
       if (held !== undefined) {
         this.held.delete(next);
@@ -398,8 +406,10 @@ export class HttpServerConnection implements ResponseSink {
 
   private sendContinue(res: HttpServerResponse, body: HttpBody): void {
     if (!res.request.expectContinue || res.headersSent || body.received > 0 || body.settled) return;
-    if (this.queue[0] === res) res.writeInterimHead(100, []);
-    else this.continuePending.add(res);
+    if (this.queue[0] === res) {
+      this.continued.add(res);
+      res.writeInterimHead(100, []);
+    } else this.continuePending.add(res);
   }
 
   /**

@@ -16,11 +16,9 @@ export interface HttpServerOptions extends HttpServerConnectionOptions {
 
 export class HttpServer {
   readonly server: Server;
-  private readonly opts: HttpServerOptions;
   private readonly conns = new Set<HttpServerConnection>();
 
   constructor(options: HttpServerOptions) {
-    this.opts = options;
     const accept = (socket: Socket): void => {
       const conn = new HttpServerConnection(socket, options);
       this.conns.add(conn);

@@ -44,7 +44,7 @@ function fieldsText(fields: readonly HttpField[]): string {
 /** `METHOD target HTTP/1.x` CRLF, fields, CRLF. */
 export function serializeRequestHead(init: RequestHeadInit): Uint8Array {
   if (!isToken(init.method)) throw argError(`method ${JSON.stringify(init.method)} is not a token`);
-  if (init.target === '' || /[\x00-\x20\x7f-\uffff]/.test(init.target))
+  if (init.target === '' || [...init.target].some((ch) => ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) >= 0x7f))
     throw argError(`request-target ${JSON.stringify(init.target)} is empty or has whitespace, controls or non-ASCII`);
   return latin1Bytes(`${init.method} ${init.target} HTTP/${init.version ?? '1.1'}\r\n${fieldsText(init.fields)}\r\n`);
 }
@@ -53,7 +53,7 @@ export function serializeRequestHead(init: RequestHeadInit): Uint8Array {
 export function serializeResponseHead(init: ResponseHeadInit): Uint8Array {
   if (!Number.isInteger(init.status) || init.status < 100 || init.status > 599) throw argError(`status ${init.status} is outside 100..599`);
   const reason = init.reason ?? REASON_PHRASES[init.status] ?? '';
-  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(reason) || /[^\x00-\xff]/.test(reason)) throw argError(`reason phrase ${JSON.stringify(reason)} has control bytes`);
+  if (invalidFieldValueIndex(reason) >= 0) throw argError(`reason phrase ${JSON.stringify(reason)} has control bytes`);
   return latin1Bytes(`HTTP/${init.version ?? '1.1'} ${init.status} ${reason}\r\n${fieldsText(init.fields)}\r\n`);
 }
 
@@ -71,7 +71,7 @@ function extText(exts: readonly ChunkExtension[]): string {
     if (e.value !== undefined) {
       if (isToken(e.value)) s += `=${e.value}`;
       else {
-        if (/[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]/.test(e.value)) throw argError('chunk extension value has control bytes');
+        if (invalidFieldValueIndex(e.value) >= 0) throw argError('chunk extension value has control bytes');
         s += `="${e.value.replace(/(["\\])/g, '\\$1')}"`;
       }
     }

@@ -8,7 +8,7 @@ import { requireTool } from '../helpers/tools.ts';
 import { CORPUS, type CorpusCase } from './corpus.ts';
 import { exchange, startHaproxyTarget, startNetlabTarget, startNginxTarget, type CorpusTarget, type TargetFactory } from './corpus-targets.ts';
 
-export interface Outcome {
+interface Outcome {
   readonly statuses: readonly number[];
   readonly closed: boolean;
   readonly firstReached: boolean;
