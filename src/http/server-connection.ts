@@ -115,7 +115,9 @@ export class HttpServerConnection implements ResponseSink {
     // A final answer to `Expect: 100-continue` before any body byte: the client may never send the
     // body, and if it does it would be read as this request's. Closing keeps the framing certain.
     const cur = this.current;
-    return cur !== undefined && cur.res === res && res.request.expectContinue && !this.continued.has(res) && cur.req.body.received === 0 && !cur.req.body.settled;
+    return (
+      cur !== undefined && cur.res === res && res.request.expectContinue && !this.continued.has(res) && cur.req.body.received === 0 && !cur.req.body.settled
+    );
   }
 
   /** Requests whose responses are not finished yet. */

@@ -334,25 +334,30 @@ describe('malformed input is reported, never thrown', () => {
   it('random bytes in random pieces: no throw, at most one verdict and nothing after it', () => {
     const alphabet = fc.constantFrom(...'GET /HTP1.\r\n: \t0123456789abcdefxX;="\\,chunkedContent-LengthTransfer-EncodingHost\x00\x7f\xff'.split(''));
     fc.assert(
-      fc.property(fc.array(alphabet, { maxLength: 300 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }), fc.constantFrom<HttpParserRole>('request', 'response'), (chars, cuts, role) => {
-        const bytes = latin1Bytes(chars.join(''));
-        const p = new HttpParser({ role, limits: { maxHeaderBytes: 200, maxStartLineBytes: 100, maxBodyBytes: 1000 } });
-        const events: HttpEvent[] = [];
-        let at = 0;
-        for (let i = 0; at < bytes.length; i++) {
-          const n = cuts[i % cuts.length];
-          if (p.state === 'paused') events.push(...p.resume());
-          events.push(...p.push(bytes.subarray(at, at + n)));
-          at += n;
-        }
-        if (p.state !== 'paused' && p.state !== 'detached') events.push(...p.finish());
-        const errors = events.filter((e) => e.type === 'error');
-        expect(errors.length).toBeLessThanOrEqual(1);
-        if (errors.length === 1) {
-          expect(events[events.length - 1].type).toBe('error');
-          expect(p.state).toBe('failed');
-        }
-      }),
+      fc.property(
+        fc.array(alphabet, { maxLength: 300 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom<HttpParserRole>('request', 'response'),
+        (chars, cuts, role) => {
+          const bytes = latin1Bytes(chars.join(''));
+          const p = new HttpParser({ role, limits: { maxHeaderBytes: 200, maxStartLineBytes: 100, maxBodyBytes: 1000 } });
+          const events: HttpEvent[] = [];
+          let at = 0;
+          for (let i = 0; at < bytes.length; i++) {
+            const n = cuts[i % cuts.length];
+            if (p.state === 'paused') events.push(...p.resume());
+            events.push(...p.push(bytes.subarray(at, at + n)));
+            at += n;
+          }
+          if (p.state !== 'paused' && p.state !== 'detached') events.push(...p.finish());
+          const errors = events.filter((e) => e.type === 'error');
+          expect(errors.length).toBeLessThanOrEqual(1);
+          if (errors.length === 1) {
+            expect(events[events.length - 1].type).toBe('error');
+            expect(p.state).toBe('failed');
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });
