@@ -30,6 +30,12 @@ export interface HttpClientRequest {
    * Transfer-Encoding and Content-Length are the client's to write; passing them is refused.
    */
   readonly body?: Uint8Array | string | AsyncIterable<Uint8Array>;
+  /**
+   * With an async-iterable body: its exact length, to send it with Content-Length instead of chunked
+   * (a proxy keeping the client's framing, an HTTP/1.0 upstream). A body of another length breaks the
+   * exchange (the connection is destroyed: the upstream would misread what follows).
+   */
+  readonly bodyLength?: number;
   /** Send `Expect: 100-continue` and hold the body until 100 arrives (or `continueTimeoutMs` passes). */
   readonly expectContinue?: boolean;
 }
@@ -116,7 +122,14 @@ export class HttpClientConnection {
     if (body instanceof Uint8Array) {
       if (body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE'].includes(req.method))
         fields.push({ name: 'Content-Length', value: String(body.length) });
-    } else if (body !== undefined) fields.push({ name: 'Transfer-Encoding', value: 'chunked' });
+    } else if (body !== undefined) {
+      if (req.bodyLength !== undefined) {
+        if (!Number.isSafeInteger(req.bodyLength) || req.bodyLength < 0) {
+          return Promise.reject(new NetlabError('ERR_ARGUMENT', `bodyLength ${req.bodyLength} is not a length`, { layer: 'http' }));
+        }
+        fields.push({ name: 'Content-Length', value: String(req.bodyLength) });
+      } else fields.push({ name: 'Transfer-Encoding', value: 'chunked' });
+    }
     if (req.expectContinue === true && body !== undefined) fields.push({ name: 'Expect', value: '100-continue' });
     const connOpts = fieldValues(fields, 'connection')
       .flatMap(splitList)
@@ -149,7 +162,7 @@ export class HttpClientConnection {
       this.ex = ex;
       this.armTimer(this.opts.responseTimeoutMs ?? 30_000, 'no response head');
       this.socket.write(head);
-      void this.sendBody(ex, body, req.expectContinue === true).then(
+      void this.sendBody(ex, body, req.expectContinue === true, req.bodyLength).then(
         () => {
           ex.requestSent = true;
           this.maybeIdle(ex);
@@ -159,7 +172,7 @@ export class HttpClientConnection {
     });
   }
 
-  private async sendBody(ex: Exchange, body: Uint8Array | AsyncIterable<Uint8Array> | undefined, waitContinue: boolean): Promise<void> {
+  private async sendBody(ex: Exchange, body: Uint8Array | AsyncIterable<Uint8Array> | undefined, waitContinue: boolean, length?: number): Promise<void> {
     if (body === undefined) return;
     if (waitContinue && ex.head === undefined && ex.interim.length === 0) {
       await new Promise<void>((resolve) => {
@@ -183,11 +196,17 @@ export class HttpClientConnection {
       if (body.length > 0) await this.writeAndWait(body);
       return;
     }
+    let sent = 0;
     for await (const part of body) {
       if (this.st === 'closed') throw new NetlabError('ERR_IO', 'connection closed while sending the request body', { layer: 'http' });
-      if (part.length > 0) await this.writeAndWait(encodeChunk(part));
+      if (part.length === 0) continue;
+      sent += part.length;
+      if (length === undefined) await this.writeAndWait(encodeChunk(part));
+      else if (sent > length) throw new NetlabError('ERR_ARGUMENT', `request body longer than its bodyLength ${length}`, { layer: 'http' });
+      else await this.writeAndWait(part);
     }
-    await this.writeAndWait(encodeLastChunk());
+    if (length === undefined) await this.writeAndWait(encodeLastChunk());
+    else if (sent !== length) throw new NetlabError('ERR_ARGUMENT', `request body of ${sent} bytes, bodyLength said ${length}`, { layer: 'http' });
   }
 
   private writeAndWait(bytes: Uint8Array): Promise<void> {

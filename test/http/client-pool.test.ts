@@ -64,6 +64,17 @@ describe('HttpClientConnection', () => {
     expect(connections()).toBe(1);
   });
 
+  it('streams an iterable body with Content-Length when told its length, and breaks the exchange on a wrong one', async () => {
+    const { port } = await echoServer();
+    const c = await dial(port);
+    const r = await c.request({ method: 'PUT', target: '/len', fields: { Host: 'x' }, body: parts('abc', 'de'), bodyLength: 5 });
+    expect(await r.body.text()).toBe('PUT /len abcde');
+    await sleep(1);
+    const d = await dial(port);
+    await expect(d.request({ method: 'PUT', target: '/bad', fields: { Host: 'x' }, body: parts('abc'), bodyLength: 5 })).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
+    expect(d.state).toBe('closed');
+  });
+
   it('waits for 100 Continue before sending the body, and reports the interim response', async () => {
     const { port } = await echoServer();
     const c = await dial(port);
