@@ -224,6 +224,19 @@ export class HttpServerResponse {
     this.done = true;
   }
 
+  /**
+   * Sends a 1xx interim response (103 Early Hints, or a 1xx a proxy relays) before the final one.
+   * 100 is netlab's to send (when the handler reads a body that expects it) and 101 belongs to takeOver().
+   */
+  writeInterim(status: number, fields?: HttpFieldsInit): void {
+    if (!Number.isInteger(status) || status < 102 || status > 199) {
+      throw new NetlabError('ERR_ARGUMENT', `interim status must be 102..199, got ${status}`, { layer: 'http' });
+    }
+    if (this.headSent || this.done) throw new NetlabError('ERR_STATE', 'writeInterim after the final head', { layer: 'http' });
+    if (this.request.version === '1.0') return; // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client
+    this.sink.output(this, serializeResponseHead({ status, fields: toFields(fields) }));
+  }
+
   /** Writes an interim or switching response head (100, 101, or 200 to CONNECT) straight through. */
   writeInterimHead(status: number, fields: readonly HttpField[]): void {
     this.sink.output(this, serializeResponseHead({ status, fields }));

@@ -31,6 +31,11 @@ export interface HttpServerConnectionOptions {
   readonly headerTimeoutMs?: number;
   /** Time a connection may sit with no request and no response in flight; then it closes. Default 60 s. */
   readonly idleTimeoutMs?: number;
+  /**
+   * Longest silence inside a request body while netlab is reading (slow-body attacks); then 408 (or a
+   * cut response) and close. Time spent paused by netlab's own backpressure does not count. Default 30 s.
+   */
+  readonly bodyTimeoutMs?: number;
   /** Requests in flight (parsed, response not finished) before reading pauses. Default 16. */
   readonly maxPipelined?: number;
   /** Unread request-body bytes before reading pauses. Default 64 KiB. */
@@ -46,7 +51,8 @@ export interface HttpServerConnectionOptions {
 export type HttpRefusal =
   | { readonly kind: 'verdict'; readonly verdict: HttpVerdict }
   | { readonly kind: 'expectation'; readonly expect: string }
-  | { readonly kind: 'header-timeout'; readonly afterMs: number };
+  | { readonly kind: 'header-timeout'; readonly afterMs: number }
+  | { readonly kind: 'body-timeout'; readonly afterMs: number };
 
 export interface HttpConnectionTakeover {
   readonly socket: Socket;
@@ -70,6 +76,8 @@ export class HttpServerConnection implements ResponseSink {
   private sequence = 0;
   private headerDeadline = 0;
   private idleDeadline = 0;
+  private bodyDeadline = 0;
+  private bodyActivity = false;
   private timer: TimerHandle | undefined;
   private timerAt = 0;
   private corked = false;
@@ -152,6 +160,7 @@ export class HttpServerConnection implements ResponseSink {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.closed || this.tookOver) return;
+    this.bodyActivity = true;
     this.handleEvents(this.parser.push(chunk));
     this.updateTimers();
   };
@@ -264,7 +273,7 @@ export class HttpServerConnection implements ResponseSink {
     if (cur !== undefined) {
       // The verdict broke a body whose head the handler already has: its reader sees the error, and
       // the refusal takes this request's slot (or cuts its response if that had begun).
-      cur.req.body.fail(bodyError(text.trim(), refusal.kind === 'header-timeout' ? 'ERR_TIMEOUT' : 'ERR_MALFORMED'));
+      cur.req.body.fail(bodyError(text.trim(), refusal.kind === 'verdict' || refusal.kind === 'expectation' ? 'ERR_MALFORMED' : 'ERR_TIMEOUT'));
       cur.res.writeOwn(status, text);
       this.maybeEnd();
       return;
@@ -455,7 +464,11 @@ export class HttpServerConnection implements ResponseSink {
 
   private resumeReason(reason: PauseReason): void {
     if (!this.pauses.delete(reason)) return;
-    if (this.pauses.size === 0 && !this.closed && !this.tookOver) this.socket.resume();
+    if (this.pauses.size === 0 && !this.closed && !this.tookOver) {
+      this.socket.resume();
+      this.bodyActivity = true; // the client could not send while paused: its silence starts now
+      this.updateTimers();
+    }
   }
 
   // ---- timers ----
@@ -475,6 +488,11 @@ export class HttpServerConnection implements ResponseSink {
     const idle = st === 'start' && this.parser.buffered === 0 && this.queue.length === 0 && this.current === undefined;
     if (!idle) this.idleDeadline = 0;
     else if (this.idleDeadline === 0) this.idleDeadline = this.clock.now() + (this.opts.idleTimeoutMs ?? 60_000);
+    const cur = this.current;
+    const inBody = cur !== undefined && !cur.req.body.settled && this.pauses.size === 0;
+    if (!inBody) this.bodyDeadline = 0;
+    else if (this.bodyDeadline === 0 || this.bodyActivity) this.bodyDeadline = this.clock.now() + (this.opts.bodyTimeoutMs ?? 30_000);
+    this.bodyActivity = false;
     this.armTimer();
   }
 
@@ -482,6 +500,7 @@ export class HttpServerConnection implements ResponseSink {
     let next = 0;
     if (this.headerDeadline > 0) next = this.headerDeadline;
     if (this.idleDeadline > 0 && (next === 0 || this.idleDeadline < next)) next = this.idleDeadline;
+    if (this.bodyDeadline > 0 && (next === 0 || this.bodyDeadline < next)) next = this.bodyDeadline;
     if (next === 0) return; // a timer still armed fires, finds nothing due, and stops
     if (this.timer !== undefined && this.timerAt <= next) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
@@ -499,6 +518,12 @@ export class HttpServerConnection implements ResponseSink {
       this.refuse({ kind: 'header-timeout', afterMs: ms }, 408, `header-timeout: the request head did not arrive within ${ms} ms\n`);
       return;
     }
+    if (this.bodyDeadline > 0 && now >= this.bodyDeadline) {
+      const ms = this.opts.bodyTimeoutMs ?? 30_000;
+      this.bodyDeadline = 0;
+      this.refuse({ kind: 'body-timeout', afterMs: ms }, 408, `body-timeout: no request body bytes for ${ms} ms\n`);
+      return;
+    }
     if (this.idleDeadline > 0 && now >= this.idleDeadline) {
       this.idleDeadline = 0;
       this.closingFlag = true;
@@ -510,6 +535,7 @@ export class HttpServerConnection implements ResponseSink {
 
   private clearHeaderTimer(): void {
     this.headerDeadline = 0;
+    this.bodyDeadline = 0;
     this.dropTimerIfUnused();
   }
 
@@ -519,7 +545,7 @@ export class HttpServerConnection implements ResponseSink {
   }
 
   private dropTimerIfUnused(): void {
-    if (this.headerDeadline === 0 && this.idleDeadline === 0 && this.timer !== undefined) {
+    if (this.headerDeadline === 0 && this.idleDeadline === 0 && this.bodyDeadline === 0 && this.timer !== undefined) {
       this.clock.clearTimer(this.timer);
       this.timer = undefined;
     }

@@ -203,6 +203,7 @@ export function fieldValue(fields: readonly { name: string; value: string }[], n
 export const REASON_PHRASES: Readonly<Record<number, string>> = Object.freeze({
   100: 'Continue',
   101: 'Switching Protocols',
+  103: 'Early Hints',
   200: 'OK',
   201: 'Created',
   202: 'Accepted',

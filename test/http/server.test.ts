@@ -110,6 +110,51 @@ describe('HttpServerConnection: timeouts (manual clock)', () => {
   });
 });
 
+describe('HttpServerConnection: slow bodies (manual clock)', () => {
+  it('answers 408 when a request body stalls, and the handler sees the body fail', async () => {
+    const clock = new ManualClock();
+    const errors: unknown[] = [];
+    const port = await serve({
+      clock,
+      bodyTimeoutMs: 3000,
+      handler: async (req, res) => {
+        try {
+          await req.body.bytes();
+          res.end('unexpected');
+        } catch (err) {
+          errors.push(err);
+        }
+      },
+    });
+    const c = await client(port);
+    c.write('POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc');
+    while (clock.pending < 1) await sleep(5);
+    await sleep(30);
+    clock.advance(2999);
+    c.write('d');
+    await sleep(30);
+    clock.advance(2999);
+    expect(c.text()).toBe('');
+    clock.advance(1);
+    await c.closed;
+    expect(c.text()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n[\s\S]*Connection: close[\s\S]*body-timeout/);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'ERR_TIMEOUT' });
+  });
+
+  it('sends 103 Early Hints before the final response', async () => {
+    const port = await serve({
+      handler: (_q, r) => {
+        r.writeInterim(103, { Link: '</a.css>; rel=preload' });
+        r.end('x');
+      },
+    });
+    const c = await client(port);
+    c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await c.waitFor((t) => t.endsWith('x'))).toBe('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx');
+  });
+});
+
 describe('HttpServerConnection: backpressure', () => {
   it('stops reading while the socket cannot write, and finishes once the client reads', async () => {
     const total = 16 * 1024 * 1024;
