@@ -179,6 +179,28 @@ describe('HttpParser: responses (RFC 9112 §6.3)', () => {
     expect(verdictOf(parseAll('HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n', 'response'))).toMatchObject({ code: 'obs-fold', status: 502 });
   });
 
+  it('response framing the client refuses (a proxy answers 502 and drops the connection)', () => {
+    const cases: [string, string][] = [
+      ['HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 'cl-with-te'],
+      ['HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', 'te-http10'],
+      ['HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\n', 'cl-invalid'],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n', 'chunk-size-invalid'],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n', 'chunk-data-crlf-missing'],
+      ['HTTP/1.1 200 OK\r\nX-A : b\r\nContent-Length: 0\r\n\r\n', 'space-before-colon'],
+      ['HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n', 'bare-cr'],
+    ];
+    for (const [text, code] of cases) expect(verdictOf(parseAll(text, 'response')), code).toMatchObject({ code, status: 502 });
+  });
+
+  it('keep-alive in responses: 1.1 unless close, 1.0 only when asked and delimited', () => {
+    const k = (t: string): unknown => heads(parseAll(t, 'response', undefined, ['GET']))[0]?.keepAlive;
+    expect(k('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')).toBe(true);
+    expect(k('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')).toBe(false);
+    expect(k('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n')).toBe(true);
+    expect(k('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n')).toBe(false);
+    expect(k('HTTP/1.1 200 OK\r\n\r\n')).toBe(false);
+  });
+
   it('a connection closed mid-body is an incomplete message', () => {
     const ev = parseChunks([latin1Bytes('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc')], 'response', undefined, ['GET'], true);
     expect(verdictOf(ev)).toMatchObject({ code: 'incomplete-message' });
