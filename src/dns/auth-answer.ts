@@ -23,6 +23,9 @@ import { lookupInZone } from './zone-lookup.ts';
 import type { ZoneSet } from './zone-set.ts';
 import { addressBytes, prefixMatch } from './views.ts';
 import { AnswerCache, answerCacheKey, type RotationUse } from './auth-cache.ts';
+import type { AnswerMeta } from './auth-meta.ts';
+
+export type { AnswerMeta } from './auth-meta.ts';
 
 /** The smallest UDP payload every DNS client takes (RFC 1035 §4.2.1). */
 export const MIN_UDP_PAYLOAD = 512;
@@ -38,26 +41,6 @@ export interface AuthPolicy {
   ednsUdpSize: number;
   /** Keep encoded answers for repeated queries (auth-cache.ts). Default true. */
   cacheAnswers?: boolean;
-}
-
-/** What one query was and what it got (the server's per-query event). */
-export interface AnswerMeta {
-  id: number;
-  name?: string;
-  type?: number;
-  rcode: number;
-  aa: boolean;
-  tc: boolean;
-  answers: number;
-  /** answer | cname | nodata | nxdomain | referral | refused | error | fault | dropped */
-  outcome: string;
-  view?: string;
-  fault?: FaultKind;
-  edns: boolean;
-  /** The client subnet the query carried ("127.1.0.0/24"). */
-  subnet?: string;
-  /** Why an error outcome happened. */
-  reason?: string;
 }
 
 export interface AnswerResult {
