@@ -10,7 +10,8 @@ import { isIP } from 'node:net';
 import { decodeDnsMessage, parseDns } from '../wire/dns-decode.ts';
 import { encodeDnsMessage } from '../wire/dns-encode.ts';
 import { DnsTcpDeframer, frameDnsTcp } from '../wire/dns-tcp.ts';
-import { DNS_OPCODE, DNS_RCODE, dnsFlags, type DnsMessage } from '../wire/dns-types.ts';
+import { DNS_OPCODE, DNS_RCODE, DNS_TYPE, EDNS_OPTION, dnsFlags, type DnsMessage } from '../wire/dns-types.ts';
+import { ednsProblem, metaTypeProblem, RFC8482_HINFO_RDATA } from './query-checks.ts';
 import type { Resolver } from './resolver.ts';
 import type { ResolveResult } from './resolver-types.ts';
 
@@ -26,6 +27,8 @@ export interface RecursiveServerOptions {
 }
 
 const MIN_UDP = 512;
+/** TTL of the HINFO synthesized for ANY: long, so that a client does not ask again soon (RFC 8482 §4.2). */
+const RFC8482_TTL = 3600;
 const TEMPLATES_MAX = 10_000;
 
 /**
@@ -118,11 +121,28 @@ export class RecursiveServer {
     }
     const qend = i + 5;
     if (qend > b.length || b[qend - 2] !== 0 || b[qend - 1] !== 1) return undefined; // class IN
+    const qtype = (b[qend - 4] << 8) | b[qend - 3];
+    if (qtype === DNS_TYPE.ANY || metaTypeProblem(qtype) !== undefined) return undefined;
     let udpSize = '-';
     if (b[11] === 1) {
+      // The OPT record must be whole and valid, exactly as the slow path's decode and ednsProblem()
+      // require: owned by the root, version 0, its RDATA ending at the message's end, each option
+      // inside it, a cookie of a valid length. Anything else takes the slow path and its answer.
       if (qend + 11 > b.length || b[qend] !== 0 || b[qend + 1] !== 0 || b[qend + 2] !== 41) return undefined;
+      if (b[qend + 6] !== 0) return undefined; // EDNS version
+      const rdEnd = qend + 11 + ((b[qend + 9] << 8) | b[qend + 10]);
+      if (rdEnd !== b.length) return undefined;
+      for (let o = qend + 11; o < rdEnd; ) {
+        if (o + 4 > rdEnd) return undefined;
+        const code = (b[o] << 8) | b[o + 1];
+        const len = (b[o + 2] << 8) | b[o + 3];
+        if (o + 4 + len > rdEnd) return undefined;
+        if (code === EDNS_OPTION.CLIENT_SUBNET) return undefined; // its contents are checked by the decoder
+        if (code === EDNS_OPTION.COOKIE && len !== 8 && (len < 16 || len > 40)) return undefined;
+        o += 4 + len;
+      }
       udpSize = String((b[qend + 3] << 8) | b[qend + 4]);
-    }
+    } else if (qend !== b.length) return undefined;
     return `${tcp ? 't' : 'u'}|${udpSize}|${b[3] & 0x10 ? 1 : 0}|${Buffer.from(b.buffer, b.byteOffset + 12, qend - 12).toString('latin1')}`;
   }
 
@@ -204,10 +224,22 @@ export class RecursiveServer {
     };
     const question = q.questions[0];
     let lastResult: ResolveResult | undefined;
+    const bad = q.flags.opcode === DNS_OPCODE.QUERY && q.questions.length === 1 ? ednsProblem(q) : undefined;
+    const metaType = question !== undefined && question.class === 1 ? metaTypeProblem(question.type) : undefined;
     if (q.flags.opcode !== DNS_OPCODE.QUERY) reply.flags.rcode = DNS_RCODE.NOTIMP;
     else if (question === undefined || q.questions.length !== 1) reply.flags.rcode = DNS_RCODE.FORMERR;
-    else if (question.class !== 1) reply.flags.rcode = DNS_RCODE.REFUSED;
-    else {
+    else if (bad !== undefined) {
+      // The reply carries an OPT (RFC 6891 §7), which BADVERS needs for its upper bits.
+      reply.flags.rcode = bad.rcode;
+      reply.edns ??= { udpSize: 1232, version: 0, do: false, options: [] };
+    } else if (question.class !== 1) reply.flags.rcode = DNS_RCODE.REFUSED;
+    else if (metaType !== undefined) reply.flags.rcode = metaType.rcode;
+    else if (question.type === DNS_TYPE.ANY) {
+      // RFC 8482 §4.2: a minimal answer, one synthesized HINFO, instead of every RRset of the name
+      // (nothing is asked upstream: ANY is what reflection attacks use).
+      reply.answers = [{ name: question.name, type: DNS_TYPE.HINFO, class: 1, ttl: RFC8482_TTL, data: { type: DNS_TYPE.HINFO, raw: RFC8482_HINFO_RDATA } }];
+      this.options.onQuery?.({ client, name: question.name, type: question.type, rd: q.flags.rd, rcode: 0, tcp });
+    } else {
       let result: ResolveResult | undefined;
       if (q.flags.rd) {
         result = await this.options.resolver.resolve(question.name, question.type);
