@@ -2,16 +2,16 @@
 // resolves them iteratively with its Resolver and answers with RA=1. Queries without RD are answered
 // from the cache only (RFC 1034 §4.3.1). Over UDP, an answer larger than the client can take (512
 // bytes without EDNS0, its advertised size with it) is cut and marked TC, so the client asks again
-// over TCP.
+// over TCP. TCP connections are bounded as the authoritative server's are (tcp-connections.ts).
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { isIP } from 'node:net';
 import { decodeDnsMessage, parseDns } from '../wire/dns-decode.ts';
 import { encodeDnsMessage } from '../wire/dns-encode.ts';
-import { DnsTcpDeframer, frameDnsTcp } from '../wire/dns-tcp.ts';
 import { DNS_OPCODE, DNS_RCODE, DNS_TYPE, EDNS_OPTION, dnsFlags, type DnsMessage } from '../wire/dns-types.ts';
 import { ednsProblem, metaTypeProblem, RFC8482_HINFO_RDATA } from './query-checks.ts';
+import { DnsTcpConnections, type DnsTcpLimits, type DnsTcpStats } from './tcp-connections.ts';
 import type { Resolver } from './resolver.ts';
 import type { ResolveResult } from './resolver-types.ts';
 
@@ -24,6 +24,10 @@ export interface RecursiveServerOptions {
   onQuery?: (q: { client: string; name: string; type: number; rd: boolean; result?: ResolveResult; rcode: number; tcp: boolean }) => void;
   /** A TCP client idle this long is closed. Default 10 s. */
   tcpIdleMs?: number;
+  /** TCP connections held at once; more are closed at once (default 128). */
+  maxTcpConnections?: number;
+  /** The other TCP limits: per client, slow senders and readers, in-flight queries (tcp-connections.ts). */
+  tcp?: Omit<DnsTcpLimits, 'maxConnections' | 'idleMs'>;
 }
 
 const MIN_UDP = 512;
@@ -46,21 +50,37 @@ interface Template {
 export class RecursiveServer {
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly connections: DnsTcpConnections;
   private readonly templates = new Map<string, Template>();
   port = 0;
 
   constructor(private readonly options: RecursiveServerOptions) {
     if (isIP(options.address) === 0) throw new RangeError(`recursive server option address must be an IP address, got ${options.address}`);
+    this.connections = new DnsTcpConnections({ ...options.tcp, maxConnections: options.maxTcpConnections, idleMs: options.tcpIdleMs }, (msg, c) => this.answer(msg, `${c.address}#${c.port}`, true));
+  }
+
+  /** What the TCP side accepted, refused and closed (limits in tcp-connections.ts). */
+  get tcpStats(): DnsTcpStats {
+    return this.connections.stats;
+  }
+
+  /** TCP connections open now. */
+  get tcpConnections(): number {
+    return this.connections.size;
   }
 
   async start(): Promise<void> {
     const { address } = this.options;
-    this.tcp = createServer((s) => this.acceptTcp(s));
+    const tcp = createServer();
+    this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
-      this.tcp?.once('error', reject);
-      this.tcp?.listen(this.options.port ?? 0, address, () => resolve());
+      tcp.once('error', reject);
+      tcp.listen(this.options.port ?? 0, address, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
     });
+    this.connections.attach(tcp);
     this.port = (this.tcp.address() as AddressInfo).port;
     this.udp = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
     this.udp.on('message', (msg, rinfo) => {
@@ -82,27 +102,11 @@ export class RecursiveServer {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
+    this.connections.closeAll();
     if (this.udp) await new Promise<void>((resolve) => this.udp?.close(() => resolve()));
     this.udp = undefined;
     if (this.tcp?.listening) await new Promise<void>((resolve) => this.tcp?.close(() => resolve()));
     this.tcp = undefined;
-  }
-
-  private acceptTcp(s: Socket): void {
-    this.sockets.add(s);
-    s.setTimeout(this.options.tcpIdleMs ?? 10_000, () => s.destroy());
-    s.on('close', () => this.sockets.delete(s));
-    s.on('error', () => s.destroy());
-    const d = new DnsTcpDeframer();
-    s.on('data', (chunk: Buffer) => {
-      for (const msg of d.push(chunk)) {
-        void this.answer(msg, `${s.remoteAddress}#${s.remotePort}`, true).then((out) => {
-          if (out !== undefined && !s.destroyed) s.write(frameDnsTcp(out));
-        });
-      }
-    });
   }
 
   /**
