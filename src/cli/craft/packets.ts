@@ -103,6 +103,8 @@ export function buildPackets(o: CraftOptions): CraftPlan {
     if (p.time !== undefined) {
       checkTime(`${where} time`, p.time);
       t = p.time;
+    } else if (t > MAX_TIME_SECONDS) {
+      throw new CliError(`${where}: at ${Math.floor(t)} s it would be past ${MAX_TIME_SECONDS} (2106-02-07), the latest time a capture holds (check --time and --interval)`, 1);
     }
     const { sec, nsec } = splitTime(t);
     const built: BuiltPacket = { data, linkType: linkTypeOf(specs, where), fcsLength: hasFcs ? 4 : 0, tsSec: sec, tsNsec: nsec };
@@ -113,7 +115,7 @@ export function buildPackets(o: CraftOptions): CraftPlan {
   // The copies after the first continue from where the first ended, `interval` apart.
   const intervalUs = Math.round(interval * 1e6);
   const next = splitTime(t);
-  const lastSec = next.sec + ((copies - 1) * sequence.length * intervalUs) / 1e6;
+  const lastSec = next.sec + (((copies - 1) * sequence.length - 1) * intervalUs) / 1e6;
   if (copies > 1 && lastSec > MAX_TIME_SECONDS) {
     throw new CliError(`--count ${copies} with --interval ${interval}: the last packet would be at ${Math.floor(lastSec)} s, past ${MAX_TIME_SECONDS} (2106-02-07), the latest time a capture holds`, 1);
   }
