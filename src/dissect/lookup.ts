@@ -1,7 +1,7 @@
 // Looking things up in a dissection without pulling in the decoders (the output formats and the
 // display filter only need these).
 
-import type { Dissection } from './dissect.ts';
+import type { Dissection } from './dissection.ts';
 import { type Field, type ProtoNode, walkFields } from './field.ts';
 
 /** Every occurrence of a field name in tree order, as tshark's -T fields visits them. */

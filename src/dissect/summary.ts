@@ -3,7 +3,7 @@
 // to 10, the source right-aligned to 12, the destination left-aligned to 12 (widths in bytes, as
 // tshark counts them), the rest as is.
 
-import type { Dissection } from './dissect.ts';
+import type { Dissection } from './dissection.ts';
 import { findFields } from './lookup.ts';
 import { timePrecision } from './frame-fields.ts';
 

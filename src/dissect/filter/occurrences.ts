@@ -2,7 +2,7 @@
 // only those of the n-th protocol layer that carries the field (`ip.src#2`, Wireshark's layer
 // operator). The per-frame index is built once, however many fields the filter names.
 
-import type { Dissection } from '../dissect.ts';
+import type { Dissection } from '../dissection.ts';
 import { type Field, walkFields } from '../field.ts';
 import { fieldVal, type Val } from './values.ts';
 
