@@ -146,10 +146,12 @@ export function formatIpv6(b: Uint8Array, off = 0): string {
 }
 
 export function formatMac(b: Uint8Array, off = 0): string {
-  const p: string[] = [];
-  for (let i = 0; i < 6; i++) p.push(b[off + i].toString(16).padStart(2, '0'));
-  return p.join(':');
+  const h = HEX_PAIRS;
+  return `${h[b[off]]}:${h[b[off + 1]]}:${h[b[off + 2]]}:${h[b[off + 3]]}:${h[b[off + 4]]}:${h[b[off + 5]]}`;
 }
+
+/** '00'..'ff' by byte value. */
+const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** Bytes as tshark prints FT_BYTES with -T fields: contiguous lower-case hex. */
 export function formatBytesHex(b: Uint8Array, sep = ''): string {

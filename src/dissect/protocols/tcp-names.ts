@@ -18,9 +18,18 @@ const FLAG_NAMES: readonly [number, string][] = [
 
 /** Wireshark's flag list: "SYN, ACK", or "<None>". */
 export function tcpFlagsText(flags: number): string {
-  const names = FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, n]) => n);
-  return names.length === 0 ? '<None>' : names.join(', ');
+  const key = flags & 0xfff;
+  let text = flagTexts[key];
+  if (text === undefined) {
+    const names = FLAG_NAMES.filter(([bit]) => (key & bit) !== 0).map(([, n]) => n);
+    text = names.length === 0 ? '<None>' : names.join(', ');
+    flagTexts[key] = text;
+  }
+  return text;
 }
+
+/** The flag list of each of the 4096 flag values, built when first seen. */
+const flagTexts: (string | undefined)[] = new Array(4096).fill(undefined);
 
 /** Wireshark's `tcp.flags.str`: one letter per bit from bit 11 down, `·` when clear. */
 export function tcpFlagsLetters(flags: number): string {
