@@ -2,7 +2,7 @@
 // each literal as the type of the field it is compared with, and returns a predicate over one
 // dissected frame. Every error names the column of the token at fault.
 
-import type { Dissection } from '../dissect.ts';
+import type { Dissection } from '../dissection.ts';
 import { fieldType } from '../known-fields.ts';
 import { concatBytes } from '../../wire/layer.ts';
 import { FilterError } from './errors.ts';

@@ -10,7 +10,7 @@
 // (eth.src[0:3]); the layer operator (ip.src#2); len(), count(), upper(), lower().
 // Errors are FilterError with the column of the bad token (formatFilterError draws the caret).
 
-import type { Dissection } from '../dissect.ts';
+import type { Dissection } from '../dissection.ts';
 import { compile } from './compile.ts';
 import { parseFilter } from './parser.ts';
 
