@@ -10,6 +10,7 @@ import { mapUdp } from './udp.ts';
 import { mapVxlan } from './vxlan.ts';
 import { tlsTcpApp } from './tls.ts';
 import { dnsTcpApp } from './dns-tcp-app.ts';
+import { httpTcpApp } from './http.ts';
 import type { TcpAppDissector } from '../tcp-reassembly-apps.ts';
 
 export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
@@ -24,4 +25,4 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
-export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp];
+export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp, httpTcpApp];
