@@ -2,6 +2,7 @@
 
 import type { ProtocolMapper } from '../context.ts';
 import { mapData } from './data.ts';
+import { isDhcp, mapDhcp } from './dhcp.ts';
 import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
 import { mapIcmpv6 } from './icmpv6.ts';
@@ -21,7 +22,8 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   vxlan: mapVxlan,
   dns: mapDns,
   'dns-tcp': mapDns,
-  data: mapData,
+  // Payloads of UDP ports a netlab dissector knows go to it; the rest stay data.
+  data: (layer, ctx) => (isDhcp(ctx) ? mapDhcp(layer, ctx) : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
