@@ -168,7 +168,7 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
   const node: ProtoNode = { proto: 'http', label: 'Hypertext Transfer Protocol', offset: start, length: end - start, fields, malformed: [] };
   const nodes: ProtoNode[] = [node];
   const f = head.first;
-  const firstText = httpFieldText(b, f.start, f.next);
+  const firstText = httpColumnText(b, f.start, f.next);
   let info = `${httpColumnText(b, f.start, f.end)} `;
   const kids: Field[] = [expertField('http.chat', firstText, 'Chat', 'Sequence', f.start, 0)];
   const line = httpFieldValue(b, f.start, f.end);
