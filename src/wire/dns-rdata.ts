@@ -8,33 +8,13 @@ import { DNS_TYPE, DnsEncodeError, dnsTypeName, type DnsRecordData, type EdnsCli
 import { parseIpv4Address } from './ipv4.ts';
 import { parseIpv6Address } from './ipv6.ts';
 import { u16, u32 } from './layer.ts';
+import { formatIpv4 as ipv4Text, formatIpv6 as ipv6Text } from './address-text.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Addresses as text
 
-export function ipv4Text(b: Uint8Array, off = 0): string {
-  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
-}
 
-/** RFC 5952 text of 16 address bytes (longest run of two or more zero groups as "::"). */
-export function ipv6Text(b: Uint8Array, off = 0): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[off + i] << 8) | b[off + i + 1]);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j === i ? i + 1 : j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
+export { formatIpv4 as ipv4Text, formatIpv6 as ipv6Text } from './address-text.ts';
 
 function addressBytes(text: string, family: 4 | 6): Uint8Array {
   try {
