@@ -244,7 +244,8 @@ function problemNode(packet: CapturedPacket, all: readonly Malformation[], proto
         malformed: [],
         fields: [],
       },
-      appendInfo: (info) => (info === '' ? '[Packet size limited during capture]' : `${info} [Packet size limited during capture]`),
+      // Wireshark appends the note with no separator (`Len=1208[Packet size limited during capture]`).
+      appendInfo: (info) => `${info}[Packet size limited during capture]`,
     };
   }
   const expert: Field = expertField('_ws.malformed.expert', 'Malformed Packet (Exception occurred)', 'Error', 'Malformed', first.offset, 0);
