@@ -56,7 +56,8 @@ export class StickyTable {
   ) {
     this.maxEntries = options.maxEntries ?? 10_000;
     this.idleMs = options.idleMs ?? 30 * 60_000;
-    if (!(Number.isInteger(this.maxEntries) && this.maxEntries >= 1)) throw new NetlabRangeError(`sticky table: maxEntries must be >= 1, got ${this.maxEntries}`, { layer: 'balance' });
+    if (!(Number.isInteger(this.maxEntries) && this.maxEntries >= 1))
+      throw new NetlabRangeError(`sticky table: maxEntries must be >= 1, got ${this.maxEntries}`, { layer: 'balance' });
     if (!(this.idleMs > 0)) throw new NetlabRangeError(`sticky table: idleMs must be > 0, got ${this.idleMs}`, { layer: 'balance' });
   }
 

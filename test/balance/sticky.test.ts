@@ -37,7 +37,12 @@ describe('sticky sessions', () => {
     b.endpoint('b')!.healthy = true;
     expect(s.pick('a', { exclude: new Set(['a']) })).toMatchObject({ endpoint: { name: 'b' }, repicked: true, reason: 'excluded', setCookie: 'b' });
     // Nothing left to retry on: no endpoint, and nothing to report as a re-pick.
-    expect(s.pick('a', { exclude: new Set(['a', 'b']) })).toMatchObject({ endpoint: undefined, repicked: false, reason: 'excluded', result: { reason: 'all_excluded' } });
+    expect(s.pick('a', { exclude: new Set(['a', 'b']) })).toMatchObject({
+      endpoint: undefined,
+      repicked: false,
+      reason: 'excluded',
+      result: { reason: 'all_excluded' },
+    });
   });
 
   it('draining: stuck sessions move unless drainingKeepsSticky (HAProxy) keeps them', () => {
