@@ -45,6 +45,14 @@ describe('sticky sessions', () => {
     });
   });
 
+  it('an endpoint at its limit of open requests is a miss too (busy)', () => {
+    const clock = new ManualClock();
+    const b = new Balancer({ endpoints: THREE, policy: 'round_robin', clock, random: seededRandom('s'), maxActivePerEndpoint: 1 });
+    const s = new StickySessions(b, clock, { mode: 'cookie' });
+    b.begin(b.endpoint('b')!);
+    expect(s.pick('b')).toMatchObject({ endpoint: { name: 'a' }, repicked: true, reason: 'busy', setCookie: 'a' });
+  });
+
   it('draining: stuck sessions move unless drainingKeepsSticky (HAProxy) keeps them', () => {
     const { clock, b } = make();
     b.drain('a');
