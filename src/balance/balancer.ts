@@ -120,7 +120,8 @@ export class Balancer {
     this.failOpen = options.failOpen ?? false;
     this.endpointOptions = options.endpointOptions ?? {};
     this.maxActivePerEndpoint = options.maxActivePerEndpoint ?? Number.POSITIVE_INFINITY;
-    if (!(this.maxActivePerEndpoint >= 1)) throw new NetlabRangeError(`maxActivePerEndpoint must be >= 1, got ${this.maxActivePerEndpoint}`, { layer: 'balance' });
+    if (!(this.maxActivePerEndpoint >= 1))
+      throw new NetlabRangeError(`maxActivePerEndpoint must be >= 1, got ${this.maxActivePerEndpoint}`, { layer: 'balance' });
     this.setEndpoints(options.endpoints);
   }
 
@@ -277,7 +278,8 @@ export class Balancer {
 
   private mustFind(name: string): Endpoint {
     const e = this.endpoint(name);
-    if (e === undefined) throw new NetlabError('ERR_NOT_FOUND', `no endpoint named ${name} (have: ${this.list.map((x) => x.name).join(', ') || 'none'})`, { layer: 'balance' });
+    if (e === undefined)
+      throw new NetlabError('ERR_NOT_FOUND', `no endpoint named ${name} (have: ${this.list.map((x) => x.name).join(', ') || 'none'})`, { layer: 'balance' });
     return e;
   }
 }

@@ -128,7 +128,8 @@ export class Endpoint {
     if (spec.name === '') throw new NetlabRangeError('an endpoint needs a name', { layer: 'balance' });
     const weight = spec.weight ?? 1;
     if (!(Number.isFinite(weight) && weight > 0)) throw new NetlabRangeError(`endpoint ${spec.name}: weight must be > 0, got ${weight}`, { layer: 'balance' });
-    if (!(Number.isInteger(spec.port) && spec.port >= 0 && spec.port <= 65535)) throw new NetlabRangeError(`endpoint ${spec.name}: port must be 0..65535, got ${spec.port}`, { layer: 'balance' });
+    if (!(Number.isInteger(spec.port) && spec.port >= 0 && spec.port <= 65535))
+      throw new NetlabRangeError(`endpoint ${spec.name}: port must be 0..65535, got ${spec.port}`, { layer: 'balance' });
     this.name = spec.name;
     this.address = spec.address;
     this.port = spec.port;

@@ -43,7 +43,7 @@ export function fnv1a64Parts(key: string | Uint8Array): [number, number] {
     const carry = Math.floor(loMul / 0x1_0000_0000);
     const hiMul = hi * 0x1b3 + carry + ((lo << 8) >>> 0); // < 2^42: exact
     lo = loMul >>> 0;
-    hi = hiMul % 0x1_0000_0000 >>> 0;
+    hi = (hiMul % 0x1_0000_0000) >>> 0;
   }
   return [hi, lo];
 }

@@ -232,7 +232,8 @@ export class HealthChecker {
     t.abort = undefined;
     const change = t.state.record(ok);
     t.endpoint.healthy = t.state.healthy;
-    const event: HealthEvent = change === undefined ? { endpoint: t.endpoint, ok, detail, at: this.clock.now() } : { endpoint: t.endpoint, ok, detail, change, at: this.clock.now() };
+    const event: HealthEvent =
+      change === undefined ? { endpoint: t.endpoint, ok, detail, at: this.clock.now() } : { endpoint: t.endpoint, ok, detail, change, at: this.clock.now() };
     for (const l of this.listeners) l(event);
     const interval = t.state.healthy ? this.intervalMs : this.unhealthyIntervalMs;
     if (this.running) this.schedule(t, Math.max(0, t.startedAt + interval - this.clock.now()));

@@ -15,5 +15,25 @@ export { lowestScore, POLICY_NAMES, type FailureKind, type FinishInfo, type Pick
 export { drawDistinct, PeakEwmaPolicy, PowerOfTwo, RandomPolicy, type PeakEwmaOptions } from './random-choice.ts';
 export { buildRing, CandidateSet, RingHash, ringLookup, type Ring, type RingHashOptions } from './ring-hash.ts';
 export { RoundRobin, SmoothWeightedRoundRobin, type SmoothWrrOptions } from './round-robin.ts';
-export { STICKY_MODES, StickySessions, StickyTable, type StickyDecision, type StickyMissReason, type StickyMode, type StickyOptions, type StickyTableOptions } from './sticky.ts';
-export { backoffMs, IDEMPOTENT_METHODS, isIdempotent, RetryBudget, retryReason, RetryPolicy, type RetryBudgetOptions, type RetryDecision, type RetryOn, type RetryPolicyOptions } from './retry.ts';
+export {
+  STICKY_MODES,
+  StickySessions,
+  StickyTable,
+  type StickyDecision,
+  type StickyMissReason,
+  type StickyMode,
+  type StickyOptions,
+  type StickyTableOptions,
+} from './sticky.ts';
+export {
+  backoffMs,
+  IDEMPOTENT_METHODS,
+  isIdempotent,
+  RetryBudget,
+  retryReason,
+  RetryPolicy,
+  type RetryBudgetOptions,
+  type RetryDecision,
+  type RetryOn,
+  type RetryPolicyOptions,
+} from './retry.ts';

@@ -30,8 +30,22 @@ export interface OutlierOptions {
 export type OutlierReason = 'consecutive_5xx' | 'consecutive_connect_failures';
 
 export type OutlierEvent =
-  | { readonly type: 'ejected'; readonly endpoint: Endpoint; readonly reason: OutlierReason; readonly ejections: number; readonly untilMs: number; readonly at: number }
-  | { readonly type: 'eject_refused'; readonly endpoint: Endpoint; readonly reason: OutlierReason; readonly ejected: number; readonly limit: number; readonly at: number }
+  | {
+      readonly type: 'ejected';
+      readonly endpoint: Endpoint;
+      readonly reason: OutlierReason;
+      readonly ejections: number;
+      readonly untilMs: number;
+      readonly at: number;
+    }
+  | {
+      readonly type: 'eject_refused';
+      readonly endpoint: Endpoint;
+      readonly reason: OutlierReason;
+      readonly ejected: number;
+      readonly limit: number;
+      readonly at: number;
+    }
   | { readonly type: 'unejected'; readonly endpoint: Endpoint; readonly at: number };
 
 interface OutlierState {
@@ -77,8 +91,12 @@ export class OutlierDetector {
     checkMs('baseEjectionMs', this.baseEjectionMs);
     checkMs('maxEjectionMs', this.maxEjectionMs);
     checkMs('decayIntervalMs', this.decayIntervalMs);
-    if (this.maxEjectionMs < this.baseEjectionMs) throw new NetlabRangeError(`outlier detection: maxEjectionMs (${this.maxEjectionMs}) is below baseEjectionMs (${this.baseEjectionMs})`, { layer: 'balance' });
-    if (!(this.maxEjectionPercent >= 0 && this.maxEjectionPercent <= 100)) throw new NetlabRangeError(`outlier detection: maxEjectionPercent must be 0..100, got ${this.maxEjectionPercent}`, { layer: 'balance' });
+    if (this.maxEjectionMs < this.baseEjectionMs)
+      throw new NetlabRangeError(`outlier detection: maxEjectionMs (${this.maxEjectionMs}) is below baseEjectionMs (${this.baseEjectionMs})`, {
+        layer: 'balance',
+      });
+    if (!(this.maxEjectionPercent >= 0 && this.maxEjectionPercent <= 100))
+      throw new NetlabRangeError(`outlier detection: maxEjectionPercent must be 0..100, got ${this.maxEjectionPercent}`, { layer: 'balance' });
   }
 
   private stateOf(e: Endpoint, now: number): OutlierState {

@@ -80,7 +80,8 @@ export class PeakEwmaPolicy implements Policy {
     options: PeakEwmaOptions = {},
   ) {
     this.choices = options.choices ?? 2;
-    if (!(Number.isInteger(this.choices) && this.choices >= 2)) throw new NetlabRangeError(`peak_ewma: choices must be an integer >= 2, got ${this.choices}`, { layer: 'balance' });
+    if (!(Number.isInteger(this.choices) && this.choices >= 2))
+      throw new NetlabRangeError(`peak_ewma: choices must be an integer >= 2, got ${this.choices}`, { layer: 'balance' });
   }
 
   pick(ctx: PickContext): Endpoint | undefined {

@@ -58,8 +58,10 @@ export class RetryBudget {
   constructor(options: RetryBudgetOptions = {}) {
     this.percent = options.percent ?? 20;
     this.minConcurrent = options.minConcurrent ?? 3;
-    if (!(this.percent >= 0 && this.percent <= 100)) throw new NetlabRangeError(`retry budget: percent must be 0..100, got ${this.percent}`, { layer: 'balance' });
-    if (!(Number.isInteger(this.minConcurrent) && this.minConcurrent >= 0)) throw new NetlabRangeError(`retry budget: minConcurrent must be a whole number >= 0, got ${this.minConcurrent}`, { layer: 'balance' });
+    if (!(this.percent >= 0 && this.percent <= 100))
+      throw new NetlabRangeError(`retry budget: percent must be 0..100, got ${this.percent}`, { layer: 'balance' });
+    if (!(Number.isInteger(this.minConcurrent) && this.minConcurrent >= 0))
+      throw new NetlabRangeError(`retry budget: minConcurrent must be a whole number >= 0, got ${this.minConcurrent}`, { layer: 'balance' });
   }
 
   get inFlight(): { requests: number; retries: number } {
@@ -123,8 +125,10 @@ export class RetryPolicy {
     this.nonIdempotent = options.nonIdempotent ?? false;
     this.baseMs = options.backoff?.baseMs ?? 25;
     this.maxMs = options.backoff?.maxMs ?? 250;
-    if (!(Number.isInteger(this.attempts) && this.attempts >= 0)) throw new NetlabRangeError(`retries: attempts must be a whole number >= 0, got ${this.attempts}`, { layer: 'balance' });
-    if (!(this.baseMs > 0 && this.maxMs >= this.baseMs)) throw new NetlabRangeError(`retries: backoff needs 0 < baseMs <= maxMs, got ${this.baseMs} and ${this.maxMs}`, { layer: 'balance' });
+    if (!(Number.isInteger(this.attempts) && this.attempts >= 0))
+      throw new NetlabRangeError(`retries: attempts must be a whole number >= 0, got ${this.attempts}`, { layer: 'balance' });
+    if (!(this.baseMs > 0 && this.maxMs >= this.baseMs))
+      throw new NetlabRangeError(`retries: backoff needs 0 < baseMs <= maxMs, got ${this.baseMs} and ${this.maxMs}`, { layer: 'balance' });
   }
 
   /**

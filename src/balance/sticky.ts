@@ -6,9 +6,10 @@
 //  - header: a request header's value, remembered the same way.
 //  - client_address: the client's address, remembered the same way (HAProxy's `stick on src`): every
 //    client behind one NAT address lands on one endpoint.
-// When the remembered endpoint cannot take the request (unhealthy, ejected, draining, gone or
-// excluded by a retry), the policy picks again and the decision says so (`repicked`, with the reason),
-// so the proxy can set the cookie anew; the table then points at the new endpoint.
+// When the remembered endpoint cannot take the request (unhealthy, ejected, draining, gone, at its
+// limit of open requests, or excluded by a retry), the policy picks again and the decision says so
+// (`repicked`, with the reason), so the proxy can set the cookie anew; the table then points at the
+// new endpoint.
 
 import { NetlabRangeError } from '../base/errors.ts';
 import type { NetClock } from '../base/timer-clock.ts';
@@ -20,7 +21,7 @@ export type StickyMode = 'cookie' | 'app_cookie' | 'header' | 'client_address';
 export const STICKY_MODES: readonly StickyMode[] = ['cookie', 'app_cookie', 'header', 'client_address'];
 
 /** Why a remembered endpoint was not used. */
-export type StickyMissReason = 'unknown' | 'unhealthy' | 'ejected' | 'draining' | 'excluded';
+export type StickyMissReason = 'unknown' | 'unhealthy' | 'ejected' | 'draining' | 'excluded' | 'busy';
 
 export interface StickyDecision {
   /** The pick (undefined endpoint: nothing could take the request; answer 503). */
@@ -56,7 +57,8 @@ export class StickyTable {
   ) {
     this.maxEntries = options.maxEntries ?? 10_000;
     this.idleMs = options.idleMs ?? 30 * 60_000;
-    if (!(Number.isInteger(this.maxEntries) && this.maxEntries >= 1)) throw new NetlabRangeError(`sticky table: maxEntries must be >= 1, got ${this.maxEntries}`, { layer: 'balance' });
+    if (!(Number.isInteger(this.maxEntries) && this.maxEntries >= 1))
+      throw new NetlabRangeError(`sticky table: maxEntries must be >= 1, got ${this.maxEntries}`, { layer: 'balance' });
     if (!(this.idleMs > 0)) throw new NetlabRangeError(`sticky table: idleMs must be > 0, got ${this.idleMs}`, { layer: 'balance' });
   }
 
@@ -122,30 +124,32 @@ export class StickySessions {
    * ctx.clientAddress. Undefined: the request carries none.
    */
   pick(key: string | undefined, ctx: RequestContext = {}): StickyDecision {
-    const k = key ?? (this.mode === 'client_address' ? ctx.clientAddress : undefined);
-    let named: string | undefined;
-    if (k !== undefined && k !== '') named = this.mode === 'cookie' ? k : this.table?.get(k);
+    const raw = key ?? (this.mode === 'client_address' ? ctx.clientAddress : undefined);
+    const k = raw === '' ? undefined : raw;
+    // The endpoint the request is stuck to: the cookie names it; the other modes look it up.
+    const named = k === undefined ? undefined : this.mode === 'cookie' ? k : this.table?.get(k);
     let reason: StickyMissReason | undefined;
     if (named !== undefined) {
       this.balancer.sweep();
       const e = this.balancer.endpoint(named);
       reason = e === undefined ? 'unknown' : this.missReason(e, ctx);
       if (e !== undefined && reason === undefined) {
-        if (k !== undefined && this.table !== undefined) this.table.set(k, e.name);
+        if (k !== undefined) this.table?.set(k, e.name);
         return { result: { endpoint: e, failOpen: false }, endpoint: e, stuck: true, repicked: false, previous: named };
       }
-    } else if (k !== undefined && k !== '' && this.mode === 'cookie') {
-      reason = 'unknown';
     }
     const result = this.balancer.pick(ctx);
     const endpoint = result.endpoint;
-    if (endpoint !== undefined && k !== undefined && k !== '' && this.table !== undefined) this.table.set(k, endpoint.name);
-    const repicked = named !== undefined || (this.mode === 'cookie' && reason !== undefined);
-    const base = { result, endpoint, stuck: false, repicked: repicked && endpoint !== undefined };
-    const withPrev = named === undefined ? (this.mode === 'cookie' && k !== undefined && k !== '' ? { previous: k } : {}) : { previous: named };
-    const withReason = reason === undefined ? {} : { reason };
-    const cookie = this.mode === 'cookie' && endpoint !== undefined && endpoint.name !== k ? { setCookie: endpoint.name } : {};
-    return { ...base, ...withPrev, ...withReason, ...cookie };
+    if (endpoint !== undefined && k !== undefined) this.table?.set(k, endpoint.name);
+    return {
+      result,
+      endpoint,
+      stuck: false,
+      repicked: named !== undefined && endpoint !== undefined,
+      ...(named === undefined ? {} : { previous: named }),
+      ...(reason === undefined ? {} : { reason }),
+      ...(this.mode === 'cookie' && endpoint !== undefined && endpoint.name !== k ? { setCookie: endpoint.name } : {}),
+    };
   }
 
   /** Remembers that session `key` lives on `endpoint` (app_cookie: the response set the cookie). */
@@ -161,6 +165,7 @@ export class StickySessions {
 
   private missReason(e: Endpoint, ctx: RequestContext): StickyMissReason | undefined {
     if (ctx.exclude?.has(e.name)) return 'excluded';
+    if (e.active >= this.balancer.maxActivePerEndpoint) return 'busy';
     if (e.draining && !this.drainingKeepsSticky) return 'draining';
     if (e.ejected) return 'ejected';
     if (!e.healthy) return 'unhealthy';

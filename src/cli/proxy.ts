@@ -27,9 +27,11 @@ export function registerProxy(y: Argv): Argv {
     command: 'check <file>',
     describe: 'Check a proxy configuration file (YAML or JSON) and list its listeners, routes and clusters',
     builder: (b) =>
-      b
-        .positional('file', { type: 'string', demandOption: true, describe: 'configuration file (YAML or JSON)' })
-        .option('kind', { choices: ['proxy', 'l4', 'any'] as const, default: 'proxy' as const, describe: 'proxy: http listeners and routes; l4: tcp/udp listeners' }) as unknown as Argv<CheckArgs>,
+      b.positional('file', { type: 'string', demandOption: true, describe: 'configuration file (YAML or JSON)' }).option('kind', {
+        choices: ['proxy', 'l4', 'any'] as const,
+        default: 'proxy' as const,
+        describe: 'proxy: http listeners and routes; l4: tcp/udp listeners',
+      }) as unknown as Argv<CheckArgs>,
     handler: async (a) => {
       process.stdout.write(`${await checkProxyFile(a.file, a.kind)}\n`);
     },

@@ -40,7 +40,10 @@ describe('Balancer', () => {
     const { b } = make();
     expect(b.pick({ exclude: new Set(['a']) }).endpoint?.name).toBe('b');
     expect(b.pick({ exclude: new Set(['a', 'b', 'c']) })).toEqual({ endpoint: undefined, reason: 'all_excluded' });
-    expect(new Balancer({ endpoints: [], policy: 'random', clock: new ManualClock(), random: seededRandom('e') }).pick()).toEqual({ endpoint: undefined, reason: 'empty' });
+    expect(new Balancer({ endpoints: [], policy: 'random', clock: new ManualClock(), random: seededRandom('e') }).pick()).toEqual({
+      endpoint: undefined,
+      reason: 'empty',
+    });
   });
 
   it('maxActivePerEndpoint: an endpoint at its limit is skipped; all at their limit is all_busy', () => {
@@ -53,7 +56,9 @@ describe('Balancer', () => {
     expect(b.pick()).toEqual({ endpoint: undefined, reason: 'all_busy' });
     held[1].finish({ status: 200 });
     expect(b.pick().endpoint?.name).toBe('b');
-    expect(() => new Balancer({ endpoints: THREE, policy: 'random', clock: new ManualClock(), random: seededRandom('m'), maxActivePerEndpoint: 0 })).toThrow(/maxActivePerEndpoint/);
+    expect(() => new Balancer({ endpoints: THREE, policy: 'random', clock: new ManualClock(), random: seededRandom('m'), maxActivePerEndpoint: 0 })).toThrow(
+      /maxActivePerEndpoint/,
+    );
   });
 
   it('drain: no new picks, requests in flight finish, then a drained event', () => {

@@ -54,7 +54,10 @@ describe('consistent hashing on a ring', () => {
     const p = new RingHash();
     const all = endpoints(5);
     const before = assign(p, all);
-    const after = assign(p, all.filter((e) => e.name !== 'server3'));
+    const after = assign(
+      p,
+      all.filter((e) => e.name !== 'server3'),
+    );
     for (let i = 0; i < KEYS.length; i++) if (before[i] !== 'server3') expect(after[i]).toBe(before[i]);
   });
 
@@ -71,7 +74,10 @@ describe('consistent hashing on a ring', () => {
   it('every placement hash works, and the weights shape the share', () => {
     for (const hash of ['fnv1a64', 'fnv1a32', 'murmur3'] as const) {
       const p = new RingHash({ hash });
-      const eps = [new Endpoint({ name: 'big', address: '127.0.0.1', port: 1, weight: 3 }), new Endpoint({ name: 'small', address: '127.0.0.1', port: 2, weight: 1 })];
+      const eps = [
+        new Endpoint({ name: 'big', address: '127.0.0.1', port: 1, weight: 3 }),
+        new Endpoint({ name: 'small', address: '127.0.0.1', port: 2, weight: 1 }),
+      ];
       const share = assign(p, eps).filter((n) => n === 'big').length / KEYS.length;
       expect(share, hash).toBeGreaterThan(0.68);
       expect(share, hash).toBeLessThan(0.82);
@@ -96,7 +102,7 @@ describe('Maglev', () => {
     }
   });
 
-  it('removing one of 10 endpoints: its slots move, and only a few others (the paper\'s small disruption)', () => {
+  it("removing one of 10 endpoints: its slots move, and only a few others (the paper's small disruption)", () => {
     const all = endpoints(10);
     const before = buildMaglevTable(all, 65537);
     const rest = all.filter((e) => e.name !== 'server4');
@@ -121,7 +127,10 @@ describe('Maglev', () => {
     const counts = new Map<string, number>();
     for (const n of before) counts.set(n, (counts.get(n) ?? 0) + 1);
     for (const c of counts.values()) expect(Math.abs(c - 2000)).toBeLessThan(5 * Math.sqrt(20000 * 0.1 * 0.9));
-    const after = assign(p, all.filter((e) => e.name !== 'server4'));
+    const after = assign(
+      p,
+      all.filter((e) => e.name !== 'server4'),
+    );
     const f = moved(before, after);
     expect(f).toBeGreaterThan(0.09);
     expect(f).toBeLessThan(0.15);

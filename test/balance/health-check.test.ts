@@ -20,7 +20,13 @@ async function run(clock: ManualClock, ms: number, step = 100): Promise<void> {
 describe('HealthState (fall/rise)', () => {
   it('3 failures in a row take it out, 2 passes in a row bring it back', () => {
     const s = new HealthState(3, 2);
-    expect([s.record(false), s.record(false), s.record(true), s.record(false), s.record(false)]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect([s.record(false), s.record(false), s.record(true), s.record(false), s.record(false)]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(s.record(false)).toBe('down');
     expect(s.healthy).toBe(false);
     expect([s.record(true), s.record(false), s.record(true)]).toEqual([undefined, undefined, undefined]);

@@ -47,7 +47,13 @@ describe('outlier detection', () => {
   });
 
   it('the ejection time is base × ejections, capped; the endpoint comes back when it runs out', () => {
-    const { b, hit, clock, events } = setup({ consecutive5xx: 1, baseEjectionMs: 10_000, maxEjectionMs: 35_000, maxEjectionPercent: 100, decayIntervalMs: 1_000_000 });
+    const { b, hit, clock, events } = setup({
+      consecutive5xx: 1,
+      baseEjectionMs: 10_000,
+      maxEjectionMs: 35_000,
+      maxEjectionPercent: 100,
+      decayIntervalMs: 1_000_000,
+    });
     const durations: number[] = [];
     for (let round = 0; round < 5; round++) {
       hit('s1', { status: 500 });

@@ -13,7 +13,12 @@ const SLOW_C = { requests: 600, gapMs: 10, serviceMs: { a: 5, b: 5, c: 100 } };
 
 function picks(policy: PolicyName, weights: Record<string, number>, n: number): string {
   const clock = new ManualClock();
-  const b = new Balancer({ endpoints: Object.entries(weights).map(([name, weight], i) => ({ name, address: '127.0.0.1', port: 9000 + i, weight })), policy, clock, random: seededRandom('p') });
+  const b = new Balancer({
+    endpoints: Object.entries(weights).map(([name, weight], i) => ({ name, address: '127.0.0.1', port: 9000 + i, weight })),
+    policy,
+    clock,
+    random: seededRandom('p'),
+  });
   let out = '';
   for (let i = 0; i < n; i++) {
     const r = b.pick();
@@ -27,14 +32,38 @@ describe('the same stream through every policy (weights a=3 b=2 c=1, 600 request
   // Deterministic policies: exact counts. The hash policies' counts follow from the hash of each
   // client address and are pinned; a change to the hashes shows here.
   const exact: Partial<Record<PolicyName, [Record<string, number>, Record<string, number>]>> = {
-    round_robin: [{ a: 200, b: 200, c: 200 }, { a: 200, b: 200, c: 200 }],
-    weighted_round_robin: [{ a: 300, b: 200, c: 100 }, { a: 300, b: 200, c: 100 }],
-    least_connections: [{ a: 200, b: 200, c: 200 }, { a: 350, b: 200, c: 50 }],
-    weighted_least_connections: [{ a: 200, b: 200, c: 200 }, { a: 350, b: 200, c: 50 }],
-    least_time: [{ a: 200, b: 200, c: 200 }, { a: 393, b: 197, c: 10 }],
-    ip_hash: [{ a: 192, b: 186, c: 222 }, { a: 192, b: 186, c: 222 }],
-    ring_hash: [{ a: 312, b: 168, c: 120 }, { a: 312, b: 168, c: 120 }],
-    maglev: [{ a: 360, b: 156, c: 84 }, { a: 360, b: 156, c: 84 }],
+    round_robin: [
+      { a: 200, b: 200, c: 200 },
+      { a: 200, b: 200, c: 200 },
+    ],
+    weighted_round_robin: [
+      { a: 300, b: 200, c: 100 },
+      { a: 300, b: 200, c: 100 },
+    ],
+    least_connections: [
+      { a: 200, b: 200, c: 200 },
+      { a: 350, b: 200, c: 50 },
+    ],
+    weighted_least_connections: [
+      { a: 200, b: 200, c: 200 },
+      { a: 350, b: 200, c: 50 },
+    ],
+    least_time: [
+      { a: 200, b: 200, c: 200 },
+      { a: 393, b: 197, c: 10 },
+    ],
+    ip_hash: [
+      { a: 192, b: 186, c: 222 },
+      { a: 192, b: 186, c: 222 },
+    ],
+    ring_hash: [
+      { a: 312, b: 168, c: 120 },
+      { a: 312, b: 168, c: 120 },
+    ],
+    maglev: [
+      { a: 360, b: 156, c: 84 },
+      { a: 360, b: 156, c: 84 },
+    ],
   };
 
   for (const [policy, [even, slow]] of Object.entries(exact) as [PolicyName, [Record<string, number>, Record<string, number>]][]) {

@@ -37,7 +37,12 @@ export function clientAddress(i: number): string {
   return `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 }
 
-export function simulate(policy: PolicyName | PolicyConfig, endpoints: readonly EndpointSpec[], sim: SimOptions, extra: Partial<BalancerOptions> = {}): SimResult {
+export function simulate(
+  policy: PolicyName | PolicyConfig,
+  endpoints: readonly EndpointSpec[],
+  sim: SimOptions,
+  extra: Partial<BalancerOptions> = {},
+): SimResult {
   const clock = new ManualClock();
   const balancer = new Balancer({ endpoints, policy, clock, random: seededRandom('balance-sim'), ...extra });
   const counts: Record<string, number> = Object.fromEntries(endpoints.map((e) => [e.name, 0]));

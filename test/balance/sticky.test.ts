@@ -37,7 +37,20 @@ describe('sticky sessions', () => {
     b.endpoint('b')!.healthy = true;
     expect(s.pick('a', { exclude: new Set(['a']) })).toMatchObject({ endpoint: { name: 'b' }, repicked: true, reason: 'excluded', setCookie: 'b' });
     // Nothing left to retry on: no endpoint, and nothing to report as a re-pick.
-    expect(s.pick('a', { exclude: new Set(['a', 'b']) })).toMatchObject({ endpoint: undefined, repicked: false, reason: 'excluded', result: { reason: 'all_excluded' } });
+    expect(s.pick('a', { exclude: new Set(['a', 'b']) })).toMatchObject({
+      endpoint: undefined,
+      repicked: false,
+      reason: 'excluded',
+      result: { reason: 'all_excluded' },
+    });
+  });
+
+  it('an endpoint at its limit of open requests is a miss too (busy)', () => {
+    const clock = new ManualClock();
+    const b = new Balancer({ endpoints: THREE, policy: 'round_robin', clock, random: seededRandom('s'), maxActivePerEndpoint: 1 });
+    const s = new StickySessions(b, clock, { mode: 'cookie' });
+    b.begin(b.endpoint('b')!);
+    expect(s.pick('b')).toMatchObject({ endpoint: { name: 'a' }, repicked: true, reason: 'busy', setCookie: 'a' });
   });
 
   it('draining: stuck sessions move unless drainingKeepsSticky (HAProxy) keeps them', () => {
