@@ -214,3 +214,20 @@ describe('ISN modes', () => {
     await p.close();
   });
 });
+
+describe('TCP socket API errors', () => {
+  it('names what was wrong: bad port, bad address, no route, write after end, a taken port', async () => {
+    const p = pair();
+    expect(() => p.h1.tcp.connect({ host: '10.0.0.2', port: 70000 })).toThrow(/EINVAL: connect: port must be 1 to 65535, got 70000/);
+    expect(() => p.h1.tcp.connect({ host: '10.0.0.999', port: 80 })).toThrow(/EINVAL: connect:/);
+    expect(() => p.h1.tcp.connect({ host: '192.0.2.1', port: 80 })).toThrow(/ENETUNREACH: connect: h1 has no route to 192.0.2.1/);
+    p.h2.tcp.listen(80);
+    expect(() => p.h2.tcp.listen(80)).toThrow(/EADDRINUSE/);
+    expect(() => p.h2.tcp.listen({ port: 81, host: '10.0.0.9' })).toThrow(/EADDRNOTAVAIL: listen: h2 has no address 10.0.0.9/);
+    const s = p.h1.tcp.connect({ host: '10.0.0.2', port: 80 });
+    p.run(20);
+    s.end();
+    expect(() => s.write('late')).toThrow(/EPIPE: .*write after end\(\)/);
+    await p.close();
+  });
+});

@@ -226,7 +226,8 @@ export class Connection {
 
   /** SEND: queues bytes and sends what the windows and Nagle allow; with `andClose`, the FIN may ride on the last segment. */
   write(bytes: Uint8Array, andClose = false): void {
-    if (this.finQueued || this.state === 'CLOSED') throw new NetsimError('EPIPE', `${this.describe()}: write after end`);
+    if (this.state === 'CLOSED') throw new NetsimError('EPIPE', `${this.describe()}: write on a closed connection`);
+    if (this.finQueued) throw new NetsimError('EPIPE', `${this.describe()}: write after end()`);
     if (this.sendBuf.length + bytes.length > this.s.sendBufferLimit) {
       throw new NetsimError(
         'ENOBUFS',
