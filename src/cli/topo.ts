@@ -7,7 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { parseTopology, TopologyError, type TopologySpec } from '../netsim/topology-spec.ts';
+import { parseTopology, switchLoops, TopologyError, type TopologySpec } from '../netsim/topology-spec.ts';
 import { Topology, memoryLinks, type LinkFactory } from '../netsim/topology.ts';
 import { NetTap } from '../netsim/tap.ts';
 import { LiveFeed } from '../netsim/live-feed.ts';
@@ -48,7 +48,15 @@ export function describeTopology(spec: TopologySpec): string {
     const kind = spec.routers.includes(n) ? 'router' : 'host';
     lines.push(`  ${kind} ${n.name}: ${n.interfaces.map((f) => `${f.name} ${f.address} on ${f.link}`).join(', ')}${n.gateway === undefined ? '' : `, gateway ${n.gateway}`}`);
   }
-  for (const s of spec.switches) lines.push(`  switch ${s.name}: ${s.ports.map((p) => `${p.name} on ${p.link}${p.trunk === undefined ? (p.vlan === undefined ? '' : ` (VLAN ${p.vlan})`) : ` (trunk ${p.trunk.join(',')})`}`).join(', ')}`);
+  for (const s of spec.switches) lines.push(`  switch ${s.name}${s.stp !== undefined && s.stp !== false ? ' (spanning tree)' : ''}: ${s.ports.map((p) => `${p.name} on ${p.link}${p.trunk === undefined ? (p.vlan === undefined ? '' : ` (VLAN ${p.vlan})`) : ` (trunk ${p.trunk.join(',')})`}`).join(', ')}`);
+  for (const loop of switchLoops(spec)) {
+    const around = `${loop.switches.join(' - ')}${loop.switches.length > 1 ? ` - ${loop.switches[0]}` : ''} (links ${loop.links.join(', ')})`;
+    lines.push(
+      loop.stp
+        ? `  loop: ${around}; spanning tree will block one port of it`
+        : `  warning: loop ${around} without spanning tree on every switch: each broadcast circles forever (a broadcast storm, capped only by the switches' queues); add "stp": true to these switches`,
+    );
+  }
   return lines.join('\n');
 }
 
