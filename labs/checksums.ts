@@ -4,6 +4,7 @@
 // RFC 1624 update a NAT makes after rewriting an address. The steps live in checksums/.
 
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import { catchSteps } from './checksums/steps-catch.ts';
 import { sumSteps } from './checksums/steps-sums.ts';
 import type { ChecksumsOptions, ChecksumsState } from './checksums/state.ts';
@@ -13,10 +14,7 @@ export type { ChecksumsOptions } from './checksums/state.ts';
 /** The lab, optionally with a fault injected (tests use it to show the checkpoints can fail). */
 export function checksumsLab(options: ChecksumsOptions = {}) {
   return defineLab<ChecksumsState>({
-    name: 'checksums',
-    title: 'Checksums by hand: IPv4, UDP and TCP with their pseudo-header, CRC-32, and RFC 1624',
-    duration: '15 min',
-    needs: ['tshark (optional: confirms every status)'],
+    ...LAB_INFO['checksums'],
     state: () => ({ confirm: [] }),
     steps: [...sumSteps, ...catchSteps(options)],
   });

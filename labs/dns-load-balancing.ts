@@ -6,13 +6,14 @@
 // the TTL runs out.
 
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import { tsharkFields, tsharkInstalled } from '../src/lab/tshark.ts';
 import type { StepContext } from '../src/lab/types.ts';
 import { visit } from './dns/backends.ts';
 import { dnsStepCapture, TapSwitch } from './dns/capture.ts';
 import { addressesOf, askAuth, countProbes, healthTurn, messageOf, startLbNet, stubAt, targetOf, type LbNet } from './dns/lb-net.ts';
 import { AUTH_ADDRESS, AUTH_NAMES, HEALTH, LB, RESOLVER_ADDRESS, ROOT_ADDRESS, STUB_ADDRESS, TLD_ADDRESS } from './dns/lb-zones.ts';
-import { sleep } from './dns/stub.ts';
+import { sleep } from '../src/dns/stub-client.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
 
@@ -42,10 +43,7 @@ function captureStep(ctx: StepContext<State>, net: LbNet, file: string, options:
 }
 
 export default defineLab<State>({
-  name: 'dns-load-balancing',
-  title: 'Load balancing by DNS: round robin, geo answers, failover, and the cached dead address',
-  duration: '15 min',
-  needs: ['loopback UDP and TCP sockets on 127.1.0.0/16, 127.2.0.0/16, 127.53.0.0/16 and 127.60.0.0/16', 'tshark (optional: Wireshark\'s reading of the captures)'],
+  ...LAB_INFO['dns-load-balancing'],
   state: () => ({ taps: new TapSwitch(), captures: [], confirm: [], rotate: true }),
   steps: [
     {

@@ -11,6 +11,7 @@ import type { QueryResult, ResolveResult, ResolverEvent } from '../src/dns/resol
 import { SocketTransport } from '../src/dns/transport.ts';
 import { DnsCache } from '../src/dns/cache.ts';
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import { tsharkFields, tsharkInstalled } from '../src/lab/tshark.ts';
 import type { StepContext } from '../src/lab/types.ts';
 import { rdataText } from '../src/wire/dns-text.ts';
@@ -19,8 +20,8 @@ import { CACHE_HEAD, cacheRow, cacheTable } from './dns/cache-table.ts';
 import { dnsStepCapture, TapSwitch } from './dns/capture.ts';
 import { startHierarchy, type Hierarchy } from './dns/servers.ts';
 import { AUTH_ADDRESS, AUTH_NAME, RESOLVER_ADDRESS, ROOT_ADDRESS, ROOT_NAME, SEED, seedServers, STUB_ADDRESS, TLD_ADDRESS, TLD_NAME } from './dns/seed-zones.ts';
-import { sleep, Stub } from './dns/stub.ts';
-import { TimedTransport } from './dns/timed-transport.ts';
+import { sleep, Stub } from '../src/dns/stub-client.ts';
+import { TimedTransport } from '../src/dns/timed-transport.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
 
@@ -81,10 +82,7 @@ function showCache(ctx: StepContext<State>, net: Net, title: string): void {
 }
 
 export default defineLab<State>({
-  name: 'dns-resolution',
-  title: 'DNS resolution: root, TLD, authoritative, then the cache, TTLs and NXDOMAIN',
-  duration: '15 min',
-  needs: ['loopback UDP sockets on 127.53.0.0/16', 'tshark (optional: Wireshark\'s reading of the captures)'],
+  ...LAB_INFO['dns-resolution'],
   state: () => ({ taps: new TapSwitch(), captures: [], confirm: [] }),
   steps: [
     {

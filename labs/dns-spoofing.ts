@@ -14,6 +14,7 @@ import type { QueryResult, ResolveResult, ServerAddress } from '../src/dns/resol
 import { SocketTransport, type RejectDetail, type WeakTransport } from '../src/dns/transport.ts';
 import { Zone } from '../src/dns/zone.ts';
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import { tsharkFields, tsharkInstalled } from '../src/lab/tshark.ts';
 import type { StepContext } from '../src/lab/types.ts';
 import { encodeDnsMessage } from '../src/wire/dns-encode.ts';
@@ -24,7 +25,7 @@ import { dnsStepCapture, TapSwitch } from './dns/capture.ts';
 import { AUTH_ADDRESS, AUTH_NAME, comZone, exampleZone, RESOLVER_ADDRESS, ROOT_ADDRESS, ROOT_NAME, rootZone, SEED, STUB_ADDRESS, TLD_ADDRESS, TLD_NAME } from './dns/seed-zones.ts';
 import { attackerSocket, closeUdp, ServerPath, type PathQuery } from './dns/server-path.ts';
 import { startHierarchy, type Hierarchy } from './dns/servers.ts';
-import { sleep, Stub } from './dns/stub.ts';
+import { sleep, Stub } from '../src/dns/stub-client.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
 
@@ -233,10 +234,7 @@ async function blindAttack(net: Net, seen: { id: number; port: number }, to: str
 }
 
 export default defineLab<State>({
-  name: 'dns-spoofing',
-  title: 'DNS spoofing: forged answers turned away, and the cache a weak resolver lets be poisoned',
-  duration: '15 min',
-  needs: ['loopback UDP sockets on 127.53.0.0/16 and 127.66.0.0/16', 'tshark (optional: Wireshark\'s reading of the captures)'],
+  ...LAB_INFO['dns-spoofing'],
   state: () => ({ taps: new TapSwitch(), captures: [], confirm: [], weakOptions: { sequentialIds: true } }),
   steps: [
     {

@@ -5,6 +5,7 @@
 // wrong, dropped by the router's NIC. The steps live in encapsulation/.
 
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import { buildSteps } from './encapsulation/steps-build.ts';
 import { pathSteps } from './encapsulation/steps-path.ts';
 import type { EncapsulationOptions, EncapsulationState } from './encapsulation/state.ts';
@@ -14,10 +15,7 @@ export type { EncapsulationOptions } from './encapsulation/state.ts';
 /** The lab, optionally with a fault injected (tests use it to show the checkpoints can fail). */
 export function encapsulationLab(options: EncapsulationOptions = {}) {
   return defineLab<EncapsulationState>({
-    name: 'encapsulation',
-    title: 'Encapsulation: the seed\'s HTTP request through TCP, IPv4 and Ethernet, a router, and back',
-    duration: '15 min',
-    needs: ['tshark (optional: confirms the decoding)'],
+    ...LAB_INFO['encapsulation'],
     state: () => ({ serverIsn: 0, confirm: [] }),
     steps: [...buildSteps, ...pathSteps(options)],
   });

@@ -1,17 +1,30 @@
-// The lab catalogue, in tour order (`netlab lab tour`, `npm start`). Each lab file exports one
-// defineLab({...}); add it here to make it known to `netlab lab list/run/tour` and to the fixtures.
+// The lab catalogue, in tour order (`netlab lab tour`, `npm start`). Each entry is a lab's info
+// (labs/info.ts) and how to load it: a lab's code (and the servers and codecs it imports) loads only
+// when that lab runs, so `netlab lab list` starts at once. Add a lab to labs/info.ts and here.
 
 import type { AnyLab } from '../src/lab/types.ts';
-import checksums from './checksums.ts';
-import encapsulation from './encapsulation.ts';
-import ports from './ports.ts';
-import macAndArp from './mac-and-arp.ts';
-import routingAndTtl from './routing-and-ttl.ts';
-import tls13Handshake from './tls13-handshake.ts';
-import mtls from './mtls.ts';
-import sniAndAlpn from './sni-and-alpn.ts';
-import dnsResolution from './dns-resolution.ts';
-import dnsLoadBalancing from './dns-load-balancing.ts';
-import dnsSpoofing from './dns-spoofing.ts';
+import type { LabEntry } from '../src/lab/registry.ts';
+import { LAB_INFO, type LabName } from './info.ts';
 
-export const LABS: readonly AnyLab[] = [encapsulation, checksums, ports, macAndArp, routingAndTtl, dnsResolution, dnsLoadBalancing, dnsSpoofing, tls13Handshake, mtls, sniAndAlpn];
+function entry(name: LabName, load: () => Promise<{ default: AnyLab }>): LabEntry {
+  return { ...LAB_INFO[name], load: async () => (await load()).default };
+}
+
+export const CATALOGUE: readonly LabEntry[] = [
+  entry('encapsulation', () => import('./encapsulation.ts')),
+  entry('checksums', () => import('./checksums.ts')),
+  entry('ports', () => import('./ports.ts')),
+  entry('mac-and-arp', () => import('./mac-and-arp.ts')),
+  entry('routing-and-ttl', () => import('./routing-and-ttl.ts')),
+  entry('dns-resolution', () => import('./dns-resolution.ts')),
+  entry('dns-load-balancing', () => import('./dns-load-balancing.ts')),
+  entry('dns-spoofing', () => import('./dns-spoofing.ts')),
+  entry('tls13-handshake', () => import('./tls13-handshake.ts')),
+  entry('mtls', () => import('./mtls.ts')),
+  entry('sni-and-alpn', () => import('./sni-and-alpn.ts')),
+];
+
+/** Every lab, loaded (tests and the fixtures writer use this). */
+export async function loadAllLabs(): Promise<readonly AnyLab[]> {
+  return Promise.all(CATALOGUE.map((e) => e.load()));
+}

@@ -5,13 +5,14 @@
 // router nothing leaves the LAN. Every frame on every link is in the step's capture.
 
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import type { AnyLab } from '../src/lab/types.ts';
 import type { Host } from '../src/netsim/host.ts';
 import { ipv4Number, macText } from '../src/netsim/host-addr.ts';
 import { NetsimError } from '../src/netsim/host-errors.ts';
 import { arpRequests, frameSequence } from './netsim/describe.ts';
 import { viewFrames, type FrameView } from './netsim/frame-view.ts';
-import { LabNet, type LinkFault } from './netsim/lab-net.ts';
+import { LabNet, type LinkFault } from '../src/netsim/lab-net.ts';
 import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
 import { arpText } from './routing-and-ttl/show.ts';
 import { ADDR, AGING_MS, ARP_TIMEOUT_MS, MAC, buildLan, plugStandby, type Lan } from './mac-and-arp/topology.ts';
@@ -49,10 +50,7 @@ export interface MacArpLabOptions {
 
 export function macAndArpLab(options: MacArpLabOptions = {}): AnyLab {
   return defineLab<State>({
-    name: 'mac-and-arp',
-    title: 'MAC and ARP: one LAN, one switch: broadcast and reply, the MAC table, flooding, gratuitous ARP',
-    duration: '15 min',
-    needs: ['tshark (optional: confirms the captures)'],
+    ...LAB_INFO['mac-and-arp'],
     state: () => ({ captures: [], confirm: [] }),
     steps: [
       {

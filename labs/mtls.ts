@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TapRecorder } from '../src/capture/socket-tap.ts';
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import {
   CertificateAuthority,
   expiredWindow,
@@ -80,10 +81,7 @@ function keyLogFor(path: string, tap: TapRecorder): KeyLog {
 const refusalText = (r: Refusal | undefined): string => (r === undefined ? 'not refused' : `${r.stage}: ${r.code ?? '?'} (${r.reason})`);
 
 export default defineLab<State>({
-  name: 'mtls',
-  title: 'Mutual TLS between two services: one CA, refused clients and their reasons, rotation',
-  duration: '20 min',
-  needs: ['loopback TCP sockets', 'tshark (optional: the decrypted handshake with CertificateRequest)'],
+  ...LAB_INFO['mtls'],
   state: () => ({}),
   steps: [
     {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import type { StepContext } from '../src/lab/types.ts';
 import { encode, ethernet, icmp, ipv4, payload, tcp, udp } from '../src/wire/index.ts';
 import { realCaptureOnLo, type LoCapture, type SeenUnreachable } from './ports/lo-capture.ts';
@@ -184,10 +185,7 @@ async function boundaries(ctx: StepContext<State>): Promise<{ tcpReads: string[]
 }
 
 export default defineLab<State>({
-  name: 'ports',
-  title: 'Ports, sockets and connections on loopback: the 4-tuple, closed ports, message boundaries',
-  duration: '15 min',
-  needs: ['loopback TCP and UDP sockets', 'root and tcpdump (optional: a real capture on lo)'],
+  ...LAB_INFO['ports'],
   state: () => ({ clientPorts: [] }),
   steps: [
     {

@@ -7,10 +7,11 @@
 
 import { ipv4Number } from '../src/netsim/host-addr.ts';
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import type { AnyLab } from '../src/lab/types.ts';
 import { arpReplies, arpRequests, echoReplies, echoRequests, frameSequence } from './netsim/describe.ts';
 import { viewFrames, type FrameView } from './netsim/frame-view.ts';
-import { LabNet, type LinkFault } from './netsim/lab-net.ts';
+import { LabNet, type LinkFault } from '../src/netsim/lab-net.ts';
 import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
 import { arpText, HOP_HEAD, hopRows, routeText } from './routing-and-ttl/show.ts';
 import { ADDR, MAC, addSecondRouter, buildOneRouter, type OneRouter, type SecondRouter } from './routing-and-ttl/topology.ts';
@@ -41,10 +42,7 @@ export interface RoutingLabOptions {
 
 export function routingAndTtlLab(options: RoutingLabOptions = {}): AnyLab {
   return defineLab<State>({
-    name: 'routing-and-ttl',
-    title: 'Routing: MACs change per hop, IPs stay, TTL counts down; traceroute; a host that is not there',
-    duration: '20 min',
-    needs: ['tshark (optional: confirms the captures)'],
+    ...LAB_INFO['routing-and-ttl'],
     state: () => ({ captures: [], confirm: [] }),
     steps: [
       {

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { TapRecorder } from '../src/capture/socket-tap.ts';
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import { expiredWindow, KeyLog, TlsLabServer, tlsConnect, validFor, type Leaf, type TlsClient, type TlsConnectionInfo } from '../src/tls/index.ts';
 import { askOrRefusal } from './tls/connect.ts';
 import { http2Get, http2Responder, serveHttp1 } from './tls/http.ts';
@@ -66,10 +67,7 @@ async function listener(shop: Leaf, blog: Leaf): Promise<{ server: TlsLabServer;
 const peerSan = (c: TlsClient): string => c.info.peer?.subjectAltName ?? '(none)';
 
 export default defineLab<State>({
-  name: 'sni-and-alpn',
-  title: 'One listener, two names, two certificates (SNI); h2 or http/1.1 (ALPN)',
-  duration: '15 min',
-  needs: ['loopback TCP sockets', 'tshark (optional: Wireshark\'s reading of SNI, certificates and ALPN)'],
+  ...LAB_INFO['sni-and-alpn'],
   state: () => ({}),
   steps: [
     {

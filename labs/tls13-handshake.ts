@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineLab } from '../src/lab/define.ts';
+import { LAB_INFO } from './info.ts';
 import { hex16 } from '../src/lab/checkpoint.ts';
 import type { SequenceMessage } from '../src/lab/sequence.ts';
 import { tsharkFields, tsharkInstalled } from '../src/lab/tshark.ts';
@@ -119,10 +120,7 @@ function sequenceOf(run: Run): SequenceMessage[] {
 }
 
 export default defineLab<State>({
-  name: 'tls13-handshake',
-  title: 'The TLS 1.3 handshake, message by message, from a real HTTPS request',
-  duration: '20 min',
-  needs: ['loopback TCP sockets', 'tshark (optional: Wireshark\'s reading of the decrypted handshake)'],
+  ...LAB_INFO['tls13-handshake'],
   state: () => ({}),
   steps: [
     {

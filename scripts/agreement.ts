@@ -37,3 +37,8 @@ for (const [field, t] of [...totals].sort()) {
   console.log(`${field}\t${t.agree}/${t.frames}\t${t.files}\t${((100 * t.agree) / t.frames).toFixed(2)}%${t.bad.length ? '\t' + t.bad.join(' | ') : ''}`);
 }
 console.log(`\n${fieldsFull}/${fieldsAll} fields agree on every frame; ${agreeAll}/${framesAll} field-frames agree (${((100 * agreeAll) / Math.max(1, framesAll)).toFixed(2)}%) over ${files.length} captures`);
+// The protocol stack of each frame, on its own: it says which dissectors netlab still lacks.
+const protos = totals.get('frame.protocols');
+if (protos !== undefined) {
+  console.log(`frame.protocols: ${protos.agree}/${protos.frames} frames agree (${((100 * protos.agree) / Math.max(1, protos.frames)).toFixed(2)}%)${protos.bad.length ? `; e.g. ${protos.bad.join(' | ')}` : ''}`);
+}

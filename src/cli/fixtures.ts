@@ -20,7 +20,7 @@ export interface FixturesDeps {
 }
 
 const defaultDeps: FixturesDeps = {
-  loadLabs: async () => (await import('../../labs/index.ts')).LABS,
+  loadLabs: async () => (await import('../../labs/index.ts')).loadAllLabs(),
   stdout: process.stdout,
   setExitCode: (code) => {
     process.exitCode = code;

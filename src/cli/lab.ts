@@ -11,16 +11,16 @@
 import type { Readable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
 import type { OutStream } from '../lab/reporter.ts';
-import { selectLabs, UnknownLabError, validateCatalogue } from '../lab/registry.ts';
+import { loadLabs, selectLabs, UnknownLabError, validateCatalogue, type LabEntry } from '../lab/registry.ts';
 import { DEFAULT_OUT, runLabs } from '../lab/runner.ts';
 import { renderTable } from '../lab/table.ts';
-import type { AnyLab } from '../lab/types.ts';
+import type { LabInfo } from '../lab/types.ts';
 import type { ColourEnv } from '../lab/colour.ts';
 
 /** What the command reads and writes; tests replace any of it. */
 export interface LabCliDeps {
-  /** The catalogue, in tour order (default: labs/index.ts, loaded on first use). */
-  loadLabs(): Promise<readonly AnyLab[]>;
+  /** The catalogue, in tour order (default: labs/index.ts; a lab's code loads only when it runs). */
+  loadCatalogue(): Promise<readonly LabEntry[]>;
   readonly stdout: OutStream;
   readonly stderr: OutStream;
   /** Default: process.stdin, read only for the pauses of a guided run. */
@@ -31,7 +31,7 @@ export interface LabCliDeps {
 }
 
 const defaultDeps: LabCliDeps = {
-  loadLabs: async () => (await import('../../labs/index.ts')).LABS,
+  loadCatalogue: async () => (await import('../../labs/index.ts')).CATALOGUE,
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
@@ -52,14 +52,14 @@ interface TourArgs {
   out: string;
 }
 
-async function catalogue(deps: LabCliDeps): Promise<readonly AnyLab[]> {
-  const labs = await deps.loadLabs();
+async function catalogue(deps: LabCliDeps): Promise<readonly LabEntry[]> {
+  const labs = await deps.loadCatalogue();
   validateCatalogue(labs);
   return labs;
 }
 
 /** `lab list` as text. */
-export function listText(labs: readonly AnyLab[]): string {
+export function listText(labs: readonly LabInfo[]): string {
   if (labs.length === 0) return 'No labs are installed yet.\n';
   const rows = labs.map((l) => [l.name, l.title, l.duration, l.needs.length === 0 ? 'nothing but Node' : l.needs.join(', ')]);
   return [...renderTable(['name', 'title', 'duration', 'needs'], rows), '', 'Run one with: netlab lab run NAME   (all of them: netlab lab tour)'].join('\n') + '\n';
@@ -92,7 +92,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
         .example('$0 lab run all --check', 'every lab, as the tests run them'),
     handler: async (argv) => {
       try {
-        const labs = selectLabs(await catalogue(deps), argv.name);
+        const labs = await loadLabs(selectLabs(await catalogue(deps), argv.name));
         const summary = await runLabs(labs, {
           mode: argv.check ? 'check' : 'guided',
           pause: !argv.check && argv.pause,
@@ -115,7 +115,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
     describe: 'The guided tour: every lab in order (pauses only at a terminal)',
     builder: (y) => y.option('pause', pauseOption).option('out', outOption),
     handler: async (argv) => {
-      const labs = await catalogue(deps);
+      const labs = await loadLabs(await catalogue(deps));
       if (labs.length === 0) {
         deps.stdout.write('No labs are installed yet: the tour is empty.\n');
         deps.setExitCode(0);

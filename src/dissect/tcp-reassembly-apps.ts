@@ -44,6 +44,10 @@ export interface TcpAppCall {
   partial?: FrameRange;
   /** Bytes that are no PDU of the protocol. */
   opaque?: FrameRange;
+  /** The segment is not desegmented (bad checksum): a PDU in `pdus` may end past the segment. */
+  unreassembled?: boolean;
+  /** The capture cut the segment short: one PDU from the payload's start, as far as the bytes go. */
+  truncated?: boolean;
 }
 
 /** Where the segment belongs, for per-conversation state. */
@@ -94,6 +98,13 @@ export interface TcpAppDissector {
    * handed to the protocol, cut short (Wireshark's tcp_dissect_pdus does; TLS keeps its own rules).
    */
   partialWithoutReassembly?: boolean;
+  /**
+   * The Info text the protocol leaves on a segment that holds the start of a PDU it waits to
+   * complete (HTTP writes the request or status line before asking for more); undefined leaves TCP's.
+   */
+  partialInfo?(head: Uint8Array): string | undefined;
+  /** The protocol dissects what a segment the capture cut short holds (Wireshark's HTTP does). */
+  dissectsTruncated?: boolean;
 }
 
 interface AppState {
@@ -154,16 +165,25 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   const stream = fieldNumber(tcpNode, 'tcp.stream');
   if (seglen === undefined || stream === undefined || seglen === 0) return undefined;
   const payloadOffset = layer.offset + v.headerLength;
-  // A payload cut short by the capture is not reassembled (Wireshark cannot either).
-  if (ctx.frame.length - payloadOffset < seglen) return undefined;
   if (tcpHoldsPayload(ctx, payloadOffset)) return undefined;
   const st = appState(ctx.state);
-  const head = ctx.frame.subarray(payloadOffset, payloadOffset + seglen);
+  // A payload cut short by the capture is not reassembled (Wireshark cannot either).
+  const available = Math.max(ctx.frame.length - payloadOffset, 0);
+  const truncated = available < seglen;
+  const head = ctx.frame.subarray(payloadOffset, payloadOffset + Math.min(seglen, available));
+  if (truncated && available === 0) return undefined;
   const app = chooseApp(apps, st, stream, v, head);
-  if (app === undefined) return undefined;
+  if (app === undefined || (truncated && !app.dissectsTruncated)) return undefined;
   const ip = enclosingIpOf(ctx);
   const src = endpointKey(ip?.src, v.srcPort);
   const dst = endpointKey(ip?.dst, v.dstPort);
+  if (truncated) {
+    const o = app.dissect({ data: ctx.frame, reassembled: false, pdus: [{ offset: payloadOffset, length: available }], truncated: true }, { ctx, stream, srcPort: v.srcPort, dstPort: v.dstPort, src, dst });
+    if (o.nodes.length === 0) return undefined;
+    const last = o.nodes[o.nodes.length - 1];
+    last.columns = { ...last.columns, protocol: o.protocol ?? app.name.toUpperCase(), info: o.info.join(app.infoSeparator ?? ', ') };
+    return { nodes: o.nodes, consumed: true };
+  }
   const flow = `${app.name}|${stream}|${src}`;
   if (!st.reassembler.hasPending(flow) && app.accepts !== undefined && !app.accepts(head)) return undefined;
   // A segment whose checksum is bad is not desegmented (Wireshark: "incorrect TCP checksum"): its
@@ -205,6 +225,7 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
     const f = out.fresh;
     const pdus = noReassembly && app.partialWithoutReassembly && f.partial !== undefined ? [...f.pdus, f.partial] : f.pdus;
     const call: TcpAppCall = { data: ctx.frame, reassembled: false, pdus };
+    if (noReassembly) call.unreassembled = true;
     if (f.partial !== undefined) {
       call.partial = f.partial;
       if (!noReassembly) segmentData.push(f.partial);
@@ -217,16 +238,22 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   const tcpInfo = tcpNode.columns?.info ?? '';
   const prefix = /^(\[TCP [^\]]*\] )*/.exec(tcpInfo)?.[0] ?? '';
   const last = nodes[nodes.length - 1] ?? tcpNode;
-  if (dissected || noReassembly) {
+  const declined = nodes.length === 0 && info.length === 0 && protocol === undefined;
+  if (declined && out.fresh !== undefined && out.fresh.pdus.length === 0 && out.fresh.partial === undefined && out.reassembled === undefined) {
+    // The protocol refused the bytes (not a PDU of its own): TCP's columns stay.
+  } else if (dissected || (noReassembly && !declined)) {
     const text = info.join(app.infoSeparator ?? ', ');
     last.columns = { ...last.columns, protocol: protocol ?? app.name.toUpperCase(), info: prefix !== '' && text !== '' ? `${prefix}, ${text}` : prefix + text };
   } else if (out.fresh !== undefined && !noReassembly && app.clearsInfo) {
     // The protocol cleared the Info column and asked for more: only TCP's note is left.
     last.columns = { ...last.columns, protocol: 'TCP', info: `${prefix}[TCP segment of a reassembled PDU]` };
   } else if (out.fresh !== undefined && !noReassembly) {
-    last.columns = { ...last.columns, protocol: 'TCP', info: `${tcpInfo} [TCP segment of a reassembled PDU]` };
+    const partial = out.fresh.partial;
+    const own = partial !== undefined ? app.partialInfo?.(ctx.frame.subarray(partial.offset, partial.offset + partial.length)) : undefined;
+    last.columns = { ...last.columns, protocol: 'TCP', info: `${own ?? tcpInfo} [TCP segment of a reassembled PDU]` };
   } else if (out.continuation !== undefined) {
-    tcpNode.columns = { ...tcpNode.columns, info: `${tcpInfo} [TCP segment of a reassembled PDU]` };
+    const own = out.retriedHead !== undefined ? app.partialInfo?.(out.retriedHead) : undefined;
+    tcpNode.columns = { ...tcpNode.columns, info: `${own ?? tcpInfo} [TCP segment of a reassembled PDU]` };
   }
   return { nodes, consumed: true };
 }

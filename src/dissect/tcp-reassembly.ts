@@ -78,6 +78,11 @@ export interface SegmentOutcome {
   fresh?: FreshRun;
   /** The segment only continues an unfinished PDU (all of its new bytes). */
   continuation?: FrameRange;
+  /**
+   * With a continuation: the PDU's bytes so far, when the protocol was asked about them again on this
+   * segment (its length was not known before it) and still wants more.
+   */
+  retriedHead?: Uint8Array;
   /** Bytes at the start of the segment that were already seen and are skipped. */
   skipped: number;
 }
@@ -213,6 +218,7 @@ export class TcpReassembler {
       if (n === 0 || n > head.length) {
         if (n > 0) q.total = n;
         out.continuation = tail;
+        out.retriedHead = head;
         this.trim();
         return out;
       }

@@ -40,5 +40,5 @@ export type { SequenceMessage, SequenceSpec } from './sequence.ts';
 export type { ByteSpan, HexOptions } from './hexview.ts';
 export type { Cell, TableOptions } from './table.ts';
 export { runLabs, DEFAULT_OUT, type RunOptions, type RunSummary, type LabResult } from './runner.ts';
-export { selectLabs, validateCatalogue, UnknownLabError } from './registry.ts';
+export { entryOf, loadLabs, selectLabs, validateCatalogue, UnknownLabError, type LabEntry } from './registry.ts';
 export { tcpFlowDiagram, tcpSegments, flagNames, type FlowFrame, type TcpFlowOptions } from './tcp-flow.ts';

@@ -6,7 +6,7 @@
 // for unreachable answers, as traceroute prints them.
 
 import { ICMP_TYPE_NUM, IP_PROTOCOL } from '../wire/index.ts';
-import type { Host } from './host.ts';
+import type { ProbeHost } from './probe-host.ts';
 import { NetsimError } from './host-errors.ts';
 import { ipv4Number, ipv4Text } from './host-addr.ts';
 import type { TimerHandle } from '../base/timer-clock.ts';
@@ -57,7 +57,7 @@ const IP_HEADER = 20;
 const ICMP_HEADER = 8;
 
 /** Traces the route from `host` to `dst`. Rejects with ENETUNREACH when there is no route, EINVAL on bad options. */
-export async function traceroute(host: Host, dst: string, options: TracerouteOptions = {}): Promise<TracerouteResult> {
+export async function traceroute(host: ProbeHost, dst: string, options: TracerouteOptions = {}): Promise<TracerouteResult> {
   const maxHops = options.maxHops ?? 30;
   const perHop = options.probes ?? 3;
   const timeoutMs = options.timeoutMs ?? 1000;
@@ -125,7 +125,7 @@ interface ProbeSpec {
 }
 
 /** Sends one probe and waits for its answer or its timeout. */
-function probe(host: Host, s: ProbeSpec): Promise<TraceProbe> {
+function probe(host: ProbeHost, s: ProbeSpec): Promise<TraceProbe> {
   const clock = host.clock;
   return new Promise<TraceProbe>((resolve, reject) => {
     let timer: TimerHandle | undefined;

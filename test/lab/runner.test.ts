@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import yargs from 'yargs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildLabCommand, listText } from '../../src/cli/lab.ts';
+import { entryOf } from '../../src/lab/registry.ts';
 import { parseCapture } from '../../src/capture/read.ts';
 import { runLabs } from '../../src/lab/runner.ts';
 import type { AnyLab } from '../../src/lab/types.ts';
@@ -24,7 +25,7 @@ async function labCli(args: string[], labs: readonly AnyLab[], stdin = fakeStdin
   const stdout = new Collect();
   const stderr = new Collect();
   let code: number | undefined;
-  const cmd = buildLabCommand({ loadLabs: async () => labs, stdout, stderr, stdin, env: {}, setExitCode: (c) => (code = c) });
+  const cmd = buildLabCommand({ loadCatalogue: async () => labs.map(entryOf), stdout, stderr, stdin, env: {}, setExitCode: (c) => (code = c) });
   await yargs(['lab', ...args]).command(cmd).strict().exitProcess(false).fail((msg, err) => {
     throw err ?? new Error(msg);
   }).parseAsync();

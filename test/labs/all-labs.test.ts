@@ -5,7 +5,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LABS } from '../../labs/index.ts';
+import { loadAllLabs } from '../../labs/index.ts';
+
+const LABS = await loadAllLabs();
 import { writeFixtures } from '../../src/cli/fixtures.ts';
 import { tsharkSummary } from '../../src/cli/tshark-summary.ts';
 import { runLabs } from '../../src/lab/runner.ts';

@@ -20,7 +20,7 @@ export const WIRESHARK_UDP_PORTS: ReadonlySet<number> = new Set([
 
 /** TCP ports Wireshark 4.0 dissects by default (a selection of the common ones). */
 export const WIRESHARK_TCP_PORTS: ReadonlySet<number> = new Set([
-  21, 22, 23, 25, 53, 80, 88, 110, 143, 179, 389, 443, 445, 636, 993, 995, 1723, 3128, 3306, 5432, 8000, 8080,
+  21, 22, 23, 25, 53, 80, 88, 110, 143, 179, 389, 443, 445, 636, 993, 995, 1723, 3128, 3306, 5432, 8080,
 ]);
 
 /** IP protocol numbers Wireshark dissects that netlab has no decoder for (IGMP, GRE, ESP, AH, OSPF, PIM, VRRP, SCTP). */

@@ -2,15 +2,15 @@
 // and ipv6.defragment on by default) shows, on the frame that completes a datagram, the list of its
 // fragments and the reassembled bytes, and dissects the upper layer from them.
 //
-// netlab refuses overlapping fragments (see wire/ipv4-reassembly.ts), where Wireshark accepts them:
-// on such a datagram the two differ (Wireshark reassembles it, netlab reports the overlap).
+// Overlapping and repeated fragments are reassembled as Wireshark does (ip-defragment.ts) and marked
+// in the list; the virtual network's reassembler (wire/ipv4-reassembly.ts) keeps refusing them.
 //
 // The completed datagram is kept per frame in the DissectState (reassembledDatagram) so that the
 // dissector can decode the upper layer from the reassembled bytes (decodeReassembled).
 
 import { decodeFrom } from '../../wire/decode.ts';
 import { ipProtocolKind } from '../../wire/ipv4.ts';
-import { Ipv4Reassembler, type FragmentPiece, type ReassemblyResult } from '../../wire/ipv4-reassembly.ts';
+import { type DefragPiece, type DefragResult, WiresharkDefragmenter } from './ip-defragment.ts';
 import { nextHeaderKind } from '../../wire/ipv6.ts';
 import type { DecodeContext, DecodedLayer, DecodeOptions } from '../../wire/layer.ts';
 import type { DissectContext, DissectState } from '../context.ts';
@@ -24,14 +24,14 @@ export interface ReassembledDatagram {
   /** IP protocol / next header of the reassembled payload. */
   protocol: number;
   payload: Uint8Array;
-  fragments: FragmentPiece[];
+  fragments: DefragPiece[];
   /** Index (in the frame's layers) of the IP layer that completed it. */
   layerIndex: number;
 }
 
 interface ReassemblyState {
-  v4: Ipv4Reassembler;
-  v6: Ipv4Reassembler;
+  v4: WiresharkDefragmenter;
+  v6: WiresharkDefragmenter;
   /** Capture time of the frame being dissected, in ms: the reassemblers' clock. */
   nowMs: number;
   /** Datagrams completed, by frame number (only the latest frames are kept). */
@@ -45,8 +45,8 @@ const KEEP_DONE = 64;
 function reassemblyState(state: DissectState): ReassemblyState {
   return state.slot<ReassemblyState>('ip-reassembly', () => {
     const s: ReassemblyState = {
-      v4: new Ipv4Reassembler({ timeoutMs: REASSEMBLY_TIMEOUT_MS, now: () => s.nowMs }),
-      v6: new Ipv4Reassembler({ timeoutMs: REASSEMBLY_TIMEOUT_MS, maxDatagramBytes: 65535, now: () => s.nowMs }),
+      v4: new WiresharkDefragmenter({ timeoutMs: REASSEMBLY_TIMEOUT_MS, now: () => s.nowMs }),
+      v6: new WiresharkDefragmenter({ timeoutMs: REASSEMBLY_TIMEOUT_MS, now: () => s.nowMs }),
       nowMs: 0,
       done: new Map(),
     };
@@ -71,7 +71,7 @@ export interface FragmentInput {
 }
 
 /** Feeds one fragment of the current frame to the capture's reassembler. */
-export function pushFragment(ctx: DissectContext, f: FragmentInput): ReassemblyResult {
+export function pushFragment(ctx: DissectContext, f: FragmentInput): DefragResult {
   const s = reassemblyState(ctx.state);
   s.nowMs = ctx.packet.tsSec * 1000 + Math.floor(ctx.packet.tsNsec / 1e6);
   const r = (f.version === 4 ? s.v4 : s.v6).push({
@@ -95,18 +95,23 @@ export function pushFragment(ctx: DissectContext, f: FragmentInput): ReassemblyR
  * The "[N IPvX Fragments (L bytes): #1(a), #2(b)]" subtree Wireshark adds on the completing frame:
  * ip.fragments / ipv6.fragments, one ip.fragment per piece, the count, the length and the data.
  */
-export function fragmentsTree(version: 4 | 6, payload: Uint8Array, fragments: readonly FragmentPiece[]): Field {
+export function fragmentsTree(version: 4 | 6, payload: Uint8Array, fragments: readonly DefragPiece[]): Field {
   const p = version === 4 ? 'ip' : 'ipv6';
   const v = version === 4 ? 'IPv4' : 'IPv6';
   const len = payload.length;
   const pieces = fragments.map((f) => `#${f.tag ?? 0}(${f.length})`).join(', ');
   const label = `${fragments.length} ${v} Fragments (${len} bytes): ${pieces}`;
-  const kids: Field[] = fragments.map((f) =>
-    rawField(`${p}.fragment`, 'Frame', 'uint', f.tag ?? 0, String(f.tag ?? 0), f.offset, f.length, {
+  const kids: Field[] = fragments.map((f) => {
+    // A fragment whose bytes contradict earlier ones is listed as an error, with its marks under it.
+    const marks: Field[] = [];
+    if (f.overlap) marks.push(rawField(`${p}.fragment.overlap`, 'Fragment overlap', 'bool', true, '1', f.offset, 0, { generated: true, text: '[Fragment overlap: True]' }));
+    if (f.conflict) marks.push(rawField(`${p}.fragment.overlap.conflict`, 'Conflicting data in fragment overlap', 'bool', true, '1', f.offset, 0, { generated: true, text: '[Conflicting data in fragment overlap: True]' }));
+    return rawField(f.conflict ? `${p}.fragment.error` : `${p}.fragment`, 'Frame', 'uint', f.tag ?? 0, String(f.tag ?? 0), f.offset, f.length, {
       generated: true,
       text: `[Frame: ${f.tag ?? 0}, payload: ${f.offset}-${f.offset + f.length - 1} (${f.length} bytes)]`,
-    }),
-  );
+      ...(marks.length > 0 ? { children: marks } : {}),
+    });
+  });
   kids.push(
     uintDec(`${p}.fragment.count`, 'Fragment count', fragments.length, 0, 0, { generated: true, text: `[Fragment count: ${fragments.length}]` }),
     uintDec(`${p}.reassembled.length`, `Reassembled ${v} length`, len, 0, 0, { generated: true, text: `[Reassembled ${v} length: ${len}]` }),

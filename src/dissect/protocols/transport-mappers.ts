@@ -2,6 +2,7 @@
 
 import type { ProtocolMapper } from '../context.ts';
 import { mapData } from './data.ts';
+import { isDhcp, mapDhcp } from './dhcp.ts';
 import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
 import { mapIcmpv6 } from './icmpv6.ts';
@@ -10,6 +11,7 @@ import { mapUdp } from './udp.ts';
 import { mapVxlan } from './vxlan.ts';
 import { tlsTcpApp } from './tls.ts';
 import { dnsTcpApp } from './dns-tcp-app.ts';
+import { httpTcpApp } from './http.ts';
 import type { TcpAppDissector } from '../tcp-reassembly-apps.ts';
 
 export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
@@ -20,8 +22,9 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   vxlan: mapVxlan,
   dns: mapDns,
   'dns-tcp': mapDns,
-  data: mapData,
+  // Payloads of UDP ports a netlab dissector knows go to it; the rest stay data.
+  data: (layer, ctx) => (isDhcp(ctx) ? mapDhcp(layer, ctx) : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
-export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp];
+export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp, httpTcpApp];

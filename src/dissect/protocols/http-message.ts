@@ -1,0 +1,191 @@
+// HTTP/1.x messages read leniently, the way Wireshark 4.0's HTTP dissector reads them (not the way a
+// server must: the strict codec lives in src/wire): lines end at LF with an optional CR before it,
+// a request line starts with a method Wireshark knows, a response line with "HTTP/", the head ends
+// at the first empty line, and the body is framed by chunked transfer coding, else by
+// Content-Length, else it is empty (requests, and responses that carry no body).
+
+import { HTTP_METHODS } from './http-names.ts';
+
+/** One line of the head: [start, end) without its terminator, and where the next line starts. */
+export interface HttpLine {
+  start: number;
+  end: number;
+  next: number;
+}
+
+/** The next line from `at`, or undefined when no LF ends it within `limit`. */
+export function lineAt(b: Uint8Array, at: number, limit = b.length): HttpLine | undefined {
+  for (let i = at; i < limit; i++) {
+    if (b[i] === 0x0a) return { start: at, end: i > at && b[i - 1] === 0x0d ? i - 1 : i, next: i + 1 };
+  }
+  return undefined;
+}
+
+function ascii(b: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
+export type HttpStartKind = 'request' | 'response';
+
+/** What the first line is, from its text (no terminator). */
+export function startLineKind(line: string): HttpStartKind | undefined {
+  if (line.startsWith('HTTP/')) return 'response';
+  const sp = line.indexOf(' ');
+  if (sp > 0 && HTTP_METHODS.has(line.slice(0, sp))) return 'request';
+  return undefined;
+}
+
+/** True when bytes with no LF yet could still become a request or response line. */
+function couldStartMessage(b: Uint8Array, start: number, end: number): boolean {
+  const text = ascii(b, start, Math.min(end, start + 20));
+  if ('HTTP/'.startsWith(text) || text.startsWith('HTTP/')) return true;
+  const sp = text.indexOf(' ');
+  if (sp > 0) return HTTP_METHODS.has(text.slice(0, sp));
+  for (const m of HTTP_METHODS) if (m.startsWith(text)) return true;
+  return false;
+}
+
+export interface HttpHeader {
+  /** The whole line, terminator included: [start, next). */
+  start: number;
+  next: number;
+  /** Name as written, and [valueStart, valueEnd) after the colon and its leading blanks. */
+  name: string;
+  valueStart: number;
+  valueEnd: number;
+  /** End of the line's text (before the terminator). */
+  end: number;
+}
+
+export interface HttpHead {
+  kind: HttpStartKind;
+  /** Leading CR/LF bytes before the start line (left over from an earlier message). */
+  leading: number;
+  first: HttpLine;
+  headers: HttpHeader[];
+  /** The empty line that ends the head, when the bytes reach it. */
+  blank?: HttpLine;
+  /** Content-Length when present and numeric. */
+  contentLength?: number;
+  chunked: boolean;
+}
+
+/**
+ * Reads the start line and the header lines from `at`; undefined when the bytes are not HTTP. With
+ * `cut` (the capture ended the frame), a last line without its LF still counts as a header line.
+ */
+export function readHead(b: Uint8Array, at = 0, limit = b.length, cut = false): HttpHead | undefined | 'more' {
+  let p = at;
+  while (p < limit && (b[p] === 0x0d || b[p] === 0x0a)) p++;
+  const leading = p - at;
+  const first = lineAt(b, p, limit);
+  if (first === undefined) return p >= limit || couldStartMessage(b, p, limit) ? 'more' : undefined;
+  const kind = startLineKind(ascii(b, first.start, first.end));
+  if (kind === undefined) return undefined;
+  const head: HttpHead = { kind, leading, first, headers: [], chunked: false };
+  let q = first.next;
+  for (;;) {
+    let line = lineAt(b, q, limit);
+    if (line === undefined && cut && q < limit) line = { start: q, end: limit, next: limit };
+    if (line === undefined) return head;
+    if (line.end === line.start) {
+      head.blank = line;
+      return head;
+    }
+    const colon = b.indexOf(0x3a, line.start);
+    if (colon >= 0 && colon < line.end) {
+      let v = colon + 1;
+      while (v < line.end && (b[v] === 0x20 || b[v] === 0x09)) v++;
+      const h: HttpHeader = { start: line.start, next: line.next, end: line.end, name: ascii(b, line.start, colon), valueStart: v, valueEnd: line.end };
+      head.headers.push(h);
+      const lname = h.name.toLowerCase();
+      const value = ascii(b, v, line.end);
+      if (lname === 'content-length' && /^\s*\d+\s*$/.test(value) && head.contentLength === undefined) head.contentLength = Number(value.trim());
+      if (lname === 'transfer-encoding' && /chunked/i.test(value)) head.chunked = true;
+    } else {
+      head.headers.push({ start: line.start, next: line.next, end: line.end, name: '', valueStart: line.end, valueEnd: line.end });
+    }
+    q = line.next;
+  }
+}
+
+/** The status code of a response head (NaN when the line has none). */
+export function statusOf(b: Uint8Array, head: HttpHead): number {
+  const line = ascii(b, head.first.start, head.first.end);
+  const m = /^\S+ (\d{3})(?: |$)/.exec(line);
+  return m === null ? Number.NaN : Number(m[1]);
+}
+
+export interface ChunkInfo {
+  /** The chunk-size line. */
+  sizeLine: HttpLine;
+  size: number;
+  /** Chunk data and the CRLF after it (absent for the last chunk). */
+  dataStart: number;
+  boundary?: HttpLine;
+}
+
+export interface ChunkedBody {
+  chunks: ChunkInfo[];
+  /** Trailer lines after the last chunk, and the empty line that ends them. */
+  trailers: HttpLine[];
+  end: number;
+}
+
+/** Walks a chunked body from `at`; undefined when it does not end within the bytes. */
+export function walkChunks(b: Uint8Array, at: number, limit = b.length): ChunkedBody | undefined {
+  const chunks: ChunkInfo[] = [];
+  let p = at;
+  for (;;) {
+    const sizeLine = lineAt(b, p, limit);
+    if (sizeLine === undefined) return undefined;
+    const m = /^\s*([0-9a-fA-F]+)/.exec(ascii(b, sizeLine.start, sizeLine.end));
+    const size = m === null ? 0 : parseInt(m[1], 16);
+    if (size === 0) {
+      const trailers: HttpLine[] = [];
+      let q = sizeLine.next;
+      for (;;) {
+        const t = lineAt(b, q, limit);
+        if (t === undefined) return undefined;
+        trailers.push(t);
+        q = t.next;
+        if (t.end === t.start) break;
+      }
+      chunks.push({ sizeLine, size: 0, dataStart: sizeLine.next });
+      return { chunks, trailers, end: q };
+    }
+    const dataStart = sizeLine.next;
+    if (dataStart + size > limit) return undefined;
+    const boundary = lineAt(b, dataStart + size, limit);
+    if (boundary === undefined) return undefined;
+    chunks.push({ sizeLine, size, dataStart, boundary });
+    p = boundary.next;
+  }
+}
+
+/** Statuses whose responses carry no body whatever their headers say. */
+function bodiless(status: number): boolean {
+  return (status >= 100 && status < 200) || status === 204 || status === 304;
+}
+
+/**
+ * The length of the HTTP message at the head of a stream (PduLengthFn): > 0 when whole, 0 when more
+ * bytes are needed, < 0 when the bytes are no HTTP message.
+ */
+export function httpPduLength(b: Uint8Array): number {
+  const head = readHead(b);
+  if (head === undefined) return -1;
+  if (head === 'more' || head.blank === undefined) return 0;
+  const bodyStart = head.blank.next;
+  if (head.kind === 'response' && bodiless(statusOf(b, head))) return bodyStart;
+  if (head.chunked) {
+    const body = walkChunks(b, bodyStart);
+    return body === undefined ? 0 : body.end;
+  }
+  if (head.contentLength !== undefined) return bodyStart + head.contentLength;
+  // A response without a length runs to the end of the connection, which Wireshark waits for.
+  if (head.kind === 'response') return 0;
+  return bodyStart;
+}
