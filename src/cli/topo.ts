@@ -91,6 +91,12 @@ async function run(a: RunArgs): Promise<void> {
     process.stdout.write(`${describeTopology(spec)}\n\n${topo.formatLinks()}\n`);
     if (vxlan !== undefined) process.stdout.write(`VTEPs (on lo, Wireshark decodes port 4789 as VXLAN: vxlan && ip.addr == ADDRESS): ${[...vxlan.vteps].map(([node, v]) => `${node} ${v.endpoint}`).join(', ')}\n`);
     process.stdout.write('\n');
+    // Spanning tree: ports forward only after listening and learning (2 x forward delay); wait for it.
+    const stpDelay = Math.max(0, ...spec.switches.map((s) => (s.stp === undefined || s.stp === false ? 0 : 2 * ((s.stp === true ? undefined : s.stp.forwardDelaySeconds) ?? 15) + 1)));
+    if (stpDelay > 0 && pings.length + traces.length > 0) {
+      process.stdout.write(`Waiting ${stpDelay} s for spanning tree (listening, then learning, one forward delay each)...\n`);
+      await new Promise((r) => setTimeout(r, stpDelay * 1000));
+    }
     if (a.hold > 0) {
       process.stdout.write(`Holding for ${a.hold} s before the probes (attach Wireshark now)...\n`);
       await new Promise((r) => setTimeout(r, a.hold * 1000));

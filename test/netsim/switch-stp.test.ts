@@ -164,11 +164,16 @@ describe('a triangle of switches', () => {
     const out = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.protocols', '-e', 'stp.root.hw', '-e', 'stp.root.cost', '-e', 'stp.bridge.hw', '-e', '_ws.malformed'], { encoding: 'utf8' });
     const lines = out.trim().split('\n');
     expect(lines.length).toBeGreaterThan(5);
+    const roots: string[] = [];
     for (const l of lines) {
-      const [protocols, root, , , malformed] = l.split('\t');
+      const [protocols, root, cost, bridge, malformed] = l.split('\t');
       expect(protocols).toBe('eth:llc:stp');
-      expect(root).toBe('02:00:00:00:00:01');
+      expect(bridge).toMatch(/^02:00:00:00:00:0[123]$/);
+      expect(Number(cost)).toBeGreaterThanOrEqual(0);
       expect(malformed ?? '').toBe('');
+      roots.push(root);
     }
+    // Before convergence each bridge claims to be the root; after it, every BPDU names sw1.
+    expect(roots.slice(-5)).toEqual(Array(5).fill('02:00:00:00:00:01'));
   });
 });
