@@ -85,11 +85,16 @@ export class SpanningTree {
     private readonly events: StpEvents,
   ) {
     const priority = options.priority ?? STP_DEFAULTS.priority;
-    if (!Number.isInteger(priority) || priority < 0 || priority > 61440 || priority % 4096 !== 0) throw new RangeError(`STP bridge priority must be 0 to 61440 in steps of 4096, got ${priority}`);
+    if (!Number.isInteger(priority) || priority < 0 || priority > 61440 || priority % 4096 !== 0)
+      throw new RangeError(`STP bridge priority must be 0 to 61440 in steps of 4096, got ${priority}`);
     this.hello = options.helloSeconds ?? STP_DEFAULTS.helloSeconds;
     this.maxAge = options.maxAgeSeconds ?? STP_DEFAULTS.maxAgeSeconds;
     this.forwardDelay = options.forwardDelaySeconds ?? STP_DEFAULTS.forwardDelaySeconds;
-    for (const [n, v] of [['hello', this.hello], ['max age', this.maxAge], ['forward delay', this.forwardDelay]] as const) {
+    for (const [n, v] of [
+      ['hello', this.hello],
+      ['max age', this.maxAge],
+      ['forward delay', this.forwardDelay],
+    ] as const) {
       if (!(v > 0) || v > 255) throw new RangeError(`STP ${n} must be above 0 and at most 255 seconds, got ${v}`);
     }
     this.bridgeId = { priority, mac: mac.slice(0, 6) };
@@ -101,7 +106,17 @@ export class SpanningTree {
   addPort(index: number, cost = DEFAULT_PORT_COST): void {
     if (!Number.isInteger(cost) || cost < 1 || cost > 200_000_000) throw new RangeError(`STP port cost must be 1 to 200000000, got ${cost}`);
     if (index > 0xfff) throw new RangeError('STP numbers at most 4095 ports per bridge');
-    const p: StpPort = { index, id: 0x8000 | (index + 1), cost, role: 'designated', state: 'blocking', info: undefined, timer: undefined, bpdusIn: 0, bpdusOut: 0 };
+    const p: StpPort = {
+      index,
+      id: 0x8000 | (index + 1),
+      cost,
+      role: 'designated',
+      state: 'blocking',
+      info: undefined,
+      timer: undefined,
+      bpdusIn: 0,
+      bpdusOut: 0,
+    };
     this.ports[index] = p;
     this.recompute();
   }
@@ -164,7 +179,14 @@ export class SpanningTree {
     const rows: string[][] = [['Port', 'Role', 'State', 'Cost', 'Designated bridge', 'BPDUs in/out']];
     for (const p of this.ports) {
       if (p === undefined) continue;
-      rows.push([portName(p.index), p.role, p.state, String(p.cost), p.info === undefined ? bridgeIdText(this.bridgeId) : bridgeIdText(p.info.bridge), `${p.bpdusIn}/${p.bpdusOut}`]);
+      rows.push([
+        portName(p.index),
+        p.role,
+        p.state,
+        String(p.cost),
+        p.info === undefined ? bridgeIdText(this.bridgeId) : bridgeIdText(p.info.bridge),
+        `${p.bpdusIn}/${p.bpdusOut}`,
+      ]);
     }
     const head = `bridge ${bridgeIdText(this.bridgeId)}, root ${bridgeIdText(this.rootId)}${this.isRoot ? ' (this bridge)' : `, cost ${this.rootCost}`}`;
     return `${head}\n${formatColumns(rows)}`;

@@ -277,7 +277,10 @@ export class Switch {
     const stp = this.stp;
     if (stp !== undefined) {
       // BPDUs are for the bridge itself (never forwarded); a port that is not learning drops the rest.
-      if (isBpduFrame(frame)) return stp.receive(inp.index, frame);
+      if (isBpduFrame(frame)) {
+        stp.receive(inp.index, frame);
+        return;
+      }
       if (!stp.learns(inp.index)) return this.drop(inp, frame, 'stp-blocked', 0);
     }
     // The VLAN this frame belongs to, and the frame without its tag.
@@ -345,7 +348,10 @@ export class Switch {
   /** Sends as much of `job` as the budget allows; sets job.next to -1 when it is done. */
   private run(job: Pending): void {
     if (job.out !== undefined) {
-      if (this.spent >= TX_PER_TURN) return this.schedule();
+      if (this.spent >= TX_PER_TURN) {
+        this.schedule();
+        return;
+      }
       if (job.out.up && (this.stp === undefined || this.stp.forwards(job.out.index))) this.transmit(job.out, job.untagged, job.vlan, job.wasTagged);
       job.next = -1;
       return;

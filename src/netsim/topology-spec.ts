@@ -436,7 +436,7 @@ function checkAddresses(spec: TopologySpec): void {
       }
     };
     if (n.gateway !== undefined) onLink(`${key}.gateway`, 'gateway', n.gateway);
-    n.routes?.forEach((r, i) => onLink(`${key}.routes[${i}].via`, 'next hop', r.via));
+    for (const [i, r] of (n.routes ?? []).entries()) onLink(`${key}.routes[${i}].via`, 'next hop', r.via);
   });
 }
 

@@ -148,9 +148,11 @@ export function decodeBpdu(b: Uint8Array, base = 0): BpduDecode {
   if (protocol !== 0) return { ok: false, problem: `protocol identifier 0x${protocol.toString(16)} is not 0 (Spanning Tree)`, offset: base };
   const type = b[3];
   if (type === BPDU_TYPE.TCN) return { ok: true, bpdu: { type: 'tcn' } };
-  if (type !== BPDU_TYPE.CONFIG && type !== BPDU_TYPE.RST) return { ok: false, problem: `BPDU type 0x${type.toString(16).padStart(2, '0')} is not Configuration (0x00), RST (0x02) or TCN (0x80)`, offset: base + 3 };
+  if (type !== BPDU_TYPE.CONFIG && type !== BPDU_TYPE.RST)
+    return { ok: false, problem: `BPDU type 0x${type.toString(16).padStart(2, '0')} is not Configuration (0x00), RST (0x02) or TCN (0x80)`, offset: base + 3 };
   const need = type === BPDU_TYPE.RST ? RST_BPDU_LENGTH : CONFIG_BPDU_LENGTH;
-  if (b.length < need) return { ok: false, problem: `a ${type === BPDU_TYPE.RST ? 'RST' : 'Configuration'} BPDU needs ${need} bytes, got ${b.length}`, offset: base };
+  if (b.length < need)
+    return { ok: false, problem: `a ${type === BPDU_TYPE.RST ? 'RST' : 'Configuration'} BPDU needs ${need} bytes, got ${b.length}`, offset: base };
   return {
     ok: true,
     bpdu: {

@@ -10,13 +10,25 @@ import { checkTopology, defaultMac, MAX_TIMER_MS } from '../../src/netsim/topolo
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'netlab.js');
 
+// biome-ignore lint/suspicious/noExplicitAny: a topology as loose JSON, edited freely by each case
+type Editable = Record<string, any>;
+
 /** Two hosts and a router on one switch; `edit` changes the JSON before the check. */
-function lan(edit: (t: Record<string, any>) => void = () => undefined): Record<string, unknown> {
-  const t: Record<string, any> = {
+function lan(edit: (t: Editable) => void = () => undefined): Record<string, unknown> {
+  const t: Editable = {
     name: 'lan',
     linkType: 'memory',
     links: [{ name: 'l1' }, { name: 'l2' }, { name: 'l3' }],
-    switches: [{ name: 'sw', ports: [{ name: 'p1', link: 'l1' }, { name: 'p2', link: 'l2' }, { name: 'p3', link: 'l3' }] }],
+    switches: [
+      {
+        name: 'sw',
+        ports: [
+          { name: 'p1', link: 'l1' },
+          { name: 'p2', link: 'l2' },
+          { name: 'p3', link: 'l3' },
+        ],
+      },
+    ],
     hosts: [
       { name: 'h1', gateway: '10.0.1.1', interfaces: [{ name: 'eth0', link: 'l1', address: '10.0.1.10/24', mac: '02:00:00:00:00:10' }] },
       { name: 'h2', gateway: '10.0.1.1', interfaces: [{ name: 'eth0', link: 'l2', address: '10.0.1.20/24', mac: '02:00:00:00:00:20' }] },
@@ -41,21 +53,61 @@ describe('topo check refuses what would fail at run time', () => {
     expect(refusal(lan())).toBe('accepted');
   });
 
-  const cases: [string, (t: Record<string, any>) => void, RegExp][] = [
-    ['a duplicate IPv4 address', (t) => (t.hosts[1].interfaces[0].address = '10.0.1.10/24'), /^hosts\[1\]\.interfaces\[0\]\.address: 10\.0\.1\.10 is already the address of hosts\[0\]\.interfaces\[0\]/],
-    ['a duplicate MAC', (t) => (t.hosts[1].interfaces[0].mac = '02:00:00:00:00:10'), /^hosts\[1\]\.interfaces\[0\]\.mac: 02:00:00:00:00:10 is already the MAC of hosts\[0\]/],
-    ['a MAC equal to another node\'s default', (t) => (t.hosts[1].interfaces[0].mac = defaultMac(2, 0)), /^routers\[0\]\.interfaces\[0\]\.mac: .* default for its position/],
-    ['an off-link gateway', (t) => (t.hosts[0].gateway = '10.0.2.1'), /^hosts\[0\]\.gateway: gateway 10\.0\.2\.1 is not on any network of h1 \(10\.0\.1\.0\/24\)/],
+  const cases: [string, (t: Editable) => void, RegExp][] = [
+    [
+      'a duplicate IPv4 address',
+      (t) => (t.hosts[1].interfaces[0].address = '10.0.1.10/24'),
+      /^hosts\[1\]\.interfaces\[0\]\.address: 10\.0\.1\.10 is already the address of hosts\[0\]\.interfaces\[0\]/,
+    ],
+    [
+      'a duplicate MAC',
+      (t) => (t.hosts[1].interfaces[0].mac = '02:00:00:00:00:10'),
+      /^hosts\[1\]\.interfaces\[0\]\.mac: 02:00:00:00:00:10 is already the MAC of hosts\[0\]/,
+    ],
+    [
+      "a MAC equal to another node's default",
+      (t) => (t.hosts[1].interfaces[0].mac = defaultMac(2, 0)),
+      /^routers\[0\]\.interfaces\[0\]\.mac: .* default for its position/,
+    ],
+    [
+      'an off-link gateway',
+      (t) => (t.hosts[0].gateway = '10.0.2.1'),
+      /^hosts\[0\]\.gateway: gateway 10\.0\.2\.1 is not on any network of h1 \(10\.0\.1\.0\/24\)/,
+    ],
     ['a gateway that is the host itself', (t) => (t.hosts[0].gateway = '10.0.1.10'), /^hosts\[0\]\.gateway: gateway 10\.0\.1\.10 is h1's own address/],
-    ['an off-link route next hop', (t) => (t.routers[0].routes = [{ to: '10.9.0.0/16', via: '192.0.2.1' }]), /^routers\[0\]\.routes\[0\]\.via: next hop 192\.0\.2\.1 is not on any network of r1/],
-    ['the network address', (t) => (t.hosts[0].interfaces[0].address = '10.0.1.0/24'), /^hosts\[0\]\.interfaces\[0\]\.address: 10\.0\.1\.0 is the network address of 10\.0\.1\.0\/24/],
-    ['the broadcast address', (t) => (t.hosts[0].interfaces[0].address = '10.0.1.255/24'), /^hosts\[0\]\.interfaces\[0\]\.address: 10\.0\.1\.255 is the broadcast address of 10\.0\.1\.0\/24/],
-    ['a multicast address', (t) => (t.hosts[0].interfaces[0].address = '224.0.0.5/24'), /^hosts\[0\]\.interfaces\[0\]\.address: 224\.0\.0\.5 is a multicast address/],
+    [
+      'an off-link route next hop',
+      (t) => (t.routers[0].routes = [{ to: '10.9.0.0/16', via: '192.0.2.1' }]),
+      /^routers\[0\]\.routes\[0\]\.via: next hop 192\.0\.2\.1 is not on any network of r1/,
+    ],
+    [
+      'the network address',
+      (t) => (t.hosts[0].interfaces[0].address = '10.0.1.0/24'),
+      /^hosts\[0\]\.interfaces\[0\]\.address: 10\.0\.1\.0 is the network address of 10\.0\.1\.0\/24/,
+    ],
+    [
+      'the broadcast address',
+      (t) => (t.hosts[0].interfaces[0].address = '10.0.1.255/24'),
+      /^hosts\[0\]\.interfaces\[0\]\.address: 10\.0\.1\.255 is the broadcast address of 10\.0\.1\.0\/24/,
+    ],
+    [
+      'a multicast address',
+      (t) => (t.hosts[0].interfaces[0].address = '224.0.0.5/24'),
+      /^hosts\[0\]\.interfaces\[0\]\.address: 224\.0\.0\.5 is a multicast address/,
+    ],
     ['0.0.0.0', (t) => (t.hosts[0].interfaces[0].address = '0.0.0.0/0'), /^hosts\[0\]\.interfaces\[0\]\.address: 0\.0\.0\.0 means "this host"/],
     ['255.255.255.255', (t) => (t.hosts[0].interfaces[0].address = '255.255.255.255/32'), /limited broadcast/],
     ['a loopback address', (t) => (t.hosts[0].interfaces[0].address = '127.0.0.2/8'), /loopback/],
-    ['a delay longer than a timer holds', (t) => (t.links[0].impair = { delayMs: MAX_TIMER_MS + 1 }), /^links\[0\]\.impair\.delayMs: 2147483648 ms is longer than a timer can wait/],
-    ['delay + jitter longer than a timer holds', (t) => (t.links[0].impair = { delayMs: MAX_TIMER_MS - 10, jitterMs: 100 }), /^links\[0\]\.impair: delayMs \+ jitterMs/],
+    [
+      'a delay longer than a timer holds',
+      (t) => (t.links[0].impair = { delayMs: MAX_TIMER_MS + 1 }),
+      /^links\[0\]\.impair\.delayMs: 2147483648 ms is longer than a timer can wait/,
+    ],
+    [
+      'delay + jitter longer than a timer holds',
+      (t) => (t.links[0].impair = { delayMs: MAX_TIMER_MS - 10, jitterMs: 100 }),
+      /^links\[0\]\.impair: delayMs \+ jitterMs/,
+    ],
   ];
   for (const [what, edit, expected] of cases) {
     it(`refuses ${what}`, () => {

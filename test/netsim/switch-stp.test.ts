@@ -66,7 +66,18 @@ async function converge(clock: ManualClock, seconds: number): Promise<void> {
 
 describe('BPDUs', () => {
   it('encode and decode a Configuration BPDU; garbage never throws', () => {
-    const b = { type: 'config' as const, flags: 0, rootId: { priority: 32768, mac: Uint8Array.of(2, 0, 0, 0, 0, 1) }, rootPathCost: 19, bridgeId: { priority: 32768, mac: Uint8Array.of(2, 0, 0, 0, 0, 2) }, portId: 0x8002, messageAge: 1, maxAge: 20, helloTime: 2, forwardDelay: 15 };
+    const b = {
+      type: 'config' as const,
+      flags: 0,
+      rootId: { priority: 32768, mac: Uint8Array.of(2, 0, 0, 0, 0, 1) },
+      rootPathCost: 19,
+      bridgeId: { priority: 32768, mac: Uint8Array.of(2, 0, 0, 0, 0, 2) },
+      portId: 0x8002,
+      messageAge: 1,
+      maxAge: 20,
+      helloTime: 2,
+      forwardDelay: 15,
+    };
     const f = bpduFrame(b, Uint8Array.of(2, 0, 0, 0, 0, 2));
     expect(f.length).toBe(60);
     expect([...f.subarray(12, 17)]).toEqual([0, 38, 0x42, 0x42, 0x03]);
@@ -161,7 +172,11 @@ describe('a triangle of switches', () => {
     }
     const file = join(mkdtempSync(join(tmpdir(), 'netlab-stp-')), 'bpdu.pcapng');
     writeFileSync(file, tap.bytes());
-    const out = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.protocols', '-e', 'stp.root.hw', '-e', 'stp.root.cost', '-e', 'stp.bridge.hw', '-e', '_ws.malformed'], { encoding: 'utf8' });
+    const out = execFileSync(
+      'tshark',
+      ['-r', file, '-T', 'fields', '-e', 'frame.protocols', '-e', 'stp.root.hw', '-e', 'stp.root.cost', '-e', 'stp.bridge.hw', '-e', '_ws.malformed'],
+      { encoding: 'utf8' },
+    );
     const lines = out.trim().split('\n');
     expect(lines.length).toBeGreaterThan(5);
     const roots: string[] = [];
