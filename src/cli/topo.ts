@@ -27,7 +27,7 @@ export function loadTopology(path: string): TopologySpec {
   try {
     return parseTopology(text, path);
   } catch (e) {
-    if (e instanceof TopologyError) throw new CliError(`${path}: ${e.message}`, 1);
+    if (e instanceof TopologyError) throw new CliError(e.key === path ? e.message : `${path}: ${e.message}`, 1);
     throw e;
   }
 }

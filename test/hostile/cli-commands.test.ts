@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDigArgs } from '../../src/cli/dig.ts';
-import { CliError, checkWritableFile } from '../../src/cli/io.ts';
+import { CliError, checkFolderCreatable, checkWritableFile } from '../../src/cli/io.ts';
+import { validityFromArgs } from '../../src/cli/pki.ts';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.ts';
 import { initPki, loadPki, makeFolder } from '../../src/tls/pki-store.ts';
 import { expectRefusal, netlabAll } from './cli-helpers.ts';
@@ -64,6 +65,25 @@ describe('paths checked before the work starts', () => {
     expect(cliError(() => checkWritableFile('--tap', join(dir, 'sub')))).toMatch(/^1 --tap .*sub: is a folder; give a file name inside it$/);
     expect(cliError(() => checkWritableFile('--tap', join(dir, 'plain', 'x.pcapng')))).toMatch(/plain is a file, not a folder$/);
     expect(cliError(() => checkWritableFile('--tap', join(dir, 'sub', 'ok.pcapng')))).toBe('accepted');
+  });
+});
+
+describe('more options checked before the work', () => {
+  it('pki --days and dates: NaN, negative, a million years, dates a certificate cannot hold', () => {
+    const v = (a: Partial<Parameters<typeof validityFromArgs>[0]>): string =>
+      cliError(() => validityFromArgs({ days: 90, expired: false, 'not-yet-valid': false, ...a }));
+    expect(v({ days: Number.NaN })).toBe('1 --days: not a number (give a positive number of days, at most 36525)');
+    expect(v({ days: -5 })).toMatch(/^1 --days -5: give a positive number of days/);
+    expect(v({ days: 1e9 })).toMatch(/^1 --days 1000000000: .*at most 36525/);
+    expect(v({ 'not-after': '99999-01-01' })).toMatch(/validity runs from 1950-01-01 to 9999-12-31T23:59:59Z/);
+    expect(v({ 'not-before': 'xyz' })).toMatch(/not a date/);
+    expect(v({ days: 30 })).toBe('accepted');
+  });
+
+  it('lab --out: a folder that cannot be created is refused before any lab runs', () => {
+    writeFileSync(join(dir, 'out-file'), 'x');
+    expect(cliError(() => checkFolderCreatable('--out', join(dir, 'out-file', 'labs')))).toMatch(/^1 --out .*out-file is a file, not a folder$/);
+    expect(cliError(() => checkFolderCreatable('--out', join(dir, 'new', 'labs')))).toBe('accepted');
   });
 });
 
