@@ -2,11 +2,14 @@
 // each is now refused, naming the key.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkTopology, defaultMac, MAX_TIMER_MS } from '../../src/netsim/topology-spec.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
+import { describeTopology } from '../../src/cli/topo.ts';
+import { checkTopology, defaultMac, MAX_TIMER_MS, switchLoops } from '../../src/netsim/topology-spec.ts';
+import { Topology } from '../../src/netsim/topology.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'netlab.js');
 
@@ -146,5 +149,44 @@ describe('topo check refuses what would fail at run time', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('hosts[1].interfaces[0].address: 10.0.1.10 is already the address of hosts[0].interfaces[0]');
+  });
+});
+
+describe('switch loops', () => {
+  const file = (name: string): unknown => JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'topologies', name), 'utf8'));
+
+  it('topo check names the loop, and says whether spanning tree will break it', () => {
+    const storm = switchLoops(checkTopology(file('switch-storm.json')));
+    expect(storm).toEqual([{ switches: ['sw1', 'sw2', 'sw3'], links: ['sw1-sw2', 'sw2-sw3', 'sw3-sw1'], stp: false }]);
+    expect(describeTopology(checkTopology(file('switch-storm.json')))).toMatch(
+      /warning: loop sw1 - sw2 - sw3 - sw1 \(links sw1-sw2, sw2-sw3, sw3-sw1\) without spanning tree/,
+    );
+    expect(switchLoops(checkTopology(file('switch-loop.json')))[0].stp).toBe(true);
+    expect(switchLoops(checkTopology(file('two-lans.json')))).toEqual([]);
+  });
+
+  it('refuses spanning-tree timers 802.1D does not allow', () => {
+    const t = file('switch-loop.json') as { switches: { stp: unknown }[] };
+    t.switches[0].stp = { helloSeconds: 2, maxAgeSeconds: 20, forwardDelaySeconds: 4 };
+    expect(refusal(t)).toMatch(/^switches\[0\]\.stp: the timers must satisfy 2 x \(forwardDelaySeconds - 1\) >= maxAgeSeconds/);
+    t.switches[0].stp = { priority: 100 };
+    expect(refusal(t)).toMatch(/^switches\[0\]\.stp\.priority: a bridge priority is a multiple of 4096/);
+  });
+
+  it('topologies/switch-loop.json converges: sw1 is the root and sw3 blocks its port to sw2', async () => {
+    const clock = new ManualClock();
+    const topo = await Topology.fromSpec(checkTopology(file('switch-loop.json')), { clock });
+    try {
+      for (let i = 0; i < 40; i++) {
+        clock.advance(250);
+        for (let k = 0; k < 4; k++) await new Promise((r) => setImmediate(r));
+      }
+      expect(topo.switches.get('sw1')?.stp?.isRoot).toBe(true);
+      const sw3 = topo.switches.get('sw3');
+      expect(sw3?.formatStp()).toMatch(/sw3-p1\s+alternate\s+blocking/);
+      expect(topo.formatTables()).toContain('sw3: spanning tree');
+    } finally {
+      await topo.close();
+    }
   });
 });
