@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { findInterface, interfaceName, listFeeds } from '../netsim/live-registry.ts';
-import { CliError } from './io.ts';
+import { CliError, checkFolderCreatable } from './io.ts';
 
 const LINKTYPE_ETHERNET = 1;
 const PCAP_MAGIC_NSEC = 0xa1b23c4d;
@@ -141,7 +141,9 @@ export function buildExtcapCommand(): CommandModule<object, ExtcapArgs> {
         .option('dir', { type: 'string', describe: 'install: home folder to install under (default: yours)' }),
     handler: async (a) => {
       if (a.action === 'install') {
-        for (const p of installExtcap(a.dir ?? homedir())) process.stdout.write(`installed ${p}\n`);
+        const home = a.dir ?? homedir();
+        for (const d of extcapFolders(home)) checkFolderCreatable('--dir', d);
+        for (const p of installExtcap(home)) process.stdout.write(`installed ${p}\n`);
         process.stdout.write('Start a topology, then: tshark -D (its segments are listed as netlab-...).\n');
         return;
       }

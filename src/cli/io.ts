@@ -61,6 +61,30 @@ export function checkWritableFile(option: string, file: string): void {
   }
 }
 
+/**
+ * Checks, before any work is done, that folder `dir` exists or can be created: the nearest part of
+ * the path that exists is a folder and is writable.
+ */
+export function checkFolderCreatable(option: string, dir: string): void {
+  if (dir === '') throw new CliError(`${option}: give a folder`, 1);
+  let at = resolve(dir);
+  for (;;) {
+    const st = statOrUndefined(at);
+    if (st !== undefined) {
+      if (!st.isDirectory()) throw new CliError(`${option} ${dir}: ${at} is a file, not a folder`, 1);
+      try {
+        accessSync(at, constants.W_OK);
+      } catch {
+        throw new CliError(`${option} ${dir}: no permission to write in ${at}`, 1);
+      }
+      return;
+    }
+    const up = dirname(at);
+    if (up === at) return;
+    at = up;
+  }
+}
+
 function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
   try {
     return statSync(path);

@@ -14,6 +14,7 @@ import type { OutStream } from '../lab/reporter.ts';
 import { loadLabs, selectLabs, UnknownLabError, validateCatalogue, type LabEntry } from '../lab/registry.ts';
 import { DEFAULT_OUT, runLabs } from '../lab/runner.ts';
 import { renderTable } from '../lab/table.ts';
+import { checkFolderCreatable } from './io.ts';
 import type { LabInfo } from '../lab/types.ts';
 import type { ColourEnv } from '../lab/colour.ts';
 
@@ -91,6 +92,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
         .example('$0 lab run checksums', 'guided, with pauses at a terminal')
         .example('$0 lab run all --check', 'every lab, as the tests run them'),
     handler: async (argv) => {
+      checkFolderCreatable('--out', argv.out);
       try {
         const labs = await loadLabs(selectLabs(await catalogue(deps), argv.name));
         const summary = await runLabs(labs, {
@@ -115,6 +117,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
     describe: 'The guided tour: every lab in order (pauses only at a terminal)',
     builder: (y) => y.option('pause', pauseOption).option('out', outOption),
     handler: async (argv) => {
+      checkFolderCreatable('--out', argv.out);
       const labs = await loadLabs(await catalogue(deps));
       if (labs.length === 0) {
         deps.stdout.write('No labs are installed yet: the tour is empty.\n');

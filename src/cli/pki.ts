@@ -77,8 +77,15 @@ function keyType(v: string | undefined): KeyType | undefined {
 function parseDate(flag: string, v: string): Date {
   const d = new Date(v);
   if (Number.isNaN(d.getTime())) throw new CliError(`--${flag} ${v}: not a date (use ISO 8601, e.g. 2026-01-31 or 2026-01-31T12:00:00Z)`);
+  // A certificate's times are UTCTime (1950-2049) or GeneralizedTime (to 9999-12-31 23:59:59, RFC 5280 4.1.2.5).
+  if (d.getTime() < Date.UTC(1950, 0, 1) || d.getTime() > Date.UTC(9999, 11, 31, 23, 59, 59)) {
+    throw new CliError(`--${flag} ${v}: a certificate's validity runs from 1950-01-01 to 9999-12-31T23:59:59Z (RFC 5280)`);
+  }
   return d;
 }
+
+/** Longest --days: a hundred years (the end must stay a date a certificate can hold). */
+const MAX_DAYS = 36525;
 
 /** The validity window the flags ask for. */
 export function validityFromArgs(a: Pick<IssueArgs, 'days' | 'expired' | 'not-yet-valid' | 'not-before' | 'not-after'>, now = new Date()): ValidityWindow {
@@ -92,7 +99,8 @@ export function validityFromArgs(a: Pick<IssueArgs, 'days' | 'expired' | 'not-ye
     if (na.getTime() <= nb.getTime()) throw new CliError(`--not-after (${na.toISOString()}) must come after --not-before (${nb.toISOString()})`);
     return { notBefore: nb, notAfter: na };
   }
-  if (!Number.isFinite(a.days) || a.days <= 0) throw new CliError(`--days ${a.days}: give a positive number of days`);
+  if (typeof a.days !== 'number' || Number.isNaN(a.days)) throw new CliError('--days: not a number (give a positive number of days, at most 36525)');
+  if (!Number.isFinite(a.days) || a.days <= 0 || a.days > MAX_DAYS) throw new CliError(`--days ${a.days}: give a positive number of days, at most ${MAX_DAYS} (100 years)`);
   return validFor(a.days, now);
 }
 

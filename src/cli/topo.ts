@@ -7,7 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { parseTopology, TopologyError, type TopologySpec } from '../netsim/topology-spec.ts';
+import { parseTopology, switchLoops, TopologyError, type TopologySpec } from '../netsim/topology-spec.ts';
 import { Topology, memoryLinks, type LinkFactory } from '../netsim/topology.ts';
 import { NetTap } from '../netsim/tap.ts';
 import { LiveFeed } from '../netsim/live-feed.ts';
@@ -27,7 +27,7 @@ export function loadTopology(path: string): TopologySpec {
   try {
     return parseTopology(text, path);
   } catch (e) {
-    if (e instanceof TopologyError) throw new CliError(`${path}: ${e.message}`, 1);
+    if (e instanceof TopologyError) throw new CliError(e.key === path ? e.message : `${path}: ${e.message}`, 1);
     throw e;
   }
 }
@@ -48,7 +48,15 @@ export function describeTopology(spec: TopologySpec): string {
     const kind = spec.routers.includes(n) ? 'router' : 'host';
     lines.push(`  ${kind} ${n.name}: ${n.interfaces.map((f) => `${f.name} ${f.address} on ${f.link}`).join(', ')}${n.gateway === undefined ? '' : `, gateway ${n.gateway}`}`);
   }
-  for (const s of spec.switches) lines.push(`  switch ${s.name}: ${s.ports.map((p) => `${p.name} on ${p.link}${p.trunk === undefined ? (p.vlan === undefined ? '' : ` (VLAN ${p.vlan})`) : ` (trunk ${p.trunk.join(',')})`}`).join(', ')}`);
+  for (const s of spec.switches) lines.push(`  switch ${s.name}${s.stp !== undefined && s.stp !== false ? ' (spanning tree)' : ''}: ${s.ports.map((p) => `${p.name} on ${p.link}${p.trunk === undefined ? (p.vlan === undefined ? '' : ` (VLAN ${p.vlan})`) : ` (trunk ${p.trunk.join(',')})`}`).join(', ')}`);
+  for (const loop of switchLoops(spec)) {
+    const around = `${loop.switches.join(' - ')}${loop.switches.length > 1 ? ` - ${loop.switches[0]}` : ''} (links ${loop.links.join(', ')})`;
+    lines.push(
+      loop.stp
+        ? `  loop: ${around}; spanning tree will block one port of it`
+        : `  warning: loop ${around} without spanning tree on every switch: each broadcast circles forever (a broadcast storm, capped only by the switches' queues); add "stp": true to these switches`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -83,6 +91,12 @@ async function run(a: RunArgs): Promise<void> {
     process.stdout.write(`${describeTopology(spec)}\n\n${topo.formatLinks()}\n`);
     if (vxlan !== undefined) process.stdout.write(`VTEPs (on lo, Wireshark decodes port 4789 as VXLAN: vxlan && ip.addr == ADDRESS): ${[...vxlan.vteps].map(([node, v]) => `${node} ${v.endpoint}`).join(', ')}\n`);
     process.stdout.write('\n');
+    // Spanning tree: ports forward only after listening and learning (2 x forward delay); wait for it.
+    const stpDelay = Math.max(0, ...spec.switches.map((s) => (s.stp === undefined || s.stp === false ? 0 : 2 * ((s.stp === true ? undefined : s.stp.forwardDelaySeconds) ?? 15) + 1)));
+    if (stpDelay > 0 && pings.length + traces.length > 0) {
+      process.stdout.write(`Waiting ${stpDelay} s for spanning tree (listening, then learning, one forward delay each)...\n`);
+      await new Promise((r) => setTimeout(r, stpDelay * 1000));
+    }
     if (a.hold > 0) {
       process.stdout.write(`Holding for ${a.hold} s before the probes (attach Wireshark now)...\n`);
       await new Promise((r) => setTimeout(r, a.hold * 1000));

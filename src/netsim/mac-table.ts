@@ -151,6 +151,11 @@ export class MacTable {
     for (const [key, slot] of this.slots) if (slot.port === port && !slot.isStatic) this.slots.delete(key);
   }
 
+  /** Forgets every dynamic entry (a spanning-tree topology change: paths may have moved). */
+  flushDynamic(): void {
+    for (const [key, slot] of this.slots) if (!slot.isStatic) this.slots.delete(key);
+  }
+
   /** Every live entry, sorted by VLAN, then MAC. */
   entries(now: number): MacEntry[] {
     const out: MacEntry[] = [];

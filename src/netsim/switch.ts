@@ -17,6 +17,9 @@ import { MacTable, type MacTableCounters } from './mac-table.ts';
 import { formatColumns } from './routes.ts';
 import { macText } from './host-addr.ts';
 import type { FramePort } from './port.ts';
+import { SpanningTree, type StpOptions } from './stp.ts';
+import { isBpduFrame } from '../wire/stp.ts';
+import { parseMac } from '../wire/index.ts';
 
 const ETHERTYPE_VLAN = 0x8100;
 /** Shortest Ethernet frame without FCS; a switch that removes a tag pads back to it. */
@@ -26,7 +29,7 @@ export type SwitchPortMode =
   | { mode: 'access'; vlan?: number }
   | { mode: 'trunk'; allowed?: readonly number[]; native?: number };
 
-export type SwitchDropReason = 'runt' | 'group-source' | 'vlan-not-allowed' | 'port-down' | 'queue-full';
+export type SwitchDropReason = 'runt' | 'group-source' | 'vlan-not-allowed' | 'port-down' | 'queue-full' | 'stp-blocked';
 
 /**
  * Frames the switch transmits per turn of the event loop. A broadcast on a switch of n ports is n - 1
@@ -71,6 +74,21 @@ export interface SwitchOptions {
   agingMs?: number;
   /** MAC table size bound (default 8192). */
   maxMacEntries?: number;
+  /** Run the Spanning Tree Protocol (802.1D) on every port (default off). */
+  stp?: boolean | StpOptions;
+  /** The bridge's own MAC (BPDUs' source, the bridge id). Default: derived from the name. */
+  mac?: string | Uint8Array;
+}
+
+/** 02:xx:xx:xx:xx:xx from a name (FNV-1a), so a switch has a stable bridge MAC without configuration. */
+export function bridgeMacOf(name: string): Uint8Array {
+  let h = 0x811c9dc5;
+  let g = 0x01000193;
+  for (let i = 0; i < name.length; i++) {
+    h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+    g = Math.imul(g ^ name.charCodeAt(i), 0x811c9dc5) >>> 0;
+  }
+  return Uint8Array.of(0x02, (g >>> 8) & 0xff, h >>> 24, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff);
 }
 
 interface PortState {
@@ -91,7 +109,7 @@ function checkVlan(what: string, v: number): number {
 }
 
 function newCounters(): SwitchPortCounters {
-  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, flooded: 0, filtered: 0, drops: { runt: 0, 'group-source': 0, 'vlan-not-allowed': 0, 'port-down': 0, 'queue-full': 0 } };
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, flooded: 0, filtered: 0, drops: { runt: 0, 'group-source': 0, 'vlan-not-allowed': 0, 'port-down': 0, 'queue-full': 0, 'stp-blocked': 0 } };
 }
 
 /** A frame waiting to go out: to one port, or flooded to the ports from index `next` on (except `inp`). */
@@ -108,6 +126,8 @@ interface Pending {
 export class Switch {
   readonly name: string;
   readonly macTable: MacTable;
+  /** The spanning tree, when the switch runs it. */
+  readonly stp: SpanningTree | undefined;
   private readonly clock: NetClock;
   private readonly ports: PortState[] = [];
   private readonly names = new Set<string>();
@@ -124,10 +144,26 @@ export class Switch {
     this.name = options.name;
     this.clock = options.clock ?? realClock();
     this.macTable = new MacTable({ agingMs: options.agingMs, maxEntries: options.maxMacEntries }, (i) => this.ports[i]?.port.name ?? `#${i}`);
+    if (options.stp !== undefined && options.stp !== false) {
+      const mac = options.mac === undefined ? bridgeMacOf(this.name) : typeof options.mac === 'string' ? parseMac(options.mac) : options.mac;
+      this.stp = new SpanningTree(mac, options.stp === true ? {} : options.stp, this.clock, {
+        send: (i, frame) => {
+          const op = this.ports[i];
+          if (op === undefined || !op.up || this.closed) return;
+          op.counters.txFrames++;
+          op.counters.txBytes += frame.length;
+          op.port.send(frame);
+        },
+        flush: (i) => {
+          if (i === 'all') this.macTable.flushDynamic();
+          else this.macTable.flushPort(i);
+        },
+      });
+    }
   }
 
   /** Plugs a port in (default: access port in VLAN 1); returns its index. */
-  addPort(port: FramePort, mode: SwitchPortMode = { mode: 'access' }): number {
+  addPort(port: FramePort, mode: SwitchPortMode = { mode: 'access' }, stpCost?: number): number {
     if (this.closed) throw new Error(`switch ${this.name}: addPort after close`);
     if (this.names.has(port.name)) throw new RangeError(`switch ${this.name}: there is already a port named ${port.name}`);
     const index = this.ports.length;
@@ -142,6 +178,7 @@ export class Switch {
     }
     this.ports.push(state);
     this.names.add(port.name);
+    this.stp?.addPort(index, stpCost);
     port.onFrame((frame) => this.receive(state, frame));
     return index;
   }
@@ -210,7 +247,13 @@ export class Switch {
     this.backlog = [];
     this.backlogHead = 0;
     this.wakeIdle();
+    this.stp?.close();
     await Promise.all(this.ports.map((p) => p.port.close()));
+  }
+
+  /** The spanning tree's view of the ports (role, state, designated bridge), or undefined without STP. */
+  formatStp(): string | undefined {
+    return this.stp?.format((i) => this.ports[i]?.port.name ?? `#${i}`);
   }
 
   private portByName(name: string): PortState {
@@ -231,6 +274,15 @@ export class Switch {
     c.rxBytes += frame.length;
     if (!inp.up) return this.drop(inp, frame, 'port-down', 0);
     if (frame.length < 14) return this.drop(inp, frame, 'runt', 0);
+    const stp = this.stp;
+    if (stp !== undefined) {
+      // BPDUs are for the bridge itself (never forwarded); a port that is not learning drops the rest.
+      if (isBpduFrame(frame)) {
+        stp.receive(inp.index, frame);
+        return;
+      }
+      if (!stp.learns(inp.index)) return this.drop(inp, frame, 'stp-blocked', 0);
+    }
     // The VLAN this frame belongs to, and the frame without its tag.
     let vlan = inp.vlan;
     let untagged = frame;
@@ -248,6 +300,7 @@ export class Switch {
     if ((untagged[6] & 1) === 1) return this.drop(inp, frame, 'group-source', vlan);
     const now = this.clock.now();
     const learned = this.macTable.learn(vlan, untagged, 6, inp.index, now);
+    if (stp !== undefined && !stp.forwards(inp.index)) return this.drop(inp, frame, 'stp-blocked', vlan);
 
     if ((untagged[0] & 1) === 0) {
       const out = this.macTable.lookup(vlan, untagged, 0, now);
@@ -258,7 +311,7 @@ export class Switch {
       }
       if (out >= 0) {
         const op = this.ports[out];
-        if (op.up && this.carries(op, vlan)) {
+        if (op.up && this.carries(op, vlan) && (stp === undefined || stp.forwards(op.index))) {
           if (!this.admit(inp, frame, vlan)) return;
           this.send({ untagged, vlan, wasTagged, out: op, inp, next: 0 });
           this.emit('forwarded', vlan, untagged, inp, [op.port.name], learned);
@@ -271,7 +324,7 @@ export class Switch {
     c.flooded++;
     this.send({ untagged, vlan, wasTagged, out: undefined, inp, next: 0 });
     if (this.listener !== undefined) {
-      const outs = this.ports.filter((op) => op !== inp && op.up && this.carries(op, vlan)).map((op) => op.port.name);
+      const outs = this.ports.filter((op) => op !== inp && op.up && this.carries(op, vlan) && (stp === undefined || stp.forwards(op.index))).map((op) => op.port.name);
       const why = untagged[0] === 0xff && untagged[1] === 0xff && untagged[2] === 0xff && untagged[3] === 0xff && untagged[4] === 0xff && untagged[5] === 0xff ? 'broadcast' : (untagged[0] & 1) === 1 ? 'multicast' : 'unknown unicast';
       this.emit('flooded', vlan, untagged, inp, outs, learned, why);
     }
@@ -295,15 +348,18 @@ export class Switch {
   /** Sends as much of `job` as the budget allows; sets job.next to -1 when it is done. */
   private run(job: Pending): void {
     if (job.out !== undefined) {
-      if (this.spent >= TX_PER_TURN) return this.schedule();
-      if (job.out.up) this.transmit(job.out, job.untagged, job.vlan, job.wasTagged);
+      if (this.spent >= TX_PER_TURN) {
+        this.schedule();
+        return;
+      }
+      if (job.out.up && (this.stp === undefined || this.stp.forwards(job.out.index))) this.transmit(job.out, job.untagged, job.vlan, job.wasTagged);
       job.next = -1;
       return;
     }
     const ports = this.ports;
     for (let i = job.next; i < ports.length; i++) {
       const op = ports[i];
-      if (op === job.inp || !op.up || !this.carries(op, job.vlan)) continue;
+      if (op === job.inp || !op.up || !this.carries(op, job.vlan) || (this.stp !== undefined && !this.stp.forwards(i))) continue;
       if (this.spent >= TX_PER_TURN) {
         job.next = i;
         this.schedule();

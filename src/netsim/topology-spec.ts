@@ -61,12 +61,27 @@ export interface SwitchPortSpec {
   trunk?: number[];
   /** A trunk's untagged VLAN (default 1). */
   native?: number;
+  /** Spanning-tree path cost of the port (default 19, 100 Mb/s). */
+  cost?: number;
+}
+
+export interface StpSpec {
+  /** 0 to 61440 in steps of 4096 (default 32768); the lowest bridge id becomes the root. */
+  priority?: number;
+  /** 802.1D ranges: hello 1-10 s, max age 6-40 s, forward delay 4-30 s. */
+  helloSeconds?: number;
+  maxAgeSeconds?: number;
+  forwardDelaySeconds?: number;
 }
 
 export interface SwitchSpec {
   name: string;
   agingSeconds?: number;
   maxMacEntries?: number;
+  /** Run 802.1D spanning tree (true, or its settings). Default off. */
+  stp?: boolean | StpSpec;
+  /** The bridge MAC (default derived from the name). */
+  mac?: string;
   ports: SwitchPortSpec[];
 }
 
@@ -203,12 +218,13 @@ function parseNode(key: string, v: Json): NodeSpec {
 
 function parseSwitch(key: string, v: Json): SwitchSpec {
   const o = obj(key, v);
-  only(key, o, ['name', 'agingSeconds', 'maxMacEntries', 'ports']);
+  only(key, o, ['name', 'agingSeconds', 'maxMacEntries', 'stp', 'mac', 'ports']);
   const ports = list(`${key}.ports`, o.ports).map((p, i): SwitchPortSpec => {
     const k = `${key}.ports[${i}]`;
     const po = obj(k, p);
-    only(k, po, ['name', 'link', 'vlan', 'trunk', 'native']);
+    only(k, po, ['name', 'link', 'vlan', 'trunk', 'native', 'cost']);
     const port: SwitchPortSpec = { name: name(`${k}.name`, po.name), link: name(`${k}.link`, po.link) };
+    if (po.cost !== undefined) port.cost = int(`${k}.cost`, po.cost, 1, 200_000_000);
     if (po.trunk !== undefined) {
       if (po.vlan !== undefined) throw new TopologyError(`${k}.vlan`, 'a trunk port has "trunk" and "native", not "vlan"');
       port.trunk = list(`${k}.trunk`, po.trunk).map((x, j) => int(`${k}.trunk[${j}]`, x, 1, 4094));
@@ -222,6 +238,35 @@ function parseSwitch(key: string, v: Json): SwitchSpec {
   const sw: SwitchSpec = { name: name(`${key}.name`, o.name), ports };
   if (o.agingSeconds !== undefined) sw.agingSeconds = int(`${key}.agingSeconds`, o.agingSeconds, 1, 1_000_000);
   if (o.maxMacEntries !== undefined) sw.maxMacEntries = int(`${key}.maxMacEntries`, o.maxMacEntries, 1, 1_000_000);
+  if (o.mac !== undefined) {
+    const mac = str(`${key}.mac`, o.mac);
+    const bytes = checked(`${key}.mac`, () => parseMac(mac));
+    if ((bytes[0] & 1) === 1) throw new TopologyError(`${key}.mac`, `${mac} is a group (multicast) address; a bridge needs an individual address`);
+    sw.mac = mac;
+  }
+  if (o.stp !== undefined) {
+    if (typeof o.stp === 'boolean') sw.stp = o.stp;
+    else {
+      const so = obj(`${key}.stp`, o.stp);
+      only(`${key}.stp`, so, ['priority', 'helloSeconds', 'maxAgeSeconds', 'forwardDelaySeconds']);
+      const stp: StpSpec = {};
+      if (so.priority !== undefined) {
+        stp.priority = int(`${key}.stp.priority`, so.priority, 0, 61440);
+        if (stp.priority % 4096 !== 0) throw new TopologyError(`${key}.stp.priority`, `a bridge priority is a multiple of 4096 (0, 4096, ... 61440), got ${stp.priority}`);
+      }
+      if (so.helloSeconds !== undefined) stp.helloSeconds = int(`${key}.stp.helloSeconds`, so.helloSeconds, 1, 10);
+      if (so.maxAgeSeconds !== undefined) stp.maxAgeSeconds = int(`${key}.stp.maxAgeSeconds`, so.maxAgeSeconds, 6, 40);
+      if (so.forwardDelaySeconds !== undefined) stp.forwardDelaySeconds = int(`${key}.stp.forwardDelaySeconds`, so.forwardDelaySeconds, 4, 30);
+      const hello = stp.helloSeconds ?? 2;
+      const maxAge = stp.maxAgeSeconds ?? 20;
+      const fwd = stp.forwardDelaySeconds ?? 15;
+      // 802.1D 17.14: 2 x (forward delay - 1) >= max age >= 2 x (hello + 1).
+      if (!(2 * (fwd - 1) >= maxAge && maxAge >= 2 * (hello + 1))) {
+        throw new TopologyError(`${key}.stp`, `the timers must satisfy 2 x (forwardDelaySeconds - 1) >= maxAgeSeconds >= 2 x (helloSeconds + 1) (802.1D), got hello ${hello}, max age ${maxAge}, forward delay ${fwd}`);
+      }
+      sw.stp = stp;
+    }
+  }
   return sw;
 }
 
@@ -391,6 +436,69 @@ function checkAddresses(spec: TopologySpec): void {
       }
     };
     if (n.gateway !== undefined) onLink(`${key}.gateway`, 'gateway', n.gateway);
-    n.routes?.forEach((r, i) => onLink(`${key}.routes[${i}].via`, 'next hop', r.via));
+    for (const [i, r] of (n.routes ?? []).entries()) onLink(`${key}.routes[${i}].via`, 'next hop', r.via);
   });
+}
+
+/**
+ * Loops among switches: each is the list of switch names around one cycle and the links that close
+ * it, with whether every switch on it runs spanning tree. (Links between switches only: hosts and
+ * routers do not bridge.)
+ */
+export function switchLoops(spec: TopologySpec): { switches: string[]; links: string[]; stp: boolean }[] {
+  const owner = new Map<string, string[]>();
+  for (const s of spec.switches) for (const p of s.ports) owner.set(p.link, [...(owner.get(p.link) ?? []), s.name]);
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== r) r = parent.get(r) as string;
+    parent.set(x, r);
+    return r;
+  };
+  for (const s of spec.switches) parent.set(s.name, s.name);
+  const adj = new Map<string, { to: string; link: string }[]>();
+  const stpOn = new Set(spec.switches.filter((s) => s.stp !== undefined && s.stp !== false).map((s) => s.name));
+  const loops: { switches: string[]; links: string[]; stp: boolean }[] = [];
+  for (const l of spec.links) {
+    const ends = owner.get(l.name);
+    if (ends === undefined || ends.length !== 2) continue;
+    const [a, b] = ends;
+    if (find(a) === find(b)) {
+      // The tree path from a to b, plus this link, is the cycle.
+      const path = treePath(adj, a, b);
+      const names = path?.nodes ?? [a];
+      loops.push({ switches: names, links: [...(path?.links ?? []), l.name], stp: names.every((n) => stpOn.has(n)) });
+      if (loops.length >= 10) break;
+      continue;
+    }
+    parent.set(find(a), find(b));
+    adj.set(a, [...(adj.get(a) ?? []), { to: b, link: l.name }]);
+    adj.set(b, [...(adj.get(b) ?? []), { to: a, link: l.name }]);
+  }
+  return loops;
+}
+
+function treePath(adj: Map<string, { to: string; link: string }[]>, from: string, to: string): { nodes: string[]; links: string[] } | undefined {
+  const prev = new Map<string, { node: string; link: string } | null>([[from, null]]);
+  const queue = [from];
+  for (let i = 0; i < queue.length; i++) {
+    const n = queue[i];
+    if (n === to) break;
+    for (const e of adj.get(n) ?? []) {
+      if (prev.has(e.to)) continue;
+      prev.set(e.to, { node: n, link: e.link });
+      queue.push(e.to);
+    }
+  }
+  if (!prev.has(to)) return undefined;
+  const nodes: string[] = [];
+  const links: string[] = [];
+  for (let at: string | undefined = to; at !== undefined; ) {
+    nodes.unshift(at);
+    const p: { node: string; link: string } | null | undefined = prev.get(at);
+    if (p === null || p === undefined) break;
+    links.unshift(p.link);
+    at = p.node;
+  }
+  return { nodes, links };
 }

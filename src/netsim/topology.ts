@@ -111,10 +111,10 @@ export class Topology {
         ports.set(b, pb);
       }
       for (const s of spec.switches) {
-        const sw = topo.addSwitch({ name: s.name, agingMs: s.agingSeconds === undefined ? undefined : s.agingSeconds * 1000, maxMacEntries: s.maxMacEntries });
+        const sw = topo.addSwitch({ name: s.name, agingMs: s.agingSeconds === undefined ? undefined : s.agingSeconds * 1000, maxMacEntries: s.maxMacEntries, stp: s.stp, mac: s.mac });
         for (const p of s.ports) {
           const port = ports.get(`${s.name}-${p.name}`)!;
-          sw.addPort(port, p.trunk !== undefined ? { mode: 'trunk', allowed: p.trunk, native: p.native } : { mode: 'access', vlan: p.vlan });
+          sw.addPort(port, p.trunk !== undefined ? { mode: 'trunk', allowed: p.trunk, native: p.native } : { mode: 'access', vlan: p.vlan }, p.cost);
         }
       }
       const nodeSpecs = [...spec.hosts.map((n) => ({ n, router: false })), ...spec.routers.map((n) => ({ n, router: true }))];
@@ -211,6 +211,8 @@ export class Topology {
     for (const s of this.switches.values()) {
       parts.push(`${s.name}: MAC table\n${indent(s.formatMacTable())}`);
       parts.push(`${s.name}: ports\n${indent(s.formatCounters())}`);
+      const stp = s.formatStp();
+      if (stp !== undefined) parts.push(`${s.name}: spanning tree\n${indent(stp)}`);
     }
     return parts.join('\n\n');
   }

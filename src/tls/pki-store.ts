@@ -92,7 +92,7 @@ export function makeFolder(dir: string): void {
   const missing: string[] = [];
   let at = full;
   for (;;) {
-    let st;
+    let st: ReturnType<typeof statSync> | undefined;
     try {
       st = statSync(at);
     } catch (e) {

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDigArgs } from '../../src/cli/dig.ts';
-import { CliError, checkWritableFile } from '../../src/cli/io.ts';
+import { CliError, checkFolderCreatable, checkWritableFile } from '../../src/cli/io.ts';
+import { validityFromArgs } from '../../src/cli/pki.ts';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.ts';
 import { initPki, loadPki, makeFolder } from '../../src/tls/pki-store.ts';
 import { expectRefusal, netlabAll } from './cli-helpers.ts';
@@ -67,16 +68,39 @@ describe('paths checked before the work starts', () => {
   });
 });
 
+describe('more options checked before the work', () => {
+  it('pki --days and dates: NaN, negative, a million years, dates a certificate cannot hold', () => {
+    const v = (a: Partial<Parameters<typeof validityFromArgs>[0]>): string =>
+      cliError(() => validityFromArgs({ days: 90, expired: false, 'not-yet-valid': false, ...a }));
+    expect(v({ days: Number.NaN })).toBe('1 --days: not a number (give a positive number of days, at most 36525)');
+    expect(v({ days: -5 })).toMatch(/^1 --days -5: give a positive number of days/);
+    expect(v({ days: 1e9 })).toMatch(/^1 --days 1000000000: .*at most 36525/);
+    expect(v({ 'not-after': '99999-01-01' })).toMatch(/validity runs from 1950-01-01 to 9999-12-31T23:59:59Z/);
+    expect(v({ 'not-before': 'xyz' })).toMatch(/not a date/);
+    expect(v({ days: 30 })).toBe('accepted');
+  });
+
+  it('lab --out: a folder that cannot be created is refused before any lab runs', () => {
+    writeFileSync(join(dir, 'out-file'), 'x');
+    expect(cliError(() => checkFolderCreatable('--out', join(dir, 'out-file', 'labs')))).toMatch(/^1 --out .*out-file is a file, not a folder$/);
+    expect(cliError(() => checkFolderCreatable('--out', join(dir, 'new', 'labs')))).toBe('accepted');
+  });
+});
+
 describe('pki', () => {
   it('refuses a 100 KB common name and an over-long organization (RFC 5280 upper bounds)', () => {
     const pkiDir = join(dir, 'pki');
     initPki(pkiDir);
     const pki = loadPki(pkiDir);
-    expect(thrown(() => pki.ca.issueServer({ dns: ['a.test'], commonName: 'x'.repeat(100_000) }))).toBe('common name (CN) is 100000 characters; X.509 allows at most 64 (RFC 5280, upper bounds)');
+    expect(thrown(() => pki.ca.issueServer({ dns: ['a.test'], commonName: 'x'.repeat(100_000) }))).toBe(
+      'common name (CN) is 100000 characters; X.509 allows at most 64 (RFC 5280, upper bounds)',
+    );
     expect(thrown(() => pki.ca.issueServer({ dns: ['a.test'], commonName: 'x'.repeat(65) }))).toMatch(/65 characters; X.509 allows at most 64/);
     expect(thrown(() => pki.ca.issueServer({ dns: ['a.test'], commonName: 'x'.repeat(64) }))).toBe('accepted');
     expect(thrown(() => pki.ca.issueServer({ dns: ['a.test'], commonName: '' }))).toBe('common name (CN) is empty');
-    expect(thrown(() => pki.ca.issueServer({ dns: [`${'a'.repeat(63)}.${'b'.repeat(10)}.test`] }))).toMatch(/taken from the first subjectAltName; give one explicitly\) is 79 characters/);
+    expect(thrown(() => pki.ca.issueServer({ dns: [`${'a'.repeat(63)}.${'b'.repeat(10)}.test`] }))).toMatch(
+      /taken from the first subjectAltName; give one explicitly\) is 79 characters/,
+    );
     expect(thrown(() => pki.ca.issueClient({ commonName: 'alice', organization: 'o'.repeat(65) }))).toMatch(/organization \(O\) is 65 characters/);
   });
 
@@ -84,7 +108,9 @@ describe('pki', () => {
     const pkiDir = join(dir, 'pki-corrupt');
     initPki(pkiDir);
     writeFileSync(join(pkiDir, 'revoked.json'), '{not json');
-    expect(thrown(() => loadPki(pkiDir))).toMatch(new RegExp(`^${join(pkiDir, 'revoked.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the revocation list is not valid JSON \\(`));
+    expect(thrown(() => loadPki(pkiDir))).toMatch(
+      new RegExp(`^${join(pkiDir, 'revoked.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the revocation list is not valid JSON \\(`),
+    );
   });
 
   it('fails at once on a folder that cannot be created', () => {
@@ -102,7 +128,8 @@ describe('the real command: one line, no stack, the exit code', () => {
   it('dig, topo, pki and decode refuse cleanly', async () => {
     // A capture whose third block is an Enhanced Packet Block of 12 bytes (shorter than its header).
     const w = new PcapngWriter({ interfaces: [{ linkType: 101 }] });
-    for (let i = 0; i < 2; i++) w.write({ tsSec: 1_700_000_000, tsNsec: 0, data: Uint8Array.from([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]) });
+    for (let i = 0; i < 2; i++)
+      w.write({ tsSec: 1_700_000_000, tsNsec: 0, data: Uint8Array.from([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]) });
     const good = w.toBytes();
     const short = new Uint8Array(good.length + 12);
     short.set(good);
@@ -116,15 +143,30 @@ describe('the real command: one line, no stack, the exit code', () => {
       [['dig', 'a..b', '@127.0.0.1', '-p', '9'], 1, /^netlab: invalid name "a\.\.b" \(has an empty label\)$/],
       [['dig', 'a.test', '@127.0.0.1', '--timeout', 'abc'], 1, /^netlab: --timeout: not a number \(give a whole number of milliseconds from 1 to 3600000\)$/],
       [['dig', 'a.test', '@127.0.0.1', '--timeout', '0'], 1, /^netlab: --timeout 0: out of range/],
-      [['topo', 'run', TOPO, '--links', 'memory', '--tap', join(dir, 'nope', 'net.pcapng')], 1, /^netlab: --tap .*nope\/net\.pcapng: the folder .*nope does not exist$/],
+      [
+        ['topo', 'run', TOPO, '--links', 'memory', '--tap', join(dir, 'nope', 'net.pcapng')],
+        1,
+        /^netlab: --tap .*nope\/net\.pcapng: the folder .*nope does not exist$/,
+      ],
       [['topo', 'run', TOPO, '--links', 'memory', '--tap', dir], 1, /: is a folder; give a file name inside it$/],
       [['pki', 'init', '--dir', join(dir, 'blocker', 'pki')], 1, /^netlab: cannot create the folder .*blocker is a file, not a folder$/],
-      [['pki', 'issue', 'big', '--dir', pkiDir, '--dns', 'a.test', '--cn', 'x'.repeat(100_000)], 1, /^netlab: (common name \(CN\) is 100000 characters; X\.509 allows at most 64|.*is missing: run "netlab pki init)/],
-      [['decode', '-r', join(dir, 'short.pcapng')], 2, /damaged at frame 3 \(byte \d+\): pcapng: an Enhanced Packet Block of 12 bytes is shorter than its header/],
+      [
+        ['pki', 'issue', 'big', '--dir', pkiDir, '--dns', 'a.test', '--cn', 'x'.repeat(100_000)],
+        1,
+        /^netlab: (common name \(CN\) is 100000 characters; X\.509 allows at most 64|.*is missing: run "netlab pki init)/,
+      ],
+      [
+        ['decode', '-r', join(dir, 'short.pcapng')],
+        2,
+        /damaged at frame 3 \(byte \d+\): pcapng: an Enhanced Packet Block of 12 bytes is shorter than its header/,
+      ],
       [['nosuchcommand'], 1, /Unknown argument: nosuchcommand/],
     ];
-    const results = await netlabAll(runs.map(([a]) => a), 3);
-    results.forEach((r, i) => expectRefusal(r, runs[i][1], runs[i][2]));
+    const results = await netlabAll(
+      runs.map(([a]) => a),
+      3,
+    );
+    for (const [i, r] of results.entries()) expectRefusal(r, runs[i][1], runs[i][2]);
     // topo run refused before running: nothing printed on stdout, no capture written.
     expect(results[3].stdout).toBe('');
     expect(results[4].stdout).toBe('');

@@ -52,16 +52,44 @@ describe('craft refuses numbers its fields cannot hold (never wraps them)', () =
   }
 
   it('the same from JSON', () => {
-    expect(craftError([], {}, [[{ layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2', ttl: 256 }, { layer: 'udp', sport: 1, dport: 2 }]])).toMatch(/ipv4 ttl: 256 does not fit the 8-bit field/);
-    expect(craftError([], {}, [{ layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' }, { layer: 'udp', sport: 70000, dport: 2 }])).toMatch(/udp sport: 70000 does not fit/);
-    expect(craftError([], {}, [{ layer: 'eth', src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, { layer: 'vlan', id: 5000 }])).toMatch(/vlan id: 5000 does not fit/);
-    expect(craftError([], {}, [{ layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' }, { layer: 'tcp', sport: 1, dport: 2, options: [{ mss: 70000 }] }])).toMatch(/tcp options\[0\] mss: 70000 does not fit/);
-    expect(craftError([], {}, [{ layers: [{ layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2', protocol: 17 }], time: -1 }])).toMatch(/packet time -1: a time is seconds since 1970 from 0 to 4294967295/);
-    expect(craftError([], {}, [{ layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2', options: [1, 300] }])).toMatch(/ipv4 options\[1\]: 300 does not fit the 8-bit field/);
+    expect(
+      craftError([], {}, [
+        [
+          { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2', ttl: 256 },
+          { layer: 'udp', sport: 1, dport: 2 },
+        ],
+      ]),
+    ).toMatch(/ipv4 ttl: 256 does not fit the 8-bit field/);
+    expect(
+      craftError([], {}, [
+        { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' },
+        { layer: 'udp', sport: 70000, dport: 2 },
+      ]),
+    ).toMatch(/udp sport: 70000 does not fit/);
+    expect(
+      craftError([], {}, [
+        { layer: 'eth', src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' },
+        { layer: 'vlan', id: 5000 },
+      ]),
+    ).toMatch(/vlan id: 5000 does not fit/);
+    expect(
+      craftError([], {}, [
+        { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' },
+        { layer: 'tcp', sport: 1, dport: 2, options: [{ mss: 70000 }] },
+      ]),
+    ).toMatch(/tcp options\[0\] mss: 70000 does not fit/);
+    expect(craftError([], {}, [{ layers: [{ layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2', protocol: 17 }], time: -1 }])).toMatch(
+      /packet time -1: a time is seconds since 1970 from 0 to 4294967295/,
+    );
+    expect(craftError([], {}, [{ layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2', options: [1, 300] }])).toMatch(
+      /ipv4 options\[1\]: 300 does not fit the 8-bit field/,
+    );
   });
 
   it('accepts every wrong value that fits: checksum 0xdead, TTL 0, VLAN 4095, UDP length 1', () => {
-    expect(craftError(['--eth', ETH, '--vlan', 'id=4095', '--ipv4', 'src=10.0.0.1,dst=10.0.0.2,ttl=0,checksum=0xdead', '--udp', 'sport=1,dport=2,length=1'])).toBe('accepted');
+    expect(
+      craftError(['--eth', ETH, '--vlan', 'id=4095', '--ipv4', 'src=10.0.0.1,dst=10.0.0.2,ttl=0,checksum=0xdead', '--udp', 'sport=1,dport=2,length=1']),
+    ).toBe('accepted');
   });
 
   it('refuses --count, --time and --interval out of range', () => {
@@ -81,19 +109,27 @@ describe('netlab craft refuses bad input in one line (the real command)', () => 
     const cases: [string[], RegExp][] = [
       [[...UDP, '--time', '-5', '-w', out], /^netlab: --time -5: out of range \(give a number of seconds since 1970 from 0 to 4294967295\)$/],
       [[...UDP, '--interval', 'abc', '-w', out], /^netlab: --interval: not a number \(give a number of seconds from 0 to 31536000\)$/],
-      [['--ipv4', 'src=10.0.0.1,dst=10.0.0.2,ttl=256', '--udp', 'sport=1,dport=2', '-w', out], /^netlab: packet, ipv4 ttl: 256 does not fit the 8-bit field \(0 to 255\)$/],
+      [
+        ['--ipv4', 'src=10.0.0.1,dst=10.0.0.2,ttl=256', '--udp', 'sport=1,dport=2', '-w', out],
+        /^netlab: packet, ipv4 ttl: 256 does not fit the 8-bit field \(0 to 255\)$/,
+      ],
       [[...UDP, '-w', join(dir, 'no', 'such', 'x.pcapng')], /-w .*x\.pcapng: the folder .*no\/such does not exist$/],
       [[...UDP, '-w', join(dir, 'folder.pcapng')], /-w .*folder\.pcapng: is a folder/],
       [['--json', dir], /is a folder, not a file/],
     ];
-    const results = await netlabAll(cases.map(([a]) => ['craft', ...a]), 3);
-    results.forEach((r, i) => expectRefusal(r, 1, cases[i][1]));
+    const results = await netlabAll(
+      cases.map(([a]) => ['craft', ...a]),
+      3,
+    );
+    for (const [i, r] of results.entries()) expectRefusal(r, 1, cases[i][1]);
     expect(existsSync(out)).toBe(false);
   }, 180_000);
 
   it('still writes a wrong value that fits its field: checksum, TTL 0, VLAN 4095, UDP length 1', async () => {
     const out = join(dir, 'wrong.pcapng');
-    const [r] = await netlabAll([['craft', '--eth', ETH, '--vlan', 'id=4095', '--ipv4', 'src=10.0.0.1,dst=10.0.0.2,ttl=0,checksum=0xdead', '--udp', 'sport=1,dport=2,length=1', '-w', out]]);
+    const [r] = await netlabAll([
+      ['craft', '--eth', ETH, '--vlan', 'id=4095', '--ipv4', 'src=10.0.0.1,dst=10.0.0.2,ttl=0,checksum=0xdead', '--udp', 'sport=1,dport=2,length=1', '-w', out],
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const data = parseCapture(readFileSync(out)).packets[0].data;
@@ -106,7 +142,13 @@ describe('netlab craft refuses bad input in one line (the real command)', () => 
 
 describe('craft in constant memory', () => {
   it('plans a million copies without encoding them up front', () => {
-    const [p] = packetsFromJson(JSON.stringify([{ layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' }, { layer: 'udp', sport: 1, dport: 2 }]), 'x.json');
+    const [p] = packetsFromJson(
+      JSON.stringify([
+        { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' },
+        { layer: 'udp', sport: 1, dport: 2 },
+      ]),
+      'x.json',
+    );
     const before = process.memoryUsage().heapUsed;
     const plan = buildPackets({ packets: [p], count: 1_000_000, time: 1_700_000_000, interval: 0.001 });
     expect(plan.total).toBe(1_000_000);

@@ -19,10 +19,15 @@ export interface CliResult {
 export function netlab(args: readonly string[], cwd?: string): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', NETLAB_DEBUG: '' }, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-      resolve({ args, code, stdout, stderr, ms: Date.now() - t0 });
-    });
+    execFile(
+      'node',
+      [BIN, ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1', NETLAB_DEBUG: '' }, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+        resolve({ args, code, stdout, stderr, ms: Date.now() - t0 });
+      },
+    );
   });
 }
 

@@ -2,21 +2,36 @@
 // each is now refused, naming the key.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkTopology, defaultMac, MAX_TIMER_MS } from '../../src/netsim/topology-spec.ts';
+import { ManualClock } from '../../src/base/timer-clock.ts';
+import { describeTopology } from '../../src/cli/topo.ts';
+import { checkTopology, defaultMac, MAX_TIMER_MS, switchLoops } from '../../src/netsim/topology-spec.ts';
+import { Topology } from '../../src/netsim/topology.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'netlab.js');
 
+// biome-ignore lint/suspicious/noExplicitAny: a topology as loose JSON, edited freely by each case
+type Editable = Record<string, any>;
+
 /** Two hosts and a router on one switch; `edit` changes the JSON before the check. */
-function lan(edit: (t: Record<string, any>) => void = () => undefined): Record<string, unknown> {
-  const t: Record<string, any> = {
+function lan(edit: (t: Editable) => void = () => undefined): Record<string, unknown> {
+  const t: Editable = {
     name: 'lan',
     linkType: 'memory',
     links: [{ name: 'l1' }, { name: 'l2' }, { name: 'l3' }],
-    switches: [{ name: 'sw', ports: [{ name: 'p1', link: 'l1' }, { name: 'p2', link: 'l2' }, { name: 'p3', link: 'l3' }] }],
+    switches: [
+      {
+        name: 'sw',
+        ports: [
+          { name: 'p1', link: 'l1' },
+          { name: 'p2', link: 'l2' },
+          { name: 'p3', link: 'l3' },
+        ],
+      },
+    ],
     hosts: [
       { name: 'h1', gateway: '10.0.1.1', interfaces: [{ name: 'eth0', link: 'l1', address: '10.0.1.10/24', mac: '02:00:00:00:00:10' }] },
       { name: 'h2', gateway: '10.0.1.1', interfaces: [{ name: 'eth0', link: 'l2', address: '10.0.1.20/24', mac: '02:00:00:00:00:20' }] },
@@ -41,21 +56,61 @@ describe('topo check refuses what would fail at run time', () => {
     expect(refusal(lan())).toBe('accepted');
   });
 
-  const cases: [string, (t: Record<string, any>) => void, RegExp][] = [
-    ['a duplicate IPv4 address', (t) => (t.hosts[1].interfaces[0].address = '10.0.1.10/24'), /^hosts\[1\]\.interfaces\[0\]\.address: 10\.0\.1\.10 is already the address of hosts\[0\]\.interfaces\[0\]/],
-    ['a duplicate MAC', (t) => (t.hosts[1].interfaces[0].mac = '02:00:00:00:00:10'), /^hosts\[1\]\.interfaces\[0\]\.mac: 02:00:00:00:00:10 is already the MAC of hosts\[0\]/],
-    ['a MAC equal to another node\'s default', (t) => (t.hosts[1].interfaces[0].mac = defaultMac(2, 0)), /^routers\[0\]\.interfaces\[0\]\.mac: .* default for its position/],
-    ['an off-link gateway', (t) => (t.hosts[0].gateway = '10.0.2.1'), /^hosts\[0\]\.gateway: gateway 10\.0\.2\.1 is not on any network of h1 \(10\.0\.1\.0\/24\)/],
+  const cases: [string, (t: Editable) => void, RegExp][] = [
+    [
+      'a duplicate IPv4 address',
+      (t) => (t.hosts[1].interfaces[0].address = '10.0.1.10/24'),
+      /^hosts\[1\]\.interfaces\[0\]\.address: 10\.0\.1\.10 is already the address of hosts\[0\]\.interfaces\[0\]/,
+    ],
+    [
+      'a duplicate MAC',
+      (t) => (t.hosts[1].interfaces[0].mac = '02:00:00:00:00:10'),
+      /^hosts\[1\]\.interfaces\[0\]\.mac: 02:00:00:00:00:10 is already the MAC of hosts\[0\]/,
+    ],
+    [
+      "a MAC equal to another node's default",
+      (t) => (t.hosts[1].interfaces[0].mac = defaultMac(2, 0)),
+      /^routers\[0\]\.interfaces\[0\]\.mac: .* default for its position/,
+    ],
+    [
+      'an off-link gateway',
+      (t) => (t.hosts[0].gateway = '10.0.2.1'),
+      /^hosts\[0\]\.gateway: gateway 10\.0\.2\.1 is not on any network of h1 \(10\.0\.1\.0\/24\)/,
+    ],
     ['a gateway that is the host itself', (t) => (t.hosts[0].gateway = '10.0.1.10'), /^hosts\[0\]\.gateway: gateway 10\.0\.1\.10 is h1's own address/],
-    ['an off-link route next hop', (t) => (t.routers[0].routes = [{ to: '10.9.0.0/16', via: '192.0.2.1' }]), /^routers\[0\]\.routes\[0\]\.via: next hop 192\.0\.2\.1 is not on any network of r1/],
-    ['the network address', (t) => (t.hosts[0].interfaces[0].address = '10.0.1.0/24'), /^hosts\[0\]\.interfaces\[0\]\.address: 10\.0\.1\.0 is the network address of 10\.0\.1\.0\/24/],
-    ['the broadcast address', (t) => (t.hosts[0].interfaces[0].address = '10.0.1.255/24'), /^hosts\[0\]\.interfaces\[0\]\.address: 10\.0\.1\.255 is the broadcast address of 10\.0\.1\.0\/24/],
-    ['a multicast address', (t) => (t.hosts[0].interfaces[0].address = '224.0.0.5/24'), /^hosts\[0\]\.interfaces\[0\]\.address: 224\.0\.0\.5 is a multicast address/],
+    [
+      'an off-link route next hop',
+      (t) => (t.routers[0].routes = [{ to: '10.9.0.0/16', via: '192.0.2.1' }]),
+      /^routers\[0\]\.routes\[0\]\.via: next hop 192\.0\.2\.1 is not on any network of r1/,
+    ],
+    [
+      'the network address',
+      (t) => (t.hosts[0].interfaces[0].address = '10.0.1.0/24'),
+      /^hosts\[0\]\.interfaces\[0\]\.address: 10\.0\.1\.0 is the network address of 10\.0\.1\.0\/24/,
+    ],
+    [
+      'the broadcast address',
+      (t) => (t.hosts[0].interfaces[0].address = '10.0.1.255/24'),
+      /^hosts\[0\]\.interfaces\[0\]\.address: 10\.0\.1\.255 is the broadcast address of 10\.0\.1\.0\/24/,
+    ],
+    [
+      'a multicast address',
+      (t) => (t.hosts[0].interfaces[0].address = '224.0.0.5/24'),
+      /^hosts\[0\]\.interfaces\[0\]\.address: 224\.0\.0\.5 is a multicast address/,
+    ],
     ['0.0.0.0', (t) => (t.hosts[0].interfaces[0].address = '0.0.0.0/0'), /^hosts\[0\]\.interfaces\[0\]\.address: 0\.0\.0\.0 means "this host"/],
     ['255.255.255.255', (t) => (t.hosts[0].interfaces[0].address = '255.255.255.255/32'), /limited broadcast/],
     ['a loopback address', (t) => (t.hosts[0].interfaces[0].address = '127.0.0.2/8'), /loopback/],
-    ['a delay longer than a timer holds', (t) => (t.links[0].impair = { delayMs: MAX_TIMER_MS + 1 }), /^links\[0\]\.impair\.delayMs: 2147483648 ms is longer than a timer can wait/],
-    ['delay + jitter longer than a timer holds', (t) => (t.links[0].impair = { delayMs: MAX_TIMER_MS - 10, jitterMs: 100 }), /^links\[0\]\.impair: delayMs \+ jitterMs/],
+    [
+      'a delay longer than a timer holds',
+      (t) => (t.links[0].impair = { delayMs: MAX_TIMER_MS + 1 }),
+      /^links\[0\]\.impair\.delayMs: 2147483648 ms is longer than a timer can wait/,
+    ],
+    [
+      'delay + jitter longer than a timer holds',
+      (t) => (t.links[0].impair = { delayMs: MAX_TIMER_MS - 10, jitterMs: 100 }),
+      /^links\[0\]\.impair: delayMs \+ jitterMs/,
+    ],
   ];
   for (const [what, edit, expected] of cases) {
     it(`refuses ${what}`, () => {
@@ -94,5 +149,44 @@ describe('topo check refuses what would fail at run time', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('hosts[1].interfaces[0].address: 10.0.1.10 is already the address of hosts[0].interfaces[0]');
+  });
+});
+
+describe('switch loops', () => {
+  const file = (name: string): unknown => JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'topologies', name), 'utf8'));
+
+  it('topo check names the loop, and says whether spanning tree will break it', () => {
+    const storm = switchLoops(checkTopology(file('switch-storm.json')));
+    expect(storm).toEqual([{ switches: ['sw1', 'sw2', 'sw3'], links: ['sw1-sw2', 'sw2-sw3', 'sw3-sw1'], stp: false }]);
+    expect(describeTopology(checkTopology(file('switch-storm.json')))).toMatch(
+      /warning: loop sw1 - sw2 - sw3 - sw1 \(links sw1-sw2, sw2-sw3, sw3-sw1\) without spanning tree/,
+    );
+    expect(switchLoops(checkTopology(file('switch-loop.json')))[0].stp).toBe(true);
+    expect(switchLoops(checkTopology(file('two-lans.json')))).toEqual([]);
+  });
+
+  it('refuses spanning-tree timers 802.1D does not allow', () => {
+    const t = file('switch-loop.json') as { switches: { stp: unknown }[] };
+    t.switches[0].stp = { helloSeconds: 2, maxAgeSeconds: 20, forwardDelaySeconds: 4 };
+    expect(refusal(t)).toMatch(/^switches\[0\]\.stp: the timers must satisfy 2 x \(forwardDelaySeconds - 1\) >= maxAgeSeconds/);
+    t.switches[0].stp = { priority: 100 };
+    expect(refusal(t)).toMatch(/^switches\[0\]\.stp\.priority: a bridge priority is a multiple of 4096/);
+  });
+
+  it('topologies/switch-loop.json converges: sw1 is the root and sw3 blocks its port to sw2', async () => {
+    const clock = new ManualClock();
+    const topo = await Topology.fromSpec(checkTopology(file('switch-loop.json')), { clock });
+    try {
+      for (let i = 0; i < 40; i++) {
+        clock.advance(250);
+        for (let k = 0; k < 4; k++) await new Promise((r) => setImmediate(r));
+      }
+      expect(topo.switches.get('sw1')?.stp?.isRoot).toBe(true);
+      const sw3 = topo.switches.get('sw3');
+      expect(sw3?.formatStp()).toMatch(/sw3-p1\s+alternate\s+blocking/);
+      expect(topo.formatTables()).toContain('sw3: spanning tree');
+    } finally {
+      await topo.close();
+    }
   });
 });

@@ -28,14 +28,21 @@ const kindOf = (p: BuiltPacket): string => `${p.linkType}/${p.fcsLength}`;
  * A writer for packets like `sequence` (pcapng: one interface per link type and FCS length; pcap: one
  * of each only, refused otherwise). `sink` undefined: in memory.
  */
-function makeWriter(sequence: readonly BuiltPacket[], format: CaptureFormatName, sink: CaptureSink | undefined): { writer: CaptureWriter; ids: Map<string, number> } {
+function makeWriter(
+  sequence: readonly BuiltPacket[],
+  format: CaptureFormatName,
+  sink: CaptureSink | undefined,
+): { writer: CaptureWriter; ids: Map<string, number> } {
   const kinds = [...new Set(sequence.map(kindOf))];
   const ids = new Map<string, number>();
   if (format === 'pcap') {
     if (kinds.length > 1) throw new CliError('a pcap file has one link type and one FCS setting; these packets mix them: write .pcapng instead', 1);
     const first = sequence[0];
     ids.set(kinds[0], 0);
-    return { writer: new PcapWriter({ linkType: first.linkType, precision: 'usec', ...(first.fcsLength > 0 ? { fcsLength: first.fcsLength } : {}) }, sink), ids };
+    return {
+      writer: new PcapWriter({ linkType: first.linkType, precision: 'usec', ...(first.fcsLength > 0 ? { fcsLength: first.fcsLength } : {}) }, sink),
+      ids,
+    };
   }
   const w = new PcapngWriter({ application: 'netlab craft' }, sink);
   for (const k of kinds) {
@@ -46,7 +53,13 @@ function makeWriter(sequence: readonly BuiltPacket[], format: CaptureFormatName,
 }
 
 function put(writer: CaptureWriter, ids: Map<string, number>, p: BuiltPacket): boolean {
-  return writer.write({ tsSec: p.tsSec, tsNsec: p.tsNsec, data: p.data, interfaceId: ids.get(kindOf(p)) ?? 0, ...(p.comment !== undefined ? { comments: [p.comment] } : {}) });
+  return writer.write({
+    tsSec: p.tsSec,
+    tsNsec: p.tsNsec,
+    data: p.data,
+    interfaceId: ids.get(kindOf(p)) ?? 0,
+    ...(p.comment !== undefined ? { comments: [p.comment] } : {}),
+  });
 }
 
 /** A whole (small) capture in memory: for reading back what is printed. */

@@ -52,8 +52,14 @@ export function registerCraft(y: Argv): Argv {
         });
       }
       return b
-        .example('$0 craft --eth src=11:22:33:44:55:66,dst=aa:bb:cc:dd:ee:ff --ipv4 src=192.168.1.10,dst=142.250.183.110 --tcp sport=54321,dport=443,flags=S,seq=12345678 -w syn.pcapng', 'a TCP SYN')
-        .example('$0 craft --ipv4 src=10.0.0.1,dst=10.0.0.2 --udp sport=1,dport=2,checksum=0xdead --payload Hola -w bad.pcap', 'a UDP datagram with a wrong checksum')
+        .example(
+          '$0 craft --eth src=11:22:33:44:55:66,dst=aa:bb:cc:dd:ee:ff --ipv4 src=192.168.1.10,dst=142.250.183.110 --tcp sport=54321,dport=443,flags=S,seq=12345678 -w syn.pcapng',
+          'a TCP SYN',
+        )
+        .example(
+          '$0 craft --ipv4 src=10.0.0.1,dst=10.0.0.2 --udp sport=1,dport=2,checksum=0xdead --payload Hola -w bad.pcap',
+          'a UDP datagram with a wrong checksum',
+        )
         .example('$0 craft --json packets.json -w seq.pcapng', 'a sequence described in JSON');
     },
     async (argv) => {
@@ -88,7 +94,6 @@ export function registerCraft(y: Argv): Argv {
 }
 
 async function readJson(file: string): Promise<string> {
-  
   try {
     const st = await stat(file);
     if (st.isDirectory()) throw new CliError(`--json ${file}: is a folder, not a file`, 1);

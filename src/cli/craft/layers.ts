@@ -109,7 +109,8 @@ export function packetsFromJson(text: string, file: string): PacketDesc[] {
   } catch (err) {
     throw new CliError(`${file}: not valid JSON (${(err as Error).message})`, 1);
   }
-  const isLayer = (x: unknown): x is LayerDesc => typeof x === 'object' && x !== null && !Array.isArray(x) && typeof (x as { layer?: unknown }).layer === 'string';
+  const isLayer = (x: unknown): x is LayerDesc =>
+    typeof x === 'object' && x !== null && !Array.isArray(x) && typeof (x as { layer?: unknown }).layer === 'string';
   const asPacket = (x: unknown, k: number): PacketDesc => {
     if (Array.isArray(x) && x.every(isLayer)) return { layers: x };
     if (typeof x === 'object' && x !== null && Array.isArray((x as { layers?: unknown }).layers)) {

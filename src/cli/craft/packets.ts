@@ -78,7 +78,8 @@ function splitTime(t: number): { sec: number; nsec: number } {
 export function buildPackets(o: CraftOptions): CraftPlan {
   if (o.packets.length === 0) throw new CliError('nothing to craft: give layers (--eth ..., --ipv4 ..., --tcp ...) or --json FILE', 1);
   const copies = o.count ?? 1;
-  if (!Number.isInteger(copies) || copies < 1 || copies > MAX_COPIES) throw new CliError(`--count ${o.count}: give a whole number of copies from 1 to ${MAX_COPIES}`, 1);
+  if (!Number.isInteger(copies) || copies < 1 || copies > MAX_COPIES)
+    throw new CliError(`--count ${o.count}: give a whole number of copies from 1 to ${MAX_COPIES}`, 1);
   const interval = o.interval ?? 0.001;
   if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0 || interval > MAX_INTERVAL_SECONDS) {
     throw new CliError(`--interval ${interval}: give seconds between packets from 0 to ${MAX_INTERVAL_SECONDS}`, 1);
@@ -99,12 +100,16 @@ export function buildPackets(o: CraftOptions): CraftPlan {
       throw new CliError(`${where}: ${(err as Error).message}`, 1);
     }
     const first = descs[0];
-    const hasFcs = first !== undefined && LAYER_ALIASES[first.layer.toLowerCase()] === 'ethernet' && first.fcs !== undefined && first.fcs !== false && first.fcs !== 'false';
+    const hasFcs =
+      first !== undefined && LAYER_ALIASES[first.layer.toLowerCase()] === 'ethernet' && first.fcs !== undefined && first.fcs !== false && first.fcs !== 'false';
     if (p.time !== undefined) {
       checkTime(`${where} time`, p.time);
       t = p.time;
     } else if (t > MAX_TIME_SECONDS) {
-      throw new CliError(`${where}: at ${Math.floor(t)} s it would be past ${MAX_TIME_SECONDS} (2106-02-07), the latest time a capture holds (check --time and --interval)`, 1);
+      throw new CliError(
+        `${where}: at ${Math.floor(t)} s it would be past ${MAX_TIME_SECONDS} (2106-02-07), the latest time a capture holds (check --time and --interval)`,
+        1,
+      );
     }
     const { sec, nsec } = splitTime(t);
     const built: BuiltPacket = { data, linkType: linkTypeOf(specs, where), fcsLength: hasFcs ? 4 : 0, tsSec: sec, tsNsec: nsec };
@@ -117,7 +122,10 @@ export function buildPackets(o: CraftOptions): CraftPlan {
   const next = splitTime(t);
   const lastSec = next.sec + (((copies - 1) * sequence.length - 1) * intervalUs) / 1e6;
   if (copies > 1 && lastSec > MAX_TIME_SECONDS) {
-    throw new CliError(`--count ${copies} with --interval ${interval}: the last packet would be at ${Math.floor(lastSec)} s, past ${MAX_TIME_SECONDS} (2106-02-07), the latest time a capture holds`, 1);
+    throw new CliError(
+      `--count ${copies} with --interval ${interval}: the last packet would be at ${Math.floor(lastSec)} s, past ${MAX_TIME_SECONDS} (2106-02-07), the latest time a capture holds`,
+      1,
+    );
   }
   const total = sequence.length * copies;
   return {
