@@ -4,7 +4,9 @@
 // by cause) and on heap growth with generous margins, not on speed. dig +tcp shows a real client is
 // still served.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import v8 from 'node:v8';
@@ -14,7 +16,7 @@ import type { AuthServer } from '../../src/dns/auth-server.ts';
 import type { RecursiveServer } from '../../src/dns/recursive-server.ts';
 import { DnsTcpDeframer, frameDnsTcp } from '../../src/wire/dns-tcp.ts';
 import { DNS_RCODE } from '../../src/wire/dns-types.ts';
-import { decoded, query, tcpExchange } from '../dns/dns-client.ts';
+import { decoded, query, tcpExchange, udpExchange } from '../dns/dns-client.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { startAuth, startRecursive } from './servers.ts';
 
@@ -205,4 +207,36 @@ describe.skipIf(!requireTool('dig'))('dig +tcp, a real client', () => {
       expect(stdout).toMatch(/\(TCP\)/);
     }
   });
+});
+
+describe.skipIf(!requireTool('prlimit'))('at the descriptor limit (a server process limited to 64 descriptors)', () => {
+  it('counts the descriptor shortage, backs off accepting, keeps answering over UDP, and takes TCP again afterwards', async () => {
+    const child = spawn('prlimit', ['--nofile=64:64', process.execPath, '--import', 'tsx', join(import.meta.dirname, 'emfile-child.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const next = async (): Promise<Record<string, number>> => JSON.parse(String((await lines.next()).value)) as Record<string, number>;
+    try {
+      const { port } = await next();
+      const q = query('www.example.test', 'A', { rd: true });
+      expect(decoded(await udpExchange('127.0.0.1', port, q, 5000)).answers.length).toBeGreaterThan(0);
+      // 100 connections from 100 addresses (each within its per-client share, the cap of 128 not
+      // reached): more than the process has descriptors for.
+      const conns = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => connectTo(port, '127.0.0.1', `127.0.1.${i + 1}`)));
+      expect(conns.filter((c) => c.status === 'fulfilled').length).toBeGreaterThan(0);
+      await sleep(300);
+      // UDP and the answers it needs no new descriptor for keep working.
+      for (let i = 0; i < 5; i++) expect(decoded(await udpExchange('127.0.0.1', port, q, 5000)).answers.length).toBeGreaterThan(0);
+      child.stdin.write('stats\n');
+      const st = await next();
+      expect(st.descriptorShortages).toBeGreaterThan(0);
+      expect(st.open).toBeLessThan(64);
+      // Once the clients leave and the back-off is over, TCP is served again.
+      for (const s of sockets.splice(0)) s.destroy();
+      await sleep(800);
+      expect(decoded((await tcpExchange('127.0.0.1', port, [q], 1, 5000))[0]).answers.length).toBeGreaterThan(0);
+      child.stdin.write('quit\n');
+      await new Promise((r) => child.once('exit', r));
+    } finally {
+      child.kill();
+    }
+  }, 60_000);
 });
