@@ -15,7 +15,7 @@
 // - Descriptors: TCP may not take the last `fdReserve` descriptors of the process, which UDP sockets
 //   and upstream queries need. libuv hides an accept() that fails with EMFILE (it accepts and closes
 //   the connection itself), so on Linux the server reads its limit (/proc/self/limits) and the
-//   descriptors open (/proc/self/fd), at most every 100 ms, when it accepts. Short of room (or on an
+//   descriptors open (/proc/self/fd), when it accepts (see descriptorRoom). Short of room (or on an
 //   EMFILE/ENFILE error the platform does report), the shortage is counted, new connections are
 //   closed on arrival for `backoffMs`, and connections with no query in flight are closed, so
 //   descriptors go back to UDP and upstream queries. UDP and cached answers keep working throughout.
@@ -83,7 +83,18 @@ interface Conn {
 }
 
 export function newTcpStats(): DnsTcpStats {
-  return { accepted: 0, refusedFull: 0, refusedPerClient: 0, refusedBackoff: 0, closedIdle: 0, closedSlowSender: 0, closedSlowReader: 0, messages: 0, paused: 0, descriptorShortages: 0 };
+  return {
+    accepted: 0,
+    refusedFull: 0,
+    refusedPerClient: 0,
+    refusedBackoff: 0,
+    closedIdle: 0,
+    closedSlowSender: 0,
+    closedSlowReader: 0,
+    messages: 0,
+    paused: 0,
+    descriptorShortages: 0,
+  };
 }
 
 export class DnsTcpConnections {
@@ -267,14 +278,16 @@ export class DnsTcpConnections {
   }
 }
 
-// Descriptor room, read from /proc on Linux (undefined elsewhere), at most every 100 ms.
+// Descriptor room, read from /proc on Linux (undefined elsewhere). While there is plenty, a reading
+// serves for 100 ms, counted down by one per connection accepted meanwhile (a burst of connections
+// cannot outrun it); within 64 descriptors of the limit it is read at every accept.
 let fdLimit: number | undefined | null = null;
 let roomAt = 0;
 let roomSeen: number | undefined;
 
 function descriptorRoom(): number | undefined {
   const now = Date.now();
-  if (now - roomAt < 100 && roomSeen !== undefined) return roomSeen;
+  if (roomSeen !== undefined && roomSeen > 64 && now - roomAt < 100) return --roomSeen;
   roomAt = now;
   try {
     if (fdLimit === null) {

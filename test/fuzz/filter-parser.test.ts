@@ -15,13 +15,98 @@ import { CAPTURES } from '../helpers/captures.ts';
 import { rng } from '../helpers/rng.ts';
 
 const VOCAB = [
-  'ip', 'ip.src', 'ip.dst', 'ip.addr', 'ip.ttl', 'tcp', 'tcp.port', 'tcp.flags.syn', 'udp.port', 'dns', 'dns.qry.name', 'dns.flags.rcode',
-  'frame', 'frame.len', 'eth.addr', 'eth.src', 'http.host', 'icmp.type', 'nosuch.field',
-  '==', '!=', '===', '!==', '~=', '<', '<=', '>', '>=', 'eq', 'ne', 'lt', 'gt', 'contains', 'matches', '~', 'in', 'not', '!', 'and', 'or', '&&', '||', '^^',
-  '(', ')', '{', '}', '[', ']', ',', '..', ':', '#2',
-  '0', '1', '53', '0x35', '-1', '99999999999999999999', '1.5', '10.0.0.1', '10.0.0.0/8', '10.0.0.0/99', '::1', 'fe80::/10', 'ff:ff:ff:ff:ff:ff', '01:02',
-  '"a"', '"www"', '"\\x41"', '"unterminated', "'a'", "'\\n'", "'ab'", 'r"raw\\d"', '"(a+)+$"', '"[unclosed"', '"(?i)WWW"',
-  'len(', 'count(', 'upper(', 'lower(', 'True', 'False', '0:3', '1-2', '-1:', '$', '@', '\\', '\u00e9', '',
+  'ip',
+  'ip.src',
+  'ip.dst',
+  'ip.addr',
+  'ip.ttl',
+  'tcp',
+  'tcp.port',
+  'tcp.flags.syn',
+  'udp.port',
+  'dns',
+  'dns.qry.name',
+  'dns.flags.rcode',
+  'frame',
+  'frame.len',
+  'eth.addr',
+  'eth.src',
+  'http.host',
+  'icmp.type',
+  'nosuch.field',
+  '==',
+  '!=',
+  '===',
+  '!==',
+  '~=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  'eq',
+  'ne',
+  'lt',
+  'gt',
+  'contains',
+  'matches',
+  '~',
+  'in',
+  'not',
+  '!',
+  'and',
+  'or',
+  '&&',
+  '||',
+  '^^',
+  '(',
+  ')',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  '..',
+  ':',
+  '#2',
+  '0',
+  '1',
+  '53',
+  '0x35',
+  '-1',
+  '99999999999999999999',
+  '1.5',
+  '10.0.0.1',
+  '10.0.0.0/8',
+  '10.0.0.0/99',
+  '::1',
+  'fe80::/10',
+  'ff:ff:ff:ff:ff:ff',
+  '01:02',
+  '"a"',
+  '"www"',
+  '"\\x41"',
+  '"unterminated',
+  "'a'",
+  "'\\n'",
+  "'ab'",
+  'r"raw\\d"',
+  '"(a+)+$"',
+  '"[unclosed"',
+  '"(?i)WWW"',
+  'len(',
+  'count(',
+  'upper(',
+  'lower(',
+  'True',
+  'False',
+  '0:3',
+  '1-2',
+  '-1:',
+  '$',
+  '@',
+  '\\',
+  '\u00e9',
+  '',
 ];
 
 function randomFilter(r: () => number): string {
@@ -41,7 +126,7 @@ function frames(): Dissection[] {
 }
 
 function check(text: string, ds: readonly Dissection[]): 'ok' | 'error' {
-  let f;
+  let f: ReturnType<typeof compileFilter>;
   try {
     f = compileFilter(text);
   } catch (err) {
@@ -76,7 +161,10 @@ describe('display-filter parser fuzz', () => {
       const open = ['(', '!', 'not ', 'len(', '!('];
       const pre: string[] = [];
       for (let k = 0; k < depth; k++) pre.push(open[Math.floor(r() * open.length)]);
-      const closes = pre.map((p) => (p.endsWith('(') ? ')' : '')).reverse().join('');
+      const closes = pre
+        .map((p) => (p.endsWith('(') ? ')' : ''))
+        .reverse()
+        .join('');
       const chain = Array.from({ length: Math.floor(r() * 3000) }, () => randomFilter(r)).join(r() < 0.5 ? ' or ' : ' && ');
       check(pre.join('') + 'ip' + closes, ds);
       check(chain, ds);

@@ -201,7 +201,10 @@ describe.skipIf(!requireTool('dig'))('dig +tcp, a real client', () => {
     const auth = await startAuth('127.0.0.1');
     const rec = await startRecursive('127.0.0.2');
     open.push(auth, rec);
-    for (const [addr, port] of [['127.0.0.1', auth.port], ['127.0.0.2', rec.port]] as const) {
+    for (const [addr, port] of [
+      ['127.0.0.1', auth.port],
+      ['127.0.0.2', rec.port],
+    ] as const) {
       const { stdout } = await run('dig', [`@${addr}`, '-p', String(port), '+tcp', '+tries=1', '+time=3', 'www.example.test', 'A']);
       expect(stdout).toMatch(/status: NOERROR/);
       expect(stdout).toMatch(/\(TCP\)/);
@@ -211,7 +214,9 @@ describe.skipIf(!requireTool('dig'))('dig +tcp, a real client', () => {
 
 describe.skipIf(!requireTool('prlimit'))('at the descriptor limit (a server process limited to 64 descriptors)', () => {
   it('counts the descriptor shortage, backs off accepting, keeps answering over UDP, and takes TCP again afterwards', async () => {
-    const child = spawn('prlimit', ['--nofile=64:64', process.execPath, '--import', 'tsx', join(import.meta.dirname, 'emfile-child.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn('prlimit', ['--nofile=64:64', process.execPath, '--import', 'tsx', join(import.meta.dirname, 'emfile-child.ts')], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const next = async (): Promise<Record<string, number>> => JSON.parse(String((await lines.next()).value)) as Record<string, number>;
     try {
