@@ -47,7 +47,14 @@ export function ednsProblem(q: DnsMessage): QueryProblem | undefined {
 /** Why a query for this QTYPE is not answered with data, or undefined (ANY is answered, RFC 8482). */
 export function metaTypeProblem(qtype: number): QueryProblem | undefined {
   if (qtype === DNS_TYPE.AXFR || qtype === DNS_TYPE.IXFR) return { rcode: DNS_RCODE.REFUSED, reason: 'zone transfers are not allowed' };
-  if (qtype === DNS_TYPE.OPT || qtype === DNS_TYPE.TSIG || qtype === DNS_TYPE.TKEY || qtype === DNS_TYPE.MAILA || qtype === DNS_TYPE.MAILB || (qtype >= 128 && qtype <= 248)) {
+  if (
+    qtype === DNS_TYPE.OPT ||
+    qtype === DNS_TYPE.TSIG ||
+    qtype === DNS_TYPE.TKEY ||
+    qtype === DNS_TYPE.MAILA ||
+    qtype === DNS_TYPE.MAILB ||
+    (qtype >= 128 && qtype <= 248)
+  ) {
     return { rcode: DNS_RCODE.FORMERR, reason: `type ${qtype} is a meta type, not one a query can ask for` };
   }
   return undefined;

@@ -12,11 +12,15 @@
 //   message has begun but is not complete `messageMs` later (a client trickling a byte every few
 //   seconds), and one whose answers have not drained `writeMs` after a write stalled (a client that
 //   does not read).
-// - Descriptors: when accept() fails for lack of descriptors (EMFILE/ENFILE), the failure is counted
-//   and, for `backoffMs`, new connections are closed on arrival and connections with no query in
-//   flight are closed, so descriptors go back to UDP sockets and upstream queries. UDP and cached
-//   answers keep working throughout.
+// - Descriptors: TCP may not take the last `fdReserve` descriptors of the process, which UDP sockets
+//   and upstream queries need. libuv hides an accept() that fails with EMFILE (it accepts and closes
+//   the connection itself), so on Linux the server reads its limit (/proc/self/limits) and the
+//   descriptors open (/proc/self/fd), when it accepts (see descriptorRoom). Short of room (or on an
+//   EMFILE/ENFILE error the platform does report), the shortage is counted, new connections are
+//   closed on arrival for `backoffMs`, and connections with no query in flight are closed, so
+//   descriptors go back to UDP and upstream queries. UDP and cached answers keep working throughout.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { DnsTcpDeframer, frameDnsTcp } from '../wire/dns-tcp.ts';
 
@@ -35,6 +39,8 @@ export interface DnsTcpLimits {
   maxInFlight?: number;
   /** After a descriptor shortage, refuse new connections for this long (default 1 s). */
   backoffMs?: number;
+  /** Descriptors TCP leaves free for UDP and upstream queries (default 32). */
+  fdReserve?: number;
 }
 
 export interface DnsTcpStats {
@@ -54,7 +60,7 @@ export interface DnsTcpStats {
   messages: number;
   /** Times reading a connection was paused for backpressure. */
   paused: number;
-  /** accept() failures for lack of descriptors (EMFILE, ENFILE). */
+  /** Times the process was short of descriptors (within fdReserve of its limit, or EMFILE/ENFILE). */
   descriptorShortages: number;
   /** The error code of the last accept() failure. */
   lastAcceptError?: string;
@@ -77,7 +83,18 @@ interface Conn {
 }
 
 export function newTcpStats(): DnsTcpStats {
-  return { accepted: 0, refusedFull: 0, refusedPerClient: 0, refusedBackoff: 0, closedIdle: 0, closedSlowSender: 0, closedSlowReader: 0, messages: 0, paused: 0, descriptorShortages: 0 };
+  return {
+    accepted: 0,
+    refusedFull: 0,
+    refusedPerClient: 0,
+    refusedBackoff: 0,
+    closedIdle: 0,
+    closedSlowSender: 0,
+    closedSlowReader: 0,
+    messages: 0,
+    paused: 0,
+    descriptorShortages: 0,
+  };
 }
 
 export class DnsTcpConnections {
@@ -100,6 +117,7 @@ export class DnsTcpConnections {
       writeMs: limits.writeMs ?? 10_000,
       maxInFlight: limits.maxInFlight ?? 32,
       backoffMs: limits.backoffMs ?? 1_000,
+      fdReserve: limits.fdReserve ?? 32,
     };
     for (const [k, v] of Object.entries(this.limits)) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`TCP limit ${k} must be a whole number of at least 1, got ${v}`);
@@ -124,7 +142,10 @@ export class DnsTcpConnections {
 
   private acceptError(err: NodeJS.ErrnoException): void {
     this.stats.lastAcceptError = err.code;
-    if (err.code !== 'EMFILE' && err.code !== 'ENFILE') return;
+    if (err.code === 'EMFILE' || err.code === 'ENFILE') this.shortOfDescriptors();
+  }
+
+  private shortOfDescriptors(): void {
     this.stats.descriptorShortages++;
     this.backoffUntil = Date.now() + this.limits.backoffMs;
     // Give descriptors back: connections with nothing in flight go first.
@@ -134,6 +155,13 @@ export class DnsTcpConnections {
   accept(s: Socket): void {
     const client = s.remoteAddress ?? '';
     if (Date.now() < this.backoffUntil) {
+      this.stats.refusedBackoff++;
+      s.destroy();
+      return;
+    }
+    const room = descriptorRoom();
+    if (room !== undefined && room < this.limits.fdReserve) {
+      this.shortOfDescriptors();
       this.stats.refusedBackoff++;
       s.destroy();
       return;
@@ -247,5 +275,30 @@ export class DnsTcpConnections {
   /** Closes every connection. */
   closeAll(): void {
     for (const c of this.conns) c.s.destroy();
+  }
+}
+
+// Descriptor room, read from /proc on Linux (undefined elsewhere). While there is plenty, a reading
+// serves for 100 ms, counted down by one per connection accepted meanwhile (a burst of connections
+// cannot outrun it); within 64 descriptors of the limit it is read at every accept.
+let fdLimit: number | undefined | null = null;
+let roomAt = 0;
+let roomSeen: number | undefined;
+
+function descriptorRoom(): number | undefined {
+  const now = Date.now();
+  if (roomSeen !== undefined && roomSeen > 64 && now - roomAt < 100) return --roomSeen;
+  roomAt = now;
+  try {
+    if (fdLimit === null) {
+      const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+      fdLimit = m === null || m[1] === 'unlimited' ? undefined : Number(m[1]);
+    }
+    if (fdLimit === undefined) return undefined;
+    roomSeen = fdLimit - readdirSync('/proc/self/fd').length;
+    return roomSeen;
+  } catch {
+    fdLimit = undefined;
+    return undefined;
   }
 }

@@ -26,7 +26,7 @@ function put16(b: Uint8Array, at: number, v: number): void {
  * reaching up to offset 16368 ('chain') or a 127-label name ('wide'); every further answer record
  * is 12 bytes whose owner is a pointer to the chain's last link or the wide name.
  */
-export function hostileMessage(kind: 'chain' | 'wide', size = 65535): Uint8Array {
+function hostileMessage(kind: 'chain' | 'wide', size = 65535): Uint8Array {
   const b = new Uint8Array(size);
   put16(b, 0, 0x4242);
   put16(b, 4, 1);
@@ -93,7 +93,14 @@ describe('name decompression work is bounded per message', () => {
     for (let i = 0; i < 4000; i++) {
       answers.push({ name: `host${i % 50}.deep.sub.example.test`, type: 1, class: 1, ttl: 60, data: { type: 'A', address: `192.0.2.${i % 250}` } });
     }
-    const bytes = encodeDnsMessage({ id: 1, flags: dnsFlags({ qr: true }), questions: [{ name: 'sub.example.test', type: 1, class: 1 }], answers, authorities: [], additionals: [] });
+    const bytes = encodeDnsMessage({
+      id: 1,
+      flags: dnsFlags({ qr: true }),
+      questions: [{ name: 'sub.example.test', type: 1, class: 1 }],
+      answers,
+      authorities: [],
+      additionals: [],
+    });
     expect(bytes.length).toBeGreaterThan(60_000);
     const r = parseDns(bytes);
     expect(r.error).toBeUndefined();

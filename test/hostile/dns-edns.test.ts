@@ -76,7 +76,7 @@ for (const server of ['auth', 'rec'] as const) {
   });
 }
 
-describe("recursive server: the cached-answer fast path validates as much as the slow path", () => {
+describe('recursive server: the cached-answer fast path validates as much as the slow path', () => {
   it('once the answer is kept, the same question with a broken OPT still gets FORMERR / BADVERS', async () => {
     const name = 'deep.sub.example.test';
     const good = rawQuery(name, A, [optRecord()], { rd: true });

@@ -62,7 +62,7 @@ describe('nesting and length are bounded', () => {
     const e = filterError(text);
     expect(e.message).toMatch(/too long: more than 20000 tokens/);
     expect(text.slice(e.pos ?? 0, (e.pos ?? 0) + 2)).toBe('ip');
-    expect(e.pos).toBe(MAX_FILTER_TOKENS / 2 * 6);
+    expect(e.pos).toBe((MAX_FILTER_TOKENS / 2) * 6);
   });
 });
 

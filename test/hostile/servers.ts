@@ -33,7 +33,14 @@ export function optRecord(o: { owner?: number[]; version?: number; options?: [nu
 
 /** A query for name/type (RD set as given) followed by the given raw additional records. */
 export function rawQuery(name: string, type: number, additionals: Uint8Array[], o: { id?: number; rd?: boolean; answerOpt?: boolean } = {}): Uint8Array {
-  const base = encodeDnsMessage({ id: o.id ?? 0x2222, flags: dnsFlags({ rd: o.rd ?? false }), questions: [{ name, type, class: 1 }], answers: [], authorities: [], additionals: [] });
+  const base = encodeDnsMessage({
+    id: o.id ?? 0x2222,
+    flags: dnsFlags({ rd: o.rd ?? false }),
+    questions: [{ name, type, class: 1 }],
+    answers: [],
+    authorities: [],
+    additionals: [],
+  });
   const out = new Uint8Array(base.length + additionals.reduce((n, a) => n + a.length, 0));
   out.set(base);
   let p = base.length;
@@ -42,7 +49,8 @@ export function rawQuery(name: string, type: number, additionals: Uint8Array[], 
     p += a.length;
   }
   const count = additionals.length;
-  if (o.answerOpt === true) out[7] = count; // the records are in the answer section
+  if (o.answerOpt === true)
+    out[7] = count; // the records are in the answer section
   else out[11] = count;
   return out;
 }
