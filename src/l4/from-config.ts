@@ -45,7 +45,9 @@ export class L4Service {
       const hc = clusterHealthCheck(c);
       if (hc !== undefined) {
         if (c.healthCheck?.type === 'http')
-          throw new NetlabError('ERR_CONFIG', `cluster ${c.name}: the L4 balancer checks health with a TCP connect (write healthCheck.type: tcp)`, { layer: 'l4' });
+          throw new NetlabError('ERR_CONFIG', `cluster ${c.name}: the L4 balancer checks health with a TCP connect (write healthCheck.type: tcp)`, {
+            layer: 'l4',
+          });
         const checker = new HealthChecker(clock, tcpConnectProbe, hc);
         checker.setEndpoints(balancer.endpoints);
         checker.onEvent((e) => {
@@ -72,7 +74,9 @@ export class L4Service {
             noSni: l.noSni,
             ...(send === undefined ? {} : { sendProxy: send === 'v1' ? 1 : 2 }),
             acceptProxyFrom: l.proxyProtocol?.acceptFrom ?? [],
-            ...(cl === undefined ? {} : { connectTimeoutMs: cl.timeouts.connectMs, idleTimeoutMs: cl.timeouts.idleMs, connectAttempts: 1 + (cl.retries?.attempts ?? 2) }),
+            ...(cl === undefined
+              ? {}
+              : { connectTimeoutMs: cl.timeouts.connectMs, idleTimeoutMs: cl.timeouts.idleMs, connectAttempts: 1 + (cl.retries?.attempts ?? 2) }),
             ...(l.maxConnections === undefined ? {} : { maxConnections: l.maxConnections }),
           }),
         );

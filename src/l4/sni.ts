@@ -20,7 +20,14 @@ export function readSni(b: Uint8Array, maxBytes = 16_384 + 5 * 4): SniVerdict {
   const body: number[] = [];
   let p = 0;
   while (p < b.length) {
-    if (b[p] !== 22) return { status: 'not_tls', reason: p === 0 ? `first byte 0x${b[0].toString(16).padStart(2, '0')} is not a TLS handshake record (0x16)` : 'a non-handshake record before the ClientHello ended' };
+    if (b[p] !== 22)
+      return {
+        status: 'not_tls',
+        reason:
+          p === 0
+            ? `first byte 0x${b[0].toString(16).padStart(2, '0')} is not a TLS handshake record (0x16)`
+            : 'a non-handshake record before the ClientHello ended',
+      };
     if (b.length - p < 5) break;
     if (b[p + 1] !== 3) return { status: 'not_tls', reason: `record version major byte ${b[p + 1]} is not 3` };
     const len = (b[p + 3] << 8) | b[p + 4];
@@ -34,7 +41,8 @@ export function readSni(b: Uint8Array, maxBytes = 16_384 + 5 * 4): SniVerdict {
       if (body.length >= need) break;
     }
   }
-  if (body.length >= 1 && body[0] !== HANDSHAKE_TYPE.clientHello) return { status: 'not_tls', reason: `first handshake message is type ${body[0]}, not ClientHello (1)` };
+  if (body.length >= 1 && body[0] !== HANDSHAKE_TYPE.clientHello)
+    return { status: 'not_tls', reason: `first handshake message is type ${body[0]}, not ClientHello (1)` };
   if (body.length >= 4) {
     const need = 4 + ((body[1] << 16) | (body[2] << 8) | body[3]);
     if (need > maxBytes) return { status: 'not_tls', reason: `ClientHello of ${need} bytes is larger than the ${maxBytes} read` };

@@ -207,7 +207,17 @@ export class TcpBalancer {
       this.metrics.refused.inc({ listener: this.name, reason });
       if (reset) client.resetAndDestroy();
       else client.destroy();
-      this.record({ client: peer, clientAddress: extra.clientAddress ?? stripMapped(client.remoteAddress ?? '?'), attempts: 0, end: 'refused', reason: detail, bytesUp: 0, bytesDown: 0, durationMs: this.clock.now() - started, ...extra });
+      this.record({
+        client: peer,
+        clientAddress: extra.clientAddress ?? stripMapped(client.remoteAddress ?? '?'),
+        attempts: 0,
+        end: 'refused',
+        reason: detail,
+        bytesUp: 0,
+        bytesDown: 0,
+        durationMs: this.clock.now() - started,
+        ...extra,
+      });
     };
     if (this.draining) {
       refuse('draining', 'draining');
@@ -230,7 +240,13 @@ export class TcpBalancer {
   }
 
   /** Reads the PROXY header (trusted downstreams) and the ClientHello (SNI routes), then connects. */
-  private async preface(client: Socket, live: Live, started: number, peer: string, refuse: (reason: string, detail: string, extra?: Partial<TcpConnectionRecord>, reset?: boolean) => void): Promise<void> {
+  private async preface(
+    client: Socket,
+    live: Live,
+    started: number,
+    peer: string,
+    refuse: (reason: string, detail: string, extra?: Partial<TcpConnectionRecord>, reset?: boolean) => void,
+  ): Promise<void> {
     const peerAddress = stripMapped(client.remoteAddress ?? '');
     const needProxy = this.trusted.length > 0 && matchesAny(peerAddress, this.trusted);
     const needSni = (this.options.sni ?? []).length > 0;
@@ -262,10 +278,12 @@ export class TcpBalancer {
               proxyDone = true;
             } else if (v.status === 'invalid') {
               failure = { reason: 'bad_proxy_header', detail: `PROXY v${v.version} header invalid at byte ${v.offset}: ${v.reason}` };
-              return finish('bad');
+              finish('bad');
+              return;
             } else if (v.status === 'absent') {
               failure = { reason: 'no_proxy_header', detail: 'a trusted downstream must start with a PROXY header' };
-              return finish('bad');
+              finish('bad');
+              return;
             } else return;
           }
           if (!sniDone && buffered.length > 0) {
@@ -307,7 +325,10 @@ export class TcpBalancer {
       const route = serverName === undefined ? undefined : (this.options.sni ?? []).find((r) => hostMatches(r.host, serverName as string));
       if (route !== undefined) cluster = route.cluster;
       else if ((serverName === undefined || failure !== undefined) && this.options.noSni === 'close') {
-        refuse(failure?.reason ?? 'no_sni', failure?.detail ?? 'the ClientHello has no server name', { clientAddress, ...(serverName === undefined ? {} : { serverName }) });
+        refuse(failure?.reason ?? 'no_sni', failure?.detail ?? 'the ClientHello has no server name', {
+          clientAddress,
+          ...(serverName === undefined ? {} : { serverName }),
+        });
         return;
       } else if (serverName !== undefined && this.options.cluster === undefined) {
         refuse('no_route', `no SNI route for ${serverName}`, { clientAddress, serverName });
@@ -354,14 +375,29 @@ export class TcpBalancer {
       attempt = undefined;
     }
     if (upstream === undefined || attempt === undefined || endpoint === undefined) {
-      refuse('connect_failed', `connect failed on ${[...tried].join(', ')}: ${lastError}`, { ...extra, attempts: tried.size } as Partial<TcpConnectionRecord>, true);
+      refuse(
+        'connect_failed',
+        `connect failed on ${[...tried].join(', ')}: ${lastError}`,
+        { ...extra, attempts: tried.size } as Partial<TcpConnectionRecord>,
+        true,
+      );
       return;
     }
     if (client.destroyed) {
       upstream.destroy();
       attempt.finish({ error: 'other' });
       this.forget(live);
-      this.record({ client: peer, ...extra, endpoint: endpoint.name, attempts: tried.size, end: 'client_reset', reason: 'client gone while connecting', bytesUp: 0, bytesDown: 0, durationMs: this.clock.now() - started });
+      this.record({
+        client: peer,
+        ...extra,
+        endpoint: endpoint.name,
+        attempts: tried.size,
+        end: 'client_reset',
+        reason: 'client gone while connecting',
+        bytesUp: 0,
+        bytesDown: 0,
+        durationMs: this.clock.now() - started,
+      });
       return;
     }
     live.upstream = upstream;
@@ -376,6 +412,9 @@ export class TcpBalancer {
     const splice = new Splice(client, upstream, { clock: this.clock, idleMs: this.options.idleTimeoutMs ?? 60_000, onFirstByte: () => theAttempt.firstByte() });
     splice.bytesUp += buffered.length;
     live.splice = splice;
+    // A FIN that came with the preface (header, ClientHello and end in one read) was seen before the
+    // splice listened: pass it on now.
+    if (client.readableEnded) upstream.end();
     client.resume();
     const result = await splice.done;
     this.forget(live);
@@ -383,7 +422,16 @@ export class TcpBalancer {
     this.metrics.connections.inc({ listener: this.name, cluster: cluster.name, endpoint: endpoint.name, end: result.end });
     this.metrics.bytes.inc({ listener: this.name, direction: 'up' }, result.bytesUp);
     this.metrics.bytes.inc({ listener: this.name, direction: 'down' }, result.bytesDown);
-    this.record({ client: peer, ...extra, endpoint: endpoint.name, attempts: tried.size, end: result.end, bytesUp: result.bytesUp, bytesDown: result.bytesDown, durationMs: this.clock.now() - started });
+    this.record({
+      client: peer,
+      ...extra,
+      endpoint: endpoint.name,
+      attempts: tried.size,
+      end: result.end,
+      bytesUp: result.bytesUp,
+      bytesDown: result.bytesDown,
+      durationMs: this.clock.now() - started,
+    });
   }
 
   /** Connects to an endpoint within the connect timeout: the socket, or why not. */

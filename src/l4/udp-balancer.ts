@@ -106,7 +106,13 @@ export class UdpBalancer {
   }
 
   stats(): UdpStats {
-    return { forwardedUp: this.up, forwardedDown: this.down, dropped: { ...this.drops }, sessions: this.sessions.size + this.pending.size, sessionsCreated: this.created };
+    return {
+      forwardedUp: this.up,
+      forwardedDown: this.down,
+      dropped: { ...this.drops },
+      sessions: this.sessions.size + this.pending.size,
+      sessionsCreated: this.created,
+    };
   }
 
   private drop(reason: UdpDropReason): void {
@@ -139,7 +145,19 @@ export class UdpBalancer {
     }
     const endpoint = pick.endpoint;
     const socket = createSocket(isIP(endpoint.address) === 6 ? 'udp6' : 'udp4');
-    const s: Session = { key, client: rinfo, endpoint, attempt: this.options.cluster.balancer.begin(endpoint), socket, ready: false, queue: [msg], lastSeen: this.clock.now(), replies: 0, up: 0, down: 0 };
+    const s: Session = {
+      key,
+      client: rinfo,
+      endpoint,
+      attempt: this.options.cluster.balancer.begin(endpoint),
+      socket,
+      ready: false,
+      queue: [msg],
+      lastSeen: this.clock.now(),
+      replies: 0,
+      up: 0,
+      down: 0,
+    };
     this.created++;
     if (this.mode === 'flow') this.sessions.set(key, s);
     else this.pending.add(s);
