@@ -8,3 +8,4 @@ export { hostMatches, readSni, type SniVerdict } from './sni.ts';
 export { Splice, type SpliceEnd, type SpliceResult } from './splice.ts';
 export { TcpBalancer, tcpConnectProbe, type TcpBalancerOptions, type TcpCluster, type TcpConnectionRecord, type TcpRoute } from './tcp-balancer.ts';
 export { UdpBalancer, type UdpBalancerOptions, type UdpDropReason, type UdpStats } from './udp-balancer.ts';
+export { FloatingIp, type FloatingIpOptions, type FloatingState } from './floating-ip.ts';
