@@ -156,6 +156,24 @@ describe('TCP balancer: choosing and connecting', () => {
     expect(m).toMatch(/netlab_l4_connect_failures_total\{listener="tcp",endpoint="dead"\} 2/);
   });
 
+  it.each(['ip_hash', 'maglev'] as const)('%s: the same client address always reaches the same endpoint', async (policy) => {
+    const bs = [await be('a'), await be('b'), await be('c')];
+    const lb = await start({ cluster: cluster('c', bs, { policy }) });
+    const chosen = new Map<string, Set<string>>();
+    for (let round = 0; round < 2; round++) {
+      for (let i = 1; i <= 12; i++) {
+        const local = `127.0.0.${20 + i}`;
+        const s = await dial(lb.address.port, { localAddress: local });
+        const r = readAll(s);
+        s.end('.');
+        const who = (await r).data.split(':')[0];
+        chosen.set(local, (chosen.get(local) ?? new Set()).add(who));
+      }
+    }
+    expect([...chosen.values()].every((v) => v.size === 1)).toBe(true);
+    expect(new Set([...chosen.values()].map((v) => [...v][0])).size).toBeGreaterThan(1);
+  });
+
   it('closes with a reset when every endpoint refuses', async () => {
     const lb = await start({
       cluster: cluster('c', [
