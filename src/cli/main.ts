@@ -30,6 +30,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'pki', describe: 'A small PKI: root and intermediate CAs, server and client certificates (init, issue, show, revoke)', load: async () => (await import('./pki.ts')).registerPki },
   { name: 'topo', describe: 'Virtual networks from a topology file (check, run)', load: async () => (await import('./topo.ts')).registerTopo },
   { name: 'proxy', describe: 'Reverse proxy and L7 load balancer (check)', load: async () => (await import('./proxy.ts')).registerProxy },
+  { name: 'l4', describe: 'TCP and UDP load balancer: PROXY protocol, TLS passthrough by SNI (run, check)', load: async () => (await import('./l4.ts')).registerL4 },
 ];
 
 /** The command named on the command line: the first argument that is not an option. */
