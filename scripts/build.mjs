@@ -4,7 +4,7 @@
 //
 // Run by `npm install` (prepare), `npm pack` (prepare), `npm start` (prestart) and the test setup.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,16 @@ const asciiStringWidth = {
   },
 };
 
+/**
+ * Every package the project names stays external (loaded from node_modules at run time), except
+ * yargs, which is bundled with its helpers: it is on every command's start-up path.
+ */
+function externalPackages() {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const names = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})].filter((n) => n !== 'yargs');
+  return names.flatMap((n) => [n, `${n}/*`]);
+}
+
 export async function buildDist() {
   rmSync(join(root, 'dist'), { recursive: true, force: true });
   await build({
@@ -35,7 +45,7 @@ export async function buildDist() {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    external: ['ip-address', 'node-forge', 'pcap-parser', 'yaml', 'zod', 'tsx', 'esbuild'],
+    external: externalPackages(),
     sourcemap: 'linked',
     chunkNames: 'chunks/[name]-[hash]',
     logLevel: 'warning',

@@ -23,7 +23,7 @@ describe('netlab l4', () => {
     // From source: the built bundle (dist/) needs prom-client kept external in scripts/build.mjs.
     const p = spawn('node', [BIN, 'l4', 'run', file, '--drain-ms', '2000', '--metrics-port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NETLAB_FROM_SOURCE: '1' },
+      env: { ...process.env },
     });
     let out = '';
     p.stdout.on('data', (c: Buffer) => {
@@ -61,7 +61,7 @@ describe('netlab l4', () => {
       'listeners:\n  - { name: t, address: 127.0.0.1, port: 0, mode: tcp, cluster: nope }\nclusters: [{ name: c, endpoints: [{ address: 127.0.0.1, port: 1 }] }]\n',
     );
     const r = await new Promise<{ code: number; stderr: string }>((res) =>
-      execFile('node', [BIN, 'l4', 'check', file], { env: { ...process.env, NETLAB_FROM_SOURCE: '1' } }, (err, _o, stderr) =>
+      execFile('node', [BIN, 'l4', 'check', file], { env: { ...process.env } }, (err, _o, stderr) =>
         res({ code: err === null ? 0 : Number(err.code ?? 1), stderr }),
       ),
     );
@@ -71,7 +71,7 @@ describe('netlab l4', () => {
       execFile(
         'node',
         [BIN, 'l4', 'check', join(import.meta.dirname, '..', '..', 'examples', 'l4', 'tcp-and-dns.yaml')],
-        { env: { ...process.env, NETLAB_FROM_SOURCE: '1' } },
+        { env: { ...process.env } },
         (_e, o) => res(o),
       ),
     );
