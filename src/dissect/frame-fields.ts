@@ -66,9 +66,15 @@ export function formatRelTimePrecision(t: NsTime, digits: number): string {
   return `${neg ? '-' : ''}${Math.abs(t.secs)}${digits > 0 ? '.' + frac : ''}`;
 }
 
-/** Formats an absolute time as tshark prints frame.time_epoch. */
+/** Formats an absolute time as tshark prints frame.time_epoch (a negative part signs the whole). */
 export function formatEpoch(t: NsTime): string {
-  return `${t.secs}.${String(t.nsecs).padStart(9, '0')}`;
+  const neg = t.secs < 0 || t.nsecs < 0;
+  return `${neg ? '-' : ''}${Math.abs(t.secs)}.${String(Math.abs(t.nsecs)).padStart(9, '0')}`;
+}
+
+/** A fraction as C's `%09d` prints it: a negative one keeps its sign inside the nine places. */
+export function fraction9(nsecs: number): string {
+  return nsecs < 0 ? `-${String(-nsecs).padStart(8, '0')}` : String(nsecs).padStart(9, '0');
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -101,7 +107,7 @@ export function formatAbsTime(t: NsTime): string {
   if (Number.isNaN(d.getTime())) return 'Not representable';
   const two = (n: number): string => String(n).padStart(2, '0');
   const date = `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')}, ${d.getFullYear()}`;
-  const time = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(t.nsecs).padStart(9, '0')}`;
+  const time = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${fraction9(t.nsecs)}`;
   return `${date} ${time} ${zoneName(d)}`;
 }
 
@@ -222,7 +228,7 @@ export function commentsNode(packet: CapturedPacket): ProtoNode | undefined {
 /** A fraction of a second out of range (a pcap microsecond field >= 1e6) gets tshark's note. */
 function invalidFraction(t: NsTime): Field[] {
   if (t.nsecs >= 0 && t.nsecs < 1e9) return [];
-  const msg = `Arrival Time: Fractional second ${t.nsecs} is invalid, the valid range is 0-1000000000`;
+  const msg = `Arrival Time: Fractional second ${fraction9(t.nsecs)} is invalid, the valid range is 0-1000000000`;
   return [expertField('frame.time_invalid', msg, 'Note', 'Sequence')];
 }
 
