@@ -1,6 +1,7 @@
-// DHCP and NBNS beside tshark 4.0 on crafted datagrams (the shared captures hold DHCP DORA exchanges
-// and NBNS queries; these add NBNS responses, scoped names, a registration, and DHCP options the
-// shared captures lack). Every field netlab emits and every summary line must be tshark's.
+// DHCP, NBNS and NTP beside tshark 4.0 on crafted datagrams (the shared captures hold DHCP DORA
+// exchanges, NBNS queries and two NTP packets; these add NBNS responses, scoped names, a
+// registration, DHCP options the shared captures lack, and an SNTP client's request with zero
+// timestamps). Every field netlab emits and every summary line must be tshark's.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,6 +50,11 @@ function dhcp(op: number, xid: number, options: Uint8Array): Uint8Array {
   return cat(head, Uint8Array.of(0x63, 0x82, 0x53, 0x63), options, Uint8Array.of(255));
 }
 
+/** An NTP header: flags, stratum, poll 6, precision -20, delay, dispersion, refid, four timestamps. */
+function ntp(flags: number, stratum: number, refid: number, times: number[]): Uint8Array {
+  return cat(Uint8Array.of(flags, stratum, 6, 0xec), u32(0x0d0b), u32(0x0af6), u32(refid), ...times.map(u32));
+}
+
 function frames(): Uint8Array[] {
   const q = (name: string, sfx: number, scope: string[] = []): Uint8Array => cat(nbName(name, sfx, scope), u16(32), u16(1));
   const nb = (name: string, sfx: number, addr: string): Uint8Array => cat(nbName(name, sfx), u16(32), u16(1), u32(300000), u16(6), u16(0x6000), ip(addr));
@@ -59,6 +65,8 @@ function frames(): Uint8Array[] {
     frame('10.0.0.1', '10.0.0.255', 137, 137, nbns(0x1236, 0x2910, [q('laptop', 0x00)], [nb('laptop', 0x00, '10.0.0.1')], [1, 0, 0, 1])),
     frame('10.0.0.2', '10.0.0.1', 137, 137, nbns(0x1237, 0x8583, [], [nb('nobody', 0x00, '0.0.0.0')], [0, 1, 0, 0])),
     frame('0.0.0.0', '255.255.255.255', 68, 67, dhcp(1, 0xabcdef01, cat(Uint8Array.of(53, 1, 8, 12, 6), new TextEncoder().encode('laptop'), Uint8Array.of(55, 3, 1, 3, 6, 0, 0)))),
+    frame('10.0.0.1', '10.0.0.123', 40123, 123, ntp(0xe3, 0, 0, [0, 0, 0, 0, 0, 0, 3_900_000_000, 0x80000000])),
+    frame('10.0.0.123', '10.0.0.1', 123, 40123, ntp(0x24, 2, 0x4c4f434c, [3_899_999_000, 0x12345678, 3_900_000_000, 0x80000000, 3_900_000_000, 0x90000000, 3_900_000_000, 0x90001000])),
     frame('10.0.0.1', '10.0.0.7', 67, 68, dhcp(2, 0xabcdef01, cat(Uint8Array.of(53, 1, 5, 58, 4), u32(1800), Uint8Array.of(59, 4), u32(3150), Uint8Array.of(28, 4), ip('10.0.0.255')))),
   ];
 }
@@ -80,7 +88,7 @@ describe.skipIf(!requireTool('tshark'))('DHCP and NBNS beside tshark', () => {
     const path = join(dir, 'udp-apps-tshark.pcapng');
     await writeFrames(path, frames());
     const result = await compareCapture(path);
-    expect(result.map((a) => a.field)).toEqual(expect.arrayContaining(['nbns.name', 'nbns.addr', 'nbns.ttl', 'dhcp.option.hostname', 'dhcp.option.renewal_time_value', 'frame.protocols']));
+    expect(result.map((a) => a.field)).toEqual(expect.arrayContaining(['nbns.name', 'nbns.addr', 'nbns.ttl', 'dhcp.option.hostname', 'dhcp.option.renewal_time_value', 'ntp.xmt', 'ntp.refid', 'frame.protocols']));
     expect(result.filter((a) => a.agree !== a.frames).map((a) => `${a.field} ${JSON.stringify(a.examples[0])}`)).toEqual([]);
     const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS]);
     const theirs = stdout.split('\n').filter((l) => l !== '');
