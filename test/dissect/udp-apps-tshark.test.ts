@@ -1,7 +1,7 @@
-// DHCP, NBNS and NTP beside tshark 4.0 on crafted datagrams (the shared captures hold DHCP DORA
+// IGMP, DHCP, NBNS and NTP beside tshark 4.0 on crafted datagrams (the shared captures hold DHCP DORA
 // exchanges, NBNS queries and two NTP packets; these add NBNS responses, scoped names, a
 // registration, DHCP options the shared captures lack, and an SNTP client's request with zero
-// timestamps). Every field netlab emits and every summary line must be tshark's.
+// timestamps; IGMP queries and reports of each version). Every field netlab emits and every summary line must be tshark's.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,10 +55,28 @@ function ntp(flags: number, stratum: number, refid: number, times: number[]): Ui
   return cat(Uint8Array.of(flags, stratum, 6, 0xec), u32(0x0d0b), u32(0x0af6), u32(refid), ...times.map(u32));
 }
 
+/** An IGMP message over IPv4 with router alert, its checksum filled in. */
+function igmp(dst: string, body: number[]): Uint8Array {
+  const m = Uint8Array.from(body);
+  let sum = 0;
+  for (let i = 0; i < m.length; i += 2) sum += (m[i] << 8) | (m[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  m.set(u16(~sum & 0xffff), 2);
+  return encode([ethernet({ src: '02:00:00:00:00:01', dst: '01:00:5e:00:00:01' }), ipv4({ src: '10.0.0.1', dst, ttl: 1, protocol: 2, options: Uint8Array.of(0x94, 4, 0, 0) }), payload(m)]);
+}
+
 function frames(): Uint8Array[] {
   const q = (name: string, sfx: number, scope: string[] = []): Uint8Array => cat(nbName(name, sfx, scope), u16(32), u16(1));
   const nb = (name: string, sfx: number, addr: string): Uint8Array => cat(nbName(name, sfx), u16(32), u16(1), u32(300000), u16(6), u16(0x6000), ip(addr));
+  const igmps = [
+    igmp('224.0.0.1', [0x11, 100, 0, 0, 0, 0, 0, 0]),
+    igmp('239.1.2.3', [0x16, 0, 0, 0, 239, 1, 2, 3]),
+    igmp('224.0.0.2', [0x17, 0, 0, 0, 239, 1, 2, 3]),
+    igmp('239.1.2.3', [0x11, 10, 0, 0, 239, 1, 2, 3, 0x0a, 125, 0, 1, 10, 0, 0, 9]),
+    igmp('224.0.0.22', [0x22, 0, 0, 0, 0, 0, 0, 2, 4, 0, 0, 0, 239, 1, 2, 3, 1, 0, 0, 1, 239, 1, 2, 4, 10, 0, 0, 9]),
+  ];
   return [
+    ...igmps,
     frame('10.0.0.1', '10.0.0.255', 137, 137, nbns(0x1234, 0x0110, [q('fileserver', 0x20)], [], [1, 0, 0, 0])),
     frame('10.0.0.9', '10.0.0.1', 137, 137, nbns(0x1234, 0x8500, [], [nb('fileserver', 0x20, '10.0.0.9')], [0, 1, 0, 0])),
     frame('10.0.0.1', '10.0.0.255', 137, 137, nbns(0x1235, 0x0110, [q('printer', 0x00, ['corp', 'example'])], [], [1, 0, 0, 0])),
@@ -71,24 +89,25 @@ function frames(): Uint8Array[] {
   ];
 }
 
-describe('DHCP and NBNS (netlab alone)', () => {
+describe('IGMP, DHCP, NBNS and NTP (netlab alone)', () => {
   it('decodes NetBIOS names and the DHCP message type', async () => {
     const path = join(dir, 'udp-apps.pcapng');
     await writeFrames(path, frames());
     const ds = await dissectAll(path);
-    expect(fieldText(ds[0], 'nbns.name')).toBe('FILESERVER<20>');
-    expect(fieldText(ds[2], 'nbns.name')).toBe('PRINTER<00>.corp.example');
-    expect(fieldText(ds[1], 'nbns.addr')).toBe('10.0.0.9');
-    expect(summaryLine(ds[5])).toMatch(/ DHCP \d+ DHCP Inform {3}- Transaction ID 0xabcdef01$/);
+    expect(fieldText(ds[5], 'nbns.name')).toBe('FILESERVER<20>');
+    expect(fieldText(ds[7], 'nbns.name')).toBe('PRINTER<00>.corp.example');
+    expect(fieldText(ds[6], 'nbns.addr')).toBe('10.0.0.9');
+    expect(fieldText(ds[4], 'igmp.maddr')).toBe('239.1.2.3,239.1.2.4');
+    expect(summaryLine(ds[10])).toMatch(/ DHCP \d+ DHCP Inform {3}- Transaction ID 0xabcdef01$/);
   });
 });
 
-describe.skipIf(!requireTool('tshark'))('DHCP and NBNS beside tshark', () => {
+describe.skipIf(!requireTool('tshark'))('IGMP, DHCP, NBNS and NTP beside tshark', () => {
   it('every field, frame.protocols and every summary line', async () => {
     const path = join(dir, 'udp-apps-tshark.pcapng');
     await writeFrames(path, frames());
     const result = await compareCapture(path);
-    expect(result.map((a) => a.field)).toEqual(expect.arrayContaining(['nbns.name', 'nbns.addr', 'nbns.ttl', 'dhcp.option.hostname', 'dhcp.option.renewal_time_value', 'ntp.xmt', 'ntp.refid', 'frame.protocols']));
+    expect(result.map((a) => a.field)).toEqual(expect.arrayContaining(['nbns.name', 'nbns.addr', 'nbns.ttl', 'dhcp.option.hostname', 'dhcp.option.renewal_time_value', 'ntp.xmt', 'ntp.refid', 'igmp.type', 'igmp.saddr', 'frame.protocols']));
     expect(result.filter((a) => a.agree !== a.frames).map((a) => `${a.field} ${JSON.stringify(a.examples[0])}`)).toEqual([]);
     const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS]);
     const theirs = stdout.split('\n').filter((l) => l !== '');
