@@ -7,6 +7,7 @@ import type { Malformation } from '../wire/layer.ts';
 import type { DissectState } from './context.ts';
 import { expertField } from './expert.ts';
 import { bool, type Field, type ProtoNode, rawField, stringField, uintDec } from './field.ts';
+import { UNDISSECTED_ENCAP_NAME, UNDISSECTED_LINK_ENCAP } from './protocols/link-undissected-encap.ts';
 
 /** Wireshark's WTAP_ENCAP number for a pcap LINKTYPE (what frame.encap_type prints). */
 export const WTAP_ENCAP: Readonly<Record<number, number>> = {
@@ -19,6 +20,7 @@ export const WTAP_ENCAP: Readonly<Record<number, number>> = {
   228: 129, // RAW_IP4
   229: 130, // RAW_IP6
   276: 210, // LINUX_SLL2
+  ...UNDISSECTED_LINK_ENCAP,
 };
 
 const ENCAP_NAME: Readonly<Record<number, string>> = {
@@ -29,6 +31,7 @@ const ENCAP_NAME: Readonly<Record<number, string>> = {
   129: 'Raw IPv4',
   130: 'Raw IPv6',
   210: 'Linux cooked-mode capture v2',
+  ...UNDISSECTED_ENCAP_NAME,
 };
 
 export interface NsTime {
