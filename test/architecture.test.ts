@@ -104,4 +104,11 @@ describe('architecture', () => {
     const bad = edges.filter((e) => layerOf(e.from) === 'wire' && !['wire', 'base'].includes(layerOf(e.to))).map((e) => rel(e.from));
     expect(bad).toEqual([]);
   });
+
+  it("lets labs import src/ only through each layer's index.ts", () => {
+    const inner = edges
+      .filter((e) => layerOf(e.from) === 'labs' && rel(e.to).startsWith('src/') && !rel(e.to).endsWith('/index.ts'))
+      .map((e) => `${rel(e.from)} imports ${rel(e.to)}`);
+    expect(inner).toEqual([]);
+  });
 });

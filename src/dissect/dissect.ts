@@ -6,6 +6,7 @@ import { decode } from '../wire/decode.ts';
 import type { DecodedLayer, Malformation } from '../wire/layer.ts';
 import { DissectState, type DissectContext } from './context.ts';
 import { expertField } from './expert.ts';
+import type { Dissection } from './dissection.ts';
 import type { Columns, Field, ProtoNode } from './field.ts';
 import { commentsNode, frameNode } from './frame-fields.ts';
 import { MAPPERS } from './mappers.ts';
@@ -13,22 +14,6 @@ import { decodeReassembled, reassembledDatagram, type ReassembledDatagram } from
 import { undissectedLinkNodes } from './protocols/link-undissected.ts';
 import { TCP_APPS } from './protocols/transport-mappers.ts';
 import { dissectTcpApp } from './tcp-reassembly-apps.ts';
-
-export interface Dissection {
-  packet: CapturedPacket;
-  layers: DecodedLayer[];
-  /** The tree in order: 'pkt_comment' (when the packet has comments), 'frame', then each protocol. */
-  protos: ProtoNode[];
-  /**
-   * For each node of `protos`, the index of the node it is nested in, or -1 at the top level.
-   * tshark nests what an ICMP/ICMPv6 message carries (the quoted datagram, echo data) in its tree.
-   * Absent means every node is at the top level.
-   */
-  parents?: number[];
-  malformed: Malformation[];
-  /** The summary line's columns (inner protocols override outer ones). */
-  columns: Required<Columns>;
-}
 
 /** Layers that are part of an IP header: a reassembled datagram's upper layers go after them. */
 const IP_HEADER_KINDS = new Set(['ipv6-hopopts', 'ipv6-dstopts', 'ipv6-routing', 'ipv6-fragment']);
@@ -290,4 +275,5 @@ function isIcmpError(layer: DecodedLayer): boolean {
   return v !== null && typeof v === 'object' && v.isError === true;
 }
 
+export type { Dissection } from './dissection.ts';
 export { findFields, frameOf, hasProtocol } from './lookup.ts';

@@ -3,7 +3,7 @@
 // A protocol name as a field (`-e ip`) prints what tshark prints for it: the protocol's tree label
 // for most, its name for a few, the bytes for `data`.
 
-import type { Dissection } from './dissect.ts';
+import type { Dissection } from './dissection.ts';
 import { findFields } from './lookup.ts';
 import { formatBytesHex, type ProtoNode } from './field.ts';
 import { isKnownField, isProtocolName } from './known-fields.ts';

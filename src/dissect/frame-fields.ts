@@ -106,13 +106,18 @@ function zoneName(d: Date): string {
 
 /** An absolute time as tshark prints FT_ABSOLUTE_TIME in local time: `Dec  8, 2020 19:10:03.986596000 UTC`. */
 export function formatAbsTime(t: NsTime): string {
-  const d = new Date(t.secs * 1000);
-  if (Number.isNaN(d.getTime())) return 'Not representable';
-  const two = (n: number): string => String(n).padStart(2, '0');
-  const date = `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')}, ${d.getFullYear()}`;
-  const time = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${fraction9(t.nsecs)}`;
-  return `${date} ${time} ${zoneName(d)}`;
+  // Consecutive frames mostly fall in the same second: the text up to the seconds is kept for it.
+  if (absCache === undefined || absCache.secs !== t.secs) {
+    const d = new Date(t.secs * 1000);
+    if (Number.isNaN(d.getTime())) return 'Not representable';
+    const two = (n: number): string => String(n).padStart(2, '0');
+    const date = `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')}, ${d.getFullYear()}`;
+    absCache = { secs: t.secs, head: `${date} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.`, zone: zoneName(d) };
+  }
+  return `${absCache.head}${fraction9(t.nsecs)} ${absCache.zone}`;
 }
+
+let absCache: { secs: number; head: string; zone: string } | undefined;
 
 /** Digits of the Time column for an interface's timestamp resolution (1e6 -> 6, 1e9 -> 9). */
 export function timePrecision(tsResolution: number): number {

@@ -2,7 +2,7 @@
 // span of each layer. With colour, each layer's bytes take that layer's colour and one legend line
 // names the colours; without colour, one legend line per layer gives its byte range.
 
-import type { Dissection } from './dissect.ts';
+import type { Dissection } from './dissection.ts';
 import type { ProtoNode } from './field.ts';
 
 export interface HexOptions {

@@ -5,7 +5,7 @@
 // `name` holding the subtree; text-only items use their text as the key. As in tshark, a key may
 // repeat (`ip.addr` twice) unless noDuplicateKeys merges the repeats into an array.
 
-import type { Dissection } from './dissect.ts';
+import type { Dissection } from './dissection.ts';
 import { type Field, formatBytesHex } from './field.ts';
 
 export interface JsonOptions {

@@ -3,8 +3,8 @@
 // to 10, the source right-aligned to 12, the destination left-aligned to 12 (widths in bytes, as
 // tshark counts them), the rest as is.
 
-import type { Dissection } from './dissect.ts';
-import { findFields } from './lookup.ts';
+import type { Dissection } from './dissection.ts';
+import { frameField } from './lookup.ts';
 import { timePrecision } from './frame-fields.ts';
 
 function byteLength(s: string): number {
@@ -30,7 +30,7 @@ export function cutTime(rel: string, digits: number): string {
 
 /** The Time column: seconds since the first frame, with the capture's timestamp precision. */
 export function timeColumn(d: Dissection): string {
-  const rel = findFields(d, 'frame.time_relative')[0]?.show ?? '0.000000000';
+  const rel = frameField(d, 'frame.time_relative')?.show ?? '0.000000000';
   return cutTime(rel, timePrecision(d.packet.iface.tsResolution));
 }
 

@@ -3,7 +3,7 @@
 // message carries is nested in its tree. Like tshark, a `data` protocol is followed by a hex dump
 // of its bytes (unless the whole frame is dumped with -x anyway).
 
-import type { Dissection } from './dissect.ts';
+import type { Dissection } from './dissection.ts';
 import type { Field, ProtoNode } from './field.ts';
 import { hexDump } from './hex-output.ts';
 

@@ -2,8 +2,10 @@
 // table (connected networks, a default gateway, static routes), and the parts of a host stack a lab
 // needs: the ICMP echo responder, UDP sockets (udp-socket.ts) with ICMP port unreachable when nothing
 // listens, ICMP errors handed back to whoever sent the datagram they quote (a socket, ping,
-// traceroute), fragments reassembled (bounded, overlaps refused), and a local "Destination Host Unreachable" when ARP gets no answer for a datagram this
-// host sent. A Router (router.ts) is a Host that forwards.
+// traceroute), TCP (tcp/: `host.tcp`), fragments reassembled (bounded, overlaps refused,
+// host-reassembly.ts), and a local "Destination Host Unreachable" when ARP gets no answer for a
+// datagram this host sent. A Router (router.ts) is a Host that forwards. The counters are in
+// host-stats.ts, the port spaces in port-table.ts, and what ping/traceroute need in probe-host.ts.
 //
 //   const h1 = new Host({ name: 'h1' });
 //   h1.addInterface({ name: 'eth0', port, mac: '02:00:00:00:01:10', address: '10.0.1.10/24' });
@@ -11,12 +13,30 @@
 //   const result = await h1.ping('10.0.2.20', { count: 3 });
 //   console.log(result.text());
 
-import { ETH_HEADER_LEN, ICMP_TYPE_NUM, IPV4_MIN_HEADER_LEN, IP_PROTOCOL, Ipv4Reassembler, encode, icmp, internetChecksum, payload, segmentVerifies, udp, type LayerSpec } from '../wire/index.ts';
+import {
+  ETH_HEADER_LEN,
+  ICMP_TYPE_NUM,
+  IP_PROTOCOL,
+  Ipv4Reassembler,
+  encode,
+  icmp,
+  internetChecksum,
+  payload,
+  segmentVerifies,
+  udp,
+  type LayerSpec,
+} from '../wire/index.ts';
 import { ArpInterface, type ArpSettings } from './arp-interface.ts';
 import { ipv4Number, ipv4Text, ipv4ToBytes, isBroadcastMac } from './host-addr.ts';
 import { realClock, type NetClock } from '../base/timer-clock.ts';
+import { cryptoRandom, type Random } from '../base/random.ts';
 import { NetsimError } from './host-errors.ts';
 import { buildIpv4Frame, datagramPayload, readDatagram, type Datagram } from './host-ipv4.ts';
+import { reassembleDatagram } from './host-reassembly.ts';
+import { newNodeStats, type NodeStats } from './host-stats.ts';
+import { PortTable } from './port-table.ts';
+import type { EchoReply, ProbeHost } from './probe-host.ts';
+import { TcpStack, type TcpHost, type TcpSettings } from './tcp/stack.ts';
 import { UNREACH, icmpErrorLayers, mayReportError, quoteOf, readIcmpError, type IcmpErrorReport } from './icmp-errors.ts';
 import { ping, type PingOptions, type PingResult } from './ping.ts';
 import { ping6 } from './ping6.ts';
@@ -38,6 +58,10 @@ export interface HostOptions {
   firstEphemeralPort?: number;
   /** IPv4 identification of the first datagram this node sends (then +1 each). Default 1. */
   firstIpId?: number;
+  /** Where the node draws its secrets (the TCP ISN key). Default crypto-random; pass a seeded one for fixtures. */
+  random?: Random;
+  /** TCP settings (tcp/stack.ts): buffers, limits, timers, the ISN mode. */
+  tcp?: TcpSettings;
 }
 
 export interface InterfaceSpec {
@@ -53,73 +77,29 @@ export interface InterfaceSpec {
   ipv6?: boolean | NdSettings;
 }
 
-/** Counters of a node's IP layer. */
-export interface NodeStats {
-  ipReceived: number;
-  /** Datagrams dropped for a bad header (version, length, checksum). */
-  ipHeaderErrors: number;
-  ipDelivered: number;
-  /** Datagrams for another address on a node that does not forward. */
-  ipNotForUs: number;
-  ipForwarded: number;
-  /** Datagrams with no route (received to forward, or sent by this node). */
-  ipNoRoute: number;
-  ipTtlExceeded: number;
-  /** Fragments refused by reassembly (overlaps, limits). */
-  ipFragmentsDropped: number;
-  /** Datagrams put back together from fragments. */
-  ipReassembled: number;
-  ipSent: number;
-  icmpReceived: number;
-  icmpChecksumErrors: number;
-  icmpEchoRepliesSent: number;
-  icmpErrorsSent: number;
-  icmpErrorsReceived: number;
-  udpReceived: number;
-  udpErrors: number;
-  /** UDP datagrams for a port nobody listens on. */
-  udpNoPort: number;
-  /** Datagrams for a protocol the node does not speak. */
-  unknownProtocol: number;
-}
+export type { NodeStats } from './host-stats.ts';
+export type { EchoReply } from './probe-host.ts';
 
-/** An echo reply that arrived. */
-export interface EchoReply {
-  from: number;
-  id: number;
-  seq: number;
-  /** TTL of the reply as it arrived. */
-  ttl: number;
-  /** The echo data (after the 8-byte ICMP header). */
-  data: Uint8Array;
-  /** Length of the ICMP message. */
-  icmpLength: number;
-}
-
-const EPHEMERAL_LOW = 32768;
-const EPHEMERAL_HIGH = 60999;
 const LIMITED_BROADCAST = 0xffffffff;
 
-export class Host implements UdpHost {
+export class Host implements UdpHost, ProbeHost, TcpHost {
   readonly name: string;
   readonly clock: NetClock;
   readonly routes: RoutingTable;
   readonly ttl: number;
-  readonly stats: NodeStats = {
-    ipReceived: 0, ipHeaderErrors: 0, ipDelivered: 0, ipNotForUs: 0, ipForwarded: 0, ipNoRoute: 0, ipTtlExceeded: 0,
-    ipFragmentsDropped: 0, ipReassembled: 0, ipSent: 0, icmpReceived: 0, icmpChecksumErrors: 0, icmpEchoRepliesSent: 0, icmpErrorsSent: 0,
-    icmpErrorsReceived: 0, udpReceived: 0, udpErrors: 0, udpNoPort: 0, unknownProtocol: 0,
-  };
+  readonly random: Random;
+  readonly stats: NodeStats = newNodeStats();
+  /** TCP on this node: `host.tcp.connect({ host, port })`, `host.tcp.listen(port, onConnection)`. */
+  readonly tcp: TcpStack;
   protected readonly ifaces = new Map<string, ArpInterface>();
   private readonly nd = new Map<string, NdInterface>();
   private readonly arpSettings: ArpSettings | undefined;
-  private readonly udpBound = new Map<number, UdpSocket>();
+  private readonly udpBound: PortTable<UdpSocket>;
   private readonly errorListeners = new Set<(r: IcmpErrorReport) => void>();
   private readonly echoListeners = new Set<(r: EchoReply) => void>();
   private readonly closeHooks = new Set<() => void>();
   private readonly immediates = new Set<ReturnType<typeof setImmediate>>();
   private readonly reassembler: Ipv4Reassembler;
-  private nextEphemeral: number;
   private nextIpId: number;
   private nextEchoId = 0;
   private closed = false;
@@ -132,11 +112,9 @@ export class Host implements UdpHost {
     this.arpSettings = options.arp;
     this.ttl = options.ttl ?? 64;
     if (!Number.isInteger(this.ttl) || this.ttl < 1 || this.ttl > 255) throw new RangeError(`${this.name}: ttl must be 1 to 255, got ${options.ttl}`);
-    const first = options.firstEphemeralPort ?? EPHEMERAL_LOW;
-    if (!Number.isInteger(first) || first < EPHEMERAL_LOW || first > EPHEMERAL_HIGH) {
-      throw new RangeError(`${this.name}: firstEphemeralPort must be ${EPHEMERAL_LOW} to ${EPHEMERAL_HIGH}, got ${options.firstEphemeralPort}`);
-    }
-    this.nextEphemeral = first;
+    this.udpBound = new PortTable<UdpSocket>(`${this.name}: UDP`, options.firstEphemeralPort);
+    this.random = options.random ?? cryptoRandom();
+    this.tcp = new TcpStack(this, { firstEphemeralPort: options.firstEphemeralPort, ...options.tcp });
     this.nextIpId = (options.firstIpId ?? 1) & 0xffff;
     this.reassembler = new Ipv4Reassembler({ now: () => this.clock.now() });
   }
@@ -216,6 +194,14 @@ export class Host implements UdpHost {
   /** Adds a static route: `addRoute('10.0.3.0/24', '10.0.2.2')`. */
   addRoute(prefix: string, via: string): Route {
     return this.routes.add({ prefix, via });
+  }
+
+  /** The source address this node uses toward `dst` (the interface the route leaves by); undefined without a route. */
+  sourceAddressFor(dst: number): number | undefined {
+    const local = this.localInterfaceFor(dst);
+    if (local !== undefined) return local.address;
+    const route = this.routes.lookup(dst);
+    return route === undefined ? undefined : this.interface(route.iface).address;
   }
 
   /** True when `addr` is one of this node's interface addresses. */
@@ -310,7 +296,7 @@ export class Host implements UdpHost {
       return;
     }
     const r = route as Route;
-    const nextHop = dst === LIMITED_BROADCAST ? dst : r.gateway ?? dst;
+    const nextHop = dst === LIMITED_BROADCAST ? dst : (r.gateway ?? dst);
     iface.sendIpv4(nextHop, frame);
   }
 
@@ -319,29 +305,20 @@ export class Host implements UdpHost {
 
   bindUdp(socket: UdpSocket, port: number, address: number): number {
     if (address !== 0 && !this.isLocalAddress(address)) throw new NetsimError('EINVAL', `${this.name} has no address ${ipv4Text(address)} to bind to`);
-    if (port === 0) {
-      for (let n = 0; n <= EPHEMERAL_HIGH - EPHEMERAL_LOW; n++) {
-        const p = this.nextEphemeral;
-        this.nextEphemeral = p >= EPHEMERAL_HIGH ? EPHEMERAL_LOW : p + 1;
-        if (!this.udpBound.has(p)) {
-          this.udpBound.set(p, socket);
-          return p;
-        }
-      }
-      throw new NetsimError('EADDRINUSE', `${this.name}: every ephemeral UDP port is in use`);
-    }
-    if (this.udpBound.has(port)) throw new NetsimError('EADDRINUSE', `${this.name}: UDP port ${port} is already bound`);
-    this.udpBound.set(port, socket);
-    return port;
+    return this.udpBound.bind(socket, port);
   }
 
   unbindUdp(socket: UdpSocket): void {
-    if (this.udpBound.get(socket.port) === socket) this.udpBound.delete(socket.port);
+    this.udpBound.unbind(socket, socket.port);
   }
 
   sendUdp(socket: UdpSocket, data: Uint8Array, dst: number, dstPort: number, options: UdpSendOptions): void {
     const bound = ipv4Number(socket.address);
-    this.sendLayers(dst, [udp({ sport: socket.port, dport: dstPort }), payload(data)], { ttl: options.ttl, df: options.df, src: bound === 0 ? undefined : bound });
+    this.sendLayers(dst, [udp({ sport: socket.port, dport: dstPort }), payload(data)], {
+      ttl: options.ttl,
+      df: options.df,
+      src: bound === 0 ? undefined : bound,
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -381,59 +358,19 @@ export class Host implements UdpHost {
     return [...this.ifaces.values()].map((i) => i.broadcast);
   }
 
-  /**
-   * Adds a fragment to the reassembly buffer (src/wire's bounded, overlap-refusing reassembler, on the
-   * host's clock); returns the whole datagram (rebuilt with a 20-byte header) once every fragment is in.
-   */
-  private reassemble(d: Datagram): Datagram | undefined {
-    const f = d.frame;
-    const o = d.offset;
-    const result = this.reassembler.push({
-      src: f.subarray(o + 12, o + 16),
-      dst: f.subarray(o + 16, o + 20),
-      protocol: d.protocol,
-      id: d.id,
-      offset: (((f[o + 6] << 8) | f[o + 7]) & 0x1fff) * 8,
-      moreFragments: (f[o + 6] & 0x20) !== 0,
-      payload: datagramPayload(d),
-    });
-    if (result.status === 'refused' || result.status === 'overlap') this.stats.ipFragmentsDropped++;
-    if (result.status !== 'complete') return undefined;
-    const total = IPV4_MIN_HEADER_LEN + result.payload.length;
-    if (total > 0xffff) {
-      this.stats.ipFragmentsDropped++;
-      return undefined;
-    }
-    const frame = new Uint8Array(ETH_HEADER_LEN + total);
-    frame.set(f.subarray(0, ETH_HEADER_LEN));
-    const h = ETH_HEADER_LEN;
-    frame.set(f.subarray(o, o + IPV4_MIN_HEADER_LEN), h);
-    frame[h] = 0x45;
-    frame[h + 2] = total >>> 8;
-    frame[h + 3] = total & 0xff;
-    frame[h + 6] &= 0x40; // keep DF, clear MF and the offset
-    frame[h + 7] = 0;
-    frame[h + 10] = frame[h + 11] = 0;
-    const sum = internetChecksum(frame, h, IPV4_MIN_HEADER_LEN);
-    frame[h + 10] = sum >>> 8;
-    frame[h + 11] = sum & 0xff;
-    frame.set(result.payload, h + IPV4_MIN_HEADER_LEN);
-    const whole = readDatagram(frame, h);
-    if (typeof whole === 'string') return undefined;
-    this.stats.ipReassembled++;
-    return whole;
-  }
-
   private deliver(iface: ArpInterface, d: Datagram, linkBroadcast: boolean): void {
     if (d.fragment) {
-      const whole = this.reassemble(d);
+      const whole = reassembleDatagram(this.reassembler, d, this.stats);
       if (whole === undefined) return;
       d = whole;
     }
     this.stats.ipDelivered++;
     if (d.protocol === IP_PROTOCOL.ICMP) this.icmpInput(iface, d, linkBroadcast);
     else if (d.protocol === IP_PROTOCOL.UDP) this.udpInput(d, linkBroadcast);
-    else {
+    else if (d.protocol === IP_PROTOCOL.TCP) {
+      // A segment sent to a broadcast address is dropped (RFC 1122 §4.2.3.10).
+      if (!linkBroadcast && this.isLocalAddress(d.dst)) this.tcp.input(d);
+    } else {
       this.stats.unknownProtocol++;
       if (mayReportError(d, linkBroadcast, this.broadcasts())) this.sendIcmpError(d, ICMP_TYPE_NUM.UNREACHABLE, UNREACH.PROTOCOL);
     }
@@ -456,7 +393,14 @@ export class Host implements UdpHost {
       return;
     }
     if (type === ICMP_TYPE_NUM.ECHO_REPLY) {
-      const reply: EchoReply = { from: d.src, id: (msg[4] << 8) | msg[5], seq: (msg[6] << 8) | msg[7], ttl: d.ttl, data: Uint8Array.from(msg.subarray(8)), icmpLength: msg.length };
+      const reply: EchoReply = {
+        from: d.src,
+        id: (msg[4] << 8) | msg[5],
+        seq: (msg[6] << 8) | msg[7],
+        ttl: d.ttl,
+        data: Uint8Array.from(msg.subarray(8)),
+        icmpLength: msg.length,
+      };
       for (const l of [...this.echoListeners]) l(reply);
       return;
     }
@@ -498,7 +442,13 @@ export class Host implements UdpHost {
       return;
     }
     this.stats.udpReceived++;
-    socket.deliver({ data: Uint8Array.from(seg.subarray(8, length)), address: ipv4Text(d.src), port: (seg[0] << 8) | seg[1], localAddress: ipv4Text(d.dst), ttl: d.ttl });
+    socket.deliver({
+      data: Uint8Array.from(seg.subarray(8, length)),
+      address: ipv4Text(d.src),
+      port: (seg[0] << 8) | seg[1],
+      localAddress: ipv4Text(d.dst),
+      ttl: d.ttl,
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -583,7 +533,8 @@ export class Host implements UdpHost {
     this.closed = true;
     for (const im of this.immediates) clearImmediate(im);
     this.immediates.clear();
-    for (const s of [...this.udpBound.values()]) s.close();
+    for (const s of this.udpBound.values()) s.close();
+    this.tcp.close();
     for (const hook of [...this.closeHooks]) hook();
     this.closeHooks.clear();
     for (const nd of this.nd.values()) nd.close();

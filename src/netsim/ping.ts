@@ -6,7 +6,7 @@
 // The echo data is what Linux ping sends: an 8-byte timestamp (seconds, microseconds) then bytes
 // counting up from 0x08, 56 bytes by default (84 with the headers).
 
-import type { Host } from './host.ts';
+import type { ProbeHost } from './probe-host.ts';
 import { NetsimError } from './host-errors.ts';
 import { ipv4Number, ipv4Text } from './host-addr.ts';
 import type { TimerHandle } from '../base/timer-clock.ts';
@@ -78,7 +78,7 @@ interface Probe {
 }
 
 /** Runs ping on `host`. Rejects with ENETUNREACH when there is no route at all, EINVAL on bad options. */
-export function ping(host: Host, dst: string, options: PingOptions = {}): Promise<PingResult> {
+export function ping(host: ProbeHost, dst: string, options: PingOptions = {}): Promise<PingResult> {
   const count = options.count ?? 4;
   const intervalMs = options.intervalMs ?? 1000;
   const timeoutMs = options.timeoutMs ?? 1000;
@@ -92,7 +92,9 @@ export function ping(host: Host, dst: string, options: PingOptions = {}): Promis
     check(Number.isInteger(size) && size >= 0 && size <= 65507, `size must be 0 to 65507 bytes, got ${options.size}`);
     check(options.ttl === undefined || (Number.isInteger(options.ttl) && options.ttl >= 1 && options.ttl <= 255), `ttl must be 1 to 255, got ${options.ttl}`);
   } catch (e) {
-    return Promise.reject(e instanceof NetsimError ? new NetsimError(e.code, `ping ${dst}: ${e.reason}`) : new NetsimError('EINVAL', `ping ${dst}: ${(e as Error).message}`));
+    return Promise.reject(
+      e instanceof NetsimError ? new NetsimError(e.code, `ping ${dst}: ${e.reason}`) : new NetsimError('EINVAL', `ping ${dst}: ${(e as Error).message}`),
+    );
   }
   const clock = host.clock;
   const id = host.allocateEchoId();

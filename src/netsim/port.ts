@@ -42,3 +42,32 @@ export function memoryLink(nameA: string, nameB: string): [FramePort, FramePort]
   });
   return [make(0, nameA), make(1, nameB)];
 }
+
+/**
+ * Two ports joined by a wire with a propagation delay on `clock`: a frame sent at t arrives at t +
+ * delayMs, in order. With a ManualClock the whole network then moves only with `clock.advance()`,
+ * so a test or a lab controls time exactly (round trips of 2 × delayMs plus nothing else).
+ */
+export function delayLink(nameA: string, nameB: string, clock: { setTimer(fn: () => void, ms: number): unknown }, delayMs: number): [FramePort, FramePort] {
+  if (!(delayMs >= 0 && Number.isFinite(delayMs))) throw new RangeError(`delayLink: delayMs must be 0 or more, got ${delayMs}`);
+  const handlers: [FrameHandler | undefined, FrameHandler | undefined] = [undefined, undefined];
+  let open = true;
+  const make = (self: 0 | 1, name: string): FramePort => ({
+    name,
+    send(frame) {
+      if (!open) return;
+      const copy = frame.slice();
+      clock.setTimer(() => {
+        const h = handlers[self === 0 ? 1 : 0];
+        if (open && h) h(copy);
+      }, delayMs);
+    },
+    onFrame(handler) {
+      handlers[self] = handler;
+    },
+    async close() {
+      open = false;
+    },
+  });
+  return [make(0, nameA), make(1, nameB)];
+}

@@ -6,7 +6,7 @@
 // for unreachable answers, as traceroute prints them.
 
 import { ICMP_TYPE_NUM, IP_PROTOCOL } from '../wire/index.ts';
-import type { Host } from './host.ts';
+import type { ProbeHost } from './probe-host.ts';
 import { NetsimError } from './host-errors.ts';
 import { ipv4Number, ipv4Text } from './host-addr.ts';
 import type { TimerHandle } from '../base/timer-clock.ts';
@@ -57,7 +57,7 @@ const IP_HEADER = 20;
 const ICMP_HEADER = 8;
 
 /** Traces the route from `host` to `dst`. Rejects with ENETUNREACH when there is no route, EINVAL on bad options. */
-export async function traceroute(host: Host, dst: string, options: TracerouteOptions = {}): Promise<TracerouteResult> {
+export async function traceroute(host: ProbeHost, dst: string, options: TracerouteOptions = {}): Promise<TracerouteResult> {
   const maxHops = options.maxHops ?? 30;
   const perHop = options.probes ?? 3;
   const timeoutMs = options.timeoutMs ?? 1000;
@@ -73,8 +73,14 @@ export async function traceroute(host: Host, dst: string, options: TracerouteOpt
   bad(Number.isInteger(perHop) && perHop >= 1 && perHop <= 10, `probes must be 1 to 10, got ${options.probes}`);
   bad(timeoutMs > 0 && Number.isFinite(timeoutMs), `timeoutMs must be more than 0, got ${options.timeoutMs}`);
   bad(method === 'udp' || method === 'icmp', `method must be 'udp' or 'icmp', got '${String(options.method)}'`);
-  bad(Number.isInteger(firstPort) && firstPort >= 1 && firstPort + maxHops * perHop <= 65536, `firstPort ${options.firstPort} leaves no room for ${maxHops * perHop} probes below 65536`);
-  bad(Number.isInteger(packetLength) && packetLength >= headers && packetLength <= 65535, `packetLength must be ${headers} to 65535, got ${options.packetLength}`);
+  bad(
+    Number.isInteger(firstPort) && firstPort >= 1 && firstPort + maxHops * perHop <= 65536,
+    `firstPort ${options.firstPort} leaves no room for ${maxHops * perHop} probes below 65536`,
+  );
+  bad(
+    Number.isInteger(packetLength) && packetLength >= headers && packetLength <= 65535,
+    `packetLength must be ${headers} to 65535, got ${options.packetLength}`,
+  );
 
   const data = new Uint8Array(packetLength - headers);
   for (let i = 0; i < data.length; i++) data[i] = 0x40 + (i & 0x3f); // '@ABC...', as traceroute fills it
@@ -93,10 +99,23 @@ export async function traceroute(host: Host, dst: string, options: TracerouteOpt
       const hop: TraceHop = { ttl, probes: [] };
       for (let n = 0; n < perHop; n++) {
         const index = probeIndex++;
-        hop.probes.push(await probe(host, { target, ttl, method, socketPort: socket?.port ?? 0, dport: firstPort + index, echoId, seq: index + 1, data, timeoutMs, send: () => {
-          if (socket !== undefined) socket.send(data, firstPort + index, ipv4Text(target), { ttl });
-          else host.sendEchoRequest(target, echoId, index + 1, data, ttl);
-        } }));
+        hop.probes.push(
+          await probe(host, {
+            target,
+            ttl,
+            method,
+            socketPort: socket?.port ?? 0,
+            dport: firstPort + index,
+            echoId,
+            seq: index + 1,
+            data,
+            timeoutMs,
+            send: () => {
+              if (socket !== undefined) socket.send(data, firstPort + index, ipv4Text(target), { ttl });
+              else host.sendEchoRequest(target, echoId, index + 1, data, ttl);
+            },
+          }),
+        );
       }
       hops.push(hop);
       lines.push(hopLine(hop));
@@ -125,7 +144,7 @@ interface ProbeSpec {
 }
 
 /** Sends one probe and waits for its answer or its timeout. */
-function probe(host: Host, s: ProbeSpec): Promise<TraceProbe> {
+function probe(host: ProbeHost, s: ProbeSpec): Promise<TraceProbe> {
   const clock = host.clock;
   return new Promise<TraceProbe>((resolve, reject) => {
     let timer: TimerHandle | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decode, encode, ethernet, icmp, ipv4, payload, tcp, udp, type Icmp, type Ipv4 } from '../../src/wire/index.ts';
+import { decode, encode, ethernet, icmp, ipv4, payload, udp, type Icmp, type Ipv4 } from '../../src/wire/index.ts';
 import { ipv4Number } from '../../src/netsim/host-addr.ts';
 import { readDatagram, type Datagram } from '../../src/netsim/host-ipv4.ts';
 import { describeIcmpError, mayReportError, quoteOf, readIcmpError } from '../../src/netsim/icmp-errors.ts';
@@ -62,7 +62,8 @@ describe('the echo responder and ICMP errors of a host', () => {
   });
 
   it('answers a protocol it does not speak with protocol unreachable (code 2), quoting header + 8 bytes', async () => {
-    peer.send(frameTo([tcp({ sport: 40000, dport: 80, flags: 'S', seq: 1 }), payload('GET / HTTP/1.1\r\n')]));
+    // SCTP (132): a transport the virtual host does not speak (it speaks ICMP, UDP and TCP).
+    peer.send(frameTo([payload('SCTP common header and chunks')], { protocol: 132 }));
     await settle();
     expect(peer.received).toHaveLength(1);
     const ls = decode(peer.received[0], 1).layers;
@@ -70,7 +71,7 @@ describe('the echo responder and ICMP errors of a host', () => {
     expect([v.type, v.code, v.checksumStatus]).toEqual([3, 2, 'good']);
     const [outer, quoted] = ls.filter((l) => l.kind === 'ipv4').map((l) => l.value as Ipv4);
     expect(outer.totalLength).toBe(20 + 8 + 20 + 8);
-    expect([quoted.id, quoted.ttl, quoted.protocol]).toEqual([0x4242, 50, 6]);
+    expect([quoted.id, quoted.ttl, quoted.protocol]).toEqual([0x4242, 50, 132]);
     expect(h.stats.unknownProtocol).toBe(1);
   });
 
@@ -87,7 +88,14 @@ describe('the echo responder and ICMP errors of a host', () => {
 
 describe('ICMP error helpers', () => {
   const udpDatagram = (ip: Partial<Parameters<typeof ipv4>[0]> = {}): Datagram =>
-    parsed(encode([ethernet({ src: PEER_MAC, dst: HOST_MAC }), ipv4({ src: '10.0.0.2', dst: '10.0.0.1', ...ip }), udp({ sport: 1, dport: 2 }), payload('0123456789')]));
+    parsed(
+      encode([
+        ethernet({ src: PEER_MAC, dst: HOST_MAC }),
+        ipv4({ src: '10.0.0.2', dst: '10.0.0.1', ...ip }),
+        udp({ sport: 1, dport: 2 }),
+        payload('0123456789'),
+      ]),
+    );
 
   it('quotes the IP header (options included) and 8 bytes of data', () => {
     expect(quoteOf(udpDatagram()).length).toBe(28);
@@ -105,7 +113,9 @@ describe('ICMP error helpers', () => {
     expect(mayReportError(udpDatagram({ fragmentOffset: 3 }), false)).toBe(false);
     const echo = parsed(encode([ethernet({ src: PEER_MAC, dst: HOST_MAC }), ipv4({ src: '10.0.0.2', dst: '10.0.0.1' }), icmp({ type: 8 })]));
     expect(mayReportError(echo, false)).toBe(true);
-    const err = parsed(encode([ethernet({ src: PEER_MAC, dst: HOST_MAC }), ipv4({ src: '10.0.0.2', dst: '10.0.0.1' }), icmp({ type: 3, code: 1 }), payload(new Uint8Array(28))]));
+    const err = parsed(
+      encode([ethernet({ src: PEER_MAC, dst: HOST_MAC }), ipv4({ src: '10.0.0.2', dst: '10.0.0.1' }), icmp({ type: 3, code: 1 }), payload(new Uint8Array(28))]),
+    );
     expect(mayReportError(err, false)).toBe(false);
   });
 

@@ -2,42 +2,47 @@
 // only those of the n-th protocol layer that carries the field (`ip.src#2`, Wireshark's layer
 // operator). The per-frame index is built once, however many fields the filter names.
 
-import type { Dissection } from '../dissect.ts';
-import { type Field, walkFields } from '../field.ts';
+import type { Dissection } from '../dissection.ts';
+import type { Field } from '../field.ts';
 import { fieldVal, type Val } from './values.ts';
 
-/** name -> occurrences grouped by the protocol node they sit in (one group per layer). */
+/** name -> occurrences grouped by the protocol node they sit in (one group per layer), filled on demand. */
 type FrameIndex = Map<string, Field[][]>;
 
 const indexes = new WeakMap<Dissection, FrameIndex>();
 
-function frameIndex(d: Dissection): FrameIndex {
+/** The occurrences of one name, grouped by layer; walked once per frame and name. */
+function occurrenceGroups(d: Dissection, name: string): Field[][] {
   let idx = indexes.get(d);
-  if (idx !== undefined) return idx;
-  idx = new Map();
-  for (const p of d.protos) {
-    const seen = new Set<string>();
-    for (const f of walkFields(p.fields)) {
-      let groups = idx.get(f.name);
-      if (groups === undefined) {
-        groups = [];
-        idx.set(f.name, groups);
-      }
-      if (!seen.has(f.name)) {
-        groups.push([]);
-        seen.add(f.name);
-      }
-      groups[groups.length - 1].push(f);
-    }
+  if (idx === undefined) {
+    idx = new Map();
+    indexes.set(d, idx);
   }
-  indexes.set(d, idx);
-  return idx;
+  let groups = idx.get(name);
+  if (groups !== undefined) return groups;
+  groups = [];
+  for (const p of d.protos) {
+    const found: Field[] = [];
+    collect(p.fields, name, found);
+    if (found.length > 0) groups.push(found);
+  }
+  idx.set(name, groups);
+  return groups;
+}
+
+/** Depth first, in tree order. */
+function collect(fields: readonly Field[], name: string, out: Field[]): void {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (f.name === name) out.push(f);
+    if (f.children !== undefined) collect(f.children, name, out);
+  }
 }
 
 /** Values of every occurrence of a field (or only those in its `layer`-th protocol layer, 1-based). */
 export function fieldOccurrences(d: Dissection, name: string, layer?: number): Val[] {
-  const groups = frameIndex(d).get(name);
-  if (groups === undefined) return [];
+  const groups = occurrenceGroups(d, name);
+  if (groups.length === 0) return [];
   const picked = layer === undefined ? groups.flat() : (groups[layer - 1] ?? []);
   return picked.map(fieldVal);
 }
@@ -53,7 +58,7 @@ export function protocolOccurrences(d: Dissection, proto: string, layer?: number
   const nodes: Val[] = d.protos
     .filter((p) => p.proto === proto && !p.noTree)
     .map((p): Val => ({ t: 'bytes', v: data.subarray(Math.min(p.offset, data.length)) }));
-  const items: Val[] = (frameIndex(d).get(proto) ?? []).flat().map((f): Val => ({ t: 'bytes', v: data.subarray(f.offset, f.offset + f.length) }));
+  const items: Val[] = occurrenceGroups(d, proto).flat().map((f): Val => ({ t: 'bytes', v: data.subarray(f.offset, f.offset + f.length) }));
   // A tree-less protocol node (listed in frame.protocols only) still makes the protocol present.
   const bare = nodes.length === 0 && items.length === 0 && d.protos.some((p) => p.proto === proto) ? [{ t: 'bytes', v: new Uint8Array(0) } as Val] : [];
   const all = [...nodes, ...items, ...bare];

@@ -8,7 +8,7 @@ import { parseIpv4Address } from '../../wire/ipv4.ts';
 import { parseIpv6Address } from '../../wire/ipv6.ts';
 import { u16, u32 } from '../../wire/layer.ts';
 import { bool, bytesField, type Field, labelField, ipv4Field, ipv6Field, rawField, stringField, uintDec, uintHex } from '../field.ts';
-import { secsToText } from './icmp.ts';
+import { secsToText } from './icmp-time.ts';
 import { bitPattern, bytesForText, textItem } from './link-fields.ts';
 import { dnsClassShort, dnsTypeShort, dnsTypeText, ednsOptionText } from './dns-names.ts';
 

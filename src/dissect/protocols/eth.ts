@@ -51,6 +51,32 @@ export function macChildren(frame: Uint8Array, offset: number, which: 'dst' | 's
   ];
 }
 
+/**
+ * eth.dst / eth.src with their subtrees. The same few addresses come back on every frame of a
+ * capture, so the built field is kept (by address, position and direction) and handed out again:
+ * fields are never changed once built.
+ */
+function addressField(frame: Uint8Array, offset: number, which: 'dst' | 'src'): Field {
+  const key = addressKey(frame, offset, which);
+  const hit = addressFields.get(key);
+  if (hit !== undefined) return hit;
+  const f = which === 'dst'
+    ? etherField('eth.dst', 'Destination', frame, offset, { text: `Destination: ${macWithName(frame, offset)}`, children: macChildren(frame, offset, 'dst') })
+    : etherField('eth.src', 'Source', frame, offset, { text: `Source: ${macWithName(frame, offset)}`, children: macChildren(frame, offset, 'src') });
+  if (addressFields.size >= 4096) addressFields.clear();
+  addressFields.set(key, f);
+  return f;
+}
+
+const addressFields = new Map<string, Field>();
+
+function addressKey(frame: Uint8Array, offset: number, which: 'dst' | 'src'): string {
+  let k = which === 'dst' ? 'd' : 's';
+  k += offset;
+  for (let i = offset; i < offset + 6; i++) k += String.fromCharCode(frame[i]);
+  return k;
+}
+
 /** The FCS mode of the frame's Ethernet layer: known from the capture, else Wireshark's guess. */
 export function ethFcsMode(ctx: DissectContext): FcsMode {
   // An Ethernet frame carried inside another protocol (transparent bridging, VXLAN) has no FCS.
@@ -73,8 +99,8 @@ export function mapEthernet(layer: DecodedLayer, ctx: DissectContext): ProtoNode
     return [{ proto: 'eth', label: 'Ethernet II', offset: o, length: layer.length, fields: [], malformed: layer.malformed, noTree: true, columns }];
   }
   const list = new FieldList(frame.length);
-  list.add(o, 6, () => etherField('eth.dst', 'Destination', frame, o, { text: `Destination: ${macWithName(frame, o)}`, children: macChildren(frame, o, 'dst') }));
-  list.add(o + 6, 6, () => etherField('eth.src', 'Source', frame, o + 6, { text: `Source: ${macWithName(frame, o + 6)}`, children: macChildren(frame, o + 6, 'src') }));
+  list.add(o, 6, () => addressField(frame, o, 'dst'));
+  list.add(o + 6, 6, () => addressField(frame, o + 6, 'src'));
   // Type 0 is taken as an (unknown) EtherType, not as an 802.3 length of 0, as Wireshark does.
   const isLength = e.type <= ETH_MAX_802_3_LENGTH && e.type !== 0;
   list.add(o + 12, 2, () =>

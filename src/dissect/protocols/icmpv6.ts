@@ -9,7 +9,7 @@ import type { DissectContext } from '../context.ts';
 import { expertField } from '../expert.ts';
 import { bool, bytesField, type Field, formatIpv6, formatMac, hex, ipv6Field, type ProtoNode, rawField, stringField, uintDec, uintHex, formatBytesHex } from '../field.ts';
 import { nsDelta, type NsTime } from '../frame-fields.ts';
-import { formatDouble } from './icmp.ts';
+import { formatDouble } from './icmp-time.ts';
 import { bitPattern, noneField } from './link-fields.ts';
 import { macName } from './mac-names.ts';
 import { checksumStatusField, enclosingIpOf, expectedChecksum, packetTime } from './udp.ts';

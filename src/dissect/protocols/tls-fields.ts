@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import {
   ALERT_DESCRIPTION_NAMES, CERT_STATUS_TYPE_NAMES, cipherSuiteName, COMPRESSION_NAMES, EC_CURVE_TYPE_NAMES, EC_POINT_FORMAT_NAMES, EXTENSION,
-  extensionName, groupName, HASH_ALGORITHM_NAMES, isGrease, PSK_KE_MODE_NAMES, SERVER_NAME_TYPE_NAMES, SIGNATURE_ALGORITHM_NAMES, signatureSchemeName, versionName,
+  extensionName, groupName, isGrease, PSK_KE_MODE_NAMES, SERVER_NAME_TYPE_NAMES, versionName,
 } from '../../wire/tls-names.ts';
 import type { CertificateList, CertificateRequest12, CertificateVerify12, ClientHello, EcdheClientParams, EcdheServerParams, NewSessionTicket12, ServerHello } from '../../wire/tls-handshake.ts';
 import type { TlsExtension } from '../../wire/tls-extensions.ts';
@@ -12,6 +12,7 @@ import { type Field, formatBytesHex, hex, rawField, stringField, uintDec, uintHe
 import { registerFields } from '../known-fields.ts';
 import { bytesForText, noneField, textItem } from './link-fields.ts';
 import { certificateTree, distinguishedNameTree, type X509Output } from './x509-fields.ts';
+import { sigHashField } from './tls-sig-hash.ts';
 import { isDerError, readTlv } from '../../wire/der.ts';
 
 registerFields({
@@ -170,19 +171,6 @@ function sessionIdFields(len: number, id: Uint8Array, at: number): Field[] {
 
 function cipherSuiteField(v: number, offset: number): Field {
   return namedHex('tls.handshake.ciphersuite', 'Cipher Suite', v, cipherSuiteName(v), 4, offset, 2);
-}
-
-/** One signature scheme with Wireshark's TLS 1.2 hash/signature split of its two bytes. */
-export function sigHashField(v: number, offset: number): Field {
-  const h = v >> 8;
-  const s = v & 0xff;
-  return uintHex('tls.handshake.sig_hash_alg', 'Signature Algorithm', v, 4, offset, 2, {
-    text: `Signature Algorithm: ${signatureSchemeName(v)} (${hex(v, 4)})`,
-    children: [
-      uintDec('tls.handshake.sig_hash_hash', 'Signature Hash Algorithm Hash', h, offset, 1, { text: `Signature Hash Algorithm Hash: ${HASH_ALGORITHM_NAMES[h] ?? 'Unknown'} (${h})` }),
-      uintDec('tls.handshake.sig_hash_sig', 'Signature Hash Algorithm Signature', s, offset + 1, 1, { text: `Signature Hash Algorithm Signature: ${SIGNATURE_ALGORITHM_NAMES[s] ?? 'Unknown'} (${s})` }),
-    ],
-  });
 }
 
 function extensionFields(e: TlsExtension, hello: 'client' | 'server' | 'hrr'): Field[] {

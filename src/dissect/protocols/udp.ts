@@ -46,7 +46,11 @@ export function packetTime(ctx: DissectContext): NsTime {
 
 /** An endpoint's key: address bytes and port. */
 export function endpointKey(addr: Uint8Array | undefined, port: number): string {
-  return `${addr === undefined ? '-' : formatBytesHex(addr)}/${port}`;
+  // A key, never shown: one character per address byte (the length tells IPv4 from IPv6), then the port.
+  if (addr === undefined) return `-/${port}`;
+  let k = '';
+  for (let i = 0; i < addr.length; i++) k += String.fromCharCode(addr[i]);
+  return `${k}/${port}`;
 }
 
 /**

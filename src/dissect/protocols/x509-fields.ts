@@ -15,7 +15,7 @@ import { bitPattern, bytesForText, noneField } from './link-fields.ts';
 import {
   ALGORITHM_PARAMS_PROTOCOL, ATTRIBUTE_SYNTAX, DIRECTORY_STRING_CHOICE, DISPLAY_TEXT_CHOICE, EXTENSION_PROTOCOL, GENERAL_NAME_NAMES, oidName, OTHER_NAME_SYNTAX, QUALIFIER_PROTOCOL, USERID_OID,
 } from './x509-names.ts';
-import { sigHashField } from './tls-fields.ts';
+import { sigHashField } from './tls-sig-hash.ts';
 
 registerFields({
   x509af: 'FT_PROTOCOL', x509if: 'FT_PROTOCOL', x509sat: 'FT_PROTOCOL', x509ce: 'FT_PROTOCOL', pkix1implicit: 'FT_PROTOCOL', pkix1explicit: 'FT_PROTOCOL', 'pkcs-1': 'FT_PROTOCOL',
