@@ -7,6 +7,6 @@ export const KNOWN_DIVERGENCES: Readonly<Record<string, string>> = {
   '*:_ws.expert.severity': 'expert infos of protocols above our layers (and TCP analysis) are not produced yet',
   '*:_ws.expert.message': 'as _ws.expert.severity',
   '*:_ws.expert.group': 'as _ws.expert.severity',
-  '*:data.data': 'tshark hands these payloads to dissectors netlab lacks (and stays data where netlab keeps them as data); see frame.protocols',
+  '*:data.data': 'all shared captures agree; the crafted zoo sends UDP to ports tshark gives to echo (7) and daytime-like dissectors netlab lacks',
   '*:data.len': 'as data.data',
 };
