@@ -3,7 +3,8 @@
 //
 // Behaviour matched to tshark 4.0 / libpcap:
 // - version 1.x is refused ("pcap: major version 1 unsupported"); 2.0-2.3 are read with caplen and len
-//   swapped where libpcap swaps them (minor < 3, or minor 3 with len < caplen);
+//   swapped where libpcap swaps them (minor < 3, or minor 3 with len < caplen); versions after 2.4
+//   (2.5, 3.0, ...) are read as 2.4, with a warning, as libpcap and Wireshark read them;
 // - reserved bits 16..25 of the link-type field refused ("network type reserved field not zero");
 //   the FCS length (bits 28..31, in 16-bit words) applies when the P bit (26) is set;
 // - a microsecond field >= 1e6 is kept unnormalised, as tshark keeps it (see timestamps.ts);
@@ -90,7 +91,7 @@ export class PcapReader implements RecordParser {
     const head = q.peek(PCAP_RECORD_HEADER_LENGTH);
     let incl = readU32(head, REC_INCL_LEN, le);
     let orig = readU32(head, REC_ORIG_LEN, le);
-    if (h.versionMinor < 3 || (h.versionMinor === 3 && orig < incl)) [incl, orig] = [orig, incl];
+    if (h.versionMajor === 2 && (h.versionMinor < 3 || (h.versionMinor === 3 && orig < incl))) [incl, orig] = [orig, incl];
     if (incl > PCAP_MAX_CAPLEN) {
       return ctx.stop(offset, `captured length ${incl} is larger than the maximum of ${PCAP_MAX_CAPLEN} bytes: the record header is damaged, reading stopped`);
     }
@@ -172,9 +173,9 @@ export function parsePcapFileHeader(b: Uint8Array, ctx: ParseContext): PcapFileH
     ctx.refuse(HDR_VERSION_MAJOR, `pcap: major version ${versionMajor} unsupported (the file says version ${versionMajor}.${versionMinor}; pcap files are version 2.4)`);
   }
   if (versionMajor > 2 || versionMinor > 4) {
-    ctx.refuse(HDR_VERSION_MAJOR, `pcap: unsupported pcap file version ${versionMajor}.${versionMinor} (pcap files are version 2.4)`);
-  }
-  if (versionMinor < 4) {
+    // libpcap and Wireshark read any version from 2.0 on with the 2.4 layout.
+    ctx.warn(HDR_VERSION_MAJOR, `pcap file version ${versionMajor}.${versionMinor} is newer than 2.4; read as version 2.4`);
+  } else if (versionMinor < 4) {
     ctx.warn(HDR_VERSION_MAJOR, `pcap file version 2.${versionMinor} is older than 2.4; captured and original lengths are read as libpcap reads them`);
   }
   const snapLength = dv.getUint32(HDR_SNAPLEN, littleEndian);

@@ -51,11 +51,13 @@ export function readOptions(body: Uint8Array, start: number, littleEndian: boole
 
 const utf8 = new TextDecoder('utf-8');
 
-/** A string option's text (UTF-8; trailing NULs, which some writers add, removed). */
+/**
+ * A string option's text (UTF-8), up to its first NUL: Wireshark copies option strings as C strings
+ * (g_strndup), so a comment holding a NUL ends there, and the trailing NULs some writers add go too.
+ */
 export function optionText(value: Uint8Array): string {
-  let end = value.length;
-  while (end > 0 && value[end - 1] === 0) end--;
-  return utf8.decode(value.subarray(0, end));
+  const nul = value.indexOf(0);
+  return utf8.decode(nul < 0 ? value : value.subarray(0, nul));
 }
 
 export function textOf(options: readonly PcapngOption[], code: number): string | undefined {

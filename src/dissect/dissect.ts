@@ -11,6 +11,7 @@ import type { Columns, Field, ProtoNode } from './field.ts';
 import { commentsNode, frameNode } from './frame-fields.ts';
 import { MAPPERS } from './mappers.ts';
 import { decodeReassembled, reassembledDatagram, type ReassembledDatagram } from './protocols/ip-reassembly.ts';
+import { undissectedLinkNodes } from './protocols/link-undissected.ts';
 import { TCP_APPS } from './protocols/transport-mappers.ts';
 import { dissectTcpApp } from './tcp-reassembly-apps.ts';
 
@@ -62,7 +63,14 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
   const malformed: Malformation[] = [...decoded.malformed];
   let inIcmpError = false;
   let reassembledDone = false;
-  for (let i = 0; i < decoded.layers.length; i++) {
+  // A link type Wireshark reads but netlab does not decode: tshark's nodes instead of the layers.
+  const linkNodes = undissectedLinkNodes(packet);
+  if (linkNodes !== undefined) {
+    protos.push(...linkNodes);
+    malformed.length = 0;
+  }
+  const layerCount = linkNodes === undefined ? decoded.layers.length : 0;
+  for (let i = 0; i < layerCount; i++) {
     const layer = decoded.layers[i];
     const mapper = MAPPERS[layer.kind];
     if (mapper === undefined) continue;

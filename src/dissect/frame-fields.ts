@@ -7,6 +7,7 @@ import type { Malformation } from '../wire/layer.ts';
 import type { DissectState } from './context.ts';
 import { expertField } from './expert.ts';
 import { bool, type Field, type ProtoNode, rawField, stringField, uintDec } from './field.ts';
+import { UNDISSECTED_ENCAP_NAME, UNDISSECTED_LINK_ENCAP } from './protocols/link-undissected-encap.ts';
 
 /** Wireshark's WTAP_ENCAP number for a pcap LINKTYPE (what frame.encap_type prints). */
 export const WTAP_ENCAP: Readonly<Record<number, number>> = {
@@ -19,6 +20,7 @@ export const WTAP_ENCAP: Readonly<Record<number, number>> = {
   228: 129, // RAW_IP4
   229: 130, // RAW_IP6
   276: 210, // LINUX_SLL2
+  ...UNDISSECTED_LINK_ENCAP,
 };
 
 const ENCAP_NAME: Readonly<Record<number, string>> = {
@@ -29,6 +31,7 @@ const ENCAP_NAME: Readonly<Record<number, string>> = {
   129: 'Raw IPv4',
   130: 'Raw IPv6',
   210: 'Linux cooked-mode capture v2',
+  ...UNDISSECTED_ENCAP_NAME,
 };
 
 export interface NsTime {
@@ -66,9 +69,15 @@ export function formatRelTimePrecision(t: NsTime, digits: number): string {
   return `${neg ? '-' : ''}${Math.abs(t.secs)}${digits > 0 ? '.' + frac : ''}`;
 }
 
-/** Formats an absolute time as tshark prints frame.time_epoch. */
+/** Formats an absolute time as tshark prints frame.time_epoch (a negative part signs the whole). */
 export function formatEpoch(t: NsTime): string {
-  return `${t.secs}.${String(t.nsecs).padStart(9, '0')}`;
+  const neg = t.secs < 0 || t.nsecs < 0;
+  return `${neg ? '-' : ''}${Math.abs(t.secs)}.${String(Math.abs(t.nsecs)).padStart(9, '0')}`;
+}
+
+/** A fraction as C's `%09d` prints it: a negative one keeps its sign inside the nine places. */
+export function fraction9(nsecs: number): string {
+  return nsecs < 0 ? `-${String(-nsecs).padStart(8, '0')}` : String(nsecs).padStart(9, '0');
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -105,7 +114,7 @@ export function formatAbsTime(t: NsTime): string {
     const date = `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')}, ${d.getFullYear()}`;
     absCache = { secs: t.secs, head: `${date} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.`, zone: zoneName(d) };
   }
-  return `${absCache.head}${String(t.nsecs).padStart(9, '0')} ${absCache.zone}`;
+  return `${absCache.head}${fraction9(t.nsecs)} ${absCache.zone}`;
 }
 
 let absCache: { secs: number; head: string; zone: string } | undefined;
@@ -227,7 +236,7 @@ export function commentsNode(packet: CapturedPacket): ProtoNode | undefined {
 /** A fraction of a second out of range (a pcap microsecond field >= 1e6) gets tshark's note. */
 function invalidFraction(t: NsTime): Field[] {
   if (t.nsecs >= 0 && t.nsecs < 1e9) return [];
-  const msg = `Arrival Time: Fractional second ${t.nsecs} is invalid, the valid range is 0-1000000000`;
+  const msg = `Arrival Time: Fractional second ${fraction9(t.nsecs)} is invalid, the valid range is 0-1000000000`;
   return [expertField('frame.time_invalid', msg, 'Note', 'Sequence')];
 }
 

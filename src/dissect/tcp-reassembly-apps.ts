@@ -105,6 +105,11 @@ export interface TcpAppDissector {
   partialInfo?(head: Uint8Array): string | undefined;
   /** The protocol dissects what a segment the capture cut short holds (Wireshark's HTTP does). */
   dissectsTruncated?: boolean;
+  /**
+   * The unfinished PDU (bytes so far) runs to the end of the connection: at the sender's FIN it is
+   * dissected whole (an HTTP response without a length).
+   */
+  untilFin?(pdu: Uint8Array): boolean;
 }
 
 interface AppState {
@@ -163,6 +168,7 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   if (v.headerBytes < 20 || v.bogusHeaderLength) return undefined;
   const seglen = fieldNumber(tcpNode, 'tcp.len');
   const stream = fieldNumber(tcpNode, 'tcp.stream');
+  if (seglen === 0 && stream !== undefined && v.flags.fin) return finishAtFin(layer, ctx, v, stream, apps);
   if (seglen === undefined || stream === undefined || seglen === 0) return undefined;
   const payloadOffset = layer.offset + v.headerLength;
   if (tcpHoldsPayload(ctx, payloadOffset)) return undefined;
@@ -256,6 +262,29 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
     tcpNode.columns = { ...tcpNode.columns, info: `${own ?? tcpInfo} [TCP segment of a reassembled PDU]` };
   }
   return { nodes, consumed: true };
+}
+
+/** A FIN that ends a PDU running to the close: the PDU reassembled and dissected on this frame. */
+function finishAtFin(layer: DecodedLayer, ctx: DissectContext, v: Tcp, stream: number, apps: readonly TcpAppDissector[]): TcpAppResult | undefined {
+  const st = appState(ctx.state);
+  const app = chooseApp(apps, st, stream, v, new Uint8Array(0));
+  if (app?.untilFin === undefined) return undefined;
+  const ip = enclosingIpOf(ctx);
+  const src = endpointKey(ip?.src, v.srcPort);
+  const flow = `${app.name}|${stream}|${src}`;
+  if (!st.reassembler.hasPending(flow)) return undefined;
+  const r = st.reassembler.finish(flow, ctx.packet.number);
+  if (r === undefined || !app.untilFin(r.data)) return undefined;
+  const o = app.dissect({ data: r.data, reassembled: true, pdus: r.pdus }, { ctx, stream, srcPort: v.srcPort, dstPort: v.dstPort, src, dst: endpointKey(ip?.dst, v.dstPort) });
+  if (o.nodes.length === 0) return undefined;
+  const at = layer.offset + v.headerLength;
+  for (const n of o.nodes) {
+    n.offset = at;
+    n.length = 0;
+  }
+  const last = o.nodes[o.nodes.length - 1];
+  last.columns = { ...last.columns, protocol: o.protocol ?? app.name.toUpperCase(), info: o.info.join(app.infoSeparator ?? ', ') };
+  return { nodes: [segmentsNode(r.data, r.segments), ...o.nodes], consumed: false };
 }
 
 /** `TCP segment data (N bytes)`: bytes of this segment that went into reassembly. */

@@ -154,6 +154,20 @@ export class TcpReassembler {
     return this.flows.get(flow)?.pending !== undefined;
   }
 
+  /**
+   * Ends a direction's unfinished PDU of unknown length at the sender's FIN (Wireshark's
+   * DESEGMENT_UNTIL_FIN): its bytes so far as a PDU, the FIN frame last in the segment list.
+   */
+  finish(flow: string, frame: number): ReassembledPdu | undefined {
+    const st = this.flows.get(flow);
+    const p = st?.pending;
+    if (st === undefined || p === undefined || p.broken || p.total !== 0 || p.have === 0) return undefined;
+    const data = concat(p.parts, p.held);
+    const segments = [...p.pieces, { frame, offset: data.length, length: 0 }];
+    this.drop(st);
+    return { data, segments, tail: { offset: 0, length: 0 }, opaque: false, pdus: [{ offset: 0, length: data.length }] };
+  }
+
   /** Forgets a direction (a new connection on the same ports). */
   reset(flow: string): void {
     const st = this.flows.get(flow);

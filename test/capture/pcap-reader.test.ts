@@ -44,10 +44,14 @@ describe('pcap header', () => {
     expect(cap.warnings.map((w) => w.message).join()).toContain('R bit');
   });
 
-  it('refuses version 1.x naming the version, and versions above 2.4', () => {
+  it('refuses version 1.x naming the version, and reads versions above 2.4 as 2.4', () => {
     expect(() => parseCapture(pcapFile({ major: 1, minor: 4 }))).toThrow(/pcap: major version 1 unsupported.*1\.4/);
-    expect(() => parseCapture(pcapFile({ major: 3, minor: 0 }))).toThrow(/version 3\.0/);
-    expect(() => parseCapture(pcapFile({ major: 2, minor: 5 }))).toThrow(/version 2\.5/);
+    // Later versions are read as 2.4 (libpcap and tshark read them), with a warning.
+    for (const [major, minor] of [[3, 0], [2, 5]]) {
+      const r = parseCapture(pcapFile({ major, minor, records: [{ sec: 1, frac: 0, data: frame(0, 60), incl: 60, orig: 100 }] }));
+      expect(r.packets.map((p) => [p.data.length, p.origLength])).toEqual([[60, 100]]);
+      expect(r.warnings.map((w) => w.message).join('\n')).toMatch(new RegExp(`version ${major}\\.${minor} is newer than 2\\.4`));
+    }
   });
 
   it('reads 2.0-2.3 with caplen/len swapped where libpcap and tshark swap them', () => {

@@ -138,16 +138,21 @@ export function mapDhcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
   fields.push(rawField('dhcp.cookie', 'Magic cookie', 'ipv4', b.slice(cookieAt, cookieAt + 4), formatIpv4(b, cookieAt), cookieAt, 4, { text: 'Magic cookie: DHCP' }));
   let p = cookieAt + 4;
   let type: number | undefined;
+  let ended = false;
   while (p < end) {
     const code = b[p];
     if (code === 0) {
       let q = p;
       while (q < end && b[q] === 0) q++;
-      fields.push(bytesField('dhcp.option.padding', 'Padding', b, p, q - p));
+      const pad = bytesField('dhcp.option.padding', 'Padding', b, p, q - p);
+      // Before End, a run of Pad bytes is an option of its own (type 0); after it, only padding.
+      fields.push(ended ? pad : textItem('Option: (0) Padding', p, q - p, [uintDec('dhcp.option.type', 'Option', 0, p, 1, { hidden: true }), pad]));
       p = q;
       continue;
     }
+    if (ended) break;
     if (code === 255) {
+      ended = true;
       fields.push(textItem('Option: (255) End', p, 1, [uintDec('dhcp.option.end', 'Option End', 255, p, 1)]));
       // Wireshark's End item carries an option type of 0.
       fields[fields.length - 1].children?.unshift(uintDec('dhcp.option.type', 'Option', 0, p, 1, { hidden: true }));

@@ -364,6 +364,10 @@ export const httpTcpApp: TcpAppDissector = {
   partialInfo,
   dissectsTruncated: true,
   partialWithoutReassembly: true,
+  untilFin: (pdu) => {
+    const h = readHead(pdu);
+    return h !== undefined && h !== 'more' && h.kind === 'response' && h.blank !== undefined && !h.chunked && h.contentLength === undefined;
+  },
   dissect(call: TcpAppCall, app: TcpAppContext): TcpAppOutput {
     const nodes: ProtoNode[] = [];
     const info: string[] = [];

@@ -3,6 +3,9 @@
 import type { ProtocolMapper } from '../context.ts';
 import { mapData } from './data.ts';
 import { isDhcp, mapDhcp } from './dhcp.ts';
+import { isNbns, mapNbns } from './nbns.ts';
+import { isNtp, mapNtp } from './ntp.ts';
+import { isIgmp, mapIgmp } from './igmp.ts';
 import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
 import { mapIcmpv6 } from './icmpv6.ts';
@@ -22,8 +25,8 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   vxlan: mapVxlan,
   dns: mapDns,
   'dns-tcp': mapDns,
-  // Payloads of UDP ports a netlab dissector knows go to it; the rest stay data.
-  data: (layer, ctx) => (isDhcp(ctx) ? mapDhcp(layer, ctx) : undefined) ?? mapData(layer, ctx),
+  // Payloads of UDP ports (and IP protocols) a netlab dissector knows go to it; the rest stay data.
+  data: (layer, ctx) => (isDhcp(ctx) ? mapDhcp(layer, ctx) : isNbns(ctx) ? mapNbns(layer, ctx) : isNtp(ctx) ? mapNtp(layer, ctx) : isIgmp(ctx) ? mapIgmp(layer, ctx) : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
