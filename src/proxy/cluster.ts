@@ -52,7 +52,9 @@ export class ClusterRuntime {
     this.name = config.name;
     this.config = config;
     this.opts = options;
-    const samePolicy = previous !== undefined && JSON.stringify(previous.config.policy) === JSON.stringify(config.policy) && JSON.stringify(previous.config.outlierDetection) === JSON.stringify(config.outlierDetection);
+    const samePolicy = previous !== undefined && JSON.stringify(previous.config.policy) === JSON.stringify(config.policy) && JSON.stringify(previous.config.outlierDetection) === JSON.stringify(config.outlierDetection) &&
+      previous.config.failOpen === config.failOpen &&
+      previous.config.maxPerEndpoint === config.maxPerEndpoint;
     const bopts = clusterBalancerOptions(config);
     if (samePolicy && previous !== undefined) {
       this.balancer = previous.balancer;
