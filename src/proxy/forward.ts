@@ -19,6 +19,10 @@ export interface ForwardInput {
   /** Fields to send upstream (hop-by-hop removed, forwarding fields written, Host set). */
   readonly fields: HttpField[];
   readonly target: string;
+  /** The request body: whole (buffered, may be sent again on a retry) or streamed; undefined when none. */
+  readonly body: Uint8Array | AsyncIterable<Uint8Array> | undefined;
+  /** With a streamed body: its length when the client framed it by Content-Length. */
+  readonly bodyLength?: number;
   readonly ctx: RequestContext;
   readonly stickyKey: string | undefined;
   /** Fields added to the response (Via, the request id). */
@@ -105,12 +109,11 @@ function responseHeadFields(up: HttpClientResponse, method: string, extra: reado
 
 export async function forward(input: ForwardInput): Promise<ForwardResult> {
   const { req, res, cluster, clock } = input;
-  const head = req.head;
-  const method = head.method;
+  const method = req.head.method;
   const timeouts = cluster.config.timeouts;
-  const hasBody = head.framing.kind !== 'none';
-  const body = hasBody ? req.body : undefined;
-  const bodyLength = head.framing.kind === 'length' ? head.framing.length : undefined;
+  const body = input.body;
+  const bodyLength = body instanceof Uint8Array ? undefined : input.bodyLength;
+  const replayable = body === undefined || body instanceof Uint8Array;
   const exclude = new Set<string>();
   const flags: { timedOut: string | undefined } = { timedOut: undefined };
   let current: PooledConnection | undefined;
@@ -206,7 +209,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         } catch (err) {
           const f = classify(err, 'exchange', flags);
           // A kept-alive connection the upstream closed just before our request: try a fresh one.
-          if (lease.reused && f.kind === 'reset' && body === undefined && staleRetries < 2 && flags.timedOut === undefined) {
+          if (lease.reused && f.kind === 'reset' && replayable && staleRetries < 2 && flags.timedOut === undefined) {
             staleRetries++;
             continue;
           }
@@ -220,7 +223,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         input.onUpstreamError?.(ep.name, f.kind);
         lastFailure = { ...f, message: `${ep.name}: ${f.message}` };
         finishRetry();
-        const bodySent = body !== undefined && (req.body.readStartedYet || req.body.received > 0) && f.kind !== 'connect';
+        const bodySent = !replayable && f.kind !== 'connect';
         const d = retry !== undefined && !bodySent ? retry.decide(method, tries, { error: f.kind }) : undefined;
         if (d?.retry === true) {
           retryHeld = true;
@@ -241,7 +244,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         bytes = answer(res, 502, `netlab proxy: ${ep.name} switched protocols, which this proxy does not relay\n`, input.responseFields);
         return { status: 502, endpoint: ep.name, bytes, attempts: tries };
       }
-      if (retry !== undefined && status >= 500 && body === undefined) {
+      if (retry !== undefined && status >= 500 && replayable) {
         finishRetry();
         const d = retry.decide(method, tries, { status });
         if (d.retry) {

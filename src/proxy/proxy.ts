@@ -46,6 +46,12 @@ export interface ProxyOptions {
   /** The request id header (default X-Request-Id). */
   readonly requestIdHeader?: string;
   readonly onEvent?: (e: ProxyEvent) => void;
+  /**
+   * Request bodies up to this size are read whole before the upstream is contacted (as nginx does by
+   * default): a body that breaks the framing rules is refused without anything reaching the upstream,
+   * and a whole body can be sent again on a retry. Larger bodies stream. Default 1 MiB; 0 streams all.
+   */
+  readonly requestBufferBytes?: number;
   /** Time close() gives requests in flight before cutting them (default 5 000 ms). */
   readonly graceMs?: number;
 }
@@ -338,12 +344,24 @@ export class ReverseProxy {
         { name: 'Via', value: [...priorVia, via].join(', ') },
         { name: idHeader, value: requestId },
       ];
+      let body: Uint8Array | AsyncIterable<Uint8Array> | undefined;
+      if (head.framing.kind !== 'none') {
+        try {
+          body = await bufferBody(req.body, this.opts.requestBufferBytes ?? 1024 * 1024);
+        } catch {
+          // The body broke its framing (netlab's server answered the client) or the client left.
+          status = res.status;
+          return;
+        }
+      }
       const result = await forward({
         req,
         res,
         cluster,
         fields: upstreamFields,
         target,
+        body,
+        ...(head.framing.kind === 'length' ? { bodyLength: head.framing.length } : {}),
         ctx: { clientAddress, ...(hashKey === undefined ? {} : { hashKey }) },
         stickyKey,
         responseFields,
@@ -505,6 +523,29 @@ export function splitTarget(target: string, form: string): { path: string; query
   } else if (form === 'asterisk') return { path: '*', query: '' };
   const q = t.indexOf('?');
   return q < 0 ? { path: t, query: '' } : { path: t.slice(0, q), query: t.slice(q + 1) };
+}
+
+/**
+ * Reads a body up to `limit` bytes: the whole body when it ends within the limit, otherwise an
+ * iterable that yields what was read and then streams the rest. Rejects when the body breaks.
+ */
+export async function bufferBody(body: AsyncIterable<Uint8Array>, limit: number): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  if (limit > 0) {
+    for await (const p of body) {
+      parts.push(p);
+      n += p.length;
+      if (n > limit) {
+        return (async function* () {
+          yield* parts;
+          yield* body;
+        })();
+      }
+    }
+    return Buffer.concat(parts, n);
+  }
+  return body;
 }
 
 /** Starts a reverse proxy from a config object (as in a YAML file) and returns it once listening. */
