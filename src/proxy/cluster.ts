@@ -52,7 +52,10 @@ export class ClusterRuntime {
     this.name = config.name;
     this.config = config;
     this.opts = options;
-    const samePolicy = previous !== undefined && JSON.stringify(previous.config.policy) === JSON.stringify(config.policy) && JSON.stringify(previous.config.outlierDetection) === JSON.stringify(config.outlierDetection) &&
+    const samePolicy =
+      previous !== undefined &&
+      JSON.stringify(previous.config.policy) === JSON.stringify(config.policy) &&
+      JSON.stringify(previous.config.outlierDetection) === JSON.stringify(config.outlierDetection) &&
       previous.config.failOpen === config.failOpen &&
       previous.config.maxPerEndpoint === config.maxPerEndpoint;
     const bopts = clusterBalancerOptions(config);
@@ -64,12 +67,21 @@ export class ClusterRuntime {
     }
     const st = clusterSticky(config);
     this.stickyName = st?.name;
-    this.sticky = st === undefined ? undefined : samePolicy && previous?.sticky !== undefined && JSON.stringify(previous.config.sticky) === JSON.stringify(config.sticky) ? previous.sticky : new StickySessions(this.balancer, options.clock, st);
+    this.sticky =
+      st === undefined
+        ? undefined
+        : samePolicy && previous?.sticky !== undefined && JSON.stringify(previous.config.sticky) === JSON.stringify(config.sticky)
+          ? previous.sticky
+          : new StickySessions(this.balancer, options.clock, st);
     this.hashKey = clusterHashKey(config);
     const r = clusterRetries(config);
-    this.retry = r === undefined ? undefined : new RetryPolicy(r, options.random, new RetryBudget({ percent: r.budgetPercent, minConcurrent: r.minConcurrent }));
+    this.retry =
+      r === undefined ? undefined : new RetryPolicy(r, options.random, new RetryBudget({ percent: r.budgetPercent, minConcurrent: r.minConcurrent }));
     for (const e of config.endpoints) this.tlsByEndpoint.set(`${e.address}:${e.port}`, upstreamTlsOptions(config, e));
-    const sameTransport = previous !== undefined && JSON.stringify(previous.config.tls) === JSON.stringify(config.tls) && JSON.stringify(previous.config.timeouts) === JSON.stringify(config.timeouts);
+    const sameTransport =
+      previous !== undefined &&
+      JSON.stringify(previous.config.tls) === JSON.stringify(config.tls) &&
+      JSON.stringify(previous.config.timeouts) === JSON.stringify(config.timeouts);
     this.pool =
       sameTransport && previous !== undefined
         ? previous.pool
@@ -127,12 +139,21 @@ export class ClusterRuntime {
         const conn = new HttpClientConnection(socket, { responseTimeoutMs: h.timeoutMs, clock: this.opts.clock, limits: { maxBodyBytes: 1024 * 1024 } });
         const host = h.host ?? (e.address.includes(':') ? `[${e.address}]` : e.address);
         conn
-          .request({ method: 'GET', target: h.path, fields: [{ name: 'Host', value: host }, { name: 'Connection', value: 'close' }, { name: 'User-Agent', value: 'netlab-health' }] })
+          .request({
+            method: 'GET',
+            target: h.path,
+            fields: [
+              { name: 'Host', value: host },
+              { name: 'Connection', value: 'close' },
+              { name: 'User-Agent', value: 'netlab-health' },
+            ],
+          })
           .then(async (res) => {
             const text = await res.body.text();
             const status = res.head.status;
             if (!h.expectStatus.includes(status)) return finish({ ok: false, detail: `status ${status}, expected ${h.expectStatus.join(' or ')}` });
-            if (h.expectBody !== undefined && !text.includes(h.expectBody)) return finish({ ok: false, detail: `status ${status}, body does not contain ${JSON.stringify(h.expectBody)}` });
+            if (h.expectBody !== undefined && !text.includes(h.expectBody))
+              return finish({ ok: false, detail: `status ${status}, body does not contain ${JSON.stringify(h.expectBody)}` });
             finish({ ok: true, detail: `status ${status}` });
           })
           .catch((err: unknown) => finish({ ok: false, detail: err instanceof Error ? err.message : String(err) }));

@@ -15,7 +15,11 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const name = z.string().regex(NAME, { message: 'expected a name of letters, digits, "_", ".", ":" and "-", starting with a letter or digit' });
 
 const port = z.number().int().min(1).max(65535);
-const ms = z.number().int().min(1).max(24 * 3600 * 1000);
+const ms = z
+  .number()
+  .int()
+  .min(1)
+  .max(24 * 3600 * 1000);
 const count = z.number().int().min(1).max(1_000_000);
 /** A file path (resolved against the config file's folder). */
 const filePath = z.string().min(1);
@@ -224,7 +228,10 @@ const outlierSchema = z.strictObject({
 const stickySchema = z.strictObject({
   mode: z.enum(STICKY_MODES as [StickyMode, ...StickyMode[]]),
   /** cookie: the balancer cookie (default LBSESSIONID); app_cookie: the application's (e.g. PHPSESSID); header: the header. */
-  name: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { message: 'expected a cookie or header name token' }).optional(),
+  name: z
+    .string()
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { message: 'expected a cookie or header name token' })
+    .optional(),
   maxEntries: count.default(10_000),
   idleMs: ms.default(30 * 60_000),
   drainingKeepsSticky: z.boolean().default(false),
@@ -237,7 +244,9 @@ export const RETRY_ON = ['connect_failure', 'reset', 'timeout', '5xx', '502', '5
 const retriesSchema = z.strictObject({
   /** Retries after the first try. */
   attempts: z.number().int().min(0).max(10).default(1),
-  retryOn: z.array(z.preprocess(numberAsString, z.enum(RETRY_ON, { message: `expected one of ${RETRY_ON.join(', ')}` }))).default(['connect_failure', 'reset', '503']),
+  retryOn: z
+    .array(z.preprocess(numberAsString, z.enum(RETRY_ON, { message: `expected one of ${RETRY_ON.join(', ')}` })))
+    .default(['connect_failure', 'reset', '503']),
   /** Also retry requests that are not idempotent (POST, PATCH). Default false. */
   nonIdempotent: z.boolean().default(false),
   /** Retries may be at most this percentage of requests in flight... */

@@ -83,7 +83,8 @@ const TYPE_WORDS: Record<string, string> = {
 
 function bound(origin: string, limit: unknown, inclusive: boolean | undefined, small: boolean): string {
   const n = Number(limit);
-  if (origin === 'array' || origin === 'set') return small ? `expected at least ${n} item${n === 1 ? '' : 's'}` : `expected at most ${n} item${n === 1 ? '' : 's'}`;
+  if (origin === 'array' || origin === 'set')
+    return small ? `expected at least ${n} item${n === 1 ? '' : 's'}` : `expected at most ${n} item${n === 1 ? '' : 's'}`;
   if (origin === 'string') return small ? (n === 1 ? 'expected non-empty text' : `expected at least ${n} characters`) : `expected at most ${n} characters`;
   return `expected a number ${small ? (inclusive ? '>=' : '>') : inclusive ? '<=' : '<'} ${n}`;
 }
@@ -121,7 +122,8 @@ function fromZod(issue: zcore.$ZodIssue, loc: DocumentLocator, out: ConfigIssue[
     case 'invalid_format': {
       const got = describeValue(loc.value(path));
       if (custom !== undefined) out.push(loc.issue(path, `${custom}, got ${got}`));
-      else if (issue.format === 'starts_with') out.push(loc.issue(path, `expected text starting with "${(issue as { prefix?: string }).prefix ?? ''}", got ${got}`));
+      else if (issue.format === 'starts_with')
+        out.push(loc.issue(path, `expected text starting with "${(issue as { prefix?: string }).prefix ?? ''}", got ${got}`));
       else out.push(loc.issue(path, `expected ${issue.format}, got ${got}`));
       return;
     }
@@ -198,17 +200,23 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
       if (first !== undefined) issue(at('port'), `${key} is already used by listeners[${first}]`);
       else bound.set(key, i);
     }
-    if (kind === 'proxy' && l.mode !== 'http') issue(at('mode'), `expected http in a proxy configuration, got ${l.mode} (tcp and udp listeners belong to the L4 balancer)`);
+    if (kind === 'proxy' && l.mode !== 'http')
+      issue(at('mode'), `expected http in a proxy configuration, got ${l.mode} (tcp and udp listeners belong to the L4 balancer)`);
     if (kind === 'l4' && l.mode === 'http') issue(at('mode'), 'expected tcp or udp in an L4 configuration, got http (write mode: tcp or mode: udp)');
     if (l.mode === 'http') {
       if (l.cluster !== undefined) issue(at('cluster'), 'an http listener sends requests by its routes; only tcp and udp listeners take a cluster');
       if (l.sni.length > 0) issue(at('sni'), 'SNI routes are for tcp listeners (TLS passthrough); an http listener with tls picks certificates with tls.sni');
-      if (l.proxyProtocol?.send !== undefined) issue(at('proxyProtocol', 'send'), 'sending the PROXY protocol is for tcp listeners; an http listener adds X-Forwarded-For and Forwarded');
+      if (l.proxyProtocol?.send !== undefined)
+        issue(at('proxyProtocol', 'send'), 'sending the PROXY protocol is for tcp listeners; an http listener adds X-Forwarded-For and Forwarded');
     } else {
       if (l.tls !== undefined) issue(at('tls'), `a ${l.mode} listener does not terminate TLS (for TLS passthrough by server name, use sni)`);
       if (l.mode === 'udp' && l.sni.length > 0) issue(at('sni'), 'SNI routes need TCP (TLS); a udp listener takes one cluster');
       if (l.mode === 'udp' && l.proxyProtocol !== undefined) issue(at('proxyProtocol'), 'the PROXY protocol is for tcp listeners');
-      if (l.cluster === undefined && (l.sni.length === 0 || l.noSni === 'default')) issue(at('cluster'), `missing (a ${l.mode} listener needs the cluster its ${l.sni.length > 0 ? 'connections without a matching server name go to' : 'traffic goes to'})`);
+      if (l.cluster === undefined && (l.sni.length === 0 || l.noSni === 'default'))
+        issue(
+          at('cluster'),
+          `missing (a ${l.mode} listener needs the cluster its ${l.sni.length > 0 ? 'connections without a matching server name go to' : 'traffic goes to'})`,
+        );
       needCluster(l.cluster, at('cluster'));
     }
     l.sni.forEach((s, j) => {
@@ -241,7 +249,8 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
     });
     if (m.path !== undefined) {
       const kinds = exactlyOne(m.path, ['prefix', 'exact', 'regex']);
-      if (kinds.length !== 1) issue(at('match', 'path'), `expected exactly one of prefix, exact, regex; got ${kinds.length === 0 ? 'none' : kinds.join(' and ')}`);
+      if (kinds.length !== 1)
+        issue(at('match', 'path'), `expected exactly one of prefix, exact, regex; got ${kinds.length === 0 ? 'none' : kinds.join(' and ')}`);
       for (const k of ['prefix', 'exact'] as const) {
         const v = m.path[k];
         if (v !== undefined && !v.startsWith('/')) issue(at('match', 'path', k), `expected a path starting with "/", got ${describeValue(v)}`);
@@ -260,9 +269,11 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
     });
     if (r.rewrite !== undefined) {
       if (r.cluster === undefined) issue(at('rewrite'), 'a rewrite applies to forwarded requests; this route does not name a cluster');
-      if (r.rewrite.prefix !== undefined && m.path?.prefix === undefined) issue(at('rewrite', 'prefix'), 'rewriting the prefix needs match.path.prefix (the prefix to replace)');
+      if (r.rewrite.prefix !== undefined && m.path?.prefix === undefined)
+        issue(at('rewrite', 'prefix'), 'rewriting the prefix needs match.path.prefix (the prefix to replace)');
       if (r.rewrite.prefix !== undefined && r.rewrite.regex !== undefined) issue(at('rewrite'), 'expected prefix or regex, not both');
-      if ((r.rewrite.regex === undefined) !== (r.rewrite.replace === undefined)) issue(at('rewrite', r.rewrite.regex === undefined ? 'replace' : 'regex'), 'regex and replace go together');
+      if ((r.rewrite.regex === undefined) !== (r.rewrite.replace === undefined))
+        issue(at('rewrite', r.rewrite.regex === undefined ? 'replace' : 'regex'), 'regex and replace go together');
       checkRegex(r.rewrite.regex, at('rewrite', 'regex'), issue);
     }
     if (r.redirect !== undefined && exactlyOne(r.redirect, ['scheme', 'host', 'port', 'path']).length === 0) {
@@ -278,7 +289,11 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
       if (!isHostOrAddress(e.address)) issue(at('endpoints', j, 'address'), `expected an IP address or a host name, got ${describeValue(e.address)}`);
       const n = endpointName(e);
       const first = names.get(n);
-      if (first !== undefined) issue(at('endpoints', j, e.name === undefined ? 'address' : 'name'), `endpoint "${n}" appears twice in cluster ${cl.name} (first at endpoints[${first}])`);
+      if (first !== undefined)
+        issue(
+          at('endpoints', j, e.name === undefined ? 'address' : 'name'),
+          `endpoint "${n}" appears twice in cluster ${cl.name} (first at endpoints[${first}])`,
+        );
       else names.set(n, j);
     });
     const p = cl.policy;
@@ -287,21 +302,29 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
         issue(at('policy', opt), `${opt} is an option of ${allowed.join(', ')}, not of ${p.name}`);
       }
     }
-    if (p.name === 'maglev' && p.tableSize !== undefined && !isPrime(p.tableSize)) issue(at('policy', 'tableSize'), `expected a prime number (65537, 251, ...), got ${p.tableSize}`);
+    if (p.name === 'maglev' && p.tableSize !== undefined && !isPrime(p.tableSize))
+      issue(at('policy', 'tableSize'), `expected a prime number (65537, 251, ...), got ${p.tableSize}`);
     const hc = cl.healthCheck;
     if (hc?.type === 'tcp' && hc.expectBody !== undefined) issue(at('healthCheck', 'expectBody'), 'a tcp health check reads no body; use type: http');
     const od = cl.outlierDetection;
-    if (od !== undefined && od.maxEjectionMs < od.baseEjectionMs) issue(at('outlierDetection', 'maxEjectionMs'), `expected at least baseEjectionMs (${od.baseEjectionMs}), got ${od.maxEjectionMs}`);
+    if (od !== undefined && od.maxEjectionMs < od.baseEjectionMs)
+      issue(at('outlierDetection', 'maxEjectionMs'), `expected at least baseEjectionMs (${od.baseEjectionMs}), got ${od.maxEjectionMs}`);
     const st = cl.sticky;
     if (st !== undefined) {
-      if ((st.mode === 'app_cookie' || st.mode === 'header') && st.name === undefined) issue(at('sticky', 'name'), `missing (sticky mode ${st.mode} needs the ${st.mode === 'header' ? 'header' : 'cookie'} name, e.g. ${st.mode === 'header' ? 'X-User' : 'PHPSESSID'})`);
+      if ((st.mode === 'app_cookie' || st.mode === 'header') && st.name === undefined)
+        issue(
+          at('sticky', 'name'),
+          `missing (sticky mode ${st.mode} needs the ${st.mode === 'header' ? 'header' : 'cookie'} name, e.g. ${st.mode === 'header' ? 'X-User' : 'PHPSESSID'})`,
+        );
       if (st.mode === 'client_address' && st.name !== undefined) issue(at('sticky', 'name'), 'sticky mode client_address takes no name');
     }
     const rt = cl.retries;
-    if (rt !== undefined && rt.backoff.maxMs < rt.backoff.baseMs) issue(at('retries', 'backoff', 'maxMs'), `expected at least baseMs (${rt.backoff.baseMs}), got ${rt.backoff.maxMs}`);
+    if (rt !== undefined && rt.backoff.maxMs < rt.backoff.baseMs)
+      issue(at('retries', 'backoff', 'maxMs'), `expected at least baseMs (${rt.backoff.baseMs}), got ${rt.backoff.maxMs}`);
   });
 
-  if (c.metrics?.listener !== undefined && !httpListeners.has(c.metrics.listener)) issue(['metrics', 'listener'], `unknown http listener "${c.metrics.listener}"`);
+  if (c.metrics?.listener !== undefined && !httpListeners.has(c.metrics.listener))
+    issue(['metrics', 'listener'], `unknown http listener "${c.metrics.listener}"`);
   c.trustedProxies.forEach((t, i) => {
     if (!isCidr(t)) issue(['trustedProxies', i], `expected an address or CIDR prefix (10.0.0.0/8, ::1/128), got ${describeValue(t)}`);
   });
@@ -328,7 +351,8 @@ function analyse(text: string, kind: ConfigKind): Analysis {
   }
   const locator = new DocumentLocator(doc, lines);
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  if (data === null || data === undefined) return { config: undefined, issues: [{ path: '(top level)', message: 'the file is empty (expected listeners, routes and clusters)' }], locator };
+  if (data === null || data === undefined)
+    return { config: undefined, issues: [{ path: '(top level)', message: 'the file is empty (expected listeners, routes and clusters)' }], locator };
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
     const issues: ConfigIssue[] = [];
@@ -374,11 +398,16 @@ export function fileReferences(c: Config): { path: ConfigPath; file: string }[] 
     if (l.tls === undefined) return;
     out.push({ path: ['listeners', i, 'tls', 'cert'], file: l.tls.cert }, { path: ['listeners', i, 'tls', 'key'], file: l.tls.key });
     if (l.tls.clientCa !== undefined) out.push({ path: ['listeners', i, 'tls', 'clientCa'], file: l.tls.clientCa });
-    for (const [j, s] of l.tls.sni.entries()) out.push({ path: ['listeners', i, 'tls', 'sni', j, 'cert'], file: s.cert }, { path: ['listeners', i, 'tls', 'sni', j, 'key'], file: s.key });
+    for (const [j, s] of l.tls.sni.entries())
+      out.push({ path: ['listeners', i, 'tls', 'sni', j, 'cert'], file: s.cert }, { path: ['listeners', i, 'tls', 'sni', j, 'key'], file: s.key });
   });
   c.clusters.forEach((cl, i) => {
     if (cl.tls?.ca !== undefined) out.push({ path: ['clusters', i, 'tls', 'ca'], file: cl.tls.ca });
-    if (cl.tls?.client !== undefined) out.push({ path: ['clusters', i, 'tls', 'client', 'cert'], file: cl.tls.client.cert }, { path: ['clusters', i, 'tls', 'client', 'key'], file: cl.tls.client.key });
+    if (cl.tls?.client !== undefined)
+      out.push(
+        { path: ['clusters', i, 'tls', 'client', 'cert'], file: cl.tls.client.cert },
+        { path: ['clusters', i, 'tls', 'client', 'key'], file: cl.tls.client.key },
+      );
   });
   return out;
 }
@@ -403,7 +432,8 @@ export function loadConfigFile(file: string, kind: ConfigKind = 'any'): LoadedCo
     if (!existsSync(abs(ref.file))) issues.push(a.locator.issue(ref.path, `file not found: ${abs(ref.file)}`));
   }
   const log = a.config.accessLog?.path;
-  if (log !== undefined && log !== 'stdout' && !existsSync(dirname(abs(log)))) issues.push(a.locator.issue(['accessLog', 'path'], `folder not found: ${dirname(abs(log))}`));
+  if (log !== undefined && log !== 'stdout' && !existsSync(dirname(abs(log))))
+    issues.push(a.locator.issue(['accessLog', 'path'], `folder not found: ${dirname(abs(log))}`));
   if (issues.length > 0) throw new ConfigError(sortIssues(issues), file);
   return { config: resolvePaths(a.config, abs), file, baseDir };
 }
@@ -416,7 +446,13 @@ function resolvePaths(c: Config, abs: (p: string) => string): Config {
         ? l
         : {
             ...l,
-            tls: { ...l.tls, cert: abs(l.tls.cert), key: abs(l.tls.key), ...(l.tls.clientCa === undefined ? {} : { clientCa: abs(l.tls.clientCa) }), sni: l.tls.sni.map((s) => ({ ...s, cert: abs(s.cert), key: abs(s.key) })) },
+            tls: {
+              ...l.tls,
+              cert: abs(l.tls.cert),
+              key: abs(l.tls.key),
+              ...(l.tls.clientCa === undefined ? {} : { clientCa: abs(l.tls.clientCa) }),
+              sni: l.tls.sni.map((s) => ({ ...s, cert: abs(s.cert), key: abs(s.key) })),
+            },
           },
     ),
     clusters: c.clusters.map((cl) =>
@@ -484,11 +520,20 @@ export function clusterOutlier(c: ClusterConfig): OutlierOptions | undefined {
 export function clusterHealthCheck(c: ClusterConfig): HealthCheckOptions | undefined {
   const h = c.healthCheck;
   if (h === undefined) return undefined;
-  return { intervalMs: h.intervalMs, timeoutMs: h.timeoutMs, fall: h.fall, rise: h.rise, ...(h.unhealthyIntervalMs === undefined ? {} : { unhealthyIntervalMs: h.unhealthyIntervalMs }) };
+  return {
+    intervalMs: h.intervalMs,
+    timeoutMs: h.timeoutMs,
+    fall: h.fall,
+    rise: h.rise,
+    ...(h.unhealthyIntervalMs === undefined ? {} : { unhealthyIntervalMs: h.unhealthyIntervalMs }),
+  };
 }
 
 /** Where a hashing policy takes its key: `policy.hashOn` read apart (default: the client address). */
-export type HashKeySource = { readonly from: 'client_address' } | { readonly from: 'path' } | { readonly from: 'header' | 'cookie' | 'query'; readonly name: string };
+export type HashKeySource =
+  | { readonly from: 'client_address' }
+  | { readonly from: 'path' }
+  | { readonly from: 'header' | 'cookie' | 'query'; readonly name: string };
 
 export function clusterHashKey(c: ClusterConfig): HashKeySource {
   const spec = c.policy.hashOn ?? 'client_address';
@@ -501,14 +546,27 @@ export function clusterHashKey(c: ClusterConfig): HashKeySource {
 export function clusterRetries(c: ClusterConfig): (RetryPolicyOptions & { budgetPercent: number; minConcurrent: number }) | undefined {
   const r = c.retries;
   if (r === undefined) return undefined;
-  return { attempts: r.attempts, retryOn: r.retryOn, nonIdempotent: r.nonIdempotent, backoff: r.backoff, budgetPercent: r.budgetPercent, minConcurrent: r.minConcurrent };
+  return {
+    attempts: r.attempts,
+    retryOn: r.retryOn,
+    nonIdempotent: r.nonIdempotent,
+    backoff: r.backoff,
+    budgetPercent: r.budgetPercent,
+    minConcurrent: r.minConcurrent,
+  };
 }
 
 /** Sticky session options for StickySessions, with the cookie or header name (cookie mode: LBSESSIONID by default). */
 export function clusterSticky(c: ClusterConfig): (StickyOptions & { name: string | undefined }) | undefined {
   const s = c.sticky;
   if (s === undefined) return undefined;
-  return { mode: s.mode, name: s.name ?? (s.mode === 'cookie' ? 'LBSESSIONID' : undefined), maxEntries: s.maxEntries, idleMs: s.idleMs, drainingKeepsSticky: s.drainingKeepsSticky };
+  return {
+    mode: s.mode,
+    name: s.name ?? (s.mode === 'cookie' ? 'LBSESSIONID' : undefined),
+    maxEntries: s.maxEntries,
+    idleMs: s.idleMs,
+    drainingKeepsSticky: s.drainingKeepsSticky,
+  };
 }
 
 function listenerLine(l: ListenerConfig): string {
@@ -536,14 +594,25 @@ export function describeConfig(c: Config): string {
     if (m.method !== undefined) conds.push(`method ${m.method.join('|')}`);
     if (m.headers.length > 0) conds.push(`${m.headers.length} header match(es)`);
     if (m.query.length > 0) conds.push(`${m.query.length} query match(es)`);
-    const action = r.cluster !== undefined ? `-> ${r.cluster}${r.rewrite === undefined ? '' : ' (rewritten)'}` : r.redirect !== undefined ? `redirect ${r.redirect.status}` : `respond ${r.respond?.status}`;
+    const action =
+      r.cluster !== undefined
+        ? `-> ${r.cluster}${r.rewrite === undefined ? '' : ' (rewritten)'}`
+        : r.redirect !== undefined
+          ? `redirect ${r.redirect.status}`
+          : `respond ${r.respond?.status}`;
     lines.push(`  route ${r.name}: ${conds.length === 0 ? 'any request' : conds.join(', ')} ${action}`);
   }
   for (const cl of c.clusters) {
     const extras: string[] = [];
-    if (cl.healthCheck !== undefined) extras.push(`health ${cl.healthCheck.type}${cl.healthCheck.type === 'http' ? ` ${cl.healthCheck.path}` : ''} every ${cl.healthCheck.intervalMs} ms (fall ${cl.healthCheck.fall}, rise ${cl.healthCheck.rise})`);
+    if (cl.healthCheck !== undefined)
+      extras.push(
+        `health ${cl.healthCheck.type}${cl.healthCheck.type === 'http' ? ` ${cl.healthCheck.path}` : ''} every ${cl.healthCheck.intervalMs} ms (fall ${cl.healthCheck.fall}, rise ${cl.healthCheck.rise})`,
+      );
     if (cl.outlierDetection !== undefined) extras.push(`outlier detection (${cl.outlierDetection.consecutive5xx} x 5xx)`);
-    if (cl.sticky !== undefined) extras.push(`sticky by ${cl.sticky.mode}${cl.sticky.mode === 'cookie' ? ` ${cl.sticky.name ?? 'LBSESSIONID'}` : cl.sticky.name === undefined ? '' : ` ${cl.sticky.name}`}`);
+    if (cl.sticky !== undefined)
+      extras.push(
+        `sticky by ${cl.sticky.mode}${cl.sticky.mode === 'cookie' ? ` ${cl.sticky.name ?? 'LBSESSIONID'}` : cl.sticky.name === undefined ? '' : ` ${cl.sticky.name}`}`,
+      );
     if (cl.retries !== undefined) extras.push(`${cl.retries.attempts} retr${cl.retries.attempts === 1 ? 'y' : 'ies'} on ${cl.retries.retryOn.join(',')}`);
     if (cl.tls !== undefined) extras.push(`TLS to upstream${cl.tls.verify ? '' : ' (not verified)'}`);
     if (cl.failOpen) extras.push('fail-open');

@@ -48,7 +48,11 @@ export function cookieValue(fields: readonly HttpField[], name: string): string 
     for (const part of line.split(';')) {
       const eq = part.indexOf('=');
       if (eq < 0) continue;
-      if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+      if (part.slice(0, eq).trim() === name)
+        return part
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"(.*)"$/, '$1');
     }
   }
   return undefined;
@@ -202,7 +206,12 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
           upRes = await lease.connection.request({
             method,
             target: input.target,
-            fields: input.hostFallback === true ? input.fields.map((f) => (f.name === 'Host' ? { name: 'Host', value: `${ep.address.includes(':') ? `[${ep.address}]` : ep.address}:${ep.port}` } : f)) : input.fields,
+            fields:
+              input.hostFallback === true
+                ? input.fields.map((f) =>
+                    f.name === 'Host' ? { name: 'Host', value: `${ep.address.includes(':') ? `[${ep.address}]` : ep.address}:${ep.port}` } : f,
+                  )
+                : input.fields,
             ...(body === undefined ? {} : { body, ...(bodyLength === undefined ? {} : { bodyLength }) }),
           });
           break;
@@ -260,7 +269,10 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       const extra: HttpField[] = [...input.responseFields];
       if (decision?.setCookie !== undefined && cluster.stickyName !== undefined) {
         const maxAge = cluster.config.sticky?.maxAgeS;
-        extra.push({ name: 'Set-Cookie', value: `${cluster.stickyName}=${decision.setCookie}; Path=/; HttpOnly${maxAge === undefined ? '' : `; Max-Age=${maxAge}`}` });
+        extra.push({
+          name: 'Set-Cookie',
+          value: `${cluster.stickyName}=${decision.setCookie}; Path=/; HttpOnly${maxAge === undefined ? '' : `; Max-Age=${maxAge}`}`,
+        });
       }
       if (cluster.sticky?.mode === 'app_cookie' && cluster.stickyName !== undefined) {
         const v = setCookieValue(upRes.head.fields, cluster.stickyName);
@@ -276,7 +288,12 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         upRes.body.discard();
         upLease.connection.destroy();
         attempt.finish({ error: 'other' });
-        bytes = answer(res, 502, `netlab proxy: ${ep.name} sent a response the proxy cannot relay: ${err instanceof Error ? err.message : String(err)}\n`, input.responseFields);
+        bytes = answer(
+          res,
+          502,
+          `netlab proxy: ${ep.name} sent a response the proxy cannot relay: ${err instanceof Error ? err.message : String(err)}\n`,
+          input.responseFields,
+        );
         return { status: 502, endpoint: ep.name, bytes, attempts: tries };
       }
       const conn = upLease.connection;

@@ -51,11 +51,22 @@ export const FORBIDDEN_TRAILERS: ReadonlySet<string> = new Set([
 ]);
 
 /** The forwarding fields a proxy writes; from an untrusted client they are dropped. */
-export const FORWARDING_FIELDS: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'forwarded']);
+export const FORWARDING_FIELDS: ReadonlySet<string> = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-real-ip',
+  'forwarded',
+]);
 
 /** Lower-cased names the Connection fields list (they are hop-by-hop for this message). */
 export function connectionNamed(fields: readonly HttpField[]): Set<string> {
-  return new Set(fieldValues(fields, 'connection').flatMap(splitList).map((s) => s.toLowerCase()));
+  return new Set(
+    fieldValues(fields, 'connection')
+      .flatMap(splitList)
+      .map((s) => s.toLowerCase()),
+  );
 }
 
 /** The fields without the hop-by-hop ones (and without those `also` names). */
@@ -211,7 +222,12 @@ export function applyForwarding(fields: readonly HttpField[], input: ForwardingI
   out.push({ name: 'X-Forwarded-For', value: [...priorXff, peer].join(', ') });
   out.push({ name: 'X-Forwarded-Proto', value: priorProto ?? input.proto });
   if (input.host !== '' || priorHost !== undefined) out.push({ name: 'X-Forwarded-Host', value: priorHost ?? input.host });
-  const element = [`for=${forwardedNode(peer)}`, ...(input.local === undefined ? [] : [`by=${forwardedNode(input.local)}`]), ...(input.host === '' ? [] : [`host=${quoteIfNeeded(input.host)}`]), `proto=${input.proto}`].join(';');
+  const element = [
+    `for=${forwardedNode(peer)}`,
+    ...(input.local === undefined ? [] : [`by=${forwardedNode(input.local)}`]),
+    ...(input.host === '' ? [] : [`host=${quoteIfNeeded(input.host)}`]),
+    `proto=${input.proto}`,
+  ].join(';');
   out.push({ name: 'Forwarded', value: [...priorForwarded, element].join(', ') });
   return { fields: out, clientAddress };
 }

@@ -41,9 +41,24 @@ export class ProxyMetrics {
       buckets,
       registers,
     });
-    this.requests = new Counter({ name: 'netlab_proxy_requests_total', help: 'Requests answered, by route, cluster, method and status.', labelNames: ['route', 'cluster', 'method', 'status'], registers });
-    this.retries = new Counter({ name: 'netlab_proxy_retries_total', help: 'Retries started, by cluster and reason.', labelNames: ['cluster', 'reason'], registers });
-    this.upstreamErrors = new Counter({ name: 'netlab_proxy_upstream_errors_total', help: 'Upstream tries that failed without a usable response, by kind.', labelNames: ['cluster', 'endpoint', 'kind'], registers });
+    this.requests = new Counter({
+      name: 'netlab_proxy_requests_total',
+      help: 'Requests answered, by route, cluster, method and status.',
+      labelNames: ['route', 'cluster', 'method', 'status'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'netlab_proxy_retries_total',
+      help: 'Retries started, by cluster and reason.',
+      labelNames: ['cluster', 'reason'],
+      registers,
+    });
+    this.upstreamErrors = new Counter({
+      name: 'netlab_proxy_upstream_errors_total',
+      help: 'Upstream tries that failed without a usable response, by kind.',
+      labelNames: ['cluster', 'endpoint', 'kind'],
+      registers,
+    });
     this.inFlight = new Gauge({ name: 'netlab_proxy_requests_in_flight', help: 'Requests being handled now.', registers });
     new Gauge({
       name: 'netlab_proxy_endpoint_state',

@@ -25,7 +25,14 @@ import { ProxyMetrics } from './metrics.ts';
 import { type CompiledRoute, compileRoutes, findRoute, hostOnly, parseQuery, redirectLocation, rewritePath } from './routes.ts';
 
 export type ProxyEvent =
-  | { readonly type: 'health'; readonly cluster: string; readonly endpoint: string; readonly ok: boolean; readonly detail: string; readonly change?: 'up' | 'down' }
+  | {
+      readonly type: 'health';
+      readonly cluster: string;
+      readonly endpoint: string;
+      readonly ok: boolean;
+      readonly detail: string;
+      readonly change?: 'up' | 'down';
+    }
   | { readonly type: 'balancer'; readonly cluster: string; readonly event: BalancerEvent['type']; readonly endpoint: string }
   | { readonly type: 'retry'; readonly cluster: string; readonly endpoint: string; readonly reason: string }
   | { readonly type: 'reload'; readonly listeners: readonly string[]; readonly clusters: readonly string[] }
@@ -115,7 +122,8 @@ export class ReverseProxy {
     this.random = options.random ?? cryptoRandom();
     this.metrics = new ProxyMetrics(() => {
       const rows = [];
-      for (const c of this.state.clusters.values()) for (const e of c.balancer.endpoints) rows.push({ cluster: c.name, endpoint: e.name, state: e.state, active: e.active });
+      for (const c of this.state.clusters.values())
+        for (const e of c.balancer.endpoints) rows.push({ cluster: c.name, endpoint: e.name, state: e.state, active: e.active });
       return rows;
     });
   }
@@ -146,7 +154,8 @@ export class ReverseProxy {
         { clock: this.clock, random: this.random, limits: this.opts.limits, onHealth: (cluster, ev) => this.onHealth(cluster, ev) },
         prev,
       );
-      if (prev === undefined || rt.balancer !== prev.balancer) rt.balancer.onEvent((ev) => this.emit({ type: 'balancer', cluster: c.name, event: ev.type, endpoint: ev.endpoint.name }));
+      if (prev === undefined || rt.balancer !== prev.balancer)
+        rt.balancer.onEvent((ev) => this.emit({ type: 'balancer', cluster: c.name, event: ev.type, endpoint: ev.endpoint.name }));
       clusters.set(c.name, rt);
     }
     let log: AccessSink | undefined = this.opts.accessLog;
@@ -225,7 +234,12 @@ export class ReverseProxy {
     }
     const scheme = tls === undefined ? 'http' : 'https';
     const hostText = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
-    const rt: ListenerRuntime = { config: l, key, server, info: { name: l.name, address: addr.address, port: addr.port, tls: tls !== undefined, url: `${scheme}://${hostText}:${addr.port}` } };
+    const rt: ListenerRuntime = {
+      config: l,
+      key,
+      server,
+      info: { name: l.name, address: addr.address, port: addr.port, tls: tls !== undefined, url: `${scheme}://${hostText}:${addr.port}` },
+    };
     holder.rt = rt;
     return rt;
   }
@@ -261,7 +275,12 @@ export class ReverseProxy {
     let clientAddress = peer;
     try {
       const metricsCfg = state.config.metrics;
-      if (metricsCfg !== undefined && path === metricsCfg.path && (metricsCfg.listener === undefined || metricsCfg.listener === l.config.name) && (head.method === 'GET' || head.method === 'HEAD')) {
+      if (
+        metricsCfg !== undefined &&
+        path === metricsCfg.path &&
+        (metricsCfg.listener === undefined || metricsCfg.listener === l.config.name) &&
+        (head.method === 'GET' || head.method === 'HEAD')
+      ) {
         routeName = 'metrics';
         req.body.discard();
         const text = Buffer.from(await this.metrics.text(), 'utf8');
@@ -297,7 +316,12 @@ export class ReverseProxy {
         const text = Buffer.from(rc.respond.body, 'utf8');
         const extra = Object.entries(rc.respond.headers).map(([name, value]) => ({ name, value }));
         status = rc.respond.status;
-        res.writeHead(status, [...responseFields, ...extra, { name: 'Content-Type', value: rc.respond.contentType }, ...(status === 204 ? [] : [{ name: 'Content-Length', value: String(text.length) }])]);
+        res.writeHead(status, [
+          ...responseFields,
+          ...extra,
+          { name: 'Content-Type', value: rc.respond.contentType },
+          ...(status === 204 ? [] : [{ name: 'Content-Length', value: String(text.length) }]),
+        ]);
         res.end(status === 204 ? undefined : text);
         bytes = head.method === 'HEAD' || status === 204 ? 0 : text.length;
         return;
@@ -319,7 +343,13 @@ export class ReverseProxy {
       clusterName = cluster.name;
       // Fields for the upstream: the connection's own removed, framing rewritten by the client side.
       let fields = stripHopByHop(head.fields, new Set(['content-length', 'host', 'expect', 'via', idHeader.toLowerCase()]));
-      const fwd = applyForwarding(fields, { peer, proto: scheme, host: head.authority, local: plainAddress(req.connection.socket.localAddress ?? ''), trusted: state.trusted });
+      const fwd = applyForwarding(fields, {
+        peer,
+        proto: scheme,
+        host: head.authority,
+        local: plainAddress(req.connection.socket.localAddress ?? ''),
+        trusted: state.trusted,
+      });
       fields = fwd.fields;
       clientAddress = fwd.clientAddress;
       const priorVia = head.fields.filter((f) => f.name.toLowerCase() === 'via').map((f) => f.value);
@@ -336,7 +366,12 @@ export class ReverseProxy {
       const sticky = cluster.sticky;
       let stickyKey: string | undefined;
       if (sticky !== undefined && cluster.stickyName !== undefined) {
-        stickyKey = sticky.mode === 'header' ? fieldValue(head.fields, cluster.stickyName) : sticky.mode === 'client_address' ? undefined : cookieValue(head.fields, cluster.stickyName);
+        stickyKey =
+          sticky.mode === 'header'
+            ? fieldValue(head.fields, cluster.stickyName)
+            : sticky.mode === 'client_address'
+              ? undefined
+              : cookieValue(head.fields, cluster.stickyName);
       }
       const upstreamFields: HttpField[] = [
         { name: 'Host', value: upstreamHost ?? '' },
@@ -425,7 +460,8 @@ export class ReverseProxy {
   /** A listener's address (the first listener when no name is given). */
   address(name?: string): ListenerInfo {
     const l = name === undefined ? [...this.listenerMap.values()][0] : this.listenerMap.get(name);
-    if (l === undefined) throw new NetlabError('ERR_NOT_FOUND', `no listener ${name ?? ''} (have: ${[...this.listenerMap.keys()].join(', ') || 'none'})`, { layer: 'proxy' });
+    if (l === undefined)
+      throw new NetlabError('ERR_NOT_FOUND', `no listener ${name ?? ''} (have: ${[...this.listenerMap.keys()].join(', ') || 'none'})`, { layer: 'proxy' });
     return l.info;
   }
 

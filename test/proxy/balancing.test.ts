@@ -31,7 +31,16 @@ function cfg(upstreams: Upstream[], extra: Record<string, unknown> = {}, top: Re
 
 async function start(config: Record<string, unknown>): Promise<{ p: ReverseProxy; port: number; events: string[] }> {
   const events: string[] = [];
-  const p = await proxyWith(config, { onEvent: (e) => events.push(e.type === 'health' ? `health ${e.endpoint} ${e.ok ? 'ok' : 'fail'}${e.change === undefined ? '' : ` ${e.change}`}` : e.type === 'balancer' ? `${e.event} ${e.endpoint}` : e.type) });
+  const p = await proxyWith(config, {
+    onEvent: (e) =>
+      events.push(
+        e.type === 'health'
+          ? `health ${e.endpoint} ${e.ok ? 'ok' : 'fail'}${e.change === undefined ? '' : ` ${e.change}`}`
+          : e.type === 'balancer'
+            ? `${e.event} ${e.endpoint}`
+            : e.type,
+      ),
+  });
   cleanup.push(() => p.close(500));
   return { p, port: p.address().port, events };
 }
@@ -59,7 +68,9 @@ describe('active health checks', () => {
         res.end(u.name);
       };
     }
-    const { p, port, events } = await start(cfg([s1, s2], { healthCheck: { path: '/health', expectStatus: 200, expectBody: '"status":"UP"', intervalMs: 40, timeoutMs: 500, fall: 3, rise: 2 } }));
+    const { p, port, events } = await start(
+      cfg([s1, s2], { healthCheck: { path: '/health', expectStatus: 200, expectBody: '"status":"UP"', intervalMs: 40, timeoutMs: 500, fall: 3, rise: 2 } }),
+    );
     await until(() => events.filter((e) => e === 'health s2 ok').length >= 1);
     s2Up = false;
     await until(() => events.includes('health s2 fail down'));
@@ -197,7 +208,9 @@ describe('drain and reload', () => {
   it('an invalid reload is refused with the key named, the old config stays', async () => {
     const [s1] = await ups('s1');
     const { p, port } = await start(cfg([s1]));
-    await expect(p.reload({ listeners: [LISTENER], routes: [{ name: 'x', cluster: 'nope' }], clusters: [{ name: 'c', endpoints: [{ address: '127.0.0.1', port: 1 }] }] })).rejects.toThrow(/routes\[0\]\.cluster/);
+    await expect(
+      p.reload({ listeners: [LISTENER], routes: [{ name: 'x', cluster: 'nope' }], clusters: [{ name: 'c', endpoints: [{ address: '127.0.0.1', port: 1 }] }] }),
+    ).rejects.toThrow(/routes\[0\]\.cluster/);
     expect((await send(port, 'GET', '/')).body).toBe('s1 GET /');
   });
 

@@ -19,9 +19,14 @@ interface Result {
 
 function netlab(...args: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -37,12 +42,20 @@ describe('netlab proxy check', () => {
 
   it('names each mistake with its key, line and column, and exits 1', async () => {
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'listeners:\n  - { name: web, address: 127.0.0.1, port: 8080 }\nroutes:\n  - { name: r, cluster: api }\nclusters:\n  - name: app\n    policy: fastest\n    endpoints: [{ address: 127.0.0.1, port: 9001 }]\n');
+    writeFileSync(
+      bad,
+      'listeners:\n  - { name: web, address: 127.0.0.1, port: 8080 }\nroutes:\n  - { name: r, cluster: api }\nclusters:\n  - name: app\n    policy: fastest\n    endpoints: [{ address: 127.0.0.1, port: 9001 }]\n',
+    );
     const r = await netlab('proxy', 'check', bad);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`netlab: ${bad}: clusters[0].policy: expected one of round_robin, weighted_round_robin, least_connections, weighted_least_connections, ip_hash, least_time, ring_hash, maglev, power_of_two, peak_ewma, random, got "fastest" at line 7 col 13\n`);
-    writeFileSync(bad, 'listeners:\n  - { name: web, address: 127.0.0.1, port: 8080 }\nroutes:\n  - { name: r, cluster: api }\nclusters:\n  - name: app\n    endpoints: [{ address: 127.0.0.1, port: 9001 }]\n');
+    expect(r.stderr).toBe(
+      `netlab: ${bad}: clusters[0].policy: expected one of round_robin, weighted_round_robin, least_connections, weighted_least_connections, ip_hash, least_time, ring_hash, maglev, power_of_two, peak_ewma, random, got "fastest" at line 7 col 13\n`,
+    );
+    writeFileSync(
+      bad,
+      'listeners:\n  - { name: web, address: 127.0.0.1, port: 8080 }\nroutes:\n  - { name: r, cluster: api }\nclusters:\n  - name: app\n    endpoints: [{ address: 127.0.0.1, port: 9001 }]\n',
+    );
     const r2 = await netlab('proxy', 'check', bad);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toBe(`netlab: ${bad}: routes[0].cluster: unknown cluster "api" (clusters: app) at line 4 col 25\n`);

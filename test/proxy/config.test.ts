@@ -54,9 +54,25 @@ describe('good configurations', () => {
     expect(config.routes.map((r) => r.name)).toEqual(['healthz', 'old-api', 'canary', 'api', 'users', 'everything-else']);
     const app = config.clusters[0];
     expect(app.policy).toEqual({ name: 'least_connections' });
-    expect(app.healthCheck).toEqual({ type: 'http', path: '/health', expectStatus: [200], expectBody: '"status":"UP"', intervalMs: 2000, timeoutMs: 1000, fall: 3, rise: 2 });
+    expect(app.healthCheck).toEqual({
+      type: 'http',
+      path: '/health',
+      expectStatus: [200],
+      expectBody: '"status":"UP"',
+      intervalMs: 2000,
+      timeoutMs: 1000,
+      fall: 3,
+      rise: 2,
+    });
     expect(app.retries?.retryOn).toEqual(['connect_failure', 'reset', '502', '503', '504']);
-    expect(app.outlierDetection).toEqual({ consecutive5xx: 5, consecutiveConnectFailures: 5, baseEjectionMs: 30000, maxEjectionMs: 300000, maxEjectionPercent: 50, decayIntervalMs: 10000 });
+    expect(app.outlierDetection).toEqual({
+      consecutive5xx: 5,
+      consecutiveConnectFailures: 5,
+      baseEjectionMs: 30000,
+      maxEjectionMs: 300000,
+      maxEjectionPercent: 50,
+      decayIntervalMs: 10000,
+    });
     expect(config.clusters[1].timeouts).toEqual({ connectMs: 5000, headerMs: 15000, idleMs: 60000 });
     expect(config.trustedProxies).toEqual(['127.0.0.0/8', '::1']);
     const hashing = loadConfigFile(join(ROOT, 'examples/proxy/l7-hashing.yaml'), 'proxy').config;
@@ -91,7 +107,14 @@ describe('good configurations', () => {
     expect(clusterHashKey(ring)).toEqual({ from: 'header', name: 'X-User' });
     expect(clusterHashKey(basic.clusters[0])).toEqual({ from: 'client_address' });
     expect(clusterSticky(basic.clusters[0])).toEqual({ mode: 'cookie', name: 'LBSESSIONID', maxEntries: 10000, idleMs: 1800000, drainingKeepsSticky: false });
-    expect(clusterRetries(basic.clusters[0])).toEqual({ attempts: 2, retryOn: ['connect_failure', 'reset', '502', '503', '504'], nonIdempotent: false, backoff: { baseMs: 25, maxMs: 250 }, budgetPercent: 20, minConcurrent: 3 });
+    expect(clusterRetries(basic.clusters[0])).toEqual({
+      attempts: 2,
+      retryOn: ['connect_failure', 'reset', '502', '503', '504'],
+      nonIdempotent: false,
+      backoff: { baseMs: 25, maxMs: 250 },
+      budgetPercent: 20,
+      minConcurrent: 3,
+    });
     expect(clusterRetries(basic.clusters[1])).toBeUndefined();
     expect(clusterEndpoints(basic.clusters[1])).toEqual([{ name: '127.0.0.1:9101', address: '127.0.0.1', port: 9101, weight: 1 }]);
   });
@@ -144,39 +167,139 @@ clusters:
 
 /** Each bad file and the one message it must produce (key path, expectation, line and column). */
 const BAD: [string, string, string][] = [
-  ['unknown policy', `${HEAD}    policy: roundrobin\n`, 'clusters[0].policy: expected one of round_robin, weighted_round_robin, least_connections, weighted_least_connections, ip_hash, least_time, ring_hash, maglev, power_of_two, peak_ewma, random, got "roundrobin" at line 12 col 13'],
-  ['unknown policy in the long form', `${HEAD}    policy: { name: fastest }\n`, 'clusters[0].policy.name: expected one of round_robin, weighted_round_robin, least_connections, weighted_least_connections, ip_hash, least_time, ring_hash, maglev, power_of_two, peak_ewma, random, got "fastest" at line 12 col 21'],
+  [
+    'unknown policy',
+    `${HEAD}    policy: roundrobin\n`,
+    'clusters[0].policy: expected one of round_robin, weighted_round_robin, least_connections, weighted_least_connections, ip_hash, least_time, ring_hash, maglev, power_of_two, peak_ewma, random, got "roundrobin" at line 12 col 13',
+  ],
+  [
+    'unknown policy in the long form',
+    `${HEAD}    policy: { name: fastest }\n`,
+    'clusters[0].policy.name: expected one of round_robin, weighted_round_robin, least_connections, weighted_least_connections, ip_hash, least_time, ring_hash, maglev, power_of_two, peak_ewma, random, got "fastest" at line 12 col 21',
+  ],
   ['weight 0', HEAD.replace('port: 9001 }', 'port: 9001, weight: 0 }'), 'clusters[0].endpoints[0].weight: expected a weight > 0, got 0 at line 11 col 61'],
-  ['negative weight', HEAD.replace('port: 9001 }', 'port: 9001, weight: -2 }'), 'clusters[0].endpoints[0].weight: expected a weight > 0, got -2 at line 11 col 61'],
+  [
+    'negative weight',
+    HEAD.replace('port: 9001 }', 'port: 9001, weight: -2 }'),
+    'clusters[0].endpoints[0].weight: expected a weight > 0, got -2 at line 11 col 61',
+  ],
   ['port out of range', HEAD.replace('port: 9001', 'port: 70000'), 'clusters[0].endpoints[0].port: expected a number <= 65535, got 70000 at line 11 col 47'],
   ['port as text', HEAD.replace('port: 8080', 'port: "8080"'), 'listeners[0].port: expected a number, got "8080" at line 4 col 11'],
   ['unknown key', HEAD.replace('    port: 8080\n', '    port: 8080\n    prot: http\n'), 'listeners[0].prot: unknown key at line 5 col 5'],
   ['missing address', HEAD.replace('    address: 127.0.0.1\n', ''), 'listeners[0].address: missing (expected text) at line 2 col 5'],
-  ['no clusters', 'listeners: [{ name: web, address: 127.0.0.1, port: 80 }]\nclusters: []\nroutes: [{ name: r, respond: { status: 200 } }]\n', 'clusters: expected at least one cluster, got 0 items at line 2 col 11'],
+  [
+    'no clusters',
+    'listeners: [{ name: web, address: 127.0.0.1, port: 80 }]\nclusters: []\nroutes: [{ name: r, respond: { status: 200 } }]\n',
+    'clusters: expected at least one cluster, got 0 items at line 2 col 11',
+  ],
   ['route to an unknown cluster', HEAD.replace('cluster: app', 'cluster: api'), 'routes[0].cluster: unknown cluster "api" (clusters: app) at line 7 col 14'],
-  ['duplicate cluster', `${HEAD}  - name: app\n    endpoints: [{ address: 127.0.0.1, port: 9002 }]\n`, 'clusters[1].name: cluster name "app" is already used by clusters[0] at line 12 col 11'],
-  ['duplicate endpoint', `${HEAD}      - { name: s1, address: 127.0.0.1, port: 9002 }\n`, 'clusters[0].endpoints[1].name: endpoint "s1" appears twice in cluster app (first at endpoints[0]) at line 12 col 17'],
-  ['duplicate listener port', HEAD.replace('routes:', '  - { name: web2, address: 127.0.0.1, port: 8080 }\nroutes:'), 'listeners[1].port: tcp 127.0.0.1:8080 is already used by listeners[0] at line 5 col 45'],
-  ['invalid path regex', HEAD.replace('    cluster: app\n', '    match: { path: { regex: "^/users/(" } }\n    cluster: app\n'), 'routes[0].match.path.regex: invalid regex: Invalid regular expression: /^/users/(/: Unterminated group at line 7 col 29'],
-  ['invalid header regex', HEAD.replace('    cluster: app\n', '    match:\n      headers:\n        - { name: X-A, regex: "[a-" }\n    cluster: app\n'), 'routes[0].match.headers[0].regex: invalid regex: Invalid regular expression: /[a-/: Unterminated character class at line 9 col 31'],
-  ['two path kinds', HEAD.replace('    cluster: app\n', '    match: { path: { prefix: /a, exact: /a } }\n    cluster: app\n'), 'routes[0].match.path: expected exactly one of prefix, exact, regex; got prefix and exact at line 7 col 20'],
-  ['no action', HEAD.replace('    cluster: app\n', '    match: { method: GET }\n'), 'routes[0]: expected exactly one of cluster, redirect, respond; got none at line 6 col 5'],
-  ['two actions', HEAD.replace('    cluster: app\n', '    cluster: app\n    respond: { status: 204 }\n'), 'routes[0]: expected exactly one of cluster, redirect, respond; got cluster and respond at line 6 col 5'],
-  ['bad host pattern', HEAD.replace('    cluster: app\n', '    match: { host: "api.*.test" }\n    cluster: app\n'), 'routes[0].match.host: expected a host name, *.domain or *, got "api.*.test" at line 7 col 20'],
-  ['bad method', HEAD.replace('    cluster: app\n', '    match: { method: [GET, "PO ST"] }\n    cluster: app\n'), 'routes[0].match.method[1]: expected an HTTP method token, got "PO ST" at line 7 col 28'],
-  ['bad redirect status', HEAD.replace('    cluster: app\n', '    redirect: { status: 305, scheme: https }\n'), 'routes[0].redirect.status: expected one of 301, 302, 303, 307, 308, got 305 at line 7 col 25'],
-  ['prefix rewrite without a prefix match', HEAD.replace('    cluster: app\n', '    rewrite: { prefix: /v1/ }\n    cluster: app\n'), 'routes[0].rewrite.prefix: rewriting the prefix needs match.path.prefix (the prefix to replace) at line 7 col 24'],
-  ['option of another policy', `${HEAD}    policy: { name: round_robin, virtualNodes: 100 }\n`, 'clusters[0].policy.virtualNodes: virtualNodes is an option of ring_hash, not of round_robin at line 12 col 48'],
-  ['maglev table not prime', `${HEAD}    policy: { name: maglev, tableSize: 65536 }\n`, 'clusters[0].policy.tableSize: expected a prime number (65537, 251, ...), got 65536 at line 12 col 40'],
-  ['bad hashOn', `${HEAD}    policy: { name: ring_hash, hashOn: "header:" }\n`, 'clusters[0].policy.hashOn: expected client_address, path, header:NAME, cookie:NAME or query:NAME, got "header:" at line 12 col 40'],
+  [
+    'duplicate cluster',
+    `${HEAD}  - name: app\n    endpoints: [{ address: 127.0.0.1, port: 9002 }]\n`,
+    'clusters[1].name: cluster name "app" is already used by clusters[0] at line 12 col 11',
+  ],
+  [
+    'duplicate endpoint',
+    `${HEAD}      - { name: s1, address: 127.0.0.1, port: 9002 }\n`,
+    'clusters[0].endpoints[1].name: endpoint "s1" appears twice in cluster app (first at endpoints[0]) at line 12 col 17',
+  ],
+  [
+    'duplicate listener port',
+    HEAD.replace('routes:', '  - { name: web2, address: 127.0.0.1, port: 8080 }\nroutes:'),
+    'listeners[1].port: tcp 127.0.0.1:8080 is already used by listeners[0] at line 5 col 45',
+  ],
+  [
+    'invalid path regex',
+    HEAD.replace('    cluster: app\n', '    match: { path: { regex: "^/users/(" } }\n    cluster: app\n'),
+    'routes[0].match.path.regex: invalid regex: Invalid regular expression: /^/users/(/: Unterminated group at line 7 col 29',
+  ],
+  [
+    'invalid header regex',
+    HEAD.replace('    cluster: app\n', '    match:\n      headers:\n        - { name: X-A, regex: "[a-" }\n    cluster: app\n'),
+    'routes[0].match.headers[0].regex: invalid regex: Invalid regular expression: /[a-/: Unterminated character class at line 9 col 31',
+  ],
+  [
+    'two path kinds',
+    HEAD.replace('    cluster: app\n', '    match: { path: { prefix: /a, exact: /a } }\n    cluster: app\n'),
+    'routes[0].match.path: expected exactly one of prefix, exact, regex; got prefix and exact at line 7 col 20',
+  ],
+  [
+    'no action',
+    HEAD.replace('    cluster: app\n', '    match: { method: GET }\n'),
+    'routes[0]: expected exactly one of cluster, redirect, respond; got none at line 6 col 5',
+  ],
+  [
+    'two actions',
+    HEAD.replace('    cluster: app\n', '    cluster: app\n    respond: { status: 204 }\n'),
+    'routes[0]: expected exactly one of cluster, redirect, respond; got cluster and respond at line 6 col 5',
+  ],
+  [
+    'bad host pattern',
+    HEAD.replace('    cluster: app\n', '    match: { host: "api.*.test" }\n    cluster: app\n'),
+    'routes[0].match.host: expected a host name, *.domain or *, got "api.*.test" at line 7 col 20',
+  ],
+  [
+    'bad method',
+    HEAD.replace('    cluster: app\n', '    match: { method: [GET, "PO ST"] }\n    cluster: app\n'),
+    'routes[0].match.method[1]: expected an HTTP method token, got "PO ST" at line 7 col 28',
+  ],
+  [
+    'bad redirect status',
+    HEAD.replace('    cluster: app\n', '    redirect: { status: 305, scheme: https }\n'),
+    'routes[0].redirect.status: expected one of 301, 302, 303, 307, 308, got 305 at line 7 col 25',
+  ],
+  [
+    'prefix rewrite without a prefix match',
+    HEAD.replace('    cluster: app\n', '    rewrite: { prefix: /v1/ }\n    cluster: app\n'),
+    'routes[0].rewrite.prefix: rewriting the prefix needs match.path.prefix (the prefix to replace) at line 7 col 24',
+  ],
+  [
+    'option of another policy',
+    `${HEAD}    policy: { name: round_robin, virtualNodes: 100 }\n`,
+    'clusters[0].policy.virtualNodes: virtualNodes is an option of ring_hash, not of round_robin at line 12 col 48',
+  ],
+  [
+    'maglev table not prime',
+    `${HEAD}    policy: { name: maglev, tableSize: 65536 }\n`,
+    'clusters[0].policy.tableSize: expected a prime number (65537, 251, ...), got 65536 at line 12 col 40',
+  ],
+  [
+    'bad hashOn',
+    `${HEAD}    policy: { name: ring_hash, hashOn: "header:" }\n`,
+    'clusters[0].policy.hashOn: expected client_address, path, header:NAME, cookie:NAME or query:NAME, got "header:" at line 12 col 40',
+  ],
   ['health fall 0', `${HEAD}    healthCheck: { fall: 0 }\n`, 'clusters[0].healthCheck.fall: expected a number >= 1, got 0 at line 12 col 26'],
-  ['sticky app cookie without a name', `${HEAD}    sticky: { mode: app_cookie }\n`, 'clusters[0].sticky.name: missing (sticky mode app_cookie needs the cookie name, e.g. PHPSESSID) at line 12 col 13'],
-  ['retry-on unknown', `${HEAD}    retries: { retryOn: [connect_failure, 500] }\n`, 'clusters[0].retries.retryOn[1]: expected one of connect_failure, reset, timeout, 5xx, 502, 503, 504, got 500 at line 12 col 43'],
-  ['ejection cap below base', `${HEAD}    outlierDetection: { baseEjectionMs: 60000, maxEjectionMs: 1000 }\n`, 'clusters[0].outlierDetection.maxEjectionMs: expected at least baseEjectionMs (60000), got 1000 at line 12 col 63'],
-  ['bad trusted proxy', `${HEAD}trustedProxies: [10.0.0.0/33]\n`, 'trustedProxies[0]: expected an address or CIDR prefix (10.0.0.0/8, ::1/128), got "10.0.0.0/33" at line 12 col 18'],
+  [
+    'sticky app cookie without a name',
+    `${HEAD}    sticky: { mode: app_cookie }\n`,
+    'clusters[0].sticky.name: missing (sticky mode app_cookie needs the cookie name, e.g. PHPSESSID) at line 12 col 13',
+  ],
+  [
+    'retry-on unknown',
+    `${HEAD}    retries: { retryOn: [connect_failure, 500] }\n`,
+    'clusters[0].retries.retryOn[1]: expected one of connect_failure, reset, timeout, 5xx, 502, 503, 504, got 500 at line 12 col 43',
+  ],
+  [
+    'ejection cap below base',
+    `${HEAD}    outlierDetection: { baseEjectionMs: 60000, maxEjectionMs: 1000 }\n`,
+    'clusters[0].outlierDetection.maxEjectionMs: expected at least baseEjectionMs (60000), got 1000 at line 12 col 63',
+  ],
+  [
+    'bad trusted proxy',
+    `${HEAD}trustedProxies: [10.0.0.0/33]\n`,
+    'trustedProxies[0]: expected an address or CIDR prefix (10.0.0.0/8, ::1/128), got "10.0.0.0/33" at line 12 col 18',
+  ],
   ['bad access log format', `${HEAD}accessLog: { format: apache }\n`, 'accessLog.format: expected one of combined, json, got "apache" at line 12 col 22'],
-  ['bad endpoint address', HEAD.replace('address: 127.0.0.1, port: 9001', 'address: "127.0.0.1:9001", port: 9001'), 'clusters[0].endpoints[0].address: expected an IP address or a host name, got "127.0.0.1:9001" at line 11 col 30'],
-  ['a list where a mapping goes', HEAD.replace('    cluster: app\n', '    match: [1]\n    cluster: app\n'), 'routes[0].match: expected a mapping (key: value), got a list at line 7 col 12'],
+  [
+    'bad endpoint address',
+    HEAD.replace('address: 127.0.0.1, port: 9001', 'address: "127.0.0.1:9001", port: 9001'),
+    'clusters[0].endpoints[0].address: expected an IP address or a host name, got "127.0.0.1:9001" at line 11 col 30',
+  ],
+  [
+    'a list where a mapping goes',
+    HEAD.replace('    cluster: app\n', '    match: [1]\n    cluster: app\n'),
+    'routes[0].match: expected a mapping (key: value), got a list at line 7 col 12',
+  ],
   ['YAML syntax', 'listeners:\n  - name: web\n   address: 127.0.0.1\n', '(syntax): Sequence item without - indicator at line 3 col 1'],
   ['duplicate key', 'listeners: []\nlisteners: []\n', '(syntax): Map keys must be unique at line 2 col 1'],
   ['empty file', '', '(top level): the file is empty (expected listeners, routes and clusters)'],
@@ -203,7 +326,15 @@ describe('bad configurations name the key, what was expected and where', () => {
   });
 
   it('JSON files are read by the same parser, with positions', () => {
-    const json = JSON.stringify({ listeners: [{ name: 'web', address: '127.0.0.1', port: 8080 }], routes: [{ name: 'r', cluster: 'app' }], clusters: [{ name: 'app', policy: 'leastconn', endpoints: [{ address: '127.0.0.1', port: 9001 }] }] }, null, 2);
+    const json = JSON.stringify(
+      {
+        listeners: [{ name: 'web', address: '127.0.0.1', port: 8080 }],
+        routes: [{ name: 'r', cluster: 'app' }],
+        clusters: [{ name: 'app', policy: 'leastconn', endpoints: [{ address: '127.0.0.1', port: 9001 }] }],
+      },
+      null,
+      2,
+    );
     const err = errorOf(() => parseConfig(json));
     expect(err.message).toMatch(/^clusters\[0\]\.policy: expected one of round_robin, .*, got "leastconn" at line 18 col 17$/);
   });
@@ -219,18 +350,30 @@ clusters:
 
   it('an L4 file is a valid L4 config and not a proxy config', () => {
     expect(parseL4Config(L4).listeners[0].mode).toBe('tcp');
-    expect(errorOf(() => parseProxyConfig(L4)).message).toBe('listeners[0].mode: expected http in a proxy configuration, got tcp (tcp and udp listeners belong to the L4 balancer) at line 2 col 54');
-    expect(errorOf(() => parseL4Config(HEAD)).message.split('\n')).toEqual([
-      'routes: an L4 configuration has no HTTP routes (each tcp/udp listener names its cluster) at line 6 col 3',
-      'listeners[0].mode: expected tcp or udp in an L4 configuration, got http (write mode: tcp or mode: udp) at line 2 col 5',
-    ].sort((a, b) => Number(/line (\d+)/.exec(a)?.[1]) - Number(/line (\d+)/.exec(b)?.[1])));
+    expect(errorOf(() => parseProxyConfig(L4)).message).toBe(
+      'listeners[0].mode: expected http in a proxy configuration, got tcp (tcp and udp listeners belong to the L4 balancer) at line 2 col 54',
+    );
+    expect(errorOf(() => parseL4Config(HEAD)).message.split('\n')).toEqual(
+      [
+        'routes: an L4 configuration has no HTTP routes (each tcp/udp listener names its cluster) at line 6 col 3',
+        'listeners[0].mode: expected tcp or udp in an L4 configuration, got http (write mode: tcp or mode: udp) at line 2 col 5',
+      ].sort((a, b) => Number(/line (\d+)/.exec(a)?.[1]) - Number(/line (\d+)/.exec(b)?.[1])),
+    );
   });
 
   it('L4 cross-checks: a cluster is needed, SNI clusters must exist, tcp does not terminate TLS', () => {
-    expect(errorOf(() => parseL4Config(L4.replace(', cluster: app', ''))).message).toBe('listeners[0].cluster: missing (a tcp listener needs the cluster its traffic goes to) at line 2 col 5');
-    expect(errorOf(() => parseL4Config(L4.replace('cluster: app }', 'sni: [{ host: a.test, cluster: b }], noSni: close }'))).message).toBe('listeners[0].sni[0].cluster: unknown cluster "b" (clusters: app) at line 2 col 90');
-    expect(errorOf(() => parseL4Config(L4.replace('mode: tcp,', 'mode: tcp, tls: { cert: a, key: b },'))).message).toMatch(/^listeners\[0\]\.tls: a tcp listener does not terminate TLS .* at line 2 col 64$/);
-    expect(errorOf(() => parseL4Config(L4.replace('mode: tcp', 'mode: sctp'))).message).toBe('listeners[0].mode: expected one of http, tcp, udp, got "sctp" at line 2 col 54');
+    expect(errorOf(() => parseL4Config(L4.replace(', cluster: app', ''))).message).toBe(
+      'listeners[0].cluster: missing (a tcp listener needs the cluster its traffic goes to) at line 2 col 5',
+    );
+    expect(errorOf(() => parseL4Config(L4.replace('cluster: app }', 'sni: [{ host: a.test, cluster: b }], noSni: close }'))).message).toBe(
+      'listeners[0].sni[0].cluster: unknown cluster "b" (clusters: app) at line 2 col 90',
+    );
+    expect(errorOf(() => parseL4Config(L4.replace('mode: tcp,', 'mode: tcp, tls: { cert: a, key: b },'))).message).toMatch(
+      /^listeners\[0\]\.tls: a tcp listener does not terminate TLS .* at line 2 col 64$/,
+    );
+    expect(errorOf(() => parseL4Config(L4.replace('mode: tcp', 'mode: sctp'))).message).toBe(
+      'listeners[0].mode: expected one of http, tcp, udp, got "sctp" at line 2 col 54',
+    );
   });
 });
 

@@ -36,7 +36,12 @@ beforeAll(async () => {
   proxy = await proxyWith({
     listeners: [
       { name: 'web', address: '127.0.0.1', port: 0 },
-      { name: 'tls', address: '127.0.0.1', port: 0, tls: { cert: files['www.crt'], key: files['www.key'], sni: [{ host: 'api.netlab.test', cert: files['api.crt'], key: files['api.key'] }] } },
+      {
+        name: 'tls',
+        address: '127.0.0.1',
+        port: 0,
+        tls: { cert: files['www.crt'], key: files['www.key'], sni: [{ host: 'api.netlab.test', cert: files['api.crt'], key: files['api.key'] }] },
+      },
     ],
     routes: [
       { name: 'to-tls', match: { path: { prefix: '/secure/' } }, cluster: 'secure' },
@@ -91,9 +96,7 @@ describe('TLS', () => {
     const bad = await proxyWith({
       listeners: [{ name: 'web', address: '127.0.0.1', port: 0 }],
       routes: [{ name: 'all', cluster: 's' }],
-      clusters: [
-        { name: 's', endpoints: [{ address: '127.0.0.1', port: secure.port }], tls: { ca: files['root.crt'], serverName: 'api.netlab.test' } },
-      ],
+      clusters: [{ name: 's', endpoints: [{ address: '127.0.0.1', port: secure.port }], tls: { ca: files['root.crt'], serverName: 'api.netlab.test' } }],
     });
     try {
       const r2 = await send(bad.address().port, 'GET', '/');
@@ -114,7 +117,16 @@ describe.skipIf(!requireTool('curl'))('curl through the proxy', () => {
     expect(r.stdout).toMatch(/via: 1\.1 netlab/i);
     expect(r.stdout).toContain('plain GET /curl?a=1');
     const tport = proxy.address('tls').port;
-    const t = await run('curl', ['-sS', '--cacert', files['root.crt'], '--resolve', `api.netlab.test:${tport}:127.0.0.1`, '-w', '\\n%{http_code}', `https://api.netlab.test:${tport}/tls-curl`]);
+    const t = await run('curl', [
+      '-sS',
+      '--cacert',
+      files['root.crt'],
+      '--resolve',
+      `api.netlab.test:${tport}:127.0.0.1`,
+      '-w',
+      '\\n%{http_code}',
+      `https://api.netlab.test:${tport}/tls-curl`,
+    ]);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stdout).toBe('plain GET /tls-curl\n200');
     const post = await run('curl', ['-sS', '--data-binary', 'posted-body', `http://127.0.0.1:${port}/post`]);

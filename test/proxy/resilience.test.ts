@@ -94,7 +94,10 @@ describe('retries', () => {
   });
 
   it('without retries a refused connection is 502; no endpoint at all is 503', async () => {
-    const { p, port } = await proxy({ endpoints: [{ name: 'dead', address: '127.0.0.1', port: await deadPort() }], outlierDetection: { consecutiveConnectFailures: 1, maxEjectionPercent: 100 } });
+    const { p, port } = await proxy({
+      endpoints: [{ name: 'dead', address: '127.0.0.1', port: await deadPort() }],
+      outlierDetection: { consecutiveConnectFailures: 1, maxEjectionPercent: 100 },
+    });
     const r = await send(port, 'GET', '/');
     expect(r.status).toBe(502);
     expect(r.body).toMatch(/dead/);
@@ -126,7 +129,10 @@ describe('timeouts and dying upstreams', () => {
       }
       res.end();
     };
-    const { port } = await proxy({ endpoints: [{ address: '127.0.0.1', port: slow.port }], timeouts: { connectMs: 1000, headerMs: 1000, idleMs: 1000, requestMs: 200 } });
+    const { port } = await proxy({
+      endpoints: [{ address: '127.0.0.1', port: slow.port }],
+      timeouts: { connectMs: 1000, headerMs: 1000, idleMs: 1000, requestMs: 200 },
+    });
     // The head went out already: the client sees a cut response (the body ends early), not a hang.
     await expect(send(port, 'GET', '/')).rejects.toThrow();
   });

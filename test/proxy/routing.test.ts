@@ -20,7 +20,12 @@ beforeAll(async () => {
         { name: 'healthz', match: { path: { exact: '/healthz' } }, respond: { status: 200, body: '{"status":"UP"}', contentType: 'application/json' } },
         { name: 'old', match: { path: { prefix: '/v0/' } }, redirect: { status: 301, path: '/api/' } },
         { name: 'canary', match: { path: { prefix: '/api/' }, headers: [{ name: 'X-Env', exact: 'canary' }] }, cluster: 'b' },
-        { name: 'api', match: { host: ['api.netlab.test', '*.api.netlab.test'], path: { prefix: '/api/' }, method: ['GET', 'POST'] }, rewrite: { prefix: '/v1/' }, cluster: 'a' },
+        {
+          name: 'api',
+          match: { host: ['api.netlab.test', '*.api.netlab.test'], path: { prefix: '/api/' }, method: ['GET', 'POST'] },
+          rewrite: { prefix: '/v1/' },
+          cluster: 'a',
+        },
         { name: 'users', match: { path: { regex: '^/users/[0-9]+$' }, query: [{ name: 'debug', present: false }] }, cluster: 'b' },
         { name: 'debug', match: { query: [{ name: 'debug', exact: '1' }] }, respond: { status: 403, body: 'no debugging' } },
         { name: 'rest', match: { host: 'app.netlab.test' }, cluster: 'a' },
@@ -66,7 +71,13 @@ describe('routing table', () => {
 describe('headers', () => {
   it('removes hop-by-hop fields and those named in Connection, re-frames the body, adds Via and a request id', async () => {
     const before = a.seen.length;
-    const r = await send(port, 'POST', '/echo', { Connection: 'keep-alive, X-Secret', 'X-Secret': 's', 'Keep-Alive': 'timeout=5', TE: 'trailers', 'Proxy-Authorization': 'Basic eA==', 'X-Kept': 'k' }, 'hello body');
+    const r = await send(
+      port,
+      'POST',
+      '/echo',
+      { Connection: 'keep-alive, X-Secret', 'X-Secret': 's', 'Keep-Alive': 'timeout=5', TE: 'trailers', 'Proxy-Authorization': 'Basic eA==', 'X-Kept': 'k' },
+      'hello body',
+    );
     expect(r.status).toBe(200);
     const seen = a.seen[before];
     const names = seen.fields.map((f) => f.name.toLowerCase());
@@ -84,7 +95,14 @@ describe('headers', () => {
 
   it('writes X-Forwarded-For/-Proto/-Host and Forwarded; an untrusted client cannot forge them', async () => {
     const before = a.seen.length;
-    await send(port, 'GET', '/who', { 'X-Forwarded-For': '6.6.6.6', Forwarded: 'for=6.6.6.6', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.test', 'X-Real-IP': '6.6.6.6', 'X-Request-Id': 'forged' });
+    await send(port, 'GET', '/who', {
+      'X-Forwarded-For': '6.6.6.6',
+      Forwarded: 'for=6.6.6.6',
+      'X-Forwarded-Proto': 'https',
+      'X-Forwarded-Host': 'evil.test',
+      'X-Real-IP': '6.6.6.6',
+      'X-Request-Id': 'forged',
+    });
     const seen = a.seen[before];
     expect(field(seen.fields, 'x-forwarded-for')).toBe('127.0.0.1');
     expect(field(seen.fields, 'x-forwarded-proto')).toBe('http');
@@ -119,7 +137,7 @@ describe('headers', () => {
     expect(raw).toContain('part1 ');
     expect(raw).toContain('part2');
     expect(raw).toMatch(/\r\n0\r\nX-Checksum: abc\r\n\r\n$/);
-    expect(raw).not.toMatch(/\r\n0\r\n[^]*Set-Cookie/i);
+    expect(raw.slice(raw.lastIndexOf('\r\n0\r\n'))).not.toMatch(/set-cookie|content-length/i);
   });
 
   it('logs each request as a JSON line', async () => {
