@@ -90,6 +90,7 @@ export class ClusterRuntime {
             responseTimeoutMs: config.timeouts.headerMs,
             idleTimeoutMs: Math.min(config.timeouts.idleMs, 30_000),
             maxPerUpstream: config.maxPerEndpoint ?? 256,
+            maxIdlePerUpstream: 128,
             acquireTimeoutMs: config.timeouts.connectMs,
             clock: options.clock,
             limits: { maxBodyBytes: Number.MAX_SAFE_INTEGER, ...options.limits },
