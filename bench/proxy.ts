@@ -139,8 +139,15 @@ async function main(): Promise<void> {
     // netlab's proxy, its own process.
     const nlPort = await freePort();
     const nlFile = join(dir, 'netlab.yaml');
-    writeFileSync(nlFile, `listeners:\n  - { name: web, address: ${HOST}, port: ${nlPort} }\nroutes:\n  - { name: all, cluster: up }\nclusters:\n  - name: up\n    endpoints: [{ name: u1, address: ${HOST}, port: ${upPort} }]\n`);
-    const nl = startProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'proxy', 'run', '--no-watch', '--grace', '1000', nlFile], 'netlab proxy');
+    writeFileSync(
+      nlFile,
+      `listeners:\n  - { name: web, address: ${HOST}, port: ${nlPort} }\nroutes:\n  - { name: all, cluster: up }\nclusters:\n  - name: up\n    endpoints: [{ name: u1, address: ${HOST}, port: ${upPort} }]\n`,
+    );
+    const nl = startProcess(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'proxy', 'run', '--no-watch', '--grace', '1000', nlFile],
+      'netlab proxy',
+    );
     children.push(nl);
     await waitListening(nlPort, nl, 'netlab proxy');
     await wrk('warm-up', nlPort).catch(() => undefined);
@@ -183,7 +190,9 @@ async function main(): Promise<void> {
     console.log(`${'proxy'.padEnd(20)} ${'requests/s'.padStart(11)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  netlab/this  errors`);
     for (const r of results) {
       const ratio = r === netlab ? '' : `${((netlab.rps / r.rps) * 100).toFixed(0)}%`;
-      console.log(`${r.name.padEnd(20)} ${r.rps.toFixed(0).padStart(11)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)}  ${ratio.padStart(11)}  ${r.errors || '-'}`);
+      console.log(
+        `${r.name.padEnd(20)} ${r.rps.toFixed(0).padStart(11)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)}  ${ratio.padStart(11)}  ${r.errors || '-'}`,
+      );
     }
   } finally {
     for (const c of children.reverse()) await stop(c);

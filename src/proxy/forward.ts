@@ -7,7 +7,7 @@
 import type { NetlabError } from '../base/errors.ts';
 import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
 import type { Attempt, Endpoint, FailureKind, RequestContext, StickyDecision } from '../balance/index.ts';
-import type { HttpClientResponse, HttpServerRequest, HttpServerResponse, PooledConnection } from '../http/index.ts';
+import type { HttpClientResponse, HttpServerConnection, HttpServerRequest, HttpServerResponse, PooledConnection } from '../http/index.ts';
 import { fieldValue, fieldValues, type HttpField } from '../wire/http.ts';
 import type { ClusterRuntime } from './cluster.ts';
 import { allowedTrailers, stripHopByHop } from './headers.ts';
@@ -71,6 +71,28 @@ export function setCookieValue(fields: readonly HttpField[], name: string): stri
   return out;
 }
 
+// One `done` reaction per client connection, however many requests it carries (a reaction per
+// request would pile up on a long keep-alive connection).
+const closeWatchers = new WeakMap<HttpServerConnection, Set<() => void>>();
+
+function whenClosed(conn: HttpServerConnection, fn: () => void): () => void {
+  let set = closeWatchers.get(conn);
+  if (set === undefined) {
+    const fresh = new Set<() => void>();
+    set = fresh;
+    closeWatchers.set(conn, fresh);
+    void conn.done.then(() => {
+      for (const f of [...fresh]) f();
+      fresh.clear();
+    });
+  }
+  set.add(fn);
+  const s = set;
+  return () => {
+    s.delete(fn);
+  };
+}
+
 type Failure = { readonly kind: FailureKind; readonly status: 502 | 504; readonly message: string };
 
 function classify(err: unknown, phase: 'connect' | 'exchange', flags: { timedOut: string | undefined }): Failure {
@@ -129,9 +151,10 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   let clientGone = false;
   const retry = cluster.retry;
   retry?.budget.requestStarted();
-  void req.connection.done.then(() => {
+  // Runs only while this request is being forwarded (unwatched in `finally`).
+  const unwatch = whenClosed(req.connection, () => {
     clientGone = true;
-    if (!res.finished) current?.connection.destroy();
+    current?.connection.destroy();
   });
   let deadline: TimerHandle | undefined;
   if (timeouts.requestMs !== undefined) {
@@ -236,6 +259,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         const d = retry !== undefined && !bodySent ? retry.decide(method, tries, { error: f.kind }) : undefined;
         if (d?.retry === true) {
           retryHeld = true;
+          current = undefined;
           input.onRetry?.(d.reason, ep.name);
           await sleep(clock, d.delayMs);
           continue;
@@ -260,6 +284,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
           retryHeld = true;
           upRes.body.discard();
           attempt.finish({ status });
+          current = undefined;
           input.onRetry?.(d.reason, ep.name);
           await sleep(clock, d.delayMs);
           continue;
@@ -331,6 +356,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       return { status, endpoint: ep.name, bytes, attempts: tries };
     }
   } finally {
+    unwatch();
     if (deadline !== undefined) clock.clearTimer(deadline);
     finishRetry();
     retry?.budget.requestFinished();

@@ -163,3 +163,58 @@ describe('timeouts and dying upstreams', () => {
     expect((await send(port, 'GET', '/b')).status).toBe(200);
   });
 });
+
+describe('streaming and backpressure', () => {
+  it('a large response streams: while the client does not read, the upstream is held back (no full buffering)', async () => {
+    const big = await up('big');
+    let written = 0;
+    const total = 32 * 1024 * 1024;
+    big.handler = async (_q, res) => {
+      res.writeHead(200, { 'Content-Length': total });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      while (written < total && !res.aborted) {
+        written += chunk.length;
+        if (!res.write(chunk)) await res.drained();
+      }
+      res.end();
+    };
+    const { port } = await proxy({ endpoints: [{ address: '127.0.0.1', port: big.port }] });
+    const { connect } = await import('node:net');
+    const s = connect(port, '127.0.0.1');
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    s.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    s.pause();
+    await new Promise((r) => setTimeout(r, 600));
+    const heldAt = written;
+    expect(heldAt).toBeLessThan(total / 2);
+    let got = 0;
+    s.on('data', (d: Buffer) => {
+      got += d.length;
+    });
+    s.resume();
+    while (got < total) await new Promise((r) => setTimeout(r, 20));
+    expect(written).toBe(total);
+    s.destroy();
+  });
+
+  // A FIN alone is a half-close (the client may still read the answer, as HAProxy assumes by default);
+  // a reset means the client is gone.
+  it('a client that resets its connection while the upstream is still working ends the upstream exchange', async () => {
+    const slow = await up('slow');
+    slow.handler = async (_q, res) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      res.end('late');
+    };
+    const { port } = await proxy({ endpoints: [{ address: '127.0.0.1', port: slow.port }] });
+    const { connect } = await import('node:net');
+    const s = connect(port, '127.0.0.1', () => s.write('GET /x HTTP/1.1\r\nHost: x\r\n\r\n'));
+    while (slow.seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    const [upConn] = [...slow.server.connections];
+    expect(upConn.socket.readableEnded).toBe(false);
+    s.resetAndDestroy();
+    // The proxy closes its side of the upstream connection at once (long before the 1.5 s answer).
+    const t0 = Date.now();
+    while (!upConn.socket.readableEnded && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 10));
+    expect(upConn.socket.readableEnded).toBe(true);
+  });
+});
