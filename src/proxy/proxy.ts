@@ -419,6 +419,8 @@ export class ReverseProxy {
       status = 500;
       answer(res, 500, 'netlab proxy: internal error\n', responseFields);
     } finally {
+      // A body left unread (an answer given before it was forwarded) must not stall the connection.
+      if (!req.body.settled) req.body.discard();
       this.active--;
       this.metrics.inFlight.dec();
       this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
