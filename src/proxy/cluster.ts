@@ -162,6 +162,18 @@ export class ClusterRuntime {
     });
   }
 
+  /** Closes the pool's idle keep-alive connections to `e` (a drained endpoint keeps none open). */
+  closeIdle(e: Endpoint): void {
+    const up = this.upstream(e);
+    // acquire() hands out an idle connection synchronously when there is one.
+    for (let n = this.pool.stats(up).idle; n > 0; n--) {
+      this.pool.acquire(up).then(
+        (lease) => lease.connection.close(),
+        () => undefined,
+      );
+    }
+  }
+
   /** Stops health checks; `closePool` also closes the idle upstream connections (busy ones close when done). */
   stop(closePool: boolean): void {
     this.health?.stop();

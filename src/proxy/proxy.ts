@@ -489,21 +489,29 @@ export class ReverseProxy {
     return this.metrics.text();
   }
 
-  /** Drains an endpoint: no new requests; resolves when the requests on it have finished. */
+  /**
+   * Drains an endpoint: no new requests; resolves when the requests on it have finished, and then
+   * closes the idle keep-alive connections to it.
+   */
   drainEndpoint(cluster: string, endpoint: string): Promise<void> {
-    const b = this.cluster(cluster).balancer;
+    const c = this.cluster(cluster);
+    const b = c.balancer;
     return new Promise((resolve) => {
       let done = false;
-      b.onEvent((ev) => {
-        if (!done && ev.type === 'drained' && ev.endpoint.name === endpoint) {
-          done = true;
-          resolve();
-        }
-      });
-      if (b.drain(endpoint)) {
+      const finish = (): void => {
+        if (done) return;
         done = true;
-        resolve();
-      }
+        const e = b.endpoint(endpoint);
+        // Let the last response's connection come back to the pool first.
+        setImmediate(() => {
+          if (e !== undefined) c.closeIdle(e);
+          resolve();
+        });
+      };
+      b.onEvent((ev) => {
+        if (ev.type === 'drained' && ev.endpoint.name === endpoint) finish();
+      });
+      if (b.drain(endpoint)) finish();
     });
   }
 

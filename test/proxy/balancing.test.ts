@@ -232,6 +232,10 @@ describe('drain and reload', () => {
     expect((await slow).body).toBe('a slow');
     await d;
     expect(p.stats().clusters.c.find((e) => e.name === 'a')?.state).toBe('draining');
+    // Its idle keep-alive connection from the proxy is closed.
+    const t0 = Date.now();
+    while (a.server.connections.size > 0 && Date.now() - t0 < 1000) await sleep(10);
+    expect(a.server.connections.size).toBe(0);
     // Proxy drain: one request in flight finishes with Connection: close; the listener stops accepting.
     const { connect } = await import('node:net');
     b.handler = async (_q, res) => {
