@@ -1,9 +1,11 @@
 // `netlab proxy check FILE`: reads a reverse proxy (or, with --kind l4, an L4 balancer) configuration
 // file and prints what it holds, or every mistake with its key path, line and column (exit 1).
-// The configuration code is imported only when the command runs, so `netlab --help` stays fast.
+// `netlab proxy run FILE`: runs the reverse proxy, prints its listeners, reloads the file on SIGHUP
+// (and when it changes, unless --no-watch), and drains and exits on SIGINT or SIGTERM.
+// The configuration and proxy code is imported only when a command runs, so `netlab --help` stays fast.
 
 import type { Argv, CommandModule } from 'yargs';
-import { CliError } from './io.ts';
+import { CliError, checkNumberOption } from './io.ts';
 
 interface CheckArgs {
   file: string;
@@ -22,7 +24,79 @@ export async function checkProxyFile(file: string, kind: CheckArgs['kind']): Pro
   }
 }
 
+interface RunArgs {
+  file: string;
+  watch: boolean;
+  grace: number;
+}
+
+/** Runs the proxy of `file` until SIGINT/SIGTERM; resolves when it has drained and closed. */
+export async function runProxyFile(file: string, options: { watch: boolean; graceMs: number; out?: (line: string) => void }): Promise<void> {
+  const { ConfigError, loadConfigFile } = await import('../proxy/config.ts');
+  const { startProxy, watchConfigFile } = await import('../proxy/index.ts');
+  const out = options.out ?? ((l: string) => process.stderr.write(`${l}\n`));
+  let config: ReturnType<typeof loadConfigFile>['config'];
+  try {
+    config = loadConfigFile(file, 'proxy').config;
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, 1);
+    throw e;
+  }
+  const proxy = await startProxy(config, {
+    graceMs: options.graceMs,
+    onEvent: (e) => {
+      if (e.type === 'health' && e.change !== undefined) out(`health: ${e.cluster}/${e.endpoint} ${e.change} (${e.detail})`);
+      else if (e.type === 'balancer') out(`balancer: ${e.cluster}/${e.endpoint} ${e.event}`);
+      else if (e.type === 'reload') out(`reloaded: listeners ${e.listeners.join(', ')}; clusters ${e.clusters.join(', ')}`);
+      else if (e.type === 'error') out(`error: ${e.message}`);
+    },
+  });
+  for (const l of proxy.listeners) process.stdout.write(`listening: ${l.name} ${l.url}\n`);
+  const reload = (why: string): void => {
+    try {
+      const next = loadConfigFile(file, 'proxy').config;
+      proxy.reload(next).catch((err: unknown) => out(`reload (${why}) failed, old configuration kept: ${err instanceof Error ? err.message : String(err)}`));
+    } catch (err) {
+      out(`reload (${why}) refused, old configuration kept:\n${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  const watcher = options.watch ? watchConfigFile(file, () => reload('file changed')) : undefined;
+  const onHup = (): void => reload('SIGHUP');
+  process.on('SIGHUP', onHup);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string): void => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      out(`${sig}: draining (up to ${options.graceMs} ms)`);
+      resolve();
+    };
+    const onInt = (): void => stop('SIGINT');
+    const onTerm = (): void => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  process.off('SIGHUP', onHup);
+  watcher?.close();
+  await proxy.close(options.graceMs);
+  out('closed');
+}
+
 export function registerProxy(y: Argv): Argv {
+  const run: CommandModule<object, RunArgs> = {
+    command: 'run <file>',
+    describe: 'Run the reverse proxy of a configuration file (reload: SIGHUP or editing the file; stop: Ctrl-C)',
+    builder: (b) =>
+      b
+        .positional('file', { type: 'string', demandOption: true, describe: 'configuration file (YAML or JSON)' })
+        .option('watch', { type: 'boolean', default: true, describe: 'reload when the file changes (--no-watch: only on SIGHUP)' })
+        .option('grace', { type: 'number', default: 5000, describe: 'ms requests in flight get to finish on exit' }) as unknown as Argv<RunArgs>,
+    handler: async (a) => {
+      await runProxyFile(a.file, {
+        watch: a.watch,
+        graceMs: checkNumberOption('--grace', a.grace, { min: 0, max: 3_600_000, integer: true, unit: 'milliseconds' }),
+      });
+    },
+  };
   const check: CommandModule<object, CheckArgs> = {
     command: 'check <file>',
     describe: 'Check a proxy configuration file (YAML or JSON) and list its listeners, routes and clusters',
@@ -36,5 +110,7 @@ export function registerProxy(y: Argv): Argv {
       process.stdout.write(`${await checkProxyFile(a.file, a.kind)}\n`);
     },
   };
-  return y.command('proxy', 'Reverse proxy and L7 load balancer (check)', (b) => b.command(check).demandCommand(1, 'Name a proxy command: check.'));
+  return y.command('proxy', 'Reverse proxy and L7 load balancer (check, run)', (b) =>
+    b.command(check).command(run).demandCommand(1, 'Name a proxy command: check or run.'),
+  );
 }

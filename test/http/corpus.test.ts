@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latin1Bytes } from '../../src/wire/http.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { CORPUS, type CorpusCase } from './corpus.ts';
+import { startProxyTarget } from '../proxy/corpus-target.ts';
 import { exchange, startHaproxyTarget, startNetlabTarget, startNginxTarget, type CorpusTarget, type TargetFactory } from './corpus-targets.ts';
 
 interface Outcome {
@@ -68,9 +69,12 @@ describe('strictness corpus: the corpus itself', () => {
 
 /**
  * netlab's own targets: each must give every case exactly the corpus's answer. The reverse proxy
- * (src/proxy/, in front of a recording upstream like the peers') joins this list when it exists.
+ * (src/proxy/) sits in front of a recording upstream like the peers'.
  */
-const OURS: readonly { readonly name: string; readonly start: TargetFactory }[] = [{ name: 'netlab', start: startNetlabTarget }];
+const OURS: readonly { readonly name: string; readonly start: TargetFactory }[] = [
+  { name: 'netlab', start: startNetlabTarget },
+  { name: 'netlab-proxy', start: startProxyTarget },
+];
 
 describe.each(OURS)('strictness corpus: $name', ({ start }) => {
   let target: CorpusTarget;

@@ -1,0 +1,182 @@
+// One cluster at run time: its Balancer (policy, outlier detection, drain), sticky sessions, the
+// active health checker with its probe (HTTP GET or TCP connect), the retry policy and budget, and a
+// keep-alive connection pool to its endpoints (plain or TLS verified against the cluster's CA).
+
+import { readFileSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { Random } from '../base/random.ts';
+import type { NetClock } from '../base/timer-clock.ts';
+import { Balancer, type Endpoint, HealthChecker, type HealthEvent, type ProbeResult, RetryBudget, RetryPolicy, StickySessions } from '../balance/index.ts';
+import { HttpClientConnection, HttpConnectionPool, type Upstream } from '../http/index.ts';
+import type { HttpLimits } from '../wire/http.ts';
+import { clusterBalancerOptions, clusterHashKey, clusterHealthCheck, clusterRetries, clusterSticky, type HashKeySource } from './config.ts';
+import type { ClusterConfig } from './config-schema.ts';
+
+export interface ClusterRuntimeOptions {
+  readonly clock: NetClock;
+  readonly random: Random;
+  readonly limits?: Partial<HttpLimits>;
+  /** Told of every health probe outcome. */
+  readonly onHealth?: (cluster: string, e: HealthEvent) => void;
+}
+
+/** The TLS options the cluster uses to reach `e` (SNI and verification name default to its address). */
+export function upstreamTlsOptions(c: ClusterConfig, e: { address: string }): ConnectionOptions | undefined {
+  const t = c.tls;
+  if (t === undefined) return undefined;
+  const servername = t.serverName ?? e.address;
+  return {
+    ...(t.ca === undefined ? {} : { ca: readFileSync(t.ca) }),
+    ...(t.client === undefined ? {} : { cert: readFileSync(t.client.cert), key: readFileSync(t.client.key) }),
+    // Node refuses an IP address as SNI; verification still checks the name (or IP SAN).
+    ...(/^[0-9.]+$|:/.test(servername) ? {} : { servername }),
+    rejectUnauthorized: t.verify,
+  };
+}
+
+export class ClusterRuntime {
+  readonly name: string;
+  readonly config: ClusterConfig;
+  readonly balancer: Balancer;
+  readonly sticky: StickySessions | undefined;
+  readonly stickyName: string | undefined;
+  readonly hashKey: HashKeySource;
+  readonly retry: RetryPolicy | undefined;
+  readonly pool: HttpConnectionPool;
+  readonly health: HealthChecker | undefined;
+  private readonly tlsByEndpoint = new Map<string, ConnectionOptions | undefined>();
+  private readonly opts: ClusterRuntimeOptions;
+
+  constructor(config: ClusterConfig, options: ClusterRuntimeOptions, previous?: ClusterRuntime) {
+    this.name = config.name;
+    this.config = config;
+    this.opts = options;
+    const samePolicy =
+      previous !== undefined &&
+      JSON.stringify(previous.config.policy) === JSON.stringify(config.policy) &&
+      JSON.stringify(previous.config.outlierDetection) === JSON.stringify(config.outlierDetection) &&
+      previous.config.failOpen === config.failOpen &&
+      previous.config.maxPerEndpoint === config.maxPerEndpoint;
+    const bopts = clusterBalancerOptions(config);
+    if (samePolicy && previous !== undefined) {
+      this.balancer = previous.balancer;
+      this.balancer.setEndpoints(bopts.endpoints);
+    } else {
+      this.balancer = new Balancer({ ...bopts, clock: options.clock, random: options.random });
+    }
+    const st = clusterSticky(config);
+    this.stickyName = st?.name;
+    this.sticky =
+      st === undefined
+        ? undefined
+        : samePolicy && previous?.sticky !== undefined && JSON.stringify(previous.config.sticky) === JSON.stringify(config.sticky)
+          ? previous.sticky
+          : new StickySessions(this.balancer, options.clock, st);
+    this.hashKey = clusterHashKey(config);
+    const r = clusterRetries(config);
+    this.retry =
+      r === undefined ? undefined : new RetryPolicy(r, options.random, new RetryBudget({ percent: r.budgetPercent, minConcurrent: r.minConcurrent }));
+    for (const e of config.endpoints) this.tlsByEndpoint.set(`${e.address}:${e.port}`, upstreamTlsOptions(config, e));
+    const sameTransport =
+      previous !== undefined &&
+      JSON.stringify(previous.config.tls) === JSON.stringify(config.tls) &&
+      JSON.stringify(previous.config.timeouts) === JSON.stringify(config.timeouts);
+    this.pool =
+      sameTransport && previous !== undefined
+        ? previous.pool
+        : new HttpConnectionPool({
+            connectTimeoutMs: config.timeouts.connectMs,
+            responseTimeoutMs: config.timeouts.headerMs,
+            idleTimeoutMs: Math.min(config.timeouts.idleMs, 30_000),
+            maxPerUpstream: config.maxPerEndpoint ?? 256,
+            maxIdlePerUpstream: 128,
+            acquireTimeoutMs: config.timeouts.connectMs,
+            clock: options.clock,
+            limits: { maxBodyBytes: Number.MAX_SAFE_INTEGER, ...options.limits },
+          });
+    const hc = clusterHealthCheck(config);
+    if (hc !== undefined) {
+      this.health = new HealthChecker(options.clock, (e, signal) => this.probe(e, signal), hc);
+      this.health.onEvent((ev) => options.onHealth?.(this.name, ev));
+      this.health.setEndpoints(this.balancer.endpoints);
+      this.health.start();
+    } else {
+      this.health = undefined;
+      for (const e of this.balancer.endpoints) e.healthy = true;
+    }
+    if (previous !== undefined && previous !== this && previous.health !== undefined) previous.health.stop();
+  }
+
+  upstream(e: Endpoint): Upstream {
+    const tls = this.tlsByEndpoint.get(`${e.address}:${e.port}`);
+    return tls === undefined ? { host: e.address, port: e.port } : { host: e.address, port: e.port, tls };
+  }
+
+  /** One active health probe. */
+  probe(e: Endpoint, signal: AbortSignal): Promise<ProbeResult> {
+    const h = this.config.healthCheck;
+    if (h === undefined) return Promise.resolve({ ok: true });
+    const up = this.upstream(e);
+    return new Promise<ProbeResult>((resolve) => {
+      let socket: Socket;
+      let done = false;
+      const finish = (r: ProbeResult): void => {
+        if (done) return;
+        done = true;
+        signal.removeEventListener('abort', onAbort);
+        socket.destroy();
+        resolve(r);
+      };
+      const onAbort = (): void => finish({ ok: false, detail: 'probe abandoned' });
+      socket = up.tls === undefined ? netConnect(up.port, up.host) : tlsConnect({ ...up.tls, host: up.host, port: up.port });
+      signal.addEventListener('abort', onAbort);
+      socket.once('error', (err) => finish({ ok: false, detail: err.message }));
+      socket.once(up.tls === undefined ? 'connect' : 'secureConnect', () => {
+        if (h.type === 'tcp') {
+          finish({ ok: true, detail: 'connected' });
+          return;
+        }
+        const conn = new HttpClientConnection(socket, { responseTimeoutMs: h.timeoutMs, clock: this.opts.clock, limits: { maxBodyBytes: 1024 * 1024 } });
+        const host = h.host ?? (e.address.includes(':') ? `[${e.address}]` : e.address);
+        conn
+          .request({
+            method: 'GET',
+            target: h.path,
+            fields: [
+              { name: 'Host', value: host },
+              { name: 'Connection', value: 'close' },
+              { name: 'User-Agent', value: 'netlab-health' },
+            ],
+          })
+          .then(async (res) => {
+            const text = await res.body.text();
+            const status = res.head.status;
+            if (!h.expectStatus.includes(status)) return finish({ ok: false, detail: `status ${status}, expected ${h.expectStatus.join(' or ')}` });
+            if (h.expectBody !== undefined && !text.includes(h.expectBody))
+              return finish({ ok: false, detail: `status ${status}, body does not contain ${JSON.stringify(h.expectBody)}` });
+            finish({ ok: true, detail: `status ${status}` });
+          })
+          .catch((err: unknown) => finish({ ok: false, detail: err instanceof Error ? err.message : String(err) }));
+      });
+    });
+  }
+
+  /** Closes the pool's idle keep-alive connections to `e` (a drained endpoint keeps none open). */
+  closeIdle(e: Endpoint): void {
+    const up = this.upstream(e);
+    // acquire() hands out an idle connection synchronously when there is one.
+    for (let n = this.pool.stats(up).idle; n > 0; n--) {
+      this.pool.acquire(up).then(
+        (lease) => lease.connection.close(),
+        () => undefined,
+      );
+    }
+  }
+
+  /** Stops health checks; `closePool` also closes the idle upstream connections (busy ones close when done). */
+  stop(closePool: boolean): void {
+    this.health?.stop();
+    if (closePool) this.pool.close();
+  }
+}

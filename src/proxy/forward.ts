@@ -1,0 +1,364 @@
+// Forwarding one request to a cluster: pick an endpoint (sticky sessions first), lease a pooled
+// connection, send the request with the proxy's own framing, and stream the response back with
+// backpressure both ways. Failures become 502 (bad or broken upstream response, refused connection),
+// 504 (a timeout) or 503 (no endpoint); retries follow the cluster's retry-on list, budget and backoff,
+// only for idempotent requests (and only while no request body was sent).
+
+import type { NetlabError } from '../base/errors.ts';
+import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
+import type { Attempt, Endpoint, FailureKind, RequestContext, StickyDecision } from '../balance/index.ts';
+import type { HttpClientResponse, HttpServerConnection, HttpServerRequest, HttpServerResponse, PooledConnection } from '../http/index.ts';
+import { fieldValue, fieldValues, type HttpField } from '../wire/http.ts';
+import type { ClusterRuntime } from './cluster.ts';
+import { allowedTrailers, stripHopByHop } from './headers.ts';
+
+export interface ForwardInput {
+  readonly req: HttpServerRequest;
+  readonly res: HttpServerResponse;
+  readonly cluster: ClusterRuntime;
+  /** Fields to send upstream (hop-by-hop removed, forwarding fields written, Host set). */
+  readonly fields: HttpField[];
+  readonly target: string;
+  /** The request body: whole (buffered, may be sent again on a retry) or streamed; undefined when none. */
+  readonly body: Uint8Array | AsyncIterable<Uint8Array> | undefined;
+  /** With a streamed body: its length when the client framed it by Content-Length. */
+  readonly bodyLength?: number;
+  readonly ctx: RequestContext;
+  readonly stickyKey: string | undefined;
+  /** Fields added to the response (Via, the request id). */
+  readonly responseFields: readonly HttpField[];
+  readonly clock: NetClock;
+  readonly onRetry?: (reason: string, endpoint: string) => void;
+  readonly onUpstreamError?: (endpoint: string, kind: string) => void;
+  readonly onUpstreamHead?: (endpoint: string, status: number, seconds: number) => void;
+  /** The request named no host (HTTP/1.0 without Host): send the endpoint's address:port as Host. */
+  readonly hostFallback?: boolean;
+}
+
+export interface ForwardResult {
+  readonly status: number;
+  readonly endpoint: string;
+  readonly bytes: number;
+  readonly attempts: number;
+}
+
+/** Cookie values of `name` in the request's Cookie fields. */
+export function cookieValue(fields: readonly HttpField[], name: string): string | undefined {
+  for (const line of fieldValues(fields, 'cookie')) {
+    for (const part of line.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq < 0) continue;
+      if (part.slice(0, eq).trim() === name)
+        return part
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"(.*)"$/, '$1');
+    }
+  }
+  return undefined;
+}
+
+/** The value a response's Set-Cookie gives `name` (undefined when it sets none; '' when it clears it). */
+export function setCookieValue(fields: readonly HttpField[], name: string): string | undefined {
+  let out: string | undefined;
+  for (const v of fieldValues(fields, 'set-cookie')) {
+    const first = v.split(';')[0];
+    const eq = first.indexOf('=');
+    if (eq < 0 || first.slice(0, eq).trim() !== name) continue;
+    const expired = /;\s*max-age\s*=\s*0\b/i.test(v);
+    out = expired ? '' : first.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+// One `done` reaction per client connection, however many requests it carries (a reaction per
+// request would pile up on a long keep-alive connection).
+const closeWatchers = new WeakMap<HttpServerConnection, Set<() => void>>();
+
+function whenClosed(conn: HttpServerConnection, fn: () => void): () => void {
+  let set = closeWatchers.get(conn);
+  if (set === undefined) {
+    const fresh = new Set<() => void>();
+    set = fresh;
+    closeWatchers.set(conn, fresh);
+    void conn.done.then(() => {
+      for (const f of [...fresh]) f();
+      fresh.clear();
+    });
+  }
+  set.add(fn);
+  const s = set;
+  return () => {
+    s.delete(fn);
+  };
+}
+
+type Failure = { readonly kind: FailureKind; readonly status: 502 | 504; readonly message: string };
+
+function classify(err: unknown, phase: 'connect' | 'exchange', flags: { timedOut: string | undefined }): Failure {
+  const e = err as Partial<NetlabError> & { message?: string };
+  const msg = e.message ?? String(err);
+  if (flags.timedOut !== undefined) return { kind: 'timeout', status: 504, message: flags.timedOut };
+  if (e.code === 'ERR_TIMEOUT') return { kind: phase === 'connect' ? 'connect' : 'timeout', status: 504, message: msg };
+  if (phase === 'connect') return { kind: 'connect', status: 502, message: msg };
+  if (e.code === 'ERR_MALFORMED') return { kind: 'other', status: 502, message: msg };
+  return { kind: 'reset', status: 502, message: msg };
+}
+
+function sleep(clock: NetClock, ms: number): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => clock.setTimer(resolve, ms));
+}
+
+/** Writes a small text answer of the proxy's own (keeps the client connection when it can). */
+export function answer(res: HttpServerResponse, status: number, text: string, extra: readonly HttpField[] = []): number {
+  if (res.finished || res.aborted) return 0;
+  if (res.headersSent) {
+    res.abortCut();
+    return 0;
+  }
+  const body = Buffer.from(text, 'utf8');
+  res.writeHead(status, [...extra, { name: 'Content-Type', value: 'text/plain; charset=utf-8' }, { name: 'Content-Length', value: String(body.length) }]);
+  res.end(body);
+  return res.request.method === 'HEAD' ? 0 : body.length;
+}
+
+/** The fields of the upstream's response head as the client gets them. */
+function responseHeadFields(up: HttpClientResponse, method: string, extra: readonly HttpField[]): HttpField[] {
+  const out = stripHopByHop(up.head.fields, new Set(['content-length']));
+  out.push(...extra);
+  const cl = fieldValue(up.head.fields, 'content-length');
+  if (up.head.framing.kind === 'length') out.push({ name: 'Content-Length', value: String(up.head.framing.length) });
+  else if ((method === 'HEAD' || up.head.status === 304) && cl !== undefined && /^[0-9]{1,15}$/.test(cl)) out.push({ name: 'Content-Length', value: cl });
+  return out;
+}
+
+export async function forward(input: ForwardInput): Promise<ForwardResult> {
+  const { req, res, cluster, clock } = input;
+  const method = req.head.method;
+  const timeouts = cluster.config.timeouts;
+  const body = input.body;
+  const bodyLength = body instanceof Uint8Array ? undefined : input.bodyLength;
+  const replayable = body === undefined || body instanceof Uint8Array;
+  const exclude = new Set<string>();
+  const flags: { timedOut: string | undefined } = { timedOut: undefined };
+  let current: PooledConnection | undefined;
+  let tries = 0;
+  let lastFailure: Failure | undefined;
+  let lastEndpoint = '-';
+  let bytes = 0;
+  let retryHeld = false;
+  let clientGone = false;
+  const retry = cluster.retry;
+  retry?.budget.requestStarted();
+  // Runs only while this request is being forwarded (unwatched in `finally`).
+  const unwatch = whenClosed(req.connection, () => {
+    clientGone = true;
+    current?.connection.destroy();
+  });
+  let deadline: TimerHandle | undefined;
+  if (timeouts.requestMs !== undefined) {
+    const ms = timeouts.requestMs;
+    deadline = clock.setTimer(() => {
+      flags.timedOut = `the request took over ${ms} ms`;
+      current?.connection.destroy();
+    }, ms);
+  }
+  const finishRetry = (): void => {
+    if (retryHeld) retry?.budget.retryFinished();
+    retryHeld = false;
+  };
+  try {
+    for (;;) {
+      if (flags.timedOut !== undefined || clientGone) {
+        const f = lastFailure ?? { kind: 'timeout', status: 504, message: flags.timedOut ?? 'client gone' };
+        bytes = answer(res, flags.timedOut !== undefined ? 504 : f.status, `netlab proxy: ${flags.timedOut ?? f.message}\n`, input.responseFields);
+        return { status: flags.timedOut !== undefined ? 504 : f.status, endpoint: lastEndpoint, bytes, attempts: tries };
+      }
+      const ctx: RequestContext = { ...input.ctx, exclude };
+      let decision: StickyDecision | undefined;
+      let endpoint: Endpoint | undefined;
+      let reason: string | undefined;
+      const pickOnce = (c: RequestContext): void => {
+        if (cluster.sticky !== undefined && tries === 0) {
+          decision = cluster.sticky.pick(input.stickyKey, c);
+          endpoint = decision.endpoint;
+          reason = decision.result.endpoint === undefined ? decision.result.reason : undefined;
+        } else {
+          const r = cluster.balancer.pick(c);
+          endpoint = r.endpoint;
+          reason = r.endpoint === undefined ? r.reason : undefined;
+        }
+      };
+      pickOnce(ctx);
+      if (endpoint === undefined && reason === 'all_excluded') pickOnce({ ...input.ctx });
+      if (endpoint === undefined) {
+        if (lastFailure !== undefined) {
+          bytes = answer(res, lastFailure.status, `netlab proxy: ${lastFailure.message}\n`, input.responseFields);
+          return { status: lastFailure.status, endpoint: lastEndpoint, bytes, attempts: tries };
+        }
+        bytes = answer(res, 503, `netlab proxy: no endpoint of cluster ${cluster.name} can take the request (${reason ?? 'all_down'})\n`, input.responseFields);
+        return { status: 503, endpoint: '-', bytes, attempts: tries };
+      }
+      const ep: Endpoint = endpoint;
+      tries++;
+      lastEndpoint = ep.name;
+      exclude.add(ep.name);
+      const attempt: Attempt = cluster.balancer.begin(ep);
+      const started = clock.now();
+      let failure: Failure | undefined;
+      let upRes: HttpClientResponse | undefined;
+      let upLease: PooledConnection | undefined;
+      let staleRetries = 0;
+      for (;;) {
+        let lease: PooledConnection;
+        try {
+          lease = await cluster.pool.acquire(cluster.upstream(ep));
+        } catch (err) {
+          failure = classify(err, 'connect', flags);
+          break;
+        }
+        current = lease;
+        upLease = lease;
+        if (flags.timedOut !== undefined || clientGone) {
+          cluster.pool.release(lease);
+          failure = { kind: 'timeout', status: 504, message: flags.timedOut ?? 'client gone' };
+          break;
+        }
+        try {
+          upRes = await lease.connection.request({
+            method,
+            target: input.target,
+            fields:
+              input.hostFallback === true
+                ? input.fields.map((f) =>
+                    f.name === 'Host' ? { name: 'Host', value: `${ep.address.includes(':') ? `[${ep.address}]` : ep.address}:${ep.port}` } : f,
+                  )
+                : input.fields,
+            ...(body === undefined ? {} : { body, ...(bodyLength === undefined ? {} : { bodyLength }) }),
+          });
+          break;
+        } catch (err) {
+          const f = classify(err, 'exchange', flags);
+          // A kept-alive connection the upstream closed just before our request: try a fresh one.
+          if (lease.reused && f.kind === 'reset' && replayable && staleRetries < 2 && flags.timedOut === undefined) {
+            staleRetries++;
+            continue;
+          }
+          failure = f;
+          break;
+        }
+      }
+      if (upRes === undefined || upLease === undefined) {
+        const f = failure ?? { kind: 'other', status: 502, message: 'no response' };
+        attempt.finish({ error: f.kind });
+        input.onUpstreamError?.(ep.name, f.kind);
+        lastFailure = { ...f, message: `${ep.name}: ${f.message}` };
+        finishRetry();
+        const bodySent = !replayable && f.kind !== 'connect';
+        const d = retry !== undefined && !bodySent ? retry.decide(method, tries, { error: f.kind }) : undefined;
+        if (d?.retry === true) {
+          retryHeld = true;
+          current = undefined;
+          input.onRetry?.(d.reason, ep.name);
+          await sleep(clock, d.delayMs);
+          continue;
+        }
+        bytes = answer(res, lastFailure.status, `netlab proxy: ${lastFailure.message}\n`, input.responseFields);
+        return { status: lastFailure.status, endpoint: ep.name, bytes, attempts: tries };
+      }
+      attempt.firstByte();
+      const status = upRes.head.status;
+      input.onUpstreamHead?.(ep.name, status, (clock.now() - started) / 1000);
+      if (status === 101) {
+        upRes.body.discard();
+        upLease.connection.destroy();
+        attempt.finish({ error: 'other' });
+        bytes = answer(res, 502, `netlab proxy: ${ep.name} switched protocols, which this proxy does not relay\n`, input.responseFields);
+        return { status: 502, endpoint: ep.name, bytes, attempts: tries };
+      }
+      if (retry !== undefined && status >= 500 && replayable) {
+        finishRetry();
+        const d = retry.decide(method, tries, { status });
+        if (d.retry) {
+          retryHeld = true;
+          upRes.body.discard();
+          attempt.finish({ status });
+          current = undefined;
+          input.onRetry?.(d.reason, ep.name);
+          await sleep(clock, d.delayMs);
+          continue;
+        }
+      }
+      // The response goes to the client.
+      const extra: HttpField[] = [...input.responseFields];
+      if (decision?.setCookie !== undefined && cluster.stickyName !== undefined) {
+        const maxAge = cluster.config.sticky?.maxAgeS;
+        extra.push({
+          name: 'Set-Cookie',
+          value: `${cluster.stickyName}=${decision.setCookie}; Path=/; HttpOnly${maxAge === undefined ? '' : `; Max-Age=${maxAge}`}`,
+        });
+      }
+      if (cluster.sticky?.mode === 'app_cookie' && cluster.stickyName !== undefined) {
+        const v = setCookieValue(upRes.head.fields, cluster.stickyName);
+        if (v === '') {
+          const old = input.stickyKey;
+          if (old !== undefined) cluster.sticky.forget(old);
+        } else if (v !== undefined) cluster.sticky.learn(v, ep);
+      }
+      for (const h of upRes.interim) if (h.status === 103) res.writeInterim(103, stripHopByHop(h.fields));
+      try {
+        res.writeHead(status, responseHeadFields(upRes, method, extra), upRes.head.reason);
+      } catch (err) {
+        upRes.body.discard();
+        upLease.connection.destroy();
+        attempt.finish({ error: 'other' });
+        bytes = answer(
+          res,
+          502,
+          `netlab proxy: ${ep.name} sent a response the proxy cannot relay: ${err instanceof Error ? err.message : String(err)}\n`,
+          input.responseFields,
+        );
+        return { status: 502, endpoint: ep.name, bytes, attempts: tries };
+      }
+      const conn = upLease.connection;
+      let idle: TimerHandle | undefined;
+      const armIdle = (): void => {
+        if (idle !== undefined) clock.clearTimer(idle);
+        idle = clock.setTimer(() => {
+          flags.timedOut = `no byte from ${ep.name} for ${timeouts.idleMs} ms`;
+          conn.destroy();
+        }, timeouts.idleMs);
+      };
+      armIdle();
+      try {
+        for await (const chunk of upRes.body) {
+          armIdle();
+          bytes += chunk.length;
+          if (!res.write(chunk)) await res.drained();
+          if (res.aborted) {
+            conn.destroy();
+            attempt.finish({ status, error: 'other' });
+            return { status, endpoint: ep.name, bytes, attempts: tries };
+          }
+        }
+      } catch (err) {
+        if (idle !== undefined) clock.clearTimer(idle);
+        const f = classify(err, 'exchange', flags);
+        attempt.finish({ error: f.kind });
+        input.onUpstreamError?.(ep.name, f.kind);
+        res.abortCut();
+        return { status, endpoint: ep.name, bytes, attempts: tries };
+      }
+      if (idle !== undefined) clock.clearTimer(idle);
+      res.end(undefined, allowedTrailers(upRes.body.trailers));
+      attempt.finish({ status });
+      return { status, endpoint: ep.name, bytes, attempts: tries };
+    }
+  } finally {
+    unwatch();
+    if (deadline !== undefined) clock.clearTimer(deadline);
+    finishRetry();
+    retry?.budget.requestFinished();
+  }
+}

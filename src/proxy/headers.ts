@@ -1,0 +1,233 @@
+// The header rules of a reverse proxy: which fields are the connection's own and never forwarded
+// (hop-by-hop, RFC 9110 §7.6.1, with every field the Connection header names), which fields may not
+// travel in a trailer (RFC 9110 §6.5.1), and the forwarding fields that say who the client was
+// (X-Forwarded-For/-Proto/-Host and RFC 7239 Forwarded). A client that is not a trusted proxy cannot
+// forge those: its copies are dropped and the proxy writes its own.
+
+import { isIP } from 'node:net';
+import { fieldValues, splitList, type HttpField } from '../wire/http.ts';
+
+/** Fields that describe one connection, not the message (RFC 9110 §7.6.1, plus the old Proxy-Connection). */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
+
+/** Fields a trailer may not carry (framing, routing, authentication, controls; RFC 9110 §6.5.1). */
+export const FORBIDDEN_TRAILERS: ReadonlySet<string> = new Set([
+  'content-length',
+  'content-type',
+  'content-encoding',
+  'content-range',
+  'transfer-encoding',
+  'host',
+  'authorization',
+  'proxy-authorization',
+  'www-authenticate',
+  'proxy-authenticate',
+  'set-cookie',
+  'cookie',
+  'cache-control',
+  'expect',
+  'max-forwards',
+  'pragma',
+  'range',
+  'te',
+  'trailer',
+  'age',
+  'expires',
+  'date',
+  'location',
+  'retry-after',
+  'vary',
+  'warning',
+]);
+
+/** The forwarding fields a proxy writes; from an untrusted client they are dropped. */
+export const FORWARDING_FIELDS: ReadonlySet<string> = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-real-ip',
+  'forwarded',
+]);
+
+/** Lower-cased names the Connection fields list (they are hop-by-hop for this message). */
+export function connectionNamed(fields: readonly HttpField[]): Set<string> {
+  return new Set(
+    fieldValues(fields, 'connection')
+      .flatMap(splitList)
+      .map((s) => s.toLowerCase()),
+  );
+}
+
+/** The fields without the hop-by-hop ones (and without those `also` names). */
+export function stripHopByHop(fields: readonly HttpField[], also: ReadonlySet<string> = new Set()): HttpField[] {
+  const named = connectionNamed(fields);
+  return fields.filter((f) => {
+    const n = f.name.toLowerCase();
+    return !HOP_BY_HOP.has(n) && !named.has(n) && !also.has(n);
+  });
+}
+
+/** Trailer fields that may be forwarded. */
+export function allowedTrailers(fields: readonly HttpField[]): HttpField[] {
+  return fields.filter((f) => {
+    const n = f.name.toLowerCase();
+    return !FORBIDDEN_TRAILERS.has(n) && !HOP_BY_HOP.has(n);
+  });
+}
+
+// ---- trusted proxies ------------------------------------------------------------------------------
+
+interface Cidr {
+  readonly family: 4 | 6;
+  readonly bits: bigint;
+  readonly prefix: number;
+}
+
+function v4Bits(a: string): bigint {
+  return a.split('.').reduce((acc, p) => (acc << 8n) | BigInt(Number(p)), 0n);
+}
+
+function v6Bits(a: string): bigint {
+  let s = a;
+  const dot = s.lastIndexOf('.');
+  if (dot >= 0) {
+    const colon = s.lastIndexOf(':');
+    const v4 = v4Bits(s.slice(colon + 1));
+    s = `${s.slice(0, colon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+  }
+  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(Number.parseInt(g, 16)), 0n);
+}
+
+/** An address as the proxy writes it: IPv4-mapped IPv6 shown as IPv4, zone id dropped. */
+export function plainAddress(a: string): string {
+  const noZone = a.includes('%') ? a.slice(0, a.indexOf('%')) : a;
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(noZone);
+  return m === null ? noZone : m[1];
+}
+
+function parseCidr(s: string): Cidr | undefined {
+  const slash = s.indexOf('/');
+  const addr = plainAddress(slash < 0 ? s : s.slice(0, slash));
+  const fam = isIP(addr);
+  if (fam === 0) return undefined;
+  const width = fam === 4 ? 32 : 128;
+  const prefix = slash < 0 ? width : Number(s.slice(slash + 1));
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > width) return undefined;
+  const bits = fam === 4 ? v4Bits(addr) : v6Bits(addr);
+  return { family: fam as 4 | 6, bits: prefix === 0 ? 0n : bits >> BigInt(width - prefix), prefix };
+}
+
+/** A list of CIDR blocks (the config's trustedProxies); contains() answers for one address. */
+export class AddressSet {
+  private readonly blocks: Cidr[];
+
+  constructor(cidrs: readonly string[]) {
+    this.blocks = cidrs.map(parseCidr).filter((c): c is Cidr => c !== undefined);
+  }
+
+  get size(): number {
+    return this.blocks.length;
+  }
+
+  contains(address: string): boolean {
+    const a = plainAddress(address);
+    const fam = isIP(a);
+    if (fam === 0) return false;
+    const width = fam === 4 ? 32 : 128;
+    const bits = fam === 4 ? v4Bits(a) : v6Bits(a);
+    return this.blocks.some((b) => b.family === fam && (b.prefix === 0 ? true : bits >> BigInt(width - b.prefix) === b.bits));
+  }
+}
+
+// ---- forwarding fields ----------------------------------------------------------------------------
+
+export interface ForwardingInput {
+  /** The peer's address (the socket's remote address). */
+  readonly peer: string;
+  /** Scheme the client spoke to the proxy. */
+  readonly proto: 'http' | 'https';
+  /** Host the client asked for (the request's authority). */
+  readonly host: string;
+  /** The proxy's own address on this connection (Forwarded by=). */
+  readonly local?: string;
+  readonly trusted: AddressSet;
+}
+
+export interface ForwardingResult {
+  /** The fields to forward (the client's forwarding fields removed or extended). */
+  readonly fields: HttpField[];
+  /** The original client's address: the peer, or when the peer is trusted, the first untrusted hop named in X-Forwarded-For. */
+  readonly clientAddress: string;
+}
+
+/** A node for Forwarded (RFC 7239 §6): IPv6 in brackets and quoted. */
+export function forwardedNode(address: string): string {
+  const a = plainAddress(address);
+  return isIP(a) === 6 ? `"[${a}]"` : a;
+}
+
+function quoteIfNeeded(v: string): string {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v) ? v : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
+/**
+ * Writes X-Forwarded-For/-Proto/-Host and Forwarded. From a trusted peer the chain it sent is kept and
+ * extended; from anyone else the client's copies are dropped, so a client cannot choose the address
+ * the upstream believes.
+ */
+export function applyForwarding(fields: readonly HttpField[], input: ForwardingInput): ForwardingResult {
+  const peer = plainAddress(input.peer);
+  const trusted = input.trusted.contains(peer);
+  const out: HttpField[] = [];
+  const priorXff: string[] = [];
+  const priorForwarded: string[] = [];
+  let priorProto: string | undefined;
+  let priorHost: string | undefined;
+  for (const f of fields) {
+    const n = f.name.toLowerCase();
+    if (!FORWARDING_FIELDS.has(n)) {
+      out.push(f);
+      continue;
+    }
+    if (!trusted) continue;
+    if (n === 'x-forwarded-for') priorXff.push(...splitList(f.value));
+    else if (n === 'forwarded') priorForwarded.push(f.value);
+    else if (n === 'x-forwarded-proto') priorProto ??= f.value;
+    else if (n === 'x-forwarded-host') priorHost ??= f.value;
+    else out.push(f);
+  }
+  // The client: walking the chain from the right, the first address that is not a trusted proxy.
+  let clientAddress = peer;
+  for (let i = priorXff.length - 1; i >= 0; i--) {
+    const hop = plainAddress(priorXff[i]);
+    if (isIP(hop) === 0) break;
+    clientAddress = hop;
+    if (!input.trusted.contains(hop)) break;
+  }
+  out.push({ name: 'X-Forwarded-For', value: [...priorXff, peer].join(', ') });
+  out.push({ name: 'X-Forwarded-Proto', value: priorProto ?? input.proto });
+  if (input.host !== '' || priorHost !== undefined) out.push({ name: 'X-Forwarded-Host', value: priorHost ?? input.host });
+  const element = [
+    `for=${forwardedNode(peer)}`,
+    ...(input.local === undefined ? [] : [`by=${forwardedNode(input.local)}`]),
+    ...(input.host === '' ? [] : [`host=${quoteIfNeeded(input.host)}`]),
+    `proto=${input.proto}`,
+  ].join(';');
+  out.push({ name: 'Forwarded', value: [...priorForwarded, element].join(', ') });
+  return { fields: out, clientAddress };
+}

@@ -1,0 +1,35 @@
+// HTTP and HTTPS listeners of the proxy: an HttpServer each; HTTPS picks its certificate by the
+// ClientHello's server name (SNI: exact or `*.suffix` names from the listener's `sni` list, else the
+// listener's default certificate).
+
+import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
+import type { ListenerConfig } from './config-schema.ts';
+import { hostMatches } from './routes.ts';
+
+/** Node TLS server options for an HTTPS listener (files read now). */
+export function listenerTlsOptions(l: ListenerConfig): TlsOptions | undefined {
+  const t = l.tls;
+  if (t === undefined) return undefined;
+  const contexts: { host: string; ctx: SecureContext }[] = t.sni.map((s) => ({
+    host: s.host,
+    ctx: createSecureContext({ cert: readFileSync(s.cert), key: readFileSync(s.key), minVersion: t.minVersion }),
+  }));
+  return {
+    cert: readFileSync(t.cert),
+    key: readFileSync(t.key),
+    minVersion: t.minVersion,
+    ...(t.clientCa === undefined ? {} : { ca: readFileSync(t.clientCa), requestCert: true, rejectUnauthorized: true }),
+    SNICallback: (servername, cb) => {
+      const name = servername.toLowerCase();
+      const exact = contexts.find((c) => !c.host.startsWith('*') && hostMatches(c.host, name));
+      const hit = exact ?? contexts.find((c) => hostMatches(c.host, name));
+      cb(null, hit?.ctx);
+    },
+  };
+}
+
+/** What must stay the same for a reload to keep a listener's socket. */
+export function listenerKey(l: ListenerConfig): string {
+  return JSON.stringify({ address: l.address, port: l.port, mode: l.mode, tls: l.tls ?? null });
+}

@@ -1,0 +1,600 @@
+// netlab's reverse proxy and L7 load balancer. startProxy(config) opens the configured listeners
+// (HTTP, or HTTPS with SNI certificates), routes each request (routes.ts), answers fixed responses
+// and redirects itself, and forwards the rest to a cluster's endpoints (forward.ts) through keep-alive
+// pools. reload(config) swaps routes and clusters without dropping a connection: requests in flight
+// finish on what they started with, endpoints that stay keep their counters and health, listeners
+// whose address and certificates are unchanged keep their sockets. close() drains: idle keep-alive
+// connections close, requests in flight finish (their responses say Connection: close).
+
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { NetlabError } from '../base/errors.ts';
+import { cryptoRandom, type Random } from '../base/random.ts';
+import { realClock, type NetClock } from '../base/timer-clock.ts';
+import type { BalancerEvent, EndpointSummary, HealthEvent } from '../balance/index.ts';
+import { HttpServer, type HttpServerRequest, type HttpServerResponse } from '../http/index.ts';
+import { fieldValue, type HttpField, type HttpLimits } from '../wire/http.ts';
+import { type AccessRecord, type AccessSink, combinedLine, fileSink, jsonLine } from './access-log.ts';
+import { ClusterRuntime } from './cluster.ts';
+import { parseConfig } from './config.ts';
+import type { Config, ListenerConfig } from './config-schema.ts';
+import { answer, cookieValue, forward } from './forward.ts';
+import { AddressSet, applyForwarding, plainAddress, stripHopByHop } from './headers.ts';
+import { listenerKey, listenerTlsOptions } from './listener.ts';
+import { ProxyMetrics } from './metrics.ts';
+import { type CompiledRoute, compileRoutes, findRoute, hostOnly, parseQuery, redirectLocation, rewritePath } from './routes.ts';
+
+export type ProxyEvent =
+  | {
+      readonly type: 'health';
+      readonly cluster: string;
+      readonly endpoint: string;
+      readonly ok: boolean;
+      readonly detail: string;
+      readonly change?: 'up' | 'down';
+    }
+  | { readonly type: 'balancer'; readonly cluster: string; readonly event: BalancerEvent['type']; readonly endpoint: string }
+  | { readonly type: 'retry'; readonly cluster: string; readonly endpoint: string; readonly reason: string }
+  | { readonly type: 'reload'; readonly listeners: readonly string[]; readonly clusters: readonly string[] }
+  | { readonly type: 'error'; readonly message: string };
+
+export interface ProxyOptions {
+  readonly clock?: NetClock;
+  readonly random?: Random;
+  /** Parser limits on the client side (and response-head limits upstream). */
+  readonly limits?: Partial<HttpLimits>;
+  /** Receives each access log line (overrides the config's accessLog.path; the format still comes from the config, default combined). */
+  readonly accessLog?: AccessSink;
+  /** Client side: time allowed for a request head (default 10 s) and between requests (default 60 s). */
+  readonly headerTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  /** The pseudonym in Via (default "netlab"). */
+  readonly via?: string;
+  /** The request id header (default X-Request-Id). */
+  readonly requestIdHeader?: string;
+  readonly onEvent?: (e: ProxyEvent) => void;
+  /**
+   * Request bodies up to this size are read whole before the upstream is contacted (as nginx does by
+   * default): a body that breaks the framing rules is refused without anything reaching the upstream,
+   * and a whole body can be sent again on a retry. Larger bodies stream. Default 1 MiB; 0 streams all.
+   */
+  readonly requestBufferBytes?: number;
+  /** Time close() gives requests in flight before cutting them (default 5 000 ms). */
+  readonly graceMs?: number;
+}
+
+export interface ListenerInfo {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly tls: boolean;
+  /** http://127.0.0.1:PORT or https://... */
+  readonly url: string;
+}
+
+export interface ProxyStats {
+  readonly requests: number;
+  readonly inFlight: number;
+  readonly retries: number;
+  readonly byStatus: Readonly<Record<string, number>>;
+  readonly listeners: readonly ListenerInfo[];
+  readonly clusters: Readonly<Record<string, readonly EndpointSummary[]>>;
+}
+
+interface ListenerRuntime {
+  config: ListenerConfig;
+  readonly key: string;
+  readonly server: HttpServer;
+  readonly info: ListenerInfo;
+}
+
+interface State {
+  readonly config: Config;
+  readonly routes: readonly CompiledRoute[];
+  readonly clusters: ReadonlyMap<string, ClusterRuntime>;
+  readonly trusted: AddressSet;
+  readonly format: 'combined' | 'json';
+  readonly log: AccessSink | undefined;
+  readonly closeLog: () => void;
+}
+
+/** A config object as labs write it (defaults filled and cross-references checked here) or a parsed Config. */
+export function toProxyConfig(config: unknown, source = 'proxy config'): Config {
+  return parseConfig(JSON.stringify(config), { kind: 'proxy', source });
+}
+
+export class ReverseProxy {
+  private readonly opts: ProxyOptions;
+  private readonly clock: NetClock;
+  private readonly random: Random;
+  private state!: State;
+  private readonly listenerMap = new Map<string, ListenerRuntime>();
+  readonly metrics: ProxyMetrics;
+  private requests = 0;
+  private active = 0;
+  private retried = 0;
+  private readonly statusCounts: Record<string, number> = {};
+  private closed = false;
+
+  private constructor(options: ProxyOptions) {
+    this.opts = options;
+    this.clock = options.clock ?? realClock();
+    this.random = options.random ?? cryptoRandom();
+    this.metrics = new ProxyMetrics(() => {
+      const rows = [];
+      for (const c of this.state.clusters.values())
+        for (const e of c.balancer.endpoints) rows.push({ cluster: c.name, endpoint: e.name, state: e.state, active: e.active });
+      return rows;
+    });
+  }
+
+  /** Starts a proxy: checks the config, opens every listener, starts health checks. */
+  static async start(config: unknown, options: ProxyOptions = {}): Promise<ReverseProxy> {
+    const p = new ReverseProxy(options);
+    p.state = p.buildState(toProxyConfig(config), undefined);
+    try {
+      await p.syncListeners();
+    } catch (err) {
+      await p.close(0);
+      throw err;
+    }
+    return p;
+  }
+
+  private emit(e: ProxyEvent): void {
+    this.opts.onEvent?.(e);
+  }
+
+  private buildState(config: Config, previous: State | undefined): State {
+    const clusters = new Map<string, ClusterRuntime>();
+    for (const c of config.clusters) {
+      const prev = previous?.clusters.get(c.name);
+      const rt = new ClusterRuntime(
+        c,
+        { clock: this.clock, random: this.random, limits: this.opts.limits, onHealth: (cluster, ev) => this.onHealth(cluster, ev) },
+        prev,
+      );
+      if (prev === undefined || rt.balancer !== prev.balancer)
+        rt.balancer.onEvent((ev) => this.emit({ type: 'balancer', cluster: c.name, event: ev.type, endpoint: ev.endpoint.name }));
+      clusters.set(c.name, rt);
+    }
+    let log: AccessSink | undefined = this.opts.accessLog;
+    let closeLog = (): void => undefined;
+    if (log === undefined && config.accessLog !== undefined) {
+      const f = fileSink(config.accessLog.path);
+      log = f.sink;
+      closeLog = f.close;
+    }
+    return {
+      config,
+      routes: compileRoutes(config.routes),
+      clusters,
+      trusted: new AddressSet(config.trustedProxies),
+      format: config.accessLog?.format ?? 'combined',
+      log,
+      closeLog,
+    };
+  }
+
+  private onHealth(cluster: string, ev: HealthEvent): void {
+    this.emit({ type: 'health', cluster, endpoint: ev.endpoint.name, ok: ev.ok, detail: ev.detail, ...(ev.change === undefined ? {} : { change: ev.change }) });
+  }
+
+  /** Opens listeners that are new or changed, closes (drains) those gone. */
+  private async syncListeners(): Promise<void> {
+    const wanted = this.state.config.listeners.filter((l) => l.mode === 'http');
+    const keep = new Set<string>();
+    for (const l of wanted) {
+      const old = this.listenerMap.get(l.name);
+      const key = listenerKey(l);
+      if (old !== undefined && old.key === key) {
+        old.config = l;
+        keep.add(l.name);
+        continue;
+      }
+      if (old !== undefined) {
+        this.listenerMap.delete(l.name);
+        void old.server.close(this.opts.graceMs ?? 5000);
+      }
+      const rt = await this.openListener(l, key);
+      this.listenerMap.set(l.name, rt);
+      keep.add(l.name);
+    }
+    for (const [name, rt] of this.listenerMap) {
+      if (!keep.has(name)) {
+        this.listenerMap.delete(name);
+        void rt.server.close(this.opts.graceMs ?? 5000);
+      }
+    }
+  }
+
+  private async openListener(l: ListenerConfig, key: string): Promise<ListenerRuntime> {
+    const tls = listenerTlsOptions(l);
+    const holder: { rt?: ListenerRuntime } = {};
+    const server = new HttpServer({
+      ...(tls === undefined ? {} : { tls }),
+      limits: this.opts.limits,
+      headerTimeoutMs: this.opts.headerTimeoutMs ?? 10_000,
+      idleTimeoutMs: this.opts.idleTimeoutMs ?? 60_000,
+      clock: this.clock,
+      handler: (req, res) => {
+        const rt = holder.rt;
+        if (rt === undefined) {
+          answer(res, 503, 'netlab proxy: listener not ready\n');
+          return;
+        }
+        return this.handle(rt, req, res);
+      },
+    });
+    let addr: AddressInfo;
+    try {
+      addr = await server.listen(l.port, l.address);
+    } catch (err) {
+      throw new NetlabError('ERR_IO', `listener ${l.name}: ${err instanceof Error ? err.message : String(err)}`, { layer: 'proxy', cause: err });
+    }
+    const scheme = tls === undefined ? 'http' : 'https';
+    const hostText = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+    const rt: ListenerRuntime = {
+      config: l,
+      key,
+      server,
+      info: { name: l.name, address: addr.address, port: addr.port, tls: tls !== undefined, url: `${scheme}://${hostText}:${addr.port}` },
+    };
+    holder.rt = rt;
+    return rt;
+  }
+
+  // ---- one request ------------------------------------------------------------------------------
+
+  private async handle(l: ListenerRuntime, req: HttpServerRequest, res: HttpServerResponse): Promise<void> {
+    const state = this.state;
+    const started = this.clock.now();
+    const head = req.head;
+    this.requests++;
+    this.active++;
+    this.metrics.inFlight.inc();
+    const scheme: 'http' | 'https' = l.info.tls ? 'https' : 'http';
+    const peer = plainAddress(req.connection.socket.remoteAddress ?? '');
+    const { path, query } = splitTarget(head.target, head.targetForm);
+    const host = hostOnly(head.authority);
+    const idHeader = this.opts.requestIdHeader ?? 'X-Request-Id';
+    const trustedPeer = state.trusted.contains(peer);
+    const given = fieldValue(head.fields, idHeader);
+    const requestId = trustedPeer && given !== undefined && /^[\x21-\x7e]{1,200}$/.test(given) ? given : randomUUID();
+    const via = `${head.version} ${this.opts.via ?? 'netlab'}`;
+    const responseFields: HttpField[] = [
+      { name: 'Via', value: via },
+      { name: idHeader, value: requestId },
+    ];
+    let routeName = '-';
+    let clusterName = '-';
+    let endpoint = '-';
+    let status = 500;
+    let bytes = 0;
+    let attempts = 0;
+    let clientAddress = peer;
+    try {
+      const metricsCfg = state.config.metrics;
+      if (
+        metricsCfg !== undefined &&
+        path === metricsCfg.path &&
+        (metricsCfg.listener === undefined || metricsCfg.listener === l.config.name) &&
+        (head.method === 'GET' || head.method === 'HEAD')
+      ) {
+        routeName = 'metrics';
+        req.body.discard();
+        const text = Buffer.from(await this.metrics.text(), 'utf8');
+        res.writeHead(200, { 'Content-Type': this.metrics.contentType, 'Content-Length': text.length, 'Cache-Control': 'no-store' });
+        res.end(text);
+        status = 200;
+        bytes = head.method === 'HEAD' ? 0 : text.length;
+        return;
+      }
+      if (!l.config.protocols.includes(`http/${head.version}`)) {
+        req.body.discard();
+        status = 505;
+        bytes = answer(res, 505, `netlab proxy: listener ${l.config.name} does not speak HTTP/${head.version}\n`, responseFields);
+        return;
+      }
+      if (head.method === 'CONNECT' || head.targetForm === 'authority') {
+        req.body.discard();
+        status = 501;
+        bytes = answer(res, 501, 'netlab proxy: CONNECT is not supported by a reverse proxy\n', responseFields);
+        return;
+      }
+      const route = findRoute(state.routes, { method: head.method, host, path, query, fields: head.fields, listener: l.config.name });
+      if (route === undefined) {
+        req.body.discard();
+        status = 404;
+        bytes = answer(res, 404, `netlab proxy: no route for ${head.method} ${host === '' ? '' : host}${path}\n`, responseFields);
+        return;
+      }
+      routeName = route.name;
+      const rc = route.config;
+      if (rc.respond !== undefined) {
+        req.body.discard();
+        const text = Buffer.from(rc.respond.body, 'utf8');
+        const extra = Object.entries(rc.respond.headers).map(([name, value]) => ({ name, value }));
+        status = rc.respond.status;
+        res.writeHead(status, [
+          ...responseFields,
+          ...extra,
+          { name: 'Content-Type', value: rc.respond.contentType },
+          ...(status === 204 ? [] : [{ name: 'Content-Length', value: String(text.length) }]),
+        ]);
+        res.end(status === 204 ? undefined : text);
+        bytes = head.method === 'HEAD' || status === 204 ? 0 : text.length;
+        return;
+      }
+      if (rc.redirect !== undefined) {
+        req.body.discard();
+        const location = redirectLocation(route, { scheme, authority: head.authority, path, query });
+        status = rc.redirect.status;
+        bytes = answer(res, status, `moved to ${location}\n`, [...responseFields, { name: 'Location', value: location }]);
+        return;
+      }
+      const cluster = state.clusters.get(rc.cluster ?? '');
+      if (cluster === undefined) {
+        req.body.discard();
+        status = 500;
+        bytes = answer(res, 500, `netlab proxy: route ${route.name} names no cluster\n`, responseFields);
+        return;
+      }
+      clusterName = cluster.name;
+      // Fields for the upstream: the connection's own removed, framing rewritten by the client side.
+      let fields = stripHopByHop(head.fields, new Set(['content-length', 'host', 'expect', 'via', idHeader.toLowerCase()]));
+      const fwd = applyForwarding(fields, {
+        peer,
+        proto: scheme,
+        host: head.authority,
+        local: plainAddress(req.connection.socket.localAddress ?? ''),
+        trusted: state.trusted,
+      });
+      fields = fwd.fields;
+      clientAddress = fwd.clientAddress;
+      const priorVia = head.fields.filter((f) => f.name.toLowerCase() === 'via').map((f) => f.value);
+      const upstreamHost = rc.rewrite?.host ?? (head.authority === '' ? undefined : head.authority);
+      const target = `${rewritePath(route, path)}${query === '' ? '' : `?${query}`}`;
+      const hashKey = (() => {
+        const k = cluster.hashKey;
+        if (k.from === 'client_address') return clientAddress;
+        if (k.from === 'path') return path;
+        if (k.from === 'header') return fieldValue(head.fields, k.name);
+        if (k.from === 'cookie') return cookieValue(head.fields, k.name);
+        return parseQuery(query).get(k.name)?.[0];
+      })();
+      const sticky = cluster.sticky;
+      let stickyKey: string | undefined;
+      if (sticky !== undefined && cluster.stickyName !== undefined) {
+        stickyKey =
+          sticky.mode === 'header'
+            ? fieldValue(head.fields, cluster.stickyName)
+            : sticky.mode === 'client_address'
+              ? undefined
+              : cookieValue(head.fields, cluster.stickyName);
+      }
+      const upstreamFields: HttpField[] = [
+        { name: 'Host', value: upstreamHost ?? '' },
+        ...fields,
+        { name: 'Via', value: [...priorVia, via].join(', ') },
+        { name: idHeader, value: requestId },
+      ];
+      let body: Uint8Array | AsyncIterable<Uint8Array> | undefined;
+      if (head.framing.kind !== 'none') {
+        try {
+          body = await bufferBody(req.body, this.opts.requestBufferBytes ?? 1024 * 1024);
+        } catch {
+          // The body broke its framing (netlab's server answered the client) or the client left.
+          status = res.status;
+          return;
+        }
+      }
+      const result = await forward({
+        req,
+        res,
+        cluster,
+        fields: upstreamFields,
+        target,
+        body,
+        ...(head.framing.kind === 'length' ? { bodyLength: head.framing.length } : {}),
+        ctx: { clientAddress, ...(hashKey === undefined ? {} : { hashKey }) },
+        stickyKey,
+        responseFields,
+        clock: this.clock,
+        onRetry: (reason, ep) => {
+          this.retried++;
+          this.metrics.retries.inc({ cluster: cluster.name, reason });
+          this.emit({ type: 'retry', cluster: cluster.name, endpoint: ep, reason });
+        },
+        onUpstreamError: (ep, kind) => this.metrics.upstreamErrors.inc({ cluster: cluster.name, endpoint: ep, kind }),
+        onUpstreamHead: (ep, st, seconds) => this.metrics.upstreamDuration.observe({ cluster: cluster.name, endpoint: ep, status: String(st) }, seconds),
+        hostFallback: upstreamHost === undefined,
+      });
+      status = result.status;
+      endpoint = result.endpoint;
+      bytes = result.bytes;
+      attempts = result.attempts;
+    } catch (err) {
+      this.emit({ type: 'error', message: `request ${head.method} ${head.target}: ${err instanceof Error ? err.message : String(err)}` });
+      status = 500;
+      answer(res, 500, 'netlab proxy: internal error\n', responseFields);
+    } finally {
+      // A body left unread (an answer given before it was forwarded) must not stall the connection.
+      if (!req.body.settled) req.body.discard();
+      this.active--;
+      this.metrics.inFlight.dec();
+      this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
+      const seconds = (this.clock.now() - started) / 1000;
+      this.metrics.duration.observe({ route: routeName, cluster: clusterName, endpoint, method: head.method, status: String(status) }, seconds);
+      this.metrics.requests.inc({ route: routeName, cluster: clusterName, method: head.method, status: String(status) });
+      if (state.log !== undefined) {
+        const rec: AccessRecord = {
+          time: new Date(),
+          client: clientAddress,
+          method: head.method,
+          target: head.target,
+          version: head.version,
+          status,
+          bytes,
+          referer: fieldValue(head.fields, 'referer'),
+          userAgent: fieldValue(head.fields, 'user-agent'),
+          host: head.authority,
+          route: routeName,
+          cluster: clusterName,
+          endpoint,
+          durationMs: seconds * 1000,
+          attempts,
+          requestId,
+          listener: l.config.name,
+        };
+        state.log(state.format === 'json' ? jsonLine(rec) : combinedLine(rec));
+      }
+    }
+  }
+
+  // ---- control ----------------------------------------------------------------------------------
+
+  /** The listeners, with the ports they got. */
+  get listeners(): readonly ListenerInfo[] {
+    return [...this.listenerMap.values()].map((l) => l.info);
+  }
+
+  /** A listener's address (the first listener when no name is given). */
+  address(name?: string): ListenerInfo {
+    const l = name === undefined ? [...this.listenerMap.values()][0] : this.listenerMap.get(name);
+    if (l === undefined)
+      throw new NetlabError('ERR_NOT_FOUND', `no listener ${name ?? ''} (have: ${[...this.listenerMap.keys()].join(', ') || 'none'})`, { layer: 'proxy' });
+    return l.info;
+  }
+
+  /** The configuration in force. */
+  get config(): Config {
+    return this.state.config;
+  }
+
+  cluster(name: string): ClusterRuntime {
+    const c = this.state.clusters.get(name);
+    if (c === undefined) throw new NetlabError('ERR_NOT_FOUND', `no cluster ${name} (have: ${[...this.state.clusters.keys()].join(', ')})`, { layer: 'proxy' });
+    return c;
+  }
+
+  stats(): ProxyStats {
+    const clusters: Record<string, readonly EndpointSummary[]> = {};
+    for (const c of this.state.clusters.values()) clusters[c.name] = c.balancer.summary();
+    return { requests: this.requests, inFlight: this.active, retries: this.retried, byStatus: { ...this.statusCounts }, listeners: this.listeners, clusters };
+  }
+
+  /** The /metrics text (Prometheus exposition format). */
+  metricsText(): Promise<string> {
+    return this.metrics.text();
+  }
+
+  /**
+   * Drains an endpoint: no new requests; resolves when the requests on it have finished, and then
+   * closes the idle keep-alive connections to it.
+   */
+  drainEndpoint(cluster: string, endpoint: string): Promise<void> {
+    const c = this.cluster(cluster);
+    const b = c.balancer;
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        const e = b.endpoint(endpoint);
+        // Let the last response's connection come back to the pool first.
+        setImmediate(() => {
+          if (e !== undefined) c.closeIdle(e);
+          resolve();
+        });
+      };
+      b.onEvent((ev) => {
+        if (ev.type === 'drained' && ev.endpoint.name === endpoint) finish();
+      });
+      if (b.drain(endpoint)) finish();
+    });
+  }
+
+  undrainEndpoint(cluster: string, endpoint: string): void {
+    this.cluster(cluster).balancer.undrain(endpoint);
+  }
+
+  /**
+   * Swaps in a new configuration. Connections stay open and requests in flight finish on the routes
+   * and clusters they began with; new requests use the new ones. Rejects (keeping the old config)
+   * when the new one is invalid or a new listener cannot bind.
+   */
+  async reload(config: unknown): Promise<void> {
+    if (this.closed) throw new NetlabError('ERR_STATE', 'the proxy is closed', { layer: 'proxy' });
+    const next = toProxyConfig(config);
+    const old = this.state;
+    const state = this.buildState(next, old);
+    this.state = state;
+    try {
+      await this.syncListeners();
+    } catch (err) {
+      for (const c of state.clusters.values()) if (old.clusters.get(c.name) !== c) c.stop(old.clusters.get(c.name)?.pool !== c.pool);
+      this.state = old;
+      throw err;
+    }
+    for (const [name, c] of old.clusters) {
+      const now = state.clusters.get(name);
+      if (now === undefined) c.stop(true);
+      else if (now.pool !== c.pool) c.pool.close();
+    }
+    if (state.closeLog !== old.closeLog) old.closeLog();
+    this.emit({ type: 'reload', listeners: this.listeners.map((l) => l.name), clusters: [...state.clusters.keys()] });
+  }
+
+  /** Stops listening and drains: requests in flight finish (up to graceMs), then upstream pools close. */
+  async close(graceMs = this.opts.graceMs ?? 5000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const servers = [...this.listenerMap.values()].map((l) => l.server.close(graceMs));
+    this.listenerMap.clear();
+    await Promise.all(servers);
+    for (const c of this.state.clusters.values()) c.stop(true);
+    this.state.closeLog();
+  }
+}
+
+/** Path and query of a request target (absolute-form reduced to its path). */
+export function splitTarget(target: string, form: string): { path: string; query: string } {
+  let t = target;
+  if (form === 'absolute') {
+    const scheme = t.indexOf('://');
+    const slash = t.indexOf('/', scheme + 3);
+    const q = t.indexOf('?', scheme + 3);
+    t = slash < 0 || (q >= 0 && q < slash) ? `/${q < 0 ? '' : t.slice(q)}` : t.slice(slash);
+  } else if (form === 'asterisk') return { path: '*', query: '' };
+  const q = t.indexOf('?');
+  return q < 0 ? { path: t, query: '' } : { path: t.slice(0, q), query: t.slice(q + 1) };
+}
+
+/**
+ * Reads a body up to `limit` bytes: the whole body when it ends within the limit, otherwise an
+ * iterable that yields what was read and then streams the rest. Rejects when the body breaks.
+ */
+export async function bufferBody(body: AsyncIterable<Uint8Array>, limit: number): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  if (limit > 0) {
+    for await (const p of body) {
+      parts.push(p);
+      n += p.length;
+      if (n > limit) {
+        return (async function* () {
+          yield* parts;
+          yield* body;
+        })();
+      }
+    }
+    return Buffer.concat(parts, n);
+  }
+  return body;
+}
+
+/** Starts a reverse proxy from a config object (as in a YAML file) and returns it once listening. */
+export function startProxy(config: unknown, options: ProxyOptions = {}): Promise<ReverseProxy> {
+  return ReverseProxy.start(config, options);
+}

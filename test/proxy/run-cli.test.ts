@@ -1,0 +1,68 @@
+// `netlab proxy run FILE` as a process: prints its listeners, proxies, reloads on SIGHUP (a slow
+// request in flight across the reload finishes), and drains and exits 0 on SIGTERM.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { send, sleep, startUpstream } from './helpers.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'netlab-proxy-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function yaml(port: number, body: string): string {
+  return `listeners:\n  - { name: web, address: 127.0.0.1, port: 0 }\nroutes:\n  - { name: hello, match: { path: { exact: /hello } }, respond: { status: 200, body: '${body}' } }\n  - { name: all, cluster: app }\nclusters:\n  - name: app\n    endpoints: [{ name: u1, address: 127.0.0.1, port: ${port} }]\n`;
+}
+
+describe('netlab proxy run', () => {
+  it('serves, reloads on SIGHUP without dropping a request in flight, drains on SIGTERM', async () => {
+    const up = await startUpstream('u1');
+    up.handler = async (req, res) => {
+      if (req.head.target === '/slow') await sleep(600);
+      res.end(`u1 ${req.head.target}`);
+    };
+    const file = join(dir, 'p.yaml');
+    writeFileSync(file, yaml(up.port, 'one'));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'proxy', 'run', '--no-watch', '--grace', '2000', file], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const t0 = Date.now();
+      while (!/listening: web http:\/\/127\.0\.0\.1:\d+/.test(stdout)) {
+        if (Date.now() - t0 > 30_000) throw new Error(`no listener line: ${stdout} ${stderr}`);
+        await sleep(50);
+      }
+      const port = Number(/listening: web http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
+      expect((await send(port, 'GET', '/hello')).body).toBe('one');
+      const slow = send(port, 'GET', '/slow');
+      await sleep(100);
+      writeFileSync(file, yaml(up.port, 'two'));
+      child.kill('SIGHUP');
+      const t1 = Date.now();
+      while (!stderr.includes('reloaded:')) {
+        if (Date.now() - t1 > 10_000) throw new Error(`no reload: ${stderr}`);
+        await sleep(20);
+      }
+      expect((await send(port, 'GET', '/hello')).body).toBe('two');
+      expect((await slow).body).toBe('u1 /slow');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr).toContain('SIGTERM: draining');
+    } finally {
+      child.kill('SIGKILL');
+      await up.close();
+    }
+  }, 60_000);
+});
