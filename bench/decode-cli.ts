@@ -114,7 +114,8 @@ export function compareOutputs(a: { cmd: string; args: string[] }, b: { cmd: str
       bufB = bufB.subarray(n);
     };
     const differ = (): void => {
-      finish({ same: false, bytes, lines, ours: restOfLine(lineStart, bufA) || '(end of output)', theirs: restOfLine(lineStart, bufB) || '(end of output)' });
+      const show = (buf: Buffer, ended: boolean): string => (ended && buf.length === 0 ? '(end of output)' : JSON.stringify(restOfLine(lineStart, buf)));
+      finish({ same: false, bytes, lines, ours: show(bufA, endA), theirs: show(bufB, endB) });
     };
     const step = (): void => {
       if (done) return;

@@ -24,6 +24,8 @@ const HTTP_ADDR = '127.77.0.1';
 const DNS_ADDR = '127.77.0.2';
 /** Rounds of client traffic stop after this long even if tcpdump has not seen enough frames. */
 const MAX_SECONDS = 900;
+/** Part of the cached file's name: raised whenever the traffic changes, so an old capture is not reused. */
+const CAPTURE_VERSION = 2;
 
 export interface RealCapture {
   path: string;
@@ -51,7 +53,7 @@ const QUERIES = ['www A', 'api A', 'api AAAA', 'mail A', '@ MX', '@ TXT', 'nope 
 /** Returns the cached capture of `frames` frames, making it first when missing. */
 export async function realCapture(frames: number, log: (s: string) => void = console.log): Promise<RealCapture> {
   mkdirSync(OUT_DIR, { recursive: true });
-  const path = join(OUT_DIR, `real-${frames}.pcap`);
+  const path = join(OUT_DIR, `real-v${CAPTURE_VERSION}-${frames}.pcap`);
   const done = `${path}.done`;
   if (existsSync(path) && existsSync(done)) {
     return { path, frames, bytes: statSync(path).size, note: readFileSync(done, 'utf8').trim() };

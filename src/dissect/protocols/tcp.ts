@@ -235,11 +235,13 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     const pb = b.slice(payloadStart, payloadStart + captured);
     fields.push(rawField('tcp.payload', 'TCP payload', 'bytes', pb, formatBytesHex(pb), payloadStart, captured, { text: `TCP payload (${seglen} byte${seglen === 1 ? '' : 's'})` }));
     // A verified segment goes through reassembly: there retransmitted data is only shown as such,
-    // spurious retransmissions and out-of-order segments not at all.
+    // spurious retransmissions and out-of-order segments not at all. A segment with a bad checksum
+    // is not desegmented, but Wireshark still calls no dissector for its payload when it is a
+    // retransmission or out of order (tcp.no_subdissector_on_error): it stays plain TCP.
     const f = ta?.flags ?? 0;
-    if (v.checksumStatus !== 'bad' && f & (TA.RETRANSMISSION | TA.SPURIOUS_RETRANSMISSION | TA.OUT_OF_ORDER)) {
+    if (f & (TA.RETRANSMISSION | TA.SPURIOUS_RETRANSMISSION | TA.OUT_OF_ORDER)) {
       state.heldPayload = { frame: ctx.packet.number, offset: payloadStart };
-      if (f & TA.RETRANSMISSION && !(f & TA.SPURIOUS_RETRANSMISSION)) {
+      if (v.checksumStatus !== 'bad' && f & TA.RETRANSMISSION && !(f & TA.SPURIOUS_RETRANSMISSION)) {
         fields.push(rawField('tcp.segment_data', 'TCP segment data', 'bytes', pb, formatBytesHex(pb), payloadStart, captured, { text: `Retransmitted TCP segment data (${seglen} byte${seglen === 1 ? '' : 's'})` }));
       }
     }
