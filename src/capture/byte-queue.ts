@@ -5,6 +5,8 @@
 // reader holds at most one record plus one read chunk, whatever the file size. `discard` drops bytes
 // that may not have arrived yet (a block being skipped), so skipped blocks are never buffered at all.
 
+import { NetlabRangeError } from '../base/errors.ts';
+
 export class ByteQueue {
   private chunks: Uint8Array[] = [];
   /** Read position inside chunks[0]. */
@@ -45,7 +47,7 @@ export class ByteQueue {
 
   /** The first n bytes as one view (n <= length). Copies only when they span several chunks. */
   peek(n: number): Uint8Array {
-    if (n > this.buffered) throw new RangeError(`peek(${n}) with only ${this.buffered} bytes buffered`);
+    if (n > this.buffered) throw new NetlabRangeError(`peek(${n}) with only ${this.buffered} bytes buffered`);
     const first = this.chunks[0];
     if (n === 0) return new Uint8Array(0);
     if (first.length - this.head >= n) return first.subarray(this.head, this.head + n);
@@ -67,7 +69,7 @@ export class ByteQueue {
 
   /** Consumes n buffered bytes (n <= length). */
   skip(n: number): void {
-    if (n > this.buffered) throw new RangeError(`skip(${n}) with only ${this.buffered} bytes buffered`);
+    if (n > this.buffered) throw new NetlabRangeError(`skip(${n}) with only ${this.buffered} bytes buffered`);
     this.buffered -= n;
     this.consumed += n;
     let left = n;

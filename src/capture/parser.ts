@@ -8,6 +8,7 @@ import { PcapReader, pcapMagic } from './pcap-reader.ts';
 import { PcapngReader } from './pcapng-reader.ts';
 import type { CaptureRecordError, CaptureWarning } from './problems.ts';
 import type { CaptureFormat, CaptureInterface, CapturedPacket, DecryptionSecrets } from './types.ts';
+import { NetlabError } from '../base/errors.ts';
 
 const MAGIC_LENGTH = 4;
 
@@ -63,7 +64,7 @@ export class CaptureParser {
   }
 
   push(chunk: Uint8Array): void {
-    if (this.ended) throw new Error('CaptureParser.push() after end()');
+    if (this.ended) throw new NetlabError('ERR_STATE', 'CaptureParser.push() after end()');
     this.queue.push(chunk);
   }
 

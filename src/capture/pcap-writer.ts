@@ -11,6 +11,7 @@ import { LINK_FIELD_FCS_PRESENT, LINK_FIELD_FCS_SHIFT, PCAP_MAGIC_NSEC, PCAP_MAG
 import type { CaptureSink } from './sinks.ts';
 import { checkWritableTime } from './timestamps.ts';
 import { CaptureWriter, checkU32, fileSink, type PacketToWrite } from './writer-base.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface PcapWriterOptions {
   linkType: number;
@@ -36,12 +37,12 @@ export class PcapWriter extends CaptureWriter {
     this.snapLength = options.snapLength ?? PCAP_MAX_CAPLEN;
     checkU32('snapLength', this.snapLength);
     if (!Number.isInteger(options.linkType) || options.linkType < 0 || options.linkType > 0xffff) {
-      throw new RangeError(`linkType must be an integer from 0 to 65535, got ${options.linkType}`);
+      throw new NetlabRangeError(`linkType must be an integer from 0 to 65535, got ${options.linkType}`);
     }
     let linkField = options.linkType;
     if (options.fcsLength !== undefined) {
       const f = options.fcsLength;
-      if (!Number.isInteger(f) || f < 0 || f > 30 || f % 2 !== 0) throw new RangeError(`fcsLength must be an even number of bytes from 0 to 30, got ${f}`);
+      if (!Number.isInteger(f) || f < 0 || f > 30 || f % 2 !== 0) throw new NetlabRangeError(`fcsLength must be an even number of bytes from 0 to 30, got ${f}`);
       linkField = (linkField | LINK_FIELD_FCS_PRESENT | ((f / 2) << LINK_FIELD_FCS_SHIFT)) >>> 0;
     }
     const h = new ByteBuilder(this.littleEndian, 24)
@@ -62,7 +63,7 @@ export class PcapWriter extends CaptureWriter {
 
   protected encodePacket(p: PacketToWrite): Uint8Array {
     checkWritableTime(p.tsSec, p.tsNsec, 0xffffffff);
-    if (p.interfaceId !== undefined && p.interfaceId !== 0) throw new RangeError(`a pcap file has one interface (0); got interfaceId ${p.interfaceId}`);
+    if (p.interfaceId !== undefined && p.interfaceId !== 0) throw new NetlabRangeError(`a pcap file has one interface (0); got interfaceId ${p.interfaceId}`);
     const caplen = Math.min(p.data.length, this.snapLength);
     const orig = p.origLength ?? p.data.length;
     checkU32('origLength', orig);

@@ -13,6 +13,7 @@ import * as O from './pcapng-options.ts';
 import type { CaptureSink } from './sinks.ts';
 import { checkWritableTime, timeToNsTicks } from './timestamps.ts';
 import { CaptureWriter, checkU32, fileSink, type PacketToWrite } from './writer-base.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface PcapngInterfaceOptions {
   linkType: number;
@@ -76,7 +77,7 @@ export class PcapngWriter extends CaptureWriter {
   /** Declares an interface (writes its IDB now) and returns its id for `write({ interfaceId })`. */
   addInterface(i: PcapngInterfaceOptions): number {
     if (!Number.isInteger(i.linkType) || i.linkType < 0 || i.linkType > 0xffff) {
-      throw new RangeError(`linkType must be an integer from 0 to 65535, got ${i.linkType}`);
+      throw new NetlabRangeError(`linkType must be an integer from 0 to 65535, got ${i.linkType}`);
     }
     const snap = i.snapLength ?? PCAP_MAX_CAPLEN;
     checkU32('snapLength', snap);
@@ -85,7 +86,7 @@ export class PcapngWriter extends CaptureWriter {
     if (i.description !== undefined) opts.push([O.IF_DESCRIPTION, utf8.encode(i.description)]);
     opts.push([O.IF_TSRESOL, Uint8Array.of(9)]);
     if (i.fcsLength !== undefined) {
-      if (!Number.isInteger(i.fcsLength) || i.fcsLength < 0 || i.fcsLength > 255) throw new RangeError(`fcsLength must be 0..255 bytes, got ${i.fcsLength}`);
+      if (!Number.isInteger(i.fcsLength) || i.fcsLength < 0 || i.fcsLength > 255) throw new NetlabRangeError(`fcsLength must be 0..255 bytes, got ${i.fcsLength}`);
       opts.push([O.IF_FCSLEN, Uint8Array.of(i.fcsLength)]);
     }
     this.sink.write(
@@ -118,7 +119,7 @@ export class PcapngWriter extends CaptureWriter {
     checkWritableTime(p.tsSec, p.tsNsec, MAX_NS_TICK_SECONDS);
     const id = p.interfaceId ?? 0;
     if (!Number.isInteger(id) || id < 0 || id >= this.snapLengths.length) {
-      throw new RangeError(`interfaceId ${id} is not a declared interface (${this.snapLengths.length} declared; use addInterface first)`);
+      throw new NetlabRangeError(`interfaceId ${id} is not a declared interface (${this.snapLengths.length} declared; use addInterface first)`);
     }
     const caplen = Math.min(p.data.length, this.snapLengths[id]);
     const orig = p.origLength ?? p.data.length;
@@ -139,7 +140,7 @@ export class PcapngWriter extends CaptureWriter {
   private options(b: ByteBuilder, opts: readonly [number, Uint8Array][]): void {
     if (opts.length === 0) return;
     for (const [code, value] of opts) {
-      if (value.length > 0xffff) throw new RangeError(`option ${code} is ${value.length} bytes; an option holds at most 65535`);
+      if (value.length > 0xffff) throw new NetlabRangeError(`option ${code} is ${value.length} bytes; an option holds at most 65535`);
       b.u16(code).u16(value.length).bytes(value).pad4();
     }
     b.u16(O.OPT_ENDOFOPT).u16(0);

@@ -20,6 +20,7 @@ import type { CaptureSection } from './parse-context.ts';
 import { CaptureParser } from './parser.ts';
 import { CaptureRecordError, type CaptureWarning } from './problems.ts';
 import type { CaptureFormat, CaptureInterface, CapturedPacket, DecryptionSecrets } from './types.ts';
+import { NetlabError } from '../base/errors.ts';
 
 export type { CaptureSection } from './parse-context.ts';
 export { CaptureRecordError, type CaptureWarning } from './problems.ts';
@@ -196,7 +197,7 @@ class StreamCaptureReader implements CaptureReader {
   }
 
   async *packets(): AsyncGenerator<CapturedPacket, void, undefined> {
-    if (this.started) throw new Error(`${this.path}: packets() was already called; a capture is read in one pass (open it again to re-read)`);
+    if (this.started) throw new NetlabError('ERR_STATE', `${this.path}: packets() was already called; a capture is read in one pass (open it again to re-read)`);
     this.started = true;
     try {
       let p = this.first;

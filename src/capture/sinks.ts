@@ -1,6 +1,7 @@
 // Where the writers put their bytes: memory (toBytes) or a file (a write stream, closed by close()).
 
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { NetlabError } from '../base/errors.ts';
 
 export interface CaptureSink {
   /** false when the sink would like the writer to wait for `drained()` before writing more. */
@@ -53,7 +54,7 @@ export class FileSink implements CaptureSink {
 
   write(bytes: Uint8Array): boolean {
     if (this.failure !== undefined) throw this.failure;
-    if (this.closing !== undefined) throw new Error(`${this.path}: write after close()`);
+    if (this.closing !== undefined) throw new NetlabError('ERR_STATE', `${this.path}: write after close()`);
     return this.stream.write(bytes);
   }
 

@@ -33,6 +33,7 @@ import { PcapngWriter } from './pcapng-writer.ts';
 import { hookTcpSocket, hookUdpSocket, type TcpHookEvents, type UdpPeer } from './tap-hooks.ts';
 import { tapEndpoint, tcpFrame, udpFrame, type TapEndpoint } from './tap-frames.ts';
 import { TcpSynth, type TcpSegment, type TcpSide } from './tcp-synth.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 export type { TapEndpoint } from './tap-frames.ts';
 
@@ -191,7 +192,7 @@ export class TapRecorder {
 
   /** Fixed mode: show `realPort` as `shownPort` in the capture (e.g. a lab's echo server as port 7). */
   fixPort(realPort: number, shownPort: number): void {
-    if (!Number.isInteger(shownPort) || shownPort < 1 || shownPort > 0xffff) throw new RangeError(`fixPort: port ${shownPort} is not 1..65535`);
+    if (!Number.isInteger(shownPort) || shownPort < 1 || shownPort > 0xffff) throw new NetlabRangeError(`fixPort: port ${shownPort} is not 1..65535`);
     this.shownPorts.set(realPort, shownPort);
   }
 
@@ -217,7 +218,7 @@ export class TapRecorder {
     this.assertOpen();
     if ((socket as unknown as { encrypted?: unknown }).encrypted === true) {
       // A TLSSocket's own stream methods carry the plaintext; the ciphertext never passes through them.
-      throw new Error('TapRecorder.tcp: this is a TLS socket; tap the TCP connection under it (src/tls/tap-transport.ts runs TLS over a tapped socket)');
+      throw new NetlabError('ERR_ARGUMENT', 'TapRecorder.tcp: this is a TLS socket; tap the TCP connection under it (src/tls/tap-transport.ts runs TLS over a tapped socket)');
     }
     // Node sets `server` on the sockets a server accepts (null on the ones net.connect() makes).
     const accepted = (socket as unknown as { server?: unknown }).server != null;
@@ -413,7 +414,7 @@ export class TapRecorder {
   }
 
   private assertOpen(): void {
-    if (this.closing !== undefined) throw new Error('TapRecorder: tap after close()');
+    if (this.closing !== undefined) throw new NetlabError('ERR_STATE', 'TapRecorder: tap after close()');
   }
 
   private newFlow(proto: 'tcp' | 'udp', client: TapEndpoint, server: TapEndpoint): Flow {

@@ -15,6 +15,7 @@ import { ipv6, ipv6Bytes } from '../wire/ipv6.ts';
 import { tcp } from '../wire/tcp.ts';
 import { udp } from '../wire/udp.ts';
 import type { TcpFlagLetters } from './tcp-synth.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface TapEndpoint {
   readonly address: string;
@@ -49,7 +50,7 @@ export interface FrameSegment {
 }
 
 function ipLayer(src: TapEndpoint, dst: TapEndpoint, ipId: number) {
-  if (src.family !== dst.family) throw new RangeError(`tap: ${src.address} and ${dst.address} are not of one address family`);
+  if (src.family !== dst.family) throw new NetlabRangeError(`tap: ${src.address} and ${dst.address} are not of one address family`);
   return src.family === 4
     ? ipv4({ src: src.address, dst: dst.address, ttl: 64, id: ipId & 0xffff, df: true })
     : ipv6({ src: src.address, dst: dst.address, hopLimit: 64 });

@@ -10,6 +10,8 @@
 //     in flight never exceed it (at most two segments are unacknowledged);
 //   - a side never sends two pure ACKs with the same ACK number in a row (a "duplicate ACK").
 
+import { NetlabRangeError } from '../base/errors.ts';
+
 export type TcpSide = 'client' | 'server';
 
 /** Flags in scapy's letters: S SYN, A ACK, P PSH, F FIN, R RST (e.g. 'SA', 'PA', 'FA', 'RA'). */
@@ -59,9 +61,9 @@ export class TcpSynth {
   constructor(options: TcpSynthOptions = {}) {
     this.mss = options.mss ?? DEFAULT_MSS;
     this.window = options.window ?? DEFAULT_WINDOW;
-    if (!Number.isInteger(this.mss) || this.mss < 1 || this.mss > 0xffff) throw new RangeError(`mss must be 1..65535, got ${this.mss}`);
-    if (!Number.isInteger(this.window) || this.window > 0xffff) throw new RangeError(`window must be an integer up to 65535 (no window scaling), got ${this.window}`);
-    if (this.window < 2 * this.mss) throw new RangeError(`window ${this.window} must hold two segments of mss ${this.mss} (ACKs come every second segment)`);
+    if (!Number.isInteger(this.mss) || this.mss < 1 || this.mss > 0xffff) throw new NetlabRangeError(`mss must be 1..65535, got ${this.mss}`);
+    if (!Number.isInteger(this.window) || this.window > 0xffff) throw new NetlabRangeError(`window must be an integer up to 65535 (no window scaling), got ${this.window}`);
+    if (this.window < 2 * this.mss) throw new NetlabRangeError(`window ${this.window} must hold two segments of mss ${this.mss} (ACKs come every second segment)`);
   }
 
   get state(): TcpState {

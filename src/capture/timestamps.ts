@@ -1,5 +1,7 @@
 // Timestamp conversions shared by the readers and writers.
 
+import { NetlabRangeError } from '../base/errors.ts';
+
 /**
  * The nanoseconds of a classic pcap record, as Wireshark 4.0 computes them: the microsecond field
  * times 1000 (or the nanosecond field) in 32-bit arithmetic, kept as a signed 32-bit number and never
@@ -37,9 +39,9 @@ export function timeToNsTicks(tsSec: number, tsNsec: number): { high: number; lo
 /** Throws a RangeError for a timestamp a writer cannot store. */
 export function checkWritableTime(tsSec: number, tsNsec: number, maxSec: number): void {
   if (!Number.isInteger(tsSec) || tsSec < 0 || tsSec > maxSec) {
-    throw new RangeError(`tsSec must be an integer from 0 to ${maxSec}, got ${tsSec}`);
+    throw new NetlabRangeError(`tsSec must be an integer from 0 to ${maxSec}, got ${tsSec}`);
   }
   if (!Number.isInteger(tsNsec) || tsNsec < 0 || tsNsec >= 1e9) {
-    throw new RangeError(`tsNsec must be an integer from 0 to 999999999, got ${tsNsec}`);
+    throw new NetlabRangeError(`tsNsec must be an integer from 0 to 999999999, got ${tsNsec}`);
   }
 }

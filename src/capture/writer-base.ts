@@ -1,6 +1,7 @@
 // What the pcap and pcapng writers share: the packet they take, and the sink handling.
 
 import { FileSink, MemorySink, type CaptureSink } from './sinks.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 /** A packet to write. Timestamps are whole seconds since the epoch plus nanoseconds (0..999999999). */
 export interface PacketToWrite {
@@ -47,7 +48,7 @@ export abstract class CaptureWriter {
 
   /** The whole capture so far (in-memory writers only). */
   toBytes(): Uint8Array {
-    if (!(this.sink instanceof MemorySink)) throw new Error('toBytes() is for in-memory writers; this one writes to a file');
+    if (!(this.sink instanceof MemorySink)) throw new NetlabError('ERR_STATE', 'toBytes() is for in-memory writers; this one writes to a file');
     return this.sink.toBytes();
   }
 
@@ -62,5 +63,5 @@ export function fileSink(path: string): CaptureSink {
 }
 
 export function checkU32(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${name} must be an integer from 0 to 4294967295, got ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new NetlabRangeError(`${name} must be an integer from 0 to 4294967295, got ${v}`);
 }

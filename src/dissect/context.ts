@@ -3,6 +3,7 @@
 import type { CapturedPacket } from '../capture/types.ts';
 import type { DecodedLayer } from '../wire/layer.ts';
 import type { ProtoNode } from './field.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 /**
  * State that lives across the frames of one capture: conversation tables for tcp.stream and
@@ -27,16 +28,16 @@ export function parsePrefs(prefs: readonly string[]): DissectPrefs {
     const m = /^([a-z0-9_.]+):(.*)$/i.exec(p);
     const name = m?.[1] ?? p;
     const value = (m?.[2] ?? '').toUpperCase();
-    if (m === null || (value !== 'TRUE' && value !== 'FALSE')) throw new RangeError(`-o ${p}: expected NAME:TRUE or NAME:FALSE`);
+    if (m === null || (value !== 'TRUE' && value !== 'FALSE')) throw new NetlabRangeError(`-o ${p}: expected NAME:TRUE or NAME:FALSE`);
     if (/^[a-z0-9_]+\.check_checksum$/i.test(name)) {
-      if (value === 'FALSE') throw new RangeError(`-o ${p}: netlab always validates checksums; it cannot switch ${name} off`);
+      if (value === 'FALSE') throw new NetlabRangeError(`-o ${p}: netlab always validates checksums; it cannot switch ${name} off`);
       continue;
     }
     if (name === 'eth.check_fcs') {
       checkFcs = value === 'TRUE';
       continue;
     }
-    throw new RangeError(`-o ${p}: netlab knows only the checksum preferences (*.check_checksum) and eth.check_fcs`);
+    throw new NetlabRangeError(`-o ${p}: netlab knows only the checksum preferences (*.check_checksum) and eth.check_fcs`);
   }
   return { checkFcs };
 }

@@ -26,6 +26,7 @@ import { addressBytes, prefixMatch } from './views.ts';
 import { AnswerCache, answerCacheKey, type RotationUse } from './auth-cache.ts';
 import { ednsProblem, metaTypeProblem } from './query-checks.ts';
 import type { AnswerMeta } from './auth-meta.ts';
+import { NetlabError } from '../base/errors.ts';
 
 export type { AnswerMeta } from './auth-meta.ts';
 
@@ -286,7 +287,7 @@ export class AuthResponder {
   /** Encodes the reply, fitting it to the UDP size the client takes. */
   private finish(reply: DnsMessage, meta: AnswerMeta, q: DnsMessage, tcp: boolean, requiredGlue: boolean): AnswerResult {
     let out = encodeDnsMessage(reply);
-    if (tcp && out.length > 0xffff) throw new Error(`the answer is ${out.length} bytes, over the 65535 a TCP message can hold`);
+    if (tcp && out.length > 0xffff) throw new NetlabError('ERR_LIMIT', `the answer is ${out.length} bytes, over the 65535 a TCP message can hold`);
     if (!tcp) {
       const limit = q.edns !== undefined ? Math.max(MIN_UDP_PAYLOAD, q.edns.udpSize) : MIN_UDP_PAYLOAD;
       if (out.length > limit) {

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { DNS_CLASS, DNS_TYPE, type DnsRecord } from '../wire/dns-types.ts';
 import { HealthChecker, type HealthChange, type HealthCheckOptions, type HealthCheckSpec, type HealthTarget } from './health.ts';
 import { nameKey, type RRset } from './zone.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export type FailoverCheck = { kind: 'tcp'; port: number } | { kind: 'http'; port: number; path?: string; hostHeader?: string; acceptStatus?: (status: number) => boolean };
 
@@ -54,13 +55,13 @@ export class Failover {
     for (const rule of rules) {
       const type = rule.type === 'AAAA' ? DNS_TYPE.AAAA : DNS_TYPE.A;
       const key = `${nameKey(rule.name)}|${type}`;
-      if (this.rules.has(key)) throw new RangeError(`two failover rules for ${rule.name} ${rule.type ?? 'A'}`);
+      if (this.rules.has(key)) throw new NetlabRangeError(`two failover rules for ${rule.name} ${rule.type ?? 'A'}`);
       const set = rrsetOf(rule.name, type);
-      if (set === undefined) throw new RangeError(`failover rule for ${rule.name} ${rule.type ?? 'A'}: no such RRset in the server's zones`);
-      if (rule.fallback.length === 0) throw new RangeError(`failover rule for ${rule.name}: the fallback set is empty`);
+      if (set === undefined) throw new NetlabRangeError(`failover rule for ${rule.name} ${rule.type ?? 'A'}: no such RRset in the server's zones`);
+      if (rule.fallback.length === 0) throw new NetlabRangeError(`failover rule for ${rule.name}: the fallback set is empty`);
       const family = type === DNS_TYPE.A ? 4 : 6;
       const badFallback = rule.fallback.find((a) => isIP(a) !== family);
-      if (badFallback !== undefined) throw new RangeError(`failover rule for ${rule.name}: fallback '${badFallback}' is not an IPv${family} address`);
+      if (badFallback !== undefined) throw new NetlabRangeError(`failover rule for ${rule.name}: fallback '${badFallback}' is not an IPv${family} address`);
       const ids = new Map<string, string>();
       for (const r of set.records) {
         if (r.data.type !== 'A' && r.data.type !== 'AAAA') continue;

@@ -19,6 +19,7 @@ import type { RRset, Zone } from './zone.ts';
 import { nameKey } from './zone.ts';
 import { ZoneSet } from './zone-set.ts';
 import { DnsTcpConnections, type DnsTcpLimits, type DnsTcpStats } from './tcp-connections.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 export interface AuthServerOptions {
   /** The address to serve on (a 127.x address in labs). */
@@ -85,9 +86,9 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
 
   constructor(private readonly options: AuthServerOptions) {
     super();
-    if (isIP(options.address) === 0) throw new RangeError(`authoritative server option address must be an IP address, got '${options.address}'`);
+    if (isIP(options.address) === 0) throw new NetlabRangeError(`authoritative server option address must be an IP address, got '${options.address}'`);
     const zones = new ZoneSet(options.zones);
-    if (zones.zones.length === 0) throw new RangeError('authoritative server needs at least one zone');
+    if (zones.zones.length === 0) throw new NetlabRangeError('authoritative server needs at least one zone');
     const rrsetOf = (name: string, type: number): RRset | undefined => {
       const z = zones.find(name);
       return z?.rrset(nameKey(name), type);
@@ -97,7 +98,7 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
       views = new ViewTable(options.views);
       for (const key of views.overriddenKeys()) {
         const [name, type] = key.split('|');
-        if (rrsetOf(name, Number(type)) === undefined) throw new RangeError(`a view answers ${name} type ${type}, but no zone of this server has that RRset (give the zone a default one)`);
+        if (rrsetOf(name, Number(type)) === undefined) throw new NetlabRangeError(`a view answers ${name} type ${type}, but no zone of this server has that RRset (give the zone a default one)`);
       }
     }
     if (options.faults !== undefined) checkFaults(options.faults);
@@ -143,7 +144,7 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
   }
 
   async start(): Promise<void> {
-    if (this.started) throw new Error('authoritative server already started');
+    if (this.started) throw new NetlabError('ERR_STATE', 'authoritative server already started');
     const wanted = this.options.port ?? 0;
     for (let attempt = 0; ; attempt++) {
       try {

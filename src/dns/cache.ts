@@ -3,6 +3,7 @@
 // the least recently used entry. What comes out carries the remaining TTL, as a resolver answers.
 
 import type { DnsRecord } from '../wire/dns-types.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 /** Milliseconds on some clock (tests and labs move it by hand). */
 export interface CacheClock {
@@ -72,10 +73,10 @@ export class DnsCache {
     this.maxNegativeTtl = options.maxNegativeTtl ?? 10_800;
     this.clock = options.clock ?? { now: () => Date.now() };
     for (const [name, v] of [['maxEntries', this.maxEntries], ['minTtl', this.minTtl], ['maxTtl', this.maxTtl], ['maxNegativeTtl', this.maxNegativeTtl]] as const) {
-      if (!Number.isInteger(v) || v < 0) throw new RangeError(`cache option ${name} must be a whole number >= 0, got ${v}`);
+      if (!Number.isInteger(v) || v < 0) throw new NetlabRangeError(`cache option ${name} must be a whole number >= 0, got ${v}`);
     }
-    if (this.maxEntries < 1) throw new RangeError('cache option maxEntries must be at least 1');
-    if (this.minTtl > this.maxTtl) throw new RangeError(`cache option minTtl (${this.minTtl}) is above maxTtl (${this.maxTtl})`);
+    if (this.maxEntries < 1) throw new NetlabRangeError('cache option maxEntries must be at least 1');
+    if (this.minTtl > this.maxTtl) throw new NetlabRangeError(`cache option minTtl (${this.minTtl}) is above maxTtl (${this.maxTtl})`);
   }
 
   /** The cache's clock, in ms (answers built from the cache count their TTLs down on it). */
@@ -106,7 +107,7 @@ export class DnsCache {
   putRrset(records: readonly DnsRecord[]): void {
     if (records.length === 0) return;
     const { name, type } = records[0];
-    if (records.some((r) => lower(r.name) !== lower(name) || r.type !== type)) throw new RangeError(`putRrset: records of more than one name and type (${name} ${type})`);
+    if (records.some((r) => lower(r.name) !== lower(name) || r.type !== type)) throw new NetlabRangeError(`putRrset: records of more than one name and type (${name} ${type})`);
     const ttl = this.capped(Math.min(...records.map((r) => r.ttl)));
     if (ttl === 0) return;
     // A positive answer replaces a negative one for the same name.

@@ -15,6 +15,7 @@ import { DnsWriter, nameToLabels } from '../wire/dns-name.ts';
 import { flagsToWord } from '../wire/dns-decode.ts';
 import { DNS_CLASS, DNS_RCODE, DNS_TYPE, type DnsFlags, type DnsQuestion, type DnsRecord } from '../wire/dns-types.ts';
 import { isSubdomain } from '../wire/dns-name.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export type FaultKind = 'tc' | 'lame' | 'cname-loop' | 'pointer-loop' | 'formerr' | 'silence';
 
@@ -33,8 +34,8 @@ export interface FaultSpec {
 /** Checks a fault list; throws RangeError naming what is wrong. */
 export function checkFaults(faults: readonly FaultSpec[]): void {
   for (const f of faults) {
-    if (!FAULT_KINDS.includes(f.kind)) throw new RangeError(`unknown fault '${String(f.kind)}' (one of ${FAULT_KINDS.join(', ')})`);
-    if (f.transport !== undefined && !['udp', 'tcp', 'both'].includes(f.transport)) throw new RangeError(`fault ${f.kind}: transport must be udp, tcp or both`);
+    if (!FAULT_KINDS.includes(f.kind)) throw new NetlabRangeError(`unknown fault '${String(f.kind)}' (one of ${FAULT_KINDS.join(', ')})`);
+    if (f.transport !== undefined && !['udp', 'tcp', 'both'].includes(f.transport)) throw new NetlabRangeError(`fault ${f.kind}: transport must be udp, tcp or both`);
   }
 }
 

@@ -8,6 +8,7 @@
 
 import { EventEmitter } from 'node:events';
 import { probeFor, type HealthCheckSpec } from './health-probes.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export type { HealthCheckSpec, HttpCheck, TcpCheck } from './health-probes.ts';
 export { HealthProbeError, httpProbe, tcpProbe } from './health-probes.ts';
@@ -146,7 +147,7 @@ interface TargetState {
 }
 
 function positiveInt(v: number, what: string, min: number): void {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`health check option ${what} must be an integer >= ${min}, got ${v}`);
+  if (!Number.isInteger(v) || v < min) throw new NetlabRangeError(`health check option ${what} must be an integer >= ${min}, got ${v}`);
 }
 
 export class HealthChecker extends EventEmitter<HealthEvents> {
@@ -168,7 +169,7 @@ export class HealthChecker extends EventEmitter<HealthEvents> {
     this.probe = options.probe ?? probeFor;
     const initial = (options.initial ?? 'healthy') === 'healthy';
     for (const t of targets) {
-      if (this.states.has(t.id)) throw new RangeError(`health check target '${t.id}' is listed twice`);
+      if (this.states.has(t.id)) throw new NetlabRangeError(`health check target '${t.id}' is listed twice`);
       this.states.set(t.id, { target: t, counter: new RiseFall(options.rise, options.fall, initial), checks: 0, since: this.clock.now() });
     }
   }
@@ -195,7 +196,7 @@ export class HealthChecker extends EventEmitter<HealthEvents> {
 
   isHealthy(id: string): boolean {
     const st = this.states.get(id);
-    if (st === undefined) throw new RangeError(`no health check target '${id}'`);
+    if (st === undefined) throw new NetlabRangeError(`no health check target '${id}'`);
     return st.counter.healthy;
   }
 

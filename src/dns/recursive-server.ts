@@ -14,6 +14,7 @@ import { ednsProblem, metaTypeProblem, RFC8482_HINFO_RDATA } from './query-check
 import { DnsTcpConnections, type DnsTcpLimits, type DnsTcpStats } from './tcp-connections.ts';
 import type { Resolver } from './resolver.ts';
 import type { ResolveResult } from './resolver-types.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface RecursiveServerOptions {
   resolver: Resolver;
@@ -55,7 +56,7 @@ export class RecursiveServer {
   port = 0;
 
   constructor(private readonly options: RecursiveServerOptions) {
-    if (isIP(options.address) === 0) throw new RangeError(`recursive server option address must be an IP address, got ${options.address}`);
+    if (isIP(options.address) === 0) throw new NetlabRangeError(`recursive server option address must be an IP address, got ${options.address}`);
     this.connections = new DnsTcpConnections({ ...options.tcp, maxConnections: options.maxTcpConnections, idleMs: options.tcpIdleMs }, (msg, c) => this.answer(msg, `${c.address}#${c.port}`, true));
   }
 

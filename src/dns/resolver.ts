@@ -8,6 +8,7 @@ import { isSubdomain, dnsNamesEqual } from '../wire/dns-name.ts';
 import { DNS_RCODE, DNS_TYPE, dnsTypeName, type DnsMessage, type DnsRecord } from '../wire/dns-types.ts';
 import { DnsCache } from './cache.ts';
 import type { NameServer, ResolveResult, ResolverEvent, ResolverTransport } from './resolver-types.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface ResolverOptions {
   /** Where resolution starts: the root servers' names and addresses. */
@@ -64,7 +65,7 @@ export class Resolver {
   private readonly o: Required<Omit<ResolverOptions, 'cache'>>;
 
   constructor(options: ResolverOptions) {
-    if (options.rootHints.length === 0) throw new RangeError('resolver option rootHints: give at least one root server');
+    if (options.rootHints.length === 0) throw new NetlabRangeError('resolver option rootHints: give at least one root server');
     this.cache = options.cache ?? new DnsCache();
     this.o = {
       rootHints: options.rootHints,

@@ -23,6 +23,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { DnsTcpDeframer, frameDnsTcp } from '../wire/dns-tcp.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface DnsTcpLimits {
   /** Connections held at once (default 128). */
@@ -120,7 +121,7 @@ export class DnsTcpConnections {
       fdReserve: limits.fdReserve ?? 32,
     };
     for (const [k, v] of Object.entries(this.limits)) {
-      if (!Number.isInteger(v) || v < 1) throw new RangeError(`TCP limit ${k} must be a whole number of at least 1, got ${v}`);
+      if (!Number.isInteger(v) || v < 1) throw new NetlabRangeError(`TCP limit ${k} must be a whole number of at least 1, got ${v}`);
     }
   }
 

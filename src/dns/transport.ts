@@ -21,6 +21,7 @@ import { encodeDnsMessage } from '../wire/dns-encode.ts';
 import { DnsTcpDeframer, frameDnsTcp } from '../wire/dns-tcp.ts';
 import { dnsFlags, type DnsMessage, type DnsQuestion } from '../wire/dns-types.ts';
 import type { QueryRequest, QueryResult, ResolverTransport, ServerAddress } from './resolver-types.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 export interface TransportOptions {
   /** Per query, in ms. Default 1000. */
@@ -134,14 +135,14 @@ export class SocketTransport implements ResolverTransport {
   constructor(private readonly options: TransportOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.udpSize = options.ednsUdpSize ?? 1232;
-    if (!(this.timeoutMs > 0)) throw new RangeError(`transport option timeoutMs must be above 0, got ${this.timeoutMs}`);
+    if (!(this.timeoutMs > 0)) throw new NetlabRangeError(`transport option timeoutMs must be above 0, got ${this.timeoutMs}`);
     const weak = options.weak;
     if (weak !== undefined) {
       if (weak.fixedPort !== undefined && !(Number.isInteger(weak.fixedPort) && weak.fixedPort >= 1 && weak.fixedPort <= 0xffff)) {
-        throw new RangeError(`transport option weak.fixedPort must be a port 1..65535, got ${weak.fixedPort}`);
+        throw new NetlabRangeError(`transport option weak.fixedPort must be a port 1..65535, got ${weak.fixedPort}`);
       }
       if (weak.firstId !== undefined && !(Number.isInteger(weak.firstId) && weak.firstId >= 0 && weak.firstId <= 0xffff)) {
-        throw new RangeError(`transport option weak.firstId must be 0..65535, got ${weak.firstId}`);
+        throw new NetlabRangeError(`transport option weak.firstId must be 0..65535, got ${weak.firstId}`);
       }
       if (weak.sequentialIds === true) {
         let next = weak.firstId ?? 1;
@@ -184,7 +185,7 @@ export class SocketTransport implements ResolverTransport {
       });
       if (err === undefined) return s;
       s.close();
-      throw new Error(`the fixed source port ${fixed} (weak mode) is busy: ${err.message}`);
+      throw new NetlabError('ERR_IO', `the fixed source port ${fixed} (weak mode) is busy: ${err.message}`);
     }
     const pick = this.options.nextPort ?? randomPort;
     for (let attempt = 0; ; attempt++) {

@@ -11,6 +11,7 @@ import { ipv4Bytes } from '../wire/ipv4.ts';
 import { parseIpv6Address } from '../wire/ipv6.ts';
 import type { DnsRecord, EdnsClientSubnet } from '../wire/dns-types.ts';
 import { nameKey, type RRset } from './zone.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface ViewSpec {
   name: string;
@@ -31,10 +32,10 @@ export interface Cidr {
 export function parseCidr(text: string): Cidr {
   const [addr, len, extra] = text.split('/');
   const family = isIP(addr);
-  if (extra !== undefined || (family !== 4 && family !== 6)) throw new RangeError(`'${text}' is not a network (write it like 127.1.0.0/16 or fd00::/8)`);
+  if (extra !== undefined || (family !== 4 && family !== 6)) throw new NetlabRangeError(`'${text}' is not a network (write it like 127.1.0.0/16 or fd00::/8)`);
   const max = family === 4 ? 32 : 128;
   const prefix = len === undefined ? max : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
-  if (!(prefix >= 0 && prefix <= max)) throw new RangeError(`'${text}': the prefix length must be 0..${max}`);
+  if (!(prefix >= 0 && prefix <= max)) throw new NetlabRangeError(`'${text}': the prefix length must be 0..${max}`);
   return { family, bytes: family === 4 ? ipv4Bytes(addr) : parseIpv6Address(addr), prefix, text };
 }
 
@@ -73,8 +74,8 @@ export class ViewTable {
 
   constructor(views: readonly ViewSpec[]) {
     for (const v of views) {
-      if (this.overrides.has(v.name)) throw new RangeError(`view '${v.name}' is defined twice`);
-      if (v.networks.length === 0) throw new RangeError(`view '${v.name}' has no networks`);
+      if (this.overrides.has(v.name)) throw new NetlabRangeError(`view '${v.name}' is defined twice`);
+      if (v.networks.length === 0) throw new NetlabRangeError(`view '${v.name}' has no networks`);
       for (const n of v.networks) this.networks.push({ view: v.name, cidr: parseCidr(n) });
       const sets = new Map<string, RRset>();
       for (const r of v.records) {

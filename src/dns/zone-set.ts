@@ -3,6 +3,7 @@
 // second).
 
 import { ancestorKeys, type Zone } from './zone.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export class ZoneSet {
   private readonly byOrigin = new Map<string, Zone>();
@@ -15,7 +16,7 @@ export class ZoneSet {
 
   /** Adds a zone; refuses a second zone with the same origin. */
   add(zone: Zone): void {
-    if (this.byOrigin.has(zone.originKey)) throw new RangeError(`two zones for ${zone.origin || '.'}`);
+    if (this.byOrigin.has(zone.originKey)) throw new NetlabRangeError(`two zones for ${zone.origin || '.'}`);
     this.byOrigin.set(zone.originKey, zone);
     this.version++;
   }

@@ -4,6 +4,7 @@
 
 import { ipv4Text, macText } from './host-addr.ts';
 import type { NetClock } from '../base/timer-clock.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface ArpEntry {
   ip: number;
@@ -34,8 +35,8 @@ export class ArpCache {
     this.clock = options.clock;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxEntries = options.maxEntries ?? 1024;
-    if (!(this.timeoutMs > 0)) throw new RangeError(`ARP cache timeout must be more than 0 ms, got ${options.timeoutMs}`);
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError(`ARP cache size must be a whole number >= 1, got ${options.maxEntries}`);
+    if (!(this.timeoutMs > 0)) throw new NetlabRangeError(`ARP cache timeout must be more than 0 ms, got ${options.timeoutMs}`);
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new NetlabRangeError(`ARP cache size must be a whole number >= 1, got ${options.maxEntries}`);
   }
 
   /** The MAC for `ip`, or undefined when unknown or aged out (an aged-out entry is removed). */
@@ -120,6 +121,6 @@ export class ArpCache {
         return;
       }
     }
-    throw new RangeError(`ARP cache full of ${this.maxEntries} permanent entries`);
+    throw new NetlabRangeError(`ARP cache full of ${this.maxEntries} permanent entries`);
   }
 }

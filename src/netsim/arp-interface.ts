@@ -13,6 +13,7 @@ import { ArpCache } from './arp-cache.ts';
 import { ipv4FromBytes, ipv4Text, ipv4ToBytes, isBroadcastMac, macEquals, macOf, macText, parsePrefix, prefixMask } from './host-addr.ts';
 import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
 import type { FramePort } from './port.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface ArpSettings {
   /** How long a learnt entry lives (ms). Default 60000. */
@@ -100,7 +101,7 @@ export class ArpInterface {
     this.port = o.port;
     this.mac = macOf(o.mac);
     this.macText = macText(this.mac);
-    if ((this.mac[0] & 1) !== 0) throw new RangeError(`interface ${o.name}: ${this.macText} is a group (multicast) MAC; a NIC needs a unicast one (first byte even, like 02:00:00:00:00:01)`);
+    if ((this.mac[0] & 1) !== 0) throw new NetlabRangeError(`interface ${o.name}: ${this.macText} is a group (multicast) MAC; a NIC needs a unicast one (first byte even, like 02:00:00:00:00:01)`);
     this.clock = o.clock;
     const a = o.arp ?? {};
     this.cache = new ArpCache({ clock: o.clock, timeoutMs: a.cacheTimeoutMs, maxEntries: a.cacheMaxEntries });
@@ -314,11 +315,11 @@ export class ArpInterface {
 }
 
 function positive(name: string, v: number): number {
-  if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`ARP setting ${name} must be more than 0, got ${v}`);
+  if (!(v > 0) || !Number.isFinite(v)) throw new NetlabRangeError(`ARP setting ${name} must be more than 0, got ${v}`);
   return v;
 }
 
 function positiveInt(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`ARP setting ${name} must be a whole number >= 1, got ${v}`);
+  if (!Number.isInteger(v) || v < 1) throw new NetlabRangeError(`ARP setting ${name} must be a whole number >= 1, got ${v}`);
   return v;
 }

@@ -8,6 +8,7 @@
 
 import { crc32, fcsBytes, readFcs } from '../wire/index.ts';
 import type { FrameHandler, FramePort } from './port.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface NicCounters {
   /** Frames that arrived on the wire. */
@@ -43,7 +44,7 @@ export class FcsNic implements FramePort {
     mac: Uint8Array,
     private readonly beforeFcs: (frame: Uint8Array) => Uint8Array = (f) => f,
   ) {
-    if (mac.length !== 6) throw new RangeError(`FcsNic ${wire.name}: a MAC address has 6 bytes, got ${mac.length}`);
+    if (mac.length !== 6) throw new NetlabRangeError(`FcsNic ${wire.name}: a MAC address has 6 bytes, got ${mac.length}`);
     this.name = wire.name;
     this.mac = mac.slice();
   }

@@ -4,6 +4,7 @@
 
 import { formatIpv4Number as ipv4Text } from '../wire/address-text.ts';
 import { parseIpv4Address, parseMac } from '../wire/index.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 /** An IPv4 address and prefix length: `10.0.1.10/24`. */
 export interface Ipv4Prefix {
@@ -32,11 +33,11 @@ export function putIpv4(b: Uint8Array, off: number, n: number): void {
 /** Dotted text ('10.0.1.10'), 4 bytes or a number, as a number. Throws a RangeError naming bad text. */
 export function ipv4Number(addr: string | Uint8Array | number): number {
   if (typeof addr === 'number') {
-    if (!Number.isInteger(addr) || addr < 0 || addr > 0xffffffff) throw new RangeError(`not an IPv4 address: ${addr} (expected 0 to 4294967295)`);
+    if (!Number.isInteger(addr) || addr < 0 || addr > 0xffffffff) throw new NetlabRangeError(`not an IPv4 address: ${addr} (expected 0 to 4294967295)`);
     return addr;
   }
   if (typeof addr === 'string') return ipv4FromBytes(parseIpv4Address(addr));
-  if (addr.length !== 4) throw new RangeError(`an IPv4 address has 4 bytes, got ${addr.length}`);
+  if (addr.length !== 4) throw new NetlabRangeError(`an IPv4 address has 4 bytes, got ${addr.length}`);
   return ipv4FromBytes(addr);
 }
 
@@ -60,7 +61,7 @@ export function parsePrefix(text: string): Ipv4Prefix {
   if (slash < 0) return { address: ipv4Number(t), prefixLen: 32 };
   const lenText = t.slice(slash + 1);
   if (!/^\d{1,2}$/.test(lenText) || Number(lenText) > 32) {
-    throw new RangeError(`bad prefix length in '${text}': expected 0 to 32 after the slash, like 10.0.1.10/24`);
+    throw new NetlabRangeError(`bad prefix length in '${text}': expected 0 to 32 after the slash, like 10.0.1.10/24`);
   }
   return { address: ipv4Number(t.slice(0, slash)), prefixLen: Number(lenText) };
 }
@@ -73,7 +74,7 @@ export function prefixText(address: number, prefixLen: number): string {
 /** A MAC as text, as bytes, as 6 bytes (a copy). */
 export function macOf(mac: string | Uint8Array): Uint8Array {
   if (typeof mac === 'string') return parseMac(mac);
-  if (mac.length !== 6) throw new RangeError(`a MAC address has 6 bytes, got ${mac.length}`);
+  if (mac.length !== 6) throw new NetlabRangeError(`a MAC address has 6 bytes, got ${mac.length}`);
   return Uint8Array.from(mac);
 }
 

@@ -45,6 +45,7 @@ import type { FramePort } from './port.ts';
 import { RoutingTable, formatColumns, type Route } from './routes.ts';
 import { traceroute, type TracerouteOptions, type TracerouteResult } from './traceroute.ts';
 import { UdpSocket, type UdpHost, type UdpSendOptions } from './udp-socket.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface HostOptions {
   name: string;
@@ -105,13 +106,13 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
   private closed = false;
 
   constructor(options: HostOptions) {
-    if (typeof options.name !== 'string' || options.name === '') throw new RangeError('a host needs a name');
+    if (typeof options.name !== 'string' || options.name === '') throw new NetlabRangeError('a host needs a name');
     this.name = options.name;
     this.clock = options.clock ?? realClock();
     this.routes = new RoutingTable(options.name);
     this.arpSettings = options.arp;
     this.ttl = options.ttl ?? 64;
-    if (!Number.isInteger(this.ttl) || this.ttl < 1 || this.ttl > 255) throw new RangeError(`${this.name}: ttl must be 1 to 255, got ${options.ttl}`);
+    if (!Number.isInteger(this.ttl) || this.ttl < 1 || this.ttl > 255) throw new NetlabRangeError(`${this.name}: ttl must be 1 to 255, got ${options.ttl}`);
     this.udpBound = new PortTable<UdpSocket>(`${this.name}: UDP`, options.firstEphemeralPort);
     this.random = options.random ?? cryptoRandom();
     this.tcp = new TcpStack(this, { firstEphemeralPort: options.firstEphemeralPort, ...options.tcp });
@@ -124,7 +125,7 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
 
   /** Adds an interface, its connected route, and (unless told not to) announces it with a gratuitous ARP. */
   addInterface(spec: InterfaceSpec): ArpInterface {
-    if (this.ifaces.has(spec.name)) throw new RangeError(`${this.name} already has an interface named ${spec.name}`);
+    if (this.ifaces.has(spec.name)) throw new NetlabRangeError(`${this.name} already has an interface named ${spec.name}`);
     const iface = new ArpInterface({ name: spec.name, port: spec.port, mac: spec.mac, address: spec.address, clock: this.clock, arp: this.arpSettings });
     iface.onIpv4 = (i, frame) => this.ipInput(i, frame);
     iface.onUnresolved = (i, nextHop, frames) => this.unresolved(i, nextHop, frames);
@@ -142,7 +143,7 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
   /** The IPv6 (link-local) side of an interface; throws when it has none. */
   ipv6(ifaceName: string): NdInterface {
     const nd = this.nd.get(ifaceName);
-    if (nd === undefined) throw new RangeError(`${this.name} has no IPv6 on ${ifaceName} (add the interface with ipv6: true)`);
+    if (nd === undefined) throw new NetlabRangeError(`${this.name} has no IPv6 on ${ifaceName} (add the interface with ipv6: true)`);
     return nd;
   }
 
@@ -162,7 +163,7 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
   /** The interface with this name (throws naming the ones there are). */
   interface(name: string): ArpInterface {
     const i = this.ifaces.get(name);
-    if (i === undefined) throw new RangeError(`${this.name} has no interface ${name} (it has: ${[...this.ifaces.keys()].join(', ') || 'none'})`);
+    if (i === undefined) throw new NetlabRangeError(`${this.name} has no interface ${name} (it has: ${[...this.ifaces.keys()].join(', ') || 'none'})`);
     return i;
   }
 
@@ -173,7 +174,7 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
   /** The address of the first interface, as text. */
   get address(): string {
     const first = this.ifaces.values().next().value;
-    if (first === undefined) throw new RangeError(`${this.name} has no interfaces`);
+    if (first === undefined) throw new NetlabRangeError(`${this.name} has no interfaces`);
     return ipv4Text(first.address);
   }
 

@@ -9,6 +9,7 @@
 import { seededRandom, cryptoRandom, type Random } from '../base/random.ts';
 import { realClock, type NetClock } from '../base/timer-clock.ts';
 import type { FramePort } from './port.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface ImpairmentOptions {
   /** Probability that a frame is lost (0..1). */
@@ -32,13 +33,13 @@ export interface ImpairmentCounters {
 
 function probability(key: string, v: number | undefined): number {
   if (v === undefined) return 0;
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`impairment ${key} must be a probability from 0 to 1, got ${String(v)}`);
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new NetlabRangeError(`impairment ${key} must be a probability from 0 to 1, got ${String(v)}`);
   return v;
 }
 
 function millis(key: string, v: number | undefined): number {
   if (v === undefined) return 0;
-  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new RangeError(`impairment ${key} must be 0 or more milliseconds, got ${String(v)}`);
+  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new NetlabRangeError(`impairment ${key} must be 0 or more milliseconds, got ${String(v)}`);
   return v;
 }
 

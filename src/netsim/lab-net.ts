@@ -16,6 +16,7 @@
 import { memoryLink, type FramePort, type FrameHandler } from './port.ts';
 import type { Timestamp } from '../base/clock.ts';
 import { EventClock } from './event-clock.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 /** Where recorded frames go: a lab's capture (or any writer of timestamped, commented frames). */
 export interface FrameSink {
@@ -73,7 +74,7 @@ export class LabNet {
 
   constructor(options: LabNetOptions) {
     this.delayMs = options.delayMs ?? 0.25;
-    if (!(this.delayMs >= 0) || !Number.isFinite(this.delayMs)) throw new RangeError(`LabNet: delayMs must be 0 or more, got ${options.delayMs}`);
+    if (!(this.delayMs >= 0) || !Number.isFinite(this.delayMs)) throw new NetlabRangeError(`LabNet: delayMs must be 0 or more, got ${options.delayMs}`);
     const { sec, nsec } = options.start;
     this.start = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
     this.fault = options.fault;
@@ -81,8 +82,8 @@ export class LabNet {
 
   /** A link between two ports named `a` and `b` (`h1-eth0`, `r1-eth0`), tapped. */
   link(name: string, a: string, b: string): [FramePort, FramePort] {
-    if (this.closed) throw new Error(`LabNet: link ${name} added after the network was closed`);
-    if (this.links.has(name)) throw new RangeError(`LabNet: there is already a link named ${name}`);
+    if (this.closed) throw new NetlabError('ERR_STATE', `LabNet: link ${name} added after the network was closed`);
+    if (this.links.has(name)) throw new NetlabRangeError(`LabNet: there is already a link named ${name}`);
     this.links.add(name);
     const [pa, pb] = memoryLink(a, b);
     const listening: [boolean, boolean] = [false, false];
@@ -156,7 +157,7 @@ export class LabNet {
 
   /** Lets `ms` of simulated time pass, delivering every frame and running every timer due meanwhile. */
   async wait(ms: number): Promise<void> {
-    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`LabNet.wait: ms must be 0 or more, got ${ms}`);
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new NetlabRangeError(`LabNet.wait: ms must be 0 or more, got ${ms}`);
     const end = this.clock.now() + ms;
     for (;;) {
       await this.settle();
@@ -173,7 +174,7 @@ export class LabNet {
     for (let turns = 0; ; turns++) {
       await new Promise<void>((r) => setImmediate(r));
       if (this.inFlight <= 0) return;
-      if (turns >= MAX_TURNS) throw new Error(`LabNet: frames still in flight after ${MAX_TURNS} event-loop turns`);
+      if (turns >= MAX_TURNS) throw new NetlabError('ERR_TIMEOUT', `LabNet: frames still in flight after ${MAX_TURNS} event-loop turns`);
     }
   }
 
@@ -191,8 +192,8 @@ export class LabNet {
       await this.settle();
       if (done()) return;
       const next = this.clock.nextDue();
-      if (next === undefined) throw new Error(`LabNet: nothing is left to happen at ${this.clock.now()} ms and ${what}`);
-      if (next > end) throw new Error(`LabNet: ${what} after ${limitMs} ms of simulated time`);
+      if (next === undefined) throw new NetlabError('ERR_TIMEOUT', `LabNet: nothing is left to happen at ${this.clock.now()} ms and ${what}`);
+      if (next > end) throw new NetlabError('ERR_TIMEOUT', `LabNet: ${what} after ${limitMs} ms of simulated time`);
       this.clock.advance(next - this.clock.now());
     }
   }

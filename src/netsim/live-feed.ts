@@ -10,6 +10,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { announce, runtimeDir } from './live-registry.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 const MAX_BACKLOG = 4 * 1024 * 1024;
 const MAX_REQUEST_LINE = 512;
@@ -60,7 +61,7 @@ export class LiveFeed {
 
   /** Adds a segment that Wireshark will list as an interface. */
   addSegment(name: string, description = name): void {
-    if (name === '' || name.includes('\n')) throw new RangeError(`segment name must be a non-empty single line, got ${JSON.stringify(name)}`);
+    if (name === '' || name.includes('\n')) throw new NetlabRangeError(`segment name must be a non-empty single line, got ${JSON.stringify(name)}`);
     this.segments.set(name, description);
     if (this.port !== 0) this.writeAnnouncement();
   }

@@ -8,6 +8,7 @@
 
 import { formatColumns } from './routes.ts';
 import { macText } from './host-addr.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface MacTableOptions {
   /** Ageing time in ms (default 300 000, 802.1D's default). */
@@ -75,8 +76,8 @@ export class MacTable {
   ) {
     this.agingMs = options.agingMs ?? DEFAULT_AGING_MS;
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    if (!(this.agingMs > 0) || !Number.isFinite(this.agingMs)) throw new RangeError(`MacTable: agingMs must be a positive number of ms, got ${options.agingMs}`);
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError(`MacTable: maxEntries must be a positive integer, got ${options.maxEntries}`);
+    if (!(this.agingMs > 0) || !Number.isFinite(this.agingMs)) throw new NetlabRangeError(`MacTable: agingMs must be a positive number of ms, got ${options.agingMs}`);
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new NetlabRangeError(`MacTable: maxEntries must be a positive integer, got ${options.maxEntries}`);
   }
 
   get size(): number {

@@ -19,6 +19,7 @@ import type { ArpInterface } from './arp-interface.ts';
 import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
 import { macText } from './host-addr.ts';
 import { formatColumns } from './routes.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export const ICMPV6 = { ECHO_REQUEST: 128, ECHO_REPLY: 129, NS: 135, NA: 136 } as const;
 const ND_HOP_LIMIT = 255;
@@ -144,7 +145,7 @@ export class NdInterface {
     this.addressText = ipv6Text(this.address);
     this.solicited = solicitedNode(this.address);
     const pos = (name: string, v: number, int: boolean): number => {
-      if (!(v > 0) || !Number.isFinite(v) || (int && !Number.isInteger(v))) throw new RangeError(`ND setting ${name} must be ${int ? 'a whole number' : 'a number'} above 0, got ${v}`);
+      if (!(v > 0) || !Number.isFinite(v) || (int && !Number.isInteger(v))) throw new NetlabRangeError(`ND setting ${name} must be ${int ? 'a whole number' : 'a number'} above 0, got ${v}`);
       return v;
     };
     this.reachableMs = pos('reachableMs', settings.reachableMs ?? 30_000, false);

@@ -3,6 +3,7 @@
 // holds a port.
 
 import { NetsimError } from './host-errors.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export const EPHEMERAL_LOW = 32768;
 export const EPHEMERAL_HIGH = 60999;
@@ -17,7 +18,7 @@ export class PortTable<T> {
     firstEphemeral = EPHEMERAL_LOW,
   ) {
     if (!Number.isInteger(firstEphemeral) || firstEphemeral < EPHEMERAL_LOW || firstEphemeral > EPHEMERAL_HIGH) {
-      throw new RangeError(`${what}: firstEphemeralPort must be ${EPHEMERAL_LOW} to ${EPHEMERAL_HIGH}, got ${firstEphemeral}`);
+      throw new NetlabRangeError(`${what}: firstEphemeralPort must be ${EPHEMERAL_LOW} to ${EPHEMERAL_HIGH}, got ${firstEphemeral}`);
     }
     this.nextEphemeral = firstEphemeral;
   }

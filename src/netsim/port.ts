@@ -2,6 +2,8 @@
 // A VXLAN link (vxlan-link.ts) and the in-memory pair below both give FramePorts, so the switch,
 // hosts and router never know which one carries their frames.
 
+import { NetlabRangeError } from '../base/errors.ts';
+
 /** Called with each Ethernet frame (no FCS) that arrives on a port. */
 export type FrameHandler = (frame: Uint8Array) => void;
 
@@ -49,7 +51,7 @@ export function memoryLink(nameA: string, nameB: string): [FramePort, FramePort]
  * so a test or a lab controls time exactly (round trips of 2 × delayMs plus nothing else).
  */
 export function delayLink(nameA: string, nameB: string, clock: { setTimer(fn: () => void, ms: number): unknown }, delayMs: number): [FramePort, FramePort] {
-  if (!(delayMs >= 0 && Number.isFinite(delayMs))) throw new RangeError(`delayLink: delayMs must be 0 or more, got ${delayMs}`);
+  if (!(delayMs >= 0 && Number.isFinite(delayMs))) throw new NetlabRangeError(`delayLink: delayMs must be 0 or more, got ${delayMs}`);
   const handlers: [FrameHandler | undefined, FrameHandler | undefined] = [undefined, undefined];
   let open = true;
   const make = (self: 0 | 1, name: string): FramePort => ({

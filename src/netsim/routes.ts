@@ -4,6 +4,7 @@
 // (next hop) that must lie on a connected network, and take that network's interface.
 
 import { inPrefix, ipv4Number, ipv4Text, parsePrefix, prefixMask } from './host-addr.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export type RouteKind = 'connected' | 'static';
 
@@ -66,10 +67,10 @@ export class RoutingTable {
     const gateway = ipv4Number(spec.via);
     const link = this.lookup(gateway);
     if (link === undefined || link.kind !== 'connected') {
-      throw new RangeError(`${this.owner}: next hop ${ipv4Text(gateway)} for ${spec.prefix} is not on a connected network (add the interface first, or pick a gateway inside one)`);
+      throw new NetlabRangeError(`${this.owner}: next hop ${ipv4Text(gateway)} for ${spec.prefix} is not on a connected network (add the interface first, or pick a gateway inside one)`);
     }
     const metric = spec.metric ?? 0;
-    if (!Number.isInteger(metric) || metric < 0) throw new RangeError(`${this.owner}: route metric must be a whole number >= 0, got ${spec.metric}`);
+    if (!Number.isInteger(metric) || metric < 0) throw new NetlabRangeError(`${this.owner}: route metric must be a whole number >= 0, got ${spec.metric}`);
     return this.put({ network: (address & prefixMask(prefixLen)) >>> 0, prefixLen, gateway, iface: link.iface, kind: 'static', metric });
   }
 

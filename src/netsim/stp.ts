@@ -14,6 +14,7 @@
 import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
 import { type BridgeId, bpduFrame, bridgeIdText, compareBridgeId, type ConfigBpdu, decodeBpduFrame } from '../wire/stp.ts';
 import { formatColumns } from './routes.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface StpOptions {
   /** Bridge priority, 0 to 61440 in steps of 4096 (default 32768). */
@@ -86,7 +87,7 @@ export class SpanningTree {
   ) {
     const priority = options.priority ?? STP_DEFAULTS.priority;
     if (!Number.isInteger(priority) || priority < 0 || priority > 61440 || priority % 4096 !== 0)
-      throw new RangeError(`STP bridge priority must be 0 to 61440 in steps of 4096, got ${priority}`);
+      throw new NetlabRangeError(`STP bridge priority must be 0 to 61440 in steps of 4096, got ${priority}`);
     this.hello = options.helloSeconds ?? STP_DEFAULTS.helloSeconds;
     this.maxAge = options.maxAgeSeconds ?? STP_DEFAULTS.maxAgeSeconds;
     this.forwardDelay = options.forwardDelaySeconds ?? STP_DEFAULTS.forwardDelaySeconds;
@@ -95,7 +96,7 @@ export class SpanningTree {
       ['max age', this.maxAge],
       ['forward delay', this.forwardDelay],
     ] as const) {
-      if (!(v > 0) || v > 255) throw new RangeError(`STP ${n} must be above 0 and at most 255 seconds, got ${v}`);
+      if (!(v > 0) || v > 255) throw new NetlabRangeError(`STP ${n} must be above 0 and at most 255 seconds, got ${v}`);
     }
     this.bridgeId = { priority, mac: mac.slice(0, 6) };
     this.rootId = this.bridgeId;
@@ -104,8 +105,8 @@ export class SpanningTree {
 
   /** Adds switch port `index` (cost: its path cost). It starts as designated, listening. */
   addPort(index: number, cost = DEFAULT_PORT_COST): void {
-    if (!Number.isInteger(cost) || cost < 1 || cost > 200_000_000) throw new RangeError(`STP port cost must be 1 to 200000000, got ${cost}`);
-    if (index > 0xfff) throw new RangeError('STP numbers at most 4095 ports per bridge');
+    if (!Number.isInteger(cost) || cost < 1 || cost > 200_000_000) throw new NetlabRangeError(`STP port cost must be 1 to 200000000, got ${cost}`);
+    if (index > 0xfff) throw new NetlabRangeError('STP numbers at most 4095 ports per bridge');
     const p: StpPort = {
       index,
       id: 0x8000 | (index + 1),

@@ -20,6 +20,7 @@ import type { FramePort } from './port.ts';
 import { SpanningTree, type StpOptions } from './stp.ts';
 import { isBpduFrame } from '../wire/stp.ts';
 import { parseMac } from '../wire/index.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 const ETHERTYPE_VLAN = 0x8100;
 /** Shortest Ethernet frame without FCS; a switch that removes a tag pads back to it. */
@@ -104,7 +105,7 @@ interface PortState {
 }
 
 function checkVlan(what: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1 || v > 4094) throw new RangeError(`${what}: a VLAN ID is 1 to 4094, got ${v}`);
+  if (!Number.isInteger(v) || v < 1 || v > 4094) throw new NetlabRangeError(`${what}: a VLAN ID is 1 to 4094, got ${v}`);
   return v;
 }
 
@@ -164,8 +165,8 @@ export class Switch {
 
   /** Plugs a port in (default: access port in VLAN 1); returns its index. */
   addPort(port: FramePort, mode: SwitchPortMode = { mode: 'access' }, stpCost?: number): number {
-    if (this.closed) throw new Error(`switch ${this.name}: addPort after close`);
-    if (this.names.has(port.name)) throw new RangeError(`switch ${this.name}: there is already a port named ${port.name}`);
+    if (this.closed) throw new NetlabError('ERR_STATE', `switch ${this.name}: addPort after close`);
+    if (this.names.has(port.name)) throw new NetlabRangeError(`switch ${this.name}: there is already a port named ${port.name}`);
     const index = this.ports.length;
     let state: PortState;
     if (mode.mode === 'access') {
@@ -174,7 +175,7 @@ export class Switch {
       const allowed = mode.allowed === undefined ? undefined : new Set(mode.allowed.map((v) => checkVlan(`switch ${this.name} port ${port.name} allowed`, v)));
       state = { index, port, trunk: true, vlan: checkVlan(`switch ${this.name} port ${port.name} native`, mode.native ?? 1), allowed, counters: newCounters(), up: true };
     } else {
-      throw new RangeError(`switch ${this.name} port ${port.name}: mode must be 'access' or 'trunk'`);
+      throw new NetlabRangeError(`switch ${this.name} port ${port.name}: mode must be 'access' or 'trunk'`);
     }
     this.ports.push(state);
     this.names.add(port.name);
@@ -258,7 +259,7 @@ export class Switch {
 
   private portByName(name: string): PortState {
     const p = this.ports.find((x) => x.port.name === name);
-    if (p === undefined) throw new RangeError(`switch ${this.name} has no port ${name} (ports: ${this.portNames.join(', ') || 'none'})`);
+    if (p === undefined) throw new NetlabRangeError(`switch ${this.name} has no port ${name} (ports: ${this.portNames.join(', ') || 'none'})`);
     return p;
   }
 

@@ -13,6 +13,7 @@ import { PcapngWriter } from '../capture/pcapng-writer.ts';
 import { LINKTYPE } from '../capture/link-types.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { FramePort } from './port.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 /** Wall-clock time of a frame: seconds and nanoseconds since the epoch. */
 export type TapTime = () => { sec: number; nsec: number };
@@ -76,7 +77,7 @@ export class NetTap {
    * the port's name). `segment` names it in the live feed (default: the same).
    */
   port(port: FramePort, name = port.name, description?: string): FramePort {
-    if (this.ids.has(name)) throw new RangeError(`NetTap: interface ${name} is tapped already`);
+    if (this.ids.has(name)) throw new NetlabRangeError(`NetTap: interface ${name} is tapped already`);
     const id = this.writer?.addInterface({ linkType: LINKTYPE.ETHERNET, name, ...(description === undefined ? {} : { description }) }) ?? this.ids.size;
     this.ids.set(name, id);
     this.live?.addSegment(name, description ?? name);
@@ -98,7 +99,7 @@ export class NetTap {
 
   /** The capture so far (in-memory taps only). */
   bytes(): Uint8Array {
-    if (this.writer === undefined) throw new Error('NetTap: a live-only tap keeps no capture');
+    if (this.writer === undefined) throw new NetlabError('ERR_STATE', 'NetTap: a live-only tap keeps no capture');
     return this.writer.toBytes();
   }
 

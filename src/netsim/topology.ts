@@ -26,6 +26,7 @@ import type { NetTap } from './tap.ts';
 import type { ArpSettings } from './arp-interface.ts';
 import { defaultMac, type TopologySpec } from './topology-spec.ts';
 import { formatColumns } from './routes.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 /** Makes the two ends of a link; `vni` is the link's VXLAN network identifier. */
 export type LinkFactory = (link: { readonly name: string; readonly a: string; readonly b: string; readonly vni: number }) => Promise<[FramePort, FramePort]>;
@@ -88,7 +89,7 @@ export class Topology {
   /** Builds and starts every node and link of a checked spec. */
   static async fromSpec(spec: TopologySpec, options: Omit<TopologyOptions, 'name'> & { vxlan?: LinkFactory } = {}): Promise<Topology> {
     const links = options.links ?? (spec.linkType === 'memory' ? memoryLinks : options.vxlan);
-    if (links === undefined) throw new Error(`topology ${spec.name}: linkType "vxlan" needs a VXLAN link factory (pass options.vxlan or options.links)`);
+    if (links === undefined) throw new NetlabError('ERR_ARGUMENT', `topology ${spec.name}: linkType "vxlan" needs a VXLAN link factory (pass options.vxlan or options.links)`);
     const topo = new Topology({ ...options, name: spec.name, links });
     try {
       // Each link's two ends, in the order they appear: the first is "a".
@@ -149,13 +150,13 @@ export class Topology {
   /** Any node by name. */
   node(name: string): Host | Router | Switch {
     const n = this.hosts.get(name) ?? this.routers.get(name) ?? this.switches.get(name);
-    if (n === undefined) throw new RangeError(`topology ${this.name} has no node ${name} (nodes: ${this.nodeNames().join(', ')})`);
+    if (n === undefined) throw new NetlabRangeError(`topology ${this.name} has no node ${name} (nodes: ${this.nodeNames().join(', ')})`);
     return n;
   }
 
   host(name: string): Host {
     const h = this.hosts.get(name) ?? this.routers.get(name);
-    if (h === undefined) throw new RangeError(`topology ${this.name} has no host or router ${name} (nodes: ${this.nodeNames().join(', ')})`);
+    if (h === undefined) throw new NetlabRangeError(`topology ${this.name} has no host or router ${name} (nodes: ${this.nodeNames().join(', ')})`);
     return h;
   }
 
@@ -165,8 +166,8 @@ export class Topology {
 
   /** Makes a link named `name` between ports named `a` and `b`, impaired and tapped as asked. */
   async link(name: string, a: string, b: string, options: LinkOptions = {}): Promise<[FramePort, FramePort]> {
-    if (this.closed) throw new Error(`topology ${this.name}: link ${name} added after close`);
-    if (this.links.has(name)) throw new RangeError(`topology ${this.name}: there is already a link named ${name}`);
+    if (this.closed) throw new NetlabError('ERR_STATE', `topology ${this.name}: link ${name} added after close`);
+    if (this.links.has(name)) throw new NetlabRangeError(`topology ${this.name}: there is already a link named ${name}`);
     const vni = options.vni ?? this.links.size + 1;
     let [pa, pb] = await this.makeLink({ name, a, b, vni });
     let impairment: LinkInfo['impairment'];
@@ -226,8 +227,8 @@ export class Topology {
   }
 
   private keep<T extends { name: string }>(map: Map<string, T>, node: T): T {
-    if (this.closed) throw new Error(`topology ${this.name}: node ${node.name} added after close`);
-    if (this.hosts.has(node.name) || this.routers.has(node.name) || this.switches.has(node.name)) throw new RangeError(`topology ${this.name}: there is already a node named ${node.name}`);
+    if (this.closed) throw new NetlabError('ERR_STATE', `topology ${this.name}: node ${node.name} added after close`);
+    if (this.hosts.has(node.name) || this.routers.has(node.name) || this.switches.has(node.name)) throw new NetlabRangeError(`topology ${this.name}: there is already a node named ${node.name}`);
     map.set(node.name, node);
     return node;
   }

@@ -15,6 +15,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { VXLAN_HEADER_LEN } from '../wire/index.ts';
 import type { FrameHandler, FramePort } from './port.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 /** IANA's VXLAN port (Linux's default dstport is 8472, the pre-standard one). */
 export const VXLAN_PORT = 4789;
@@ -91,13 +92,13 @@ export class Vtep {
 
   /** A FramePort for the segment `vni` shared with `remote`. */
   port(options: VtepPortOptions): FramePort {
-    if (this.closed) throw new Error(`VTEP ${this.endpoint}: port ${options.name} asked after close`);
-    if (!Number.isInteger(options.vni) || options.vni < 0 || options.vni > 0xffffff) throw new RangeError(`VTEP port ${options.name}: a VNI is 0 to 16777215, got ${options.vni}`);
+    if (this.closed) throw new NetlabError('ERR_STATE', `VTEP ${this.endpoint}: port ${options.name} asked after close`);
+    if (!Number.isInteger(options.vni) || options.vni < 0 || options.vni > 0xffffff) throw new NetlabRangeError(`VTEP port ${options.name}: a VNI is 0 to 16777215, got ${options.vni}`);
     const r = options.remote;
-    if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw new RangeError(`VTEP port ${options.name}: remote port must be 1 to 65535, got ${r.port}`);
+    if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw new NetlabRangeError(`VTEP port ${options.name}: remote port must be 1 to 65535, got ${r.port}`);
     const list = this.byVni.get(options.vni) ?? [];
     if (list.some((p) => p.open && p.remote.address === r.address && (p.remote.port === r.port || p.remote.anySourcePort === true || r.anySourcePort === true))) {
-      throw new RangeError(`VTEP ${this.endpoint}: VNI ${options.vni} to ${r.address}:${r.port} is taken already`);
+      throw new NetlabRangeError(`VTEP ${this.endpoint}: VNI ${options.vni} to ${r.address}:${r.port} is taken already`);
     }
     const header = new Uint8Array(VXLAN_HEADER_LEN);
     header[0] = 0x08; // I flag

@@ -11,6 +11,7 @@
 
 import type { LinkFactory } from './topology.ts';
 import { VXLAN_PORT, Vtep } from './vtep.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 export interface VxlanLinkFactory extends LinkFactory {
   /** The VTEP of each node so far (`h1` -> 127.77.31.9:4789). */
@@ -27,7 +28,7 @@ function nodeOf(port: string): string {
 /** A LinkFactory for VXLAN links on 127.77.0.0/16 (or the /16 given in `prefix`, 127.N). */
 export function loopbackVxlanLinks(options: { prefix?: string } = {}): VxlanLinkFactory {
   const prefix = options.prefix ?? '127.77';
-  if (!/^127\.\d{1,3}$/.test(prefix)) throw new RangeError(`VXLAN links stay on loopback: prefix must be 127.N, got ${prefix}`);
+  if (!/^127\.\d{1,3}$/.test(prefix)) throw new NetlabRangeError(`VXLAN links stay on loopback: prefix must be 127.N, got ${prefix}`);
   const vteps = new Map<string, Vtep>();
   const opening = new Map<string, Promise<Vtep>>();
   // Start somewhere random in the /16 so that topologies running side by side rarely meet.
@@ -42,7 +43,7 @@ export function loopbackVxlanLinks(options: { prefix?: string } = {}): VxlanLink
         if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
       }
     }
-    throw new Error(`VXLAN links: no free ${prefix}.x.y:${VXLAN_PORT} after 200 addresses`);
+    throw new NetlabError('ERR_LIMIT', `VXLAN links: no free ${prefix}.x.y:${VXLAN_PORT} after 200 addresses`);
   };
   const vtepOf = (node: string): Promise<Vtep> => {
     let p = opening.get(node);
@@ -57,7 +58,7 @@ export function loopbackVxlanLinks(options: { prefix?: string } = {}): VxlanLink
   };
   const factory = (async ({ a, b, vni }) => {
     const [va, vb] = await Promise.all([vtepOf(nodeOf(a)), vtepOf(nodeOf(b))]);
-    if (va === vb) throw new RangeError(`VXLAN link ${a} <-> ${b}: both ends are on node ${nodeOf(a)}; a link joins two nodes`);
+    if (va === vb) throw new NetlabRangeError(`VXLAN link ${a} <-> ${b}: both ends are on node ${nodeOf(a)}; a link joins two nodes`);
     return [va.port({ name: a, vni, remote: { address: vb.localAddress, port: vb.localPort } }), vb.port({ name: b, vni, remote: { address: va.localAddress, port: va.localPort } })];
   }) as VxlanLinkFactory;
   Object.defineProperty(factory, 'vteps', { value: vteps });

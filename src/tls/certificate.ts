@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import forge from 'node-forge';
 import { explicit, fromDer, seq, smallInt, time, toDer, unsignedInt, children, type Asn1 } from './der.ts';
 import { keyIdentifier, signatureAlgorithm, signed, type KeyPair } from './keys.ts';
+import { NetlabError } from '../base/errors.ts';
 
 /** A distinguished name, in the order written (country first, common name last, as openssl shows it). */
 export interface NameSpec {
@@ -71,18 +72,18 @@ const DNS_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-
 /** Throws a clear error for a DNS name that cannot go into a certificate. */
 export function checkDnsName(name: string): void {
   if (name.length === 0 || name.length > 253 || !DNS_NAME.test(name)) {
-    throw new Error(`"${name}" is not a DNS name for a certificate (letters, digits, hyphens, dots; a leading "*." for a wildcard)`);
+    throw new NetlabError('ERR_ARGUMENT', `"${name}" is not a DNS name for a certificate (letters, digits, hyphens, dots; a leading "*." for a wildcard)`);
   }
 }
 
 export function checkIp(ip: string): void {
-  if (isIP(ip) === 0) throw new Error(`"${ip}" is not an IPv4 or IPv6 address`);
+  if (isIP(ip) === 0) throw new NetlabError('ERR_ARGUMENT', `"${ip}" is not an IPv4 or IPv6 address`);
 }
 
 /** A Name in DER, built by forge (UTF8String values, PrintableString for the country). */
 export function nameDer(spec: NameSpec): Buffer {
-  if (spec.commonName.length === 0) throw new Error('a certificate name needs a common name');
-  if (spec.country !== undefined && !/^[A-Z]{2}$/.test(spec.country)) throw new Error(`country "${spec.country}" is not a two-letter code (ES, DE, US, ...)`);
+  if (spec.commonName.length === 0) throw new NetlabError('ERR_ARGUMENT', 'a certificate name needs a common name');
+  if (spec.country !== undefined && !/^[A-Z]{2}$/.test(spec.country)) throw new NetlabError('ERR_ARGUMENT', `country "${spec.country}" is not a two-letter code (ES, DE, US, ...)`);
   const utf8 = (value: string): { value: string; valueTagClass: forge.asn1.Class } => ({
     value, // forge encodes UTF8String values itself
     valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class,
@@ -126,7 +127,7 @@ function extensions(spec: CertificateSpec, keyId: Buffer, issuerKeyId: Buffer): 
     altNames.push({ type: 7, ip });
   }
   for (const u of spec.uris ?? []) {
-    if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(u)) throw new Error(`"${u}" is not a URI (scheme:rest, e.g. spiffe://netlab.test/client)`);
+    if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(u)) throw new NetlabError('ERR_ARGUMENT', `"${u}" is not a URI (scheme:rest, e.g. spiffe://netlab.test/client)`);
     altNames.push({ type: 6, value: u });
   }
   if (altNames.length > 0) exts.push({ name: 'subjectAltName', altNames });
@@ -146,9 +147,9 @@ export function randomSerial(): Buffer {
 
 /** Builds and signs a certificate. */
 export function buildCertificate(spec: CertificateSpec): IssuedCertificate {
-  if (!(spec.notBefore instanceof Date) || Number.isNaN(spec.notBefore.getTime())) throw new Error('notBefore is not a valid date');
-  if (!(spec.notAfter instanceof Date) || Number.isNaN(spec.notAfter.getTime())) throw new Error('notAfter is not a valid date');
-  if (spec.notAfter.getTime() <= spec.notBefore.getTime()) throw new Error(`notAfter (${spec.notAfter.toISOString()}) must come after notBefore (${spec.notBefore.toISOString()})`);
+  if (!(spec.notBefore instanceof Date) || Number.isNaN(spec.notBefore.getTime())) throw new NetlabError('ERR_ARGUMENT', 'notBefore is not a valid date');
+  if (!(spec.notAfter instanceof Date) || Number.isNaN(spec.notAfter.getTime())) throw new NetlabError('ERR_ARGUMENT', 'notAfter is not a valid date');
+  if (spec.notAfter.getTime() <= spec.notBefore.getTime()) throw new NetlabError('ERR_ARGUMENT', `notAfter (${spec.notAfter.toISOString()}) must come after notBefore (${spec.notBefore.toISOString()})`);
   const subjectName = nameDer(spec.subject);
   const keyId = keyIdentifier(spec.key.spki);
   const signer: Signer = spec.issuer ?? { name: subjectName, key: spec.key, keyId };

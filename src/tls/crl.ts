@@ -5,6 +5,7 @@
 import forge from 'node-forge';
 import { explicit, fromDer, octets, oid, seq, smallInt, time, toDer, unsignedInt, type Asn1 } from './der.ts';
 import { signatureAlgorithm, signed, type KeyPair } from './keys.ts';
+import { NetlabError } from '../base/errors.ts';
 
 export interface RevokedEntry {
   /** Serial, hex. */
@@ -36,12 +37,12 @@ const extension = (id: string, value: Asn1): Asn1 => seq([oid(id), octets(toDer(
 
 export function serialBytes(hex: string): Buffer {
   const clean = hex.replace(/[:\s]/g, '').toLowerCase();
-  if (!/^[0-9a-f]+$/.test(clean) || clean.length > 40) throw new Error(`"${hex}" is not a certificate serial (hex, at most 20 bytes)`);
+  if (!/^[0-9a-f]+$/.test(clean) || clean.length > 40) throw new NetlabError('ERR_ARGUMENT', `"${hex}" is not a certificate serial (hex, at most 20 bytes)`);
   return Buffer.from(clean.length % 2 === 1 ? '0' + clean : clean, 'hex');
 }
 
 export function buildCrl(spec: CrlSpec): Crl {
-  if (spec.nextUpdate.getTime() <= spec.thisUpdate.getTime()) throw new Error('a CRL\'s nextUpdate must come after its thisUpdate');
+  if (spec.nextUpdate.getTime() <= spec.thisUpdate.getTime()) throw new NetlabError('ERR_ARGUMENT', 'a CRL\'s nextUpdate must come after its thisUpdate');
   const items: Asn1[] = [smallInt(1), signatureAlgorithm(spec.issuerKey), fromDer(spec.issuerName), time(spec.thisUpdate), time(spec.nextUpdate)];
   if (spec.revoked.length > 0) items.push(seq(spec.revoked.map((r) => seq([unsignedInt(serialBytes(r.serial)), time(r.date)]))));
   const aki = seq([forge.asn1.create(forge.asn1.Class.CONTEXT_SPECIFIC, 0, false, spec.issuerKeyId.toString('latin1'))]);

@@ -6,6 +6,7 @@
 
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { bits, children, content, fromDer, nul, oid, seq, type Asn1 } from './der.ts';
+import { NetlabError } from '../base/errors.ts';
 
 export type KeyType = 'ec' | 'rsa';
 
@@ -30,10 +31,10 @@ export function keyPairFromPem(pem: string | Buffer, what = 'private key'): KeyP
   try {
     privateKey = createPrivateKey(pem);
   } catch (e) {
-    throw new Error(`${what}: not a PEM private key (${(e as Error).message})`);
+    throw new NetlabError('ERR_MALFORMED', `${what}: not a PEM private key (${(e as Error).message})`);
   }
   const kind = privateKey.asymmetricKeyType;
-  if (kind !== 'ec' && kind !== 'rsa') throw new Error(`${what}: a ${kind ?? 'unknown'} key; netlab's PKI signs with EC (P-256) or RSA keys`);
+  if (kind !== 'ec' && kind !== 'rsa') throw new NetlabError('ERR_ARGUMENT', `${what}: a ${kind ?? 'unknown'} key; netlab's PKI signs with EC (P-256) or RSA keys`);
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   return { type: kind, privateKey, spki };
 }

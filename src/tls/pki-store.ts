@@ -16,6 +16,7 @@ import { certificatesFromFile } from './cert-text.ts';
 import { children, content, fromDer, isContext, oidOf, toDer } from './der.ts';
 import { keyIdentifier, keyPairFromPem } from './keys.ts';
 import { CertificateAuthority, type Leaf } from './pki.ts';
+import { NetlabError } from '../base/errors.ts';
 
 export const DEFAULT_PKI_DIR = 'netlab-out/pki';
 
@@ -38,7 +39,7 @@ export interface StoredPki {
 /** Names a user may give an issued certificate (they become file names). */
 export function checkLeafName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) || name.endsWith('-chain') || Object.values(PKI_FILES).some((f) => f.startsWith(name + '.'))) {
-    throw new Error(`"${name}" cannot name a certificate: use letters, digits, ".", "_" and "-" (not root-ca, intermediate-ca, ca-chain, crl, revoked, or a name ending in -chain)`);
+    throw new NetlabError('ERR_ARGUMENT', `"${name}" cannot name a certificate: use letters, digits, ".", "_" and "-" (not root-ca, intermediate-ca, ca-chain, crl, revoked, or a name ending in -chain)`);
   }
 }
 
@@ -47,7 +48,7 @@ export function issuedFromPem(certPem: string, keyPem: string, what: string): Is
   const [der] = certificatesFromFile(Buffer.from(certPem, 'latin1'), what);
   const key = keyPairFromPem(keyPem, `${what} key`);
   const x509 = new X509Certificate(der);
-  if (!x509.checkPrivateKey(key.privateKey)) throw new Error(`${what}: the key file does not belong to the certificate`);
+  if (!x509.checkPrivateKey(key.privateKey)) throw new NetlabError('ERR_ARGUMENT', `${what}: the key file does not belong to the certificate`);
   const tbs = children(children(fromDer(der))[0]);
   const offset = isContext(tbs[0], 0) ? 1 : 0;
   const subjectName = toDer(tbs[offset + 4]);
@@ -68,7 +69,7 @@ function writeKey(path: string, pem: string): void {
 
 /** Creates the root and the intermediate in `dir`. Refuses to overwrite unless `force`. */
 export function initPki(dir: string, options: { keyType?: 'ec' | 'rsa'; organization?: string; force?: boolean } = {}): StoredPki {
-  if (!options.force && existsSync(join(dir, PKI_FILES.rootKey))) throw new Error(`${dir} already holds a PKI (${PKI_FILES.rootKey}); use --force to replace it`);
+  if (!options.force && existsSync(join(dir, PKI_FILES.rootKey))) throw new NetlabError('ERR_STATE', `${dir} already holds a PKI (${PKI_FILES.rootKey}); use --force to replace it`);
   makeFolder(dir);
   const org = options.organization ?? 'netlab';
   const root = CertificateAuthority.root({ commonName: `${org} Root CA`, organization: org, keyType: options.keyType });
@@ -97,10 +98,10 @@ export function makeFolder(dir: string): void {
       st = statSync(at);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new Error(`cannot create the folder ${dir}: ${at}: ${(e as Error).message}`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new NetlabError('ERR_IO', `cannot create the folder ${dir}: ${at}: ${(e as Error).message}`);
     }
     if (st !== undefined) {
-      if (!st.isDirectory()) throw new Error(`cannot create the folder ${dir}: ${at} is a file, not a folder`);
+      if (!st.isDirectory()) throw new NetlabError('ERR_IO', `cannot create the folder ${dir}: ${at} is a file, not a folder`);
       break;
     }
     missing.push(at);
@@ -113,7 +114,7 @@ export function makeFolder(dir: string): void {
       mkdirSync(d);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(d).isDirectory()) continue;
-      throw new Error(`cannot create the folder ${dir}: ${(e as Error).message}`);
+      throw new NetlabError('ERR_IO', `cannot create the folder ${dir}: ${(e as Error).message}`);
     }
   }
 }
@@ -128,12 +129,12 @@ interface RevokedFile {
 export function loadPki(dir: string): StoredPki {
   const read = (f: string): string => {
     const p = join(dir, f);
-    if (!existsSync(p)) throw new Error(`${p} is missing: run "netlab pki init${dir === DEFAULT_PKI_DIR ? '' : ` --dir ${dir}`}" first`);
+    if (!existsSync(p)) throw new NetlabError('ERR_NOT_FOUND', `${p} is missing: run "netlab pki init${dir === DEFAULT_PKI_DIR ? '' : ` --dir ${dir}`}" first`);
     return readFileSync(p, 'latin1');
   };
   const root = CertificateAuthority.fromParts(issuedFromPem(read(PKI_FILES.rootCert), read(PKI_FILES.rootKey), PKI_FILES.rootCert));
   const ca = CertificateAuthority.fromParts(issuedFromPem(read(PKI_FILES.caCert), read(PKI_FILES.caKey), PKI_FILES.caCert), root);
-  if (!ca.cert.x509.checkIssued(root.cert.x509) || !ca.cert.x509.verify(root.cert.x509.publicKey)) throw new Error(`${PKI_FILES.caCert} is not signed by ${PKI_FILES.rootCert}`);
+  if (!ca.cert.x509.checkIssued(root.cert.x509) || !ca.cert.x509.verify(root.cert.x509.publicKey)) throw new NetlabError('ERR_ARGUMENT', `${PKI_FILES.caCert} is not signed by ${PKI_FILES.rootCert}`);
   for (const r of readRevoked(dir)) ca.revoke(r.serial, new Date(r.date));
   return { dir, root, ca };
 }
@@ -145,9 +146,9 @@ function readRevoked(dir: string): RevokedFile[] {
   try {
     parsed = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
-    throw new Error(`${p}: the revocation list is not valid JSON (${e instanceof Error ? e.message : String(e)}); fix or delete the file`);
+    throw new NetlabError('ERR_MALFORMED', `${p}: the revocation list is not valid JSON (${e instanceof Error ? e.message : String(e)}); fix or delete the file`);
   }
-  if (!Array.isArray(parsed)) throw new Error(`${p}: expected a JSON list of revocations`);
+  if (!Array.isArray(parsed)) throw new NetlabError('ERR_MALFORMED', `${p}: expected a JSON list of revocations`);
   return parsed.filter((r): r is RevokedFile => typeof r === 'object' && r !== null && typeof (r as RevokedFile).serial === 'string' && typeof (r as RevokedFile).date === 'string');
 }
 
@@ -155,7 +156,7 @@ function readRevoked(dir: string): RevokedFile[] {
 export function saveLeaf(pki: StoredPki, name: string, leaf: Leaf, force = false): string[] {
   checkLeafName(name);
   const cert = join(pki.dir, `${name}.pem`);
-  if (!force && existsSync(cert)) throw new Error(`${cert} exists; use --force to replace it (or pick another name)`);
+  if (!force && existsSync(cert)) throw new NetlabError('ERR_ARGUMENT', `${cert} exists; use --force to replace it (or pick another name)`);
   const key = join(pki.dir, `${name}.key`);
   const chain = join(pki.dir, `${name}-chain.pem`);
   writeFileSync(cert, leaf.certPem);
@@ -174,7 +175,7 @@ export function revokeInPki(pki: StoredPki, nameOrSerial: string, date = new Dat
     serial = serialHex(der);
     name = nameOrSerial;
   } else if (!/^[0-9a-f]+$/.test(serial)) {
-    throw new Error(`no certificate called "${nameOrSerial}" in ${pki.dir} (give a NAME from "netlab pki issue" or a serial in hex)`);
+    throw new NetlabError('ERR_NOT_FOUND', `no certificate called "${nameOrSerial}" in ${pki.dir} (give a NAME from "netlab pki issue" or a serial in hex)`);
   }
   pki.ca.revoke(serial, date);
   const list = readRevoked(pki.dir);

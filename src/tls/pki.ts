@@ -13,6 +13,7 @@ import { buildCertificate, type ExtKeyUsageName, type IssuedCertificate, type Na
 import { buildCrl, type Crl, type RevokedEntry } from './crl.ts';
 import { generateKeyPair, privateKeyPem, type KeyPair, type KeyType } from './keys.ts';
 import { validFor, type ValidityWindow } from './validity.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 export interface CaOptions extends Partial<NameSpec> {
   readonly keyType?: KeyType;
@@ -117,14 +118,14 @@ export class CertificateAuthority {
 
   /** A server certificate: extendedKeyUsage serverAuth, the given DNS names and IPs as SANs. */
   issueServer(options: LeafOptions): Leaf {
-    if ((options.dns?.length ?? 0) + (options.ips?.length ?? 0) === 0) throw new Error('a server certificate needs at least one DNS name or IP address');
+    if ((options.dns?.length ?? 0) + (options.ips?.length ?? 0) === 0) throw new NetlabError('ERR_ARGUMENT', 'a server certificate needs at least one DNS name or IP address');
     return this.issueLeaf(options, ['serverAuth'], 'server');
   }
 
   /** A client certificate for mTLS: extendedKeyUsage clientAuth, SANs as given (URI, DNS). */
   issueClient(options: LeafOptions): Leaf {
     if (options.commonName === undefined && (options.dns?.length ?? 0) + (options.uris?.length ?? 0) + (options.ips?.length ?? 0) === 0) {
-      throw new Error('a client certificate needs a common name or a subjectAltName');
+      throw new NetlabError('ERR_ARGUMENT', 'a client certificate needs a common name or a subjectAltName');
     }
     return this.issueLeaf(options, ['clientAuth'], 'client');
   }
@@ -208,8 +209,8 @@ export const NAME_BOUNDS = { commonName: 64, organization: 64, organizationalUni
 /** Refuses an empty or over-long name attribute (what `what` names: "common name (CN)"). */
 export function checkNameAttribute(what: string, value: string, max: number): string {
   const n = [...value].length;
-  if (n === 0) throw new RangeError(`${what} is empty`);
-  if (n > max) throw new RangeError(`${what} is ${n} characters; X.509 allows at most ${max} (RFC 5280, upper bounds)`);
+  if (n === 0) throw new NetlabRangeError(`${what} is empty`);
+  if (n > max) throw new NetlabRangeError(`${what} is ${n} characters; X.509 allows at most ${max} (RFC 5280, upper bounds)`);
   return value;
 }
 
@@ -217,7 +218,7 @@ function checkName(spec: NameSpec): NameSpec {
   checkNameAttribute('common name (CN)', spec.commonName, NAME_BOUNDS.commonName);
   if (spec.organization !== undefined) checkNameAttribute('organization (O)', spec.organization, NAME_BOUNDS.organization);
   if (spec.organizationalUnit !== undefined) checkNameAttribute('organizational unit (OU)', spec.organizationalUnit, NAME_BOUNDS.organizationalUnit);
-  if (spec.country !== undefined && !/^[A-Za-z]{2}$/.test(spec.country)) throw new RangeError(`country (C) ${JSON.stringify(spec.country.slice(0, 20))} must be two letters`);
+  if (spec.country !== undefined && !/^[A-Za-z]{2}$/.test(spec.country)) throw new NetlabRangeError(`country (C) ${JSON.stringify(spec.country.slice(0, 20))} must be two letters`);
   return spec;
 }
 

@@ -19,6 +19,7 @@ import type { TapRecorder } from '../capture/socket-tap.ts';
 import { connectionInfo, type TlsConnectionInfo } from './info.ts';
 import { keyLogFn, type KeyLogTarget } from './keylog.ts';
 import { SocketRelay, tapTls } from './tap-transport.ts';
+import { NetlabError } from '../base/errors.ts';
 
 /** A certificate (PEM, the leaf followed by its intermediates) and its private key (PEM). */
 export interface TlsIdentity {
@@ -191,7 +192,7 @@ export class TlsLabServer extends EventEmitter<Events> {
       return;
     }
     const name = servername.toLowerCase();
-    if (!this.contexts.has(name)) throw new Error(`rotate: no certificate for "${servername}" (the server has: ${[...this.contexts.keys()].join(', ') || 'only the default'})`);
+    if (!this.contexts.has(name)) throw new NetlabError('ERR_NOT_FOUND', `rotate: no certificate for "${servername}" (the server has: ${[...this.contexts.keys()].join(', ') || 'only the default'})`);
     this.setSniContext(name, identity);
   }
 
@@ -209,7 +210,7 @@ export class TlsLabServer extends EventEmitter<Events> {
 
   /** Replaces the CRLs client certificates are checked against (e.g. after a revocation). */
   updateCrl(crl: readonly string[]): void {
-    if (this.clientAuth === undefined) throw new Error('updateCrl: this server does not ask for client certificates');
+    if (this.clientAuth === undefined) throw new NetlabError('ERR_STATE', 'updateCrl: this server does not ask for client certificates');
     this.clientAuth = { ...this.clientAuth, crl };
     this.replaceDefaultContext();
     for (const [name, id] of this.sniIdentities) this.setSniContext(name, id);

@@ -1,6 +1,8 @@
 // Validity windows for certificates, including the broken ones labs need: already expired and not yet
 // valid. Times are whole seconds (X.509 times carry no fractions).
 
+import { NetlabError } from '../base/errors.ts';
+
 export interface ValidityWindow {
   readonly notBefore: Date;
   readonly notAfter: Date;
@@ -14,7 +16,7 @@ const wholeSeconds = (ms: number): Date => new Date(Math.floor(ms / 1000) * 1000
 
 /** Valid from (now - 5 min) for `days` days. */
 export function validFor(days: number, now: Date = new Date()): ValidityWindow {
-  if (!Number.isFinite(days) || days <= 0) throw new Error(`validity must be a positive number of days, got ${days}`);
+  if (!Number.isFinite(days) || days <= 0) throw new NetlabError('ERR_ARGUMENT', `validity must be a positive number of days, got ${days}`);
   return { notBefore: wholeSeconds(now.getTime() - BACKDATE_MS), notAfter: wholeSeconds(now.getTime() + days * DAY) };
 }
 

@@ -1,6 +1,8 @@
 // Internet checksum (RFC 1071), pseudo-headers for TCP/UDP/ICMPv6 (RFC 793, 768, 8200 §8.1)
 // and incremental update (RFC 1624). Pure functions over byte arrays.
 
+import { NetlabRangeError } from '../base/errors.ts';
+
 /**
  * The 32-bit running one's-complement sum of 16-bit big-endian words, not yet folded.
  * An odd trailing byte is padded with a zero byte on the right (RFC 1071 §4.1).
@@ -145,7 +147,7 @@ export function incrementalUpdate16(checksum: number, oldWord: number, newWord: 
 /** RFC 1624 update for a changed byte range of even length (an address, a port). */
 export function incrementalUpdate(checksum: number, oldBytes: Uint8Array, newBytes: Uint8Array): number {
   if (oldBytes.length !== newBytes.length || oldBytes.length % 2 !== 0) {
-    throw new RangeError(`incrementalUpdate: ranges must have the same even length (got ${oldBytes.length} and ${newBytes.length})`);
+    throw new NetlabRangeError(`incrementalUpdate: ranges must have the same even length (got ${oldBytes.length} and ${newBytes.length})`);
   }
   let c = checksum;
   for (let i = 0; i < oldBytes.length; i += 2) {

@@ -3,9 +3,11 @@
 // one, one message across several) and hands out whole messages. It holds at most one message
 // (<= 65535 bytes) plus the chunk being pushed, whatever the peer sends.
 
+import { NetlabRangeError } from '../base/errors.ts';
+
 /** Prefixes a message with its two-byte length. Throws RangeError for a message over 65535 bytes. */
 export function frameDnsTcp(message: Uint8Array): Uint8Array {
-  if (message.length > 0xffff) throw new RangeError(`DNS message of ${message.length} bytes cannot be sent over TCP (at most 65535)`);
+  if (message.length > 0xffff) throw new NetlabRangeError(`DNS message of ${message.length} bytes cannot be sent over TCP (at most 65535)`);
   const out = new Uint8Array(2 + message.length);
   out[0] = message.length >>> 8;
   out[1] = message.length & 0xff;

@@ -25,6 +25,7 @@ import { crc32, readFcs } from './crc32.ts';
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { concatBytes, malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
 import { parseMacOrThrow as parseMac } from './address-text.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 // Byte ranges of the Ethernet II header.
 export const ETH_DST = { start: 0, end: 6 } as const;
@@ -204,7 +205,7 @@ export { parseMacOrThrow as parseMac } from './address-text.ts';
 /** A MAC address given as text or bytes, as 6 bytes (a copy). */
 export function macBytes(addr: string | Uint8Array): Uint8Array {
   if (typeof addr === 'string') return parseMac(addr);
-  if (addr.length !== 6) throw new RangeError(`a MAC address has 6 bytes, got ${addr.length}`);
+  if (addr.length !== 6) throw new NetlabRangeError(`a MAC address has 6 bytes, got ${addr.length}`);
   return Uint8Array.from(addr);
 }
 
@@ -243,7 +244,7 @@ export function ethernet(options: EthernetOptions): EthernetSpec {
     emit(payload: Uint8Array, ctx: EmitContext): Uint8Array {
       const type = options.type ?? ethertypeOfSpec(ctx.inner[0]);
       if (type === undefined) {
-        throw new RangeError(`ethernet(): cannot infer the EtherType of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set the type option`);
+        throw new NetlabRangeError(`ethernet(): cannot infer the EtherType of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set the type option`);
       }
       const header = new Uint8Array(ETH_HEADER_LEN);
       header.set(dst, ETH_DST.start);
@@ -295,7 +296,7 @@ export function vlan(options: VlanOptions): VlanSpec {
     emit(payload: Uint8Array, ctx: EmitContext): Uint8Array {
       const type = options.type ?? ethertypeOfSpec(ctx.inner[0]);
       if (type === undefined) {
-        throw new RangeError(`vlan(): cannot infer the EtherType of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set the type option`);
+        throw new NetlabRangeError(`vlan(): cannot infer the EtherType of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set the type option`);
       }
       const tci = (((options.pcp ?? 0) & 0x7) << 13) | (options.dei ? 0x1000 : 0) | (options.id & 0x0fff);
       const out = new Uint8Array(VLAN_TAG_LEN + payload.length);

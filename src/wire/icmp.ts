@@ -21,6 +21,7 @@ import type { EmitContext, LayerSpec } from './encode.ts';
 import { internetChecksum } from './checksum.ts';
 import { malformation, put16, put32, u16, u32, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
 import { enclosingIp, insideIcmpError, segmentChecksum } from './udp.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 // Byte ranges of the ICMP header.
 export const ICMP_TYPE = 0;
@@ -311,7 +312,7 @@ function addr4(a: Uint8Array | string): Uint8Array {
   if (typeof a !== 'string') return a;
   const parts = a.split('.').map(Number);
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
-    throw new RangeError(`icmp(): not an IPv4 address: '${a}'`);
+    throw new NetlabRangeError(`icmp(): not an IPv4 address: '${a}'`);
   }
   return Uint8Array.from(parts);
 }

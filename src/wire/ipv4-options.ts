@@ -11,6 +11,7 @@
 // is kept raw, so that every option survives a decode/encode round trip byte for byte.
 
 import { malformation, u16, u32, type Malformation, copyBytes } from './layer.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export const IPV4_OPTION = {
   EOL: 0,
@@ -145,7 +146,7 @@ function parseOne(b: Uint8Array, type: number, off: number, length: number): Ipv
 // Builders: each returns one option's bytes; pass a list of them as ipv4({ options: [...] }).
 
 function tlv(type: number, data: Uint8Array): Uint8Array {
-  if (data.length + 2 > 40) throw new RangeError(`IPv4 option ${type} too long: ${data.length + 2} bytes (options hold at most 40)`);
+  if (data.length + 2 > 40) throw new NetlabRangeError(`IPv4 option ${type} too long: ${data.length + 2} bytes (options hold at most 40)`);
   const out = new Uint8Array(data.length + 2);
   out[0] = type;
   out[1] = data.length + 2;
@@ -196,7 +197,7 @@ export function encodeIpv4Options(options: Uint8Array | readonly Uint8Array[]): 
   let n = 0;
   for (const p of parts) n += p.length;
   const padded = (n + 3) & ~3;
-  if (padded > 40) throw new RangeError(`IPv4 options take ${padded} bytes; the header holds at most 40`);
+  if (padded > 40) throw new NetlabRangeError(`IPv4 options take ${padded} bytes; the header holds at most 40`);
   const out = new Uint8Array(padded);
   let o = 0;
   for (const p of parts) {

@@ -35,6 +35,7 @@ import { encodeIpv4Options, parseIpv4Options, type Ipv4Option } from './ipv4-opt
 import { malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
 import { IP_PROTOCOL } from './ip-protocols.ts';
 import { parseIpv4OrThrow as parseIpv4Address } from './address-text.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 // Byte ranges of the fixed header.
 export const IPV4_VER_IHL = 0;
@@ -228,7 +229,7 @@ export { parseIpv4OrThrow as parseIpv4Address } from './address-text.ts';
 /** An IPv4 address given as text or bytes, as 4 bytes (a copy). */
 export function ipv4Bytes(addr: string | Uint8Array): Uint8Array {
   if (typeof addr === 'string') return parseIpv4Address(addr);
-  if (addr.length !== 4) throw new RangeError(`an IPv4 address has 4 bytes, got ${addr.length}`);
+  if (addr.length !== 4) throw new NetlabRangeError(`an IPv4 address has 4 bytes, got ${addr.length}`);
   return Uint8Array.from(addr);
 }
 
@@ -289,7 +290,7 @@ export function ipv4(options: Ipv4Options): Ipv4Spec {
       const headerLength = IPV4_MIN_HEADER_LEN + optionBytes.length;
       const protocol = options.protocol ?? protocolOfSpec(ctx.inner[0]);
       if (protocol === undefined) {
-        throw new RangeError(`ipv4(): cannot infer the protocol number of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set the protocol option`);
+        throw new NetlabRangeError(`ipv4(): cannot infer the protocol number of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set the protocol option`);
       }
       const flags = options.flags ?? ((options.reserved ? IPV4_FLAG.RESERVED : 0) | (options.df ? IPV4_FLAG.DF : 0) | (options.mf ? IPV4_FLAG.MF : 0));
       const out = new Uint8Array(headerLength + payload.length);

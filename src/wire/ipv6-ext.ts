@@ -17,6 +17,7 @@ import type { EmitContext, LayerSpec } from './encode.ts';
 import { IP_PROTOCOL, protocolOfSpec } from './ipv4.ts';
 import { ipv6Bytes, nextHeaderKind } from './ipv6.ts';
 import { malformation, put16, put32, u16, u32, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export const EXT_NEXT_HEADER = 0;
 export const EXT_HDR_LEN = 1;
@@ -240,7 +241,7 @@ export const ipv6Option = {
 
 function nextOf(explicit: number | undefined, ctx: EmitContext, who: string): number {
   const n = explicit ?? protocolOfSpec(ctx.inner[0]) ?? (ctx.inner.length === 0 ? IP_PROTOCOL.NO_NEXT : undefined);
-  if (n === undefined) throw new RangeError(`${who}: cannot infer the next header of a '${ctx.inner[0]?.kind}' payload; set nextHeader`);
+  if (n === undefined) throw new NetlabRangeError(`${who}: cannot infer the next header of a '${ctx.inner[0]?.kind}' payload; set nextHeader`);
   return n;
 }
 

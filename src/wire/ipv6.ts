@@ -21,6 +21,7 @@ import type { EmitContext, LayerSpec } from './encode.ts';
 import { IP_PROTOCOL, ipProtocolKind, protocolOfSpec } from './ipv4.ts';
 import { malformation, put16, u16, type DecodeContext, type DecodeStep, type LayerDecoder, copyBytes } from './layer.ts';
 import { parseIpv6OrThrow as parseIpv6Address } from './address-text.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 // Byte ranges of the fixed header.
 export const IPV6_VER_TC_FLOW = { start: 0, end: 4 } as const;
@@ -121,7 +122,7 @@ export { parseIpv6OrThrow as parseIpv6Address } from './address-text.ts';
 /** An IPv6 address given as text or bytes, as 16 bytes (a copy). */
 export function ipv6Bytes(addr: string | Uint8Array): Uint8Array {
   if (typeof addr === 'string') return parseIpv6Address(addr);
-  if (addr.length !== 16) throw new RangeError(`an IPv6 address has 16 bytes, got ${addr.length}`);
+  if (addr.length !== 16) throw new NetlabRangeError(`an IPv6 address has 16 bytes, got ${addr.length}`);
   return Uint8Array.from(addr);
 }
 
@@ -167,7 +168,7 @@ export function ipv6(options: Ipv6Options): Ipv6Spec {
     emit(payload: Uint8Array, ctx: EmitContext): Uint8Array {
       const nextHeader = options.nextHeader ?? protocolOfSpec(ctx.inner[0]) ?? (payload.length === 0 ? IP_PROTOCOL.NO_NEXT : undefined);
       if (nextHeader === undefined) {
-        throw new RangeError(`ipv6(): cannot infer the next header of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set the nextHeader option`);
+        throw new NetlabRangeError(`ipv6(): cannot infer the next header of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set the nextHeader option`);
       }
       const tc = options.trafficClass ?? ((((options.dscp ?? 0) & 0x3f) << 2) | ((options.ecn ?? 0) & 0x03));
       const out = new Uint8Array(IPV6_HEADER_LEN + payload.length);

@@ -12,6 +12,7 @@
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { ethertypeKind } from './ethernet.ts';
 import { malformation, type DecodeContext, type DecodeStep, type LayerDecoder } from './layer.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export const NULL_FAMILY = { start: 0, end: 4 } as const;
 export const NULL_HEADER_LEN = 4;
@@ -104,7 +105,7 @@ export function nullLoopback(o: NullLoopbackOptions = {}): NullLoopbackSpec {
     emit(payload: Uint8Array, ctx: EmitContext): Uint8Array {
       const inner = ctx.inner[0]?.kind;
       const family = o.family ?? (inner === 'ipv4' ? BSD_AF.INET : inner === 'ipv6' ? BSD_AF.INET6_DARWIN : undefined);
-      if (family === undefined) throw new RangeError(`nullLoopback(): cannot infer the family of a '${inner ?? 'missing'}' payload; set family`);
+      if (family === undefined) throw new NetlabRangeError(`nullLoopback(): cannot infer the family of a '${inner ?? 'missing'}' payload; set family`);
       const out = new Uint8Array(NULL_HEADER_LEN + payload.length);
       const bytes = [family & 0xff, (family >>> 8) & 0xff, (family >>> 16) & 0xff, (family >>> 24) & 0xff];
       if (o.byteOrder === 'be') bytes.reverse();

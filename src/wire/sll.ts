@@ -11,6 +11,7 @@
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { ethertypeKind, ethertypeOfSpec, macBytes } from './ethernet.ts';
 import { malformation, put16, put32, u16, u32, type DecodeContext, type DecodeStep, type LayerDecoder, copyBytes } from './layer.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export const SLL_PKTTYPE = { start: 0, end: 2 } as const;
 export const SLL_HATYPE = { start: 2, end: 4 } as const;
@@ -133,7 +134,7 @@ function addressOf(a: string | Uint8Array | undefined): Uint8Array {
 
 function protocolOf(explicit: number | undefined, ctx: EmitContext, who: string): number {
   const p = explicit ?? ethertypeOfSpec(ctx.inner[0]);
-  if (p === undefined) throw new RangeError(`${who}: cannot infer the protocol of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set protocol`);
+  if (p === undefined) throw new NetlabRangeError(`${who}: cannot infer the protocol of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set protocol`);
   return p;
 }
 

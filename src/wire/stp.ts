@@ -11,6 +11,8 @@
 //
 // The decoder never throws: what does not fit is reported as `problem`.
 
+import { NetlabRangeError } from '../base/errors.ts';
+
 export const STP_GROUP_MAC = Uint8Array.of(0x01, 0x80, 0xc2, 0x00, 0x00, 0x00);
 export const LLC_STP = Uint8Array.of(0x42, 0x42, 0x03);
 export const BPDU_TYPE = { CONFIG: 0x00, TCN: 0x80, RST: 0x02 } as const;
@@ -63,12 +65,12 @@ export function bridgeIdText(id: BridgeId): string {
 }
 
 function checkField(name: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`BPDU ${name} must be an integer from 0 to ${max}, got ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new NetlabRangeError(`BPDU ${name} must be an integer from 0 to ${max}, got ${v}`);
 }
 
 function putId(b: Uint8Array, off: number, id: BridgeId): void {
   checkField('bridge priority', id.priority, 0xffff);
-  if (id.mac.length !== 6) throw new RangeError(`a bridge MAC has 6 bytes, got ${id.mac.length}`);
+  if (id.mac.length !== 6) throw new NetlabRangeError(`a bridge MAC has 6 bytes, got ${id.mac.length}`);
   b[off] = id.priority >> 8;
   b[off + 1] = id.priority & 0xff;
   b.set(id.mac, off + 2);

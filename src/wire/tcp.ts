@@ -27,6 +27,7 @@ import { malformation, put16, put32, u16, u32, type ChecksumStatus, type DecodeC
 import { encodeTcpOptions, parseTcpOptions, type TcpOption, type TcpOptionInput } from './tcp-options.ts';
 import { enclosingIp, enclosingIpSpec, insideIcmpError, segmentChecksum, segmentVerifies, type IpContext } from './udp.ts';
 import { IP_PROTOCOL } from './ip-protocols.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 // Byte ranges of the TCP header.
 export const TCP_SRC_PORT = { start: 0, end: 2 } as const;
@@ -216,7 +217,7 @@ export function tcpFlagBits(flags: TcpFlagsInput): number {
     let bits = 0;
     for (const c of flags.toUpperCase()) {
       const bit = FLAG_LETTERS[c];
-      if (bit === undefined) throw new RangeError(`tcp(): unknown flag letter '${c}' in '${flags}' (use F S R P A U E C N)`);
+      if (bit === undefined) throw new NetlabRangeError(`tcp(): unknown flag letter '${c}' in '${flags}' (use F S R P A U E C N)`);
       bits |= bit;
     }
     return bits;

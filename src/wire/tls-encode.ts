@@ -6,6 +6,7 @@
 
 import { concatBytes } from './layer.ts';
 import { cipherSuiteByName, CONTENT_TYPE, EXTENSION, groupByName, HANDSHAKE_TYPE, HELLO_RETRY_REQUEST_RANDOM, signatureSchemeByName } from './tls-names.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 /** One extension as it goes on the wire. `length` overrides the length field. */
 export interface ExtensionSpec {
@@ -15,17 +16,17 @@ export interface ExtensionSpec {
 }
 
 function u16(v: number, what: string): Uint8Array {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`TLS ${what}: ${v} does not fit in 16 bits`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new NetlabRangeError(`TLS ${what}: ${v} does not fit in 16 bits`);
   return Uint8Array.of(v >>> 8, v & 0xff);
 }
 
 function u24(v: number, what: string): Uint8Array {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffff) throw new RangeError(`TLS ${what}: ${v} does not fit in 24 bits`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffff) throw new NetlabRangeError(`TLS ${what}: ${v} does not fit in 24 bits`);
   return Uint8Array.of((v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
 }
 
 function u8(v: number, what: string): Uint8Array {
-  if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new RangeError(`TLS ${what}: ${v} does not fit in 8 bits`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new NetlabRangeError(`TLS ${what}: ${v} does not fit in 8 bits`);
   return Uint8Array.of(v);
 }
 
@@ -39,7 +40,7 @@ function ascii(s: string, what: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0x7f) throw new RangeError(`TLS ${what}: "${s}" is not ASCII`);
+    if (c > 0x7f) throw new NetlabRangeError(`TLS ${what}: "${s}" is not ASCII`);
     out[i] = c;
   }
   return out;
@@ -48,7 +49,7 @@ function ascii(s: string, what: string): Uint8Array {
 function code(v: number | string, lookup: (name: string) => number | undefined, what: string): number {
   if (typeof v === 'number') return v;
   const n = lookup(v);
-  if (n === undefined) throw new RangeError(`unknown TLS ${what} "${v}" (give its number instead)`);
+  if (n === undefined) throw new NetlabRangeError(`unknown TLS ${what} "${v}" (give its number instead)`);
   return n;
 }
 
@@ -128,14 +129,14 @@ export interface ClientHelloSpec {
 
 function random32(r: Uint8Array | undefined): Uint8Array {
   const v = r ?? new Uint8Array(32);
-  if (v.length !== 32) throw new RangeError(`TLS random must be 32 bytes, got ${v.length}`);
+  if (v.length !== 32) throw new NetlabRangeError(`TLS random must be 32 bytes, got ${v.length}`);
   return v;
 }
 
 /** A ClientHello handshake message (header included). */
 export function encodeClientHello(spec: ClientHelloSpec): Uint8Array {
   const sid = spec.sessionId ?? new Uint8Array(0);
-  if (sid.length > 32) throw new RangeError(`TLS session ID is at most 32 bytes, got ${sid.length}`);
+  if (sid.length > 32) throw new NetlabRangeError(`TLS session ID is at most 32 bytes, got ${sid.length}`);
   const parts = [
     u16(spec.version ?? 0x0303, 'version'),
     random32(spec.random),
@@ -161,7 +162,7 @@ export interface ServerHelloSpec {
 /** A ServerHello (or, with `helloRetryRequest`, a HelloRetryRequest) handshake message. */
 export function encodeServerHello(spec: ServerHelloSpec): Uint8Array {
   const sid = spec.sessionId ?? new Uint8Array(0);
-  if (sid.length > 32) throw new RangeError(`TLS session ID is at most 32 bytes, got ${sid.length}`);
+  if (sid.length > 32) throw new NetlabRangeError(`TLS session ID is at most 32 bytes, got ${sid.length}`);
   const parts = [
     u16(spec.version ?? 0x0303, 'version'),
     spec.helloRetryRequest ? Uint8Array.from(HELLO_RETRY_REQUEST_RANDOM) : random32(spec.random),
@@ -184,7 +185,7 @@ export interface RecordSpec {
 
 /** One record: header and fragment. A fragment over 2^14 + 2048 bytes is refused. */
 export function encodeRecord(spec: RecordSpec): Uint8Array {
-  if (spec.fragment.length > 16384 + 2048) throw new RangeError(`TLS record fragment of ${spec.fragment.length} bytes is over 2^14 + 2048`);
+  if (spec.fragment.length > 16384 + 2048) throw new NetlabRangeError(`TLS record fragment of ${spec.fragment.length} bytes is over 2^14 + 2048`);
   return concatBytes([u8(spec.contentType, 'content type'), u16(spec.version ?? 0x0303, 'record version'), u16(spec.length ?? spec.fragment.length, 'record length'), spec.fragment]);
 }
 

@@ -15,6 +15,7 @@
 // ssthresh starts "arbitrarily high" (RFC 5681): Infinity here (null once JSON-encoded).
 
 import { seqGe } from './seq.ts';
+import { NetlabRangeError } from '../../base/errors.ts';
 
 export type CongestionState = 'slow-start' | 'congestion-avoidance' | 'fast-recovery';
 
@@ -70,7 +71,7 @@ export class NewReno {
     settings: CongestionSettings = {},
   ) {
     const iw = settings.initialWindowSegments;
-    if (iw !== undefined && !(Number.isInteger(iw) && iw >= 1 && iw <= 100)) throw new RangeError(`initialWindowSegments must be 1 to 100, got ${iw}`);
+    if (iw !== undefined && !(Number.isInteger(iw) && iw >= 1 && iw <= 100)) throw new NetlabRangeError(`initialWindowSegments must be 1 to 100, got ${iw}`);
     this.cwnd = iw !== undefined ? iw * mss : Math.min(4 * mss, Math.max(2 * mss, 4380));
     this.report('initial', 0);
   }

@@ -4,6 +4,8 @@
 // doubled on each expiry (backoff) until a new sample arrives. Samples are only taken from segments
 // sent once (Karn's algorithm: the connection does not time a retransmitted segment).
 
+import { NetlabRangeError } from '../../base/errors.ts';
+
 export interface RtoSettings {
   /** RTO before the first sample (ms). RFC 6298: 1000. */
   initialMs?: number;
@@ -36,9 +38,9 @@ export class RtoEstimator {
     this.maxMs = s.maxMs ?? 60_000;
     this.granularityMs = s.granularityMs ?? 1;
     for (const [k, v] of Object.entries({ initialMs: this.initialMs, minMs: this.minMs, maxMs: this.maxMs })) {
-      if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new RangeError(`rto.${k} must be a positive number of ms, got ${String(v)}`);
+      if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new NetlabRangeError(`rto.${k} must be a positive number of ms, got ${String(v)}`);
     }
-    if (this.minMs > this.maxMs) throw new RangeError(`rto.minMs (${this.minMs}) is above rto.maxMs (${this.maxMs})`);
+    if (this.minMs > this.maxMs) throw new NetlabRangeError(`rto.minMs (${this.minMs}) is above rto.maxMs (${this.maxMs})`);
     this.base = this.clamp(this.initialMs);
   }
 

@@ -6,6 +6,7 @@
 
 import type { IsnMode } from './isn.ts';
 import type { RtoSettings } from './rto.ts';
+import { NetlabRangeError } from '../../base/errors.ts';
 
 export interface TcpSettings {
   /** MSS announced, and the largest segment payload sent (before options). Default 1460. */
@@ -59,13 +60,13 @@ export type ResolvedTcpSettings = Required<Omit<TcpSettings, 'rto' | 'initialWin
 
 function int(key: string, v: number | undefined, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`tcp.${key} must be an integer from ${min} to ${max}, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < min || v > max) throw new NetlabRangeError(`tcp.${key} must be an integer from ${min} to ${max}, got ${String(v)}`);
   return v;
 }
 
 function bool(key: string, v: boolean | undefined, dflt: boolean): boolean {
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new RangeError(`tcp.${key} must be true or false, got ${String(v)}`);
+  if (typeof v !== 'boolean') throw new NetlabRangeError(`tcp.${key} must be true or false, got ${String(v)}`);
   return v;
 }
 
@@ -73,7 +74,7 @@ export function resolveTcpSettings(s: TcpSettings = {}): ResolvedTcpSettings {
   const receiveBuffer = int('receiveBuffer', s.receiveBuffer, 131072, 1, 1 << 30);
   const isn = s.isn ?? 'rfc6528';
   if (isn !== 'rfc6528' && isn !== 'weak-predictable-for-spoofing-lab')
-    throw new RangeError(`tcp.isn must be 'rfc6528' or 'weak-predictable-for-spoofing-lab', got '${String(isn)}'`);
+    throw new NetlabRangeError(`tcp.isn must be 'rfc6528' or 'weak-predictable-for-spoofing-lab', got '${String(isn)}'`);
   return {
     mss: int('mss', s.mss, 1460, 64, 65495),
     receiveBuffer,
