@@ -5,3 +5,4 @@ export { PortPool } from './ports.ts';
 export { NatTable, Mapping, Session, TCPF, type NatTableOptions } from './table.ts';
 export { rewriteEndpoint, rewriteIcmpError, quotedDatagramAt, transportReady } from './translate.ts';
 export { Nat, NAT_VERDICT, type NatVerdict, type NatOptions, type StaticForward } from './nat.ts';
+export { enableNat, type RouterNatOptions } from './router-nat.ts';
