@@ -60,7 +60,9 @@ const packetArb = fc.record({
   flags: fc.constantFrom('S', 'SA', 'A', 'PA', 'FA', 'R'),
 });
 
-function build(p: fc.RecordValue<typeof packetArb extends fc.Arbitrary<infer T> ? T : never>): Uint8Array {
+type Packet = typeof packetArb extends fc.Arbitrary<infer T> ? T : never;
+
+function build(p: Packet): Uint8Array {
   const l4 =
     p.proto === 'tcp' ? tcp({ sport: p.sport, dport: p.dport, flags: p.flags, seq: p.id * 7919 }) : p.proto === 'udp' ? udp({ sport: p.sport, dport: p.dport }) : icmp({ type: 8, id: p.sport, seq: p.dport });
   return encode([ethernet(ETH), ipv4({ src: ipv4ToBytes(p.src), dst: ipv4ToBytes(p.dst), ttl: p.ttl, id: p.id }), l4, payload(p.data)]);
