@@ -63,48 +63,97 @@ export interface NatTableOptions {
   random?: Random;
 }
 
+/**
+ * A 30-bit key from two 32-bit numbers and a scope (small integers stay V8 Smis: a Map keyed by
+ * numbers past 2^31 hashes them as heap numbers, over ten times slower). Equal keys are told apart
+ * by a chain, so a collision costs a comparison, never a wrong answer.
+ */
+export function mixKey(a: number, b: number, c: number): number {
+  let h = Math.imul(a | 0, 0x9e3779b1) ^ Math.imul(b | 0, 0x85ebca6b) ^ Math.imul((c | 0) ^ ((c / 4294967296) | 0), 0xc2b2ae35);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h & 0x3fffffff;
+}
+
 /** A public port bound to an inside endpoint. */
 export class Mapping {
-  /** The one session, or a Map of them by remote key when there are several. */
+  /** The one session, or a Map of session chains by mixKey(remote address, remote port) when there are several. */
   sessions: Session | Map<number, Session> | undefined = undefined;
   count = 0;
+  /** The next mapping in the inside index's chain. */
+  nextInside: Mapping | undefined = undefined;
   constructor(
     readonly protocol: NatProtocol,
     readonly insideAddr: number,
     readonly insidePort: number,
     readonly outsidePort: number,
-    /** Key of the mapping among the inside endpoint's mappings (0, remote address, or remote key). */
+    /** Key of the mapping among the inside endpoint's mappings (0, remote address, or remote address * 65536 + port). */
     readonly scope: number,
     readonly isStatic: boolean,
   ) {}
 
-  session(remoteKey: number): Session | undefined {
+  session(remoteAddr: number, remotePort: number): Session | undefined {
     const s = this.sessions;
     if (s === undefined) return undefined;
-    if (s instanceof Session) return s.remoteKey === remoteKey ? s : undefined;
-    return s.get(remoteKey);
+    if (s instanceof Session) return s.remoteAddr === remoteAddr && s.remotePort === remotePort ? s : undefined;
+    for (let x = s.get(mixKey(remoteAddr, remotePort, 0)); x !== undefined; x = x.next) {
+      if (x.remoteAddr === remoteAddr && x.remotePort === remotePort) return x;
+    }
+    return undefined;
   }
 
   forEach(fn: (s: Session) => void): void {
     const s = this.sessions;
     if (s === undefined) return;
-    if (s instanceof Session) fn(s);
-    else for (const x of [...s.values()]) fn(x);
+    if (s instanceof Session) {
+      fn(s);
+      return;
+    }
+    const all: Session[] = [];
+    for (const head of s.values()) for (let x: Session | undefined = head; x !== undefined; x = x.next) all.push(x);
+    for (const x of all) fn(x);
   }
 
   add(s: Session): void {
     const cur = this.sessions;
     if (cur === undefined) this.sessions = s;
-    else if (cur instanceof Session) this.sessions = new Map([[cur.remoteKey, cur], [s.remoteKey, s]]);
-    else cur.set(s.remoteKey, s);
+    else {
+      let map: Map<number, Session>;
+      if (cur instanceof Session) {
+        map = new Map();
+        cur.next = undefined;
+        map.set(mixKey(cur.remoteAddr, cur.remotePort, 0), cur);
+        this.sessions = map;
+      } else map = cur;
+      const k = mixKey(s.remoteAddr, s.remotePort, 0);
+      s.next = map.get(k);
+      map.set(k, s);
+    }
     this.count++;
   }
 
   remove(s: Session): void {
     const cur = this.sessions;
     if (cur === s) this.sessions = undefined;
-    else if (cur instanceof Map && cur.delete(s.remoteKey)) {
-      if (cur.size === 1) this.sessions = cur.values().next().value;
+    else if (cur instanceof Map) {
+      const k = mixKey(s.remoteAddr, s.remotePort, 0);
+      const head = cur.get(k);
+      if (head === s) {
+        if (s.next === undefined) cur.delete(k);
+        else cur.set(k, s.next);
+      } else {
+        let x = head;
+        while (x !== undefined && x.next !== s) x = x.next;
+        if (x === undefined) return;
+        x.next = s.next;
+      }
+      s.next = undefined;
+      if (this.count === 2) {
+        const last = cur.values().next().value as Session;
+        last.next = undefined;
+        this.sessions = last;
+      }
     } else return;
     this.count--;
   }
@@ -116,6 +165,8 @@ export class Session {
   flags = 0;
   lastActivity: number;
   expiresAt: number;
+  /** The next session in the mapping's chain. */
+  next: Session | undefined = undefined;
   constructor(
     readonly mapping: Mapping,
     readonly remoteAddr: number,
@@ -126,9 +177,6 @@ export class Session {
     this.state = state;
     this.lastActivity = now;
     this.expiresAt = now;
-  }
-  get remoteKey(): number {
-    return this.remoteAddr * 65536 + this.remotePort;
   }
   get protocol(): NatProtocol {
     return this.mapping.protocol;
@@ -146,10 +194,12 @@ export class Session {
 
 interface ProtoSpace {
   pool: PortPool;
-  /** Inside endpoint key -> its mapping (endpoint-independent) or its mappings by scope. */
-  inside: Map<number, Mapping | Map<number, Mapping>>;
+  /** mixKey(inside address, inside port, scope) -> chain of mappings. */
+  inside: Map<number, Mapping>;
   /** Public port -> mapping. */
   outside: Map<number, Mapping>;
+  /** Static forwards in this space (checked before the behaviour's scope when there are any). */
+  statics: number;
 }
 
 export class NatTable {
@@ -163,6 +213,7 @@ export class NatTable {
   private readonly udpInboundRefresh: boolean;
   private readonly now: () => number;
   private readonly spaces: Record<NatProtocol, ProtoSpace>;
+  /** Mappings per inside host, keyed by the address as a signed 32-bit number (a Smi). */
   private readonly perHost = new Map<number, number>();
   private readonly listeners = new Set<(e: NatEvent) => void>();
   private sessionCount = 0;
@@ -186,7 +237,7 @@ export class NatTable {
     const random = options.random ?? cryptoRandom();
     const ports = { ...DEFAULT_PORTS, ...options.ports };
     const ids = { min: 0, max: 65535, preserve: true, parity: false, allocation: 'sequential' as const, holdMs: 0, ...options.icmpIds };
-    const space = (s: PortSettings, identifiers: boolean): ProtoSpace => ({ pool: new PortPool(s, random, identifiers), inside: new Map(), outside: new Map() });
+    const space = (s: PortSettings, identifiers: boolean): ProtoSpace => ({ pool: new PortPool(s, random, identifiers), inside: new Map(), outside: new Map(), statics: 0 });
     this.spaces = { 1: space(ids, true), 6: space(ports, false), 17: space(ports, false) };
   }
 
@@ -202,7 +253,7 @@ export class NatTable {
 
   /** Mappings an inside host holds. */
   mappingsOf(insideAddr: number): number {
-    return this.perHost.get(insideAddr >>> 0) ?? 0;
+    return this.perHost.get(insideAddr | 0) ?? 0;
   }
 
   onEvent(listener: (e: NatEvent) => void): () => void {
@@ -219,27 +270,24 @@ export class NatTable {
    */
   outbound(protocol: NatProtocol, insideAddr: number, insidePort: number, remoteAddr: number, remotePort: number): Session | RefusalReason {
     const sp = this.spaces[protocol];
-    const ik = insideAddr * 65536 + insidePort;
-    const rk = remoteAddr * 65536 + remotePort;
     const now = this.now();
-    let m = this.mappingFor(sp, ik, remoteAddr, rk);
+    let m = this.mappingFor(sp, insideAddr, insidePort, remoteAddr, remotePort);
     if (m !== undefined) {
-      const s = m.session(rk);
+      const s = m.session(remoteAddr, remotePort);
       if (s !== undefined) {
         if (now < s.expiresAt) return s;
         this.removeSession(s, now, true);
-        m = this.mappingFor(sp, ik, remoteAddr, rk);
+        m = this.mappingFor(sp, insideAddr, insidePort, remoteAddr, remotePort);
       }
     }
     if (this.sessionCount >= this.maxSessions) return this.refuse('table-full', protocol, insideAddr, insidePort, remoteAddr, remotePort);
     if (m === undefined) {
-      const held = this.perHost.get(insideAddr) ?? 0;
+      const held = this.perHost.get(insideAddr | 0) ?? 0;
       if (held >= this.perHostQuota) return this.refuse('quota-exceeded', protocol, insideAddr, insidePort, remoteAddr, remotePort);
       const port = sp.pool.allocate(insidePort, remoteAddr, remotePort, now);
       if (port < 0) return this.refuse('pool-exhausted', protocol, insideAddr, insidePort, remoteAddr, remotePort);
-      const scope = this.mappingBehaviour === 'endpoint-independent' ? 0 : this.mappingBehaviour === 'address-dependent' ? remoteAddr : rk;
-      m = new Mapping(protocol, insideAddr, insidePort, port, scope, false);
-      this.addMapping(sp, ik, m);
+      m = new Mapping(protocol, insideAddr, insidePort, port, this.scopeOf(remoteAddr, remotePort), false);
+      this.addMapping(sp, m);
     }
     return this.addSession(m, remoteAddr, remotePort, now);
   }
@@ -252,8 +300,7 @@ export class NatTable {
     const now = this.now();
     let m = this.spaces[protocol].outside.get(outsidePort);
     if (m === undefined) return 'no-mapping';
-    const rk = remoteAddr * 65536 + remotePort;
-    const s = m.session(rk);
+    const s = m.session(remoteAddr, remotePort);
     if (s !== undefined) {
       if (now < s.expiresAt) return s;
       this.removeSession(s, now, true);
@@ -273,14 +320,13 @@ export class NatTable {
 
   /** The session an outbound packet belongs to, without creating one. */
   findOutbound(protocol: NatProtocol, insideAddr: number, insidePort: number, remoteAddr: number, remotePort: number): Session | undefined {
-    const rk = remoteAddr * 65536 + remotePort;
-    const s = this.mappingFor(this.spaces[protocol], insideAddr * 65536 + insidePort, remoteAddr, rk)?.session(rk);
+    const s = this.mappingFor(this.spaces[protocol], insideAddr, insidePort, remoteAddr, remotePort)?.session(remoteAddr, remotePort);
     return s !== undefined && this.now() < s.expiresAt ? s : undefined;
   }
 
   /** The session an inbound packet belongs to, without filtering or creating. */
   findInbound(protocol: NatProtocol, remoteAddr: number, remotePort: number, outsidePort: number): Session | undefined {
-    const s = this.spaces[protocol].outside.get(outsidePort)?.session(remoteAddr * 65536 + remotePort);
+    const s = this.spaces[protocol].outside.get(outsidePort)?.session(remoteAddr, remotePort);
     return s !== undefined && this.now() < s.expiresAt ? s : undefined;
   }
 
@@ -299,7 +345,8 @@ export class NatTable {
       throw new NetlabRangeError(`NAT: ${protocolName(protocol)} port ${outsidePort} on ${ipv4Text(this.publicAddress)} is already in use`, { layer: 'nat' });
     }
     const m = new Mapping(protocol, insideAddr >>> 0, insidePort, outsidePort, 0, true);
-    this.addMapping(sp, insideAddr * 65536 + insidePort, m);
+    sp.statics++;
+    this.addMapping(sp, m);
     return m;
   }
 
@@ -349,7 +396,7 @@ export class NatTable {
   /** Removes one session now (a RST closes nothing by itself: RFC 5382 keeps it transitory). */
   removeSession(s: Session, now = this.now(), expired = false): void {
     const m = s.mapping;
-    if (m.session(s.remoteKey) !== s) return;
+    if (m.session(s.remoteAddr, s.remotePort) !== s) return;
     m.remove(s);
     this.sessionCount--;
     if (expired) {
@@ -418,38 +465,52 @@ export class NatTable {
   // -------------------------------------------------------------------------------------------
   // Plumbing
 
-  private mappingFor(sp: ProtoSpace, ik: number, remoteAddr: number, rk: number): Mapping | undefined {
-    const at = sp.inside.get(ik);
-    if (at === undefined) return undefined;
+  private scopeOf(remoteAddr: number, remotePort: number): number {
     const b = this.mappingBehaviour;
-    const scope = b === 'endpoint-independent' ? 0 : b === 'address-dependent' ? remoteAddr : rk;
-    if (at instanceof Mapping) return at.scope === scope || at.isStatic ? at : undefined;
-    return at.get(0) ?? at.get(scope);
+    return b === 'endpoint-independent' ? 0 : b === 'address-dependent' ? remoteAddr : remoteAddr * 65536 + remotePort;
   }
 
-  private addMapping(sp: ProtoSpace, ik: number, m: Mapping): void {
+  private findMapping(sp: ProtoSpace, insideAddr: number, insidePort: number, scope: number, isStatic: boolean): Mapping | undefined {
+    for (let m = sp.inside.get(mixKey(insideAddr, insidePort, scope)); m !== undefined; m = m.nextInside) {
+      if (m.insideAddr === insideAddr && m.insidePort === insidePort && m.scope === scope && (!isStatic || m.isStatic)) return m;
+    }
+    return undefined;
+  }
+
+  private mappingFor(sp: ProtoSpace, insideAddr: number, insidePort: number, remoteAddr: number, remotePort: number): Mapping | undefined {
+    if (sp.statics > 0) {
+      const st = this.findMapping(sp, insideAddr, insidePort, 0, true);
+      if (st !== undefined) return st;
+    }
+    return this.findMapping(sp, insideAddr, insidePort, this.scopeOf(remoteAddr, remotePort), false);
+  }
+
+  private addMapping(sp: ProtoSpace, m: Mapping): void {
     sp.outside.set(m.outsidePort, m);
-    const at = sp.inside.get(ik);
-    if (at === undefined) sp.inside.set(ik, m);
-    else if (at instanceof Mapping) sp.inside.set(ik, new Map([[at.scope, at], [m.scope, m]]));
-    else at.set(m.scope, m);
-    this.perHost.set(m.insideAddr, (this.perHost.get(m.insideAddr) ?? 0) + 1);
+    const k = mixKey(m.insideAddr, m.insidePort, m.scope);
+    m.nextInside = sp.inside.get(k);
+    sp.inside.set(k, m);
+    this.perHost.set(m.insideAddr | 0, (this.perHost.get(m.insideAddr | 0) ?? 0) + 1);
   }
 
   private removeMapping(m: Mapping, now: number): void {
     const sp = this.spaces[m.protocol];
     if (sp.outside.get(m.outsidePort) !== m) return;
     sp.outside.delete(m.outsidePort);
-    const ik = m.insideAddr * 65536 + m.insidePort;
-    const at = sp.inside.get(ik);
-    if (at === m) sp.inside.delete(ik);
-    else if (at instanceof Map) {
-      at.delete(m.scope);
-      if (at.size === 1) sp.inside.set(ik, at.values().next().value as Mapping);
+    const k = mixKey(m.insideAddr, m.insidePort, m.scope);
+    const head = sp.inside.get(k);
+    if (head === m) {
+      if (m.nextInside === undefined) sp.inside.delete(k);
+      else sp.inside.set(k, m.nextInside);
+    } else {
+      let x = head;
+      while (x !== undefined && x.nextInside !== m) x = x.nextInside;
+      if (x !== undefined) x.nextInside = m.nextInside;
     }
-    const held = (this.perHost.get(m.insideAddr) ?? 1) - 1;
-    if (held === 0) this.perHost.delete(m.insideAddr);
-    else this.perHost.set(m.insideAddr, held);
+    m.nextInside = undefined;
+    const held = (this.perHost.get(m.insideAddr | 0) ?? 1) - 1;
+    if (held === 0) this.perHost.delete(m.insideAddr | 0);
+    else this.perHost.set(m.insideAddr | 0, held);
     sp.pool.release(m.outsidePort, now);
   }
 
