@@ -28,13 +28,52 @@ import { TIME_EXCEEDED, UNREACH, mayReportError } from './icmp-errors.ts';
 export interface RouterDrops {
   /** Link-layer broadcasts, broadcast/multicast destinations, sources that name no host. */
   notForwardable: number;
+  /** Datagrams an interface translator (a NAT, src/nat/) refused. */
+  translator: number;
+}
+
+/** What `InterfaceTranslator.output` may answer besides an ICMP unreachable code (0..15). */
+export const TRANSLATOR_FORWARD = -1;
+export const TRANSLATOR_DROP = -2;
+
+/**
+ * A translator attached to one interface (a NAT: src/nat/router-nat.ts). The router calls `input` for
+ * every IPv4 frame that arrives on the interface, before deciding whether it is for the router, and
+ * `output` for every datagram it forwards out of it.
+ */
+export interface InterfaceTranslator {
+  /** The frame to carry on with (the same one, or a rewritten copy: the received frame belongs to the link), or undefined to drop it. */
+  input(frame: Uint8Array): Uint8Array | undefined;
+  /** Rewrites the router's own copy (IPv4 header at 14) in place: TRANSLATOR_FORWARD, TRANSLATOR_DROP, or an ICMP destination unreachable code to send to the source before dropping. */
+  output(frame: Uint8Array): number;
 }
 
 export class Router extends Host {
-  readonly drops: RouterDrops = { notForwardable: 0 };
+  readonly drops: RouterDrops = { notForwardable: 0, translator: 0 };
+  private readonly translators = new Map<string, InterfaceTranslator>();
 
   constructor(options: HostOptions) {
     super(options);
+  }
+
+  /** Attaches a translator to an interface (undefined detaches it). */
+  setTranslator(ifaceName: string, translator: InterfaceTranslator | undefined): void {
+    this.interface(ifaceName);
+    if (translator === undefined) this.translators.delete(ifaceName);
+    else this.translators.set(ifaceName, translator);
+  }
+
+  protected override ipInput(iface: ArpInterface, frame: Uint8Array): void {
+    const t = this.translators.get(iface.name);
+    if (t !== undefined) {
+      const f = t.input(frame);
+      if (f === undefined) {
+        this.drops.translator++;
+        return;
+      }
+      frame = f;
+    }
+    super.ipInput(iface, frame);
   }
 
   protected override forward(_iface: ArpInterface, d: Datagram, linkBroadcast: boolean): void {
@@ -65,6 +104,15 @@ export class Router extends Host {
     const checksum = incrementalUpdate16((frame[csAt] << 8) | frame[csAt + 1], oldWord, newWord);
     frame[csAt] = checksum >>> 8;
     frame[csAt + 1] = checksum & 0xff;
+    const t = this.translators.get(out.name);
+    if (t !== undefined) {
+      const verdict = t.output(frame);
+      if (verdict !== TRANSLATOR_FORWARD) {
+        this.drops.translator++;
+        if (verdict >= 0 && mayReportError(d, false, this.broadcasts())) this.sendIcmpError(d, ICMP_TYPE_NUM.UNREACHABLE, verdict);
+        return;
+      }
+    }
     this.stats.ipForwarded++;
     out.sendIpv4(route.gateway ?? d.dst, frame);
   }
