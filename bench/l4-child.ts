@@ -76,7 +76,12 @@ async function main(): Promise<void> {
         port: 0,
         cluster: {
           name: 'upstream',
-          balancer: new Balancer({ endpoints: [{ name: 'u1', address: upHost, port: upPort }], policy: 'round_robin', clock, random: seededRandom('bench-l4') }),
+          balancer: new Balancer({
+            endpoints: [{ name: 'u1', address: upHost, port: upPort }],
+            policy: 'round_robin',
+            clock,
+            random: seededRandom('bench-l4'),
+          }),
         },
         clock,
       });

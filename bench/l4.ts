@@ -6,7 +6,7 @@
 //   both directions (`-R` for the upstream sending); Gbit/s as the receiver counted it.
 // - Connection rate: `--parallel` workers each loop for N seconds on short connections to an
 //   echo-and-close upstream: connect, send 64 bytes, read the 64-byte echo (the latency), wait for
-//   the close. Connections per second and p50/p99 of connect+echo.
+//   the close. Connections per second and p50/p99 of connect+echo, after 0.5 s of warm-up per peer.
 // - Memory: `--idle` idle connections held open through netlab; its child's RSS and heap (after a
 //   full GC) before and after, per connection.
 // Targets (issue 17): netlab's bulk at least 50% of HAProxy's, its connections/s at least 80%.
@@ -133,7 +133,10 @@ function stop(child: ChildProcess): Promise<void> {
 
 /** A bench/l4-child.ts process; resolves with it and its port once it printed READY. */
 function startChild(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = track(spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }), `l4-child ${args[0]}`);
+  const child = track(
+    spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
+    `l4-child ${args[0]}`,
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`l4-child ${args.join(' ')} not ready within 20 s`)), 20_000);
@@ -170,12 +173,6 @@ function childMemory(child: ChildProcess): Promise<Mem> {
 
 // ---------------------------------------------------------------------------------------------
 // The peers.
-
-interface Peer {
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
-}
 
 /** Starts `build(upstreamPort)` for the bulk upstream or the echo upstream: each peer is restarted per upstream. */
 type Starter = (listenHost: string, upHost: string, upPort: number) => Promise<{ port: number; child?: ChildProcess }>;
@@ -254,7 +251,9 @@ function nginxStreamProblem(): string | undefined {
 const PEERS: PeerDef[] = [
   { name: 'direct (no proxy)', host: UPSTREAM, start: direct },
   { name: 'netlab TcpBalancer', host: `${NET}.2`, start: nodeChild('netlab') },
-  hasCommand('haproxy') ? { name: 'HAProxy mode tcp', host: `${NET}.3`, start: haproxy } : { name: 'HAProxy mode tcp', host: `${NET}.3`, skip: 'haproxy is not installed' },
+  hasCommand('haproxy')
+    ? { name: 'HAProxy mode tcp', host: `${NET}.3`, start: haproxy }
+    : { name: 'HAProxy mode tcp', host: `${NET}.3`, skip: 'haproxy is not installed' },
   ((): PeerDef => {
     const why = nginxStreamProblem();
     return why === undefined ? { name: 'nginx stream', host: `${NET}.4`, start: nginx } : { name: 'nginx stream', host: `${NET}.4`, skip: why };
@@ -294,7 +293,11 @@ async function bulk(def: PeerDef, reverse: boolean): Promise<number> {
       server.once('exit', (code) => reject(new Error(`iperf3 -s exited ${code} before listening`)));
     });
     peer = await (def.start as Starter)(def.host, UPSTREAM, up);
-    const out = await run('iperf3', ['-c', def.host, '-p', String(peer.port), '-t', String(SECONDS), '-J', '--connect-timeout', '3000', ...(reverse ? ['-R'] : [])], (SECONDS + 15) * 1000);
+    const out = await run(
+      'iperf3',
+      ['-c', def.host, '-p', String(peer.port), '-t', String(SECONDS), '-J', '--connect-timeout', '3000', ...(reverse ? ['-R'] : [])],
+      (SECONDS + 15) * 1000,
+    );
     const json = JSON.parse(out) as { error?: string; end?: { sum_received?: { bits_per_second?: number } } };
     if (json.error !== undefined) throw new Error(`iperf3 through ${def.name}: ${json.error}`);
     const bps = json.end?.sum_received?.bits_per_second;
@@ -347,13 +350,13 @@ function shortConnection(host: string, port: number, payload: Buffer): Promise<n
   });
 }
 
-async function connectionRate(host: string, port: number): Promise<Rate> {
+async function connectionRate(host: string, port: number, seconds = SECONDS): Promise<Rate> {
   const payload = Buffer.alloc(ECHO_BYTES, 0x61);
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
   const started = process.hrtime.bigint();
-  const deadline = Date.now() + SECONDS * 1000;
+  const deadline = Date.now() + seconds * 1000;
   const worker = async (): Promise<void> => {
     while (Date.now() < deadline) {
       try {
@@ -385,13 +388,15 @@ async function idleMemory(echoPort: number): Promise<{ rss: number; heap: number
     const before = await childMemory(child);
     for (let i = 0; i < IDLE; i += 100) {
       await Promise.all(
-        Array.from({ length: Math.min(100, IDLE - i) }, () =>
-          new Promise<void>((resolve, reject) => {
-            const s = connect({ host: `${NET}.2`, port });
-            sockets.push(s);
-            s.once('connect', () => resolve());
-            s.once('error', reject);
-          }),
+        Array.from(
+          { length: Math.min(100, IDLE - i) },
+          () =>
+            new Promise<void>((resolve, reject) => {
+              const s = connect({ host: `${NET}.2`, port });
+              sockets.push(s);
+              s.once('connect', () => resolve());
+              s.once('error', reject);
+            }),
         ),
       );
     }
@@ -417,8 +422,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  for (const tool of ['iperf3'])
-    if (!hasCommand(tool)) throw new Error(`${tool} is not installed (Debian: apt-get install ${tool})`);
+  for (const tool of ['iperf3']) if (!hasCommand(tool)) throw new Error(`${tool} is not installed (Debian: apt-get install ${tool})`);
   const watchdog = setTimeout(() => {
     log(`bench:l4: still running after ${WATCHDOG_MS / 1000} s, giving up`);
     cleanup();
@@ -457,6 +461,8 @@ async function main(): Promise<void> {
       log(`${def.name}: short connections, ${PARALLEL} in parallel for ${SECONDS} s...`);
       const peer = await (def.start as Starter)(def.host, UPSTREAM, echo.port);
       try {
+        // Warm up (JIT of the Node peers, the echo upstream, the client) for 0.5 s, not counted.
+        await connectionRate(def.host, peer.port, 0.5);
         row.rate = await connectionRate(def.host, peer.port);
         if (row.rate.errors > 0) row.notes.push(`conn: ${row.rate.errors} failed (first: ${row.rate.firstError})`);
       } finally {
@@ -473,7 +479,9 @@ async function main(): Promise<void> {
   // The table.
   const f = (n: number | undefined, d = 2): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d));
   const lines: string[] = [];
-  lines.push(`bench:l4 — ${cpus().length} × ${cpus()[0]?.model.trim() ?? '?'}, Node ${process.version}, ${SECONDS} s per test, ${PARALLEL} parallel short connections`);
+  lines.push(
+    `bench:l4 — ${cpus().length} × ${cpus()[0]?.model.trim() ?? '?'}, Node ${process.version}, ${SECONDS} s per test, ${PARALLEL} parallel short connections`,
+  );
   lines.push(`peers: ${commandVersion('haproxy', ['-v'])} | ${commandVersion('sh', ['-c', 'nginx -v 2>&1'])} | ${commandVersion('iperf3', ['--version'])}`);
   lines.push('');
   lines.push('| peer | bulk up Gbit/s | bulk down Gbit/s | conn/s | p50 ms | p99 ms |');
@@ -486,11 +494,17 @@ async function main(): Promise<void> {
   const hap = rows.find((r) => r.name.startsWith('HAProxy'));
   lines.push('');
   if (netlab !== undefined && hap !== undefined && hap.skip === undefined) {
-    const pct = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '-' : `${((a / b) * 100).toFixed(0)}%`);
-    const ok = (a: number | undefined, b: number | undefined, target: number): string => (a === undefined || b === undefined ? '' : a / b >= target ? ' (target met)' : ' (target missed)');
-    lines.push(`netlab / HAProxy: bulk up ${pct(netlab.up, hap.up)}${ok(netlab.up, hap.up, 0.5)}, bulk down ${pct(netlab.down, hap.down)}${ok(netlab.down, hap.down, 0.5)} (target ≥ 50%); conn/s ${pct(netlab.rate?.perSecond, hap.rate?.perSecond)}${ok(netlab.rate?.perSecond, hap.rate?.perSecond, 0.8)} (target ≥ 80%)`);
+    const pct = (a: number | undefined, b: number | undefined): string =>
+      a === undefined || b === undefined || b === 0 ? '-' : `${((a / b) * 100).toFixed(0)}%`;
+    const ok = (a: number | undefined, b: number | undefined, target: number): string =>
+      a === undefined || b === undefined ? '' : a / b >= target ? ' (target met)' : ' (target missed)';
+    lines.push(
+      `netlab / HAProxy: bulk up ${pct(netlab.up, hap.up)}${ok(netlab.up, hap.up, 0.5)}, bulk down ${pct(netlab.down, hap.down)}${ok(netlab.down, hap.down, 0.5)} (target ≥ 50%); conn/s ${pct(netlab.rate?.perSecond, hap.rate?.perSecond)}${ok(netlab.rate?.perSecond, hap.rate?.perSecond, 0.8)} (target ≥ 80%)`,
+    );
   }
-  lines.push(`netlab memory per idle connection (${IDLE} held, ${mem.open} still open at the reading): RSS ${(mem.rss / 1024).toFixed(1)} KiB, heap ${(mem.heap / 1024).toFixed(1)} KiB`);
+  lines.push(
+    `netlab memory per idle connection (${IDLE} held, ${mem.open} still open at the reading): RSS ${(mem.rss / 1024).toFixed(1)} KiB, heap ${(mem.heap / 1024).toFixed(1)} KiB`,
+  );
   for (const r of rows) for (const n of r.notes) lines.push(`note ${r.name}: ${n}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   clearTimeout(watchdog);
