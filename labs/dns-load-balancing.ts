@@ -13,7 +13,7 @@ import { visit } from './dns/backends.ts';
 import { dnsStepCapture, TapSwitch } from './dns/capture.ts';
 import { addressesOf, askAuth, countProbes, healthTurn, messageOf, startLbNet, stubAt, targetOf, type LbNet } from './dns/lb-net.ts';
 import { AUTH_ADDRESS, AUTH_NAMES, HEALTH, LB, RESOLVER_ADDRESS, ROOT_ADDRESS, STUB_ADDRESS, TLD_ADDRESS } from './dns/lb-zones.ts';
-import { sleep } from './dns/stub.ts';
+import { sleep } from '../src/dns/stub-client.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
 

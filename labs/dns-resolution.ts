@@ -20,8 +20,8 @@ import { CACHE_HEAD, cacheRow, cacheTable } from './dns/cache-table.ts';
 import { dnsStepCapture, TapSwitch } from './dns/capture.ts';
 import { startHierarchy, type Hierarchy } from './dns/servers.ts';
 import { AUTH_ADDRESS, AUTH_NAME, RESOLVER_ADDRESS, ROOT_ADDRESS, ROOT_NAME, SEED, seedServers, STUB_ADDRESS, TLD_ADDRESS, TLD_NAME } from './dns/seed-zones.ts';
-import { sleep, Stub } from './dns/stub.ts';
-import { TimedTransport } from './dns/timed-transport.ts';
+import { sleep, Stub } from '../src/dns/stub-client.ts';
+import { TimedTransport } from '../src/dns/timed-transport.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
 

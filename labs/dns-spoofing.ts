@@ -25,7 +25,7 @@ import { dnsStepCapture, TapSwitch } from './dns/capture.ts';
 import { AUTH_ADDRESS, AUTH_NAME, comZone, exampleZone, RESOLVER_ADDRESS, ROOT_ADDRESS, ROOT_NAME, rootZone, SEED, STUB_ADDRESS, TLD_ADDRESS, TLD_NAME } from './dns/seed-zones.ts';
 import { attackerSocket, closeUdp, ServerPath, type PathQuery } from './dns/server-path.ts';
 import { startHierarchy, type Hierarchy } from './dns/servers.ts';
-import { sleep, Stub } from './dns/stub.ts';
+import { sleep, Stub } from '../src/dns/stub-client.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
 

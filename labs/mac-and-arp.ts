@@ -12,7 +12,7 @@ import { ipv4Number, macText } from '../src/netsim/host-addr.ts';
 import { NetsimError } from '../src/netsim/host-errors.ts';
 import { arpRequests, frameSequence } from './netsim/describe.ts';
 import { viewFrames, type FrameView } from './netsim/frame-view.ts';
-import { LabNet, type LinkFault } from './netsim/lab-net.ts';
+import { LabNet, type LinkFault } from '../src/netsim/lab-net.ts';
 import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
 import { arpText } from './routing-and-ttl/show.ts';
 import { ADDR, AGING_MS, ARP_TIMEOUT_MS, MAC, buildLan, plugStandby, type Lan } from './mac-and-arp/topology.ts';

@@ -11,7 +11,7 @@ import { LAB_INFO } from './info.ts';
 import type { AnyLab } from '../src/lab/types.ts';
 import { arpReplies, arpRequests, echoReplies, echoRequests, frameSequence } from './netsim/describe.ts';
 import { viewFrames, type FrameView } from './netsim/frame-view.ts';
-import { LabNet, type LinkFault } from './netsim/lab-net.ts';
+import { LabNet, type LinkFault } from '../src/netsim/lab-net.ts';
 import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
 import { arpText, HOP_HEAD, hopRows, routeText } from './routing-and-ttl/show.ts';
 import { ADDR, MAC, addSecondRouter, buildOneRouter, type OneRouter, type SecondRouter } from './routing-and-ttl/topology.ts';

@@ -7,47 +7,10 @@
 
 import { TapRecorder, type TapFrame } from '../../src/capture/socket-tap.ts';
 import type { CaptureOptions, StepContext } from '../../src/lab/types.ts';
-import { incrementalUpdate16 } from '../../src/wire/checksum.ts';
-import { decode } from '../../src/wire/decode.ts';
+import { remapPorts } from '../../src/capture/port-remap.ts';
 import { tlsOutput } from '../tls/output.ts';
 
 export const DNS_PORT = 53;
-
-/** The byte offset of the UDP or TCP header of an Ethernet/IPv4 frame, and which one it is. */
-function transportAt(frame: Uint8Array): { kind: 'udp' | 'tcp'; offset: number } | undefined {
-  const layers = decode(frame, 1).layers;
-  const t = layers.find((l) => l.kind === 'udp' || l.kind === 'tcp');
-  if (t === undefined || (t.kind !== 'udp' && t.kind !== 'tcp')) return undefined;
-  return { kind: t.kind, offset: t.offset };
-}
-
-/**
- * A copy of the frame with each port found in `ports` replaced by its mapped value and the UDP or TCP
- * checksum updated incrementally (a zero UDP checksum, "none", stays zero).
- */
-export function remapPorts(frame: Uint8Array, ports: ReadonlyMap<number, number>): Uint8Array {
-  const at = transportAt(frame);
-  const out = Uint8Array.from(frame);
-  if (at === undefined) return out;
-  const sumAt = at.offset + (at.kind === 'udp' ? 6 : 16);
-  if (sumAt + 2 > out.length) return out;
-  let sum = (out[sumAt] << 8) | out[sumAt + 1];
-  const noSum = at.kind === 'udp' && sum === 0;
-  for (const field of [at.offset, at.offset + 2]) {
-    const old = (out[field] << 8) | out[field + 1];
-    const mapped = ports.get(old);
-    if (mapped === undefined || mapped === old) continue;
-    out[field] = mapped >> 8;
-    out[field + 1] = mapped & 0xff;
-    if (!noSum) sum = incrementalUpdate16(sum, old, mapped);
-  }
-  if (!noSum) {
-    if (at.kind === 'udp' && sum === 0) sum = 0xffff; // RFC 768: a computed zero is sent as all ones
-    out[sumAt] = sum >> 8;
-    out[sumAt + 1] = sum & 0xff;
-  }
-  return out;
-}
 
 export interface DnsStepCapture {
   /** Give this to SocketTransport's `tap` option (and tap other sockets with it). */

@@ -18,7 +18,7 @@ import type { TapSwitch } from './capture.ts';
 import { AUTH_ADDRESS, LB, lbServers, RESOLVER_ADDRESS } from './lb-zones.ts';
 import { startHierarchy, type Hierarchy } from './servers.ts';
 import { ROOT_ADDRESS, ROOT_NAME } from './seed-zones.ts';
-import { Stub } from './stub.ts';
+import { Stub } from '../../src/dns/stub-client.ts';
 
 export interface AuthQuery {
   client: string;

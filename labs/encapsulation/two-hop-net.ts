@@ -10,7 +10,7 @@ import { Host } from '../../src/netsim/host.ts';
 import { ManualClock } from '../../src/base/timer-clock.ts';
 import { memoryLink, type FrameHandler, type FramePort } from '../../src/netsim/port.ts';
 import { Router } from '../../src/netsim/router.ts';
-import { FcsNic } from './fcs-nic.ts';
+import { FcsNic } from '../../src/netsim/fcs-nic.ts';
 import { CLIENT, GATEWAY, NEXT_HOP } from './seed.ts';
 
 export interface CableFrame {

@@ -11,7 +11,7 @@
 
 import { Host, type HostOptions } from '../../src/netsim/host.ts';
 import { Switch } from '../../src/netsim/switch.ts';
-import type { LabNet } from '../netsim/lab-net.ts';
+import type { LabNet } from '../../src/netsim/lab-net.ts';
 
 export const ADDR = {
   h1: '192.168.1.2',

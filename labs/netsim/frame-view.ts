@@ -5,7 +5,7 @@
 
 import { decode, type Arp, type Ethernet, type Icmp, type Ipv4, type Udp } from '../../src/wire/index.ts';
 import { macText } from '../../src/netsim/host-addr.ts';
-import type { WireFrame } from './lab-net.ts';
+import type { WireFrame } from '../../src/netsim/lab-net.ts';
 
 export interface IpView {
   readonly src: string;

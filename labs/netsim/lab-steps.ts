@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { tsharkFields, tsharkInstalled } from '../../src/lab/tshark.ts';
 import type { StepContext, Step } from '../../src/lab/types.ts';
-import type { LabNet } from './lab-net.ts';
+import type { LabNet } from '../../src/netsim/lab-net.ts';
 
 /** What the last step compares: the rows of `fields` for the frames `pick` keeps. */
 export interface Confirm {

@@ -8,7 +8,7 @@
 
 import { Host, type HostOptions } from '../../src/netsim/host.ts';
 import { Router } from '../../src/netsim/router.ts';
-import type { LabNet } from '../netsim/lab-net.ts';
+import type { LabNet } from '../../src/netsim/lab-net.ts';
 
 export const ADDR = {
   h1: '192.168.1.10',

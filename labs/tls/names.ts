@@ -1,34 +1,33 @@
-// Names for the TLS numbers the labs print (RFC 8446 and the IANA TLS registries).
+// Names for the TLS numbers the labs print, from the wire layer's IANA tables (src/wire/tls-names.ts):
+// RFC 8446's identifiers (ClientHello, change_cipher_spec) where Wireshark's labels differ.
 
-export const CONTENT_TYPE: Readonly<Record<number, string>> = { 20: 'change_cipher_spec', 21: 'alert', 22: 'handshake', 23: 'application_data' };
+import { CIPHER_SUITE_NAMES, CONTENT_TYPE_NAMES, GROUP_NAMES, HANDSHAKE_TYPE_NAMES, SIGNATURE_SCHEME_NAMES } from '../../src/wire/tls-names.ts';
 
-export const HANDSHAKE_TYPE: Readonly<Record<number, string>> = {
-  1: 'ClientHello',
-  2: 'ServerHello',
-  4: 'NewSessionTicket',
-  8: 'EncryptedExtensions',
-  11: 'Certificate',
-  13: 'CertificateRequest',
-  15: 'CertificateVerify',
-  16: 'ClientKeyExchange',
-  20: 'Finished',
-};
+type Names = Readonly<Record<number, string>>;
 
-export const CIPHER_SUITE: Readonly<Record<number, string>> = {
-  0x1301: 'TLS_AES_128_GCM_SHA256',
-  0x1302: 'TLS_AES_256_GCM_SHA384',
-  0x1303: 'TLS_CHACHA20_POLY1305_SHA256',
-  0x00ff: 'TLS_EMPTY_RENEGOTIATION_INFO_SCSV',
-};
+function mapValues(table: Names, f: (name: string) => string): Names {
+  return Object.fromEntries(Object.entries(table).map(([k, v]) => [k, f(v)]));
+}
 
-export const GROUP: Readonly<Record<number, string>> = { 23: 'secp256r1', 24: 'secp384r1', 25: 'secp521r1', 29: 'x25519', 30: 'x448', 256: 'ffdhe2048' };
+/** change_cipher_spec (20), alert (21), handshake (22), application_data (23): RFC 8446 §5.1. */
+export const CONTENT_TYPE: Names = mapValues(CONTENT_TYPE_NAMES, (n) => n.toLowerCase().replace(/ /g, '_'));
 
-export const VERSION: Readonly<Record<number, string>> = { 0x0301: 'TLS 1.0', 0x0302: 'TLS 1.1', 0x0303: 'TLS 1.2', 0x0304: 'TLS 1.3' };
+/** ClientHello (1), ServerHello (2), ...: RFC 8446 §4. */
+export const HANDSHAKE_TYPE: Names = mapValues(HANDSHAKE_TYPE_NAMES, (n) =>
+  n
+    .split(' ')
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join(''),
+);
 
-export const SIGNATURE_SCHEME: Readonly<Record<number, string>> = { 0x0403: 'ecdsa_secp256r1_sha256', 0x0804: 'rsa_pss_rsae_sha256', 0x0401: 'rsa_pkcs1_sha256' };
+export const CIPHER_SUITE: Names = CIPHER_SUITE_NAMES;
+export const GROUP: Names = GROUP_NAMES;
+export const SIGNATURE_SCHEME: Names = SIGNATURE_SCHEME_NAMES;
+/** The version as the labs write it: TLS 1.2, TLS 1.3. */
+export const VERSION: Names = { 0x0301: 'TLS 1.0', 0x0302: 'TLS 1.1', 0x0303: 'TLS 1.2', 0x0304: 'TLS 1.3' };
 
 /** `NAME (n)`, or the number alone when it has no name here. */
-export function named(table: Readonly<Record<number, string>>, n: number, hex = false): string {
+export function named(table: Names, n: number, hex = false): string {
   const num = hex ? `0x${n.toString(16).padStart(4, '0')}` : String(n);
   const name = table[n];
   return name === undefined ? num : `${name} (${num})`;

@@ -105,7 +105,15 @@ export class PcapngReader implements RecordParser {
       return this.damaged(offset, `pcapng: total block lengths (first ${length} and second ${trailer}) don't match`);
     }
     const body = block.subarray(B.BLOCK_HEADER_LENGTH, length - B.BLOCK_TRAILER_LENGTH);
-    const step = this.parseBlock(type, body, le, offset, length);
+    let step: Step;
+    try {
+      step = this.parseBlock(type, body, le, offset, length);
+    } catch (e) {
+      // A field read past the body (a block shorter than its fixed fields) must never escape as a
+      // DataView RangeError: every block type checks its length first, and this is the safety net.
+      if (!(e instanceof RangeError)) throw e;
+      step = this.ctx.stop(offset, `${B.aBlock(type)} of ${length} bytes is too short for its fixed fields`);
+    }
     if (step.kind !== 'done') q.skip(length);
     return step;
   }
@@ -221,6 +229,7 @@ export class PcapngReader implements RecordParser {
   }
 
   private enhancedPacket(body: Uint8Array, offset: number, length: number): Step {
+    if (body.length < B.EPB_DATA) return this.tooShort('an Enhanced Packet Block', body, B.EPB_DATA, offset, length);
     return this.timedPacket(body, offset, length, 'EPB', {
       iface: view(body).getUint32(B.EPB_INTERFACE, this.littleEndian),
       high: B.EPB_TS_HIGH,
@@ -232,7 +241,7 @@ export class PcapngReader implements RecordParser {
   }
 
   private obsoletePacket(body: Uint8Array, offset: number, length: number): Step {
-    if (body.length < B.PB_DATA) return this.ctx.stop(offset, `Packet Block body of ${body.length} bytes is shorter than ${B.PB_DATA}`);
+    if (body.length < B.PB_DATA) return this.tooShort('a Packet Block', body, B.PB_DATA, offset, length);
     return this.timedPacket(body, offset, length, 'PB', {
       iface: view(body).getUint16(B.PB_INTERFACE, this.littleEndian),
       high: B.PB_TS_HIGH,
@@ -241,6 +250,14 @@ export class PcapngReader implements RecordParser {
       origlen: B.PB_ORIGLEN,
       data: B.PB_DATA,
     });
+  }
+
+  /** A block whose total length leaves no room for its fixed fields: reading stops there, naming it. */
+  private tooShort(what: string, body: Uint8Array, need: number, offset: number, length: number): Step {
+    return this.ctx.stop(
+      offset,
+      `pcapng: ${what} of ${length} bytes is shorter than its header: its fields need ${need + B.BLOCK_MIN_LENGTH} bytes (${body.length} bytes of body, ${need} needed)`,
+    );
   }
 
   private timedPacket(

@@ -13,8 +13,8 @@
 
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { pipeline, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { constants, createGunzip, type Gunzip } from 'node:zlib';
 import { gunzipAll, isGzip, isZlibError } from './gzip.ts';
 import type { CaptureSection } from './parse-context.ts';
 import { CaptureParser } from './parser.ts';
@@ -57,12 +57,29 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
   const compressed = await startsWithGzip(path);
   const source = createReadStream(path, { highWaterMark: options.chunkSize ?? 64 * 1024 });
   let output: Readable = source;
+  let check: GzipCheck | undefined;
   if (compressed) {
-    output = pipeline(source, createGunzip(), () => {
-      /* errors surface through the iterator below */
-    });
+    // Two inflaters read the same bytes. The one that feeds the parser flushes what it has when the
+    // input ends (Z_SYNC_FLUSH), so a cut-short file still yields every packet that was completely
+    // inside it, whatever the chunk size; the other finishes strictly (Z_FINISH) and so says whether
+    // the gzip stream was complete, and if not, why (reported after the last packet).
+    const data = createGunzip({ finishFlush: constants.Z_SYNC_FLUSH });
+    const strict = createGunzip();
+    source.on('error', (e) => data.destroy(e));
+    source.pipe(data);
+    source.pipe(strict);
+    strict.resume();
+    check = {
+      stream: strict,
+      result: new Promise((resolve) => {
+        strict.on('end', () => resolve(undefined));
+        strict.on('error', (e) => resolve(e.message));
+        strict.on('close', () => resolve(undefined));
+      }),
+    };
+    output = data;
   }
-  const reader = new StreamCaptureReader(path, compressed, source, output);
+  const reader = new StreamCaptureReader(path, compressed, source, output, check);
   try {
     await reader.start();
   } catch (e) {
@@ -129,6 +146,12 @@ async function startsWithGzip(path: string): Promise<boolean> {
   }
 }
 
+/** The strict inflater's verdict: undefined when the gzip stream was complete, else zlib's reason. */
+interface GzipCheck {
+  readonly stream: Gunzip;
+  readonly result: Promise<string | undefined>;
+}
+
 class StreamCaptureReader implements CaptureReader {
   private readonly parser: CaptureParser;
   private readonly chunks: AsyncIterator<Uint8Array>;
@@ -142,6 +165,7 @@ class StreamCaptureReader implements CaptureReader {
     readonly compressed: boolean,
     private readonly source: Readable,
     private readonly output: Readable,
+    private readonly check?: GzipCheck,
   ) {
     this.parser = new CaptureParser(path);
     this.chunks = output[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
@@ -197,8 +221,11 @@ class StreamCaptureReader implements CaptureReader {
   private async pull(): Promise<void> {
     try {
       const r = await this.chunks.next();
-      if (r.done === true) this.parser.end();
-      else this.parser.push(r.value);
+      if (r.done === true) {
+        // Every decompressed byte is in; was the gzip stream itself complete?
+        if (this.check !== undefined) this.gzipProblem ??= await this.check.result;
+        this.parser.end();
+      } else this.parser.push(r.value);
     } catch (e) {
       if (!isZlibError(e)) throw e;
       this.gzipProblem = e.message;
@@ -209,6 +236,7 @@ class StreamCaptureReader implements CaptureReader {
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       if (this.output !== this.source) this.output.destroy();
+      this.check?.stream.destroy();
       if (this.source.closed) {
         resolve();
         return;

@@ -125,9 +125,12 @@ function validate(o: DecodeOptions): { filter?: Filter } {
   if (o.count !== undefined && (!Number.isInteger(o.count) || o.count < 0)) throw new CliError(`-c ${o.count}: the packet count must be a whole number.`, 1);
   if (o.filter === undefined || o.filter.trim() === '') return {};
   try {
-    return { filter: compileFilter(o.filter) };
+    // A `matches` pattern abandoned for backtracking too long is reported once, on stderr.
+    return { filter: compileFilter(o.filter, { onProblem: printError }) };
   } catch (err) {
     if (err instanceof FilterError) throw new CliError(formatFilterError(o.filter, err), 2);
+    // The parser bounds nesting and length; should anything else still overflow, one line, not a trace.
+    if (err instanceof RangeError) throw new CliError(`the display filter could not be compiled: ${err.message}`, 2);
     throw err;
   }
 }

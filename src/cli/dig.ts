@@ -10,7 +10,8 @@ import { digText, traceText } from '../dns/dig-format.ts';
 import { encodeDnsMessage } from '../wire/dns-encode.ts';
 import { dnsTypeNumber, type DnsMessage } from '../wire/dns-types.ts';
 import { recordText } from '../wire/dns-text.ts';
-import { CliError } from './io.ts';
+import { nameToLabels } from '../wire/dns-name.ts';
+import { CliError, checkNumberOption } from './io.ts';
 
 export interface DigRequest {
   name: string;
@@ -26,6 +27,20 @@ export interface DigRequest {
 }
 
 const OPTIONS = new Set(['+tcp', '+notcp', '+norec', '+norecurse', '+rec', '+recurse', '+noedns', '+edns', '+trace', '+notrace']);
+
+/** The longest --timeout: an hour (a timer holds up to 2^31-1 ms, and nobody waits longer for a DNS reply). */
+export const MAX_TIMEOUT_MS = 3_600_000;
+
+/** Refuses a name that cannot be a DNS name (empty label, a label over 63 octets, over 255 octets, a bad escape). */
+function checkName(word: string): void {
+  try {
+    nameToLabels(word);
+  } catch (err) {
+    const shown = word.length > 80 ? `${word.slice(0, 60)}... (${word.length} characters)` : word;
+    const why = (err instanceof Error ? err.message : String(err)).replace(/^cannot encode DNS message: /, '').replace(/^name '.*?'(:)? ?/s, '');
+    throw new CliError(`invalid name "${shown}" (${why})`, 1);
+  }
+}
 
 /** Reads dig's free-form arguments: NAME, TYPE, @SERVER, +options (in any order). */
 export function parseDigArgs(words: readonly string[], port: number, timeoutMs: number): DigRequest {
@@ -47,13 +62,15 @@ export function parseDigArgs(words: readonly string[], port: number, timeoutMs: 
     } else if (name !== undefined && type === undefined && dnsTypeNumber(w) !== undefined) {
       type = { n: dnsTypeNumber(w) as number, text: w.toUpperCase() };
     } else if (name === undefined) {
-      name = w.replace(/\.$/, '');
+      checkName(w);
+      name = w === '.' ? w : w.replace(/\.$/, '');
     } else {
       throw new CliError(`unexpected argument "${w}" (the name is ${name}; the type must be a type like A, AAAA, MX)`, 1);
     }
   }
   if (name === undefined) throw new CliError('name a domain to look up: netlab dig www.example.test A @127.53.0.1 -p 5300', 1);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliError(`-p ${port}: a port is 1 to 65535`, 1);
+  checkNumberOption('--timeout', timeoutMs, { min: 1, max: MAX_TIMEOUT_MS, integer: true, unit: 'milliseconds' });
   return { name, type: type?.n ?? 1, typeText: type?.text ?? 'A', server, port, ...r, timeoutMs };
 }
 

@@ -2,6 +2,8 @@
 // capture streams in constant memory, and `| head` ends the run quietly), user-facing errors with
 // an exit code, and the colour decision.
 
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 
 /** An error for the user: one clear message on stderr and the exit code to leave with. */
@@ -12,6 +14,61 @@ export class CliError extends Error {
   ) {
     super(message);
     this.name = 'CliError';
+  }
+}
+
+export interface NumberRule {
+  min: number;
+  max: number;
+  /** Whole numbers only. */
+  integer?: boolean;
+  /** Named in the message: "seconds", "milliseconds", "copies". */
+  unit?: string;
+}
+
+/**
+ * Refuses a numeric option outside its range (yargs turns "abc" into NaN, which is refused too),
+ * naming the option and the range: `--interval abc: not a number (give seconds from 0 to 86400)`.
+ */
+export function checkNumberOption(option: string, value: number, rule: NumberRule): number {
+  const range = `${rule.integer ? 'a whole number' : 'a number'}${rule.unit === undefined ? '' : ` of ${rule.unit}`} from ${rule.min} to ${rule.max}`;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new CliError(`${option}: not a number (give ${range})`, 1);
+  if (!Number.isFinite(value) || value < rule.min || value > rule.max || (rule.integer === true && !Number.isInteger(value))) {
+    throw new CliError(`${option} ${value}: out of range (give ${range})`, 1);
+  }
+  return value;
+}
+
+/**
+ * Checks, before any work is done, that `file` can be created or overwritten: its folder exists, is a
+ * folder and is writable, and the file itself is not a folder. (Checking first means a long run never
+ * ends by losing its output to a typo in the path.)
+ */
+export function checkWritableFile(option: string, file: string): void {
+  const where = `${option} ${file}`;
+  if (file === '') throw new CliError(`${option}: give a file name`, 1);
+  const full = resolve(file);
+  const st = statOrUndefined(full);
+  if (st?.isDirectory()) throw new CliError(`${where}: is a folder; give a file name inside it`, 1);
+  const dir = dirname(full);
+  const dst = statOrUndefined(dir);
+  if (dst === undefined) throw new CliError(`${where}: the folder ${dir} does not exist`, 1);
+  if (!dst.isDirectory()) throw new CliError(`${where}: ${dir} is a file, not a folder`, 1);
+  try {
+    accessSync(st === undefined ? dir : full, constants.W_OK);
+  } catch {
+    throw new CliError(`${where}: no permission to write ${st === undefined ? `in the folder ${dir}` : 'this file'}`, 1);
+  }
+}
+
+function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOTDIR') return undefined;
+    throw new CliError(`${path}: ${(err as Error).message}`, 1);
   }
 }
 

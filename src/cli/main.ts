@@ -29,6 +29,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'dig', describe: 'Query a DNS server and print the answer like dig (+tcp, +norec, +noedns, +trace)', load: async () => (await import('./dig.ts')).registerDig },
   { name: 'pki', describe: 'A small PKI: root and intermediate CAs, server and client certificates (init, issue, show, revoke)', load: async () => (await import('./pki.ts')).registerPki },
   { name: 'topo', describe: 'Virtual networks from a topology file (check, run)', load: async () => (await import('./topo.ts')).registerTopo },
+  { name: 'proxy', describe: 'Reverse proxy and L7 load balancer (check)', load: async () => (await import('./proxy.ts')).registerProxy },
 ];
 
 /** The command named on the command line: the first argument that is not an option. */
@@ -52,20 +53,37 @@ export async function buildCli(args: readonly string[]): Promise<Argv> {
     .parserConfiguration({ 'duplicate-arguments-array': true, 'short-option-groups': true })
     .fail((msg, err) => {
       if (err) throw err;
-      throw new CliError(`${msg ?? 'invalid arguments'}\nRun "netlab --help" (or "netlab <command> --help") for the options.`, 1);
+      throw new CliError(`${msg ?? 'invalid arguments'} (netlab <command> --help lists the options)`, 1);
     });
   const named = commandNamed(args);
   for (const c of COMMANDS) y = c === named ? (await c.load())(y) : y.command(c.name, c.describe);
   return y;
 }
 
+/**
+ * The top-level handler: whatever a command throws (or a callback throws later) ends as one line on
+ * stderr naming what was wrong, never a stack trace, and a non-zero exit code (the CliError's own, else
+ * 1). NETLAB_DEBUG=1 prints the stack as well, for netlab's developers.
+ */
+export function reportFatal(err: unknown): void {
+  const debug = process.env.NETLAB_DEBUG !== undefined && process.env.NETLAB_DEBUG !== '' && process.env.NETLAB_DEBUG !== '0';
+  const text = err instanceof Error ? err.message : String(err);
+  printError(text.replace(/\s*\n\s*/g, ' ').trim() || (err instanceof Error ? err.name : 'unknown error'));
+  if (debug && err instanceof Error && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = err instanceof CliError ? err.exitCode : 1;
+}
+
 export async function main(args: readonly string[]): Promise<void> {
+  const fatal = (err: unknown): void => {
+    reportFatal(err);
+    process.exit();
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   try {
     await (await buildCli(args)).parseAsync();
   } catch (err) {
-    if (!(err instanceof CliError)) throw err;
-    printError(err.message);
-    process.exitCode = err.exitCode;
+    reportFatal(err);
   }
 }
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { certificatesFromFile, certificateText } from '../tls/cert-text.ts';
 import { KEY_TYPES, type KeyType } from '../tls/keys.ts';
+import { NAME_BOUNDS } from '../tls/pki.ts';
 import { DEFAULT_PKI_DIR, initPki, loadPki, PKI_FILES, revokeInPki, saveLeaf } from '../tls/pki-store.ts';
 import { expiredWindow, notYetValidWindow, validFor, type ValidityWindow } from '../tls/validity.ts';
 import { CliError } from './io.ts';
@@ -123,6 +124,9 @@ export function buildPkiCommand(out: Out = process.stdout): CommandModule {
         .option('force', { type: 'boolean', default: false, describe: 'Replace a PKI already in the folder' }),
     handler: (a) =>
       userErrors(() => {
+        // The CA names are "ORG Root CA" and "ORG Intermediate CA": both must fit a common name (64).
+        const maxOrg = NAME_BOUNDS.commonName - ' Intermediate CA'.length;
+        if ([...a.org].length > maxOrg) throw new CliError(`--org: ${[...a.org].length} characters; at most ${maxOrg} (the CA common names "ORG Root CA" and "ORG Intermediate CA" hold ${NAME_BOUNDS.commonName})`, 1);
         const t0 = performance.now();
         const pki = initPki(a.dir, { keyType: keyType(a.key), organization: a.org, force: a.force });
         const ms = performance.now() - t0;

@@ -14,7 +14,7 @@ import { LiveFeed } from '../netsim/live-feed.ts';
 import { interfaceName } from '../netsim/live-registry.ts';
 import { NetsimError } from '../netsim/host-errors.ts';
 import { loopbackVxlanLinks } from '../netsim/vxlan-links.ts';
-import { CliError } from './io.ts';
+import { CliError, checkNumberOption, checkWritableFile } from './io.ts';
 
 /** Reads and checks a topology file; errors name the file and the key. */
 export function loadTopology(path: string): TopologySpec {
@@ -64,6 +64,7 @@ interface RunArgs {
 
 async function run(a: RunArgs): Promise<void> {
   const spec = loadTopology(a.file);
+  if (a.tap !== undefined) checkWritableFile('--tap', a.tap);
   const pings = a.ping.map((p) => parseProbe(p, 'ping'));
   const traces = a.traceroute.map((p) => parseProbe(p, 'traceroute'));
   const kind = a.links ?? spec.linkType;
@@ -141,7 +142,7 @@ export function registerTopo(y: Argv): Argv {
         .option('hold', { type: 'number', default: 0, describe: 'seconds to wait before the probes (to attach Wireshark)' })
         .option('links', { choices: ['memory', 'vxlan'] as const, describe: 'override the file\'s linkType' }) as unknown as Argv<RunArgs>,
     handler: async (a) => {
-      if (!(a.hold >= 0 && a.hold <= 3600)) throw new CliError(`--hold must be 0 to 3600 seconds, got ${a.hold}`, 1);
+      checkNumberOption('--hold', a.hold, { min: 0, max: 3600, unit: 'seconds' });
       await run(a);
     },
   };

@@ -3,6 +3,7 @@
 // and the typed value for display filters.
 
 import type { Malformation } from '../wire/layer.ts';
+import { formatIpv4, formatIpv6, formatMac } from '../wire/address-text.ts';
 
 export type FieldKind =
   | 'uint' // unsigned integer (number, or bigint past 2^53)
@@ -112,44 +113,9 @@ export function bool(name: string, label: string, value: boolean, offset: number
   return mk(name, label, 'bool', value, value ? '1' : '0', offset, length, o);
 }
 
-export function formatIpv4(b: Uint8Array, off = 0): string {
-  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
-}
 
-/** RFC 5952 text form of an IPv6 address (lower case, longest zero run of 2+ groups compressed). */
-export function formatIpv6(b: Uint8Array, off = 0): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[off + i] << 8) | b[off + i + 1]);
-  // IPv4-mapped and compatible forms print as Wireshark prints them (::ffff:1.2.3.4).
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const isMapped = g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff;
-  if (isMapped) return `::ffff:${formatIpv4(b, off + 12)}`;
-  const parts = g.map((x) => x.toString(16));
-  if (bestStart < 0) return parts.join(':');
-  const head = parts.slice(0, bestStart).join(':');
-  const tail = parts.slice(bestStart + bestLen).join(':');
-  return `${head}::${tail}`;
-}
 
-export function formatMac(b: Uint8Array, off = 0): string {
-  const p: string[] = [];
-  for (let i = 0; i < 6; i++) p.push(b[off + i].toString(16).padStart(2, '0'));
-  return p.join(':');
-}
+export { formatIpv4, formatIpv6, formatMac } from '../wire/address-text.ts';
 
 /** Bytes as tshark prints FT_BYTES with -T fields: contiguous lower-case hex. */
 export function formatBytesHex(b: Uint8Array, sep = ''): string {

@@ -3,9 +3,10 @@
 //
 // Order of decisions: a message that does not decode gets FORMERR (when it has a header and is a
 // query) or nothing; a response is never answered; opcode other than QUERY: NOTIMP; not exactly one
-// question: FORMERR; EDNS version above 0: BADVERS (RFC 6891 §6.1.3); a bad client-subnet option:
-// FORMERR (RFC 7871 §7.1.1); then faults; class other than IN (or ANY): REFUSED; zone transfers:
-// REFUSED; a name in none of the zones: REFUSED; else the zone lookup (zone-lookup.ts), with each
+// question: FORMERR; a broken OPT (two of them, not owned by the root, a malformed cookie): FORMERR,
+// EDNS version above 0: BADVERS (query-checks.ts); a bad client-subnet option: FORMERR (RFC 7871
+// §7.1.1); then faults; class other than IN (or ANY): REFUSED; zone transfers: REFUSED, other meta
+// types: FORMERR (query-checks.ts); a name in none of the zones: REFUSED; else the zone lookup (zone-lookup.ts), with each
 // address RRset passed through the client's view, the failover health checks and round-robin
 // rotation. Over UDP an answer larger than 512 bytes (without EDNS) or the size the client
 // advertises (with it) loses its additional records first; when the answer or authority records do
@@ -23,6 +24,10 @@ import { lookupInZone } from './zone-lookup.ts';
 import type { ZoneSet } from './zone-set.ts';
 import { addressBytes, prefixMatch } from './views.ts';
 import { AnswerCache, answerCacheKey, type RotationUse } from './auth-cache.ts';
+import { ednsProblem, metaTypeProblem } from './query-checks.ts';
+import type { AnswerMeta } from './auth-meta.ts';
+
+export type { AnswerMeta } from './auth-meta.ts';
 
 /** The smallest UDP payload every DNS client takes (RFC 1035 §4.2.1). */
 export const MIN_UDP_PAYLOAD = 512;
@@ -38,26 +43,6 @@ export interface AuthPolicy {
   ednsUdpSize: number;
   /** Keep encoded answers for repeated queries (auth-cache.ts). Default true. */
   cacheAnswers?: boolean;
-}
-
-/** What one query was and what it got (the server's per-query event). */
-export interface AnswerMeta {
-  id: number;
-  name?: string;
-  type?: number;
-  rcode: number;
-  aa: boolean;
-  tc: boolean;
-  answers: number;
-  /** answer | cname | nodata | nxdomain | referral | refused | error | fault | dropped */
-  outcome: string;
-  view?: string;
-  fault?: FaultKind;
-  edns: boolean;
-  /** The client subnet the query carried ("127.1.0.0/24"). */
-  subnet?: string;
-  /** Why an error outcome happened. */
-  reason?: string;
 }
 
 export interface AnswerResult {
@@ -148,7 +133,13 @@ export class AuthResponder {
     };
     if (q.flags.opcode !== DNS_OPCODE.QUERY) return fail(DNS_RCODE.NOTIMP, 'error', `opcode ${q.flags.opcode} is not supported`);
     if (question === undefined || q.questions.length !== 1) return fail(DNS_RCODE.FORMERR, 'error', `${q.questions.length} questions (exactly one is allowed)`);
-    if (q.edns !== undefined && q.edns.version > 0) return fail(DNS_RCODE.BADVERS, 'error', `EDNS version ${q.edns.version} (this server speaks 0)`);
+    const bad = ednsProblem(q);
+    if (bad !== undefined) {
+      // The reply carries an OPT (RFC 6891 §7: so the client tells a format error in EDNS from a
+      // server without EDNS; BADVERS needs it for the upper RCODE bits).
+      reply.edns ??= { udpSize: this.policy.ednsUdpSize, version: 0, do: false, options: [] };
+      return fail(bad.rcode, 'error', bad.reason);
+    }
     const ecs = q.edns?.options.find((o): o is EdnsClientSubnet => o.type === 'client-subnet');
     if (ecs !== undefined) {
       const bad = badSubnet(ecs);
@@ -163,8 +154,8 @@ export class AuthResponder {
       if (r !== undefined) return r;
     }
     if (question.class !== DNS_CLASS.IN && question.class !== DNS_CLASS.ANY) return fail(DNS_RCODE.REFUSED, 'refused', `class ${question.class}: this server holds class IN only`);
-    if (question.type === DNS_TYPE.AXFR || question.type === DNS_TYPE.IXFR) return fail(DNS_RCODE.REFUSED, 'refused', 'zone transfers are not allowed');
-    if (question.type === DNS_TYPE.OPT) return fail(DNS_RCODE.FORMERR, 'error', 'OPT is not a type one can ask for');
+    const metaType = metaTypeProblem(question.type);
+    if (metaType !== undefined) return fail(metaType.rcode, metaType.rcode === DNS_RCODE.REFUSED ? 'refused' : 'error', metaType.reason);
     const zone = this.policy.zones.find(question.name);
     if (zone === undefined) return fail(DNS_RCODE.REFUSED, 'refused', `${question.name || '.'} is in none of this server's zones`);
 

@@ -6,7 +6,7 @@
 // responder would use now. Answers touched by failover records are never kept (health changes them),
 // nor anything while faults are set; a zone change empties the cache.
 
-import type { AnswerMeta } from './auth-answer.ts';
+import type { AnswerMeta } from './auth-meta.ts';
 
 /** One RRset whose order rotated in the answer: its rotation key and its size. */
 export interface RotationUse {

@@ -1,14 +1,14 @@
 // The authoritative DNS server on real sockets: UDP and TCP on one address and port (port 0 picks a
 // free one, the same for both), answers from auth-answer.ts. TCP takes several queries per
-// connection (pipelined, RFC 7766 §6.2.1), closes a connection idle for `tcpIdleMs`, and holds at
-// most `maxTcpConnections`. Each query is a 'query' event (and counted in `stats`) for labs;
+// connection (pipelined, RFC 7766 §6.2.1) with its resources bounded (tcp-connections.ts: in-flight
+// queries and backpressure, `maxTcpConnections` in all and a share per client, idle, slow-sender and
+// slow-reader timeouts, descriptor shortages). Each query is a 'query' event (and counted in `stats`) for labs;
 // health-check state changes of failover records are 'health' events. `close()` closes the
 // sockets, every TCP connection and the health checker, and resolves when all are gone.
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
-import { DnsTcpDeframer, frameDnsTcp } from '../wire/dns-tcp.ts';
+import { createServer, isIP, type AddressInfo, type Server } from 'node:net';
 import { dnsRcodeName } from '../wire/dns-types.ts';
 import { AuthResponder, type AnswerMeta } from './auth-answer.ts';
 import { Failover, type FailoverRule } from './auth-failover.ts';
@@ -18,6 +18,7 @@ import { ViewTable, type ViewSpec } from './views.ts';
 import type { RRset, Zone } from './zone.ts';
 import { nameKey } from './zone.ts';
 import { ZoneSet } from './zone-set.ts';
+import { DnsTcpConnections, type DnsTcpLimits, type DnsTcpStats } from './tcp-connections.ts';
 
 export interface AuthServerOptions {
   /** The address to serve on (a 127.x address in labs). */
@@ -38,6 +39,8 @@ export interface AuthServerOptions {
   tcpIdleMs?: number;
   /** TCP connections held at once; more are closed at once (default 128). */
   maxTcpConnections?: number;
+  /** The other TCP limits: per client, slow senders and readers, in-flight queries (tcp-connections.ts). */
+  tcp?: Omit<DnsTcpLimits, 'maxConnections' | 'idleMs'>;
 }
 
 export interface AuthQueryEvent extends AnswerMeta {
@@ -73,7 +76,7 @@ function newStats(): AuthServerStats {
 export class AuthServer extends EventEmitter<AuthServerEvents> {
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly connections: DnsTcpConnections;
   private readonly responder: AuthResponder;
   private readonly failover: Failover | undefined;
   private started = false;
@@ -102,6 +105,7 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
       this.failover = new Failover(options.failover.rules, options.failover.health, rrsetOf);
       this.failover.onChange((c) => this.emit('health', c));
     }
+    this.connections = new DnsTcpConnections({ ...options.tcp, maxConnections: options.maxTcpConnections, idleMs: options.tcpIdleMs }, (msg, c) => this.answerTcp(msg, c.address, c.port));
     this.responder = new AuthResponder({
       zones,
       views,
@@ -110,6 +114,16 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
       faults: options.faults ?? [],
       ednsUdpSize: options.ednsUdpSize ?? 1232,
     });
+  }
+
+  /** What the TCP side accepted, refused and closed (limits in tcp-connections.ts). */
+  get tcpStats(): DnsTcpStats {
+    return this.connections.stats;
+  }
+
+  /** TCP connections open now. */
+  get tcpConnections(): number {
+    return this.connections.size;
   }
 
   /** The zones served (replace one with `zones.replace(zone)`). */
@@ -148,7 +162,7 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
 
   private async bind(wanted: number): Promise<void> {
     const { address } = this.options;
-    const tcp = createServer((s) => this.acceptTcp(s));
+    const tcp = createServer();
     this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
@@ -157,7 +171,7 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
         resolve();
       });
     });
-    tcp.on('error', () => undefined);
+    this.connections.attach(tcp);
     this.port = (tcp.address() as AddressInfo).port;
     const udp = createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' });
     this.udp = udp;
@@ -176,25 +190,10 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
     });
   }
 
-  private acceptTcp(s: Socket): void {
-    if (this.sockets.size >= (this.options.maxTcpConnections ?? 128)) {
-      s.destroy();
-      return;
-    }
-    this.sockets.add(s);
-    s.setTimeout(this.options.tcpIdleMs ?? 10_000, () => s.destroy());
-    s.on('close', () => this.sockets.delete(s));
-    s.on('error', () => s.destroy());
-    const client = s.remoteAddress ?? '';
-    const clientPort = s.remotePort ?? 0;
-    const d = new DnsTcpDeframer();
-    s.on('data', (chunk: Buffer) => {
-      for (const msg of d.push(chunk)) {
-        const r = this.responder.respond(msg, client, true);
-        if (r.bytes !== undefined && !s.destroyed) s.write(frameDnsTcp(r.bytes));
-        this.record(r.meta, client, clientPort, 'tcp', msg.length, r.bytes?.length ?? 0);
-      }
-    });
+  private answerTcp(msg: Uint8Array, client: string, clientPort: number): Uint8Array | undefined {
+    const r = this.responder.respond(msg, client, true);
+    this.record(r.meta, client, clientPort, 'tcp', msg.length, r.bytes?.length ?? 0);
+    return r.bytes;
   }
 
   private record(meta: AnswerMeta, client: string, clientPort: number, transport: 'udp' | 'tcp', bytesIn: number, bytesOut: number): void {
@@ -213,8 +212,7 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
   }
 
   private async closeSockets(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
+    this.connections.closeAll();
     const udp = this.udp;
     this.udp = undefined;
     if (udp !== undefined) await new Promise<void>((resolve) => {

@@ -2,15 +2,16 @@
 // resolves them iteratively with its Resolver and answers with RA=1. Queries without RD are answered
 // from the cache only (RFC 1034 §4.3.1). Over UDP, an answer larger than the client can take (512
 // bytes without EDNS0, its advertised size with it) is cut and marked TC, so the client asks again
-// over TCP.
+// over TCP. TCP connections are bounded as the authoritative server's are (tcp-connections.ts).
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { isIP } from 'node:net';
 import { decodeDnsMessage, parseDns } from '../wire/dns-decode.ts';
 import { encodeDnsMessage } from '../wire/dns-encode.ts';
-import { DnsTcpDeframer, frameDnsTcp } from '../wire/dns-tcp.ts';
-import { DNS_OPCODE, DNS_RCODE, dnsFlags, type DnsMessage } from '../wire/dns-types.ts';
+import { DNS_OPCODE, DNS_RCODE, DNS_TYPE, EDNS_OPTION, dnsFlags, type DnsMessage } from '../wire/dns-types.ts';
+import { ednsProblem, metaTypeProblem, RFC8482_HINFO_RDATA } from './query-checks.ts';
+import { DnsTcpConnections, type DnsTcpLimits, type DnsTcpStats } from './tcp-connections.ts';
 import type { Resolver } from './resolver.ts';
 import type { ResolveResult } from './resolver-types.ts';
 
@@ -23,9 +24,15 @@ export interface RecursiveServerOptions {
   onQuery?: (q: { client: string; name: string; type: number; rd: boolean; result?: ResolveResult; rcode: number; tcp: boolean }) => void;
   /** A TCP client idle this long is closed. Default 10 s. */
   tcpIdleMs?: number;
+  /** TCP connections held at once; more are closed at once (default 128). */
+  maxTcpConnections?: number;
+  /** The other TCP limits: per client, slow senders and readers, in-flight queries (tcp-connections.ts). */
+  tcp?: Omit<DnsTcpLimits, 'maxConnections' | 'idleMs'>;
 }
 
 const MIN_UDP = 512;
+/** TTL of the HINFO synthesized for ANY: long, so that a client does not ask again soon (RFC 8482 §4.2). */
+const RFC8482_TTL = 3600;
 const TEMPLATES_MAX = 10_000;
 
 /**
@@ -43,21 +50,37 @@ interface Template {
 export class RecursiveServer {
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly connections: DnsTcpConnections;
   private readonly templates = new Map<string, Template>();
   port = 0;
 
   constructor(private readonly options: RecursiveServerOptions) {
     if (isIP(options.address) === 0) throw new RangeError(`recursive server option address must be an IP address, got ${options.address}`);
+    this.connections = new DnsTcpConnections({ ...options.tcp, maxConnections: options.maxTcpConnections, idleMs: options.tcpIdleMs }, (msg, c) => this.answer(msg, `${c.address}#${c.port}`, true));
+  }
+
+  /** What the TCP side accepted, refused and closed (limits in tcp-connections.ts). */
+  get tcpStats(): DnsTcpStats {
+    return this.connections.stats;
+  }
+
+  /** TCP connections open now. */
+  get tcpConnections(): number {
+    return this.connections.size;
   }
 
   async start(): Promise<void> {
     const { address } = this.options;
-    this.tcp = createServer((s) => this.acceptTcp(s));
+    const tcp = createServer();
+    this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
-      this.tcp?.once('error', reject);
-      this.tcp?.listen(this.options.port ?? 0, address, () => resolve());
+      tcp.once('error', reject);
+      tcp.listen(this.options.port ?? 0, address, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
     });
+    this.connections.attach(tcp);
     this.port = (this.tcp.address() as AddressInfo).port;
     this.udp = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
     this.udp.on('message', (msg, rinfo) => {
@@ -79,27 +102,11 @@ export class RecursiveServer {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
+    this.connections.closeAll();
     if (this.udp) await new Promise<void>((resolve) => this.udp?.close(() => resolve()));
     this.udp = undefined;
     if (this.tcp?.listening) await new Promise<void>((resolve) => this.tcp?.close(() => resolve()));
     this.tcp = undefined;
-  }
-
-  private acceptTcp(s: Socket): void {
-    this.sockets.add(s);
-    s.setTimeout(this.options.tcpIdleMs ?? 10_000, () => s.destroy());
-    s.on('close', () => this.sockets.delete(s));
-    s.on('error', () => s.destroy());
-    const d = new DnsTcpDeframer();
-    s.on('data', (chunk: Buffer) => {
-      for (const msg of d.push(chunk)) {
-        void this.answer(msg, `${s.remoteAddress}#${s.remotePort}`, true).then((out) => {
-          if (out !== undefined && !s.destroyed) s.write(frameDnsTcp(out));
-        });
-      }
-    });
   }
 
   /**
@@ -118,11 +125,28 @@ export class RecursiveServer {
     }
     const qend = i + 5;
     if (qend > b.length || b[qend - 2] !== 0 || b[qend - 1] !== 1) return undefined; // class IN
+    const qtype = (b[qend - 4] << 8) | b[qend - 3];
+    if (qtype === DNS_TYPE.ANY || metaTypeProblem(qtype) !== undefined) return undefined;
     let udpSize = '-';
     if (b[11] === 1) {
+      // The OPT record must be whole and valid, exactly as the slow path's decode and ednsProblem()
+      // require: owned by the root, version 0, its RDATA ending at the message's end, each option
+      // inside it, a cookie of a valid length. Anything else takes the slow path and its answer.
       if (qend + 11 > b.length || b[qend] !== 0 || b[qend + 1] !== 0 || b[qend + 2] !== 41) return undefined;
+      if (b[qend + 6] !== 0) return undefined; // EDNS version
+      const rdEnd = qend + 11 + ((b[qend + 9] << 8) | b[qend + 10]);
+      if (rdEnd !== b.length) return undefined;
+      for (let o = qend + 11; o < rdEnd; ) {
+        if (o + 4 > rdEnd) return undefined;
+        const code = (b[o] << 8) | b[o + 1];
+        const len = (b[o + 2] << 8) | b[o + 3];
+        if (o + 4 + len > rdEnd) return undefined;
+        if (code === EDNS_OPTION.CLIENT_SUBNET) return undefined; // its contents are checked by the decoder
+        if (code === EDNS_OPTION.COOKIE && len !== 8 && (len < 16 || len > 40)) return undefined;
+        o += 4 + len;
+      }
       udpSize = String((b[qend + 3] << 8) | b[qend + 4]);
-    }
+    } else if (qend !== b.length) return undefined;
     return `${tcp ? 't' : 'u'}|${udpSize}|${b[3] & 0x10 ? 1 : 0}|${Buffer.from(b.buffer, b.byteOffset + 12, qend - 12).toString('latin1')}`;
   }
 
@@ -204,10 +228,22 @@ export class RecursiveServer {
     };
     const question = q.questions[0];
     let lastResult: ResolveResult | undefined;
+    const bad = q.flags.opcode === DNS_OPCODE.QUERY && q.questions.length === 1 ? ednsProblem(q) : undefined;
+    const metaType = question !== undefined && question.class === 1 ? metaTypeProblem(question.type) : undefined;
     if (q.flags.opcode !== DNS_OPCODE.QUERY) reply.flags.rcode = DNS_RCODE.NOTIMP;
     else if (question === undefined || q.questions.length !== 1) reply.flags.rcode = DNS_RCODE.FORMERR;
-    else if (question.class !== 1) reply.flags.rcode = DNS_RCODE.REFUSED;
-    else {
+    else if (bad !== undefined) {
+      // The reply carries an OPT (RFC 6891 §7), which BADVERS needs for its upper bits.
+      reply.flags.rcode = bad.rcode;
+      reply.edns ??= { udpSize: 1232, version: 0, do: false, options: [] };
+    } else if (question.class !== 1) reply.flags.rcode = DNS_RCODE.REFUSED;
+    else if (metaType !== undefined) reply.flags.rcode = metaType.rcode;
+    else if (question.type === DNS_TYPE.ANY) {
+      // RFC 8482 §4.2: a minimal answer, one synthesized HINFO, instead of every RRset of the name
+      // (nothing is asked upstream: ANY is what reflection attacks use).
+      reply.answers = [{ name: question.name, type: DNS_TYPE.HINFO, class: 1, ttl: RFC8482_TTL, data: { type: DNS_TYPE.HINFO, raw: RFC8482_HINFO_RDATA } }];
+      this.options.onQuery?.({ client, name: question.name, type: question.type, rd: q.flags.rd, rcode: 0, tcp });
+    } else {
       let result: ResolveResult | undefined;
       if (q.flags.rd) {
         result = await this.options.resolver.resolve(question.name, question.type);

@@ -2,6 +2,7 @@
 // number (192.168.1.10 = 0xc0a8010a), which makes masks and longest-prefix match plain arithmetic;
 // a MAC is 6 bytes. Text forms are parsed with clear errors and printed the usual way.
 
+import { formatIpv4Number as ipv4Text } from '../wire/address-text.ts';
 import { parseIpv4Address, parseMac } from '../wire/index.ts';
 
 /** An IPv4 address and prefix length: `10.0.1.10/24`. */
@@ -39,10 +40,7 @@ export function ipv4Number(addr: string | Uint8Array | number): number {
   return ipv4FromBytes(addr);
 }
 
-/** A 32-bit address as dotted text. */
-export function ipv4Text(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
-}
+export { formatIpv4Number as ipv4Text } from '../wire/address-text.ts';
 
 /** The netmask of a prefix length as a number (24 -> 0xffffff00). */
 export function prefixMask(prefixLen: number): number {
@@ -79,12 +77,8 @@ export function macOf(mac: string | Uint8Array): Uint8Array {
   return Uint8Array.from(mac);
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** 6 bytes (at `off`) as 'aa:bb:cc:dd:ee:ff'. */
-export function macText(b: Uint8Array, off = 0): string {
-  return `${HEX[b[off]]}:${HEX[b[off + 1]]}:${HEX[b[off + 2]]}:${HEX[b[off + 3]]}:${HEX[b[off + 4]]}:${HEX[b[off + 5]]}`;
-}
+export { formatMac as macText } from '../wire/address-text.ts';
 
 /** True when two MACs (at offsets) are equal. */
 export function macEquals(a: Uint8Array, aOff: number, b: Uint8Array, bOff = 0): boolean {

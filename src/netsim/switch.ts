@@ -26,7 +26,17 @@ export type SwitchPortMode =
   | { mode: 'access'; vlan?: number }
   | { mode: 'trunk'; allowed?: readonly number[]; native?: number };
 
-export type SwitchDropReason = 'runt' | 'group-source' | 'vlan-not-allowed' | 'port-down';
+export type SwitchDropReason = 'runt' | 'group-source' | 'vlan-not-allowed' | 'port-down' | 'queue-full';
+
+/**
+ * Frames the switch transmits per turn of the event loop. A broadcast on a switch of n ports is n - 1
+ * transmissions, so n hosts each broadcasting once (their gratuitous ARP at start) are n² frames: sent
+ * all at once they would all sit in the links' queues together (2,000 hosts: 4 million frames, gigabytes).
+ * Paced, at most this many are in flight and the rest wait in the switch's bounded backlog.
+ */
+export const TX_PER_TURN = 2048;
+/** Frames (each with the ports it still has to go out of) a switch holds waiting to be sent; beyond, received frames are dropped ('queue-full'), as a switch's buffers overflow in a broadcast storm. */
+export const MAX_BACKLOG = 16_384;
 
 export interface SwitchPortCounters {
   rxFrames: number;
@@ -81,7 +91,18 @@ function checkVlan(what: string, v: number): number {
 }
 
 function newCounters(): SwitchPortCounters {
-  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, flooded: 0, filtered: 0, drops: { runt: 0, 'group-source': 0, 'vlan-not-allowed': 0, 'port-down': 0 } };
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, flooded: 0, filtered: 0, drops: { runt: 0, 'group-source': 0, 'vlan-not-allowed': 0, 'port-down': 0, 'queue-full': 0 } };
+}
+
+/** A frame waiting to go out: to one port, or flooded to the ports from index `next` on (except `inp`). */
+interface Pending {
+  readonly untagged: Uint8Array;
+  readonly vlan: number;
+  readonly wasTagged: boolean;
+  /** One egress port, or undefined for a flood. */
+  readonly out: PortState | undefined;
+  readonly inp: PortState;
+  next: number;
 }
 
 export class Switch {
@@ -89,8 +110,15 @@ export class Switch {
   readonly macTable: MacTable;
   private readonly clock: NetClock;
   private readonly ports: PortState[] = [];
+  private readonly names = new Set<string>();
   private listener: ((e: SwitchEvent) => void) | undefined;
   private closed = false;
+  /** Transmissions this turn, and the frames waiting for a later turn (FIFO from `backlogHead`). */
+  private spent = 0;
+  private backlog: Pending[] = [];
+  private backlogHead = 0;
+  private turn: ReturnType<typeof setImmediate> | undefined;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(options: SwitchOptions) {
     this.name = options.name;
@@ -101,7 +129,7 @@ export class Switch {
   /** Plugs a port in (default: access port in VLAN 1); returns its index. */
   addPort(port: FramePort, mode: SwitchPortMode = { mode: 'access' }): number {
     if (this.closed) throw new Error(`switch ${this.name}: addPort after close`);
-    if (this.ports.some((p) => p.port.name === port.name)) throw new RangeError(`switch ${this.name}: there is already a port named ${port.name}`);
+    if (this.names.has(port.name)) throw new RangeError(`switch ${this.name}: there is already a port named ${port.name}`);
     const index = this.ports.length;
     let state: PortState;
     if (mode.mode === 'access') {
@@ -113,6 +141,7 @@ export class Switch {
       throw new RangeError(`switch ${this.name} port ${port.name}: mode must be 'access' or 'trunk'`);
     }
     this.ports.push(state);
+    this.names.add(port.name);
     port.onFrame((frame) => this.receive(state, frame));
     return index;
   }
@@ -162,9 +191,25 @@ export class Switch {
     return formatColumns(rows);
   }
 
+  /** Frames waiting in the switch to be transmitted (see TX_PER_TURN). */
+  get backlogSize(): number {
+    return this.backlog.length - this.backlogHead;
+  }
+
+  /** Resolves once the switch has nothing waiting to be transmitted. */
+  idle(): Promise<void> {
+    if (this.backlogSize === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.turn !== undefined) clearImmediate(this.turn);
+    this.turn = undefined;
+    this.backlog = [];
+    this.backlogHead = 0;
+    this.wakeIdle();
     await Promise.all(this.ports.map((p) => p.port.close()));
   }
 
@@ -214,24 +259,90 @@ export class Switch {
       if (out >= 0) {
         const op = this.ports[out];
         if (op.up && this.carries(op, vlan)) {
-          this.transmit(op, untagged, vlan, wasTagged);
+          if (!this.admit(inp, frame, vlan)) return;
+          this.send({ untagged, vlan, wasTagged, out: op, inp, next: 0 });
           this.emit('forwarded', vlan, untagged, inp, [op.port.name], learned);
           return;
         }
       }
     }
     // Flood: broadcast, multicast, unknown (or aged-out) unicast.
+    if (!this.admit(inp, frame, vlan)) return;
     c.flooded++;
-    const outs: string[] | undefined = this.listener === undefined ? undefined : [];
-    for (const op of this.ports) {
-      if (op === inp || !op.up || !this.carries(op, vlan)) continue;
-      this.transmit(op, untagged, vlan, wasTagged);
-      outs?.push(op.port.name);
-    }
-    if (outs !== undefined) {
+    this.send({ untagged, vlan, wasTagged, out: undefined, inp, next: 0 });
+    if (this.listener !== undefined) {
+      const outs = this.ports.filter((op) => op !== inp && op.up && this.carries(op, vlan)).map((op) => op.port.name);
       const why = untagged[0] === 0xff && untagged[1] === 0xff && untagged[2] === 0xff && untagged[3] === 0xff && untagged[4] === 0xff && untagged[5] === 0xff ? 'broadcast' : (untagged[0] & 1) === 1 ? 'multicast' : 'unknown unicast';
       this.emit('flooded', vlan, untagged, inp, outs, learned, why);
     }
+  }
+
+  /** False (and the frame dropped as 'queue-full') when the backlog is full. */
+  private admit(inp: PortState, frame: Uint8Array, vlan: number): boolean {
+    if (this.backlogSize < MAX_BACKLOG) return true;
+    this.drop(inp, frame, 'queue-full', vlan);
+    return false;
+  }
+
+  /** Transmits what this turn's budget allows, in order; the rest waits in the backlog for later turns. */
+  private send(job: Pending): void {
+    if (this.backlogSize === 0) this.run(job);
+    if (job.next < 0) return;
+    this.backlog.push(job);
+    this.schedule();
+  }
+
+  /** Sends as much of `job` as the budget allows; sets job.next to -1 when it is done. */
+  private run(job: Pending): void {
+    if (job.out !== undefined) {
+      if (this.spent >= TX_PER_TURN) return this.schedule();
+      if (job.out.up) this.transmit(job.out, job.untagged, job.vlan, job.wasTagged);
+      job.next = -1;
+      return;
+    }
+    const ports = this.ports;
+    for (let i = job.next; i < ports.length; i++) {
+      const op = ports[i];
+      if (op === job.inp || !op.up || !this.carries(op, job.vlan)) continue;
+      if (this.spent >= TX_PER_TURN) {
+        job.next = i;
+        this.schedule();
+        return;
+      }
+      this.transmit(op, job.untagged, job.vlan, job.wasTagged);
+    }
+    job.next = -1;
+  }
+
+  /** A new turn after this one: the budget refills and the backlog drains. */
+  private schedule(): void {
+    if (this.turn !== undefined || this.closed) return;
+    this.turn = setImmediate(() => {
+      this.turn = undefined;
+      this.spent = 0;
+      while (this.backlogHead < this.backlog.length) {
+        const job = this.backlog[this.backlogHead];
+        this.run(job);
+        if (job.next >= 0) break;
+        this.backlogHead++;
+      }
+      if (this.backlogHead === this.backlog.length) {
+        this.backlog = [];
+        this.backlogHead = 0;
+        this.wakeIdle();
+      } else if (this.backlogHead > 1024 && this.backlogHead * 2 > this.backlog.length) {
+        this.backlog = this.backlog.slice(this.backlogHead);
+        this.backlogHead = 0;
+      }
+      // Frames sent this turn: the budget refills next turn even when nothing waits.
+      if (this.spent > 0) this.schedule();
+    });
+  }
+
+  private wakeIdle(): void {
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
   }
 
   /** Sends an untagged frame of `vlan` out of `op`, tagging it on a trunk unless it is the native VLAN. */
@@ -251,6 +362,8 @@ export class Switch {
       padded.set(out, 0);
       out = padded;
     }
+    this.spent++;
+    if (this.spent === 1) this.schedule();
     op.counters.txFrames++;
     op.counters.txBytes += out.length;
     op.port.send(out);

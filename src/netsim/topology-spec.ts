@@ -18,7 +18,7 @@
 // Every link is named once in "links" and used by exactly two ends (an interface or a switch port).
 
 import { parseMac } from '../wire/index.ts';
-import { parsePrefix, ipv4Number } from './host-addr.ts';
+import { parsePrefix, ipv4Number, ipv4Text, inPrefix, prefixMask } from './host-addr.ts';
 import { checkImpairment, type ImpairmentOptions } from './impairment.ts';
 
 export interface LinkSpec {
@@ -77,6 +77,23 @@ export interface TopologySpec {
   switches: SwitchSpec[];
   hosts: NodeSpec[];
   routers: NodeSpec[];
+}
+
+/** The longest a timer waits (2^31-1 ms); a longer delay would silently become 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Most hosts, routers and switches in one topology file, and most links. */
+export const MAX_NODES = 10_000;
+export const MAX_LINKS = 20_000;
+
+/**
+ * The MAC an interface gets when the file gives none: 02:00:HH:LL:II:01 from the node's position NN
+ * (hosts, then routers; HH:LL = NN + 1, so up to 65,535 nodes get distinct addresses) and the
+ * interface's position II. The first 255 nodes keep the form 02:00:00:NN:II:01.
+ */
+export function defaultMac(nodeIndex: number, ifaceIndex: number): string {
+  const n = nodeIndex + 1;
+  const h = (v: number): string => (v & 0xff).toString(16).padStart(2, '0');
+  return `02:00:${h(n >> 8)}:${h(n)}:${h(ifaceIndex)}:01`;
 }
 
 export class TopologyError extends Error {
@@ -221,6 +238,14 @@ function parseLink(key: string, v: Json): LinkSpec {
     if (io.seed !== undefined && typeof io.seed !== 'string' && typeof io.seed !== 'number') throw new TopologyError(`${key}.impair.seed`, `expected a string or number, got ${describe(io.seed)}`);
     const impair = io as ImpairmentOptions;
     checked(`${key}.impair`, () => checkImpairment(impair));
+    // A timer holds at most 2^31-1 ms (about 24.8 days); Node turns a longer delay into 1 ms.
+    for (const k of ['delayMs', 'jitterMs'] as const) {
+      const v = impair[k];
+      if (v !== undefined && v > MAX_TIMER_MS) throw new TopologyError(`${key}.impair.${k}`, `${v} ms is longer than a timer can wait (at most ${MAX_TIMER_MS} ms, about 24.8 days)`);
+    }
+    if ((impair.delayMs ?? 0) + (impair.jitterMs ?? 0) > MAX_TIMER_MS) {
+      throw new TopologyError(`${key}.impair`, `delayMs + jitterMs = ${(impair.delayMs ?? 0) + (impair.jitterMs ?? 0)} ms is longer than a timer can wait (at most ${MAX_TIMER_MS} ms)`);
+    }
     link.impair = impair;
   }
   if (o.tap !== undefined) {
@@ -245,7 +270,12 @@ export function checkTopology(v: Json): TopologySpec {
     hosts: list('hosts', o.hosts).map((x, i) => parseNode(`hosts[${i}]`, x)),
     routers: list('routers', o.routers).map((x, i) => parseNode(`routers[${i}]`, x)),
   };
+  if (spec.hosts.length + spec.routers.length + spec.switches.length > MAX_NODES) {
+    throw new TopologyError('hosts', `${spec.hosts.length + spec.routers.length + spec.switches.length} nodes; a topology holds at most ${MAX_NODES}`);
+  }
+  if (spec.links.length > MAX_LINKS) throw new TopologyError('links', `${spec.links.length} links; a topology holds at most ${MAX_LINKS}`);
   checkReferences(spec);
+  checkAddresses(spec);
   return spec;
 }
 
@@ -309,5 +339,58 @@ function checkReferences(spec: TopologySpec): void {
   spec.links.forEach((l, i) => {
     const n = ends.get(l.name)?.length ?? 0;
     if (n !== 2) throw new TopologyError(`links[${i}]`, `link ${l.name} has ${n} end${n === 1 ? '' : 's'} (${(ends.get(l.name) ?? []).join(', ') || 'none'}); a link joins exactly two`);
+  });
+}
+
+/** Why an address cannot be a host's (or router's) interface address in its prefix, or undefined. */
+function badInterfaceAddress(address: number, prefixLen: number): string | undefined {
+  const text = ipv4Text(address);
+  if (address === 0) return '0.0.0.0 means "this host" (no address yet); an interface needs a real address';
+  if (address >>> 28 === 0xe) return `${text} is a multicast address (224.0.0.0/4); an interface needs a unicast address`;
+  if (address === 0xffffffff) return '255.255.255.255 is the limited broadcast address';
+  if (address >>> 28 === 0xf) return `${text} is in 240.0.0.0/4, reserved (RFC 1112); an interface needs a unicast address`;
+  if (address >>> 24 === 0) return `${text} is in 0.0.0.0/8 ("this network", RFC 1122), which is not a host address`;
+  if (address >>> 24 === 127) return `${text} is a loopback address (127.0.0.0/8); a virtual interface cannot use it`;
+  // /31 (RFC 3021) and /32 have no network or broadcast address.
+  if (prefixLen <= 30) {
+    const mask = prefixMask(prefixLen);
+    if (((address & ~mask) >>> 0) === 0) return `${text} is the network address of ${ipv4Text((address & mask) >>> 0)}/${prefixLen} (host bits all zero); pick a host address inside it`;
+    if (((address & ~mask) >>> 0) === (~mask >>> 0)) return `${text} is the broadcast address of ${ipv4Text((address & mask) >>> 0)}/${prefixLen} (host bits all one); pick a host address inside it`;
+  }
+  return undefined;
+}
+
+/**
+ * What would fail only at run time: an address no interface can hold, the same IPv4 address or MAC
+ * on two interfaces, a gateway or route next hop that is not on any of the node's own networks.
+ */
+function checkAddresses(spec: TopologySpec): void {
+  const ips = new Map<number, string>();
+  const macs = new Map<string, string>();
+  const nodes = [...spec.hosts.map((n, i) => ({ n, key: `hosts[${i}]` })), ...spec.routers.map((n, i) => ({ n, key: `routers[${i}]` }))];
+  nodes.forEach(({ n, key }, ni) => {
+    const nets = n.interfaces.map((f, fi) => {
+      const k = `${key}.interfaces[${fi}]`;
+      const { address, prefixLen } = parsePrefix(f.address);
+      const why = badInterfaceAddress(address, prefixLen);
+      if (why !== undefined) throw new TopologyError(`${k}.address`, why);
+      const other = ips.get(address);
+      if (other !== undefined) throw new TopologyError(`${k}.address`, `${ipv4Text(address)} is already the address of ${other}; two interfaces cannot share an address`);
+      ips.set(address, `${k} (${n.name} ${f.name})`);
+      const mac = (f.mac ?? defaultMac(ni, fi)).toLowerCase();
+      const otherMac = macs.get(mac);
+      if (otherMac !== undefined) throw new TopologyError(`${k}.mac`, `${mac} is already the MAC of ${otherMac}; two interfaces cannot share a MAC${f.mac === undefined ? ' (this one is the default for its position: give "mac" explicitly)' : ''}`);
+      macs.set(mac, `${k} (${n.name} ${f.name})`);
+      return { address, prefixLen };
+    });
+    const onLink = (key2: string, what: string, text: string): void => {
+      const a = ipv4Number(text);
+      if (nets.some((x) => x.address === a)) throw new TopologyError(key2, `${what} ${text} is ${n.name}'s own address`);
+      if (!nets.some((x) => inPrefix(a, x.address, x.prefixLen))) {
+        throw new TopologyError(key2, `${what} ${text} is not on any network of ${n.name} (${nets.map((x) => `${ipv4Text((x.address & prefixMask(x.prefixLen)) >>> 0)}/${x.prefixLen}`).join(', ')}): a next hop must be reachable on a link`);
+      }
+    };
+    if (n.gateway !== undefined) onLink(`${key}.gateway`, 'gateway', n.gateway);
+    n.routes?.forEach((r, i) => onLink(`${key}.routes[${i}].via`, 'next hop', r.via));
   });
 }

@@ -24,7 +24,7 @@ import { realClock, type NetClock } from '../base/timer-clock.ts';
 import { impair, type ImpairmentCounters, type ImpairmentOptions } from './impairment.ts';
 import type { NetTap } from './tap.ts';
 import type { ArpSettings } from './arp-interface.ts';
-import type { TopologySpec } from './topology-spec.ts';
+import { defaultMac, type TopologySpec } from './topology-spec.ts';
 import { formatColumns } from './routes.ts';
 
 /** Makes the two ends of a link; `vni` is the link's VXLAN network identifier. */
@@ -121,7 +121,7 @@ export class Topology {
       for (const [ni, { n, router }] of nodeSpecs.entries()) {
         const node = router ? topo.addRouter({ name: n.name }) : topo.addHost({ name: n.name });
         n.interfaces.forEach((f, fi) => {
-          const mac = f.mac ?? `02:00:00:${hex2(ni + 1)}:${hex2(fi)}:01`;
+          const mac = f.mac ?? defaultMac(ni, fi);
           node.addInterface({ name: f.name, port: ports.get(`${n.name}-${f.name}`)!, mac, address: f.address, ipv6: f.ipv6 });
         });
         if (n.gateway !== undefined) node.setGateway(n.gateway);
@@ -229,10 +229,6 @@ export class Topology {
     map.set(node.name, node);
     return node;
   }
-}
-
-function hex2(n: number): string {
-  return (n & 0xff).toString(16).padStart(2, '0');
 }
 
 function indent(text: string): string {

@@ -9,8 +9,8 @@
 // Keys are written with mode 0600.
 
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { serialHex, type IssuedCertificate } from './certificate.ts';
 import { certificatesFromFile } from './cert-text.ts';
 import { children, content, fromDer, isContext, oidOf, toDer } from './der.ts';
@@ -69,7 +69,7 @@ function writeKey(path: string, pem: string): void {
 /** Creates the root and the intermediate in `dir`. Refuses to overwrite unless `force`. */
 export function initPki(dir: string, options: { keyType?: 'ec' | 'rsa'; organization?: string; force?: boolean } = {}): StoredPki {
   if (!options.force && existsSync(join(dir, PKI_FILES.rootKey))) throw new Error(`${dir} already holds a PKI (${PKI_FILES.rootKey}); use --force to replace it`);
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir);
   const org = options.organization ?? 'netlab';
   const root = CertificateAuthority.root({ commonName: `${org} Root CA`, organization: org, keyType: options.keyType });
   const ca = root.intermediate({ commonName: `${org} Intermediate CA`, organization: org });
@@ -80,6 +80,42 @@ export function initPki(dir: string, options: { keyType?: 'ec' | 'rsa'; organiza
   writeFileSync(join(dir, PKI_FILES.chain), ca.certPem + root.certPem);
   writeFileSync(join(dir, PKI_FILES.revoked), '[]\n');
   return { dir, root, ca };
+}
+
+/**
+ * Creates `dir` and any missing parents one level at a time, so a path that cannot be a folder fails
+ * at once with the reason (a parent that is a file, a read-only or virtual file system such as /proc,
+ * no permission), never loops.
+ */
+export function makeFolder(dir: string): void {
+  const full = resolve(dir);
+  const missing: string[] = [];
+  let at = full;
+  for (;;) {
+    let st;
+    try {
+      st = statSync(at);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new Error(`cannot create the folder ${dir}: ${at}: ${(e as Error).message}`);
+    }
+    if (st !== undefined) {
+      if (!st.isDirectory()) throw new Error(`cannot create the folder ${dir}: ${at} is a file, not a folder`);
+      break;
+    }
+    missing.push(at);
+    const up = dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(d).isDirectory()) continue;
+      throw new Error(`cannot create the folder ${dir}: ${(e as Error).message}`);
+    }
+  }
 }
 
 interface RevokedFile {
@@ -105,7 +141,12 @@ export function loadPki(dir: string): StoredPki {
 function readRevoked(dir: string): RevokedFile[] {
   const p = join(dir, PKI_FILES.revoked);
   if (!existsSync(p)) return [];
-  const parsed: unknown = JSON.parse(readFileSync(p, 'utf8'));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new Error(`${p}: the revocation list is not valid JSON (${e instanceof Error ? e.message : String(e)}); fix or delete the file`);
+  }
   if (!Array.isArray(parsed)) throw new Error(`${p}: expected a JSON list of revocations`);
   return parsed.filter((r): r is RevokedFile => typeof r === 'object' && r !== null && typeof (r as RevokedFile).serial === 'string' && typeof (r as RevokedFile).date === 'string');
 }

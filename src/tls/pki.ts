@@ -179,6 +179,9 @@ export class CertificateAuthority {
   private issueLeaf(options: LeafOptions, eku: ExtKeyUsageName[], kind: Leaf['kind']): Leaf {
     const key = options.key ?? generateKeyPair(options.keyType ?? this.cert.key.type);
     const commonName = options.commonName ?? options.dns?.[0] ?? options.ips?.[0] ?? options.uris?.[0] ?? 'netlab';
+    const what = options.commonName === undefined ? 'common name (CN, taken from the first subjectAltName; give one explicitly)' : 'common name (CN)';
+    checkNameAttribute(what, commonName, NAME_BOUNDS.commonName);
+    if (options.organization !== undefined) checkNameAttribute('organization (O)', options.organization, NAME_BOUNDS.organization);
     const cert = buildCertificate({
       subject: { commonName, ...(options.organization !== undefined ? { organization: options.organization } : {}) },
       key,
@@ -196,11 +199,33 @@ export class CertificateAuthority {
   }
 }
 
+/**
+ * Upper bounds of X.509 name attributes, in characters (RFC 5280 Appendix A.1: ub-common-name 64,
+ * ub-organization-name 64, ub-organizational-unit-name 64; a country is 2 letters).
+ */
+export const NAME_BOUNDS = { commonName: 64, organization: 64, organizationalUnit: 64 } as const;
+
+/** Refuses an empty or over-long name attribute (what `what` names: "common name (CN)"). */
+export function checkNameAttribute(what: string, value: string, max: number): string {
+  const n = [...value].length;
+  if (n === 0) throw new RangeError(`${what} is empty`);
+  if (n > max) throw new RangeError(`${what} is ${n} characters; X.509 allows at most ${max} (RFC 5280, upper bounds)`);
+  return value;
+}
+
+function checkName(spec: NameSpec): NameSpec {
+  checkNameAttribute('common name (CN)', spec.commonName, NAME_BOUNDS.commonName);
+  if (spec.organization !== undefined) checkNameAttribute('organization (O)', spec.organization, NAME_BOUNDS.organization);
+  if (spec.organizationalUnit !== undefined) checkNameAttribute('organizational unit (OU)', spec.organizationalUnit, NAME_BOUNDS.organizationalUnit);
+  if (spec.country !== undefined && !/^[A-Za-z]{2}$/.test(spec.country)) throw new RangeError(`country (C) ${JSON.stringify(spec.country.slice(0, 20))} must be two letters`);
+  return spec;
+}
+
 function nameOf(options: Partial<NameSpec>, defaultName: string): NameSpec {
-  return {
+  return checkName({
     commonName: options.commonName ?? defaultName,
     organization: options.organization ?? 'netlab',
     ...(options.organizationalUnit !== undefined ? { organizationalUnit: options.organizationalUnit } : {}),
     ...(options.country !== undefined ? { country: options.country } : {}),
-  };
+  });
 }

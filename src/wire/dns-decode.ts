@@ -14,7 +14,7 @@
 //  |                    ARCOUNT                    |
 //  +--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+--+
 
-import { isNameError, labelsToName, readName } from './dns-name.ts';
+import { isNameError, labelsToName, DecompressBudget, readName } from './dns-name.ts';
 import { decodeEdnsOption, decodeRdata } from './dns-rdata.ts';
 import { DNS_TYPE, DnsWireError, type DnsEdns, type DnsFlags, type DnsMessage, type DnsQuestion, type DnsRecord, type EdnsOption } from './dns-types.ts';
 import { u16, u32 } from './layer.ts';
@@ -83,6 +83,10 @@ export interface DnsParse {
   records: LocatedRecord[];
   /** Bytes the message occupies (up to the error, when there is one). */
   length: number;
+  /** Compression pointers followed in all the names read. */
+  pointerFollows: number;
+  /** Decompression steps taken (pointers followed and labels read through them; at most MAX_DECOMPRESS_STEPS). */
+  decompressSteps: number;
   error?: DnsWireError;
 }
 
@@ -125,9 +129,12 @@ const SECTION_LABEL: Record<DnsSection, string> = { answer: 'answer', authority:
  * problem. `opts.rdata === false` keeps every RDATA raw (for callers that only need the layout).
  */
 export function parseDns(msg: Uint8Array): DnsParse {
-  const out: DnsParse = { questions: [], records: [], length: 0 };
+  const out: DnsParse = { questions: [], records: [], length: 0, pointerFollows: 0, decompressSteps: 0 };
   const n = msg.length;
+  const budget = new DecompressBudget();
   const fail = (offset: number, reason: string): DnsParse => {
+    out.pointerFollows = budget.pointers;
+    out.decompressSteps = budget.used;
     out.error = new DnsWireError(offset, reason);
     return out;
   };
@@ -144,7 +151,7 @@ export function parseDns(msg: Uint8Array): DnsParse {
   let p = DNS_HEADER_LEN;
   out.length = p;
   for (let i = 0; i < header.qdcount; i++) {
-    const r = readName(msg, p, n);
+    const r = readName(msg, p, n, budget);
     if (isNameError(r)) return fail(r.offset, `question ${i + 1} of ${header.qdcount}: ${r.reason}`);
     if (r.next + 4 > n) return fail(r.next, `question ${i + 1} of ${header.qdcount}: type and class truncated (QDCOUNT says ${header.qdcount})`);
     const question: DnsQuestion = { name: labelsToName(r.labels), type: u16(msg, r.next), class: u16(msg, r.next + 2) };
@@ -156,7 +163,7 @@ export function parseDns(msg: Uint8Array): DnsParse {
   for (const [section, count] of sections) {
     for (let i = 0; i < count; i++) {
       const where = `${SECTION_LABEL[section]} record ${i + 1} of ${count}`;
-      const r = readName(msg, p, n);
+      const r = readName(msg, p, n, budget);
       if (isNameError(r)) return fail(r.offset, `${where}: ${r.reason}`);
       const f = r.next;
       if (f + 10 > n) return fail(f, `${where}: fixed fields truncated (${Math.max(n - f, 0)} of 10 bytes)`);
@@ -186,7 +193,7 @@ export function parseDns(msg: Uint8Array): DnsParse {
           return fail(opt.error.offset, `${where} (OPT): ${opt.error.reason}`);
         }
       } else {
-        const data = decodeRdata(msg, type, rd, rd + rdlength);
+        const data = decodeRdata(msg, type, rd, rd + rdlength, budget);
         if ('reason' in data) {
           loc.rdataError = new DnsWireError(data.offset, data.reason);
           return fail(data.offset, `${where}: ${data.reason}`);
@@ -197,6 +204,8 @@ export function parseDns(msg: Uint8Array): DnsParse {
       out.length = p;
     }
   }
+  out.pointerFollows = budget.pointers;
+    out.decompressSteps = budget.used;
   return out;
 }
 

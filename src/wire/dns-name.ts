@@ -5,9 +5,19 @@
 // for bytes outside 0x21..0x7e.
 //
 // Reading is bounded: a pointer must point strictly before the labels that led to it (so every jump
-// goes backwards and a loop is impossible; a compressor only ever points at what it wrote earlier), the name may hold at most 255 octets in wire form, label
-// types 01 and 10 (lengths 64..191, RFC 6891 §5 retired them) are refused, and every byte read is
-// inside the message. Nothing is allocated from a length read off the wire.
+// goes backwards and a loop is impossible; a compressor only ever points at what it wrote earlier),
+// the name may hold at most 255 octets in wire form, label types 01 and 10 (lengths 64..191, RFC 6891
+// §5 retired them) are refused, and every byte read is inside the message. Nothing is allocated from
+// a length read off the wire.
+//
+// The work is bounded too, not only loops: backwards-only pointers still allow a chain of thousands
+// of pointers each pointing at the one before, and a message of names all leading into that chain
+// costs chain length x name count; and five thousand two-byte names pointing at one 127-label name
+// re-read 127 labels each. One name may follow at most MAX_NAME_POINTERS pointers (more than any name
+// a compressor writes can use), and the names of a message share a DecompressBudget of
+// MAX_DECOMPRESS_STEPS steps, a step being a pointer followed or a label read through one (mature
+// resolvers cap decompression work the same way), so a 64 KB message decodes in a bounded number of
+// steps whatever it holds. Labels read in place are bounded by the message's own bytes.
 
 import { DnsEncodeError } from './dns-types.ts';
 
@@ -17,6 +27,30 @@ export const MAX_LABEL_LENGTH = 63;
 export const MAX_NAME_LENGTH = 255;
 /** Compression pointers address the first 16 KiB of a message. */
 const MAX_POINTER_TARGET = 0x3fff;
+/**
+ * Pointers one name may follow. A name of at most 255 octets has at most 127 labels; a compressor
+ * points only at labels, so one pointer to reach each label is 127, plus one. More means pointers
+ * leading straight to pointers, which add nothing but work.
+ */
+export const MAX_NAME_POINTERS = 128;
+/**
+ * Decompression steps (pointers followed, and labels read through a pointer) one message may take in
+ * all its names. A compressor's output follows one to three pointers per name to a suffix of a few
+ * labels: a 64 KB answer of 4,000 records owned by five-label names takes about 32,000 steps. A 64 KB
+ * message holds at most about 5,500 names (12 bytes per record at the least), so 65,536 leaves room
+ * for any real message and bounds a hostile one (about 20 ms at most, where an unbounded one took
+ * over half a second).
+ */
+export const MAX_DECOMPRESS_STEPS = 65_536;
+
+/** The decompression work left to the names of one message (one object shared by its readName calls). */
+export class DecompressBudget {
+  /** Steps taken so far: pointers followed and labels read through them. */
+  used = 0;
+  /** Pointers followed so far. */
+  pointers = 0;
+  constructor(readonly limit: number = MAX_DECOMPRESS_STEPS) {}
+}
 
 // ---------------------------------------------------------------------------------------------
 // Text
@@ -156,9 +190,10 @@ export interface NameError {
 /**
  * Reads the name at `start` of `msg` (the DNS message: offsets are from its first byte). `limit`
  * bounds the bytes the name may occupy in place (the end of the RDATA, or of the message); pointers
- * may lead anywhere before themselves. Never throws.
+ * may lead anywhere before themselves. `budget`, shared by the names of one message, bounds the
+ * pointer follows of all of them. Never throws.
  */
-export function readName(msg: Uint8Array, start: number, limit: number = msg.length): ReadName | NameError {
+export function readName(msg: Uint8Array, start: number, limit: number = msg.length, budget?: DecompressBudget): ReadName | NameError {
   const labels: Uint8Array[] = [];
   let pos = start;
   let end = Math.min(limit, msg.length);
@@ -177,6 +212,12 @@ export function readName(msg: Uint8Array, start: number, limit: number = msg.len
       const target = ((len & 0x3f) << 8) | msg[pos + 1];
       if (target >= pos) return { offset: pos, reason: target === pos ? `compression pointer to itself (${target})` : `forward compression pointer to ${target}` };
       if (target >= runStart) return { offset: pos, reason: `compression pointer loop (to ${target}, inside the labels that lead to it)` };
+      if (pointers >= MAX_NAME_POINTERS) return { offset: pos, reason: `name follows more than ${MAX_NAME_POINTERS} compression pointers` };
+      if (budget !== undefined) {
+        if (budget.used >= budget.limit) return { offset: pos, reason: overBudget(budget) };
+        budget.used++;
+        budget.pointers++;
+      }
       runStart = target;
       if (next < 0) next = pos + 2;
       pointers++;
@@ -193,9 +234,17 @@ export function readName(msg: Uint8Array, start: number, limit: number = msg.len
     wire += 1 + len;
     if (wire > MAX_NAME_LENGTH) return { offset: pos, reason: `name longer than ${MAX_NAME_LENGTH} octets` };
     if (pos + 1 + len > end) return { offset: pos, reason: `label of ${len} octets runs past the end of its data` };
+    if (next >= 0 && budget !== undefined) {
+      if (budget.used >= budget.limit) return { offset: pos, reason: overBudget(budget) };
+      budget.used++;
+    }
     labels.push(msg.slice(pos + 1, pos + 1 + len));
     pos += 1 + len;
   }
+}
+
+function overBudget(b: DecompressBudget): string {
+  return `the message's names take more than ${b.limit} decompression steps (pointers followed and labels read through them; ${b.pointers} pointers so far): decoding work is bounded`;
 }
 
 export function isNameError(r: ReadName | NameError): r is NameError {

@@ -3,38 +3,18 @@
 // Decoding is strict: the RDATA must be exactly what its type says (a 3-byte A record, a name that
 // ends before RDLENGTH, or bytes left over, are errors naming the offset), and never throws.
 
-import { DnsWriter, isNameError, labelsToName, nameToLabels, readName, type NameError } from './dns-name.ts';
+import { DnsWriter, isNameError, labelsToName, nameToLabels, readName, type NameError, type DecompressBudget } from './dns-name.ts';
 import { DNS_TYPE, DnsEncodeError, dnsTypeName, type DnsRecordData, type EdnsClientSubnet, type EdnsOption } from './dns-types.ts';
 import { parseIpv4Address } from './ipv4.ts';
 import { parseIpv6Address } from './ipv6.ts';
 import { u16, u32 } from './layer.ts';
+import { formatIpv4 as ipv4Text, formatIpv6 as ipv6Text } from './address-text.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Addresses as text
 
-export function ipv4Text(b: Uint8Array, off = 0): string {
-  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
-}
 
-/** RFC 5952 text of 16 address bytes (longest run of two or more zero groups as "::"). */
-export function ipv6Text(b: Uint8Array, off = 0): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[off + i] << 8) | b[off + i + 1]);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j === i ? i + 1 : j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
+export { formatIpv4 as ipv4Text, formatIpv6 as ipv6Text } from './address-text.ts';
 
 function addressBytes(text: string, family: 4 | 6): Uint8Array {
   try {
@@ -65,8 +45,8 @@ function err(offset: number, reason: string): NameError {
 }
 
 /** Reads a name that is part of RDATA ending at `end`; returns the name or an error. */
-function rdName(msg: Uint8Array, at: number, end: number, what: string): { name: string; next: number } | NameError {
-  const r = readName(msg, at, end);
+function rdName(msg: Uint8Array, at: number, end: number, what: string, budget?: DecompressBudget): { name: string; next: number } | NameError {
+  const r = readName(msg, at, end, budget);
   if (isNameError(r)) return err(r.offset, `${what}: ${r.reason}`);
   return { name: labelsToName(r.labels), next: r.next };
 }
@@ -77,9 +57,9 @@ function leftover(type: number, next: number, end: number): NameError | undefine
 
 /**
  * Decodes the RDATA of `type` lying in msg[start, end). Names may point anywhere earlier in `msg`.
- * Types netlab does not model come back raw (RFC 3597).
+ * Types netlab does not model come back raw (RFC 3597). `budget` is the message's pointer budget.
  */
-export function decodeRdata(msg: Uint8Array, type: number, start: number, end: number): DnsRecordData | NameError {
+export function decodeRdata(msg: Uint8Array, type: number, start: number, end: number, budget?: DecompressBudget): DnsRecordData | NameError {
   const len = end - start;
   const typeName = dnsTypeName(type);
   const exact = (n: number): NameError | undefined => (len === n ? undefined : err(start, `${typeName} RDATA must be ${n} bytes, RDLENGTH is ${len}`));
@@ -95,7 +75,7 @@ export function decodeRdata(msg: Uint8Array, type: number, start: number, end: n
     case DNS_TYPE.NS:
     case DNS_TYPE.CNAME:
     case DNS_TYPE.PTR: {
-      const n = rdName(msg, start, end, typeName);
+      const n = rdName(msg, start, end, typeName, budget);
       if ('reason' in n) return n;
       const e = leftover(type, n.next, end);
       if (e) return e;
@@ -104,14 +84,14 @@ export function decodeRdata(msg: Uint8Array, type: number, start: number, end: n
     }
     case DNS_TYPE.MX: {
       if (len < 3) return err(start, `MX RDATA too short (${len} bytes)`);
-      const n = rdName(msg, start + 2, end, 'MX exchange');
+      const n = rdName(msg, start + 2, end, 'MX exchange', budget);
       if ('reason' in n) return n;
       return leftover(type, n.next, end) ?? { type: 'MX', preference: u16(msg, start), exchange: n.name };
     }
     case DNS_TYPE.SOA: {
-      const m = rdName(msg, start, end, 'SOA MNAME');
+      const m = rdName(msg, start, end, 'SOA MNAME', budget);
       if ('reason' in m) return m;
-      const r = rdName(msg, m.next, end, 'SOA RNAME');
+      const r = rdName(msg, m.next, end, 'SOA RNAME', budget);
       if ('reason' in r) return r;
       if (end - r.next < 20) return err(r.next, `SOA RDATA needs 20 bytes of counters after the names, has ${end - r.next}`);
       const o = r.next;
@@ -139,7 +119,7 @@ export function decodeRdata(msg: Uint8Array, type: number, start: number, end: n
     }
     case DNS_TYPE.SRV: {
       if (len < 7) return err(start, `SRV RDATA too short (${len} bytes)`);
-      const n = rdName(msg, start + 6, end, 'SRV target');
+      const n = rdName(msg, start + 6, end, 'SRV target', budget);
       if ('reason' in n) return n;
       return leftover(type, n.next, end) ?? { type: 'SRV', priority: u16(msg, start), weight: u16(msg, start + 2), port: u16(msg, start + 4), target: n.name };
     }

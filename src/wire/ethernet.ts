@@ -24,6 +24,7 @@
 import { crc32, readFcs } from './crc32.ts';
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { concatBytes, malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
+import { parseMacOrThrow as parseMac } from './address-text.ts';
 
 // Byte ranges of the Ethernet II header.
 export const ETH_DST = { start: 0, end: 6 } as const;
@@ -198,14 +199,7 @@ export const decodeVlan: LayerDecoder = (ctx: DecodeContext, offset: number, end
 // ---------------------------------------------------------------------------------------------
 // Addresses
 
-/** Parses 'aa:bb:cc:dd:ee:ff' (or with '-' separators, or 12 hex digits) into 6 bytes. */
-export function parseMac(text: string): Uint8Array {
-  const hex = text.trim().replace(/[:.-]/g, '');
-  if (!/^[0-9a-fA-F]{12}$/.test(hex)) throw new RangeError(`not a MAC address: '${text}' (expected six hex bytes like aa:bb:cc:dd:ee:ff)`);
-  const out = new Uint8Array(6);
-  for (let i = 0; i < 6; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
+export { parseMacOrThrow as parseMac } from './address-text.ts';
 
 /** A MAC address given as text or bytes, as 6 bytes (a copy). */
 export function macBytes(addr: string | Uint8Array): Uint8Array {

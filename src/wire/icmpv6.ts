@@ -16,6 +16,8 @@ import type { EmitContext, LayerSpec } from './encode.ts';
 import { encodeNdOptions, parseNdOptions, type NdOption, type NdOptionInput } from './icmpv6-options.ts';
 import { malformation, put16, put32, u16, u32, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
 import { enclosingIp, enclosingIpSpec, insideIcmpError, segmentChecksum, segmentVerifies } from './udp.ts';
+import { IP_PROTOCOL } from './ip-protocols.ts';
+import { parseIpv6OrThrow as parseIpv6 } from './address-text.ts';
 
 export const ICMPV6_TYPE = 0;
 export const ICMPV6_CODE = 1;
@@ -26,7 +28,6 @@ export const ICMPV6_ID = { start: 4, end: 6 } as const;
 export const ICMPV6_SEQ = { start: 6, end: 8 } as const;
 /** NS/NA/redirect: the target address. */
 export const ICMPV6_TARGET = { start: 8, end: 24 } as const;
-export const IP_PROTO_ICMPV6 = 58;
 
 export const ICMPV6_TYPE_NUM = {
   UNREACHABLE: 1,
@@ -265,8 +266,8 @@ function checksumStatus(ctx: DecodeContext, value: Icmpv6, offset: number, end: 
   const reportedEnd = Math.max(ipc.reportedEnd ?? end, end);
   if (reportedEnd > end) return 'unverified';
   const len = end - offset;
-  value.checksumComputed = segmentChecksum(ipc.ip, IP_PROTO_ICMPV6, ctx.frame.subarray(offset, end), ICMPV6_CHECKSUM.start);
-  return segmentVerifies(ipc.ip, IP_PROTO_ICMPV6, ctx.frame, offset, len) ? 'good' : 'bad';
+  value.checksumComputed = segmentChecksum(ipc.ip, IP_PROTOCOL.ICMPV6, ctx.frame.subarray(offset, end), ICMPV6_CHECKSUM.start);
+  return segmentVerifies(ipc.ip, IP_PROTOCOL.ICMPV6, ctx.frame, offset, len) ? 'good' : 'bad';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,23 +308,7 @@ export interface Icmpv6Spec extends LayerSpec {
   readonly options: Icmpv6Options;
 }
 
-/** Parses IPv6 text (full or with ::) into 16 bytes. */
-export function parseIpv6(text: string): Uint8Array {
-  const fail = (): never => {
-    throw new RangeError(`not an IPv6 address: '${text}'`);
-  };
-  const halves = text.split('::');
-  if (halves.length > 2) fail();
-  const groups = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : fail())));
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const fill = 8 - head.length - tail.length;
-  if ((halves.length === 1 && fill !== 0) || fill < 0) fail();
-  const all = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => put16(out, i * 2, g));
-  return out;
-}
+export { parseIpv6OrThrow as parseIpv6 } from './address-text.ts';
 
 function addr6(a: Uint8Array | string): Uint8Array {
   return typeof a === 'string' ? parseIpv6(a) : a;
@@ -364,7 +349,7 @@ export function icmpv6(options: Icmpv6Options): Icmpv6Spec {
         o += part.length;
       }
       const ip = enclosingIpSpec(ctx);
-      put16(out, ICMPV6_CHECKSUM.start, options.checksum ?? segmentChecksum(ip, IP_PROTO_ICMPV6, out, ICMPV6_CHECKSUM.start));
+      put16(out, ICMPV6_CHECKSUM.start, options.checksum ?? segmentChecksum(ip, IP_PROTOCOL.ICMPV6, out, ICMPV6_CHECKSUM.start));
       return out;
     },
   };

@@ -33,6 +33,8 @@ import { internetChecksum, type PseudoHeaderSource } from './checksum.ts';
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { encodeIpv4Options, parseIpv4Options, type Ipv4Option } from './ipv4-options.ts';
 import { malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
+import { IP_PROTOCOL } from './ip-protocols.ts';
+import { parseIpv4OrThrow as parseIpv4Address } from './address-text.ts';
 
 // Byte ranges of the fixed header.
 export const IPV4_VER_IHL = 0;
@@ -53,23 +55,7 @@ export const IPV4_MAX_TOTAL_LENGTH = 65535;
 /** Flag bits in the 3-bit flags field (as the top bits of bytes 6..7 shifted down by 13). */
 export const IPV4_FLAG = { RESERVED: 0b100, DF: 0b010, MF: 0b001 } as const;
 
-/** IP protocol numbers (also IPv6 next-header values) netlab decodes or builds. */
-export const IP_PROTOCOL = {
-  HOPOPTS: 0,
-  ICMP: 1,
-  IGMP: 2,
-  IPV4: 4,
-  TCP: 6,
-  UDP: 17,
-  IPV6: 41,
-  ROUTING: 43,
-  FRAGMENT: 44,
-  ESP: 50,
-  AH: 51,
-  ICMPV6: 58,
-  NO_NEXT: 59,
-  DSTOPTS: 60,
-} as const;
+export { IP_PROTOCOL } from './ip-protocols.ts';
 
 /**
  * The decoder kind for an upper-layer protocol number, or null (data). Protocol 4 (IP in IP) gives
@@ -237,14 +223,7 @@ function computedChecksum(b: Uint8Array, offset: number, headerLength: number): 
 // ---------------------------------------------------------------------------------------------
 // Addresses
 
-/** Parses dotted-quad text ('192.168.1.10') into 4 bytes. */
-export function parseIpv4Address(text: string): Uint8Array {
-  const parts = text.trim().split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new RangeError(`not an IPv4 address: '${text}' (expected four numbers 0-255 like 192.168.1.10)`);
-  }
-  return Uint8Array.from(parts.map(Number));
-}
+export { parseIpv4OrThrow as parseIpv4Address } from './address-text.ts';
 
 /** An IPv4 address given as text or bytes, as 4 bytes (a copy). */
 export function ipv4Bytes(addr: string | Uint8Array): Uint8Array {

@@ -16,11 +16,11 @@
 // decoded by ipv6-ext.ts; the payload of this layer ends at 40 + Payload Length, so link padding is
 // never payload. See ipv4.ts for the pseudo-header contract that ipv6() also fulfils.
 
-import { Address6 } from 'ip-address';
 import type { PseudoHeaderSource } from './checksum.ts';
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { IP_PROTOCOL, ipProtocolKind, protocolOfSpec } from './ipv4.ts';
 import { malformation, put16, u16, type DecodeContext, type DecodeStep, type LayerDecoder, copyBytes } from './layer.ts';
+import { parseIpv6OrThrow as parseIpv6Address } from './address-text.ts';
 
 // Byte ranges of the fixed header.
 export const IPV6_VER_TC_FLOW = { start: 0, end: 4 } as const;
@@ -116,15 +116,7 @@ export const decodeIpv6: LayerDecoder = (ctx: DecodeContext, offset: number, end
 // ---------------------------------------------------------------------------------------------
 // Addresses
 
-/** Parses IPv6 text ('2001:db8::1', '::ffff:1.2.3.4') into 16 bytes. */
-export function parseIpv6Address(text: string): Uint8Array {
-  const t = text.trim();
-  if (!Address6.isValid(t)) throw new RangeError(`not an IPv6 address: '${text}' (expected text like 2001:db8::1)`);
-  const bytes = new Address6(t).toUnsignedByteArray();
-  const out = new Uint8Array(16);
-  out.set(bytes.slice(-16), 16 - Math.min(16, bytes.length));
-  return out;
-}
+export { parseIpv6OrThrow as parseIpv6Address } from './address-text.ts';
 
 /** An IPv6 address given as text or bytes, as 16 bytes (a copy). */
 export function ipv6Bytes(addr: string | Uint8Array): Uint8Array {

@@ -26,6 +26,7 @@ import type { EmitContext, LayerSpec } from './encode.ts';
 import { malformation, put16, put32, u16, u32, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation } from './layer.ts';
 import { encodeTcpOptions, parseTcpOptions, type TcpOption, type TcpOptionInput } from './tcp-options.ts';
 import { enclosingIp, enclosingIpSpec, insideIcmpError, segmentChecksum, segmentVerifies, type IpContext } from './udp.ts';
+import { IP_PROTOCOL } from './ip-protocols.ts';
 
 // Byte ranges of the TCP header.
 export const TCP_SRC_PORT = { start: 0, end: 2 } as const;
@@ -40,7 +41,6 @@ export const TCP_URGENT = { start: 18, end: 20 } as const;
 export const TCP_OPTIONS_START = 20;
 export const TCP_MIN_HEADER_LEN = 20;
 export const TCP_MAX_HEADER_LEN = 60;
-export const IP_PROTO_TCP = 6;
 
 /** Flag bits within the 12 bits after the data offset. */
 export const TCP_FLAG = {
@@ -186,8 +186,8 @@ function tcpChecksumStatus(ctx: DecodeContext, ipc: IpContext | undefined, value
   if (!ctx.options.verifyChecksums || ipc === undefined || inError) return 'unverified';
   // All the bytes the IP layer announces must be there to verify.
   if (offset + reportedLen > end) return 'unverified';
-  const ok = segmentVerifies(ipc.ip, IP_PROTO_TCP, ctx.frame, offset, reportedLen);
-  value.checksumComputed = segmentChecksum(ipc.ip, IP_PROTO_TCP, ctx.frame.subarray(offset, offset + reportedLen), TCP_CHECKSUM.start);
+  const ok = segmentVerifies(ipc.ip, IP_PROTOCOL.TCP, ctx.frame, offset, reportedLen);
+  value.checksumComputed = segmentChecksum(ipc.ip, IP_PROTOCOL.TCP, ctx.frame.subarray(offset, offset + reportedLen), TCP_CHECKSUM.start);
   return ok ? 'good' : 'bad';
 }
 
@@ -277,7 +277,7 @@ export function tcp(options: TcpOptions): TcpSpec {
       put16(out, TCP_URGENT.start, options.urgentPointer ?? 0);
       out.set(optionBytes, TCP_OPTIONS_START);
       out.set(payload, headerLength);
-      const checksum = options.checksum ?? segmentChecksum(enclosingIpSpec(ctx), IP_PROTO_TCP, out, TCP_CHECKSUM.start);
+      const checksum = options.checksum ?? segmentChecksum(enclosingIpSpec(ctx), IP_PROTOCOL.TCP, out, TCP_CHECKSUM.start);
       put16(out, TCP_CHECKSUM.start, checksum);
       return out;
     },

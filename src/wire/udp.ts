@@ -18,6 +18,7 @@ import { pseudoHeaderSum, foldSum, onesSum, type PseudoHeaderSource } from './ch
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { nearestSpec } from './encode.ts';
 import { malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodedLayer, type DecodeStep, type LayerDecoder, type Malformation } from './layer.ts';
+import { IP_PROTOCOL } from './ip-protocols.ts';
 
 // Byte ranges of the UDP header.
 export const UDP_SRC_PORT = { start: 0, end: 2 } as const;
@@ -25,7 +26,6 @@ export const UDP_DST_PORT = { start: 2, end: 4 } as const;
 export const UDP_LENGTH = { start: 4, end: 6 } as const;
 export const UDP_CHECKSUM = { start: 6, end: 8 } as const;
 export const UDP_HEADER_LEN = 8;
-export const IP_PROTO_UDP = 17;
 /** The IANA port of VXLAN (RFC 7348). */
 export const VXLAN_PORT = 4789;
 
@@ -189,9 +189,9 @@ function udpChecksumStatus(ctx: DecodeContext, value: Udp, ipc: IpContext | unde
   if (!ctx.options.verifyChecksums || ipc === undefined) return 'unverified';
   // Only a complete datagram can be verified.
   if (offset + value.length > end) return 'unverified';
-  const ok = segmentVerifies(ipc.ip, IP_PROTO_UDP, ctx.frame, offset, value.length, value.length);
+  const ok = segmentVerifies(ipc.ip, IP_PROTOCOL.UDP, ctx.frame, offset, value.length, value.length);
   const segment = ctx.frame.subarray(offset, offset + value.length);
-  let computed = segmentChecksum(ipc.ip, IP_PROTO_UDP, segment, UDP_CHECKSUM.start, value.length);
+  let computed = segmentChecksum(ipc.ip, IP_PROTOCOL.UDP, segment, UDP_CHECKSUM.start, value.length);
   if (computed === 0) computed = 0xffff;
   value.checksumComputed = computed;
   return ok ? 'good' : 'bad';
@@ -229,7 +229,7 @@ export function udp(options: UdpOptions): UdpSpec {
       let checksum = options.checksum;
       if (checksum === undefined) {
         // The pseudo-header and the sum use the Length field, as receivers do.
-        checksum = segmentChecksum(enclosingIpSpec(ctx), IP_PROTO_UDP, out, UDP_CHECKSUM.start, length, length);
+        checksum = segmentChecksum(enclosingIpSpec(ctx), IP_PROTOCOL.UDP, out, UDP_CHECKSUM.start, length, length);
         if (checksum === 0) checksum = 0xffff;
       }
       put16(out, UDP_CHECKSUM.start, checksum);

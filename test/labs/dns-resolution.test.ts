@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import lab from '../../labs/dns-resolution.ts';
-import { remapPorts } from '../../labs/dns/capture.ts';
+import { remapPorts } from '../../src/capture/port-remap.ts';
 import type { AnyLab, Step } from '../../src/lab/types.ts';
 import { decode } from '../../src/wire/decode.ts';
 import { encode, ethernet, ipv4, payload, udp } from '../../src/wire/index.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import lab, { encapsulationLab } from '../../labs/encapsulation.ts';
-import { FcsNic } from '../../labs/encapsulation/fcs-nic.ts';
+import { FcsNic } from '../../src/netsim/fcs-nic.ts';
 import { CLIENT, GATEWAY, ISN, REQUEST, clientFrame } from '../../labs/encapsulation/seed.ts';
 import { memoryLink } from '../../src/netsim/port.ts';
 import type { RunSummary } from '../../src/lab/runner.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import lab, { routingAndTtlLab } from '../../labs/routing-and-ttl.ts';
 import { ADDR, MAC } from '../../labs/routing-and-ttl/topology.ts';
-import { LabNet } from '../../labs/netsim/lab-net.ts';
+import { LabNet } from '../../src/netsim/lab-net.ts';
 import { viewFrames } from '../../labs/netsim/frame-view.ts';
 import { Host } from '../../src/netsim/host.ts';
 import type { RunSummary } from '../../src/lab/runner.ts';

@@ -11,6 +11,7 @@ import { type Comparison, type Expr, type Operand, type Quantifier, type SliceRa
 import { fieldOccurrences, protocolOccurrences } from './occurrences.ts';
 import { type FieldType, intBits, type TypeClass, typeClass, typeDescription } from './types.ts';
 import { compare, type Val, valBytes } from './values.ts';
+import { guardRegex, type GuardedRegex } from './regex-guard.ts';
 
 export type Predicate = (d: Dissection) => boolean;
 type ValuesFn = (d: Dissection) => Val[];
@@ -45,12 +46,23 @@ export interface Compiled {
   predicate: Predicate;
   /** Field and protocol names the filter refers to. */
   fields: string[];
+  /** The `matches` patterns, whose matching is bounded (regex-guard.ts). */
+  regexes: GuardedRegex[];
 }
+
+/** The patterns of the filter being compiled (compile() is synchronous, so one list suffices). */
+let compiling: GuardedRegex[] | undefined;
 
 export function compile(expr: Expr): Compiled {
   const fields = new Set<string>();
-  const predicate = compileExpr(expr, fields);
-  return { predicate, fields: [...fields] };
+  const regexes: GuardedRegex[] = [];
+  compiling = regexes;
+  try {
+    const predicate = compileExpr(expr, fields);
+    return { predicate, fields: [...fields], regexes };
+  } finally {
+    compiling = undefined;
+  }
 }
 
 function compileExpr(e: Expr, refs: Set<string>): Predicate {
@@ -58,18 +70,23 @@ function compileExpr(e: Expr, refs: Set<string>): Predicate {
     case 'true':
       return () => true;
     case 'and': {
-      const l = compileExpr(e.left, refs);
-      const r = compileExpr(e.right, refs);
-      return (d) => l(d) && r(d);
+      const terms = e.terms.map((t) => compileExpr(t, refs));
+      return (d) => terms.every((p) => p(d));
     }
     case 'or': {
-      const l = compileExpr(e.left, refs);
-      const r = compileExpr(e.right, refs);
-      return (d) => l(d) || r(d);
+      const terms = e.terms.map((t) => compileExpr(t, refs));
+      return (d) => terms.some((p) => p(d));
     }
     case 'not': {
-      const x = compileExpr(e.expr, refs);
-      return (d) => !x(d);
+      // A run of negations compiles without recursion (the parser bounds it anyway).
+      let inner: Expr = e.expr;
+      let odd = true;
+      while (inner.type === 'not') {
+        inner = inner.expr;
+        odd = !odd;
+      }
+      const x = compileExpr(inner, refs);
+      return odd ? (d) => !x(d) : x;
     }
     case 'exists': {
       const s = source(e.operand, refs, 'exists');
@@ -230,7 +247,9 @@ function literal(op: Operand, left: Source, cmp: Comparison): Val {
   if (op.slice !== undefined) return fail(`"${tok.text}" is not a field and cannot be sliced.`);
   if (cmp === 'matches') {
     const pattern = tok.value;
-    return { t: 're', v: regex(pattern, fail) };
+    const g = guardRegex(regex(pattern, fail));
+    compiling?.push(g);
+    return { t: 're', v: g };
   }
   const desc = typeDescription(left.type);
   const cls = left.cls;

@@ -22,10 +22,28 @@ export interface Filter {
   /** Field and protocol names it refers to. */
   readonly fields: readonly string[];
   matches(d: Dissection): boolean;
+  /** What went wrong while matching (a `matches` pattern abandoned for taking too long), each once. */
+  readonly problems: readonly string[];
 }
 
-/** Compiles a display filter. Throws FilterError (with a column) when it cannot be compiled. */
-export function compileFilter(text: string): Filter {
-  const { predicate, fields } = compile(parseFilter(text));
-  return { text, fields, matches: predicate };
+export interface FilterOptions {
+  /** Called once for each problem met while matching (also kept in `problems`). */
+  onProblem?: (message: string) => void;
+}
+
+/**
+ * Compiles a display filter. Throws FilterError (with a column) when it cannot be compiled, also for
+ * filters nested too deeply or too long (parser.ts). The work of each `matches` is bounded
+ * (regex-guard.ts): a pattern that backtracks too long is abandoned and reported once.
+ */
+export function compileFilter(text: string, options: FilterOptions = {}): Filter {
+  const { predicate, fields, regexes } = compile(parseFilter(text));
+  const problems: string[] = [];
+  for (const g of regexes) {
+    g.onAbandon = (message) => {
+      problems.push(message);
+      options.onProblem?.(message);
+    };
+  }
+  return { text, fields, matches: predicate, problems };
 }

@@ -7,6 +7,11 @@
 //   test    := operand [ relop operand | ['not'] 'in' set ]
 //   operand := ( word | string | char | word '(' operand ')' ) [ '[' ranges ']' ]
 //   set     := '{' element (',' element)* '}'        element := operand [ '..' operand ]
+//
+// Hostile filters are refused with a FilterError, never a JavaScript stack overflow: nesting
+// (parentheses, `not`/`!`, function calls, slices of calls) deeper than MAX_FILTER_DEPTH, and filters
+// of more than MAX_FILTER_TOKENS tokens. An `and`/`or` chain is kept as a list (not a tree as deep
+// as the chain is long), so its length costs no stack in the compiler or when matching.
 
 import { FilterError } from './errors.ts';
 import { type Token, tokenize } from './lexer.ts';
@@ -66,8 +71,13 @@ export interface SetElement {
   high?: Operand;
 }
 
+/** Levels of nesting a filter may use: parentheses, `not`/`!` and function calls, together. */
+export const MAX_FILTER_DEPTH = 100;
+/** Tokens a filter may hold (a chain of a few thousand comparisons fits; `in {...}` is shorter). */
+export const MAX_FILTER_TOKENS = 20_000;
+
 export type Expr =
-  | { type: 'or' | 'and'; left: Expr; right: Expr }
+  | { type: 'or' | 'and'; terms: Expr[] }
   | { type: 'not'; expr: Expr }
   | { type: 'exists'; operand: Operand }
   | { type: 'compare'; op: RelOp; opTok: Token; left: Operand; right: Operand }
@@ -78,7 +88,12 @@ const KEYWORDS = new Set(['and', 'or', 'not', 'in', ...Object.keys(RELOPS).filte
 
 /** Parses a filter into its syntax tree. An empty filter matches every frame. */
 export function parseFilter(src: string): Expr {
-  const p = new Parser(tokenize(src));
+  const toks = tokenize(src);
+  if (toks.length > MAX_FILTER_TOKENS) {
+    const t = toks[MAX_FILTER_TOKENS];
+    throw new FilterError(`The filter is too long: more than ${MAX_FILTER_TOKENS} tokens (use "in {...}" for long lists of values).`, t.pos, t.len);
+  }
+  const p = new Parser(toks);
   if (p.atEnd()) return { type: 'true' };
   const e = p.expr();
   if (!p.atEnd()) p.unexpected();
@@ -87,7 +102,15 @@ export function parseFilter(src: string): Expr {
 
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly toks: readonly Token[]) {}
+
+  /** Enters one level of nesting at token `t`; refuses to go deeper than MAX_FILTER_DEPTH. */
+  private enter(t: Token): void {
+    if (++this.depth > MAX_FILTER_DEPTH) {
+      throw new FilterError(`The filter nests too deeply: more than ${MAX_FILTER_DEPTH} levels of parentheses, "not" and function calls.`, t.pos, t.len);
+    }
+  }
 
   atEnd(): boolean {
     return this.i >= this.toks.length;
@@ -124,35 +147,47 @@ class Parser {
   }
 
   expr(): Expr {
-    let left = this.and();
+    const terms = [this.and()];
     for (;;) {
       const t = this.peek();
-      if (!(this.isWord(t, 'or') || (t?.kind === 'op' && t.text === '||'))) return left;
+      if (!(this.isWord(t, 'or') || (t?.kind === 'op' && t.text === '||'))) return terms.length === 1 ? terms[0] : { type: 'or', terms };
       this.i++;
-      left = { type: 'or', left, right: this.and() };
+      terms.push(this.and());
     }
   }
 
   private and(): Expr {
-    let left = this.unary();
+    const terms = [this.unary()];
     for (;;) {
       const t = this.peek();
-      if (!(this.isWord(t, 'and') || (t?.kind === 'op' && t.text === '&&'))) return left;
+      if (!(this.isWord(t, 'and') || (t?.kind === 'op' && t.text === '&&'))) return terms.length === 1 ? terms[0] : { type: 'and', terms };
       this.i++;
-      left = { type: 'and', left, right: this.unary() };
+      terms.push(this.unary());
     }
   }
 
   private unary(): Expr {
     const t = this.peek();
     if (this.isWord(t, 'not') || (t?.kind === 'op' && t.text === '!')) {
-      this.i++;
-      return { type: 'not', expr: this.unary() };
+      // A run of negations is counted as nesting too, but read without recursion.
+      let n = 0;
+      const start = this.depth;
+      for (let u = this.peek(); u !== undefined && (this.isWord(u, 'not') || (u.kind === 'op' && u.text === '!')); u = this.peek()) {
+        this.enter(u);
+        this.i++;
+        n++;
+      }
+      let e = this.unary();
+      this.depth = start;
+      for (let k = 0; k < n; k++) e = { type: 'not', expr: e };
+      return e;
     }
     if (this.isPunct(t, '(')) {
+      this.enter(t as Token);
       this.i++;
       const e = this.expr();
       this.expect(')');
+      this.depth--;
       return e;
     }
     return this.test();
@@ -202,9 +237,11 @@ class Parser {
     else if (t.kind === 'char') op = { type: 'char', tok: t };
     else if (t.kind === 'word' && !KEYWORDS.has(t.text)) {
       if (this.isPunct(this.peek(), '(')) {
+        this.enter(t);
         this.i++;
         const arg = this.operand();
         this.expect(')');
+        this.depth--;
         op = { type: 'call', tok: t, fn: t.text, arg };
       } else {
         op = { type: 'word', tok: t };

@@ -3,6 +3,7 @@
 
 import type { Field } from '../field.ts';
 import type { Comparison } from './parser.ts';
+import { guardedTest, type GuardedRegex } from './regex-guard.ts';
 
 export type Val =
   | { t: 'int'; v: bigint }
@@ -12,7 +13,7 @@ export type Val =
   | { t: 'str'; v: string }
   /** An address with a prefix length (CIDR): matches every address in the network. */
   | { t: 'net'; v: Uint8Array; prefix: number }
-  | { t: 're'; v: RegExp }
+  | { t: 're'; v: GuardedRegex }
   | { t: 'none' };
 
 const utf8 = new TextEncoder();
@@ -135,8 +136,7 @@ export function compare(cmp: Comparison, a: Val, b: Val): boolean {
       if (b.t !== 're') return false;
       const text = a.t === 'str' ? a.v : a.t === 'bytes' ? latin1(a.v) : undefined;
       if (text === undefined) return false;
-      b.v.lastIndex = 0;
-      return b.v.test(text);
+      return guardedTest(b.v, text);
     }
     default: {
       const o = order(a, b);

@@ -1,7 +1,7 @@
 // A resolver transport that notes when each query left and when its answer came, on one monotonic
 // clock shared with the lab, so that a resolution becomes a timeline (ms since the stub asked).
 
-import type { QueryRequest, QueryResult, ResolverTransport } from '../../src/dns/resolver-types.ts';
+import type { QueryRequest, QueryResult, ResolverTransport } from './resolver-types.ts';
 
 export interface TimedQuery {
   server: string;

@@ -6,8 +6,8 @@
 // netsim's ports carry frames without an FCS (as a capture on a Linux interface shows them); this NIC
 // puts the FCS on the wire, so the lab's links carry frames as a cable does.
 
-import { crc32, fcsBytes, readFcs } from '../../src/wire/index.ts';
-import type { FrameHandler, FramePort } from '../../src/netsim/port.ts';
+import { crc32, fcsBytes, readFcs } from '../wire/index.ts';
+import type { FrameHandler, FramePort } from './port.ts';
 
 export interface NicCounters {
   /** Frames that arrived on the wire. */

@@ -1,8 +1,8 @@
 // The stub resolver of the labs (what an OS or a browser runs): one RD=1 question to the recursive
 // resolver over UDP from its own address, answered or not, timed.
 
-import type { QueryResult } from '../../src/dns/resolver-types.ts';
-import { SocketTransport, type TransportOptions } from '../../src/dns/transport.ts';
+import type { QueryResult } from './resolver-types.ts';
+import { SocketTransport, type TransportOptions } from './transport.ts';
 
 export interface StubAnswer {
   result: QueryResult;

@@ -3,7 +3,7 @@
 // the lab moves time straight to the next event (a frame arriving after its link delay, an ARP retry,
 // a ping timeout), so a 3-second ARP timeout takes no real time and every run gives the same times.
 
-import { ManualClock, type NetClock, type TimerHandle } from '../../src/base/timer-clock.ts';
+import { ManualClock, type NetClock, type TimerHandle } from '../base/timer-clock.ts';
 
 export class EventClock implements NetClock {
   private readonly manual: ManualClock;

@@ -13,10 +13,14 @@
 // (a frame's arrival, an ARP retry, a ping deadline), so captures and printed times are the same on
 // every run and a 3-second ARP timeout takes no real time.
 
-import { memoryLink, type FramePort, type FrameHandler } from '../../src/netsim/port.ts';
-import type { Timestamp } from '../../src/base/clock.ts';
-import type { LabCapture } from '../../src/lab/types.ts';
+import { memoryLink, type FramePort, type FrameHandler } from './port.ts';
+import type { Timestamp } from '../base/clock.ts';
 import { EventClock } from './event-clock.ts';
+
+/** Where recorded frames go: a lab's capture (or any writer of timestamped, commented frames). */
+export interface FrameSink {
+  write(frame: Uint8Array, options?: { comment?: string; time?: { sec: number; nsec: number } }): void;
+}
 
 /** One frame as it crossed a link. */
 export interface WireFrame {
@@ -62,7 +66,7 @@ export class LabNet {
   private readonly fault: LinkFault | undefined;
   private readonly links = new Set<string>();
   private readonly nodes: Closable[] = [];
-  private capture: LabCapture | undefined;
+  private capture: FrameSink | undefined;
   /** Frames handed to a memoryLink and not yet delivered. */
   private inFlight = 0;
   private closed = false;
@@ -109,7 +113,7 @@ export class LabNet {
   }
 
   /** From now on, frames are also written into `capture` (until stopRecording or another record). */
-  record(capture: LabCapture): void {
+  record(capture: FrameSink): void {
     this.capture = capture;
   }
 

@@ -1,0 +1,254 @@
+// The server's side of one exchange: the handler sets a status and fields, writes the body, ends.
+// The writer chooses the framing itself (Content-Length when the whole body is known, chunked on
+// HTTP/1.1 otherwise, read-until-close on HTTP/1.0), writes Connection as the request and the
+// connection's state require, and sends no body for HEAD, 204 and 304 (RFC 9112 §6.3, RFC 9110 §9.3.2).
+
+import { NetlabError } from '../base/errors.ts';
+import { encodeChunk, encodeLastChunk, fieldValues, serializeResponseHead, splitList, type HttpField, type HttpRequestHead } from '../wire/http.ts';
+
+/** Fields as a list (order and repeats kept) or a record (one value each). */
+export type HttpFieldsInit = readonly HttpField[] | Readonly<Record<string, string | number>>;
+
+export function toFields(init: HttpFieldsInit | undefined): HttpField[] {
+  if (init === undefined) return [];
+  if (Array.isArray(init)) return [...(init as readonly HttpField[])];
+  return Object.entries(init as Record<string, string | number>).map(([name, value]) => ({ name, value: String(value) }));
+}
+
+/** What the response writer needs from its connection. */
+export interface ResponseSink {
+  /** Bytes of this response, in order; the connection writes or holds them (pipelining). */
+  output(res: HttpServerResponse, bytes: Uint8Array): boolean;
+  /** The response is complete; `close` says the connection must close after it. */
+  finished(res: HttpServerResponse): void;
+  /** Resolves when output may continue (the socket drained and this response is at the front). */
+  drained(res: HttpServerResponse): Promise<void>;
+  /** True when this response must announce and perform the close (a draining connection's last one). */
+  shouldClose(res: HttpServerResponse): boolean;
+}
+
+type Framing = 'length' | 'chunked' | 'close' | 'none';
+
+export class HttpServerResponse {
+  readonly request: HttpRequestHead;
+  private readonly sink: ResponseSink;
+  private statusCode = 200;
+  private reason: string | undefined;
+  private fields: HttpField[] = [];
+  private headSent = false;
+  private done = false;
+  private abortedFlag = false;
+  private framing: Framing = 'none';
+  private declaredLength = -1;
+  private written = 0;
+  /** The connection must close after this response. */
+  closeAfter = false;
+  /** The response was cut short (declared length not met): the connection is destroyed after it. */
+  truncated = false;
+
+  constructor(request: HttpRequestHead, sink: ResponseSink) {
+    this.request = request;
+    this.sink = sink;
+  }
+
+  get status(): number {
+    return this.statusCode;
+  }
+
+  get headersSent(): boolean {
+    return this.headSent;
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** The exchange was taken over by netlab (a verdict, a closed connection): writes are ignored. */
+  get aborted(): boolean {
+    return this.abortedFlag;
+  }
+
+  /** Sets status and fields; nothing is written until the first write() or end(). */
+  writeHead(status: number, fields?: HttpFieldsInit, reason?: string): this {
+    if (this.headSent)
+      throw new NetlabError('ERR_STATE', 'writeHead after the head was sent', {
+        layer: 'http',
+      });
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new NetlabError('ERR_ARGUMENT', `final status must be 200..599, got ${status} (interim responses are netlab's)`, { layer: 'http' });
+    }
+    const list = toFields(fields);
+    for (const f of list) {
+      const n = f.name.toLowerCase();
+      if (n === 'transfer-encoding') throw new NetlabError('ERR_ARGUMENT', 'Transfer-Encoding is chosen by the writer, not the handler', { layer: 'http' });
+    }
+    this.statusCode = status;
+    this.reason = reason;
+    this.fields = list;
+    return this;
+  }
+
+  private bodyless(): boolean {
+    return this.request.method === 'HEAD' || this.statusCode === 204 || this.statusCode === 304;
+  }
+
+  private sendHead(knownLength: number | undefined): void {
+    const out: HttpField[] = [];
+    let handlerClose = false;
+    for (const f of this.fields) {
+      const n = f.name.toLowerCase();
+      if (n === 'connection') {
+        if (splitList(f.value).some((o) => o.toLowerCase() === 'close')) handlerClose = true;
+        continue;
+      }
+      if (n === 'keep-alive') continue;
+      if (n === 'content-length') {
+        if (!/^[0-9]{1,15}$/.test(f.value))
+          throw new NetlabError('ERR_ARGUMENT', `Content-Length ${JSON.stringify(f.value)} is not a number`, { layer: 'http' });
+        if (this.declaredLength >= 0)
+          throw new NetlabError('ERR_ARGUMENT', 'Content-Length given twice', {
+            layer: 'http',
+          });
+        this.declaredLength = Number(f.value);
+        continue;
+      }
+      out.push(f);
+    }
+    if (this.statusCode === 204 && this.declaredLength >= 0)
+      throw new NetlabError('ERR_ARGUMENT', 'a 204 response has no Content-Length (RFC 9110 §8.6)', { layer: 'http' });
+    if (this.declaredLength >= 0) {
+      this.framing = this.bodyless() ? 'none' : 'length';
+      out.push({ name: 'Content-Length', value: String(this.declaredLength) });
+    } else if (this.bodyless()) {
+      this.framing = 'none';
+      if (this.request.method === 'HEAD' && knownLength !== undefined && knownLength > 0) out.push({ name: 'Content-Length', value: String(knownLength) });
+    } else if (knownLength !== undefined) {
+      this.framing = 'length';
+      this.declaredLength = knownLength;
+      out.push({ name: 'Content-Length', value: String(knownLength) });
+    } else if (this.request.version === '1.1') {
+      this.framing = 'chunked';
+      out.push({ name: 'Transfer-Encoding', value: 'chunked' });
+    } else {
+      this.framing = 'close';
+    }
+    const close =
+      this.closeAfter ||
+      handlerClose ||
+      this.sink.shouldClose(this) ||
+      !this.request.keepAlive ||
+      this.framing === 'close' ||
+      this.request.upgrade.length > 0 ||
+      this.request.method === 'CONNECT';
+    this.closeAfter = close;
+    if (close) out.push({ name: 'Connection', value: 'close' });
+    else if (this.request.version === '1.0') out.push({ name: 'Connection', value: 'keep-alive' });
+    this.headSent = true;
+    const head = serializeResponseHead({
+      status: this.statusCode,
+      reason: this.reason,
+      version: '1.1',
+      fields: out,
+    });
+    this.sink.output(this, head);
+  }
+
+  /** Writes body bytes (a string is UTF-8). Returns false when the caller should await drained(). */
+  write(data: Uint8Array | string): boolean {
+    if (this.abortedFlag || this.done) return false;
+    if (!this.headSent) this.sendHead(undefined);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (bytes.length === 0) return true;
+    if (this.framing === 'none') return true;
+    if (this.framing === 'length' && this.written + bytes.length > this.declaredLength) {
+      throw new NetlabError('ERR_ARGUMENT', `body exceeds the declared Content-Length ${this.declaredLength}`, { layer: 'http' });
+    }
+    this.written += bytes.length;
+    return this.sink.output(this, this.framing === 'chunked' ? encodeChunk(bytes) : bytes);
+  }
+
+  /** Resolves when more may be written without piling up in memory. */
+  drained(): Promise<void> {
+    return this.sink.drained(this);
+  }
+
+  /** Ends the response, with optional last bytes and (chunked only) trailer fields. */
+  end(data?: Uint8Array | string, trailers?: HttpFieldsInit): void {
+    if (this.abortedFlag || this.done) return;
+    const bytes = data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (!this.headSent) this.sendHead(bytes?.length ?? 0);
+    if (bytes !== undefined && bytes.length > 0) this.write(bytes);
+    if (this.framing === 'chunked') this.sink.output(this, encodeLastChunk(toFields(trailers)));
+    if (this.framing === 'length' && this.written < this.declaredLength) {
+      this.truncated = true;
+      this.closeAfter = true;
+    }
+    this.done = true;
+    this.sink.finished(this);
+  }
+
+  /** A complete response netlab writes itself (an error, 417), replacing the handler's. */
+  writeOwn(status: number, body: string, extraFields: readonly HttpField[] = []): void {
+    if (this.done) return;
+    if (this.headSent) {
+      this.abortCut();
+      return;
+    }
+    this.closeAfter = true;
+    const text = Buffer.from(body, 'utf8');
+    const fields: HttpField[] = [...extraFields, { name: 'Content-Type', value: 'text/plain; charset=utf-8' }];
+    this.fields = fields;
+    this.statusCode = status;
+    this.reason = undefined;
+    this.sendHead(text.length);
+    if (!this.bodyless()) this.sink.output(this, text);
+    this.written = text.length;
+    this.done = true;
+    this.abortedFlag = true;
+    this.sink.finished(this);
+  }
+
+  /** Ends an exchange whose head already went out: the connection is destroyed after what was written. */
+  abortCut(): void {
+    if (this.done) return;
+    this.truncated = true;
+    this.closeAfter = true;
+    this.done = true;
+    this.abortedFlag = true;
+    this.sink.finished(this);
+  }
+
+  /** Marks the response dead without writing (the connection is gone). */
+  markAborted(): void {
+    this.abortedFlag = true;
+    this.done = true;
+  }
+
+  /**
+   * Sends a 1xx interim response (103 Early Hints, or a 1xx a proxy relays) before the final one.
+   * 100 is netlab's to send (when the handler reads a body that expects it) and 101 belongs to takeOver().
+   */
+  writeInterim(status: number, fields?: HttpFieldsInit): void {
+    if (!Number.isInteger(status) || status < 102 || status > 199) {
+      throw new NetlabError('ERR_ARGUMENT', `interim status must be 102..199, got ${status}`, { layer: 'http' });
+    }
+    if (this.headSent || this.done) throw new NetlabError('ERR_STATE', 'writeInterim after the final head', { layer: 'http' });
+    if (this.request.version === '1.0') return; // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client
+    this.sink.output(this, serializeResponseHead({ status, fields: toFields(fields) }));
+  }
+
+  /** Writes an interim or switching response head (100, 101, or 200 to CONNECT) straight through. */
+  writeInterimHead(status: number, fields: readonly HttpField[]): void {
+    this.sink.output(this, serializeResponseHead({ status, fields }));
+  }
+
+  /** Fields the handler set so far (names as given). */
+  get headerFields(): readonly HttpField[] {
+    return this.fields;
+  }
+
+  /** True when the handler's fields include `name` (case-insensitive). */
+  hasField(name: string): boolean {
+    return fieldValues(this.fields, name).length > 0;
+  }
+}
