@@ -16,6 +16,7 @@ import { AUTH_ADDRESS, AUTH_NAMES, HEALTH, LB, RESOLVER_ADDRESS, ROOT_ADDRESS, S
 import { sleep } from '../src/dns/stub-client.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
+import { dnsLbExercises } from './dns-load-balancing/exercises.ts';
 
 interface State {
   taps: TapSwitch;
@@ -45,6 +46,7 @@ function captureStep(ctx: StepContext<State>, net: LbNet, file: string, options:
 export default defineLab<State>({
   ...LAB_INFO['dns-load-balancing'],
   state: () => ({ taps: new TapSwitch(), captures: [], confirm: [], rotate: true }),
+  exercises: dnsLbExercises,
   steps: [
     {
       title: 'Web servers, name servers and a resolver on loopback',

@@ -24,6 +24,7 @@ import { sleep, Stub } from '../src/dns/stub-client.ts';
 import { TimedTransport } from '../src/dns/timed-transport.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
+import { dnsResolutionExercises } from './dns-resolution/exercises.ts';
 
 const { A, AAAA } = DNS_TYPE;
 
@@ -31,7 +32,7 @@ const { A, AAAA } = DNS_TYPE;
 const SEED_TIMELINE: Record<string, string> = { [ROOT_ADDRESS]: '20-100', [TLD_ADDRESS]: '100-150', [AUTH_ADDRESS]: '150-200' };
 const WHO: Record<string, string> = { [ROOT_ADDRESS]: `root (${ROOT_NAME})`, [TLD_ADDRESS]: `.com TLD (${TLD_NAME})`, [AUTH_ADDRESS]: `authoritative (${AUTH_NAME})` };
 
-interface Net {
+export interface Net {
   hierarchy: Hierarchy;
   recursive: RecursiveServer;
   resolver: Resolver;
@@ -45,9 +46,11 @@ interface Net {
   lastFromCache?: boolean;
   /** Names each authoritative server was asked, in order. */
   asked: Map<string, string[]>;
+  /** Every question the recursive server answered: who asked (address#port) and for what. */
+  clients: { client: string; name: string }[];
 }
 
-interface State {
+export interface State {
   taps: TapSwitch;
   net?: Net;
   captures: string[];
@@ -84,6 +87,7 @@ function showCache(ctx: StepContext<State>, net: Net, title: string): void {
 export default defineLab<State>({
   ...LAB_INFO['dns-resolution'],
   state: () => ({ taps: new TapSwitch(), captures: [], confirm: [] }),
+  exercises: dnsResolutionExercises,
   steps: [
     {
       title: 'A root, a TLD, an authoritative server and a recursive resolver on loopback',
@@ -107,10 +111,12 @@ export default defineLab<State>({
         const timed = new TimedTransport(new SocketTransport({ localAddress: RESOLVER_ADDRESS, timeoutMs: 2000, tap: ctx.state.taps }));
         const resolver = new Resolver({ rootHints: [{ name: ROOT_NAME, address: ROOT_ADDRESS, port: hierarchy.port }], port: hierarchy.port, transport: timed, cache });
         const seen: Pick<Net, 'last' | 'lastFromCache'> = {};
+        const clients: Net['clients'] = [];
         const recursive = new RecursiveServer({
           resolver,
           address: RESOLVER_ADDRESS,
           onQuery: (q) => {
+            clients.push({ client: q.client, name: q.name });
             seen.last = q.result;
             seen.lastFromCache = q.result === undefined ? true : q.result.fromCache;
           },
@@ -118,7 +124,7 @@ export default defineLab<State>({
         await recursive.start();
         ctx.onLabEnd(() => recursive.close());
         const stub = new Stub(STUB_ADDRESS, () => ({ address: RESOLVER_ADDRESS, port: recursive.port }), ctx.state.taps);
-        const net: Net = Object.assign(seen, { hierarchy, resolver, timed, jump, asked, recursive, stub });
+        const net: Net = Object.assign(seen, { hierarchy, resolver, timed, jump, asked, recursive, stub, clients });
         ctx.state.net = net;
         ctx.show.table(
           ['role', 'name', 'address', 'port', 'serves'],

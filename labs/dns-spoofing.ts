@@ -28,6 +28,7 @@ import { startHierarchy, type Hierarchy } from './dns/servers.ts';
 import { sleep, Stub } from '../src/dns/stub-client.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
+import { dnsSpoofingExercises } from './dns-spoofing/exercises.ts';
 
 const { A } = DNS_TYPE;
 const WEAK_ADDRESS = '127.53.0.54';
@@ -236,6 +237,7 @@ async function blindAttack(net: Net, seen: { id: number; port: number }, to: str
 export default defineLab<State>({
   ...LAB_INFO['dns-spoofing'],
   state: () => ({ taps: new TapSwitch(), captures: [], confirm: [], weakOptions: { sequentialIds: true } }),
+  exercises: dnsSpoofingExercises,
   steps: [
     {
       title: 'The victim\'s resolver, example.com 50 ms away, and an attacker next door',

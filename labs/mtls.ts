@@ -30,6 +30,7 @@ import { tlsOutput } from './tls/output.ts';
 import { certRow, identityOf, labPki, signedBy, type LabPki } from './tls/pki.ts';
 import { handshakeSequence, tsharkOrSkip } from './tls/tshark-tls.ts';
 import { need } from './common/need.ts';
+import { mtlsExercises } from './mtls/exercises.ts';
 
 const HOST = '127.0.0.1';
 const SERVICE_A = 'serviceA.default.svc.cluster.local';
@@ -83,6 +84,7 @@ const refusalText = (r: Refusal | undefined): string => (r === undefined ? 'not 
 export default defineLab<State>({
   ...LAB_INFO['mtls'],
   state: () => ({}),
+  exercises: mtlsExercises,
   steps: [
     {
       title: 'One CA for the cluster: root, intermediate, a certificate per service, valid 24 hours',

@@ -10,6 +10,7 @@ import { LAB_INFO } from './info.ts';
 import type { StepContext } from '../src/lab/types.ts';
 import { encode, ethernet, icmp, ipv4, payload, tcp, udp } from '../src/wire/index.ts';
 import { realCaptureOnLo, type LoCapture, type SeenUnreachable } from './ports/lo-capture.ts';
+import { portsExercises } from './ports/exercises.ts';
 
 const HOST = '127.0.0.1';
 const IANA = { low: 49152, high: 65535 };
@@ -187,6 +188,7 @@ async function boundaries(ctx: StepContext<State>): Promise<{ tcpReads: string[]
 export default defineLab<State>({
   ...LAB_INFO['ports'],
   state: () => ({ clientPorts: [] }),
+  exercises: portsExercises,
   steps: [
     {
       title: 'One server port, three clients, three ephemeral ports',

@@ -26,6 +26,7 @@ import { handshakeSequence, tsharkTlsFrames, type TsharkTlsFrame } from './tls/t
 import { netlabFields, unknownFields } from './tls/netlab-fields.ts';
 import { keyLogOf, copyWithoutKeys } from './tls/without-keys.ts';
 import { need } from './common/need.ts';
+import { tls13Exercises } from './tls13-handshake/exercises.ts';
 
 const HOST = '127.0.0.1';
 /** The seed's `domain.com`, under the .test domain the labs use (RFC 6761: never on the internet). */
@@ -122,6 +123,7 @@ function sequenceOf(run: Run): SequenceMessage[] {
 export default defineLab<State>({
   ...LAB_INFO['tls13-handshake'],
   state: () => ({}),
+  exercises: tls13Exercises,
   steps: [
     {
       title: 'A certificate chain for domain.netlab.test',

@@ -50,7 +50,7 @@ export async function runExercise(run: LabRun, ex: Exercise<unknown>, pos: numbe
   const record = (r: CheckResult): void => run.record(r);
   let task = '';
   try {
-    task = textOf(ex.task, ctx);
+    task = typeof ex.task === 'function' ? await ex.task(ctx) : ex.task;
   } catch (err) {
     task = `(the task could not be written: ${errorText(err)})`;
   }
@@ -66,7 +66,7 @@ export async function runExercise(run: LabRun, ex: Exercise<unknown>, pos: numbe
       record({ label: `${label}: a hint and an answer to show`, passed: hint.trim() !== '' && shown.trim() !== '', observed: hint.trim() === '' ? 'no hint' : shown.trim() === '' ? 'no answer' : 'both given', expected: 'both given' });
       const right = await withTimeout(answerOf(ex.right, ctx), limit, 'the scripted right answer');
       const g2 = await grade(right);
-      record({ label: `${label}: the right answer (${right}) is accepted`, passed: g2.correct, observed: g2.feedback, expected: 'accepted' });
+      record({ label: `${label}: the right answer (${right}) is accepted`, passed: g2.correct && right.trim() !== '', observed: right.trim() === '' ? 'the right answer is empty' : g2.feedback, expected: 'accepted' });
       return 'checked';
     }
     if (io.stdin === undefined) {

@@ -43,7 +43,7 @@ export interface Exercise<S> {
   /** answer: a question; predict: a value the lab reveals after; command: run something, then say what it showed. */
   readonly kind: 'answer' | 'predict' | 'command';
   /** What to do (prose, reflowed). */
-  readonly task: Text<S>;
+  readonly task: Text<S> | ((ctx: ExerciseContext<S>) => Promise<string>);
   /** What the prompt asks for: `a display filter`, `a number`, `the file you wrote`. */
   readonly expects: string;
   /** Grades an answer (trimmed, never empty) against what really happened. */

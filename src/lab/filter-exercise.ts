@@ -30,6 +30,23 @@ export async function selectedFrames(path: string, filter: string, prefs: readon
   return out;
 }
 
+/** netlab's reading of fields, one row per frame, one column per field (occurrences joined by ','), as `netlab decode -T fields` prints them. */
+export async function captureFields(path: string, fields: readonly string[], prefs: readonly string[] = []): Promise<string[][]> {
+  const [{ readCapture }, { DissectState, parsePrefs }, { dissect }, { findFields }] = await Promise.all([
+    import('../capture/read.ts'),
+    import('../dissect/context.ts'),
+    import('../dissect/dissect.ts'),
+    import('../dissect/lookup.ts'),
+  ]);
+  const state = new DissectState(parsePrefs(prefs));
+  const rows: string[][] = [];
+  for await (const packet of readCapture(path)) {
+    const d = dissect(packet, state);
+    rows.push(fields.map((f) => findFields(d, f).map((x) => x.show).join(',')));
+  }
+  return rows;
+}
+
 const list = (frames: readonly number[]): string => (frames.length === 0 ? 'no frame' : `frame${frames.length === 1 ? '' : 's'} ${frames.join(', ')}`);
 
 export interface FilterExerciseSpec<S> {
@@ -39,8 +56,8 @@ export interface FilterExerciseSpec<S> {
   readonly file: string;
   /** What to find, in words (the task adds the command to run). */
   readonly find: string;
-  /** The frames (1-based) the filter must select, exactly. */
-  readonly frames: readonly number[] | ((ctx: ExerciseContext<S>) => readonly number[]);
+  /** The frames (1-based) the filter must select, exactly; or those a reference filter selects. */
+  readonly frames: readonly number[] | { readonly like: string };
   readonly hint: string;
   /** A filter that is right. */
   readonly right: string;
@@ -61,21 +78,44 @@ export async function gradeFilter(path: string, filter: string, want: readonly n
 
 /** The exercise: type a display filter that selects exactly the given frames of a capture. */
 export function filterExercise<S>(spec: FilterExerciseSpec<S>): Exercise<S> {
-  const want = (ctx: ExerciseContext<S>): readonly number[] => (typeof spec.frames === 'function' ? spec.frames(ctx) : spec.frames);
   const prefs = spec.prefs ?? [];
+  const frames = spec.frames;
+  const want = async (ctx: ExerciseContext<S>): Promise<readonly number[]> => {
+    if (!('like' in frames)) return frames;
+    const got = await selectedFrames(ctx.captureFile(spec.file), frames.like, prefs);
+    if (typeof got === 'string') throw new Error(`the reference filter ${frames.like} does not compile: ${got}`);
+    if (got.length === 0) throw new Error(`the reference filter ${frames.like} selects no frame of ${spec.file}`);
+    return got;
+  };
   return {
     after: spec.after,
     title: spec.title,
     kind: 'command',
     expects: 'a display filter',
-    task: (ctx) =>
-      `${spec.find} Write a display filter that selects exactly ${list([...want(ctx)])} of ${ctx.capturePath(spec.file)}. ` +
+    task: async (ctx) =>
+      `${spec.find} Write a display filter that selects exactly ${list([...(await want(ctx))])} of ${ctx.capturePath(spec.file)}. ` +
       `Try it in a second terminal, then type it here:\n` +
       `  ${decodeCommand(ctx.capturePath(spec.file), 'YOUR FILTER', prefs)}`,
-    grade: (answer, ctx) => gradeFilter(ctx.captureFile(spec.file), answer, want(ctx), prefs),
+    grade: async (answer, ctx) => gradeFilter(ctx.captureFile(spec.file), answer, await want(ctx), prefs),
     hint: spec.hint,
     answer: spec.right,
     right: spec.right,
     wrong: spec.wrong,
   };
+}
+
+/** The values of one field in the frames a display filter selects (netlab's reading), frame by frame. */
+export async function fieldValues(path: string, filter: string, field: string, prefs: readonly string[] = []): Promise<string[]> {
+  const frames = await selectedFrames(path, filter, prefs);
+  if (typeof frames === 'string') throw new Error(`the filter ${filter} does not compile: ${frames}`);
+  const rows = await captureFields(path, [field], prefs);
+  return frames.map((n) => rows[n - 1]?.[0] ?? '');
+}
+
+/** The one value a prediction is graded against: the field in the first frame the filter selects. */
+export async function firstValue(path: string, filter: string, field: string): Promise<number> {
+  const values = await fieldValues(path, filter, field);
+  const v = Number(values[0]);
+  if (values.length === 0 || !Number.isFinite(v)) throw new Error(`no frame of ${path} matches ${filter} with a numeric ${field}`);
+  return v;
 }

@@ -2,6 +2,7 @@
 // entry is a lab's info and a loader: listing labs loads none of them.
 
 import type { AnyLab, LabInfo } from './types.ts';
+import { validatePlan } from './plan.ts';
 
 /** A lab as a catalogue lists it: what `lab list` prints, and how to load the lab itself. */
 export interface LabEntry extends LabInfo {
@@ -55,6 +56,7 @@ export async function loadLabs(entries: readonly LabEntry[]): Promise<AnyLab[]> 
     const lab = await e.load();
     if (lab.name !== e.name) throw new RangeError(`the catalogue entry "${e.name}" loaded the lab "${lab.name}"`);
     if (lab.steps.length === 0) throw new RangeError(`lab "${lab.name}" has no steps`);
+    validatePlan(lab);
     labs.push(lab);
   }
   return labs;

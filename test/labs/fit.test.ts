@@ -1,5 +1,5 @@
 // Every lab's screen fits the terminal: guided, on a fake terminal of 80 and of 160 columns, no line is
-// wider than the terminal; and `--check` prints a few lines per lab, ending with "N passed, N failed".
+// wider than the terminal (exercises.test.ts holds the --check runs).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,14 +43,5 @@ describe.each(CATALOGUE.map((e) => e.name))('lab %s', (name) => {
     // Checkpoints are one line per step; nothing prints `undefined` or a raw object.
     expect(stripAnsi(term.text)).toMatch(/^ {2}✓ \d+ claims? checked$/m);
     expect(stripAnsi(term.text)).not.toMatch(/\bundefined\b|\[object |: (.+) \(expected \1\)/);
-  }, 120_000);
-
-  it('--check: one line for the lab, then the count', async () => {
-    const lab = await (CATALOGUE.find((e) => e.name === name) as (typeof CATALOGUE)[number]).load();
-    const out = new Collect();
-    const summary = await runLabs([lab], { mode: 'check', pause: false, out: temp(), stdout: out, colour: false });
-    expect(summary.failed, out.text).toBe(0);
-    const lines = out.text.trimEnd().split('\n').filter((l) => !/^ {2}step \d+\/\d+: skip {2}/.test(l));
-    expect(lines).toEqual([`${name}: ${summary.passed} passed, 0 failed`, `${summary.passed} passed, 0 failed`]);
   }, 120_000);
 });
