@@ -3,6 +3,7 @@
 
 import type { AnyLab, LabInfo } from './types.ts';
 import { validatePlan } from './plan.ts';
+import { closest } from './suggest.ts';
 
 /** A lab as a catalogue lists it: what `lab list` prints, and how to load the lab itself. */
 export interface LabEntry extends LabInfo {
@@ -16,6 +17,11 @@ export function entryOf(lab: AnyLab): LabEntry {
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
+function suggestion(requested: string, known: readonly string[]): string {
+  const c = closest(requested, known);
+  return c === undefined ? '' : ` Did you mean "${c}"?`;
+}
+
 export class UnknownLabError extends Error {
   constructor(
     readonly requested: string,
@@ -24,7 +30,7 @@ export class UnknownLabError extends Error {
     super(
       known.length === 0
         ? `no lab named "${requested}": no labs are installed`
-        : `no lab named "${requested}". Labs: ${known.join(', ')} (or "all"); "netlab lab list" describes them.`,
+        : `no lab named "${requested}".${suggestion(requested, known)} Labs: ${known.join(', ')} (or "all"); "netlab lab list" describes them.`,
     );
     this.name = 'UnknownLabError';
   }

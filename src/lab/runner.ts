@@ -75,7 +75,7 @@ export const DEFAULT_OUT = 'netlab-out';
 
 export interface ProgressSink {
   /** A step ran ('done') or an exercise ended, at `position` (0-based) of `total`. */
-  item(lab: LabInfo, position: number, total: number, outcome: ExerciseOutcome | 'done'): void;
+  item(lab: LabInfo, position: number, total: number, outcome: ExerciseOutcome | 'done', title: string): void;
   labDone(lab: LabInfo, passed: number, failed: number, stopped: boolean): void;
 }
 
@@ -150,7 +150,7 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
         if (pos < from) continue;
         const outcome = await runExercise(run, item.exercise, pos, plan.length, { stdin: pausing ? stdin : undefined, cwd: options.cwd });
         exercises.push({ title: item.title, outcome });
-        options.progress?.item(lab, pos, plan.length, outcome);
+        options.progress?.item(lab, pos, plan.length, outcome, item.title);
         if (outcome === 'quit') {
           stopped = true;
           reporter.stopped(resume(lab, pos));
@@ -169,7 +169,7 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
         break;
       }
       if (pos < from) continue;
-      options.progress?.item(lab, pos, plan.length, 'done');
+      options.progress?.item(lab, pos, plan.length, 'done', item.title);
       const next = plan[pos + 1];
       if (pausing && stdin !== undefined && itemsDone < totalItems && next?.kind !== 'exercise') {
         reporter.prompt('-- press Enter to go on (q then Enter stops) --');

@@ -21,11 +21,11 @@ afterAll(() => {
 });
 
 /** Runs `netlab lab ARGS` on the given labs; returns the exit code and what was printed. */
-async function labCli(args: string[], labs: readonly AnyLab[], stdin = fakeStdin(false)): Promise<{ code: number | undefined; out: string; err: string }> {
+async function labCli(args: string[], labs: readonly AnyLab[], stdin = fakeStdin(false), progressFile: string | null = null): Promise<{ code: number | undefined; out: string; err: string }> {
   const stdout = new Collect();
   const stderr = new Collect();
   let code: number | undefined;
-  const cmd = buildLabCommand({ loadCatalogue: async () => labs.map(entryOf), stdout, stderr, stdin, env: {}, setExitCode: (c) => (code = c) });
+  const cmd = buildLabCommand({ loadCatalogue: async () => labs.map(entryOf), stdout, stderr, stdin, env: {}, setExitCode: (c) => (code = c), progressFile, onInterrupt: () => () => undefined });
   await yargs(['lab', ...args]).command(cmd).strict().exitProcess(false).fail((msg, err) => {
     throw err ?? new Error(msg);
   }).parseAsync();
@@ -77,6 +77,12 @@ describe('netlab lab run --check', () => {
     expect(r.out).toContain('one: 4 passed, 0 failed');
     expect(r.out).toContain('two: 3 passed, 1 failed');
     expect(lastLine(r.out)).toBe('7 passed, 1 failed');
+  });
+
+  it('a lab name with a typo gets a suggestion', async () => {
+    const r = await labCli(['run', 'checksum', '--check'], [tinyLab({ name: 'checksums' }), tinyLab({ name: 'ports' })]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('no lab named "checksum". Did you mean "checksums"?');
   });
 
   it('an unknown lab is an error naming the labs there are', async () => {
@@ -192,6 +198,43 @@ describe('colour', () => {
   });
   it('FORCE_COLOR turns it on without a terminal', async () => {
     expect(await run(false, { FORCE_COLOR: '1' })).toContain(ESC);
+  });
+});
+
+describe('the tour and progress', () => {
+  it('introduces the tour: what netlab is, how long each lab takes, how to leave', async () => {
+    const r = await labCli(['tour', '--out', tempDir()], [tinyLab({ name: 'first' }), tinyLab({ name: 'second' })]);
+    expect(r.out).toContain('netlab is a networking laboratory');
+    expect(r.out).toMatch(/^ +1\. first \(1 min\)$/m);
+    expect(r.out).toContain('type q then Enter at any pause (or press Ctrl-C)');
+    expect(r.out).toContain('Recap: first');
+    expect(r.out).toContain('Next: second');
+  });
+
+  it('is saved per user and shown in lab list; q at a pause prints the command that resumes', async () => {
+    const file = join(tempDir(), 'state', 'progress.json');
+    const labs = [tinyLab({ name: 'first', exercise: true }), tinyLab({ name: 'second' })];
+    await labCli(['run', 'second', '--out', tempDir()], labs, fakeStdin(false), file);
+    const stdin = fakeStdin(true);
+    const stopped = labCli(['run', 'first', '--out', tempDir()], labs, stdin, file);
+    await new Promise((res) => setTimeout(res, 200));
+    stdin.write('12\n');
+    stdin.write('q\n');
+    const r = await stopped;
+    expect(r.out).toContain('Stopped. To go on from here: netlab lab run first --from 4');
+    const list = await labCli(['list'], labs, fakeStdin(false), file);
+    expect(list.out).toMatch(/^ 1\. first +1 min {2}stopped at 4\/4, 1 your turns right$/m);
+    expect(list.out).toMatch(/^ 2\. second +1 min {2}done$/m);
+    const resumed = await labCli(['run', 'first', '--from', '4', '--out', tempDir()], labs, fakeStdin(false), file);
+    expect(resumed.out).toContain('Step 4/4  The end');
+    expect(resumed.out).not.toContain('Step 3/4');
+    expect((await labCli(['list'], labs, fakeStdin(false), file)).out).toMatch(/^ 1\. first +1 min {2}done, 1 your turns right$/m);
+  });
+
+  it('--from a step that is not there names the steps', async () => {
+    const r = await labCli(['run', 'tiny', '--from', 'nowhere'], [tinyLab()]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('no step of lab tiny has "nowhere" in its title');
   });
 });
 
