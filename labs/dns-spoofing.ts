@@ -247,7 +247,7 @@ export default defineLab<State>({
         `a weak one on ${WEAK_ADDRESS} (one fixed source port, IDs counting up), for later. The attacker owns attacker.com\n` +
         `(its server ${ATTACKER_NS}) and wants ${SEED.name} and ${TARGET} to point at ${EVIL}.\n` +
         'Forging a source address takes a raw socket (root), so the lab plays the network: it holds example.com\'s\n' +
-        `address ${AUTH_ADDRESS}, passes queries to the real server behind it and its answers back after ${DELAY_MS} ms (the seed's\n` +
+        `address ${AUTH_ADDRESS}, passes queries to the real server behind it and its answers back after ${DELAY_MS} ms (a study guide's\n` +
         'authoritative hop), and sends the attacker\'s datagrams from that address: what spoofing does on a real network.',
       async run(ctx) {
         const base = await startNet(ctx);
@@ -271,7 +271,7 @@ export default defineLab<State>({
           ['the attacker\'s client', ATTACKER_CLIENT, '(ephemeral)'],
         ]);
         const direct = await victim.ask(SEED.name, A);
-        ctx.check.equal(`through the path, ${SEED.name} resolves to the seed's address`, addresses(message(direct.result, 'the first lookup')), [SEED.address]);
+        ctx.check.equal(`through the path, ${SEED.name} resolves to a study guide's address`, addresses(message(direct.result, 'the first lookup')), [SEED.address]);
         ctx.check.between(`example.com's answers take the path's ${DELAY_MS} ms`, Math.round(direct.ms), DELAY_MS, DELAY_MS + 1000, 'ms');
         hardened.resolver.cache.clear();
       },

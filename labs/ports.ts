@@ -196,7 +196,7 @@ export default defineLab<State>({
         'A server listens on a port chosen in advance (443 for HTTPS; here the lab asks the kernel for a free one,\n' +
         'so that nothing on your machine clashes). A client does not choose: connect() takes an ephemeral port\n' +
         'from the kernel. Three clients on the same address are told apart by their ports alone: each connection\n' +
-        'is the 4-tuple (client address, client port, server address, server port). The book\'s example is\n' +
+        'is the 4-tuple (client address, client port, server address, server port). A study guide\'s example is\n' +
         '54321 -> 443; here the ports are the ones the kernel really hands out.',
       async run(ctx) {
         const tap = ctx.tap('four-tuples', {
