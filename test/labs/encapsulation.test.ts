@@ -64,7 +64,7 @@ describe('lab encapsulation, --check through the runner', () => {
         expect(typeof f.frames, f.filter).toBe('number');
         expect(tsharkCount(f.path, f.filter, f.prefs ?? []), `${f.path}: ${f.filter}`).toBe(f.frames);
       }
-    });
+    }, 120_000);
   });
 });
 
@@ -77,7 +77,7 @@ describe('lab encapsulation, deterministic (fixtures)', () => {
       runs.push(join(dir, 'encapsulation'));
     }
     for (const f of CAPTURES) expect(Buffer.compare(readFileSync(join(runs[0], f)), readFileSync(join(runs[1], f))), f).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('lab encapsulation with a router bug', () => {
