@@ -8,6 +8,7 @@ import { LAB_INFO } from './info.ts';
 import { catchSteps } from './checksums/steps-catch.ts';
 import { sumSteps } from './checksums/steps-sums.ts';
 import type { ChecksumsOptions, ChecksumsState } from './checksums/state.ts';
+import { checksumsExercises } from './checksums/exercises.ts';
 
 export type { ChecksumsOptions } from './checksums/state.ts';
 
@@ -17,6 +18,7 @@ export function checksumsLab(options: ChecksumsOptions = {}) {
     ...LAB_INFO['checksums'],
     state: () => ({ confirm: [] }),
     steps: [...sumSteps, ...catchSteps(options)],
+    exercises: checksumsExercises,
   });
 }
 

@@ -16,6 +16,7 @@ import { AUTH_ADDRESS, AUTH_NAMES, HEALTH, LB, RESOLVER_ADDRESS, ROOT_ADDRESS, S
 import { sleep } from '../src/dns/stub-client.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
+import { dnsLbExercises } from './dns-load-balancing/exercises.ts';
 
 interface State {
   taps: TapSwitch;
@@ -45,12 +46,13 @@ function captureStep(ctx: StepContext<State>, net: LbNet, file: string, options:
 export default defineLab<State>({
   ...LAB_INFO['dns-load-balancing'],
   state: () => ({ taps: new TapSwitch(), captures: [], confirm: [], rotate: true }),
+  exercises: dnsLbExercises,
   steps: [
     {
       title: 'Web servers, name servers and a resolver on loopback',
       explain:
         `Three web servers: ${LB.east.name} on ${LB.east.address}, ${LB.west.name} on ${LB.west.address} and a "sorry" server on ${LB.sorry.address},\n` +
-        `all on one port. One authoritative server on ${AUTH_ADDRESS} (${AUTH_NAMES}) serves ${LB.roundRobin} with the seed's three\n` +
+        `all on one port. One authoritative server on ${AUTH_ADDRESS} (${AUTH_NAMES}) serves ${LB.roundRobin} with a study guide's three\n` +
         `addresses (labels: nothing is sent to them), ${LB.geo} by region, and ${LB.web}: the two web servers,\n` +
         `health checked. The lab's own root (${ROOT_ADDRESS}) and .com (${TLD_ADDRESS}) lead netlab's recursive resolver\n` +
         `(${RESOLVER_ADDRESS}) there. Clients ask from ${LB.india.client} ("India"), ${LB.us.client} ("US") and ${STUB_ADDRESS}.`,
@@ -79,7 +81,7 @@ export default defineLab<State>({
     {
       title: 'Round robin: the whole set, in a turning order',
       explain:
-        `The seed runs nslookup ${LB.roundRobin} and sees ${LB.googleAddresses.join(', ')} "in turn". Each answer holds\n` +
+        `A study guide runs nslookup ${LB.roundRobin} and sees ${LB.googleAddresses.join(', ')} "in turn". Each answer holds\n` +
         'all three addresses; what turns is the order. Clients usually take the first, so each address gets about a third\n' +
         'of the new connections. A client asks the authoritative server six times. Then three stubs ask the recursive\n' +
         'resolver: it asks the server once, caches the set for its TTL and answers the others from its cache, in the order\n' +
@@ -126,8 +128,8 @@ export default defineLab<State>({
     {
       title: 'Geo answers: the client\'s region chooses the address',
       explain:
-        `The server has two views: clients in ${LB.india.network} are "${LB.india.name}", clients in ${LB.us.network} are "${LB.us.name}" (the\n` +
-        `seed's ${LB.geo} -> ${LB.us.answer}); anyone else gets the zone's own answer. Asked directly, the server sees\n` +
+        `The server has two views: clients in ${LB.india.network} are "${LB.india.name}", clients in ${LB.us.network} are "${LB.us.name}" (a\n` +
+        `study guide's ${LB.geo} -> ${LB.us.answer}); anyone else gets the zone's own answer. Asked directly, the server sees\n` +
         'each client\'s address. Through a shared resolver it sees the resolver\'s address instead, so both regions get the\n' +
         'same answer, and the resolver caches it for everyone. A resolver can pass on its client\'s network in the EDNS\n' +
         'client-subnet option (RFC 7871, a /24 of the client\'s address); the server answers for that network and says\n' +
@@ -201,7 +203,7 @@ export default defineLab<State>({
         `${LB.web} is both web servers. The lab stops ${LB.west.name}: its address refuses connections, the health check fails,\n` +
         `and after ${HEALTH.fall} failures in a row the server leaves it out of the answer. Started again, it is back after ${HEALTH.rise}\n` +
         `successes. With both down, the answer is the fallback set: the sorry server (${LB.sorry.address}), so clients get a\n` +
-        'page that says so instead of a connection error. The seed\'s geoDNS example is the same thing: 100% to US-East\n' +
+        'page that says so instead of a connection error. A study guide\'s geoDNS example is the same thing: 100% to US-East\n' +
         'when US-West fails.',
       timeoutMs: 30_000,
       async run(ctx) {
@@ -276,7 +278,7 @@ export default defineLab<State>({
       },
     },
     {
-      title: 'The seed\'s warning: a cached answer keeps the dead address until its TTL runs out',
+      title: 'A study guide\'s warning: a cached answer keeps the dead address until its TTL runs out',
       explain:
         `Failover happens at the authoritative server. A resolver that cached ${LB.web} before the failure keeps answering\n` +
         `with the dead address until the record's TTL (${LB.webTtl} s here) runs out, and its clients connect to it and fail. The\n` +

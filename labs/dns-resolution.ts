@@ -24,6 +24,7 @@ import { sleep, Stub } from '../src/dns/stub-client.ts';
 import { TimedTransport } from '../src/dns/timed-transport.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
+import { dnsResolutionExercises } from './dns-resolution/exercises.ts';
 
 const { A, AAAA } = DNS_TYPE;
 
@@ -31,7 +32,7 @@ const { A, AAAA } = DNS_TYPE;
 const SEED_TIMELINE: Record<string, string> = { [ROOT_ADDRESS]: '20-100', [TLD_ADDRESS]: '100-150', [AUTH_ADDRESS]: '150-200' };
 const WHO: Record<string, string> = { [ROOT_ADDRESS]: `root (${ROOT_NAME})`, [TLD_ADDRESS]: `.com TLD (${TLD_NAME})`, [AUTH_ADDRESS]: `authoritative (${AUTH_NAME})` };
 
-interface Net {
+export interface Net {
   hierarchy: Hierarchy;
   recursive: RecursiveServer;
   resolver: Resolver;
@@ -45,9 +46,11 @@ interface Net {
   lastFromCache?: boolean;
   /** Names each authoritative server was asked, in order. */
   asked: Map<string, string[]>;
+  /** Every question the recursive server answered: who asked (address#port) and for what. */
+  clients: { client: string; name: string }[];
 }
 
-interface State {
+export interface State {
   taps: TapSwitch;
   net?: Net;
   captures: string[];
@@ -84,11 +87,12 @@ function showCache(ctx: StepContext<State>, net: Net, title: string): void {
 export default defineLab<State>({
   ...LAB_INFO['dns-resolution'],
   state: () => ({ taps: new TapSwitch(), captures: [], confirm: [] }),
+  exercises: dnsResolutionExercises,
   steps: [
     {
       title: 'A root, a TLD, an authoritative server and a recursive resolver on loopback',
       explain:
-        'The seed\'s chain is browser cache -> OS cache -> recursive resolver -> root -> TLD -> authoritative. The lab\n' +
+        'A study guide\'s chain is browser cache -> OS cache -> recursive resolver -> root -> TLD -> authoritative. The lab\n' +
         `runs each server on its own loopback address: the root on ${ROOT_ADDRESS}, the .com TLD on ${TLD_ADDRESS},\n` +
         `example.com's authoritative server on ${AUTH_ADDRESS}, netlab's recursive resolver on ${RESOLVER_ADDRESS}, and the\n` +
         `stub (what the OS runs) asks from ${STUB_ADDRESS}. The resolver's only starting point is its root hint,\n` +
@@ -107,10 +111,12 @@ export default defineLab<State>({
         const timed = new TimedTransport(new SocketTransport({ localAddress: RESOLVER_ADDRESS, timeoutMs: 2000, tap: ctx.state.taps }));
         const resolver = new Resolver({ rootHints: [{ name: ROOT_NAME, address: ROOT_ADDRESS, port: hierarchy.port }], port: hierarchy.port, transport: timed, cache });
         const seen: Pick<Net, 'last' | 'lastFromCache'> = {};
+        const clients: Net['clients'] = [];
         const recursive = new RecursiveServer({
           resolver,
           address: RESOLVER_ADDRESS,
           onQuery: (q) => {
+            clients.push({ client: q.client, name: q.name });
             seen.last = q.result;
             seen.lastFromCache = q.result === undefined ? true : q.result.fromCache;
           },
@@ -118,7 +124,7 @@ export default defineLab<State>({
         await recursive.start();
         ctx.onLabEnd(() => recursive.close());
         const stub = new Stub(STUB_ADDRESS, () => ({ address: RESOLVER_ADDRESS, port: recursive.port }), ctx.state.taps);
-        const net: Net = Object.assign(seen, { hierarchy, resolver, timed, jump, asked, recursive, stub });
+        const net: Net = Object.assign(seen, { hierarchy, resolver, timed, jump, asked, recursive, stub, clients });
         ctx.state.net = net;
         ctx.show.table(
           ['role', 'name', 'address', 'port', 'serves'],
@@ -140,10 +146,13 @@ export default defineLab<State>({
         `The stub asks the resolver for ${SEED.name} A with RD=1 (recursion desired). The resolver knows nothing yet:\n` +
         'it asks the root, which refers it to the .com servers (NS with glue addresses), asks the .com server, which\n' +
         `refers it to example.com's server, and asks that one, which answers with authority: ${SEED.name} is a CNAME\n` +
-        `for ${SEED.target}, whose A record is ${SEED.address} (TTL ${SEED.ttl}). The seed's timeline: root 20-100 ms, TLD\n` +
+        `for ${SEED.target}, whose A record is ${SEED.address} (TTL ${SEED.ttl}). A study guide's timeline: root 20-100 ms, TLD\n` +
         '100-150 ms, authoritative 150-200 ms. Here each step is measured.',
       async run(ctx) {
         const net = need(ctx.state.net, 'the servers');
+        // A known state, whatever the learner asked during the pause: an empty cache, no question counted yet.
+        net.resolver.cache.clear();
+        for (const names of net.asked.values()) names.length = 0;
         const path = captureStep(ctx, net, 'dns-resolution-first', {
           filter: 'dns',
           frames: 8,
@@ -163,7 +172,7 @@ export default defineLab<State>({
         const result = need(net.last, 'the resolver\'s account of the lookup');
         ctx.show.text(`;; ANSWER SECTION (to the stub, RA=${m.flags.ra ? 1 : 0}, AA=${m.flags.aa ? 1 : 0}):\n${m.answers.map(answerText).join('\n')}`);
         ctx.show.table(
-          ['step', 'asked', 'question', 'what came back', 'seed (ms)', 'measured (ms from the stub\'s question)', 'took (ms)'],
+          ['step', 'asked', 'question', 'what came back', 'a study guide (ms)', 'measured (ms from the stub\'s question)', 'took (ms)'],
           steps.map((s, i) => [
             i + 1,
             `${WHO[s.server] ?? s.server}`,
@@ -178,10 +187,10 @@ export default defineLab<State>({
         const bar = (label: string, parts: string[]): string => `${label.padEnd(10)}0 ms - ${parts.join(' - ')}`;
         ctx.show.text(
           [
-            bar('seed:', ['root 20-100', 'TLD 100-150', 'authoritative 150-200', `answer ${SEED.address}`]),
+            bar('study guide:', ['root 20-100', 'TLD 100-150', 'authoritative 150-200', `answer ${SEED.address}`]),
             bar('measured:', [...steps.map((s) => `${(WHO[s.server] ?? s.server).split(' ')[0]} ${ms(s.sent - t0)}-${ms(s.done - t0)}`), `answer at ${ms(r.ms)}`]),
             '',
-            `Loopback is about ${Math.round(200 / Math.max(r.ms, 0.001))} times faster. The seed's hops are real distances: light in fibre covers about 200 km`,
+            `Loopback is about ${Math.round(200 / Math.max(r.ms, 0.001))} times faster. A study guide's hops are real distances: light in fibre covers about 200 km`,
             'per ms, so a 50 ms round trip is thousands of kilometres, plus routers and queues on the way. On loopback a',
             'datagram is a copy inside one kernel; what is left is software: the kernel\'s socket calls and Node\'s event loop.',
           ].join('\n'),
@@ -202,13 +211,13 @@ export default defineLab<State>({
             { from: 'resolver', to: 'stub', label: `${SEED.address} RA=1`, time: `${ms(r.ms)} ms` },
           ],
         });
-        ctx.check.equal('the stub gets the seed\'s address', addresses(m), [SEED.address]);
+        ctx.check.equal('the stub gets a study guide\'s address', addresses(m), [SEED.address]);
         ctx.check.equal(`with the CNAME first: ${SEED.name} -> ${SEED.target}`, m.answers.map((x) => `${x.name} ${dnsTypeName(x.type)} ${rdataText(x.data)}`), [`${SEED.name} CNAME ${SEED.target}.`, `${SEED.target} A ${SEED.address}`]);
         ctx.check.equal('the resolver answers with RA=1 and AA=0 (it is not the authority)', [m.flags.ra, m.flags.aa], [true, false]);
         ctx.check.equal('the resolver asked root, then TLD, then the authoritative server', steps.map((s) => s.server), [ROOT_ADDRESS, TLD_ADDRESS, AUTH_ADDRESS]);
         ctx.check.equal('following two referrals: . -> com -> example.com', referrals(result.events), ['. -> com', 'com -> example.com']);
         ctx.check.equal('only the last answer is authoritative', steps.map((s) => s.result.ok && s.result.message.flags.aa), [false, false, true]);
-        ctx.check.between('the whole lookup on loopback took less than the seed\'s 200 ms', Math.round(r.ms * 100) / 100, 0, 200, 'ms');
+        ctx.check.between('the whole lookup on loopback took less than a study guide\'s 200 ms', Math.round(r.ms * 100) / 100, 0, 200, 'ms');
         ctx.state.confirm.push({
           path,
           what: 'who asked whom: the stub, then root, TLD and authoritative, then the stub\'s answer',
@@ -228,7 +237,7 @@ export default defineLab<State>({
     {
       title: 'The same question again: from the cache, with the TTL counting down',
       explain:
-        `The resolver keeps what it learned for as long as each record's TTL allows (${SEED.ttl} s here, the seed's number). Asked\n` +
+        `The resolver keeps what it learned for as long as each record's TTL allows (${SEED.ttl} s here, a study guide's number). Asked\n` +
         'again a second later, it answers at once, asks no server, and hands out the TTL that is left: the stub\'s own\n' +
         'cache may keep the answer only as long as the resolver still would. The lab waits a real second between\n' +
         'questions: the TTL goes down by one each time.',
@@ -378,6 +387,7 @@ export default defineLab<State>({
         }
         for (const c of ctx.state.confirm) {
           const rows = tsharkFields(c.path, c.fields).filter(c.filter);
+          ctx.show.table(c.fields, rows, { title: `tshark: ${c.what} (${c.path.split('/').pop() ?? c.path})` });
           ctx.check.equal(`tshark: ${c.what}`, rows, c.expected);
         }
         const first = ctx.state.captures[0];

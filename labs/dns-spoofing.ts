@@ -28,6 +28,7 @@ import { startHierarchy, type Hierarchy } from './dns/servers.ts';
 import { sleep, Stub } from '../src/dns/stub-client.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
+import { dnsSpoofingExercises } from './dns-spoofing/exercises.ts';
 
 const { A } = DNS_TYPE;
 const WEAK_ADDRESS = '127.53.0.54';
@@ -236,6 +237,7 @@ async function blindAttack(net: Net, seen: { id: number; port: number }, to: str
 export default defineLab<State>({
   ...LAB_INFO['dns-spoofing'],
   state: () => ({ taps: new TapSwitch(), captures: [], confirm: [], weakOptions: { sequentialIds: true } }),
+  exercises: dnsSpoofingExercises,
   steps: [
     {
       title: 'The victim\'s resolver, example.com 50 ms away, and an attacker next door',
@@ -245,7 +247,7 @@ export default defineLab<State>({
         `a weak one on ${WEAK_ADDRESS} (one fixed source port, IDs counting up), for later. The attacker owns attacker.com\n` +
         `(its server ${ATTACKER_NS}) and wants ${SEED.name} and ${TARGET} to point at ${EVIL}.\n` +
         'Forging a source address takes a raw socket (root), so the lab plays the network: it holds example.com\'s\n' +
-        `address ${AUTH_ADDRESS}, passes queries to the real server behind it and its answers back after ${DELAY_MS} ms (the seed's\n` +
+        `address ${AUTH_ADDRESS}, passes queries to the real server behind it and its answers back after ${DELAY_MS} ms (a study guide's\n` +
         'authoritative hop), and sends the attacker\'s datagrams from that address: what spoofing does on a real network.',
       async run(ctx) {
         const base = await startNet(ctx);
@@ -269,7 +271,7 @@ export default defineLab<State>({
           ['the attacker\'s client', ATTACKER_CLIENT, '(ephemeral)'],
         ]);
         const direct = await victim.ask(SEED.name, A);
-        ctx.check.equal(`through the path, ${SEED.name} resolves to the seed's address`, addresses(message(direct.result, 'the first lookup')), [SEED.address]);
+        ctx.check.equal(`through the path, ${SEED.name} resolves to a study guide's address`, addresses(message(direct.result, 'the first lookup')), [SEED.address]);
         ctx.check.between(`example.com's answers take the path's ${DELAY_MS} ms`, Math.round(direct.ms), DELAY_MS, DELAY_MS + 1000, 'ms');
         hardened.resolver.cache.clear();
       },
@@ -492,7 +494,11 @@ export default defineLab<State>({
           ctx.show.skipped('tshark is not installed, so Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark)');
           return;
         }
-        for (const c of ctx.state.confirm) ctx.check.equal(`tshark: ${c.what}`, tsharkFields(c.path, c.fields).filter(c.filter).map((r) => r.slice(0, c.keep ?? r.length)), c.expected);
+        for (const c of ctx.state.confirm) {
+          const rows = tsharkFields(c.path, c.fields).filter(c.filter).map((r) => r.slice(0, c.keep ?? r.length));
+          ctx.show.table(c.fields.slice(0, c.keep ?? c.fields.length), rows, { title: `tshark: ${c.what} (${c.path.split('/').pop() ?? c.path})` });
+          ctx.check.equal(`tshark: ${c.what}`, rows, c.expected);
+        }
         const malformed = ctx.state.captures.flatMap((p) => tsharkFields(p, ['frame.number', '_ws.malformed']).filter((r) => (r[1] ?? '') !== '').map((r) => `${p} frame ${r[0]}`));
         ctx.check.equal(`tshark finds no malformed packet in the ${ctx.state.captures.length} captures`, malformed, []);
       },

@@ -9,6 +9,7 @@ import { LAB_INFO } from './info.ts';
 import { buildSteps } from './encapsulation/steps-build.ts';
 import { pathSteps } from './encapsulation/steps-path.ts';
 import type { EncapsulationOptions, EncapsulationState } from './encapsulation/state.ts';
+import { encapsulationExercises } from './encapsulation/exercises.ts';
 
 export type { EncapsulationOptions } from './encapsulation/state.ts';
 
@@ -18,6 +19,7 @@ export function encapsulationLab(options: EncapsulationOptions = {}) {
     ...LAB_INFO['encapsulation'],
     state: () => ({ serverIsn: 0, confirm: [] }),
     steps: [...buildSteps, ...pathSteps(options)],
+    exercises: encapsulationExercises,
   });
 }
 

@@ -7,7 +7,7 @@ import type { LabInfo } from '../src/lab/types.ts';
 export const LAB_INFO = {
   'encapsulation': {
     name: 'encapsulation',
-    title: 'Encapsulation: the seed\'s HTTP request through TCP, IPv4 and Ethernet, a router, and back',
+    title: 'Encapsulation: an HTTP request through TCP, IPv4 and Ethernet, a router, and back',
     duration: '15 min',
     needs: ['tshark (optional: confirms the decoding)'],
   },

@@ -16,6 +16,7 @@ import { LabNet, type LinkFault } from '../src/netsim/lab-net.ts';
 import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
 import { arpText } from './routing-and-ttl/show.ts';
 import { ADDR, AGING_MS, ARP_TIMEOUT_MS, MAC, buildLan, plugStandby, type Lan } from './mac-and-arp/topology.ts';
+import { macAndArpExercises } from './mac-and-arp/exercises.ts';
 
 interface State {
   net?: LabNet;
@@ -52,6 +53,7 @@ export function macAndArpLab(options: MacArpLabOptions = {}): AnyLab {
   return defineLab<State>({
     ...LAB_INFO['mac-and-arp'],
     state: () => ({ captures: [], confirm: [] }),
+    exercises: macAndArpExercises,
     steps: [
       {
         title: 'Who has 192.168.1.3? The question is a broadcast, the answer is not',

@@ -30,6 +30,7 @@ import { tlsOutput } from './tls/output.ts';
 import { certRow, identityOf, labPki, signedBy, type LabPki } from './tls/pki.ts';
 import { handshakeSequence, tsharkOrSkip } from './tls/tshark-tls.ts';
 import { need } from './common/need.ts';
+import { mtlsExercises } from './mtls/exercises.ts';
 
 const HOST = '127.0.0.1';
 const SERVICE_A = 'serviceA.default.svc.cluster.local';
@@ -83,13 +84,14 @@ const refusalText = (r: Refusal | undefined): string => (r === undefined ? 'not 
 export default defineLab<State>({
   ...LAB_INFO['mtls'],
   state: () => ({}),
+  exercises: mtlsExercises,
   steps: [
     {
       title: 'One CA for the cluster: root, intermediate, a certificate per service, valid 24 hours',
       explain:
         'Both services trust one root. An intermediate (online, replaceable) issues the leaves; the root only\n' +
         `signs the intermediate. ${SERVICE_A} gets a server certificate (extendedKeyUsage serverAuth),\n` +
-        `${SERVICE_B} a client certificate (clientAuth) naming it by DNS name and SPIFFE ID. As in the book,\n` +
+        `${SERVICE_B} a client certificate (clientAuth) naming it by DNS name and SPIFFE ID. As in a study guide,\n` +
         'the leaves live 24 hours: rotation is routine, so a stolen key is only good for a day.',
       run(ctx) {
         const pki = labPki('mtls');
@@ -114,7 +116,7 @@ export default defineLab<State>({
     {
       title: 'serviceB calls serviceA: each side proves who it is',
       explain:
-        'The book\'s eight steps, as TLS 1.3 runs them. serviceB sends its ClientHello (1). serviceA answers with\n' +
+        'A study guide\'s eight steps, as TLS 1.3 runs them. serviceB sends its ClientHello (1). serviceA answers with\n' +
         'ServerHello and, already encrypted, EncryptedExtensions, a CertificateRequest (in its first flight,\n' +
         'not later), its Certificate, CertificateVerify and Finished (2, 4). serviceB checks serviceA\'s chain\n' +
         'and name (3), then sends its own Certificate, CertificateVerify and Finished (5). serviceA checks\n' +

@@ -10,6 +10,7 @@ import { LAB_INFO } from './info.ts';
 import type { StepContext } from '../src/lab/types.ts';
 import { encode, ethernet, icmp, ipv4, payload, tcp, udp } from '../src/wire/index.ts';
 import { realCaptureOnLo, type LoCapture, type SeenUnreachable } from './ports/lo-capture.ts';
+import { portsExercises } from './ports/exercises.ts';
 
 const HOST = '127.0.0.1';
 const IANA = { low: 49152, high: 65535 };
@@ -187,6 +188,7 @@ async function boundaries(ctx: StepContext<State>): Promise<{ tcpReads: string[]
 export default defineLab<State>({
   ...LAB_INFO['ports'],
   state: () => ({ clientPorts: [] }),
+  exercises: portsExercises,
   steps: [
     {
       title: 'One server port, three clients, three ephemeral ports',
@@ -194,7 +196,7 @@ export default defineLab<State>({
         'A server listens on a port chosen in advance (443 for HTTPS; here the lab asks the kernel for a free one,\n' +
         'so that nothing on your machine clashes). A client does not choose: connect() takes an ephemeral port\n' +
         'from the kernel. Three clients on the same address are told apart by their ports alone: each connection\n' +
-        'is the 4-tuple (client address, client port, server address, server port). The book\'s example is\n' +
+        'is the 4-tuple (client address, client port, server address, server port). A study guide\'s example is\n' +
         '54321 -> 443; here the ports are the ones the kernel really hands out.',
       async run(ctx) {
         const tap = ctx.tap('four-tuples', {

@@ -15,6 +15,7 @@ import { LabNet, type LinkFault } from '../src/netsim/lab-net.ts';
 import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
 import { arpText, HOP_HEAD, hopRows, routeText } from './routing-and-ttl/show.ts';
 import { ADDR, MAC, addSecondRouter, buildOneRouter, type OneRouter, type SecondRouter } from './routing-and-ttl/topology.ts';
+import { routingExercises } from './routing-and-ttl/exercises.ts';
 
 interface State {
   net?: LabNet;
@@ -44,6 +45,7 @@ export function routingAndTtlLab(options: RoutingLabOptions = {}): AnyLab {
   return defineLab<State>({
     ...LAB_INFO['routing-and-ttl'],
     state: () => ({ captures: [], confirm: [] }),
+    exercises: routingExercises,
     steps: [
       {
         title: 'One router between two LANs: the MACs change, the IP addresses stay',

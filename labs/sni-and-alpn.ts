@@ -18,6 +18,7 @@ import { certRow, identityOf, labPki, sanOf, type LabPki } from './tls/pki.ts';
 import { contains, recordsOnWire } from './tls/records.ts';
 import { tsharkOrSkip } from './tls/tshark-tls.ts';
 import { need } from './common/need.ts';
+import { sniAlpnExercises } from './sni-and-alpn/exercises.ts';
 
 const HOST = '127.0.0.1';
 const SHOP = 'shop.netlab.test';
@@ -69,6 +70,7 @@ const peerSan = (c: TlsClient): string => c.info.peer?.subjectAltName ?? '(none)
 export default defineLab<State>({
   ...LAB_INFO['sni-and-alpn'],
   state: () => ({}),
+  exercises: sniAlpnExercises,
   steps: [
     {
       title: 'Two sites, two certificates, one address and port',

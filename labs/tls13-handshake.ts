@@ -26,6 +26,7 @@ import { handshakeSequence, tsharkTlsFrames, type TsharkTlsFrame } from './tls/t
 import { netlabFields, unknownFields } from './tls/netlab-fields.ts';
 import { keyLogOf, copyWithoutKeys } from './tls/without-keys.ts';
 import { need } from './common/need.ts';
+import { tls13Exercises } from './tls13-handshake/exercises.ts';
 
 const HOST = '127.0.0.1';
 /** The seed's `domain.com`, under the .test domain the labs use (RFC 6761: never on the internet). */
@@ -122,11 +123,12 @@ function sequenceOf(run: Run): SequenceMessage[] {
 export default defineLab<State>({
   ...LAB_INFO['tls13-handshake'],
   state: () => ({}),
+  exercises: tls13Exercises,
   steps: [
     {
       title: 'A certificate chain for domain.netlab.test',
       explain:
-        `The book's client asks for domain.com. The lab uses ${NAME} (.test never resolves on the internet) and\n` +
+        `A study guide's client asks for domain.com. The lab uses ${NAME} (.test never resolves on the internet) and\n` +
         'makes its own small PKI with node-forge: a root CA (self-signed: the one the client trusts), an\n' +
         `intermediate CA signed by the root, and a leaf for ${NAME} signed by the intermediate. The server\n` +
         'sends the leaf and the intermediate; the client checks the chain up to the root it holds.',
@@ -152,7 +154,7 @@ export default defineLab<State>({
       title: 'One HTTPS request on a real connection: TCP first, then TLS',
       explain:
         `A TLS server on ${HOST} (Node's tls, TLS 1.3) and a client that asks for ${NAME} (SNI) offering ALPN\n` +
-        '"http/1.1" and "h2", as in the book. The socket tap records the connection as Ethernet/IP/TCP frames and\n' +
+        '"http/1.1" and "h2", as a study guide has it. The socket tap records the connection as Ethernet/IP/TCP frames and\n' +
         'every key the two ends log (Node\'s keylog event) goes into the same pcapng as a Decryption Secrets\n' +
         'Block, so Wireshark decrypts it with no settings. A second file holds the same frames without the keys:\n' +
         'what a sniffer on the path would have. TCP\'s three-way handshake comes first and carries no data; the\n' +
@@ -221,7 +223,7 @@ export default defineLab<State>({
         const firstData = segs.find((s) => s.length > 0);
         const clientFinished = run.records.filter((r) => r.from === 'client' && r.contentType === 23)[0];
         if (firstData !== undefined && clientFinished !== undefined && !ctx.deterministic) {
-          ctx.show.table(['phase', 'on this loopback', 'the book (over the internet)'], [
+          ctx.show.table(['phase', 'on this loopback', 'a study guide (over the internet)'], [
             ['TCP connect + TLS handshake, as the client timed it', `${connectMs.toFixed(3)} ms`, '140 ms (TCP 210-230 ms, TLS 230-350 ms)'],
             ['TLS alone: ClientHello to the client\'s Finished (capture times)', `${(ms(clientFinished.frame) - ms(firstData.frame)).toFixed(3)} ms`, '120 ms'],
           ]);
@@ -282,7 +284,8 @@ export default defineLab<State>({
           ['random', 'tls.handshake.random', hello.randoms[0] ?? ''],
         ]);
         ctx.check.equal('tshark: supported_versions offers TLS 1.3 and 1.2', hello.supportedVersions, [0x0304, 0x0303], hexList);
-        ctx.check.equal('tshark: the three TLS 1.3 suites come first', hello.cipherSuites.slice(0, 3).sort(), [0x1301, 0x1302, 0x1303], hexList);
+        const first3 = hello.cipherSuites.slice(0, 3);
+        ctx.check.ok('tshark: the three TLS 1.3 suites come first, in the client\'s order of preference as the table shows', [...first3].sort((a, b) => a - b).join() === [0x1301, 0x1302, 0x1303].join(), first3.map((c) => named(CIPHER_SUITE, c, true)).join(', '), 'TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384 and TLS_CHACHA20_POLY1305_SHA256, in any order');
         ctx.check.equal('tshark: SNI', hello.serverNames, [NAME]);
         ctx.check.equal('tshark: ALPN offers http/1.1 and h2', hello.alpn, ['http/1.1', 'h2']);
         ctx.check.equal('tshark: one key share, x25519 (29), 32 bytes', [hello.keyShareGroups, (hello.keyShares[0] ?? '').length / 2], [[29], 32]);

@@ -36,7 +36,7 @@ const ipv4ByHand: Step<S> = {
     'An IPv4 header is summed as 16-bit words in one\'s-complement arithmetic: add the words, fold every carry\n' +
     'above 16 bits back into the low 16 bits, then flip all the bits. The checksum field counts as 0 while\n' +
     `summing. Here: the header of a UDP datagram from ${SRC} to ${DST}, 20 bytes (IHL 5).\n` +
-    'With options it grows, 4 bytes at a time, to 60 (IHL 15), not "up to 24" as the book says; the\n' +
+    'With options it grows, 4 bytes at a time, to 60 (IHL 15), not "up to 24" as a study guide says; the\n' +
     'checksum covers all of it.',
   run(ctx) {
     const frame = holaFrame();
@@ -75,9 +75,9 @@ const ipv4ByHand: Step<S> = {
 };
 
 const holaUdp: Step<S> = {
-  title: 'The book\'s "Hola", and the real UDP checksum',
+  title: 'A study guide\'s "Hola", and the real UDP checksum',
   explain:
-    'The book adds the two words of "Hola": 0x486F ("Ho") + 0x6C61 ("la") = 0xB4D0, and shows that "Mola"\n' +
+    'A study guide adds the two words of "Hola": 0x486F ("Ho") + 0x6C61 ("la") = 0xB4D0, and shows that "Mola"\n' +
     'gives 0xB9D0. That sum is only part of it. The UDP checksum also covers a pseudo-header (source and\n' +
     'destination address, protocol 17, UDP length) and the UDP header itself, then complements the folded\n' +
     'sum. The UDP length counts the 8-byte header: "Hola" makes a UDP length of 12, not 4. And UDP does\n' +
@@ -85,12 +85,12 @@ const holaUdp: Step<S> = {
   run(ctx) {
     const book = 0x486f + 0x6c61;
     const mola = 0x4d6f + 0x6c61;
-    ctx.show.table(['text', 'words', 'sum'], [['Hola', '0x486f + 0x6c61', hex4(book)], ['Mola', '0x4d6f + 0x6c61', hex4(mola)]], { title: "The book's sums" });
+    ctx.show.table(['text', 'words', 'sum'], [['Hola', '0x486f + 0x6c61', hex4(book)], ['Mola', '0x4d6f + 0x6c61', hex4(mola)]], { title: "A study guide's sums" });
     const frame = holaFrame();
     const data = frame.subarray(UDP_DATA_AT, UDP_DATA_AT + 4);
     const dataWords = wordsOf(data, (i) => `data ${asciiLabel(data, i)}`);
-    ctx.check.equal('"Hola" is the words 0x486f, 0x6c61 and sums to the book\'s 0xB4D0', `${dataWords.map((w) => hex4(w.value)).join(' + ')} = ${hex4(book)}`, '0x486f + 0x6c61 = 0xb4d0');
-    ctx.check.equal('"Mola" sums to the book\'s 0xB9D0', hex4(mola), '0xb9d0');
+    ctx.check.equal('"Hola" is the words 0x486f, 0x6c61 and sums to a study guide\'s 0xB4D0', `${dataWords.map((w) => hex4(w.value)).join(' + ')} = ${hex4(book)}`, '0x486f + 0x6c61 = 0xb4d0');
+    ctx.check.equal('"Mola" sums to a study guide\'s 0xB9D0', hex4(mola), '0xb9d0');
     const udpLength = u16(frame, L4_AT + 4);
     ctx.check.equal('the UDP length counts the 8-byte header: 8 + 4 = 12', udpLength, 12);
     const sum = handSum([
@@ -105,7 +105,7 @@ const holaUdp: Step<S> = {
     ctx.show.text(foldText(sum));
     const onWire = u16(frame, L4_AT + 6);
     ctx.check.equal('the hand sum gives the UDP checksum on the wire', hex4(sum.checksum), hex4(onWire));
-    ctx.check.notEqual('the real checksum is not the book\'s 0xB4D0', hex4(onWire), '0xb4d0');
+    ctx.check.notEqual('the real checksum is not a study guide\'s 0xB4D0', hex4(onWire), '0xb4d0');
     const unset = holaFrame({ udpChecksum: 0 });
     const v6 = holaOverIpv6WithoutChecksum();
     const rows = [
@@ -133,7 +133,7 @@ const holaUdp: Step<S> = {
 };
 
 const tcpSyn: Step<S> = {
-  title: 'TCP uses the same pseudo-header: the seed\'s SYN',
+  title: 'TCP uses the same pseudo-header: a study guide\'s SYN',
   explain:
     `TCP's checksum is computed like UDP's, with protocol 6 and the TCP length in the pseudo-header. The SYN of\n` +
     `the encapsulation lab (${SRC}:${SYN.sport} -> ${DST}:${SYN.dport}, seq ${SYN.seq}) has a 24-byte header (its MSS\n` +
@@ -154,7 +154,7 @@ const tcpSyn: Step<S> = {
     ctx.check.equal('netlab\'s decoder finds it good', statuses(frame, 0).l4, 'Good');
     const cap = ctx.capture('tcp-syn', {
       filter: 'tcp.checksum.status == 1',
-      about: 'the seed\'s SYN: its checksum verifies',
+      about: 'a study guide\'s SYN: its checksum verifies',
       prefs: ['tcp.check_checksum:TRUE'],
       frames: 1,
       also: [{ filter: `tcp.seq_raw == ${SYN.seq} && tcp.hdr_len == 24`, about: 'seq 12345678, a 24-byte header', frames: 1 }],

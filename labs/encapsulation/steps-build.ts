@@ -19,7 +19,7 @@ const handshake: Step<S> = {
     'counts as one byte); the client\'s ACK completes the handshake. Only then does the request travel, from\n' +
     `sequence ${ISN + 1}. The SYN's TCP header is 24 bytes (20 + a 4-byte MSS option): a TCP header is 20 to 60\n` +
     'bytes. (Port 443 means TLS: the real request would be encrypted, as the tls13-handshake lab shows; here\n' +
-    'it travels in clear, as in the book, to follow the layers.)',
+    'it travels in clear, as a study guide has it, to follow the layers.)',
   run(ctx) {
     const serverIsn = ctx.random.uint32();
     ctx.state.serverIsn = serverIsn;
@@ -47,7 +47,7 @@ const handshake: Step<S> = {
       return { tcp: layerOf<Tcp>(layers, 'tcp'), span: spanOf(layers, 'tcp'), data: d === undefined ? 0 : d.length };
     };
     const [s, sa, a, g] = [syn, synAck, ack, get].map(view);
-    ctx.check.equal('the SYN carries the seed\'s sequence number', s.tcp.seq, 12345678);
+    ctx.check.equal('the SYN carries a study guide\'s sequence number', s.tcp.seq, 12345678);
     ctx.check.equal('on the wire that is 00 bc 61 4e (TCP bytes 4-7)', hexBytes(syn.subarray(s.span.offset + 4, s.span.offset + 8)), '00 bc 61 4e');
     ctx.check.equal('the SYN carries no data', s.data, 0);
     ctx.check.equal('the SYN-ACK acknowledges 12345679 (the SYN counts as one byte)', sa.tcp.ack, 12345679);
@@ -61,7 +61,7 @@ const handshake: Step<S> = {
       about: 'SYN and SYN-ACK: no data',
       frames: 2,
       also: [
-        { filter: `tcp.seq_raw == ${ISN}`, about: 'the seed\'s SYN, seq 12345678', frames: 1 },
+        { filter: `tcp.seq_raw == ${ISN}`, about: 'a study guide\'s SYN, seq 12345678', frames: 1 },
         { filter: `tcp.ack_raw == ${ISN + 1}`, about: 'the SYN-ACK: ack 12345679', frames: 1 },
         { filter: 'tcp.len > 0', about: 'the only segment with data: the GET', frames: 1 },
       ],
@@ -88,7 +88,7 @@ const layersStep: Step<S> = {
     'application\'s data, TCP\'s segment (a 20-byte header: ports, sequence, acknowledgement, flags, window),\n' +
     'IP\'s packet (20 bytes: addresses, TTL, protocol 6 = TCP), Ethernet\'s frame (14 bytes in front: MACs and\n' +
     'EtherType 0x0800 = IPv4; 4 bytes behind: the FCS). The physical layer sends bits, after a 7-byte preamble\n' +
-    'and a start-of-frame byte, each byte least significant bit first. The book prints the FCS as\n' +
+    'and a start-of-frame byte, each byte least significant bit first. A study guide prints the FCS as\n' +
     '0xABCD1234, a placeholder: the real one is a CRC-32 over the frame, computed here.',
   run(ctx) {
     const frame = ctx.state.get as Uint8Array;
@@ -119,7 +119,7 @@ const layersStep: Step<S> = {
         `IPv4 header:     ${hexBytes(ipHeader)}`,
         `TCP header:      ${hexBytes(tcpHeader)}`,
         `data:            ${hexBytes(bytesOf(frame, data, 16))} ... (${data.length} bytes: "${REQUEST.split('\r\n')[0]}" ...)`,
-        `FCS:             ${hexBytes(frame.subarray(fcsAt))} = CRC-32 ${hex32(crc)} sent least significant byte first (the book: ${hex32(BOOK_FCS)})`,
+        `FCS:             ${hexBytes(frame.subarray(fcsAt))} = CRC-32 ${hex32(crc)} sent least significant byte first (a study guide: ${hex32(BOOK_FCS)})`,
         `On the wire, each byte least significant bit first: 10101010 x 7 (preamble, 0x55), 10101011 (start of\n` +
           `frame, 0xd5), then ${[...frame.subarray(0, 2)].map(wireBits8).join(' ')} (0x${frame[0].toString(16)} 0x${frame[1].toString(16)}) ... and the FCS's bits last.`,
       ].join('\n'),
@@ -135,7 +135,7 @@ const layersStep: Step<S> = {
     ctx.check.equal('packet = 20-byte IPv4 header + the segment', ipv.totalLength, 20 + t.length + data.length);
     ctx.check.equal('frame = 14 (Ethernet header) + the packet + 4 (FCS)', frame.length, 14 + ipv.totalLength + 4);
     ctx.check.equal('the FCS is the CRC-32 of everything before it', hex32(fcs), hex32(crc));
-    ctx.check.notEqual('it is not the book\'s placeholder', hex32(fcs), hex32(BOOK_FCS));
+    ctx.check.notEqual('it is not a study guide\'s placeholder', hex32(fcs), hex32(BOOK_FCS));
   },
 };
 
@@ -184,10 +184,10 @@ const decapsulation: Step<S> = {
 };
 
 const macBits: Step<S> = {
-  title: 'A look at the seed\'s MAC address: 11:22:33:44:55:66 is a group address',
+  title: 'A look at a study guide\'s MAC address: 11:22:33:44:55:66 is a group address',
   explain:
     'The lowest bit of a MAC address\'s first byte is the I/G bit: 0 for one interface, 1 for a group\n' +
-    '(multicast). 0x11 = 00010001: the bit is 1, so the seed\'s source address is a multicast address, which no\n' +
+    '(multicast). 0x11 = 00010001: the bit is 1, so a study guide\'s source address is a multicast address, which no\n' +
     'NIC sends from; Wireshark flags it ("Source MAC must not be a group address"). The second-lowest bit (U/L)\n' +
     'says who assigned it: AA:BB:CC:DD:EE:FF has it set (locally administered). A real NIC\'s address has\n' +
     'both bits 0 and starts with its maker\'s OUI.',

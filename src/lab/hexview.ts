@@ -36,6 +36,8 @@ const FAMILY_COLOUR: Readonly<Record<string, number>> = {
   tcp: 32, udp: 32,
   vxlan: 34,
   data: 95,
+  'tcp payload': 95,
+  'tls record': 95,
 };
 const FALLBACK = [96, 93, 92, 94, 91];
 
@@ -44,7 +46,14 @@ export function frameSpans(bytes: Uint8Array, linkType = 1, fcsLength = 0): Byte
   const { layers } = decode(bytes, linkType, { fcsLength });
   return layers
     .filter((l) => l.length > 0)
-    .map((l) => ({ label: l.kind, offset: l.offset, length: Math.min(l.length, Math.max(0, bytes.length - l.offset)) }));
+    .map((l, i, all) => ({ label: payloadLabel(l.kind, all[i - 1]?.kind, bytes, l.offset), offset: l.offset, length: Math.min(l.length, Math.max(0, bytes.length - l.offset)) }));
+}
+
+/** What undecoded bytes after TCP are: a TLS record (content type 20-23, version 3.x) says so. */
+function payloadLabel(kind: string, before: string | undefined, bytes: Uint8Array, at: number): string {
+  if (kind !== 'data' || before !== 'tcp' || at + 5 > bytes.length) return kind;
+  const type = bytes[at];
+  return type >= 20 && type <= 23 && bytes[at + 1] === 3 && bytes[at + 2] <= 4 ? 'tls record' : 'tcp payload';
 }
 
 function hex(n: number, digits: number): string {
@@ -53,7 +62,10 @@ function hex(n: number, digits: number): string {
 
 /** Renders the dump and the legend as lines. */
 export function renderHex(bytes: Uint8Array, pal: Palette, options: HexOptions = {}): string[] {
-  const spans = options.spans ?? frameSpans(bytes, options.linkType ?? 1, options.fcsLength ?? 0);
+  const fcs = options.fcsLength ?? 0;
+  const decoded = options.spans ?? frameSpans(bytes, options.linkType ?? 1, fcs);
+  // The FCS is Ethernet's trailer: a span of its own, never "outside every layer".
+  const spans = options.spans === undefined && fcs > 0 && bytes.length >= fcs ? [...decoded, { label: 'ethernet fcs', offset: bytes.length - fcs, length: fcs, colour: 36 }] : decoded;
   // A protocol that comes back (the inner Ethernet of VXLAN) takes the bright variant of its colour.
   const seen = new Map<number, number>();
   const colours = spans.map((s, i) => {
@@ -97,6 +109,6 @@ export function renderHex(bytes: Uint8Array, pal: Palette, options: HexOptions =
     lines.push(`${pal.paint(colours[k], s.label.padEnd(labelWidth))}  ${hex(s.offset, digits)}-${hex(end, digits)}  ${bytesText}`);
   });
   const outside = owner.reduce((n, k) => (k < 0 ? n + 1 : n), 0);
-  if (outside > 0 && spans.length > 0) lines.push(pal.style('dim', `(${outside} byte${outside === 1 ? '' : 's'} outside every layer: padding or trailer)`));
+  if (outside > 0 && spans.length > 0) lines.push(pal.style('dim', `(${outside} byte${outside === 1 ? '' : 's'} after the last layer: padding)`));
   return lines;
 }

@@ -2,6 +2,8 @@
 // entry is a lab's info and a loader: listing labs loads none of them.
 
 import type { AnyLab, LabInfo } from './types.ts';
+import { validatePlan } from './plan.ts';
+import { closest } from './suggest.ts';
 
 /** A lab as a catalogue lists it: what `lab list` prints, and how to load the lab itself. */
 export interface LabEntry extends LabInfo {
@@ -15,6 +17,11 @@ export function entryOf(lab: AnyLab): LabEntry {
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
+function suggestion(requested: string, known: readonly string[]): string {
+  const c = closest(requested, known);
+  return c === undefined ? '' : ` Did you mean "${c}"?`;
+}
+
 export class UnknownLabError extends Error {
   constructor(
     readonly requested: string,
@@ -23,7 +30,7 @@ export class UnknownLabError extends Error {
     super(
       known.length === 0
         ? `no lab named "${requested}": no labs are installed`
-        : `no lab named "${requested}". Labs: ${known.join(', ')} (or "all"); "netlab lab list" describes them.`,
+        : `no lab named "${requested}".${suggestion(requested, known)} Labs: ${known.join(', ')} (or "all"); "netlab lab list" describes them.`,
     );
     this.name = 'UnknownLabError';
   }
@@ -55,6 +62,7 @@ export async function loadLabs(entries: readonly LabEntry[]): Promise<AnyLab[]> 
     const lab = await e.load();
     if (lab.name !== e.name) throw new RangeError(`the catalogue entry "${e.name}" loaded the lab "${lab.name}"`);
     if (lab.steps.length === 0) throw new RangeError(`lab "${lab.name}" has no steps`);
+    validatePlan(lab);
     labs.push(lab);
   }
   return labs;

@@ -50,7 +50,7 @@ describe('hex with layer spans', () => {
     const lines = renderHex(bytes, palette(false), { spans });
     expect(lines[0]).toBe('0000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f   ................');
     expect(lines[1]).toBe('0010  10 11 12 13' + ' '.repeat(36) + '   ....');
-    expect(lines.slice(2)).toEqual(['head  0000-0003      4 bytes', 'body  0004-0011     14 bytes', '(2 bytes outside every layer: padding or trailer)']);
+    expect(lines.slice(2)).toEqual(['head  0000-0003      4 bytes', 'body  0004-0011     14 bytes', '(2 bytes after the last layer: padding)']);
   });
   it('coloured: each span in its colour', () => {
     const lines = renderHex(bytes, palette(true), { spans });

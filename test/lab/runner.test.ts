@@ -21,11 +21,11 @@ afterAll(() => {
 });
 
 /** Runs `netlab lab ARGS` on the given labs; returns the exit code and what was printed. */
-async function labCli(args: string[], labs: readonly AnyLab[], stdin = fakeStdin(false)): Promise<{ code: number | undefined; out: string; err: string }> {
+async function labCli(args: string[], labs: readonly AnyLab[], stdin = fakeStdin(false), progressFile: string | null = null): Promise<{ code: number | undefined; out: string; err: string }> {
   const stdout = new Collect();
   const stderr = new Collect();
   let code: number | undefined;
-  const cmd = buildLabCommand({ loadCatalogue: async () => labs.map(entryOf), stdout, stderr, stdin, env: {}, setExitCode: (c) => (code = c) });
+  const cmd = buildLabCommand({ loadCatalogue: async () => labs.map(entryOf), stdout, stderr, stdin, env: {}, setExitCode: (c) => (code = c), progressFile, onInterrupt: () => () => undefined });
   await yargs(['lab', ...args]).command(cmd).strict().exitProcess(false).fail((msg, err) => {
     throw err ?? new Error(msg);
   }).parseAsync();
@@ -41,9 +41,8 @@ describe('netlab lab run --check', () => {
     expect(r.code).toBe(0);
     // 3 checkpoints of the lab + 1 automatic: the printed filter selects frames of the capture.
     expect(lastLine(r.out)).toBe('4 passed, 0 failed');
-    expect(r.out).toContain('pass  UDP length counts the 8-byte header: 12 (expected 12)');
-    expect(r.out).toMatch(/pass {2}filter "udp\.length == 12" selects frames of .*hola\.pcapng: 1 of 1 frames \(expected at least 1\)/);
-    // Terse: no explanations, no hex.
+    // Terse: one line per lab, no passing checkpoint, no explanations, no hex, no captures.
+    expect(r.out).toBe('tiny: 4 passed, 0 failed\n4 passed, 0 failed\n');
     expect(r.out).not.toContain('8 bytes of header');
     expect(r.out).not.toMatch(/^ {2}0000 {2}aa bb/m);
   });
@@ -60,6 +59,7 @@ describe('netlab lab run --check', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('FAIL  step "Look again" ran to the end: threw Error: boom (expected no error)');
     expect(r.out).toContain('skipped  The end (an earlier step failed)');
+    expect(r.out).toContain('  step 2/3 Look again\n    FAIL  step "Look again"');
     expect(lastLine(r.out)).toBe('2 passed, 1 failed');
   });
 
@@ -79,6 +79,12 @@ describe('netlab lab run --check', () => {
     expect(lastLine(r.out)).toBe('7 passed, 1 failed');
   });
 
+  it('a lab name with a typo gets a suggestion', async () => {
+    const r = await labCli(['run', 'checksum', '--check'], [tinyLab({ name: 'checksums' }), tinyLab({ name: 'ports' })]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('no lab named "checksum". Did you mean "checksums"?');
+  });
+
   it('an unknown lab is an error naming the labs there are', async () => {
     const r = await labCli(['run', 'nope', '--check'], [tinyLab()]);
     expect(r.code).toBe(1);
@@ -89,11 +95,11 @@ describe('netlab lab run --check', () => {
 describe('captures', () => {
   it('are written under OUT/LAB/ as pcapng and printed with the wireshark command and filter', async () => {
     const out = tempDir();
-    const r = await labCli(['run', 'tiny', '--check', '--out', out], [tinyLab()]);
+    const r = await labCli(['run', 'tiny', '--out', out], [tinyLab()]);
     const file = join(out, 'tiny', 'hola.pcapng');
     expect(existsSync(file)).toBe(true);
     expect(r.out).toContain(`capture  ${file}  (1 frame)`);
-    expect(r.out).toContain(`wireshark -r ${file} -Y "udp.length == 12"  # the datagram`);
+    expect(r.out).toContain(`    # the datagram\n    wireshark -r ${file} -Y "udp.length == 12"\n    netlab decode -r ${file} -Y "udp.length == 12"\n`);
     const cap = parseCapture(new Uint8Array(readFileSync(file)));
     expect(cap.packets.length).toBe(1);
     expect(cap.packets[0].comments).toEqual(['Hola']);
@@ -102,7 +108,7 @@ describe('captures', () => {
   it('are printed relative to the working directory when inside it', async () => {
     const cwd = tempDir();
     const stdout = new Collect();
-    await runLabs([tinyLab()], { mode: 'check', pause: false, out: join(cwd, 'netlab-out'), cwd, stdout, stdin: fakeStdin(false), env: {} });
+    await runLabs([tinyLab()], { mode: 'guided', pause: false, out: join(cwd, 'netlab-out'), cwd, stdout, stdin: fakeStdin(false), env: {} });
     expect(stdout.text).toContain('wireshark -r netlab-out/tiny/hola.pcapng -Y "udp.length == 12"');
   });
 
@@ -181,7 +187,7 @@ describe('colour', () => {
 
   it('is on for a terminal', async () => {
     const text = await run(true, {});
-    expect(text).toContain(`${ESC}32mpass`);
+    expect(text).toContain(`${ESC}32m✓ 1 claim checked`);
     expect(text).toContain(`${ESC}36maa bb cc dd ee ff 11 22 33 44 55 66 08 00${ESC}0m`); // the Ethernet span
   });
   it('is off when output is not a terminal', async () => {
@@ -195,11 +201,48 @@ describe('colour', () => {
   });
 });
 
+describe('the tour and progress', () => {
+  it('introduces the tour: what netlab is, how long each lab takes, how to leave', async () => {
+    const r = await labCli(['tour', '--out', tempDir()], [tinyLab({ name: 'first' }), tinyLab({ name: 'second' })]);
+    expect(r.out).toContain('netlab is a networking laboratory');
+    expect(r.out).toMatch(/^ +1\. first \(1 min\)$/m);
+    expect(r.out).toContain('type q then Enter at any pause (or press Ctrl-C)');
+    expect(r.out).toContain('Recap: first');
+    expect(r.out).toContain('Next: second');
+  });
+
+  it('is saved per user and shown in lab list; q at a pause prints the command that resumes', async () => {
+    const file = join(tempDir(), 'state', 'progress.json');
+    const labs = [tinyLab({ name: 'first', exercise: true }), tinyLab({ name: 'second' })];
+    await labCli(['run', 'second', '--out', tempDir()], labs, fakeStdin(false), file);
+    const stdin = fakeStdin(true);
+    const stopped = labCli(['run', 'first', '--out', tempDir()], labs, stdin, file);
+    await new Promise((res) => setTimeout(res, 200));
+    stdin.write('12\n');
+    stdin.write('q\n');
+    const r = await stopped;
+    expect(r.out).toContain('Stopped. To go on from here: netlab lab run first --from 4');
+    const list = await labCli(['list'], labs, fakeStdin(false), file);
+    expect(list.out).toMatch(/^ 1\. first +1 min {2}stopped at 4\/4, 1 your turns right$/m);
+    expect(list.out).toMatch(/^ 2\. second +1 min {2}done$/m);
+    const resumed = await labCli(['run', 'first', '--from', '4', '--out', tempDir()], labs, fakeStdin(false), file);
+    expect(resumed.out).toContain('Step 4/4  The end');
+    expect(resumed.out).not.toContain('Step 3/4');
+    expect((await labCli(['list'], labs, fakeStdin(false), file)).out).toMatch(/^ 1\. first +1 min {2}done, 1 your turns right$/m);
+  });
+
+  it('--from a step that is not there names the steps', async () => {
+    const r = await labCli(['run', 'tiny', '--from', 'nowhere'], [tinyLab()]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('no step of lab tiny has "nowhere" in its title');
+  });
+});
+
 describe('lab list', () => {
   it('prints name, title, duration and needs', async () => {
     const r = await labCli(['list'], [tinyLab()]);
-    expect(r.out).toMatch(/^name +title +duration +needs$/m);
-    expect(r.out).toMatch(/^tiny +A tiny lab for the runner tests +1 min +nothing but Node$/m);
+    expect(r.out).toMatch(/^ 1\. tiny +1 min$/m);
+    expect(r.out).toContain('\n    A tiny lab for the runner tests\n    needs: nothing but Node\n');
     expect(listText([])).toContain('No labs');
   });
 });

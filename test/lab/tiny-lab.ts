@@ -27,6 +27,10 @@ export interface TinyOptions {
   /** Make the second step hang past its timeout. */
   hanging?: boolean;
   name?: string;
+  /** Add an exercise after the first step ("what is the UDP length?"). */
+  exercise?: boolean;
+  /** Make that exercise's grader accept anything (its wrong answer must then be caught). */
+  lenient?: boolean;
 }
 
 export function tinyLab(o: TinyOptions = {}): AnyLab {
@@ -36,6 +40,23 @@ export function tinyLab(o: TinyOptions = {}): AnyLab {
     duration: '1 min',
     needs: [],
     state: () => ({}),
+    exercises: o.exercise
+      ? [
+          {
+            after: 'Craft Hola',
+            title: 'The UDP length',
+            kind: 'predict',
+            expects: 'a number of bytes',
+            task: 'What is the UDP length of a datagram carrying "Hola"?',
+            grade: (answer, ctx) => (o.lenient === true || Number(answer) === ctx.state.length ? { correct: true, feedback: `${answer} it is` } : { correct: false, feedback: `${answer} is not it` }),
+            hint: 'The UDP header is 8 bytes.',
+            answer: '12: 8 bytes of header and 4 of data.',
+            right: (ctx) => String(ctx.state.length),
+            wrong: '4',
+            reveal: 'The frame says 12.',
+          },
+        ]
+      : undefined,
     steps: [
       {
         title: 'Craft Hola',

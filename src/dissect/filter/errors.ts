@@ -1,5 +1,7 @@
 // A display filter that cannot be compiled: the message, and where in the filter text it went wrong.
 
+import { filterHint } from './suggest.ts';
+
 export class FilterError extends Error {
   /**
    * @param pos 0-based column of the offending token, or undefined when no spot can be named
@@ -30,5 +32,7 @@ export function formatFilterError(filter: string, err: FilterError, prefix = '')
     const len = Math.max(1, err.len);
     lines.push('    ' + ' '.repeat(err.pos) + '^' + '~'.repeat(len - 1));
   }
+  const hint = filterHint(filter, err.message, err.pos, err.len);
+  if (hint !== undefined) lines.push(hint);
   return lines.join('\n');
 }
