@@ -1,7 +1,7 @@
 // Accept-Encoding negotiation tables (RFC 9110 §12.5.3), the proxy's compression rules, the header
 // changes, and bodies round-tripped through node:zlib's gzip and brotli.
 
-import { Readable } from 'node:stream';
+import { Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -137,11 +137,15 @@ describe('header changes', () => {
 
 describe('streaming compressors', () => {
   const body = Buffer.from('<p>netlab compresses this line.</p>\n'.repeat(2000));
-  async function through(chunks: Buffer[], ...t: NodeJS.ReadWriteStream[]): Promise<Buffer> {
+  async function through(chunks: Buffer[], t: Transform): Promise<Buffer> {
     const out: Buffer[] = [];
-    await pipeline(Readable.from(chunks), ...(t as [NodeJS.ReadWriteStream]), async function* (src: AsyncIterable<Buffer>) {
-      for await (const c of src) out.push(c);
+    const sink = new Writable({
+      write(c: Buffer, _enc, done) {
+        out.push(c);
+        done();
+      },
     });
+    await pipeline(Readable.from(chunks), t, sink);
     return Buffer.concat(out);
   }
   const chunks = (): Buffer[] => Array.from({ length: 10 }, (_, i) => body.subarray(i * 7200, (i + 1) * 7200));
