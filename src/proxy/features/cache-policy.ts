@@ -95,7 +95,12 @@ export function isStorable(method: string, requestHeaders: Headers, status: numb
   if (res.has('no-store')) return { storable: false, reason: 'the response says no-store (§5.2.2.5)' };
   // §5.2.2.7: `private` with field names only restricts those fields; unqualified, a shared cache must not store.
   if (shared && res.get('private') === true) return { storable: false, reason: 'the response is private (§5.2.2.7)' };
-  if (one(responseHeaders.vary)?.split(',').some((f) => f.trim() === '*')) return { storable: false, reason: 'Vary: * never matches a later request (§4.1)' };
+  if (
+    one(responseHeaders.vary)
+      ?.split(',')
+      .some((f) => f.trim() === '*')
+  )
+    return { storable: false, reason: 'Vary: * never matches a later request (§4.1)' };
   if (shared && requestHeaders.authorization !== undefined) {
     // §3.5: only with must-revalidate, public or s-maxage.
     if (!(res.has('must-revalidate') || res.has('public') || res.has('s-maxage'))) {
@@ -203,7 +208,8 @@ export function lookupDecision(requestHeaders: Headers, r: StoredResponse, nowMs
   if (res.has('no-cache')) return { kind: 'revalidate', age, lifetime, reason: 'the response says no-cache (§5.2.2.4)', conditional };
   if (req.has('no-cache') || pragmaNoCache) return { kind: 'revalidate', age, lifetime, reason: 'the request says no-cache (§5.2.1.4)', conditional };
   const reqMaxAge = deltaSeconds(req, 'max-age');
-  if (reqMaxAge !== undefined && age > reqMaxAge) return { kind: 'revalidate', age, lifetime, reason: `older than the request's max-age=${reqMaxAge} (§5.2.1.1)`, conditional };
+  if (reqMaxAge !== undefined && age > reqMaxAge)
+    return { kind: 'revalidate', age, lifetime, reason: `older than the request's max-age=${reqMaxAge} (§5.2.1.1)`, conditional };
   const minFresh = deltaSeconds(req, 'min-fresh') ?? 0;
   if (lifetime > age + minFresh) return { kind: 'fresh', age, lifetime };
   if (lifetime > age) return { kind: 'revalidate', age, lifetime, reason: `fresh for less than the request's min-fresh=${minFresh} (§5.2.1.3)`, conditional };
@@ -214,11 +220,26 @@ export function lookupDecision(requestHeaders: Headers, r: StoredResponse, nowMs
 }
 
 /** Hop-by-hop fields and others a cache does not store or update (§3.1, RFC 9110 §7.6.1). */
-const NOT_STORED = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'trailer']);
+const NOT_STORED = new Set([
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'trailer',
+]);
 
 /** The headers a cache stores from a response (§3.1): hop-by-hop and Connection-listed fields dropped. */
 export function headersToStore(h: Headers): MutableHeaders {
-  const listed = new Set((one(h.connection) ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== ''));
+  const listed = new Set(
+    (one(h.connection) ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter((s) => s !== ''),
+  );
   const out: MutableHeaders = {};
   for (const [k, v] of Object.entries(h)) {
     const name = k.toLowerCase();
@@ -246,7 +267,12 @@ export function notModifiedMatches(stored: Headers, notModified: Headers): boole
  * Returns undefined when the 304 does not select this response (a different ETag): then the cache
  * must fetch in full.
  */
-export function updateFromNotModified(stored: StoredResponse, notModifiedHeaders: Headers, requestTime: number, responseTime: number): StoredResponse | undefined {
+export function updateFromNotModified(
+  stored: StoredResponse,
+  notModifiedHeaders: Headers,
+  requestTime: number,
+  responseTime: number,
+): StoredResponse | undefined {
   if (!notModifiedMatches(stored.headers, notModifiedHeaders)) return undefined;
   const headers: MutableHeaders = { ...headersToStore(stored.headers) };
   for (const [k, v] of Object.entries(headersToStore(notModifiedHeaders))) {
@@ -258,7 +284,10 @@ export function updateFromNotModified(stored: StoredResponse, notModifiedHeaders
 
 /** The field names a response varies on (lower case, in order), or '*' for Vary: *. */
 export function varyFields(responseHeaders: Headers): string[] | '*' {
-  const fields = (one(responseHeaders.vary) ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const fields = (one(responseHeaders.vary) ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   return fields.includes('*') ? '*' : [...new Set(fields)];
 }
 
@@ -273,7 +302,12 @@ export function varyKey(fields: readonly string[], requestHeaders: Headers): str
     .sort()
     .map((f) => {
       const v = one(requestHeaders[f]);
-      return v === undefined ? `${f}\u0000` : `${f}=${v.split(',').map((p) => p.trim()).join(',')}`;
+      return v === undefined
+        ? `${f}\u0000`
+        : `${f}=${v
+            .split(',')
+            .map((p) => p.trim())
+            .join(',')}`;
     })
     .join('\n');
 }

@@ -27,7 +27,9 @@ export interface CacheStoreOptions {
   readonly maxEntryBytes?: number;
 }
 
-export type PutResult = { readonly stored: true; readonly key: string; readonly evicted: readonly string[] } | { readonly stored: false; readonly reason: string };
+export type PutResult =
+  | { readonly stored: true; readonly key: string; readonly evicted: readonly string[] }
+  | { readonly stored: false; readonly reason: string };
 
 export interface CacheStoreStats {
   readonly entries: number;
@@ -61,9 +63,11 @@ export class CacheStore {
   private evictionCount = 0;
 
   constructor(o: CacheStoreOptions) {
-    if (!(Number.isInteger(o.maxBytes) && o.maxBytes > 0)) throw new NetlabRangeError(`cache maxBytes must be a whole number above 0, got ${o.maxBytes}`, LAYER);
+    if (!(Number.isInteger(o.maxBytes) && o.maxBytes > 0))
+      throw new NetlabRangeError(`cache maxBytes must be a whole number above 0, got ${o.maxBytes}`, LAYER);
     const me = o.maxEntryBytes ?? Math.floor(o.maxBytes / 8);
-    if (!(Number.isInteger(me) && me > 0 && me <= o.maxBytes)) throw new NetlabRangeError(`cache maxEntryBytes must be a whole number from 1 to maxBytes (${o.maxBytes}), got ${me}`, LAYER);
+    if (!(Number.isInteger(me) && me > 0 && me <= o.maxBytes))
+      throw new NetlabRangeError(`cache maxEntryBytes must be a whole number from 1 to maxBytes (${o.maxBytes}), got ${me}`, LAYER);
     this.maxBytes = o.maxBytes;
     this.maxEntryBytes = me;
   }
@@ -228,7 +232,9 @@ export class CollapsedForwarding<T> {
     const p = this.pending.get(key);
     if (p !== undefined) {
       if (p.waiters >= this.maxWaiters) {
-        return Promise.reject(new NetlabError('ERR_LIMIT', `${p.waiters} callers already wait on the fetch for ${JSON.stringify(key)} (maxWaiters ${this.maxWaiters})`, LAYER));
+        return Promise.reject(
+          new NetlabError('ERR_LIMIT', `${p.waiters} callers already wait on the fetch for ${JSON.stringify(key)} (maxWaiters ${this.maxWaiters})`, LAYER),
+        );
       }
       p.waiters++;
       this.collapsedCount++;

@@ -64,7 +64,8 @@ export class ClusterLimits {
   }
 
   acquire(resource: ClusterResource): ClusterSlot | ClusterOverflow {
-    if (!RESOURCES.includes(resource)) throw new NetlabError('ERR_ARGUMENT', `unknown cluster resource ${JSON.stringify(resource)}; expected one of ${RESOURCES.join(', ')}`, LAYER);
+    if (!RESOURCES.includes(resource))
+      throw new NetlabError('ERR_ARGUMENT', `unknown cluster resource ${JSON.stringify(resource)}; expected one of ${RESOURCES.join(', ')}`, LAYER);
     if (this.used[resource] >= this.max[resource]) {
       this.overflowCount[resource]++;
       return { ok: false, resource, limit: this.max[resource] };
@@ -168,7 +169,8 @@ export class EndpointBreaker {
     this.clock = o.clock;
     if (o.trip.kind === 'consecutive') whole('trip.failures', o.trip.failures);
     else if (o.trip.kind === 'rate') {
-      if (!(o.trip.failureRate > 0 && o.trip.failureRate <= 1)) throw new NetlabRangeError(`trip.failureRate must be above 0 and at most 1, got ${o.trip.failureRate}`, LAYER);
+      if (!(o.trip.failureRate > 0 && o.trip.failureRate <= 1))
+        throw new NetlabRangeError(`trip.failureRate must be above 0 and at most 1, got ${o.trip.failureRate}`, LAYER);
       whole('trip.minRequests', o.trip.minRequests);
       if (!(o.trip.windowMs > 0)) throw new NetlabRangeError(`trip.windowMs must be above 0, got ${o.trip.windowMs}`, LAYER);
       const n = whole('trip.buckets', o.trip.buckets ?? 10);
@@ -178,7 +180,12 @@ export class EndpointBreaker {
         this.bucketOk.push(0);
         this.bucketFail.push(0);
       }
-    } else throw new NetlabError('ERR_ARGUMENT', `unknown trip rule kind ${JSON.stringify((o.trip as { kind: unknown }).kind)}; expected consecutive or rate`, LAYER);
+    } else
+      throw new NetlabError(
+        'ERR_ARGUMENT',
+        `unknown trip rule kind ${JSON.stringify((o.trip as { kind: unknown }).kind)}; expected consecutive or rate`,
+        LAYER,
+      );
     this.trip = o.trip;
     if (!(o.openMs > 0)) throw new NetlabRangeError(`openMs must be above 0, got ${o.openMs}`, LAYER);
     this.baseOpenMs = o.openMs;

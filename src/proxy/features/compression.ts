@@ -12,7 +12,7 @@
 // Whenever the answer depended on Accept-Encoding (every eligible response, compressed or not),
 // `Vary: Accept-Encoding` is added so caches keep the variants apart.
 
-import { Transform } from 'node:stream';
+import type { Transform } from 'node:stream';
 import { constants as z, createBrotliCompress, createBrotliDecompress, createGunzip, createGzip } from 'node:zlib';
 import { NetlabError, NetlabRangeError } from '../../base/errors.ts';
 
@@ -151,14 +151,7 @@ export interface CompressionInput {
   readonly responseHeaders: Headers;
 }
 
-export type SkipReason =
-  | 'no-body'
-  | 'partial-content'
-  | 'already-encoded'
-  | 'no-transform'
-  | 'type-not-listed'
-  | 'too-small'
-  | 'not-accepted';
+export type SkipReason = 'no-body' | 'partial-content' | 'already-encoded' | 'no-transform' | 'type-not-listed' | 'too-small' | 'not-accepted';
 
 export type CompressionDecision =
   | { readonly compress: true; readonly coding: Coding; readonly vary: true }
@@ -195,9 +188,12 @@ function checkOptions(o: CompressionOptions): { minSize: number; types: readonly
   const minSize = o.minSize ?? 1024;
   if (!(Number.isInteger(minSize) && minSize >= 0)) throw new NetlabRangeError(`compression minSize must be a whole number of bytes, got ${minSize}`, LAYER);
   const codings = o.codings ?? CODINGS;
-  for (const c of codings) if (!CODINGS.includes(c)) throw new NetlabError('ERR_ARGUMENT', `unknown coding ${JSON.stringify(c)}; netlab compresses with ${CODINGS.join(', ')}`, LAYER);
+  for (const c of codings)
+    if (!CODINGS.includes(c)) throw new NetlabError('ERR_ARGUMENT', `unknown coding ${JSON.stringify(c)}; netlab compresses with ${CODINGS.join(', ')}`, LAYER);
   const types = o.types ?? DEFAULT_TYPES;
-  for (const t of types) if (!/^[a-z0-9!#$&^_.+-]+\/(?:\*|[a-z0-9!#$&^_.+-]+)$/i.test(t)) throw new NetlabError('ERR_ARGUMENT', `compression type ${JSON.stringify(t)} is not type/subtype or type/*`, LAYER);
+  for (const t of types)
+    if (!/^[a-z0-9!#$&^_.+-]+\/(?:\*|[a-z0-9!#$&^_.+-]+)$/i.test(t))
+      throw new NetlabError('ERR_ARGUMENT', `compression type ${JSON.stringify(t)} is not type/subtype or type/*`, LAYER);
   return { minSize, types, codings };
 }
 
@@ -209,7 +205,7 @@ export function compressionDecision(input: CompressionInput, options: Compressio
   if (input.method.toUpperCase() === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return { compress: false, reason: 'no-body', vary: false };
   if (s === 206 || res['content-range'] !== undefined) return { compress: false, reason: 'partial-content', vary: false };
   const ce = one(res['content-encoding']);
-  if (ce !== undefined && ce.split(',').some((c) => c.trim() !== '' && c.trim().toLowerCase() !== 'identity')) return { compress: false, reason: 'already-encoded', vary: false };
+  if (ce?.split(',').some((c) => c.trim() !== '' && c.trim().toLowerCase() !== 'identity')) return { compress: false, reason: 'already-encoded', vary: false };
   if (listHas(one(res['cache-control']), 'no-transform') || listHas(one(input.requestHeaders['cache-control']), 'no-transform')) {
     return { compress: false, reason: 'no-transform', vary: false };
   }
@@ -224,7 +220,10 @@ export function compressionDecision(input: CompressionInput, options: Compressio
 /** `Vary` with Accept-Encoding added once (kept as is when it is `*` or already lists it). */
 export function addVary(vary: string | readonly string[] | undefined, field = 'Accept-Encoding'): string {
   const current = vary === undefined ? '' : typeof vary === 'string' ? vary : vary.join(', ');
-  const parts = current.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const parts = current
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   if (parts.some((p) => p === '*' || p.toLowerCase() === field.toLowerCase())) return parts.join(', ');
   return [...parts, field].join(', ');
 }
@@ -242,7 +241,7 @@ export function compressedHeaders(headers: Headers, d: CompressionDecision): Rec
     out['content-encoding'] = d.coding;
     delete out['content-length'];
     const etag = one(headers.etag);
-    if (etag !== undefined && etag.startsWith('"')) out.etag = `W/${etag}`;
+    if (etag?.startsWith('"')) out.etag = `W/${etag}`;
   }
   return out;
 }

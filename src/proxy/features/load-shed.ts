@@ -61,9 +61,11 @@ export class LoadShedder {
   private lag = 0;
 
   constructor(o: LoadShedOptions) {
-    if (o.maxConcurrent === undefined && o.lagHardMs === undefined) throw new NetlabRangeError('load shedding needs maxConcurrent, lagHardMs or both', { layer: 'proxy' });
+    if (o.maxConcurrent === undefined && o.lagHardMs === undefined)
+      throw new NetlabRangeError('load shedding needs maxConcurrent, lagHardMs or both', { layer: 'proxy' });
     const mc = o.maxConcurrent ?? Infinity;
-    if (!(mc === Infinity || (Number.isInteger(mc) && mc > 0))) throw new NetlabRangeError(`maxConcurrent must be a whole number above 0, got ${mc}`, { layer: 'proxy' });
+    if (!(mc === Infinity || (Number.isInteger(mc) && mc > 0)))
+      throw new NetlabRangeError(`maxConcurrent must be a whole number above 0, got ${mc}`, { layer: 'proxy' });
     const hard = o.lagHardMs ?? Infinity;
     const soft = o.lagSoftMs ?? hard;
     if (!(hard > 0)) throw new NetlabRangeError(`lagHardMs must be above 0, got ${hard}`, { layer: 'proxy' });

@@ -62,7 +62,8 @@ function checkCost(cost: number, limit: number): number {
 /** A policy name must be printable ASCII (it is written as a Structured Field String). */
 function policyName(name: string | undefined): string {
   const n = name ?? 'default';
-  if (n.length === 0 || !/^[\x20-\x7e]*$/.test(n)) throw new NetlabError('ERR_ARGUMENT', `policy name ${JSON.stringify(n)} must be 1 or more printable ASCII characters`, LAYER);
+  if (n.length === 0 || !/^[\x20-\x7e]*$/.test(n))
+    throw new NetlabError('ERR_ARGUMENT', `policy name ${JSON.stringify(n)} must be 1 or more printable ASCII characters`, LAYER);
   return n;
 }
 
@@ -180,7 +181,15 @@ export class LeakyBucketMeter implements RateLimiter {
       this.level += cost;
       return decision(true, this.policy, this.capacity, windowMs, this.capacity - this.level, this.level / this.rate);
     }
-    return decision(false, this.policy, this.capacity, windowMs, this.capacity - this.level, this.level / this.rate, (this.level + cost - this.capacity) / this.rate);
+    return decision(
+      false,
+      this.policy,
+      this.capacity,
+      windowMs,
+      this.capacity - this.level,
+      this.level / this.rate,
+      (this.level + cost - this.capacity) / this.rate,
+    );
   }
 }
 
@@ -435,9 +444,9 @@ export function rateLimitHeaders(d: RateDecision): RateLimitHeaders {
 
 /** Where a limiter's key comes from. */
 export type RateKeySource =
-  | { readonly by: 'address'; /** IPv6 clients are grouped by this prefix length (default 64): one host holds a /64. */ readonly ipv6Prefix?: number }
+  | { readonly by: 'address' /** IPv6 clients are grouped by this prefix length (default 64): one host holds a /64. */; readonly ipv6Prefix?: number }
   | { readonly by: 'header'; readonly name: string }
-  | { readonly by: 'api-key'; /** The header holding the key (default x-api-key). */ readonly header?: string };
+  | { readonly by: 'api-key' /** The header holding the key (default x-api-key). */; readonly header?: string };
 
 /** The request facts a key is drawn from; header names in lower case. */
 export interface RateKeyInput {

@@ -120,13 +120,19 @@ describe('lookup decisions', () => {
   });
   it('no-cache on the response or the request (or Pragma) means revalidate even when fresh', () => {
     expect(lookupDecision({}, stored('max-age=60, no-cache'), T0 + 1000)).toMatchObject({ kind: 'revalidate', reason: /response says no-cache/ });
-    expect(lookupDecision({ 'cache-control': 'no-cache' }, stored('max-age=60'), T0 + 1000)).toMatchObject({ kind: 'revalidate', reason: /request says no-cache/ });
+    expect(lookupDecision({ 'cache-control': 'no-cache' }, stored('max-age=60'), T0 + 1000)).toMatchObject({
+      kind: 'revalidate',
+      reason: /request says no-cache/,
+    });
     expect(lookupDecision({ pragma: 'no-cache' }, stored('max-age=60'), T0 + 1000)).toMatchObject({ kind: 'revalidate' });
   });
   it("the request's max-age and min-fresh narrow freshness", () => {
     expect(lookupDecision({ 'cache-control': 'max-age=10' }, stored('max-age=60'), T0 + 11_000)).toMatchObject({ kind: 'revalidate', reason: /max-age=10/ });
     expect(lookupDecision({ 'cache-control': 'max-age=10' }, stored('max-age=60'), T0 + 10_000)).toMatchObject({ kind: 'fresh', age: 10 });
-    expect(lookupDecision({ 'cache-control': 'min-fresh=20' }, stored('max-age=60'), T0 + 40_000)).toMatchObject({ kind: 'revalidate', reason: /min-fresh=20/ });
+    expect(lookupDecision({ 'cache-control': 'min-fresh=20' }, stored('max-age=60'), T0 + 40_000)).toMatchObject({
+      kind: 'revalidate',
+      reason: /min-fresh=20/,
+    });
     expect(lookupDecision({ 'cache-control': 'min-fresh=20' }, stored('max-age=60'), T0 + 39_000)).toMatchObject({ kind: 'fresh' });
   });
   it('stale-while-revalidate: served stale inside the window, revalidated after it', () => {
@@ -136,7 +142,11 @@ describe('lookup decisions', () => {
     expect(lookupDecision({}, r, T0 + 90_000)).toMatchObject({ kind: 'revalidate', age: 90, reason: 'stale' });
   });
   it('must-revalidate, proxy-revalidate and s-maxage forbid serving stale', () => {
-    for (const cc of ['max-age=60, stale-while-revalidate=30, must-revalidate', 'max-age=60, stale-while-revalidate=30, proxy-revalidate', 's-maxage=60, stale-while-revalidate=30']) {
+    for (const cc of [
+      'max-age=60, stale-while-revalidate=30, must-revalidate',
+      'max-age=60, stale-while-revalidate=30, proxy-revalidate',
+      's-maxage=60, stale-while-revalidate=30',
+    ]) {
       expect(lookupDecision({}, stored(cc), T0 + 61_000)).toMatchObject({ kind: 'revalidate', reason: /forbids serving it stale/ });
     }
   });
@@ -150,7 +160,12 @@ describe('304 handling (§4.3.4)', () => {
     responseTime: T0,
   };
   it('updates the stored headers (not Content-Length, not hop-by-hop) and restarts the age clock', () => {
-    const u = updateFromNotModified(r, { date: http(T0 + 120_000), 'cache-control': 'max-age=300', etag: '"v1"', 'content-length': '0', connection: 'keep-alive', 'keep-alive': 'timeout=5' }, T0 + 119_000, T0 + 120_000);
+    const u = updateFromNotModified(
+      r,
+      { date: http(T0 + 120_000), 'cache-control': 'max-age=300', etag: '"v1"', 'content-length': '0', connection: 'keep-alive', 'keep-alive': 'timeout=5' },
+      T0 + 119_000,
+      T0 + 120_000,
+    );
     expect(u?.headers).toEqual({ date: http(T0 + 120_000), 'cache-control': 'max-age=300', etag: '"v1"', 'content-length': '5000', 'x-old': 'kept' });
     if (u === undefined) throw new Error('no update');
     expect(currentAge(u, T0 + 130_000)).toBe(11); // 1 s delay + 10 s resident
@@ -165,7 +180,9 @@ describe('304 handling (§4.3.4)', () => {
     expect(conditionalHeaders({ ...r, headers: {} })).toEqual({});
   });
   it('hop-by-hop fields and those Connection names are not stored', () => {
-    expect(headersToStore({ connection: 'close, x-hop', 'x-hop': '1', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' })).toEqual({ 'content-type': 'text/plain' });
+    expect(headersToStore({ connection: 'close, x-hop', 'x-hop': '1', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' })).toEqual({
+      'content-type': 'text/plain',
+    });
   });
 });
 

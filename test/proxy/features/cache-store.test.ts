@@ -126,14 +126,24 @@ describe('collapsed forwarding', () => {
   it('delivers an error to every waiter, then frees the key', async () => {
     const c = new CollapsedForwarding<string>();
     let fail: (e: Error) => void = () => {};
-    const first = c.run('k', () => new Promise<string>((_r, reject) => { fail = reject; }));
+    const first = c.run(
+      'k',
+      () =>
+        new Promise<string>((_r, reject) => {
+          fail = reject;
+        }),
+    );
     const rest = [c.run('k', async () => 'never'), c.run('k', async () => 'never')];
     fail(new Error('upstream reset'));
     const results = await Promise.allSettled([first, ...rest]);
     expect(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ok'))).toEqual(['upstream reset', 'upstream reset', 'upstream reset']);
     expect(c.waiting('k')).toBe(0);
     // A fetch that throws at once reaches its caller as a rejection too.
-    await expect(c.run('k', () => { throw new Error('bad url'); })).rejects.toThrow('bad url');
+    await expect(
+      c.run('k', () => {
+        throw new Error('bad url');
+      }),
+    ).rejects.toThrow('bad url');
   });
 
   it('different keys fetch separately; waiters beyond maxWaiters are refused with ERR_LIMIT', async () => {

@@ -50,7 +50,10 @@ describe('Accept-Encoding negotiation', () => {
 
   it('reports members that break the grammar, keeping the rest', () => {
     const a = parseAcceptEncoding(['gzip;q=0.1234, br', 'deflate;level=3', 'g zip', 'identity;q=1.000']);
-    expect(a.entries).toEqual([{ coding: 'br', q: 1 }, { coding: 'identity', q: 1 }]);
+    expect(a.entries).toEqual([
+      { coding: 'br', q: 1 },
+      { coding: 'identity', q: 1 },
+    ]);
     expect(a.problems).toEqual([
       '"gzip;q=0.1234": q=0.1234 is not a qvalue (0 to 1, three decimals at most)',
       '"deflate;level=3": parameter "level=3" is not a weight (q=)',

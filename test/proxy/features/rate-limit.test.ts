@@ -29,7 +29,11 @@ describe('token bucket', () => {
     const clock = new ManualClock();
     const b = new TokenBucket({ capacity: 3, refillPerSecond: 3 / 60, clock, policy: 'post' });
     const d = [b.check(), b.check(), b.check()];
-    expect(d.map((x) => [x.allowed, x.remaining])).toEqual([[true, 2], [true, 1], [true, 0]]);
+    expect(d.map((x) => [x.allowed, x.remaining])).toEqual([
+      [true, 2],
+      [true, 1],
+      [true, 0],
+    ]);
     const fourth = b.check();
     expect(fourth.allowed).toBe(false);
     expect(fourth.retryAfterSeconds).toBe(20);
@@ -49,7 +53,7 @@ describe('token bucket', () => {
     const clock = new ManualClock();
     expect(() => new TokenBucket({ capacity: 0, refillPerSecond: 1, clock })).toThrow(/capacity/);
     expect(() => new TokenBucket({ capacity: 2, refillPerSecond: 1, clock }).check(3)).toThrow(/never be allowed/);
-    let code;
+    let code: string | undefined;
     try {
       new TokenBucket({ capacity: 1, refillPerSecond: 1, clock, policy: 'caf\u00e9' });
     } catch (e) {
@@ -139,7 +143,14 @@ describe('leaky bucket', () => {
       for (const i of q.due()) released.push([i, clock.now()]);
       clock.advance(50);
     }
-    expect(released).toEqual([[0, 0], [1, 100], [2, 200], [3, 300], [4, 400], [5, 500]]);
+    expect(released).toEqual([
+      [0, 0],
+      [1, 100],
+      [2, 200],
+      [3, 300],
+      [4, 400],
+      [5, 500],
+    ]);
     expect(q.size).toBe(0);
     // Idle since 500 ms: the next one goes at once.
     expect(q.offer(7).delayMs).toBe(0);
