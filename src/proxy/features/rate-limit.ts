@@ -4,7 +4,8 @@
 //
 // Field syntax follows draft-ietf-httpapi-ratelimit-headers-10 (27 September 2025; the -08 rewrite
 // to Structured Field lists is unchanged there): both fields are Lists (RFC 9651) of Items whose
-// bare item is a String naming the policy.
+// bare item is a String naming the policy. Revision -12 (20 November 2026) exists; its text was not
+// checked here, so re-read it before relying on these values.
 //   RateLimit-Policy: "name";q=<quota>;w=<window seconds>
 //   RateLimit:        "name";r=<remaining>;t=<seconds until the quota resets>
 // Retry-After (RFC 9110 §10.2.3) is a delay in whole seconds, rounded up so a client that waits
@@ -225,10 +226,11 @@ export class LeakyBucketQueue<T = unknown> {
 
   /** Requests accepted and not yet released (their release time is still ahead). */
   get waiting(): number {
+    // Release times only grow along the queue: count back from the end.
     const now = this.clock.now();
-    let n = 0;
-    for (let i = this.head; i < this.items.length; i++) if (this.items[i].at > now) n++;
-    return n;
+    let i = this.items.length;
+    while (i > this.head && this.items[i - 1].at > now) i--;
+    return this.items.length - i;
   }
 
   /** Items held (released or not) that `due()` has not handed back yet. */
@@ -242,8 +244,7 @@ export class LeakyBucketQueue<T = unknown> {
     const waiting = this.waiting;
     if (waiting >= this.capacity) {
       // The first waiting request leaves at its release time, making a place.
-      let firstAt = Infinity;
-      for (let i = this.head; i < this.items.length; i++) if (this.items[i].at > now) firstAt = Math.min(firstAt, this.items[i].at);
+      const firstAt = this.items[this.items.length - waiting].at;
       return { decision: decision(false, this.policy, this.capacity, windowMs, 0, this.nextFree - now, firstAt - now) };
     }
     const at = Math.max(now, this.nextFree);
