@@ -9,6 +9,7 @@ import { TapRecorder } from '../capture/socket-tap.ts';
 import type { Clock } from '../base/clock.ts';
 import type { Random } from '../base/random.ts';
 import type { CaptureFilter, CaptureOptions, LabCapture, LabTap } from './types.ts';
+import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 
 export interface ClosedCapture {
   /** As printed: relative to the working directory when inside it. */
@@ -83,9 +84,9 @@ export class CaptureSet {
 
   private place(file: string, options: CaptureOptions): { abs: string; shown: string; filters: CaptureFilter[] } {
     const name = file.endsWith('.pcapng') ? file : `${file}.pcapng`;
-    if (!FILE_NAME.test(name)) throw new RangeError(`capture name ${JSON.stringify(file)}: use letters, digits, '.', '_' and '-' only`);
-    if (this.names.has(name)) throw new RangeError(`capture ${name} is opened twice in this lab`);
-    if (options.filter.trim() === '') throw new RangeError(`capture ${name}: give the display filter that shows the point of the step`);
+    if (!FILE_NAME.test(name)) throw new NetlabRangeError(`capture name ${JSON.stringify(file)}: use letters, digits, '.', '_' and '-' only`);
+    if (this.names.has(name)) throw new NetlabRangeError(`capture ${name} is opened twice in this lab`);
+    if (options.filter.trim() === '') throw new NetlabRangeError(`capture ${name}: give the display filter that shows the point of the step`);
     this.names.add(name);
     if (!this.dirMade) {
       mkdirSync(this.options.dir, { recursive: true });
@@ -118,7 +119,7 @@ export class CaptureSet {
     return {
       path: shown,
       write: (frame, opts = {}) => {
-        if (closed) throw new Error(`${shown}: write after the capture was closed (use untilLabEnd to keep it open)`);
+        if (closed) throw new NetlabError('ERR_STATE', `${shown}: write after the capture was closed (use untilLabEnd to keep it open)`);
         const t = opts.time ?? clock.now();
         writer.write({ tsSec: t.sec, tsNsec: t.nsec, data: frame, comments: opts.comment === undefined ? [] : [opts.comment] });
         frames++;

@@ -5,6 +5,7 @@
 
 import { decodeCommand } from './captures.ts';
 import type { Exercise, ExerciseContext, Grade } from './exercise.ts';
+import { NetlabError } from '../base/errors.ts';
 
 /** The frame numbers (1-based) a display filter selects in a capture; a string when it does not compile. */
 export async function selectedFrames(path: string, filter: string, prefs: readonly string[] = []): Promise<number[] | string> {
@@ -83,8 +84,8 @@ export function filterExercise<S>(spec: FilterExerciseSpec<S>): Exercise<S> {
   const want = async (ctx: ExerciseContext<S>): Promise<readonly number[]> => {
     if (!('like' in frames)) return frames;
     const got = await selectedFrames(ctx.captureFile(spec.file), frames.like, prefs);
-    if (typeof got === 'string') throw new Error(`the reference filter ${frames.like} does not compile: ${got}`);
-    if (got.length === 0) throw new Error(`the reference filter ${frames.like} selects no frame of ${spec.file}`);
+    if (typeof got === 'string') throw new NetlabError('ERR_ARGUMENT', `the reference filter ${frames.like} does not compile: ${got}`);
+    if (got.length === 0) throw new NetlabError('ERR_ARGUMENT', `the reference filter ${frames.like} selects no frame of ${spec.file}`);
     return got;
   };
   return {
@@ -107,7 +108,7 @@ export function filterExercise<S>(spec: FilterExerciseSpec<S>): Exercise<S> {
 /** The values of one field in the frames a display filter selects (netlab's reading), frame by frame. */
 export async function fieldValues(path: string, filter: string, field: string, prefs: readonly string[] = []): Promise<string[]> {
   const frames = await selectedFrames(path, filter, prefs);
-  if (typeof frames === 'string') throw new Error(`the filter ${filter} does not compile: ${frames}`);
+  if (typeof frames === 'string') throw new NetlabError('ERR_ARGUMENT', `the filter ${filter} does not compile: ${frames}`);
   const rows = await captureFields(path, [field], prefs);
   return frames.map((n) => rows[n - 1]?.[0] ?? '');
 }
@@ -116,6 +117,6 @@ export async function fieldValues(path: string, filter: string, field: string, p
 export async function firstValue(path: string, filter: string, field: string): Promise<number> {
   const values = await fieldValues(path, filter, field);
   const v = Number(values[0]);
-  if (values.length === 0 || !Number.isFinite(v)) throw new Error(`no frame of ${path} matches ${filter} with a numeric ${field}`);
+  if (values.length === 0 || !Number.isFinite(v)) throw new NetlabError('ERR_ARGUMENT', `no frame of ${path} matches ${filter} with a numeric ${field}`);
   return v;
 }

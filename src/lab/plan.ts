@@ -4,6 +4,7 @@
 
 import type { Exercise } from './exercise.ts';
 import type { AnyLab } from './types.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export type PlanItem =
   | { readonly kind: 'step'; readonly index: number; readonly title: string }
@@ -24,8 +25,8 @@ export function validatePlan(lab: AnyLab): void {
   const titles = new Set(lab.steps.map((s) => s.title));
   const seen = new Set<string>();
   for (const e of lab.exercises ?? []) {
-    if (!titles.has(e.after)) throw new RangeError(`lab "${lab.name}": the exercise "${e.title}" follows "${e.after}", which is not a step of the lab`);
-    if (seen.has(e.title)) throw new RangeError(`lab "${lab.name}": two exercises are titled "${e.title}"`);
+    if (!titles.has(e.after)) throw new NetlabRangeError(`lab "${lab.name}": the exercise "${e.title}" follows "${e.after}", which is not a step of the lab`);
+    if (seen.has(e.title)) throw new NetlabRangeError(`lab "${lab.name}": two exercises are titled "${e.title}"`);
     seen.add(e.title);
   }
 }

@@ -4,6 +4,7 @@
 import type { AnyLab, LabInfo } from './types.ts';
 import { validatePlan } from './plan.ts';
 import { closest } from './suggest.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 /** A lab as a catalogue lists it: what `lab list` prints, and how to load the lab itself. */
 export interface LabEntry extends LabInfo {
@@ -40,9 +41,9 @@ export class UnknownLabError extends Error {
 export function validateCatalogue(labs: readonly LabInfo[]): void {
   const seen = new Set<string>();
   for (const lab of labs) {
-    if (!NAME.test(lab.name)) throw new RangeError(`lab name "${lab.name}": use lower-case letters, digits and '-'`);
-    if (lab.name === 'all') throw new RangeError('"all" cannot be a lab name: it means every lab');
-    if (seen.has(lab.name)) throw new RangeError(`two labs are named "${lab.name}"`);
+    if (!NAME.test(lab.name)) throw new NetlabRangeError(`lab name "${lab.name}": use lower-case letters, digits and '-'`);
+    if (lab.name === 'all') throw new NetlabRangeError('"all" cannot be a lab name: it means every lab');
+    if (seen.has(lab.name)) throw new NetlabRangeError(`two labs are named "${lab.name}"`);
     seen.add(lab.name);
   }
 }
@@ -60,8 +61,8 @@ export async function loadLabs(entries: readonly LabEntry[]): Promise<AnyLab[]> 
   const labs: AnyLab[] = [];
   for (const e of entries) {
     const lab = await e.load();
-    if (lab.name !== e.name) throw new RangeError(`the catalogue entry "${e.name}" loaded the lab "${lab.name}"`);
-    if (lab.steps.length === 0) throw new RangeError(`lab "${lab.name}" has no steps`);
+    if (lab.name !== e.name) throw new NetlabRangeError(`the catalogue entry "${e.name}" loaded the lab "${lab.name}"`);
+    if (lab.steps.length === 0) throw new NetlabRangeError(`lab "${lab.name}" has no steps`);
     validatePlan(lab);
     labs.push(lab);
   }

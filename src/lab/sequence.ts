@@ -10,6 +10,7 @@
 // A message from a participant to itself is a note beside its lifeline; `lost` draws an x head.
 
 import { wrapWords } from './layout.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface SequenceMessage {
   /** Participant name or index. */
@@ -33,7 +34,7 @@ const MIN_GAP = 12;
 function indexOf(spec: SequenceSpec, p: string | number): number {
   const i = typeof p === 'number' ? p : spec.participants.indexOf(p);
   if (!Number.isInteger(i) || i < 0 || i >= spec.participants.length) {
-    throw new RangeError(`sequence diagram: no participant ${JSON.stringify(p)} (have ${spec.participants.map((x) => JSON.stringify(x)).join(', ')})`);
+    throw new NetlabRangeError(`sequence diagram: no participant ${JSON.stringify(p)} (have ${spec.participants.map((x) => JSON.stringify(x)).join(', ')})`);
   }
   return i;
 }
@@ -59,7 +60,7 @@ function renderList(spec: SequenceSpec, msgs: readonly { a: number; b: number; l
 /** Renders the diagram as lines; wider than maxWidth, it becomes a list of messages. */
 export function renderSequence(spec: SequenceSpec, maxWidth = Number.POSITIVE_INFINITY): string[] {
   const n = spec.participants.length;
-  if (n === 0) throw new RangeError('sequence diagram: no participants');
+  if (n === 0) throw new NetlabRangeError('sequence diagram: no participants');
   const msgs = spec.messages.map((m) => ({ ...m, a: indexOf(spec, m.from), b: indexOf(spec, m.to) }));
   const names = spec.participants;
   // Gaps between neighbouring lifelines: wide enough for the names and the labels between them.

@@ -10,6 +10,7 @@ import type { Ipv4 } from '../wire/ipv4.ts';
 import type { Ipv6 } from '../wire/ipv6.ts';
 import type { Tcp } from '../wire/tcp.ts';
 import type { SequenceMessage, SequenceSpec } from './sequence.ts';
+import { NetlabRangeError } from '../base/errors.ts';
 
 export interface FlowFrame {
   readonly sec: number;
@@ -79,7 +80,7 @@ export function tcpFlowDiagram(frames: readonly FlowFrame[], options: TcpFlowOpt
   const streams: string[] = [];
   for (const s of segs) if (!streams.includes(key(s))) streams.push(key(s));
   const wanted = streams[options.stream ?? 0];
-  if (wanted === undefined) throw new RangeError(`tcpFlowDiagram: no TCP stream ${options.stream ?? 0} among ${frames.length} frames (${streams.length} streams)`);
+  if (wanted === undefined) throw new NetlabRangeError(`tcpFlowDiagram: no TCP stream ${options.stream ?? 0} among ${frames.length} frames (${streams.length} streams)`);
   const mine = segs.filter((s) => key(s) === wanted);
   // The client is the side that sent the first SYN without ACK, else the first sender.
   const first = mine.find((s) => s.tcp.flags.syn && !s.tcp.flags.ack) ?? mine[0];
