@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fieldText } from '../../src/dissect/fields-output.ts';
 import { summaryLine } from '../../src/dissect/summary.ts';
+import { treeLines } from '../../src/dissect/tree-output.ts';
 import { decode } from '../../src/wire/decode.ts';
 import { bpduFrame, type Bpdu } from '../../src/wire/stp.ts';
 import { compareCapture, dissectAll, TSHARK_CHECKSUM_OPTS } from '../interop/agreement.ts';
@@ -63,7 +64,7 @@ describe('STP over LLC (netlab alone)', () => {
 });
 
 describe.skipIf(!requireTool('tshark'))('STP over LLC beside tshark', () => {
-  it('every field, frame.protocols and every summary line', async () => {
+  it('every field, frame.protocols, every summary line and the -V tree', async () => {
     const path = join(dir, 'stp-tshark.pcapng');
     await writeFrames(path, frames());
     const result = await compareCapture(path);
@@ -75,5 +76,11 @@ describe.skipIf(!requireTool('tshark'))('STP over LLC beside tshark', () => {
     const theirs = stdout.split('\n').filter((l) => l !== '');
     const ours = (await dissectAll(path)).map(summaryLine);
     expect(ours.map((l, i) => (l.trimEnd() === theirs[i]?.trimEnd() ? '' : `${l} | ${theirs[i]}`)).filter((x) => x !== '')).toEqual([]);
+    const tree = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS, '-V']);
+    const from = (lines: string[]): string[] => lines.slice(lines.indexOf('IEEE 802.3 Ethernet '));
+    const theirTrees = tree.stdout.split('\n\n').filter((t) => t.trim() !== '').map((t) => from(t.split('\n')));
+    const ds = await dissectAll(path);
+    expect(theirTrees).toHaveLength(ds.length);
+    ds.forEach((d, i) => expect(from(treeLines(d))).toEqual(theirTrees[i]));
   });
 });
