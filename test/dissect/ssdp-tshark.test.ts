@@ -27,12 +27,42 @@ const dgram = (src: string, dst: string, sport: number, dport: number, body: str
 
 function frames(): Uint8Array[] {
   return [
-    dgram('10.0.0.5', '239.255.255.250', 50000, 1900, 'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 2\r\nST: ssdp:all\r\nUSER-AGENT: netlab/1.0 UPnP/1.1\r\n\r\n'),
-    dgram('10.0.0.9', '239.255.255.250', 1900, 1900, 'NOTIFY * HTTP/1.1\r\nHost: 239.255.255.250:1900\r\nCache-Control: max-age=1800\r\nLocation: http://10.0.0.9:8080/desc.xml\r\nNT: upnp:rootdevice\r\nNTS: ssdp:alive\r\nServer: Linux/6.1 UPnP/1.0 netlab/1.0\r\nUSN: uuid:1234::upnp:rootdevice\r\n\r\n'),
-    dgram('10.0.0.9', '10.0.0.5', 1900, 50000, 'HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\nLOCATION: http://10.0.0.9:8080/desc.xml\r\nSERVER: Linux/6.1 UPnP/1.0 netlab/1.0\r\nST: upnp:rootdevice\r\nUSN: uuid:1234::upnp:rootdevice\r\nContent-Length: 0\r\n\r\n'),
-    dgram('10.0.0.9', '239.255.255.250', 1900, 1900, 'NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: urn:schemas-upnp-org:device:MediaServer:1\r\nNTS: ssdp:byebye\r\nUSN: uuid:1234::urn:schemas-upnp-org:device:MediaServer:1\r\n\r\n'),
+    dgram(
+      '10.0.0.5',
+      '239.255.255.250',
+      50000,
+      1900,
+      'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 2\r\nST: ssdp:all\r\nUSER-AGENT: netlab/1.0 UPnP/1.1\r\n\r\n',
+    ),
+    dgram(
+      '10.0.0.9',
+      '239.255.255.250',
+      1900,
+      1900,
+      'NOTIFY * HTTP/1.1\r\nHost: 239.255.255.250:1900\r\nCache-Control: max-age=1800\r\nLocation: http://10.0.0.9:8080/desc.xml\r\nNT: upnp:rootdevice\r\nNTS: ssdp:alive\r\nServer: Linux/6.1 UPnP/1.0 netlab/1.0\r\nUSN: uuid:1234::upnp:rootdevice\r\n\r\n',
+    ),
+    dgram(
+      '10.0.0.9',
+      '10.0.0.5',
+      1900,
+      50000,
+      'HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\nLOCATION: http://10.0.0.9:8080/desc.xml\r\nSERVER: Linux/6.1 UPnP/1.0 netlab/1.0\r\nST: upnp:rootdevice\r\nUSN: uuid:1234::upnp:rootdevice\r\nContent-Length: 0\r\n\r\n',
+    ),
+    dgram(
+      '10.0.0.9',
+      '239.255.255.250',
+      1900,
+      1900,
+      'NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: urn:schemas-upnp-org:device:MediaServer:1\r\nNTS: ssdp:byebye\r\nUSN: uuid:1234::urn:schemas-upnp-org:device:MediaServer:1\r\n\r\n',
+    ),
     dgram('10.0.0.5', '10.0.0.9', 50001, 1900, 'M-SEARCH * HTTP/1.1\r\nHOST: 10.0.0.9:1900\r\nMAN: "ssdp:discover"\r\nST: upnp:rootdevice\r\n\r\n'),
-    dgram('10.0.0.9', '10.0.0.5', 1900, 50001, 'HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=100\r\nST: upnp:rootdevice\r\nUSN: uuid:1234::upnp:rootdevice\r\n\r\n'),
+    dgram(
+      '10.0.0.9',
+      '10.0.0.5',
+      1900,
+      50001,
+      'HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=100\r\nST: upnp:rootdevice\r\nUSN: uuid:1234::upnp:rootdevice\r\n\r\n',
+    ),
     dgram('10.0.0.5', '10.0.0.9', 50001, 1900, 'M-SEARCH * HTTP/1.1\r\nHOST: 10.0.0.9:1900\r\nMAN: "ssdp:discover"\r\nST: ssdp:all\r\n\r\n'),
   ];
 }
@@ -58,17 +88,38 @@ describe.skipIf(!requireTool('tshark'))('SSDP beside tshark', () => {
     await writeFrames(path, frames());
     const result = await compareCapture(path);
     expect(result.map((a) => a.field)).toEqual(
-      expect.arrayContaining(['http.request.method', 'http.request.line', 'http.response.line', 'http.unknown_header', 'http.notification', 'http.host', 'http.request.full_uri', 'http.request_in', 'http.time', 'http.response_for.uri', 'http.content_length', 'frame.protocols']),
+      expect.arrayContaining([
+        'http.request.method',
+        'http.request.line',
+        'http.response.line',
+        'http.unknown_header',
+        'http.notification',
+        'http.host',
+        'http.request.full_uri',
+        'http.request_in',
+        'http.time',
+        'http.response_for.uri',
+        'http.content_length',
+        'frame.protocols',
+      ]),
     );
     expect(result.filter((a) => a.agree !== a.frames).map((a) => `${a.field} ${JSON.stringify(a.examples[0])}`)).toEqual([]);
     const ds = await dissectAll(path);
     const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS]);
     const theirs = stdout.split('\n').filter((l) => l !== '');
-    expect(ds.map(summaryLine).map((l, i) => (l.trimEnd() === theirs[i]?.trimEnd() ? '' : `${l} | ${theirs[i]}`)).filter((x) => x !== '')).toEqual([]);
+    expect(
+      ds
+        .map(summaryLine)
+        .map((l, i) => (l.trimEnd() === theirs[i]?.trimEnd() ? '' : `${l} | ${theirs[i]}`))
+        .filter((x) => x !== ''),
+    ).toEqual([]);
     const tree = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS, '-V']);
     const from = (lines: string[]): string[] => lines.slice(lines.indexOf('Simple Service Discovery Protocol'));
-    const theirTrees = tree.stdout.split('\n\n').filter((t) => t.trim() !== '').map((t) => from(t.split('\n')));
+    const theirTrees = tree.stdout
+      .split('\n\n')
+      .filter((t) => t.trim() !== '')
+      .map((t) => from(t.split('\n')));
     expect(theirTrees).toHaveLength(ds.length);
-    ds.forEach((d, i) => expect(from(treeLines(d))).toEqual(theirTrees[i]));
+    expect(ds.map((d) => from(treeLines(d)))).toEqual(theirTrees);
   });
 });

@@ -37,7 +37,14 @@ const SAP_NAMES: Readonly<Record<number, string>> = {
 };
 
 /** U-frame modifiers (control & 0xec, shifted right by 2), command and response names. */
-const U_CMD: Readonly<Record<number, string>> = { 0x00: 'Unnumbered Information', 0x1b: 'Set Asynchronous Balanced Mode Extended', 0x10: 'Disconnect', 0x2b: 'Exchange identification', 0x38: 'Test', 0x21: 'Frame reject' };
+const U_CMD: Readonly<Record<number, string>> = {
+  0x00: 'Unnumbered Information',
+  0x1b: 'Set Asynchronous Balanced Mode Extended',
+  0x10: 'Disconnect',
+  0x2b: 'Exchange identification',
+  0x38: 'Test',
+  0x21: 'Frame reject',
+};
 const U_ABBR: Readonly<Record<number, string>> = { 0x00: 'UI', 0x1b: 'SABME', 0x10: 'DISC', 0x2b: 'XID', 0x38: 'TEST' };
 
 function sapName(sap: number): string {
@@ -68,7 +75,9 @@ export function mapLlc(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
         text: `SSAP: ${name} (${hex(v.ssap, 2)})`,
         children: [
           uintDec('llc.ssap.sap', 'SAP', v.ssap >> 1, o + 1, 1, { text: `${bitPattern(v.ssap, 0xfe, 8)} = SAP: ${name}` }),
-          bool('llc.ssap.cr', 'CR Bit', (v.ssap & 1) !== 0, o + 1, 1, { text: `${bitPattern(v.ssap, 0x01, 8)} = CR Bit: ${v.ssap & 1 ? 'Response' : 'Command'}` }),
+          bool('llc.ssap.cr', 'CR Bit', (v.ssap & 1) !== 0, o + 1, 1, {
+            text: `${bitPattern(v.ssap, 0x01, 8)} = CR Bit: ${v.ssap & 1 ? 'Response' : 'Command'}`,
+          }),
         ],
       }),
     );

@@ -109,14 +109,18 @@ function headerFields(b: Uint8Array, h: HttpHeader, kind: 'request' | 'response'
     const v = httpFieldValue(b, h.valueStart, h.valueEnd);
     if (known.field === 'http.content_length_header' && /^\s*\d+\s*$/.test(v)) {
       const n = Number(v.trim());
-      children.push(rawField('http.content_length', 'Content length', 'uint', n, String(n), h.start, h.next - h.start, { generated: true, text: `[Content length: ${n}]` }));
+      children.push(
+        rawField('http.content_length', 'Content length', 'uint', n, String(n), h.start, h.next - h.start, { generated: true, text: `[Content length: ${n}]` }),
+      );
     }
     out.push(str(known.field, known.label, b, h.valueStart, h.valueEnd, { text: line, children }));
   }
   if (kind === 'notification') {
     if (known === undefined) out.push(str('http.unknown_header', 'Unknown header', b, h.start, h.next, { text: line }));
   } else {
-    out.push(str(kind === 'request' ? 'http.request.line' : 'http.response.line', 'Header line', b, h.start, h.next, { text: line, hidden: known !== undefined }));
+    out.push(
+      str(kind === 'request' ? 'http.request.line' : 'http.response.line', 'Header line', b, h.start, h.next, { text: line, hidden: known !== undefined }),
+    );
   }
   return out;
 }
@@ -145,18 +149,37 @@ export function mapSsdp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
     if (method === 'NOTIFY') kind = 'notification';
     kids.push(rawField('http.request.method', 'Request Method', 'string', method, httpFieldText(b, f.start, f.start + sp1), f.start, sp1));
     kids.push(rawField('http.request.uri', 'Request URI', 'string', uri, httpFieldText(b, uriAt, uriAt + uri.length), uriAt, uri.length));
-    if (version !== '') kids.push(rawField('http.request.version', 'Request Version', 'string', version, httpFieldText(b, uriAt + uri.length + 1, f.end), uriAt + uri.length + 1, version.length));
+    if (version !== '')
+      kids.push(
+        rawField(
+          'http.request.version',
+          'Request Version',
+          'string',
+          version,
+          httpFieldText(b, uriAt + uri.length + 1, f.end),
+          uriAt + uri.length + 1,
+          version.length,
+        ),
+      );
   } else {
     const sp1 = line.indexOf(' ');
     const version = sp1 >= 0 ? line.slice(0, sp1) : line;
-    kids.push(rawField('http.response.version', 'Response Version', 'string', version, httpFieldText(b, f.start, f.start + version.length), f.start, version.length));
+    kids.push(
+      rawField('http.response.version', 'Response Version', 'string', version, httpFieldText(b, f.start, f.start + version.length), f.start, version.length),
+    );
     const status = statusOf(b, head);
     if (!Number.isNaN(status)) {
       const at = f.start + sp1 + 1;
       const desc = HTTP_STATUS_TEXT[status] ?? 'Unknown';
       kids.push(uintDec('http.response.code', 'Status Code', status, at, 3));
-      kids.push(rawField('http.response.code.desc', 'Status Code Description', 'string', desc, desc, at, 3, { generated: true, text: `[Status Code Description: ${desc}]` }));
-      if (at + 3 < f.end) kids.push(rawField('http.response.phrase', 'Response Phrase', 'string', line.slice(sp1 + 5), httpFieldText(b, at + 4, f.end), at + 4, f.end - at - 4));
+      kids.push(
+        rawField('http.response.code.desc', 'Status Code Description', 'string', desc, desc, at, 3, {
+          generated: true,
+          text: `[Status Code Description: ${desc}]`,
+        }),
+      );
+      if (at + 3 < f.end)
+        kids.push(rawField('http.response.phrase', 'Response Phrase', 'string', line.slice(sp1 + 5), httpFieldText(b, at + 4, f.end), at + 4, f.end - at - 4));
     }
   }
   const fields: Field[] = [textItem(firstText, f.start, f.next - f.start, kids)];
@@ -165,13 +188,17 @@ export function mapSsdp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
     fields.push(...headerFields(b, h, kind));
     if (host === undefined && h.name.toLowerCase() === 'host') host = httpFieldValue(b, h.valueStart, h.valueEnd).trim();
   }
-  if (head.blank !== undefined) fields.push(textItem(httpFieldText(b, head.blank.start, head.blank.next), head.blank.start, head.blank.next - head.blank.start));
+  if (head.blank !== undefined)
+    fields.push(textItem(httpFieldText(b, head.blank.start, head.blank.next), head.blank.start, head.blank.next - head.blank.start));
   const conv = convOf(ctx);
   const frame = ctx.packet.number;
   const now: NsTime = { secs: ctx.packet.tsSec, nsecs: ctx.packet.tsNsec };
   if (kind !== 'response') {
     const full = host !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) ? `http://${host}${uri}` : undefined;
-    if (full !== undefined) fields.push(rawField('http.request.full_uri', 'Full request URI', 'string', full, full, start, 0, { generated: true, text: `[Full request URI: ${full}]` }));
+    if (full !== undefined)
+      fields.push(
+        rawField('http.request.full_uri', 'Full request URI', 'string', full, full, start, 0, { generated: true, text: `[Full request URI: ${full}]` }),
+      );
     if (kind === 'notification') {
       fields.push(bool('http.notification', 'Notification', true, start, 0, { generated: true, hidden: true }));
     } else {
@@ -191,13 +218,31 @@ export function mapSsdp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
     fields.push(uintDec('http.response_number', 'HTTP response', r.number, start, 0, { generated: true, text: `[HTTP response ${r.number}/${conv.count}]` }));
     if (r.reqFrame > 0 && r.reqTime !== undefined) {
       const dt = formatRelTime(nsDelta(now, r.reqTime));
-      fields.push(rawField('http.time', 'Time since request', 'reltime', Number(dt), dt, start, 0, { generated: true, text: `[Time since request: ${dt} seconds]` }));
+      fields.push(
+        rawField('http.time', 'Time since request', 'reltime', Number(dt), dt, start, 0, { generated: true, text: `[Time since request: ${dt} seconds]` }),
+      );
       fields.push(frameNum('http.request_in', 'Request in frame', r.reqFrame, start));
     }
     if (r.prev !== undefined && r.prev.reqFrame > 0) fields.push(frameNum('http.prev_request_in', 'Prev request in frame', r.prev.reqFrame, start));
     if (r.prev !== undefined && r.prev.resFrame > 0) fields.push(frameNum('http.prev_response_in', 'Prev response in frame', r.prev.resFrame, start));
-    if (conv.lastUri !== undefined) fields.push(rawField('http.response_for.uri', 'Request URI', 'string', conv.lastUri, conv.lastUri, start, 0, { generated: true, text: `[Request URI: ${conv.lastUri}]` }));
+    if (conv.lastUri !== undefined)
+      fields.push(
+        rawField('http.response_for.uri', 'Request URI', 'string', conv.lastUri, conv.lastUri, start, 0, {
+          generated: true,
+          text: `[Request URI: ${conv.lastUri}]`,
+        }),
+      );
   }
   const info = `${httpColumnText(b, f.start, f.end)} `;
-  return [{ proto: 'ssdp', label: 'Simple Service Discovery Protocol', offset: start, length: end - start, fields, malformed: layer.malformed, columns: { protocol: 'SSDP', info } }];
+  return [
+    {
+      proto: 'ssdp',
+      label: 'Simple Service Discovery Protocol',
+      offset: start,
+      length: end - start,
+      fields,
+      malformed: layer.malformed,
+      columns: { protocol: 'SSDP', info },
+    },
+  ];
 }

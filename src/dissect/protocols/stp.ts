@@ -52,7 +52,8 @@ function yesNo(v: boolean): string {
 
 function flagsField(b: Uint8Array, at: number, rst: boolean): Field {
   const f = b[at];
-  const flag = (name: string, label: string, mask: number): Field => bool(name, label, (f & mask) !== 0, at, 1, { text: `${bitPattern(f, mask, 8)} = ${label}: ${yesNo((f & mask) !== 0)}` });
+  const flag = (name: string, label: string, mask: number): Field =>
+    bool(name, label, (f & mask) !== 0, at, 1, { text: `${bitPattern(f, mask, 8)} = ${label}: ${yesNo((f & mask) !== 0)}` });
   const role = (f & 0x0c) >> 2;
   const names: string[] = [];
   if (f & 0x80) names.push('Topology Change Acknowledgment');
@@ -103,8 +104,18 @@ export function mapStp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const fields: Field[] = [];
   let info = TYPES[s.type] ?? `Unknown BPDU type (${hex(s.type, 2)})`;
   let length = avail;
-  if (avail >= 2) fields.push(uintHex('stp.protocol', 'Protocol Identifier', s.protocol, 4, o, 2, { text: `Protocol Identifier: ${s.protocol === 0 ? 'Spanning Tree Protocol' : 'Unknown'} (${hex(s.protocol, 4)})` }));
-  if (avail >= 3) fields.push(uintDec('stp.version', 'Protocol Version Identifier', s.version, o + 2, 1, { text: `Protocol Version Identifier: ${VERSIONS[s.version] ?? 'Unknown'} (${s.version})` }));
+  if (avail >= 2)
+    fields.push(
+      uintHex('stp.protocol', 'Protocol Identifier', s.protocol, 4, o, 2, {
+        text: `Protocol Identifier: ${s.protocol === 0 ? 'Spanning Tree Protocol' : 'Unknown'} (${hex(s.protocol, 4)})`,
+      }),
+    );
+  if (avail >= 3)
+    fields.push(
+      uintDec('stp.version', 'Protocol Version Identifier', s.version, o + 2, 1, {
+        text: `Protocol Version Identifier: ${VERSIONS[s.version] ?? 'Unknown'} (${s.version})`,
+      }),
+    );
   if (avail >= 4) fields.push(uintHex('stp.type', 'BPDU Type', s.type, 2, o + 3, 1, { text: `BPDU Type: ${TYPES[s.type] ?? 'Unknown'} (${hex(s.type, 2)})` }));
   const bpdu = s.bpdu;
   if (bpdu !== undefined && bpdu.type === 'tcn') length = 4;
