@@ -6,6 +6,7 @@ import { decodeIpv4 } from './ipv4.ts';
 import { decodeIpv6 } from './ipv6.ts';
 import { decodeIpv6DestOptions, decodeIpv6Fragment, decodeIpv6HopByHop, decodeIpv6Routing } from './ipv6-ext.ts';
 import type { DecodeContext, DecodeStep, LayerDecoder } from './layer.ts';
+import { decodeLlc, decodeStp, withLlc } from './llc.ts';
 import { decodeNull } from './null-loopback.ts';
 import { decodeRawIp, ipVersionAt } from './raw-ip.ts';
 import { decodeSll, decodeSll2 } from './sll.ts';
@@ -18,7 +19,9 @@ const decodeIpEither: LayerDecoder = (ctx: DecodeContext, offset: number, end: n
   ipVersionAt(ctx.frame, offset, end) === 6 ? decodeIpv6(ctx, offset, end) : decodeIpv4(ctx, offset, end);
 
 export const LINK_DECODERS: Readonly<Record<string, LayerDecoder>> = {
-  ethernet: decodeEthernet,
+  ethernet: withLlc(decodeEthernet),
+  llc: decodeLlc,
+  stp: decodeStp,
   vlan: decodeVlan,
   arp: decodeArp,
   sll: decodeSll,

@@ -69,6 +69,9 @@ function claimedEnd(inner: DecodedLayer | undefined, frameLength: number): numbe
       const end = inner.offset + arpLength(a.hwSize, a.protoSize);
       return end > frameLength ? 'exception' : end;
     }
+    case 'llc':
+      // An 802.3 frame's LLC ends where the Length field says (the decode loop cut it there).
+      return inner.payloadEnd;
     default:
       return undefined;
   }

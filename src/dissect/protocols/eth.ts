@@ -109,7 +109,8 @@ export function mapEthernet(layer: DecodedLayer, ctx: DissectContext): ProtoNode
       : uintHex('eth.type', 'Type', e.type, 4, o + 12, 2, { text: `Type: ${ethertypeName(e.type)} (${hex(e.type, 4)})` }),
   );
   const complete = !list.cut;
-  if (complete && !isLength) {
+  // An 802.3 frame's padding and trailer follow the LLC it carries (the Length field ends it).
+  if (complete && (!isLength || ctx.layers[ctx.index + 1]?.kind === 'llc')) {
     list.push(
       ...trailerFields(ctx, {
         index: ctx.index,

@@ -10,6 +10,8 @@ import { mapIpv4 } from './ip.ts';
 import { IP_OPTION_PROTOS } from './ip-options-fields.ts';
 import { mapIpv6 } from './ipv6.ts';
 import { mapIpv6Ext } from './ipv6-ext-fields.ts';
+import { mapLlc } from './llc.ts';
+import { mapStp } from './stp.ts';
 import { mapNull } from './null.ts';
 import { mapRaw } from './raw.ts';
 import { mapSll } from './sll.ts';
@@ -18,6 +20,8 @@ import { mapVlan } from './vlan.ts';
 export const LINK_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   ethernet: mapEthernet,
   vlan: mapVlan,
+  llc: mapLlc,
+  stp: mapStp,
   arp: mapArp,
   sll: mapSll,
   sll2: mapSll,
