@@ -3,7 +3,7 @@
 // the TCP pseudo-header on the seed's SYN, the Ethernet CRC-32, which damage each one catches, and the
 // RFC 1624 update a NAT makes after rewriting an address. The steps live in checksums/.
 
-import { defineLab } from '../src/lab/define.ts';
+import { defineLab } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
 import { catchSteps } from './checksums/steps-catch.ts';
 import { sumSteps } from './checksums/steps-sums.ts';

@@ -5,15 +5,15 @@
 // and the seed's warning: a resolver that cached the answer keeps handing out the dead address until
 // the TTL runs out.
 
-import { defineLab } from '../src/lab/define.ts';
+import { defineLab } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
-import { tsharkFields, tsharkInstalled } from '../src/lab/tshark.ts';
-import type { StepContext } from '../src/lab/types.ts';
+import { tsharkFields, tsharkInstalled } from '../src/lab/index.ts';
+import type { StepContext } from '../src/lab/index.ts';
 import { visit } from './dns/backends.ts';
 import { dnsStepCapture, TapSwitch } from './dns/capture.ts';
 import { addressesOf, askAuth, countProbes, healthTurn, messageOf, startLbNet, stubAt, targetOf, type LbNet } from './dns/lb-net.ts';
 import { AUTH_ADDRESS, AUTH_NAMES, HEALTH, LB, RESOLVER_ADDRESS, ROOT_ADDRESS, STUB_ADDRESS, TLD_ADDRESS } from './dns/lb-zones.ts';
-import { sleep } from '../src/dns/stub-client.ts';
+import { sleep } from '../src/dns/index.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
 import { dnsLbExercises } from './dns-load-balancing/exercises.ts';

@@ -5,23 +5,23 @@
 // question reaches the authoritative server again; NXDOMAIN is cached for the SOA's minimum (RFC 2308)
 // and the second NXDOMAIN asks no server.
 
-import { RecursiveServer } from '../src/dns/recursive-server.ts';
-import { Resolver } from '../src/dns/resolver.ts';
-import type { QueryResult, ResolveResult, ResolverEvent } from '../src/dns/resolver-types.ts';
-import { SocketTransport } from '../src/dns/transport.ts';
-import { DnsCache } from '../src/dns/cache.ts';
-import { defineLab } from '../src/lab/define.ts';
+import { RecursiveServer } from '../src/dns/index.ts';
+import { Resolver } from '../src/dns/index.ts';
+import type { QueryResult, ResolveResult, ResolverEvent } from '../src/dns/index.ts';
+import { SocketTransport } from '../src/dns/index.ts';
+import { DnsCache } from '../src/dns/index.ts';
+import { defineLab } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
-import { tsharkFields, tsharkInstalled } from '../src/lab/tshark.ts';
-import type { StepContext } from '../src/lab/types.ts';
-import { rdataText } from '../src/wire/dns-text.ts';
-import { DNS_RCODE, DNS_TYPE, dnsRcodeName, dnsTypeName, type DnsMessage, type DnsRecord } from '../src/wire/dns-types.ts';
+import { tsharkFields, tsharkInstalled } from '../src/lab/index.ts';
+import type { StepContext } from '../src/lab/index.ts';
+import { rdataText } from '../src/wire/index.ts';
+import { DNS_RCODE, DNS_TYPE, dnsRcodeName, dnsTypeName, type DnsMessage, type DnsRecord } from '../src/wire/index.ts';
 import { CACHE_HEAD, cacheRow, cacheTable } from './dns/cache-table.ts';
 import { dnsStepCapture, TapSwitch } from './dns/capture.ts';
 import { startHierarchy, type Hierarchy } from './dns/servers.ts';
 import { AUTH_ADDRESS, AUTH_NAME, RESOLVER_ADDRESS, ROOT_ADDRESS, ROOT_NAME, SEED, seedServers, STUB_ADDRESS, TLD_ADDRESS, TLD_NAME } from './dns/seed-zones.ts';
-import { sleep, Stub } from '../src/dns/stub-client.ts';
-import { TimedTransport } from '../src/dns/timed-transport.ts';
+import { sleep, Stub } from '../src/dns/index.ts';
+import { TimedTransport } from '../src/dns/index.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
 import { dnsResolutionExercises } from './dns-resolution/exercises.ts';

@@ -4,7 +4,7 @@
 // FCS); then through a netsim router to the next hop (MACs change, IPs stay), and a frame whose FCS is
 // wrong, dropped by the router's NIC. The steps live in encapsulation/.
 
-import { defineLab } from '../src/lab/define.ts';
+import { defineLab } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
 import { buildSteps } from './encapsulation/steps-build.ts';
 import { pathSteps } from './encapsulation/steps-path.ts';

@@ -2,8 +2,8 @@
 // (labs/info.ts) and how to load it: a lab's code (and the servers and codecs it imports) loads only
 // when that lab runs, so `netlab lab list` starts at once. Add a lab to labs/info.ts and here.
 
-import type { AnyLab } from '../src/lab/types.ts';
-import type { LabEntry } from '../src/lab/registry.ts';
+import type { AnyLab } from '../src/lab/index.ts';
+import type { LabEntry } from '../src/lab/index.ts';
 import { LAB_INFO, type LabName } from './info.ts';
 
 function entry(name: LabName, load: () => Promise<{ default: AnyLab }>): LabEntry {

@@ -2,7 +2,7 @@
 // Each lab file spreads its own entry into defineLab(...), so the list and the lab never disagree;
 // labs/index.ts holds the tour order and loads a lab only when it runs.
 
-import type { LabInfo } from '../src/lab/types.ts';
+import type { LabInfo } from '../src/lab/index.ts';
 
 export const LAB_INFO = {
   'encapsulation': {

@@ -4,15 +4,15 @@
 // out makes it flood a unicast frame; a gratuitous ARP moves an address to a standby host; and with no
 // router nothing leaves the LAN. Every frame on every link is in the step's capture.
 
-import { defineLab } from '../src/lab/define.ts';
+import { defineLab } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
-import type { AnyLab } from '../src/lab/types.ts';
-import type { Host } from '../src/netsim/host.ts';
-import { ipv4Number, macText } from '../src/netsim/host-addr.ts';
-import { NetsimError } from '../src/netsim/host-errors.ts';
+import type { AnyLab } from '../src/lab/index.ts';
+import type { Host } from '../src/netsim/index.ts';
+import { ipv4Number, macText } from '../src/netsim/index.ts';
+import { NetsimError } from '../src/netsim/index.ts';
 import { arpRequests, frameSequence } from './netsim/describe.ts';
 import { viewFrames, type FrameView } from './netsim/frame-view.ts';
-import { LabNet, type LinkFault } from '../src/netsim/lab-net.ts';
+import { LabNet, type LinkFault } from '../src/netsim/index.ts';
 import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
 import { arpText } from './routing-and-ttl/show.ts';
 import { ADDR, AGING_MS, ARP_TIMEOUT_MS, MAC, buildLan, plugStandby, type Lan } from './mac-and-arp/topology.ts';

@@ -6,8 +6,8 @@
 
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { TapRecorder } from '../src/capture/socket-tap.ts';
-import { defineLab } from '../src/lab/define.ts';
+import type { TapRecorder } from '../src/capture/index.ts';
+import { defineLab } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
 import {
   CertificateAuthority,

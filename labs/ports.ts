@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { defineLab } from '../src/lab/define.ts';
+import { defineLab } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
-import type { StepContext } from '../src/lab/types.ts';
+import type { StepContext } from '../src/lab/index.ts';
 import { encode, ethernet, icmp, ipv4, payload, tcp, udp } from '../src/wire/index.ts';
 import { realCaptureOnLo, type LoCapture, type SeenUnreachable } from './ports/lo-capture.ts';
 import { portsExercises } from './ports/exercises.ts';

@@ -5,13 +5,13 @@
 // comes back; on the sender's own LAN its own stack says so). Every frame on every link is in the
 // step's capture, named by its link in the frame comment.
 
-import { ipv4Number } from '../src/netsim/host-addr.ts';
-import { defineLab } from '../src/lab/define.ts';
+import { ipv4Number } from '../src/netsim/index.ts';
+import { defineLab } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
-import type { AnyLab } from '../src/lab/types.ts';
+import type { AnyLab } from '../src/lab/index.ts';
 import { arpReplies, arpRequests, echoReplies, echoRequests, frameSequence } from './netsim/describe.ts';
 import { viewFrames, type FrameView } from './netsim/frame-view.ts';
-import { LabNet, type LinkFault } from '../src/netsim/lab-net.ts';
+import { LabNet, type LinkFault } from '../src/netsim/index.ts';
 import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
 import { arpText, HOP_HEAD, hopRows, routeText } from './routing-and-ttl/show.ts';
 import { ADDR, MAC, addSecondRouter, buildOneRouter, type OneRouter, type SecondRouter } from './routing-and-ttl/topology.ts';

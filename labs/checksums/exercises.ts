@@ -4,10 +4,10 @@
 
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PcapngWriter } from '../../src/capture/pcapng-writer.ts';
-import type { Exercise } from '../../src/lab/exercise.ts';
-import { gradeNumber } from '../../src/lab/exercise.ts';
-import { filterExercise, selectedFrames } from '../../src/lab/filter-exercise.ts';
+import { PcapngWriter } from '../../src/capture/index.ts';
+import type { Exercise } from '../../src/lab/index.ts';
+import { gradeNumber } from '../../src/lab/index.ts';
+import { filterExercise, selectedFrames } from '../../src/lab/index.ts';
 import { encode, ethernet, ipv4, payload, udp } from '../../src/wire/index.ts';
 import { hex4 } from '../common/ones-sum.ts';
 import { DPORT, DST, L4_AT, MAC_DST, MAC_SRC, SPORT, SRC, holaFrame, u16 } from './frames.ts';

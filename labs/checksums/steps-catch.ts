@@ -4,8 +4,8 @@
 
 import { resolve } from 'node:path';
 import { foldSum, incrementalUpdate16, ipv4Bytes, onesSum } from '../../src/wire/index.ts';
-import type { Step } from '../../src/lab/types.ts';
-import { STATUS_NAME, tsharkFields, tsharkInstalled } from '../../src/lab/tshark.ts';
+import type { Step } from '../../src/lab/index.ts';
+import { STATUS_NAME, tsharkFields, tsharkInstalled } from '../../src/lab/index.ts';
 import { hex4 } from '../common/ones-sum.ts';
 import { IP_AT, L4_AT, PUBLIC, SRC, UDP_DATA_AT, holaFrame, put16, statusText, statuses, u16, type Statuses } from './frames.ts';
 import type { ChecksumsOptions, ChecksumsState } from './state.ts';

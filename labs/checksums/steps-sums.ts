@@ -4,7 +4,7 @@
 // TCP pseudo-header on the seed's SYN, and the Ethernet CRC-32.
 
 import { crc32, encode, ethernet, foldSum, internetChecksum, ipv4, ipv4Bytes, ipv4Option, onesSum, payload, readFcs, udp } from '../../src/wire/index.ts';
-import type { Step } from '../../src/lab/types.ts';
+import type { Step } from '../../src/lab/index.ts';
 import { asciiLabel, handSum, hex4, wordsOf, type HandSum, type Word } from '../common/ones-sum.ts';
 import { DPORT, DST, IP_AT, L4_AT, SPORT, SRC, SYN, UDP_DATA_AT, holaFrame, holaOverIpv6WithoutChecksum, statuses, synFrame, u16 } from './frames.ts';
 import type { ChecksumsState } from './state.ts';

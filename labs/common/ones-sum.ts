@@ -2,7 +2,7 @@
 // folded back in at the end, then complemented. Labs print the rows; the result is checked against
 // the wire layer's internetChecksum.
 
-import type { Cell } from '../../src/lab/table.ts';
+import type { Cell } from '../../src/lab/index.ts';
 
 export interface Word {
   /** What the word is: `source address (high)`, `"Ho"`. */

@@ -2,9 +2,9 @@
 // robin (graded by the authoritative answers in the capture), and find the answer that sent a client
 // to the sorry server with a display filter.
 
-import type { Exercise } from '../../src/lab/exercise.ts';
-import { gradeNumber } from '../../src/lab/exercise.ts';
-import { captureFields, filterExercise, selectedFrames } from '../../src/lab/filter-exercise.ts';
+import type { Exercise } from '../../src/lab/index.ts';
+import { gradeNumber } from '../../src/lab/index.ts';
+import { captureFields, filterExercise, selectedFrames } from '../../src/lab/index.ts';
 import { AUTH_ADDRESS } from '../dns/seed-zones.ts';
 
 /** How many of the authoritative server's answers in the capture list `first` first. */

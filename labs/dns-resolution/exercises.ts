@@ -2,12 +2,12 @@
 // by the resolver's own log of who asked, and by its cache for the TTL you saw), and find the two
 // referrals of the first lookup with a display filter.
 
-import { Stub } from '../../src/dns/stub-client.ts';
-import type { Exercise } from '../../src/lab/exercise.ts';
-import { parseNumber } from '../../src/lab/exercise.ts';
-import { filterExercise } from '../../src/lab/filter-exercise.ts';
-import { rdataText } from '../../src/wire/dns-text.ts';
-import { DNS_TYPE } from '../../src/wire/dns-types.ts';
+import { Stub } from '../../src/dns/index.ts';
+import type { Exercise } from '../../src/lab/index.ts';
+import { parseNumber } from '../../src/lab/index.ts';
+import { filterExercise } from '../../src/lab/index.ts';
+import { rdataText } from '../../src/wire/index.ts';
+import { DNS_TYPE } from '../../src/wire/index.ts';
 import { need } from '../common/need.ts';
 import { cacheRow } from '../dns/cache-table.ts';
 import { RESOLVER_ADDRESS, SEED, STUB_ADDRESS } from '../dns/seed-zones.ts';

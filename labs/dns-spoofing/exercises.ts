@@ -1,9 +1,9 @@
 // The dns-spoofing lab's exercises: find the forged answers in the race with a display filter, and
 // work out the attacker's odds against a 16-bit ID alone.
 
-import type { Exercise } from '../../src/lab/exercise.ts';
-import { gradeNumber } from '../../src/lab/exercise.ts';
-import { filterExercise } from '../../src/lab/filter-exercise.ts';
+import type { Exercise } from '../../src/lab/index.ts';
+import { gradeNumber } from '../../src/lab/index.ts';
+import { filterExercise } from '../../src/lab/index.ts';
 
 const forged = filterExercise({
   after: 'Forged answers, each wrong in one way, race the real one',

@@ -1,9 +1,9 @@
 // The resolver's cache as the labs print it: name, type, seconds left, data.
 
-import type { DnsCache, CacheRow } from '../../src/dns/cache.ts';
-import { rdataText } from '../../src/wire/dns-text.ts';
-import { dnsTypeName } from '../../src/wire/dns-types.ts';
-import type { Cell } from '../../src/lab/table.ts';
+import type { DnsCache, CacheRow } from '../../src/dns/index.ts';
+import { rdataText } from '../../src/wire/index.ts';
+import { dnsTypeName } from '../../src/wire/index.ts';
+import type { Cell } from '../../src/lab/index.ts';
 
 export const CACHE_HEAD = ['name', 'type', 'TTL left (s)', 'data'] as const;
 

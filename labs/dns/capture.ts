@@ -5,9 +5,9 @@
 // capture shows the servers' real port as 53 (ports rewritten, checksums updated by RFC 1624) and the
 // first frame's comment says so. Client ports, addresses and bytes are kept as they were.
 
-import { TapRecorder, type TapFrame } from '../../src/capture/socket-tap.ts';
-import type { CaptureOptions, StepContext } from '../../src/lab/types.ts';
-import { remapPorts } from '../../src/capture/port-remap.ts';
+import { TapRecorder, type TapFrame } from '../../src/capture/index.ts';
+import type { CaptureOptions, StepContext } from '../../src/lab/index.ts';
+import { remapPorts } from '../../src/capture/index.ts';
 import { tlsOutput } from '../tls/output.ts';
 
 export const DNS_PORT = 53;

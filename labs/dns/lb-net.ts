@@ -3,22 +3,22 @@
 // a client on any 127.x address asking the authoritative server directly (optionally with a client
 // subnet, as a resolver that passes one on would), or a stub asking the recursive resolver.
 
-import type { AuthServer } from '../../src/dns/auth-server.ts';
-import { DnsCache } from '../../src/dns/cache.ts';
-import type { HealthChange } from '../../src/dns/health.ts';
-import { RecursiveServer } from '../../src/dns/recursive-server.ts';
-import type { QueryResult } from '../../src/dns/resolver-types.ts';
-import { Resolver } from '../../src/dns/resolver.ts';
-import { SocketTransport } from '../../src/dns/transport.ts';
-import type { TapRecorder } from '../../src/capture/socket-tap.ts';
-import { rdataText } from '../../src/wire/dns-text.ts';
-import { DNS_TYPE, type DnsMessage, type EdnsClientSubnet } from '../../src/wire/dns-types.ts';
+import type { AuthServer } from '../../src/dns/index.ts';
+import { DnsCache } from '../../src/dns/index.ts';
+import type { HealthChange } from '../../src/dns/index.ts';
+import { RecursiveServer } from '../../src/dns/index.ts';
+import type { QueryResult } from '../../src/dns/index.ts';
+import { Resolver } from '../../src/dns/index.ts';
+import { SocketTransport } from '../../src/dns/index.ts';
+import type { TapRecorder } from '../../src/capture/index.ts';
+import { rdataText } from '../../src/wire/index.ts';
+import { DNS_TYPE, type DnsMessage, type EdnsClientSubnet } from '../../src/wire/index.ts';
 import { startBackends, type BackendSet } from './backends.ts';
 import type { TapSwitch } from './capture.ts';
 import { AUTH_ADDRESS, LB, lbServers, RESOLVER_ADDRESS } from './lb-zones.ts';
 import { startHierarchy, type Hierarchy } from './servers.ts';
 import { ROOT_ADDRESS, ROOT_NAME } from './seed-zones.ts';
-import { Stub } from '../../src/dns/stub-client.ts';
+import { Stub } from '../../src/dns/index.ts';
 
 export interface AuthQuery {
   client: string;

@@ -4,9 +4,9 @@
 // .12 with a short TTL, health checked, with a "sorry" server as the fallback. One authoritative
 // server (ns1.google.com and ns1.mysite.com are both 127.53.0.3) under the lab's own root and .com.
 
-import type { ViewSpec } from '../../src/dns/views.ts';
-import { Zone } from '../../src/dns/zone.ts';
-import { parseZoneText } from '../../src/dns/zone-file.ts';
+import type { ViewSpec } from '../../src/dns/index.ts';
+import { Zone } from '../../src/dns/index.ts';
+import { parseZoneText } from '../../src/dns/index.ts';
 import { AUTH_ADDRESS, comZone, ROOT_ADDRESS, ROOT_NAME, rootZone, TLD_ADDRESS, TLD_NAME } from './seed-zones.ts';
 import type { ServerSpec } from './servers.ts';
 

@@ -3,7 +3,7 @@
 // plus a 2-second record to watch a TTL run out. These names never leave the machine: the resolver's
 // root hints point at the lab's own root on 127.53.0.1.
 
-import { Zone } from '../../src/dns/zone.ts';
+import { Zone } from '../../src/dns/index.ts';
 import type { ServerSpec } from './servers.ts';
 
 export const ROOT_ADDRESS = '127.53.0.1';

@@ -9,10 +9,10 @@
 // `rewrite` changes answers (an attacker's own server adding records it should not).
 
 import { createSocket, type Socket } from 'node:dgram';
-import { decodeDnsMessage } from '../../src/wire/dns-decode.ts';
-import { encodeDnsMessage } from '../../src/wire/dns-encode.ts';
-import type { DnsMessage, DnsQuestion } from '../../src/wire/dns-types.ts';
-import type { ServerAddress } from '../../src/dns/resolver-types.ts';
+import { decodeDnsMessage } from '../../src/wire/index.ts';
+import { encodeDnsMessage } from '../../src/wire/index.ts';
+import type { DnsMessage, DnsQuestion } from '../../src/wire/index.ts';
+import type { ServerAddress } from '../../src/dns/index.ts';
 
 export interface PathQuery {
   id: number;

@@ -3,8 +3,8 @@
 // use 53). The first server takes a free port from the kernel; the others bind the same port on
 // their addresses, and the whole set starts again on another port if one of them finds it taken.
 
-import { AuthServer, type AuthServerOptions } from '../../src/dns/auth-server.ts';
-import type { Zone } from '../../src/dns/zone.ts';
+import { AuthServer, type AuthServerOptions } from '../../src/dns/index.ts';
+import type { Zone } from '../../src/dns/index.ts';
 
 export interface ServerSpec {
   /** The name server's name, as NS records name it. */

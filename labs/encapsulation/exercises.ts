@@ -1,9 +1,9 @@
 // The encapsulation lab's exercises: predict the IPv4 total length of the GET before reading it in the
 // capture, and find the frame that crossed the router with a display filter.
 
-import type { Exercise } from '../../src/lab/exercise.ts';
-import { gradeNumber } from '../../src/lab/exercise.ts';
-import { filterExercise, firstValue } from '../../src/lab/filter-exercise.ts';
+import type { Exercise } from '../../src/lab/index.ts';
+import { gradeNumber } from '../../src/lab/index.ts';
+import { filterExercise, firstValue } from '../../src/lab/index.ts';
 
 const GET = 'tcp.len > 0';
 

@@ -3,7 +3,7 @@
 // apart again with every field compared, and what the seed's source MAC says about itself.
 
 import { crc32, encode, ethernet, ipv4, payload, readFcs, tcp, type DecodedLayer, type Ethernet, type Ipv4, type Tcp } from '../../src/wire/index.ts';
-import type { Step } from '../../src/lab/types.ts';
+import type { Step } from '../../src/lab/index.ts';
 import { BOOK_FCS, CLIENT, CLIENT_IP_ID, CLIENT_WINDOW, GATEWAY, ISN, REQUEST, SERVER, bits8, wireBits8, clientFrame, decodeWithFcs, hex32, hexBytes, ipText, layerOf, macText, spanOf } from './seed.ts';
 import type { EncapsulationState } from './state.ts';
 

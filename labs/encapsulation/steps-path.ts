@@ -4,8 +4,8 @@
 
 import { resolve } from 'node:path';
 import { encode, ethernet, arp, internetChecksum, type Arp, type Ethernet, type Ipv4, type Tcp } from '../../src/wire/index.ts';
-import type { Step } from '../../src/lab/types.ts';
-import { CHECKSUM_PREFS, tsharkFields, tsharkInstalled } from '../../src/lab/tshark.ts';
+import type { Step } from '../../src/lab/index.ts';
+import { CHECKSUM_PREFS, tsharkFields, tsharkInstalled } from '../../src/lab/index.ts';
 import { CLIENT, GATEWAY, NEXT_HOP, SERVER, decodeWithFcs, hex32, ipText, layerOf, macText, spanOf } from './seed.ts';
 import type { EncapsulationOptions, EncapsulationState } from './state.ts';
 import { TwoHopNet, type CableFrame } from './two-hop-net.ts';

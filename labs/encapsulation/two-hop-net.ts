@@ -6,11 +6,11 @@
 // Frames move on the event loop (netsim's memoryLink); settle() waits until none is on a cable.
 
 import { macBytes } from '../../src/wire/index.ts';
-import { Host } from '../../src/netsim/host.ts';
-import { ManualClock } from '../../src/base/timer-clock.ts';
-import { memoryLink, type FrameHandler, type FramePort } from '../../src/netsim/port.ts';
-import { Router } from '../../src/netsim/router.ts';
-import { FcsNic } from '../../src/netsim/fcs-nic.ts';
+import { Host } from '../../src/netsim/index.ts';
+import { ManualClock } from '../../src/base/index.ts';
+import { memoryLink, type FrameHandler, type FramePort } from '../../src/netsim/index.ts';
+import { Router } from '../../src/netsim/index.ts';
+import { FcsNic } from '../../src/netsim/index.ts';
 import { CLIENT, GATEWAY, NEXT_HOP } from './seed.ts';
 
 export interface CableFrame {

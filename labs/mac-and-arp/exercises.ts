@@ -1,8 +1,8 @@
 // The mac-and-arp lab's exercises: say where an ARP request is sent (graded by the capture), and find
 // the ARP replies with a display filter.
 
-import type { Exercise } from '../../src/lab/exercise.ts';
-import { fieldValues, filterExercise } from '../../src/lab/filter-exercise.ts';
+import type { Exercise } from '../../src/lab/index.ts';
+import { fieldValues, filterExercise } from '../../src/lab/index.ts';
 
 const FIRST_STEP = 'Who has 192.168.1.3? The question is a broadcast, the answer is not';
 const requestDst = async (path: string): Promise<string> => (await fieldValues(path, 'arp.opcode == 1', 'eth.dst'))[0] ?? '';

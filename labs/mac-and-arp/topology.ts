@@ -9,9 +9,9 @@
 // 4 hours (a common router default, Cisco's) while the switch forgets a MAC after 300 s (802.1D's
 // default), which is exactly the mismatch that makes a switch flood unicast frames.
 
-import { Host, type HostOptions } from '../../src/netsim/host.ts';
-import { Switch } from '../../src/netsim/switch.ts';
-import type { LabNet } from '../../src/netsim/lab-net.ts';
+import { Host, type HostOptions } from '../../src/netsim/index.ts';
+import { Switch } from '../../src/netsim/index.ts';
+import type { LabNet } from '../../src/netsim/index.ts';
 
 export const ADDR = {
   h1: '192.168.1.2',

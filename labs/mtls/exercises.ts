@@ -1,9 +1,9 @@
 // The mtls lab's exercises: name the message with which a server asks for a client certificate, and
 // find the segment that carries it (with the plaintext ServerHello) with a display filter.
 
-import type { Exercise } from '../../src/lab/exercise.ts';
-import { gradeChoice } from '../../src/lab/exercise.ts';
-import { filterExercise } from '../../src/lab/filter-exercise.ts';
+import type { Exercise } from '../../src/lab/index.ts';
+import { gradeChoice } from '../../src/lab/index.ts';
+import { filterExercise } from '../../src/lab/index.ts';
 
 const AFTER = 'serviceB calls serviceA: each side proves who it is';
 

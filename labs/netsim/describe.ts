@@ -2,8 +2,8 @@
 // spirit of Wireshark's Info column), a sequence diagram with the simulated time of each frame, and
 // the filters that pick frames out of a step's list.
 
-import { describeIcmpError } from '../../src/netsim/icmp-errors.ts';
-import type { SequenceSpec } from '../../src/lab/sequence.ts';
+import { describeIcmpError } from '../../src/netsim/index.ts';
+import type { SequenceSpec } from '../../src/lab/index.ts';
 import { msText, type FrameView } from './frame-view.ts';
 
 const ARP_REQUEST = 1;

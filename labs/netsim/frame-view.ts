@@ -4,8 +4,8 @@
 // Wireshark filter does. Bad bytes never throw: a layer that is missing is simply undefined.
 
 import { decode, type Arp, type Ethernet, type Icmp, type Ipv4, type Udp } from '../../src/wire/index.ts';
-import { macText } from '../../src/netsim/host-addr.ts';
-import type { WireFrame } from '../../src/netsim/lab-net.ts';
+import { macText } from '../../src/netsim/index.ts';
+import type { WireFrame } from '../../src/netsim/index.ts';
 
 export interface IpView {
   readonly src: string;

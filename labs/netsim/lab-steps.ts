@@ -4,9 +4,9 @@
 // malformed packet.
 
 import { resolve } from 'node:path';
-import { tsharkFields, tsharkInstalled } from '../../src/lab/tshark.ts';
-import type { StepContext, Step } from '../../src/lab/types.ts';
-import type { LabNet } from '../../src/netsim/lab-net.ts';
+import { tsharkFields, tsharkInstalled } from '../../src/lab/index.ts';
+import type { StepContext, Step } from '../../src/lab/index.ts';
+import type { LabNet } from '../../src/netsim/index.ts';
 
 /** What the last step compares: the rows of `fields` for the frames `pick` keeps. */
 export interface Confirm {

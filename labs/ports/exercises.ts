@@ -1,9 +1,9 @@
 // The ports lab's exercises: predict the UDP length of the third datagram, and find the answer a
 // closed UDP port gets, with a display filter.
 
-import type { Exercise } from '../../src/lab/exercise.ts';
-import { gradeNumber } from '../../src/lab/exercise.ts';
-import { fieldValues, filterExercise } from '../../src/lab/filter-exercise.ts';
+import type { Exercise } from '../../src/lab/index.ts';
+import { gradeNumber } from '../../src/lab/index.ts';
+import { fieldValues, filterExercise } from '../../src/lab/index.ts';
 
 /** The largest UDP length in boundaries.pcapng: the datagram carrying "three". */
 async function threeLength(path: string): Promise<number> {

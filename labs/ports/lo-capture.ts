@@ -4,7 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCapture } from '../../src/capture/read.ts';
+import { parseCapture } from '../../src/capture/index.ts';
 import { decode, type Icmp, type Tcp, type Udp } from '../../src/wire/index.ts';
 
 /** A TCP RST tcpdump saw: its frame number (1-based) and ports. */

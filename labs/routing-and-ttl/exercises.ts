@@ -1,9 +1,9 @@
 // The routing-and-ttl lab's exercises: predict the TTL of the echo reply when it is back at h1, and
 // find ICMP's "host unreachable" with a display filter.
 
-import type { Exercise } from '../../src/lab/exercise.ts';
-import { gradeNumber } from '../../src/lab/exercise.ts';
-import { fieldValues, filterExercise } from '../../src/lab/filter-exercise.ts';
+import type { Exercise } from '../../src/lab/index.ts';
+import { gradeNumber } from '../../src/lab/index.ts';
+import { fieldValues, filterExercise } from '../../src/lab/index.ts';
 import { ADDR } from './topology.ts';
 
 /** The lowest TTL of the replies in two-routers.pcapng: the one h1 receives. */

@@ -1,8 +1,8 @@
 // What the routing-and-ttl lab prints about its nodes and frames: the tables as the Linux commands
 // print them (`route -n`, `arp -n`) with the node's name as the prompt, and one row per hop.
 
-import type { Host } from '../../src/netsim/host.ts';
-import type { Cell } from '../../src/lab/table.ts';
+import type { Host } from '../../src/netsim/index.ts';
+import type { Cell } from '../../src/lab/index.ts';
 import type { FrameView } from '../netsim/frame-view.ts';
 
 /** `h1$ route -n` and the table. */

@@ -6,9 +6,9 @@
 // r1's LAN-side MAC is the seed's gateway MAC, aa:bb:cc:dd:ee:ff (an individual, locally administered
 // address); the other MACs are locally administered too (02:...), numbered after their network.
 
-import { Host, type HostOptions } from '../../src/netsim/host.ts';
-import { Router } from '../../src/netsim/router.ts';
-import type { LabNet } from '../../src/netsim/lab-net.ts';
+import { Host, type HostOptions } from '../../src/netsim/index.ts';
+import { Router } from '../../src/netsim/index.ts';
+import type { LabNet } from '../../src/netsim/index.ts';
 
 export const ADDR = {
   h1: '192.168.1.10',

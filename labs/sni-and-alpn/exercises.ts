@@ -1,9 +1,9 @@
 // The sni-and-alpn lab's exercises: find the ClientHello that asked for the blog with a display filter,
 // and say which protocol ALPN chose.
 
-import type { Exercise } from '../../src/lab/exercise.ts';
-import { gradeChoice } from '../../src/lab/exercise.ts';
-import { filterExercise } from '../../src/lab/filter-exercise.ts';
+import type { Exercise } from '../../src/lab/index.ts';
+import { gradeChoice } from '../../src/lab/index.ts';
+import { filterExercise } from '../../src/lab/index.ts';
 
 const blog = filterExercise({
   after: 'SNI chooses the certificate',

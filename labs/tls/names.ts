@@ -1,7 +1,7 @@
 // Names for the TLS numbers the labs print, from the wire layer's IANA tables (src/wire/tls-names.ts):
 // RFC 8446's identifiers (ClientHello, change_cipher_spec) where Wireshark's labels differ.
 
-import { CIPHER_SUITE_NAMES, CONTENT_TYPE_NAMES, GROUP_NAMES, HANDSHAKE_TYPE_NAMES, SIGNATURE_SCHEME_NAMES } from '../../src/wire/tls-names.ts';
+import { CIPHER_SUITE_NAMES, CONTENT_TYPE_NAMES, GROUP_NAMES, HANDSHAKE_TYPE_NAMES, SIGNATURE_SCHEME_NAMES } from '../../src/wire/index.ts';
 
 type Names = Readonly<Record<number, string>>;
 

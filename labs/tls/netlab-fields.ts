@@ -1,10 +1,10 @@
 // What netlab's own dissector reads in a capture, field by field, in the shape tshark's -T fields
 // gives (occurrences joined by ','): the labs hold the two side by side.
 
-import { readCapture } from '../../src/capture/read.ts';
-import { DissectState, parsePrefs } from '../../src/dissect/context.ts';
-import { dissect } from '../../src/dissect/dissect.ts';
-import { fieldShows, invalidFields } from '../../src/dissect/fields-output.ts';
+import { readCapture } from '../../src/capture/index.ts';
+import { DissectState, parsePrefs } from '../../src/dissect/index.ts';
+import { dissect } from '../../src/dissect/index.ts';
+import { fieldShows, invalidFields } from '../../src/dissect/index.ts';
 
 /** Field names netlab's dissector does not know (empty: it can print them all). */
 export const unknownFields = (fields: readonly string[]): string[] => invalidFields(fields);

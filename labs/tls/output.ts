@@ -8,9 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PcapngWriter } from '../../src/capture/pcapng-writer.ts';
-import { TapRecorder } from '../../src/capture/socket-tap.ts';
-import type { CaptureFilter, CaptureOptions, LabCapture, LabTap, StepContext } from '../../src/lab/types.ts';
+import { PcapngWriter } from '../../src/capture/index.ts';
+import { TapRecorder } from '../../src/capture/index.ts';
+import type { CaptureFilter, CaptureOptions, LabCapture, LabTap, StepContext } from '../../src/lab/index.ts';
 
 export interface TlsOutput {
   /** The folder for key log files and captures: the lab's folder, or the scratch folder of a fixture run. */

@@ -5,8 +5,8 @@
 // ServerHello is an application_data record (23) whose real type is inside the ciphertext.
 // Bounded and never throws: a record cut short ends the list and is marked truncated.
 
-import { decode, nearestLayer } from '../../src/wire/decode.ts';
-import type { Tcp } from '../../src/wire/tcp.ts';
+import { decode, nearestLayer } from '../../src/wire/index.ts';
+import type { Tcp } from '../../src/wire/index.ts';
 
 export interface WireFrame {
   readonly data: Uint8Array;

@@ -3,8 +3,8 @@
 // Decryption Secrets Block) tshark decrypts the handshake messages TLS 1.3 encrypts; on a copy without
 // it, it sees the same records as opaque application data.
 
-import { tsharkFields, tsharkInstalled } from '../../src/lab/tshark.ts';
-import type { Show } from '../../src/lab/types.ts';
+import { tsharkFields, tsharkInstalled } from '../../src/lab/index.ts';
+import type { Show } from '../../src/lab/index.ts';
 
 export interface TsharkTlsFrame {
   readonly frame: number;

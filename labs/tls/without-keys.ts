@@ -2,8 +2,8 @@
 // Block. It is what a sniffer on the path holds, and shows what TLS 1.3 hides from it.
 
 import { readFileSync } from 'node:fs';
-import { parseCapture } from '../../src/capture/read.ts';
-import type { LabCapture } from '../../src/lab/types.ts';
+import { parseCapture } from '../../src/capture/index.ts';
+import type { LabCapture } from '../../src/lab/index.ts';
 
 /** Secrets type of an NSS key log in a Decryption Secrets Block ('TLSK'). */
 const TLS_KEY_LOG = 0x544c534b;

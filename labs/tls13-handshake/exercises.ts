@@ -1,9 +1,9 @@
 // The tls13-handshake lab's exercises: find, in the capture without keys, the only handshake messages
 // a sniffer can read, and count the round trips TLS 1.3 adds before the request.
 
-import type { Exercise } from '../../src/lab/exercise.ts';
-import { gradeNumber } from '../../src/lab/exercise.ts';
-import { filterExercise } from '../../src/lab/filter-exercise.ts';
+import type { Exercise } from '../../src/lab/index.ts';
+import { gradeNumber } from '../../src/lab/index.ts';
+import { filterExercise } from '../../src/lab/index.ts';
 
 const plaintext = filterExercise({
   after: 'EncryptedExtensions, Certificate, CertificateVerify, Finished: visible only with the keys',

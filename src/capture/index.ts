@@ -12,3 +12,6 @@ export type { PacketToWrite } from './writer-base.ts';
 export { MemorySink, FileSink, type CaptureSink } from './sinks.ts';
 export { SECRETS_TYPE } from './pcapng-blocks.ts';
 export { PCAP_MAX_CAPLEN } from './pcap-reader.ts';
+export { TapRecorder } from './socket-tap.ts';
+export type { TapFrame } from './socket-tap.ts';
+export { remapPorts } from './port-remap.ts';
