@@ -25,6 +25,7 @@ import { TimedTransport } from '../src/dns/index.ts';
 import { need } from './common/need.ts';
 import type { Confirm } from './dns/confirm.ts';
 import { dnsResolutionExercises } from './dns-resolution/exercises.ts';
+import type { Net, State } from './dns-resolution/state.ts';
 
 const { A, AAAA } = DNS_TYPE;
 
@@ -32,32 +33,7 @@ const { A, AAAA } = DNS_TYPE;
 const SEED_TIMELINE: Record<string, string> = { [ROOT_ADDRESS]: '20-100', [TLD_ADDRESS]: '100-150', [AUTH_ADDRESS]: '150-200' };
 const WHO: Record<string, string> = { [ROOT_ADDRESS]: `root (${ROOT_NAME})`, [TLD_ADDRESS]: `.com TLD (${TLD_NAME})`, [AUTH_ADDRESS]: `authoritative (${AUTH_NAME})` };
 
-export interface Net {
-  hierarchy: Hierarchy;
-  recursive: RecursiveServer;
-  resolver: Resolver;
-  timed: TimedTransport;
-  stub: Stub;
-  /** Moves the cache's clock forward (ms): the negative TTL is 5 minutes, the lab does not wait that long. */
-  jump: { ms: number };
-  /** The resolution behind the recursive server's last answer (none when it reused a cached answer's bytes). */
-  last?: ResolveResult;
-  /** Whether the recursive server's last answer came from its cache. */
-  lastFromCache?: boolean;
-  /** Names each authoritative server was asked, in order. */
-  asked: Map<string, string[]>;
-  /** Every question the recursive server answered: who asked (address#port) and for what. */
-  clients: { client: string; name: string }[];
-}
-
-export interface State {
-  taps: TapSwitch;
-  net?: Net;
-  captures: string[];
-  confirm: Confirm[];
-  /** When the resolver cached www.example.com (performance.now()). */
-  cachedAt?: number;
-}
+export type { Net, State } from './dns-resolution/state.ts';
 
 const ms = (v: number): string => v.toFixed(2);
 const addresses = (m: DnsMessage): string[] => m.answers.filter((r) => r.type === A).map((r) => rdataText(r.data));

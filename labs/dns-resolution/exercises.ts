@@ -11,7 +11,7 @@ import { DNS_TYPE } from '../../src/wire/index.ts';
 import { need } from '../common/need.ts';
 import { cacheRow } from '../dns/cache-table.ts';
 import { RESOLVER_ADDRESS, SEED, STUB_ADDRESS } from '../dns/seed-zones.ts';
-import type { State } from '../dns-resolution.ts';
+import type { State } from './state.ts';
 
 /** Questions the recursive server had answered when the task was set. */
 const marks = new WeakMap<object, number>();

@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LabInfo } from './types.ts';
+import type { LabInfo } from './lab-info.ts';
 
 /** A grade: right or not, and a line saying why (what the checker saw). */
 export interface Grade {

@@ -9,18 +9,9 @@ import type { SequenceSpec } from './sequence.ts';
 import type { HexOptions } from './hexview.ts';
 import type { TableOptions, Cell } from './table.ts';
 import type { Exercise } from './exercise.ts';
+import type { LabInfo } from './lab-info.ts';
 
-/** What `netlab lab list` prints about a lab, and the tour's order key. */
-export interface LabInfo {
-  /** Short name used on the command line and as the capture folder: `checksums`. */
-  readonly name: string;
-  /** One line: `The UDP checksum, by hand and on the wire`. */
-  readonly title: string;
-  /** Rough time for the guided run: `10 min`. */
-  readonly duration: string;
-  /** What the lab needs from the machine, in words: `loopback TCP sockets`. Empty: nothing. */
-  readonly needs: readonly string[];
-}
+export type { LabInfo } from './lab-info.ts';
 
 /** One step: an explanation with its concrete numbers, an action, and what it shows and checks. */
 export interface Step<S> {
