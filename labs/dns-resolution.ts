@@ -378,6 +378,7 @@ export default defineLab<State>({
         }
         for (const c of ctx.state.confirm) {
           const rows = tsharkFields(c.path, c.fields).filter(c.filter);
+          ctx.show.table(c.fields, rows, { title: `tshark: ${c.what} (${c.path.split('/').pop() ?? c.path})` });
           ctx.check.equal(`tshark: ${c.what}`, rows, c.expected);
         }
         const first = ctx.state.captures[0];

@@ -492,7 +492,11 @@ export default defineLab<State>({
           ctx.show.skipped('tshark is not installed, so Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark)');
           return;
         }
-        for (const c of ctx.state.confirm) ctx.check.equal(`tshark: ${c.what}`, tsharkFields(c.path, c.fields).filter(c.filter).map((r) => r.slice(0, c.keep ?? r.length)), c.expected);
+        for (const c of ctx.state.confirm) {
+          const rows = tsharkFields(c.path, c.fields).filter(c.filter).map((r) => r.slice(0, c.keep ?? r.length));
+          ctx.show.table(c.fields.slice(0, c.keep ?? c.fields.length), rows, { title: `tshark: ${c.what} (${c.path.split('/').pop() ?? c.path})` });
+          ctx.check.equal(`tshark: ${c.what}`, rows, c.expected);
+        }
         const malformed = ctx.state.captures.flatMap((p) => tsharkFields(p, ['frame.number', '_ws.malformed']).filter((r) => (r[1] ?? '') !== '').map((r) => `${p} frame ${r[0]}`));
         ctx.check.equal(`tshark finds no malformed packet in the ${ctx.state.captures.length} captures`, malformed, []);
       },

@@ -199,6 +199,7 @@ const wireshark: Step<S> = {
     for (const c of ctx.state.confirm) {
       ctx.show.text(`tshark -n -r ${c.path} ${CHECKSUM_PREFS.map((p) => `-o ${p}`).join(' ')} -T fields ${c.fields.map((f) => `-e ${f}`).join(' ')}`);
       const rows = tsharkFields(resolve(c.path), c.fields, CHECKSUM_PREFS);
+      ctx.show.table(['frame', ...c.fields], rows.map((r, i) => [i + 1, ...r]), { title: `tshark: ${c.path}` });
       ctx.check.equal(`tshark: ${c.path} (${c.fields.join(', ')})`, rows, c.expected.map((r) => [...r]));
     }
     const malformed = ctx.state.confirm.flatMap((c) => tsharkFields(resolve(c.path), ['frame.number', '_ws.malformed'], CHECKSUM_PREFS).filter((r) => (r[1] ?? '') !== '').map((r) => `${c.path} frame ${r[0]}`));

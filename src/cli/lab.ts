@@ -13,7 +13,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { OutStream } from '../lab/reporter.ts';
 import { loadLabs, selectLabs, UnknownLabError, validateCatalogue, type LabEntry } from '../lab/registry.ts';
 import { DEFAULT_OUT, runLabs } from '../lab/runner.ts';
-import { renderTable } from '../lab/table.ts';
+import { outputWidth, wrapWords } from '../lab/layout.ts';
 import type { LabInfo } from '../lab/types.ts';
 import type { ColourEnv } from '../lab/colour.ts';
 
@@ -43,6 +43,7 @@ const defaultDeps: LabCliDeps = {
 interface RunArgs {
   name: string;
   check: boolean;
+  verbose: boolean;
   pause: boolean;
   out: string;
 }
@@ -58,11 +59,19 @@ async function catalogue(deps: LabCliDeps): Promise<readonly LabEntry[]> {
   return labs;
 }
 
-/** `lab list` as text. */
-export function listText(labs: readonly LabInfo[]): string {
+/** `lab list` as text, fitted to `width` columns: the name and time on one line, then the title and needs. */
+export function listText(labs: readonly LabInfo[], width = 80, status: (name: string) => string = () => ''): string {
   if (labs.length === 0) return 'No labs are installed yet.\n';
-  const rows = labs.map((l) => [l.name, l.title, l.duration, l.needs.length === 0 ? 'nothing but Node' : l.needs.join(', ')]);
-  return [...renderTable(['name', 'title', 'duration', 'needs'], rows), '', 'Run one with: netlab lab run NAME   (all of them: netlab lab tour)'].join('\n') + '\n';
+  const nameWidth = Math.max(...labs.map((l) => l.name.length));
+  const lines: string[] = [];
+  labs.forEach((l, i) => {
+    const state = status(l.name);
+    lines.push(`${String(i + 1).padStart(2)}. ${l.name.padEnd(nameWidth)}  ${l.duration.padStart(6)}${state === '' ? '' : `  ${state}`}`.trimEnd());
+    lines.push(...wrapWords(l.title, width, '    ', '    '));
+    lines.push(...wrapWords(`needs: ${l.needs.length === 0 ? 'nothing but Node' : l.needs.join('; ')}`, width, '    ', '      '));
+  });
+  lines.push('', ...wrapWords('Run one with: netlab lab run NAME (all of them, in order: netlab lab tour)', width));
+  return `${lines.join('\n')}\n`;
 }
 
 /** Builds the `lab` command; `deps` lets tests run it on their own labs and streams. */
@@ -75,7 +84,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
     command: 'list',
     describe: 'List the labs: name, title, duration, what each needs',
     handler: async () => {
-      deps.stdout.write(listText(await catalogue(deps)));
+      deps.stdout.write(listText(await catalogue(deps), outputWidth(deps.stdout)));
     },
   };
 
@@ -86,6 +95,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
       y
         .positional('name', { type: 'string', demandOption: true, describe: 'Lab name (see "netlab lab list"), or all' })
         .option('check', { type: 'boolean', default: false, describe: 'No pauses, terse output, exit code 1 on a failed checkpoint' })
+        .option('verbose', { type: 'boolean', default: false, describe: 'Print every checkpoint with what it observed (default: one line per step, failures in full)' })
         .option('pause', pauseOption)
         .option('out', outOption)
         .example('$0 lab run checksums', 'guided, with pauses at a terminal')
@@ -100,6 +110,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
           stdout: deps.stdout,
           stdin: deps.stdin,
           env: deps.env,
+          verbose: argv.verbose,
         });
         deps.setExitCode(summary.failed > 0 ? 1 : 0);
       } catch (err) {

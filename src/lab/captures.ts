@@ -48,6 +48,11 @@ export function wiresharkCommand(path: string, filter: string, prefs: readonly s
   return `wireshark -r ${shellWord(path)}${o} -Y ${f}`;
 }
 
+/** The same view in a terminal: netlab decode -r PATH [-o PREF]... -Y "FILTER". */
+export function decodeCommand(path: string, filter: string, prefs: readonly string[] = []): string {
+  return wiresharkCommand(path, filter, prefs).replace(/^wireshark /, 'netlab decode ');
+}
+
 class LabTapRecorder extends TapRecorder implements LabTap {
   constructor(
     options: ConstructorParameters<typeof TapRecorder>[0],

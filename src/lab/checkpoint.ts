@@ -41,19 +41,32 @@ export const hex32: Formatter<number> = (v) => `0x${(v >>> 0).toString(16).padSt
 
 const MAX_BYTES_SHOWN = 32;
 
-/** The default way a checkpoint prints a value. */
+/** The default way a checkpoint prints a value: plain words, never `undefined` or `{ ... }`. */
 export function formatValue(v: unknown): string {
+  return formatInner(v, true);
+}
+
+function formatInner(v: unknown, top: boolean): string {
   if (v instanceof Uint8Array) {
     const shown = Array.from(v.subarray(0, MAX_BYTES_SHOWN), (b) => b.toString(16).padStart(2, '0')).join(' ');
     return v.length > MAX_BYTES_SHOWN ? `${shown} ... (${v.length} bytes)` : v.length === 0 ? '(0 bytes)' : shown;
   }
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'bigint') return `${v}n`;
-  if (v === undefined) return 'undefined';
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
-  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
+  if (typeof v === 'string') {
+    if (v === '') return '(empty)';
+    return /^\s|\s$|, /.test(v) ? JSON.stringify(v) : v;
+  }
+  if (typeof v === 'bigint') return String(v);
+  if (v === undefined) return '(nothing)';
+  if (v === null) return '(none)';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '(none)';
+    const items = v.map((x) => formatInner(x, false)).join(', ');
+    return top ? items : `[${items}]`;
+  }
   if (typeof v === 'object') {
-    return `{ ${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}: ${formatValue(x)}`).join(', ')} }`;
+    const items = Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k} ${formatInner(x, false)}`).join(', ');
+    return top ? items : `(${items})`;
   }
   return String(v);
 }

@@ -14,9 +14,12 @@ import { colourEnabled, palette, type ColourEnv } from './colour.ts';
 import { checkCaptureFilters } from './filter-check.ts';
 import { waitForEnter } from './pause.ts';
 import { cryptoRandom, seededRandom, type Random } from '../base/random.ts';
+import { outputWidth } from './layout.ts';
 import { Reporter, type OutStream, type RunMode } from './reporter.ts';
 import { errorText, runCleanups, runStep, type Cleanup, type LabRun } from './step-run.ts';
-import type { AnyLab } from './types.ts';
+import type { AnyLab, LabInfo } from './types.ts';
+import { runExercise, type ExerciseOutcome } from './exercise-run.ts';
+import { labPlan } from './plan.ts';
 
 export { DEFAULT_STEP_TIMEOUT_MS } from './step-run.ts';
 
@@ -38,6 +41,18 @@ export interface RunOptions {
   readonly cwd?: string;
   /** Print the tour banner first. */
   readonly tour?: boolean;
+  /** Columns to lay the text out in (default: the terminal's, at least 80; 100 off a terminal). */
+  readonly width?: number;
+  /** Print every checkpoint (default: one line per step, and the failed ones in full). */
+  readonly verbose?: boolean;
+  /** Start the first lab at this place of its plan (0-based; the steps before run without printing). */
+  readonly from?: number;
+  /** Paragraphs printed after the tour banner. */
+  readonly intro?: readonly string[];
+  /** Told of each step and exercise done and each lab finished (the saved progress). */
+  readonly progress?: ProgressSink;
+  /** The command that goes on from a place in a lab (printed when the learner stops). */
+  readonly resumeCommand?: (lab: LabInfo, position: number | undefined) => string;
 }
 
 export interface LabResult {
@@ -57,6 +72,17 @@ export interface RunSummary {
 }
 
 export const DEFAULT_OUT = 'netlab-out';
+
+export interface ProgressSink {
+  /** A step ran ('done') or an exercise ended, at `position` (0-based) of `total`. */
+  item(lab: LabInfo, position: number, total: number, outcome: ExerciseOutcome | 'done'): void;
+  labDone(lab: LabInfo, passed: number, failed: number, stopped: boolean): void;
+}
+
+/** `netlab lab run NAME --from N`: the command that resumes a lab at a place (1-based as printed). */
+export function defaultResume(lab: LabInfo, position: number | undefined): string {
+  return position === undefined ? `netlab lab run ${lab.name}` : `netlab lab run ${lab.name} --from ${position + 1}`;
+}
 /** Runs the labs in order and returns the tally; prints as it goes. */
 export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Promise<RunSummary> {
   const stdout: OutStream = options.stdout ?? process.stdout;
@@ -64,7 +90,7 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
   const stdin = options.stdin ?? (options.mode === 'guided' && options.pause ? process.stdin : undefined);
   const colour = options.colour ?? colourEnabled(stdout, options.env ?? process.env);
   const pal = palette(colour);
-  const reporter = new Reporter(stdout, options.mode, pal);
+  const reporter = new Reporter(stdout, options.mode, pal, { width: outputWidth(stdout, options.width), verbose: options.verbose });
   const pausing = options.mode === 'guided' && options.pause && stdin?.isTTY === true;
   const outRoot = options.out ?? DEFAULT_OUT;
   const deterministic = options.deterministic === true;
@@ -72,18 +98,23 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
   const sharedRandom = deterministic ? undefined : cryptoRandom();
   const results: LabResult[] = [];
   let stopped = false;
+  const resume = (lab: LabInfo, position: number | undefined): string => (options.resumeCommand ?? defaultResume)(lab, position);
 
-  if (options.tour === true) reporter.tourStart(labs);
-  const totalSteps = labs.reduce((n, l) => n + l.steps.length, 0);
-  let stepsDone = 0;
+  if (options.tour === true) reporter.tourStart(labs, options.intro);
+  const plans = labs.map(labPlan);
+  const totalItems = plans.reduce((n, p) => n + p.length, 0);
+  let itemsDone = 0;
 
-  for (const lab of labs) {
+  for (const [labIndex, lab] of labs.entries()) {
     if (stopped) break;
+    const plan = plans[labIndex];
+    const from = labIndex === 0 ? Math.min(options.from ?? 0, plan.length - 1) : 0;
     const clock: Clock = sharedClock ?? fixedClock();
     const random: Random = sharedRandom ?? seededRandom(`netlab:${lab.name}`);
     const dir = join(outRoot, lab.name);
     const labResults: CheckResult[] = [];
     const labCaptures: ClosedCapture[] = [];
+    const exercises: { title: string; outcome: ExerciseOutcome }[] = [];
     const record = (r: CheckResult): void => {
       labResults.push(r);
       reporter.check(r);
@@ -92,6 +123,10 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
     const labCleanups: Cleanup[] = [];
     const state: unknown = lab.state?.() ?? {};
     reporter.labStart(lab, dir);
+    if (from > 0) {
+      reporter.say(pal.style('dim', `Starting at ${from + 1}/${plan.length}: the ${from} before it run first without printing (the servers and captures they set up are needed).`));
+      reporter.mute(true);
+    }
 
     const closeCaptures = async (all: boolean): Promise<void> => {
       let closed: ClosedCapture[];
@@ -107,31 +142,54 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
     };
 
     const run: LabRun = { lab, state, mode: options.mode, reporter, pal, clock, random, deterministic, dir, captures, labCleanups, record };
-    for (let i = 0; i < lab.steps.length; i++) {
-      const ok = await runStep(run, i);
+    for (let pos = 0; pos < plan.length; pos++) {
+      const item = plan[pos];
+      if (pos === from) reporter.mute(false);
+      itemsDone++;
+      if (item.kind === 'exercise') {
+        if (pos < from) continue;
+        const outcome = await runExercise(run, item.exercise, pos, plan.length, { stdin: pausing ? stdin : undefined, cwd: options.cwd });
+        exercises.push({ title: item.title, outcome });
+        options.progress?.item(lab, pos, plan.length, outcome);
+        if (outcome === 'quit') {
+          stopped = true;
+          reporter.stopped(resume(lab, pos));
+          break;
+        }
+        continue;
+      }
+      const ok = await runStep(run, item.index, pos, plan.length);
       await closeCaptures(false);
       reporter.stepEnd();
-      stepsDone++;
       if (!ok) {
-        reporter.skipped(lab.steps.slice(i + 1).map((s) => s.title));
-        stepsDone += lab.steps.length - i - 1;
+        reporter.mute(false);
+        const rest = plan.slice(pos + 1).filter((p) => p.kind === 'step');
+        reporter.skipped(rest.map((s) => s.title));
+        itemsDone += plan.length - pos - 1;
         break;
       }
-      if (pausing && stdin !== undefined && stepsDone < totalSteps) {
+      if (pos < from) continue;
+      options.progress?.item(lab, pos, plan.length, 'done');
+      const next = plan[pos + 1];
+      if (pausing && stdin !== undefined && itemsDone < totalItems && next?.kind !== 'exercise') {
         reporter.prompt('-- press Enter to go on (q then Enter stops) --');
         const answer = await waitForEnter(stdin);
         stdout.write('\n');
         if (answer === 'quit') {
           stopped = true;
+          reporter.stopped(resume(lab, pos + 1 < plan.length ? pos + 1 : undefined));
           break;
         }
       }
     }
+    reporter.mute(false);
     await runCleanups(labCleanups, record, `lab ${lab.name}`);
     await closeCaptures(true);
     const passed = labResults.filter((r) => r.passed).length;
     const failed = labResults.length - passed;
+    if (!stopped) reporter.recap(lab, plan, exercises, labCaptures.length, dir, labs[labIndex + 1]);
     reporter.labEnd(lab, passed, failed);
+    options.progress?.labDone(lab, passed, failed, stopped);
     results.push({ name: lab.name, passed, failed, results: labResults, captures: labCaptures });
   }
   const passed = results.reduce((n, r) => n + r.passed, 0);

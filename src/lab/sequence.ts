@@ -9,6 +9,8 @@
 //
 // A message from a participant to itself is a note beside its lifeline; `lost` draws an x head.
 
+import { wrapWords } from './layout.ts';
+
 export interface SequenceMessage {
   /** Participant name or index. */
   readonly from: string | number;
@@ -36,8 +38,26 @@ function indexOf(spec: SequenceSpec, p: string | number): number {
   return i;
 }
 
-/** Renders the diagram as lines. */
-export function renderSequence(spec: SequenceSpec): string[] {
+/**
+ * The diagram as a list, one message a line (`time  from -> to  label`), for a terminal too narrow
+ * for the lifelines.
+ */
+function renderList(spec: SequenceSpec, msgs: readonly { a: number; b: number; label: string; time?: string; lost?: boolean }[], maxWidth: number): string[] {
+  const names = spec.participants;
+  const timeWidth = Math.max(0, ...msgs.map((m) => (m.time ?? '').length));
+  const pad = timeWidth > 0 ? timeWidth + 2 : 0;
+  const lines: string[] = [];
+  if (spec.title !== undefined) lines.push(...wrapWords(spec.title, maxWidth));
+  for (const m of msgs) {
+    const time = timeWidth > 0 ? `${(m.time ?? '').padStart(timeWidth)}  ` : '';
+    const who = m.a === m.b ? `${names[m.a]}:` : `${names[m.a]} ${m.lost === true ? '--x' : '->'} ${names[m.b]}:`;
+    lines.push(...wrapWords(`${who} ${m.label}`, maxWidth, time, ' '.repeat(pad + 4)));
+  }
+  return lines;
+}
+
+/** Renders the diagram as lines; wider than maxWidth, it becomes a list of messages. */
+export function renderSequence(spec: SequenceSpec, maxWidth = Number.POSITIVE_INFINITY): string[] {
   const n = spec.participants.length;
   if (n === 0) throw new RangeError('sequence diagram: no participants');
   const msgs = spec.messages.map((m) => ({ ...m, a: indexOf(spec, m.from), b: indexOf(spec, m.to) }));
@@ -62,6 +82,7 @@ export function renderSequence(spec: SequenceSpec): string[] {
   const xs: number[] = [left];
   for (let k = 0; k + 1 < n; k++) xs.push(xs[k] + gaps[k]);
   const width = xs[n - 1] + Math.ceil(names[n - 1].length / 2) + 1;
+  if (width > maxWidth) return renderList(spec, msgs, maxWidth);
 
   const blank = (): string[] => {
     const row = Array<string>(width).fill(' ');

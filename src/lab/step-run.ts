@@ -11,6 +11,7 @@ import type { Random } from '../base/random.ts';
 import type { Reporter, RunMode } from './reporter.ts';
 import { renderSequence } from './sequence.ts';
 import { renderTable } from './table.ts';
+import { reflow } from './layout.ts';
 import type { AnyLab, Show, StepContext } from './types.ts';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 30_000;
@@ -51,7 +52,7 @@ export async function runCleanups(list: Cleanup[], record: (r: CheckResult) => v
 type Outcome = { ok: true } | { ok: false; observed: string; expected: string };
 
 /** Runs step `index` of the lab; true when it ran to the end (its checkpoints may still have failed). */
-export async function runStep(run: LabRun, index: number): Promise<boolean> {
+export async function runStep(run: LabRun, index: number, position = index, total = run.lab.steps.length): Promise<boolean> {
   const { lab, reporter } = run;
   const step = lab.steps[index];
   let explanation = '';
@@ -61,7 +62,7 @@ export async function runStep(run: LabRun, index: number): Promise<boolean> {
   } catch (err) {
     explainError = err;
   }
-  reporter.stepStart(index, lab.steps.length, step.title, explanation);
+  reporter.stepStart(position, total, step.title, explanation);
 
   const stepCleanups: Cleanup[] = [];
   const controller = new AbortController();
@@ -73,10 +74,10 @@ export async function runStep(run: LabRun, index: number): Promise<boolean> {
     if (live && run.mode === 'guided') reporter.show(lines());
   };
   const show: Show = {
-    text: (t) => shown(() => t.split('\n')),
-    table: (head, rows, o) => shown(() => renderTable(head, rows, o)),
+    text: (t) => shown(() => reflow(t, reporter.showWidth)),
+    table: (head, rows, o) => shown(() => renderTable(head, rows, { maxWidth: reporter.showWidth, ...o })),
     hex: (bytes, o) => shown(() => renderHex(bytes, run.pal, o)),
-    sequence: (spec) => shown(() => renderSequence(spec)),
+    sequence: (spec) => shown(() => renderSequence(spec, reporter.showWidth)),
     skipped: (reason) => {
       if (live) reporter.skippedPart(reason);
     },

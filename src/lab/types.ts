@@ -8,6 +8,7 @@ import type { Random } from '../base/random.ts';
 import type { SequenceSpec } from './sequence.ts';
 import type { HexOptions } from './hexview.ts';
 import type { TableOptions, Cell } from './table.ts';
+import type { Exercise } from './exercise.ts';
 
 /** What `netlab lab list` prints about a lab, and the tour's order key. */
 export interface LabInfo {
@@ -36,6 +37,10 @@ export interface Lab<S = Record<string, unknown>> extends LabInfo {
   /** A fresh state for each run, shared by the steps (servers, sockets, numbers found earlier). */
   readonly state?: () => S;
   readonly steps: readonly Step<S>[];
+  /** "Your turn": tasks the learner does, each after the step it names (see exercise.ts). */
+  readonly exercises?: readonly Exercise<S>[];
+  /** A few lines said at the end of the lab (default: what its steps were about). */
+  readonly recap?: string;
 }
 
 /** A lab with its state type forgotten, as catalogues hold them (see defineLab). */

@@ -48,7 +48,7 @@ describe('lab encapsulation, --check through the runner', () => {
     expect(labels).toContain('the SYN carries the seed\'s sequence number: 12345678');
     expect(labels).toContain('the SYN-ACK acknowledges 12345679 (the SYN counts as one byte): 12345679');
     expect(labels).toContain('IPv4 byte 9, the protocol, says TCP (6): 6');
-    expect(labels).toContain('the Ethernet header is dst, src, EtherType: "aa bb cc dd ee ff 11 22 33 44 55 66 08 00"');
+    expect(labels).toContain('the Ethernet header is dst, src, EtherType: aa bb cc dd ee ff 11 22 33 44 55 66 08 00');
     expect(labels.some((l) => l.startsWith('it is not the book\'s placeholder: "0x') && !l.endsWith('"0xabcd1234"'))).toBe(true);
   });
 

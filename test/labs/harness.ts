@@ -19,7 +19,7 @@ export interface LabRun {
 }
 
 /** Call at the top of a test file: folders named `netlab-PREFIX-*`, removed after the file's tests. */
-export function labHarness(prefix: string): { temp(): string; run(l: AnyLab, options?: { deterministic?: boolean }): Promise<LabRun> } {
+export function labHarness(prefix: string): { temp(): string; run(l: AnyLab, options?: { deterministic?: boolean; verbose?: boolean }): Promise<LabRun> } {
   const temps: string[] = [];
   afterAll(() => {
     for (const d of temps) rmSync(d, { recursive: true, force: true });
@@ -29,7 +29,7 @@ export function labHarness(prefix: string): { temp(): string; run(l: AnyLab, opt
     temps.push(d);
     return d;
   };
-  const run = async (l: AnyLab, options: { deterministic?: boolean } = {}): Promise<LabRun> => {
+  const run = async (l: AnyLab, options: { deterministic?: boolean; verbose?: boolean } = {}): Promise<LabRun> => {
     const out = temp();
     const c = new Collect();
     const summary = await runLabs([l], { mode: 'check', pause: false, out, stdout: c, colour: false, ...options });

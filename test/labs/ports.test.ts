@@ -28,7 +28,7 @@ function kernelRange(): { low: number; high: number } {
   return { low, high };
 }
 
-/** The value a checkpoint line printed: `pass  NAME: VALUE (expected ...)`. */
+/** The value a checkpoint line printed (--verbose): `✓ NAME: VALUE (expected ...)`. */
 function observed(text: string, name: string): string {
   const line = text.split('\n').find((l) => l.includes(`${name}: `));
   if (line === undefined) throw new Error(`no checkpoint "${name}" in:\n${text}`);
@@ -41,7 +41,7 @@ describe('lab ports, --check through the runner', () => {
   let summary: RunSummary;
 
   beforeAll(async () => {
-    ({ out, summary, text } = await run(ports));
+    ({ out, summary, text } = await run(ports, { verbose: true }));
   }, 60_000);
 
   it('passes every checkpoint and prints the final count', () => {

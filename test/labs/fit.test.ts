@@ -1,0 +1,56 @@
+// Every lab's screen fits the terminal: guided, on a fake terminal of 80 and of 160 columns, no line is
+// wider than the terminal; and `--check` prints a few lines per lab, ending with "N passed, N failed".
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CATALOGUE } from '../../labs/index.ts';
+import { stripAnsi } from '../../src/lab/colour.ts';
+import { runLabs } from '../../src/lab/runner.ts';
+import { Collect } from '../lab/tiny-lab.ts';
+
+const temps: string[] = [];
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+const temp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'netlab-fit-'));
+  temps.push(d);
+  return d;
+};
+
+/** A terminal of `columns` columns that keeps what is written. */
+class Terminal extends Collect {
+  constructor(readonly columns: number) {
+    super(true);
+  }
+}
+
+const widest = (text: string): { width: number; line: string } =>
+  stripAnsi(text)
+    .split('\n')
+    .reduce((w, line) => ([...line].length > w.width ? { width: [...line].length, line } : w), { width: 0, line: '' });
+
+describe.each(CATALOGUE.map((e) => e.name))('lab %s', (name) => {
+  it.each([80, 160])('guided at %i columns: no line wider than the terminal', async (columns) => {
+    const lab = await (CATALOGUE.find((e) => e.name === name) as (typeof CATALOGUE)[number]).load();
+    const term = new Terminal(columns);
+    const summary = await runLabs([lab], { mode: 'guided', pause: false, out: temp(), stdout: term, env: { FORCE_COLOR: '1' } });
+    expect(summary.failed, term.text).toBe(0);
+    const w = widest(term.text);
+    expect(w.width, `the widest line:\n${w.line}`).toBeLessThanOrEqual(columns);
+    // Checkpoints are one line per step; nothing prints `undefined` or a raw object.
+    expect(stripAnsi(term.text)).toMatch(/^ {2}✓ \d+ claims? checked$/m);
+    expect(stripAnsi(term.text)).not.toMatch(/\bundefined\b|\[object |: (.+) \(expected \1\)/);
+  }, 120_000);
+
+  it('--check: one line for the lab, then the count', async () => {
+    const lab = await (CATALOGUE.find((e) => e.name === name) as (typeof CATALOGUE)[number]).load();
+    const out = new Collect();
+    const summary = await runLabs([lab], { mode: 'check', pause: false, out: temp(), stdout: out, colour: false });
+    expect(summary.failed, out.text).toBe(0);
+    const lines = out.text.trimEnd().split('\n').filter((l) => !/^ {2}step \d+\/\d+: skip {2}/.test(l));
+    expect(lines).toEqual([`${name}: ${summary.passed} passed, 0 failed`, `${summary.passed} passed, 0 failed`]);
+  }, 120_000);
+});
