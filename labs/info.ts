@@ -71,6 +71,12 @@ export const LAB_INFO = {
     duration: '15 min',
     needs: ['loopback TCP sockets', 'tshark (optional: Wireshark\'s reading of SNI, certificates and ALPN)'],
   },
+  'tcp-handshake-and-close': {
+    name: 'tcp-handshake-and-close',
+    title: 'TCP opens and closes: the handshake, the header and its options, ACKs by bytes, FIN/ACK, TIME-WAIT, RST',
+    duration: '20 min',
+    needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;
