@@ -17,6 +17,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('mac-and-arp', () => import('./mac-and-arp.ts')),
   entry('routing-and-ttl', () => import('./routing-and-ttl.ts')),
   entry('tcp-handshake-and-close', () => import('./tcp-handshake-and-close.ts')),
+  entry('tcp-reliability', () => import('./tcp-reliability.ts')),
   entry('dns-resolution', () => import('./dns-resolution.ts')),
   entry('dns-load-balancing', () => import('./dns-load-balancing.ts')),
   entry('dns-spoofing', () => import('./dns-spoofing.ts')),

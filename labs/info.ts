@@ -77,6 +77,12 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
   },
+  'tcp-reliability': {
+    name: 'tcp-reliability',
+    title: 'TCP reliability: expected #37 got #73, duplicate ACKs, fast retransmit, RTO backoff, delayed ACKs',
+    duration: '20 min',
+    needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;

@@ -37,9 +37,14 @@ export interface PairOptions {
   readonly firstEphemeralPort?: number;
 }
 
-/** A port that also keeps a copy of the frames `keep` picks, to send them again with `release()`. */
+/**
+ * A port that keeps a copy of the frames `keep` picks (and sends them on), and holds back the frames
+ * `hold` picks (sent only by `release()`: late, out of order, or never: lost); `drop` loses frames.
+ */
 export interface SlowPath extends FramePort {
   keep: ((frame: Uint8Array) => boolean) | undefined;
+  hold: ((frame: Uint8Array) => boolean) | undefined;
+  drop: ((frame: Uint8Array) => boolean) | undefined;
   readonly held: Uint8Array[];
   /** Sends the copies kept (and forgets them); how many. */
   release(): number;
@@ -50,8 +55,15 @@ function slowPath(inner: FramePort): SlowPath {
   const p: SlowPath = {
     name: inner.name,
     keep: undefined,
+    hold: undefined,
+    drop: undefined,
     held,
     send(frame) {
+      if (p.drop?.(frame) === true) return;
+      if (p.hold?.(frame) === true) {
+        held.push(frame.slice());
+        return;
+      }
       if (p.keep?.(frame) === true) {
         held.push(frame.slice());
         p.keep = undefined;
@@ -162,4 +174,11 @@ export function filler(text: string, n: number): Buffer {
   const out = Buffer.alloc(n);
   for (let i = 0; i < n; i++) out[i] = one[i % one.length];
   return out;
+}
+
+/** The TCP segment in one frame: seq, ack, payload length and flags (undefined when not TCP). */
+export function tcpOf(frame: Uint8Array): { seq: number; ack: number; len: number; syn: boolean; fin: boolean; ackFlag: boolean; srcPort: number } | undefined {
+  const [s] = tcpSegments([{ sec: 0, nsec: 0, data: frame }]);
+  if (s === undefined) return undefined;
+  return { seq: s.tcp.seq, ack: s.tcp.ack, len: s.length, syn: s.tcp.flags.syn, fin: s.tcp.flags.fin, ackFlag: s.tcp.flags.ack, srcPort: s.tcp.srcPort };
 }
