@@ -83,6 +83,12 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
   },
+  'flow-and-congestion-control': {
+    name: 'flow-and-congestion-control',
+    title: 'Flow control is not congestion control: a zero window and its probes; slow start, a loss, cwnd plotted',
+    duration: '20 min',
+    needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;
