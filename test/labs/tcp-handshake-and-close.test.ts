@@ -12,7 +12,7 @@ import { tsharkSummary } from '../../src/cli/tshark-summary.ts';
 import { failedLabels, labCli, labHarness, tsharkCount } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
-const CAPTURES = ['closed-port.pcapng', 'close.pcapng', 'data.pcapng', 'handshake.pcapng', 'quick-reuse.pcapng'];
+const CAPTURES = ['close.pcapng', 'closed-port.pcapng', 'data.pcapng', 'handshake.pcapng', 'quick-reuse.pcapng'];
 const { temp, run } = labHarness('tcphs');
 
 describe('lab tcp-handshake-and-close, --check through the runner', () => {
