@@ -71,6 +71,24 @@ export const LAB_INFO = {
     duration: '15 min',
     needs: ['loopback TCP sockets', 'tshark (optional: Wireshark\'s reading of SNI, certificates and ALPN)'],
   },
+  'tcp-handshake-and-close': {
+    name: 'tcp-handshake-and-close',
+    title: 'TCP opens and closes: the handshake, the header and its options, ACKs by bytes, FIN/ACK, TIME-WAIT, RST',
+    duration: '20 min',
+    needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
+  },
+  'tcp-reliability': {
+    name: 'tcp-reliability',
+    title: 'TCP reliability: expected #37 got #73, duplicate ACKs, fast retransmit, RTO backoff, delayed ACKs',
+    duration: '20 min',
+    needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
+  },
+  'flow-and-congestion-control': {
+    name: 'flow-and-congestion-control',
+    title: 'Flow control is not congestion control: a zero window and its probes; slow start, a loss, cwnd plotted',
+    duration: '20 min',
+    needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;
