@@ -7,8 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineLab, type AnyLab } from '../src/lab/index.ts';
-import { gradeNumber } from '../src/lab/exercise.ts';
-import { LabNet, type LinkFault } from '../src/netsim/lab-net.ts';
+import { gradeNumber } from '../src/lab/index.ts';
+import { LabNet, type LinkFault } from '../src/netsim/index.ts';
 import type { CongestionEvent, VirtualTcpSocket } from '../src/netsim/tcp/index.ts';
 import { LAB_INFO } from './info.ts';
 import { need, recordStep, type Confirm } from './netsim/lab-steps.ts';

@@ -4,9 +4,9 @@
 // ways, TIME-WAIT (an old duplicate arriving during it, and what the same duplicate does to a quick
 // reuse when there is no TIME-WAIT), and a RST from a closed port. Every frame is in a capture.
 
-import { gradeNumber } from '../src/lab/exercise.ts';
+import { gradeNumber } from '../src/lab/index.ts';
 import { defineLab, tcpFlowDiagram, type AnyLab } from '../src/lab/index.ts';
-import { LabNet, type LinkFault } from '../src/netsim/lab-net.ts';
+import { LabNet, type LinkFault } from '../src/netsim/index.ts';
 import type { TcpStateChange, VirtualTcpSocket } from '../src/netsim/tcp/index.ts';
 import { LAB_INFO } from './info.ts';
 import { need, recordStep, type Confirm } from './netsim/lab-steps.ts';

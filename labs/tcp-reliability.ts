@@ -5,10 +5,10 @@
 // segment); and 64 KiB across a seeded lossy, reordering, duplicating link, delivered intact.
 
 import { defineLab, type AnyLab } from '../src/lab/index.ts';
-import { gradeNumber } from '../src/lab/exercise.ts';
-import { LabNet, type LinkFault } from '../src/netsim/lab-net.ts';
+import { gradeNumber } from '../src/lab/index.ts';
+import { LabNet, type LinkFault } from '../src/netsim/index.ts';
 import type { VirtualTcpSocket } from '../src/netsim/tcp/index.ts';
-import { seededRandom } from '../src/base/random.ts';
+import { seededRandom } from '../src/base/index.ts';
 import { LAB_INFO } from './info.ts';
 import { need, recordStep, type Confirm } from './netsim/lab-steps.ts';
 import { tcpWiresharkStep } from './tcp-handshake-and-close/analysis.ts';

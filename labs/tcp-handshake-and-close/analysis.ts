@@ -4,7 +4,7 @@
 // learner a warning the lab leaves unexplained.
 
 import { resolve } from 'node:path';
-import { tsharkFields, tsharkInstalled } from '../../src/lab/tshark.ts';
+import { tsharkFields, tsharkInstalled } from '../../src/lab/index.ts';
 import type { Step } from '../../src/lab/index.ts';
 import type { ConfirmState } from '../netsim/lab-steps.ts';
 

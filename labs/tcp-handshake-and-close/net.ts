@@ -4,14 +4,14 @@
 // each side's ISN as Wireshark shows them; and a "slow path" that keeps a copy of chosen frames to
 // deliver them again later (an old duplicate, as a congested or rerouted path delivers one).
 
-import { seededRandom } from '../../src/base/random.ts';
-import { Host } from '../../src/netsim/host.ts';
-import type { LabNet, WireFrame } from '../../src/netsim/lab-net.ts';
-import type { FramePort } from '../../src/netsim/port.ts';
+import { seededRandom } from '../../src/base/index.ts';
+import { Host } from '../../src/netsim/index.ts';
+import type { LabNet, WireFrame } from '../../src/netsim/index.ts';
+import type { FramePort } from '../../src/netsim/index.ts';
 import type { TcpSettings } from '../../src/netsim/tcp/index.ts';
 import { tcpSegments, flagNames } from '../../src/lab/index.ts';
-import type { ImpairmentOptions } from '../../src/netsim/impairment.ts';
-import { impair } from '../../src/netsim/impairment.ts';
+import type { ImpairmentOptions } from '../../src/netsim/index.ts';
+import { impair } from '../../src/netsim/index.ts';
 
 export interface TcpPair {
   readonly client: Host;

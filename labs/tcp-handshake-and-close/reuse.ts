@@ -3,7 +3,7 @@
 // same 4-tuple, while a copy of A's tenth data segment, held on a slow path, arrives during B. What B's
 // answer holds afterwards says whether the old copy was taken for new data.
 
-import type { LabNet } from '../../src/netsim/lab-net.ts';
+import type { LabNet } from '../../src/netsim/index.ts';
 import type { VirtualTcpSocket } from '../../src/netsim/tcp/index.ts';
 import { segViews, tcpPair } from './net.ts';
 
