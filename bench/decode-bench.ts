@@ -99,17 +99,54 @@ export async function decodeBench(path: string, fileBytes: number, dissectFrames
   await readIndexed(path); // warm-up
   let start = process.hrtime.bigint();
   const file = await readIndexed(path);
-  rows.push({ name: 'netlab read + HeaderIndex', path: 'pcap file streamed (CaptureParser) -> ip.src text', frames: file.count, bytes: fileBytes, seconds: Number(process.hrtime.bigint() - start) / 1e9, ipv4: file.ipv4 });
+  rows.push({
+    name: 'netlab read + HeaderIndex',
+    path: 'pcap file streamed (CaptureParser) -> ip.src text',
+    frames: file.count,
+    bytes: fileBytes,
+    seconds: Number(process.hrtime.bigint() - start) / 1e9,
+    ipv4: file.ipv4,
+  });
   start = process.hrtime.bigint();
   const full = await readDecoded(path);
-  rows.push({ name: 'netlab read + decode()', path: 'pcap file streamed -> layer list -> ip.src text', frames: full.count, bytes: fileBytes, seconds: Number(process.hrtime.bigint() - start) / 1e9, ipv4: full.ipv4 });
+  rows.push({
+    name: 'netlab read + decode()',
+    path: 'pcap file streamed -> layer list -> ip.src text',
+    frames: full.count,
+    bytes: fileBytes,
+    seconds: Number(process.hrtime.bigint() - start) / 1e9,
+    ipv4: full.ipv4,
+  });
   if (hasCommand('tshark')) {
     const sec = await timeCommand('tshark', ['-n', '-r', path, '-T', 'fields', '-e', 'ip.src']);
-    rows.push({ name: 'tshark -T fields -e ip.src', path: 'pcap file -> ip.src text (/dev/null)', frames: full.count, bytes: fileBytes, seconds: sec, ipv4: -1 });
-  } else rows.push({ name: 'tshark -T fields -e ip.src', path: '', frames: 0, bytes: 0, seconds: 0, ipv4: -1, skipped: 'tshark not installed (apt-get install tshark)' });
+    rows.push({
+      name: 'tshark -T fields -e ip.src',
+      path: 'pcap file -> ip.src text (/dev/null)',
+      frames: full.count,
+      bytes: fileBytes,
+      seconds: sec,
+      ipv4: -1,
+    });
+  } else
+    rows.push({
+      name: 'tshark -T fields -e ip.src',
+      path: '',
+      frames: 0,
+      bytes: 0,
+      seconds: 0,
+      ipv4: -1,
+      skipped: 'tshark not installed (apt-get install tshark)',
+    });
   if (hasCommand('tcpdump')) {
     const sec = await timeCommand('tcpdump', ['-r', path, '-nn']);
-    rows.push({ name: 'tcpdump -r -nn', path: 'pcap file -> one summary line per packet (/dev/null)', frames: full.count, bytes: fileBytes, seconds: sec, ipv4: -1 });
+    rows.push({
+      name: 'tcpdump -r -nn',
+      path: 'pcap file -> one summary line per packet (/dev/null)',
+      frames: full.count,
+      bytes: fileBytes,
+      seconds: sec,
+      ipv4: -1,
+    });
   } else rows.push({ name: 'tcpdump -r -nn', path: '', frames: 0, bytes: 0, seconds: 0, ipv4: -1, skipped: 'tcpdump not installed (apt-get install tcpdump)' });
 
   // In memory: the decoders alone, on the same frames (Buffers over the same bytes for node_pcap).
@@ -134,9 +171,23 @@ export async function decodeBench(path: string, fileBytes: number, dissectFrames
   [r, s] = timed(() => pcapNpmDecode(buffers, true));
   rows.push({ name: 'pcap npm 3.1.0 decoders + text', path: 'in memory: as above, saddr.toString()', frames: n, bytes: frameBytes, seconds: s, ipv4: r.ipv4 });
   [r, s] = timed(() => netlabDecode(frames, false));
-  rows.push({ name: 'netlab decode()', path: 'in memory: full layer list (every field, span, malformation), ip.src text', frames: n, bytes: frameBytes, seconds: s, ipv4: r.ipv4 });
+  rows.push({
+    name: 'netlab decode()',
+    path: 'in memory: full layer list (every field, span, malformation), ip.src text',
+    frames: n,
+    bytes: frameBytes,
+    seconds: s,
+    ipv4: r.ipv4,
+  });
   [r, s] = timed(() => netlabDecode(frames, true));
-  rows.push({ name: 'netlab decode(), checksums verified', path: 'in memory: as above, IP/TCP/UDP checksums checked', frames: n, bytes: frameBytes, seconds: s, ipv4: r.ipv4 });
+  rows.push({
+    name: 'netlab decode(), checksums verified',
+    path: 'in memory: as above, IP/TCP/UDP checksums checked',
+    frames: n,
+    bytes: frameBytes,
+    seconds: s,
+    ipv4: r.ipv4,
+  });
 
   // The full dissector (every field with Wireshark's names, as `netlab decode -T fields` uses) on a subset.
   const subset = packets.slice(0, Math.min(dissectFrames, n));

@@ -101,7 +101,9 @@ export function compareOutputs(a: { cmd: string; args: string[] }, b: { cmd: str
     };
     const restOfLine = (start: Buffer, rest: Buffer): string => {
       const nl = rest.indexOf(10);
-      return Buffer.concat([start, nl < 0 ? rest.subarray(0, 300) : rest.subarray(0, nl)]).toString('utf8').slice(0, 400);
+      return Buffer.concat([start, nl < 0 ? rest.subarray(0, 300) : rest.subarray(0, nl)])
+        .toString('utf8')
+        .slice(0, 400);
     };
     /** Takes the first n bytes (equal in both) as seen: counts lines, keeps the current line's start. */
     const consume = (n: number): void => {

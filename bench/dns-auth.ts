@@ -40,7 +40,11 @@ writeFileSync(queryFile, QUERIES.join('\n') + '\n');
 
 /** Latency percentiles (ms) at a fixed rate, from dnsperf -v's per-reply lines (`> NOERROR name A 0.000123`). */
 async function latency(address: string, port: number): Promise<{ p50: number; p90: number; p99: number; max: number; n: number }> {
-  const { stdout } = await run('dnsperf', ['-s', address, '-p', String(port), '-d', queryFile, '-l', String(Math.min(seconds, 5)), '-c', '1', '-T', '1', '-Q', '5000', '-v'], { maxBuffer: 1 << 28 });
+  const { stdout } = await run(
+    'dnsperf',
+    ['-s', address, '-p', String(port), '-d', queryFile, '-l', String(Math.min(seconds, 5)), '-c', '1', '-T', '1', '-Q', '5000', '-v'],
+    { maxBuffer: 1 << 28 },
+  );
   const times: number[] = [];
   for (const line of stdout.split('\n')) {
     const m = /^> \S+ .* ([\d.]+)$/.exec(line);
@@ -58,9 +62,21 @@ const dnsmasqPort = await freePort('127.0.0.1');
 const dnsmasq: ChildProcess = spawn(
   'dnsmasq',
   [
-    '-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${dnsmasqPort}`,
-    '--auth-server=ns1.example.test,127.0.0.1', '--auth-zone=example.test', '--auth-ttl=600', '--local-ttl=600', `--pid-file=${join(dir, 'dnsmasq.pid')}`,
-    '--user=nobody', '--cache-size=0', ...RECORDS.map(([n, a]) => `--host-record=${n}.example.test,${a}`),
+    '-k',
+    '--conf-file=/dev/null',
+    '--no-resolv',
+    '--no-hosts',
+    '--bind-interfaces',
+    '--listen-address=127.0.0.1',
+    `--port=${dnsmasqPort}`,
+    '--auth-server=ns1.example.test,127.0.0.1',
+    '--auth-zone=example.test',
+    '--auth-ttl=600',
+    '--local-ttl=600',
+    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+    '--user=nobody',
+    '--cache-size=0',
+    ...RECORDS.map(([n, a]) => `--host-record=${n}.example.test,${a}`),
   ],
   { stdio: ['ignore', 'ignore', 'pipe'] },
 );
@@ -76,7 +92,11 @@ try {
       const { stdout } = await run('dig', [`@${address}`, '-p', String(port), name, type, '+norec', '+noall', '+answer', '+comments']);
       const status = /status: (\w+)/.exec(stdout)?.[1] ?? '?';
       const aa = / flags: [^;]*\baa\b/.test(stdout);
-      const answers = stdout.split('\n').filter((l) => /\sIN\s+A\s/.test(l)).map((l) => l.split(/\s+/).pop()).sort();
+      const answers = stdout
+        .split('\n')
+        .filter((l) => /\sIN\s+A\s/.test(l))
+        .map((l) => l.split(/\s+/).pop())
+        .sort();
       return `${status} aa=${aa} ${answers.join(',')}`;
     };
     const ours = await dig(netlab.port, '127.53.3.1');
@@ -90,8 +110,13 @@ try {
   console.log(`${commandVersion('dnsmasq', ['--version'])}; dnsperf: ${commandVersion('dnsperf', ['-h'])}; Node ${process.version}`);
   console.log(`authoritative answers, ${QUERIES.length} names (one NXDOMAIN), ${seconds} s each, 100 outstanding, one client thread:`);
   console.log('| server | queries/s | avg ms | lost | p50 ms | p90 ms | p99 ms | max ms (at 5,000 q/s) |\n|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const [name, t, l] of [['netlab AuthServer (1 Node thread)', ours, oursLat], ['dnsmasq --auth-zone (1 process)', theirs, theirsLat]] as const) {
-    console.log(`| ${name} | ${t.qps.toFixed(0)} | ${t.avgMs.toFixed(3)} | ${t.lost} | ${l.p50.toFixed(3)} | ${l.p90.toFixed(3)} | ${l.p99.toFixed(3)} | ${l.max.toFixed(3)} |`);
+  for (const [name, t, l] of [
+    ['netlab AuthServer (1 Node thread)', ours, oursLat],
+    ['dnsmasq --auth-zone (1 process)', theirs, theirsLat],
+  ] as const) {
+    console.log(
+      `| ${name} | ${t.qps.toFixed(0)} | ${t.avgMs.toFixed(3)} | ${t.lost} | ${l.p50.toFixed(3)} | ${l.p90.toFixed(3)} | ${l.p99.toFixed(3)} | ${l.max.toFixed(3)} |`,
+    );
   }
   console.log(`\nnetlab / dnsmasq: ${((100 * ours.qps) / theirs.qps).toFixed(1)}% (target >= 50%)`);
 } finally {

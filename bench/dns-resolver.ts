@@ -30,7 +30,12 @@ const queryFile = join(dir, 'queries.txt');
 writeFileSync(queryFile, NAMES.join('\n') + '\n');
 
 const served = await serveOnSockets(standardHierarchy('127.53.0'), ['127.53.0.1', '127.53.0.2', '127.53.0.3', '127.53.0.4', '127.53.0.5']);
-const resolver = new Resolver({ rootHints: [{ name: 'a.root-servers.test', address: '127.53.0.1', port: served.port }], port: served.port, transport: new SocketTransport(), cache: new DnsCache({ minTtl: 3600 }) });
+const resolver = new Resolver({
+  rootHints: [{ name: 'a.root-servers.test', address: '127.53.0.1', port: served.port }],
+  port: served.port,
+  transport: new SocketTransport(),
+  cache: new DnsCache({ minTtl: 3600 }),
+});
 const netlab = new RecursiveServer({ resolver, address: '127.53.2.2' });
 await netlab.start();
 
@@ -64,7 +69,10 @@ await new Promise((resolve) => setTimeout(resolve, 1500));
 
 try {
   // Warm both caches with every name (each resolver walks the hierarchy once).
-  for (const [address, port] of [['127.53.2.2', netlab.port], ['127.53.2.1', unboundPort]] as const) {
+  for (const [address, port] of [
+    ['127.53.2.2', netlab.port],
+    ['127.53.2.1', unboundPort],
+  ] as const) {
     for (const q of NAMES) {
       const [name, type] = q.split(' ');
       await run('dig', [`@${address}`, '-p', String(port), name, type, '+tries=2', '+time=2']);
@@ -75,7 +83,10 @@ try {
   console.log(`unbound: ${commandVersion('unbound', ['-V'])}; dnsperf: ${commandVersion('dnsperf', ['-h'])}`);
   console.log(`cache hits, ${NAMES.length} names, ${seconds} s each, 100 queries outstanding, one client thread:`);
   console.log('| server | queries/s | avg latency ms | max latency ms | lost |\n|---|---:|---:|---:|---:|');
-  for (const [name, p] of [['netlab recursive server (1 Node thread)', ours], ['unbound (num-threads: 1)', theirs]] as const) {
+  for (const [name, p] of [
+    ['netlab recursive server (1 Node thread)', ours],
+    ['unbound (num-threads: 1)', theirs],
+  ] as const) {
     console.log(`| ${name} | ${p.qps.toFixed(0)} | ${p.avgMs.toFixed(3)} | ${p.maxMs.toFixed(3)} | ${p.lost} |`);
   }
   console.log(`\nnetlab / unbound: ${((100 * ours.qps) / theirs.qps).toFixed(1)}% (target >= 50%)`);

@@ -25,7 +25,9 @@ export interface DnsperfResult {
 
 /** `dnsperf` for `seconds` with 100 queries outstanding from one client thread. */
 export async function dnsperf(address: string, port: number, queryFile: string, seconds: number): Promise<DnsperfResult> {
-  const { stdout } = await run('dnsperf', ['-s', address, '-p', String(port), '-d', queryFile, '-l', String(seconds), '-c', '1', '-T', '1', '-q', '100'], { maxBuffer: 1 << 24 });
+  const { stdout } = await run('dnsperf', ['-s', address, '-p', String(port), '-d', queryFile, '-l', String(seconds), '-c', '1', '-T', '1', '-q', '100'], {
+    maxBuffer: 1 << 24,
+  });
   const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? NaN);
   return {
     qps: num(/Queries per second:\s+([\d.]+)/),

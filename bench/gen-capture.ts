@@ -23,12 +23,27 @@ function templates(): Record<(typeof PATTERN)[number], Uint8Array[]> {
   const udps: Uint8Array[] = [];
   const arps: Uint8Array[] = [];
   for (let i = 0; i < 64; i++) {
-    const src = `10.${i % 8}.${i}.${(i * 7) % 250 + 1}`;
-    const dst = `192.168.${i % 4}.${(i * 13) % 250 + 1}`;
-    const eth = ethernet({ src: `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`, dst: '02:00:00:00:ff:01' });
-    tcps.push(encode([eth, ipv4({ src, dst, ttl: 64, id: i }), tcp({ sport: 40000 + i, dport: 443, seq: i * 1000, ack: 1, flags: 'PA' }), payload(new Uint8Array(20 + ((i * 37) % 1200)))]));
+    const src = `10.${i % 8}.${i}.${((i * 7) % 250) + 1}`;
+    const dst = `192.168.${i % 4}.${((i * 13) % 250) + 1}`;
+    const eth = ethernet({
+      src: `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`,
+      dst: '02:00:00:00:ff:01',
+    });
+    tcps.push(
+      encode([
+        eth,
+        ipv4({ src, dst, ttl: 64, id: i }),
+        tcp({ sport: 40000 + i, dport: 443, seq: i * 1000, ack: 1, flags: 'PA' }),
+        payload(new Uint8Array(20 + ((i * 37) % 1200))),
+      ]),
+    );
     udps.push(encode([eth, ipv4({ src, dst, ttl: 63, id: i }), udp({ sport: 50000 + i, dport: 53 }), payload(new Uint8Array(30 + ((i * 11) % 200)))]));
-    arps.push(encode([ethernet({ src: '02:00:00:00:00:01', dst: 'ff:ff:ff:ff:ff:ff' }), arp({ op: 'request', senderMac: '02:00:00:00:00:01', senderIp: src, targetIp: dst })]));
+    arps.push(
+      encode([
+        ethernet({ src: '02:00:00:00:00:01', dst: 'ff:ff:ff:ff:ff:ff' }),
+        arp({ op: 'request', senderMac: '02:00:00:00:00:01', senderIp: src, targetIp: dst }),
+      ]),
+    );
   }
   return { tcp: tcps, udp: udps, arp: arps };
 }

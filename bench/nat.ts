@@ -73,12 +73,12 @@ const PER = Math.ceil(SESSIONS / MAPPINGS);
   let t0 = process.hrtime.bigint();
   for (let j = 0; j < LOOKUPS; j++) if (t.findInbound(17, 0xc6336400 + si[j], 443, ports[mi[j]]) !== undefined) hits++;
   let ns = Number(process.hrtime.bigint() - t0);
-  console.log(`lookups: inbound ${((LOOKUPS / ns) * 1e9 / 1e6).toFixed(2)} M/s (${hits} of ${LOOKUPS} hit)`);
+  console.log(`lookups: inbound ${(((LOOKUPS / ns) * 1e9) / 1e6).toFixed(2)} M/s (${hits} of ${LOOKUPS} hit)`);
   hits = 0;
   t0 = process.hrtime.bigint();
   for (let j = 0; j < LOOKUPS; j++) if (t.findOutbound(17, 0x0a000000 + mi[j], 40000, 0xc6336400 + si[j], 443) !== undefined) hits++;
   ns = Number(process.hrtime.bigint() - t0);
-  console.log(`lookups: outbound ${((LOOKUPS / ns) * 1e9 / 1e6).toFixed(2)} M/s (${hits} of ${LOOKUPS} hit)`);
+  console.log(`lookups: outbound ${(((LOOKUPS / ns) * 1e9) / 1e6).toFixed(2)} M/s (${hits} of ${LOOKUPS} hit)`);
 }
 
 // 3. Frames per second through a router, without and with NAT.
@@ -118,10 +118,20 @@ function rate(withNat: boolean, inbound: boolean): number {
   r.interface('eth0').cache.set(ipv4Number('192.168.1.2'), macOf('02:00:00:00:01:02'));
   r.interface('eth1').cache.set(ipv4Number('203.0.113.1'), macOf('02:00:00:00:02:01'));
   const nat = withNat ? enableNat(r, { outside: 'eth1', inside: '192.168.1.0/24' }) : undefined;
-  const outFrame = encode([ethernet({ src: '02:00:00:00:01:02', dst: R0 }), ipv4({ src: '192.168.1.2', dst: '198.51.100.1' }), udp({ sport: 40000, dport: 53 }), payload(new Uint8Array(64))]);
+  const outFrame = encode([
+    ethernet({ src: '02:00:00:00:01:02', dst: R0 }),
+    ipv4({ src: '192.168.1.2', dst: '198.51.100.1' }),
+    udp({ sport: 40000, dport: 53 }),
+    payload(new Uint8Array(64)),
+  ]);
   lan.deliver(outFrame); // creates the mapping
   const port = nat === undefined ? 40000 : nat.table.entries()[0].outsidePort;
-  const inFrame = encode([ethernet({ src: '02:00:00:00:02:01', dst: R1 }), ipv4({ src: '198.51.100.1', dst: withNat ? '203.0.113.5' : '192.168.1.2' }), udp({ sport: 53, dport: port }), payload(new Uint8Array(64))]);
+  const inFrame = encode([
+    ethernet({ src: '02:00:00:00:02:01', dst: R1 }),
+    ipv4({ src: '198.51.100.1', dst: withNat ? '203.0.113.5' : '192.168.1.2' }),
+    udp({ sport: 53, dport: port }),
+    payload(new Uint8Array(64)),
+  ]);
   const port0 = inbound ? wan : lan;
   const frame = inbound ? inFrame : outFrame;
   const target = inbound ? lan : wan;
@@ -140,5 +150,7 @@ for (const inbound of [false, true]) {
   const plain = Math.max(rate(false, inbound), rate(false, inbound));
   const natted = Math.max(rate(true, inbound), rate(true, inbound));
   const dir = inbound ? 'inbound ' : 'outbound';
-  console.log(`router ${dir}: ${(plain / 1e3).toFixed(0)} k frames/s without NAT, ${(natted / 1e3).toFixed(0)} k frames/s with NAT (cost ${((1 - natted / plain) * 100).toFixed(1)}%, target <= 25%)`);
+  console.log(
+    `router ${dir}: ${(plain / 1e3).toFixed(0)} k frames/s without NAT, ${(natted / 1e3).toFixed(0)} k frames/s with NAT (cost ${((1 - natted / plain) * 100).toFixed(1)}%, target <= 25%)`,
+  );
 }

@@ -51,7 +51,12 @@ function vxlanDatagram(frame: Uint8Array): Buffer {
 }
 
 function dataFrame(srcMac: string, dstMac: string, srcIp: string, dstIp: string): Uint8Array {
-  return encode([ethernet({ src: srcMac, dst: dstMac }), ipv4({ src: srcIp, dst: dstIp, ttl: 64 }), udp({ sport: 40000, dport: 9 }), payload(new Uint8Array(64))]);
+  return encode([
+    ethernet({ src: srcMac, dst: dstMac }),
+    ipv4({ src: srcIp, dst: dstIp, ttl: 64 }),
+    udp({ sport: 40000, dport: 9 }),
+    payload(new Uint8Array(64)),
+  ]);
 }
 
 /**
@@ -60,7 +65,13 @@ function dataFrame(srcMac: string, dstMac: string, srcIp: string, dstIp: string)
  */
 type Result = Awaited<ReturnType<typeof pump>>;
 
-async function pump(from: Endpoint, to: { address: string; port: number }, datagram: Buffer, receiver: Endpoint, isData: (msg: Buffer) => boolean): Promise<{ rate: number; sent: number; received: number; stalls: number }> {
+async function pump(
+  from: Endpoint,
+  to: { address: string; port: number },
+  datagram: Buffer,
+  receiver: Endpoint,
+  isData: (msg: Buffer) => boolean,
+): Promise<{ rate: number; sent: number; received: number; stalls: number }> {
   let sent = 0;
   let received = 0;
   /** Datagrams given up as lost after a stall (so that the window does not stay full of ghosts). */
@@ -135,10 +146,28 @@ async function throughRouter(): Promise<Result> {
   const [a, b] = await Promise.all([bind('127.0.0.1'), bind('127.0.0.3')]);
   const vtep = await Vtep.open({ address: '127.0.0.2' });
   const r1 = new Router({ name: 'r1' });
-  r1.addInterface({ name: 'eth0', port: vtep.port({ name: 'r1-eth0', vni: VNI, remote: { address: '127.0.0.1', port: a.port } }), mac: ROUTER_A, address: '10.0.1.1/24', announce: false });
-  r1.addInterface({ name: 'eth1', port: vtep.port({ name: 'r1-eth1', vni: VNI + 1, remote: { address: '127.0.0.3', port: b.port } }), mac: ROUTER_B, address: '10.0.2.1/24', announce: false });
+  r1.addInterface({
+    name: 'eth0',
+    port: vtep.port({ name: 'r1-eth0', vni: VNI, remote: { address: '127.0.0.1', port: a.port } }),
+    mac: ROUTER_A,
+    address: '10.0.1.1/24',
+    announce: false,
+  });
+  r1.addInterface({
+    name: 'eth1',
+    port: vtep.port({ name: 'r1-eth1', vni: VNI + 1, remote: { address: '127.0.0.3', port: b.port } }),
+    mac: ROUTER_B,
+    address: '10.0.2.1/24',
+    announce: false,
+  });
   // Host B answers ARP requests for 10.0.2.2 (the only non-data datagrams it gets).
-  const arpReply = Buffer.from(encode([vxlan({ vni: VNI + 1 }), ethernet({ src: MAC_B, dst: ROUTER_B, pad: true }), arp({ op: ARP_OPCODE_VALUE.REPLY, senderMac: MAC_B, senderIp: '10.0.2.2', targetMac: ROUTER_B, targetIp: '10.0.2.1' })]));
+  const arpReply = Buffer.from(
+    encode([
+      vxlan({ vni: VNI + 1 }),
+      ethernet({ src: MAC_B, dst: ROUTER_B, pad: true }),
+      arp({ op: ARP_OPCODE_VALUE.REPLY, senderMac: MAC_B, senderIp: '10.0.2.2', targetMac: ROUTER_B, targetIp: '10.0.2.1' }),
+    ]),
+  );
   const isArp = (msg: Buffer): boolean => msg.length >= 8 + 14 && msg[8 + 12] === 0x08 && msg[8 + 13] === 0x06;
   b.socket.on('message', (msg) => {
     if (isArp(msg)) b.socket.send(arpReply, vtep.localPort, '127.0.0.2');

@@ -61,7 +61,9 @@ export function loadPcapNpm(): PcapNpmPacketClass {
   const pkg = join(PEERS_DIR, 'node_modules', 'pcap', 'package.json');
   if (!existsSync(pkg)) {
     mkdirSync(PEERS_DIR, { recursive: true });
-    execFileSync('npm', ['install', '--ignore-scripts', '--no-save', '--no-audit', '--no-fund', '--prefix', PEERS_DIR, `pcap@${PCAP_NPM_VERSION}`], { stdio: 'inherit' });
+    execFileSync('npm', ['install', '--ignore-scripts', '--no-save', '--no-audit', '--no-fund', '--prefix', PEERS_DIR, `pcap@${PCAP_NPM_VERSION}`], {
+      stdio: 'inherit',
+    });
   }
   const require = createRequire(pkg);
   return require('pcap/decode/pcap_packet.js') as PcapNpmPacketClass;

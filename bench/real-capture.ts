@@ -35,19 +35,20 @@ export interface RealCapture {
   note: string;
 }
 
-const ZONE = [
-  '$TTL 600',
-  '@ SOA ns1 hostmaster.ns1 1 1200 180 1209600 600',
-  '@ NS ns1',
-  'ns1 A 127.77.0.2',
-  'www A 192.0.2.1',
-  'api A 192.0.2.10',
-  'api A 192.0.2.11',
-  'api AAAA 2001:db8::10',
-  'mail A 192.0.2.20',
-  '@ MX 10 mail',
-  '@ TXT "v=spf1 -all"',
-].join('\n') + '\n';
+const ZONE =
+  [
+    '$TTL 600',
+    '@ SOA ns1 hostmaster.ns1 1 1200 180 1209600 600',
+    '@ NS ns1',
+    'ns1 A 127.77.0.2',
+    'www A 192.0.2.1',
+    'api A 192.0.2.10',
+    'api A 192.0.2.11',
+    'api AAAA 2001:db8::10',
+    'mail A 192.0.2.20',
+    '@ MX 10 mail',
+    '@ TXT "v=spf1 -all"',
+  ].join('\n') + '\n';
 const QUERIES = ['www A', 'api A', 'api AAAA', 'mail A', '@ MX', '@ TXT', 'nope A', 'www AAAA'];
 
 /** Returns the cached capture of `frames` frames, making it first when missing. */
@@ -61,7 +62,8 @@ export async function realCapture(frames: number, log: (s: string) => void = con
   for (const tool of ['tcpdump', 'nginx', 'wrk', 'dig', 'openssl']) {
     if (!hasCommand(tool)) throw new Error(`${tool} is not installed (Debian: apt-get install tcpdump nginx wrk dnsutils openssl)`);
   }
-  if (process.getuid?.() !== 0) throw new Error('making the real-traffic capture needs root (tcpdump on lo); run the bench as root or copy a capture to ' + path);
+  if (process.getuid?.() !== 0)
+    throw new Error('making the real-traffic capture needs root (tcpdump on lo); run the bench as root or copy a capture to ' + path);
   log(`making ${path}: ${frames.toLocaleString('en')} frames of real loopback traffic (nginx + wrk, TLS, DNS)...`);
   const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-cap-'));
   const children: ChildProcess[] = [];
@@ -69,8 +71,23 @@ export async function realCapture(frames: number, log: (s: string) => void = con
   // (on a random port netlab shows UDP data where tshark guesses DNS). Nothing else uses 127.77.0.2.
   const dns = new AuthServer({ address: DNS_ADDR, port: 53, zones: [Zone.fromText('bench.test', ZONE, 'bench.test.zone')] });
   try {
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=bench.netlab.test',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=bench.netlab.test',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ]);
     const httpPort = await freePort(HTTP_ADDR);
     const httpsPort = await freePort(HTTP_ADDR);
     writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, httpPort, httpsPort));
@@ -78,14 +95,22 @@ export async function realCapture(frames: number, log: (s: string) => void = con
     children.push(nginx);
     await dns.start();
     const dnsPort = dns.port;
-    writeFileSync(join(dir, 'dig.txt'), Array.from({ length: 400 }, (_, i) => {
-      const [name, type] = QUERIES[i % QUERIES.length].split(' ');
-      return `${name === '@' ? '' : name + '.'}bench.test ${type}`;
-    }).join('\n') + '\n');
-    await waitFor(async () => (await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${HTTP_ADDR}:${httpPort}/`])).stdout === '200', 'nginx to answer');
+    writeFileSync(
+      join(dir, 'dig.txt'),
+      Array.from({ length: 400 }, (_, i) => {
+        const [name, type] = QUERIES[i % QUERIES.length].split(' ');
+        return `${name === '@' ? '' : name + '.'}bench.test ${type}`;
+      }).join('\n') + '\n',
+    );
+    await waitFor(
+      async () => (await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${HTTP_ADDR}:${httpPort}/`])).stdout === '200',
+      'nginx to answer',
+    );
 
     const tmpPath = `${path}.part`;
-    const tcpdump = spawn('tcpdump', ['-i', 'lo', '-n', '-s', '0', '-B', '65536', '-U', '-c', String(frames), '-w', tmpPath, 'net 127.77.0.0/16'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const tcpdump = spawn('tcpdump', ['-i', 'lo', '-n', '-s', '0', '-B', '65536', '-U', '-c', String(frames), '-w', tmpPath, 'net 127.77.0.0/16'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     children.push(tcpdump);
     let tcpdumpErr = '';
     tcpdump.stderr!.on('data', (d: Buffer) => (tcpdumpErr += d.toString()));
@@ -117,7 +142,10 @@ export async function realCapture(frames: number, log: (s: string) => void = con
     }
     const code = await exited;
     if (code !== 0) throw new Error(`tcpdump exited ${code}: ${tcpdumpErr.trim()}`);
-    const note = tcpdumpErr.split('\n').filter((l) => /packets (captured|received|dropped)/.test(l)).join('; ');
+    const note = tcpdumpErr
+      .split('\n')
+      .filter((l) => /packets (captured|received|dropped)/.test(l))
+      .join('; ');
     rmSync(path, { force: true });
     await run('mv', [tmpPath, path]);
     writeFileSync(done, `${note}\n`);

@@ -41,17 +41,23 @@ const frames = whole(values.frames, values.quick ? 100_000 : 1_000_000, 'frames'
 const smallFrames = whole(values.small, Math.max(1000, Math.round(frames / 10)), 'small', 1000);
 const genFrames = whole(values['gen-frames'], frames, 'gen-frames', 1000);
 const dissectFrames = whole(values['dissect-frames'], 20000, 'dissect-frames', 1);
-const kinds: OutputKind[] = values.outputs === undefined
-  ? [...OUTPUT_KINDS]
-  : values.outputs.split(',').map((x) => {
-      const k = OUTPUT_KINDS[Number(x) - 1];
-      if (k === undefined) throw new Error(`--outputs takes numbers 1..${OUTPUT_KINDS.length}: ${OUTPUT_KINDS.map((o, i) => `${i + 1} ${o.name}`).join(', ')}`);
-      return k;
-    });
+const kinds: OutputKind[] =
+  values.outputs === undefined
+    ? [...OUTPUT_KINDS]
+    : values.outputs.split(',').map((x) => {
+        const k = OUTPUT_KINDS[Number(x) - 1];
+        if (k === undefined)
+          throw new Error(`--outputs takes numbers 1..${OUTPUT_KINDS.length}: ${OUTPUT_KINDS.map((o, i) => `${i + 1} ${o.name}`).join(', ')}`);
+        return k;
+      });
 
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 console.log(`machine: ${machine}`);
-for (const [cmd, args] of [['tshark', ['--version']], ['tcpdump', ['--version']], ['gcc', ['--version']]] as const) {
+for (const [cmd, args] of [
+  ['tshark', ['--version']],
+  ['tcpdump', ['--version']],
+  ['gcc', ['--version']],
+] as const) {
   console.log(`${cmd}: ${hasCommand(cmd) ? commandVersion(cmd, [...args]) : 'not installed'}`);
 }
 const fmt = (n: number, d = 0): string => n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -86,7 +92,9 @@ for (const size of [...new Set([frames, smallFrames])]) {
     const tshark = await timed(ts.cmd, ts.args);
     const row = { kind: kind.name, frames: cap.frames, netlab, tshark, verdict };
     cliRows.push(row);
-    console.log(`  ${kind.name.padEnd(20)} netlab ${netlab.wall.toFixed(2)} s (cpu ${netlab.cpu.toFixed(2)}, ${netlab.rssMB.toFixed(0)} MB)  tshark ${tshark.wall.toFixed(2)} s (cpu ${tshark.cpu.toFixed(2)}, ${tshark.rssMB.toFixed(0)} MB)  tshark/netlab ${(tshark.wall / netlab.wall).toFixed(2)}x wall, ${(tshark.cpu / netlab.cpu).toFixed(2)}x cpu  ${verdict}`);
+    console.log(
+      `  ${kind.name.padEnd(20)} netlab ${netlab.wall.toFixed(2)} s (cpu ${netlab.cpu.toFixed(2)}, ${netlab.rssMB.toFixed(0)} MB)  tshark ${tshark.wall.toFixed(2)} s (cpu ${tshark.cpu.toFixed(2)}, ${tshark.rssMB.toFixed(0)} MB)  tshark/netlab ${(tshark.wall / netlab.wall).toFixed(2)}x wall, ${(tshark.cpu / netlab.cpu).toFixed(2)}x cpu  ${verdict}`,
+    );
   }
 }
 {
@@ -100,12 +108,19 @@ for (const size of [...new Set([frames, smallFrames])]) {
   const netlab = await timed(nl.cmd, nl.args);
   const tshark = await timed(ts.cmd, ts.args);
   cliRows.push({ kind: kind.name, frames: gen.frames, netlab, tshark, verdict: v.same ? `same (${fmt(v.lines)} lines)` : `DIFFERENT at line ${v.lines + 1}` });
-  console.log(`  ${kind.name}: netlab ${netlab.wall.toFixed(2)} s, tshark ${tshark.wall.toFixed(2)} s, ${(tshark.wall / netlab.wall).toFixed(2)}x; ${v.same ? 'same output' : `differs: ${v.ours} | ${v.theirs}`}`);
+  console.log(
+    `  ${kind.name}: netlab ${netlab.wall.toFixed(2)} s, tshark ${tshark.wall.toFixed(2)} s, ${(tshark.wall / netlab.wall).toFixed(2)}x; ${v.same ? 'same output' : `differs: ${v.ours} | ${v.theirs}`}`,
+  );
 }
 const cliTable = (): string[] => {
-  const out = ['| output | frames | netlab s | tshark s | tshark/netlab | netlab CPU s | tshark CPU s | CPU ratio | peak RSS netlab | peak RSS tshark | same output |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'];
+  const out = [
+    '| output | frames | netlab s | tshark s | tshark/netlab | netlab CPU s | tshark CPU s | CPU ratio | peak RSS netlab | peak RSS tshark | same output |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
   for (const r of cliRows) {
-    out.push(`| ${r.kind} | ${fmt(r.frames)} | ${r.netlab.wall.toFixed(2)} | ${r.tshark.wall.toFixed(2)} | ${(r.tshark.wall / r.netlab.wall).toFixed(2)}x | ${r.netlab.cpu.toFixed(2)} | ${r.tshark.cpu.toFixed(2)} | ${(r.tshark.cpu / r.netlab.cpu).toFixed(2)}x | ${r.netlab.rssMB.toFixed(0)} MB | ${r.tshark.rssMB.toFixed(0)} MB | ${r.verdict} |`);
+    out.push(
+      `| ${r.kind} | ${fmt(r.frames)} | ${r.netlab.wall.toFixed(2)} | ${r.tshark.wall.toFixed(2)} | ${(r.tshark.wall / r.netlab.wall).toFixed(2)}x | ${r.netlab.cpu.toFixed(2)} | ${r.tshark.cpu.toFixed(2)} | ${(r.tshark.cpu / r.netlab.cpu).toFixed(2)}x | ${r.netlab.rssMB.toFixed(0)} MB | ${r.tshark.rssMB.toFixed(0)} MB | ${r.verdict} |`,
+    );
   }
   return out;
 };
@@ -121,9 +136,7 @@ console.log(`capture: ${cap.path} (${cap.frames.toLocaleString('en')} frames, ${
 const rows = await decodeBench(cap.path, cap.bytes, dissectFrames);
 const rate = (r: DecodeRow): number => r.frames / r.seconds;
 const table = rows.map((r) =>
-  r.skipped
-    ? [r.name, 'skipped', r.skipped, '', '', '']
-    : [r.name, fmt(r.frames), fmt(r.seconds, 2), fmt(rate(r)), fmt(r.bytes / r.seconds / 1e6, 1), r.path],
+  r.skipped ? [r.name, 'skipped', r.skipped, '', '', ''] : [r.name, fmt(r.frames), fmt(r.seconds, 2), fmt(rate(r)), fmt(r.bytes / r.seconds / 1e6, 1), r.path],
 );
 const head = ['decoder', 'frames', 'seconds', 'frames/s', 'MB/s', 'what was timed'];
 const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
@@ -143,14 +156,18 @@ const tcpdump = byName('tcpdump');
 const ratios: string[] = [];
 if (netlab && pcapNpm) ratios.push(`header decode (HeaderIndex) vs pcap npm decoders: ${(rate(netlab) / rate(pcapNpm)).toFixed(2)}x (target >= 3x)`);
 if (netlabText && pcapNpmText) ratios.push(`header decode + ip.src text vs pcap npm + saddr.toString(): ${(rate(netlabText) / rate(pcapNpmText)).toFixed(2)}x`);
-if (netlabDecodeRow && pcapNpm) ratios.push(`full layer list (decode()) vs pcap npm decoders: ${(rate(netlabDecodeRow) / rate(pcapNpm)).toFixed(2)}x (for reference: every field, span and malformation)`);
+if (netlabDecodeRow && pcapNpm)
+  ratios.push(
+    `full layer list (decode()) vs pcap npm decoders: ${(rate(netlabDecodeRow) / rate(pcapNpm)).toFixed(2)}x (for reference: every field, span and malformation)`,
+  );
 if (netlabFile && tshark) ratios.push(`read + header decode vs tshark -e ip.src: ${(rate(netlabFile) / rate(tshark)).toFixed(2)}x (target >= 10x)`);
 if (netlabFile && tcpdump) ratios.push(`read + header decode vs tcpdump -nn: ${(rate(netlabFile) / rate(tcpdump)).toFixed(2)}x (for reference)`);
 
 const ck = checksumBench();
-const ckLine = ck.cGBps !== undefined
-  ? `internet checksum, ${ck.bytes}-byte buffers: netlab ${ck.netlabGBps.toFixed(2)} GB/s, C -O2 loop ${ck.cGBps.toFixed(2)} GB/s: C is ${(ck.cGBps / ck.netlabGBps).toFixed(2)}x (target <= 3x)`
-  : `internet checksum: netlab ${ck.netlabGBps.toFixed(2)} GB/s; C loop skipped: ${ck.skipped}`;
+const ckLine =
+  ck.cGBps !== undefined
+    ? `internet checksum, ${ck.bytes}-byte buffers: netlab ${ck.netlabGBps.toFixed(2)} GB/s, C -O2 loop ${ck.cGBps.toFixed(2)} GB/s: C is ${(ck.cGBps / ck.netlabGBps).toFixed(2)}x (target <= 3x)`
+    : `internet checksum: netlab ${ck.netlabGBps.toFixed(2)} GB/s; C loop skipped: ${ck.skipped}`;
 console.log(`\n${ratios.join('\n')}\n${ckLine}`);
 
 if (values.markdown) {

@@ -48,6 +48,12 @@ for (const r of rows) {
   const m = median(times);
   if (r.label === 'tshark -r ONE_FRAME') tshark = m;
   const verdict = r.label.startsWith('netlab') ? (m <= 300 ? '  (target 300 ms: met)' : '  (target 300 ms: MISSED)') : '';
-  process.stdout.write(`${r.label.padEnd(30)} ${m.toFixed(0).padStart(7)}ms ${Math.min(...times).toFixed(0).padStart(7)}ms ${Math.max(...times).toFixed(0).padStart(7)}ms${verdict}\n`);
+  process.stdout.write(
+    `${r.label.padEnd(30)} ${m.toFixed(0).padStart(7)}ms ${Math.min(...times)
+      .toFixed(0)
+      .padStart(7)}ms ${Math.max(...times)
+      .toFixed(0)
+      .padStart(7)}ms${verdict}\n`,
+  );
 }
 if (Number.isFinite(tshark)) process.stdout.write(`tshark -r ONE_FRAME: ${tshark.toFixed(0)} ms\n`);

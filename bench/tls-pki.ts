@@ -114,7 +114,9 @@ async function handshakesPerSecond(port: number, ca: string): Promise<{ perSecon
 }
 
 async function startSServer(cert: string, key: string, chain: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-cert', cert, '-key', key, '-cert_chain', chain, '-naccept', '1000000', '-www'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-cert', cert, '-key', key, '-cert_chain', chain, '-naccept', '1000000', '-www'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -139,14 +141,18 @@ async function startSServer(cert: string, key: string, chain: string): Promise<{
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-tls-'));
   try {
-    console.log(`TLS benchmark (node ${process.version}, ${process.versions.openssl}; median of ${ROUNDS} rounds; handshakes for ${SECONDS} s at concurrency ${CONCURRENCY})\n`);
+    console.log(
+      `TLS benchmark (node ${process.version}, ${process.versions.openssl}; median of ${ROUNDS} rounds; handshakes for ${SECONDS} s at concurrency ${CONCURRENCY})\n`,
+    );
     console.log('Certificate issuance, a CA and a leaf (keys included):');
     const ec = timeIt(ROUNDS, () => netlabIssue('ec'));
     const rsa = timeIt(Math.max(3, Math.floor(ROUNDS / 4)), () => netlabIssue('rsa'));
     console.log(`  netlab, EC P-256 keys      ${ec.toFixed(2).padStart(9)} ms`);
     console.log(`  netlab, RSA 2048 keys      ${rsa.toFixed(2).padStart(9)} ms`);
     const forgeMs = timeIt(2, forgeIssue);
-    console.log(`  forge's API, RSA 2048      ${forgeMs.toFixed(2).padStart(9)} ms   (netlab EC is ${(forgeMs / ec).toFixed(0)}x faster, netlab RSA ${(forgeMs / rsa).toFixed(1)}x)`);
+    console.log(
+      `  forge's API, RSA 2048      ${forgeMs.toFixed(2).padStart(9)} ms   (netlab EC is ${(forgeMs / ec).toFixed(0)}x faster, netlab RSA ${(forgeMs / rsa).toFixed(1)}x)`,
+    );
     if (hasCommand('openssl')) {
       const os = timeIt(Math.min(ROUNDS, 5), () => opensslIssue(dir));
       console.log(`  openssl CLI, EC P-256      ${os.toFixed(2).padStart(9)} ms   (5 processes; netlab EC is ${(os / ec).toFixed(1)}x faster)`);
@@ -159,7 +165,9 @@ async function main(): Promise<void> {
     const srv = await TlsLabServer.start({ identity: { key: leaf.keyPem, cert: leaf.chainPem }, onConnection: (s) => s.resume() });
     const ours = await handshakesPerSecond(srv.port, root.certPem);
     await srv.close();
-    console.log(`  netlab TlsLabServer        ${ours.perSecond.toFixed(0).padStart(9)} /s   (${ours.count} handshakes, ${ours.errors} errors${ours.firstError !== undefined ? `: ${ours.firstError}` : ''})`);
+    console.log(
+      `  netlab TlsLabServer        ${ours.perSecond.toFixed(0).padStart(9)} /s   (${ours.count} handshakes, ${ours.errors} errors${ours.firstError !== undefined ? `: ${ours.firstError}` : ''})`,
+    );
     if (hasCommand('openssl')) {
       const cert = join(dir, 'leaf.pem');
       const key = join(dir, 'leaf.key');
@@ -170,7 +178,9 @@ async function main(): Promise<void> {
       const s = await startSServer(cert, key, chain);
       const theirs = await handshakesPerSecond(s.port, root.certPem);
       await s.stop();
-      console.log(`  openssl s_server           ${theirs.perSecond.toFixed(0).padStart(9)} /s   (${theirs.count} handshakes, ${theirs.errors} errors${theirs.firstError !== undefined ? `: ${theirs.firstError}` : ''})`);
+      console.log(
+        `  openssl s_server           ${theirs.perSecond.toFixed(0).padStart(9)} /s   (${theirs.count} handshakes, ${theirs.errors} errors${theirs.firstError !== undefined ? `: ${theirs.firstError}` : ''})`,
+      );
       console.log(`  ratio netlab / openssl     ${(ours.perSecond / theirs.perSecond).toFixed(2).padStart(9)}`);
     } else console.log('  openssl s_server: skipped (apt-get install openssl)');
     console.log('\nThe client is the same Node loop for both servers and shares the CPU with them: the ratio is the figure to read.');

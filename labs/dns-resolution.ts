@@ -7,7 +7,7 @@
 
 import { RecursiveServer } from '../src/dns/index.ts';
 import { Resolver } from '../src/dns/index.ts';
-import type { QueryResult, ResolveResult, ResolverEvent } from '../src/dns/index.ts';
+import type { QueryResult, ResolverEvent } from '../src/dns/index.ts';
 import { SocketTransport } from '../src/dns/index.ts';
 import { DnsCache } from '../src/dns/index.ts';
 import { defineLab } from '../src/lab/index.ts';
@@ -18,12 +18,22 @@ import { rdataText } from '../src/wire/index.ts';
 import { DNS_RCODE, DNS_TYPE, dnsRcodeName, dnsTypeName, type DnsMessage, type DnsRecord } from '../src/wire/index.ts';
 import { CACHE_HEAD, cacheRow, cacheTable } from './dns/cache-table.ts';
 import { dnsStepCapture, TapSwitch } from './dns/capture.ts';
-import { startHierarchy, type Hierarchy } from './dns/servers.ts';
-import { AUTH_ADDRESS, AUTH_NAME, RESOLVER_ADDRESS, ROOT_ADDRESS, ROOT_NAME, SEED, seedServers, STUB_ADDRESS, TLD_ADDRESS, TLD_NAME } from './dns/seed-zones.ts';
+import { startHierarchy } from './dns/servers.ts';
+import {
+  AUTH_ADDRESS,
+  AUTH_NAME,
+  RESOLVER_ADDRESS,
+  ROOT_ADDRESS,
+  ROOT_NAME,
+  SEED,
+  seedServers,
+  STUB_ADDRESS,
+  TLD_ADDRESS,
+  TLD_NAME,
+} from './dns/seed-zones.ts';
 import { sleep, Stub } from '../src/dns/index.ts';
 import { TimedTransport } from '../src/dns/index.ts';
 import { need } from './common/need.ts';
-import type { Confirm } from './dns/confirm.ts';
 import { dnsResolutionExercises } from './dns-resolution/exercises.ts';
 import type { Net, State } from './dns-resolution/state.ts';
 
@@ -31,7 +41,11 @@ const { A, AAAA } = DNS_TYPE;
 
 /** The seed's timeline of a first lookup, per step (ms since the stub asked). */
 const SEED_TIMELINE: Record<string, string> = { [ROOT_ADDRESS]: '20-100', [TLD_ADDRESS]: '100-150', [AUTH_ADDRESS]: '150-200' };
-const WHO: Record<string, string> = { [ROOT_ADDRESS]: `root (${ROOT_NAME})`, [TLD_ADDRESS]: `.com TLD (${TLD_NAME})`, [AUTH_ADDRESS]: `authoritative (${AUTH_NAME})` };
+const WHO: Record<string, string> = {
+  [ROOT_ADDRESS]: `root (${ROOT_NAME})`,
+  [TLD_ADDRESS]: `.com TLD (${TLD_NAME})`,
+  [AUTH_ADDRESS]: `authoritative (${AUTH_NAME})`,
+};
 
 export type { Net, State } from './dns-resolution/state.ts';
 
@@ -68,7 +82,7 @@ export default defineLab<State>({
     {
       title: 'A root, a TLD, an authoritative server and a recursive resolver on loopback',
       explain:
-        'A study guide\'s chain is browser cache -> OS cache -> recursive resolver -> root -> TLD -> authoritative. The lab\n' +
+        "A study guide's chain is browser cache -> OS cache -> recursive resolver -> root -> TLD -> authoritative. The lab\n" +
         `runs each server on its own loopback address: the root on ${ROOT_ADDRESS}, the .com TLD on ${TLD_ADDRESS},\n` +
         `example.com's authoritative server on ${AUTH_ADDRESS}, netlab's recursive resolver on ${RESOLVER_ADDRESS}, and the\n` +
         `stub (what the OS runs) asks from ${STUB_ADDRESS}. The resolver's only starting point is its root hint,\n` +
@@ -85,7 +99,12 @@ export default defineLab<State>({
         const jump = { ms: 0 };
         const cache = new DnsCache({ clock: { now: () => Date.now() + jump.ms } });
         const timed = new TimedTransport(new SocketTransport({ localAddress: RESOLVER_ADDRESS, timeoutMs: 2000, tap: ctx.state.taps }));
-        const resolver = new Resolver({ rootHints: [{ name: ROOT_NAME, address: ROOT_ADDRESS, port: hierarchy.port }], port: hierarchy.port, transport: timed, cache });
+        const resolver = new Resolver({
+          rootHints: [{ name: ROOT_NAME, address: ROOT_ADDRESS, port: hierarchy.port }],
+          port: hierarchy.port,
+          transport: timed,
+          cache,
+        });
         const seen: Pick<Net, 'last' | 'lastFromCache'> = {};
         const clients: Net['clients'] = [];
         const recursive = new RecursiveServer({
@@ -112,8 +131,12 @@ export default defineLab<State>({
             ['stub', 'the OS', STUB_ADDRESS, '(ephemeral)', ''],
           ],
         );
-        ctx.check.equal('the three authoritative servers share one port', [...hierarchy.servers.values()].map((s) => s.port), [hierarchy.port, hierarchy.port, hierarchy.port]);
-        ctx.check.equal('the resolver\'s cache starts empty', net.resolver.cache.size, 0);
+        ctx.check.equal(
+          'the three authoritative servers share one port',
+          [...hierarchy.servers.values()].map((s) => s.port),
+          [hierarchy.port, hierarchy.port, hierarchy.port],
+        );
+        ctx.check.equal("the resolver's cache starts empty", net.resolver.cache.size, 0);
       },
     },
     {
@@ -132,28 +155,40 @@ export default defineLab<State>({
         const path = captureStep(ctx, net, 'dns-resolution-first', {
           filter: 'dns',
           frames: 8,
-          about: 'the stub\'s question, the resolver\'s three questions and their answers, the stub\'s answer',
+          about: "the stub's question, the resolver's three questions and their answers, the stub's answer",
           also: [
-            { filter: 'dns.flags.authoritative == 1', frames: 1, about: 'the one authoritative answer, from example.com\'s server' },
-            { filter: 'dns.flags.response == 1 && dns.count.answers == 0 && dns.count.auth_rr > 0', frames: 2, about: 'the two referrals: NS records in the authority section, glue in the additional section' },
-            { filter: 'dns.flags.recdesired == 1 && dns.flags.response == 0', frames: 1, about: 'the stub\'s question (RD=1); the resolver\'s own questions have RD=0' },
+            { filter: 'dns.flags.authoritative == 1', frames: 1, about: "the one authoritative answer, from example.com's server" },
+            {
+              filter: 'dns.flags.response == 1 && dns.count.answers == 0 && dns.count.auth_rr > 0',
+              frames: 2,
+              about: 'the two referrals: NS records in the authority section, glue in the additional section',
+            },
+            {
+              filter: 'dns.flags.recdesired == 1 && dns.flags.response == 0',
+              frames: 1,
+              about: "the stub's question (RD=1); the resolver's own questions have RD=0",
+            },
           ],
         });
         const before = net.timed.log.length;
         const t0 = performance.now();
         const r = await net.stub.ask(SEED.name, A);
-        const m = message(r.result, 'the stub\'s question');
+        const m = message(r.result, "the stub's question");
         const steps = net.timed.since(before);
         ctx.state.cachedAt = performance.now();
-        const result = need(net.last, 'the resolver\'s account of the lookup');
+        const result = need(net.last, "the resolver's account of the lookup");
         ctx.show.text(`;; ANSWER SECTION (to the stub, RA=${m.flags.ra ? 1 : 0}, AA=${m.flags.aa ? 1 : 0}):\n${m.answers.map(answerText).join('\n')}`);
         ctx.show.table(
-          ['step', 'asked', 'question', 'what came back', 'a study guide (ms)', 'measured (ms from the stub\'s question)', 'took (ms)'],
+          ['step', 'asked', 'question', 'what came back', 'a study guide (ms)', "measured (ms from the stub's question)", 'took (ms)'],
           steps.map((s, i) => [
             i + 1,
             `${WHO[s.server] ?? s.server}`,
             `${s.name} ${dnsTypeName(s.type)}`,
-            s.result.ok ? (s.result.message.flags.aa ? `answer (AA), ${s.result.message.answers.length} records` : `referral: ${s.result.message.authorities.map((x) => `${x.name} NS ${rdataText(x.data)}`).join(', ')}`) : s.result.reason,
+            s.result.ok
+              ? s.result.message.flags.aa
+                ? `answer (AA), ${s.result.message.answers.length} records`
+                : `referral: ${s.result.message.authorities.map((x) => `${x.name} NS ${rdataText(x.data)}`).join(', ')}`
+              : s.result.reason,
             SEED_TIMELINE[s.server] ?? '',
             `${ms(s.sent - t0)}-${ms(s.done - t0)}`,
             ms(s.done - s.sent),
@@ -164,11 +199,14 @@ export default defineLab<State>({
         ctx.show.text(
           [
             bar('study guide:', ['root 20-100', 'TLD 100-150', 'authoritative 150-200', `answer ${SEED.address}`]),
-            bar('measured:', [...steps.map((s) => `${(WHO[s.server] ?? s.server).split(' ')[0]} ${ms(s.sent - t0)}-${ms(s.done - t0)}`), `answer at ${ms(r.ms)}`]),
+            bar('measured:', [
+              ...steps.map((s) => `${(WHO[s.server] ?? s.server).split(' ')[0]} ${ms(s.sent - t0)}-${ms(s.done - t0)}`),
+              `answer at ${ms(r.ms)}`,
+            ]),
             '',
             `Loopback is about ${Math.round(200 / Math.max(r.ms, 0.001))} times faster. A study guide's hops are real distances: light in fibre covers about 200 km`,
             'per ms, so a 50 ms round trip is thousands of kilometres, plus routers and queues on the way. On loopback a',
-            'datagram is a copy inside one kernel; what is left is software: the kernel\'s socket calls and Node\'s event loop.',
+            "datagram is a copy inside one kernel; what is left is software: the kernel's socket calls and Node's event loop.",
           ].join('\n'),
         );
         ctx.show.sequence({
@@ -178,7 +216,11 @@ export default defineLab<State>({
             { from: 'stub', to: 'resolver', label: `${SEED.name} A? RD=1`, time: '0.00 ms' },
             ...steps.flatMap((s) => {
               const to = s.server === ROOT_ADDRESS ? 'root' : s.server === TLD_ADDRESS ? 'TLD' : 'authoritative';
-              const back = s.result.ok ? (s.result.message.flags.aa ? `${SEED.address} (AA)` : `referral ${s.result.message.authorities[0]?.name ?? ''}`) : 'no answer';
+              const back = s.result.ok
+                ? s.result.message.flags.aa
+                  ? `${SEED.address} (AA)`
+                  : `referral ${s.result.message.authorities[0]?.name ?? ''}`
+                : 'no answer';
               return [
                 { from: 'resolver', to, label: `${s.name} A?`, time: `${ms(s.sent - t0)} ms` },
                 { from: to, to: 'resolver', label: back, time: `${ms(s.done - t0)} ms` },
@@ -187,16 +229,28 @@ export default defineLab<State>({
             { from: 'resolver', to: 'stub', label: `${SEED.address} RA=1`, time: `${ms(r.ms)} ms` },
           ],
         });
-        ctx.check.equal('the stub gets a study guide\'s address', addresses(m), [SEED.address]);
-        ctx.check.equal(`with the CNAME first: ${SEED.name} -> ${SEED.target}`, m.answers.map((x) => `${x.name} ${dnsTypeName(x.type)} ${rdataText(x.data)}`), [`${SEED.name} CNAME ${SEED.target}.`, `${SEED.target} A ${SEED.address}`]);
+        ctx.check.equal("the stub gets a study guide's address", addresses(m), [SEED.address]);
+        ctx.check.equal(
+          `with the CNAME first: ${SEED.name} -> ${SEED.target}`,
+          m.answers.map((x) => `${x.name} ${dnsTypeName(x.type)} ${rdataText(x.data)}`),
+          [`${SEED.name} CNAME ${SEED.target}.`, `${SEED.target} A ${SEED.address}`],
+        );
         ctx.check.equal('the resolver answers with RA=1 and AA=0 (it is not the authority)', [m.flags.ra, m.flags.aa], [true, false]);
-        ctx.check.equal('the resolver asked root, then TLD, then the authoritative server', steps.map((s) => s.server), [ROOT_ADDRESS, TLD_ADDRESS, AUTH_ADDRESS]);
+        ctx.check.equal(
+          'the resolver asked root, then TLD, then the authoritative server',
+          steps.map((s) => s.server),
+          [ROOT_ADDRESS, TLD_ADDRESS, AUTH_ADDRESS],
+        );
         ctx.check.equal('following two referrals: . -> com -> example.com', referrals(result.events), ['. -> com', 'com -> example.com']);
-        ctx.check.equal('only the last answer is authoritative', steps.map((s) => s.result.ok && s.result.message.flags.aa), [false, false, true]);
-        ctx.check.between('the whole lookup on loopback took less than a study guide\'s 200 ms', Math.round(r.ms * 100) / 100, 0, 200, 'ms');
+        ctx.check.equal(
+          'only the last answer is authoritative',
+          steps.map((s) => s.result.ok && s.result.message.flags.aa),
+          [false, false, true],
+        );
+        ctx.check.between("the whole lookup on loopback took less than a study guide's 200 ms", Math.round(r.ms * 100) / 100, 0, 200, 'ms');
         ctx.state.confirm.push({
           path,
-          what: 'who asked whom: the stub, then root, TLD and authoritative, then the stub\'s answer',
+          what: "who asked whom: the stub, then root, TLD and authoritative, then the stub's answer",
           fields: ['ip.src', 'ip.dst', 'dns.flags.response', 'dns.flags.authoritative', 'dns.qry.name'],
           filter: () => true,
           expected: [
@@ -214,7 +268,7 @@ export default defineLab<State>({
       title: 'The same question again: from the cache, with the TTL counting down',
       explain:
         `The resolver keeps what it learned for as long as each record's TTL allows (${SEED.ttl} s here, a study guide's number). Asked\n` +
-        'again a second later, it answers at once, asks no server, and hands out the TTL that is left: the stub\'s own\n' +
+        "again a second later, it answers at once, asks no server, and hands out the TTL that is left: the stub's own\n" +
         'cache may keep the answer only as long as the resolver still would. The lab waits a real second between\n' +
         'questions: the TTL goes down by one each time.',
       timeoutMs: 15_000,
@@ -225,7 +279,13 @@ export default defineLab<State>({
           filter: 'dns.flags.response == 1',
           frames: 2,
           about: 'two answers from the cache: compare dns.resp.ttl',
-          also: [{ filter: `ip.addr == ${ROOT_ADDRESS} || ip.addr == ${TLD_ADDRESS} || ip.addr == ${AUTH_ADDRESS}`, frames: 0, about: 'nothing: no server was asked' }],
+          also: [
+            {
+              filter: `ip.addr == ${ROOT_ADDRESS} || ip.addr == ${TLD_ADDRESS} || ip.addr == ${AUTH_ADDRESS}`,
+              frames: 0,
+              about: 'nothing: no server was asked',
+            },
+          ],
         });
         const before = net.timed.log.length;
         const rows: (string | number)[][] = [];
@@ -235,7 +295,7 @@ export default defineLab<State>({
         for (let i = 0; i < 2; i++) {
           await sleep(1000, ctx.signal);
           const r = await net.stub.ask(SEED.name, A);
-          const m = message(r.result, 'the stub\'s question');
+          const m = message(r.result, "the stub's question");
           const ttl = m.answers.find((x) => x.type === A)?.ttl ?? -1;
           ttls.push(ttl);
           fromCache &&= net.lastFromCache === true;
@@ -243,13 +303,24 @@ export default defineLab<State>({
           rows.push([ms((performance.now() - cachedAt) / 1000), addresses(m).join(', '), ttl, ms(r.ms)]);
         }
         ctx.show.table(['seconds since the first answer', 'answer', 'TTL the stub got', 'answered in (ms)'], rows);
-        showCache(ctx, net, 'The resolver\'s cache now');
+        showCache(ctx, net, "The resolver's cache now");
         const hits = hitsSeen.slice(0, 2);
         ctx.check.equal('no server was asked again', net.timed.log.length - before, 0);
         ctx.check.ok('both answers came from the cache', fromCache, fromCache ? 'fromCache on both' : 'a server was asked');
         ctx.check.equal('the resolver followed the cached CNAME to the cached A record', hits, [`${SEED.name} CNAME`, `${SEED.target} A`]);
-        ctx.check.ok(`the TTL counts down from ${SEED.ttl}, one per second`, ttls[0] < SEED.ttl && ttls[1] === ttls[0] - 1, ttls.join(', then '), `below ${SEED.ttl}, then one less`);
-        ctx.state.confirm.push({ path, what: 'the TTLs in the two answers from the cache (CNAME and A)', fields: ['dns.resp.ttl'], filter: (row) => row[0] !== '', expected: ttls.map((t) => [`${t},${t}`]) });
+        ctx.check.ok(
+          `the TTL counts down from ${SEED.ttl}, one per second`,
+          ttls[0] < SEED.ttl && ttls[1] === ttls[0] - 1,
+          ttls.join(', then '),
+          `below ${SEED.ttl}, then one less`,
+        );
+        ctx.state.confirm.push({
+          path,
+          what: 'the TTLs in the two answers from the cache (CNAME and A)',
+          fields: ['dns.resp.ttl'],
+          filter: (row) => row[0] !== '',
+          expected: ttls.map((t) => [`${t},${t}`]),
+        });
       },
     },
     {
@@ -280,20 +351,32 @@ export default defineLab<State>({
         const second = await net.stub.ask(SEED.shortName, A);
         const m2 = message(second.result, 'the second question');
         const after = authCount(net, SEED.shortName);
-        ctx.show.table(['lookup', 'answer', 'TTL', 'authoritative server asked'], [
-          ['first', addresses(m1).join(', '), m1.answers[0]?.ttl ?? '', 'yes'],
-          ['after 2.2 s', addresses(m2).join(', '), m2.answers[0]?.ttl ?? '', after - before === 2 ? 'yes, again' : 'no'],
-        ]);
-        ctx.check.equal('the first lookup asked only example.com\'s server (the delegation was cached)', firstSteps, [AUTH_ADDRESS]);
+        ctx.show.table(
+          ['lookup', 'answer', 'TTL', 'authoritative server asked'],
+          [
+            ['first', addresses(m1).join(', '), m1.answers[0]?.ttl ?? '', 'yes'],
+            ['after 2.2 s', addresses(m2).join(', '), m2.answers[0]?.ttl ?? '', after - before === 2 ? 'yes, again' : 'no'],
+          ],
+        );
+        ctx.check.equal("the first lookup asked only example.com's server (the delegation was cached)", firstSteps, [AUTH_ADDRESS]);
         ctx.check.equal(`the cache held it with ${SEED.shortTtl} s`, held?.ttl, SEED.shortTtl);
         ctx.check.equal('2.2 s later the entry is gone from the cache', gone, undefined);
         ctx.check.equal('a query reached the authoritative server again', after - before, 2);
         ctx.check.equal('the answer is the same address, with the full TTL again', [addresses(m2), m2.answers[0]?.ttl], [[SEED.shortAddress], SEED.shortTtl]);
-        ctx.state.confirm.push({ path, what: `the authoritative answers for ${SEED.shortName} (TTL)`, fields: ['ip.src', 'dns.resp.ttl'], filter: (row) => row[0] === AUTH_ADDRESS, expected: [[AUTH_ADDRESS, String(SEED.shortTtl)], [AUTH_ADDRESS, String(SEED.shortTtl)]] });
+        ctx.state.confirm.push({
+          path,
+          what: `the authoritative answers for ${SEED.shortName} (TTL)`,
+          fields: ['ip.src', 'dns.resp.ttl'],
+          filter: (row) => row[0] === AUTH_ADDRESS,
+          expected: [
+            [AUTH_ADDRESS, String(SEED.shortTtl)],
+            [AUTH_ADDRESS, String(SEED.shortTtl)],
+          ],
+        });
       },
     },
     {
-      title: 'NXDOMAIN, cached for the SOA\'s minimum',
+      title: "NXDOMAIN, cached for the SOA's minimum",
       explain:
         `${SEED.missing} does not exist. example.com's server says NXDOMAIN and puts the zone's SOA in the authority\n` +
         `section. In the zone the SOA has TTL ${SEED.soaTtl} and MINIMUM ${SEED.negativeTtl}; in a negative answer its TTL is min(${SEED.soaTtl}, ${SEED.negativeTtl}) =\n` +
@@ -326,39 +409,59 @@ export default defineLab<State>({
         const third = await net.stub.ask(SEED.missing, A);
         const m3 = message(third.result, 'the third question');
         const thirdAuth = authCount(net, SEED.missing) - before;
-        ctx.show.table(['question', 'answer', 'asked example.com\'s server'], [
-          [`${SEED.missing} A`, dnsRcodeName(m1.flags.rcode), 'yes'],
-          [`${SEED.missing} AAAA, at once`, dnsRcodeName(m2.flags.rcode), secondQueries === 0 ? 'no: from the negative cache' : 'yes'],
-          [`${SEED.missing} A, ${SEED.negativeTtl} s later`, dnsRcodeName(m3.flags.rcode), thirdAuth === 2 ? 'yes, again' : 'no'],
-        ]);
+        ctx.show.table(
+          ['question', 'answer', "asked example.com's server"],
+          [
+            [`${SEED.missing} A`, dnsRcodeName(m1.flags.rcode), 'yes'],
+            [`${SEED.missing} AAAA, at once`, dnsRcodeName(m2.flags.rcode), secondQueries === 0 ? 'no: from the negative cache' : 'yes'],
+            [`${SEED.missing} A, ${SEED.negativeTtl} s later`, dnsRcodeName(m3.flags.rcode), thirdAuth === 2 ? 'yes, again' : 'no'],
+          ],
+        );
         const soaData = soa?.data.type === 'SOA' ? soa.data : undefined;
-        ctx.check.equal('the answer is NXDOMAIN with the zone\'s SOA', [dnsRcodeName(m1.flags.rcode), soa?.name], ['NXDOMAIN', 'example.com']);
-        const authSoa = need(net.timed.since(logStart).find((q) => q.server === AUTH_ADDRESS && q.result.ok), 'the authoritative answer');
+        ctx.check.equal("the answer is NXDOMAIN with the zone's SOA", [dnsRcodeName(m1.flags.rcode), soa?.name], ['NXDOMAIN', 'example.com']);
+        const authSoa = need(
+          net.timed.since(logStart).find((q) => q.server === AUTH_ADDRESS && q.result.ok),
+          'the authoritative answer',
+        );
         const wireSoa = authSoa.result.ok ? authSoa.result.message.authorities.find((r) => r.data.type === 'SOA') : undefined;
-        ctx.check.equal(`the server's SOA: MINIMUM ${SEED.negativeTtl}, TTL min(${SEED.soaTtl}, ${SEED.negativeTtl}) (RFC 2308 §3)`, [wireSoa?.ttl, soaData?.minimum], [SEED.negativeTtl, SEED.negativeTtl]);
+        ctx.check.equal(
+          `the server's SOA: MINIMUM ${SEED.negativeTtl}, TTL min(${SEED.soaTtl}, ${SEED.negativeTtl}) (RFC 2308 §3)`,
+          [wireSoa?.ttl, soaData?.minimum],
+          [SEED.negativeTtl, SEED.negativeTtl],
+        );
         ctx.check.equal(`the resolver caches the "no" for min(${SEED.soaTtl}, ${SEED.negativeTtl}) = ${SEED.negativeTtl} s`, neg?.ttl, SEED.negativeTtl);
         ctx.check.equal('the second NXDOMAIN (AAAA) asked no server', [dnsRcodeName(m2.flags.rcode), secondQueries, secondAuth], ['NXDOMAIN', 0, 1]);
         ctx.check.equal('after the negative TTL the entry is gone', expired, undefined);
         ctx.check.equal('and the next question reaches the authoritative server again', [dnsRcodeName(m3.flags.rcode), thirdAuth], ['NXDOMAIN', 2]);
-        ctx.check.equal('three answers to the stub, all NXDOMAIN', [m1, m2, m3].map((m) => m.flags.rcode), [DNS_RCODE.NXDOMAIN, DNS_RCODE.NXDOMAIN, DNS_RCODE.NXDOMAIN]);
-        ctx.state.confirm.push({ path, what: 'where the NXDOMAINs came from', fields: ['ip.src', 'ip.dst', 'dns.flags.rcode'], filter: (row) => row[2] === '3', expected: [
-          [AUTH_ADDRESS, RESOLVER_ADDRESS, '3'],
-          [RESOLVER_ADDRESS, STUB_ADDRESS, '3'],
-          [RESOLVER_ADDRESS, STUB_ADDRESS, '3'],
-          [AUTH_ADDRESS, RESOLVER_ADDRESS, '3'],
-          [RESOLVER_ADDRESS, STUB_ADDRESS, '3'],
-        ] });
+        ctx.check.equal(
+          'three answers to the stub, all NXDOMAIN',
+          [m1, m2, m3].map((m) => m.flags.rcode),
+          [DNS_RCODE.NXDOMAIN, DNS_RCODE.NXDOMAIN, DNS_RCODE.NXDOMAIN],
+        );
+        ctx.state.confirm.push({
+          path,
+          what: 'where the NXDOMAINs came from',
+          fields: ['ip.src', 'ip.dst', 'dns.flags.rcode'],
+          filter: (row) => row[2] === '3',
+          expected: [
+            [AUTH_ADDRESS, RESOLVER_ADDRESS, '3'],
+            [RESOLVER_ADDRESS, STUB_ADDRESS, '3'],
+            [RESOLVER_ADDRESS, STUB_ADDRESS, '3'],
+            [AUTH_ADDRESS, RESOLVER_ADDRESS, '3'],
+            [RESOLVER_ADDRESS, STUB_ADDRESS, '3'],
+          ],
+        });
       },
     },
     {
       title: 'What Wireshark says',
       explain:
         'tshark reads each capture: the same questions and answers, from and to the same addresses, the TTLs counting\n' +
-        'down, the NXDOMAINs, and not one malformed packet. Each query carries a comment with the resolver\'s step and\n' +
+        "down, the NXDOMAINs, and not one malformed packet. Each query carries a comment with the resolver's step and\n" +
         'why it was sent; each answer, why it was taken (Wireshark: Statistics > Capture File Properties, or frame.comment).',
       run(ctx) {
         if (!tsharkInstalled()) {
-          ctx.show.skipped('tshark is not installed, so Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark)');
+          ctx.show.skipped("tshark is not installed, so Wireshark's confirmation is skipped (on Debian: apt-get install tshark)");
           return;
         }
         for (const c of ctx.state.confirm) {
@@ -368,14 +471,24 @@ export default defineLab<State>({
         }
         const first = ctx.state.captures[0];
         if (first !== undefined) {
-          const notes = tsharkFields(first, ['frame.comment']).map((r) => r[0] ?? '').filter((n) => n.startsWith('resolver step'));
-          ctx.check.equal('tshark: the resolver\'s three steps are the comments of its queries', notes.map((n) => n.replace(/ \(after:.*$/, '')), [
-            `resolver step 1: ${SEED.name} A to ${ROOT_NAME} (${ROOT_ADDRESS}) for zone .`,
-            `resolver step 2: ${SEED.name} A to ${TLD_NAME} (${TLD_ADDRESS}) for zone com`,
-            `resolver step 3: ${SEED.name} A to ${AUTH_NAME} (${AUTH_ADDRESS}) for zone example.com`,
-          ]);
+          const notes = tsharkFields(first, ['frame.comment'])
+            .map((r) => r[0] ?? '')
+            .filter((n) => n.startsWith('resolver step'));
+          ctx.check.equal(
+            "tshark: the resolver's three steps are the comments of its queries",
+            notes.map((n) => n.replace(/ \(after:.*$/, '')),
+            [
+              `resolver step 1: ${SEED.name} A to ${ROOT_NAME} (${ROOT_ADDRESS}) for zone .`,
+              `resolver step 2: ${SEED.name} A to ${TLD_NAME} (${TLD_ADDRESS}) for zone com`,
+              `resolver step 3: ${SEED.name} A to ${AUTH_NAME} (${AUTH_ADDRESS}) for zone example.com`,
+            ],
+          );
         }
-        const malformed = ctx.state.captures.flatMap((p) => tsharkFields(p, ['frame.number', '_ws.malformed']).filter((r) => (r[1] ?? '') !== '').map((r) => `${p} frame ${r[0]}`));
+        const malformed = ctx.state.captures.flatMap((p) =>
+          tsharkFields(p, ['frame.number', '_ws.malformed'])
+            .filter((r) => (r[1] ?? '') !== '')
+            .map((r) => `${p} frame ${r[0]}`),
+        );
         ctx.check.equal(`tshark finds no malformed packet in the ${ctx.state.captures.length} captures`, malformed, []);
       },
     },

@@ -61,13 +61,18 @@ export function flowAndCongestionLab(options: FlowLabOptions = {}): AnyLab {
           const net = new LabNet({ start: ctx.clock.now(), fault: options.fault, delayMs: 1 });
           ctx.state.net = net;
           ctx.onLabEnd(() => net.close());
-          const pair = await tcpPair(net, { link: 'lan', subnet: 1, client: { rto: { minMs: 200 } }, server: { receiveBuffer: BUFFER, windowScaling: false, delayedAckMs: 40 } });
+          const pair = await tcpPair(net, {
+            link: 'lan',
+            subnet: 1,
+            client: { rto: { minMs: 200 } },
+            server: { receiveBuffer: BUFFER, windowScaling: false, delayedAckMs: 40 },
+          });
           const path = recordStep(ctx, net, 'zero-window', {
             filter: 'tcp.window_size == 0',
-            about: 'the server\'s ACKs with window 0',
+            about: "the server's ACKs with window 0",
             frames: 'some',
             also: [
-              { filter: 'tcp.analysis.zero_window_probe', about: 'the client\'s probes', frames: 'some' },
+              { filter: 'tcp.analysis.zero_window_probe', about: "the client's probes", frames: 'some' },
               { filter: 'tcp.analysis.window_update', about: 'the window opens again when the reader reads', frames: 'some' },
             ],
           });
@@ -94,24 +99,49 @@ export function flowAndCongestionLab(options: FlowLabOptions = {}): AnyLab {
           const firstZero = zero[0];
           ctx.state.zeroWindow = firstZero?.win;
           const probeSegs = segs.filter((x) => x.from === 'client' && x.len === 1);
-          ctx.show.table(['time (ms)', 'from', 'seq', 'ack', 'len', 'window'], segs.filter((x) => x.atMs - t0 < 3100).slice(0, 30).map((x) => [x.atMs - t0, x.from, x.seq, x.ack, x.len, x.win]), { title: 'Segments until the reader reads (window as the server offers it)' });
-          ctx.check.equal('the server\'s window went down to 0 with its buffer full', firstZero === undefined ? '(never 0)' : `window 0 at ack ${firstZero.ack}`, `window 0 at ack ${BUFFER + 1}`);
+          ctx.show.table(
+            ['time (ms)', 'from', 'seq', 'ack', 'len', 'window'],
+            segs
+              .filter((x) => x.atMs - t0 < 3100)
+              .slice(0, 30)
+              .map((x) => [x.atMs - t0, x.from, x.seq, x.ack, x.len, x.win]),
+            { title: 'Segments until the reader reads (window as the server offers it)' },
+          );
+          ctx.check.equal(
+            "the server's window went down to 0 with its buffer full",
+            firstZero === undefined ? '(never 0)' : `window 0 at ack ${firstZero.ack}`,
+            `window 0 at ack ${BUFFER + 1}`,
+          );
           ctx.check.atLeast('the client probed the zero window', probes, 2);
           ctx.check.equal('each probe is one byte past the window', [...new Set(probeSegs.map((x) => x.seq))], [BUFFER + 1]);
           const gaps = probeSegs.slice(1).map((x, i) => x.atMs - (probeSegs[i]?.atMs ?? 0));
-          ctx.check.equal('the probes back off: each wait longer than the one before', gaps.every((g, i) => i === 0 || g > (gaps[i - 1] ?? 0)), true);
+          ctx.check.equal(
+            'the probes back off: each wait longer than the one before',
+            gaps.every((g, i) => i === 0 || g > (gaps[i - 1] ?? 0)),
+            true,
+          );
           ctx.check.equal('all 32768 bytes arrived once the reader read', Buffer.concat(got).length, 32768);
-          ctx.check.equal('flow control is not congestion control: no congestion event while the window was shut', cong.filter((e) => e.time > t0 && e.reason !== 'ack').map((e) => e.reason), []);
+          ctx.check.equal(
+            'flow control is not congestion control: no congestion event while the window was shut',
+            cong.filter((e) => e.time > t0 && e.reason !== 'ack').map((e) => e.reason),
+            [],
+          );
           ctx.check.equal('...and cwnd was not cut', cwndBefore >= (cong[0]?.cwnd ?? Infinity), true);
-          ctx.state.confirm.push({ path, what: 'the first zero window', fields: ['tcp.window_size', 'tcp.ack'], pick: (r) => r[0] === '0', expected: zero.map((z) => ['0', String(z.ack)]) });
+          ctx.state.confirm.push({
+            path,
+            what: 'the first zero window',
+            fields: ['tcp.window_size', 'tcp.ack'],
+            pick: (r) => r[0] === '0',
+            expected: zero.map((z) => ['0', String(z.ack)]),
+          });
         },
       },
       {
         title: CWND,
         explain:
           'A new pair of hosts (1 ms apart) and 400 KB to send with a receiver that reads at once: now the\n' +
-          'window the receiver offers is large, and the limit is the sender\'s congestion window (cwnd), its\n' +
-          'guess of what the network holds. It starts at RFC 5681\'s initial window (3 segments for this MSS)\n' +
+          "window the receiver offers is large, and the limit is the sender's congestion window (cwnd), its\n" +
+          "guess of what the network holds. It starts at RFC 5681's initial window (3 segments for this MSS)\n" +
           'and, in slow start, grows by one segment per ACK: doubling every round trip. One segment is lost (at\n' +
           `byte ${lossAt}): three duplicate ACKs, fast retransmit, and NewReno halves the window: ssthresh = half\n` +
           'the data in flight. Above ssthresh the sender is in congestion avoidance: about one segment more per\n' +
@@ -139,7 +169,10 @@ export function flowAndCongestionLab(options: FlowLabOptions = {}): AnyLab {
             const t = tcpOf(f);
             if (lost || lossAt < 0 || t === undefined || t.len === 0) return false;
             const off = (t.seq - iss - 1) >>> 0;
-            if (off <= lossAt && lossAt < off + t.len) return (lost = true);
+            if (off <= lossAt && lossAt < off + t.len) {
+              lost = true;
+              return true;
+            }
             return false;
           };
           const total = 400_000;
@@ -159,40 +192,71 @@ export function flowAndCongestionLab(options: FlowLabOptions = {}): AnyLab {
           }
           const before = events.filter((e) => loss === undefined || e.time < loss.time);
           const after = events.filter((e) => loss !== undefined && e.time > loss.time && e.state === 'congestion-avoidance');
-          ctx.show.table(['event', 'time (ms)', 'cwnd (bytes)', 'cwnd (segments)', 'ssthresh', 'state'], [first, before.at(-1), loss, after[0], after.at(-1)].filter((e) => e !== undefined).map((e) => [e.reason, e.time - t0, e.cwnd, (e.cwnd / e.mss).toFixed(1), Number.isFinite(e.ssthresh) ? e.ssthresh : 'infinite', e.state]));
-          ctx.check.equal('cwnd starts at the initial window, 4380 bytes (3 segments), in slow start', first === undefined ? undefined : `${first.cwnd} ${first.state}`, '4380 slow-start');
+          ctx.show.table(
+            ['event', 'time (ms)', 'cwnd (bytes)', 'cwnd (segments)', 'ssthresh', 'state'],
+            [first, before.at(-1), loss, after[0], after.at(-1)]
+              .filter((e) => e !== undefined)
+              .map((e) => [e.reason, e.time - t0, e.cwnd, (e.cwnd / e.mss).toFixed(1), Number.isFinite(e.ssthresh) ? e.ssthresh : 'infinite', e.state]),
+          );
+          ctx.check.equal(
+            'cwnd starts at the initial window, 4380 bytes (3 segments), in slow start',
+            first === undefined ? undefined : `${first.cwnd} ${first.state}`,
+            '4380 slow-start',
+          );
           const ssAcks = before.filter((e) => e.reason === 'ack' && e.state === 'slow-start');
-          ctx.check.equal('in slow start each ACK adds at most one segment', ssAcks.every((e, i) => i === 0 || e.cwnd - (ssAcks[i - 1]?.cwnd ?? 0) <= mss), true);
+          ctx.check.equal(
+            'in slow start each ACK adds at most one segment',
+            ssAcks.every((e, i) => i === 0 || e.cwnd - (ssAcks[i - 1]?.cwnd ?? 0) <= mss),
+            true,
+          );
           ctx.check.atLeast('slow start took cwnd past 16 segments before the loss', (before.at(-1)?.cwnd ?? 0) / mss, 16, 'segments');
           ctx.check.equal('one loss, repaired by fast retransmit', loss === undefined ? '(no loss)' : loss.reason, 'fast-retransmit');
-          if (loss !== undefined) ctx.check.equal('ssthresh = half the flight size at the loss (RFC 5681 (4))', loss.ssthresh, Math.max(Math.floor(loss.flightSize / 2), 2 * mss));
+          if (loss !== undefined)
+            ctx.check.equal('ssthresh = half the flight size at the loss (RFC 5681 (4))', loss.ssthresh, Math.max(Math.floor(loss.flightSize / 2), 2 * mss));
           const caGrowth = (after.at(-1)?.cwnd ?? 0) - (after[0]?.cwnd ?? 0);
           const caTime = (after.at(-1)?.time ?? 0) - (after[0]?.time ?? 0);
           ctx.check.atLeast('congestion avoidance lasted a while', caTime, 10, 'ms');
-          ctx.check.between('in congestion avoidance cwnd grew about one segment per round trip (2 ms here)', caGrowth / mss / (caTime / 2), 0.3, 1.5, 'segments per RTT');
+          ctx.check.between(
+            'in congestion avoidance cwnd grew about one segment per round trip (2 ms here)',
+            caGrowth / mss / (caTime / 2),
+            0.3,
+            1.5,
+            'segments per RTT',
+          );
           ctx.check.equal('all 400000 bytes arrived', got, total);
         },
       },
       tcpWiresharkStep<State>(
         'tshark reads the captures. Zero-window capture: window_full on the segment that filled the 8192\n' +
-          'bytes, zero_window on the server\'s ACKs with window 0 (the first, and its answer to each probe),\n' +
+          "bytes, zero_window on the server's ACKs with window 0 (the first, and its answer to each probe),\n" +
           'zero_window_probe for each of the three probes and zero_window_probe_ack for each answer, and one\n' +
           'window_update when the reader makes room. None of these is an error: they are flow control at work.\n' +
           'Congestion capture: the lost segment leaves a lost_segment gap where the next one arrives, the\n' +
           'receiver sends a duplicate_ack for every segment past the gap (36: the window was large), and the\n' +
-          'sender\'s fast_retransmission (also counted as a retransmission) repairs it.',
+          "sender's fast_retransmission (also counted as a retransmission) repairs it.",
         {
-          'zero-window.pcapng': { 'tcp.analysis.window_full': 1, 'tcp.analysis.window_update': 1, 'tcp.analysis.zero_window': 4, 'tcp.analysis.zero_window_probe': 3, 'tcp.analysis.zero_window_probe_ack': 3 },
-          'congestion.pcapng': { 'tcp.analysis.duplicate_ack': 36, 'tcp.analysis.fast_retransmission': 1, 'tcp.analysis.lost_segment': 1, 'tcp.analysis.retransmission': 1 },
+          'zero-window.pcapng': {
+            'tcp.analysis.window_full': 1,
+            'tcp.analysis.window_update': 1,
+            'tcp.analysis.zero_window': 4,
+            'tcp.analysis.zero_window_probe': 3,
+            'tcp.analysis.zero_window_probe_ack': 3,
+          },
+          'congestion.pcapng': {
+            'tcp.analysis.duplicate_ack': 36,
+            'tcp.analysis.fast_retransmission': 1,
+            'tcp.analysis.lost_segment': 1,
+            'tcp.analysis.retransmission': 1,
+          },
         },
       ),
     ],
     exercises: [
       {
         after: SLOW,
-        title: 'The full buffer\'s window',
+        title: "The full buffer's window",
         kind: 'predict',
-        task: 'The server\'s application reads nothing and its buffer is full. What window does its ACK offer?',
+        task: "The server's application reads nothing and its buffer is full. What window does its ACK offer?",
         expects: 'a number of bytes',
         grade: (answer, ctx) => gradeNumber(answer, ctx.state.zeroWindow ?? NaN, { unit: 'bytes' }),
         hint: 'The window is the free room in the receive buffer.',

@@ -5,19 +5,19 @@
 import type { LabInfo } from '../src/lab/index.ts';
 
 export const LAB_INFO = {
-  'encapsulation': {
+  encapsulation: {
     name: 'encapsulation',
     title: 'Encapsulation: an HTTP request through TCP, IPv4 and Ethernet, a router, and back',
     duration: '15 min',
     needs: ['tshark (optional: confirms the decoding)'],
   },
-  'checksums': {
+  checksums: {
     name: 'checksums',
     title: 'Checksums by hand: IPv4, UDP and TCP with their pseudo-header, CRC-32, and RFC 1624',
     duration: '15 min',
     needs: ['tshark (optional: confirms every status)'],
   },
-  'ports': {
+  ports: {
     name: 'ports',
     title: 'Ports, sockets and connections on loopback: the 4-tuple, closed ports, message boundaries',
     duration: '15 min',
@@ -39,27 +39,30 @@ export const LAB_INFO = {
     name: 'dns-resolution',
     title: 'DNS resolution: root, TLD, authoritative, then the cache, TTLs and NXDOMAIN',
     duration: '15 min',
-    needs: ['loopback UDP sockets on 127.53.0.0/16', 'tshark (optional: Wireshark\'s reading of the captures)'],
+    needs: ['loopback UDP sockets on 127.53.0.0/16', "tshark (optional: Wireshark's reading of the captures)"],
   },
   'dns-load-balancing': {
     name: 'dns-load-balancing',
     title: 'Load balancing by DNS: round robin, geo answers, failover, and the cached dead address',
     duration: '15 min',
-    needs: ['loopback UDP and TCP sockets on 127.1.0.0/16, 127.2.0.0/16, 127.53.0.0/16 and 127.60.0.0/16', 'tshark (optional: Wireshark\'s reading of the captures)'],
+    needs: [
+      'loopback UDP and TCP sockets on 127.1.0.0/16, 127.2.0.0/16, 127.53.0.0/16 and 127.60.0.0/16',
+      "tshark (optional: Wireshark's reading of the captures)",
+    ],
   },
   'dns-spoofing': {
     name: 'dns-spoofing',
     title: 'DNS spoofing: forged answers turned away, and the cache a weak resolver lets be poisoned',
     duration: '15 min',
-    needs: ['loopback UDP sockets on 127.53.0.0/16 and 127.66.0.0/16', 'tshark (optional: Wireshark\'s reading of the captures)'],
+    needs: ['loopback UDP sockets on 127.53.0.0/16 and 127.66.0.0/16', "tshark (optional: Wireshark's reading of the captures)"],
   },
   'tls13-handshake': {
     name: 'tls13-handshake',
     title: 'The TLS 1.3 handshake, message by message, from a real HTTPS request',
     duration: '20 min',
-    needs: ['loopback TCP sockets', 'tshark (optional: Wireshark\'s reading of the decrypted handshake)'],
+    needs: ['loopback TCP sockets', "tshark (optional: Wireshark's reading of the decrypted handshake)"],
   },
-  'mtls': {
+  mtls: {
     name: 'mtls',
     title: 'Mutual TLS between two services: one CA, refused clients and their reasons, rotation',
     duration: '20 min',
@@ -69,7 +72,7 @@ export const LAB_INFO = {
     name: 'sni-and-alpn',
     title: 'One listener, two names, two certificates (SNI); h2 or http/1.1 (ALPN)',
     duration: '15 min',
-    needs: ['loopback TCP sockets', 'tshark (optional: Wireshark\'s reading of SNI, certificates and ALPN)'],
+    needs: ['loopback TCP sockets', "tshark (optional: Wireshark's reading of SNI, certificates and ALPN)"],
   },
   'tcp-handshake-and-close': {
     name: 'tcp-handshake-and-close',

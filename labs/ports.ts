@@ -108,10 +108,22 @@ function drawnClosedPortFrames(tcpClient: number, udpClient: number, tcpPort: nu
   const datagram = encode([ipv4({ src: HOST, dst: HOST, id: 0x2a2a, df: true }), udp({ sport: udpClient, dport: udpPort }), payload('ping')]);
   const label = 'drawn by the lab from what the socket reported: a socket never sees this frame';
   return [
-    { frame: encode([eth(), ip(), tcp({ sport: tcpClient, dport: tcpPort, seq: 1000, flags: 'S', window: 65495, options: [{ mss: 65495 }] })]), comment: `SYN to closed port ${tcpPort} (${label})` },
-    { frame: encode([eth(), ip(), tcp({ sport: tcpPort, dport: tcpClient, seq: 0, ack: 1001, flags: 'RA', window: 0 })]), comment: `RST-ACK: nothing listens on ${tcpPort}; connect() fails with ECONNREFUSED (${label})` },
-    { frame: encode([eth(), ipv4({ src: HOST, dst: HOST, id: 0x2a2a, df: true }), udp({ sport: udpClient, dport: udpPort }), payload('ping')]), comment: `UDP datagram to closed port ${udpPort}` },
-    { frame: encode([eth(), ipv4({ src: HOST, dst: HOST, id: 0 }), icmp({ type: 3, code: 3 }), payload(datagram)]), comment: `ICMP port unreachable quoting the datagram: only a connected UDP socket hears of it, as ECONNREFUSED (${label})` },
+    {
+      frame: encode([eth(), ip(), tcp({ sport: tcpClient, dport: tcpPort, seq: 1000, flags: 'S', window: 65495, options: [{ mss: 65495 }] })]),
+      comment: `SYN to closed port ${tcpPort} (${label})`,
+    },
+    {
+      frame: encode([eth(), ip(), tcp({ sport: tcpPort, dport: tcpClient, seq: 0, ack: 1001, flags: 'RA', window: 0 })]),
+      comment: `RST-ACK: nothing listens on ${tcpPort}; connect() fails with ECONNREFUSED (${label})`,
+    },
+    {
+      frame: encode([eth(), ipv4({ src: HOST, dst: HOST, id: 0x2a2a, df: true }), udp({ sport: udpClient, dport: udpPort }), payload('ping')]),
+      comment: `UDP datagram to closed port ${udpPort}`,
+    },
+    {
+      frame: encode([eth(), ipv4({ src: HOST, dst: HOST, id: 0 }), icmp({ type: 3, code: 3 }), payload(datagram)]),
+      comment: `ICMP port unreachable quoting the datagram: only a connected UDP socket hears of it, as ECONNREFUSED (${label})`,
+    },
   ];
 }
 
@@ -196,7 +208,7 @@ export default defineLab<State>({
         'A server listens on a port chosen in advance (443 for HTTPS; here the lab asks the kernel for a free one,\n' +
         'so that nothing on your machine clashes). A client does not choose: connect() takes an ephemeral port\n' +
         'from the kernel. Three clients on the same address are told apart by their ports alone: each connection\n' +
-        'is the 4-tuple (client address, client port, server address, server port). A study guide\'s example is\n' +
+        "is the 4-tuple (client address, client port, server address, server port). A study guide's example is\n" +
         '54321 -> 443; here the ports are the ones the kernel really hands out.',
       async run(ctx) {
         const tap = ctx.tap('four-tuples', {
@@ -230,8 +242,12 @@ export default defineLab<State>({
         ctx.show.table(['client', 'source (ephemeral)', 'destination (fixed)', '4-tuple'], rows);
         const ports = ctx.state.clientPorts;
         ctx.check.equal('three connections, three different client ports', new Set(ports).size, 3);
-        ctx.check.equal('the server saw the same ports as the clients\' sockets', seenByServer.join(','), ports.join(','));
-        ctx.check.ok('every client port differs from the server port', ports.every((p) => p !== port), `${ports.join(', ')} vs ${port}`);
+        ctx.check.equal("the server saw the same ports as the clients' sockets", seenByServer.join(','), ports.join(','));
+        ctx.check.ok(
+          'every client port differs from the server port',
+          ports.every((p) => p !== port),
+          `${ports.join(', ')} vs ${port}`,
+        );
       },
     },
     {
@@ -239,25 +255,39 @@ export default defineLab<State>({
       explain:
         'IANA reserves 49152-65535 for ephemeral ports (RFC 6335). Linux uses its own range, by default\n' +
         '32768-60999, in /proc/sys/net/ipv4/ip_local_port_range: 16384 of its 28232 ports (58%), 32768-49151,\n' +
-        'lie below IANA\'s range. The lab reads the file and checks the ports the kernel chose in step 1 against it.',
+        "lie below IANA's range. The lab reads the file and checks the ports the kernel chose in step 1 against it.",
       run(ctx) {
         const range = readRange();
         const ports = ctx.state.clientPorts;
         if (range === undefined) {
           ctx.show.skipped('This machine has no /proc/sys/net/ipv4/ip_local_port_range (not Linux): its range is not shown.');
-          ctx.check.ok('the client ports are above the well-known ports (0-1023)', ports.every((p) => p > 1023), ports.join(', '));
+          ctx.check.ok(
+            'the client ports are above the well-known ports (0-1023)',
+            ports.every((p) => p > 1023),
+            ports.join(', '),
+          );
           return;
         }
         ctx.state.range = range;
-        ctx.show.table(['range', 'low', 'high', 'ports'], [
-          ['IANA (RFC 6335)', IANA.low, IANA.high, IANA.high - IANA.low + 1],
-          ['this kernel', range.low, range.high, range.high - range.low + 1],
-        ]);
+        ctx.show.table(
+          ['range', 'low', 'high', 'ports'],
+          [
+            ['IANA (RFC 6335)', IANA.low, IANA.high, IANA.high - IANA.low + 1],
+            ['this kernel', range.low, range.high, range.high - range.low + 1],
+          ],
+        );
         const size = range.high - range.low + 1;
         const inIana = Math.max(0, Math.min(range.high, IANA.high) - Math.max(range.low, IANA.low) + 1);
         ctx.show.text(`${size - inIana} of this kernel's ${size} ephemeral ports (${Math.round((100 * (size - inIana)) / size)}%) lie outside IANA's range.`);
-        ctx.show.table(['client port', 'in this kernel\'s range', 'in IANA\'s range'], ports.map((p) => [p, p >= range.low && p <= range.high ? 'yes' : 'no', p >= IANA.low ? 'yes' : 'no']));
-        ctx.check.ok(`every client port is in the kernel's range ${range.low}-${range.high}`, ports.every((p) => p >= range.low && p <= range.high), ports.join(', '));
+        ctx.show.table(
+          ['client port', "in this kernel's range", "in IANA's range"],
+          ports.map((p) => [p, p >= range.low && p <= range.high ? 'yes' : 'no', p >= IANA.low ? 'yes' : 'no']),
+        );
+        ctx.check.ok(
+          `every client port is in the kernel's range ${range.low}-${range.high}`,
+          ports.every((p) => p >= range.low && p <= range.high),
+          ports.join(', '),
+        );
       },
     },
     {
@@ -273,18 +303,25 @@ export default defineLab<State>({
         const refused = await tryConnect(tcpPort);
         const unconnected = await udpSendAndWait(udpPort, false, 300);
         const connected = await udpSendAndWait(udpPort, true, 300);
-        ctx.show.table(['what', 'from (ephemeral)', 'to (closed)', 'what the socket reports'], [
-          ['TCP connect()', refused.localPort, tcpPort, refused.code],
-          ['UDP send(), unconnected socket', unconnected.localPort, udpPort, unconnected.code === 'none' ? 'nothing (silence)' : unconnected.code],
-          ['UDP send(), connected socket', connected.localPort, udpPort, connected.code],
-        ]);
+        ctx.show.table(
+          ['what', 'from (ephemeral)', 'to (closed)', 'what the socket reports'],
+          [
+            ['TCP connect()', refused.localPort, tcpPort, refused.code],
+            ['UDP send(), unconnected socket', unconnected.localPort, udpPort, unconnected.code === 'none' ? 'nothing (silence)' : unconnected.code],
+            ['UDP send(), connected socket', connected.localPort, udpPort, connected.code],
+          ],
+        );
         ctx.check.equal('connect() to a closed TCP port fails with ECONNREFUSED (the kernel got a RST)', refused.code, 'ECONNREFUSED');
         ctx.check.equal('an unconnected UDP socket hears nothing back', unconnected.code, 'none');
         ctx.check.equal('a connected UDP socket hears of the ICMP port unreachable as ECONNREFUSED', connected.code, 'ECONNREFUSED');
-        ctx.check.ok('the refused connect() had an ephemeral port of its own', refused.localPort > 1023 && refused.localPort !== tcpPort, String(refused.localPort));
+        ctx.check.ok(
+          'the refused connect() had an ephemeral port of its own',
+          refused.localPort > 1023 && refused.localPort !== tcpPort,
+          String(refused.localPort),
+        );
         ctx.show.text(
           'A socket sees only the error, never the RST or the ICMP message: the frames in this capture are drawn by\n' +
-            'the lab from the errors above (their comments say so). Step 5 shows the kernel\'s real ones.',
+            "the lab from the errors above (their comments say so). Step 5 shows the kernel's real ones.",
         );
         // Fixtures: fixed ports; a normal run draws the real ones.
         const d = ctx.deterministic;
@@ -294,7 +331,12 @@ export default defineLab<State>({
           frames: 1,
           also: [{ filter: 'icmp.type == 3 && icmp.code == 3', about: 'port unreachable for the UDP datagram (drawn from ECONNREFUSED)', frames: 1 }],
         });
-        const frames = drawnClosedPortFrames(d ? 49200 : refused.localPort, d ? 49201 : connected.localPort, d ? SHOWN_CLOSED_TCP : tcpPort, d ? SHOWN_CLOSED_UDP : udpPort);
+        const frames = drawnClosedPortFrames(
+          d ? 49200 : refused.localPort,
+          d ? 49201 : connected.localPort,
+          d ? SHOWN_CLOSED_TCP : tcpPort,
+          d ? SHOWN_CLOSED_UDP : udpPort,
+        );
         for (const f of frames) cap.write(f.frame, { comment: f.comment });
       },
     },
@@ -306,18 +348,21 @@ export default defineLab<State>({
         'send() calls make three datagrams and three reads, each exactly as sent.',
       async run(ctx) {
         const r = await boundaries(ctx);
-        ctx.show.table(['transport', 'sent', 'received'], [
-          ['TCP', '3 writes: "one", "two", "three"', `${r.tcpReads.length} read(s): ${r.tcpReads.map((x) => JSON.stringify(x)).join(', ')}`],
-          ['TCP', '1 write of 102400 bytes', `${r.bigReads} read(s)`],
-          ['UDP', '3 sends: "one", "two", "three"', `${r.udpMessages.length} message(s): ${r.udpMessages.map((x) => JSON.stringify(x)).join(', ')}`],
-        ]);
+        ctx.show.table(
+          ['transport', 'sent', 'received'],
+          [
+            ['TCP', '3 writes: "one", "two", "three"', `${r.tcpReads.length} read(s): ${r.tcpReads.map((x) => JSON.stringify(x)).join(', ')}`],
+            ['TCP', '1 write of 102400 bytes', `${r.bigReads} read(s)`],
+            ['UDP', '3 sends: "one", "two", "three"', `${r.udpMessages.length} message(s): ${r.udpMessages.map((x) => JSON.stringify(x)).join(', ')}`],
+          ],
+        );
         ctx.check.equal('TCP delivered the bytes in order', r.tcpReads.join(''), 'onetwothree');
         ctx.check.atLeast('one 100 KiB TCP write arrived in several reads', r.bigReads, 2, 'reads');
         ctx.check.equal('UDP delivered three messages, each as sent', r.udpMessages.join('|'), 'one|two|three');
       },
     },
     {
-      title: 'The kernel\'s own view: a real capture on lo',
+      title: "The kernel's own view: a real capture on lo",
       explain:
         'The frames for the closed ports above were drawn by the lab from what the sockets reported. When you are\n' +
         'root and tcpdump is installed, the lab repeats the two experiments while tcpdump captures on the loopback\n' +
@@ -346,21 +391,49 @@ export default defineLab<State>({
         const icmpFor = (from: number): SeenUnreachable | undefined => seen.unreachable.find((u) => u.quotedSrcPort === from && u.quotedDstPort === udpPort);
         const silentIcmp = icmpFor(silent.localPort);
         const toldIcmp = icmpFor(told.localPort);
-        const icmpText = (u: SeenUnreachable | undefined): string => (u === undefined ? 'no ICMP port unreachable' : `ICMP port unreachable quoting ${u.quotedSrcPort} -> ${u.quotedDstPort} (frame ${u.frame})`);
-        ctx.show.table(['experiment', 'the socket said', 'closed-ports.pcapng (drawn from that)', 'tcpdump on lo saw'], [
-          [`TCP ${refused.localPort} -> ${tcpPort}`, refused.code, 'SYN, then RST-ACK', rst === undefined ? 'no RST' : `RST ${rst.srcPort} -> ${rst.dstPort} (frame ${rst.frame})`],
-          [`UDP ${silent.localPort} -> ${udpPort}, unconnected`, silent.code === 'none' ? 'nothing' : silent.code, '(not drawn: nothing reported)', icmpText(silentIcmp)],
-          [`UDP ${told.localPort} -> ${udpPort}, connected`, told.code, 'datagram, then ICMP port unreachable', icmpText(toldIcmp)],
-        ]);
+        const icmpText = (u: SeenUnreachable | undefined): string =>
+          u === undefined ? 'no ICMP port unreachable' : `ICMP port unreachable quoting ${u.quotedSrcPort} -> ${u.quotedDstPort} (frame ${u.frame})`;
+        ctx.show.table(
+          ['experiment', 'the socket said', 'closed-ports.pcapng (drawn from that)', 'tcpdump on lo saw'],
+          [
+            [
+              `TCP ${refused.localPort} -> ${tcpPort}`,
+              refused.code,
+              'SYN, then RST-ACK',
+              rst === undefined ? 'no RST' : `RST ${rst.srcPort} -> ${rst.dstPort} (frame ${rst.frame})`,
+            ],
+            [
+              `UDP ${silent.localPort} -> ${udpPort}, unconnected`,
+              silent.code === 'none' ? 'nothing' : silent.code,
+              '(not drawn: nothing reported)',
+              icmpText(silentIcmp),
+            ],
+            [`UDP ${told.localPort} -> ${udpPort}, connected`, told.code, 'datagram, then ICMP port unreachable', icmpText(toldIcmp)],
+          ],
+        );
         ctx.show.text(
           `Real capture: ${lo.path} (${seen.frames} frames)\n` +
             `  wireshark -r ${lo.path} -Y "tcp.flags.reset == 1 || icmp.type == 3"\n` +
-            (silentIcmp !== undefined && toldIcmp !== undefined ? 'The kernel answered both datagrams with ICMP; only the connected socket was told.' : 'The capture lacks frames the kernel sends: see the checkpoints below.'),
+            (silentIcmp !== undefined && toldIcmp !== undefined
+              ? 'The kernel answered both datagrams with ICMP; only the connected socket was told.'
+              : 'The capture lacks frames the kernel sends: see the checkpoints below.'),
         );
         ctx.check.equal('the socket again reported ECONNREFUSED', refused.code, 'ECONNREFUSED');
-        ctx.check.ok(`tcpdump saw the kernel's RST from closed port ${tcpPort} to the client's port ${refused.localPort}`, rst !== undefined, rst === undefined ? `RSTs seen: ${seen.rst.map((r) => `${r.srcPort}->${r.dstPort}`).join(', ') || 'none'}` : `frame ${rst.frame}`);
-        ctx.check.ok(`tcpdump saw ICMP port unreachable for the unconnected socket's datagram, which the socket never reported`, silentIcmp !== undefined && silent.code === 'none', `${icmpText(silentIcmp)}; socket: ${silent.code}`);
-        ctx.check.ok(`tcpdump saw ICMP port unreachable for the connected socket's datagram, reported as ${told.code}`, toldIcmp !== undefined && told.code === 'ECONNREFUSED', icmpText(toldIcmp));
+        ctx.check.ok(
+          `tcpdump saw the kernel's RST from closed port ${tcpPort} to the client's port ${refused.localPort}`,
+          rst !== undefined,
+          rst === undefined ? `RSTs seen: ${seen.rst.map((r) => `${r.srcPort}->${r.dstPort}`).join(', ') || 'none'}` : `frame ${rst.frame}`,
+        );
+        ctx.check.ok(
+          `tcpdump saw ICMP port unreachable for the unconnected socket's datagram, which the socket never reported`,
+          silentIcmp !== undefined && silent.code === 'none',
+          `${icmpText(silentIcmp)}; socket: ${silent.code}`,
+        );
+        ctx.check.ok(
+          `tcpdump saw ICMP port unreachable for the connected socket's datagram, reported as ${told.code}`,
+          toldIcmp !== undefined && told.code === 'ECONNREFUSED',
+          icmpText(toldIcmp),
+        );
       },
     },
   ],

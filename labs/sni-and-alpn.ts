@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import type { TapRecorder } from '../src/capture/index.ts';
 import { defineLab } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
-import { expiredWindow, KeyLog, TlsLabServer, tlsConnect, validFor, type Leaf, type TlsClient, type TlsConnectionInfo } from '../src/tls/index.ts';
+import { expiredWindow, KeyLog, TlsLabServer, tlsConnect, type Leaf, type TlsClient, type TlsConnectionInfo } from '../src/tls/index.ts';
 import { askOrRefusal } from './tls/connect.ts';
 import { http2Get, http2Responder, serveHttp1 } from './tls/http.ts';
 import { tlsOutput } from './tls/output.ts';
@@ -84,7 +84,10 @@ export default defineLab<State>({
         ctx.state.pki = pki;
         ctx.state.shop = pki.issuing.issueServer({ dns: [SHOP] });
         ctx.state.blog = pki.issuing.issueServer({ dns: [BLOG] });
-        ctx.show.table(['certificate', 'subject', 'issuer', 'subjectAltName', 'valid until'], [certRow('shop', ctx.state.shop.cert.x509), certRow('blog', ctx.state.blog.cert.x509)]);
+        ctx.show.table(
+          ['certificate', 'subject', 'issuer', 'subjectAltName', 'valid until'],
+          [certRow('shop', ctx.state.shop.cert.x509), certRow('blog', ctx.state.blog.cert.x509)],
+        );
         ctx.check.equal('each certificate names one site', [sanOf(ctx.state.shop.certPem), sanOf(ctx.state.blog.certPem)], [`DNS:${SHOP}`, `DNS:${BLOG}`]);
       },
     },
@@ -96,8 +99,8 @@ export default defineLab<State>({
         'which site you visit, even though TLS 1.3 encrypts the certificate itself.',
       async run(ctx) {
         const pki = need(ctx.state.pki, 'the PKI');
-        const shop = need(ctx.state.shop, 'shop\'s certificate');
-        const blog = need(ctx.state.blog, 'blog\'s certificate');
+        const shop = need(ctx.state.shop, "shop's certificate");
+        const blog = need(ctx.state.blog, "blog's certificate");
         const out = tlsOutput(ctx);
         const tap = out.tap('sni', {
           filter: 'tls.handshake.extensions_server_name',
@@ -130,10 +133,18 @@ export default defineLab<State>({
           ctx.check.equal(`asking for ${name}: the certificate names ${name}`, got[name].san, `DNS:${name}`);
         }
         const frames = tap.frames.map((f) => f.data);
-        ctx.check.ok('netlab: both names are on the wire in clear text', [SHOP, BLOG].every((n) => frames.some((f) => contains(f, Buffer.from(n)))), 'found in the ClientHellos');
-        ctx.check.ok('netlab: the certificates are not (TLS 1.3 encrypts them)', ![shop, blog].some((x) => frames.some((f) => contains(f, x.cert.der.subarray(0, 200)))), 'neither certificate\'s DER is in any frame');
+        ctx.check.ok(
+          'netlab: both names are on the wire in clear text',
+          [SHOP, BLOG].every((n) => frames.some((f) => contains(f, Buffer.from(n)))),
+          'found in the ClientHellos',
+        );
+        ctx.check.ok(
+          'netlab: the certificates are not (TLS 1.3 encrypts them)',
+          ![shop, blog].some((x) => frames.some((f) => contains(f, x.cert.der.subarray(0, 200)))),
+          "neither certificate's DER is in any frame",
+        );
         const wire = recordsOnWire(tap.frames);
-        ctx.check.ok('netlab: the first connection\'s records parse end to end', !wire.truncated && wire.records.length > 0, `${wire.records.length} records`);
+        ctx.check.ok("netlab: the first connection's records parse end to end", !wire.truncated && wire.records.length > 0, `${wire.records.length} records`);
         const t = tsharkOrSkip(ctx.show, out.pathOf('sni'));
         if (t === undefined) return;
         const sniByClient = new Map(t.filter((f) => f.handshakeTypes.includes(1)).map((f) => [f.srcPort, f.serverNames.join(',')]));
@@ -144,21 +155,24 @@ export default defineLab<State>({
             const san = der === '' ? '' : (new X509Certificate(Buffer.from(der, 'hex')).subjectAltName ?? '');
             return `${sniByClient.get(f.dstPort) ?? '?'} -> ${san}`;
           });
-        ctx.check.equal('tshark: each ClientHello\'s server_name and the certificate that answered it', pairs, [`${SHOP} -> DNS:${SHOP}`, `${BLOG} -> DNS:${BLOG}`]);
+        ctx.check.equal("tshark: each ClientHello's server_name and the certificate that answered it", pairs, [
+          `${SHOP} -> DNS:${SHOP}`,
+          `${BLOG} -> DNS:${BLOG}`,
+        ]);
       },
     },
     {
       title: 'The common failures: no SNI, a name the server does not have, an expired certificate',
       explain:
-        'A client that sends no SNI (an old client, or one connecting by IP address) gets the server\'s default\n' +
+        "A client that sends no SNI (an old client, or one connecting by IP address) gets the server's default\n" +
         `certificate, here shop's: if it wanted ${BLOG}, the name does not match. So does a client asking for\n` +
         'a name the listener has no certificate for. And a certificate past its notAfter is refused whatever\n' +
         'its name. Each time the client stops the handshake itself (with an alert) and reports why; with\n' +
         'verification off, the lab shows which certificate the server did send.',
       async run(ctx) {
         const pki = need(ctx.state.pki, 'the PKI');
-        const shop = need(ctx.state.shop, 'shop\'s certificate');
-        const blog = need(ctx.state.blog, 'blog\'s certificate');
+        const shop = need(ctx.state.shop, "shop's certificate");
+        const blog = need(ctx.state.blog, "blog's certificate");
         const l = await listener(shop, blog);
         ctx.onStepEnd(() => l.close());
         const expiredLeaf = pki.issuing.issueServer({ dns: [BLOG], validity: expiredWindow() });
@@ -173,7 +187,10 @@ export default defineLab<State>({
         const outcomes: string[] = [];
         const sent: string[] = [];
         for (const c of cases) {
-          const r = await askOrRefusal(() => tlsConnect({ host: HOST, port: c.port, servername: c.servername, ca: pki.root.certPem }), get(c.servername ?? BLOG));
+          const r = await askOrRefusal(
+            () => tlsConnect({ host: HOST, port: c.port, servername: c.servername, ca: pki.root.certPem }),
+            get(c.servername ?? BLOG),
+          );
           const look = await tlsConnect({ host: HOST, port: c.port, servername: c.servername, ca: pki.root.certPem, verify: false });
           const peer = `${look.info.peer?.subjectAltName ?? '(none)'}, until ${look.info.peer?.validTo ?? '?'}`;
           await look.close();
@@ -183,7 +200,10 @@ export default defineLab<State>({
         }
         ctx.show.table(['client', 'certificate the server sent', 'client refuses with'], rows);
         cases.forEach((c, i) => ctx.check.equal(`${c.what}: refused`, outcomes[i], c.want));
-        ctx.check.equal('without SNI and for an unknown name the listener sends its default certificate (shop\'s)', sent.slice(0, 2), [`DNS:${SHOP}`, `DNS:${SHOP}`]);
+        ctx.check.equal("without SNI and for an unknown name the listener sends its default certificate (shop's)", sent.slice(0, 2), [
+          `DNS:${SHOP}`,
+          `DNS:${SHOP}`,
+        ]);
       },
     },
     {
@@ -197,8 +217,8 @@ export default defineLab<State>({
         'no_application_protocol (120).',
       async run(ctx) {
         const pki = need(ctx.state.pki, 'the PKI');
-        const shop = need(ctx.state.shop, 'shop\'s certificate');
-        const blog = need(ctx.state.blog, 'blog\'s certificate');
+        const shop = need(ctx.state.shop, "shop's certificate");
+        const blog = need(ctx.state.blog, "blog's certificate");
         const out = tlsOutput(ctx);
         const tap = out.tap('alpn', {
           filter: 'tls.handshake.extensions_alpn_str',
@@ -214,7 +234,8 @@ export default defineLab<State>({
         const l = await listener(shop, blog);
         ctx.onStepEnd(() => l.close());
         const port = l.server.port;
-        const connect = (alpn: string[] | undefined): Promise<TlsClient> => tlsConnect({ host: HOST, port, servername: SHOP, ca: pki.root.certPem, ...(alpn !== undefined ? { alpn } : {}), tap, keyLog });
+        const connect = (alpn: string[] | undefined): Promise<TlsClient> =>
+          tlsConnect({ host: HOST, port, servername: SHOP, ca: pki.root.certPem, ...(alpn !== undefined ? { alpn } : {}), tap, keyLog });
         const h2c = await connect(['h2', 'http/1.1']);
         const h2 = await http2Get(h2c.socket, SHOP, '/cart');
         await h2c.close();
@@ -225,14 +246,21 @@ export default defineLab<State>({
         const bad = await askOrRefusal(() => connect(['http/1.0']), get(SHOP));
         await l.close();
         await tap.close();
-        ctx.show.table(['client offers', 'server chose', 'what followed'], [
-          ['h2, http/1.1', h2c.info.alpn ?? '(none)', `HTTP/2 ${h2.status}: ${h2.body.trim()}`],
-          ['http/1.1', h1c.info.alpn ?? '(none)', h1.split('\r\n')[0]],
-          ['(no ALPN)', none.info.alpn ?? '(none)', noneReply.split('\r\n')[0]],
-          ['http/1.0', '-', bad.outcome],
-        ]);
+        ctx.show.table(
+          ['client offers', 'server chose', 'what followed'],
+          [
+            ['h2, http/1.1', h2c.info.alpn ?? '(none)', `HTTP/2 ${h2.status}: ${h2.body.trim()}`],
+            ['http/1.1', h1c.info.alpn ?? '(none)', h1.split('\r\n')[0]],
+            ['(no ALPN)', none.info.alpn ?? '(none)', noneReply.split('\r\n')[0]],
+            ['http/1.0', '-', bad.outcome],
+          ],
+        );
         ctx.check.equal('offering h2 and http/1.1: the server chooses h2', h2c.info.alpn, 'h2');
-        ctx.check.match('... and answers a real HTTP/2 request on it', `${h2.status} ${h2.body}`, /^200 one listener: GET \/cart \(HTTP\/2, :authority shop\.netlab\.test\)/);
+        ctx.check.match(
+          '... and answers a real HTTP/2 request on it',
+          `${h2.status} ${h2.body}`,
+          /^200 one listener: GET \/cart \(HTTP\/2, :authority shop\.netlab\.test\)/,
+        );
         ctx.check.equal('offering http/1.1 only: http/1.1', h1c.info.alpn, 'http/1.1');
         ctx.check.match('... and an HTTP/1.1 answer', h1, /^HTTP\/1\.1 200 OK\r\n/);
         ctx.check.equal('offering nothing: no ALPN (HTTP/1.1 by default)', [none.info.alpn, noneReply.split('\r\n')[0]], [undefined, 'HTTP/1.1 200 OK']);
@@ -243,9 +271,23 @@ export default defineLab<State>({
         const answers = t.filter((f) => f.srcPort === port && f.handshakeTypes.includes(8)).map((f) => f.alpn.join(',') || '(none)');
         ctx.check.equal('tshark: the four offers, in the ClientHellos', offers, ['h2,http/1.1', 'http/1.1', '(none)', 'http/1.0']);
         ctx.check.equal('tshark: the answers, in EncryptedExtensions (the fourth connection has none)', answers, ['h2', 'http/1.1', '(none)']);
-        ctx.check.ok('tshark: the h2 connection carries HTTP/2 with an :authority pseudo-header', t.some((f) => f.http2Headers.includes(':authority')), t.filter((f) => f.http2Headers.length > 0).map((f) => `frame ${f.frame}: ${f.http2Headers.join(' ')}`).join('; ') || 'no HTTP/2 headers');
+        ctx.check.ok(
+          'tshark: the h2 connection carries HTTP/2 with an :authority pseudo-header',
+          t.some((f) => f.http2Headers.includes(':authority')),
+          t
+            .filter((f) => f.http2Headers.length > 0)
+            .map((f) => `frame ${f.frame}: ${f.http2Headers.join(' ')}`)
+            .join('; ') || 'no HTTP/2 headers',
+        );
         // Alert 0 is close_notify, the orderly end of the other connections.
-        ctx.check.equal('tshark: the server\'s only error alert is no_application_protocol (120)', t.filter((f) => f.srcPort === port).flatMap((f) => f.alerts).filter((a) => a !== 0), [120]);
+        ctx.check.equal(
+          "tshark: the server's only error alert is no_application_protocol (120)",
+          t
+            .filter((f) => f.srcPort === port)
+            .flatMap((f) => f.alerts)
+            .filter((a) => a !== 0),
+          [120],
+        );
       },
     },
   ],

@@ -52,10 +52,10 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
         title: 'The three-way handshake carries no data',
         explain:
           'The client 10.0.1.1 opens a connection to the server 10.0.1.2, port 80, where a listener waits. Three\n' +
-          'segments: SYN (the client\'s initial sequence number, ISN), SYN-ACK (the server\'s ISN, and an ACK of the\n' +
-          'client\'s ISN + 1: a SYN counts as one byte of sequence space) and ACK (the server\'s ISN + 1). None\n' +
+          "segments: SYN (the client's initial sequence number, ISN), SYN-ACK (the server's ISN, and an ACK of the\n" +
+          "client's ISN + 1: a SYN counts as one byte of sequence space) and ACK (the server's ISN + 1). None\n" +
           'carries a byte of data: tcp.len is 0 in all three. The ISNs come from RFC 6528 (a keyed hash of the\n' +
-          'addresses and ports plus a clock), so Wireshark shows them relative: each side\'s SYN is seq 0.\n' +
+          "addresses and ports plus a clock), so Wireshark shows them relative: each side's SYN is seq 0.\n" +
           'The link takes 1 ms each way, so the client is connected after one round trip (2 ms).',
         async run(ctx) {
           const net = new LabNet({ start: ctx.clock.now(), fault: options.fault, delayMs: 1 });
@@ -65,7 +65,7 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
           ctx.state.pair = pair;
           const path = recordStep(ctx, net, 'handshake', {
             filter: 'tcp.flags.syn == 1',
-            about: 'SYN and SYN-ACK: open each one\'s Options',
+            about: "SYN and SYN-ACK: open each one's Options",
             frames: 2,
             also: [
               { filter: 'tcp.len > 0', about: 'no segment of the handshake carries data', frames: 0 },
@@ -89,14 +89,31 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
           ctx.state.handshake = segs;
           const [syn, synAck, ack] = segs;
           ctx.state.isn = { client: syn?.rawSeq ?? 0, server: synAck?.rawSeq ?? 0 };
-          ctx.show.sequence(tcpFlowDiagram(net.since(mark).map((f) => ({ ...net.timestamp(f.atMs), data: f.frame })), { title: 'The handshake (relative numbers, as Wireshark shows them)', names: ['client', 'server'] }));
+          ctx.show.sequence(
+            tcpFlowDiagram(
+              net.since(mark).map((f) => ({ ...net.timestamp(f.atMs), data: f.frame })),
+              { title: 'The handshake (relative numbers, as Wireshark shows them)', names: ['client', 'server'] },
+            ),
+          );
           ctx.show.text(`ISNs (absolute): client ${syn?.rawSeq}, server ${synAck?.rawSeq}`);
 
-          ctx.check.equal('three segments: SYN, SYN-ACK, ACK', segs.map((s) => `${s.from} ${s.flags}`), ['client SYN', 'server SYN, ACK', 'client ACK']);
-          ctx.check.equal('none carries data (tcp.len 0, 0, 0)', segs.map((s) => s.len), [0, 0, 0]);
+          ctx.check.equal(
+            'three segments: SYN, SYN-ACK, ACK',
+            segs.map((s) => `${s.from} ${s.flags}`),
+            ['client SYN', 'server SYN, ACK', 'client ACK'],
+          );
+          ctx.check.equal(
+            'none carries data (tcp.len 0, 0, 0)',
+            segs.map((s) => s.len),
+            [0, 0, 0],
+          );
           if (syn === undefined || synAck === undefined || ack === undefined) return;
-          ctx.check.equal('the SYN-ACK acknowledges the client\'s ISN + 1', synAck.rawAck, (syn.rawSeq + 1) >>> 0);
-          ctx.check.equal('the ACK acknowledges the server\'s ISN + 1, from seq ISN + 1', [ack.rawSeq, ack.rawAck], [(syn.rawSeq + 1) >>> 0, (synAck.rawSeq + 1) >>> 0]);
+          ctx.check.equal("the SYN-ACK acknowledges the client's ISN + 1", synAck.rawAck, (syn.rawSeq + 1) >>> 0);
+          ctx.check.equal(
+            "the ACK acknowledges the server's ISN + 1, from seq ISN + 1",
+            [ack.rawSeq, ack.rawAck],
+            [(syn.rawSeq + 1) >>> 0, (synAck.rawSeq + 1) >>> 0],
+          );
           ctx.check.notEqual('the two sides chose different ISNs', synAck.rawSeq, syn.rawSeq);
           ctx.check.equal('the client is connected after one round trip (2 x 1 ms)', connectedAt - t0, 2);
           ctx.check.equal('both ends are ESTABLISHED', [client.state, ctx.state.serverSide?.state], ['ESTABLISHED', 'ESTABLISHED']);
@@ -126,11 +143,19 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
           const [syn, , ack] = need(ctx.state.handshake, 'the handshake');
           if (syn === undefined || ack === undefined) return;
           ctx.show.hex(syn.frame, { title: 'The SYN, layer by layer (each TCP option its own span)', spans: headerSpans(syn) });
-          ctx.show.table(['bytes', 'field', 'value'], headerRows(syn), { title: 'The SYN\'s TCP header' });
-          ctx.check.equal('the SYN\'s header is 40 bytes: data offset 10 words', syn.hdrLen, 40);
-          ctx.check.equal('its options, in order', syn.options.map((o) => `${o.type} ${o.length}`), ['mss 4', 'sack-permitted 2', 'timestamp 10', 'nop 1', 'wscale 3']);
+          ctx.show.table(['bytes', 'field', 'value'], headerRows(syn), { title: "The SYN's TCP header" });
+          ctx.check.equal("the SYN's header is 40 bytes: data offset 10 words", syn.hdrLen, 40);
+          ctx.check.equal(
+            'its options, in order',
+            syn.options.map((o) => `${o.type} ${o.length}`),
+            ['mss 4', 'sack-permitted 2', 'timestamp 10', 'nop 1', 'wscale 3'],
+          );
           ctx.check.equal('20 bytes of fixed header plus 20 of options', 20 + syn.options.reduce((n, o) => n + o.length, 0), syn.hdrLen);
-          ctx.check.equal('the ACK\'s header is 32 bytes: NOP, NOP, timestamps', [ack.hdrLen, ack.options.map((o) => o.type).join(',')], [32, 'nop,nop,timestamp']);
+          ctx.check.equal(
+            "the ACK's header is 32 bytes: NOP, NOP, timestamps",
+            [ack.hdrLen, ack.options.map((o) => o.type).join(',')],
+            [32, 'nop,nop,timestamp'],
+          );
           const offsetNibble = (syn.frame[14 + 20 + 12] ?? 0) >> 4;
           ctx.check.equal('the data offset nibble on the wire is 0xa (10 words)', offsetNibble, 10);
           ctx.check.equal('the largest header 4 bits allow: 15 words = 60 bytes', 0xf * 4, 60);
@@ -148,13 +173,13 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
           const net = need(ctx.state.net, 'the network');
           const pair = need(ctx.state.pair, 'the hosts');
           const client = need(ctx.state.client, 'the client');
-          const serverSide = need(ctx.state.serverSide, 'the server\'s socket');
+          const serverSide = need(ctx.state.serverSide, "the server's socket");
           const isn = need(ctx.state.isn, 'the ISNs');
           recordStep(ctx, net, 'data', {
             filter: 'tcp.len > 0',
             about: 'the request and the answer: compare tcp.seq + tcp.len with the next ACK',
             frames: 2,
-            also: [{ filter: `tcp.ack == ${1 + RESPONSE.length}`, about: 'the client\'s delayed ACK of the whole answer', frames: 1 }],
+            also: [{ filter: `tcp.ack == ${1 + RESPONSE.length}`, about: "the client's delayed ACK of the whole answer", frames: 1 }],
           });
           let got = 0;
           let served = 0;
@@ -169,23 +194,42 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
           await net.wait(300);
           const segs = segViews(net, net.since(mark), pair.clientAddr, isn);
           ctx.show.text(segs.map(segLine).join('\n'));
-          ctx.show.table(['segment', 'seq', 'len', 'seq + len', 'the other side\'s next ACK'], segs.filter((s) => s.len > 0).map((s) => [`${s.from} data`, s.seq, s.len, s.seq + s.len, segs.find((n) => n.from !== s.from && n.atMs > s.atMs)?.ack ?? '-']), { title: 'ACK = seq + len of what arrived' });
-          ctx.check.equal('two data segments and one pure ACK', segs.map((s) => `${s.from} [${s.flags}] seq=${s.seq} ack=${s.ack} len=${s.len}`), [
-            `client [PSH, ACK] seq=1 ack=1 len=${REQUEST.length}`,
-            `server [PSH, ACK] seq=1 ack=${1 + REQUEST.length} len=${RESPONSE.length}`,
-            `client [ACK] seq=${1 + REQUEST.length} ack=${1 + RESPONSE.length} len=0`,
-          ]);
+          ctx.show.table(
+            ['segment', 'seq', 'len', 'seq + len', "the other side's next ACK"],
+            segs
+              .filter((s) => s.len > 0)
+              .map((s) => [`${s.from} data`, s.seq, s.len, s.seq + s.len, segs.find((n) => n.from !== s.from && n.atMs > s.atMs)?.ack ?? '-']),
+            { title: 'ACK = seq + len of what arrived' },
+          );
+          ctx.check.equal(
+            'two data segments and one pure ACK',
+            segs.map((s) => `${s.from} [${s.flags}] seq=${s.seq} ack=${s.ack} len=${s.len}`),
+            [
+              `client [PSH, ACK] seq=1 ack=1 len=${REQUEST.length}`,
+              `server [PSH, ACK] seq=1 ack=${1 + REQUEST.length} len=${RESPONSE.length}`,
+              `client [ACK] seq=${1 + REQUEST.length} ack=${1 + RESPONSE.length} len=0`,
+            ],
+          );
           const [, answer, lastAck] = segs;
           ctx.state.ackAfterAnswer = lastAck?.ack;
-          if (answer !== undefined && lastAck !== undefined) ctx.check.equal('the client\'s ACK waited for the delayed-ACK timer (200 ms after the answer arrived)', lastAck.atMs - (answer.atMs + net.delayMs), 200);
-          ctx.check.equal('both sides agree on the bytes: sndNxt of one is rcvNxt of the other', [client.info().sndNxt, client.info().rcvNxt], [serverSide.info().rcvNxt, serverSide.info().sndNxt]);
+          if (answer !== undefined && lastAck !== undefined)
+            ctx.check.equal(
+              "the client's ACK waited for the delayed-ACK timer (200 ms after the answer arrived)",
+              lastAck.atMs - (answer.atMs + net.delayMs),
+              200,
+            );
+          ctx.check.equal(
+            'both sides agree on the bytes: sndNxt of one is rcvNxt of the other',
+            [client.info().sndNxt, client.info().rcvNxt],
+            [serverSide.info().rcvNxt, serverSide.info().sndNxt],
+          );
         },
       },
       {
         title: 'The close: FIN and ACK both ways, then TIME-WAIT',
         explain:
           'Each side closes its own direction. The client calls end(): FIN (it counts as one byte of sequence\n' +
-          'space). The server\'s TCP acknowledges it at once; the server application reads the end of the stream\n' +
+          "space). The server's TCP acknowledges it at once; the server application reads the end of the stream\n" +
           'and, 20 ms later, calls end() too: its FIN, acknowledged by the client. Four segments, FIN/ACK/FIN/ACK.\n' +
           'The side that closed first (the client) then waits in TIME-WAIT for 2 x MSL before forgetting the\n' +
           `connection. Linux waits 60 s; this lab's hosts use an MSL of ${MSL_MS} ms, so TIME-WAIT lasts 1 s. While it waits,\n` +
@@ -195,15 +239,13 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
           const net = need(ctx.state.net, 'the network');
           const pair = need(ctx.state.pair, 'the hosts');
           const client = need(ctx.state.client, 'the client');
-          const serverSide = need(ctx.state.serverSide, 'the server\'s socket');
+          const serverSide = need(ctx.state.serverSide, "the server's socket");
           const isn = need(ctx.state.isn, 'the ISNs');
           const path = recordStep(ctx, net, 'close', {
             filter: 'tcp.flags.fin == 1',
-            about: 'the client\'s FIN, then the server\'s',
+            about: "the client's FIN, then the server's",
             frames: 2,
-            also: [
-              { filter: 'tcp.flags.fin == 0', about: 'the ACK of each FIN', frames: 2 },
-            ],
+            also: [{ filter: 'tcp.flags.fin == 0', about: 'the ACK of each FIN', frames: 2 }],
           });
           const states: TcpStateChange[] = [];
           const serverStates: TcpStateChange[] = [];
@@ -227,18 +269,36 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
           const closedAt = net.clock.now();
           const segs = segViews(net, net.since(mark), pair.clientAddr, isn);
           ctx.show.text(segs.map(segLine).join('\n'));
-          ctx.show.table(['time (ms)', 'client', 'server'], [...states.map((s) => [s.time - t0, `${s.from} -> ${s.to}`, '']), ...serverStates.map((s) => [s.time - t0, '', `${s.from} -> ${s.to}`])].sort((a, b) => Number(a[0]) - Number(b[0])), { title: 'State changes, from the client\'s end()' });
+          ctx.show.table(
+            ['time (ms)', 'client', 'server'],
+            [...states.map((s) => [s.time - t0, `${s.from} -> ${s.to}`, '']), ...serverStates.map((s) => [s.time - t0, '', `${s.from} -> ${s.to}`])].sort(
+              (a, b) => Number(a[0]) - Number(b[0]),
+            ),
+            { title: "State changes, from the client's end()" },
+          );
           const raw = (side: 'client' | 'server', rel: number): string => String((isn[side] + rel) >>> 0);
           const r = REQUEST.length + 1;
           const a = RESPONSE.length + 1;
-          ctx.check.equal('FIN, ACK, FIN, ACK', segs.map((s) => `${s.from} [${s.flags}] seq=${s.seq} ack=${s.ack}`), [
-            `client [FIN, ACK] seq=${r} ack=${a}`,
-            `server [ACK] seq=${a} ack=${r + 1}`,
-            `server [FIN, ACK] seq=${a} ack=${r + 1}`,
-            `client [ACK] seq=${r + 1} ack=${a + 1}`,
-          ]);
-          ctx.check.equal('the client went FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT, CLOSED', states.map((s) => s.to), ['FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'CLOSED']);
-          ctx.check.equal('the server went CLOSE-WAIT, LAST-ACK, CLOSED', serverStates.map((s) => s.to), ['CLOSE-WAIT', 'LAST-ACK', 'CLOSED']);
+          ctx.check.equal(
+            'FIN, ACK, FIN, ACK',
+            segs.map((s) => `${s.from} [${s.flags}] seq=${s.seq} ack=${s.ack}`),
+            [
+              `client [FIN, ACK] seq=${r} ack=${a}`,
+              `server [ACK] seq=${a} ack=${r + 1}`,
+              `server [FIN, ACK] seq=${a} ack=${r + 1}`,
+              `client [ACK] seq=${r + 1} ack=${a + 1}`,
+            ],
+          );
+          ctx.check.equal(
+            'the client went FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT, CLOSED',
+            states.map((s) => s.to),
+            ['FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'CLOSED'],
+          );
+          ctx.check.equal(
+            'the server went CLOSE-WAIT, LAST-ACK, CLOSED',
+            serverStates.map((s) => s.to),
+            ['CLOSE-WAIT', 'LAST-ACK', 'CLOSED'],
+          );
           ctx.check.equal(`TIME-WAIT lasted 2 x MSL = ${2 * MSL_MS} ms`, closedAt - twAt, 2 * MSL_MS);
           ctx.check.equal('connect() from the same local port during TIME-WAIT is refused', reuse, 'EADDRINUSE');
           ctx.check.equal('nothing crossed the link during TIME-WAIT', segs.filter((s) => s.atMs > twAt).length, 0);
@@ -264,8 +324,8 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
           'last segment is held on a slow path. The client then opens connection B on the same 4-tuple (same\n' +
           'local port) and fetches a new answer ("BBBB..."). The old copy arrives during B. RFC 6528 gives the\n' +
           'same 4-tuple an ISN that has moved on only by the clock (250 per ms), so the old sequence number lands\n' +
-          'inside B\'s receive window: the client keeps the old bytes and, when B\'s real bytes for that range come,\n' +
-          'takes them for duplicates. B\'s answer arrives corrupted, with nothing on the wire to say so.\n' +
+          "inside B's receive window: the client keeps the old bytes and, when B's real bytes for that range come,\n" +
+          "takes them for duplicates. B's answer arrives corrupted, with nothing on the wire to say so.\n" +
           'Then the same with timestamps on: PAWS (RFC 7323) sees the old timestamp and drops the copy. TIME-WAIT\n' +
           '(2 x MSL: longer than any segment can live) is what protects a connection without timestamps.',
         async run(ctx) {
@@ -279,21 +339,29 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
           const plain = await quickReuse(net, { link: 'reuse', subnet: 2, timestamps: false });
           const paws = await quickReuse(net, { link: 'reuse-ts', subnet: 3, timestamps: true });
           ctx.state.reuse = { plain, paws };
-          ctx.show.table(['', 'no timestamps', 'timestamps (PAWS)'], [
-            ['client port of A and of B', `${plain.portA}, ${plain.portB}`, `${paws.portA}, ${paws.portB}`],
-            ['server ISN of A, of B (B - A)', `${plain.isnA}, ${plain.isnB} (${(plain.isnB - plain.isnA) >>> 0})`, `${paws.isnA}, ${paws.isnB} (${(paws.isnB - paws.isnA) >>> 0})`],
-            ['old copy: seq relative to B', plain.oldSeqInB, paws.oldSeqInB],
-            ['bytes of B\'s answer that are A\'s', plain.wrongBytes, paws.wrongBytes],
-            ['segments dropped by PAWS', plain.pawsDropped, paws.pawsDropped],
-          ], { title: 'Connection B after A on the same 4-tuple, with an old copy from A arriving during B' });
+          ctx.show.table(
+            ['', 'no timestamps', 'timestamps (PAWS)'],
+            [
+              ['client port of A and of B', `${plain.portA}, ${plain.portB}`, `${paws.portA}, ${paws.portB}`],
+              [
+                'server ISN of A, of B (B - A)',
+                `${plain.isnA}, ${plain.isnB} (${(plain.isnB - plain.isnA) >>> 0})`,
+                `${paws.isnA}, ${paws.isnB} (${(paws.isnB - paws.isnA) >>> 0})`,
+              ],
+              ['old copy: seq relative to B', plain.oldSeqInB, paws.oldSeqInB],
+              ["bytes of B's answer that are A's", plain.wrongBytes, paws.wrongBytes],
+              ['segments dropped by PAWS', plain.pawsDropped, paws.pawsDropped],
+            ],
+            { title: 'Connection B after A on the same 4-tuple, with an old copy from A arriving during B' },
+          );
           ctx.show.text(`B's answer as the client read it, around the old bytes:\n  ${plain.sample}`);
-          ctx.check.equal('B reused A\'s 4-tuple (same client port)', plain.portB, plain.portA);
-          ctx.check.between('the server\'s ISN moved on only by the clock between A and B (250 per ms)', (plain.isnB - plain.isnA) >>> 0, 1, 250 * 60);
-          ctx.check.between('so the old segment\'s sequence number falls inside B\'s window', plain.oldSeqInB, 1, 14600);
-          ctx.check.between('without timestamps, up to a segment\'s worth of B\'s answer is A\'s bytes', plain.wrongBytes, 1, 1460, 'bytes');
+          ctx.check.equal("B reused A's 4-tuple (same client port)", plain.portB, plain.portA);
+          ctx.check.between("the server's ISN moved on only by the clock between A and B (250 per ms)", (plain.isnB - plain.isnA) >>> 0, 1, 250 * 60);
+          ctx.check.between("so the old segment's sequence number falls inside B's window", plain.oldSeqInB, 1, 14600);
+          ctx.check.between("without timestamps, up to a segment's worth of B's answer is A's bytes", plain.wrongBytes, 1, 1460, 'bytes');
           ctx.check.equal('...and the client saw no error: the connection ended normally', plain.error, '(none)');
           ctx.check.equal('with timestamps, PAWS dropped the old copy', paws.pawsDropped, 1);
-          ctx.check.equal('...and B\'s answer is intact', paws.wrongBytes, 0);
+          ctx.check.equal("...and B's answer is intact", paws.wrongBytes, 0);
           ctx.state.confirm.push({
             path,
             what: 'the SYNs: same ports for A and B on each link',
@@ -306,7 +374,7 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
       {
         title: 'A closed port answers with RST',
         explain:
-          'The client connects to port 81, where nothing listens. The server\'s TCP answers the SYN with RST (and\n' +
+          "The client connects to port 81, where nothing listens. The server's TCP answers the SYN with RST (and\n" +
           'ACK of the SYN, seq 0, RFC 9293 §3.10.7.1); the connect fails with ECONNREFUSED, after one round trip,\n' +
           'without any retry. The RST has no options: a 20-byte header, the smallest there is.',
         async run(ctx) {
@@ -314,7 +382,7 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
           const pair = need(ctx.state.pair, 'the hosts');
           const path = recordStep(ctx, net, 'closed-port', {
             filter: 'tcp.flags.reset == 1',
-            about: 'the server\'s RST-ACK',
+            about: "the server's RST-ACK",
             frames: 1,
             also: [{ filter: 'tcp.hdr_len == 20', about: 'the RST: a header with no options', frames: 1 }],
           });
@@ -330,35 +398,51 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
           await net.runUntil(() => s.state === 'CLOSED', 5000, 'the connect did not end');
           const segs = segViews(net, net.since(mark), pair.clientAddr);
           ctx.show.text(segs.map(segLine).join('\n'));
-          ctx.check.equal('SYN, then RST-ACK', segs.map((x) => `${x.from} [${x.flags}]`), ['client [SYN]', 'server [RST, ACK]']);
+          ctx.check.equal(
+            'SYN, then RST-ACK',
+            segs.map((x) => `${x.from} [${x.flags}]`),
+            ['client [SYN]', 'server [RST, ACK]'],
+          );
           const [syn, rst] = segs;
           if (syn !== undefined && rst !== undefined) {
             ctx.check.equal('the RST has seq 0 and acknowledges the SYN (ISN + 1)', [rst.rawSeq, rst.rawAck], [0, (syn.rawSeq + 1) >>> 0]);
             ctx.check.equal('its header is 20 bytes: no options', rst.hdrLen, 20);
           }
           ctx.check.equal('connect fails with ECONNREFUSED after one round trip', `${error} after ${at - t0} ms`, 'ECONNREFUSED after 2 ms');
-          ctx.state.confirm.push({ path, what: 'the RST', fields: ['tcp.srcport', 'tcp.flags.str', 'tcp.hdr_len'], pick: (row) => row[0] === '81', expected: [['81', '·······A·R··', '20']] });
+          ctx.state.confirm.push({
+            path,
+            what: 'the RST',
+            fields: ['tcp.srcport', 'tcp.flags.str', 'tcp.hdr_len'],
+            pick: (row) => row[0] === '81',
+            expected: [['81', '·······A·R··', '20']],
+          });
         },
       },
       tcpWiresharkStep<State>(
         'tshark reads every capture: the same flags and numbers, no malformed packet, and its TCP analysis. The\n' +
           'first captures raise no analysis flag: nothing was lost, repeated or out of order. The quick-reuse\n' +
           'capture raises many, and they show Wireshark falling into the same trap as the client: it flags the\n' +
-          'second SYN on each 4-tuple as reused ports, then, since B\'s sequence numbers overlap A\'s (the ISN\n' +
-          'moved on by only a few thousand), it takes B\'s data for retransmissions of A\'s (8 per link), sees\n' +
-          'the old copy as a jump ahead (lost segment, then ACKs of it), and the client\'s repeated ACK for the\n' +
+          "second SYN on each 4-tuple as reused ports, then, since B's sequence numbers overlap A's (the ISN\n" +
+          "moved on by only a few thousand), it takes B's data for retransmissions of A's (8 per link), sees\n" +
+          "the old copy as a jump ahead (lost segment, then ACKs of it), and the client's repeated ACK for the\n" +
           'byte it still expects as a duplicate ACK.',
         {
-          'quick-reuse.pcapng': { 'tcp.analysis.ack_lost_segment': 2, 'tcp.analysis.duplicate_ack': 2, 'tcp.analysis.lost_segment': 2, 'tcp.analysis.retransmission': 16, 'tcp.analysis.reused_ports': 2 },
+          'quick-reuse.pcapng': {
+            'tcp.analysis.ack_lost_segment': 2,
+            'tcp.analysis.duplicate_ack': 2,
+            'tcp.analysis.lost_segment': 2,
+            'tcp.analysis.retransmission': 16,
+            'tcp.analysis.reused_ports': 2,
+          },
         },
       ),
     ],
     exercises: [
       {
         after: HANDSHAKE,
-        title: 'How long are the SYN\'s options?',
+        title: "How long are the SYN's options?",
         kind: 'answer',
-        task: 'Open handshake.pcapng (tshark -V -r ..., or netlab decode) and read the SYN\'s header length. How many bytes of it are options?',
+        task: "Open handshake.pcapng (tshark -V -r ..., or netlab decode) and read the SYN's header length. How many bytes of it are options?",
         expects: 'a number of bytes',
         grade: (answer, ctx) => {
           const syn = ctx.state.handshake?.[0];
@@ -387,4 +471,3 @@ export function tcpHandshakeAndCloseLab(options: HandshakeLabOptions = {}): AnyL
 }
 
 export default tcpHandshakeAndCloseLab();
-

@@ -106,11 +106,11 @@ export function tcpReliabilityLab(options: ReliabilityLabOptions = {}): AnyLab {
           const { pair, client, isn } = conn;
           pair.slow.client.hold = (f) => {
             const t = tcpOf(f);
-            return t !== undefined && t.len > 0 && t.seq === ((isn.client + 37) >>> 0) && pair.slow.client.held.length === 0;
+            return t !== undefined && t.len > 0 && t.seq === (isn.client + 37) >>> 0 && pair.slow.client.held.length === 0;
           };
           const mark = net.frames.length;
           for (let i = 0; i < 6; i++) client.write(Buffer.alloc(PIECE, 0x61 + i));
-          await net.runUntil(() => conn.server.info().rcvNxt === ((isn.client + 217) >>> 0), 5000, 'the server did not get 216 bytes');
+          await net.runUntil(() => conn.server.info().rcvNxt === (isn.client + 217) >>> 0, 5000, 'the server did not get 216 bytes');
           pair.slow.client.hold = undefined;
           const released = pair.slow.client.release();
           await net.wait(300);
@@ -118,23 +118,57 @@ export function tcpReliabilityLab(options: ReliabilityLabOptions = {}): AnyLab {
           ctx.show.text(segs.map(segLine).join('\n'));
           const data = segs.filter((s) => s.from === 'client' && s.len > 0);
           const acks = segs.filter((s) => s.from === 'server');
-          ctx.check.equal('the client sent seq 1, 73, 109, 145, 181 (37 held), then 37 again, then the held 37 arrived', data.map((s) => s.seq), [1, 73, 109, 145, 181, 37, 37]);
+          ctx.check.equal(
+            'the client sent seq 1, 73, 109, 145, 181 (37 held), then 37 again, then the held 37 arrived',
+            data.map((s) => s.seq),
+            [1, 73, 109, 145, 181, 37, 37],
+          );
           const first73 = data.findIndex((s) => s.seq === 73);
           const ackAfter73 = acks.find((a) => a.atMs > (data[first73]?.atMs ?? Infinity));
           ctx.state.ackOn73 = ackAfter73?.ack;
           ctx.check.equal('expected byte 37, got byte 73: the server answered ack 37', ackAfter73?.ack, 37);
           const dups = acks.filter((a) => a.ack === 37);
-          ctx.check.equal('ack 37 four times, one per segment past the gap: the first moves the ACK on from 1, the other three are duplicate ACKs', dups.length, 4);
+          ctx.check.equal(
+            'ack 37 four times, one per segment past the gap: the first moves the ACK on from 1, the other three are duplicate ACKs',
+            dups.length,
+            4,
+          );
           const retx = data[5];
           const third = dups[3];
-          ctx.check.equal('the client resent seq 37 right after the third duplicate ACK arrived (fast retransmit, no timer)', retx !== undefined && third !== undefined ? retx.atMs - (third.atMs + net.delayMs) : undefined, 0);
-          ctx.check.equal('one cumulative ACK then covered all 216 bytes', acks.some((a) => a.ack === 217), true);
+          ctx.check.equal(
+            'the client resent seq 37 right after the third duplicate ACK arrived (fast retransmit, no timer)',
+            retx !== undefined && third !== undefined ? retx.atMs - (third.atMs + net.delayMs) : undefined,
+            0,
+          );
+          ctx.check.equal(
+            'one cumulative ACK then covered all 216 bytes',
+            acks.some((a) => a.ack === 217),
+            true,
+          );
           ctx.check.equal('one held original was delivered late', released, 1);
           ctx.check.equal('the server counted it as a duplicate and discarded it', conn.server.info().counters.duplicateSegments, 1);
           const got = Buffer.concat(conn.received);
-          ctx.check.equal('the application read 216 bytes, in order: 36 a, 36 b, ... 36 f', got.toString('latin1'), 'abcdef'.split('').map((c) => c.repeat(PIECE)).join(''));
+          ctx.check.equal(
+            'the application read 216 bytes, in order: 36 a, 36 b, ... 36 f',
+            got.toString('latin1'),
+            'abcdef'
+              .split('')
+              .map((c) => c.repeat(PIECE))
+              .join(''),
+          );
           ctx.check.equal('the client counted 1 fast retransmit', client.info().counters.fastRetransmits, 1);
-          ctx.state.confirm.push({ path, what: 'the duplicate ACKs (relative ack)', fields: ['tcp.ack', 'tcp.analysis.duplicate_ack_num'], pick: (r) => r[1] !== '', expected: [['37', '1'], ['37', '2'], ['37', '3'], ['217', '1']] });
+          ctx.state.confirm.push({
+            path,
+            what: 'the duplicate ACKs (relative ack)',
+            fields: ['tcp.ack', 'tcp.analysis.duplicate_ack_num'],
+            pick: (r) => r[1] !== '',
+            expected: [
+              ['37', '1'],
+              ['37', '2'],
+              ['37', '3'],
+              ['217', '1'],
+            ],
+          });
         },
       },
       {
@@ -150,11 +184,13 @@ export function tcpReliabilityLab(options: ReliabilityLabOptions = {}): AnyLab {
           const net = need(ctx.state.net, 'the network');
           const conn = need(ctx.state.main, 'the connection');
           const { pair, client, isn } = conn;
-          const path = recordStep(ctx, net, 'timeout', {
+          const _path = recordStep(ctx, net, 'timeout', {
             filter: 'tcp.len == 100',
             about: 'the copy that got through: the first three were lost before this link',
             frames: 1,
-            also: [{ filter: 'tcp.analysis.retransmission', about: 'Wireshark sees only the copy that arrived, and does not call it a retransmission', frames: 0 }],
+            also: [
+              { filter: 'tcp.analysis.retransmission', about: 'Wireshark sees only the copy that arrived, and does not call it a retransmission', frames: 0 },
+            ],
           });
           const seq = (isn.client + 217) >>> 0;
           const sent: number[] = [];
@@ -167,12 +203,15 @@ export function tcpReliabilityLab(options: ReliabilityLabOptions = {}): AnyLab {
           const mark = net.frames.length;
           const rtoBefore = client.info().rtoMs;
           client.write(Buffer.alloc(100, 0x74));
-          await net.runUntil(() => conn.server.info().rcvNxt === ((seq + 100) >>> 0), 10_000, 'the segment never got through');
+          await net.runUntil(() => conn.server.info().rcvNxt === (seq + 100) >>> 0, 10_000, 'the segment never got through');
           pair.slow.client.drop = undefined;
           await net.wait(300);
           const gaps = sent.slice(1).map((t, i) => t - (sent[i] ?? 0));
           ctx.state.rtoGaps = gaps;
-          ctx.show.table(['transmission', 'at (ms after the first)', 'waited', 'fate'], sent.map((t, i) => [i + 1, t - (sent[0] ?? 0), i === 0 ? '-' : `${gaps[i - 1]} ms`, i < 3 ? 'lost' : 'arrived']));
+          ctx.show.table(
+            ['transmission', 'at (ms after the first)', 'waited', 'fate'],
+            sent.map((t, i) => [i + 1, t - (sent[0] ?? 0), i === 0 ? '-' : `${gaps[i - 1]} ms`, i < 3 ? 'lost' : 'arrived']),
+          );
           ctx.show.text(segViews(net, net.since(mark), pair.clientAddr, isn).map(segLine).join('\n'));
           ctx.check.equal('the RTO was 200 ms before the loss', rtoBefore, 200);
           ctx.check.equal('four transmissions of the segment', sent.length, 4);
@@ -196,14 +235,14 @@ export function tcpReliabilityLab(options: ReliabilityLabOptions = {}): AnyLab {
           const { pair, client, isn } = conn;
           recordStep(ctx, net, 'delayed-acks', {
             filter: 'tcp.len == 0',
-            about: 'the server\'s ACKs: about one per two segments',
+            about: "the server's ACKs: about one per two segments",
             frames: 'some',
             also: [{ filter: 'tcp.len == 1460', about: 'the 20 full segments', frames: 20 }],
           });
           const mark = net.frames.length;
           const before = conn.server.info().rcvNxt;
           client.write(Buffer.alloc(20 * 1460, 0x64));
-          await net.runUntil(() => ((conn.server.info().rcvNxt - before) >>> 0) === 20 * 1460, 10_000, 'the 20 segments did not arrive');
+          await net.runUntil(() => (conn.server.info().rcvNxt - before) >>> 0 === 20 * 1460, 10_000, 'the 20 segments did not arrive');
           await net.wait(500);
           const segs = segViews(net, net.since(mark), pair.clientAddr, isn);
           const data = segs.filter((s) => s.from === 'client' && s.len > 0);
@@ -211,7 +250,11 @@ export function tcpReliabilityLab(options: ReliabilityLabOptions = {}): AnyLab {
           const steps = acks.slice(1).map((a, i) => a.ack - (acks[i]?.ack ?? 0));
           ctx.show.text(segs.slice(0, 16).map(segLine).join('\n') + `\n... ${segs.length} segments in all`);
           ctx.show.table(['data segments', 'ACKs', 'bytes acknowledged per ACK'], [[data.length, acks.length, [...new Set(steps)].join(', ')]]);
-          ctx.check.equal('20 data segments of 1460 bytes', data.map((s) => s.len), Array(20).fill(1460));
+          ctx.check.equal(
+            '20 data segments of 1460 bytes',
+            data.map((s) => s.len),
+            Array(20).fill(1460),
+          );
           ctx.check.between('about half as many ACKs as segments', acks.length, 8, 12);
           ctx.check.equal('most ACKs acknowledge two segments at once (2920 bytes)', steps.filter((n) => n === 2920).length >= acks.length / 2, true);
           ctx.check.equal('the last ACK covers every byte sent (cumulative)', acks.at(-1)?.ack, (data.at(-1)?.seq ?? 0) + 1460);
@@ -223,7 +266,7 @@ export function tcpReliabilityLab(options: ReliabilityLabOptions = {}): AnyLab {
           'A second pair of hosts, on a link that loses 4% of the frames each way, duplicates 2%, and delays each\n' +
           'by 1 to 4 ms (so frames overtake each other). The impairment is seeded: the same frames are lost on\n' +
           'every run. The client sends 64 KiB and closes. Every mechanism above runs at once: duplicate ACKs and\n' +
-          'fast retransmits, timeouts, the out-of-order queue, duplicates discarded. The server\'s application\n' +
+          "fast retransmits, timeouts, the out-of-order queue, duplicates discarded. The server's application\n" +
           'reads exactly the bytes sent, in order.',
         async run(ctx) {
           const net = need(ctx.state.net, 'the network');
@@ -241,14 +284,18 @@ export function tcpReliabilityLab(options: ReliabilityLabOptions = {}): AnyLab {
           const got = Buffer.concat(conn.received);
           const c = conn.client.info().counters;
           const s = conn.server.info().counters;
-          ctx.show.table(['counter', 'value'], [
-            ['client: retransmissions (all)', c.retransmits],
-            ['client: fast retransmits', c.fastRetransmits],
-            ['client: timeouts', c.timeouts],
-            ['client: duplicate ACKs received', c.dupAcksReceived],
-            ['server: out-of-order segments queued', s.outOfOrderSegments],
-            ['server: duplicate segments discarded', s.duplicateSegments],
-          ], { title: 'What the two ends counted' });
+          ctx.show.table(
+            ['counter', 'value'],
+            [
+              ['client: retransmissions (all)', c.retransmits],
+              ['client: fast retransmits', c.fastRetransmits],
+              ['client: timeouts', c.timeouts],
+              ['client: duplicate ACKs received', c.dupAcksReceived],
+              ['server: out-of-order segments queued', s.outOfOrderSegments],
+              ['server: duplicate segments discarded', s.duplicateSegments],
+            ],
+            { title: 'What the two ends counted' },
+          );
           ctx.check.equal('the server read 65536 bytes, identical to what was sent', [got.length, Buffer.compare(got, data)], [65536, 0]);
           ctx.check.atLeast('the client retransmitted', c.retransmits, 1);
           ctx.check.atLeast('the client received duplicate ACKs', c.dupAcksReceived, 1);
@@ -257,9 +304,9 @@ export function tcpReliabilityLab(options: ReliabilityLabOptions = {}): AnyLab {
         },
       },
       tcpWiresharkStep<State>(
-        'tshark reads the captures. Its TCP analysis flags tell this lab\'s story. Out-of-order capture:\n' +
+        "tshark reads the captures. Its TCP analysis flags tell this lab's story. Out-of-order capture:\n" +
           'lost_segment where seq 73 follows seq 1 (the gap); duplicate_ack three times for ack 37, and once more\n' +
-          'for ack 217 (the server\'s answer to the late original); fast_retransmission of seq 37 (Wireshark also\n' +
+          "for ack 217 (the server's answer to the late original); fast_retransmission of seq 37 (Wireshark also\n" +
           'counts it among the retransmissions); the late original as a retransmission too, and spurious (its\n' +
           'bytes were already acknowledged). Timeout capture: none, since the lost copies never reached the\n' +
           'link and Wireshark only sees the one that arrived. Delayed-ACK capture: none, nothing went wrong.\n' +
@@ -267,8 +314,21 @@ export function tcpReliabilityLab(options: ReliabilityLabOptions = {}): AnyLab {
           'reader emptied its buffer after a hole was filled and said so); copies the link duplicated show as\n' +
           'spurious retransmissions: Wireshark cannot tell a network duplicate from a resent segment.',
         {
-          'out-of-order.pcapng': { 'tcp.analysis.duplicate_ack': 4, 'tcp.analysis.fast_retransmission': 1, 'tcp.analysis.lost_segment': 1, 'tcp.analysis.retransmission': 2, 'tcp.analysis.spurious_retransmission': 1 },
-          'lossy.pcapng': { 'tcp.analysis.duplicate_ack': 9, 'tcp.analysis.lost_segment': 9, 'tcp.analysis.out_of_order': 20, 'tcp.analysis.retransmission': 5, 'tcp.analysis.spurious_retransmission': 5, 'tcp.analysis.window_update': 5 },
+          'out-of-order.pcapng': {
+            'tcp.analysis.duplicate_ack': 4,
+            'tcp.analysis.fast_retransmission': 1,
+            'tcp.analysis.lost_segment': 1,
+            'tcp.analysis.retransmission': 2,
+            'tcp.analysis.spurious_retransmission': 1,
+          },
+          'lossy.pcapng': {
+            'tcp.analysis.duplicate_ack': 9,
+            'tcp.analysis.lost_segment': 9,
+            'tcp.analysis.out_of_order': 20,
+            'tcp.analysis.retransmission': 5,
+            'tcp.analysis.spurious_retransmission': 5,
+            'tcp.analysis.window_update': 5,
+          },
         },
       ),
     ],

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..');
 
 /** Bottom to top. A file may import from its own layer and from layers before it in this list. */
-export const LAYERS = ['base', 'wire', 'capture', 'dissect', 'balance', 'netsim', 'nat', 'dns', 'tls', 'http', 'proxy', 'l4', 'view', 'lab', 'labs', 'cli'] as const;
+const LAYERS = ['base', 'wire', 'capture', 'dissect', 'balance', 'netsim', 'nat', 'dns', 'tls', 'http', 'proxy', 'l4', 'view', 'lab', 'labs', 'cli'] as const;
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {

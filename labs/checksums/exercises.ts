@@ -19,7 +19,12 @@ type S = ChecksumsState;
 
 /** "Hola" to port 7778 instead of 7777: one word of the sum up by one. */
 const hola7778 = (): Uint8Array =>
-  encode([ethernet({ src: MAC_SRC, dst: MAC_DST }), ipv4({ src: SRC, dst: DST, id: 0x1c46, ttl: 64 }), udp({ sport: SPORT, dport: DPORT + 1 }), payload('Hola')]);
+  encode([
+    ethernet({ src: MAC_SRC, dst: MAC_DST }),
+    ipv4({ src: SRC, dst: DST, id: 0x1c46, ttl: 64 }),
+    udp({ sport: SPORT, dport: DPORT + 1 }),
+    payload('Hola'),
+  ]);
 
 const predictPort: Exercise<S> = {
   after: sumSteps[1].title,
@@ -61,7 +66,11 @@ const craftBad: Exercise<S> = {
     const all = await selectedFrames(path, 'udp');
     if (typeof all === 'string' || all.length === 0) return { correct: false, feedback: `${answer} holds no UDP datagram` };
     const bad = await selectedFrames(path, 'udp.checksum.status == 0', ['udp.check_checksum:TRUE']);
-    if (typeof bad !== 'string' && bad.length > 0) return { correct: true, feedback: `frame ${bad[0]} of ${answer}: the UDP checksum is bad, as asked (netlab decode -r ${answer} -Y "udp.checksum.status == 0" shows it)` };
+    if (typeof bad !== 'string' && bad.length > 0)
+      return {
+        correct: true,
+        feedback: `frame ${bad[0]} of ${answer}: the UDP checksum is bad, as asked (netlab decode -r ${answer} -Y "udp.checksum.status == 0" shows it)`,
+      };
     return { correct: false, feedback: `the ${all.length} UDP datagram${all.length === 1 ? '' : 's'} in ${answer} all have a good (or no) checksum` };
   },
   hint: 'Any value but the right one will do, say checksum=0xdead; 0 means "no checksum" over IPv4, which is not wrong.',

@@ -39,7 +39,12 @@ export function holaFrame(o: { fcs?: boolean; text?: string; src?: string; udpCh
 
 /** "Hola" over IPv6, its UDP checksum set to 0 (not computed): what IPv6 does not allow. */
 export function holaOverIpv6WithoutChecksum(): Uint8Array {
-  return encode([ethernet({ src: MAC_SRC, dst: MAC_DST }), ipv6({ src: SRC6, dst: DST6, hopLimit: 64 }), udp({ sport: SPORT, dport: DPORT, checksum: 0 }), payload('Hola')]);
+  return encode([
+    ethernet({ src: MAC_SRC, dst: MAC_DST }),
+    ipv6({ src: SRC6, dst: DST6, hopLimit: 64 }),
+    udp({ sport: SPORT, dport: DPORT, checksum: 0 }),
+    payload('Hola'),
+  ]);
 }
 
 /** The seed's SYN (with its MSS option: a 24-byte TCP header). */
@@ -66,7 +71,7 @@ export function statuses(frame: Uint8Array, fcsLength: 0 | 4): Statuses {
   const of = (kinds: readonly string[]): string => {
     const l = layers.find((x) => kinds.includes(x.kind));
     if (l === undefined) return 'none';
-    const s = (l.value as { checksumStatus?: unknown; fcsStatus?: unknown });
+    const s = l.value as { checksumStatus?: unknown; fcsStatus?: unknown };
     const v = kinds[0] === 'ethernet' ? s.fcsStatus : s.checksumStatus;
     return typeof v === 'string' ? (WORD[v] ?? v) : 'none';
   };

@@ -33,7 +33,7 @@ const corruption: Step<S> = {
     '- "H" -> "M" in the data: the IPv4 checksum does not cover data; UDP\'s does;\n' +
     '- "Hola" -> "Hpl`": the first word up by one (0x486F -> 0x4870), the second down by one (0x6C61 -> 0x6C60);\n' +
     '- "Hola" -> "laHo": the two words swapped.\n' +
-    'The last two leave the one\'s-complement sum as it was, so the UDP checksum says good. CRC-32 is not a sum:\n' +
+    "The last two leave the one's-complement sum as it was, so the UDP checksum says good. CRC-32 is not a sum:\n" +
     'it catches all five.',
   run(ctx) {
     const good = holaFrame({ fcs: true });
@@ -60,10 +60,10 @@ const corruption: Step<S> = {
     ctx.show.table(
       ['frame', 'what changed', 'IPv4 header', 'UDP checksum', 'Ethernet FCS'],
       frames.map((f, i) => [i + 1, f.what, s[i].ip, s[i].l4, s[i].fcs]),
-      { title: 'Which check catches what (netlab\'s decoder)' },
+      { title: "Which check catches what (netlab's decoder)" },
     );
     ctx.check.equal('as sent, every check passes', statusText(s[0]), 'Good/Good/Good');
-    ctx.check.equal('TTL: the IPv4 checksum catches it, UDP\'s does not (the TTL is not in the pseudo-header)', statusText(s[1]), 'Bad/Good/Bad');
+    ctx.check.equal("TTL: the IPv4 checksum catches it, UDP's does not (the TTL is not in the pseudo-header)", statusText(s[1]), 'Bad/Good/Bad');
     ctx.check.equal('source address: the IPv4 and the UDP checksum both catch it', statusText(s[2]), 'Bad/Bad/Bad');
     ctx.check.equal('"Mola": the IPv4 checksum still verifies, UDP\'s and the FCS catch it', statusText(s[3]), 'Good/Bad/Bad');
     const dataSum = (f: Uint8Array): string => hex4(foldSum(onesSum(f, UDP_DATA_AT, 4)));
@@ -98,7 +98,7 @@ function natRewrite(options: ChecksumsOptions): Step<S> {
     title: 'RFC 1624: update a checksum after rewriting an address',
     explain:
       `A NAT rewrites the source ${SRC} to its public address ${PUBLIC}. It need not sum the whole\n` +
-      'packet again: for each 16-bit word m that changes to m\', RFC 1624 gives HC\' = ~(~HC + ~m + m\'). The\n' +
+      "packet again: for each 16-bit word m that changes to m', RFC 1624 gives HC' = ~(~HC + ~m + m'). The\n" +
       'source address is in the IPv4 header and in the UDP pseudo-header, so both checksums change. The\n' +
       'result must equal a full recomputation.',
     run(ctx) {
@@ -119,7 +119,7 @@ function natRewrite(options: ChecksumsOptions): Step<S> {
         ipSum = ip2;
         udpSum = udp2;
       }
-      ctx.show.table(['word', 'm', "m'", 'IPv4 header checksum', 'UDP checksum'], rows, { title: 'HC\' = ~(~HC + ~m + m\'), word by word' });
+      ctx.show.table(['word', 'm', "m'", 'IPv4 header checksum', 'UDP checksum'], rows, { title: "HC' = ~(~HC + ~m + m'), word by word" });
       put16(after, IP_AT + 10, ipSum);
       put16(after, L4_AT + 6, udpSum);
       const full = holaFrame({ src: PUBLIC });
@@ -139,7 +139,14 @@ function natRewrite(options: ChecksumsOptions): Step<S> {
         filter: `ip.src == ${PUBLIC}`,
         about: 'the datagram after the source rewrite',
         frames: 1,
-        also: [{ filter: 'ip.checksum.status == 1 && udp.checksum.status == 1', about: 'both checksums verify, before and after', prefs: ['ip.check_checksum:TRUE', 'udp.check_checksum:TRUE'], frames: 2 }],
+        also: [
+          {
+            filter: 'ip.checksum.status == 1 && udp.checksum.status == 1',
+            about: 'both checksums verify, before and after',
+            prefs: ['ip.check_checksum:TRUE', 'udp.check_checksum:TRUE'],
+            frames: 2,
+          },
+        ],
       });
       cap.write(before, { comment: `before: source ${SRC}` });
       cap.write(after, { comment: `after: source ${PUBLIC}, checksums updated by RFC 1624` });
@@ -164,7 +171,7 @@ const wireshark: Step<S> = {
   explain: 'tshark reads every capture of this lab with checksum and FCS validation on; each status must be the one netlab gave.',
   run(ctx) {
     if (!tsharkInstalled()) {
-      ctx.show.skipped('tshark is not installed: Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark)');
+      ctx.show.skipped("tshark is not installed: Wireshark's confirmation is skipped (on Debian: apt-get install tshark)");
       return;
     }
     ctx.show.text(`For each capture: tshark -n -r CAPTURE ${PREFS.map((p) => `-o ${p}`).join(' ')} -T fields ${FIELDS.map((f) => `-e ${f}`).join(' ')}`);

@@ -11,7 +11,18 @@ import type { ChecksumsState } from './state.ts';
 
 type S = ChecksumsState;
 
-const IP_WORDS = ['version, IHL, DSCP/ECN', 'total length', 'identification', 'flags, fragment offset', 'TTL, protocol', 'checksum (as 0)', 'source (high)', 'source (low)', 'destination (high)', 'destination (low)'];
+const IP_WORDS = [
+  'version, IHL, DSCP/ECN',
+  'total length',
+  'identification',
+  'flags, fragment offset',
+  'TTL, protocol',
+  'checksum (as 0)',
+  'source (high)',
+  'source (low)',
+  'destination (high)',
+  'destination (low)',
+];
 
 const foldText = (sum: HandSum): string =>
   [...sum.foldSteps.map((s) => `fold the carry: ${s}`), `complement: ~${hex4(sum.folded)} = ${hex4(sum.checksum)}`].join('\n');
@@ -33,7 +44,7 @@ function pseudoWords(protocol: number, length: number): Word[] {
 const ipv4ByHand: Step<S> = {
   title: 'The IPv4 header checksum, word by word',
   explain:
-    'An IPv4 header is summed as 16-bit words in one\'s-complement arithmetic: add the words, fold every carry\n' +
+    "An IPv4 header is summed as 16-bit words in one's-complement arithmetic: add the words, fold every carry\n" +
     'above 16 bits back into the low 16 bits, then flip all the bits. The checksum field counts as 0 while\n' +
     `summing. Here: the header of a UDP datagram from ${SRC} to ${DST}, 20 bytes (IHL 5).\n` +
     'With options it grows, 4 bytes at a time, to 60 (IHL 15), not "up to 24" as a study guide says; the\n' +
@@ -48,20 +59,31 @@ const ipv4ByHand: Step<S> = {
     ctx.show.table(['word', 'value', 'running sum'], sum.rows, { title: 'IPv4 header words' });
     ctx.show.text(foldText(sum));
     ctx.check.equal('the hand sum gives the checksum netlab wrote into the header', hex4(sum.checksum), hex4(onWire));
-    ctx.check.equal('RFC 1071\'s internetChecksum agrees', hex4(internetChecksum(header)), hex4(sum.checksum));
+    ctx.check.equal("RFC 1071's internetChecksum agrees", hex4(internetChecksum(header)), hex4(sum.checksum));
     ctx.check.equal('summed with its checksum in place, a good header folds to 0xffff', hex4(foldSum(onesSum(frame, IP_AT, 20))), '0xffff');
     // The longest header: a record-route option with room for 9 addresses (39 bytes, padded to 40).
-    const long = encode([ethernet({ src: '11:22:33:44:55:66', dst: 'aa:bb:cc:dd:ee:ff' }), ipv4({ src: SRC, dst: DST, id: 0x1c47, options: [ipv4Option.recordRoute(9)] }), udp({ sport: SPORT, dport: DPORT }), payload('Hola')]);
+    const long = encode([
+      ethernet({ src: '11:22:33:44:55:66', dst: 'aa:bb:cc:dd:ee:ff' }),
+      ipv4({ src: SRC, dst: DST, id: 0x1c47, options: [ipv4Option.recordRoute(9)] }),
+      udp({ sport: SPORT, dport: DPORT }),
+      payload('Hola'),
+    ]);
     const ihl = long[IP_AT] & 0x0f;
     const longHeader = long.slice(IP_AT, IP_AT + ihl * 4);
     const longOnWire = u16(longHeader, 10);
     longHeader[10] = 0;
     longHeader[11] = 0;
     const longSum = handSum(wordsOf(longHeader, () => ''));
-    ctx.show.text(`With a record-route option (9 slots): IHL ${ihl}, header ${ihl * 4} bytes, ${longSum.rows.length} words summed, checksum ${hex4(longSum.checksum)}.`);
+    ctx.show.text(
+      `With a record-route option (9 slots): IHL ${ihl}, header ${ihl * 4} bytes, ${longSum.rows.length} words summed, checksum ${hex4(longSum.checksum)}.`,
+    );
     ctx.check.equal('with 40 bytes of options the header is 60 bytes: IHL 15, the most its 4 bits hold', `IHL ${ihl}, ${ihl * 4} bytes`, 'IHL 15, 60 bytes');
-    ctx.check.equal('the checksum of the 60-byte header covers all 30 words', `${longSum.rows.length} words, ${hex4(longSum.checksum)}`, `30 words, ${hex4(longOnWire)}`);
-    ctx.check.equal('netlab\'s decoder finds both headers good', `${statuses(frame, 0).ip}/${statuses(long, 0).ip}`, 'Good/Good');
+    ctx.check.equal(
+      'the checksum of the 60-byte header covers all 30 words',
+      `${longSum.rows.length} words, ${hex4(longSum.checksum)}`,
+      `30 words, ${hex4(longOnWire)}`,
+    );
+    ctx.check.equal("netlab's decoder finds both headers good", `${statuses(frame, 0).ip}/${statuses(long, 0).ip}`, 'Good/Good');
     const cap = ctx.capture('ipv4-header', {
       filter: 'ip.hdr_len == 60',
       about: 'the longest IPv4 header: 60 bytes, 40 of them options',
@@ -85,11 +107,22 @@ const holaUdp: Step<S> = {
   run(ctx) {
     const book = 0x486f + 0x6c61;
     const mola = 0x4d6f + 0x6c61;
-    ctx.show.table(['text', 'words', 'sum'], [['Hola', '0x486f + 0x6c61', hex4(book)], ['Mola', '0x4d6f + 0x6c61', hex4(mola)]], { title: "A study guide's sums" });
+    ctx.show.table(
+      ['text', 'words', 'sum'],
+      [
+        ['Hola', '0x486f + 0x6c61', hex4(book)],
+        ['Mola', '0x4d6f + 0x6c61', hex4(mola)],
+      ],
+      { title: "A study guide's sums" },
+    );
     const frame = holaFrame();
     const data = frame.subarray(UDP_DATA_AT, UDP_DATA_AT + 4);
     const dataWords = wordsOf(data, (i) => `data ${asciiLabel(data, i)}`);
-    ctx.check.equal('"Hola" is the words 0x486f, 0x6c61 and sums to a study guide\'s 0xB4D0', `${dataWords.map((w) => hex4(w.value)).join(' + ')} = ${hex4(book)}`, '0x486f + 0x6c61 = 0xb4d0');
+    ctx.check.equal(
+      '"Hola" is the words 0x486f, 0x6c61 and sums to a study guide\'s 0xB4D0',
+      `${dataWords.map((w) => hex4(w.value)).join(' + ')} = ${hex4(book)}`,
+      '0x486f + 0x6c61 = 0xb4d0',
+    );
     ctx.check.equal('"Mola" sums to a study guide\'s 0xB9D0', hex4(mola), '0xb9d0');
     const udpLength = u16(frame, L4_AT + 4);
     ctx.check.equal('the UDP length counts the 8-byte header: 8 + 4 = 12', udpLength, 12);
@@ -105,7 +138,7 @@ const holaUdp: Step<S> = {
     ctx.show.text(foldText(sum));
     const onWire = u16(frame, L4_AT + 6);
     ctx.check.equal('the hand sum gives the UDP checksum on the wire', hex4(sum.checksum), hex4(onWire));
-    ctx.check.notEqual('the real checksum is not a study guide\'s 0xB4D0', hex4(onWire), '0xb4d0');
+    ctx.check.notEqual("the real checksum is not a study guide's 0xB4D0", hex4(onWire), '0xb4d0');
     const unset = holaFrame({ udpChecksum: 0 });
     const v6 = holaOverIpv6WithoutChecksum();
     const rows = [
@@ -114,13 +147,17 @@ const holaUdp: Step<S> = {
       ['"Hola" over IPv6, checksum left out', '0x0000', statuses(v6, 0).l4],
     ];
     ctx.show.table(['datagram', 'UDP checksum', 'netlab decode'], rows);
-    ctx.check.equal('netlab\'s decoder: good; 0 over IPv4 is "not present"; 0 over IPv6 is illegal', rows.map((r) => r[2]), ['Good', 'Not present', 'Illegal']);
+    ctx.check.equal(
+      'netlab\'s decoder: good; 0 over IPv4 is "not present"; 0 over IPv6 is illegal',
+      rows.map((r) => r[2]),
+      ['Good', 'Not present', 'Illegal'],
+    );
     const cap = ctx.capture('hola-udp', {
       filter: 'udp.length == 12',
       about: 'the "Hola" datagrams: 8 bytes of header + 4 of data',
       frames: 3,
       also: [
-        { filter: 'udp.checksum.status == 1', about: 'the first one\'s checksum verifies', prefs: ['udp.check_checksum:TRUE'], frames: 1 },
+        { filter: 'udp.checksum.status == 1', about: "the first one's checksum verifies", prefs: ['udp.check_checksum:TRUE'], frames: 1 },
         { filter: 'ip && udp.checksum.status == 3', about: 'over IPv4 a zero checksum means "not computed"', prefs: ['udp.check_checksum:TRUE'], frames: 1 },
         { filter: 'ipv6 && udp.checksum.status == 4', about: 'over IPv6 it is illegal', prefs: ['udp.check_checksum:TRUE'], frames: 1 },
       ],
@@ -133,28 +170,41 @@ const holaUdp: Step<S> = {
 };
 
 const tcpSyn: Step<S> = {
-  title: 'TCP uses the same pseudo-header: a study guide\'s SYN',
+  title: "TCP uses the same pseudo-header: a study guide's SYN",
   explain:
     `TCP's checksum is computed like UDP's, with protocol 6 and the TCP length in the pseudo-header. The SYN of\n` +
     `the encapsulation lab (${SRC}:${SYN.sport} -> ${DST}:${SYN.dport}, seq ${SYN.seq}) has a 24-byte header (its MSS\n` +
-    'option) and no data, so the TCP length is 24. Unlike UDP\'s, TCP\'s checksum is never optional.',
+    "option) and no data, so the TCP length is 24. Unlike UDP's, TCP's checksum is never optional.",
   run(ctx) {
     const frame = synFrame();
     const segment = frame.slice(L4_AT);
     const onWire = u16(segment, 16);
     segment[16] = 0;
     segment[17] = 0;
-    const names = ['source port', 'destination port', 'sequence (high)', 'sequence (low)', 'acknowledgement (high)', 'acknowledgement (low)', 'data offset, flags', 'window', 'checksum (as 0)', 'urgent pointer', 'option: MSS kind, length', 'option: MSS value'];
+    const names = [
+      'source port',
+      'destination port',
+      'sequence (high)',
+      'sequence (low)',
+      'acknowledgement (high)',
+      'acknowledgement (low)',
+      'data offset, flags',
+      'window',
+      'checksum (as 0)',
+      'urgent pointer',
+      'option: MSS kind, length',
+      'option: MSS value',
+    ];
     const sum = handSum([...pseudoWords(6, segment.length), ...wordsOf(segment, (i) => names[i / 2] ?? '')]);
     ctx.show.table(['word', 'value', 'running sum'], sum.rows, { title: 'TCP checksum of the SYN: pseudo-header, header' });
     ctx.show.text(foldText(sum));
     ctx.check.equal('the TCP length in the pseudo-header is the 24-byte header', segment.length, 24);
-    ctx.check.equal('the sequence number\'s words are 0x00bc, 0x614e', `${hex4(u16(segment, 4))} ${hex4(u16(segment, 6))}`, '0x00bc 0x614e');
+    ctx.check.equal("the sequence number's words are 0x00bc, 0x614e", `${hex4(u16(segment, 4))} ${hex4(u16(segment, 6))}`, '0x00bc 0x614e');
     ctx.check.equal('the hand sum gives the TCP checksum on the wire', hex4(sum.checksum), hex4(onWire));
-    ctx.check.equal('netlab\'s decoder finds it good', statuses(frame, 0).l4, 'Good');
+    ctx.check.equal("netlab's decoder finds it good", statuses(frame, 0).l4, 'Good');
     const cap = ctx.capture('tcp-syn', {
       filter: 'tcp.checksum.status == 1',
-      about: 'a study guide\'s SYN: its checksum verifies',
+      about: "a study guide's SYN: its checksum verifies",
       prefs: ['tcp.check_checksum:TRUE'],
       frames: 1,
       also: [{ filter: `tcp.seq_raw == ${SYN.seq} && tcp.hdr_len == 24`, about: 'seq 12345678, a 24-byte header', frames: 1 }],
@@ -176,12 +226,14 @@ const fcsStep: Step<S> = {
     const crc = crc32(body);
     const sent = frame.subarray(frame.length - 4);
     ctx.show.hex(frame, { title: '"Hola" with its FCS (the last 4 bytes)', fcsLength: 4 });
-    ctx.show.text(`CRC-32 over ${body.length} bytes = 0x${crc.toString(16).padStart(8, '0')}; on the wire: ${[...sent].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
+    ctx.show.text(
+      `CRC-32 over ${body.length} bytes = 0x${crc.toString(16).padStart(8, '0')}; on the wire: ${[...sent].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`,
+    );
     const h32 = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
     ctx.check.equal('the FCS on the wire is the CRC-32, least significant byte first', h32(readFcs(frame, frame.length - 4)), h32(crc));
     ctx.check.equal('CRC-32 of the standard check string "123456789" is 0xcbf43926', h32(crc32(new TextEncoder().encode('123456789'))), '0xcbf43926');
     ctx.check.equal('the frame is 14 + 20 + 8 + 4 + 4 (FCS) = 50 bytes (a NIC pads to 64 on the wire)', frame.length, 50);
-    ctx.check.equal('netlab\'s decoder finds the FCS good', statuses(frame, 4).fcs, 'Good');
+    ctx.check.equal("netlab's decoder finds the FCS good", statuses(frame, 4).fcs, 'Good');
   },
 };
 

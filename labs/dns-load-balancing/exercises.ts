@@ -22,7 +22,7 @@ const predictRotation: Exercise<unknown> = {
   title: 'Predict how often an address comes first',
   kind: 'predict',
   expects: 'a number of answers',
-  task: 'The authoritative server was asked six times for a name with three addresses, and turns the list by one for each answer. In how many of the six answers does the first answer\'s first address come first? The checker counts them in dns-lb-round-robin.pcapng.',
+  task: "The authoritative server was asked six times for a name with three addresses, and turns the list by one for each answer. In how many of the six answers does the first answer's first address come first? The checker counts them in dns-lb-round-robin.pcapng.",
   grade: async (answer, ctx) => gradeNumber(answer, (await firstCount(ctx.captureFile('dns-lb-round-robin'))).count),
   hint: 'Three addresses, turned by one each time: the same one is back in front every third answer.',
   answer: '2: six answers, three addresses, each in front once every three answers.',
@@ -36,7 +36,7 @@ const sorry = filterExercise({
   file: 'dns-lb-failover',
   find: 'With both web servers down, the name server answered with the sorry server, 127.60.0.99.',
   frames: { like: 'dns.a == 127.60.0.99' },
-  hint: 'An A record\'s address is the field dns.a; compare it with == to an IPv4 address.',
+  hint: "An A record's address is the field dns.a; compare it with == to an IPv4 address.",
   right: 'dns.a == 127.60.0.99',
   wrong: 'dns.flags.response == 1',
 });

@@ -29,21 +29,34 @@ const askResolver: Exercise<State> = {
     return (
       `The lab's resolver is still running. In a second terminal, ask it for ${SEED.target}:\n` +
       `  ${digCommand(net.recursive.port)}\n` +
-      'Look at the ANSWER SECTION and type the TTL of the A record. The checker looks in the resolver\'s own log for your question, and in its cache for the TTL it had left.'
+      "Look at the ANSWER SECTION and type the TTL of the A record. The checker looks in the resolver's own log for your question, and in its cache for the TTL it had left."
     );
   },
   grade(answer, ctx) {
     const net = need(ctx.state.net, 'the servers');
-    const mine = net.clients.slice(marks.get(ctx.state) ?? 0).filter((q) => !q.client.startsWith(`${STUB_ADDRESS}#`) && q.name.toLowerCase().replace(/\.$/, '') === SEED.target);
-    if (mine.length === 0) return { correct: false, feedback: `the resolver got no question for ${SEED.target} since the task was set: run ${digCommand(net.recursive.port)} first` };
+    const mine = net.clients
+      .slice(marks.get(ctx.state) ?? 0)
+      .filter((q) => !q.client.startsWith(`${STUB_ADDRESS}#`) && q.name.toLowerCase().replace(/\.$/, '') === SEED.target);
+    if (mine.length === 0)
+      return {
+        correct: false,
+        feedback: `the resolver got no question for ${SEED.target} since the task was set: run ${digCommand(net.recursive.port)} first`,
+      };
     const ttl = parseNumber(answer);
     const row = cacheRow(net.resolver.cache, SEED.target, 'A');
     const left = row === undefined ? undefined : Number(row.ttl);
     if (ttl === undefined) return { correct: false, feedback: `your question arrived (from ${mine[0].client}), but "${answer}" is not a number of seconds` };
     if (left === undefined || Number.isNaN(left)) return { correct: false, feedback: `the resolver has no A record for ${SEED.target} cached any more` };
     // The TTL dig saw was the cache's, a few seconds ago at most.
-    if (ttl >= left && ttl <= Math.min(SEED.ttl, left + 120)) return { correct: true, feedback: `your question came from ${mine[0].client}; the cache has ${left} s left, so ${ttl} s is what it said when you asked (it started at ${SEED.ttl})` };
-    return { correct: false, feedback: `your question arrived, but the cache has ${left} s left for that record: ${ttl} is not what dig printed (the TTL counts down from ${SEED.ttl})` };
+    if (ttl >= left && ttl <= Math.min(SEED.ttl, left + 120))
+      return {
+        correct: true,
+        feedback: `your question came from ${mine[0].client}; the cache has ${left} s left, so ${ttl} s is what it said when you asked (it started at ${SEED.ttl})`,
+      };
+    return {
+      correct: false,
+      feedback: `your question arrived, but the cache has ${left} s left for that record: ${ttl} is not what dig printed (the TTL counts down from ${SEED.ttl})`,
+    };
   },
   hint: `The TTL is the number after the name in the answer line: ${SEED.target}. TTL IN A ${SEED.address}. It counts down from ${SEED.ttl} since the resolver cached it.`,
   answer: (ctx) => {
@@ -53,10 +66,10 @@ const askResolver: Exercise<State> = {
   async right(ctx) {
     const net = need(ctx.state.net, 'the servers');
     const me = new Stub('127.0.0.1', () => ({ address: RESOLVER_ADDRESS, port: net.recursive.port }), undefined);
-    const r = await me.ask(SEED.target, DNS_TYPE.A, 'the scripted learner\'s dig');
+    const r = await me.ask(SEED.target, DNS_TYPE.A, "the scripted learner's dig");
     if (!r.result.ok) throw new Error(`the scripted learner got no answer: ${r.result.reason}`);
     const a = r.result.message.answers.find((x) => x.type === DNS_TYPE.A && rdataText(x.data) === SEED.address);
-    if (a === undefined) throw new Error('the scripted learner\'s answer has no A record');
+    if (a === undefined) throw new Error("the scripted learner's answer has no A record");
     return String(a.ttl);
   },
   // A TTL typed without asking: the log shows no question.

@@ -9,7 +9,7 @@ const forged = filterExercise({
   after: 'Forged answers, each wrong in one way, race the real one',
   title: 'Find the forged answers',
   file: 'dns-spoofing-forged',
-  find: 'The attacker\'s answers all point www.example.com (or a name like it) at its own address, 127.66.6.6; the real answer says 192.0.2.1.',
+  find: "The attacker's answers all point www.example.com (or a name like it) at its own address, 127.66.6.6; the real answer says 192.0.2.1.",
   frames: { like: 'dns.a == 127.66.6.6' },
   hint: 'The address in an A record is dns.a. What do all the forgeries have in common?',
   right: 'dns.a == 127.66.6.6',

@@ -27,7 +27,12 @@ export interface DnsStepCapture {
  * A capture for this step: a tap in memory whose frames are written at the end of the step, with
  * each server port in `serverPorts` shown as 53.
  */
-export function dnsStepCapture<S extends object>(ctx: StepContext<S>, file: string, options: CaptureOptions, serverPorts: () => readonly number[]): DnsStepCapture {
+export function dnsStepCapture<S extends object>(
+  ctx: StepContext<S>,
+  file: string,
+  options: CaptureOptions,
+  serverPorts: () => readonly number[],
+): DnsStepCapture {
   const out = tlsOutput(ctx);
   const cap = out.capture(file, options);
   const tap = new TapRecorder({ clock: ctx.clock.fixed ? undefined : ctx.clock });
@@ -42,7 +47,9 @@ export function dnsStepCapture<S extends object>(ctx: StepContext<S>, file: stri
     written.forEach((f, i) => {
       const notes = [...f.comments];
       if (i === 0 && shown.length > 0) {
-        notes.unshift(`netlab: the lab's DNS servers listen on port ${shown.join(', ')} (below 1024 needs root); this capture shows it as 53 so that Wireshark dissects DNS`);
+        notes.unshift(
+          `netlab: the lab's DNS servers listen on port ${shown.join(', ')} (below 1024 needs root); this capture shows it as 53 so that Wireshark dissects DNS`,
+        );
       }
       cap.write(remapPorts(f.data, ports), { time: { sec: f.sec, nsec: f.nsec }, comment: notes.length === 0 ? undefined : notes.join(' | ') });
     });

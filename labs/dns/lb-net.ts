@@ -93,9 +93,17 @@ export async function startLbNet(taps: TapSwitch, rotate = true): Promise<LbNet>
 }
 
 /** A client on `from` asking the authoritative server for NAME A (RD=0), with a client subnet if given. */
-export function askAuth(net: LbNet, tap: TapRecorder | TapSwitch, from: string, name: string, subnet?: { address: string; prefix: number }, note?: string): Promise<QueryResult> {
+export function askAuth(
+  net: LbNet,
+  tap: TapRecorder | TapSwitch,
+  from: string,
+  name: string,
+  subnet?: { address: string; prefix: number },
+  note?: string,
+): Promise<QueryResult> {
   const t = new SocketTransport({ localAddress: from, timeoutMs: 2000, tap });
-  const ecs: EdnsClientSubnet[] = subnet === undefined ? [] : [{ type: 'client-subnet', family: 1, sourcePrefixLength: subnet.prefix, scopePrefixLength: 0, address: subnet.address }];
+  const ecs: EdnsClientSubnet[] =
+    subnet === undefined ? [] : [{ type: 'client-subnet', family: 1, sourcePrefixLength: subnet.prefix, scopePrefixLength: 0, address: subnet.address }];
   return t.query({
     server: { address: AUTH_ADDRESS, port: net.hierarchy.port },
     question: { name, type: DNS_TYPE.A, class: 1 },
@@ -103,7 +111,8 @@ export function askAuth(net: LbNet, tap: TapRecorder | TapSwitch, from: string, 
     tcp: false,
     edns: true,
     ednsOptions: ecs,
-    note: note ?? `client ${from}: ${name} A to the authoritative server${subnet === undefined ? '' : ` with client subnet ${subnet.address}/${subnet.prefix}`}`,
+    note:
+      note ?? `client ${from}: ${name} A to the authoritative server${subnet === undefined ? '' : ` with client subnet ${subnet.address}/${subnet.prefix}`}`,
   });
 }
 

@@ -14,11 +14,10 @@ const predictLength: Exercise<unknown> = {
   expects: 'a number of bytes',
   task: 'The GET request is 50 bytes of HTTP. TCP adds its header (no options on this segment), then IPv4 adds its own (no options either). Predict the IPv4 total length field of the packet that carries it; the checker reads it from handshake-and-get.pcapng.',
   grade: async (answer, ctx) => gradeNumber(answer, await firstValue(ctx.captureFile('handshake-and-get'), GET, 'ip.len'), { unit: 'bytes' }),
-  hint: 'IPv4\'s total length counts its own header and everything after it, but not Ethernet: 20 + 20 + the data.',
+  hint: "IPv4's total length counts its own header and everything after it, but not Ethernet: 20 + 20 + the data.",
   answer: '90: 20 bytes of IPv4 header + 20 of TCP header + 50 of HTTP.',
   right: async (ctx) => String(await firstValue(ctx.captureFile('handshake-and-get'), GET, 'ip.len')),
   wrong: async (ctx) => String((await firstValue(ctx.captureFile('handshake-and-get'), GET, 'ip.len')) + 14),
-
 };
 
 const afterRouter = filterExercise({

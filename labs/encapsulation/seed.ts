@@ -55,7 +55,15 @@ export function clientFrame(s: ClientSegment): Uint8Array {
   return encode([
     ethernet({ src: CLIENT.mac, dst: GATEWAY.lanMac, fcs: true, pad: true }),
     ipv4({ src: CLIENT.ip, dst: SERVER.ip, ttl: 64, id: CLIENT_IP_ID, df: true }),
-    tcp({ sport: CLIENT.port, dport: SERVER.port, seq: s.seq, ack: s.ack, flags: s.flags, window: CLIENT_WINDOW, options: s.mss === undefined ? [] : [{ mss: s.mss }] }),
+    tcp({
+      sport: CLIENT.port,
+      dport: SERVER.port,
+      seq: s.seq,
+      ack: s.ack,
+      flags: s.flags,
+      window: CLIENT_WINDOW,
+      options: s.mss === undefined ? [] : [{ mss: s.mss }],
+    }),
     ...(s.data !== undefined ? [payload(s.data)] : []),
   ]);
 }

@@ -4,7 +4,26 @@
 
 import { crc32, encode, ethernet, ipv4, payload, readFcs, tcp, type DecodedLayer, type Ethernet, type Ipv4, type Tcp } from '../../src/wire/index.ts';
 import type { Step } from '../../src/lab/index.ts';
-import { BOOK_FCS, CLIENT, CLIENT_IP_ID, CLIENT_WINDOW, GATEWAY, ISN, REQUEST, SERVER, bits8, wireBits8, clientFrame, decodeWithFcs, hex32, hexBytes, ipText, layerOf, macText, spanOf } from './seed.ts';
+import {
+  BOOK_FCS,
+  CLIENT,
+  CLIENT_IP_ID,
+  CLIENT_WINDOW,
+  GATEWAY,
+  ISN,
+  REQUEST,
+  SERVER,
+  bits8,
+  wireBits8,
+  clientFrame,
+  decodeWithFcs,
+  hex32,
+  hexBytes,
+  ipText,
+  layerOf,
+  macText,
+  spanOf,
+} from './seed.ts';
 import type { EncapsulationState } from './state.ts';
 
 type S = EncapsulationState;
@@ -16,7 +35,7 @@ const handshake: Step<S> = {
   explain:
     `The client ${CLIENT.ip}:${CLIENT.port} opens a connection to ${SERVER.ip}:${SERVER.port}. Its SYN carries the\n` +
     `initial sequence number ${ISN} (0x00bc614e) and no data; the server's SYN-ACK acknowledges ${ISN + 1} (a SYN\n` +
-    'counts as one byte); the client\'s ACK completes the handshake. Only then does the request travel, from\n' +
+    "counts as one byte); the client's ACK completes the handshake. Only then does the request travel, from\n" +
     `sequence ${ISN + 1}. The SYN's TCP header is 24 bytes (20 + a 4-byte MSS option): a TCP header is 20 to 60\n` +
     'bytes. (Port 443 means TLS: the real request would be encrypted, as the tls13-handshake lab shows; here\n' +
     'it travels in clear, as a study guide has it, to follow the layers.)',
@@ -47,11 +66,11 @@ const handshake: Step<S> = {
       return { tcp: layerOf<Tcp>(layers, 'tcp'), span: spanOf(layers, 'tcp'), data: d === undefined ? 0 : d.length };
     };
     const [s, sa, a, g] = [syn, synAck, ack, get].map(view);
-    ctx.check.equal('the SYN carries a study guide\'s sequence number', s.tcp.seq, 12345678);
+    ctx.check.equal("the SYN carries a study guide's sequence number", s.tcp.seq, 12345678);
     ctx.check.equal('on the wire that is 00 bc 61 4e (TCP bytes 4-7)', hexBytes(syn.subarray(s.span.offset + 4, s.span.offset + 8)), '00 bc 61 4e');
     ctx.check.equal('the SYN carries no data', s.data, 0);
     ctx.check.equal('the SYN-ACK acknowledges 12345679 (the SYN counts as one byte)', sa.tcp.ack, 12345679);
-    ctx.check.equal('the handshake\'s last ACK carries no data either', a.data, 0);
+    ctx.check.equal("the handshake's last ACK carries no data either", a.data, 0);
     ctx.check.equal('the request starts at sequence ISN + 1', g.tcp.seq, ISN + 1);
     ctx.check.equal('the request segment carries the whole GET', g.data, REQUEST.length);
     ctx.check.equal('TCP header lengths: SYN with its MSS option 24, the GET 20 (20 to 60 bytes)', `${s.tcp.headerLength}/${g.tcp.headerLength}`, '24/20');
@@ -61,12 +80,18 @@ const handshake: Step<S> = {
       about: 'SYN and SYN-ACK: no data',
       frames: 2,
       also: [
-        { filter: `tcp.seq_raw == ${ISN}`, about: 'a study guide\'s SYN, seq 12345678', frames: 1 },
+        { filter: `tcp.seq_raw == ${ISN}`, about: "a study guide's SYN, seq 12345678", frames: 1 },
         { filter: `tcp.ack_raw == ${ISN + 1}`, about: 'the SYN-ACK: ack 12345679', frames: 1 },
         { filter: 'tcp.len > 0', about: 'the only segment with data: the GET', frames: 1 },
       ],
     });
-    for (const [f, c] of [[syn, 'SYN'], [synAck, 'SYN-ACK'], [ack, 'ACK'], [get, 'GET /index.html']] as const) cap.write(f, { comment: c });
+    for (const [f, c] of [
+      [syn, 'SYN'],
+      [synAck, 'SYN-ACK'],
+      [ack, 'ACK'],
+      [get, 'GET /index.html'],
+    ] as const)
+      cap.write(f, { comment: c });
     ctx.state.get = get;
     ctx.state.confirm.push({
       path: cap.path,
@@ -85,8 +110,8 @@ const layersStep: Step<S> = {
   title: 'Layer by layer: data, segment, packet, frame, bits',
   explain:
     'Each layer puts its header in front of what the layer above handed it, and names the result: the\n' +
-    'application\'s data, TCP\'s segment (a 20-byte header: ports, sequence, acknowledgement, flags, window),\n' +
-    'IP\'s packet (20 bytes: addresses, TTL, protocol 6 = TCP), Ethernet\'s frame (14 bytes in front: MACs and\n' +
+    "application's data, TCP's segment (a 20-byte header: ports, sequence, acknowledgement, flags, window),\n" +
+    "IP's packet (20 bytes: addresses, TTL, protocol 6 = TCP), Ethernet's frame (14 bytes in front: MACs and\n" +
     'EtherType 0x0800 = IPv4; 4 bytes behind: the FCS). The physical layer sends bits, after a 7-byte preamble\n' +
     'and a start-of-frame byte, each byte least significant bit first. A study guide prints the FCS as\n' +
     '0xABCD1234, a placeholder: the real one is a CRC-32 over the frame, computed here.',
@@ -129,13 +154,17 @@ const layersStep: Step<S> = {
     ctx.check.equal('the EtherType says IPv4 (0x0800)', `0x${ethv.type.toString(16).padStart(4, '0')}`, '0x0800');
     ctx.check.equal('IPv4 byte 0 is 0x45: version 4, IHL 5 (5 x 4 = 20 bytes)', hexBytes(ipHeader.subarray(0, 1)), '45');
     ctx.check.equal('IPv4 byte 9, the protocol, says TCP (6)', ipHeader[9], 6);
-    ctx.check.equal('IPv4 bytes 12-19: c0 a8 01 0a (192.168.1.10) then 8e fa b7 6e (142.250.183.110)', hexBytes(ipHeader.subarray(12, 20)), 'c0 a8 01 0a 8e fa b7 6e');
+    ctx.check.equal(
+      'IPv4 bytes 12-19: c0 a8 01 0a (192.168.1.10) then 8e fa b7 6e (142.250.183.110)',
+      hexBytes(ipHeader.subarray(12, 20)),
+      'c0 a8 01 0a 8e fa b7 6e',
+    );
     ctx.check.equal('TCP bytes 0-3: ports d4 31 (54321) and 01 bb (443)', hexBytes(tcpHeader.subarray(0, 4)), 'd4 31 01 bb');
     ctx.check.equal('segment = 20-byte TCP header + the request', t.length + data.length, 20 + REQUEST.length);
     ctx.check.equal('packet = 20-byte IPv4 header + the segment', ipv.totalLength, 20 + t.length + data.length);
     ctx.check.equal('frame = 14 (Ethernet header) + the packet + 4 (FCS)', frame.length, 14 + ipv.totalLength + 4);
     ctx.check.equal('the FCS is the CRC-32 of everything before it', hex32(fcs), hex32(crc));
-    ctx.check.notEqual('it is not a study guide\'s placeholder', hex32(fcs), hex32(BOOK_FCS));
+    ctx.check.notEqual("it is not a study guide's placeholder", hex32(fcs), hex32(BOOK_FCS));
   },
 };
 
@@ -156,7 +185,18 @@ const decapsulation: Step<S> = {
     const data = frame.subarray(dataSpan.offset, dataSpan.offset + dataSpan.length);
     const text = Buffer.from(data).toString('latin1');
     const ethBack = { dst: macText(eth.dst), src: macText(eth.src), type: eth.type, fcs: eth.fcsStatus };
-    const ipBack = { version: ip.version, ihl: ip.ihl, totalLength: ip.totalLength, id: ip.id, df: ip.df, ttl: ip.ttl, protocol: ip.protocol, src: ipText(ip.src), dst: ipText(ip.dst), checksum: ip.checksumStatus };
+    const ipBack = {
+      version: ip.version,
+      ihl: ip.ihl,
+      totalLength: ip.totalLength,
+      id: ip.id,
+      df: ip.df,
+      ttl: ip.ttl,
+      protocol: ip.protocol,
+      src: ipText(ip.src),
+      dst: ipText(ip.dst),
+      checksum: ip.checksumStatus,
+    };
     const tcpBack = { srcPort: t.srcPort, dstPort: t.dstPort, seq: t.seq, ack: t.ack, flags: t.flags.raw, window: t.window, checksum: t.checksumStatus };
     ctx.show.table(
       ['layer', 'field', 'value'],
@@ -170,8 +210,27 @@ const decapsulation: Step<S> = {
       ],
     );
     ctx.check.equal('Ethernet: the MACs, EtherType and a good FCS come back', ethBack, { dst: GATEWAY.lanMac, src: CLIENT.mac, type: 0x0800, fcs: 'good' });
-    ctx.check.equal('IPv4: every header field comes back', ipBack, { version: 4, ihl: 5, totalLength: 40 + REQUEST.length, id: CLIENT_IP_ID, df: true, ttl: 64, protocol: 6, src: CLIENT.ip, dst: SERVER.ip, checksum: 'good' });
-    ctx.check.equal('TCP: ports, numbers, flags PSH+ACK (0x018), window come back', tcpBack, { srcPort: CLIENT.port, dstPort: SERVER.port, seq: ISN + 1, ack: (ctx.state.serverIsn + 1) >>> 0, flags: 0x018, window: CLIENT_WINDOW, checksum: 'good' });
+    ctx.check.equal('IPv4: every header field comes back', ipBack, {
+      version: 4,
+      ihl: 5,
+      totalLength: 40 + REQUEST.length,
+      id: CLIENT_IP_ID,
+      df: true,
+      ttl: 64,
+      protocol: 6,
+      src: CLIENT.ip,
+      dst: SERVER.ip,
+      checksum: 'good',
+    });
+    ctx.check.equal('TCP: ports, numbers, flags PSH+ACK (0x018), window come back', tcpBack, {
+      srcPort: CLIENT.port,
+      dstPort: SERVER.port,
+      seq: ISN + 1,
+      ack: (ctx.state.serverIsn + 1) >>> 0,
+      flags: 0x018,
+      window: CLIENT_WINDOW,
+      checksum: 'good',
+    });
     ctx.check.equal('the application gets the request back, byte for byte', text, REQUEST);
     const again = encode([
       ethernet({ src: eth.src, dst: eth.dst, type: eth.type, fcs: true, pad: true }),
@@ -184,27 +243,38 @@ const decapsulation: Step<S> = {
 };
 
 const macBits: Step<S> = {
-  title: 'A look at a study guide\'s MAC address: 11:22:33:44:55:66 is a group address',
+  title: "A look at a study guide's MAC address: 11:22:33:44:55:66 is a group address",
   explain:
-    'The lowest bit of a MAC address\'s first byte is the I/G bit: 0 for one interface, 1 for a group\n' +
-    '(multicast). 0x11 = 00010001: the bit is 1, so a study guide\'s source address is a multicast address, which no\n' +
+    "The lowest bit of a MAC address's first byte is the I/G bit: 0 for one interface, 1 for a group\n" +
+    "(multicast). 0x11 = 00010001: the bit is 1, so a study guide's source address is a multicast address, which no\n" +
     'NIC sends from; Wireshark flags it ("Source MAC must not be a group address"). The second-lowest bit (U/L)\n' +
-    'says who assigned it: AA:BB:CC:DD:EE:FF has it set (locally administered). A real NIC\'s address has\n' +
-    'both bits 0 and starts with its maker\'s OUI.',
+    "says who assigned it: AA:BB:CC:DD:EE:FF has it set (locally administered). A real NIC's address has\n" +
+    "both bits 0 and starts with its maker's OUI.",
   run(ctx) {
     const frame = ctx.state.get as Uint8Array;
     const eth = layerOf<Ethernet>(decodeWithFcs(frame), 'ethernet');
-    const describe = (mac: Uint8Array): (string | number)[] => [macText(mac), bits8(mac[0]), mac[0] & 1 ? 'group' : 'individual', mac[0] & 2 ? 'local' : 'universal'];
+    const describe = (mac: Uint8Array): (string | number)[] => [
+      macText(mac),
+      bits8(mac[0]),
+      mac[0] & 1 ? 'group' : 'individual',
+      mac[0] & 2 ? 'local' : 'universal',
+    ];
     ctx.show.table(['address', 'first byte', 'I/G (bit 0)', 'U/L (bit 1)'], [describe(eth.src), describe(eth.dst)]);
     ctx.check.equal('the source MAC in the frame, 11:22:33:44:55:66, has the group bit set', eth.src[0] & 1, 1);
-    ctx.check.equal('the destination aa:bb:cc:dd:ee:ff is individual (I/G 0), locally administered (U/L 1)', `${eth.dst[0] & 1}/${(eth.dst[0] >> 1) & 1}`, '0/1');
-    ctx.capture('group-source-mac', {
-      fcs: true,
-      filter: 'eth.src.ig == 1',
-      about: 'a frame whose source MAC is a group address (Wireshark warns: eth.src_not_group)',
-      frames: 1,
-      also: [{ filter: 'eth.src_not_group', about: 'the warning itself', frames: 1 }],
-    }).write(frame, { comment: 'source 11:22:33:44:55:66: the I/G bit is 1' });
+    ctx.check.equal(
+      'the destination aa:bb:cc:dd:ee:ff is individual (I/G 0), locally administered (U/L 1)',
+      `${eth.dst[0] & 1}/${(eth.dst[0] >> 1) & 1}`,
+      '0/1',
+    );
+    ctx
+      .capture('group-source-mac', {
+        fcs: true,
+        filter: 'eth.src.ig == 1',
+        about: 'a frame whose source MAC is a group address (Wireshark warns: eth.src_not_group)',
+        frames: 1,
+        also: [{ filter: 'eth.src_not_group', about: 'the warning itself', frames: 1 }],
+      })
+      .write(frame, { comment: 'source 11:22:33:44:55:66: the I/G bit is 1' });
   },
 };
 

@@ -11,7 +11,7 @@ import { ManualClock } from '../../src/base/index.ts';
 import { memoryLink, type FrameHandler, type FramePort } from '../../src/netsim/index.ts';
 import { Router } from '../../src/netsim/index.ts';
 import { FcsNic } from '../../src/netsim/index.ts';
-import { CLIENT, GATEWAY, NEXT_HOP } from './seed.ts';
+import { GATEWAY, NEXT_HOP } from './seed.ts';
 
 export interface CableFrame {
   readonly cable: 'lan' | 'wan';

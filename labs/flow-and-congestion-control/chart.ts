@@ -75,5 +75,10 @@ export function cwndChart(ps: readonly Point[], cols = 60, rows = 14): string {
     grid[r(p.cwnd)][c] = '*';
   }
   const label = (i: number): string => (i === 0 ? maxY.toFixed(0) : i === rows - 1 ? '0' : '').padStart(5);
-  return [...grid.map((row, i) => `${label(i)} |${row.join('')}`), `      +${'-'.repeat(cols)}`, `       0 ms${' '.repeat(Math.max(1, cols - 14))}${maxT.toFixed(0)} ms`, '       * cwnd (segments)   - ssthresh'].join('\n');
+  return [
+    ...grid.map((row, i) => `${label(i)} |${row.join('')}`),
+    `      +${'-'.repeat(cols)}`,
+    `       0 ms${' '.repeat(Math.max(1, cols - 14))}${maxT.toFixed(0)} ms`,
+    '       * cwnd (segments)   - ssthresh',
+  ].join('\n');
 }

@@ -14,7 +14,7 @@ const whichMessage: Exercise<unknown> = {
   expects: 'a handshake message name',
   task: 'In one-way TLS only the server shows a certificate. In mutual TLS the server asks the client for one too. Which handshake message asks?',
   grade: (answer) => gradeChoice(answer.replace(/\s+/g, ''), ['CertificateRequest', '13'], 'message that asks'),
-  hint: 'It travels in the server\'s encrypted flight, between EncryptedExtensions and the server\'s own Certificate.',
+  hint: "It travels in the server's encrypted flight, between EncryptedExtensions and the server's own Certificate.",
   answer: 'CertificateRequest (handshake type 13).',
   right: 'CertificateRequest',
   wrong: 'Certificate',

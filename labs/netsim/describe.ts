@@ -23,7 +23,12 @@ export function summary(v: FrameView): string {
     const c = v.icmp;
     if (c.type === 8) return `echo request seq=${c.seq ?? '?'} ${ttl}`;
     if (c.type === 0) return `echo reply seq=${c.seq ?? '?'} ${ttl}`;
-    const name = c.type === 11 && c.code === 0 ? 'time exceeded' : describeIcmpError(c.type, c.code).replace(/^Destination /, '').toLowerCase();
+    const name =
+      c.type === 11 && c.code === 0
+        ? 'time exceeded'
+        : describeIcmpError(c.type, c.code)
+            .replace(/^Destination /, '')
+            .toLowerCase();
     return `${name} from ${v.ip.src}`;
   }
   if (v.udp !== undefined) return `UDP to ${v.udp.dstPort} ${ttl}`;
@@ -40,7 +45,11 @@ export function nodeOf(port: string): string {
  * A sequence diagram of frames between nodes, each at the simulated time it was sent (relative to
  * `t0`), labelled with its summary (or `label(v)`).
  */
-export function frameSequence(participants: readonly string[], frames: readonly FrameView[], options: { title?: string; t0?: number; label?: (v: FrameView) => string } = {}): SequenceSpec {
+export function frameSequence(
+  participants: readonly string[],
+  frames: readonly FrameView[],
+  options: { title?: string; t0?: number; label?: (v: FrameView) => string } = {},
+): SequenceSpec {
   const t0 = options.t0 ?? (frames.length > 0 ? frames[0].atMs : 0);
   return {
     title: options.title,

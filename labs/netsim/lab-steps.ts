@@ -45,14 +45,22 @@ export function wiresharkStep<S extends ConfirmState>(explain: string): Step<S> 
     explain,
     run(ctx) {
       if (!tsharkInstalled()) {
-        ctx.show.skipped('tshark is not installed, so Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark)');
+        ctx.show.skipped("tshark is not installed, so Wireshark's confirmation is skipped (on Debian: apt-get install tshark)");
         return;
       }
       for (const c of ctx.state.confirm) {
         const rows = tsharkFields(resolve(c.path), c.fields).filter((r) => c.pick(r));
-        ctx.check.equal(`tshark: ${c.path}, ${c.what} (${c.fields.join(', ')})`, rows, c.expected.map((r) => [...r]));
+        ctx.check.equal(
+          `tshark: ${c.path}, ${c.what} (${c.fields.join(', ')})`,
+          rows,
+          c.expected.map((r) => [...r]),
+        );
       }
-      const malformed = ctx.state.captures.flatMap((p) => tsharkFields(resolve(p), ['frame.number', '_ws.malformed']).filter((r) => (r[1] ?? '') !== '').map((r) => `${p} frame ${r[0]}`));
+      const malformed = ctx.state.captures.flatMap((p) =>
+        tsharkFields(resolve(p), ['frame.number', '_ws.malformed'])
+          .filter((r) => (r[1] ?? '') !== '')
+          .map((r) => `${p} frame ${r[0]}`),
+      );
       ctx.check.equal(`tshark finds no malformed packet in the ${ctx.state.captures.length} captures`, malformed, []);
     },
   };

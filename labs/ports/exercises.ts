@@ -19,7 +19,7 @@ const predictUdpLength: Exercise<unknown> = {
   expects: 'a number of bytes',
   task: 'The third send() carried the 5 bytes "three". What is the UDP length field of its datagram? The checker reads it from boundaries.pcapng.',
   grade: async (answer, ctx) => gradeNumber(answer, await threeLength(ctx.captureFile('boundaries')), { unit: 'bytes' }),
-  hint: 'The UDP length counts UDP\'s own 8-byte header as well as the data.',
+  hint: "The UDP length counts UDP's own 8-byte header as well as the data.",
   answer: '13: 8 bytes of UDP header + 5 bytes of "three".',
   right: async (ctx) => String(await threeLength(ctx.captureFile('boundaries'))),
   wrong: '5',

@@ -67,7 +67,7 @@ export function closedPortFrames(bytes: Uint8Array, name: string): LoFrames {
 /** Starts tcpdump on lo with a capture filter; resolves once it is listening, or with the reason it cannot. */
 export async function realCaptureOnLo(outDir: string, filter: string): Promise<LoCapture | string> {
   if (process.platform !== 'linux') return 'a capture on lo is shown on Linux only';
-  if (process.getuid?.() !== 0) return 'capturing on lo needs root (run the lab as root to see the kernel\'s own frames)';
+  if (process.getuid?.() !== 0) return "capturing on lo needs root (run the lab as root to see the kernel's own frames)";
   if (!hasTcpdump()) return 'tcpdump is not installed (on Debian: apt-get install tcpdump)';
   mkdirSync(outDir, { recursive: true });
   const path = join(outDir, 'real-lo.pcap');

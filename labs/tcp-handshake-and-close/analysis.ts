@@ -22,7 +22,7 @@ export const ANALYSIS_FLAGS: readonly { field: string; meaning: string }[] = [
   { field: 'tcp.analysis.zero_window_probe', meaning: 'the sender probes a zero window with one byte' },
   { field: 'tcp.analysis.zero_window_probe_ack', meaning: 'the receiver answers a zero-window probe' },
   { field: 'tcp.analysis.window_update', meaning: 'the same ACK with a larger window: the reader made room' },
-  { field: 'tcp.analysis.keep_alive', meaning: 'a segment one byte behind the next sequence number (Wireshark\'s heuristic for a keep-alive)' },
+  { field: 'tcp.analysis.keep_alive', meaning: "a segment one byte behind the next sequence number (Wireshark's heuristic for a keep-alive)" },
   { field: 'tcp.analysis.keep_alive_ack', meaning: 'the answer to what Wireshark took for a keep-alive' },
   { field: 'tcp.analysis.reused_ports', meaning: 'a SYN on a 4-tuple Wireshark saw used before: a new connection on the same ports' },
 ];
@@ -38,7 +38,7 @@ export function tcpWiresharkStep<S extends ConfirmState>(explain: string, expect
     explain,
     run(ctx) {
       if (!tsharkInstalled()) {
-        ctx.show.skipped('tshark is not installed, so Wireshark\'s confirmation is skipped (on Debian: apt-get install tshark)');
+        ctx.show.skipped("tshark is not installed, so Wireshark's confirmation is skipped (on Debian: apt-get install tshark)");
         return;
       }
       const flags = ANALYSIS_FLAGS.map((f) => f.field);
@@ -53,19 +53,30 @@ export function tcpWiresharkStep<S extends ConfirmState>(explain: string, expect
         for (const c of confirms) {
           const mine = rows.map((r) => r.slice(at, at + c.fields.length)).filter((r) => c.pick(r));
           at += c.fields.length;
-          ctx.check.equal(`tshark: ${c.path}, ${c.what} (${c.fields.join(', ')})`, mine, c.expected.map((r) => [...r]));
+          ctx.check.equal(
+            `tshark: ${c.path}, ${c.what} (${c.fields.join(', ')})`,
+            mine,
+            c.expected.map((r) => [...r]),
+          );
         }
         for (const r of rows) if ((r[1] ?? '') !== '') malformed.push(`${p} frame ${r[0]}`);
         const counts = new Map<string, number>();
-        for (const r of rows) flags.forEach((f, i) => {
-          if ((r[i + 2] ?? '') !== '') counts.set(f, (counts.get(f) ?? 0) + 1);
-        });
+        for (const r of rows)
+          flags.forEach((f, i) => {
+            if ((r[i + 2] ?? '') !== '') counts.set(f, (counts.get(f) ?? 0) + 1);
+          });
         const file = p.split('/').pop() ?? p;
-        for (const [field, n] of counts) table.push([file, field.replace('tcp.analysis.', ''), String(n), ANALYSIS_FLAGS.find((f) => f.field === field)?.meaning ?? '']);
-        ctx.check.equal(`tshark's TCP analysis of ${file}: the flags the lab predicts`, Object.fromEntries([...counts].sort()), Object.fromEntries(Object.entries(expected[file] ?? {}).sort()));
+        for (const [field, n] of counts)
+          table.push([file, field.replace('tcp.analysis.', ''), String(n), ANALYSIS_FLAGS.find((f) => f.field === field)?.meaning ?? '']);
+        ctx.check.equal(
+          `tshark's TCP analysis of ${file}: the flags the lab predicts`,
+          Object.fromEntries([...counts].sort()),
+          Object.fromEntries(Object.entries(expected[file] ?? {}).sort()),
+        );
       }
       ctx.check.equal(`tshark finds no malformed packet in the ${ctx.state.captures.length} captures`, malformed, []);
-      if (table.length > 0) ctx.show.table(['capture', 'tcp.analysis.*', 'frames', 'what it means here'], table, { title: 'The TCP analysis flags tshark raises' });
+      if (table.length > 0)
+        ctx.show.table(['capture', 'tcp.analysis.*', 'frames', 'what it means here'], table, { title: 'The TCP analysis flags tshark raises' });
       else ctx.show.text('tshark raises no tcp.analysis flag in these captures.');
     },
   };

@@ -34,7 +34,13 @@ export function headerRows(s: SegView): Cell[][] {
     ['12', 'data offset (high 4 bits)', `${(b[t + 12] ?? 0) >> 4} words = ${((b[t + 12] ?? 0) >> 4) * 4} bytes`],
     ['13', 'flags', s.flags],
     ['14-15', 'window', u16(b, t + 14)],
-    ['16-17', 'checksum', `0x${u16(b, t + 16).toString(16).padStart(4, '0')}`],
+    [
+      '16-17',
+      'checksum',
+      `0x${u16(b, t + 16)
+        .toString(16)
+        .padStart(4, '0')}`,
+    ],
     ['18-19', 'urgent pointer', u16(b, t + 18)],
   ];
   for (const o of s.options) rows.push([`${o.offset - t}-${o.offset - t + o.length - 1}`, `option ${o.type}`, hexOf(b, o.offset, o.length)]);

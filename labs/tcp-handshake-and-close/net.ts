@@ -91,7 +91,9 @@ export async function tcpPair(net: LabNet, o: PairOptions): Promise<TcpPair> {
   const pa: FramePort = o.impairClient === undefined ? sa : impair(sa, o.impairClient, net.clock);
   const pb: FramePort = o.impairServer === undefined ? sb : impair(sb, o.impairServer, net.clock);
   const hex = o.subnet.toString(16).padStart(2, '0');
-  const client = net.node(new Host({ name: 'client', clock: net.clock, random: seededRandom(`${o.link}-client`), firstEphemeralPort: o.firstEphemeralPort ?? 40000, tcp: o.client }));
+  const client = net.node(
+    new Host({ name: 'client', clock: net.clock, random: seededRandom(`${o.link}-client`), firstEphemeralPort: o.firstEphemeralPort ?? 40000, tcp: o.client }),
+  );
   const server = net.node(new Host({ name: 'server', clock: net.clock, random: seededRandom(`${o.link}-server`), tcp: o.server }));
   client.addInterface({ name: 'eth0', port: pa, mac: `02:00:00:${hex}:00:01`, address: `${clientAddr}/24`, announce: false });
   server.addInterface({ name: 'eth0', port: pb, mac: `02:00:00:${hex}:00:02`, address: `${serverAddr}/24`, announce: false });

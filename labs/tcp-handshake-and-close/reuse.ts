@@ -62,7 +62,11 @@ export async function quickReuse(net: LabNet, o: { link: string; subnet: number;
     await net.wait(5);
   });
   server.close();
-  const segs = segViews(net, net.since(mark).filter((f) => f.link === o.link), pair.clientAddr);
+  const segs = segViews(
+    net,
+    net.since(mark).filter((f) => f.link === o.link),
+    pair.clientAddr,
+  );
   const synAcks = segs.filter((s) => s.from === 'server' && s.syn);
   const isnA = synAcks[0]?.rawSeq ?? 0;
   const isnB = synAcks[1]?.rawSeq ?? 0;

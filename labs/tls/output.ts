@@ -54,7 +54,13 @@ const fileName = (file: string): string => (/\.[a-z]+$/.test(file) ? file : `${f
 /** The output of a TLS lab's step (see the file comment). The lab's state must be an object. */
 export function tlsOutput<S extends object>(ctx: StepContext<S>): TlsOutput {
   if (!ctx.deterministic) {
-    return { dir: ctx.outDir, kept: true, pathOf: (file) => resolve(ctx.outDir, fileName(file)), tap: (file, o) => ctx.tap(file, o), capture: (file, o) => ctx.capture(file, o) };
+    return {
+      dir: ctx.outDir,
+      kept: true,
+      pathOf: (file) => resolve(ctx.outDir, fileName(file)),
+      tap: (file, o) => ctx.tap(file, o),
+      capture: (file, o) => ctx.capture(file, o),
+    };
   }
   const dir = scratchDir(ctx);
   const later = (o: CaptureOptions, fn: () => Promise<void>): void => (o.untilLabEnd === true ? ctx.onLabEnd(fn) : ctx.onStepEnd(fn));

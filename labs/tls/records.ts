@@ -120,5 +120,7 @@ export function recordsOnWire(frames: readonly WireFrame[]): { streams: Streams;
 
 /** True when `needle` occurs in `hay`. */
 export function contains(hay: Uint8Array, needle: Uint8Array): boolean {
-  return needle.length > 0 && Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength)) >= 0;
+  return (
+    needle.length > 0 && Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength)) >= 0
+  );
 }

@@ -97,13 +97,17 @@ export function tsharkTlsFrames(path: string): TsharkTlsFrame[] {
 
 /** The handshake messages tshark found, in order, with who sent them. */
 export function handshakeSequence(frames: readonly TsharkTlsFrame[], serverPort: number): { from: 'client' | 'server'; type: number; frame: number }[] {
-  return frames.flatMap((f) => f.handshakeTypes.map((type) => ({ from: f.srcPort === serverPort ? ('server' as const) : ('client' as const), type, frame: f.frame })));
+  return frames.flatMap((f) =>
+    f.handshakeTypes.map((type) => ({ from: f.srcPort === serverPort ? ('server' as const) : ('client' as const), type, frame: f.frame })),
+  );
 }
 
 /** tshark's frames of a capture, or undefined after saying (in --check mode too) that tshark is missing. */
 export function tsharkOrSkip(show: Show, path: string): TsharkTlsFrame[] | undefined {
   if (!tsharkInstalled()) {
-    show.skipped('tshark is not installed (on Debian: apt-get install tshark): Wireshark\'s reading of the capture is not compared; netlab\'s own checks still run.');
+    show.skipped(
+      "tshark is not installed (on Debian: apt-get install tshark): Wireshark's reading of the capture is not compared; netlab's own checks still run.",
+    );
     return undefined;
   }
   return tsharkTlsFrames(path);

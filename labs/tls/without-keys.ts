@@ -17,13 +17,18 @@ export interface KeyLogInCapture {
 /** The key log lines a capture carries (netlab's own pcapng reader). */
 export function keyLogOf(path: string): KeyLogInCapture {
   const cap = parseCapture(readFileSync(path), path);
-  const lines = cap.secrets.filter((s) => s.type === TLS_KEY_LOG).flatMap((s) => Buffer.from(s.data).toString('latin1').split('\n')).map((l) => l.trim()).filter((l) => l !== '');
+  const lines = cap.secrets
+    .filter((s) => s.type === TLS_KEY_LOG)
+    .flatMap((s) => Buffer.from(s.data).toString('latin1').split('\n'))
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   return { lines, frames: cap.packets.length };
 }
 
 /** Writes every frame of `path` into `copy`, leaving the secrets out; returns the number of frames. */
 export function copyWithoutKeys(path: string, copy: LabCapture): number {
   const cap = parseCapture(readFileSync(path), path);
-  for (const p of cap.packets) copy.write(p.data, { time: { sec: p.tsSec, nsec: p.tsNsec }, ...(p.comments.length > 0 ? { comment: p.comments.join('; ') } : {}) });
+  for (const p of cap.packets)
+    copy.write(p.data, { time: { sec: p.tsSec, nsec: p.tsNsec }, ...(p.comments.length > 0 ? { comment: p.comments.join('; ') } : {}) });
   return cap.packets.length;
 }

@@ -17,14 +17,14 @@ const plaintext = filterExercise({
 });
 
 const roundTrips: Exercise<unknown> = {
-  after: 'ServerHello: the server\'s selection and its key share',
+  after: "ServerHello: the server's selection and its key share",
   title: 'Count the round trips',
   kind: 'answer',
   expects: 'a number of round trips',
-  task: 'After TCP\'s handshake, how many round trips does the TLS 1.3 handshake take before the client may send its HTTP request?',
+  task: "After TCP's handshake, how many round trips does the TLS 1.3 handshake take before the client may send its HTTP request?",
   grade: (answer) => gradeNumber(answer, 1),
   hint: 'The client sends its key share in the ClientHello, so the server can answer with everything at once.',
-  answer: '1: ClientHello out, the server\'s whole flight back; the client\'s Finished travels with its request.',
+  answer: "1: ClientHello out, the server's whole flight back; the client's Finished travels with its request.",
   right: '1',
   wrong: '2',
 };

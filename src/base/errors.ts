@@ -4,22 +4,7 @@
 // found the problem.
 
 /** The layers of src/, bottom to top (ARCHITECTURE.md). */
-export type Layer =
-  | 'base'
-  | 'wire'
-  | 'capture'
-  | 'dissect'
-  | 'netsim'
-  | 'nat'
-  | 'dns'
-  | 'tls'
-  | 'http'
-  | 'balance'
-  | 'proxy'
-  | 'l4'
-  | 'view'
-  | 'lab'
-  | 'cli';
+export type Layer = 'base' | 'wire' | 'capture' | 'dissect' | 'netsim' | 'nat' | 'dns' | 'tls' | 'http' | 'balance' | 'proxy' | 'l4' | 'view' | 'lab' | 'cli';
 
 /**
  * Stable codes. A code says what kind of thing was wrong; the message says exactly what.

@@ -24,10 +24,13 @@ export function realClock(): NetClock {
     now: () => performance.now(),
     setTimer(fn, ms) {
       const id = next++;
-      const t = setTimeout(() => {
-        timers.delete(id);
-        fn();
-      }, Math.max(0, ms));
+      const t = setTimeout(
+        () => {
+          timers.delete(id);
+          fn();
+        },
+        Math.max(0, ms),
+      );
       timers.set(id, t);
       return { id };
     },

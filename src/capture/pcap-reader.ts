@@ -98,7 +98,10 @@ export class PcapReader implements RecordParser {
     const total = PCAP_RECORD_HEADER_LENGTH + incl;
     if (q.length < total) {
       if (!ended) return { kind: 'more' };
-      return ctx.stop(offset, `the file ends in the middle of a packet: the record header promises ${incl} bytes of data, ${q.length - PCAP_RECORD_HEADER_LENGTH} are there`);
+      return ctx.stop(
+        offset,
+        `the file ends in the middle of a packet: the record header promises ${incl} bytes of data, ${q.length - PCAP_RECORD_HEADER_LENGTH} are there`,
+      );
     }
     const rec = q.peek(total);
     const tsSec = readU32(rec, REC_TS_SEC, le);
@@ -119,7 +122,8 @@ export class PcapReader implements RecordParser {
         ).message,
       );
     }
-    if (h.snapLength > 0 && incl > h.snapLength) warnings.push(makeWarning(frame, offset, `captured length ${incl} is larger than the file's snap length ${h.snapLength}`).message);
+    if (h.snapLength > 0 && incl > h.snapLength)
+      warnings.push(makeWarning(frame, offset, `captured length ${incl} is larger than the file's snap length ${h.snapLength}`).message);
     if (orig < incl) warnings.push(makeWarning(frame, offset, `original length ${orig} is smaller than the captured length ${incl}`).message);
     ctx.packetCount++;
     const iface = this.iface as CaptureInterface;
@@ -170,7 +174,10 @@ export function parsePcapFileHeader(b: Uint8Array, ctx: ParseContext): PcapFileH
   const versionMajor = dv.getUint16(HDR_VERSION_MAJOR, littleEndian);
   const versionMinor = dv.getUint16(HDR_VERSION_MINOR, littleEndian);
   if (versionMajor < 2) {
-    ctx.refuse(HDR_VERSION_MAJOR, `pcap: major version ${versionMajor} unsupported (the file says version ${versionMajor}.${versionMinor}; pcap files are version 2.4)`);
+    ctx.refuse(
+      HDR_VERSION_MAJOR,
+      `pcap: major version ${versionMajor} unsupported (the file says version ${versionMajor}.${versionMinor}; pcap files are version 2.4)`,
+    );
   }
   if (versionMajor > 2 || versionMinor > 4) {
     // libpcap and Wireshark read any version from 2.0 on with the 2.4 layout.

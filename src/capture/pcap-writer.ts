@@ -42,7 +42,8 @@ export class PcapWriter extends CaptureWriter {
     let linkField = options.linkType;
     if (options.fcsLength !== undefined) {
       const f = options.fcsLength;
-      if (!Number.isInteger(f) || f < 0 || f > 30 || f % 2 !== 0) throw new NetlabRangeError(`fcsLength must be an even number of bytes from 0 to 30, got ${f}`);
+      if (!Number.isInteger(f) || f < 0 || f > 30 || f % 2 !== 0)
+        throw new NetlabRangeError(`fcsLength must be an even number of bytes from 0 to 30, got ${f}`);
       linkField = (linkField | LINK_FIELD_FCS_PRESENT | ((f / 2) << LINK_FIELD_FCS_SHIFT)) >>> 0;
     }
     const h = new ByteBuilder(this.littleEndian, 24)

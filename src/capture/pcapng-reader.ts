@@ -277,7 +277,12 @@ export class PcapngReader implements RecordParser {
     if (caplen > body.length - f.data) {
       return this.ctx.stop(offset, `pcapng: total block length ${length} of an ${what} is too small for ${caplen} bytes of packet data`);
     }
-    const { tsSec, tsNsec } = ticksToTime(dv.getUint32(f.high, le), dv.getUint32(f.low, le), this.clocks[global].ticksPerSecond, this.clocks[global].offsetSeconds);
+    const { tsSec, tsNsec } = ticksToTime(
+      dv.getUint32(f.high, le),
+      dv.getUint32(f.low, le),
+      this.clocks[global].ticksPerSecond,
+      this.clocks[global].offsetSeconds,
+    );
     const opts = this.options(body, f.data + O.pad4(caplen), offset, what);
     const packet = this.packet(global, tsSec, tsNsec, body.slice(f.data, f.data + caplen), origLength, offset);
     packet.comments = O.textsOf(opts, O.OPT_COMMENT);
@@ -305,7 +310,8 @@ export class PcapngReader implements RecordParser {
     if (iface.snapLength > 0 && data.length > iface.snapLength) {
       warnings.push(makeWarning(frame, offset, `captured length ${data.length} is larger than the interface's snap length ${iface.snapLength}`).message);
     }
-    if (origLength < data.length) warnings.push(makeWarning(frame, offset, `original length ${origLength} is smaller than the captured length ${data.length}`).message);
+    if (origLength < data.length)
+      warnings.push(makeWarning(frame, offset, `original length ${origLength} is smaller than the captured length ${data.length}`).message);
     ctx.packetCount++;
     return { number: frame, interfaceId: global, iface, tsSec, tsNsec, data, origLength, comments: [], warnings };
   }

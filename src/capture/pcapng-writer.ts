@@ -86,7 +86,8 @@ export class PcapngWriter extends CaptureWriter {
     if (i.description !== undefined) opts.push([O.IF_DESCRIPTION, utf8.encode(i.description)]);
     opts.push([O.IF_TSRESOL, Uint8Array.of(9)]);
     if (i.fcsLength !== undefined) {
-      if (!Number.isInteger(i.fcsLength) || i.fcsLength < 0 || i.fcsLength > 255) throw new NetlabRangeError(`fcsLength must be 0..255 bytes, got ${i.fcsLength}`);
+      if (!Number.isInteger(i.fcsLength) || i.fcsLength < 0 || i.fcsLength > 255)
+        throw new NetlabRangeError(`fcsLength must be 0..255 bytes, got ${i.fcsLength}`);
       opts.push([O.IF_FCSLEN, Uint8Array.of(i.fcsLength)]);
     }
     this.sink.write(

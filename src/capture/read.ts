@@ -197,7 +197,8 @@ class StreamCaptureReader implements CaptureReader {
   }
 
   async *packets(): AsyncGenerator<CapturedPacket, void, undefined> {
-    if (this.started) throw new NetlabError('ERR_STATE', `${this.path}: packets() was already called; a capture is read in one pass (open it again to re-read)`);
+    if (this.started)
+      throw new NetlabError('ERR_STATE', `${this.path}: packets() was already called; a capture is read in one pass (open it again to re-read)`);
     this.started = true;
     try {
       let p = this.first;

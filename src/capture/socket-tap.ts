@@ -218,7 +218,10 @@ export class TapRecorder {
     this.assertOpen();
     if ((socket as unknown as { encrypted?: unknown }).encrypted === true) {
       // A TLSSocket's own stream methods carry the plaintext; the ciphertext never passes through them.
-      throw new NetlabError('ERR_ARGUMENT', 'TapRecorder.tcp: this is a TLS socket; tap the TCP connection under it (src/tls/tap-transport.ts runs TLS over a tapped socket)');
+      throw new NetlabError(
+        'ERR_ARGUMENT',
+        'TapRecorder.tcp: this is a TLS socket; tap the TCP connection under it (src/tls/tap-transport.ts runs TLS over a tapped socket)',
+      );
     }
     // Node sets `server` on the sockets a server accepts (null on the ones net.connect() makes).
     const accepted = (socket as unknown as { server?: unknown }).server != null;
@@ -229,7 +232,11 @@ export class TapRecorder {
     let ignored = false;
     const early: { kind: 'sent' | 'fin'; bytes?: Uint8Array }[] = [];
     const comments: string[] = [];
-    const emit = (f: Flow, segs: TcpSegment[]): void => this.record(f, segs.map((seg) => ({ from: seg.from, seg, comments: [] })));
+    const emit = (f: Flow, segs: TcpSegment[]): void =>
+      this.record(
+        f,
+        segs.map((seg) => ({ from: seg.from, seg, comments: [] })),
+      );
     const live = (): TcpFlow | undefined => (ignored ? undefined : flow);
     const sendData = (f: TcpFlow, from: TcpSide, bytes: Uint8Array): void => {
       f.bytes[from] += bytes.length;
@@ -293,7 +300,8 @@ export class TapRecorder {
         const f = live();
         if (f !== undefined && f.synth.state === 'open') {
           if (reset !== null) finish(f, reset === 'local' ? role : peerRole, 'rst');
-          else if (!f.synth.finished(role)) finish(f, role, 'fin'); // closed without end(): the kernel sends a FIN
+          else if (!f.synth.finished(role))
+            finish(f, role, 'fin'); // closed without end(): the kernel sends a FIN
           else this.release(f);
         }
         stop();

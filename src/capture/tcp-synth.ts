@@ -62,8 +62,10 @@ export class TcpSynth {
     this.mss = options.mss ?? DEFAULT_MSS;
     this.window = options.window ?? DEFAULT_WINDOW;
     if (!Number.isInteger(this.mss) || this.mss < 1 || this.mss > 0xffff) throw new NetlabRangeError(`mss must be 1..65535, got ${this.mss}`);
-    if (!Number.isInteger(this.window) || this.window > 0xffff) throw new NetlabRangeError(`window must be an integer up to 65535 (no window scaling), got ${this.window}`);
-    if (this.window < 2 * this.mss) throw new NetlabRangeError(`window ${this.window} must hold two segments of mss ${this.mss} (ACKs come every second segment)`);
+    if (!Number.isInteger(this.window) || this.window > 0xffff)
+      throw new NetlabRangeError(`window must be an integer up to 65535 (no window scaling), got ${this.window}`);
+    if (this.window < 2 * this.mss)
+      throw new NetlabRangeError(`window ${this.window} must hold two segments of mss ${this.mss} (ACKs come every second segment)`);
   }
 
   get state(): TcpState {
@@ -101,7 +103,8 @@ export class TcpSynth {
   /** `bytes` sent by `from` in one go: segments of at most mss bytes, PSH on the last, and the peer's ACKs. */
   data(from: TcpSide, bytes: Uint8Array): TcpSegment[] {
     if (bytes.length === 0) return [];
-    if (this.stateValue !== 'open') return this.anomaly(`${bytes.length} bytes from the ${from} on a connection that is ${this.stateValue === 'new' ? 'not open yet' : 'reset'}`);
+    if (this.stateValue !== 'open')
+      return this.anomaly(`${bytes.length} bytes from the ${from} on a connection that is ${this.stateValue === 'new' ? 'not open yet' : 'reset'}`);
     if (this.finSent[from]) return this.anomaly(`${bytes.length} bytes from the ${from} after its FIN`);
     const peer = other(from);
     const out: TcpSegment[] = [];

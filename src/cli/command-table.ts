@@ -21,14 +21,46 @@ export interface CommandEntry {
  * `netlab --help` and `netlab lab list` start without loading the dissector, the DNS servers or TLS.
  */
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'decode', describe: 'Decode a capture as tshark does: summary lines, -V tree, -x hex, -T fields|json, -Y filter', load: async () => (await import('./decode.ts')).registerDecode },
-  { name: 'craft', describe: 'Build packets from flags or JSON and write a capture Wireshark opens', load: async () => (await import('./craft.ts')).registerCraft },
-  { name: 'lab', describe: 'Guided labs on real sockets, with captures and checkpoints (list, run, tour)', load: async () => (await import('./lab.ts')).registerLab },
-  { name: 'fixtures', describe: 'Regenerate fixtures/ from the labs (fixed clock, fixed seeds: byte-identical everywhere)', load: async () => (await import('./fixtures.ts')).registerFixtures },
-  { name: 'extcap', describe: 'Wireshark extcap for live netlab segments ("netlab extcap install" sets it up)', load: async () => (await import('./extcap.ts')).registerExtcap },
-  { name: 'dig', describe: 'Query a DNS server and print the answer like dig (+tcp, +norec, +noedns, +trace)', load: async () => (await import('./dig.ts')).registerDig },
-  { name: 'pki', describe: 'A small PKI: root and intermediate CAs, server and client certificates (init, issue, show, revoke)', load: async () => (await import('./pki.ts')).registerPki },
+  {
+    name: 'decode',
+    describe: 'Decode a capture as tshark does: summary lines, -V tree, -x hex, -T fields|json, -Y filter',
+    load: async () => (await import('./decode.ts')).registerDecode,
+  },
+  {
+    name: 'craft',
+    describe: 'Build packets from flags or JSON and write a capture Wireshark opens',
+    load: async () => (await import('./craft.ts')).registerCraft,
+  },
+  {
+    name: 'lab',
+    describe: 'Guided labs on real sockets, with captures and checkpoints (list, run, tour)',
+    load: async () => (await import('./lab.ts')).registerLab,
+  },
+  {
+    name: 'fixtures',
+    describe: 'Regenerate fixtures/ from the labs (fixed clock, fixed seeds: byte-identical everywhere)',
+    load: async () => (await import('./fixtures.ts')).registerFixtures,
+  },
+  {
+    name: 'extcap',
+    describe: 'Wireshark extcap for live netlab segments ("netlab extcap install" sets it up)',
+    load: async () => (await import('./extcap.ts')).registerExtcap,
+  },
+  {
+    name: 'dig',
+    describe: 'Query a DNS server and print the answer like dig (+tcp, +norec, +noedns, +trace)',
+    load: async () => (await import('./dig.ts')).registerDig,
+  },
+  {
+    name: 'pki',
+    describe: 'A small PKI: root and intermediate CAs, server and client certificates (init, issue, show, revoke)',
+    load: async () => (await import('./pki.ts')).registerPki,
+  },
   { name: 'topo', describe: 'Virtual networks from a topology file (check, run)', load: async () => (await import('./topo.ts')).registerTopo },
   { name: 'proxy', describe: 'Reverse proxy and L7 load balancer (check, run)', load: async () => (await import('./proxy.ts')).registerProxy },
-  { name: 'l4', describe: 'TCP and UDP load balancer: PROXY protocol, TLS passthrough by SNI (run, check)', load: async () => (await import('./l4.ts')).registerL4 },
+  {
+    name: 'l4',
+    describe: 'TCP and UDP load balancer: PROXY protocol, TLS passthrough by SNI (run, check)',
+    load: async () => (await import('./l4.ts')).registerL4,
+  },
 ];

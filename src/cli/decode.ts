@@ -291,7 +291,11 @@ export function registerDecode(y: Argv): Argv {
         .option('E', { type: 'string', describe: 'Field output option: header=y, separator=/t, occurrence=a, aggregator=",", quote=n' })
         .option('o', { type: 'string', describe: 'Preference: eth.check_fcs:TRUE; *.check_checksum:TRUE accepted (netlab always validates checksums)' })
         .option('n', { type: 'boolean', describe: 'Accepted for tshark compatibility' })
-        .option('duplicate-keys', { type: 'boolean', default: true, describe: 'With -T json, repeat keys as tshark does (--no-duplicate-keys merges them into arrays)' })
+        .option('duplicate-keys', {
+          type: 'boolean',
+          default: true,
+          describe: 'With -T json, repeat keys as tshark does (--no-duplicate-keys merges them into arrays)',
+        })
         .option('color', { type: 'boolean', describe: 'Colour the layer spans of -x (default: on a terminal, unless NO_COLOR is set)' })
         .example('$0 decode -r capture.pcapng', 'one summary line per packet')
         .example("$0 decode -r capture.pcap -Y 'tcp.flags.syn == 1' -V", 'the tree of every SYN')

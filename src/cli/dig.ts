@@ -81,7 +81,10 @@ export async function runDig(req: DigRequest, command: string): Promise<{ text: 
     const resolver = new Resolver({ rootHints: [{ name: '.', address: req.server, port: req.port }], transport, port: req.port });
     const result = await resolver.resolve(req.name, req.type);
     const answers = result.answers.map(recordText).join('\n');
-    return { text: `; <<>> netlab dig <<>> ${command}\n;; trace from ${req.server}#${req.port}\n${traceText(result.events)}${answers ? `\n${answers}\n` : ''}`, code: result.rcode === 2 ? 9 : 0 };
+    return {
+      text: `; <<>> netlab dig <<>> ${command}\n;; trace from ${req.server}#${req.port}\n${traceText(result.events)}${answers ? `\n${answers}\n` : ''}`,
+      code: result.rcode === 2 ? 9 : 0,
+    };
   }
   const question = { name: req.name, type: req.type, class: 1 };
   const server = { address: req.server, port: req.port };

@@ -129,7 +129,7 @@ export function buildExtcapCommand(): CommandModule<object, ExtcapArgs> {
     builder: (y) =>
       y
         .strict(false)
-        .positional('action', { type: 'string', describe: 'install: put the launcher in Wireshark\'s personal extcap folders' })
+        .positional('action', { type: 'string', describe: "install: put the launcher in Wireshark's personal extcap folders" })
         .option('extcap-interfaces', { type: 'boolean', describe: 'List the segments of running topologies' })
         .option('extcap-dlts', { type: 'boolean', describe: 'Link types of --extcap-interface' })
         .option('extcap-config', { type: 'boolean', describe: 'Options of --extcap-interface (none)' })

@@ -114,7 +114,11 @@ export function tourIntro(labs: readonly LabInfo[]): string[] {
 function tourStart(labs: readonly AnyLab[], spec: string): { index: number; from: number } {
   const [name, step] = spec.split(':', 2);
   const index = labs.findIndex((l) => l.name === name);
-  if (index < 0) throw new UnknownLabError(name, labs.map((l) => l.name));
+  if (index < 0)
+    throw new UnknownLabError(
+      name,
+      labs.map((l) => l.name),
+    );
   return { index, from: step === undefined || step === '' ? 0 : resolveFrom(labs[index], step) };
 }
 
@@ -123,7 +127,11 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
   const deps: LabCliDeps = { ...defaultDeps, ...overrides };
   const outOption = { type: 'string', default: DEFAULT_OUT, describe: 'Folder for the captures (each lab writes to DIR/NAME/)' } as const;
   const pauseOption = { type: 'boolean', default: true, describe: 'Pause for Enter between steps when stdin is a terminal (--no-pause: never)' } as const;
-  const verboseOption = { type: 'boolean', default: false, describe: 'Print every checkpoint with what it observed (default: one line per step, failures in full)' } as const;
+  const verboseOption = {
+    type: 'boolean',
+    default: false,
+    describe: 'Print every checkpoint with what it observed (default: one line per step, failures in full)',
+  } as const;
   const statePath = (): string | null => (deps.progressFile === undefined ? progressPath(process.env) : deps.progressFile);
 
   const fail = (message: string): void => {
@@ -225,10 +233,22 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
         }
         const start = argv.from === undefined ? { index: 0, from: 0 } : tourStart(all, argv.from);
         const labs = all.slice(start.index);
-        const resume = (lab: LabInfo, position: number | undefined): string => `netlab lab tour --from ${lab.name}${position === undefined ? '' : `:${position + 1}`}`;
+        const resume = (lab: LabInfo, position: number | undefined): string =>
+          `netlab lab tour --from ${lab.name}${position === undefined ? '' : `:${position + 1}`}`;
         await guided(
           labs,
-          { mode: 'guided', pause: argv.pause, out: argv.out, stdout: deps.stdout, stdin: deps.stdin, env: deps.env, tour: true, intro: start.index === 0 && start.from === 0 ? tourIntro(all) : undefined, from: start.from, verbose: argv.verbose },
+          {
+            mode: 'guided',
+            pause: argv.pause,
+            out: argv.out,
+            stdout: deps.stdout,
+            stdin: deps.stdin,
+            env: deps.env,
+            tour: true,
+            intro: start.index === 0 && start.from === 0 ? tourIntro(all) : undefined,
+            from: start.from,
+            verbose: argv.verbose,
+          },
           resume,
         );
       } catch (err) {
@@ -241,12 +261,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
   return {
     command: 'lab',
     describe: 'Guided labs on real sockets, with captures, checkpoints and exercises (list, run, tour)',
-    builder: (y) =>
-      y
-        .command(list)
-        .command(run)
-        .command(tour)
-        .demandCommand(1, 'Name a lab command: list, run NAME, or tour.'),
+    builder: (y) => y.command(list).command(run).command(tour).demandCommand(1, 'Name a lab command: list, run NAME, or tour.'),
     handler: () => undefined,
   };
 }

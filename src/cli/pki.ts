@@ -66,7 +66,11 @@ async function userErrors(f: () => void | Promise<void>): Promise<void> {
   }
 }
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+const list = (v: unknown): string[] =>
+  (Array.isArray(v) ? v : v === undefined ? [] : [v])
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 
 function keyType(v: string | undefined): KeyType | undefined {
   if (v === undefined) return undefined;
@@ -100,7 +104,8 @@ export function validityFromArgs(a: Pick<IssueArgs, 'days' | 'expired' | 'not-ye
     return { notBefore: nb, notAfter: na };
   }
   if (typeof a.days !== 'number' || Number.isNaN(a.days)) throw new CliError('--days: not a number (give a positive number of days, at most 36525)');
-  if (!Number.isFinite(a.days) || a.days <= 0 || a.days > MAX_DAYS) throw new CliError(`--days ${a.days}: give a positive number of days, at most ${MAX_DAYS} (100 years)`);
+  if (!Number.isFinite(a.days) || a.days <= 0 || a.days > MAX_DAYS)
+    throw new CliError(`--days ${a.days}: give a positive number of days, at most ${MAX_DAYS} (100 years)`);
   return validFor(a.days, now);
 }
 
@@ -134,7 +139,11 @@ export function buildPkiCommand(out: Out = process.stdout): CommandModule {
       userErrors(() => {
         // The CA names are "ORG Root CA" and "ORG Intermediate CA": both must fit a common name (64).
         const maxOrg = NAME_BOUNDS.commonName - ' Intermediate CA'.length;
-        if ([...a.org].length > maxOrg) throw new CliError(`--org: ${[...a.org].length} characters; at most ${maxOrg} (the CA common names "ORG Root CA" and "ORG Intermediate CA" hold ${NAME_BOUNDS.commonName})`, 1);
+        if ([...a.org].length > maxOrg)
+          throw new CliError(
+            `--org: ${[...a.org].length} characters; at most ${maxOrg} (the CA common names "ORG Root CA" and "ORG Intermediate CA" hold ${NAME_BOUNDS.commonName})`,
+            1,
+          );
         const t0 = performance.now();
         const pki = initPki(a.dir, { keyType: keyType(a.key), organization: a.org, force: a.force });
         const ms = performance.now() - t0;
@@ -168,7 +177,7 @@ export function buildPkiCommand(out: Out = process.stdout): CommandModule {
         .option('not-yet-valid', { type: 'boolean', default: false, describe: 'Valid only from tomorrow' })
         .option('not-before', { type: 'string', describe: 'Start of validity (ISO 8601)' })
         .option('not-after', { type: 'string', describe: 'End of validity (ISO 8601)' })
-        .option('key', { type: 'string', describe: 'Key type: ec or rsa (default: the CA\'s)' })
+        .option('key', { type: 'string', describe: "Key type: ec or rsa (default: the CA's)" })
         .option('force', { type: 'boolean', default: false, describe: 'Replace NAME.pem if it exists' })
         .example('$0 pki issue www --dns www.netlab.test --ip 127.0.0.1', 'a server certificate')
         .example('$0 pki issue alice --client --uri spiffe://netlab.test/alice', 'a client certificate for mTLS'),
@@ -202,7 +211,8 @@ export function buildPkiCommand(out: Out = process.stdout): CommandModule {
   const show: CommandModule<object, ShowArgs> = {
     command: 'show <file>',
     describe: 'Print a certificate as openssl x509 -text does, with its SHA-256 fingerprint',
-    builder: (y) => y.positional('file', { type: 'string', demandOption: true, describe: 'A PEM or DER file, or a NAME in the PKI folder' }).option('dir', dirOption),
+    builder: (y) =>
+      y.positional('file', { type: 'string', demandOption: true, describe: 'A PEM or DER file, or a NAME in the PKI folder' }).option('dir', dirOption),
     handler: (a) =>
       userErrors(() => {
         out.write(showText(a.file, a.dir));
@@ -212,7 +222,8 @@ export function buildPkiCommand(out: Out = process.stdout): CommandModule {
   const revoke: CommandModule<object, RevokeArgs> = {
     command: 'revoke <cert>',
     describe: 'Revoke a certificate (NAME or serial) and write crl.pem',
-    builder: (y) => y.positional('cert', { type: 'string', demandOption: true, describe: 'NAME given to "pki issue", or a serial in hex' }).option('dir', dirOption),
+    builder: (y) =>
+      y.positional('cert', { type: 'string', demandOption: true, describe: 'NAME given to "pki issue", or a serial in hex' }).option('dir', dirOption),
     handler: (a) =>
       userErrors(() => {
         const pki = loadPki(a.dir);
@@ -224,7 +235,8 @@ export function buildPkiCommand(out: Out = process.stdout): CommandModule {
   return {
     command: 'pki',
     describe: 'A small PKI: root and intermediate CAs, server and client certificates (init, issue, show, revoke)',
-    builder: (y) => y.command(init).command(issue).command(show).command(revoke).demandCommand(1, 'Name a pki command: init, issue NAME, show FILE, or revoke NAME.'),
+    builder: (y) =>
+      y.command(init).command(issue).command(show).command(revoke).demandCommand(1, 'Name a pki command: init, issue NAME, show FILE, or revoke NAME.'),
     handler: () => undefined,
   };
 }

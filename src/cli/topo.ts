@@ -43,12 +43,19 @@ export function parseProbe(text: string, option: string): { host: string; dst: s
 
 /** One line per node and link, for `topo check`. */
 export function describeTopology(spec: TopologySpec): string {
-  const lines = [`topology ${spec.name}: ${spec.hosts.length} host(s), ${spec.routers.length} router(s), ${spec.switches.length} switch(es), ${spec.links.length} link(s) (${spec.linkType})`];
+  const lines = [
+    `topology ${spec.name}: ${spec.hosts.length} host(s), ${spec.routers.length} router(s), ${spec.switches.length} switch(es), ${spec.links.length} link(s) (${spec.linkType})`,
+  ];
   for (const n of [...spec.hosts, ...spec.routers]) {
     const kind = spec.routers.includes(n) ? 'router' : 'host';
-    lines.push(`  ${kind} ${n.name}: ${n.interfaces.map((f) => `${f.name} ${f.address} on ${f.link}`).join(', ')}${n.gateway === undefined ? '' : `, gateway ${n.gateway}`}`);
+    lines.push(
+      `  ${kind} ${n.name}: ${n.interfaces.map((f) => `${f.name} ${f.address} on ${f.link}`).join(', ')}${n.gateway === undefined ? '' : `, gateway ${n.gateway}`}`,
+    );
   }
-  for (const s of spec.switches) lines.push(`  switch ${s.name}${s.stp !== undefined && s.stp !== false ? ' (spanning tree)' : ''}: ${s.ports.map((p) => `${p.name} on ${p.link}${p.trunk === undefined ? (p.vlan === undefined ? '' : ` (VLAN ${p.vlan})`) : ` (trunk ${p.trunk.join(',')})`}`).join(', ')}`);
+  for (const s of spec.switches)
+    lines.push(
+      `  switch ${s.name}${s.stp !== undefined && s.stp !== false ? ' (spanning tree)' : ''}: ${s.ports.map((p) => `${p.name} on ${p.link}${p.trunk === undefined ? (p.vlan === undefined ? '' : ` (VLAN ${p.vlan})`) : ` (trunk ${p.trunk.join(',')})`}`).join(', ')}`,
+    );
   for (const loop of switchLoops(spec)) {
     const around = `${loop.switches.join(' - ')}${loop.switches.length > 1 ? ` - ${loop.switches[0]}` : ''} (links ${loop.links.join(', ')})`;
     lines.push(
@@ -79,7 +86,12 @@ async function run(a: RunArgs): Promise<void> {
   const vxlan = kind === 'vxlan' ? loopbackVxlanLinks() : undefined;
   const factory: LinkFactory = vxlan ?? memoryLinks;
   const feed = a.live ? new LiveFeed({ topology: spec.name }) : undefined;
-  const tap = a.tap !== undefined ? NetTap.toFile(a.tap, { live: feed, comment: `netlab topology ${spec.name}` }) : feed !== undefined ? NetTap.liveOnly(feed) : undefined;
+  const tap =
+    a.tap !== undefined
+      ? NetTap.toFile(a.tap, { live: feed, comment: `netlab topology ${spec.name}` })
+      : feed !== undefined
+        ? NetTap.liveOnly(feed)
+        : undefined;
   let topo: Topology | undefined;
   try {
     topo = await Topology.fromSpec({ ...spec, linkType: kind }, { links: factory, tap });
@@ -89,10 +101,16 @@ async function run(a: RunArgs): Promise<void> {
       process.stdout.write(`Live in Wireshark (netlab extcap): ${[...topo.links.keys()].map((l) => interfaceName(spec.name, l)).join(', ')}\n`);
     }
     process.stdout.write(`${describeTopology(spec)}\n\n${topo.formatLinks()}\n`);
-    if (vxlan !== undefined) process.stdout.write(`VTEPs (on lo, Wireshark decodes port 4789 as VXLAN: vxlan && ip.addr == ADDRESS): ${[...vxlan.vteps].map(([node, v]) => `${node} ${v.endpoint}`).join(', ')}\n`);
+    if (vxlan !== undefined)
+      process.stdout.write(
+        `VTEPs (on lo, Wireshark decodes port 4789 as VXLAN: vxlan && ip.addr == ADDRESS): ${[...vxlan.vteps].map(([node, v]) => `${node} ${v.endpoint}`).join(', ')}\n`,
+      );
     process.stdout.write('\n');
     // Spanning tree: ports forward only after listening and learning (2 x forward delay); wait for it.
-    const stpDelay = Math.max(0, ...spec.switches.map((s) => (s.stp === undefined || s.stp === false ? 0 : 2 * ((s.stp === true ? undefined : s.stp.forwardDelaySeconds) ?? 15) + 1)));
+    const stpDelay = Math.max(
+      0,
+      ...spec.switches.map((s) => (s.stp === undefined || s.stp === false ? 0 : 2 * ((s.stp === true ? undefined : s.stp.forwardDelaySeconds) ?? 15) + 1)),
+    );
     if (stpDelay > 0 && pings.length + traces.length > 0) {
       process.stdout.write(`Waiting ${stpDelay} s for spanning tree (listening, then learning, one forward delay each)...\n`);
       await new Promise((r) => setTimeout(r, stpDelay * 1000));
@@ -122,7 +140,10 @@ async function run(a: RunArgs): Promise<void> {
       }
     }
     process.stdout.write(`${topo.formatTables()}\n\n${topo.formatLinks()}\n`);
-    if (a.tap !== undefined) process.stdout.write(`\ncapture: ${a.tap}  (${tap?.frames ?? 0} frames; one interface per link: wireshark -r ${a.tap} -Y 'frame.interface_name == "${[...topo.links.keys()][0] ?? ''}"')\n`);
+    if (a.tap !== undefined)
+      process.stdout.write(
+        `\ncapture: ${a.tap}  (${tap?.frames ?? 0} frames; one interface per link: wireshark -r ${a.tap} -Y 'frame.interface_name == "${[...topo.links.keys()][0] ?? ''}"')\n`,
+      );
   } catch (e) {
     if (e instanceof RangeError || e instanceof NetsimError) throw new CliError(e.message, 1);
     throw e;
@@ -154,11 +175,13 @@ export function registerTopo(y: Argv): Argv {
         .option('tap', { type: 'string', describe: 'write every link into this pcapng (one interface per link)' })
         .option('live', { type: 'boolean', default: false, describe: 'show the links to Wireshark live (netlab extcap install first)' })
         .option('hold', { type: 'number', default: 0, describe: 'seconds to wait before the probes (to attach Wireshark)' })
-        .option('links', { choices: ['memory', 'vxlan'] as const, describe: 'override the file\'s linkType' }) as unknown as Argv<RunArgs>,
+        .option('links', { choices: ['memory', 'vxlan'] as const, describe: "override the file's linkType" }) as unknown as Argv<RunArgs>,
     handler: async (a) => {
       checkNumberOption('--hold', a.hold, { min: 0, max: 3600, unit: 'seconds' });
       await run(a);
     },
   };
-  return y.command('topo', 'Virtual networks from a topology file (check, run)', (b) => b.command(check).command(runCmd).demandCommand(1, 'Name a topo command: check or run.'));
+  return y.command('topo', 'Virtual networks from a topology file (check, run)', (b) =>
+    b.command(check).command(runCmd).demandCommand(1, 'Name a topo command: check or run.'),
+  );
 }

@@ -117,7 +117,12 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
     }
   }
   // The reassembly tree is no protocol of its own: tshark leaves it out of frame.protocols.
-  const frame = frameNode(packet, protos.filter((p) => p.proto !== 'tcp.segments'), state, malformed);
+  const frame = frameNode(
+    packet,
+    protos.filter((p) => p.proto !== 'tcp.segments'),
+    state,
+    malformed,
+  );
   const comments = commentsNode(packet);
   const all = comments ? [comments, frame, ...protos] : [frame, ...protos];
   const columns: Required<Columns> = { protocol: '', info: '', src: '', dst: '' };

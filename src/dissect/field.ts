@@ -113,8 +113,6 @@ export function bool(name: string, label: string, value: boolean, offset: number
   return mk(name, label, 'bool', value, value ? '1' : '0', offset, length, o);
 }
 
-
-
 export { formatIpv4, formatIpv6, formatMac } from '../wire/address-text.ts';
 
 /** Bytes as tshark prints FT_BYTES with -T fields: contiguous lower-case hex. */

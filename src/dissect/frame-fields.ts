@@ -188,7 +188,9 @@ export function frameNode(packet: CapturedPacket, protos: readonly ProtoNode[], 
   const abs = formatAbsTime(now);
   const epochValue = now.secs + now.nsecs / 1e9;
   fields.push(
-    rawField('frame.encap_type', 'Encapsulation type', 'int', encap, String(encap), 0, 0, { text: `Encapsulation type: ${ENCAP_NAME[encap] ?? 'Unknown'} (${encap})` }),
+    rawField('frame.encap_type', 'Encapsulation type', 'int', encap, String(encap), 0, 0, {
+      text: `Encapsulation type: ${ENCAP_NAME[encap] ?? 'Unknown'} (${encap})`,
+    }),
     rawField('frame.time', 'Arrival Time', 'time', epochValue, abs, 0, 0),
     ...invalidFraction(now),
     rel('frame.offset_shift', 'Time shift for this packet', { secs: 0, nsecs: 0 }),
@@ -202,7 +204,10 @@ export function frameNode(packet: CapturedPacket, protos: readonly ProtoNode[], 
     bool('frame.marked', 'Frame is marked', false, 0, 0, { generated: true, text: '[Frame is marked: False]' }),
     bool('frame.ignored', 'Frame is ignored', false, 0, 0, { generated: true, text: '[Frame is ignored: False]' }),
   );
-  const protocols = protos.flatMap((p) => [...(p.unlisted ? [] : [p.proto]), ...(p.layers ?? [])]).filter((p) => !NOT_IN_PROTOCOLS.has(p)).join(':');
+  const protocols = protos
+    .flatMap((p) => [...(p.unlisted ? [] : [p.proto]), ...(p.layers ?? [])])
+    .filter((p) => !NOT_IN_PROTOCOLS.has(p))
+    .join(':');
   fields.push(stringField('frame.protocols', 'Protocols in frame', protocols, 0, 0, { generated: true, text: `[Protocols in frame: ${protocols}]` }));
   const where = isPcapng ? ` on interface ${ifName}, id ${packet.interfaceId}` : '';
   return {

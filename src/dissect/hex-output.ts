@@ -100,7 +100,8 @@ export function hexLines(d: Dissection, opts: HexOptions = {}): string[] {
   const h = (n: number): string => n.toString(16).padStart(digits, '0');
   const width = Math.max(0, ...spans.map((s) => s.proto.length));
   const legend = spans.map(
-    (s) => `  ${s.proto.padEnd(width)}  ${h(s.offset)}-${h(s.offset + s.length - 1)}  ${String(s.length).padStart(5)} byte${s.length === 1 ? ' ' : 's'}  ${s.label}`,
+    (s) =>
+      `  ${s.proto.padEnd(width)}  ${h(s.offset)}-${h(s.offset + s.length - 1)}  ${String(s.length).padStart(5)} byte${s.length === 1 ? ' ' : 's'}  ${s.label}`,
   );
   return [...hexDump(data), ...legend];
 }

@@ -4,9 +4,31 @@
 
 /** Protocol names that appear as protocol nodes (frame.protocols) or that filters may test. */
 export const KNOWN_PROTOCOLS: readonly string[] = [
-  'frame', 'pkt_comment', 'eth', 'ethertype', 'vlan', 'ieee8021ad', 'arp', 'sll', 'null', 'raw', 'ip', 'ipv6',
-  'ipv6.hopopts', 'ipv6.dstopts', 'ipv6.routing', 'ipv6.fraghdr', 'icmp', 'icmpv6', 'tcp', 'udp', 'vxlan', 'data',
-  '_ws.malformed', '_ws.short', '_ws.expert',
+  'frame',
+  'pkt_comment',
+  'eth',
+  'ethertype',
+  'vlan',
+  'ieee8021ad',
+  'arp',
+  'sll',
+  'null',
+  'raw',
+  'ip',
+  'ipv6',
+  'ipv6.hopopts',
+  'ipv6.dstopts',
+  'ipv6.routing',
+  'ipv6.fraghdr',
+  'icmp',
+  'icmpv6',
+  'tcp',
+  'udp',
+  'vxlan',
+  'data',
+  '_ws.malformed',
+  '_ws.short',
+  '_ws.expert',
 ];
 
 export const KNOWN_FIELD_TABLE = `

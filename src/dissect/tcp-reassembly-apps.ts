@@ -184,7 +184,10 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   const src = endpointKey(ip?.src, v.srcPort);
   const dst = endpointKey(ip?.dst, v.dstPort);
   if (truncated) {
-    const o = app.dissect({ data: ctx.frame, reassembled: false, pdus: [{ offset: payloadOffset, length: available }], truncated: true }, { ctx, stream, srcPort: v.srcPort, dstPort: v.dstPort, src, dst });
+    const o = app.dissect(
+      { data: ctx.frame, reassembled: false, pdus: [{ offset: payloadOffset, length: available }], truncated: true },
+      { ctx, stream, srcPort: v.srcPort, dstPort: v.dstPort, src, dst },
+    );
     if (o.nodes.length === 0) return undefined;
     const last = o.nodes[o.nodes.length - 1];
     last.columns = { ...last.columns, protocol: o.protocol ?? app.name.toUpperCase(), info: o.info.join(app.infoSeparator ?? ', ') };
@@ -275,7 +278,10 @@ function finishAtFin(layer: DecodedLayer, ctx: DissectContext, v: Tcp, stream: n
   if (!st.reassembler.hasPending(flow)) return undefined;
   const r = st.reassembler.finish(flow, ctx.packet.number);
   if (r === undefined || !app.untilFin(r.data)) return undefined;
-  const o = app.dissect({ data: r.data, reassembled: true, pdus: r.pdus }, { ctx, stream, srcPort: v.srcPort, dstPort: v.dstPort, src, dst: endpointKey(ip?.dst, v.dstPort) });
+  const o = app.dissect(
+    { data: r.data, reassembled: true, pdus: r.pdus },
+    { ctx, stream, srcPort: v.srcPort, dstPort: v.dstPort, src, dst: endpointKey(ip?.dst, v.dstPort) },
+  );
   if (o.nodes.length === 0) return undefined;
   const at = layer.offset + v.headerLength;
   for (const n of o.nodes) {
@@ -290,7 +296,9 @@ function finishAtFin(layer: DecodedLayer, ctx: DissectContext, v: Tcp, stream: n
 /** `TCP segment data (N bytes)`: bytes of this segment that went into reassembly. */
 function segmentDataField(frame: Uint8Array, r: FrameRange): Field {
   const b = frame.slice(r.offset, r.offset + r.length);
-  return rawField('tcp.segment_data', 'TCP segment data', 'bytes', b, formatBytesHex(b), r.offset, r.length, { text: `TCP segment data (${r.length} byte${r.length === 1 ? '' : 's'})` });
+  return rawField('tcp.segment_data', 'TCP segment data', 'bytes', b, formatBytesHex(b), r.offset, r.length, {
+    text: `TCP segment data (${r.length} byte${r.length === 1 ? '' : 's'})`,
+  });
 }
 
 /** Wireshark's `[N Reassembled TCP Segments (L bytes): #a(x), #b(y)]` tree, as a top-level node. */
@@ -307,7 +315,10 @@ export function segmentsNode(data: Uint8Array, segments: readonly SegmentPiece[]
   fields.push(
     uintDec('tcp.segment.count', 'Segment count', segments.length, 0, 0, { generated: true, text: `[Segment count: ${segments.length}]` }),
     uintDec('tcp.reassembled.length', 'Reassembled TCP length', len, 0, 0, { generated: true, text: `[Reassembled TCP length: ${len}]` }),
-    rawField('tcp.reassembled.data', 'Reassembled TCP Data', 'bytes', data, formatBytesHex(data), 0, len, { generated: true, text: `[Reassembled TCP Data: ${bytesForText(data)}]` }),
+    rawField('tcp.reassembled.data', 'Reassembled TCP Data', 'bytes', data, formatBytesHex(data), 0, len, {
+      generated: true,
+      text: `[Reassembled TCP Data: ${bytesForText(data)}]`,
+    }),
   );
   return { proto: 'tcp.segments', label, offset: 0, length: 0, fields, malformed: [] };
 }

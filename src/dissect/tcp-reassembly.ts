@@ -193,13 +193,13 @@ export class TcpReassembler {
       if (off >= len) return out;
     }
     const p = st.pending;
-    if (p !== undefined && seq !== ((p.startSeq + p.have) >>> 0)) {
+    if (p !== undefined && seq !== (p.startSeq + p.have) >>> 0) {
       // A hole before this segment: the unfinished PDU can never be whole.
       if (p.total > 0) this.breakPending(p);
       else this.drop(st);
     }
     const q = st.pending;
-    if (q !== undefined && q.broken) {
+    if (q?.broken) {
       // Pass over the rest of the PDU that cannot complete; the stream resumes after it.
       const end = (q.startSeq + q.total) >>> 0;
       const inside = gt(end, seq) ? Math.min((end - seq) >>> 0, len - off) : 0;
@@ -238,7 +238,7 @@ export class TcpReassembler {
       }
       const held = head.length - take;
       const run = splitPdus(head, 0, head.length, pduLength, this.maxPduBytes);
-      const end = run.pdus.reduce((e, r) => r.offset + r.length, 0);
+      const end = run.pdus.reduce((_e, r) => r.offset + r.length, 0);
       // Wireshark lists the segments up to the end of the last whole PDU.
       q.pieces[q.pieces.length - 1].length = end - held;
       out.reassembled = { data: head, segments: q.pieces, tail, opaque: false, pdus: run.pdus };
@@ -248,7 +248,15 @@ export class TcpReassembler {
       if (rest !== undefined) {
         // What is left starts a PDU inside this segment.
         out.reassembled.partial = rest;
-        const pend: Pending = { startSeq: (seq + (rest.offset - held)) >>> 0, total: pduLength(head.subarray(rest.offset)), parts: [], pieces: [], have: 0, held: 0, broken: false };
+        const pend: Pending = {
+          startSeq: (seq + (rest.offset - held)) >>> 0,
+          total: pduLength(head.subarray(rest.offset)),
+          parts: [],
+          pieces: [],
+          have: 0,
+          held: 0,
+          broken: false,
+        };
         this.add(pend, seg.frame, head.subarray(rest.offset));
         st.pending = pend;
       }
@@ -259,7 +267,13 @@ export class TcpReassembler {
       this.add(q, seg.frame, payload.subarray(off, off + take));
       if (q.have >= q.total) {
         const data = concat(q.parts, q.held);
-        out.reassembled = { data, segments: q.pieces, tail: { offset: seg.payloadOffset + off, length: take }, opaque: false, pdus: [{ offset: 0, length: q.total }] };
+        out.reassembled = {
+          data,
+          segments: q.pieces,
+          tail: { offset: seg.payloadOffset + off, length: take },
+          opaque: false,
+          pdus: [{ offset: 0, length: q.total }],
+        };
         off += take;
         seq = (seq + take) >>> 0;
         this.drop(st);

@@ -93,9 +93,21 @@ export class AuthResponder {
       return result;
     } catch (err) {
       const id = bytes.length >= 2 ? (bytes[0] << 8) | bytes[1] : 0;
-      const meta: AnswerMeta = { id, rcode: DNS_RCODE.SERVFAIL, aa: false, tc: false, answers: 0, outcome: 'error', edns: false, reason: `internal error: ${(err as Error).message}` };
+      const meta: AnswerMeta = {
+        id,
+        rcode: DNS_RCODE.SERVFAIL,
+        aa: false,
+        tc: false,
+        answers: 0,
+        outcome: 'error',
+        edns: false,
+        reason: `internal error: ${(err as Error).message}`,
+      };
       if (bytes.length < 12) return { meta: { ...meta, outcome: 'dropped' } };
-      return { bytes: encodeDnsMessage({ id, flags: dnsFlags({ qr: true, rcode: DNS_RCODE.SERVFAIL }), questions: [], answers: [], authorities: [], additionals: [] }), meta };
+      return {
+        bytes: encodeDnsMessage({ id, flags: dnsFlags({ qr: true, rcode: DNS_RCODE.SERVFAIL }), questions: [], answers: [], authorities: [], additionals: [] }),
+        meta,
+      };
     }
   }
 
@@ -154,7 +166,8 @@ export class AuthResponder {
       const r = this.faulty(fault.kind, reply, question.name, meta, q, tcp);
       if (r !== undefined) return r;
     }
-    if (question.class !== DNS_CLASS.IN && question.class !== DNS_CLASS.ANY) return fail(DNS_RCODE.REFUSED, 'refused', `class ${question.class}: this server holds class IN only`);
+    if (question.class !== DNS_CLASS.IN && question.class !== DNS_CLASS.ANY)
+      return fail(DNS_RCODE.REFUSED, 'refused', `class ${question.class}: this server holds class IN only`);
     const metaType = metaTypeProblem(question.type);
     if (metaType !== undefined) return fail(metaType.rcode, metaType.rcode === DNS_RCODE.REFUSED ? 'refused' : 'error', metaType.reason);
     const zone = this.policy.zones.find(question.name);
@@ -186,7 +199,7 @@ export class AuthResponder {
   /** An RRset as this client gets it: its view's version, health-filtered, rotated. */
   private present(set: RRset, view: string | undefined, rotate: boolean): DnsRecord[] {
     let s = this.policy.views?.override(view, set.name, set.type) ?? set;
-    if (this.policy.failover !== undefined && this.policy.failover.covers(set.name, set.type)) {
+    if (this.policy.failover?.covers(set.name, set.type)) {
       this.failoverTouched = true;
       s = this.policy.failover.apply(s);
     }

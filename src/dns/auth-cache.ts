@@ -64,7 +64,11 @@ export class AnswerCache {
 
   put(key: string, offsets: string, rotations: readonly RotationUse[], bytes: Uint8Array, meta: AnswerMeta, zoneVersion: number): void {
     let e = this.entries.get(key);
-    if (e === undefined || e.zoneVersion !== zoneVersion || e.rotations.map((r) => `${r.key}/${r.size}`).join() !== rotations.map((r) => `${r.key}/${r.size}`).join()) {
+    if (
+      e === undefined ||
+      e.zoneVersion !== zoneVersion ||
+      e.rotations.map((r) => `${r.key}/${r.size}`).join() !== rotations.map((r) => `${r.key}/${r.size}`).join()
+    ) {
       if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
       e = { rotations, variants: new Map(), zoneVersion };
       this.entries.set(key, e);

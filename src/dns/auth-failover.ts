@@ -10,7 +10,9 @@ import { HealthChecker, type HealthChange, type HealthCheckOptions, type HealthC
 import { nameKey, type RRset } from './zone.ts';
 import { NetlabRangeError } from '../base/errors.ts';
 
-export type FailoverCheck = { kind: 'tcp'; port: number } | { kind: 'http'; port: number; path?: string; hostHeader?: string; acceptStatus?: (status: number) => boolean };
+export type FailoverCheck =
+  | { kind: 'tcp'; port: number }
+  | { kind: 'http'; port: number; path?: string; hostHeader?: string; acceptStatus?: (status: number) => boolean };
 
 export interface FailoverRule {
   /** Owner name of an A or AAAA RRset in one of the server's zones. */

@@ -98,7 +98,8 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
       views = new ViewTable(options.views);
       for (const key of views.overriddenKeys()) {
         const [name, type] = key.split('|');
-        if (rrsetOf(name, Number(type)) === undefined) throw new NetlabRangeError(`a view answers ${name} type ${type}, but no zone of this server has that RRset (give the zone a default one)`);
+        if (rrsetOf(name, Number(type)) === undefined)
+          throw new NetlabRangeError(`a view answers ${name} type ${type}, but no zone of this server has that RRset (give the zone a default one)`);
       }
     }
     if (options.faults !== undefined) checkFaults(options.faults);
@@ -106,7 +107,9 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
       this.failover = new Failover(options.failover.rules, options.failover.health, rrsetOf);
       this.failover.onChange((c) => this.emit('health', c));
     }
-    this.connections = new DnsTcpConnections({ ...options.tcp, maxConnections: options.maxTcpConnections, idleMs: options.tcpIdleMs }, (msg, c) => this.answerTcp(msg, c.address, c.port));
+    this.connections = new DnsTcpConnections({ ...options.tcp, maxConnections: options.maxTcpConnections, idleMs: options.tcpIdleMs }, (msg, c) =>
+      this.answerTcp(msg, c.address, c.port),
+    );
     this.responder = new AuthResponder({
       zones,
       views,
@@ -216,13 +219,14 @@ export class AuthServer extends EventEmitter<AuthServerEvents> {
     this.connections.closeAll();
     const udp = this.udp;
     this.udp = undefined;
-    if (udp !== undefined) await new Promise<void>((resolve) => {
-      try {
-        udp.close(() => resolve());
-      } catch {
-        resolve(); // never bound
-      }
-    });
+    if (udp !== undefined)
+      await new Promise<void>((resolve) => {
+        try {
+          udp.close(() => resolve());
+        } catch {
+          resolve(); // never bound
+        }
+      });
     const tcp = this.tcp;
     this.tcp = undefined;
     if (tcp?.listening) await new Promise<void>((resolve) => tcp.close(() => resolve()));

@@ -35,9 +35,7 @@ interface Entry {
   soa?: DnsRecord;
 }
 
-export type CacheHit =
-  | { kind: 'rrset'; records: DnsRecord[]; ttl: number }
-  | { kind: 'negative'; negative: NegativeKind; soa?: DnsRecord; ttl: number };
+export type CacheHit = { kind: 'rrset'; records: DnsRecord[]; ttl: number } | { kind: 'negative'; negative: NegativeKind; soa?: DnsRecord; ttl: number };
 
 /** A row of the printable cache. */
 export interface CacheRow {
@@ -72,7 +70,12 @@ export class DnsCache {
     this.maxTtl = options.maxTtl ?? 86_400;
     this.maxNegativeTtl = options.maxNegativeTtl ?? 10_800;
     this.clock = options.clock ?? { now: () => Date.now() };
-    for (const [name, v] of [['maxEntries', this.maxEntries], ['minTtl', this.minTtl], ['maxTtl', this.maxTtl], ['maxNegativeTtl', this.maxNegativeTtl]] as const) {
+    for (const [name, v] of [
+      ['maxEntries', this.maxEntries],
+      ['minTtl', this.minTtl],
+      ['maxTtl', this.maxTtl],
+      ['maxNegativeTtl', this.maxNegativeTtl],
+    ] as const) {
       if (!Number.isInteger(v) || v < 0) throw new NetlabRangeError(`cache option ${name} must be a whole number >= 0, got ${v}`);
     }
     if (this.maxEntries < 1) throw new NetlabRangeError('cache option maxEntries must be at least 1');
@@ -107,7 +110,8 @@ export class DnsCache {
   putRrset(records: readonly DnsRecord[]): void {
     if (records.length === 0) return;
     const { name, type } = records[0];
-    if (records.some((r) => lower(r.name) !== lower(name) || r.type !== type)) throw new NetlabRangeError(`putRrset: records of more than one name and type (${name} ${type})`);
+    if (records.some((r) => lower(r.name) !== lower(name) || r.type !== type))
+      throw new NetlabRangeError(`putRrset: records of more than one name and type (${name} ${type})`);
     const ttl = this.capped(Math.min(...records.map((r) => r.ttl)));
     if (ttl === 0) return;
     // A positive answer replaces a negative one for the same name.

@@ -25,7 +25,9 @@ export function digText(m: DnsMessage, meta: DigMeta, command: string): string {
   out.push(`; <<>> netlab dig <<>> ${command}`, ';; global options: +cmd', ';; Got answer:');
   out.push(`;; ->>HEADER<<- opcode: ${dnsOpcodeName(m.flags.opcode)}, status: ${dnsRcodeName(m.flags.rcode)}, id: ${m.id}`);
   const additional = m.additionals.length + (m.edns ? 1 : 0);
-  out.push(`;; flags: ${flagList(m)}; QUERY: ${m.questions.length}, ANSWER: ${m.answers.length}, AUTHORITY: ${m.authorities.length}, ADDITIONAL: ${additional}`);
+  out.push(
+    `;; flags: ${flagList(m)}; QUERY: ${m.questions.length}, ANSWER: ${m.answers.length}, AUTHORITY: ${m.authorities.length}, ADDITIONAL: ${additional}`,
+  );
   if (m.flags.rd && !m.flags.ra && m.flags.qr) out.push(';; WARNING: recursion requested but not available');
   out.push('');
   if (m.edns) {
@@ -61,11 +63,15 @@ export function traceText(events: readonly ResolverEvent[]): string {
   for (const e of events) {
     switch (e.kind) {
       case 'query':
-        out.push(`-> ${e.server.name} (${e.server.address}#${e.server.port})${e.tcp ? ' over TCP' : ''}: ${e.name || '.'} ${typeText(e.type)}?  [zone ${e.zone || '.'}]`);
+        out.push(
+          `-> ${e.server.name} (${e.server.address}#${e.server.port})${e.tcp ? ' over TCP' : ''}: ${e.name || '.'} ${typeText(e.type)}?  [zone ${e.zone || '.'}]`,
+        );
         break;
       case 'response':
         elapsed += e.rttMs;
-        out.push(`   <- ${dnsRcodeName(e.rcode)}${e.aa ? ', authoritative' : ''}${e.tc ? ', truncated' : ''}: ${e.answers} answer, ${e.authority} authority, ${e.additional} additional in ${e.rttMs.toFixed(1)} ms (total ${elapsed.toFixed(1)} ms)`);
+        out.push(
+          `   <- ${dnsRcodeName(e.rcode)}${e.aa ? ', authoritative' : ''}${e.tc ? ', truncated' : ''}: ${e.answers} answer, ${e.authority} authority, ${e.additional} additional in ${e.rttMs.toFixed(1)} ms (total ${elapsed.toFixed(1)} ms)`,
+        );
         break;
       case 'no-response':
         out.push(`   <- ${e.malformed === true ? 'malformed reply' : 'no answer'}: ${e.reason}`);

@@ -35,7 +35,8 @@ export interface FaultSpec {
 export function checkFaults(faults: readonly FaultSpec[]): void {
   for (const f of faults) {
     if (!FAULT_KINDS.includes(f.kind)) throw new NetlabRangeError(`unknown fault '${String(f.kind)}' (one of ${FAULT_KINDS.join(', ')})`);
-    if (f.transport !== undefined && !['udp', 'tcp', 'both'].includes(f.transport)) throw new NetlabRangeError(`fault ${f.kind}: transport must be udp, tcp or both`);
+    if (f.transport !== undefined && !['udp', 'tcp', 'both'].includes(f.transport))
+      throw new NetlabRangeError(`fault ${f.kind}: transport must be udp, tcp or both`);
   }
 }
 

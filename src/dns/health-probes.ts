@@ -76,7 +76,8 @@ export function httpProbe(spec: HttpCheck, signal: AbortSignal): Promise<void> {
         return;
       }
       const m = /^HTTP\/\d\.\d (\d{3})(?: |$)/.exec(head.slice(0, eol));
-      if (m === null) done(new HealthProbeError(`http ${spec.host}:${spec.port}: not an HTTP status line: ${JSON.stringify(head.slice(0, Math.min(eol, 80)))}`));
+      if (m === null)
+        done(new HealthProbeError(`http ${spec.host}:${spec.port}: not an HTTP status line: ${JSON.stringify(head.slice(0, Math.min(eol, 80)))}`));
       else if (!accept(Number(m[1]))) done(new HealthProbeError(`http ${spec.host}:${spec.port}${path}: status ${m[1]}`));
       else done();
     });

@@ -35,10 +35,13 @@ export function systemHealthClock(): HealthClock {
       const id = next++;
       timers.set(
         id,
-        setTimeout(() => {
-          timers.delete(id);
-          fn();
-        }, Math.max(0, ms)),
+        setTimeout(
+          () => {
+            timers.delete(id);
+            fn();
+          },
+          Math.max(0, ms),
+        ),
       );
       return { id };
     },

@@ -57,7 +57,9 @@ export class RecursiveServer {
 
   constructor(private readonly options: RecursiveServerOptions) {
     if (isIP(options.address) === 0) throw new NetlabRangeError(`recursive server option address must be an IP address, got ${options.address}`);
-    this.connections = new DnsTcpConnections({ ...options.tcp, maxConnections: options.maxTcpConnections, idleMs: options.tcpIdleMs }, (msg, c) => this.answer(msg, `${c.address}#${c.port}`, true));
+    this.connections = new DnsTcpConnections({ ...options.tcp, maxConnections: options.maxTcpConnections, idleMs: options.tcpIdleMs }, (msg, c) =>
+      this.answer(msg, `${c.address}#${c.port}`, true),
+    );
   }
 
   /** What the TCP side accepted, refused and closed (limits in tcp-connections.ts). */
@@ -213,7 +215,14 @@ export class RecursiveServer {
       // FORMERR when at least the header (ID) is there; otherwise nothing to answer to.
       if (bytes.length < 12) return undefined;
       const id = (bytes[0] << 8) | bytes[1];
-      return encodeDnsMessage({ id, flags: dnsFlags({ qr: true, ra: true, rcode: DNS_RCODE.FORMERR }), questions: [], answers: [], authorities: [], additionals: [] });
+      return encodeDnsMessage({
+        id,
+        flags: dnsFlags({ qr: true, ra: true, rcode: DNS_RCODE.FORMERR }),
+        questions: [],
+        answers: [],
+        authorities: [],
+        additionals: [],
+      });
     }
     const q = d.message;
     if (q.flags.qr) return undefined; // a response: never answer one

@@ -32,9 +32,7 @@ export interface QueryRequest {
   note?: string;
 }
 
-export type QueryResult =
-  | { ok: true; message: DnsMessage; rttMs: number; tcp: boolean }
-  | { ok: false; reason: string; malformed?: boolean };
+export type QueryResult = { ok: true; message: DnsMessage; rttMs: number; tcp: boolean } | { ok: false; reason: string; malformed?: boolean };
 
 /**
  * Sends one query and returns the response, already checked: it came from the server asked, to the

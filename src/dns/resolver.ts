@@ -32,10 +32,7 @@ interface Run {
   depth: number;
 }
 
-type Outcome =
-  | { kind: 'answer'; records: DnsRecord[] }
-  | { kind: 'negative'; rcode: number; soa?: DnsRecord }
-  | { kind: 'servfail'; reason: string };
+type Outcome = { kind: 'answer'; records: DnsRecord[] } | { kind: 'negative'; rcode: number; soa?: DnsRecord } | { kind: 'servfail'; reason: string };
 
 class Limit extends Error {}
 
@@ -246,11 +243,23 @@ export class Resolver {
       const note = `resolver step ${run.queries}: ${name || '.'} ${dnsTypeName(type)} to ${server.name} (${server.address}) for zone ${zone || '.'}${how === '' ? '' : `, ${how}`}${why}`;
       const res = await this.o.transport.query({ server, question: { name, type, class: 1 }, rd: false, tcp, edns, note });
       if (!res.ok) {
-        run.events.push(res.malformed === true ? { kind: 'no-response', server, reason: res.reason, malformed: true } : { kind: 'no-response', server, reason: res.reason });
+        run.events.push(
+          res.malformed === true ? { kind: 'no-response', server, reason: res.reason, malformed: true } : { kind: 'no-response', server, reason: res.reason },
+        );
         return undefined;
       }
       const m = res.message;
-      run.events.push({ kind: 'response', server, rcode: m.flags.rcode, aa: m.flags.aa, tc: m.flags.tc, answers: m.answers.length, authority: m.authorities.length, additional: m.additionals.length, rttMs: res.rttMs });
+      run.events.push({
+        kind: 'response',
+        server,
+        rcode: m.flags.rcode,
+        aa: m.flags.aa,
+        tc: m.flags.tc,
+        answers: m.answers.length,
+        authority: m.authorities.length,
+        additional: m.additionals.length,
+        rttMs: res.rttMs,
+      });
       if (m.flags.rcode === DNS_RCODE.FORMERR && edns && m.edns === undefined) {
         run.events.push({ kind: 'edns-fallback', server });
         edns = false;
@@ -342,7 +351,13 @@ export class Resolver {
       if (!nsNames.some((n) => dnsNamesEqual(n, g.name))) {
         run.events.push({ kind: 'glue', name: g.name, address, accepted: false, reason: 'not one of the name servers of the referral' });
       } else if (!isSubdomain(g.name, zone)) {
-        run.events.push({ kind: 'glue', name: g.name, address, accepted: false, reason: `out of bailiwick: not under "${zone || '.'}", which the server answers for` });
+        run.events.push({
+          kind: 'glue',
+          name: g.name,
+          address,
+          accepted: false,
+          reason: `out of bailiwick: not under "${zone || '.'}", which the server answers for`,
+        });
       } else {
         run.events.push({ kind: 'glue', name: g.name, address, accepted: true, reason: `in bailiwick of "${zone || '.'}"` });
         if (g.type === A) accepted.push(g);

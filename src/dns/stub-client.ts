@@ -22,7 +22,15 @@ export class Stub {
 
   async ask(name: string, type: number, note?: string): Promise<StubAnswer> {
     const started = performance.now();
-    const result = await this.transport.query({ server: this.resolver(), question: { name, type, class: 1 }, rd: true, tcp: false, edns: true, ad: true, note: note ?? `stub ${this.address}: ${name} to the recursive resolver (RD=1)` });
+    const result = await this.transport.query({
+      server: this.resolver(),
+      question: { name, type, class: 1 },
+      rd: true,
+      tcp: false,
+      edns: true,
+      ad: true,
+      note: note ?? `stub ${this.address}: ${name} to the recursive resolver (RD=1)`,
+    });
     return { result, ms: performance.now() - started };
   }
 }

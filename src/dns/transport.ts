@@ -112,7 +112,13 @@ type Verdict =
 function judge(msg: Uint8Array, from: ServerAddress, server: ServerAddress, id: number, q: DnsQuestion): Verdict {
   const header = msg.length >= 2 ? (msg[0] << 8) | msg[1] : undefined;
   if (from.address !== server.address || from.port !== server.port) {
-    return { take: false, malformed: false, kind: 'source', id: header, reason: `from ${from.address}:${from.port}, not the server asked (${server.address}:${server.port})` };
+    return {
+      take: false,
+      malformed: false,
+      kind: 'source',
+      id: header,
+      reason: `from ${from.address}:${from.port}, not the server asked (${server.address}:${server.port})`,
+    };
   }
   const d = decodeDnsMessage(msg);
   if (d.ok) {
@@ -122,7 +128,7 @@ function judge(msg: Uint8Array, from: ServerAddress, server: ServerAddress, id: 
   // Undecodable. The reply to this query (the right ID and question) ends the query as malformed;
   // anything else is one more datagram to ignore.
   const p = d.partial;
-  if (p !== undefined && p.flags.qr && p.id === id && sameQuestion(p.questions[0], q)) {
+  if (p?.flags.qr && p.id === id && sameQuestion(p.questions[0], q)) {
     return { take: false, malformed: true, reason: `malformed response: ${d.error.reason}` };
   }
   return { take: false, malformed: false, kind: 'malformed', id: header, reason: `malformed: ${d.error.reason}` };
@@ -244,7 +250,9 @@ export class SocketTransport implements ResolverTransport {
         resolve(r);
       };
       const timer = setTimeout(() => finish({ ok: false, reason: `timeout after ${this.timeoutMs} ms` }), this.timeoutMs);
-      s.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, reason: err.code === 'ECONNREFUSED' ? 'port unreachable (ECONNREFUSED)' : err.message }));
+      s.on('error', (err: NodeJS.ErrnoException) =>
+        finish({ ok: false, reason: err.code === 'ECONNREFUSED' ? 'port unreachable (ECONNREFUSED)' : err.message }),
+      );
       s.on('message', (msg, rinfo) => {
         if (done) return;
         const from = { address: rinfo.address, port: rinfo.port };

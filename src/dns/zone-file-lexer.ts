@@ -73,7 +73,7 @@ export function lexZoneText(text: string, file: string): ZoneEntry[] {
     tokens = [];
   };
   /** Reads an escape at i (the backslash); returns the raw text and advances. */
-  const escape = (): string => {
+  const readEscape = (): string => {
     const l = line;
     const c = col;
     if (i + 1 >= text.length || text.charCodeAt(i + 1) === LF) fail(l, c, 'a backslash at the end of a line escapes nothing');
@@ -157,7 +157,7 @@ export function lexZoneText(text: string, file: string): ZoneEntry[] {
           break;
         }
         if (q === BACKSLASH) {
-          raw += escape();
+          raw += readEscape();
           continue;
         }
         const cp = text.codePointAt(i) ?? 0;
@@ -177,7 +177,7 @@ export function lexZoneText(text: string, file: string): ZoneEntry[] {
       const t = text.charCodeAt(i);
       if (isBlank(t) || t === LF || t === SEMI || t === LPAREN || t === RPAREN || t === QUOTE) break;
       if (t === BACKSLASH) {
-        raw += escape();
+        raw += readEscape();
         continue;
       }
       const cp = text.codePointAt(i) ?? 0;

@@ -66,7 +66,10 @@ function generic(type: number, tokens: readonly ZoneToken[]): DnsRecordData {
   const lenTok = tokens[1];
   if (lenTok === undefined || !/^\d+$/.test(lenTok.raw)) throw new TokenError(lenTok ?? tokens[0], "'\\#' must be followed by the RDATA length in octets");
   const len = Number(lenTok.raw);
-  const hex = tokens.slice(2).map((t) => t.raw).join('');
+  const hex = tokens
+    .slice(2)
+    .map((t) => t.raw)
+    .join('');
   if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length % 2 !== 0) throw new TokenError(tokens[2] ?? lenTok, 'generic RDATA must be hexadecimal digits in pairs');
   if (hex.length / 2 !== len) throw new TokenError(lenTok, `generic RDATA says ${len} octets but holds ${hex.length / 2}`);
   const raw = Uint8Array.from(Buffer.from(hex, 'hex'));

@@ -141,7 +141,8 @@ function parseEntry(entry: ZoneEntry, file: string, state: State, options: ZoneT
   let i = 0;
   let owner: string;
   if (entry.ownerOmitted) {
-    if (state.lastOwner === undefined) throw new TokenError(first, 'the line starts with a blank (no owner) but no record came before it to take the owner from');
+    if (state.lastOwner === undefined)
+      throw new TokenError(first, 'the line starts with a blank (no owner) but no record came before it to take the owner from');
     owner = state.lastOwner;
   } else {
     owner = nameIn(first, state.origin, 'owner');

@@ -82,7 +82,8 @@ export class Zone {
       throw new ZoneError(origin, `the origin is not a valid name: ${(err as Error).message}`);
     }
     const entries: ZoneFileRecord[] = input.map((r) => ('record' in r ? r : { record: r, file: '<records>', line: 0, column: 0 }));
-    const where = (e: ZoneFileRecord): { file: string; line: number; column: number } | undefined => (e.line > 0 ? { file: e.file, line: e.line, column: e.column } : undefined);
+    const where = (e: ZoneFileRecord): { file: string; line: number; column: number } | undefined =>
+      e.line > 0 ? { file: e.file, line: e.line, column: e.column } : undefined;
     const soas = entries.filter((e) => e.record.type === DNS_TYPE.SOA);
     if (soas.length === 0) throw new ZoneError(origin, 'has no SOA record (the apex must hold exactly one)');
     const soa = soas[0];
@@ -135,22 +136,39 @@ export class Zone {
   }
 
   private check(entries: readonly ZoneFileRecord[], where: (e: ZoneFileRecord) => { file: string; line: number; column: number } | undefined): void {
-    const at = (key: string, type?: number): ZoneFileRecord | undefined => entries.find((e) => nameKey(e.record.name) === key && (type === undefined || e.record.type === type));
+    const at = (key: string, type?: number): ZoneFileRecord | undefined =>
+      entries.find((e) => nameKey(e.record.name) === key && (type === undefined || e.record.type === type));
     if (this.nodes.get(this.originKey)?.get(DNS_TYPE.NS) === undefined) throw new ZoneError(this.origin, 'has no NS records at the apex', where(entries[0]));
     for (const [key, node] of this.nodes) {
       if (key !== this.originKey && node.has(DNS_TYPE.NS)) this.cuts.add(key);
       const cname = node.get(DNS_TYPE.CNAME);
       if (cname === undefined) continue;
-      if (key === this.originKey) throw new ZoneError(this.origin, 'a CNAME at the apex (the apex holds SOA and NS)', where(at(key, DNS_TYPE.CNAME) ?? entries[0]));
-      if (cname.records.length > 1) throw new ZoneError(this.origin, `${cname.name} has ${cname.records.length} CNAME records (at most one, RFC 1034 §3.6.2)`, where(entries.filter((e) => nameKey(e.record.name) === key && e.record.type === DNS_TYPE.CNAME)[1]));
+      if (key === this.originKey)
+        throw new ZoneError(this.origin, 'a CNAME at the apex (the apex holds SOA and NS)', where(at(key, DNS_TYPE.CNAME) ?? entries[0]));
+      if (cname.records.length > 1)
+        throw new ZoneError(
+          this.origin,
+          `${cname.name} has ${cname.records.length} CNAME records (at most one, RFC 1034 §3.6.2)`,
+          where(entries.filter((e) => nameKey(e.record.name) === key && e.record.type === DNS_TYPE.CNAME)[1]),
+        );
       const other = [...node.keys()].find((t) => t !== DNS_TYPE.CNAME);
-      if (other !== undefined) throw new ZoneError(this.origin, `${cname.name} has a CNAME and ${dnsTypeName(other)} data (a CNAME must be alone at its name)`, where(at(key, other) ?? entries[0]));
+      if (other !== undefined)
+        throw new ZoneError(
+          this.origin,
+          `${cname.name} has a CNAME and ${dnsTypeName(other)} data (a CNAME must be alone at its name)`,
+          where(at(key, other) ?? entries[0]),
+        );
     }
     for (const [key, node] of this.nodes) {
       const cut = this.cutAbove(key);
       if (cut === undefined) continue;
       const bad = [...node.keys()].find((t) => t !== DNS_TYPE.A && t !== DNS_TYPE.AAAA && !(key === cut && (t === DNS_TYPE.NS || t === DNS_TYPE.DS)));
-      if (bad !== undefined) throw new ZoneError(this.origin, `${node.get(bad)?.name} ${dnsTypeName(bad)} is at or below the delegation to ${cut}: only NS, DS and glue addresses may be there`, where(at(key, bad) ?? entries[0]));
+      if (bad !== undefined)
+        throw new ZoneError(
+          this.origin,
+          `${node.get(bad)?.name} ${dnsTypeName(bad)} is at or below the delegation to ${cut}: only NS, DS and glue addresses may be there`,
+          where(at(key, bad) ?? entries[0]),
+        );
     }
   }
 

@@ -313,7 +313,7 @@ export class HttpClientConnection {
   private maybeIdle(ex: Exchange): void {
     if (this.ex !== ex || !ex.responseEnded || !ex.requestSent) return;
     this.ex = undefined;
-    const reusable = ex.head !== undefined && ex.head.keepAlive && ex.requestKeepAlive && !this.readEnded && this.parser.state === 'start';
+    const reusable = ex.head?.keepAlive && ex.requestKeepAlive && !this.readEnded && this.parser.state === 'start';
     if (reusable) this.setState('idle');
     else this.close();
   }

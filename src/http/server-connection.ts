@@ -199,7 +199,7 @@ export class HttpServerConnection implements ResponseSink {
           break;
         case 'data':
           this.current?.req.body.push(ev.bytes);
-          if (this.current !== undefined && this.current.req.body.overHighWater) this.pause('body');
+          if (this.current?.req.body.overHighWater) this.pause('body');
           break;
         case 'trailers':
           this.current?.req.body.setTrailers(ev.fields);

@@ -35,7 +35,7 @@ export class L4Service {
 
   constructor(
     readonly config: Config,
-    private readonly options: L4RunOptions = {},
+    readonly options: L4RunOptions = {},
   ) {
     const clock = options.clock ?? realClock();
     const random = options.random ?? cryptoRandom();

@@ -132,10 +132,8 @@ export class CaptureSet {
   tap(file: string, options: CaptureOptions): LabTap {
     const { abs, shown, filters } = this.place(file, options);
     const rnd = this.options.random;
-    const tap = new LabTapRecorder(
-      { path: abs, clock: this.options.clock, random32: () => rnd.uint32(), fixed: this.options.deterministic },
-      shown,
-      (f) => filters.push(f),
+    const tap = new LabTapRecorder({ path: abs, clock: this.options.clock, random32: () => rnd.uint32(), fixed: this.options.deterministic }, shown, (f) =>
+      filters.push(f),
     );
     this.open.push({
       abs,

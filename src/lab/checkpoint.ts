@@ -65,7 +65,9 @@ function formatInner(v: unknown, top: boolean): string {
     return top ? items : `[${items}]`;
   }
   if (typeof v === 'object') {
-    const items = Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k} ${formatInner(x, false)}`).join(', ');
+    const items = Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${k} ${formatInner(x, false)}`)
+      .join(', ');
     return top ? items : `(${items})`;
   }
   return String(v);
@@ -90,7 +92,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     if (ka.length !== kb.length) return false;
     const ra = a as Record<string, unknown>;
     const rb = b as Record<string, unknown>;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && deepEqual(ra[k], rb[k]));
+    return ka.every((k) => Object.hasOwn(rb, k) && deepEqual(ra[k], rb[k]));
   }
   return false;
 }

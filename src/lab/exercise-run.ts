@@ -46,7 +46,12 @@ export async function runExercise(run: LabRun, ex: Exercise<unknown>, pos: numbe
     signal: controller.signal,
   };
   const limit = ex.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const grade = (answer: string): Promise<Grade> => withTimeout(Promise.resolve().then(() => ex.grade(answer.trim(), ctx)), limit, 'grading');
+  const grade = (answer: string): Promise<Grade> =>
+    withTimeout(
+      Promise.resolve().then(() => ex.grade(answer.trim(), ctx)),
+      limit,
+      'grading',
+    );
   const record = (r: CheckResult): void => run.record(r);
   let task = '';
   try {
@@ -63,10 +68,20 @@ export async function runExercise(run: LabRun, ex: Exercise<unknown>, pos: numbe
       record({ label: `${label}: a wrong answer (${wrong}) is refused`, passed: !g1.correct, observed: g1.feedback, expected: 'refused' });
       const hint = textOf(ex.hint, ctx);
       const shown = textOf(ex.answer, ctx);
-      record({ label: `${label}: a hint and an answer to show`, passed: hint.trim() !== '' && shown.trim() !== '', observed: hint.trim() === '' ? 'no hint' : shown.trim() === '' ? 'no answer' : 'both given', expected: 'both given' });
+      record({
+        label: `${label}: a hint and an answer to show`,
+        passed: hint.trim() !== '' && shown.trim() !== '',
+        observed: hint.trim() === '' ? 'no hint' : shown.trim() === '' ? 'no answer' : 'both given',
+        expected: 'both given',
+      });
       const right = await withTimeout(answerOf(ex.right, ctx), limit, 'the scripted right answer');
       const g2 = await grade(right);
-      record({ label: `${label}: the right answer (${right}) is accepted`, passed: g2.correct && right.trim() !== '', observed: right.trim() === '' ? 'the right answer is empty' : g2.feedback, expected: 'accepted' });
+      record({
+        label: `${label}: the right answer (${right}) is accepted`,
+        passed: g2.correct && right.trim() !== '',
+        observed: right.trim() === '' ? 'the right answer is empty' : g2.feedback,
+        expected: 'accepted',
+      });
       return 'checked';
     }
     if (io.stdin === undefined) {
@@ -92,7 +107,13 @@ export async function runExercise(run: LabRun, ex: Exercise<unknown>, pos: numbe
 }
 
 /** The exchange at a terminal. */
-async function ask(run: LabRun, ex: Exercise<unknown>, ctx: ExerciseContext<unknown>, stdin: Readable, grade: (a: string) => Promise<Grade>): Promise<ExerciseOutcome> {
+async function ask(
+  run: LabRun,
+  ex: Exercise<unknown>,
+  ctx: ExerciseContext<unknown>,
+  stdin: Readable,
+  grade: (a: string) => Promise<Grade>,
+): Promise<ExerciseOutcome> {
   const { reporter, pal } = run;
   let tries = 0;
   reporter.say(pal.style('dim', `Type ${ex.expects}; or h for a hint, a for the answer, s (or Enter) to skip, q to stop.`));

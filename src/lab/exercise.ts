@@ -82,7 +82,10 @@ export function scratchFolders(): { make(): string; clear(): void } {
 
 /** Numbers as a learner types them: `12`, `0x5057`, `5057` read as hex when `hex` is set. */
 export function parseNumber(text: string, hex = false): number | undefined {
-  const t = text.trim().toLowerCase().replace(/[,_\s]/g, '');
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/[,_\s]/g, '');
   if (/^0x[0-9a-f]+$/.test(t)) return Number.parseInt(t.slice(2), 16);
   if (hex && /^[0-9a-f]+$/.test(t)) return Number.parseInt(t, 16);
   if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
@@ -92,7 +95,8 @@ export function parseNumber(text: string, hex = false): number | undefined {
 /** A grade comparing a typed number with the right one. */
 export function gradeNumber(answer: string, right: number, options: { hex?: boolean; unit?: string; tolerance?: number } = {}): Grade {
   const n = parseNumber(answer.replace(new RegExp(`\\s*${options.unit ?? '$^'}\\s*$`, 'i'), ''), options.hex);
-  const show = (v: number): string => (options.hex === true ? `0x${v.toString(16).padStart(4, '0')}` : `${v}${options.unit === undefined ? '' : ` ${options.unit}`}`);
+  const show = (v: number): string =>
+    options.hex === true ? `0x${v.toString(16).padStart(4, '0')}` : `${v}${options.unit === undefined ? '' : ` ${options.unit}`}`;
   if (n === undefined) return { correct: false, feedback: `"${answer}" is not a number${options.hex === true ? ' (hex like 0x5057 is fine)' : ''}` };
   if (Math.abs(n - right) <= (options.tolerance ?? 0)) return { correct: true, feedback: `${show(n)} is right` };
   return { correct: false, feedback: `${show(n)} is not it` };

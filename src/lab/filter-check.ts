@@ -15,7 +15,11 @@ export interface FilterCount {
 const errorText = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
 /** Reads the capture once and counts, for each filter, the frames it selects. */
-export async function countFilterMatches(path: string, filters: readonly string[], prefs: readonly string[] = []): Promise<{ frames: number; counts: FilterCount[] }> {
+export async function countFilterMatches(
+  path: string,
+  filters: readonly string[],
+  prefs: readonly string[] = [],
+): Promise<{ frames: number; counts: FilterCount[] }> {
   // Loaded on first use: `netlab lab list` does not need the dissector.
   const [{ readCapture }, { DissectState, parsePrefs }, { dissect }, { compileFilter }] = await Promise.all([
     import('../capture/read.ts'),
@@ -60,7 +64,14 @@ export async function checkCaptureFilters(c: ClosedCapture, record: (r: CheckRes
   try {
     for (const k of new Set(checked.map(key))) {
       const group = checked.filter((f) => key(f) === k);
-      results.set(k, await countFilterMatches(c.absolutePath, group.map((f) => f.filter), group[0].prefs ?? []));
+      results.set(
+        k,
+        await countFilterMatches(
+          c.absolutePath,
+          group.map((f) => f.filter),
+          group[0].prefs ?? [],
+        ),
+      );
     }
   } catch (err) {
     record({ label: `${c.path} can be read back`, passed: false, observed: errorText(err), expected: 'a readable pcapng' });

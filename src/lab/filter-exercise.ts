@@ -43,14 +43,20 @@ export async function captureFields(path: string, fields: readonly string[], pre
   const rows: string[][] = [];
   for await (const packet of readCapture(path)) {
     const d = dissect(packet, state);
-    rows.push(fields.map((f) => findFields(d, f).map((x) => x.show).join(',')));
+    rows.push(
+      fields.map((f) =>
+        findFields(d, f)
+          .map((x) => x.show)
+          .join(','),
+      ),
+    );
   }
   return rows;
 }
 
 const list = (frames: readonly number[]): string => (frames.length === 0 ? 'no frame' : `frame${frames.length === 1 ? '' : 's'} ${frames.join(', ')}`);
 
-export interface FilterExerciseSpec<S> {
+export interface FilterExerciseSpec<_S> {
   readonly after: string;
   readonly title: string;
   /** The capture (file name without .pcapng) of this lab. */

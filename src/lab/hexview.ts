@@ -30,10 +30,21 @@ export interface HexOptions {
 }
 
 const FAMILY_COLOUR: Readonly<Record<string, number>> = {
-  ethernet: 36, eth: 36, vlan: 36, arp: 36, sll: 36, sll2: 36, null: 36, raw: 36,
-  ipv4: 33, ip: 33, ipv6: 33,
-  icmp: 35, icmpv6: 35,
-  tcp: 32, udp: 32,
+  ethernet: 36,
+  eth: 36,
+  vlan: 36,
+  arp: 36,
+  sll: 36,
+  sll2: 36,
+  null: 36,
+  raw: 36,
+  ipv4: 33,
+  ip: 33,
+  ipv6: 33,
+  icmp: 35,
+  icmpv6: 35,
+  tcp: 32,
+  udp: 32,
   vxlan: 34,
   data: 95,
   'tcp payload': 95,
@@ -46,7 +57,11 @@ export function frameSpans(bytes: Uint8Array, linkType = 1, fcsLength = 0): Byte
   const { layers } = decode(bytes, linkType, { fcsLength });
   return layers
     .filter((l) => l.length > 0)
-    .map((l, i, all) => ({ label: payloadLabel(l.kind, all[i - 1]?.kind, bytes, l.offset), offset: l.offset, length: Math.min(l.length, Math.max(0, bytes.length - l.offset)) }));
+    .map((l, i, all) => ({
+      label: payloadLabel(l.kind, all[i - 1]?.kind, bytes, l.offset),
+      offset: l.offset,
+      length: Math.min(l.length, Math.max(0, bytes.length - l.offset)),
+    }));
 }
 
 /** What undecoded bytes after TCP are: a TLS record (content type 20-23, version 3.x) says so. */
@@ -65,7 +80,10 @@ export function renderHex(bytes: Uint8Array, pal: Palette, options: HexOptions =
   const fcs = options.fcsLength ?? 0;
   const decoded = options.spans ?? frameSpans(bytes, options.linkType ?? 1, fcs);
   // The FCS is Ethernet's trailer: a span of its own, never "outside every layer".
-  const spans = options.spans === undefined && fcs > 0 && bytes.length >= fcs ? [...decoded, { label: 'ethernet fcs', offset: bytes.length - fcs, length: fcs, colour: 36 }] : decoded;
+  const spans =
+    options.spans === undefined && fcs > 0 && bytes.length >= fcs
+      ? [...decoded, { label: 'ethernet fcs', offset: bytes.length - fcs, length: fcs, colour: 36 }]
+      : decoded;
   // A protocol that comes back (the inner Ethernet of VXLAN) takes the bright variant of its colour.
   const seen = new Map<number, number>();
   const colours = spans.map((s, i) => {

@@ -51,7 +51,10 @@ export function resolveFrom(lab: AnyLab, spec: string): number {
     if (n >= 1 && n <= plan.length) return n - 1;
     throw new UnknownStepError(`lab ${lab.name} has ${plan.length} steps; --from takes 1 to ${plan.length} or words of a title:\n${listing}`);
   }
-  const words = t.toLowerCase().split(/\s+/).filter((w) => w !== '');
+  const words = t
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   const at = plan.findIndex((p) => words.every((w) => p.title.toLowerCase().includes(w)));
   if (words.length > 0 && at >= 0) return at;
   throw new UnknownStepError(`no step of lab ${lab.name} has "${t}" in its title. Its steps:\n${listing}`);

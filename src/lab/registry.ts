@@ -52,7 +52,11 @@ export function validateCatalogue(labs: readonly LabInfo[]): void {
 export function selectLabs<L extends LabInfo>(labs: readonly L[], name: string): L[] {
   if (name === 'all') return [...labs];
   const lab = labs.find((l) => l.name === name);
-  if (lab === undefined) throw new UnknownLabError(name, labs.map((l) => l.name));
+  if (lab === undefined)
+    throw new UnknownLabError(
+      name,
+      labs.map((l) => l.name),
+    );
   return [lab];
 }
 

@@ -86,7 +86,11 @@ export class Reporter {
     if (this.mode !== 'guided') return;
     const p = this.pal;
     this.print(`${p.style('bold', 'netlab tour')}: ${labs.length} lab${labs.length === 1 ? '' : 's'}, one after another\n`);
-    if (intro !== undefined) this.lines(intro.flatMap((t) => (t === '' ? [''] : reflow(t, this.width - 2))), '  ');
+    if (intro !== undefined)
+      this.lines(
+        intro.flatMap((t) => (t === '' ? [''] : reflow(t, this.width - 2))),
+        '  ',
+      );
     this.print('\n');
   }
 
@@ -97,7 +101,8 @@ export class Reporter {
     const needs = lab.needs.length === 0 ? 'nothing but Node' : lab.needs.join(', ');
     this.print(`${rule}\n`);
     for (const l of wrapWords(`Lab ${lab.name}: ${lab.title}`, this.width - 1, ' ', '   ')) this.print(`${p.style('bold', l)}\n`);
-    for (const l of wrapWords(`about ${lab.duration} · needs: ${needs} · captures go to ${outDir}/`, this.width - 1, ' ', '   ')) this.print(`${p.style('dim', l)}\n`);
+    for (const l of wrapWords(`about ${lab.duration} · needs: ${needs} · captures go to ${outDir}/`, this.width - 1, ' ', '   '))
+      this.print(`${p.style('dim', l)}\n`);
     this.print(`${rule}\n\n`);
   }
 
@@ -157,7 +162,10 @@ export class Reporter {
     if (this.mode !== 'guided') return;
     const p = this.pal;
     for (const c of list) {
-      this.lines(wrapWords(`${p.style('cyan', 'capture')}  ${c.path}  ${p.style('dim', `(${c.frames} frame${c.frames === 1 ? '' : 's'})`)}`, this.width - 2, '', '  '), '  ');
+      this.lines(
+        wrapWords(`${p.style('cyan', 'capture')}  ${c.path}  ${p.style('dim', `(${c.frames} frame${c.frames === 1 ? '' : 's'})`)}`, this.width - 2, '', '  '),
+        '  ',
+      );
       for (const f of c.filters) {
         if (f.about !== undefined) this.lines(wrapWords(p.style('dim', `# ${f.about}`), this.width - 4, '', '  '), '    ');
         for (const l of wrapCommand(wiresharkCommand(c.path, f.filter, f.prefs), this.width, '    ')) this.print(`${l}\n`);
@@ -175,7 +183,8 @@ export class Reporter {
     const p = this.pal;
     if (results.length > 0) {
       const n = results.length;
-      const line = failed === 0 ? p.style('green', `✓ ${n} claim${n === 1 ? '' : 's'} checked`) : p.style('red', `✗ ${failed} of ${n} claim${n === 1 ? '' : 's'} failed`);
+      const line =
+        failed === 0 ? p.style('green', `✓ ${n} claim${n === 1 ? '' : 's'} checked`) : p.style('red', `✗ ${failed} of ${n} claim${n === 1 ? '' : 's'} failed`);
       this.print(`  ${line}\n`);
     }
     this.print('\n');
@@ -183,7 +192,8 @@ export class Reporter {
 
   skipped(titles: readonly string[]): void {
     const pad = this.mode === 'check' ? '  ' : '';
-    for (const t of titles) this.lines(wrapWords(`${this.pal.style('yellow', 'skipped')}  ${t} (an earlier step failed)`, this.width - pad.length, '', '  '), pad);
+    for (const t of titles)
+      this.lines(wrapWords(`${this.pal.style('yellow', 'skipped')}  ${t} (an earlier step failed)`, this.width - pad.length, '', '  '), pad);
   }
 
   labEnd(lab: LabInfo, passed: number, failed: number): void {
@@ -202,7 +212,14 @@ export class Reporter {
   }
 
   /** A short recap at the end of a guided lab: what it covered, the exercises, the captures, what next. */
-  recap(lab: Lab<unknown>, plan: readonly PlanItem[], exercises: readonly { title: string; outcome: string }[], captures: number, dir: string, next?: LabInfo): void {
+  recap(
+    lab: Lab<unknown>,
+    plan: readonly PlanItem[],
+    exercises: readonly { title: string; outcome: string }[],
+    captures: number,
+    dir: string,
+    next?: LabInfo,
+  ): void {
     if (this.mode !== 'guided') return;
     const p = this.pal;
     const lines: string[] = [p.style('bold', `Recap: ${lab.name}`)];
@@ -213,7 +230,10 @@ export class Reporter {
       const parts = [`${count('right')} right`, `${count('revealed')} answer shown`, `${count('skipped')} skipped`].filter((x) => !x.startsWith('0 '));
       lines.push(...wrapWords(`Your turns: ${exercises.length} (${parts.join(', ') || 'done'}).`, this.width, '  ', '  '));
     }
-    if (captures > 0) lines.push(...wrapWords(`${captures} capture${captures === 1 ? '' : 's'} in ${dir}/ to open again in Wireshark or with netlab decode.`, this.width, '  ', '  '));
+    if (captures > 0)
+      lines.push(
+        ...wrapWords(`${captures} capture${captures === 1 ? '' : 's'} in ${dir}/ to open again in Wireshark or with netlab decode.`, this.width, '  ', '  '),
+      );
     if (next !== undefined) lines.push(...wrapWords(`Next: ${next.name}, ${next.title} (about ${next.duration}).`, this.width, '  ', '  '));
     this.print(`${lines.join('\n')}\n`);
   }

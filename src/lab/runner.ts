@@ -124,7 +124,12 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
     const state: unknown = lab.state?.() ?? {};
     reporter.labStart(lab, dir);
     if (from > 0) {
-      reporter.say(pal.style('dim', `Starting at ${from + 1}/${plan.length}: the ${from} before it run first without printing (the servers and captures they set up are needed).`));
+      reporter.say(
+        pal.style(
+          'dim',
+          `Starting at ${from + 1}/${plan.length}: the ${from} before it run first without printing (the servers and captures they set up are needed).`,
+        ),
+      );
       reporter.mute(true);
     }
 

@@ -50,8 +50,14 @@ export function renderTable(head: readonly string[], rows: readonly (readonly Ce
     // Numbers and short cells keep their width. Text columns give up room, widest first: first down
     // to their longest word (cells wrap at spaces), then, if need be, down to MAX_FLOOR (words are cut).
     const numeric = widths.map((w, c) => w <= MIN_COLUMN || rows.every((r) => isNumeric(r[c]) || cellText(r[c]) === ''));
-    const longestWord = widths.map((w, c) =>
-      Math.max(...[head[c] ?? '', ...rows.map((r) => cellText(r[c]))].flatMap((t) => stripAnsi(t).split(' ').map((x) => x.length))),
+    const longestWord = widths.map((_w, c) =>
+      Math.max(
+        ...[head[c] ?? '', ...rows.map((r) => cellText(r[c]))].flatMap((t) =>
+          stripAnsi(t)
+            .split(' ')
+            .map((x) => x.length),
+        ),
+      ),
     );
     const shrink = (floor: readonly number[]): void => {
       while (total(widths) > max) {
@@ -77,15 +83,31 @@ export function renderTable(head: readonly string[], rows: readonly (readonly Ce
     const wrapped = cells.map((s, c) => (width(s) <= widths[c] ? [s] : wrapWords(s, widths[c])));
     const height = Math.max(...wrapped.map((w) => w.length));
     const out: string[] = [];
-    for (let i = 0; i < height; i++) out.push(wrapped.map((w, c) => pad(w[i] ?? '', widths[c], right(c))).join('  ').trimEnd());
+    for (let i = 0; i < height; i++)
+      out.push(
+        wrapped
+          .map((w, c) => pad(w[i] ?? '', widths[c], right(c)))
+          .join('  ')
+          .trimEnd(),
+      );
     return out;
   };
   const out: string[] = [];
   if (options.title !== undefined) out.push(...wrapWords(options.title, max === Number.POSITIVE_INFINITY ? 1e9 : max));
-  out.push(...line(Array.from({ length: cols }, (_, c) => head[c] ?? ''), (c) => options.align?.[c] === 'right'));
+  out.push(
+    ...line(
+      Array.from({ length: cols }, (_, c) => head[c] ?? ''),
+      (c) => options.align?.[c] === 'right',
+    ),
+  );
   out.push(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) {
-    out.push(...line(Array.from({ length: cols }, (_, c) => cellText(r[c])), (c) => rightAligned(c, r[c])));
+    out.push(
+      ...line(
+        Array.from({ length: cols }, (_, c) => cellText(r[c])),
+        (c) => rightAligned(c, r[c]),
+      ),
+    );
   }
   return out;
 }

@@ -43,7 +43,11 @@ const FLAG_ORDER: readonly (keyof Pick<Tcp['flags'], 'fin' | 'syn' | 'rst' | 'ps
 
 /** Wireshark's flag list: [SYN, ACK] is written "SYN, ACK". */
 export function flagNames(f: Tcp['flags']): string {
-  return FLAG_ORDER.filter((k) => f[k]).map((k) => k.toUpperCase()).join(', ') || 'none';
+  return (
+    FLAG_ORDER.filter((k) => f[k])
+      .map((k) => k.toUpperCase())
+      .join(', ') || 'none'
+  );
 }
 
 /** The TCP segments among the frames (others are skipped). */
@@ -80,7 +84,8 @@ export function tcpFlowDiagram(frames: readonly FlowFrame[], options: TcpFlowOpt
   const streams: string[] = [];
   for (const s of segs) if (!streams.includes(key(s))) streams.push(key(s));
   const wanted = streams[options.stream ?? 0];
-  if (wanted === undefined) throw new NetlabRangeError(`tcpFlowDiagram: no TCP stream ${options.stream ?? 0} among ${frames.length} frames (${streams.length} streams)`);
+  if (wanted === undefined)
+    throw new NetlabRangeError(`tcpFlowDiagram: no TCP stream ${options.stream ?? 0} among ${frames.length} frames (${streams.length} streams)`);
   const mine = segs.filter((s) => key(s) === wanted);
   // The client is the side that sent the first SYN without ACK, else the first sender.
   const first = mine.find((s) => s.tcp.flags.syn && !s.tcp.flags.ack) ?? mine[0];

@@ -28,7 +28,10 @@ export function tsharkFields(path: string, fields: readonly string[], prefs: rea
   args.push('-T', 'fields', '-E', 'separator=\t');
   for (const f of fields) args.push('-e', f);
   const out = execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 * 1024 * 1024 });
-  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+  return out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
 }
 
 /** Wireshark's checksum status numbers, as -T fields prints them. */

@@ -17,7 +17,7 @@ import { incrementalUpdate16 } from '../wire/checksum.ts';
 import { inPrefix, ipv4Number, parsePrefix, type Ipv4Prefix } from '../netsim/host-addr.ts';
 import { NatTable, type Session } from './table.ts';
 import { rewriteEndpoint, rewriteIcmpError, quotedDatagramAt, transportReady } from './translate.ts';
-import type { NatBehaviour, NatCounters, NatProtocol, NatTimeouts, PortSettings, RefusalReason } from './types.ts';
+import type { NatBehaviour, NatCounters, NatTimeouts, PortSettings, RefusalReason } from './types.ts';
 
 export const NAT_VERDICT = {
   /** Rewritten: forward it. */
@@ -114,8 +114,12 @@ export class Nat {
       now: () => this.clock.now(),
     });
     for (const f of options.staticForwards ?? []) {
-      if (f.protocol !== 'tcp' && f.protocol !== 'udp') throw new NetlabRangeError(`NAT static forward protocol must be tcp or udp, got ${String(f.protocol)}`, { layer: 'nat' });
-      for (const [k, v] of [['publicPort', f.publicPort], ['insidePort', f.insidePort]] as const) {
+      if (f.protocol !== 'tcp' && f.protocol !== 'udp')
+        throw new NetlabRangeError(`NAT static forward protocol must be tcp or udp, got ${String(f.protocol)}`, { layer: 'nat' });
+      for (const [k, v] of [
+        ['publicPort', f.publicPort],
+        ['insidePort', f.insidePort],
+      ] as const) {
         if (!Number.isInteger(v) || v < 1 || v > 65535) throw new NetlabRangeError(`NAT static forward ${k} must be 1..65535, got ${v}`, { layer: 'nat' });
       }
       this.table.addStatic(f.protocol === 'tcp' ? TCP : UDP, f.publicPort, ipv4Number(f.insideAddress) >>> 0, f.insidePort);
@@ -124,7 +128,8 @@ export class Nat {
       const i = ipv4Number(o.inside) >>> 0;
       const p = ipv4Number(o.public) >>> 0;
       if (p === this.publicAddress) throw new NetlabRangeError(`NAT 1:1 public address ${o.public} is the PAT address`, { layer: 'nat' });
-      if (this.oneToOneIn.has(p) || this.oneToOneOut.has(i)) throw new NetlabRangeError(`NAT 1:1 ${o.inside} <-> ${o.public} overlaps another 1:1 entry`, { layer: 'nat' });
+      if (this.oneToOneIn.has(p) || this.oneToOneOut.has(i))
+        throw new NetlabRangeError(`NAT 1:1 ${o.inside} <-> ${o.public} overlaps another 1:1 entry`, { layer: 'nat' });
       this.oneToOneOut.set(i, p);
       this.oneToOneIn.set(p, i);
     }
@@ -156,7 +161,7 @@ export class Nat {
     const one = this.oneToOneOut.get(src);
     if (one !== undefined) {
       if ((word(b, ip + 6) & 0x1fff) !== 0 || !transportReady(b, ip)) rewriteAddressOnly(b, ip, true, one);
-      else if (b[ip + 9] === ICMP && ICMP_ERRORS.has(b[ip + ((b[ip] & 0x0f) * 4)])) {
+      else if (b[ip + 9] === ICMP && ICMP_ERRORS.has(b[ip + (b[ip] & 0x0f) * 4])) {
         if (!rewriteIcmpError(b, ip, true, one, false, one, -1)) return this.untranslatable();
       } else rewriteEndpoint(b, ip, true, one, -1);
       this.table.counters.translatedOut++;
@@ -194,7 +199,7 @@ export class Nat {
     const one = this.oneToOneIn.get(dst);
     if (one !== undefined) {
       if ((word(b, ip + 6) & 0x1fff) !== 0 || !transportReady(b, ip)) rewriteAddressOnly(b, ip, false, one);
-      else if (b[ip + 9] === ICMP && ICMP_ERRORS.has(b[ip + ((b[ip] & 0x0f) * 4)])) {
+      else if (b[ip + 9] === ICMP && ICMP_ERRORS.has(b[ip + (b[ip] & 0x0f) * 4])) {
         if (!rewriteIcmpError(b, ip, false, one, true, one, -1)) return this.untranslatable();
       } else rewriteEndpoint(b, ip, false, one, -1);
       this.table.counters.translatedIn++;
@@ -326,7 +331,10 @@ function rewriteAddressOnly(b: Uint8Array, ip: number, source: boolean, a: numbe
   const at = ip + (source ? 12 : 16);
   const cs = ip + 10;
   let c = word(b, cs);
-  for (const [off, v] of [[at, a >>> 16], [at + 2, a & 0xffff]] as const) {
+  for (const [off, v] of [
+    [at, a >>> 16],
+    [at + 2, a & 0xffff],
+  ] as const) {
     c = incrementalUpdate16(c, word(b, off), v);
     b[off] = v >>> 8;
     b[off + 1] = v & 0xff;

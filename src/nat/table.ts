@@ -226,8 +226,10 @@ export class NatTable {
     this.mappingBehaviour = checkBehaviour('mapping', options.mapping ?? 'endpoint-independent');
     this.filteringBehaviour = checkBehaviour('filtering', options.filtering ?? 'address-and-port-dependent');
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-    if (this.timeouts.udp < 120_000) throw new NetlabRangeError(`NAT UDP timeout ${this.timeouts.udp} ms is under the 2 minutes RFC 4787 REQ-5 requires`, { layer: 'nat' });
-    for (const [k, v] of Object.entries(this.timeouts)) if (!(v > 0)) throw new NetlabRangeError(`NAT timeout ${k} must be over 0 ms, got ${v}`, { layer: 'nat' });
+    if (this.timeouts.udp < 120_000)
+      throw new NetlabRangeError(`NAT UDP timeout ${this.timeouts.udp} ms is under the 2 minutes RFC 4787 REQ-5 requires`, { layer: 'nat' });
+    for (const [k, v] of Object.entries(this.timeouts))
+      if (!(v > 0)) throw new NetlabRangeError(`NAT timeout ${k} must be over 0 ms, got ${v}`, { layer: 'nat' });
     this.perHostQuota = options.perHostQuota ?? Infinity;
     if (!(this.perHostQuota >= 1)) throw new NetlabRangeError(`NAT per-host quota must be 1 or more, got ${options.perHostQuota}`, { layer: 'nat' });
     this.maxSessions = options.maxSessions ?? 1 << 20;
@@ -237,7 +239,12 @@ export class NatTable {
     const random = options.random ?? cryptoRandom();
     const ports = { ...DEFAULT_PORTS, ...options.ports };
     const ids = { min: 0, max: 65535, preserve: true, parity: false, allocation: 'sequential' as const, holdMs: 0, ...options.icmpIds };
-    const space = (s: PortSettings, identifiers: boolean): ProtoSpace => ({ pool: new PortPool(s, random, identifiers), inside: new Map(), outside: new Map(), statics: 0 });
+    const space = (s: PortSettings, identifiers: boolean): ProtoSpace => ({
+      pool: new PortPool(s, random, identifiers),
+      inside: new Map(),
+      outside: new Map(),
+      statics: 0,
+    });
     this.spaces = { 1: space(ids, true), 6: space(ports, false), 17: space(ports, false) };
   }
 
@@ -420,7 +427,10 @@ export class NatTable {
   entries(): NatEntryInfo[] {
     const out: NatEntryInfo[] = [];
     for (const sp of Object.values(this.spaces)) for (const m of sp.outside.values()) m.forEach((s) => out.push(this.info(s)));
-    out.sort((a, b) => a.protocol.localeCompare(b.protocol) || a.outsidePort - b.outsidePort || a.remoteAddress.localeCompare(b.remoteAddress) || a.remotePort - b.remotePort);
+    out.sort(
+      (a, b) =>
+        a.protocol.localeCompare(b.protocol) || a.outsidePort - b.outsidePort || a.remoteAddress.localeCompare(b.remoteAddress) || a.remotePort - b.remotePort,
+    );
     return out;
   }
 
@@ -449,17 +459,42 @@ export class NatTable {
   format(now = this.now()): string {
     const rows: string[][] = [['Proto', 'Inside', '', 'Public', '', 'Destination', 'State', 'Expires in']];
     for (const e of this.entries()) {
-      rows.push([e.protocol, `${e.insideAddress}:${e.insidePort}`, '<->', `${e.outsideAddress}:${e.outsidePort}`, '<->', `${e.remoteAddress}:${e.remotePort}`, e.state, duration(e.expiresAt - now)]);
+      rows.push([
+        e.protocol,
+        `${e.insideAddress}:${e.insidePort}`,
+        '<->',
+        `${e.outsideAddress}:${e.outsidePort}`,
+        '<->',
+        `${e.remoteAddress}:${e.remotePort}`,
+        e.state,
+        duration(e.expiresAt - now),
+      ]);
     }
     for (const sp of Object.values(this.spaces)) {
       for (const m of sp.outside.values()) {
         if (m.isStatic && m.count === 0) {
-          rows.push([protocolName(m.protocol), `${ipv4Text(m.insideAddr)}:${m.insidePort}`, '<->', `${ipv4Text(this.publicAddress)}:${m.outsidePort}`, '<->', '*:*', 'static', 'never']);
+          rows.push([
+            protocolName(m.protocol),
+            `${ipv4Text(m.insideAddr)}:${m.insidePort}`,
+            '<->',
+            `${ipv4Text(this.publicAddress)}:${m.outsidePort}`,
+            '<->',
+            '*:*',
+            'static',
+            'never',
+          ]);
         }
       }
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+    return rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n');
   }
 
   // -------------------------------------------------------------------------------------------
@@ -530,7 +565,15 @@ export class NatTable {
     else if (reason === 'quota-exceeded') this.counters.refusedQuota++;
     else if (reason === 'table-full') this.counters.refusedTableFull++;
     if (this.listeners.size > 0) {
-      this.emit({ type: 'refused', reason, protocol: protocolName(protocol), source: ipv4Text(src), sourcePort: srcPort, destination: ipv4Text(dst), destinationPort: dstPort });
+      this.emit({
+        type: 'refused',
+        reason,
+        protocol: protocolName(protocol),
+        source: ipv4Text(src),
+        sourcePort: srcPort,
+        destination: ipv4Text(dst),
+        destinationPort: dstPort,
+      });
     }
     return reason;
   }
@@ -557,7 +600,9 @@ function tcpState(f: number): NatState {
 
 function checkBehaviour(what: string, b: NatBehaviour): NatBehaviour {
   if (b !== 'endpoint-independent' && b !== 'address-dependent' && b !== 'address-and-port-dependent') {
-    throw new NetlabRangeError(`NAT ${what} behaviour must be endpoint-independent, address-dependent or address-and-port-dependent, got ${String(b)}`, { layer: 'nat' });
+    throw new NetlabRangeError(`NAT ${what} behaviour must be endpoint-independent, address-dependent or address-and-port-dependent, got ${String(b)}`, {
+      layer: 'nat',
+    });
   }
   return b;
 }

@@ -48,7 +48,7 @@ function setWord(b: Uint8Array, at: number, v: number, cs1: number, udp1: boolea
 }
 
 /** Where the checksum that covers the pseudo-header sits (-1 for ICMP, none, or not inside `end`). */
-function transportChecksumAt(b: Uint8Array, l4: number, proto: number, end: number): number {
+function transportChecksumAt(_b: Uint8Array, l4: number, proto: number, end: number): number {
   const at = proto === TCP ? l4 + 16 : proto === UDP ? l4 + 6 : -1;
   return at >= 0 && at + 2 <= end ? at : -1;
 }
@@ -113,7 +113,15 @@ export function quotedDatagramAt(b: Uint8Array, ip: number): number {
  * innerPort, with the quoted header checksum, the quoted transport checksum when the quote holds it,
  * the ICMP checksum and the outer header checksum all updated. Returns false when the quote cannot be read.
  */
-export function rewriteIcmpError(b: Uint8Array, ip: number, outerSource: boolean, outerAddr: number, innerSource: boolean, innerAddr: number, innerPort: number): boolean {
+export function rewriteIcmpError(
+  b: Uint8Array,
+  ip: number,
+  outerSource: boolean,
+  outerAddr: number,
+  innerSource: boolean,
+  innerAddr: number,
+  innerPort: number,
+): boolean {
   const inner = quotedDatagramAt(b, ip);
   if (inner < 0) return false;
   const ihl = (b[ip] & 0x0f) * 4;

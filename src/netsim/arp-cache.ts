@@ -36,7 +36,8 @@ export class ArpCache {
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxEntries = options.maxEntries ?? 1024;
     if (!(this.timeoutMs > 0)) throw new NetlabRangeError(`ARP cache timeout must be more than 0 ms, got ${options.timeoutMs}`);
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new NetlabRangeError(`ARP cache size must be a whole number >= 1, got ${options.maxEntries}`);
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
+      throw new NetlabRangeError(`ARP cache size must be a whole number >= 1, got ${options.maxEntries}`);
   }
 
   /** The MAC for `ip`, or undefined when unknown or aged out (an aged-out entry is removed). */

@@ -81,8 +81,17 @@ export class ArpInterface {
   prefixLen = 0;
   readonly cache: ArpCache;
   readonly stats: InterfaceStats = {
-    rxFrames: 0, txFrames: 0, rxIgnored: 0, rxErrors: 0, arpRequestsSent: 0, arpRepliesSent: 0, arpRequestsReceived: 0,
-    arpRepliesReceived: 0, arpQueueDrops: 0, arpFailures: 0, arpConflicts: 0,
+    rxFrames: 0,
+    txFrames: 0,
+    rxIgnored: 0,
+    rxErrors: 0,
+    arpRequestsSent: 0,
+    arpRepliesSent: 0,
+    arpRequestsReceived: 0,
+    arpRepliesReceived: 0,
+    arpQueueDrops: 0,
+    arpFailures: 0,
+    arpConflicts: 0,
   };
   onIpv4: Ipv4FrameHandler = () => {};
   /** IPv6 frames (set by the interface's neighbour discovery, ndp.ts); without it they are ignored. */
@@ -101,7 +110,10 @@ export class ArpInterface {
     this.port = o.port;
     this.mac = macOf(o.mac);
     this.macText = macText(this.mac);
-    if ((this.mac[0] & 1) !== 0) throw new NetlabRangeError(`interface ${o.name}: ${this.macText} is a group (multicast) MAC; a NIC needs a unicast one (first byte even, like 02:00:00:00:00:01)`);
+    if ((this.mac[0] & 1) !== 0)
+      throw new NetlabRangeError(
+        `interface ${o.name}: ${this.macText} is a group (multicast) MAC; a NIC needs a unicast one (first byte even, like 02:00:00:00:00:01)`,
+      );
     this.clock = o.clock;
     const a = o.arp ?? {};
     this.cache = new ArpCache({ clock: o.clock, timeoutMs: a.cacheTimeoutMs, maxEntries: a.cacheMaxEntries });
@@ -235,10 +247,7 @@ export class ArpInterface {
 
   private sendArp(dstMac: Uint8Array, op: number, senderIp: Uint8Array, targetMac: Uint8Array, targetIp: Uint8Array): void {
     if (this.closed) return;
-    const frame = encode([
-      ethernet({ src: this.mac, dst: dstMac, pad: true }),
-      arp({ op, senderMac: this.mac, senderIp, targetMac, targetIp }),
-    ]);
+    const frame = encode([ethernet({ src: this.mac, dst: dstMac, pad: true }), arp({ op, senderMac: this.mac, senderIp, targetMac, targetIp })]);
     if (op === ARP_OPCODE_VALUE.REQUEST) this.stats.arpRequestsSent++;
     else this.stats.arpRepliesSent++;
     this.stats.txFrames++;

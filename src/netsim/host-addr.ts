@@ -51,7 +51,7 @@ export function prefixMask(prefixLen: number): number {
 /** True when `addr` lies in `network/prefixLen`. */
 export function inPrefix(addr: number, network: number, prefixLen: number): boolean {
   const mask = prefixMask(prefixLen);
-  return ((addr & mask) >>> 0) === ((network & mask) >>> 0);
+  return (addr & mask) >>> 0 === (network & mask) >>> 0;
 }
 
 /** 'a.b.c.d/len' (or a bare address, taken as /32) as an address and prefix length. */
@@ -77,7 +77,6 @@ export function macOf(mac: string | Uint8Array): Uint8Array {
   if (mac.length !== 6) throw new NetlabRangeError(`a MAC address has 6 bytes, got ${mac.length}`);
   return Uint8Array.from(mac);
 }
-
 
 export { formatMac as macText } from '../wire/address-text.ts';
 

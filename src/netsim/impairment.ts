@@ -39,13 +39,20 @@ function probability(key: string, v: number | undefined): number {
 
 function millis(key: string, v: number | undefined): number {
   if (v === undefined) return 0;
-  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new NetlabRangeError(`impairment ${key} must be 0 or more milliseconds, got ${String(v)}`);
+  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))
+    throw new NetlabRangeError(`impairment ${key} must be 0 or more milliseconds, got ${String(v)}`);
   return v;
 }
 
 /** Checks impairment options and names the bad key; returns them complete. */
 export function checkImpairment(o: ImpairmentOptions): Required<Omit<ImpairmentOptions, 'seed'>> & { seed: string | number | undefined } {
-  return { drop: probability('drop', o.drop), duplicate: probability('duplicate', o.duplicate), delayMs: millis('delayMs', o.delayMs), jitterMs: millis('jitterMs', o.jitterMs), seed: o.seed };
+  return {
+    drop: probability('drop', o.drop),
+    duplicate: probability('duplicate', o.duplicate),
+    delayMs: millis('delayMs', o.delayMs),
+    jitterMs: millis('jitterMs', o.jitterMs),
+    seed: o.seed,
+  };
 }
 
 /** A port whose outgoing frames suffer the given impairments; frames arriving are untouched. */

@@ -107,7 +107,10 @@ export class LiveFeed {
 
   private writeAnnouncement(): void {
     const segments = [...this.segments].map(([name, description]) => ({ name, description }));
-    this.announcementPath = announce({ pid: process.pid, topology: this.options.topology, host: '127.0.0.1', port: this.port, segments }, this.options.dir ?? runtimeDir());
+    this.announcementPath = announce(
+      { pid: process.pid, topology: this.options.topology, host: '127.0.0.1', port: this.port, segments },
+      this.options.dir ?? runtimeDir(),
+    );
   }
 
   private accept(socket: Socket): void {

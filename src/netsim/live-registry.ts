@@ -50,8 +50,14 @@ function alive(pid: number): boolean {
 function isAnnouncement(v: unknown): v is FeedAnnouncement {
   const o = v as Partial<FeedAnnouncement> | null;
   return (
-    typeof o === 'object' && o !== null && Number.isInteger(o.pid) && typeof o.topology === 'string' && typeof o.host === 'string' &&
-    Number.isInteger(o.port) && Array.isArray(o.segments) && o.segments.every((s) => typeof s?.name === 'string' && typeof s?.description === 'string')
+    typeof o === 'object' &&
+    o !== null &&
+    Number.isInteger(o.pid) &&
+    typeof o.topology === 'string' &&
+    typeof o.host === 'string' &&
+    Number.isInteger(o.port) &&
+    Array.isArray(o.segments) &&
+    o.segments.every((s) => typeof s?.name === 'string' && typeof s?.description === 'string')
   );
 }
 

@@ -49,7 +49,7 @@ export const DEFAULT_MAX_ENTRIES = 8192;
 
 /** The 48-bit MAC at `off` as a number. */
 export function macKey(b: Uint8Array, off: number): number {
-  return (b[off] * 2 ** 40) + (b[off + 1] * 2 ** 32) + (((b[off + 2] << 24) | (b[off + 3] << 16) | (b[off + 4] << 8) | b[off + 5]) >>> 0);
+  return b[off] * 2 ** 40 + b[off + 1] * 2 ** 32 + (((b[off + 2] << 24) | (b[off + 3] << 16) | (b[off + 4] << 8) | b[off + 5]) >>> 0);
 }
 
 function keyMacText(key: number): string {
@@ -76,8 +76,10 @@ export class MacTable {
   ) {
     this.agingMs = options.agingMs ?? DEFAULT_AGING_MS;
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    if (!(this.agingMs > 0) || !Number.isFinite(this.agingMs)) throw new NetlabRangeError(`MacTable: agingMs must be a positive number of ms, got ${options.agingMs}`);
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new NetlabRangeError(`MacTable: maxEntries must be a positive integer, got ${options.maxEntries}`);
+    if (!(this.agingMs > 0) || !Number.isFinite(this.agingMs))
+      throw new NetlabRangeError(`MacTable: agingMs must be a positive number of ms, got ${options.agingMs}`);
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
+      throw new NetlabRangeError(`MacTable: maxEntries must be a positive integer, got ${options.maxEntries}`);
   }
 
   get size(): number {
@@ -165,7 +167,13 @@ export class MacTable {
       const slot = this.slots.get(key)!;
       const age = slot.isStatic ? 0 : now - slot.lastSeen;
       if (!slot.isStatic && age >= this.agingMs) continue;
-      out.push({ vlan: Math.floor(key / TWO_48), mac: keyMacText(key), port: this.portName(slot.port), type: slot.isStatic ? 'static' : 'dynamic', ageMs: age });
+      out.push({
+        vlan: Math.floor(key / TWO_48),
+        mac: keyMacText(key),
+        port: this.portName(slot.port),
+        type: slot.isStatic ? 'static' : 'dynamic',
+        ageMs: age,
+      });
     }
     return out;
   }
@@ -173,7 +181,8 @@ export class MacTable {
   /** The table the way a switch CLI prints it (`show mac address-table`), ages in whole seconds. */
   format(now: number): string {
     const rows: string[][] = [['Vlan', 'Mac Address', 'Type', 'Port', 'Age']];
-    for (const e of this.entries(now)) rows.push([String(e.vlan), e.mac, e.type.toUpperCase(), e.port, e.type === 'static' ? '-' : `${Math.floor(e.ageMs / 1000)}s`]);
+    for (const e of this.entries(now))
+      rows.push([String(e.vlan), e.mac, e.type.toUpperCase(), e.port, e.type === 'static' ? '-' : `${Math.floor(e.ageMs / 1000)}s`]);
     const total = rows.length - 1;
     return `${formatColumns(rows)}\nTotal Mac Addresses: ${total}`;
   }

@@ -120,8 +120,18 @@ export class NdInterface {
   readonly address: Uint8Array;
   readonly addressText: string;
   readonly stats: NdStats = {
-    nsSent: 0, nsReceived: 0, naSent: 0, naReceived: 0, echoRequestsReceived: 0, echoRepliesSent: 0, echoRepliesReceived: 0,
-    rxErrors: 0, rxIgnored: 0, dadConflicts: 0, resolutionFailures: 0, queueDrops: 0,
+    nsSent: 0,
+    nsReceived: 0,
+    naSent: 0,
+    naReceived: 0,
+    echoRequestsReceived: 0,
+    echoRepliesSent: 0,
+    echoRepliesReceived: 0,
+    rxErrors: 0,
+    rxIgnored: 0,
+    dadConflicts: 0,
+    resolutionFailures: 0,
+    queueDrops: 0,
   };
   private readonly neighbours = new Map<string, Neighbour>();
   private readonly pending = new Map<string, Pending>();
@@ -145,7 +155,8 @@ export class NdInterface {
     this.addressText = ipv6Text(this.address);
     this.solicited = solicitedNode(this.address);
     const pos = (name: string, v: number, int: boolean): number => {
-      if (!(v > 0) || !Number.isFinite(v) || (int && !Number.isInteger(v))) throw new NetlabRangeError(`ND setting ${name} must be ${int ? 'a whole number' : 'a number'} above 0, got ${v}`);
+      if (!(v > 0) || !Number.isFinite(v) || (int && !Number.isInteger(v)))
+        throw new NetlabRangeError(`ND setting ${name} must be ${int ? 'a whole number' : 'a number'} above 0, got ${v}`);
       return v;
     };
     this.reachableMs = pos('reachableMs', settings.reachableMs ?? 30_000, false);
@@ -252,7 +263,10 @@ export class NdInterface {
   private sendNs(target: Uint8Array, src: Uint8Array): void {
     const dad = equal16(src, UNSPECIFIED);
     const group = solicitedNode(target);
-    const packet = encode([ipv6({ src, dst: group, hopLimit: ND_HOP_LIMIT }), icmpv6({ type: ICMPV6.NS, target, ndOptions: dad ? [] : [{ sourceLinkAddr: this.iface.mac }] })]);
+    const packet = encode([
+      ipv6({ src, dst: group, hopLimit: ND_HOP_LIMIT }),
+      icmpv6({ type: ICMPV6.NS, target, ndOptions: dad ? [] : [{ sourceLinkAddr: this.iface.mac }] }),
+    ]);
     this.stats.nsSent++;
     this.transmit(multicastMac(group), packet);
   }
@@ -348,7 +362,10 @@ export class NdInterface {
       if (mac !== undefined) this.learnUnsolicited(ip.src, mac);
     }
     const dst = dad ? ALL_NODES : ip.src;
-    const reply = encode([ipv6({ src: this.address, dst, hopLimit: ND_HOP_LIMIT }), icmpv6({ type: ICMPV6.NA, target: this.address, solicited: !dad, override: true, ndOptions: [{ targetLinkAddr: this.iface.mac }] })]);
+    const reply = encode([
+      ipv6({ src: this.address, dst, hopLimit: ND_HOP_LIMIT }),
+      icmpv6({ type: ICMPV6.NA, target: this.address, solicited: !dad, override: true, ndOptions: [{ targetLinkAddr: this.iface.mac }] }),
+    ]);
     this.stats.naSent++;
     if (dad) this.transmit(multicastMac(ALL_NODES), reply);
     else this.sendIpv6(ip.src, reply);

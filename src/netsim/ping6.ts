@@ -24,7 +24,12 @@ export function ping6(nd: NdInterface, dst: string, options: Omit<PingOptions, '
   } catch (e) {
     return Promise.reject(new NetsimError('EINVAL', `ping6 ${dst}: ${(e as Error).message}`));
   }
-  if (!(Number.isInteger(count) && count >= 1 && count <= 65535) || !(intervalMs >= 0) || !(timeoutMs > 0) || !(Number.isInteger(size) && size >= 0 && size <= 65487)) {
+  if (
+    !(Number.isInteger(count) && count >= 1 && count <= 65535) ||
+    !(intervalMs >= 0) ||
+    !(timeoutMs > 0) ||
+    !(Number.isInteger(size) && size >= 0 && size <= 65487)
+  ) {
     return Promise.reject(new NetsimError('EINVAL', `ping6 ${dst}: count 1-65535, intervalMs >= 0, timeoutMs > 0, size 0-65487`));
   }
   const clock = nd.clock;

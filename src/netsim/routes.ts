@@ -67,7 +67,9 @@ export class RoutingTable {
     const gateway = ipv4Number(spec.via);
     const link = this.lookup(gateway);
     if (link === undefined || link.kind !== 'connected') {
-      throw new NetlabRangeError(`${this.owner}: next hop ${ipv4Text(gateway)} for ${spec.prefix} is not on a connected network (add the interface first, or pick a gateway inside one)`);
+      throw new NetlabRangeError(
+        `${this.owner}: next hop ${ipv4Text(gateway)} for ${spec.prefix} is not on a connected network (add the interface first, or pick a gateway inside one)`,
+      );
     }
     const metric = spec.metric ?? 0;
     if (!Number.isInteger(metric) || metric < 0) throw new NetlabRangeError(`${this.owner}: route metric must be a whole number >= 0, got ${spec.metric}`);
@@ -123,7 +125,14 @@ export class RoutingTable {
     const rows = [['Destination', 'Gateway', 'Genmask', 'Flags', 'Metric', 'Iface']];
     for (const r of this.routes()) {
       const flags = 'U' + (r.gateway !== undefined ? 'G' : '') + (r.prefixLen === 32 ? 'H' : '');
-      rows.push([ipv4Text(r.network), r.gateway === undefined ? '0.0.0.0' : ipv4Text(r.gateway), ipv4Text(prefixMask(r.prefixLen)), flags, String(r.metric), r.iface]);
+      rows.push([
+        ipv4Text(r.network),
+        r.gateway === undefined ? '0.0.0.0' : ipv4Text(r.gateway),
+        ipv4Text(prefixMask(r.prefixLen)),
+        flags,
+        String(r.metric),
+        r.iface,
+      ]);
     }
     return formatColumns(rows);
   }
@@ -133,5 +142,12 @@ export class RoutingTable {
 export function formatColumns(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

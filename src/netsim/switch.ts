@@ -26,9 +26,7 @@ const ETHERTYPE_VLAN = 0x8100;
 /** Shortest Ethernet frame without FCS; a switch that removes a tag pads back to it. */
 const MIN_FRAME = 60;
 
-export type SwitchPortMode =
-  | { mode: 'access'; vlan?: number }
-  | { mode: 'trunk'; allowed?: readonly number[]; native?: number };
+export type SwitchPortMode = { mode: 'access'; vlan?: number } | { mode: 'trunk'; allowed?: readonly number[]; native?: number };
 
 export type SwitchDropReason = 'runt' | 'group-source' | 'vlan-not-allowed' | 'port-down' | 'queue-full' | 'stp-blocked';
 
@@ -110,7 +108,15 @@ function checkVlan(what: string, v: number): number {
 }
 
 function newCounters(): SwitchPortCounters {
-  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, flooded: 0, filtered: 0, drops: { runt: 0, 'group-source': 0, 'vlan-not-allowed': 0, 'port-down': 0, 'queue-full': 0, 'stp-blocked': 0 } };
+  return {
+    rxFrames: 0,
+    rxBytes: 0,
+    txFrames: 0,
+    txBytes: 0,
+    flooded: 0,
+    filtered: 0,
+    drops: { runt: 0, 'group-source': 0, 'vlan-not-allowed': 0, 'port-down': 0, 'queue-full': 0, 'stp-blocked': 0 },
+  };
 }
 
 /** A frame waiting to go out: to one port, or flooded to the ports from index `next` on (except `inp`). */
@@ -170,10 +176,26 @@ export class Switch {
     const index = this.ports.length;
     let state: PortState;
     if (mode.mode === 'access') {
-      state = { index, port, trunk: false, vlan: checkVlan(`switch ${this.name} port ${port.name}`, mode.vlan ?? 1), allowed: undefined, counters: newCounters(), up: true };
+      state = {
+        index,
+        port,
+        trunk: false,
+        vlan: checkVlan(`switch ${this.name} port ${port.name}`, mode.vlan ?? 1),
+        allowed: undefined,
+        counters: newCounters(),
+        up: true,
+      };
     } else if (mode.mode === 'trunk') {
       const allowed = mode.allowed === undefined ? undefined : new Set(mode.allowed.map((v) => checkVlan(`switch ${this.name} port ${port.name} allowed`, v)));
-      state = { index, port, trunk: true, vlan: checkVlan(`switch ${this.name} port ${port.name} native`, mode.native ?? 1), allowed, counters: newCounters(), up: true };
+      state = {
+        index,
+        port,
+        trunk: true,
+        vlan: checkVlan(`switch ${this.name} port ${port.name} native`, mode.native ?? 1),
+        allowed,
+        counters: newCounters(),
+        up: true,
+      };
     } else {
       throw new NetlabRangeError(`switch ${this.name} port ${port.name}: mode must be 'access' or 'trunk'`);
     }
@@ -222,7 +244,11 @@ export class Switch {
     const rows: string[][] = [['Port', 'Mode', 'Rx', 'Tx', 'Flooded', 'Filtered', 'Dropped']];
     for (const p of this.ports) {
       const c = p.counters;
-      const dropped = Object.entries(c.drops).filter(([, n]) => n > 0).map(([why, n]) => `${n} ${why}`).join(', ') || '0';
+      const dropped =
+        Object.entries(c.drops)
+          .filter(([, n]) => n > 0)
+          .map(([why, n]) => `${n} ${why}`)
+          .join(', ') || '0';
       const mode = p.trunk ? `trunk ${p.allowed === undefined ? 'all' : [...p.allowed].join(',')} native ${p.vlan}` : `access ${p.vlan}`;
       rows.push([p.port.name, mode, String(c.rxFrames), String(c.txFrames), String(c.flooded), String(c.filtered), dropped]);
     }
@@ -325,8 +351,15 @@ export class Switch {
     c.flooded++;
     this.send({ untagged, vlan, wasTagged, out: undefined, inp, next: 0 });
     if (this.listener !== undefined) {
-      const outs = this.ports.filter((op) => op !== inp && op.up && this.carries(op, vlan) && (stp === undefined || stp.forwards(op.index))).map((op) => op.port.name);
-      const why = untagged[0] === 0xff && untagged[1] === 0xff && untagged[2] === 0xff && untagged[3] === 0xff && untagged[4] === 0xff && untagged[5] === 0xff ? 'broadcast' : (untagged[0] & 1) === 1 ? 'multicast' : 'unknown unicast';
+      const outs = this.ports
+        .filter((op) => op !== inp && op.up && this.carries(op, vlan) && (stp === undefined || stp.forwards(op.index)))
+        .map((op) => op.port.name);
+      const why =
+        untagged[0] === 0xff && untagged[1] === 0xff && untagged[2] === 0xff && untagged[3] === 0xff && untagged[4] === 0xff && untagged[5] === 0xff
+          ? 'broadcast'
+          : (untagged[0] & 1) === 1
+            ? 'multicast'
+            : 'unknown unicast';
       this.emit('flooded', vlan, untagged, inp, outs, learned, why);
     }
   }
@@ -430,10 +463,27 @@ export class Switch {
     inp.counters.drops[why]++;
     if (this.listener === undefined) return;
     const ok = frame.length >= 12;
-    this.listener({ kind: 'dropped', vlan, src: ok ? macText(frame, 6) : '?', dst: ok ? macText(frame, 0) : '?', inPort: inp.port.name, outPorts: [], learned: 'none', why });
+    this.listener({
+      kind: 'dropped',
+      vlan,
+      src: ok ? macText(frame, 6) : '?',
+      dst: ok ? macText(frame, 0) : '?',
+      inPort: inp.port.name,
+      outPorts: [],
+      learned: 'none',
+      why,
+    });
   }
 
-  private emit(kind: SwitchEvent['kind'], vlan: number, f: Uint8Array, inp: PortState, outPorts: string[], learned: SwitchEvent['learned'], why?: string): void {
+  private emit(
+    kind: SwitchEvent['kind'],
+    vlan: number,
+    f: Uint8Array,
+    inp: PortState,
+    outPorts: string[],
+    learned: SwitchEvent['learned'],
+    why?: string,
+  ): void {
     if (this.listener === undefined) return;
     this.listener({ kind, vlan, src: macText(f, 6), dst: macText(f, 0), inPort: inp.port.name, outPorts, learned, ...(why === undefined ? {} : { why }) });
   }

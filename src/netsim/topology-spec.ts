@@ -147,12 +147,14 @@ function str(key: string, v: Json): string {
 
 function name(key: string, v: Json): string {
   const s = str(key, v);
-  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,31}$/.test(s)) throw new TopologyError(key, `a name is a letter then up to 31 letters, digits, '-', '_' or '.', got ${JSON.stringify(s)}`);
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,31}$/.test(s))
+    throw new TopologyError(key, `a name is a letter then up to 31 letters, digits, '-', '_' or '.', got ${JSON.stringify(s)}`);
   return s;
 }
 
 function int(key: string, v: Json, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new TopologyError(key, `expected an integer from ${min} to ${max}, got ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new TopologyError(key, `expected an integer from ${min} to ${max}, got ${describe(v)}`);
   return v;
 }
 
@@ -180,7 +182,8 @@ function parseIface(key: string, v: Json): InterfaceSpecJson {
   if (o.mac !== undefined) {
     const mac = str(`${key}.mac`, o.mac);
     const bytes = checked(`${key}.mac`, () => parseMac(mac));
-    if ((bytes[0] & 1) === 1) throw new TopologyError(`${key}.mac`, `${mac} is a group (multicast) address; an interface needs an individual address (first byte even)`);
+    if ((bytes[0] & 1) === 1)
+      throw new TopologyError(`${key}.mac`, `${mac} is a group (multicast) address; an interface needs an individual address (first byte even)`);
     out.mac = mac;
   }
   if (o.ipv6 !== undefined) {
@@ -252,7 +255,8 @@ function parseSwitch(key: string, v: Json): SwitchSpec {
       const stp: StpSpec = {};
       if (so.priority !== undefined) {
         stp.priority = int(`${key}.stp.priority`, so.priority, 0, 61440);
-        if (stp.priority % 4096 !== 0) throw new TopologyError(`${key}.stp.priority`, `a bridge priority is a multiple of 4096 (0, 4096, ... 61440), got ${stp.priority}`);
+        if (stp.priority % 4096 !== 0)
+          throw new TopologyError(`${key}.stp.priority`, `a bridge priority is a multiple of 4096 (0, 4096, ... 61440), got ${stp.priority}`);
       }
       if (so.helloSeconds !== undefined) stp.helloSeconds = int(`${key}.stp.helloSeconds`, so.helloSeconds, 1, 10);
       if (so.maxAgeSeconds !== undefined) stp.maxAgeSeconds = int(`${key}.stp.maxAgeSeconds`, so.maxAgeSeconds, 6, 40);
@@ -262,7 +266,10 @@ function parseSwitch(key: string, v: Json): SwitchSpec {
       const fwd = stp.forwardDelaySeconds ?? 15;
       // 802.1D 17.14: 2 x (forward delay - 1) >= max age >= 2 x (hello + 1).
       if (!(2 * (fwd - 1) >= maxAge && maxAge >= 2 * (hello + 1))) {
-        throw new TopologyError(`${key}.stp`, `the timers must satisfy 2 x (forwardDelaySeconds - 1) >= maxAgeSeconds >= 2 x (helloSeconds + 1) (802.1D), got hello ${hello}, max age ${maxAge}, forward delay ${fwd}`);
+        throw new TopologyError(
+          `${key}.stp`,
+          `the timers must satisfy 2 x (forwardDelaySeconds - 1) >= maxAgeSeconds >= 2 x (helloSeconds + 1) (802.1D), got hello ${hello}, max age ${maxAge}, forward delay ${fwd}`,
+        );
       }
       sw.stp = stp;
     }
@@ -280,16 +287,21 @@ function parseLink(key: string, v: Json): LinkSpec {
     for (const k of ['drop', 'duplicate', 'delayMs', 'jitterMs'] as const) {
       if (io[k] !== undefined && typeof io[k] !== 'number') throw new TopologyError(`${key}.impair.${k}`, `expected a number, got ${describe(io[k])}`);
     }
-    if (io.seed !== undefined && typeof io.seed !== 'string' && typeof io.seed !== 'number') throw new TopologyError(`${key}.impair.seed`, `expected a string or number, got ${describe(io.seed)}`);
+    if (io.seed !== undefined && typeof io.seed !== 'string' && typeof io.seed !== 'number')
+      throw new TopologyError(`${key}.impair.seed`, `expected a string or number, got ${describe(io.seed)}`);
     const impair = io as ImpairmentOptions;
     checked(`${key}.impair`, () => checkImpairment(impair));
     // A timer holds at most 2^31-1 ms (about 24.8 days); Node turns a longer delay into 1 ms.
     for (const k of ['delayMs', 'jitterMs'] as const) {
       const v = impair[k];
-      if (v !== undefined && v > MAX_TIMER_MS) throw new TopologyError(`${key}.impair.${k}`, `${v} ms is longer than a timer can wait (at most ${MAX_TIMER_MS} ms, about 24.8 days)`);
+      if (v !== undefined && v > MAX_TIMER_MS)
+        throw new TopologyError(`${key}.impair.${k}`, `${v} ms is longer than a timer can wait (at most ${MAX_TIMER_MS} ms, about 24.8 days)`);
     }
     if ((impair.delayMs ?? 0) + (impair.jitterMs ?? 0) > MAX_TIMER_MS) {
-      throw new TopologyError(`${key}.impair`, `delayMs + jitterMs = ${(impair.delayMs ?? 0) + (impair.jitterMs ?? 0)} ms is longer than a timer can wait (at most ${MAX_TIMER_MS} ms)`);
+      throw new TopologyError(
+        `${key}.impair`,
+        `delayMs + jitterMs = ${(impair.delayMs ?? 0) + (impair.jitterMs ?? 0)} ms is longer than a timer can wait (at most ${MAX_TIMER_MS} ms)`,
+      );
     }
     link.impair = impair;
   }
@@ -370,7 +382,10 @@ function checkReferences(spec: TopologySpec): void {
       use(`switches[${i}].ports[${j}].link`, s.name, p.name, p.link);
     });
   });
-  for (const [kind, group] of [['hosts', spec.hosts], ['routers', spec.routers]] as const) {
+  for (const [kind, group] of [
+    ['hosts', spec.hosts],
+    ['routers', spec.routers],
+  ] as const) {
     group.forEach((h, i) => {
       addNode(`${kind}[${i}].name`, h.name);
       const seen = new Set<string>();
@@ -383,7 +398,11 @@ function checkReferences(spec: TopologySpec): void {
   }
   spec.links.forEach((l, i) => {
     const n = ends.get(l.name)?.length ?? 0;
-    if (n !== 2) throw new TopologyError(`links[${i}]`, `link ${l.name} has ${n} end${n === 1 ? '' : 's'} (${(ends.get(l.name) ?? []).join(', ') || 'none'}); a link joins exactly two`);
+    if (n !== 2)
+      throw new TopologyError(
+        `links[${i}]`,
+        `link ${l.name} has ${n} end${n === 1 ? '' : 's'} (${(ends.get(l.name) ?? []).join(', ') || 'none'}); a link joins exactly two`,
+      );
   });
 }
 
@@ -399,8 +418,10 @@ function badInterfaceAddress(address: number, prefixLen: number): string | undef
   // /31 (RFC 3021) and /32 have no network or broadcast address.
   if (prefixLen <= 30) {
     const mask = prefixMask(prefixLen);
-    if (((address & ~mask) >>> 0) === 0) return `${text} is the network address of ${ipv4Text((address & mask) >>> 0)}/${prefixLen} (host bits all zero); pick a host address inside it`;
-    if (((address & ~mask) >>> 0) === (~mask >>> 0)) return `${text} is the broadcast address of ${ipv4Text((address & mask) >>> 0)}/${prefixLen} (host bits all one); pick a host address inside it`;
+    if ((address & ~mask) >>> 0 === 0)
+      return `${text} is the network address of ${ipv4Text((address & mask) >>> 0)}/${prefixLen} (host bits all zero); pick a host address inside it`;
+    if ((address & ~mask) >>> 0 === ~mask >>> 0)
+      return `${text} is the broadcast address of ${ipv4Text((address & mask) >>> 0)}/${prefixLen} (host bits all one); pick a host address inside it`;
   }
   return undefined;
 }
@@ -420,11 +441,16 @@ function checkAddresses(spec: TopologySpec): void {
       const why = badInterfaceAddress(address, prefixLen);
       if (why !== undefined) throw new TopologyError(`${k}.address`, why);
       const other = ips.get(address);
-      if (other !== undefined) throw new TopologyError(`${k}.address`, `${ipv4Text(address)} is already the address of ${other}; two interfaces cannot share an address`);
+      if (other !== undefined)
+        throw new TopologyError(`${k}.address`, `${ipv4Text(address)} is already the address of ${other}; two interfaces cannot share an address`);
       ips.set(address, `${k} (${n.name} ${f.name})`);
       const mac = (f.mac ?? defaultMac(ni, fi)).toLowerCase();
       const otherMac = macs.get(mac);
-      if (otherMac !== undefined) throw new TopologyError(`${k}.mac`, `${mac} is already the MAC of ${otherMac}; two interfaces cannot share a MAC${f.mac === undefined ? ' (this one is the default for its position: give "mac" explicitly)' : ''}`);
+      if (otherMac !== undefined)
+        throw new TopologyError(
+          `${k}.mac`,
+          `${mac} is already the MAC of ${otherMac}; two interfaces cannot share a MAC${f.mac === undefined ? ' (this one is the default for its position: give "mac" explicitly)' : ''}`,
+        );
       macs.set(mac, `${k} (${n.name} ${f.name})`);
       return { address, prefixLen };
     });
@@ -432,7 +458,10 @@ function checkAddresses(spec: TopologySpec): void {
       const a = ipv4Number(text);
       if (nets.some((x) => x.address === a)) throw new TopologyError(key2, `${what} ${text} is ${n.name}'s own address`);
       if (!nets.some((x) => inPrefix(a, x.address, x.prefixLen))) {
-        throw new TopologyError(key2, `${what} ${text} is not on any network of ${n.name} (${nets.map((x) => `${ipv4Text((x.address & prefixMask(x.prefixLen)) >>> 0)}/${x.prefixLen}`).join(', ')}): a next hop must be reachable on a link`);
+        throw new TopologyError(
+          key2,
+          `${what} ${text} is not on any network of ${n.name} (${nets.map((x) => `${ipv4Text((x.address & prefixMask(x.prefixLen)) >>> 0)}/${x.prefixLen}`).join(', ')}): a next hop must be reachable on a link`,
+        );
       }
     };
     if (n.gateway !== undefined) onLink(`${key}.gateway`, 'gateway', n.gateway);

@@ -89,7 +89,8 @@ export class Topology {
   /** Builds and starts every node and link of a checked spec. */
   static async fromSpec(spec: TopologySpec, options: Omit<TopologyOptions, 'name'> & { vxlan?: LinkFactory } = {}): Promise<Topology> {
     const links = options.links ?? (spec.linkType === 'memory' ? memoryLinks : options.vxlan);
-    if (links === undefined) throw new NetlabError('ERR_ARGUMENT', `topology ${spec.name}: linkType "vxlan" needs a VXLAN link factory (pass options.vxlan or options.links)`);
+    if (links === undefined)
+      throw new NetlabError('ERR_ARGUMENT', `topology ${spec.name}: linkType "vxlan" needs a VXLAN link factory (pass options.vxlan or options.links)`);
     const topo = new Topology({ ...options, name: spec.name, links });
     try {
       // Each link's two ends, in the order they appear: the first is "a".
@@ -112,7 +113,13 @@ export class Topology {
         ports.set(b, pb);
       }
       for (const s of spec.switches) {
-        const sw = topo.addSwitch({ name: s.name, agingMs: s.agingSeconds === undefined ? undefined : s.agingSeconds * 1000, maxMacEntries: s.maxMacEntries, stp: s.stp, mac: s.mac });
+        const sw = topo.addSwitch({
+          name: s.name,
+          agingMs: s.agingSeconds === undefined ? undefined : s.agingSeconds * 1000,
+          maxMacEntries: s.maxMacEntries,
+          stp: s.stp,
+          mac: s.mac,
+        });
         for (const p of s.ports) {
           const port = ports.get(`${s.name}-${p.name}`)!;
           sw.addPort(port, p.trunk !== undefined ? { mode: 'trunk', allowed: p.trunk, native: p.native } : { mode: 'access', vlan: p.vlan }, p.cost);
@@ -194,7 +201,10 @@ export class Topology {
   formatLinks(): string {
     const rows: string[][] = [['Link', 'Ends', 'VNI', 'Tapped', 'Impairment (a->b / b->a: sent, dropped, duplicated)']];
     for (const l of this.links.values()) {
-      const imp = l.impairment === undefined ? '-' : `${l.impairment.aToB.sent}/${l.impairment.aToB.dropped}/${l.impairment.aToB.duplicated} ${l.impairment.bToA.sent}/${l.impairment.bToA.dropped}/${l.impairment.bToA.duplicated}`;
+      const imp =
+        l.impairment === undefined
+          ? '-'
+          : `${l.impairment.aToB.sent}/${l.impairment.aToB.dropped}/${l.impairment.aToB.duplicated} ${l.impairment.bToA.sent}/${l.impairment.bToA.dropped}/${l.impairment.bToA.duplicated}`;
       rows.push([l.name, `${l.a} <-> ${l.b}`, String(l.vni), l.tapped ? 'yes' : 'no', imp]);
     }
     return formatColumns(rows);
@@ -228,7 +238,8 @@ export class Topology {
 
   private keep<T extends { name: string }>(map: Map<string, T>, node: T): T {
     if (this.closed) throw new NetlabError('ERR_STATE', `topology ${this.name}: node ${node.name} added after close`);
-    if (this.hosts.has(node.name) || this.routers.has(node.name) || this.switches.has(node.name)) throw new NetlabRangeError(`topology ${this.name}: there is already a node named ${node.name}`);
+    if (this.hosts.has(node.name) || this.routers.has(node.name) || this.switches.has(node.name))
+      throw new NetlabRangeError(`topology ${this.name}: there is already a node named ${node.name}`);
     map.set(node.name, node);
     return node;
   }

@@ -164,7 +164,11 @@ export class UdpSocket {
   /** Called by the host with an ICMP error about a datagram this socket sent. */
   deliverError(report: IcmpErrorReport): void {
     if (this.closed) return;
-    const e: UdpSocketError = { code: errorCode(report), message: `${describeIcmpError(report.type, report.code)} from ${ipv4Text(report.from)} (about a datagram to ${ipv4Text(report.quoted.dst)}:${report.quoted.dstPort ?? '?'})`, report };
+    const e: UdpSocketError = {
+      code: errorCode(report),
+      message: `${describeIcmpError(report.type, report.code)} from ${ipv4Text(report.from)} (about a datagram to ${ipv4Text(report.quoted.dst)}:${report.quoted.dstPort ?? '?'})`,
+      report,
+    };
     this.lastError = e;
     if (this.errorHandler !== undefined) this.errorHandler(e);
     else this.unheardErrors++;

@@ -57,7 +57,14 @@ interface PortState {
 }
 
 export class Vtep {
-  readonly counters: VtepCounters = { framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, sendErrors: 0, drops: { short: 0, 'no-vni-flag': 0, 'unknown-vni': 0, 'wrong-source': 0 } };
+  readonly counters: VtepCounters = {
+    framesIn: 0,
+    bytesIn: 0,
+    framesOut: 0,
+    bytesOut: 0,
+    sendErrors: 0,
+    drops: { short: 0, 'no-vni-flag': 0, 'unknown-vni': 0, 'wrong-source': 0 },
+  };
   private readonly byVni = new Map<number, PortState[]>();
   private closed = false;
 
@@ -93,11 +100,15 @@ export class Vtep {
   /** A FramePort for the segment `vni` shared with `remote`. */
   port(options: VtepPortOptions): FramePort {
     if (this.closed) throw new NetlabError('ERR_STATE', `VTEP ${this.endpoint}: port ${options.name} asked after close`);
-    if (!Number.isInteger(options.vni) || options.vni < 0 || options.vni > 0xffffff) throw new NetlabRangeError(`VTEP port ${options.name}: a VNI is 0 to 16777215, got ${options.vni}`);
+    if (!Number.isInteger(options.vni) || options.vni < 0 || options.vni > 0xffffff)
+      throw new NetlabRangeError(`VTEP port ${options.name}: a VNI is 0 to 16777215, got ${options.vni}`);
     const r = options.remote;
-    if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw new NetlabRangeError(`VTEP port ${options.name}: remote port must be 1 to 65535, got ${r.port}`);
+    if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535)
+      throw new NetlabRangeError(`VTEP port ${options.name}: remote port must be 1 to 65535, got ${r.port}`);
     const list = this.byVni.get(options.vni) ?? [];
-    if (list.some((p) => p.open && p.remote.address === r.address && (p.remote.port === r.port || p.remote.anySourcePort === true || r.anySourcePort === true))) {
+    if (
+      list.some((p) => p.open && p.remote.address === r.address && (p.remote.port === r.port || p.remote.anySourcePort === true || r.anySourcePort === true))
+    ) {
       throw new NetlabRangeError(`VTEP ${this.endpoint}: VNI ${options.vni} to ${r.address}:${r.port} is taken already`);
     }
     const header = new Uint8Array(VXLAN_HEADER_LEN);

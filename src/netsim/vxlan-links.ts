@@ -59,7 +59,10 @@ export function loopbackVxlanLinks(options: { prefix?: string } = {}): VxlanLink
   const factory = (async ({ a, b, vni }) => {
     const [va, vb] = await Promise.all([vtepOf(nodeOf(a)), vtepOf(nodeOf(b))]);
     if (va === vb) throw new NetlabRangeError(`VXLAN link ${a} <-> ${b}: both ends are on node ${nodeOf(a)}; a link joins two nodes`);
-    return [va.port({ name: a, vni, remote: { address: vb.localAddress, port: vb.localPort } }), vb.port({ name: b, vni, remote: { address: va.localAddress, port: va.localPort } })];
+    return [
+      va.port({ name: a, vni, remote: { address: vb.localAddress, port: vb.localPort } }),
+      vb.port({ name: b, vni, remote: { address: va.localAddress, port: va.localPort } }),
+    ];
   }) as VxlanLinkFactory;
   Object.defineProperty(factory, 'vteps', { value: vteps });
   factory.close = async () => {

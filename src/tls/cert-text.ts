@@ -174,7 +174,9 @@ function generalNamesText(names: Asn1[]): string {
         case 2:
           return `DNS:${content(g).toString('latin1')}`;
         case 4:
-          return `DirName:${nameText(children(g)[0] ?? g).replace(/ = /g, '=').replace(/, /g, '/')}`;
+          return `DirName:${nameText(children(g)[0] ?? g)
+            .replace(/ = /g, '=')
+            .replace(/, /g, '/')}`;
         case 6:
           return `URI:${content(g).toString('latin1')}`;
         case 7:
@@ -265,11 +267,21 @@ function publicKeyLines(spki: Asn1): string[] {
     let i = 0;
     while (i < n.length - 1 && n[i] === 0) i++;
     const bitsLen = (n.length - i) * 8 - Math.clz32(n[i] ?? 0) + 24;
-    lines.push(`                Public-Key: (${bitsLen} bit)`, '                Modulus:', ...hexBlock(n, 15, 20), `                Exponent: ${e} (0x${e.toString(16)})`);
+    lines.push(
+      `                Public-Key: (${bitsLen} bit)`,
+      '                Modulus:',
+      ...hexBlock(n, 15, 20),
+      `                Exponent: ${e} (0x${e.toString(16)})`,
+    );
   } else if (o === '1.2.840.10045.2.1') {
     const curveOid = oidOf(params) ?? '?';
     const curve = CURVES[curveOid];
-    lines.push(`                Public-Key: (${curve?.bits ?? (keyBytes.length - 1) * 4} bit)`, '                pub:', ...hexBlock(keyBytes, 15, 20), `                ASN1 OID: ${curve?.name ?? curveOid}`);
+    lines.push(
+      `                Public-Key: (${curve?.bits ?? (keyBytes.length - 1) * 4} bit)`,
+      '                pub:',
+      ...hexBlock(keyBytes, 15, 20),
+      `                ASN1 OID: ${curve?.name ?? curveOid}`,
+    );
     if (curve?.nist !== undefined) lines.push(`                NIST CURVE: ${curve.nist}`);
   } else if (o === '1.3.101.112' || o === '1.3.101.113') {
     lines.push(`                ${o === '1.3.101.112' ? 'ED25519' : 'ED448'} Public-Key:`, '                pub:', ...hexBlock(keyBytes, 15, 20));
@@ -318,7 +330,10 @@ export function certificateText(der: Uint8Array): string {
   }
   const [tbs, sigAlg, sig] = children(cert);
   const fields = children(tbs);
-  if (tbs === undefined || sigAlg === undefined || sig === undefined || fields.length < 6) throw new CertificateFormatError('not an X.509 certificate (the structure is not Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature })');
+  if (tbs === undefined || sigAlg === undefined || sig === undefined || fields.length < 6)
+    throw new CertificateFormatError(
+      'not an X.509 certificate (the structure is not Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature })',
+    );
   let i = 0;
   let version = 0;
   if (isContext(fields[0], 0)) {

@@ -17,14 +17,7 @@ export interface NameSpec {
   readonly country?: string;
 }
 
-export type KeyUsageName =
-  | 'digitalSignature'
-  | 'nonRepudiation'
-  | 'keyEncipherment'
-  | 'dataEncipherment'
-  | 'keyAgreement'
-  | 'keyCertSign'
-  | 'cRLSign';
+export type KeyUsageName = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign';
 
 export type ExtKeyUsageName = 'serverAuth' | 'clientAuth';
 
@@ -83,13 +76,15 @@ export function checkIp(ip: string): void {
 /** A Name in DER, built by forge (UTF8String values, PrintableString for the country). */
 export function nameDer(spec: NameSpec): Buffer {
   if (spec.commonName.length === 0) throw new NetlabError('ERR_ARGUMENT', 'a certificate name needs a common name');
-  if (spec.country !== undefined && !/^[A-Z]{2}$/.test(spec.country)) throw new NetlabError('ERR_ARGUMENT', `country "${spec.country}" is not a two-letter code (ES, DE, US, ...)`);
+  if (spec.country !== undefined && !/^[A-Z]{2}$/.test(spec.country))
+    throw new NetlabError('ERR_ARGUMENT', `country "${spec.country}" is not a two-letter code (ES, DE, US, ...)`);
   const utf8 = (value: string): { value: string; valueTagClass: forge.asn1.Class } => ({
     value, // forge encodes UTF8String values itself
     valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class,
   });
   const attrs: forge.pki.CertificateField[] = [];
-  if (spec.country !== undefined) attrs.push({ shortName: 'C', value: spec.country, valueTagClass: forge.asn1.Type.PRINTABLESTRING as unknown as forge.asn1.Class });
+  if (spec.country !== undefined)
+    attrs.push({ shortName: 'C', value: spec.country, valueTagClass: forge.asn1.Type.PRINTABLESTRING as unknown as forge.asn1.Class });
   if (spec.organization !== undefined) attrs.push({ shortName: 'O', ...utf8(spec.organization) });
   if (spec.organizationalUnit !== undefined) attrs.push({ shortName: 'OU', ...utf8(spec.organizationalUnit) });
   attrs.push({ shortName: 'CN', ...utf8(spec.commonName) });
@@ -106,7 +101,11 @@ const extensionsToAsn1 = (exts: object[]): Asn1 =>
 
 function extensions(spec: CertificateSpec, keyId: Buffer, issuerKeyId: Buffer): Asn1 {
   const exts: ForgeExtension[] = [];
-  exts.push(spec.ca !== undefined ? { name: 'basicConstraints', critical: true, cA: true, ...(spec.ca.pathLength !== undefined ? { pathLenConstraint: spec.ca.pathLength } : {}) } : { name: 'basicConstraints', critical: true, cA: false });
+  exts.push(
+    spec.ca !== undefined
+      ? { name: 'basicConstraints', critical: true, cA: true, ...(spec.ca.pathLength !== undefined ? { pathLenConstraint: spec.ca.pathLength } : {}) }
+      : { name: 'basicConstraints', critical: true, cA: false },
+  );
   if (spec.keyUsage.length > 0) {
     const ku: ForgeExtension = { name: 'keyUsage', critical: true };
     for (const u of spec.keyUsage) ku[u] = true;
@@ -131,7 +130,10 @@ function extensions(spec: CertificateSpec, keyId: Buffer, issuerKeyId: Buffer): 
     altNames.push({ type: 6, value: u });
   }
   if (altNames.length > 0) exts.push({ name: 'subjectAltName', altNames });
-  exts.push({ name: 'subjectKeyIdentifier', value: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, keyId.toString('latin1')) });
+  exts.push({
+    name: 'subjectKeyIdentifier',
+    value: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, keyId.toString('latin1')),
+  });
   exts.push({ name: 'authorityKeyIdentifier', keyIdentifier: issuerKeyId.toString('latin1') });
   const holder = forge.pki.createCertificate();
   holder.setExtensions(exts); // forge encodes each value (and needs a certificate for the key identifiers)
@@ -149,7 +151,8 @@ export function randomSerial(): Buffer {
 export function buildCertificate(spec: CertificateSpec): IssuedCertificate {
   if (!(spec.notBefore instanceof Date) || Number.isNaN(spec.notBefore.getTime())) throw new NetlabError('ERR_ARGUMENT', 'notBefore is not a valid date');
   if (!(spec.notAfter instanceof Date) || Number.isNaN(spec.notAfter.getTime())) throw new NetlabError('ERR_ARGUMENT', 'notAfter is not a valid date');
-  if (spec.notAfter.getTime() <= spec.notBefore.getTime()) throw new NetlabError('ERR_ARGUMENT', `notAfter (${spec.notAfter.toISOString()}) must come after notBefore (${spec.notBefore.toISOString()})`);
+  if (spec.notAfter.getTime() <= spec.notBefore.getTime())
+    throw new NetlabError('ERR_ARGUMENT', `notAfter (${spec.notAfter.toISOString()}) must come after notBefore (${spec.notBefore.toISOString()})`);
   const subjectName = nameDer(spec.subject);
   const keyId = keyIdentifier(spec.key.spki);
   const signer: Signer = spec.issuer ?? { name: subjectName, key: spec.key, keyId };

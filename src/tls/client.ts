@@ -91,7 +91,10 @@ export async function tlsConnect(options: TlsClientOptions): Promise<TlsClient> 
   let socket: TLSSocket;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TlsRefusedError(`no TLS handshake with ${options.host}:${options.port} within ${timeoutMs} ms`, 'ETIMEDOUT')), timeoutMs);
+    timer = setTimeout(
+      () => reject(new TlsRefusedError(`no TLS handshake with ${options.host}:${options.port} within ${timeoutMs} ms`, 'ETIMEDOUT')),
+      timeoutMs,
+    );
   });
   deadline.catch(() => undefined); // handled where it is raced; never an unhandled rejection
   try {

@@ -42,7 +42,7 @@ export function serialBytes(hex: string): Buffer {
 }
 
 export function buildCrl(spec: CrlSpec): Crl {
-  if (spec.nextUpdate.getTime() <= spec.thisUpdate.getTime()) throw new NetlabError('ERR_ARGUMENT', 'a CRL\'s nextUpdate must come after its thisUpdate');
+  if (spec.nextUpdate.getTime() <= spec.thisUpdate.getTime()) throw new NetlabError('ERR_ARGUMENT', "a CRL's nextUpdate must come after its thisUpdate");
   const items: Asn1[] = [smallInt(1), signatureAlgorithm(spec.issuerKey), fromDer(spec.issuerName), time(spec.thisUpdate), time(spec.nextUpdate)];
   if (spec.revoked.length > 0) items.push(seq(spec.revoked.map((r) => seq([unsignedInt(serialBytes(r.serial)), time(r.date)]))));
   const aki = seq([forge.asn1.create(forge.asn1.Class.CONTEXT_SPECIFIC, 0, false, spec.issuerKeyId.toString('latin1'))]);

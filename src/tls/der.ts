@@ -38,7 +38,9 @@ export const smallInt = (n: number): Asn1 => asn1.create(U, T.INTEGER, false, as
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 export function time(d: Date): Asn1 {
   const y = d.getUTCFullYear();
-  return y >= 1950 && y < 2050 ? asn1.create(U, T.UTCTIME, false, asn1.dateToUtcTime(d)) : asn1.create(U, T.GENERALIZEDTIME, false, asn1.dateToGeneralizedTime(d));
+  return y >= 1950 && y < 2050
+    ? asn1.create(U, T.UTCTIME, false, asn1.dateToUtcTime(d))
+    : asn1.create(U, T.GENERALIZEDTIME, false, asn1.dateToGeneralizedTime(d));
 }
 
 export const toDer = (node: Asn1): Buffer => fromBinary(asn1.toDer(node).getBytes());
@@ -49,7 +51,8 @@ type FromDer = (bytes: string, options: { strict: boolean; parseAllBytes: boolea
  * Parses DER strictly, the whole input, leaving BIT STRINGs as bytes (forge would otherwise try to
  * parse their contents as ASN.1); throws forge's error (callers turn it into their own message).
  */
-export const fromDer = (der: Uint8Array): Asn1 => (asn1.fromDer as unknown as FromDer)(toBinary(der), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+export const fromDer = (der: Uint8Array): Asn1 =>
+  (asn1.fromDer as unknown as FromDer)(toBinary(der), { strict: true, parseAllBytes: true, decodeBitStrings: false });
 
 /** The children of a constructed node ([] for a primitive). */
 export const children = (n: Asn1 | undefined): Asn1[] => (n !== undefined && Array.isArray(n.value) ? n.value : []);
@@ -60,7 +63,8 @@ export const content = (n: Asn1 | undefined): Buffer => (n !== undefined && type
 export const isUniversal = (n: Asn1 | undefined, type: number): boolean => n !== undefined && n.tagClass === U && n.type === type;
 export const isContext = (n: Asn1 | undefined, tag: number): boolean => n !== undefined && n.tagClass === CTX && n.type === tag;
 
-export const oidOf = (n: Asn1 | undefined): string | undefined => (isUniversal(n, T.OID) ? asn1.derToOid(typeof n?.value === 'string' ? n.value : '') : undefined);
+export const oidOf = (n: Asn1 | undefined): string | undefined =>
+  isUniversal(n, T.OID) ? asn1.derToOid(typeof n?.value === 'string' ? n.value : '') : undefined;
 
 /** A UTCTime or GeneralizedTime node as a Date. */
 export function dateOf(n: Asn1 | undefined): Date | undefined {

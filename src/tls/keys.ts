@@ -34,7 +34,8 @@ export function keyPairFromPem(pem: string | Buffer, what = 'private key'): KeyP
     throw new NetlabError('ERR_MALFORMED', `${what}: not a PEM private key (${(e as Error).message})`);
   }
   const kind = privateKey.asymmetricKeyType;
-  if (kind !== 'ec' && kind !== 'rsa') throw new NetlabError('ERR_ARGUMENT', `${what}: a ${kind ?? 'unknown'} key; netlab's PKI signs with EC (P-256) or RSA keys`);
+  if (kind !== 'ec' && kind !== 'rsa')
+    throw new NetlabError('ERR_ARGUMENT', `${what}: a ${kind ?? 'unknown'} key; netlab's PKI signs with EC (P-256) or RSA keys`);
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   return { type: kind, privateKey, spki };
 }

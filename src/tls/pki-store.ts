@@ -39,7 +39,10 @@ export interface StoredPki {
 /** Names a user may give an issued certificate (they become file names). */
 export function checkLeafName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) || name.endsWith('-chain') || Object.values(PKI_FILES).some((f) => f.startsWith(name + '.'))) {
-    throw new NetlabError('ERR_ARGUMENT', `"${name}" cannot name a certificate: use letters, digits, ".", "_" and "-" (not root-ca, intermediate-ca, ca-chain, crl, revoked, or a name ending in -chain)`);
+    throw new NetlabError(
+      'ERR_ARGUMENT',
+      `"${name}" cannot name a certificate: use letters, digits, ".", "_" and "-" (not root-ca, intermediate-ca, ca-chain, crl, revoked, or a name ending in -chain)`,
+    );
   }
 }
 
@@ -59,7 +62,10 @@ export function issuedFromPem(certPem: string, keyPem: string, what: string): Is
     const parts = children(ext);
     if (oidOf(parts[0]) === '2.5.29.14') keyId = content(fromDer(content(parts[parts.length - 1])));
   }
-  const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  const pem = `-----BEGIN CERTIFICATE-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
   return { der, pem, serial: serialHex(der), key, subjectName, keyId, x509 };
 }
 
@@ -69,7 +75,8 @@ function writeKey(path: string, pem: string): void {
 
 /** Creates the root and the intermediate in `dir`. Refuses to overwrite unless `force`. */
 export function initPki(dir: string, options: { keyType?: 'ec' | 'rsa'; organization?: string; force?: boolean } = {}): StoredPki {
-  if (!options.force && existsSync(join(dir, PKI_FILES.rootKey))) throw new NetlabError('ERR_STATE', `${dir} already holds a PKI (${PKI_FILES.rootKey}); use --force to replace it`);
+  if (!options.force && existsSync(join(dir, PKI_FILES.rootKey)))
+    throw new NetlabError('ERR_STATE', `${dir} already holds a PKI (${PKI_FILES.rootKey}); use --force to replace it`);
   makeFolder(dir);
   const org = options.organization ?? 'netlab';
   const root = CertificateAuthority.root({ commonName: `${org} Root CA`, organization: org, keyType: options.keyType });
@@ -134,7 +141,8 @@ export function loadPki(dir: string): StoredPki {
   };
   const root = CertificateAuthority.fromParts(issuedFromPem(read(PKI_FILES.rootCert), read(PKI_FILES.rootKey), PKI_FILES.rootCert));
   const ca = CertificateAuthority.fromParts(issuedFromPem(read(PKI_FILES.caCert), read(PKI_FILES.caKey), PKI_FILES.caCert), root);
-  if (!ca.cert.x509.checkIssued(root.cert.x509) || !ca.cert.x509.verify(root.cert.x509.publicKey)) throw new NetlabError('ERR_ARGUMENT', `${PKI_FILES.caCert} is not signed by ${PKI_FILES.rootCert}`);
+  if (!ca.cert.x509.checkIssued(root.cert.x509) || !ca.cert.x509.verify(root.cert.x509.publicKey))
+    throw new NetlabError('ERR_ARGUMENT', `${PKI_FILES.caCert} is not signed by ${PKI_FILES.rootCert}`);
   for (const r of readRevoked(dir)) ca.revoke(r.serial, new Date(r.date));
   return { dir, root, ca };
 }
@@ -146,10 +154,16 @@ function readRevoked(dir: string): RevokedFile[] {
   try {
     parsed = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
-    throw new NetlabError('ERR_MALFORMED', `${p}: the revocation list is not valid JSON (${e instanceof Error ? e.message : String(e)}); fix or delete the file`);
+    throw new NetlabError(
+      'ERR_MALFORMED',
+      `${p}: the revocation list is not valid JSON (${e instanceof Error ? e.message : String(e)}); fix or delete the file`,
+    );
   }
   if (!Array.isArray(parsed)) throw new NetlabError('ERR_MALFORMED', `${p}: expected a JSON list of revocations`);
-  return parsed.filter((r): r is RevokedFile => typeof r === 'object' && r !== null && typeof (r as RevokedFile).serial === 'string' && typeof (r as RevokedFile).date === 'string');
+  return parsed.filter(
+    (r): r is RevokedFile =>
+      typeof r === 'object' && r !== null && typeof (r as RevokedFile).serial === 'string' && typeof (r as RevokedFile).date === 'string',
+  );
 }
 
 /** Writes an issued certificate as NAME.pem, NAME.key, NAME-chain.pem; returns the paths. */

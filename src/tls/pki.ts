@@ -118,7 +118,8 @@ export class CertificateAuthority {
 
   /** A server certificate: extendedKeyUsage serverAuth, the given DNS names and IPs as SANs. */
   issueServer(options: LeafOptions): Leaf {
-    if ((options.dns?.length ?? 0) + (options.ips?.length ?? 0) === 0) throw new NetlabError('ERR_ARGUMENT', 'a server certificate needs at least one DNS name or IP address');
+    if ((options.dns?.length ?? 0) + (options.ips?.length ?? 0) === 0)
+      throw new NetlabError('ERR_ARGUMENT', 'a server certificate needs at least one DNS name or IP address');
     return this.issueLeaf(options, ['serverAuth'], 'server');
   }
 
@@ -218,7 +219,8 @@ function checkName(spec: NameSpec): NameSpec {
   checkNameAttribute('common name (CN)', spec.commonName, NAME_BOUNDS.commonName);
   if (spec.organization !== undefined) checkNameAttribute('organization (O)', spec.organization, NAME_BOUNDS.organization);
   if (spec.organizationalUnit !== undefined) checkNameAttribute('organizational unit (OU)', spec.organizationalUnit, NAME_BOUNDS.organizationalUnit);
-  if (spec.country !== undefined && !/^[A-Za-z]{2}$/.test(spec.country)) throw new NetlabRangeError(`country (C) ${JSON.stringify(spec.country.slice(0, 20))} must be two letters`);
+  if (spec.country !== undefined && !/^[A-Za-z]{2}$/.test(spec.country))
+    throw new NetlabRangeError(`country (C) ${JSON.stringify(spec.country.slice(0, 20))} must be two letters`);
   return spec;
 }
 

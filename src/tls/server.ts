@@ -84,15 +84,15 @@ export interface Refusal {
 const CERT_REASONS: Readonly<Record<string, string>> = {
   CERT_HAS_EXPIRED: 'the client certificate has expired',
   CERT_NOT_YET_VALID: 'the client certificate is not valid yet',
-  CERT_REVOKED: 'the client certificate is revoked (it is on its CA\'s CRL)',
+  CERT_REVOKED: "the client certificate is revoked (it is on its CA's CRL)",
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the client certificate was not issued by a CA this server trusts',
   UNABLE_TO_GET_ISSUER_CERT: 'the client certificate was not issued by a CA this server trusts',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the client certificate was not issued by a CA this server trusts',
   SELF_SIGNED_CERT_IN_CHAIN: 'the client certificate chains to a root this server does not trust',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the client certificate is self-signed',
-  UNABLE_TO_GET_CRL: 'there is no CRL for a CA of the client certificate\'s chain',
+  UNABLE_TO_GET_CRL: "there is no CRL for a CA of the client certificate's chain",
   CRL_HAS_EXPIRED: 'the CRL has expired',
-  CERT_SIGNATURE_FAILURE: 'the client certificate\'s signature does not verify',
+  CERT_SIGNATURE_FAILURE: "the client certificate's signature does not verify",
 };
 
 interface Events {
@@ -192,7 +192,11 @@ export class TlsLabServer extends EventEmitter<Events> {
       return;
     }
     const name = servername.toLowerCase();
-    if (!this.contexts.has(name)) throw new NetlabError('ERR_NOT_FOUND', `rotate: no certificate for "${servername}" (the server has: ${[...this.contexts.keys()].join(', ') || 'only the default'})`);
+    if (!this.contexts.has(name))
+      throw new NetlabError(
+        'ERR_NOT_FOUND',
+        `rotate: no certificate for "${servername}" (the server has: ${[...this.contexts.keys()].join(', ') || 'only the default'})`,
+      );
     this.setSniContext(name, identity);
   }
 
@@ -258,14 +262,22 @@ export class TlsLabServer extends EventEmitter<Events> {
     if (auth.allowedNames !== undefined) {
       const names = subjectAltNames(cert.subjectAltName);
       if (!names.some((n) => auth.allowedNames?.includes(n))) {
-        return { code: 'CLIENT_NAME_NOT_ALLOWED', reason: `the client certificate names ${names.length > 0 ? names.join(', ') : '(none)'}; allowed: ${auth.allowedNames.join(', ')}` };
+        return {
+          code: 'CLIENT_NAME_NOT_ALLOWED',
+          reason: `the client certificate names ${names.length > 0 ? names.join(', ') : '(none)'}; allowed: ${auth.allowedNames.join(', ')}`,
+        };
       }
     }
     return undefined;
   }
 
   private contextOptions(id: TlsIdentity): SecureContextOptions {
-    const o: SecureContextOptions = { key: id.key, cert: id.cert, minVersion: this.options.minVersion ?? 'TLSv1.2', maxVersion: this.options.maxVersion ?? 'TLSv1.3' };
+    const o: SecureContextOptions = {
+      key: id.key,
+      cert: id.cert,
+      minVersion: this.options.minVersion ?? 'TLSv1.2',
+      maxVersion: this.options.maxVersion ?? 'TLSv1.3',
+    };
     if (this.clientAuth !== undefined) {
       o.ca = typeof this.clientAuth.ca === 'string' ? this.clientAuth.ca : [...this.clientAuth.ca];
       if (this.clientAuth.crl !== undefined && this.clientAuth.crl.length > 0) o.crl = [...this.clientAuth.crl];

@@ -67,7 +67,13 @@ export const decodeArp: LayerDecoder = (ctx: DecodeContext, offset: number, end:
     if (avail >= 5) value.hwSize = b[offset + ARP_HW_SIZE];
     if (avail >= 6) value.protoSize = b[offset + ARP_PROTO_SIZE];
     return {
-      layer: { kind: 'arp', offset, length: Math.max(0, avail), value, malformed: [malformation('arp', end, `ARP header truncated: ${avail} of ${ARP_FIXED_LEN} bytes`)] },
+      layer: {
+        kind: 'arp',
+        offset,
+        length: Math.max(0, avail),
+        value,
+        malformed: [malformation('arp', end, `ARP header truncated: ${avail} of ${ARP_FIXED_LEN} bytes`)],
+      },
       next: null,
       payloadOffset: end,
       payloadEnd: end,

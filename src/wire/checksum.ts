@@ -92,9 +92,13 @@ export function internetChecksum(b: Uint8Array, offset = 0, length = b.length - 
 /** Sum of the IPv4 pseudo-header (src, dst, zero, protocol, upper-layer length). */
 export function ipv4PseudoSum(src: Uint8Array, dst: Uint8Array, protocol: number, length: number): number {
   return (
-    ((src[0] << 8) | src[1]) + ((src[2] << 8) | src[3]) +
-    ((dst[0] << 8) | dst[1]) + ((dst[2] << 8) | dst[3]) +
-    protocol + (length & 0xffff) + Math.floor(length / 0x10000)
+    ((src[0] << 8) | src[1]) +
+    ((src[2] << 8) | src[3]) +
+    ((dst[0] << 8) | dst[1]) +
+    ((dst[2] << 8) | dst[3]) +
+    protocol +
+    (length & 0xffff) +
+    Math.floor(length / 0x10000)
   );
 }
 
@@ -114,9 +118,7 @@ export interface PseudoHeaderSource {
 
 /** Sum of the pseudo-header for an upper-layer protocol carried in IPv4 or IPv6. */
 export function pseudoHeaderSum(ip: PseudoHeaderSource, protocol: number, length: number): number {
-  return ip.version === 4
-    ? ipv4PseudoSum(ip.src, ip.dst, protocol, length)
-    : ipv6PseudoSum(ip.src, ip.dst, protocol, length);
+  return ip.version === 4 ? ipv4PseudoSum(ip.src, ip.dst, protocol, length) : ipv6PseudoSum(ip.src, ip.dst, protocol, length);
 }
 
 /**

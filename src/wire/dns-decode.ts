@@ -159,7 +159,11 @@ export function parseDns(msg: Uint8Array): DnsParse {
     p = r.next + 4;
     out.length = p;
   }
-  const sections: [DnsSection, number][] = [['answer', header.ancount], ['authority', header.nscount], ['additional', header.arcount]];
+  const sections: [DnsSection, number][] = [
+    ['answer', header.ancount],
+    ['authority', header.nscount],
+    ['additional', header.arcount],
+  ];
   for (const [section, count] of sections) {
     for (let i = 0; i < count; i++) {
       const where = `${SECTION_LABEL[section]} record ${i + 1} of ${count}`;
@@ -205,11 +209,18 @@ export function parseDns(msg: Uint8Array): DnsParse {
     }
   }
   out.pointerFollows = budget.pointers;
-    out.decompressSteps = budget.used;
+  out.decompressSteps = budget.used;
   return out;
 }
 
-function parseOpt(msg: Uint8Array, name: string, cls: number, ttl: number, start: number, end: number): { edns: DnsEdns; options: LocatedOption[]; error?: DnsWireError } {
+function parseOpt(
+  msg: Uint8Array,
+  name: string,
+  cls: number,
+  ttl: number,
+  start: number,
+  end: number,
+): { edns: DnsEdns; options: LocatedOption[]; error?: DnsWireError } {
   const options: LocatedOption[] = [];
   const edns: DnsEdns = {
     udpSize: cls,
@@ -227,7 +238,8 @@ function parseOpt(msg: Uint8Array, name: string, cls: number, ttl: number, start
     const len = u16(msg, p + 2);
     const loc: LocatedOption = { code, offset: p, length: len, option: undefined };
     options.push(loc);
-    if (p + 4 + len > end) return { edns, options, error: new DnsWireError(p + 2, `EDNS option ${code} length ${len} runs past the OPT RDATA (${end - p - 4} bytes left)`) };
+    if (p + 4 + len > end)
+      return { edns, options, error: new DnsWireError(p + 2, `EDNS option ${code} length ${len} runs past the OPT RDATA (${end - p - 4} bytes left)`) };
     const o = decodeEdnsOption(code, msg, p + 4, p + 4 + len);
     if ('reason' in o) return { edns, options, error: new DnsWireError(o.offset, o.reason) };
     loc.option = o;

@@ -210,7 +210,8 @@ export function readName(msg: Uint8Array, start: number, limit: number = msg.len
     if (kind === 0xc0) {
       if (pos + 1 >= end) return { offset: pos, reason: 'compression pointer cut short' };
       const target = ((len & 0x3f) << 8) | msg[pos + 1];
-      if (target >= pos) return { offset: pos, reason: target === pos ? `compression pointer to itself (${target})` : `forward compression pointer to ${target}` };
+      if (target >= pos)
+        return { offset: pos, reason: target === pos ? `compression pointer to itself (${target})` : `forward compression pointer to ${target}` };
       if (target >= runStart) return { offset: pos, reason: `compression pointer loop (to ${target}, inside the labels that lead to it)` };
       if (pointers >= MAX_NAME_POINTERS) return { offset: pos, reason: `name follows more than ${MAX_NAME_POINTERS} compression pointers` };
       if (budget !== undefined) {
@@ -226,7 +227,11 @@ export function readName(msg: Uint8Array, start: number, limit: number = msg.len
       end = msg.length;
       continue;
     }
-    if (kind !== 0) return { offset: pos, reason: `label length 0x${len.toString(16)}: label type ${kind === 0x40 ? '01 (extended)' : '10 (reserved)'}, or a label over ${MAX_LABEL_LENGTH} octets` };
+    if (kind !== 0)
+      return {
+        offset: pos,
+        reason: `label length 0x${len.toString(16)}: label type ${kind === 0x40 ? '01 (extended)' : '10 (reserved)'}, or a label over ${MAX_LABEL_LENGTH} octets`,
+      };
     if (len === 0) {
       if (next < 0) next = pos + 1;
       return { labels, next, pointers };

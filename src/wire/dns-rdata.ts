@@ -3,7 +3,7 @@
 // Decoding is strict: the RDATA must be exactly what its type says (a 3-byte A record, a name that
 // ends before RDLENGTH, or bytes left over, are errors naming the offset), and never throws.
 
-import { DnsWriter, isNameError, labelsToName, nameToLabels, readName, type NameError, type DecompressBudget } from './dns-name.ts';
+import { type DnsWriter, isNameError, labelsToName, nameToLabels, readName, type NameError, type DecompressBudget } from './dns-name.ts';
 import { DNS_TYPE, DnsEncodeError, dnsTypeName, type DnsRecordData, type EdnsClientSubnet, type EdnsOption } from './dns-types.ts';
 import { parseIpv4Address } from './ipv4.ts';
 import { parseIpv6Address } from './ipv6.ts';
@@ -12,7 +12,6 @@ import { formatIpv4 as ipv4Text, formatIpv6 as ipv6Text } from './address-text.t
 
 // ---------------------------------------------------------------------------------------------
 // Addresses as text
-
 
 export { formatIpv4 as ipv4Text, formatIpv6 as ipv6Text } from './address-text.ts';
 
@@ -95,16 +94,18 @@ export function decodeRdata(msg: Uint8Array, type: number, start: number, end: n
       if ('reason' in r) return r;
       if (end - r.next < 20) return err(r.next, `SOA RDATA needs 20 bytes of counters after the names, has ${end - r.next}`);
       const o = r.next;
-      return leftover(type, o + 20, end) ?? {
-        type: 'SOA',
-        mname: m.name,
-        rname: r.name,
-        serial: u32(msg, o),
-        refresh: u32(msg, o + 4),
-        retry: u32(msg, o + 8),
-        expire: u32(msg, o + 12),
-        minimum: u32(msg, o + 16),
-      };
+      return (
+        leftover(type, o + 20, end) ?? {
+          type: 'SOA',
+          mname: m.name,
+          rname: r.name,
+          serial: u32(msg, o),
+          refresh: u32(msg, o + 4),
+          retry: u32(msg, o + 8),
+          expire: u32(msg, o + 12),
+          minimum: u32(msg, o + 16),
+        }
+      );
     }
     case DNS_TYPE.TXT: {
       const strings: Uint8Array[] = [];
@@ -231,7 +232,8 @@ export function decodeEdnsOption(code: number, b: Uint8Array, start: number, end
   const source = b[start + 2];
   const scope = b[start + 3];
   const addrLen = len - 4;
-  if (addrLen !== Math.ceil(source / 8)) return err(start + 4, `client-subnet address has ${addrLen} bytes, source prefix /${source} needs ${Math.ceil(source / 8)}`);
+  if (addrLen !== Math.ceil(source / 8))
+    return err(start + 4, `client-subnet address has ${addrLen} bytes, source prefix /${source} needs ${Math.ceil(source / 8)}`);
   const size = family === 1 ? 4 : family === 2 ? 16 : 0;
   if (size > 0 && addrLen > size) return err(start + 4, `client-subnet address of ${addrLen} bytes for family ${family}`);
   let address: string;
@@ -260,7 +262,8 @@ export function writeEdnsOption(w: DnsWriter, opt: EdnsOption): void {
   else if (family === 2) addr = addressBytes(opt.address, 6);
   else addr = new Uint8Array(Buffer.from(opt.address, 'hex'));
   const n = Math.ceil(source / 8);
-  if (!Number.isInteger(source) || source < 0 || n > addr.length) throw new DnsEncodeError(`client-subnet source prefix /${source} does not fit a family ${family} address`);
+  if (!Number.isInteger(source) || source < 0 || n > addr.length)
+    throw new DnsEncodeError(`client-subnet source prefix /${source} does not fit a family ${family} address`);
   const bytes = addr.slice(0, n);
   // RFC 7871 §6: bits past the source prefix must be zero.
   if (source % 8 !== 0 && n > 0) bytes[n - 1] &= (0xff << (8 - (source % 8))) & 0xff;

@@ -129,7 +129,7 @@ const RCODE_NAMES = invert(DNS_RCODE);
 
 function lookupNumber(table: Record<string, number>, prefix: string, text: string): number | undefined {
   const upper = text.toUpperCase();
-  if (Object.prototype.hasOwnProperty.call(table, upper)) return table[upper];
+  if (Object.hasOwn(table, upper)) return table[upper];
   // RFC 3597 §5 generic forms: TYPE65280, CLASS32.
   const m = new RegExp(`^${prefix}(\\d{1,5})$`).exec(upper);
   if (m === null) return undefined;

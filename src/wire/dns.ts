@@ -43,7 +43,13 @@ export interface DnsLayer {
   message?: DnsMessage;
 }
 
-function dnsValue(ctx: DecodeContext, transport: 'udp' | 'tcp', start: number, end: number, tcpLength?: number): { value: DnsLayer; malformed: Malformation[] } {
+function dnsValue(
+  ctx: DecodeContext,
+  transport: 'udp' | 'tcp',
+  start: number,
+  end: number,
+  tcpLength?: number,
+): { value: DnsLayer; malformed: Malformation[] } {
   // The message's own bytes: offsets inside are from its first byte, as compression pointers count.
   const msg = ctx.frame.subarray(start, end);
   const parse = parseDns(msg);

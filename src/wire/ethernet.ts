@@ -23,7 +23,18 @@
 
 import { crc32, readFcs } from './crc32.ts';
 import type { EmitContext, LayerSpec } from './encode.ts';
-import { concatBytes, malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
+import {
+  concatBytes,
+  malformation,
+  put16,
+  u16,
+  type ChecksumStatus,
+  type DecodeContext,
+  type DecodeStep,
+  type LayerDecoder,
+  type Malformation,
+  copyBytes,
+} from './layer.ts';
 import { parseMacOrThrow as parseMac } from './address-text.ts';
 import { NetlabRangeError } from '../base/errors.ts';
 

@@ -19,7 +19,19 @@
 
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { internetChecksum } from './checksum.ts';
-import { malformation, put16, put32, u16, u32, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
+import {
+  malformation,
+  put16,
+  put32,
+  u16,
+  u32,
+  type ChecksumStatus,
+  type DecodeContext,
+  type DecodeStep,
+  type LayerDecoder,
+  type Malformation,
+  copyBytes,
+} from './layer.ts';
 import { enclosingIp, insideIcmpError, segmentChecksum } from './udp.ts';
 import { NetlabRangeError } from '../base/errors.ts';
 
@@ -166,7 +178,7 @@ export const decodeIcmp: LayerDecoder = (ctx: DecodeContext, offset: number, end
   if (t === ICMP_TYPE_NUM.PARAMETER_PROBLEM) value.pointer = b[offset + 4];
   if (t === ICMP_TYPE_NUM.UNREACHABLE && value.code === 4) value.mtu = u16(b, offset + ICMP_MTU.start);
   if (LENGTH_TYPES.has(t)) value.length = b[offset + ICMP_LENGTH];
-  let length = ICMP_HEADER_LEN;
+  const length = ICMP_HEADER_LEN;
   const need = (n: number): boolean => {
     if (avail >= n) return true;
     if (!inError) malformed.push(malformation('icmp', end, `ICMP type ${t} message truncated: ${avail} of ${n} bytes`));
@@ -191,7 +203,8 @@ export const decodeIcmp: LayerDecoder = (ctx: DecodeContext, offset: number, end
       for (let i = 0, p = offset + 8; i < value.numAddrs && p + 8 <= end; i++, p += 8) {
         value.routers.push({ address: copyBytes(b, p, p + 4), preference: u32(b, p + 4) | 0 });
       }
-      if (value.routers.length < value.numAddrs && !inError) malformed.push(malformation('icmp', end, `router advertisement announces ${value.numAddrs} addresses, ${value.routers.length} present`));
+      if (value.routers.length < value.numAddrs && !inError)
+        malformed.push(malformation('icmp', end, `router advertisement announces ${value.numAddrs} addresses, ${value.routers.length} present`));
       if (value.code === 0 || value.code === 16) value.mobileExtensions = mobileExtensions(b, offset + 8 + value.routers.length * 8, end, malformed);
     } else {
       dataFollows = true;

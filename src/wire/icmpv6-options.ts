@@ -133,7 +133,15 @@ function parseOne(b: Uint8Array, type: number, length: number, p: number): NdOpt
     }
     case ND_OPTION.PREFIX_INFO:
       if (size < 32) return raw();
-      return { ...base, kind: 'prefix-info', prefixLength: b[p + 2], flags: b[p + 3], validLifetime: u32(b, p + 4), preferredLifetime: u32(b, p + 8), prefix: copyBytes(b, p + 16, p + 32) };
+      return {
+        ...base,
+        kind: 'prefix-info',
+        prefixLength: b[p + 2],
+        flags: b[p + 3],
+        validLifetime: u32(b, p + 4),
+        preferredLifetime: u32(b, p + 8),
+        prefix: copyBytes(b, p + 16, p + 32),
+      };
     case ND_OPTION.MTU:
       return { ...base, kind: 'mtu', mtu: u32(b, p + 4) };
     case ND_OPTION.ADVERTISEMENT_INTERVAL:

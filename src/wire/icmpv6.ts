@@ -14,7 +14,19 @@
 
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { encodeNdOptions, parseNdOptions, type NdOption, type NdOptionInput } from './icmpv6-options.ts';
-import { malformation, put16, put32, u16, u32, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
+import {
+  malformation,
+  put16,
+  put32,
+  u16,
+  u32,
+  type ChecksumStatus,
+  type DecodeContext,
+  type DecodeStep,
+  type LayerDecoder,
+  type Malformation,
+  copyBytes,
+} from './layer.ts';
 import { enclosingIp, enclosingIpSpec, insideIcmpError, segmentChecksum, segmentVerifies } from './udp.ts';
 import { IP_PROTOCOL } from './ip-protocols.ts';
 import { parseIpv6OrThrow as parseIpv6 } from './address-text.ts';
@@ -171,7 +183,8 @@ export const decodeIcmpv6: LayerDecoder = (ctx: DecodeContext, offset: number, e
         const n = u16(b, offset + 26);
         value.sources = [];
         for (let i = 0, p = offset + 28; i < n && p + 16 <= end; i++, p += 16) value.sources.push(copyBytes(b, p, p + 16));
-        if (value.sources.length < n && !inError) malformed.push(malformation('icmpv6', end, `MLDv2 query announces ${n} sources, ${value.sources.length} present`));
+        if (value.sources.length < n && !inError)
+          malformed.push(malformation('icmpv6', end, `MLDv2 query announces ${n} sources, ${value.sources.length} present`));
       }
       break;
     case 133:

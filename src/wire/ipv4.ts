@@ -32,7 +32,17 @@
 import { internetChecksum, type PseudoHeaderSource } from './checksum.ts';
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { encodeIpv4Options, parseIpv4Options, type Ipv4Option } from './ipv4-options.ts';
-import { malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation, copyBytes } from './layer.ts';
+import {
+  malformation,
+  put16,
+  u16,
+  type ChecksumStatus,
+  type DecodeContext,
+  type DecodeStep,
+  type LayerDecoder,
+  type Malformation,
+  copyBytes,
+} from './layer.ts';
 import { IP_PROTOCOL } from './ip-protocols.ts';
 import { parseIpv4OrThrow as parseIpv4Address } from './address-text.ts';
 import { NetlabRangeError } from '../base/errors.ts';
@@ -292,7 +302,7 @@ export function ipv4(options: Ipv4Options): Ipv4Spec {
       if (protocol === undefined) {
         throw new NetlabRangeError(`ipv4(): cannot infer the protocol number of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set the protocol option`);
       }
-      const flags = options.flags ?? ((options.reserved ? IPV4_FLAG.RESERVED : 0) | (options.df ? IPV4_FLAG.DF : 0) | (options.mf ? IPV4_FLAG.MF : 0));
+      const flags = options.flags ?? (options.reserved ? IPV4_FLAG.RESERVED : 0) | (options.df ? IPV4_FLAG.DF : 0) | (options.mf ? IPV4_FLAG.MF : 0);
       const out = new Uint8Array(headerLength + payload.length);
       out[IPV4_VER_IHL] = (((options.version ?? 4) & 0x0f) << 4) | ((options.ihl ?? headerLength / 4) & 0x0f);
       out[IPV4_DSCP_ECN] = (((options.dscp ?? 0) & 0x3f) << 2) | ((options.ecn ?? 0) & 0x03);

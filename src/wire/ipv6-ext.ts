@@ -188,7 +188,12 @@ export const decodeIpv6Routing: LayerDecoder = (ctx: DecodeContext, offset: numb
     value.addresses = [];
     for (let a = 4; a + 16 <= value.data.length; a += 16) value.addresses.push(value.data.slice(a, a + 16));
   }
-  return { layer: { kind, offset, length, value, malformed: [] }, next: nextHeaderKind(value.nextHeader, false), payloadOffset: offset + length, payloadEnd: end };
+  return {
+    layer: { kind, offset, length, value, malformed: [] },
+    next: nextHeaderKind(value.nextHeader, false),
+    payloadOffset: offset + length,
+    payloadEnd: end,
+  };
 };
 
 export const decodeIpv6Fragment: LayerDecoder = (ctx: DecodeContext, offset: number, end: number): DecodeStep => {
@@ -309,11 +314,13 @@ export function ipv6Routing(o: Ipv6RoutingOptions = {}): Ipv6ExtSpec & { finalDe
     // RFC 8200 §8.1: with segments left, the upper layer's pseudo-header carries the final destination.
     finalDestination: segmentsLeft > 0 && o.data === undefined && addresses.length > 0 ? addresses[addresses.length - 1] : undefined,
     emit(payload: Uint8Array, ctx: EmitContext): Uint8Array {
-      const body = o.data ?? (() => {
-        const d = new Uint8Array(4 + addresses.length * 16);
-        addresses.forEach((a, i) => d.set(a, 4 + i * 16));
-        return d;
-      })();
+      const body =
+        o.data ??
+        (() => {
+          const d = new Uint8Array(4 + addresses.length * 16);
+          addresses.forEach((a, i) => d.set(a, 4 + i * 16));
+          return d;
+        })();
       const length = Math.max(8, (ROUTING_DATA + body.length + 7) & ~7);
       const out = new Uint8Array(length + payload.length);
       out[EXT_NEXT_HEADER] = nextOf(o.nextHeader, ctx, 'ipv6Routing()');

@@ -170,7 +170,7 @@ export function ipv6(options: Ipv6Options): Ipv6Spec {
       if (nextHeader === undefined) {
         throw new NetlabRangeError(`ipv6(): cannot infer the next header of a '${ctx.inner[0]?.kind ?? 'missing'}' payload; set the nextHeader option`);
       }
-      const tc = options.trafficClass ?? ((((options.dscp ?? 0) & 0x3f) << 2) | ((options.ecn ?? 0) & 0x03));
+      const tc = options.trafficClass ?? (((options.dscp ?? 0) & 0x3f) << 2) | ((options.ecn ?? 0) & 0x03);
       const out = new Uint8Array(IPV6_HEADER_LEN + payload.length);
       const vtf = ((((options.version ?? 6) & 0x0f) << 28) | ((tc & 0xff) << 20) | ((options.flowLabel ?? 0) & 0xfffff)) >>> 0;
       out[0] = vtf >>> 24;

@@ -82,7 +82,12 @@ export const decodeNull: LayerDecoder = (ctx: DecodeContext, offset: number, end
   const raw = (b[offset] | (b[offset + 1] << 8) | (b[offset + 2] << 16) | (b[offset + 3] << 24)) >>> 0;
   const family = nullFamily(raw);
   const value: NullLoopback = { family, raw, isEthertype: family > NULL_MAX_FAMILY };
-  return { layer: { kind: 'null', offset, length: NULL_HEADER_LEN, value, malformed: [] }, next: nullFamilyKind(family), payloadOffset: offset + NULL_HEADER_LEN, payloadEnd: end };
+  return {
+    layer: { kind: 'null', offset, length: NULL_HEADER_LEN, value, malformed: [] },
+    next: nullFamilyKind(family),
+    payloadOffset: offset + NULL_HEADER_LEN,
+    payloadEnd: end,
+  };
 };
 
 // ---------------------------------------------------------------------------------------------

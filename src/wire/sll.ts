@@ -68,13 +68,24 @@ export const decodeSll: LayerDecoder = (ctx: DecodeContext, offset: number, end:
   };
   if (avail < SLL_HEADER_LEN) {
     return {
-      layer: { kind: 'sll', offset, length: Math.max(0, avail), value, malformed: [malformation('sll', end, `SLL header truncated: ${avail} of ${SLL_HEADER_LEN} bytes`)] },
+      layer: {
+        kind: 'sll',
+        offset,
+        length: Math.max(0, avail),
+        value,
+        malformed: [malformation('sll', end, `SLL header truncated: ${avail} of ${SLL_HEADER_LEN} bytes`)],
+      },
       next: null,
       payloadOffset: end,
       payloadEnd: end,
     };
   }
-  return { layer: { kind: 'sll', offset, length: SLL_HEADER_LEN, value, malformed: [] }, next: nextOf(value.protocol), payloadOffset: offset + SLL_HEADER_LEN, payloadEnd: end };
+  return {
+    layer: { kind: 'sll', offset, length: SLL_HEADER_LEN, value, malformed: [] },
+    next: nextOf(value.protocol),
+    payloadOffset: offset + SLL_HEADER_LEN,
+    payloadEnd: end,
+  };
 };
 
 export const decodeSll2: LayerDecoder = (ctx: DecodeContext, offset: number, end: number): DecodeStep => {
@@ -92,13 +103,24 @@ export const decodeSll2: LayerDecoder = (ctx: DecodeContext, offset: number, end
   };
   if (avail < SLL2_HEADER_LEN) {
     return {
-      layer: { kind: 'sll2', offset, length: Math.max(0, avail), value, malformed: [malformation('sll2', end, `SLL2 header truncated: ${avail} of ${SLL2_HEADER_LEN} bytes`)] },
+      layer: {
+        kind: 'sll2',
+        offset,
+        length: Math.max(0, avail),
+        value,
+        malformed: [malformation('sll2', end, `SLL2 header truncated: ${avail} of ${SLL2_HEADER_LEN} bytes`)],
+      },
       next: null,
       payloadOffset: end,
       payloadEnd: end,
     };
   }
-  return { layer: { kind: 'sll2', offset, length: SLL2_HEADER_LEN, value, malformed: [] }, next: nextOf(value.protocol), payloadOffset: offset + SLL2_HEADER_LEN, payloadEnd: end };
+  return {
+    layer: { kind: 'sll2', offset, length: SLL2_HEADER_LEN, value, malformed: [] },
+    next: nextOf(value.protocol),
+    payloadOffset: offset + SLL2_HEADER_LEN,
+    payloadEnd: end,
+  };
 };
 
 // ---------------------------------------------------------------------------------------------

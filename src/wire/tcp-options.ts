@@ -46,26 +46,50 @@ export interface TcpOptionEol extends OptionBase {
   /** True when a byte after the EOL, within the option space, is not zero. */
   nonZeroPadding: boolean;
 }
-export interface TcpOptionNop extends OptionBase { type: 'nop' }
-export interface TcpOptionMss extends OptionBase { type: 'mss'; mss: number }
-export interface TcpOptionWscale extends OptionBase { type: 'wscale'; shift: number }
-export interface TcpOptionSackPermitted extends OptionBase { type: 'sack-permitted' }
+export interface TcpOptionNop extends OptionBase {
+  type: 'nop';
+}
+export interface TcpOptionMss extends OptionBase {
+  type: 'mss';
+  mss: number;
+}
+export interface TcpOptionWscale extends OptionBase {
+  type: 'wscale';
+  shift: number;
+}
+export interface TcpOptionSackPermitted extends OptionBase {
+  type: 'sack-permitted';
+}
 export interface TcpOptionSack extends OptionBase {
   type: 'sack';
   blocks: { left: number; right: number }[];
   /** Bytes after the last whole block (a length that is not 2 + 8n). */
   trailing: number;
 }
-export interface TcpOptionTimestamp extends OptionBase { type: 'timestamp'; tsval: number; tsecr: number }
+export interface TcpOptionTimestamp extends OptionBase {
+  type: 'timestamp';
+  tsval: number;
+  tsecr: number;
+}
 /** Any other option, kept as its data bytes. */
-export interface TcpOptionUnknown extends OptionBase { type: 'unknown'; data: Uint8Array }
+export interface TcpOptionUnknown extends OptionBase {
+  type: 'unknown';
+  data: Uint8Array;
+}
 /** A known option whose length byte is not its fixed length: kind and length only. */
-export interface TcpOptionWrongLength extends OptionBase { type: 'wrong-length'; expected: number; data: Uint8Array }
+export interface TcpOptionWrongLength extends OptionBase {
+  type: 'wrong-length';
+  expected: number;
+  data: Uint8Array;
+}
 /**
  * Where the list ended on a bad length byte: under 2 ('too-short'), past the option space
  * ('past-end'), or missing ('no-length'). `length` is the length byte (0 when missing).
  */
-export interface TcpOptionInvalidLength extends OptionBase { type: 'invalid-length'; reason: 'too-short' | 'past-end' | 'no-length' }
+export interface TcpOptionInvalidLength extends OptionBase {
+  type: 'invalid-length';
+  reason: 'too-short' | 'past-end' | 'no-length';
+}
 
 export type TcpOption =
   | TcpOptionEol
@@ -132,7 +156,8 @@ export function parseTcpOptions(b: Uint8Array, start: number, end: number): Pars
 
 function parseOne(b: Uint8Array, kind: number, at: number, length: number, malformed: Malformation[]): TcpOption {
   const fixed = TCP_OPTION_LENGTH[kind];
-  if (fixed !== undefined && length !== fixed) return { type: 'wrong-length', kind, offset: at, length, expected: fixed, data: copyBytes(b, at + 2, at + length) };
+  if (fixed !== undefined && length !== fixed)
+    return { type: 'wrong-length', kind, offset: at, length, expected: fixed, data: copyBytes(b, at + 2, at + length) };
   switch (kind) {
     case TCP_OPTION.MSS:
       return { type: 'mss', kind, offset: at, length, mss: u16(b, at + 2) };
@@ -276,4 +301,3 @@ export function encodeTcpOptions(options: readonly TcpOptionInput[]): Uint8Array
   }
   return out;
 }
-

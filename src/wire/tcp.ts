@@ -23,7 +23,18 @@
 // Wireshark 4.0 calls Accurate ECN (`tcp.flags.ae`).
 
 import type { EmitContext, LayerSpec } from './encode.ts';
-import { malformation, put16, put32, u16, u32, type ChecksumStatus, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation } from './layer.ts';
+import {
+  malformation,
+  put16,
+  put32,
+  u16,
+  u32,
+  type ChecksumStatus,
+  type DecodeContext,
+  type DecodeStep,
+  type LayerDecoder,
+  type Malformation,
+} from './layer.ts';
 import { encodeTcpOptions, parseTcpOptions, type TcpOption, type TcpOptionInput } from './tcp-options.ts';
 import { enclosingIp, enclosingIpSpec, insideIcmpError, segmentChecksum, segmentVerifies, type IpContext } from './udp.ts';
 import { IP_PROTOCOL } from './ip-protocols.ts';
@@ -171,7 +182,13 @@ export const decodeTcp: LayerDecoder = (ctx: DecodeContext, offset: number, end:
   value.options = parsed.options;
   malformed.push(...parsed.malformed);
   if (hl > avail && !inError) {
-    malformed.push(malformation('tcp', end, hl > reportedLen ? `Short segment: the TCP header is ${hl} bytes but the segment only ${reportedLen}` : `TCP header truncated: ${avail} of ${hl} bytes`));
+    malformed.push(
+      malformation(
+        'tcp',
+        end,
+        hl > reportedLen ? `Short segment: the TCP header is ${hl} bytes but the segment only ${reportedLen}` : `TCP header truncated: ${avail} of ${hl} bytes`,
+      ),
+    );
   }
   value.checksumStatus = tcpChecksumStatus(ctx, ipc, value, offset, end, reportedLen, inError);
   const headerLen = Math.min(hl, avail);
@@ -183,7 +200,15 @@ export const decodeTcp: LayerDecoder = (ctx: DecodeContext, offset: number, end:
   };
 };
 
-function tcpChecksumStatus(ctx: DecodeContext, ipc: IpContext | undefined, value: Tcp, offset: number, end: number, reportedLen: number, inError: boolean): ChecksumStatus {
+function tcpChecksumStatus(
+  ctx: DecodeContext,
+  ipc: IpContext | undefined,
+  value: Tcp,
+  offset: number,
+  end: number,
+  reportedLen: number,
+  inError: boolean,
+): ChecksumStatus {
   if (!ctx.options.verifyChecksums || ipc === undefined || inError) return 'unverified';
   // All the bytes the IP layer announces must be there to verify.
   if (offset + reportedLen > end) return 'unverified';

@@ -75,7 +75,17 @@ export const tlsExt = {
     return { type: EXTENSION.supportedVersions, data: u16(version, 'version') };
   },
   supportedGroups(groups: readonly (number | string)[]): ExtensionSpec {
-    return { type: EXTENSION.supportedGroups, data: vec(2, u16s(groups.map((g) => code(g, groupByName, 'group')), 'group'), 'supported groups') };
+    return {
+      type: EXTENSION.supportedGroups,
+      data: vec(
+        2,
+        u16s(
+          groups.map((g) => code(g, groupByName, 'group')),
+          'group',
+        ),
+        'supported groups',
+      ),
+    };
   },
   /** key_share as a client sends it: one entry per group. */
   keyShare(entries: readonly { group: number | string; key: Uint8Array }[]): ExtensionSpec {
@@ -91,7 +101,17 @@ export const tlsExt = {
     return { type: EXTENSION.keyShare, data: u16(code(group, groupByName, 'group'), 'group') };
   },
   signatureAlgorithms(schemes: readonly (number | string)[]): ExtensionSpec {
-    return { type: EXTENSION.signatureAlgorithms, data: vec(2, u16s(schemes.map((s) => code(s, signatureSchemeByName, 'signature scheme')), 'signature scheme'), 'signature algorithms') };
+    return {
+      type: EXTENSION.signatureAlgorithms,
+      data: vec(
+        2,
+        u16s(
+          schemes.map((s) => code(s, signatureSchemeByName, 'signature scheme')),
+          'signature scheme',
+        ),
+        'signature algorithms',
+      ),
+    };
   },
   /** psk_key_exchange_modes: 0 psk_ke, 1 psk_dhe_ke. */
   pskKeyExchangeModes(modes: readonly number[]): ExtensionSpec {
@@ -141,7 +161,14 @@ export function encodeClientHello(spec: ClientHelloSpec): Uint8Array {
     u16(spec.version ?? 0x0303, 'version'),
     random32(spec.random),
     vec(1, sid, 'session ID'),
-    vec(2, u16s(spec.cipherSuites.map((c) => code(c, cipherSuiteByName, 'cipher suite')), 'cipher suite'), 'cipher suites'),
+    vec(
+      2,
+      u16s(
+        spec.cipherSuites.map((c) => code(c, cipherSuiteByName, 'cipher suite')),
+        'cipher suite',
+      ),
+      'cipher suites',
+    ),
     vec(1, Uint8Array.from(spec.compressionMethods ?? [0]), 'compression methods'),
   ];
   if (spec.extensions !== undefined) parts.push(vec(2, encodeExtensions(spec.extensions), 'extensions'));
@@ -186,7 +213,12 @@ export interface RecordSpec {
 /** One record: header and fragment. A fragment over 2^14 + 2048 bytes is refused. */
 export function encodeRecord(spec: RecordSpec): Uint8Array {
   if (spec.fragment.length > 16384 + 2048) throw new NetlabRangeError(`TLS record fragment of ${spec.fragment.length} bytes is over 2^14 + 2048`);
-  return concatBytes([u8(spec.contentType, 'content type'), u16(spec.version ?? 0x0303, 'record version'), u16(spec.length ?? spec.fragment.length, 'record length'), spec.fragment]);
+  return concatBytes([
+    u8(spec.contentType, 'content type'),
+    u16(spec.version ?? 0x0303, 'record version'),
+    u16(spec.length ?? spec.fragment.length, 'record length'),
+    spec.fragment,
+  ]);
 }
 
 /** A handshake record carrying a ClientHello; the record version is 0x0301, as clients send it. */

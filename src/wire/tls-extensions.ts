@@ -36,7 +36,11 @@ export type ExtensionBody =
   | { kind: 'psk_key_exchange_modes'; listLength: number; modes: number[] }
   | { kind: 'ec_point_formats'; listLength: number; formats: number[] }
   | { kind: 'status_request'; statusType: number; responderIdsLength?: number; extensionsLength?: number }
-  | { kind: 'status_request_v2'; listLength: number; items: { offset: number; statusType: number; length: number; responderIdsLength?: number; extensionsLength?: number }[] }
+  | {
+      kind: 'status_request_v2';
+      listLength: number;
+      items: { offset: number; statusType: number; length: number; responderIdsLength?: number; extensionsLength?: number }[];
+    }
   | { kind: 'renegotiation_info'; length: number; info: Uint8Array }
   | { kind: 'record_size_limit'; limit: number }
   | { kind: 'padding'; data: Uint8Array }
@@ -71,7 +75,15 @@ export function parseExtensions(b: Uint8Array, offset: number, end: number, hell
     const length = u16(b, off + 2);
     const dataOffset = off + 4;
     const available = Math.min(length, stop - dataOffset);
-    const ext: TlsExtension = { offset: off, type, length, dataOffset, available, data: copyBytes(b, dataOffset, dataOffset + available), body: { kind: 'raw' } };
+    const ext: TlsExtension = {
+      offset: off,
+      type,
+      length,
+      dataOffset,
+      available,
+      data: copyBytes(b, dataOffset, dataOffset + available),
+      body: { kind: 'raw' },
+    };
     const r = readBody(b, dataOffset, dataOffset + available, type, hello);
     ext.body = r.body;
     if (available < length) ext.error = 'extension cut short';
@@ -148,11 +160,15 @@ function readBody(b: Uint8Array, start: number, end: number, type: number, hello
       return { body: { kind: 'alpn', listLength, protocols }, error: short ? 'ALPN list cut short' : undefined };
     }
     case EXTENSION.supportedVersions: {
-      if (hello !== 'client') return n >= 2 ? { body: { kind: 'supported_versions', versions: [u16(b, start)] } } : { body: { kind: 'raw' }, error: 'selected version cut short' };
+      if (hello !== 'client')
+        return n >= 2 ? { body: { kind: 'supported_versions', versions: [u16(b, start)] } } : { body: { kind: 'raw' }, error: 'selected version cut short' };
       if (n < 1) return { body: { kind: 'raw' }, error: 'supported_versions length cut short' };
       const listLength = b[start];
       const { stop, short } = listEnd(start + 1, listLength, end);
-      return { body: { kind: 'supported_versions', listLength, versions: u16List(b, start + 1, stop) }, error: short ? 'supported_versions cut short' : undefined };
+      return {
+        body: { kind: 'supported_versions', listLength, versions: u16List(b, start + 1, stop) },
+        error: short ? 'supported_versions cut short' : undefined,
+      };
     }
     case EXTENSION.supportedGroups: {
       if (n < 2) return { body: { kind: 'raw' }, error: 'supported_groups length cut short' };
@@ -165,13 +181,19 @@ function readBody(b: Uint8Array, start: number, end: number, type: number, hello
       if (n < 2) return { body: { kind: 'raw' }, error: 'signature_algorithms length cut short' };
       const listLength = u16(b, start);
       const { stop, short } = listEnd(start + 2, listLength, end);
-      return { body: { kind: 'signature_algorithms', listLength, schemes: u16List(b, start + 2, stop) }, error: short ? 'signature_algorithms cut short' : undefined };
+      return {
+        body: { kind: 'signature_algorithms', listLength, schemes: u16List(b, start + 2, stop) },
+        error: short ? 'signature_algorithms cut short' : undefined,
+      };
     }
     case EXTENSION.pskKeyExchangeModes: {
       if (n < 1) return { body: { kind: 'raw' }, error: 'psk_key_exchange_modes length cut short' };
       const listLength = b[start];
       const { stop, short } = listEnd(start + 1, listLength, end);
-      return { body: { kind: 'psk_key_exchange_modes', listLength, modes: u8List(b, start + 1, stop) }, error: short ? 'psk_key_exchange_modes cut short' : undefined };
+      return {
+        body: { kind: 'psk_key_exchange_modes', listLength, modes: u8List(b, start + 1, stop) },
+        error: short ? 'psk_key_exchange_modes cut short' : undefined,
+      };
     }
     case EXTENSION.ecPointFormats: {
       if (n < 1) return { body: { kind: 'raw' }, error: 'ec_point_formats length cut short' };
@@ -200,7 +222,11 @@ function readBody(b: Uint8Array, start: number, end: number, type: number, hello
       const items: { offset: number; statusType: number; length: number; responderIdsLength?: number; extensionsLength?: number }[] = [];
       let p = start + 2;
       while (stop - p >= 3) {
-        const item: { offset: number; statusType: number; length: number; responderIdsLength?: number; extensionsLength?: number } = { offset: p, statusType: b[p], length: u16(b, p + 1) };
+        const item: { offset: number; statusType: number; length: number; responderIdsLength?: number; extensionsLength?: number } = {
+          offset: p,
+          statusType: b[p],
+          length: u16(b, p + 1),
+        };
         const itemEnd = Math.min(p + 3 + item.length, stop);
         if ((item.statusType === 1 || item.statusType === 2) && itemEnd - (p + 3) >= 2) {
           item.responderIdsLength = u16(b, p + 3);
@@ -231,7 +257,8 @@ function readBody(b: Uint8Array, start: number, end: number, type: number, hello
 
 function keyShareBody(b: Uint8Array, start: number, end: number, hello: HelloKind): BodyResult {
   const n = end - start;
-  if (hello === 'hrr') return n >= 2 ? { body: { kind: 'key_share', entries: [], selectedGroup: u16(b, start) } } : { body: { kind: 'raw' }, error: 'selected group cut short' };
+  if (hello === 'hrr')
+    return n >= 2 ? { body: { kind: 'key_share', entries: [], selectedGroup: u16(b, start) } } : { body: { kind: 'raw' }, error: 'selected group cut short' };
   const entries: KeyShareEntry[] = [];
   const entry = (p: number, stop: number): number => {
     const group = u16(b, p);
@@ -257,8 +284,11 @@ function keyShareBody(b: Uint8Array, start: number, end: number, hello: HelloKin
 }
 
 /** The value of an extension of the given type in a list, when it was read. */
-export function findExtension<K extends ExtensionBody['kind']>(exts: readonly TlsExtension[], type: number, kind: K): Extract<ExtensionBody, { kind: K }> | undefined {
+export function findExtension<K extends ExtensionBody['kind']>(
+  exts: readonly TlsExtension[],
+  type: number,
+  kind: K,
+): Extract<ExtensionBody, { kind: K }> | undefined {
   const e = exts.find((x) => x.type === type);
   return e !== undefined && e.body.kind === kind ? (e.body as Extract<ExtensionBody, { kind: K }>) : undefined;
 }
-

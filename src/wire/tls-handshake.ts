@@ -130,7 +130,16 @@ export interface OpaqueHandshake {
   data: Uint8Array;
 }
 
-export type HandshakeBody = ClientHello | ServerHello | CertificateList | EcdheServerParams | EcdheClientParams | NewSessionTicket12 | CertificateRequest12 | CertificateVerify12 | OpaqueHandshake;
+export type HandshakeBody =
+  | ClientHello
+  | ServerHello
+  | CertificateList
+  | EcdheServerParams
+  | EcdheClientParams
+  | NewSessionTicket12
+  | CertificateRequest12
+  | CertificateVerify12
+  | OpaqueHandshake;
 
 /** What a body's layout depends on: the negotiated version and key exchange. */
 export interface HandshakeContext {
@@ -192,8 +201,17 @@ class Reader {
 export function decodeClientHello(b: Uint8Array, start: number, end: number): ClientHello {
   const r = new Reader(b, start, Math.min(end, b.length));
   const h: ClientHello = {
-    kind: 'client-hello', version: 0, random: new Uint8Array(0), sessionIdLength: 0, sessionId: new Uint8Array(0), cipherSuitesLength: 0, cipherSuites: [],
-    compressionMethodsLength: 0, compressionMethods: [], extensions: [], at: { sessionIdLength: start + 34, cipherSuitesLength: -1, compressionMethodsLength: -1, extensionsLength: -1 },
+    kind: 'client-hello',
+    version: 0,
+    random: new Uint8Array(0),
+    sessionIdLength: 0,
+    sessionId: new Uint8Array(0),
+    cipherSuitesLength: 0,
+    cipherSuites: [],
+    compressionMethodsLength: 0,
+    compressionMethods: [],
+    extensions: [],
+    at: { sessionIdLength: start + 34, cipherSuitesLength: -1, compressionMethodsLength: -1, extensionsLength: -1 },
   };
   h.version = r.u16('version') ?? 0;
   h.random = r.bytes(32, 'random');
@@ -220,7 +238,11 @@ export function decodeClientHello(b: Uint8Array, start: number, end: number): Cl
   return h;
 }
 
-function readExtensions(r: Reader, h: { extensionsLength?: number; extensions: TlsExtension[]; at: { extensionsLength: number }; error?: BodyError }, kind: HelloKind): void {
+function readExtensions(
+  r: Reader,
+  h: { extensionsLength?: number; extensions: TlsExtension[]; at: { extensionsLength: number }; error?: BodyError },
+  kind: HelloKind,
+): void {
   if (r.error !== undefined || r.pos >= r.end) return;
   h.at.extensionsLength = r.pos;
   const len = r.u16('extensions length');
@@ -245,8 +267,17 @@ export function isHelloRetryRandom(random: Uint8Array): boolean {
 export function decodeServerHello(b: Uint8Array, start: number, end: number): ServerHello {
   const r = new Reader(b, start, Math.min(end, b.length));
   const h: ServerHello = {
-    kind: 'server-hello', helloRetryRequest: false, version: 0, selectedVersion: 0, random: new Uint8Array(0), sessionIdLength: 0, sessionId: new Uint8Array(0),
-    cipherSuite: 0, compressionMethod: 0, extensions: [], at: { sessionIdLength: start + 34, cipherSuite: -1, compressionMethod: -1, extensionsLength: -1 },
+    kind: 'server-hello',
+    helloRetryRequest: false,
+    version: 0,
+    selectedVersion: 0,
+    random: new Uint8Array(0),
+    sessionIdLength: 0,
+    sessionId: new Uint8Array(0),
+    cipherSuite: 0,
+    compressionMethod: 0,
+    extensions: [],
+    at: { sessionIdLength: start + 34, cipherSuite: -1, compressionMethod: -1, extensionsLength: -1 },
   };
   h.version = r.u16('version') ?? 0;
   h.random = r.bytes(32, 'random');
@@ -300,7 +331,14 @@ export function decodeCertificate(b: Uint8Array, start: number, end: number, tls
 /** Decodes an ECDHE ServerKeyExchange (RFC 8422 §5.4); `signed` for TLS 1.2's explicit scheme. */
 export function decodeEcdheServerParams(b: Uint8Array, start: number, end: number, tls12: boolean): EcdheServerParams {
   const r = new Reader(b, start, Math.min(end, b.length));
-  const p: EcdheServerParams = { kind: 'server-key-exchange-ecdhe', curveType: 0, namedCurve: 0, pointLength: 0, point: new Uint8Array(0), at: { point: -1, signatureScheme: -1, signatureLength: -1 } };
+  const p: EcdheServerParams = {
+    kind: 'server-key-exchange-ecdhe',
+    curveType: 0,
+    namedCurve: 0,
+    pointLength: 0,
+    point: new Uint8Array(0),
+    at: { point: -1, signatureScheme: -1, signatureLength: -1 },
+  };
   p.curveType = r.u8('curve type') ?? 0;
   p.namedCurve = r.u16('named curve') ?? 0;
   p.pointLength = r.u8('public key length') ?? 0;
@@ -346,7 +384,15 @@ export function decodeNewSessionTicket12(b: Uint8Array, start: number, end: numb
 /** Decodes a TLS 1.0-1.2 CertificateRequest (RFC 5246 §7.4.4); `tls12` adds the signature schemes. */
 export function decodeCertificateRequest12(b: Uint8Array, start: number, end: number, tls12: boolean): CertificateRequest12 {
   const r = new Reader(b, start, Math.min(end, b.length));
-  const c: CertificateRequest12 = { kind: 'certificate-request', certTypesCount: 0, certTypes: [], signatureSchemes: [], distinguishedNamesLength: 0, distinguishedNames: [], at: { signatureSchemesLength: -1, distinguishedNamesLength: -1 } };
+  const c: CertificateRequest12 = {
+    kind: 'certificate-request',
+    certTypesCount: 0,
+    certTypes: [],
+    signatureSchemes: [],
+    distinguishedNamesLength: 0,
+    distinguishedNames: [],
+    at: { signatureSchemesLength: -1, distinguishedNamesLength: -1 },
+  };
   c.certTypesCount = r.u8('certificate types count') ?? 0;
   for (let i = 0; i < c.certTypesCount; i++) {
     const t = r.u8('certificate types');
@@ -376,7 +422,8 @@ export function decodeCertificateRequest12(b: Uint8Array, start: number, end: nu
     r.pos += avail;
     if (avail < len) r.error = { offset: r.pos, reason: 'distinguished name cut short' };
   }
-  if (r.error === undefined && c.at.distinguishedNamesLength + 2 + c.distinguishedNamesLength > r.end) r.error = { offset: r.end, reason: 'distinguished names cut short' };
+  if (r.error === undefined && c.at.distinguishedNamesLength + 2 + c.distinguishedNamesLength > r.end)
+    r.error = { offset: r.end, reason: 'distinguished names cut short' };
   if (r.error !== undefined) c.error = r.error;
   return c;
 }
@@ -397,7 +444,8 @@ export function decodeCertificateVerify12(b: Uint8Array, start: number, end: num
 export function decodeHandshakeBody(b: Uint8Array, h: HandshakeHeader, ctx: HandshakeContext = {}): HandshakeBody {
   const body = decodeBody(b, h, ctx);
   // A message cut short may still read as a shorter valid one (a ClientHello without extensions).
-  if (h.available < h.length && body.kind !== 'opaque' && body.error === undefined) body.error = { offset: h.bodyOffset + h.available, reason: 'handshake message cut short' };
+  if (h.available < h.length && body.kind !== 'opaque' && body.error === undefined)
+    body.error = { offset: h.bodyOffset + h.available, reason: 'handshake message cut short' };
   return body;
 }
 

@@ -83,7 +83,7 @@ export const VERSION_SHORT_NAMES: Readonly<Record<number, string>> = {
 
 /** True for the GREASE values of RFC 8701 (0x0a0a, 0x1a1a, ... 0xfafa). */
 export function isGrease(v: number): boolean {
-  return (v & 0x0f0f) === 0x0a0a && (v >> 8) === (v & 0xff);
+  return (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
 }
 
 /** A version's name, with TLS 1.3 drafts (0x7fNN) and GREASE as Wireshark prints them. */
@@ -432,7 +432,10 @@ export const COMPRESSION_NAMES: Readonly<Record<number, string>> = { 0: 'null', 
 export const EC_POINT_FORMAT_NAMES: Readonly<Record<number, string>> = { 0: 'uncompressed', 1: 'ansiX962_compressed_prime', 2: 'ansiX962_compressed_char2' };
 
 /** psk_key_exchange_modes values. */
-export const PSK_KE_MODE_NAMES: Readonly<Record<number, string>> = { 0: 'PSK-only key establishment (psk_ke)', 1: 'PSK with (EC)DHE key establishment (psk_dhe_ke)' };
+export const PSK_KE_MODE_NAMES: Readonly<Record<number, string>> = {
+  0: 'PSK-only key establishment (psk_ke)',
+  1: 'PSK with (EC)DHE key establishment (psk_dhe_ke)',
+};
 
 /** Alert levels and descriptions (RFC 8446 §6). */
 export const ALERT_LEVEL_NAMES: Readonly<Record<number, string>> = { 1: 'Warning', 2: 'Fatal' };
@@ -488,6 +491,6 @@ export const EC_CURVE_TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'expli
  * with this random is a HelloRetryRequest.
  */
 export const HELLO_RETRY_REQUEST_RANDOM: Readonly<Uint8Array> = Uint8Array.from([
-  0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-  0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+  0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e,
+  0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ]);

@@ -62,7 +62,8 @@ export function decodeTlsRecords(b: Uint8Array, offset = 0, end = b.length, ctx:
     const d: DecodedTlsRecord = { record };
     const fragEnd = record.fragmentOffset + record.available;
     if (record.contentType === CONTENT_TYPE.handshake) d.handshakes = decodeHandshakeMessages(b, record.fragmentOffset, fragEnd, ctx);
-    if (record.contentType === CONTENT_TYPE.alert && record.length === 2 && record.available === 2) d.alert = { level: b[record.fragmentOffset], description: b[record.fragmentOffset + 1] };
+    if (record.contentType === CONTENT_TYPE.alert && record.length === 2 && record.available === 2)
+      d.alert = { level: b[record.fragmentOffset], description: b[record.fragmentOffset + 1] };
     out.push(d);
     off = fragEnd;
     if (record.available < record.length) break;

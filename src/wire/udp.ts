@@ -17,7 +17,17 @@
 import { pseudoHeaderSum, foldSum, onesSum, type PseudoHeaderSource } from './checksum.ts';
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { nearestSpec } from './encode.ts';
-import { malformation, put16, u16, type ChecksumStatus, type DecodeContext, type DecodedLayer, type DecodeStep, type LayerDecoder, type Malformation } from './layer.ts';
+import {
+  malformation,
+  put16,
+  u16,
+  type ChecksumStatus,
+  type DecodeContext,
+  type DecodedLayer,
+  type DecodeStep,
+  type LayerDecoder,
+  type Malformation,
+} from './layer.ts';
 import { IP_PROTOCOL } from './ip-protocols.ts';
 
 // Byte ranges of the UDP header.
@@ -121,7 +131,14 @@ export function enclosingIpSpec(ctx: EmitContext): PseudoHeaderSource | undefine
  * the segment taken with its checksum field as zero (whatever it holds now), so recomputing over a
  * segment that already carries a checksum gives the same result as over a fresh one.
  */
-export function segmentChecksum(ip: PseudoHeaderSource | undefined, protocol: number, segment: Uint8Array, checksumAt: number, pseudoLength = segment.length, sumLength = segment.length): number {
+export function segmentChecksum(
+  ip: PseudoHeaderSource | undefined,
+  protocol: number,
+  segment: Uint8Array,
+  checksumAt: number,
+  pseudoLength = segment.length,
+  sumLength = segment.length,
+): number {
   const initial = ip === undefined ? 0 : pseudoHeaderSum(ip, protocol, pseudoLength);
   const n = Math.min(sumLength, segment.length);
   let sum = onesSum(segment, 0, n, initial);
@@ -168,7 +185,12 @@ export const decodeUdp: LayerDecoder = (ctx: DecodeContext, offset: number, end:
   value.payloadLength = Math.max(value.length - UDP_HEADER_LEN, 0);
   if (value.length < UDP_HEADER_LEN) {
     value.badLength = 'short';
-    return { layer: { kind: 'udp', offset, length: UDP_HEADER_LEN, value, malformed }, next: null, payloadOffset: offset + UDP_HEADER_LEN, payloadEnd: offset + UDP_HEADER_LEN };
+    return {
+      layer: { kind: 'udp', offset, length: UDP_HEADER_LEN, value, malformed },
+      next: null,
+      payloadOffset: offset + UDP_HEADER_LEN,
+      payloadEnd: offset + UDP_HEADER_LEN,
+    };
   }
   if (value.length > reportedLen && !inError) value.badLength = 'long';
   value.checksumStatus = udpChecksumStatus(ctx, value, ipc, offset, end, inError);

@@ -41,7 +41,13 @@ export const decodeVxlan: LayerDecoder = (ctx: DecodeContext, offset: number, en
   if (avail < VXLAN_HEADER_LEN) {
     const value: Vxlan = { flags: avail >= 2 ? u16(b, offset) : 0, groupPolicy: avail >= 4 ? u16(b, offset + 2) : 0, vni: 0, reserved8: 0 };
     return {
-      layer: { kind: 'vxlan', offset, length: avail, value, malformed: [malformation('vxlan', end, `VXLAN header truncated: ${avail} of ${VXLAN_HEADER_LEN} bytes`)] },
+      layer: {
+        kind: 'vxlan',
+        offset,
+        length: avail,
+        value,
+        malformed: [malformation('vxlan', end, `VXLAN header truncated: ${avail} of ${VXLAN_HEADER_LEN} bytes`)],
+      },
       next: null,
       payloadOffset: end,
       payloadEnd: end,
@@ -49,7 +55,12 @@ export const decodeVxlan: LayerDecoder = (ctx: DecodeContext, offset: number, en
   }
   const word = u32(b, offset + VXLAN_VNI.start);
   const value: Vxlan = { flags: u16(b, offset), groupPolicy: u16(b, offset + VXLAN_GROUP_POLICY.start), vni: word >>> 8, reserved8: word & 0xff };
-  return { layer: { kind: 'vxlan', offset, length: VXLAN_HEADER_LEN, value, malformed: [] }, next: 'ethernet', payloadOffset: offset + VXLAN_HEADER_LEN, payloadEnd: end };
+  return {
+    layer: { kind: 'vxlan', offset, length: VXLAN_HEADER_LEN, value, malformed: [] },
+    next: 'ethernet',
+    payloadOffset: offset + VXLAN_HEADER_LEN,
+    payloadEnd: end,
+  };
 };
 
 export interface VxlanOptions {

@@ -6,8 +6,22 @@
 // does not parse says where (`error`), keeping what was read.
 
 import {
-  decodeBitString, decodeBoolean, decodeInteger, decodeOid, decodeString, DER_CLASS, DER_TAG, type DerBitString, type DerError, type DerTlv,
-  isDerError, readChildren, readOid, readTlv, readUniversal, STRING_TAGS,
+  decodeBitString,
+  decodeBoolean,
+  decodeInteger,
+  decodeOid,
+  decodeString,
+  DER_CLASS,
+  DER_TAG,
+  type DerBitString,
+  type DerError,
+  type DerTlv,
+  isDerError,
+  readChildren,
+  readOid,
+  readTlv,
+  readUniversal,
+  STRING_TAGS,
 } from './der.ts';
 import { decodeName, type X509Name, type X509Oid } from './x509-name.ts';
 
@@ -30,7 +44,17 @@ export const EXTENSION_OID = {
 export const QUALIFIER_OID = { cps: '1.3.6.1.5.5.7.2.1', userNotice: '1.3.6.1.5.5.7.2.2' } as const;
 
 /** GeneralName choices (context tags). */
-export const GENERAL_NAME = { otherName: 0, rfc822Name: 1, dNSName: 2, x400Address: 3, directoryName: 4, ediPartyName: 5, uniformResourceIdentifier: 6, iPAddress: 7, registeredID: 8 } as const;
+export const GENERAL_NAME = {
+  otherName: 0,
+  rfc822Name: 1,
+  dNSName: 2,
+  x400Address: 3,
+  directoryName: 4,
+  ediPartyName: 5,
+  uniformResourceIdentifier: 6,
+  iPAddress: 7,
+  registeredID: 8,
+} as const;
 
 export interface X509GeneralName {
   tlv: DerTlv;
@@ -112,7 +136,13 @@ export type X509ExtensionBody =
   | { kind: 'nameConstraints'; tlv: DerTlv; permitted?: { tlv: DerTlv; list: X509GeneralSubtree[] }; excluded?: { tlv: DerTlv; list: X509GeneralSubtree[] } }
   | { kind: 'cRLDistributionPoints'; tlv: DerTlv; points: X509DistributionPoint[] }
   | { kind: 'certificatePolicies'; tlv: DerTlv; policies: X509Policy[] }
-  | { kind: 'authorityKeyIdentifier'; tlv: DerTlv; keyIdentifier?: DerTlv; authorityCertIssuer?: { tlv: DerTlv; names: X509GeneralName[] }; authorityCertSerialNumber?: DerTlv }
+  | {
+      kind: 'authorityKeyIdentifier';
+      tlv: DerTlv;
+      keyIdentifier?: DerTlv;
+      authorityCertIssuer?: { tlv: DerTlv; names: X509GeneralName[] };
+      authorityCertSerialNumber?: DerTlv;
+    }
   | { kind: 'extKeyUsage'; tlv: DerTlv; purposes: X509Oid[] }
   | { kind: 'authorityInfoAccess'; tlv: DerTlv; descriptions: { tlv: DerTlv; method: X509Oid; location: X509GeneralName }[] }
   | { kind: 'signedCertificateTimestamps'; listOffset: number; listLength: number; scts: SignedCertificateTimestamp[] }
@@ -185,7 +215,6 @@ function readOidContent(b: Uint8Array, t: DerTlv, what: string): X509Oid | DerEr
   return { oid, tlv: t };
 }
 
-
 /** Decodes GeneralNames: the SEQUENCE OF GeneralName inside `t` (tagged or not). */
 export function decodeGeneralNames(b: Uint8Array, t: DerTlv): Read<X509GeneralName[]> {
   const out: X509GeneralName[] = [];
@@ -231,7 +260,8 @@ function decodeQualifier(b: Uint8Array, t: DerTlv): X509PolicyQualifier | DerErr
     for (const k of kids.items) {
       if (k.cls === U && k.tag === DER_TAG.sequence) {
         const parts = readChildren(b, k, 2);
-        if (parts.error !== undefined || parts.items.length !== 2) return { offset: k.offset, reason: 'NoticeReference: expected organization and noticeNumbers' };
+        if (parts.error !== undefined || parts.items.length !== 2)
+          return { offset: k.offset, reason: 'NoticeReference: expected organization and noticeNumbers' };
         const org = displayText(b, parts.items[0]);
         if (isDerError(org)) return org;
         const nums = parts.items[1];
@@ -309,7 +339,18 @@ function decodeSctList(b: Uint8Array, start: number, end: number): Read<X509Exte
     const signatureLength = (b[q + 2] << 8) | b[q + 3];
     q += 4;
     if (q + signatureLength > e) return { body, error: { offset: q, reason: 'SCT signature runs past the SCT' } };
-    body.scts.push({ offset: p, length: len, version, logId, timestamp, extensionsLength, extensions, signatureScheme, signatureLength, signature: b.slice(q, q + signatureLength) });
+    body.scts.push({
+      offset: p,
+      length: len,
+      version,
+      logId,
+      timestamp,
+      extensionsLength,
+      extensions,
+      signatureScheme,
+      signatureLength,
+      signature: b.slice(q, q + signatureLength),
+    });
     p = e;
   }
   if (p !== stop) return { body, error: { offset: p, reason: 'SCT list: bytes left over' } };
@@ -388,7 +429,8 @@ export function decodeExtension(b: Uint8Array, ext: ExtensionIn): X509Extension 
         body.points.push(dp);
         const parts = readChildren(b, k, 3);
         for (const x of parts.items) {
-          if (x.cls !== CTX || (!x.constructed && x.tag !== 1)) return done({ body, error: { offset: x.offset, reason: 'DistributionPoint: unexpected element' } });
+          if (x.cls !== CTX || (!x.constructed && x.tag !== 1))
+            return done({ body, error: { offset: x.offset, reason: 'DistributionPoint: unexpected element' } });
           if (x.tag === 0) {
             const n = readTlv(b, x.contentOffset, x.end);
             if (isDerError(n)) return done({ body, error: n });

@@ -39,12 +39,14 @@ export function decodeName(b: Uint8Array, offset: number, end: number, what: str
   const name: X509Name = { tlv: t, rdns: [] };
   const rdns = readChildren(b, t, 1024);
   for (const r of rdns.items) {
-    if (r.cls !== U || r.tag !== DER_TAG.set || !r.constructed) return { name, error: { offset: r.offset, reason: `${what}: RelativeDistinguishedName is not a SET` } };
+    if (r.cls !== U || r.tag !== DER_TAG.set || !r.constructed)
+      return { name, error: { offset: r.offset, reason: `${what}: RelativeDistinguishedName is not a SET` } };
     const rdn: X509Rdn = { tlv: r, attributes: [] };
     name.rdns.push(rdn);
     const atvs = readChildren(b, r, 256);
     for (const a of atvs.items) {
-      if (a.cls !== U || a.tag !== DER_TAG.sequence || !a.constructed) return { name, error: { offset: a.offset, reason: `${what}: AttributeTypeAndValue is not a SEQUENCE` } };
+      if (a.cls !== U || a.tag !== DER_TAG.sequence || !a.constructed)
+        return { name, error: { offset: a.offset, reason: `${what}: AttributeTypeAndValue is not a SEQUENCE` } };
       const o = readOid(b, a.contentOffset, a.end, `${what} attribute type`);
       if (isDerError(o)) return { name, error: o };
       const attr: X509Attribute = { tlv: a, type: { oid: o.oid, tlv: o.tlv } };
@@ -60,4 +62,3 @@ export function decodeName(b: Uint8Array, offset: number, end: number, what: str
   if (rdns.error !== undefined) return { name, error: rdns.error };
   return { name };
 }
-

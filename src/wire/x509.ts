@@ -7,8 +7,21 @@
 // first problem and reports it in `error`, keeping what it read before; nothing throws.
 
 import {
-  decodeBitString, decodeBoolean, decodeInteger, decodeString, decodeTime, DER_CLASS, DER_TAG, type DerBitString, type DerError, type DerTime, type DerTlv,
-  isDerError, readChildren, readOid, readTlv, readUniversal, STRING_TAGS,
+  decodeBitString,
+  decodeBoolean,
+  decodeInteger,
+  decodeTime,
+  DER_CLASS,
+  DER_TAG,
+  type DerBitString,
+  type DerError,
+  type DerTime,
+  type DerTlv,
+  isDerError,
+  readChildren,
+  readOid,
+  readTlv,
+  readUniversal,
 } from './der.ts';
 import { decodeExtension, type X509Extension } from './x509-extensions.ts';
 import { decodeName, type X509Name, type X509Oid } from './x509-name.ts';
@@ -157,7 +170,8 @@ function decodePss(b: Uint8Array, p: DerTlv): X509PssParams | DerError {
 function readTime(b: Uint8Array, offset: number, end: number, what: string): X509TimeValue | DerError {
   const t = readTlv(b, offset, end);
   if (isDerError(t)) return { ...t, reason: `${what}: ${t.reason}` };
-  if (t.cls !== U || t.constructed || (t.tag !== DER_TAG.utcTime && t.tag !== DER_TAG.generalizedTime)) return { offset, reason: `${what}: expected UTCTime or GeneralizedTime` };
+  if (t.cls !== U || t.constructed || (t.tag !== DER_TAG.utcTime && t.tag !== DER_TAG.generalizedTime))
+    return { offset, reason: `${what}: expected UTCTime or GeneralizedTime` };
   return { ...decodeTime(b, t), tlv: t, kind: t.tag === DER_TAG.utcTime ? 'utcTime' : 'generalizedTime' };
 }
 
@@ -200,7 +214,10 @@ export function decodeCertificateDer(b: Uint8Array, offset = 0, end: number = b.
   const outer = readUniversal(b, offset, end, DER_TAG.sequence, 'Certificate');
   if (isDerError(outer)) {
     const t = readTlv(b, offset, end);
-    return { tlv: isDerError(t) ? { offset, cls: 0, constructed: false, tag: 0, headerLength: 0, contentOffset: offset, length: 0, end: offset } : t, error: outer };
+    return {
+      tlv: isDerError(t) ? { offset, cls: 0, constructed: false, tag: 0, headerLength: 0, contentOffset: offset, length: 0, end: offset } : t,
+      error: outer,
+    };
   }
   const cert: X509Certificate = { tlv: outer };
   const fail = (e: DerError): X509Certificate => {
@@ -325,4 +342,3 @@ function decodeExtensionEntry(b: Uint8Array, t: DerTlv): X509Extension | DerErro
 export function hexOf(b: Uint8Array, start: number, end: number): string {
   return Buffer.from(b.buffer, b.byteOffset + start, Math.max(0, Math.min(end, b.length) - start)).toString('hex');
 }
-

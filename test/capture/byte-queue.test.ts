@@ -32,23 +32,28 @@ describe('ByteQueue', () => {
 
   it('hands out the pushed stream in order whatever the chunking and read sizes (property)', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(40), { maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 40 }), (data, cuts, reads) => {
-        const q = new ByteQueue();
-        let at = 0;
-        for (const c of cuts) {
-          q.push(data.subarray(at, Math.min(data.length, at + c)));
-          at = Math.min(data.length, at + c);
-        }
-        q.push(data.subarray(at));
-        const out: number[] = [];
-        for (const r of reads) {
-          const n = Math.min(r, q.length);
-          out.push(...q.peek(n));
-          q.skip(n);
-        }
-        out.push(...q.peek(q.length));
-        expect(out).toEqual([...data]);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.array(fc.nat(40), { maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 40 }),
+        (data, cuts, reads) => {
+          const q = new ByteQueue();
+          let at = 0;
+          for (const c of cuts) {
+            q.push(data.subarray(at, Math.min(data.length, at + c)));
+            at = Math.min(data.length, at + c);
+          }
+          q.push(data.subarray(at));
+          const out: number[] = [];
+          for (const r of reads) {
+            const n = Math.min(r, q.length);
+            out.push(...q.peek(n));
+            q.skip(n);
+          }
+          out.push(...q.peek(q.length));
+          expect(out).toEqual([...data]);
+        },
+      ),
     );
   });
 });

@@ -69,7 +69,15 @@ export interface PcapRecord {
   orig?: number;
 }
 
-export function pcapFile(opts: { order?: Order; nsec?: boolean; major?: number; minor?: number; snap?: number; link?: number; records?: PcapRecord[] }): Uint8Array {
+export function pcapFile(opts: {
+  order?: Order;
+  nsec?: boolean;
+  major?: number;
+  minor?: number;
+  snap?: number;
+  link?: number;
+  records?: PcapRecord[];
+}): Uint8Array {
   const b = new Bytes(opts.order ?? 'le');
   b.u32(opts.nsec === true ? 0xa1b23c4d : 0xa1b2c3d4)
     .u16(opts.major ?? 2)
@@ -79,7 +87,11 @@ export function pcapFile(opts: { order?: Order; nsec?: boolean; major?: number; 
     .u32(opts.snap ?? 65535)
     .u32(opts.link ?? 1);
   for (const r of opts.records ?? []) {
-    b.u32(r.sec).u32(r.frac).u32(r.incl ?? r.data.length).u32(r.orig ?? r.data.length).raw(r.data);
+    b.u32(r.sec)
+      .u32(r.frac)
+      .u32(r.incl ?? r.data.length)
+      .u32(r.orig ?? r.data.length)
+      .raw(r.data);
   }
   return b.done();
 }
@@ -125,7 +137,14 @@ export function idb(order: Order = 'le', linkType = 1, snap = 65535, opts: reado
   });
 }
 
-export function epb(order: Order, iface: number, ts: bigint, data: Uint8Array, opts: readonly Opt[] = [], fix: { caplen?: number; orig?: number; trailer?: number } = {}): Uint8Array {
+export function epb(
+  order: Order,
+  iface: number,
+  ts: bigint,
+  data: Uint8Array,
+  opts: readonly Opt[] = [],
+  fix: { caplen?: number; orig?: number; trailer?: number } = {},
+): Uint8Array {
   return block(
     order,
     6,
@@ -174,7 +193,11 @@ export function dsb(order: Order, type: number, data: Uint8Array | string): Uint
 export function nrb(order: Order, ip: readonly number[], name: string): Uint8Array {
   const n = enc.encode(name + '\0');
   return block(order, 4, (b) => {
-    b.u16(1).u16(4 + n.length).raw(ip).raw(n).pad();
+    b.u16(1)
+      .u16(4 + n.length)
+      .raw(ip)
+      .raw(n)
+      .pad();
     b.u16(0).u16(0);
   });
 }

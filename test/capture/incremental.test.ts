@@ -72,7 +72,7 @@ describe('incremental parsing', () => {
         fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
         fc.array(fc.nat(5000), { maxLength: 5 }),
         (s, cutAt, flips, cuts) => {
-          const bytes = s.bytes.slice(0, s.bytes.length === 0 ? 0 : (cutAt % (s.bytes.length + 1)) || s.bytes.length);
+          const bytes = s.bytes.slice(0, s.bytes.length === 0 ? 0 : cutAt % (s.bytes.length + 1) || s.bytes.length);
           for (const [pos, v] of flips) if (bytes.length > 0) bytes[pos % bytes.length] = v;
           const r = feed(bytes, cuts);
           if (r.thrown !== undefined) expect(r.thrown).toBeInstanceOf(CaptureFormatError);

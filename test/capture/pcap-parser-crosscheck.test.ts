@@ -41,7 +41,7 @@ describe('cross-check with pcap-parser on the little-endian usec pcaps', () => {
     it(name, async () => {
       const path = join(DIR, name);
       const t = await theirs(path);
-      let ours;
+      let ours: ReturnType<typeof parseCapture> | undefined;
       try {
         ours = parseCapture(readFileSync(path), name);
       } catch (e) {

@@ -47,7 +47,10 @@ describe('pcap header', () => {
   it('refuses version 1.x naming the version, and reads versions above 2.4 as 2.4', () => {
     expect(() => parseCapture(pcapFile({ major: 1, minor: 4 }))).toThrow(/pcap: major version 1 unsupported.*1\.4/);
     // Later versions are read as 2.4 (libpcap and tshark read them), with a warning.
-    for (const [major, minor] of [[3, 0], [2, 5]]) {
+    for (const [major, minor] of [
+      [3, 0],
+      [2, 5],
+    ]) {
       const r = parseCapture(pcapFile({ major, minor, records: [{ sec: 1, frac: 0, data: frame(0, 60), incl: 60, orig: 100 }] }));
       expect(r.packets.map((p) => [p.data.length, p.origLength])).toEqual([[60, 100]]);
       expect(r.warnings.map((w) => w.message).join('\n')).toMatch(new RegExp(`version ${major}\\.${minor} is newer than 2\\.4`));
@@ -102,7 +105,15 @@ describe('pcap timestamps out of range (as tshark 4.0 shows them)', () => {
   });
 
   it('keeps a nanosecond field >= 1e9 as a signed 32-bit number', () => {
-    const cap = parseCapture(pcapFile({ nsec: true, records: [{ sec: 1, frac: 1_500_000_000, data: frame() }, { sec: 1, frac: 0xffffffff, data: frame() }] }));
+    const cap = parseCapture(
+      pcapFile({
+        nsec: true,
+        records: [
+          { sec: 1, frac: 1_500_000_000, data: frame() },
+          { sec: 1, frac: 0xffffffff, data: frame() },
+        ],
+      }),
+    );
     expect(cap.packets.map((p) => p.tsNsec)).toEqual([1_500_000_000, -1]);
     expect(cap.packets[0].warnings).toHaveLength(1);
   });
@@ -140,7 +151,9 @@ describe('damaged pcap records', () => {
     const whole = pcapFile({ records: [good, good] });
     const cap = parseCapture(whole.subarray(0, whole.length - 30));
     expect(cap.packets).toHaveLength(1);
-    expect(cap.error?.message).toContain('frame 2 (record at byte 100): the file ends in the middle of a packet: the record header promises 60 bytes of data, 30 are there');
+    expect(cap.error?.message).toContain(
+      'frame 2 (record at byte 100): the file ends in the middle of a packet: the record header promises 60 bytes of data, 30 are there',
+    );
   });
 
   it('reports a record header cut short', () => {

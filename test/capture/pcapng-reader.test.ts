@@ -60,7 +60,16 @@ describe('pcapng sections and interfaces', () => {
   });
 
   it('adds if_tsoffset seconds to the timestamps', () => {
-    const cap = parseCapture(concat(shb(), idb('le', 1, 0, [[9, Uint8Array.of(3)], [14, u64le(100n)]]), epb('le', 0, 1500n, frame())));
+    const cap = parseCapture(
+      concat(
+        shb(),
+        idb('le', 1, 0, [
+          [9, Uint8Array.of(3)],
+          [14, u64le(100n)],
+        ]),
+        epb('le', 0, 1500n, frame()),
+      ),
+    );
     expect([cap.packets[0].tsSec, cap.packets[0].tsNsec]).toEqual([101, 500_000_000]); // tshark: 101.500000000
   });
 
@@ -71,7 +80,15 @@ describe('pcapng sections and interfaces', () => {
   });
 
   it('starts a new interface list at each SHB; packets index the capture-wide list', () => {
-    const bytes = concat(shb(), idb('le', 1, 0, [[2, 'a0']]), idb('le', 1, 0, [[2, 'a1']]), epb('le', 1, 1n, frame(1)), shb('be'), idb('be', 101, 0, [[2, 'b0']]), epb('be', 0, 2n, frame(2)));
+    const bytes = concat(
+      shb(),
+      idb('le', 1, 0, [[2, 'a0']]),
+      idb('le', 1, 0, [[2, 'a1']]),
+      epb('le', 1, 1n, frame(1)),
+      shb('be'),
+      idb('be', 101, 0, [[2, 'b0']]),
+      epb('be', 0, 2n, frame(2)),
+    );
     const cap = parseCapture(bytes);
     expect(cap.format).toBe('pcapng-le');
     expect(cap.sections.map((s) => s.byteOrder)).toEqual(['le', 'be']);
@@ -197,7 +214,13 @@ describe('damaged pcapng blocks stop reading after the good ones', () => {
   });
 
   it('the same in a skipped block', () => {
-    const cap = parseCapture(concat(head, block('le', 0x1234, (b) => b.u32(0), { trailer: 20 }), epb('le', 0, 1n, frame())));
+    const cap = parseCapture(
+      concat(
+        head,
+        block('le', 0x1234, (b) => b.u32(0), { trailer: 20 }),
+        epb('le', 0, 1n, frame()),
+      ),
+    );
     expect(cap.error?.reason).toBe("pcapng: total block lengths (first 16 and second 20) don't match");
   });
 
@@ -215,7 +238,10 @@ describe('damaged pcapng blocks stop reading after the good ones', () => {
     expect(inBlock.error?.reason).toContain('the file ends in the middle of an Enhanced Packet Block (92 bytes, 82 present)');
     const inHeader = parseCapture(concat(head, Uint8Array.of(6, 0, 0)));
     expect(inHeader.error?.reason).toContain('inside a block header');
-    const skipped = concat(head, block('le', 0x1234, (b) => b.raw(new Uint8Array(100))));
+    const skipped = concat(
+      head,
+      block('le', 0x1234, (b) => b.raw(new Uint8Array(100))),
+    );
     const inSkip = parseCapture(skipped.subarray(0, skipped.length - 50));
     expect(inSkip.error?.reason).toContain('the file ends in the middle of a block type 0x00001234');
   });

@@ -19,7 +19,9 @@ interface Row {
 }
 
 function manifest(): Row[] {
-  const lines = readFileSync(join(DIR, 'MANIFEST.tsv'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(join(DIR, 'MANIFEST.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const head = lines[0].split('\t');
   const col = (name: string): number => head.indexOf(name);
   return lines.slice(1).map((line) => {

@@ -143,7 +143,11 @@ describe('socket tap, TCP over IPv4', () => {
     await closeServer(server);
     await tap.close();
     end = Date.now();
-    sent.push({ client: Buffer.concat(m0), server: back0 }, { client: Buffer.concat(m1), server: back1 }, { client: Buffer.from('bye'), server: invert(Buffer.from('bye')) });
+    sent.push(
+      { client: Buffer.concat(m0), server: back0 },
+      { client: Buffer.concat(m1), server: back1 },
+      { client: Buffer.from('bye'), server: invert(Buffer.from('bye')) },
+    );
   });
 
   it('the exchanges really happened', () => {
@@ -176,7 +180,18 @@ describe('socket tap, TCP over IPv4', () => {
     });
 
     it('uses the real addresses and ports, the MSS option, and ends with FINs or a RST', () => {
-      const syn = tsharkLines(file, ['-Y', 'tcp.flags.syn == 1 && tcp.flags.ack == 0', '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.options.mss_val', '-e', 'eth.src']);
+      const syn = tsharkLines(file, [
+        '-Y',
+        'tcp.flags.syn == 1 && tcp.flags.ack == 0',
+        '-T',
+        'fields',
+        '-e',
+        'ip.src',
+        '-e',
+        'tcp.options.mss_val',
+        '-e',
+        'eth.src',
+      ]);
       expect(syn.length).toBe(4);
       for (const r of syn) {
         const [src, mss, mac] = r.split('\t');
@@ -245,7 +260,22 @@ describe('socket tap, TCP over IPv6 and UDP', () => {
     });
 
     it('each datagram appears once, with its real addresses, and a good checksum', () => {
-      const rows = tsharkLines(file, ['-Y', 'udp', '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'data.data', '-e', 'udp.checksum.status', '-o', 'udp.check_checksum:TRUE']);
+      const rows = tsharkLines(file, [
+        '-Y',
+        'udp',
+        '-T',
+        'fields',
+        '-e',
+        'ip.src',
+        '-e',
+        'ip.dst',
+        '-e',
+        'data.data',
+        '-e',
+        'udp.checksum.status',
+        '-o',
+        'udp.check_checksum:TRUE',
+      ]);
       expect(rows).toEqual([
         `127.0.0.1\t127.0.0.2\t${udpSent.a[0].toString('hex')}\t1`,
         `127.0.0.2\t127.0.0.1\t${udpSent.b[0].toString('hex')}\t1`,

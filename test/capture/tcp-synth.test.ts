@@ -17,14 +17,7 @@ describe('TcpSynth', () => {
     const t = new TcpSynth({ mss: 1000, window: 4000 });
     t.handshake();
     const segs = t.data('client', bytes(3500));
-    expect(segs.map(brief)).toEqual([
-      'c A 1/1 1000',
-      'c A 1001/1 1000',
-      's A 1/2001 0',
-      'c A 2001/1 1000',
-      'c PA 3001/1 500',
-      's A 1/3501 0',
-    ]);
+    expect(segs.map(brief)).toEqual(['c A 1/1 1000', 'c A 1001/1 1000', 's A 1/2001 0', 'c A 2001/1 1000', 'c PA 3001/1 500', 's A 1/3501 0']);
     // The data is the bytes given, in order.
     const joined = Buffer.concat(segs.filter((s) => s.from === 'client').map((s) => s.payload));
     expect(Buffer.compare(joined, Buffer.from(bytes(3500)))).toBe(0);
@@ -34,16 +27,7 @@ describe('TcpSynth', () => {
     const t = new TcpSynth();
     t.handshake();
     const segs = [...t.data('client', bytes(5)), ...t.data('server', bytes(7)), ...t.fin('client'), ...t.fin('server')];
-    expect(segs.map(brief)).toEqual([
-      'c PA 1/1 5',
-      's A 1/6 0',
-      's PA 1/6 7',
-      'c A 6/8 0',
-      'c FA 6/8 0',
-      's A 8/7 0',
-      's FA 8/7 0',
-      'c A 7/9 0',
-    ]);
+    expect(segs.map(brief)).toEqual(['c PA 1/1 5', 's A 1/6 0', 's PA 1/6 7', 'c A 6/8 0', 'c FA 6/8 0', 's A 8/7 0', 's FA 8/7 0', 'c A 7/9 0']);
     expect(t.closed).toBe(true);
   });
 

@@ -59,10 +59,22 @@ function writeAll(): { path: string; count: number; pcapng: boolean }[] {
     }
   }
   for (const byteOrder of ['le', 'be'] as const) {
-    const w = new PcapngWriter({ byteOrder, interfaces: [{ linkType: 1, name: 'veth0', description: 'lab' }, { linkType: 101, name: 'tun0' }] });
+    const w = new PcapngWriter({
+      byteOrder,
+      interfaces: [
+        { linkType: 1, name: 'veth0', description: 'lab' },
+        { linkType: 101, name: 'tun0' },
+      ],
+    });
     w.writeTlsKeyLog(KEYLOG);
     for (let i = 0; i < 9; i++) {
-      w.write({ tsSec: 1_700_000_000 + i, tsNsec: 987_654_321 - i, data: i % 2 === 0 ? frame(i) : frame(i).subarray(14), interfaceId: i % 2, comments: i === 4 ? ['five', 'fünf'] : [] });
+      w.write({
+        tsSec: 1_700_000_000 + i,
+        tsNsec: 987_654_321 - i,
+        data: i % 2 === 0 ? frame(i) : frame(i).subarray(14),
+        interfaceId: i % 2,
+        comments: i === 4 ? ['five', 'fünf'] : [],
+      });
     }
     const path = join(dir, `w-${byteOrder}.pcapng`);
     writeFileSync(path, w.toBytes());

@@ -30,9 +30,12 @@ function netlab(...args: string[]): Promise<Result> {
 }
 
 const SYN = [
-  '--eth', 'src=11:22:33:44:55:66,dst=aa:bb:cc:dd:ee:ff',
-  '--ipv4', 'src=192.168.1.10,dst=142.250.183.110',
-  '--tcp', 'sport=54321,dport=443,flags=S,seq=12345678',
+  '--eth',
+  'src=11:22:33:44:55:66,dst=aa:bb:cc:dd:ee:ff',
+  '--ipv4',
+  'src=192.168.1.10,dst=142.250.183.110',
+  '--tcp',
+  'sport=54321,dport=443,flags=S,seq=12345678',
 ];
 
 describe('layers from the command line', () => {
@@ -72,7 +75,10 @@ describe('layers from the command line', () => {
 describe('JSON descriptions', () => {
   it('takes one packet, an array of packets, or packets with times and comments', () => {
     expect(packetsFromJson('[{"layer":"ipv4","src":"10.0.0.1","dst":"10.0.0.2"}]', 'f')).toHaveLength(1);
-    const ps = packetsFromJson('[[{"layer":"ipv4","src":"10.0.0.1","dst":"10.0.0.2"}], {"time": 5, "comment": "hi", "layers": [{"layer":"ipv6","src":"::1","dst":"::2"}]}]', 'f');
+    const ps = packetsFromJson(
+      '[[{"layer":"ipv4","src":"10.0.0.1","dst":"10.0.0.2"}], {"time": 5, "comment": "hi", "layers": [{"layer":"ipv6","src":"::1","dst":"::2"}]}]',
+      'f',
+    );
     expect(ps).toHaveLength(2);
     expect(ps[1]).toMatchObject({ time: 5, comment: 'hi' });
     expect(() => packetsFromJson('{', 'f')).toThrow(/not valid JSON/);
@@ -97,7 +103,19 @@ describe('netlab craft', () => {
 
   it('writes pcap by extension, --count copies, wrong checksum on request', async () => {
     const out = join(dir, 'bad.pcap');
-    const r = await netlab('craft', '--ipv4', 'src=10.0.0.1,dst=10.0.0.2', '--udp', 'sport=1,dport=2,checksum=0xdead', '--payload', 'Hola', '--count', '3', '-w', out);
+    const r = await netlab(
+      'craft',
+      '--ipv4',
+      'src=10.0.0.1,dst=10.0.0.2',
+      '--udp',
+      'sport=1,dport=2,checksum=0xdead',
+      '--payload',
+      'Hola',
+      '--count',
+      '3',
+      '-w',
+      out,
+    );
     expect(r.code).toBe(0);
     const cap = parseCapture(readFileSync(out));
     expect(cap.format).toBe('pcap-le-usec');
@@ -120,8 +138,15 @@ describe('netlab craft', () => {
     writeFileSync(
       json,
       JSON.stringify([
-        [{ layer: 'eth', src: '02:00:00:00:00:01', dst: 'ff:ff:ff:ff:ff:ff' }, { layer: 'arp', senderMac: '02:00:00:00:00:01', senderIp: '10.0.0.1', targetIp: '10.0.0.2' }],
-        [{ layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' }, { layer: 'icmp', type: 'echo-request', id: 1, seq: 1 }, { layer: 'payload', data: 'ping' }],
+        [
+          { layer: 'eth', src: '02:00:00:00:00:01', dst: 'ff:ff:ff:ff:ff:ff' },
+          { layer: 'arp', senderMac: '02:00:00:00:00:01', senderIp: '10.0.0.1', targetIp: '10.0.0.2' },
+        ],
+        [
+          { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' },
+          { layer: 'icmp', type: 'echo-request', id: 1, seq: 1 },
+          { layer: 'payload', data: 'ping' },
+        ],
       ]),
     );
     const out = join(dir, 'seq.pcapng');
@@ -155,7 +180,22 @@ describe('netlab craft', () => {
   it.skipIf(!requireTool('tshark'))('writes what tshark reads: a SYN with a wrong IP checksum', async () => {
     const out = join(dir, 'badip.pcapng');
     await netlab('craft', ...SYN.slice(0, 3), 'src=192.168.1.10,dst=142.250.183.110,checksum=0x1234', ...SYN.slice(4), '-w', out);
-    const { stdout } = await run('tshark', ['-r', out, '-o', 'ip.check_checksum:TRUE', '-T', 'fields', '-e', 'ip.checksum', '-e', 'ip.checksum.status', '-e', 'tcp.flags.syn', '-e', 'tcp.dstport']);
+    const { stdout } = await run('tshark', [
+      '-r',
+      out,
+      '-o',
+      'ip.check_checksum:TRUE',
+      '-T',
+      'fields',
+      '-e',
+      'ip.checksum',
+      '-e',
+      'ip.checksum.status',
+      '-e',
+      'tcp.flags.syn',
+      '-e',
+      'tcp.dstport',
+    ]);
     expect(stdout).toBe('0x1234\t0\t1\t443\n');
   });
 });

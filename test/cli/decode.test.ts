@@ -56,8 +56,25 @@ describe('netlab decode', () => {
 
   it('-T fields with -E options', async () => {
     const r = await netlab(
-      'decode', '-r', cap('icmp-echo-zeek.pcap'), '-c', '2', '-T', 'fields', '-e', 'frame.number', '-e', 'ip.src', '-e', 'tcp.port',
-      '-E', 'header=y', '-E', 'separator=,', '-E', 'quote=d',
+      'decode',
+      '-r',
+      cap('icmp-echo-zeek.pcap'),
+      '-c',
+      '2',
+      '-T',
+      'fields',
+      '-e',
+      'frame.number',
+      '-e',
+      'ip.src',
+      '-e',
+      'tcp.port',
+      '-E',
+      'header=y',
+      '-E',
+      'separator=,',
+      '-E',
+      'quote=d',
     );
     expect(r.stdout).toBe('"frame.number","ip.src","tcp.port"\n"1","172.16.133.2",\n"2","172.217.11.78",\n');
   });

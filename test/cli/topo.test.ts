@@ -15,7 +15,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const run = promisify(execFile);
 
 function netlab(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  return run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 60_000,
+  });
 }
 
 describe('netlab topo', () => {
@@ -27,26 +31,47 @@ describe('netlab topo', () => {
 
   it('check names the key that is wrong, and exits 1', async () => {
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ name: 'bad', links: [{ name: 'l1' }], hosts: [{ name: 'h', interfaces: [{ name: 'eth0', link: 'l1', address: '10.0.0.1/33' }] }] }));
+    writeFileSync(
+      bad,
+      JSON.stringify({ name: 'bad', links: [{ name: 'l1' }], hosts: [{ name: 'h', interfaces: [{ name: 'eth0', link: 'l1', address: '10.0.0.1/33' }] }] }),
+    );
     const err = await netlab('topo', 'check', bad).catch((e: { code: number; stderr: string }) => e);
     expect('code' in err ? err.code : 0).toBe(1);
     expect('stderr' in err ? err.stderr : '').toMatch(/bad\.json: hosts\[0\]\.interfaces\[0\]\.address: .*33/);
   }, 60_000);
 
-  it.skipIf(!requireTool('tshark'))('run starts the file over VXLAN, pings, traces and taps every link', async () => {
-    const tap = join(dir, 'two-lans.pcapng');
-    const { stdout } = await netlab('topo', 'run', 'topologies/two-lans.json', '--ping', 'h1:10.0.1.20', '--ping', 'h2:fe80::ff:fe00:110%eth0', '--traceroute', 'h1:10.0.2.30', '--tap', tap);
-    expect(stdout).toMatch(/VTEPs \(on lo.*\): h1 127\.77\.\d+\.\d+:4789, sw1 127\.77\.\d+\.\d+:4789/);
-    expect(stdout).toContain('h1$ ping -c 3 10.0.1.20\nPING 10.0.1.20 (10.0.1.20) 56(84) bytes of data.');
-    expect(stdout).toContain('3 packets transmitted, 3 received, 0% packet loss');
-    expect(stdout).toContain('h2$ ping -6 -c 3 fe80::ff:fe00:110%eth0');
-    expect(stdout).toMatch(/traceroute to 10\.0\.2\.30 \(10\.0\.2\.30\), 30 hops max, 60 byte packets\n 1  10\.0\.1\.1 /);
-    expect(stdout).toMatch(/sw1: MAC table\n\s+Vlan\s+Mac Address/);
-    expect(stdout).toMatch(/h1: IPv6 neighbours\n/);
-    const names = execFileSync('tshark', ['-r', tap, '-T', 'fields', '-e', 'frame.interface_name', '-e', '_ws.malformed'], { encoding: 'utf8' }).trim().split('\n');
-    expect(new Set(names.map((l) => l.split('\t')[0]))).toEqual(new Set(['h1-sw1', 'h2-sw1', 'sw1-r1', 'r1-h3']));
-    expect(names.every((l) => (l.split('\t')[1] ?? '') === '')).toBe(true);
-  }, 60_000);
+  it.skipIf(!requireTool('tshark'))(
+    'run starts the file over VXLAN, pings, traces and taps every link',
+    async () => {
+      const tap = join(dir, 'two-lans.pcapng');
+      const { stdout } = await netlab(
+        'topo',
+        'run',
+        'topologies/two-lans.json',
+        '--ping',
+        'h1:10.0.1.20',
+        '--ping',
+        'h2:fe80::ff:fe00:110%eth0',
+        '--traceroute',
+        'h1:10.0.2.30',
+        '--tap',
+        tap,
+      );
+      expect(stdout).toMatch(/VTEPs \(on lo.*\): h1 127\.77\.\d+\.\d+:4789, sw1 127\.77\.\d+\.\d+:4789/);
+      expect(stdout).toContain('h1$ ping -c 3 10.0.1.20\nPING 10.0.1.20 (10.0.1.20) 56(84) bytes of data.');
+      expect(stdout).toContain('3 packets transmitted, 3 received, 0% packet loss');
+      expect(stdout).toContain('h2$ ping -6 -c 3 fe80::ff:fe00:110%eth0');
+      expect(stdout).toMatch(/traceroute to 10\.0\.2\.30 \(10\.0\.2\.30\), 30 hops max, 60 byte packets\n 1 {2}10\.0\.1\.1 /);
+      expect(stdout).toMatch(/sw1: MAC table\n\s+Vlan\s+Mac Address/);
+      expect(stdout).toMatch(/h1: IPv6 neighbours\n/);
+      const names = execFileSync('tshark', ['-r', tap, '-T', 'fields', '-e', 'frame.interface_name', '-e', '_ws.malformed'], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+      expect(new Set(names.map((l) => l.split('\t')[0]))).toEqual(new Set(['h1-sw1', 'h2-sw1', 'sw1-r1', 'r1-h3']));
+      expect(names.every((l) => (l.split('\t')[1] ?? '') === '')).toBe(true);
+    },
+    60_000,
+  );
 
   it('refuses a probe it cannot read', async () => {
     const err = await netlab('topo', 'run', 'topologies/two-lans.json', '--links', 'memory', '--ping', 'h1-10.0.1.20').catch((e: { stderr: string }) => e);

@@ -24,10 +24,18 @@ const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'netlab-dnstcp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const query = (id: number, name: string): Uint8Array => encodeDnsMessage({ id, flags: dnsFlags({ rd: true }), questions: [{ name, type: 1, class: 1 }], answers: [], authorities: [], additionals: [] });
+const query = (id: number, name: string): Uint8Array =>
+  encodeDnsMessage({ id, flags: dnsFlags({ rd: true }), questions: [{ name, type: 1, class: 1 }], answers: [], authorities: [], additionals: [] });
 function response(id: number, name: string, n: number): Uint8Array {
   const answers: DnsRecord[] = Array.from({ length: n }, (_, i) => ({ name, type: 1, class: 1, ttl: 300, data: { type: 'A', address: `192.0.2.${i + 1}` } }));
-  return encodeDnsMessage({ id, flags: dnsFlags({ qr: true, rd: true, ra: true }), questions: [{ name, type: 1, class: 1 }], answers, authorities: [], additionals: [] });
+  return encodeDnsMessage({
+    id,
+    flags: dnsFlags({ qr: true, rd: true, ra: true }),
+    questions: [{ name, type: 1, class: 1 }],
+    answers,
+    authorities: [],
+    additionals: [],
+  });
 }
 
 async function capture(): Promise<string> {
@@ -42,12 +50,14 @@ async function capture(): Promise<string> {
   const d = new Conversation(out, 40001, 53, 7000);
   const q = frameDnsTcp(query(9, 'r.example.test'));
   d.send('c', q.subarray(0, 10));
-  out.push(encode([
-    ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
-    ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
-    tcp({ sport: 40001, dport: 53, seq: 7001 + 10, ack: 7000 * 7 + 1, flags: 'PA', window: 65535, checksum: 0xbad }),
-    payload(q.subarray(10)),
-  ]));
+  out.push(
+    encode([
+      ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+      ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+      tcp({ sport: 40001, dport: 53, seq: 7001 + 10, ack: 7000 * 7 + 1, flags: 'PA', window: 65535, checksum: 0xbad }),
+      payload(q.subarray(10)),
+    ]),
+  );
   const path = join(dir, 'dns-tcp.pcapng');
   await writeFrames(path, out);
   return path;
@@ -78,7 +88,9 @@ describe.skipIf(!requireTool('tshark'))('DNS over TCP beside tshark', () => {
   it('every field, frame.protocols and every summary line as tshark prints them', async () => {
     const path = await capture();
     const result = await compareCapture(path);
-    expect(result.map((a) => a.field)).toEqual(expect.arrayContaining(['dns.length', 'dns.id', 'dns.qry.name', 'dns.a', 'tcp.segment', 'tcp.reassembled.length', 'tcp.segment_data', 'frame.protocols']));
+    expect(result.map((a) => a.field)).toEqual(
+      expect.arrayContaining(['dns.length', 'dns.id', 'dns.qry.name', 'dns.a', 'tcp.segment', 'tcp.reassembled.length', 'tcp.segment_data', 'frame.protocols']),
+    );
     expect(result.filter((a) => a.agree !== a.frames && !/^_ws\.expert\./.test(a.field)).map((a) => `${a.field} ${JSON.stringify(a.examples[0])}`)).toEqual([]);
     const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS], { maxBuffer: 1 << 26 });
     const theirs = stdout.split('\n').filter((l) => l !== '');

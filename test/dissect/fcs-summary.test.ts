@@ -34,7 +34,14 @@ async function capture(): Promise<string> {
     udpFrame,
     badFcs(udpFrame),
     badFcs(encode([eth(), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), tcp({ sport: 1234, dport: 80, flags: 'S', seq: 1 })])),
-    badFcs(encode([eth(), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), udp({ sport: 1234, dport: 53 }), payload(Uint8Array.of(0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 97, 0, 0, 1, 0, 1))])),
+    badFcs(
+      encode([
+        eth(),
+        ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+        udp({ sport: 1234, dport: 53 }),
+        payload(Uint8Array.of(0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 97, 0, 0, 1, 0, 1)),
+      ]),
+    ),
     badFcs(encode([eth(), arp({ senderMac: '02:00:00:00:00:01', senderIp: '10.0.0.1', targetIp: '10.0.0.2' })])),
     badFcs(encode([eth(), vlan({ id: 10 }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), udp({ sport: 1, dport: 2 }), payload('x')])),
   ];
@@ -65,11 +72,16 @@ describe('bad Ethernet FCS in the summary line', () => {
     expect((await ours(path, [])).some((l) => l.includes('INCORRECT'))).toBe(false);
   });
 
-  it.skipIf(!requireTool('tshark'))('matches tshark\'s summary lines, with the preference on and off', async () => {
+  it.skipIf(!requireTool('tshark'))("matches tshark's summary lines, with the preference on and off", async () => {
     const path = await capture();
     for (const prefs of [['eth.check_fcs:TRUE'], []]) {
       const { stdout } = await run('tshark', ['-r', path, ...prefs.flatMap((p) => ['-o', p])]);
-      expect(await ours(path, prefs)).toEqual(stdout.split('\n').filter((l) => l !== '').map((l) => l.trimEnd()));
+      expect(await ours(path, prefs)).toEqual(
+        stdout
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => l.trimEnd()),
+      );
     }
   });
 });

@@ -23,7 +23,13 @@ function err(f: string): FilterError {
 describe('lexer', () => {
   it('keeps addresses, CIDR and MACs as one word', () => {
     expect(tokenize('ip.src==10.0.0.0/8&&eth.addr == ff:ff:ff:ff:ff:ff').map((t) => t.text)).toEqual([
-      'ip.src', '==', '10.0.0.0/8', '&&', 'eth.addr', '==', 'ff:ff:ff:ff:ff:ff',
+      'ip.src',
+      '==',
+      '10.0.0.0/8',
+      '&&',
+      'eth.addr',
+      '==',
+      'ff:ff:ff:ff:ff:ff',
     ]);
   });
   it('splits ranges in sets and unescapes strings', () => {
@@ -135,7 +141,7 @@ describe('evaluation', () => {
     expect(m('ipv6.dst == fe80::/10', v6)).toBe(true);
     expect(m('ipv6.dst == 2001:db8::/32', v6)).toBe(false);
   });
-  it('MAC addresses in any of Wireshark\'s spellings, and slices', () => {
+  it("MAC addresses in any of Wireshark's spellings, and slices", () => {
     expect(m('eth.src == 11:22:33:44:55:66')).toBe(true);
     expect(m('eth.src == 11-22-33-44-55-66')).toBe(true);
     expect(m('eth.src == 1122.3344.5566')).toBe(true);

@@ -2,7 +2,19 @@
 
 import type { CapturedPacket } from '../../src/capture/types.ts';
 import type { Dissection } from '../../src/dissect/dissect.ts';
-import { bool, bytesField, etherField, type Field, ipv4Field, ipv6Field, labelField, type ProtoNode, stringField, uintDec, uintHex } from '../../src/dissect/field.ts';
+import {
+  bool,
+  bytesField,
+  etherField,
+  type Field,
+  ipv4Field,
+  ipv6Field,
+  labelField,
+  type ProtoNode,
+  stringField,
+  uintDec,
+  uintHex,
+} from '../../src/dissect/field.ts';
 
 export function packet(data: Uint8Array, over: Partial<CapturedPacket> = {}): CapturedPacket {
   return {
@@ -26,7 +38,12 @@ export function node(proto: string, label: string, offset: number, length: numbe
 /** Ethernet / IPv4 / ICMP destination unreachable quoting IPv4 / UDP: two ip.src, one udp. */
 export function icmpErrorFrame(): Dissection {
   const hex =
-    'aabbccddeeff112233445566080045c00038' + '00cc0000fb01a7350a0002020a000102' + '0303b42a00000000' + '4500001c00e600000111' + '01d80a000102ac100002' + 'c01e82a600080605';
+    'aabbccddeeff112233445566080045c00038' +
+    '00cc0000fb01a7350a0002020a000102' +
+    '0303b42a00000000' +
+    '4500001c00e600000111' +
+    '01d80a000102ac100002' +
+    'c01e82a600080605';
   const data = Uint8Array.from(hex.match(/../g) as string[], (h) => parseInt(h, 16));
   const eth = node('eth', 'Ethernet II, Src: 11:22:33:44:55:66, Dst: aa:bb:cc:dd:ee:ff', 0, 14, [
     etherField('eth.dst', 'Destination', data, 0, { children: [etherField('eth.addr', 'Address', data, 0, { hidden: true })] }),
@@ -34,21 +51,35 @@ export function icmpErrorFrame(): Dissection {
     uintHex('eth.type', 'Type', 0x0800, 4, 12, 2, { text: 'Type: IPv4 (0x0800)' }),
   ]);
   const ethertype = node('ethertype', 'Ethertype', 12, 2, [], { noTree: true });
-  const ip1 = node('ip', 'Internet Protocol Version 4, Src: 10.0.2.2, Dst: 10.0.1.2', 14, 20, [
-    uintDec('ip.version', 'Version', 4, 14, 1),
-    uintDec('ip.ttl', 'Time to Live', 251, 22, 1),
-    uintDec('ip.proto', 'Protocol', 1, 23, 1),
-    uintHex('ip.flags', 'Flags', 0, 2, 20, 1, { children: [bool('ip.flags.df', "Don't fragment", false, 20, 1)] }),
-    ipv4Field('ip.src', 'Source Address', data, 26),
-    ipv4Field('ip.addr', 'Source or Destination Address', data, 26, { hidden: true }),
-    ipv4Field('ip.dst', 'Destination Address', data, 30),
-    ipv4Field('ip.addr', 'Source or Destination Address', data, 30, { hidden: true }),
-  ], { columns: { src: '10.0.2.2', dst: '10.0.1.2', protocol: 'IPv4' } });
-  const icmp = node('icmp', 'Internet Control Message Protocol', 34, 8, [
-    uintDec('icmp.type', 'Type', 3, 34, 1, { text: 'Type: 3 (Destination unreachable)' }),
-    uintDec('icmp.code', 'Code', 3, 35, 1, { text: 'Code: 3 (Port unreachable)' }),
-    bytesField('icmp.unused', 'Unused', data, 38, 4),
-  ], { columns: { protocol: 'ICMP', info: 'Destination unreachable (Port unreachable)' } });
+  const ip1 = node(
+    'ip',
+    'Internet Protocol Version 4, Src: 10.0.2.2, Dst: 10.0.1.2',
+    14,
+    20,
+    [
+      uintDec('ip.version', 'Version', 4, 14, 1),
+      uintDec('ip.ttl', 'Time to Live', 251, 22, 1),
+      uintDec('ip.proto', 'Protocol', 1, 23, 1),
+      uintHex('ip.flags', 'Flags', 0, 2, 20, 1, { children: [bool('ip.flags.df', "Don't fragment", false, 20, 1)] }),
+      ipv4Field('ip.src', 'Source Address', data, 26),
+      ipv4Field('ip.addr', 'Source or Destination Address', data, 26, { hidden: true }),
+      ipv4Field('ip.dst', 'Destination Address', data, 30),
+      ipv4Field('ip.addr', 'Source or Destination Address', data, 30, { hidden: true }),
+    ],
+    { columns: { src: '10.0.2.2', dst: '10.0.1.2', protocol: 'IPv4' } },
+  );
+  const icmp = node(
+    'icmp',
+    'Internet Control Message Protocol',
+    34,
+    8,
+    [
+      uintDec('icmp.type', 'Type', 3, 34, 1, { text: 'Type: 3 (Destination unreachable)' }),
+      uintDec('icmp.code', 'Code', 3, 35, 1, { text: 'Code: 3 (Port unreachable)' }),
+      bytesField('icmp.unused', 'Unused', data, 38, 4),
+    ],
+    { columns: { protocol: 'ICMP', info: 'Destination unreachable (Port unreachable)' } },
+  );
   const ip2 = node('ip', 'Internet Protocol Version 4, Src: 10.0.1.2, Dst: 172.16.0.2', 42, 20, [
     uintDec('ip.version', 'Version', 4, 42, 1),
     uintDec('ip.ttl', 'Time to Live', 1, 50, 1),
@@ -84,7 +115,16 @@ export function icmpErrorFrame(): Dissection {
 }
 
 function rawTime(): Field {
-  return { name: 'frame.time_relative', label: 'Time since reference or first frame', kind: 'reltime', value: 1.5, show: '1.500000000', offset: 0, length: 0, generated: true };
+  return {
+    name: 'frame.time_relative',
+    label: 'Time since reference or first frame',
+    kind: 'reltime',
+    value: 1.5,
+    show: '1.500000000',
+    offset: 0,
+    length: 0,
+    generated: true,
+  };
 }
 
 /** An IPv6 frame with a payload string, for ipv6 and contains tests. */
@@ -100,6 +140,16 @@ export function ipv6Frame(): Dissection {
     ipv6Field('ipv6.dst', 'Destination Address', data, 38),
     ipv6Field('ipv6.addr', 'Address', data, 38, { hidden: true }),
   ]);
-  const payload = node('data', 'Data (5 bytes)', 54, 5, [bytesField('data.data', 'Data', data, 54, 5), uintDec('data.len', 'Length', 5, 54, 0, { generated: true })]);
-  return { packet: packet(data), layers: [], protos: [frame, ip6, payload], parents: [-1, -1, -1], malformed: [], columns: { src: '', dst: '', protocol: '', info: '' } };
+  const payload = node('data', 'Data (5 bytes)', 54, 5, [
+    bytesField('data.data', 'Data', data, 54, 5),
+    uintDec('data.len', 'Length', 5, 54, 0, { generated: true }),
+  ]);
+  return {
+    packet: packet(data),
+    layers: [],
+    protos: [frame, ip6, payload],
+    parents: [-1, -1, -1],
+    malformed: [],
+    columns: { src: '', dst: '', protocol: '', info: '' },
+  };
 }

@@ -31,7 +31,12 @@ export const HTTP_SCENARIOS: readonly HttpScenario[] = [
     build(out) {
       const c = new Conversation(out, 40101, 80, 2000);
       c.send('c', b('GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b?x=1&y=2 HTTP/1.1\r\nHost: h\r\n\r\n'));
-      c.send('s', b('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nfirst\nHTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nnot found\n'));
+      c.send(
+        's',
+        b(
+          'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nfirst\nHTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nnot found\n',
+        ),
+      );
     },
   },
   {
@@ -39,7 +44,13 @@ export const HTTP_SCENARIOS: readonly HttpScenario[] = [
     build(out) {
       const c = new Conversation(out, 40102, 80, 3000);
       c.send('c', b('GET /chunks HTTP/1.1\r\nHost: h\r\n\r\n'));
-      c.send('s', b('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\r\nb;ext=1\r\n, chunked!\n\r\n0\r\nX-Trailer: yes\r\n\r\n'), [80, 100]);
+      c.send(
+        's',
+        b(
+          'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\r\nb;ext=1\r\n, chunked!\n\r\n0\r\nX-Trailer: yes\r\n\r\n',
+        ),
+        [80, 100],
+      );
     },
   },
   {

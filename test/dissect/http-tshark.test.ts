@@ -6,7 +6,7 @@
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,11 +61,21 @@ async function tapCapture(path: string): Promise<void> {
   const port = (server.address() as AddressInfo).port;
   const ask = (method: string, path: string, body?: string): Promise<string> =>
     new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers: { Connection: 'close', ...(body ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}) } }, (res) => {
-        let got = '';
-        res.on('data', (d: Buffer) => (got += d.toString()));
-        res.on('end', () => resolve(got));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          agent: false,
+          headers: { Connection: 'close', ...(body ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}) },
+        },
+        (res) => {
+          let got = '';
+          res.on('data', (d: Buffer) => (got += d.toString()));
+          res.on('end', () => resolve(got));
+        },
+      );
       req.on('socket', (s) => tap.tcp(s));
       req.on('error', reject);
       req.end(body);
@@ -125,7 +135,10 @@ describe.skipIf(!requireTool('tshark'))('HTTP beside tshark', () => {
 
   it('a response that runs to the close is dissected on the FIN that ends it, as tshark does', async () => {
     const path = join(dir, 'http-until-fin.pcapng');
-    await writeHttpCapture(path, HTTP_SCENARIOS.filter((sc) => /without a length/.test(sc.about)));
+    await writeHttpCapture(
+      path,
+      HTTP_SCENARIOS.filter((sc) => /without a length/.test(sc.about)),
+    );
     const ds = await agreeWithTshark(path);
     const fin = ds.find((d) => fieldText(d, 'tcp.flags.fin') === '1' && fieldText(d, 'http.response.code') !== '');
     expect(fin !== undefined && fieldText(fin, 'http.file_data')).toBe('line one\\nline two\\n');

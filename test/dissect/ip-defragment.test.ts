@@ -43,10 +43,20 @@ function frames(): Uint8Array[] {
   out.push(frag4(1, 0, true, d1.subarray(0, 24)), frag4(1, 16, true, fill(16, 0x7a)), frag4(1, 32, false, d1.subarray(32)));
   // 2. A fragment wholly inside bytes already given: same bytes, then different bytes.
   const d2 = datagram(40, 41002);
-  out.push(frag4(2, 0, true, d2.subarray(0, 32)), frag4(2, 8, true, d2.subarray(8, 16)), frag4(2, 16, true, fill(8, 0x30)), frag4(2, 32, false, d2.subarray(32)));
+  out.push(
+    frag4(2, 0, true, d2.subarray(0, 32)),
+    frag4(2, 8, true, d2.subarray(8, 16)),
+    frag4(2, 16, true, fill(8, 0x30)),
+    frag4(2, 32, false, d2.subarray(32)),
+  );
   // 3. An exact repeat before the datagram is whole, and a repeat of its last fragment after.
   const d3 = datagram(24, 41003);
-  out.push(frag4(3, 0, true, d3.subarray(0, 16)), frag4(3, 0, true, d3.subarray(0, 16)), frag4(3, 16, false, d3.subarray(16)), frag4(3, 16, false, d3.subarray(16)));
+  out.push(
+    frag4(3, 0, true, d3.subarray(0, 16)),
+    frag4(3, 0, true, d3.subarray(0, 16)),
+    frag4(3, 16, false, d3.subarray(16)),
+    frag4(3, 16, false, d3.subarray(16)),
+  );
   // 4. The same overlap over IPv6.
   const d4 = encode([ipv6(v6), udp({ sport: 41004, dport: 40000 }), payload(fill(40, 0x62))]).subarray(40);
   out.push(frag6(4, 0, true, d4.subarray(0, 24)), frag6(4, 8, true, fill(24, 0x63)), frag6(4, 32, false, d4.subarray(32)));
@@ -62,13 +72,18 @@ describe('Wireshark-style defragmentation (netlab alone)', () => {
     const r = d.push({ ...base, offset: 16, moreFragments: false, payload: fill(8, 3), tag: 3 });
     if (r.status !== 'complete') throw new Error(r.status);
     expect([...r.payload]).toEqual([...fill(16, 1), ...fill(8, 3)]);
-    expect(r.fragments).toEqual([{ offset: 0, length: 16, tag: 1 }, { offset: 8, length: 8, tag: 2, overlap: true, conflict: true }, { offset: 16, length: 8, tag: 3 }]);
+    expect(r.fragments).toEqual([
+      { offset: 0, length: 16, tag: 1 },
+      { offset: 8, length: 8, tag: 2, overlap: true, conflict: true },
+      { offset: 16, length: 8, tag: 3 },
+    ]);
     expect(d.pendingCount).toBe(0);
   });
 
   it('keeps memory bounded: old datagrams give way to new ones', () => {
     const d = new WiresharkDefragmenter({ now: () => 0, maxDatagrams: 4, maxTotalBytes: 64 });
-    for (let id = 0; id < 50; id++) d.push({ src: Uint8Array.of(1, 1, 1, 1), dst: Uint8Array.of(2, 2, 2, 2), protocol: 17, id, offset: 0, moreFragments: true, payload: fill(24, id) });
+    for (let id = 0; id < 50; id++)
+      d.push({ src: Uint8Array.of(1, 1, 1, 1), dst: Uint8Array.of(2, 2, 2, 2), protocol: 17, id, offset: 0, moreFragments: true, payload: fill(24, id) });
     expect(d.pendingCount).toBeLessThanOrEqual(4);
   });
 
@@ -87,7 +102,16 @@ describe.skipIf(!requireTool('tshark'))('overlapping and repeated fragments besi
     const path = join(dir, 'defrag-tshark.pcapng');
     await writeFrames(path, frames());
     const result = await compareCapture(path);
-    expect(result.map((a) => a.field)).toEqual(expect.arrayContaining(['ip.fragment', 'ip.fragment.error', 'ip.fragment.overlap', 'ip.fragment.overlap.conflict', 'ipv6.fragment', 'ip.reassembled.data']));
+    expect(result.map((a) => a.field)).toEqual(
+      expect.arrayContaining([
+        'ip.fragment',
+        'ip.fragment.error',
+        'ip.fragment.overlap',
+        'ip.fragment.overlap.conflict',
+        'ipv6.fragment',
+        'ip.reassembled.data',
+      ]),
+    );
     expect(result.filter((a) => a.agree !== a.frames).map((a) => `${a.field} ${JSON.stringify(a.examples[0])}`)).toEqual([]);
   });
 });

@@ -102,7 +102,7 @@ describe('-T fields', () => {
 
 describe('-T json', () => {
   const text = jsonDocument([icmpErrorFrame()]);
-  it('has tshark\'s envelope and parses', () => {
+  it("has tshark's envelope and parses", () => {
     const doc = JSON.parse(text) as Array<{ _index: string; _type: string; _score: null; _source: { layers: Record<string, unknown> } }>;
     expect(doc).toHaveLength(1);
     expect(doc[0]._type).toBe('doc');

@@ -15,7 +15,13 @@ import { requireTool } from '../helpers/tools.ts';
 const dir = mkdtempSync(join(tmpdir(), 'netlab-quirks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const frame = (): Uint8Array => encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), udp({ sport: 40000, dport: 40001 }), payload('hola')]);
+const frame = (): Uint8Array =>
+  encode([
+    ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+    ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+    udp({ sport: 40000, dport: 40001 }),
+    payload('hola'),
+  ]);
 
 /** A little-endian pcap file of the given version; records as [sec, fraction]. */
 function pcap(major: number, minor: number, nsec: boolean, times: [number, number][], linkType = 1, f: Uint8Array = frame()): Uint8Array {
@@ -37,13 +43,54 @@ function pcap(major: number, minor: number, nsec: boolean, times: [number, numbe
 }
 
 const files: Record<string, () => Promise<void>> = {
-  'v2-5.pcap': async () => writeFileSync(join(dir, 'v2-5.pcap'), pcap(2, 5, false, [[1_700_000_000, 5], [1_700_000_001, 999_999]])),
+  'v2-5.pcap': async () =>
+    writeFileSync(
+      join(dir, 'v2-5.pcap'),
+      pcap(2, 5, false, [
+        [1_700_000_000, 5],
+        [1_700_000_001, 999_999],
+      ]),
+    ),
   'v3-0.pcap': async () => writeFileSync(join(dir, 'v3-0.pcap'), pcap(3, 0, false, [[1_700_000_000, 5]])),
-  'usec-overflow.pcap': async () => writeFileSync(join(dir, 'usec-overflow.pcap'), pcap(2, 4, false, [[1_700_000_000, 0], [1_700_000_000, 1_000_000], [1_700_000_000, 4_294_967_295], [1_700_000_001, 2_147_483_648]])),
-  'nsec-overflow.pcap': async () => writeFileSync(join(dir, 'nsec-overflow.pcap'), pcap(2, 4, true, [[1_700_000_000, 0], [1_700_000_000, 1_500_000_000], [1_700_000_002, 4_000_000_000]])),
+  'usec-overflow.pcap': async () =>
+    writeFileSync(
+      join(dir, 'usec-overflow.pcap'),
+      pcap(2, 4, false, [
+        [1_700_000_000, 0],
+        [1_700_000_000, 1_000_000],
+        [1_700_000_000, 4_294_967_295],
+        [1_700_000_001, 2_147_483_648],
+      ]),
+    ),
+  'nsec-overflow.pcap': async () =>
+    writeFileSync(
+      join(dir, 'nsec-overflow.pcap'),
+      pcap(2, 4, true, [
+        [1_700_000_000, 0],
+        [1_700_000_000, 1_500_000_000],
+        [1_700_000_002, 4_000_000_000],
+      ]),
+    ),
   // Link types tshark reads but netlab decodes no frame of: netlink with no dissector, a user DLT.
-  'netlink-253.pcap': async () => writeFileSync(join(dir, 'netlink-253.pcap'), pcap(2, 4, false, [[1_700_000_000, 0]], 253, Uint8Array.from([28, 0, 0, 0, 16, 0, 5, 0, ...new Array(16).fill(0)]))),
-  'user-dlt-150.pcap': async () => writeFileSync(join(dir, 'user-dlt-150.pcap'), pcap(2, 4, false, [[1_700_000_000, 0], [1_700_000_001, 0]], 150)),
+  'netlink-253.pcap': async () =>
+    writeFileSync(
+      join(dir, 'netlink-253.pcap'),
+      pcap(2, 4, false, [[1_700_000_000, 0]], 253, Uint8Array.from([28, 0, 0, 0, 16, 0, 5, 0, ...new Array(16).fill(0)])),
+    ),
+  'user-dlt-150.pcap': async () =>
+    writeFileSync(
+      join(dir, 'user-dlt-150.pcap'),
+      pcap(
+        2,
+        4,
+        false,
+        [
+          [1_700_000_000, 0],
+          [1_700_000_001, 0],
+        ],
+        150,
+      ),
+    ),
   'nul-comments.pcapng': async () => {
     const w = PcapngWriter.toFile(join(dir, 'nul-comments.pcapng'), { interfaces: [{ linkType: 1, name: 'quirks' }] });
     for (const c of ['before\0after', 'trailing\0\0', '\0lead', 'plain']) w.write({ tsSec: 1_700_000_000, tsNsec: 0, data: frame(), comments: [c] });
@@ -65,7 +112,14 @@ describe.skipIf(!requireTool('tshark'))('reader quirks beside tshark', () => {
     it(name, async () => {
       await files[name]();
       const result = await compareCapture(join(dir, name));
-      expect(result.map((a) => a.field)).toEqual(expect.arrayContaining(['frame.time_epoch', 'frame.time_delta', 'frame.encap_type', ...(name.includes('dlt') ? ['data.data'] : name.includes('netlink') ? [] : ['udp.payload'])]));
+      expect(result.map((a) => a.field)).toEqual(
+        expect.arrayContaining([
+          'frame.time_epoch',
+          'frame.time_delta',
+          'frame.encap_type',
+          ...(name.includes('dlt') ? ['data.data'] : name.includes('netlink') ? [] : ['udp.payload']),
+        ]),
+      );
       expect(result.filter((a) => a.agree !== a.frames).map((a) => `${a.field} ${JSON.stringify(a.examples[0])}`)).toEqual([]);
     });
   }

@@ -51,7 +51,11 @@ describe('TCP stream reassembly', () => {
     const stream = cat(pdu(3, 1), pdu(0, 2), pdu(5, 3));
     const [o] = feed(new TcpReassembler(), stream, []);
     expect(o.reassembled).toBeUndefined();
-    expect(o.fresh?.pdus).toEqual([{ offset: 10, length: 5 }, { offset: 15, length: 2 }, { offset: 17, length: 7 }]);
+    expect(o.fresh?.pdus).toEqual([
+      { offset: 10, length: 5 },
+      { offset: 15, length: 2 },
+      { offset: 17, length: 7 },
+    ]);
     expect(o.fresh?.partial).toBeUndefined();
   });
 
@@ -62,7 +66,11 @@ describe('TCP stream reassembly', () => {
     expect(outs[1].continuation).toEqual({ offset: 10, length: 10 });
     expect(outs[1].fresh).toBeUndefined();
     const r = outs[2].reassembled;
-    expect(r?.segments).toEqual([{ frame: 1, offset: 0, length: 5 }, { frame: 2, offset: 5, length: 10 }, { frame: 3, offset: 15, length: 7 }]);
+    expect(r?.segments).toEqual([
+      { frame: 1, offset: 0, length: 5 },
+      { frame: 2, offset: 5, length: 10 },
+      { frame: 3, offset: 15, length: 7 },
+    ]);
     expect(r?.tail).toEqual({ offset: 10, length: 7 });
     expect(Buffer.from(r?.data ?? []).toString('hex')).toBe(Buffer.from(pdu(20, 7)).toString('hex'));
     // What follows the PDU in the completing segment is dissected from a PDU boundary.
@@ -81,10 +89,16 @@ describe('TCP stream reassembly', () => {
     expect(r?.partial).toEqual({ offset: 9, length: 3 });
     expect(r?.tail).toEqual({ offset: 10, length: 10 });
     // The segment list ends with the last whole record.
-    expect(r?.segments.map((s) => [s.frame, s.length])).toEqual([[1, 2], [2, 7]]);
+    expect(r?.segments.map((s) => [s.frame, s.length])).toEqual([
+      [1, 2],
+      [2, 7],
+    ]);
     expect(outs[1].fresh).toBeUndefined();
     expect(outs[2].reassembled?.data).toEqual(rec);
-    expect(outs[2].reassembled?.segments.map((s) => [s.frame, s.length])).toEqual([[2, 3], [3, 6]]);
+    expect(outs[2].reassembled?.segments.map((s) => [s.frame, s.length])).toEqual([
+      [2, 3],
+      [3, 6],
+    ]);
   });
 
   it('skips bytes already seen when a retransmission overlaps', () => {
@@ -108,7 +122,11 @@ describe('TCP stream reassembly', () => {
     const r = new TcpReassembler();
     const stream = cat(pdu(20, 1), pdu(3, 2));
     const seg = (frame: number, from: number, to: number): SegmentOutcome =>
-      r.segment('flow', { frame, seq: 100 + from, frameBytes: cat(new Uint8Array(10), stream.subarray(from, to)), payloadOffset: 10, payloadLength: to - from }, len16);
+      r.segment(
+        'flow',
+        { frame, seq: 100 + from, frameBytes: cat(new Uint8Array(10), stream.subarray(from, to)), payloadOffset: 10, payloadLength: to - from },
+        len16,
+      );
     expect(seg(1, 0, 6).fresh?.partial).toBeDefined();
     // Bytes 6..12 are lost; 12..18 and 18..27 arrive.
     expect(seg(2, 12, 18)).toMatchObject({ continuation: { offset: 10, length: 6 } });

@@ -16,7 +16,14 @@ describe('a retransmission with a bad checksum', () => {
   it('stays TCP: no TLS, no data, no segment data; the first copy is TLS', () => {
     const out: Uint8Array[] = [];
     const conv = new Conversation(out, 50123, 443);
-    conv.send('c', clientHelloRecord({ random: pseudoBytes(32, 1), cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'], extensions: [tlsExt.serverName('example.test')] }));
+    conv.send(
+      'c',
+      clientHelloRecord({
+        random: pseudoBytes(32, 1),
+        cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
+        extensions: [tlsExt.serverName('example.test')],
+      }),
+    );
     const appData = encodeRecord({ contentType: CONTENT_TYPE.applicationData, version: 0x0303, fragment: pseudoBytes(40, 2) });
     const seq = conv.clientSeq;
     conv.frame('c', 'PA', appData, { checksum: 0x1234 });

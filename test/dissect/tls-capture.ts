@@ -38,12 +38,22 @@ export class Conversation {
     const c = from === 'c';
     const seq = opts.seq ?? (c ? this.cseq : this.sseq);
     const ack = flags === 'S' ? 0 : c ? this.sseq : this.cseq;
-    this.out.push(encode([
-      ethernet({ src: c ? '02:00:00:00:00:01' : '02:00:00:00:00:02', dst: c ? '02:00:00:00:00:02' : '02:00:00:00:00:01' }),
-      ipv4({ src: c ? this.addrs.client : this.addrs.server, dst: c ? this.addrs.server : this.addrs.client }),
-      tcp({ sport: c ? this.cport : this.sport, dport: c ? this.sport : this.cport, seq, ack, flags, window: 65535, ...(opts.checksum !== undefined ? { checksum: opts.checksum } : {}) }),
-      payload(data),
-    ]));
+    this.out.push(
+      encode([
+        ethernet({ src: c ? '02:00:00:00:00:01' : '02:00:00:00:00:02', dst: c ? '02:00:00:00:00:02' : '02:00:00:00:00:01' }),
+        ipv4({ src: c ? this.addrs.client : this.addrs.server, dst: c ? this.addrs.server : this.addrs.client }),
+        tcp({
+          sport: c ? this.cport : this.sport,
+          dport: c ? this.sport : this.cport,
+          seq,
+          ack,
+          flags,
+          window: 65535,
+          ...(opts.checksum !== undefined ? { checksum: opts.checksum } : {}),
+        }),
+        payload(data),
+      ]),
+    );
     if (opts.advance !== false && opts.seq === undefined) {
       if (c) this.cseq += data.length;
       else this.sseq += data.length;
@@ -71,10 +81,27 @@ export function certificateMessage(chain: readonly Uint8Array[]): Uint8Array {
 }
 
 /** ClientHello from the client, then ServerHello + `messages` (handshake messages) from the server. */
-export function tls12Handshake(out: Uint8Array[], port: number, messages: readonly Uint8Array[], opts: { records?: 'one' | 'each'; maxRecord?: number; cuts?: number[] } = {}): void {
+export function tls12Handshake(
+  out: Uint8Array[],
+  port: number,
+  messages: readonly Uint8Array[],
+  opts: { records?: 'one' | 'each'; maxRecord?: number; cuts?: number[] } = {},
+): void {
   const conv = new Conversation(out, port, 443, 1000 + port);
-  conv.send('c', clientHelloRecord({ random: pseudoBytes(32, port), cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'], extensions: [tlsExt.serverName('example.test')] }));
-  const hello = encodeServerHello({ random: pseudoBytes(32, port + 1), sessionId: new Uint8Array(0), cipherSuite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', extensions: [] });
+  conv.send(
+    'c',
+    clientHelloRecord({
+      random: pseudoBytes(32, port),
+      cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
+      extensions: [tlsExt.serverName('example.test')],
+    }),
+  );
+  const hello = encodeServerHello({
+    random: pseudoBytes(32, port + 1),
+    sessionId: new Uint8Array(0),
+    cipherSuite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+    extensions: [],
+  });
   const done = encodeHandshake(HANDSHAKE_TYPE.serverHelloDone, new Uint8Array(0));
   const stream = cat(hello, ...messages, done);
   const max = opts.maxRecord ?? 16384;

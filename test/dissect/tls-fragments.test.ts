@@ -35,12 +35,20 @@ function records(stream: Uint8Array, cuts: number[]): Uint8Array[] {
 }
 
 /** Segment boundaries that put each record in its own segment. */
-const eachRecord = (rs: readonly Uint8Array[]): number[] => rs.slice(0, -1).reduce<number[]>((acc, r) => [...acc, (acc[acc.length - 1] ?? 0) + r.length], []);
+const eachRecord = (rs: readonly Uint8Array[]): number[] => {
+  const ends: number[] = [];
+  for (const r of rs.slice(0, -1)) ends.push((ends[ends.length - 1] ?? 0) + r.length);
+  return ends;
+};
 
 async function capture(): Promise<string> {
   const certs = testCertificates();
   const out: Uint8Array[] = [];
-  const ch = encodeClientHello({ random: pseudoBytes(32, 1), cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'], extensions: [tlsExt.serverName('split.example.test'), tlsExt.alpn(['h2'])] });
+  const ch = encodeClientHello({
+    random: pseudoBytes(32, 1),
+    cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
+    extensions: [tlsExt.serverName('split.example.test'), tlsExt.alpn(['h2'])],
+  });
   const sh = encodeServerHello({ random: pseudoBytes(32, 2), cipherSuite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', extensions: [] });
   const cert = certificateMessage([certs['pki-server']]);
   const done = encodeHandshake(HANDSHAKE_TYPE.serverHelloDone, new Uint8Array(0));
@@ -115,7 +123,14 @@ describe('handshake reassembly bounds', () => {
     expect(budget.held).toBe(300);
     expect(startPending(msg.subarray(0, 300), 2, budget)).toBeUndefined(); // 300 held + a 600-byte message would pass 800
     const r = continuePending(p, msg, 300, 300, 3, budget);
-    expect([r.taken, r.message?.length, r.pieces]).toEqual([300, 600, [{ frame: 1, length: 300 }, { frame: 3, length: 300 }]]);
+    expect([r.taken, r.message?.length, r.pieces]).toEqual([
+      300,
+      600,
+      [
+        { frame: 1, length: 300 },
+        { frame: 3, length: 300 },
+      ],
+    ]);
     expect(budget.held).toBe(0);
     // The header itself split after two bytes, then a message longer than any kept.
     const huge = cat(Uint8Array.of(HANDSHAKE_TYPE.certificate), u24(MAX_HANDSHAKE_MESSAGE + 1));
@@ -129,7 +144,9 @@ describe.skipIf(!requireTool('tshark'))('handshake messages over several records
   it('every field and every summary line as tshark prints them', async () => {
     const path = await capture();
     const result = await compareCapture(path);
-    expect(result.map((a) => a.field)).toEqual(expect.arrayContaining(['tls.handshake.fragment', 'tls.handshake.fragment.count', 'tls.handshake.certificate', 'x509af.serialNumber', 'frame.protocols']));
+    expect(result.map((a) => a.field)).toEqual(
+      expect.arrayContaining(['tls.handshake.fragment', 'tls.handshake.fragment.count', 'tls.handshake.certificate', 'x509af.serialNumber', 'frame.protocols']),
+    );
     expect(result.filter((a) => a.agree !== a.frames && !/^_ws\.expert\./.test(a.field)).map((a) => `${a.field} ${JSON.stringify(a.examples[0])}`)).toEqual([]);
     const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS], { maxBuffer: 1 << 26 });
     const theirs = stdout.split('\n').filter((l) => l !== '');

@@ -25,8 +25,17 @@ import { fieldText } from '../../src/dissect/fields-output.ts';
 import { summaryLine } from '../../src/dissect/summary.ts';
 import { treeLines } from '../../src/dissect/tree-output.ts';
 import {
-  clientHelloRecord, CONTENT_TYPE, encodeAlert, encodeApplicationData, encodeChangeCipherSpec, encodeClientHello, encodeHandshake, encodeRecord, encodeServerHello,
-  HANDSHAKE_TYPE, tlsExt, type ClientHelloSpec,
+  clientHelloRecord,
+  CONTENT_TYPE,
+  encodeAlert,
+  encodeApplicationData,
+  encodeChangeCipherSpec,
+  encodeHandshake,
+  encodeRecord,
+  encodeServerHello,
+  HANDSHAKE_TYPE,
+  tlsExt,
+  type ClientHelloSpec,
 } from '../../src/wire/tls.ts';
 import { compareCapture, dissectAll, TSHARK_CHECKSUM_OPTS, type FieldAgreement } from '../interop/agreement.ts';
 import { KNOWN_DIVERGENCES } from '../interop/known-divergences.ts';
@@ -41,12 +50,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const cat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(parts.flatMap((p) => [...p]));
 const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed * 17 + 7) & 0xff);
 
-
 function hello13(name: string): ClientHelloSpec {
   return {
     random: bytes(32, 1),
     sessionId: bytes(32, 2),
-    cipherSuites: [0x0a0a, 'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 0x00ff],
+    cipherSuites: [
+      0x0a0a,
+      'TLS_AES_128_GCM_SHA256',
+      'TLS_AES_256_GCM_SHA384',
+      'TLS_CHACHA20_POLY1305_SHA256',
+      'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+      0x00ff,
+    ],
     extensions: [
       tlsExt.raw(0x1a1a),
       tlsExt.serverName(name),
@@ -58,7 +73,10 @@ function hello13(name: string): ClientHelloSpec {
       tlsExt.alpn(['h2', 'http/1.1']),
       tlsExt.raw(5, Uint8Array.of(1, 0, 0, 0, 0)),
       tlsExt.signatureAlgorithms(['ecdsa_secp256r1_sha256', 'rsa_pss_rsae_sha256', 'rsa_pkcs1_sha256', 'ed25519']),
-      tlsExt.keyShare([{ group: 0x2a2a, key: Uint8Array.of(0) }, { group: 'x25519', key: bytes(32, 3) }]),
+      tlsExt.keyShare([
+        { group: 0x2a2a, key: Uint8Array.of(0) },
+        { group: 'x25519', key: bytes(32, 3) },
+      ]),
       tlsExt.pskKeyExchangeModes([1]),
       tlsExt.supportedVersions([0x3a3a, 0x0304, 0x0303]),
       tlsExt.raw(28, Uint8Array.of(0x40, 0x01)),
@@ -78,27 +96,67 @@ function craftedFrames(der: Uint8Array): Uint8Array[] {
   a.send('c', ch, [40, 150]);
   const sh = encodeRecord({
     contentType: CONTENT_TYPE.handshake,
-    fragment: encodeServerHello({ random: bytes(32, 4), sessionId: bytes(32, 2), cipherSuite: 'TLS_AES_128_GCM_SHA256', extensions: [tlsExt.keyShareServer({ group: 'x25519', key: bytes(32, 5) }), tlsExt.selectedVersion(0x0304)] }),
+    fragment: encodeServerHello({
+      random: bytes(32, 4),
+      sessionId: bytes(32, 2),
+      cipherSuite: 'TLS_AES_128_GCM_SHA256',
+      extensions: [tlsExt.keyShareServer({ group: 'x25519', key: bytes(32, 5) }), tlsExt.selectedVersion(0x0304)],
+    }),
   });
   const flight = cat(sh, encodeChangeCipherSpec(), encodeApplicationData(bytes(120, 6)), encodeApplicationData(bytes(300, 7)));
   a.send('s', flight);
-  const appData = cat(encodeApplicationData(bytes(900, 8)), encodeApplicationData(bytes(30, 9)), encodeApplicationData(bytes(1200, 10)), encodeApplicationData(bytes(25, 11)));
+  const appData = cat(
+    encodeApplicationData(bytes(900, 8)),
+    encodeApplicationData(bytes(30, 9)),
+    encodeApplicationData(bytes(1200, 10)),
+    encodeApplicationData(bytes(25, 11)),
+  );
   a.send('s', appData, [300, 600, 905 + 5, 1000, 2000]);
   a.send('c', encodeApplicationData(bytes(40, 12)), [3]);
   // 2. TLS 1.2 on a port Wireshark has no dissector for: its heuristic finds the ClientHello.
   const b = new Conversation(out, 50002, 40443, 5000);
-  b.send('c', clientHelloRecord({ random: bytes(32, 13), cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_RSA_WITH_AES_128_CBC_SHA'], extensions: [tlsExt.serverName('heuristic.test'), tlsExt.supportedGroups(['x25519']), tlsExt.ecPointFormats(), tlsExt.alpn(['http/1.1']), tlsExt.signatureAlgorithms(['rsa_pkcs1_sha256'])] }));
+  b.send(
+    'c',
+    clientHelloRecord({
+      random: bytes(32, 13),
+      cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_RSA_WITH_AES_128_CBC_SHA'],
+      extensions: [
+        tlsExt.serverName('heuristic.test'),
+        tlsExt.supportedGroups(['x25519']),
+        tlsExt.ecPointFormats(),
+        tlsExt.alpn(['http/1.1']),
+        tlsExt.signatureAlgorithms(['rsa_pkcs1_sha256']),
+      ],
+    }),
+  );
   const u24 = (n: number): Uint8Array => Uint8Array.of(n >> 16, (n >> 8) & 0xff, n & 0xff);
   const cert = encodeHandshake(HANDSHAKE_TYPE.certificate, cat(u24(der.length + 3), u24(der.length), der));
-  const ske = encodeHandshake(HANDSHAKE_TYPE.serverKeyExchange, cat(Uint8Array.of(3, 0, 29, 32), bytes(32, 15), Uint8Array.of(0x04, 0x01, 0, 64), bytes(64, 16)));
+  const ske = encodeHandshake(
+    HANDSHAKE_TYPE.serverKeyExchange,
+    cat(Uint8Array.of(3, 0, 29, 32), bytes(32, 15), Uint8Array.of(0x04, 0x01, 0, 64), bytes(64, 16)),
+  );
   const serverFlight = cat(
-    encodeRecord({ contentType: 22, fragment: encodeServerHello({ random: bytes(32, 17), cipherSuite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', extensions: [tlsExt.raw(65281, Uint8Array.of(0)), tlsExt.alpn(['http/1.1']), tlsExt.raw(23)] }) }),
+    encodeRecord({
+      contentType: 22,
+      fragment: encodeServerHello({
+        random: bytes(32, 17),
+        cipherSuite: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+        extensions: [tlsExt.raw(65281, Uint8Array.of(0)), tlsExt.alpn(['http/1.1']), tlsExt.raw(23)],
+      }),
+    }),
     encodeRecord({ contentType: 22, fragment: cert }),
     encodeRecord({ contentType: 22, fragment: cat(ske, encodeHandshake(HANDSHAKE_TYPE.serverHelloDone, new Uint8Array(0))) }),
   );
   b.send('s', serverFlight, [200, 400]);
   const cke = encodeHandshake(HANDSHAKE_TYPE.clientKeyExchange, cat(Uint8Array.of(32), bytes(32, 18)));
-  b.send('c', cat(encodeRecord({ contentType: 22, fragment: cke }), encodeChangeCipherSpec(), encodeRecord({ contentType: 22, fragment: cat(new Uint8Array(8), bytes(32, 19)) })));
+  b.send(
+    'c',
+    cat(
+      encodeRecord({ contentType: 22, fragment: cke }),
+      encodeChangeCipherSpec(),
+      encodeRecord({ contentType: 22, fragment: cat(new Uint8Array(8), bytes(32, 19)) }),
+    ),
+  );
   const ticket = encodeHandshake(HANDSHAKE_TYPE.newSessionTicket, cat(Uint8Array.of(0, 0, 0x1c, 0x20, 0, 48), bytes(48, 20)));
   b.send('s', cat(encodeRecord({ contentType: 22, fragment: ticket }), encodeChangeCipherSpec(), encodeRecord({ contentType: 22, fragment: bytes(40, 21) })));
   b.send('c', encodeApplicationData(bytes(80, 22)));
@@ -107,8 +165,28 @@ function craftedFrames(der: Uint8Array): Uint8Array[] {
   // 3. A HelloRetryRequest, then the second ClientHello and the ServerHello.
   const c = new Conversation(out, 50003, 443, 9000);
   c.send('c', clientHelloRecord(hello13('retry.test')));
-  c.send('s', encodeRecord({ contentType: 22, fragment: encodeServerHello({ helloRetryRequest: true, sessionId: bytes(32, 2), cipherSuite: 'TLS_AES_128_GCM_SHA256', extensions: [tlsExt.selectedVersion(0x0304), tlsExt.keyShareSelectedGroup('secp256r1')] }) }));
-  c.send('c', cat(encodeChangeCipherSpec(), clientHelloRecord({ ...hello13('retry.test'), extensions: [tlsExt.supportedVersions([0x0304]), tlsExt.keyShare([{ group: 'secp256r1', key: bytes(65, 24) }])] })));
+  c.send(
+    's',
+    encodeRecord({
+      contentType: 22,
+      fragment: encodeServerHello({
+        helloRetryRequest: true,
+        sessionId: bytes(32, 2),
+        cipherSuite: 'TLS_AES_128_GCM_SHA256',
+        extensions: [tlsExt.selectedVersion(0x0304), tlsExt.keyShareSelectedGroup('secp256r1')],
+      }),
+    }),
+  );
+  c.send(
+    'c',
+    cat(
+      encodeChangeCipherSpec(),
+      clientHelloRecord({
+        ...hello13('retry.test'),
+        extensions: [tlsExt.supportedVersions([0x0304]), tlsExt.keyShare([{ group: 'secp256r1', key: bytes(65, 24) }])],
+      }),
+    ),
+  );
   // 4. A retransmission and a bad checksum in the middle of a record that spans segments.
   const d = new Conversation(out, 50004, 443, 12000);
   d.send('c', clientHelloRecord({ random: bytes(32, 25), cipherSuites: ['TLS_AES_128_GCM_SHA256'], extensions: [tlsExt.supportedVersions([0x0304])] }));
@@ -127,7 +205,16 @@ function craftedFrames(der: Uint8Array): Uint8Array[] {
   //    the start of another: Wireshark then reassembles the whole segment.
   const g = new Conversation(out, 50006, 443, 18000);
   g.send('c', clientHelloRecord({ random: bytes(32, 31), cipherSuites: ['TLS_AES_128_GCM_SHA256'] }));
-  g.send('c', cat(encodeApplicationData(bytes(50, 32)), encodeApplicationData(bytes(30, 33)), encodeApplicationData(bytes(200, 34)), encodeApplicationData(bytes(10, 35))), [3, 150]);
+  g.send(
+    'c',
+    cat(
+      encodeApplicationData(bytes(50, 32)),
+      encodeApplicationData(bytes(30, 33)),
+      encodeApplicationData(bytes(200, 34)),
+      encodeApplicationData(bytes(10, 35)),
+    ),
+    [3, 150],
+  );
   return out;
 }
 
@@ -231,10 +318,25 @@ describe('TLS dissector and TCP reassembly (netlab alone)', () => {
   });
 });
 
-const TLS_FIELDS = ['tls.record.content_type', 'tls.record.version', 'tls.record.length', 'tls.handshake.type', 'tls.handshake.ciphersuite', 'tls.handshake.extensions_server_name', 'tls.handshake.extensions_alpn_str', 'tls.handshake.extensions.supported_version', 'tls.handshake.extensions_key_share_group', 'tls.handshake.sig_hash_alg', 'tls.app_data', 'tcp.segment', 'tcp.reassembled.length', 'tcp.segment_data'];
+const TLS_FIELDS = [
+  'tls.record.content_type',
+  'tls.record.version',
+  'tls.record.length',
+  'tls.handshake.type',
+  'tls.handshake.ciphersuite',
+  'tls.handshake.extensions_server_name',
+  'tls.handshake.extensions_alpn_str',
+  'tls.handshake.extensions.supported_version',
+  'tls.handshake.extensions_key_share_group',
+  'tls.handshake.sig_hash_alg',
+  'tls.app_data',
+  'tcp.segment',
+  'tcp.reassembled.length',
+  'tcp.segment_data',
+];
 
 describe.skipIf(!requireTool('tshark'))('TLS dissector and TCP reassembly beside tshark', () => {
-  it('summary lines of the shared TLS captures are tshark\'s', async () => {
+  it("summary lines of the shared TLS captures are tshark's", async () => {
     const shared = SHARED_CAPTURES;
     const files = readdirSync(shared).filter((f) => /^tls1[23]-/.test(f));
     expect(files.length).toBeGreaterThanOrEqual(5);
@@ -248,7 +350,16 @@ describe.skipIf(!requireTool('tshark'))('TLS dissector and TCP reassembly beside
     frames.forEach((frame, i) => w.write({ tsSec: 1_700_000_000, tsNsec: i * 1000, data: frame }));
     await w.close();
     const result = await compareCapture(path);
-    expect(result.map((a) => a.field)).toEqual(expect.arrayContaining([...TLS_FIELDS, 'tls.handshake.extensions_key_share_selected_group', 'tls.alert_message.desc', 'tls.handshake.server_named_curve', 'tls.handshake.certificate', 'tls.handshake.session_ticket']));
+    expect(result.map((a) => a.field)).toEqual(
+      expect.arrayContaining([
+        ...TLS_FIELDS,
+        'tls.handshake.extensions_key_share_selected_group',
+        'tls.alert_message.desc',
+        'tls.handshake.server_named_curve',
+        'tls.handshake.certificate',
+        'tls.handshake.session_ticket',
+      ]),
+    );
     expect(unexplained('crafted.pcapng', result)).toEqual([]);
     // The plain text on port 443 (frame 73) is HTTP to tshark's HTTP heuristic; netlab has
     // no HTTP dissector yet and must show it as TCP, not TLS. Every other line is tshark's.
@@ -262,7 +373,11 @@ describe.skipIf(!requireTool('tshark'))('TLS dissector and TCP reassembly beside
 
   it.skipIf(!requireTool('openssl'))('real TLS 1.3, TLS 1.2 and TLS 1.2 mTLS sessions from Node, tapped with a small MSS', async () => {
     const { key, cert } = certificate();
-    const runs = [['TLSv1.3', false], ['TLSv1.2', false], ['TLSv1.2', true]] as const;
+    const runs = [
+      ['TLSv1.3', false],
+      ['TLSv1.2', false],
+      ['TLSv1.2', true],
+    ] as const;
     for (const [version, mtls] of runs) {
       const name = `node-${version}${mtls ? '-mtls' : ''}.pcapng`;
       const path = join(dir, name);
@@ -284,7 +399,29 @@ function certificate(): { key: Buffer; cert: Buffer; der: Uint8Array } {
   if (made !== undefined) return made;
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=example.test', '-addext', 'subjectAltName=DNS:example.test'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=example.test',
+      '-addext',
+      'subjectAltName=DNS:example.test',
+    ],
+    { stdio: 'ignore' },
+  );
   const cert = readFileSync(certFile);
   const der = Uint8Array.from(Buffer.from(cert.toString().replace(/-----[A-Z ]+-----|\s+/g, ''), 'base64'));
   made = { key: readFileSync(keyFile), cert, der };
@@ -298,12 +435,25 @@ function close(server: Server): Promise<void> {
 /** A Node TLS client and server talking through a relay whose TCP side the tap records. */
 async function tappedSession(path: string, version: 'TLSv1.3' | 'TLSv1.2', key: Buffer, cert: Buffer, mtls: boolean): Promise<void> {
   const tap = new TapRecorder({ path, mss: 500 });
-  const server = tlsServer({ key, cert, ca: cert, requestCert: mtls, rejectUnauthorized: mtls, ALPNProtocols: ['h2', 'http/1.1'], minVersion: version, maxVersion: version, handshakeTimeout: 5000 }, (s) => {
-    s.setTimeout(5000, () => s.destroy());
-    s.on('data', (d: Buffer) => s.write(Buffer.from(d.toString().toUpperCase())));
-    s.on('end', () => s.end());
-    s.on('error', () => s.destroy());
-  });
+  const server = tlsServer(
+    {
+      key,
+      cert,
+      ca: cert,
+      requestCert: mtls,
+      rejectUnauthorized: mtls,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      minVersion: version,
+      maxVersion: version,
+      handshakeTimeout: 5000,
+    },
+    (s) => {
+      s.setTimeout(5000, () => s.destroy());
+      s.on('data', (d: Buffer) => s.write(Buffer.from(d.toString().toUpperCase())));
+      s.on('end', () => s.end());
+      s.on('error', () => s.destroy());
+    },
+  );
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
   const tlsPort = (server.address() as AddressInfo).port;
   const relay = netServer((a) => {

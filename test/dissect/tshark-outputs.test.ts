@@ -70,7 +70,8 @@ function frameSection(lines: readonly string[]): string[] {
 
 /** Frames whose summary differs for a reason outside the output code (capture:frame -> reason). */
 const SUMMARY_DIFFERS: Readonly<Record<string, string>> = {
-  'ipv4-fragments-tcp-http-zeek.pcap:6': 'tshark numbers relative sequence numbers after reassembling the fragmented GET (frames 2-4); netlab does not reassemble it here',
+  'ipv4-fragments-tcp-http-zeek.pcap:6':
+    'tshark numbers relative sequence numbers after reassembling the fragmented GET (frames 2-4); netlab does not reassemble it here',
 };
 
 type Json = string | null | Json[] | { [k: string]: Json };
@@ -88,7 +89,9 @@ describe.skipIf(!requireTool('tshark') || !requireTool('mergecap'))('outputs bes
   /** `capture:frame` of each merged frame. */
   let origin: string[] = [];
   beforeAll(async () => {
-    const names = readdirSync(CAPTURES).filter((f) => /\.pcap(ng)?$/.test(f) && !UNREADABLE.test(f)).sort();
+    const names = readdirSync(CAPTURES)
+      .filter((f) => /\.pcap(ng)?$/.test(f) && !UNREADABLE.test(f))
+      .sort();
     const files = names.map((f) => join(CAPTURES, f));
     merged = join(mkdtempSync(join(tmpdir(), 'netlab-out-')), 'all.pcapng');
     await run('mergecap', ['-a', '-F', 'pcapng', '-w', merged, ...files]);
@@ -106,7 +109,7 @@ describe.skipIf(!requireTool('tshark') || !requireTool('mergecap'))('outputs bes
     expect(covered.filter(Boolean).length).toBeGreaterThan(200);
   });
 
-  it('summary layout: tshark\'s own columns, padded by netlab, give tshark\'s lines', async () => {
+  it("summary layout: tshark's own columns, padded by netlab, give tshark's lines", async () => {
     const theirs = (await tshark(merged)).split('\n');
     const cols = ['No.', 'Time', 'Source', 'Destination', 'Protocol', 'Length', 'Info'].flatMap((c) => ['-e', `_ws.col.${c}`]);
     const rows = (await tshark(merged, '-T', 'fields', ...cols)).split('\n');
@@ -135,7 +138,13 @@ describe.skipIf(!requireTool('tshark') || !requireTool('mergecap'))('outputs bes
     // the field agreement test); frames with them are left out here.
     const analysed = /\[TCP |reassembled/;
     const diffs = ds.flatMap((d, i) =>
-      covered[i] && SUMMARY_DIFFERS[origin[i]] === undefined && d.protos.some((p) => p.proto === 'tcp') && !analysed.test(theirs[i] ?? '') && summaryLine(d) !== theirs[i] ? [{ ours: summaryLine(d), tshark: theirs[i] }] : [],
+      covered[i] &&
+      SUMMARY_DIFFERS[origin[i]] === undefined &&
+      d.protos.some((p) => p.proto === 'tcp') &&
+      !analysed.test(theirs[i] ?? '') &&
+      summaryLine(d) !== theirs[i]
+        ? [{ ours: summaryLine(d), tshark: theirs[i] }]
+        : [],
     );
     expect(diffs.slice(0, 10)).toEqual([]);
   });
@@ -196,7 +205,12 @@ describe.skipIf(!requireTool('tshark') || !requireTool('mergecap'))('outputs bes
 });
 
 describe.skipIf(!requireTool('tshark'))('frame tree of classic pcap files', () => {
-  for (const file of ['arp-reply-pcapplusplus.pcap', 'pcap-nsec-synthetic-pcapplusplus.pcap', 'malformed-timestamp-usec-overflow-tcpdump.pcap', 'malformed-snaplen1-incl-gt-snaplen-zeek.pcap']) {
+  for (const file of [
+    'arp-reply-pcapplusplus.pcap',
+    'pcap-nsec-synthetic-pcapplusplus.pcap',
+    'malformed-timestamp-usec-overflow-tcpdump.pcap',
+    'malformed-snaplen1-incl-gt-snaplen-zeek.pcap',
+  ]) {
     it(file, async () => {
       const path = join(CAPTURES, file);
       const ds = await dissectAll(path);

@@ -62,7 +62,11 @@ function igmp(dst: string, body: number[]): Uint8Array {
   for (let i = 0; i < m.length; i += 2) sum += (m[i] << 8) | (m[i + 1] ?? 0);
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   m.set(u16(~sum & 0xffff), 2);
-  return encode([ethernet({ src: '02:00:00:00:00:01', dst: '01:00:5e:00:00:01' }), ipv4({ src: '10.0.0.1', dst, ttl: 1, protocol: 2, options: Uint8Array.of(0x94, 4, 0, 0) }), payload(m)]);
+  return encode([
+    ethernet({ src: '02:00:00:00:00:01', dst: '01:00:5e:00:00:01' }),
+    ipv4({ src: '10.0.0.1', dst, ttl: 1, protocol: 2, options: Uint8Array.of(0x94, 4, 0, 0) }),
+    payload(m),
+  ]);
 }
 
 function frames(): Uint8Array[] {
@@ -82,10 +86,28 @@ function frames(): Uint8Array[] {
     frame('10.0.0.1', '10.0.0.255', 137, 137, nbns(0x1235, 0x0110, [q('printer', 0x00, ['corp', 'example'])], [], [1, 0, 0, 0])),
     frame('10.0.0.1', '10.0.0.255', 137, 137, nbns(0x1236, 0x2910, [q('laptop', 0x00)], [nb('laptop', 0x00, '10.0.0.1')], [1, 0, 0, 1])),
     frame('10.0.0.2', '10.0.0.1', 137, 137, nbns(0x1237, 0x8583, [], [nb('nobody', 0x00, '0.0.0.0')], [0, 1, 0, 0])),
-    frame('0.0.0.0', '255.255.255.255', 68, 67, dhcp(1, 0xabcdef01, cat(Uint8Array.of(53, 1, 8, 12, 6), new TextEncoder().encode('laptop'), Uint8Array.of(55, 3, 1, 3, 6, 0, 0)))),
+    frame(
+      '0.0.0.0',
+      '255.255.255.255',
+      68,
+      67,
+      dhcp(1, 0xabcdef01, cat(Uint8Array.of(53, 1, 8, 12, 6), new TextEncoder().encode('laptop'), Uint8Array.of(55, 3, 1, 3, 6, 0, 0))),
+    ),
     frame('10.0.0.1', '10.0.0.123', 40123, 123, ntp(0xe3, 0, 0, [0, 0, 0, 0, 0, 0, 3_900_000_000, 0x80000000])),
-    frame('10.0.0.123', '10.0.0.1', 123, 40123, ntp(0x24, 2, 0x4c4f434c, [3_899_999_000, 0x12345678, 3_900_000_000, 0x80000000, 3_900_000_000, 0x90000000, 3_900_000_000, 0x90001000])),
-    frame('10.0.0.1', '10.0.0.7', 67, 68, dhcp(2, 0xabcdef01, cat(Uint8Array.of(53, 1, 5, 58, 4), u32(1800), Uint8Array.of(59, 4), u32(3150), Uint8Array.of(28, 4), ip('10.0.0.255')))),
+    frame(
+      '10.0.0.123',
+      '10.0.0.1',
+      123,
+      40123,
+      ntp(0x24, 2, 0x4c4f434c, [3_899_999_000, 0x12345678, 3_900_000_000, 0x80000000, 3_900_000_000, 0x90000000, 3_900_000_000, 0x90001000]),
+    ),
+    frame(
+      '10.0.0.1',
+      '10.0.0.7',
+      67,
+      68,
+      dhcp(2, 0xabcdef01, cat(Uint8Array.of(53, 1, 5, 58, 4), u32(1800), Uint8Array.of(59, 4), u32(3150), Uint8Array.of(28, 4), ip('10.0.0.255'))),
+    ),
   ];
 }
 
@@ -107,7 +129,20 @@ describe.skipIf(!requireTool('tshark'))('IGMP, DHCP, NBNS and NTP beside tshark'
     const path = join(dir, 'udp-apps-tshark.pcapng');
     await writeFrames(path, frames());
     const result = await compareCapture(path);
-    expect(result.map((a) => a.field)).toEqual(expect.arrayContaining(['nbns.name', 'nbns.addr', 'nbns.ttl', 'dhcp.option.hostname', 'dhcp.option.renewal_time_value', 'ntp.xmt', 'ntp.refid', 'igmp.type', 'igmp.saddr', 'frame.protocols']));
+    expect(result.map((a) => a.field)).toEqual(
+      expect.arrayContaining([
+        'nbns.name',
+        'nbns.addr',
+        'nbns.ttl',
+        'dhcp.option.hostname',
+        'dhcp.option.renewal_time_value',
+        'ntp.xmt',
+        'ntp.refid',
+        'igmp.type',
+        'igmp.saddr',
+        'frame.protocols',
+      ]),
+    );
     expect(result.filter((a) => a.agree !== a.frames).map((a) => `${a.field} ${JSON.stringify(a.examples[0])}`)).toEqual([]);
     const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS]);
     const theirs = stdout.split('\n').filter((l) => l !== '');

@@ -48,7 +48,24 @@ function ecSpki(): Asn1 {
 /** An RFC 6962 SignedCertificateTimestampList with two SCTs, the second with extensions. */
 function sctList(): Uint8Array {
   const sct = (seed: number, exts: number[]): number[] => {
-    const body = [0, ...Array.from({ length: 32 }, (_, i) => (i * 7 + seed) & 0xff), 0, 0, 0x01, 0x78, 0x5a, 0xbc, 0x12, 0x34 + seed, ...u16(exts.length), ...exts, 4, 3, ...u16(8), ...Array.from({ length: 8 }, (_, i) => i + seed)];
+    const body = [
+      0,
+      ...Array.from({ length: 32 }, (_, i) => (i * 7 + seed) & 0xff),
+      0,
+      0,
+      0x01,
+      0x78,
+      0x5a,
+      0xbc,
+      0x12,
+      0x34 + seed,
+      ...u16(exts.length),
+      ...exts,
+      4,
+      3,
+      ...u16(8),
+      ...Array.from({ length: 8 }, (_, i) => i + seed),
+    ];
     return [...u16(body.length), ...body];
   };
   const list = [...sct(1, []), ...sct(2, [9, 8, 7])];
@@ -65,27 +82,48 @@ function crafted(): Record<string, Uint8Array> {
     rdn(attr('0.9.2342.19200300.100.1.25', ia5('test'))),
   ]);
   const subject = seq([rdn(attr('2.5.4.3', utf8('crafted.example.test'))), rdn(attr('2.5.4.5', printable('A-123'))), rdn(attr('2.5.4.46', printable('q1')))]);
-  const names = der(seq([
-    ctx(1, false, 'user@example.test'),
-    ctx(2, false, 'crafted.example.test'),
-    ctx(6, false, 'https://crafted.example.test/'),
-    ctx(7, false, bin(Uint8Array.of(192, 0, 2, 7))),
-    ctx(7, false, bin(Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 9))),
-    ctx(4, true, [seq([rdn(attr('2.5.4.3', printable('Dir Name')))])]),
-    ctx(8, false, asn1.oidToDer('1.2.3.4.5').getBytes()),
-  ]));
-  const policies = der(seq([
-    seq([oid('2.5.29.32.0'), seq([
-      seq([oid('1.3.6.1.5.5.7.2.1'), ia5('https://cps.example.test/')]),
-      seq([oid('1.3.6.1.5.5.7.2.2'), seq([seq([ia5('Example Org'), seq([smallInt(1), smallInt(7)])]), utf8('Notice ñ')])]),
-      seq([oid('1.3.6.1.5.5.7.2.2'), seq([asn1.create(U, 26 as forge.asn1.Type, false, 'Visible only')])]),
-    ])]),
-    seq([oid('2.23.140.1.2.2')]),
-  ]));
-  const aki = der(seq([ctx(0, false, bin(Uint8Array.of(1, 2, 3, 4))), ctx(1, true, [ctx(2, false, 'issuer.example.test')]), ctx(2, false, bin(Uint8Array.of(0, 0x99)))]));
-  const crl = der(seq([seq([ctx(0, true, [ctx(0, true, [ctx(6, false, 'http://crl.example.test/a.crl'), ctx(6, false, 'ldap://crl.example.test/')])])]), seq([ctx(2, true, [ctx(2, false, 'crl-issuer.example.test')])])]));
-  const aia = der(seq([seq([oid('1.3.6.1.5.5.7.48.1'), ctx(6, false, 'http://ocsp.example.test')]), seq([oid('1.3.6.1.5.5.7.48.2'), ctx(2, false, 'ca.example.test')])]));
-  const nc = der(seq([ctx(0, true, [seq([ctx(2, false, '.example.test')]), seq([ctx(1, false, 'example.test')])]), ctx(1, true, [seq([ctx(7, false, bin(Uint8Array.of(10, 0, 0, 0, 255, 0, 0, 0)))])])]));
+  const names = der(
+    seq([
+      ctx(1, false, 'user@example.test'),
+      ctx(2, false, 'crafted.example.test'),
+      ctx(6, false, 'https://crafted.example.test/'),
+      ctx(7, false, bin(Uint8Array.of(192, 0, 2, 7))),
+      ctx(7, false, bin(Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 9))),
+      ctx(4, true, [seq([rdn(attr('2.5.4.3', printable('Dir Name')))])]),
+      ctx(8, false, asn1.oidToDer('1.2.3.4.5').getBytes()),
+    ]),
+  );
+  const policies = der(
+    seq([
+      seq([
+        oid('2.5.29.32.0'),
+        seq([
+          seq([oid('1.3.6.1.5.5.7.2.1'), ia5('https://cps.example.test/')]),
+          seq([oid('1.3.6.1.5.5.7.2.2'), seq([seq([ia5('Example Org'), seq([smallInt(1), smallInt(7)])]), utf8('Notice ñ')])]),
+          seq([oid('1.3.6.1.5.5.7.2.2'), seq([asn1.create(U, 26 as forge.asn1.Type, false, 'Visible only')])]),
+        ]),
+      ]),
+      seq([oid('2.23.140.1.2.2')]),
+    ]),
+  );
+  const aki = der(
+    seq([ctx(0, false, bin(Uint8Array.of(1, 2, 3, 4))), ctx(1, true, [ctx(2, false, 'issuer.example.test')]), ctx(2, false, bin(Uint8Array.of(0, 0x99)))]),
+  );
+  const crl = der(
+    seq([
+      seq([ctx(0, true, [ctx(0, true, [ctx(6, false, 'http://crl.example.test/a.crl'), ctx(6, false, 'ldap://crl.example.test/')])])]),
+      seq([ctx(2, true, [ctx(2, false, 'crl-issuer.example.test')])]),
+    ]),
+  );
+  const aia = der(
+    seq([seq([oid('1.3.6.1.5.5.7.48.1'), ctx(6, false, 'http://ocsp.example.test')]), seq([oid('1.3.6.1.5.5.7.48.2'), ctx(2, false, 'ca.example.test')])]),
+  );
+  const nc = der(
+    seq([
+      ctx(0, true, [seq([ctx(2, false, '.example.test')]), seq([ctx(1, false, 'example.test')])]),
+      ctx(1, true, [seq([ctx(7, false, bin(Uint8Array.of(10, 0, 0, 0, 255, 0, 0, 0)))])]),
+    ]),
+  );
   const exts = seq([
     ext('2.5.29.19', der(seq([bool(false)])), false),
     ext('2.5.29.15', der(bits(Uint8Array.of(0x80))), true),
@@ -114,7 +152,14 @@ function crafted(): Record<string, Uint8Array> {
     sig,
   ]);
   const rsaNullPss = seq([
-    seq([unsignedInt(Uint8Array.of(7)), seq([oid('1.2.840.113549.1.1.10'), seq([explicit(0, seq([oid('2.16.840.1.101.3.4.2.3')])), explicit(2, smallInt(64)), explicit(3, smallInt(1))])]), issuer, seq([utcTime('240101000000Z'), utcTime('340101000000Z')]), subject, seq([seq([oid('1.2.840.113549.1.1.1'), nul()]), bits(der(seq([unsignedInt(Uint8Array.of(0xc3, 5, 7)), smallInt(3)])))])]),
+    seq([
+      unsignedInt(Uint8Array.of(7)),
+      seq([oid('1.2.840.113549.1.1.10'), seq([explicit(0, seq([oid('2.16.840.1.101.3.4.2.3')])), explicit(2, smallInt(64)), explicit(3, smallInt(1))])]),
+      issuer,
+      seq([utcTime('240101000000Z'), utcTime('340101000000Z')]),
+      subject,
+      seq([seq([oid('1.2.840.113549.1.1.1'), nul()]), bits(der(seq([unsignedInt(Uint8Array.of(0xc3, 5, 7)), smallInt(3)])))]),
+    ]),
     seq([oid('1.2.840.113549.1.1.11'), nul()]),
     sig,
   ]);
@@ -130,7 +175,14 @@ function pki(): Record<string, Uint8Array> {
   const rsaRoot = CertificateAuthority.root({ commonName: 'netlab RSA Root', keyType: 'rsa', pathLength: 1 });
   const rsaLeaf = rsaRoot.issueServer({ dns: ['rsa.netlab.test'], keyType: 'rsa' });
   const d = (c: { der: Buffer }): Uint8Array => Uint8Array.from(c.der);
-  return { 'pki-root': d(root.cert), 'pki-intermediate': d(inter.cert), 'pki-server': d(server.cert), 'pki-client': d(client.cert), 'pki-rsa-root': d(rsaRoot.cert), 'pki-rsa-leaf': d(rsaLeaf.cert) };
+  return {
+    'pki-root': d(root.cert),
+    'pki-intermediate': d(inter.cert),
+    'pki-server': d(server.cert),
+    'pki-client': d(client.cert),
+    'pki-rsa-root': d(rsaRoot.cert),
+    'pki-rsa-leaf': d(rsaLeaf.cert),
+  };
 }
 
 const OPENSSL_EXT = `[req]
@@ -175,19 +227,51 @@ function openssl(dir: string): Record<string, Uint8Array> {
   writeFileSync(cnf, OPENSSL_EXT);
   const make = (name: string, args: string[]): Uint8Array => {
     const pem = join(dir, `${name}.pem`);
-    execFileSync('openssl', ['req', '-x509', '-nodes', '-keyout', join(dir, `${name}.key`), '-out', pem, '-days', '30', '-config', cnf, ...args], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-nodes', '-keyout', join(dir, `${name}.key`), '-out', pem, '-days', '30', '-config', cnf, ...args], {
+      stdio: 'ignore',
+    });
     const text = readFileSync(pem, 'utf8');
     return Uint8Array.from(Buffer.from(text.replace(/-----[A-Z ]+-----|\s+/g, ''), 'base64'));
   };
   const dsaParams = join(dir, 'dsa-params.pem');
   execFileSync('openssl', ['genpkey', '-genparam', '-algorithm', 'DSA', '-pkeyopt', 'dsa_paramgen_bits:1024', '-out', dsaParams], { stdio: 'ignore' });
   return {
-    'openssl-rsa-rich': make('rsa', ['-newkey', 'rsa:2048', '-days', '11000', '-utf8', '-subj', '/C=ES/ST=Madrid/L=Madrid/O=Net Lab ñ/OU=Unit 1/OU=Unit 2/CN=Ñandú Root/emailAddress=root@example.test/serialNumber=1234/DC=example/DC=test', '-extensions', 'rich', '-set_serial', '0x00ffeeddccbbaa']),
-    'openssl-ec384': make('ec', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-subj', '/CN=ec.example.test', '-addext', 'subjectAltName=DNS:ec.example.test']),
+    'openssl-rsa-rich': make('rsa', [
+      '-newkey',
+      'rsa:2048',
+      '-days',
+      '11000',
+      '-utf8',
+      '-subj',
+      '/C=ES/ST=Madrid/L=Madrid/O=Net Lab ñ/OU=Unit 1/OU=Unit 2/CN=Ñandú Root/emailAddress=root@example.test/serialNumber=1234/DC=example/DC=test',
+      '-extensions',
+      'rich',
+      '-set_serial',
+      '0x00ffeeddccbbaa',
+    ]),
+    'openssl-ec384': make('ec', [
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-384',
+      '-subj',
+      '/CN=ec.example.test',
+      '-addext',
+      'subjectAltName=DNS:ec.example.test',
+    ]),
     'openssl-ed25519': make('ed', ['-newkey', 'ed25519', '-subj', '/CN=ed.example.test/O=Ed', '-addext', 'keyUsage=digitalSignature']),
     'openssl-dsa': make('dsa', ['-newkey', `dsa:${dsaParams}`, '-subj', '/CN=dsa.example.test']),
     'openssl-pss': make('pss', ['-newkey', 'rsa:1024', '-subj', '/CN=pss', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32', '-sha256']),
-    'openssl-odd': make('odd', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-subj', '/CN=odd/title=Dr/givenName=Ann/street=Main/postalCode=28001/UID=ann', '-extensions', 'odd']),
+    'openssl-odd': make('odd', [
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-subj',
+      '/CN=odd/title=Dr/givenName=Ann/street=Main/postalCode=28001/UID=ann',
+      '-extensions',
+      'odd',
+    ]),
   };
 }
 

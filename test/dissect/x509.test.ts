@@ -28,7 +28,9 @@ const SHARED = SHARED_CAPTURES;
 const EXPERT = /^_ws\.expert\./;
 
 function disagreements(result: readonly FieldAgreement[]): string[] {
-  return result.filter((a) => a.agree !== a.frames && !EXPERT.test(a.field)).map((a) => `${a.field} ${a.agree}/${a.frames} e.g. ${JSON.stringify(a.examples[0])}`);
+  return result
+    .filter((a) => a.agree !== a.frames && !EXPERT.test(a.field))
+    .map((a) => `${a.field} ${a.agree}/${a.frames} e.g. ${JSON.stringify(a.examples[0])}`);
 }
 
 /** A TLS 1.2 CertificateRequest naming the subjects of the given certificates' issuers. */
@@ -89,20 +91,24 @@ async function brokenCapture(certs: Record<string, Uint8Array>, flip: boolean): 
 }
 
 describe('X.509 certificates in the TLS dissector (netlab alone)', () => {
-  it('shows each certificate\'s tree and the protocols Wireshark lists for it', async () => {
+  it("shows each certificate's tree and the protocols Wireshark lists for it", async () => {
     const certs = testCertificates();
     const ds = await dissectAll(await craftedCapture(certs));
     const cert = ds.find((d) => fieldText(d, 'x509af.serialNumber') === '00800102');
     expect(cert).toBeDefined();
     const f = (name: string): string => fieldText(cert!, name);
-    expect(f('frame.protocols')).toBe('eth:ethertype:ip:tcp:tls:x509sat:x509sat:x509sat:x509sat:x509sat:x509sat:x509sat:x509sat:x509sat:pkcs-1:x509ce:x509ce:x509ce:x509ce:x509sat:x509ce:x509ce:pkix1explicit:pkix1implicit:pkix1implicit:x509ce:x509ce:pkix1implicit:x509ce:tls');
+    expect(f('frame.protocols')).toBe(
+      'eth:ethertype:ip:tcp:tls:x509sat:x509sat:x509sat:x509sat:x509sat:x509sat:x509sat:x509sat:x509sat:pkcs-1:x509ce:x509ce:x509ce:x509ce:x509sat:x509ce:x509ce:pkix1explicit:pkix1implicit:pkix1implicit:x509ce:x509ce:pkix1implicit:x509ce:tls',
+    );
     expect(f('x509af.generalizedTime')).toBe('Dec 31, 1949 23:59:59.250000000 UTC,Jan  1, 2050 00:00:00.000000000 UTC');
     expect(f('x509sat.bmpString')).toBe('Größe Org');
     expect(f('x509ce.IPAddress.ipv6')).toBe('2001:db8::9');
     expect(f('tls.sct.sct_timestamp')).toBe('Mar 22, 2021 16:19:38.165000000 UTC,Mar 22, 2021 16:19:38.166000000 UTC');
     expect(f('tls.handshake.sig_hash_alg')).toBe('0x0403,0x0403');
     const tree = treeLines(cert!);
-    expect(tree.some((l) => /^\s+Certificate: 3082.*… \(id-at-dnQualifier=q1,id-at-serialNumber=A-123,id-at-commonName=crafted\.example\.test\)$/.test(l))).toBe(true);
+    expect(
+      tree.some((l) => /^\s+Certificate: 3082.*… \(id-at-dnQualifier=q1,id-at-serialNumber=A-123,id-at-commonName=crafted\.example\.test\)$/.test(l)),
+    ).toBe(true);
     expect(tree).toContain('                        issuer: rdnSequence (0)');
     const chain = ds.find((d) => fieldText(d, 'tls.handshake.certificate_length').split(',').length === 3)!;
     expect(fieldText(chain, 'x509sat.uTF8String').split(',')).toContain('netlab Test Intermediate');
@@ -124,16 +130,37 @@ describe('X.509 certificates in the TLS dissector (netlab alone)', () => {
 });
 
 describe.skipIf(!requireTool('tshark'))('X.509 certificates in the TLS dissector beside tshark', () => {
-  it('the shared TLS captures: frame.protocols, the certificates and their SCTs\' sig_hash fields', async () => {
+  it("the shared TLS captures: frame.protocols, the certificates and their SCTs' sig_hash fields", async () => {
     const result = await compareCapture(join(SHARED, 'tls12-handshake-sni-alpn-zeek.pcap'));
     const names = result.map((a) => a.field);
-    expect(names).toEqual(expect.arrayContaining([
-      'frame.protocols', 'tls.handshake.sig_hash_alg', 'x509af.version', 'x509af.serialNumber', 'x509af.algorithm.id', 'x509sat.printableString', 'x509sat.CountryName',
-      'x509af.utcTime', 'x509ce.dNSName', 'x509ce.KeyUsage', 'x509ce.KeyPurposeId', 'x509ce.keyIdentifier', 'x509ce.SubjectKeyIdentifier', 'pkix1implicit.accessMethod',
-      'pkix1explicit.DirectoryString', 'tls.sct.sct_logid', 'pkcs1.modulus',
-    ]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'frame.protocols',
+        'tls.handshake.sig_hash_alg',
+        'x509af.version',
+        'x509af.serialNumber',
+        'x509af.algorithm.id',
+        'x509sat.printableString',
+        'x509sat.CountryName',
+        'x509af.utcTime',
+        'x509ce.dNSName',
+        'x509ce.KeyUsage',
+        'x509ce.KeyPurposeId',
+        'x509ce.keyIdentifier',
+        'x509ce.SubjectKeyIdentifier',
+        'pkix1implicit.accessMethod',
+        'pkix1explicit.DirectoryString',
+        'tls.sct.sct_logid',
+        'pkcs1.modulus',
+      ]),
+    );
     expect(disagreements(result)).toEqual([]);
-    for (const f of ['tls12-clienthello-sni-alpn-pcapplusplus.pcap', 'tls13-handshake-sni-alpn-zeek.pcap', 'tls13-clienthello-serverhello-pcapplusplus.pcap', 'tls12-serverhello-alpn-ipv6-pcapplusplus.pcap']) {
+    for (const f of [
+      'tls12-clienthello-sni-alpn-pcapplusplus.pcap',
+      'tls13-handshake-sni-alpn-zeek.pcap',
+      'tls13-clienthello-serverhello-pcapplusplus.pcap',
+      'tls12-serverhello-alpn-ipv6-pcapplusplus.pcap',
+    ]) {
       expect([f, disagreements(await compareCapture(join(SHARED, f)))]).toEqual([f, []]);
     }
   });
@@ -142,12 +169,33 @@ describe.skipIf(!requireTool('tshark'))('X.509 certificates in the TLS dissector
     const certs = testCertificates(requireTool('openssl') ? dir : undefined);
     const path = await craftedCapture(certs);
     const result = await compareCapture(path);
-    expect(result.map((a) => a.field)).toEqual(expect.arrayContaining([
-      'x509af.generalizedTime', 'x509af.issuerUniqueIdentifier', 'x509sat.bmpString', 'x509sat.teletexString', 'x509sat.universalString', 'x509sat.IA5String', 'x509sat.PrintableString',
-      'x509ce.IPAddress.ipv4', 'x509ce.IPAddress.ipv6', 'x509ce.rfc822Name', 'x509ce.uniformResourceIdentifier', 'x509ce.registeredID', 'x509ce.directoryName', 'x509ce.base',
-      'x509ce.authorityCertSerialNumber', 'x509ce.fullName', 'x509ce.cRLIssuer', 'pkix1implicit.utf8String', 'pkix1implicit.noticeNumbers_item', 'pkcs1.saltLength', 'pkcs1.namedCurve',
-      'tls.sct.sct_signature', 'tls.handshake.dname_len',
-    ]));
+    expect(result.map((a) => a.field)).toEqual(
+      expect.arrayContaining([
+        'x509af.generalizedTime',
+        'x509af.issuerUniqueIdentifier',
+        'x509sat.bmpString',
+        'x509sat.teletexString',
+        'x509sat.universalString',
+        'x509sat.IA5String',
+        'x509sat.PrintableString',
+        'x509ce.IPAddress.ipv4',
+        'x509ce.IPAddress.ipv6',
+        'x509ce.rfc822Name',
+        'x509ce.uniformResourceIdentifier',
+        'x509ce.registeredID',
+        'x509ce.directoryName',
+        'x509ce.base',
+        'x509ce.authorityCertSerialNumber',
+        'x509ce.fullName',
+        'x509ce.cRLIssuer',
+        'pkix1implicit.utf8String',
+        'pkix1implicit.noticeNumbers_item',
+        'pkcs1.saltLength',
+        'pkcs1.namedCurve',
+        'tls.sct.sct_signature',
+        'tls.handshake.dname_len',
+      ]),
+    );
     expect(disagreements(result)).toEqual([]);
   });
 

@@ -10,8 +10,16 @@ import { Zone } from '../../src/dns/zone.ts';
 import { DNS_RCODE, DNS_TYPE } from '../../src/wire/dns-types.ts';
 import { exampleZone } from './zones.ts';
 
-const ROOT = Zone.fromText('', '$TTL 3600\n. SOA a.root. h.root. 1 2 3 4 60\n. NS a.root.\na.root. A 127.53.0.1\ntest. NS ns.test.\nns.test. A 127.53.0.2\n', 'root.zone');
-const TLD = Zone.fromText('test', '$TTL 3600\n@ SOA ns h 1 2 3 4 60\n@ NS ns\nns A 127.53.0.2\nexample NS ns1.example\nexample NS ns2.example\nns1.example A 127.53.1.1\nns2.example A 127.53.1.2\n', 'test.zone');
+const ROOT = Zone.fromText(
+  '',
+  '$TTL 3600\n. SOA a.root. h.root. 1 2 3 4 60\n. NS a.root.\na.root. A 127.53.0.1\ntest. NS ns.test.\nns.test. A 127.53.0.2\n',
+  'root.zone',
+);
+const TLD = Zone.fromText(
+  'test',
+  '$TTL 3600\n@ SOA ns h 1 2 3 4 60\n@ NS ns\nns A 127.53.0.2\nexample NS ns1.example\nexample NS ns2.example\nns1.example A 127.53.1.1\nns2.example A 127.53.1.2\n',
+  'test.zone',
+);
 
 describe('the resolver through netlab authoritative servers', () => {
   const servers: AuthServer[] = [];

@@ -82,7 +82,8 @@ describe('AuthServer on loopback', () => {
   afterAll(async () => {
     await server.close();
   });
-  const ask = async (name: string, type: string, o: Parameters<typeof query>[2] = {}): Promise<DnsMessage> => decoded(await udpExchange(ADDR, port, query(name, type, o)));
+  const ask = async (name: string, type: string, o: Parameters<typeof query>[2] = {}): Promise<DnsMessage> =>
+    decoded(await udpExchange(ADDR, port, query(name, type, o)));
 
   it('answers with AA from the zone, over UDP and TCP, and puts MX targets in the additional section', async () => {
     const m = await ask('www.example.test', 'AAAA');
@@ -174,7 +175,11 @@ describe('AuthServer on loopback', () => {
   });
 
   it('answers several pipelined TCP queries on one connection, each with its own ID', async () => {
-    const replies = await tcpExchange(ADDR, port, [query('www.example.test', 'AAAA', { id: 1 }), query('nope.example.test', 'A', { id: 2 }), query('mail.example.test', 'A', { id: 3 })]);
+    const replies = await tcpExchange(ADDR, port, [
+      query('www.example.test', 'AAAA', { id: 1 }),
+      query('nope.example.test', 'A', { id: 2 }),
+      query('mail.example.test', 'A', { id: 3 }),
+    ]);
     expect(replies.map((r) => [decoded(r).id, decoded(r).flags.rcode])).toEqual([
       [1, 0],
       [2, 3],
@@ -185,18 +190,33 @@ describe('AuthServer on loopback', () => {
   it('gives geo answers by source address and by client subnet, with the ECS scope', async () => {
     // The source is 127.0.0.1: the "local" view.
     expect(addrs(await ask('geo.example.test', 'A'))).toEqual(['127.30.9.9']);
-    const india = await ask('geo.example.test', 'A', { edns: 1232, options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: '127.1.7.0' }] });
+    const india = await ask('geo.example.test', 'A', {
+      edns: 1232,
+      options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: '127.1.7.0' }],
+    });
     expect(addrs(india)).toEqual(['127.30.1.1']);
     expect(india.edns?.options).toEqual([{ type: 'client-subnet', family: 1, sourcePrefixLength: 24, scopePrefixLength: 16, address: '127.1.7.0' }]);
-    const us = await ask('geo.example.test', 'A', { edns: 1232, options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: '127.2.0.0' }] });
+    const us = await ask('geo.example.test', 'A', {
+      edns: 1232,
+      options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: '127.2.0.0' }],
+    });
     expect(addrs(us)).toEqual(['127.30.2.1']);
-    const elsewhere = await ask('geo.example.test', 'A', { edns: 1232, options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: '10.9.8.0' }] });
+    const elsewhere = await ask('geo.example.test', 'A', {
+      edns: 1232,
+      options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: '10.9.8.0' }],
+    });
     expect(addrs(elsewhere)).toEqual(['127.30.0.1']); // the zone's default
     expect(elsewhere.edns?.options[0]).toMatchObject({ scopePrefixLength: 24 });
-    const notGeo = await ask('mail.example.test', 'A', { edns: 1232, options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: '127.1.7.0' }] });
+    const notGeo = await ask('mail.example.test', 'A', {
+      edns: 1232,
+      options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: '127.1.7.0' }],
+    });
     expect(notGeo.edns?.options[0]).toMatchObject({ scopePrefixLength: 0 });
     // The encoder masks the bits after the prefix, so set some by hand: /12 with 0x1f in byte two.
-    const badQuery = query('geo.example.test', 'A', { edns: 1232, options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 12, scopePrefixLength: 0, address: '127.16.0.0' }] });
+    const badQuery = query('geo.example.test', 'A', {
+      edns: 1232,
+      options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 12, scopePrefixLength: 0, address: '127.16.0.0' }],
+    });
     badQuery[badQuery.length - 1] |= 0x0f;
     const bad = decoded(await udpExchange(ADDR, port, badQuery));
     expect(bad.flags.rcode).toBe(DNS_RCODE.FORMERR);
@@ -287,7 +307,10 @@ describe('failover records', () => {
       address: ADDR,
       zones: [exampleZone()],
       rotate: false,
-      failover: { rules: [{ name: 'app.example.test', check: { kind: 'tcp', port }, fallback: ['127.40.9.9'] }], health: { intervalMs: 10_000, timeoutMs: 500, rise: 1, fall: 1 } },
+      failover: {
+        rules: [{ name: 'app.example.test', check: { kind: 'tcp', port }, fallback: ['127.40.9.9'] }],
+        health: { intervalMs: 10_000, timeoutMs: 500, rise: 1, fall: 1 },
+      },
     });
     const changes: string[] = [];
     server.on('health', (c) => changes.push(`${c.id} ${c.healthy ? 'up' : 'down'}`));
@@ -318,10 +341,39 @@ describe('failover records', () => {
   });
 
   it('refuses rules and views that name RRsets the zones do not have', () => {
-    expect(() => new AuthServer({ address: ADDR, zones: [exampleZone()], failover: { rules: [{ name: 'nothere.example.test', check: { kind: 'tcp', port: 1 }, fallback: ['127.0.0.9'] }], health: { intervalMs: 1000, timeoutMs: 100, rise: 1, fall: 1 } } })).toThrow(/no such RRset/);
-    expect(() => new AuthServer({ address: ADDR, zones: [exampleZone()], failover: { rules: [{ name: 'app.example.test', check: { kind: 'tcp', port: 1 }, fallback: ['fd00::1'] }], health: { intervalMs: 1000, timeoutMs: 100, rise: 1, fall: 1 } } })).toThrow(/not an IPv4 address/);
-    expect(() => new AuthServer({ address: ADDR, zones: [exampleZone()], views: [{ name: 'X', networks: ['127.9.0.0/16'], records: parseZoneText('newname 60 A 127.0.0.1', { origin: 'example.test' }).map((r) => r.record) }] })).toThrow(/no zone of this server has that RRset/);
-    expect(() => new AuthServer({ address: ADDR, zones: [exampleZone()], views: [{ name: 'X', networks: ['127.9.0.0/33'], records: [] }] })).toThrow(/prefix length must be 0\.\.32/);
+    expect(
+      () =>
+        new AuthServer({
+          address: ADDR,
+          zones: [exampleZone()],
+          failover: {
+            rules: [{ name: 'nothere.example.test', check: { kind: 'tcp', port: 1 }, fallback: ['127.0.0.9'] }],
+            health: { intervalMs: 1000, timeoutMs: 100, rise: 1, fall: 1 },
+          },
+        }),
+    ).toThrow(/no such RRset/);
+    expect(
+      () =>
+        new AuthServer({
+          address: ADDR,
+          zones: [exampleZone()],
+          failover: {
+            rules: [{ name: 'app.example.test', check: { kind: 'tcp', port: 1 }, fallback: ['fd00::1'] }],
+            health: { intervalMs: 1000, timeoutMs: 100, rise: 1, fall: 1 },
+          },
+        }),
+    ).toThrow(/not an IPv4 address/);
+    expect(
+      () =>
+        new AuthServer({
+          address: ADDR,
+          zones: [exampleZone()],
+          views: [{ name: 'X', networks: ['127.9.0.0/16'], records: parseZoneText('newname 60 A 127.0.0.1', { origin: 'example.test' }).map((r) => r.record) }],
+        }),
+    ).toThrow(/no zone of this server has that RRset/);
+    expect(() => new AuthServer({ address: ADDR, zones: [exampleZone()], views: [{ name: 'X', networks: ['127.9.0.0/33'], records: [] }] })).toThrow(
+      /prefix length must be 0\.\.32/,
+    );
     expect(() => new AuthServer({ address: 'localhost', zones: [exampleZone()] })).toThrow(/must be an IP address/);
   });
 });
@@ -347,7 +399,6 @@ describe('several zones and the same port on several addresses', () => {
     }
   });
 });
-
 
 describe('hostile queries', () => {
   it('never throws on random or mutated bytes, and every reply decodes and keeps the ID', () => {
@@ -417,11 +468,26 @@ describe('IPv6', () => {
 describe('answer cache', () => {
   it('gives byte for byte what the uncached responder gives, rotation and views included', () => {
     const views = () =>
-      new ViewTable([{ name: 'India', networks: ['127.1.0.0/16'], records: parseZoneText('geo 60 A 127.30.1.1\ngeo 60 A 127.30.1.2', { origin: 'example.test' }).map((r) => r.record) }]);
+      new ViewTable([
+        {
+          name: 'India',
+          networks: ['127.1.0.0/16'],
+          records: parseZoneText('geo 60 A 127.30.1.1\ngeo 60 A 127.30.1.2', { origin: 'example.test' }).map((r) => r.record),
+        },
+      ]);
     const cached = new AuthResponder({ zones: new ZoneSet([exampleZone()]), views: views(), rotate: true, faults: [], ednsUdpSize: 1232 });
     const plain = new AuthResponder({ zones: new ZoneSet([exampleZone()]), views: views(), rotate: true, faults: [], ednsUdpSize: 1232, cacheAnswers: false });
     const next = rng(7);
-    const names = ['www.example.test', 'chain.example.test', 'geo.example.test', 'many.example.test', 'nope.example.test', 'x.sub.example.test', 'example.test', 'other.test'];
+    const names = [
+      'www.example.test',
+      'chain.example.test',
+      'geo.example.test',
+      'many.example.test',
+      'nope.example.test',
+      'x.sub.example.test',
+      'example.test',
+      'other.test',
+    ];
     const types = ['A', 'AAAA', 'MX', 'TXT', 'ANY'];
     const clients = ['127.0.0.1', '127.1.2.3'];
     for (let i = 0; i < 2000; i++) {

@@ -36,7 +36,15 @@ function parseDig(text: string): DigResult {
       .filter((l) => l.trim() !== '' && !l.startsWith(';'))
       .map((l) => l.trim().split(/\s+/).join(' '));
   };
-  return { status, flags, answer: section('ANSWER'), authority: section('AUTHORITY'), additional: section('ADDITIONAL'), opt: text.includes('OPT PSEUDOSECTION'), text };
+  return {
+    status,
+    flags,
+    answer: section('ANSWER'),
+    authority: section('AUTHORITY'),
+    additional: section('ADDITIONAL'),
+    opt: text.includes('OPT PSEUDOSECTION'),
+    text,
+  };
 }
 
 /** The zone's records for a name and type, as dig prints them (one space between fields). */
@@ -63,7 +71,9 @@ describe.skipIf(!requireTool('dig'))('dig against the authoritative server', () 
   afterAll(() => server.close());
 
   const dig = async (...args: string[]): Promise<DigResult> => {
-    const { stdout } = await run(findTool('dig') as string, [`@${ADDR}`, '-p', String(server.port), '+norec', '+time=2', '+tries=1', ...args], { timeout: 10_000 });
+    const { stdout } = await run(findTool('dig') as string, [`@${ADDR}`, '-p', String(server.port), '+norec', '+time=2', '+tries=1', ...args], {
+      timeout: 10_000,
+    });
     return parseDig(stdout);
   };
 
@@ -124,7 +134,12 @@ describe.skipIf(!requireTool('dig'))('dig against the authoritative server', () 
     expect(r.status).toBe('REFUSED');
     expect(r.flags).not.toContain('aa');
     const ref = await dig('host.sub.example.test', 'A');
-    expect([ref.status, ref.flags.includes('aa'), ref.authority, ref.additional]).toEqual(['NOERROR', false, ['sub.example.test. 300 IN NS ns.sub.example.test.'], ['ns.sub.example.test. 300 IN A 127.53.2.1']]);
+    expect([ref.status, ref.flags.includes('aa'), ref.authority, ref.additional]).toEqual([
+      'NOERROR',
+      false,
+      ['sub.example.test. 300 IN NS ns.sub.example.test.'],
+      ['ns.sub.example.test. 300 IN A 127.53.2.1'],
+    ]);
   });
 
   it('answers ANY minimally: one RRset', async () => {

@@ -24,7 +24,10 @@ describe('HealthChecker on a manual clock', () => {
 
   it('probes every interval and reports each state change once', async () => {
     const clock = new ManualClock();
-    const up = new Map([['a', true], ['b', true]]);
+    const up = new Map([
+      ['a', true],
+      ['b', true],
+    ]);
     const probe = (s: HealthCheckSpec, _signal: AbortSignal): Promise<void> => {
       const id = s.kind === 'tcp' && s.port === 1 ? 'a' : 'b';
       return up.get(id) ? Promise.resolve() : Promise.reject(new Error(`${id} refused`));
@@ -86,7 +89,15 @@ describe('HealthChecker on a manual clock', () => {
 
   it('starts unhealthy when asked, and refuses bad options', async () => {
     const clock = new ManualClock();
-    const hc = new HealthChecker([{ id: 'x', check: spec }], { intervalMs: 10, timeoutMs: 5, rise: 3, fall: 1, initial: 'unhealthy', clock, probe: () => Promise.resolve() });
+    const hc = new HealthChecker([{ id: 'x', check: spec }], {
+      intervalMs: 10,
+      timeoutMs: 5,
+      rise: 3,
+      fall: 1,
+      initial: 'unhealthy',
+      clock,
+      probe: () => Promise.resolve(),
+    });
     expect(hc.isHealthy('x')).toBe(false);
     await hc.checkNow();
     await hc.checkNow();
@@ -95,7 +106,16 @@ describe('HealthChecker on a manual clock', () => {
     expect(hc.isHealthy('x')).toBe(true);
     expect(() => hc.isHealthy('nope')).toThrow(/no health check target 'nope'/);
     expect(() => new HealthChecker([], { intervalMs: 0, timeoutMs: 5, rise: 1, fall: 1 })).toThrow(/intervalMs must be an integer >= 1, got 0/);
-    expect(() => new HealthChecker([{ id: 'a', check: spec }, { id: 'a', check: spec }], { intervalMs: 1, timeoutMs: 1, rise: 1, fall: 1 })).toThrow(/listed twice/);
+    expect(
+      () =>
+        new HealthChecker(
+          [
+            { id: 'a', check: spec },
+            { id: 'a', check: spec },
+          ],
+          { intervalMs: 1, timeoutMs: 1, rise: 1, fall: 1 },
+        ),
+    ).toThrow(/listed twice/);
   });
 });
 
@@ -146,7 +166,12 @@ describe('real probes on loopback', () => {
       s.on('close', () => held.delete(s));
     });
     const silent = await listen(silentServer);
-    const hc = new HealthChecker([{ id: 'silent', check: { kind: 'http', host: '127.0.0.1', port: silent } }], { intervalMs: 10_000, timeoutMs: 100, rise: 1, fall: 1 });
+    const hc = new HealthChecker([{ id: 'silent', check: { kind: 'http', host: '127.0.0.1', port: silent } }], {
+      intervalMs: 10_000,
+      timeoutMs: 100,
+      rise: 1,
+      fall: 1,
+    });
     const changes: HealthChange[] = [];
     hc.on('change', (c) => changes.push(c));
     await hc.checkNow();

@@ -52,6 +52,12 @@ describe('ViewTable', () => {
     ]);
     expect(t.override(undefined, 'geo.example.test', 1)).toBeUndefined();
     expect(() => new ViewTable([{ name: 'X', networks: [], records: [] }])).toThrow(/has no networks/);
-    expect(() => new ViewTable([{ name: 'X', networks: ['127.0.0.0/8'], records: [] }, { name: 'X', networks: ['10.0.0.0/8'], records: [] }])).toThrow(/defined twice/);
+    expect(
+      () =>
+        new ViewTable([
+          { name: 'X', networks: ['127.0.0.0/8'], records: [] },
+          { name: 'X', networks: ['10.0.0.0/8'], records: [] },
+        ]),
+    ).toThrow(/defined twice/);
   });
 });

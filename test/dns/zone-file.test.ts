@@ -42,7 +42,10 @@ typed-generic.example.test. A \\# 4 C0000207
 describe('master file lexer', () => {
   it('joins parentheses across lines, drops comments, keeps quoted strings whole', () => {
     const entries = lexZoneText('a ( 1 ; c\n 2 )\n  b "x y;z" \\040\n', 'f');
-    expect(entries.map((e) => e.tokens.map((t) => t.raw))).toEqual([['a', '1', '2'], ['b', 'x y;z', '\\040']]);
+    expect(entries.map((e) => e.tokens.map((t) => t.raw))).toEqual([
+      ['a', '1', '2'],
+      ['b', 'x y;z', '\\040'],
+    ]);
     expect(entries[1].ownerOmitted).toBe(true);
     expect(entries[0].ownerOmitted).toBe(false);
     expect(tokenBytes(entries[1].tokens[2])).toEqual(Uint8Array.of(40));
@@ -185,8 +188,14 @@ describe.skipIf(!requireTool('named-checkzone'))('agrees with BIND named-checkzo
       const bind = execFileSync(findTool('named-checkzone') as string, ['-q', '-D', '-o', '-', 'example.test', path], { encoding: 'utf8' });
       // named-checkzone -D prints one record per line: name ttl class type rdata (canonical text).
       const norm = (line: string): string => line.trim().split(/\s+/).join(' ').toLowerCase();
-      const theirs = bind.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';')).map(norm).sort();
-      const ours = loadZoneFile(path).map((r) => norm(recordText(r.record))).sort();
+      const theirs = bind
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !l.startsWith(';'))
+        .map(norm)
+        .sort();
+      const ours = loadZoneFile(path)
+        .map((r) => norm(recordText(r.record)))
+        .sort();
       expect(ours).toEqual(theirs);
     } finally {
       rmSync(dir, { recursive: true, force: true });

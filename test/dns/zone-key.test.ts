@@ -9,14 +9,17 @@ const label = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9_*-]{1,63}$/),
   fc.uint8Array({ minLength: 1, maxLength: 20 }).map((b) => labelsToName([b])),
 );
-const name = fc.array(label, { minLength: 0, maxLength: 6 }).map((ls) => ls.join('.')).filter((n) => {
-  try {
-    nameToLabels(n);
-    return true;
-  } catch {
-    return false;
-  }
-});
+const name = fc
+  .array(label, { minLength: 0, maxLength: 6 })
+  .map((ls) => ls.join('.'))
+  .filter((n) => {
+    try {
+      nameToLabels(n);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 
 describe('name keys', () => {
   it('nameKey equals canonicalName, and ancestorKeys walks up to the root', () => {

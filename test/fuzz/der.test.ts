@@ -18,7 +18,11 @@ interface Node {
   bytes?: Uint8Array;
 }
 
-const leaf = fc.record({ cls: fc.integer({ min: 0, max: 3 }), tag: fc.oneof(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 31, max: 100000 })), bytes: fc.uint8Array({ maxLength: 300 }) });
+const leaf = fc.record({
+  cls: fc.integer({ min: 0, max: 3 }),
+  tag: fc.oneof(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 31, max: 100000 })),
+  bytes: fc.uint8Array({ maxLength: 300 }),
+});
 const tree = fc.letrec<{ node: Node }>((tie) => ({
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },

@@ -16,7 +16,6 @@ import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 const CAPTURES = SHARED_CAPTURES;
 const LINK_TYPES = [0, 1, 12, 101, 113, 228, 229, 276];
 
-
 function packet(data: Uint8Array, linkType: number, fcsLength = 0): CapturedPacket {
   return {
     number: 1,

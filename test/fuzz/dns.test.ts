@@ -18,7 +18,6 @@ import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
 
 const CAPTURES = SHARED_CAPTURES;
 
-
 /** The DNS messages of the shared captures. */
 function realMessages(): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -34,7 +33,17 @@ function realMessages(): Uint8Array[] {
 }
 
 function packet(data: Uint8Array): CapturedPacket {
-  return { number: 1, interfaceId: 0, iface: { linkType: 1, snapLength: 262144, tsResolution: 1e6, fcsLength: 0 }, tsSec: 0, tsNsec: 0, data, origLength: data.length, comments: [], warnings: [] } as CapturedPacket;
+  return {
+    number: 1,
+    interfaceId: 0,
+    iface: { linkType: 1, snapLength: 262144, tsResolution: 1e6, fcsLength: 0 },
+    tsSec: 0,
+    tsNsec: 0,
+    data,
+    origLength: data.length,
+    comments: [],
+    warnings: [],
+  } as CapturedPacket;
 }
 
 function mutate(src: Uint8Array, r: () => number): Uint8Array {
@@ -62,9 +71,20 @@ function checkDecoder(b: Uint8Array): void {
   expect(m.questions.length * 5 + (m.answers.length + m.authorities.length + m.additionals.length) * 11).toBeLessThanOrEqual(b.length);
 }
 
-const frameUdp = (m: Uint8Array): Uint8Array => encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), udp({ sport: 53, dport: 40000 }), payload(m)]);
+const frameUdp = (m: Uint8Array): Uint8Array =>
+  encode([
+    ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+    ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+    udp({ sport: 53, dport: 40000 }),
+    payload(m),
+  ]);
 const frameTcp = (m: Uint8Array): Uint8Array =>
-  encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), tcp({ sport: 53, dport: 40000, flags: 'PA' }), payload(frameDnsTcp(m.subarray(0, 0xffff)))]);
+  encode([
+    ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+    ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+    tcp({ sport: 53, dport: 40000, flags: 'PA' }),
+    payload(frameDnsTcp(m.subarray(0, 0xffff))),
+  ]);
 
 describe('DNS fuzz', () => {
   const real = realMessages();

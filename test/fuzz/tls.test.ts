@@ -14,8 +14,17 @@ import { decode } from '../../src/wire/decode.ts';
 import { encode, ethernet, ipv4, payload, tcp } from '../../src/wire/index.ts';
 import type { Tcp } from '../../src/wire/tcp.ts';
 import {
-  clientHelloRecord, decodeClientHello, decodeHandshakeMessages, decodeServerHello, decodeTlsRecords, encodeApplicationData, encodeChangeCipherSpec,
-  encodeRecord, encodeServerHello, tlsExt, type ClientHello,
+  clientHelloRecord,
+  decodeClientHello,
+  decodeHandshakeMessages,
+  decodeServerHello,
+  decodeTlsRecords,
+  encodeApplicationData,
+  encodeChangeCipherSpec,
+  encodeRecord,
+  encodeServerHello,
+  tlsExt,
+  type ClientHello,
 } from '../../src/wire/tls.ts';
 import { rng } from '../helpers/rng.ts';
 import { CAPTURES as SHARED_CAPTURES } from '../helpers/captures.ts';
@@ -40,12 +49,31 @@ function seeds(): Uint8Array[] {
       if (p.data.length - start > 5) out.push(p.data.slice(start));
     }
   }
-  out.push(clientHelloRecord({ cipherSuites: [0x1301, 0xc02b], extensions: [tlsExt.serverName('fuzz.test'), tlsExt.alpn(['h2']), tlsExt.supportedVersions([0x0304]), tlsExt.keyShare([{ group: 'x25519', key: new Uint8Array(32) }]), tlsExt.signatureAlgorithms([0x0403])] }));
-  out.push(Uint8Array.from([
-    ...encodeRecord({ contentType: 22, fragment: encodeServerHello({ cipherSuite: 0x1301, extensions: [tlsExt.selectedVersion(0x0304), tlsExt.keyShareServer({ group: 29, key: new Uint8Array(32) })] }) }),
-    ...encodeChangeCipherSpec(),
-    ...encodeApplicationData(new Uint8Array(64).fill(3)),
-  ]));
+  out.push(
+    clientHelloRecord({
+      cipherSuites: [0x1301, 0xc02b],
+      extensions: [
+        tlsExt.serverName('fuzz.test'),
+        tlsExt.alpn(['h2']),
+        tlsExt.supportedVersions([0x0304]),
+        tlsExt.keyShare([{ group: 'x25519', key: new Uint8Array(32) }]),
+        tlsExt.signatureAlgorithms([0x0403]),
+      ],
+    }),
+  );
+  out.push(
+    Uint8Array.from([
+      ...encodeRecord({
+        contentType: 22,
+        fragment: encodeServerHello({
+          cipherSuite: 0x1301,
+          extensions: [tlsExt.selectedVersion(0x0304), tlsExt.keyShareServer({ group: 29, key: new Uint8Array(32) })],
+        }),
+      }),
+      ...encodeChangeCipherSpec(),
+      ...encodeApplicationData(new Uint8Array(64).fill(3)),
+    ]),
+  );
   return out;
 }
 
@@ -85,7 +113,17 @@ function decodeAll(b: Uint8Array): void {
 }
 
 function packet(n: number, data: Uint8Array): CapturedPacket {
-  return { number: n, interfaceId: 0, iface: { linkType: 1, snapLength: 262144, tsResolution: 1e6, fcsLength: 0 }, tsSec: 0, tsNsec: n * 1000, data, origLength: data.length, comments: [], warnings: [] } as CapturedPacket;
+  return {
+    number: n,
+    interfaceId: 0,
+    iface: { linkType: 1, snapLength: 262144, tsResolution: 1e6, fcsLength: 0 },
+    tsSec: 0,
+    tsNsec: n * 1000,
+    data,
+    origLength: data.length,
+    comments: [],
+    warnings: [],
+  } as CapturedPacket;
 }
 
 /** The stream cut into segments at random points, as frames from port 50000 to `port`. */
@@ -96,7 +134,14 @@ function segments(stream: Uint8Array, r: () => number, port: number, first: numb
     const n = 1 + Math.floor(r() * 700);
     // Now and then a segment is sent again or skipped over.
     const seq = 1000 + off;
-    out.push(encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), tcp({ sport: 50000 + first, dport: port, seq, ack: 1, flags: 'PA' }), payload(stream.subarray(off, off + n))]));
+    out.push(
+      encode([
+        ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+        ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+        tcp({ sport: 50000 + first, dport: port, seq, ack: 1, flags: 'PA' }),
+        payload(stream.subarray(off, off + n)),
+      ]),
+    );
     const roll = r();
     if (roll < 0.05) continue;
     off += roll < 0.1 ? n + 7 : n;

@@ -12,7 +12,10 @@ export interface RunningTcpdump {
 /** `tcpdump -i IFACE -w FILE FILTER`, in namespace `netns` when given. */
 export async function startTcpdump(options: { iface: string; file: string; filter: string; netns?: string }): Promise<RunningTcpdump> {
   const args = ['-i', options.iface, '--immediate-mode', '-U', '-n', '-w', options.file, options.filter];
-  const dump = options.netns === undefined ? spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn('ip', ['netns', 'exec', options.netns, 'tcpdump', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const dump =
+    options.netns === undefined
+      ? spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn('ip', ['netns', 'exec', options.netns, 'tcpdump', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   dump.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((resolve) => dump.once('exit', () => resolve()));

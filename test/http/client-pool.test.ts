@@ -71,7 +71,9 @@ describe('HttpClientConnection', () => {
     expect(await r.body.text()).toBe('PUT /len abcde');
     await sleep(1);
     const d = await dial(port);
-    await expect(d.request({ method: 'PUT', target: '/bad', fields: { Host: 'x' }, body: parts('abc'), bodyLength: 5 })).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
+    await expect(d.request({ method: 'PUT', target: '/bad', fields: { Host: 'x' }, body: parts('abc'), bodyLength: 5 })).rejects.toMatchObject({
+      code: 'ERR_ARGUMENT',
+    });
     expect(d.state).toBe('closed');
   });
 

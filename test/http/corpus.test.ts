@@ -176,7 +176,7 @@ describe.skipIf(available.length === 0)('strictness corpus: netlab beside nginx 
     for (const p of available) {
       for (const c of CORPUS) {
         const o = results.get(p.name)?.get(c.id);
-        if (o !== undefined && o.refused && o.statuses.length > 1) seen.push(`${p.name}/${c.id}: ${o.statuses.join('+')}`);
+        if (o?.refused && o.statuses.length > 1) seen.push(`${p.name}/${c.id}: ${o.statuses.join('+')}`);
       }
     }
     if (seen.length > 0) console.log(`peers answering after a refusal: ${seen.join(', ')}`);

@@ -151,7 +151,9 @@ describe('HttpServerConnection: slow bodies (manual clock)', () => {
     });
     const c = await client(port);
     c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    expect(await c.waitFor((t) => t.endsWith('x'))).toBe('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx');
+    expect(await c.waitFor((t) => t.endsWith('x'))).toBe(
+      'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx',
+    );
   });
 });
 

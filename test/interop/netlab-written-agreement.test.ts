@@ -39,7 +39,10 @@ const CHECKSUMS_ON = ['-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:
 /** Frame numbers (1-based) tshark flags with a checksum expert info, and the malformed count. */
 function tsharkProblems(path: string): { checksum: number[]; malformed: number } {
   const fields = (filter: string): number[] =>
-    execFileSync('tshark', ['-n', '-r', path, ...CHECKSUMS_ON, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    execFileSync('tshark', ['-n', '-r', path, ...CHECKSUMS_ON, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
       .split('\n')
       .filter((l) => l !== '')
       .map(Number);

@@ -19,7 +19,9 @@ const UNREADABLE = new Set([
 
 const files = (() => {
   try {
-    return readdirSync(CAPTURES).filter((f) => /\.pcap(ng)?(\.gz)?$/.test(f) && !UNREADABLE.has(f)).sort();
+    return readdirSync(CAPTURES)
+      .filter((f) => /\.pcap(ng)?(\.gz)?$/.test(f) && !UNREADABLE.has(f))
+      .sort();
   } catch {
     return [];
   }
@@ -32,7 +34,9 @@ describe.skipIf(!requireTool('tshark'))('field agreement with tshark on the shar
   for (const file of files) {
     it(file, async () => {
       const result = await compareCapture(join(CAPTURES, file));
-      const bad = result.filter((a) => a.agree !== a.frames && !KNOWN_DIVERGENCES[`${file}:${a.field}`] && !KNOWN_DIVERGENCES[`*:${a.field}`] && !KNOWN_DIVERGENCES[`${file}:*`]);
+      const bad = result.filter(
+        (a) => a.agree !== a.frames && !KNOWN_DIVERGENCES[`${file}:${a.field}`] && !KNOWN_DIVERGENCES[`*:${a.field}`] && !KNOWN_DIVERGENCES[`${file}:*`],
+      );
       expect(bad.map((a) => `${a.field} ${a.agree}/${a.frames} e.g. ${JSON.stringify(a.examples[0])}`)).toEqual([]);
     });
   }

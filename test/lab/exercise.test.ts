@@ -75,7 +75,10 @@ describe('at a terminal', () => {
   });
 
   it('"a" shows the answer; "s" skips', async () => {
-    for (const [key, shown] of [['a', 'answer  12: 8 bytes of header and 4 of data.'], ['s', 'Skipped. One answer: 12']] as const) {
+    for (const [key, shown] of [
+      ['a', 'answer  12: 8 bytes of header and 4 of data.'],
+      ['s', 'Skipped. One answer: 12'],
+    ] as const) {
       const stdin = fakeStdin(true);
       const stdout = new Collect();
       const run = guided(stdin, stdout);

@@ -11,9 +11,11 @@ const errorText = (filter: string): string => {
   throw new Error(`${filter} compiled`);
 };
 
-describe('filter errors: tshark\'s message, then a suggestion', () => {
+describe("filter errors: tshark's message, then a suggestion", () => {
   it('a misspelt field gets the field it meant', () => {
-    expect(errorText('ip.source == 10.0.0.1')).toBe('ip.source is neither a field nor a protocol name.\n    ip.source == 10.0.0.1\n    ^~~~~~~~~\nDid you mean "ip.src"?');
+    expect(errorText('ip.source == 10.0.0.1')).toBe(
+      'ip.source is neither a field nor a protocol name.\n    ip.source == 10.0.0.1\n    ^~~~~~~~~\nDid you mean "ip.src"?',
+    );
     expect(errorText('udp.srcprt == 3')).toMatch(/Did you mean "udp\.srcport"\?$/);
   });
 

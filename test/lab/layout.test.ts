@@ -9,7 +9,7 @@ const fits = (lines: readonly string[], width: number): void => {
 };
 
 describe('width', () => {
-  it('is the terminal\'s, at least 80; 100 off a terminal', () => {
+  it("is the terminal's, at least 80; 100 off a terminal", () => {
     expect(outputWidth({ isTTY: true, columns: 160 })).toBe(160);
     expect(outputWidth({ isTTY: true, columns: 60 })).toBe(80);
     expect(outputWidth({ isTTY: false })).toBe(100);
@@ -19,7 +19,7 @@ describe('width', () => {
 
 describe('reflow', () => {
   const prose =
-    'An IPv4 header is summed as 16-bit words in one\'s-complement arithmetic: add the words, fold every carry\n' +
+    "An IPv4 header is summed as 16-bit words in one's-complement arithmetic: add the words, fold every carry\n" +
     'above 16 bits back into the low 16 bits, then flip all the bits.\n' +
     '- the TTL (64 -> 63, no checksum update): only the IPv4 header checksum covers it (and the FCS);\n' +
     '- one byte of the source address: the IPv4 checksum and the UDP checksum (its pseudo-header) both see it;\n' +
@@ -31,7 +31,7 @@ describe('reflow', () => {
   it('joins hand-wrapped prose and wraps it again; list items hang; short and laid-out lines stay', () => {
     const lines = reflow(prose, 80);
     fits(lines, 80);
-    expect(lines[0]).toBe('An IPv4 header is summed as 16-bit words in one\'s-complement arithmetic: add the');
+    expect(lines[0]).toBe("An IPv4 header is summed as 16-bit words in one's-complement arithmetic: add the");
     expect(lines).toContain('- the TTL (64 -> 63, no checksum update): only the IPv4 header checksum covers');
     expect(lines).toContain('  it (and the FCS);');
     expect(lines).toContain('short line one');
@@ -47,7 +47,8 @@ describe('reflow', () => {
 
 describe('commands', () => {
   it('break with \\ continuations, options kept with their values, within the width', () => {
-    const cmd = 'wireshark -r netlab-out/checksums/corruption.pcapng -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o eth.check_fcs:TRUE -Y "ip.checksum.status == 1 && udp.checksum.status == 1 && eth.fcs.status == 0"';
+    const cmd =
+      'wireshark -r netlab-out/checksums/corruption.pcapng -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o eth.check_fcs:TRUE -Y "ip.checksum.status == 1 && udp.checksum.status == 1 && eth.fcs.status == 0"';
     const lines = wrapCommand(cmd, 80, '    ');
     fits(lines, 80);
     expect(lines.slice(0, -1).every((l) => l.endsWith(' \\'))).toBe(true);
@@ -80,7 +81,10 @@ describe('tables and diagrams that are too wide', () => {
   });
 
   it('a sequence diagram wider than the terminal becomes a list of messages', () => {
-    const spec = { participants: ['stub 127.53.0.100', 'resolver 127.53.0.10', 'root 127.53.0.1', 'authoritative 127.53.0.3'], messages: [{ from: 0, to: 3, label: 'www.example.com A? with a long label that takes room', time: '0.00 ms' }] };
+    const spec = {
+      participants: ['stub 127.53.0.100', 'resolver 127.53.0.10', 'root 127.53.0.1', 'authoritative 127.53.0.3'],
+      messages: [{ from: 0, to: 3, label: 'www.example.com A? with a long label that takes room', time: '0.00 ms' }],
+    };
     expect(renderSequence(spec).some((l) => l.length > 78)).toBe(true);
     const lines = renderSequence(spec, 78);
     fits(lines, 78);

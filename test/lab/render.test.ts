@@ -7,13 +7,16 @@ import { colourEnabled } from '../../src/lab/colour.ts';
 
 describe('tables', () => {
   it('align text left and numbers right under a rule', () => {
-    expect(renderTable(['word', 'value'], [['0x486F', 18543], ['0x6C61', 27745], ['sum', 46288]])).toEqual([
-      'word    value',
-      '------  -----',
-      '0x486F  18543',
-      '0x6C61  27745',
-      'sum     46288',
-    ]);
+    expect(
+      renderTable(
+        ['word', 'value'],
+        [
+          ['0x486F', 18543],
+          ['0x6C61', 27745],
+          ['sum', 46288],
+        ],
+      ),
+    ).toEqual(['word    value', '------  -----', '0x486F  18543', '0x6C61  27745', 'sum     46288']);
   });
 });
 

@@ -21,14 +21,33 @@ afterAll(() => {
 });
 
 /** Runs `netlab lab ARGS` on the given labs; returns the exit code and what was printed. */
-async function labCli(args: string[], labs: readonly AnyLab[], stdin = fakeStdin(false), progressFile: string | null = null): Promise<{ code: number | undefined; out: string; err: string }> {
+async function labCli(
+  args: string[],
+  labs: readonly AnyLab[],
+  stdin = fakeStdin(false),
+  progressFile: string | null = null,
+): Promise<{ code: number | undefined; out: string; err: string }> {
   const stdout = new Collect();
   const stderr = new Collect();
   let code: number | undefined;
-  const cmd = buildLabCommand({ loadCatalogue: async () => labs.map(entryOf), stdout, stderr, stdin, env: {}, setExitCode: (c) => (code = c), progressFile, onInterrupt: () => () => undefined });
-  await yargs(['lab', ...args]).command(cmd).strict().exitProcess(false).fail((msg, err) => {
-    throw err ?? new Error(msg);
-  }).parseAsync();
+  const cmd = buildLabCommand({
+    loadCatalogue: async () => labs.map(entryOf),
+    stdout,
+    stderr,
+    stdin,
+    env: {},
+    setExitCode: (c) => (code = c),
+    progressFile,
+    onInterrupt: () => () => undefined,
+  });
+  await yargs(['lab', ...args])
+    .command(cmd)
+    .strict()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new Error(msg);
+    })
+    .parseAsync();
   return { code, out: stdout.text, err: stderr.text };
 }
 

@@ -48,7 +48,10 @@ export function tinyLab(o: TinyOptions = {}): AnyLab {
             kind: 'predict',
             expects: 'a number of bytes',
             task: 'What is the UDP length of a datagram carrying "Hola"?',
-            grade: (answer, ctx) => (o.lenient === true || Number(answer) === ctx.state.length ? { correct: true, feedback: `${answer} it is` } : { correct: false, feedback: `${answer} is not it` }),
+            grade: (answer, ctx) =>
+              o.lenient === true || Number(answer) === ctx.state.length
+                ? { correct: true, feedback: `${answer} it is` }
+                : { correct: false, feedback: `${answer} is not it` },
             hint: 'The UDP header is 8 bytes.',
             answer: '12: 8 bytes of header and 4 of data.',
             right: (ctx) => String(ctx.state.length),
@@ -65,7 +68,14 @@ export function tinyLab(o: TinyOptions = {}): AnyLab {
           const frame = holaFrame();
           const cap = ctx.capture('hola', { filter: 'udp.length == 12', about: 'the datagram' });
           cap.write(frame, { comment: 'Hola' });
-          ctx.show.hex(frame, { spans: [{ label: 'ethernet', offset: 0, length: 14 }, { label: 'ipv4', offset: 14, length: 20 }, { label: 'udp', offset: 34, length: 8 }, { label: 'data', offset: 42, length: 4 }] });
+          ctx.show.hex(frame, {
+            spans: [
+              { label: 'ethernet', offset: 0, length: 14 },
+              { label: 'ipv4', offset: 14, length: 20 },
+              { label: 'udp', offset: 34, length: 8 },
+              { label: 'data', offset: 42, length: 4 },
+            ],
+          });
           ctx.show.table(['field', 'value'], [['UDP length', 12]]);
           const length = (frame[38] << 8) | frame[39];
           ctx.state.length = length;

@@ -43,15 +43,19 @@ describe('the lab catalogue', () => {
     expect(LABS.map((l) => l.name).slice(0, 3)).toEqual(['encapsulation', 'checksums', 'ports']);
   });
 
-  it.each(LABS.map((l) => l.name))('%s passes every checkpoint with --check', async (name) => {
-    const lab = LABS.find((l) => l.name === name);
-    if (lab === undefined) throw new Error(`no lab ${name}`);
-    const out = new Collect();
-    const summary = await runLabs([lab], { mode: 'check', pause: false, out: temp(), stdout: out, colour: false });
-    expect(summary.failed, out.text).toBe(0);
-    expect(summary.passed).toBeGreaterThan(3);
-    expect(out.text).toMatch(new RegExp(`^${summary.passed} passed, 0 failed$`, 'm'));
-  }, 120_000);
+  it.each(LABS.map((l) => l.name))(
+    '%s passes every checkpoint with --check',
+    async (name) => {
+      const lab = LABS.find((l) => l.name === name);
+      if (lab === undefined) throw new Error(`no lab ${name}`);
+      const out = new Collect();
+      const summary = await runLabs([lab], { mode: 'check', pause: false, out: temp(), stdout: out, colour: false });
+      expect(summary.failed, out.text).toBe(0);
+      expect(summary.passed).toBeGreaterThan(3);
+      expect(out.text).toMatch(new RegExp(`^${summary.passed} passed, 0 failed$`, 'm'));
+    },
+    120_000,
+  );
 });
 
 describe.skipIf(!requireTool('tshark'))('fixtures/', () => {

@@ -23,8 +23,6 @@ const TSHARK_CHECKPOINTS = 5;
 
 const { temp, run } = labHarness('checksums');
 
-
-
 describe('lab checksums, --check through the runner', () => {
   let out = '';
   let text = '';
@@ -40,7 +38,7 @@ describe('lab checksums, --check through the runner', () => {
     expect(text.trim().split('\n').pop()).toBe(`${summary.passed} passed, 0 failed`);
   });
 
-  it('checks a study guide\'s numbers', () => {
+  it("checks a study guide's numbers", () => {
     const seen = summary.labs[0].results.map((r) => `${r.label}: ${r.observed}`);
     expect(seen).toContain('"Hola" is the words 0x486f, 0x6c61 and sums to a study guide\'s 0xB4D0: 0x486f + 0x6c61 = 0xb4d0');
     expect(seen).toContain('"Mola" sums to a study guide\'s 0xB9D0: 0xb9d0');
@@ -64,7 +62,27 @@ describe('lab checksums, --check through the runner', () => {
 
     it('agrees that the compensating change passes the UDP checksum and fails the FCS', () => {
       const path = join(out, 'checksums', 'corruption.pcapng');
-      const rows = execFileSync('tshark', ['-n', '-r', path, '-o', 'udp.check_checksum:TRUE', '-o', 'eth.check_fcs:TRUE', '-T', 'fields', '-e', 'frame.comment', '-e', 'udp.checksum.status', '-e', 'eth.fcs.status'], { encoding: 'utf8' })
+      const rows = execFileSync(
+        'tshark',
+        [
+          '-n',
+          '-r',
+          path,
+          '-o',
+          'udp.check_checksum:TRUE',
+          '-o',
+          'eth.check_fcs:TRUE',
+          '-T',
+          'fields',
+          '-e',
+          'frame.comment',
+          '-e',
+          'udp.checksum.status',
+          '-e',
+          'eth.fcs.status',
+        ],
+        { encoding: 'utf8' },
+      )
         .trim()
         .split('\n')
         .map((l) => l.split('\t'));
@@ -104,7 +122,7 @@ describe('lab checksums with a wrong incremental update', () => {
   }, 60_000);
 });
 
-describe('the lab\'s frames', () => {
+describe("the lab's frames", () => {
   it('reads the statuses of a frame with the FCS and without', () => {
     expect(statuses(holaFrame({ fcs: true }), 4)).toEqual({ ip: 'Good', l4: 'Good', fcs: 'Good' });
     expect(statuses(holaFrame(), 0)).toEqual({ ip: 'Good', l4: 'Good', fcs: 'none' });
@@ -118,7 +136,11 @@ describe('the lab\'s frames', () => {
 
 describe('netlab lab run checksums --check (the CLI)', () => {
   const run = (env: NodeJS.ProcessEnv): Promise<{ stdout: string }> =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'checksums', '--check', '--out', temp()], { cwd: ROOT, env, timeout: 60_000 });
+    promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'checksums', '--check', '--out', temp()], {
+      cwd: ROOT,
+      env,
+      timeout: 60_000,
+    });
 
   it('ends with N passed, 0 failed', async () => {
     const { stdout } = await run({ ...process.env, NO_COLOR: '1' });

@@ -29,7 +29,12 @@ describe('lab dns-load-balancing, --check through the runner', () => {
   });
 
   it('writes one capture per step that asks questions', () => {
-    expect(readdirSync(join(r.out, 'dns-load-balancing')).sort()).toEqual(['dns-lb-cached.pcapng', 'dns-lb-failover.pcapng', 'dns-lb-geo.pcapng', 'dns-lb-round-robin.pcapng']);
+    expect(readdirSync(join(r.out, 'dns-load-balancing')).sort()).toEqual([
+      'dns-lb-cached.pcapng',
+      'dns-lb-failover.pcapng',
+      'dns-lb-geo.pcapng',
+      'dns-lb-round-robin.pcapng',
+    ]);
   });
 
   it.skipIf(!requireTool('tshark'))('tshark: every frame is DNS on port 53 with a good checksum, nothing malformed, each filter selects frames', () => {
@@ -38,7 +43,9 @@ describe('lab dns-load-balancing, --check through the runner', () => {
     expectCleanDnsCaptures(captures);
     const geo = captures.find((c) => c.path.endsWith('dns-lb-geo.pcapng'))?.absolutePath ?? '';
     // The client-subnet questions from the resolver's address and the SCOPE of each answer.
-    expect(tsharkRows(geo, 'dns.opt.client.family && dns.flags.response == 1', ['dns.opt.client.addr4', 'dns.opt.client.netmask', 'dns.opt.client.scope', 'dns.a'])).toEqual([
+    expect(
+      tsharkRows(geo, 'dns.opt.client.family && dns.flags.response == 1', ['dns.opt.client.addr4', 'dns.opt.client.netmask', 'dns.opt.client.scope', 'dns.a']),
+    ).toEqual([
       ['127.1.0.0', '24', '16', '198.51.100.14'],
       ['127.2.0.0', '24', '16', '15.125.23.214'],
       ['127.53.0.0', '24', '24', '192.0.2.14'],

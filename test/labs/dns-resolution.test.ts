@@ -67,18 +67,34 @@ describe('lab dns-resolution, checkpoints that fail', () => {
     };
     const broken: AnyLab = { ...lab, steps: [...lab.steps.slice(0, 2), forget, lab.steps[2]] };
     const r = await run(broken);
-    expect(failedLabels(r.summary)).toEqual(expect.arrayContaining(['no server was asked again', 'both answers came from the cache', 'the resolver followed the cached CNAME to the cached A record']));
+    expect(failedLabels(r.summary)).toEqual(
+      expect.arrayContaining([
+        'no server was asked again',
+        'both answers came from the cache',
+        'the resolver followed the cached CNAME to the cached A record',
+      ]),
+    );
     expect(r.text).toMatch(/FAIL {2}no server was asked again: [1-9]\d* \(expected 0\)/);
   }, 60_000);
 });
 
 describe('remapPorts', () => {
   it('shows a server port as 53 and keeps the UDP checksum right (RFC 1624), leaving other ports alone', () => {
-    const frame = encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '127.53.0.53', dst: '127.53.0.1' }), udp({ sport: 40000, dport: 34593 }), payload('abc')]);
+    const frame = encode([
+      ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+      ipv4({ src: '127.53.0.53', dst: '127.53.0.1' }),
+      udp({ sport: 40000, dport: 34593 }),
+      payload('abc'),
+    ]);
     const out = remapPorts(frame, new Map([[34593, 53]]));
     const u = decode(out, 1).layers.find((l) => l.kind === 'udp')?.value as Udp;
     expect([u.srcPort, u.dstPort, u.checksumStatus]).toEqual([40000, 53, 'good']);
-    const fresh = encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '127.53.0.53', dst: '127.53.0.1' }), udp({ sport: 40000, dport: 53 }), payload('abc')]);
+    const fresh = encode([
+      ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+      ipv4({ src: '127.53.0.53', dst: '127.53.0.1' }),
+      udp({ sport: 40000, dport: 53 }),
+      payload('abc'),
+    ]);
     expect(Buffer.from(out).equals(Buffer.from(fresh))).toBe(true);
     expect(Buffer.from(remapPorts(frame, new Map([[1, 53]]))).equals(Buffer.from(frame))).toBe(true);
     expect(remapPorts(new Uint8Array([1, 2, 3]), new Map([[1, 53]]))).toEqual(new Uint8Array([1, 2, 3]));

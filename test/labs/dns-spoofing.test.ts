@@ -25,7 +25,12 @@ describe('lab dns-spoofing, --check through the runner', () => {
   });
 
   it('writes the four captures', () => {
-    expect(readdirSync(join(r.out, 'dns-spoofing')).sort()).toEqual(['dns-spoofing-bailiwick.pcapng', 'dns-spoofing-forged.pcapng', 'dns-spoofing-hardened.pcapng', 'dns-spoofing-poisoned.pcapng']);
+    expect(readdirSync(join(r.out, 'dns-spoofing')).sort()).toEqual([
+      'dns-spoofing-bailiwick.pcapng',
+      'dns-spoofing-forged.pcapng',
+      'dns-spoofing-hardened.pcapng',
+      'dns-spoofing-poisoned.pcapng',
+    ]);
   });
 
   it.skipIf(!requireTool('tshark'))('tshark: nothing malformed, the forgeries and their reasons, the poisoned answer', () => {
@@ -38,7 +43,9 @@ describe('lab dns-spoofing, --check through the runner', () => {
       for (const f of c.filters) if (f.frames !== 0) expect(tsharkCount(c.absolutePath, f.filter), `${f.filter} on ${c.path}`).toBeGreaterThan(0);
     }
     const forged = captures.find((c) => c.path.endsWith('dns-spoofing-forged.pcapng'))?.absolutePath ?? '';
-    const reasons = tsharkRows(forged, 'frame.comment contains "turned away"', ['frame.comment']).map((row) => row[0].replace(/^.*\): /, '').replace(/\d+/g, 'N'));
+    const reasons = tsharkRows(forged, 'frame.comment contains "turned away"', ['frame.comment']).map((row) =>
+      row[0].replace(/^.*\): /, '').replace(/\d+/g, 'N'),
+    );
     expect(reasons).toEqual([
       'wrong ID N (expected N)',
       'from N.N.N.N:N, not the server asked (N.N.N.N:N)',
@@ -46,7 +53,9 @@ describe('lab dns-spoofing, --check through the runner', () => {
       'wrong question www.example.org (expected www.example.com)',
     ]);
     const poisoned = captures.find((c) => c.path.endsWith('dns-spoofing-poisoned.pcapng'))?.absolutePath ?? '';
-    expect(tsharkRows(poisoned, 'ip.src == 127.53.0.3 && dns.a == 127.66.6.6 && frame.comment contains "taken as the answer"', ['dns.qry.name', 'dns.resp.ttl'])).toEqual([['login.example.com', '86400']]);
+    expect(
+      tsharkRows(poisoned, 'ip.src == 127.53.0.3 && dns.a == 127.66.6.6 && frame.comment contains "taken as the answer"', ['dns.qry.name', 'dns.resp.ttl']),
+    ).toEqual([['login.example.com', '86400']]);
   });
 });
 
@@ -54,12 +63,14 @@ describe('lab dns-spoofing, checkpoints that fail', () => {
   it('a "weak" resolver that is in fact hardened is not poisoned: the poisoning checkpoints fail', async () => {
     const hardened: AnyLab = { ...lab, state: () => ({ ...(lab.state?.() as object), weakOptions: undefined }) };
     const r = await run(hardened);
-    expect(failedLabels(r.summary)).toEqual(expect.arrayContaining([
-      'the probe came from the weak resolver\'s one port',
-      'the forged answer won the race',
-      'the cache is poisoned: login.example.com -> 127.66.6.6 for a day',
-      'a victim asking later gets the attacker\'s address, from the cache',
-    ]));
+    expect(failedLabels(r.summary)).toEqual(
+      expect.arrayContaining([
+        "the probe came from the weak resolver's one port",
+        'the forged answer won the race',
+        'the cache is poisoned: login.example.com -> 127.66.6.6 for a day',
+        "a victim asking later gets the attacker's address, from the cache",
+      ]),
+    );
   }, 60_000);
 });
 

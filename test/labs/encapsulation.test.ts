@@ -26,8 +26,6 @@ const TSHARK_CHECKPOINTS = 4;
 
 const { temp, run } = labHarness('encapsulation');
 
-
-
 describe('lab encapsulation, --check through the runner', () => {
   let out = '';
   let text = '';
@@ -43,13 +41,13 @@ describe('lab encapsulation, --check through the runner', () => {
     expect(text.trim().split('\n').pop()).toBe(`${summary.passed} passed, 0 failed`);
   });
 
-  it('checks a study guide\'s numbers', () => {
+  it("checks a study guide's numbers", () => {
     const labels = summary.labs[0].results.map((r) => `${r.label}: ${r.observed}`);
-    expect(labels).toContain('the SYN carries a study guide\'s sequence number: 12345678');
+    expect(labels).toContain("the SYN carries a study guide's sequence number: 12345678");
     expect(labels).toContain('the SYN-ACK acknowledges 12345679 (the SYN counts as one byte): 12345679');
     expect(labels).toContain('IPv4 byte 9, the protocol, says TCP (6): 6');
     expect(labels).toContain('the Ethernet header is dst, src, EtherType: aa bb cc dd ee ff 11 22 33 44 55 66 08 00');
-    expect(labels.some((l) => l.startsWith('it is not a study guide\'s placeholder: 0x') && !l.endsWith(' 0xabcd1234'))).toBe(true);
+    expect(labels.some((l) => l.startsWith("it is not a study guide's placeholder: 0x") && !l.endsWith(' 0xabcd1234'))).toBe(true);
   });
 
   it('writes one capture per step that has frames', () => {
@@ -81,7 +79,7 @@ describe('lab encapsulation, deterministic (fixtures)', () => {
 });
 
 describe('lab encapsulation with a router bug', () => {
-  it('fails the MAC checkpoints when the router keeps the client\'s MAC as source on the WAN side', async () => {
+  it("fails the MAC checkpoints when the router keeps the client's MAC as source on the WAN side", async () => {
     const clientMac = macBytes(CLIENT.mac);
     const faulty = encapsulationLab({
       routerWanFault: (f) => {
@@ -91,7 +89,7 @@ describe('lab encapsulation with a router bug', () => {
     });
     const { summary: s } = await run(faulty, { deterministic: true });
     const failed = failedLabels(s);
-    expect(failed).toContain('hop 2: source MAC = the router\'s WAN MAC, destination = the ISP router it found by ARP');
+    expect(failed).toContain("hop 2: source MAC = the router's WAN MAC, destination = the ISP router it found by ARP");
     expect(failed.some((l) => l.startsWith(`filter "eth.src == ${GATEWAY.wanMac} && ip.src == ${CLIENT.ip}" selects frames`))).toBe(true);
     expect(failed).not.toContain('the TTL went down by one at the router (64, then 63)');
     expect(failed).not.toContain('the IP addresses are the same on both hops');
@@ -116,7 +114,7 @@ describe('lab encapsulation with a router bug', () => {
     const { summary: s } = await run(faulty, { deterministic: true });
     const failed = failedLabels(s);
     expect(failed).toContain('the IPv4 checksum changed with the TTL');
-    expect(failed).toContain('the router\'s updated checksum equals a full recomputation');
+    expect(failed).toContain("the router's updated checksum equals a full recomputation");
     expect(failed).toContain('both IPv4 checksums verify');
     expect(failed).not.toContain('the TTL went down by one at the router (64, then 63)');
   }, 60_000);
@@ -143,11 +141,26 @@ describe('the NIC model (FcsNic)', () => {
 
   it('drops runts and frames for another station, takes broadcasts', () => {
     const n = nic();
-    const small = encode([ethernet({ src: CLIENT.mac, dst: GATEWAY.lanMac, fcs: true }), ipv4({ src: CLIENT.ip, dst: '192.168.1.1' }), udp({ sport: 1, dport: 2 }), payload('x')]);
+    const small = encode([
+      ethernet({ src: CLIENT.mac, dst: GATEWAY.lanMac, fcs: true }),
+      ipv4({ src: CLIENT.ip, dst: '192.168.1.1' }),
+      udp({ sport: 1, dport: 2 }),
+      payload('x'),
+    ]);
     expect(n.check(small)).toEqual({ accepted: false, reason: 'runt' });
-    const other = encode([ethernet({ src: CLIENT.mac, dst: '02:00:00:00:09:09', fcs: true, pad: true }), ipv4({ src: CLIENT.ip, dst: '192.168.1.1' }), udp({ sport: 1, dport: 2 }), payload('x')]);
+    const other = encode([
+      ethernet({ src: CLIENT.mac, dst: '02:00:00:00:09:09', fcs: true, pad: true }),
+      ipv4({ src: CLIENT.ip, dst: '192.168.1.1' }),
+      udp({ sport: 1, dport: 2 }),
+      payload('x'),
+    ]);
     expect(n.check(other)).toEqual({ accepted: false, reason: 'not for this NIC' });
-    const bcast = encode([ethernet({ src: CLIENT.mac, dst: 'ff:ff:ff:ff:ff:ff', fcs: true, pad: true }), ipv4({ src: CLIENT.ip, dst: '192.168.1.255' }), udp({ sport: 1, dport: 2 }), payload('x')]);
+    const bcast = encode([
+      ethernet({ src: CLIENT.mac, dst: 'ff:ff:ff:ff:ff:ff', fcs: true, pad: true }),
+      ipv4({ src: CLIENT.ip, dst: '192.168.1.255' }),
+      udp({ sport: 1, dport: 2 }),
+      payload('x'),
+    ]);
     expect(n.check(bcast).accepted).toBe(true);
   });
 
@@ -158,7 +171,11 @@ describe('the NIC model (FcsNic)', () => {
 
 describe('netlab lab run encapsulation --check (the CLI)', () => {
   const run = (env: NodeJS.ProcessEnv): Promise<{ stdout: string }> =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'encapsulation', '--check', '--out', temp()], { cwd: ROOT, env, timeout: 60_000 });
+    promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', 'encapsulation', '--check', '--out', temp()], {
+      cwd: ROOT,
+      env,
+      timeout: 60_000,
+    });
 
   it('ends with N passed, 0 failed', async () => {
     const { stdout } = await run({ ...process.env, NO_COLOR: '1' });

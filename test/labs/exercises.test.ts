@@ -31,15 +31,24 @@ describe.each(CATALOGUE.map((e) => e.name))('lab %s', (name) => {
     const results = summary.labs[0].results;
     for (const e of exercises) {
       const mine = results.filter((r) => r.label.startsWith(`your turn "${e.title}"`));
-      expect(mine.map((r) => r.label.replace(/\(.*\)/, '(...)')), e.title).toEqual([
+      expect(
+        mine.map((r) => r.label.replace(/\(.*\)/, '(...)')),
+        e.title,
+      ).toEqual([
         `your turn "${e.title}": a wrong answer (...) is refused`,
         `your turn "${e.title}": a hint and an answer to show`,
         `your turn "${e.title}": the right answer (...) is accepted`,
       ]);
-      expect(mine.every((r) => r.passed), e.title).toBe(true);
+      expect(
+        mine.every((r) => r.passed),
+        e.title,
+      ).toBe(true);
     }
     // --check prints one line for the lab (and the parts it skipped), then the count.
-    const lines = out.text.trimEnd().split('\n').filter((l) => !/^ {2}step \d+\/\d+: skip {2}/.test(l) && !/^ {6}/.test(l));
+    const lines = out.text
+      .trimEnd()
+      .split('\n')
+      .filter((l) => !/^ {2}step \d+\/\d+: skip {2}/.test(l) && !/^ {6}/.test(l));
     expect(lines).toEqual([`${name}: ${summary.passed} passed, 0 failed`, `${summary.passed} passed, 0 failed`]);
   }, 120_000);
 });

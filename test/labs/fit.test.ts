@@ -33,15 +33,19 @@ const widest = (text: string): { width: number; line: string } =>
     .reduce((w, line) => ([...line].length > w.width ? { width: [...line].length, line } : w), { width: 0, line: '' });
 
 describe.each(CATALOGUE.map((e) => e.name))('lab %s', (name) => {
-  it.each([80, 160])('guided at %i columns: no line wider than the terminal', async (columns) => {
-    const lab = await (CATALOGUE.find((e) => e.name === name) as (typeof CATALOGUE)[number]).load();
-    const term = new Terminal(columns);
-    const summary = await runLabs([lab], { mode: 'guided', pause: false, out: temp(), stdout: term, env: { FORCE_COLOR: '1' } });
-    expect(summary.failed, term.text).toBe(0);
-    const w = widest(term.text);
-    expect(w.width, `the widest line:\n${w.line}`).toBeLessThanOrEqual(columns);
-    // Checkpoints are one line per step; nothing prints `undefined` or a raw object.
-    expect(stripAnsi(term.text)).toMatch(/^ {2}✓ \d+ claims? checked$/m);
-    expect(stripAnsi(term.text)).not.toMatch(/\bundefined\b|\[object |: (.+) \(expected \1\)/);
-  }, 120_000);
+  it.each([80, 160])(
+    'guided at %i columns: no line wider than the terminal',
+    async (columns) => {
+      const lab = await (CATALOGUE.find((e) => e.name === name) as (typeof CATALOGUE)[number]).load();
+      const term = new Terminal(columns);
+      const summary = await runLabs([lab], { mode: 'guided', pause: false, out: temp(), stdout: term, env: { FORCE_COLOR: '1' } });
+      expect(summary.failed, term.text).toBe(0);
+      const w = widest(term.text);
+      expect(w.width, `the widest line:\n${w.line}`).toBeLessThanOrEqual(columns);
+      // Checkpoints are one line per step; nothing prints `undefined` or a raw object.
+      expect(stripAnsi(term.text)).toMatch(/^ {2}✓ \d+ claims? checked$/m);
+      expect(stripAnsi(term.text)).not.toMatch(/\bundefined\b|\[object |: (.+) \(expected \1\)/);
+    },
+    120_000,
+  );
 });

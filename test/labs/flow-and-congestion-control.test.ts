@@ -68,7 +68,7 @@ describe('lab flow-and-congestion-control, broken on purpose', () => {
     const { summary: s } = await run(flowAndCongestionLab({ lossAt: -1 }), { deterministic: true });
     const failed = failedLabels(s);
     expect(failed).toContain('one loss, repaired by fast retransmit');
-    expect(failed).not.toContain('the server\'s window went down to 0 with its buffer full');
+    expect(failed).not.toContain("the server's window went down to 0 with its buffer full");
   }, 120_000);
 
   it('fails the probe checkpoints when the link loses the zero-window probes', async () => {

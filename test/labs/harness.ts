@@ -46,24 +46,36 @@ export function failedLabels(s: RunSummary): string[] {
 /** How many frames of a capture a display filter selects in tshark (with -o preferences). */
 export function tsharkCount(path: string, filter: string, prefs: readonly string[] = []): number {
   const args = ['-n', '-r', path, ...prefs.flatMap((p) => ['-o', p]), '-Y', filter, '-T', 'fields', '-e', 'frame.number'];
-  return execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n').filter((l) => l !== '').length;
+  return execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    .split('\n')
+    .filter((l) => l !== '').length;
 }
 
 /** tshark's -T fields rows for the frames a display filter selects. */
 export function tsharkRows(path: string, filter: string, fields: readonly string[]): string[][] {
-  const out = execFileSync('tshark', ['-n', '-r', path, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+  const out = execFileSync('tshark', ['-n', '-r', path, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
 }
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 /** `netlab lab run NAME --check --out OUT` as a user runs it (a child process); its stdout. */
 export async function labCli(name: string, out: string): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', name, '--check', '--out', out], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 60_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', name, '--check', '--out', out],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: 60_000,
+    },
+  );
   return stdout;
 }
 
@@ -71,7 +83,9 @@ export async function labCli(name: string, out: string): Promise<string> {
  * The DNS labs' captures: every frame is DNS on port 53 with a good UDP checksum, nothing malformed
  * or warned about, and each printed filter (that expects frames) selects some.
  */
-export function expectCleanDnsCaptures(captures: readonly { path: string; absolutePath: string; filters: readonly { filter: string; frames?: unknown }[] }[]): void {
+export function expectCleanDnsCaptures(
+  captures: readonly { path: string; absolutePath: string; filters: readonly { filter: string; frames?: unknown }[] }[],
+): void {
   for (const c of captures) {
     const all = tsharkCount(c.absolutePath, 'frame');
     expect(all, c.path).toBeGreaterThan(0);

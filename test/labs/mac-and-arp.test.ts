@@ -13,8 +13,7 @@ import { labHarness, failedLabels } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
 const CAPTURES = ['arp-and-ping.pcapng', 'gratuitous-arp.pcapng', 'learned.pcapng', 'unknown-unicast.pcapng'];
-const { temp, run } = labHarness('macarp');
-
+const { run } = labHarness('macarp');
 
 describe('lab mac-and-arp, --check through the runner', () => {
   let out = '';
@@ -45,7 +44,9 @@ describe('lab mac-and-arp, --check through the runner', () => {
       const filters = summary.labs[0].captures.flatMap((c) => c.filters.map((f) => ({ path: c.absolutePath, filter: f.filter, frames: f.frames })));
       expect(filters.length).toBe(13);
       for (const f of filters) {
-        const rows = execFileSync('tshark', ['-n', '-r', f.path, '-Y', f.filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).split('\n').filter((l) => l !== '');
+        const rows = execFileSync('tshark', ['-n', '-r', f.path, '-Y', f.filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' })
+          .split('\n')
+          .filter((l) => l !== '');
         expect(rows.length, `${f.path}: ${f.filter}`).toBe(f.frames);
       }
     });
@@ -75,9 +76,9 @@ describe('lab mac-and-arp with faults', () => {
     const failed = failedLabels(s);
     expect(failed).toContain('the switch flooded it out of p2 and p3, not back out of p1');
     expect(failed).toContain('the echo request was flooded to h2 and h3');
-    expect(failed).toContain('h3\'s card dropped it (not its MAC): one frame ignored, no IP packet received');
-    expect(failed).not.toContain('the reply is a unicast from h2\'s MAC to h1\'s');
-    expect(failed).not.toContain('h1\'s entry for 192.168.1.3 changed from h2\'s MAC to h4\'s');
+    expect(failed).toContain("h3's card dropped it (not its MAC): one frame ignored, no IP packet received");
+    expect(failed).not.toContain("the reply is a unicast from h2's MAC to h1's");
+    expect(failed).not.toContain("h1's entry for 192.168.1.3 changed from h2's MAC to h4's");
   }, 60_000);
 
   it('fails the gratuitous ARP checkpoints when the announcement is turned into an ordinary request', async () => {

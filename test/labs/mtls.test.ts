@@ -28,7 +28,14 @@ describe('lab mtls, --check through the runner', () => {
   });
 
   it('writes three captures, each with its key log file', () => {
-    expect(readdirSync(join(r.out, 'mtls')).sort()).toEqual(['mtls-handshake.keys', 'mtls-handshake.pcapng', 'mtls-refused.keys', 'mtls-refused.pcapng', 'mtls-rotation.keys', 'mtls-rotation.pcapng']);
+    expect(readdirSync(join(r.out, 'mtls')).sort()).toEqual([
+      'mtls-handshake.keys',
+      'mtls-handshake.pcapng',
+      'mtls-refused.keys',
+      'mtls-refused.pcapng',
+      'mtls-rotation.keys',
+      'mtls-rotation.pcapng',
+    ]);
   });
 
   it.skipIf(!requireTool('tshark'))('every filter printed beside a capture selects frames in tshark (netlab checks only the tcp.* ones for now)', () => {
@@ -39,7 +46,7 @@ describe('lab mtls, --check through the runner', () => {
     }
   });
 
-  it.skipIf(!requireTool('tshark'))('tshark, with no options: CertificateRequest in the server\'s flight, two certificates each way', () => {
+  it.skipIf(!requireTool('tshark'))("tshark, with no options: CertificateRequest in the server's flight, two certificates each way", () => {
     const cap = join(r.out, 'mtls', 'mtls-handshake.pcapng');
     // How the flights are cut into segments varies; the messages and their order do not.
     const types = tshark(cap, 'tls.handshake', ['tls.handshake.type']).flatMap((f) => f[0].split(','));

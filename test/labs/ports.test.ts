@@ -20,7 +20,10 @@ function tsharkFields(path: string, filter: string, fields: string[]): string[][
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+  return out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
 }
 
 function kernelRange(): { low: number; high: number } {
@@ -50,17 +53,19 @@ describe('lab ports, --check through the runner', () => {
     expect(text).toMatch(new RegExp(`^${summary.passed} passed, 0 failed$`, 'm'));
     // The real capture on lo ran where it can (its checkpoints are there); elsewhere step 5 only explains.
     const canCapture = process.platform === 'linux' && process.getuid?.() === 0 && findTool('tcpdump') !== undefined;
-    expect(text.includes('tcpdump saw the kernel\'s RST')).toBe(canCapture);
+    expect(text.includes("tcpdump saw the kernel's RST")).toBe(canCapture);
   });
 
   it('writes the three captures', () => {
-    const files = readdirSync(join(out, 'ports')).filter((f) => f.endsWith('.pcapng')).sort();
+    const files = readdirSync(join(out, 'ports'))
+      .filter((f) => f.endsWith('.pcapng'))
+      .sort();
     expect(files).toEqual(['boundaries.pcapng', 'closed-ports.pcapng', 'four-tuples.pcapng']);
   });
 
   describe.skipIf(!requireTool('tshark'))('tshark reads the same story the sockets told', () => {
-    it('four-tuples: three SYNs from the clients\' real ephemeral ports, in the kernel\'s range, to one server port', () => {
-      const clientPorts = JSON.parse(observed(text, 'the server saw the same ports as the clients\' sockets')) as string;
+    it("four-tuples: three SYNs from the clients' real ephemeral ports, in the kernel's range, to one server port", () => {
+      const clientPorts = JSON.parse(observed(text, "the server saw the same ports as the clients' sockets")) as string;
       const syns = tsharkFields(join(out, 'ports', 'four-tuples.pcapng'), 'tcp.flags.syn == 1 && tcp.flags.ack == 0', ['tcp.srcport', 'tcp.dstport']);
       expect(syns.map((s) => s[0]).join(',')).toBe(clientPorts);
       expect(new Set(syns.map((s) => s[1])).size).toBe(1);
@@ -93,7 +98,13 @@ describe('lab ports, --check through the runner', () => {
       const follow = execFileSync('tshark', ['-n', '-r', path, '-q', '-z', 'follow,tcp,raw,0'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
       const lines = follow.split('\n').filter((l) => /^\t?[0-9a-f]+$/.test(l));
       const fromClient = Buffer.from(lines.filter((l) => !l.startsWith('\t')).join(''), 'hex');
-      const fromServer = Buffer.from(lines.filter((l) => l.startsWith('\t')).map((l) => l.slice(1)).join(''), 'hex');
+      const fromServer = Buffer.from(
+        lines
+          .filter((l) => l.startsWith('\t'))
+          .map((l) => l.slice(1))
+          .join(''),
+        'hex',
+      );
       expect(fromClient.length).toBe(11 + 100 * 1024);
       expect(fromClient.subarray(0, 11).toString()).toBe('onetwothree');
       expect(fromServer.toString()).toBe('ok');
@@ -102,7 +113,7 @@ describe('lab ports, --check through the runner', () => {
   });
 
   describe.skipIf(!requireRoot('a capture on lo') || !requireTool('tcpdump') || !requireTool('tshark'))('the real capture on lo', () => {
-    it('holds the kernel\'s RST and two ICMP port unreachables, as tshark reads them', () => {
+    it("holds the kernel's RST and two ICMP port unreachables, as tshark reads them", () => {
       const path = join(out, 'ports', 'real-lo.pcap');
       expect(existsSync(path)).toBe(true);
       const rst = tsharkFields(path, 'tcp.flags.reset == 1', ['tcp.srcport', 'tcp.dstport']);
@@ -155,7 +166,11 @@ describe('lab ports, deterministic (fixtures)', () => {
     });
     if (findTool('tshark') !== undefined) {
       const syns = tsharkFields(join(runs[0], 'four-tuples.pcapng'), 'tcp.flags.syn == 1 && tcp.flags.ack == 0', ['tcp.srcport', 'tcp.dstport']);
-      expect(syns).toEqual([['49152', '8443'], ['49153', '8443'], ['49154', '8443']]);
+      expect(syns).toEqual([
+        ['49152', '8443'],
+        ['49153', '8443'],
+        ['49154', '8443'],
+      ]);
     }
   }, 60_000);
 });

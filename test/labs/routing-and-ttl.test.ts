@@ -20,8 +20,6 @@ import { requireTool } from '../helpers/tools.ts';
 const CAPTURES = ['no-such-host.pcapng', 'no-such-neighbour.pcapng', 'one-router.pcapng', 'traceroute.pcapng', 'two-routers.pcapng'];
 const { temp, run } = labHarness('routing');
 
-
-
 describe('lab routing-and-ttl, --check through the runner', () => {
   let out = '';
   let text = '';
@@ -59,9 +57,35 @@ describe('lab routing-and-ttl, --check through the runner', () => {
       }
     });
 
-    it('names the link of every frame in its comment, and the far side has the router\'s MAC and h1\'s IP', () => {
+    it("names the link of every frame in its comment, and the far side has the router's MAC and h1's IP", () => {
       const path = join(out, 'routing-and-ttl', 'two-routers.pcapng');
-      const rows = execFileSync('tshark', ['-n', '-r', path, '-Y', 'icmp.type == 8', '-T', 'fields', '-e', 'frame.comment', '-e', 'eth.src', '-e', 'eth.dst', '-e', 'ip.src', '-e', 'ip.ttl', '-e', 'ip.checksum.status', '-o', 'ip.check_checksum:TRUE'], { encoding: 'utf8' })
+      const rows = execFileSync(
+        'tshark',
+        [
+          '-n',
+          '-r',
+          path,
+          '-Y',
+          'icmp.type == 8',
+          '-T',
+          'fields',
+          '-e',
+          'frame.comment',
+          '-e',
+          'eth.src',
+          '-e',
+          'eth.dst',
+          '-e',
+          'ip.src',
+          '-e',
+          'ip.ttl',
+          '-e',
+          'ip.checksum.status',
+          '-o',
+          'ip.check_checksum:TRUE',
+        ],
+        { encoding: 'utf8' },
+      )
         .trim()
         .split('\n')
         .map((l) => l.split('\t'));
@@ -89,7 +113,7 @@ describe('lab routing-and-ttl, deterministic (fixtures)', () => {
 });
 
 describe('lab routing-and-ttl with a fault on lan2', () => {
-  it('fails the checkpoints about the far side\'s MAC when the frame keeps h1\'s MAC as source', async () => {
+  it("fails the checkpoints about the far side's MAC when the frame keeps h1's MAC as source", async () => {
     const mac = (text: string): Uint8Array => Uint8Array.from(text.split(':').map((x) => parseInt(x, 16)));
     const h1Mac = mac(MAC.h1);
     const r1Mac = Buffer.from(mac(MAC.r1lan2));
@@ -103,7 +127,7 @@ describe('lab routing-and-ttl with a fault on lan2', () => {
     });
     const { summary: s, text: cText } = await run(faulty, { deterministic: true });
     const failed = failedLabels(s);
-    expect(failed).toContain('on lan2 the frame comes from the router\'s MAC (its lan2 leg) to h2\'s');
+    expect(failed).toContain("on lan2 the frame comes from the router's MAC (its lan2 leg) to h2's");
     expect(failed.some((l) => l.startsWith(`filter "eth.src == ${MAC.r1lan2} && ip.src == ${ADDR.h1}" selects frames`))).toBe(true);
     // What the fault does not touch still passes: the TTL, the IPs, the later steps.
     expect(failed).not.toContain('the TTL went down by one at the router (64 on lan1, 63 on lan2)');
@@ -143,7 +167,12 @@ describe('LabNet', () => {
       hb.addInterface({ name: 'eth0', port: b, mac: '02:00:00:00:00:0b', address: '10.9.0.2/24', announce: false });
       const r = await net.run(ha.ping('10.9.0.2', { count: 1 }));
       expect(r.replies.map((x) => x.rttMs)).toEqual([8]); // ARP there and back, echo there and back
-      expect(viewFrames(net.frames).map((v) => `${v.atMs} ${v.link} ${v.from}->${v.to}`)).toEqual(['0 wire a-eth0->b-eth0', '2 wire b-eth0->a-eth0', '4 wire a-eth0->b-eth0', '6 wire b-eth0->a-eth0']);
+      expect(viewFrames(net.frames).map((v) => `${v.atMs} ${v.link} ${v.from}->${v.to}`)).toEqual([
+        '0 wire a-eth0->b-eth0',
+        '2 wire b-eth0->a-eth0',
+        '4 wire a-eth0->b-eth0',
+        '6 wire b-eth0->a-eth0',
+      ]);
       expect(net.timestamp(6.5)).toEqual({ sec: 1_704_067_200, nsec: 6_500_000 });
     } finally {
       await net.close();

@@ -55,7 +55,7 @@ describe('lab sni-and-alpn, --check through the runner', () => {
 describe('lab sni-and-alpn, a checkpoint that fails', () => {
   it('a default certificate that also names www.netlab.test lets that client in: the failure checkpoint says so', async () => {
     const widen: Step<unknown> = {
-      title: 'shop\'s certificate also names www',
+      title: "shop's certificate also names www",
       explain: '',
       run(ctx) {
         const state = ctx.state as { pki?: { issuing: CertificateAuthority }; shop?: Leaf };

@@ -81,7 +81,10 @@ describe('lab tcp-reliability, broken on purpose', () => {
     });
     const { summary: s } = await run(faulty, { deterministic: true });
     const failed = failedLabels(s);
-    expect(failed.some((l) => l.startsWith('ack 37 four times')), failed.join('\n')).toBe(true);
+    expect(
+      failed.some((l) => l.startsWith('ack 37 four times')),
+      failed.join('\n'),
+    ).toBe(true);
     expect(failed).toContain('the client counted 1 fast retransmit');
   }, 120_000);
 });

@@ -31,8 +31,16 @@ describe('lab tls13-handshake, --check through the runner', () => {
 
   it('writes the capture, its copy without keys and the key log file', () => {
     expect(readdirSync(join(r.out, 'tls13-handshake')).sort()).toEqual(['tls13-handshake-no-keys.pcapng', 'tls13-handshake.keys', 'tls13-handshake.pcapng']);
-    const keys = readFileSync(join(r.out, 'tls13-handshake', 'tls13-handshake.keys'), 'latin1').trim().split('\n');
-    expect(keys.map((l) => l.split(' ')[0]).sort()).toEqual(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'EXPORTER_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0']);
+    const keys = readFileSync(join(r.out, 'tls13-handshake', 'tls13-handshake.keys'), 'latin1')
+      .trim()
+      .split('\n');
+    expect(keys.map((l) => l.split(' ')[0]).sort()).toEqual([
+      'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+      'CLIENT_TRAFFIC_SECRET_0',
+      'EXPORTER_SECRET',
+      'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+      'SERVER_TRAFFIC_SECRET_0',
+    ]);
   });
 
   it.skipIf(!requireTool('tshark'))('every filter printed beside a capture selects frames in tshark (netlab checks only the tcp.* ones for now)', () => {
@@ -56,14 +64,17 @@ describe('lab tls13-handshake, --check through the runner', () => {
       expect(tshark(bare, 'tls.handshake.type == 8 || http', ['frame.number'])).toEqual([]);
       expect(tshark(bare, 'tls.handshake', ['tls.handshake.type'])).toEqual([['1'], ['2']]);
       const keys = join(r.out, 'tls13-handshake', 'tls13-handshake.keys');
-      const out = execFileSync('tshark', ['-n', '-r', bare, '-o', `tls.keylog_file:${keys}`, '-Y', 'http.request', '-T', 'fields', '-e', 'http.request.uri'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync('tshark', ['-n', '-r', bare, '-o', `tls.keylog_file:${keys}`, '-Y', 'http.request', '-T', 'fields', '-e', 'http.request.uri'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       expect(out.trim()).toBe('/');
     });
   });
 });
 
 describe('lab tls13-handshake, a checkpoint that fails', () => {
-  it('a capture whose key log was lost fails the key log checkpoint (and tshark\'s reading)', async () => {
+  it("a capture whose key log was lost fails the key log checkpoint (and tshark's reading)", async () => {
     // A step that replaces the capture with its copy without keys, as if the DSB had been stripped.
     const strip: Step<unknown> = {
       title: 'lose the key log',
@@ -77,7 +88,9 @@ describe('lab tls13-handshake, a checkpoint that fails', () => {
     const broken: AnyLab = { ...lab, steps: [...lab.steps.slice(0, 2), strip, ...lab.steps.slice(2)] };
     const r = await run(broken);
     expect(r.summary.failed).toBeGreaterThanOrEqual(1);
-    expect(r.text).toMatch(/FAIL {2}netlab: the capture carries the key log, the same lines the sockets logged: 0 lines in the file's Decryption Secrets Block, 5 logged, different/);
+    expect(r.text).toMatch(
+      /FAIL {2}netlab: the capture carries the key log, the same lines the sockets logged: 0 lines in the file's Decryption Secrets Block, 5 logged, different/,
+    );
     if (requireTool('tshark')) expect(r.text).toMatch(/FAIL {2}tshark: the frame's protocols, outermost first: eth:ethertype:ip:tcp:tls/);
     expect(r.text).toMatch(new RegExp(`^${r.summary.passed} passed, ${r.summary.failed} failed$`, 'm'));
   }, 60_000);

@@ -230,7 +230,9 @@ describe('forwards, 1:1, hairpinning', () => {
     expect(n.outbound(synAck, 14)).toBe(NAT_VERDICT.TRANSLATED);
     expect(flow(synAck)).toBe('203.0.113.5:8080 > 198.51.100.7:40000');
     expect(n.table.format()).toMatch(/tcp +192\.168\.1\.10:80 +<-> +203\.0\.113\.5:8080 +<-> +198\.51\.100\.7:40000 +established/);
-    expect(() => nat({ staticForwards: [{ protocol: 'tcp', publicPort: 0, insideAddress: '192.168.1.10', insidePort: 80 }] })).toThrow(/publicPort must be 1\.\.65535, got 0/);
+    expect(() => nat({ staticForwards: [{ protocol: 'tcp', publicPort: 0, insideAddress: '192.168.1.10', insidePort: 80 }] })).toThrow(
+      /publicPort must be 1\.\.65535, got 0/,
+    );
   });
 
   it('lists a static forward with no session yet', () => {
@@ -303,7 +305,12 @@ describe('ICMP (RFC 5508)', () => {
     expect(ipText(err2, 14 + 28 + 16)).toBe(PUB);
     expect(word(err2, 14 + 28 + 20 + 2)).toBe(word(sent, 34));
     // An error about no flow of ours is left alone.
-    const stray = encode([ethernet(ETH), ipv4({ src: '151.101.65.69', dst: PUB }), icmp({ type: 3, code: 3 }), payload(udpFrame(PUB, 9, '151.101.65.69', 53).subarray(14))]);
+    const stray = encode([
+      ethernet(ETH),
+      ipv4({ src: '151.101.65.69', dst: PUB }),
+      icmp({ type: 3, code: 3 }),
+      payload(udpFrame(PUB, 9, '151.101.65.69', 53).subarray(14)),
+    ]);
     expect(n.inbound(stray, 14)).toBe(NAT_VERDICT.PASS);
   });
 });

@@ -103,7 +103,9 @@ describe('packet mode: the home network (PAT)', () => {
     // The servers saw only the public address; each flow its own public port.
     expect(seenG).toEqual(['203.0.113.5:50001', '203.0.113.5:50003']);
     expect(seenF).toEqual(['203.0.113.5:50002']);
-    const rows = h.nat!.table.entries().map((e) => `${e.protocol} ${e.insideAddress}:${e.insidePort} ${e.outsideAddress}:${e.outsidePort} ${e.remoteAddress}:${e.remotePort} ${e.state}`);
+    const rows = h
+      .nat!.table.entries()
+      .map((e) => `${e.protocol} ${e.insideAddress}:${e.insidePort} ${e.outsideAddress}:${e.outsidePort} ${e.remoteAddress}:${e.remotePort} ${e.state}`);
     expect(rows).toEqual([
       'tcp 192.168.1.2:1234 203.0.113.5:50001 142.250.195.100:443 established',
       'tcp 192.168.1.2:1235 203.0.113.5:50002 151.101.65.69:80 established',

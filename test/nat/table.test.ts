@@ -44,7 +44,10 @@ describe('NatTable indexes', () => {
     fc.assert(
       fc.property(
         fc.constantFrom('endpoint-independent', 'address-dependent', 'address-and-port-dependent'),
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 200_000 })), { maxLength: 60 }),
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 200_000 })),
+          { maxLength: 60 },
+        ),
         (mapping, ops) => {
           const clock = new ManualClock(0);
           const t = new NatTable({ publicAddress: 0xcb007105, now: () => clock.now(), mapping, ports: { holdMs: 0 } });

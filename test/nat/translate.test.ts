@@ -64,7 +64,11 @@ type Packet = typeof packetArb extends fc.Arbitrary<infer T> ? T : never;
 
 function build(p: Packet): Uint8Array {
   const l4 =
-    p.proto === 'tcp' ? tcp({ sport: p.sport, dport: p.dport, flags: p.flags, seq: p.id * 7919 }) : p.proto === 'udp' ? udp({ sport: p.sport, dport: p.dport }) : icmp({ type: 8, id: p.sport, seq: p.dport });
+    p.proto === 'tcp'
+      ? tcp({ sport: p.sport, dport: p.dport, flags: p.flags, seq: p.id * 7919 })
+      : p.proto === 'udp'
+        ? udp({ sport: p.sport, dport: p.dport })
+        : icmp({ type: 8, id: p.sport, seq: p.dport });
   return encode([ethernet(ETH), ipv4({ src: ipv4ToBytes(p.src), dst: ipv4ToBytes(p.dst), ttl: p.ttl, id: p.id }), l4, payload(p.data)]);
 }
 
@@ -90,7 +94,12 @@ describe('incremental checksums (RFC 1624)', () => {
   });
 
   it('leaves a UDP datagram without a checksum without one', () => {
-    const frame = encode([ethernet(ETH), ipv4({ src: '192.168.1.2', dst: '151.101.65.69' }), udp({ sport: 1234, dport: 53, checksum: 0 }), payload(new Uint8Array([1, 2, 3]))]);
+    const frame = encode([
+      ethernet(ETH),
+      ipv4({ src: '192.168.1.2', dst: '151.101.65.69' }),
+      udp({ sport: 1234, dport: 53, checksum: 0 }),
+      payload(new Uint8Array([1, 2, 3])),
+    ]);
     rewriteEndpoint(frame, 14, true, 0xcb007105, 50001);
     expect(word(frame, 14 + 20 + 6)).toBe(0);
     expect(word(frame, 24)).toBe(fullChecksums(frame)[0]);
@@ -149,4 +158,3 @@ describe('ICMP errors rewritten inside (RFC 5508)', () => {
     expect(f).toEqual(before);
   });
 });
-

@@ -156,7 +156,12 @@ describe('ARP on a host interface', () => {
     expect(ipText(req.targetProto)).toBe('10.0.0.99');
     expect(h.interface('eth0').queuedFrames).toBe(2);
     expect(h.arpTable()).toMatch(/10\.0\.0\.99\s+\(incomplete\)/);
-    peer.send(encode([ethernet({ src: PEER_MAC, dst: H1_MAC, pad: true }), arp({ op: 'reply', senderMac: PEER_MAC, senderIp: '10.0.0.99', targetMac: H1_MAC, targetIp: '10.0.0.1' })]));
+    peer.send(
+      encode([
+        ethernet({ src: PEER_MAC, dst: H1_MAC, pad: true }),
+        arp({ op: 'reply', senderMac: PEER_MAC, senderIp: '10.0.0.99', targetMac: H1_MAC, targetIp: '10.0.0.1' }),
+      ]),
+    );
     await settle();
     expect(peer.received).toHaveLength(3);
     const payloads = peer.received.slice(1).map((f) => new TextDecoder().decode(f.subarray(42, 45)));

@@ -25,7 +25,12 @@ afterAll(() => {
 const env = { ...process.env, HOME: home, NETLAB_RUNTIME_DIR: runtime };
 
 function frame(n: number): Uint8Array {
-  return encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2', id: n }), udp({ sport: 5000, dport: 6000 }), payload(`frame ${n}`)]);
+  return encode([
+    ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+    ipv4({ src: '10.0.0.1', dst: '10.0.0.2', id: n }),
+    udp({ sport: 5000, dport: 6000 }),
+    payload(`frame ${n}`),
+  ]);
 }
 
 describe('LiveFeed registry', () => {

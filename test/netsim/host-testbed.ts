@@ -91,7 +91,11 @@ export function twoRouters(options: { clock?: NetClock; arp?: HostOptions['arp']
   r1.addRoute('10.0.3.0/24', '10.0.2.2');
   r2.setGateway('10.0.2.1');
   return {
-    h1, h2, r1, r2, log,
+    h1,
+    h2,
+    r1,
+    r2,
+    log,
     close: async () => {
       await Promise.all([h1.close(), h2.close(), r1.close(), r2.close()]);
     },

@@ -187,7 +187,12 @@ describe('UDP sockets on virtual hosts', () => {
     const rx = b.udpSocket();
     rx.bind(1000);
     const frame = (checksum: number, text: string): Uint8Array =>
-      encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), udp({ sport: 5, dport: 1000, checksum }), payload(text)]);
+      encode([
+        ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+        ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+        udp({ sport: 5, dport: 1000, checksum }),
+        payload(text),
+      ]);
     raw.send(frame(0x1234, 'bad'));
     raw.send(frame(0, 'none'));
     const m = await rx.receive(2000);
@@ -210,7 +215,11 @@ describe('fragments', () => {
     const whole = encode([ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), udp({ sport: 5, dport: 1000 }), payload(text)]);
     const segment = whole.subarray(20);
     const fragment = (id: number, offset: number, bytes: Uint8Array, more: boolean): Uint8Array =>
-      encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2', id, protocol: 17, mf: more, fragmentOffset: offset / 8 }), payload(bytes)]);
+      encode([
+        ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+        ipv4({ src: '10.0.0.1', dst: '10.0.0.2', id, protocol: 17, mf: more, fragmentOffset: offset / 8 }),
+        payload(bytes),
+      ]);
     raw.send(fragment(7, 24, segment.subarray(24), false));
     raw.send(fragment(7, 0, segment.subarray(0, 24), true));
     const m = await rx.receive(2000);
@@ -230,7 +239,11 @@ describe('host configuration', () => {
     closeAll.push(p.close);
     p.a.setGateway('10.0.0.254');
     expect(p.a.routeTable()).toBe(
-      ['Destination  Gateway     Genmask        Flags  Metric  Iface', '10.0.0.0     0.0.0.0     255.255.255.0  U      0       eth0', '0.0.0.0      10.0.0.254  0.0.0.0        UG     0       eth0'].join('\n'),
+      [
+        'Destination  Gateway     Genmask        Flags  Metric  Iface',
+        '10.0.0.0     0.0.0.0     255.255.255.0  U      0       eth0',
+        '0.0.0.0      10.0.0.254  0.0.0.0        UG     0       eth0',
+      ].join('\n'),
     );
     const r = await p.a.ping('10.0.0.2', { count: 1, timeoutMs: 2000 });
     expect(r.stats.received).toBe(1);

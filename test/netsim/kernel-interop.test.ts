@@ -27,7 +27,8 @@ const KERNEL_IP = '10.42.0.1';
 const ROOT = join(import.meta.dirname, '..', '..');
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const inKernel = (cmd: string, ...args: string[]): string => execFileSync('ip', ['netns', 'exec', NS_KERNEL, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+const inKernel = (cmd: string, ...args: string[]): string =>
+  execFileSync('ip', ['netns', 'exec', NS_KERNEL, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
 
 function deleteNamespaces(all: boolean): void {
   let list = '';
@@ -48,7 +49,8 @@ function deleteNamespaces(all: boolean): void {
   }
 }
 
-const canRun = requireRoot('the kernel interop test (network namespaces)') && requireTool('ip') && requireTool('ping') && requireTool('tcpdump') && requireTool('tshark');
+const canRun =
+  requireRoot('the kernel interop test (network namespaces)') && requireTool('ip') && requireTool('ping') && requireTool('tcpdump') && requireTool('tshark');
 
 describe.skipIf(!canRun)('the Linux kernel on a netlab segment (vxlan in a namespace)', () => {
   let child: ChildProcessWithoutNullStreams | undefined;
@@ -69,7 +71,10 @@ describe.skipIf(!canRun)('the Linux kernel on a netlab segment (vxlan in a names
     ip('netns', 'add', NS_KERNEL);
     ip('netns', 'add', NS_NETLAB);
     ip('link', 'add', 'vk', 'netns', NS_KERNEL, 'type', 'veth', 'peer', 'name', 'vn', 'netns', NS_NETLAB);
-    for (const [ns, dev, addr] of [[NS_KERNEL, 'vk', KERNEL_UNDERLAY], [NS_NETLAB, 'vn', NETLAB_UNDERLAY]]) {
+    for (const [ns, dev, addr] of [
+      [NS_KERNEL, 'vk', KERNEL_UNDERLAY],
+      [NS_NETLAB, 'vn', NETLAB_UNDERLAY],
+    ]) {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev);
       ip('-n', ns, 'link', 'set', dev, 'up');
@@ -77,10 +82,17 @@ describe.skipIf(!canRun)('the Linux kernel on a netlab segment (vxlan in a names
     ip('-n', NS_KERNEL, 'link', 'add', 'vx0', 'type', 'vxlan', 'id', '42', 'local', KERNEL_UNDERLAY, 'remote', NETLAB_UNDERLAY, 'dstport', '4789', 'dev', 'vk');
     ip('-n', NS_KERNEL, 'addr', 'add', `${KERNEL_IP}/24`, 'dev', 'vx0');
     ip('-n', NS_KERNEL, 'link', 'set', 'vx0', 'up');
-    const link = JSON.parse(ip('-n', NS_KERNEL, '-j', 'addr', 'show', 'dev', 'vx0')) as { address: string; addr_info: { family: string; local: string; scope: string }[] }[];
+    const link = JSON.parse(ip('-n', NS_KERNEL, '-j', 'addr', 'show', 'dev', 'vx0')) as {
+      address: string;
+      addr_info: { family: string; local: string; scope: string }[];
+    }[];
     kernelMac = link[0].address;
     kernelLinkLocal = link[0].addr_info.find((a) => a.family === 'inet6' && a.scope === 'link')?.local ?? '';
-    child = spawn('ip', ['netns', 'exec', NS_NETLAB, process.execPath, '--import', 'tsx', join(ROOT, 'test/netsim/kernel-peer-child.ts'), NETLAB_UNDERLAY, KERNEL_UNDERLAY], { cwd: ROOT });
+    child = spawn(
+      'ip',
+      ['netns', 'exec', NS_NETLAB, process.execPath, '--import', 'tsx', join(ROOT, 'test/netsim/kernel-peer-child.ts'), NETLAB_UNDERLAY, KERNEL_UNDERLAY],
+      { cwd: ROOT },
+    );
     child.stderr.on('data', (d: Buffer) => process.stderr.write(`[netlab side] ${d.toString()}`));
     answers = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const first = await answers.next();
@@ -102,14 +114,14 @@ describe.skipIf(!canRun)('the Linux kernel on a netlab segment (vxlan in a names
     expect(ip('netns', 'list')).not.toContain(NS_KERNEL);
   }, 30_000);
 
-  it('the kernel answers netlab\'s ARP, and netlab\'s ping', async () => {
+  it("the kernel answers netlab's ARP, and netlab's ping", async () => {
     const r = (await ask(`ping ${KERNEL_IP}`)) as { text: string; received: number; arpMac: string | null };
     console.log(`netlab h1$ ping -c 3 ${KERNEL_IP}\n${r.text}`);
     expect(r.received).toBe(3);
     expect(r.arpMac).toBe(kernelMac);
   });
 
-  it('netlab hosts answer the kernel\'s ping, and ip neigh lists their MACs', () => {
+  it("netlab hosts answer the kernel's ping, and ip neigh lists their MACs", () => {
     for (const h of NETLAB_HOSTS) {
       const addr = h.address.split('/')[0];
       const out = inKernel('ping', '-c', '3', '-i', '0.2', '-W', '2', addr);
@@ -145,7 +157,11 @@ describe.skipIf(!canRun)('the Linux kernel on a netlab segment (vxlan in a names
     inKernel('ping', '-c', '2', '-i', '0.2', '-W', '2', '10.42.0.11');
     await new Promise((r) => setTimeout(r, 300));
     await dump.stop();
-    const rows = execFileSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.protocols', '-e', 'vxlan.vni', '-e', '_ws.malformed'], { encoding: 'utf8' }).trim().split('\n');
+    const rows = execFileSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.protocols', '-e', 'vxlan.vni', '-e', '_ws.malformed'], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n');
     console.log(`tshark -r veth.pcap: ${rows.length} frames\n${rows.join('\n')}`);
     expect(rows.some((r) => r.startsWith('eth:ethertype:ip:udp:vxlan:eth:ethertype:arp|42'))).toBe(true);
     expect(rows.filter((r) => r.startsWith('eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:icmp')).length).toBeGreaterThanOrEqual(4);

@@ -97,7 +97,12 @@ describe('neighbour discovery and ping6', () => {
     for (let i = 0; i < 1000; i++) nd.sendEchoRequest(linkLocalFromMac(Uint8Array.of(2, 0, 0, 0, (i >> 8) & 0xff, i & 0xff)), 1, i, new Uint8Array(8));
     expect(nd.stats.nsSent).toBe(4);
     expect(nd.stats.queueDrops).toBe(996);
-    expect(nd.neighbourTable().split('\n').filter((l) => l.endsWith('INCOMPLETE'))).toHaveLength(4);
+    expect(
+      nd
+        .neighbourTable()
+        .split('\n')
+        .filter((l) => l.endsWith('INCOMPLETE')),
+    ).toHaveLength(4);
   });
 
   it('sends a DAD probe (NS from ::) when the address comes up, and defends its address', async () => {
@@ -131,7 +136,32 @@ describe.skipIf(!requireTool('tshark'))('neighbour discovery in tshark', () => {
     try {
       const path = join(dir, 'nd.pcapng');
       writeFileSync(path, tap.bytes());
-      const rows = execFileSync('tshark', ['-r', path, '-T', 'fields', '-E', 'separator=|', '-e', 'icmpv6.type', '-e', 'icmpv6.checksum.status', '-e', 'ipv6.hlim', '-e', 'icmpv6.nd.ns.target_address', '-e', 'icmpv6.nd.na.flag.s', '-e', '_ws.malformed', '-e', '_ws.expert.severity'], { encoding: 'utf8' })
+      const rows = execFileSync(
+        'tshark',
+        [
+          '-r',
+          path,
+          '-T',
+          'fields',
+          '-E',
+          'separator=|',
+          '-e',
+          'icmpv6.type',
+          '-e',
+          'icmpv6.checksum.status',
+          '-e',
+          'ipv6.hlim',
+          '-e',
+          'icmpv6.nd.ns.target_address',
+          '-e',
+          'icmpv6.nd.na.flag.s',
+          '-e',
+          '_ws.malformed',
+          '-e',
+          '_ws.expert.severity',
+        ],
+        { encoding: 'utf8' },
+      )
         .trim()
         .split('\n')
         .filter((l) => l.split('|')[0] !== '');

@@ -15,7 +15,22 @@ import { requireTool } from '../helpers/tools.ts';
 import { MAC, twoRouters, type TwoRouters } from './host-testbed.ts';
 
 const LINKS = ['lan1', 'core', 'lan2'] as const;
-const FIELDS = ['frame.number', 'frame.interface_name', 'eth.src', 'eth.dst', 'arp.opcode', 'arp.dst.proto_ipv4', 'ip.src', 'ip.dst', 'ip.ttl', 'icmp.type', 'icmp.code', 'icmp.ident', 'icmp.seq', 'udp.dstport'] as const;
+const FIELDS = [
+  'frame.number',
+  'frame.interface_name',
+  'eth.src',
+  'eth.dst',
+  'arp.opcode',
+  'arp.dst.proto_ipv4',
+  'ip.src',
+  'ip.dst',
+  'ip.ttl',
+  'icmp.type',
+  'icmp.code',
+  'icmp.ident',
+  'icmp.seq',
+  'udp.dstport',
+] as const;
 type Row = Record<(typeof FIELDS)[number], string>;
 
 describe.skipIf(!requireTool('tshark'))('tshark decodes the virtual network', () => {
@@ -41,10 +56,19 @@ describe.skipIf(!requireTool('tshark'))('tshark decodes the virtual network', ()
     const w = new PcapngWriter({ interfaces: LINKS.map((name) => ({ linkType: 1, name, description: `netlab ${name}` })) });
     for (const r of t.log) {
       const ns = BigInt(Math.round((performance.timeOrigin + r.at) * 1e6));
-      w.write({ tsSec: Number(ns / 1_000_000_000n), tsNsec: Number(ns % 1_000_000_000n), data: r.frame, interfaceId: LINKS.indexOf(r.link as (typeof LINKS)[number]) });
+      w.write({
+        tsSec: Number(ns / 1_000_000_000n),
+        tsNsec: Number(ns % 1_000_000_000n),
+        data: r.frame,
+        interfaceId: LINKS.indexOf(r.link as (typeof LINKS)[number]),
+      });
     }
     writeFileSync(path, w.toBytes());
-    rows = tsharkFields(path, FIELDS, CHECKSUM_PREFS.filter((p) => p !== 'eth.check_fcs:TRUE')).map((cols) => Object.fromEntries(FIELDS.map((f, i) => [f, cols[i] ?? ''])) as Row);
+    rows = tsharkFields(
+      path,
+      FIELDS,
+      CHECKSUM_PREFS.filter((p) => p !== 'eth.check_fcs:TRUE'),
+    ).map((cols) => Object.fromEntries(FIELDS.map((f, i) => [f, cols[i] ?? ''])) as Row);
   });
 
   afterAll(() => {
@@ -55,11 +79,25 @@ describe.skipIf(!requireTool('tshark'))('tshark decodes the virtual network', ()
     expect(rows.length).toBe(t.log.length);
     const bad = execFileSync(
       'tshark',
-      ['-n', '-r', path, '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-Y', '_ws.malformed || _ws.expert.severity >= "Warning" || ip.checksum.status == "Bad" || udp.checksum.status == "Bad" || icmp.checksum.status == "Bad"'],
+      [
+        '-n',
+        '-r',
+        path,
+        '-o',
+        'ip.check_checksum:TRUE',
+        '-o',
+        'udp.check_checksum:TRUE',
+        '-Y',
+        '_ws.malformed || _ws.expert.severity >= "Warning" || ip.checksum.status == "Bad" || udp.checksum.status == "Bad" || icmp.checksum.status == "Bad"',
+      ],
       { encoding: 'utf8' },
     );
     expect(bad).toBe('');
-    const good = execFileSync('tshark', ['-n', '-r', path, '-o', 'ip.check_checksum:TRUE', '-Y', 'ip.checksum.status == "Good" && !icmp.type == 3 && !icmp.type == 11'], { encoding: 'utf8' });
+    const good = execFileSync(
+      'tshark',
+      ['-n', '-r', path, '-o', 'ip.check_checksum:TRUE', '-Y', 'ip.checksum.status == "Good" && !icmp.type == 3 && !icmp.type == 11'],
+      { encoding: 'utf8' },
+    );
     expect(good.trim().split('\n').length).toBeGreaterThan(10);
   });
 
@@ -70,7 +108,8 @@ describe.skipIf(!requireTool('tshark'))('tshark decodes the virtual network', ()
   });
 
   it('the same echo request on each link: router MAC as source, same IP source, TTL 64, 63, 62', () => {
-    const seq1 = (link: string): Row | undefined => rows.find((r) => r['frame.interface_name'] === link && r['icmp.type'] === '8' && r['icmp.seq'] === '1' && r['ip.ttl'] !== '2');
+    const seq1 = (link: string): Row | undefined =>
+      rows.find((r) => r['frame.interface_name'] === link && r['icmp.type'] === '8' && r['icmp.seq'] === '1' && r['ip.ttl'] !== '2');
     const [a, b, c] = LINKS.map(seq1);
     expect([a?.['eth.src'], b?.['eth.src'], c?.['eth.src']]).toEqual([MAC.h1, MAC.r1core, MAC.r2lan]);
     expect([a?.['eth.dst'], b?.['eth.dst'], c?.['eth.dst']]).toEqual([MAC.r1lan, MAC.r2core, MAC.h2]);
@@ -94,12 +133,28 @@ describe.skipIf(!requireTool('tshark'))('tshark decodes the virtual network', ()
 
   it('traceroute: UDP probes from 33434, time exceeded from each router, port unreachable from the target', () => {
     const probes = rows.filter((r) => r['frame.interface_name'] === 'lan1' && r['udp.dstport'] !== '' && r['icmp.type'] === '');
-    expect(probes.map((r) => `${r['udp.dstport']}@${r['ip.ttl']}`)).toEqual(['33434@1', '33435@1', '33436@1', '33437@2', '33438@2', '33439@2', '33440@3', '33441@3', '33442@3']);
+    expect(probes.map((r) => `${r['udp.dstport']}@${r['ip.ttl']}`)).toEqual([
+      '33434@1',
+      '33435@1',
+      '33436@1',
+      '33437@2',
+      '33438@2',
+      '33439@2',
+      '33440@3',
+      '33441@3',
+      '33442@3',
+    ]);
     const answers = rows.filter((r) => r['frame.interface_name'] === 'lan1' && r['icmp.type'] !== '' && r['udp.dstport'] !== '');
     expect(answers.map((r) => `${r['ip.src'].split(',')[0]} ${r['icmp.type'].split(',')[0]}/${r['icmp.code'].split(',')[0]} ${r['udp.dstport']}`)).toEqual([
-      '10.0.1.1 11/0 33434', '10.0.1.1 11/0 33435', '10.0.1.1 11/0 33436',
-      '10.0.2.2 11/0 33437', '10.0.2.2 11/0 33438', '10.0.2.2 11/0 33439',
-      '10.0.3.20 3/3 33440', '10.0.3.20 3/3 33441', '10.0.3.20 3/3 33442',
+      '10.0.1.1 11/0 33434',
+      '10.0.1.1 11/0 33435',
+      '10.0.1.1 11/0 33436',
+      '10.0.2.2 11/0 33437',
+      '10.0.2.2 11/0 33438',
+      '10.0.2.2 11/0 33439',
+      '10.0.3.20 3/3 33440',
+      '10.0.3.20 3/3 33441',
+      '10.0.3.20 3/3 33442',
     ]);
   });
 

@@ -3,7 +3,7 @@ import { ManualClock } from '../../src/base/timer-clock.ts';
 import { Host } from '../../src/netsim/host.ts';
 import { echoData, rttStats } from '../../src/netsim/ping.ts';
 import { memoryLink } from '../../src/netsim/port.ts';
-import { settle, twoRouters, type TwoRouters } from './host-testbed.ts';
+import { settle, twoRouters } from './host-testbed.ts';
 
 function lan(clock?: ManualClock, arp?: { retryMs?: number; tries?: number }): { a: Host; b: Host; close: () => Promise<void> } {
   const [pa, pb] = memoryLink('a-eth0', 'b-eth0');
@@ -21,9 +21,20 @@ afterEach(async () => {
 });
 
 describe('ping', () => {
-  it('prints each reply\'s time with the precision iputils uses', async () => {
+  it("prints each reply's time with the precision iputils uses", async () => {
     const { replyTime } = await import('../../src/netsim/ping.ts');
-    expect([0, 0.608, 0.9995, 1.614, 9.994, 9.995, 11.578, 99.94, 99.95, 830.608].map(replyTime)).toEqual(['0.000', '0.608', '0.999', '1.61', '9.99', '10.0', '11.6', '99.9', '100', '831']);
+    expect([0, 0.608, 0.9995, 1.614, 9.994, 9.995, 11.578, 99.94, 99.95, 830.608].map(replyTime)).toEqual([
+      '0.000',
+      '0.608',
+      '0.999',
+      '1.61',
+      '9.99',
+      '10.0',
+      '11.6',
+      '99.9',
+      '100',
+      '831',
+    ]);
   });
 
   it('prints what iputils ping prints, on a manual clock exactly', async () => {
@@ -65,7 +76,10 @@ describe('ping', () => {
     const n = lan(undefined, { retryMs: 20, tries: 2 });
     cleanup.push(n.close);
     const r = await n.a.ping('10.0.0.77', { count: 2, intervalMs: 5, timeoutMs: 1000 });
-    expect(r.errors.map((e) => `${e.from} ${e.seq} ${e.message}`)).toEqual(['10.0.0.1 1 Destination Host Unreachable', '10.0.0.1 2 Destination Host Unreachable']);
+    expect(r.errors.map((e) => `${e.from} ${e.seq} ${e.message}`)).toEqual([
+      '10.0.0.1 1 Destination Host Unreachable',
+      '10.0.0.1 2 Destination Host Unreachable',
+    ]);
     expect(r.text()).toMatch(/^From 10\.0\.0\.1 icmp_seq=1 Destination Host Unreachable$/m);
     expect(r.text()).toMatch(/^2 packets transmitted, 0 received, \+2 errors, 100% packet loss, time \d+ms$/m);
     expect(r.text()).not.toMatch(/rtt min/);

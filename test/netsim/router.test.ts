@@ -1,6 +1,21 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decode, encode, ethernet, icmp, incrementalUpdate16, internetChecksum, ipv4, payload, tcp, udp, type Icmp, type Ipv4, type Udp, type DecodedLayer } from '../../src/wire/index.ts';
+import {
+  decode,
+  encode,
+  ethernet,
+  icmp,
+  incrementalUpdate16,
+  internetChecksum,
+  ipv4,
+  payload,
+  tcp,
+  udp,
+  type Icmp,
+  type Ipv4,
+  type Udp,
+  type DecodedLayer,
+} from '../../src/wire/index.ts';
 import { ipv4Number, ipv4Text } from '../../src/netsim/host-addr.ts';
 import { ManualClock } from '../../src/base/timer-clock.ts';
 import { Router } from '../../src/netsim/router.ts';
@@ -12,7 +27,9 @@ function layers(frame: Uint8Array): DecodedLayer[] {
   return decode(frame, 1).layers;
 }
 function ipLayers(frame: Uint8Array): Ipv4[] {
-  return layers(frame).filter((l) => l.kind === 'ipv4').map((l) => l.value as Ipv4);
+  return layers(frame)
+    .filter((l) => l.kind === 'ipv4')
+    .map((l) => l.value as Ipv4);
 }
 function icmpOf(frame: Uint8Array): Icmp | undefined {
   return layers(frame).find((l) => l.kind === 'icmp')?.value as Icmp | undefined;
@@ -52,24 +69,28 @@ describe('routing table', () => {
 
   it('agrees with a linear scan for random tables and addresses', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 })), { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 20 }), (prefixes, addrs) => {
-        const t = new RoutingTable('p');
-        const added: [number, number, string][] = [];
-        prefixes.forEach(([a, len], i) => {
-          const r = t.addConnected(a >>> 0, len, `if${i}`);
-          const k = added.findIndex(([n, l]) => n === r.network && l === len);
-          if (k >= 0) added.splice(k, 1);
-          added.push([r.network, len, `if${i}`]);
-        });
-        for (const a of addrs) {
-          let best: [number, number, string] | undefined;
-          for (const e of added) {
-            const mask = e[1] === 0 ? 0 : (0xffffffff << (32 - e[1])) >>> 0;
-            if (((a & mask) >>> 0) === e[0] && (best === undefined || e[1] > best[1])) best = e;
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 })), { maxLength: 30 }),
+        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 20 }),
+        (prefixes, addrs) => {
+          const t = new RoutingTable('p');
+          const added: [number, number, string][] = [];
+          prefixes.forEach(([a, len], i) => {
+            const r = t.addConnected(a >>> 0, len, `if${i}`);
+            const k = added.findIndex(([n, l]) => n === r.network && l === len);
+            if (k >= 0) added.splice(k, 1);
+            added.push([r.network, len, `if${i}`]);
+          });
+          for (const a of addrs) {
+            let best: [number, number, string] | undefined;
+            for (const e of added) {
+              const mask = e[1] === 0 ? 0 : (0xffffffff << (32 - e[1])) >>> 0;
+              if ((a & mask) >>> 0 === e[0] && (best === undefined || e[1] > best[1])) best = e;
+            }
+            expect(t.lookup(a >>> 0)?.iface).toBe(best?.[2]);
           }
-          expect(t.lookup(a >>> 0)?.iface).toBe(best?.[2]);
-        }
-      }),
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -290,7 +311,13 @@ describe('router edge cases with a raw neighbour', () => {
   it('forwards without the Ethernet padding of a short frame, TTL and checksum updated', async () => {
     setup();
     r.interface('eth1').cache.set(ipv4Number('198.51.100.77'), Uint8Array.of(2, 0, 0, 0, 0, 0x77));
-    lan.send(encode([ethernet({ src: NEIGHBOUR, dst: '02:00:00:00:00:01', pad: true }), ipv4({ src: '192.168.1.50', dst: '198.51.100.77', ttl: 9 }), tcp({ sport: 1, dport: 80, flags: 'S' })]));
+    lan.send(
+      encode([
+        ethernet({ src: NEIGHBOUR, dst: '02:00:00:00:00:01', pad: true }),
+        ipv4({ src: '192.168.1.50', dst: '198.51.100.77', ttl: 9 }),
+        tcp({ sport: 1, dport: 80, flags: 'S' }),
+      ]),
+    );
     await settle();
     expect(wan.received).toHaveLength(1);
     const f = wan.received[0];

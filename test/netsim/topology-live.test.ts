@@ -29,7 +29,15 @@ const SPEC = parseTopology(
     name: 'live',
     linkType: 'memory',
     links: [{ name: 'h1-sw1' }, { name: 'h2-sw1' }],
-    switches: [{ name: 'sw1', ports: [{ name: 'p1', link: 'h1-sw1' }, { name: 'p2', link: 'h2-sw1' }] }],
+    switches: [
+      {
+        name: 'sw1',
+        ports: [
+          { name: 'p1', link: 'h1-sw1' },
+          { name: 'p2', link: 'h2-sw1' },
+        ],
+      },
+    ],
     hosts: [
       { name: 'h1', interfaces: [{ name: 'eth0', link: 'h1-sw1', address: '10.7.0.1/24', mac: '02:00:00:00:07:01' }] },
       { name: 'h2', interfaces: [{ name: 'eth0', link: 'h2-sw1', address: '10.7.0.2/24', mac: '02:00:00:00:07:02' }] },
@@ -56,7 +64,9 @@ describe.skipIf(!requireTool('tshark'))('a topology live in Wireshark', () => {
       expect(list).toContain('netlab-live-h2-sw1');
       const out = join(home, 'live.pcapng');
       await run('tshark', ['-i', 'netlab-live-h2-sw1', '-a', 'duration:3', '-w', out], { env, timeout: 30_000 });
-      const rows = execFileSync('tshark', ['-r', out, '-T', 'fields', '-e', 'eth.src', '-e', 'ip.src', '-e', 'icmp.type', '-e', '_ws.malformed'], { encoding: 'utf8' })
+      const rows = execFileSync('tshark', ['-r', out, '-T', 'fields', '-e', 'eth.src', '-e', 'ip.src', '-e', 'icmp.type', '-e', '_ws.malformed'], {
+        encoding: 'utf8',
+      })
         .trim()
         .split('\n')
         .map((l) => l.split('\t'));

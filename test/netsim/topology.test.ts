@@ -58,7 +58,9 @@ describe('topology file', () => {
     expect(errorOf(one({ colour: 'red' })).message).toBe('hosts[0].interfaces[0].colour: unknown key (allowed: name, link, address, mac, ipv6)');
     expect(errorOf(one({ link: 'l2' })).message).toMatch(/^hosts\[0\]\.interfaces\[0\]\.link: no link named l2/);
     expect(errorOf({ ...one({}), linkType: 'ethernet' }).key).toBe('linkType');
-    expect(errorOf({ ...one({}), links: [{ name: 'l1', impair: { drop: 2 } }] }).message).toMatch(/^links\[0\]\.impair: impairment drop must be a probability from 0 to 1, got 2/);
+    expect(errorOf({ ...one({}), links: [{ name: 'l1', impair: { drop: 2 } }] }).message).toMatch(
+      /^links\[0\]\.impair: impairment drop must be a probability from 0 to 1, got 2/,
+    );
     expect(errorOf({ ...one({}), links: [{ name: 'l1' }, { name: 'l9' }] }).message).toMatch(/^links\[1\]: link l9 has 0 ends/);
     expect(errorOf({ ...one({}), switches: [{ name: 'sw', ports: [{ name: 'p1', link: 'l1', vlan: 5000 }] }] }).key).toBe('switches[0].ports[0].vlan');
     expect(errorOf({ ...one({}), switches: [{ name: 'h', ports: [{ name: 'p1', link: 'l1' }] }] }).message).toMatch(/there is already a node named h/);
@@ -158,7 +160,28 @@ describe.skipIf(!requireTool('tshark'))('taps', () => {
       await tap.close();
     }
     expect(tap.interfaces).toEqual(['h1-sw1', 'h2-sw1', 'sw1-r1', 'r1-h3']);
-    const rows = execFileSync('tshark', ['-r', path, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.interface_name', '-e', 'frame.packet_flags_direction', '-e', 'frame.protocols', '-e', '_ws.malformed', '-e', '_ws.expert'], { encoding: 'utf8' })
+    const rows = execFileSync(
+      'tshark',
+      [
+        '-r',
+        path,
+        '-T',
+        'fields',
+        '-E',
+        'separator=|',
+        '-e',
+        'frame.interface_name',
+        '-e',
+        'frame.packet_flags_direction',
+        '-e',
+        'frame.protocols',
+        '-e',
+        '_ws.malformed',
+        '-e',
+        '_ws.expert',
+      ],
+      { encoding: 'utf8' },
+    )
       .trim()
       .split('\n');
     expect(rows.length).toBe(tap.frames);

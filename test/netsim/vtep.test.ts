@@ -26,7 +26,16 @@ const SPEC = parseTopology(
   JSON.stringify({
     name: 'vx',
     links: [{ name: 'h1-sw1' }, { name: 'h2-sw1' }, { name: 'sw1-r1' }, { name: 'r1-h3' }],
-    switches: [{ name: 'sw1', ports: [{ name: 'p1', link: 'h1-sw1' }, { name: 'p2', link: 'h2-sw1' }, { name: 'p3', link: 'sw1-r1' }] }],
+    switches: [
+      {
+        name: 'sw1',
+        ports: [
+          { name: 'p1', link: 'h1-sw1' },
+          { name: 'p2', link: 'h2-sw1' },
+          { name: 'p3', link: 'sw1-r1' },
+        ],
+      },
+    ],
     hosts: [
       { name: 'h1', gateway: '10.8.1.1', interfaces: [{ name: 'eth0', link: 'h1-sw1', address: '10.8.1.10/24', mac: '02:00:00:08:01:10', ipv6: true }] },
       { name: 'h2', gateway: '10.8.1.1', interfaces: [{ name: 'eth0', link: 'h2-sw1', address: '10.8.1.20/24', mac: '02:00:00:08:01:20', ipv6: true }] },
@@ -47,7 +56,10 @@ const SPEC = parseTopology(
 async function start() {
   const links = loopbackVxlanLinks();
   const topo = await Topology.fromSpec(SPEC, { links });
-  closers.push(() => links.close(), () => topo.close());
+  closers.push(
+    () => links.close(),
+    () => topo.close(),
+  );
   return { links, topo };
 }
 
@@ -113,7 +125,13 @@ describe.skipIf(!requireRoot('tcpdump on lo') || !requireTool('tcpdump') || !req
     expect(r.stats.received).toBe(2);
     await new Promise((res) => setTimeout(res, 200));
     await dump.stop();
-    const rows = execFileSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.protocols', '-e', 'vxlan.vni', '-e', 'vxlan.flag_i', '-e', '_ws.malformed'], { encoding: 'utf8' }).trim().split('\n');
+    const rows = execFileSync(
+      'tshark',
+      ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.protocols', '-e', 'vxlan.vni', '-e', 'vxlan.flag_i', '-e', '_ws.malformed'],
+      { encoding: 'utf8' },
+    )
+      .trim()
+      .split('\n');
     expect(rows.length, rows.join('\n')).toBeGreaterThanOrEqual(12);
     for (const row of rows) {
       const [protocols, vni, iflag, malformed] = row.split('|');

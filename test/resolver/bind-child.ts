@@ -8,7 +8,11 @@ import { dnsTypeNumber } from '../../src/wire/dns-types.ts';
 
 const [portText, ...pairs] = process.argv.slice(2);
 const port = Number(portText);
-const resolver = new Resolver({ rootHints: [{ name: 'a.root-servers.test', address: '127.53.1.1', port }], port, transport: new SocketTransport({ timeoutMs: 2000 }) });
+const resolver = new Resolver({
+  rootHints: [{ name: 'a.root-servers.test', address: '127.53.1.1', port }],
+  port,
+  transport: new SocketTransport({ timeoutMs: 2000 }),
+});
 const out: unknown[] = [];
 for (let i = 0; i + 1 < pairs.length; i += 2) {
   const r = await resolver.resolve(pairs[i], dnsTypeNumber(pairs[i + 1]) ?? 1);

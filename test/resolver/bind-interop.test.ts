@@ -15,16 +15,50 @@ const run = promisify(execFile);
 const SOA = (mname: string) => `@ IN SOA ${mname} hostmaster 1 7200 900 1209600 300`;
 const ZONES: { address: string; zone: string; file: string; text: string }[] = [
   {
-    address: '127.53.1.1', zone: '.', file: 'root.zone',
-    text: ['$TTL 86400', SOA('a.root-servers.test.'), '@ IN NS a.root-servers.test.', 'a.root-servers.test. IN A 127.53.1.1', 'test. IN NS ns.nic.test.', 'ns.nic.test. IN A 127.53.1.2'].join('\n'),
+    address: '127.53.1.1',
+    zone: '.',
+    file: 'root.zone',
+    text: [
+      '$TTL 86400',
+      SOA('a.root-servers.test.'),
+      '@ IN NS a.root-servers.test.',
+      'a.root-servers.test. IN A 127.53.1.1',
+      'test. IN NS ns.nic.test.',
+      'ns.nic.test. IN A 127.53.1.2',
+    ].join('\n'),
   },
   {
-    address: '127.53.1.2', zone: 'test', file: 'test.zone',
-    text: ['$ORIGIN test.', '$TTL 86400', SOA('ns.nic'), '@ IN NS ns.nic', 'ns.nic IN A 127.53.1.2', 'a.root-servers IN A 127.53.1.1', 'example IN NS ns1.example', 'ns1.example IN A 127.53.1.3'].join('\n'),
+    address: '127.53.1.2',
+    zone: 'test',
+    file: 'test.zone',
+    text: [
+      '$ORIGIN test.',
+      '$TTL 86400',
+      SOA('ns.nic'),
+      '@ IN NS ns.nic',
+      'ns.nic IN A 127.53.1.2',
+      'a.root-servers IN A 127.53.1.1',
+      'example IN NS ns1.example',
+      'ns1.example IN A 127.53.1.3',
+    ].join('\n'),
   },
   {
-    address: '127.53.1.3', zone: 'example.test', file: 'example.zone',
-    text: ['$ORIGIN example.test.', '$TTL 3600', SOA('ns1'), '@ IN NS ns1', 'ns1 IN A 127.53.1.3', 'www IN A 192.0.2.1', 'www IN A 192.0.2.2', 'alias IN CNAME www', '@ IN MX 10 mail', 'mail IN A 192.0.2.25', 'txt IN TXT "hello" "world"'].join('\n'),
+    address: '127.53.1.3',
+    zone: 'example.test',
+    file: 'example.zone',
+    text: [
+      '$ORIGIN example.test.',
+      '$TTL 3600',
+      SOA('ns1'),
+      '@ IN NS ns1',
+      'ns1 IN A 127.53.1.3',
+      'www IN A 192.0.2.1',
+      'www IN A 192.0.2.2',
+      'alias IN CNAME www',
+      '@ IN MX 10 mail',
+      'mail IN A 192.0.2.25',
+      'txt IN TXT "hello" "world"',
+    ].join('\n'),
   },
 ];
 
@@ -77,7 +111,9 @@ interface ChildResult {
 /** netlab's resolver, run inside the namespace (where the 127.53.1.x addresses exist). */
 async function resolveInNs(...pairs: string[]): Promise<ChildResult[]> {
   const child = join(import.meta.dirname, 'bind-child.ts');
-  const { stdout } = await run('ip', ['netns', 'exec', NS, process.execPath, '--import', 'tsx', child, String(port), ...pairs], { cwd: join(import.meta.dirname, '..', '..') });
+  const { stdout } = await run('ip', ['netns', 'exec', NS, process.execPath, '--import', 'tsx', child, String(port), ...pairs], {
+    cwd: join(import.meta.dirname, '..', '..'),
+  });
   return JSON.parse(stdout) as ChildResult[];
 }
 
@@ -109,7 +145,18 @@ describe.skipIf(!haveTools)('netlab resolver through a BIND 9 hierarchy', () => 
 
   it('resolves from the root down (root, test., example.test.), follows a CNAME, reads MX and TXT, NXDOMAIN and NODATA', async () => {
     const [www, alias, mx, txt, nx, nodata] = await resolveInNs(
-      'www.example.test', 'A', 'alias.example.test', 'A', 'example.test', 'MX', 'txt.example.test', 'TXT', 'nope.example.test', 'A', 'www.example.test', 'AAAA',
+      'www.example.test',
+      'A',
+      'alias.example.test',
+      'A',
+      'example.test',
+      'MX',
+      'txt.example.test',
+      'TXT',
+      'nope.example.test',
+      'A',
+      'www.example.test',
+      'AAAA',
     );
     expect(www.rcode).toBe(0);
     expect(www.answers.sort()).toEqual(['www.example.test.\t3600\tIN\tA\t192.0.2.1', 'www.example.test.\t3600\tIN\tA\t192.0.2.2']);
@@ -123,10 +170,28 @@ describe.skipIf(!haveTools)('netlab resolver through a BIND 9 hierarchy', () => 
   }, 60_000);
 
   it('agrees with dig +trace against the same servers', async () => {
-    const { stdout } = await run('ip', ['netns', 'exec', NS, 'dig', '+trace', '+nodnssec', '@127.53.1.1', '-p', String(port), 'www.example.test', 'A', '+tries=1', '+time=3']).catch((err: { stdout?: string; stderr?: string }) => {
+    const { stdout } = await run('ip', [
+      'netns',
+      'exec',
+      NS,
+      'dig',
+      '+trace',
+      '+nodnssec',
+      '@127.53.1.1',
+      '-p',
+      String(port),
+      'www.example.test',
+      'A',
+      '+tries=1',
+      '+time=3',
+    ]).catch((err: { stdout?: string; stderr?: string }) => {
       throw new Error(`dig +trace failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
     });
-    const digAnswers = stdout.split('\n').filter((l) => /^www\.example\.test\.\s+\d+\s+IN\s+A\s/.test(l)).map((l) => l.split(/\s+/).pop()).sort();
+    const digAnswers = stdout
+      .split('\n')
+      .filter((l) => /^www\.example\.test\.\s+\d+\s+IN\s+A\s/.test(l))
+      .map((l) => l.split(/\s+/).pop())
+      .sort();
     const [ours] = await resolveInNs('www.example.test', 'A');
     expect(digAnswers).toEqual(['192.0.2.1', '192.0.2.2']);
     expect(ours.answers.map((l) => l.split('\t').pop()).sort()).toEqual(digAnswers);

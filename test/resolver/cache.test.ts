@@ -8,7 +8,10 @@ function clock(start = 1_000_000): { now: () => number; advance: (s: number) => 
 }
 const a = (name: string, address: string, ttl = 3600): DnsRecord => ({ name, type: DNS_TYPE.A, class: 1, ttl, data: { type: 'A', address } });
 const soa = (ttl: number, minimum: number): DnsRecord => ({
-  name: 'example.com', type: DNS_TYPE.SOA, class: 1, ttl,
+  name: 'example.com',
+  type: DNS_TYPE.SOA,
+  class: 1,
+  ttl,
   data: { type: 'SOA', mname: 'ns1.example.com', rname: 'hostmaster.example.com', serial: 1, refresh: 7200, retry: 900, expire: 1209600, minimum },
 });
 
@@ -73,7 +76,12 @@ describe('DnsCache', () => {
     cache.putRrset([a('www.example.com', '192.0.2.1', 3600)]);
     cache.putNegative('nope.example.com', 1, 'NXDOMAIN', soa(3600, 300));
     c.advance(10);
-    expect(cache.rows((r) => (r.data.type === 'A' ? r.data.address : '?'), (t) => (t === 1 ? 'A' : String(t)))).toEqual([
+    expect(
+      cache.rows(
+        (r) => (r.data.type === 'A' ? r.data.address : '?'),
+        (t) => (t === 1 ? 'A' : String(t)),
+      ),
+    ).toEqual([
       { name: 'nope.example.com', type: '*', ttl: 290, data: 'NXDOMAIN' },
       { name: 'www.example.com', type: 'A', ttl: 3590, data: '192.0.2.1' },
     ]);

@@ -19,14 +19,29 @@ const A = (name: string, address: string): DnsRecord => ({ name, type: DNS_TYPE.
 /** Answers www.example.test with two addresses; big.example.test with 40 (truncated over UDP). */
 function respond(q: DnsMessage, udp: boolean): DnsMessage {
   const name = q.questions[0]?.name ?? '';
-  const r: DnsMessage = { ...q, flags: { ...q.flags, qr: true, aa: true, ra: false, ad: false }, answers: [], authorities: [], additionals: [], edns: q.edns ? { udpSize: 1232, version: 0, do: false, options: [] } : undefined };
+  const r: DnsMessage = {
+    ...q,
+    flags: { ...q.flags, qr: true, aa: true, ra: false, ad: false },
+    answers: [],
+    authorities: [],
+    additionals: [],
+    edns: q.edns ? { udpSize: 1232, version: 0, do: false, options: [] } : undefined,
+  };
   if (name === 'www.example.test') r.answers = [A(name, '192.0.2.1'), A(name, '192.0.2.2')];
   else if (name === 'big.example.test') {
     if (udp) r.flags.tc = true;
     else r.answers = Array.from({ length: 40 }, (_, i) => A(name, `192.0.2.${i + 1}`));
   } else {
     r.flags.rcode = 3;
-    r.authorities = [{ name: 'example.test', type: DNS_TYPE.SOA, class: 1, ttl: 3600, data: { type: 'SOA', mname: 'ns1.example.test', rname: 'hostmaster.example.test', serial: 7, refresh: 7200, retry: 900, expire: 1209600, minimum: 300 } }];
+    r.authorities = [
+      {
+        name: 'example.test',
+        type: DNS_TYPE.SOA,
+        class: 1,
+        ttl: 3600,
+        data: { type: 'SOA', mname: 'ns1.example.test', rname: 'hostmaster.example.test', serial: 7, refresh: 7200, retry: 900, expire: 1209600, minimum: 300 },
+      },
+    ];
   }
   return r;
 }
@@ -61,19 +76,45 @@ afterAll(async () => {
 function stable(text: string): string[] {
   return text
     .split('\n')
-    .filter((l) => l !== '' && !l.startsWith('; <<>>') && !l.startsWith(';; global') && !l.startsWith(';; Query time') && !l.startsWith(';; WHEN') && !l.startsWith(';; SERVER'))
-    .map((l) => l.replace(/id: \d+/, 'id: N').replace(/\s+/g, ' ').trim());
+    .filter(
+      (l) =>
+        l !== '' &&
+        !l.startsWith('; <<>>') &&
+        !l.startsWith(';; global') &&
+        !l.startsWith(';; Query time') &&
+        !l.startsWith(';; WHEN') &&
+        !l.startsWith(';; SERVER'),
+    )
+    .map((l) =>
+      l
+        .replace(/id: \d+/, 'id: N')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    );
 }
 
 describe('netlab dig', () => {
-  it('parses dig\'s free-form arguments', () => {
-    expect(parseDigArgs(['www.example.test.', 'AAAA', '@127.0.0.1', '+tcp', '+norec'], 5300, 1000)).toMatchObject({ name: 'www.example.test', type: 28, server: '127.0.0.1', port: 5300, tcp: true, rd: false });
+  it("parses dig's free-form arguments", () => {
+    expect(parseDigArgs(['www.example.test.', 'AAAA', '@127.0.0.1', '+tcp', '+norec'], 5300, 1000)).toMatchObject({
+      name: 'www.example.test',
+      type: 28,
+      server: '127.0.0.1',
+      port: 5300,
+      tcp: true,
+      rd: false,
+    });
     expect(() => parseDigArgs(['x', '+bogus'], 53, 1000)).toThrow(/unknown option \+bogus/);
     expect(() => parseDigArgs(['x', '@not-an-ip'], 53, 1000)).toThrow(/IP address/);
   });
 
   describe.skipIf(!requireTool('dig'))('beside dig', () => {
-    for (const args of [['www.example.test', 'A'], ['nope.example.test', 'A'], ['www.example.test', 'A', '+tcp'], ['www.example.test', 'A', '+noedns'], ['big.example.test', 'A']]) {
+    for (const args of [
+      ['www.example.test', 'A'],
+      ['nope.example.test', 'A'],
+      ['www.example.test', 'A', '+tcp'],
+      ['www.example.test', 'A', '+noedns'],
+      ['big.example.test', 'A'],
+    ]) {
       it(`prints what dig prints for ${args.join(' ')}`, async () => {
         const ours = await runDig(parseDigArgs([...args, '@127.0.0.1'], port, 2000), args.join(' '));
         const theirs = await run('dig', [...args, '@127.0.0.1', '-p', String(port), '+tries=1', '+time=2']);

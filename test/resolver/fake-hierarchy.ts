@@ -12,7 +12,10 @@ export const rr = {
   ns: (name: string, target: string, ttl = 86400): DnsRecord => ({ name, type: DNS_TYPE.NS, class: 1, ttl, data: { type: 'NS', name: target } }),
   cname: (name: string, target: string, ttl = 3600): DnsRecord => ({ name, type: DNS_TYPE.CNAME, class: 1, ttl, data: { type: 'CNAME', name: target } }),
   soa: (zone: string, minimum = 300, ttl = 3600): DnsRecord => ({
-    name: zone, type: DNS_TYPE.SOA, class: 1, ttl,
+    name: zone,
+    type: DNS_TYPE.SOA,
+    class: 1,
+    ttl,
     data: { type: 'SOA', mname: `ns1.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 7200, retry: 900, expire: 1209600, minimum },
   }),
 };
@@ -125,7 +128,10 @@ export function standardHierarchy(net = '198.51.100'): FakeHierarchy {
     ],
   };
   h.serve(`${net}.3`, example).serve(`${net}.4`, example);
-  h.serve(`${net}.5`, { origin: 'glueless.test', records: [rr.soa('glueless.test'), rr.ns('glueless.test', 'ns.example.test'), rr.a('www.glueless.test', '192.0.2.9')] });
+  h.serve(`${net}.5`, {
+    origin: 'glueless.test',
+    records: [rr.soa('glueless.test'), rr.ns('glueless.test', 'ns.example.test'), rr.a('www.glueless.test', '192.0.2.9')],
+  });
   return h;
 }
 

@@ -16,9 +16,21 @@ import { decodeDnsMessage } from '../../src/wire/dns-decode.ts';
 import { encodeDnsMessage } from '../../src/wire/dns-encode.ts';
 import { DNS_RCODE, DNS_TYPE, dnsFlags } from '../../src/wire/dns-types.ts';
 
-const ROOT = Zone.fromText('', '$TTL 3600\n. SOA a.root. h.root. 1 2 3 4 60\n. NS a.root.\na.root. A 127.53.2.1\ntest. NS ns.test.\nns.test. A 127.53.2.2\n', 'root.zone');
-const TLD = Zone.fromText('test', '$TTL 3600\n@ SOA ns h 1 2 3 4 60\n@ NS ns\nns A 127.53.2.2\nbroken NS ns1.broken\nbroken NS ns2.broken\nns1.broken A 127.53.2.3\nns2.broken A 127.53.2.4\n', 'test.zone');
-const BROKEN = Zone.fromText('broken.test', '$TTL 300\n@ SOA ns1 h 1 2 3 4 60\n@ NS ns1\n@ NS ns2\nns1 A 127.53.2.3\nns2 A 127.53.2.4\nwww A 192.0.2.80\n', 'broken.zone');
+const ROOT = Zone.fromText(
+  '',
+  '$TTL 3600\n. SOA a.root. h.root. 1 2 3 4 60\n. NS a.root.\na.root. A 127.53.2.1\ntest. NS ns.test.\nns.test. A 127.53.2.2\n',
+  'root.zone',
+);
+const TLD = Zone.fromText(
+  'test',
+  '$TTL 3600\n@ SOA ns h 1 2 3 4 60\n@ NS ns\nns A 127.53.2.2\nbroken NS ns1.broken\nbroken NS ns2.broken\nns1.broken A 127.53.2.3\nns2.broken A 127.53.2.4\n',
+  'test.zone',
+);
+const BROKEN = Zone.fromText(
+  'broken.test',
+  '$TTL 300\n@ SOA ns1 h 1 2 3 4 60\n@ NS ns1\n@ NS ns2\nns1 A 127.53.2.3\nns2 A 127.53.2.4\nwww A 192.0.2.80\n',
+  'broken.zone',
+);
 /** Far longer than a test waits: a resolver that waited for it would fail the timing checks. */
 const TIMEOUT_MS = 3000;
 
@@ -91,13 +103,26 @@ describe('a reply with a compression pointer loop', () => {
       if (!q.ok) return;
       const question = q.message.questions[0];
       s.send(pointerLoopResponse((q.message.id + 1) & 0xffff, dnsFlags({ qr: true, aa: true }), question), rinfo.port, rinfo.address);
-      const real = { id: q.message.id, flags: dnsFlags({ qr: true, aa: true }), questions: [question], answers: [{ name: question.name, type: 1, class: 1, ttl: 5, data: { type: 'A' as const, address: '192.0.2.81' } }], authorities: [], additionals: [] };
+      const real = {
+        id: q.message.id,
+        flags: dnsFlags({ qr: true, aa: true }),
+        questions: [question],
+        answers: [{ name: question.name, type: 1, class: 1, ttl: 5, data: { type: 'A' as const, address: '192.0.2.81' } }],
+        authorities: [],
+        additionals: [],
+      };
       setTimeout(() => s.send(encodeDnsMessage(real), rinfo.port, rinfo.address), 30);
     });
     await new Promise<void>((resolve) => s.bind(0, '127.53.2.9', () => resolve()));
     try {
       const t = new SocketTransport({ timeoutMs: TIMEOUT_MS, onRejected: (why) => rejected.push(why) });
-      const r = await t.query({ server: { address: '127.53.2.9', port: s.address().port }, question: { name: 'x.test', type: 1, class: 1 }, rd: false, tcp: false, edns: false });
+      const r = await t.query({
+        server: { address: '127.53.2.9', port: s.address().port },
+        question: { name: 'x.test', type: 1, class: 1 },
+        rd: false,
+        tcp: false,
+        edns: false,
+      });
       expect(r.ok && r.message.answers[0].data).toEqual({ type: 'A', address: '192.0.2.81' });
       expect(rejected).toEqual([expect.stringMatching(/^malformed: answer record 1 of 1: compression pointer to itself/)]);
     } finally {
@@ -119,7 +144,13 @@ describe('FORMERR to a query with EDNS', () => {
       expect(r.answers.map((a) => a.data)).toEqual([{ type: 'A', address: '192.0.2.80' }]);
       expect(seen).toEqual([true, false]);
       const kinds = r.events.map((e) => e.kind);
-      expect(kinds.slice(kinds.indexOf('edns-fallback') - 2, kinds.indexOf('edns-fallback') + 3)).toEqual(['query', 'response', 'edns-fallback', 'query', 'response']);
+      expect(kinds.slice(kinds.indexOf('edns-fallback') - 2, kinds.indexOf('edns-fallback') + 3)).toEqual([
+        'query',
+        'response',
+        'edns-fallback',
+        'query',
+        'response',
+      ]);
       expect(queries(r.events).slice(2)).toEqual(['127.53.2.3', '127.53.2.3']);
     } finally {
       ns1.off('query', watch);
@@ -156,7 +187,13 @@ describe('SocketTransport weak mode (lab only)', () => {
     try {
       const t = new SocketTransport({ timeoutMs: TIMEOUT_MS, weak: { fixedPort, sequentialIds: true, firstId: 0xfffe } });
       for (let i = 0; i < 3; i++) {
-        const r = await t.query({ server: { address: '127.53.2.9', port: s.address().port }, question: { name: 'x.test', type: 1, class: 1 }, rd: false, tcp: false, edns: false });
+        const r = await t.query({
+          server: { address: '127.53.2.9', port: s.address().port },
+          question: { name: 'x.test', type: 1, class: 1 },
+          rd: false,
+          tcp: false,
+          edns: false,
+        });
         expect(r.ok).toBe(true);
       }
       expect(seen).toEqual([
@@ -176,7 +213,13 @@ describe('SocketTransport weak mode (lab only)', () => {
     await new Promise<void>((resolve) => busy.bind(0, '127.0.0.1', () => resolve()));
     try {
       const t = new SocketTransport({ timeoutMs: 500, weak: { fixedPort: busy.address().port } });
-      const r = await t.query({ server: { address: '127.53.2.9', port: 9 }, question: { name: 'x.test', type: 1, class: 1 }, rd: false, tcp: false, edns: false });
+      const r = await t.query({
+        server: { address: '127.53.2.9', port: 9 },
+        question: { name: 'x.test', type: 1, class: 1 },
+        rd: false,
+        tcp: false,
+        edns: false,
+      });
       expect(r.ok).toBe(false);
       expect(!r.ok && r.reason).toMatch(new RegExp(`fixed source port ${busy.address().port} \\(weak mode\\) is busy`));
     } finally {

@@ -29,7 +29,11 @@ beforeAll(async () => {
     transport: new SocketTransport({ timeoutMs: 1000 }),
     cache: new DnsCache({ clock: { now: () => clockMs } }),
   });
-  server = new RecursiveServer({ resolver, address: '127.53.0.53', onQuery: (q) => log.push(`${q.name} rd=${q.rd} rcode=${q.rcode} queries=${q.result?.queries ?? 0}`) });
+  server = new RecursiveServer({
+    resolver,
+    address: '127.53.0.53',
+    onQuery: (q) => log.push(`${q.name} rd=${q.rd} rcode=${q.rcode} queries=${q.result?.queries ?? 0}`),
+  });
   await server.start();
 });
 afterAll(async () => {
@@ -122,7 +126,10 @@ describe('a tapped resolution', () => {
       'resolver step 3: www.example.test A to ns1.example.test (127.53.0.3) for zone example.test (after: referral test -> example.test; glue ns1.example.test 127.53.0.3 used; glue ns2.example.test 127.53.0.4 used)',
     ]);
     expect(packets.map((p) => p.comments.length)).toEqual([1, 1, 1, 1, 1, 1]);
-    for (const i of [1, 3, 5]) expect(packets[i].comments[0]).toMatch(/^taken as the answer to www\.example\.test \(ID \d+, port \d+\): from the server asked, same ID and question, [\d.]+ ms$/);
+    for (const i of [1, 3, 5])
+      expect(packets[i].comments[0]).toMatch(
+        /^taken as the answer to www\.example\.test \(ID \d+, port \d+\): from the server asked, same ID and question, [\d.]+ ms$/,
+      );
     // Three queries and three answers, between the resolver and the three servers.
     const dsts = packets.map((p) => decode(p.data, 1).layers.find((l) => l.kind === 'ipv4')?.value as { dst: Uint8Array });
     expect(dsts.map((d) => [...d.dst].join('.'))).toEqual(['127.53.0.1', '127.0.0.1', '127.53.0.2', '127.0.0.1', '127.53.0.3', '127.0.0.1']);

@@ -10,7 +10,8 @@ function clock(): { now: () => number; advance: (s: number) => void } {
   return { now: () => t, advance: (s) => (t += s * 1000) };
 }
 const kinds = (events: ResolverEvent[]): string[] => events.map((e) => e.kind);
-const queried = (events: ResolverEvent[]): string[] => events.flatMap((e) => (e.kind === 'query' ? [`${e.server.address} ${e.name}${e.tcp ? ' tcp' : ''}`] : []));
+const queried = (events: ResolverEvent[]): string[] =>
+  events.flatMap((e) => (e.kind === 'query' ? [`${e.server.address} ${e.name}${e.tcp ? ' tcp' : ''}`] : []));
 
 describe('Resolver', () => {
   it('walks root -> TLD -> authoritative, then answers from the cache with a lower TTL', async () => {
@@ -21,7 +22,10 @@ describe('Resolver', () => {
     expect(first.rcode).toBe(0);
     expect(first.answers.map((a) => (a.data as { address: string }).address)).toEqual(['192.0.2.1']);
     expect(queried(first.events)).toEqual(['198.51.100.1 www.example.test', '198.51.100.2 www.example.test', '198.51.100.3 www.example.test']);
-    expect(first.events.filter((e) => e.kind === 'referral').map((e) => (e.kind === 'referral' ? `${e.from} -> ${e.to}` : ''))).toEqual(['. -> test', 'test -> example.test']);
+    expect(first.events.filter((e) => e.kind === 'referral').map((e) => (e.kind === 'referral' ? `${e.from} -> ${e.to}` : ''))).toEqual([
+      '. -> test',
+      'test -> example.test',
+    ]);
     c.advance(100);
     const again = await r.resolve('www.example.test', DNS_TYPE.A);
     expect(again.fromCache).toBe(true);
@@ -105,7 +109,11 @@ describe('Resolver', () => {
     expect(loop.rcode).toBe(2);
     expect(loop.queries).toBeLessThanOrEqual(10);
     const silent = new FakeHierarchy();
-    const storm = await new Resolver({ rootHints: Array.from({ length: 100 }, (_, i) => ({ name: `r${i}`, address: `198.51.100.${i}`, port: 53 })), transport: silent, maxQueries: 20 }).resolve('x.test', DNS_TYPE.A);
+    const storm = await new Resolver({
+      rootHints: Array.from({ length: 100 }, (_, i) => ({ name: `r${i}`, address: `198.51.100.${i}`, port: 53 })),
+      transport: silent,
+      maxQueries: 20,
+    }).resolve('x.test', DNS_TYPE.A);
     expect(storm.rcode).toBe(2);
     expect(storm.queries).toBe(20);
   });

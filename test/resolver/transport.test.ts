@@ -17,10 +17,17 @@ afterEach(async () => {
 });
 
 function answer(q: DnsMessage, address = '192.0.2.1'): DnsMessage {
-  return { ...q, flags: { ...q.flags, qr: true, aa: true }, answers: [{ name: q.questions[0].name, type: DNS_TYPE.A, class: 1, ttl: 60, data: { type: 'A', address } }], edns: undefined };
+  return {
+    ...q,
+    flags: { ...q.flags, qr: true, aa: true },
+    answers: [{ name: q.questions[0].name, type: DNS_TYPE.A, class: 1, ttl: 60, data: { type: 'A', address } }],
+    edns: undefined,
+  };
 }
 
-async function udpServer(handle: (q: DnsMessage, reply: (m: DnsMessage) => void, s: UdpSocket, from: { address: string; port: number }) => void): Promise<number> {
+async function udpServer(
+  handle: (q: DnsMessage, reply: (m: DnsMessage) => void, s: UdpSocket, from: { address: string; port: number }) => void,
+): Promise<number> {
   const s = createSocket('udp4');
   s.on('message', (msg, rinfo) => {
     const d = decodeDnsMessage(msg);

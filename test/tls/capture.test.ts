@@ -21,7 +21,12 @@ const tmp = tempDir('netlab-tls-cap-');
 afterAll(() => tmp.remove());
 
 /** One HTTPS request over a tapped connection (which side is tapped: `side`). */
-async function capture(side: 'client' | 'server', name: string, maxVersion: 'TLSv1.3' | 'TLSv1.2' = 'TLSv1.3', fixed = false): Promise<{ pcap: string; keys: string; reply: string }> {
+async function capture(
+  side: 'client' | 'server',
+  name: string,
+  maxVersion: 'TLSv1.3' | 'TLSv1.2' = 'TLSv1.3',
+  fixed = false,
+): Promise<{ pcap: string; keys: string; reply: string }> {
   const pcap = join(tmp.dir, `${name}.pcapng`);
   const keyFile = join(tmp.dir, `${name}.keys`);
   const tap = new TapRecorder(fixed ? { path: pcap, fixed, clock: fixedClock(), random32: seededRandom(name).uint32 } : { path: pcap });
@@ -105,7 +110,9 @@ describe.skipIf(!requireTool('tshark'))('tshark decrypts netlab captures with no
   for (const side of ['server', 'client'] as const) {
     it(`TLS 1.3, tapped on the ${side} side: the HTTP request and response from the DSB alone`, async () => {
       const { pcap } = await capture(side, `tls13-${side}`);
-      expect(await fields(pcap, 'http.request', [], 'http.request.method', 'http.request.uri', 'http.host')).toEqual([`GET\t/secret/tls13-${side}\twww.netlab.test`]);
+      expect(await fields(pcap, 'http.request', [], 'http.request.method', 'http.request.uri', 'http.host')).toEqual([
+        `GET\t/secret/tls13-${side}\twww.netlab.test`,
+      ]);
       expect(await fields(pcap, 'http.response', [], 'http.response.code')).toEqual(['200']);
       // The encrypted handshake (Finished is type 20) decrypts too, one from each side.
       expect(await fields(pcap, 'tls.handshake.type == 20', [], 'tcp.srcport')).toHaveLength(2);
@@ -142,7 +149,10 @@ describe.skipIf(!requireTool('tshark'))('tshark decrypts netlab captures with no
     const follow = await run('tshark', ['-r', pcap, '-q', '-z', 'follow,tls,raw,0']);
     // Lines of hex; the client's are indented with a tab, the server's are not. Joined, the server's
     // are exactly what it sent.
-    const serverHex = follow.stdout.split('\n').filter((l) => /^[0-9a-f]+$/.test(l)).join('');
+    const serverHex = follow.stdout
+      .split('\n')
+      .filter((l) => /^[0-9a-f]+$/.test(l))
+      .join('');
     expect(Buffer.from(serverHex, 'hex').equals(reply)).toBe(true);
     expect(await fields(pcap, '_ws.malformed || tcp.analysis.flags', [], 'frame.number')).toEqual([]);
   });
@@ -162,6 +172,12 @@ describe.skipIf(!requireTool('tshark'))('tshark decrypts netlab captures with no
     expect(await fields(bare, 'http', [], 'frame.number')).toEqual([]);
     expect(await fields(bare, 'http.request', ['-o', `tls.keylog_file:${keys}`], 'http.request.uri')).toEqual(['/secret/keyfile']);
     const lines = readFileSync(keys, 'latin1').trim().split('\n');
-    expect(lines.map((l) => l.split(' ')[0]).sort()).toEqual(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'EXPORTER_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0']);
+    expect(lines.map((l) => l.split(' ')[0]).sort()).toEqual([
+      'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+      'CLIENT_TRAFFIC_SECRET_0',
+      'EXPORTER_SECRET',
+      'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+      'SERVER_TRAFFIC_SECRET_0',
+    ]);
   });
 });

@@ -74,21 +74,63 @@ describe.skipIf(!requireTool('openssl'))('netlab pki init | issue | show | revok
     const www = await netlab('issue', 'www', '--dns', 'www.netlab.test,localhost', '--ip', '127.0.0.1');
     expect(www.code, www.stderr).toBe(0);
     expect(www.stdout).toMatch(/^Issued www \(server, [\d.]+ ms\): serial [0-9a-f]{32}/);
-    const ok = await openssl('verify', '-CAfile', path('root-ca.pem'), '-untrusted', path('intermediate-ca.pem'), '-purpose', 'sslserver', '-verify_hostname', 'www.netlab.test', '-verify_ip', '127.0.0.1', path('www.pem'));
+    const ok = await openssl(
+      'verify',
+      '-CAfile',
+      path('root-ca.pem'),
+      '-untrusted',
+      path('intermediate-ca.pem'),
+      '-purpose',
+      'sslserver',
+      '-verify_hostname',
+      'www.netlab.test',
+      '-verify_ip',
+      '127.0.0.1',
+      path('www.pem'),
+    );
     expect(ok.stdout, ok.stderr).toContain(': OK');
     const chain = await openssl('verify', '-CAfile', path('root-ca.pem'), '-untrusted', path('www-chain.pem'), path('www.pem'));
     expect(chain.stdout).toContain(': OK');
     const alice = await netlab('issue', 'alice', '--client', '--uri', 'spiffe://netlab.test/alice');
     expect(alice.code, alice.stderr).toBe(0);
-    const asClient = await openssl('verify', '-CAfile', path('root-ca.pem'), '-untrusted', path('intermediate-ca.pem'), '-purpose', 'sslclient', path('alice.pem'));
+    const asClient = await openssl(
+      'verify',
+      '-CAfile',
+      path('root-ca.pem'),
+      '-untrusted',
+      path('intermediate-ca.pem'),
+      '-purpose',
+      'sslclient',
+      path('alice.pem'),
+    );
     expect(asClient.stdout).toContain(': OK');
-    const notServer = await openssl('verify', '-CAfile', path('root-ca.pem'), '-untrusted', path('intermediate-ca.pem'), '-purpose', 'sslserver', path('alice.pem'));
+    const notServer = await openssl(
+      'verify',
+      '-CAfile',
+      path('root-ca.pem'),
+      '-untrusted',
+      path('intermediate-ca.pem'),
+      '-purpose',
+      'sslserver',
+      path('alice.pem'),
+    );
     expect(notServer.stdout + notServer.stderr).toMatch(/unsuitable certificate purpose/);
     const old = await netlab('issue', 'old', '--dns', 'old.netlab.test', '--expired');
     expect(old.code, old.stderr).toBe(0);
     const expired = await openssl('verify', '-CAfile', path('root-ca.pem'), '-untrusted', path('intermediate-ca.pem'), path('old.pem'));
     expect(expired.stdout + expired.stderr).toMatch(/certificate has expired/);
-    const rsa = await netlab('issue', 'rsa', '--dns', 'rsa.netlab.test', '--key', 'rsa', '--not-before', '2026-01-01T00:00:00Z', '--not-after', '2060-01-01T00:00:00Z');
+    const rsa = await netlab(
+      'issue',
+      'rsa',
+      '--dns',
+      'rsa.netlab.test',
+      '--key',
+      'rsa',
+      '--not-before',
+      '2026-01-01T00:00:00Z',
+      '--not-after',
+      '2060-01-01T00:00:00Z',
+    );
     expect(rsa.stdout).toContain('valid Jan  1 00:00:00 2026 GMT to Jan  1 00:00:00 2060 GMT');
   });
 
@@ -131,13 +173,43 @@ describe.skipIf(!requireTool('openssl'))('netlab pki init | issue | show | revok
     const r = await netlab('revoke', 'alice');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Revoked serial [0-9a-f]{32}; CRLs \(intermediate, root\) in .*crl\.pem/);
-    const v = await openssl('verify', '-crl_check_all', '-CAfile', path('root-ca.pem'), '-untrusted', path('intermediate-ca.pem'), '-CRLfile', path('crl.pem'), path('alice.pem'));
+    const v = await openssl(
+      'verify',
+      '-crl_check_all',
+      '-CAfile',
+      path('root-ca.pem'),
+      '-untrusted',
+      path('intermediate-ca.pem'),
+      '-CRLfile',
+      path('crl.pem'),
+      path('alice.pem'),
+    );
     expect(v.stdout + v.stderr).toMatch(/certificate revoked/);
-    const www = await openssl('verify', '-crl_check_all', '-CAfile', path('root-ca.pem'), '-untrusted', path('intermediate-ca.pem'), '-CRLfile', path('crl.pem'), path('www.pem'));
+    const www = await openssl(
+      'verify',
+      '-crl_check_all',
+      '-CAfile',
+      path('root-ca.pem'),
+      '-untrusted',
+      path('intermediate-ca.pem'),
+      '-CRLfile',
+      path('crl.pem'),
+      path('www.pem'),
+    );
     expect(www.stdout).toContain(': OK');
     // A second revocation keeps the first (revoked.json) in the new CRL.
     await netlab('revoke', 'old');
-    const v2 = await openssl('verify', '-crl_check_all', '-CAfile', path('root-ca.pem'), '-untrusted', path('intermediate-ca.pem'), '-CRLfile', path('crl.pem'), path('alice.pem'));
+    const v2 = await openssl(
+      'verify',
+      '-crl_check_all',
+      '-CAfile',
+      path('root-ca.pem'),
+      '-untrusted',
+      path('intermediate-ca.pem'),
+      '-CRLfile',
+      path('crl.pem'),
+      path('alice.pem'),
+    );
     expect(v2.stdout + v2.stderr).toMatch(/certificate revoked/);
     const unknown = await netlab('revoke', 'nobody');
     expect(unknown.stderr).toContain('no certificate called "nobody"');

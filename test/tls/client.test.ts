@@ -19,7 +19,15 @@ describe('tlsConnect and the peer certificate', () => {
         const server = await TlsLabServer.start({ identity: { key: pki.www.keyPem, cert: pki.www.chainPem } });
         const tap = tapped ? new TapRecorder() : undefined;
         try {
-          const c = await tlsConnect({ host: '127.0.0.1', port: server.port, servername: 'www.netlab.test', ca: pki.root.certPem, minVersion: version, maxVersion: version, ...(tap ? { tap } : {}) });
+          const c = await tlsConnect({
+            host: '127.0.0.1',
+            port: server.port,
+            servername: 'www.netlab.test',
+            ca: pki.root.certPem,
+            minVersion: version,
+            maxVersion: version,
+            ...(tap ? { tap } : {}),
+          });
           expect(c.info.protocol).toBe(version);
           expect(c.info.peer?.subject).toBe('CN=www.netlab.test');
           for (let i = 0; i < 3; i++) {

@@ -42,7 +42,9 @@ async function withServer<T>(options: Partial<TlsServerOptions>, body: (srv: Tls
 }
 
 const sClient = (port: number, ...args: string[]) =>
-  run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', ROOT, '-verify_return_error', '-ign_eof', ...args], { input: 'GET /via-openssl HTTP/1.1\r\nHost: x\r\n\r\n' });
+  run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', ROOT, '-verify_return_error', '-ign_eof', ...args], {
+    input: 'GET /via-openssl HTTP/1.1\r\nHost: x\r\n\r\n',
+  });
 
 describe.skipIf(!requireTool('openssl'))('openssl s_client against netlab', () => {
   it('TLS 1.3 with SNI and ALPN: the chain verifies, the right certificate, h2 chosen', async () => {
@@ -69,7 +71,7 @@ describe.skipIf(!requireTool('openssl'))('openssl s_client against netlab', () =
     });
   });
 
-  it('mTLS: openssl with alice\'s certificate gets in, without one it is refused', async () => {
+  it("mTLS: openssl with alice's certificate gets in, without one it is refused", async () => {
     await withServer({ clientAuth: { ca: pki.root.certPem, allowedNames: ['URI:spiffe://netlab.test/alice'] } }, async (srv) => {
       const ok = await sClient(srv.port, '-servername', 'www.netlab.test', '-cert', ALICE_CERT, '-key', ALICE_KEY, '-cert_chain', INTER);
       expect(ok.stdout).toContain('/via-openssl over TLSv1.3');
@@ -86,14 +88,30 @@ describe.skipIf(!requireTool('curl'))('curl against netlab', () => {
   it('curl --cacert verifies the chain and the name, and reads the answer (HTTP/1.1 over TLS 1.3)', async () => {
     await withServer({ alpn: ['http/1.1'] }, async (srv) => {
       const url = `https://www.netlab.test:${srv.port}/via-curl`;
-      const ok = await run('curl', ['-sS', '--cacert', ROOT, '--resolve', `www.netlab.test:${srv.port}:127.0.0.1`, '-w', '\n%{http_code} %{ssl_verify_result}', url]);
+      const ok = await run('curl', [
+        '-sS',
+        '--cacert',
+        ROOT,
+        '--resolve',
+        `www.netlab.test:${srv.port}:127.0.0.1`,
+        '-w',
+        '\n%{http_code} %{ssl_verify_result}',
+        url,
+      ]);
       expect(ok.code, ok.stderr).toBe(0);
       expect(ok.stdout).toBe('/via-curl over TLSv1.3 alpn=http/1.1 sni=www.netlab.test\n\n200 0');
       // The IP SAN: https://127.0.0.1 verifies too.
       const ip = await run('curl', ['-sS', '--cacert', ROOT, `https://127.0.0.1:${srv.port}/ip`]);
       expect(ip.stdout).toContain('/ip over TLSv1.3');
       // A name the certificate does not carry: curl refuses (exit 60).
-      const wrong = await run('curl', ['-sS', '--cacert', ROOT, '--resolve', `other.netlab.test:${srv.port}:127.0.0.1`, `https://other.netlab.test:${srv.port}/`]);
+      const wrong = await run('curl', [
+        '-sS',
+        '--cacert',
+        ROOT,
+        '--resolve',
+        `other.netlab.test:${srv.port}:127.0.0.1`,
+        `https://other.netlab.test:${srv.port}/`,
+      ]);
       expect(wrong.code).toBe(60);
       expect(wrong.stderr).toMatch(/no alternative certificate subject name matches|does not match/);
       // Without the root: curl does not trust the chain.
@@ -142,11 +160,21 @@ async function sServer(args: string[]): Promise<{ port: number; child: ChildProc
   };
 }
 
-describe.skipIf(!requireTool('openssl'))('netlab\'s client against openssl s_server', () => {
+describe.skipIf(!requireTool('openssl'))("netlab's client against openssl s_server", () => {
   const serverArgs = ['-cert', file('www.pem', pki.www.certPem), '-key', file('www.key', pki.www.keyPem), '-cert_chain', INTER, '-www'];
 
-  it('verifies openssl\'s chain, negotiates ALPN, chooses the SNI certificate', async () => {
-    const s = await sServer([...serverArgs, '-alpn', 'http/1.1', '-servername', 'api.netlab.test', '-cert2', file('api.pem', pki.api.certPem), '-key2', file('api.key', pki.api.keyPem)]);
+  it("verifies openssl's chain, negotiates ALPN, chooses the SNI certificate", async () => {
+    const s = await sServer([
+      ...serverArgs,
+      '-alpn',
+      'http/1.1',
+      '-servername',
+      'api.netlab.test',
+      '-cert2',
+      file('api.pem', pki.api.certPem),
+      '-key2',
+      file('api.key', pki.api.keyPem),
+    ]);
     try {
       const www = await tlsConnect({ host: '127.0.0.1', port: s.port, servername: 'www.netlab.test', ca: pki.root.certPem, alpn: ['h2', 'http/1.1'] });
       expect(www.info).toMatchObject({ protocol: 'TLSv1.3', alpn: 'http/1.1', authorized: true });
@@ -167,7 +195,13 @@ describe.skipIf(!requireTool('openssl'))('netlab\'s client against openssl s_ser
   it('mTLS against s_server -Verify: alice gets in, no certificate gets certificate_required', async () => {
     const s = await sServer([...serverArgs, '-Verify', '2', '-verify_return_error']);
     try {
-      const alice = await tlsConnect({ host: '127.0.0.1', port: s.port, servername: 'www.netlab.test', ca: pki.root.certPem, identity: { key: pki.alice.keyPem, cert: pki.alice.chainPem } });
+      const alice = await tlsConnect({
+        host: '127.0.0.1',
+        port: s.port,
+        servername: 'www.netlab.test',
+        ca: pki.root.certPem,
+        identity: { key: pki.alice.keyPem, cert: pki.alice.chainPem },
+      });
       expect((await alice.exchange('GET / HTTP/1.0\r\n\r\n')).toString()).toMatch(/^HTTP\/1\.0 200 ok/);
       const none = await tlsConnect({ host: '127.0.0.1', port: s.port, servername: 'www.netlab.test', ca: pki.root.certPem })
         .then((c) => c.exchange('GET / HTTP/1.0\r\n\r\n'))
@@ -184,7 +218,15 @@ describe.skipIf(!requireTool('openssl'))('netlab\'s client against openssl s_ser
     const pcap = join(tmp.dir, 'to-openssl.pcapng');
     const tap = new TapRecorder({ path: pcap });
     try {
-      const c = await tlsConnect({ host: '127.0.0.1', port: s.port, servername: 'www.netlab.test', ca: pki.root.certPem, alpn: ['http/1.1'], tap, keyLog: new KeyLog({ tap }) });
+      const c = await tlsConnect({
+        host: '127.0.0.1',
+        port: s.port,
+        servername: 'www.netlab.test',
+        ca: pki.root.certPem,
+        alpn: ['http/1.1'],
+        tap,
+        keyLog: new KeyLog({ tap }),
+      });
       await c.exchange('GET /tapped HTTP/1.0\r\n\r\n');
     } finally {
       await s.stop();

@@ -70,7 +70,10 @@ describe('certificates', () => {
     const old = ca.issueClient({ commonName: 'old', validity: expiredWindow() });
     expect(new Date(old.cert.x509.validTo).getTime()).toBeLessThan(Date.now());
     // Past 2049 the time is a GeneralizedTime (RFC 5280 4.1.2.5), and openssl reads it (below).
-    const far = ca.issueServer({ dns: ['far.netlab.test'], validity: { notBefore: new Date('2049-06-01T00:00:00Z'), notAfter: new Date('2051-01-01T00:00:00Z') } });
+    const far = ca.issueServer({
+      dns: ['far.netlab.test'],
+      validity: { notBefore: new Date('2049-06-01T00:00:00Z'), notAfter: new Date('2051-01-01T00:00:00Z') },
+    });
     expect(far.cert.x509.validTo).toBe('Jan  1 00:00:00 2051 GMT');
   });
 
@@ -80,7 +83,9 @@ describe('certificates', () => {
     expect(() => ca.issueServer({})).toThrow(/at least one DNS name or IP/);
     expect(() => nameDer({ commonName: 'x', country: 'Spain' })).toThrow(/two-letter/);
     const k = generateKeyPair('ec');
-    expect(() => buildCertificate({ subject: { commonName: 'x' }, key: k, notBefore: new Date(2), notAfter: new Date(1), keyUsage: [] })).toThrow(/must come after/);
+    expect(() => buildCertificate({ subject: { commonName: 'x' }, key: k, notBefore: new Date(2), notAfter: new Date(1), keyUsage: [] })).toThrow(
+      /must come after/,
+    );
     expect(() => keyPairFromPem('nope')).toThrow(/not a PEM private key/);
     expect(() => certificateText(Buffer.from('3003020101', 'hex'))).toThrow(CertificateFormatError);
     expect(() => certificatesFromFile(Buffer.from('hello'))).toThrow(/neither PEM nor DER/);
@@ -98,7 +103,8 @@ describe.skipIf(!requireTool('openssl'))('against openssl', () => {
     if (r.code !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  const opensslText = async (path: string): Promise<string> => (await openssl('x509', '-in', path, '-noout', '-text')) + (await openssl('x509', '-in', path, '-noout', '-fingerprint', '-sha256'));
+  const opensslText = async (path: string): Promise<string> =>
+    (await openssl('x509', '-in', path, '-noout', '-text')) + (await openssl('x509', '-in', path, '-noout', '-fingerprint', '-sha256'));
 
   for (const keyType of ['ec', 'rsa'] as const) {
     it(`${keyType}: openssl verify accepts the chain, and refuses it with the leaf's CRL entry`, async () => {
@@ -130,8 +136,17 @@ describe.skipIf(!requireTool('openssl'))('against openssl', () => {
     it(`${keyType}: certificateText is openssl x509 -text, line for line`, async () => {
       const root = CertificateAuthority.root({ commonName: 'netlab Root CA', organization: 'netlab, inc', country: 'ES', keyType, pathLength: 1 });
       const ca = root.intermediate({ commonName: 'Ünïcode Issuing CA', organizationalUnit: '#labs ' });
-      const leaf = ca.issueServerClient({ dns: ['www.netlab.test', '*.netlab.test'], ips: ['127.0.0.1', 'fd00::ab:cd'], uris: ['spiffe://netlab.test/web'], validity: { notBefore: new Date('2049-06-01T00:00:00Z'), notAfter: new Date('2051-01-01T00:00:00Z') } });
-      for (const [name, cert] of [['root', root.cert], ['ca', ca.cert], ['leaf', leaf.cert]] as const) {
+      const leaf = ca.issueServerClient({
+        dns: ['www.netlab.test', '*.netlab.test'],
+        ips: ['127.0.0.1', 'fd00::ab:cd'],
+        uris: ['spiffe://netlab.test/web'],
+        validity: { notBefore: new Date('2049-06-01T00:00:00Z'), notAfter: new Date('2051-01-01T00:00:00Z') },
+      });
+      for (const [name, cert] of [
+        ['root', root.cert],
+        ['ca', ca.cert],
+        ['leaf', leaf.cert],
+      ] as const) {
         const path = file(`text-${keyType}-${name}.pem`, cert.pem);
         expect(certificateText(cert.der)).toBe(await opensslText(path));
       }
@@ -141,7 +156,26 @@ describe.skipIf(!requireTool('openssl'))('against openssl', () => {
   it('certificateText of a certificate openssl made (multi-valued RDN, email SAN, 8-byte serial)', async () => {
     const key = file('o-key.pem', generateKeyPair('ec').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
     const certPath = join(tmp.dir, 'o-cert.pem');
-    await openssl('req', '-x509', '-key', key, '-out', certPath, '-days', '30', '-set_serial', '0x1234', '-subj', '/C=DE/O=Org/OU=a+OU=b/CN=host.example', '-addext', 'subjectAltName=DNS:host.example,email:ops@example.test,IP:10.0.0.1', '-addext', 'keyUsage=critical,digitalSignature,keyAgreement', '-addext', 'extendedKeyUsage=serverAuth,codeSigning');
+    await openssl(
+      'req',
+      '-x509',
+      '-key',
+      key,
+      '-out',
+      certPath,
+      '-days',
+      '30',
+      '-set_serial',
+      '0x1234',
+      '-subj',
+      '/C=DE/O=Org/OU=a+OU=b/CN=host.example',
+      '-addext',
+      'subjectAltName=DNS:host.example,email:ops@example.test,IP:10.0.0.1',
+      '-addext',
+      'keyUsage=critical,digitalSignature,keyAgreement',
+      '-addext',
+      'extendedKeyUsage=serverAuth,codeSigning',
+    );
     const { readFileSync } = await import('node:fs');
     const [der] = certificatesFromFile(readFileSync(certPath), certPath);
     expect(certificateText(der)).toBe(await opensslText(certPath));

@@ -2,7 +2,7 @@
 // reasons, resumption, rotation while a connection stays open, timeouts and clean closing.
 
 import { connect as netConnect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tlsConnect, TlsRefusedError, type TlsClientOptions } from '../../src/tls/client.ts';
 import { CertificateAuthority } from '../../src/tls/pki.ts';
 import { subjectAltNames, TlsLabServer, type Refusal, type TlsServerOptions } from '../../src/tls/server.ts';
@@ -49,21 +49,24 @@ describe('versions, SNI and ALPN', () => {
 
   it('SNI chooses the certificate (exact and wildcard names), the default when the name is unknown', async () => {
     const star = pki.ca.issueServer({ dns: ['*.lab.netlab.test'] });
-    await withServer({ sni: { 'api.netlab.test': { key: pki.api.keyPem, cert: pki.api.chainPem }, '*.lab.netlab.test': { key: star.keyPem, cert: star.chainPem } } }, async (srv) => {
-      const api = await client(srv, { servername: 'api.netlab.test' });
-      expect(api.info.peer?.serial).toBe(pki.api.serial);
-      expect(api.info.peer?.subjectAltName).toBe('DNS:api.netlab.test');
-      await api.close();
-      const wild = await client(srv, { servername: 'one.lab.netlab.test' });
-      expect(wild.info.peer?.serial).toBe(star.serial);
-      await wild.close();
-      const def = await client(srv, { servername: 'www.netlab.test' });
-      expect(def.info.peer?.serial).toBe(pki.www.serial);
-      await def.close();
-      // An unknown name gets the default certificate, which does not carry it: the client refuses.
-      const err = await client(srv, { servername: 'other.netlab.test' }).catch((e: unknown) => e);
-      expect((err as TlsRefusedError).code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
-    });
+    await withServer(
+      { sni: { 'api.netlab.test': { key: pki.api.keyPem, cert: pki.api.chainPem }, '*.lab.netlab.test': { key: star.keyPem, cert: star.chainPem } } },
+      async (srv) => {
+        const api = await client(srv, { servername: 'api.netlab.test' });
+        expect(api.info.peer?.serial).toBe(pki.api.serial);
+        expect(api.info.peer?.subjectAltName).toBe('DNS:api.netlab.test');
+        await api.close();
+        const wild = await client(srv, { servername: 'one.lab.netlab.test' });
+        expect(wild.info.peer?.serial).toBe(star.serial);
+        await wild.close();
+        const def = await client(srv, { servername: 'www.netlab.test' });
+        expect(def.info.peer?.serial).toBe(pki.www.serial);
+        await def.close();
+        // An unknown name gets the default certificate, which does not carry it: the client refuses.
+        const err = await client(srv, { servername: 'other.netlab.test' }).catch((e: unknown) => e);
+        expect((err as TlsRefusedError).code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+      },
+    );
   });
 
   it('with no SNI the certificate is checked against the IP address (IP SAN)', async () => {
@@ -115,11 +118,20 @@ describe('mTLS', () => {
 
   it('accepts a client certificate from the CA and shows it to the application', async () => {
     let seen: string | undefined;
-    await withServer({ clientAuth: { ca: pki.root.certPem }, onConnection: (s, info) => ((seen = info.peer?.subjectAltName), httpResponder(s)) }, async (srv) => {
-      const c = await client(srv, { servername: 'www.netlab.test', identity: { key: pki.alice.keyPem, cert: pki.alice.chainPem } });
-      expect((await c.exchange(GET)).toString()).toContain('200 OK');
-      expect(seen).toBe('URI:spiffe://netlab.test/alice');
-    });
+    await withServer(
+      {
+        clientAuth: { ca: pki.root.certPem },
+        onConnection: (s, info) => {
+          seen = info.peer?.subjectAltName;
+          httpResponder(s);
+        },
+      },
+      async (srv) => {
+        const c = await client(srv, { servername: 'www.netlab.test', identity: { key: pki.alice.keyPem, cert: pki.alice.chainPem } });
+        expect((await c.exchange(GET)).toString()).toContain('200 OK');
+        expect(seen).toBe('URI:spiffe://netlab.test/alice');
+      },
+    );
   });
 
   it('refuses each bad client with the reason: none, another CA, expired, not yet valid, revoked, wrong SAN', async () => {
@@ -164,7 +176,9 @@ describe('mTLS', () => {
       pki.ca.revoke(carol.serial);
       srv.updateCrl(pki.ca.crlChain());
       const refused = new Promise<Refusal>((resolve) => srv.once('refused', resolve));
-      const err = await client(srv, id).then((c) => c.exchange(GET)).catch((e: unknown) => e);
+      const err = await client(srv, id)
+        .then((c) => c.exchange(GET))
+        .catch((e: unknown) => e);
       expect((err as TlsRefusedError).code).toBe('ECONNRESET');
       expect((await refused).code).toBe('CERT_REVOKED');
     });
@@ -276,7 +290,7 @@ describe('timeouts and closing', () => {
 });
 
 describe('subjectAltName parsing', () => {
-  it('splits Node\'s string, keeping quoted entries whole', () => {
+  it("splits Node's string, keeping quoted entries whole", () => {
     expect(subjectAltNames('DNS:a.test, IP Address:127.0.0.1, URI:spiffe://x/y')).toEqual(['DNS:a.test', 'IP Address:127.0.0.1', 'URI:spiffe://x/y']);
     expect(subjectAltNames('URI:"a, b", DNS:c')).toEqual(['URI:a, b', 'DNS:c']);
     expect(subjectAltNames(undefined)).toEqual([]);

@@ -20,15 +20,21 @@ describe('address text', () => {
   });
 
   it('round-trips every address through text', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (b) => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (b) => {
         expect(parseIpv6(formatIpv6(b))).toEqual(b);
-      }),)
-    fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => {
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => {
         expect(parseIpv4(formatIpv4(b))).toEqual(b);
-      }));
-    fc.assert(fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), (b) => {
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), (b) => {
         expect(parseMac(formatMac(b))).toEqual(b);
-      }));
+      }),
+    );
     expect(formatIpv4Number(0xc0a8010a)).toBe('192.168.1.10');
   });
 });

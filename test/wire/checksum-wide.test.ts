@@ -17,21 +17,15 @@ function reference(b: Uint8Array, offset: number, length: number): number {
 describe('internet checksum over 32-bit loads', () => {
   it('equals the 16-bit loop for random bytes, memory alignments, offsets and lengths', () => {
     fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 0, maxLength: 3000 }),
-        fc.nat(7),
-        fc.nat(40),
-        fc.nat(3000),
-        (data, shift, offsetSeed, lengthSeed) => {
-          // Place the bytes at `shift` inside a larger buffer so the view's byteOffset varies.
-          const backing = new Uint8Array(data.length + 8);
-          const b = backing.subarray(shift, shift + data.length);
-          b.set(data);
-          const offset = data.length === 0 ? 0 : offsetSeed % (data.length + 1);
-          const length = (data.length - offset) === 0 ? 0 : lengthSeed % (data.length - offset + 1);
-          expect(internetChecksum(b, offset, length)).toBe(reference(b, offset, length));
-        },
-      ),
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 3000 }), fc.nat(7), fc.nat(40), fc.nat(3000), (data, shift, offsetSeed, lengthSeed) => {
+        // Place the bytes at `shift` inside a larger buffer so the view's byteOffset varies.
+        const backing = new Uint8Array(data.length + 8);
+        const b = backing.subarray(shift, shift + data.length);
+        b.set(data);
+        const offset = data.length === 0 ? 0 : offsetSeed % (data.length + 1);
+        const length = data.length - offset === 0 ? 0 : lengthSeed % (data.length - offset + 1);
+        expect(internetChecksum(b, offset, length)).toBe(reference(b, offset, length));
+      }),
       { numRuns: 2000 },
     );
   });

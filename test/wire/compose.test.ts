@@ -35,13 +35,23 @@ const v6 = () => ipv6({ src: '2001:db8::a', dst: '2001:db8::b' });
 const STACKS: { name: string; layers: LayerSpec[]; kinds: string; tshark: string; bad?: string }[] = [
   {
     name: 'ethernet/ipv4/tcp/payload',
-    layers: [eth(), v4(), tcp({ sport: 40000, dport: 9999, flags: 'PA', seq: 1, ack: 1, options: ['nop', 'nop', { timestamp: [1, 2] }] }), payload('hello over tcp')],
+    layers: [
+      eth(),
+      v4(),
+      tcp({ sport: 40000, dport: 9999, flags: 'PA', seq: 1, ack: 1, options: ['nop', 'nop', { timestamp: [1, 2] }] }),
+      payload('hello over tcp'),
+    ],
     kinds: 'ethernet:ipv4:tcp:data',
     tshark: 'eth:ethertype:ip:tcp:data',
   },
   {
     name: 'ethernet/ipv4 with options/udp',
-    layers: [eth(), ipv4({ src: '10.1.0.1', dst: '10.1.0.2', options: [Uint8Array.of(0x94, 4, 0, 0)] }), udp({ sport: 5000, dport: 9999 }), payload('datagram')],
+    layers: [
+      eth(),
+      ipv4({ src: '10.1.0.1', dst: '10.1.0.2', options: [Uint8Array.of(0x94, 4, 0, 0)] }),
+      udp({ sport: 5000, dport: 9999 }),
+      payload('datagram'),
+    ],
     kinds: 'ethernet:ipv4:udp:data',
     tshark: 'eth:ethertype:ip:udp:data',
   },
@@ -53,7 +63,11 @@ const STACKS: { name: string; layers: LayerSpec[]; kinds: string; tshark: string
   },
   {
     name: 'ethernet/ipv6/icmpv6 neighbour solicitation',
-    layers: [eth(), ipv6({ src: 'fe80::a', dst: 'ff02::1:ff00:b', hopLimit: 255 }), icmpv6({ type: 135, target: 'fe80::b', ndOptions: [{ sourceLinkAddr: Uint8Array.of(2, 0, 0, 0, 0, 0x0a) }] })],
+    layers: [
+      eth(),
+      ipv6({ src: 'fe80::a', dst: 'ff02::1:ff00:b', hopLimit: 255 }),
+      icmpv6({ type: 135, target: 'fe80::b', ndOptions: [{ sourceLinkAddr: Uint8Array.of(2, 0, 0, 0, 0, 0x0a) }] }),
+    ],
     kinds: 'ethernet:ipv6:icmpv6',
     tshark: 'eth:ethertype:ipv6:icmpv6',
   },
@@ -65,7 +79,15 @@ const STACKS: { name: string; layers: LayerSpec[]; kinds: string; tshark: string
   },
   {
     name: 'vxlan tunnel carrying tcp',
-    layers: [eth(), v4('127.0.0.1', '127.0.0.2'), udp({ sport: 40001, dport: 4789 }), vxlan({ vni: 7 }), ethernet({ src: '02:00:00:00:01:01', dst: '02:00:00:00:01:02' }), v4('192.168.7.1', '192.168.7.2'), tcp({ sport: 1234, dport: 9999, flags: 'S' })],
+    layers: [
+      eth(),
+      v4('127.0.0.1', '127.0.0.2'),
+      udp({ sport: 40001, dport: 4789 }),
+      vxlan({ vni: 7 }),
+      ethernet({ src: '02:00:00:00:01:01', dst: '02:00:00:00:01:02' }),
+      v4('192.168.7.1', '192.168.7.2'),
+      tcp({ sport: 1234, dport: 9999, flags: 'S' }),
+    ],
     kinds: 'ethernet:ipv4:udp:vxlan:ethernet:ipv4:tcp',
     tshark: 'eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:tcp',
   },
@@ -109,16 +131,49 @@ describe.skipIf(!requireTool('tshark'))('compose: tshark agrees', () => {
     writeFileSync(path, w.toBytes());
     const { stdout } = await run(
       'tshark',
-      ['-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-r', path, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,',
-        '-e', 'frame.protocols', '-e', 'ip.checksum.status', '-e', 'tcp.checksum.status', '-e', 'udp.checksum.status', '-e', 'icmp.checksum.status', '-e', 'icmpv6.checksum.status'],
+      [
+        '-o',
+        'ip.check_checksum:TRUE',
+        '-o',
+        'tcp.check_checksum:TRUE',
+        '-o',
+        'udp.check_checksum:TRUE',
+        '-r',
+        path,
+        '-T',
+        'fields',
+        '-E',
+        'occurrence=a',
+        '-E',
+        'aggregator=,',
+        '-e',
+        'frame.protocols',
+        '-e',
+        'ip.checksum.status',
+        '-e',
+        'tcp.checksum.status',
+        '-e',
+        'udp.checksum.status',
+        '-e',
+        'icmp.checksum.status',
+        '-e',
+        'icmpv6.checksum.status',
+      ],
       { maxBuffer: 1 << 24 },
     );
-    const rows = stdout.trim().split('\n').map((l) => l.split('\t'));
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     expect(rows).toHaveLength(STACKS.length);
     rows.forEach((r, i) => {
       const s = STACKS[i];
       expect(r[0]).toBe(s.tshark);
-      const statuses = r.slice(1).join(',').split(',').filter((x) => x !== '');
+      const statuses = r
+        .slice(1)
+        .join(',')
+        .split(',')
+        .filter((x) => x !== '');
       // Inside an ICMP error the quoted datagram's checksums are not verified (2): skip those.
       const expected = s.bad === undefined ? statuses.map((x) => (x === '2' ? '2' : '1')) : statuses;
       expect(statuses).toEqual(expected);

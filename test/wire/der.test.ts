@@ -4,7 +4,18 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  decodeBitString, decodeInteger, decodeOid, decodeString, decodeTime, DER_TAG, isDerError, readChildren, readTlv, type DerError, type DerTlv, walkDer,
+  decodeBitString,
+  decodeInteger,
+  decodeOid,
+  decodeString,
+  decodeTime,
+  DER_TAG,
+  isDerError,
+  readChildren,
+  readTlv,
+  type DerError,
+  type DerTlv,
+  walkDer,
 } from '../../src/wire/der.ts';
 
 const tlv = (b: Uint8Array, off = 0): DerTlv => {
@@ -65,8 +76,9 @@ describe('DER values', () => {
     expect(decodeOid(new Uint8Array(0), 0, 0)).toBeUndefined();
   });
 
-  it('integers in two\'s complement, bit strings with their unused bits', () => {
-    const i = (bytes: number[]): bigint | undefined => decodeInteger(Uint8Array.from([2, bytes.length, ...bytes]), tlv(Uint8Array.from([2, bytes.length, ...bytes])));
+  it("integers in two's complement, bit strings with their unused bits", () => {
+    const i = (bytes: number[]): bigint | undefined =>
+      decodeInteger(Uint8Array.from([2, bytes.length, ...bytes]), tlv(Uint8Array.from([2, bytes.length, ...bytes])));
     expect(i([0x00, 0xff])).toBe(255n);
     expect(i([0xff, 0x7f])).toBe(-129n);
     expect(i([])).toBeUndefined();
@@ -86,7 +98,7 @@ describe('DER values', () => {
     expect(s(DER_TAG.printableString, [0x41, 0xc3, 0x42])).toBe('A\ufffdB');
   });
 
-  it('UTCTime and GeneralizedTime, with RFC 5280\'s century rule and fractions', () => {
+  it("UTCTime and GeneralizedTime, with RFC 5280's century rule and fractions", () => {
     const t = (tag: number, text: string) => {
       const b = Uint8Array.from([tag, text.length, ...Buffer.from(text)]);
       return decodeTime(b, tlv(b));

@@ -69,7 +69,14 @@ describe('a real response (dns-a-ns-mx-aaaa-pcapplusplus.pcap)', () => {
       { type: 'MX', preference: 1, exchange: 'mta6.am0.yahoodns.net' },
     ]);
     expect(m.answers[0].ttl).toBe(187);
-    expect(m.authorities.map((r) => (r.data as { name: string }).name)).toEqual(['ns4.yahoo.com', 'ns6.yahoo.com', 'ns2.yahoo.com', 'ns3.yahoo.com', 'ns1.yahoo.com', 'ns5.yahoo.com']);
+    expect(m.authorities.map((r) => (r.data as { name: string }).name)).toEqual([
+      'ns4.yahoo.com',
+      'ns6.yahoo.com',
+      'ns2.yahoo.com',
+      'ns3.yahoo.com',
+      'ns1.yahoo.com',
+      'ns5.yahoo.com',
+    ]);
     expect(m.additionals[2]).toEqual({ name: 'ns2.yahoo.com', type: 28, class: 1, ttl: 602, data: { type: 'AAAA', address: '2001:4998:140::1002' } });
     expect(m.edns).toBeUndefined();
     // Encoding again compresses at least as well as the server did, and decodes to the same message.
@@ -97,7 +104,14 @@ describe('a real response (dns-a-ns-mx-aaaa-pcapplusplus.pcap)', () => {
 
 describe('encoding', () => {
   it('writes the exact bytes of a query, and a response with compression', () => {
-    const q: DnsMessage = { id: 0x1234, flags: dnsFlags({ rd: true }), questions: [{ name: 'www.example.com', type: 1, class: 1 }], answers: [], authorities: [], additionals: [] };
+    const q: DnsMessage = {
+      id: 0x1234,
+      flags: dnsFlags({ rd: true }),
+      questions: [{ name: 'www.example.com', type: 1, class: 1 }],
+      answers: [],
+      authorities: [],
+      additionals: [],
+    };
     expect(Buffer.from(encodeDnsMessage(q)).toString('hex')).toBe('12340100000100000000000003777777076578616d706c6503636f6d0000010001');
     const r: DnsMessage = {
       ...q,
@@ -120,14 +134,28 @@ describe('encoding', () => {
     const base: DnsMessage = { id: 1, flags: dnsFlags(), questions: [], answers: [], authorities: [], additionals: [] };
     expect(() => encodeDnsMessage({ ...base, questions: [{ name: 'a..b', type: 1, class: 1 }] })).toThrow(/empty label/);
     expect(() => encodeDnsMessage({ ...base, questions: [{ name: 'x'.repeat(64), type: 1, class: 1 }] })).toThrow(/64 octets/);
-    expect(() => encodeDnsMessage({ ...base, questions: [{ name: Array(64).fill('abc').join('.'), type: 1, class: 1 }] })).toThrow(/257 octets in wire form \(at most 255\)/);
+    expect(() => encodeDnsMessage({ ...base, questions: [{ name: Array(64).fill('abc').join('.'), type: 1, class: 1 }] })).toThrow(
+      /257 octets in wire form \(at most 255\)/,
+    );
     expect(() => encodeDnsMessage({ ...base, flags: dnsFlags({ rcode: 16 }) })).toThrow(DnsEncodeError);
-    expect(() => encodeDnsMessage({ ...base, answers: [{ name: 'a', type: 1, class: 1, ttl: 1, data: { type: 'A', address: '1.2.3' } }] })).toThrow(/not an IPv4 address/);
-    expect(() => encodeDnsMessage({ ...base, answers: [{ name: 'a', type: 28, class: 1, ttl: 1, data: { type: 'A', address: '1.2.3.4' } }] })).toThrow(/TYPE AAAA but A RDATA/);
+    expect(() => encodeDnsMessage({ ...base, answers: [{ name: 'a', type: 1, class: 1, ttl: 1, data: { type: 'A', address: '1.2.3' } }] })).toThrow(
+      /not an IPv4 address/,
+    );
+    expect(() => encodeDnsMessage({ ...base, answers: [{ name: 'a', type: 28, class: 1, ttl: 1, data: { type: 'A', address: '1.2.3.4' } }] })).toThrow(
+      /TYPE AAAA but A RDATA/,
+    );
   });
 
   it('splits the extended RCODE between the header and the OPT TTL, with the DO bit', () => {
-    const m: DnsMessage = { id: 7, flags: dnsFlags({ qr: true, rcode: 16 }), questions: [], answers: [], authorities: [], additionals: [], edns: { udpSize: 1232, version: 0, do: true, options: [] } };
+    const m: DnsMessage = {
+      id: 7,
+      flags: dnsFlags({ qr: true, rcode: 16 }),
+      questions: [],
+      answers: [],
+      authorities: [],
+      additionals: [],
+      edns: { udpSize: 1232, version: 0, do: true, options: [] },
+    };
     const b = encodeDnsMessage(m);
     expect(b[3] & 0x0f).toBe(0); // BADVERS = 16: header holds 0 ...
     // ... the OPT record: root name, type 41, class 1232, TTL = ext 0x01, version 0, DO (0x8000).
@@ -139,8 +167,18 @@ describe('encoding', () => {
 
   it('writes a client-subnet option with the address cut to the source prefix', () => {
     const m: DnsMessage = {
-      id: 7, flags: dnsFlags(), questions: [], answers: [], authorities: [], additionals: [],
-      edns: { udpSize: 4096, version: 0, do: false, options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 20, scopePrefixLength: 0, address: '127.1.255.9' }] },
+      id: 7,
+      flags: dnsFlags(),
+      questions: [],
+      answers: [],
+      authorities: [],
+      additionals: [],
+      edns: {
+        udpSize: 4096,
+        version: 0,
+        do: false,
+        options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: 20, scopePrefixLength: 0, address: '127.1.255.9' }],
+      },
     };
     const b = encodeDnsMessage(m);
     expect(Buffer.from(b.subarray(b.length - 11)).toString('hex')).toBe('0008' + '0007' + '0001' + '14' + '00' + '7f01f0');
@@ -218,9 +256,14 @@ describe('hostile input: a clear error with the offset, never a hang', () => {
       offset: 21,
       reason: 'answer record 1 of 1: RDLENGTH 16 runs past the end of the message (4 bytes left)',
     });
-    expect(errorOf(bytes('1234 8100 0000 0001 0000 0000' + '00 0001 0001 00000000 0003 c00002'))).toEqual({ offset: 23, reason: 'answer record 1 of 1: A RDATA must be 4 bytes, RDLENGTH is 3' });
+    expect(errorOf(bytes('1234 8100 0000 0001 0000 0000' + '00 0001 0001 00000000 0003 c00002'))).toEqual({
+      offset: 23,
+      reason: 'answer record 1 of 1: A RDATA must be 4 bytes, RDLENGTH is 3',
+    });
     // An NS name that runs past RDLENGTH (the name continues into the next bytes).
-    expect(errorOf(bytes('1234 8100 0000 0001 0000 0000' + '00 0002 0001 00000000 0002 0161 00')).reason).toBe('answer record 1 of 1: NS: name runs past the end of its data');
+    expect(errorOf(bytes('1234 8100 0000 0001 0000 0000' + '00 0002 0001 00000000 0002 0161 00')).reason).toBe(
+      'answer record 1 of 1: NS: name runs past the end of its data',
+    );
   });
 
   it('a header cut short', () => {
@@ -249,8 +292,12 @@ describe('names and types', () => {
   });
 
   it('prints records as dig does, unknown types as \\# len hex', () => {
-    expect(recordText({ name: 'example.com', type: 15, class: 1, ttl: 300, data: { type: 'MX', preference: 10, exchange: 'mail.example.com' } })).toBe('example.com.\t300\tIN\tMX\t10 mail.example.com.');
-    expect(recordText({ name: 'example.com', type: 16, class: 1, ttl: 1, data: txtFromStrings(['say "hi"', '']) })).toBe('example.com.\t1\tIN\tTXT\t"say \\"hi\\"" ""');
+    expect(recordText({ name: 'example.com', type: 15, class: 1, ttl: 300, data: { type: 'MX', preference: 10, exchange: 'mail.example.com' } })).toBe(
+      'example.com.\t300\tIN\tMX\t10 mail.example.com.',
+    );
+    expect(recordText({ name: 'example.com', type: 16, class: 1, ttl: 1, data: txtFromStrings(['say "hi"', '']) })).toBe(
+      'example.com.\t1\tIN\tTXT\t"say \\"hi\\"" ""',
+    );
     expect(recordText({ name: '', type: 65280, class: 1, ttl: 0, data: { type: 65280, raw: bytes('0a000001') } })).toBe('.\t0\tIN\tTYPE65280\t\\# 4 0A000001');
     expect(genericRdataText(new Uint8Array(0))).toBe('\\# 0');
     expect(questionText({ name: 'example.com', type: 1, class: 1 })).toBe(';example.com.\t\tIN\tA');
@@ -260,13 +307,21 @@ describe('names and types', () => {
 describe('the decode loop', () => {
   it('chains several DNS-over-TCP messages in one segment and leaves a partial one as data', async () => {
     const { encode, ethernet, ipv4, tcp, payload } = await import('../../src/wire/index.ts');
-    const m = (id: number): Uint8Array => encodeDnsMessage({ id, flags: dnsFlags(), questions: [{ name: 'a.example', type: 1, class: 1 }], answers: [], authorities: [], additionals: [] });
+    const m = (id: number): Uint8Array =>
+      encodeDnsMessage({ id, flags: dnsFlags(), questions: [{ name: 'a.example', type: 1, class: 1 }], answers: [], authorities: [], additionals: [] });
     const partial = frameDnsTcp(m(3)).subarray(0, 10);
     const seg = new Uint8Array([...frameDnsTcp(m(1)), ...frameDnsTcp(m(2)), ...partial]);
-    const frame = encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), tcp({ sport: 40000, dport: 53, flags: 'PA' }), payload(seg)]);
+    const frame = encode([
+      ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+      ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+      tcp({ sport: 40000, dport: 53, flags: 'PA' }),
+      payload(seg),
+    ]);
     const kinds = decode(frame, 1).layers.map((l) => l.kind);
     expect(kinds).toEqual(['ethernet', 'ipv4', 'tcp', 'dns-tcp', 'dns-tcp', 'data']);
-    const ids = decode(frame, 1).layers.filter((l) => l.kind === 'dns-tcp').map((l) => (l.value as { message?: DnsMessage }).message?.id);
+    const ids = decode(frame, 1)
+      .layers.filter((l) => l.kind === 'dns-tcp')
+      .map((l) => (l.value as { message?: DnsMessage }).message?.id);
     expect(ids).toEqual([1, 2]);
   });
 });
@@ -287,25 +342,56 @@ const ipv6Arb = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => {
 // Types netlab models, with RDATA of that shape; others raw.
 const recordArb: fc.Arbitrary<DnsRecord> = fc.oneof(
   fc.record({ name: nameArb, ttl: u32, a: ipv4Arb }).map(({ name, ttl, a }) => ({ name, type: 1, class: 1, ttl, data: { type: 'A' as const, address: a } })),
-  fc.record({ name: nameArb, ttl: u32, a: ipv6Arb }).map(({ name, ttl, a }) => ({ name, type: 28, class: 1, ttl, data: { type: 'AAAA' as const, address: a } })),
+  fc
+    .record({ name: nameArb, ttl: u32, a: ipv6Arb })
+    .map(({ name, ttl, a }) => ({ name, type: 28, class: 1, ttl, data: { type: 'AAAA' as const, address: a } })),
   fc.record({ name: nameArb, ttl: u32, t: nameArb }).map(({ name, ttl, t }) => ({ name, type: 2, class: 1, ttl, data: { type: 'NS' as const, name: t } })),
   fc.record({ name: nameArb, ttl: u32, t: nameArb }).map(({ name, ttl, t }) => ({ name, type: 5, class: 1, ttl, data: { type: 'CNAME' as const, name: t } })),
   fc.record({ name: nameArb, ttl: u32, t: nameArb }).map(({ name, ttl, t }) => ({ name, type: 12, class: 1, ttl, data: { type: 'PTR' as const, name: t } })),
-  fc.record({ name: nameArb, ttl: u32, p: u16, t: nameArb }).map(({ name, ttl, p, t }) => ({ name, type: 15, class: 1, ttl, data: { type: 'MX' as const, preference: p, exchange: t } })),
+  fc
+    .record({ name: nameArb, ttl: u32, p: u16, t: nameArb })
+    .map(({ name, ttl, p, t }) => ({ name, type: 15, class: 1, ttl, data: { type: 'MX' as const, preference: p, exchange: t } })),
   fc.record({ name: nameArb, ttl: u32, m: nameArb, r: nameArb, n: fc.array(u32, { minLength: 5, maxLength: 5 }) }).map(({ name, ttl, m, r, n }) => ({
-    name, type: 6, class: 1, ttl, data: { type: 'SOA' as const, mname: m, rname: r, serial: n[0], refresh: n[1], retry: n[2], expire: n[3], minimum: n[4] },
+    name,
+    type: 6,
+    class: 1,
+    ttl,
+    data: { type: 'SOA' as const, mname: m, rname: r, serial: n[0], refresh: n[1], retry: n[2], expire: n[3], minimum: n[4] },
   })),
-  fc.record({ name: nameArb, ttl: u32, s: fc.array(fc.uint8Array({ maxLength: 255 }), { maxLength: 4 }) }).map(({ name, ttl, s }) => ({ name, type: 16, class: 1, ttl, data: { type: 'TXT' as const, strings: s } })),
-  fc.record({ name: nameArb, ttl: u32, p: u16, w: u16, port: u16, t: nameArb }).map(({ name, ttl, p, w, port, t }) => ({ name, type: 33, class: 1, ttl, data: { type: 'SRV' as const, priority: p, weight: w, port, target: t } })),
-  fc.record({ name: nameArb, ttl: u32, f: fc.nat(255), tag: fc.stringMatching(/^[a-z0-9]{1,15}$/), v: fc.uint8Array({ maxLength: 40 }) }).map(({ name, ttl, f, tag, v }) => ({
-    name, type: 257, class: 1, ttl, data: { type: 'CAA' as const, flags: f, tag, value: v },
-  })),
-  fc.record({ name: nameArb, ttl: u32, type: fc.constantFrom(10, 13, 99, 65280, 65535), cls: u16, raw: fc.uint8Array({ maxLength: 30 }) }).map(({ name, ttl, type, cls, raw }) => ({ name, type, class: cls, ttl, data: { type, raw } })),
+  fc
+    .record({ name: nameArb, ttl: u32, s: fc.array(fc.uint8Array({ maxLength: 255 }), { maxLength: 4 }) })
+    .map(({ name, ttl, s }) => ({ name, type: 16, class: 1, ttl, data: { type: 'TXT' as const, strings: s } })),
+  fc
+    .record({ name: nameArb, ttl: u32, p: u16, w: u16, port: u16, t: nameArb })
+    .map(({ name, ttl, p, w, port, t }) => ({ name, type: 33, class: 1, ttl, data: { type: 'SRV' as const, priority: p, weight: w, port, target: t } })),
+  fc
+    .record({ name: nameArb, ttl: u32, f: fc.nat(255), tag: fc.stringMatching(/^[a-z0-9]{1,15}$/), v: fc.uint8Array({ maxLength: 40 }) })
+    .map(({ name, ttl, f, tag, v }) => ({
+      name,
+      type: 257,
+      class: 1,
+      ttl,
+      data: { type: 'CAA' as const, flags: f, tag, value: v },
+    })),
+  fc
+    .record({ name: nameArb, ttl: u32, type: fc.constantFrom(10, 13, 99, 65280, 65535), cls: u16, raw: fc.uint8Array({ maxLength: 30 }) })
+    .map(({ name, ttl, type, cls, raw }) => ({ name, type, class: cls, ttl, data: { type, raw } })),
 );
 // AAAA text decodes in RFC 5952 form: compare the decoded message with itself re-encoded instead.
 const messageArb: fc.Arbitrary<DnsMessage> = fc.record({
   id: u16,
-  flags: fc.record({ qr: fc.boolean(), opcode: fc.nat(15), aa: fc.boolean(), tc: fc.boolean(), rd: fc.boolean(), ra: fc.boolean(), z: fc.boolean(), ad: fc.boolean(), cd: fc.boolean(), rcode: fc.nat(15) }),
+  flags: fc.record({
+    qr: fc.boolean(),
+    opcode: fc.nat(15),
+    aa: fc.boolean(),
+    tc: fc.boolean(),
+    rd: fc.boolean(),
+    ra: fc.boolean(),
+    z: fc.boolean(),
+    ad: fc.boolean(),
+    cd: fc.boolean(),
+    rcode: fc.nat(15),
+  }),
   questions: fc.array(fc.record({ name: nameArb, type: u16, class: u16 }), { maxLength: 3 }),
   answers: fc.array(recordArb, { maxLength: 4 }),
   authorities: fc.array(recordArb, { maxLength: 3 }),
@@ -318,7 +404,8 @@ describe('property: encode -> decode', () => {
       fc.property(messageArb, fc.boolean(), (m, compress) => {
         const first = mustDecode(encodeDnsMessage(m, { compress }));
         // Every field but AAAA text (normalised to RFC 5952) is as given.
-        const norm = (x: DnsMessage): DnsMessage => JSON.parse(JSON.stringify(x, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v))) as DnsMessage;
+        const norm = (x: DnsMessage): DnsMessage =>
+          JSON.parse(JSON.stringify(x, (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v))) as DnsMessage;
         const a = norm(m);
         const b = norm(first);
         for (const sec of ['answers', 'authorities', 'additionals'] as const) {
@@ -338,8 +425,18 @@ describe('property: encode -> decode', () => {
     fc.assert(
       fc.property(fc.nat(0xfff), fc.boolean(), u16, fc.nat(32), ipv4Arb, (rcode, dobit, size, prefix, addr) => {
         const m: DnsMessage = {
-          id: 9, flags: dnsFlags({ qr: true, rcode }), questions: [], answers: [], authorities: [], additionals: [],
-          edns: { udpSize: size, version: 0, do: dobit, options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: prefix, scopePrefixLength: 0, address: addr }] },
+          id: 9,
+          flags: dnsFlags({ qr: true, rcode }),
+          questions: [],
+          answers: [],
+          authorities: [],
+          additionals: [],
+          edns: {
+            udpSize: size,
+            version: 0,
+            do: dobit,
+            options: [{ type: 'client-subnet', family: 1, sourcePrefixLength: prefix, scopePrefixLength: 0, address: addr }],
+          },
         };
         const d = mustDecode(encodeDnsMessage(m));
         expect(d.flags.rcode).toBe(rcode);

@@ -22,26 +22,190 @@ const hex = (h: string): Uint8Array => Uint8Array.from(h.replace(/\s+/g, '').mat
 
 /** icmp-many-types-pcapplusplus.pcapng frame 1: IGMP-ish ICMP to 224.0.0.2, padded to 60, with a valid FCS. */
 const FRAME_WITH_FCS = b(
-  0x01, 0x00, 0x5e, 0x00, 0x00, 0x02, 0x00, 0x00, 0x65, 0x10, 0x22, 0x1b, 0x08, 0x00, 0x45, 0x00,
-  0x00, 0x1c, 0x5f, 0x01, 0x00, 0x00, 0x80, 0x01, 0xdb, 0xda, 0x0a, 0x01, 0x16, 0x02, 0xe0, 0x00,
-  0x00, 0x02, 0x0a, 0x00, 0xf5, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x54, 0xae, 0x33, 0xe8,
+  0x01,
+  0x00,
+  0x5e,
+  0x00,
+  0x00,
+  0x02,
+  0x00,
+  0x00,
+  0x65,
+  0x10,
+  0x22,
+  0x1b,
+  0x08,
+  0x00,
+  0x45,
+  0x00,
+  0x00,
+  0x1c,
+  0x5f,
+  0x01,
+  0x00,
+  0x00,
+  0x80,
+  0x01,
+  0xdb,
+  0xda,
+  0x0a,
+  0x01,
+  0x16,
+  0x02,
+  0xe0,
+  0x00,
+  0x00,
+  0x02,
+  0x0a,
+  0x00,
+  0xf5,
+  0xff,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x54,
+  0xae,
+  0x33,
+  0xe8,
 );
 
 /** vlan-arp-request-pcapplusplus.pcap: two stacked 802.1Q tags carrying an ARP request. */
 const VLAN_ARP = b(
-  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xca, 0x03, 0x0d, 0xb4, 0x00, 0x1c, 0x81, 0x00, 0xb2, 0x9a,
-  0x81, 0x00, 0x40, 0xc8, 0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0xca, 0x03,
-  0x0d, 0xb4, 0x00, 0x1c, 0xc0, 0xa8, 0x02, 0xc8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0xa8,
-  0x02, 0xfe,
+  0xff,
+  0xff,
+  0xff,
+  0xff,
+  0xff,
+  0xff,
+  0xca,
+  0x03,
+  0x0d,
+  0xb4,
+  0x00,
+  0x1c,
+  0x81,
+  0x00,
+  0xb2,
+  0x9a,
+  0x81,
+  0x00,
+  0x40,
+  0xc8,
+  0x08,
+  0x06,
+  0x00,
+  0x01,
+  0x08,
+  0x00,
+  0x06,
+  0x04,
+  0x00,
+  0x01,
+  0xca,
+  0x03,
+  0x0d,
+  0xb4,
+  0x00,
+  0x1c,
+  0xc0,
+  0xa8,
+  0x02,
+  0xc8,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0xc0,
+  0xa8,
+  0x02,
+  0xfe,
 );
 
 /** sll-arp-gratuitous-zeek.pcap frame 5: Linux cooked v1, an ARP announcement padded with zeros. */
 const SLL_ARP = b(
-  0x00, 0x01, 0x00, 0x01, 0x00, 0x06, 0x00, 0x50, 0x56, 0x8b, 0x3f, 0x0d, 0x00, 0x00, 0x08, 0x06,
-  0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x00, 0x50, 0x56, 0x8b, 0x3f, 0x0d, 0xc0, 0xa8,
-  0x16, 0x51, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0xa8, 0x16, 0x51, 0x00, 0x00, 0x00, 0x00,
-  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00,
+  0x01,
+  0x00,
+  0x01,
+  0x00,
+  0x06,
+  0x00,
+  0x50,
+  0x56,
+  0x8b,
+  0x3f,
+  0x0d,
+  0x00,
+  0x00,
+  0x08,
+  0x06,
+  0x00,
+  0x01,
+  0x08,
+  0x00,
+  0x06,
+  0x04,
+  0x00,
+  0x01,
+  0x00,
+  0x50,
+  0x56,
+  0x8b,
+  0x3f,
+  0x0d,
+  0xc0,
+  0xa8,
+  0x16,
+  0x51,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0xc0,
+  0xa8,
+  0x16,
+  0x51,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
 );
 
 /** sll2-tcp-pcapplusplus.pcap: the 20-byte SLL2 header (then IPv4/TCP). */
@@ -109,16 +273,22 @@ describe('Ethernet II', () => {
 
   it('random headers survive encode/decode', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.integer({ min: 1501, max: 0xffff }), fc.uint8Array({ maxLength: 64 }), (src, dst, type, data) => {
-        const frame = encode([ethernet({ src, dst, type, fcs: true }), payload(data)]);
-        const d = decode(frame, 1, { fcsLength: 4 });
-        const e = d.layers[0].value as Ethernet;
-        expect(e.src).toEqual(src);
-        expect(e.dst).toEqual(dst);
-        expect(e.type).toBe(type);
-        expect(e.fcsStatus).toBe('good');
-        expect(e.fcs).toBe(crc32(frame, 0, frame.length - 4));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 6, maxLength: 6 }),
+        fc.uint8Array({ minLength: 6, maxLength: 6 }),
+        fc.integer({ min: 1501, max: 0xffff }),
+        fc.uint8Array({ maxLength: 64 }),
+        (src, dst, type, data) => {
+          const frame = encode([ethernet({ src, dst, type, fcs: true }), payload(data)]);
+          const d = decode(frame, 1, { fcsLength: 4 });
+          const e = d.layers[0].value as Ethernet;
+          expect(e.src).toEqual(src);
+          expect(e.dst).toEqual(dst);
+          expect(e.type).toBe(type);
+          expect(e.fcsStatus).toBe('good');
+          expect(e.fcs).toBe(crc32(frame, 0, frame.length - 4));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -169,7 +339,11 @@ describe('VLAN tags', () => {
   it('random tags survive encode/decode', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 4095 }), fc.integer({ min: 0, max: 7 }), fc.boolean(), fc.constantFrom(0x8100, 0x88a8), (id, pcp, dei, tpid) => {
-        const frame = encode([ethernet({ src: '00:00:00:00:00:01', dst: '00:00:00:00:00:02' }), vlan({ id, pcp, dei, tpid }), arp({ senderMac: '00:00:00:00:00:01', senderIp: '10.0.0.1', targetIp: '10.0.0.2' })]);
+        const frame = encode([
+          ethernet({ src: '00:00:00:00:00:01', dst: '00:00:00:00:00:02' }),
+          vlan({ id, pcp, dei, tpid }),
+          arp({ senderMac: '00:00:00:00:00:01', senderIp: '10.0.0.1', targetIp: '10.0.0.2' }),
+        ]);
         const v = decode(frame, 1).layers[1].value as Vlan;
         expect(v).toEqual({ tpid, pcp, dei, id, type: 0x0806 });
       }),
@@ -271,7 +445,11 @@ function linkFields(frame: Uint8Array, fcsLength = 0, linkType = 1): Map<string,
 
 describe('Ethernet padding, trailer and FCS as tshark 4.0 shows them', () => {
   // A 42-byte Ethernet/IPv4/UDP frame, then whatever follows the IPv4 datagram.
-  const base = encode([ethernet({ src: '66:77:88:99:aa:bb', dst: '00:11:22:33:44:55' }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), udp({ sport: 53, dport: 53 })]);
+  const base = encode([
+    ethernet({ src: '66:77:88:99:aa:bb', dst: '00:11:22:33:44:55' }),
+    ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+    udp({ sport: 53, dport: 53 }),
+  ]);
   const withTail = (tail: string): Uint8Array => new Uint8Array([...base, ...hex(tail)]);
   const zeros = (n: number): string => '00'.repeat(n);
   const show = (m: Map<string, string[]>, n: string): string => (m.get(n) ?? []).join(',');
@@ -305,7 +483,12 @@ describe('Ethernet padding, trailer and FCS as tshark 4.0 shows them', () => {
   });
 
   it('behind a VLAN tag the tag owns padding and trailer, Ethernet the known FCS', () => {
-    const tagged = encode([ethernet({ src: '66:77:88:99:aa:bb', dst: '00:11:22:33:44:55' }), vlan({ id: 100, pcp: 1 }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), udp({ sport: 53, dport: 53 })]);
+    const tagged = encode([
+      ethernet({ src: '66:77:88:99:aa:bb', dst: '00:11:22:33:44:55' }),
+      vlan({ id: 100, pcp: 1 }),
+      ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+      udp({ sport: 53, dport: 53 }),
+    ]);
     const frame = new Uint8Array([...tagged, ...hex(zeros(14) + 'aabbccdd')]);
     const m = linkFields(frame, 4);
     expect([show(m, 'eth.padding'), show(m, 'vlan.trailer'), show(m, 'eth.fcs')]).toEqual([zeros(10), '00000000', '0xaabbccdd']);

@@ -32,7 +32,12 @@ describe('HeaderIndex', () => {
   });
 
   it('reports a cut TCP header and reads nothing past the frame', () => {
-    const frame = encode([ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), udp({ sport: 1, dport: 2 }), payload('x')]);
+    const frame = encode([
+      ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+      ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+      udp({ sport: 1, dport: 2 }),
+      payload('x'),
+    ]);
     const h = new HeaderIndex();
     expect(h.index(frame.subarray(0, 38), 1)).toBe(false);
     expect(h.problem).toMatch(/truncated/);
@@ -41,7 +46,7 @@ describe('HeaderIndex', () => {
 
   const files = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f) && !f.startsWith('malformed-pcap') && !f.startsWith('malformed-linktype'));
   it.each(files)('agrees with decode() on %s', (file) => {
-    let cap;
+    let cap: ReturnType<typeof parseCapture> | undefined;
     try {
       cap = parseCapture(readFileSync(join(dir, file)), file);
     } catch {

@@ -154,11 +154,17 @@ describe('icmp: checksum and truncation', () => {
 describe('icmp: property', () => {
   it('random type, code and second word survive encode/decode', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.nat({ max: 0xffffffff }), fc.uint8Array({ maxLength: 40 }), (type, code, rest, data) => {
-        const f = encode([ipv4({ src: '192.0.2.1', dst: '192.0.2.2' }), icmp({ type, code, rest }), payload(data)]);
-        const v = icmpLayers(decode(f, 228).layers)[0].value;
-        expect(v).toMatchObject({ type, code, rest, checksumStatus: 'good' });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.nat({ max: 0xffffffff }),
+        fc.uint8Array({ maxLength: 40 }),
+        (type, code, rest, data) => {
+          const f = encode([ipv4({ src: '192.0.2.1', dst: '192.0.2.2' }), icmp({ type, code, rest }), payload(data)]);
+          const v = icmpLayers(decode(f, 228).layers)[0].value;
+          expect(v).toMatchObject({ type, code, rest, checksumStatus: 'good' });
+        },
+      ),
     );
   });
 

@@ -149,10 +149,16 @@ describe('icmpv6: ND options', () => {
 describe('icmpv6: property', () => {
   it('random echo identifiers, sequences and data survive with a good checksum', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 0, max: 65535 }), fc.uint8Array({ maxLength: 64 }), fc.boolean(), (id, seq, data, reply) => {
-        const f = encode([ipv6({ src: 'fe80::1', dst: 'fe80::2' }), icmpv6({ type: reply ? 129 : 128, id, seq }), payload(data)]);
-        expect(icmpv6Of(decode(f, 229).layers).value).toMatchObject({ id, seq, checksumStatus: 'good' });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 65535 }),
+        fc.integer({ min: 0, max: 65535 }),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.boolean(),
+        (id, seq, data, reply) => {
+          const f = encode([ipv6({ src: 'fe80::1', dst: 'fe80::2' }), icmpv6({ type: reply ? 129 : 128, id, seq }), payload(data)]);
+          expect(icmpv6Of(decode(f, 229).layers).value).toMatchObject({ id, seq, checksumStatus: 'good' });
+        },
+      ),
     );
   });
 

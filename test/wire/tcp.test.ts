@@ -58,7 +58,19 @@ describe('tcp: real segments', () => {
     const { layers, malformed } = decode(SYN, 1);
     expect(malformed).toEqual([]);
     const t = tcpOf(layers).value;
-    expect(t).toMatchObject({ srcPort: 39976, dstPort: 80, seq: 658013147, ack: 0, dataOffset: 11, headerLength: 44, window: 16384, checksum: 0xc269, checksumStatus: 'good', urgentPointer: 0, segmentLength: 0 });
+    expect(t).toMatchObject({
+      srcPort: 39976,
+      dstPort: 80,
+      seq: 658013147,
+      ack: 0,
+      dataOffset: 11,
+      headerLength: 44,
+      window: 16384,
+      checksum: 0xc269,
+      checksumStatus: 'good',
+      urgentPointer: 0,
+      segmentLength: 0,
+    });
     expect(t.flags).toMatchObject({ syn: true, ack: false, raw: 0x002 });
     expect(t.options.map((o) => `${o.type}@${o.offset}`)).toEqual([
       'mss@54',
@@ -184,7 +196,10 @@ describe('tcp: options', () => {
 
 describe('tcp: builder', () => {
   it('fills data offset, flags and checksum; any field set is used as given', () => {
-    const f = encode([ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), tcp({ sport: 1, dport: 2, dataOffset: 15, urgentPointer: 7, flags: { urg: true, ack: true } })]);
+    const f = encode([
+      ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+      tcp({ sport: 1, dport: 2, dataOffset: 15, urgentPointer: 7, flags: { urg: true, ack: true } }),
+    ]);
     const t = tcpOf(decode(f, 228).layers);
     expect(t.value.dataOffset).toBe(15);
     expect(t.value.flags).toMatchObject({ urg: true, ack: true, syn: false });
@@ -230,7 +245,8 @@ describe('tcp: what tshark computes per stream', () => {
 
   it('runs the SEQ/ACK analysis: acked frame and RTT, bytes in flight, dup ACKs, retransmissions', () => {
     const state = new DissectState();
-    const c = (o: Parameters<typeof tcp>[0], data = ''): Uint8Array => encode([ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), tcp({ window: 1000, ...o }), payload(data)]);
+    const c = (o: Parameters<typeof tcp>[0], data = ''): Uint8Array =>
+      encode([ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), tcp({ window: 1000, ...o }), payload(data)]);
     const s = (o: Parameters<typeof tcp>[0]): Uint8Array => encode([ipv4({ src: '10.0.0.2', dst: '10.0.0.1' }), tcp({ window: 1000, ...o })]);
     const x = 'x'.repeat(100);
     const frames = [

@@ -4,9 +4,29 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  cipherSuiteName, clientHelloRecord, CONTENT_TYPE, decodeClientHello, decodeHandshakeMessages, decodeTlsRecords, encodeAlert, encodeApplicationData,
-  encodeChangeCipherSpec, encodeClientHello, encodeRecord, encodeServerHello, EXTENSION, findExtension, groupName, looksLikeTlsRecord, parseHandshakeHeader,
-  signatureSchemeName, splitRecords, tlsExt, tlsRecordPduLength, type ClientHello, type ServerHello,
+  cipherSuiteName,
+  clientHelloRecord,
+  CONTENT_TYPE,
+  decodeClientHello,
+  decodeHandshakeMessages,
+  decodeTlsRecords,
+  encodeAlert,
+  encodeApplicationData,
+  encodeChangeCipherSpec,
+  encodeClientHello,
+  encodeRecord,
+  encodeServerHello,
+  EXTENSION,
+  findExtension,
+  groupName,
+  looksLikeTlsRecord,
+  parseHandshakeHeader,
+  signatureSchemeName,
+  splitRecords,
+  tlsExt,
+  tlsRecordPduLength,
+  type ClientHello,
+  type ServerHello,
 } from '../../src/wire/tls.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -43,7 +63,11 @@ describe('TLS records', () => {
     expect(h.version).toBe(0x0303);
     expect(Buffer.from(h.random).toString('hex')).toBe('3e7b4a3efdf77a8878eb8c7d4033e053580eb00eb78f688a1871a8e562f2f7f5');
     expect(h.sessionIdLength).toBe(0);
-    expect(h.cipherSuites.map(cipherSuiteName).slice(0, 3)).toEqual(['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA']);
+    expect(h.cipherSuites.map(cipherSuiteName).slice(0, 3)).toEqual([
+      'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+      'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+      'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA',
+    ]);
     expect(h.cipherSuites).toHaveLength(11);
     expect(h.compressionMethods).toEqual([0]);
     expect(h.extensions.map((e) => e.type)).toEqual([0, 65281, 10, 11, 35, 13172, 16, 5, 13]);
@@ -73,7 +97,12 @@ describe('TLS records', () => {
 
   it('reads a TLS 1.3 server flight: ServerHello, ChangeCipherSpec, application data, a record cut short', () => {
     const recs = decodeTlsRecords(SERVER_FLIGHT);
-    expect(recs.map((r) => [r.record.contentType, r.record.length, r.record.available])).toEqual([[22, 122, 122], [20, 1, 1], [23, 50, 50], [23, 3032, 7]]);
+    expect(recs.map((r) => [r.record.contentType, r.record.length, r.record.available])).toEqual([
+      [22, 122, 122],
+      [20, 1, 1],
+      [23, 50, 50],
+      [23, 3032, 7],
+    ]);
     const sh = recs[0].handshakes?.[0].body as ServerHello;
     expect(sh.kind).toBe('server-hello');
     expect(sh.helloRetryRequest).toBe(false);
@@ -113,7 +142,12 @@ describe('TLS records', () => {
     expect(findExtension(h.extensions, EXTENSION.signatureAlgorithms, 'signature_algorithms')?.schemes).toEqual([0x0403, 0x0804, 0x0401]);
     expect(findExtension(h.extensions, EXTENSION.pskKeyExchangeModes, 'psk_key_exchange_modes')?.modes).toEqual([1]);
 
-    const hrr = encodeServerHello({ helloRetryRequest: true, cipherSuite: 'TLS_AES_128_GCM_SHA256', sessionId: new Uint8Array(32).fill(2), extensions: [tlsExt.selectedVersion(0x0304), tlsExt.keyShareSelectedGroup('secp256r1')] });
+    const hrr = encodeServerHello({
+      helloRetryRequest: true,
+      cipherSuite: 'TLS_AES_128_GCM_SHA256',
+      sessionId: new Uint8Array(32).fill(2),
+      extensions: [tlsExt.selectedVersion(0x0304), tlsExt.keyShareSelectedGroup('secp256r1')],
+    });
     const r = decodeHandshakeMessages(hrr, 0, hrr.length)[0].body as ServerHello;
     expect(r.helloRetryRequest).toBe(true);
     expect(r.selectedVersion).toBe(0x0304);

@@ -80,7 +80,11 @@ describe('udp: a real datagram', () => {
 describe('udp: checksum traps', () => {
   it('uses only the addresses of an IPv4 header with options for the pseudo-header', () => {
     const plain = encode([ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }), udp({ sport: 1, dport: 2 }), payload('abc')]);
-    const withOptions = encode([ipv4({ src: '10.0.0.1', dst: '10.0.0.2', options: [Uint8Array.of(0x94, 0x04, 0x00, 0x00)] }), udp({ sport: 1, dport: 2 }), payload('abc')]);
+    const withOptions = encode([
+      ipv4({ src: '10.0.0.1', dst: '10.0.0.2', options: [Uint8Array.of(0x94, 0x04, 0x00, 0x00)] }),
+      udp({ sport: 1, dport: 2 }),
+      payload('abc'),
+    ]);
     expect(hexOf(withOptions.subarray(24))).toBe(hexOf(plain.subarray(20)));
     const u = udpOf(decode(withOptions, 228).layers);
     expect(u.value.checksumStatus).toBe('good');
@@ -182,13 +186,19 @@ describe('udp: streams', () => {
 describe('udp: property', () => {
   it('random ports, payloads and addresses survive encode/decode with a good checksum', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 0, max: 65535 }), fc.uint8Array({ maxLength: 64 }), fc.boolean(), (sport, dport, data, v6) => {
-        const ip = v6 ? ipv6({ src: '2001:db8::1', dst: '2001:db8::2' }) : ipv4({ src: '192.0.2.1', dst: '198.51.100.2' });
-        const frame = encode([ip, udp({ sport, dport }), payload(data)]);
-        const u = udpOf(decode(frame, v6 ? 229 : 228).layers);
-        expect(u.value).toMatchObject({ srcPort: sport, dstPort: dport, length: 8 + data.length, checksumStatus: 'good' });
-        expect(u.value.checksum).not.toBe(0);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 65535 }),
+        fc.integer({ min: 0, max: 65535 }),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.boolean(),
+        (sport, dport, data, v6) => {
+          const ip = v6 ? ipv6({ src: '2001:db8::1', dst: '2001:db8::2' }) : ipv4({ src: '192.0.2.1', dst: '198.51.100.2' });
+          const frame = encode([ip, udp({ sport, dport }), payload(data)]);
+          const u = udpOf(decode(frame, v6 ? 229 : 228).layers);
+          expect(u.value).toMatchObject({ srcPort: sport, dstPort: dport, length: 8 + data.length, checksumStatus: 'good' });
+          expect(u.value.checksum).not.toBe(0);
+        },
+      ),
     );
   });
 

@@ -27,7 +27,12 @@ const FRAME = bytes(
 );
 
 const outer = () => [ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }), ipv4({ src: '127.0.0.1', dst: '127.0.0.2' })];
-const inner = () => [ethernet({ src: '02:00:00:00:01:01', dst: '02:00:00:00:01:02' }), ipv4({ src: '192.168.1.1', dst: '192.168.1.2' }), icmp({ type: 8, id: 1, seq: 1 }), payload('hello')];
+const inner = () => [
+  ethernet({ src: '02:00:00:00:01:01', dst: '02:00:00:00:01:02' }),
+  ipv4({ src: '192.168.1.1', dst: '192.168.1.2' }),
+  icmp({ type: 8, id: 1, seq: 1 }),
+  payload('hello'),
+];
 
 function packet(data: Uint8Array): CapturedPacket {
   return {
@@ -67,7 +72,12 @@ describe('vxlan', () => {
   it('keeps flags, group policy and reserved bits set on purpose', () => {
     const f = encode([...outer(), udp({ sport: 40000, dport: 4789 }), vxlan({ vni: 0xabcdef, flags: 0x8848, groupPolicy: 0x1234, reserved8: 7 }), ...inner()]);
     const d = dissect(packet(f));
-    expect([fieldText(d, 'vxlan.flags'), fieldText(d, 'vxlan.gbp'), fieldText(d, 'vxlan.vni'), fieldText(d, 'vxlan.reserved8')]).toEqual(['0x8848', '4660', '11259375', '7']);
+    expect([fieldText(d, 'vxlan.flags'), fieldText(d, 'vxlan.gbp'), fieldText(d, 'vxlan.vni'), fieldText(d, 'vxlan.reserved8')]).toEqual([
+      '0x8848',
+      '4660',
+      '11259375',
+      '7',
+    ]);
   });
 
   it('reports a truncated header and decodes every prefix without throwing', () => {

@@ -23,21 +23,24 @@ const body = <K extends X509ExtensionBody['kind']>(c: Decoded, oid: string, kind
 };
 
 /** An IPv6 address as OpenSSL prints it in subjectAltName: eight groups, upper case, uncompressed. */
-const ipv6Groups = (b: Uint8Array, at: number): string => Array.from({ length: 8 }, (_, i) => ((b[at + 2 * i] << 8) | b[at + 2 * i + 1]).toString(16).toUpperCase()).join(':');
+const ipv6Groups = (b: Uint8Array, at: number): string =>
+  Array.from({ length: 8 }, (_, i) => ((b[at + 2 * i] << 8) | b[at + 2 * i + 1]).toString(16).toUpperCase()).join(':');
 
 /** Node's subjectAltName text for what the decoder read. */
 function sanText(der: Uint8Array, c: Decoded): string | undefined {
   const g = body(c, EXTENSION_OID.subjectAltName, 'generalNames');
   if (g === undefined) return undefined;
-  return g.names.map((n) => {
-    if (n.choice === 2) return `DNS:${n.text}`;
-    if (n.choice === 1) return `email:${n.text}`;
-    if (n.choice === 6) return `URI:${n.text}`;
-    if (n.choice === 7) return `IP Address:${n.tlv.length === 4 ? formatIpv4(der, n.tlv.contentOffset) : ipv6Groups(der, n.tlv.contentOffset)}`;
-    if (n.choice === 8) return `Registered ID:${n.oid?.oid}`;
-    if (n.choice === 4) return 'DirName:';
-    return 'othername:';
-  }).join(', ');
+  return g.names
+    .map((n) => {
+      if (n.choice === 2) return `DNS:${n.text}`;
+      if (n.choice === 1) return `email:${n.text}`;
+      if (n.choice === 6) return `URI:${n.text}`;
+      if (n.choice === 7) return `IP Address:${n.tlv.length === 4 ? formatIpv4(der, n.tlv.contentOffset) : ipv6Groups(der, n.tlv.contentOffset)}`;
+      if (n.choice === 8) return `Registered ID:${n.oid?.oid}`;
+      if (n.choice === 4) return 'DirName:';
+      return 'othername:';
+    })
+    .join(', ');
 }
 
 function compareWithNode(name: string, der: Uint8Array): void {
@@ -46,14 +49,21 @@ function compareWithNode(name: string, der: Uint8Array): void {
   expect([name, c.error]).toEqual([name, undefined]);
   const tbs = c.tbs!;
   // Serial: Node prints the INTEGER's hex without the sign octet.
-  expect(hexOf(der, tbs.serialNumber!.contentOffset, tbs.serialNumber!.end).replace(/^00(?=[89a-f])/, '').toUpperCase()).toBe(node.serialNumber.toUpperCase());
+  expect(
+    hexOf(der, tbs.serialNumber!.contentOffset, tbs.serialNumber!.end)
+      .replace(/^00(?=[89a-f])/, '')
+      .toUpperCase(),
+  ).toBe(node.serialNumber.toUpperCase());
   expect(tbs.validity!.notBefore!.seconds).toBe(Date.parse(node.validFrom) / 1000);
   expect(tbs.validity!.notAfter!.seconds).toBe(Date.parse(node.validTo) / 1000);
   const cn = (n: typeof tbs.subject) => n!.rdns.flatMap((r) => r.attributes).find((a) => a.type.oid === '2.5.4.3')?.text;
   expect(cn(tbs.subject)).toBe(/CN=([^\n]*)/.exec(node.subject)?.[1]);
   expect(cn(tbs.issuer)).toBe(/CN=([^\n]*)/.exec(node.issuer)?.[1]);
   const san = sanText(der, c);
-  if (node.subjectAltName !== undefined) expect(san?.replace(/DirName:.*?(?=, |$)/, 'DirName:').replace(/othername:.*?(?=, |$)/, 'othername:')).toBe(node.subjectAltName.replace(/DirName:.*?(?=, [A-Z]|$)/, 'DirName:').replace(/othername:.*?(?=, |$)/, 'othername:'));
+  if (node.subjectAltName !== undefined)
+    expect(san?.replace(/DirName:.*?(?=, |$)/, 'DirName:').replace(/othername:.*?(?=, |$)/, 'othername:')).toBe(
+      node.subjectAltName.replace(/DirName:.*?(?=, [A-Z]|$)/, 'DirName:').replace(/othername:.*?(?=, |$)/, 'othername:'),
+    );
   else expect(san).toBeUndefined();
   expect(body(c, EXTENSION_OID.basicConstraints, 'basicConstraints')?.cA?.value ?? false).toBe(node.ca);
   const eku = body(c, EXTENSION_OID.extKeyUsage, 'extKeyUsage')?.purposes.map((p) => p.oid);
@@ -78,7 +88,7 @@ describe('X.509 decoder beside OpenSSL (node:crypto)', () => {
     for (const n of names) compareWithNode(n, certs[n]);
   });
 
-  it('reads the crafted certificates\' rarer parts', () => {
+  it("reads the crafted certificates' rarer parts", () => {
     const certs = testCertificates();
     const v3 = decodeCertificateDer(certs['crafted-v3']);
     expect(v3.error).toBeUndefined();
@@ -86,14 +96,22 @@ describe('X.509 decoder beside OpenSSL (node:crypto)', () => {
     expect(issuer).toEqual(['DE', 'Größe Org', 'Unit é, ä Ł $^x\u0300', 'Universal CA ☃', 'ca@example.test', 'test']);
     expect(v3.tbs!.validity!.notBefore).toMatchObject({ kind: 'generalizedTime', seconds: Date.UTC(1949, 11, 31, 23, 59, 59) / 1000 + 0.25 });
     const sct = body(v3, EXTENSION_OID.signedCertificateTimestamps, 'signedCertificateTimestamps')!;
-    expect(sct.scts.map((s) => [s.version, s.signatureScheme, s.extensionsLength, s.signatureLength])).toEqual([[0, 0x0403, 0, 8], [0, 0x0403, 3, 8]]);
+    expect(sct.scts.map((s) => [s.version, s.signatureScheme, s.extensionsLength, s.signatureLength])).toEqual([
+      [0, 0x0403, 0, 8],
+      [0, 0x0403, 3, 8],
+    ]);
     const policies = body(v3, EXTENSION_OID.certificatePolicies, 'certificatePolicies')!;
     const un = policies.policies[0].qualifiers!.list[1].userNotice!;
     expect([un.noticeRef?.organization.text, un.noticeRef?.numbers.map((n) => n.value), un.explicitText?.text]).toEqual(['Example Org', [1n, 7n], 'Notice ñ']);
     const uids = decodeCertificateDer(certs['crafted-uids']);
     expect([uids.error, uids.tbs?.version?.value, uids.tbs?.issuerUniqueId?.unusedBits, uids.tbs?.subjectUniqueId?.bitsLength]).toEqual([undefined, 1, 3, 2]);
     const pss = decodeCertificateDer(certs['crafted-pss']);
-    expect([pss.error, pss.tbs?.version, pss.tbs?.signature?.pss?.saltLength?.value, pss.tbs?.subjectPublicKeyInfo?.rsa?.exponentValue]).toEqual([undefined, undefined, 64n, 3n]);
+    expect([pss.error, pss.tbs?.version, pss.tbs?.signature?.pss?.saltLength?.value, pss.tbs?.subjectPublicKeyInfo?.rsa?.exponentValue]).toEqual([
+      undefined,
+      undefined,
+      64n,
+      3n,
+    ]);
   });
 });
 

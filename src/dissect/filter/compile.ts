@@ -7,7 +7,7 @@ import { fieldType } from '../known-fields.ts';
 import { concatBytes } from '../../wire/layer.ts';
 import { FilterError } from './errors.ts';
 import { parseByteString, parseFloatLiteral, parseInteger, parseIpv4, parseIpv6, splitPrefix } from './literals.ts';
-import { type Comparison, type Expr, type Operand, type Quantifier, type SliceRange } from './parser.ts';
+import type { Comparison, Expr, Operand, Quantifier, SliceRange } from './parser.ts';
 import { fieldOccurrences, protocolOccurrences } from './occurrences.ts';
 import { type FieldType, intBits, type TypeClass, typeClass, typeDescription } from './types.ts';
 import { compare, type Val, valBytes } from './values.ts';
@@ -259,7 +259,9 @@ function literal(op: Operand, left: Source, cmp: Comparison): Val {
     if (cls === 'bytes' || cls === 'protocol') return { t: 'bytes', v: new TextEncoder().encode(s) };
     if (cls === 'time') {
       const t = parseAbsoluteTime(s);
-      return t === undefined ? fail(`"${s}" is not a valid absolute time. Example: "Nov 12, 1999 08:55:44.123" or "2011-07-04 12:34:56"`) : { t: 'float', v: t };
+      return t === undefined
+        ? fail(`"${s}" is not a valid absolute time. Example: "Nov 12, 1999 08:55:44.123" or "2011-07-04 12:34:56"`)
+        : { t: 'float', v: t };
     }
     return fail(`${desc} cannot be converted from a string (${JSON.stringify(s)}).`);
   }

@@ -2,8 +2,6 @@
 // IPv4/IPv6 addresses with an optional prefix, MAC addresses and byte strings (`aa:bb:cc`,
 // `aa-bb-cc`, `aabb.cc00`, `aabbcc`). Each returns undefined when the text is not one.
 
-import { parseIpv4, parseIpv6 } from '../../wire/address-text.ts';
-
 /** An integer literal as Wireshark reads it; undefined when it is not one (`09`, `1e2`, `0x`). */
 export function parseInteger(text: string): bigint | undefined {
   const m = /^(-?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
@@ -24,7 +22,6 @@ export function parseFloatLiteral(text: string): number | undefined {
   }
   return Number(text);
 }
-
 
 export { parseIpv4, parseIpv6 } from '../../wire/address-text.ts';
 

@@ -58,7 +58,9 @@ export function protocolOccurrences(d: Dissection, proto: string, layer?: number
   const nodes: Val[] = d.protos
     .filter((p) => p.proto === proto && !p.noTree)
     .map((p): Val => ({ t: 'bytes', v: data.subarray(Math.min(p.offset, data.length)) }));
-  const items: Val[] = occurrenceGroups(d, proto).flat().map((f): Val => ({ t: 'bytes', v: data.subarray(f.offset, f.offset + f.length) }));
+  const items: Val[] = occurrenceGroups(d, proto)
+    .flat()
+    .map((f): Val => ({ t: 'bytes', v: data.subarray(f.offset, f.offset + f.length) }));
   // A tree-less protocol node (listed in frame.protocols only) still makes the protocol present.
   const bare = nodes.length === 0 && items.length === 0 && d.protos.some((p) => p.proto === proto) ? [{ t: 'bytes', v: new Uint8Array(0) } as Val] : [];
   const all = [...nodes, ...items, ...bare];

@@ -281,12 +281,13 @@ function parseRange(t: Token): SliceRange {
     throw new FilterError(`"${s}" is not a valid range.`, t.pos, t.len);
   };
   const int = (x: string): number => (/^-?[0-9]+$/.test(x) ? parseInt(x, 10) : bad());
-  let m: RegExpExecArray | null;
-  if ((m = /^(-?[0-9]*):([0-9]*)$/.exec(s))) {
+  let m: RegExpExecArray | null = /^(-?[0-9]*):([0-9]*)$/.exec(s);
+  if (m) {
     const start = m[1] === '' ? 0 : int(m[1]);
     return m[2] === '' ? { start } : { start, length: int(m[2]) };
   }
-  if ((m = /^(-?[0-9]+)-(-?[0-9]+)$/.exec(s))) {
+  m = /^(-?[0-9]+)-(-?[0-9]+)$/.exec(s);
+  if (m) {
     const start = int(m[1]);
     const end = int(m[2]);
     return { start, length: end - start + 1 };

@@ -44,6 +44,7 @@ export function filterHint(filter: string, message: string, pos?: number, len = 
     const s = suggestField(unknown[1]);
     return s === undefined ? undefined : `Did you mean "${s}"?`;
   }
-  if (pos !== undefined && /^"=" was unexpected/.test(message) && filter.slice(pos, pos + len) === '=') return 'To compare, use == (or eq): a single = is not an operator.';
+  if (pos !== undefined && /^"=" was unexpected/.test(message) && filter.slice(pos, pos + len) === '=')
+    return 'To compare, use == (or eq): a single = is not an operator.';
   return undefined;
 }

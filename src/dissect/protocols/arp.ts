@@ -30,14 +30,26 @@ export function mapArp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const frame = ctx.frame;
   const list = new FieldList(frame.length);
   list.add(o, 2, () => uintDec('arp.hw.type', 'Hardware type', a.hwType, o, 2, { text: `Hardware type: ${arphrdName(a.hwType)} (${a.hwType})` }));
-  list.add(o + 2, 2, () => uintHex('arp.proto.type', 'Protocol type', a.protoType, 4, o + 2, 2, { text: `Protocol type: ${ethertypeName(a.protoType)} (${hex(a.protoType, 4)})` }));
+  list.add(o + 2, 2, () =>
+    uintHex('arp.proto.type', 'Protocol type', a.protoType, 4, o + 2, 2, { text: `Protocol type: ${ethertypeName(a.protoType)} (${hex(a.protoType, 4)})` }),
+  );
   list.add(o + 4, 1, () => uintDec('arp.hw.size', 'Hardware size', a.hwSize, o + 4, 1));
   list.add(o + 5, 1, () => uintDec('arp.proto.size', 'Protocol size', a.protoSize, o + 5, 1));
   list.add(o + 6, 2, () => uintDec('arp.opcode', 'Opcode', a.opcode, o + 6, 2, { text: `Opcode: ${OPCODE_NAMES[a.opcode] ?? 'Unknown'} (${a.opcode})` }));
   const proto = a.opcode === 3 || a.opcode === 4 ? 'RARP' : a.opcode === 8 || a.opcode === 9 ? 'Inverse ARP' : 'ARP';
   const complete = !list.cut && o + arpLength(a.hwSize, a.protoSize) <= frame.length;
   if (!complete) {
-    return [{ proto: 'arp', label: 'Address Resolution Protocol', offset: o, length: layer.length, fields: list.fields, malformed: layer.malformed, columns: { protocol: proto } }];
+    return [
+      {
+        proto: 'arp',
+        label: 'Address Resolution Protocol',
+        offset: o,
+        length: layer.length,
+        fields: list.fields,
+        malformed: layer.malformed,
+        columns: { protocol: proto },
+      },
+    ];
   }
   const hwIsEther = (a.hwType === 1 || a.hwType === 6) && a.hwSize === 6;
   const protoIsIpv4 = (a.protoType === 0x0800 || a.protoType === 0xcc) && a.protoSize === 4;
@@ -52,18 +64,22 @@ export function mapArp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   let off = o + 8;
   const hwAddr = (side: 'src' | 'dst', who: string, b: Uint8Array): void => {
     const at = off;
-    if (a.hwSize > 0) list.add(at, a.hwSize, () =>
-      hwIsEther
-        ? etherField(`arp.${side}.hw_mac`, `${who} MAC address`, frame, at, { text: `${who} MAC address: ${macWithName(b)}` })
-        : bytesFieldT(`arp.${side}.hw`, `${who} hardware address`, frame, at, a.hwSize),
-    );
+    if (a.hwSize > 0)
+      list.add(at, a.hwSize, () =>
+        hwIsEther
+          ? etherField(`arp.${side}.hw_mac`, `${who} MAC address`, frame, at, { text: `${who} MAC address: ${macWithName(b)}` })
+          : bytesFieldT(`arp.${side}.hw`, `${who} hardware address`, frame, at, a.hwSize),
+      );
     off += a.hwSize;
   };
   const protoAddr = (side: 'src' | 'dst', who: string): void => {
     const at = off;
-    if (a.protoSize > 0) list.add(at, a.protoSize, () =>
-      protoIsIpv4 ? ipv4Field(`arp.${side}.proto_ipv4`, `${who} IP address`, frame, at) : bytesFieldT(`arp.${side}.proto`, `${who} protocol address`, frame, at, a.protoSize),
-    );
+    if (a.protoSize > 0)
+      list.add(at, a.protoSize, () =>
+        protoIsIpv4
+          ? ipv4Field(`arp.${side}.proto_ipv4`, `${who} IP address`, frame, at)
+          : bytesFieldT(`arp.${side}.proto`, `${who} protocol address`, frame, at, a.protoSize),
+      );
     off += a.protoSize;
   };
   hwAddr('src', 'Sender', a.senderHw);

@@ -27,7 +27,9 @@ export const WIRESHARK_TCP_PORTS: ReadonlySet<number> = new Set([
 export const WIRESHARK_IP_PROTOCOLS: ReadonlySet<number> = new Set([2, 47, 50, 51, 89, 103, 112, 132]);
 
 /** EtherTypes Wireshark dissects that netlab has no decoder for (PPPoE, LLDP, EAPOL, MPLS, slow protocols, PTP...). */
-export const WIRESHARK_ETHERTYPES: ReadonlySet<number> = new Set([0x8035, 0x809b, 0x8137, 0x8809, 0x8847, 0x8848, 0x8863, 0x8864, 0x888e, 0x88cc, 0x88e5, 0x88f7]);
+export const WIRESHARK_ETHERTYPES: ReadonlySet<number> = new Set([
+  0x8035, 0x809b, 0x8137, 0x8809, 0x8847, 0x8848, 0x8863, 0x8864, 0x888e, 0x88cc, 0x88e5, 0x88f7,
+]);
 
 /** True when Wireshark would give the bytes after `prev` to a dissector rather than to `data`. */
 function claimedByWireshark(prev: DecodedLayer | undefined): boolean {

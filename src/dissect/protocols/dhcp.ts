@@ -51,21 +51,51 @@ registerFields({
 export const DHCP_UDP_PORTS: ReadonlySet<number> = new Set([67, 68]);
 
 const MESSAGE_TYPES: Readonly<Record<number, string>> = {
-  1: 'Discover', 2: 'Offer', 3: 'Request', 4: 'Decline', 5: 'ACK', 6: 'NAK', 7: 'Release', 8: 'Inform', 9: 'Force Renew',
-  10: 'Lease query', 11: 'Lease Unassigned', 12: 'Lease Unknown', 13: 'Lease Active',
+  1: 'Discover',
+  2: 'Offer',
+  3: 'Request',
+  4: 'Decline',
+  5: 'ACK',
+  6: 'NAK',
+  7: 'Release',
+  8: 'Inform',
+  9: 'Force Renew',
+  10: 'Lease query',
+  11: 'Lease Unassigned',
+  12: 'Lease Unknown',
+  13: 'Lease Active',
 };
 
 const OPTION_NAMES: Readonly<Record<number, string>> = {
-  1: 'Subnet Mask', 3: 'Router', 6: 'Domain Name Server', 12: 'Host Name', 15: 'Domain Name', 28: 'Broadcast Address',
-  50: 'Requested IP Address', 51: 'IP Address Lease Time', 53: 'DHCP Message Type', 54: 'DHCP Server Identifier',
-  55: 'Parameter Request List', 58: 'Renewal Time Value', 59: 'Rebinding Time Value', 255: 'End',
+  1: 'Subnet Mask',
+  3: 'Router',
+  6: 'Domain Name Server',
+  12: 'Host Name',
+  15: 'Domain Name',
+  28: 'Broadcast Address',
+  50: 'Requested IP Address',
+  51: 'IP Address Lease Time',
+  53: 'DHCP Message Type',
+  54: 'DHCP Server Identifier',
+  55: 'Parameter Request List',
+  58: 'Renewal Time Value',
+  59: 'Rebinding Time Value',
+  255: 'End',
 };
 
 const IPV4_OPTIONS: Readonly<Record<number, string>> = {
-  1: 'dhcp.option.subnet_mask', 3: 'dhcp.option.router', 6: 'dhcp.option.domain_name_server', 28: 'dhcp.option.broadcast_address',
-  50: 'dhcp.option.requested_ip_address', 54: 'dhcp.option.dhcp_server_id',
+  1: 'dhcp.option.subnet_mask',
+  3: 'dhcp.option.router',
+  6: 'dhcp.option.domain_name_server',
+  28: 'dhcp.option.broadcast_address',
+  50: 'dhcp.option.requested_ip_address',
+  54: 'dhcp.option.dhcp_server_id',
 };
-const TIME_OPTIONS: Readonly<Record<number, string>> = { 51: 'dhcp.option.ip_address_lease_time', 58: 'dhcp.option.renewal_time_value', 59: 'dhcp.option.rebinding_time_value' };
+const TIME_OPTIONS: Readonly<Record<number, string>> = {
+  51: 'dhcp.option.ip_address_lease_time',
+  58: 'dhcp.option.renewal_time_value',
+  59: 'dhcp.option.rebinding_time_value',
+};
 const STRING_OPTIONS: Readonly<Record<number, string>> = { 12: 'dhcp.option.hostname', 15: 'dhcp.option.domain_name' };
 
 const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
@@ -117,7 +147,9 @@ export function mapDhcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
     uintDec('dhcp.secs', 'Seconds elapsed', u16(b, off + 8), off + 8, 2),
     uintHex('dhcp.flags', 'Bootp flags', flags, 4, off + 10, 2, {
       children: [
-        rawField('dhcp.flags.bc', 'Broadcast flag', 'bool', (flags & 0x8000) !== 0, (flags & 0x8000) !== 0 ? '1' : '0', off + 10, 2, { text: `${bitPattern(flags, 0x8000, 16)} = Broadcast flag: ${(flags & 0x8000) !== 0 ? 'Broadcast' : 'Unicast'}` }),
+        rawField('dhcp.flags.bc', 'Broadcast flag', 'bool', (flags & 0x8000) !== 0, (flags & 0x8000) !== 0 ? '1' : '0', off + 10, 2, {
+          text: `${bitPattern(flags, 0x8000, 16)} = Broadcast flag: ${(flags & 0x8000) !== 0 ? 'Broadcast' : 'Unicast'}`,
+        }),
         uintHex('dhcp.flags.reserved', 'Reserved flags', flags & 0x7fff, 4, off + 10, 2),
       ],
     }),
@@ -127,7 +159,10 @@ export function mapDhcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
     ipv4Field('dhcp.ip.relay', 'Relay agent IP address', b, off + 24),
   );
   if (b[off + 1] === 1 && b[off + 2] === 6) {
-    fields.push(etherField('dhcp.hw.mac_addr', 'Client MAC address', b, off + 28), bytesField('dhcp.hw.addr_padding', 'Client hardware address padding', b, off + 34, 10));
+    fields.push(
+      etherField('dhcp.hw.mac_addr', 'Client MAC address', b, off + 28),
+      bytesField('dhcp.hw.addr_padding', 'Client hardware address padding', b, off + 34, 10),
+    );
   }
   const cookieAt = off + 236;
   const node: ProtoNode = { proto: 'dhcp', label: 'Dynamic Host Configuration Protocol', offset: off, length: end - off, fields, malformed: [] };
@@ -135,7 +170,9 @@ export function mapDhcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
     node.columns = { protocol: 'BOOTP', info: `Boot ${op === 1 ? 'Request' : 'Reply'} - Transaction ID 0x${xid.toString(16)}` };
     return [node];
   }
-  fields.push(rawField('dhcp.cookie', 'Magic cookie', 'ipv4', b.slice(cookieAt, cookieAt + 4), formatIpv4(b, cookieAt), cookieAt, 4, { text: 'Magic cookie: DHCP' }));
+  fields.push(
+    rawField('dhcp.cookie', 'Magic cookie', 'ipv4', b.slice(cookieAt, cookieAt + 4), formatIpv4(b, cookieAt), cookieAt, 4, { text: 'Magic cookie: DHCP' }),
+  );
   let p = cookieAt + 4;
   let type: number | undefined;
   let ended = false;
@@ -164,16 +201,24 @@ export function mapDhcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
     if (p + 2 + len > end) break;
     if (code === 53 && len === 1) type = b[p + 2];
     const name = OPTION_NAMES[code] ?? 'Unknown';
-    fields.push(textItem(`Option: (${code}) ${name}`, p, 2 + len, [
-      uintDec('dhcp.option.type', 'Option', code, p, 1),
-      uintDec('dhcp.option.length', 'Length', len, p + 1, 1),
-      bytesField('dhcp.option.value', 'Value', b, p + 2, len, { hidden: true }),
-      ...optionValue(b, code, p + 2, len),
-    ]));
+    fields.push(
+      textItem(`Option: (${code}) ${name}`, p, 2 + len, [
+        uintDec('dhcp.option.type', 'Option', code, p, 1),
+        uintDec('dhcp.option.length', 'Length', len, p + 1, 1),
+        bytesField('dhcp.option.value', 'Value', b, p + 2, len, { hidden: true }),
+        ...optionValue(b, code, p + 2, len),
+      ]),
+    );
     p += 2 + len;
   }
   const tname = type !== undefined ? (MESSAGE_TYPES[type] ?? 'Unknown Message Type') : undefined;
   node.label = tname !== undefined ? `Dynamic Host Configuration Protocol (${tname})` : node.label;
-  node.columns = { protocol: 'DHCP', info: tname !== undefined ? `DHCP ${tname.padEnd(8)} - Transaction ID 0x${xid.toString(16)}` : `Boot ${op === 1 ? 'Request' : 'Reply'} - Transaction ID 0x${xid.toString(16)}` };
+  node.columns = {
+    protocol: 'DHCP',
+    info:
+      tname !== undefined
+        ? `DHCP ${tname.padEnd(8)} - Transaction ID 0x${xid.toString(16)}`
+        : `Boot ${op === 1 ? 'Request' : 'Reply'} - Transaction ID 0x${xid.toString(16)}`,
+  };
   return [node];
 }

@@ -76,14 +76,21 @@ function nameField(name: string, label: string, v: MsgView, at: number, limit?: 
 
 function classFields(v: MsgView, at: number, cls: number, question: boolean): Field[] {
   const abs = v.base + at;
-  if (v.variant !== 'mdns') return [uintHex(question ? 'dns.qry.class' : 'dns.resp.class', 'Class', cls, 4, abs, 2, { text: `Class: ${dnsClassShort(cls)} (0x${cls.toString(16).padStart(4, '0')})` })];
+  if (v.variant !== 'mdns')
+    return [
+      uintHex(question ? 'dns.qry.class' : 'dns.resp.class', 'Class', cls, 4, abs, 2, {
+        text: `Class: ${dnsClassShort(cls)} (0x${cls.toString(16).padStart(4, '0')})`,
+      }),
+    ];
   // mDNS: the top bit is "unicast response wanted" in a question and "cache flush" in a record.
   const top = (cls & 0x8000) !== 0;
   const low = cls & 0x7fff;
   const topField = question
     ? bool('dns.qry.qu', '"QU" question', top, abs, 2, { text: `${bitPattern(cls, 0x8000, 16)} = "QU" question: ${top ? 'True' : 'False'}` })
     : bool('dns.resp.cache_flush', 'Cache flush', top, abs, 2, { text: `${bitPattern(cls, 0x8000, 16)} = Cache flush: ${top ? 'True' : 'False'}` });
-  const classField = uintHex(question ? 'dns.qry.class' : 'dns.resp.class', 'Class', low, 4, abs, 2, { text: `${bitPattern(cls, 0x7fff, 16)} = Class: ${dnsClassShort(low)} (0x${low.toString(16).padStart(4, '0')})` });
+  const classField = uintHex(question ? 'dns.qry.class' : 'dns.resp.class', 'Class', low, 4, abs, 2, {
+    text: `${bitPattern(cls, 0x7fff, 16)} = Class: ${dnsClassShort(low)} (0x${low.toString(16).padStart(4, '0')})`,
+  });
   return question ? [classField, topField] : [topField, classField];
 }
 
@@ -148,12 +155,18 @@ export function recordFields(v: MsgView, r: LocatedRecord): { item: Field; info:
     fields.push(uintHex('dns.resp.ext_rcode', 'Higher bits in extended RCODE', (ttl >>> 24) & 0xff, 2, abs(f + 4), 1));
     fields.push(uintDec('dns.resp.edns0_version', 'EDNS0 version', (ttl >>> 16) & 0xff, abs(f + 5), 1));
     const z = ttl & 0xffff;
-    fields.push(uintHex('dns.resp.z', 'Z', z, 4, abs(f + 6), 2, {
-      children: [
-        bool('dns.resp.z.do', 'DO bit', (z & 0x8000) !== 0, abs(f + 6), 2, { text: `${bitPattern(z, 0x8000, 16)} = DO bit: ${(z & 0x8000) !== 0 ? 'Accepts DNSSEC security RRs' : 'Cannot handle DNSSEC security RRs'}` }),
-        uintHex('dns.resp.z.reserved', 'Reserved', z & 0x7fff, 4, abs(f + 6), 2, { text: `${bitPattern(z, 0x7fff, 16)} = Reserved: 0x${(z & 0x7fff).toString(16).padStart(4, '0')}` }),
-      ],
-    }));
+    fields.push(
+      uintHex('dns.resp.z', 'Z', z, 4, abs(f + 6), 2, {
+        children: [
+          bool('dns.resp.z.do', 'DO bit', (z & 0x8000) !== 0, abs(f + 6), 2, {
+            text: `${bitPattern(z, 0x8000, 16)} = DO bit: ${(z & 0x8000) !== 0 ? 'Accepts DNSSEC security RRs' : 'Cannot handle DNSSEC security RRs'}`,
+          }),
+          uintHex('dns.resp.z.reserved', 'Reserved', z & 0x7fff, 4, abs(f + 6), 2, {
+            text: `${bitPattern(z, 0x7fff, 16)} = Reserved: 0x${(z & 0x7fff).toString(16).padStart(4, '0')}`,
+          }),
+        ],
+      }),
+    );
     fields.push(uintDec('dns.resp.len', 'Data length', r.rdlength, abs(f + 8), 2));
     for (const o of r.options ?? []) fields.push(optionFields(v, o));
     return { item: textItem(`${owner.text}: type OPT`, abs(r.offset), r.length, fields), info };
@@ -198,18 +211,27 @@ function rdataFields(v: MsgView, type: number, rd: number, end: number): RdataOu
     case DNS_TYPE.NS:
     case DNS_TYPE.CNAME:
     case DNS_TYPE.PTR: {
-      const [fname, label, word] = type === DNS_TYPE.NS ? ['dns.ns', 'Name Server', 'ns'] : type === DNS_TYPE.CNAME ? ['dns.cname', 'CNAME', 'cname'] : ['dns.ptr.domain_name', 'Domain Name', 'ptr'];
+      const [fname, label, word] =
+        type === DNS_TYPE.NS
+          ? ['dns.ns', 'Name Server', 'ns']
+          : type === DNS_TYPE.CNAME
+            ? ['dns.cname', 'CNAME', 'cname']
+            : ['dns.ptr.domain_name', 'Domain Name', 'ptr'];
       const { field, name } = nameField(fname, label, v, rd, end);
       return { fields: [field], detail: `${word} ${name.text}`, info: ` ${name.text}` };
     }
     case DNS_TYPE.MX: {
       const pref = u16(m, rd);
       const { field, name } = nameField('dns.mx.mail_exchange', 'Mail Exchange', v, rd + 2, end);
-      return { fields: [uintDec('dns.mx.preference', 'Preference', pref, abs(rd), 2), field], detail: `preference ${pref}, mx ${name.text}`, info: ` ${pref} ${name.text}` };
+      return {
+        fields: [uintDec('dns.mx.preference', 'Preference', pref, abs(rd), 2), field],
+        detail: `preference ${pref}, mx ${name.text}`,
+        info: ` ${pref} ${name.text}`,
+      };
     }
     case DNS_TYPE.SOA: {
       const mn = nameField('dns.soa.mname', 'Primary name server', v, rd, end);
-      const rn = nameField("dns.soa.rname", "Responsible authority's mailbox", v, rd + mn.name.length, end);
+      const rn = nameField('dns.soa.rname', "Responsible authority's mailbox", v, rd + mn.name.length, end);
       const o = rd + mn.name.length + rn.name.length;
       const n32 = (name: string, label: string, at: number, secs: boolean): Field => {
         const x = u32(m, at);
@@ -250,7 +272,12 @@ function rdataFields(v: MsgView, type: number, rd: number, end: number): RdataOu
       const port = u16(m, rd + 4);
       const { field, name } = nameField('dns.srv.target', 'Target', v, rd + 6, end);
       return {
-        fields: [uintDec('dns.srv.priority', 'Priority', pr, abs(rd), 2), uintDec('dns.srv.weight', 'Weight', w, abs(rd + 2), 2), uintDec('dns.srv.port', 'Port', port, abs(rd + 4), 2), field],
+        fields: [
+          uintDec('dns.srv.priority', 'Priority', pr, abs(rd), 2),
+          uintDec('dns.srv.weight', 'Weight', w, abs(rd + 2), 2),
+          uintDec('dns.srv.port', 'Port', port, abs(rd + 4), 2),
+          field,
+        ],
         detail: `priority ${pr}, weight ${w}, port ${port}, target ${name.text}`,
         info: ` ${pr} ${w} ${port} ${name.text}`,
       };
@@ -285,7 +312,11 @@ function typeBitmapFields(v: MsgView, start: number, end: number): Field[] {
       for (let bit = 0; bit < 8; bit++) {
         if ((byte & (0x80 >> bit)) === 0) continue;
         const type = window * 256 + i * 8 + bit;
-        out.push(uintDec('dns.resp.type', 'RR type in bit map', type, v.base + p + 2 + i, 1, { text: `RR type in bit map: ${dnsTypeText(type).replace(/ \(\d+\)$/, '')}` }));
+        out.push(
+          uintDec('dns.resp.type', 'RR type in bit map', type, v.base + p + 2 + i, 1, {
+            text: `RR type in bit map: ${dnsTypeText(type).replace(/ \(\d+\)$/, '')}`,
+          }),
+        );
       }
     }
     p += 2 + len;
@@ -302,7 +333,8 @@ function optionFields(v: MsgView, o: LocatedOption): Field {
   ];
   const dataAt = o.offset + 4;
   const avail = Math.max(Math.min(o.length, v.msg.length - dataAt), 0);
-  if (o.length === 0) children.push(rawField('dns.opt.data', 'Option Data', 'bytes', new Uint8Array(0), '<MISSING>', abs(dataAt), 0, { text: 'Option Data: <MISSING>' }));
+  if (o.length === 0)
+    children.push(rawField('dns.opt.data', 'Option Data', 'bytes', new Uint8Array(0), '<MISSING>', abs(dataAt), 0, { text: 'Option Data: <MISSING>' }));
   else if (avail > 0) {
     const f = bytesField('dns.opt.data', 'Option Data', v.msg, dataAt, avail, { text: `Option Data: ${bytesForText(v.msg.subarray(dataAt, dataAt + avail))}` });
     children.push({ ...f, offset: abs(dataAt) });
@@ -310,12 +342,15 @@ function optionFields(v: MsgView, o: LocatedOption): Field {
   const ecs = o.option;
   if (ecs !== undefined && ecs.type === 'client-subnet') {
     const fam = ecs.family;
-    children.push(uintDec('dns.opt.client.family', 'Family', fam, abs(dataAt), 2, { text: `Family: ${fam === 1 ? 'IPv4' : fam === 2 ? 'IPv6' : 'Unknown'} (${fam})` }));
+    children.push(
+      uintDec('dns.opt.client.family', 'Family', fam, abs(dataAt), 2, { text: `Family: ${fam === 1 ? 'IPv4' : fam === 2 ? 'IPv6' : 'Unknown'} (${fam})` }),
+    );
     children.push(uintDec('dns.opt.client.netmask', 'Source Netmask', ecs.sourcePrefixLength, abs(dataAt + 2), 1));
     children.push(uintDec('dns.opt.client.scope', 'Scope Netmask', ecs.scopePrefixLength, abs(dataAt + 3), 1));
     const alen = o.length - 4;
     if (fam === 1) children.push(rawField('dns.opt.client.addr4', 'Client Subnet', 'ipv4', parseIpv4Address(ecs.address), ecs.address, abs(dataAt + 4), alen));
-    else if (fam === 2) children.push(rawField('dns.opt.client.addr6', 'Client Subnet', 'ipv6', parseIpv6Address(ecs.address), ecs.address, abs(dataAt + 4), alen));
+    else if (fam === 2)
+      children.push(rawField('dns.opt.client.addr6', 'Client Subnet', 'ipv6', parseIpv6Address(ecs.address), ecs.address, abs(dataAt + 4), alen));
   }
   return labelField('dns.opt', 'Option', abs(o.offset), 4 + o.length, { text: `Option: ${name}`, children });
 }

@@ -43,20 +43,39 @@ function flagsField(word: number, at: number, variant: DnsVariant): Field {
     flagBit('dns.flags.response', 'Response', word, 0x8000, 'Message is a response', 'Message is a query', at),
     uintDec('dns.flags.opcode', 'Opcode', opcode, at, 2, { text: `${bitPattern(word, 0x7800, 16)} = Opcode: ${dnsOpcodeText(opcode)} (${opcode})` }),
   ];
-  const rcodeField = uintDec('dns.flags.rcode', 'Reply code', rcode, at, 2, { text: `${bitPattern(word, 0x000f, 16)} = Reply code: ${dnsRcodeText(rcode)} (${rcode})` });
+  const rcodeField = uintDec('dns.flags.rcode', 'Reply code', rcode, at, 2, {
+    text: `${bitPattern(word, 0x000f, 16)} = Reply code: ${dnsRcodeText(rcode)} (${rcode})`,
+  });
   if (variant === 'llmnr') {
-    kids.push(flagBit('dns.flags.conflict', 'Conflict', word, 0x0400, qr ? 'The name is not considered unique' : 'The sender received multiple responses', 'None', at));
+    kids.push(
+      flagBit('dns.flags.conflict', 'Conflict', word, 0x0400, qr ? 'The name is not considered unique' : 'The sender received multiple responses', 'None', at),
+    );
     kids.push(flagBit('dns.flags.truncated', 'Truncated', word, 0x0200, 'Message is truncated', 'Message is not truncated', at));
     kids.push(flagBit('dns.flags.tentative', 'Tentative', word, 0x0100, 'Tentative', 'Not tentative', at));
     if (qr) kids.push(rcodeField);
   } else {
-    if (qr) kids.push(flagBit('dns.flags.authoritative', 'Authoritative', word, 0x0400, 'Server is an authority for domain', 'Server is not an authority for domain', at));
+    if (qr)
+      kids.push(
+        flagBit('dns.flags.authoritative', 'Authoritative', word, 0x0400, 'Server is an authority for domain', 'Server is not an authority for domain', at),
+      );
     kids.push(flagBit('dns.flags.truncated', 'Truncated', word, 0x0200, 'Message is truncated', 'Message is not truncated', at));
     kids.push(flagBit('dns.flags.recdesired', 'Recursion desired', word, 0x0100, 'Do query recursively', "Don't do query recursively", at));
-    if (qr) kids.push(flagBit('dns.flags.recavail', 'Recursion available', word, 0x0080, 'Server can do recursive queries', "Server can't do recursive queries", at));
+    if (qr)
+      kids.push(flagBit('dns.flags.recavail', 'Recursion available', word, 0x0080, 'Server can do recursive queries', "Server can't do recursive queries", at));
     const z = (word & 0x0040) !== 0;
     kids.push(bool('dns.flags.z', 'Z', z, at, 2, { text: `${bitPattern(word, 0x0040, 16)} = Z: reserved (${z ? 1 : 0})` }));
-    if (qr) kids.push(flagBit('dns.flags.authenticated', 'Answer authenticated', word, 0x0020, 'Answer/authority portion was authenticated by the server', 'Answer/authority portion was not authenticated by the server', at));
+    if (qr)
+      kids.push(
+        flagBit(
+          'dns.flags.authenticated',
+          'Answer authenticated',
+          word,
+          0x0020,
+          'Answer/authority portion was authenticated by the server',
+          'Answer/authority portion was not authenticated by the server',
+          at,
+        ),
+      );
     else if ((word & 0x0020) !== 0) kids.push(flagBit('dns.flags.authenticated', 'AD bit', word, 0x0020, 'Set', 'Not set', at));
     kids.push(flagBit('dns.flags.checkdisable', 'Non-authenticated data', word, 0x0010, 'Acceptable', 'Unacceptable', at));
     if (qr) kids.push(rcodeField);
@@ -78,7 +97,15 @@ export function mapDns(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const v: MsgView = { msg, base, variant };
   const fields: Field[] = [];
   const h = d.parse.header;
-  const node: ProtoNode = { proto: names.proto, label: names.title, offset: layer.offset, length: layer.length, fields, malformed: layer.malformed, columns: { protocol: names.column } };
+  const node: ProtoNode = {
+    proto: names.proto,
+    label: names.title,
+    offset: layer.offset,
+    length: layer.length,
+    fields,
+    malformed: layer.malformed,
+    columns: { protocol: names.column },
+  };
   if (d.tcpLength !== undefined) fields.push(uintDec('dns.length', 'Length', d.tcpLength, layer.offset, 2));
   if (h === undefined) {
     node.columns = { protocol: names.column, info: '' };

@@ -34,7 +34,10 @@ export function macChildren(frame: Uint8Array, offset: number, which: 'dst' | 's
   const resolved = (field: string, label: string): Field[] => (named ? [stringField(field, label, name, offset, 6, { hidden: true })] : []);
   const ouiResolved = (field: string, label: string): Field[] => (manuf !== undefined ? [stringField(field, label, manuf, offset, 6, { hidden: true })] : []);
   // IEEE 802.3 3.2.3(b): a source address is never a group address (Wireshark warns first thing).
-  const notGroup = which === 'src' && ig ? [expertField('eth.src_not_group', 'Source MAC must not be a group address: IEEE 802.3-2002, Section 3.2.3(b)', 'Warning', 'Protocol', offset, 0)] : [];
+  const notGroup =
+    which === 'src' && ig
+      ? [expertField('eth.src_not_group', 'Source MAC must not be a group address: IEEE 802.3-2002, Section 3.2.3(b)', 'Warning', 'Protocol', offset, 0)]
+      : [];
   return [
     ...notGroup,
     ...resolved(`eth.${which}_resolved`, `${Which} (resolved)`),
@@ -60,9 +63,10 @@ function addressField(frame: Uint8Array, offset: number, which: 'dst' | 'src'): 
   const key = addressKey(frame, offset, which);
   const hit = addressFields.get(key);
   if (hit !== undefined) return hit;
-  const f = which === 'dst'
-    ? etherField('eth.dst', 'Destination', frame, offset, { text: `Destination: ${macWithName(frame, offset)}`, children: macChildren(frame, offset, 'dst') })
-    : etherField('eth.src', 'Source', frame, offset, { text: `Source: ${macWithName(frame, offset)}`, children: macChildren(frame, offset, 'src') });
+  const f =
+    which === 'dst'
+      ? etherField('eth.dst', 'Destination', frame, offset, { text: `Destination: ${macWithName(frame, offset)}`, children: macChildren(frame, offset, 'dst') })
+      : etherField('eth.src', 'Source', frame, offset, { text: `Source: ${macWithName(frame, offset)}`, children: macChildren(frame, offset, 'src') });
   if (addressFields.size >= 4096) addressFields.clear();
   addressFields.set(key, f);
   return f;
@@ -123,11 +127,7 @@ export function mapEthernet(layer: DecodedLayer, ctx: DissectContext): ProtoNode
     );
   }
   const haveAddrs = frame.length >= o + 12;
-  const label = isLength
-    ? 'IEEE 802.3 Ethernet '
-    : haveAddrs
-      ? `Ethernet II, Src: ${macWithName(frame, o + 6)}, Dst: ${macWithName(frame, o)}`
-      : 'Ethernet II';
+  const label = isLength ? 'IEEE 802.3 Ethernet ' : haveAddrs ? `Ethernet II, Src: ${macWithName(frame, o + 6)}, Dst: ${macWithName(frame, o)}` : 'Ethernet II';
   const node: ProtoNode = {
     proto: 'eth',
     label,

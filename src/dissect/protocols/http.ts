@@ -57,7 +57,11 @@ registerFields({
   'http.chat': 'FT_NONE',
   'urlencoded-form.key': 'FT_STRING',
   'urlencoded-form.value': 'FT_STRING',
-  ...Object.fromEntries(Object.values(HTTP_HEADER_FIELDS).filter((h) => h.field !== 'http.content_length_header').map((h) => [h.field, 'FT_STRING' as const])),
+  ...Object.fromEntries(
+    Object.values(HTTP_HEADER_FIELDS)
+      .filter((h) => h.field !== 'http.content_length_header')
+      .map((h) => [h.field, 'FT_STRING' as const]),
+  ),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -134,7 +138,18 @@ function headerField(b: Uint8Array, h: HttpHeader, lineName: string): Field[] {
     const children: Field[] = [];
     if (/^\s*\d+\s*$/.test(v)) {
       const n = BigInt(v.trim());
-      children.push(rawField('http.content_length', 'Content length', 'uint', n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n, n.toString(), h.start, h.next - h.start, { generated: false, text: `Content length: ${n}` }));
+      children.push(
+        rawField(
+          'http.content_length',
+          'Content length',
+          'uint',
+          n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n,
+          n.toString(),
+          h.start,
+          h.next - h.start,
+          { generated: false, text: `Content length: ${n}` },
+        ),
+      );
     }
     return [str(known.field, known.label, b, h.valueStart, h.valueEnd, { text: line, children }), lineField];
   }
@@ -145,7 +160,10 @@ function uriFields(uri: string, at: number, len: number): Field[] {
   const q = uri.indexOf('?');
   if (q < 0) return [];
   const query = uri.slice(q + 1);
-  const out: Field[] = [rawField('http.request.uri.path', 'Request URI Path', 'string', uri.slice(0, q), uri.slice(0, q), at, q), rawField('http.request.uri.query', 'Request URI Query', 'string', query, query, at + q + 1, len - q - 1)];
+  const out: Field[] = [
+    rawField('http.request.uri.path', 'Request URI Path', 'string', uri.slice(0, q), uri.slice(0, q), at, q),
+    rawField('http.request.uri.query', 'Request URI Query', 'string', query, query, at + q + 1, len - q - 1),
+  ];
   let p = at + q + 1;
   for (const param of query.split('&')) {
     out.push(rawField('http.request.uri.query.parameter', 'Request URI Query Parameter', 'string', param, param, p, param.length));
@@ -185,19 +203,42 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
     const version = sp2 >= 0 ? rest.slice(sp2 + 1) : '';
     const uriAt = f.start + sp1 + 1;
     kids.push(rawField('http.request.method', 'Request Method', 'string', method, httpFieldText(b, f.start, f.start + sp1), f.start, sp1));
-    kids.push(rawField('http.request.uri', 'Request URI', 'string', uri, httpFieldText(b, uriAt, uriAt + uri.length), uriAt, uri.length, { children: uriFields(uri, uriAt, uri.length) }));
-    if (version !== '') kids.push(rawField('http.request.version', 'Request Version', 'string', version, httpFieldText(b, uriAt + uri.length + 1, f.end), uriAt + uri.length + 1, version.length));
+    kids.push(
+      rawField('http.request.uri', 'Request URI', 'string', uri, httpFieldText(b, uriAt, uriAt + uri.length), uriAt, uri.length, {
+        children: uriFields(uri, uriAt, uri.length),
+      }),
+    );
+    if (version !== '')
+      kids.push(
+        rawField(
+          'http.request.version',
+          'Request Version',
+          'string',
+          version,
+          httpFieldText(b, uriAt + uri.length + 1, f.end),
+          uriAt + uri.length + 1,
+          version.length,
+        ),
+      );
   } else {
     const sp1 = line.indexOf(' ');
     const version = sp1 >= 0 ? line.slice(0, sp1) : line;
-    kids.push(rawField('http.response.version', 'Response Version', 'string', version, httpFieldText(b, f.start, f.start + version.length), f.start, version.length));
+    kids.push(
+      rawField('http.response.version', 'Response Version', 'string', version, httpFieldText(b, f.start, f.start + version.length), f.start, version.length),
+    );
     const status = statusOf(b, head);
     if (!Number.isNaN(status)) {
       const at = f.start + sp1 + 1;
       kids.push(uintDec('http.response.code', 'Status Code', status, at, 3));
       const desc = HTTP_STATUS_TEXT[status] ?? 'Unknown';
-      kids.push(rawField('http.response.code.desc', 'Status Code Description', 'string', desc, desc, at, 3, { generated: true, text: `[Status Code Description: ${desc}]` }));
-      if (at + 3 < f.end) kids.push(rawField('http.response.phrase', 'Response Phrase', 'string', line.slice(sp1 + 5), httpFieldText(b, at + 4, f.end), at + 4, f.end - at - 4));
+      kids.push(
+        rawField('http.response.code.desc', 'Status Code Description', 'string', desc, desc, at, 3, {
+          generated: true,
+          text: `[Status Code Description: ${desc}]`,
+        }),
+      );
+      if (at + 3 < f.end)
+        kids.push(rawField('http.response.phrase', 'Response Phrase', 'string', line.slice(sp1 + 5), httpFieldText(b, at + 4, f.end), at + 4, f.end - at - 4));
     }
   }
   fields.push(textItem(firstText, f.start, f.next - f.start, kids));
@@ -209,7 +250,8 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
     if (lname === 'host' && host === undefined) host = httpFieldValue(b, h.valueStart, h.valueEnd).trim();
     if (lname === 'content-type' && contentType === undefined) contentType = mediaType(httpFieldValue(b, h.valueStart, h.valueEnd));
   }
-  if (head.blank !== undefined) fields.push(textItem(httpFieldText(b, head.blank.start, head.blank.next), head.blank.start, head.blank.next - head.blank.start));
+  if (head.blank !== undefined)
+    fields.push(textItem(httpFieldText(b, head.blank.start, head.blank.next), head.blank.start, head.blank.next - head.blank.start));
   // Request/response matching.
   if (request) {
     const uriField = kids.find((k) => k.name === 'http.request.uri');
@@ -231,7 +273,9 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
     fields.push(uintDec('http.response_number', 'HTTP response', r.number, start, 0, { generated: true, text: `[HTTP response ${r.number}/${conv.count}]` }));
     if (r.reqFrame > 0 && r.reqTime !== undefined) {
       const dt = formatRelTime(nsDelta(now, r.reqTime));
-      fields.push(rawField('http.time', 'Time since request', 'reltime', Number(dt), dt, start, 0, { generated: true, text: `[Time since request: ${dt} seconds]` }));
+      fields.push(
+        rawField('http.time', 'Time since request', 'reltime', Number(dt), dt, start, 0, { generated: true, text: `[Time since request: ${dt} seconds]` }),
+      );
       fields.push(frameNum('http.request_in', 'Request in frame', r.reqFrame, start));
     }
     if (r.prev !== undefined && r.prev.reqFrame > 0) fields.push(frameNum('http.prev_request_in', 'Prev request in frame', r.prev.reqFrame, start));
@@ -254,7 +298,11 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
       const parts: Uint8Array[] = [];
       for (const c of chunked.chunks) {
         if (c.size === 0) {
-          items.push(textItem('End of chunked encoding', c.sizeLine.start, c.sizeLine.next - c.sizeLine.start, [uintDec('http.chunk_size', 'Chunk size', 0, c.sizeLine.start, c.sizeLine.next - c.sizeLine.start, { text: 'Chunk size: 0 octets' })]));
+          items.push(
+            textItem('End of chunked encoding', c.sizeLine.start, c.sizeLine.next - c.sizeLine.start, [
+              uintDec('http.chunk_size', 'Chunk size', 0, c.sizeLine.start, c.sizeLine.next - c.sizeLine.start, { text: 'Chunk size: 0 octets' }),
+            ]),
+          );
           continue;
         }
         parts.push(b.subarray(c.dataStart, c.dataStart + c.size));
@@ -282,7 +330,18 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
     }
   }
   if (body.length === 0) return { nodes, info, malformed: false };
-  fields.push(rawField('http.file_data', 'File Data', 'string', httpFieldValue(body, 0, body.length), httpFieldText(body, 0, body.length), Math.max(bodyAt, bodyStart), body.length, { text: `File Data: ${body.length} bytes` }));
+  fields.push(
+    rawField(
+      'http.file_data',
+      'File Data',
+      'string',
+      httpFieldValue(body, 0, body.length),
+      httpFieldText(body, 0, body.length),
+      Math.max(bodyAt, bodyStart),
+      body.length,
+      { text: `File Data: ${body.length} bytes` },
+    ),
+  );
   const bodyNode = bodyNodeFor(contentType, body, bodyAt, b);
   if (bodyNode !== undefined) {
     nodes.push(bodyNode.node);
@@ -294,13 +353,16 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
 /** The protocol Wireshark hands a body of this media type to (data-text-lines, urlencoded-form, media, data). */
 function bodyNodeFor(contentType: string | undefined, body: Uint8Array, at: number, frame: Uint8Array): { node: ProtoNode; named: boolean } | undefined {
   // Chunked bodies are a data source of their own: their nodes point at no frame bytes.
-  const off = at >= 0 ? at : 0;
+  const off = Math.max(at, 0);
   const len = at >= 0 ? body.length : 0;
   if (contentType !== undefined && TEXT_LINES_MEDIA_TYPES.has(contentType)) {
     let lines = 0;
     for (let i = 0; i < body.length; i++) if (body[i] === 0x0a) lines++;
     if (body.length > 0 && body[body.length - 1] !== 0x0a) lines++;
-    return { node: { proto: 'data-text-lines', label: `Line-based text data: ${contentType} (${lines} lines)`, offset: off, length: len, fields: [], malformed: [] }, named: true };
+    return {
+      node: { proto: 'data-text-lines', label: `Line-based text data: ${contentType} (${lines} lines)`, offset: off, length: len, fields: [], malformed: [] },
+      named: true,
+    };
   }
   if (contentType === FORM_MEDIA_TYPE) return { node: formNode(body, off, at >= 0), named: true };
   if (contentType !== undefined && contentType !== 'application/octet-stream' && contentType !== '') {
@@ -336,12 +398,23 @@ function formNode(body: Uint8Array, at: number, inFrame: boolean): ProtoNode {
     fields.push(textItem(`Form item: "${key}" = "${value}"`, p, pair.length, kids));
     p += pair.length + 1;
   }
-  return { proto: 'urlencoded-form', label: `HTML Form URL Encoded: ${FORM_MEDIA_TYPE}`, offset: inFrame ? at : 0, length: inFrame ? body.length : 0, fields, malformed: [] };
+  return {
+    proto: 'urlencoded-form',
+    label: `HTML Form URL Encoded: ${FORM_MEDIA_TYPE}`,
+    offset: inFrame ? at : 0,
+    length: inFrame ? body.length : 0,
+    fields,
+    malformed: [],
+  };
 }
 
 /** A body segment seen without desegmentation: `http` with the bytes as http.file_data, then `data`. */
 function continuation(b: Uint8Array, at: number, length: number): ProtoNode[] {
-  const fields: Field[] = [rawField('http.file_data', 'File Data', 'string', httpFieldValue(b, at, at + length), httpFieldText(b, at, at + length), at, length, { text: `File Data: ${length} bytes` })];
+  const fields: Field[] = [
+    rawField('http.file_data', 'File Data', 'string', httpFieldValue(b, at, at + length), httpFieldText(b, at, at + length), at, length, {
+      text: `File Data: ${length} bytes`,
+    }),
+  ];
   return [{ proto: 'http', label: 'Hypertext Transfer Protocol', offset: at, length, fields, malformed: [] }, dataNode(b, at, length)];
 }
 
@@ -391,4 +464,3 @@ export const httpTcpApp: TcpAppDissector = {
     return nodes.length === 0 ? { nodes, info } : { nodes, info, protocol: 'HTTP' };
   },
 };
-

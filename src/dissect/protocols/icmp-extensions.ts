@@ -32,7 +32,12 @@ registerFields({
   'icmp.mip.content': 'FT_BYTES',
 });
 
-const MIP_NAMES: Readonly<Record<number, string>> = { 0: 'One byte padding extension', 16: 'Mobility Agent Advertisement Extension', 19: 'Prefix Lengths Extension', 24: 'Challenge Extension' };
+const MIP_NAMES: Readonly<Record<number, string>> = {
+  0: 'One byte padding extension',
+  16: 'Mobility Agent Advertisement Extension',
+  19: 'Prefix Lengths Extension',
+  24: 'Challenge Extension',
+};
 
 const MIP_FLAGS: readonly [number, string, string][] = [
   [0x8000, 'icmp.mip.r', 'Registration Required'],
@@ -50,7 +55,9 @@ const MIP_FLAGS: readonly [number, string, string][] = [
 /** One Mobile IP extension ("Ext: ..."), as Wireshark shows it. */
 export function mobileExtensionField(e: IcmpMobileExtension, b: Uint8Array): Field {
   const name = MIP_NAMES[e.type] ?? `Unknown ext ${e.type}`;
-  const kids: Field[] = [uintDec('icmp.mip.type', 'Extension Type', e.type, e.offset, 1, { text: `Extension Type: ${MIP_NAMES[e.type] ?? 'Unknown'} (${e.type})` })];
+  const kids: Field[] = [
+    uintDec('icmp.mip.type', 'Extension Type', e.type, e.offset, 1, { text: `Extension Type: ${MIP_NAMES[e.type] ?? 'Unknown'} (${e.type})` }),
+  ];
   const p = e.offset + 2;
   if (e.type !== 0) kids.push(uintDec('icmp.mip.length', 'Length', e.length, e.offset + 1, 1));
   if (e.type === 16 && e.length >= 6) {
@@ -62,7 +69,9 @@ export function mobileExtensionField(e: IcmpMobileExtension, b: Uint8Array): Fie
       uintHex('icmp.mip.flags', 'Flags', f, 4, p + 4, 2, {
         text: `Flags: ${hex(f, 4)}${set.length ? ', ' + set.join(', ') : ''}`,
         children: [
-          ...MIP_FLAGS.map(([bit, n, label]) => bool(n, label, (f & bit) !== 0, p + 4, 2, { text: `${bitPattern(f, bit, 16)} = ${label}: ${f & bit ? 'True' : 'False'}` })),
+          ...MIP_FLAGS.map(([bit, n, label]) =>
+            bool(n, label, (f & bit) !== 0, p + 4, 2, { text: `${bitPattern(f, bit, 16)} = ${label}: ${f & bit ? 'True' : 'False'}` }),
+          ),
           uintHex('icmp.mip.reserved', 'Reserved', f & 0x3f, 4, p + 4, 2, { text: `${bitPattern(f, 0x3f, 16)} = Reserved: ${hex(f & 0x3f, 2)}` }),
         ],
       }),
@@ -78,7 +87,11 @@ export function mobileExtensionField(e: IcmpMobileExtension, b: Uint8Array): Fie
   return textItemField(`Ext: ${name}`, e.offset, e.type === 0 ? 1 : e.length + 2, kids);
 }
 
-const EXT_CLASS_NAMES: Readonly<Record<number, string>> = { 1: 'MPLS Label Stack Class', 2: 'Interface Information Object', 3: 'Interface Identification Object' };
+const EXT_CLASS_NAMES: Readonly<Record<number, string>> = {
+  1: 'MPLS Label Stack Class',
+  2: 'Interface Information Object',
+  3: 'Interface Identification Object',
+};
 
 /** RFC 4884 multi-part extension structure: header, checksum, objects (MPLS label stack entries decoded). */
 export function extensionFields(ext: IcmpExtension, b: Uint8Array, end: number): Field {
@@ -89,11 +102,20 @@ export function extensionFields(ext: IcmpExtension, b: Uint8Array, end: number):
   ];
   const value = hex(ext.checksum, 4);
   if (ext.checksum === 0) {
-    children.push(uintHex('icmp.ext.checksum', 'Checksum', 0, 4, at + 2, 2, { text: `Checksum: ${value} [not present]` }), checksumStatusField('icmp.ext.checksum.status', 3, at + 2));
+    children.push(
+      uintHex('icmp.ext.checksum', 'Checksum', 0, 4, at + 2, 2, { text: `Checksum: ${value} [not present]` }),
+      checksumStatusField('icmp.ext.checksum.status', 3, at + 2),
+    );
   } else if (ext.checksumStatus === 'good') {
-    children.push(uintHex('icmp.ext.checksum', 'Checksum', ext.checksum, 4, at + 2, 2, { text: `Checksum: ${value} [correct]` }), checksumStatusField('icmp.ext.checksum.status', 1, at + 2));
+    children.push(
+      uintHex('icmp.ext.checksum', 'Checksum', ext.checksum, 4, at + 2, 2, { text: `Checksum: ${value} [correct]` }),
+      checksumStatusField('icmp.ext.checksum.status', 1, at + 2),
+    );
   } else {
-    children.push(uintHex('icmp.ext.checksum', 'Checksum', ext.checksum, 4, at + 2, 2, { text: `Checksum: ${value} incorrect` }), checksumStatusField('icmp.ext.checksum.status', 0, at + 2));
+    children.push(
+      uintHex('icmp.ext.checksum', 'Checksum', ext.checksum, 4, at + 2, 2, { text: `Checksum: ${value} incorrect` }),
+      checksumStatusField('icmp.ext.checksum.status', 0, at + 2),
+    );
   }
   if (ext.version === 1 || ext.version === 2) {
     for (const o of ext.objects) {
@@ -116,12 +138,14 @@ export function extensionFields(ext: IcmpExtension, b: Uint8Array, end: number):
           const sBit = b[p + 2] & 1;
           const ttl = b[p + 3];
           const word = (b[p] << 16) | (b[p + 1] << 8) | b[p + 2];
-          kids.push(textItemField(`Label: ${label}, Exp: ${exp}, S: ${sBit}, TTL: ${ttl}`, p, 4, [
-            uintDec('icmp.mpls.label', 'Label', label, p, 3, { text: `${bitPattern(word, 0xfffff0, 24)} = Label: ${label}` }),
-            uintDec('icmp.mpls.exp', 'Experimental', exp, p + 2, 1, { text: `${bitPattern(word, 0x00000e, 24)} = Experimental: ${exp}` }),
-            bool('icmp.mpls.s', 'Stack bit', sBit === 1, p + 2, 1, { text: `${bitPattern(word, 0x000001, 24)} = Stack bit: ${sBit ? 'Set' : 'Not set'}` }),
-            uintDec('icmp.mpls.ttl', 'Time to live', ttl, p + 3, 1),
-          ]));
+          kids.push(
+            textItemField(`Label: ${label}, Exp: ${exp}, S: ${sBit}, TTL: ${ttl}`, p, 4, [
+              uintDec('icmp.mpls.label', 'Label', label, p, 3, { text: `${bitPattern(word, 0xfffff0, 24)} = Label: ${label}` }),
+              uintDec('icmp.mpls.exp', 'Experimental', exp, p + 2, 1, { text: `${bitPattern(word, 0x00000e, 24)} = Experimental: ${exp}` }),
+              bool('icmp.mpls.s', 'Stack bit', sBit === 1, p + 2, 1, { text: `${bitPattern(word, 0x000001, 24)} = Stack bit: ${sBit ? 'Set' : 'Not set'}` }),
+              uintDec('icmp.mpls.ttl', 'Time to live', ttl, p + 3, 1),
+            ]),
+          );
         }
         if (p < objEnd) kids.push(bytesField('icmp.mpls.data', 'Data', b, p, objEnd - p));
       } else if (objEnd - o.offset > 4) {

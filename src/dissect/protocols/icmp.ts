@@ -8,8 +8,7 @@ import type { Icmp } from '../../wire/icmp.ts';
 import type { DecodedLayer } from '../../wire/layer.ts';
 import type { DissectContext } from '../context.ts';
 import { expertField } from '../expert.ts';
-import { bool, bytesField, type Field, hex, ipv4Field, type ProtoNode, rawField, uintDec, uintHex, formatBytesHex } from '../field.ts';
-import { bitPattern } from './link-fields.ts';
+import { bytesField, type Field, hex, ipv4Field, type ProtoNode, rawField, uintDec, uintHex, formatBytesHex } from '../field.ts';
 import { extensionFields, mobileExtensionField } from './icmp-extensions.ts';
 import { icmpCodeName, icmpTypeName } from './icmp-names.ts';
 import { bestGuessMsOfDay, echoDataTimestamp, formatDouble, MS_PER_DAY, msecsToText, secsToText } from './icmp-time.ts';
@@ -65,7 +64,14 @@ export function mapIcmp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const typeName = icmpTypeName(v.type, v.code);
   const codeName = icmpCodeName(v.type, v.code);
   let info = typeName.padEnd(20, ' ') + (codeName !== undefined ? ` (${codeName})` : '');
-  const node: ProtoNode = { proto: 'icmp', label: 'Internet Control Message Protocol', offset: off, length: Math.max(msgEnd(layer, ctx) - off, 0), fields, malformed: layer.malformed };
+  const node: ProtoNode = {
+    proto: 'icmp',
+    label: 'Internet Control Message Protocol',
+    offset: off,
+    length: Math.max(msgEnd(layer, ctx) - off, 0),
+    fields,
+    malformed: layer.malformed,
+  };
   const finish = (): ProtoNode[] => {
     node.columns = { protocol: 'ICMP', info };
     return [node];
@@ -183,7 +189,7 @@ export function mapIcmp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   for (const e of v.mobileExtensions ?? []) fields.push(mobileExtensionField(e, b));
   if ((v.type === 13 || v.type === 14) && v.originate !== undefined) {
     const now = packetTime(ctx);
-    const frameMs = ((now.secs * 1000 + Math.floor(now.nsecs / 1e6)) % MS_PER_DAY + MS_PER_DAY) % MS_PER_DAY;
+    const frameMs = (((now.secs * 1000 + Math.floor(now.nsecs / 1e6)) % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY;
     const stamp = (name: string, label: string, value: number, at: number): Field =>
       uintDec(name, label, value, at, 4, { text: `${label}: ${value} (${msecsToText(bestGuessMsOfDay(b, at, frameMs))} after midnight UTC)` });
     fields.push(
@@ -204,14 +210,18 @@ function msgEnd(layer: DecodedLayer, ctx: DissectContext): number {
   const ip = enclosingIpOf(ctx);
   const v = ip?.layer.value as { totalLength?: unknown } | undefined;
   let end = ctx.frame.length;
-  if (ctx.reassembled !== true && ip !== undefined && ip.version === 4 && typeof v?.totalLength === 'number' && v.totalLength > 0) end = Math.min(end, ip.layer.offset + v.totalLength);
+  if (ctx.reassembled !== true && ip !== undefined && ip.version === 4 && typeof v?.totalLength === 'number' && v.totalLength > 0)
+    end = Math.min(end, ip.layer.offset + v.totalLength);
   return Math.max(end, layer.offset + layer.length);
 }
 
 function icmpChecksumFields(v: Icmp, at: number, inError: boolean): Field[] {
   const value = hex(v.checksum, 4);
   if (v.checksumStatus === 'good') {
-    return [uintHex('icmp.checksum', 'Checksum', v.checksum, 4, at, 2, { text: `Checksum: ${value} [correct]` }), checksumStatusField('icmp.checksum.status', 1, at)];
+    return [
+      uintHex('icmp.checksum', 'Checksum', v.checksum, 4, at, 2, { text: `Checksum: ${value} [correct]` }),
+      checksumStatusField('icmp.checksum.status', 1, at),
+    ];
   }
   if (v.checksumStatus === 'bad') {
     const should = hex(expectedChecksum(v.checksum, v.checksumComputed ?? 0), 4);
@@ -224,7 +234,10 @@ function icmpChecksumFields(v: Icmp, at: number, inError: boolean): Field[] {
     ];
   }
   const why = inError ? 'in ICMP error packet' : 'fragmented datagram';
-  return [uintHex('icmp.checksum', 'Checksum', v.checksum, 4, at, 2, { text: `Checksum: ${value} [unverified] [${why}]` }), checksumStatusField('icmp.checksum.status', 2, at)];
+  return [
+    uintHex('icmp.checksum', 'Checksum', v.checksum, 4, at, 2, { text: `Checksum: ${value} [unverified] [${why}]` }),
+    checksumStatusField('icmp.checksum.status', 2, at),
+  ];
 }
 
 /** Echo request/reply: matching and the data timestamp. Returns what it appends to the Info column. */

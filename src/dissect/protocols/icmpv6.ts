@@ -7,7 +7,21 @@ import type { NdOption } from '../../wire/icmpv6-options.ts';
 import type { DecodedLayer } from '../../wire/layer.ts';
 import type { DissectContext } from '../context.ts';
 import { expertField } from '../expert.ts';
-import { bool, bytesField, type Field, formatIpv6, formatMac, hex, ipv6Field, type ProtoNode, rawField, stringField, uintDec, uintHex, formatBytesHex } from '../field.ts';
+import {
+  bool,
+  bytesField,
+  type Field,
+  formatIpv6,
+  formatMac,
+  hex,
+  ipv6Field,
+  type ProtoNode,
+  rawField,
+  stringField,
+  uintDec,
+  uintHex,
+  formatBytesHex,
+} from '../field.ts';
 import { nsDelta, type NsTime } from '../frame-fields.ts';
 import { formatDouble } from './icmp-time.ts';
 import { bitPattern, noneField } from './link-fields.ts';
@@ -86,8 +100,12 @@ export function icmpv6CodeName(type: number, code: number): string | undefined {
       return ['hop limit exceeded in transit', 'fragment reassembly time exceeded'][code] ?? `Unknown (${code})`;
     case 4:
       return (
-        ['erroneous header field encountered', 'unrecognized Next Header type encountered', 'unrecognized IPv6 option encountered', 'IPv6 First Fragment has incomplete IPv6 Header Chain'][code] ??
-        `Unknown (${code})`
+        [
+          'erroneous header field encountered',
+          'unrecognized Next Header type encountered',
+          'unrecognized IPv6 option encountered',
+          'IPv6 First Fragment has incomplete IPv6 Header Chain',
+        ][code] ?? `Unknown (${code})`
       );
     default:
       return undefined;
@@ -158,7 +176,6 @@ interface Icmpv6State {
   unmatched: Map<string, EchoTransaction>;
 }
 
-
 function pairKey(a: Uint8Array, b: Uint8Array): string {
   const x = formatBytesHex(a);
   const y = formatBytesHex(b);
@@ -187,7 +204,14 @@ export function mapIcmpv6(layer: DecodedLayer, ctx: DissectContext): ProtoNode[]
   const typeName = icmpv6TypeName(v.type);
   const codeName = icmpv6CodeName(v.type, v.code);
   let info = typeName + (codeName !== undefined ? ` (${codeName})` : '');
-  const node: ProtoNode = { proto: 'icmpv6', label: 'Internet Control Message Protocol v6', offset: off, length: Math.max(end - off, 0), fields, malformed: layer.malformed };
+  const node: ProtoNode = {
+    proto: 'icmpv6',
+    label: 'Internet Control Message Protocol v6',
+    offset: off,
+    length: Math.max(end - off, 0),
+    fields,
+    malformed: layer.malformed,
+  };
   const finish = (): ProtoNode[] => {
     node.columns = { protocol: 'ICMPv6', info };
     return [node];
@@ -199,7 +223,8 @@ export function mapIcmpv6(layer: DecodedLayer, ctx: DissectContext): ProtoNode[]
   if (avail < 4) return finish();
   fields.push(...checksumFields(v, off + 2, ctx.inIcmpError));
   const ip = enclosingIpOf(ctx);
-  const reserved = (at: number, n: number): Field => rawField('icmpv6.reserved', 'Reserved', 'bytes', b.slice(off + at, off + at + n), formatBytesHex(b.subarray(off + at, off + at + n)), off + at, n);
+  const reserved = (at: number, n: number): Field =>
+    rawField('icmpv6.reserved', 'Reserved', 'bytes', b.slice(off + at, off + at + n), formatBytesHex(b.subarray(off + at, off + at + n)), off + at, n);
   switch (v.type) {
     case 1:
     case 3:
@@ -244,7 +269,12 @@ export function mapIcmpv6(layer: DecodedLayer, ctx: DissectContext): ProtoNode[]
       }
       break;
     case 137:
-      if (avail >= 40) fields.push(reserved(4, 4), ipv6Field('icmpv6.nd.rd.target_address', 'Target Address', b, off + 8), ipv6Field('icmpv6.rd.na.destination_address', 'Destination Address', b, off + 24));
+      if (avail >= 40)
+        fields.push(
+          reserved(4, 4),
+          ipv6Field('icmpv6.nd.rd.target_address', 'Target Address', b, off + 8),
+          ipv6Field('icmpv6.rd.na.destination_address', 'Destination Address', b, off + 24),
+        );
       break;
     default:
       break;
@@ -254,7 +284,8 @@ export function mapIcmpv6(layer: DecodedLayer, ctx: DissectContext): ProtoNode[]
     fields.push(...opts.fields);
     const src = v.ndOptions.find((o) => o.kind === 'source-link-addr');
     const tgt = v.ndOptions.find((o) => o.kind === 'target-link-addr');
-    if ((v.type === 133 || v.type === 134 || v.type === 135) && src !== undefined && src.kind === 'source-link-addr' && src.address.length === 6) info += ` from ${formatMac(src.address)}`;
+    if ((v.type === 133 || v.type === 134 || v.type === 135) && src !== undefined && src.kind === 'source-link-addr' && src.address.length === 6)
+      info += ` from ${formatMac(src.address)}`;
     if (v.type === 136 && tgt !== undefined && tgt.kind === 'target-link-addr' && tgt.address.length === 6) info += ` is at ${formatMac(tgt.address)}`;
   }
   return finish();
@@ -263,7 +294,10 @@ export function mapIcmpv6(layer: DecodedLayer, ctx: DissectContext): ProtoNode[]
 function checksumFields(v: Icmpv6, at: number, inError: boolean): Field[] {
   const value = hex(v.checksum, 4);
   if (v.checksumStatus === 'good') {
-    return [uintHex('icmpv6.checksum', 'Checksum', v.checksum, 4, at, 2, { text: `Checksum: ${value} [correct]` }), checksumStatusField('icmpv6.checksum.status', 1, at)];
+    return [
+      uintHex('icmpv6.checksum', 'Checksum', v.checksum, 4, at, 2, { text: `Checksum: ${value} [correct]` }),
+      checksumStatusField('icmpv6.checksum.status', 1, at),
+    ];
   }
   if (v.checksumStatus === 'bad') {
     const should = hex(expectedChecksum(v.checksum, v.checksumComputed ?? 0), 4);
@@ -276,7 +310,10 @@ function checksumFields(v: Icmpv6, at: number, inError: boolean): Field[] {
     ];
   }
   const why = inError ? ' [in ICMP error packet]' : '';
-  return [uintHex('icmpv6.checksum', 'Checksum', v.checksum, 4, at, 2, { text: `Checksum: ${value} [unverified]${why}` }), checksumStatusField('icmpv6.checksum.status', 2, at)];
+  return [
+    uintHex('icmpv6.checksum', 'Checksum', v.checksum, 4, at, 2, { text: `Checksum: ${value} [unverified]${why}` }),
+    checksumStatusField('icmpv6.checksum.status', 2, at),
+  ];
 }
 
 function echoFields(v: Icmpv6, ctx: DissectContext, fields: Field[], ip: ReturnType<typeof enclosingIpOf>): string {
@@ -322,8 +359,12 @@ function mldFields(v: Icmpv6, off: number, b: Uint8Array, avail: number, fields:
   fields.push(
     uintHex('icmpv6.mld.flag', 'Flags', f, 2, off + 24, 1, {
       children: [
-        bool('icmpv6.mld.flag.s', 'Suppress Router-Side Processing', (f & 0x08) !== 0, off + 24, 1, { text: `${bitPattern(f, 0x08, 8)} = Suppress Router-Side Processing: ${f & 0x08 ? 'True' : 'False'}` }),
-        uintDec('icmpv6.mld.flag.qrv', "QRV (Querier's Robustness Variable)", f & 0x07, off + 24, 1, { text: `${bitPattern(f, 0x07, 8)} = QRV (Querier's Robustness Variable): ${f & 0x07}` }),
+        bool('icmpv6.mld.flag.s', 'Suppress Router-Side Processing', (f & 0x08) !== 0, off + 24, 1, {
+          text: `${bitPattern(f, 0x08, 8)} = Suppress Router-Side Processing: ${f & 0x08 ? 'True' : 'False'}`,
+        }),
+        uintDec('icmpv6.mld.flag.qrv', "QRV (Querier's Robustness Variable)", f & 0x07, off + 24, 1, {
+          text: `${bitPattern(f, 0x07, 8)} = QRV (Querier's Robustness Variable): ${f & 0x07}`,
+        }),
         uintDec('icmpv6.mld.flag.reserved', 'Reserved', f >> 4, off + 24, 1, { text: `${bitPattern(f, 0xf0, 8)} = Reserved: ${f >> 4}` }),
       ],
     }),
@@ -334,7 +375,10 @@ function mldFields(v: Icmpv6, off: number, b: Uint8Array, avail: number, fields:
 }
 
 function mldv2ReportFields(v: Icmpv6, off: number, b: Uint8Array, reserved: (at: number, n: number) => Field): Field[] {
-  const fields: Field[] = [reserved(4, 2), uintDec('icmpv6.mldr.nb_mcast_records', 'Number of Multicast Address Records', (b[off + 6] << 8) | b[off + 7], off + 6, 2)];
+  const fields: Field[] = [
+    reserved(4, 2),
+    uintDec('icmpv6.mldr.nb_mcast_records', 'Number of Multicast Address Records', (b[off + 6] << 8) | b[off + 7], off + 6, 2),
+  ];
   for (const r of v.records ?? []) {
     const typeName = MLDR_RECORD_TYPES[r.recordType] ?? 'Unknown';
     const children: Field[] = [
@@ -356,10 +400,16 @@ function mldv2ReportFields(v: Icmpv6, off: number, b: Uint8Array, reserved: (at:
 
 function raFields(v: Icmpv6, off: number): Field[] {
   const f = v.raFlags ?? 0;
-  const names = [f & 0x80 ? 'Managed address configuration' : '', f & 0x40 ? 'Other configuration' : '', f & 0x20 ? 'Home Agent' : '', f & 0x04 ? 'Proxy' : ''].filter(Boolean);
+  const names = [
+    f & 0x80 ? 'Managed address configuration' : '',
+    f & 0x40 ? 'Other configuration' : '',
+    f & 0x20 ? 'Home Agent' : '',
+    f & 0x04 ? 'Proxy' : '',
+  ].filter(Boolean);
   const prf = PRF_NAMES[(f >> 3) & 3];
   const flagText = `Flags: ${hex(f, 2)}, ${[...names, `Prf (Default Router Preference): ${prf}`].join(', ')}`;
-  const bit = (mask: number, name: string, label: string): Field => bool(name, label, (f & mask) !== 0, off + 5, 1, { text: `${bitPattern(f, mask, 8)} = ${label}: ${f & mask ? 'Set' : 'Not set'}` });
+  const bit = (mask: number, name: string, label: string): Field =>
+    bool(name, label, (f & mask) !== 0, off + 5, 1, { text: `${bitPattern(f, mask, 8)} = ${label}: ${f & mask ? 'Set' : 'Not set'}` });
   return [
     uintDec('icmpv6.nd.ra.cur_hop_limit', 'Cur hop limit', v.curHopLimit ?? 0, off + 4, 1),
     uintHex('icmpv6.nd.ra.flag', 'Flags', f, 2, off + 5, 1, {
@@ -368,7 +418,9 @@ function raFields(v: Icmpv6, off: number): Field[] {
         bit(0x80, 'icmpv6.nd.ra.flag.m', 'Managed address configuration'),
         bit(0x40, 'icmpv6.nd.ra.flag.o', 'Other configuration'),
         bit(0x20, 'icmpv6.nd.ra.flag.h', 'Home Agent'),
-        uintDec('icmpv6.nd.ra.flag.prf', 'Prf (Default Router Preference)', (f >> 3) & 3, off + 5, 1, { text: `${bitPattern(f, 0x18, 8)} = Prf (Default Router Preference): ${prf} (${(f >> 3) & 3})` }),
+        uintDec('icmpv6.nd.ra.flag.prf', 'Prf (Default Router Preference)', (f >> 3) & 3, off + 5, 1, {
+          text: `${bitPattern(f, 0x18, 8)} = Prf (Default Router Preference): ${prf} (${(f >> 3) & 3})`,
+        }),
         bit(0x04, 'icmpv6.nd.ra.flag.p', 'Proxy'),
         uintDec('icmpv6.nd.ra.flag.rsv', 'Reserved', f & 3, off + 5, 1, { text: `${bitPattern(f, 0x03, 8)} = Reserved: ${f & 3}` }),
       ],
@@ -381,7 +433,8 @@ function raFields(v: Icmpv6, off: number): Field[] {
 
 function naFlagsField(f: number, at: number): Field {
   const names = [f & 0x80000000 ? 'Router' : '', f & 0x40000000 ? 'Solicited' : '', f & 0x20000000 ? 'Override' : ''].filter(Boolean);
-  const bit = (mask: number, name: string, label: string): Field => bool(name, label, (f & mask) !== 0, at, 4, { text: `${bitPattern(f >>> 0, mask >>> 0, 32)} = ${label}: ${f & mask ? 'Set' : 'Not set'}` });
+  const bit = (mask: number, name: string, label: string): Field =>
+    bool(name, label, (f & mask) !== 0, at, 4, { text: `${bitPattern(f >>> 0, mask >>> 0, 32)} = ${label}: ${f & mask ? 'Set' : 'Not set'}` });
   return uintHex('icmpv6.nd.na.flag', 'Flags', f >>> 0, 8, at, 4, {
     text: `Flags: ${hex(f >>> 0, 8)}${names.length ? ', ' + names.join(', ') : ''}`,
     children: [
@@ -411,7 +464,9 @@ function optionFields(options: readonly NdOption[], b: Uint8Array): { fields: Fi
         const which = o.kind === 'source-link-addr' ? 'icmpv6.opt.src_linkaddr' : 'icmpv6.opt.target_linkaddr';
         const whichLabel = o.kind === 'source-link-addr' ? 'Source Link-layer address' : 'Target Link-layer address';
         children.push(
-          rawField('icmpv6.opt.linkaddr', 'Link-layer address', 'bytes', o.address, mac, at, o.address.length, { text: `Link-layer address: ${o.address.length === 6 ? macName(o.address) : mac} (${mac})` }),
+          rawField('icmpv6.opt.linkaddr', 'Link-layer address', 'bytes', o.address, mac, at, o.address.length, {
+            text: `Link-layer address: ${o.address.length === 6 ? macName(o.address) : mac} (${mac})`,
+          }),
           rawField(which, whichLabel, 'bytes', o.address, mac, at, o.address.length, { hidden: true }),
         );
         summary += ` : ${mac}`;
@@ -420,8 +475,13 @@ function optionFields(options: readonly NdOption[], b: Uint8Array): { fields: Fi
       case 'prefix-info': {
         const p = o.offset;
         const f = o.flags;
-        const fn = [f & 0x80 ? 'On-link flag(L)' : '', f & 0x40 ? 'Autonomous address-configuration flag(A)' : '', f & 0x20 ? 'Router address flag(R)' : ''].filter(Boolean);
-        const bit = (mask: number, n: string, label: string): Field => bool(n, label, (f & mask) !== 0, p + 3, 1, { text: `${bitPattern(f, mask, 8)} = ${label}: ${f & mask ? 'Set' : 'Not set'}` });
+        const fn = [
+          f & 0x80 ? 'On-link flag(L)' : '',
+          f & 0x40 ? 'Autonomous address-configuration flag(A)' : '',
+          f & 0x20 ? 'Router address flag(R)' : '',
+        ].filter(Boolean);
+        const bit = (mask: number, n: string, label: string): Field =>
+          bool(n, label, (f & mask) !== 0, p + 3, 1, { text: `${bitPattern(f, mask, 8)} = ${label}: ${f & mask ? 'Set' : 'Not set'}` });
         children.push(
           uintDec('icmpv6.opt.prefix.length', 'Prefix Length', o.prefixLength, p + 2, 1),
           uintHex('icmpv6.opt.prefix.flag', 'Flag', f, 2, p + 3, 1, {
@@ -434,7 +494,9 @@ function optionFields(options: readonly NdOption[], b: Uint8Array): { fields: Fi
             ],
           }),
           uintDec('icmpv6.opt.prefix.valid_lifetime', 'Valid Lifetime', o.validLifetime, p + 4, 4, { text: `Valid Lifetime: ${lifetime(o.validLifetime)}` }),
-          uintDec('icmpv6.opt.prefix.preferred_lifetime', 'Preferred Lifetime', o.preferredLifetime, p + 8, 4, { text: `Preferred Lifetime: ${lifetime(o.preferredLifetime)}` }),
+          uintDec('icmpv6.opt.prefix.preferred_lifetime', 'Preferred Lifetime', o.preferredLifetime, p + 8, 4, {
+            text: `Preferred Lifetime: ${lifetime(o.preferredLifetime)}`,
+          }),
           reservedField(p + 12, 4),
           ipv6Field('icmpv6.opt.prefix', 'Prefix', b, p + 16),
         );
@@ -458,14 +520,20 @@ function optionFields(options: readonly NdOption[], b: Uint8Array): { fields: Fi
         );
         break;
       case 'rdnss':
-        children.push(reservedField(o.offset + 2, 2), uintDec('icmpv6.opt.rdnss.lifetime', 'Lifetime', o.lifetime, o.offset + 4, 4, { text: `Lifetime: ${lifetime(o.lifetime)}` }));
+        children.push(
+          reservedField(o.offset + 2, 2),
+          uintDec('icmpv6.opt.rdnss.lifetime', 'Lifetime', o.lifetime, o.offset + 4, 4, { text: `Lifetime: ${lifetime(o.lifetime)}` }),
+        );
         o.servers.forEach((s, i) => {
           children.push(ipv6Field('icmpv6.opt.rdnss', 'Recursive DNS Servers', b, o.offset + 8 + i * 16));
           summary += ` ${formatIpv6(s)}`;
         });
         break;
       case 'dnssl':
-        children.push(reservedField(o.offset + 2, 2), uintDec('icmpv6.opt.dnssl.lifetime', 'Lifetime', o.lifetime, o.offset + 4, 4, { text: `Lifetime: ${lifetime(o.lifetime)}` }));
+        children.push(
+          reservedField(o.offset + 2, 2),
+          uintDec('icmpv6.opt.dnssl.lifetime', 'Lifetime', o.lifetime, o.offset + 4, 4, { text: `Lifetime: ${lifetime(o.lifetime)}` }),
+        );
         for (const d of o.domains) {
           children.push(stringField('icmpv6.opt.dnssl', 'Domain Names', d.name, d.offset, d.length));
           summary += ` ${d.name}`;
@@ -475,7 +543,14 @@ function optionFields(options: readonly NdOption[], b: Uint8Array): { fields: Fi
       case 'raw': {
         // Wireshark notes the undecoded option, then shows the bytes.
         children.push(
-          expertField('icmpv6.undecoded.option', `Dissector for ICMPv6 Option (${o.type}) code not implemented, Contact Wireshark developers if you want this supported`, 'Note', 'Undecoded', o.offset, o.length * 8),
+          expertField(
+            'icmpv6.undecoded.option',
+            `Dissector for ICMPv6 Option (${o.type}) code not implemented, Contact Wireshark developers if you want this supported`,
+            'Note',
+            'Undecoded',
+            o.offset,
+            o.length * 8,
+          ),
           rawField('icmpv6.data', 'Data', 'bytes', o.data, formatBytesHex(o.data), o.offset + 2, o.data.length),
         );
         break;

@@ -29,8 +29,21 @@ registerFields({
   'igmp.aux_data_len': 'FT_UINT8',
 });
 
-const TYPES: Readonly<Record<number, string>> = { 0x11: 'Membership Query', 0x12: 'Membership Report', 0x16: 'Membership Report', 0x17: 'Leave Group', 0x22: 'Membership Report' };
-const RECORD_TYPES: Readonly<Record<number, string>> = { 1: 'Mode Is Include', 2: 'Mode Is Exclude', 3: 'Change To Include Mode', 4: 'Change To Exclude Mode', 5: 'Allow New Sources', 6: 'Block Old Sources' };
+const TYPES: Readonly<Record<number, string>> = {
+  0x11: 'Membership Query',
+  0x12: 'Membership Report',
+  0x16: 'Membership Report',
+  0x17: 'Leave Group',
+  0x22: 'Membership Report',
+};
+const RECORD_TYPES: Readonly<Record<number, string>> = {
+  1: 'Mode Is Include',
+  2: 'Mode Is Exclude',
+  3: 'Change To Include Mode',
+  4: 'Change To Exclude Mode',
+  5: 'Allow New Sources',
+  6: 'Block Old Sources',
+};
 
 const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
 
@@ -57,12 +70,18 @@ export function mapIgmp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
   else if (type === 0x22) version = 3;
   else return undefined;
   if (version === 0) return undefined;
-  const fields: Field[] = [rawField('igmp.version', 'IGMP Version', 'uint', version, String(version), off, 0, { generated: true, text: `IGMP Version: ${version}` })];
+  const fields: Field[] = [
+    rawField('igmp.version', 'IGMP Version', 'uint', version, String(version), off, 0, { generated: true, text: `IGMP Version: ${version}` }),
+  ];
   fields.push(uintHex('igmp.type', 'Type', type, 2, off, 1, { text: `Type: ${TYPES[type]} (0x${type.toString(16).padStart(2, '0')})` }));
   if (version >= 2 && type !== 0x22) fields.push(uintDec('igmp.max_resp', 'Max Resp Time', b[off + 1], off + 1, 1));
   const cks = u16(b, off + 2);
   const good = internetChecksum(b, off, len) === 0;
-  fields.push(uintHex('igmp.checksum', 'Checksum', cks, 4, off + 2, 2, { text: `Checksum: 0x${cks.toString(16).padStart(4, '0')} ${good ? '[correct]' : '[incorrect]'}` }));
+  fields.push(
+    uintHex('igmp.checksum', 'Checksum', cks, 4, off + 2, 2, {
+      text: `Checksum: 0x${cks.toString(16).padStart(4, '0')} ${good ? '[correct]' : '[incorrect]'}`,
+    }),
+  );
   fields.push(checksumStatusField('igmp.checksum.status', good ? 1 : 0, off + 2));
   let info = TYPES[type];
   if (type === 0x22) {
@@ -99,18 +118,32 @@ export function mapIgmp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
         const f = b[off + 8];
         const ns = u16(b, off + 10);
         fields.push(
-          bool('igmp.s', 'S', (f & 0x08) !== 0, off + 8, 1, { text: `${bitPattern(f, 0x08, 8)} = S: ${(f & 0x08) !== 0 ? 'Suppress router side processing' : 'Do not suppress router side processing'}` }),
+          bool('igmp.s', 'S', (f & 0x08) !== 0, off + 8, 1, {
+            text: `${bitPattern(f, 0x08, 8)} = S: ${(f & 0x08) !== 0 ? 'Suppress router side processing' : 'Do not suppress router side processing'}`,
+          }),
           uintDec('igmp.qrv', 'QRV', f & 7, off + 8, 1, { text: `${bitPattern(f, 0x07, 8)} = QRV: ${f & 7}` }),
           uintDec('igmp.qqic', 'QQIC', b[off + 9], off + 9, 1),
           uintDec('igmp.num_src', 'Num Src', ns, off + 10, 2),
         );
         for (let s = 0; s < ns && off + 12 + 4 * s + 4 <= end; s++) fields.push(ipv4Field('igmp.saddr', 'Source Address', b, off + 12 + 4 * s));
-        if (ns > 0) info = `Membership Query, specific for group ${group}, source${ns > 1 ? 's' : ''} {${Array.from({ length: ns }, (_, s) => formatIpv4(b, off + 12 + 4 * s)).join(', ')}}`;
+        if (ns > 0)
+          info = `Membership Query, specific for group ${group}, source${ns > 1 ? 's' : ''} {${Array.from({ length: ns }, (_, s) => formatIpv4(b, off + 12 + 4 * s)).join(', ')}}`;
       }
     } else {
       info = type === 0x17 ? `Leave Group ${group}` : `${TYPES[type]} group ${group}`;
     }
   }
   // Wireshark's IGMP hands each message to its version's dissector, also named igmp: frame.protocols says igmp:igmp.
-  return [{ proto: 'igmp', label: 'Internet Group Management Protocol', offset: off, length: len, fields, malformed: [], layers: ['igmp'], columns: { protocol: `IGMPv${version}`, info } }];
+  return [
+    {
+      proto: 'igmp',
+      label: 'Internet Group Management Protocol',
+      offset: off,
+      length: len,
+      fields,
+      malformed: [],
+      layers: ['igmp'],
+      columns: { protocol: `IGMPv${version}`, info },
+    },
+  ];
 }

@@ -83,16 +83,19 @@ export class WiresharkDefragmenter {
     this.expire();
     const key = reassemblyKey(f);
     const end = f.offset + f.payload.length;
-    if (end > this.maxDatagramBytes) return { status: 'refused', key, reason: `fragment ends at byte ${end}, past the ${this.maxDatagramBytes}-byte datagram limit` };
+    if (end > this.maxDatagramBytes)
+      return { status: 'refused', key, reason: `fragment ends at byte ${end}, past the ${this.maxDatagramBytes}-byte datagram limit` };
     let h = this.held.get(key);
     if (h === undefined) {
-      if (!f.moreFragments && f.offset === 0) return { status: 'complete', key, payload: f.payload.slice(), fragments: [{ offset: 0, length: f.payload.length, tag: f.tag }] };
+      if (!f.moreFragments && f.offset === 0)
+        return { status: 'complete', key, payload: f.payload.slice(), fragments: [{ offset: 0, length: f.payload.length, tag: f.tag }] };
       if (this.held.size >= this.maxDatagrams) this.dropOldest();
       h = { firstSeen: this.now(), pieces: [], bytes: 0 };
       this.held.set(key, h);
     }
     while (this.total + f.payload.length > this.maxTotalBytes && this.held.size > 1) this.dropOldest(key);
-    if (this.total + f.payload.length > this.maxTotalBytes) return { status: 'refused', key, reason: `reassembly memory budget of ${this.maxTotalBytes} bytes exhausted` };
+    if (this.total + f.payload.length > this.maxTotalBytes)
+      return { status: 'refused', key, reason: `reassembly memory budget of ${this.maxTotalBytes} bytes exhausted` };
     // After every fragment with an offset not greater than this one's.
     let at = h.pieces.length;
     while (at > 0 && h.pieces[at - 1].offset > f.offset) at--;

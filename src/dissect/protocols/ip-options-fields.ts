@@ -82,10 +82,7 @@ function typeField(t: number, offset: number): Field {
 }
 
 function hostFields(name: string, label: string, frame: Uint8Array, at: number, text: string, hostName: string, hostLabel: string): Field[] {
-  return [
-    ipv4Field(name, label, frame, at, { text }),
-    stringField(hostName, hostLabel, formatIpv4(frame, at), at, 4, { hidden: true }),
-  ];
+  return [ipv4Field(name, label, frame, at, { text }), stringField(hostName, hostLabel, formatIpv4(frame, at), at, 4, { hidden: true })];
 }
 
 /** The final destination a source route option names while it is not exhausted, or undefined. */
@@ -111,9 +108,13 @@ function routeEntries(opt: Extract<Ipv4Option, { kind: 'route' }>, frame: Uint8A
     } else if (isSourceRoute && i === opt.addresses.length - 1) {
       out.push(...dstFields(at));
     } else if (isSourceRoute) {
-      out.push(...hostFields('ip.src_rt', 'Source Route', frame, at, `Source Route: ${addr}${i === next ? ' <- (next)' : ''}`, 'ip.src_rt_host', 'Source Route Host'));
+      out.push(
+        ...hostFields('ip.src_rt', 'Source Route', frame, at, `Source Route: ${addr}${i === next ? ' <- (next)' : ''}`, 'ip.src_rt_host', 'Source Route Host'),
+      );
     } else {
-      out.push(...hostFields('ip.empty_rt', 'Empty Route', frame, at, `Empty Route: ${addr}${i === next ? ' <- (next)' : ''}`, 'ip.empty_rt_host', 'Empty Route Host'));
+      out.push(
+        ...hostFields('ip.empty_rt', 'Empty Route', frame, at, `Empty Route: ${addr}${i === next ? ' <- (next)' : ''}`, 'ip.empty_rt_host', 'Empty Route Host'),
+      );
     }
   });
   return out;
@@ -163,7 +164,9 @@ function optionFields(opt: Ipv4Option, frame: Uint8Array, dstFields: (at: number
       fields.push(
         uintDec('ip.opt.ptr', 'Pointer', opt.pointer, o + 2, 1),
         uintDec('ip.opt.overflow', 'Overflow', opt.overflow, o + 3, 1, { text: `${bitPattern(b, 0xf0, 8)} = Overflow: ${opt.overflow}` }),
-        rawField('ip.opt.flag', 'Flag', 'uint', opt.flag, hex(opt.flag, 2), o + 3, 1, { text: `${bitPattern(b, 0x0f, 8)} = Flag: ${TS_FLAG_NAMES[opt.flag] ?? 'Unknown'} (0x${opt.flag.toString(16)})` }),
+        rawField('ip.opt.flag', 'Flag', 'uint', opt.flag, hex(opt.flag, 2), o + 3, 1, {
+          text: `${bitPattern(b, 0x0f, 8)} = Flag: ${TS_FLAG_NAMES[opt.flag] ?? 'Unknown'} (0x${opt.flag.toString(16)})`,
+        }),
       );
       let at = o + 4;
       for (const e of opt.entries) {
@@ -216,7 +219,12 @@ export function optionsTree(ip: Ipv4, ipOffset: number, frame: Uint8Array, dstFi
       continue;
     }
     const value = frame.slice(opt.offset, opt.offset + opt.length);
-    items.push(rawField(n.proto, optionLabel(opt), 'bytes', value, formatBytesHex(value), opt.offset, opt.length, { text: optionLabel(opt), children: optionFields(opt, frame, dstFields) }));
+    items.push(
+      rawField(n.proto, optionLabel(opt), 'bytes', value, formatBytesHex(value), opt.offset, opt.length, {
+        text: optionLabel(opt),
+        children: optionFields(opt, frame, dstFields),
+      }),
+    );
   }
   // An option whose length runs past the options: Wireshark names it and stops.
   const last = ip.options[ip.options.length - 1];
@@ -225,7 +233,8 @@ export function optionsTree(ip: Ipv4, ipOffset: number, frame: Uint8Array, dstFi
     const t = frame[parsedEnd];
     const l = frame[parsedEnd + 1];
     const n = OPTION_NAMES[t]?.name ?? `Unknown (${hex(t, 2)})`;
-    const msg = parsedEnd + 1 < start + len ? `${n} (option length = ${l} bytes says option goes past end of options)` : `${n} (length byte past end of options)`;
+    const msg =
+      parsedEnd + 1 < start + len ? `${n} (option length = ${l} bytes says option goes past end of options)` : `${n} (length byte past end of options)`;
     items.push(textItem(msg, parsedEnd, Math.min(2, start + len - parsedEnd), [expertField('ip.opt.len.invalid', msg, 'Warning', 'Protocol', parsedEnd, 0)]));
   }
   const text = `Options: (${len} bytes)${names.length > 0 ? ', ' + names.join(', ') : ''}`;

@@ -104,8 +104,15 @@ export function fragmentsTree(version: 4 | 6, payload: Uint8Array, fragments: re
   const kids: Field[] = fragments.map((f) => {
     // A fragment whose bytes contradict earlier ones is listed as an error, with its marks under it.
     const marks: Field[] = [];
-    if (f.overlap) marks.push(rawField(`${p}.fragment.overlap`, 'Fragment overlap', 'bool', true, '1', f.offset, 0, { generated: true, text: '[Fragment overlap: True]' }));
-    if (f.conflict) marks.push(rawField(`${p}.fragment.overlap.conflict`, 'Conflicting data in fragment overlap', 'bool', true, '1', f.offset, 0, { generated: true, text: '[Conflicting data in fragment overlap: True]' }));
+    if (f.overlap)
+      marks.push(rawField(`${p}.fragment.overlap`, 'Fragment overlap', 'bool', true, '1', f.offset, 0, { generated: true, text: '[Fragment overlap: True]' }));
+    if (f.conflict)
+      marks.push(
+        rawField(`${p}.fragment.overlap.conflict`, 'Conflicting data in fragment overlap', 'bool', true, '1', f.offset, 0, {
+          generated: true,
+          text: '[Conflicting data in fragment overlap: True]',
+        }),
+      );
     return rawField(f.conflict ? `${p}.fragment.error` : `${p}.fragment`, 'Frame', 'uint', f.tag ?? 0, String(f.tag ?? 0), f.offset, f.length, {
       generated: true,
       text: `[Frame: ${f.tag ?? 0}, payload: ${f.offset}-${f.offset + f.length - 1} (${f.length} bytes)]`,
@@ -121,7 +128,8 @@ export function fragmentsTree(version: 4 | 6, payload: Uint8Array, fragments: re
     }),
   );
   // ip.fragments is FT_BYTES (its -T fields value is the reassembled data); ipv6.fragments is FT_NONE.
-  if (version === 4) return rawField('ip.fragments', label, 'bytes', payload, formatBytesHex(payload), 0, len, { generated: true, text: `[${label}]`, children: kids });
+  if (version === 4)
+    return rawField('ip.fragments', label, 'bytes', payload, formatBytesHex(payload), 0, len, { generated: true, text: `[${label}]`, children: kids });
   return noneField('ipv6.fragments', label, 0, len, { generated: true, text: `[${label}]`, children: kids });
 }
 

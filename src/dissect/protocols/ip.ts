@@ -26,8 +26,12 @@ function dsField(b: number, at: number): Field {
   return uintHex('ip.dsfield', 'Differentiated Services Field', b, 2, at, 1, {
     text: `Differentiated Services Field: ${hex(b, 2)} (DSCP: ${dscpShort(dscp)}, ECN: ${ecnShort(ecn)})`,
     children: [
-      uintDec('ip.dsfield.dscp', 'Differentiated Services Codepoint', dscp, at, 1, { text: `${bitPattern(b, 0xfc, 8)} = Differentiated Services Codepoint: ${dscpLong(dscp)} (${dscp})` }),
-      uintDec('ip.dsfield.ecn', 'Explicit Congestion Notification', ecn, at, 1, { text: `${bitPattern(b, 0x03, 8)} = Explicit Congestion Notification: ${ecnLong(ecn)} (${ecn})` }),
+      uintDec('ip.dsfield.dscp', 'Differentiated Services Codepoint', dscp, at, 1, {
+        text: `${bitPattern(b, 0xfc, 8)} = Differentiated Services Codepoint: ${dscpLong(dscp)} (${dscp})`,
+      }),
+      uintDec('ip.dsfield.ecn', 'Explicit Congestion Notification', ecn, at, 1, {
+        text: `${bitPattern(b, 0x03, 8)} = Explicit Congestion Notification: ${ecnLong(ecn)} (${ecn})`,
+      }),
     ],
   });
 }
@@ -55,7 +59,14 @@ function ttlExpert(ttl: number, dst: Uint8Array, at: number, inError: boolean): 
   if (lncb) {
     const want = lncbTtl(dst);
     if (want !== undefined && ttl !== want) {
-      return expertField('ip.ttl.lncb', `"Time To Live" != ${want} for a packet sent to the Local Network Control Block (see RFC 3171)`, 'Note', 'Sequence', at, 1);
+      return expertField(
+        'ip.ttl.lncb',
+        `"Time To Live" != ${want} for a packet sent to the Local Network Control Block (see RFC 3171)`,
+        'Note',
+        'Sequence',
+        at,
+        1,
+      );
     }
     return undefined;
   }
@@ -83,9 +94,14 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     shown = [];
     // Inside an IP tunnel the version was sniffed (Wireshark's `ip`); after an EtherType it was IPv4.
     const prev = ctx.layers[ctx.index - 1]?.kind;
-    const tunnelled = prev === 'ipv4' || prev === 'ipv6' || (prev !== undefined && prev.startsWith('ipv6-'));
+    const tunnelled = prev === 'ipv4' || prev === 'ipv6' || prev?.startsWith('ipv6-');
     const msg = tunnelled ? 'Bogus IP version' : 'Bogus IPv4 version';
-    list.add(o, 1, () => uintDec('ip.version', 'Version', ip.version, o, 1, { text: `${bitPattern(b0, 0xf0, 8)} = Version: ${ip.version}`, children: [expertField('ip.bogus_ip_version', msg, 'Error', 'Protocol', o, 1)] }));
+    list.add(o, 1, () =>
+      uintDec('ip.version', 'Version', ip.version, o, 1, {
+        text: `${bitPattern(b0, 0xf0, 8)} = Version: ${ip.version}`,
+        children: [expertField('ip.bogus_ip_version', msg, 'Error', 'Protocol', o, 1)],
+      }),
+    );
     if (tunnelled) return node(`Internet Protocol, bogus version (${ip.version})`, {});
     return node(plain, { protocol: 'IPv4', info: `Bogus IPv4 version (${ip.version}, must be 4)` });
   }
@@ -94,7 +110,12 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   if (hl < 20) {
     shown = [];
     const msg = `Bogus IP header length (${hl}, must be at least 20)`;
-    list.add(o, 1, () => uintDec('ip.hdr_len', 'Header Length', hl, o, 1, { text: `${bitPattern(b0, 0x0f, 8)} = Header Length: ${hl} bytes (${ip.ihl})`, children: [expertField('ip.bogus_header_length', msg, 'Error', 'Protocol', o, 1)] }));
+    list.add(o, 1, () =>
+      uintDec('ip.hdr_len', 'Header Length', hl, o, 1, {
+        text: `${bitPattern(b0, 0x0f, 8)} = Header Length: ${hl} bytes (${ip.ihl})`,
+        children: [expertField('ip.bogus_header_length', msg, 'Error', 'Protocol', o, 1)],
+      }),
+    );
     return node(plain, { protocol: 'IPv4', info: msg });
   }
   list.add(o, 1, () => uintDec('ip.hdr_len', 'Header Length', hl, o, 1, { text: `${bitPattern(b0, 0x0f, 8)} = Header Length: ${hl} bytes (${ip.ihl})` }));
@@ -139,7 +160,11 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     });
   });
   const ff = (frame[o + 6] << 8) | frame[o + 7];
-  list.add(o + 6, 2, () => uintDec('ip.frag_offset', 'Fragment Offset', ip.fragmentOffset, o + 6, 2, { text: `${bitPattern(ff, 0x1fff, 16)} = Fragment Offset: ${ip.fragmentOffset * 8}` }));
+  list.add(o + 6, 2, () =>
+    uintDec('ip.frag_offset', 'Fragment Offset', ip.fragmentOffset, o + 6, 2, {
+      text: `${bitPattern(ff, 0x1fff, 16)} = Fragment Offset: ${ip.fragmentOffset * 8}`,
+    }),
+  );
   const dstBytes = frame.slice(o + 16, o + 20);
   list.add(o + 8, 1, () => {
     const expert = dstBytes.length === 4 ? ttlExpert(ip.ttl, dstBytes, o + 8, ctx.inIcmpError) : undefined;
@@ -161,8 +186,14 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
           text: good ? `Header Checksum: ${ck} [correct]` : `Header Checksum: ${ck} incorrect, should be ${calc}(may be caused by "IP checksum offload"?)`,
           children: good ? undefined : [expertField('ip.checksum_bad.expert', `Bad checksum [should be ${calc}]`, 'Error', 'Checksum', o + 10, 2)],
         }),
-        uintDec('ip.checksum.status', 'Header checksum status', good ? 1 : 0, o + 10, 0, { generated: true, text: `[Header checksum status: ${good ? 'Good' : 'Bad'}]` }),
-        uintHex('ip.checksum_calculated', 'Calculated Checksum', ip.checksumComputed ?? 0, 4, o + 10, 2, { generated: true, text: `[Calculated Checksum: ${calc}]` }),
+        uintDec('ip.checksum.status', 'Header checksum status', good ? 1 : 0, o + 10, 0, {
+          generated: true,
+          text: `[Header checksum status: ${good ? 'Good' : 'Bad'}]`,
+        }),
+        uintHex('ip.checksum_calculated', 'Calculated Checksum', ip.checksumComputed ?? 0, 4, o + 10, 2, {
+          generated: true,
+          text: `[Calculated Checksum: ${calc}]`,
+        }),
       );
     }
   }

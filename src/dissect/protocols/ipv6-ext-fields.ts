@@ -45,7 +45,10 @@ function optionField(opt: Ipv6Option, frame: Uint8Array): Field {
   const change = (t & 0x20) !== 0;
   if (opt.kind === 'pad1') {
     // Pad1 is a single zero byte: its type shows no action bits, then the Pad1 item.
-    const kids = [rawField('ipv6.opt.type', 'Type', 'uint', t, hex(t, 2), o, 1, { text: `Type: Pad1 (${hex(t, 2)})` }), noneField('ipv6.opt.pad1', 'Pad1', o, 1, { text: 'Pad1' })];
+    const kids = [
+      rawField('ipv6.opt.type', 'Type', 'uint', t, hex(t, 2), o, 1, { text: `Type: Pad1 (${hex(t, 2)})` }),
+      noneField('ipv6.opt.pad1', 'Pad1', o, 1, { text: 'Pad1' }),
+    ];
     return noneField('ipv6.opt', 'Pad1', o, 1, { text: 'Pad1', children: kids });
   }
   const kids: Field[] = [
@@ -54,7 +57,9 @@ function optionField(opt: Ipv6Option, frame: Uint8Array): Field {
       children: [
         uintDec('ipv6.opt.type.action', 'Action', action, o, 1, { text: `${bitPattern(t, 0xc0, 8)} = Action: ${ACTION_NAMES[action]} (${action})` }),
         bool('ipv6.opt.type.change', 'May Change', change, o, 1, { text: `${bitPattern(t, 0x20, 8)} = May Change: ${change ? 'Yes' : 'No'}` }),
-        rawField('ipv6.opt.type.rest', 'Low-Order Bits', 'uint', t & 0x1f, hex(t & 0x1f, 2), o, 1, { text: `${bitPattern(t, 0x1f, 8)} = Low-Order Bits: ${hex(t & 0x1f, 2)}` }),
+        rawField('ipv6.opt.type.rest', 'Low-Order Bits', 'uint', t & 0x1f, hex(t & 0x1f, 2), o, 1, {
+          text: `${bitPattern(t, 0x1f, 8)} = Low-Order Bits: ${hex(t & 0x1f, 2)}`,
+        }),
       ],
     }),
   ];
@@ -112,8 +117,12 @@ function fragmentFields(layer: DecodedLayer, f: Ipv6Fragment, frame: Uint8Array)
   return [
     uintDec('ipv6.fraghdr.nxt', 'Next header', f.nextHeader, o, 1, { text: `Next header: ${ipProtoName(f.nextHeader)} (${f.nextHeader})` }),
     uintHex('ipv6.fraghdr.reserved_octet', 'Reserved octet', f.reserved, 2, o + 1, 1),
-    uintDec('ipv6.fraghdr.offset', 'Offset', f.fragmentOffset, o + 2, 2, { text: `${bitPattern(w, 0xfff8, 16)} = Offset: ${f.fragmentOffset} (${f.fragmentOffset * 8} bytes)` }),
-    uintDec('ipv6.fraghdr.reserved_bits', 'Reserved bits', f.reservedBits, o + 2, 2, { text: `${bitPattern(w, 0x0006, 16)} = Reserved bits: ${f.reservedBits}` }),
+    uintDec('ipv6.fraghdr.offset', 'Offset', f.fragmentOffset, o + 2, 2, {
+      text: `${bitPattern(w, 0xfff8, 16)} = Offset: ${f.fragmentOffset} (${f.fragmentOffset * 8} bytes)`,
+    }),
+    uintDec('ipv6.fraghdr.reserved_bits', 'Reserved bits', f.reservedBits, o + 2, 2, {
+      text: `${bitPattern(w, 0x0006, 16)} = Reserved bits: ${f.reservedBits}`,
+    }),
     bool('ipv6.fraghdr.more', 'More Fragments', f.more, o + 2, 2, { text: `${bitPattern(w, 0x0001, 16)} = More Fragments: ${f.more ? 'Yes' : 'No'}` }),
     uintHex('ipv6.fraghdr.ident', 'Identification', f.id, 8, o + 4, 4),
   ];

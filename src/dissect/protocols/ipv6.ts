@@ -50,7 +50,12 @@ export function mapIpv6(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const word = o + 4 <= frame.length ? ((frame[o] << 24) | (frame[o + 1] << 16) | (frame[o + 2] << 8) | frame[o + 3]) >>> 0 : 0;
   const versionText = `${bitPattern(b0 ?? 0, 0xf0, 8)} = Version: ${ip.version}`;
   list.add(o, 1, () => uintDec('ipv6.version', 'Version', ip.version, o, 1, { text: versionText }));
-  list.add(o, 1, () => uintDec('ip.version', 'Version', ip.version, o, 1, { hidden: true, text: `${versionText} [This field makes the filter match on "ip.version == 6" possible]` }));
+  list.add(o, 1, () =>
+    uintDec('ip.version', 'Version', ip.version, o, 1, {
+      hidden: true,
+      text: `${versionText} [This field makes the filter match on "ip.version == 6" possible]`,
+    }),
+  );
   if (ip.version !== 6) {
     const bogus = list.fields[0];
     if (bogus !== undefined) bogus.children = [expertField('ipv6.bogus_ipv6_version', 'Bogus IPv6 version', 'Error', 'Malformed', o, 1)];
@@ -68,18 +73,31 @@ export function mapIpv6(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     rawField('ipv6.tclass', 'Traffic Class', 'uint', tc, hex(tc, 8), o, 2, {
       text: `${bitPattern(word, 0x0ff00000, 32)} = Traffic Class: ${hex(tc, 2)} (DSCP: ${dscpShort(ip.dscp)}, ECN: ${ecnShort(ip.ecn)})`,
       children: [
-        uintDec('ipv6.tclass.dscp', 'Differentiated Services Codepoint', ip.dscp, o, 2, { text: `${bitPattern(word, 0x0fc00000, 32)} = Differentiated Services Codepoint: ${dscpLong(ip.dscp)} (${ip.dscp})` }),
-        uintDec('ipv6.tclass.ecn', 'Explicit Congestion Notification', ip.ecn, o, 2, { text: `${bitPattern(word, 0x00300000, 32)} = Explicit Congestion Notification: ${ecnLong(ip.ecn)} (${ip.ecn})` }),
+        uintDec('ipv6.tclass.dscp', 'Differentiated Services Codepoint', ip.dscp, o, 2, {
+          text: `${bitPattern(word, 0x0fc00000, 32)} = Differentiated Services Codepoint: ${dscpLong(ip.dscp)} (${ip.dscp})`,
+        }),
+        uintDec('ipv6.tclass.ecn', 'Explicit Congestion Notification', ip.ecn, o, 2, {
+          text: `${bitPattern(word, 0x00300000, 32)} = Explicit Congestion Notification: ${ecnLong(ip.ecn)} (${ip.ecn})`,
+        }),
       ],
     }),
   );
-  list.add(o + 1, 3, () => rawField('ipv6.flow', 'Flow Label', 'uint', ip.flowLabel, hex(ip.flowLabel, 6), o + 1, 3, { text: `${bitPattern(word & 0xffffff, 0x0fffff, 24)} = Flow Label: 0x${ip.flowLabel.toString(16).padStart(5, '0')}` }));
+  list.add(o + 1, 3, () =>
+    rawField('ipv6.flow', 'Flow Label', 'uint', ip.flowLabel, hex(ip.flowLabel, 6), o + 1, 3, {
+      text: `${bitPattern(word & 0xffffff, 0x0fffff, 24)} = Flow Label: 0x${ip.flowLabel.toString(16).padStart(5, '0')}`,
+    }),
+  );
   list.add(o + 4, 2, () => uintDec('ipv6.plen', 'Payload Length', ip.payloadLength, o + 4, 2));
-  list.add(o + 6, 1, () => uintDec('ipv6.nxt', 'Next Header', ip.nextHeader, o + 6, 1, { text: `Next Header: ${ipProtoName(ip.nextHeader)} (${ip.nextHeader})` }));
+  list.add(o + 6, 1, () =>
+    uintDec('ipv6.nxt', 'Next Header', ip.nextHeader, o + 6, 1, { text: `Next Header: ${ipProtoName(ip.nextHeader)} (${ip.nextHeader})` }),
+  );
   list.add(o + 7, 1, () => uintDec('ipv6.hlim', 'Hop Limit', ip.hopLimit, o + 7, 1));
   if (list.fits(o + 8, 16)) list.push(...addressFields('src', frame, o + 8));
   if (list.fits(o + 24, 16)) list.push(...addressFields('dst', frame, o + 24));
-  if (list.cut) return [{ proto: 'ipv6', label: plain, offset: o, length: layer.length, fields: list.fields, malformed: layer.malformed, columns: { protocol: 'IPv6', info } }];
+  if (list.cut)
+    return [
+      { proto: 'ipv6', label: plain, offset: o, length: layer.length, fields: list.fields, malformed: layer.malformed, columns: { protocol: 'IPv6', info } },
+    ];
   list.push(...slaacFields('src', frame, o + 8), ...slaacFields('dst', frame, o + 24));
 
   const src = formatIpv6(frame, o + 8);
@@ -109,10 +127,21 @@ export function mapIpv6(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
       const start = fragment.offset + fragment.length;
       const end = o + 40 + ip.payloadLength;
       if (!ctx.inIcmpError && ip.payloadLength > 0 && end <= frame.length && end > start) {
-        const r = pushFragment(ctx, { version: 6, src: ip.src, dst: ip.dst, protocol: f.nextHeader, id: f.id, offsetBytes: f.fragmentOffset * 8, more: f.more, payload: frame.subarray(start, end) });
+        const r = pushFragment(ctx, {
+          version: 6,
+          src: ip.src,
+          dst: ip.dst,
+          protocol: f.nextHeader,
+          id: f.id,
+          offsetBytes: f.fragmentOffset * 8,
+          more: f.more,
+          payload: frame.subarray(start, end),
+        });
         if (r.status === 'complete') list.push(fragmentsTree(6, r.payload, r.fragments));
       }
     }
   }
-  return [{ proto: 'ipv6', label: `${plain}, Src: ${src}, Dst: ${dst}`, offset: o, length: layer.length, fields: list.fields, malformed: layer.malformed, columns }];
+  return [
+    { proto: 'ipv6', label: `${plain}, Src: ${src}, Dst: ${dst}`, offset: o, length: layer.length, fields: list.fields, malformed: layer.malformed, columns },
+  ];
 }

@@ -19,7 +19,14 @@ export function undissectedLinkNodes(packet: CapturedPacket): ProtoNode[] | unde
   if (lt === LINKTYPE_NETLINK) return [];
   if (lt >= LINKTYPE_USER0 && lt <= LINKTYPE_USER15) {
     const msg = `User encapsulation not handled: DLT=${lt}, check your Preferences->Protocols->DLT_USER`;
-    const user: ProtoNode = { proto: 'user_dlt', label: msg, offset: 0, length: packet.data.length, malformed: [], fields: [expertField('user_dlt.not_handled', msg, 'Warning', 'Undecoded', 0, packet.data.length)] };
+    const user: ProtoNode = {
+      proto: 'user_dlt',
+      label: msg,
+      offset: 0,
+      length: packet.data.length,
+      malformed: [],
+      fields: [expertField('user_dlt.not_handled', msg, 'Warning', 'Undecoded', 0, packet.data.length)],
+    };
     return packet.data.length > 0 ? [user, dataNode(packet.data, 0, packet.data.length)] : [user];
   }
   return undefined;

@@ -34,19 +34,57 @@ registerFields({
 
 export const NBNS_UDP_PORT = 137;
 
-const OPCODES: Readonly<Record<number, string>> = { 0: 'Name query', 5: 'Registration', 6: 'Release', 7: 'Wait for acknowledgment', 8: 'Refresh', 9: 'Refresh (alternate opcode)', 15: 'Multi-homed registration' };
+const OPCODES: Readonly<Record<number, string>> = {
+  0: 'Name query',
+  5: 'Registration',
+  6: 'Release',
+  7: 'Wait for acknowledgment',
+  8: 'Refresh',
+  9: 'Refresh (alternate opcode)',
+  15: 'Multi-homed registration',
+};
 const TYPES: Readonly<Record<number, string>> = { 32: 'NB', 33: 'NBSTAT', 1: 'A', 2: 'NS', 10: 'NULL' };
-const RCODES: Readonly<Record<number, string>> = { 0: 'No error', 1: 'Request was invalidly formatted', 2: 'Server failure', 3: 'Requested name does not exist', 4: 'Request is not implemented', 5: 'Request was refused', 6: 'Name is owned by another node', 7: 'Name is in conflict' };
+const RCODES: Readonly<Record<number, string>> = {
+  0: 'No error',
+  1: 'Request was invalidly formatted',
+  2: 'Server failure',
+  3: 'Requested name does not exist',
+  4: 'Request is not implemented',
+  5: 'Request was refused',
+  6: 'Name is owned by another node',
+  7: 'Name is in conflict',
+};
 /** Wireshark's names for the 16th byte of a NetBIOS name. */
 const SUFFIXES: Readonly<Record<number, string>> = {
-  0x00: 'Workstation/Redirector', 0x01: 'Browser', 0x02: 'Workstation/Redirector', 0x03: 'Messenger service/Main name', 0x05: 'Forwarded name',
-  0x06: 'RAS Server service', 0x1b: 'Domain Master Browser', 0x1c: 'Domain Controllers', 0x1d: 'Local Master Browser', 0x1e: 'Browser Election Service',
-  0x1f: 'Net DDE Service', 0x20: 'Server service', 0x21: 'RAS client service', 0x22: 'Exchange Interchange (MSMail Connector)',
-  0x23: 'Exchange Store', 0x24: 'Exchange Directory', 0x2b: 'Lotus Notes Server service', 0x30: 'Modem sharing server service',
-  0x31: 'Modem sharing client service', 0x43: 'SMS Clients Remote Control', 0x44: 'SMS Administrators Remote Control Tool',
-  0x45: 'SMS Clients Remote Chat', 0x46: 'SMS Clients Remote Transfer', 0x4c: 'DEC Pathworks TCP/IP Service on Windows NT',
-  0x52: 'DEC Pathworks TCP/IP Service on Windows NT', 0x6a: 'Microsoft Exchange IMC', 0x87: 'Microsoft Exchange MTA',
-  0xbe: 'Network Monitor Agent', 0xbf: 'Network Monitor Analyzer',
+  0x00: 'Workstation/Redirector',
+  0x01: 'Browser',
+  0x02: 'Workstation/Redirector',
+  0x03: 'Messenger service/Main name',
+  0x05: 'Forwarded name',
+  0x06: 'RAS Server service',
+  0x1b: 'Domain Master Browser',
+  0x1c: 'Domain Controllers',
+  0x1d: 'Local Master Browser',
+  0x1e: 'Browser Election Service',
+  0x1f: 'Net DDE Service',
+  0x20: 'Server service',
+  0x21: 'RAS client service',
+  0x22: 'Exchange Interchange (MSMail Connector)',
+  0x23: 'Exchange Store',
+  0x24: 'Exchange Directory',
+  0x2b: 'Lotus Notes Server service',
+  0x30: 'Modem sharing server service',
+  0x31: 'Modem sharing client service',
+  0x43: 'SMS Clients Remote Control',
+  0x44: 'SMS Administrators Remote Control Tool',
+  0x45: 'SMS Clients Remote Chat',
+  0x46: 'SMS Clients Remote Transfer',
+  0x4c: 'DEC Pathworks TCP/IP Service on Windows NT',
+  0x52: 'DEC Pathworks TCP/IP Service on Windows NT',
+  0x6a: 'Microsoft Exchange IMC',
+  0x87: 'Microsoft Exchange MTA',
+  0xbe: 'Network Monitor Agent',
+  0xbf: 'Network Monitor Analyzer',
 };
 
 const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
@@ -100,14 +138,21 @@ function flagsField(word: number, at: number): Field {
     bool(name, label, (word & mask) !== 0, at, 2, { text: `${bitPattern(word, mask, 16)} = ${label}: ${(word & mask) !== 0 ? on : off}` });
   const kids: Field[] = [
     bit('nbns.flags.response', 'Response', 0x8000, 'Message is a response', 'Message is a query'),
-    uintDec('nbns.flags.opcode', 'Opcode', opcode, at, 2, { text: `${bitPattern(word, 0x7800, 16)} = Opcode: ${OPCODES[opcode] ?? 'Unknown operation'} (${opcode})` }),
+    uintDec('nbns.flags.opcode', 'Opcode', opcode, at, 2, {
+      text: `${bitPattern(word, 0x7800, 16)} = Opcode: ${OPCODES[opcode] ?? 'Unknown operation'} (${opcode})`,
+    }),
   ];
   if (qr) kids.push(bit('nbns.flags.authoritative', 'Authoritative', 0x0400, 'Server is an authority for domain', 'Server is not an authority for domain'));
   kids.push(bit('nbns.flags.truncated', 'Truncated', 0x0200, 'Message is truncated', 'Message is not truncated'));
   kids.push(bit('nbns.flags.recdesired', 'Recursion desired', 0x0100, 'Do query recursively', "Don't do query recursively"));
   if (qr) kids.push(bit('nbns.flags.recavail', 'Recursion available', 0x0080, 'Server can do recursive queries', "Server can't do recursive queries"));
   kids.push(bit('nbns.flags.broadcast', 'Broadcast', 0x0010, 'Broadcast packet', 'Not a broadcast packet'));
-  if (qr) kids.push(uintDec('nbns.flags.rcode', 'Reply code', word & 0xf, at, 2, { text: `${bitPattern(word, 0x000f, 16)} = Reply code: ${RCODES[word & 0xf] ?? 'Unknown'} (${word & 0xf})` }));
+  if (qr)
+    kids.push(
+      uintDec('nbns.flags.rcode', 'Reply code', word & 0xf, at, 2, {
+        text: `${bitPattern(word, 0x000f, 16)} = Reply code: ${RCODES[word & 0xf] ?? 'Unknown'} (${word & 0xf})`,
+      }),
+    );
   const parts = [OPCODES[opcode] ?? 'Unknown operation'];
   if (qr) {
     if (word & 0x0400) parts.push('Authoritative');
@@ -150,11 +195,13 @@ export function mapNbns(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
     const type = u16(b, p + name.length);
     const cls = u16(b, p + name.length + 2);
     const tname = TYPES[type] ?? `Unknown (${type})`;
-    questions.push(textItem(`${name.text}: type ${tname}, class ${cls === 1 ? 'IN' : `Unknown (${cls})`}`, p, name.length + 4, [
-      rawField('nbns.name', 'Name', 'string', name.text, name.text, p, name.length, { text: `Name: ${name.text} (${SUFFIXES[name.suffix] ?? 'Unknown'})` }),
-      uintDec('nbns.type', 'Type', type, p + name.length, 2, { text: `Type: ${tname} (${type})` }),
-      uintDec('nbns.class', 'Class', cls, p + name.length + 2, 2, { text: `Class: ${cls === 1 ? 'IN' : 'Unknown'} (${cls})` }),
-    ]));
+    questions.push(
+      textItem(`${name.text}: type ${tname}, class ${cls === 1 ? 'IN' : `Unknown (${cls})`}`, p, name.length + 4, [
+        rawField('nbns.name', 'Name', 'string', name.text, name.text, p, name.length, { text: `Name: ${name.text} (${SUFFIXES[name.suffix] ?? 'Unknown'})` }),
+        uintDec('nbns.type', 'Type', type, p + name.length, 2, { text: `Type: ${tname} (${type})` }),
+        uintDec('nbns.class', 'Class', cls, p + name.length + 2, 2, { text: `Class: ${cls === 1 ? 'IN' : 'Unknown'} (${cls})` }),
+      ]),
+    );
     info += ` ${tname} ${name.text}`;
     p += name.length + 4;
   }

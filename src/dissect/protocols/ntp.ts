@@ -32,8 +32,22 @@ export const NTP_UDP_PORT = 123;
 /** Seconds from 1900-01-01 to 1970-01-01. */
 const NTP_EPOCH_OFFSET = 2_208_988_800;
 
-const MODES: Readonly<Record<number, string>> = { 0: 'reserved', 1: 'symmetric active', 2: 'symmetric passive', 3: 'client', 4: 'server', 5: 'broadcast', 6: 'reserved for NTP control message', 7: 'reserved for private use' };
-const LEAP: Readonly<Record<number, string>> = { 0: 'no warning', 1: 'last minute of the day has 61 seconds', 2: 'last minute of the day has 59 seconds', 3: 'unknown (clock unsynchronized)' };
+const MODES: Readonly<Record<number, string>> = {
+  0: 'reserved',
+  1: 'symmetric active',
+  2: 'symmetric passive',
+  3: 'client',
+  4: 'server',
+  5: 'broadcast',
+  6: 'reserved for NTP control message',
+  7: 'reserved for private use',
+};
+const LEAP: Readonly<Record<number, string>> = {
+  0: 'no warning',
+  1: 'last minute of the day has 61 seconds',
+  2: 'last minute of the day has 59 seconds',
+  3: 'unknown (clock unsynchronized)',
+};
 
 const u32 = (b: Uint8Array, o: number): number => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
@@ -85,5 +99,7 @@ export function mapNtp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] | 
     timeField('ntp.xmt', 'Transmit Timestamp', b, off + 40),
   ];
   const info = `NTP Version ${vn}, ${MODES[mode]}`;
-  return [{ proto: 'ntp', label: `Network Time Protocol (${info})`, offset: off, length: end - off, fields, malformed: [], columns: { protocol: 'NTP', info } }];
+  return [
+    { proto: 'ntp', label: `Network Time Protocol (${info})`, offset: off, length: end - off, fields, malformed: [], columns: { protocol: 'NTP', info } },
+  ];
 }

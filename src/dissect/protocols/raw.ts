@@ -5,5 +5,15 @@ import type { DissectContext } from '../context.ts';
 import type { ProtoNode } from '../field.ts';
 
 export function mapRaw(layer: DecodedLayer, _ctx: DissectContext): ProtoNode[] {
-  return [{ proto: 'raw', label: 'Raw packet data', offset: layer.offset, length: 0, fields: [], malformed: layer.malformed, columns: { protocol: 'Raw', info: 'Raw packet data' } }];
+  return [
+    {
+      proto: 'raw',
+      label: 'Raw packet data',
+      offset: layer.offset,
+      length: 0,
+      fields: [],
+      malformed: layer.malformed,
+      columns: { protocol: 'Raw', info: 'Raw packet data' },
+    },
+  ];
 }

@@ -21,7 +21,6 @@ const PACKET_TYPE_NAMES: Readonly<Record<number, string>> = {
   4: 'Sent by us',
 };
 
-
 const LTYPE_NAMES: Readonly<Record<number, string>> = { 0x0004: '802.2 LLC' };
 
 /** The source address fields: an IPv4 address for GRE, a MAC for 6 bytes, else raw bytes (at most 8). */
@@ -42,7 +41,9 @@ function protocolField(s: Sll, at: number): Field {
     return uintHex('sll.ltype', 'Protocol', s.protocol, 4, at, 2, { text: `Protocol: ${LTYPE_NAMES[s.protocol] ?? 'Unknown'} (${hex(s.protocol, 4)})` });
   }
   if (s.hatype === ARPHRD.IPGRE) {
-    return uintHex('sll.gretype', 'Protocol', s.protocol, 4, at, 2, { text: `Protocol: ${s.protocol === 0x0800 ? 'IP' : ethertypeName(s.protocol)} (${hex(s.protocol, 4)})` });
+    return uintHex('sll.gretype', 'Protocol', s.protocol, 4, at, 2, {
+      text: `Protocol: ${s.protocol === 0x0800 ? 'IP' : ethertypeName(s.protocol)} (${hex(s.protocol, 4)})`,
+    });
   }
   return uintHex('sll.etype', 'Protocol', s.protocol, 4, at, 2, { text: `Protocol: ${ethertypeName(s.protocol)} (${hex(s.protocol, 4)})` });
 }
@@ -57,13 +58,23 @@ export function mapSll(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     const s2 = s as Sll2;
     list.add(o, 2, () => protocolField(s, o));
     list.add(o + 4, 4, () => uintDec('sll.ifindex', 'Interface index', s2.ifindex, o + 4, 4));
-    list.add(o + 8, 2, () => uintDec('sll.hatype', 'Link-layer address type', s.hatype, o + 8, 2, { text: `Link-layer address type: ${arphrdName(s.hatype)} (${s.hatype})` }));
-    list.add(o + 10, 1, () => uintDec('sll.pkttype', 'Packet type', s.packetType, o + 10, 1, { text: `Packet type: ${PACKET_TYPE_NAMES[s.packetType] ?? 'Unknown'} (${s.packetType})` }));
+    list.add(o + 8, 2, () =>
+      uintDec('sll.hatype', 'Link-layer address type', s.hatype, o + 8, 2, { text: `Link-layer address type: ${arphrdName(s.hatype)} (${s.hatype})` }),
+    );
+    list.add(o + 10, 1, () =>
+      uintDec('sll.pkttype', 'Packet type', s.packetType, o + 10, 1, {
+        text: `Packet type: ${PACKET_TYPE_NAMES[s.packetType] ?? 'Unknown'} (${s.packetType})`,
+      }),
+    );
     list.add(o + 11, 1, () => uintDec('sll.halen', 'Link-layer address length', s.halen, o + 11, 1));
     if (list.fits(o + 12, 8)) list.push(...addressFields(s, frame, o + 12));
   } else {
-    list.add(o, 2, () => uintDec('sll.pkttype', 'Packet type', s.packetType, o, 2, { text: `Packet type: ${PACKET_TYPE_NAMES[s.packetType] ?? 'Unknown'} (${s.packetType})` }));
-    list.add(o + 2, 2, () => uintDec('sll.hatype', 'Link-layer address type', s.hatype, o + 2, 2, { text: `Link-layer address type: ${arphrdName(s.hatype)} (${s.hatype})` }));
+    list.add(o, 2, () =>
+      uintDec('sll.pkttype', 'Packet type', s.packetType, o, 2, { text: `Packet type: ${PACKET_TYPE_NAMES[s.packetType] ?? 'Unknown'} (${s.packetType})` }),
+    );
+    list.add(o + 2, 2, () =>
+      uintDec('sll.hatype', 'Link-layer address type', s.hatype, o + 2, 2, { text: `Link-layer address type: ${arphrdName(s.hatype)} (${s.hatype})` }),
+    );
     list.add(o + 4, 2, () => uintDec('sll.halen', 'Link-layer address length', s.halen, o + 4, 2));
     if (list.fits(o + 6, 8)) list.push(...addressFields(s, frame, o + 6));
     list.add(o + 14, 2, () => protocolField(s, o + 14));
@@ -72,7 +83,16 @@ export function mapSll(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const isEthertype = s.protocol > SLL_MAX_LTYPE;
   const complete = !list.cut && o + headerLength <= frame.length;
   if (complete && isEthertype) {
-    list.push(...trailerFields(ctx, { index: ctx.index, start: o, reportedEnd: reportedEnd(ctx, ctx.index), payloadOffset: o + headerLength, fcs: 0, trailerName: 'sll.trailer' }));
+    list.push(
+      ...trailerFields(ctx, {
+        index: ctx.index,
+        start: o,
+        reportedEnd: reportedEnd(ctx, ctx.index),
+        payloadOffset: o + headerLength,
+        fcs: 0,
+        trailerName: 'sll.trailer',
+      }),
+    );
   }
   const at = o + (v2 ? 12 : 6);
   const columns: ProtoNode['columns'] = s.halen === 6 && s.hatype !== ARPHRD.IPGRE && at + 6 <= frame.length ? { src: macName(frame, at) } : {};

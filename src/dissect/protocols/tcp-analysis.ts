@@ -173,7 +173,13 @@ export interface SegmentIn {
  * Runs the analysis for one segment with a known length (Wireshark's tcp_analyze_sequence_number).
  * `ta` may already hold flags set earlier for this frame (reused ports).
  */
-export function analyzeSegment(s: SegmentIn, fwd: AnalysisFlow, rev: AnalysisFlow, conv: AnalysisConversation, ta: SegmentAnalysis | undefined): SegmentAnalysis | undefined {
+export function analyzeSegment(
+  s: SegmentIn,
+  fwd: AnalysisFlow,
+  rev: AnalysisFlow,
+  conv: AnalysisConversation,
+  ta: SegmentAnalysis | undefined,
+): SegmentAnalysis | undefined {
   const { seq, ack, seglen, flags, window } = s;
   let a = ta;
   const mark = (flag: number): SegmentAnalysis => {
@@ -199,7 +205,8 @@ export function analyzeSegment(s: SegmentIn, fwd: AnalysisFlow, rev: AnalysisFlo
       fwd.validBif = false;
     }
     if ((seglen === 0 || seglen === 1) && seq === u32(fwd.nextseq - 1) && (flags & (SYN | FIN | RST)) === 0) mark(TA.KEEP_ALIVE);
-    if (seglen === 0 && window !== 0 && window !== fwd.window && seq === fwd.nextseq && ack === fwd.lastAck && (flags & (SYN | FIN | RST)) === 0) mark(TA.WINDOW_UPDATE);
+    if (seglen === 0 && window !== 0 && window !== fwd.window && seq === fwd.nextseq && ack === fwd.lastAck && (flags & (SYN | FIN | RST)) === 0)
+      mark(TA.WINDOW_UPDATE);
     if (seglen > 0 && rev.winScale !== -1 && (flags & (SYN | FIN | RST)) === 0) {
       const shift = rev.isFirstAck ? 0 : rev.winScale === -2 ? 0 : rev.winScale;
       if (u32(seq + seglen) === u32(rev.lastAck + rev.window * 2 ** shift)) mark(TA.WINDOW_FULL);
@@ -294,7 +301,6 @@ export function analyzeSegment(s: SegmentIn, fwd: AnalysisFlow, rev: AnalysisFlo
     }
     if (gt(u.nextseq, ack)) {
       kept.push(u);
-      continue;
     }
   }
   rev.segments = kept;
@@ -349,14 +355,22 @@ export function analysisFields(a: SegmentAnalysis | undefined, conv: AnalysisCon
   const children: Field[] = [];
   const prefixes: string[] = [];
   if (a.frameAcked !== 0) {
-    children.push(uintDec('tcp.analysis.acks_frame', 'This is an ACK to the segment in frame', a.frameAcked, 0, 0, { generated: true, text: `[This is an ACK to the segment in frame: ${a.frameAcked}]` }));
+    children.push(
+      uintDec('tcp.analysis.acks_frame', 'This is an ACK to the segment in frame', a.frameAcked, 0, 0, {
+        generated: true,
+        text: `[This is an ACK to the segment in frame: ${a.frameAcked}]`,
+      }),
+    );
     if (!isZero(a.ackRtt)) children.push(relField('tcp.analysis.ack_rtt', 'The RTT to ACK the segment was', a.ackRtt as NsTime));
   }
   if (!isZero(conv.firstRtt)) children.push(relField('tcp.analysis.initial_rtt', 'iRTT', conv.firstRtt as NsTime));
   if (a.bytesInFlight !== 0) {
     children.push(
       uintDec('tcp.analysis.bytes_in_flight', 'Bytes in flight', a.bytesInFlight, 0, 0, { generated: true, text: `[Bytes in flight: ${a.bytesInFlight}]` }),
-      uintDec('tcp.analysis.push_bytes_sent', 'Bytes sent since last PSH flag', a.pushBytesSent, 0, 0, { generated: true, text: `[Bytes sent since last PSH flag: ${a.pushBytesSent}]` }),
+      uintDec('tcp.analysis.push_bytes_sent', 'Bytes sent since last PSH flag', a.pushBytesSent, 0, 0, {
+        generated: true,
+        text: `[Bytes sent since last PSH flag: ${a.pushBytesSent}]`,
+      }),
     );
   }
   if (a.flags !== 0) {
@@ -376,7 +390,10 @@ export function analysisFields(a: SegmentAnalysis | undefined, conv: AnalysisCon
       if (!isZero(a.rto)) {
         flagKids.push(
           relField('tcp.analysis.rto', 'The RTO for this segment was', a.rto as NsTime),
-          uintDec('tcp.analysis.rto_frame', 'RTO based on delta from frame', a.rtoFrame, 0, 0, { generated: true, text: `[RTO based on delta from frame: ${a.rtoFrame}]` }),
+          uintDec('tcp.analysis.rto_frame', 'RTO based on delta from frame', a.rtoFrame, 0, 0, {
+            generated: true,
+            text: `[RTO based on delta from frame: ${a.rtoFrame}]`,
+          }),
         );
       }
     }
@@ -444,7 +461,10 @@ export function analysisFields(a: SegmentAnalysis | undefined, conv: AnalysisCon
       expert('tcp.analysis.zero_window_probe_ack', 'ACK to a TCP Zero Window Probe', 'Note');
       prefixes.push('[TCP ZeroWindowProbeAck] ');
     }
-    children.push(noneField('tcp.analysis.flags', 'TCP Analysis Flags', 0, 0, { generated: true, text: '[TCP Analysis Flags]', children: flagKids }), ...afterFlags);
+    children.push(
+      noneField('tcp.analysis.flags', 'TCP Analysis Flags', 0, 0, { generated: true, text: '[TCP Analysis Flags]', children: flagKids }),
+      ...afterFlags,
+    );
   }
   const field = noneField('tcp.analysis', 'SEQ/ACK analysis', 0, 0, { generated: true, text: '[SEQ/ACK analysis]', children });
   // Each verdict is prepended to the Info column, so the last one printed comes first.

@@ -16,11 +16,14 @@ export function flagsField(v: Tcp, off: number, rev: Flow, fwd: Flow, flags: num
     const pic = bitPattern(flags, mask, 12);
     return bool(name, label, set, byte, 1, { text: `${pic} = ${label}: ${set ? 'Set' : 'Not set'}`, children });
   };
-  const synExpert = flags & 0x002
-    ? [flags & 0x010
-      ? expertField('tcp.connection.synack', `Connection establish acknowledge (SYN+ACK): server port ${v.srcPort}`, 'Chat', 'Sequence', at + 1, 1)
-      : expertField('tcp.connection.syn', `Connection establish request (SYN): server port ${v.dstPort}`, 'Chat', 'Sequence', at + 1, 1)]
-    : undefined;
+  const synExpert =
+    flags & 0x002
+      ? [
+          flags & 0x010
+            ? expertField('tcp.connection.synack', `Connection establish acknowledge (SYN+ACK): server port ${v.srcPort}`, 'Chat', 'Sequence', at + 1, 1)
+            : expertField('tcp.connection.syn', `Connection establish request (SYN): server port ${v.dstPort}`, 'Chat', 'Sequence', at + 1, 1),
+        ]
+      : undefined;
   const finExpert = flags & 0x001 ? [expertField('tcp.connection.fin', 'Connection finish (FIN)', 'Chat', 'Sequence', at + 1, 1)] : undefined;
   const rstExpert = flags & 0x004 ? [expertField('tcp.connection.rst', 'Connection reset (RST)', 'Warning', 'Sequence', at + 1, 1)] : undefined;
   // The first FIN of a conversation initiates the closing.
@@ -59,7 +62,9 @@ export function checksumFields(v: Tcp, at: number): { fields: Field[]; info: str
           text: `Checksum: ${value} [should be 0x0000 (see RFC 1624)]`,
           children: [
             uintHex('tcp.checksum_calculated', 'Calculated Checksum', 0, 4, at, 2, { generated: true }),
-            checksumStatusField('tcp.checksum.status', 0, at, { children: [expertField('tcp.checksum.ffff', 'TCP Checksum 0xffff instead of 0x0000 (see RFC 1624)', 'Warning', 'Checksum', at, 2)] }),
+            checksumStatusField('tcp.checksum.status', 0, at, {
+              children: [expertField('tcp.checksum.ffff', 'TCP Checksum 0xffff instead of 0x0000 (see RFC 1624)', 'Warning', 'Checksum', at, 2)],
+            }),
           ],
         }),
       ],
@@ -91,7 +96,10 @@ export function checksumFields(v: Tcp, at: number): { fields: Field[]; info: str
     };
   }
   return {
-    fields: [uintHex('tcp.checksum', 'Checksum', v.checksum, 4, at, 2, { text: `Checksum: ${value} [unverified]` }), checksumStatusField('tcp.checksum.status', 2, at)],
+    fields: [
+      uintHex('tcp.checksum', 'Checksum', v.checksum, 4, at, 2, { text: `Checksum: ${value} [unverified]` }),
+      checksumStatusField('tcp.checksum.status', 2, at),
+    ],
     info: '',
   };
 }

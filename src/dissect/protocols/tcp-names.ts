@@ -42,7 +42,12 @@ export function tcpFlagsLetters(flags: number): string {
 /** Wireshark's label for a conversation completeness value. */
 export function completenessText(v: number): string {
   if ((v & 0x07) === 0x07 && (v & 0x30) !== 0) return `Complete, ${v & 0x08 ? 'WITH_DATA' : 'NO_DATA'}`;
-  const named: Record<number, string> = { 1: 'Incomplete, SYN_SENT', 3: 'Incomplete, CLIENT_ESTABLISHED', 7: 'Incomplete, ESTABLISHED', 15: 'Incomplete, DATA' };
+  const named: Record<number, string> = {
+    1: 'Incomplete, SYN_SENT',
+    3: 'Incomplete, CLIENT_ESTABLISHED',
+    7: 'Incomplete, ESTABLISHED',
+    15: 'Incomplete, DATA',
+  };
   return named[v] ?? 'Incomplete';
 }
 
@@ -107,8 +112,15 @@ export function optionTitle(kind: number): string {
 /** Filter name of the option's subtree. */
 export function optionProto(kind: number): string {
   const names: Record<number, string> = {
-    0: 'tcp.options.eol', 1: 'tcp.options.nop', 2: 'tcp.options.mss', 3: 'tcp.options.wscale', 4: 'tcp.options.sack_perm', 5: 'tcp.options.sack', 8: 'tcp.options.timestamp',
-    253: 'tcp.options.experimental', 254: 'tcp.options.experimental',
+    0: 'tcp.options.eol',
+    1: 'tcp.options.nop',
+    2: 'tcp.options.mss',
+    3: 'tcp.options.wscale',
+    4: 'tcp.options.sack_perm',
+    5: 'tcp.options.sack',
+    8: 'tcp.options.timestamp',
+    253: 'tcp.options.experimental',
+    254: 'tcp.options.experimental',
   };
   return names[kind] ?? 'tcp.options.unknown';
 }

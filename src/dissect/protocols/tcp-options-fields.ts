@@ -36,7 +36,8 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
   const isSyn = (flags & 0x002) !== 0;
   let nops = 0;
   let sawMss = false;
-  const kindField = (o: TcpOption): Field => uintDec('tcp.option_kind', 'Kind', o.kind, o.offset, 1, { text: `Kind: ${KIND_NAMES[o.kind] ?? 'Unknown'} (${o.kind})` });
+  const kindField = (o: TcpOption): Field =>
+    uintDec('tcp.option_kind', 'Kind', o.kind, o.offset, 1, { text: `Kind: ${KIND_NAMES[o.kind] ?? 'Unknown'} (${o.kind})` });
   const lenField = (o: TcpOption, children?: Field[]): Field => uintDec('tcp.option_len', 'Length', o.length, o.offset + 1, 1, { children });
   const optionNode = (o: TcpOption, text: string, children: Field[]): Field => {
     const bytes = b.slice(o.offset, o.offset + o.length);
@@ -46,12 +47,18 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
     if (o.kind === 2) sawMss = true;
     if (o.type === 'invalid-length') {
       const title = optionTitle(o.kind);
-      const msg = o.reason === 'too-short'
-        ? `${title} (with too-short option length = ${o.length} byte${o.length === 1 ? '' : 's'})`
-        : o.reason === 'past-end'
-          ? `${title} (option length = ${o.length} bytes says option goes past end of options)`
-          : `${title} (option length = 0 bytes says option goes past end of options)`;
-      out.fields.push(rawField('', msg, 'none', null, '', o.offset, 2, { text: msg, children: [expertField('tcp.option.len.invalid', msg, 'Note', 'Sequence', o.offset, 2)] }));
+      const msg =
+        o.reason === 'too-short'
+          ? `${title} (with too-short option length = ${o.length} byte${o.length === 1 ? '' : 's'})`
+          : o.reason === 'past-end'
+            ? `${title} (option length = ${o.length} bytes says option goes past end of options)`
+            : `${title} (option length = 0 bytes says option goes past end of options)`;
+      out.fields.push(
+        rawField('', msg, 'none', null, '', o.offset, 2, {
+          text: msg,
+          children: [expertField('tcp.option.len.invalid', msg, 'Note', 'Sequence', o.offset, 2)],
+        }),
+      );
       // Wireshark gives up on the options here, before its check for a missing MSS.
       return out;
     }
@@ -70,16 +77,19 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
         if (o.nonZeroPadding) {
           const start = o.offset + 1;
           const end = v.optionsOffset + v.optionsLength;
-          out.fields.push(rawField('', 'Non-zero header padding', 'none', null, '', start, end - start, {
-            text: 'Non-zero header padding',
-            children: [expertField('tcp.non_zero_bytes_after_eol', 'Non-zero header padding', 'Error', 'Protocol', start, end - start)],
-          }));
+          out.fields.push(
+            rawField('', 'Non-zero header padding', 'none', null, '', start, end - start, {
+              text: 'Non-zero header padding',
+              children: [expertField('tcp.non_zero_bytes_after_eol', 'Non-zero header padding', 'Error', 'Protocol', start, end - start)],
+            }),
+          );
         }
         break;
       }
       case 'mss': {
         const children: Field[] = [];
-        if (!isSyn) children.push(expertField('tcp.options.mss.present', 'The non-SYN packet does contain a MSS option', 'Warning', 'Protocol', o.offset, o.length));
+        if (!isSyn)
+          children.push(expertField('tcp.options.mss.present', 'The non-SYN packet does contain a MSS option', 'Warning', 'Protocol', o.offset, o.length));
         children.push(kindField(o), lenField(o), uintDec('tcp.options.mss_val', 'MSS Value', o.mss, o.offset + 2, 2));
         out.fields.push(optionNode(o, `TCP Option - Maximum segment size: ${o.mss} bytes`, children));
         out.info += ` MSS=${o.mss}`;
@@ -88,13 +98,16 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
       case 'wscale': {
         const shift = Math.min(o.shift, 14);
         const mult = 2 ** shift;
-        const shiftChildren = o.shift > 14 ? [expertField('tcp.options.wscale.shift.invalid', 'Window scale shift exceeds 14', 'Warning', 'Protocol', o.offset + 2, 1)] : undefined;
-        out.fields.push(optionNode(o, `TCP Option - Window scale: ${o.shift} (multiply by ${mult})`, [
-          kindField(o),
-          lenField(o),
-          uintDec('tcp.options.wscale.shift', 'Shift count', o.shift, o.offset + 2, 1, { children: shiftChildren }),
-          uintDec('tcp.options.wscale.multiplier', 'Multiplier', mult, o.offset + 2, 1, { generated: true }),
-        ]));
+        const shiftChildren =
+          o.shift > 14 ? [expertField('tcp.options.wscale.shift.invalid', 'Window scale shift exceeds 14', 'Warning', 'Protocol', o.offset + 2, 1)] : undefined;
+        out.fields.push(
+          optionNode(o, `TCP Option - Window scale: ${o.shift} (multiply by ${mult})`, [
+            kindField(o),
+            lenField(o),
+            uintDec('tcp.options.wscale.shift', 'Shift count', o.shift, o.offset + 2, 1, { children: shiftChildren }),
+            uintDec('tcp.options.wscale.multiplier', 'Multiplier', mult, o.offset + 2, 1, { generated: true }),
+          ]),
+        );
         out.info += ` WS=${mult}`;
         fwd.winScale = shift;
         break;
@@ -104,12 +117,14 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
         out.info += ' SACK_PERM';
         break;
       case 'timestamp':
-        out.fields.push(optionNode(o, `TCP Option - Timestamps: TSval ${o.tsval}, TSecr ${o.tsecr}`, [
-          kindField(o),
-          lenField(o),
-          uintDec('tcp.options.timestamp.tsval', 'Timestamp value', o.tsval, o.offset + 2, 4),
-          uintDec('tcp.options.timestamp.tsecr', 'Timestamp echo reply', o.tsecr, o.offset + 6, 4),
-        ]));
+        out.fields.push(
+          optionNode(o, `TCP Option - Timestamps: TSval ${o.tsval}, TSecr ${o.tsecr}`, [
+            kindField(o),
+            lenField(o),
+            uintDec('tcp.options.timestamp.tsval', 'Timestamp value', o.tsval, o.offset + 2, 4),
+            uintDec('tcp.options.timestamp.tsecr', 'Timestamp echo reply', o.tsecr, o.offset + 6, 4),
+          ]),
+        );
         out.info += ` TSval=${o.tsval} TSecr=${o.tsecr}`;
         break;
       case 'sack': {
@@ -137,10 +152,12 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
         if (o.trailing > 0) {
           const at = o.trailing >= 4 ? tail + 4 : tail;
           const n = o.trailing >= 4 ? o.trailing - 4 : o.trailing;
-          children.push(rawField('', 'suboption would go past end of option', 'none', null, '', at, n, {
-            text: 'suboption would go past end of option',
-            children: [expertField('tcp.suboption_malformed', 'suboption would go past end of option', 'Error', 'Malformed', at, n)],
-          }));
+          children.push(
+            rawField('', 'suboption would go past end of option', 'none', null, '', at, n, {
+              text: 'suboption would go past end of option',
+              children: [expertField('tcp.suboption_malformed', 'suboption would go past end of option', 'Error', 'Malformed', at, n)],
+            }),
+          );
         }
         children.push(uintDec('tcp.options.sack.count', 'TCP SACK Count', rel.length, 0, 0, { generated: true, text: `[TCP SACK Count: ${rel.length}]` }));
         // Remembered for the peer's bytes-in-flight (Wireshark keeps at most 3 blocks).
@@ -148,15 +165,27 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
         // With no whole block, Wireshark compares an empty right edge (0) and reads the left edge only.
         if (rel.length === 0 && o.trailing >= 4 && leSeq(0, ackRel)) {
           const le = (u32(b, o.offset + 2) - base) >>> 0;
-          children.push(uintDec('tcp.options.sack.dsack_le', 'D-SACK Left Edge', le, o.offset + 2, 4, { generated: true, text: `[D-SACK Left Edge = ${le} (relative)]` }));
+          children.push(
+            uintDec('tcp.options.sack.dsack_le', 'D-SACK Left Edge', le, o.offset + 2, 4, { generated: true, text: `[D-SACK Left Edge = ${le} (relative)]` }),
+          );
         }
-        const dsack = rel.length > 0 && (leSeq(rel[0].right, ackRel) || (rel.length > 1 && ltSeq(rel[1].left, rel[0].right) && !ltSeq(rel[1].right, rel[0].right)));
+        const dsack =
+          rel.length > 0 && (leSeq(rel[0].right, ackRel) || (rel.length > 1 && ltSeq(rel[1].left, rel[0].right) && !ltSeq(rel[1].right, rel[0].right)));
         if (dsack) {
           const at = o.offset + 2;
           children.push(
-            uintDec('tcp.options.sack.dsack_le', 'D-SACK Left Edge', rel[0].left, at, 4, { generated: true, text: `[D-SACK Left Edge = ${rel[0].left} (relative)]` }),
-            uintDec('tcp.options.sack.dsack_re', 'D-SACK Right Edge', rel[0].right, at + 4, 4, { generated: true, text: `[D-SACK Right Edge = ${rel[0].right} (relative)]` }),
-            rawField('', 'D-SACK Sequence', 'none', null, '', at, 8, { text: 'D-SACK Sequence', children: [expertField('tcp.options.sack.dsack', 'D-SACK Sequence', 'Warning', 'Sequence', at, 8)] }),
+            uintDec('tcp.options.sack.dsack_le', 'D-SACK Left Edge', rel[0].left, at, 4, {
+              generated: true,
+              text: `[D-SACK Left Edge = ${rel[0].left} (relative)]`,
+            }),
+            uintDec('tcp.options.sack.dsack_re', 'D-SACK Right Edge', rel[0].right, at + 4, 4, {
+              generated: true,
+              text: `[D-SACK Right Edge = ${rel[0].right} (relative)]`,
+            }),
+            rawField('', 'D-SACK Sequence', 'none', null, '', at, 8, {
+              text: 'D-SACK Sequence',
+              children: [expertField('tcp.options.sack.dsack', 'D-SACK Sequence', 'Warning', 'Sequence', at, 8)],
+            }),
           );
         }
         out.fields.push(optionNode(o, `TCP Option - SACK${edges.length ? ' ' + edges.join(' ') : ''}`, children));
@@ -165,9 +194,15 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
       case 'wrong-length': {
         const expected = [expertField('tcp.option.len.invalid', `option length should be ${o.expected}`, 'Note', 'Sequence', o.offset + 1, 1)];
         const children: Field[] = [];
-        if (o.kind === 2 && !isSyn) children.push(expertField('tcp.options.mss.present', 'The non-SYN packet does contain a MSS option', 'Warning', 'Protocol', o.offset, o.length));
+        if (o.kind === 2 && !isSyn)
+          children.push(expertField('tcp.options.mss.present', 'The non-SYN packet does contain a MSS option', 'Warning', 'Protocol', o.offset, o.length));
         children.push(kindField(o), lenField(o, expected));
-        const titles: Record<number, string> = { 2: 'TCP Option - Maximum segment size', 3: 'TCP Option - Window scale', 4: 'TCP Option - SACK permitted', 8: 'TCP Option - Timestamps' };
+        const titles: Record<number, string> = {
+          2: 'TCP Option - Maximum segment size',
+          3: 'TCP Option - Window scale',
+          4: 'TCP Option - SACK permitted',
+          8: 'TCP Option - Timestamps',
+        };
         out.fields.push(optionNode(o, titles[o.kind] ?? 'TCP Option - Unknown', children));
         if (o.kind === 4) out.info += ' SACK_PERM';
         break;
@@ -178,14 +213,23 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
           // RFC 6994: a 16-bit Experiment Identifier, then the experiment's data.
           if (o.length >= 4) {
             const exid = (o.data[0] << 8) | o.data[1];
-            children.push(uintHex('tcp.options.experimental.exid', 'Experiment Identifier', exid, 4, o.offset + 2, 2, { text: `Experiment Identifier: Unknown (${hex(exid, 4)})` }));
+            children.push(
+              uintHex('tcp.options.experimental.exid', 'Experiment Identifier', exid, 4, o.offset + 2, 2, {
+                text: `Experiment Identifier: Unknown (${hex(exid, 4)})`,
+              }),
+            );
             const data = o.data.subarray(2);
-            children.push(rawField('tcp.options.experimental.data', 'Data', 'bytes', data, formatBytesHex(data), o.offset + 4, o.length - 4, { text: `Data: ${data.length === 0 ? '<MISSING>' : formatBytesHex(data)}` }));
+            children.push(
+              rawField('tcp.options.experimental.data', 'Data', 'bytes', data, formatBytesHex(data), o.offset + 4, o.length - 4, {
+                text: `Data: ${data.length === 0 ? '<MISSING>' : formatBytesHex(data)}`,
+              }),
+            );
           }
           out.fields.push(optionNode(o, 'TCP Option - Experimental: Unknown', children));
           break;
         }
-        if (o.length > 2) children.push(rawField('tcp.options.unknown.payload', 'Payload', 'bytes', o.data, formatBytesHex(o.data), o.offset + 2, o.length - 2));
+        if (o.length > 2)
+          children.push(rawField('tcp.options.unknown.payload', 'Payload', 'bytes', o.data, formatBytesHex(o.data), o.offset + 2, o.length - 2));
         out.fields.push(optionNode(o, 'TCP Option - Unknown', children));
         break;
       }
@@ -193,7 +237,10 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
   }
   // A SACK without a whole block ends the options with an exception, before the MSS check.
   const thrown = v.options.some((o) => o.type === 'sack' && o.blocks.length === 0);
-  if (isSyn && !sawMss && !thrown) out.fields.push(expertField('tcp.options.mss.absent', 'The SYN packet does not contain a MSS option', 'Note', 'Protocol', v.optionsOffset, v.optionsLength));
+  if (isSyn && !sawMss && !thrown)
+    out.fields.push(
+      expertField('tcp.options.mss.absent', 'The SYN packet does not contain a MSS option', 'Note', 'Protocol', v.optionsOffset, v.optionsLength),
+    );
   return out;
 }
 

@@ -7,18 +7,25 @@
 
 import type { DecodedLayer } from '../../wire/layer.ts';
 import type { Tcp } from '../../wire/tcp.ts';
-import type { TcpOption } from '../../wire/tcp-options.ts';
 import type { DissectContext } from '../context.ts';
 import { expertField } from '../expert.ts';
-import { bool, type Field, hex, type ProtoNode, rawField, stringField, uintDec, uintHex, formatBytesHex } from '../field.ts';
+import { type Field, type ProtoNode, rawField, uintDec, formatBytesHex } from '../field.ts';
 import { checksumFields, flagsField } from './tcp-header-fields.ts';
 import { completenessText, tcpFlagsText } from './tcp-names.ts';
 import { optionFields } from './tcp-options-fields.ts';
-import { leSeq, ltSeq } from './tcp-seq.ts';
 import { type NsTime, nsDelta } from '../frame-fields.ts';
 import { bitPattern, textItem } from './link-fields.ts';
-import { analysisFields, analyzeSegment, type AnalysisConversation, type AnalysisFlow, newAnalysisFlow, noteHandshake, type SegmentAnalysis, TA } from './tcp-analysis.ts';
-import { checksumStatusField, ConversationTable, enclosingIpOf, endpointKey, expectedChecksum, packetTime, relTimeField } from './udp.ts';
+import {
+  analysisFields,
+  analyzeSegment,
+  type AnalysisConversation,
+  type AnalysisFlow,
+  newAnalysisFlow,
+  noteHandshake,
+  type SegmentAnalysis,
+  TA,
+} from './tcp-analysis.ts';
+import { ConversationTable, enclosingIpOf, endpointKey, packetTime, relTimeField } from './udp.ts';
 
 interface TcpConv {
   index: number;
@@ -86,7 +93,15 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const state = ctx.state.slot<TcpState>('tcp', newTcpState);
   const srcKey = endpointKey(ip?.src, sp);
   const dstKey = endpointKey(ip?.dst, dp);
-  const mk = (index: number): TcpConv => ({ index, completeness: 0, first: now, prev: now, a: newAnalysisFlow(), b: newAnalysisFlow(), analysis: { tsMruSyn: undefined, firstRtt: undefined } });
+  const mk = (index: number): TcpConv => ({
+    index,
+    completeness: 0,
+    first: now,
+    prev: now,
+    a: newAnalysisFlow(),
+    b: newAnalysisFlow(),
+    analysis: { tsMruSyn: undefined, firstRtt: undefined },
+  });
   const found = state.convs.find(srcKey, dstKey, mk);
   let conv = found.data;
   let forward = found.forward;
@@ -99,7 +114,17 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const URG = 0x020;
   let fwd = forward ? conv.a : conv.b;
   let ta: SegmentAnalysis | undefined;
-  const reused = (): SegmentAnalysis => ({ flags: TA.REUSED_PORTS, frameAcked: 0, ackRtt: undefined, dupAckNum: 0, dupAckFrame: 0, bytesInFlight: 0, pushBytesSent: 0, rto: undefined, rtoFrame: 0 });
+  const reused = (): SegmentAnalysis => ({
+    flags: TA.REUSED_PORTS,
+    frameAcked: 0,
+    ackRtt: undefined,
+    dupAckNum: 0,
+    dupAckFrame: 0,
+    bytesInFlight: 0,
+    pushBytesSent: 0,
+    rto: undefined,
+    rtoFrame: 0,
+  });
   // A SYN with another initial sequence number starts a new conversation on the same ports.
   if ((flags & (SYN | ACK)) === SYN && fwd.baseSeq !== undefined && v.seq !== fwd.baseSeq) {
     conv = state.convs.replace(srcKey, dstKey, mk);
@@ -115,7 +140,12 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   // The SACK blocks this direction sends are those of its latest segment.
   fwd.sacks = [];
   fields.push(uintDec('tcp.stream', 'Stream index', conv.index, off, 0, { generated: true, text: `[Stream index: ${conv.index}]` }));
-  fields.push(uintDec('tcp.completeness', 'Conversation completeness', conv.completeness, 0, 0, { generated: true, text: `[Conversation completeness: ${completenessText(conv.completeness)} (${conv.completeness})]` }));
+  fields.push(
+    uintDec('tcp.completeness', 'Conversation completeness', conv.completeness, 0, 0, {
+      generated: true,
+      text: `[Conversation completeness: ${completenessText(conv.completeness)} (${conv.completeness})]`,
+    }),
+  );
   const delta = nsDelta(now, conv.prev);
   conv.prev = now;
 
@@ -129,10 +159,21 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   let win = v.window;
   if (!ctx.inIcmpError) {
     if (reportedLen < hl) {
-      fields.push(rawField('', 'Short segment', 'none', null, '', off, 0, {
-        text: 'Short segment. Segment/fragment does not contain a full TCP header (might be NMAP or someone else deliberately sending unusual packets)',
-        children: [expertField('tcp.short_segment', 'Short segment. Segment/fragment does not contain a full TCP header (might be NMAP or someone else deliberately sending unusual packets)', 'Warning', 'Malformed', off, 0)],
-      }));
+      fields.push(
+        rawField('', 'Short segment', 'none', null, '', off, 0, {
+          text: 'Short segment. Segment/fragment does not contain a full TCP header (might be NMAP or someone else deliberately sending unusual packets)',
+          children: [
+            expertField(
+              'tcp.short_segment',
+              'Short segment. Segment/fragment does not contain a full TCP header (might be NMAP or someone else deliberately sending unusual packets)',
+              'Warning',
+              'Malformed',
+              off,
+              0,
+            ),
+          ],
+        }),
+      );
     } else {
       haveSeglen = true;
       seglen = reportedLen - hl;
@@ -157,10 +198,12 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const hdrText = `${bitPattern(b[off + 12], 0xf0, 8)} = Header Length: ${hl} bytes (${v.dataOffset})`;
   if (v.bogusHeaderLength) {
     info += `, bogus TCP header length (${hl}, must be at least 20)`;
-    fields.push(uintDec('tcp.hdr_len', 'Header Length', hl, off + 12, 1, {
-      text: hdrText,
-      children: [expertField('tcp.bogus_header_length', `Bogus TCP header length (${hl}, must be at least 20)`, 'Error', 'Protocol', off + 12, 1)],
-    }));
+    fields.push(
+      uintDec('tcp.hdr_len', 'Header Length', hl, off + 12, 1, {
+        text: hdrText,
+        children: [expertField('tcp.bogus_header_length', `Bogus TCP header length (${hl}, must be at least 20)`, 'Error', 'Protocol', off + 12, 1)],
+      }),
+    );
     return finish();
   }
   // Completeness moves on with this segment (shown from the next one on).
@@ -181,10 +224,20 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   if (haveSeglen) label += `, Len: ${seglen}`;
   if (haveSeglen) {
     const n = flags & (SYN | FIN) ? (nxtseq + 1) >>> 0 : nxtseq;
-    fields.push(uintDec('tcp.nxtseq', 'Next Sequence Number', n, off, 0, { generated: true, text: `[Next Sequence Number: ${n}    (relative sequence number)]` }));
+    fields.push(
+      uintDec('tcp.nxtseq', 'Next Sequence Number', n, off, 0, { generated: true, text: `[Next Sequence Number: ${n}    (relative sequence number)]` }),
+    );
   }
-  const ackChildren = !(flags & ACK) && v.ack !== 0 ? [expertField('tcp.ack.nonzero', 'The acknowledgment number field is nonzero while the ACK flag is not set', 'Note', 'Protocol', off + 8, 4)] : undefined;
-  fields.push(uintDec('tcp.ack', 'Acknowledgment Number', ack, off + 8, 4, { text: flags & ACK ? `Acknowledgment Number: ${ack}    (relative ack number)` : undefined, children: ackChildren }));
+  const ackChildren =
+    !(flags & ACK) && v.ack !== 0
+      ? [expertField('tcp.ack.nonzero', 'The acknowledgment number field is nonzero while the ACK flag is not set', 'Note', 'Protocol', off + 8, 4)]
+      : undefined;
+  fields.push(
+    uintDec('tcp.ack', 'Acknowledgment Number', ack, off + 8, 4, {
+      text: flags & ACK ? `Acknowledgment Number: ${ack}    (relative ack number)` : undefined,
+      children: ackChildren,
+    }),
+  );
   fields.push(uintDec('tcp.ack_raw', 'Acknowledgment number (raw)', v.ack, off + 8, 4));
   fields.push(uintDec('tcp.hdr_len', 'Header Length', hl, off + 12, 1, { text: hdrText }));
   fields.push(flagsField(v, off, rev, fwd, flags));
@@ -196,13 +249,21 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     const s = fwd.winScale;
     const text = s === -1 ? '-1 (unknown)' : s === -2 ? '-2 (no window scaling used)' : String(2 ** s);
     const value = s < 0 ? s : 2 ** s;
-    fields.push(rawField('tcp.window_size_scalefactor', 'Window size scaling factor', 'int', value, String(value), off + 14, 2, { generated: true, text: `[Window size scaling factor: ${text}]` }));
+    fields.push(
+      rawField('tcp.window_size_scalefactor', 'Window size scaling factor', 'int', value, String(value), off + 14, 2, {
+        generated: true,
+        text: `[Window size scaling factor: ${text}]`,
+      }),
+    );
   }
   // Checksum.
   const cks = checksumFields(v, off + 16);
   fields.push(...cks.fields);
   info += cks.info;
-  const urgChildren = !(flags & URG) && v.urgentPointer !== 0 ? [expertField('tcp.urgent_pointer.non_zero', 'The urgent pointer field is nonzero while the URG flag is not set', 'Note', 'Protocol', off + 18, 2)] : undefined;
+  const urgChildren =
+    !(flags & URG) && v.urgentPointer !== 0
+      ? [expertField('tcp.urgent_pointer.non_zero', 'The urgent pointer field is nonzero while the URG flag is not set', 'Note', 'Protocol', off + 18, 2)]
+      : undefined;
   fields.push(uintDec('tcp.urgent_pointer', 'Urgent Pointer', v.urgentPointer, off + 18, 2, { children: urgChildren }));
   if (flags & URG) info += ` Urg=${v.urgentPointer}`;
   if (haveSeglen) info += ` Len=${seglen}`;
@@ -219,7 +280,12 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     const shown = Math.min(optLen, Math.max(segEnd - (off + 20), 0));
     const bytes = b.slice(off + 20, off + 20 + shown);
     const titles = o.titles.length > 0 ? `, ${o.titles.join(', ')}` : '';
-    fields.push(rawField('tcp.options', 'Options', 'bytes', bytes, shown === 0 ? '<MISSING>' : formatBytesHex(bytes), off + 20, shown, { text: `Options: (${optLen} bytes)${titles}`, children: o.fields }));
+    fields.push(
+      rawField('tcp.options', 'Options', 'bytes', bytes, shown === 0 ? '<MISSING>' : formatBytesHex(bytes), off + 20, shown, {
+        text: `Options: (${optLen} bytes)${titles}`,
+        children: o.fields,
+      }),
+    );
     info += o.info;
     // Wireshark adds the timestamps before dissecting the options' contents, but shows them after.
   }
@@ -233,7 +299,11 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const captured = Math.max(Math.min(b.length, off + hl + seglen) - payloadStart, 0);
   if (haveSeglen && seglen > 0 && captured > 0 && layer.malformed.length === 0) {
     const pb = b.slice(payloadStart, payloadStart + captured);
-    fields.push(rawField('tcp.payload', 'TCP payload', 'bytes', pb, formatBytesHex(pb), payloadStart, captured, { text: `TCP payload (${seglen} byte${seglen === 1 ? '' : 's'})` }));
+    fields.push(
+      rawField('tcp.payload', 'TCP payload', 'bytes', pb, formatBytesHex(pb), payloadStart, captured, {
+        text: `TCP payload (${seglen} byte${seglen === 1 ? '' : 's'})`,
+      }),
+    );
     // A verified segment goes through reassembly: there retransmitted data is only shown as such,
     // spurious retransmissions and out-of-order segments not at all. A segment with a bad checksum
     // is not desegmented, but Wireshark still calls no dissector for its payload when it is a
@@ -242,7 +312,11 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     if (f & (TA.RETRANSMISSION | TA.SPURIOUS_RETRANSMISSION | TA.OUT_OF_ORDER)) {
       state.heldPayload = { frame: ctx.packet.number, offset: payloadStart };
       if (v.checksumStatus !== 'bad' && f & TA.RETRANSMISSION && !(f & TA.SPURIOUS_RETRANSMISSION)) {
-        fields.push(rawField('tcp.segment_data', 'TCP segment data', 'bytes', pb, formatBytesHex(pb), payloadStart, captured, { text: `Retransmitted TCP segment data (${seglen} byte${seglen === 1 ? '' : 's'})` }));
+        fields.push(
+          rawField('tcp.segment_data', 'TCP segment data', 'bytes', pb, formatBytesHex(pb), payloadStart, captured, {
+            text: `Retransmitted TCP segment data (${seglen} byte${seglen === 1 ? '' : 's'})`,
+          }),
+        );
       }
     }
   }

@@ -3,10 +3,30 @@
 
 import { createHash } from 'node:crypto';
 import {
-  ALERT_DESCRIPTION_NAMES, CERT_STATUS_TYPE_NAMES, cipherSuiteName, COMPRESSION_NAMES, EC_CURVE_TYPE_NAMES, EC_POINT_FORMAT_NAMES, EXTENSION,
-  extensionName, groupName, isGrease, PSK_KE_MODE_NAMES, SERVER_NAME_TYPE_NAMES, versionName,
+  ALERT_DESCRIPTION_NAMES,
+  CERT_STATUS_TYPE_NAMES,
+  cipherSuiteName,
+  COMPRESSION_NAMES,
+  EC_CURVE_TYPE_NAMES,
+  EC_POINT_FORMAT_NAMES,
+  EXTENSION,
+  extensionName,
+  groupName,
+  isGrease,
+  PSK_KE_MODE_NAMES,
+  SERVER_NAME_TYPE_NAMES,
+  versionName,
 } from '../../wire/tls-names.ts';
-import type { CertificateList, CertificateRequest12, CertificateVerify12, ClientHello, EcdheClientParams, EcdheServerParams, NewSessionTicket12, ServerHello } from '../../wire/tls-handshake.ts';
+import type {
+  CertificateList,
+  CertificateRequest12,
+  CertificateVerify12,
+  ClientHello,
+  EcdheClientParams,
+  EcdheServerParams,
+  NewSessionTicket12,
+  ServerHello,
+} from '../../wire/tls-handshake.ts';
 import type { TlsExtension } from '../../wire/tls-extensions.ts';
 import { type Field, formatBytesHex, hex, rawField, stringField, uintDec, uintHex } from '../field.ts';
 import { registerFields } from '../known-fields.ts';
@@ -119,7 +139,9 @@ registerFields({
  * Extension types Wireshark 4.0 dissects (or knows to be empty); any other extension shows its body
  * as `tls.handshake.extension.data`. netlab reads a subset of these; the rest show type and length.
  */
-const WIRESHARK_KNOWN_EXTENSIONS = new Set([0, 1, 5, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 27, 28, 34, 35, 41, 42, 43, 44, 45, 47, 48, 49, 50, 51, 57, 13172, 17513, 0xffa5, 0xffce, 65281]);
+const WIRESHARK_KNOWN_EXTENSIONS = new Set([
+  0, 1, 5, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 27, 28, 34, 35, 41, 42, 43, 44, 45, 47, 48, 49, 50, 51, 57, 13172, 17513, 0xffa5, 0xffce, 65281,
+]);
 
 const plural = (n: number, one: string, many: string): string => (n === 1 ? one : many);
 
@@ -128,7 +150,15 @@ export function bytesT(name: string, label: string, b: Uint8Array, offset: numbe
 }
 
 /** A uint shown as `Label: name (value)` in decimal. */
-function named(name: string, label: string, value: number, table: Readonly<Record<number, string>>, offset: number, length: number, unknown = 'Unknown'): Field {
+function named(
+  name: string,
+  label: string,
+  value: number,
+  table: Readonly<Record<number, string>>,
+  offset: number,
+  length: number,
+  unknown = 'Unknown',
+): Field {
   return uintDec(name, label, value, offset, length, { text: `${label}: ${table[value] ?? unknown} (${value})` });
 }
 
@@ -160,12 +190,18 @@ function randomField(random: Uint8Array, offset: number, split: boolean, hrr = f
     children.push(bytesT('tls.handshake.random_bytes', 'Random Bytes', random.subarray(4), offset + 4));
   }
   const magic = hrr ? ' (HelloRetryRequest magic)' : '';
-  return rawField('tls.handshake.random', 'Random', 'bytes', random, formatBytesHex(random), offset, random.length, { text: `Random: ${formatBytesHex(random)}${magic}`, children });
+  return rawField('tls.handshake.random', 'Random', 'bytes', random, formatBytesHex(random), offset, random.length, {
+    text: `Random: ${formatBytesHex(random)}${magic}`,
+    children,
+  });
 }
 
 function sessionIdFields(len: number, id: Uint8Array, at: number): Field[] {
   const out = [uintDec('tls.handshake.session_id_length', 'Session ID Length', len, at, 1)];
-  if (len > 0) out.push(rawField('tls.handshake.session_id', 'Session ID', 'bytes', id, formatBytesHex(id), at + 1, id.length, { text: `Session ID: ${formatBytesHex(id)}` }));
+  if (len > 0)
+    out.push(
+      rawField('tls.handshake.session_id', 'Session ID', 'bytes', id, formatBytesHex(id), at + 1, id.length, { text: `Session ID: ${formatBytesHex(id)}` }),
+    );
   return out;
 }
 
@@ -184,7 +220,11 @@ function extensionFields(e: TlsExtension, hello: 'client' | 'server' | 'hrr'): F
       for (const n of body.names) {
         kids.push(named('tls.handshake.extensions_server_name_type', 'Server Name Type', n.type, SERVER_NAME_TYPE_NAMES, n.offset, 1));
         kids.push(uintDec('tls.handshake.extensions_server_name_len', 'Server Name length', n.length, n.offset + 1, 2));
-        kids.push(stringField('tls.handshake.extensions_server_name', 'Server Name', n.name, n.offset + 3, n.name.length, { text: stringText('Server Name', n.name, false) }));
+        kids.push(
+          stringField('tls.handshake.extensions_server_name', 'Server Name', n.name, n.offset + 3, n.name.length, {
+            text: stringText('Server Name', n.name, false),
+          }),
+        );
       }
       out.push(textItem('Server Name Indication extension', d, e.available, kids));
       return out;
@@ -200,27 +240,45 @@ function extensionFields(e: TlsExtension, hello: 'client' | 'server' | 'hrr'): F
       return out;
     }
     case 'supported_versions': {
-      if (body.listLength !== undefined) out.push(uintDec('tls.handshake.extensions.supported_versions_len', 'Supported Versions length', body.listLength, d, 1));
+      if (body.listLength !== undefined)
+        out.push(uintDec('tls.handshake.extensions.supported_versions_len', 'Supported Versions length', body.listLength, d, 1));
       const base = body.listLength !== undefined ? d + 1 : d;
-      body.versions.forEach((v, i) => out.push(namedHex('tls.handshake.extensions.supported_version', 'Supported Version', v, versionName(v), 4, base + 2 * i, 2)));
+      body.versions.forEach((v, i) =>
+        out.push(namedHex('tls.handshake.extensions.supported_version', 'Supported Version', v, versionName(v), 4, base + 2 * i, 2)),
+      );
       return out;
     }
     case 'supported_groups': {
       out.push(uintDec('tls.handshake.extensions_supported_groups_length', 'Supported Groups List Length', body.listLength, d, 2));
       const kids = body.groups.map((g, i) => namedHex('tls.handshake.extensions_supported_group', 'Supported Group', g, groupName(g), 4, d + 2 + 2 * i, 2));
-      out.push(noneField('tls.handshake.extensions_supported_groups', 'Supported Groups List', d + 2, body.listLength, { text: `Supported Groups (${body.groups.length} ${plural(body.groups.length, 'group', 'groups')})`, children: kids }));
+      out.push(
+        noneField('tls.handshake.extensions_supported_groups', 'Supported Groups List', d + 2, body.listLength, {
+          text: `Supported Groups (${body.groups.length} ${plural(body.groups.length, 'group', 'groups')})`,
+          children: kids,
+        }),
+      );
       return out;
     }
     case 'ec_point_formats': {
       out.push(uintDec('tls.handshake.extensions_ec_point_formats_length', 'EC point formats Length', body.listLength, d, 1));
       const kids = body.formats.map((f, i) => named('tls.handshake.extensions_ec_point_format', 'EC point format', f, EC_POINT_FORMAT_NAMES, d + 1 + i, 1));
-      out.push(noneField('tls.handshake.extensions_ec_point_formats', 'EC point formats', d + 1, body.listLength, { text: `Elliptic curves point formats (${body.formats.length})`, children: kids }));
+      out.push(
+        noneField('tls.handshake.extensions_ec_point_formats', 'EC point formats', d + 1, body.listLength, {
+          text: `Elliptic curves point formats (${body.formats.length})`,
+          children: kids,
+        }),
+      );
       return out;
     }
     case 'signature_algorithms': {
       out.push(uintDec('tls.handshake.sig_hash_alg_len', 'Signature Hash Algorithms Length', body.listLength, d, 2));
       const kids = body.schemes.map((s, i) => sigHashField(s, d + 2 + 2 * i));
-      out.push(noneField('tls.handshake.sig_hash_algs', 'Signature Algorithms', d + 2, body.listLength, { text: `Signature Hash Algorithms (${body.schemes.length} ${plural(body.schemes.length, 'algorithm', 'algorithms')})`, children: kids }));
+      out.push(
+        noneField('tls.handshake.sig_hash_algs', 'Signature Algorithms', d + 2, body.listLength, {
+          text: `Signature Hash Algorithms (${body.schemes.length} ${plural(body.schemes.length, 'algorithm', 'algorithms')})`,
+          children: kids,
+        }),
+      );
       return out;
     }
     case 'psk_key_exchange_modes': {
@@ -231,26 +289,43 @@ function extensionFields(e: TlsExtension, hello: 'client' | 'server' | 'hrr'): F
     case 'key_share': {
       if (hello === 'hrr') {
         const g = body.selectedGroup ?? 0;
-        out.push(textItem('Key Share extension', d, e.available, [uintDec('tls.handshake.extensions_key_share_selected_group', 'Selected Group', g, d, 2, { text: `Selected Group: ${groupName(g)} (${g})` })]));
+        out.push(
+          textItem('Key Share extension', d, e.available, [
+            uintDec('tls.handshake.extensions_key_share_selected_group', 'Selected Group', g, d, 2, { text: `Selected Group: ${groupName(g)} (${g})` }),
+          ]),
+        );
         return out;
       }
       const kids: Field[] = [];
-      if (body.clientLength !== undefined) kids.push(uintDec('tls.handshake.extensions_key_share_client_length', 'Client Key Share Length', body.clientLength, d, 2));
+      if (body.clientLength !== undefined)
+        kids.push(uintDec('tls.handshake.extensions_key_share_client_length', 'Client Key Share Length', body.clientLength, d, 2));
       for (const k of body.entries) {
         const text = `Key Share Entry: Group: ${groupName(k.group)}, Key Exchange length: ${k.keyLength}`;
-        kids.push(textItem(text, k.offset, 4 + k.key.length, [
-          uintDec('tls.handshake.extensions_key_share_group', 'Group', k.group, k.offset, 2, { text: `Group: ${groupName(k.group)} (${k.group})` }),
-          uintDec('tls.handshake.extensions_key_share_key_exchange_length', 'Key Exchange Length', k.keyLength, k.offset + 2, 2),
-          bytesT('tls.handshake.extensions_key_share_key_exchange', 'Key Exchange', k.key, k.offset + 4),
-        ]));
+        kids.push(
+          textItem(text, k.offset, 4 + k.key.length, [
+            uintDec('tls.handshake.extensions_key_share_group', 'Group', k.group, k.offset, 2, { text: `Group: ${groupName(k.group)} (${k.group})` }),
+            uintDec('tls.handshake.extensions_key_share_key_exchange_length', 'Key Exchange Length', k.keyLength, k.offset + 2, 2),
+            bytesT('tls.handshake.extensions_key_share_key_exchange', 'Key Exchange', k.key, k.offset + 4),
+          ]),
+        );
       }
       out.push(textItem('Key Share extension', d, e.available, kids));
       return out;
     }
     case 'status_request': {
       out.push(named('tls.handshake.extensions_status_request_type', 'Certificate Status Type', body.statusType, CERT_STATUS_TYPE_NAMES, d, 1));
-      if (body.responderIdsLength !== undefined) out.push(uintDec('tls.handshake.extensions_status_request_responder_ids_len', 'Responder ID list Length', body.responderIdsLength, d + 1, 2));
-      if (body.extensionsLength !== undefined) out.push(uintDec('tls.handshake.extensions_status_request_exts_len', 'Request Extensions Length', body.extensionsLength, d + 3 + (body.responderIdsLength ?? 0), 2));
+      if (body.responderIdsLength !== undefined)
+        out.push(uintDec('tls.handshake.extensions_status_request_responder_ids_len', 'Responder ID list Length', body.responderIdsLength, d + 1, 2));
+      if (body.extensionsLength !== undefined)
+        out.push(
+          uintDec(
+            'tls.handshake.extensions_status_request_exts_len',
+            'Request Extensions Length',
+            body.extensionsLength,
+            d + 3 + (body.responderIdsLength ?? 0),
+            2,
+          ),
+        );
       return out;
     }
     case 'status_request_v2': {
@@ -258,8 +333,18 @@ function extensionFields(e: TlsExtension, hello: 'client' | 'server' | 'hrr'): F
       for (const it of body.items) {
         out.push(named('tls.handshake.extensions_status_request_type', 'Certificate Status Type', it.statusType, CERT_STATUS_TYPE_NAMES, it.offset, 1));
         out.push(uintDec('tls.handshake.extensions_status_request_len', 'Certificate Status Length', it.length, it.offset + 1, 2));
-        if (it.responderIdsLength !== undefined) out.push(uintDec('tls.handshake.extensions_status_request_responder_ids_len', 'Responder ID list Length', it.responderIdsLength, it.offset + 3, 2));
-        if (it.extensionsLength !== undefined) out.push(uintDec('tls.handshake.extensions_status_request_exts_len', 'Request Extensions Length', it.extensionsLength, it.offset + 5 + (it.responderIdsLength ?? 0), 2));
+        if (it.responderIdsLength !== undefined)
+          out.push(uintDec('tls.handshake.extensions_status_request_responder_ids_len', 'Responder ID list Length', it.responderIdsLength, it.offset + 3, 2));
+        if (it.extensionsLength !== undefined)
+          out.push(
+            uintDec(
+              'tls.handshake.extensions_status_request_exts_len',
+              'Request Extensions Length',
+              it.extensionsLength,
+              it.offset + 5 + (it.responderIdsLength ?? 0),
+              2,
+            ),
+          );
       }
       return out;
     }
@@ -280,8 +365,15 @@ function extensionFields(e: TlsExtension, hello: 'client' | 'server' | 'hrr'): F
     case 'raw':
       if (e.type === EXTENSION.sessionTicket || !WIRESHARK_KNOWN_EXTENSIONS.has(e.type)) {
         // session_ticket's body is shown by its size, an unknown extension's by its bytes.
-        const text = e.type === EXTENSION.sessionTicket ? `Data (${e.data.length} ${plural(e.data.length, 'byte', 'bytes')})` : `Data: ${e.data.length === 0 ? '<MISSING>' : bytesForText(e.data)}`;
-        out.push(rawField('tls.handshake.extension.data', 'Data', 'bytes', e.data, e.data.length === 0 ? '<MISSING>' : formatBytesHex(e.data), d, e.data.length, { text }));
+        const text =
+          e.type === EXTENSION.sessionTicket
+            ? `Data (${e.data.length} ${plural(e.data.length, 'byte', 'bytes')})`
+            : `Data: ${e.data.length === 0 ? '<MISSING>' : bytesForText(e.data)}`;
+        out.push(
+          rawField('tls.handshake.extension.data', 'Data', 'bytes', e.data, e.data.length === 0 ? '<MISSING>' : formatBytesHex(e.data), d, e.data.length, {
+            text,
+          }),
+        );
       }
       return out;
   }
@@ -335,18 +427,22 @@ export function clientHelloFields(h: ClientHello, start: number, splitRandom: bo
   const cs = h.at.cipherSuitesLength;
   out.push(uintDec('tls.handshake.cipher_suites_length', 'Cipher Suites Length', h.cipherSuitesLength, cs, 2));
   const n = h.cipherSuites.length;
-  out.push(noneField('tls.handshake.ciphersuites', 'Cipher Suites', cs + 2, h.cipherSuitesLength, {
-    text: `Cipher Suites (${n} ${plural(n, 'suite', 'suites')})`,
-    children: h.cipherSuites.map((s, i) => cipherSuiteField(s, cs + 2 + 2 * i)),
-  }));
+  out.push(
+    noneField('tls.handshake.ciphersuites', 'Cipher Suites', cs + 2, h.cipherSuitesLength, {
+      text: `Cipher Suites (${n} ${plural(n, 'suite', 'suites')})`,
+      children: h.cipherSuites.map((s, i) => cipherSuiteField(s, cs + 2 + 2 * i)),
+    }),
+  );
   if (!ok(h.at.compressionMethodsLength, 1)) return out;
   const cm = h.at.compressionMethodsLength;
   out.push(uintDec('tls.handshake.comp_methods_length', 'Compression Methods Length', h.compressionMethodsLength, cm, 1));
   const m = h.compressionMethods.length;
-  out.push(noneField('tls.handshake.comp_methods', 'Compression Methods', cm + 1, h.compressionMethodsLength, {
-    text: `Compression Methods (${m} ${plural(m, 'method', 'methods')})`,
-    children: h.compressionMethods.map((c, i) => named('tls.handshake.comp_method', 'Compression Method', c, COMPRESSION_NAMES, cm + 1 + i, 1)),
-  }));
+  out.push(
+    noneField('tls.handshake.comp_methods', 'Compression Methods', cm + 1, h.compressionMethodsLength, {
+      text: `Compression Methods (${m} ${plural(m, 'method', 'methods')})`,
+      children: h.compressionMethods.map((c, i) => named('tls.handshake.comp_method', 'Compression Method', c, COMPRESSION_NAMES, cm + 1 + i, 1)),
+    }),
+  );
   out.push(...extensionsFields(h.extensionsLength, h.at.extensionsLength, h.extensions, 'client'));
   if (h.error === undefined) {
     const groups = h.extensions.find((e) => e.type === EXTENSION.supportedGroups)?.body;
@@ -409,13 +505,20 @@ export function certificateFields(c: CertificateList, b: Uint8Array, bound: numb
     kids.push(f);
     if (out.exception !== undefined) break;
   }
-  fields.push(noneField('tls.handshake.certificates', 'Certificates', at + 3, c.certificatesLength, { text: `Certificates (${c.certificatesLength} bytes)`, children: kids }));
+  fields.push(
+    noneField('tls.handshake.certificates', 'Certificates', at + 3, c.certificatesLength, {
+      text: `Certificates (${c.certificatesLength} bytes)`,
+      children: kids,
+    }),
+  );
   return fields;
 }
 
 export function ecdheServerFields(p: EcdheServerParams, start: number): Field[] {
   const kids: Field[] = [
-    uintHex('tls.handshake.server_curve_type', 'Curve Type', p.curveType, 2, start, 1, { text: `Curve Type: ${EC_CURVE_TYPE_NAMES[p.curveType] ?? 'Unknown'} (${hex(p.curveType, 2)})` }),
+    uintHex('tls.handshake.server_curve_type', 'Curve Type', p.curveType, 2, start, 1, {
+      text: `Curve Type: ${EC_CURVE_TYPE_NAMES[p.curveType] ?? 'Unknown'} (${hex(p.curveType, 2)})`,
+    }),
     namedHex('tls.handshake.server_named_curve', 'Named Curve', p.namedCurve, groupName(p.namedCurve), 4, start + 1, 2),
     uintDec('tls.handshake.server_point_len', 'Pubkey Length', p.pointLength, start + 3, 1),
     bytesT('tls.handshake.server_point', 'Pubkey', p.point, p.at.point),
@@ -427,10 +530,12 @@ export function ecdheServerFields(p: EcdheServerParams, start: number): Field[] 
 }
 
 export function ecdheClientFields(p: EcdheClientParams, start: number): Field[] {
-  return [textItem('EC Diffie-Hellman Client Params', start, 1 + p.point.length, [
-    uintDec('tls.handshake.client_point_len', 'Pubkey Length', p.pointLength, start, 1),
-    bytesT('tls.handshake.client_point', 'Pubkey', p.point, start + 1),
-  ])];
+  return [
+    textItem('EC Diffie-Hellman Client Params', start, 1 + p.point.length, [
+      uintDec('tls.handshake.client_point_len', 'Pubkey Length', p.pointLength, start, 1),
+      bytesT('tls.handshake.client_point', 'Pubkey', p.point, start + 1),
+    ]),
+  ];
 }
 
 /** `300 seconds (5 minutes)`, Wireshark's wording for a ticket lifetime hint. */
@@ -449,14 +554,26 @@ function lifetimeText(s: number): string {
 }
 
 export function sessionTicketFields(t: NewSessionTicket12, start: number): Field[] {
-  return [textItem('TLS Session Ticket', start, 6 + t.ticket.length, [
-    uintDec('tls.handshake.session_ticket_lifetime_hint', 'Session Ticket Lifetime Hint', t.lifetimeHint, start, 4, { text: `Session Ticket Lifetime Hint: ${lifetimeText(t.lifetimeHint)}` }),
-    uintDec('tls.handshake.session_ticket_length', 'Session Ticket Length', t.ticketLength, start + 4, 2),
-    bytesT('tls.handshake.session_ticket', 'Session Ticket', t.ticket, start + 6),
-  ])];
+  return [
+    textItem('TLS Session Ticket', start, 6 + t.ticket.length, [
+      uintDec('tls.handshake.session_ticket_lifetime_hint', 'Session Ticket Lifetime Hint', t.lifetimeHint, start, 4, {
+        text: `Session Ticket Lifetime Hint: ${lifetimeText(t.lifetimeHint)}`,
+      }),
+      uintDec('tls.handshake.session_ticket_length', 'Session Ticket Length', t.ticketLength, start + 4, 2),
+      bytesT('tls.handshake.session_ticket', 'Session Ticket', t.ticket, start + 6),
+    ]),
+  ];
 }
 
-const CERT_TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'RSA Sign', 2: 'DSS Sign', 3: 'RSA Fixed DH', 4: 'DSS Fixed DH', 64: 'ECDSA Sign', 65: 'RSA Fixed ECDH', 66: 'ECDSA Fixed ECDH' };
+const CERT_TYPE_NAMES: Readonly<Record<number, string>> = {
+  1: 'RSA Sign',
+  2: 'DSS Sign',
+  3: 'RSA Fixed DH',
+  4: 'DSS Fixed DH',
+  64: 'ECDSA Sign',
+  65: 'RSA Fixed ECDH',
+  66: 'ECDSA Fixed ECDH',
+};
 
 export function certificateRequestFields(c: CertificateRequest12, start: number, b: Uint8Array, x509: X509Output): Field[] {
   const n = c.certTypes.length;
@@ -471,10 +588,12 @@ export function certificateRequestFields(c: CertificateRequest12, start: number,
     const at = c.at.signatureSchemesLength;
     const m = c.signatureSchemes.length;
     out.push(uintDec('tls.handshake.sig_hash_alg_len', 'Signature Hash Algorithms Length', c.signatureSchemesLength, at, 2));
-    out.push(noneField('tls.handshake.sig_hash_algs', 'Signature Algorithms', at + 2, c.signatureSchemesLength, {
-      text: `Signature Hash Algorithms (${m} ${plural(m, 'algorithm', 'algorithms')})`,
-      children: c.signatureSchemes.map((v, i) => sigHashField(v, at + 2 + 2 * i)),
-    }));
+    out.push(
+      noneField('tls.handshake.sig_hash_algs', 'Signature Algorithms', at + 2, c.signatureSchemesLength, {
+        text: `Signature Hash Algorithms (${m} ${plural(m, 'algorithm', 'algorithms')})`,
+        children: c.signatureSchemes.map((v, i) => sigHashField(v, at + 2 + 2 * i)),
+      }),
+    );
   }
   const at = c.at.distinguishedNamesLength;
   if (at < 0 || (c.error !== undefined && c.error.offset < at + 2)) return out;
@@ -485,7 +604,13 @@ export function certificateRequestFields(c: CertificateRequest12, start: number,
     const dn = d.der.length === d.length ? distinguishedNameTree(b, d.offset + 2, d.offset + 2 + d.length, x509) : [];
     kids.push(noneField('tls.handshake.dname', 'Distinguished Name', d.offset + 2, d.der.length, { text: 'Distinguished Name', children: dn }));
   }
-  if (c.distinguishedNamesLength > 0) out.push(noneField('tls.handshake.dnames', 'Distinguished Names', at + 2, c.distinguishedNamesLength, { text: `Distinguished Names (${c.distinguishedNamesLength} ${plural(c.distinguishedNamesLength, 'byte', 'bytes')})`, children: kids }));
+  if (c.distinguishedNamesLength > 0)
+    out.push(
+      noneField('tls.handshake.dnames', 'Distinguished Names', at + 2, c.distinguishedNamesLength, {
+        text: `Distinguished Names (${c.distinguishedNamesLength} ${plural(c.distinguishedNamesLength, 'byte', 'bytes')})`,
+        children: kids,
+      }),
+    );
   return out;
 }
 

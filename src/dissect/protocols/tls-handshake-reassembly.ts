@@ -133,6 +133,11 @@ export function fragmentsField(message: Uint8Array, pieces: readonly HandshakePi
     at += p.length;
     return f;
   });
-  kids.push(uintDec('tls.handshake.fragment.count', 'Handshake Fragment count', pieces.length, 0, 0, { generated: true, text: `[Handshake Fragment count: ${pieces.length}]` }));
+  kids.push(
+    uintDec('tls.handshake.fragment.count', 'Handshake Fragment count', pieces.length, 0, 0, {
+      generated: true,
+      text: `[Handshake Fragment count: ${pieces.length}]`,
+    }),
+  );
   return noneField('tls.handshake.fragments', 'Reassembled Handshake Fragments', 0, message.length, { generated: true, text, children: kids });
 }

@@ -12,8 +12,12 @@ export function sigHashField(v: number, offset: number): Field {
   return uintHex('tls.handshake.sig_hash_alg', 'Signature Algorithm', v, 4, offset, 2, {
     text: `Signature Algorithm: ${signatureSchemeName(v)} (${hex(v, 4)})`,
     children: [
-      uintDec('tls.handshake.sig_hash_hash', 'Signature Hash Algorithm Hash', h, offset, 1, { text: `Signature Hash Algorithm Hash: ${HASH_ALGORITHM_NAMES[h] ?? 'Unknown'} (${h})` }),
-      uintDec('tls.handshake.sig_hash_sig', 'Signature Hash Algorithm Signature', s, offset + 1, 1, { text: `Signature Hash Algorithm Signature: ${SIGNATURE_ALGORITHM_NAMES[s] ?? 'Unknown'} (${s})` }),
+      uintDec('tls.handshake.sig_hash_hash', 'Signature Hash Algorithm Hash', h, offset, 1, {
+        text: `Signature Hash Algorithm Hash: ${HASH_ALGORITHM_NAMES[h] ?? 'Unknown'} (${h})`,
+      }),
+      uintDec('tls.handshake.sig_hash_sig', 'Signature Hash Algorithm Signature', s, offset + 1, 1, {
+        text: `Signature Hash Algorithm Signature: ${SIGNATURE_ALGORITHM_NAMES[s] ?? 'Unknown'} (${s})`,
+      }),
     ],
   });
 }

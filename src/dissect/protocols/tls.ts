@@ -17,14 +17,43 @@
 
 import type { Malformation } from '../../wire/layer.ts';
 import { decodeHandshakeMessages, type TlsHandshakeMessage } from '../../wire/tls.ts';
-import { ALERT_DESCRIPTION_NAMES, ALERT_LEVEL_NAMES, cipherSuiteKeyExchange, CONTENT_TYPE_NAMES, EXTENSION, HANDSHAKE_TYPE, HANDSHAKE_TYPE_NAMES, VERSION_SHORT_NAMES } from '../../wire/tls-names.ts';
+import {
+  ALERT_DESCRIPTION_NAMES,
+  ALERT_LEVEL_NAMES,
+  cipherSuiteKeyExchange,
+  CONTENT_TYPE_NAMES,
+  EXTENSION,
+  HANDSHAKE_TYPE,
+  HANDSHAKE_TYPE_NAMES,
+  VERSION_SHORT_NAMES,
+} from '../../wire/tls-names.ts';
 import { isValidContentType, looksLikeTlsRecord, parseRecordHeader, tlsRecordPduLength, type TlsRecord } from '../../wire/tls-record.ts';
 import { type Field, type ProtoNode, stringField, uintDec } from '../field.ts';
 import type { TcpAppCall, TcpAppContext, TcpAppDissector, TcpAppOutput } from '../tcp-reassembly-apps.ts';
 import { expertField } from '../expert.ts';
 import { noneField } from './link-fields.ts';
-import { continuePending, fragmentsField, HANDSHAKE_BUDGET_BYTES, type HandshakeBudget, type PendingHandshake, release, startPending } from './tls-handshake-reassembly.ts';
-import { alertFields, bytesT, certificateFields, certificateRequestFields, certificateVerifyFields, clientHelloFields, ecdheClientFields, ecdheServerFields, serverHelloFields, sessionTicketFields, versionField } from './tls-fields.ts';
+import {
+  continuePending,
+  fragmentsField,
+  HANDSHAKE_BUDGET_BYTES,
+  type HandshakeBudget,
+  type PendingHandshake,
+  release,
+  startPending,
+} from './tls-handshake-reassembly.ts';
+import {
+  alertFields,
+  bytesT,
+  certificateFields,
+  certificateRequestFields,
+  certificateVerifyFields,
+  clientHelloFields,
+  ecdheClientFields,
+  ecdheServerFields,
+  serverHelloFields,
+  sessionTicketFields,
+  versionField,
+} from './tls-fields.ts';
 
 /** TCP ports Wireshark gives to TLS with an application protocol inside, and that protocol's name. */
 export const TLS_PORT_APPS: ReadonlyMap<number, string> = new Map([
@@ -82,7 +111,17 @@ function sessionOf(app: TcpAppContext): TlsSession {
       release(handshakeBudget(app), gone?.pendingHandshake.server);
       all.delete(oldest);
     }
-    s = { version: 0, server: undefined, cipherSuite: undefined, app: undefined, clientCcsFrame: 0, serverCcsFrame: 0, clientSessionId: undefined, resumed: false, pendingHandshake: {} };
+    s = {
+      version: 0,
+      server: undefined,
+      cipherSuite: undefined,
+      app: undefined,
+      clientCcsFrame: 0,
+      serverCcsFrame: 0,
+      clientSessionId: undefined,
+      resumed: false,
+      pendingHandshake: {},
+    };
     all.set(app.stream, s);
   }
   return s;
@@ -147,7 +186,14 @@ export const tlsTcpApp: TcpAppDissector = {
     }
     const start = call.pdus[0]?.offset ?? call.partial?.offset ?? call.opaque?.offset ?? 0;
     const end = Math.max(...[...call.pdus, call.partial, call.opaque].filter((r) => r !== undefined).map((r) => r.offset + r.length), start);
-    const node: ProtoNode = { proto: 'tls', label: 'Transport Layer Security', offset: call.reassembled ? 0 : start, length: end - start, fields: cs.fields, malformed: cs.malformed };
+    const node: ProtoNode = {
+      proto: 'tls',
+      label: 'Transport Layer Security',
+      offset: call.reassembled ? 0 : start,
+      length: end - start,
+      fields: cs.fields,
+      malformed: cs.malformed,
+    };
     if (cs.layers.length > 0) node.layers = cs.layers;
     const protocol = s.version !== 0 ? shortName(s.version, 'SSL') : cs.lastVersion !== 0 ? shortName(cs.lastVersion, 'SSL') : 'SSL';
     return { nodes: [node], info: cs.info, protocol };
@@ -167,9 +213,11 @@ function recordFields(rec: TlsRecord, b: Uint8Array, s: TlsSession, app: TcpAppC
   const tls13 = s.version === 0x0304;
   const kids: Field[] = [];
   const opaque = tls13 && ct === 23;
-  kids.push(opaque
-    ? uintDec('tls.record.opaque_type', 'Opaque Type', ct, rec.offset, 1, { text: `Opaque Type: ${CONTENT_TYPE_NAMES[ct]} (${ct})` })
-    : uintDec('tls.record.content_type', 'Content Type', ct, rec.offset, 1, { text: `Content Type: ${CONTENT_TYPE_NAMES[ct] ?? 'Unknown'} (${ct})` }));
+  kids.push(
+    opaque
+      ? uintDec('tls.record.opaque_type', 'Opaque Type', ct, rec.offset, 1, { text: `Opaque Type: ${CONTENT_TYPE_NAMES[ct]} (${ct})` })
+      : uintDec('tls.record.content_type', 'Content Type', ct, rec.offset, 1, { text: `Content Type: ${CONTENT_TYPE_NAMES[ct] ?? 'Unknown'} (${ct})` }),
+  );
   kids.push(versionField('tls.record.version', rec.version, rec.offset + 1));
   kids.push(uintDec('tls.record.length', 'Length', rec.length, rec.offset + 3, 2));
   let label = `${vname} Record Layer: ${CONTENT_TYPE_NAMES[ct] ?? 'unknown'} Protocol`;
@@ -179,10 +227,14 @@ function recordFields(rec: TlsRecord, b: Uint8Array, s: TlsSession, app: TcpAppC
     case 20:
       cs.info.push('Change Cipher Spec');
       label = `${vname} Record Layer: Change Cipher Spec Protocol: Change Cipher Spec`;
-      kids.push(noneField('tls.change_cipher_spec', 'Change Cipher Spec Message', f, rec.length, {
-        text: 'Change Cipher Spec Message',
-        children: s.resumed ? [expertField('tls.resumed', 'This session reuses previously negotiated keys (Session resumption)', 'Note', 'Sequence', f, rec.length)] : undefined,
-      }));
+      kids.push(
+        noneField('tls.change_cipher_spec', 'Change Cipher Spec Message', f, rec.length, {
+          text: 'Change Cipher Spec Message',
+          children: s.resumed
+            ? [expertField('tls.resumed', 'This session reuses previously negotiated keys (Session resumption)', 'Note', 'Sequence', f, rec.length)]
+            : undefined,
+        }),
+      );
       if (server) s.resumed = false;
       // What follows is encrypted: a message left unfinished before it is never completed.
       release(handshakeBudget(app), s.pendingHandshake[server ? 'server' : 'client']);
@@ -237,12 +289,26 @@ function looksEncrypted(b: Uint8Array, start: number, len: number, s: TlsSession
 
 /** Messages whose layout depends on the negotiated version or key exchange. */
 const SESSION_DEPENDENT = new Set<number>([
-  HANDSHAKE_TYPE.certificate, HANDSHAKE_TYPE.serverKeyExchange, HANDSHAKE_TYPE.clientKeyExchange, HANDSHAKE_TYPE.newSessionTicket, HANDSHAKE_TYPE.certificateRequest, HANDSHAKE_TYPE.certificateVerify,
+  HANDSHAKE_TYPE.certificate,
+  HANDSHAKE_TYPE.serverKeyExchange,
+  HANDSHAKE_TYPE.clientKeyExchange,
+  HANDSHAKE_TYPE.newSessionTicket,
+  HANDSHAKE_TYPE.certificateRequest,
+  HANDSHAKE_TYPE.certificateVerify,
 ]);
 
 type Direction = 'client' | 'server';
 
-function handshakeRecord(rec: TlsRecord, b: Uint8Array, s: TlsSession, app: TcpAppContext, cs: CallState, kids: Field[], vname: string, server: boolean): string {
+function handshakeRecord(
+  rec: TlsRecord,
+  b: Uint8Array,
+  s: TlsSession,
+  app: TcpAppContext,
+  cs: CallState,
+  kids: Field[],
+  vname: string,
+  server: boolean,
+): string {
   const f = rec.fragmentOffset;
   const end = f + rec.length;
   const dir: Direction = server ? 'server' : 'client';
@@ -331,7 +397,14 @@ function handshakeRecord(rec: TlsRecord, b: Uint8Array, s: TlsSession, app: TcpA
  * One whole handshake message in `b`: what it tells the session (version, suite, server side, ALPN,
  * resumption), then its tree. Undefined for a message of unknown type after the first (Wireshark stops).
  */
-function showMessage(raw: TlsHandshakeMessage, b: Uint8Array, s: TlsSession, app: TcpAppContext, cs: CallState, first: boolean): { name: string; field: Field } | undefined {
+function showMessage(
+  raw: TlsHandshakeMessage,
+  b: Uint8Array,
+  s: TlsSession,
+  app: TcpAppContext,
+  cs: CallState,
+  first: boolean,
+): { name: string; field: Field } | undefined {
   const h = raw.header;
   let m: TlsHandshakeMessage = raw;
   let hrr = false;
@@ -355,12 +428,15 @@ function showMessage(raw: TlsHandshakeMessage, b: Uint8Array, s: TlsSession, app
   }
   // Bodies whose layout depends on the session are read with what it knows now.
   if (SESSION_DEPENDENT.has(h.type)) {
-    const again = decodeHandshakeMessages(b, h.offset, h.bodyOffset + h.available, { version: s.version, keyExchange: s.cipherSuite !== undefined ? cipherSuiteKeyExchange(s.cipherSuite) : undefined });
+    const again = decodeHandshakeMessages(b, h.offset, h.bodyOffset + h.available, {
+      version: s.version,
+      keyExchange: s.cipherSuite !== undefined ? cipherSuiteKeyExchange(s.cipherSuite) : undefined,
+    });
     if (again[0] !== undefined) m = again[0];
   }
   const known = HANDSHAKE_TYPE_NAMES[h.type];
   if (known === undefined && !first) return undefined;
-  const name = hrr ? 'Hello Retry Request' : known ?? 'Encrypted Handshake Message';
+  const name = hrr ? 'Hello Retry Request' : (known ?? 'Encrypted Handshake Message');
   const msgKids: Field[] = [
     uintDec('tls.handshake.type', 'Handshake Type', h.type, h.offset, 1, { text: `Handshake Type: ${known ?? 'Unknown'} (${h.type})` }),
     uintDec('tls.handshake.length', 'Length', h.length, h.offset + 1, 3),
@@ -395,4 +471,3 @@ function bodyFields(m: TlsHandshakeMessage, b: Uint8Array, s: TlsSession, cs: Ca
       return [];
   }
 }
-

@@ -27,7 +27,18 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   dns: mapDns,
   'dns-tcp': mapDns,
   // Payloads of UDP ports (and IP protocols) a netlab dissector knows go to it; the rest stay data.
-  data: (layer, ctx) => (isDhcp(ctx) ? mapDhcp(layer, ctx) : isNbns(ctx) ? mapNbns(layer, ctx) : isNtp(ctx) ? mapNtp(layer, ctx) : isIgmp(ctx) ? mapIgmp(layer, ctx) : isSsdp(ctx) ? mapSsdp(layer, ctx) : undefined) ?? mapData(layer, ctx),
+  data: (layer, ctx) =>
+    (isDhcp(ctx)
+      ? mapDhcp(layer, ctx)
+      : isNbns(ctx)
+        ? mapNbns(layer, ctx)
+        : isNtp(ctx)
+          ? mapNtp(layer, ctx)
+          : isIgmp(ctx)
+            ? mapIgmp(layer, ctx)
+            : isSsdp(ctx)
+              ? mapSsdp(layer, ctx)
+              : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */

@@ -43,7 +43,6 @@ export function packetTime(ctx: DissectContext): NsTime {
   return { secs: ctx.packet.tsSec, nsecs: ctx.packet.tsNsec };
 }
 
-
 /** An endpoint's key: address bytes and port. */
 export function endpointKey(addr: Uint8Array | undefined, port: number): string {
   // A key, never shown: one character per address byte (the length tells IPv4 from IPv6), then the port.
@@ -93,7 +92,11 @@ export function relTimeField(name: string, label: string, t: NsTime, offset: num
 export const CHECKSUM_STATUS_TEXT: Readonly<Record<number, string>> = { 0: 'Bad', 1: 'Good', 2: 'Unverified', 3: 'Not present', 4: 'Illegal' };
 
 export function checksumStatusField(name: string, code: number, offset: number, o: FieldOpts = {}): Field {
-  return rawField(name, 'Checksum Status', 'uint', code, String(code), offset, 0, { generated: true, text: `[Checksum Status: ${CHECKSUM_STATUS_TEXT[code] ?? 'Unknown'}]`, ...o });
+  return rawField(name, 'Checksum Status', 'uint', code, String(code), offset, 0, {
+    generated: true,
+    text: `[Checksum Status: ${CHECKSUM_STATUS_TEXT[code] ?? 'Unknown'}]`,
+    ...o,
+  });
 }
 
 /**
@@ -164,18 +167,22 @@ export function mapUdp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   // Where the IP layer says the datagram ends (the UDP layer's own end as decoded).
   const ipPayloadLen = ipReportedLength(ctx, layer);
   if (u.length < 8) {
-    fields.push(uintDec('udp.length', 'Length', u.length, off + 4, 2, {
-      text: `Length: ${u.length} (bogus, must be >= 8)`,
-      children: [expertField('udp.length.bad', `Bad length value ${u.length} < 8`, 'Error', 'Malformed', off + 4, 2)],
-    }));
+    fields.push(
+      uintDec('udp.length', 'Length', u.length, off + 4, 2, {
+        text: `Length: ${u.length} (bogus, must be >= 8)`,
+        children: [expertField('udp.length.bad', `Bad length value ${u.length} < 8`, 'Error', 'Malformed', off + 4, 2)],
+      }),
+    );
     info.push(` [BAD UDP LENGTH ${u.length} < 8]`);
     return done();
   }
   if (u.length > ipPayloadLen && !inError) {
-    fields.push(uintDec('udp.length', 'Length', u.length, off + 4, 2, {
-      text: `Length: ${u.length} (bogus, payload length ${ipPayloadLen})`,
-      children: [expertField('udp.length.bad', `Bad length value ${u.length} > IP payload length`, 'Error', 'Malformed', off + 4, 2)],
-    }));
+    fields.push(
+      uintDec('udp.length', 'Length', u.length, off + 4, 2, {
+        text: `Length: ${u.length} (bogus, payload length ${ipPayloadLen})`,
+        children: [expertField('udp.length.bad', `Bad length value ${u.length} > IP payload length`, 'Error', 'Malformed', off + 4, 2)],
+      }),
+    );
     // Wireshark appends the length warning before "Len=".
     info.push(` [BAD UDP LENGTH ${u.length} > IP PAYLOAD LENGTH]`, ` Len=${u.length - 8}`);
   } else {
@@ -194,10 +201,12 @@ export function mapUdp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   if (!inError) {
     const delta = nsDelta(now, conv.prev);
     conv.prev = now;
-    fields.push(textItem('[Timestamps]', off, 0, [
-      relTimeField('udp.time_relative', 'Time since first frame', nsDelta(now, conv.first), off),
-      relTimeField('udp.time_delta', 'Time since previous frame', delta, off),
-    ]));
+    fields.push(
+      textItem('[Timestamps]', off, 0, [
+        relTimeField('udp.time_relative', 'Time since first frame', nsDelta(now, conv.first), off),
+        relTimeField('udp.time_delta', 'Time since previous frame', delta, off),
+      ]),
+    );
   }
   const payloadLen = Math.max(Math.min(u.length - 8, ctx.frame.length - (off + 8)), 0);
   if (!inError || payloadLen > 0) {
@@ -205,11 +214,14 @@ export function mapUdp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     // datagram ends sooner; its label counts what the UDP length says.
     const valueLen = inError ? payloadLen : Math.max(Math.min(ipPayloadLen, ctx.frame.length - off) - 8, payloadLen);
     const v = ctx.frame.slice(off + 8, off + 8 + valueLen);
-    fields.push(rawField('udp.payload', 'UDP payload', 'bytes', v, formatBytesHex(v), off + 8, valueLen, { text: `UDP payload (${payloadLen} byte${payloadLen === 1 ? '' : 's'})` }));
+    fields.push(
+      rawField('udp.payload', 'UDP payload', 'bytes', v, formatBytesHex(v), off + 8, valueLen, {
+        text: `UDP payload (${payloadLen} byte${payloadLen === 1 ? '' : 's'})`,
+      }),
+    );
   }
   return done();
 }
-
 
 /** The "Possible traceroute" expert of ports 33435-33464 (LBL traceroute, 3 probes per hop). */
 function tracerouteExpert(port: number, offset: number): Field[] | undefined {
@@ -241,7 +253,9 @@ function udpChecksumFields(u: Udp, off: number): Field[] {
       const children: Field[] = [];
       if (!ignored) children.push(expertField('udp.checksum.zero', 'Illegal checksum value (0)', 'Error', 'Checksum', at, 2));
       children.push(checksumStatusField('udp.checksum.status', code, at));
-      return [uintHex('udp.checksum', 'Checksum', u.checksum, 4, at, 2, { text: `Checksum: ${value} [zero-value ${ignored ? 'ignored' : 'illegal'}]`, children })];
+      return [
+        uintHex('udp.checksum', 'Checksum', u.checksum, 4, at, 2, { text: `Checksum: ${value} [zero-value ${ignored ? 'ignored' : 'illegal'}]`, children }),
+      ];
     }
     case 'good':
       return [
@@ -265,6 +279,9 @@ function udpChecksumFields(u: Udp, off: number): Field[] {
       ];
     }
     default:
-      return [uintHex('udp.checksum', 'Checksum', u.checksum, 4, at, 2, { text: `Checksum: ${value} [unverified]` }), checksumStatusField('udp.checksum.status', code, at)];
+      return [
+        uintHex('udp.checksum', 'Checksum', u.checksum, 4, at, 2, { text: `Checksum: ${value} [unverified]` }),
+        checksumStatusField('udp.checksum.status', code, at),
+      ];
   }
 }

@@ -37,7 +37,9 @@ export function mapVlan(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     list.add(o, 2, () => uintDec('ieee8021ad.id', 'ID', v.id, o, 2, { text: `${bitPattern(tci, 0x0fff, 16)} = ID: ${v.id}` }));
     list.add(o + 2, 2, () => uintHex('ieee8021ah.etype', 'Type', v.type, 4, o + 2, 2, { text: `Type: ${ethertypeName(v.type)} (${hex(v.type, 4)})` }));
   } else {
-    list.add(o, 2, () => uintDec('vlan.priority', 'Priority', v.pcp, o, 2, { text: `${bitPattern(tci, 0xe000, 16)} = Priority: ${PRIORITY_NAMES[v.pcp]} (${v.pcp})` }));
+    list.add(o, 2, () =>
+      uintDec('vlan.priority', 'Priority', v.pcp, o, 2, { text: `${bitPattern(tci, 0xe000, 16)} = Priority: ${PRIORITY_NAMES[v.pcp]} (${v.pcp})` }),
+    );
     list.add(o, 2, () => bool('vlan.dei', 'DEI', v.dei, o, 2, { text: `${bitPattern(tci, 0x1000, 16)} = DEI: ${v.dei ? 'Eligible' : 'Ineligible'}` }));
     list.add(o, 2, () => uintDec('vlan.id', 'ID', v.id, o, 2, { text: `${bitPattern(tci, 0x0fff, 16)} = ID: ${v.id}` }));
     list.add(o + 2, 2, () =>
@@ -59,9 +61,7 @@ export function mapVlan(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
       }),
     );
   }
-  const label = sTag
-    ? `IEEE 802.1ad, ID: ${v.id}`
-    : `802.1Q Virtual LAN, PRI: ${v.pcp}, DEI: ${v.dei ? 1 : 0}, ID: ${v.id}`;
+  const label = sTag ? `IEEE 802.1ad, ID: ${v.id}` : `802.1Q Virtual LAN, PRI: ${v.pcp}, DEI: ${v.dei ? 1 : 0}, ID: ${v.id}`;
   const node: ProtoNode = { proto: sTag ? 'ieee8021ad' : 'vlan', label, offset: o, length: layer.length, fields: list.fields, malformed: layer.malformed };
   const nodes: ProtoNode[] = [node];
   if (complete && !isLength) nodes.push(ethertypeNode(ctx, v.type, sTag ? 'IEEE 802.1ad' : '802.1Q Virtual LAN'));
