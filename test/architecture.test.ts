@@ -111,4 +111,11 @@ describe('architecture', () => {
       .map((e) => `${rel(e.from)} imports ${rel(e.to)}`);
     expect(inner).toEqual([]);
   });
+
+  it('has a file map in ARCHITECTURE.md that matches the tree (node scripts/file-map.mjs --write)', async () => {
+    // @ts-expect-error: a plain ESM script without types
+    const { withFileMap } = (await import('../scripts/file-map.mjs')) as { withFileMap(text: string): string };
+    const text = readFileSync(join(ROOT, 'ARCHITECTURE.md'), 'utf8');
+    expect(withFileMap(text)).toBe(text);
+  });
 });
