@@ -17,7 +17,8 @@ import type { Readable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
 import type { OutStream } from '../lab/reporter.ts';
 import { loadLabs, selectLabs, UnknownLabError, validateCatalogue, type LabEntry } from '../lab/registry.ts';
-import { DEFAULT_OUT, defaultResume, runLabs, type RunOptions } from '../lab/runner.ts';
+import { DEFAULT_OUT } from '../lab/out-dir.ts';
+import type { RunOptions } from '../lab/runner.ts';
 import { outputWidth, wrapWords } from '../lab/layout.ts';
 import type { AnyLab, LabInfo } from '../lab/types.ts';
 import { checkFolderCreatable } from './io.ts';
@@ -150,6 +151,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
       process.exit(130);
     });
     try {
+      const { runLabs } = await import('../lab/runner.ts');
       const summary = await runLabs(labs, { ...options, progress, resumeCommand: resume });
       deps.setExitCode(summary.failed > 0 ? 1 : 0);
     } finally {
@@ -201,11 +203,12 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
           from,
         };
         if (argv.check) {
+          const { runLabs } = await import('../lab/runner.ts');
           const summary = await runLabs(labs, options);
           deps.setExitCode(summary.failed > 0 ? 1 : 0);
           return;
         }
-        await guided(labs, options, defaultResume);
+        await guided(labs, options, (await import('../lab/runner.ts')).defaultResume);
       } catch (err) {
         if (!(err instanceof UnknownLabError || err instanceof UnknownStepError)) throw err;
         fail(err.message);

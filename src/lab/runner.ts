@@ -20,6 +20,7 @@ import { errorText, runCleanups, runStep, type Cleanup, type LabRun } from './st
 import type { AnyLab, LabInfo } from './types.ts';
 import { runExercise, type ExerciseOutcome } from './exercise-run.ts';
 import { labPlan } from './plan.ts';
+import { DEFAULT_OUT } from './out-dir.ts';
 
 export { DEFAULT_STEP_TIMEOUT_MS } from './step-run.ts';
 
@@ -71,7 +72,7 @@ export interface RunSummary {
   readonly stopped: boolean;
 }
 
-export const DEFAULT_OUT = 'netlab-out';
+export { DEFAULT_OUT };
 
 export interface ProgressSink {
   /** A step ran ('done') or an exercise ended, at `position` (0-based) of `total`. */

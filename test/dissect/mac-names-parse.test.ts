@@ -42,3 +42,35 @@ describe('Wireshark name files', () => {
     expect(fast).toEqual(slow);
   });
 });
+
+describe('reading manuf per prefix on demand', () => {
+  it.skipIf(!existsSync('/usr/share/wireshark/manuf'))('names every address as the full reading does', async () => {
+    const { lookupName, macName, resetMacNames, setMacNameResolution } = await import('../../src/dissect/protocols/mac-names.ts');
+    setMacNameResolution(true);
+    resetMacNames();
+    const manuf = readFileSync('/usr/share/wireshark/manuf', 'latin1');
+    const full = parseNameFile(manuf);
+    const wka = parseNameFile(readFileSync('/usr/share/wireshark/wka', 'latin1'));
+    for (const [k, v] of wka.exact) full.exact.set(k, v);
+    for (const [k, v] of wka.ranges) full.ranges.set(k, v);
+    for (const [k, v] of wka.manuf) full.manuf.set(k, v);
+    // Addresses under prefixes that have ranges, plain prefixes, multicast variants, wka's, random ones.
+    const prefixes = [...new Set([...manuf.matchAll(/^([0-9A-F]{2}):([0-9A-F]{2}):([0-9A-F]{2})/gm)].map((m) => parseInt(m[1] + m[2] + m[3], 16)))];
+    const addrs: Uint8Array[] = [];
+    let seed = 7;
+    const next = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 8;
+    };
+    for (let i = 0; i < 40; i++) {
+      const p = prefixes[next() % prefixes.length];
+      for (const m of [p, p | 0x010000]) addrs.push(Uint8Array.of(m >> 16, (m >> 8) & 0xff, m & 0xff, next() & 0xff, next() & 0xff, next() & 0xff));
+    }
+    addrs.push(
+      Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+      Uint8Array.of(0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb),
+      Uint8Array.of(0x33, 0x33, 0x00, 0x00, 0x00, 0x01),
+    );
+    for (const a of addrs) expect(macName(a), Buffer.from(a).toString('hex')).toBe(lookupName(full, a, 0));
+  });
+});

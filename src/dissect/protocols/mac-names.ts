@@ -38,6 +38,7 @@ export function setMacNameResolution(on: boolean): void {
 /** Forgets the name files and the names looked up (tests that point NETLAB_WIRESHARK_DATA elsewhere). */
 export function resetMacNames(): void {
   tables = undefined;
+  lazy = undefined;
   nameCache.clear();
 }
 
@@ -156,6 +157,52 @@ function masked(addr: readonly number[], bits: number): number[] {
   });
 }
 
+/**
+ * Wireshark's manuf file is 2.3 MB (about 52,000 lines): parsing all of it costs more than the rest of
+ * a one-frame `netlab decode`. So it is read as text and searched per 3-byte prefix on first use
+ * (every manuf line starts with its prefix in upper case); after LAZY_PREFIXES distinct prefixes the
+ * whole file is parsed once. The wka file (11 KB) is parsed at once, and its entries win over
+ * manuf's, as in a full reading (wka is read second).
+ */
+const LAZY_PREFIXES = 64;
+
+interface Lazy {
+  text: string | undefined;
+  scanned: Set<number>;
+  wka: NameTables;
+}
+
+let lazy: Lazy | undefined;
+
+function merge(into: NameTables, from: NameTables, keep: NameTables): void {
+  for (const [k, v] of from.exact) if (!keep.exact.has(k)) into.exact.set(k, v);
+  for (const [k, v] of from.ranges) if (!keep.ranges.has(k)) into.ranges.set(k, v);
+  for (const [k, v] of from.manuf) if (!keep.manuf.has(k)) into.manuf.set(k, v);
+}
+
+/** Makes sure every manuf line for this 24-bit prefix is in the tables. */
+function ensurePrefix(t: NameTables, prefix: number): void {
+  const l = lazy;
+  if (t !== tables || l === undefined || l.text === undefined || l.scanned.has(prefix)) return;
+  l.scanned.add(prefix);
+  const found: NameTables = { exact: new Map(), ranges: new Map(), manuf: new Map() };
+  if (l.scanned.size > LAZY_PREFIXES) {
+    parseFile(l.text, found);
+    l.text = undefined;
+  } else {
+    const text = l.text;
+    const needle = `\n${HEX_UPPER[prefix >> 16]}:${HEX_UPPER[(prefix >> 8) & 0xff]}:${HEX_UPPER[prefix & 0xff]}`;
+    for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+      let end = text.indexOf('\n', i + 1);
+      if (end < 0) end = text.length;
+      parseFile(text.slice(i + 1, end), found);
+    }
+  }
+  merge(t, found, l.wka);
+}
+
+const HEX_UPPER = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+
 function load(): NameTables | null {
   if (tables !== undefined) return tables;
   const env = process.env.NETLAB_WIRESHARK_DATA;
@@ -164,10 +211,11 @@ function load(): NameTables | null {
     tables = null;
     return tables;
   }
-  const t: NameTables = { exact: new Map(), ranges: new Map(), manuf: new Map() };
   try {
-    parseFile(readFileSync(join(dir, 'manuf'), 'latin1'), t);
-    if (existsSync(join(dir, 'wka'))) parseFile(readFileSync(join(dir, 'wka'), 'latin1'), t);
+    const wka: NameTables = { exact: new Map(), ranges: new Map(), manuf: new Map() };
+    if (existsSync(join(dir, 'wka'))) parseFile(readFileSync(join(dir, 'wka'), 'latin1'), wka);
+    const t: NameTables = { exact: new Map(wka.exact), ranges: new Map(wka.ranges), manuf: new Map(wka.manuf) };
+    lazy = { text: `\n${readFileSync(join(dir, 'manuf'), 'latin1')}`, scanned: new Set(), wka };
     tables = t;
   } catch {
     tables = null;
@@ -201,7 +249,11 @@ export function macName(b: Uint8Array, off = 0): string {
   return name;
 }
 
-function lookupName(t: NameTables, b: Uint8Array, off: number): string {
+/** The name of the address at `off` in tables `t` (exported for the test that holds the lazy reading equal to the full one). */
+export function lookupName(t: NameTables, b: Uint8Array, off: number): string {
+  const prefix = (b[off] << 16) | (b[off + 1] << 8) | b[off + 2];
+  ensurePrefix(t, prefix);
+  if ((prefix & 0x010000) !== 0) ensurePrefix(t, prefix & 0xfeffff);
   const plain = formatMac(b, off);
   const a = Array.from(b.subarray(off, off + 6));
   const exact = t.exact.get(hex12(a));
@@ -236,7 +288,9 @@ function manufOf(t: NameTables, a: readonly number[]): [string, string | undefin
 export function ouiName(b: Uint8Array, off = 0): string | undefined {
   const t = enabled ? load() : null;
   if (t === null) return undefined;
-  const e = t.manuf.get((b[off] << 16) | (b[off + 1] << 8) | b[off + 2]);
+  const prefix = (b[off] << 16) | (b[off + 1] << 8) | b[off + 2];
+  ensurePrefix(t, prefix);
+  const e = t.manuf.get(prefix);
   return e === undefined ? undefined : (e[1] ?? e[0]);
 }
 
