@@ -47,6 +47,7 @@ export async function buildDist() {
     target: 'node20',
     external: externalPackages(),
     sourcemap: 'linked',
+    minify: true,
     chunkNames: 'chunks/[name]-[hash]',
     logLevel: 'warning',
     plugins: [asciiStringWidth],
