@@ -3,63 +3,33 @@
 // CLI's last line, the SVG chart, and two runs with something broken on purpose whose checkpoints must
 // fail: a transfer with no loss, and a link that loses the zero-window probes.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import lab, { flowAndCongestionLab } from '../../labs/flow-and-congestion-control.ts';
 import { tcpOf } from '../../labs/tcp-handshake-and-close/net.ts';
-import type { RunSummary } from '../../src/lab/runner.ts';
-import { tsharkSummary } from '../../src/cli/tshark-summary.ts';
-import { failedLabels, labCli, labHarness, tsharkCount } from './harness.ts';
-import { requireTool } from '../helpers/tools.ts';
+import { failedLabels, labCli, labHarness } from './harness.ts';
+import { describeTcpLabCheck } from './tcp-lab-check.ts';
 
 const CAPTURES = ['congestion.pcapng', 'zero-window.pcapng'];
 const { temp, run } = labHarness('tcpflow');
 
-describe('lab flow-and-congestion-control, --check through the runner', () => {
-  let out = '';
-  let text = '';
-  let summary: RunSummary;
+const checked = describeTcpLabCheck({
+  name: 'flow-and-congestion-control',
+  lab,
+  run,
+  captures: CAPTURES,
+  otherFiles: ['cwnd.svg'],
+  minPassed: 28,
+  minFilters: 5,
+});
 
-  beforeAll(async () => {
-    ({ out, summary, text } = await run(lab));
-  }, 90_000);
-
-  it('passes every checkpoint and prints the final count', () => {
-    expect(summary.failed, text).toBe(0);
-    expect(summary.passed).toBeGreaterThanOrEqual(28);
-    expect(text.trim().split('\n').pop()).toBe(`${summary.passed} passed, 0 failed`);
-  });
-
-  it('writes one capture per step that moves frames, and the cwnd chart beside them', () => {
-    expect(readdirSync(join(out, 'flow-and-congestion-control')).sort()).toEqual(['congestion.pcapng', 'cwnd.svg', 'zero-window.pcapng']);
-    const svg = readFileSync(join(out, 'flow-and-congestion-control', 'cwnd.svg'), 'utf8');
+describe('lab flow-and-congestion-control, the cwnd chart', () => {
+  it('writes cwnd.svg beside the captures: two curves', () => {
+    const svg = readFileSync(join(checked.out(), 'flow-and-congestion-control', 'cwnd.svg'), 'utf8');
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg.match(/<path d="M[^"]+"/g)?.length).toBe(2);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
-  });
-
-  describe.skipIf(!requireTool('tshark'))('tshark', () => {
-    it('reads every capture with no malformed packet', () => {
-      for (const f of CAPTURES) {
-        const s = tsharkSummary(join(out, 'flow-and-congestion-control', f));
-        expect(s.frames, f).toBeGreaterThan(0);
-        expect(s.malformed, f).toBe(0);
-      }
-    }, 120_000);
-
-    it('selects with each printed filter as many frames as the lab says', () => {
-      const filters = summary.labs[0].captures.flatMap((c) => c.filters.map((f) => ({ path: c.absolutePath, filter: f.filter, frames: f.frames })));
-      expect(filters.length).toBeGreaterThanOrEqual(5);
-      for (const f of filters) if (typeof f.frames === 'number') expect(tsharkCount(f.path, f.filter), `${f.path}: ${f.filter}`).toBe(f.frames);
-    }, 180_000);
-
-    it('finds good TCP checksums on every segment', () => {
-      for (const f of CAPTURES) {
-        const path = join(out, 'flow-and-congestion-control', f);
-        expect(tsharkCount(path, 'tcp.checksum.status == "Good"', ['tcp.check_checksum:TRUE']), f).toBe(tsharkCount(path, 'tcp'));
-      }
-    }, 120_000);
   });
 });
 

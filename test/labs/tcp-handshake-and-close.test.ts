@@ -3,60 +3,15 @@
 // CLI's last line, and two runs with something broken on purpose whose checkpoints must fail: a
 // TIME-WAIT far shorter than 2 x MSL, and a link that loses the server's RST.
 
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import lab, { tcpHandshakeAndCloseLab } from '../../labs/tcp-handshake-and-close.ts';
-import type { RunSummary } from '../../src/lab/runner.ts';
-import { tsharkSummary } from '../../src/cli/tshark-summary.ts';
-import { failedLabels, labCli, labHarness, tsharkCount } from './harness.ts';
-import { requireTool } from '../helpers/tools.ts';
+import { failedLabels, labCli, labHarness } from './harness.ts';
+import { describeTcpLabCheck } from './tcp-lab-check.ts';
 
 const CAPTURES = ['close.pcapng', 'closed-port.pcapng', 'data.pcapng', 'handshake.pcapng', 'quick-reuse.pcapng'];
 const { temp, run } = labHarness('tcphs');
 
-describe('lab tcp-handshake-and-close, --check through the runner', () => {
-  let out = '';
-  let text = '';
-  let summary: RunSummary;
-
-  beforeAll(async () => {
-    ({ out, summary, text } = await run(lab));
-  }, 90_000);
-
-  it('passes every checkpoint and prints the final count', () => {
-    expect(summary.failed, text).toBe(0);
-    expect(summary.passed).toBeGreaterThanOrEqual(50);
-    expect(text.trim().split('\n').pop()).toBe(`${summary.passed} passed, 0 failed`);
-  });
-
-  it('writes one capture per step that moves frames', () => {
-    expect(readdirSync(join(out, 'tcp-handshake-and-close')).sort()).toEqual(CAPTURES);
-  });
-
-  describe.skipIf(!requireTool('tshark'))('tshark', () => {
-    it('reads every capture with no malformed packet', () => {
-      for (const f of CAPTURES) {
-        const s = tsharkSummary(join(out, 'tcp-handshake-and-close', f));
-        expect(s.frames, f).toBeGreaterThan(0);
-        expect(s.malformed, f).toBe(0);
-      }
-    }, 120_000);
-
-    it('selects with each printed filter as many frames as the lab says', () => {
-      const filters = summary.labs[0].captures.flatMap((c) => c.filters.map((f) => ({ path: c.absolutePath, filter: f.filter, frames: f.frames })));
-      expect(filters.length).toBeGreaterThanOrEqual(10);
-      for (const f of filters) if (typeof f.frames === 'number') expect(tsharkCount(f.path, f.filter), `${f.path}: ${f.filter}`).toBe(f.frames);
-    }, 180_000);
-
-    it('finds good TCP checksums on every segment', () => {
-      for (const f of CAPTURES) {
-        const path = join(out, 'tcp-handshake-and-close', f);
-        expect(tsharkCount(path, 'tcp.checksum.status == "Good"', ['tcp.check_checksum:TRUE']), f).toBe(tsharkCount(path, 'tcp'));
-      }
-    }, 120_000);
-  });
-});
+describeTcpLabCheck({ name: 'tcp-handshake-and-close', lab, run, captures: CAPTURES, minPassed: 50, minFilters: 10 });
 
 describe('lab tcp-handshake-and-close, broken on purpose', () => {
   it('fails the TIME-WAIT checkpoints when the client waits 2 x 100 ms instead of 2 x 500 ms', async () => {
