@@ -10,11 +10,12 @@
 // its media type, as Wireshark's media_type table sends it.
 
 import { expertField } from '../expert.ts';
-import { bool, bytesField, type Field, type ProtoNode, rawField, uintDec } from '../field.ts';
-import { formatRelTime, type NsTime, nsDelta } from '../frame-fields.ts';
+import { bytesField, type Field, type ProtoNode, rawField, uintDec } from '../field.ts';
+import { type NsTime } from '../frame-fields.ts';
 import { registerFields } from '../known-fields.ts';
 import type { TcpAppCall, TcpAppContext, TcpAppDissector, TcpAppOutput } from '../tcp-reassembly-apps.ts';
 import { dataNode } from './data.ts';
+import { type Exchange, requestFields, responseFields } from './http-exchange.ts';
 import { textItem } from './link-fields.ts';
 import { type HttpHeader, httpPduLength, readHead, statusOf, walkChunks } from './http-message.ts';
 import { FORM_MEDIA_TYPE, HTTP_HEADER_FIELDS, HTTP_STATUS_TEXT, HTTP_TCP_PORTS, TEXT_LINES_MEDIA_TYPES } from './http-names.ts';
@@ -67,19 +68,11 @@ registerFields({
 // ---------------------------------------------------------------------------------------------
 // Request/response matching, per TCP conversation, as Wireshark does it on its one pass.
 
-interface ReqRes {
-  number: number;
-  reqFrame: number;
-  reqTime?: NsTime;
-  resFrame: number;
-  prev?: ReqRes;
-}
-
 interface HttpConv {
   count: number;
   /** Directions (sender keys) whose last message was handed on unfinished (a segment not desegmented). */
   unfinished: Set<string>;
-  tail?: ReqRes;
+  tail?: Exchange;
   /** The last request's full URI (or its URI when it named no host). */
   lastUri?: string;
 }
@@ -97,17 +90,6 @@ function convOf(app: TcpAppContext): HttpConv {
   return c;
 }
 
-function pushReqRes(conv: HttpConv): ReqRes {
-  const r: ReqRes = { number: ++conv.count, reqFrame: 0, resFrame: 0 };
-  if (conv.tail !== undefined) {
-    // Only one step back is ever shown: older entries are let go.
-    conv.tail.prev = undefined;
-    r.prev = conv.tail;
-  }
-  conv.tail = r;
-  return r;
-}
-
 // ---------------------------------------------------------------------------------------------
 
 function str(name: string, label: string, b: Uint8Array, start: number, end: number, o: { text?: string; hidden?: boolean; children?: Field[] } = {}): Field {
@@ -116,10 +98,6 @@ function str(name: string, label: string, b: Uint8Array, start: number, end: num
 
 function genStr(name: string, label: string, value: string, at: number, o: { hidden?: boolean } = {}): Field {
   return rawField(name, label, 'string', value, value, at, 0, { generated: true, text: `[${label}: ${value}]`, ...o });
-}
-
-function frameNum(name: string, label: string, n: number, at: number): Field {
-  return rawField(name, label, 'uint', n, String(n), at, 0, { generated: true, text: `[${label}: ${n}]` });
 }
 
 /** The media type of a Content-Type value: lower case, without parameters. */
@@ -258,29 +236,9 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
     const uri = typeof uriField?.value === 'string' ? uriField.value : '';
     const full = host !== undefined && uri.startsWith('/') ? `http://${host}${uri}` : undefined;
     if (full !== undefined) fields.push(genStr('http.request.full_uri', 'Full request URI', full, start));
-    conv.lastUri = full ?? uri;
-    const r = pushReqRes(conv);
-    r.reqFrame = frame;
-    r.reqTime = now;
-    fields.push(bool('http.request', 'Request', true, start, 0, { generated: true, hidden: true }));
-    fields.push(uintDec('http.request_number', 'HTTP request', r.number, start, 0, { generated: true, text: `[HTTP request ${r.number}/${conv.count}]` }));
-    if (r.prev !== undefined && r.prev.reqFrame > 0) fields.push(frameNum('http.prev_request_in', 'Prev request in frame', r.prev.reqFrame, start));
+    fields.push(...requestFields(conv, full ?? uri, frame, now, start));
   } else {
-    let r = conv.tail;
-    if (r === undefined || r.resFrame > 0) r = pushReqRes(conv);
-    r.resFrame = frame;
-    fields.push(bool('http.response', 'Response', true, start, 0, { generated: true, hidden: true }));
-    fields.push(uintDec('http.response_number', 'HTTP response', r.number, start, 0, { generated: true, text: `[HTTP response ${r.number}/${conv.count}]` }));
-    if (r.reqFrame > 0 && r.reqTime !== undefined) {
-      const dt = formatRelTime(nsDelta(now, r.reqTime));
-      fields.push(
-        rawField('http.time', 'Time since request', 'reltime', Number(dt), dt, start, 0, { generated: true, text: `[Time since request: ${dt} seconds]` }),
-      );
-      fields.push(frameNum('http.request_in', 'Request in frame', r.reqFrame, start));
-    }
-    if (r.prev !== undefined && r.prev.reqFrame > 0) fields.push(frameNum('http.prev_request_in', 'Prev request in frame', r.prev.reqFrame, start));
-    if (r.prev !== undefined && r.prev.resFrame > 0) fields.push(frameNum('http.prev_response_in', 'Prev response in frame', r.prev.resFrame, start));
-    if (conv.lastUri !== undefined) fields.push(genStr('http.response_for.uri', 'Request URI', conv.lastUri, start));
+    fields.push(...responseFields(conv, frame, now, start));
   }
   if (truncated && head.blank === undefined) {
     node.malformed.push({ layer: 'HTTP', offset: end, reason: 'HTTP message cut short by the capture' });

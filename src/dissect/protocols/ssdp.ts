@@ -16,9 +16,10 @@ import type { DecodedLayer } from '../../wire/layer.ts';
 import type { DissectContext } from '../context.ts';
 import { expertField } from '../expert.ts';
 import { bool, type Field, type ProtoNode, rawField, uintDec } from '../field.ts';
-import { formatRelTime, type NsTime, nsDelta } from '../frame-fields.ts';
+import { type NsTime } from '../frame-fields.ts';
 import { registerFields } from '../known-fields.ts';
 import { type HttpHeader, readHead, statusOf } from './http-message.ts';
+import { type ExchangeConv, requestFields, responseFields } from './http-exchange.ts';
 import { HTTP_HEADER_FIELDS, HTTP_STATUS_TEXT } from './http-names.ts';
 import { httpColumnText, httpFieldText, httpFieldValue } from './http-text.ts';
 import { textItem } from './link-fields.ts';
@@ -34,19 +35,7 @@ export function isSsdp(ctx: DissectContext): boolean {
   return v.srcPort === SSDP_UDP_PORT || v.dstPort === SSDP_UDP_PORT;
 }
 
-interface Exchange {
-  number: number;
-  reqFrame: number;
-  reqTime?: NsTime;
-  resFrame: number;
-  prev?: Exchange;
-}
-
-interface Conv {
-  count: number;
-  tail?: Exchange;
-  lastUri?: string;
-}
+type Conv = ExchangeConv;
 
 const MAX_CONVS = 65536;
 
@@ -82,22 +71,8 @@ function convOf(ctx: DissectContext): Conv {
   return c;
 }
 
-function push(conv: Conv): Exchange {
-  const r: Exchange = { number: ++conv.count, reqFrame: 0, resFrame: 0 };
-  if (conv.tail !== undefined) {
-    conv.tail.prev = undefined;
-    r.prev = conv.tail;
-  }
-  conv.tail = r;
-  return r;
-}
-
 function str(name: string, label: string, b: Uint8Array, start: number, end: number, o: { text?: string; hidden?: boolean; children?: Field[] } = {}): Field {
   return rawField(name, label, 'string', httpFieldValue(b, start, end), httpFieldText(b, start, end), start, end - start, o);
-}
-
-function frameNum(name: string, label: string, n: number, at: number): Field {
-  return rawField(name, label, 'uint', n, String(n), at, 0, { generated: true, text: `[${label}: ${n}]` });
 }
 
 function headerFields(b: Uint8Array, h: HttpHeader, kind: 'request' | 'response' | 'notification'): Field[] {
@@ -202,36 +177,10 @@ export function mapSsdp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
     if (kind === 'notification') {
       fields.push(bool('http.notification', 'Notification', true, start, 0, { generated: true, hidden: true }));
     } else {
-      conv.lastUri = full ?? uri;
-      const r = push(conv);
-      r.reqFrame = frame;
-      r.reqTime = now;
-      fields.push(bool('http.request', 'Request', true, start, 0, { generated: true, hidden: true }));
-      fields.push(uintDec('http.request_number', 'HTTP request', r.number, start, 0, { generated: true, text: `[HTTP request ${r.number}/${conv.count}]` }));
-      if (r.prev !== undefined && r.prev.reqFrame > 0) fields.push(frameNum('http.prev_request_in', 'Prev request in frame', r.prev.reqFrame, start));
+      fields.push(...requestFields(conv, full ?? uri, frame, now, start));
     }
   } else {
-    let r = conv.tail;
-    if (r === undefined || r.resFrame > 0) r = push(conv);
-    r.resFrame = frame;
-    fields.push(bool('http.response', 'Response', true, start, 0, { generated: true, hidden: true }));
-    fields.push(uintDec('http.response_number', 'HTTP response', r.number, start, 0, { generated: true, text: `[HTTP response ${r.number}/${conv.count}]` }));
-    if (r.reqFrame > 0 && r.reqTime !== undefined) {
-      const dt = formatRelTime(nsDelta(now, r.reqTime));
-      fields.push(
-        rawField('http.time', 'Time since request', 'reltime', Number(dt), dt, start, 0, { generated: true, text: `[Time since request: ${dt} seconds]` }),
-      );
-      fields.push(frameNum('http.request_in', 'Request in frame', r.reqFrame, start));
-    }
-    if (r.prev !== undefined && r.prev.reqFrame > 0) fields.push(frameNum('http.prev_request_in', 'Prev request in frame', r.prev.reqFrame, start));
-    if (r.prev !== undefined && r.prev.resFrame > 0) fields.push(frameNum('http.prev_response_in', 'Prev response in frame', r.prev.resFrame, start));
-    if (conv.lastUri !== undefined)
-      fields.push(
-        rawField('http.response_for.uri', 'Request URI', 'string', conv.lastUri, conv.lastUri, start, 0, {
-          generated: true,
-          text: `[Request URI: ${conv.lastUri}]`,
-        }),
-      );
+    fields.push(...responseFields(conv, frame, now, start));
   }
   const info = `${httpColumnText(b, f.start, f.end)} `;
   return [
