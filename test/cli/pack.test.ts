@@ -42,7 +42,7 @@ describe('npm pack', () => {
     const help = await run(bin, ['--help'], { env });
     expect(help.stdout).toMatch(/netlab decode\s+Decode a capture/);
     const list = await run(bin, ['lab', 'list'], { env });
-    expect(list.stdout).toMatch(/^encapsulation\s/m);
+    expect(list.stdout).toMatch(/^\s*1\.\s+encapsulation\s/m);
     const decoded = await run(bin, ['decode', '-r', capturePath('icmp-echo-zeek.pcap'), '-c', '2'], { env });
     const here = await run(process.execPath, [join(ROOT, 'bin', 'netlab.js'), 'decode', '-r', capturePath('icmp-echo-zeek.pcap'), '-c', '2'], { env });
     expect(decoded.stdout).toBe(here.stdout);
