@@ -153,7 +153,9 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
       if (pos === from) reporter.mute(false);
       itemsDone++;
       if (item.kind === 'exercise') {
-        if (pos < from) continue;
+        // Fixture runs write captures only (TLS and DNS labs write none there): exercises, which read
+        // the lab's captures and servers, are graded in normal runs.
+        if (pos < from || deterministic) continue;
         const outcome = await runExercise(run, item.exercise, pos, plan.length, { stdin: pausing ? stdin : undefined, cwd: options.cwd });
         exercises.push({ title: item.title, outcome });
         options.progress?.item(lab, pos, plan.length, outcome, item.title);

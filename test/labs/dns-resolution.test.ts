@@ -74,7 +74,7 @@ describe('lab dns-resolution, checkpoints that fail', () => {
         'the resolver followed the cached CNAME to the cached A record',
       ]),
     );
-    expect(r.text).toMatch(/FAIL {2}no server was asked again: [1-9]\d* \(expected 0\)/);
+    expect(r.text.replace(/\s+/g, ' ')).toMatch(/FAIL no server was asked again: [1-9]\d* \(expected 0\)/);
   }, 60_000);
 });
 

@@ -76,7 +76,7 @@ describe('lab mtls, a checkpoint that fails', () => {
     const broken: AnyLab = { ...lab, steps: [lab.steps[0], swap, lab.steps[1]] };
     const r = await run(broken);
     expect(r.summary.failed).toBe(1);
-    expect(r.text).toMatch(/FAIL {2}serviceA sees serviceB's certificate, verified: true, DNS:serviceB\.default\.svc\.cluster\.local/);
+    expect(r.text.replace(/\s+/g, ' ')).toMatch(/FAIL serviceA sees serviceB's certificate, verified: true, DNS:serviceB\.default\.svc\.cluster\.local/);
   }, 60_000);
 });
 
