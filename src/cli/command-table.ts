@@ -33,7 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'lab',
-    describe: 'Guided labs on real sockets, with captures and checkpoints (list, run, tour)',
+    describe: 'Guided labs on real sockets, with captures, checkpoints and exercises (list, run, tour)',
     load: async () => (await import('./lab.ts')).registerLab,
   },
   {
