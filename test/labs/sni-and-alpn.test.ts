@@ -66,7 +66,9 @@ describe('lab sni-and-alpn, a checkpoint that fails', () => {
     const broken: AnyLab = { ...lab, steps: [lab.steps[0], widen, lab.steps[2]] };
     const r = await run(broken);
     expect(r.summary.failed, r.text).toBe(2);
-    expect(r.text.replace(/\s+/g, ' ')).toMatch(/FAIL asks for www\.netlab\.test \(not served here\): refused: connected \(expected ERR_TLS_CERT_ALTNAME_INVALID\)/);
+    expect(r.text.replace(/\s+/g, ' ')).toMatch(
+      /FAIL asks for www\.netlab\.test \(not served here\): refused: connected \(expected ERR_TLS_CERT_ALTNAME_INVALID\)/,
+    );
     expect(r.text.replace(/\s+/g, ' ')).toMatch(/FAIL without SNI and for an unknown name the listener sends its default certificate \(shop's\)/);
   }, 60_000);
 });

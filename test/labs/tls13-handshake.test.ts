@@ -88,7 +88,8 @@ describe('lab tls13-handshake, a checkpoint that fails', () => {
     const broken: AnyLab = { ...lab, steps: [...lab.steps.slice(0, 2), strip, ...lab.steps.slice(2)] };
     const r = await run(broken);
     expect(r.summary.failed).toBeGreaterThanOrEqual(1);
-    expect(r.text.replace(/\s+/g, ' ')).toMatch(/FAIL netlab: the capture carries the key log, the same lines the sockets logged: 0 lines in the file's Decryption Secrets Block, 5 logged, different/,
+    expect(r.text.replace(/\s+/g, ' ')).toMatch(
+      /FAIL netlab: the capture carries the key log, the same lines the sockets logged: 0 lines in the file's Decryption Secrets Block, 5 logged, different/,
     );
     if (requireTool('tshark')) expect(r.text.replace(/\s+/g, ' ')).toMatch(/FAIL tshark: the frame's protocols, outermost first: eth:ethertype:ip:tcp:tls/);
     expect(r.text).toMatch(new RegExp(`^${r.summary.passed} passed, ${r.summary.failed} failed$`, 'm'));
