@@ -23,13 +23,16 @@ export interface Hierarchy {
   close(): Promise<void>;
 }
 
-/** Starts the servers on one shared port (free on every address). */
-export async function startHierarchy(specs: readonly ServerSpec[], tries = 8): Promise<Hierarchy> {
+/**
+ * Starts the servers on one shared port (free on every address). With `fixedPort` every server binds
+ * that port and a port in use is an error (no second try on another port).
+ */
+export async function startHierarchy(specs: readonly ServerSpec[], tries = 8, fixedPort = 0): Promise<Hierarchy> {
   if (specs.length === 0) throw new RangeError('startHierarchy: give at least one server');
   for (let attempt = 1; ; attempt++) {
     const started: AuthServer[] = [];
     try {
-      let port = 0;
+      let port = fixedPort;
       for (const s of specs) {
         const server = new AuthServer({ address: s.address, port, zones: s.zones, rotate: false, ...s.options });
         await server.start();
@@ -51,7 +54,7 @@ export async function startHierarchy(specs: readonly ServerSpec[], tries = 8): P
       };
     } catch (err) {
       for (const s of started) await s.close();
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= tries) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= tries || fixedPort !== 0) throw err;
     }
   }
 }

@@ -52,6 +52,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./dig.ts')).registerDig,
   },
   {
+    name: 'dns',
+    describe: 'DNS servers on loopback for netlab dig and dig to ask (serve)',
+    load: async () => (await import('./dns.ts')).registerDns,
+  },
+  {
     name: 'pki',
     describe: 'A small PKI: root and intermediate CAs, server and client certificates (init, issue, show, revoke)',
     load: async () => (await import('./pki.ts')).registerPki,

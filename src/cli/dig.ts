@@ -68,7 +68,8 @@ export function parseDigArgs(words: readonly string[], port: number, timeoutMs: 
       throw new CliError(`unexpected argument "${w}" (the name is ${name}; the type must be a type like A, AAAA, MX)`, 1);
     }
   }
-  if (name === undefined) throw new CliError('name a domain to look up: netlab dig www.example.test A @127.53.0.1 -p 5300', 1);
+  if (name === undefined)
+    throw new CliError('name a domain to look up: netlab dig www.example.com A @127.53.0.53 -p 5300 (netlab dns serve runs those servers)', 1);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliError(`-p ${port}: a port is 1 to 65535`, 1);
   checkNumberOption('--timeout', timeoutMs, { min: 1, max: MAX_TIMEOUT_MS, integer: true, unit: 'milliseconds' });
   return { name, type: type?.n ?? 1, typeText: type?.text ?? 'A', server, port, ...r, timeoutMs };

@@ -52,6 +52,11 @@ export async function main(args: readonly string[]): Promise<void> {
     reportFatal(err);
     process.exit();
   };
+  // The reader of our output went away (`netlab lab tour | head`): stop quietly, as other tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    else fatal(err);
+  });
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
   try {
