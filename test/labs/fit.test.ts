@@ -1,7 +1,7 @@
 // Every lab's screen fits the terminal: guided, on a fake terminal of 80 and of 160 columns, no line is
 // wider than the terminal (exercises.test.ts holds the --check runs).
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,4 +48,19 @@ describe.each(CATALOGUE.map((e) => e.name))('lab %s', (name) => {
     },
     120_000,
   );
+});
+
+describe('the guides (labs/NAME.md)', () => {
+  it('keep every line of a code block (diagrams, commands) within 80 columns; prose and tables reflow when shown', () => {
+    const wide: string[] = [];
+    for (const e of CATALOGUE) {
+      const lines = readFileSync(join(import.meta.dirname, '..', '..', 'labs', `${e.name}.md`), 'utf8').split('\n');
+      let inBlock = false;
+      lines.forEach((line, i) => {
+        if (line.startsWith('```')) inBlock = !inBlock;
+        else if (inBlock && [...line].length > 80) wide.push(`labs/${e.name}.md:${i + 1} (${[...line].length} columns)`);
+      });
+    }
+    expect(wide).toEqual([]);
+  });
 });
