@@ -1,14 +1,16 @@
-// `npm run bench:proxy`: wrk (one thread, 50 keep-alive connections, 5 s) through three reverse
-// proxies in front of the same upstream, in one run: netlab's proxy (`netlab proxy run`, its own
-// process), nginx (one worker) and HAProxy (one thread), each keeping a pool of upstream
-// connections. The upstream is nginx answering "ok" from memory (one worker, its own process).
-// Prints requests/s, p50 and p99 latency, and netlab's requests/s as a share of each peer's.
-// Everything listens on 127.0.0.1; every process is stopped at the end.
+// `npm run bench:proxy`: wrk (one thread, 50 keep-alive connections, 5 s) through reverse proxies in
+// front of the same upstream, in one run: netlab's proxy (`netlab proxy run`, as a user runs it, its
+// own process), nginx (one worker), HAProxy (one thread) and node-http-proxy (the npm package with a
+// keep-alive agent), each keeping a pool of upstream connections; then netlab on both cores
+// (`--workers 2`) beside nginx with two workers. Two responses: "ok" (requests/s, p50, p99) and
+// 1 MiB (MB/s). The upstream is nginx answering from memory and from a 1 MiB file (two workers, its own
+// process). Prints each figure and netlab's share of each peer's. Everything listens on 127.0.0.1;
+// every process is stopped at the end. BENCH_SECONDS sets the seconds per run (default 5).
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { hasCommand } from './peers.ts';
 
@@ -19,6 +21,8 @@ const DURATION = process.env.BENCH_SECONDS ?? '5';
 interface WrkResult {
   readonly name: string;
   readonly rps: number;
+  /** Bytes/s read by wrk (headers and bodies). */
+  readonly bytesPerSec: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: string;
@@ -70,11 +74,12 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-function nginxConf(dir: string, listen: number, body: string): string {
+function nginxConf(dir: string, listen: number, body: string, workers = 1): string {
   for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, d), { recursive: true });
   return `daemon off;
-master_process off;
-worker_processes 1;
+master_process ${workers > 1 ? 'on' : 'off'};
+${workers > 1 ? `user ${userInfo().username};` : ''}
+worker_processes ${workers};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log error;
 events { worker_connections 1024; }
@@ -102,17 +107,104 @@ function parseMs(v: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
 }
 
-function wrk(name: string, port: number): Promise<WrkResult> {
+function parseBytes(v: string): number {
+  const m = /^([\d.]+)([KMG]?)B$/.exec(v);
+  if (m === null) return Number.NaN;
+  return Number(m[1]) * (m[2] === 'K' ? 1024 : m[2] === 'M' ? 1024 ** 2 : m[2] === 'G' ? 1024 ** 3 : 1);
+}
+
+function wrk(name: string, port: number, path = '/'): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
-    execFile('wrk', ['-t1', '-c50', `-d${DURATION}s`, '--latency', `http://${HOST}:${port}/`], { timeout: 120_000 }, (err, stdout) => {
+    execFile('wrk', ['-t1', '-c50', `-d${DURATION}s`, '--latency', `http://${HOST}:${port}${path}`], { timeout: 120_000 }, (err, stdout) => {
       if (err !== null) return reject(err);
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+      const bytesPerSec = parseBytes(/Transfer\/sec:\s+(\S+)/.exec(stdout)?.[1] ?? '');
       const p50 = parseMs(/\s50%\s+(\S+)/.exec(stdout)?.[1] ?? '');
       const p99 = parseMs(/\s99%\s+(\S+)/.exec(stdout)?.[1] ?? '');
       const errs = [/Socket errors:.*/.exec(stdout)?.[0], /Non-2xx or 3xx responses: \d+/.exec(stdout)?.[0]].filter((x) => x !== undefined).join('; ');
-      resolve({ name, rps, p50Ms: p50, p99Ms: p99, errors: errs });
+      resolve({ name, rps, bytesPerSec, p50Ms: p50, p99Ms: p99, errors: errs });
     });
   });
+}
+
+interface Peer {
+  readonly name: string;
+  start(upPort: number): Promise<{ port: number; child: ChildProcess }>;
+}
+
+/** A proxy process started, checked listening, warmed up. */
+async function startPeer(p: Peer, upPort: number): Promise<{ port: number; child: ChildProcess }> {
+  const r = await p.start(upPort);
+  await waitListening(r.port, r.child, p.name);
+  await wrk('warm-up', r.port).catch(() => undefined);
+  return r;
+}
+
+function peers(dir: string): Peer[] {
+  const netlab = (workers: number): Peer => ({
+    name: workers === 1 ? 'netlab' : `netlab --workers ${workers}`,
+    async start(upPort) {
+      const port = await freePort();
+      const file = join(dir, `netlab-${workers}.yaml`);
+      writeFileSync(
+        file,
+        `listeners:\n  - { name: web, address: ${HOST}, port: ${port} }\nroutes:\n  - { name: all, cluster: up }\nclusters:\n  - name: up\n    endpoints: [{ name: u1, address: ${HOST}, port: ${upPort} }]\n`,
+      );
+      const args = [join(ROOT, 'bin/netlab.js'), 'proxy', 'run', '--no-watch', '--grace', '1000', '--workers', String(workers), file];
+      return { port, child: startProcess(process.execPath, args, 'netlab proxy') };
+    },
+  });
+  const nginx = (workers: number): Peer => ({
+    name: `nginx, ${workers} worker${workers > 1 ? 's' : ''}`,
+    async start(upPort) {
+      const port = await freePort();
+      const d = join(dir, `nginx-${workers}`);
+      mkdirSync(d, { mode: 0o755 });
+      writeFileSync(
+        join(d, 'nginx.conf'),
+        nginxConf(d, port, `upstream u { server ${HOST}:${upPort}; keepalive 64; }`, workers).replace(
+          'LOCATION',
+          'location / { proxy_pass http://u; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; }',
+        ),
+      );
+      return { port, child: startProcess('nginx', ['-p', d, '-c', join(d, 'nginx.conf'), '-e', join(d, 'error.log')], 'nginx') };
+    },
+  });
+  const haproxy: Peer = {
+    name: 'HAProxy, 1 thread',
+    async start(upPort) {
+      const port = await freePort();
+      const cfg = join(dir, 'haproxy.cfg');
+      writeFileSync(
+        cfg,
+        `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n  http-reuse always\nfrontend fe\n  bind ${HOST}:${port}\n  default_backend be\nbackend be\n  server up ${HOST}:${upPort}\n`,
+      );
+      return { port, child: startProcess('haproxy', ['-f', cfg, '-db'], 'haproxy') };
+    },
+  };
+  const nodeHttpProxy: Peer = {
+    name: 'node-http-proxy',
+    async start(upPort) {
+      const port = await freePort();
+      return { port, child: startProcess(process.execPath, [join(ROOT, 'bench/node-http-proxy-peer.mjs'), String(port), String(upPort)], 'node-http-proxy') };
+    },
+  };
+  return [netlab(1), nginx(1), ...(hasCommand('haproxy') ? [haproxy] : []), nodeHttpProxy, netlab(2), nginx(2)];
+}
+
+function table(title: string, rows: readonly WrkResult[], big: boolean): void {
+  console.log(`\n${title}`);
+  console.log(`${'proxy'.padEnd(22)} ${(big ? 'MB/s' : 'requests/s').padStart(11)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  netlab/this  errors`);
+  const figure = (r: WrkResult): number => (big ? r.bytesPerSec / 1e6 : r.rps);
+  for (const r of rows) {
+    const ours = rows.find((x) => x.name === (r.name.includes('2 workers') ? 'netlab --workers 2' : 'netlab'));
+    const ratio = ours === undefined || r.name.startsWith('netlab') ? '' : `${((figure(ours) / figure(r)) * 100).toFixed(0)}%`;
+    console.log(
+      `${r.name.padEnd(22)} ${figure(r)
+        .toFixed(big ? 1 : 0)
+        .padStart(11)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)}  ${ratio.padStart(11)}  ${r.errors || '-'}`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -123,77 +215,35 @@ async function main(): Promise<void> {
     }
   }
   const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-proxy-'));
+  // nginx with a master process runs its workers as another user (nobody): they must reach the files.
+  chmodSync(dir, 0o755);
   const children: ChildProcess[] = [];
   try {
-    // The upstream: nginx answering from memory.
+    // The upstream: nginx with two workers answering "ok" from memory and a 1 MiB file from the page cache.
     const upPort = await freePort();
     const upDir = join(dir, 'upstream');
-    mkdirSync(upDir);
-    writeFileSync(join(upDir, 'nginx.conf'), nginxConf(upDir, upPort, '').replace('LOCATION', 'location / { return 200 "ok\\n"; }'));
+    mkdirSync(upDir, { mode: 0o755 });
+    writeFileSync(join(upDir, 'big.bin'), Buffer.alloc(1024 * 1024, 'x'));
+    writeFileSync(
+      join(upDir, 'nginx.conf'),
+      nginxConf(upDir, upPort, '', 2).replace('LOCATION', `location = /big { alias ${upDir}/big.bin; } location / { return 200 "ok\\n"; }`),
+    );
     const up = startProcess('nginx', ['-p', upDir, '-c', join(upDir, 'nginx.conf'), '-e', join(upDir, 'error.log')], 'upstream nginx');
     children.push(up);
     await waitListening(upPort, up, 'upstream nginx');
 
-    const results: WrkResult[] = [];
-
-    // netlab's proxy, its own process.
-    const nlPort = await freePort();
-    const nlFile = join(dir, 'netlab.yaml');
-    writeFileSync(
-      nlFile,
-      `listeners:\n  - { name: web, address: ${HOST}, port: ${nlPort} }\nroutes:\n  - { name: all, cluster: up }\nclusters:\n  - name: up\n    endpoints: [{ name: u1, address: ${HOST}, port: ${upPort} }]\n`,
-    );
-    const nl = startProcess(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'proxy', 'run', '--no-watch', '--grace', '1000', nlFile],
-      'netlab proxy',
-    );
-    children.push(nl);
-    await waitListening(nlPort, nl, 'netlab proxy');
-    await wrk('warm-up', nlPort).catch(() => undefined);
-    results.push(await wrk('netlab', nlPort));
-    await stop(nl);
-
-    // nginx, one worker, keep-alive pool to the upstream.
-    const ngPort = await freePort();
-    const ngDir = join(dir, 'nginx');
-    mkdirSync(ngDir);
-    writeFileSync(
-      join(ngDir, 'nginx.conf'),
-      nginxConf(ngDir, ngPort, `upstream u { server ${HOST}:${upPort}; keepalive 64; }`).replace(
-        'LOCATION',
-        'location / { proxy_pass http://u; proxy_http_version 1.1; proxy_set_header Connection ""; }',
-      ),
-    );
-    const ng = startProcess('nginx', ['-p', ngDir, '-c', join(ngDir, 'nginx.conf'), '-e', join(ngDir, 'error.log')], 'nginx');
-    children.push(ng);
-    await waitListening(ngPort, ng, 'nginx');
-    results.push(await wrk('nginx (1 worker)', ngPort));
-    await stop(ng);
-
-    if (hasCommand('haproxy')) {
-      const hpPort = await freePort();
-      const cfg = join(dir, 'haproxy.cfg');
-      writeFileSync(
-        cfg,
-        `global\n  nbthread 1\n  maxconn 4096\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n  http-reuse always\nfrontend fe\n  bind ${HOST}:${hpPort}\n  default_backend be\nbackend be\n  server up ${HOST}:${upPort}\n`,
-      );
-      const hp = startProcess('haproxy', ['-f', cfg, '-db'], 'haproxy');
-      children.push(hp);
-      await waitListening(hpPort, hp, 'haproxy');
-      results.push(await wrk('HAProxy (1 thread)', hpPort));
-      await stop(hp);
-    } else console.log('HAProxy not installed: its row is skipped');
-
-    const netlab = results[0];
-    console.log(`wrk -t1 -c50 -d${DURATION}s through each proxy to one nginx upstream (answers "ok")\n`);
-    console.log(`${'proxy'.padEnd(20)} ${'requests/s'.padStart(11)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  netlab/this  errors`);
-    for (const r of results) {
-      const ratio = r === netlab ? '' : `${((netlab.rps / r.rps) * 100).toFixed(0)}%`;
-      console.log(
-        `${r.name.padEnd(20)} ${r.rps.toFixed(0).padStart(11)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)}  ${ratio.padStart(11)}  ${r.errors || '-'}`,
-      );
+    const small: WrkResult[] = [];
+    const big: WrkResult[] = [];
+    for (const p of peers(dir)) {
+      const { port, child } = await startPeer(p, upPort);
+      children.push(child);
+      small.push(await wrk(p.name, port));
+      big.push(await wrk(p.name, port, '/big'));
+      await stop(child);
     }
+    console.log(`wrk -t1 -c50 -d${DURATION}s through each proxy to one nginx upstream (its own process), one run, ${new Date().toISOString()}`);
+    table('small responses ("ok")', small, false);
+    table('1 MiB responses', big, true);
   } finally {
     for (const c of children.reverse()) await stop(c);
     rmSync(dir, { recursive: true, force: true });

@@ -28,6 +28,7 @@ interface RunArgs {
   file: string;
   watch: boolean;
   grace: number;
+  workers: number;
 }
 
 /** Runs the proxy of `file` until SIGINT/SIGTERM; resolves when it has drained and closed. */
@@ -51,7 +52,9 @@ export async function runProxyFile(file: string, options: { watch: boolean; grac
       else if (e.type === 'error') out(`error: ${e.message}`);
     },
   });
-  for (const l of proxy.listeners) process.stdout.write(`listening: ${l.name} ${l.url}\n`);
+  // A worker of --workers N: the first prints the listeners (they are the same in every worker).
+  const worker = process.env.NETLAB_PROXY_WORKER;
+  if (worker === undefined || worker === '1') for (const l of proxy.listeners) process.stdout.write(`listening: ${l.name} ${l.url}\n`);
   const reload = (why: string): void => {
     try {
       const next = loadConfigFile(file, 'proxy').config;
@@ -89,12 +92,14 @@ export function registerProxy(y: Argv): Argv {
       b
         .positional('file', { type: 'string', demandOption: true, describe: 'configuration file (YAML or JSON)' })
         .option('watch', { type: 'boolean', default: true, describe: 'reload when the file changes (--no-watch: only on SIGHUP)' })
-        .option('grace', { type: 'number', default: 5000, describe: 'ms requests in flight get to finish on exit' }) as unknown as Argv<RunArgs>,
+        .option('grace', { type: 'number', default: 5000, describe: 'ms requests in flight get to finish on exit' })
+        .option('workers', { type: 'number', default: 1, describe: 'processes sharing the listeners (one per core: --workers 2)' }) as unknown as Argv<RunArgs>,
     handler: async (a) => {
-      await runProxyFile(a.file, {
-        watch: a.watch,
-        graceMs: checkNumberOption('--grace', a.grace, { min: 0, max: 3_600_000, integer: true, unit: 'milliseconds' }),
-      });
+      const graceMs = checkNumberOption('--grace', a.grace, { min: 0, max: 3_600_000, integer: true, unit: 'milliseconds' });
+      const workers = checkNumberOption('--workers', a.workers, { min: 1, max: 64, integer: true, unit: 'processes' });
+      const { isProxyWorker, runProxyWorkers } = await import('./proxy-workers.ts');
+      if (workers > 1 && !isProxyWorker()) await runProxyWorkers(a.file, { workers, watch: a.watch, graceMs });
+      else await runProxyFile(a.file, { watch: a.watch && !isProxyWorker(), graceMs });
     },
   };
   const check: CommandModule<object, CheckArgs> = {

@@ -66,3 +66,52 @@ describe('netlab proxy run', () => {
     }
   }, 60_000);
 });
+
+describe('netlab proxy run --workers 2', () => {
+  it('runs two worker processes on one listener, reloads both on SIGHUP, and stops them all on SIGTERM', async () => {
+    const up = await startUpstream('u1');
+    const file = join(dir, 'w.yaml');
+    writeFileSync(file, yaml(up.port, 'one'));
+    const child = spawn(process.execPath, [join(ROOT, 'bin/netlab.js'), 'proxy', 'run', '--no-watch', '--grace', '1000', '--workers', '2', file], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const t0 = Date.now();
+      while (!/listening: web http:\/\/127\.0\.0\.1:\d+/.test(stdout)) {
+        if (Date.now() - t0 > 30_000) throw new Error(`no listener line: ${stdout} ${stderr}`);
+        await sleep(50);
+      }
+      expect(stdout.match(/listening:/g)).toHaveLength(1);
+      expect(stderr).toContain('2 workers');
+      const port = Number(/listening: web http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
+      // Both workers up (each takes connections once it listens): every request answered.
+      await sleep(1500);
+      for (let i = 0; i < 8; i++) expect((await send(port, 'GET', '/hello')).body).toBe('one');
+      writeFileSync(file, yaml(up.port, 'two'));
+      child.kill('SIGHUP');
+      const t1 = Date.now();
+      while ((stderr.match(/reloaded:/g) ?? []).length < 2) {
+        if (Date.now() - t1 > 15_000) throw new Error(`not both reloaded: ${stderr}`);
+        await sleep(20);
+      }
+      // Fresh connections land on either worker: all of them answer from the new file.
+      for (let i = 0; i < 8; i++) expect((await send(port, 'GET', '/hello')).body).toBe('two');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr.match(/^closed$/gm)).toHaveLength(3);
+    } finally {
+      child.kill('SIGKILL');
+      await up.close();
+    }
+  }, 60_000);
+});
