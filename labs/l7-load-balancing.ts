@@ -516,7 +516,7 @@ export default defineLab<L7State>({
           [
             ['10 slow requests start', 0],
             ['drain server1 begins (2 in flight on it)', ms(drainStart)],
-            ["server1's requests end (200)", onS1.map((d) => ms(d.at)).join(', ')],
+            ["server1's two answers reach their clients", onS1.map((d) => ms(d.at)).join(', ')],
             ['drain complete', ms(drainedAt)],
           ],
         );
