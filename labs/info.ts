@@ -74,6 +74,12 @@ export const LAB_INFO = {
     duration: '15 min',
     needs: ['loopback TCP sockets', "tshark (optional: Wireshark's reading of SNI, certificates and ALPN)"],
   },
+  'l7-load-balancing': {
+    name: 'l7-load-balancing',
+    title: 'An L7 load balancer: 11 policies, a slow server, health checks, ejection, sticky sessions, draining',
+    duration: '25 min',
+    needs: ['loopback TCP sockets on 127.70.0.0/16', "tshark (optional: Wireshark's reading of both sides of the proxy)"],
+  },
   'tcp-handshake-and-close': {
     name: 'tcp-handshake-and-close',
     title: 'TCP opens and closes: the handshake, the header and its options, ACKs by bytes, FIN/ACK, TIME-WAIT, RST',

@@ -153,8 +153,13 @@ export class Balancer {
     return this.list.find((e) => e.name === name);
   }
 
-  onEvent(listener: (e: BalancerEvent) => void): void {
+  /** Tells `listener` of every event; returns a function that stops it (a one-off listener must call it, or it stays for the balancer's life). */
+  onEvent(listener: (e: BalancerEvent) => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   private emit(e: BalancerEvent): void {

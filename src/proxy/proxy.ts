@@ -498,9 +498,11 @@ export class ReverseProxy {
     const b = c.balancer;
     return new Promise((resolve) => {
       let done = false;
+      let stop = (): void => undefined;
       const finish = (): void => {
         if (done) return;
         done = true;
+        stop();
         const e = b.endpoint(endpoint);
         // Let the last response's connection come back to the pool first.
         setImmediate(() => {
@@ -508,7 +510,7 @@ export class ReverseProxy {
           resolve();
         });
       };
-      b.onEvent((ev) => {
+      stop = b.onEvent((ev) => {
         if (ev.type === 'drained' && ev.endpoint.name === endpoint) finish();
       });
       if (b.drain(endpoint)) finish();

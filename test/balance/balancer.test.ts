@@ -61,6 +61,19 @@ describe('Balancer', () => {
     );
   });
 
+  it('onEvent returns a function that stops the listener (a one-off drain waiter does not stay for ever)', () => {
+    const { b, events } = make();
+    const once: BalancerEvent[] = [];
+    const stop = b.onEvent((e) => once.push(e));
+    expect(b.drain('a')).toBe(true);
+    stop();
+    stop(); // twice is harmless
+    b.undrain('a');
+    expect(b.drain('a')).toBe(true);
+    expect(once.map((e) => e.type)).toEqual(['drained']);
+    expect(events.map((e) => e.type)).toEqual(['drained', 'drained']);
+  });
+
   it('drain: no new picks, requests in flight finish, then a drained event', () => {
     const { b, clock, events } = make();
     const attempts = [b.begin(b.endpoint('a')!), b.begin(b.endpoint('a')!)];
