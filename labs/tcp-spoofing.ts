@@ -68,7 +68,7 @@ export function tcpSpoofingLab(options: SpoofingLabOptions = {}): AnyLab {
           'Two generations of the same setup meet at router r1: a client and a server that trusts it by its\n' +
           `address (as rsh and rlogin did): today's (client ${ADDR.client}, server ${ADDR.server}, ISNs per RFC 6528) and a\n` +
           `1990s stack (oldclient ${ADDR.oldclient}, oldserver ${ADDR.oldserver}, netlab's lab-only weak ISN mode: a counter that\n` +
-          `moves by ${WEAK_ISN_PER_CONNECTION} per connection and ${WEAK_ISN_PER_SECOND} per second, as 4.2BSD's did). The attacker, ${ADDR.attacker},\n` +
+          `moves by ${WEAK_ISN_PER_CONNECTION} per connection and ${WEAK_ISN_PER_SECOND} per second, as BSD stacks of the time did). The attacker, ${ADDR.attacker},\n` +
           "sits on its own link: off-path, it never sees a frame of the pairs' traffic. What it can do is open\n" +
           `connections of its own. It connects twice to each server's port ${SERVICE_PORT} and reads the server's ISN in\n` +
           'each SYN-ACK. The captures of this lab are taken on the two server links (a tap in front of each\n' +
@@ -348,7 +348,8 @@ export function tcpSpoofingLab(options: SpoofingLabOptions = {}): AnyLab {
           'window / 2^32, and a sweep one window apart covers every value in 2^32 / window segments. Before RFC\n' +
           '5961 a RST was taken anywhere in the window too; that is what made blind resets of long BGP sessions\n' +
           'practical in 2004 (large windows, known ports). Now a RST must be exact: 1 / 2^32. Data also needs an\n' +
-          'ACK field inside what the server sent (about 2^16 values wide): a second guess, multiplied. The table\n' +
+          "ACK field the server accepts (RFC 5961: from SND.UNA less the peer's largest window, at least 65535,\n" +
+          'up to SND.NXT: about 131000 values here): a second guess, multiplied. The table\n' +
           "uses today's server's window in the login and 64-byte frames at 1 Gbit/s (1 488 095 frames per second\n" +
           'with preamble and gap). The client port, assumed known here, multiplies it all again by the range of\n' +
           'ephemeral ports (28232 on Linux). A study guide says TCP can be spoofed and that blind injection\n' +
@@ -357,7 +358,7 @@ export function tcpSpoofingLab(options: SpoofingLabOptions = {}): AnyLab {
           const inj = need(ctx.state.inject, 'the injection');
           const w = inj.new.window;
           const pps = 1e9 / (84 * 8);
-          const ackRange = 65536;
+          const ackRange = inj.new.ackRange;
           const rows: [string, number][] = [
             ['data (in window), pre-5961 RST', SPACE / w],
             ['RST, exact match (RFC 5961)', SPACE],
@@ -381,6 +382,7 @@ export function tcpSpoofingLab(options: SpoofingLabOptions = {}): AnyLab {
             { title: `Blind guesses against a window of ${w} bytes` },
           );
           ctx.check.equal("today's server offered the client a window of 128 KiB (its receive buffer)", w, 131072);
+          ctx.check.between("it takes about 2^17 ACK numbers: the client's window (about 128 KiB) back from SND.UNA, to SND.NXT", ackRange, 65536, 131073);
           ctx.check.equal('in-window guesses: 2^32 / 131072 = 32768 segments sweep the space', SPACE / w, 32768);
           ctx.check.between('...about 22 ms of forged frames at 1 Gbit/s: why RFC 5961 asks for an exact RST', (SPACE / w / pps) * 1000, 20, 25, 'ms');
           ctx.check.between('an exact RST needs on average 2^31 tries: about 24 minutes at 1 Gbit/s, per port guessed', SPACE / 2 / pps / 60, 23, 25, 'min');

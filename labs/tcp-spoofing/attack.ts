@@ -91,6 +91,8 @@ export interface InjectResult {
   readonly dropped: number;
   /** The window the server offered the client before the attack. */
   readonly window: number;
+  /** How many ACK numbers the server would take (RFC 5961 5.2: SND.UNA - max(MAX.SND.WND, 65535) to SND.NXT). */
+  readonly ackRange: number;
   /** The client's error (after it writes again). */
   readonly clientError: () => string;
 }
@@ -115,6 +117,7 @@ export async function injectIntoLogin(net: LabNet, sn: SpoofNet, g: Generation, 
   if (session === undefined || session.remotePort !== client.localPort) throw new Error('the service did not record the login');
   const before = session.socket.info();
   const window = before.rcvWnd;
+  const ackRange = Math.max(before.sndWnd, 65535) + ((before.sndNxt - before.sndUna) >>> 0) + 1;
   const base = { src: ADDR[p.client], dst: ADDR[p.server], sport: client.localPort, dport: SERVICE_PORT } as const;
   const next = (predicted.client + 1 + LOGIN.length) >>> 0;
   // 1. A RST inside the window, RST_OFFSET bytes past the byte the server expects.
@@ -135,6 +138,7 @@ export async function injectIntoLogin(net: LabNet, sn: SpoofNet, g: Generation, 
     challengeAcks: after.counters.challengeAcks - before.counters.challengeAcks,
     dropped: after.counters.duplicateSegments - before.counters.duplicateSegments,
     window,
+    ackRange,
     clientError: () => clientError,
   };
 }
