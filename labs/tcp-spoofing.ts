@@ -244,7 +244,8 @@ export function tcpSpoofingLab(options: SpoofingLabOptions = {}): AnyLab {
           'ACK (sent to the real client, which a real peer that did reset would answer with an exact RST), one\n' +
           'outside the window is dropped in silence. Data must fall inside the window and its ACK field must\n' +
           'acknowledge something sent (RFC 5961 5.2); otherwise the server drops it and answers with an ACK.\n' +
-          'Then each client writes again.',
+          'Data inside the window but past the byte expected is not dropped: it waits in the out-of-order\n' +
+          'queue. So for data the window is the target, not one exact number. Then each client writes again.',
         async run(ctx) {
           const net = need(ctx.state.net, 'the network');
           const sn = need(ctx.state.sn, 'the hosts');
