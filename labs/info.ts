@@ -98,6 +98,12 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
   },
+  'tcp-spoofing': {
+    name: 'tcp-spoofing',
+    title: 'Why the ISN is random: blind connections and injected RST and data, refused with RFC 6528, accepted with a predictable ISN',
+    duration: '20 min',
+    needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;

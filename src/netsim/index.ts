@@ -13,6 +13,6 @@ export type { LinkFault } from './lab-net.ts';
 export type { HostOptions } from './host.ts';
 export { Switch } from './switch.ts';
 export { describeIcmpError } from './icmp-errors.ts';
-export type { WireFrame } from './lab-net.ts';
+export type { WireFrame, FrameSink } from './lab-net.ts';
 export type { ImpairmentOptions } from './impairment.ts';
 export { impair } from './impairment.ts';
