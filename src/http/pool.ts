@@ -183,6 +183,16 @@ export class HttpConnectionPool {
   }
 
   /** Gives a connection back. An idle, reusable one is kept (or handed to a waiter); others are closed. */
+  /**
+   * Takes a leased connection out of the pool for good (it switched protocols: a WebSocket tunnel
+   * now owns its socket). The pool forgets it and may open another in its place.
+   */
+  detach(p: PooledConnection): void {
+    const e = this.entries.get(upstreamKey(p.upstream));
+    if (e === undefined || !e.busy.delete(p.connection)) return;
+    this.serveWaiters(e);
+  }
+
   release(p: PooledConnection): void {
     const e = this.entries.get(upstreamKey(p.upstream));
     const c = p.connection;

@@ -171,6 +171,13 @@ const routeSchema = z.strictObject({
   redirect: redirectSchema.optional(),
   /** ...or with a fixed response. */
   respond: respondSchema.optional(),
+  /**
+   * Protocols a client may switch to through this route (Upgrade, answered 101 by the upstream and
+   * then relayed both ways as bytes). Default websocket; [] relays Upgrade requests as plain requests.
+   */
+  upgrades: z
+    .array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+(\/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?$/, { message: 'expected a protocol token such as websocket' }))
+    .default(['websocket']),
 });
 
 // ---- clusters -----------------------------------------------------------------------------------
@@ -264,6 +271,8 @@ const timeoutsSchema = z.strictObject({
   idleMs: ms.default(60_000),
   /** The whole request, start to end (default: none). */
   requestMs: ms.optional(),
+  /** A tunnel after 101 (WebSocket) with no byte either way for this long is closed. */
+  tunnelIdleMs: ms.default(300_000),
 });
 
 const upstreamTlsSchema = z.strictObject({
@@ -286,7 +295,7 @@ const clusterSchema = z.strictObject({
   sticky: stickySchema.optional(),
   /** When every endpoint is down, send to them anyway instead of answering 503. */
   failOpen: z.boolean().default(false),
-  timeouts: timeoutsSchema.default({ connectMs: 5_000, headerMs: 15_000, idleMs: 60_000 }),
+  timeouts: timeoutsSchema.default({ connectMs: 5_000, headerMs: 15_000, idleMs: 60_000, tunnelIdleMs: 300_000 }),
   retries: retriesSchema.optional(),
   tls: upstreamTlsSchema.optional(),
   /** Most requests or connections open at once on one endpoint. */

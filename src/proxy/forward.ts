@@ -11,6 +11,7 @@ import type { HttpClientResponse, HttpServerConnection, HttpServerRequest, HttpS
 import { fieldValue, fieldValues, type HttpField } from '../wire/http.ts';
 import type { ClusterRuntime } from './cluster.ts';
 import { allowedTrailers, stripHopByHop } from './headers.ts';
+import { openTunnel, type Tunnel } from './tunnel.ts';
 
 export interface ForwardInput {
   readonly req: HttpServerRequest;
@@ -33,6 +34,11 @@ export interface ForwardInput {
   readonly onUpstreamHead?: (endpoint: string, status: number, seconds: number) => void;
   /** The request named no host (HTTP/1.0 without Host): send the endpoint's address:port as Host. */
   readonly hostFallback?: boolean;
+  /**
+   * The request asks to switch protocols (Upgrade: websocket) and the route allows it: on the
+   * upstream's 101 both sockets leave HTTP and a tunnel joins them until either side closes.
+   */
+  readonly upgrade?: { readonly idleMs: number; readonly onTunnel: (t: Tunnel) => void };
 }
 
 export interface ForwardResult {
@@ -272,10 +278,36 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       input.onUpstreamHead?.(ep.name, status, (clock.now() - started) / 1000);
       if (status === 101) {
         upRes.body.discard();
-        upLease.connection.destroy();
-        attempt.finish({ error: 'other' });
-        bytes = answer(res, 502, `netlab proxy: ${ep.name} switched protocols, which this proxy does not relay\n`, input.responseFields);
-        return { status: 502, endpoint: ep.name, bytes, attempts: tries };
+        if (input.upgrade === undefined || req.head.upgrade.length === 0) {
+          upLease.connection.destroy();
+          attempt.finish({ error: 'other' });
+          bytes = answer(res, 502, `netlab proxy: ${ep.name} switched protocols without being asked to\n`, input.responseFields);
+          return { status: 502, endpoint: ep.name, bytes, attempts: tries };
+        }
+        // The tunnel outlives this request: nothing of the request's own may cut it from now on.
+        unwatch();
+        if (deadline !== undefined) clock.clearTimer(deadline);
+        deadline = undefined;
+        const upSide = upLease.connection.takeOver();
+        cluster.pool.detach(upLease);
+        const fields101 = [
+          ...stripHopByHop(upRes.head.fields),
+          ...upRes.head.upgrade.slice(0, 1).map((p) => ({ name: 'Upgrade', value: p })),
+          ...input.responseFields,
+        ];
+        let downSide: ReturnType<HttpServerConnection['takeOver']>;
+        try {
+          downSide = req.connection.takeOver(res, fields101);
+        } catch {
+          upSide.socket.destroy();
+          attempt.finish({ error: 'other' });
+          return { status: 499, endpoint: ep.name, bytes: 0, attempts: tries };
+        }
+        attempt.finish({ status });
+        const t = openTunnel(downSide, upSide, { idleMs: input.upgrade.idleMs, clock });
+        input.upgrade.onTunnel(t);
+        const r = await t.done;
+        return { status, endpoint: ep.name, bytes: r.down, attempts: tries };
       }
       if (retry !== undefined && status >= 500 && replayable) {
         finishRetry();

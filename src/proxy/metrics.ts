@@ -23,6 +23,7 @@ export class ProxyMetrics {
   readonly retries: Counter<'cluster' | 'reason'>;
   readonly upstreamErrors: Counter<'cluster' | 'endpoint' | 'kind'>;
   readonly inFlight: Gauge;
+  readonly tunnels: Counter<'cluster'>;
 
   constructor(endpoints: () => readonly EndpointRow[]) {
     const registers = [this.registry];
@@ -57,6 +58,12 @@ export class ProxyMetrics {
       name: 'netlab_proxy_upstream_errors_total',
       help: 'Upstream tries that failed without a usable response, by kind.',
       labelNames: ['cluster', 'endpoint', 'kind'],
+      registers,
+    });
+    this.tunnels = new Counter({
+      name: 'netlab_proxy_tunnels_total',
+      help: 'Connections switched to another protocol (WebSocket) and relayed as bytes, by cluster.',
+      labelNames: ['cluster'],
       registers,
     });
     this.inFlight = new Gauge({ name: 'netlab_proxy_requests_in_flight', help: 'Requests being handled now.', registers });

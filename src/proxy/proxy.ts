@@ -22,6 +22,7 @@ import { answer, cookieValue, forward } from './forward.ts';
 import { AddressSet, applyForwarding, plainAddress, stripHopByHop } from './headers.ts';
 import { listenerKey, listenerTlsOptions } from './listener.ts';
 import { ProxyMetrics } from './metrics.ts';
+import type { Tunnel } from './tunnel.ts';
 import { type CompiledRoute, compileRoutes, findRoute, hostOnly, parseQuery, redirectLocation, rewritePath } from './routes.ts';
 
 export type ProxyEvent =
@@ -115,6 +116,8 @@ export class ReverseProxy {
   private retried = 0;
   private readonly statusCounts: Record<string, number> = {};
   private closed = false;
+  /** WebSocket (Upgrade) tunnels open now; close() ends them. */
+  private readonly tunnels = new Set<Tunnel>();
 
   private constructor(options: ProxyOptions) {
     this.opts = options;
@@ -373,11 +376,21 @@ export class ReverseProxy {
               ? undefined
               : cookieValue(head.fields, cluster.stickyName);
       }
+      // Upgrade (WebSocket) is hop-by-hop: it goes on only when the route allows the protocol asked for.
+      const upgradeTo = head.upgrade.filter((p) =>
+        rc.upgrades.some((u) => u.toLowerCase() === p.toLowerCase().split('/')[0] || u.toLowerCase() === p.toLowerCase()),
+      );
       const upstreamFields: HttpField[] = [
         { name: 'Host', value: upstreamHost ?? '' },
         ...fields,
         { name: 'Via', value: [...priorVia, via].join(', ') },
         { name: idHeader, value: requestId },
+        ...(upgradeTo.length > 0
+          ? [
+              { name: 'Connection', value: 'upgrade' },
+              { name: 'Upgrade', value: upgradeTo.join(', ') },
+            ]
+          : []),
       ];
       let body: Uint8Array | AsyncIterable<Uint8Array> | undefined;
       if (head.framing.kind !== 'none') {
@@ -409,6 +422,18 @@ export class ReverseProxy {
         onUpstreamError: (ep, kind) => this.metrics.upstreamErrors.inc({ cluster: cluster.name, endpoint: ep, kind }),
         onUpstreamHead: (ep, st, seconds) => this.metrics.upstreamDuration.observe({ cluster: cluster.name, endpoint: ep, status: String(st) }, seconds),
         hostFallback: upstreamHost === undefined,
+        ...(upgradeTo.length > 0
+          ? {
+              upgrade: {
+                idleMs: cluster.config.timeouts.tunnelIdleMs,
+                onTunnel: (t: Tunnel) => {
+                  this.tunnels.add(t);
+                  this.metrics.tunnels.inc({ cluster: cluster.name });
+                  void t.done.then(() => this.tunnels.delete(t));
+                },
+              },
+            }
+          : {}),
       });
       status = result.status;
       endpoint = result.endpoint;
@@ -554,7 +579,14 @@ export class ReverseProxy {
     this.closed = true;
     const servers = [...this.listenerMap.values()].map((l) => l.server.close(graceMs));
     this.listenerMap.clear();
+    // WebSocket tunnels get the same grace as requests in flight, then end with the proxy (their
+    // sockets belong to the listeners, which cannot finish closing while a tunnel holds one).
+    const cut = this.clock.setTimer(() => {
+      for (const t of this.tunnels) t.stop();
+    }, graceMs);
     await Promise.all(servers);
+    this.clock.clearTimer(cut);
+    for (const t of this.tunnels) t.stop();
     for (const c of this.state.clusters.values()) c.stop(true);
     this.state.closeLog();
   }
