@@ -131,7 +131,10 @@ export function answer(res: HttpServerResponse, status: number, text: string, ex
 
 /** The fields of the upstream's response head as the client gets them. */
 function responseHeadFields(up: HttpClientResponse, method: string, extra: readonly HttpField[]): HttpField[] {
-  const out = stripHopByHop(up.head.fields, new Set(['content-length']));
+  // The proxy's own fields replace the upstream's of the same name (an upstream echoing X-Request-Id
+  // must not give the client two), except Via and Set-Cookie, which add to what the upstream sent.
+  const own = new Set(extra.map((f) => f.name.toLowerCase()).filter((n) => n !== 'via' && n !== 'set-cookie'));
+  const out = stripHopByHop(up.head.fields, new Set(['content-length', ...own]));
   out.push(...extra);
   const cl = fieldValue(up.head.fields, 'content-length');
   if (up.head.framing.kind === 'length') out.push({ name: 'Content-Length', value: String(up.head.framing.length) });

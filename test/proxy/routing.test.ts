@@ -93,6 +93,22 @@ describe('headers', () => {
     expect(field(r.fields, 'x-upstream')).toBe('a');
   });
 
+  it('gives the client one X-Request-Id when the upstream echoes it back', async () => {
+    const plain = a.handler;
+    a.handler = (req, res) => {
+      res.writeHead(200, { 'X-Request-Id': field(req.head.fields, 'x-request-id') ?? 'none', Via: '1.0 app' });
+      res.end('echoed');
+    };
+    try {
+      const r = await send(port, 'GET', '/echo-id');
+      expect(r.fields.filter((f) => f.name.toLowerCase() === 'x-request-id')).toHaveLength(1);
+      expect(field(r.fields, 'x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(field(r.fields, 'via')).toBe('1.0 app, 1.1 netlab');
+    } finally {
+      a.handler = plain;
+    }
+  });
+
   it('writes X-Forwarded-For/-Proto/-Host and Forwarded; an untrusted client cannot forge them', async () => {
     const before = a.seen.length;
     await send(port, 'GET', '/who', {
