@@ -88,6 +88,29 @@ describe('TCP resets', () => {
   });
 });
 
+describe('RFC 5961 §7: challenge ACKs are rate-limited', () => {
+  it('sends at most challengeAcksPerSecond in one second, counts the rest, and sends again in the next second', async () => {
+    const p = pair({ tcp: { challengeAcksPerSecond: 3 } });
+    let server: VirtualTcpSocket | undefined;
+    p.h2.tcp.listen(80, (s) => (server = s));
+    const client = p.h1.tcp.connect({ host: '10.0.0.2', port: 80 });
+    p.run(20);
+    const rcvNxt = server!.info().rcvNxt;
+    p.log.length = 0;
+    for (let i = 0; i < 10; i++) inject(p, { sport: client.localPort, dport: 80, seq: (rcvNxt + 1000 + i) >>> 0, flags: 'R' });
+    p.run(10);
+    expect(segments(p.log).filter((s) => s.from === 'h2')).toHaveLength(3);
+    expect(server?.info().counters.challengeAcks).toBe(3);
+    expect(server?.info().counters.challengeAcksSuppressed).toBe(7);
+    p.run(1000);
+    inject(p, { sport: client.localPort, dport: 80, seq: (rcvNxt + 2000) >>> 0, flags: 'R' });
+    p.run(10);
+    expect(server?.info().counters.challengeAcks).toBe(4);
+    expect(server?.state).toBe('ESTABLISHED');
+    await p.close();
+  });
+});
+
 describe('TCP simultaneous open and close, half-close', () => {
   it('opens simultaneously: SYN crossing SYN, both SYN-RECEIVED, both ESTABLISHED after the SYN-ACKs', async () => {
     const p = pair();

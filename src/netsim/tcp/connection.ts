@@ -810,7 +810,17 @@ export class Connection {
     this.emitSegment({ seq: this.sndNxt, ack: this.rcvNxt, flags: ACK, data: undefined });
   }
 
+  /** Start (ms) of the current one-second window of challenge ACKs, and how many were sent in it. */
+  private challengeWindow = { start: Number.NEGATIVE_INFINITY, sent: 0 };
+
   private challengeAck(): void {
+    const now = this.env.clock.now();
+    if (now - this.challengeWindow.start >= 1000) this.challengeWindow = { start: now, sent: 0 };
+    if (this.challengeWindow.sent >= this.s.challengeAcksPerSecond) {
+      this.count('challengeAcksSuppressed');
+      return;
+    }
+    this.challengeWindow.sent++;
     this.count('challengeAcks');
     this.sendAck();
   }

@@ -48,6 +48,11 @@ export interface TcpSettings {
   isn?: IsnMode;
   /** Nagle off on new sockets. Default false. */
   noDelay?: boolean;
+  /**
+   * Challenge ACKs (RFC 5961) a connection sends per second at most; more are suppressed (RFC 5961 §7:
+   * ends that disagree would otherwise trade ACKs without end). Default 100; 0 sends none.
+   */
+  challengeAcksPerSecond?: number;
   /** First ephemeral port (shared with the host's option). */
   firstEphemeralPort?: number;
 }
@@ -96,6 +101,7 @@ export function resolveTcpSettings(s: TcpSettings = {}): ResolvedTcpSettings {
     maxConnections: int('maxConnections', s.maxConnections, 1024, 1, 1 << 20),
     isn,
     noDelay: bool('noDelay', s.noDelay, false),
+    challengeAcksPerSecond: int('challengeAcksPerSecond', s.challengeAcksPerSecond, 100, 0, 1_000_000),
     firstEphemeralPort: s.firstEphemeralPort,
   };
 }

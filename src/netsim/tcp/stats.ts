@@ -25,6 +25,8 @@ export interface TcpCounters {
   outOfOrderDropped: number;
   delayedAcks: number;
   challengeAcks: number;
+  /** Challenge ACKs not sent: over challengeAcksPerSecond (RFC 5961 §7). */
+  challengeAcksSuppressed: number;
   pawsDropped: number;
   resetsSent: number;
   resetsReceived: number;
@@ -57,6 +59,7 @@ export function newTcpCounters(): TcpCounters {
     outOfOrderDropped: 0,
     delayedAcks: 0,
     challengeAcks: 0,
+    challengeAcksSuppressed: 0,
     pawsDropped: 0,
     resetsSent: 0,
     resetsReceived: 0,
