@@ -22,7 +22,21 @@ import type { Malformation } from '../../wire/layer.ts';
 import { parseIpv6 } from '../../wire/address-text.ts';
 import { PROXY_V2_SIGNATURE } from '../../wire/proxy-protocol.ts';
 import { expertField } from '../expert.ts';
-import { type Field, formatBytesHex, formatIpv4, formatIpv6, hex, ipv4Field, ipv6Field, labelField, type ProtoNode, rawField, stringField, uintDec, uintHex } from '../field.ts';
+import {
+  type Field,
+  formatBytesHex,
+  formatIpv4,
+  formatIpv6,
+  hex,
+  ipv4Field,
+  ipv6Field,
+  labelField,
+  type ProtoNode,
+  rawField,
+  stringField,
+  uintDec,
+  uintHex,
+} from '../field.ts';
 import { registerFields } from '../known-fields.ts';
 import { bitPattern, bytesForText, noneField } from './link-fields.ts';
 
@@ -288,7 +302,11 @@ function dissectV2(b: Uint8Array, base: number, length: number): ProxyDissection
   const bytes = (name: string, label: string, n: number): boolean => {
     if (!fits(at, n)) return false;
     const v = b.slice(base + at, base + at + n);
-    fields.push(rawField(name, label, 'bytes', v, n === 0 ? '<MISSING>' : formatBytesHex(v), base + at, n, { text: `${label}: ${n === 0 ? '<MISSING>' : bytesForText(v)}` }));
+    fields.push(
+      rawField(name, label, 'bytes', v, n === 0 ? '<MISSING>' : formatBytesHex(v), base + at, n, {
+        text: `${label}: ${n === 0 ? '<MISSING>' : bytesForText(v)}`,
+      }),
+    );
     at += n;
     return true;
   };
@@ -328,7 +346,11 @@ function tlvs(b: Uint8Array, base: number, at: number, bound: number, into: Fiel
     at += 3;
     if (!fits(at, length)) return undefined;
     const v = b.slice(base + at, base + at + length);
-    kids.push(rawField('proxy.v2.tlv.value', 'Value', 'bytes', v, length === 0 ? '<MISSING>' : formatBytesHex(v), base + at, length, { text: `Value: ${length === 0 ? '<MISSING>' : bytesForText(v)}` }));
+    kids.push(
+      rawField('proxy.v2.tlv.value', 'Value', 'bytes', v, length === 0 ? '<MISSING>' : formatBytesHex(v), base + at, length, {
+        text: `Value: ${length === 0 ? '<MISSING>' : bytesForText(v)}`,
+      }),
+    );
     const str = SSL_STRINGS[type];
     if (type === 0x20) {
       if (!fits(at, 1)) return undefined;
