@@ -8,6 +8,7 @@
 import { createServer, connect, type Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
 import { defineLab, selectedFrames } from '../src/lab/index.ts';
 import { TlsLabServer, tlsConnect } from '../src/tls/index.ts';
 import { LAB_INFO } from './info.ts';
@@ -20,7 +21,7 @@ import { ADDR, l4Cluster, startL4, startL7, type Target } from './l4-vs-l7/balan
 import { l4VsL7Exercises } from './l4-vs-l7/exercises.ts';
 
 /** How long the client waits between connecting and sending its request (step 3). */
-const PAUSE_MS = 40;
+const PAUSE_MS = 100;
 /** The cost measurement: this many requests on each path, and no longer than this. */
 const COST_REQUESTS = 200;
 const COST_LIMIT_MS = 6_000;
@@ -91,6 +92,26 @@ function rawExchange(port: number, host: string, bytes: string): Promise<string>
       clearTimeout(timer);
       resolve(got);
     });
+  });
+}
+
+/**
+ * Writes a request that asks the server to close (Connection: close) and reads until it does. The
+ * sending side stays open: a proxy may take a client's FIN for the end of the conversation.
+ */
+function askUntilClose(socket: TLSSocket, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    let got = '';
+    const timer = setTimeout(() => socket.destroy(), 5_000);
+    socket.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+    socket.write(request);
   });
 }
 
@@ -404,7 +425,7 @@ export default defineLab<State>({
         });
         ctx.onStepEnd(() => l4.close());
         const viaL4 = await tlsConnect({ host: ADDR.l4, port: l4.port, servername: SECURE, ca: pki.root.certPem, tap: tapL4 });
-        const l4Reply = (await viaL4.exchange(request)).toString('latin1');
+        const l4Reply = await askUntilClose(viaL4.socket, request);
         await l4.close();
         await secure.close();
         await tapL4.close();
@@ -426,7 +447,7 @@ export default defineLab<State>({
         const l7 = await startL7([{ prefix: '/', target: targetOf(users) }], { cert: certFile, key: keyFile });
         ctx.onStepEnd(() => l7.close());
         const viaL7 = await tlsConnect({ host: ADDR.l7, port: l7.port, servername: SECURE, ca: pki.root.certPem, tap: tapL7 });
-        const l7Reply = (await viaL7.exchange(request)).toString('latin1');
+        const l7Reply = await askUntilClose(viaL7.socket, request);
         await l7.close();
         users.tap = undefined;
         await tapL7.close();
@@ -458,6 +479,7 @@ export default defineLab<State>({
           waited,
           `ClientHello frame ${Array.isArray(hello) ? hello[0] : hello}, SYN to the backend frame ${Array.isArray(upSyn) ? upSyn[0] : upSyn}`,
         );
+        ctx.check.match('L7: users answered, over TLS to the client', l7Reply, /^HTTP\/1\.1 200 OK[\s\S]*users GET \/account/);
         ctx.check.equal("L7: the client got the L7's certificate (TLS ends at the L7)", ctx.state.tls.l7Cert, 'balancer');
         ctx.check.equal('L7: the backend got the request in plain HTTP', plain, ['/account']);
       },
