@@ -20,6 +20,7 @@ import type { Dissection } from '../../src/dissect/dissect.ts';
 import { fieldText } from '../../src/dissect/fields-output.ts';
 import { dissectProxy, proxyHeuristic } from '../../src/dissect/protocols/proxy.ts';
 import { summaryLine } from '../../src/dissect/summary.ts';
+import { treeLines } from '../../src/dissect/tree-output.ts';
 import { TcpBalancer } from '../../src/l4/tcp-balancer.ts';
 import { encodeProxyHeader, encodeProxyV2, proxyTlv } from '../../src/wire/proxy-protocol.ts';
 import { compareCapture, dissectAll, TSHARK_CHECKSUM_OPTS } from '../interop/agreement.ts';
@@ -211,5 +212,15 @@ describe.skipIf(!requireTool('tshark'))('PROXY protocol beside tshark', () => {
     const theirFrames = filtered.split('\n').filter((l) => l !== '');
     expect(ds.filter((d) => d.protos.some((p) => p.proto === 'proxy')).map((d) => String(d.packet.number))).toEqual(theirFrames);
     expect(theirFrames.length).toBe(2 + crafted().length - 1);
+  });
+
+  it('the PROXY tree (-V), line for line, and what follows it in the frame', async () => {
+    // From the "PROXY Protocol" line to the end of the frame (HTTP after a v1 line included).
+    const section = (lines: readonly string[]): string[] => lines.slice(Math.max(lines.indexOf('PROXY Protocol'), 0)).filter((l) => l !== '');
+    const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS, '-V', '-Y', 'proxy'], { maxBuffer: 1 << 26 });
+    const theirs = stdout.split(/\n(?=Frame \d+: )/).map((b) => section(b.split('\n')));
+    const ours = ds.filter((d) => d.protos.some((p) => p.proto === 'proxy')).map((d) => section(treeLines(d)));
+    expect(ours.length).toBe(theirs.length);
+    ours.forEach((o, i) => expect(o, `frame ${i}`).toEqual(theirs[i]));
   });
 });

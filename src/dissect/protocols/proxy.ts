@@ -254,7 +254,7 @@ function dissectV2(b: Uint8Array, base: number, length: number): ProxyDissection
   // An item reaching past the payload throws in Wireshark: the tree stops there, marked malformed.
   const fits = (at: number, n: number): boolean => {
     if (base + at + n <= end) return true;
-    malformed.push({ layer: 'proxy', offset: base + at, reason: `PROXY v2: ${n} byte(s) at ${at} run past the ${length}-byte payload` });
+    malformed.push({ layer: 'PROXY', offset: base + at, reason: `PROXY v2: ${n} byte(s) at ${at} run past the ${length}-byte payload` });
     return false;
   };
   fields.push(rawField('proxy.v2.magic', 'Magic', 'bytes', b.slice(base, base + 12), formatBytesHex(b.subarray(base, base + 12)), base, 12));
