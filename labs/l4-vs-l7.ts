@@ -17,7 +17,7 @@ import { serveHttp1 } from './tls/http.ts';
 import { tlsOutput } from './tls/output.ts';
 import { identityOf, labPki } from './tls/pki.ts';
 import { clientConnection, get, hangUp, type LabBackend, startBackend } from './l4-vs-l7/backends.ts';
-import { ADDR, l4Cluster, startL4, startL7, type Target } from './l4-vs-l7/balancers.ts';
+import { ADDR, l4Cluster, startL4, startL7, startStickyL7, type Target } from './l4-vs-l7/balancers.ts';
 import { l4VsL7Exercises } from './l4-vs-l7/exercises.ts';
 
 /** How long the client waits between connecting and sending its request (step 3). */
@@ -50,6 +50,8 @@ export interface State {
   tls?: { l4Cert: 'backend' | 'balancer' | 'other'; l7Cert: 'backend' | 'balancer' | 'other'; l4SawPath: boolean; backendPlainPaths: string[] };
   /** Step 6: the client address each backend could learn. */
   addr?: { clientPort: Record<string, number>; plainPeer: string; v1: string; v2: string; l7Peer: string; xff: string; refused: boolean };
+  /** Step 8: where each client's connections or requests went. */
+  sticky?: { l4RoundRobin: string[]; l4IpHash: string[]; l7NoCookie: string[]; l7Cookie: string[]; cookie: string };
   /** Step 7. */
   other?: { l4Echo: string; l7Status: number; l7Backend: number };
 }
@@ -605,6 +607,61 @@ export default defineLab<State>({
       },
     },
     {
+      title: 'Sticky sessions: a cookie at L7, the client address at L4',
+      explain:
+        'Four connections from one client, one request each. Through the L4 in round robin they spread\n' +
+        "over both backends; with ip_hash (a hash of the client's address) they all go to one. The L7\n" +
+        'in round robin spreads requests too, until the client returns the balancer cookie it was given\n' +
+        '(LBSESSIONID): then every request goes to the backend named in it. The L4 cannot set or read a\n' +
+        'cookie: the client address is all it has, and every client behind one NAT address shares it.',
+      async run(ctx) {
+        const users = need(ctx.state.users, 'the users backend');
+        const products = need(ctx.state.products, 'the products backend');
+        const both = [targetOf(users), targetOf(products)];
+        const rr = await startL4(both);
+        const hash = await startL4([], { cluster: l4Cluster('hash', both, 'ip_hash') });
+        const l7 = await startStickyL7(both);
+        for (const x of [rr, hash, l7]) ctx.onStepEnd(() => x.close());
+        const fourTimes = async (host: string, port: number, cookie?: string): Promise<{ backends: string[]; setCookie: string }> => {
+          const backends: string[] = [];
+          let setCookie = '';
+          for (let i = 0; i < 4; i++) {
+            const c = await clientConnection(ADDR.client, host, port);
+            const r = await get(c.http, `/cart/${i}`, cookie === undefined ? {} : { Cookie: cookie });
+            await hangUp(c);
+            backends.push(r.backend);
+            if (setCookie === '' && r.setCookie !== undefined) setCookie = r.setCookie;
+          }
+          return { backends, setCookie };
+        };
+        const l4RoundRobin = (await fourTimes(ADDR.l4, rr.port)).backends;
+        const l4IpHash = (await fourTimes(ADDR.l4, hash.port)).backends;
+        const first = await fourTimes(ADDR.l7, l7.port);
+        const cookie = first.setCookie;
+        const l7Cookie = (await fourTimes(ADDR.l7, l7.port, cookie === '' ? undefined : cookie)).backends;
+        for (const x of [rr, hash, l7]) await x.close();
+        ctx.state.sticky = { l4RoundRobin, l4IpHash, l7NoCookie: first.backends, l7Cookie, cookie };
+        ctx.show.table(
+          ['via', 'keeps a client on one backend by', '4 new connections went to'],
+          [
+            ['L4 round robin', 'nothing', l4RoundRobin.join(', ')],
+            ['L4 ip_hash', "the client's address", l4IpHash.join(', ')],
+            ['L7, no cookie sent back', 'nothing yet', first.backends.join(', ')],
+            ['L7, cookie sent back', cookie === '' ? '(no cookie set)' : cookie, l7Cookie.join(', ')],
+          ],
+        );
+        const distinct = (xs: readonly string[]): number => new Set(xs).size;
+        ctx.check.equal('L4 round robin: one client spread over both backends', distinct(l4RoundRobin), 2);
+        ctx.check.equal('L4 ip_hash: every connection of one address to one backend', distinct(l4IpHash), 1);
+        ctx.check.match('L7: the first answers set the balancer cookie', cookie, /^LBSESSIONID=/);
+        ctx.check.ok(
+          'L7: with the cookie sent back, every request to the backend it names',
+          distinct(l7Cookie) === 1 && cookie.includes(l7Cookie[0]),
+          `${l7Cookie.join(', ')} (${cookie})`,
+        );
+      },
+    },
+    {
       title: "A study guide's NLB/ALB table, checked row by row",
       explain:
         'A study guide compares a network load balancer (NLB, layer 4) with an application load balancer\n' +
@@ -617,6 +674,7 @@ export default defineLab<State>({
         const tls = need(ctx.state.tls, 'step 5');
         const addr = need(ctx.state.addr, 'step 6');
         const other = need(ctx.state.other, 'step 7');
+        const sticky = need(ctx.state.sticky, 'step 8');
         const rows: [string, string, string, string][] = [
           ['sees IP/port vs HTTP', 'no path in its log', 'paths in its log', 'holds'],
           ['routes by path/host: ALB only', `${see.l4Backends.join(',')}`, `${see.l7Backends.join(',')}`, 'holds'],
@@ -625,6 +683,7 @@ export default defineLab<State>({
           ['NLB passes TLS, ALB ends it', `cert: ${tls.l4Cert}`, `cert: ${tls.l7Cert}`, 'holds'],
           ['NLB keeps the client IP', addr.plainPeer.split(':')[0], `XFF ${addr.xff}`, 'only with PROXY'],
           ['NLB has lower latency', `+${Math.round(cost.l4AddedUs)} µs`, `+${Math.round(cost.l7AddedUs)} µs`, 'holds here'],
+          ['sticky: NLB by source IP, ALB by cookie', `ip_hash: ${sticky.l4IpHash[0]} x4`, `cookie: ${sticky.l7Cookie[0]} x4`, 'holds'],
         ];
         ctx.show.table(['a study guide says', 'netlab L4', 'netlab L7', 'verdict'], rows);
         ctx.show.text(

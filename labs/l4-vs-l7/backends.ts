@@ -153,6 +153,8 @@ export interface Reply {
   readonly status: number;
   readonly backend: string;
   readonly body: string;
+  /** The Set-Cookie the answer carried (name=value only). */
+  readonly setCookie?: string;
 }
 
 /** One GET on an open client connection. */
@@ -161,7 +163,8 @@ export async function get(http: HttpClientConnection, path: string, headers: Rec
   const res = await http.request({ method: 'GET', target: path, fields });
   const body = await res.body.text();
   const backend = res.head.fields.find((f) => f.name.toLowerCase() === 'x-backend')?.value ?? '(none)';
-  return { status: res.head.status, backend, body };
+  const cookie = res.head.fields.find((f) => f.name.toLowerCase() === 'set-cookie')?.value.split(';')[0];
+  return { status: res.head.status, backend, body, ...(cookie === undefined ? {} : { setCookie: cookie }) };
 }
 
 /** Closes a client connection and waits for the socket to close. */

@@ -34,12 +34,12 @@ export interface L4 {
   close(): Promise<void>;
 }
 
-/** A cluster of the L4 (round robin). */
-export function l4Cluster(name: string, targets: readonly Target[]): { name: string; balancer: Balancer } {
+/** A cluster of the L4 (round robin, or a hash of the client's address). */
+export function l4Cluster(name: string, targets: readonly Target[], policy: 'round_robin' | 'ip_hash' = 'round_robin'): { name: string; balancer: Balancer } {
   return {
     name,
     balancer: new Balancer({
-      policy: 'round_robin',
+      policy,
       endpoints: targets.map((t) => ({ name: t.name, address: t.address, port: t.port })),
       clock: realTimerClock(),
       random: seededRandom(`l4-vs-l7-${name}`),
@@ -75,6 +75,27 @@ export interface L7 {
 export interface PathRoute {
   readonly prefix: string;
   readonly target: Target;
+}
+
+/** netlab's reverse proxy on ADDR.l7, port 0, one cluster over `targets` (round robin) with a balancer cookie. */
+export async function startStickyL7(targets: readonly Target[]): Promise<L7> {
+  const log: string[] = [];
+  const proxy = await startProxy(
+    {
+      listeners: [{ name: 'web', address: ADDR.l7, port: 0 }],
+      routes: [{ name: 'all', match: { path: { prefix: '/' } }, cluster: 'shop' }],
+      clusters: [
+        {
+          name: 'shop',
+          policy: 'round_robin',
+          sticky: { mode: 'cookie', name: 'LBSESSIONID' },
+          endpoints: targets.map((t) => ({ name: t.name, address: t.address, port: t.port })),
+        },
+      ],
+    },
+    { accessLog: (l) => log.push(l), graceMs: 500 },
+  );
+  return { proxy, port: proxy.address().port, log, close: () => proxy.close(500) };
 }
 
 /** netlab's reverse proxy on ADDR.l7, port 0: `/users...` to users, `/products...` to products. */
