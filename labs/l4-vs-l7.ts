@@ -3,7 +3,7 @@
 // (paths and cookies, or addresses and ports), when each chooses a backend (at the connection, before
 // any request byte; or after the request head), what each costs per request (measured), where TLS
 // ends (passthrough by SNI, or termination), the client address a backend sees with and without the
-// PROXY protocol, and a study guide's NLB/ALB comparison table checked row by row.
+// PROXY protocol, and sticky sessions, and a study guide's ELB/ALB/NLB comparison table checked row by row.
 
 import { createServer, connect, type Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -662,11 +662,13 @@ export default defineLab<State>({
       },
     },
     {
-      title: "A study guide's NLB/ALB table, checked row by row",
+      title: "A study guide's ELB/ALB/NLB table, checked row by row",
       explain:
-        'A study guide compares a network load balancer (NLB, layer 4) with an application load balancer\n' +
-        "(ALB, layer 7) in a table. Each row below is one of its claims, set against what netlab's L4 and L7\n" +
-        'did in the steps above. Where netlab differs, the row says why.',
+        "A study guide's table compares a cloud's three balancers: the Classic ELB (a TCP or an HTTP\n" +
+        'listener, without routing by path), the ALB (layer 7) and the NLB (layer 4). A Classic ELB is one\n' +
+        'or the other by its listener, so the rows set the NLB against the ALB: each is one of its\n' +
+        "claims, against what netlab's L4 and L7 did in the steps above. Where netlab differs, the row\n" +
+        'says why.',
       run(ctx) {
         const see = need(ctx.state.see, 'step 2');
         const syn = need(ctx.state.syn, 'step 3');
