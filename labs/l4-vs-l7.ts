@@ -19,6 +19,9 @@ import { identityOf, labPki } from './tls/pki.ts';
 import { clientConnection, get, hangUp, type LabBackend, startBackend } from './l4-vs-l7/backends.ts';
 import { ADDR, l4Cluster, startL4, startL7, startStickyL7, type Target } from './l4-vs-l7/balancers.ts';
 import { l4VsL7Exercises } from './l4-vs-l7/exercises.ts';
+import type { State } from './l4-vs-l7/state.ts';
+
+export type { State } from './l4-vs-l7/state.ts';
 
 /** How long the client waits between connecting and sending its request (step 3). */
 const PAUSE_MS = 100;
@@ -26,35 +29,6 @@ const PAUSE_MS = 100;
 const COST_REQUESTS = 200;
 const COST_LIMIT_MS = 6_000;
 const SECURE = 'secure.netlab.test';
-
-export interface State {
-  users?: LabBackend;
-  products?: LabBackend;
-  proxied?: LabBackend;
-  echoPort?: number;
-  /** Step 2: what each balancer did with two requests on one connection. */
-  see?: { l4Backends: string[]; l7Backends: string[]; l4Log: string; l7Log: string[]; cookieAtBackend: number };
-  /** Step 3: times in ms after the client's connect. */
-  syn?: {
-    l4UpstreamMs: number;
-    l4RequestMs: number;
-    l7UpstreamMs: number;
-    l7RequestMs: number;
-    silentL4: number;
-    silentL7: number;
-    framesOk: [boolean, boolean];
-  };
-  /** Step 4: added latency (p50, µs) over the direct path. */
-  cost?: { l4AddedUs: number; l7AddedUs: number; answered: [number, number, number] };
-  /** Step 5. */
-  tls?: { l4Cert: 'backend' | 'balancer' | 'other'; l7Cert: 'backend' | 'balancer' | 'other'; l4SawPath: boolean; backendPlainPaths: string[] };
-  /** Step 6: the client address each backend could learn. */
-  addr?: { clientPort: Record<string, number>; plainPeer: string; v1: string; v2: string; l7Peer: string; xff: string; refused: boolean };
-  /** Step 8: where each client's connections or requests went. */
-  sticky?: { l4RoundRobin: string[]; l4IpHash: string[]; l7NoCookie: string[]; l7Cookie: string[]; cookie: string };
-  /** Step 7. */
-  other?: { l4Echo: string; l7Status: number; l7Backend: number };
-}
 
 const targetOf = (b: LabBackend): Target => ({ name: b.name, address: b.address, port: b.port });
 const ms = (v: number): string => v.toFixed(1);

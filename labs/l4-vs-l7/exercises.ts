@@ -5,7 +5,7 @@
 import type { Exercise } from '../../src/lab/index.ts';
 import { filterExercise, gradeNumber } from '../../src/lab/index.ts';
 import { ADDR } from './balancers.ts';
-import type { State } from '../l4-vs-l7.ts';
+import type { State } from './state.ts';
 
 const headers = filterExercise<State>({
   after: "The client's address at the backend, with and without PROXY",
