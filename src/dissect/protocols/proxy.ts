@@ -38,7 +38,7 @@ import {
   uintHex,
 } from '../field.ts';
 import { registerFields } from '../known-fields.ts';
-import { bitPattern, bytesForText, noneField } from './link-fields.ts';
+import { bitPattern, bytesForText, noneField, textItem } from './link-fields.ts';
 
 registerFields({
   proxy: 'FT_PROTOCOL',
@@ -148,11 +148,19 @@ function ascii(b: Uint8Array, from: number, to: number): string {
   return s;
 }
 
+/**
+ * An expert item of the Malformed group, as proto_tree_add_expert adds it: a text item holding the
+ * expert subtree and a hidden `_ws.malformed` (so the display filter `_ws.malformed` selects it).
+ */
+function malformedExpert(name: string, message: string, offset: number, length: number): Field {
+  return textItem(message, offset, Math.max(length, 0), [
+    expertField(name, message, 'Warning', 'Malformed', offset, Math.max(length, 0)),
+    rawField('_ws.malformed', 'Malformed Packet', 'none', null, '_ws.malformed', offset, 0, { hidden: true }),
+  ]);
+}
+
 function badFormat(message: string, offset: number, length: number): Field {
-  return noneField('proxy.bad_format', message, offset, Math.max(length, 0), {
-    text: message,
-    children: [expertField('proxy.bad_format', message, 'Warning', 'Malformed', offset, Math.max(length, 0))],
-  });
+  return malformedExpert('proxy.bad_format', message, offset, length);
 }
 
 /** glibc's inet_pton for IPv4: four decimal numbers 0..255, no leading zeros. */
@@ -317,12 +325,7 @@ function dissectV2(b: Uint8Array, base: number, length: number): ProxyDissection
   else ok = bytes('proxy.v2.unknown', 'Unknown data', headerLen);
   if (!ok) return done;
   if (at > nextOffset) {
-    fields.push(
-      noneField('proxy.header.length_too_small', 'Header length is too small', base + at, 0, {
-        text: 'Header length is too small',
-        children: [expertField('proxy.header.length_too_small', 'Header length is too small', 'Warning', 'Malformed', base + at, 0)],
-      }),
-    );
+    fields.push(malformedExpert('proxy.header.length_too_small', 'Header length is too small', base + at, length - at));
     return done;
   }
   // 4.0 compares the offset (from the payload's start) with the length field, not with its end.
