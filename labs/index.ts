@@ -27,6 +27,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('mtls', () => import('./mtls.ts')),
   entry('sni-and-alpn', () => import('./sni-and-alpn.ts')),
   entry('l7-load-balancing', () => import('./l7-load-balancing.ts')),
+  entry('l4-vs-l7', () => import('./l4-vs-l7.ts')),
 ];
 
 /** Every lab, loaded (tests and the fixtures writer use this). */

@@ -104,6 +104,12 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
   },
+  'l4-vs-l7': {
+    name: 'l4-vs-l7',
+    title: 'L4 vs L7 balancing: paths or ports, chosen at the SYN, what each costs, TLS, PROXY protocol',
+    duration: '20 min',
+    needs: ['loopback TCP sockets on 127.76.0.0/16', "tshark (optional: Wireshark's reading of the captures)"],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;

@@ -36,6 +36,9 @@ export function fieldShows(d: Dissection, name: string): string[] {
   if (isProtocolName(name)) {
     const nodes = d.protos.filter((p) => p.proto === name);
     const texts = nodes.map((p) => protoText(d, p));
+    // A protocol item inside another protocol's tree (a Malformed expert's hidden _ws.malformed).
+    const nested = findFields(d, name).map((f) => f.show);
+    if (nested.length > 0) return [...texts.filter((t) => t !== ''), ...nested];
     return texts.every((t) => t === '') ? [] : texts;
   }
   return findFields(d, name).map((f) => f.show);

@@ -18,7 +18,8 @@ import type { Tcp } from '../wire/tcp.ts';
 import type { DissectContext, DissectState } from './context.ts';
 import { type Field, formatBytesHex, type ProtoNode, rawField, uintDec } from './field.ts';
 import { registerFields } from './known-fields.ts';
-import { WIRESHARK_TCP_PORTS } from './protocols/data.ts';
+import { dataNode, WIRESHARK_TCP_PORTS } from './protocols/data.ts';
+import { dissectProxy, type ProxyDissection } from './protocols/proxy.ts';
 import { bytesForText } from './protocols/link-fields.ts';
 import { tcpHoldsPayload } from './protocols/tcp.ts';
 import { enclosingIpOf, endpointKey } from './protocols/udp.ts';
@@ -159,6 +160,26 @@ function chooseApp(apps: readonly TcpAppDissector[], st: AppState, stream: numbe
 }
 
 /**
+ * Wireshark's PROXY heuristic: only on a conversation nothing claimed, on ports no dissector owns,
+ * with no PDU of another protocol waiting for this segment.
+ */
+function proxyPrefix(
+  apps: readonly TcpAppDissector[],
+  st: AppState,
+  stream: number,
+  src: string,
+  v: Tcp,
+  frame: Uint8Array,
+  offset: number,
+  length: number,
+): ProxyDissection | undefined {
+  if (st.claimed.has(stream)) return undefined;
+  for (const port of [v.srcPort, v.dstPort]) if (WIRESHARK_TCP_PORTS.has(port) || apps.some((a) => a.ports.has(port))) return undefined;
+  if (apps.some((a) => st.reassembler.hasPending(`${a.name}|${stream}|${src}`))) return undefined;
+  return dissectProxy(frame, offset, length);
+}
+
+/**
  * Runs the application hook for a TCP layer already mapped into `tcpNode`. Returns undefined when no
  * protocol takes the payload (it stays `data`).
  */
@@ -166,11 +187,11 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   if (apps.length === 0 || ctx.inIcmpError || layer.malformed.length > 0) return undefined;
   const v = layer.value as Tcp;
   if (v.headerBytes < 20 || v.bogusHeaderLength) return undefined;
-  const seglen = fieldNumber(tcpNode, 'tcp.len');
+  let seglen = fieldNumber(tcpNode, 'tcp.len');
   const stream = fieldNumber(tcpNode, 'tcp.stream');
   if (seglen === 0 && stream !== undefined && v.flags.fin) return finishAtFin(layer, ctx, v, stream, apps);
   if (seglen === undefined || stream === undefined || seglen === 0) return undefined;
-  const payloadOffset = layer.offset + v.headerLength;
+  let payloadOffset = layer.offset + v.headerLength;
   if (tcpHoldsPayload(ctx, payloadOffset)) return undefined;
   const st = appState(ctx.state);
   // A payload cut short by the capture is not reassembled (Wireshark cannot either).
@@ -178,7 +199,23 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   const truncated = available < seglen;
   const head = ctx.frame.subarray(payloadOffset, payloadOffset + Math.min(seglen, available));
   if (truncated && available === 0) return undefined;
-  const app = chooseApp(apps, st, stream, v, head);
+  // A PROXY header (Wireshark's heuristic, tried where no port or conversation decides): v2 keeps
+  // the segment, v1 hands the bytes after its line on to the protocol chosen for them.
+  const proxy = truncated ? undefined : proxyPrefix(apps, st, stream, endpointKey(enclosingIpOf(ctx)?.src, v.srcPort), v, ctx.frame, payloadOffset, seglen);
+  let pre: ProtoNode | undefined;
+  let seq = v.seq;
+  if (proxy !== undefined) {
+    pre = proxy.node;
+    const tcpInfoNow = tcpNode.columns?.info ?? '';
+    pre.columns = { ...pre.columns, protocol: `PROXYv${proxy.version}`, info: tcpInfoNow };
+    if (proxy.consumed >= seglen) return { nodes: [pre], consumed: true };
+    payloadOffset += proxy.consumed;
+    seglen -= proxy.consumed;
+    seq = (seq + proxy.consumed) >>> 0;
+  }
+  const rest = pre === undefined ? head : ctx.frame.subarray(payloadOffset, payloadOffset + seglen);
+  const app = chooseApp(apps, st, stream, v, rest);
+  if (pre !== undefined && app === undefined) return { nodes: [pre, dataNode(ctx.frame, payloadOffset, seglen)], consumed: true };
   if (app === undefined || (truncated && !app.dissectsTruncated)) return undefined;
   const ip = enclosingIpOf(ctx);
   const src = endpointKey(ip?.src, v.srcPort);
@@ -194,13 +231,14 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
     return { nodes: o.nodes, consumed: true };
   }
   const flow = `${app.name}|${stream}|${src}`;
-  if (!st.reassembler.hasPending(flow) && app.accepts !== undefined && !app.accepts(head)) return undefined;
+  if (!st.reassembler.hasPending(flow) && app.accepts !== undefined && !app.accepts(rest))
+    return pre === undefined ? undefined : { nodes: [pre, dataNode(ctx.frame, payloadOffset, seglen)], consumed: true };
   // A segment whose checksum is bad is not desegmented (Wireshark: "incorrect TCP checksum"): its
   // whole PDUs are dissected, a PDU it does not finish is not kept.
   const noReassembly = v.checksumStatus === 'bad';
   const out: SegmentOutcome = noReassembly
     ? { skipped: 0, fresh: splitPdus(ctx.frame, payloadOffset, seglen, app.pduLength) }
-    : st.reassembler.segment(flow, { frame: ctx.packet.number, seq: v.seq, frameBytes: ctx.frame, payloadOffset, payloadLength: seglen }, app.pduLength);
+    : st.reassembler.segment(flow, { frame: ctx.packet.number, seq, frameBytes: ctx.frame, payloadOffset, payloadLength: seglen }, app.pduLength);
   const actx: TcpAppContext = { ctx, stream, srcPort: v.srcPort, dstPort: v.dstPort, src, dst };
   const nodes: ProtoNode[] = [];
   const info: string[] = [];
@@ -244,6 +282,7 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
     if (pdus.length > 0 || f.opaque !== undefined) dissected = true;
   }
   for (const r of segmentData) tcpNode.fields.push(segmentDataField(ctx.frame, r));
+  if (pre !== undefined) nodes.unshift(pre);
   const tcpInfo = tcpNode.columns?.info ?? '';
   const prefix = /^(\[TCP [^\]]*\] )*/.exec(tcpInfo)?.[0] ?? '';
   const last = nodes[nodes.length - 1] ?? tcpNode;
