@@ -45,3 +45,5 @@ export { CONTENT_TYPE_NAMES } from './tls-names.ts';
 export { GROUP_NAMES } from './tls-names.ts';
 export { HANDSHAKE_TYPE_NAMES } from './tls-names.ts';
 export { SIGNATURE_SCHEME_NAMES } from './tls-names.ts';
+export { decodeHeartbeat, encodeHeartbeat, HEARTBEAT_LENGTH, type Heartbeat, type HeartbeatVerdict } from './vrrp-heartbeat.ts';
+export { masterDownMs, onAdvert, outranks, type AdvertAction, type ElectionRole, type Rank } from './vrrp-election.ts';
