@@ -92,6 +92,12 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
   },
+  'floating-ip-failover': {
+    name: 'floating-ip-failover',
+    title: 'A floating IP fails over: the master killed mid-traffic, the gratuitous ARP, split brain',
+    duration: '20 min',
+    needs: ['loopback TCP and UDP sockets on 127.77.0.0/16', "tshark (optional: Wireshark's reading of the captures)"],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;

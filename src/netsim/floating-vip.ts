@@ -12,7 +12,9 @@
 //  - preemption and split brain as in FloatingIp: a preempting backup takes over from a master of
 //    lower rank; a master that hears a better one removes the address and goes back to backup.
 //    Nothing on the LAN stops two masters while heartbeats are lost: both hold the address, both
-//    announce it, and the hosts' ARP caches follow whichever spoke last;
+//    announce it, and the hosts' ARP caches follow whichever spoke last. When the heartbeats return,
+//    the better master announces the address again on hearing the other's ADVERT (the caches come
+//    back to it) and the other steps down, sending RESIGN (the master announces again on hearing it);
 //  - stop() sends RESIGN (the backup takes over at once); crash() just goes silent (the host is
 //    gone: pull its switch port too).
 
@@ -20,6 +22,7 @@ import { NetlabRangeError } from '../base/errors.ts';
 import type { TimerHandle } from '../base/timer-clock.ts';
 import { decodeHeartbeat, encodeHeartbeat, masterDownMs, onAdvert, type Heartbeat } from '../wire/index.ts';
 import type { Host } from './host.ts';
+import { ipv4Number } from './host-addr.ts';
 import type { UdpSocket } from './udp-socket.ts';
 
 /** The UDP port of heartbeats in the virtual network (netlab's own; VRRP itself is IP protocol 112). */
@@ -165,6 +168,7 @@ export class VirtualFloatingIp {
     if (h.type === 'resign') {
       this.received.resigns++;
       if (this.state === 'backup') this.toMaster(`instance ${h.instance} resigned`);
+      else this.reannounce(`instance ${h.instance} let the address go: announced it again`);
       return;
     }
     this.received.adverts++;
@@ -172,11 +176,23 @@ export class VirtualFloatingIp {
     if (action === 'rearm') this.armDown();
     else if (action === 'preempt') this.toMaster(`preempting instance ${h.instance} (priority ${h.priority} < ${this.options.priority})`);
     else if (action === 'step-down') this.stepDown(`instance ${h.instance} is master with priority ${h.priority}`);
+    // Another master of lower rank: a split brain ending. It steps down when it hears us, but the
+    // hosts' ARP caches may point at it (its announcement came last): announce again, as keepalived
+    // does when it forces a new election.
+    else if (action === 'ignore') this.reannounce(`instance ${h.instance} (priority ${h.priority}) also claims the address: announced it again`);
+  }
+
+  private reannounce(why: string): void {
+    if (this.state !== 'master') return;
+    this.host.interface(this.iface).announce(ipv4Number(this.options.vip));
+    this.announcements++;
+    this.options.onState?.('master', why, this.host.clock.now());
   }
 
   private stepDown(why: string): void {
     if (this.advertTimer !== undefined) this.host.clock.clearTimer(this.advertTimer);
     this.advertTimer = undefined;
+    this.send('resign'); // "I let it go": the better master announces the address again
     this.host.removeSecondaryAddress(this.iface, this.options.vip);
     this.become('backup', why);
     this.armDown();

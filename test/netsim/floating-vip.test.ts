@@ -130,8 +130,14 @@ describe('VirtualFloatingIp', () => {
     await n.wait(500);
     expect([lb1.state, lb2.state, lb1.holding, lb2.holding]).toEqual(['master', 'backup', true, false]);
     expect(log.some((l) => /lb2 backup \(instance 1 is master with priority 200\)/.test(l))).toBe(true);
-    // lb1 never re-announced: the client still points at lb2, which no longer answers for the address.
-    expect(cachedMac(c1, VIP)).toBe(MAC.lb2);
+    // lb1 heard lb2's ADVERT while master and announced the address again: the client is back with it.
+    expect(
+      log.some((l) => /lb1 master \(.*announced it again\)/.test(l)),
+      log.join('\n'),
+    ).toBe(true);
+    expect(cachedMac(c1, VIP)).toBe(MAC.lb1);
+    const r = await n.run(c1.ping(VIP, { count: 1 }));
+    expect(r.replies.length).toBe(1);
     lb1.stop();
     lb2.stop();
   });
