@@ -26,6 +26,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('mtls', () => import('./mtls.ts')),
   entry('sni-and-alpn', () => import('./sni-and-alpn.ts')),
   entry('floating-ip-failover', () => import('./floating-ip-failover.ts')),
+  entry('udp-load-balancing', () => import('./udp-load-balancing.ts')),
 ];
 
 /** Every lab, loaded (tests and the fixtures writer use this). */
