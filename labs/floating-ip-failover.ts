@@ -139,6 +139,7 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
           await sleep(150);
           killAt = pair.now();
           const answeredBefore = longLived.map((c) => c.answers());
+          const heardAt = (lb2.lastAdvertAt ?? Number.NaN) - pair.t0;
           await pair.kill('lb1');
           const took = await until(() => lb2.holding, 3000);
           boundAt = pair.events.find((e) => e.who === 'lb2' && e.what.startsWith('bound') && e.at >= killAt)?.at ?? pair.now();
@@ -151,6 +152,7 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
           const rel = (t: number): string => `${t - killAt >= 0 ? '+' : ''}${ms(t - killAt)}`;
           const firstOkAfter = results.find((r) => r.ok && r.startAt > killAt);
           const rows: string[][] = [
+            [rel(heardAt), 'lb2', "hears lb1's last ADVERT"],
             [rel(killAt), 'lb1', 'killed (no RESIGN): its listener and connections are gone'],
             ...(ends ?? []).map((e, i): string[] => [rel(e.at), `client ${i + 1}`, `its open connection ends: ${e.how}`]),
             [rel(masterAt), 'lb2', `master: no ADVERT for ${lb2.masterDownMs.toFixed(0)} ms`],
@@ -162,20 +164,23 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
             title: `${results.length} requests, one every 10 ms (${REQUEST_TIMEOUT_MS} ms to answer)`,
           });
           const detection = masterAt - killAt;
+          const silence = masterAt - heardAt;
           ctx.show.text(
-            `lb2 took ${ms(detection)} ms to decide; configured: ${REAL_INTERVAL_MS} ms x ${REAL_THRESHOLD} + skew = ${lb2.masterDownMs.toFixed(1)} ms after the last\n` +
-              `ADVERT it heard, which came up to ${REAL_INTERVAL_MS} ms before the kill. ${failed.length} requests failed in between, about one per\n` +
+            `lb2 took ${ms(detection)} ms after the kill to decide, ${ms(silence)} ms after the last ADVERT it heard; configured: ${REAL_INTERVAL_MS} ms x ${REAL_THRESHOLD}\n` +
+              `+ skew = ${lb2.masterDownMs.toFixed(1)} ms of silence. ${failed.length} requests failed in between, about one per\n` +
               '10 ms of the gap: lowering the interval or the threshold shortens it, at the price of a takeover on any\n' +
               'few lost heartbeats.',
           );
           ctx.check.equal('lb2 took the address', took, true);
+          // Timers never fire early; on a busy machine they fire late, hence the room above.
           ctx.check.between(
-            `detection took the configured interval x threshold + skew (${lb2.masterDownMs.toFixed(0)} ms, less the time since the last ADVERT)`,
-            Math.round(detection),
-            Math.floor(lb2.masterDownMs - REAL_INTERVAL_MS),
-            Math.ceil(lb2.masterDownMs + 250),
+            `lb2 decided after the configured silence, interval x threshold + skew (${lb2.masterDownMs.toFixed(1)} ms)`,
+            Math.round(silence),
+            Math.floor(lb2.masterDownMs),
+            Math.ceil(lb2.masterDownMs + 400),
             'ms',
           );
+          ctx.check.between('so detection took at most that long after the kill', Math.round(detection), 0, Math.ceil(lb2.masterDownMs + 400), 'ms');
           ctx.check.atLeast('failover is not instant: requests failed while nobody held the address', failed.length, 1);
           ctx.check.equal(
             'the failures were refused connections, or requests lb1 was carrying',
@@ -302,9 +307,8 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
               [`holds ${VIP}`, lan.lb1.holding ? 'yes' : 'no', lan.lb2.holding ? 'yes' : 'no'],
             ],
           );
-          ctx.show.text(
-            `c1's ARP cache: ${VIP} at ${cachedVipMac(lan.c1)}; c2's: ${cachedVipMac(lan.c2)}.\n` + `sw1# show mac address-table\n${lan.sw.formatMacTable()}`,
-          );
+          ctx.show.text(`c1's ARP cache: ${VIP} at ${cachedVipMac(lan.c1)}; c2's: ${cachedVipMac(lan.c2)}.`);
+          ctx.show.text(`sw1# show mac address-table\n${lan.sw.formatMacTable()}`);
           const first = lan.log.find((l) => l.who === 'lb1' && l.state === 'master');
           ctx.check.equal('lb1 became master, lb2 stayed backup', [lan.lb1.state, lan.lb2.state, holders(lan)], ['master', 'backup', 'lb1']);
           ctx.check.between(
@@ -336,7 +340,7 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
         explain:
           `lb1 dies (its port goes dark). lb2 hears no ADVERT for ${THRESHOLD} x ${INTERVAL_MS} ms + skew, becomes master, adds ${VIP} to its card\n` +
           'and broadcasts a gratuitous ARP: a request for its own address, sender = target = the floating address,\n' +
-          "that nobody answers. The switch learns where lb2 is; c1 and c2 had the address cached at lb1's MAC and\n" +
+          "that nobody answers. The switch hears it on p4; c1 and c2 had the address cached at lb1's MAC and\n" +
           "update the entry to lb2's without asking (a host refreshes a sender it already knows). c1's next ping\n" +
           'goes straight to lb2, with no ARP request first.',
         async run(ctx) {
@@ -345,7 +349,9 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
           const mark = net.frames.length;
           const t0 = net.clock.now();
           const lastAdvert = [...net.frames].reverse().find((w) => isHeartbeat(w.frame) && w.from === 'lb1-eth0')?.atMs ?? t0;
-          const before = { c1: cachedVipMac(lan.c1), c2: cachedVipMac(lan.c2), sw: portOf(lan.sw, MAC.lb2, t0) };
+          // Where sw1 sends a client's frames for the address: the port of the MAC the client holds for it.
+          const toward = (at: number): string => portOf(lan.sw, cachedVipMac(lan.c1), at);
+          const before = { c1: cachedVipMac(lan.c1), c2: cachedVipMac(lan.c2), sw: toward(t0) };
           lan.lb1.crash();
           lan.sw.setPortUp(PORT.lb1, false);
           await net.runUntil(() => lan.lb2.holding, 5000, 'lb2 to take the address');
@@ -365,7 +371,7 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
               { filter: `arp.opcode == 1 && arp.src.proto_ipv4 == ${ADDR.c1}`, frames: 0, about: 'c1 did not need to ask ARP for the address' },
             ],
           });
-          const after = { c1: cachedVipMac(lan.c1), c2: cachedVipMac(lan.c2), sw: portOf(lan.sw, MAC.lb2, net.clock.now()) };
+          const after = { c1: cachedVipMac(lan.c1), c2: cachedVipMac(lan.c2), sw: toward(net.clock.now()) };
           ctx.show.table(
             ['simulated ms', 'event'],
             [
@@ -381,7 +387,7 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
             [
               [`c1's ARP entry for ${VIP}`, before.c1, after.c1],
               [`c2's ARP entry for ${VIP}`, before.c2, after.c2],
-              [`sw1: port of lb2's MAC`, before.sw, after.sw],
+              [`sw1: port toward ${VIP} (c1's entry)`, before.sw, after.sw],
             ],
             { title: 'What the gratuitous ARP moved' },
           );
@@ -407,7 +413,14 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
             [before.c1, before.c2, after.c1, after.c2],
             [MAC.lb1, MAC.lb1, MAC.lb2, MAC.lb2],
           );
-          ctx.check.equal("the switch learnt lb2's MAC on lb2's port", after.sw, PORT.lb2);
+          ctx.show.text(`sw1# show mac address-table\n${lan.sw.formatMacTable()}`);
+          ctx.show.text(
+            "VRRP itself gives the address a virtual MAC (00:00:5e:00:01 and the router's id) that moves with it:\n" +
+              "there the clients' caches never change, and what moves is that one MAC's entry in the switch, from the\n" +
+              "old master's port to the new one's, taught by the same gratuitous ARP.",
+          );
+          ctx.check.equal("frames for the address now leave sw1 by lb2's port, not lb1's", [before.sw, after.sw], [PORT.lb1, PORT.lb2]);
+          ctx.check.equal("lb1's MAC left the table with its port", portOf(lan.sw, MAC.lb1, net.clock.now()), '(not learnt)');
           ctx.check.equal("c1's ping was answered, without an ARP request first", [ping.replies.length, asked], [1, 0]);
           ctx.state.confirm.push({
             path: cap,
@@ -432,6 +445,7 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
           const lan = need(ctx.state.lan, 'the LAN');
           const mark = net.frames.length;
           lan.sw.setPortUp(PORT.lb1, true);
+          lan.lb1h.removeSecondaryAddress('eth0', VIP); // it rebooted: the address it held is gone
           lan.lb1 = floating(lan, lan.lb1h, ADDR.lb2, PRIORITY.lb1, 1);
           const back = net.clock.now();
           lan.lb1.start();

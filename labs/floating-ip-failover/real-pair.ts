@@ -87,7 +87,8 @@ export class RealPair {
   /** Failed attempts to bind the floating address, per instance, and the last error code. */
   readonly refused: Record<LbName, { count: number; code: string }> = { lb1: { count: 0, code: '' }, lb2: { count: 0, code: '' } };
   readonly instances = new Map<LbName, FloatingIp>();
-  private readonly t0 = performance.now();
+  /** performance.now() when the pair started: `now()` and the events count from it. */
+  readonly t0 = performance.now();
   private closed = false;
 
   private constructor(

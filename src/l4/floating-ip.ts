@@ -61,6 +61,8 @@ export class FloatingIp {
   /** Heartbeats dropped on purpose (a lab's "the heartbeat link is down"). */
   deafened = false;
   readonly received = { adverts: 0, resigns: 0, malformed: 0 };
+  /** When the last ADVERT from another instance arrived (the clock's ms), undefined before the first. */
+  lastAdvertAt: number | undefined;
 
   constructor(readonly options: FloatingIpOptions) {
     this.intervalMs = options.intervalMs ?? 100;
@@ -178,6 +180,7 @@ export class FloatingIp {
       return;
     }
     this.received.adverts++;
+    this.lastAdvertAt = this.clock.now();
     if (this.state !== 'backup' && this.state !== 'master') return;
     const action = onAdvert(this.state, { priority: this.options.priority, instance: this.options.instance, preempt: this.options.preempt ?? true }, h);
     if (action === 'rearm') this.armDown();
