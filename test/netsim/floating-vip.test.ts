@@ -158,6 +158,21 @@ describe('VirtualFloatingIp', () => {
     }
   });
 
+  it('a secondary address is answered for like the primary, and not once removed', async () => {
+    const { n, c1, lb2h } = build();
+    lb2h.addSecondaryAddress('eth0', VIP, false);
+    expect(lb2h.interface('eth0').secondary).toEqual([VIP]);
+    const r = await n.run(c1.ping(VIP, { count: 1 }));
+    expect(r.replies.map((x) => x.from)).toEqual([VIP]);
+    expect(cachedMac(c1, VIP)).toBe(MAC.lb2); // learnt from lb2's ARP reply for the secondary address
+    expect(lb2h.removeSecondaryAddress('eth0', VIP)).toBe(true);
+    expect(lb2h.removeSecondaryAddress('eth0', VIP)).toBe(false);
+    const gone = await n.run(c1.ping(VIP, { count: 1, timeoutMs: 500 }));
+    expect(gone.replies).toHaveLength(0); // lb2 drops what is no longer for one of its addresses
+    expect(() => lb2h.interface('eth0').announce(ipv4Number(VIP))).toThrow(/cannot announce 10\.0\.0\.100: not one of its addresses/);
+    expect(() => lb2h.addSecondaryAddress('eth0', '0.0.0.0')).toThrow(/cannot be a secondary address/);
+  });
+
   it('refuses bad settings with a clear error', () => {
     const { lb1h } = build();
     expect(() => new VirtualFloatingIp({ host: lb1h, vip: VIP, priority: 255, instance: 1, peers: [] })).toThrow(/priority must be 1\.\.254, got 255/);
