@@ -321,7 +321,7 @@ export class ArpInterface {
       return;
     }
     if (macEquals(senderMac, 0, this.mac)) return; // our own frame, come back around
-    if (this.owns(senderIp)) {
+    if (senderIp === this.address || this.aliases.has(senderIp)) {
       // Someone else claims our address: note it, never learn it.
       this.stats.arpConflicts++;
       return;
