@@ -90,7 +90,8 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
           pair.get('lb2').start();
           const held = await until(() => pair.get('lb1').holding, 3000);
           await sleep(4 * REAL_INTERVAL_MS);
-          const results = await Promise.all(Array.from({ length: 10 }, (_, i) => pair.request(i + 1)));
+          const results: RequestResult[] = [];
+          for (let i = 1; i <= 10; i++) results.push(await pair.request(i));
           const lb1 = pair.get('lb1');
           const lb2 = pair.get('lb2');
           ctx.show.table(
@@ -132,7 +133,7 @@ export function floatingIpFailoverLab(options: FailoverLabOptions = {}): AnyLab 
           const lb2 = pair.get('lb2');
           const held = pair.persistent(20);
           const longLived = [held, pair.persistent(20), pair.persistent(20)];
-          await sleep(100);
+          await until(() => longLived.every((c) => c.answers() > 0), 2000);
           let killAt = Number.POSITIVE_INFINITY;
           let boundAt = Number.POSITIVE_INFINITY;
           const traffic = pair.traffic(10, () => pair.now() > boundAt + 150, 400);

@@ -26,7 +26,7 @@ export const REAL_INTERVAL_MS = 50;
 export const REAL_THRESHOLD = 3;
 export const REAL_PRIORITY = { lb1: 200, lb2: 100 } as const;
 /** How long a client waits for its answer before calling the request failed. */
-export const REQUEST_TIMEOUT_MS = 300;
+export const REQUEST_TIMEOUT_MS = 1000;
 
 export type LbName = 'lb1' | 'lb2';
 
