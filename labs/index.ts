@@ -28,6 +28,8 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('sni-and-alpn', () => import('./sni-and-alpn.ts')),
   entry('l7-load-balancing', () => import('./l7-load-balancing.ts')),
   entry('l4-vs-l7', () => import('./l4-vs-l7.ts')),
+  entry('floating-ip-failover', () => import('./floating-ip-failover.ts')),
+  entry('udp-load-balancing', () => import('./udp-load-balancing.ts')),
 ];
 
 /** Every lab, loaded (tests and the fixtures writer use this). */

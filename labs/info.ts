@@ -110,6 +110,18 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['loopback TCP sockets on 127.76.0.0/16', "tshark (optional: Wireshark's reading of the captures)"],
   },
+  'floating-ip-failover': {
+    name: 'floating-ip-failover',
+    title: 'A floating IP fails over: the master killed mid-traffic, the gratuitous ARP, split brain',
+    duration: '20 min',
+    needs: ['loopback TCP and UDP sockets on 127.77.0.0/16', "tshark (optional: Wireshark's reading of the captures)"],
+  },
+  'udp-load-balancing': {
+    name: 'udp-load-balancing',
+    title: 'UDP load balancing: DNS over three servers, policies, flows without connections, one server dies',
+    duration: '15 min',
+    needs: ['loopback UDP sockets on 127.77.1.0/24', 'dig (optional: asks through the balancer)', "tshark (optional: Wireshark's reading of the captures)"],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;

@@ -17,6 +17,7 @@ import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { NetlabRangeError } from '../base/errors.ts';
 import { realClock, type NetClock, type TimerHandle } from '../base/timer-clock.ts';
 import { decodeHeartbeat, encodeHeartbeat, type Heartbeat } from '../wire/vrrp-heartbeat.ts';
+import { masterDownMs, onAdvert } from '../wire/vrrp-election.ts';
 
 export type FloatingState = 'init' | 'backup' | 'master' | 'stopped';
 
@@ -60,6 +61,8 @@ export class FloatingIp {
   /** Heartbeats dropped on purpose (a lab's "the heartbeat link is down"). */
   deafened = false;
   readonly received = { adverts: 0, resigns: 0, malformed: 0 };
+  /** When the last ADVERT from another instance arrived (the clock's ms), undefined before the first. */
+  lastAdvertAt: number | undefined;
 
   constructor(readonly options: FloatingIpOptions) {
     this.intervalMs = options.intervalMs ?? 100;
@@ -86,7 +89,7 @@ export class FloatingIp {
 
   /** The time a backup waits without ADVERTs: interval × threshold + skew. */
   get masterDownMs(): number {
-    return this.intervalMs * this.threshold + ((256 - this.options.priority) * this.intervalMs) / 256;
+    return masterDownMs(this.intervalMs, this.threshold, this.options.priority);
   }
 
   async bind(): Promise<number> {
@@ -162,10 +165,6 @@ export class FloatingIp {
     for (const p of this.peers) this.socket.send(msg, p.port, p.address);
   }
 
-  private better(h: Heartbeat): boolean {
-    return h.priority > this.options.priority || (h.priority === this.options.priority && h.instance > this.options.instance);
-  }
-
   private onMessage(m: Buffer): void {
     if (this.deafened || this.state === 'stopped') return;
     const v = decodeHeartbeat(m);
@@ -181,12 +180,12 @@ export class FloatingIp {
       return;
     }
     this.received.adverts++;
-    if (this.state === 'backup') {
-      if (this.better(h) || !(this.options.preempt ?? true)) this.armDown();
-      else void this.toMaster(`preempting instance ${h.instance} (priority ${h.priority} < ${this.options.priority})`);
-    } else if (this.state === 'master' && this.better(h)) {
-      void this.stepDown(`instance ${h.instance} is master with priority ${h.priority}`);
-    }
+    this.lastAdvertAt = this.clock.now();
+    if (this.state !== 'backup' && this.state !== 'master') return;
+    const action = onAdvert(this.state, { priority: this.options.priority, instance: this.options.instance, preempt: this.options.preempt ?? true }, h);
+    if (action === 'rearm') this.armDown();
+    else if (action === 'preempt') void this.toMaster(`preempting instance ${h.instance} (priority ${h.priority} < ${this.options.priority})`);
+    else if (action === 'step-down') void this.stepDown(`instance ${h.instance} is master with priority ${h.priority}`);
   }
 
   private async stepDown(why: string): Promise<void> {

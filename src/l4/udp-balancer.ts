@@ -41,6 +41,11 @@ export interface UdpBalancerOptions {
   readonly clock?: NetClock;
   readonly log?: (line: string) => void;
   readonly metrics?: L4Metrics;
+  /**
+   * Records each socket toward an endpoint (a session's, or a datagram's) as it is made (a
+   * TapRecorder fits): a lab's capture gets what went to which backend.
+   */
+  readonly tap?: { udp(socket: DgramSocket): unknown };
 }
 
 interface Session {
@@ -162,6 +167,7 @@ export class UdpBalancer {
     if (this.mode === 'flow') this.sessions.set(key, s);
     else this.pending.add(s);
     this.metrics.sessions.set({ listener: this.name }, this.sessions.size + this.pending.size);
+    this.options.tap?.udp(socket);
     socket.on('message', (reply) => this.onReply(s, reply));
     socket.on('error', () => {
       this.drop('send_error');

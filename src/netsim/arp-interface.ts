@@ -104,6 +104,8 @@ export class ArpInterface {
   private readonly queuePerAddress: number;
   private readonly maxPending: number;
   private closed = false;
+  /** Secondary addresses (a floating address this node holds now), answered for like the primary. */
+  private readonly aliases = new Set<number>();
 
   constructor(o: ArpInterfaceOptions) {
     this.name = o.name;
@@ -155,9 +157,31 @@ export class ArpInterface {
     this.prefixLen = p.prefixLen;
   }
 
-  /** Sends a gratuitous ARP request announcing the interface's address (sender = target = own IP). */
-  announce(): void {
-    const ip = ipv4ToBytes(this.address);
+  /** True when `ip` is the interface's address or one of its secondary addresses. */
+  owns(ip: number): boolean {
+    return (ip === this.address && ip !== 0) || this.aliases.has(ip);
+  }
+
+  /** The secondary addresses, as text. */
+  get secondary(): string[] {
+    return [...this.aliases].map(ipv4Text);
+  }
+
+  /** Adds a secondary address (`ip addr add VIP/32 dev eth0`); announce it with `announce(ip)`. */
+  addSecondary(ip: number): void {
+    if (ip === 0 || ip === 0xffffffff) throw new NetlabRangeError(`interface ${this.name}: ${ipv4Text(ip)} cannot be a secondary address`);
+    this.aliases.add(ip >>> 0);
+  }
+
+  /** Removes a secondary address; false when the interface did not have it. */
+  removeSecondary(ip: number): boolean {
+    return this.aliases.delete(ip >>> 0);
+  }
+
+  /** Sends a gratuitous ARP request announcing an address of the interface (sender = target; default the primary). */
+  announce(address: number = this.address): void {
+    if (!this.owns(address)) throw new NetlabRangeError(`interface ${this.name} cannot announce ${ipv4Text(address)}: not one of its addresses`);
+    const ip = ipv4ToBytes(address);
     this.sendArp(BROADCAST_MAC, ARP_OPCODE_VALUE.REQUEST, ip, new Uint8Array(6), ip);
   }
 
@@ -297,12 +321,12 @@ export class ArpInterface {
       return;
     }
     if (macEquals(senderMac, 0, this.mac)) return; // our own frame, come back around
-    if (senderIp === this.address) {
+    if (senderIp === this.address || this.aliases.has(senderIp)) {
       // Someone else claims our address: note it, never learn it.
       this.stats.arpConflicts++;
       return;
     }
-    const forUs = targetIp === this.address && this.address !== 0;
+    const forUs = this.owns(targetIp);
     // RFC 826: refresh a sender we know; learn it when the packet is addressed to us. A probe
     // (sender 0.0.0.0) teaches nothing.
     if (senderIp !== 0) {
@@ -310,7 +334,7 @@ export class ArpInterface {
       if (!merged && forUs) this.cache.set(senderIp, senderMac);
     }
     if (forUs && op === ARP_OPCODE_VALUE.REQUEST) {
-      this.sendArp(Uint8Array.from(senderMac), ARP_OPCODE_VALUE.REPLY, ipv4ToBytes(this.address), Uint8Array.from(senderMac), ipv4ToBytes(senderIp));
+      this.sendArp(Uint8Array.from(senderMac), ARP_OPCODE_VALUE.REPLY, ipv4ToBytes(targetIp), Uint8Array.from(senderMac), ipv4ToBytes(senderIp));
     }
     const p = senderIp !== 0 ? this.pending.get(senderIp) : undefined;
     if (p !== undefined) {

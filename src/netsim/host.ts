@@ -187,6 +187,21 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
     iface.announce();
   }
 
+  /**
+   * Adds a secondary address to an interface (`ip addr add VIP/32 dev eth0`: a floating address) and,
+   * unless told not to, announces it with a gratuitous ARP.
+   */
+  addSecondaryAddress(ifaceName: string, address: string, announce = true): void {
+    const iface = this.interface(ifaceName);
+    iface.addSecondary(ipv4Number(address));
+    if (announce) iface.announce(ipv4Number(address));
+  }
+
+  /** Removes a secondary address (`ip addr del`); false when the interface did not have it. */
+  removeSecondaryAddress(ifaceName: string, address: string): boolean {
+    return this.interface(ifaceName).removeSecondary(ipv4Number(address));
+  }
+
   /** Sets the default route through a gateway on a connected network. */
   setGateway(gateway: string): Route {
     return this.routes.add({ prefix: 'default', via: gateway });
@@ -200,14 +215,14 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
   /** The source address this node uses toward `dst` (the interface the route leaves by); undefined without a route. */
   sourceAddressFor(dst: number): number | undefined {
     const local = this.localInterfaceFor(dst);
-    if (local !== undefined) return local.address;
+    if (local !== undefined) return dst;
     const route = this.routes.lookup(dst);
     return route === undefined ? undefined : this.interface(route.iface).address;
   }
 
   /** True when `addr` is one of this node's interface addresses. */
   isLocalAddress(addr: number): boolean {
-    for (const i of this.ifaces.values()) if (i.address === addr) return true;
+    for (const i of this.ifaces.values()) if (i.owns(addr)) return true;
     return false;
   }
 
@@ -511,7 +526,7 @@ export class Host implements UdpHost, ProbeHost, TcpHost {
   }
 
   private localInterfaceFor(dst: number): ArpInterface | undefined {
-    for (const i of this.ifaces.values()) if (i.address === dst) return i;
+    for (const i of this.ifaces.values()) if (i.owns(dst)) return i;
     return undefined;
   }
 

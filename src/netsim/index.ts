@@ -16,3 +16,5 @@ export { describeIcmpError } from './icmp-errors.ts';
 export type { WireFrame, FrameSink } from './lab-net.ts';
 export type { ImpairmentOptions } from './impairment.ts';
 export { impair } from './impairment.ts';
+export { HEARTBEAT_PORT, VirtualFloatingIp, type VipState, type VirtualFloatingIpOptions } from './floating-vip.ts';
+export type { MacEntry } from './mac-table.ts';

@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UdpBalancer, type UdpBalancerOptions } from '../../src/l4/udp-balancer.ts';
+import { TapRecorder } from '../../src/capture/index.ts';
 import { cluster, sleep, until } from './helpers.ts';
 
 const open: { close(): Promise<void> | void }[] = [];
@@ -45,6 +46,26 @@ async function lb(o: Omit<UdpBalancerOptions, 'cluster'> & { ports: number[] }):
 }
 
 describe('UDP balancer', () => {
+  it('tap: each socket toward an endpoint is recorded, so a capture shows what went to which backend', async () => {
+    const a = await udpBackend('a');
+    const b = await udpBackend('b');
+    const tap = new TapRecorder();
+    const u = await lb({ mode: 'datagram', ports: [a.port, b.port], tap });
+    const c = await client();
+    for (let i = 0; i < 4; i++) c.sock.send(`q${i}`, u.address.port, '127.0.0.1');
+    await until(() => c.got.length === 4);
+    await tap.close();
+    // Ethernet + IPv4 + UDP: the destination port at 36, the payload from 42.
+    const up = tap.frames.map((f) => f.data).filter((d) => [a.port, b.port].includes((d[36] << 8) | d[37]));
+    expect(up.map((d) => `${(d[36] << 8) | d[37]} ${Buffer.from(d.subarray(42)).toString()}`)).toEqual([
+      `${a.port} q0`,
+      `${b.port} q1`,
+      `${a.port} q2`,
+      `${b.port} q3`,
+    ]);
+    expect(tap.frames).toHaveLength(8); // each query and its answer, nothing of the client's own socket
+  });
+
   it('flow mode: a client keeps its endpoint; replies reach the right client from the listener address', async () => {
     const a = await udpBackend('a');
     const b = await udpBackend('b');
