@@ -25,6 +25,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('tls13-handshake', () => import('./tls13-handshake.ts')),
   entry('mtls', () => import('./mtls.ts')),
   entry('sni-and-alpn', () => import('./sni-and-alpn.ts')),
+  entry('long-polling-behind-a-balancer', () => import('./long-polling-behind-a-balancer.ts')),
 ];
 
 /** Every lab, loaded (tests and the fixtures writer use this). */

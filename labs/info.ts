@@ -74,6 +74,12 @@ export const LAB_INFO = {
     duration: '15 min',
     needs: ['loopback TCP sockets', "tshark (optional: Wireshark's reading of SNI, certificates and ALPN)"],
   },
+  'long-polling-behind-a-balancer': {
+    name: 'long-polling-behind-a-balancer',
+    title: 'Long polling behind a balancer: the message that lands on the wrong backend, stickiness, a shared channel',
+    duration: '15 min',
+    needs: ['loopback TCP sockets on 127.71.0.0/16', "tshark (optional: Wireshark's reading of both sides of the proxy)"],
+  },
   'tcp-handshake-and-close': {
     name: 'tcp-handshake-and-close',
     title: 'TCP opens and closes: the handshake, the header and its options, ACKs by bytes, FIN/ACK, TIME-WAIT, RST',
