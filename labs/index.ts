@@ -26,6 +26,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('mtls', () => import('./mtls.ts')),
   entry('sni-and-alpn', () => import('./sni-and-alpn.ts')),
   entry('long-polling-behind-a-balancer', () => import('./long-polling-behind-a-balancer.ts')),
+  entry('tls-termination', () => import('./tls-termination.ts')),
 ];
 
 /** Every lab, loaded (tests and the fixtures writer use this). */

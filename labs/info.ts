@@ -80,6 +80,12 @@ export const LAB_INFO = {
     duration: '15 min',
     needs: ['loopback TCP sockets on 127.71.0.0/16', "tshark (optional: Wireshark's reading of both sides of the proxy)"],
   },
+  'tls-termination': {
+    name: 'tls-termination',
+    title: 'TLS termination: where TLS ends, what the backend sees, TLS to the upstream, and what it costs',
+    duration: '20 min',
+    needs: ['loopback TCP sockets on 127.71.0.0/16', 'tshark (optional: decrypts the client side with the key log)'],
+  },
   'tcp-handshake-and-close': {
     name: 'tcp-handshake-and-close',
     title: 'TCP opens and closes: the handshake, the header and its options, ACKs by bytes, FIN/ACK, TIME-WAIT, RST',
