@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { defineLab, tsharkFields, tsharkInstalled, type StepContext } from '../src/lab/index.ts';
+import { HttpClientConnection } from '../src/http/index.ts';
 import { startProxy, type ReverseProxy } from '../src/proxy/index.ts';
 import { KeyLog, tlsConnect, type Leaf, type TlsClient } from '../src/tls/index.ts';
 import { need } from './common/need.ts';
@@ -67,26 +68,35 @@ const httpsListener = (files: Files, name = 'https'): Record<string, unknown> =>
   tls: { cert: files.shopCert, key: files.shopKey, minVersion: 'TLSv1.3' },
 });
 
-/** Status line, headers and body of a raw HTTP/1.1 response. */
-function parseResponse(raw: Buffer): { status: number; head: string; body: string } {
-  const text = raw.toString('latin1');
-  const end = text.indexOf('\r\n\r\n');
-  const head = end < 0 ? text : text.slice(0, end);
-  return { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0), head, body: end < 0 ? '' : text.slice(end + 4) };
-}
+/** A GET with these extra header lines (NAME: value). */
+const get = (path: string, extra: readonly string[] = []): { target: string; fields: { name: string; value: string }[] } => ({
+  target: path,
+  fields: [`Host: ${SHOP}`, 'User-Agent: netlab-lab', ...extra].map((l) => {
+    const colon = l.indexOf(':');
+    return { name: l.slice(0, colon), value: l.slice(colon + 1).trim() };
+  }),
+});
 
-const get = (path: string, extra: readonly string[] = []): string =>
-  [`GET ${path} HTTP/1.1`, `Host: ${SHOP}`, 'User-Agent: netlab-lab', ...extra, 'Connection: close', '', ''].join('\r\n');
-
+/**
+ * One request over a new TLS connection to the proxy (netlab's HTTP client on the TLS socket); the
+ * connection is closed after the response. `head` is the response head as text.
+ */
 async function askProxy(
   port: number,
   ca: string,
-  request: string,
+  request: ReturnType<typeof get>,
   options: Partial<Parameters<typeof tlsConnect>[0]> = {},
 ): Promise<{ client: TlsClient; status: number; head: string; body: string }> {
   const client = await tlsConnect({ host: PROXY, port, servername: SHOP, ca, localAddress: CLIENT, ...options });
-  const r = parseResponse(await client.exchange(request));
-  return { client, ...r };
+  try {
+    const conn = new HttpClientConnection(client.socket, { responseTimeoutMs: 5000 });
+    const res = await conn.request({ method: 'GET', target: request.target, fields: request.fields });
+    const body = await res.body.text();
+    const head = [`HTTP/${res.head.version} ${res.head.status} ${res.head.reason}`, ...res.head.fields.map((f) => `${f.name}: ${f.value}`)].join('\r\n');
+    return { client, status: res.head.status, head, body };
+  } finally {
+    await client.close();
+  }
 }
 
 function costRow(what: string, conn: string, r: CostResult): (string | number)[] {
@@ -260,7 +270,6 @@ export default defineLab<State>({
         const results: Record<string, { status: number; body: string }> = {};
         for (const path of ['/good', '/other-ca', '/mismatch']) {
           const r = await askProxy(port, pki.root.certPem, get(path));
-          await r.client.close();
           results[path] = { status: r.status, body: r.body.trim() };
         }
         const seen = good.seen[0];

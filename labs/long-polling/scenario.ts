@@ -46,12 +46,16 @@ export interface Delivery {
   gotAt?: number;
   /** The proxy's X-Request-Id on the POST's response. */
   requestId: string;
+  /** Alice's poll (1, 2, ...) in flight when the message was posted, and the one that brought it. */
+  sentDuringPoll: number;
+  deliveredInPoll?: number;
 }
 
 export interface ScenarioResult {
   readonly deliveries: readonly Delivery[];
-  /** Delivered within half a poll's hold time. */
+  /** Delivered by the poll that was waiting when it was posted. */
   readonly prompt: number;
+  /** Delivered by a later poll. */
   readonly late: number;
   readonly lost: number;
   /** The backend each client's cookie (or first request) went to. */
@@ -66,7 +70,8 @@ export interface ScenarioResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
+/** Waits until cond() holds (true) or `ms` pass (false). */
+export async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) return false;
@@ -142,9 +147,11 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     const deliveries: Delivery[] = [];
     const polls: { backend: string; status: number }[] = [];
     let stop = false;
+    let pollNo = 0;
     const alice = client('alice');
     const pollLoop = (async () => {
       while (!stop) {
+        const no = ++pollNo;
         const r = await alice.request('GET', '/poll?inbox=alice');
         const backend = r.fields.get('x-backend') ?? '-';
         polls.push({ backend, status: r.status });
@@ -156,6 +163,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
             if (d !== undefined && d.gotAt === undefined) {
               d.gotAt = now;
               d.deliveredBy = backend;
+              d.deliveredInPoll = no;
             }
           }
         } else if (r.status !== 204) await sleep(spec.holdMs / 4);
@@ -165,7 +173,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     for (let i = 0; i < spec.messages; i++) {
       const sender = spec.senders[i % spec.senders.length];
       const id = `m${i + 1}`;
-      const d: Delivery = { id, sender, postedTo: '?', sentAt: performance.now(), requestId: '' };
+      const d: Delivery = { id, sender, postedTo: '?', sentAt: performance.now(), requestId: '', sentDuringPoll: pollNo };
       byId.set(id, d);
       deliveries.push(d);
       const r = await client(sender).request('POST', `/send?inbox=alice&id=${id}`, `hello ${i + 1} from ${sender}`);
@@ -178,8 +186,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     stop = true;
     await pollLoop;
     if (stuckTo.alice === undefined) stuckTo.alice = polls[0]?.backend ?? '?';
-    const latency = (d: Delivery): number | undefined => (d.gotAt === undefined ? undefined : d.gotAt - d.sentAt);
-    const prompt = deliveries.filter((d) => (latency(d) ?? Infinity) < spec.holdMs / 2).length;
+    const prompt = deliveries.filter((d) => d.deliveredInPoll === d.sentDuringPoll).length;
     const lost = deliveries.filter((d) => d.gotAt === undefined).length;
     const backendPorts: Record<string, number> = {};
     for (const b of setup.backends) backendPorts[b.name] = b.port;

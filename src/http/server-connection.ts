@@ -451,9 +451,6 @@ export class HttpServerConnection implements ResponseSink {
     this.socket.off('close', this.onClose);
     this.pauses.clear();
     this.socket.pause();
-    // The server accepts half-open connections for HTTP (server.ts); whoever takes the socket over
-    // gets Node's usual behaviour back: the peer's FIN ends our side too.
-    this.socket.allowHalfOpen = false;
     this.resolveClosed();
     return { socket: this.socket, rest };
   }

@@ -20,12 +20,6 @@ export class HttpServer {
 
   constructor(options: HttpServerOptions) {
     const accept = (socket: Socket): void => {
-      // Half-open allowed: a client may end its side once its request is sent (shutdown(SHUT_WR),
-      // a FIN after the request) and still read the response; by default Node would end our side at
-      // once and the response would be lost. HttpServerConnection ends our side itself once the
-      // responses owed are written. Set here, not on the server: a TLS connection whose handshake
-      // never completes keeps Node's default, so a client that leaves mid-handshake closes it.
-      socket.allowHalfOpen = true;
       const conn = new HttpServerConnection(socket, options);
       this.conns.add(conn);
       void conn.done.then(() => this.conns.delete(conn));

@@ -301,29 +301,3 @@ describe('HttpServerConnection: Upgrade, drain', () => {
     expect(c.text()).toBe('HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlate');
   });
 });
-
-describe('HttpServerConnection: a client that half-closes after its request', () => {
-  it('still gets every response owed (pipelined too), then the server ends its side', async () => {
-    const port = await serve({
-      handler: async (req, res) => {
-        await sleep(30);
-        res.end(`<${req.head.target}>`);
-      },
-    });
-    const c = await client(port);
-    c.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n');
-    // FIN after the requests (shutdown(SHUT_WR)): before the fix Node ended the server's side at once.
-    c.socket.end();
-    await c.closed;
-    expect(count(c.text(), 'HTTP/1.1 200')).toBe(2);
-    expect([...c.text().matchAll(/<([^>]+)>/g)].map((m) => m[1])).toEqual(['/a', '/b']);
-  });
-
-  it('an idle connection the client half-closes is closed by the server', async () => {
-    const port = await serve({ handler: (_req, res) => res.end('ok') });
-    const c = await client(port);
-    c.socket.end();
-    await c.closed;
-    expect(c.text()).toBe('');
-  });
-});
