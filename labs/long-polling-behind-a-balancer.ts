@@ -53,8 +53,9 @@ export default defineLab<State>({
         'and she polls again). Each backend keeps the polls it holds, and the messages nobody was waiting for, in ' +
         `its own memory. Bob posts ${MESSAGES} messages to her inbox, one every ${GAP_MS} ms. The proxy balances ` +
         'requests, not connections: round robin sends each POST to the next backend, whatever Alice is waiting on. ' +
-        'A common claim is that long polling "just works" behind any load balancer; a message can reach Alice only ' +
-        'when her next poll happens to land where it was posted.',
+        'A study guide warns of exactly this: behind a round-robin balancer, a message for a long-polling client can ' +
+        'land on a server that does not hold its request. Here it is, measured: a message reaches Alice only when one of ' +
+        'her polls happens to land where it was posted.',
       async run(ctx) {
         const out = tlsOutput(ctx);
         const tap = out.tap('round-robin', {

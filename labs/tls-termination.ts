@@ -116,7 +116,8 @@ export default defineLab<State>({
         `forwards it in plain HTTP to the backend on ${BACKEND}. The backend never sees TLS: it learns that the client ` +
         'used HTTPS, and from which address, only from what the proxy writes: X-Forwarded-Proto, X-Forwarded-For and ' +
         "RFC 7239 Forwarded. A second client forges X-Forwarded-For itself; the proxy trusts no client's copy and writes " +
-        'its own. Both sides are in one capture; the client side is written without its keys.',
+        'its own. A study guide says termination at a balancer means plain HTTP behind it: that is this step (the next ' +
+        'one re-encrypts). Both sides are in one capture; the client side is written without its keys.',
       async run(ctx) {
         const files = pkiFiles(ctx);
         const pki = need(ctx.state.pki, 'the PKI');
