@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { defineLab, tsharkFields, tsharkInstalled, type StepContext } from '../src/lab/index.ts';
+import { defineLab, displayPath, tsharkFields, tsharkInstalled, wiresharkCommand, wrapCommand, type StepContext } from '../src/lab/index.ts';
 import { HttpClientConnection } from '../src/http/index.ts';
 import { startProxy, type ReverseProxy } from '../src/proxy/index.ts';
 import { KeyLog, tlsConnect, type Leaf, type TlsClient } from '../src/tls/index.ts';
@@ -178,9 +178,12 @@ export default defineLab<State>({
             ['Via', s1.via, s2.via],
           ],
         );
+        const tsharkLine = wiresharkCommand(displayPath(out.pathOf('termination')), 'http.request.uri contains "id=2"', [
+          `tls.keylog_file:${displayPath(keysPath)}`,
+        ]).replace(/^wireshark /, 'tshark ');
         ctx.show.text(
-          `The client side is TLS only. Give Wireshark the key log (SSLKEYLOGFILE format) to read it:\n` +
-            `  tshark -r ${out.pathOf('termination')} -o tls.keylog_file:${keysPath} -Y 'http.request.uri contains "id=2"'\n` +
+          'The client side is TLS only. Give Wireshark the key log (SSLKEYLOGFILE format) to read it:\n' +
+            `${wrapCommand(tsharkLine, 78, '  ').join('\n')}\n` +
             '(in Wireshark: Preferences, Protocols, TLS, (Pre)-Master-Secret log filename).',
         );
         ctx.check.equal('the client spoke TLS 1.3 to the proxy', [plain.client.info.protocol, forged.client.info.protocol], ['TLSv1.3', 'TLSv1.3']);
