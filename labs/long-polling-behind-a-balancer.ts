@@ -209,13 +209,18 @@ export default defineLab<State>({
         const out = tlsOutput(ctx);
         const tap = out.tap('timeouts', {
           filter: 'http.response.code == 504',
-          frames: 1,
-          about: "the proxy's own 504: the poll it gave up on",
+          frames: 2,
+          about: "the proxy's own 504s: the polls it gave up on (header timeout, then whole-request timeout)",
           also: [{ filter: 'http.response.code == 204', frames: 2, about: 'the poll that ran its course (backend and proxy copies)' }],
         });
         const rows: (string | number)[][] = [];
-        const results: { status: number; ms: number; abandoned: number; empty: number }[] = [];
-        for (const timeouts of [{ headerMs: HOLD_MS / 2 }, { headerMs: HOLD_MS * 3, requestMs: HOLD_MS * 4 }]) {
+        const results: { status: number; ms: number; abandoned: number; empty: number; body: string }[] = [];
+        const configs: { headerMs: number; requestMs?: number }[] = [
+          { headerMs: HOLD_MS / 2 },
+          { headerMs: HOLD_MS * 3, requestMs: HOLD_MS / 2 },
+          { headerMs: HOLD_MS * 3, requestMs: HOLD_MS * 4 },
+        ];
+        for (const timeouts of configs) {
           const setup = await startChat({ shared: false, holdMs: HOLD_MS, cluster: { timeouts }, tap });
           const c = new ChatClient('alice', { host: ADDR.proxy, port: setup.proxy.address().port }, ADDR.clients.alice, tap, HOLD_MS * 4);
           try {
@@ -226,9 +231,9 @@ export default defineLab<State>({
             if (res.status === 504) await until(() => setup.backends.some((b) => b.stats.abandoned > 0), 1000);
             else await new Promise((resolve) => setTimeout(resolve, 20));
             const abandoned = setup.backends.reduce((n, b) => n + b.stats.abandoned, 0);
-            results.push({ status: res.status, ms, abandoned, empty: setup.backends.reduce((n, b) => n + b.stats.emptyPolls, 0) });
+            results.push({ status: res.status, ms, abandoned, empty: setup.backends.reduce((n, b) => n + b.stats.emptyPolls, 0), body: res.text.trim() });
             rows.push([
-              `headerMs ${timeouts.headerMs}${'requestMs' in timeouts ? `, requestMs ${timeouts.requestMs}` : ''}`,
+              `headerMs ${timeouts.headerMs}${timeouts.requestMs === undefined ? '' : `, requestMs ${timeouts.requestMs}`}`,
               res.status,
               `${ms} ms`,
               abandoned > 0 ? 'poll dropped (connection closed)' : 'held, answered 204',
@@ -239,10 +244,12 @@ export default defineLab<State>({
           }
         }
         ctx.show.table(['proxy timeouts', 'alice got', 'after', 'the backend'], rows);
-        const [short, long] = results;
+        const [short, whole, long] = results;
         ctx.check.equal(`headerMs ${HOLD_MS / 2} < hold ${HOLD_MS}: the proxy answers 504`, short.status, 504);
         ctx.check.atLeast('...at its header timeout', short.ms, HOLD_MS / 2 - 5, 'ms');
         ctx.check.equal('...before the hold ended: the backend saw its poll cut, and answered nothing', [short.abandoned, short.empty], [1, 0]);
+        ctx.check.equal(`requestMs ${HOLD_MS / 2} < hold (headerMs long enough): 504 too, the poll cut`, [whole.status, whole.abandoned], [504, 1]);
+        ctx.check.match('...the proxy says which limit', whole.body, /took over \d+ ms/);
         ctx.check.equal(`headerMs ${HOLD_MS * 3} > hold: the poll runs its course (204)`, long.status, 204);
         ctx.check.between('...after the hold', long.ms, HOLD_MS - 5, HOLD_MS * 3 - 1, 'ms');
       },
