@@ -184,6 +184,11 @@ export default defineLab<State>({
           also: [{ filter: 'http.response.code == 200 && http.content_type contains "json"', frames: 'some', about: 'polls answered with a message' }],
         });
         const r = await scenario({ shared: true, cluster: {}, senders: ['bob'], tap });
+        tap.filter({
+          filter: `tcp.port == ${r.brokerPort ?? 0} && tcp.len > 0`,
+          frames: 'some',
+          about: "the broker on the wire: each backend's sub, pub and unsub lines, and the msg the broker hands on (JSON)",
+        });
         deliveryTable(ctx, r);
         const w = waited(r);
         ctx.check.equal(`all ${MESSAGES} messages arrived`, w.lost, 0);

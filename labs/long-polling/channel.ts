@@ -9,6 +9,7 @@
 
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { NetlabError } from '../../src/base/index.ts';
+import type { TapRecorder } from '../../src/capture/index.ts';
 
 export interface ChatMessage {
   readonly id: string;
@@ -196,9 +197,10 @@ export class BrokerServer {
   }
 }
 
-/** A backend's end of the shared broker. */
-export async function brokerChannel(host: string, port: number): Promise<Channel> {
+/** A backend's end of the shared broker (its connection recorded by `tap` when given). */
+export async function brokerChannel(host: string, port: number, tap?: TapRecorder): Promise<Channel> {
   const socket = connect({ host, port });
+  tap?.tcp(socket, { role: 'client' });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', (err) => reject(new NetlabError('ERR_IO', `broker at ${host}:${port}: ${err.message}`, { cause: err })));

@@ -66,6 +66,8 @@ export interface ScenarioResult {
   readonly backendPorts: Record<string, number>;
   /** Messages still queued in some channel at the end. */
   readonly stillQueued: number;
+  /** The broker's port (shared runs). */
+  readonly brokerPort?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -100,7 +102,7 @@ export async function startChat(spec: { shared: boolean; holdMs: number; cluster
     const channels: Channel[] = [];
     const backends: ChatBackend[] = [];
     for (const [i, name] of BACKEND_NAMES.entries()) {
-      const channel = broker !== undefined ? await brokerChannel(ADDR.broker, broker.address.port) : localChannel();
+      const channel = broker !== undefined ? await brokerChannel(ADDR.broker, broker.address.port, spec.tap) : localChannel();
       channels.push(channel);
       opened.push(channel);
       const b = await ChatBackend.start({ name, host: ADDR.backends[i], channel, holdMs: spec.holdMs, ...(spec.tap === undefined ? {} : { tap: spec.tap }) });
@@ -202,6 +204,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
       proxyPort: setup.proxy.address().port,
       backendPorts,
       stillQueued,
+      ...(setup.broker === undefined ? {} : { brokerPort: setup.broker.address.port }),
     };
   } finally {
     for (const c of clients.values()) c.close();
