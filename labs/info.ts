@@ -80,6 +80,18 @@ export const LAB_INFO = {
     duration: '25 min',
     needs: ['loopback TCP sockets on 127.70.0.0/16', "tshark (optional: Wireshark's reading of both sides of the proxy)"],
   },
+  'long-polling-behind-a-balancer': {
+    name: 'long-polling-behind-a-balancer',
+    title: 'Long polling behind a balancer: the message that lands on the wrong backend, stickiness, a shared channel',
+    duration: '15 min',
+    needs: ['loopback TCP sockets on 127.71.0.0/16', "tshark (optional: Wireshark's reading of both sides of the proxy)"],
+  },
+  'tls-termination': {
+    name: 'tls-termination',
+    title: 'TLS termination: where TLS ends, what the backend sees, TLS to the upstream, and what it costs',
+    duration: '20 min',
+    needs: ['loopback TCP sockets on 127.71.0.0/16', 'tshark (optional: decrypts the client side with the key log)'],
+  },
   'tcp-handshake-and-close': {
     name: 'tcp-handshake-and-close',
     title: 'TCP opens and closes: the handshake, the header and its options, ACKs by bytes, FIN/ACK, TIME-WAIT, RST',

@@ -55,3 +55,5 @@ export { firstValue } from './filter-exercise.ts';
 export { CHECKSUM_PREFS } from './tshark.ts';
 export { fieldValues } from './filter-exercise.ts';
 export { gradeChoice } from './exercise.ts';
+export { displayPath, wiresharkCommand } from './captures.ts';
+export { wrapCommand } from './layout.ts';

@@ -22,6 +22,8 @@ import { tapTls } from './tap-transport.ts';
 export interface TlsClientOptions {
   readonly host: string;
   readonly port: number;
+  /** The local address to connect from (a lab's own 127.x address); default: the system's choice. */
+  readonly localAddress?: string;
   /** SNI and the name the certificate must match; default: none (the certificate must match `host`). */
   readonly servername?: string;
   /** CA certificate(s) to trust (PEM). Default: Node's bundled roots. */
@@ -101,7 +103,7 @@ export async function tlsConnect(options: TlsClientOptions): Promise<TlsClient> 
     if (options.tap !== undefined) {
       const tap = options.tap;
       // Tapped once connected (the tap reads the socket's addresses then).
-      const r = netConnect({ host: options.host, port: options.port });
+      const r = netConnect({ host: options.host, port: options.port, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) });
       raw = r;
       await Promise.race([
         new Promise<void>((resolve, reject) => {
@@ -112,7 +114,12 @@ export async function tlsConnect(options: TlsClientOptions): Promise<TlsClient> 
       ]);
       socket = tapTls(tap, r, 'client', (transport) => tlsConnectRaw({ ...tlsOptions, socket: transport }));
     } else {
-      socket = tlsConnectRaw({ ...tlsOptions, host: options.host, port: options.port });
+      socket = tlsConnectRaw({
+        ...tlsOptions,
+        host: options.host,
+        port: options.port,
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+      });
     }
   } catch (e) {
     clearTimeout(timer);

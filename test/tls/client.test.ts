@@ -61,3 +61,29 @@ describe('tlsConnect and the peer certificate', () => {
     }
   });
 });
+
+describe('tlsConnect from a chosen local address', () => {
+  for (const tapped of [false, true]) {
+    it(`connects from localAddress${tapped ? ' (tapped: the capture shows it too)' : ''}`, async () => {
+      const server = await TlsLabServer.start({ host: '127.71.1.1', identity: { key: pki.www.keyPem, cert: pki.www.chainPem } });
+      const tap = tapped ? new TapRecorder() : undefined;
+      try {
+        const c = await tlsConnect({
+          host: '127.71.1.1',
+          port: server.port,
+          servername: 'www.netlab.test',
+          ca: pki.root.certPem,
+          localAddress: '127.71.1.40',
+          ...(tap ? { tap } : {}),
+        });
+        // Tapped, the TLS socket runs over a relay: the address is the raw socket's, as the capture shows.
+        if (tap === undefined) expect(c.socket.localAddress).toBe('127.71.1.40');
+        else expect(tap.flowInfo.map((f) => f.client.address)).toEqual(['127.71.1.40']);
+        await c.close();
+      } finally {
+        await server.close();
+        await tap?.close();
+      }
+    });
+  }
+});
