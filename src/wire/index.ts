@@ -45,3 +45,4 @@ export { CONTENT_TYPE_NAMES } from './tls-names.ts';
 export { GROUP_NAMES } from './tls-names.ts';
 export { HANDSHAKE_TYPE_NAMES } from './tls-names.ts';
 export { SIGNATURE_SCHEME_NAMES } from './tls-names.ts';
+export * from './stun.ts';
