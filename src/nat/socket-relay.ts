@@ -128,9 +128,13 @@ export class SocketRelay {
       random: options.random,
       now: () => this.clock.now(),
     });
+    // The table removes a mapping just after reporting its last session expired: look once it has.
     this.unsubscribe = this.table.onEvent((e) => {
-      if (e.type === 'expired' && e.entry.protocol === 'udp' && this.table.mappingAt(UDP, e.entry.outsidePort) === undefined)
-        this.closePublic(e.entry.outsidePort);
+      if (e.type !== 'expired' || e.entry.protocol !== 'udp') return;
+      const port = e.entry.outsidePort;
+      queueMicrotask(() => {
+        if (this.table.mappingAt(UDP, port) === undefined) this.closePublic(port);
+      });
     });
     this.sweepIntervalMs = options.sweepIntervalMs ?? 1000;
     if (!(this.sweepIntervalMs > 0))

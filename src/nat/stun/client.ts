@@ -7,7 +7,7 @@
 //   filtering (§4.4), from a fresh socket: an answer to CHANGE-REQUEST (change IP and port) =
 //     endpoint-independent, else one to CHANGE-REQUEST (change port) = address-dependent, else
 //     address-and-port-dependent;
-//   hairpinning (§4.5): a request sent to the client's own mapped address comes back to it;
+//   hairpinning (§4.5): a request sent from a second socket to the first one's mapped address reaches it;
 //   mapping lifetime (§4.6): a fresh mapping, idle for T, then a second socket asks the server to
 //     answer to the first mapping's port (RESPONSE-PORT); T steps through a bounded list.
 // Requests are retransmitted at rtoMs, 2 rtoMs, 4 rtoMs... `attempts` times in all (RFC 5389 §7.2.1
@@ -240,15 +240,20 @@ export class StunClient {
     return 'address-and-port-dependent';
   }
 
-  /** RFC 5780 §4.5: a request sent to the socket's own mapped address reaches it. */
+  /**
+   * RFC 5780 §4.5: a request sent to the first socket's mapped address from a second socket reaches
+   * the first (the second socket's packets leave through a mapping of their own, so the first
+   * mapping's filtering applies to them as to any outside sender).
+   */
   async hairpinning(tests: StunTestRecord[] = []): Promise<boolean> {
-    const s = await this.socket();
-    const r1 = await this.record(tests, 'hairpin I', s, this.options.server);
-    if (r1 === undefined) throw new NetlabError('ERR_TIMEOUT', 'STUN server did not answer', { layer: 'nat' });
+    const s1 = await this.socket();
+    const r1 = await this.record(tests, 'hairpin I', s1, this.options.server);
+    if (r1 === undefined) throw new NetlabError('ERR_TIMEOUT', `STUN server did not answer within ${this.giveUpMs} ms`, { layer: 'nat' });
+    const s2 = await this.socket();
     const tid = new Uint8Array(randomBytes(12));
     const bytes = encodeStun({ cls: STUN_CLASS.REQUEST, method: STUN_METHOD.BINDING, transactionId: tid, attributes: [] }, { fingerprint: true });
-    const got = await this.transact(s, s, tid, bytes, r1.mapped);
-    tests.push({ test: 'hairpin II', local: s.local, to: r1.mapped, mapped: got === undefined ? undefined : got.from });
+    const got = await this.transact(s2, s1, tid, bytes, r1.mapped);
+    tests.push({ test: 'hairpin II', local: s2.local, to: r1.mapped, mapped: got === undefined ? undefined : got.from });
     return got !== undefined;
   }
 

@@ -43,6 +43,13 @@ export interface StunServerOptions {
   otherPort?: number;
   /** Address the server reports for one of its own (default: itself). */
   advertise?: (address: string) => string;
+  /**
+   * What OTHER-ADDRESS names: 'per-socket' (default, RFC 5780 §7.4: where a change-IP-and-port answer
+   * to this request would come from, so an answer from the alternate address names the primary one) or
+   * 'alternate' (always the alternate address and port, for clients such as coturn's natdiscovery that
+   * send mapping test III to the OTHER-ADDRESS of test II's answer).
+   */
+  otherAddress?: 'per-socket' | 'alternate';
   /** Tries at finding a port pair free on both addresses. Default 20. */
   bindAttempts?: number;
 }
@@ -83,6 +90,7 @@ export class StunServer {
     /** sockets[addressIndex][portIndex]; addressIndex 1 only with an alternate. */
     private readonly sockets: StunSocket[][],
     private readonly advertise: (address: string) => string,
+    private readonly otherMode: 'per-socket' | 'alternate',
   ) {
     sockets.forEach((row, ai) => {
       row.forEach((s, pi) => s.onMessage((d, a, p) => this.handle(ai, pi, d, a, p)));
@@ -129,7 +137,10 @@ export class StunServer {
       for (const row of sockets) for (const s of row) await s.close();
       throw e;
     }
-    return new StunServer(sockets, options.advertise ?? ((a) => a));
+    const mode = options.otherAddress ?? 'per-socket';
+    if (mode !== 'per-socket' && mode !== 'alternate')
+      throw new NetlabRangeError(`STUN server otherAddress must be per-socket or alternate, got ${String(mode)}`, { layer: 'nat' });
+    return new StunServer(sockets, options.advertise ?? ((a) => a), mode);
   }
 
   /** Every socket's address and port, as sockets[address][port] flattened: primary first, then alternate port, alternate address. */
@@ -195,7 +206,7 @@ export class StunServer {
     const responsePort = stunAttribute(m, STUN_ATTR.RESPONSE_PORT, 'response-port');
     const padding = stunAttribute(m, STUN_ATTR.PADDING, 'padding');
     const from = this.sockets[changeIp ? 1 - ai : ai][changePort ? 1 - pi : pi];
-    const other = this.sockets.length === 2 ? this.sockets[1 - ai][1 - pi] : undefined;
+    const other = this.sockets.length < 2 ? undefined : this.otherMode === 'alternate' ? this.sockets[1][1] : this.sockets[1 - ai][1 - pi];
     const family = address.includes(':') ? 6 : 4;
     const attributes: StunAttribute[] = [
       { type: STUN_ATTR.XOR_MAPPED_ADDRESS, kind: 'xor-address', family, address, port },
