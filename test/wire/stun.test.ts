@@ -100,7 +100,7 @@ describe('STUN decode and encode', () => {
 
   it('refuses to encode what cannot be sent', () => {
     const base = { cls: STUN_CLASS.REQUEST, method: 1, transactionId: TID } as const;
-    expect(() => encodeStun({ ...base, transactionId: new Uint8Array(11) })).toThrow(NetlabRangeError);
+    expect(() => encodeStun({ ...base, transactionId: new Uint8Array(11), attributes: [] })).toThrow(NetlabRangeError);
     expect(() => encodeStun({ ...base, attributes: [{ type: 1, kind: 'address', family: 4, address: '300.1.1.1', port: 1 }] })).toThrow(/not an IPv4 address/);
     expect(() => encodeStun({ ...base, attributes: [{ type: 1, kind: 'address', family: 4, address: '1.1.1.1', port: 70000 }] })).toThrow(/0\.\.65535/);
     expect(() => encodeStun({ ...base, attributes: [{ type: 9, kind: 'error-code', code: 200, reason: '' }] })).toThrow(/300\.\.699/);
