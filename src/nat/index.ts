@@ -19,4 +19,4 @@ export {
   type BindingResult,
   type Endpoint,
 } from './stun/client.ts';
-export { dgramNetwork, netsimNetwork, type StunNetwork, type StunSocket } from './stun/transport.ts';
+export { dgramNetwork, netsimNetwork, type DgramNetworkOptions, type StunNetwork, type StunSocket } from './stun/transport.ts';

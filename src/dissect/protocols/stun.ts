@@ -220,6 +220,10 @@ export function mapStun(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
         const tf = TEXT_FIELD[a.type];
         if (tf !== undefined) children.push(stringField(tf[0], tf[1], a.value, v, len));
         else padAfter = false;
+        if (a.type === 0x0006) {
+          label = `${name}: ${a.value}`;
+          info.push(`user: ${a.value}`);
+        }
         break;
       }
       case 'fingerprint':

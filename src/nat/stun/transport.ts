@@ -25,8 +25,13 @@ export interface StunNetwork {
   open(address: string, port: number): Promise<StunSocket>;
 }
 
+export interface DgramNetworkOptions {
+  /** Called with each socket once bound (a socket tap: `(s) => tap.udp(s)`). */
+  onSocket?: (socket: Socket) => void;
+}
+
 /** Real UDP sockets (node:dgram) and the machine's clock. */
-export function dgramNetwork(clock: NetClock = realClock()): StunNetwork {
+export function dgramNetwork(clock: NetClock = realClock(), options: DgramNetworkOptions = {}): StunNetwork {
   return {
     clock,
     open(address, port) {
@@ -44,6 +49,7 @@ export function dgramNetwork(clock: NetClock = realClock()): StunNetwork {
           // Errors after bind (ICMP port unreachable reported as ECONNREFUSED, say) are not fatal to a STUN socket.
           sock.on('error', () => {});
           const bound = sock.address().port;
+          options.onSocket?.(sock);
           let closed = false;
           resolve({
             address,
