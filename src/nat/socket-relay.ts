@@ -29,6 +29,8 @@ import type { NatBehaviour, NatTimeouts, PortSettings, RefusalReason } from './t
 const UDP = 17;
 /** Datagrams held for a socket that is still binding. */
 const QUEUE_LIMIT = 64;
+/** Mirror sockets at most (one per outside endpoint seen): past it, datagrams from new endpoints are dropped. */
+const MIRROR_LIMIT = 4096;
 
 export interface SocketRelayOptions {
   /** Prefixes of the inside clients' addresses: '127.73.0.0/24'. */
@@ -63,6 +65,8 @@ export interface SocketRelayCounters {
   unmirrored: number;
   /** Public ports the OS refused to bind (taken by another program): the flow was dropped. */
   bindFailures: number;
+  /** Datagrams from a new outside endpoint dropped because the relay already holds MIRROR_LIMIT mirror sockets. */
+  mirrorLimit: number;
 }
 
 /** One OS socket of the relay. */
@@ -83,7 +87,16 @@ export class SocketRelay {
   readonly table: NatTable;
   readonly publicAddress: string;
   readonly hairpinning: boolean;
-  readonly counters: SocketRelayCounters = { relayedOut: 0, relayedIn: 0, hairpinned: 0, refused: {}, notInside: 0, unmirrored: 0, bindFailures: 0 };
+  readonly counters: SocketRelayCounters = {
+    relayedOut: 0,
+    relayedIn: 0,
+    hairpinned: 0,
+    refused: {},
+    notInside: 0,
+    unmirrored: 0,
+    bindFailures: 0,
+    mirrorLimit: 0,
+  };
   private readonly publicNum: number;
   private readonly insidePrefixes: Ipv4Prefix[];
   private readonly toAlias = new Map<string, string>();
@@ -157,8 +170,8 @@ export class SocketRelay {
     const alias = this.toAlias.get(outside);
     if (alias === undefined) throw new NetlabError('ERR_NOT_FOUND', `socket relay has no mirror alias for ${outside}`, { layer: 'nat' });
     const b = this.mirrorSocket(alias, port);
-    await this.ready(b);
-    if (b.socket === undefined) throw new NetlabError('ERR_IO', `socket relay could not bind mirror ${alias}:${port}`, { layer: 'nat' });
+    if (b !== undefined) await this.ready(b);
+    if (b?.socket === undefined) throw new NetlabError('ERR_IO', `socket relay could not bind mirror ${alias}:${port}`, { layer: 'nat' });
     return { address: alias, port };
   }
 
@@ -296,10 +309,14 @@ export class SocketRelay {
     void this.closeBound(b);
   }
 
-  private mirrorSocket(alias: string, port: number): Bound {
+  private mirrorSocket(alias: string, port: number): Bound | undefined {
     const key = `${alias}:${port}`;
     let b = this.mirrorSockets.get(key);
     if (b === undefined) {
+      if (this.mirrorSockets.size >= MIRROR_LIMIT) {
+        this.counters.mirrorLimit++;
+        return undefined;
+      }
       const outside = this.toOutside.get(alias) as string;
       b = this.bind(
         alias,
@@ -373,9 +390,11 @@ export class SocketRelay {
       this.counters.unmirrored++;
       return;
     }
+    const mirror = this.mirrorSocket(alias, sport);
+    if (mirror === undefined) return;
     this.table.touch(s, false);
     this.counters.relayedIn++;
-    this.send(this.mirrorSocket(alias, sport), data, s.mapping.insidePort, ipv4Text(s.mapping.insideAddr));
+    this.send(mirror, data, s.mapping.insidePort, ipv4Text(s.mapping.insideAddr));
   }
 
   /** An inside client sent straight to the public address: out through its own mapping, back in through `port`'s. */
