@@ -11,6 +11,9 @@
 // source (alias:port), so the client sees who answered, as behind a real NAT. A datagram sent by an
 // inside client straight to the public address is hairpinned (RFC 4787 REQ-9): it leaves from the
 // sender's own mapping, so the receiver sees the sender's public address and port.
+// TCP (mirrorTcp): a connection to a mirror is relayed from the mapping's public port (a real OS
+// connection from 127.74.0.100:port), its RFC 5382 state driven by the SYN, SYN-ACK, FIN and RST the
+// relay sees; outbound connections only (no inbound TCP to a mapping).
 //
 //   const relay = await SocketRelay.start({ inside: '127.73.0.0/24', publicAddress: '127.74.0.100',
 //     mirrors: [{ outside: '127.74.0.1', inside: '127.73.255.1' }], mapping: 'address-dependent' });
@@ -19,14 +22,16 @@
 //   await relay.close();
 
 import { createSocket, type Socket } from 'node:dgram';
+import { connect, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { NetlabError, NetlabRangeError } from '../base/errors.ts';
 import type { Random } from '../base/random.ts';
 import { realClock, type NetClock, type TimerHandle } from '../base/timer-clock.ts';
 import { inPrefix, ipv4Number, ipv4Text, parsePrefix, type Ipv4Prefix } from '../netsim/host-addr.ts';
-import { NatTable } from './table.ts';
+import { NatTable, TCPF, type Session } from './table.ts';
 import type { NatBehaviour, NatTimeouts, PortSettings, RefusalReason } from './types.ts';
 
 const UDP = 17;
+const TCP = 6;
 /** Datagrams held for a socket that is still binding. */
 const QUEUE_LIMIT = 64;
 /** Mirror sockets at most (one per outside endpoint seen): past it, datagrams from new endpoints are dropped. */
@@ -67,11 +72,15 @@ export interface SocketRelayCounters {
   bindFailures: number;
   /** Datagrams from a new outside endpoint dropped because the relay already holds MIRROR_LIMIT mirror sockets. */
   mirrorLimit: number;
+  /** TCP connections relayed (accepted on a mirror and connected out from the mapping's public port). */
+  tcpConnections: number;
+  /** TCP connections refused: by the table, or the outside endpoint did not accept (the inside one was reset). */
+  tcpRefused: number;
 }
 
 /** One OS socket of the relay. */
 export interface RelaySocketInfo {
-  role: 'public' | 'mirror';
+  role: 'public' | 'mirror' | 'tcp-public' | 'tcp-mirror';
   /** As the OS reports it (socket.address()). */
   address: string;
   port: number;
@@ -96,6 +105,8 @@ export class SocketRelay {
     unmirrored: 0,
     bindFailures: 0,
     mirrorLimit: 0,
+    tcpConnections: 0,
+    tcpRefused: 0,
   };
   private readonly publicNum: number;
   private readonly insidePrefixes: Ipv4Prefix[];
@@ -110,6 +121,9 @@ export class SocketRelay {
   private readonly sweepIntervalMs: number;
   private closed = false;
   private readonly unsubscribe: () => void;
+  /** TCP listeners by `alias:port`, and the live relayed connections (both sockets of each). */
+  private readonly tcpMirrors = new Map<string, Server>();
+  private readonly tcpLive = new Set<TcpSocket>();
 
   private constructor(options: SocketRelayOptions) {
     this.clock = options.clock ?? realClock();
@@ -156,8 +170,8 @@ export class SocketRelay {
   }
 
   /** Starts a relay (no socket is open until a mirror or a mapping needs one). */
-  static start(options: SocketRelayOptions): Promise<SocketRelay> {
-    return Promise.resolve(new SocketRelay(options));
+  static async start(options: SocketRelayOptions): Promise<SocketRelay> {
+    return new SocketRelay(options);
   }
 
   /** The inside alias of an outside address. */
@@ -175,6 +189,28 @@ export class SocketRelay {
     return { address: alias, port };
   }
 
+  /**
+   * Opens a TCP mirror for an outside endpoint: each connection an inside client makes to alias:port
+   * gets a session in the table (RFC 5382 states from the SYN, SYN-ACK, FIN and RST the relay sees)
+   * and a connection from the mapping's public address and port to the outside endpoint, the bytes
+   * copied both ways. A refused session, or an outside endpoint that does not accept, resets the
+   * inside connection.
+   */
+  async mirrorTcp(outside: string, port: number): Promise<{ address: string; port: number }> {
+    const alias = this.toAlias.get(outside);
+    if (alias === undefined) throw new NetlabError('ERR_NOT_FOUND', `socket relay has no mirror alias for ${outside}`, { layer: 'nat' });
+    const key = `${alias}:${port}`;
+    if (!this.tcpMirrors.has(key)) {
+      const srv = createServer((c) => this.tcpFromInside(c, outside, port));
+      await new Promise<void>((res, rej) => {
+        srv.once('error', (e) => rej(new NetlabError('ERR_IO', `socket relay could not listen on TCP ${key}: ${e.message}`, { layer: 'nat', cause: e })));
+        srv.listen(port, alias, () => res());
+      });
+      this.tcpMirrors.set(key, srv);
+    }
+    return { address: alias, port };
+  }
+
   /** The relay's OS sockets, as the OS reports their addresses. */
   sockets(): RelaySocketInfo[] {
     const out: RelaySocketInfo[] = [];
@@ -189,16 +225,21 @@ export class SocketRelay {
     };
     for (const b of this.publics.values()) add('public', b);
     for (const b of this.mirrorSockets.values()) add('mirror', b);
+    for (const srv of this.tcpMirrors.values()) {
+      const a = srv.address();
+      if (a !== null && typeof a === 'object') out.push({ role: 'tcp-mirror', address: a.address, port: a.port });
+    }
+    for (const c of this.tcpLive) {
+      if (c.localAddress === this.publicAddress && c.localPort !== undefined) out.push({ role: 'tcp-public', address: c.localAddress, port: c.localPort });
+    }
     return out.sort((a, b) => a.role.localeCompare(b.role) || a.address.localeCompare(b.address) || a.port - b.port);
   }
 
   /** The NAT table as a study guide prints it, with each row's OS socket (the public port bound, or '-'). */
   format(): string {
-    const bound = new Set(
-      this.sockets()
-        .filter((s) => s.role === 'public')
-        .map((s) => s.port),
-    );
+    const socks = this.sockets();
+    const bound = new Set(socks.filter((s) => s.role === 'public').map((s) => s.port));
+    const tcpBound = new Set(socks.filter((s) => s.role === 'tcp-public').map((s) => s.port));
     const rows: string[][] = [['Proto', 'Inside', '', 'Public', '', 'Destination', 'State', 'OS socket']];
     for (const e of this.table.entries()) {
       rows.push([
@@ -209,7 +250,7 @@ export class SocketRelay {
         '<->',
         `${e.remoteAddress}:${e.remotePort}`,
         e.state,
-        bound.has(e.outsidePort) ? `udp ${this.publicAddress}:${e.outsidePort}` : '-',
+        (e.protocol === 'udp' ? bound : tcpBound).has(e.outsidePort) ? `${e.protocol} ${this.publicAddress}:${e.outsidePort}` : '-',
       ]);
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -228,6 +269,10 @@ export class SocketRelay {
     this.closed = true;
     if (this.sweeper !== undefined) this.clock.clearTimer(this.sweeper);
     this.unsubscribe();
+    for (const c of this.tcpLive) c.destroy();
+    this.tcpLive.clear();
+    await Promise.all([...this.tcpMirrors.values()].map((srv) => new Promise<void>((res) => srv.close(() => res()))));
+    this.tcpMirrors.clear();
     const all = [...this.publics.values(), ...this.mirrorSockets.values()];
     this.publics.clear();
     this.mirrorSockets.clear();
@@ -421,5 +466,64 @@ export class SocketRelay {
     this.table.touch(back, false);
     this.counters.hairpinned++;
     this.send(this.publicSocket(out.mapping.outsidePort), data, back.mapping.insidePort, ipv4Text(back.mapping.insideAddr));
+  }
+
+  /** An inside client connected to the TCP mirror of outside:port. */
+  private tcpFromInside(c: TcpSocket, outside: string, port: number): void {
+    const src = c.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+    const srcNum = /^\d+\.\d+\.\d+\.\d+$/.test(src) ? ipv4Number(src) >>> 0 : 0;
+    if (srcNum === 0 || !this.isInside(srcNum) || c.remotePort === undefined) {
+      this.counters.notInside++;
+      c.destroy();
+      return;
+    }
+    const s = this.table.outbound(TCP, srcNum, c.remotePort, ipv4Number(outside) >>> 0, port);
+    if (typeof s === 'string') {
+      this.refuse(s);
+      this.counters.tcpRefused++;
+      c.resetAndDestroy();
+      return;
+    }
+    this.table.touch(s, true, TCPF.SYN);
+    this.tcpLive.add(c);
+    c.pause();
+    const out = connect({ host: outside, port, localAddress: this.publicAddress, localPort: s.mapping.outsidePort });
+    this.tcpLive.add(out);
+    let connected = false;
+    out.once('connect', () => {
+      connected = true;
+      this.counters.tcpConnections++;
+      this.table.touch(s, false, TCPF.SYN | TCPF.ACK);
+      this.pipeTcp(c, out, s, true);
+      this.pipeTcp(out, c, s, false);
+      c.resume();
+    });
+    const gone = (sock: TcpSocket, outbound: boolean) => (): void => {
+      this.tcpLive.delete(sock);
+      if (sock.destroyed && (sock as TcpSocket & { errored?: unknown }).errored) this.table.touch(s, outbound, TCPF.RST);
+    };
+    c.on('close', gone(c, true));
+    out.on('close', gone(out, false));
+    c.on('error', () => out.destroy());
+    out.on('error', () => {
+      if (!connected) {
+        // The outside endpoint did not accept: nothing was relayed, the session goes and the client is reset.
+        this.counters.tcpRefused++;
+        this.table.removeSession(s);
+        if (!c.destroyed) c.resetAndDestroy();
+      } else if (!c.destroyed) c.resetAndDestroy();
+    });
+  }
+
+  /** Copies `from` to `to`, the session refreshed by each chunk and marked by a FIN each way. */
+  private pipeTcp(from: TcpSocket, to: TcpSocket, s: Session, outbound: boolean): void {
+    from.on('data', (d: Buffer) => {
+      this.table.touch(s, outbound, TCPF.ACK);
+      if (!to.destroyed) to.write(d);
+    });
+    from.on('end', () => {
+      this.table.touch(s, outbound, TCPF.FIN | TCPF.ACK);
+      if (!to.destroyed) to.end();
+    });
   }
 }
