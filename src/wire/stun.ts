@@ -127,6 +127,8 @@ export interface DecodedStun extends StunMessage {
   cookie: number;
   /** FINGERPRINT present and verified: 'good', 'bad', or 'none'. */
   fingerprint: 'good' | 'bad' | 'none';
+  /** The FINGERPRINT value the bytes before it call for (when there is one). */
+  fingerprintComputed?: number;
   /** An attribute whose length runs past the message: its offset, type and length field (decoding stopped there). */
   truncatedAttribute?: { at: number; type: number; length: number };
 }
@@ -214,6 +216,7 @@ export function decodeStun(b: Uint8Array): StunDecodeResult {
   const transactionId = b.slice(8, 20);
   const attributes: StunAttribute[] = [];
   let fingerprint: DecodedStun['fingerprint'] = 'none';
+  let fingerprintComputed: number | undefined;
   let truncatedAttribute: DecodedStun['truncatedAttribute'];
   let o = STUN_HEADER_LEN;
   while (o < end) {
@@ -238,11 +241,13 @@ export function decodeStun(b: Uint8Array): StunDecodeResult {
     if (attr.kind === 'fingerprint' && attr.value !== undefined) {
       const want = (crc32(b, 0, o) ^ STUN_FINGERPRINT_XOR) >>> 0;
       fingerprint = want === attr.value ? 'good' : 'bad';
+      fingerprintComputed = want;
     }
     o = v + ((len + 3) & ~3);
   }
   const message: DecodedStun = { type, length, cookie, cls, method, transactionId, attributes, fingerprint };
   if (truncatedAttribute !== undefined) message.truncatedAttribute = truncatedAttribute;
+  if (fingerprintComputed !== undefined) message.fingerprintComputed = fingerprintComputed;
   return { message, malformed };
 }
 

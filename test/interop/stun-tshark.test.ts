@@ -19,6 +19,7 @@ import { StunServer } from '../../src/nat/stun/server.ts';
 import { dgramNetwork } from '../../src/nat/stun/transport.ts';
 import { encode, encodeStun, ethernet, ipv4, ipv6, payload, STUN_ATTR, STUN_CLASS, udp, type StunMessage } from '../../src/wire/index.ts';
 import { requireTool } from '../helpers/tools.ts';
+import { treeLines } from '../../src/dissect/tree-output.ts';
 import { compareCapture, dissectAll, type FieldAgreement } from './agreement.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-stun-'));
@@ -142,6 +143,17 @@ describe.skipIf(!requireTool('tshark'))('stun dissector agrees with tshark', () 
     const ours = (await dissectAll(path)).map((d) => d.columns.info);
     const theirs = tshark(path, ['-T', 'fields', '-e', '_ws.col.Info']).trimEnd().split('\n');
     expect(ours.slice(0, 8)).toEqual(theirs.slice(0, 8));
+    // And the -V tree, line for line, but for the request/response matching netlab does not do for STUN.
+    const tracking = /^\s*\[(Request In|Response In|Time|Duplicated original message in): /;
+    const stunPart = (lines: string[]): string[] => {
+      const i = lines.findIndex((l) => l.startsWith('Session Traversal Utilities for NAT'));
+      return i < 0 ? [] : lines.slice(i).filter((l) => !tracking.test(l));
+    };
+    const ds = await dissectAll(path);
+    const tv = tshark(path, ['-V']).split(/\n(?=Frame \d+:)/);
+    ds.forEach((d, k) => {
+      expect(stunPart(treeLines(d)), `frame ${k + 1}`).toEqual(stunPart(tv[k].trimEnd().split('\n')));
+    });
   });
 
   it('RESPONSE-PORT (0x0027): Wireshark 4.0 reads it as XOR-RESPONSE-TARGET; every other field agrees', async () => {

@@ -16,6 +16,7 @@ import type { DecodedLayer } from '../../wire/layer.ts';
 import { decodeStun, isStunMessage, STUN_CLASS_NAMES, STUN_PORT, type StunAttribute } from '../../wire/stun.ts';
 import type { DissectContext } from '../context.ts';
 import { bool, bytesField, type Field, ipv4Field, ipv6Field, labelField, type ProtoNode, rawField, stringField, uintDec, uintHex } from '../field.ts';
+import { expertField } from '../expert.ts';
 import { registerFields } from '../known-fields.ts';
 import { bitPattern } from './link-fields.ts';
 
@@ -53,6 +54,7 @@ registerFields({
   'stun.att.nonce': 'FT_STRING',
   'stun.att.crc32': 'FT_UINT32',
   'stun.att.crc32.status': 'FT_UINT8',
+  'stun.att.crc32.bad': 'FT_NONE',
   'stun.att.padding': 'FT_UINT16',
   'stun.att.unknown': 'FT_UINT16',
 });
@@ -108,6 +110,21 @@ function addrText(a: StunAttribute): string {
   return a.kind === 'address' || a.kind === 'xor-address' ? `${a.address}:${a.port}` : '';
 }
 
+/** An attribute's type with its comprehension and assignment bits, as Wireshark shows them. */
+function attTypeField(type: number, at: number, name: string): Field {
+  return uintHex('stun.att.type', 'Attribute Type', type, 4, at, 2, {
+    text: `Attribute Type: ${name}`,
+    children: [
+      uintHex('stun.att.type.comprehension', 'Attribute Type Comprehension', (type & 0x8000) >>> 15, 4, at, 2, {
+        text: `${bitPattern(type, 0x8000, 16)} = Attribute Type Comprehension: ${type & 0x8000 ? 'Optional' : 'Required'} (0x${(type & 0x8000) >>> 15})`,
+      }),
+      uintHex('stun.att.type.assignment', 'Attribute Type Assignment', (type & 0x4000) >>> 14, 4, at, 2, {
+        text: `${bitPattern(type, 0x4000, 16)} = Attribute Type Assignment: ${type & 0x4000 ? 'Designated Expert' : 'IETF Review'} (0x${(type & 0x4000) >>> 14})`,
+      }),
+    ],
+  });
+}
+
 /** The stun mapper (over the `data` layer of a UDP datagram). */
 export function mapStun(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] | undefined {
   const b = ctx.frame;
@@ -156,18 +173,7 @@ export function mapStun(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
     const v = at + 4;
     const padded = (len + 3) & ~3;
     const name = ATT_LABEL[a.type] ?? 'Unknown';
-    const tchildren = [
-      uintHex('stun.att.type.comprehension', 'Attribute Type Comprehension', (a.type & 0x8000) >>> 15, 4, at, 2, {
-        text: `${bitPattern(a.type, 0x8000, 16)} = Attribute Type Comprehension: ${a.type & 0x8000 ? 'Optional' : 'Required'} (0x${(a.type & 0x8000) >>> 15})`,
-      }),
-      uintHex('stun.att.type.assignment', 'Attribute Type Assignment', (a.type & 0x4000) >>> 14, 4, at, 2, {
-        text: `${bitPattern(a.type, 0x4000, 16)} = Attribute Type Assignment: ${a.type & 0x4000 ? 'Designated Expert' : 'IETF Review'} (0x${(a.type & 0x4000) >>> 14})`,
-      }),
-    ];
-    const children: Field[] = [
-      uintHex('stun.att.type', 'Attribute Type', a.type, 4, at, 2, { text: `Attribute Type: ${name}`, children: tchildren }),
-      uintDec('stun.att.length', 'Attribute Length', len, at + 2, 2),
-    ];
+    const children: Field[] = [attTypeField(a.type, at, name), uintDec('stun.att.length', 'Attribute Length', len, at + 2, 2)];
     let label = name;
     let padAfter = len % 4 !== 0;
     switch (a.kind) {
@@ -229,9 +235,12 @@ export function mapStun(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
       case 'fingerprint':
         if (a.value !== undefined) {
           const good = m.fingerprint === 'good';
+          const hex8 = (x: number): string => `0x${x.toString(16).padStart(8, '0')}`;
+          const want = hex8(m.fingerprintComputed ?? 0);
           children.push(
             uintHex('stun.att.crc32', 'CRC-32', a.value, 8, v, 4, {
-              text: `CRC-32: 0x${a.value.toString(16).padStart(8, '0')} [${good ? 'correct' : 'incorrect'}]`,
+              text: `CRC-32: ${hex8(a.value)} ${good ? '[correct]' : `incorrect, should be ${want}`}`,
+              children: good ? undefined : [expertField('stun.att.crc32.bad', `Bad Fingerprint [should be ${want}]`, 'Warning', 'Checksum', v, 4)],
             }),
           );
           children.push(
@@ -266,13 +275,7 @@ export function mapStun(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
       labelField('', name, at, 4, {
         text: name,
         children: [
-          uintHex('stun.att.type', 'Attribute Type', t.type, 4, at, 2, {
-            text: `Attribute Type: ${name}`,
-            children: [
-              uintHex('stun.att.type.comprehension', 'Attribute Type Comprehension', (t.type & 0x8000) >>> 15, 4, at, 2),
-              uintHex('stun.att.type.assignment', 'Attribute Type Assignment', (t.type & 0x4000) >>> 14, 4, at, 2),
-            ],
-          }),
+          attTypeField(t.type, at, name),
           uintDec('stun.att.length', 'Attribute Length', shown, at + 2, 2, { text: `Attribute Length: ${shown} (bogus, goes past the end of the message)` }),
         ],
       }),
