@@ -55,3 +55,4 @@ export {
 } from './proxy-protocol.ts';
 export { decodeHeartbeat, encodeHeartbeat, HEARTBEAT_LENGTH, type Heartbeat, type HeartbeatVerdict } from './vrrp-heartbeat.ts';
 export { masterDownMs, onAdvert, outranks, type AdvertAction, type ElectionRole, type Rank } from './vrrp-election.ts';
+export * from './stun.ts';

@@ -6,6 +6,7 @@ import { isDhcp, mapDhcp } from './dhcp.ts';
 import { isNbns, mapNbns } from './nbns.ts';
 import { isNtp, mapNtp } from './ntp.ts';
 import { isSsdp, mapSsdp } from './ssdp.ts';
+import { isStun, mapStun } from './stun.ts';
 import { isIgmp, mapIgmp } from './igmp.ts';
 import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
@@ -38,7 +39,9 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
             ? mapIgmp(layer, ctx)
             : isSsdp(ctx)
               ? mapSsdp(layer, ctx)
-              : undefined) ?? mapData(layer, ctx),
+              : isStun(ctx, layer)
+                ? mapStun(layer, ctx)
+                : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
