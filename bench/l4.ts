@@ -418,7 +418,52 @@ interface Row {
   up?: number;
   down?: number;
   rate?: Rate;
+  /** wrk with Connection: close through the peer to nginx: a new TCP connection per request. */
+  wrkRate?: number;
   notes: string[];
+}
+
+/** nginx answering "ok" over HTTP (one worker): the upstream of the wrk short-connection test. */
+async function startHttpUpstream(h: string): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort(h);
+  const cfg = join(dir, `nginx-http-${port}.conf`);
+  const tmp = (d: string): string => join(dir, `http-${port}-${d}`);
+  writeFileSync(
+    cfg,
+    `daemon off;
+master_process off;
+worker_processes 1;
+pid ${join(dir, `nginx-http-${port}.pid`)};
+error_log ${join(dir, `nginx-http-${port}.log`)} warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path ${tmp('body')};
+  proxy_temp_path ${tmp('proxy')};
+  fastcgi_temp_path ${tmp('fastcgi')};
+  uwsgi_temp_path ${tmp('uwsgi')};
+  scgi_temp_path ${tmp('scgi')};
+  server {
+    listen ${h}:${port};
+    location / { return 200 "ok\\n"; }
+  }
+}
+`,
+  );
+  const child = track(
+    spawn('nginx', ['-c', cfg, '-p', dir, '-e', join(dir, `nginx-http-${port}.log`)], { stdio: ['ignore', 'ignore', 'pipe'] }),
+    'nginx http upstream',
+  );
+  await waitListening(h, port, 'nginx http upstream');
+  return { port, child };
+}
+
+/** wrk -t1 -c32 with Connection: close: requests (= new connections) per second through host:port. */
+async function wrkShortConnections(host: string, port: number, seconds: number): Promise<number> {
+  const out = await run('wrk', ['-t1', `-c${PARALLEL}`, `-d${seconds}s`, '-H', 'Connection: close', `http://${host}:${port}/`], (seconds + 30) * 1000);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  if (!Number.isFinite(rps)) throw new Error(`wrk printed no rate: ${out.slice(0, 300)}`);
+  return rps;
 }
 
 async function main(): Promise<void> {
@@ -476,6 +521,31 @@ async function main(): Promise<void> {
     await stop(echo.child);
   }
 
+  // Short connections again, with a C client (wrk, Connection: close) and a C upstream (nginx), so
+  // that neither end of the test is a Node process: what remains is the balancer in the middle.
+  if (hasCommand('wrk') && hasCommand('nginx')) {
+    const http = await startHttpUpstream(UPSTREAM);
+    try {
+      for (const [i, def] of PEERS.entries()) {
+        const row = rows[i];
+        if (def.skip !== undefined) continue;
+        log(`${def.name}: wrk, Connection: close, ${PARALLEL} connections for ${SECONDS} s...`);
+        const peer = await (def.start as Starter)(def.host, UPSTREAM, http.port);
+        try {
+          await wrkShortConnections(def.host, peer.port, 1);
+          row.wrkRate = await wrkShortConnections(def.host, peer.port, SECONDS);
+        } catch (err) {
+          row.notes.push(`wrk: ${(err as Error).message}`);
+        } finally {
+          if (peer.child !== undefined) await stop(peer.child);
+        }
+        await sleep(500);
+      }
+    } finally {
+      await stop(http.child);
+    }
+  } else log('wrk or nginx missing: the wrk short-connection column is skipped');
+
   // The table.
   const f = (n: number | undefined, d = 2): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d));
   const lines: string[] = [];
@@ -484,11 +554,11 @@ async function main(): Promise<void> {
   );
   lines.push(`peers: ${commandVersion('haproxy', ['-v'])} | ${commandVersion('sh', ['-c', 'nginx -v 2>&1'])} | ${commandVersion('iperf3', ['--version'])}`);
   lines.push('');
-  lines.push('| peer | bulk up Gbit/s | bulk down Gbit/s | conn/s | p50 ms | p99 ms |');
-  lines.push('|---|---:|---:|---:|---:|---:|');
+  lines.push('| peer | bulk up Gbit/s | bulk down Gbit/s | conn/s (Node echo) | p50 ms | p99 ms | conn/s (wrk, nginx) |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    if (r.skip !== undefined) lines.push(`| ${r.name} | skipped: ${r.skip} | | | | |`);
-    else lines.push(`| ${r.name} | ${f(r.up)} | ${f(r.down)} | ${f(r.rate?.perSecond, 0)} | ${f(r.rate?.p50)} | ${f(r.rate?.p99)} |`);
+    if (r.skip !== undefined) lines.push(`| ${r.name} | skipped: ${r.skip} | | | | | |`);
+    else lines.push(`| ${r.name} | ${f(r.up)} | ${f(r.down)} | ${f(r.rate?.perSecond, 0)} | ${f(r.rate?.p50)} | ${f(r.rate?.p99)} | ${f(r.wrkRate, 0)} |`);
   }
   const netlab = rows.find((r) => r.name.startsWith('netlab'));
   const hap = rows.find((r) => r.name.startsWith('HAProxy'));
@@ -499,7 +569,7 @@ async function main(): Promise<void> {
     const ok = (a: number | undefined, b: number | undefined, target: number): string =>
       a === undefined || b === undefined ? '' : a / b >= target ? ' (target met)' : ' (target missed)';
     lines.push(
-      `netlab / HAProxy: bulk up ${pct(netlab.up, hap.up)}${ok(netlab.up, hap.up, 0.5)}, bulk down ${pct(netlab.down, hap.down)}${ok(netlab.down, hap.down, 0.5)} (target ≥ 50%); conn/s ${pct(netlab.rate?.perSecond, hap.rate?.perSecond)}${ok(netlab.rate?.perSecond, hap.rate?.perSecond, 0.8)} (target ≥ 80%)`,
+      `netlab / HAProxy: bulk up ${pct(netlab.up, hap.up)}${ok(netlab.up, hap.up, 0.5)}, bulk down ${pct(netlab.down, hap.down)}${ok(netlab.down, hap.down, 0.5)} (target ≥ 50%); conn/s ${pct(netlab.rate?.perSecond, hap.rate?.perSecond)}${ok(netlab.rate?.perSecond, hap.rate?.perSecond, 0.8)} with the Node echo test, ${pct(netlab.wrkRate, hap.wrkRate)}${ok(netlab.wrkRate, hap.wrkRate, 0.8)} with wrk and nginx (target ≥ 80%)`,
     );
   }
   lines.push(
