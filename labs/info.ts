@@ -92,6 +92,18 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
   },
+  'nat-pat': {
+    name: 'nat-pat',
+    title: "NAT and PAT: a study guide's home network, its table, the way back, ports kept or random",
+    duration: '20 min',
+    needs: ['tshark (optional: confirms the captures)'],
+  },
+  'nat-exhaustion-and-timeouts': {
+    name: 'nat-exhaustion-and-timeouts',
+    title: 'NAT limits: a quota and a pool run out, mappings time out, keep-alives, port forwarding',
+    duration: '20 min',
+    needs: ['tshark (optional: confirms the captures)'],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;
