@@ -20,6 +20,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('tcp-reliability', () => import('./tcp-reliability.ts')),
   entry('flow-and-congestion-control', () => import('./flow-and-congestion-control.ts')),
   entry('nat-pat', () => import('./nat-pat.ts')),
+  entry('nat-exhaustion-and-timeouts', () => import('./nat-exhaustion-and-timeouts.ts')),
   entry('dns-resolution', () => import('./dns-resolution.ts')),
   entry('dns-load-balancing', () => import('./dns-load-balancing.ts')),
   entry('dns-spoofing', () => import('./dns-spoofing.ts')),

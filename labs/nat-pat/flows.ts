@@ -66,11 +66,12 @@ export const segs = (frames: readonly WireFrame[]): Seg[] => frames.map(seg);
 /** `192.168.1.2:1234` */
 export const ep = (a: string, p: number): string => `${a}:${p}`;
 
-/** A TCP server on `h` that answers each request with `reply` and records each client's address:port. */
+/** A TCP server on `h` that answers each request with `reply`, closes when the client does, and records each client's address:port. */
 export function serve(h: Host, port: number, reply: string, seen: string[]): void {
   h.tcp.listen(port, (s: VirtualTcpSocket) => {
     seen.push(ep(s.remoteAddress, s.remotePort));
     s.on('data', () => s.write(reply));
+    s.on('end', () => s.end());
     s.on('error', () => undefined);
   });
 }
