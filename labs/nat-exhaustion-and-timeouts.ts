@@ -10,17 +10,14 @@ import { defineLab, type AnyLab, type StepContext } from '../src/lab/index.ts';
 import { ipv4Number, type LinkFault } from '../src/netsim/index.ts';
 import type { NatEvent } from '../src/nat/index.ts';
 import { LAB_INFO } from './info.ts';
-import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
+import { need, recordStep, wiresharkStep } from './netsim/lab-steps.ts';
 import { ADDR, buildHome, type Home, type HomeNat } from './nat-pat/home.ts';
 import { ep, flow, segs, serve } from './nat-pat/flows.ts';
 import { client, echoServer } from './nat-exhaustion/udp.ts';
 import { exhaustionExercises } from './nat-exhaustion/exercises.ts';
+import type { ExhaustionState } from './nat-exhaustion/state.ts';
 
-export interface ExhaustionState {
-  home?: Home;
-  captures: string[];
-  confirm: Confirm[];
-}
+export type { ExhaustionState } from './nat-exhaustion/state.ts';
 
 export interface ExhaustionLabOptions {
   readonly fault?: LinkFault;

@@ -10,19 +10,14 @@ import { defineLab, type AnyLab, type StepContext } from '../src/lab/index.ts';
 import type { LinkFault } from '../src/netsim/index.ts';
 import { seededRandom } from '../src/base/index.ts';
 import { LAB_INFO } from './info.ts';
-import { need, recordStep, wiresharkStep, type Confirm } from './netsim/lab-steps.ts';
+import { need, recordStep, wiresharkStep } from './netsim/lab-steps.ts';
 import { ADDR, MAC, buildHome, type Home, type HomeNat } from './nat-pat/home.ts';
 import { ask, ep, flow, segs, serve, type Seg } from './nat-pat/flows.ts';
 import type { VirtualTcpSocket } from '../src/netsim/tcp/index.ts';
 import { natPatExercises } from './nat-pat/exercises.ts';
+import type { NatPatState } from './nat-pat/state.ts';
 
-export interface NatPatState {
-  home?: Home;
-  /** The guide's three connections, open (step 2). */
-  sockets?: VirtualTcpSocket[];
-  captures: string[];
-  confirm: Confirm[];
-}
+export type { NatPatState } from './nat-pat/state.ts';
 
 export interface NatPatLabOptions {
   /** Fault injection on the links (tests use it to show the checkpoints can fail). */

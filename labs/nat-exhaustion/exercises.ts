@@ -2,7 +2,7 @@
 // kept, the established-TCP timeout in minutes, and the ICMP a refusing NAT sends, found by filter.
 
 import { filterExercise, gradeNumber, type Exercise } from '../../src/lab/index.ts';
-import type { ExhaustionState } from '../nat-exhaustion-and-timeouts.ts';
+import type { ExhaustionState } from './state.ts';
 
 /** Ports of one parity in min..max. */
 export function sameParity(min: number, max: number, odd: boolean): number {

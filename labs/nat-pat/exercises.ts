@@ -2,7 +2,7 @@
 // inside and outside the router with one display filter.
 
 import { filterExercise, gradeNumber, type Exercise } from '../../src/lab/index.ts';
-import type { NatPatState } from '../nat-pat.ts';
+import type { NatPatState } from './state.ts';
 
 const TABLE_STEP = "PAT, ports from 50001: a study guide's table, exactly";
 
