@@ -146,9 +146,14 @@ function rate(withNat: boolean, inbound: boolean): number {
   return (N / ns) * 1e9;
 }
 
+// The machine is shared: runs alternate with and without NAT, and each side keeps its best of four.
 for (const inbound of [false, true]) {
-  const plain = Math.max(rate(false, inbound), rate(false, inbound));
-  const natted = Math.max(rate(true, inbound), rate(true, inbound));
+  let plain = 0;
+  let natted = 0;
+  for (let i = 0; i < 4; i++) {
+    plain = Math.max(plain, rate(false, inbound));
+    natted = Math.max(natted, rate(true, inbound));
+  }
   const dir = inbound ? 'inbound ' : 'outbound';
   console.log(
     `router ${dir}: ${(plain / 1e3).toFixed(0)} k frames/s without NAT, ${(natted / 1e3).toFixed(0)} k frames/s with NAT (cost ${((1 - natted / plain) * 100).toFixed(1)}%, target <= 25%)`,

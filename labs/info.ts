@@ -134,6 +134,18 @@ export const LAB_INFO = {
     duration: '15 min',
     needs: ['loopback UDP sockets on 127.77.1.0/24', 'dig (optional: asks through the balancer)', "tshark (optional: Wireshark's reading of the captures)"],
   },
+  'nat-pat': {
+    name: 'nat-pat',
+    title: "NAT and PAT: a study guide's home network, its table, the way back, ports kept or random",
+    duration: '20 min',
+    needs: ['tshark (optional: confirms the captures)'],
+  },
+  'nat-exhaustion-and-timeouts': {
+    name: 'nat-exhaustion-and-timeouts',
+    title: 'NAT limits: a quota and a pool run out, mappings time out, keep-alives, port forwarding',
+    duration: '20 min',
+    needs: ['tshark (optional: confirms the captures)'],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;

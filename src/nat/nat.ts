@@ -150,7 +150,7 @@ export class Nat {
 
   /** True when `a` is an address this translator answers for on the outside (the PAT address or a 1:1 one). */
   isPublic(a: number): boolean {
-    return a === this.publicAddress || this.oneToOneIn.has(a);
+    return a === this.publicAddress || (this.oneToOneIn.size > 0 && this.oneToOneIn.has(a));
   }
 
   /** A datagram (IPv4 header at `ip` in `b`) from the inside on its way out. */
@@ -158,7 +158,7 @@ export class Nat {
     this.lastRefusal = undefined;
     const src = addr(b, ip + 12);
     if (!this.isInside(src)) return NAT_VERDICT.PASS;
-    const one = this.oneToOneOut.get(src);
+    const one = this.oneToOneOut.size === 0 ? undefined : this.oneToOneOut.get(src);
     if (one !== undefined) {
       if ((word(b, ip + 6) & 0x1fff) !== 0 || !transportReady(b, ip)) rewriteAddressOnly(b, ip, true, one);
       else if (b[ip + 9] === ICMP && ICMP_ERRORS.has(b[ip + (b[ip] & 0x0f) * 4])) {
@@ -196,7 +196,7 @@ export class Nat {
   inbound(b: Uint8Array, ip: number): NatVerdict {
     this.lastRefusal = undefined;
     const dst = addr(b, ip + 16);
-    const one = this.oneToOneIn.get(dst);
+    const one = this.oneToOneIn.size === 0 ? undefined : this.oneToOneIn.get(dst);
     if (one !== undefined) {
       if ((word(b, ip + 6) & 0x1fff) !== 0 || !transportReady(b, ip)) rewriteAddressOnly(b, ip, false, one);
       else if (b[ip + 9] === ICMP && ICMP_ERRORS.has(b[ip + (b[ip] & 0x0f) * 4])) {

@@ -2,8 +2,13 @@
 // mapping behaviour lets share it) and sessions (one per remote endpoint: the rows a study guide
 // prints, inside IP:port <-> public IP:port <-> destination), per protocol, with the RFC 4787 mapping
 // and filtering behaviours, RFC 5382 TCP state and timeouts, per-host quotas (RFC 6888) and a bound on
-// the number of sessions. Lookups both ways are Map gets on numeric keys (address * 65536 + port),
-// nothing is built per packet; a mapping with one session (the common case) holds it without a Map.
+// the number of sessions. A protocol has at most 65536 mappings (one per public port), so its indexes
+// are fixed-size and allocated once, when its first mapping is made: public port -> mapping is an
+// array slot, and inside endpoint -> mapping an open-addressing hash table of public ports in an
+// Int32Array (linear probing, backward-shift deletion, at most half full). Nothing is built per
+// packet; a mapping with one session (the common case) holds it without a Map. Mappings and sessions
+// keep addresses as signed 32-bit numbers and pack small fields together, so each stays a few V8
+// small integers (their getters give the public values back).
 //
 //   const t = new NatTable({ publicAddress: ipv4Number('203.0.113.5'), clock });
 //   const s = t.outbound(6, inAddr, 1234, remoteAddr, 443);   // a Session, or why it was refused
@@ -81,17 +86,35 @@ export class Mapping {
   /** The one session, or a Map of session chains by mixKey(remote address, remote port) when there are several. */
   sessions: Session | Map<number, Session> | undefined = undefined;
   count = 0;
-  /** The next mapping in the inside index's chain. */
-  nextInside: Mapping | undefined = undefined;
+  /** The inside address as a signed 32-bit number (a Smi, where the unsigned one may not be). */
+  private readonly ia: number;
+  /** Inside port | protocol << 16 | static << 24. */
+  private readonly packed: number;
   constructor(
-    readonly protocol: NatProtocol,
-    readonly insideAddr: number,
-    readonly insidePort: number,
+    protocol: NatProtocol,
+    insideAddr: number,
+    insidePort: number,
     readonly outsidePort: number,
     /** Key of the mapping among the inside endpoint's mappings (0, remote address, or remote address * 65536 + port). */
     readonly scope: number,
-    readonly isStatic: boolean,
-  ) {}
+    isStatic: boolean,
+  ) {
+    this.ia = insideAddr | 0;
+    this.packed = (insidePort & 0xffff) | (protocol << 16) | (isStatic ? 1 << 24 : 0);
+  }
+
+  get protocol(): NatProtocol {
+    return ((this.packed >>> 16) & 0xff) as NatProtocol;
+  }
+  get insideAddr(): number {
+    return this.ia >>> 0;
+  }
+  get insidePort(): number {
+    return this.packed & 0xffff;
+  }
+  get isStatic(): boolean {
+    return this.packed >>> 24 === 1;
+  }
 
   session(remoteAddr: number, remotePort: number): Session | undefined {
     const s = this.sessions;
@@ -161,22 +184,42 @@ export class Mapping {
 
 /** One row: an inside endpoint talking to one remote endpoint through a mapping. */
 export class Session {
-  state: NatState;
-  flags = 0;
+  /** Remote port | TCP flags seen (SYN_OUT...) << 16. */
+  private pf: number;
+  /** The remote address as a signed 32-bit number. */
+  private readonly ra: number;
   lastActivity: number;
   expiresAt: number;
   /** The next session in the mapping's chain. */
   next: Session | undefined = undefined;
   constructor(
     readonly mapping: Mapping,
-    readonly remoteAddr: number,
-    readonly remotePort: number,
+    remoteAddr: number,
+    remotePort: number,
     now: number,
-    state: NatState,
   ) {
-    this.state = state;
+    this.pf = remotePort & 0xffff;
+    this.ra = remoteAddr | 0;
     this.lastActivity = now;
     this.expiresAt = now;
+  }
+  get remoteAddr(): number {
+    return this.ra >>> 0;
+  }
+  get remotePort(): number {
+    return this.pf & 0xffff;
+  }
+  /** The TCP flags seen both ways (SYN, FIN each way, RST), as the table tracks them. */
+  get flags(): number {
+    return this.pf >>> 16;
+  }
+  set flags(f: number) {
+    this.pf = (this.pf & 0xffff) | ((f & 0xff) << 16);
+  }
+  /** TCP: from the flags seen (RFC 5382); UDP and ICMP: 'udp', 'icmp'. */
+  get state(): NatState {
+    const p = this.mapping.protocol;
+    return p === 17 ? 'udp' : p === 1 ? 'icmp' : tcpState(this.pf >>> 16);
   }
   get protocol(): NatProtocol {
     return this.mapping.protocol;
@@ -192,12 +235,18 @@ export class Session {
   }
 }
 
+/** Slots of a protocol's inside index: twice the most mappings it can hold (one per port). */
+const INSIDE_SLOTS = 1 << 17;
+const INSIDE_MASK = INSIDE_SLOTS - 1;
+const NO_MAPPINGS: (Mapping | undefined)[] = [];
+const NO_SLOTS = new Int32Array(0);
+
 interface ProtoSpace {
   pool: PortPool;
-  /** mixKey(inside address, inside port, scope) -> chain of mappings. */
-  inside: Map<number, Mapping>;
-  /** Public port -> mapping. */
-  outside: Map<number, Mapping>;
+  /** Open addressing on mixKey(inside address, inside port, scope): public port + 1 per slot, 0 empty. */
+  inside: Int32Array;
+  /** Public port -> mapping (65536 slots once the first mapping is made). */
+  outside: (Mapping | undefined)[];
   /** Static forwards in this space (checked before the behaviour's scope when there are any). */
   statics: number;
 }
@@ -213,7 +262,7 @@ export class NatTable {
   private readonly udpInboundRefresh: boolean;
   private readonly now: () => number;
   private readonly spaces: Record<NatProtocol, ProtoSpace>;
-  /** Mappings per inside host, keyed by the address as a signed 32-bit number (a Smi). */
+  /** Mappings per inside host, keyed by the address as a signed 32-bit number (a Smi); kept only with a quota. */
   private readonly perHost = new Map<number, number>();
   private readonly listeners = new Set<(e: NatEvent) => void>();
   private sessionCount = 0;
@@ -241,8 +290,8 @@ export class NatTable {
     const ids = { min: 0, max: 65535, preserve: true, parity: false, allocation: 'sequential' as const, holdMs: 0, ...options.icmpIds };
     const space = (s: PortSettings, identifiers: boolean): ProtoSpace => ({
       pool: new PortPool(s, random, identifiers),
-      inside: new Map(),
-      outside: new Map(),
+      inside: NO_SLOTS,
+      outside: NO_MAPPINGS,
       statics: 0,
     });
     this.spaces = { 1: space(ids, true), 6: space(ports, false), 17: space(ports, false) };
@@ -258,9 +307,12 @@ export class NatTable {
     return this.spaces[protocol].pool.used;
   }
 
-  /** Mappings an inside host holds. */
+  /** Mappings an inside host holds (counted as they come and go with a quota, by a scan without one). */
   mappingsOf(insideAddr: number): number {
-    return this.perHost.get(insideAddr | 0) ?? 0;
+    if (this.perHostQuota !== Infinity) return this.perHost.get(insideAddr | 0) ?? 0;
+    let n = 0;
+    for (const sp of Object.values(this.spaces)) for (const m of sp.outside) if (m !== undefined && m.insideAddr === insideAddr >>> 0) n++;
+    return n;
   }
 
   onEvent(listener: (e: NatEvent) => void): () => void {
@@ -305,13 +357,13 @@ export class NatTable {
    */
   inbound(protocol: NatProtocol, remoteAddr: number, remotePort: number, outsidePort: number): Session | RefusalReason {
     const now = this.now();
-    let m = this.spaces[protocol].outside.get(outsidePort);
+    let m = this.spaces[protocol].outside[outsidePort];
     if (m === undefined) return 'no-mapping';
     const s = m.session(remoteAddr, remotePort);
     if (s !== undefined) {
       if (now < s.expiresAt) return s;
       this.removeSession(s, now, true);
-      m = this.spaces[protocol].outside.get(outsidePort);
+      m = this.spaces[protocol].outside[outsidePort];
       if (m === undefined) return 'no-mapping';
     }
     let allowed = m.isStatic || this.filteringBehaviour === 'endpoint-independent';
@@ -333,13 +385,13 @@ export class NatTable {
 
   /** The session an inbound packet belongs to, without filtering or creating. */
   findInbound(protocol: NatProtocol, remoteAddr: number, remotePort: number, outsidePort: number): Session | undefined {
-    const s = this.spaces[protocol].outside.get(outsidePort)?.session(remoteAddr, remotePort);
+    const s = this.spaces[protocol].outside[outsidePort]?.session(remoteAddr, remotePort);
     return s !== undefined && this.now() < s.expiresAt ? s : undefined;
   }
 
   /** The mapping on a public port. */
   mappingAt(protocol: NatProtocol, outsidePort: number): Mapping | undefined {
-    return this.spaces[protocol].outside.get(outsidePort);
+    return this.spaces[protocol].outside[outsidePort];
   }
 
   /**
@@ -367,10 +419,11 @@ export class NatTable {
   touch(s: Session, outbound: boolean, tcpFlags = 0): void {
     const now = this.now();
     if (s.mapping.protocol === 6) {
-      if (tcpFlags & TCPF.RST) s.flags |= RST_SEEN;
-      if (tcpFlags & TCPF.SYN) s.flags |= outbound ? SYN_OUT : SYN_IN;
-      if (tcpFlags & TCPF.FIN) s.flags |= outbound ? FIN_OUT : FIN_IN;
-      s.state = tcpState(s.flags);
+      let f = s.flags;
+      if (tcpFlags & TCPF.RST) f |= RST_SEEN;
+      if (tcpFlags & TCPF.SYN) f |= outbound ? SYN_OUT : SYN_IN;
+      if (tcpFlags & TCPF.FIN) f |= outbound ? FIN_OUT : FIN_IN;
+      s.flags = f;
     } else if (!outbound && !(s.mapping.protocol === 17 && this.udpInboundRefresh)) {
       if (now < s.expiresAt) return;
     }
@@ -388,7 +441,8 @@ export class NatTable {
   sweep(now = this.now()): number {
     let n = 0;
     for (const sp of Object.values(this.spaces)) {
-      for (const m of [...sp.outside.values()]) {
+      for (const m of sp.outside) {
+        if (m === undefined) continue;
         m.forEach((s) => {
           if (now >= s.expiresAt) {
             this.removeSession(s, now, true);
@@ -426,7 +480,7 @@ export class NatTable {
   /** Every session as data. */
   entries(): NatEntryInfo[] {
     const out: NatEntryInfo[] = [];
-    for (const sp of Object.values(this.spaces)) for (const m of sp.outside.values()) m.forEach((s) => out.push(this.info(s)));
+    for (const sp of Object.values(this.spaces)) for (const m of sp.outside) m?.forEach((s) => out.push(this.info(s)));
     out.sort(
       (a, b) =>
         a.protocol.localeCompare(b.protocol) || a.outsidePort - b.outsidePort || a.remoteAddress.localeCompare(b.remoteAddress) || a.remotePort - b.remotePort,
@@ -471,8 +525,8 @@ export class NatTable {
       ]);
     }
     for (const sp of Object.values(this.spaces)) {
-      for (const m of sp.outside.values()) {
-        if (m.isStatic && m.count === 0) {
+      for (const m of sp.outside) {
+        if (m?.isStatic && m.count === 0) {
           rows.push([
             protocolName(m.protocol),
             `${ipv4Text(m.insideAddr)}:${m.insidePort}`,
@@ -506,10 +560,14 @@ export class NatTable {
   }
 
   private findMapping(sp: ProtoSpace, insideAddr: number, insidePort: number, scope: number, isStatic: boolean): Mapping | undefined {
-    for (let m = sp.inside.get(mixKey(insideAddr, insidePort, scope)); m !== undefined; m = m.nextInside) {
-      if (m.insideAddr === insideAddr && m.insidePort === insidePort && m.scope === scope && (!isStatic || m.isStatic)) return m;
+    const idx = sp.inside;
+    if (idx.length === 0) return undefined;
+    for (let i = mixKey(insideAddr, insidePort, scope) & INSIDE_MASK; ; i = (i + 1) & INSIDE_MASK) {
+      const v = idx[i];
+      if (v === 0) return undefined;
+      const m = sp.outside[v - 1] as Mapping;
+      if (m.insideAddr === insideAddr >>> 0 && m.insidePort === insidePort && m.scope === scope && (!isStatic || m.isStatic)) return m;
     }
-    return undefined;
   }
 
   private mappingFor(sp: ProtoSpace, insideAddr: number, insidePort: number, remoteAddr: number, remotePort: number): Mapping | undefined {
@@ -521,37 +579,49 @@ export class NatTable {
   }
 
   private addMapping(sp: ProtoSpace, m: Mapping): void {
-    sp.outside.set(m.outsidePort, m);
-    const k = mixKey(m.insideAddr, m.insidePort, m.scope);
-    m.nextInside = sp.inside.get(k);
-    sp.inside.set(k, m);
-    this.perHost.set(m.insideAddr | 0, (this.perHost.get(m.insideAddr | 0) ?? 0) + 1);
+    if (sp.outside.length === 0) {
+      sp.outside = new Array<Mapping | undefined>(65536).fill(undefined);
+      sp.inside = new Int32Array(INSIDE_SLOTS);
+    }
+    sp.outside[m.outsidePort] = m;
+    const idx = sp.inside;
+    let i = mixKey(m.insideAddr, m.insidePort, m.scope) & INSIDE_MASK;
+    while (idx[i] !== 0) i = (i + 1) & INSIDE_MASK;
+    idx[i] = m.outsidePort + 1;
+    if (this.perHostQuota !== Infinity) this.perHost.set(m.insideAddr | 0, (this.perHost.get(m.insideAddr | 0) ?? 0) + 1);
   }
 
   private removeMapping(m: Mapping, now: number): void {
     const sp = this.spaces[m.protocol];
-    if (sp.outside.get(m.outsidePort) !== m) return;
-    sp.outside.delete(m.outsidePort);
-    const k = mixKey(m.insideAddr, m.insidePort, m.scope);
-    const head = sp.inside.get(k);
-    if (head === m) {
-      if (m.nextInside === undefined) sp.inside.delete(k);
-      else sp.inside.set(k, m.nextInside);
-    } else {
-      let x = head;
-      while (x !== undefined && x.nextInside !== m) x = x.nextInside;
-      if (x !== undefined) x.nextInside = m.nextInside;
+    if (sp.outside[m.outsidePort] !== m) return;
+    const idx = sp.inside;
+    let i = mixKey(m.insideAddr, m.insidePort, m.scope) & INSIDE_MASK;
+    while (idx[i] !== m.outsidePort + 1) {
+      if (idx[i] === 0) throw new Error(`NAT table: the inside index lost the mapping on port ${m.outsidePort}`);
+      i = (i + 1) & INSIDE_MASK;
     }
-    m.nextInside = undefined;
-    const held = (this.perHost.get(m.insideAddr | 0) ?? 1) - 1;
-    if (held === 0) this.perHost.delete(m.insideAddr | 0);
-    else this.perHost.set(m.insideAddr | 0, held);
+    // Backward-shift deletion: pull later entries of the probe run into the hole when their home slot allows.
+    idx[i] = 0;
+    for (let j = (i + 1) & INSIDE_MASK; idx[j] !== 0; j = (j + 1) & INSIDE_MASK) {
+      const o = sp.outside[idx[j] - 1] as Mapping;
+      const home = mixKey(o.insideAddr, o.insidePort, o.scope) & INSIDE_MASK;
+      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (stays) continue;
+      idx[i] = idx[j];
+      idx[j] = 0;
+      i = j;
+    }
+    sp.outside[m.outsidePort] = undefined;
+    if (this.perHostQuota !== Infinity) {
+      const held = (this.perHost.get(m.insideAddr | 0) ?? 1) - 1;
+      if (held === 0) this.perHost.delete(m.insideAddr | 0);
+      else this.perHost.set(m.insideAddr | 0, held);
+    }
     sp.pool.release(m.outsidePort, now);
   }
 
   private addSession(m: Mapping, remoteAddr: number, remotePort: number, now: number): Session {
-    const p = m.protocol;
-    const s = new Session(m, remoteAddr, remotePort, now, p === 17 ? 'udp' : p === 1 ? 'icmp' : 'closed');
+    const s = new Session(m, remoteAddr, remotePort, now);
     s.expiresAt = now + this.timeoutOf(s);
     m.add(s);
     this.sessionCount++;

@@ -75,25 +75,61 @@ export function transportReady(b: Uint8Array, ip: number): boolean {
   return ihl >= 20 && ip + ihl + need <= end && (word(b, ip + 6) & 0x1fff) === 0;
 }
 
+/** Adds ~old + new for one 16-bit word to a running RFC 1624 sum of changes. */
+function change(oldW: number, newW: number): number {
+  return (~oldW & 0xffff) + newW;
+}
+
+/**
+ * Applies a sum of word changes (RFC 1624 eqn. 3 over several words at once: HC' = ~(~HC + sum of
+ * (~m + m'))) to the checksum field at `cs`; a UDP checksum of 0 stays 0 and a computed 0 is sent as 0xffff.
+ */
+function applyChanges(b: Uint8Array, cs: number, sum: number, udp: boolean): void {
+  const c = word(b, cs);
+  if (udp && c === 0) return;
+  let x = (~c & 0xffff) + sum;
+  while (x > 0xffff) x = (x & 0xffff) + (x >>> 16);
+  let n = ~x & 0xffff;
+  if (udp && n === 0) n = 0xffff;
+  b[cs] = n >>> 8;
+  b[cs + 1] = n & 0xff;
+}
+
 /**
  * Rewrites one side of the datagram at `ip`: the source (or destination) address and the TCP/UDP port
- * or ICMP query identifier on that side, with the IPv4, transport and ICMP checksums updated.
- * `port` -1 leaves the port alone (1:1 NAT). The transport header must be whole (transportReady).
+ * or ICMP query identifier on that side, with the IPv4, transport and ICMP checksums updated, each
+ * once for all the words that changed. `port` -1 leaves the port alone (1:1 NAT). The transport header
+ * must be whole (transportReady).
  */
 export function rewriteEndpoint(b: Uint8Array, ip: number, source: boolean, addr: number, port: number): void {
   const ihl = (b[ip] & 0x0f) * 4;
   const end = Math.min(b.length, ip + word(b, ip + 2));
   const proto = b[ip + 9];
   const l4 = ip + ihl;
-  const ipcs = ip + 10;
-  const tcs = transportChecksumAt(b, l4, proto, end);
-  const udp = proto === UDP;
   const a = ip + (source ? 12 : 16);
-  setWord(b, a, addr >>> 16, ipcs, false, tcs, udp, -1);
-  setWord(b, a + 2, addr & 0xffff, ipcs, false, tcs, udp, -1);
+  const hi = addr >>> 16;
+  const lo = addr & 0xffff;
+  const addrSum = change(word(b, a), hi) + change(word(b, a + 2), lo);
+  b[a] = hi >>> 8;
+  b[a + 1] = hi & 0xff;
+  b[a + 2] = lo >>> 8;
+  b[a + 3] = lo & 0xff;
+  applyChanges(b, ip + 10, addrSum, false);
+  let transportSum = addrSum;
   if (port >= 0 && (proto === TCP || proto === UDP || proto === ICMP)) {
-    setWord(b, portAt(l4, proto, source), port, portChecksumAt(b, l4, proto, end), udp, -1, false, -1);
+    const at = portAt(l4, proto, source);
+    const portSum = change(word(b, at), port);
+    b[at] = port >>> 8;
+    b[at + 1] = port & 0xff;
+    if (proto === ICMP) {
+      // ICMP has no pseudo-header: only the identifier is under its checksum.
+      if (l4 + 4 <= end) applyChanges(b, l4 + 2, portSum, false);
+      return;
+    }
+    transportSum += portSum;
   }
+  const tcs = transportChecksumAt(b, l4, proto, end);
+  if (tcs >= 0) applyChanges(b, tcs, transportSum, proto === UDP);
 }
 
 /** Where the quoted datagram of an ICMP error starts, or -1 when the quote is too short to read. */

@@ -1,10 +1,13 @@
-// The table's chained indexes: sessions whose keys collide in mixKey are still told apart, found,
-// removed and re-added; the table agrees with a plain model under random add/expire traffic.
+// The table's indexes: sessions whose keys collide in mixKey are still told apart, found, removed and
+// re-added; thousands of mappings come and go through the open-addressing inside index (backward-shift
+// deletion) and every live one stays findable both ways; the table agrees with a plain model under
+// random add/expire traffic.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/base/timer-clock.ts';
-import { NatTable, mixKey } from '../../src/nat/table.ts';
+import { seededRandom } from '../../src/base/random.ts';
+import { NatTable, mixKey, type Session } from '../../src/nat/table.ts';
 
 function collidingRemotes(): [[number, number], [number, number]] {
   const seen = new Map<number, [number, number]>();
@@ -38,6 +41,48 @@ describe('NatTable indexes', () => {
     t.removeSession(s2);
     expect(t.findInbound(17, 0x01020304, 53, 4000)).toBe(third);
     expect(t.size).toBe(1);
+  });
+
+  it('keeps every live mapping findable while thousands come and go', () => {
+    const t = new NatTable({ publicAddress: 0xcb007105, now: () => 0, ports: { min: 1024, max: 65535, preserve: false, parity: false, holdMs: 0 } });
+    const rnd = seededRandom('inside index');
+    const live = new Map<number, Session>();
+    let next = 0;
+    for (let round = 0; round < 6; round++) {
+      // Add up to 30 000 mappings (inside hosts 192.168.x.y, one port each), then remove a random half.
+      while (live.size < 30_000) {
+        const s = t.outbound(17, 0xc0a80000 + next, 40000 + (next % 7), 0xc6336401, 443);
+        if (typeof s === 'string') throw new Error(s);
+        live.set(next++, s);
+      }
+      for (const [k, s] of [...live]) {
+        if (rnd.int(0, 1) === 0) {
+          t.removeSession(s);
+          live.delete(k);
+        }
+      }
+      expect(t.size).toBe(live.size);
+      expect(t.portsInUse(17)).toBe(live.size);
+      const lost: number[] = [];
+      for (const [k, s] of live) {
+        if (t.findOutbound(17, 0xc0a80000 + k, 40000 + (k % 7), 0xc6336401, 443) !== s || t.findInbound(17, 0xc6336401, 443, s.outsidePort) !== s) lost.push(k);
+      }
+      expect(lost).toEqual([]);
+    }
+    const [k0, s0] = [...live][0];
+    expect(s0.insideAddr).toBe(0xc0a80000 + k0);
+    expect(t.mappingsOf(0xc0a80000 + k0)).toBe(1);
+    expect(t.findOutbound(17, 0xc0a80000 + next, 40000, 0xc6336401, 443)).toBeUndefined();
+  });
+
+  it('counts mappings per host with a quota and without one', () => {
+    for (const perHostQuota of [3, undefined]) {
+      const t = new NatTable({ publicAddress: 0xcb007105, now: () => 0, perHostQuota });
+      for (let p = 0; p < 4; p++) t.outbound(6, 0xc0a80102, 5000 + p, 0x8efac364, 443);
+      t.outbound(17, 0xc0a80102, 5000, 0x8efac364, 53);
+      expect(t.mappingsOf(0xc0a80102)).toBe(perHostQuota === undefined ? 5 : 3);
+      expect(t.mappingsOf(0xc0a80103)).toBe(0);
+    }
   });
 
   it('agrees with a plain model for random flows, expiries and behaviours', () => {
