@@ -10,7 +10,6 @@ import { loadAllLabs } from '../../labs/index.ts';
 const LABS = await loadAllLabs();
 import { writeFixtures } from '../../src/cli/fixtures.ts';
 import { tsharkSummary } from '../../src/cli/tshark-summary.ts';
-import { runLabs } from '../../src/lab/runner.ts';
 import { Collect } from '../lab/tiny-lab.ts';
 import { requireTool } from '../helpers/tools.ts';
 
