@@ -124,7 +124,9 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     );
     return node(plain, { protocol: 'IPv4', info: msg });
   }
-  add('ip.hdr_len', o, 1, () => uintDec('ip.hdr_len', 'Header Length', hl, o, 1, { text: `${bitPattern(b0, 0x0f, 8)} = Header Length: ${hl} bytes (${ip.ihl})` }));
+  add('ip.hdr_len', o, 1, () =>
+    uintDec('ip.hdr_len', 'Header Length', hl, o, 1, { text: `${bitPattern(b0, 0x0f, 8)} = Header Length: ${hl} bytes (${ip.ihl})` }),
+  );
   add('ip.dsfield', o + 1, 1, () => dsField(frame[o + 1], o + 1));
 
   // Total Length: 0 means TSO (use what the frame holds); shorter than the header is bogus.
