@@ -214,14 +214,21 @@ async function decodeCapture(o: DecodeOptions, out: Output): Promise<number> {
   if (format === 'fields' && (fopts as { bom?: boolean }).bom) await out.write('\ufeff');
   if (format === 'fields' && fopts.header) await out.line(fieldsHeader(fields, fopts));
   try {
-    for await (const packet of capture.packets()) {
-      read++;
-      const text = frameOutput(packet, state, filter, o, format, fields, fopts, json, jsonCount === 0);
-      if (text !== undefined) {
-        jsonCount++;
-        await out.write(text);
+    let stop = false;
+    for await (const batch of capture.batches()) {
+      for (const packet of batch) {
+        read++;
+        const text = frameOutput(packet, state, filter, o, format, fields, fopts, json, jsonCount === 0);
+        if (text !== undefined) {
+          jsonCount++;
+          if (out.append(text)) await out.flush();
+        }
+        if (out.closed || (limit > 0 && read >= limit)) {
+          stop = true;
+          break;
+        }
       }
-      if (out.closed || (limit > 0 && read >= limit)) break;
+      if (stop) break;
     }
   } catch (err) {
     if (err instanceof CliError) throw err;

@@ -121,6 +121,16 @@ export class Output {
     if (this.pending.length >= 64 * 1024) await this.flush();
   }
 
+  /**
+   * Queues text without waiting: true when enough is queued that the caller should `await flush()`
+   * (a hot loop's way of writing in large chunks without an await per line).
+   */
+  append(text: string): boolean {
+    if (this.closedFlag) return false;
+    this.pending += text;
+    return this.pending.length >= 64 * 1024;
+  }
+
   async line(text: string): Promise<void> {
     await this.write(text + '\n');
   }

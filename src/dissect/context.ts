@@ -63,6 +63,7 @@ export class FieldSelection {
   /** True when some selected name starts with `prefix` (`tcp.flags` for `tcp.flags.syn`). */
   wants(prefix: string): boolean {
     if (this.all) return true;
+    if (this.names.length === 0) return false;
     let v = this.cache.get(prefix);
     if (v === undefined) {
       v = this.names.some((n) => n.startsWith(prefix));
