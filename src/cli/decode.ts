@@ -10,7 +10,7 @@ import type { Argv } from 'yargs';
 import { openCapture } from '../capture/read.ts';
 import { CaptureRecordError } from '../capture/problems.ts';
 import { CaptureFormatError, type CapturedPacket } from '../capture/types.ts';
-import { DissectState, parsePrefs, type DissectPrefs } from '../dissect/context.ts';
+import { DissectState, FieldSelection, parsePrefs, type DissectPrefs } from '../dissect/context.ts';
 import { dissect, type Dissection } from '../dissect/dissect.ts';
 import { fieldShows, fieldsHeader, fieldsLine, type FieldsOptions, invalidFields } from '../dissect/fields-output.ts';
 import { compileFilter, type Filter, FilterError, formatFilterError } from '../dissect/filter/index.ts';
@@ -205,7 +205,7 @@ async function decodeCapture(o: DecodeOptions, out: Output): Promise<number> {
   const fields = o.fields ?? [];
   const fopts = o.fieldOptions ?? {};
   const capture = await open(o.file);
-  const state = new DissectState(o.prefs);
+  const state = new DissectState(o.prefs, fieldSelection(o, filter));
   if (filter !== undefined) trackDisplayedFrames(state);
   const json = new JsonWriter({ noDuplicateKeys: o.noDuplicateKeys === true });
   let jsonCount = 0;
@@ -214,14 +214,21 @@ async function decodeCapture(o: DecodeOptions, out: Output): Promise<number> {
   if (format === 'fields' && (fopts as { bom?: boolean }).bom) await out.write('\ufeff');
   if (format === 'fields' && fopts.header) await out.line(fieldsHeader(fields, fopts));
   try {
-    for await (const packet of capture.packets()) {
-      read++;
-      const text = frameOutput(packet, state, filter, o, format, fields, fopts, json, jsonCount === 0);
-      if (text !== undefined) {
-        jsonCount++;
-        await out.write(text);
+    let stop = false;
+    for await (const batch of capture.batches()) {
+      for (const packet of batch) {
+        read++;
+        const text = frameOutput(packet, state, filter, o, format, fields, fopts, json, jsonCount === 0);
+        if (text !== undefined) {
+          jsonCount++;
+          if (out.append(text)) await out.flush();
+        }
+        if (out.closed || (limit > 0 && read >= limit)) {
+          stop = true;
+          break;
+        }
       }
-      if (out.closed || (limit > 0 && read >= limit)) break;
+      if (stop) break;
     }
   } catch (err) {
     if (err instanceof CliError) throw err;
@@ -233,6 +240,20 @@ async function decodeCapture(o: DecodeOptions, out: Output): Promise<number> {
   await finish(format, jsonCount, out);
   if (capture.error !== undefined && !out.closed) throw captureError(o.file, capture.error);
   return 0;
+}
+
+/**
+ * The fields the output reads, so the dissector builds only those (and the columns): the summary
+ * lines need none, `-T fields` and `-T json -e` the named ones, a display filter the names it refers
+ * to. `-V`, `-x` and `-T json` print the whole tree: undefined.
+ */
+export function fieldSelection(o: DecodeOptions, filter: Filter | undefined): FieldSelection | undefined {
+  const format = o.format ?? 'text';
+  const fields = o.fields ?? [];
+  const wanted = filter === undefined ? [] : [...filter.fields];
+  if (format === 'fields' || (format === 'json' && fields.length > 0)) return new FieldSelection([...fields, ...wanted]);
+  if (format === 'text' && o.verbose !== true && o.hex !== true) return new FieldSelection(wanted);
+  return undefined;
 }
 
 async function finish(format: OutputFormat, jsonCount: number, out: Output): Promise<void> {

@@ -99,7 +99,9 @@ function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined 
 /** Writes text to a stream, waiting for 'drain' when its buffer is full. Stops quietly on EPIPE. */
 export class Output {
   private closedFlag = false;
-  private pending = '';
+  /** Text queued as UTF-8 in one buffer: encoding each piece as it comes is cheaper than joining strings. */
+  private buf: Buffer = Buffer.allocUnsafe(OUTPUT_CHUNK);
+  private used = 0;
 
   constructor(private readonly stream: Writable = process.stdout) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
@@ -116,20 +118,47 @@ export class Output {
 
   /** Queues text; flushes in large chunks. */
   async write(text: string): Promise<void> {
-    if (this.closedFlag) return;
-    this.pending += text;
-    if (this.pending.length >= 64 * 1024) await this.flush();
+    if (this.append(text)) await this.flush();
+  }
+
+  /**
+   * Queues text without waiting: true when enough is queued that the caller should `await flush()`
+   * (a hot loop's way of writing in large chunks without an await per line).
+   */
+  append(text: string): boolean {
+    if (this.closedFlag) return false;
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    if (text.length * 3 > this.buf.length - this.used) {
+      if (this.used > 0) this.handOver();
+      if (text.length * 3 > this.buf.length) {
+        this.handedOver.push(Buffer.from(text, 'utf8'));
+        return true;
+      }
+    }
+    this.used += this.buf.write(text, this.used, 'utf8');
+    return this.used >= OUTPUT_FLUSH_AT || this.handedOver.length > 0;
   }
 
   async line(text: string): Promise<void> {
     await this.write(text + '\n');
   }
 
+  /** Chunks filled and waiting for flush(), in order; a piece too large for a chunk is one of its own. */
+  private handedOver: Buffer[] = [];
+
+  private handOver(): void {
+    this.handedOver.push(this.buf.subarray(0, this.used));
+    this.buf = Buffer.allocUnsafe(OUTPUT_CHUNK);
+    this.used = 0;
+  }
+
   async flush(): Promise<void> {
-    if (this.closedFlag || this.pending === '') return;
-    const chunk = this.pending;
-    this.pending = '';
-    const ok = this.stream.write(chunk);
+    if (this.closedFlag) return;
+    if (this.used > 0) this.handOver();
+    const chunks = this.handedOver;
+    this.handedOver = [];
+    let ok = true;
+    for (const c of chunks) if (c.length > 0) ok = this.stream.write(c) && ok;
     if (!ok && !this.closedFlag) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -145,6 +174,10 @@ export class Output {
     }
   }
 }
+
+/** Bytes per output buffer, and how full it gets before the caller is asked to flush. */
+const OUTPUT_CHUNK = 256 * 1024;
+const OUTPUT_FLUSH_AT = 192 * 1024;
 
 /** Colour is allowed on a terminal unless NO_COLOR is set (https://no-color.org). */
 export function colorAllowed(stream: { isTTY?: boolean } = process.stdout): boolean {

@@ -42,10 +42,53 @@ export function parsePrefs(prefs: readonly string[]): DissectPrefs {
   return { checkFcs };
 }
 
+/**
+ * Which fields an output will read, so the mappers can leave out the rest of the tree (tshark builds a
+ * reduced tree for `-T fields` the same way). The summary columns, the protocol nodes and the state
+ * that spans frames are always built; a mapper asks `wants(prefix)` only before building fields that
+ * nothing but a printed or filtered field name can reach.
+ */
+export class FieldSelection {
+  private readonly names: readonly string[];
+  /** An expert field (`_ws.expert*`) can sit under any field: asking for one builds the whole tree. */
+  private readonly all: boolean;
+  private readonly cache = new Map<string, boolean>();
+
+  /** `names`: the field and protocol names the output prints and the display filter refers to. */
+  constructor(names: readonly string[]) {
+    this.names = [...new Set(names)];
+    this.all = this.names.some((n) => n.startsWith('_ws.'));
+  }
+
+  /** True when some selected name starts with `prefix` (`tcp.flags` for `tcp.flags.syn`). */
+  wants(prefix: string): boolean {
+    if (this.all) return true;
+    if (this.names.length === 0) return false;
+    let v = this.cache.get(prefix);
+    if (v === undefined) {
+      v = this.names.some((n) => n.startsWith(prefix));
+      this.cache.set(prefix, v);
+    }
+    return v;
+  }
+}
+
 export class DissectState {
   private readonly slots = new Map<string, unknown>();
 
-  constructor(readonly prefs: DissectPrefs = DEFAULT_PREFS) {}
+  /**
+   * `selection`: the fields the output needs (undefined: every field, the whole tree, as `-V`,
+   * `-T json` and the library callers want).
+   */
+  constructor(
+    readonly prefs: DissectPrefs = DEFAULT_PREFS,
+    readonly selection?: FieldSelection,
+  ) {}
+
+  /** True when the tree must hold the fields whose names start with `prefix` (see FieldSelection). */
+  wants(prefix: string): boolean {
+    return this.selection === undefined || this.selection.wants(prefix);
+  }
   /** Returns the protocol's slot, creating it with `init` the first time. */
   slot<T>(key: string, init: () => T): T {
     let v = this.slots.get(key) as T | undefined;

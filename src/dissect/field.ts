@@ -118,6 +118,17 @@ export { formatIpv4, formatIpv6, formatMac } from '../wire/address-text.ts';
 /** Bytes as tshark prints FT_BYTES with -T fields: contiguous lower-case hex. */
 export function formatBytesHex(b: Uint8Array, sep = ''): string {
   if (sep === '') return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  if (sep.length === 1 && sep.charCodeAt(0) < 0x80 && b.length > 0) {
+    // One ASCII separator (`-T json`'s colons): the text written as bytes, a payload at a time.
+    const text = Buffer.allocUnsafe(b.length * 3 - 1);
+    const s = sep.charCodeAt(0);
+    for (let i = 0, o = 0; i < b.length; i++, o += 3) {
+      text[o] = HEX_DIGITS[b[i] >> 4];
+      text[o + 1] = HEX_DIGITS[b[i] & 15];
+      if (o + 2 < text.length) text[o + 2] = s;
+    }
+    return text.toString('latin1');
+  }
   let s = '';
   for (let i = 0; i < b.length; i++) {
     if (i > 0 && sep) s += sep;
@@ -125,6 +136,9 @@ export function formatBytesHex(b: Uint8Array, sep = ''): string {
   }
   return s;
 }
+
+/** The character codes of '0'..'9', 'a'..'f'. */
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 export function ipv4Field(name: string, label: string, frame: Uint8Array, offset: number, o?: FieldOpts): Field {
   const v = frame.slice(offset, offset + 4);

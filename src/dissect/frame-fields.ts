@@ -172,43 +172,57 @@ export function frameNode(packet: CapturedPacket, protos: readonly ProtoNode[], 
   const isPcapng = packet.iface.container === 'pcapng';
   const ifName = packet.iface.name ?? 'unknown';
   const fields: Field[] = [];
-  if (isPcapng) {
+  // Each group is built when the output reads it (state.wants); frame.time_relative always is: the
+  // summary's Time column reads it.
+  const want = (prefix: string): boolean => state.wants(prefix);
+  if (isPcapng && want('frame.section_number')) fields.push(uintDec('frame.section_number', 'Section number', 1, 0, 0));
+  if (isPcapng && want('frame.interface')) {
     const ifChildren: Field[] = [stringField('frame.interface_name', 'Interface name', ifName, 0, 0)];
     if (packet.iface.description !== undefined) {
       ifChildren.push(stringField('frame.interface_description', 'Interface description', packet.iface.description, 0, 0));
     }
     fields.push(
-      uintDec('frame.section_number', 'Section number', 1, 0, 0),
       uintDec('frame.interface_id', 'Interface id', packet.interfaceId, 0, 0, {
         text: `Interface id: ${packet.interfaceId} (${ifName})`,
         children: ifChildren,
       }),
     );
   }
-  const abs = formatAbsTime(now);
   const epochValue = now.secs + now.nsecs / 1e9;
-  fields.push(
-    rawField('frame.encap_type', 'Encapsulation type', 'int', encap, String(encap), 0, 0, {
-      text: `Encapsulation type: ${ENCAP_NAME[encap] ?? 'Unknown'} (${encap})`,
-    }),
-    rawField('frame.time', 'Arrival Time', 'time', epochValue, abs, 0, 0),
-    ...invalidFraction(now),
-    rel('frame.offset_shift', 'Time shift for this packet', { secs: 0, nsecs: 0 }),
-    rawField('frame.time_epoch', 'Epoch Time', 'time', epochValue, formatEpoch(now), 0, 0, { text: `Epoch Time: ${formatEpoch(now)} seconds` }),
-    rel('frame.time_delta', 'Time delta from previous captured frame', nsDelta(now, prev)),
-    rel('frame.time_delta_displayed', 'Time delta from previous displayed frame', nsDelta(now, prevDisplayed)),
-    rel('frame.time_relative', 'Time since reference or first frame', nsDelta(now, first)),
-    uintDec('frame.number', 'Frame Number', packet.number, 0, 0),
-    uintDec('frame.len', 'Frame Length', len, 0, 0, { text: `Frame Length: ${len} bytes (${len * 8} bits)` }),
-    uintDec('frame.cap_len', 'Capture Length', cap, 0, 0, { text: `Capture Length: ${cap} bytes (${cap * 8} bits)` }),
-    bool('frame.marked', 'Frame is marked', false, 0, 0, { generated: true, text: '[Frame is marked: False]' }),
-    bool('frame.ignored', 'Frame is ignored', false, 0, 0, { generated: true, text: '[Frame is ignored: False]' }),
-  );
-  const protocols = protos
-    .flatMap((p) => [...(p.unlisted ? [] : [p.proto]), ...(p.layers ?? [])])
-    .filter((p) => !NOT_IN_PROTOCOLS.has(p))
-    .join(':');
-  fields.push(stringField('frame.protocols', 'Protocols in frame', protocols, 0, 0, { generated: true, text: `[Protocols in frame: ${protocols}]` }));
+  if (want('frame.encap_type')) {
+    fields.push(
+      rawField('frame.encap_type', 'Encapsulation type', 'int', encap, String(encap), 0, 0, {
+        text: `Encapsulation type: ${ENCAP_NAME[encap] ?? 'Unknown'} (${encap})`,
+      }),
+    );
+  }
+  if (want('frame.time')) {
+    fields.push(rawField('frame.time', 'Arrival Time', 'time', epochValue, formatAbsTime(now), 0, 0), ...invalidFraction(now));
+  }
+  if (want('frame.offset_shift')) fields.push(rel('frame.offset_shift', 'Time shift for this packet', { secs: 0, nsecs: 0 }));
+  if (want('frame.time_epoch')) {
+    const epoch = formatEpoch(now);
+    fields.push(rawField('frame.time_epoch', 'Epoch Time', 'time', epochValue, epoch, 0, 0, { text: `Epoch Time: ${epoch} seconds` }));
+  }
+  if (want('frame.time_delta')) {
+    fields.push(
+      rel('frame.time_delta', 'Time delta from previous captured frame', nsDelta(now, prev)),
+      rel('frame.time_delta_displayed', 'Time delta from previous displayed frame', nsDelta(now, prevDisplayed)),
+    );
+  }
+  fields.push(rel('frame.time_relative', 'Time since reference or first frame', nsDelta(now, first)));
+  if (want('frame.number')) fields.push(uintDec('frame.number', 'Frame Number', packet.number, 0, 0));
+  if (want('frame.len')) fields.push(uintDec('frame.len', 'Frame Length', len, 0, 0, { text: `Frame Length: ${len} bytes (${len * 8} bits)` }));
+  if (want('frame.cap_len')) fields.push(uintDec('frame.cap_len', 'Capture Length', cap, 0, 0, { text: `Capture Length: ${cap} bytes (${cap * 8} bits)` }));
+  if (want('frame.marked')) fields.push(bool('frame.marked', 'Frame is marked', false, 0, 0, { generated: true, text: '[Frame is marked: False]' }));
+  if (want('frame.ignored')) fields.push(bool('frame.ignored', 'Frame is ignored', false, 0, 0, { generated: true, text: '[Frame is ignored: False]' }));
+  if (want('frame.protocols')) {
+    const protocols = protos
+      .flatMap((p) => [...(p.unlisted ? [] : [p.proto]), ...(p.layers ?? [])])
+      .filter((p) => !NOT_IN_PROTOCOLS.has(p))
+      .join(':');
+    fields.push(stringField('frame.protocols', 'Protocols in frame', protocols, 0, 0, { generated: true, text: `[Protocols in frame: ${protocols}]` }));
+  }
   const where = isPcapng ? ` on interface ${ifName}, id ${packet.interfaceId}` : '';
   return {
     proto: 'frame',

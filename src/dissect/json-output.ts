@@ -119,6 +119,28 @@ function mergeDuplicates(o: JObject): JObject {
   );
 }
 
+/** Indentation strings by depth, and keys as JSON text: the same few come back on every frame. */
+const PADS: string[] = [];
+const QUOTED_KEYS = new Map<string, string>();
+
+function pad(depth: number): string {
+  let p = PADS[depth];
+  if (p === undefined) {
+    p = '  '.repeat(depth);
+    PADS[depth] = p;
+  }
+  return p;
+}
+
+function quotedKey(k: string): string {
+  let q = QUOTED_KEYS.get(k);
+  if (q === undefined) {
+    q = `${JSON.stringify(k)}: `;
+    if (QUOTED_KEYS.size < 65536) QUOTED_KEYS.set(k, q);
+  }
+  return q;
+}
+
 function serialize(v: JValue, indent: number, out: string[]): void {
   if (v === null) {
     out.push('null');
@@ -128,33 +150,36 @@ function serialize(v: JValue, indent: number, out: string[]): void {
     out.push(JSON.stringify(v));
     return;
   }
-  const pad = '  '.repeat(indent + 1);
-  const end = '  '.repeat(indent);
+  const inner = pad(indent + 1);
   if (v instanceof JObject) {
-    if (v.length === 0) {
+    const n = v.length;
+    if (n === 0) {
       out.push('{}');
       return;
     }
     out.push('{\n');
-    v.entries.forEach(([k, val], i) => {
-      out.push(`${pad}${JSON.stringify(k)}: `);
+    const entries = v.entries;
+    for (let i = 0; i < n; i++) {
+      const [k, val] = entries[i];
+      out.push(inner, quotedKey(k));
       serialize(val, indent + 1, out);
-      out.push(i < v.length - 1 ? ',\n' : '\n');
-    });
-    out.push(`${end}}`);
+      out.push(i < n - 1 ? ',\n' : '\n');
+    }
+    out.push(pad(indent), '}');
     return;
   }
-  if (v.length === 0) {
+  const n = v.length;
+  if (n === 0) {
     out.push('[]');
     return;
   }
   out.push('[\n');
-  v.forEach((val, i) => {
-    out.push(pad);
-    serialize(val, indent + 1, out);
-    out.push(i < v.length - 1 ? ',\n' : '\n');
-  });
-  out.push(`${end}]`);
+  for (let i = 0; i < n; i++) {
+    out.push(inner);
+    serialize(v[i], indent + 1, out);
+    out.push(i < n - 1 ? ',\n' : '\n');
+  }
+  out.push(pad(indent), ']');
 }
 
 /** One packet's JSON object text, indented as the element of the top-level array. */

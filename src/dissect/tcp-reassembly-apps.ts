@@ -254,7 +254,7 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   if (out.reassembled !== undefined) {
     const r = out.reassembled;
     segmentData.push(r.tail);
-    nodes.push(segmentsNode(r.data, r.segments));
+    nodes.push(segmentsNode(r.data, r.segments, ctx.state.wants('tcp.segment') || ctx.state.wants('tcp.reassembled')));
     const call: TcpAppCall = { data: r.data, reassembled: true, pdus: r.pdus };
     if (r.opaque) call.opaque = { offset: 0, length: r.data.length };
     if (r.opaqueTail !== undefined) call.opaque = r.opaqueTail;
@@ -281,7 +281,7 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
     take(app.dissect(call, actx));
     if (pdus.length > 0 || f.opaque !== undefined) dissected = true;
   }
-  for (const r of segmentData) tcpNode.fields.push(segmentDataField(ctx.frame, r));
+  if (ctx.state.wants('tcp.segment_data')) for (const r of segmentData) tcpNode.fields.push(segmentDataField(ctx.frame, r));
   if (pre !== undefined) nodes.unshift(pre);
   const tcpInfo = tcpNode.columns?.info ?? '';
   const prefix = /^(\[TCP [^\]]*\] )*/.exec(tcpInfo)?.[0] ?? '';
@@ -329,7 +329,7 @@ function finishAtFin(layer: DecodedLayer, ctx: DissectContext, v: Tcp, stream: n
   }
   const last = o.nodes[o.nodes.length - 1];
   last.columns = { ...last.columns, protocol: o.protocol ?? app.name.toUpperCase(), info: o.info.join(app.infoSeparator ?? ', ') };
-  return { nodes: [segmentsNode(r.data, r.segments), ...o.nodes], consumed: false };
+  return { nodes: [segmentsNode(r.data, r.segments, ctx.state.wants('tcp.segment') || ctx.state.wants('tcp.reassembled')), ...o.nodes], consumed: false };
 }
 
 /** `TCP segment data (N bytes)`: bytes of this segment that went into reassembly. */
@@ -340,11 +340,15 @@ function segmentDataField(frame: Uint8Array, r: FrameRange): Field {
   });
 }
 
-/** Wireshark's `[N Reassembled TCP Segments (L bytes): #a(x), #b(y)]` tree, as a top-level node. */
-export function segmentsNode(data: Uint8Array, segments: readonly SegmentPiece[]): ProtoNode {
+/**
+ * Wireshark's `[N Reassembled TCP Segments (L bytes): #a(x), #b(y)]` tree, as a top-level node; its
+ * fields only with `tree` (an output reads tcp.segment* or tcp.reassembled*).
+ */
+export function segmentsNode(data: Uint8Array, segments: readonly SegmentPiece[], tree = true): ProtoNode {
   const len = data.length;
   const list = segments.map((s) => `#${s.frame}(${s.length})`).join(', ');
   const label = `[${segments.length} Reassembled TCP Segments (${len} bytes): ${list}]`;
+  if (!tree) return { proto: 'tcp.segments', label, offset: 0, length: 0, fields: [], malformed: [] };
   const fields: Field[] = segments.map((s) =>
     rawField('tcp.segment', 'Frame', 'uint', s.frame, String(s.frame), s.offset, s.length, {
       generated: true,

@@ -103,11 +103,18 @@ export function mapEthernet(layer: DecodedLayer, ctx: DissectContext): ProtoNode
     return [{ proto: 'eth', label: 'Ethernet II', offset: o, length: layer.length, fields: [], malformed: layer.malformed, noTree: true, columns }];
   }
   const list = new FieldList(frame.length);
-  list.add(o, 6, () => addressField(frame, o, 'dst'));
-  list.add(o + 6, 6, () => addressField(frame, o + 6, 'src'));
+  // Fields no output reads are not built (state.wants), but still count for where the tree stops.
+  const want = (prefix: string): boolean => ctx.state.wants(prefix);
+  const add = (wanted: boolean, at: number, length: number, make: () => Field): void => {
+    if (wanted) list.add(at, length, make);
+    else list.fits(at, length);
+  };
+  const subtree = want('eth.addr') || want('eth.lg') || want('eth.ig');
+  add(subtree || want('eth.dst'), o, 6, () => addressField(frame, o, 'dst'));
+  add(subtree || want('eth.src'), o + 6, 6, () => addressField(frame, o + 6, 'src'));
   // Type 0 is taken as an (unknown) EtherType, not as an 802.3 length of 0, as Wireshark does.
   const isLength = e.type <= ETH_MAX_802_3_LENGTH && e.type !== 0;
-  list.add(o + 12, 2, () =>
+  add(want(isLength ? 'eth.len' : 'eth.type'), o + 12, 2, () =>
     isLength
       ? uintDec('eth.len', 'Length', e.type, o + 12, 2)
       : uintHex('eth.type', 'Type', e.type, 4, o + 12, 2, { text: `Type: ${ethertypeName(e.type)} (${hex(e.type, 4)})` }),

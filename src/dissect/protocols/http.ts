@@ -164,20 +164,28 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
   const node: ProtoNode = { proto: 'http', label: 'Hypertext Transfer Protocol', offset: start, length: end - start, fields, malformed: [] };
   const nodes: ProtoNode[] = [node];
   const f = head.first;
-  const firstText = httpColumnText(b, f.start, f.next);
   let info = `${httpColumnText(b, f.start, f.end)} `;
-  const kids: Field[] = [expertField('http.chat', firstText, 'Chat', 'Sequence', f.start, 0)];
+  // Without an output that reads http.* fields, only the columns, the nodes and the request/response
+  // matching are made (state.wants).
+  const tree = app.ctx.state.wants('http');
+  const kids: Field[] = [];
   const line = httpFieldValue(b, f.start, f.end);
   const conv = convOf(app);
   const now: NsTime = { secs: app.ctx.packet.tsSec, nsecs: app.ctx.packet.tsNsec };
   const frame = app.ctx.packet.number;
   const request = head.kind === 'request';
-  if (request) {
+  let requestUri = '';
+  if (request && !tree) {
+    const rest = line.slice(line.indexOf(' ') + 1);
+    const sp2 = rest.lastIndexOf(' ');
+    requestUri = sp2 >= 0 ? rest.slice(0, sp2) : rest;
+  } else if (request) {
     const sp1 = line.indexOf(' ');
     const method = line.slice(0, sp1);
     const rest = line.slice(sp1 + 1);
     const sp2 = rest.lastIndexOf(' ');
     const uri = sp2 >= 0 ? rest.slice(0, sp2) : rest;
+    requestUri = uri;
     const version = sp2 >= 0 ? rest.slice(sp2 + 1) : '';
     const uriAt = f.start + sp1 + 1;
     kids.push(rawField('http.request.method', 'Request Method', 'string', method, httpFieldText(b, f.start, f.start + sp1), f.start, sp1));
@@ -198,7 +206,7 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
           version.length,
         ),
       );
-  } else {
+  } else if (tree) {
     const sp1 = line.indexOf(' ');
     const version = sp1 >= 0 ? line.slice(0, sp1) : line;
     kids.push(
@@ -219,26 +227,31 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
         kids.push(rawField('http.response.phrase', 'Response Phrase', 'string', line.slice(sp1 + 5), httpFieldText(b, at + 4, f.end), at + 4, f.end - at - 4));
     }
   }
-  fields.push(textItem(firstText, f.start, f.next - f.start, kids));
+  if (tree) {
+    const firstText = httpColumnText(b, f.start, f.next);
+    kids.unshift(expertField('http.chat', firstText, 'Chat', 'Sequence', f.start, 0));
+    fields.push(textItem(firstText, f.start, f.next - f.start, kids));
+  }
   let host: string | undefined;
   let contentType: string | undefined;
   for (const h of head.headers) {
-    fields.push(...headerField(b, h, request ? 'http.request.line' : 'http.response.line'));
+    if (tree) fields.push(...headerField(b, h, request ? 'http.request.line' : 'http.response.line'));
     const lname = h.name.toLowerCase();
     if (lname === 'host' && host === undefined) host = httpFieldValue(b, h.valueStart, h.valueEnd).trim();
     if (lname === 'content-type' && contentType === undefined) contentType = mediaType(httpFieldValue(b, h.valueStart, h.valueEnd));
   }
-  if (head.blank !== undefined)
+  if (head.blank !== undefined && tree)
     fields.push(textItem(httpFieldText(b, head.blank.start, head.blank.next), head.blank.start, head.blank.next - head.blank.start));
   // Request/response matching.
   if (request) {
-    const uriField = kids.find((k) => k.name === 'http.request.uri');
-    const uri = typeof uriField?.value === 'string' ? uriField.value : '';
+    const uri = requestUri;
     const full = host !== undefined && uri.startsWith('/') ? `http://${host}${uri}` : undefined;
-    if (full !== undefined) fields.push(genStr('http.request.full_uri', 'Full request URI', full, start));
-    fields.push(...requestFields(conv, full ?? uri, frame, now, start));
+    if (full !== undefined && tree) fields.push(genStr('http.request.full_uri', 'Full request URI', full, start));
+    const generated = requestFields(conv, full ?? uri, frame, now, start);
+    if (tree) fields.push(...generated);
   } else {
-    fields.push(...responseFields(conv, frame, now, start));
+    const generated = responseFields(conv, frame, now, start);
+    if (tree) fields.push(...generated);
   }
   if (truncated && head.blank === undefined) {
     node.malformed.push({ layer: 'HTTP', offset: end, reason: 'HTTP message cut short by the capture' });
@@ -275,7 +288,7 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
         if (t.end === t.start) items.push(textItem(httpFieldText(b, t.start, t.next), t.start, t.next - t.start));
         else items.push(str('http.chunked_trailer_part', 'trailer-part', b, t.start, t.next, { text: httpFieldText(b, t.start, t.next) }));
       }
-      fields.push(textItem(`HTTP chunked response`, bodyStart, chunked.end - bodyStart, items));
+      if (tree) fields.push(textItem(`HTTP chunked response`, bodyStart, chunked.end - bodyStart, items));
       const total = parts.reduce((n, p) => n + p.length, 0);
       const joined = new Uint8Array(total);
       let o = 0;
@@ -288,18 +301,19 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
     }
   }
   if (body.length === 0) return { nodes, info, malformed: false };
-  fields.push(
-    rawField(
-      'http.file_data',
-      'File Data',
-      'string',
-      httpFieldValue(body, 0, body.length),
-      httpFieldText(body, 0, body.length),
-      Math.max(bodyAt, bodyStart),
-      body.length,
-      { text: `File Data: ${body.length} bytes` },
-    ),
-  );
+  if (tree)
+    fields.push(
+      rawField(
+        'http.file_data',
+        'File Data',
+        'string',
+        httpFieldValue(body, 0, body.length),
+        httpFieldText(body, 0, body.length),
+        Math.max(bodyAt, bodyStart),
+        body.length,
+        { text: `File Data: ${body.length} bytes` },
+      ),
+    );
   const bodyNode = bodyNodeFor(contentType, body, bodyAt, b);
   if (bodyNode !== undefined) {
     nodes.push(bodyNode.node);

@@ -88,6 +88,12 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   ];
   const plain = 'Internet Protocol Version 4';
   const b0 = frame[o];
+  // Fields no output reads are not built (state.wants), but still count for where the tree stops.
+  const want = (prefix: string): boolean => ctx.state.wants(prefix);
+  const add = (prefix: string, at: number, length: number, make: () => Field): void => {
+    if (want(prefix)) list.add(at, length, make);
+    else list.fits(at, length);
+  };
   if (o >= frame.length) return node(plain, { protocol: 'IPv4' });
 
   if (ip.version !== 4) {
@@ -105,7 +111,7 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     if (tunnelled) return node(`Internet Protocol, bogus version (${ip.version})`, {});
     return node(plain, { protocol: 'IPv4', info: `Bogus IPv4 version (${ip.version}, must be 4)` });
   }
-  list.add(o, 1, () => uintDec('ip.version', 'Version', 4, o, 1, { text: `${bitPattern(b0, 0xf0, 8)} = Version: 4` }));
+  add('ip.version', o, 1, () => uintDec('ip.version', 'Version', 4, o, 1, { text: `${bitPattern(b0, 0xf0, 8)} = Version: 4` }));
   const hl = ip.ihl * 4;
   if (hl < 20) {
     shown = [];
@@ -118,8 +124,10 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     );
     return node(plain, { protocol: 'IPv4', info: msg });
   }
-  list.add(o, 1, () => uintDec('ip.hdr_len', 'Header Length', hl, o, 1, { text: `${bitPattern(b0, 0x0f, 8)} = Header Length: ${hl} bytes (${ip.ihl})` }));
-  list.add(o + 1, 1, () => dsField(frame[o + 1], o + 1));
+  add('ip.hdr_len', o, 1, () =>
+    uintDec('ip.hdr_len', 'Header Length', hl, o, 1, { text: `${bitPattern(b0, 0x0f, 8)} = Header Length: ${hl} bytes (${ip.ihl})` }),
+  );
+  add('ip.dsfield', o + 1, 1, () => dsField(frame[o + 1], o + 1));
 
   // Total Length: 0 means TSO (use what the frame holds); shorter than the header is bogus.
   const reported = reportedEnd(ctx, ctx.index) - o;
@@ -146,9 +154,9 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     return node(plain, { protocol: 'IPv4', info: bogusLength });
   }
 
-  list.add(o + 4, 2, () => uintHex('ip.id', 'Identification', ip.id, 4, o + 4, 2, { text: `Identification: ${hex(ip.id, 4)} (${ip.id})` }));
+  add('ip.id', o + 4, 2, () => uintHex('ip.id', 'Identification', ip.id, 4, o + 4, 2, { text: `Identification: ${hex(ip.id, 4)} (${ip.id})` }));
   const fb = frame[o + 6];
-  list.add(o + 6, 1, () => {
+  add('ip.flags', o + 6, 1, () => {
     const set = FLAG_NAMES.filter(([bit]) => (ip.flags & bit) !== 0).map(([, n]) => n);
     return rawField('ip.flags', 'Flags', 'uint', ip.flags, hex(ip.flags, 2), o + 6, 1, {
       text: `${bitPattern(fb, 0xe0, 8)} = Flags: 0x${ip.flags.toString(16)}${set.length > 0 ? ', ' + set.join(', ') : ''}`,
@@ -160,19 +168,19 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     });
   });
   const ff = (frame[o + 6] << 8) | frame[o + 7];
-  list.add(o + 6, 2, () =>
+  add('ip.frag_offset', o + 6, 2, () =>
     uintDec('ip.frag_offset', 'Fragment Offset', ip.fragmentOffset, o + 6, 2, {
       text: `${bitPattern(ff, 0x1fff, 16)} = Fragment Offset: ${ip.fragmentOffset * 8}`,
     }),
   );
-  const dstBytes = frame.slice(o + 16, o + 20);
-  list.add(o + 8, 1, () => {
+  add('ip.ttl', o + 8, 1, () => {
+    const dstBytes = frame.slice(o + 16, o + 20);
     const expert = dstBytes.length === 4 ? ttlExpert(ip.ttl, dstBytes, o + 8, ctx.inIcmpError) : undefined;
     return uintDec('ip.ttl', 'Time to Live', ip.ttl, o + 8, 1, expert ? { children: [expert] } : undefined);
   });
-  list.add(o + 9, 1, () => uintDec('ip.proto', 'Protocol', ip.protocol, o + 9, 1, { text: `Protocol: ${ipProtoName(ip.protocol)} (${ip.protocol})` }));
-  const ck = hex(ip.checksum, 4);
-  if (list.fits(o + 10, 2)) {
+  add('ip.proto', o + 9, 1, () => uintDec('ip.proto', 'Protocol', ip.protocol, o + 9, 1, { text: `Protocol: ${ipProtoName(ip.protocol)} (${ip.protocol})` }));
+  if (list.fits(o + 10, 2) && want('ip.checksum')) {
+    const ck = hex(ip.checksum, 4);
     if (ip.checksumStatus === 'unverified') {
       list.push(
         uintHex('ip.checksum', 'Header Checksum', ip.checksum, 4, o + 10, 2, { text: `Header Checksum: ${ck} [validation disabled]` }),
@@ -197,14 +205,15 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
       );
     }
   }
-  if (list.fits(o + 12, 4)) list.push(...addressFields('src', frame, o + 12, `Source Address: ${formatIpv4(frame, o + 12)}`));
+  const wantAddress = (which: 'src' | 'dst'): boolean => want(`ip.${which}`) || want('ip.addr') || want('ip.host');
+  if (list.fits(o + 12, 4) && wantAddress('src')) list.push(...addressFields('src', frame, o + 12, `Source Address: ${formatIpv4(frame, o + 12)}`));
 
   // A live source route: the header's destination is the current hop, the route's last address is
   // the destination.
   const route = list.fits(o + 12, 8) && o + hl <= frame.length ? sourceRouteTarget(ip) : undefined;
   if (list.fits(o + 16, 4)) {
     if (route === undefined) {
-      list.push(...addressFields('dst', frame, o + 16, `Destination Address: ${formatIpv4(frame, o + 16)}`));
+      if (wantAddress('dst')) list.push(...addressFields('dst', frame, o + 16, `Destination Address: ${formatIpv4(frame, o + 16)}`));
     } else {
       list.push(
         ipv4Field('ip.cur_rt', 'Current Route', frame, o + 16, { text: `Current Route: ${formatIpv4(frame, o + 16)}` }),

@@ -29,12 +29,9 @@ export function flagsField(v: Tcp, off: number, rev: Flow, fwd: Flow, flags: num
   // The first FIN of a conversation initiates the closing.
   let closing: Field[] | undefined;
   if (flags & 0x001) {
-    if (!rev.closingInitiator) {
-      fwd.closingInitiator = true;
-      closing = [expertField('tcp.connection.fin_active', 'This frame initiates the connection closing', 'Note', 'Sequence', at, 2)];
-    } else {
-      closing = [expertField('tcp.connection.fin_passive', 'This frame undergoes the connection closing', 'Note', 'Sequence', at, 2)];
-    }
+    closing = noteClosing(rev, fwd, flags)
+      ? [expertField('tcp.connection.fin_active', 'This frame initiates the connection closing', 'Note', 'Sequence', at, 2)]
+      : [expertField('tcp.connection.fin_passive', 'This frame undergoes the connection closing', 'Note', 'Sequence', at, 2)];
   }
   const res = (flags & 0xe00) !== 0;
   const children: Field[] = [
@@ -51,6 +48,22 @@ export function flagsField(v: Tcp, off: number, rev: Flow, fwd: Flow, flags: num
     stringField('tcp.flags.str', 'TCP Flags', tcpFlagsLetters(flags), at, 2, { generated: true, children: closing }),
   ];
   return uintHex('tcp.flags', 'Flags', flags, 4, at, 2, { text: `Flags: ${hex(flags, 3)} (${tcpFlagsText(flags)})`, children });
+}
+
+/**
+ * Remembers which side sent the conversation's first FIN (the flags tree, when built, reads it).
+ * True when this segment is that FIN.
+ */
+export function noteClosing(rev: Flow, fwd: Flow, flags: number): boolean {
+  if (!(flags & 0x001) || rev.closingInitiator) return false;
+  fwd.closingInitiator = true;
+  return true;
+}
+
+/** What the checksum adds to the Info column (the fields' own `info`, without building them). */
+export function checksumInfo(v: Tcp): string {
+  if (v.checksumStatus === 'good' && v.checksum === 0xffff) return ' [TCP CHECKSUM 0xFFFF]';
+  return v.checksumStatus === 'bad' ? ' [TCP CHECKSUM INCORRECT]' : '';
 }
 
 export function checksumFields(v: Tcp, at: number): { fields: Field[]; info: string } {

@@ -30,9 +30,14 @@ export interface OptionOut {
   info: string;
 }
 
-export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel: number, rev: Flow, fwd: Flow): OptionOut {
+/**
+ * The options' fields, titles and Info notes; they also set the flow's window scale and SACK blocks.
+ * With `tree` false only the notes and the flow are made (no output reads the fields).
+ */
+export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel: number, rev: Flow, fwd: Flow, tree = true): OptionOut {
   const b = ctx.frame;
   const out: OptionOut = { fields: [], titles: [], info: '' };
+  if (!tree) return optionNotes(v, rev, fwd, out);
   const isSyn = (flags & 0x002) !== 0;
   let nops = 0;
   let sawMss = false;
@@ -241,6 +246,49 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
     out.fields.push(
       expertField('tcp.options.mss.absent', 'The SYN packet does not contain a MSS option', 'Note', 'Protocol', v.optionsOffset, v.optionsLength),
     );
+  return out;
+}
+
+/** optionFields without the tree: the Info notes, the window scale and the SACK blocks. */
+function optionNotes(v: Tcp, rev: Flow, fwd: Flow, out: OptionOut): OptionOut {
+  for (const o of v.options) {
+    switch (o.type) {
+      case 'invalid-length':
+        return out;
+      case 'mss':
+        out.info += ` MSS=${o.mss}`;
+        break;
+      case 'wscale': {
+        const shift = Math.min(o.shift, 14);
+        out.info += ` WS=${2 ** shift}`;
+        fwd.winScale = shift;
+        break;
+      }
+      case 'sack-permitted':
+        out.info += ' SACK_PERM';
+        break;
+      case 'timestamp':
+        out.info += ` TSval=${o.tsval} TSecr=${o.tsecr}`;
+        break;
+      case 'sack': {
+        const base = rev.baseSeq ?? 0;
+        const rel: { left: number; right: number }[] = [];
+        for (const blk of o.blocks) {
+          const le = (blk.left - base) >>> 0;
+          const re = (blk.right - base) >>> 0;
+          if (rel.length < 3) rel.push({ left: le, right: re });
+          out.info += ` SLE=${le} SRE=${re}`;
+        }
+        fwd.sacks = rel;
+        break;
+      }
+      case 'wrong-length':
+        if (o.kind === 4) out.info += ' SACK_PERM';
+        break;
+      default:
+        break;
+    }
+  }
   return out;
 }
 

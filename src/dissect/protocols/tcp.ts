@@ -10,7 +10,7 @@ import type { Tcp } from '../../wire/tcp.ts';
 import type { DissectContext } from '../context.ts';
 import { expertField } from '../expert.ts';
 import { type Field, type ProtoNode, rawField, uintDec, formatBytesHex } from '../field.ts';
-import { checksumFields, flagsField } from './tcp-header-fields.ts';
+import { checksumFields, checksumInfo, flagsField, noteClosing } from './tcp-header-fields.ts';
 import { completenessText, tcpFlagsText } from './tcp-names.ts';
 import { optionFields } from './tcp-options-fields.ts';
 import { type NsTime, nsDelta } from '../frame-fields.ts';
@@ -71,6 +71,9 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   let label = `Transmission Control Protocol, Src Port: ${sp}, Dst Port: ${dp}`;
   let info = `${sp} \u2192 ${dp}`;
   const node: ProtoNode = { proto: 'tcp', label, offset: off, length: Math.min(layer.length, avail), fields, malformed: layer.malformed };
+  // Fields only an output or a filter reads are built when it asks for them (state.wants); tcp.len
+  // and tcp.stream always are (the stream reassembly reads them), and the state always moves on.
+  const want = (prefix: string): boolean => ctx.state.wants(prefix);
   const finish = (): ProtoNode[] => {
     node.label = label;
     node.columns = { protocol: 'TCP', info };
@@ -140,12 +143,14 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   // The SACK blocks this direction sends are those of its latest segment.
   fwd.sacks = [];
   fields.push(uintDec('tcp.stream', 'Stream index', conv.index, off, 0, { generated: true, text: `[Stream index: ${conv.index}]` }));
-  fields.push(
-    uintDec('tcp.completeness', 'Conversation completeness', conv.completeness, 0, 0, {
-      generated: true,
-      text: `[Conversation completeness: ${completenessText(conv.completeness)} (${conv.completeness})]`,
-    }),
-  );
+  if (want('tcp.completeness')) {
+    fields.push(
+      uintDec('tcp.completeness', 'Conversation completeness', conv.completeness, 0, 0, {
+        generated: true,
+        text: `[Conversation completeness: ${completenessText(conv.completeness)} (${conv.completeness})]`,
+      }),
+    );
+  }
   const delta = nsDelta(now, conv.prev);
   conv.prev = now;
 
@@ -191,16 +196,16 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   if (flags & ACK) info += ` Ack=${ack}`;
   info += ` Win=${win}`;
   label += `, Seq: ${seq}`;
-  if (!quoted) {
+  if (!quoted && want('tcp.seq')) {
     fields.push(uintDec('tcp.seq', 'Sequence Number', seq, off + 4, 4, { text: `Sequence Number: ${seq}    (relative sequence number)` }));
     fields.push(uintDec('tcp.seq_raw', 'Sequence Number (raw)', v.seq, off + 4, 4));
   }
-  const hdrText = `${bitPattern(b[off + 12], 0xf0, 8)} = Header Length: ${hl} bytes (${v.dataOffset})`;
+  const hdrText = (): string => `${bitPattern(b[off + 12], 0xf0, 8)} = Header Length: ${hl} bytes (${v.dataOffset})`;
   if (v.bogusHeaderLength) {
     info += `, bogus TCP header length (${hl}, must be at least 20)`;
     fields.push(
       uintDec('tcp.hdr_len', 'Header Length', hl, off + 12, 1, {
-        text: hdrText,
+        text: hdrText(),
         children: [expertField('tcp.bogus_header_length', `Bogus TCP header length (${hl}, must be at least 20)`, 'Error', 'Protocol', off + 12, 1)],
       }),
     );
@@ -222,30 +227,36 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   conv.completeness = c;
   if (flags & ACK) label += `, Ack: ${ack}`;
   if (haveSeglen) label += `, Len: ${seglen}`;
-  if (haveSeglen) {
+  if (haveSeglen && want('tcp.nxtseq')) {
     const n = flags & (SYN | FIN) ? (nxtseq + 1) >>> 0 : nxtseq;
     fields.push(
       uintDec('tcp.nxtseq', 'Next Sequence Number', n, off, 0, { generated: true, text: `[Next Sequence Number: ${n}    (relative sequence number)]` }),
     );
   }
-  const ackChildren =
-    !(flags & ACK) && v.ack !== 0
-      ? [expertField('tcp.ack.nonzero', 'The acknowledgment number field is nonzero while the ACK flag is not set', 'Note', 'Protocol', off + 8, 4)]
-      : undefined;
-  fields.push(
-    uintDec('tcp.ack', 'Acknowledgment Number', ack, off + 8, 4, {
-      text: flags & ACK ? `Acknowledgment Number: ${ack}    (relative ack number)` : undefined,
-      children: ackChildren,
-    }),
-  );
-  fields.push(uintDec('tcp.ack_raw', 'Acknowledgment number (raw)', v.ack, off + 8, 4));
-  fields.push(uintDec('tcp.hdr_len', 'Header Length', hl, off + 12, 1, { text: hdrText }));
-  fields.push(flagsField(v, off, rev, fwd, flags));
+  if (want('tcp.ack')) {
+    const ackChildren =
+      !(flags & ACK) && v.ack !== 0
+        ? [expertField('tcp.ack.nonzero', 'The acknowledgment number field is nonzero while the ACK flag is not set', 'Note', 'Protocol', off + 8, 4)]
+        : undefined;
+    fields.push(
+      uintDec('tcp.ack', 'Acknowledgment Number', ack, off + 8, 4, {
+        text: flags & ACK ? `Acknowledgment Number: ${ack}    (relative ack number)` : undefined,
+        children: ackChildren,
+      }),
+    );
+    fields.push(uintDec('tcp.ack_raw', 'Acknowledgment number (raw)', v.ack, off + 8, 4));
+  }
+  if (want('tcp.hdr_len')) fields.push(uintDec('tcp.hdr_len', 'Header Length', hl, off + 12, 1, { text: hdrText() }));
+  if (want('tcp.flags') || want('tcp.connection')) fields.push(flagsField(v, off, rev, fwd, flags));
+  else noteClosing(rev, fwd, flags);
   noteHandshake(conv.analysis, flags, now, fwd);
   // Window: the SYN's is never scaled.
-  fields.push(uintDec('tcp.window_size_value', 'Window', v.window, off + 14, 2));
-  fields.push(uintDec('tcp.window_size', 'Calculated window size', win, off + 14, 2, { generated: true }));
-  if (!(flags & SYN)) {
+  const wantWindow = want('tcp.window_size');
+  if (wantWindow) {
+    fields.push(uintDec('tcp.window_size_value', 'Window', v.window, off + 14, 2));
+    fields.push(uintDec('tcp.window_size', 'Calculated window size', win, off + 14, 2, { generated: true }));
+  }
+  if (!(flags & SYN) && wantWindow) {
     const s = fwd.winScale;
     const text = s === -1 ? '-1 (unknown)' : s === -2 ? '-2 (no window scaling used)' : String(2 ** s);
     const value = s < 0 ? s : 2 ** s;
@@ -257,39 +268,50 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     );
   }
   // Checksum.
-  const cks = checksumFields(v, off + 16);
-  fields.push(...cks.fields);
-  info += cks.info;
-  const urgChildren =
-    !(flags & URG) && v.urgentPointer !== 0
-      ? [expertField('tcp.urgent_pointer.non_zero', 'The urgent pointer field is nonzero while the URG flag is not set', 'Note', 'Protocol', off + 18, 2)]
-      : undefined;
-  fields.push(uintDec('tcp.urgent_pointer', 'Urgent Pointer', v.urgentPointer, off + 18, 2, { children: urgChildren }));
+  if (want('tcp.checksum')) {
+    const cks = checksumFields(v, off + 16);
+    fields.push(...cks.fields);
+    info += cks.info;
+  } else info += checksumInfo(v);
+  if (want('tcp.urgent_pointer')) {
+    const urgChildren =
+      !(flags & URG) && v.urgentPointer !== 0
+        ? [expertField('tcp.urgent_pointer.non_zero', 'The urgent pointer field is nonzero while the URG flag is not set', 'Note', 'Protocol', off + 18, 2)]
+        : undefined;
+    fields.push(uintDec('tcp.urgent_pointer', 'Urgent Pointer', v.urgentPointer, off + 18, 2, { children: urgChildren }));
+  }
   if (flags & URG) info += ` Urg=${v.urgentPointer}`;
   if (haveSeglen) info += ` Len=${seglen}`;
   // Options.
   const optLen = hl - 20;
-  const timestamps = textItem('[Timestamps]', off, 0, [
-    relTimeField('tcp.time_relative', 'Time since first frame in this TCP stream', nsDelta(now, conv.first), off),
-    relTimeField('tcp.time_delta', 'Time since previous frame in this TCP stream', delta, off),
-  ]);
+  const timestamps = want('tcp.time')
+    ? textItem('[Timestamps]', off, 0, [
+        relTimeField('tcp.time_relative', 'Time since first frame in this TCP stream', nsDelta(now, conv.first), off),
+        relTimeField('tcp.time_delta', 'Time since previous frame in this TCP stream', delta, off),
+      ])
+    : undefined;
   if (optLen > 0) {
-    const o = optionFields(v, ctx, flags, ack, rev, fwd);
-    // The option bytes present within the segment (Wireshark prints <MISSING> for none).
-    const segEnd = Math.min(layer.payloadEnd ?? b.length, b.length);
-    const shown = Math.min(optLen, Math.max(segEnd - (off + 20), 0));
-    const bytes = b.slice(off + 20, off + 20 + shown);
-    const titles = o.titles.length > 0 ? `, ${o.titles.join(', ')}` : '';
-    fields.push(
-      rawField('tcp.options', 'Options', 'bytes', bytes, shown === 0 ? '<MISSING>' : formatBytesHex(bytes), off + 20, shown, {
-        text: `Options: (${optLen} bytes)${titles}`,
-        children: o.fields,
-      }),
-    );
+    // The options' expert notes (tcp.nop, tcp.non_zero_bytes_after_eol, tcp.suboption_malformed)
+    // live in the options' subtree.
+    const tree = want('tcp.option') || want('tcp.nop') || want('tcp.non_zero') || want('tcp.suboption');
+    const o = optionFields(v, ctx, flags, ack, rev, fwd, tree);
+    if (tree) {
+      // The option bytes present within the segment (Wireshark prints <MISSING> for none).
+      const segEnd = Math.min(layer.payloadEnd ?? b.length, b.length);
+      const shown = Math.min(optLen, Math.max(segEnd - (off + 20), 0));
+      const bytes = b.slice(off + 20, off + 20 + shown);
+      const titles = o.titles.length > 0 ? `, ${o.titles.join(', ')}` : '';
+      fields.push(
+        rawField('tcp.options', 'Options', 'bytes', bytes, shown === 0 ? '<MISSING>' : formatBytesHex(bytes), off + 20, shown, {
+          text: `Options: (${optLen} bytes)${titles}`,
+          children: o.fields,
+        }),
+      );
+    }
     info += o.info;
     // Wireshark adds the timestamps before dissecting the options' contents, but shows them after.
   }
-  fields.push(timestamps);
+  if (timestamps !== undefined) fields.push(timestamps);
   const analysis = analysisFields(ta, conv.analysis, off);
   if (analysis.field !== undefined) fields.push(analysis.field);
   info = analysis.prefix + info;
@@ -298,12 +320,15 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const payloadStart = off + hl;
   const captured = Math.max(Math.min(b.length, off + hl + seglen) - payloadStart, 0);
   if (haveSeglen && seglen > 0 && captured > 0 && layer.malformed.length === 0) {
-    const pb = b.slice(payloadStart, payloadStart + captured);
-    fields.push(
-      rawField('tcp.payload', 'TCP payload', 'bytes', pb, formatBytesHex(pb), payloadStart, captured, {
-        text: `TCP payload (${seglen} byte${seglen === 1 ? '' : 's'})`,
-      }),
-    );
+    const pb = (): Uint8Array => b.slice(payloadStart, payloadStart + captured);
+    if (want('tcp.payload')) {
+      const bytes = pb();
+      fields.push(
+        rawField('tcp.payload', 'TCP payload', 'bytes', bytes, formatBytesHex(bytes), payloadStart, captured, {
+          text: `TCP payload (${seglen} byte${seglen === 1 ? '' : 's'})`,
+        }),
+      );
+    }
     // A verified segment goes through reassembly: there retransmitted data is only shown as such,
     // spurious retransmissions and out-of-order segments not at all. A segment with a bad checksum
     // is not desegmented, but Wireshark still calls no dissector for its payload when it is a
@@ -311,9 +336,10 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     const f = ta?.flags ?? 0;
     if (f & (TA.RETRANSMISSION | TA.SPURIOUS_RETRANSMISSION | TA.OUT_OF_ORDER)) {
       state.heldPayload = { frame: ctx.packet.number, offset: payloadStart };
-      if (v.checksumStatus !== 'bad' && f & TA.RETRANSMISSION && !(f & TA.SPURIOUS_RETRANSMISSION)) {
+      if (v.checksumStatus !== 'bad' && f & TA.RETRANSMISSION && !(f & TA.SPURIOUS_RETRANSMISSION) && want('tcp.segment_data')) {
+        const bytes = pb();
         fields.push(
-          rawField('tcp.segment_data', 'TCP segment data', 'bytes', pb, formatBytesHex(pb), payloadStart, captured, {
+          rawField('tcp.segment_data', 'TCP segment data', 'bytes', bytes, formatBytesHex(bytes), payloadStart, captured, {
             text: `Retransmitted TCP segment data (${seglen} byte${seglen === 1 ? '' : 's'})`,
           }),
         );

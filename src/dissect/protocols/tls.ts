@@ -264,7 +264,7 @@ function recordFields(rec: TlsRecord, b: Uint8Array, s: TlsSession, app: TcpAppC
       cs.info.push('Application Data');
       const appName = s.app ?? TLS_PORT_APPS.get(app.srcPort) ?? TLS_PORT_APPS.get(app.dstPort);
       label = `${vname} Record Layer: Application Data Protocol: ${appName ?? 'Application Data'}`;
-      kids.push(bytesT('tls.app_data', 'Encrypted Application Data', b.slice(f, f + rec.length), f));
+      if (tlsTree(app)) kids.push(bytesT('tls.app_data', 'Encrypted Application Data', b.slice(f, f + rec.length), f));
       if (appName !== undefined) kids.push(stringField('tls.app_data_proto', 'Application Data Protocol', appName, 0, 0, { generated: true }));
       break;
     }
@@ -440,16 +440,30 @@ function showMessage(
   const msgKids: Field[] = [
     uintDec('tls.handshake.type', 'Handshake Type', h.type, h.offset, 1, { text: `Handshake Type: ${known ?? 'Unknown'} (${h.type})` }),
     uintDec('tls.handshake.length', 'Length', h.length, h.offset + 1, 3),
-    ...bodyFields(m, b, s, cs),
+    ...bodyFields(m, b, s, cs, tlsTree(app)),
   ];
   return { name, field: noneField('tls.handshake', 'Handshake Protocol', h.offset, 4 + h.length, { text: `Handshake Protocol: ${name}`, children: msgKids }) };
 }
 
-function bodyFields(m: TlsHandshakeMessage, b: Uint8Array, s: TlsSession, cs: CallState): Field[] {
+/**
+ * True when an output reads the TLS tree's fields (or the certificates' within it); otherwise the
+ * application data bytes and the hello and key exchange bodies are not built (state.wants).
+ */
+function tlsTree(app: TcpAppContext): boolean {
+  const st = app.ctx.state;
+  return st.wants('tls') || st.wants('x509') || st.wants('pkix') || st.wants('pkcs');
+}
+
+/**
+ * The message body's fields. Without `tree` only certificates are still read: what they find goes
+ * into frame.protocols and can end the dissection (cs.layers, cs.exception).
+ */
+function bodyFields(m: TlsHandshakeMessage, b: Uint8Array, s: TlsSession, cs: CallState, tree: boolean): Field[] {
   const start = m.header.bodyOffset;
   const body = m.body;
   const err = 'error' in body ? body.error : undefined;
   if (err !== undefined) cs.malformed.push({ layer: 'tls', offset: err.offset, reason: err.reason });
+  if (!tree && body.kind !== 'certificate' && body.kind !== 'certificate-request') return [];
   switch (body.kind) {
     case 'client-hello':
       return clientHelloFields(body, start, s.version !== 0x0304);
