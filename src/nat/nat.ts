@@ -59,6 +59,15 @@ export interface NatOptions {
   staticForwards?: readonly StaticForward[];
   /** 1:1 NAT: each inside address has a public address of its own (every protocol, ports kept). */
   oneToOne?: readonly { inside: string; public: string }[];
+  /**
+   * An unsolicited inbound SYN (RFC 5382 REQ-4). 'drop' (default): dropped silently, the security
+   * policy REQ-4a allows. 'hold': held for `unsolicitedSynHoldMs` (at least 6 s); dropped silently if
+   * the inside host sends its own SYN for that flow meanwhile (a simultaneous open, hole punching),
+   * otherwise answered with ICMP port unreachable through `onUnsolicitedSynExpired`.
+   */
+  unsolicitedSyn?: 'drop' | 'hold';
+  /** How long a held SYN waits. Default 6000 ms, the least RFC 5382 REQ-4 allows. */
+  unsolicitedSynHoldMs?: number;
   /** How often expired sessions are swept out. Default 10 000 ms. Lookups never return an expired one. */
   sweepIntervalMs?: number;
   random?: Random;
@@ -91,6 +100,12 @@ export class Nat {
   private readonly clock: NetClock;
   private sweeper: TimerHandle | undefined;
   private readonly sweepIntervalMs: number;
+  private readonly unsolicitedSyn: 'drop' | 'hold';
+  private readonly synHoldMs: number;
+  /** Held unsolicited SYNs by remote address:port > public port: a copy of the datagram and its timer. */
+  private readonly heldSyns = new Map<string, { datagram: Uint8Array; timer: TimerHandle }>();
+  /** Called with a held SYN's datagram (IPv4 header first) when its hold ends unanswered: send ICMP 3/3 to its source. */
+  onUnsolicitedSynExpired: ((datagram: Uint8Array) => void) | undefined;
 
   constructor(options: NatOptions) {
     this.clock = options.clock;
@@ -133,6 +148,14 @@ export class Nat {
       this.oneToOneOut.set(i, p);
       this.oneToOneIn.set(p, i);
     }
+    this.unsolicitedSyn = options.unsolicitedSyn ?? 'drop';
+    if (this.unsolicitedSyn !== 'drop' && this.unsolicitedSyn !== 'hold')
+      throw new NetlabRangeError(`NAT unsolicitedSyn must be 'drop' or 'hold', got ${String(options.unsolicitedSyn)}`, { layer: 'nat' });
+    this.synHoldMs = options.unsolicitedSynHoldMs ?? 6000;
+    if (!(this.synHoldMs >= 6000 && this.synHoldMs <= 600_000))
+      throw new NetlabRangeError(`NAT unsolicitedSynHoldMs must be 6000 to 600000 (RFC 5382 REQ-4: at least 6 s), got ${options.unsolicitedSynHoldMs}`, {
+        layer: 'nat',
+      });
     this.sweepIntervalMs = options.sweepIntervalMs ?? 10_000;
     if (!(this.sweepIntervalMs > 0)) throw new NetlabRangeError(`NAT sweep interval must be over 0 ms, got ${options.sweepIntervalMs}`, { layer: 'nat' });
     this.scheduleSweep();
@@ -176,6 +199,7 @@ export class Nat {
       if (typeof s === 'string') return this.refused(s);
       this.table.touch(s, true, proto === TCP ? b[l4 + 13] : 0);
       rewriteEndpoint(b, ip, true, this.publicAddress, s.mapping.outsidePort);
+      if (proto === TCP && this.heldSyns.size > 0 && (b[l4 + 13] & 0x12) === 0x02) this.supersedeHeldSyn(dst, word(b, l4 + 2), s.mapping.outsidePort);
     } else if (proto === ICMP && ICMP_QUERY_REQUEST.has(b[l4])) {
       const s = this.table.outbound(ICMP, src, word(b, l4 + 4), dst, 0);
       if (typeof s === 'string') return this.refused(s);
@@ -220,6 +244,7 @@ export class Nat {
           this.table.counters.unsolicitedSyn++;
           this.table.reportRefusal('unsolicited-syn', TCP, src, word(b, l4), dst, word(b, l4 + 2));
           this.lastRefusal = 'unsolicited-syn';
+          if (this.unsolicitedSyn === 'hold') this.holdSyn(b, ip, src, word(b, l4), word(b, l4 + 2));
           return NAT_VERDICT.DROP;
         }
         if (s === 'no-mapping') return NAT_VERDICT.PASS;
@@ -285,6 +310,32 @@ export class Nat {
   close(): void {
     if (this.sweeper !== undefined) this.clock.clearTimer(this.sweeper);
     this.sweeper = undefined;
+    for (const h of this.heldSyns.values()) this.clock.clearTimer(h.timer);
+    this.heldSyns.clear();
+  }
+
+  /** RFC 5382 REQ-4: keep an unsolicited SYN for the hold time (one per remote endpoint and public port). */
+  private holdSyn(b: Uint8Array, ip: number, remote: number, remotePort: number, publicPort: number): void {
+    const key = `${remote}:${remotePort}>${publicPort}`;
+    if (this.heldSyns.has(key) || this.heldSyns.size >= 1024) return;
+    const total = word(b, ip + 2);
+    const datagram = b.slice(ip, ip + Math.min(total, b.length - ip));
+    const timer = this.clock.setTimer(() => {
+      this.heldSyns.delete(key);
+      this.table.counters.unsolicitedSynUnreachable++;
+      this.onUnsolicitedSynExpired?.(datagram);
+    }, this.synHoldMs);
+    this.heldSyns.set(key, { datagram, timer });
+  }
+
+  /** The inside host opened the same flow itself: the held SYN is dropped without an answer. */
+  private supersedeHeldSyn(remote: number, remotePort: number, publicPort: number): void {
+    const key = `${remote}:${remotePort}>${publicPort}`;
+    const h = this.heldSyns.get(key);
+    if (h === undefined) return;
+    this.clock.clearTimer(h.timer);
+    this.heldSyns.delete(key);
+    this.table.counters.unsolicitedSynSuperseded++;
   }
 
   private scheduleSweep(): void {

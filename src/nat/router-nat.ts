@@ -91,6 +91,8 @@ export function enableNat(router: Router, options: RouterNatOptions): Nat {
       output: () => TRANSLATOR_FORWARD,
     });
   }
+  // RFC 5382 REQ-4 with unsolicitedSyn 'hold': the router answers a SYN nobody claimed with ICMP 3/3.
+  nat.onUnsolicitedSynExpired = (datagram) => router.reportUnreachable(datagram, UNREACH.PORT);
   router.onClose(() => nat.close());
   return nat;
 }

@@ -93,6 +93,10 @@ export interface NatCounters {
   refusedFiltered: number;
   refusedNoMapping: number;
   unsolicitedSyn: number;
+  /** Held unsolicited SYNs dropped because the inside host sent its own SYN for that flow in time (RFC 5382 REQ-4). */
+  unsolicitedSynSuperseded: number;
+  /** Held unsolicited SYNs answered with ICMP port unreachable after the hold (RFC 5382 REQ-4). */
+  unsolicitedSynUnreachable: number;
   /** Frames the translator could not read (truncated transport header, fragments it cannot key). */
   untranslatable: number;
 }
@@ -111,6 +115,8 @@ export function newNatCounters(): NatCounters {
     refusedFiltered: 0,
     refusedNoMapping: 0,
     unsolicitedSyn: 0,
+    unsolicitedSynSuperseded: 0,
+    unsolicitedSynUnreachable: 0,
     untranslatable: 0,
   };
 }

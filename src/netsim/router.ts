@@ -20,7 +20,7 @@
 import { ETH_HEADER_LEN, ICMP_TYPE_NUM, IPV4_CHECKSUM, IPV4_TTL, incrementalUpdate16 } from '../wire/index.ts';
 import type { ArpInterface } from './arp-interface.ts';
 import { Host, type HostOptions } from './host.ts';
-import type { Datagram } from './host-ipv4.ts';
+import { type Datagram, readDatagram } from './host-ipv4.ts';
 import { isMulticastOrBroadcast, isNotUnicastSource } from './host-ipv4.ts';
 import { TIME_EXCEEDED, UNREACH, mayReportError } from './icmp-errors.ts';
 
@@ -54,6 +54,16 @@ export class Router extends Host {
 
   constructor(options: HostOptions) {
     super(options);
+  }
+
+  /**
+   * Sends ICMP destination unreachable (`code`) about an IPv4 datagram (header first) to its source,
+   * as the router does for datagrams it cannot deliver: a NAT's held SYN nobody claimed (RFC 5382).
+   */
+  reportUnreachable(datagram: Uint8Array, code: number): void {
+    const d = readDatagram(datagram, 0);
+    if (typeof d === 'string' || !mayReportError(d, false, this.broadcasts())) return;
+    this.sendIcmpError(d, ICMP_TYPE_NUM.UNREACHABLE, code);
   }
 
   /** Attaches a translator to an interface (undefined detaches it). */

@@ -165,3 +165,55 @@ describe('packet mode: the home network (PAT)', () => {
     s.destroy();
   });
 });
+
+describe('packet mode: an unsolicited inbound SYN (RFC 5382 REQ-4)', () => {
+  const icmpFromRouter = (h: Home): { at: number; code: number }[] =>
+    h.net.frames
+      .filter((f) => f.link === 'wan')
+      .flatMap((f) => {
+        const ls = decode(f.frame, 1).layers;
+        const ip = ls.find((l) => l.kind === 'ipv4')?.value as Ipv4 | undefined;
+        const icmp = ls.find((l) => l.kind === 'icmp')?.value as { type: number; code: number } | undefined;
+        return ip !== undefined && icmp !== undefined && [...ip.src].join('.') === '203.0.113.5' && icmp.type === 3 ? [{ at: f.atMs, code: icmp.code }] : [];
+      });
+
+  it('by default is dropped silently and counted (REQ-4a)', async () => {
+    const h = home({});
+    h.google.tcp.connect({ host: '203.0.113.5', port: 50050, localPort: 5555 }).on('error', () => undefined);
+    await h.net.wait(10_000);
+    expect(h.nat!.counters.unsolicitedSyn).toBeGreaterThanOrEqual(1);
+    expect(icmpFromRouter(h)).toEqual([]);
+  });
+
+  it("with unsolicitedSyn 'hold': ICMP port unreachable 6 s after the SYN when nobody inside claims it", async () => {
+    const h = home({ unsolicitedSyn: 'hold' });
+    const t0 = h.net.clock.now();
+    h.google.tcp.connect({ host: '203.0.113.5', port: 50050, localPort: 5555 }).on('error', () => undefined);
+    await h.net.wait(5_900);
+    expect(icmpFromRouter(h)).toEqual([]);
+    await h.net.wait(200);
+    const sent = icmpFromRouter(h);
+    expect(sent.length).toBe(1);
+    expect(sent[0].code).toBe(3);
+    expect(sent[0].at - t0).toBeGreaterThanOrEqual(6000);
+    expect(h.nat!.counters.unsolicitedSynUnreachable).toBe(1);
+  });
+
+  it("with unsolicitedSyn 'hold': the inside host's own SYN for the flow within 6 s makes the held SYN go unanswered", async () => {
+    const h = home({ unsolicitedSyn: 'hold', ports: { min: 50001, max: 50100, preserve: false, parity: false, allocation: 'sequential' } });
+    // google tries 203.0.113.5:50001 first (no mapping yet): held.
+    h.google.tcp.connect({ host: '203.0.113.5', port: 50001, localPort: 5555 }).on('error', () => undefined);
+    await h.net.wait(1000);
+    expect(h.nat!.counters.unsolicitedSyn).toBeGreaterThanOrEqual(1);
+    // pc1 opens the same flow outward within the hold: its mapping takes 50001, the first sequential port.
+    h.pc1.tcp.connect({ host: '142.250.195.100', port: 5555, localPort: 1240 }).on('error', () => undefined);
+    await h.net.wait(8000);
+    expect(h.nat!.table.entries().some((e) => e.insidePort === 1240 && e.outsidePort === 50001)).toBe(true);
+    expect(h.nat!.counters.unsolicitedSynSuperseded).toBe(1);
+    expect(icmpFromRouter(h)).toEqual([]);
+  });
+
+  it('refuses a hold shorter than 6 s, naming the option', () => {
+    expect(() => home({ unsolicitedSyn: 'hold', unsolicitedSynHoldMs: 1000 })).toThrow(/unsolicitedSynHoldMs must be 6000 to 600000/);
+  });
+});
