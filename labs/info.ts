@@ -134,6 +134,12 @@ export const LAB_INFO = {
     duration: '15 min',
     needs: ['loopback UDP sockets on 127.77.1.0/24', 'dig (optional: asks through the balancer)', "tshark (optional: Wireshark's reading of the captures)"],
   },
+  'nat-behaviours': {
+    name: 'nat-behaviours',
+    title: 'NAT behaviours: full cone to symmetric, UDP hole punching, hairpinning, and what STUN finds',
+    duration: '20 min',
+    needs: ["tshark (optional: Wireshark's reading of the captures)"],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;
