@@ -121,11 +121,12 @@ export function natBehavioursLab(options: NatBehavioursOptions = {}): AnyLab {
         explain:
           'Four home routers with NAT, each with a PC at 192.168.1.2 behind it, public addresses 203.0.113.11 to .14.\n' +
           'RFC 4787 names two choices a NAT makes. Mapping: does a new destination get a new public port? Filtering:\n' +
-          'who may send in to a public port? The old names are pairs of those answers:\n' +
-          '  full cone        mapping endpoint-independent (EI), filtering EI: anyone may send in\n' +
-          '  restricted       mapping EI, filtering address-dependent (AD): any port of an address the PC sent to\n' +
-          '  port-restricted  mapping EI, filtering address-and-port-dependent (APD): only the exact endpoint\n' +
-          '  symmetric        mapping APD (a new port per destination), filtering APD\n' +
+          'who may send in to a public port? Each is endpoint-independent (EI), address-dependent (AD) or\n' +
+          'address-and-port-dependent (APD), and the old names are pairs of those answers:\n' +
+          '  full cone        EI mapping, EI filtering: anyone may send in\n' +
+          '  restricted       EI mapping, AD filtering: any port of an address the PC sent to\n' +
+          '  port-restricted  EI mapping, APD filtering: only an endpoint the PC sent to\n' +
+          '  symmetric        APD mapping (a new port per destination), APD filtering\n' +
           'The same traffic goes through all four: from port 5100 the PC sends to 192.0.2.10:6001, 192.0.2.10:6002\n' +
           'and 192.0.2.20:6001; from port 5102 it sends to 192.0.2.10:6001 only, and then all three servers send\n' +
           `to the public port of that second flow. Each NAT allocates from ${POOL.min} up, in order, keeping parity.`,
