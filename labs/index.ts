@@ -34,6 +34,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('l4-vs-l7', () => import('./l4-vs-l7.ts')),
   entry('floating-ip-failover', () => import('./floating-ip-failover.ts')),
   entry('udp-load-balancing', () => import('./udp-load-balancing.ts')),
+  entry('nat-behaviours', () => import('./nat-behaviours.ts')),
 ];
 
 /** Every lab, loaded (tests and the fixtures writer use this). */

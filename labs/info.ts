@@ -146,6 +146,12 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['tshark (optional: confirms the captures)'],
   },
+  'nat-behaviours': {
+    name: 'nat-behaviours',
+    title: 'NAT behaviours: full cone to symmetric, UDP hole punching, hairpinning, and what STUN finds',
+    duration: '20 min',
+    needs: ["tshark (optional: Wireshark's reading of the captures)"],
+  },
 } as const satisfies Record<string, LabInfo>;
 
 export type LabName = keyof typeof LAB_INFO;

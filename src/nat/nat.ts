@@ -287,6 +287,7 @@ export class Nat {
     if (!this.isInside(src) || this.table.mappingAt(proto, dport) === undefined) return NAT_VERDICT.PASS;
     if (!this.hairpinning) {
       this.lastRefusal = 'hairpin-off';
+      this.table.reportRefusal('hairpin-off', proto, src, word(b, l4), this.publicAddress, dport);
       return NAT_VERDICT.DROP;
     }
     const flags = proto === TCP ? b[l4 + 13] : 0;
@@ -295,6 +296,7 @@ export class Nat {
     const back = this.table.inbound(proto, this.publicAddress, out.mapping.outsidePort, dport);
     if (typeof back === 'string') {
       this.table.counters.refusedFiltered++;
+      this.table.reportRefusal('filtered', proto, this.publicAddress, out.mapping.outsidePort, this.publicAddress, dport);
       this.lastRefusal = back;
       return NAT_VERDICT.DROP;
     }

@@ -262,8 +262,17 @@ describe('forwards, 1:1, hairpinning', () => {
     expect(n.counters.hairpinned).toBe(1);
     const off = nat({ filtering: 'endpoint-independent', hairpinning: false }).n;
     const q = out(off, '198.51.100.1', 3478, '192.168.1.3', 2345);
+    const refused: string[] = [];
+    off.table.onEvent((e) => e.type === 'refused' && refused.push(`${e.reason} ${e.source}:${e.sourcePort} > ${e.destination}:${e.destinationPort}`));
     expect(off.hairpin(udpFrame('192.168.1.2', 1234, PUB, q), 14)).toBe(NAT_VERDICT.DROP);
     expect(off.lastRefusal).toBe('hairpin-off');
+    // Filtering applies to hairpinned traffic: the target mapping never sent to the sender's public endpoint.
+    const pr = nat({ filtering: 'address-and-port-dependent' }).n;
+    const r = out(pr, '198.51.100.1', 3478, '192.168.1.3', 2345);
+    pr.table.onEvent((e) => e.type === 'refused' && refused.push(`${e.reason} ${e.source} > ${e.destination}:${e.destinationPort}`));
+    expect(pr.hairpin(udpFrame('192.168.1.2', 1234, PUB, r), 14)).toBe(NAT_VERDICT.DROP);
+    expect(pr.lastRefusal).toBe('filtered');
+    expect(refused).toEqual([`hairpin-off 192.168.1.2:1234 > ${PUB}:${q}`, `filtered ${PUB} > ${PUB}:${r}`]);
   });
 });
 
