@@ -12,6 +12,7 @@ import { chashExercises } from './consistent-hashing/exercises.ts';
 import {
   maglevPlace,
   maglevSlots,
+  maglevTable,
   moduloPlace,
   movedIndexes,
   ringOf,
@@ -210,8 +211,10 @@ export default defineLab<ChashState>({
       run(ctx) {
         const five = servers(5);
         const without2 = five.filter((e) => e.name !== 'server2');
-        const small = maglevSlots(servers(3), 13);
-        ctx.show.text(`A toy table, M = 13 and 3 backends: slots per backend ${small.join(', ')}.`);
+        const toy = maglevTable(servers(3), 13).map((n) => n.replace('server', 's'));
+        ctx.show.table(['slot', ...toy.map((_, i) => String(i))], [['backend', ...toy]]);
+        const toyCounts = tally(toy, ['s1', 's2', 's3']);
+        ctx.show.text(`A toy table, M = 13 and 3 backends: s1 has ${toyCounts[0]} slots, s2 ${toyCounts[1]}, s3 ${toyCounts[2]} (13 = 4 + 4 + 5).`);
         const rows: (string | number)[][] = [];
         const res = new Map<number, { slots: number[]; s2: number; removed: number; others: number }>();
         for (const m of [65537, 251]) {
@@ -289,7 +292,14 @@ export default defineLab<ChashState>({
           filter: 'http.request && ip.dst == 127.82.0.1',
           frames: 2 * PROXY_KEYS.length,
           about: `the client requests (two rounds of ${PROXY_KEYS.length})`,
-          also: [{ filter: 'http.request && http.x_forwarded_for', frames: 2 * PROXY_KEYS.length, about: "the proxy's upstream requests" }],
+          also: [
+            { filter: 'http.request && http.x_forwarded_for', frames: 2 * PROXY_KEYS.length, about: "the proxy's upstream requests" },
+            {
+              filter: `ip.dst == ${PROXY_ADDRESS} && tcp.flags.syn == 1 && tcp.flags.ack == 0`,
+              frames: 1,
+              about: "one client connection: the reload kept it (and the proxy's listener)",
+            },
+          ],
         });
         const backends = await startBackends(5, tap);
         ctx.onStepEnd(() => Promise.all(backends.map((b) => b.close())).then(() => undefined));
@@ -300,6 +310,7 @@ export default defineLab<ChashState>({
         ctx.onStepEnd(() => client.close());
         const before = await sendKeys(client, PROXY_KEYS);
         await proxy.reload(proxyConfig(backends, 5));
+        const portAfter = proxy.address().port;
         const after = await sendKeys(client, PROXY_KEYS);
         await client.close();
         const want4 = ringPlace(ringOf(servers(4), VIRTUAL_NODES), PROXY_KEYS);
@@ -340,6 +351,7 @@ export default defineLab<ChashState>({
         }
         ctx.check.equal("with 4 backends, every answer came from the backend the lab's ring predicts", before.filter((b, i) => b !== want4[i]).length, 0);
         ctx.check.equal("with 5 backends, every answer came from the backend the lab's ring predicts", after.filter((b, i) => b !== want5[i]).length, 0);
+        ctx.check.equal("the reload kept the proxy's listening port", portAfter, to.port);
         ctx.check.equal('every key that moved went to server5', moved.filter((i) => after[i] !== 'server5').length, 0);
         ctx.check.ok(
           `about 1/5 of the keys moved (10..30%, ${PROXY_KEYS.length / 10}..${(3 * PROXY_KEYS.length) / 10} of ${PROXY_KEYS.length})`,

@@ -38,6 +38,11 @@ export function maglevPlace(endpoints: readonly Endpoint[], size: number, keys: 
   return keys.map((k) => endpoints[table[keyHash(k) % size]]?.name ?? '-');
 }
 
+/** The endpoint name in each slot of a Maglev table of `size` slots. */
+export function maglevTable(endpoints: readonly Endpoint[], size: number): string[] {
+  return Array.from(buildMaglevTable(endpoints, size), (i) => endpoints[i]?.name ?? '-');
+}
+
 /** Slots per endpoint in a Maglev table (in the order of `endpoints`). */
 export function maglevSlots(endpoints: readonly Endpoint[], size: number): number[] {
   const table = buildMaglevTable(endpoints, size);

@@ -3,8 +3,9 @@
 // printed filter selects in tshark the frames the lab says, and tshark's reading of the upstream
 // requests (X-User and the backend address) shows the keys that moved at the reload, all to server5,
 // each where a ring built here from src/balance puts it; a ring with 1 virtual node per server fails
-// the "evened out" checkpoint.
+// the "evened out" checkpoint; a fixture run passes and writes nothing.
 
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import lab, { type ChashState } from '../../labs/consistent-hashing.ts';
@@ -40,7 +41,7 @@ describe('lab consistent-hashing, --check through the runner', () => {
     for (const c of captures) {
       const [bad, ...counts] = tsharkCounts(c.absolutePath, ['_ws.malformed || _ws.expert.severity >= "Warning"', ...c.filters.map((f) => f.filter)]);
       expect(bad, c.path).toBe(0);
-      expect(c.filters.length).toBe(5);
+      expect(c.filters.length).toBe(6);
       c.filters.forEach((f, i) => {
         expect(typeof f.frames, f.filter).toBe('number');
         expect(counts[i], f.filter).toBe(f.frames);
@@ -69,6 +70,16 @@ describe('lab consistent-hashing, --check through the runner', () => {
     expect(moved.length).toBeLessThanOrEqual(15);
     expect(new Set(moved)).toEqual(new Set(['127.82.1.5']));
   });
+});
+
+describe('lab consistent-hashing, deterministic (fixtures)', () => {
+  it('passes and writes nothing into the fixtures folder (ports and request ids differ on every run)', async () => {
+    const proxyStep = lab.steps[lab.steps.length - 1];
+    const only = { ...lab, exercises: [], steps: [proxyStep] } as unknown as AnyLab;
+    const res = await run(only, { deterministic: true });
+    expect(res.summary.failed, res.text).toBe(0);
+    expect(readdirSync(res.out)).toEqual([]);
+  }, 30_000);
 });
 
 describe('lab consistent-hashing, a checkpoint that fails', () => {
