@@ -107,13 +107,17 @@ export default defineLab<ChashState>({
         const on5m2 = ringPlace(ringOf(without2, VIRTUAL_NODES), KEYS);
         const remove = movedIndexes(on5, on5m2);
         const had2 = on5.filter((s) => s === 'server2').length;
-        const mod = movedIndexes(moduloPlace(KEYS, 4), moduloPlace(KEYS, 5)).length;
+        const mod4 = moduloPlace(KEYS, 4);
+        const mod5 = moduloPlace(KEYS, 5);
+        const modMoved = movedIndexes(mod4, mod5);
+        const mod = modMoved.length;
+        const list = (xs: readonly (string | number)[]): string => [...new Set(xs)].sort().join(', ');
         ctx.show.table(
-          ['change', 'keys moved', 'share', 'where the moved keys went'],
+          ['change', 'keys moved', 'share', 'the moved keys'],
           [
-            ['hash % 4 -> hash % 5', mod, pct(mod, KEYS.length), 'everywhere'],
-            ['ring: add server5', add.length, pct(add.length, KEYS.length), [...new Set(add.map((i) => on5[i]))].join(', ')],
-            ['ring: remove server2', remove.length, pct(remove.length, KEYS.length), `all came from ${[...new Set(remove.map((i) => on5[i]))].join(', ')}`],
+            ['hash % 4 -> hash % 5', mod, pct(mod, KEYS.length), `to shards ${list(modMoved.map((i) => mod5[i]))}`],
+            ['ring: add server5', add.length, pct(add.length, KEYS.length), `to ${list(add.map((i) => on5[i]))}`],
+            ['ring: remove server2', remove.length, pct(remove.length, KEYS.length), `from ${list(remove.map((i) => on5[i]))}`],
           ],
         );
         ctx.check.ok(
