@@ -29,6 +29,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('mtls', () => import('./mtls.ts')),
   entry('sni-and-alpn', () => import('./sni-and-alpn.ts')),
   entry('l7-load-balancing', () => import('./l7-load-balancing.ts')),
+  entry('consistent-hashing', () => import('./consistent-hashing.ts')),
   entry('long-polling-behind-a-balancer', () => import('./long-polling-behind-a-balancer.ts')),
   entry('tls-termination', () => import('./tls-termination.ts')),
   entry('l4-vs-l7', () => import('./l4-vs-l7.ts')),

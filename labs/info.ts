@@ -80,6 +80,12 @@ export const LAB_INFO = {
     duration: '25 min',
     needs: ['loopback TCP sockets on 127.70.0.0/16', "tshark (optional: Wireshark's reading of both sides of the proxy)"],
   },
+  'consistent-hashing': {
+    name: 'consistent-hashing',
+    title: 'Consistent hashing: hash % n moving 80% of keys, a ring moving 1/n, virtual nodes, Maglev, a proxy reload',
+    duration: '15 min',
+    needs: ['loopback TCP sockets on 127.82.0.0/16', "tshark (optional: Wireshark's reading of both sides of the proxy)"],
+  },
   'long-polling-behind-a-balancer': {
     name: 'long-polling-behind-a-balancer',
     title: 'Long polling behind a balancer: the message that lands on the wrong backend, stickiness, a shared channel',
