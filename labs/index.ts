@@ -27,6 +27,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('mtls', () => import('./mtls.ts')),
   entry('sni-and-alpn', () => import('./sni-and-alpn.ts')),
   entry('l7-load-balancing', () => import('./l7-load-balancing.ts')),
+  entry('forward-vs-reverse-proxy', () => import('./forward-vs-reverse-proxy.ts')),
 ];
 
 /** Every lab, loaded (tests and the fixtures writer use this). */
