@@ -582,6 +582,10 @@ function listenerLine(l: ListenerConfig): string {
     const tls = l.tls === undefined ? '' : `, TLS (${1 + l.tls.sni.length} certificate${l.tls.sni.length === 0 ? '' : 's'})`;
     return `  listener ${l.name}: http on ${where}${tls}, ${l.protocols.join(' ')}`;
   }
+  if (l.mode === 'forward') {
+    const auth = l.forward?.auth === undefined ? 'no auth' : `Basic auth (${l.forward.auth.users.length} user(s))`;
+    return `  listener ${l.name}: forward proxy on ${where}, ${l.forward === undefined ? 'default allow-list (HTTP to 80, CONNECT to 443)' : `${l.forward.allow.length} allow rule(s)`}, ${auth}`;
+  }
   const sni = l.sni.length === 0 ? '' : `, SNI ${l.sni.map((s) => `${s.host} -> ${s.cluster}`).join(', ')}`;
   const pp = l.proxyProtocol?.send === undefined ? '' : `, PROXY protocol ${l.proxyProtocol.send}`;
   return `  listener ${l.name}: ${l.mode} on ${where}${l.cluster === undefined ? '' : ` -> ${l.cluster}`}${sni}${pp}${l.mode === 'udp' ? ` (${l.udpMode})` : ''}`;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClientConnection } from '../../src/http/index.ts';
 import { ForwardAllowList } from '../../src/proxy/config-forward.ts';
 import { basicCredentials, credentialsMatch, splitAuthority } from '../../src/proxy/forward-proxy.ts';
-import { ConfigError, parseConfig, type ReverseProxy } from '../../src/proxy/index.ts';
+import { ConfigError, describeConfig, parseConfig, type ReverseProxy } from '../../src/proxy/index.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { makePki, run, type TestPki, tempDir } from '../tls/helpers.ts';
 import { field, proxyWith, sleep, startUpstream, type Upstream } from './helpers.ts';
@@ -306,6 +306,42 @@ describe.skipIf(!requireTool('curl'))('curl through the forward proxy', () => {
     const refused = await curl(['-p', '-x', proxy.address('fwd').url, '-w', '%{http_connect}', 'http://127.0.0.1:22/']);
     expect(refused.code).not.toBe(0);
     expect(refused.stdout).toBe('403');
+  });
+});
+
+describe('timeouts', () => {
+  it('504 when the origin sends no response head in headerMs; a silent tunnel closes after tunnelIdleMs', async () => {
+    const mute = await startUpstream('mute');
+    mute.handler = () => new Promise<void>(() => undefined);
+    const p = await proxyWith({
+      listeners: [
+        {
+          name: 'f',
+          address: '127.0.0.1',
+          port: 0,
+          mode: 'forward',
+          forward: { allow: [{ hosts: '127.0.0.1', ports: [mute.port, plain.port] }], timeouts: { headerMs: 150, tunnelIdleMs: 150 } },
+        },
+      ],
+    });
+    try {
+      const conn = new HttpClientConnection(await open(p.address('f').port), { responseTimeoutMs: 5_000 });
+      const r = await conn.request({ method: 'GET', target: `http://127.0.0.1:${mute.port}/`, fields: [{ name: 'Host', value: 'x' }] });
+      expect(r.head.status).toBe(504);
+      conn.destroy();
+      const t = new HttpClientConnection(await open(p.address('f').port), { responseTimeoutMs: 5_000 });
+      const c = await t.request({ method: 'CONNECT', target: `127.0.0.1:${plain.port}`, fields: [{ name: 'Host', value: 'x' }] });
+      expect(c.head.status).toBe(200);
+      const { socket } = t.takeOver();
+      const started = Date.now();
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+      expect(p.config.listeners[0].forward?.timeouts.connectMs).toBe(5_000);
+      expect(describeConfig(p.config)).toContain('listener f: forward proxy on 127.0.0.1:0, 1 allow rule(s), no auth');
+    } finally {
+      await p.close(200);
+      await mute.close();
+    }
   });
 });
 
