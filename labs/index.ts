@@ -22,12 +22,14 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('tcp-spoofing', () => import('./tcp-spoofing.ts')),
   entry('nat-pat', () => import('./nat-pat.ts')),
   entry('nat-exhaustion-and-timeouts', () => import('./nat-exhaustion-and-timeouts.ts')),
+  entry('nat-behaviours', () => import('./nat-behaviours.ts')),
   entry('dns-resolution', () => import('./dns-resolution.ts')),
   entry('dns-load-balancing', () => import('./dns-load-balancing.ts')),
   entry('dns-spoofing', () => import('./dns-spoofing.ts')),
   entry('tls13-handshake', () => import('./tls13-handshake.ts')),
   entry('mtls', () => import('./mtls.ts')),
   entry('sni-and-alpn', () => import('./sni-and-alpn.ts')),
+  entry('forward-vs-reverse-proxy', () => import('./forward-vs-reverse-proxy.ts')),
   entry('l7-load-balancing', () => import('./l7-load-balancing.ts')),
   entry('consistent-hashing', () => import('./consistent-hashing.ts')),
   entry('long-polling-behind-a-balancer', () => import('./long-polling-behind-a-balancer.ts')),
@@ -35,7 +37,6 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('l4-vs-l7', () => import('./l4-vs-l7.ts')),
   entry('floating-ip-failover', () => import('./floating-ip-failover.ts')),
   entry('udp-load-balancing', () => import('./udp-load-balancing.ts')),
-  entry('nat-behaviours', () => import('./nat-behaviours.ts')),
 ];
 
 /** Every lab, loaded (tests and the fixtures writer use this). */

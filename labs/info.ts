@@ -98,6 +98,12 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['loopback TCP sockets on 127.71.0.0/16', 'tshark (optional: decrypts the client side with the key log)'],
   },
+  'forward-vs-reverse-proxy': {
+    name: 'forward-vs-reverse-proxy',
+    title: 'Forward proxy vs reverse proxy: A -> B -> C and D -> E -> F, CONNECT, X-Forwarded-For',
+    duration: '15 min',
+    needs: ['loopback TCP sockets on 127.80.0.0/16', "tshark (optional: Wireshark's reading of both sides of each proxy)"],
+  },
   'tcp-handshake-and-close': {
     name: 'tcp-handshake-and-close',
     title: 'TCP opens and closes: the handshake, the header and its options, ACKs by bytes, FIN/ACK, TIME-WAIT, RST',

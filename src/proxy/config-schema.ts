@@ -9,6 +9,7 @@ import { HASH_NAMES, type HashName } from '../balance/hash.ts';
 import { POLICY_NAMES, type PolicyName } from '../balance/policy.ts';
 import type { RetryOn } from '../balance/retry.ts';
 import { STICKY_MODES, type StickyMode } from '../balance/sticky.ts';
+import { forwardListenerSchema } from './config-forward.ts';
 
 /** Names of listeners, routes, clusters and endpoints. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
@@ -58,7 +59,7 @@ const tlsListenerSchema = z.strictObject({
   clientCa: filePath.optional(),
 });
 
-export const LISTENER_MODES = ['http', 'tcp', 'udp'] as const;
+export const LISTENER_MODES = ['http', 'tcp', 'udp', 'forward'] as const;
 export const HTTP_PROTOCOLS = ['http/1.1', 'http/1.0'] as const;
 
 const proxyProtocolSchema = z.strictObject({
@@ -91,6 +92,8 @@ const listenerSchema = z.strictObject({
   udpIdleMs: ms.default(30_000),
   /** Most connections (tcp) or sessions (udp) open at once. */
   maxConnections: count.optional(),
+  /** forward: a forward proxy's allow-list, authentication and timeouts (config-forward.ts). */
+  forward: forwardListenerSchema.optional(),
 });
 
 // ---- routes -------------------------------------------------------------------------------------
@@ -319,7 +322,8 @@ const metricsSchema = z.strictObject({
 export const configSchema = z.strictObject({
   listeners: z.array(listenerSchema).min(1, { message: 'expected at least one listener' }),
   routes: z.array(routeSchema).default([]),
-  clusters: z.array(clusterSchema).min(1, { message: 'expected at least one cluster' }),
+  /** At least one unless every listener is a forward proxy (checked in config.ts). */
+  clusters: z.array(clusterSchema).default([]),
   accessLog: accessLogSchema.optional(),
   metrics: metricsSchema.optional(),
   /** Addresses (CIDR) whose X-Forwarded-For and Forwarded headers are believed. */

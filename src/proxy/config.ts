@@ -20,6 +20,7 @@ import type { OutlierOptions } from '../balance/outlier.ts';
 import type { PolicyConfig } from '../balance/policies.ts';
 import type { RetryPolicyOptions } from '../balance/retry.ts';
 import type { StickyOptions } from '../balance/sticky.ts';
+import { forwardListenerIssues } from './config-forward.ts';
 import { ConfigError, describeValue, DocumentLocator, formatPath, type ConfigIssue, type ConfigPath } from './config-errors.ts';
 import { configSchema, type ClusterConfig, type Config, type ListenerConfig } from './config-schema.ts';
 
@@ -185,6 +186,7 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
     if (name !== undefined && !clusters.has(name)) issue(p, `unknown cluster "${name}" (clusters: ${clusterList})`);
   };
 
+  if (c.clusters.length === 0 && c.listeners.some((l) => l.mode !== 'forward')) issue(['clusters'], 'expected at least one cluster, got 0 items');
   checkDuplicates(c.listeners, (i) => ['listeners', i, 'name'], 'listener', issue);
   checkDuplicates(c.routes, (i) => ['routes', i, 'name'], 'route', issue);
   checkDuplicates(c.clusters, (i) => ['clusters', i, 'name'], 'cluster', issue);
@@ -199,6 +201,11 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
       const first = bound.get(key);
       if (first !== undefined) issue(at('port'), `${key} is already used by listeners[${first}]`);
       else bound.set(key, i);
+    }
+    for (const f of forwardListenerIssues(l)) issue(at(...f.path), f.message);
+    if (l.mode === 'forward') {
+      if (kind === 'l4') issue(at('mode'), 'expected tcp or udp in an L4 configuration, got forward (a forward proxy belongs to the proxy)');
+      return;
     }
     if (kind === 'proxy' && l.mode !== 'http')
       issue(at('mode'), `expected http in a proxy configuration, got ${l.mode} (tcp and udp listeners belong to the L4 balancer)`);
@@ -574,6 +581,10 @@ function listenerLine(l: ListenerConfig): string {
   if (l.mode === 'http') {
     const tls = l.tls === undefined ? '' : `, TLS (${1 + l.tls.sni.length} certificate${l.tls.sni.length === 0 ? '' : 's'})`;
     return `  listener ${l.name}: http on ${where}${tls}, ${l.protocols.join(' ')}`;
+  }
+  if (l.mode === 'forward') {
+    const auth = l.forward?.auth === undefined ? 'no auth' : `Basic auth (${l.forward.auth.users.length} user(s))`;
+    return `  listener ${l.name}: forward proxy on ${where}, ${l.forward === undefined ? 'default allow-list (HTTP to 80, CONNECT to 443)' : `${l.forward.allow.length} allow rule(s)`}, ${auth}`;
   }
   const sni = l.sni.length === 0 ? '' : `, SNI ${l.sni.map((s) => `${s.host} -> ${s.cluster}`).join(', ')}`;
   const pp = l.proxyProtocol?.send === undefined ? '' : `, PROXY protocol ${l.proxyProtocol.send}`;

@@ -19,6 +19,7 @@ import { ClusterRuntime } from './cluster.ts';
 import { parseConfig } from './config.ts';
 import type { Config, ListenerConfig } from './config-schema.ts';
 import { answer, cookieValue, forward } from './forward.ts';
+import { ForwardProxy } from './forward-proxy.ts';
 import { AddressSet, applyForwarding, plainAddress, stripHopByHop } from './headers.ts';
 import { listenerKey, listenerTlsOptions } from './listener.ts';
 import { ProxyMetrics } from './metrics.ts';
@@ -118,6 +119,8 @@ export class ReverseProxy {
   private closed = false;
   /** WebSocket (Upgrade) tunnels open now; close() ends them. */
   private readonly tunnels = new Set<Tunnel>();
+  /** Listeners with mode: forward (forward-proxy.ts). */
+  private readonly forwarder: ForwardProxy;
 
   private constructor(options: ProxyOptions) {
     this.opts = options;
@@ -128,6 +131,17 @@ export class ReverseProxy {
       for (const c of this.state.clusters.values())
         for (const e of c.balancer.endpoints) rows.push({ cluster: c.name, endpoint: e.name, state: e.state, active: e.active });
       return rows;
+    });
+    this.forwarder = new ForwardProxy({
+      clock: this.clock,
+      registry: this.metrics.registry,
+      limits: options.limits,
+      via: options.via,
+      onTunnel: (t) => {
+        this.tunnels.add(t);
+        void t.done.then(() => this.tunnels.delete(t));
+      },
+      onError: (message) => this.emit({ type: 'error', message }),
     });
   }
 
@@ -185,7 +199,7 @@ export class ReverseProxy {
 
   /** Opens listeners that are new or changed, closes (drains) those gone. */
   private async syncListeners(): Promise<void> {
-    const wanted = this.state.config.listeners.filter((l) => l.mode === 'http');
+    const wanted = this.state.config.listeners.filter((l) => l.mode === 'http' || l.mode === 'forward');
     const keep = new Set<string>();
     for (const l of wanted) {
       const old = this.listenerMap.get(l.name);
@@ -251,6 +265,21 @@ export class ReverseProxy {
 
   private async handle(l: ListenerRuntime, req: HttpServerRequest, res: HttpServerResponse): Promise<void> {
     const state = this.state;
+    if (l.config.mode === 'forward') {
+      const m = state.config.metrics;
+      const metrics =
+        m !== undefined && (m.listener === undefined || m.listener === l.config.name)
+          ? { path: m.path, text: () => this.metrics.text(), contentType: this.metrics.contentType }
+          : undefined;
+      const { status } = await this.forwarder.handle(
+        { listener: l.config, log: state.log, format: state.format, ...(metrics === undefined ? {} : { metrics }) },
+        req,
+        res,
+      );
+      this.requests++;
+      this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
+      return;
+    }
     const started = this.clock.now();
     const head = req.head;
     this.requests++;
@@ -588,6 +617,7 @@ export class ReverseProxy {
     this.clock.clearTimer(cut);
     for (const t of this.tunnels) t.stop();
     for (const c of this.state.clusters.values()) c.stop(true);
+    this.forwarder.close();
     this.state.closeLog();
   }
 }

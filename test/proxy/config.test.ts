@@ -372,7 +372,7 @@ clusters:
       /^listeners\[0\]\.tls: a tcp listener does not terminate TLS .* at line 2 col 64$/,
     );
     expect(errorOf(() => parseL4Config(L4.replace('mode: tcp', 'mode: sctp'))).message).toBe(
-      'listeners[0].mode: expected one of http, tcp, udp, got "sctp" at line 2 col 54',
+      'listeners[0].mode: expected one of http, tcp, udp, forward, got "sctp" at line 2 col 54',
     );
   });
 });
