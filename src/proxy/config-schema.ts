@@ -9,6 +9,7 @@ import { HASH_NAMES, type HashName } from '../balance/hash.ts';
 import { POLICY_NAMES, type PolicyName } from '../balance/policy.ts';
 import type { RetryOn } from '../balance/retry.ts';
 import { STICKY_MODES, type StickyMode } from '../balance/sticky.ts';
+import { circuitBreakersSchema, compressionSchema, loadShedSchema, rateLimitSchema } from './config-features.ts';
 
 /** Names of listeners, routes, clusters and endpoints. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
@@ -91,6 +92,8 @@ const listenerSchema = z.strictObject({
   udpIdleMs: ms.default(30_000),
   /** Most connections (tcp) or sessions (udp) open at once. */
   maxConnections: count.optional(),
+  /** http: a rate limit on every request this listener takes (config-features.ts). */
+  rateLimit: rateLimitSchema.optional(),
 });
 
 // ---- routes -------------------------------------------------------------------------------------
@@ -178,6 +181,10 @@ const routeSchema = z.strictObject({
   upgrades: z
     .array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+(\/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?$/, { message: 'expected a protocol token such as websocket' }))
     .default(['websocket']),
+  /** A rate limit on the requests this route takes (after the listener's). */
+  rateLimit: rateLimitSchema.optional(),
+  /** Compress the upstream's responses (gzip, brotli) for clients that accept it. */
+  compression: compressionSchema.optional(),
 });
 
 // ---- clusters -----------------------------------------------------------------------------------
@@ -300,6 +307,8 @@ const clusterSchema = z.strictObject({
   tls: upstreamTlsSchema.optional(),
   /** Most requests or connections open at once on one endpoint. */
   maxPerEndpoint: count.optional(),
+  /** Cluster thresholds (connections, pending, requests, retries) and per-endpoint breakers. */
+  circuitBreakers: circuitBreakersSchema.optional(),
 });
 
 // ---- the file -----------------------------------------------------------------------------------
@@ -324,6 +333,8 @@ export const configSchema = z.strictObject({
   metrics: metricsSchema.optional(),
   /** Addresses (CIDR) whose X-Forwarded-For and Forwarded headers are believed. */
   trustedProxies: z.array(z.string()).default([]),
+  /** Refuse requests with 503 when the proxy itself is overloaded. */
+  loadShed: loadShedSchema.optional(),
 });
 
 export type Config = z.output<typeof configSchema>;

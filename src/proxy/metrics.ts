@@ -24,6 +24,8 @@ export class ProxyMetrics {
   readonly upstreamErrors: Counter<'cluster' | 'endpoint' | 'kind'>;
   readonly inFlight: Gauge;
   readonly tunnels: Counter<'cluster'>;
+  readonly rateLimited: Counter<'policy' | 'status'>;
+  readonly shed: Counter<'reason'>;
 
   constructor(endpoints: () => readonly EndpointRow[]) {
     const registers = [this.registry];
@@ -64,6 +66,18 @@ export class ProxyMetrics {
       name: 'netlab_proxy_tunnels_total',
       help: 'Connections switched to another protocol (WebSocket) and relayed as bytes, by cluster.',
       labelNames: ['cluster'],
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'netlab_proxy_rate_limited_total',
+      help: 'Requests refused by a rate limit (429, or 400 without the key), by policy and status.',
+      labelNames: ['policy', 'status'],
+      registers,
+    });
+    this.shed = new Counter({
+      name: 'netlab_proxy_shed_total',
+      help: 'Requests refused with 503 because the proxy was overloaded, by reason (concurrency, event-loop-lag).',
+      labelNames: ['reason'],
       registers,
     });
     this.inFlight = new Gauge({ name: 'netlab_proxy_requests_in_flight', help: 'Requests being handled now.', registers });
