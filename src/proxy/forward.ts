@@ -10,6 +10,7 @@ import type { Attempt, Endpoint, FailureKind, RequestContext, StickyDecision } f
 import type { HttpClientResponse, HttpServerConnection, HttpServerRequest, HttpServerResponse, PooledConnection } from '../http/index.ts';
 import { fieldValue, fieldValues, type HttpField } from '../wire/http.ts';
 import type { ClusterRuntime } from './cluster.ts';
+import type { ResponseReshaper } from './compress.ts';
 import { allowedTrailers, stripHopByHop } from './headers.ts';
 import { openTunnel, type Tunnel } from './tunnel.ts';
 
@@ -39,6 +40,8 @@ export interface ForwardInput {
    * upstream's 101 both sockets leave HTTP and a tunnel joins them until either side closes.
    */
   readonly upgrade?: { readonly idleMs: number; readonly onTunnel: (t: Tunnel) => void };
+  /** Changes the response on its way to the client (compression): its fields and a body transform. */
+  readonly reshapeResponse?: ResponseReshaper;
 }
 
 export interface ForwardResult {
@@ -339,8 +342,10 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         } else if (v !== undefined) cluster.sticky.learn(v, ep);
       }
       for (const h of upRes.interim) if (h.status === 103) res.writeInterim(103, stripHopByHop(h.fields));
+      const headFields = responseHeadFields(upRes, method, extra);
+      const reshaped = input.reshapeResponse?.(status, headFields);
       try {
-        res.writeHead(status, responseHeadFields(upRes, method, extra), upRes.head.reason);
+        res.writeHead(status, reshaped?.fields ?? headFields, upRes.head.reason);
       } catch (err) {
         upRes.body.discard();
         upLease.connection.destroy();
@@ -364,7 +369,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       };
       armIdle();
       try {
-        for await (const chunk of upRes.body) {
+        for await (const chunk of reshaped === undefined ? upRes.body : reshaped.body(upRes.body)) {
           armIdle();
           bytes += chunk.length;
           if (!res.write(chunk)) await res.drained();

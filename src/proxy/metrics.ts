@@ -26,6 +26,7 @@ export class ProxyMetrics {
   readonly tunnels: Counter<'cluster'>;
   readonly rateLimited: Counter<'policy' | 'status'>;
   readonly shed: Counter<'reason'>;
+  readonly compression: Counter<'outcome'>;
 
   constructor(endpoints: () => readonly EndpointRow[]) {
     const registers = [this.registry];
@@ -78,6 +79,12 @@ export class ProxyMetrics {
       name: 'netlab_proxy_shed_total',
       help: 'Requests refused with 503 because the proxy was overloaded, by reason (concurrency, event-loop-lag).',
       labelNames: ['reason'],
+      registers,
+    });
+    this.compression = new Counter({
+      name: 'netlab_proxy_compression_total',
+      help: 'Responses on routes with compression: outcome br or gzip, or why they were left alone.',
+      labelNames: ['outcome'],
       registers,
     });
     this.inFlight = new Gauge({ name: 'netlab_proxy_requests_in_flight', help: 'Requests being handled now.', registers });

@@ -16,6 +16,7 @@ import { HttpServer, type HttpServerRequest, type HttpServerResponse } from '../
 import { fieldValue, type HttpField, type HttpLimits } from '../wire/http.ts';
 import { type AccessRecord, type AccessSink, combinedLine, fileSink, jsonLine } from './access-log.ts';
 import { ClusterRuntime } from './cluster.ts';
+import { compressionReshaper } from './compress.ts';
 import { parseConfig } from './config.ts';
 import type { Config, ListenerConfig } from './config-schema.ts';
 import { answer, cookieValue, forward } from './forward.ts';
@@ -461,6 +462,9 @@ export class ReverseProxy {
         onUpstreamError: (ep, kind) => this.metrics.upstreamErrors.inc({ cluster: cluster.name, endpoint: ep, kind }),
         onUpstreamHead: (ep, st, seconds) => this.metrics.upstreamDuration.observe({ cluster: cluster.name, endpoint: ep, status: String(st) }, seconds),
         hostFallback: upstreamHost === undefined,
+        ...(rc.compression === undefined
+          ? {}
+          : { reshapeResponse: compressionReshaper(rc.compression, head.method, head.fields, (d) => this.metrics.compression.inc({ outcome: d })) }),
         ...(upgradeTo.length > 0
           ? {
               upgrade: {
