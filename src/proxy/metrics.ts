@@ -27,6 +27,8 @@ export class ProxyMetrics {
   readonly rateLimited: Counter<'policy' | 'status'>;
   readonly shed: Counter<'reason'>;
   readonly compression: Counter<'outcome'>;
+  readonly overflows: Counter<'cluster' | 'resource'>;
+  readonly breakerTransitions: Counter<'cluster' | 'endpoint' | 'to'>;
 
   constructor(endpoints: () => readonly EndpointRow[]) {
     const registers = [this.registry];
@@ -85,6 +87,18 @@ export class ProxyMetrics {
       name: 'netlab_proxy_compression_total',
       help: 'Responses on routes with compression: outcome br or gzip, or why they were left alone.',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.overflows = new Counter({
+      name: 'netlab_proxy_circuit_overflow_total',
+      help: 'Requests refused (or retries not made) at a cluster threshold: requests, pending, connections, retries.',
+      labelNames: ['cluster', 'resource'],
+      registers,
+    });
+    this.breakerTransitions = new Counter({
+      name: 'netlab_proxy_breaker_transitions_total',
+      help: 'Endpoint circuit breaker state changes, by the state entered (open, half-open, closed).',
+      labelNames: ['cluster', 'endpoint', 'to'],
       registers,
     });
     this.inFlight = new Gauge({ name: 'netlab_proxy_requests_in_flight', help: 'Requests being handled now.', registers });

@@ -15,6 +15,7 @@ import type { BalancerEvent, EndpointSummary, HealthEvent } from '../balance/ind
 import { HttpServer, type HttpServerRequest, type HttpServerResponse } from '../http/index.ts';
 import { fieldValue, type HttpField, type HttpLimits } from '../wire/http.ts';
 import { type AccessRecord, type AccessSink, combinedLine, fileSink, jsonLine } from './access-log.ts';
+import { ClusterBreakers } from './breakers.ts';
 import { ClusterRuntime } from './cluster.ts';
 import { compressionReshaper } from './compress.ts';
 import { parseConfig } from './config.ts';
@@ -102,6 +103,8 @@ interface State {
   /** Rate limits by owner: `listener:NAME` and `route:NAME`. */
   readonly rateLimits: ReadonlyMap<string, RateLimitRuntime>;
   readonly shed: LoadShedRuntime | undefined;
+  /** Circuit breakers by cluster name (clusters with `circuitBreakers`). */
+  readonly breakers: ReadonlyMap<string, ClusterBreakers>;
 }
 
 /** A config object as labs write it (defaults filled and cross-references checked here) or a parsed Config. */
@@ -190,9 +193,26 @@ export class ReverseProxy {
         : prevShed !== undefined && sameConfig(prevShed.config, config.loadShed)
           ? prevShed
           : new LoadShedRuntime(config.loadShed);
+    const breakers = new Map<string, ClusterBreakers>();
+    for (const c of config.clusters) {
+      if (c.circuitBreakers === undefined) continue;
+      const prev = previous?.breakers.get(c.name);
+      const cluster = c.name;
+      breakers.set(
+        c.name,
+        prev !== undefined && sameConfig(prev.config, c.circuitBreakers)
+          ? prev
+          : new ClusterBreakers(c.circuitBreakers, {
+              clock: this.clock,
+              onOverflow: (resource) => this.metrics.overflows.inc({ cluster, resource }),
+              onTransition: (endpoint, _from, to) => this.metrics.breakerTransitions.inc({ cluster, endpoint, to }),
+            }),
+      );
+    }
     return {
       rateLimits,
       shed,
+      breakers,
       config,
       routes: compileRoutes(config.routes),
       clusters,
@@ -462,6 +482,7 @@ export class ReverseProxy {
         onUpstreamError: (ep, kind) => this.metrics.upstreamErrors.inc({ cluster: cluster.name, endpoint: ep, kind }),
         onUpstreamHead: (ep, st, seconds) => this.metrics.upstreamDuration.observe({ cluster: cluster.name, endpoint: ep, status: String(st) }, seconds),
         hostFallback: upstreamHost === undefined,
+        breakers: state.breakers.get(cluster.name),
         ...(rc.compression === undefined
           ? {}
           : { reshapeResponse: compressionReshaper(rc.compression, head.method, head.fields, (d) => this.metrics.compression.inc({ outcome: d })) }),

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpClientConnection } from '../../../src/http/index.ts';
 import type { ReverseProxy } from '../../../src/proxy/index.ts';
 import { requireTool } from '../../helpers/tools.ts';
-import { field, LISTENER, proxyWith, send, startUpstream, type Upstream } from '../helpers.ts';
+import { field, LISTENER, proxyWith, startUpstream, type Upstream } from '../helpers.ts';
 
 const TEXT = 'netlab compresses text that repeats. '.repeat(200); // 7400 bytes
 
