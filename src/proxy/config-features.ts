@@ -106,6 +106,26 @@ export const circuitBreakersSchema = z.strictObject({
   endpoint: endpointBreakerSchema.optional(),
 });
 
+/** The proxy's response cache (top level); routes opt in with `cache: true`. */
+export const cacheSchema = z.strictObject({
+  /** Most bytes held (bodies, headers, keys); least recently used responses are evicted beyond it. */
+  maxBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 ** 3),
+  /** Largest single response stored (default maxBytes / 8). */
+  maxEntryBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(64 * 1024 ** 3)
+    .optional(),
+  /** Addresses (CIDR) allowed to send PURGE. */
+  purgeFrom: z.array(z.string()).default(['127.0.0.1', '::1']),
+});
+
+export type CacheConfig = z.output<typeof cacheSchema>;
 export type RateLimitConfig = z.output<typeof rateLimitSchema>;
 export type LoadShedConfig = z.output<typeof loadShedSchema>;
 export type CompressionConfig = z.output<typeof compressionSchema>;

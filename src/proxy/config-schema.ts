@@ -9,7 +9,7 @@ import { HASH_NAMES, type HashName } from '../balance/hash.ts';
 import { POLICY_NAMES, type PolicyName } from '../balance/policy.ts';
 import type { RetryOn } from '../balance/retry.ts';
 import { STICKY_MODES, type StickyMode } from '../balance/sticky.ts';
-import { circuitBreakersSchema, compressionSchema, loadShedSchema, rateLimitSchema } from './config-features.ts';
+import { cacheSchema, circuitBreakersSchema, compressionSchema, loadShedSchema, rateLimitSchema } from './config-features.ts';
 
 /** Names of listeners, routes, clusters and endpoints. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
@@ -185,6 +185,8 @@ const routeSchema = z.strictObject({
   rateLimit: rateLimitSchema.optional(),
   /** Compress the upstream's responses (gzip, brotli) for clients that accept it. */
   compression: compressionSchema.optional(),
+  /** Serve GET responses from the proxy's cache (top-level `cache`) per RFC 9111. */
+  cache: z.boolean().default(false),
 });
 
 // ---- clusters -----------------------------------------------------------------------------------
@@ -335,6 +337,8 @@ export const configSchema = z.strictObject({
   trustedProxies: z.array(z.string()).default([]),
   /** Refuse requests with 503 when the proxy itself is overloaded. */
   loadShed: loadShedSchema.optional(),
+  /** The response cache routes with `cache: true` use. */
+  cache: cacheSchema.optional(),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -29,6 +29,7 @@ export class ProxyMetrics {
   readonly compression: Counter<'outcome'>;
   readonly overflows: Counter<'cluster' | 'resource'>;
   readonly breakerTransitions: Counter<'cluster' | 'endpoint' | 'to'>;
+  readonly cache: Counter<'result'>;
 
   constructor(endpoints: () => readonly EndpointRow[]) {
     const registers = [this.registry];
@@ -99,6 +100,12 @@ export class ProxyMetrics {
       name: 'netlab_proxy_breaker_transitions_total',
       help: 'Endpoint circuit breaker state changes, by the state entered (open, half-open, closed).',
       labelNames: ['cluster', 'endpoint', 'to'],
+      registers,
+    });
+    this.cache = new Counter({
+      name: 'netlab_proxy_cache_total',
+      help: 'Requests on cached routes: HIT, MISS, REVALIDATED, STALE, UNCACHED (sent upstream uncached), PURGE, PURGE_REFUSED.',
+      labelNames: ['result'],
       registers,
     });
     this.inFlight = new Gauge({ name: 'netlab_proxy_requests_in_flight', help: 'Requests being handled now.', registers });

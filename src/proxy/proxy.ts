@@ -16,6 +16,7 @@ import { HttpServer, type HttpServerRequest, type HttpServerResponse } from '../
 import { fieldValue, type HttpField, type HttpLimits } from '../wire/http.ts';
 import { type AccessRecord, type AccessSink, combinedLine, fileSink, jsonLine } from './access-log.ts';
 import { ClusterBreakers } from './breakers.ts';
+import { type CacheRequest, ProxyCache } from './cache.ts';
 import { ClusterRuntime } from './cluster.ts';
 import { compressionReshaper } from './compress.ts';
 import { parseConfig } from './config.ts';
@@ -105,6 +106,7 @@ interface State {
   readonly shed: LoadShedRuntime | undefined;
   /** Circuit breakers by cluster name (clusters with `circuitBreakers`). */
   readonly breakers: ReadonlyMap<string, ClusterBreakers>;
+  readonly cache: ProxyCache | undefined;
 }
 
 /** A config object as labs write it (defaults filled and cross-references checked here) or a parsed Config. */
@@ -209,10 +211,14 @@ export class ReverseProxy {
             }),
       );
     }
+    const prevCache = previous?.cache;
+    const cache =
+      config.cache === undefined ? undefined : prevCache !== undefined && sameConfig(prevCache.config, config.cache) ? prevCache : new ProxyCache(config.cache);
     return {
       rateLimits,
       shed,
       breakers,
+      cache,
       config,
       routes: compileRoutes(config.routes),
       clusters,
@@ -452,6 +458,30 @@ export class ReverseProxy {
             ]
           : []),
       ];
+      if (rc.cache && state.cache !== undefined && (head.method === 'GET' || head.method === 'PURGE') && upgradeTo.length === 0) {
+        const url = `${host}${path}${query === '' ? '' : `?${query}`}`;
+        const c = await this.fromCache(
+          state.cache,
+          {
+            url,
+            fields: head.fields,
+            upstreamFields,
+            target,
+            cluster,
+            ctx: { clientAddress, ...(hashKey === undefined ? {} : { hashKey }) },
+            res,
+            responseFields,
+          },
+          head.method,
+          clientAddress,
+        );
+        if (c !== undefined) {
+          status = c.status;
+          bytes = c.bytes;
+          endpoint = 'cache';
+          return;
+        }
+      }
       let body: Uint8Array | AsyncIterable<Uint8Array> | undefined;
       if (head.framing.kind !== 'none') {
         try {
@@ -585,6 +615,23 @@ export class ReverseProxy {
       responseFields.push(...v.fields);
     }
     return undefined;
+  }
+
+  /** A cached route's GET (served from the cache when it can) or PURGE; undefined: forward as usual. */
+  private async fromCache(cache: ProxyCache, r: CacheRequest, method: string, client: string): Promise<{ status: number; bytes: number } | undefined> {
+    if (method === 'PURGE') {
+      const p = cache.purge(r.url, client);
+      this.metrics.cache.inc({ result: p.status === 200 ? 'PURGE' : 'PURGE_REFUSED' });
+      return { status: p.status, bytes: answer(r.res, p.status, p.text, r.responseFields) };
+    }
+    const served = await cache.serve(r);
+    if (served === undefined) {
+      this.metrics.cache.inc({ result: 'UNCACHED' });
+      (r.responseFields as HttpField[]).push({ name: 'X-Cache', value: 'MISS' });
+      return undefined;
+    }
+    this.metrics.cache.inc({ result: served.result });
+    return served;
   }
 
   // ---- control ----------------------------------------------------------------------------------
