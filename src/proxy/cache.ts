@@ -14,6 +14,7 @@
 // PURGE from an allowed address removes a URL's variants.
 
 import type { ClusterRuntime } from './cluster.ts';
+import type { ResponseReshaper } from './compress.ts';
 import type { CacheConfig } from './config-features.ts';
 import {
   type Headers,
@@ -69,6 +70,31 @@ export interface CacheRequest {
   readonly ctx: RequestContext;
   readonly res: HttpServerResponse;
   readonly responseFields: readonly HttpField[];
+  /** The route's compression hook: applied to what the cache sends too. */
+  readonly reshape?: ResponseReshaper;
+}
+
+/** Writes a whole body, through the route's compression hook when there is one. */
+async function writeWhole(r: CacheRequest, status: number, fields: HttpField[], body: Uint8Array): Promise<number> {
+  const withLength = [...fields, { name: 'Content-Length', value: String(body.byteLength) }];
+  const shaped = r.reshape?.(status, withLength);
+  if (shaped === undefined) {
+    r.res.writeHead(status, withLength);
+    r.res.end(body);
+    return r.res.request.method === 'HEAD' ? 0 : body.byteLength;
+  }
+  r.res.writeHead(status, shaped.fields);
+  let n = 0;
+  const once = (async function* () {
+    yield body;
+  })();
+  for await (const chunk of shaped.body(once)) {
+    n += chunk.length;
+    if (!r.res.write(chunk)) await r.res.drained();
+    if (r.res.aborted) return n;
+  }
+  r.res.end();
+  return n;
 }
 
 export class ProxyCache {
@@ -124,14 +150,13 @@ export class ProxyCache {
       const got = outcome.response;
       if (!leader || got === undefined) return undefined;
       // Not storable: the caller that fetched it gets it as it came (the others go upstream themselves).
-      r.res.writeHead(got.status, [
-        ...got.fields,
-        { name: 'X-Cache', value: 'MISS' },
-        ...r.responseFields,
-        ...(got.status === 204 || got.status === 304 ? [] : [{ name: 'Content-Length', value: String(got.body.byteLength) }]),
-      ]);
-      r.res.end(got.status === 204 || got.status === 304 ? undefined : got.body);
-      return { result: 'MISS', status: got.status, bytes: got.body.byteLength };
+      const fields = [...got.fields, { name: 'X-Cache', value: 'MISS' }, ...r.responseFields];
+      if (got.status === 204) {
+        r.res.writeHead(204, fields);
+        r.res.end();
+        return { result: 'MISS', status: 204, bytes: 0 };
+      }
+      return { result: 'MISS', status: got.status, bytes: await writeWhole(r, got.status, fields, got.body) };
     }
     const fresh = this.store.get('GET', r.url, reqHeaders);
     if (fresh === undefined) return undefined;
@@ -195,13 +220,13 @@ export class ProxyCache {
   }
 
   /** Writes a stored response (or a 304 for a client whose validator matches). */
-  private send(
+  private async send(
     r: CacheRequest,
     e: CacheEntry,
     age: number,
     result: CacheResult,
     reqHeaders: Record<string, string>,
-  ): { result: CacheResult; status: number; bytes: number } {
+  ): Promise<{ result: CacheResult; status: number; bytes: number }> {
     const stored = e.response.headers;
     const fields = fieldsOf(stored).filter((f) => !['age', 'content-length', 'x-cache'].includes(f.name));
     fields.push({ name: 'Age', value: String(age) }, { name: 'X-Cache', value: result }, ...r.responseFields);
@@ -221,10 +246,7 @@ export class ProxyCache {
       r.res.end();
       return { result, status, bytes: 0 };
     }
-    fields.push({ name: 'Content-Length', value: String(e.body.byteLength) });
-    r.res.writeHead(status, fields);
-    r.res.end(e.body);
-    return { result, status, bytes: r.res.request.method === 'HEAD' ? 0 : e.body.byteLength };
+    return { result, status, bytes: await writeWhole(r, status, fields, e.body) };
   }
 }
 

@@ -458,6 +458,10 @@ export class ReverseProxy {
             ]
           : []),
       ];
+      const reshape =
+        rc.compression === undefined
+          ? undefined
+          : compressionReshaper(rc.compression, head.method, head.fields, (d) => this.metrics.compression.inc({ outcome: d }));
       if (rc.cache && state.cache !== undefined && (head.method === 'GET' || head.method === 'PURGE') && upgradeTo.length === 0) {
         const url = `${host}${path}${query === '' ? '' : `?${query}`}`;
         const c = await this.fromCache(
@@ -471,6 +475,7 @@ export class ReverseProxy {
             ctx: { clientAddress, ...(hashKey === undefined ? {} : { hashKey }) },
             res,
             responseFields,
+            ...(reshape === undefined ? {} : { reshape }),
           },
           head.method,
           clientAddress,
@@ -513,9 +518,7 @@ export class ReverseProxy {
         onUpstreamHead: (ep, st, seconds) => this.metrics.upstreamDuration.observe({ cluster: cluster.name, endpoint: ep, status: String(st) }, seconds),
         hostFallback: upstreamHost === undefined,
         breakers: state.breakers.get(cluster.name),
-        ...(rc.compression === undefined
-          ? {}
-          : { reshapeResponse: compressionReshaper(rc.compression, head.method, head.fields, (d) => this.metrics.compression.inc({ outcome: d })) }),
+        ...(reshape === undefined ? {} : { reshapeResponse: reshape }),
         ...(upgradeTo.length > 0
           ? {
               upgrade: {

@@ -4,7 +4,10 @@
 // concurrent clients, one upstream fetch), LRU eviction under maxBytes, and PURGE from allowed
 // addresses only.
 
+import { connect } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HttpClientConnection } from '../../../src/http/index.ts';
 import type { ReverseProxy } from '../../../src/proxy/index.ts';
 import { field, LISTENER, proxyWith, send, sleep, startUpstream, type Upstream } from '../helpers.ts';
 
@@ -16,7 +19,10 @@ let served = 0;
 async function start(purgeFrom?: string[]): Promise<void> {
   proxy = await proxyWith({
     listeners: [LISTENER],
-    routes: [{ name: 'cached', match: { path: { prefix: '/' } }, cluster: 'app', cache: true }],
+    routes: [
+      { name: 'zipped', match: { path: { prefix: '/zip' } }, cluster: 'app', cache: true, compression: { minSizeBytes: 100 } },
+      { name: 'cached', match: { path: { prefix: '/' } }, cluster: 'app', cache: true },
+    ],
     clusters: [{ name: 'app', endpoints: [{ address: '127.0.0.1', port: up.port }] }],
     cache: { maxBytes: 16_384, maxEntryBytes: 4096, ...(purgeFrom === undefined ? {} : { purgeFrom }) },
     metrics: {},
@@ -51,6 +57,7 @@ beforeEach(async () => {
       await sleep(200);
       return text(`slow #${served}`, { 'Cache-Control': 'max-age=60' });
     }
+    if (t === '/zip') return text('compressible text '.repeat(100), { 'Cache-Control': 'max-age=60', ETag: '"z1"' });
     if (t.startsWith('/big/')) return text(t.padEnd(3000, '.'), { 'Cache-Control': 'max-age=60' });
     return text('?', {}, 404);
   };
@@ -141,6 +148,37 @@ describe('the proxy cache', () => {
     expect(field((await send(port, 'GET', '/big/1')).fields, 'x-cache')).toBe('HIT');
     expect(field((await send(port, 'GET', '/big/2')).fields, 'x-cache')).toBe('MISS'); // evicted
     expect(served).toBe(7);
+  });
+
+  it('compresses what it serves from the store for a route with compression, per client', async () => {
+    await start();
+    const plain = await send(port, 'GET', '/zip');
+    expect(field(plain.fields, 'x-cache')).toBe('MISS');
+    expect(field(plain.fields, 'content-encoding')).toBeUndefined();
+    expect(plain.body).toBe('compressible text '.repeat(100));
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', r));
+    const conn = new HttpClientConnection(socket, { responseTimeoutMs: 5000 });
+    try {
+      const res = await conn.request({
+        method: 'GET',
+        target: '/zip',
+        fields: [
+          { name: 'Host', value: 'app.netlab.test' },
+          { name: 'Accept-Encoding', value: 'gzip' },
+        ],
+      });
+      const parts: Buffer[] = [];
+      for await (const c of res.body) parts.push(Buffer.from(c));
+      expect(field(res.head.fields, 'x-cache')).toBe('HIT');
+      expect(field(res.head.fields, 'content-encoding')).toBe('gzip');
+      expect(field(res.head.fields, 'vary')).toBe('Accept-Encoding');
+      expect(field(res.head.fields, 'etag')).toBe('W/"z1"');
+      expect(gunzipSync(Buffer.concat(parts)).toString()).toBe(plain.body);
+    } finally {
+      conn.destroy();
+    }
+    expect(served).toBe(1);
   });
 
   it('PURGE from an allowed address empties a URL', async () => {
