@@ -10,6 +10,7 @@ import { POLICY_NAMES, type PolicyName } from '../balance/policy.ts';
 import type { RetryOn } from '../balance/retry.ts';
 import { STICKY_MODES, type StickyMode } from '../balance/sticky.ts';
 import { forwardListenerSchema } from './config-forward.ts';
+import { cacheSchema, circuitBreakersSchema, compressionSchema, loadShedSchema, rateLimitSchema } from './config-features.ts';
 
 /** Names of listeners, routes, clusters and endpoints. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
@@ -94,6 +95,8 @@ const listenerSchema = z.strictObject({
   maxConnections: count.optional(),
   /** forward: a forward proxy's allow-list, authentication and timeouts (config-forward.ts). */
   forward: forwardListenerSchema.optional(),
+  /** http: a rate limit on every request this listener takes (config-features.ts). */
+  rateLimit: rateLimitSchema.optional(),
 });
 
 // ---- routes -------------------------------------------------------------------------------------
@@ -181,6 +184,12 @@ const routeSchema = z.strictObject({
   upgrades: z
     .array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+(\/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?$/, { message: 'expected a protocol token such as websocket' }))
     .default(['websocket']),
+  /** A rate limit on the requests this route takes (after the listener's). */
+  rateLimit: rateLimitSchema.optional(),
+  /** Compress the upstream's responses (gzip, brotli) for clients that accept it. */
+  compression: compressionSchema.optional(),
+  /** Serve GET responses from the proxy's cache (top-level `cache`) per RFC 9111. */
+  cache: z.boolean().default(false),
 });
 
 // ---- clusters -----------------------------------------------------------------------------------
@@ -303,6 +312,8 @@ const clusterSchema = z.strictObject({
   tls: upstreamTlsSchema.optional(),
   /** Most requests or connections open at once on one endpoint. */
   maxPerEndpoint: count.optional(),
+  /** Cluster thresholds (connections, pending, requests, retries) and per-endpoint breakers. */
+  circuitBreakers: circuitBreakersSchema.optional(),
 });
 
 // ---- the file -----------------------------------------------------------------------------------
@@ -328,6 +339,10 @@ export const configSchema = z.strictObject({
   metrics: metricsSchema.optional(),
   /** Addresses (CIDR) whose X-Forwarded-For and Forwarded headers are believed. */
   trustedProxies: z.array(z.string()).default([]),
+  /** Refuse requests with 503 when the proxy itself is overloaded. */
+  loadShed: loadShedSchema.optional(),
+  /** The response cache routes with `cache: true` use. */
+  cache: cacheSchema.optional(),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -6,10 +6,12 @@
 
 import type { NetlabError } from '../base/errors.ts';
 import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
-import type { Attempt, Endpoint, FailureKind, RequestContext, StickyDecision } from '../balance/index.ts';
+import type { Endpoint, FailureKind, RequestContext, StickyDecision } from '../balance/index.ts';
 import type { HttpClientResponse, HttpServerConnection, HttpServerRequest, HttpServerResponse, PooledConnection } from '../http/index.ts';
 import { fieldValue, fieldValues, type HttpField } from '../wire/http.ts';
+import { type ClusterBreakers, OVERFLOW_HEADER, withBreaker } from './breakers.ts';
 import type { ClusterRuntime } from './cluster.ts';
+import type { ResponseReshaper } from './compress.ts';
 import { allowedTrailers, stripHopByHop } from './headers.ts';
 import { openTunnel, type Tunnel } from './tunnel.ts';
 
@@ -39,6 +41,10 @@ export interface ForwardInput {
    * upstream's 101 both sockets leave HTTP and a tunnel joins them until either side closes.
    */
   readonly upgrade?: { readonly idleMs: number; readonly onTunnel: (t: Tunnel) => void };
+  /** Changes the response on its way to the client (compression): its fields and a body transform. */
+  readonly reshapeResponse?: ResponseReshaper;
+  /** The cluster's circuit breakers (thresholds and per-endpoint breakers), when configured. */
+  readonly breakers?: ClusterBreakers;
 }
 
 export interface ForwardResult {
@@ -158,6 +164,25 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   let bytes = 0;
   let retryHeld = false;
   let clientGone = false;
+  const breakers = input.breakers;
+  /** A 503 of the proxy's own naming the threshold that overflowed. */
+  const overflow = (resource: string, text: string): ForwardResult => {
+    const n = answer(res, 503, `netlab proxy: ${text}\n`, [...input.responseFields, { name: OVERFLOW_HEADER, value: resource }]);
+    return { status: 503, endpoint: lastEndpoint, bytes: n, attempts: tries };
+  };
+  const requestSlot = breakers?.acquire('requests');
+  if (requestSlot !== undefined && !requestSlot.ok) return overflow('requests', `cluster ${cluster.name} has ${requestSlot.limit} requests open (maxRequests)`);
+  /** A retry holds a retries slot until it finishes; none left means no retry. */
+  let retrySlot: { release(): void } | undefined;
+  const retrySlotTaken = (): boolean => {
+    const s = breakers?.acquire('retries');
+    if (s === undefined) return true;
+    if (!s.ok) return false;
+    retrySlot = s;
+    return true;
+  };
+  /** Endpoints refused by their breaker during this request (half-open with every probe place taken). */
+  const blocked = new Set<string>();
   const retry = cluster.retry;
   retry?.budget.requestStarted();
   // Runs only while this request is being forwarded (unwatched in `finally`).
@@ -176,6 +201,8 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   const finishRetry = (): void => {
     if (retryHeld) retry?.budget.retryFinished();
     retryHeld = false;
+    retrySlot?.release();
+    retrySlot = undefined;
   };
   try {
     for (;;) {
@@ -184,7 +211,9 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         bytes = answer(res, flags.timedOut !== undefined ? 504 : f.status, `netlab proxy: ${flags.timedOut ?? f.message}\n`, input.responseFields);
         return { status: flags.timedOut !== undefined ? 504 : f.status, endpoint: lastEndpoint, bytes, attempts: tries };
       }
-      const ctx: RequestContext = { ...input.ctx, exclude };
+      // Endpoints whose breaker is open are never picked, not even when the retries ran out of others.
+      const skip = breakers === undefined ? undefined : new Set([...breakers.openEndpoints(), ...blocked]);
+      const ctx: RequestContext = { ...input.ctx, exclude: skip === undefined || skip.size === 0 ? exclude : new Set([...exclude, ...skip]) };
       let decision: StickyDecision | undefined;
       let endpoint: Endpoint | undefined;
       let reason: string | undefined;
@@ -200,7 +229,10 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         }
       };
       pickOnce(ctx);
-      if (endpoint === undefined && reason === 'all_excluded') pickOnce({ ...input.ctx });
+      if (endpoint === undefined && reason === 'all_excluded')
+        pickOnce(skip === undefined || skip.size === 0 ? { ...input.ctx } : { ...input.ctx, exclude: skip });
+      if (endpoint === undefined && skip !== undefined && skip.size > 0 && lastFailure === undefined)
+        return overflow('breaker-open', `every endpoint of cluster ${cluster.name} that could take the request has its breaker open`);
       if (endpoint === undefined) {
         if (lastFailure !== undefined) {
           bytes = answer(res, lastFailure.status, `netlab proxy: ${lastFailure.message}\n`, input.responseFields);
@@ -210,10 +242,22 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         return { status: 503, endpoint: '-', bytes, attempts: tries };
       }
       const ep: Endpoint = endpoint;
+      const lease0 = breakers?.beforeLease(
+        cluster.pool,
+        cluster.balancer.endpoints.map((e) => cluster.upstream(e)),
+        cluster.upstream(ep),
+      );
+      if (lease0 !== undefined && !lease0.ok) return overflow(lease0.resource, `cluster ${cluster.name} is at its ${lease0.resource} limit (${lease0.limit})`);
+      const permit = breakers?.breaker(ep.name)?.allow();
+      if (permit !== undefined && !permit.allowed) {
+        lease0?.release();
+        blocked.add(ep.name);
+        continue;
+      }
       tries++;
       lastEndpoint = ep.name;
       exclude.add(ep.name);
-      const attempt: Attempt = cluster.balancer.begin(ep);
+      const attempt = withBreaker(cluster.balancer.begin(ep), permit);
       const started = clock.now();
       let failure: Failure | undefined;
       let upRes: HttpClientResponse | undefined;
@@ -226,6 +270,8 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         } catch (err) {
           failure = classify(err, 'connect', flags);
           break;
+        } finally {
+          lease0?.release();
         }
         current = lease;
         upLease = lease;
@@ -266,7 +312,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         finishRetry();
         const bodySent = !replayable && f.kind !== 'connect';
         const d = retry !== undefined && !bodySent ? retry.decide(method, tries, { error: f.kind }) : undefined;
-        if (d?.retry === true) {
+        if (d?.retry === true && retrySlotTaken()) {
           retryHeld = true;
           current = undefined;
           input.onRetry?.(d.reason, ep.name);
@@ -315,7 +361,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       if (retry !== undefined && status >= 500 && replayable) {
         finishRetry();
         const d = retry.decide(method, tries, { status });
-        if (d.retry) {
+        if (d.retry && retrySlotTaken()) {
           retryHeld = true;
           upRes.body.discard();
           attempt.finish({ status });
@@ -342,8 +388,10 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         } else if (v !== undefined) cluster.sticky.learn(v, ep);
       }
       for (const h of upRes.interim) if (h.status === 103) res.writeInterim(103, stripHopByHop(h.fields));
+      const headFields = responseHeadFields(upRes, method, extra);
+      const reshaped = input.reshapeResponse?.(status, headFields);
       try {
-        res.writeHead(status, responseHeadFields(upRes, method, extra), upRes.head.reason);
+        res.writeHead(status, reshaped?.fields ?? headFields, upRes.head.reason);
       } catch (err) {
         upRes.body.discard();
         upLease.connection.destroy();
@@ -367,7 +415,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       };
       armIdle();
       try {
-        for await (const chunk of upRes.body) {
+        for await (const chunk of reshaped === undefined ? upRes.body : reshaped.body(upRes.body)) {
           armIdle();
           bytes += chunk.length;
           if (!res.write(chunk)) await res.drained();
@@ -391,6 +439,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       return { status, endpoint: ep.name, bytes, attempts: tries };
     }
   } finally {
+    if (requestSlot?.ok === true) requestSlot.release();
     unwatch();
     if (deadline !== undefined) clock.clearTimer(deadline);
     finishRetry();

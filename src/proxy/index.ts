@@ -3,6 +3,7 @@
 export { type AccessRecord, type AccessSink, combinedLine, jsonLine } from './access-log.ts';
 export { ClusterRuntime, upstreamTlsOptions } from './cluster.ts';
 export * from './config.ts';
+export * from './config-features.ts';
 export { cookieValue, setCookieValue } from './forward.ts';
 export { AddressSet, allowedTrailers, applyForwarding, FORBIDDEN_TRAILERS, HOP_BY_HOP, plainAddress, stripHopByHop } from './headers.ts';
 export { ProxyMetrics } from './metrics.ts';

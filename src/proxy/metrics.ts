@@ -24,6 +24,12 @@ export class ProxyMetrics {
   readonly upstreamErrors: Counter<'cluster' | 'endpoint' | 'kind'>;
   readonly inFlight: Gauge;
   readonly tunnels: Counter<'cluster'>;
+  readonly rateLimited: Counter<'policy' | 'status'>;
+  readonly shed: Counter<'reason'>;
+  readonly compression: Counter<'outcome'>;
+  readonly overflows: Counter<'cluster' | 'resource'>;
+  readonly breakerTransitions: Counter<'cluster' | 'endpoint' | 'to'>;
+  readonly cache: Counter<'result'>;
 
   constructor(endpoints: () => readonly EndpointRow[]) {
     const registers = [this.registry];
@@ -64,6 +70,42 @@ export class ProxyMetrics {
       name: 'netlab_proxy_tunnels_total',
       help: 'Connections switched to another protocol (WebSocket) and relayed as bytes, by cluster.',
       labelNames: ['cluster'],
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'netlab_proxy_rate_limited_total',
+      help: 'Requests refused by a rate limit (429, or 400 without the key), by policy and status.',
+      labelNames: ['policy', 'status'],
+      registers,
+    });
+    this.shed = new Counter({
+      name: 'netlab_proxy_shed_total',
+      help: 'Requests refused with 503 because the proxy was overloaded, by reason (concurrency, event-loop-lag).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.compression = new Counter({
+      name: 'netlab_proxy_compression_total',
+      help: 'Responses on routes with compression: outcome br or gzip, or why they were left alone.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.overflows = new Counter({
+      name: 'netlab_proxy_circuit_overflow_total',
+      help: 'Requests refused (or retries not made) at a cluster threshold: requests, pending, connections, retries.',
+      labelNames: ['cluster', 'resource'],
+      registers,
+    });
+    this.breakerTransitions = new Counter({
+      name: 'netlab_proxy_breaker_transitions_total',
+      help: 'Endpoint circuit breaker state changes, by the state entered (open, half-open, closed).',
+      labelNames: ['cluster', 'endpoint', 'to'],
+      registers,
+    });
+    this.cache = new Counter({
+      name: 'netlab_proxy_cache_total',
+      help: 'Requests on cached routes: HIT, MISS, REVALIDATED, STALE, UNCACHED (sent upstream uncached), PURGE, PURGE_REFUSED.',
+      labelNames: ['result'],
       registers,
     });
     this.inFlight = new Gauge({ name: 'netlab_proxy_requests_in_flight', help: 'Requests being handled now.', registers });

@@ -15,12 +15,16 @@ import type { BalancerEvent, EndpointSummary, HealthEvent } from '../balance/ind
 import { HttpServer, type HttpServerRequest, type HttpServerResponse } from '../http/index.ts';
 import { fieldValue, type HttpField, type HttpLimits } from '../wire/http.ts';
 import { type AccessRecord, type AccessSink, combinedLine, fileSink, jsonLine } from './access-log.ts';
+import { ClusterBreakers } from './breakers.ts';
+import { type CacheRequest, ProxyCache } from './cache.ts';
 import { ClusterRuntime } from './cluster.ts';
+import { compressionReshaper } from './compress.ts';
 import { parseConfig } from './config.ts';
 import type { Config, ListenerConfig } from './config-schema.ts';
 import { answer, cookieValue, forward } from './forward.ts';
 import { ForwardProxy } from './forward-proxy.ts';
 import { AddressSet, applyForwarding, plainAddress, stripHopByHop } from './headers.ts';
+import { LoadShedRuntime, RateLimitRuntime, sameConfig } from './limits.ts';
 import { listenerKey, listenerTlsOptions } from './listener.ts';
 import { ProxyMetrics } from './metrics.ts';
 import type { Tunnel } from './tunnel.ts';
@@ -98,6 +102,12 @@ interface State {
   readonly format: 'combined' | 'json';
   readonly log: AccessSink | undefined;
   readonly closeLog: () => void;
+  /** Rate limits by owner: `listener:NAME` and `route:NAME`. */
+  readonly rateLimits: ReadonlyMap<string, RateLimitRuntime>;
+  readonly shed: LoadShedRuntime | undefined;
+  /** Circuit breakers by cluster name (clusters with `circuitBreakers`). */
+  readonly breakers: ReadonlyMap<string, ClusterBreakers>;
+  readonly cache: ProxyCache | undefined;
 }
 
 /** A config object as labs write it (defaults filled and cross-references checked here) or a parsed Config. */
@@ -182,7 +192,47 @@ export class ReverseProxy {
       log = f.sink;
       closeLog = f.close;
     }
+    const rateLimits = new Map<string, RateLimitRuntime>();
+    const owners = [
+      ...config.listeners.map((l) => ({ key: `listener:${l.name}`, name: l.name, rl: l.rateLimit })),
+      ...config.routes.map((r) => ({ key: `route:${r.name}`, name: r.name, rl: r.rateLimit })),
+    ];
+    for (const o of owners) {
+      if (o.rl === undefined) continue;
+      const prev = previous?.rateLimits.get(o.key);
+      rateLimits.set(o.key, prev !== undefined && sameConfig(prev.config, o.rl) ? prev : new RateLimitRuntime(o.rl, o.name, this.clock));
+    }
+    const prevShed = previous?.shed;
+    const shed =
+      config.loadShed === undefined
+        ? undefined
+        : prevShed !== undefined && sameConfig(prevShed.config, config.loadShed)
+          ? prevShed
+          : new LoadShedRuntime(config.loadShed);
+    const breakers = new Map<string, ClusterBreakers>();
+    for (const c of config.clusters) {
+      if (c.circuitBreakers === undefined) continue;
+      const prev = previous?.breakers.get(c.name);
+      const cluster = c.name;
+      breakers.set(
+        c.name,
+        prev !== undefined && sameConfig(prev.config, c.circuitBreakers)
+          ? prev
+          : new ClusterBreakers(c.circuitBreakers, {
+              clock: this.clock,
+              onOverflow: (resource) => this.metrics.overflows.inc({ cluster, resource }),
+              onTransition: (endpoint, _from, to) => this.metrics.breakerTransitions.inc({ cluster, endpoint, to }),
+            }),
+      );
+    }
+    const prevCache = previous?.cache;
+    const cache =
+      config.cache === undefined ? undefined : prevCache !== undefined && sameConfig(prevCache.config, config.cache) ? prevCache : new ProxyCache(config.cache);
     return {
+      rateLimits,
+      shed,
+      breakers,
+      cache,
       config,
       routes: compileRoutes(config.routes),
       clusters,
@@ -305,6 +355,7 @@ export class ReverseProxy {
     let bytes = 0;
     let attempts = 0;
     let clientAddress = peer;
+    let release: (() => void) | undefined;
     try {
       const metricsCfg = state.config.metrics;
       if (
@@ -322,6 +373,14 @@ export class ReverseProxy {
         bytes = head.method === 'HEAD' ? 0 : text.length;
         return;
       }
+      const shed = this.admitOrShed(state, res, responseFields);
+      if (typeof shed === 'number') {
+        status = 503;
+        bytes = shed;
+        req.body.discard();
+        return;
+      }
+      release = shed;
       if (!l.config.protocols.includes(`http/${head.version}`)) {
         req.body.discard();
         status = 505;
@@ -335,6 +394,13 @@ export class ReverseProxy {
         return;
       }
       const route = findRoute(state.routes, { method: head.method, host, path, query, fields: head.fields, listener: l.config.name });
+      const limited = this.applyRateLimits(state, l, route, req, res, responseFields);
+      if (limited !== undefined) {
+        req.body.discard();
+        status = limited.status;
+        bytes = limited.bytes;
+        return;
+      }
       if (route === undefined) {
         req.body.discard();
         status = 404;
@@ -421,6 +487,35 @@ export class ReverseProxy {
             ]
           : []),
       ];
+      const reshape =
+        rc.compression === undefined
+          ? undefined
+          : compressionReshaper(rc.compression, head.method, head.fields, (d) => this.metrics.compression.inc({ outcome: d }));
+      if (rc.cache && state.cache !== undefined && (head.method === 'GET' || head.method === 'PURGE') && upgradeTo.length === 0) {
+        const url = `${host}${path}${query === '' ? '' : `?${query}`}`;
+        const c = await this.fromCache(
+          state.cache,
+          {
+            url,
+            fields: head.fields,
+            upstreamFields,
+            target,
+            cluster,
+            ctx: { clientAddress, ...(hashKey === undefined ? {} : { hashKey }) },
+            res,
+            responseFields,
+            ...(reshape === undefined ? {} : { reshape }),
+          },
+          head.method,
+          clientAddress,
+        );
+        if (c !== undefined) {
+          status = c.status;
+          bytes = c.bytes;
+          endpoint = 'cache';
+          return;
+        }
+      }
       let body: Uint8Array | AsyncIterable<Uint8Array> | undefined;
       if (head.framing.kind !== 'none') {
         try {
@@ -451,6 +546,8 @@ export class ReverseProxy {
         onUpstreamError: (ep, kind) => this.metrics.upstreamErrors.inc({ cluster: cluster.name, endpoint: ep, kind }),
         onUpstreamHead: (ep, st, seconds) => this.metrics.upstreamDuration.observe({ cluster: cluster.name, endpoint: ep, status: String(st) }, seconds),
         hostFallback: upstreamHost === undefined,
+        breakers: state.breakers.get(cluster.name),
+        ...(reshape === undefined ? {} : { reshapeResponse: reshape }),
         ...(upgradeTo.length > 0
           ? {
               upgrade: {
@@ -473,6 +570,7 @@ export class ReverseProxy {
       status = 500;
       answer(res, 500, 'netlab proxy: internal error\n', responseFields);
     } finally {
+      release?.();
       // A body left unread (an answer given before it was forwarded) must not stall the connection.
       if (!req.body.settled) req.body.discard();
       this.active--;
@@ -504,6 +602,68 @@ export class ReverseProxy {
         state.log(state.format === 'json' ? jsonLine(rec) : combinedLine(rec));
       }
     }
+  }
+
+  // ---- feature hooks (config-features.ts) ---------------------------------------------------------
+
+  /** Load shedding: a release function for an admitted request, or the bytes of the 503 sent. */
+  private admitOrShed(state: State, res: HttpServerResponse, responseFields: readonly HttpField[]): (() => void) | number | undefined {
+    if (state.shed === undefined) return undefined;
+    const t = state.shed.shedder.admit();
+    if (t.admitted) return () => t.release();
+    this.metrics.shed.inc({ reason: t.reason });
+    return answer(res, 503, `netlab proxy: overloaded (${t.reason}), request shed\n`, [
+      ...responseFields,
+      { name: 'Retry-After', value: String(t.retryAfterSeconds) },
+      { name: 'X-Netlab-Shed', value: t.reason },
+    ]);
+  }
+
+  /**
+   * The listener's rate limit, then the route's: a refusal is answered here (429, or 400 for a
+   * missing key) and returned; an allowed request gets the RateLimit fields added to its response.
+   */
+  private applyRateLimits(
+    state: State,
+    l: ListenerRuntime,
+    route: CompiledRoute | undefined,
+    req: HttpServerRequest,
+    res: HttpServerResponse,
+    responseFields: HttpField[],
+  ): { status: number; bytes: number } | undefined {
+    const limits = [state.rateLimits.get(`listener:${l.config.name}`), route === undefined ? undefined : state.rateLimits.get(`route:${route.name}`)];
+    if (limits[0] === undefined && limits[1] === undefined) return undefined;
+    const peer = plainAddress(req.connection.socket.remoteAddress ?? '');
+    const client = state.trusted.contains(peer)
+      ? applyForwarding(req.head.fields, { peer, proto: 'http', host: req.head.authority, local: '', trusted: state.trusted }).clientAddress
+      : peer;
+    for (const rl of limits) {
+      if (rl === undefined) continue;
+      const v = rl.check(client, req.head.fields);
+      if (!v.allowed) {
+        this.metrics.rateLimited.inc({ policy: v.policy, status: String(v.status) });
+        return { status: v.status, bytes: answer(res, v.status, v.text, [...responseFields, ...v.fields]) };
+      }
+      responseFields.push(...v.fields);
+    }
+    return undefined;
+  }
+
+  /** A cached route's GET (served from the cache when it can) or PURGE; undefined: forward as usual. */
+  private async fromCache(cache: ProxyCache, r: CacheRequest, method: string, client: string): Promise<{ status: number; bytes: number } | undefined> {
+    if (method === 'PURGE') {
+      const p = cache.purge(r.url, client);
+      this.metrics.cache.inc({ result: p.status === 200 ? 'PURGE' : 'PURGE_REFUSED' });
+      return { status: p.status, bytes: answer(r.res, p.status, p.text, r.responseFields) };
+    }
+    const served = await cache.serve(r);
+    if (served === undefined) {
+      this.metrics.cache.inc({ result: 'UNCACHED' });
+      (r.responseFields as HttpField[]).push({ name: 'X-Cache', value: 'MISS' });
+      return undefined;
+    }
+    this.metrics.cache.inc({ result: served.result });
+    return served;
   }
 
   // ---- control ----------------------------------------------------------------------------------
@@ -590,6 +750,7 @@ export class ReverseProxy {
       await this.syncListeners();
     } catch (err) {
       for (const c of state.clusters.values()) if (old.clusters.get(c.name) !== c) c.stop(old.clusters.get(c.name)?.pool !== c.pool);
+      if (state.shed !== old.shed) state.shed?.stop();
       this.state = old;
       throw err;
     }
@@ -599,6 +760,7 @@ export class ReverseProxy {
       else if (now.pool !== c.pool) c.pool.close();
     }
     if (state.closeLog !== old.closeLog) old.closeLog();
+    if (state.shed !== old.shed) old.shed?.stop();
     this.emit({ type: 'reload', listeners: this.listeners.map((l) => l.name), clusters: [...state.clusters.keys()] });
   }
 
@@ -618,6 +780,7 @@ export class ReverseProxy {
     for (const t of this.tunnels) t.stop();
     for (const c of this.state.clusters.values()) c.stop(true);
     this.forwarder.close();
+    this.state.shed?.stop();
     this.state.closeLog();
   }
 }
