@@ -64,14 +64,14 @@ interface ListState {
   /** Loaded rows, by index among the filtered rows. */
   rows: Map<number, ListRow>;
   /** Pages being fetched. */
-  loading: Set<number>;
+  loading: Map<number, Promise<void>>;
   /** Index (among the filtered rows) of the selected row, or -1. */
   selected: number;
   /** Bumped for each new list, so late answers for an old filter are dropped. */
   generation: number;
 }
 
-const list: ListState = { filter: '', total: 0, rows: new Map(), loading: new Set(), selected: -1, generation: 0 };
+const list: ListState = { filter: '', total: 0, rows: new Map(), loading: new Map(), selected: -1, generation: 0 };
 
 function rowElement(index: number, row: ListRow | undefined): HTMLElement {
   const cells =
@@ -91,16 +91,21 @@ function rowElement(index: number, row: ListRow | undefined): HTMLElement {
   return e;
 }
 
-async function loadPage(page: number): Promise<void> {
-  if (list.loading.has(page)) return;
-  list.loading.add(page);
+/** Fetches one page of rows; a page already on its way is waited for, not fetched again. */
+function loadPage(page: number): Promise<void> {
+  const pending = list.loading.get(page);
+  if (pending !== undefined) return pending;
   const generation = list.generation;
-  const result = await fetchList(page * PAGE, PAGE, list.filter);
-  if (generation !== list.generation) return;
-  list.loading.delete(page);
-  if (!result.ok) return showFilterError(result.error);
-  result.page.rows.forEach((r, i) => list.rows.set(page * PAGE + i, r));
-  renderList();
+  const done = (async () => {
+    const result = await fetchList(page * PAGE, PAGE, list.filter);
+    if (generation !== list.generation) return;
+    list.loading.delete(page);
+    if (!result.ok) return showFilterError(result.error);
+    result.page.rows.forEach((r, i) => list.rows.set(page * PAGE + i, r));
+    renderList();
+  })();
+  list.loading.set(page, done);
+  return done;
 }
 
 function renderList(): void {
@@ -173,7 +178,7 @@ async function applyFilter(text: string): Promise<void> {
   list.filter = result.page.filter;
   list.total = result.page.total;
   list.rows = new Map(result.page.rows.map((r, i) => [i, r]));
-  list.loading = new Set();
+  list.loading = new Map();
   list.selected = -1;
   listBody.scrollTop = 0;
   status.textContent =
