@@ -19,19 +19,22 @@ const url = await new Promise<string>((resolve, reject) => {
   let text = '';
   child.stdout.on('data', (b: Buffer) => {
     text += b.toString();
-    const m = /Serving on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
+    const m = / on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
     if (m) resolve(m[1]);
   });
   child.on('exit', (code) => reject(new Error(`netlab view exited (${code}) before serving:\n${text}`)));
 });
 const tServe = performance.now() - t0;
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const tLaunch = performance.now() - t0 - tServe;
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(url);
   await page.waitForSelector('#list .row[data-no]');
   await page.waitForSelector('#tree li.node');
   const tPage = performance.now() - t0;
+  await page.waitForFunction(() => !/reading/.test(document.querySelector('#status')?.textContent ?? ''), undefined, { timeout: 300_000 });
+  const tLoaded = performance.now() - t0;
   const f0 = performance.now();
   await page.fill('#filter', 'udp');
   await page.press('#filter', 'Enter');
@@ -56,8 +59,9 @@ try {
   process.stdout.write(
     [
       `netlab view of ${cap.frames} frames (${(cap.bytes / 1e6).toFixed(1)} MB, ${cap.path}):`,
-      `  exec to "Serving on" (capture read, summary lines made): ${s(tServe)}`,
-      `  exec to the list and the first tree shown in chromium:  ${s(tPage)}`,
+      `  exec to "Serving on" (the server listens):               ${s(tServe)}`,
+      `  exec to the list and the first tree shown in chromium:  ${s(tPage)}  (of which ${s(tLaunch)} starting chromium)`,
+      `  exec to every frame read (summary lines made):          ${s(tLoaded)}`,
       `  filter "udp" over every frame:                          ${s(tFilter)}  (${shown})`,
       `  End: the last frame's tree (dissects every frame first): ${s(tEnd)}`,
       `  then ArrowUp (cached):                                  ${s(tUp)}`,

@@ -53,16 +53,17 @@ export async function runView(o: ViewOptions, write: (s: string) => void = (s) =
   const t0 = performance.now();
   let model: CaptureModel;
   try {
-    model = await CaptureModel.load(o.file);
+    model = await CaptureModel.open(o.file);
   } catch (err) {
     throw captureError(o.file, err);
   }
   const server = await startViewServer(model, { port: o.port });
-  const ms = Math.round(performance.now() - t0);
-  write(`netlab view: ${o.file}: ${model.frames} frames read in ${ms} ms\n`);
-  if (model.error !== undefined) write(`netlab view: reading stopped early: ${model.error}; the frames before it are shown\n`);
-  write(`Serving on ${server.url} (Ctrl-C stops)\n`);
+  write(`Serving ${o.file} on ${server.url} (Ctrl-C stops)\n`);
   if (o.open) openBrowser(server.url, write);
+  void model.loaded.then(() => {
+    write(`netlab view: ${o.file}: ${model.frames} frames read in ${Math.round(performance.now() - t0)} ms\n`);
+    if (model.error !== undefined) write(`netlab view: reading stopped early: ${model.error}; the frames before it are shown\n`);
+  });
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -75,6 +76,7 @@ export async function runView(o: ViewOptions, write: (s: string) => void = (s) =
     process.once('SIGTERM', stop);
   });
   await server.close();
+  await model.stop();
   write('stopped\n');
 }
 

@@ -7,7 +7,7 @@
 // from frame 1. The trees around the selection are cached, so stepping with the arrow keys costs
 // one frame, and a jump costs one pass up to the frame.
 
-import { openCapture } from '../capture/read.ts';
+import { type CaptureReader, openCapture } from '../capture/read.ts';
 import type { CapturedPacket } from '../capture/types.ts';
 import { DissectState } from '../dissect/context.ts';
 import { dissect } from '../dissect/dissect.ts';
@@ -26,6 +26,8 @@ const TREE_WINDOW = 64;
 const TREE_CACHE = 512;
 /** Filtered lists kept (the last few filters typed). */
 const FILTER_CACHE = 4;
+/** Milliseconds of reading between two turns of the event loop while a capture loads. */
+const YIELD_MS = 15;
 
 /** A display filter that did not compile, as the page shows it. */
 export class ViewFilterError extends Error {
@@ -133,32 +135,74 @@ export class CaptureModel {
   /** Index of the next frame the cursor would dissect. */
   private cursorNext = 0;
 
+  private readonly packets: CapturedPacket[] = [];
+  private readonly rows: ListRow[] = [];
+  private reading = true;
+  private stopped = false;
+  private readError: string | undefined;
+  /** Settles when the whole capture has been read (or reading stopped). */
+  readonly loaded: Promise<void>;
+
   private constructor(
     readonly file: string,
-    private readonly packets: readonly CapturedPacket[],
-    private readonly rows: readonly ListRow[],
-    readonly error: string | undefined,
-  ) {}
+    capture: CaptureReader,
+  ) {
+    this.loaded = this.read(capture);
+  }
 
-  /** Reads the whole capture: keeps each frame's bytes and its summary row. */
+  /**
+   * Opens the capture (a file that is missing or not a capture throws here) and reads it in the
+   * background: each frame's bytes are kept and its summary row made. The list and the trees are
+   * there for the frames read so far, so a big capture shows its first frames at once.
+   */
+  static async open(file: string): Promise<CaptureModel> {
+    return new CaptureModel(file, await openCapture(file));
+  }
+
+  /** Opens the capture and waits until every frame is read. */
   static async load(file: string): Promise<CaptureModel> {
-    const capture = await openCapture(file);
-    const packets: CapturedPacket[] = [];
-    const rows: ListRow[] = [];
+    const model = await CaptureModel.open(file);
+    await model.loaded;
+    return model;
+  }
+
+  private async read(capture: CaptureReader): Promise<void> {
     const state = new DissectState();
-    let error: string | undefined;
+    let lastYield = performance.now();
     try {
       for await (const p of capture.packets()) {
-        packets.push(p);
-        rows.push(safeRow(p, state));
+        this.packets.push(p);
+        this.rows.push(safeRow(p, state));
+        // Let the server answer between batches while a big capture is read.
+        if (performance.now() - lastYield > YIELD_MS) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+          if (this.stopped) break;
+        }
       }
     } catch (err) {
-      error = (err as Error).message;
+      this.readError = (err as Error).message;
     } finally {
       await capture.close();
+      this.reading = false;
     }
-    if (capture.error !== undefined) error = `damaged at frame ${capture.error.frame} (byte ${capture.error.offset}): ${capture.error.reason}`;
-    return new CaptureModel(file, packets, rows, error);
+    if (capture.error !== undefined) this.readError = `damaged at frame ${capture.error.frame} (byte ${capture.error.offset}): ${capture.error.reason}`;
+  }
+
+  /** Stops reading (the server is closing); resolves when the file is closed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loaded;
+  }
+
+  /** True while frames are still being read. */
+  get loading(): boolean {
+    return this.reading;
+  }
+
+  /** Why reading stopped early (a damaged record), if it did. */
+  get error(): string | undefined {
+    return this.readError;
   }
 
   get frames(): number {
@@ -171,21 +215,24 @@ export class CaptureModel {
     const text = filterText.trim();
     if (text === '') {
       const rows = this.rows.slice(offset, offset + count);
-      return { filter: '', total: this.rows.length, offset, rows, problems: [] };
+      return { filter: '', total: this.rows.length, loading: this.reading, offset, rows, problems: [] };
     }
     const f = this.filterList(text);
     const rows = Array.from(f.indexes.subarray(offset, offset + count), (i) => this.rows[i]);
-    return { filter: text, total: f.indexes.length, offset, rows, problems: f.problems };
+    return { filter: text, total: f.indexes.length, loading: this.reading, offset, rows, problems: f.problems };
   }
 
   /** The frames a filter keeps: one pass over the capture, as `netlab decode -Y` makes. */
   private filterList(text: string): FilteredList {
-    const hit = this.filtered.get(text);
+    // Keyed by the frames read too: while a capture loads, a filter covers the frames read so far.
+    const key = `${this.packets.length}\u0000${text}`;
+    const hit = this.filtered.get(key);
     if (hit !== undefined) return hit;
     const filter = compileViewFilter(text);
     const state = new DissectState();
     const keep: number[] = [];
-    for (let i = 0; i < this.packets.length; i++) {
+    const count = this.packets.length;
+    for (let i = 0; i < count; i++) {
       let d: Dissection;
       try {
         d = dissect(this.packets[i], state);
@@ -195,7 +242,7 @@ export class CaptureModel {
       if (filter.matches(d)) keep.push(i);
     }
     const result = { indexes: Uint32Array.from(keep), problems: [...filter.problems] };
-    this.filtered.set(text, result);
+    this.filtered.set(key, result);
     if (this.filtered.size > FILTER_CACHE) this.filtered.delete(this.filtered.keys().next().value as string);
     return result;
   }

@@ -64,7 +64,7 @@ function handle(model: CaptureModel, assets: Map<string, Asset>, req: IncomingMe
   const q = url.searchParams;
   switch (url.pathname) {
     case '/api/info': {
-      const info: CaptureInfoJson = { file: model.file, frames: model.frames };
+      const info: CaptureInfoJson = { file: model.file, frames: model.frames, loading: model.loading };
       if (model.error !== undefined) info.error = model.error;
       json(res, 200, info);
       return;

@@ -5,8 +5,10 @@
 export interface CaptureInfoJson {
   /** The file name as given on the command line. */
   file: string;
-  /** Frames read. */
+  /** Frames read so far. */
   frames: number;
+  /** True while the capture is still being read (the list grows). */
+  loading: boolean;
   /** Why reading stopped early (a damaged record), if it did; the frames before it are shown. */
   error?: string;
 }
@@ -31,8 +33,10 @@ export interface ListRow {
 export interface ListPage {
   /** The filter applied ('' for none). */
   filter: string;
-  /** Rows that pass the filter in the whole capture. */
+  /** Rows that pass the filter among the frames read so far. */
   total: number;
+  /** True while the capture is still being read: `total` will grow. */
+  loading: boolean;
   /** Index of the first row of this page among those rows. */
   offset: number;
   rows: ListRow[];

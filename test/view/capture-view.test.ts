@@ -180,3 +180,22 @@ describe('the filter and bad requests', () => {
     await expect(startViewServer(model, { host: '0.0.0.0' })).rejects.toThrow(/loopback address only/);
   });
 });
+
+describe('netlab view on the command line', () => {
+  const file = join(ROOT, 'test', 'captures', 'http-get-zeek.pcap');
+
+  it('prints its 127.0.0.1 address, serves the capture, and stops (--for) closing everything', async () => {
+    const { stdout } = await run(process.execPath, [BIN, 'view', file, '--no-open', '--for', '1'], { env: { ...process.env, NO_COLOR: '1' } });
+    expect(stdout).toMatch(/^Serving .*http-get-zeek\.pcap on http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C stops\)$/m);
+    expect(stdout).toMatch(/http-get-zeek\.pcap: 14 frames read in \d+ ms/);
+    expect(stdout).toMatch(/stopped\n$/);
+  });
+
+  it('names a missing file as decode does', async () => {
+    const err = await run(process.execPath, [BIN, 'view', '/nonexistent/x.pcapng', '--no-open'], { env: process.env }).catch(
+      (e: { stderr: string; code: number }) => e,
+    );
+    expect('code' in err ? err.code : 0).toBe(2);
+    expect('stderr' in err ? err.stderr : '').toContain('The file "/nonexistent/x.pcapng" doesn\'t exist.');
+  });
+});

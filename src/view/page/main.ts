@@ -181,12 +181,36 @@ async function applyFilter(text: string): Promise<void> {
   list.loading = new Map();
   list.selected = -1;
   listBody.scrollTop = 0;
-  status.textContent =
-    `${info.file}: ${info.frames} frames` + (list.filter === '' ? '' : `, ${list.total} shown by the filter`) + (info.error ? ` (${info.error})` : '');
-  if (result.page.problems.length > 0) status.textContent += ` (${result.page.problems.join('; ')})`;
+  filterProblems = result.page.problems;
+  updateStatus();
   renderList();
   clearFrame();
   if (list.total > 0) await select(0);
+}
+
+let filterProblems: string[] = [];
+
+function updateStatus(): void {
+  let text = `${info.file}: ${info.frames} frames`;
+  if (info.loading) text += ' (reading...)';
+  if (list.filter !== '') text += `, ${list.total} shown by the filter` + (info.loading ? ' so far' : '');
+  if (info.error) text += ` (${info.error})`;
+  if (filterProblems.length > 0) text += ` (${filterProblems.join('; ')})`;
+  status.textContent = text;
+}
+
+/** While a big capture is still being read, the list grows; a filter is applied again at the end. */
+async function followLoading(): Promise<void> {
+  while (info.loading) {
+    await new Promise((r) => setTimeout(r, 700));
+    info = await fetchInfo();
+    if (list.filter === '') {
+      list.total = info.frames;
+      renderList();
+    }
+    updateStatus();
+  }
+  if (list.filter !== '') await applyFilter(list.filter);
 }
 
 function showFilterError(err: FilterErrorJson | RequestErrorJson): void {
@@ -378,9 +402,10 @@ hexPane.addEventListener('mouseleave', restorePinned);
 
 // ---- start --------------------------------------------------------------------------------------
 
-const info = await fetchInfo();
+let info = await fetchInfo();
 document.title = `${info.file} - netlab view`;
 const initial = new URLSearchParams(location.search).get('filter') ?? '';
 filterInput.value = initial;
 await applyFilter(initial);
 listBody.focus();
+void followLoading();
