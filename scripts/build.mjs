@@ -52,6 +52,27 @@ export async function buildDist() {
     logLevel: 'warning',
     plugins: [asciiStringWidth],
   });
+  await buildViewPage();
+}
+
+/**
+ * `netlab view`'s page: the browser script and its style, bundled into dist/view/ and served by
+ * netlab itself (src/view/assets.ts), so the page works with no internet.
+ */
+export async function buildViewPage() {
+  await build({
+    absWorkingDir: root,
+    entryPoints: { page: 'src/view/page/main.ts' },
+    outdir: 'dist/view',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['chrome110', 'firefox110', 'safari16'],
+    sourcemap: 'linked',
+    minify: true,
+    logLevel: 'warning',
+  });
+  await build({ absWorkingDir: root, entryPoints: { page: 'src/view/page/page.css' }, outdir: 'dist/view', bundle: true, minify: true, logLevel: 'warning' });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -27,6 +27,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./decode.ts')).registerDecode,
   },
   {
+    name: 'view',
+    describe: 'Show a capture in a local web page: packet list, layer tree, hex, display filter',
+    load: async () => (await import('./view.ts')).registerView,
+  },
+  {
     name: 'craft',
     describe: 'Build packets from flags or JSON and write a capture Wireshark opens',
     load: async () => (await import('./craft.ts')).registerCraft,

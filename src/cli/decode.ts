@@ -171,7 +171,8 @@ async function open(file: string): Promise<Awaited<ReturnType<typeof openCapture
   }
 }
 
-function captureError(file: string, err: unknown): CliError {
+/** A capture that cannot be opened or read, as a message naming the file and what was wrong. */
+export function captureError(file: string, err: unknown): CliError {
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'ENOENT') return new CliError(`The file "${file}" doesn't exist.`, 2);
   if (e.code === 'EACCES') return new CliError(`The file "${file}" could not be opened: permission denied.`, 2);

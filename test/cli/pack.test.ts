@@ -1,7 +1,7 @@
 // `npm pack` makes a package that installs and runs: the tarball holds the built dist/ (no
 // TypeScript, no tsx at run time), and the installed `netlab` answers --help, lists the labs and
 // decodes a capture exactly as the checkout does.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,8 @@ describe('npm pack', () => {
     const files = stdout.split('\n');
     expect(files).toContain('package/dist/netlab.js');
     expect(files).toContain('package/bin/netlab.js');
+    expect(files).toContain('package/dist/view/page.js');
+    expect(files).toContain('package/dist/view/page.css');
     expect(files.some((f) => f.startsWith('package/src/'))).toBe(false);
     expect(files.some((f) => f.startsWith('package/test/'))).toBe(false);
   });
@@ -47,5 +49,28 @@ describe('npm pack', () => {
     const here = await run(process.execPath, [join(ROOT, 'bin', 'netlab.js'), 'decode', '-r', capturePath('icmp-echo-zeek.pcap'), '-c', '2'], { env });
     expect(decoded.stdout).toBe(here.stdout);
     expect(decoded.stdout.split('\n').filter(Boolean)).toHaveLength(2);
+  });
+
+  it("serves netlab view's page from the installed package", async () => {
+    const env = { ...process.env, NETLAB_FROM_SOURCE: '' };
+    const child = spawn(bin, ['view', capturePath('icmp-echo-zeek.pcap'), '--no-open', '--for', '20'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout.on('data', (b: Buffer) => {
+          text += b.toString();
+          const m = / on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
+          if (m) resolve(m[1]);
+        });
+        child.once('exit', () => reject(new Error(`netlab view exited: ${text}`)));
+      });
+      const js = await fetch(new URL('/page.js', url));
+      expect(js.status).toBe(200);
+      expect((await js.text()).length).toBeGreaterThan(1000);
+    } finally {
+      child.kill('SIGINT');
+      await exited;
+    }
   });
 });

@@ -131,7 +131,8 @@ describe('every README command, as written', () => {
   const serve = COMMANDS.filter((c) => c.startsWith('npx netlab dns serve'));
   const dig = COMMANDS.filter((c) => c.startsWith('npx netlab dig '));
   const tours = COMMANDS.filter((c) => c.startsWith('npx netlab lab tour'));
-  const rest = COMMANDS.filter((c) => !serve.includes(c) && !dig.includes(c) && !tours.includes(c));
+  const views = COMMANDS.filter((c) => c.startsWith('npx netlab view '));
+  const rest = COMMANDS.filter((c) => !serve.includes(c) && !dig.includes(c) && !tours.includes(c) && !views.includes(c));
   // pki show/issue need pki init first; craft writes before decode reads: README order is kept.
 
   it.each(rest)(
@@ -188,6 +189,23 @@ describe('every README command, as written', () => {
       30_000,
     );
   });
+
+  it.each(views)(
+    '%s serves the capture on 127.0.0.1 until Ctrl-C',
+    async (cmd) => {
+      // --no-open added: a test never opens a browser on the desktop it runs on.
+      const v = start(`${cmd} --no-open`);
+      const up = await until(() => / on http:\/\/127\.0\.0\.1:\d+\//.test(v.output()), 60_000);
+      expect(up, v.output()).toBe(true);
+      const url = / on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(v.output())?.[1] ?? '';
+      const info = (await (await fetch(new URL('/api/info', url))).json()) as { frames: number };
+      expect(info.frames).toBeGreaterThan(0);
+      v.child.kill('SIGINT');
+      const r = await v.done;
+      expect(r.stdout).toMatch(/stopped\n$/);
+    },
+    90_000,
+  );
 
   it.each(tours)(
     '%s starts the tour and, stopped with Ctrl-C, prints the command that resumes',
