@@ -7,6 +7,7 @@ import { isNbns, mapNbns } from './nbns.ts';
 import { isNtp, mapNtp } from './ntp.ts';
 import { isSsdp, mapSsdp } from './ssdp.ts';
 import { isStun, mapStun } from './stun.ts';
+import { isNetlabHeartbeat, mapNetlabHeartbeat } from './netlab-heartbeat.ts';
 import { isIgmp, mapIgmp } from './igmp.ts';
 import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
@@ -41,7 +42,9 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
               ? mapSsdp(layer, ctx)
               : isStun(ctx, layer)
                 ? mapStun(layer, ctx)
-                : undefined) ?? mapData(layer, ctx),
+                : isNetlabHeartbeat(ctx, layer)
+                  ? mapNetlabHeartbeat(layer, ctx)
+                  : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
