@@ -86,11 +86,18 @@ describe('netlab heartbeat (netlab alone)', () => {
     expect(summaryLine(ds[4])).toMatch(/ NETLAB-HB \d+ Malformed heartbeat: 20 bytes, a heartbeat is 28$/);
   });
 
-  it('leaves port 8112 without the magic as data', async () => {
+  it('leaves port 8112 without the magic as data; elsewhere, only a heartbeat the codec accepts', async () => {
     const path = join(dir, 'other.pcapng');
-    await writeFrames(path, [frame(new TextEncoder().encode('not a heartbeat at all'))]);
-    const [d] = await dissectAll(path);
-    expect(d.protos.map((p) => p.proto).at(-1)).toBe('data');
+    const onPort = (body: Uint8Array, port: number): Uint8Array =>
+      encode([
+        ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+        ipv4({ src: '127.0.0.1', dst: '127.0.0.1' }),
+        udp({ sport: port, dport: port }),
+        payload(body),
+      ]);
+    await writeFrames(path, [frame(new TextEncoder().encode('not a heartbeat at all')), onPort(encodeHeartbeat(beats[0]), 41234), onPort(badCrc(), 41234)]);
+    const ds = await dissectAll(path);
+    expect(ds.map((d) => d.protos.map((p) => p.proto).at(-1))).toEqual(['data', 'netlab_hb', 'data']);
   });
 });
 

@@ -1,5 +1,5 @@
 // netlab's floating-IP heartbeat (src/wire/vrrp-heartbeat.ts: 28 bytes, magic "NLHB", UDP port
-// 8112 in netsim's floating-VIP pairs) as a protocol of its own, `netlab_hb`. Wireshark has no
+// 8112 in netsim's floating-VIP pairs, any port src/l4/floating-ip.ts is given) as a protocol of its own, `netlab_hb`. Wireshark has no
 // dissector for it and shows the datagram as `data`; these names are netlab's, in Wireshark's style:
 // every header byte a field, the CRC-32C with a status as Wireshark shows checksums (2 unverified is
 // never used: the CRC is always checked), the preempt bit under the flags. The fields follow the
@@ -39,17 +39,22 @@ registerFields({
 
 const TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'ADVERT', 2: 'RESIGN' };
 
-/** True for a UDP payload on port 8112 that starts with the heartbeat's magic. */
+/**
+ * True for a UDP payload on port 8112 that starts with the heartbeat's magic, or on any other port
+ * (src/l4/floating-ip.ts heartbeats on a port the user picks) when the codec accepts all 28 bytes,
+ * CRC-32C included: a heuristic as strict as the format allows.
+ */
 export function isNetlabHeartbeat(ctx: DissectContext, layer: DecodedLayer): boolean {
   const prev = ctx.layers[ctx.index - 1];
   if (prev?.kind !== 'udp') return false;
-  const u = prev.value as Udp;
-  if (u.srcPort !== NETLAB_HB_PORT && u.dstPort !== NETLAB_HB_PORT) return false;
   const b = ctx.frame;
   const off = layer.offset;
-  if (Math.min(off + layer.length, b.length) - off < HEARTBEAT_MAGIC.length) return false;
+  const end = Math.min(off + layer.length, b.length);
+  if (end - off < HEARTBEAT_MAGIC.length) return false;
   for (let i = 0; i < HEARTBEAT_MAGIC.length; i++) if (b[off + i] !== HEARTBEAT_MAGIC[i]) return false;
-  return true;
+  const u = prev.value as Udp;
+  if (u.srcPort === NETLAB_HB_PORT || u.dstPort === NETLAB_HB_PORT) return true;
+  return decodeHeartbeat(b.subarray(off, end)).ok;
 }
 
 const u16 = (b: Uint8Array, at: number): number => (b[at] << 8) | b[at + 1];
