@@ -91,12 +91,34 @@ describe('GRE (netlab alone)', () => {
 });
 
 describe.skipIf(!requireTool('tshark'))('GRE beside tshark', () => {
-  it('every gre.* field of the shared PPTP capture', async () => {
-    const result = (await compareCapture(shared)).filter((a) => a.field.startsWith('gre'));
+  it('every gre.*, ppp.* and lcp.* field of the shared PPTP capture, its summary line and PPP/LCP tree', async () => {
+    const result = (await compareCapture(shared)).filter((a) => /^(gre|ppp|lcp)\./.test(a.field));
     expect(result.map((a) => a.field)).toEqual(
-      expect.arrayContaining(['gre.flags.ack', 'gre.key.call_id', 'gre.key.payload_length', 'gre.sequence_number', 'gre.proto']),
+      expect.arrayContaining([
+        'gre.flags.ack',
+        'gre.key.call_id',
+        'gre.key.payload_length',
+        'gre.sequence_number',
+        'gre.proto',
+        'ppp.protocol',
+        'ppp.identifier',
+        'lcp.opt.magic_number',
+        'lcp.opt.operation',
+        'lcp.opt.mrru',
+        'lcp.opt.ep_disc_class',
+        'lcp.opt.data',
+      ]),
     );
     expect(result.filter((a) => a.agree !== a.frames).map((a) => `${a.field} ${JSON.stringify(a.examples[0])}`)).toEqual([]);
+    const ds = await dissectAll(shared);
+    const gre = ds.findIndex((d) => d.protos.some((p) => p.proto === 'gre'));
+    const { stdout } = await run('tshark', ['-r', shared, ...TSHARK_CHECKSUM_OPTS, '-Y', 'gre', '-T', 'fields', '-e', 'frame.protocols']);
+    expect(fieldText(ds[gre], 'frame.protocols')).toBe(stdout.trim());
+    const line = await run('tshark', ['-r', shared, ...TSHARK_CHECKSUM_OPTS, '-Y', 'gre']);
+    expect(summaryLine(ds[gre]).trimEnd()).toBe(line.stdout.trimEnd());
+    const tree = await run('tshark', ['-r', shared, ...TSHARK_CHECKSUM_OPTS, '-Y', 'gre', '-V']);
+    const fromPpp = (lines: string[]): string[] => lines.slice(lines.indexOf('Point-to-Point Protocol')).filter((l) => l !== '');
+    expect(fromPpp(treeLines(ds[gre]))).toEqual(fromPpp(tree.stdout.split('\n')));
   });
 
   it('every field, frame.protocols, the summary lines and the GRE tree of crafted frames', async () => {

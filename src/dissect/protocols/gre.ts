@@ -2,9 +2,9 @@
 // 4.0's `gre` dissector shows them: the flags-and-version word with each bit, the protocol type, then
 // the optional words the flags announce: checksum (verified, with its status) and offset, key (version
 // 1: payload length and call ID), sequence number, acknowledgment number (version 1, A bit), and the
-// routing SREs up to the null one. netlab does not decode what GRE carries: a protocol type Wireshark
-// hands to a dissector (IPv4, IPv6, PPP, Ethernet bridging, MPLS, ERSPAN...) is left undissected,
-// any other payload is `data`, as Wireshark shows it.
+// routing SREs up to the null one. Enhanced GRE's PPP goes on to ppp.ts (PPP and LCP); any other
+// protocol type Wireshark hands to a dissector (IPv4, IPv6, Ethernet bridging, MPLS, ERSPAN...) is
+// left undissected, and the payload of a type it does not know is `data`, as Wireshark shows it.
 
 import type { DecodedLayer } from '../../wire/layer.ts';
 import { malformation } from '../../wire/layer.ts';
@@ -14,6 +14,7 @@ import { expertField } from '../expert.ts';
 import { registerFields } from '../known-fields.ts';
 import { dataNode } from './data.ts';
 import { bitPattern } from './link-fields.ts';
+import { pppNodes } from './ppp.ts';
 import { checksumStatusField } from './udp.ts';
 
 registerFields({
@@ -195,6 +196,7 @@ export function mapGre(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     }
   }
   node.length = at - off;
+  if (pppGre && proto === 0x880b && at < end) return [node, ...pppNodes(b, at, end)];
   if (at >= end || protoName !== undefined) return [node];
   return [node, dataNode(b, at, end - at)];
 }
