@@ -4,12 +4,14 @@
 
 import type { IcmpExtension, IcmpMobileExtension } from '../../wire/icmp.ts';
 import { bool, bytesField, type Field, hex, ipv4Field, rawField, uintDec, uintHex } from '../field.ts';
+import { expertField } from '../expert.ts';
 import { registerFields } from '../known-fields.ts';
 import { bitPattern } from './link-fields.ts';
 import { checksumStatusField } from './udp.ts';
 
 // Mobile IP extension fields (not in the base table), with their Wireshark 4.0 types.
 registerFields({
+  'icmp.ext.checksum_bad': 'FT_NONE',
   'icmp.mip.type': 'FT_UINT8',
   'icmp.mip.length': 'FT_UINT8',
   'icmp.mip.prefixlength': 'FT_UINT8',
@@ -103,7 +105,7 @@ export function extensionFields(ext: IcmpExtension, b: Uint8Array, end: number):
   const value = hex(ext.checksum, 4);
   if (ext.checksum === 0) {
     children.push(
-      uintHex('icmp.ext.checksum', 'Checksum', 0, 4, at + 2, 2, { text: `Checksum: ${value} [not present]` }),
+      uintHex('icmp.ext.checksum', 'Checksum', 0, 4, at + 2, 2, { generated: true, text: '[Checksum: [missing]]' }),
       checksumStatusField('icmp.ext.checksum.status', 3, at + 2),
     );
   } else if (ext.checksumStatus === 'good') {
@@ -112,8 +114,12 @@ export function extensionFields(ext: IcmpExtension, b: Uint8Array, end: number):
       checksumStatusField('icmp.ext.checksum.status', 1, at + 2),
     );
   } else {
+    const want = checksumWithout(b, at, end);
     children.push(
-      uintHex('icmp.ext.checksum', 'Checksum', ext.checksum, 4, at + 2, 2, { text: `Checksum: ${value} incorrect` }),
+      uintHex('icmp.ext.checksum', 'Checksum', ext.checksum, 4, at + 2, 2, {
+        text: `Checksum: ${value} incorrect, should be ${hex(want, 4)}`,
+        children: [expertField('icmp.ext.checksum_bad', `Bad checksum [should be ${hex(want, 4)}]`, 'Warning', 'Checksum', at + 2, 2)],
+      }),
       checksumStatusField('icmp.ext.checksum.status', 0, at + 2),
     );
   }
@@ -156,6 +162,14 @@ export function extensionFields(ext: IcmpExtension, b: Uint8Array, end: number):
   }
   const title = ext.version === 1 || ext.version === 2 ? 'ICMP Multi-Part Extensions' : 'ICMP Multi-Part Extensions (unsupported version)';
   return rawField('icmp.ext', 'ICMP Extensions', 'none', null, '1', at, end - at, { text: title, children });
+}
+
+/** The checksum the structure [at, end) should carry: its one's-complement sum with the checksum word as zero. */
+function checksumWithout(b: Uint8Array, at: number, end: number): number {
+  let sum = 0;
+  for (let i = at; i < end; i += 2) if (i !== at + 2) sum += (b[i] << 8) | (i + 1 < end ? b[i + 1] : 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
 }
 
 function textItemField(text: string, offset: number, length: number, children: Field[]): Field {

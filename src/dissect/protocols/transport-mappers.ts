@@ -7,7 +7,9 @@ import { isNbns, mapNbns } from './nbns.ts';
 import { isNtp, mapNtp } from './ntp.ts';
 import { isSsdp, mapSsdp } from './ssdp.ts';
 import { isStun, mapStun } from './stun.ts';
+import { isNetlabHeartbeat, mapNetlabHeartbeat } from './netlab-heartbeat.ts';
 import { isIgmp, mapIgmp } from './igmp.ts';
+import { isGre, mapGre } from './gre.ts';
 import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
 import { mapIcmpv6 } from './icmpv6.ts';
@@ -41,7 +43,11 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
               ? mapSsdp(layer, ctx)
               : isStun(ctx, layer)
                 ? mapStun(layer, ctx)
-                : undefined) ?? mapData(layer, ctx),
+                : isNetlabHeartbeat(ctx, layer)
+                  ? mapNetlabHeartbeat(layer, ctx)
+                  : isGre(ctx)
+                    ? mapGre(layer, ctx)
+                    : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
