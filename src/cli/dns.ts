@@ -9,7 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { AuthServer, DnsCache, RecursiveServer, Resolver, SocketTransport, Zone } from '../dns/index.ts';
 import { AUTH_ADDRESS, AUTH_NAME, RESOLVER_ADDRESS, ROOT_ADDRESS, ROOT_NAME, SEED, TLD_ADDRESS, TLD_NAME, seedServers } from '../../labs/dns/seed-zones.ts';
 import { startHierarchy } from '../../labs/dns/servers.ts';
-import { CliError, checkNumberOption } from './io.ts';
+import { CliError, checkNumberOption, untilStopped } from './io.ts';
 
 /** Where `--zone` files are served. */
 export const ZONE_ADDRESS = '127.53.0.10';
@@ -139,17 +139,7 @@ function buildServe(out: Out): CommandModule<object, ServeArgs> {
       const zonePairs = (a.zone ?? []).map(String);
       const running = await startDnsServe({ port: a.p, zones: zonePairs });
       out.write(serveText(running.port, loadZoneArgs(zonePairs)));
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = a.for === undefined ? undefined : setTimeout(stop, a.for * 1000);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(a.for);
       await running.close();
       out.write('stopped\n');
     },

@@ -189,3 +189,18 @@ export function colorAllowed(stream: { isTTY?: boolean } = process.stdout): bool
 export function printError(message: string): void {
   process.stderr.write(`netlab: ${message}\n`);
 }
+
+/** Resolves on Ctrl-C (SIGINT), SIGTERM, or after `seconds` when given: how a serving command waits to stop. */
+export function untilStopped(seconds?: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = seconds === undefined ? undefined : setTimeout(stop, seconds * 1000);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { CaptureModel, startViewServer } from '../view/index.ts';
 import { captureError } from './decode.ts';
-import { CliError, checkNumberOption, printError } from './io.ts';
+import { CliError, checkNumberOption, printError, untilStopped } from './io.ts';
 
 export const VIEW_DESCRIBE = 'Show a capture in a local web page: packet list, layer tree, hex, display filter';
 
@@ -64,17 +64,7 @@ export async function runView(o: ViewOptions, write: (s: string) => void = (s) =
     write(`netlab view: ${o.file}: ${model.frames} frames read in ${Math.round(performance.now() - t0)} ms\n`);
     if (model.error !== undefined) write(`netlab view: reading stopped early: ${model.error}; the frames before it are shown\n`);
   });
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = o.for === undefined ? undefined : setTimeout(stop, o.for * 1000);
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilStopped(o.for);
   await server.close();
   await model.stop();
   write('stopped\n');
