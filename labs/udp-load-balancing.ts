@@ -221,7 +221,8 @@ export function udpLoadBalancingLab(options: UdpLabOptions = {}) {
               );
               rrPath = cap.path;
             }
-            const clients = CLIENTS.map((a) => new Client(a, () => ({ address: LB_ADDRESS, port }), captured ? ctx.state.taps : undefined));
+            // Every server is alive here: a 2 s wait per try keeps a loaded machine's pause from adding a retry to the counts.
+            const clients = CLIENTS.map((a) => new Client(a, () => ({ address: LB_ADDRESS, port }), captured ? ctx.state.taps : undefined, undefined, 2000));
             const mark = backends.seen.length;
             const answers = await ask(clients, 10, performance.now());
             const seen = clientQueries(backends, mark);

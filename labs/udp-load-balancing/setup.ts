@@ -144,10 +144,12 @@ export class Client {
     private readonly server: () => { address: string; port: number },
     taps?: TapSwitch,
     fixedPort?: number,
+    /** Per try. The distribution step waits longer, so that a busy machine's pause is not read as a loss. */
+    timeoutMs: number = CLIENT_TIMEOUT_MS,
   ) {
     this.transport = new SocketTransport({
       localAddress: address,
-      timeoutMs: CLIENT_TIMEOUT_MS,
+      timeoutMs,
       ...(taps === undefined ? {} : { tap: taps }),
       ...(fixedPort === undefined ? {} : { nextPort: () => fixedPort }),
     });
