@@ -67,7 +67,8 @@ describe('lab udp-load-balancing broken on purpose', () => {
     const { summary: s } = await run(udpLoadBalancingLab({ healthChecks: false }));
     const failed = failedLabels(s);
     expect(failed.some((l) => l.startsWith('the health check took dns-2 out'))).toBe(true);
-    expect(failed.some((l) => /^from \d+ ms on, no question went to dns-2/.test(l))).toBe(true);
+    // Whether later questions still reach dns-2 depends on the balancer seeing its send errors in time
+    // (ICMP port unreachable on the dead port), so that checkpoint is not asserted either way here.
     expect(failed).not.toContain('round robin: 10 queries to each server');
     expect(failed).not.toContain('questions sent to dns-2 after it died timed out and were asked again');
   }, 60_000);
