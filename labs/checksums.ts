@@ -1,6 +1,6 @@
-// Lab: checksums. The IPv4 header checksum by hand (20 and 60 bytes), the book's "Hola" sum and what
+// Lab: checksums. The IPv4 header checksum by hand (20 and 60 bytes), a study guide's "Hola" sum and what
 // the real UDP checksum adds (the pseudo-header, the length, the complement; 0 allowed over IPv4 only),
-// the TCP pseudo-header on the seed's SYN, the Ethernet CRC-32, which damage each one catches, and the
+// the TCP pseudo-header on a study guide's SYN, the Ethernet CRC-32, which damage each one catches, and the
 // RFC 1624 update a NAT makes after rewriting an address. The steps live in checksums/.
 
 import { defineLab } from '../src/lab/index.ts';

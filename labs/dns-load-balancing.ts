@@ -2,7 +2,7 @@
 // answer); geo answers by the client's region, and why a shared resolver hides the region unless it
 // passes on a client subnet (RFC 7871); failover records whose addresses leave the answer when a web
 // server's health check fails and come back when it passes, with a sorry server when all are down;
-// and the seed's warning: a resolver that cached the answer keeps handing out the dead address until
+// and a study guide's warning: a resolver that cached the answer keeps handing out the dead address until
 // the TTL runs out.
 
 import { defineLab } from '../src/lab/index.ts';

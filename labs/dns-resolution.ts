@@ -1,6 +1,6 @@
-// Lab: the seed's DNS flow on real sockets. A stub asks netlab's recursive resolver for
+// Lab: a study guide's DNS flow on real sockets. A stub asks netlab's recursive resolver for
 // www.example.com; the resolver walks root (127.53.0.1) -> .com (127.53.0.2) -> example.com
-// (127.53.0.3) and the lab prints the timeline it measured beside the seed's; the same question again
+// (127.53.0.3) and the lab prints the timeline it measured beside a study guide's; the same question again
 // is answered from the cache with the TTL counting down; a 2-second record runs out and the next
 // question reaches the authoritative server again; NXDOMAIN is cached for the SOA's minimum (RFC 2308)
 // and the second NXDOMAIN asks no server.
@@ -39,7 +39,7 @@ import type { Net, State } from './dns-resolution/state.ts';
 
 const { A, AAAA } = DNS_TYPE;
 
-/** The seed's timeline of a first lookup, per step (ms since the stub asked). */
+/** A study guide's timeline of a first lookup, per step (ms since the stub asked). */
 const SEED_TIMELINE: Record<string, string> = { [ROOT_ADDRESS]: '20-100', [TLD_ADDRESS]: '100-150', [AUTH_ADDRESS]: '150-200' };
 const WHO: Record<string, string> = {
   [ROOT_ADDRESS]: `root (${ROOT_NAME})`,

@@ -54,7 +54,7 @@ const ATTACKER_CLIENT = '127.66.0.100';
 const EVIL = '127.66.6.6';
 const TARGET = 'login.example.com';
 const TARGET_ADDRESS = '192.0.2.10';
-/** The distance to example.com's server: the seed's authoritative hop (150-200 ms) is 50 ms. */
+/** The distance to example.com's server: a study guide's authoritative hop (150-200 ms) is 50 ms. */
 const DELAY_MS = 50;
 /** How many IDs after the one it saw the attacker tries. */
 const GUESSES = 16;

@@ -1,4 +1,4 @@
-// Lab: encapsulation. The seed's own example, built byte by byte and taken apart again: an HTTP GET from
+// Lab: encapsulation. A study guide's own example, built byte by byte and taken apart again: an HTTP GET from
 // 192.168.1.10:54321 to 142.250.183.110:443 in TCP (the handshake first: SYN seq 12345678), IPv4
 // (protocol 6) and Ethernet (11:22:33:44:55:66 -> AA:BB:CC:DD:EE:FF, EtherType 0x0800, with its real
 // FCS); then through a netsim router to the next hop (MACs change, IPs stay), and a frame whose FCS is

@@ -1,4 +1,4 @@
-// Lab: mutual TLS between two services that trust one CA, as in the seed: a root and an intermediate, a
+// Lab: mutual TLS between two services that trust one CA, as a study guide describes: a root and an intermediate, a
 // leaf for serviceA.default.svc.cluster.local (the server) and one for serviceB (the client), each
 // valid for 24 hours. The server asks for the client's certificate in its first flight; clients with
 // no certificate, one from another CA, an expired one, a revoked one (CRL) and one with the wrong name

@@ -1,4 +1,4 @@
-// Lab: the TLS 1.3 handshake of the seed, step by step, from one real HTTPS request on 127.0.0.1: the
+// Lab: the TLS 1.3 handshake a study guide describes, step by step, from one real HTTPS request on 127.0.0.1: the
 // TCP handshake first, then ClientHello and ServerHello in plaintext, then EncryptedExtensions,
 // Certificate, CertificateVerify and Finished, which only the key log in the capture lets Wireshark
 // read; the HTTP request inside; where TLS sits in the OSI and TCP/IP models; and what the
@@ -28,7 +28,7 @@ import { need } from './common/need.ts';
 import { tls13Exercises } from './tls13-handshake/exercises.ts';
 
 const HOST = '127.0.0.1';
-/** The seed's `domain.com`, under the .test domain the labs use (RFC 6761: never on the internet). */
+/** A study guide's `domain.com`, under the .test domain the labs use (RFC 6761: never on the internet). */
 const NAME = 'domain.netlab.test';
 const REQUEST = `GET / HTTP/1.1\r\nHost: ${NAME}\r\nuser-agent: netlab-lab\r\nconnection: close\r\n\r\n`;
 const CAPTURE = 'tls13-handshake';

@@ -1,5 +1,5 @@
-// The checksums lab's datagrams and how it reads their verdicts: the seed's "Hola" in UDP/IPv4 (and
-// over IPv6 for the zero-checksum rule), the encapsulation seed's SYN for the TCP pseudo-header, and
+// The checksums lab's datagrams and how it reads their verdicts: a study guide's "Hola" in UDP/IPv4 (and
+// over IPv6 for the zero-checksum rule), the encapsulation lab's SYN for the TCP pseudo-header, and
 // the checksum statuses netlab's decoder gives, in Wireshark's words.
 
 import { decode, encode, ethernet, ipv4, ipv6, payload, tcp, udp } from '../../src/wire/index.ts';
@@ -13,7 +13,7 @@ export const MAC_SRC = '11:22:33:44:55:66';
 export const MAC_DST = 'aa:bb:cc:dd:ee:ff';
 export const SRC6 = '2001:db8::10';
 export const DST6 = '2001:db8::1';
-/** The encapsulation seed's SYN: 192.168.1.10:54321 -> 142.250.183.110:443, seq 12345678. */
+/** The encapsulation lab's SYN: 192.168.1.10:54321 -> 142.250.183.110:443, seq 12345678. */
 export const SYN = { sport: 54321, dport: 443, seq: 12345678, mss: 1460 } as const;
 
 /** Offsets in an untagged Ethernet frame with a 20-byte IPv4 header. */
@@ -27,7 +27,7 @@ export const put16 = (b: Uint8Array, at: number, v: number): void => {
   b[at + 1] = v & 0xff;
 };
 
-/** The seed's datagram: "Hola" from 192.168.1.10:54321, in IPv4 and Ethernet (with an FCS when asked). */
+/** A study guide's datagram: "Hola" from 192.168.1.10:54321, in IPv4 and Ethernet (with an FCS when asked). */
 export function holaFrame(o: { fcs?: boolean; text?: string; src?: string; udpChecksum?: number } = {}): Uint8Array {
   return encode([
     ethernet({ src: MAC_SRC, dst: MAC_DST, fcs: o.fcs ?? false }),
@@ -47,7 +47,7 @@ export function holaOverIpv6WithoutChecksum(): Uint8Array {
   ]);
 }
 
-/** The seed's SYN (with its MSS option: a 24-byte TCP header). */
+/** A study guide's SYN (with its MSS option: a 24-byte TCP header). */
 export function synFrame(): Uint8Array {
   return encode([
     ethernet({ src: MAC_SRC, dst: MAC_DST }),

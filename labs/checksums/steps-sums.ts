@@ -1,7 +1,7 @@
 // The checksums lab's first steps: each checksum computed as a person would, and compared with what
-// the wire layer put in the frame: the IPv4 header (20 bytes, and 60 with options), the book's "Hola"
+// the wire layer put in the frame: the IPv4 header (20 bytes, and 60 with options), a study guide's "Hola"
 // and the real UDP checksum with its pseudo-header, the zero checksum (allowed over IPv4 only), the
-// TCP pseudo-header on the seed's SYN, and the Ethernet CRC-32.
+// TCP pseudo-header on a study guide's SYN, and the Ethernet CRC-32.
 
 import { crc32, encode, ethernet, foldSum, internetChecksum, ipv4, ipv4Bytes, ipv4Option, onesSum, payload, readFcs, udp } from '../../src/wire/index.ts';
 import type { Step } from '../../src/lab/index.ts';

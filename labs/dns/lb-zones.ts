@@ -1,6 +1,6 @@
-// The DNS load-balancing lab's names, served on loopback: google.com with the seed's three addresses
+// The DNS load-balancing lab's names, served on loopback: google.com with a study guide's three addresses
 // (142.250.180.14, .206, .238: labels here, nothing is sent to them), api.mysite.com answered by region
-// (the seed's 15.125.23.214 for the US), and www.mysite.com on two real web servers on 127.60.0.11 and
+// (a study guide's 15.125.23.214 for the US), and www.mysite.com on two real web servers on 127.60.0.11 and
 // .12 with a short TTL, health checked, with a "sorry" server as the fallback. One authoritative
 // server (ns1.google.com and ns1.mysite.com are both 127.53.0.3) under the lab's own root and .com.
 
@@ -14,7 +14,7 @@ export { AUTH_ADDRESS, RESOLVER_ADDRESS, ROOT_ADDRESS, STUB_ADDRESS, TLD_ADDRESS
 
 export const LB = {
   roundRobin: 'google.com',
-  /** The seed's nslookup answers, in the zone's order. */
+  /** A study guide's nslookup answers, in the zone's order. */
   googleAddresses: ['142.250.180.14', '142.250.180.206', '142.250.180.238'],
   googleTtl: 300,
   geo: 'api.mysite.com',

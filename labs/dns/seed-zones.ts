@@ -1,4 +1,4 @@
-// The seed's DNS, served on loopback: a root, the .com TLD and example.com, with the book's numbers
+// A study guide's DNS, served on loopback: a root, the .com TLD and example.com, with a study guide's numbers
 // (example.com A 192.0.2.1 with TTL 3600, www a CNAME to example.com, negative TTL 300 from the SOA),
 // plus a 2-second record to watch a TTL run out. These names never leave the machine: the resolver's
 // root hints point at the lab's own root on 127.53.0.1.
@@ -16,7 +16,7 @@ export const ROOT_NAME = 'a.root-servers.net';
 export const TLD_NAME = 'a.gtld-servers.net';
 export const AUTH_NAME = 'ns1.example.com';
 
-/** The seed's answer and TTLs. */
+/** A study guide's answer and TTLs. */
 export const SEED = {
   name: 'www.example.com',
   target: 'example.com',

@@ -3,7 +3,7 @@
 // socket), so the lab owns the server's public address instead: the resolver knows the server at
 // FRONT (an address and port from the delegation's glue); a socket there passes each query on to the
 // real netlab server at BACK and sends its answer back from FRONT after `delayMs` (the distance to
-// the server: the seed's authoritative hop takes 50 ms). `inject` sends any datagram from FRONT:
+// the server: a study guide's authoritative hop takes 50 ms). `inject` sends any datagram from FRONT:
 // exactly what an attacker who spoofs the server's address achieves on a real network. `onQuery`
 // shows the queries passing (the lab lets the attacker look, to test one check at a time);
 // `rewrite` changes answers (an attacker's own server adding records it should not).

@@ -1,17 +1,17 @@
-// The seed's encapsulation example, as numbers: who talks to whom, the SYN's sequence number, the
+// A study guide's encapsulation example, as numbers: who talks to whom, the SYN's sequence number, the
 // request, the MACs; and the frames the client sends, built with the wire layer's builders.
 
 import { decode, encode, ethernet, ipv4, payload, tcp, type DecodedLayer } from '../../src/wire/index.ts';
 
 export const CLIENT = { ip: '192.168.1.10', port: 54321, mac: '11:22:33:44:55:66' } as const;
 export const SERVER = { ip: '142.250.183.110', port: 443 } as const;
-/** The client's gateway: its LAN leg has the seed's destination MAC; its WAN leg faces the ISP. */
+/** The client's gateway: its LAN leg has a study guide's destination MAC; its WAN leg faces the ISP. */
 export const GATEWAY = { ip: '192.168.1.1', lanMac: 'aa:bb:cc:dd:ee:ff', wanIp: '198.51.100.1', wanMac: '02:00:00:00:01:01' } as const;
 /** The ISP's router at the other end of the gateway's WAN link (TEST-NET-2 addresses). */
 export const NEXT_HOP = { ip: '198.51.100.2', mac: '02:00:00:00:02:01' } as const;
 export const ISN = 12345678;
 export const REQUEST = 'GET /index.html HTTP/1.1\r\nHost: www.google.com\r\n\r\n';
-/** What the book prints in the FCS field: a placeholder, not a CRC. */
+/** What a study guide prints in the FCS field: a placeholder, not a CRC. */
 export const BOOK_FCS = 0xabcd1234;
 export const CLIENT_IP_ID = 0x4a1d;
 export const CLIENT_WINDOW = 64240;

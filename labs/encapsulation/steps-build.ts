@@ -1,6 +1,6 @@
 // The encapsulation lab's first steps: the handshake before the request, the GET wrapped layer by
-// layer (each header's bytes, each PDU's name, the real FCS instead of the book's placeholder), taken
-// apart again with every field compared, and what the seed's source MAC says about itself.
+// layer (each header's bytes, each PDU's name, the real FCS instead of a study guide's placeholder), taken
+// apart again with every field compared, and what a study guide's source MAC says about itself.
 
 import { crc32, encode, ethernet, ipv4, payload, readFcs, tcp, type DecodedLayer, type Ethernet, type Ipv4, type Tcp } from '../../src/wire/index.ts';
 import type { Step } from '../../src/lab/index.ts';

@@ -1,4 +1,4 @@
-// The path of the seed's request out of the LAN: the client's cable to its gateway (a netsim Router),
+// The path of a study guide's request out of the LAN: the client's cable to its gateway (a netsim Router),
 // and the gateway's WAN cable to the ISP's router (a netsim Host that answers ARP). The lab plays the
 // client itself, sending the frames it built byte by byte; the router forwards them as netsim does
 // (TTL - 1, RFC 1624 checksum update, new MACs, ARP for the next hop). Both cables carry frames with

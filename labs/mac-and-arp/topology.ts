@@ -1,4 +1,4 @@
-// The mac-and-arp lab's network: one LAN, one switch, no router (the seed's "without a router
+// The mac-and-arp lab's network: one LAN, one switch, no router (a study guide's "without a router
 // everything stays at layer 2"):
 //
 //   h1 192.168.1.2 --p1--+

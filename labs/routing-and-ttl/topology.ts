@@ -3,7 +3,7 @@
 //   stage 1: h1 192.168.1.10 --lan1-- 192.168.1.1 r1 192.168.2.1 --lan2-- 192.168.2.20 h2
 //   stage 2: r1 10.0.0.1 --core-- 10.0.0.2 r2 192.168.3.1 --lan3-- 192.168.3.30 h3
 //
-// r1's LAN-side MAC is the seed's gateway MAC, aa:bb:cc:dd:ee:ff (an individual, locally administered
+// r1's LAN-side MAC is a study guide's gateway MAC, aa:bb:cc:dd:ee:ff (an individual, locally administered
 // address); the other MACs are locally administered too (02:...), numbered after their network.
 
 import { Host, type HostOptions } from '../../src/netsim/index.ts';
