@@ -98,6 +98,12 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['loopback TCP sockets on 127.71.0.0/16', 'tshark (optional: decrypts the client side with the key log)'],
   },
+  'caching-and-compression': {
+    name: 'caching-and-compression',
+    title: 'Caching and compression at the proxy: hits, Age, 304s, collapsed forwarding, gzip vs brotli, BREACH',
+    duration: '25 min',
+    needs: ['loopback TCP sockets on 127.184.0.0/16', "tshark (optional: Wireshark's reading of both sides of the proxy)"],
+  },
   'forward-vs-reverse-proxy': {
     name: 'forward-vs-reverse-proxy',
     title: 'Forward proxy vs reverse proxy: A -> B -> C and D -> E -> F, CONNECT, X-Forwarded-For',

@@ -67,6 +67,11 @@ export interface ProxyOptions {
   readonly requestBufferBytes?: number;
   /** Time close() gives requests in flight before cutting them (default 5 000 ms). */
   readonly graceMs?: number;
+  /**
+   * Wall-clock time (epoch ms) for the cache's HTTP dates and ages (default Date.now). A lab passes a
+   * clock it moves forward, so Age and expiry show without waiting.
+   */
+  readonly httpNow?: () => number;
 }
 
 export interface ListenerInfo {
@@ -227,7 +232,11 @@ export class ReverseProxy {
     }
     const prevCache = previous?.cache;
     const cache =
-      config.cache === undefined ? undefined : prevCache !== undefined && sameConfig(prevCache.config, config.cache) ? prevCache : new ProxyCache(config.cache);
+      config.cache === undefined
+        ? undefined
+        : prevCache !== undefined && sameConfig(prevCache.config, config.cache)
+          ? prevCache
+          : new ProxyCache(config.cache, this.opts.httpNow);
     return {
       rateLimits,
       shed,
