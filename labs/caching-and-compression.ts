@@ -169,7 +169,6 @@ export default defineLab<State>({
         const acc = [await ask(15, '/account'), await ask(16, '/account')];
         const bas = [await ask(16, '/basket'), await ask(17, '/basket')];
         ctx.show.table(['t (s)', 'GET', 'status', 'X-Cache', 'Age', 'backend got'], rows);
-        const revalidation = backend.seen.filter((s) => s.ifNoneMatch !== '');
         ctx.check.equal('t=0: a miss, fetched from the backend', [miss.status, miss.header('x-cache'), backend.seen[0]?.target], [200, 'MISS', '/article']);
         ctx.check.equal(
           't=3 and t=7: hits with Age 3 and 7',
@@ -178,9 +177,9 @@ export default defineLab<State>({
         );
         ctx.check.equal('...the same bytes as the miss', [hit3.body.equals(miss.body), hit7.body.equals(miss.body)], [true, true]);
         ctx.check.equal(
-          't=12 (older than max-age=10): the proxy revalidated with If-None-Match',
-          revalidation.map((s) => [s.target, s.ifNoneMatch]),
-          [['/article', ARTICLE_ETAG]],
+          "t=12 (older than max-age=10): the proxy revalidated with If-None-Match (the backend's 2 requests for /article)",
+          backend.seen.filter((s) => s.target === '/article').map((s) => s.ifNoneMatch || 'none'),
+          ['none', ARTICLE_ETAG],
         );
         ctx.check.equal(
           '...the client got 200 REVALIDATED, Age 0, the stored body',

@@ -206,7 +206,10 @@ export class ProxyCache {
     attempt.finish({ status });
     const responseTime = this.now();
     if (status === 304 && stale !== undefined) {
-      const updated = updateFromNotModified(stale.response, resHeaders, requestTime, responseTime);
+      // A Set-Cookie on the 304 answers the request that revalidated (another client's session): it
+      // must not join the stored headers, or every later hit would hand that cookie to everyone.
+      const { 'set-cookie': _cookie, ...shared } = resHeaders;
+      const updated = updateFromNotModified(stale.response, shared, requestTime, responseTime);
       if (updated === undefined) return { stored: false };
       return { stored: this.store.update(stale.key, updated) };
     }

@@ -51,6 +51,13 @@ beforeEach(async () => {
       }
       return text(`short #${served}`, { 'Cache-Control': 'max-age=1', ETag: '"v1"' });
     }
+    if (t === '/cookie') {
+      if (inm === '"c1"') {
+        res.writeHead(304, { ETag: '"c1"', 'Cache-Control': 'max-age=1', 'Set-Cookie': `session=client-${served}` });
+        return res.end();
+      }
+      return text(`cookie #${served}`, { 'Cache-Control': 'max-age=1', ETag: '"c1"' });
+    }
     if (t === '/vary') return text(`lang ${field(req.head.fields, 'accept-language')}`, { 'Cache-Control': 'max-age=60', Vary: 'Accept-Language' });
     if (t === '/swr') return text(`swr #${served}`, { 'Cache-Control': 'max-age=1, stale-while-revalidate=30' });
     if (t === '/slow') {
@@ -105,6 +112,18 @@ describe('the proxy cache', () => {
     expect(b.body).toBe(a.body);
     expect(up.seen.map((s) => field(s.fields, 'if-none-match'))).toEqual([undefined, '"v1"']);
     expect(field((await send(port, 'GET', '/short')).fields, 'x-cache')).toBe('HIT');
+  });
+
+  it("never stores a Set-Cookie that came on a revalidation's 304 (it would go to every later client)", async () => {
+    await start();
+    await send(port, 'GET', '/cookie');
+    await sleep(1100);
+    const b = await send(port, 'GET', '/cookie');
+    expect(field(b.fields, 'x-cache')).toBe('REVALIDATED');
+    const c = await send(port, 'GET', '/cookie');
+    expect(field(c.fields, 'x-cache')).toBe('HIT');
+    expect(field(c.fields, 'set-cookie')).toBeUndefined();
+    expect(served).toBe(2);
   });
 
   it('keeps Vary variants apart', async () => {
