@@ -2,10 +2,11 @@
 // (`netlab proxy run`, its own process) beside nginx with `proxy_cache` (one worker), both in front of
 // the same upstream, for the same cached object at two sizes (2 KiB and 100 KiB, Cache-Control:
 // max-age=3600). Each proxy is warmed (a miss, then a hit it reports: X-Cache: HIT for netlab,
-// X-Cache-Status: HIT for nginx), then wrk runs with the same flags (one thread, 50 keep-alive
+// X-Cache-Status: HIT for nginx, then one second of wrk), then wrk runs with the same flags (one thread, 50 keep-alive
 // connections, BENCH_SECONDS, default 5 s). The upstream counts its requests: the count must not move
 // during a run, or the figure is not of cache hits and the row says so. Prints requests/s, MB/s and
-// netlab's share of nginx's. Everything listens on 127.0.0.1; every process is stopped at the end.
+// netlab's share of nginx's. The two proxies run side by side and take turns, BENCH_ROUNDS rounds
+// (default 3), and the median of each counts. Everything listens on 127.0.0.1; every process is stopped at the end.
 
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -101,11 +102,19 @@ const nginx: Peer = {
 interface Row {
   readonly peer: string;
   readonly object: string;
-  readonly result: WrkResult;
-  /** Upstream requests during the wrk run (0 when every answer came from the cache). */
-  readonly upstreamDuring: number;
+  /** Each round's wrk result. */
+  readonly runs: WrkResult[];
+  /** Upstream requests during the measured wrk runs (0 when every answer came from the cache). */
+  upstreamDuring: number;
   readonly warm: string;
 }
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3');
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
 
 async function main(): Promise<void> {
   for (const tool of ['wrk', 'nginx']) {
@@ -114,44 +123,65 @@ async function main(): Promise<void> {
       return;
     }
   }
+  if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1 && ROUNDS <= 9)) throw new Error(`BENCH_ROUNDS must be 1..9, got ${process.env.BENCH_ROUNDS}`);
   const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-cache-'));
   chmodSync(dir, 0o755);
   const up = await startUpstream();
+  const children: ChildProcess[] = [];
   const rows: Row[] = [];
   try {
+    // Both proxies run side by side and take turns (netlab, nginx, netlab, ...): on a shared machine
+    // the load drifts, and alternating rounds give each the same share of the drift.
+    const started: { peer: Peer; port: number }[] = [];
     for (const peer of [netlab, nginx]) {
       const { port, child } = await peer.start(dir, up.port);
-      try {
-        await waitListening(port, child, peer.name);
-        for (const o of OBJECTS) {
-          const first = await get(port, o.path);
-          const second = await get(port, o.path);
-          if (first.status !== 200 || second.status !== 200) throw new Error(`${peer.name} ${o.path}: status ${first.status} then ${second.status}`);
-          const warm = `${first.cache} then ${second.cache}`;
-          const before = up.count();
-          const result = await wrk(peer.name, port, o.path);
-          rows.push({ peer: peer.name, object: `${o.bytes / 1024} KiB`, result, upstreamDuring: up.count() - before, warm });
-        }
-      } finally {
-        await stop(child);
+      children.push(child);
+      await waitListening(port, child, peer.name);
+      started.push({ peer, port });
+    }
+    for (const o of OBJECTS) {
+      const these: Row[] = [];
+      for (const { peer, port } of started) {
+        const first = await get(port, o.path);
+        const second = await get(port, o.path);
+        if (first.status !== 200 || second.status !== 200) throw new Error(`${peer.name} ${o.path}: status ${first.status} then ${second.status}`);
+        await wrk('warm-up', port, o.path, '1'); // the JIT warms, as in bench:proxy
+        these.push({ peer: peer.name, object: `${o.bytes / 1024} KiB`, runs: [], upstreamDuring: 0, warm: `${first.cache} then ${second.cache}` });
       }
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [i, { peer, port }] of started.entries()) {
+          const row = these[i] as Row;
+          const before = up.count();
+          row.runs.push(await wrk(peer.name, port, o.path));
+          row.upstreamDuring += up.count() - before;
+        }
+      }
+      rows.push(...these);
     }
   } finally {
+    for (const c of children.reverse()) await stop(c);
     await new Promise<void>((resolve) => up.server.close(() => resolve()));
     up.server.closeAllConnections();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`wrk -t1 -c50 -d${DURATION}s, cache hits through each proxy, one upstream (node:http, counted), ${new Date().toISOString()}`);
   console.log(
-    `${'proxy'.padEnd(30)} ${'object'.padStart(7)} ${'req/s'.padStart(9)} ${'MB/s'.padStart(8)} ${'p99 ms'.padStart(7)}  upstream  warm-up         netlab/nginx`,
+    `wrk -t1 -c50 -d${DURATION}s, cache hits through each proxy, one upstream (node:http, counted), ${ROUNDS} alternating rounds, median; ${new Date().toISOString()}`,
   );
+  console.log(
+    `${'proxy'.padEnd(30)} ${'object'.padStart(7)} ${'req/s'.padStart(9)} ${'MB/s'.padStart(8)}  ${'rounds req/s'.padEnd(20)} upstream  warm-up        netlab/nginx`,
+  );
+  const rps = (r: Row): number => median(r.runs.map((x) => x.rps));
   for (const r of rows) {
     const ours = rows.find((x) => x.peer === netlab.name && x.object === r.object);
-    const share = ours === undefined || r.peer === netlab.name ? '' : `${((ours.result.rps / r.result.rps) * 100).toFixed(0)}%`;
+    const share = ours === undefined || r.peer === netlab.name ? '' : `${((rps(ours) / rps(r)) * 100).toFixed(0)}%`;
     const upstream = r.upstreamDuring === 0 ? '0' : `${r.upstreamDuring} (NOT all hits)`;
+    const errors = r.runs.map((x) => x.errors).filter((e) => e !== '');
     console.log(
-      `${r.peer.padEnd(30)} ${r.object.padStart(7)} ${r.result.rps.toFixed(0).padStart(9)} ${(r.result.bytesPerSec / 1e6).toFixed(1).padStart(8)} ` +
-        `${r.result.p99Ms.toFixed(2).padStart(7)}  ${upstream.padStart(8)}  ${r.warm.padEnd(14)}  ${share.padStart(11)}${r.result.errors === '' ? '' : `  ${r.result.errors}`}`,
+      `${r.peer.padEnd(30)} ${r.object.padStart(7)} ${rps(r).toFixed(0).padStart(9)} ${(median(r.runs.map((x) => x.bytesPerSec)) / 1e6).toFixed(1).padStart(8)}  ` +
+        `${r.runs
+          .map((x) => x.rps.toFixed(0))
+          .join(' ')
+          .padEnd(20)} ${upstream.padStart(8)}  ${r.warm.padEnd(13)}  ${share.padStart(11)}${errors.length === 0 ? '' : `  ${errors.join('; ')}`}`,
     );
   }
 }

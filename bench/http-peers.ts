@@ -106,9 +106,10 @@ export function parseBytes(v: string): number {
   return Number(m[1]) * (m[2] === 'K' ? 1024 : m[2] === 'M' ? 1024 ** 2 : m[2] === 'G' ? 1024 ** 3 : 1);
 }
 
-export function wrk(name: string, port: number, path = '/'): Promise<WrkResult> {
+/** wrk -t1 -c50 for `seconds` (default BENCH_SECONDS) on one URL. */
+export function wrk(name: string, port: number, path = '/', seconds = DURATION): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
-    execFile('wrk', ['-t1', '-c50', `-d${DURATION}s`, '--latency', `http://${HOST}:${port}${path}`], { timeout: 120_000 }, (err, stdout) => {
+    execFile('wrk', ['-t1', '-c50', `-d${seconds}s`, '--latency', `http://${HOST}:${port}${path}`], { timeout: 120_000 }, (err, stdout) => {
       if (err !== null) return reject(err);
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
       const bytesPerSec = parseBytes(/Transfer\/sec:\s+(\S+)/.exec(stdout)?.[1] ?? '');
