@@ -238,7 +238,13 @@ export class ProxyCache {
     if (etag !== undefined && inm !== undefined && e.response.status === 200) {
       const weak = (s: string): string => s.trim().replace(/^W\//, '');
       if (inm.trim() === '*' || inm.split(',').some((t) => weak(t) === weak(etag))) {
-        r.res.writeHead(304, fields);
+        // RFC 9110 §15.4.5: the 304 carries the ETag and Vary the 200 would have carried, and with
+        // compression on the route those are the compressed variant's (a weak ETag, Vary:
+        // Accept-Encoding). The body-less 304 gets them from the hook's answer for that 200 (which the
+        // compression counter then counts too).
+        const as200 = r.reshape?.(200, [...fields, { name: 'Content-Length', value: String(e.body.byteLength) }]);
+        const notModified = as200 === undefined ? fields : as200.fields.filter((f) => !['content-length', 'content-encoding'].includes(f.name.toLowerCase()));
+        r.res.writeHead(304, notModified);
         r.res.end();
         return { result, status: 304, bytes: 0 };
       }

@@ -200,6 +200,19 @@ describe('the proxy cache', () => {
     expect(served).toBe(1);
   });
 
+  it("a 304 from the store carries the compressed variant's weak ETag and Vary, as its 200 would", async () => {
+    await start();
+    await send(port, 'GET', '/zip');
+    const nm = await send(port, 'GET', '/zip', { 'Accept-Encoding': 'gzip', 'If-None-Match': 'W/"z1"' });
+    expect(nm.status).toBe(304);
+    expect(field(nm.fields, 'x-cache')).toBe('HIT');
+    expect(field(nm.fields, 'etag')).toBe('W/"z1"');
+    expect(field(nm.fields, 'vary')).toBe('Accept-Encoding');
+    expect(field(nm.fields, 'content-encoding')).toBeUndefined();
+    expect(nm.body).toBe('');
+    expect(served).toBe(1);
+  });
+
   it('PURGE from an allowed address empties a URL', async () => {
     await start();
     await send(port, 'GET', '/fresh');
