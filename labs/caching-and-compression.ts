@@ -254,7 +254,7 @@ export default defineLab<State>({
         const first = await client.get('/scores', SITE);
         clock.set(5);
         const stale = await client.get('/scores', SITE);
-        for (let i = 0; i < 100 && backend.count('/scores') < 2; i++) await new Promise((r) => setTimeout(r, 10));
+        for (let i = 0; i < 300 && backend.count('/scores') < 2; i++) await new Promise((r) => setTimeout(r, 10));
         const refreshed = await client.get('/scores', SITE);
         ctx.show.table(
           ['t (s)', 'GET /scores', 'X-Cache', 'Age', 'body', 'backend got'],

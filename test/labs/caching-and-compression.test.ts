@@ -79,3 +79,12 @@ describe('lab caching-and-compression, a checkpoint that fails', () => {
     expect(res.summary.failed).toBeGreaterThanOrEqual(5);
   }, 60_000);
 });
+
+describe('lab caching-and-compression, deterministic (fixtures)', () => {
+  it('runs the compression step and writes nothing into the fixtures folder', async () => {
+    const only: AnyLab = { ...lab, exercises: [], steps: [lab.steps[2] as Step<unknown>] };
+    const res = await run(only, { deterministic: true });
+    expect(res.summary.failed, res.text).toBe(0);
+    expect(readdirSync(res.out)).toEqual([]);
+  }, 60_000);
+});
