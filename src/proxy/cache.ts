@@ -9,8 +9,9 @@
 //                             revalidation sends If-None-Match / If-Modified-Since and a 304 refreshes
 //                             the stored response (X-Cache: REVALIDATED); a new response is stored when
 //                             storable (X-Cache: MISS).
-// The cache's own fetch reads the body whole (up to maxEntryBytes); a larger or unstorable response
-// is handed to the normal streaming path for the clients that could not be served from the store.
+// The cache's own fetch reads the body whole (up to maxEntryBytes); a larger one is streamed on to
+// the client that fetched it (read once from the upstream); an unstorable one is handed to that
+// client as it came, and the clients that waited on the fetch go upstream by the normal path.
 // PURGE from an allowed address removes a URL's variants.
 
 import type { ClusterRuntime } from './cluster.ts';
@@ -59,6 +60,19 @@ interface FetchOutcome {
   readonly stored: boolean;
   /** The response read whole (not a 304), for the caller that fetched it when it was not stored. */
   readonly response?: { readonly status: number; readonly fields: readonly HttpField[]; readonly body: Uint8Array };
+  /**
+   * A response too big to store: what was read so far and the rest as it comes, for the caller that
+   * fetched it to stream (one upstream fetch, not a second one by the normal path). Whoever does not
+   * stream it must discard it, or the upstream connection stays busy.
+   */
+  readonly passthrough?: Passthrough;
+}
+
+interface Passthrough {
+  readonly status: number;
+  readonly fields: readonly HttpField[];
+  readonly body: AsyncIterable<Uint8Array>;
+  discard(): void;
 }
 
 export interface CacheRequest {
@@ -92,6 +106,29 @@ async function writeWhole(r: CacheRequest, status: number, fields: HttpField[], 
     n += chunk.length;
     if (!r.res.write(chunk)) await r.res.drained();
     if (r.res.aborted) return n;
+  }
+  r.res.end();
+  return n;
+}
+
+/** Streams a response too big to store, through the route's compression hook when there is one. */
+async function writeStream(r: CacheRequest, p: Passthrough, fields: HttpField[]): Promise<number> {
+  const shaped = r.reshape?.(p.status, fields);
+  r.res.writeHead(p.status, shaped?.fields ?? fields);
+  let n = 0;
+  try {
+    for await (const chunk of shaped === undefined ? p.body : shaped.body(p.body)) {
+      n += chunk.length;
+      if (!r.res.write(chunk)) await r.res.drained();
+      if (r.res.aborted) {
+        p.discard();
+        return n;
+      }
+    }
+  } catch {
+    p.discard();
+    r.res.abortCut();
+    return n;
   }
   r.res.end();
   return n;
@@ -135,7 +172,10 @@ export class ProxyCache {
       const d = lookupDecision(reqHeaders, entry.response, this.now());
       if (d.kind === 'fresh') return this.send(r, entry, d.age, 'HIT', reqHeaders);
       if (d.kind === 'stale-while-revalidate') {
-        void this.collapse.run(primary, () => this.fetch(r, reqHeaders, entry)).catch(() => undefined);
+        void this.collapse
+          .run(primary, () => this.fetch(r, reqHeaders, entry))
+          .then((o) => o.passthrough?.discard())
+          .catch(() => undefined);
         return this.send(r, entry, d.age, 'STALE', reqHeaders);
       }
     }
@@ -147,6 +187,12 @@ export class ProxyCache {
       return undefined;
     }
     if (!outcome.stored) {
+      const pass = outcome.passthrough;
+      if (pass !== undefined) {
+        if (!leader) return undefined; // the leader streams it; the others go upstream themselves
+        const fields = [...pass.fields, { name: 'X-Cache', value: 'MISS' }, ...r.responseFields];
+        return { result: 'MISS', status: pass.status, bytes: await writeStream(r, pass, fields) };
+      }
       const got = outcome.response;
       if (!leader || got === undefined) return undefined;
       // Not storable: the caller that fetched it gets it as it came (the others go upstream themselves).
@@ -189,19 +235,42 @@ export class ProxyCache {
     const limit = this.config.maxEntryBytes ?? Math.floor(this.config.maxBytes / 8);
     const parts: Buffer[] = [];
     let n = 0;
+    let over = false;
     try {
       for await (const c of res.body) {
         n += c.length;
-        if (n > limit) {
-          res.body.discard();
-          attempt.finish({ status });
-          return { stored: false };
-        }
         parts.push(Buffer.from(c));
+        if (n > limit) {
+          over = true;
+          break; // the rest stays queued in res.body for the passthrough
+        }
       }
     } catch {
       attempt.finish({ error: 'reset' });
       return { stored: false };
+    }
+    if (over) {
+      let finished = false;
+      const finish = (o: Parameters<typeof attempt.finish>[0]): void => {
+        if (!finished) attempt.finish(o);
+        finished = true;
+      };
+      const upstreamBody = res.body;
+      const body = (async function* () {
+        try {
+          for (const p of parts) yield p;
+          for await (const c of upstreamBody) yield c;
+        } catch (err) {
+          finish({ error: 'reset' });
+          throw err;
+        }
+        finish({ status });
+      })();
+      const discard = (): void => {
+        upstreamBody.discard();
+        finish({ status });
+      };
+      return { stored: false, passthrough: { status, fields: stripHopByHop(res.head.fields), body, discard } };
     }
     attempt.finish({ status });
     const responseTime = this.now();

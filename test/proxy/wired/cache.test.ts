@@ -65,6 +65,8 @@ beforeEach(async () => {
       return text(`slow #${served}`, { 'Cache-Control': 'max-age=60' });
     }
     if (t === '/zip') return text('compressible text '.repeat(100), { 'Cache-Control': 'max-age=60', ETag: '"z1"' });
+    if (t === '/zip/huge') return text('z'.repeat(10_000), { 'Cache-Control': 'max-age=60' });
+    if (t === '/huge') return text('h'.repeat(10_000), { 'Cache-Control': 'max-age=60' });
     if (t.startsWith('/big/')) return text(t.padEnd(3000, '.'), { 'Cache-Control': 'max-age=60' });
     return text('?', {}, 404);
   };
@@ -167,6 +169,37 @@ describe('the proxy cache', () => {
     expect(field((await send(port, 'GET', '/big/1')).fields, 'x-cache')).toBe('HIT');
     expect(field((await send(port, 'GET', '/big/2')).fields, 'x-cache')).toBe('MISS'); // evicted
     expect(served).toBe(7);
+  });
+
+  it('a response above maxEntryBytes is fetched once and streamed to the client, not fetched again', async () => {
+    await start();
+    const r = await send(port, 'GET', '/huge');
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('h'.repeat(10_000));
+    expect(field(r.fields, 'x-cache')).toBe('MISS');
+    expect(field(r.fields, 'content-length')).toBe('10000');
+    expect(served).toBe(1);
+    // On a route with compression the streamed body goes through the compressor too.
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', r));
+    const conn = new HttpClientConnection(socket, { responseTimeoutMs: 5000 });
+    try {
+      const res = await conn.request({
+        method: 'GET',
+        target: '/zip/huge',
+        fields: [
+          { name: 'Host', value: 'app.netlab.test' },
+          { name: 'Accept-Encoding', value: 'gzip' },
+        ],
+      });
+      const parts: Buffer[] = [];
+      for await (const c of res.body) parts.push(Buffer.from(c));
+      expect(field(res.head.fields, 'content-encoding')).toBe('gzip');
+      expect(gunzipSync(Buffer.concat(parts)).toString()).toBe('z'.repeat(10_000));
+    } finally {
+      conn.destroy();
+    }
+    expect(served).toBe(2);
   });
 
   it('compresses what it serves from the store for a route with compression, per client', async () => {
