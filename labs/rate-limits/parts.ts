@@ -26,6 +26,10 @@ export class Backend {
   delayMs = 0;
   /** Requests that reached it. */
   hits = 0;
+  /** When set, an answer also waits for this (after delayMs): the shedding step's burst gate. */
+  gate: Promise<void> | undefined;
+  /** Told of each request that reaches it. */
+  onHit: (() => void) | undefined;
   private readonly held: (() => void)[] = [];
   private readonly server: HttpServer;
 
@@ -58,6 +62,7 @@ export class Backend {
       return;
     }
     this.hits++;
+    this.onHit?.();
     const answer = (status: number, text: string): void => {
       res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text), 'X-Served-By': this.name });
       res.end(text);
@@ -68,6 +73,7 @@ export class Backend {
       return answer(200, `${this.name}: done\n`);
     }
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.gate !== undefined) await this.gate;
     answer(200, `${this.name}: ${req.head.method} ${req.head.target} ok\n`);
   }
 
@@ -170,19 +176,47 @@ export function percentile(values: readonly number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 }
 
-/**
- * Open-loop load: `total` requests started `intervalMs` apart whatever the answers do (as independent
- * clients arrive), each on its own connection; resolves when every answer is in.
- */
-export async function openLoop(total: number, intervalMs: number, one: (i: number) => Promise<Reply>): Promise<{ replies: Reply[]; spanMs: number }> {
-  const replies: Promise<Reply>[] = [];
-  const t0 = performance.now();
-  let i = 0;
-  while (i < total) {
-    const due = Math.min(total, Math.floor((performance.now() - t0) / intervalMs) + 1);
-    while (i < due) replies.push(one(i++));
-    if (i < total) await new Promise((r) => setTimeout(r, Math.max(0, t0 + i * intervalMs - performance.now())));
+/** One keep-alive connection from `from` to the proxy, one request at a time, opened again if closed. */
+export class KeepAliveClient {
+  private conn: HttpClientConnection | undefined;
+
+  constructor(
+    readonly from: string,
+    private readonly to: Target,
+    private readonly tap?: TapRecorder,
+  ) {}
+
+  private async open(): Promise<HttpClientConnection> {
+    if (this.conn !== undefined && this.conn.state !== 'closed') return this.conn;
+    const socket = connect({ host: this.to.host, port: this.to.port, localAddress: this.from });
+    this.tap?.tcp(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('error', reject);
+    });
+    this.conn = new HttpClientConnection(socket, { responseTimeoutMs: 10_000 });
+    return this.conn;
   }
-  const spanMs = performance.now() - t0;
-  return { replies: await Promise.all(replies), spanMs };
+
+  async get(path: string): Promise<Reply> {
+    const t0 = performance.now();
+    const conn = await this.open();
+    const res = await conn.request({ method: 'GET', target: path, fields: { Host: SITE, 'User-Agent': 'netlab-lab' } });
+    const body = await res.body.text();
+    return { status: res.head.status, fields: res.head.fields, body, ms: performance.now() - t0 };
+  }
+
+  async close(): Promise<void> {
+    const c = this.conn;
+    this.conn = undefined;
+    if (c === undefined || c.socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      c.socket.once('close', () => resolve());
+      c.close();
+      setTimeout(() => {
+        c.destroy();
+        resolve();
+      }, 1000).unref();
+    });
+  }
 }

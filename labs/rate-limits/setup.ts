@@ -13,7 +13,6 @@ export const TIMED = '127.185.0.1';
 export const LIVE = '127.185.0.2';
 export const ALICE = '127.185.2.1';
 export const BOB = '127.185.2.2';
-export const LOAD = '127.185.3.1';
 /** The window algorithms' limit: 3 a minute. */
 export const LIMIT = 3;
 export const WINDOW_MS = 60_000;
@@ -24,6 +23,8 @@ export const MAX_OPEN_MS = 20_000;
 /** Load shedding: 10 requests in flight, each held 100 ms by the backend: 100 requests/s. */
 export const MAX_CONCURRENT = 10;
 export const SERVICE_MS = 100;
+/** The users offering load, each with one keep-alive connection: a burst of 50 every 100 ms. */
+export const USERS = 50;
 
 const windowLimit = (algorithm: string, key = 'client_address'): Record<string, unknown> => ({
   algorithm,
