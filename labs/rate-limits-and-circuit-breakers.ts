@@ -12,20 +12,7 @@ import { need } from './common/need.ts';
 import { LAB_INFO } from './info.ts';
 import { rateExercises } from './rate-limits/exercises.ts';
 import { header, KeepAliveClient, percentile, type Reply, send, type Target } from './rate-limits/parts.ts';
-import {
-  ALICE,
-  BOB,
-  LIMIT,
-  LIVE,
-  MAX_CONCURRENT,
-  MAX_OPEN_MS,
-  OPEN_MS,
-  SERVICE_MS,
-  setup,
-  TIMED,
-  TRIP,
-  USERS,
-} from './rate-limits/setup.ts';
+import { ALICE, BOB, LIMIT, LIVE, MAX_CONCURRENT, MAX_OPEN_MS, OPEN_MS, SERVICE_MS, setup, TIMED, TRIP, USERS } from './rate-limits/setup.ts';
 import type { Lab, RateState, WindowRow } from './rate-limits/state.ts';
 import { tlsOutput } from './tls/output.ts';
 
@@ -63,7 +50,7 @@ export default defineLab<RateState>({
       title: 'POST /orders: a token bucket of 3 a minute',
       explain:
         'A study guide limits a POST API with a token bucket of 3 tokens a minute: each request takes a\n' +
-        'token, a token comes back every 20 s, and an empty bucket means 429 Too Many Requests. netlab\'s\n' +
+        "token, a token comes back every 20 s, and an empty bucket means 429 Too Many Requests. netlab's\n" +
         `proxy on ${TIMED} has that limit on POST /orders (GETs of /orders are not limited), keyed by the\n` +
         'client address. The proxy runs on a ManualClock: time moves only when the lab advances it, so a\n' +
         'minute of refill costs nothing, while the requests, sockets and bytes are real. Alice\n' +
@@ -282,7 +269,11 @@ export default defineLab<RateState>({
         const shed = replies.filter((r) => r.status === 503);
         ctx.state.offered = replies.length;
         ctx.state.shed = shed.length;
-        const lat = (rs: readonly Reply[], q: number): number => percentile(rs.map((r) => r.ms), q);
+        const lat = (rs: readonly Reply[], q: number): number =>
+          percentile(
+            rs.map((r) => r.ms),
+            q,
+          );
         const share = (n: number): string => `${((100 * n) / replies.length).toFixed(0)}%`;
         ctx.show.table(
           ['', 'requests', 'share', 'p50 ms', 'p95 ms', 'max ms'],
@@ -305,7 +296,12 @@ export default defineLab<RateState>({
           `${shed.filter((r) => header(r.fields, 'retry-after') === '1').length} of ${shed.length}`,
         );
         ctx.check.atLeast('the served ones took about the service time (100 ms): p50 >= 90 ms', Math.round(lat(ok, 0.5)), SERVICE_MS - 10, 'ms');
-        ctx.check.ok('a 503 comes back sooner than a served answer (p50)', lat(shed, 0.5) < lat(ok, 0.5), `${ms1(lat(shed, 0.5))} ms vs ${ms1(lat(ok, 0.5))} ms`, 'less');
+        ctx.check.ok(
+          'a 503 comes back sooner than a served answer (p50)',
+          lat(shed, 0.5) < lat(ok, 0.5),
+          `${ms1(lat(shed, 0.5))} ms vs ${ms1(lat(ok, 0.5))} ms`,
+          'less',
+        );
       },
     },
     {
@@ -360,11 +356,7 @@ export default defineLab<RateState>({
         await go(3);
         await tap.close();
         ctx.show.table(['#', 't (s)', 'pay1', 'status', 'breaker after', 'pay1 hits', 'ms'], rows);
-        ctx.check.equal(
-          '2 good, 3 failures reach pay1, then 5 fast 503s',
-          statuses.slice(0, 10),
-          [200, 200, 500, 500, 500, 503, 503, 503, 503, 503],
-        );
+        ctx.check.equal('2 good, 3 failures reach pay1, then 5 fast 503s', statuses.slice(0, 10), [200, 200, 500, 500, 500, 503, 503, 503, 503, 503]);
         ctx.check.equal('the 3rd failure in a row opened the breaker', states[4], 'open');
         ctx.check.equal('while open, pay1 was not contacted (hits stay 5)', [hitsAt[4], hitsAt[9]], [5, 5]);
         ctx.check.equal(`open until ${OPEN_MS / 1000} s, then half-open`, [before, halfOpen], ['open', 'half-open']);
@@ -375,7 +367,7 @@ export default defineLab<RateState>({
       },
     },
     {
-      title: "Cluster ceilings: connections and pending requests",
+      title: 'Cluster ceilings: connections and pending requests',
       explain:
         "A breaker also guards the proxy itself. A cluster's circuitBreakers set Envoy's ceilings:\n" +
         'maxConnections (connections to all its endpoints), maxPendingRequests (requests waiting for a\n' +
@@ -397,7 +389,8 @@ export default defineLab<RateState>({
         const held = await Promise.all(heldReplies);
         const hung = await Promise.all(Array.from({ length: 3 }, () => send(BOB, to, 'GET', '/hung')));
         const count = (rs: readonly Reply[], s: number): number => rs.filter((r) => r.status === s).length;
-        const over = (rs: readonly Reply[]): string => [...new Set(rs.map((r) => header(r.fields, 'x-netlab-overflow')).filter((x) => x !== undefined))].join(',');
+        const over = (rs: readonly Reply[]): string =>
+          [...new Set(rs.map((r) => header(r.fields, 'x-netlab-overflow')).filter((x) => x !== undefined))].join(',');
         ctx.show.table(
           ['cluster', 'ceiling', 'sent', 'reached', '503', 'overflow', 'other'],
           [

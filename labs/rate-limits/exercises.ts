@@ -13,8 +13,7 @@ const refill: Exercise<RateState> = {
   title: 'How many POSTs after 45 s?',
   kind: 'predict',
   expects: 'a number',
-  task:
-    "Alice has just emptied the bucket (her last POST got 429). She waits 45 s and then POSTs as fast as she can. How many of her POSTs get 200 before the next 429? Use the Retry-After the proxy sent: it is the time one token takes to come back.",
+  task: 'Alice has just emptied the bucket (her last POST got 429). She waits 45 s and then POSTs as fast as she can. How many of her POSTs get 200 before the next 429? Use the Retry-After the proxy sent: it is the time one token takes to come back.',
   grade: (answer, ctx) => {
     const per = ctx.state.retryAfterS ?? 20;
     return gradeNumber(answer, Math.min(3, Math.floor(45 / per)));

@@ -130,14 +130,7 @@ export interface Target {
 }
 
 /** One request on a fresh connection from `from` to the proxy; the connection is closed after. */
-export async function send(
-  from: string,
-  to: Target,
-  method: string,
-  path: string,
-  fields: Record<string, string> = {},
-  tap?: TapRecorder,
-): Promise<Reply> {
+export async function send(from: string, to: Target, method: string, path: string, fields: Record<string, string> = {}, tap?: TapRecorder): Promise<Reply> {
   const t0 = performance.now();
   const socket = connect({ host: to.host, port: to.port, localAddress: from });
   tap?.tcp(socket);

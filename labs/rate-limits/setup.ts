@@ -51,7 +51,13 @@ export async function setup(ctx: StepContext<RateState>): Promise<Lab> {
     {
       listeners: [{ name: 'api', address: TIMED, port: 0 }],
       routes: [
-        route('orders', '/orders', 'orders', { algorithm: 'token_bucket', limit: LIMIT, windowMs: WINDOW_MS, ratePerSecond: ctx.state.tokensPerMinute / 60 }, 'POST'),
+        route(
+          'orders',
+          '/orders',
+          'orders',
+          { algorithm: 'token_bucket', limit: LIMIT, windowMs: WINDOW_MS, ratePerSecond: ctx.state.tokensPerMinute / 60 },
+          'POST',
+        ),
         route('browse', '/orders', 'orders'),
         route('fixed', '/fixed', 'orders', windowLimit('fixed_window')),
         route('log', '/log', 'orders', windowLimit('sliding_log')),
