@@ -61,7 +61,7 @@ export default defineLab<RateState>({
         const lab = await setup(ctx);
         ctx.state.lab = lab;
         const to = timedTarget(lab);
-        const tap = tlsOutput(ctx).tap('token-bucket', {
+        const tap = tlsOutput(ctx).tap('bucket', {
           filter: 'http.response.code == 429',
           frames: 3,
           about: 'the three POSTs that found the bucket empty',

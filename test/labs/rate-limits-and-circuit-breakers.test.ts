@@ -27,7 +27,7 @@ describe('lab rate-limits-and-circuit-breakers, --check through the runner', () 
 
   it.skipIf(!requireTool('tshark'))('the captures: nothing malformed, every printed filter selects what the lab says in tshark', () => {
     const captures = r.summary.labs[0]?.captures ?? [];
-    expect(captures.map((c) => c.path.split('/').pop())).toEqual(['token-bucket.pcapng', 'windows.pcapng', 'shed.pcapng', 'breaker.pcapng']);
+    expect(captures.map((c) => c.path.split('/').pop())).toEqual(['bucket.pcapng', 'windows.pcapng', 'shed.pcapng', 'breaker.pcapng']);
     for (const c of captures) {
       const filters = c.filters.filter((f) => typeof f.frames === 'number' && !f.filter.includes(','));
       const counts = tsharkCounts(c.absolutePath, ['_ws.malformed || _ws.expert.severity >= "Warning"', ...filters.map((f) => f.filter)]);
@@ -36,7 +36,7 @@ describe('lab rate-limits-and-circuit-breakers, --check through the runner', () 
     }
     const byPath = (name: string): string => captures.find((c) => c.path.endsWith(name))?.absolutePath ?? '';
     // tshark's own reading of the numbers the lab prints.
-    expect(tsharkCount(byPath('token-bucket.pcapng'), 'http.response.code == 429 && http.response.line contains "Retry-After: 20"')).toBe(3);
+    expect(tsharkCount(byPath('bucket.pcapng'), 'http.response.code == 429 && http.response.line contains "Retry-After: 20"')).toBe(3);
     expect(tsharkCount(byPath('shed.pcapng'), 'http.response.code == 503')).toBe(400);
     expect(tsharkCount(byPath('breaker.pcapng'), 'http.response.code == 503 && http.response.line contains "breaker-open"')).toBe(6);
   });
