@@ -372,7 +372,9 @@ export default defineLab<RateState>({
         "A breaker also guards the proxy itself. A cluster's circuitBreakers set Envoy's ceilings:\n" +
         'maxConnections (connections to all its endpoints), maxPendingRequests (requests waiting for a\n' +
         'connection), maxRequests, maxRetries. A request over one gets 503 at once with\n' +
-        'X-Netlab-Overflow naming it, so a slow cluster cannot pile up unbounded work. Cluster "held"\n' +
+        'X-Netlab-Overflow naming it, so a slow cluster cannot pile up unbounded work. (Envoy queues a\n' +
+        'request that finds every connection taken as pending and counts the overflow; netlab refuses it\n' +
+        'at once.) Cluster "held"\n' +
         'allows 2 connections; its backend holds every answer until the lab releases them, and 5\n' +
         'requests arrive together. Cluster "hung" allows 1 pending request; its endpoint accepts TCP\n' +
         'but never answers the TLS ClientHello, so a request waits for its connection (connectMs 300).',
