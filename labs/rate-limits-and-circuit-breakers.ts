@@ -32,6 +32,7 @@ const WINDOW_ROUTES = [
   { path: '/fixed', algorithm: 'fixed window' },
   { path: '/log', algorithm: 'sliding log' },
   { path: '/counter', algorithm: 'sliding counter' },
+  { path: '/leaky', algorithm: 'leaky bucket' },
 ];
 
 /** The most accepted requests within any `windowS` seconds, from the accepted requests' times. */
@@ -118,7 +119,8 @@ export default defineLab<RateState>({
         'Three routes with the same limit, 3 a minute, each with another algorithm:\n' +
         '  fixed window     a counter per minute [0,60) [60,120) ..., reset at each boundary;\n' +
         '  sliding log      the time of each accepted request; at most 3 in the 60 s before now;\n' +
-        '  sliding counter  this minute + the last minute x (share of it still in the 60 s window).\n' +
+        '  sliding counter  this minute + the last minute x (share of it still in the 60 s window);\n' +
+        '  leaky bucket     each request pours 1 in, 3 fit, it drains 1 every 20 s.\n' +
         `Alice sends 3 requests to each at t = ${INSTANTS.join(', ')} s (the clock runs from a boundary).\n` +
         'A study guide says a fixed window can let up to twice the limit through across a boundary: 3 at\n' +
         '58 s and 3 more at 61 s would be 6 within 3 seconds. A 429 from each says when to come back.',
@@ -127,8 +129,8 @@ export default defineLab<RateState>({
         const to = timedTarget(lab);
         const tap = tlsOutput(ctx).tap('windows', {
           filter: 'http.response.code == 429',
-          frames: 15,
-          about: 'every refusal: 3 fixed window, 6 sliding log, 6 sliding counter',
+          frames: 21,
+          about: 'every refusal: 3 fixed window, 6 sliding log, 6 sliding counter, 6 leaky bucket',
           also: [
             { filter: 'http.response.code == 429 && frame contains "fixed_window"', frames: 3, about: "the fixed window's refusals (at 90 s)" },
             { filter: 'http.response.code == 429 && frame contains "sliding_log"', frames: 6, about: "the sliding log's refusals" },
@@ -161,13 +163,14 @@ export default defineLab<RateState>({
           ['algorithm', ...INSTANTS.map((t) => `${t} s`), 'most in 60 s', 'first 429'],
           table.map((w, a) => [w.algorithm, ...w.accepted, w.most60, firstRefusal[a]]),
         );
-        const [fixed, log, counter] = table;
+        const [fixed, log, counter, leaky] = table;
         ctx.check.equal('fixed window: 3 at 58 s and 3 more at 61 s', fixed.accepted, [3, 3, 0, 3]);
         ctx.check.equal("fixed window: twice the limit within 3 s (the study guide's claim holds)", fixed.accepted[0] + fixed.accepted[1], 2 * LIMIT);
         ctx.check.equal('sliding log: never more than 3 in any 60 s', [log.accepted, log.most60], [[3, 0, 0, 3], LIMIT]);
         ctx.check.equal('sliding log: the first 429 (61 s) says 57 s, when the 58 s requests leave', firstRefusal[1], '61 s, retry 57 s');
         ctx.check.equal('sliding counter: 3, 0, then 1 at 90 s (3 x 1/2 + 1 = 2.5) and 2 at 121 s', counter.accepted, [3, 0, 1, 2]);
         ctx.check.equal('sliding counter is an estimate: 4 in the 60 s ending at 90 s', counter.most60, 4);
+        ctx.check.equal('leaky bucket: 1.4 of 3 left in it at 90 s (room for 1), 0.85 at 121 s (room for 2)', leaky.accepted, [3, 0, 1, 2]);
       },
     },
     {

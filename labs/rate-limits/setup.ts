@@ -62,6 +62,7 @@ export async function setup(ctx: StepContext<RateState>): Promise<Lab> {
         route('fixed', '/fixed', 'orders', windowLimit('fixed_window')),
         route('log', '/log', 'orders', windowLimit('sliding_log')),
         route('counter', '/counter', 'orders', windowLimit('sliding_window')),
+        route('leaky', '/leaky', 'orders', windowLimit('leaky_bucket')),
         route('by-client', '/by-client', 'orders', windowLimit('fixed_window')),
         route('by-key', '/by-key', 'orders', windowLimit('fixed_window', 'api_key')),
         route('pay', '/pay', 'payments'),
