@@ -380,15 +380,21 @@ export default defineLab<RateState>({
         'at once.) Cluster "held"\n' +
         'allows 2 connections; its backend holds every answer until the lab releases them, and 5\n' +
         'requests arrive together. Cluster "hung" allows 1 pending request; its endpoint accepts TCP\n' +
-        'but never answers the TLS ClientHello, so a request waits for its connection (connectMs 300).',
+        'but never answers the TLS ClientHello, so a request waits for its connection (connectMs 500).',
       async run(ctx) {
         const lab = labOf(ctx);
         const to = liveTarget(lab);
         lab.held.mode = 'hold';
-        const heldReplies = Array.from({ length: 5 }, () => send(ALICE, to, 'GET', '/held'));
+        let answered = 0;
+        const heldReplies = Array.from({ length: 5 }, () =>
+          send(ALICE, to, 'GET', '/held').then((r) => {
+            answered++;
+            return r;
+          }),
+        );
+        // Every request either held by the backend or answered by the proxy, before any is released.
         const t0 = performance.now();
-        while (lab.held.holding < 2 && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 5));
-        await new Promise((r) => setTimeout(r, 50));
+        while (lab.held.holding + answered < 5 && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 5));
         const reached = lab.held.hits;
         lab.held.releaseAll();
         const held = await Promise.all(heldReplies);

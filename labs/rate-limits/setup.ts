@@ -90,7 +90,7 @@ export async function setup(ctx: StepContext<RateState>): Promise<Lab> {
           name: 'hung',
           endpoints: [{ name: 'hung1', address: silent.address, port: silent.port }],
           tls: { verify: false },
-          timeouts: { connectMs: 300 },
+          timeouts: { connectMs: 500 },
           circuitBreakers: { maxPendingRequests: 1 },
         },
       ],
