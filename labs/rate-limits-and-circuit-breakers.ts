@@ -359,6 +359,19 @@ export default defineLab<RateState>({
         await go(3);
         await tap.close();
         ctx.show.table(['#', 't (s)', 'pay1', 'status', 'breaker after', 'pay1 hits', 'ms'], rows);
+        const metrics = (await send(BOB, to, 'GET', '/metrics')).body;
+        const transitions = metrics.split('\n').filter((l) => l.startsWith('netlab_proxy_breaker_transitions_total{'));
+        ctx.show.text(
+          'GET /metrics on the proxy, netlab_proxy_breaker_transitions_total{cluster="payments",endpoint="pay1",to=...}:\n  ' +
+            transitions.map((l) => `${/to="([^"]+)"/.exec(l)?.[1] ?? '?'} ${l.split(' ').pop()}`).join(', '),
+        );
+        const moved = (to: string): number =>
+          Number(
+            transitions
+              .find((l) => l.includes(`to="${to}"`))
+              ?.split(' ')
+              .pop() ?? 0,
+          );
         ctx.check.equal('2 good, 3 failures reach pay1, then 5 fast 503s', statuses.slice(0, 10), [200, 200, 500, 500, 500, 503, 503, 503, 503, 503]);
         ctx.check.equal('the 3rd failure in a row opened the breaker', states[4], 'open');
         ctx.check.equal('while open, pay1 was not contacted (hits stay 5)', [hitsAt[4], hitsAt[9]], [5, 5]);
@@ -367,6 +380,7 @@ export default defineLab<RateState>({
         ctx.check.equal('10 s later it is still open: the cool-down doubled to 20 s', [statuses[11], hitsAt[11]], [503, 6]);
         ctx.check.equal('pay1 mended: the probe at 30 s succeeds and closes it', [statuses[12], states[12]], [200, 'closed']);
         ctx.check.equal('closed again: every request goes to pay1', statuses.slice(13), [200, 200]);
+        ctx.check.equal('/metrics counts the moves: open 2, half-open 2, closed 1', [moved('open'), moved('half-open'), moved('closed')], [2, 2, 1]);
       },
     },
     {

@@ -50,6 +50,7 @@ export async function setup(ctx: StepContext<RateState>): Promise<Lab> {
   const timed = await startProxy(
     {
       listeners: [{ name: 'api', address: TIMED, port: 0 }],
+      metrics: {},
       routes: [
         route(
           'orders',
