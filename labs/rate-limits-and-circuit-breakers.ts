@@ -217,11 +217,13 @@ export default defineLab<RateState>({
         'A study guide sheds 4000 of 5000 requests/s when a service can take 1000. Scaled down to\n' +
         `loopback by 10: the backend takes ${SERVICE_MS} ms per request and the proxy on ${LIVE} admits at\n` +
         `most ${MAX_CONCURRENT} requests in flight (loadShed.maxConcurrent): ${MAX_CONCURRENT} / ${SERVICE_MS / 1000} s = 100 requests/s.\n` +
-        `${USERS} users (127.185.3.1-${USERS}, one keep-alive connection each) offer 500 requests in 1 s: a burst\n` +
-        `of ${USERS} every ${SERVICE_MS} ms. The proxy answers the excess at once with 503 and Retry-After: 1\n` +
+        `${USERS} users (127.185.3.1-${USERS}, one keep-alive connection each) offer 500 requests: 10 bursts of\n` +
+        `${USERS}, one every ${SERVICE_MS} ms (500 a second; a burst waits for the last one's answers, so a slow\n` +
+        'machine stretches the second). The proxy answers the excess at once with 503 and Retry-After: 1\n' +
         'instead of queueing it, so the requests it admits are served in about the service time. (So that\n' +
         "a busy machine cannot blur the count, the backend also holds each answer until all of its burst's\n" +
-        'requests are answered or admitted.)',
+        'requests are answered or admitted.) Client, proxy and backend share one Node event loop: a 503\n' +
+        'waits its turn there, yet always comes back before the served answers of its burst.',
       timeoutMs: 30_000,
       async run(ctx) {
         const lab = labOf(ctx);
@@ -235,6 +237,7 @@ export default defineLab<RateState>({
             { filter: 'frame contains "X-Netlab-Shed: concurrency"', frames: 400, about: 'why: too many in flight' },
           ],
         });
+        lab.work.delayMs = SERVICE_MS;
         const users = Array.from({ length: USERS }, (_, i) => new KeepAliveClient(`127.185.3.${i + 1}`, to, tap));
         const before = lab.work.hits;
         const replies: Reply[] = [];
@@ -287,7 +290,7 @@ export default defineLab<RateState>({
           ],
         );
         ctx.show.text(
-          `Offered over ${(spanMs / 1000).toFixed(2)} s. Scaled back up x10: ${shed.length * 10} of ${replies.length * 10} requests/s shed. ` +
+          `Offered over ${(spanMs / 1000).toFixed(2)} s (${Math.round((1000 * replies.length) / spanMs)} requests/s). Scaled up x10: ${shed.length * 10} of ${replies.length * 10} shed. ` +
             'Without shedding the excess would queue: 400 extra requests at 100/s, the last waiting 4 s.',
         );
         ctx.check.equal('every answer is 200 or 503', ok.length + shed.length, replies.length);
