@@ -35,6 +35,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('long-polling-behind-a-balancer', () => import('./long-polling-behind-a-balancer.ts')),
   entry('tls-termination', () => import('./tls-termination.ts')),
   entry('caching-and-compression', () => import('./caching-and-compression.ts')),
+  entry('rate-limits-and-circuit-breakers', () => import('./rate-limits-and-circuit-breakers.ts')),
   entry('l4-vs-l7', () => import('./l4-vs-l7.ts')),
   entry('floating-ip-failover', () => import('./floating-ip-failover.ts')),
   entry('udp-load-balancing', () => import('./udp-load-balancing.ts')),

@@ -134,6 +134,12 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['tshark (optional: confirms the captures and explains its TCP analysis flags)'],
   },
+  'rate-limits-and-circuit-breakers': {
+    name: 'rate-limits-and-circuit-breakers',
+    title: 'Rate limits and circuit breakers: token bucket, windows, API keys, load shedding, breakers',
+    duration: '20 min',
+    needs: ['loopback TCP sockets on 127.185.0.0/16', "tshark (optional: Wireshark's reading of the captures)"],
+  },
   'l4-vs-l7': {
     name: 'l4-vs-l7',
     title: 'L4 vs L7 balancing: paths or ports, chosen at the SYN, what each costs, TLS, PROXY protocol',

@@ -120,15 +120,21 @@ export class ClusterBreakers {
 
 /**
  * An attempt whose outcome also reaches the endpoint's breaker: a response under 500 is a success,
- * a 5xx or no response a failure.
+ * a 5xx or no response a failure, except when `clientLeft()` says the client went away first (the
+ * exchange was cut from the client's side): that is no news of the endpoint, and is not counted.
  */
-export function withBreaker(attempt: Attempt, permit: BreakerPermit | undefined): { finish(o: AttemptOutcome): void; firstByte(): void } {
+export function withBreaker(
+  attempt: Attempt,
+  permit: BreakerPermit | undefined,
+  clientLeft: () => boolean = () => false,
+): { finish(o: AttemptOutcome): void; firstByte(): void } {
   if (permit === undefined) return attempt;
   return {
     firstByte: () => attempt.firstByte(),
     finish: (o: AttemptOutcome) => {
       attempt.finish(o);
       if (o.error === undefined && (o.status === undefined || o.status < 500)) permit.success();
+      else if (clientLeft()) permit.cancel();
       else permit.failure();
     },
   };

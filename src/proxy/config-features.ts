@@ -17,26 +17,31 @@ export type RateAlgorithm = (typeof RATE_ALGORITHMS)[number];
 /** Where a limit's key comes from: the client address, a header, or an API key header. */
 const RATE_KEY = /^(client_address|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|api_key|api_key:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$/;
 
-export const rateLimitSchema = z.strictObject({
-  algorithm: z.enum(RATE_ALGORITHMS),
-  /** Requests allowed per window (buckets: the capacity, so the burst). */
-  limit: count,
-  /** The window (buckets: the time to refill or drain a full bucket, unless ratePerSecond says). */
-  windowMs: ms,
-  /** token_bucket / leaky_bucket: tokens added or units drained per second (default limit / window). */
-  ratePerSecond: z.number().positive({ message: 'expected a rate > 0' }).max(1_000_000).optional(),
-  /** client_address (default), header:NAME, api_key (X-API-Key) or api_key:HEADER. */
-  key: z.string().regex(RATE_KEY, { message: 'expected client_address, header:NAME, api_key or api_key:HEADER' }).default('client_address'),
-  /** A request without the key's header: counted by its client address, or refused with 400. */
-  missingKey: z.enum(['client_address', 'reject']).default('client_address'),
-  /** The policy name in the RateLimit fields (default: the listener's or route's name). */
-  policy: z
-    .string()
-    .regex(/^[\x20-\x7e]{1,64}$/, { message: 'expected 1 to 64 printable ASCII characters' })
-    .optional(),
-  /** Most keys remembered (least recently used forgotten beyond it). */
-  maxKeys: count.default(10_000),
-});
+export const rateLimitSchema = z
+  .strictObject({
+    algorithm: z.enum(RATE_ALGORITHMS),
+    /** Requests allowed per window (buckets: the capacity, so the burst). */
+    limit: count,
+    /** The window (buckets: the time to refill or drain a full bucket, unless ratePerSecond says). */
+    windowMs: ms,
+    /** token_bucket / leaky_bucket: tokens added or units drained per second (default limit / window). */
+    ratePerSecond: z.number().positive({ message: 'expected a rate > 0' }).max(1_000_000).optional(),
+    /** client_address (default), header:NAME, api_key (X-API-Key) or api_key:HEADER. */
+    key: z.string().regex(RATE_KEY, { message: 'expected client_address, header:NAME, api_key or api_key:HEADER' }).default('client_address'),
+    /** A request without the key's header: counted by its client address, or refused with 400. */
+    missingKey: z.enum(['client_address', 'reject']).default('client_address'),
+    /** The policy name in the RateLimit fields (default: the listener's or route's name). */
+    policy: z
+      .string()
+      .regex(/^[\x20-\x7e]{1,64}$/, { message: 'expected 1 to 64 printable ASCII characters' })
+      .optional(),
+    /** Most keys remembered (least recently used forgotten beyond it). */
+    maxKeys: count.default(10_000),
+  })
+  .refine((v) => v.ratePerSecond === undefined || v.algorithm === 'token_bucket' || v.algorithm === 'leaky_bucket', {
+    message: 'ratePerSecond is for token_bucket and leaky_bucket only; a window algorithm counts limit per windowMs',
+    path: ['ratePerSecond'],
+  });
 
 export const loadShedSchema = z
   .strictObject({

@@ -257,7 +257,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       tries++;
       lastEndpoint = ep.name;
       exclude.add(ep.name);
-      const attempt = withBreaker(cluster.balancer.begin(ep), permit);
+      const attempt = withBreaker(cluster.balancer.begin(ep), permit, () => clientGone || res.aborted);
       const started = clock.now();
       let failure: Failure | undefined;
       let upRes: HttpClientResponse | undefined;

@@ -16,6 +16,7 @@ import { HttpServer, type HttpServerRequest, type HttpServerResponse } from '../
 import { fieldValue, type HttpField, type HttpLimits } from '../wire/http.ts';
 import { type AccessRecord, type AccessSink, combinedLine, fileSink, jsonLine } from './access-log.ts';
 import { ClusterBreakers } from './breakers.ts';
+import type { BreakerState } from './features/circuit-breaker.ts';
 import { type CacheRequest, ProxyCache } from './cache.ts';
 import { ClusterRuntime } from './cluster.ts';
 import { compressionReshaper } from './compress.ts';
@@ -699,6 +700,12 @@ export class ReverseProxy {
     const c = this.state.clusters.get(name);
     if (c === undefined) throw new NetlabError('ERR_NOT_FOUND', `no cluster ${name} (have: ${[...this.state.clusters.keys()].join(', ')})`, { layer: 'proxy' });
     return c;
+  }
+
+  /** The endpoint breakers' states of a cluster (endpoints seen so far); {} when it has none. */
+  breakerStates(cluster: string): Record<string, BreakerState> {
+    this.cluster(cluster);
+    return this.state.breakers.get(cluster)?.states() ?? {};
   }
 
   stats(): ProxyStats {

@@ -135,6 +135,11 @@ export interface BreakerPermit {
   readonly probe: boolean;
   success(): void;
   failure(): void;
+  /**
+   * The request ended for a reason that says nothing about the endpoint (the client went away):
+   * nothing is counted, and a probe's place is freed for the next request.
+   */
+  cancel(): void;
 }
 
 /** A request refused because the breaker is open (or half-open with every probe place taken). */
@@ -257,7 +262,12 @@ export class EndpointBreaker {
       if (gen !== this.generation) return;
       this.record(ok, probe);
     };
-    return { allowed: true, probe, success: () => report(true), failure: () => report(false) };
+    const cancel = (): void => {
+      if (done) return;
+      done = true;
+      if (gen === this.generation && probe) this.probesInFlight--;
+    };
+    return { allowed: true, probe, success: () => report(true), failure: () => report(false), cancel };
   }
 
   private record(ok: boolean, probe: boolean): void {

@@ -17,6 +17,7 @@
 
 import { NetlabError, NetlabRangeError } from '../../base/errors.ts';
 import type { NetClock } from '../../base/timer-clock.ts';
+import { formatIpv4, parseIpv4, parseIpv6 } from '../../wire/address-text.ts';
 
 /** What one request's check decided, and what the response headers need. */
 export interface RateDecision {
@@ -455,20 +456,24 @@ export interface RateKeyInput {
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
-function ipv6Group(addr: string, prefix: number): string {
-  const a = addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
-  if (!a.includes(':')) return a;
-  const [left, right = ''] = a.split('::');
-  const l = left === '' ? [] : left.split(':');
-  const r = a.includes('::') ? (right === '' ? [] : right.split(':')) : [];
-  const groups = [...l, ...new Array(Math.max(0, 8 - l.length - r.length)).fill('0'), ...r].map((g) => Number.parseInt(g || '0', 16));
-  let out = '';
+/**
+ * The address part of a key: an IPv4 address as it is; an IPv4-mapped IPv6 address (::ffff:a.b.c.d,
+ * in any notation or case) as its IPv4 address; any other IPv6 address cut to `prefix` bits (a zone
+ * id dropped). Text that is no address at all is its own key.
+ */
+function addressGroup(addr: string, prefix: number): string {
+  const a = addr.replace(/%.*$/, '');
+  if (parseIpv4(a) !== undefined) return a;
+  const b = parseIpv6(a);
+  if (b === undefined) return addr;
+  if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) return formatIpv4(b, 12);
+  const groups: string[] = [];
   for (let i = 0; i < 8; i++) {
     const bits = Math.max(0, Math.min(16, prefix - i * 16));
-    const g = bits === 0 ? 0 : groups[i] & ((0xffff << (16 - bits)) & 0xffff);
-    out += (i ? ':' : '') + g.toString(16);
+    const g = bits === 0 ? 0 : ((b[2 * i] << 8) | b[2 * i + 1]) & ((0xffff << (16 - bits)) & 0xffff);
+    groups.push(g.toString(16));
   }
-  return `${out}/${prefix}`;
+  return `${groups.join(':')}/${prefix}`;
 }
 
 /** The key for a request, or undefined when the header it needs is missing. */
@@ -476,7 +481,7 @@ export function rateLimitKey(src: RateKeySource, req: RateKeyInput): string | un
   if (src.by === 'address') {
     const p = src.ipv6Prefix ?? 64;
     if (!(Number.isInteger(p) && p >= 1 && p <= 128)) throw new NetlabRangeError(`ipv6Prefix must be 1..128, got ${p}`, LAYER);
-    return `addr:${ipv6Group(req.remoteAddress, p)}`;
+    return `addr:${addressGroup(req.remoteAddress, p)}`;
   }
   const name = (src.by === 'header' ? src.name : (src.header ?? 'x-api-key')).toLowerCase();
   const v = req.headers[name];

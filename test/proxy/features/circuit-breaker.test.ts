@@ -35,6 +35,28 @@ describe('cluster limits', () => {
 });
 
 describe('endpoint breaker', () => {
+  it('cancel() counts nothing and frees a half-open probe place', () => {
+    const clock = new ManualClock();
+    const b = new EndpointBreaker({ clock, trip: { kind: 'consecutive', failures: 2 }, openMs: 100 });
+    permit(b).failure();
+    permit(b).cancel(); // a client that hung up: not a second failure in a row
+    expect(b.state).toBe('closed');
+    expect(b.counts.failures).toBe(1);
+    permit(b).failure();
+    expect(b.state).toBe('open');
+    clock.advance(100);
+    const probe = permit(b);
+    expect(probe.probe).toBe(true);
+    expect(b.allow().allowed).toBe(false); // the one probe place is taken
+    probe.cancel();
+    probe.failure(); // after cancel, a report does nothing
+    expect(b.state).toBe('half-open');
+    const next = permit(b);
+    expect(next.probe).toBe(true);
+    next.success();
+    expect(b.state).toBe('closed');
+  });
+
   it('consecutive failures: closed → open → half-open → closed', () => {
     const clock = new ManualClock();
     const log: [BreakerState, BreakerState, number][] = [];

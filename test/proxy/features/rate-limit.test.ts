@@ -185,6 +185,20 @@ describe('keys', () => {
     expect(rateLimitKey({ by: 'header', name: 'x-missing' }, { remoteAddress: '127.0.0.1', headers: h })).toBeUndefined();
   });
 
+  it('reads an IPv4-mapped address in any notation as its IPv4 address, and an embedded IPv4 tail as two groups', () => {
+    const key = (remoteAddress: string, ipv6Prefix?: number): string | undefined =>
+      rateLimitKey({ by: 'address', ...(ipv6Prefix === undefined ? {} : { ipv6Prefix }) }, { remoteAddress, headers: {} });
+    // Hex and upper-case spellings of ::ffff:127.0.0.2 once fell into one shared key, 0:0:0:0:0:0:0:0/64.
+    expect(key('::ffff:7f00:2')).toBe('addr:127.0.0.2');
+    expect(key('::FFFF:127.0.0.2')).toBe('addr:127.0.0.2');
+    expect(key('0:0:0:0:0:ffff:127.0.0.3')).toBe('addr:127.0.0.3');
+    expect(key('::ffff:7f00:2')).not.toBe(key('::ffff:7f00:3'));
+    expect(key('1:2:3:4:5:6:1.2.3.4', 128)).toBe('addr:1:2:3:4:5:6:102:304/128');
+    expect(key('64:ff9b::1.2.3.4', 128)).toBe('addr:64:ff9b:0:0:0:0:102:304/128');
+    expect(key('fe80::1%eth0')).toBe('addr:fe80:0:0:0:0:0:0:0/64');
+    expect(key('not-an-address')).toBe('addr:not-an-address');
+  });
+
   it('limits each key on its own', () => {
     const clock = new ManualClock();
     const k = new KeyedLimiter({ maxKeys: 10, create: () => new FixedWindow({ limit: 2, windowMs: 1000, clock }) });

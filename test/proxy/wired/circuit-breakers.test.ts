@@ -3,7 +3,7 @@
 // and per-endpoint breakers: a failing endpoint trips open, the balancer skips it, a half-open probe
 // after openMs finds it well again and closes the breaker.
 
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReverseProxy } from '../../../src/proxy/index.ts';
 import { field, LISTENER, proxyWith, send, sleep, startUpstream, type Upstream } from '../helpers.ts';
@@ -179,6 +179,30 @@ describe('endpoint breakers', () => {
     expect(m).toMatch(/netlab_proxy_breaker_transitions_total\{cluster="app",endpoint="bad",to="open"\} 1/);
     expect(m).toMatch(/netlab_proxy_breaker_transitions_total\{cluster="app",endpoint="bad",to="half-open"\} 1/);
     expect(m).toMatch(/netlab_proxy_breaker_transitions_total\{cluster="app",endpoint="bad",to="closed"\} 1/);
+  });
+
+  it('a client hanging up before the answer is not counted against the endpoint', async () => {
+    const slow = await upstream('slow');
+    const h = hold(slow);
+    const { proxy, port } = await proxyFor({ circuitBreakers: { endpoint: { trip: { consecutiveFailures: 2 }, openMs: 60_000 } } }, [slow]);
+    for (let i = 0; i < 3; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      await new Promise<void>((r) => s.once('connect', () => r()));
+      s.write(`GET /gone${i} HTTP/1.1\r\nHost: app.netlab.test\r\n\r\n`);
+      await until(() => h.held() === i + 1);
+      s.destroy(); // the client leaves while the upstream is still working on it
+      await sleep(50);
+    }
+    h.releaseAll();
+    slow.handler = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('still here');
+    };
+    const r = await send(port, 'GET', '/after');
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('still here');
+    expect(proxy.breakerStates('app')).toEqual({ slow: 'closed' });
   });
 
   it('with every endpoint open, answers 503 breaker-open without contacting any', async () => {

@@ -114,6 +114,10 @@ describe('rate limits through the proxy', () => {
     expect(bad({ algorithm: 'leaky', limit: 1, windowMs: 10 })).toMatch(/routes\[0\]\.rateLimit\.algorithm: expected one of token_bucket/);
     expect(bad({ algorithm: 'fixed_window', limit: 0, windowMs: 10 })).toMatch(/routes\[0\]\.rateLimit\.limit/);
     expect(bad({ algorithm: 'fixed_window', limit: 1, windowMs: 10, key: 'cookie:x' })).toMatch(/rateLimit\.key: expected client_address, header:NAME/);
+    // A rate for a window algorithm would be ignored: refused, naming the key.
+    expect(bad({ algorithm: 'sliding_log', limit: 3, windowMs: 60_000, ratePerSecond: 1 })).toMatch(
+      /routes\[0\]\.rateLimit\.ratePerSecond: ratePerSecond is for token_bucket and leaky_bucket only/,
+    );
   });
 });
 
