@@ -34,6 +34,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('consistent-hashing', () => import('./consistent-hashing.ts')),
   entry('long-polling-behind-a-balancer', () => import('./long-polling-behind-a-balancer.ts')),
   entry('tls-termination', () => import('./tls-termination.ts')),
+  entry('api-gateway', () => import('./api-gateway.ts')),
   entry('l4-vs-l7', () => import('./l4-vs-l7.ts')),
   entry('floating-ip-failover', () => import('./floating-ip-failover.ts')),
   entry('udp-load-balancing', () => import('./udp-load-balancing.ts')),
