@@ -176,7 +176,7 @@ export default defineLab<GatewayState>({
         for (const [name, t] of tokens) {
           const r = await request(client(2), lab.to, 'GET', '/orders/1001', t === undefined ? {} : bearer(t), undefined, tap);
           const c = challenge(r);
-          rows.push([name, String(r.status), r.status === 200 ? served(r) : c.error, r.status === 200 ? '' : c.why]);
+          rows.push([name, String(r.status), r.status === 200 ? served(r) : c.error, r.status === 200 ? '' : c.why.replace(/^the token('s)? /, '')]);
           table.push({ token: name, status: r.status });
         }
         untap();
