@@ -628,7 +628,10 @@ export function describeConfig(c: Config): string {
         : r.redirect !== undefined
           ? `redirect ${r.redirect.status}`
           : `respond ${r.respond?.status}`;
-    lines.push(`  route ${r.name}: ${conds.length === 0 ? 'any request' : conds.join(', ')} ${action}`);
+    const gw: string[] = [];
+    if (r.auth !== undefined) gw.push(`bearer JWT${r.auth.scopes.length === 0 ? '' : ` with ${r.auth.scopes.join(' ')}`} -> ${r.auth.userIdHeader}`);
+    if (r.idempotency !== undefined) gw.push(`${r.idempotency.header} on ${r.idempotency.methods.join('|')}`);
+    lines.push(`  route ${r.name}: ${conds.length === 0 ? 'any request' : conds.join(', ')} ${action}${gw.length === 0 ? '' : `; ${gw.join('; ')}`}`);
   }
   for (const cl of c.clusters) {
     const extras: string[] = [];

@@ -3,9 +3,12 @@
 // client, the /v1 → /v2 rewrite, per-user and per-API-key rate limits, and curl as the client.
 
 import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type ReverseProxy } from '../../src/proxy/index.ts';
+import { HttpServer } from '../../src/http/index.ts';
+import { describeConfig, loadConfigFile, parseConfig, type ReverseProxy } from '../../src/proxy/index.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { AUDIENCE, type Issuer, ISSUER, makeIssuer, unsignedToken } from './gateway-keys.ts';
 import { field, LISTENER, proxyWith, send, startUpstream, type Upstream } from './helpers.ts';
@@ -220,5 +223,67 @@ describe.skipIf(!requireTool('curl'))('curl as the client', () => {
     expect(r403.status).toBe(403);
     expect(r403.head).toMatch(/WWW-Authenticate: Bearer realm="netlab", error="insufficient_scope"/i);
     expect((await curl(undefined, '/v1/users/9')).status).toBe(401);
+  });
+});
+
+describe('key sets from a file on disk and from a loopback URL', () => {
+  it('a config file names its JWKS relative to itself; a missing one is an error naming the key', () => {
+    const yaml = (jwks: string) =>
+      [
+        'listeners: [{ name: web, address: 127.0.0.1, port: 0 }]',
+        'routes:',
+        '  - name: orders',
+        '    match: { path: { prefix: /orders } }',
+        '    cluster: c',
+        `    auth: { jwt: { jwks: ${jwks}, issuer: i, audience: a }, scopes: [read:orders] }`,
+        '    idempotency: { methods: [POST] }',
+        'clusters: [{ name: c, endpoints: [{ address: 127.0.0.1, port: 9 }] }]',
+      ].join('\n');
+    const file = join(issuer.dir, 'gw.yaml');
+    writeFileSync(file, yaml('jwks.json'));
+    const loaded = loadConfigFile(file, 'proxy');
+    expect(loaded.config.routes[0].auth?.jwt.jwks).toBe(issuer.jwksFile);
+    expect(describeConfig(loaded.config)).toContain('route orders: path /orders* -> c; bearer JWT with read:orders -> X-User-Id; Idempotency-Key on POST');
+    writeFileSync(file, yaml('nowhere.json'));
+    expect(() => loadConfigFile(file, 'proxy')).toThrow(/routes\[0\]\.auth\.jwt\.jwks: file not found: .*nowhere\.json at line 6/);
+  });
+
+  it('jwksUrl on 127.0.0.1: the proxy fetches the key set and verifies with it', async () => {
+    const jwksText = readFileSync(issuer.jwksFile);
+    let fetched = 0;
+    const idp = new HttpServer({
+      handler: (req, res) => {
+        req.body.discard();
+        fetched++;
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': jwksText.length });
+        res.end(jwksText);
+      },
+    });
+    const at = await idp.listen(0, '127.0.0.1');
+    const p2 = await proxyWith({
+      listeners: [LISTENER],
+      routes: [
+        {
+          name: 'orders',
+          cluster: 'orders',
+          auth: {
+            jwt: { jwksUrl: `http://127.0.0.1:${at.port}/.well-known/jwks.json`, issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'] },
+            scopes: ['read:orders'],
+          },
+        },
+      ],
+      clusters: [{ name: 'orders', endpoints: [{ address: '127.0.0.1', port: orders.port }] }],
+    });
+    try {
+      const port2 = p2.address().port;
+      const good = await issuer.sign({ sub: 'hal', scope: 'read:orders' });
+      expect((await send(port2, 'GET', '/orders/1', bearer(good))).status).toBe(200);
+      expect((await send(port2, 'GET', '/orders/2', bearer(good))).status).toBe(200);
+      expect(fetched).toBe(1);
+      expect((await send(port2, 'GET', '/orders/3', bearer(await issuer.sign({ sub: 'hal', scope: 'read:orders' }, { key: 'stranger' })))).status).toBe(401);
+    } finally {
+      await p2.close();
+      await idp.close(200);
+    }
   });
 });
