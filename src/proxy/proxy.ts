@@ -427,6 +427,7 @@ export class ReverseProxy {
       let userId: string | undefined;
       if (route !== undefined && gw?.auth !== undefined) {
         const a = await gw.auth.authorize(head.fields);
+        this.metrics.gateway.inc({ route: route.name, outcome: a.ok ? 'authorized' : a.status === 401 ? 'unauthorized' : 'forbidden' });
         if (!a.ok) {
           req.body.discard();
           routeName = route.name;
@@ -563,6 +564,7 @@ export class ReverseProxy {
       const idem = gw?.idempotency?.applies(head.method) ? gw.idempotency : undefined;
       const idemKey = idem?.key(head.fields);
       if (idem !== undefined && idemKey === undefined) {
+        this.metrics.gateway.inc({ route: route.name, outcome: 'key_missing' });
         status = 400;
         bytes = answer(
           res,
@@ -598,6 +600,8 @@ export class ReverseProxy {
         }
         const b = idem.begin(idemKey, userId, head.method, `${path}${query === '' ? '' : `?${query}`}`, body ?? new Uint8Array(0));
         const d = b.decision;
+        const outcome = { 'in-progress': 'in_progress', mismatch: 'key_reused', replay: 'replayed', new: 'forwarded' } as const;
+        this.metrics.gateway.inc({ route: route.name, outcome: outcome[d.kind] });
         if (d.kind === 'in-progress') {
           status = 409;
           bytes = answer(res, 409, `netlab gateway: a request with ${idem.config.header} ${idemKey} is still in progress\n`, [

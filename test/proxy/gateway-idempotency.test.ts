@@ -87,6 +87,9 @@ describe('idempotency keys through the proxy', () => {
     expect(field(again.fields, 'idempotent-replayed')).toBe('true');
     expect(field(again.fields, 'x-request-id')).not.toBe(field(first.fields, 'x-request-id'));
     expect(charges).toBe(before + 1);
+    const m = await proxy.metricsText();
+    expect(m).toMatch(/netlab_proxy_gateway_total\{route="payments",outcome="replayed"\} [1-9]/);
+    expect(m).toMatch(/netlab_proxy_gateway_total\{route="payments",outcome="key_missing"\} 1/);
   });
 
   it('the same key with another body or path: 422', async () => {
