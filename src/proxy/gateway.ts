@@ -18,7 +18,7 @@ import { HOP_BY_HOP } from './headers.ts';
 /** What authorize() decided: the verified user, or the refusal to answer with. */
 export type GatewayAuth =
   | { readonly ok: true; readonly userId: string; readonly scopes: readonly string[] }
-  | { readonly ok: false; readonly status: 401 | 403; readonly fields: readonly HttpField[]; readonly text: string };
+  | { readonly ok: false; readonly status: 401 | 403 | 503; readonly fields: readonly HttpField[]; readonly text: string };
 
 /** The response header a replayed answer carries. */
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -56,6 +56,7 @@ export class GatewayAuthRuntime {
   async authorize(fields: readonly HttpField[]): Promise<GatewayAuth> {
     const v = await this.checker.check(fieldValue(fields, 'authorization'));
     if (!v.ok) {
+      if (v.status === 503) return { ok: false, status: 503, fields: [{ name: 'Retry-After', value: '1' }], text: `netlab gateway: ${v.reason}\n` };
       return {
         ok: false,
         status: v.status,

@@ -111,7 +111,7 @@ export class ProxyMetrics {
     });
     this.gateway = new Counter({
       name: 'netlab_proxy_gateway_total',
-      help: 'API gateway decisions by route: authorized, unauthorized (401), forbidden (403), key_missing (400), in_progress (409), key_reused (422), replayed (the stored answer), forwarded (a new key).',
+      help: 'API gateway decisions by route: authorized, unauthorized (401), forbidden (403), keys_unavailable (503), key_missing (400), in_progress (409), key_reused (422), replayed (the stored answer), forwarded (a new key).',
       labelNames: ['route', 'outcome'],
       registers,
     });

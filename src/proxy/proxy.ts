@@ -427,7 +427,10 @@ export class ReverseProxy {
       let userId: string | undefined;
       if (route !== undefined && gw?.auth !== undefined) {
         const a = await gw.auth.authorize(head.fields);
-        this.metrics.gateway.inc({ route: route.name, outcome: a.ok ? 'authorized' : a.status === 401 ? 'unauthorized' : 'forbidden' });
+        this.metrics.gateway.inc({
+          route: route.name,
+          outcome: a.ok ? 'authorized' : a.status === 401 ? 'unauthorized' : a.status === 403 ? 'forbidden' : 'keys_unavailable',
+        });
         if (!a.ok) {
           req.body.discard();
           routeName = route.name;

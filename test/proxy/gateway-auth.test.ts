@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpServer } from '../../src/http/index.ts';
 import { describeConfig, loadConfigFile, parseConfig, type ReverseProxy } from '../../src/proxy/index.ts';
@@ -110,6 +111,7 @@ describe('bearer tokens', () => {
     ['signed by a key not in the set', () => issuer.sign({ sub: 'alice', scope: 'read:users' }, { key: 'stranger' }), 'the signature does not verify'],
     ['alg none', async () => unsignedToken({ sub: 'alice', scope: 'read:users' }), "the token's algorithm is not allowed"],
     ['not a JWT', async () => 'abc.def.ghi', 'the token is malformed'],
+    ['without exp', () => issuer.sign({ sub: 'alice', scope: 'read:users' }, { expiresIn: 'none' }), 'the token has no exp claim'],
   ];
   for (const [what, make, why] of refused) {
     it(`${what}: 401 invalid_token naming why`, async () => {
@@ -281,6 +283,19 @@ describe('key sets from a file on disk and from a loopback URL', () => {
       expect((await send(port2, 'GET', '/orders/2', bearer(good))).status).toBe(200);
       expect(fetched).toBe(1);
       expect((await send(port2, 'GET', '/orders/3', bearer(await issuer.sign({ sub: 'hal', scope: 'read:orders' }, { key: 'stranger' })))).status).toBe(401);
+      // The key set's server gone: a token it does not know the kid of cannot be checked, and that
+      // is the gateway's trouble (503), not a bad token (401).
+      await idp.close(200);
+      const other = await new SignJWT({ sub: 'hal', scope: 'read:orders' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k2' })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime('5m')
+        .sign((await generateKeyPair('ES256')).privateKey);
+      await new Promise((r) => setTimeout(r, 1100)); // jose's cooldown between two fetches
+      const down = await send(port2, 'GET', '/orders/4', bearer(other));
+      expect(down.status).toBe(503);
+      expect(down.body).toContain('the key set is unavailable');
     } finally {
       await p2.close();
       await idp.close(200);

@@ -13,6 +13,7 @@ export interface Issuer {
   readonly jwksFile: string;
   readonly dir: string;
   /** A token signed with the published key (ES256, kid "k1") unless `opts` says otherwise. */
+  /** expiresIn 'none': no exp claim at all. */
   sign(claims: JWTPayload, opts?: { key?: 'published' | 'stranger'; expiresIn?: string | number; issuer?: string; audience?: string }): Promise<string>;
   cleanup(): void;
 }
@@ -30,13 +31,13 @@ export async function makeIssuer(): Promise<Issuer> {
     dir,
     async sign(claims, opts = {}) {
       const key = opts.key === 'stranger' ? stranger.privateKey : published.privateKey;
-      return new SignJWT(claims)
+      const jwt = new SignJWT(claims)
         .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'JWT' })
         .setIssuedAt()
         .setIssuer(opts.issuer ?? ISSUER)
-        .setAudience(opts.audience ?? AUDIENCE)
-        .setExpirationTime(opts.expiresIn ?? '5m')
-        .sign(key);
+        .setAudience(opts.audience ?? AUDIENCE);
+      if (opts.expiresIn !== 'none') jwt.setExpirationTime(opts.expiresIn ?? '5m');
+      return jwt.sign(key);
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -1,6 +1,6 @@
 // Bearer token checks for an API gateway route, free of sockets: the Authorization header's token
 // (RFC 6750 §2.1) verified with jose against a key set (signature, alg allow-list, iss, aud, exp,
-// nbf), then the route's scopes. The answer is either the verified claims or the refusal to send:
+// nbf; exp required), then the route's scopes. The answer is either the verified claims or the refusal to send:
 // 401 with `WWW-Authenticate: Bearer error="invalid_token"` (no token: no error code, RFC 6750 §3.1)
 // or 403 with `error="insufficient_scope", scope="..."`.
 
@@ -21,7 +21,9 @@ export interface JwtCheckOptions {
 
 export type AuthVerdict =
   | { readonly ok: true; readonly claims: JWTPayload; readonly scopes: readonly string[] }
-  | { readonly ok: false; readonly status: 401 | 403; readonly challenge: string; readonly reason: string };
+  | { readonly ok: false; readonly status: 401 | 403; readonly challenge: string; readonly reason: string }
+  /** The key set could not be had (a JWKS URL down or too slow): the gateway's fault, not the token's. */
+  | { readonly ok: false; readonly status: 503; readonly challenge: undefined; readonly reason: string };
 
 /** A JWKS document ({"keys": [...]}) as a key lookup; throws a NetlabError naming what is wrong. */
 export function localKeySet(jwks: unknown, source: string): JWTVerifyGetKey {
@@ -86,6 +88,7 @@ function describe(err: unknown): string {
     if (err.claim === 'iss') return 'unexpected issuer (iss)';
     if (err.claim === 'aud') return 'unexpected audience (aud)';
     if (err.claim === 'nbf') return 'the token is not valid yet (nbf)';
+    if (err.reason === 'missing') return `the token has no ${err.claim} claim`;
     return `claim ${err.claim} refused: ${err.reason}`;
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return "the token's algorithm is not allowed";
@@ -135,10 +138,14 @@ export class JwtChecker {
         audience: [...this.opts.audience],
         algorithms: [...this.opts.algorithms],
         clockTolerance: this.opts.clockToleranceSec,
+        // A token without exp would be good forever: refused.
+        requiredClaims: ['exp'],
         ...(this.opts.now === undefined ? {} : { currentDate: this.opts.now() }),
       });
       claims = r.payload;
     } catch (err) {
+      if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError))
+        return { ok: false, status: 503, challenge: undefined, reason: `the key set is unavailable (${err instanceof Error ? err.message : String(err)})` };
       return this.refuse401(describe(err), true);
     }
     const granted = tokenScopes(claims);
