@@ -250,6 +250,12 @@ describe('key sets from a file on disk and from a loopback URL', () => {
     expect(() => loadConfigFile(file, 'proxy')).toThrow(/routes\[0\]\.auth\.jwt\.jwks: file not found: .*nowhere\.json at line 6/);
   });
 
+  it('the example gateway config checks', () => {
+    const c = loadConfigFile(join(import.meta.dirname, '..', '..', 'examples', 'proxy', 'api-gateway.yaml'), 'proxy').config;
+    expect(describeConfig(c)).toContain('route payments: path /payments* -> payments; bearer JWT with write:payments -> X-User-Id; Idempotency-Key on POST');
+    expect(c.routes[1].rateLimit?.key).toBe('jwt_subject');
+  });
+
   it('jwksUrl on 127.0.0.1: the proxy fetches the key set and verifies with it', async () => {
     const jwksText = readFileSync(issuer.jwksFile);
     let fetched = 0;

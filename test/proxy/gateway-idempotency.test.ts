@@ -34,26 +34,28 @@ beforeAll(async () => {
     res.writeHead(201, { 'Content-Type': 'application/json', Location: `/payments/${charges}` });
     res.end(text);
   };
-  proxy = await proxyWith({
-    listeners: [LISTENER],
-    routes: [
-      {
-        name: 'payments',
-        match: { path: { prefix: '/payments' } },
-        cluster: 'payments',
-        idempotency: { methods: ['POST'], ttlMs: 60_000, maxEntries: 100 },
-      },
-      {
-        name: 'my-payments',
-        match: { path: { prefix: '/me/payments' } },
-        cluster: 'payments',
-        auth: { jwt: { jwks: issuer.jwksFile, issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'] }, scopes: ['write:payments'] },
-        idempotency: {},
-      },
-    ],
-    clusters: [{ name: 'payments', endpoints: [{ address: '127.0.0.1', port: payments.port }] }],
-  });
+  proxy = await proxyWith(config(60_000));
   port = proxy.address().port;
+});
+
+const config = (ttlMs: number) => ({
+  listeners: [LISTENER],
+  routes: [
+    {
+      name: 'payments',
+      match: { path: { prefix: '/payments' } },
+      cluster: 'payments',
+      idempotency: { methods: ['POST'], ttlMs, maxEntries: 100 },
+    },
+    {
+      name: 'my-payments',
+      match: { path: { prefix: '/me/payments' } },
+      cluster: 'payments',
+      auth: { jwt: { jwks: issuer.jwksFile, issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'] }, scopes: ['write:payments'] },
+      idempotency: {},
+    },
+  ],
+  clusters: [{ name: 'payments', endpoints: [{ address: '127.0.0.1', port: payments.port }] }],
 });
 
 afterAll(async () => {
@@ -126,6 +128,18 @@ describe('idempotency keys through the proxy', () => {
     expect(r.status).toBe(201);
     expect(field(r.fields, 'idempotent-replayed')).toBeUndefined();
     expect(charges).toBe(before + 1);
+  });
+
+  it('a reload with the same idempotency config keeps the stored answers; a changed one starts afresh', async () => {
+    const before = charges;
+    expect((await pay('k-reload')).status).toBe(201);
+    await proxy.reload(config(60_000));
+    const kept = await pay('k-reload');
+    expect(field(kept.fields, 'idempotent-replayed')).toBe('true');
+    await proxy.reload(config(30_000));
+    const fresh = await pay('k-reload');
+    expect(field(fresh.fields, 'idempotent-replayed')).toBeUndefined();
+    expect(charges).toBe(before + 2);
   });
 
   it('keys are scoped per verified user: the same key from two users charges twice', async () => {
