@@ -36,6 +36,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('tls-termination', () => import('./tls-termination.ts')),
   entry('caching-and-compression', () => import('./caching-and-compression.ts')),
   entry('rate-limits-and-circuit-breakers', () => import('./rate-limits-and-circuit-breakers.ts')),
+  entry('api-gateway', () => import('./api-gateway.ts')),
   entry('l4-vs-l7', () => import('./l4-vs-l7.ts')),
   entry('floating-ip-failover', () => import('./floating-ip-failover.ts')),
   entry('udp-load-balancing', () => import('./udp-load-balancing.ts')),

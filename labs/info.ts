@@ -140,6 +140,12 @@ export const LAB_INFO = {
     duration: '20 min',
     needs: ['loopback TCP sockets on 127.185.0.0/16', "tshark (optional: Wireshark's reading of the captures)"],
   },
+  'api-gateway': {
+    name: 'api-gateway',
+    title: 'An API gateway: routes by path, JWT scopes giving 401/403, X-User-Id, per-key limits, idempotency keys',
+    duration: '20 min',
+    needs: ['loopback TCP sockets on 127.183.0.0/16', "tshark (optional: Wireshark's reading of the captures)"],
+  },
   'l4-vs-l7': {
     name: 'l4-vs-l7',
     title: 'L4 vs L7 balancing: paths or ports, chosen at the SYN, what each costs, TLS, PROXY protocol',

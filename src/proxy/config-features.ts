@@ -14,8 +14,8 @@ const count = z.number().int().min(1).max(1_000_000);
 export const RATE_ALGORITHMS = ['token_bucket', 'leaky_bucket', 'fixed_window', 'sliding_log', 'sliding_window'] as const;
 export type RateAlgorithm = (typeof RATE_ALGORITHMS)[number];
 
-/** Where a limit's key comes from: the client address, a header, or an API key header. */
-const RATE_KEY = /^(client_address|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|api_key|api_key:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$/;
+/** Where a limit's key comes from: the client address, a header, an API key header, or the verified token's user (routes with auth). */
+const RATE_KEY = /^(client_address|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|api_key|api_key:[!#$%&'*+.^_`|~0-9A-Za-z-]+|jwt_subject)$/;
 
 export const rateLimitSchema = z
   .strictObject({
@@ -26,8 +26,8 @@ export const rateLimitSchema = z
     windowMs: ms,
     /** token_bucket / leaky_bucket: tokens added or units drained per second (default limit / window). */
     ratePerSecond: z.number().positive({ message: 'expected a rate > 0' }).max(1_000_000).optional(),
-    /** client_address (default), header:NAME, api_key (X-API-Key) or api_key:HEADER. */
-    key: z.string().regex(RATE_KEY, { message: 'expected client_address, header:NAME, api_key or api_key:HEADER' }).default('client_address'),
+    /** client_address (default), header:NAME, api_key (X-API-Key), api_key:HEADER or jwt_subject (a route's verified user). */
+    key: z.string().regex(RATE_KEY, { message: 'expected client_address, header:NAME, api_key, api_key:HEADER or jwt_subject' }).default('client_address'),
     /** A request without the key's header: counted by its client address, or refused with 400. */
     missingKey: z.enum(['client_address', 'reject']).default('client_address'),
     /** The policy name in the RateLimit fields (default: the listener's or route's name). */

@@ -11,6 +11,7 @@ import type { RetryOn } from '../balance/retry.ts';
 import { STICKY_MODES, type StickyMode } from '../balance/sticky.ts';
 import { forwardListenerSchema } from './config-forward.ts';
 import { cacheSchema, circuitBreakersSchema, compressionSchema, loadShedSchema, rateLimitSchema } from './config-features.ts';
+import { authSchema, idempotencySchema } from './config-gateway.ts';
 
 /** Names of listeners, routes, clusters and endpoints. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
@@ -190,6 +191,10 @@ const routeSchema = z.strictObject({
   compression: compressionSchema.optional(),
   /** Serve GET responses from the proxy's cache (top-level `cache`) per RFC 9111. */
   cache: z.boolean().default(false),
+  /** API gateway: a bearer token (JWT) verified against a key set, scopes, the user id header (config-gateway.ts). */
+  auth: authSchema.optional(),
+  /** API gateway: requests with an Idempotency-Key run once; copies get 409, 422 or the stored answer. */
+  idempotency: idempotencySchema.optional(),
 });
 
 // ---- clusters -----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import type { StickyOptions } from '../balance/sticky.ts';
 import { forwardListenerIssues } from './config-forward.ts';
 import { ConfigError, describeValue, DocumentLocator, formatPath, type ConfigIssue, type ConfigPath } from './config-errors.ts';
 import { configSchema, type ClusterConfig, type Config, type ListenerConfig } from './config-schema.ts';
+import { isLoopbackUrl } from './features/jwt-auth.ts';
 
 export * from './config-schema.ts';
 export { ConfigError, formatIssue, type ConfigIssue } from './config-errors.ts';
@@ -194,6 +195,8 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
   // Listeners.
   const bound = new Map<string, number>();
   c.listeners.forEach((l, i) => {
+    if (l.rateLimit?.key === 'jwt_subject')
+      issue(['listeners', i, 'rateLimit', 'key'], 'jwt_subject is known only after a route verifies a token: put this limit on a route with auth');
     const at = (...rest: (string | number)[]): ConfigPath => ['listeners', i, ...rest];
     if (!isHostOrAddress(l.address)) issue(at('address'), `expected an IP address or a host name, got ${describeValue(l.address)}`);
     if (l.port !== 0) {
@@ -283,6 +286,16 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
         issue(at('rewrite', r.rewrite.regex === undefined ? 'replace' : 'regex'), 'regex and replace go together');
       checkRegex(r.rewrite.regex, at('rewrite', 'regex'), issue);
     }
+    if (r.auth !== undefined) {
+      if (r.cluster === undefined) issue(at('auth'), 'auth guards forwarded requests; this route does not name a cluster');
+      const src = exactlyOne(r.auth.jwt, ['jwks', 'jwksUrl']);
+      if (src.length !== 1) issue(at('auth', 'jwt'), `expected exactly one of jwks (a file), jwksUrl; got ${src.length === 0 ? 'none' : src.join(' and ')}`);
+      if (r.auth.jwt.jwksUrl !== undefined && !isLoopbackUrl(r.auth.jwt.jwksUrl))
+        issue(at('auth', 'jwt', 'jwksUrl'), `expected an http(s) URL on 127.0.0.0/8, [::1] or localhost, got ${describeValue(r.auth.jwt.jwksUrl)}`);
+    }
+    if (r.rateLimit?.key === 'jwt_subject' && r.auth === undefined) issue(at('rateLimit', 'key'), 'jwt_subject needs the route to verify a token (auth)');
+    if (r.idempotency !== undefined && r.cluster === undefined)
+      issue(at('idempotency'), 'idempotency keys apply to forwarded requests; this route does not name a cluster');
     if (r.redirect !== undefined && exactlyOne(r.redirect, ['scheme', 'host', 'port', 'path']).length === 0) {
       issue(at('redirect'), 'expected at least one of scheme, host, port, path (a redirect to the same URL would loop)');
     }
@@ -408,6 +421,9 @@ export function fileReferences(c: Config): { path: ConfigPath; file: string }[] 
     for (const [j, s] of l.tls.sni.entries())
       out.push({ path: ['listeners', i, 'tls', 'sni', j, 'cert'], file: s.cert }, { path: ['listeners', i, 'tls', 'sni', j, 'key'], file: s.key });
   });
+  c.routes.forEach((r, i) => {
+    if (r.auth?.jwt.jwks !== undefined) out.push({ path: ['routes', i, 'auth', 'jwt', 'jwks'], file: r.auth.jwt.jwks });
+  });
   c.clusters.forEach((cl, i) => {
     if (cl.tls?.ca !== undefined) out.push({ path: ['clusters', i, 'tls', 'ca'], file: cl.tls.ca });
     if (cl.tls?.client !== undefined)
@@ -462,6 +478,7 @@ function resolvePaths(c: Config, abs: (p: string) => string): Config {
             },
           },
     ),
+    routes: c.routes.map((r) => (r.auth?.jwt.jwks === undefined ? r : { ...r, auth: { ...r.auth, jwt: { ...r.auth.jwt, jwks: abs(r.auth.jwt.jwks) } } })),
     clusters: c.clusters.map((cl) =>
       cl.tls === undefined
         ? cl
@@ -611,7 +628,10 @@ export function describeConfig(c: Config): string {
         : r.redirect !== undefined
           ? `redirect ${r.redirect.status}`
           : `respond ${r.respond?.status}`;
-    lines.push(`  route ${r.name}: ${conds.length === 0 ? 'any request' : conds.join(', ')} ${action}`);
+    const gw: string[] = [];
+    if (r.auth !== undefined) gw.push(`bearer JWT${r.auth.scopes.length === 0 ? '' : ` with ${r.auth.scopes.join(' ')}`} -> ${r.auth.userIdHeader}`);
+    if (r.idempotency !== undefined) gw.push(`${r.idempotency.header} on ${r.idempotency.methods.join('|')}`);
+    lines.push(`  route ${r.name}: ${conds.length === 0 ? 'any request' : conds.join(', ')} ${action}${gw.length === 0 ? '' : `; ${gw.join('; ')}`}`);
   }
   for (const cl of c.clusters) {
     const extras: string[] = [];

@@ -4,6 +4,9 @@ export { type AccessRecord, type AccessSink, combinedLine, jsonLine } from './ac
 export { ClusterRuntime, upstreamTlsOptions } from './cluster.ts';
 export * from './config.ts';
 export * from './config-features.ts';
+export * from './config-gateway.ts';
+export { bearerToken, isLoopbackUrl, tokenScopes } from './features/jwt-auth.ts';
+export { REPLAYED_HEADER } from './gateway.ts';
 export { cookieValue, setCookieValue } from './forward.ts';
 export { AddressSet, allowedTrailers, applyForwarding, FORBIDDEN_TRAILERS, HOP_BY_HOP, plainAddress, stripHopByHop } from './headers.ts';
 export { ProxyMetrics } from './metrics.ts';

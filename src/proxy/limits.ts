@@ -26,8 +26,9 @@ export type RateVerdict =
   | { readonly allowed: true; readonly fields: readonly HttpField[] }
   | { readonly allowed: false; readonly status: 429 | 400; readonly fields: readonly HttpField[]; readonly text: string; readonly policy: string };
 
-function keySource(key: string): RateKeySource {
+function keySource(key: string): RateKeySource | { by: 'subject' } {
   if (key === 'client_address') return { by: 'address' };
+  if (key === 'jwt_subject') return { by: 'subject' };
   if (key === 'api_key') return { by: 'api-key' };
   if (key.startsWith('api_key:')) return { by: 'api-key', header: key.slice('api_key:'.length) };
   return { by: 'header', name: key.slice('header:'.length) };
@@ -41,7 +42,7 @@ function decisionFields(d: RateDecision): HttpField[] {
 export class RateLimitRuntime {
   readonly config: RateLimitConfig;
   readonly policy: string;
-  private readonly source: RateKeySource;
+  private readonly source: RateKeySource | { by: 'subject' };
   private readonly table: KeyedLimiter;
 
   constructor(config: RateLimitConfig, owner: string, clock: NetClock) {
@@ -72,11 +73,17 @@ export class RateLimitRuntime {
     return this.table.size;
   }
 
-  check(clientAddress: string, fields: readonly HttpField[]): RateVerdict {
+  /** `subject`: the user a gateway route verified (keys `jwt_subject` limits). */
+  check(clientAddress: string, fields: readonly HttpField[], subject?: string): RateVerdict {
     const src = this.source;
     let key: string | undefined;
     if (src.by === 'address') key = rateLimitKey(src, { remoteAddress: clientAddress, headers: {} });
-    else {
+    else if (src.by === 'subject') {
+      if (subject !== undefined) key = `sub:${subject}`;
+      else if (this.config.missingKey === 'reject')
+        return { allowed: false, status: 400, fields: [], text: `netlab proxy: rate limit ${this.policy} needs a verified user\n`, policy: this.policy };
+      else key = rateLimitKey({ by: 'address' }, { remoteAddress: clientAddress, headers: {} });
+    } else {
       const name = (src.by === 'header' ? src.name : (src.header ?? 'x-api-key')).toLowerCase();
       key = rateLimitKey(src, { remoteAddress: clientAddress, headers: { [name]: fieldValue(fields, name) } });
       if (key === undefined) {

@@ -30,6 +30,7 @@ export class ProxyMetrics {
   readonly overflows: Counter<'cluster' | 'resource'>;
   readonly breakerTransitions: Counter<'cluster' | 'endpoint' | 'to'>;
   readonly cache: Counter<'result'>;
+  readonly gateway: Counter<'route' | 'outcome'>;
 
   constructor(endpoints: () => readonly EndpointRow[]) {
     const registers = [this.registry];
@@ -106,6 +107,12 @@ export class ProxyMetrics {
       name: 'netlab_proxy_cache_total',
       help: 'Requests on cached routes: HIT, MISS, REVALIDATED, STALE, UNCACHED (sent upstream uncached), PURGE, PURGE_REFUSED.',
       labelNames: ['result'],
+      registers,
+    });
+    this.gateway = new Counter({
+      name: 'netlab_proxy_gateway_total',
+      help: 'API gateway decisions by route: authorized, unauthorized (401), forbidden (403), keys_unavailable (503), key_missing (400), in_progress (409), key_reused (422), replayed (the stored answer), forwarded (a new key).',
+      labelNames: ['route', 'outcome'],
       registers,
     });
     this.inFlight = new Gauge({ name: 'netlab_proxy_requests_in_flight', help: 'Requests being handled now.', registers });

@@ -24,6 +24,7 @@ import { parseConfig } from './config.ts';
 import type { Config, ListenerConfig } from './config-schema.ts';
 import { answer, cookieValue, forward } from './forward.ts';
 import { ForwardProxy } from './forward-proxy.ts';
+import { GatewayAuthRuntime, IdempotencyRuntime, replayFields } from './gateway.ts';
 import { AddressSet, applyForwarding, plainAddress, stripHopByHop } from './headers.ts';
 import { LoadShedRuntime, RateLimitRuntime, sameConfig } from './limits.ts';
 import { listenerKey, listenerTlsOptions } from './listener.ts';
@@ -114,6 +115,13 @@ interface State {
   /** Circuit breakers by cluster name (clusters with `circuitBreakers`). */
   readonly breakers: ReadonlyMap<string, ClusterBreakers>;
   readonly cache: ProxyCache | undefined;
+  /** API gateway runtimes by route name (routes with `auth` or `idempotency`). */
+  readonly gateways: ReadonlyMap<string, GatewayRoute>;
+}
+
+interface GatewayRoute {
+  readonly auth: GatewayAuthRuntime | undefined;
+  readonly idempotency: IdempotencyRuntime | undefined;
 }
 
 /** A config object as labs write it (defaults filled and cross-references checked here) or a parsed Config. */
@@ -238,7 +246,27 @@ export class ReverseProxy {
         : prevCache !== undefined && sameConfig(prevCache.config, config.cache)
           ? prevCache
           : new ProxyCache(config.cache, this.opts.httpNow);
+    const gateways = new Map<string, GatewayRoute>();
+    for (const r of config.routes) {
+      if (r.auth === undefined && r.idempotency === undefined) continue;
+      const prev = previous?.gateways.get(r.name);
+      // Same config, same runtime: stored answers and fetched key sets live through a reload.
+      const auth =
+        r.auth === undefined
+          ? undefined
+          : prev?.auth !== undefined && sameConfig(prev.auth.config, r.auth)
+            ? prev.auth
+            : new GatewayAuthRuntime(r.auth, r.name);
+      const idempotency =
+        r.idempotency === undefined
+          ? undefined
+          : prev?.idempotency !== undefined && sameConfig(prev.idempotency.config, r.idempotency)
+            ? prev.idempotency
+            : new IdempotencyRuntime(r.idempotency, this.clock);
+      gateways.set(r.name, { auth, idempotency });
+    }
     return {
+      gateways,
       rateLimits,
       shed,
       breakers,
@@ -404,7 +432,25 @@ export class ReverseProxy {
         return;
       }
       const route = findRoute(state.routes, { method: head.method, host, path, query, fields: head.fields, listener: l.config.name });
-      const limited = this.applyRateLimits(state, l, route, req, res, responseFields);
+      // API gateway: the bearer token is checked before the rate limits, so a limit can count per user.
+      const gw = route === undefined ? undefined : state.gateways.get(route.name);
+      let userId: string | undefined;
+      if (route !== undefined && gw?.auth !== undefined) {
+        const a = await gw.auth.authorize(head.fields);
+        this.metrics.gateway.inc({
+          route: route.name,
+          outcome: a.ok ? 'authorized' : a.status === 401 ? 'unauthorized' : a.status === 403 ? 'forbidden' : 'keys_unavailable',
+        });
+        if (!a.ok) {
+          req.body.discard();
+          routeName = route.name;
+          status = a.status;
+          bytes = answer(res, a.status, a.text, [...responseFields, ...a.fields]);
+          return;
+        }
+        userId = a.userId;
+      }
+      const limited = this.applyRateLimits(state, l, route, req, res, responseFields, userId);
       if (limited !== undefined) {
         req.body.discard();
         status = limited.status;
@@ -460,6 +506,8 @@ export class ReverseProxy {
       });
       fields = fwd.fields;
       clientAddress = fwd.clientAddress;
+      // A client's own user id header never reaches the upstream; the verified one replaces it.
+      if (gw?.auth !== undefined) fields = gw.auth.upstreamFields(fields, userId);
       const priorVia = head.fields.filter((f) => f.name.toLowerCase() === 'via').map((f) => f.value);
       const upstreamHost = rc.rewrite?.host ?? (head.authority === '' ? undefined : head.authority);
       const target = `${rewritePath(route, path)}${query === '' ? '' : `?${query}`}`;
@@ -526,6 +574,19 @@ export class ReverseProxy {
           return;
         }
       }
+      const idem = gw?.idempotency?.applies(head.method) ? gw.idempotency : undefined;
+      const idemKey = idem?.key(head.fields);
+      if (idem !== undefined && idemKey === undefined) {
+        this.metrics.gateway.inc({ route: route.name, outcome: 'key_missing' });
+        status = 400;
+        bytes = answer(
+          res,
+          400,
+          `netlab gateway: ${head.method} on route ${route.name} needs an ${idem.config.header} header (1 to 255 visible ASCII characters)\n`,
+          responseFields,
+        );
+        return;
+      }
       let body: Uint8Array | AsyncIterable<Uint8Array> | undefined;
       if (head.framing.kind !== 'none') {
         try {
@@ -536,41 +597,90 @@ export class ReverseProxy {
           return;
         }
       }
-      const result = await forward({
-        req,
-        res,
-        cluster,
-        fields: upstreamFields,
-        target,
-        body,
-        ...(head.framing.kind === 'length' ? { bodyLength: head.framing.length } : {}),
-        ctx: { clientAddress, ...(hashKey === undefined ? {} : { hashKey }) },
-        stickyKey,
-        responseFields,
-        clock: this.clock,
-        onRetry: (reason, ep) => {
-          this.retried++;
-          this.metrics.retries.inc({ cluster: cluster.name, reason });
-          this.emit({ type: 'retry', cluster: cluster.name, endpoint: ep, reason });
-        },
-        onUpstreamError: (ep, kind) => this.metrics.upstreamErrors.inc({ cluster: cluster.name, endpoint: ep, kind }),
-        onUpstreamHead: (ep, st, seconds) => this.metrics.upstreamDuration.observe({ cluster: cluster.name, endpoint: ep, status: String(st) }, seconds),
-        hostFallback: upstreamHost === undefined,
-        breakers: state.breakers.get(cluster.name),
-        ...(reshape === undefined ? {} : { reshapeResponse: reshape }),
-        ...(upgradeTo.length > 0
-          ? {
-              upgrade: {
-                idleMs: cluster.config.timeouts.tunnelIdleMs,
-                onTunnel: (t: Tunnel) => {
-                  this.tunnels.add(t);
-                  this.metrics.tunnels.inc({ cluster: cluster.name });
-                  void t.done.then(() => this.tunnels.delete(t));
+      let held: { scoped: string; token: number } | undefined;
+      let reshaper = reshape;
+      let capture: ReturnType<IdempotencyRuntime['capture']>['capture'] | undefined;
+      if (idem !== undefined && idemKey !== undefined) {
+        if (body !== undefined && !(body instanceof Uint8Array)) {
+          status = 413;
+          bytes = answer(
+            res,
+            413,
+            `netlab gateway: an idempotent request's body must fit ${this.opts.requestBufferBytes ?? 1024 * 1024} bytes\n`,
+            responseFields,
+          );
+          return;
+        }
+        const b = idem.begin(idemKey, userId, head.method, `${path}${query === '' ? '' : `?${query}`}`, body ?? new Uint8Array(0));
+        const d = b.decision;
+        const outcome = { 'in-progress': 'in_progress', mismatch: 'key_reused', replay: 'replayed', new: 'forwarded' } as const;
+        this.metrics.gateway.inc({ route: route.name, outcome: outcome[d.kind] });
+        if (d.kind === 'in-progress') {
+          status = 409;
+          bytes = answer(res, 409, `netlab gateway: a request with ${idem.config.header} ${idemKey} is still in progress\n`, [
+            ...responseFields,
+            { name: 'Retry-After', value: '1' },
+          ]);
+          return;
+        }
+        if (d.kind === 'mismatch') {
+          status = 422;
+          bytes = answer(res, 422, `netlab gateway: ${idem.config.header} ${idemKey} was used for a different request\n`, responseFields);
+          return;
+        }
+        if (d.kind === 'replay') {
+          status = d.response.status;
+          res.writeHead(status, replayFields(d.response, responseFields));
+          res.end(d.response.body);
+          endpoint = 'idempotency';
+          bytes = d.response.body.length;
+          return;
+        }
+        held = { scoped: b.scoped, token: d.token };
+        const c = idem.capture(reshape);
+        reshaper = c.reshaper;
+        capture = c.capture;
+      }
+      let result: Awaited<ReturnType<typeof forward>>;
+      try {
+        result = await forward({
+          req,
+          res,
+          cluster,
+          fields: upstreamFields,
+          target,
+          body,
+          ...(head.framing.kind === 'length' ? { bodyLength: head.framing.length } : {}),
+          ctx: { clientAddress, ...(hashKey === undefined ? {} : { hashKey }) },
+          stickyKey,
+          responseFields,
+          clock: this.clock,
+          onRetry: (reason, ep) => {
+            this.retried++;
+            this.metrics.retries.inc({ cluster: cluster.name, reason });
+            this.emit({ type: 'retry', cluster: cluster.name, endpoint: ep, reason });
+          },
+          onUpstreamError: (ep, kind) => this.metrics.upstreamErrors.inc({ cluster: cluster.name, endpoint: ep, kind }),
+          onUpstreamHead: (ep, st, seconds) => this.metrics.upstreamDuration.observe({ cluster: cluster.name, endpoint: ep, status: String(st) }, seconds),
+          hostFallback: upstreamHost === undefined,
+          breakers: state.breakers.get(cluster.name),
+          ...(reshaper === undefined ? {} : { reshapeResponse: reshaper }),
+          ...(upgradeTo.length > 0
+            ? {
+                upgrade: {
+                  idleMs: cluster.config.timeouts.tunnelIdleMs,
+                  onTunnel: (t: Tunnel) => {
+                    this.tunnels.add(t);
+                    this.metrics.tunnels.inc({ cluster: cluster.name });
+                    void t.done.then(() => this.tunnels.delete(t));
+                  },
                 },
-              },
-            }
-          : {}),
-      });
+              }
+            : {}),
+        });
+      } finally {
+        if (held !== undefined && capture !== undefined && idem !== undefined) idem.finish(held.scoped, held.token, capture, responseFields);
+      }
       status = result.status;
       endpoint = result.endpoint;
       bytes = result.bytes;
@@ -640,6 +750,7 @@ export class ReverseProxy {
     req: HttpServerRequest,
     res: HttpServerResponse,
     responseFields: HttpField[],
+    subject?: string,
   ): { status: number; bytes: number } | undefined {
     const limits = [state.rateLimits.get(`listener:${l.config.name}`), route === undefined ? undefined : state.rateLimits.get(`route:${route.name}`)];
     if (limits[0] === undefined && limits[1] === undefined) return undefined;
@@ -649,7 +760,7 @@ export class ReverseProxy {
       : peer;
     for (const rl of limits) {
       if (rl === undefined) continue;
-      const v = rl.check(client, req.head.fields);
+      const v = rl.check(client, req.head.fields, subject);
       if (!v.allowed) {
         this.metrics.rateLimited.inc({ policy: v.policy, status: String(v.status) });
         return { status: v.status, bytes: answer(res, v.status, v.text, [...responseFields, ...v.fields]) };
