@@ -7,10 +7,18 @@
 import type { NetlabError } from '../base/errors.ts';
 import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
 import type { Endpoint, FailureKind, RequestContext, StickyDecision } from '../balance/index.ts';
-import type { HttpClientResponse, HttpServerConnection, HttpServerRequest, HttpServerResponse, PooledConnection } from '../http/index.ts';
+import type {
+  HttpClientResponse,
+  HttpConnectionTakeover,
+  HttpRequestConnection,
+  HttpServerRequest,
+  HttpServerResponse,
+  PooledConnection,
+} from '../http/index.ts';
 import { fieldValue, fieldValues, type HttpField } from '../wire/http.ts';
 import { type ClusterBreakers, OVERFLOW_HEADER, withBreaker } from './breakers.ts';
 import type { ClusterRuntime } from './cluster.ts';
+import type { UpstreamLease } from './h2-upstream.ts';
 import type { ResponseReshaper } from './compress.ts';
 import { allowedTrailers, stripHopByHop } from './headers.ts';
 import { openTunnel, type Tunnel } from './tunnel.ts';
@@ -85,9 +93,9 @@ export function setCookieValue(fields: readonly HttpField[], name: string): stri
 
 // One `done` reaction per client connection, however many requests it carries (a reaction per
 // request would pile up on a long keep-alive connection).
-const closeWatchers = new WeakMap<HttpServerConnection, Set<() => void>>();
+const closeWatchers = new WeakMap<HttpRequestConnection, Set<() => void>>();
 
-function whenClosed(conn: HttpServerConnection, fn: () => void): () => void {
+function whenClosed(conn: HttpRequestConnection, fn: () => void): () => void {
   let set = closeWatchers.get(conn);
   if (set === undefined) {
     const fresh = new Set<() => void>();
@@ -157,7 +165,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   const replayable = body === undefined || body instanceof Uint8Array;
   const exclude = new Set<string>();
   const flags: { timedOut: string | undefined } = { timedOut: undefined };
-  let current: PooledConnection | undefined;
+  let current: UpstreamLease | undefined;
   let tries = 0;
   let lastFailure: Failure | undefined;
   let lastEndpoint = '-';
@@ -261,12 +269,12 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       const started = clock.now();
       let failure: Failure | undefined;
       let upRes: HttpClientResponse | undefined;
-      let upLease: PooledConnection | undefined;
+      let upLease: UpstreamLease | undefined;
       let staleRetries = 0;
       for (;;) {
-        let lease: PooledConnection;
+        let lease: UpstreamLease;
         try {
-          lease = await cluster.pool.acquire(cluster.upstream(ep));
+          lease = await cluster.acquire(ep);
         } catch (err) {
           failure = classify(err, 'connect', flags);
           break;
@@ -276,7 +284,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         current = lease;
         upLease = lease;
         if (flags.timedOut !== undefined || clientGone) {
-          cluster.pool.release(lease);
+          cluster.release(lease);
           failure = { kind: 'timeout', status: 504, message: flags.timedOut ?? 'client gone' };
           break;
         }
@@ -338,13 +346,13 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         if (deadline !== undefined) clock.clearTimer(deadline);
         deadline = undefined;
         const upSide = upLease.connection.takeOver();
-        cluster.pool.detach(upLease);
+        cluster.pool.detach(upLease as PooledConnection);
         const fields101 = [
           ...stripHopByHop(upRes.head.fields),
           ...upRes.head.upgrade.slice(0, 1).map((p) => ({ name: 'Upgrade', value: p })),
           ...input.responseFields,
         ];
-        let downSide: ReturnType<HttpServerConnection['takeOver']>;
+        let downSide: HttpConnectionTakeover;
         try {
           downSide = req.connection.takeOver(res, fields101);
         } catch {
@@ -391,7 +399,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       const headFields = responseHeadFields(upRes, method, extra);
       const reshaped = input.reshapeResponse?.(status, headFields);
       try {
-        res.writeHead(status, reshaped?.fields ?? headFields, upRes.head.reason);
+        res.writeHead(status, reshaped?.fields ?? headFields, upRes.head.reason === '' ? undefined : upRes.head.reason);
       } catch (err) {
         upRes.body.discard();
         upLease.connection.destroy();
