@@ -1,0 +1,35 @@
+// The http-versions lab's proxy: netlab's reverse proxy on 127.182.0.1 (port 0), one route to one
+// cluster "shop" holding the lab's backend. A step starts its own, so the connections the proxy opens
+// to the backend are counted from zero.
+
+import type { Random } from '../../src/lab/index.ts';
+import { type ReverseProxy, startProxy } from '../../src/proxy/index.ts';
+import type { Backend } from './backend.ts';
+import { BACKEND_ADDRESS } from './backend.ts';
+import type { Target } from './clients.ts';
+
+export const PROXY_ADDRESS = '127.182.0.1';
+
+export interface LabProxy {
+  readonly proxy: ReverseProxy;
+  readonly to: Target;
+}
+
+/** Runs `fn` with a fresh proxy in front of `backend` (its counters reset), and closes the proxy after. */
+export async function withProxy<T>(backend: Backend, random: Random, fn: (p: LabProxy) => Promise<T>): Promise<T> {
+  backend.reset();
+  const proxy = await startProxy(
+    {
+      listeners: [{ name: 'web', address: PROXY_ADDRESS, port: 0 }],
+      routes: [{ name: 'all', cluster: 'shop' }],
+      clusters: [{ name: 'shop', endpoints: [{ name: 'backend', address: BACKEND_ADDRESS, port: backend.port }] }],
+    },
+    { random, graceMs: 500 },
+  );
+  const l = proxy.address();
+  try {
+    return await fn({ proxy, to: { host: l.address, port: l.port } });
+  } finally {
+    await proxy.close(500);
+  }
+}
