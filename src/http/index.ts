@@ -5,12 +5,14 @@ export { bodyError, HttpBody, type HttpBodyHooks } from './body.ts';
 export {
   HttpServerResponse,
   toFields,
+  type FramedSink,
   type HttpFieldsInit,
   type ResponseSink,
 } from './response.ts';
 export {
   HttpServerConnection,
   type HttpConnectionTakeover,
+  type HttpRequestConnection,
   type HttpRefusal,
   type HttpRequestHandler,
   type HttpServerConnectionOptions,

@@ -25,9 +25,24 @@ export interface ResponseSink {
   drained(res: HttpServerResponse): Promise<void>;
   /** True when this response must announce and perform the close (a draining connection's last one). */
   shouldClose(res: HttpServerResponse): boolean;
+  /**
+   * A sink that frames messages itself (an HTTP/2 stream): it takes the head as fields and the end
+   * with its trailers; output() then gets raw body bytes (no chunked coding, no Connection field).
+   */
+  readonly framed?: FramedSink;
 }
 
-type Framing = 'length' | 'chunked' | 'close' | 'none';
+/** The head and the end of a response, for a sink that frames messages itself (HTTP/2). */
+export interface FramedSink {
+  /** The final head: status and fields (Content-Length kept when known; no connection-specific fields). */
+  head(res: HttpServerResponse, status: number, fields: readonly HttpField[]): void;
+  /** A 1xx interim head (103 Early Hints). */
+  interim(res: HttpServerResponse, status: number, fields: readonly HttpField[]): void;
+  /** The body is complete; trailers may follow it. finished() is called after this. */
+  end(res: HttpServerResponse, trailers: readonly HttpField[]): void;
+}
+
+type Framing = 'length' | 'chunked' | 'close' | 'none' | 'framed';
 
 export class HttpServerResponse {
   readonly request: HttpRequestHead;
@@ -93,6 +108,10 @@ export class HttpServerResponse {
   }
 
   private sendHead(knownLength: number | undefined): void {
+    if (this.sink.framed !== undefined) {
+      this.sendFramedHead(this.sink.framed, knownLength);
+      return;
+    }
     const out: HttpField[] = [];
     let handlerClose = false;
     for (const f of this.fields) {
@@ -153,6 +172,31 @@ export class HttpServerResponse {
     this.sink.output(this, head);
   }
 
+  /** The head for a sink that frames messages itself: connection-specific fields never go out. */
+  private sendFramedHead(framed: FramedSink, knownLength: number | undefined): void {
+    const out: HttpField[] = [];
+    for (const f of this.fields) {
+      const n = f.name.toLowerCase();
+      if (n === 'connection' || n === 'keep-alive' || n === 'proxy-connection' || n === 'upgrade' || n === 'te') continue;
+      if (n === 'content-length') {
+        if (!/^[0-9]{1,15}$/.test(f.value))
+          throw new NetlabError('ERR_ARGUMENT', `Content-Length ${JSON.stringify(f.value)} is not a number`, { layer: 'http' });
+        if (this.declaredLength >= 0) throw new NetlabError('ERR_ARGUMENT', 'Content-Length given twice', { layer: 'http' });
+        this.declaredLength = Number(f.value);
+        continue;
+      }
+      out.push(f);
+    }
+    if (this.statusCode === 204 && this.declaredLength >= 0)
+      throw new NetlabError('ERR_ARGUMENT', 'a 204 response has no Content-Length (RFC 9110 §8.6)', { layer: 'http' });
+    if (this.declaredLength < 0 && knownLength !== undefined && (!this.bodyless() || (this.request.method === 'HEAD' && knownLength > 0)))
+      this.declaredLength = knownLength;
+    if (this.declaredLength >= 0 && this.statusCode !== 304) out.push({ name: 'Content-Length', value: String(this.declaredLength) });
+    this.framing = this.bodyless() ? 'none' : this.declaredLength >= 0 ? 'length' : 'framed';
+    this.headSent = true;
+    framed.head(this, this.statusCode, out);
+  }
+
   /** Writes body bytes (a string is UTF-8). Returns false when the caller should await drained(). */
   write(data: Uint8Array | string): boolean {
     if (this.abortedFlag || this.done) return false;
@@ -183,6 +227,7 @@ export class HttpServerResponse {
       this.truncated = true;
       this.closeAfter = true;
     }
+    if (this.sink.framed !== undefined && !this.truncated) this.sink.framed.end(this, toFields(trailers));
     this.done = true;
     this.sink.finished(this);
   }
@@ -203,6 +248,7 @@ export class HttpServerResponse {
     this.sendHead(text.length);
     if (!this.bodyless()) this.sink.output(this, text);
     this.written = text.length;
+    this.sink.framed?.end(this, []);
     this.done = true;
     this.abortedFlag = true;
     this.sink.finished(this);
@@ -234,11 +280,19 @@ export class HttpServerResponse {
     }
     if (this.headSent || this.done) throw new NetlabError('ERR_STATE', 'writeInterim after the final head', { layer: 'http' });
     if (this.request.version === '1.0') return; // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client
+    if (this.sink.framed !== undefined) {
+      this.sink.framed.interim(this, status, toFields(fields));
+      return;
+    }
     this.sink.output(this, serializeResponseHead({ status, fields: toFields(fields) }));
   }
 
   /** Writes an interim or switching response head (100, 101, or 200 to CONNECT) straight through. */
   writeInterimHead(status: number, fields: readonly HttpField[]): void {
+    if (this.sink.framed !== undefined) {
+      if (status >= 102 && status < 200) this.sink.framed.interim(this, status, fields);
+      return;
+    }
     this.sink.output(this, serializeResponseHead({ status, fields }));
   }
 

@@ -19,7 +19,18 @@ export interface HttpServerRequest {
   readonly body: HttpBody;
   /** 0 for the first request on the connection, then 1, 2, ... */
   readonly sequence: number;
-  readonly connection: HttpServerConnection;
+  readonly connection: HttpRequestConnection;
+}
+
+/**
+ * What carries a request: an HTTP/1.1 connection, or one HTTP/2 stream (src/proxy/h2-front.ts), whose
+ * `done` resolves when the stream closes and which cannot switch protocols.
+ */
+export interface HttpRequestConnection {
+  readonly socket: Socket;
+  /** Resolves when the client side is gone (the connection, or an HTTP/2 stream, closed). */
+  readonly done: Promise<void>;
+  takeOver(res: HttpServerResponse, fields?: HttpFieldsInit): HttpConnectionTakeover;
 }
 
 export type HttpRequestHandler = (req: HttpServerRequest, res: HttpServerResponse) => void | Promise<void>;

@@ -12,6 +12,13 @@ export interface HttpServerOptions extends HttpServerConnectionOptions {
   readonly tls?: TlsOptions;
   /** Told of each new connection. */
   readonly onConnection?: (conn: HttpServerConnection) => void;
+  /**
+   * Sees each accepted socket first (TLS: after the handshake) and either keeps it (another protocol:
+   * HTTP/2 by ALPN or by its preface) or passes it to `http1`, which reads it as HTTP/1.x.
+   */
+  readonly divert?: (socket: Socket, http1: (socket: Socket) => void) => void;
+  /** Most connections open at once (net.Server maxConnections: more are closed as they arrive). */
+  readonly maxConnections?: number;
 }
 
 export class HttpServer {
@@ -19,13 +26,16 @@ export class HttpServer {
   private readonly conns = new Set<HttpServerConnection>();
 
   constructor(options: HttpServerOptions) {
-    const accept = (socket: Socket): void => {
+    const http1 = (socket: Socket): void => {
       const conn = new HttpServerConnection(socket, options);
       this.conns.add(conn);
       void conn.done.then(() => this.conns.delete(conn));
       options.onConnection?.(conn);
     };
+    const divert = options.divert;
+    const accept = divert === undefined ? http1 : (socket: Socket): void => divert(socket, http1);
     this.server = options.tls === undefined ? createNetServer(accept) : createTlsServer(options.tls, accept);
+    if (options.maxConnections !== undefined) this.server.maxConnections = options.maxConnections;
   }
 
   /** Open connections. */

@@ -61,7 +61,20 @@ const tlsListenerSchema = z.strictObject({
 });
 
 export const LISTENER_MODES = ['http', 'tcp', 'udp', 'forward'] as const;
-export const HTTP_PROTOCOLS = ['http/1.1', 'http/1.0'] as const;
+/** `h2`: HTTP/2 chosen by ALPN on a TLS listener; `h2c`: HTTP/2 with prior knowledge on a plain one. */
+export const HTTP_PROTOCOLS = ['http/1.1', 'http/1.0', 'h2', 'h2c'] as const;
+
+/** HTTP/2 limits of an http listener that speaks h2 or h2c (src/proxy/h2-front.ts). */
+const http2ListenerSchema = z.strictObject({
+  /** SETTINGS_MAX_CONCURRENT_STREAMS: streams a client may have open at once on one connection. */
+  maxConcurrentStreams: z.number().int().min(1).max(100_000).default(100),
+  /** SETTINGS_MAX_HEADER_LIST_SIZE: the request's header list (names + values + 32 per field). */
+  maxHeaderListBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+  /** An HTTP/2 connection with no open stream for this long is closed (GOAWAY). */
+  idleTimeoutMs: ms.default(60_000),
+});
+export type Http2ListenerConfig = z.output<typeof http2ListenerSchema>;
+export const HTTP2_DEFAULTS: Http2ListenerConfig = { maxConcurrentStreams: 100, maxHeaderListBytes: 16_384, idleTimeoutMs: 60_000 };
 
 const proxyProtocolSchema = z.strictObject({
   /** Send a PROXY protocol header of this version to the upstream. */
@@ -78,8 +91,10 @@ const listenerSchema = z.strictObject({
   mode: z.enum(LISTENER_MODES).default('http'),
   /** http: terminate TLS with this certificate. */
   tls: tlsListenerSchema.optional(),
-  /** http: which HTTP versions to speak. */
+  /** http: which HTTP versions to speak (h2 needs tls: ALPN; h2c needs a plain listener: prior knowledge). */
   protocols: z.preprocess(oneOrMany, z.array(z.enum(HTTP_PROTOCOLS)).min(1)).default(['http/1.1', 'http/1.0']),
+  /** http with h2 or h2c: HTTP/2 limits. */
+  http2: http2ListenerSchema.default(HTTP2_DEFAULTS),
   /** tcp/udp: the cluster connections go to (the default when `sni` routes are given). */
   cluster: name.optional(),
   /** tcp: TLS passthrough routed by the ClientHello's server name. */
@@ -91,7 +106,7 @@ const listenerSchema = z.strictObject({
   udpMode: z.enum(['flow', 'datagram']).default('flow'),
   /** udp flow mode: a session idle for this long is forgotten. */
   udpIdleMs: ms.default(30_000),
-  /** Most connections (tcp) or sessions (udp) open at once. */
+  /** Most connections (tcp, http) or sessions (udp) open at once. */
   maxConnections: count.optional(),
   /** forward: a forward proxy's allow-list, authentication and timeouts (config-forward.ts). */
   forward: forwardListenerSchema.optional(),
@@ -310,6 +325,11 @@ const clusterSchema = z.strictObject({
   timeouts: timeoutsSchema.default({ connectMs: 5_000, headerMs: 15_000, idleMs: 60_000, tunnelIdleMs: 300_000 }),
   retries: retriesSchema.optional(),
   tls: upstreamTlsSchema.optional(),
+  /**
+   * The upstream protocol: http/1.1 (keep-alive pool), or h2: HTTP/2 with prior knowledge (h2c) to
+   * plain endpoints, HTTP/2 chosen by ALPN when the cluster has tls; one pooled session per endpoint.
+   */
+  protocol: z.enum(['http/1.1', 'h2']).default('http/1.1'),
   /** Most requests or connections open at once on one endpoint. */
   maxPerEndpoint: count.optional(),
   /** Cluster thresholds (connections, pending, requests, retries) and per-endpoint breakers. */

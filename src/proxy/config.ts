@@ -204,6 +204,9 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
     }
     for (const f of forwardListenerIssues(l)) issue(at(...f.path), f.message);
     if (l.mode === 'forward') {
+      l.protocols.forEach((p, j) => {
+        if (p === 'h2' || p === 'h2c') issue(at('protocols', j), `a forward proxy speaks HTTP/1.x only, got ${p}`);
+      });
       if (kind === 'l4') issue(at('mode'), 'expected tcp or udp in an L4 configuration, got forward (a forward proxy belongs to the proxy)');
       return;
     }
@@ -215,6 +218,11 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
       if (l.sni.length > 0) issue(at('sni'), 'SNI routes are for tcp listeners (TLS passthrough); an http listener with tls picks certificates with tls.sni');
       if (l.proxyProtocol?.send !== undefined)
         issue(at('proxyProtocol', 'send'), 'sending the PROXY protocol is for tcp listeners; an http listener adds X-Forwarded-For and Forwarded');
+      const h2 = l.protocols.indexOf('h2');
+      const h2c = l.protocols.indexOf('h2c');
+      if (h2 >= 0 && l.tls === undefined)
+        issue(at('protocols', h2), 'h2 is chosen by ALPN inside TLS: give this listener tls, or write h2c (HTTP/2 with prior knowledge on a plain listener)');
+      if (h2c >= 0 && l.tls !== undefined) issue(at('protocols', h2c), 'h2c is HTTP/2 without TLS: on a tls listener write h2 (chosen by ALPN)');
     } else {
       if (l.tls !== undefined) issue(at('tls'), `a ${l.mode} listener does not terminate TLS (for TLS passthrough by server name, use sni)`);
       if (l.mode === 'udp' && l.sni.length > 0) issue(at('sni'), 'SNI routes need TCP (TLS); a udp listener takes one cluster');
@@ -580,7 +588,8 @@ function listenerLine(l: ListenerConfig): string {
   const where = `${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`;
   if (l.mode === 'http') {
     const tls = l.tls === undefined ? '' : `, TLS (${1 + l.tls.sni.length} certificate${l.tls.sni.length === 0 ? '' : 's'})`;
-    return `  listener ${l.name}: http on ${where}${tls}, ${l.protocols.join(' ')}`;
+    const h2 = l.protocols.some((p) => p === 'h2' || p === 'h2c') ? ` (HTTP/2: ${l.http2.maxConcurrentStreams} streams per connection)` : '';
+    return `  listener ${l.name}: http on ${where}${tls}, ${l.protocols.join(' ')}${h2}`;
   }
   if (l.mode === 'forward') {
     const auth = l.forward?.auth === undefined ? 'no auth' : `Basic auth (${l.forward.auth.users.length} user(s))`;

@@ -7,7 +7,14 @@
 import type { NetlabError } from '../base/errors.ts';
 import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
 import type { Endpoint, FailureKind, RequestContext, StickyDecision } from '../balance/index.ts';
-import type { HttpClientResponse, HttpServerConnection, HttpServerRequest, HttpServerResponse, PooledConnection } from '../http/index.ts';
+import type {
+  HttpClientResponse,
+  HttpConnectionTakeover,
+  HttpRequestConnection,
+  HttpServerRequest,
+  HttpServerResponse,
+  PooledConnection,
+} from '../http/index.ts';
 import { fieldValue, fieldValues, type HttpField } from '../wire/http.ts';
 import { type ClusterBreakers, OVERFLOW_HEADER, withBreaker } from './breakers.ts';
 import type { ClusterRuntime } from './cluster.ts';
@@ -85,9 +92,9 @@ export function setCookieValue(fields: readonly HttpField[], name: string): stri
 
 // One `done` reaction per client connection, however many requests it carries (a reaction per
 // request would pile up on a long keep-alive connection).
-const closeWatchers = new WeakMap<HttpServerConnection, Set<() => void>>();
+const closeWatchers = new WeakMap<HttpRequestConnection, Set<() => void>>();
 
-function whenClosed(conn: HttpServerConnection, fn: () => void): () => void {
+function whenClosed(conn: HttpRequestConnection, fn: () => void): () => void {
   let set = closeWatchers.get(conn);
   if (set === undefined) {
     const fresh = new Set<() => void>();
@@ -344,7 +351,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
           ...upRes.head.upgrade.slice(0, 1).map((p) => ({ name: 'Upgrade', value: p })),
           ...input.responseFields,
         ];
-        let downSide: ReturnType<HttpServerConnection['takeOver']>;
+        let downSide: HttpConnectionTakeover;
         try {
           downSide = req.connection.takeOver(res, fields101);
         } catch {

@@ -1,6 +1,6 @@
 // HTTP and HTTPS listeners of the proxy: an HttpServer each; HTTPS picks its certificate by the
 // ClientHello's server name (SNI: exact or `*.suffix` names from the listener's `sni` list, else the
-// listener's default certificate).
+// listener's default certificate) and offers h2 by ALPN when the listener speaks it (h2-front.ts).
 
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext, type TlsOptions } from 'node:tls';
@@ -19,6 +19,8 @@ export function listenerTlsOptions(l: ListenerConfig): TlsOptions | undefined {
     cert: readFileSync(t.cert),
     key: readFileSync(t.key),
     minVersion: t.minVersion,
+    // ALPN (RFC 7301): h2 first when the listener speaks it; a client offering neither gets an alert.
+    ...(l.protocols.includes('h2') ? { ALPNProtocols: l.protocols.some((p) => p.startsWith('http/')) ? ['h2', 'http/1.1'] : ['h2'] } : {}),
     ...(t.clientCa === undefined ? {} : { ca: readFileSync(t.clientCa), requestCert: true, rejectUnauthorized: true }),
     SNICallback: (servername, cb) => {
       const name = servername.toLowerCase();
@@ -31,5 +33,13 @@ export function listenerTlsOptions(l: ListenerConfig): TlsOptions | undefined {
 
 /** What must stay the same for a reload to keep a listener's socket. */
 export function listenerKey(l: ListenerConfig): string {
-  return JSON.stringify({ address: l.address, port: l.port, mode: l.mode, tls: l.tls ?? null });
+  return JSON.stringify({
+    address: l.address,
+    port: l.port,
+    mode: l.mode,
+    tls: l.tls ?? null,
+    h2: l.protocols.filter((p) => p === 'h2' || p === 'h2c'),
+    http2: l.http2,
+    maxConnections: l.maxConnections ?? null,
+  });
 }

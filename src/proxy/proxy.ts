@@ -23,6 +23,7 @@ import { parseConfig } from './config.ts';
 import type { Config, ListenerConfig } from './config-schema.ts';
 import { answer, cookieValue, forward } from './forward.ts';
 import { ForwardProxy } from './forward-proxy.ts';
+import { H2Front } from './h2-front.ts';
 import { AddressSet, applyForwarding, plainAddress, stripHopByHop } from './headers.ts';
 import { LoadShedRuntime, RateLimitRuntime, sameConfig } from './limits.ts';
 import { listenerKey, listenerTlsOptions } from './listener.ts';
@@ -91,7 +92,14 @@ interface ListenerRuntime {
   config: ListenerConfig;
   readonly key: string;
   readonly server: HttpServer;
+  /** The HTTP/2 side (listeners with h2 or h2c). */
+  readonly h2: H2Front | undefined;
   readonly info: ListenerInfo;
+}
+
+/** Drains a listener: HTTP/1.x connections and HTTP/2 sessions (GOAWAY) alike. */
+function closeListener(rt: ListenerRuntime, graceMs: number): Promise<void> {
+  return Promise.all([rt.server.close(graceMs), rt.h2?.close(graceMs)]).then(() => undefined);
 }
 
 interface State {
@@ -261,7 +269,7 @@ export class ReverseProxy {
       }
       if (old !== undefined) {
         this.listenerMap.delete(l.name);
-        void old.server.close(this.opts.graceMs ?? 5000);
+        void closeListener(old, this.opts.graceMs ?? 5000);
       }
       const rt = await this.openListener(l, key);
       this.listenerMap.set(l.name, rt);
@@ -270,7 +278,7 @@ export class ReverseProxy {
     for (const [name, rt] of this.listenerMap) {
       if (!keep.has(name)) {
         this.listenerMap.delete(name);
-        void rt.server.close(this.opts.graceMs ?? 5000);
+        void closeListener(rt, this.opts.graceMs ?? 5000);
       }
     }
   }
@@ -278,20 +286,25 @@ export class ReverseProxy {
   private async openListener(l: ListenerConfig, key: string): Promise<ListenerRuntime> {
     const tls = listenerTlsOptions(l);
     const holder: { rt?: ListenerRuntime } = {};
+    const handler = (req: HttpServerRequest, res: HttpServerResponse): Promise<void> | undefined => {
+      const rt = holder.rt;
+      if (rt === undefined) {
+        answer(res, 503, 'netlab proxy: listener not ready\n');
+        return;
+      }
+      return this.handle(rt, req, res);
+    };
+    const wantsH2 = l.mode === 'http' && ((tls !== undefined && l.protocols.includes('h2')) || (tls === undefined && l.protocols.includes('h2c')));
+    const h2 = wantsH2 ? new H2Front({ settings: l.http2, handler, clock: this.clock, prefaceTimeoutMs: this.opts.headerTimeoutMs ?? 10_000 }) : undefined;
     const server = new HttpServer({
       ...(tls === undefined ? {} : { tls }),
+      ...(h2 === undefined ? {} : { divert: (socket, http1) => (tls === undefined ? h2.divertPlain(socket, http1) : h2.divertTls(socket, http1)) }),
+      ...(l.maxConnections === undefined ? {} : { maxConnections: l.maxConnections }),
       limits: this.opts.limits,
       headerTimeoutMs: this.opts.headerTimeoutMs ?? 10_000,
       idleTimeoutMs: this.opts.idleTimeoutMs ?? 60_000,
       clock: this.clock,
-      handler: (req, res) => {
-        const rt = holder.rt;
-        if (rt === undefined) {
-          answer(res, 503, 'netlab proxy: listener not ready\n');
-          return;
-        }
-        return this.handle(rt, req, res);
-      },
+      handler,
     });
     let addr: AddressInfo;
     try {
@@ -305,6 +318,7 @@ export class ReverseProxy {
       config: l,
       key,
       server,
+      h2,
       info: { name: l.name, address: addr.address, port: addr.port, tls: tls !== undefined, url: `${scheme}://${hostText}:${addr.port}` },
     };
     holder.rt = rt;
@@ -381,7 +395,7 @@ export class ReverseProxy {
         return;
       }
       release = shed;
-      if (!l.config.protocols.includes(`http/${head.version}`)) {
+      if (!l.config.protocols.includes(head.version === '2' ? (l.info.tls ? 'h2' : 'h2c') : `http/${head.version}`)) {
         req.body.discard();
         status = 505;
         bytes = answer(res, 505, `netlab proxy: listener ${l.config.name} does not speak HTTP/${head.version}\n`, responseFields);
@@ -768,7 +782,7 @@ export class ReverseProxy {
   async close(graceMs = this.opts.graceMs ?? 5000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const servers = [...this.listenerMap.values()].map((l) => l.server.close(graceMs));
+    const servers = [...this.listenerMap.values()].map((l) => closeListener(l, graceMs));
     this.listenerMap.clear();
     // WebSocket tunnels get the same grace as requests in flight, then end with the proxy (their
     // sockets belong to the listeners, which cannot finish closing while a tunnel holds one).

@@ -2,8 +2,11 @@
 // arrival order and raw name case, how the body of each message is framed, the limits, the verdicts
 // and the events of the streaming parser. Pure types; no I/O.
 
-/** The two versions of HTTP/1.x. A request with HTTP/1.2..1.9 is read as 1.1 (RFC 9110 §6.2). */
-export type HttpVersion = '1.0' | '1.1';
+/**
+ * The two versions of HTTP/1.x (a request with HTTP/1.2..1.9 is read as 1.1, RFC 9110 §6.2), and '2'
+ * for a request that came over HTTP/2 (src/proxy/h2-*.ts map its streams to these heads).
+ */
+export type HttpVersion = '1.0' | '1.1' | '2';
 
 /** One field line: the name exactly as received (case kept), the value with leading/trailing OWS removed. */
 export interface HttpField {
