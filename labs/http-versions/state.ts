@@ -1,7 +1,6 @@
 // What the http-versions lab's steps leave for later steps and for the exercises.
 
 import type { Backend } from './backend.ts';
-import type { H2Server } from './h2-server.ts';
 import type { HolResult } from './tcp-hol.ts';
 
 /** One line of the versions table: ten requests one way. */
@@ -18,13 +17,12 @@ export interface VersionRow {
 
 export interface HttpVersionsState {
   backend?: Backend;
-  h2?: H2Server;
   rows: VersionRow[];
   /** Connections the HTTP/1.0 client opened for ten requests. */
   http10Conns?: number;
   keepAliveMs?: number;
   /** Pipelined behind the slow request: when the slow answer and the second answer arrived (ms). */
-  hol?: { slowMs: number; secondMs: number };
+  hol?: { slowMs: number; secondMs: number; fastP50: number; fastMax: number; upstream: number };
   /** Header bytes per request: HTTP/1.1 request heads, HTTP/2 HEADERS frame payloads. */
   hpack?: { h1: number[]; h2: number[] };
   /** The HPACK step's two captures (absolute paths). */
