@@ -16,6 +16,8 @@ export interface VersionRow {
 }
 
 export interface HttpVersionsState {
+  /** The TCP head-of-line step loses a segment (a test turns it off to see the checkpoints fail). */
+  loseSegment: boolean;
   backend?: Backend;
   rows: VersionRow[];
   /** Connections the HTTP/1.0 client opened for ten requests. */
