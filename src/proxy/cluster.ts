@@ -12,6 +12,7 @@ import { HttpClientConnection, HttpConnectionPool, type Upstream } from '../http
 import type { HttpLimits } from '../wire/http.ts';
 import { clusterBalancerOptions, clusterHashKey, clusterHealthCheck, clusterRetries, clusterSticky, type HashKeySource } from './config.ts';
 import type { ClusterConfig } from './config-schema.ts';
+import { H2UpstreamPool, type UpstreamLease } from './h2-upstream.ts';
 
 export interface ClusterRuntimeOptions {
   readonly clock: NetClock;
@@ -44,6 +45,8 @@ export class ClusterRuntime {
   readonly hashKey: HashKeySource;
   readonly retry: RetryPolicy | undefined;
   readonly pool: HttpConnectionPool;
+  /** `protocol: h2`: one HTTP/2 session per endpoint (h2-upstream.ts) instead of the keep-alive pool. */
+  readonly h2: H2UpstreamPool | undefined;
   readonly health: HealthChecker | undefined;
   private readonly tlsByEndpoint = new Map<string, ConnectionOptions | undefined>();
   private readonly opts: ClusterRuntimeOptions;
@@ -81,7 +84,8 @@ export class ClusterRuntime {
     const sameTransport =
       previous !== undefined &&
       JSON.stringify(previous.config.tls) === JSON.stringify(config.tls) &&
-      JSON.stringify(previous.config.timeouts) === JSON.stringify(config.timeouts);
+      JSON.stringify(previous.config.timeouts) === JSON.stringify(config.timeouts) &&
+      previous.config.protocol === config.protocol;
     this.pool =
       sameTransport && previous !== undefined
         ? previous.pool
@@ -95,6 +99,17 @@ export class ClusterRuntime {
             clock: options.clock,
             limits: { maxBodyBytes: Number.MAX_SAFE_INTEGER, ...options.limits },
           });
+    this.h2 =
+      config.protocol !== 'h2'
+        ? undefined
+        : sameTransport && previous?.h2 !== undefined
+          ? previous.h2
+          : new H2UpstreamPool({
+              connectTimeoutMs: config.timeouts.connectMs,
+              responseTimeoutMs: config.timeouts.headerMs,
+              idleTimeoutMs: Math.min(config.timeouts.idleMs, 30_000),
+              clock: options.clock,
+            });
     const hc = clusterHealthCheck(config);
     if (hc !== undefined) {
       this.health = new HealthChecker(options.clock, (e, signal) => this.probe(e, signal), hc);
@@ -113,11 +128,22 @@ export class ClusterRuntime {
     return tls === undefined ? { host: e.address, port: e.port } : { host: e.address, port: e.port, tls };
   }
 
+  /** A connection (HTTP/1.1, from the keep-alive pool) or a stream (HTTP/2) to `e`. */
+  acquire(e: Endpoint): Promise<UpstreamLease> {
+    return this.h2 !== undefined ? this.h2.lease(this.upstream(e)) : this.pool.acquire(this.upstream(e));
+  }
+
+  /** Gives back a lease that was not used (HTTP/2 streams need nothing back). */
+  release(lease: UpstreamLease): void {
+    if (this.h2 === undefined) this.pool.release(lease as Parameters<HttpConnectionPool['release']>[0]);
+  }
+
   /** One active health probe. */
   probe(e: Endpoint, signal: AbortSignal): Promise<ProbeResult> {
     const h = this.config.healthCheck;
     if (h === undefined) return Promise.resolve({ ok: true });
     const up = this.upstream(e);
+    if (this.h2 !== undefined && h.type === 'http') return this.probeH2(e, h);
     return new Promise<ProbeResult>((resolve) => {
       let socket: Socket;
       let done = false;
@@ -162,6 +188,30 @@ export class ClusterRuntime {
     });
   }
 
+  /** An HTTP health probe over the endpoint's HTTP/2 session. */
+  private async probeH2(e: Endpoint, h: NonNullable<ClusterConfig['healthCheck']>): Promise<ProbeResult> {
+    try {
+      const lease = await this.h2!.lease(this.upstream(e));
+      const host = h.host ?? (e.address.includes(':') ? `[${e.address}]` : e.address);
+      const res = await lease.connection.request({
+        method: 'GET',
+        target: h.path,
+        fields: [
+          { name: 'Host', value: host },
+          { name: 'User-Agent', value: 'netlab-health' },
+        ],
+      });
+      const text = await res.body.text();
+      const status = res.head.status;
+      if (!h.expectStatus.includes(status)) return { ok: false, detail: `status ${status}, expected ${h.expectStatus.join(' or ')}` };
+      if (h.expectBody !== undefined && !text.includes(h.expectBody))
+        return { ok: false, detail: `status ${status}, body does not contain ${JSON.stringify(h.expectBody)}` };
+      return { ok: true, detail: `status ${status} (h2)` };
+    } catch (err) {
+      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
   /** Closes the pool's idle keep-alive connections to `e` (a drained endpoint keeps none open). */
   closeIdle(e: Endpoint): void {
     const up = this.upstream(e);
@@ -177,6 +227,9 @@ export class ClusterRuntime {
   /** Stops health checks; `closePool` also closes the idle upstream connections (busy ones close when done). */
   stop(closePool: boolean): void {
     this.health?.stop();
-    if (closePool) this.pool.close();
+    if (closePool) {
+      this.pool.close();
+      this.h2?.close();
+    }
   }
 }

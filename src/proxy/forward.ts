@@ -18,6 +18,7 @@ import type {
 import { fieldValue, fieldValues, type HttpField } from '../wire/http.ts';
 import { type ClusterBreakers, OVERFLOW_HEADER, withBreaker } from './breakers.ts';
 import type { ClusterRuntime } from './cluster.ts';
+import type { UpstreamLease } from './h2-upstream.ts';
 import type { ResponseReshaper } from './compress.ts';
 import { allowedTrailers, stripHopByHop } from './headers.ts';
 import { openTunnel, type Tunnel } from './tunnel.ts';
@@ -164,7 +165,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   const replayable = body === undefined || body instanceof Uint8Array;
   const exclude = new Set<string>();
   const flags: { timedOut: string | undefined } = { timedOut: undefined };
-  let current: PooledConnection | undefined;
+  let current: UpstreamLease | undefined;
   let tries = 0;
   let lastFailure: Failure | undefined;
   let lastEndpoint = '-';
@@ -268,12 +269,12 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       const started = clock.now();
       let failure: Failure | undefined;
       let upRes: HttpClientResponse | undefined;
-      let upLease: PooledConnection | undefined;
+      let upLease: UpstreamLease | undefined;
       let staleRetries = 0;
       for (;;) {
-        let lease: PooledConnection;
+        let lease: UpstreamLease;
         try {
-          lease = await cluster.pool.acquire(cluster.upstream(ep));
+          lease = await cluster.acquire(ep);
         } catch (err) {
           failure = classify(err, 'connect', flags);
           break;
@@ -283,7 +284,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         current = lease;
         upLease = lease;
         if (flags.timedOut !== undefined || clientGone) {
-          cluster.pool.release(lease);
+          cluster.release(lease);
           failure = { kind: 'timeout', status: 504, message: flags.timedOut ?? 'client gone' };
           break;
         }
@@ -345,7 +346,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         if (deadline !== undefined) clock.clearTimer(deadline);
         deadline = undefined;
         const upSide = upLease.connection.takeOver();
-        cluster.pool.detach(upLease);
+        cluster.pool.detach(upLease as PooledConnection);
         const fields101 = [
           ...stripHopByHop(upRes.head.fields),
           ...upRes.head.upgrade.slice(0, 1).map((p) => ({ name: 'Upgrade', value: p })),
@@ -398,7 +399,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       const headFields = responseHeadFields(upRes, method, extra);
       const reshaped = input.reshapeResponse?.(status, headFields);
       try {
-        res.writeHead(status, reshaped?.fields ?? headFields, upRes.head.reason);
+        res.writeHead(status, reshaped?.fields ?? headFields, upRes.head.reason === '' ? undefined : upRes.head.reason);
       } catch (err) {
         upRes.body.discard();
         upLease.connection.destroy();

@@ -76,6 +76,8 @@ export class H2Front {
       socket.destroy();
       return;
     }
+    // Small frames (HEADERS, WINDOW_UPDATE, SETTINGS ACK) must not wait for Nagle's algorithm.
+    socket.setNoDelay(true);
     this.server.emit('connection', socket);
   }
 

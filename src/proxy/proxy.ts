@@ -43,7 +43,9 @@ export type ProxyEvent =
   | { readonly type: 'balancer'; readonly cluster: string; readonly event: BalancerEvent['type']; readonly endpoint: string }
   | { readonly type: 'retry'; readonly cluster: string; readonly endpoint: string; readonly reason: string }
   | { readonly type: 'reload'; readonly listeners: readonly string[]; readonly clusters: readonly string[] }
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'error'; readonly message: string }
+  /** An HTTP/2 stream netlab refused before routing (malformed, or DATA disagreeing with Content-Length). */
+  | { readonly type: 'h2-refused'; readonly listener: string; readonly reason: string };
 
 export interface ProxyOptions {
   readonly clock?: NetClock;
@@ -295,7 +297,15 @@ export class ReverseProxy {
       return this.handle(rt, req, res);
     };
     const wantsH2 = l.mode === 'http' && ((tls !== undefined && l.protocols.includes('h2')) || (tls === undefined && l.protocols.includes('h2c')));
-    const h2 = wantsH2 ? new H2Front({ settings: l.http2, handler, clock: this.clock, prefaceTimeoutMs: this.opts.headerTimeoutMs ?? 10_000 }) : undefined;
+    const h2 = wantsH2
+      ? new H2Front({
+          settings: l.http2,
+          handler,
+          clock: this.clock,
+          prefaceTimeoutMs: this.opts.headerTimeoutMs ?? 10_000,
+          onRefused: (reason) => this.emit({ type: 'h2-refused', listener: l.name, reason }),
+        })
+      : undefined;
     const server = new HttpServer({
       ...(tls === undefined ? {} : { tls }),
       ...(h2 === undefined ? {} : { divert: (socket, http1) => (tls === undefined ? h2.divertPlain(socket, http1) : h2.divertTls(socket, http1)) }),
