@@ -25,6 +25,7 @@ import {
   exchange,
 } from './http-versions/clients.ts';
 import { h2Capture } from './http-versions/h2-capture.ts';
+import { H2_ADDRESS, H2Server } from './http-versions/h2-server.ts';
 import { type LabProxy, withProxy } from './http-versions/proxy.ts';
 import type { TapRecorder } from '../src/capture/index.ts';
 import type { HttpVersionsState, VersionRow } from './http-versions/state.ts';
@@ -311,10 +312,15 @@ export default defineLab<HttpVersionsState>({
         'interleaves them on one TCP connection: answers go out as they are ready, in any order. The\n' +
         "proxy's listener now also speaks HTTP/2 in cleartext with prior knowledge (h2c: the client starts\n" +
         'with the preface PRI * HTTP/2.0). A node:http2 client sends the same ten requests, the slow one\n' +
-        'first, as ten streams on one connection. Behind the proxy the backend still speaks HTTP/1.1, so\n' +
-        'the proxy needs a connection to it per request in flight: HTTP versions are per hop.',
+        'first, as ten streams on one connection. Behind the proxy, first the HTTP/1.1 backend: the proxy\n' +
+        `needs a connection to it per request in flight. Then an HTTP/2 backend (node:http2 on ${H2_ADDRESS}),\n` +
+        'which the proxy reaches over one HTTP/2 connection of its own. HTTP versions are chosen per hop.',
       async run(ctx) {
         const backend = backendOf(ctx);
+        const h2 = new H2Server();
+        h2.serviceMs = SERVICE_MS;
+        await h2.listen();
+        ctx.onLabEnd(() => h2.close());
         const hol = need(ctx.state.hol, 'the head-of-line numbers');
         const streams = async (p: LabProxy, paths: readonly string[], tap?: TapRecorder): Promise<{ answers: Answer[]; t0: number }> => {
           const c = await H2Client.open(client(4), p.to, tap);
@@ -348,23 +354,35 @@ export default defineLab<HttpVersionsState>({
           },
           { h2c: true },
         );
+        h2.reset();
+        const viaH2 = await withProxy(
+          backend,
+          ctx.random,
+          async (p) => {
+            await streams(p, PATHS);
+            return { ...(await streams(p, HOL_PATHS)), upstream: h2.connections };
+          },
+          { h2c: true, h2Upstream: { address: H2_ADDRESS, port: h2.port } },
+        );
         const summary = (r: { answers: Answer[]; t0: number }): { slow: number; fast: number[] } => ({
           slow: (r.answers[0]?.doneAt ?? Number.NaN) - r.t0,
           fast: r.answers.slice(1).map((a) => a.doneAt - r.t0),
         });
         const a = summary(viaH1);
+        const b = summary(viaH2);
         ctx.show.table(
           ['slow first, 9 fast', 'conns', 'upstream', 'slow ms', 'fast p50', 'fast max'],
           [
             ['1.1 pipelined', 1, hol.upstream, ms(hol.slowMs), ms(hol.fastP50), ms(hol.fastMax)],
             ['h2 -> proxy -> 1.1', conns, viaH1.upstream, ms(a.slow), ms(percentile(a.fast, 50)), ms(Math.max(...a.fast))],
+            ['h2 -> proxy -> h2', 1, viaH2.upstream, ms(b.slow), ms(percentile(b.fast, 50)), ms(Math.max(...b.fast))],
           ],
           { title: 'conns: client to proxy; upstream: proxy to backend; times in ms after sending' },
         );
         ctx.check.equal(
-          'ten answers on ten streams',
-          viaH1.answers.map((x) => `${x.status} ${x.body.trim()}`),
-          HOL_PATHS.map((p) => `200 ${p} served`),
+          'ten answers on ten streams, both ways',
+          [...viaH1.answers, ...viaH2.answers].map((x) => `${x.status} ${x.body.trim()}`),
+          [...HOL_PATHS, ...HOL_PATHS].map((p) => `200 ${p} served`),
         );
         ctx.check.equal('the client opened one TCP connection to the proxy', conns, 1);
         ctx.check.ok(
@@ -377,6 +395,12 @@ export default defineLab<HttpVersionsState>({
           'all nine fast answers reached the client before the slow one',
           a.fast.every((f) => f < a.slow),
           `fast max ${ms(Math.max(...a.fast))} ms, slow ${ms(a.slow)} ms`,
+        );
+        ctx.check.equal('HTTP/2 behind the proxy too: one upstream connection carried all twenty streams', viaH2.upstream, 1);
+        ctx.check.ok(
+          'behind an HTTP/2 backend too, the nine fast answers arrived before the slow one',
+          b.fast.every((f) => f < b.slow),
+          `fast max ${ms(Math.max(...b.fast))} ms, slow ${ms(b.slow)} ms`,
         );
         const gap = a.slow - percentile(a.fast, 50);
         ctx.check.ok(

@@ -18,16 +18,22 @@ export interface LabProxy {
 export interface ProxyOptions {
   /** The listener also speaks HTTP/2 with prior knowledge (h2c) beside HTTP/1.x. */
   readonly h2c?: boolean;
+  /** Forward over HTTP/2 (one pooled session, h2c) to this HTTP/2 server instead of HTTP/1.1 to the backend. */
+  readonly h2Upstream?: { readonly address: string; readonly port: number };
 }
 
-/** Runs `fn` with a fresh proxy in front of `backend` (its counters reset), and closes the proxy after. */
+/** Runs `fn` with a fresh proxy in front of `backend` (its counters reset) or an HTTP/2 server, and closes the proxy after. */
 export async function withProxy<T>(backend: Backend, random: Random, fn: (p: LabProxy) => Promise<T>, o: ProxyOptions = {}): Promise<T> {
   backend.reset();
   const proxy = await startProxy(
     {
       listeners: [{ name: 'web', address: PROXY_ADDRESS, port: 0, protocols: o.h2c === true ? ['http/1.1', 'http/1.0', 'h2c'] : ['http/1.1', 'http/1.0'] }],
       routes: [{ name: 'all', cluster: 'shop' }],
-      clusters: [{ name: 'shop', endpoints: [{ name: 'backend', address: BACKEND_ADDRESS, port: backend.port }] }],
+      clusters: [
+        o.h2Upstream === undefined
+          ? { name: 'shop', endpoints: [{ name: 'backend', address: BACKEND_ADDRESS, port: backend.port }] }
+          : { name: 'shop', protocol: 'h2', endpoints: [{ name: 'h2-backend', address: o.h2Upstream.address, port: o.h2Upstream.port }] },
+      ],
     },
     { random, graceMs: 500 },
   );
