@@ -30,6 +30,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('mtls', () => import('./mtls.ts')),
   entry('sni-and-alpn', () => import('./sni-and-alpn.ts')),
   entry('forward-vs-reverse-proxy', () => import('./forward-vs-reverse-proxy.ts')),
+  entry('http-versions', () => import('./http-versions.ts')),
   entry('l7-load-balancing', () => import('./l7-load-balancing.ts')),
   entry('consistent-hashing', () => import('./consistent-hashing.ts')),
   entry('long-polling-behind-a-balancer', () => import('./long-polling-behind-a-balancer.ts')),

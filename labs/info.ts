@@ -110,6 +110,12 @@ export const LAB_INFO = {
     duration: '15 min',
     needs: ['loopback TCP sockets on 127.80.0.0/16', "tshark (optional: Wireshark's reading of both sides of each proxy)"],
   },
+  'http-versions': {
+    name: 'http-versions',
+    title: 'HTTP/1.0, 1.1 keep-alive, pipelining and HTTP/2: connections, head-of-line blocking, HPACK',
+    duration: '20 min',
+    needs: ['loopback TCP sockets on 127.182.0.0/16', 'tshark (optional: reads the HTTP/2 frames and confirms the header sizes)'],
+  },
   'tcp-handshake-and-close': {
     name: 'tcp-handshake-and-close',
     title: 'TCP opens and closes: the handshake, the header and its options, ACKs by bytes, FIN/ACK, TIME-WAIT, RST',

@@ -56,3 +56,4 @@ export {
 export { decodeHeartbeat, encodeHeartbeat, HEARTBEAT_LENGTH, type Heartbeat, type HeartbeatVerdict } from './vrrp-heartbeat.ts';
 export { masterDownMs, onAdvert, outranks, type AdvertAction, type ElectionRole, type Rank } from './vrrp-election.ts';
 export * from './stun.ts';
+export { HttpParser, serializeRequestHead, type HttpField } from './http.ts';
