@@ -235,15 +235,23 @@ function render(): void {
   }
 }
 
+/** The exercise the run waited for at the last render: its answer box gets the focus once, when it opens. */
+let focusedFor = '';
+
+function focusAnswer(): void {
+  const w = run.waiting;
+  const key = w?.kind === 'exercise' ? `${run.labs.length}:${w.title}` : '';
+  if (key === focusedFor) return;
+  focusedFor = key;
+  if (key === '') return;
+  const input = items.querySelector<HTMLInputElement>('article.item.running form.answer input');
+  if (input !== null && !(document.activeElement instanceof HTMLInputElement)) input.focus();
+}
+
 function apply(e: LabEvent): void {
   applyLabEvent(run, e);
-  const fresh = e.type === 'item';
   render();
-  if (fresh) {
-    const last = [...itemEls.values()].at(-1);
-    const form = last?.querySelector('form.answer input') as HTMLInputElement | null;
-    if (form !== null && form !== undefined) form.focus();
-  }
+  focusAnswer();
 }
 
 // ---- keyboard: j/k (n/p) between steps --------------------------------------------------------------
@@ -269,6 +277,7 @@ if (live) {
   source.addEventListener('run', (m) => {
     run = JSON.parse((m as MessageEvent<string>).data) as LabRunJson;
     render();
+    focusAnswer();
   });
   source.addEventListener('event', (m) => apply(JSON.parse((m as MessageEvent<string>).data) as LabEvent));
   source.addEventListener('topology', (m) => topology.update(JSON.parse((m as MessageEvent<string>).data)));
