@@ -247,6 +247,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
           env: deps.env,
           verbose: argv.verbose,
           from,
+          writeIndex: true,
         };
         if (argv.web) {
           await webRun(labs, options, argv);
@@ -301,6 +302,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
             intro: start.index === 0 && start.from === 0 ? tourIntro(all) : undefined,
             from: start.from,
             verbose: argv.verbose,
+            writeIndex: true,
           },
           resume,
         );

@@ -60,7 +60,10 @@ export interface RunOptions {
   readonly observer?: RunObserver;
   /** Answers typed in the lab page (`--web`): exercises then wait for one, even off a terminal. */
   readonly input?: LearnerInput;
-  /** Write OUT/LAB/index.html after each lab (default: true, except in deterministic runs). */
+  /**
+   * Write OUT/LAB/index.html after each lab (`netlab lab run` and `tour` do; default false, so that
+   * library callers and the lab tests get only the captures). Never in deterministic runs.
+   */
   readonly writeIndex?: boolean;
 }
 
@@ -129,7 +132,7 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
       filters: c.filters.map((f) => ({ filter: f.filter, ...(f.about === undefined ? {} : { about: f.about }) })),
     };
   };
-  const writeIndex = options.writeIndex ?? !(options.deterministic === true);
+  const writeIndex = options.writeIndex === true && options.deterministic !== true;
   const outRoot = options.out ?? DEFAULT_OUT;
   const deterministic = options.deterministic === true;
   const sharedClock = deterministic ? undefined : realClock();

@@ -164,7 +164,10 @@ describe.skipIf(!requireTool('chromium'))('the lab page in chromium', () => {
     expect(await file.locator('figure[data-kind="checksum"]').count()).toBe(3);
     expect(await file.textContent('figure[data-kind="checksum"] .result')).toMatch(/^complement: ~0x[0-9a-f]{4} = 0x[0-9a-f]{4}$/);
     expect(await file.locator('figure[data-kind="checksum"] g.word').first().locator('text').count()).toBe(3);
-    await file.locator('figure[data-kind="checksum"]').first().screenshot({ path: join(shots, 'lab-checksum-figure.png') });
+    await file
+      .locator('figure[data-kind="checksum"]')
+      .first()
+      .screenshot({ path: join(shots, 'lab-checksum-figure.png') });
     await file.close();
   }, 120_000);
 });

@@ -142,7 +142,7 @@ describe('the static index.html', () => {
 
   it('is written beside the captures after a run, with the steps, checks and capture links', async () => {
     const out = tempDir();
-    const summary = await runLabs([tinyLab({ exercise: true })], { mode: 'check', pause: false, out, stdout: new Collect(), env: {} });
+    const summary = await runLabs([tinyLab({ exercise: true })], { mode: 'check', pause: false, out, stdout: new Collect(), env: {}, writeIndex: true });
     const index = join(out, 'tiny', 'index.html');
     expect(summary.labs[0].index).toBe(index);
     const run = embedded(readFileSync(index, 'utf8'));
@@ -156,10 +156,12 @@ describe('the static index.html', () => {
     expect([lab.passed, lab.failed]).toEqual([summary.passed, summary.failed]);
   });
 
-  it('is not written by a deterministic (fixture) run', async () => {
+  it('is not written by a deterministic (fixture) run, nor unless asked (the CLI asks)', async () => {
     const out = tempDir();
-    const summary = await runLabs([tinyLab()], { mode: 'check', pause: false, out, stdout: new Collect(), env: {}, deterministic: true });
+    const summary = await runLabs([tinyLab()], { mode: 'check', pause: false, out, stdout: new Collect(), env: {}, deterministic: true, writeIndex: true });
     expect(summary.labs[0].index).toBeUndefined();
+    const plain = await runLabs([tinyLab()], { mode: 'check', pause: false, out: tempDir(), stdout: new Collect(), env: {} });
+    expect(plain.labs[0].index).toBeUndefined();
   });
 });
 
