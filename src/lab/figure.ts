@@ -18,7 +18,7 @@ export function lineFigure(title: string, xLabel: string, yLabel: string, series
   return { kind: 'line', title, xLabel, yLabel, series, ...(text === undefined ? {} : { text }) };
 }
 
-/** Counts per category, one group of bars per series. */
+/** Counts per category for each series: one bar per series, split by category. */
 export function barFigure(title: string, categories: string[], series: BarFigure['series'], unit: string, text?: string): BarFigure {
   for (const s of series) {
     if (s.values.length !== categories.length)

@@ -16,7 +16,7 @@ export interface LineFigure {
   text?: string;
 }
 
-/** Counts per category, one group of bars per series (requests per server, per policy). */
+/** Counts per category for each series, drawn as one bar per series split by category (requests per server, per policy). */
 export interface BarFigure {
   kind: 'bars';
   title: string;

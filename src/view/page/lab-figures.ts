@@ -22,21 +22,33 @@ function frame(w: number, h: number, title: string): SVGSVGElement {
 
 const nice = (v: number): string => (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1));
 
+/** A round step (1, 2 or 5 times a power of ten) giving about five ticks up to `max`. */
+function tickStep(max: number): number {
+  const raw = max / 5;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
+}
+
 function lineSvg(f: LineFigure): SVGSVGElement {
   const W = 720;
   const H = 340;
   const L = 56;
   const B = 44;
   const all = f.series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));
-  const maxX = Math.max(1, ...all.map(([x]) => x));
+  const minX = Math.min(0, ...all.map(([x]) => x));
+  const maxX = Math.max(minX + 1, ...all.map(([x]) => x));
   const maxY = Math.max(1, ...all.map(([, y]) => y)) * 1.1;
-  const x = (v: number): number => L + (v / maxX) * (W - L - 20);
+  const x = (v: number): number => L + ((v - minX) / (maxX - minX)) * (W - L - 20);
   const y = (v: number): number => H - B - (v / maxY) * (H - B - 34);
   const svg = frame(W, H, f.title);
   svg.append(svgEl('line', { x1: L, y1: H - B, x2: W - 20, y2: H - B, class: 'axis' }), svgEl('line', { x1: L, y1: 34, x2: L, y2: H - B, class: 'axis' }));
-  for (let i = 0; i <= 5; i++) {
-    svg.append(svgEl('text', { x: x((maxX * i) / 5), y: H - B + 16, 'text-anchor': 'middle', class: 'tick' }, nice((maxX * i) / 5)));
-    svg.append(svgEl('text', { x: L - 6, y: y((maxY * i) / 5) + 4, 'text-anchor': 'end', class: 'tick' }, nice((maxY * i) / 5)));
+  const sx = tickStep(maxX - minX);
+  for (let t = Math.ceil(minX / sx) * sx; t <= maxX + 1e-9; t += sx)
+    svg.append(svgEl('text', { x: x(t), y: H - B + 16, 'text-anchor': 'middle', class: 'tick' }, nice(t)));
+  const sy = tickStep(maxY);
+  for (let t = 0; t <= maxY + 1e-9; t += sy) {
+    svg.append(svgEl('line', { x1: L, y1: y(t), x2: W - 20, y2: y(t), class: 'grid' }));
+    svg.append(svgEl('text', { x: L - 6, y: y(t) + 4, 'text-anchor': 'end', class: 'tick' }, nice(t)));
   }
   svg.append(svgEl('text', { x: (W + L) / 2, y: H - 8, 'text-anchor': 'middle', class: 'label' }, f.xLabel));
   svg.append(svgEl('text', { x: 14, y: H / 2, transform: `rotate(-90 14 ${H / 2})`, 'text-anchor': 'middle', class: 'label' }, f.yLabel));
@@ -58,40 +70,40 @@ function lineSvg(f: LineFigure): SVGSVGElement {
   return svg;
 }
 
+/** One horizontal bar per series (a policy), split into its categories (the servers), counts inside. */
 function barsSvg(f: BarFigure): SVGSVGElement {
+  const ROW = 26;
   const W = 720;
-  const H = 320;
-  const L = 56;
-  const B = 58;
-  const max = Math.max(1, ...f.series.flatMap((s) => s.values)) * 1.1;
-  const groupW = (W - L - 20) / Math.max(1, f.categories.length);
-  const barW = Math.max(4, (groupW - 12) / Math.max(1, f.series.length));
-  const y = (v: number): number => H - B - (v / max) * (H - B - 34);
+  const L = Math.min(240, 12 + 7.5 * Math.max(...f.series.map((s) => s.name.length), 4));
+  const R = 44;
+  const top = 56;
+  const H = top + f.series.length * ROW + 8;
   const svg = frame(W, H, f.title);
-  svg.append(svgEl('line', { x1: L, y1: H - B, x2: W - 20, y2: H - B, class: 'axis' }));
-  svg.append(svgEl('text', { x: 14, y: H / 2, transform: `rotate(-90 14 ${H / 2})`, 'text-anchor': 'middle', class: 'label' }, f.unit));
-  f.categories.forEach((c, ci) => {
-    const gx = L + ci * groupW + 6;
-    f.series.forEach((s, si) => {
-      const v = s.values[ci] ?? 0;
-      const bx = gx + si * barW;
-      const rect = svgEl('rect', { x: bx, y: y(v), width: barW - 2, height: H - B - y(v), fill: COLOURS[si % COLOURS.length], class: 'bar' });
-      rect.append(svgEl('title', {}, `${s.name}, ${c}: ${v} ${f.unit}`));
-      svg.append(rect);
-      if (f.series.length <= 3) svg.append(svgEl('text', { x: bx + (barW - 2) / 2, y: y(v) - 3, 'text-anchor': 'middle', class: 'tick' }, String(v)));
-    });
-    svg.append(svgEl('text', { x: gx + (groupW - 12) / 2, y: H - B + 16, 'text-anchor': 'middle', class: 'tick' }, c));
+  const max = Math.max(1, ...f.series.map((s) => s.values.reduce((a, v) => a + v, 0)));
+  const scale = (W - L - R) / max;
+  f.categories.forEach((c, i) => {
+    const lx = L + i * 110;
+    svg.append(
+      svgEl('rect', { x: lx, y: 30, width: 12, height: 12, fill: COLOURS[i % COLOURS.length] }),
+      svgEl('text', { x: lx + 16, y: 40, class: 'legend' }, c),
+    );
   });
-  if (f.series.length > 1) {
-    f.series.forEach((s, i) => {
-      const lx = L + (i % 4) * 160;
-      const ly = H - 22 + Math.floor(i / 4) * 14;
-      svg.append(
-        svgEl('rect', { x: lx, y: ly - 9, width: 10, height: 10, fill: COLOURS[i % COLOURS.length] }),
-        svgEl('text', { x: lx + 14, y: ly, class: 'legend' }, s.name),
-      );
+  f.series.forEach((s, si) => {
+    const y = top + si * ROW;
+    const g = svgEl('g', { class: 'bar-row', 'data-series': s.name });
+    g.append(svgEl('text', { x: L - 8, y: y + 15, 'text-anchor': 'end' }, s.name));
+    let x = L;
+    s.values.forEach((v, ci) => {
+      const w = v * scale;
+      const rect = svgEl('rect', { x, y: y + 2, width: Math.max(0, w - 1), height: ROW - 6, fill: COLOURS[ci % COLOURS.length], class: 'bar' });
+      rect.append(svgEl('title', {}, `${s.name}, ${f.categories[ci]}: ${v} ${f.unit}`));
+      g.append(rect);
+      if (w >= 18) g.append(svgEl('text', { x: x + w / 2, y: y + 15, 'text-anchor': 'middle', class: 'in-bar' }, String(v)));
+      x += w;
     });
-  }
+    g.append(svgEl('text', { x: x + 6, y: y + 15, class: 'tick' }, String(s.values.reduce((a, v) => a + v, 0))));
+    svg.append(g);
+  });
   return svg;
 }
 
