@@ -10,6 +10,13 @@ import type { TopoFrameJson, TopoLinkJson, TopologyJson, TopoNodeJson } from './
 
 const TICK_MS = 250;
 const MAX_FRAMES_PER_TICK = 60;
+/** Rows shown per table (a NAT under load holds thousands of sessions); the rest are counted. */
+export const MAX_TABLE_ROWS = 40;
+
+function capped(rows: string[][]): string[][] {
+  if (rows.length <= MAX_TABLE_ROWS) return rows;
+  return [...rows.slice(0, MAX_TABLE_ROWS), [`... and ${rows.length - MAX_TABLE_ROWS} more`]];
+}
 
 const hex = (b: number): string => b.toString(16).padStart(2, '0');
 const mac = (f: Uint8Array, at: number): string => Array.from(f.subarray(at, at + 6), hex).join(':');
@@ -50,17 +57,17 @@ export function topologySnapshot(net: LabNet, id: number, name: string): Topolog
     if (n instanceof Switch) {
       for (const p of n.portNames) portOwner.set(p, n.name);
       const rows = n.macTable.entries(net.clock.now()).map((e) => [String(e.vlan), e.mac, e.port, e.type, `${Math.round(e.ageMs / 1000)} s`]);
-      nodes.push({ name: n.name, kind: 'switch', tables: [{ title: 'MAC table', head: ['VLAN', 'MAC', 'Port', 'Type', 'Age'], rows }] });
+      nodes.push({ name: n.name, kind: 'switch', tables: [{ title: 'MAC table', head: ['VLAN', 'MAC', 'Port', 'Type', 'Age'], rows: capped(rows) }] });
     } else if (n instanceof Host) {
       for (const i of n.interfaces) portOwner.set(i.port.name, n.name);
       const arp = n.interfaces.flatMap((i) => i.arpRows());
       const [routeHead, ...routes] = n.routes.rows();
       const tables: TopoNodeJson['tables'] = [
-        { title: 'ARP cache', head: ['Address', 'HWaddress', 'Iface', 'State', 'Expires'], rows: arp },
-        { title: 'Routes', head: routeHead, rows: routes },
+        { title: 'ARP cache', head: ['Address', 'HWaddress', 'Iface', 'State', 'Expires'], rows: capped(arp) },
+        { title: 'Routes', head: routeHead, rows: capped(routes) },
       ];
       if (n instanceof Router) {
-        for (const t of n.translatorTables()) tables.push({ title: `NAT (${t.iface})`, head: [], rows: t.text.split('\n').map((l) => [l]) });
+        for (const t of n.translatorTables()) tables.push({ title: `NAT (${t.iface})`, head: [], rows: capped(t.text.split('\n').map((l) => [l])) });
       }
       nodes.push({ name: n.name, kind: n instanceof Router ? 'router' : 'host', tables });
     }

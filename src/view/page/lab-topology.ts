@@ -61,6 +61,8 @@ export class TopologyView {
       const log = el('ol', { class: 'frame-log', 'aria-label': 'Frames just sent', 'aria-live': 'off' });
       const tables = el('div', { class: 'node-tables' });
       const section = el('div', { class: 'net', 'data-net': String(t.id) }, el('h3', {}, `${t.name} `, el('span', { class: 'frames' })), svg, log, tables);
+      // The newest network is shown; the earlier ones of the lab are hidden (their steps are over).
+      for (const other of this.drawn.values()) other.section.hidden = true;
       this.root.append(section);
       d = { topo: t, section, svg, dots, log, tables, pos: new Map(), frames: 0 };
       this.drawn.set(t.id, d);

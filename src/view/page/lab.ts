@@ -142,7 +142,7 @@ function itemEl(labIndex: number, item: ItemJson): HTMLElement {
     const ex = el('ul', { class: 'exchange' });
     for (const x of item.exchange) {
       const mark = x.kind === 'answer' ? (x.correct === true ? '✓ ' : '✗ ') : '';
-      const label = x.kind === 'answer' ? '' : `${x.kind === 'shown' ? 'answer' : x.kind}: `;
+      const label = { answer: '', hint: 'hint: ', shown: 'answer: ', skipped: 'skipped; one answer: ', reveal: '' }[x.kind];
       ex.append(
         el(
           'li',
