@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineLab, type AnyLab } from '../src/lab/index.ts';
-import { gradeNumber } from '../src/lab/index.ts';
+import { gradeNumber, lineFigure } from '../src/lab/index.ts';
 import { LabNet, type LinkFault } from '../src/netsim/index.ts';
 import type { CongestionEvent, VirtualTcpSocket } from '../src/netsim/tcp/index.ts';
 import { LAB_INFO } from './info.ts';
@@ -182,7 +182,18 @@ export function flowAndCongestionLab(options: FlowLabOptions = {}): AnyLab {
           const ps = points(events, t0);
           const svg = join(ctx.outDir, 'cwnd.svg');
           writeFileSync(svg, cwndSvg(ps, 'cwnd and ssthresh (segments) against time, netlab TCP NewReno'));
-          ctx.show.text(`${cwndChart(ps)}\n\nThe same as a picture: ${svg}`);
+          ctx.show.figure(
+            lineFigure(
+              'cwnd and ssthresh (segments) against time, netlab TCP NewReno',
+              'time (ms)',
+              'segments',
+              [
+                { name: 'cwnd', points: ps.map((p) => [p.t, p.cwnd]), step: true },
+                { name: 'ssthresh', points: ps.filter((p) => !Number.isNaN(p.ssthresh)).map((p) => [p.t, p.ssthresh]), step: true, dashed: true },
+              ],
+              `${cwndChart(ps)}\n\nThe same as a picture: ${svg}`,
+            ),
+          );
           const first = events[0];
           const loss = events.find((e) => e.reason === 'fast-retransmit');
           const mss = first?.mss ?? 1448;

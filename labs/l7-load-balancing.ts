@@ -7,7 +7,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { fnv1a32, POLICY_NAMES, type PolicyName } from '../src/balance/index.ts';
-import { defineLab, type StepContext } from '../src/lab/index.ts';
+import { barFigure, defineLab, type StepContext } from '../src/lab/index.ts';
 import { need } from './common/need.ts';
 import { LAB_INFO } from './info.ts';
 import { type Backend, sleep, startBackends } from './l7-load-balancing/backends.ts';
@@ -225,6 +225,16 @@ export default defineLab<L7State>({
         }
         ctx.show.table(['policy', 's1 (w3)', 's2', 's3', 's4', 's5', 'why'], rows);
         const counts = (p: PolicyName): number[] => by[p]?.counts ?? [];
+        // The same counts as bars in the lab page (the table above is the terminal's form).
+        ctx.show.figure(
+          barFigure(
+            'Requests per server, by policy (35 requests, one at a time)',
+            ['s1 (w3)', 's2', 's3', 's4', 's5'],
+            POLICY_NAMES.filter((p) => counts(p).length === NAMES.length).map((p) => ({ name: p, values: counts(p) })),
+            'requests',
+            '',
+          ),
+        );
         ctx.check.equal('round robin: 7 each', counts('round_robin'), [7, 7, 7, 7, 7]);
         ctx.check.equal('smooth weighted round robin: 15, 5, 5, 5, 5 (weights 3:1:1:1:1)', counts('weighted_round_robin'), [15, 5, 5, 5, 5]);
         ctx.check.equal(

@@ -73,6 +73,20 @@ export async function buildViewPage() {
     logLevel: 'warning',
   });
   await build({ absWorkingDir: root, entryPoints: { page: 'src/view/page/page.css' }, outdir: 'dist/view', bundle: true, minify: true, logLevel: 'warning' });
+  // The lab page (`netlab lab run NAME --web`, and OUT/LAB/index.html, which inlines it): a classic
+  // script (iife), so that it also runs inline in a page opened from the file system.
+  await build({
+    absWorkingDir: root,
+    entryPoints: { lab: 'src/view/page/lab.ts' },
+    outdir: 'dist/view',
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['chrome110', 'firefox110', 'safari16'],
+    minify: true,
+    logLevel: 'warning',
+  });
+  await build({ absWorkingDir: root, entryPoints: { lab: 'src/view/page/lab.css' }, outdir: 'dist/view', bundle: true, minify: true, logLevel: 'warning' });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

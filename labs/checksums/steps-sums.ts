@@ -4,7 +4,7 @@
 // TCP pseudo-header on a study guide's SYN, and the Ethernet CRC-32.
 
 import { crc32, encode, ethernet, foldSum, internetChecksum, ipv4, ipv4Bytes, ipv4Option, onesSum, payload, readFcs, udp } from '../../src/wire/index.ts';
-import type { Step } from '../../src/lab/index.ts';
+import { checksumFigure, type Step } from '../../src/lab/index.ts';
 import { asciiLabel, handSum, hex4, wordsOf, type HandSum, type Word } from '../common/ones-sum.ts';
 import { DPORT, DST, IP_AT, L4_AT, SPORT, SRC, SYN, UDP_DATA_AT, holaFrame, holaOverIpv6WithoutChecksum, statuses, synFrame, u16 } from './frames.ts';
 import type { ChecksumsState } from './state.ts';
@@ -57,7 +57,8 @@ const ipv4ByHand: Step<S> = {
     header[11] = 0;
     const sum = handSum(wordsOf(header, (i) => IP_WORDS[i / 2]));
     ctx.show.table(['word', 'value', 'running sum'], sum.rows, { title: 'IPv4 header words' });
-    ctx.show.text(foldText(sum));
+    // The same sum as a picture in the lab page; the terminal prints the folding as before.
+    ctx.show.figure(checksumFigure('IPv4 header words: the sum, folded and complemented', sum.words, foldText(sum)));
     ctx.check.equal('the hand sum gives the checksum netlab wrote into the header', hex4(sum.checksum), hex4(onWire));
     ctx.check.equal("RFC 1071's internetChecksum agrees", hex4(internetChecksum(header)), hex4(sum.checksum));
     ctx.check.equal('summed with its checksum in place, a good header folds to 0xffff', hex4(foldSum(onesSum(frame, IP_AT, 20))), '0xffff');
@@ -135,7 +136,8 @@ const holaUdp: Step<S> = {
       ...dataWords,
     ]);
     ctx.show.table(['word', 'value', 'running sum'], sum.rows, { title: 'UDP checksum: pseudo-header, header, data' });
-    ctx.show.text(foldText(sum));
+    // The same sum as a picture in the lab page; the terminal prints the folding as before.
+    ctx.show.figure(checksumFigure('UDP checksum: pseudo-header, header, data: the sum, folded and complemented', sum.words, foldText(sum)));
     const onWire = u16(frame, L4_AT + 6);
     ctx.check.equal('the hand sum gives the UDP checksum on the wire', hex4(sum.checksum), hex4(onWire));
     ctx.check.notEqual("the real checksum is not a study guide's 0xB4D0", hex4(onWire), '0xb4d0');
@@ -197,7 +199,8 @@ const tcpSyn: Step<S> = {
     ];
     const sum = handSum([...pseudoWords(6, segment.length), ...wordsOf(segment, (i) => names[i / 2] ?? '')]);
     ctx.show.table(['word', 'value', 'running sum'], sum.rows, { title: 'TCP checksum of the SYN: pseudo-header, header' });
-    ctx.show.text(foldText(sum));
+    // The same sum as a picture in the lab page; the terminal prints the folding as before.
+    ctx.show.figure(checksumFigure('TCP checksum of the SYN: pseudo-header, header: the sum, folded and complemented', sum.words, foldText(sum)));
     ctx.check.equal('the TCP length in the pseudo-header is the 24-byte header', segment.length, 24);
     ctx.check.equal("the sequence number's words are 0x00bc, 0x614e", `${hex4(u16(segment, 4))} ${hex4(u16(segment, 6))}`, '0x00bc 0x614e');
     ctx.check.equal('the hand sum gives the TCP checksum on the wire', hex4(sum.checksum), hex4(onWire));

@@ -11,6 +11,8 @@ export interface Word {
 }
 
 export interface HandSum {
+  /** The words summed, in order. */
+  words: readonly Word[];
   rows: Cell[][];
   /** Sum before folding (may exceed 0xffff). */
   raw: number;
@@ -47,7 +49,7 @@ export function handSum(words: readonly Word[]): HandSum {
     foldSteps.push(`${hexN(sum)}: ${hex4(sum & 0xffff)} + carry ${hexN(sum >>> 16)} = ${hexN(next)}`);
     sum = next;
   }
-  return { rows, raw, folded: sum, checksum: ~sum & 0xffff, foldSteps };
+  return { words, rows, raw, folded: sum, checksum: ~sum & 0xffff, foldSteps };
 }
 
 /** A text at most `n` characters, as a word label: `"Ho"`. */

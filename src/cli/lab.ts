@@ -9,6 +9,13 @@
 //   netlab lab tour [--from NAME[:STEP]]    every lab in order (what `npm start` runs), with an introduction
 //   --out DIR                               captures go to DIR/NAME/ (default netlab-out)
 //   --verbose                               every checkpoint, not one line per step
+//   netlab lab run NAME --web [--no-open]   also serves the lab page on 127.0.0.1 (a free port,
+//                                           printed): steps, checkpoints, figures, the live topology,
+//                                           exercises answered in the page; it stays up after the
+//                                           run until Ctrl-C (or --web-for SECONDS)
+//
+// Every run writes OUT/NAME/index.html beside the captures: the results as a page that opens from
+// the file system.
 //
 // Guided runs save progress per user (src/lab/progress.ts); q at a pause, or Ctrl-C, prints the
 // command that goes on from there.
@@ -21,7 +28,7 @@ import { DEFAULT_OUT } from '../lab/out-dir.ts';
 import type { RunOptions } from '../lab/runner.ts';
 import { outputWidth, wrapWords } from '../lab/layout.ts';
 import type { AnyLab, LabInfo } from '../lab/types.ts';
-import { checkFolderCreatable } from './io.ts';
+import { checkFolderCreatable, checkNumberOption, untilStopped } from './io.ts';
 import type { ColourEnv } from '../lab/colour.ts';
 import { loadProgress, progressPath, progressText, ProgressFile, type Progress } from '../lab/progress.ts';
 import { resolveFrom, UnknownStepError } from '../lab/plan.ts';
@@ -41,6 +48,8 @@ export interface LabCliDeps {
   readonly progressFile?: string | null;
   /** Called with a handler for Ctrl-C during a guided run; returns the function that removes it. */
   onInterrupt?(handler: () => void): () => void;
+  /** Opens a URL in the browser (default: xdg-open when a display is there). */
+  openBrowser?(url: string, write: (s: string) => void): void;
 }
 
 const defaultDeps: LabCliDeps = {
@@ -59,6 +68,9 @@ const defaultDeps: LabCliDeps = {
 
 interface RunArgs {
   name: string;
+  web: boolean;
+  open: boolean;
+  'web-for'?: number;
   check: boolean;
   verbose: boolean;
   pause: boolean;
@@ -159,6 +171,36 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
     }
   };
 
+  /** `--web`: the run as usual, and the lab page served beside it until Ctrl-C (or --web-for). */
+  const webRun = async (labs: readonly AnyLab[], options: RunOptions, argv: RunArgs): Promise<void> => {
+    if (argv['web-for'] !== undefined) checkNumberOption('--web-for', argv['web-for'], { min: 0, max: 86_400, unit: 'seconds' });
+    const [{ startLabServer }, { LearnerInput }, runner] = await Promise.all([
+      import('../view/lab-server.ts'),
+      import('../lab/learner-input.ts'),
+      import('../lab/runner.ts'),
+    ]);
+    const stdin = deps.stdin ?? process.stdin;
+    const terminal = !argv.check && argv.pause && stdin.isTTY === true;
+    const input = new LearnerInput(terminal ? stdin : undefined, !argv.check);
+    const server = await startLabServer(labs.map((l) => l.name).join(', '), input);
+    const write = (s: string): void => void deps.stdout.write(s);
+    write(`The lab page: ${server.url} (no internet needed)\n`);
+    if (argv.open) (deps.openBrowser ?? (await import('./view.ts')).openBrowser)(server.url, write);
+    try {
+      const withWeb: RunOptions = { ...options, observer: server.observer, input };
+      if (argv.check) {
+        const summary = await runner.runLabs(labs, withWeb);
+        deps.setExitCode(summary.failed > 0 ? 1 : 0);
+      } else await guided(labs, withWeb, runner.defaultResume);
+      input.close();
+      write(`The lab page stays at ${server.url} ${argv['web-for'] === undefined ? 'until Ctrl-C' : `for ${argv['web-for']} s`}.\n`);
+      await untilStopped(argv['web-for']);
+    } finally {
+      input.close();
+      await server.close();
+    }
+  };
+
   const list: CommandModule<object, object> = {
     command: 'list',
     describe: 'List the labs: name, time, title, what each needs, and how far you got',
@@ -180,7 +222,11 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
         .option('verbose', verboseOption)
         .option('pause', pauseOption)
         .option('out', outOption)
+        .option('web', { type: 'boolean', default: false, describe: 'Also show the lab in a local web page (127.0.0.1, a free port, printed)' })
+        .option('open', { type: 'boolean', default: true, describe: 'With --web: open the page in the browser (--no-open: only print its address)' })
+        .option('web-for', { type: 'number', describe: 'With --web: stop serving this many seconds after the run (default: at Ctrl-C)' })
         .example('$0 lab run checksums', 'guided, with pauses at a terminal')
+        .example('$0 lab run mac-and-arp --web', 'the same, and the lab page with the live topology in the browser')
         .example('$0 lab run dns-resolution --from "cache"', 'start at the step about the cache')
         .example('$0 lab run all --check', 'every lab, as the tests run them'),
     handler: async (argv) => {
@@ -201,7 +247,12 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
           env: deps.env,
           verbose: argv.verbose,
           from,
+          writeIndex: true,
         };
+        if (argv.web) {
+          await webRun(labs, options, argv);
+          return;
+        }
         if (argv.check) {
           const { runLabs } = await import('../lab/runner.ts');
           const summary = await runLabs(labs, options);
@@ -251,6 +302,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
             intro: start.index === 0 && start.from === 0 ? tourIntro(all) : undefined,
             from: start.from,
             verbose: argv.verbose,
+            writeIndex: true,
           },
           resume,
         );

@@ -34,7 +34,7 @@ function onPath(name: string): boolean {
 }
 
 /** Opens the page with xdg-open when there is a display to open it on; says why not otherwise. */
-function openBrowser(url: string, write: (s: string) => void): void {
+export function openBrowser(url: string, write: (s: string) => void): void {
   if (process.env.DISPLAY === undefined && process.env.WAYLAND_DISPLAY === undefined) {
     write('No desktop display found: open the address above in a browser.\n');
     return;

@@ -57,3 +57,4 @@ export { fieldValues } from './filter-exercise.ts';
 export { gradeChoice } from './exercise.ts';
 export { displayPath, wiresharkCommand } from './captures.ts';
 export { wrapCommand } from './layout.ts';
+export { barFigure, checksumFigure, figureText, lineFigure, type BarFigure, type ChecksumFigure, type Figure, type LineFigure } from './figure.ts';

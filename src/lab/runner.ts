@@ -5,14 +5,16 @@
 // A failed checkpoint is counted and the lab goes on; a step that throws or runs out of time is one
 // failed checkpoint, and the lab's remaining steps are skipped. The last line is `N passed, N failed`.
 
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CaptureSet, type ClosedCapture } from './captures.ts';
 import type { CheckResult } from './checkpoint.ts';
 import { fixedClock, realClock, type Clock } from '../base/clock.ts';
 import { colourEnabled, palette, type ColourEnv } from './colour.ts';
 import { checkCaptureFilters } from './filter-check.ts';
-import { waitForEnter } from './pause.ts';
+import { LearnerInput } from './learner-input.ts';
+import { applyLabEvent, emptyRun, type CaptureJson, type LabEvent, type LabRunJson } from '../view/lab-types.ts';
+import { writeLabIndex } from '../view/lab-static.ts';
 import { cryptoRandom, seededRandom, type Random } from '../base/random.ts';
 import { outputWidth } from './layout.ts';
 import { Reporter, type OutStream, type RunMode } from './reporter.ts';
@@ -54,6 +56,21 @@ export interface RunOptions {
   readonly progress?: ProgressSink;
   /** The command that goes on from a place in a lab (printed when the learner stops). */
   readonly resumeCommand?: (lab: LabInfo, position: number | undefined) => string;
+  /** Told of everything the run does, as the lab page shows it (`--web`). */
+  readonly observer?: RunObserver;
+  /** Answers typed in the lab page (`--web`): exercises then wait for one, even off a terminal. */
+  readonly input?: LearnerInput;
+  /**
+   * Write OUT/LAB/index.html after each lab (`netlab lab run` and `tour` do; default false, so that
+   * library callers and the lab tests get only the captures). Never in deterministic runs.
+   */
+  readonly writeIndex?: boolean;
+}
+
+export interface RunObserver {
+  event(e: LabEvent): void;
+  /** A capture of the run, by its id in CaptureJson (the page opens it in the capture view). */
+  capture(id: number, absolutePath: string): void;
 }
 
 export interface LabResult {
@@ -62,6 +79,8 @@ export interface LabResult {
   readonly failed: number;
   readonly results: readonly CheckResult[];
   readonly captures: readonly ClosedCapture[];
+  /** OUT/LAB/index.html, when written. */
+  readonly index?: string;
 }
 
 export interface RunSummary {
@@ -70,6 +89,8 @@ export interface RunSummary {
   readonly labs: readonly LabResult[];
   /** True when the user stopped the run at a pause. */
   readonly stopped: boolean;
+  /** The run as the lab page shows it. */
+  readonly record: LabRunJson;
 }
 
 export { DEFAULT_OUT };
@@ -93,6 +114,25 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
   const pal = palette(colour);
   const reporter = new Reporter(stdout, options.mode, pal, { width: outputWidth(stdout, options.width), verbose: options.verbose });
   const pausing = options.mode === 'guided' && options.pause && stdin?.isTTY === true;
+  const input = options.input ?? new LearnerInput(pausing ? stdin : undefined, false);
+  const record: LabRunJson = emptyRun();
+  const emit = (e: LabEvent): void => {
+    applyLabEvent(record, e);
+    options.observer?.event(e);
+  };
+  let captureIds = 0;
+  const captureJson = (c: ClosedCapture): CaptureJson => {
+    const id = ++captureIds;
+    options.observer?.capture(id, c.absolutePath);
+    return {
+      id,
+      path: c.path,
+      file: basename(c.absolutePath),
+      frames: c.frames,
+      filters: c.filters.map((f) => ({ filter: f.filter, ...(f.about === undefined ? {} : { about: f.about }) })),
+    };
+  };
+  const writeIndex = options.writeIndex === true && options.deterministic !== true;
   const outRoot = options.out ?? DEFAULT_OUT;
   const deterministic = options.deterministic === true;
   const sharedClock = deterministic ? undefined : realClock();
@@ -116,14 +156,16 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
     const labResults: CheckResult[] = [];
     const labCaptures: ClosedCapture[] = [];
     const exercises: { title: string; outcome: ExerciseOutcome }[] = [];
-    const record = (r: CheckResult): void => {
+    const recordCheck = (r: CheckResult): void => {
       labResults.push(r);
       reporter.check(r);
+      emit({ type: 'check', check: { label: r.label, passed: r.passed, observed: r.observed, expected: r.expected } });
     };
     const captures = new CaptureSet({ dir, cwd: options.cwd, clock, random, deterministic });
     const labCleanups: Cleanup[] = [];
     const state: unknown = lab.state?.() ?? {};
     reporter.labStart(lab, dir);
+    emit({ type: 'lab', name: lab.name, title: lab.title, duration: lab.duration, outDir: dir });
     if (from > 0) {
       reporter.say(
         pal.style(
@@ -139,15 +181,16 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
       try {
         closed = await captures.close(all);
       } catch (err) {
-        record({ label: 'captures were written and closed', passed: false, observed: errorText(err), expected: 'no error' });
+        recordCheck({ label: 'captures were written and closed', passed: false, observed: errorText(err), expected: 'no error' });
         return;
       }
       labCaptures.push(...closed);
       reporter.captures(closed);
-      for (const c of closed) await checkCaptureFilters(c, record);
+      if (closed.length > 0) emit({ type: 'captures', captures: closed.map(captureJson) });
+      for (const c of closed) await checkCaptureFilters(c, recordCheck);
     };
 
-    const run: LabRun = { lab, state, mode: options.mode, reporter, pal, clock, random, deterministic, dir, captures, labCleanups, record };
+    const run: LabRun = { lab, state, mode: options.mode, reporter, pal, clock, random, deterministic, dir, captures, labCleanups, record: recordCheck, emit };
     for (let pos = 0; pos < plan.length; pos++) {
       const item = plan[pos];
       if (pos === from) reporter.mute(false);
@@ -156,7 +199,7 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
         // Fixture runs write captures only (TLS and DNS labs write none there): exercises, which read
         // the lab's captures and servers, are graded in normal runs.
         if (pos < from || deterministic) continue;
-        const outcome = await runExercise(run, item.exercise, pos, plan.length, { stdin: pausing ? stdin : undefined, cwd: options.cwd });
+        const outcome = await runExercise(run, item.exercise, pos, plan.length, { input, cwd: options.cwd });
         exercises.push({ title: item.title, outcome });
         options.progress?.item(lab, pos, plan.length, outcome, item.title);
         if (outcome === 'quit') {
@@ -169,6 +212,7 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
       const ok = await runStep(run, item.index, pos, plan.length);
       await closeCaptures(false);
       reporter.stepEnd();
+      emit({ type: 'item-end', state: ok ? 'done' : 'failed' });
       if (!ok) {
         reporter.mute(false);
         const rest = plan.slice(pos + 1).filter((p) => p.kind === 'step');
@@ -181,9 +225,11 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
       const next = plan[pos + 1];
       if (pausing && stdin !== undefined && itemsDone < totalItems && next?.kind !== 'exercise') {
         reporter.prompt('-- press Enter to go on (q then Enter stops) --');
-        const answer = await waitForEnter(stdin);
+        emit({ type: 'waiting', waiting: { kind: 'pause', title: next?.title ?? '' } });
+        const line = await input.next();
+        emit({ type: 'waiting', waiting: null });
         stdout.write('\n');
-        if (answer === 'quit') {
+        if (line === undefined || /^\s*q(uit)?\s*$/i.test(line.text)) {
           stopped = true;
           reporter.stopped(resume(lab, pos + 1 < plan.length ? pos + 1 : undefined));
           break;
@@ -191,17 +237,28 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
       }
     }
     reporter.mute(false);
-    await runCleanups(labCleanups, record, `lab ${lab.name}`);
+    await runCleanups(labCleanups, recordCheck, `lab ${lab.name}`);
     await closeCaptures(true);
     const passed = labResults.filter((r) => r.passed).length;
     const failed = labResults.length - passed;
     if (!stopped) reporter.recap(lab, plan, exercises, labCaptures.length, dir, labs[labIndex + 1]);
     reporter.labEnd(lab, passed, failed);
     options.progress?.labDone(lab, passed, failed, stopped);
-    results.push({ name: lab.name, passed, failed, results: labResults, captures: labCaptures });
+    emit({ type: 'lab-end', passed, failed });
+    let index: string | undefined;
+    if (writeIndex) {
+      try {
+        const labJson = record.labs.at(-1);
+        if (labJson !== undefined) index = writeLabIndex(dir, labJson, record.started);
+      } catch (err) {
+        reporter.skippedPart(`the lab's index.html was not written: ${errorText(err)}`);
+      }
+    }
+    results.push({ name: lab.name, passed, failed, results: labResults, captures: labCaptures, ...(index === undefined ? {} : { index }) });
   }
   const passed = results.reduce((n, r) => n + r.passed, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);
   reporter.summary(passed, failed);
-  return { passed, failed, labs: results, stopped };
+  emit({ type: 'done' });
+  return { passed, failed, labs: results, stopped, record };
 }

@@ -13,6 +13,10 @@ import { renderSequence } from './sequence.ts';
 import { renderTable } from './table.ts';
 import { reflow } from './layout.ts';
 import type { AnyLab, Show, StepContext } from './types.ts';
+import type { CellJson, LabEvent, ShowJson } from '../view/lab-types.ts';
+import { figureText } from './figure.ts';
+import { stripAnsi } from './colour.ts';
+import type { Cell } from './table.ts';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 30_000;
 
@@ -32,7 +36,11 @@ export interface LabRun {
   readonly captures: CaptureSet;
   readonly labCleanups: Cleanup[];
   record(r: CheckResult): void;
+  /** Tells the run's record (and the lab page) what happens. */
+  emit(e: LabEvent): void;
 }
+
+const cellJson = (c: Cell): CellJson => (c === undefined ? null : typeof c === 'bigint' ? String(c) : c);
 
 export function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -63,6 +71,7 @@ export async function runStep(run: LabRun, index: number, position = index, tota
     explainError = err;
   }
   reporter.stepStart(position, total, step.title, explanation);
+  run.emit({ type: 'item', kind: 'step', position, total, title: step.title, text: explanation });
 
   const stepCleanups: Cleanup[] = [];
   const controller = new AbortController();
@@ -73,13 +82,34 @@ export async function runStep(run: LabRun, index: number, position = index, tota
   const shown = (lines: () => string[]): void => {
     if (live && run.mode === 'guided') reporter.show(lines());
   };
+  const page = (item: () => ShowJson): void => {
+    if (live) run.emit({ type: 'show', show: item() });
+  };
   const show: Show = {
-    text: (t) => shown(() => reflow(t, reporter.showWidth)),
-    table: (head, rows, o) => shown(() => renderTable(head, rows, { maxWidth: reporter.showWidth, ...o })),
-    hex: (bytes, o) => shown(() => renderHex(bytes, run.pal, o)),
-    sequence: (spec) => shown(() => renderSequence(spec, reporter.showWidth)),
+    text: (t) => {
+      shown(() => reflow(t, reporter.showWidth));
+      page(() => ({ kind: 'text', text: t }));
+    },
+    table: (head, rows, o) => {
+      shown(() => renderTable(head, rows, { maxWidth: reporter.showWidth, ...o }));
+      page(() => ({ kind: 'table', head: [...head], rows: rows.map((r) => r.map(cellJson)), ...(o?.title === undefined ? {} : { title: o.title }) }));
+    },
+    hex: (bytes, o) => {
+      shown(() => renderHex(bytes, run.pal, o));
+      page(() => ({ kind: 'pre', lines: renderHex(bytes, run.pal, o).map(stripAnsi) }));
+    },
+    sequence: (spec) => {
+      shown(() => renderSequence(spec, reporter.showWidth));
+      page(() => ({ kind: 'pre', lines: renderSequence(spec, 100).map(stripAnsi) }));
+    },
+    figure: (f) => {
+      if (f.text === undefined) shown(() => figureText(f, reporter.showWidth));
+      else if (f.text !== '') shown(() => reflow(f.text ?? '', reporter.showWidth));
+      page(() => ({ kind: 'figure', figure: f }));
+    },
     skipped: (reason) => {
       if (live) reporter.skippedPart(reason);
+      page(() => ({ kind: 'skipped', reason }));
     },
   };
   const ctx: StepContext<unknown> = {

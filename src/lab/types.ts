@@ -10,6 +10,7 @@ import type { HexOptions } from './hexview.ts';
 import type { TableOptions, Cell } from './table.ts';
 import type { Exercise } from './exercise.ts';
 import type { LabInfo } from './lab-info.ts';
+import type { Figure } from './figure.ts';
 
 export type { LabInfo } from './lab-info.ts';
 
@@ -89,6 +90,11 @@ export interface Show {
   hex(bytes: Uint8Array, options?: HexOptions): void;
   /** An ASCII sequence diagram. */
   sequence(spec: SequenceSpec): void;
+  /**
+   * A picture (figure.ts): SVG in the lab page; at the terminal, `figure.text` when given ('' prints
+   * nothing, for a figure whose numbers a table already shows), else the figure's default text form.
+   */
+  figure(figure: Figure): void;
   /**
    * Says that part of the step was skipped and why (no tshark, not root, ...). Unlike the rest of
    * `show`, this is printed in --check mode too, so a terse run says what it did not check.

@@ -78,6 +78,7 @@ export function enableNat(router: Router, options: RouterNatOptions): Nat {
       if (v === NAT_VERDICT.TRANSLATED || v === NAT_VERDICT.PASS) return TRANSLATOR_FORWARD;
       return v === NAT_VERDICT.DROP_UNREACHABLE ? UNREACH.ADMIN : TRANSLATOR_DROP;
     },
+    table: () => nat.table.format(),
   });
   const inside = options.insideInterfaces ?? router.interfaces.map((i) => i.name).filter((n) => n !== options.outside);
   for (const name of inside) {

@@ -48,10 +48,32 @@ export interface LabNetOptions {
   /** One-way delay of every link in ms (default 0.25: about 50 km of fibre). */
   readonly delayMs?: number;
   readonly fault?: LinkFault;
+  /** What the network is called where it is shown (the lab's web page); default `net`. */
+  readonly name?: string;
 }
 
 interface Closable {
   close(): Promise<void>;
+}
+
+/** A link as built: its name and the ports at each end. */
+export interface LabNetLink {
+  readonly name: string;
+  readonly a: string;
+  readonly b: string;
+}
+
+/**
+ * Told of every LabNet built in this process (the lab's web page draws them: src/view/topology.ts).
+ * Add one with `watchLabNets`; nets built before it are not reported.
+ */
+export type LabNetWatcher = (net: LabNet, name: string) => void;
+const netWatchers = new Set<LabNetWatcher>();
+
+/** Calls `fn` for each LabNet built from now on; returns the function that stops it. */
+export function watchLabNets(fn: LabNetWatcher): () => void {
+  netWatchers.add(fn);
+  return () => netWatchers.delete(fn);
 }
 
 /** Simulated milliseconds a run may take before it is called stuck. */
@@ -63,7 +85,10 @@ export class LabNet {
   readonly clock = new EventClock();
   readonly frames: WireFrame[] = [];
   readonly delayMs: number;
+  /** The links in the order they were built. */
+  readonly linkList: LabNetLink[] = [];
   private readonly start: bigint;
+  private readonly frameListeners = new Set<(f: WireFrame) => void>();
   private readonly fault: LinkFault | undefined;
   private readonly links = new Set<string>();
   private readonly nodes: Closable[] = [];
@@ -78,6 +103,23 @@ export class LabNet {
     const { sec, nsec } = options.start;
     this.start = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
     this.fault = options.fault;
+    for (const w of netWatchers) w(this, options.name ?? 'net');
+  }
+
+  /** The hosts, routers and switches kept with node(), in order. */
+  get nodeList(): readonly object[] {
+    return this.nodes;
+  }
+
+  /** True once close() ran. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Calls `fn` for each frame sent on a link from now on; returns the function that stops it. */
+  onFrame(fn: (f: WireFrame) => void): () => void {
+    this.frameListeners.add(fn);
+    return () => this.frameListeners.delete(fn);
   }
 
   /** A link between two ports named `a` and `b` (`h1-eth0`, `r1-eth0`), tapped. */
@@ -85,6 +127,7 @@ export class LabNet {
     if (this.closed) throw new NetlabError('ERR_STATE', `LabNet: link ${name} added after the network was closed`);
     if (this.links.has(name)) throw new NetlabRangeError(`LabNet: there is already a link named ${name}`);
     this.links.add(name);
+    this.linkList.push({ name, a, b });
     const [pa, pb] = memoryLink(a, b);
     const listening: [boolean, boolean] = [false, false];
     const wrap = (side: 0 | 1, inner: FramePort, peer: string): FramePort => ({
@@ -200,7 +243,9 @@ export class LabNet {
 
   private note(link: string, from: string, to: string, frame: Uint8Array): void {
     const atMs = this.clock.now();
-    this.frames.push({ index: this.frames.length, link, from, to, atMs, frame });
+    const f: WireFrame = { index: this.frames.length, link, from, to, atMs, frame };
+    this.frames.push(f);
+    for (const fn of this.frameListeners) fn(f);
     this.capture?.write(frame, { comment: `${link}: ${from} -> ${to}`, time: this.timestamp(atMs) });
   }
 }

@@ -46,6 +46,8 @@ export interface InterfaceTranslator {
   input(frame: Uint8Array): Uint8Array | undefined;
   /** Rewrites the router's own copy (IPv4 header at 14) in place: TRANSLATOR_FORWARD, TRANSLATOR_DROP, or an ICMP destination unreachable code to send to the source before dropping. */
   output(frame: Uint8Array): number;
+  /** The translator's table as text, for display (a NAT's sessions). */
+  table?(): string;
 }
 
 export class Router extends Host {
@@ -71,6 +73,13 @@ export class Router extends Host {
     this.interface(ifaceName);
     if (translator === undefined) this.translators.delete(ifaceName);
     else this.translators.set(ifaceName, translator);
+  }
+
+  /** The tables of the translators that have one (a NAT's sessions), by interface. */
+  translatorTables(): { iface: string; text: string }[] {
+    const out: { iface: string; text: string }[] = [];
+    for (const [iface, t] of this.translators) if (t.table !== undefined) out.push({ iface, text: t.table() });
+    return out;
   }
 
   protected override ipInput(iface: ArpInterface, frame: Uint8Array): void {

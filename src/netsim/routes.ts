@@ -122,6 +122,11 @@ export class RoutingTable {
    * U = up, G = through a gateway, H = a host route (/32).
    */
   format(): string {
+    return formatColumns(this.rows());
+  }
+
+  /** The same table as rows, the head first. */
+  rows(): string[][] {
     const rows = [['Destination', 'Gateway', 'Genmask', 'Flags', 'Metric', 'Iface']];
     for (const r of this.routes()) {
       const flags = 'U' + (r.gateway !== undefined ? 'G' : '') + (r.prefixLen === 32 ? 'H' : '');
@@ -134,7 +139,7 @@ export class RoutingTable {
         r.iface,
       ]);
     }
-    return formatColumns(rows);
+    return rows;
   }
 }
 

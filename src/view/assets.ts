@@ -12,7 +12,7 @@ export interface Asset {
 }
 
 /** The project's root: the nearest folder above this module holding netlab's package.json. */
-function projectRoot(): string {
+export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = join(dir, 'package.json');

@@ -132,7 +132,25 @@ describe('every README command, as written', () => {
   const dig = COMMANDS.filter((c) => c.startsWith('npx netlab dig '));
   const tours = COMMANDS.filter((c) => c.startsWith('npx netlab lab tour'));
   const views = COMMANDS.filter((c) => c.startsWith('npx netlab view '));
-  const rest = COMMANDS.filter((c) => !serve.includes(c) && !dig.includes(c) && !tours.includes(c) && !views.includes(c));
+  const webs = COMMANDS.filter((c) => c.startsWith('npx netlab lab run ') && c.includes(' --web'));
+  const rest = COMMANDS.filter((c) => !serve.includes(c) && !dig.includes(c) && !tours.includes(c) && !views.includes(c) && !webs.includes(c));
+
+  it.each(webs)(
+    '%s serves the lab page on 127.0.0.1 while the lab runs',
+    async (cmd) => {
+      // --no-open added: a test never opens a browser on the desktop it runs on.
+      const w = start(`${cmd} --no-open`);
+      const up = await until(() => /The lab page: http:\/\/127\.0\.0\.1:\d+\//.test(w.output()), 60_000);
+      expect(up, w.output()).toBe(true);
+      const url = /The lab page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(w.output())?.[1] ?? '';
+      expect((await fetch(`${url}lab.js`)).status).toBe(200);
+      const run = (await (await fetch(`${url}api/lab/run`)).json()) as { labs: { name: string }[] };
+      expect(run.labs[0]?.name).toBe(/lab run (\S+)/.exec(cmd)?.[1]);
+      w.child.kill('SIGINT');
+      await w.done;
+    },
+    90_000,
+  );
   // pki show/issue need pki init first; craft writes before decode reads: README order is kept.
 
   it.each(rest)(

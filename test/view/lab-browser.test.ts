@@ -1,0 +1,173 @@
+// The lab page in a real browser: Debian's chromium driven by playwright-core (never a downloaded
+// browser). `netlab lab run mac-and-arp --web --no-open` runs as a child process; the page must show
+// its steps as they run, draw the switch and hosts with frames crossing the links and the switch's
+// MAC table filling, take an exercise's answers (graded, the result in the page and at the
+// terminal), move between steps with the keyboard, and stay readable at 1280x800 and narrow. Then the
+// static index.html of the run, and that of a checksums run with its figures, open from file://.
+// Screenshots are saved in a temp folder, printed.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTool, requireTool } from '../helpers/tools.ts';
+
+const runFile = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'netlab.js');
+
+type Browser = import('playwright-core').Browser;
+type Page = import('playwright-core').Page;
+
+describe.skipIf(!requireTool('chromium'))('the lab page in chromium', () => {
+  const work = mkdtempSync(join(tmpdir(), 'netlab-labweb-'));
+  const shots = mkdtempSync(join(tmpdir(), 'netlab-lab-shots-'));
+  let child: ChildProcess;
+  let terminal = '';
+  let url = '';
+  let browser: Browser;
+  let page: Page;
+  let checksums: Promise<unknown>;
+
+  beforeAll(async () => {
+    const env = { ...process.env, NO_COLOR: '1', NETLAB_RUNTIME_DIR: join(work, 'run') };
+    // The checksums lab (its figures) runs meanwhile, for the static page's test.
+    checksums = runFile(process.execPath, [BIN, 'lab', 'run', 'checksums', '--check', '--out', join(work, 'sums')], { env, cwd: work });
+    child = spawn(process.execPath, [BIN, 'lab', 'run', 'mac-and-arp', '--web', '--no-open', '--no-pause', '--out', join(work, 'out'), '--web-for', '120'], {
+      env,
+      cwd: work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (c: Buffer) => {
+      terminal += c.toString();
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      terminal += c.toString();
+    });
+    const deadline = Date.now() + 30_000;
+    while (!/The lab page: (http:\/\/127\.0\.0\.1:\d+\/)/.test(terminal)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no lab page address printed:\n${terminal}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    url = /The lab page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(terminal)?.[1] ?? '';
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: findTool('chromium'), args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // The page must need nothing but netlab's own server.
+    await page.route(/^(?!http:\/\/127\.0\.0\.1:)/, (route) => route.abort());
+    await page.goto(url);
+    // Count the frame dots the page draws from now on.
+    await page.evaluate(() => {
+      const w = window as unknown as { dots: number };
+      w.dots = 0;
+      new MutationObserver((list) => {
+        for (const m of list) for (const n of m.addedNodes) if ((n as Element).classList?.contains('frame-dot')) w.dots++;
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    console.log(`[lab page] screenshots in ${shots}`);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (child !== undefined && child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      await exited;
+    }
+    await checksums?.catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('shows the steps as they run and the network with its MAC table', async () => {
+    await page.waitForSelector('article.item.step');
+    expect(await page.textContent('h1')).toContain('Lab mac-and-arp');
+    expect(await page.textContent('article.item.step h2')).toContain('Who has 192.168.1.3?');
+    await page.waitForSelector('svg.topo g.node[data-node="sw1"]');
+    const nodes = await page.$$eval('svg.topo g.node', (gs) => gs.map((g) => (g as SVGGElement).dataset.node).sort());
+    expect(nodes).toEqual(['h1', 'h2', 'h3', 'sw1']);
+    expect(await page.locator('svg.topo line.link').count()).toBe(3);
+    await page.waitForFunction(() => document.querySelectorAll('.node-box[data-node="sw1"] table[data-table="MAC table"] tbody tr').length >= 2);
+    expect(await page.locator('article.item.step .checks li.pass').count()).toBeGreaterThan(3);
+    expect(await page.getAttribute('article.item.step .captures a', 'href')).toMatch(/^\/capture\/\d+$/);
+  });
+
+  it('takes an answer typed in the page, grades it as the terminal does, and shows the result in both', async () => {
+    await page.waitForSelector('form.answer input');
+    // The answer box has the focus when the exercise arrives: type, Enter.
+    await page.waitForFunction(() => document.activeElement?.matches('form.answer input') === true);
+    await page.keyboard.type('02:00:00:00:01:03');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.exchange li.wrong');
+    expect(await page.textContent('.exchange li.wrong')).toContain('(from the page)');
+    await page.fill('form.answer input', 'ff:ff:ff:ff:ff:ff');
+    await page.press('form.answer input', 'Enter');
+    await page.waitForSelector('article.item.exercise.right .exchange li.right');
+    await page.screenshot({ path: join(shots, 'lab-exercise.png') });
+    await page.waitForFunction(() => document.querySelectorAll('article.item.exercise').length === 2);
+    expect(terminal).toContain('ff:ff:ff:ff:ff:ff (from the page)');
+    expect(terminal).toMatch(/✓ right: /);
+    expect(terminal).toMatch(/✗ not yet: /);
+    // The second exercise is skipped from the page: its answer is shown.
+    await page.waitForSelector('form.answer button.skip');
+    await page.click('form.answer button.skip');
+    await page.waitForSelector('article.item.exercise.skipped');
+  });
+
+  it('moves frames across the links as the next steps send them, and finishes the lab', async () => {
+    await page.waitForFunction(() => (window as unknown as { dots: number }).dots > 0, undefined, { timeout: 60_000 });
+    await page.waitForSelector('#status.good', { timeout: 90_000 });
+    expect(await page.textContent('#status')).toMatch(/mac-and-arp: \d+ passed, 0 failed/);
+    expect(Number(await page.getAttribute('svg.topo', 'data-frames-seen'))).toBeGreaterThan(0);
+    expect(await page.locator('.frame-log li').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(shots, 'lab-1280x800.png') });
+  }, 120_000);
+
+  it('moves between steps with j and k', async () => {
+    await page.locator('h1').click();
+    await page.keyboard.press('j');
+    const first = await page.evaluate(() => document.activeElement?.id);
+    expect(first).toBe('item-0-0');
+    await page.keyboard.press('j');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('item-0-1');
+    await page.keyboard.press('k');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('item-0-0');
+  });
+
+  it('stays readable in a narrow window', async () => {
+    await page.setViewportSize({ width: 420, height: 800 });
+    await page.waitForTimeout(50);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const box = await page.locator('#items').boundingBox();
+    expect(box?.width).toBeGreaterThan(360);
+    await page.screenshot({ path: join(shots, 'lab-narrow.png'), fullPage: false });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('writes index.html beside the captures, which opens from the file system with the same steps', async () => {
+    const live = await page.$$eval('article.item h2', (hs) => hs.map((h) => h.textContent));
+    const file = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await file.route(/^(?!file:)/, (route) => route.abort());
+    await file.goto(pathToFileURL(join(work, 'out', 'mac-and-arp', 'index.html')).href);
+    await file.waitForSelector('article.item');
+    expect(await file.$$eval('article.item h2', (hs) => hs.map((h) => h.textContent))).toEqual(live);
+    expect(await file.textContent('#status')).toMatch(/mac-and-arp: \d+ passed, 0 failed/);
+    expect(await file.getAttribute('article.item.step .captures a', 'href')).toBe('arp-and-ping.pcapng');
+    expect(await file.locator('.checks li.fail').count()).toBe(0);
+    await file.screenshot({ path: join(shots, 'lab-static.png') });
+
+    await checksums;
+    await file.goto(pathToFileURL(join(work, 'sums', 'checksums', 'index.html')).href);
+    await file.waitForSelector('figure[data-kind="checksum"] svg');
+    expect(await file.locator('figure[data-kind="checksum"]').count()).toBe(3);
+    expect(await file.textContent('figure[data-kind="checksum"] .result')).toMatch(/^complement: ~0x[0-9a-f]{4} = 0x[0-9a-f]{4}$/);
+    expect(await file.locator('figure[data-kind="checksum"] g.word').first().locator('text').count()).toBe(3);
+    await file
+      .locator('figure[data-kind="checksum"]')
+      .first()
+      .screenshot({ path: join(shots, 'lab-checksum-figure.png') });
+    await file.close();
+  }, 120_000);
+});
