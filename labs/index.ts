@@ -33,6 +33,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('l7-load-balancing', () => import('./l7-load-balancing.ts')),
   entry('consistent-hashing', () => import('./consistent-hashing.ts')),
   entry('long-polling-behind-a-balancer', () => import('./long-polling-behind-a-balancer.ts')),
+  entry('realtime-patterns', () => import('./realtime-patterns.ts')),
   entry('tls-termination', () => import('./tls-termination.ts')),
   entry('l4-vs-l7', () => import('./l4-vs-l7.ts')),
   entry('floating-ip-failover', () => import('./floating-ip-failover.ts')),
