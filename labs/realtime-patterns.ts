@@ -57,13 +57,13 @@ export function realtimePatternsLab(options: RealtimeLabOptions = {}): AnyLab {
       {
         title: 'Short polling: ask every 50 ms, mostly for nothing',
         explain:
-          `One backend on ${ADDR.backend} behind netlab's proxy on ${ADDR.proxy}. It publishes six messages, ` +
-          `${SCHEDULE.length} in ${SCHEDULE[SCHEDULE.length - 1]} ms, at ${SCHEDULE.join(', ')} ms. The client on ` +
+          `One backend on ${ADDR.backend} behind netlab's proxy on ${ADDR.proxy}. It publishes ${SCHEDULE.length} messages ` +
+          `in ${SCHEDULE[SCHEDULE.length - 1]} ms, at ${SCHEDULE.join(', ')} ms. The client on ` +
           `${ADDR.client} asks GET /short?since=N every ${INTERVAL_MS} ms; the answer comes at once, a JSON list ` +
           'of what is new, often []. A message waits for the next poll: on average half the interval, plus the ' +
-          'round trip. A study guide lists short polling as the simple baseline; what it costs is counted below. ' +
-          'A common claim is that polling opens a connection per request: on HTTP/1.1 the connection persists ' +
-          '(keep-alive), and every poll here rides the same one.',
+          'round trip; and a poll that finds nothing is a request and a response for nothing. A study guide has ' +
+          'polling close the connection after each response: on HTTP/1.1 the connection persists (keep-alive), ' +
+          'and every poll here rides the same one (one SYN each side of the proxy in the capture).',
         async run(ctx) {
           // Warm-up (untapped): the first requests of a process pay for compiling the code they run.
           const warm = await startSetup();
@@ -165,14 +165,15 @@ export function realtimePatternsLab(options: RealtimeLabOptions = {}): AnyLab {
           `publish answers all of them, and they all close. Then ${viaProxy} through the proxy, which holds two ` +
           "sockets per poll (client side, upstream side); its cluster's maxPerEndpoint (256 by default) is raised " +
           'to 8192 here, or the 257th poll would wait for an upstream connection. Memory is process.memoryUsage() ' +
-          'before and after, divided by the polls: clients, proxy and backend all live in this one process.',
+          'before and after, divided by the polls: clients, proxy and backend all live in this one process. ' +
+          'The times depend on the machine (opening thousands of connections dominates them); the counts do not.',
         async run(ctx) {
           const s = await startSetup({ holdMs: 60_000 });
           try {
             const direct = await holdMany(s, s.backend.address.port, ADDR.backend, pending);
             const proxied = await holdMany(s, s.port, ADDR.proxy, viaProxy);
             ctx.show.table(
-              ['path', 'polls', 'held at once', 'opened in', 'heap / poll', 'rss / poll', 'one publish answered', 'in'],
+              ['path', 'polls', 'held', 'opened in', 'heap/poll', 'rss/poll', 'answered', 'after'],
               [direct, proxied].map((h, i) => [
                 i === 0 ? 'direct' : 'via proxy',
                 h.n,
@@ -258,7 +259,8 @@ export function realtimePatternsLab(options: RealtimeLabOptions = {}): AnyLab {
           'Sec-WebSocket-Accept = base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")); the proxy relays ' +
           'the 101 and then bytes both ways (tunnelIdleMs applies). A ping gets its pong with the same payload. ' +
           `Both sides offer permessage-deflate, and a ${BIG_MESSAGE.length}-byte repetitive message is sent with it ` +
-          'and, on a second connection, without.',
+          'and, on a second connection, without. netlab decode has no WebSocket dissector yet: in Wireshark, ' +
+          "'websocket' shows the frames, 'websocket.opcode == 9' the pings, 'websocket.rsv == 4' the compressed ones.",
         async run(ctx) {
           const out = tlsOutput(ctx);
           const tap = out.tap('websocket', {
