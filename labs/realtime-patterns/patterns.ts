@@ -207,7 +207,8 @@ export async function serverSentEvents(s: Setup, tap: TapRecorder | undefined, d
   let lastId: string | undefined;
   let droppedAt = 0;
   let gapMs = Number.NaN;
-  const publishing = publishAll(s.backend);
+  // Publishing starts once the stream is open: every event of the first connection is live, none replayed.
+  let publishing: Promise<void> | undefined;
   try {
     for (let conn = 1; conn <= 3 && deliveries.length < SCHEDULE.length; conn++) {
       if (conn > 1) await sleep(retryMs);
@@ -218,6 +219,7 @@ export async function serverSentEvents(s: Setup, tap: TapRecorder | undefined, d
         ...(lastId === undefined ? [] : [{ name: 'Last-Event-ID', value: lastId }]),
       ]);
       contentType = res.head.fields.find((f) => f.name.toLowerCase() === 'content-type')?.value ?? '';
+      publishing ??= publishAll(s.backend);
       const ids: number[] = [];
       perConnection.push(ids);
       let buf = '';
