@@ -71,3 +71,12 @@ describe('lab realtime-patterns, a checkpoint that fails', () => {
     expect(failed).not.toContain('the proxy answered text/event-stream');
   }, 60_000);
 });
+
+describe('lab realtime-patterns, deterministic (fixtures)', () => {
+  it('writes nothing into the fixtures folder (timings and WebSocket keys differ on every run)', async () => {
+    const ws = lab.steps.find((s) => s.title.startsWith('WebSocket')) as Step<unknown>;
+    const res = await run({ ...lab, exercises: [], steps: [ws] } as AnyLab, { deterministic: true });
+    expect(res.summary.failed, res.text).toBe(0);
+    expect(readdirSync(res.out)).toEqual([]);
+  }, 30_000);
+});
