@@ -141,6 +141,11 @@ export class RealtimeBackend {
     return m;
   }
 
+  /** Ends every open event stream (the last chunk: the response is complete). */
+  endStreams(): void {
+    for (const s of this.streams) s.end();
+  }
+
   /** Ends the event streams (their last chunk sent), drops held polls, closes every socket. */
   async close(): Promise<void> {
     for (const s of this.streams) s.end();

@@ -239,7 +239,9 @@ export async function serverSentEvents(s: Setup, tap: TapRecorder | undefined, d
             ids.push(Number(id[1]));
             deliveries.push(deliveryOf(s.backend, Number(id[1]), conn));
           }
-          if (deliveries.length >= SCHEDULE.length) break;
+          // All six here: the backend ends the stream and the client reads it to its end (a whole
+          // response, which Wireshark then shows as one, on both sides of the proxy).
+          if (deliveries.length >= SCHEDULE.length) s.backend.endStreams();
           if (conn === 1 && deliveries.length >= dropAfter) {
             dropped = true;
             break;
@@ -405,17 +407,17 @@ export async function holdMany(s: Setup, port: number, host: string, n: number):
       await Promise.all(batch);
     }
     // Bounded waits: they end early when everything arrived (on a quiet machine, well under a second).
-    const deadline = performance.now() + 20_000;
+    const deadline = performance.now() + 15_000;
     while (s.backend.held.size < n && performance.now() < deadline) await sleep(5);
     const openMs = performance.now() - t0;
     const held = s.backend.held.size;
     const after = process.memoryUsage();
     const published = s.backend.publish('to everyone').at;
-    await Promise.race([allAnswered, sleep(10_000)]);
+    await Promise.race([allAnswered, sleep(8_000)]);
     const deliverMs = lastAt - published;
     const count = answered.size;
     for (const sock of sockets) sock.destroy();
-    const settle = performance.now() + 5000;
+    const settle = performance.now() + 4000;
     while ((s.backend.held.size > 0 || s.proxy.stats().inFlight > 0) && performance.now() < settle) await sleep(5);
     return {
       n,
