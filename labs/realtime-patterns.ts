@@ -34,7 +34,7 @@ export interface RealtimeLabOptions {
 }
 
 const INTERVAL_MS = 50;
-const ms = (x: number): string => (Number.isNaN(x) ? '-' : `${x.toFixed(1)} ms`);
+const ms = (x: number): string => (Number.isNaN(x) ? '-' : `${x < 100 ? x.toFixed(1) : Math.round(x)} ms`);
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
 function deliveryRows(r: PatternResult): (string | number)[][] {
