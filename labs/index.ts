@@ -34,6 +34,7 @@ export const CATALOGUE: readonly LabEntry[] = [
   entry('l7-load-balancing', () => import('./l7-load-balancing.ts')),
   entry('consistent-hashing', () => import('./consistent-hashing.ts')),
   entry('long-polling-behind-a-balancer', () => import('./long-polling-behind-a-balancer.ts')),
+  entry('realtime-patterns', () => import('./realtime-patterns.ts')),
   entry('tls-termination', () => import('./tls-termination.ts')),
   entry('caching-and-compression', () => import('./caching-and-compression.ts')),
   entry('rate-limits-and-circuit-breakers', () => import('./rate-limits-and-circuit-breakers.ts')),

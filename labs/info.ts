@@ -92,6 +92,12 @@ export const LAB_INFO = {
     duration: '15 min',
     needs: ['loopback TCP sockets on 127.71.0.0/16', "tshark (optional: Wireshark's reading of both sides of the proxy)"],
   },
+  'realtime-patterns': {
+    name: 'realtime-patterns',
+    title: 'Realtime patterns: short polling, long polling, Server-Sent Events and WebSocket through a proxy',
+    duration: '20 min',
+    needs: ['loopback TCP sockets on 127.186.0.0/16', "tshark (optional: Wireshark's reading of both sides of the proxy, WebSocket frames)"],
+  },
   'tls-termination': {
     name: 'tls-termination',
     title: 'TLS termination: where TLS ends, what the backend sees, TLS to the upstream, and what it costs',

@@ -197,6 +197,16 @@ export class HttpServerResponse {
     framed.head(this, this.statusCode, out);
   }
 
+  /**
+   * Sends the head now, before any body byte (the framing chosen as for a body of unknown length):
+   * for a stream whose first bytes may be a long time coming (Server-Sent Events), so the client
+   * sees the status at once instead of when the first event arrives.
+   */
+  flushHead(): void {
+    if (this.abortedFlag || this.done || this.headSent) return;
+    this.sendHead(undefined);
+  }
+
   /** Writes body bytes (a string is UTF-8). Returns false when the caller should await drained(). */
   write(data: Uint8Array | string): boolean {
     if (this.abortedFlag || this.done) return false;

@@ -12,11 +12,14 @@
 // The cache's own fetch reads the body whole (up to maxEntryBytes); a larger one is streamed on to
 // the client that fetched it (read once from the upstream); an unstorable one is handed to that
 // client as it came, and the clients that waited on the fetch go upstream by the normal path.
+// Server-Sent Events never go through it: a request with Accept: text/event-stream bypasses the
+// cache, and an event-stream response to one without is dropped and fetched again the streaming way.
 // PURGE from an allowed address removes a URL's variants.
 
 import type { ClusterRuntime } from './cluster.ts';
 import type { ResponseReshaper } from './compress.ts';
 import type { CacheConfig } from './config-features.ts';
+import { isEventStream } from './forward.ts';
 import {
   type Headers,
   headersToStore,
@@ -28,7 +31,7 @@ import {
 } from './features/cache-policy.ts';
 import { type CacheEntry, CacheStore, CollapsedForwarding } from './features/cache-store.ts';
 import { AddressSet, stripHopByHop } from './headers.ts';
-import type { HttpServerResponse } from '../http/index.ts';
+import type { HttpClientResponse, HttpServerResponse, PooledConnection } from '../http/index.ts';
 import type { RequestContext } from '../balance/index.ts';
 import type { HttpField } from '../wire/http.ts';
 
@@ -222,15 +225,31 @@ export class ProxyCache {
     ];
     const attempt = r.cluster.balancer.begin(ep);
     const requestTime = this.now();
-    let res: Awaited<ReturnType<ClusterRuntime['pool']['request']>>;
+    let res: HttpClientResponse;
+    let lease: PooledConnection;
     try {
-      res = await r.cluster.pool.request(r.cluster.upstream(ep), { method: 'GET', target: r.target, fields });
+      lease = await r.cluster.pool.acquire(r.cluster.upstream(ep));
     } catch {
+      attempt.finish({ error: 'connect' });
+      return { stored: false };
+    }
+    try {
+      res = await lease.connection.request({ method: 'GET', target: r.target, fields });
+    } catch {
+      r.cluster.pool.release(lease);
       attempt.finish({ error: 'connect' });
       return { stored: false };
     }
     attempt.firstByte();
     const status = res.head.status;
+    if (isEventStream(res.head.fields)) {
+      // An event stream never ends on its own: reading it whole would hold it forever. This one is
+      // dropped and the request goes the streaming way (forward.ts). Requests that say
+      // Accept: text/event-stream (every EventSource) never come here (proxy.ts).
+      lease.connection.destroy();
+      attempt.finish({ status });
+      return { stored: false };
+    }
     const resHeaders = headerRecord(res.head.fields);
     const limit = this.config.maxEntryBytes ?? Math.floor(this.config.maxBytes / 8);
     const parts: Buffer[] = [];

@@ -299,10 +299,19 @@ const timeoutsSchema = z.strictObject({
   connectMs: ms.default(5_000),
   /** Until the upstream's response header is complete. */
   headerMs: ms.default(15_000),
-  /** No byte either way for this long. */
+  /** No byte either way for this long (between the bytes of a response body). */
   idleMs: ms.default(60_000),
-  /** The whole request, start to end (default: none). */
+  /**
+   * The whole request, start to end (default: none). For a text/event-stream response (Server-Sent
+   * Events) it ends with the response head: a live stream is not cut for lasting.
+   */
   requestMs: ms.optional(),
+  /**
+   * A text/event-stream response with no byte from the upstream for this long is closed (it replaces
+   * idleMs between events; an SSE server that sends a comment line as a heartbeat every 15-30 s
+   * keeps its stream). A long poll is an ordinary response: it waits under headerMs.
+   */
+  streamIdleMs: ms.default(300_000),
   /** A tunnel after 101 (WebSocket) with no byte either way for this long is closed. */
   tunnelIdleMs: ms.default(300_000),
 });
@@ -327,7 +336,7 @@ const clusterSchema = z.strictObject({
   sticky: stickySchema.optional(),
   /** When every endpoint is down, send to them anyway instead of answering 503. */
   failOpen: z.boolean().default(false),
-  timeouts: timeoutsSchema.default({ connectMs: 5_000, headerMs: 15_000, idleMs: 60_000, tunnelIdleMs: 300_000 }),
+  timeouts: timeoutsSchema.default({ connectMs: 5_000, headerMs: 15_000, idleMs: 60_000, streamIdleMs: 300_000, tunnelIdleMs: 300_000 }),
   retries: retriesSchema.optional(),
   tls: upstreamTlsSchema.optional(),
   /**

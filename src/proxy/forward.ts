@@ -130,6 +130,11 @@ function sleep(clock: NetClock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimer(resolve, ms));
 }
 
+/** The response is a Server-Sent Events stream (Content-Type text/event-stream). */
+export function isEventStream(fields: readonly HttpField[]): boolean {
+  return (fieldValue(fields, 'content-type') ?? '').trim().toLowerCase().startsWith('text/event-stream');
+}
+
 /** Writes a small text answer of the proxy's own (keeps the client connection when it can). */
 export function answer(res: HttpServerResponse, status: number, text: string, extra: readonly HttpField[] = []): number {
   if (res.finished || res.aborted) return 0;
@@ -413,13 +418,22 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         return { status: 502, endpoint: ep.name, bytes, attempts: tries };
       }
       const conn = upLease.connection;
+      // Server-Sent Events: the head goes to the client now (its EventSource opens), the stream is not
+      // cut for lasting (requestMs ends here) and the idle limit between events is streamIdleMs.
+      const eventStream = isEventStream(upRes.head.fields);
+      if (eventStream) {
+        res.flushHead();
+        if (deadline !== undefined) clock.clearTimer(deadline);
+        deadline = undefined;
+      }
+      const idleMs = eventStream ? timeouts.streamIdleMs : timeouts.idleMs;
       let idle: TimerHandle | undefined;
       const armIdle = (): void => {
         if (idle !== undefined) clock.clearTimer(idle);
         idle = clock.setTimer(() => {
-          flags.timedOut = `no byte from ${ep.name} for ${timeouts.idleMs} ms`;
+          flags.timedOut = `no byte from ${ep.name} for ${idleMs} ms`;
           conn.destroy();
-        }, timeouts.idleMs);
+        }, idleMs);
       };
       armIdle();
       try {

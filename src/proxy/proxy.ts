@@ -13,7 +13,7 @@ import { cryptoRandom, type Random } from '../base/random.ts';
 import { realClock, type NetClock } from '../base/timer-clock.ts';
 import type { BalancerEvent, EndpointSummary, HealthEvent } from '../balance/index.ts';
 import { HttpServer, type HttpServerRequest, type HttpServerResponse } from '../http/index.ts';
-import { fieldValue, type HttpField, type HttpLimits } from '../wire/http.ts';
+import { fieldValue, fieldValues, type HttpField, type HttpLimits } from '../wire/http.ts';
 import { type AccessRecord, type AccessSink, combinedLine, fileSink, jsonLine } from './access-log.ts';
 import { ClusterBreakers } from './breakers.ts';
 import type { BreakerState } from './features/circuit-breaker.ts';
@@ -573,7 +573,9 @@ export class ReverseProxy {
         rc.compression === undefined
           ? undefined
           : compressionReshaper(rc.compression, head.method, head.fields, (d) => this.metrics.compression.inc({ outcome: d }));
-      if (rc.cache && state.cache !== undefined && (head.method === 'GET' || head.method === 'PURGE') && upgradeTo.length === 0) {
+      // An event stream (EventSource sends Accept: text/event-stream) is never read whole by the cache.
+      const wantsEvents = /\btext\/event-stream\b/i.test(fieldValues(head.fields, 'accept').join(','));
+      if (rc.cache && state.cache !== undefined && (head.method === 'GET' || head.method === 'PURGE') && upgradeTo.length === 0 && !wantsEvents) {
         const url = `${host}${path}${query === '' ? '' : `?${query}`}`;
         const c = await this.fromCache(
           state.cache,

@@ -301,3 +301,33 @@ describe('HttpServerConnection: Upgrade, drain', () => {
     expect(c.text()).toBe('HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlate');
   });
 });
+
+describe('HttpServerResponse.flushHead', () => {
+  it('sends the head (chunked) before any body byte; later writes follow as chunks; a second call does nothing', async () => {
+    let write: (s: string) => void = () => undefined;
+    let finish: () => void = () => undefined;
+    const port = await serve({
+      handler: (_req, res) =>
+        new Promise<void>((resolve) => {
+          res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+          res.flushHead();
+          res.flushHead();
+          write = (s) => res.write(s);
+          finish = () => {
+            res.end();
+            resolve();
+          };
+        }),
+    });
+    const c = await client(port);
+    c.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
+    const head = await c.waitFor((t) => t.includes('\r\n\r\n'));
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*Transfer-Encoding: chunked\r\n/);
+    expect(head.endsWith('\r\n\r\n')).toBe(true); // the head alone, no body byte yet
+    write('data: 1\n\n');
+    await c.waitFor((t) => t.endsWith('9\r\ndata: 1\n\n\r\n'));
+    finish();
+    const all = await c.waitFor((t) => t.endsWith('0\r\n\r\n'));
+    expect(count(all, 'HTTP/1.1 200')).toBe(1);
+  });
+});

@@ -73,7 +73,7 @@ describe('good configurations', () => {
       maxEjectionPercent: 50,
       decayIntervalMs: 10000,
     });
-    expect(config.clusters[1].timeouts).toEqual({ connectMs: 5000, headerMs: 15000, idleMs: 60000, tunnelIdleMs: 300000 });
+    expect(config.clusters[1].timeouts).toEqual({ connectMs: 5000, headerMs: 15000, idleMs: 60000, streamIdleMs: 300000, tunnelIdleMs: 300000 });
     expect(config.trustedProxies).toEqual(['127.0.0.0/8', '::1']);
     const hashing = loadConfigFile(join(ROOT, 'examples/proxy/l7-hashing.yaml'), 'proxy').config;
     expect(hashing.clusters[1].endpoints).toEqual(hashing.clusters[0].endpoints); // the YAML alias
