@@ -209,6 +209,11 @@ export class CaptureModel {
     return this.packets.length;
   }
 
+  /** The frames read so far, in order (frame n at index n - 1); the view's stream and sequence models read them. */
+  get packetsRead(): readonly CapturedPacket[] {
+    return this.packets;
+  }
+
   /** One page of the list, filtered (throws ViewFilterError for a filter that does not compile). */
   list(offset: number, limit: number, filterText = ''): ListPage {
     const count = Math.max(0, Math.min(limit, MAX_PAGE));
