@@ -28,6 +28,12 @@ function cut(s: string): string {
  */
 export function shortLabel(row: Pick<ListRow, 'protocol' | 'info'>): string {
   const info = row.info.trim();
+  // A segment of a PDU reassembled later: what its head says, marked as a segment.
+  const segment = /^(.*?)\s*\[TCP segment of a reassembled PDU\]$/.exec(info);
+  if (segment && segment[1] !== '') {
+    const head = /^HTTP\/\d/.test(segment[1]) ? shortLabel({ protocol: 'HTTP', info: segment[1] }) : shortLabel({ protocol: 'TCP', info: segment[1] });
+    return cut(`${head} [segment]`);
+  }
   if (row.protocol === 'HTTP') {
     const response = /^HTTP\/\d(?:\.\d)? (\d{3}(?: [^(]*)?)/.exec(info);
     if (response) return cut(response[1]);

@@ -69,7 +69,7 @@ export function flowFrameOf(d: Dissection): FlowFrame {
   const start = off + (b[off + 12] >> 4) * 4;
   // Payload bytes the frame holds (a snapped frame keeps fewer than tcp.len says).
   out.payloadOffset = start;
-  out.payloadLength = Math.max(0, Math.min(len < 0 ? 0 : len, b.length - start));
+  out.payloadLength = Math.max(0, Math.min(Math.max(len, 0), b.length - start));
   return out;
 }
 
