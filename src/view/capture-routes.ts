@@ -4,11 +4,13 @@
 //   GET /api/follow?stream=N | ?frame=N [&kind=tcp|tls]   FollowJson, or 400/404
 //   GET /api/sequence?offset=&limit=&filter=&by=hosts|endpoints   SequenceJson, or 400 (bad filter)
 
+import { SECRETS_TYPE } from '../capture/pcapng-blocks.ts';
+import { parseKeyLog, type TlsKeyLog, TlsStreamDecryptor } from '../dissect/tls-decrypt.ts';
 import type { CaptureModel } from './capture-model.ts';
 import { MAX_PAGE, ViewFilterError } from './capture-model.ts';
 import { SequenceModel } from './sequence.ts';
 import { FlowIndex, type FollowedStream, followTcp } from './streams.ts';
-import type { FollowJson, RequestErrorJson } from './types.ts';
+import type { FollowChunkJson, FollowJson, RequestErrorJson } from './types.ts';
 
 export interface RouteAnswer {
   status: number;
@@ -43,13 +45,64 @@ export function followJson(s: FollowedStream): FollowJson {
   };
 }
 
+/** What the key log makes of a followed stream: its TLS records, decrypted where it can. */
+export interface DecryptedStream {
+  /** The application data, decrypted, per record. */
+  chunks: FollowChunkJson[];
+  bytes: [number, number];
+  /** Records decrypted, and encrypted ones left as they were. */
+  decrypted: number;
+  failed: number;
+  version: number;
+  suite: string | undefined;
+  failure: string | undefined;
+}
+
+/** Runs a followed stream's bytes through a TLS decryptor (undefined when the stream is not TLS). */
+export function decryptStream(s: FollowedStream, keyLog: TlsKeyLog): DecryptedStream | undefined {
+  const tls = new TlsStreamDecryptor(keyLog);
+  const out: DecryptedStream = { chunks: [], bytes: [0, 0], decrypted: 0, failed: 0, version: 0, suite: undefined, failure: undefined };
+  for (const c of s.chunks) {
+    for (const r of tls.push(c.dir, c.frame, c.data)) {
+      if (r.decrypted) out.decrypted++;
+      if (r.problem !== undefined) out.failed++;
+      if (r.decrypted && r.type === 23 && r.data.length > 0) {
+        out.chunks.push({ dir: r.dir, frame: r.frame, hex: hex(r.data), tls: true });
+        out.bytes[r.dir] += r.data.length;
+      }
+    }
+  }
+  if (tls.version === 0 && out.decrypted === 0) return undefined;
+  out.version = tls.version;
+  out.suite = tls.suiteName;
+  out.failure = tls.failure;
+  return out;
+}
+
 /** The stream and sequence models of one capture (made on first use). */
 export class CaptureRoutes {
   readonly flows = new FlowIndex();
   private readonly sequence: SequenceModel;
 
-  constructor(private readonly model: CaptureModel) {
+  private keyLogCache: { secrets: number; log: TlsKeyLog } | undefined;
+
+  constructor(
+    private readonly model: CaptureModel,
+    /** Key log text given with --keylog. */
+    private readonly keyLogText = '',
+  ) {
     this.sequence = new SequenceModel(model, this.flows);
+  }
+
+  /** The capture's TLS key logs (Decryption Secrets Blocks) and --keylog's, merged. */
+  get keyLog(): TlsKeyLog {
+    const secrets = this.model.secrets;
+    if (this.keyLogCache?.secrets !== secrets.length) {
+      const log = parseKeyLog(this.keyLogText);
+      for (const s of secrets) if (s.type === SECRETS_TYPE.TLS_KEY_LOG) parseKeyLog(Buffer.from(s.data).toString('latin1'), log);
+      this.keyLogCache = { secrets: secrets.length, log };
+    }
+    return this.keyLogCache.log;
   }
 
   /** Answers a follow or sequence request, or undefined when the path is not one of them. */
@@ -75,7 +128,22 @@ export class CaptureRoutes {
     if (kind !== 'tcp' && kind !== 'tls') return bad(400, `kind=${kind}: expected tcp or tls`);
     const s = followTcp(this.flows, this.model.packetsRead, stream);
     if (s === undefined) return bad(404, `tcp.stream ${stream}: the capture has ${this.flows.streamCount} TCP streams (0 to ${this.flows.streamCount - 1})`);
-    return { status: 200, body: followJson(s) };
+    const body = followJson(s);
+    const log = this.keyLog;
+    const tls = log.sessions.size > 0 ? decryptStream(s, log) : undefined;
+    if (tls !== undefined && tls.decrypted > 0) body.tlsAvailable = true;
+    if (kind === 'tls') {
+      if (tls === undefined) return bad(404, `tcp.stream ${stream} carries no TLS${log.sessions.size === 0 ? ' (and no key log was given)' : ''}`);
+      body.kind = 'tls';
+      body.chunks = tls.chunks;
+      body.bytes = tls.bytes;
+      const version = tls.version === 0x0304 ? 'TLS 1.3' : tls.version === 0x0303 ? 'TLS 1.2' : 'TLS';
+      body.notes = [`${version}, ${tls.suite ?? 'cipher suite unknown'}: ${tls.decrypted} record(s) decrypted, ${tls.failed} not`];
+      if (tls.failure !== undefined) body.notes.push(tls.failure);
+    } else if (tls !== undefined && tls.decrypted === 0 && tls.failure !== undefined) {
+      body.notes.push(`TLS not decrypted: ${tls.failure}`);
+    }
+    return { status: 200, body };
   }
 
   private seq(q: URLSearchParams): RouteAnswer {

@@ -26,6 +26,8 @@ export interface ViewServerOptions {
   host?: string;
   /** Port (default 0: a free one). */
   port?: number;
+  /** TLS key log text (NSS format, `--keylog FILE`) used with the capture's own secrets to decrypt TLS. */
+  keyLog?: string;
   /** Assets to serve instead of the bundled page (tests). */
   assets?: Map<string, Asset>;
 }
@@ -109,7 +111,7 @@ export async function startViewServer(model: CaptureModel, options: ViewServerOp
     throw new NetlabRangeError(`${host}: the view listens on a loopback address only (127.0.0.0/8 or ::1)`, { layer: 'view' });
   }
   const assets = options.assets ?? loadAssets(model.file);
-  const routes = new CaptureRoutes(model);
+  const routes = new CaptureRoutes(model, options.keyLog);
   const server: Server = createServer((req, res) => {
     try {
       handle(model, assets, req, res, routes);
