@@ -148,10 +148,13 @@ function open(suite: Suite, keys: DirKeys, nonce: Buffer, aad: Buffer, sealed: U
   const body = sealed.subarray(0, sealed.length - 16);
   const tag = sealed.subarray(sealed.length - 16);
   try {
-    const d =
-      suite.cipher === 'chacha20-poly1305'
-        ? createDecipheriv('chacha20-poly1305', keys.key, nonce, { authTagLength: 16 })
-        : createDecipheriv(suite.cipher, keys.key, nonce);
+    if (suite.cipher === 'chacha20-poly1305') {
+      const d = createDecipheriv('chacha20-poly1305', keys.key, nonce, { authTagLength: 16 });
+      d.setAAD(aad, { plaintextLength: body.length });
+      d.setAuthTag(tag);
+      return Buffer.concat([d.update(body), d.final()]);
+    }
+    const d = createDecipheriv(suite.cipher, keys.key, nonce);
     d.setAAD(aad);
     d.setAuthTag(tag);
     return Buffer.concat([d.update(body), d.final()]);

@@ -4,7 +4,6 @@
 // bytes each direction sent are the same, and are the request and response the two ends exchanged.
 // Then the key log parser's errors, and a stream whose keys are missing says so.
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseKeyLog } from '../../src/dissect/tls-decrypt.ts';
@@ -115,7 +114,7 @@ describe.skipIf(!requireTool('tshark'))('decrypted TLS in Follow stream, against
     expect(tcp.tlsAvailable).toBeUndefined();
     const tls = routes.answer('/api/follow', new URLSearchParams({ stream: '0', kind: 'tls' }));
     expect(tls?.status).toBe(404);
-    expect((tls?.body as RequestErrorJson).message).toBe('tcp.stream 0 carries no TLS (and no key log was given)');
+    expect((tls as { body: RequestErrorJson }).body.message).toBe('tcp.stream 0 carries no TLS (and no key log was given)');
     // A key log for another session: the client random is named.
     const other = new CaptureRoutes(model, `CLIENT_HANDSHAKE_TRAFFIC_SECRET ${'ab'.repeat(32)} ${'cd'.repeat(32)}\n`);
     const answer = other.answer('/api/follow', new URLSearchParams({ stream: '0', kind: 'tls' }))?.body as FollowJson;
