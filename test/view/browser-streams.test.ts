@@ -11,6 +11,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureModel, startViewServer, type ViewServer } from '../../src/view/index.ts';
 import { findTool, requireTool } from '../helpers/tools.ts';
+import { makePki, tempDir } from '../tls/helpers.ts';
+import { type Segment, writeTcpCapture } from './tcp-capture.ts';
+import { makeTlsCapture, type TlsCapture } from './tls-capture.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -136,5 +139,82 @@ describe.skipIf(!requireTool('chromium') || !requireTool('tshark'))('Follow stre
     await page.screenshot({ path: join(shots, 'follow-narrow.png') });
     await page.click('#follow-close');
     await page.click('#tab-list');
+  });
+});
+
+describe.skipIf(!requireTool('chromium'))('decrypted TLS and a long capture in chromium', () => {
+  let browser: Browser;
+  let page: Page;
+  let tlsServer: ViewServer;
+  let bigServer: ViewServer;
+  let tls: TlsCapture;
+  const tmp = tempDir('netlab-view-browser-');
+  const shots = mkdtempSync(join(tmpdir(), 'netlab-view-shots-'));
+  const BIG = 20_000;
+
+  beforeAll(async () => {
+    tls = await makeTlsCapture(tmp.dir, makePki(), { name: 'https', version: 'TLSv1.3', keysInCapture: true, path: '/secret/page' });
+    const segments: Segment[] = [
+      { from: 'c', flags: 'S', seq: 0 },
+      { from: 's', flags: 'SA', seq: 0 },
+    ];
+    for (let i = 0; segments.length < BIG; i++) {
+      const k = Math.floor(i / 2);
+      const client = i % 2 === 0;
+      segments.push({ from: client ? 'c' : 's', flags: 'PA', seq: 1 + k * 4, ack: 1 + (client ? k : k + 1) * 4, data: client ? 'ping' : 'pong' });
+    }
+    writeTcpCapture(join(tmp.dir, 'big.pcap'), segments);
+    tlsServer = await startViewServer(await CaptureModel.load(tls.pcap));
+    bigServer = await startViewServer(await CaptureModel.load(join(tmp.dir, 'big.pcap')));
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: findTool('chromium'), args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.route(/^(?!http:\/\/127\.0\.0\.1:)/, (route) => route.abort());
+    console.log(`[view] screenshots in ${shots}`);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await tlsServer?.close();
+    await bigServer?.close();
+    tmp.remove();
+  });
+
+  it('shows the decrypted HTTP exchange of a TLS 1.3 stream, keys from the capture', async () => {
+    await page.goto(tlsServer.url);
+    await page.waitForSelector('#tree li.node');
+    await page.locator('#list').focus();
+    await page.keyboard.press('f');
+    await page.waitForSelector('#follow-tls[aria-pressed="true"]');
+    expect(await page.textContent('#follow-title')).toBe('Follow TLS stream 0');
+    const chunks = await page.$$eval('#follow-body .chunk', (cs) => cs.map((c) => [(c as HTMLElement).dataset.dir, c.textContent ?? '']));
+    expect(chunks).toEqual([
+      ['0', tls.sent.replace(/\r\n/g, '\n')],
+      ['1', tls.received.replace(/\r\n/g, '\n')],
+    ]);
+    expect(await page.textContent('#follow .notes')).toMatch(/^TLS 1\.3, TLS_AES_\d+_GCM_SHA\d+: \d+ record\(s\) decrypted, 0 not/);
+    await page.screenshot({ path: join(shots, 'follow-tls-1280x800.png') });
+    // The TCP bytes (ciphertext) are one click away, and back.
+    await page.click('#follow-tls');
+    await page.waitForSelector('#follow-tls[aria-pressed="false"]');
+    expect(await page.textContent('#follow-title')).toBe('Follow TCP stream 0');
+    expect(await page.textContent('#follow-body')).not.toContain('GET /secret/page');
+    await page.keyboard.press('Escape');
+  });
+
+  it(`draws only the visible arrows of a ${BIG}-frame capture, and reaches its last frame from the keyboard`, async () => {
+    await page.goto(bigServer.url);
+    await page.waitForSelector('#tree li.node');
+    await page.click('#tab-sequence');
+    await page.waitForSelector('#sequence g.arrow');
+    await page.keyboard.press('End');
+    await page.waitForFunction((n) => document.querySelector('#sequence g.arrow.selected')?.getAttribute('data-no') === String(n), BIG);
+    await page.waitForFunction((n) => document.querySelector('#tree li.node > .label')?.textContent?.startsWith(`Frame ${n}:`), BIG);
+    const drawn = await page.$$eval('#sequence g.arrow', (gs) => gs.length);
+    expect(drawn).toBeGreaterThan(5);
+    expect(drawn).toBeLessThan(60);
+    expect(await page.getAttribute('#sequence g.arrow.selected', 'data-no')).toBe(String(BIG));
+    await page.keyboard.press('PageUp');
+    await page.waitForFunction((n) => Number(document.querySelector('#sequence g.arrow.selected')?.getAttribute('data-no')) < n, BIG);
+    await page.screenshot({ path: join(shots, 'sequence-long-1280x800.png') });
   });
 });
