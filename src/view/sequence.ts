@@ -114,7 +114,8 @@ export class SequenceModel {
 
   /** Arrows offset..offset+limit-1 of the diagram for the filter (the list's rows, same indexes). */
   window(offset: number, limit: number, filter: string, by: SequenceJson['by']): SequenceJson {
-    this.flows.update(this.model.packetsRead);
+    // Ports come from the flow index (one more pass over the capture): only endpoints need them.
+    if (by === 'endpoints') this.flows.update(this.model.packetsRead);
     const text = filter.trim();
     const cols = this.columns(text, by);
     const page = this.model.list(offset, limit, text);

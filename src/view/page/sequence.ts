@@ -11,8 +11,9 @@ import { fetchSequence } from './api.ts';
 const SVG = 'http://www.w3.org/2000/svg';
 export const ARROW_HEIGHT = 26;
 const PAGE = 500;
-const GUTTER = 150;
-const MIN_COLUMN = 150;
+/** The left gutter (frame number and time; the number only in a narrow window) and the narrowest column. */
+const gutter = (width: number): number => (width < 600 ? 56 : 150);
+const minColumn = (width: number): number => (width < 600 ? 120 : 150);
 
 export interface SequencePane {
   readonly element: HTMLElement;
@@ -66,8 +67,8 @@ export function makeSequencePane(onSelect: (index: number) => void): SequencePan
   const arrows = new Map<number, SequenceArrow>();
   const loading = new Map<number, Promise<void>>();
 
-  const columnWidth = (): number => Math.max(MIN_COLUMN, (body.clientWidth - GUTTER) / Math.max(1, hosts.length));
-  const x = (col: number): number => GUTTER + columnWidth() * (col + 0.5);
+  const columnWidth = (): number => Math.max(minColumn(body.clientWidth), (body.clientWidth - gutter(body.clientWidth)) / Math.max(1, hosts.length));
+  const x = (col: number): number => gutter(body.clientWidth) + columnWidth() * (col + 0.5);
 
   function loadPage(page: number): Promise<void> {
     const pending = loading.get(page);
@@ -94,7 +95,7 @@ export function makeSequencePane(onSelect: (index: number) => void): SequencePan
       d.className = 'seq-host';
       d.textContent = h;
       d.title = h;
-      d.style.left = `${GUTTER + w * i}px`;
+      d.style.left = `${gutter(body.clientWidth) + w * i}px`;
       d.style.width = `${w}px`;
       heads.append(d);
     });
@@ -112,7 +113,7 @@ export function makeSequencePane(onSelect: (index: number) => void): SequencePan
       g.setAttribute('aria-selected', 'true');
     }
     g.append(svg('rect', { class: 'hit', x: 0, y, width: '100%', height: ARROW_HEIGHT }));
-    g.append(svg('text', { class: 'when', x: 6, y: mid }, `${a.no}  ${a.time}`));
+    g.append(svg('text', { class: 'when', x: 6, y: mid }, body.clientWidth < 600 ? String(a.no) : `${a.no}  ${a.time}`));
     if (x1 === x2) {
       g.append(svg('path', { class: 'line', d: `M${x1} ${mid - 8} h24 v8 h-24`, 'marker-end': 'url(#seq-head)' }));
       g.append(svg('text', { class: 'label', x: x1 + 30, y: mid - 2 }, a.label));
@@ -126,7 +127,7 @@ export function makeSequencePane(onSelect: (index: number) => void): SequencePan
 
   function render(): void {
     if (element.hidden) return;
-    const width = Math.max(body.clientWidth, GUTTER + hosts.length * MIN_COLUMN);
+    const width = Math.max(body.clientWidth, gutter(body.clientWidth) + hosts.length * minColumn(body.clientWidth));
     spacer.style.height = `${total * ARROW_HEIGHT}px`;
     spacer.style.width = `${width}px`;
     drawHeads(width);
