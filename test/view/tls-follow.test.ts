@@ -3,7 +3,8 @@
 // file given as --keylog), followed by the view and by tshark's `-z follow,tls,raw,0`: the decrypted
 // bytes each direction sent are the same, and are the request and response the two ends exchanged.
 // Then the key log parser's errors, and a stream whose keys are missing says so.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseKeyLog } from '../../src/dissect/tls-decrypt.ts';
@@ -142,5 +143,50 @@ describe('key log lines', () => {
       'line 5: expected "CLIENT_RANDOM <64 hex digits of client random> <secret in hex>"',
       'line 6: HELLO: not a key log label (CLIENT_RANDOM, CLIENT_TRAFFIC_SECRET_0, ...)',
     ]);
+  });
+});
+
+describe('netlab view --keylog', () => {
+  const BIN = join(import.meta.dirname, '..', '..', 'bin', 'netlab.js');
+
+  it('names a key log file that is not there', async () => {
+    const file = join(import.meta.dirname, '..', 'captures', 'http-get-zeek.pcap');
+    const err = await run(process.execPath, [BIN, 'view', file, '--no-open', '--keylog', '/nonexistent/keys.log']).catch(
+      (e: { stderr: string; code: number }) => e,
+    );
+    expect('code' in err ? err.code : 0).toBe(1);
+    expect('stderr' in err ? err.stderr : '').toContain('--keylog /nonexistent/keys.log: no such file');
+  });
+
+  it('decrypts a capture without keys in it with the key log file given', async () => {
+    const cap = await makeTlsCapture(tmp.dir, pki, { name: 'cli', version: 'TLSv1.3', keysInCapture: false, path: '/cli' });
+    const child = spawn(process.execPath, [BIN, 'view', cap.pcap, '--no-open', '--for', '20', '--keylog', cap.keyFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout.on('data', (b: Buffer) => {
+          text += b.toString();
+          const m = / on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
+          if (m) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`netlab view exited (${code}): ${text}`)));
+      });
+      let body: FollowJson | RequestErrorJson | undefined;
+      // The capture is read in the background: ask until its frames are there.
+      for (let i = 0; i < 100; i++) {
+        const res = await fetch(new URL('/api/follow?stream=0&kind=tls', url));
+        body = (await res.json()) as FollowJson | RequestErrorJson;
+        if (res.status === 200) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (body === undefined || 'error' in body) throw new Error(`no decrypted stream: ${JSON.stringify(body)}`);
+      expect(Buffer.from(bytesOf(body)[0], 'hex').toString('latin1')).toBe(cap.sent);
+      expect(Buffer.from(bytesOf(body)[1], 'hex').toString('latin1')).toBe(cap.received);
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+    }
   });
 });
