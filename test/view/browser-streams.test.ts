@@ -92,6 +92,12 @@ describe.skipIf(!requireTool('chromium') || !requireTool('tshark'))('Follow stre
     await page.waitForSelector('#follow-hex[aria-pressed="true"]');
     expect(await panelBytes(page)).toEqual(want);
     await page.screenshot({ path: join(shots, 'follow-hex-1280x800.png') });
+    // A run of bytes clicked selects the frame that carried it.
+    const chunk = page.locator('#follow-body .chunk.c1').nth(1);
+    const carried = await chunk.getAttribute('data-frame');
+    expect(carried).toBe('7');
+    await chunk.click();
+    await page.waitForFunction((n) => document.querySelector('#list .row.selected')?.getAttribute('data-no') === n, carried);
     await page.keyboard.press('Escape');
     await page.waitForSelector('#follow', { state: 'hidden' });
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('list');
