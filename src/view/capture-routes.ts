@@ -79,6 +79,24 @@ export function decryptStream(s: FollowedStream, keyLog: TlsKeyLog): DecryptedSt
   return out;
 }
 
+/** The most bytes of a stream one answer carries (the page shows them all at once). */
+export const MAX_FOLLOW_BYTES = 4 << 20;
+
+/** Cuts a followed stream to MAX_FOLLOW_BYTES, saying so in its notes. */
+export function trimFollow(body: FollowJson, max = MAX_FOLLOW_BYTES): void {
+  let left = max;
+  const kept: FollowChunkJson[] = [];
+  for (const c of body.chunks) {
+    if (left <= 0) break;
+    const n = c.hex.length / 2;
+    kept.push(n <= left ? c : { ...c, hex: c.hex.slice(0, left * 2) });
+    left -= n;
+  }
+  if (kept.length === body.chunks.length && left >= 0) return;
+  body.chunks = kept;
+  body.notes.push(`the stream holds ${body.bytes[0] + body.bytes[1]} bytes: the first ${max} are shown`);
+}
+
 /** The stream and sequence models of one capture (made on first use). */
 export class CaptureRoutes {
   readonly flows = new FlowIndex();
@@ -143,6 +161,7 @@ export class CaptureRoutes {
     } else if (tls !== undefined && tls.decrypted === 0 && tls.failure !== undefined) {
       body.notes.push(`TLS not decrypted: ${tls.failure}`);
     }
+    trimFollow(body);
     return { status: 200, body };
   }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureModel } from '../../src/view/capture-model.ts';
+import { trimFollow } from '../../src/view/capture-routes.ts';
 import { asciiOf, followTexts, hexDumpOf } from '../../src/view/page/follow-text.ts';
 import { SequenceModel, shortLabel } from '../../src/view/sequence.ts';
 import { FlowIndex } from '../../src/view/streams.ts';
@@ -102,5 +103,30 @@ describe('follow-stream text', () => {
       'hex',
     );
     expect(texts.map((t) => t.text.split('\n').map((l) => l.slice(0, 8)))).toEqual([['00000000', '00000010'], ['00000000'], ['00000011']]);
+  });
+});
+
+describe('a long stream', () => {
+  it('is cut to the most bytes one answer carries, with a note', () => {
+    const body = {
+      stream: 0,
+      client: 'a:1',
+      server: 'b:2',
+      kind: 'tcp' as const,
+      chunks: [
+        { dir: 0 as const, frame: 1, hex: '41'.repeat(6) },
+        { dir: 1 as const, frame: 2, hex: '42'.repeat(6) },
+        { dir: 0 as const, frame: 3, hex: '43' },
+      ],
+      bytes: [7, 6] as [number, number],
+      frames: [1, 2, 3],
+      notes: [],
+    };
+    trimFollow(body, 8);
+    expect(body.chunks.map((c) => c.hex)).toEqual(['41'.repeat(6), '4242']);
+    expect(body.notes).toEqual(['the stream holds 13 bytes: the first 8 are shown']);
+    const whole = { ...body, chunks: [{ dir: 0 as const, frame: 1, hex: '41' }], notes: [] as string[] };
+    trimFollow(whole, 1);
+    expect(whole.notes).toEqual([]);
   });
 });
