@@ -45,7 +45,7 @@ export async function makeTlsCapture(dir: string, pki: TestPki, o: TlsCaptureOpt
     onConnection: (s) => httpResponder(s),
   });
   try {
-    const raw = netConnect({ host: TLS_HOST, port: server.port });
+    const raw = netConnect({ host: TLS_HOST, port: server.port, localAddress: '127.187.0.2' });
     await new Promise<void>((resolve, reject) => {
       raw.once('connect', resolve);
       raw.once('error', reject);
