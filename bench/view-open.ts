@@ -89,7 +89,7 @@ try {
       `  filter "udp" over every frame:                          ${s(tFilter)}  (${shown})`,
       `  End: the last frame's tree (dissects every frame first): ${s(tEnd)}`,
       `  then ArrowUp (cached):                                  ${s(tUp)}`,
-      `  sequence diagram, first window (columns of every frame):${s(tSeq)}`,
+      `  sequence diagram, first window (all rows' columns):    ${s(tSeq)}`,
       `  sequence diagram, Home then End (the last arrow):       ${s(tSeqEnd)}  (${drawn} arrows drawn)`,
       `  columns as endpoints (ports: a pass over the capture):  ${s(tPorts)}`,
       `  Follow stream of the last frame:                        ${s(tFollow)}  (${followed})`,
