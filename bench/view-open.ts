@@ -55,6 +55,30 @@ try {
     timeout: 300_000,
   });
   const tUp = performance.now() - d0;
+  // The sequence diagram: its first window (the columns over every frame), End (the last arrow), the
+  // columns as endpoints (ports: one more pass over the capture), and Follow stream on that frame.
+  const q0 = performance.now();
+  await page.click('#tab-sequence');
+  await page.waitForSelector('#sequence g.arrow', { timeout: 300_000 });
+  const tSeq = performance.now() - q0;
+  const e0 = performance.now();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('End');
+  await page.waitForFunction((n) => document.querySelector('#sequence g.arrow.selected')?.getAttribute('data-no') === String(n), cap.frames, {
+    timeout: 300_000,
+  });
+  const tSeqEnd = performance.now() - e0;
+  const drawn = await page.$$eval('#sequence g.arrow', (gs) => gs.length);
+  const p0 = performance.now();
+  await page.click('#seq-by');
+  await page.waitForFunction(() => /:\d+$/.test(document.querySelector('.seq-host')?.textContent ?? ''), undefined, { timeout: 300_000 });
+  const tPorts = performance.now() - p0;
+  const w0 = performance.now();
+  await page.locator('#sequence').focus();
+  await page.keyboard.press('f');
+  await page.waitForSelector('#follow:not([hidden]) #follow-title', { timeout: 300_000 });
+  const tFollow = performance.now() - w0;
+  const followed = await page.textContent('#follow .ends');
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   process.stdout.write(
     [
@@ -65,6 +89,10 @@ try {
       `  filter "udp" over every frame:                          ${s(tFilter)}  (${shown})`,
       `  End: the last frame's tree (dissects every frame first): ${s(tEnd)}`,
       `  then ArrowUp (cached):                                  ${s(tUp)}`,
+      `  sequence diagram, first window (all rows' columns):    ${s(tSeq)}`,
+      `  sequence diagram, Home then End (the last arrow):       ${s(tSeqEnd)}  (${drawn} arrows drawn)`,
+      `  columns as endpoints (ports: a pass over the capture):  ${s(tPorts)}`,
+      `  Follow stream of the last frame:                        ${s(tFollow)}  (${followed})`,
       '',
     ].join('\n'),
   );

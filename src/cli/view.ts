@@ -4,7 +4,7 @@
 //   netlab view capture.pcapng [--no-open] [--port N] [--for SECONDS]
 
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { CaptureModel, startViewServer } from '../view/index.ts';
@@ -20,6 +20,8 @@ export interface ViewOptions {
   port: number;
   /** Stop after this many seconds (default: on Ctrl-C). */
   for?: number;
+  /** A TLS key log file (NSS format) to decrypt TLS with, beside the capture's own secrets. */
+  keylog?: string;
 }
 
 function onPath(name: string): boolean {
@@ -57,7 +59,16 @@ export async function runView(o: ViewOptions, write: (s: string) => void = (s) =
   } catch (err) {
     throw captureError(o.file, err);
   }
-  const server = await startViewServer(model, { port: o.port });
+  let keyLog: string | undefined;
+  if (o.keylog !== undefined) {
+    try {
+      keyLog = readFileSync(o.keylog, 'latin1');
+    } catch (err) {
+      await model.stop();
+      throw new CliError(`--keylog ${o.keylog}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+  }
+  const server = await startViewServer(model, { port: o.port, keyLog });
   write(`Serving ${o.file} on ${server.url} (Ctrl-C stops)\n`);
   if (o.open) openBrowser(server.url, write);
   void model.loaded.then(() => {
@@ -81,13 +92,14 @@ export function registerView(y: Argv): Argv {
         .option('open', { type: 'boolean', default: true, describe: 'Open the page in the browser (--no-open: only print its address)' })
         .option('port', { type: 'number', default: 0, describe: 'Port on 127.0.0.1 (0: a free one)' })
         .option('for', { type: 'number', describe: 'Stop after this many seconds (default: run until Ctrl-C)' })
+        .option('keylog', { type: 'string', describe: 'TLS key log file (SSLKEYLOGFILE format) to decrypt TLS in Follow stream' })
         .example('$0 view capture.pcapng', 'the capture in the browser, Wireshark-style')
         .example('$0 view capture.pcapng --no-open', 'print the address only'),
     async (argv) => {
       try {
         checkNumberOption('--port', argv.port, { min: 0, max: 65535, integer: true });
         if (argv.for !== undefined) checkNumberOption('--for', argv.for, { min: 0, max: 86_400, unit: 'seconds' });
-        await runView({ file: String(argv.file), open: argv.open, port: argv.port, for: argv.for });
+        await runView({ file: String(argv.file), open: argv.open, port: argv.port, for: argv.for, keylog: argv.keylog });
       } catch (err) {
         if (!(err instanceof CliError)) throw err;
         printError(err.message);

@@ -8,7 +8,7 @@
 // one frame, and a jump costs one pass up to the frame.
 
 import { type CaptureReader, openCapture } from '../capture/read.ts';
-import type { CapturedPacket } from '../capture/types.ts';
+import type { CapturedPacket, DecryptionSecrets } from '../capture/types.ts';
 import { DissectState } from '../dissect/context.ts';
 import { dissect } from '../dissect/dissect.ts';
 import type { Dissection } from '../dissect/dissection.ts';
@@ -145,9 +145,14 @@ export class CaptureModel {
 
   private constructor(
     readonly file: string,
-    capture: CaptureReader,
+    private readonly capture: CaptureReader,
   ) {
     this.loaded = this.read(capture);
+  }
+
+  /** The capture's Decryption Secrets Blocks read so far (pcapng; TLS key logs among them). */
+  get secrets(): readonly DecryptionSecrets[] {
+    return this.capture.secrets;
   }
 
   /**
@@ -207,6 +212,11 @@ export class CaptureModel {
 
   get frames(): number {
     return this.packets.length;
+  }
+
+  /** The frames read so far, in order (frame n at index n - 1); the view's stream and sequence models read them. */
+  get packetsRead(): readonly CapturedPacket[] {
+    return this.packets;
   }
 
   /** One page of the list, filtered (throws ViewFilterError for a filter that does not compile). */

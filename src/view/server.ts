@@ -4,12 +4,14 @@
 //   GET /api/info           CaptureInfoJson
 //   GET /api/list?offset=&limit=&filter=   ListPage, or 400 with FilterErrorJson
 //   GET /api/frame?no=N     FrameJson, or 404
+//   GET /api/follow, /api/sequence   see capture-routes.ts
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NetlabRangeError } from '../base/errors.ts';
 import { type Asset, loadAssets } from './assets.ts';
 import { type CaptureModel, MAX_PAGE, ViewFilterError } from './capture-model.ts';
+import { CaptureRoutes } from './capture-routes.ts';
 import type { CaptureInfoJson, RequestErrorJson } from './types.ts';
 
 export interface ViewServer {
@@ -24,6 +26,8 @@ export interface ViewServerOptions {
   host?: string;
   /** Port (default 0: a free one). */
   port?: number;
+  /** TLS key log text (NSS format, `--keylog FILE`) used with the capture's own secrets to decrypt TLS. */
+  keyLog?: string;
   /** Assets to serve instead of the bundled page (tests). */
   assets?: Map<string, Asset>;
 }
@@ -50,7 +54,7 @@ function wholeNumber(params: URLSearchParams, name: string, fallback: number): n
   return Number(v);
 }
 
-function handle(model: CaptureModel, assets: Map<string, Asset>, req: IncomingMessage, res: ServerResponse): void {
+function handle(model: CaptureModel, assets: Map<string, Asset>, req: IncomingMessage, res: ServerResponse, routes: CaptureRoutes): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     badRequest(res, `${req.method}: the view answers GET only`);
     return;
@@ -62,6 +66,8 @@ function handle(model: CaptureModel, assets: Map<string, Asset>, req: IncomingMe
     return;
   }
   const q = url.searchParams;
+  const answer = routes.answer(url.pathname, q);
+  if (answer !== undefined) return json(res, answer.status, answer.body);
   switch (url.pathname) {
     case '/api/info': {
       const info: CaptureInfoJson = { file: model.file, frames: model.frames, loading: model.loading };
@@ -105,9 +111,10 @@ export async function startViewServer(model: CaptureModel, options: ViewServerOp
     throw new NetlabRangeError(`${host}: the view listens on a loopback address only (127.0.0.0/8 or ::1)`, { layer: 'view' });
   }
   const assets = options.assets ?? loadAssets(model.file);
+  const routes = new CaptureRoutes(model, options.keyLog);
   const server: Server = createServer((req, res) => {
     try {
-      handle(model, assets, req, res);
+      handle(model, assets, req, res, routes);
     } catch (err) {
       if (!res.headersSent) json(res, 500, { error: 'request', message: `netlab view: ${(err as Error).message}` } satisfies RequestErrorJson);
       else res.destroy();

@@ -86,3 +86,59 @@ export interface FrameJson {
   /** Malformed layers, as `layer at offset N: reason`. */
   problems: string[];
 }
+
+/** One run of bytes of a followed stream (GET /api/follow): who sent it, in which frame, the bytes. */
+export interface FollowChunkJson {
+  /** 0: the client (the endpoint that sent the stream's first frame), 1: the server. */
+  dir: 0 | 1;
+  frame: number;
+  /** The bytes as lower-case hex. */
+  hex: string;
+  /** Decrypted TLS application data (the chunk holds plaintext, not the bytes on the wire). */
+  tls?: boolean;
+}
+
+/** GET /api/follow?stream=N (or ?frame=N): a TCP stream put back in order, both directions. */
+export interface FollowJson {
+  stream: number;
+  /** `address:port` of each end. */
+  client: string;
+  server: string;
+  /** 'tcp': the TCP payload; 'tls': the decrypted TLS application data. */
+  kind: 'tcp' | 'tls';
+  chunks: FollowChunkJson[];
+  /** Bytes per direction: [client, server]. */
+  bytes: [number, number];
+  /** Frames of the stream. */
+  frames: number[];
+  /** Notes: segments dropped as retransmissions, holes never filled, TLS records not decrypted. */
+  notes: string[];
+  /** True when the stream carries TLS that the key log decrypts (ask again with kind=tls). */
+  tlsAvailable?: boolean;
+}
+
+/** One arrow of the sequence diagram: a frame from one column to another. */
+export interface SequenceArrow {
+  /** Index among the (filtered) rows: the same index as the packet list's. */
+  index: number;
+  no: number;
+  time: string;
+  from: number;
+  to: number;
+  /** The short summary: "SYN", "GET /", "200 OK". */
+  label: string;
+  protocol: string;
+  bad?: boolean;
+}
+
+/** GET /api/sequence?offset=&limit=&filter=&by=hosts|endpoints: one window of the sequence diagram. */
+export interface SequenceJson {
+  filter: string;
+  by: 'hosts' | 'endpoints';
+  /** The columns, in order of first appearance over every row the filter keeps. */
+  hosts: string[];
+  total: number;
+  loading: boolean;
+  offset: number;
+  arrows: SequenceArrow[];
+}

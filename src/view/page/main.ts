@@ -6,6 +6,8 @@
 import type { FilterErrorJson, FrameJson, ListRow, RequestErrorJson, TreeNode } from '../types.ts';
 import { fetchFrame, fetchInfo, fetchList } from './api.ts';
 import { bytesOf, hexRows, printable } from './hex-rows.ts';
+import { makeFollowPanel } from './follow.ts';
+import { makeSequencePane } from './sequence.ts';
 
 const PAGE = 500;
 const ROW_HEIGHT = 20;
@@ -31,7 +33,12 @@ const applyButton = el('button', { id: 'apply', type: 'button' }, 'Apply');
 const clearButton = el('button', { id: 'clear', type: 'button' }, 'Clear');
 const status = el('span', { id: 'status', role: 'status' });
 const filterError = el('div', { id: 'filter-error', role: 'alert', hidden: '' });
-const header = el('header', {}, el('h1', {}, 'netlab view'), el('div', { class: 'filterbar' }, filterInput, applyButton, clearButton), status);
+const followButton = el(
+  'button',
+  { id: 'follow-button', type: 'button', title: 'Follow the TCP stream of the selected frame (F)', 'aria-keyshortcuts': 'F' },
+  'Follow stream',
+);
+const header = el('header', {}, el('h1', {}, 'netlab view'), el('div', { class: 'filterbar' }, filterInput, applyButton, clearButton), followButton, status);
 
 const listHead = el(
   'div',
@@ -44,13 +51,40 @@ const treePane = el('div', { id: 'tree', role: 'tree', 'aria-label': 'Layer tree
 const hexPane = el('div', { id: 'hex', 'aria-label': 'Bytes' });
 const problemsBox = el('div', { id: 'problems' });
 
+// The list pane shows the packet list or the sequence diagram (same rows, same selection).
+const sequencePane = makeSequencePane((index) => void select(index));
+const listTab = el('button', { id: 'tab-list', type: 'button', role: 'tab', 'aria-selected': 'true' }, 'Packet list');
+const sequenceTab = el('button', { id: 'tab-sequence', type: 'button', role: 'tab', 'aria-selected': 'false' }, 'Sequence diagram');
+const viewTabs = el('div', { class: 'view-tabs', role: 'tablist' }, listTab, sequenceTab);
+function showSequence(on: boolean): void {
+  listTab.setAttribute('aria-selected', String(!on));
+  sequenceTab.setAttribute('aria-selected', String(on));
+  listHead.hidden = on;
+  listBody.hidden = on;
+  sequencePane.element.hidden = !on;
+  if (on) {
+    sequencePane.render();
+    sequencePane.body.focus();
+  } else {
+    renderList();
+    listBody.focus();
+  }
+}
+listTab.addEventListener('click', () => showSequence(false));
+sequenceTab.addEventListener('click', () => showSequence(true));
+const followPanel = makeFollowPanel(
+  (no) => void selectFrame(no),
+  () => (sequencePane.element.hidden ? listBody : sequencePane.body).focus(),
+);
+
 document.body.append(
+  followPanel.element,
   header,
   filterError,
   el(
     'main',
     {},
-    el('section', { class: 'pane list-pane' }, listHead, listBody),
+    el('section', { class: 'pane list-pane' }, viewTabs, listHead, listBody, sequencePane.element),
     el('section', { class: 'pane tree-pane' }, problemsBox, treePane),
     el('section', { class: 'pane hex-pane' }, hexPane),
   ),
@@ -129,6 +163,31 @@ listBody.addEventListener('click', (ev) => {
   if (row?.dataset.index !== undefined) void select(Number(row.dataset.index));
 });
 
+/** Selects frame `no` in the list (the filter is cleared when it hides that frame). */
+async function selectFrame(no: number): Promise<void> {
+  for (const [i, r] of list.rows) if (r.no === no) return select(i);
+  if (list.filter !== '') {
+    filterInput.value = '';
+    await applyFilter('');
+  }
+  await select(no - 1);
+}
+
+/** Opens the Follow panel on the selected frame's stream. */
+function followSelected(): void {
+  const row = list.rows.get(list.selected);
+  if (row !== undefined) void followPanel.open(row.no);
+}
+followButton.addEventListener('click', followSelected);
+for (const pane of [listBody, sequencePane.body]) {
+  pane.addEventListener('keydown', (ev) => {
+    if ((ev.key === 'f' || ev.key === 'F') && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+      ev.preventDefault();
+      followSelected();
+    }
+  });
+}
+
 listBody.addEventListener('keydown', (ev) => {
   const visible = Math.max(1, Math.floor(listBody.clientHeight / ROW_HEIGHT) - 1);
   const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: visible, PageUp: -visible, Home: -Infinity, End: Infinity };
@@ -143,6 +202,7 @@ let frameRequest = 0;
 
 async function select(index: number): Promise<void> {
   list.selected = index;
+  sequencePane.select(index);
   const top = index * ROW_HEIGHT;
   if (top < listBody.scrollTop) listBody.scrollTop = top;
   else if (top + ROW_HEIGHT > listBody.scrollTop + listBody.clientHeight) listBody.scrollTop = top + ROW_HEIGHT - listBody.clientHeight;
@@ -181,6 +241,7 @@ async function applyFilter(text: string): Promise<void> {
   list.loading = new Map();
   list.selected = -1;
   listBody.scrollTop = 0;
+  sequencePane.reset(list.filter);
   filterProblems = result.page.problems;
   updateStatus();
   renderList();
