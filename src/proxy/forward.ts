@@ -405,6 +405,23 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         return { status: 502, endpoint: ep.name, bytes, attempts: tries };
       }
       const conn = upLease.connection;
+      // The common case of a small response: its body came with its head, so it is relayed at once
+      // (no idle timer, no async iteration).
+      const whole = reshaped === undefined ? upRes.body.takeComplete() : undefined;
+      if (whole !== undefined) {
+        for (const chunk of whole) {
+          bytes += chunk.length;
+          res.write(chunk);
+        }
+        if (res.aborted) {
+          conn.destroy();
+          attempt.finish({ status, error: 'other' });
+          return { status, endpoint: ep.name, bytes, attempts: tries };
+        }
+        res.end(undefined, upRes.body.trailers.length === 0 ? undefined : allowedTrailers(upRes.body.trailers));
+        attempt.finish({ status });
+        return { status, endpoint: ep.name, bytes, attempts: tries };
+      }
       let idle: TimerHandle | undefined;
       const armIdle = (): void => {
         if (idle !== undefined) clock.clearTimer(idle);
