@@ -17,11 +17,11 @@ const ROOT = join(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3');
 const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
 
-/** user+sys CPU of a process in µs (fields 14 and 15 of /proc/PID/stat, in clock ticks). */
-function cpuUs(pid: number): number {
+/** [user, sys] CPU of a process in µs (fields 14 and 15 of /proc/PID/stat, in clock ticks). */
+function cpuUs(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_US;
+  return [Number(f[11]) * TICK_US, Number(f[12]) * TICK_US];
 }
 
 /** wrk's request count for one run. */
@@ -42,13 +42,17 @@ interface Peer {
   port: number;
   child: ChildProcess;
   samples: number[];
+  /** The share of system (kernel) time in each round. */
+  sysShare: number[];
 }
 
 async function measure(p: Peer): Promise<void> {
   const pid = p.child.pid as number;
-  const before = cpuUs(pid);
+  const [u0, s0] = cpuUs(pid);
   const n = await wrkRequests(p.port, DURATION);
-  p.samples.push((cpuUs(pid) - before) / n);
+  const [u1, s1] = cpuUs(pid);
+  p.samples.push((u1 - u0 + s1 - s0) / n);
+  p.sysShare.push((s1 - s0) / (u1 - u0 + s1 - s0));
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -96,20 +100,21 @@ async function main(): Promise<void> {
     children.push(ng);
 
     const peers: Peer[] = [
-      { name: 'netlab', port: nlPort, child: nl, samples: [] },
-      { name: 'nginx, 1 worker', port: ngPort, child: ng, samples: [] },
+      { name: 'netlab', port: nlPort, child: nl, samples: [], sysShare: [] },
+      { name: 'nginx, 1 worker', port: ngPort, child: ng, samples: [], sysShare: [] },
     ];
     for (const p of peers) {
       await waitListening(p.port, p.child, p.name);
-      await wrkRequests(p.port, '2'); // warm-up (JIT, pools)
+      await wrkRequests(p.port, '5'); // warm-up (JIT, pools)
     }
     for (let r = 0; r < ROUNDS; r++) for (const p of peers) await measure(p);
 
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     console.log(`wrk -t1 -c50 -d${DURATION}s, ${ROUNDS} alternating rounds, load average ${load}, ${new Date().toISOString()}`);
-    console.log(`${'proxy'.padEnd(18)} ${'µs CPU/request'.padStart(15)}  rounds`);
+    console.log(`${'proxy'.padEnd(18)} ${'µs CPU/request'.padStart(15)} ${'kernel'.padStart(7)}  rounds`);
     for (const p of peers) {
-      console.log(`${p.name.padEnd(18)} ${median(p.samples).toFixed(1).padStart(15)}  ${p.samples.map((s) => s.toFixed(1)).join(' ')}`);
+      const sys = `${(median(p.sysShare) * 100).toFixed(0)}%`;
+      console.log(`${p.name.padEnd(18)} ${median(p.samples).toFixed(1).padStart(15)} ${sys.padStart(7)}  ${p.samples.map((s) => s.toFixed(1)).join(' ')}`);
     }
     const ratio = median(peers[1].samples) / median(peers[0].samples);
     console.log(`netlab's speed at equal CPU: ${(ratio * 100).toFixed(0)}% of nginx's (nginx µs / netlab µs)`);
