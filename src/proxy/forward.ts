@@ -139,8 +139,12 @@ export function answer(res: HttpServerResponse, status: number, text: string, ex
 function responseHeadFields(up: HttpClientResponse, method: string, extra: readonly HttpField[]): HttpField[] {
   // The proxy's own fields replace the upstream's of the same name (an upstream echoing X-Request-Id
   // must not give the client two), except Via and Set-Cookie, which add to what the upstream sent.
-  const own = new Set(extra.map((f) => f.name.toLowerCase()).filter((n) => n !== 'via' && n !== 'set-cookie'));
-  const out = stripHopByHop(up.head.fields, new Set(['content-length', ...own]));
+  const own = new Set(['content-length']);
+  for (const f of extra) {
+    const n = f.name.toLowerCase();
+    if (n !== 'via' && n !== 'set-cookie') own.add(n);
+  }
+  const out = stripHopByHop(up.head.fields, own);
   out.push(...extra);
   const cl = fieldValue(up.head.fields, 'content-length');
   if (up.head.framing.kind === 'length') out.push({ name: 'Content-Length', value: String(up.head.framing.length) });

@@ -195,8 +195,17 @@ export function forwardedNode(address: string): string {
   return a.includes(':') && isIP(a) === 6 ? `"[${a}]"` : a;
 }
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// The last host quoted (a proxy sees the same few hosts over and over: no regex per request).
+let lastHost = '';
+let lastQuoted = '';
+
 function quoteIfNeeded(v: string): string {
-  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v) ? v : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  if (v === lastHost && lastQuoted !== '') return lastQuoted;
+  const q = TOKEN.test(v) ? v : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  lastHost = v;
+  lastQuoted = q;
+  return q;
 }
 
 /**
