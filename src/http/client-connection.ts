@@ -162,6 +162,11 @@ export class HttpClientConnection {
       this.ex = ex;
       this.armTimer(this.opts.responseTimeoutMs ?? 30_000, 'no response head');
       this.socket.write(head);
+      if (body === undefined) {
+        // No body (most GETs): the request is sent once its head is written; no promise chain.
+        ex.requestSent = true;
+        return;
+      }
       void this.sendBody(ex, body, req.expectContinue === true, req.bodyLength).then(
         () => {
           ex.requestSent = true;

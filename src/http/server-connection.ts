@@ -13,6 +13,9 @@ import { HttpParser, type HttpEvent, type HttpLimits, type HttpRequestHead, type
 import { bodyError, HttpBody } from './body.ts';
 import { HttpServerResponse, type HttpFieldsInit, toFields, type ResponseSink } from './response.ts';
 
+/** Writes of one event-loop turn up to this many bytes in all are gathered into one buffer. */
+const GATHER_BYTES = 16384;
+
 /** One request as the handler sees it. */
 export interface HttpServerRequest {
   readonly head: HttpRequestHead;
@@ -92,6 +95,9 @@ export class HttpServerConnection implements ResponseSink {
   private timer: TimerHandle | undefined;
   private timerAt = 0;
   private corked = false;
+  /** Small writes of this turn of the event loop, written as one buffer when it ends (flushOut). */
+  private readonly pendingOut: Uint8Array[] = [];
+  private pendingBytes = 0;
   private closingFlag = false;
   private draining = false;
   private ended = false;
@@ -331,20 +337,45 @@ export class HttpServerConnection implements ResponseSink {
       list.push(bytes);
       return false;
     }
-    // Writes made in one turn of the event loop go out together (head and body, pipelined answers).
+    // Writes made in one turn of the event loop go out together (head and body, pipelined answers):
+    // small ones are gathered and written as one buffer (one plain write, cheaper than a writev of
+    // several), larger ones go out behind them.
     if (!this.corked) {
       this.corked = true;
-      this.socket.cork();
       process.nextTick(this.uncork);
     }
-    const ok = this.socket.write(bytes);
+    if (this.pendingBytes + bytes.length <= GATHER_BYTES) {
+      this.pendingOut.push(bytes);
+      this.pendingBytes += bytes.length;
+      return true;
+    }
+    let ok: boolean;
+    if (this.pendingOut.length === 0) ok = this.socket.write(bytes);
+    else {
+      // What was gathered and this one, as one writev.
+      this.socket.cork();
+      this.flushOut();
+      ok = this.socket.write(bytes);
+      this.socket.uncork();
+    }
     if (!ok) this.pause('write');
     return ok;
   }
 
+  /** Writes the gathered small writes (before anything else touches the socket). */
+  private flushOut(): void {
+    const n = this.pendingOut.length;
+    if (n === 0) return;
+    const b = n === 1 ? this.pendingOut[0] : Buffer.concat(this.pendingOut, this.pendingBytes);
+    this.pendingOut.length = 0;
+    this.pendingBytes = 0;
+    if (this.closed || this.socket.destroyed) return;
+    if (!this.socket.write(b)) this.pause('write');
+  }
+
   private readonly uncork = (): void => {
     this.corked = false;
-    this.socket.uncork();
+    this.flushOut();
   };
 
   drained(res: HttpServerResponse): Promise<void> {
@@ -383,6 +414,7 @@ export class HttpServerConnection implements ResponseSink {
       const held = this.held.get(next);
       if (held !== undefined) {
         this.held.delete(next);
+        this.flushOut();
         for (const b of held) {
           if (!this.socket.write(b)) this.pause('write');
         }
@@ -411,6 +443,7 @@ export class HttpServerConnection implements ResponseSink {
     this.current = undefined;
     this.clearHeaderTimer();
     this.clearIdleTimer();
+    this.flushOut();
     if (truncated) this.socket.destroySoon();
     else this.socket.end();
   }
@@ -422,6 +455,7 @@ export class HttpServerConnection implements ResponseSink {
       this.closingFlag = true;
       this.clearHeaderTimer();
       this.clearIdleTimer();
+      this.flushOut();
       this.socket.end();
     }
   }
@@ -451,6 +485,7 @@ export class HttpServerConnection implements ResponseSink {
     res.writeInterimHead(connect ? 200 : 101, list);
     res.markAborted();
     const rest = this.parser.detach();
+    this.flushOut();
     this.tookOver = true;
     this.queue.length = 0;
     this.clearHeaderTimer();
@@ -538,6 +573,7 @@ export class HttpServerConnection implements ResponseSink {
     if (this.idleDeadline > 0 && now >= this.idleDeadline) {
       this.idleDeadline = 0;
       this.closingFlag = true;
+      this.flushOut();
       this.socket.end();
       return;
     }

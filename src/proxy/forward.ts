@@ -152,8 +152,12 @@ export function answer(res: HttpServerResponse, status: number, text: string, ex
 function responseHeadFields(up: HttpClientResponse, method: string, extra: readonly HttpField[]): HttpField[] {
   // The proxy's own fields replace the upstream's of the same name (an upstream echoing X-Request-Id
   // must not give the client two), except Via and Set-Cookie, which add to what the upstream sent.
-  const own = new Set(extra.map((f) => f.name.toLowerCase()).filter((n) => n !== 'via' && n !== 'set-cookie'));
-  const out = stripHopByHop(up.head.fields, new Set(['content-length', ...own]));
+  const own = new Set(['content-length']);
+  for (const f of extra) {
+    const n = f.name.toLowerCase();
+    if (n !== 'via' && n !== 'set-cookie') own.add(n);
+  }
+  const out = stripHopByHop(up.head.fields, own);
   out.push(...extra);
   const cl = fieldValue(up.head.fields, 'content-length');
   if (up.head.framing.kind === 'length') out.push({ name: 'Content-Length', value: String(up.head.framing.length) });
@@ -427,6 +431,23 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         deadline = undefined;
       }
       const idleMs = eventStream ? timeouts.streamIdleMs : timeouts.idleMs;
+      // The common case of a small response: its body came with its head, so it is relayed at once
+      // (no idle timer, no async iteration).
+      const whole = reshaped === undefined ? upRes.body.takeComplete() : undefined;
+      if (whole !== undefined) {
+        for (const chunk of whole) {
+          bytes += chunk.length;
+          res.write(chunk);
+        }
+        if (res.aborted) {
+          conn.destroy();
+          attempt.finish({ status, error: 'other' });
+          return { status, endpoint: ep.name, bytes, attempts: tries };
+        }
+        res.end(undefined, upRes.body.trailers.length === 0 ? undefined : allowedTrailers(upRes.body.trailers));
+        attempt.finish({ status });
+        return { status, endpoint: ep.name, bytes, attempts: tries };
+      }
       let idle: TimerHandle | undefined;
       const armIdle = (): void => {
         if (idle !== undefined) clock.clearTimer(idle);

@@ -5,7 +5,7 @@
 // forge those: its copies are dropped and the proxy writes its own.
 
 import { isIP } from 'node:net';
-import { fieldValues, splitList, type HttpField } from '../wire/http.ts';
+import { splitList, type HttpField } from '../wire/http.ts';
 
 /** Fields that describe one connection, not the message (RFC 9110 §7.6.1, plus the old Proxy-Connection). */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -62,20 +62,32 @@ export const FORWARDING_FIELDS: ReadonlySet<string> = new Set([
 
 /** Lower-cased names the Connection fields list (they are hop-by-hop for this message). */
 export function connectionNamed(fields: readonly HttpField[]): Set<string> {
-  return new Set(
-    fieldValues(fields, 'connection')
-      .flatMap(splitList)
-      .map((s) => s.toLowerCase()),
-  );
+  const out = new Set<string>();
+  for (const f of fields) {
+    if (f.name.length !== 10 || f.name.toLowerCase() !== 'connection') continue;
+    for (const s of splitList(f.value)) out.add(s.toLowerCase());
+  }
+  return out;
 }
 
+const NOTHING: ReadonlySet<string> = new Set();
+
 /** The fields without the hop-by-hop ones (and without those `also` names). */
-export function stripHopByHop(fields: readonly HttpField[], also: ReadonlySet<string> = new Set()): HttpField[] {
-  const named = connectionNamed(fields);
-  return fields.filter((f) => {
+export function stripHopByHop(fields: readonly HttpField[], also: ReadonlySet<string> = NOTHING): HttpField[] {
+  // Per request on the proxy's hot path: one pass, Connection's list read only when there is one.
+  let named: ReadonlySet<string> = NOTHING;
+  for (const f of fields) {
+    if (f.name.length === 10 && f.name.toLowerCase() === 'connection') {
+      named = connectionNamed(fields);
+      break;
+    }
+  }
+  const out: HttpField[] = [];
+  for (const f of fields) {
     const n = f.name.toLowerCase();
-    return !HOP_BY_HOP.has(n) && !named.has(n) && !also.has(n);
-  });
+    if (!HOP_BY_HOP.has(n) && !named.has(n) && !also.has(n)) out.push(f);
+  }
+  return out;
 }
 
 /** Trailer fields that may be forwarded. */
@@ -116,6 +128,7 @@ function v6Bits(a: string): bigint {
 /** An address as the proxy writes it: IPv4-mapped IPv6 shown as IPv4, zone id dropped. */
 export function plainAddress(a: string): string {
   const noZone = a.includes('%') ? a.slice(0, a.indexOf('%')) : a;
+  if (!noZone.includes(':')) return noZone; // IPv4 (or empty): nothing to unwrap
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(noZone);
   return m === null ? noZone : m[1];
 }
@@ -145,6 +158,7 @@ export class AddressSet {
   }
 
   contains(address: string): boolean {
+    if (this.blocks.length === 0) return false; // the common case: no trusted proxies, no BigInt work
     const a = plainAddress(address);
     const fam = isIP(a);
     if (fam === 0) return false;
@@ -178,11 +192,20 @@ export interface ForwardingResult {
 /** A node for Forwarded (RFC 7239 §6): IPv6 in brackets and quoted. */
 export function forwardedNode(address: string): string {
   const a = plainAddress(address);
-  return isIP(a) === 6 ? `"[${a}]"` : a;
+  return a.includes(':') && isIP(a) === 6 ? `"[${a}]"` : a;
 }
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// The last host quoted (a proxy sees the same few hosts over and over: no regex per request).
+let lastHost = '';
+let lastQuoted = '';
+
 function quoteIfNeeded(v: string): string {
-  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v) ? v : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  if (v === lastHost && lastQuoted !== '') return lastQuoted;
+  const q = TOKEN.test(v) ? v : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  lastHost = v;
+  lastQuoted = q;
+  return q;
 }
 
 /**
@@ -219,15 +242,13 @@ export function applyForwarding(fields: readonly HttpField[], input: ForwardingI
     clientAddress = hop;
     if (!input.trusted.contains(hop)) break;
   }
-  out.push({ name: 'X-Forwarded-For', value: [...priorXff, peer].join(', ') });
+  out.push({ name: 'X-Forwarded-For', value: priorXff.length === 0 ? peer : `${priorXff.join(', ')}, ${peer}` });
   out.push({ name: 'X-Forwarded-Proto', value: priorProto ?? input.proto });
   if (input.host !== '' || priorHost !== undefined) out.push({ name: 'X-Forwarded-Host', value: priorHost ?? input.host });
-  const element = [
-    `for=${forwardedNode(peer)}`,
-    ...(input.local === undefined ? [] : [`by=${forwardedNode(input.local)}`]),
-    ...(input.host === '' ? [] : [`host=${quoteIfNeeded(input.host)}`]),
-    `proto=${input.proto}`,
-  ].join(';');
-  out.push({ name: 'Forwarded', value: [...priorForwarded, element].join(', ') });
+  let element = `for=${forwardedNode(peer)}`;
+  if (input.local !== undefined) element += `;by=${forwardedNode(input.local)}`;
+  if (input.host !== '') element += `;host=${quoteIfNeeded(input.host)}`;
+  element += `;proto=${input.proto}`;
+  out.push({ name: 'Forwarded', value: priorForwarded.length === 0 ? element : `${priorForwarded.join(', ')}, ${element}` });
   return { fields: out, clientAddress };
 }
