@@ -117,12 +117,7 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
     }
   }
   // The reassembly tree is no protocol of its own: tshark leaves it out of frame.protocols.
-  const frame = frameNode(
-    packet,
-    protos.filter((p) => p.proto !== 'tcp.segments'),
-    state,
-    malformed,
-  );
+  const frame = frameNode(packet, protos.some((p) => p.proto === 'tcp.segments') ? protos.filter((p) => p.proto !== 'tcp.segments') : protos, state, malformed);
   const comments = commentsNode(packet);
   const all = comments ? [comments, frame, ...protos] : [frame, ...protos];
   const columns: Required<Columns> = { protocol: '', info: '', src: '', dst: '' };
@@ -134,7 +129,8 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
     if (p.columns.dst !== undefined) columns.dst = p.columns.dst;
   }
   // Wireshark's Ethernet dissector reads the trailer after the payload and notes a bad FCS last.
-  if (all.some((p) => p.fields.some((f) => f.name === 'eth.fcs.status' && f.value === 0))) {
+  // Only a checked FCS (eth.check_fcs on) can have the status Bad (0): otherwise no field is looked at.
+  if (state.prefs.checkFcs && all.some((p) => p.fields.some((f) => f.name === 'eth.fcs.status' && f.value === 0))) {
     columns.info += ' [ETHERNET FRAME CHECK SEQUENCE INCORRECT]';
   }
   const problem = problemNode(packet, malformed, all);

@@ -284,7 +284,8 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   if (ctx.state.wants('tcp.segment_data')) for (const r of segmentData) tcpNode.fields.push(segmentDataField(ctx.frame, r));
   if (pre !== undefined) nodes.unshift(pre);
   const tcpInfo = tcpNode.columns?.info ?? '';
-  const prefix = /^(\[TCP [^\]]*\] )*/.exec(tcpInfo)?.[0] ?? '';
+  // Most segments carry no `[TCP ...]` note: the pattern runs only on those that start with one.
+  const prefix = tcpInfo.startsWith('[TCP ') ? (/^(\[TCP [^\]]*\] )*/.exec(tcpInfo)?.[0] ?? '') : '';
   const last = nodes[nodes.length - 1] ?? tcpNode;
   const declined = nodes.length === 0 && info.length === 0 && protocol === undefined;
   if (declined && out.fresh !== undefined && out.fresh.pdus.length === 0 && out.fresh.partial === undefined && out.reassembled === undefined) {

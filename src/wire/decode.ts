@@ -2,7 +2,7 @@
 // of ifs. `decode(bytes, linkType)` returns the layer list; it never throws on bad bytes.
 
 import { DECODERS, LINK_TYPE_DECODER } from './decoders.ts';
-import { malformation, type DecodeContext, type DecodedLayer, type DecodeOptions, type DecodeStep, type LayerDecoder } from './layer.ts';
+import { malformation, type DecodeContext, type Malformation, type DecodedLayer, type DecodeOptions, type DecodeStep, type LayerDecoder } from './layer.ts';
 
 /** Hard bound on layers per frame so that no input can loop the decoder (tunnels nest a few deep). */
 export const MAX_LAYERS = 64;
@@ -73,7 +73,9 @@ export function decodeFrom(ctx: DecodeContext, kind: string, offset: number, end
     };
     ctx.layers.push(data);
   }
-  const malformed = ctx.layers.flatMap((l) => l.malformed);
+  // Most frames have no malformation: no array is made per layer to say so.
+  const malformed: Malformation[] = [];
+  for (const l of ctx.layers) for (const m of l.malformed) malformed.push(m);
   return { layers: ctx.layers, malformed };
 }
 

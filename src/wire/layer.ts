@@ -102,6 +102,12 @@ export function put32(b: Uint8Array, off: number, v: number): void {
  * a Node Buffer's slice() is a view, so mutating the frame (or a decoded value) would change the other.
  */
 export function copyBytes(b: Uint8Array, start: number, end: number): Uint8Array {
+  // Addresses and short headers (most calls): one allocation and a loop, no view in between.
+  if (start >= 0 && start <= end && end <= b.length && end - start <= 64) {
+    const out = new Uint8Array(end - start);
+    for (let i = start; i < end; i++) out[i - start] = b[i];
+    return out;
+  }
   return new Uint8Array(b.subarray(start, end));
 }
 

@@ -185,7 +185,10 @@ export const tlsTcpApp: TcpAppDissector = {
       cs.info.push(established ? 'Ignored Unknown Record' : 'Continuation Data');
     }
     const start = call.pdus[0]?.offset ?? call.partial?.offset ?? call.opaque?.offset ?? 0;
-    const end = Math.max(...[...call.pdus, call.partial, call.opaque].filter((r) => r !== undefined).map((r) => r.offset + r.length), start);
+    let end = start;
+    for (const r of call.pdus) end = Math.max(end, r.offset + r.length);
+    if (call.partial !== undefined) end = Math.max(end, call.partial.offset + call.partial.length);
+    if (call.opaque !== undefined) end = Math.max(end, call.opaque.offset + call.opaque.length);
     const node: ProtoNode = {
       proto: 'tls',
       label: 'Transport Layer Security',
