@@ -213,7 +213,7 @@ function nesting(protos: readonly ProtoNode[]): number[] {
       parents.push(-1);
       return;
     }
-    parents.push(nest);
+    parents.push(p.inside === true && i > 0 ? i - 1 : nest);
     if (NESTING_PROTOS.has(p.proto)) nest = i;
   });
   return parents;

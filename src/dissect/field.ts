@@ -73,6 +73,11 @@ export interface ProtoNode {
    * (Wireshark names a protocol once per call of its dissector, however many PDUs it finds).
    */
   unlisted?: boolean;
+  /**
+   * Shown inside the node before it rather than beside it: Wireshark's HTTP hands a body segment it
+   * did not desegment to the data dissector with its own tree as the parent.
+   */
+  inside?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

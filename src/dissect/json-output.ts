@@ -31,9 +31,12 @@ function obj(entries: Array<[string, JValue]>): JObject {
   return o;
 }
 
-/** What a field holds as a JSON string: bytes colon-separated, the rest as -T fields prints it. */
+/** What a field holds as a JSON string: bytes colon-separated, strings as they are (tshark's JSON
+ * escapes a CR LF as JSON does, where -T fields writes the backslash escapes), the rest as -T fields
+ * prints it. */
 function jsonValue(f: Field): string {
   if (f.kind === 'bytes' && f.value instanceof Uint8Array) return formatBytesHex(f.value, ':');
+  if (f.kind === 'string' && typeof f.value === 'string') return f.value;
   return f.show;
 }
 
@@ -132,10 +135,16 @@ function pad(depth: number): string {
   return p;
 }
 
+/** A JSON string as tshark's json_dumper writes it: JSON.stringify's escapes, and `</` as `<\/`. */
+function jsonString(s: string): string {
+  const q = JSON.stringify(s);
+  return q.includes('</') ? q.replaceAll('</', '<\\/') : q;
+}
+
 function quotedKey(k: string): string {
   let q = QUOTED_KEYS.get(k);
   if (q === undefined) {
-    q = `${JSON.stringify(k)}: `;
+    q = `${jsonString(k)}: `;
     if (QUOTED_KEYS.size < 65536) QUOTED_KEYS.set(k, q);
   }
   return q;
@@ -147,7 +156,7 @@ function serialize(v: JValue, indent: number, out: string[]): void {
     return;
   }
   if (typeof v === 'string') {
-    out.push(JSON.stringify(v));
+    out.push(jsonString(v));
     return;
   }
   const inner = pad(indent + 1);

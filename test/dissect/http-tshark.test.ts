@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TapRecorder } from '../../src/capture/socket-tap.ts';
 import type { Dissection } from '../../src/dissect/dissect.ts';
 import { fieldText } from '../../src/dissect/fields-output.ts';
+import { jsonDocument } from '../../src/dissect/json-output.ts';
 import { summaryLine } from '../../src/dissect/summary.ts';
 import { httpPduLength } from '../../src/dissect/protocols/http-message.ts';
 import { compareCapture, dissectAll, TSHARK_CHECKSUM_OPTS } from '../interop/agreement.ts';
@@ -152,5 +153,25 @@ describe.skipIf(!requireTool('tshark'))('HTTP beside tshark', () => {
     expect(protos).toContain('eth:ethertype:ip:tcp:http:data-text-lines');
     expect(protos).toContain('eth:ethertype:ip:tcp:http:urlencoded-form');
     expect(ds.some((d) => fieldText(d, 'http.transfer_encoding') === 'chunked')).toBe(true);
+  });
+
+  it('-T json writes header lines with their CR LF, JSON-escaped, as tshark does (-T fields keeps the backslash escapes)', async () => {
+    const path = join(dir, 'http-json.pcapng');
+    await tapCapture(path);
+    const ds = await dissectAll(path);
+    type Layers = Record<string, Record<string, unknown>>;
+    const lines = (doc: string): string[] =>
+      (JSON.parse(doc) as { _source: { layers: Layers } }[]).flatMap((p) => {
+        const h = p._source.layers.http;
+        const v = h?.['http.request.line'];
+        return v === undefined ? [] : Array.isArray(v) ? (v as string[]) : [v as string];
+      });
+    const ours = lines(jsonDocument(ds, { noDuplicateKeys: true }));
+    const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS, '-T', 'json', '--no-duplicate-keys'], { maxBuffer: 1 << 26 });
+    const theirs = lines(stdout);
+    expect(ours.length).toBeGreaterThan(2);
+    expect(ours.every((l) => l.endsWith('\r\n'))).toBe(true);
+    expect(ours).toEqual(theirs);
+    expect(fieldText(ds.find((d) => fieldText(d, 'http.request.line') !== '') as Dissection, 'http.request.line')).toMatch(/\\r\\n/);
   });
 });

@@ -22,7 +22,10 @@ const run = promisify(execFile);
 const CAPTURES = SHARED_CAPTURES;
 const UNREADABLE = /^malformed-(linktype|pcap-version|pcapng-shb)/;
 /** Protocols netlab dissects: frames made only of these are compared line for line. */
-const OURS = new Set(['eth', 'ethertype', 'vlan', 'ieee8021ad', 'arp', 'sll', 'null', 'raw', 'ip', 'ipv6', 'icmp', 'icmpv6', 'tcp', 'udp', 'vxlan', 'data']);
+const OURS = new Set([
+  ...['eth', 'ethertype', 'vlan', 'ieee8021ad', 'arp', 'sll', 'null', 'raw', 'ip', 'ipv6', 'icmp', 'icmpv6', 'tcp', 'udp', 'vxlan', 'data'],
+  ...['dns', 'mdns', 'llmnr', 'nbns', 'http', 'data-text-lines', 'urlencoded-form', 'media'],
+]);
 
 async function tshark(file: string, ...args: string[]): Promise<string> {
   const { stdout } = await run('tshark', ['-r', file, ...TSHARK_CHECKSUM_OPTS, ...args], { maxBuffer: 1 << 28 });

@@ -27,6 +27,14 @@ dns.flags.tentative BOOLEAN
 dns.flags.truncated BOOLEAN
 dns.flags.z BOOLEAN
 dns.id UINT16
+dns.response_to FRAMENUM
+dns.retransmission BOOLEAN
+dns.retransmit_request_in FRAMENUM
+dns.retransmit_response_in FRAMENUM
+dns.retransmit_request NONE
+dns.retransmit_response NONE
+dns.time RELATIVE_TIME
+dns.unsolicited BOOLEAN
 dns.length UINT16
 dns.mx.mail_exchange STRING
 dns.mx.preference UINT16

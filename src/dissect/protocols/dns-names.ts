@@ -145,7 +145,8 @@ export function dnsTypeShort(type: number): string {
 
 /** The text of dns.qry.type / dns.resp.type: "A (Host Address) (1)", "OPT (41)". */
 export function dnsTypeText(type: number): string {
-  const short = TYPE_SHORT[type];
+  // The type field names 255 "*" (Wireshark's dns_types_vals), where labels and Info say ANY.
+  const short = type === 255 ? '*' : TYPE_SHORT[type];
   if (short === undefined) return `Unknown (${type})`;
   const d = TYPE_DESCRIPTION[type];
   return d === undefined ? `${short} (${type})` : `${short} (${d}) (${type})`;

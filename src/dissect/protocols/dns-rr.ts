@@ -91,7 +91,7 @@ function classFields(v: MsgView, at: number, cls: number, question: boolean): Fi
   const classField = uintHex(question ? 'dns.qry.class' : 'dns.resp.class', 'Class', low, 4, abs, 2, {
     text: `${bitPattern(cls, 0x7fff, 16)} = Class: ${dnsClassShort(low)} (0x${low.toString(16).padStart(4, '0')})`,
   });
-  return question ? [classField, topField] : [topField, classField];
+  return [classField, topField];
 }
 
 /** A question's item ("example.com: type A, class IN") and fields. */
@@ -218,7 +218,8 @@ function rdataFields(v: MsgView, type: number, rd: number, end: number): RdataOu
             ? ['dns.cname', 'CNAME', 'cname']
             : ['dns.ptr.domain_name', 'Domain Name', 'ptr'];
       const { field, name } = nameField(fname, label, v, rd, end);
-      return { fields: [field], detail: `${word} ${name.text}`, info: ` ${name.text}` };
+      // A PTR's label shows the name alone ("type PTR, class IN, host.example").
+      return { fields: [field], detail: word === 'ptr' ? name.text : `${word} ${name.text}`, info: ` ${name.text}` };
     }
     case DNS_TYPE.MX: {
       const pref = u16(m, rd);

@@ -49,7 +49,7 @@ export const dnsTcpApp: TcpAppDissector = {
       const frame = call.data.subarray(0, pdu.offset + pdu.length);
       const step = decodeDnsTcp({ frame, layers: [], options: { fcsLength: 0, verifyChecksums: true } }, pdu.offset, pdu.offset + pdu.length);
       const cut = dnsTcpPduLength(call.data.subarray(pdu.offset, pdu.offset + 2)) > pdu.length;
-      for (const node of mapDns(step.layer, { ...base, frame })) {
+      for (const node of mapDns(step.layer, { ...base, frame }, `t${app.stream}`)) {
         if (nodes.length > 0) node.unlisted = true;
         nodes.push(node);
         if (node.columns?.info !== undefined) info = node.columns.info;

@@ -12,6 +12,8 @@ import { bitPattern, textItem } from './link-fields.ts';
 import './dns-fields.ts';
 import { dnsOpcodeText, dnsRcodeText } from './dns-names.ts';
 import { type DnsVariant, type MsgView, questionFields, questionInfo, recordFields } from './dns-rr.ts';
+import { trackDns } from './dns-transactions.ts';
+import { endpointKey, enclosingIpOf } from './udp.ts';
 
 const PROTO: Record<DnsVariant, { proto: string; title: string; column: string }> = {
   dns: { proto: 'dns', title: 'Domain Name System', column: 'DNS' },
@@ -87,8 +89,22 @@ function flagsField(word: number, at: number, variant: DnsVariant): Field {
 
 const SECTION_TITLE: Record<LocatedRecord['section'], string> = { answer: 'Answers', authority: 'Authoritative nameservers', additional: 'Additional records' };
 
-/** The dns / dns-tcp mapper. */
-export function mapDns(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
+/** The transport conversation a UDP message belongs to (either direction), for request matching. */
+function udpConversation(ctx: DissectContext): string | undefined {
+  const prev = ctx.layers[ctx.index - 1];
+  if (prev?.kind !== 'udp') return undefined;
+  const u = prev.value as { srcPort: number; dstPort: number };
+  const ip = enclosingIpOf(ctx);
+  const a = endpointKey(ip?.src, u.srcPort);
+  const b = endpointKey(ip?.dst, u.dstPort);
+  return a < b ? `u${a}|${b}` : `u${b}|${a}`;
+}
+
+/**
+ * The dns / dns-tcp mapper. `conversation` names the TCP stream a message came on (DNS over TCP);
+ * over UDP the address/port pair is the conversation.
+ */
+export function mapDns(layer: DecodedLayer, ctx: DissectContext, conversation?: string): ProtoNode[] {
   const d = layer.value as DnsLayer;
   const variant: DnsVariant = layer.kind === 'dns-tcp' ? 'dns' : variantOf(ctx);
   const names = PROTO[variant];
@@ -113,7 +129,11 @@ export function mapDns(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   }
   const qr = (h.flags & 0x8000) !== 0;
   node.label = `${names.title} (${qr ? 'response' : 'query'})`;
-  fields.push(uintHex('dns.id', 'Transaction ID', h.id, 4, base, 2));
+  const conv = conversation ?? udpConversation(ctx);
+  const tracking = conv === undefined || ctx.inIcmpError ? undefined : trackDns(ctx, conv, h.id, qr);
+  const idField = uintHex('dns.id', 'Transaction ID', h.id, 4, base, 2);
+  if (tracking !== undefined && tracking.idChildren.length > 0) idField.children = tracking.idChildren;
+  fields.push(idField);
   fields.push(flagsField(h.flags, base + 2, variant));
   fields.push(uintDec('dns.count.queries', 'Questions', h.qdcount, base + 4, 2));
   fields.push(uintDec('dns.count.answers', 'Answer RRs', h.ancount, base + 6, 2));
@@ -143,6 +163,8 @@ export function mapDns(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     const last = recs[recs.length - 1];
     fields.push(textItem(SECTION_TITLE[section], base + first.offset, last.offset + last.length - first.offset, items));
   }
+  // Wireshark adds these after the records: a message cut short ends its tree before them.
+  if (tracking !== undefined && layer.malformed.length === 0) fields.push(...tracking.trailer);
   node.columns = { protocol: names.column, info };
   return [node];
 }

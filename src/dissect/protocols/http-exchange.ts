@@ -63,10 +63,11 @@ export function responseFields(conv: ExchangeConv, frame: number, now: NsTime, a
     fields.push(
       rawField('http.time', 'Time since request', 'reltime', Number(dt), dt, at, 0, { generated: true, text: `[Time since request: ${dt} seconds]` }),
     );
-    fields.push(frameNum('http.request_in', 'Request in frame', r.reqFrame, at));
   }
+  // Wireshark: the time, the previous request and response, then the request this answers.
   if (r.prev !== undefined && r.prev.reqFrame > 0) fields.push(frameNum('http.prev_request_in', 'Prev request in frame', r.prev.reqFrame, at));
   if (r.prev !== undefined && r.prev.resFrame > 0) fields.push(frameNum('http.prev_response_in', 'Prev response in frame', r.prev.resFrame, at));
+  if (r.reqFrame > 0 && r.reqTime !== undefined) fields.push(frameNum('http.request_in', 'Request in frame', r.reqFrame, at));
   if (conv.lastUri !== undefined) {
     const u = conv.lastUri;
     fields.push(rawField('http.response_for.uri', 'Request URI', 'string', u, u, at, 0, { generated: true, text: `[Request URI: ${u}]` }));

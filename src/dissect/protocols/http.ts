@@ -125,7 +125,7 @@ function headerField(b: Uint8Array, h: HttpHeader, lineName: string): Field[] {
           n.toString(),
           h.start,
           h.next - h.start,
-          { generated: false, text: `Content length: ${n}` },
+          { generated: true, text: `[Content length: ${n}]` },
         ),
       );
     }
@@ -314,7 +314,7 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
         { text: `File Data: ${body.length} bytes` },
       ),
     );
-  const bodyNode = bodyNodeFor(contentType, body, bodyAt, b);
+  const bodyNode = bodyNodeFor(contentType, body, bodyAt, b, tree);
   if (bodyNode !== undefined) {
     nodes.push(bodyNode.node);
     if (bodyNode.named) info += ` (${contentType})`;
@@ -323,7 +323,13 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
 }
 
 /** The protocol Wireshark hands a body of this media type to (data-text-lines, urlencoded-form, media, data). */
-function bodyNodeFor(contentType: string | undefined, body: Uint8Array, at: number, frame: Uint8Array): { node: ProtoNode; named: boolean } | undefined {
+function bodyNodeFor(
+  contentType: string | undefined,
+  body: Uint8Array,
+  at: number,
+  frame: Uint8Array,
+  tree: boolean,
+): { node: ProtoNode; named: boolean } | undefined {
   // Chunked bodies are a data source of their own: their nodes point at no frame bytes.
   const off = Math.max(at, 0);
   const len = at >= 0 ? body.length : 0;
@@ -332,7 +338,14 @@ function bodyNodeFor(contentType: string | undefined, body: Uint8Array, at: numb
     for (let i = 0; i < body.length; i++) if (body[i] === 0x0a) lines++;
     if (body.length > 0 && body[body.length - 1] !== 0x0a) lines++;
     return {
-      node: { proto: 'data-text-lines', label: `Line-based text data: ${contentType} (${lines} lines)`, offset: off, length: len, fields: [], malformed: [] },
+      node: {
+        proto: 'data-text-lines',
+        label: `Line-based text data: ${contentType} (${lines} lines)`,
+        offset: off,
+        length: len,
+        fields: tree ? textLines(body, at) : [],
+        malformed: [],
+      },
       named: true,
     };
   }
@@ -345,7 +358,31 @@ function bodyNodeFor(contentType: string | undefined, body: Uint8Array, at: numb
     n.offset = 0;
     n.length = 0;
   }
+  // Wireshark calls the data dissector with the HTTP tree as the parent.
+  n.inside = true;
   return { node: n, named: false };
+}
+
+/**
+ * A text item per line, its ending included (LF, CR LF or a lone CR, as tvb_find_line_end splits),
+ * escaped as Wireshark's format_text writes it.
+ */
+function textLines(body: Uint8Array, at: number): Field[] {
+  const out: Field[] = [];
+  let i = 0;
+  while (i < body.length) {
+    let j = i;
+    while (j < body.length && body[j] !== 0x0a && body[j] !== 0x0d) j++;
+    if (j < body.length) j += body[j] === 0x0d && body[j + 1] === 0x0a ? 2 : 1;
+    out.push(textItem(labelText(httpColumnText(body, i, j)), at >= 0 ? at + i : 0, at >= 0 ? j - i : 0));
+    i = j;
+  }
+  return out;
+}
+
+/** A text item's label as Wireshark keeps it: 240 bytes or more are cut and marked ` [truncated]`. */
+function labelText(text: string): string {
+  return text.length < 240 ? text : ` [truncated]${text}`.slice(0, 238);
 }
 
 function formDecode(s: string): string {
@@ -387,7 +424,10 @@ function continuation(b: Uint8Array, at: number, length: number): ProtoNode[] {
       text: `File Data: ${length} bytes`,
     }),
   ];
-  return [{ proto: 'http', label: 'Hypertext Transfer Protocol', offset: at, length, fields, malformed: [] }, dataNode(b, at, length)];
+  return [
+    { proto: 'http', label: 'Hypertext Transfer Protocol', offset: at, length, fields, malformed: [] },
+    { ...dataNode(b, at, length), inside: true },
+  ];
 }
 
 /** The Info text Wireshark leaves when a message's first line is whole but the message is not. */

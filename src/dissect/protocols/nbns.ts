@@ -153,7 +153,7 @@ function flagsField(word: number, at: number): Field {
         text: `${bitPattern(word, 0x000f, 16)} = Reply code: ${RCODES[word & 0xf] ?? 'Unknown'} (${word & 0xf})`,
       }),
     );
-  const parts = [OPCODES[opcode] ?? 'Unknown operation'];
+  const parts = [`Opcode: ${OPCODES[opcode] ?? 'Unknown operation'}`];
   if (qr) {
     if (word & 0x0400) parts.push('Authoritative');
   }
