@@ -85,7 +85,8 @@ export class ClusterRuntime {
       previous !== undefined &&
       JSON.stringify(previous.config.tls) === JSON.stringify(config.tls) &&
       JSON.stringify(previous.config.timeouts) === JSON.stringify(config.timeouts) &&
-      previous.config.protocol === config.protocol;
+      previous.config.protocol === config.protocol &&
+      previous.config.sourceAddress === config.sourceAddress; // pooled connections keep the address they left from
     this.pool =
       sameTransport && previous !== undefined
         ? previous.pool
