@@ -32,11 +32,11 @@ describe('heartbeat codec', () => {
 const VIP = '127.77.0.1';
 
 /** Two instances; each "holds" the VIP by binding a TCP server on VIP:port that answers its name. */
-async function pair(port: number, prioA: number, prioB: number, intervalMs = 50) {
+async function pair(port: number, prioA: number, prioB: number, intervalMs = 50, vip = VIP) {
   const log: string[] = [];
   const mk = (name: string, priority: number, instance: number): FloatingIp =>
     new FloatingIp({
-      vip: VIP,
+      vip,
       priority,
       instance,
       intervalMs,
@@ -61,10 +61,10 @@ async function pair(port: number, prioA: number, prioB: number, intervalMs = 50)
   return { a, b, log };
 }
 
-async function askVip(port: number): Promise<string> {
+async function askVip(port: number, vip = VIP): Promise<string> {
   const { connect } = await import('node:net');
   return new Promise((resolve) => {
-    const s = connect({ host: VIP, port });
+    const s = connect({ host: vip, port });
     let d = '';
     s.on('data', (c: Buffer) => {
       d += c.toString();
@@ -177,7 +177,7 @@ describe('floating IP', () => {
     const tapPeer = { address: '127.194.0.1', port: tap.address().port };
     const port = await closedPort();
     // A long interval: a takeover that waited for B's next tick would take ~500 ms.
-    const { a, b, log } = await pair(port, 100, 200, 500);
+    const { a, b, log } = await pair(port, 100, 200, 500, '127.194.0.3');
     const pa = a.heartbeatPort;
     const pb = b.heartbeatPort;
     a.setPeers([{ address: '127.0.0.1', port: pb }, tapPeer]);
@@ -200,7 +200,7 @@ describe('floating IP', () => {
       const gap = (answer?.at ?? 0) - (resign?.at ?? 0);
       console.log(`RESIGN on step-down -> new master's ADVERT after ${gap.toFixed(1)} ms (interval 500 ms)`);
       expect(gap).toBeLessThan(250);
-      expect(await askVip(port)).toBe('B');
+      expect(await askVip(port, '127.194.0.3')).toBe('B');
     } finally {
       await a.stop();
       await b.stop();
