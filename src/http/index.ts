@@ -27,6 +27,7 @@ export {
   type HttpClientResponse,
 } from './client-connection.ts';
 export {
+  connectUpstream,
   HttpConnectionPool,
   upstreamKey,
   type HttpConnectionPoolOptions,

@@ -15,6 +15,14 @@ export interface Upstream {
   readonly port: number;
   /** Speak TLS to the upstream with these options (servername, ca...). */
   readonly tls?: ConnectionOptions;
+  /** Connect from this local address (a cluster's sourceAddress); default: the kernel's choice. */
+  readonly localAddress?: string;
+}
+
+/** Opens a socket to the upstream (TLS when it has tls options; `tlsExtra` adds e.g. ALPN), from its localAddress. */
+export function connectUpstream(u: Upstream, tlsExtra?: ConnectionOptions): Socket {
+  const from = u.localAddress === undefined ? {} : { localAddress: u.localAddress };
+  return u.tls === undefined ? netConnect({ host: u.host, port: u.port, ...from }) : tlsConnect({ ...u.tls, ...tlsExtra, host: u.host, port: u.port, ...from });
 }
 
 /** The pool's key for an upstream: host, port and whether TLS is spoken. */
@@ -151,7 +159,7 @@ export class HttpConnectionPool {
     this.opened++;
     return new Promise((resolve, reject) => {
       const u = e.upstream;
-      const socket = this.opts.connect?.(u) ?? (u.tls === undefined ? netConnect(u.port, u.host) : tlsConnect({ ...u.tls, host: u.host, port: u.port }));
+      const socket = this.opts.connect?.(u) ?? connectUpstream(u);
       const ms = this.opts.connectTimeoutMs ?? 5000;
       let settled = false;
       const finish = (err: Error | undefined): void => {

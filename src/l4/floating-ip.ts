@@ -11,7 +11,15 @@
 //    ADVERT each hears: the lower priority (then the lower instance id) steps down and releases. While
 //    the address is still held by the other, `acquire()` fails and the new master keeps trying each
 //    interval, so the address is never bound twice on one host;
-//  - a clean stop sends RESIGN, so the standby takes over at once instead of after the timeout.
+//  - a clean stop sends RESIGN, so the standby takes over at once instead of after the timeout;
+//  - a master that steps down (it heard a better master: preemption, or a split brain ending) releases
+//    the address and then sends RESIGN, as the virtual network's floating address does
+//    (src/netsim/floating-vip.ts); a master that hears a RESIGN answers with an ADVERT at once and
+//    takes the address without waiting for its next tick. VRRP (RFC 5798, 6.4.3) has the master that
+//    receives a higher-priority advertisement just cancel its timer and transition to Backup, sending
+//    nothing; its priority-0 advertisement (the RESIGN here) is only for shutting down, and a master
+//    that receives one sends an advertisement at once. netlab adds the RESIGN on stepping down so the
+//    better master re-takes the address (and re-announces it) without waiting for the next interval.
 
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { NetlabRangeError } from '../base/errors.ts';
@@ -177,6 +185,7 @@ export class FloatingIp {
     if (h.type === 'resign') {
       this.received.resigns++;
       if (this.state === 'backup') void this.toMaster(`instance ${h.instance} resigned`);
+      else if (this.state === 'master') this.reannounce();
       return;
     }
     this.received.adverts++;
@@ -188,12 +197,21 @@ export class FloatingIp {
     else if (action === 'step-down') void this.stepDown(`instance ${h.instance} is master with priority ${h.priority}`);
   }
 
+  /** A RESIGN heard as master: ADVERT now (and take the address now if another just let it go). */
+  private reannounce(): void {
+    if (this.advertTimer !== undefined) this.clock.clearTimer(this.advertTimer);
+    this.advertTimer = undefined;
+    this.advertise();
+  }
+
   private async stepDown(why: string): Promise<void> {
     if (this.advertTimer !== undefined) this.clock.clearTimer(this.advertTimer);
     this.advertTimer = undefined;
     this.become('backup', why);
     this.armDown();
     await this.letGo();
+    // "I let it go" (after the release, so the better master can bind the address at once).
+    if (this.state === 'backup') this.send('resign');
   }
 
   private async letGo(): Promise<void> {

@@ -41,14 +41,14 @@ export class L4Service {
     const random = options.random ?? cryptoRandom();
     for (const c of config.clusters) {
       const balancer = new Balancer({ ...clusterBalancerOptions(c), clock, random });
-      this.clusters.set(c.name, { name: c.name, balancer });
+      this.clusters.set(c.name, { name: c.name, balancer, ...(c.sourceAddress === undefined ? {} : { sourceAddress: c.sourceAddress }) });
       const hc = clusterHealthCheck(c);
       if (hc !== undefined) {
         if (c.healthCheck?.type === 'http')
           throw new NetlabError('ERR_CONFIG', `cluster ${c.name}: the L4 balancer checks health with a TCP connect (write healthCheck.type: tcp)`, {
             layer: 'l4',
           });
-        const checker = new HealthChecker(clock, tcpConnectProbe, hc);
+        const checker = new HealthChecker(clock, (e, signal) => tcpConnectProbe(e, signal, c.sourceAddress), hc);
         checker.setEndpoints(balancer.endpoints);
         checker.onEvent((e) => {
           if (e.change !== undefined) options.log?.(`l4 health ${c.name}/${e.endpoint.name} ${e.change} (${e.detail})`);

@@ -28,6 +28,8 @@ export interface TcpRoute {
 export interface TcpCluster {
   readonly name: string;
   readonly balancer: Balancer;
+  /** Connect (TCP) or bind (UDP) to endpoints from this local address; default: the kernel's choice. */
+  readonly sourceAddress?: string;
 }
 
 export interface TcpBalancerOptions {
@@ -364,7 +366,7 @@ export class TcpBalancer {
       endpoint = pick.endpoint;
       tried.add(endpoint.name);
       attempt = cluster.balancer.begin(endpoint);
-      const r = await this.connect(endpoint);
+      const r = await this.connect(endpoint, cluster.sourceAddress);
       if (typeof r !== 'string') {
         upstream = r;
         break;
@@ -435,9 +437,10 @@ export class TcpBalancer {
   }
 
   /** Connects to an endpoint within the connect timeout: the socket, or why not. */
-  private connect(endpoint: Endpoint): Promise<Socket | string> {
+  private connect(endpoint: Endpoint, sourceAddress: string | undefined): Promise<Socket | string> {
     return new Promise((resolve) => {
-      const s = netConnect({ host: endpoint.address, port: endpoint.port, allowHalfOpen: true });
+      const from = sourceAddress === undefined ? {} : { localAddress: sourceAddress };
+      const s = netConnect({ host: endpoint.address, port: endpoint.port, allowHalfOpen: true, ...from });
       s.setNoDelay(true);
       const timeoutMs = this.options.connectTimeoutMs ?? 5_000;
       const timer = this.clock.setTimer(() => {
@@ -457,10 +460,10 @@ export class TcpBalancer {
   }
 }
 
-/** A TCP connect probe for HealthChecker: passes when the endpoint accepts a connection. */
-export function tcpConnectProbe(endpoint: Endpoint, signal: AbortSignal): Promise<{ ok: boolean; detail: string }> {
+/** A TCP connect probe for HealthChecker: passes when the endpoint accepts a connection (made from `sourceAddress` when given). */
+export function tcpConnectProbe(endpoint: Endpoint, signal: AbortSignal, sourceAddress?: string): Promise<{ ok: boolean; detail: string }> {
   return new Promise((resolve) => {
-    const s = netConnect({ host: endpoint.address, port: endpoint.port });
+    const s = netConnect({ host: endpoint.address, port: endpoint.port, ...(sourceAddress === undefined ? {} : { localAddress: sourceAddress }) });
     const onAbort = (): void => {
       s.destroy();
     };

@@ -173,12 +173,18 @@ export class UdpBalancer {
       this.drop('send_error');
       this.end(s, 'error');
     });
-    socket.connect(endpoint.port, endpoint.address, () => {
-      s.ready = true;
-      const q = s.queue;
-      s.queue = [];
-      for (const m of q) this.toUpstream(s, m);
-    });
+    const connect = (): void => {
+      socket.connect(endpoint.port, endpoint.address, () => {
+        s.ready = true;
+        const q = s.queue;
+        s.queue = [];
+        for (const m of q) this.toUpstream(s, m);
+      });
+    };
+    // The cluster's sourceAddress: bind there first (port 0), so the endpoint sees datagrams from it.
+    const from = this.options.cluster.sourceAddress;
+    if (from === undefined) connect();
+    else socket.bind(0, from, connect);
     this.arm(s);
   }
 

@@ -3,12 +3,12 @@
 // keep-alive connection pool to its endpoints (plain or TLS verified against the cluster's CA).
 
 import { readFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import type { Random } from '../base/random.ts';
 import type { NetClock } from '../base/timer-clock.ts';
 import { Balancer, type Endpoint, HealthChecker, type HealthEvent, type ProbeResult, RetryBudget, RetryPolicy, StickySessions } from '../balance/index.ts';
-import { HttpClientConnection, HttpConnectionPool, type Upstream } from '../http/index.ts';
+import { connectUpstream, HttpClientConnection, HttpConnectionPool, type Upstream } from '../http/index.ts';
 import type { HttpLimits } from '../wire/http.ts';
 import { clusterBalancerOptions, clusterHashKey, clusterHealthCheck, clusterRetries, clusterSticky, type HashKeySource } from './config.ts';
 import type { ClusterConfig } from './config-schema.ts';
@@ -85,7 +85,8 @@ export class ClusterRuntime {
       previous !== undefined &&
       JSON.stringify(previous.config.tls) === JSON.stringify(config.tls) &&
       JSON.stringify(previous.config.timeouts) === JSON.stringify(config.timeouts) &&
-      previous.config.protocol === config.protocol;
+      previous.config.protocol === config.protocol &&
+      previous.config.sourceAddress === config.sourceAddress; // pooled connections keep the address they left from
     this.pool =
       sameTransport && previous !== undefined
         ? previous.pool
@@ -125,7 +126,8 @@ export class ClusterRuntime {
 
   upstream(e: Endpoint): Upstream {
     const tls = this.tlsByEndpoint.get(`${e.address}:${e.port}`);
-    return tls === undefined ? { host: e.address, port: e.port } : { host: e.address, port: e.port, tls };
+    const from = this.config.sourceAddress === undefined ? {} : { localAddress: this.config.sourceAddress };
+    return tls === undefined ? { host: e.address, port: e.port, ...from } : { host: e.address, port: e.port, tls, ...from };
   }
 
   /** A connection (HTTP/1.1, from the keep-alive pool) or a stream (HTTP/2) to `e`. */
@@ -155,7 +157,7 @@ export class ClusterRuntime {
         resolve(r);
       };
       const onAbort = (): void => finish({ ok: false, detail: 'probe abandoned' });
-      socket = up.tls === undefined ? netConnect(up.port, up.host) : tlsConnect({ ...up.tls, host: up.host, port: up.port });
+      socket = connectUpstream(up);
       signal.addEventListener('abort', onAbort);
       socket.once('error', (err) => finish({ ok: false, detail: err.message }));
       socket.once(up.tls === undefined ? 'connect' : 'secureConnect', () => {

@@ -4,6 +4,7 @@
 // Cross-references (a route naming a cluster, duplicate names) are checked in config.ts after the
 // shape is right.
 
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { HASH_NAMES, type HashName } from '../balance/hash.ts';
 import { POLICY_NAMES, type PolicyName } from '../balance/policy.ts';
@@ -348,6 +349,15 @@ const clusterSchema = z.strictObject({
   maxPerEndpoint: count.optional(),
   /** Cluster thresholds (connections, pending, requests, retries) and per-endpoint breakers. */
   circuitBreakers: circuitBreakersSchema.optional(),
+  /**
+   * The local address every upstream connection (HTTP pool, h2 sessions, L4 TCP and UDP, health
+   * checks) is made from; the same family as the endpoints (checked in config.ts). Default: the
+   * kernel's choice (127.0.0.1 towards a loopback endpoint).
+   */
+  sourceAddress: z
+    .string()
+    .refine((s) => isIP(s) !== 0, { message: 'expected an IP address (the local address upstream connections are made from)' })
+    .optional(),
 });
 
 // ---- the file -----------------------------------------------------------------------------------

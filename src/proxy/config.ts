@@ -324,6 +324,17 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
         );
       else names.set(n, j);
     });
+    if (cl.sourceAddress !== undefined) {
+      const family = isIP(cl.sourceAddress);
+      cl.endpoints.forEach((e, j) => {
+        const ef = isIP(e.address);
+        if (ef !== 0 && ef !== family)
+          issue(
+            at('sourceAddress'),
+            `sourceAddress ${cl.sourceAddress} is IPv${family} but endpoints[${j}] (${e.address}) is IPv${ef}: a connection cannot go from one family to the other`,
+          );
+      });
+    }
     const p = cl.policy;
     for (const [opt, allowed] of Object.entries(POLICY_OPTIONS)) {
       if ((p as Record<string, unknown>)[opt] !== undefined && !allowed.includes(p.name)) {

@@ -6,11 +6,10 @@
 // trailers), so forwarding, retries and features do not care which protocol the upstream speaks.
 
 import { type ClientHttp2Session, type ClientHttp2Stream, connect as h2connect, constants, type IncomingHttpHeaders } from 'node:http2';
-import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { NetlabError } from '../base/errors.ts';
 import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
-import { bodyError, type HttpClientRequest, type HttpClientResponse, HttpBody, type Upstream, upstreamKey } from '../http/index.ts';
+import { bodyError, connectUpstream, type HttpClientRequest, type HttpClientResponse, HttpBody, type Upstream, upstreamKey } from '../http/index.ts';
 import type { HttpField, HttpResponseHead } from '../wire/http.ts';
 import { CONNECTION_SPECIFIC } from './h2-map.ts';
 
@@ -81,8 +80,7 @@ export class H2UpstreamPool {
     const ready = new Promise<ClientHttp2Session>((resolve, reject) => {
       this.sessionsOpened++;
       const session = h2connect(authority, {
-        createConnection: () =>
-          u.tls === undefined ? netConnect(u.port, u.host) : tlsConnect({ ...u.tls, host: u.host, port: u.port, ALPNProtocols: ['h2'] }),
+        createConnection: () => connectUpstream(u, { ALPNProtocols: ['h2'] }),
         settings: { enablePush: false },
       });
       const forget = (): void => {

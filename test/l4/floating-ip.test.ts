@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FloatingIp, type FloatingState } from '../../src/l4/floating-ip.ts';
@@ -31,11 +32,11 @@ describe('heartbeat codec', () => {
 const VIP = '127.77.0.1';
 
 /** Two instances; each "holds" the VIP by binding a TCP server on VIP:port that answers its name. */
-async function pair(port: number, prioA: number, prioB: number, intervalMs = 50) {
+async function pair(port: number, prioA: number, prioB: number, intervalMs = 50, vip = VIP) {
   const log: string[] = [];
   const mk = (name: string, priority: number, instance: number): FloatingIp =>
     new FloatingIp({
-      vip: VIP,
+      vip,
       priority,
       instance,
       intervalMs,
@@ -60,10 +61,10 @@ async function pair(port: number, prioA: number, prioB: number, intervalMs = 50)
   return { a, b, log };
 }
 
-async function askVip(port: number): Promise<string> {
+async function askVip(port: number, vip = VIP): Promise<string> {
   const { connect } = await import('node:net');
   return new Promise((resolve) => {
-    const s = connect({ host: VIP, port });
+    const s = connect({ host: vip, port });
     let d = '';
     s.on('data', (c: Buffer) => {
       d += c.toString();
@@ -161,6 +162,49 @@ describe('floating IP', () => {
     } finally {
       await a.stop();
       await b.stop();
+    }
+  });
+
+  it('a master that steps down (preempted) releases the address, sends RESIGN, and the new master advertises and takes it at once', async () => {
+    // A third socket on the heartbeat "link" records every heartbeat both instances send.
+    const tap = createSocket('udp4');
+    const heard: { at: number; type: string; instance: number }[] = [];
+    tap.on('message', (m) => {
+      const v = decodeHeartbeat(m);
+      if (v.ok) heard.push({ at: performance.now(), type: v.value.type, instance: v.value.instance });
+    });
+    await new Promise<void>((r) => tap.bind(0, '127.194.0.1', () => r()));
+    const tapPeer = { address: '127.194.0.1', port: tap.address().port };
+    const port = await closedPort();
+    // A long interval: a takeover that waited for B's next tick would take ~500 ms.
+    const { a, b, log } = await pair(port, 100, 200, 500, '127.194.0.3');
+    const pa = a.heartbeatPort;
+    const pb = b.heartbeatPort;
+    a.setPeers([{ address: '127.0.0.1', port: pb }, tapPeer]);
+    b.setPeers([{ address: '127.0.0.1', port: pa }, tapPeer]);
+    try {
+      a.start();
+      await until(() => a.holding, 5000, 'A (alone) to hold');
+      b.start();
+      await until(() => b.holding, 3000, 'B to preempt and hold');
+      await until(() => heard.some((h) => h.type === 'resign'), 1000, 'the RESIGN on the wire');
+      const resign = heard.find((h) => h.type === 'resign');
+      expect(resign?.instance).toBe(1);
+      expect(b.received.resigns).toBe(1);
+      expect(a.state).toBe('backup');
+      expect(a.holding).toBe(false);
+      expect(log.some((l) => /A backup \(instance 2 is master with priority 200\)/.test(l))).toBe(true);
+      // B's answer to the RESIGN: an ADVERT right away, not at its next 500 ms tick.
+      const answer = heard.find((h) => h.instance === 2 && h.type === 'advert' && h.at >= (resign?.at ?? 0));
+      expect(answer).toBeDefined();
+      const gap = (answer?.at ?? 0) - (resign?.at ?? 0);
+      console.log(`RESIGN on step-down -> new master's ADVERT after ${gap.toFixed(1)} ms (interval 500 ms)`);
+      expect(gap).toBeLessThan(250);
+      expect(await askVip(port, '127.194.0.3')).toBe('B');
+    } finally {
+      await a.stop();
+      await b.stop();
+      await new Promise<void>((r) => tap.close(() => r()));
     }
   });
 });
