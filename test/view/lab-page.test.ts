@@ -90,8 +90,8 @@ describe('figures', () => {
       { title: 'cache', entries: [{ name: 'example.com', type: 'A', data: '192.0.2.1', ttl: 3600, expires: at + 3_600_000 }] },
     );
     const text = figureText(tree).join('\n');
-    expect(text).toMatch(/^\s+root\s*$/m);
-    expect(text).toMatch(/^\s+com\s+referral: com/m);
+    expect(text).toMatch(/^root\s*$/m);
+    expect(text).toMatch(/^ {2}com\s+referral: com/m);
     expect(text).toMatch(/authority\s+example\.com NS ns\.example\.com\.\s+86400/);
     expect(text).toMatch(/example\.com\s+A\s+3600\s+192\.0\.2\.1/);
     expect(() => treeFigure('bad', [{ label: 'a', detail: '', at, parent: 0, records: [] }])).toThrow(/node 0 \(a\) has parent 0/);
