@@ -172,8 +172,6 @@ export function startCountdowns(): void {
   countdownTimer = setInterval(() => updateCountdowns(), 1000);
 }
 
-const SECTION_MARK: Record<string, string> = { answer: 'AN', authority: 'NS', additional: 'AR' };
-
 /** Nodes by depth, top to bottom, each level spread across; under each node its records with TTLs. */
 function treeSvg(f: TreeFigure): SVGSVGElement {
   const W = 720;
@@ -217,7 +215,7 @@ function treeSvg(f: TreeFigure): SVGSVGElement {
     n.records.forEach((r, k) => {
       const ry = 38 + k * LINE;
       const row = svgEl('text', { x: 10, y: ry, class: `record ${r.section}` });
-      row.append(svgEl('tspan', { class: 'section' }, `${SECTION_MARK[r.section] ?? r.section} `), svgEl('tspan', {}, `${r.name} ${r.type} ${r.data}`));
+      row.append(svgEl('tspan', { class: 'section' }, `${r.section} `), svgEl('tspan', {}, `${r.name} ${r.type} ${r.data}`));
       row.append(svgEl('title', {}, `${r.section} section, TTL ${r.ttl} s as sent`));
       g.append(row, svgEl('text', { x: p.w - 10, y: ry, 'text-anchor': 'end', class: 'ttl', 'data-expires': n.at + r.ttl * 1000 }, ''));
     });
