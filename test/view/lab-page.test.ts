@@ -21,6 +21,8 @@ import { LiveFeed } from '../../src/netsim/live-feed.ts';
 import { findInterface, interfaceName, listFeeds } from '../../src/netsim/live-registry.ts';
 import { connect } from 'node:net';
 import { tinyLab } from '../lab/tiny-lab.ts';
+import { defineLab } from '../../src/lab/define.ts';
+import type { AnyLab } from '../../src/lab/types.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -288,6 +290,42 @@ describe('the topology of a virtual network', () => {
     watch.close();
     await feed.close();
     expect(listFeeds(dir)).toEqual([]);
+  });
+
+  it("goes into the static index.html as it stood at the lab's end; a tree figure with text '' prints nothing", async () => {
+    const netLab = (tree: boolean): AnyLab =>
+      defineLab<Record<string, never>>({
+        name: 'netlab-page',
+        title: 'A LAN for the static page',
+        duration: '1 min',
+        needs: [],
+        state: () => ({}),
+        steps: [
+          {
+            title: 'Ping across a switch',
+            explain: 'h1 pings h2 through sw1.',
+            async run(ctx) {
+              const { net, h1 } = await smallLan();
+              await net.run(h1.ping('192.168.9.2', { count: 1 }));
+              ctx.show.table(['frames'], [[net.frames.length]]);
+              if (tree) ctx.show.figure(treeFigure('t', [{ label: 'root', detail: '', at: Date.now(), records: [] }], undefined, ''));
+              ctx.check.ok('the ping crossed', net.frames.length > 0, String(net.frames.length));
+              await net.close();
+            },
+          },
+        ],
+      });
+    const outputs: string[] = [];
+    for (const tree of [true, false]) {
+      const out = tempDir();
+      const stdout = new Collect();
+      const summary = await runLabs([netLab(tree)], { mode: 'guided', pause: false, out, stdout, colour: false, env: {}, writeIndex: true });
+      outputs.push(stdout.text.replaceAll(out, 'OUT'));
+      const lab = embedded(readFileSync(summary.labs[0].index ?? '', 'utf8')).labs[0];
+      expect(lab.topology?.map((t) => [t.name, t.closed, t.nodes.map((n) => n.name)])).toEqual([['lan', true, ['sw1', 'h1', 'h2']]]);
+      expect(lab.topology?.[0].nodes[0].tables[0].rows.map((r) => r[1])).toEqual(['02:00:00:00:00:01', '02:00:00:00:00:02']);
+    }
+    expect(outputs[0]).toBe(outputs[1]);
   });
 
   it('summarises a frame too short for Ethernet without throwing', () => {
