@@ -9,14 +9,14 @@ import { RecursiveServer } from '../src/dns/index.ts';
 import { Resolver } from '../src/dns/index.ts';
 import type { QueryResult, ResolverEvent } from '../src/dns/index.ts';
 import { SocketTransport } from '../src/dns/index.ts';
-import { DnsCache } from '../src/dns/index.ts';
-import { defineLab } from '../src/lab/index.ts';
+import { DnsCache, type CacheRow } from '../src/dns/index.ts';
+import { defineLab, treeFigure, type TreeFigure, type TreeNode, type TreeRecord } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
 import { tsharkFields, tsharkInstalled } from '../src/lab/index.ts';
 import type { StepContext } from '../src/lab/index.ts';
 import { rdataText } from '../src/wire/index.ts';
 import { DNS_RCODE, DNS_TYPE, dnsRcodeName, dnsTypeName, type DnsMessage, type DnsRecord } from '../src/wire/index.ts';
-import { CACHE_HEAD, cacheRow, cacheTable } from './dns/cache-table.ts';
+import { CACHE_HEAD, cacheRow, cacheRows, cacheTable } from './dns/cache-table.ts';
 import { dnsStepCapture, TapSwitch } from './dns/capture.ts';
 import { startHierarchy } from './dns/servers.ts';
 import {
@@ -68,6 +68,38 @@ function captureStep(ctx: StepContext<State>, net: Net, file: string, options: P
   });
   ctx.state.captures.push(cap.absolutePath);
   return cap.absolutePath;
+}
+
+/**
+ * The referral chain as a tree for the lab page (root, then TLD, then the authoritative server, each
+ * with the records it sent back) and the cache they filled, every TTL counting down from the run's
+ * own times. The terminal prints nothing more: the tables above hold the same records.
+ */
+function referralTree(steps: ReturnType<Net['timed']['since']>, cache: CacheRow[]): TreeFigure {
+  const now = Date.now();
+  const nodes = steps.map((s, i): TreeNode => {
+    const records: TreeRecord[] = [];
+    if (s.result.ok) {
+      const msg = s.result.message;
+      const add = (section: TreeRecord['section'], rs: readonly DnsRecord[]): void => {
+        for (const r of rs) records.push({ section, name: r.name || '.', type: dnsTypeName(r.type), ttl: r.ttl, data: rdataText(r.data) });
+      };
+      add('answer', msg.answers);
+      add('authority', msg.authorities);
+      add('additional', msg.additionals);
+    }
+    const prev = steps[i - 1]?.result;
+    const zone = prev?.ok === true ? prev.message.authorities[0]?.name : undefined;
+    return {
+      label: WHO[s.server] ?? s.server,
+      detail: s.server,
+      at: performance.timeOrigin + s.done,
+      ...(i === 0 ? {} : { parent: i - 1, edge: `referral: ${zone ?? '?'}` }),
+      records,
+    };
+  });
+  const entries = cache.map((r) => ({ name: r.name || '.', type: r.type, data: r.data, ttl: r.ttl, expires: now + r.ttl * 1000 }));
+  return treeFigure(`The referrals for ${SEED.name} and the cache they filled`, nodes, { title: "The resolver's cache", entries }, '');
 }
 
 function showCache(ctx: StepContext<State>, net: Net, title: string): void {
@@ -229,6 +261,7 @@ export default defineLab<State>({
             { from: 'resolver', to: 'stub', label: `${SEED.address} RA=1`, time: `${ms(r.ms)} ms` },
           ],
         });
+        ctx.show.figure(referralTree(steps, cacheRows(net.resolver.cache)));
         ctx.check.equal("the stub gets a study guide's address", addresses(m), [SEED.address]);
         ctx.check.equal(
           `with the CNAME first: ${SEED.name} -> ${SEED.target}`,

@@ -185,6 +185,7 @@ export function buildLabCommand(overrides: Partial<LabCliDeps> = {}): CommandMod
     const server = await startLabServer(labs.map((l) => l.name).join(', '), input);
     const write = (s: string): void => void deps.stdout.write(s);
     write(`The lab page: ${server.url} (no internet needed)\n`);
+    write('Its virtual links show in Wireshark too: netlab extcap install, tshark -D.\n');
     if (argv.open) (deps.openBrowser ?? (await import('./view.ts')).openBrowser)(server.url, write);
     try {
       const withWeb: RunOptions = { ...options, observer: server.observer, input };

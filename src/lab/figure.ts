@@ -4,11 +4,12 @@
 //
 //   ctx.show.figure(lineFigure('cwnd', 'time (ms)', 'segments', [{ name: 'cwnd', points, step: true }], chartText));
 //   ctx.show.figure(checksumFigure('IPv4 header', words, ''));   // '' when a table already shows the numbers
+//   ctx.show.figure(treeFigure('Referrals', [{ label: 'root', detail: addr, at: Date.now(), records }], cache, ''));
 
-import type { BarFigure, ChecksumFigure, Figure, LineFigure } from '../view/lab-types.ts';
+import type { BarFigure, ChecksumFigure, Figure, LineFigure, TreeFigure, TreeNode } from '../view/lab-types.ts';
 import { renderTable } from './table.ts';
 
-export type { BarFigure, ChecksumFigure, Figure, LineFigure } from '../view/lab-types.ts';
+export type { BarFigure, ChecksumFigure, Figure, LineFigure, TreeFigure, TreeNode, TreeRecord } from '../view/lab-types.ts';
 
 const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
 const hexN = (n: number): string => `0x${n.toString(16)}`;
@@ -46,6 +47,21 @@ export function checksumFigure(title: string, words: readonly { label: string; v
   return { kind: 'checksum', title, words: rows, folds, folded: sum, checksum: ~sum & 0xffff, ...(text === undefined ? {} : { text }) };
 }
 
+/** A tree of nodes (each with the records it sent), and optionally the cache they filled. */
+export function treeFigure(title: string, nodes: TreeNode[], cache?: TreeFigure['cache'], text?: string): TreeFigure {
+  nodes.forEach((n, i) => {
+    if (n.parent !== undefined && (!Number.isInteger(n.parent) || n.parent < 0 || n.parent >= i))
+      throw new RangeError(`tree figure "${title}": node ${i} (${n.label}) has parent ${n.parent}, not an earlier node`);
+    if (!Number.isFinite(n.at)) throw new RangeError(`tree figure "${title}": node ${i} (${n.label}) has no time`);
+  });
+  return { kind: 'tree', title, nodes, ...(cache === undefined ? {} : { cache }), ...(text === undefined ? {} : { text }) };
+}
+
+/** Seconds left of a TTL read at `at` (ms since the epoch), at `now`: 0 once it has run out. */
+export function ttlLeft(ttl: number, at: number, now: number): number {
+  return Math.max(0, ttl - Math.floor((now - at) / 1000));
+}
+
 /** The figure's default text form, fitted to `width` columns. */
 export function figureText(f: Figure, width = 78): string[] {
   switch (f.kind) {
@@ -67,5 +83,22 @@ export function figureText(f: Figure, width = 78): string[] {
         ...f.folds.map((s) => `fold the carry: ${hexN(s.sum)}: ${hex4(s.low)} + carry ${hexN(s.carry)} = ${hexN(s.next)}`),
         `complement: ~${hex4(f.folded)} = ${hex4(f.checksum)}`,
       ];
+    case 'tree': {
+      const depth = (i: number): number => (f.nodes[i].parent === undefined ? 0 : 1 + depth(f.nodes[i].parent ?? 0));
+      const rows = f.nodes.flatMap((n, i) => [
+        [`${'  '.repeat(depth(i))}${n.label}`, n.edge ?? '', ''],
+        ...n.records.map((r) => [`${'  '.repeat(depth(i) + 1)}${r.section}`, `${r.name} ${r.type} ${r.data}`, r.ttl]),
+      ]);
+      const out = renderTable(['server', 'record', 'TTL'], rows, { title: f.title, maxWidth: width });
+      if (f.cache !== undefined)
+        out.push(
+          ...renderTable(
+            ['name', 'type', 'TTL left (s)', 'data'],
+            f.cache.entries.map((e) => [e.name, e.type, e.ttl, e.data]),
+            { title: f.cache.title, maxWidth: width },
+          ),
+        );
+      return out;
+    }
   }
 }

@@ -57,4 +57,18 @@ export { fieldValues } from './filter-exercise.ts';
 export { gradeChoice } from './exercise.ts';
 export { displayPath, wiresharkCommand } from './captures.ts';
 export { wrapCommand } from './layout.ts';
-export { barFigure, checksumFigure, figureText, lineFigure, type BarFigure, type ChecksumFigure, type Figure, type LineFigure } from './figure.ts';
+export {
+  barFigure,
+  checksumFigure,
+  figureText,
+  lineFigure,
+  treeFigure,
+  ttlLeft,
+  type BarFigure,
+  type ChecksumFigure,
+  type Figure,
+  type LineFigure,
+  type TreeFigure,
+  type TreeNode,
+  type TreeRecord,
+} from './figure.ts';

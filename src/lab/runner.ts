@@ -15,6 +15,7 @@ import { checkCaptureFilters } from './filter-check.ts';
 import { LearnerInput } from './learner-input.ts';
 import { applyLabEvent, emptyRun, type CaptureJson, type LabEvent, type LabRunJson } from '../view/lab-types.ts';
 import { writeLabIndex } from '../view/lab-static.ts';
+import { TopologyWatch } from '../view/topology.ts';
 import { cryptoRandom, seededRandom, type Random } from '../base/random.ts';
 import { outputWidth } from './layout.ts';
 import { Reporter, type OutStream, type RunMode } from './reporter.ts';
@@ -162,6 +163,8 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
       emit({ type: 'check', check: { label: r.label, passed: r.passed, observed: r.observed, expected: r.expected } });
     };
     const captures = new CaptureSet({ dir, cwd: options.cwd, clock, random, deterministic });
+    // The index.html draws the lab's networks as they stood at its end.
+    const nets = writeIndex ? new TopologyWatch(undefined, () => lab.name) : undefined;
     const labCleanups: Cleanup[] = [];
     const state: unknown = lab.state?.() ?? {};
     reporter.labStart(lab, dir);
@@ -249,11 +252,13 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
     if (writeIndex) {
       try {
         const labJson = record.labs.at(-1);
-        if (labJson !== undefined) index = writeLabIndex(dir, labJson, record.started);
+        const topology = nets?.snapshots() ?? [];
+        if (labJson !== undefined) index = writeLabIndex(dir, topology.length === 0 ? labJson : { ...labJson, topology }, record.started);
       } catch (err) {
         reporter.skippedPart(`the lab's index.html was not written: ${errorText(err)}`);
       }
     }
+    nets?.close();
     results.push({ name: lab.name, passed, failed, results: labResults, captures: labCaptures, ...(index === undefined ? {} : { index }) });
   }
   const passed = results.reduce((n, r) => n + r.passed, 0);

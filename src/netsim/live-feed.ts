@@ -6,6 +6,8 @@
 // `ERR reason\n` and closes), then sends one record per frame: seconds (u32), nanoseconds (u32),
 // length (u32), all big-endian, then the Ethernet frame. A watcher that cannot keep up (more than
 // MAX_BACKLOG bytes queued) loses frames rather than grow the feed's memory; drops are counted.
+// Watchers in the same process (the lab page, src/view/topology.ts) subscribe with `local()` and get
+// the same published frames, with the sending port when the publisher names it.
 
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
@@ -30,10 +32,21 @@ interface Watcher {
   segment: string;
 }
 
+/** A frame as a watcher in this process gets it. */
+export interface LiveFrame {
+  segment: string;
+  frame: Uint8Array;
+  /** Wall-clock nanoseconds since the epoch, as sent to the TCP watchers. */
+  time: bigint;
+  /** The sending port, when the publisher names it (`h1-eth0`). */
+  from?: string;
+}
+
 export class LiveFeed {
   private readonly server: Server;
   private readonly segments = new Map<string, string>();
   private readonly watchers = new Set<Watcher>();
+  private readonly locals = new Set<(f: LiveFrame) => void>();
   private announcementPath: string | undefined;
   private port = 0;
   /** Frames a slow watcher did not get. */
@@ -73,9 +86,25 @@ export class LiveFeed {
     return n;
   }
 
-  /** Sends a frame to the segment's watchers. Cheap when nobody watches. */
-  publish(segment: string, frame: Uint8Array): void {
-    if (this.watchers.size === 0) return;
+  /** The segments announced so far. */
+  get segmentNames(): string[] {
+    return [...this.segments.keys()];
+  }
+
+  /** Calls `fn` for every frame published from now on, on any segment; returns the function that stops it. */
+  local(fn: (f: LiveFrame) => void): () => void {
+    this.locals.add(fn);
+    return () => this.locals.delete(fn);
+  }
+
+  /** Sends a frame to the segment's watchers (`from`: the sending port, for local watchers). Cheap when nobody watches. */
+  publish(segment: string, frame: Uint8Array, from?: string): void {
+    if (this.watchers.size === 0 && this.locals.size === 0) return;
+    const t = this.now();
+    if (this.locals.size > 0) {
+      const f: LiveFrame = { segment, frame, time: t, ...(from === undefined ? {} : { from }) };
+      for (const fn of this.locals) fn(f);
+    }
     let record: Buffer | undefined;
     for (const w of this.watchers) {
       if (w.segment !== segment) continue;
@@ -84,7 +113,6 @@ export class LiveFeed {
         continue;
       }
       if (record === undefined) {
-        const t = this.now();
         record = Buffer.alloc(12 + frame.length);
         record.writeUInt32BE(Number(t / 1_000_000_000n) >>> 0, 0);
         record.writeUInt32BE(Number(t % 1_000_000_000n), 4);
@@ -101,6 +129,7 @@ export class LiveFeed {
     this.announcementPath = undefined;
     for (const w of this.watchers) w.socket.destroy();
     this.watchers.clear();
+    this.locals.clear();
     if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }

@@ -18,6 +18,7 @@ import { labBundle } from './lab-static.ts';
 import { applyLabEvent, emptyRun, type LabEvent, type LabRunJson, type TopoFrameJson, type TopologyJson } from './lab-types.ts';
 import { startViewServer, type ViewServer } from './server.ts';
 import { TopologyWatch } from './topology.ts';
+import { LiveFeed } from '../netsim/live-feed.ts';
 import type { RequestErrorJson } from './types.ts';
 
 const MAX_ANSWER_BYTES = 4096;
@@ -40,6 +41,8 @@ export interface LabServerOptions {
   port?: number;
   /** Assets instead of the bundled page (tests). */
   assets?: Map<string, Asset>;
+  /** Where the live feed is announced for the extcap (default: live-registry's runtimeDir()). */
+  runtimeDir?: string;
 }
 
 const SHELL = (title: string): string => `<!doctype html>
@@ -111,12 +114,17 @@ export async function startLabServer(title: string, answers: LabAnswerSink, opti
     const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const c of clients) c.write(text);
   };
+  // The lab's frames go through a live feed, as `netlab topo --live` does: the page and a Wireshark
+  // started with netlab's extcap (one interface per link) see the same frames.
+  const feed = new LiveFeed({ topology: title, ...(options.runtimeDir === undefined ? {} : { dir: options.runtimeDir }) });
+  await feed.start();
   const topology = new TopologyWatch(
     {
       topology: (t: TopologyJson) => broadcast('topology', t),
       frame: (f: TopoFrameJson) => broadcast('frame', f),
     },
     () => run.labs.at(-1)?.name ?? 'net',
+    feed,
   );
 
   const openCapture = (id: number): Promise<{ server: ViewServer; model: CaptureModel }> | undefined => {
@@ -206,6 +214,7 @@ export async function startLabServer(title: string, answers: LabAnswerSink, opti
     },
     close: async () => {
       topology.close();
+      await feed.close();
       for (const c of clients) c.end();
       clients.clear();
       for (const v of captureViews.values()) {

@@ -3,7 +3,7 @@
 // captures embeds it. One set of types for the runner, the server and the page.
 
 /** A picture a step draws: SVG in the page; at the terminal, its text form. */
-export type Figure = LineFigure | BarFigure | ChecksumFigure;
+export type Figure = LineFigure | BarFigure | ChecksumFigure | TreeFigure;
 
 /** Lines against a shared x axis (cwnd and ssthresh against time). */
 export interface LineFigure {
@@ -34,6 +34,41 @@ export interface ChecksumFigure {
   folds: { sum: number; low: number; carry: number; next: number }[];
   folded: number;
   checksum: number;
+  text?: string;
+}
+
+/** A record a tree node sent back, with its TTL as sent and when it arrived. */
+export interface TreeRecord {
+  section: 'answer' | 'authority' | 'additional';
+  name: string;
+  type: string;
+  ttl: number;
+  data: string;
+}
+
+/** One node of a tree (a server asked): its parent, the edge from it, the records it sent back. */
+export interface TreeNode {
+  label: string;
+  /** A second line: an address. */
+  detail: string;
+  /** Index of the parent node (none: a root). */
+  parent?: number;
+  /** What leads from the parent to here (`referral: com`). */
+  edge?: string;
+  /** Wall-clock ms since the epoch when the node's records arrived: their TTLs count down from it. */
+  at: number;
+  records: TreeRecord[];
+}
+
+/**
+ * A tree of servers (the DNS referral chain) with the records each sent and, beside it, the cache
+ * they filled with each entry's expiry: the page counts every TTL down from the run's own times.
+ */
+export interface TreeFigure {
+  kind: 'tree';
+  title: string;
+  nodes: TreeNode[];
+  cache?: { title: string; entries: { name: string; type: string; data: string; ttl: number; expires: number }[] };
   text?: string;
 }
 
@@ -104,6 +139,8 @@ export interface LabJson {
   passed?: number;
   failed?: number;
   done: boolean;
+  /** The lab's virtual networks as they stood at its end (the static index.html draws them). */
+  topology?: TopologyJson[];
 }
 
 export interface LabRunJson {

@@ -3,9 +3,15 @@
 // and each frame as it crosses a link. Snapshots are taken on a timer and sent only when they change;
 // frames are sent as they happen, at most MAX_FRAMES_PER_TICK a tick (the rest are counted), since a
 // simulated network can send thousands in a millisecond of real time.
+//
+// Frames reach the page through a LiveFeed (src/netsim/live-feed.ts), the one `netlab topo` and the
+// Wireshark extcap use: each link of each network is a segment (`net1-h1-sw1`), every frame a link
+// carries is published there, and the page hears the feed as one of its watchers, so a Wireshark
+// attached with `netlab extcap` gets exactly the frames the page shows.
 
 import { Host, type LabNet, Router, Switch, type WireFrame } from '../netsim/index.ts';
 import { watchLabNets } from '../netsim/lab-net.ts';
+import type { LiveFeed, LiveFrame } from '../netsim/live-feed.ts';
 import type { TopoFrameJson, TopoLinkJson, TopologyJson, TopoNodeJson } from './lab-types.ts';
 
 const TICK_MS = 250;
@@ -97,23 +103,46 @@ export interface TopologyListener {
   frame(f: TopoFrameJson): void;
 }
 
-/** Watches the LabNets built from now on; tells the listener of their snapshots and frames. */
+/** The live feed's segment of a network's link. */
+export const linkSegment = (netId: number, link: string): string => `net${netId}-${link}`;
+
+interface Watched {
+  id: number;
+  name: string;
+  net: LabNet;
+  last: string;
+  off: () => void;
+  /** Links announced as feed segments. */
+  segments: Set<string>;
+}
+
+/**
+ * Watches the LabNets built from now on. With a listener, tells it of their snapshots (on a timer)
+ * and frames (through `feed`, which then carries every link's frames); without one, only keeps the
+ * networks for snapshots() (the static page's final picture).
+ */
 export class TopologyWatch {
-  private readonly nets: { id: number; name: string; net: LabNet; last: string; off: () => void }[] = [];
+  private readonly nets: Watched[] = [];
+  private readonly bySegment = new Map<string, { net: Watched; link: string }>();
   private readonly stopWatching: () => void;
-  private readonly timer: NodeJS.Timeout;
+  private readonly stopFeed: () => void;
+  private readonly timer: NodeJS.Timeout | undefined;
   private frameBudget = MAX_FRAMES_PER_TICK;
   /** Frames not sent to the page (over the per-tick budget). */
   skippedFrames = 0;
 
   /** `label` names a network built without a name (the lab running then). */
   constructor(
-    private readonly listener: TopologyListener,
+    private readonly listener: TopologyListener | undefined,
     label: () => string = () => 'net',
+    private readonly feed?: LiveFeed,
   ) {
     this.stopWatching = watchLabNets((net, name) => this.add(net, name === 'net' ? label() : name));
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
+    this.stopFeed = feed?.local((f) => this.fromFeed(f)) ?? (() => undefined);
+    if (listener !== undefined) {
+      this.timer = setInterval(() => this.tick(), TICK_MS);
+      this.timer.unref();
+    }
   }
 
   /** The latest snapshot of every network seen. */
@@ -123,35 +152,62 @@ export class TopologyWatch {
 
   private add(net: LabNet, name: string): void {
     const id = this.nets.length + 1;
-    const off = net.onFrame((f: WireFrame) => {
-      if (this.frameBudget <= 0) {
-        this.skippedFrames++;
-        return;
-      }
-      this.frameBudget--;
-      this.listener.frame({ net: id, link: f.link, from: f.from, to: f.to, summary: frameSummary(f.frame) });
-    });
-    this.nets.push({ id, name, net, last: '', off });
+    const w: Watched = { id, name, net, last: '', off: () => undefined, segments: new Set() };
+    const feed = this.feed;
+    if (feed !== undefined) {
+      w.off = net.onFrame((f: WireFrame) => {
+        this.announce(w, f.link);
+        feed.publish(linkSegment(id, f.link), f.frame, f.from);
+      });
+    }
+    this.nets.push(w);
     // The first snapshot as soon as the lab has wired the network (this turn), then on each tick.
-    setImmediate(() => this.tick());
+    if (this.listener !== undefined) setImmediate(() => this.tick());
   }
 
-  /** Sends the snapshots that changed. */
+  /** Makes a link a segment of the feed (once). */
+  private announce(w: Watched, link: string): void {
+    if (this.feed === undefined || w.segments.has(link)) return;
+    w.segments.add(link);
+    const segment = linkSegment(w.id, link);
+    this.bySegment.set(segment, { net: w, link });
+    const l = w.net.linkList.find((x) => x.name === link);
+    this.feed.addSegment(segment, `${w.name} link ${link}${l === undefined ? '' : ` (${l.a} - ${l.b})`}`);
+  }
+
+  /** A frame the feed carried: to the page, within the tick's budget. */
+  private fromFeed(f: LiveFrame): void {
+    const seg = this.bySegment.get(f.segment);
+    if (seg === undefined || this.listener === undefined) return;
+    if (this.frameBudget <= 0) {
+      this.skippedFrames++;
+      return;
+    }
+    this.frameBudget--;
+    const l = seg.net.net.linkList.find((x) => x.name === seg.link);
+    const from = f.from ?? '';
+    const to = l === undefined ? '' : from === l.a ? l.b : l.a;
+    this.listener.frame({ net: seg.net.id, link: seg.link, from, to, summary: frameSummary(f.frame) });
+  }
+
+  /** Sends the snapshots that changed (and announces the links built since as feed segments). */
   tick(): void {
     this.frameBudget = MAX_FRAMES_PER_TICK;
     for (const n of this.nets) {
       if (n.last.startsWith('closed:')) continue;
+      for (const l of n.net.linkList) this.announce(n, l.name);
       const snap = topologySnapshot(n.net, n.id, n.name);
       const text = JSON.stringify(snap);
       if (text === n.last) continue;
       n.last = snap.closed ? `closed:${text}` : text;
-      this.listener.topology(snap);
+      this.listener?.topology(snap);
     }
   }
 
   close(): void {
     this.stopWatching();
-    clearInterval(this.timer);
+    this.stopFeed();
+    if (this.timer !== undefined) clearInterval(this.timer);
     for (const n of this.nets) n.off();
   }
 }

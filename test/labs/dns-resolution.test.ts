@@ -46,6 +46,30 @@ describe('lab dns-resolution, --check through the runner', () => {
     const rows = tsharkRows(first?.absolutePath ?? '', 'dns.flags.authoritative == 1', ['dns.a', 'dns.cname', 'dns.resp.ttl']);
     expect(rows).toEqual([['192.0.2.1', 'example.com', '3600,3600']]);
   });
+
+  it('is a figure record of root -> .com -> example.com with the records, TTLs and the cache with its expiry', () => {
+    const shows = r.summary.record.labs[0]?.items.flatMap((i) => i.shows) ?? [];
+    const trees = shows.flatMap((s) => (s.kind === 'figure' && s.figure.kind === 'tree' ? [s.figure] : []));
+    expect(trees).toHaveLength(1);
+    const t = trees[0];
+    expect(t.nodes.map((n) => [n.label.split(' ')[0], n.parent, n.edge])).toEqual([
+      ['root', undefined, undefined],
+      ['.com', 0, 'referral: com'],
+      ['authoritative', 1, 'referral: example.com'],
+    ]);
+    expect(t.nodes[0].records.filter((x) => x.section === 'authority').map((x) => `${x.name} ${x.type}`)).toEqual(['com NS']);
+    expect(t.nodes[2].records.filter((x) => x.section === 'answer').map((x) => `${x.name} ${x.type} ${x.ttl}`)).toEqual([
+      'www.example.com CNAME 3600',
+      'example.com A 3600',
+    ]);
+    // The nodes' times are the run's: in order, within the run.
+    expect(t.nodes[1].at).toBeGreaterThanOrEqual(t.nodes[0].at);
+    const a = t.cache?.entries.find((e) => e.name === 'example.com' && e.type === 'A');
+    expect(a?.ttl).toBe(3600);
+    expect(Math.abs((a?.expires ?? 0) - (t.nodes[2].at + 3600 * 1000))).toBeLessThan(2000);
+    // Nothing more at the terminal: the figure's text is empty.
+    expect(t.text).toBe('');
+  });
 });
 
 describe('lab dns-resolution, checkpoints that fail', () => {

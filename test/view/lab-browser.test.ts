@@ -3,16 +3,20 @@
 // its steps as they run, draw the switch and hosts with frames crossing the links and the switch's
 // MAC table filling, take an exercise's answers (graded, the result in the page and at the
 // terminal), move between steps with the keyboard, and stay readable at 1280x800 and narrow. Then the
-// static index.html of the run, and that of a checksums run with its figures, open from file://.
+// static index.html of the run (with the network's final snapshot), that of a checksums run with its
+// figures, and a page holding a DNS referral tree whose TTLs count down, open from file://.
 // Screenshots are saved in a temp folder, printed.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTool, requireTool } from '../helpers/tools.ts';
+import { treeFigure, type TreeRecord } from '../../src/lab/figure.ts';
+import { labIndexHtml } from '../../src/view/lab-static.ts';
+import { applyLabEvent, emptyRun } from '../../src/view/lab-types.ts';
 
 const runFile = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -156,6 +160,12 @@ describe.skipIf(!requireTool('chromium'))('the lab page in chromium', () => {
     expect(await file.textContent('#status')).toMatch(/mac-and-arp: \d+ passed, 0 failed/);
     expect(await file.getAttribute('article.item.step .captures a', 'href')).toBe('arp-and-ping.pcapng');
     expect(await file.locator('.checks li.fail').count()).toBe(0);
+    // The network as it stood at the end, drawn from the snapshot embedded in the file.
+    await file.waitForSelector('#topology svg.topo g.node');
+    expect(await file.$$eval('#topology .net:not([hidden]) svg.topo g.node', (gs) => gs.map((g) => g.getAttribute('data-node')).sort())).toEqual(
+      await page.$$eval('#topology .net:not([hidden]) svg.topo g.node', (gs) => gs.map((g) => g.getAttribute('data-node')).sort()),
+    );
+    expect(await file.locator('#topology .net:not([hidden]) table[data-table="MAC table"] tbody tr').count()).toBeGreaterThan(0);
     await file.screenshot({ path: join(shots, 'lab-static.png') });
 
     await checksums;
@@ -170,4 +180,54 @@ describe.skipIf(!requireTool('chromium'))('the lab page in chromium', () => {
       .screenshot({ path: join(shots, 'lab-checksum-figure.png') });
     await file.close();
   }, 120_000);
+
+  it('draws a referral tree whose TTLs count down from the run\'s times, and shows "expired" at 0', async () => {
+    const now = Date.now();
+    const rec = (name: string, ttl: number, section: TreeRecord['section'] = 'authority'): TreeRecord => ({
+      section,
+      name,
+      type: 'NS',
+      ttl,
+      data: `ns.${name}.`,
+    });
+    const run = emptyRun();
+    applyLabEvent(run, { type: 'lab', name: 'dns', title: 'tree', duration: '1', outDir: 'o' });
+    applyLabEvent(run, { type: 'item', kind: 'step', position: 1, total: 1, title: 'referrals', text: '' });
+    const tree = treeFigure(
+      'The referrals',
+      [
+        { label: 'root', detail: '127.192.0.1', at: now - 10_000, records: [rec('com', 172800)] },
+        { label: '.com TLD', detail: '127.192.0.2', at: now - 10_000, parent: 0, edge: 'referral: com', records: [rec('example.com', 5)] },
+        { label: 'authoritative', detail: '127.192.0.3', at: now, parent: 1, edge: 'referral: example.com', records: [rec('www', 30, 'answer')] },
+      ],
+      { title: "The resolver's cache", entries: [{ name: 'www', type: 'A', data: '192.0.2.1', ttl: 3, expires: now + 3000 }] },
+      '',
+    );
+    applyLabEvent(run, { type: 'show', show: { kind: 'figure', figure: tree } });
+    const path = join(work, 'tree.html');
+    writeFileSync(path, labIndexHtml(run));
+    const file = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await file.route(/^(?!file:)/, (route) => route.abort());
+    await file.goto(pathToFileURL(path).href);
+    await file.waitForSelector('figure[data-kind="tree"] svg');
+    expect(await file.$$eval('svg.tree g.tree-node', (gs) => gs.map((g) => g.getAttribute('data-node')))).toEqual(['root', '.com TLD', 'authoritative']);
+    expect(await file.locator('svg.tree line.edge').count()).toBe(2);
+    const ttls = (): Promise<string[]> => file.$$eval('svg.tree .ttl', (ts) => ts.map((t) => t.textContent ?? ''));
+    const first = await ttls();
+    // 172800 s less the 10 s since, the 5 s record long run out, 30 s, and the cache's 3 s.
+    const rootLeft = Number.parseInt(first[0], 10);
+    expect(first[0]).toMatch(/^\d+ s$/);
+    expect(rootLeft).toBeGreaterThan(172_800 - 30);
+    expect(rootLeft).toBeLessThanOrEqual(172_800 - 10);
+    expect(first[1]).toBe('expired');
+    expect(first[2]).toMatch(/^\d+ s$/);
+    expect(Number.parseInt(first[2], 10)).toBeGreaterThan(15); // the page may take a few seconds to load here
+    await file.locator('figure[data-kind="tree"]').screenshot({ path: join(shots, 'lab-dns-tree.png') });
+    // Each second the TTLs go down; the cache's 3 s entry runs out.
+    await file.waitForFunction((was) => document.querySelectorAll('svg.tree .ttl')[2]?.textContent !== was, first[2], { timeout: 5000 });
+    expect(Number.parseInt((await ttls())[2], 10)).toBeLessThan(Number.parseInt(first[2], 10));
+    await file.waitForFunction(() => [...document.querySelectorAll('svg.tree .ttl')].at(-1)?.textContent === 'expired', undefined, { timeout: 6000 });
+    expect(await file.locator('svg.tree .ttl.expired').count()).toBe(2);
+    await file.close();
+  }, 30_000);
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checksumFigure, figureText, barFigure, lineFigure } from '../../src/lab/figure.ts';
+import { checksumFigure, figureText, barFigure, lineFigure, treeFigure, ttlLeft, type TreeRecord } from '../../src/lab/figure.ts';
 import { LearnerInput } from '../../src/lab/learner-input.ts';
 import { runLabs } from '../../src/lab/runner.ts';
 import { Host, LabNet, Switch } from '../../src/netsim/index.ts';
@@ -16,8 +16,13 @@ import { internetChecksum } from '../../src/wire/checksum.ts';
 import { startLabServer } from '../../src/view/lab-server.ts';
 import { labIndexHtml, scriptJson } from '../../src/view/lab-static.ts';
 import { applyLabEvent, emptyRun, type LabEvent, type LabRunJson } from '../../src/view/lab-types.ts';
-import { frameSummary, TopologyWatch, topologySnapshot } from '../../src/view/topology.ts';
+import { frameSummary, linkSegment, TopologyWatch, topologySnapshot } from '../../src/view/topology.ts';
+import { LiveFeed } from '../../src/netsim/live-feed.ts';
+import { findInterface, interfaceName, listFeeds } from '../../src/netsim/live-registry.ts';
+import { connect } from 'node:net';
 import { tinyLab } from '../lab/tiny-lab.ts';
+import { defineLab } from '../../src/lab/define.ts';
+import type { AnyLab } from '../../src/lab/types.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -73,6 +78,26 @@ describe('figures', () => {
   it('refuse a word that is not 16 bits and bars that do not match their categories', () => {
     expect(() => checksumFigure('x', [{ label: 'big', value: 0x10000 }])).toThrow(/word big is not 16 bits/);
     expect(() => barFigure('x', ['a', 'b'], [{ name: 's', values: [1] }], 'requests')).toThrow(/series s has 1 values for 2 categories/);
+  });
+
+  it('hold a tree whose parents come first, printed as an indented table, and count a TTL down to 0', () => {
+    const at = 1_700_000_000_000;
+    const rec = (name: string, ttl: number): TreeRecord => ({ section: 'authority', name, type: 'NS', ttl, data: `ns.${name}.` });
+    const tree = treeFigure(
+      'referrals',
+      [
+        { label: 'root', detail: '127.0.0.1', at, records: [rec('com', 172800)] },
+        { label: 'com', detail: '127.0.0.2', at: at + 5, parent: 0, edge: 'referral: com', records: [rec('example.com', 86400)] },
+      ],
+      { title: 'cache', entries: [{ name: 'example.com', type: 'A', data: '192.0.2.1', ttl: 3600, expires: at + 3_600_000 }] },
+    );
+    const text = figureText(tree).join('\n');
+    expect(text).toMatch(/^root\s*$/m);
+    expect(text).toMatch(/^ {2}com\s+referral: com/m);
+    expect(text).toMatch(/authority\s+example\.com NS ns\.example\.com\.\s+86400/);
+    expect(text).toMatch(/example\.com\s+A\s+3600\s+192\.0\.2\.1/);
+    expect(() => treeFigure('bad', [{ label: 'a', detail: '', at, parent: 0, records: [] }])).toThrow(/node 0 \(a\) has parent 0/);
+    expect([ttlLeft(3600, at, at + 999), ttlLeft(3600, at, at + 1000), ttlLeft(2, at, at + 2500)]).toEqual([3600, 3599, 0]);
   });
 
   it('print their default text form as a table, or the text the lab gave', () => {
@@ -183,7 +208,12 @@ describe('the topology of a virtual network', () => {
   it('draws the nodes and links and shows the tables a ping fills', async () => {
     const frames: string[] = [];
     const snaps: number[] = [];
-    const watch = new TopologyWatch({ topology: (t) => snaps.push(t.frames), frame: (f) => frames.push(`${f.link} ${f.from}>${f.to} ${f.summary}`) });
+    const feed = new LiveFeed({ topology: 'lan-test', dir: tempDir() });
+    const watch = new TopologyWatch(
+      { topology: (t) => snaps.push(t.frames), frame: (f) => frames.push(`${f.link} ${f.from}>${f.to} ${f.summary}`) },
+      () => 'net',
+      feed,
+    );
     const { net, h1 } = await smallLan();
     const before = topologySnapshot(net, 1, 'lan');
     expect(before.nodes.map((n) => [n.name, n.kind])).toEqual([
@@ -213,6 +243,89 @@ describe('the topology of a virtual network', () => {
     expect(snaps.at(-1)).toBe(net.frames.length);
     await net.close();
     watch.close();
+    await feed.close();
+  });
+
+  it('sends the page the frames of the live feed, which the Wireshark extcap reads too', async () => {
+    const dir = tempDir();
+    const feed = new LiveFeed({ topology: 'lan-test', dir });
+    await feed.start();
+    const page: { link: string; summary: string }[] = [];
+    const watch = new TopologyWatch({ topology: () => undefined, frame: (f) => page.push({ link: f.link, summary: f.summary }) }, () => 'net', feed);
+    const { net, h1 } = await smallLan();
+    const id = watch.snapshots().length;
+    watch.tick(); // announces the links built so far
+    // As `netlab extcap --capture` does: find the interface in the runtime folder, WATCH its segment.
+    const found = findInterface(interfaceName('lan-test', linkSegment(id, 'h1-sw1')), dir);
+    if (found === undefined) throw new Error('the link is not announced in the runtime folder');
+    expect(found.segment).toBe(linkSegment(id, 'h1-sw1'));
+    expect(listFeeds(dir)[0].segments.map((s) => s.name)).toEqual([linkSegment(id, 'h1-sw1'), linkSegment(id, 'h2-sw1')]);
+    const sock = connect({ host: found.feed.host, port: found.feed.port });
+    let buf = Buffer.alloc(0);
+    sock.on('data', (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+    });
+    await new Promise<void>((res) => sock.once('connect', () => res()));
+    sock.write(`WATCH ${found.segment}\n`);
+    while (!buf.includes(10)) await new Promise((r) => setTimeout(r, 5));
+    expect(buf.subarray(0, buf.indexOf(10)).toString()).toBe('OK');
+    await net.run(h1.ping('192.168.9.2', { count: 2 }));
+    const expected = page.filter((f) => f.link === 'h1-sw1').map((f) => f.summary);
+    expect(expected.length).toBeGreaterThanOrEqual(6); // ARP both ways, two echo requests and replies
+    const got: string[] = [];
+    const deadline = Date.now() + 5_000;
+    while (got.length < expected.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+      let at = buf.indexOf(10) + 1;
+      got.length = 0;
+      while (buf.length >= at + 12 && buf.length >= at + 12 + buf.readUInt32BE(at + 8)) {
+        const len = buf.readUInt32BE(at + 8);
+        got.push(frameSummary(buf.subarray(at + 12, at + 12 + len)));
+        at += 12 + len;
+      }
+    }
+    expect(got).toEqual(expected);
+    sock.destroy();
+    await net.close();
+    watch.close();
+    await feed.close();
+    expect(listFeeds(dir)).toEqual([]);
+  });
+
+  it("goes into the static index.html as it stood at the lab's end; a tree figure with text '' prints nothing", async () => {
+    const netLab = (tree: boolean): AnyLab =>
+      defineLab<Record<string, never>>({
+        name: 'netlab-page',
+        title: 'A LAN for the static page',
+        duration: '1 min',
+        needs: [],
+        state: () => ({}),
+        steps: [
+          {
+            title: 'Ping across a switch',
+            explain: 'h1 pings h2 through sw1.',
+            async run(ctx) {
+              const { net, h1 } = await smallLan();
+              await net.run(h1.ping('192.168.9.2', { count: 1 }));
+              ctx.show.table(['frames'], [[net.frames.length]]);
+              if (tree) ctx.show.figure(treeFigure('t', [{ label: 'root', detail: '', at: Date.now(), records: [] }], undefined, ''));
+              ctx.check.ok('the ping crossed', net.frames.length > 0, String(net.frames.length));
+              await net.close();
+            },
+          },
+        ],
+      });
+    const outputs: string[] = [];
+    for (const tree of [true, false]) {
+      const out = tempDir();
+      const stdout = new Collect();
+      const summary = await runLabs([netLab(tree)], { mode: 'guided', pause: false, out, stdout, colour: false, env: {}, writeIndex: true });
+      outputs.push(stdout.text.replaceAll(out, 'OUT'));
+      const lab = embedded(readFileSync(summary.labs[0].index ?? '', 'utf8')).labs[0];
+      expect(lab.topology?.map((t) => [t.name, t.closed, t.nodes.map((n) => n.name)])).toEqual([['lan', true, ['sw1', 'h1', 'h2']]]);
+      expect(lab.topology?.[0].nodes[0].tables[0].rows.map((r) => r[1])).toEqual(['02:00:00:00:00:01', '02:00:00:00:00:02']);
+    }
+    expect(outputs[0]).toBe(outputs[1]);
   });
 
   it('summarises a frame too short for Ethernet without throwing', () => {

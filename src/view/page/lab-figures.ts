@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 // Figures as SVG (src/view/lab-types.ts Figure): a line chart, grouped bars, and the one's-complement
-// sum worked word by word. Plain DOM; sizes in the viewBox so the picture scales with the window.
+// sum worked word by word, a tree of servers (DNS referrals) whose TTLs count down live. Plain DOM;
+// sizes in the viewBox so the picture scales with the window.
 
-import type { BarFigure, ChecksumFigure, Figure, LineFigure } from '../lab-types.ts';
+import type { BarFigure, ChecksumFigure, Figure, LineFigure, TreeFigure } from '../lab-types.ts';
 
 const NS = 'http://www.w3.org/2000/svg';
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f'];
@@ -146,6 +147,100 @@ function checksumSvg(f: ChecksumFigure): SVGSVGElement {
   return svg;
 }
 
+// ---- the tree, with TTLs counting down ---------------------------------------------------------------
+
+/** The text of a TTL counting down to `expires` (ms since the epoch), at `now`. */
+export function countdownText(expires: number, now: number): string {
+  const left = Math.ceil((expires - now) / 1000);
+  return left > 0 ? `${left} s` : 'expired';
+}
+
+/** Sets every TTL on the page (elements with data-expires) to what is left now. */
+export function updateCountdowns(root: ParentNode = document, now = Date.now()): void {
+  for (const e of root.querySelectorAll<SVGElement>('[data-expires]')) {
+    const text = countdownText(Number(e.dataset.expires), now);
+    if (e.textContent !== text) e.textContent = text;
+    e.classList.toggle('expired', text === 'expired');
+  }
+}
+
+let countdownTimer: ReturnType<typeof setInterval> | undefined;
+
+/** Updates the countdowns once a second, from now on (one timer for the page). */
+export function startCountdowns(): void {
+  if (countdownTimer !== undefined) return;
+  countdownTimer = setInterval(() => updateCountdowns(), 1000);
+}
+
+/** Nodes by depth, top to bottom, each level spread across; under each node its records with TTLs. */
+function treeSvg(f: TreeFigure): SVGSVGElement {
+  const W = 720;
+  const LINE = 16;
+  const BOX_W = 660;
+  const depth: number[] = [];
+  for (const n of f.nodes) depth.push(n.parent === undefined ? 0 : depth[n.parent] + 1);
+  const levels: number[][] = [];
+  f.nodes.forEach((_, i) => {
+    levels[depth[i]] = [...(levels[depth[i]] ?? []), i];
+  });
+  const boxH = (i: number): number => 40 + f.nodes[i].records.length * LINE;
+  const pos: { x: number; y: number; w: number; h: number }[] = [];
+  let y = 34;
+  for (const level of levels) {
+    const w = Math.min(BOX_W, (W - 20) / level.length - 12);
+    level.forEach((i, k) => {
+      pos[i] = { x: 10 + ((W - 20) / level.length) * k + ((W - 20) / level.length - w) / 2, y: y + 24, w, h: boxH(i) };
+    });
+    y += 24 + Math.max(...level.map(boxH)) + 12;
+  }
+  const entries = f.cache?.entries ?? [];
+  const cacheTop = y + 8;
+  const H = f.cache === undefined ? y : cacheTop + 26 + entries.length * LINE + 10;
+  const svg = frame(W, H, f.title);
+  svg.classList.add('tree');
+  f.nodes.forEach((n, i) => {
+    const p = pos[i];
+    if (n.parent !== undefined) {
+      const q = pos[n.parent];
+      const x1 = q.x + q.w / 2;
+      svg.append(svgEl('line', { x1, y1: q.y + q.h, x2: p.x + p.w / 2, y2: p.y, class: 'edge' }));
+      if (n.edge !== undefined) svg.append(svgEl('text', { x: (x1 + p.x + p.w / 2) / 2 + 8, y: p.y - 8, class: 'edge-label' }, n.edge));
+    }
+    const g = svgEl('g', { class: 'tree-node', 'data-node': n.label, transform: `translate(${p.x} ${p.y})` });
+    g.append(svgEl('rect', { width: p.w, height: p.h, rx: 6 }));
+    g.append(
+      svgEl('text', { x: 10, y: 18, class: 'node-label' }, n.label),
+      svgEl('text', { x: p.w - 10, y: 18, 'text-anchor': 'end', class: 'node-detail' }, n.detail),
+    );
+    n.records.forEach((r, k) => {
+      const ry = 38 + k * LINE;
+      const row = svgEl('text', { x: 10, y: ry, class: `record ${r.section}` });
+      row.append(svgEl('tspan', { class: 'section' }, `${r.section} `), svgEl('tspan', {}, `${r.name} ${r.type} ${r.data}`));
+      row.append(svgEl('title', {}, `${r.section} section, TTL ${r.ttl} s as sent`));
+      g.append(row, svgEl('text', { x: p.w - 10, y: ry, 'text-anchor': 'end', class: 'ttl', 'data-expires': n.at + r.ttl * 1000 }, ''));
+    });
+    svg.append(g);
+  });
+  if (f.cache !== undefined) {
+    const g = svgEl('g', { class: 'tree-cache', transform: `translate(10 ${cacheTop})` });
+    g.append(svgEl('rect', { width: W - 20, height: 20 + entries.length * LINE + 6, rx: 6 }));
+    g.append(
+      svgEl('text', { x: 10, y: 16, class: 'node-label' }, f.cache.title),
+      svgEl('text', { x: W - 30, y: 16, 'text-anchor': 'end', class: 'node-detail' }, 'TTL left'),
+    );
+    entries.forEach((e, k) => {
+      const ry = 34 + k * LINE;
+      g.append(
+        svgEl('text', { x: 10, y: ry, class: 'record' }, `${e.name} ${e.type} ${e.data}`),
+        svgEl('text', { x: W - 30, y: ry, 'text-anchor': 'end', class: 'ttl', 'data-expires': e.expires }, ''),
+      );
+    });
+    svg.append(g);
+  }
+  updateCountdowns(svg);
+  return svg;
+}
+
 export function figureSvg(f: Figure): SVGSVGElement {
   switch (f.kind) {
     case 'line':
@@ -154,5 +249,7 @@ export function figureSvg(f: Figure): SVGSVGElement {
       return barsSvg(f);
     case 'checksum':
       return checksumSvg(f);
+    case 'tree':
+      return treeSvg(f);
   }
 }

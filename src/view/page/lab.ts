@@ -6,7 +6,7 @@
 // Keyboard: j/k (or n/p) move between steps, Enter in the answer box answers.
 
 import { applyLabEvent, emptyRun, type CaptureJson, type ItemJson, type LabEvent, type LabRunJson, type ShowJson } from '../lab-types.ts';
-import { figureSvg } from './lab-figures.ts';
+import { figureSvg, startCountdowns } from './lab-figures.ts';
 import { TopologyView } from './lab-topology.ts';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -272,6 +272,9 @@ document.addEventListener('keydown', (ev) => {
 
 // ---- start ------------------------------------------------------------------------------------------
 
+// TTLs in figures count down from the run's own times (a static page opened later shows them expired).
+startCountdowns();
+
 if (live) {
   const source = new EventSource('/api/lab/events');
   source.addEventListener('run', (m) => {
@@ -291,4 +294,6 @@ if (live) {
 } else {
   document.body.classList.add('static');
   render();
+  // The networks as they stood at the end of the run (no frames move: the run is over).
+  for (const lab of run.labs) for (const t of lab.topology ?? []) topology.update(t);
 }
