@@ -11,6 +11,7 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { HpackDecoder } from '../wire/hpack.ts';
+import { badFieldValue } from './h2-map.ts';
 
 const PREFACE_BYTES = 24;
 const HEADERS = 0x1;
@@ -20,13 +21,6 @@ const PADDED = 0x8;
 const PRIORITY = 0x20;
 /** A header block larger than this is not checked (nghttp2's header list limit refuses it anyway). */
 const MAX_BLOCK_BYTES = 256 * 1024;
-
-/** Why a field value is malformed (RFC 9113 §8.2.1), or undefined when it is fine. */
-export function badFieldValueReason(name: string, value: string): string | undefined {
-  if (/[\r\n\0]/.test(value)) return `field ${name}: its value holds CR, LF or NUL (RFC 9113 §8.2.1)`;
-  if (/^[ \t]|[ \t]$/.test(value)) return `field ${name}: its value starts or ends with whitespace (RFC 9113 §8.2.1)`;
-  return undefined;
-}
 
 export class H2FieldGuard {
   private readonly decoder = new HpackDecoder();
@@ -118,7 +112,7 @@ export class H2FieldGuard {
     if (!r.ok) return this.stop(r.reason);
     if (this.bad.has(this.blockStream)) return;
     for (const [name, value] of r.fields) {
-      const why = badFieldValueReason(name, value);
+      const why = badFieldValue(name, value);
       if (why !== undefined) {
         this.bad.set(this.blockStream, why);
         return;
