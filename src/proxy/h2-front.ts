@@ -24,6 +24,7 @@ import {
 } from '../http/index.ts';
 import type { HttpField } from '../wire/http.ts';
 import type { Http2ListenerConfig } from './config-schema.ts';
+import { GuardedSocket, H2FieldGuard } from './h2-guard.ts';
 import { h2RequestHead, h2ResponseHeaders, h2Trailers } from './h2-map.ts';
 
 /** The client connection preface (RFC 9113 §3.4). */
@@ -35,12 +36,20 @@ export interface H2FrontOptions {
   readonly clock: NetClock;
   /** Time allowed for the first bytes of a plain connection (to tell h2c from HTTP/1.x). */
   readonly prefaceTimeoutMs: number;
+  /**
+   * Refuse requests whose field values hold CR, LF, NUL or edge whitespace (RFC 9113 §8.2.1) by reading
+   * the client's header blocks before nghttp2 (which would drop such a field and go on). Default true.
+   */
+  readonly checkFieldValues?: boolean;
   /** Told of each stream refused before the handler saw it (malformed request, content-length mismatch). */
   readonly onRefused?: (reason: string) => void;
 }
 
 interface SessionState {
   readonly session: ServerHttp2Session;
+  /** The accepted socket (node:http2 reads it through the guard). */
+  readonly socket: Socket;
+  readonly guard: H2FieldGuard | undefined;
   open: number;
   idle: TimerHandle | undefined;
   sequence: number;
@@ -52,6 +61,8 @@ export class H2Front {
   private readonly sessions = new Map<ServerHttp2Session, SessionState>();
   private readonly peeking = new Set<Socket>();
   private closing = false;
+  /** The socket being handed to node:http2 now (its 'session' event comes synchronously). */
+  private adopting: { socket: Socket; guard: H2FieldGuard | undefined } | undefined;
 
   constructor(options: H2FrontOptions) {
     this.opts = options;
@@ -78,7 +89,14 @@ export class H2Front {
     }
     // Small frames (HEADERS, WINDOW_UPDATE, SETTINGS ACK) must not wait for Nagle's algorithm.
     socket.setNoDelay(true);
-    this.server.emit('connection', socket);
+    // The field-value guard reads every client byte before nghttp2 (h2-guard.ts).
+    const guard = this.opts.checkFieldValues === false ? undefined : new H2FieldGuard();
+    this.adopting = { socket, guard };
+    try {
+      this.server.emit('connection', guard === undefined ? socket : new GuardedSocket(socket, guard));
+    } finally {
+      this.adopting = undefined;
+    }
   }
 
   /** For a TLS listener: h2 when ALPN chose it, else HTTP/1.x. */
@@ -121,7 +139,15 @@ export class H2Front {
   }
 
   private onSession(session: ServerHttp2Session): void {
-    const st: SessionState = { session, open: 0, idle: undefined, sequence: 0 };
+    const a = this.adopting;
+    const st: SessionState = {
+      session,
+      socket: a?.socket ?? (session.socket as unknown as Socket),
+      guard: a?.guard,
+      open: 0,
+      idle: undefined,
+      sequence: 0,
+    };
     this.sessions.set(session, st);
     session.on('error', () => undefined);
     session.on('close', () => {
@@ -157,6 +183,14 @@ export class H2Front {
       st.open--;
       if (st.open === 0 && !st.session.closed && !st.session.destroyed) this.armIdle(st);
     });
+    const badValue = st.guard?.bad.get(stream.id ?? 0);
+    if (badValue !== undefined) {
+      // RFC 9113 §8.2.1: malformed, a stream error of type PROTOCOL_ERROR; nothing is forwarded.
+      st.guard?.bad.delete(stream.id ?? 0);
+      this.opts.onRefused?.(badValue);
+      stream.close(constants.NGHTTP2_PROTOCOL_ERROR);
+      return;
+    }
     const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     const mapped = h2RequestHead(raw, { endStream, maxHeaderListBytes: this.opts.settings.maxHeaderListBytes });
     if (!mapped.ok) {
@@ -191,6 +225,12 @@ export class H2Front {
       if (body.overHighWater) stream.pause();
     });
     stream.on('trailers', (_t: unknown, _f: number, rawTrailers: string[]) => {
+      const badTrailer = st.guard?.bad.get(stream.id ?? 0);
+      if (badTrailer !== undefined) {
+        st.guard?.bad.delete(stream.id ?? 0);
+        broken(badTrailer);
+        return;
+      }
       const t = h2Trailers(rawTrailers ?? []);
       if (!t.ok) broken(t.reason);
       else body.setTrailers(t.fields);
@@ -208,9 +248,8 @@ export class H2Front {
       res.markAborted();
       streamClosed();
     });
-    const session = st.session;
     const connection: HttpRequestConnection = {
-      socket: session.socket as unknown as Socket,
+      socket: st.socket,
       done,
       takeOver(): HttpConnectionTakeover {
         throw new NetlabError('ERR_STATE', 'an HTTP/2 stream cannot switch protocols (RFC 9113 §8.6)', { layer: 'proxy' });

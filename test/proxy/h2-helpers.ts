@@ -99,7 +99,7 @@ export interface RawFrame {
 /** What a raw connection saw until `until` says stop (or the time ran out or the peer closed). */
 export interface RawResult {
   readonly frames: readonly RawFrame[];
-  /** RST_STREAM error code on stream 1, when one came. */
+  /** RST_STREAM error code on the stream asked about, when one came. */
   readonly rstCode: number | undefined;
   /** GOAWAY error code, when one came. */
   readonly goawayCode: number | undefined;
@@ -109,8 +109,8 @@ export interface RawResult {
 
 const STATIC_STATUS: Record<number, number> = { 8: 200, 9: 204, 10: 206, 11: 304, 12: 400, 13: 404, 14: 500 };
 
-/** Sends the preface, an empty SETTINGS, then `frames`; collects what comes back for up to `ms`. */
-export function rawExchange(port: number, frames: readonly Buffer[], ms = 1500): Promise<RawResult> {
+/** Sends the preface, an empty SETTINGS, then `frames`; collects what comes back for up to `ms` (results about stream `id`). */
+export function rawExchange(port: number, frames: readonly Buffer[], ms = 1500, id = 1): Promise<RawResult> {
   return new Promise((resolve) => {
     const s = netConnect(port, '127.0.0.1');
     let buf = Buffer.alloc(0);
@@ -121,9 +121,9 @@ export function rawExchange(port: number, frames: readonly Buffer[], ms = 1500):
       finished = true;
       clearTimeout(timer);
       s.destroy();
-      const rst = got.find((f) => f.type === FRAME.RST_STREAM && f.stream === 1);
+      const rst = got.find((f) => f.type === FRAME.RST_STREAM && f.stream === id);
       const ga = got.find((f) => f.type === FRAME.GOAWAY);
-      const hdr = got.find((f) => f.type === FRAME.HEADERS && f.stream === 1);
+      const hdr = got.find((f) => f.type === FRAME.HEADERS && f.stream === id);
       const first = hdr?.payload[0];
       resolve({
         frames: got,
@@ -145,8 +145,8 @@ export function rawExchange(port: number, frames: readonly Buffer[], ms = 1500):
         buf = buf.subarray(9 + len);
         got.push(f);
         if (f.type === FRAME.SETTINGS && (f.flags & FLAG.ACK) === 0) s.write(frame(FRAME.SETTINGS, FLAG.ACK, 0));
-        if ((f.type === FRAME.RST_STREAM && f.stream === 1) || f.type === FRAME.GOAWAY) finish();
-        if ((f.type === FRAME.HEADERS || f.type === FRAME.DATA) && f.stream === 1 && (f.flags & FLAG.END_STREAM) !== 0) finish();
+        if ((f.type === FRAME.RST_STREAM && f.stream === id) || f.type === FRAME.GOAWAY) finish();
+        if ((f.type === FRAME.HEADERS || f.type === FRAME.DATA) && f.stream === id && (f.flags & FLAG.END_STREAM) !== 0) finish();
       }
     });
     s.on('error', finish);
