@@ -1,7 +1,7 @@
 // A socket-tap capture of a real WebSocket exchange: the `ws` package's client and server on
 // 127.193.0.1, the client's connections tapped (the tap sees what the client wrote and read).
 // Each connection: a text message, a binary one, a 70 000-byte text (64-bit length), a ping
-// answered by a pong, a pong sent unasked, and a close with a code and a reason; once with
+// answered by a pong, a text message in two frames (a continuation), a pong sent unasked, and a close with a code and a reason; once with
 // permessage-deflate negotiated, once without.
 
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
@@ -34,6 +34,10 @@ async function conversation(tap: TapRecorder, port: number, deflate: boolean): P
   ws.send(Uint8Array.from([0, 1, 2, 0xfe, 0xff]));
   got.push(await next());
   ws.send(BIG_TEXT);
+  got.push(await next());
+  // One message in two frames: Text without FIN, then a Continuation with it.
+  ws.send('first half, ', { fin: false });
+  ws.send('second half', { fin: true });
   got.push(await next());
   const pong = new Promise<string>((resolve) => ws.once('pong', (d: Buffer) => resolve(`pong:${d.toString()}`)));
   ws.ping('are you there');

@@ -1,6 +1,6 @@
 // The WebSocket dissector beside tshark 4.0, on socket-tap captures of the `ws` package's client and
 // server on 127.193.0.1 (websocket-capture.ts): text, binary, a 70 000-byte message (64-bit length,
-// reassembled over ~50 segments), ping/pong, close with code and reason, with permessage-deflate
+// reassembled over ~50 segments), a message in two frames (Continuation), ping/pong, close with code and reason, with permessage-deflate
 // negotiated and without; once as the sockets cut the bytes (a frame's header and payload in
 // separate segments), once with the tap joining each side's writes (several frames in a segment).
 // Every field netlab emits, frame.protocols and every summary line must be tshark's; `netlab decode
@@ -25,7 +25,14 @@ const dir = mkdtempSync(join(tmpdir(), 'netlab-ws-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'netlab.js');
 
-const EXPECTED = ['echo: hello over websocket', 'bin:000102feff', 'echo: 70000 bytes', 'pong:are you there', 'close:4001:done here'];
+const EXPECTED = [
+  'echo: hello over websocket',
+  'bin:000102feff',
+  'echo: 70000 bytes',
+  'echo: first half, second half',
+  'pong:are you there',
+  'close:4001:done here',
+];
 
 describe('WebSocket frame lengths (netlab alone)', () => {
   it('reads 7-bit, 16-bit and 64-bit lengths and the mask, or asks for more bytes', () => {
@@ -110,6 +117,11 @@ describe.skipIf(!requireTool('tshark'))('WebSocket beside tshark', () => {
     expect(inflated).toHaveLength(1);
     expect(Number(fieldText(inflated[0], 'websocket.payload_length_ext_16'))).toBeLessThan(1000);
     expect(summaryLine(ds.find((d) => fieldText(d, 'websocket.opcode') === '9') as Dissection)).toMatch(/WebSocket Ping \[FIN\] \[MASKED\]/);
+    // A message in two frames: shown whole on the Continuation with FIN, with the frames it came from.
+    const whole = ds.find((d) => fieldText(d, 'websocket.payload.text') === 'first half, second half') as Dissection;
+    expect(fieldText(whole, 'websocket.opcode')).toBe('0');
+    expect(fieldText(whole, 'websocket.fragment.count')).toBe('2');
+    expect(ds.some((d) => /WebSocket Text\[FRAGMENT\] {2}\[MASKED\]/.test(summaryLine(d)))).toBe(true);
   });
 
   it('several frames in one segment: one protocol entry and the last frame in Info, as tshark', async () => {

@@ -25,9 +25,17 @@ websocket.payload.ping BYTES
 websocket.payload.pong BYTES
 websocket.payload.unknown BYTES
 websocket.decompression.failed.expert NONE
+websocket.fragments NONE
+websocket.fragment FRAMENUM
+websocket.fragment.count UINT32
+websocket.reassembled.length UINT32
 `;
 
-const entries: Record<string, FieldType> = { websocket: 'FT_PROTOCOL', 'data-text-lines': 'FT_PROTOCOL' };
+const entries: Record<string, FieldType> = {
+  websocket: 'FT_PROTOCOL',
+  'data-text-lines': 'FT_PROTOCOL',
+  '_ws.string.trailing_stray_characters': 'FT_NONE',
+};
 for (const line of WEBSOCKET_FIELD_TABLE.split('\n')) {
   const [name, type] = line.trim().split(/\s+/);
   if (name && type) entries[name] = `FT_${type}` as FieldType;

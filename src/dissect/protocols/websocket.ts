@@ -27,6 +27,8 @@ interface WsConv {
   clientNoContext: boolean;
   /** Per direction (sender key): the compressed messages so far, for the shared LZ77 window. */
   history: Map<string, { parts: Uint8Array[]; size: number; out: number }>;
+  /** Per direction: the frames of a message not finished yet (a Text or Binary without FIN). */
+  fragments: Map<string, { opcode: number; pieces: { frame: number; bytes: Uint8Array }[]; size: number }>;
 }
 
 const MAX_CONVS = 65536;
@@ -68,6 +70,7 @@ export function noteHttpUpgrade(b: Uint8Array, start: number, end: number, app: 
     serverNoContext: params?.includes('server_no_context_takeover') ?? false,
     clientNoContext: params?.includes('client_no_context_takeover') ?? false,
     history: new Map(),
+    fragments: new Map(),
   });
   handOverStream(app.ctx.state, app.stream, 'websocket', app.ctx.packet.number);
 }
@@ -114,6 +117,19 @@ function inflateMessage(conv: WsConv, sender: string, payload: Uint8Array): Uint
     conv.history.delete(sender);
     return undefined;
   }
+}
+
+/**
+ * A UTF-8 string item as Wireshark 4.0 adds one: the value stops at the first NUL, and characters
+ * after it are reported (`Trailing stray characters`).
+ */
+function stringItem(name: string, label: string, bytes: Uint8Array, at: number, length: number): Field {
+  const nul = bytes.indexOf(0);
+  const value = new TextDecoder('utf-8').decode(nul >= 0 ? bytes.subarray(0, nul) : bytes);
+  const text = textShow(value);
+  const stray = nul >= 0 && bytes.subarray(nul).some((c) => c !== 0);
+  const children = stray ? [expertField('_ws.string.trailing_stray_characters', 'Trailing stray characters', 'Warning', 'Undecoded', at, length)] : undefined;
+  return rawField(name, label, 'string', value, text, at, length, { text: `${label}: ${text}`, children });
 }
 
 function lineCount(b: Uint8Array): number {
@@ -177,12 +193,56 @@ function dissectFrame(b: Uint8Array, at: number, length: number, app: TcpAppCont
   }
   const node: ProtoNode = { proto: 'websocket', label: 'WebSocket', offset: at, length, fields, malformed: [] };
   const nodes: ProtoNode[] = [node];
-  const info = `WebSocket ${opName ?? 'Unknown Opcode'}${fin ? ' [FIN] ' : ' '}${masked ? '[MASKED] ' : ''}`;
+  const name = opName ?? 'Unknown Opcode';
+  // Wireshark 4.0's spacing, as its Info column has it.
+  const info = fin ? `WebSocket ${name} [FIN] ${masked ? '[MASKED] ' : ''}` : `WebSocket ${name}[FRAGMENT] ${masked ? ' [MASKED] ' : ''}`;
   const raw = b.subarray(p, end);
   let payload: Uint8Array = raw;
   if (key !== undefined) {
     fields.push(noneField('websocket.masked_payload', 'Masked payload', p, raw.length));
     payload = raw.map((c, i) => c ^ (key as Uint8Array)[i & 3]);
+  }
+  // A message in several frames: the pieces are kept until the Continuation with FIN, which shows the
+  // whole message (as Wireshark 4.0 does, without inflating a compressed one).
+  const sender = app.src;
+  const pending = conv?.fragments.get(sender);
+  if (conv !== undefined && !fin && (opcode === 1 || opcode === 2)) {
+    conv.fragments.set(sender, { opcode, pieces: [{ frame: app.ctx.packet.number, bytes: Uint8Array.from(payload) }], size: payload.length });
+    fields.push(noneField('websocket.payload', 'Payload', p, raw.length));
+    return { nodes, info };
+  }
+  if (conv !== undefined && opcode === 0 && pending !== undefined && pending.size + payload.length <= MAX_INFLATED) {
+    pending.pieces.push({ frame: app.ctx.packet.number, bytes: Uint8Array.from(payload) });
+    pending.size += payload.length;
+    if (!fin) {
+      fields.push(noneField('websocket.payload', 'Payload', p, raw.length));
+      return { nodes, info };
+    }
+    conv.fragments.delete(sender);
+    const whole = new Uint8Array(pending.size);
+    let o = 0;
+    for (const piece of pending.pieces) {
+      whole.set(piece.bytes, o);
+      o += piece.bytes.length;
+    }
+    const list = pending.pieces.map((x) => `#${x.frame}(${x.bytes.length})`).join(', ');
+    const tree: Field[] = pending.pieces.map((x) =>
+      rawField('websocket.fragment', 'Websocket Fragment', 'uint', x.frame, String(x.frame), p, 0, {
+        text: `Frame: ${x.frame}, payload: 0-${x.bytes.length - 1} (${x.bytes.length} bytes)`,
+      }),
+    );
+    tree.push(
+      uintDec('websocket.fragment.count', 'Fragment count', pending.pieces.length, p, 0, { text: `Fragment count: ${pending.pieces.length}` }),
+      uintDec('websocket.reassembled.length', 'Reassembled websocket Payload length', whole.length, p, 0, {
+        text: `Reassembled websocket Payload length: ${whole.length}`,
+      }),
+    );
+    const shown = payloadNodes(pending.opcode, whole, p, raw.length, nodes);
+    fields.push(
+      shown,
+      noneField('websocket.fragments', `[${pending.pieces.length} Reassembled websocket Fragments (${whole.length} bytes): ${list}]`, p, 0, tree),
+    );
+    return { nodes, info };
   }
   if (pmc && (opcode === 1 || opcode === 2) && conv !== undefined) {
     const inflated = inflateMessage(conv, app.src, payload);
@@ -190,12 +250,20 @@ function dissectFrame(b: Uint8Array, at: number, length: number, app: TcpAppCont
       fields.push(expertField('websocket.decompression.failed.expert', 'Decompression failed', 'Warning', 'Protocol', p, raw.length));
     } else payload = inflated;
   }
+  fields.push(payloadNodes(opcode, payload, p, raw.length, nodes));
+  return { nodes, info };
+}
+
+/**
+ * The Payload item for an opcode, and the node the payload goes on to (data-text-lines, data).
+ * Payload fields point at the frame's payload bytes; their values are the unmasked (inflated) ones.
+ */
+function payloadNodes(opcode: number, payload: Uint8Array, p: number, rawLength: number, nodes: ProtoNode[]): Field {
+  const raw = { length: rawLength };
   const kids: Field[] = [];
-  // Payload fields point at the frame's payload bytes; their values are the unmasked (inflated) ones.
   const pl = payload.length;
   if (opcode === 1) {
-    const text = new TextDecoder('utf-8').decode(payload);
-    kids.push(rawField('websocket.payload.text', 'Text', 'string', text, textShow(text), p, raw.length, { text: `Text: ${textShow(text)}` }));
+    kids.push(stringItem('websocket.payload.text', 'Text', payload, p, raw.length));
     nodes.push({
       proto: 'data-text-lines',
       label: `Line-based text data (${lineCount(payload)} lines)`,
@@ -225,10 +293,7 @@ function dissectFrame(b: Uint8Array, at: number, length: number, app: TcpAppCont
         }),
       );
       if (pl > 2) {
-        const reason = new TextDecoder('utf-8').decode(payload.subarray(2));
-        close.push(
-          rawField('websocket.payload.close.reason', 'Reason', 'string', reason, textShow(reason), p + 2, pl - 2, { text: `Reason: ${textShow(reason)}` }),
-        );
+        close.push(stringItem('websocket.payload.close.reason', 'Reason', payload.subarray(2), p + 2, pl - 2));
       }
     }
     kids.push(noneField('websocket.payload.close', 'Close', p, raw.length, close));
@@ -241,8 +306,7 @@ function dissectFrame(b: Uint8Array, at: number, length: number, app: TcpAppCont
       }),
     );
   }
-  fields.push(noneField('websocket.payload', 'Payload', p, raw.length, kids));
-  return { nodes, info };
+  return noneField('websocket.payload', 'Payload', p, raw.length, kids);
 }
 
 export const websocketTcpApp: TcpAppDissector = {
