@@ -303,6 +303,32 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
     if (f.opaque !== undefined) call.opaque = f.opaque;
     take(app.dissect(call, actx));
     if (pdus.length > 0 || f.opaque !== undefined) dissected = true;
+    // Bytes after a message that handed the conversation over in this frame (HTTP's 101) go to the
+    // protocol it names, whose own reassembly starts there.
+    const handed = st.handedOver.get(stream);
+    const next = handed !== undefined && handed.after === ctx.packet.number && handed.name !== app.name ? apps.find((a) => a.name === handed.name) : undefined;
+    if (next !== undefined && f.opaque !== undefined && !noReassembly) {
+      const o = f.opaque;
+      const out2 = st.reassembler.segment(
+        `${next.name}|${stream}|${src}`,
+        { frame: ctx.packet.number, seq: (seq + (o.offset - payloadOffset)) >>> 0, frameBytes: ctx.frame, payloadOffset: o.offset, payloadLength: o.length },
+        next.pduLength,
+      );
+      const g = out2.fresh;
+      if (g !== undefined) {
+        const call2: TcpAppCall = { data: ctx.frame, reassembled: false, pdus: g.pdus };
+        if (g.partial !== undefined) {
+          call2.partial = g.partial;
+          segmentData.push(g.partial);
+        }
+        const o2 = next.dissect(call2, actx);
+        // A protocol already listed for this frame (HTTP, through which WebSocket is reached) is not listed again.
+        for (const n of o2.nodes) if (nodes.some((m) => m.proto === n.proto && !m.unlisted)) n.unlisted = true;
+        nodes.push(...o2.nodes);
+        info.push(...o2.info);
+        if (o2.protocol !== undefined) protocol = o2.protocol;
+      }
+    }
   }
   if (ctx.state.wants('tcp.segment_data')) for (const r of segmentData) tcpNode.fields.push(segmentDataField(ctx.frame, r));
   if (pre !== undefined) nodes.unshift(pre);

@@ -1,6 +1,6 @@
 // A socket-tap capture of a real WebSocket exchange: the `ws` package's client and server on
 // 127.193.0.1, the client's connections tapped (the tap sees what the client wrote and read).
-// Each connection: a text message, a binary one, a 70 000-byte text (64-bit length), a ping
+// Each connection: the server's greeting right after the 101, a text message, a binary one, a 70 000-byte text (64-bit length), a ping
 // answered by a pong, a text message in two frames (a continuation), a pong sent unasked, and a close with a code and a reason; once with
 // permessage-deflate negotiated, once without.
 
@@ -23,10 +23,12 @@ async function conversation(tap: TapRecorder, port: number, deflate: boolean): P
       return s;
     }) as never,
   });
+  const welcome = new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
+  got.push(await welcome);
   const next = (): Promise<string> =>
     new Promise((resolve) => ws.once('message', (d: Buffer, binary: boolean) => resolve(binary ? `bin:${d.toString('hex')}` : d.toString())));
   ws.send('hello over websocket');
@@ -55,6 +57,8 @@ export async function writeWebSocketCapture(path: string, fixed = false): Promis
   const tap = new TapRecorder({ path, fixed });
   const server = new WebSocketServer({ host: WS_HOST, port: 0, perMessageDeflate: { threshold: 0 } });
   server.on('connection', (s) => {
+    // Sent at once after the 101: in fixed mode the two share a segment.
+    s.send('welcome');
     s.on('message', (d: Buffer, binary: boolean) => s.send(binary ? d : `echo: ${d.length > 100 ? `${d.length} bytes` : d.toString()}`, { binary }));
   });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));

@@ -2,7 +2,8 @@
 // server on 127.193.0.1 (websocket-capture.ts): text, binary, a 70 000-byte message (64-bit length,
 // reassembled over ~50 segments), a message in two frames (Continuation), ping/pong, close with code and reason, with permessage-deflate
 // negotiated and without; once as the sockets cut the bytes (a frame's header and payload in
-// separate segments), once with the tap joining each side's writes (several frames in a segment).
+// separate segments), once with the tap joining each side's writes (several frames in a segment,
+// the 101 and the server's first frame together).
 // Every field netlab emits, frame.protocols and every summary line must be tshark's; `netlab decode
 // -Y` runs the websocket filters the realtime-patterns lab prints.
 
@@ -26,6 +27,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'netlab.js');
 
 const EXPECTED = [
+  'welcome',
   'echo: hello over websocket',
   'bin:000102feff',
   'echo: 70000 bytes',
@@ -124,9 +126,13 @@ describe.skipIf(!requireTool('tshark'))('WebSocket beside tshark', () => {
     expect(ds.some((d) => /WebSocket Text\[FRAGMENT\] {2}\[MASKED\]/.test(summaryLine(d)))).toBe(true);
   });
 
-  it('several frames in one segment: one protocol entry and the last frame in Info, as tshark', async () => {
+  it('several frames in one segment, the 101 and a frame together: as tshark shows them', async () => {
     const ds = await agree(paths.joined);
     expect(ds.some((d) => fieldText(d, 'websocket.opcode').split(',').length > 1)).toBe(true);
+    // The 101 and the server's first frame in one segment: HTTP, then WebSocket from where the 101 ends.
+    const shared = ds.filter((d) => /HTTP\/1\.1 101 Switching Protocols WebSocket Text \[FIN\]/.test(summaryLine(d)));
+    expect(shared).toHaveLength(2);
+    expect(fieldText(shared[0], 'websocket.payload.text')).toBe('welcome');
   });
 
   it('netlab decode -Y runs the websocket filters the realtime-patterns lab names', async () => {
