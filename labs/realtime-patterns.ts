@@ -264,7 +264,7 @@ export function realtimePatternsLab(options: RealtimeLabOptions = {}): AnyLab {
           'Sec-WebSocket-Accept = base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")); the proxy relays ' +
           'the 101 and then bytes both ways (tunnelIdleMs applies). A ping gets its pong with the same payload. ' +
           `Both sides offer permessage-deflate, and a ${BIG_MESSAGE.length}-byte repetitive message is sent with it ` +
-          'and, on a second connection, without. netlab decode has no WebSocket dissector yet: in Wireshark, ' +
+          'and, on a second connection, without. In netlab decode and in Wireshark, ' +
           "'websocket' shows the frames, 'websocket.opcode == 9' the pings, 'websocket.rsv == 4' the compressed ones.",
         async run(ctx) {
           const out = tlsOutput(ctx);
@@ -275,6 +275,8 @@ export function realtimePatternsLab(options: RealtimeLabOptions = {}): AnyLab {
             also: [
               { filter: 'http.request.line contains "Sec-WebSocket-Key"', frames: 4, about: 'the upgrade requests (client to proxy, proxy to backend)' },
               { filter: 'http.response.line contains "permessage-deflate"', frames: 2, about: 'the 101 that agreed on compression' },
+              { filter: 'websocket.opcode == 9', frames: 4, about: 'the pings: one per connection, both sides of the proxy' },
+              { filter: 'websocket.rsv == 4', frames: 'some', about: 'frames compressed with permessage-deflate (RSV1)' },
             ],
           });
           const s = await startSetup({ tap });

@@ -117,10 +117,28 @@ interface AppState {
   reassembler: TcpReassembler;
   /** Conversations (tcp.stream) a heuristic gave to a protocol. */
   claimed: Map<number, string>;
+  /** Conversations handed to another protocol after a frame (HTTP's 101 Switching Protocols). */
+  handedOver: Map<number, { name: string; after: number }>;
 }
 
+/**
+ * The longest PDU reassembled (a 70 KB WebSocket message, an HTTP body past 64 KiB); the reassembler's
+ * maxBufferedBytes still bounds what is held over all directions.
+ */
+const MAX_APP_PDU = 16 << 20;
+
 function appState(state: DissectState): AppState {
-  return state.slot<AppState>('tcp-apps', () => ({ reassembler: new TcpReassembler(), claimed: new Map() }));
+  return state.slot<AppState>('tcp-apps', () => ({ reassembler: new TcpReassembler({ maxPduBytes: MAX_APP_PDU }), claimed: new Map(), handedOver: new Map() }));
+}
+
+/**
+ * Hands a conversation to protocol `name` for the frames after `afterFrame`, both directions (as
+ * Wireshark's HTTP passes a connection on to the protocol a 101 Switching Protocols names).
+ */
+export function handOverStream(state: DissectState, stream: number, name: string, afterFrame: number): void {
+  const st = appState(state);
+  if (st.handedOver.size >= MAX_CLAIMED) st.handedOver.delete(st.handedOver.keys().next().value as number);
+  st.handedOver.set(stream, { name, after: afterFrame });
 }
 
 /** What the hook made of a segment. */
@@ -138,7 +156,12 @@ function fieldNumber(node: ProtoNode, name: string): number | undefined {
   return f !== undefined && typeof f.value === 'number' ? f.value : undefined;
 }
 
-function chooseApp(apps: readonly TcpAppDissector[], st: AppState, stream: number, v: Tcp, head: Uint8Array): TcpAppDissector | undefined {
+function chooseApp(apps: readonly TcpAppDissector[], st: AppState, stream: number, v: Tcp, head: Uint8Array, frame: number): TcpAppDissector | undefined {
+  const handed = st.handedOver.get(stream);
+  if (handed !== undefined && frame > handed.after) {
+    const to = apps.find((a) => a.name === handed.name);
+    if (to !== undefined) return to;
+  }
   const claimed = st.claimed.get(stream);
   if (claimed !== undefined) return apps.find((a) => a.name === claimed);
   // Port tables: the lower port first, as Wireshark tries them.
@@ -214,7 +237,7 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
     seq = (seq + proxy.consumed) >>> 0;
   }
   const rest = pre === undefined ? head : ctx.frame.subarray(payloadOffset, payloadOffset + seglen);
-  const app = chooseApp(apps, st, stream, v, rest);
+  const app = chooseApp(apps, st, stream, v, rest, ctx.packet.number);
   if (pre !== undefined && app === undefined) return { nodes: [pre, dataNode(ctx.frame, payloadOffset, seglen)], consumed: true };
   if (app === undefined || (truncated && !app.dissectsTruncated)) return undefined;
   const ip = enclosingIpOf(ctx);
@@ -280,6 +303,32 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
     if (f.opaque !== undefined) call.opaque = f.opaque;
     take(app.dissect(call, actx));
     if (pdus.length > 0 || f.opaque !== undefined) dissected = true;
+    // Bytes after a message that handed the conversation over in this frame (HTTP's 101) go to the
+    // protocol it names, whose own reassembly starts there.
+    const handed = st.handedOver.get(stream);
+    const next = handed !== undefined && handed.after === ctx.packet.number && handed.name !== app.name ? apps.find((a) => a.name === handed.name) : undefined;
+    if (next !== undefined && f.opaque !== undefined && !noReassembly) {
+      const o = f.opaque;
+      const out2 = st.reassembler.segment(
+        `${next.name}|${stream}|${src}`,
+        { frame: ctx.packet.number, seq: (seq + (o.offset - payloadOffset)) >>> 0, frameBytes: ctx.frame, payloadOffset: o.offset, payloadLength: o.length },
+        next.pduLength,
+      );
+      const g = out2.fresh;
+      if (g !== undefined) {
+        const call2: TcpAppCall = { data: ctx.frame, reassembled: false, pdus: g.pdus };
+        if (g.partial !== undefined) {
+          call2.partial = g.partial;
+          segmentData.push(g.partial);
+        }
+        const o2 = next.dissect(call2, actx);
+        // A protocol already listed for this frame (HTTP, through which WebSocket is reached) is not listed again.
+        for (const n of o2.nodes) if (nodes.some((m) => m.proto === n.proto && !m.unlisted)) n.unlisted = true;
+        nodes.push(...o2.nodes);
+        info.push(...o2.info);
+        if (o2.protocol !== undefined) protocol = o2.protocol;
+      }
+    }
   }
   if (ctx.state.wants('tcp.segment_data')) for (const r of segmentData) tcpNode.fields.push(segmentDataField(ctx.frame, r));
   if (pre !== undefined) nodes.unshift(pre);
@@ -310,7 +359,7 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
 /** A FIN that ends a PDU running to the close: the PDU reassembled and dissected on this frame. */
 function finishAtFin(layer: DecodedLayer, ctx: DissectContext, v: Tcp, stream: number, apps: readonly TcpAppDissector[]): TcpAppResult | undefined {
   const st = appState(ctx.state);
-  const app = chooseApp(apps, st, stream, v, new Uint8Array(0));
+  const app = chooseApp(apps, st, stream, v, new Uint8Array(0), ctx.packet.number);
   if (app?.untilFin === undefined) return undefined;
   const ip = enclosingIpOf(ctx);
   const src = endpointKey(ip?.src, v.srcPort);

@@ -19,6 +19,7 @@ import { mapVxlan } from './vxlan.ts';
 import { tlsTcpApp } from './tls.ts';
 import { dnsTcpApp } from './dns-tcp-app.ts';
 import { httpTcpApp } from './http.ts';
+import { websocketTcpApp } from './websocket.ts';
 import type { TcpAppDissector } from '../tcp-reassembly-apps.ts';
 
 export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
@@ -51,4 +52,4 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
-export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp, httpTcpApp];
+export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp, httpTcpApp, websocketTcpApp];
