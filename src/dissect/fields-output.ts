@@ -20,7 +20,7 @@ export interface FieldsOptions {
 }
 
 /** Protocols whose -T fields text is their filter name (their tree item carries no text of its own). */
-const PROTO_PRINTS_NAME = new Set(['icmp', 'icmpv6', 'null', 'raw']);
+const PROTO_PRINTS_NAME = new Set(['icmp', 'icmpv6', 'null', 'raw', 'http', 'tls', 'igmp', 'ppp', 'nbns', 'websocket']);
 /** Protocols with no tree item: nothing to print. */
 const PROTO_PRINTS_NOTHING = new Set(['ethertype']);
 

@@ -195,18 +195,10 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
         children: uriFields(uri, uriAt, uri.length),
       }),
     );
-    if (version !== '')
-      kids.push(
-        rawField(
-          'http.request.version',
-          'Request Version',
-          'string',
-          version,
-          httpFieldText(b, uriAt + uri.length + 1, f.end),
-          uriAt + uri.length + 1,
-          version.length,
-        ),
-      );
+    // A request line without a version still shows an empty Request Version, as Wireshark's does.
+    const versionAt = Math.min(uriAt + uri.length + 1, f.end);
+    const versionText = version === '' ? '' : httpFieldText(b, versionAt, f.end);
+    kids.push(rawField('http.request.version', 'Request Version', 'string', version, versionText, versionAt, version.length));
   } else if (tree) {
     const sp1 = line.indexOf(' ');
     const version = sp1 >= 0 ? line.slice(0, sp1) : line;
