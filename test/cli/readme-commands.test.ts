@@ -6,7 +6,7 @@
 // `lab run all --check` here is what CI relies on for "every lab passes --check from the command line".
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +108,10 @@ function expectation(cmd: string): RegExp {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'netlab-readme-'));
   copyFileSync(join(ROOT, 'test', 'captures', 'tls12-handshake-sni-alpn-zeek.pcap'), join(dir, 'capture.pcapng'));
+  // `view https.pcap --keylog keys.log`: a TLS capture and a key log in SSLKEYLOGFILE form (its one
+  // secret belongs to no session of this capture: the command must still serve, naming none decrypted).
+  copyFileSync(join(ROOT, 'test', 'captures', 'tls13-handshake-sni-alpn-zeek.pcap'), join(dir, 'https.pcap'));
+  writeFileSync(join(dir, 'keys.log'), `# SSL/TLS secrets log file\nCLIENT_RANDOM ${'00'.repeat(32)} ${'11'.repeat(48)}\n`);
   mkdirSync(join(dir, 'topologies'));
   copyFileSync(join(ROOT, 'topologies', 'two-lans.json'), join(dir, 'topologies', 'two-lans.json'));
   env = { ...process.env, HOME: dir, XDG_STATE_HOME: join(dir, 'state'), NO_COLOR: '1', CI: process.env.CI ?? '' };
