@@ -213,16 +213,19 @@ function render(): void {
     l.items.forEach((item) => {
       const key = `${li}:${item.position}`;
       seen.add(key);
-      const fresh = itemEl(li, item);
       const old = itemEls.get(key);
+      // Before itemEl: it moves the kept answer form (and its focus) into the new article.
+      const active = document.activeElement;
+      const hadFocus = old?.contains(active) === true;
+      const fresh = itemEl(li, item);
       if (old === undefined) {
         items.append(fresh);
         const a = el('a', { href: `#${fresh.id}`, class: item.state }, item.title);
         tocList.append(el('li', { 'data-key': key }, a));
       } else {
-        const hadFocus = old.contains(document.activeElement);
         old.replaceWith(fresh);
-        if (hadFocus) (fresh.querySelector('input') ?? fresh).focus();
+        // The focus back where it was (the answer box, a sequence diagram kept across draws), else the step.
+        if (hadFocus) (active instanceof HTMLElement && fresh.contains(active) ? active : (fresh.querySelector('input') ?? fresh)).focus();
         const a = tocList.querySelector(`li[data-key="${key}"] a`);
         if (a !== null) a.className = item.state;
       }
@@ -281,7 +284,15 @@ function sequence(s: StepSequenceJson): void {
     view = new StepSequenceView(key);
     sequences.set(key, view);
   }
-  if (fresh) render();
+  if (fresh) {
+    // Into the step's article as itemEl places it (before its captures), without drawing the step again.
+    const art = itemEls.get(key);
+    const item = run.labs[s.lab]?.items.find((i) => i.position === s.position);
+    if (art !== undefined && item !== undefined) {
+      view.captures(item.captures, live);
+      art.insertBefore(view.element, art.querySelector(':scope > ul.captures'));
+    }
+  }
   view.update(s);
 }
 
