@@ -160,7 +160,7 @@ describe.skipIf(!requireTool('chromium'))('the lab page in chromium', () => {
       /^Frame 2 at [\d.]+ ms, h2 → h1 on h2-sw1: h2-eth0 -> sw1-p2: ARP 192\.168\.1\.3 is at 02:00:00:00:01:03/,
     );
     expect(await page.textContent(`${seq} .seq-tree`)).toContain('Address Resolution Protocol (reply)');
-    expect(await page.textContent(`${seq} .seq-hex`)).toMatch(/^0000  02 00 00 00 01 02 02 00 00 00 01 03 08 06/);
+    expect(await page.textContent(`${seq} .seq-hex`)).toMatch(/^0000 {2}02 00 00 00 01 02 02 00 00 00 01 03 08 06/);
     // A click selects the ping.
     await page.click(`${seq} g.arrow[data-index="2"]`);
     expect(await page.textContent(`${seq} .seq-tree`)).toContain('Internet Control Message Protocol');

@@ -9,8 +9,8 @@ import { type CaptureJson, type LabArrowJson, mergeSequence, type StepSequenceJs
 import { bytesOf, hexRows, hexRowText } from './hex-rows.ts';
 import { ARROW_HEIGHT, arrowHead, drawArrow, svg } from './sequence.ts';
 
-const GUTTER = 96;
-const MIN_COLUMN = 130;
+const GUTTER = 76;
+const MIN_COLUMN = 100;
 /** Rows visible before the diagram scrolls. */
 const ROWS_SHOWN = 12;
 
