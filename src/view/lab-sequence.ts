@@ -110,7 +110,8 @@ export class LabSequences {
       let owners = ownersOf(net);
       this.offs.push(
         net.onFrame((f) => {
-          if (!owners.port.has(f.from)) owners = ownersOf(net);
+          // Nodes join a network after its first frames: look again for a port or a unicast MAC not known.
+          if (!owners.port.has(f.from) || (f.frame.length >= 6 && (f.frame[0] & 1) === 0 && !owners.mac.has(macAt(f.frame, 0)))) owners = ownersOf(net);
           this.frame(owners, f);
         }),
       );
