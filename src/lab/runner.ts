@@ -15,6 +15,7 @@ import { checkCaptureFilters } from './filter-check.ts';
 import { LearnerInput } from './learner-input.ts';
 import { applyLabEvent, emptyRun, type CaptureJson, type LabEvent, type LabRunJson } from '../view/lab-types.ts';
 import { writeLabIndex } from '../view/lab-static.ts';
+import { LabSequences } from '../view/lab-sequence.ts';
 import { TopologyWatch } from '../view/topology.ts';
 import { cryptoRandom, seededRandom, type Random } from '../base/random.ts';
 import { outputWidth } from './layout.ts';
@@ -117,8 +118,11 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
   const pausing = options.mode === 'guided' && options.pause && stdin?.isTTY === true;
   const input = options.input ?? new LearnerInput(pausing ? stdin : undefined, false);
   const record: LabRunJson = emptyRun();
+  /** The running lab's step sequence diagrams (for its index.html). */
+  let sequences: LabSequences | undefined;
   const emit = (e: LabEvent): void => {
     applyLabEvent(record, e);
+    sequences?.event(e);
     options.observer?.event(e);
   };
   let captureIds = 0;
@@ -165,6 +169,7 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
     const captures = new CaptureSet({ dir, cwd: options.cwd, clock, random, deterministic });
     // The index.html draws the lab's networks as they stood at its end.
     const nets = writeIndex ? new TopologyWatch(undefined, () => lab.name) : undefined;
+    sequences = writeIndex ? new LabSequences() : undefined;
     const labCleanups: Cleanup[] = [];
     const state: unknown = lab.state?.() ?? {};
     reporter.labStart(lab, dir);
@@ -253,12 +258,18 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
       try {
         const labJson = record.labs.at(-1);
         const topology = nets?.snapshots() ?? [];
-        if (labJson !== undefined) index = writeLabIndex(dir, topology.length === 0 ? labJson : { ...labJson, topology }, record.started);
+        const steps = sequences?.snapshots() ?? [];
+        if (labJson !== undefined) {
+          const full = { ...labJson, ...(topology.length === 0 ? {} : { topology }), ...(steps.length === 0 ? {} : { sequences: steps }) };
+          index = writeLabIndex(dir, full, record.started);
+        }
       } catch (err) {
         reporter.skippedPart(`the lab's index.html was not written: ${errorText(err)}`);
       }
     }
     nets?.close();
+    sequences?.close();
+    sequences = undefined;
     results.push({ name: lab.name, passed, failed, results: labResults, captures: labCaptures, ...(index === undefined ? {} : { index }) });
   }
   const passed = results.reduce((n, r) => n + r.passed, 0);

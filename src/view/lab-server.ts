@@ -3,7 +3,8 @@
 //   GET  /                  the page (HTML shell), /lab.js and /lab.css (bundled by scripts/build.mjs)
 //   GET  /api/lab/run       LabRunJson: the run so far
 //   GET  /api/lab/events    server-sent events: `run` (the run so far, first), `event` (a LabEvent),
-//                           `topology` (a TopologyJson when it changes), `frame` (a TopoFrameJson)
+//                           `topology` (a TopologyJson when it changes), `frame` (a TopoFrameJson),
+//                           `sequence` (a StepSequenceJson: a step's columns and its new arrows)
 //   POST /api/lab/answer    {"text": "..."}: the learner's line (an exercise's answer, or Enter at a
 //                           pause); 409 when the run is not waiting for one
 //   GET  /capture/N         opens capture N of the run in the capture view (`netlab view`'s server,
@@ -16,12 +17,15 @@ import { type Asset, escapeHtml } from './assets.ts';
 import { CaptureModel } from './capture-model.ts';
 import { labBundle } from './lab-static.ts';
 import { applyLabEvent, emptyRun, type LabEvent, type LabRunJson, type TopoFrameJson, type TopologyJson } from './lab-types.ts';
+import { LabSequences } from './lab-sequence.ts';
 import { startViewServer, type ViewServer } from './server.ts';
 import { TopologyWatch } from './topology.ts';
 import { LiveFeed } from '../netsim/live-feed.ts';
 import type { RequestErrorJson } from './types.ts';
 
 const MAX_ANSWER_BYTES = 4096;
+/** How often the steps' new arrows are sent to the page. */
+const SEQUENCE_MS = 200;
 
 /** What the server needs from the run: where the learner's lines go. */
 export interface LabAnswerSink {
@@ -127,6 +131,11 @@ export async function startLabServer(title: string, answers: LabAnswerSink, opti
     feed,
   );
 
+  // Each step's sequence diagram: new arrows go out a few times a second (dissected then, in batches).
+  const sequences = new LabSequences((s) => broadcast('sequence', s));
+  const sequenceTimer = setInterval(() => sequences.flush(), SEQUENCE_MS);
+  sequenceTimer.unref();
+
   const openCapture = (id: number): Promise<{ server: ViewServer; model: CaptureModel }> | undefined => {
     const file = captureFiles.get(id);
     if (file === undefined) return undefined;
@@ -167,6 +176,7 @@ export async function startLabServer(title: string, answers: LabAnswerSink, opti
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
       res.write(`event: run\ndata: ${JSON.stringify(run)}\n\n`);
       for (const t of topology.snapshots()) res.write(`event: topology\ndata: ${JSON.stringify(t)}\n\n`);
+      for (const q of sequences.snapshots()) res.write(`event: sequence\ndata: ${JSON.stringify(q)}\n\n`);
       clients.add(res);
       req.on('close', () => clients.delete(res));
       return;
@@ -206,6 +216,9 @@ export async function startLabServer(title: string, answers: LabAnswerSink, opti
     observer: {
       event: (e) => {
         applyLabEvent(run, e);
+        // A step's last frames go out before its end.
+        if (e.type === 'item-end' || e.type === 'lab-end') sequences.flush();
+        sequences.event(e);
         broadcast('event', e);
       },
       capture: (id, path) => {
@@ -214,6 +227,8 @@ export async function startLabServer(title: string, answers: LabAnswerSink, opti
     },
     close: async () => {
       topology.close();
+      clearInterval(sequenceTimer);
+      sequences.close();
       await feed.close();
       for (const c of clients) c.end();
       clients.clear();

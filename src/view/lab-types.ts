@@ -141,6 +141,8 @@ export interface LabJson {
   done: boolean;
   /** The lab's virtual networks as they stood at its end (the static index.html draws them). */
   topology?: TopologyJson[];
+  /** Each step's sequence diagram (the static index.html draws them). */
+  sequences?: StepSequenceJson[];
 }
 
 export interface LabRunJson {
@@ -263,4 +265,49 @@ export interface TopoFrameJson {
   to: string;
   /** A one-line summary: `ARP who-has 192.168.1.3`, `IPv4 ICMP 192.168.1.2 > 192.168.1.3`. */
   summary: string;
+}
+
+// ---- the sequence diagram of each step ------------------------------------------------------------
+
+/** One frame a step's networks carried, as an arrow from its sender's column to its receiver's. */
+export interface LabArrowJson {
+  /** Its number among the step's frames (0-based; the oldest are dropped past MAX_STEP_ARROWS). */
+  index: number;
+  /** Simulated time since its network was built: `12.345 ms`. */
+  time: string;
+  from: number;
+  to: number;
+  /** The short label the capture view's sequence diagram draws ("SYN", "Who has 10.0.0.2? Tell 10.0.0.1"). */
+  label: string;
+  protocol: string;
+  /** The packet list's Info column, the link it crossed (`lan1: h1-eth0 -> sw1-p1`). */
+  info: string;
+  link: string;
+  /** The frame's bytes in hex and its layer tree as `netlab decode -V` prints it. */
+  hex: string;
+  tree: string[];
+  bad?: boolean;
+}
+
+/** The sequence diagram of one step: its columns (nodes, `broadcast`) and its last arrows. */
+export interface StepSequenceJson {
+  /** The lab's index in the run and the step's position in the lab's plan. */
+  lab: number;
+  position: number;
+  hosts: string[];
+  /** The last MAX_STEP_ARROWS arrows, oldest first. */
+  arrows: LabArrowJson[];
+  /** Frames the step's networks carried (counted even when dropped). */
+  total: number;
+}
+
+/** Arrows kept per step (the page and the static index.html hold at most this many). */
+export const MAX_STEP_ARROWS = 500;
+
+/** Merges new arrows (a `sequence` event carries the step's columns and its arrows since the last one). */
+export function mergeSequence(into: StepSequenceJson | undefined, more: StepSequenceJson): StepSequenceJson {
+  if (into === undefined) return { ...more, arrows: more.arrows.slice(-MAX_STEP_ARROWS) };
+  const last = into.arrows.at(-1)?.index ?? -1;
+  const arrows = [...into.arrows, ...more.arrows.filter((a) => a.index > last)].slice(-MAX_STEP_ARROWS);
+  return { ...into, hosts: more.hosts, total: Math.max(into.total, more.total), arrows };
 }

@@ -2,7 +2,8 @@
 // browser). `netlab lab run mac-and-arp --web --no-open` runs as a child process; the page must show
 // its steps as they run, draw the switch and hosts with frames crossing the links and the switch's
 // MAC table filling, take an exercise's answers (graded, the result in the page and at the
-// terminal), move between steps with the keyboard, and stay readable at 1280x800 and narrow. Then the
+// terminal), draw each step's frames as a sequence diagram (arrows appended as they come, one
+// selected with the keyboard shows its layers and bytes), move between steps with the keyboard, and stay readable at 1280x800 and narrow. Then the
 // static index.html of the run (with the network's final snapshot), that of a checksums run with its
 // figures, and a page holding a DNS referral tree whose TTLs count down, open from file://.
 // Screenshots are saved in a temp folder, printed.
@@ -34,6 +35,8 @@ describe.skipIf(!requireTool('chromium'))('the lab page in chromium', () => {
   let browser: Browser;
   let page: Page;
   let checksums: Promise<unknown>;
+  /** Steps with a sequence diagram when the first one was looked at. */
+  let diagramsEarly = 0;
 
   beforeAll(async () => {
     const env = { ...process.env, NO_COLOR: '1', NETLAB_RUNTIME_DIR: join(work, 'run') };
@@ -97,6 +100,20 @@ describe.skipIf(!requireTool('chromium'))('the lab page in chromium', () => {
     expect(await page.getAttribute('article.item.step .captures a', 'href')).toMatch(/^\/capture\/\d+$/);
   });
 
+  it("draws the step's frames as a sequence diagram as they arrive", async () => {
+    const seq = 'article#item-0-0 section.lab-seq';
+    // The first step: h1's ARP request to everyone, h2's reply, the ping (the switch's copies are not arrows).
+    await page.waitForFunction((sel) => (document.querySelector(sel)?.querySelectorAll('g.arrow').length ?? 0) >= 4, seq);
+    const heads = await page.$$eval(`${seq} .seq-host`, (hs) => hs.map((h) => h.textContent));
+    expect(heads).toEqual(['h1', 'broadcast', 'h2']);
+    const labels = await page.$$eval(`${seq} g.arrow text.label`, (ts) => ts.map((t) => t.textContent ?? ''));
+    expect(labels[0]).toBe('Who has 192.168.1.3? Tell 192.168.1.2');
+    expect(labels[1]).toMatch(/^192\.168\.1\.3 is at 02:00:00:00:01:03$/);
+    expect(labels[2]).toMatch(/^Echo \(ping\) request/);
+    expect(await page.textContent(`${seq} h3`)).toMatch(/^Sequence diagram: 4 frames/);
+    diagramsEarly = await page.locator('section.lab-seq').count();
+  });
+
   it('takes an answer typed in the page, grades it as the terminal does, and shows the result in both', async () => {
     await page.waitForSelector('form.answer input');
     // The answer box has the focus when the exercise arrives: type, Enter.
@@ -125,8 +142,30 @@ describe.skipIf(!requireTool('chromium'))('the lab page in chromium', () => {
     expect(await page.textContent('#status')).toMatch(/mac-and-arp: \d+ passed, 0 failed/);
     expect(Number(await page.getAttribute('svg.topo', 'data-frames-seen'))).toBeGreaterThan(0);
     expect(await page.locator('.frame-log li').count()).toBeGreaterThan(0);
+    // Every step that sent frames has its diagram, the step's capture one click away.
+    // (the steps after the exercises gained theirs while the lab ran)
+    expect(await page.locator('section.lab-seq').count()).toBeGreaterThan(Math.max(2, diagramsEarly));
+    expect(await page.getAttribute('article#item-0-0 .seq-open a', 'href')).toMatch(/^\/capture\/\d+$/);
     await page.screenshot({ path: join(shots, 'lab-1280x800.png') });
   }, 120_000);
+
+  it('selects an arrow of a sequence diagram with the keyboard or a click: its summary, layers and bytes', async () => {
+    const seq = 'article#item-0-0 section.lab-seq';
+    // Keyboard: focus the diagram, Down selects the first arrow, Down again the reply.
+    await page.focus(`${seq} .seq-body`);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.getAttribute(`${seq} g.arrow.selected`, 'data-index')).toBe('1');
+    expect(await page.textContent(`${seq} .seq-summary`)).toMatch(
+      /^Frame 2 at [\d.]+ ms, h2 → h1 on h2-sw1: h2-eth0 -> sw1-p2: ARP 192\.168\.1\.3 is at 02:00:00:00:01:03/,
+    );
+    expect(await page.textContent(`${seq} .seq-tree`)).toContain('Address Resolution Protocol (reply)');
+    expect(await page.textContent(`${seq} .seq-hex`)).toMatch(/^0000 {2}02 00 00 00 01 02 02 00 00 00 01 03 08 06/);
+    // A click selects the ping.
+    await page.click(`${seq} g.arrow[data-index="2"]`);
+    expect(await page.textContent(`${seq} .seq-tree`)).toContain('Internet Control Message Protocol');
+    await page.locator(seq).screenshot({ path: join(shots, 'lab-sequence.png') });
+  });
 
   it('moves between steps with j and k', async () => {
     await page.locator('h1').click();
@@ -166,6 +205,11 @@ describe.skipIf(!requireTool('chromium'))('the lab page in chromium', () => {
       await page.$$eval('#topology .net:not([hidden]) svg.topo g.node', (gs) => gs.map((g) => g.getAttribute('data-node')).sort()),
     );
     expect(await file.locator('#topology .net:not([hidden]) table[data-table="MAC table"] tbody tr').count()).toBeGreaterThan(0);
+    // Each step's sequence diagram, embedded: the same arrows as the live page's.
+    const arrows = (p: Page): Promise<string[]> => p.$$eval('article#item-0-0 section.lab-seq g.arrow text.label', (ts) => ts.map((t) => t.textContent ?? ''));
+    await file.waitForSelector('article#item-0-0 section.lab-seq g.arrow');
+    expect(await arrows(file)).toEqual(await arrows(page));
+    expect(await file.getAttribute('article#item-0-0 .seq-open a', 'href')).toBe('arp-and-ping.pcapng');
     await file.screenshot({ path: join(shots, 'lab-static.png') });
 
     await checksums;

@@ -5,8 +5,18 @@
 // stream and answers are posted back. Static (OUT/LAB/index.html): the run is embedded in the page.
 // Keyboard: j/k (or n/p) move between steps, Enter in the answer box answers.
 
-import { applyLabEvent, emptyRun, type CaptureJson, type ItemJson, type LabEvent, type LabRunJson, type ShowJson } from '../lab-types.ts';
+import {
+  applyLabEvent,
+  emptyRun,
+  type CaptureJson,
+  type ItemJson,
+  type LabEvent,
+  type LabRunJson,
+  type ShowJson,
+  type StepSequenceJson,
+} from '../lab-types.ts';
 import { figureSvg, startCountdowns } from './lab-figures.ts';
+import { StepSequenceView } from './lab-sequence.ts';
 import { TopologyView } from './lab-topology.ts';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -35,6 +45,8 @@ document.body.append(
 // ---- one item (a step or an exercise) -----------------------------------------------------------
 
 const itemEls = new Map<string, HTMLElement>();
+/** The sequence diagram of each step that carried frames, kept across re-renders. */
+const sequences = new Map<string, StepSequenceView>();
 /** The answer form of each exercise, kept across re-renders (so what is typed stays). */
 const forms = new Map<string, HTMLFormElement>();
 
@@ -177,6 +189,11 @@ function itemEl(labIndex: number, item: ItemJson): HTMLElement {
       ),
     );
   }
+  const seq = sequences.get(key);
+  if (seq !== undefined) {
+    seq.captures(item.captures, live);
+    art.append(seq.element);
+  }
   if (item.captures.length > 0) art.append(el('ul', { class: 'captures' }, ...item.captures.map(captureEl)));
   return art;
 }
@@ -196,16 +213,19 @@ function render(): void {
     l.items.forEach((item) => {
       const key = `${li}:${item.position}`;
       seen.add(key);
-      const fresh = itemEl(li, item);
       const old = itemEls.get(key);
+      // Before itemEl: it moves the kept answer form (and its focus) into the new article.
+      const active = document.activeElement;
+      const hadFocus = old?.contains(active) === true;
+      const fresh = itemEl(li, item);
       if (old === undefined) {
         items.append(fresh);
         const a = el('a', { href: `#${fresh.id}`, class: item.state }, item.title);
         tocList.append(el('li', { 'data-key': key }, a));
       } else {
-        const hadFocus = old.contains(document.activeElement);
         old.replaceWith(fresh);
-        if (hadFocus) (fresh.querySelector('input') ?? fresh).focus();
+        // The focus back where it was (the answer box, a sequence diagram kept across draws), else the step.
+        if (hadFocus) (active instanceof HTMLElement && fresh.contains(active) ? active : (fresh.querySelector('input') ?? fresh)).focus();
         const a = tocList.querySelector(`li[data-key="${key}"] a`);
         if (a !== null) a.className = item.state;
       }
@@ -222,6 +242,7 @@ function render(): void {
       itemEls.set(`${li}:end`, end);
     }
   });
+  for (const v of sequences.values()) v.restore();
   const w = run.waiting;
   waitBar.hidden = w === undefined;
   waitBar.replaceChildren();
@@ -254,11 +275,32 @@ function apply(e: LabEvent): void {
   focusAnswer();
 }
 
+/** A step's new arrows: its diagram (made, and the step drawn again, on its first frames). */
+function sequence(s: StepSequenceJson): void {
+  const key = `${s.lab}:${s.position}`;
+  let view = sequences.get(key);
+  const fresh = view === undefined;
+  if (view === undefined) {
+    view = new StepSequenceView(key);
+    sequences.set(key, view);
+  }
+  if (fresh) {
+    // Into the step's article as itemEl places it (before its captures), without drawing the step again.
+    const art = itemEls.get(key);
+    const item = run.labs[s.lab]?.items.find((i) => i.position === s.position);
+    if (art !== undefined && item !== undefined) {
+      view.captures(item.captures, live);
+      art.insertBefore(view.element, art.querySelector(':scope > ul.captures'));
+    }
+  }
+  view.update(s);
+}
+
 // ---- keyboard: j/k (n/p) between steps --------------------------------------------------------------
 
 document.addEventListener('keydown', (ev) => {
   const t = ev.target as HTMLElement;
-  if (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.closest('.seq-body') !== null || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   const dir = ev.key === 'j' || ev.key === 'n' ? 1 : ev.key === 'k' || ev.key === 'p' ? -1 : 0;
   if (dir === 0) return;
   const list = [...items.querySelectorAll<HTMLElement>('article.item')];
@@ -284,6 +326,7 @@ if (live) {
   });
   source.addEventListener('event', (m) => apply(JSON.parse((m as MessageEvent<string>).data) as LabEvent));
   source.addEventListener('topology', (m) => topology.update(JSON.parse((m as MessageEvent<string>).data)));
+  source.addEventListener('sequence', (m) => sequence(JSON.parse((m as MessageEvent<string>).data) as StepSequenceJson));
   source.addEventListener('frame', (m) => topology.frame(JSON.parse((m as MessageEvent<string>).data)));
   source.addEventListener('error', () => {
     if (run.done) {
@@ -293,7 +336,13 @@ if (live) {
   });
 } else {
   document.body.classList.add('static');
+  run.labs.forEach((lab, li) => {
+    for (const s of lab.sequences ?? []) sequences.set(`${li}:${s.position}`, new StepSequenceView(`${li}:${s.position}`));
+  });
   render();
+  run.labs.forEach((lab, li) => {
+    for (const s of lab.sequences ?? []) sequences.get(`${li}:${s.position}`)?.update({ ...s, lab: li });
+  });
   // The networks as they stood at the end of the run (no frames move: the run is over).
   for (const lab of run.labs) for (const t of lab.topology ?? []) topology.update(t);
 }

@@ -27,11 +27,59 @@ export interface SequencePane {
   render(): void;
 }
 
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...children: (Node | string)[]): SVGElementTagNameMap[K] {
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+  ...children: (Node | string)[]
+): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   for (const c of children) e.append(c);
   return e;
+}
+
+/** The arrowhead marker the arrows point with (one per drawing). */
+export function arrowHead(): SVGDefsElement {
+  return svg(
+    'defs',
+    {},
+    svg(
+      'marker',
+      { id: 'seq-head', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+      svg('path', { d: 'M0 0 L10 5 L0 10 z' }),
+    ),
+  );
+}
+
+/**
+ * One arrow at row top `y`, from x1 to x2 (a loop when they are equal), its label above the line and
+ * `when` in the left gutter; the capture view's and the lab page's diagrams draw theirs with this.
+ */
+export function drawArrow(
+  a: { index: number; label: string; protocol: string; bad?: boolean },
+  y: number,
+  x1: number,
+  x2: number,
+  when: string,
+  selected: boolean,
+): SVGGElement {
+  const mid = y + ARROW_HEIGHT - 7;
+  const g = svg('g', { class: `arrow proto-${a.protocol.toLowerCase().replace(/[^a-z0-9]/g, '')}`, 'data-index': a.index, role: 'option' });
+  if (a.bad === true) g.classList.add('bad');
+  if (selected) {
+    g.classList.add('selected');
+    g.setAttribute('aria-selected', 'true');
+  }
+  g.append(svg('rect', { class: 'hit', x: 0, y, width: '100%', height: ARROW_HEIGHT }));
+  g.append(svg('text', { class: 'when', x: 6, y: mid }, when));
+  if (x1 === x2) {
+    g.append(svg('path', { class: 'line', d: `M${x1} ${mid - 8} h24 v8 h-24`, 'marker-end': 'url(#seq-head)' }));
+    g.append(svg('text', { class: 'label', x: x1 + 30, y: mid - 2 }, a.label));
+  } else {
+    g.append(svg('line', { class: 'line', x1, y1: mid, x2: x2 + (x2 > x1 ? -2 : 2), y2: mid, 'marker-end': 'url(#seq-head)' }));
+    g.append(svg('text', { class: 'label', x: (x1 + x2) / 2, y: mid - 4, 'text-anchor': 'middle' }, a.label));
+  }
+  return g;
 }
 
 export function makeSequencePane(onSelect: (index: number) => void): SequencePane {
@@ -103,24 +151,8 @@ export function makeSequencePane(onSelect: (index: number) => void): SequencePan
   }
 
   function arrowElement(a: SequenceArrow, y: number): SVGGElement {
-    const x1 = x(a.from);
-    const x2 = x(a.to);
-    const mid = y + ARROW_HEIGHT - 7;
-    const g = svg('g', { class: `arrow proto-${a.protocol.toLowerCase().replace(/[^a-z0-9]/g, '')}`, 'data-index': a.index, 'data-no': a.no, role: 'option' });
-    if (a.bad) g.classList.add('bad');
-    if (a.index === selected) {
-      g.classList.add('selected');
-      g.setAttribute('aria-selected', 'true');
-    }
-    g.append(svg('rect', { class: 'hit', x: 0, y, width: '100%', height: ARROW_HEIGHT }));
-    g.append(svg('text', { class: 'when', x: 6, y: mid }, body.clientWidth < 600 ? String(a.no) : `${a.no}  ${a.time}`));
-    if (x1 === x2) {
-      g.append(svg('path', { class: 'line', d: `M${x1} ${mid - 8} h24 v8 h-24`, 'marker-end': 'url(#seq-head)' }));
-      g.append(svg('text', { class: 'label', x: x1 + 30, y: mid - 2 }, a.label));
-    } else {
-      g.append(svg('line', { class: 'line', x1, y1: mid, x2: x2 + (x2 > x1 ? -2 : 2), y2: mid, 'marker-end': 'url(#seq-head)' }));
-      g.append(svg('text', { class: 'label', x: (x1 + x2) / 2, y: mid - 4, 'text-anchor': 'middle' }, a.label));
-    }
+    const g = drawArrow(a, y, x(a.from), x(a.to), body.clientWidth < 600 ? String(a.no) : `${a.no}  ${a.time}`, a.index === selected);
+    g.setAttribute('data-no', String(a.no));
     g.append(svg('title', {}, `${a.no}: ${a.label}`));
     return g;
   }
@@ -137,17 +169,7 @@ export function makeSequencePane(onSelect: (index: number) => void): SequencePan
     const height = Math.max(0, (last - first + 1) * ARROW_HEIGHT);
     const drawing = svg('svg', { class: 'seq-svg', width, height, viewBox: `0 ${top} ${width} ${height}` });
     drawing.style.top = `${top}px`;
-    drawing.append(
-      svg(
-        'defs',
-        {},
-        svg(
-          'marker',
-          { id: 'seq-head', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
-          svg('path', { d: 'M0 0 L10 5 L0 10 z' }),
-        ),
-      ),
-    );
+    drawing.append(arrowHead());
     hosts.forEach((_, i) => drawing.append(svg('line', { class: 'lifeline', x1: x(i), y1: top, x2: x(i), y2: top + height })));
     for (let i = first; i <= last; i++) {
       const a = arrows.get(i);
