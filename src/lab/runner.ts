@@ -13,7 +13,7 @@ import { fixedClock, realClock, type Clock } from '../base/clock.ts';
 import { colourEnabled, palette, type ColourEnv } from './colour.ts';
 import { checkCaptureFilters } from './filter-check.ts';
 import { LearnerInput } from './learner-input.ts';
-import { applyLabEvent, emptyRun, type CaptureJson, type LabEvent, type LabRunJson } from '../view/lab-types.ts';
+import { applyLabEvent, emptyRun, type CaptureJson, type LabEvent, type LabRunJson, STATIC_STEP_ARROWS } from '../view/lab-types.ts';
 import { writeLabIndex } from '../view/lab-static.ts';
 import { LabSequences } from '../view/lab-sequence.ts';
 import { TopologyWatch } from '../view/topology.ts';
@@ -169,7 +169,7 @@ export async function runLabs(labs: readonly AnyLab[], options: RunOptions): Pro
     const captures = new CaptureSet({ dir, cwd: options.cwd, clock, random, deterministic });
     // The index.html draws the lab's networks as they stood at its end.
     const nets = writeIndex ? new TopologyWatch(undefined, () => lab.name) : undefined;
-    sequences = writeIndex ? new LabSequences() : undefined;
+    sequences = writeIndex ? new LabSequences(undefined, STATIC_STEP_ARROWS) : undefined;
     const labCleanups: Cleanup[] = [];
     const state: unknown = lab.state?.() ?? {};
     reporter.labStart(lab, dir);

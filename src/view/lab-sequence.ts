@@ -105,7 +105,14 @@ export class LabSequences {
   private lab = -1;
   private current: Step | undefined;
 
-  constructor(private readonly onFresh?: (s: StepSequenceJson) => void) {
+  /**
+   * `keep`: arrows kept per step (at most MAX_STEP_ARROWS; the static index.html asks for fewer, so a
+   * busy lab's file stays small and its run does not dissect frames nobody will open).
+   */
+  constructor(
+    private readonly onFresh?: (s: StepSequenceJson) => void,
+    private readonly keep = MAX_STEP_ARROWS,
+  ) {
     this.stopWatching = watchLabNets((net) => {
       let owners = ownersOf(net);
       this.offs.push(
@@ -165,7 +172,7 @@ export class LabSequences {
     const to = this.column(s, toName);
     s.pending.push({ index: s.total, from, to, link: `${f.link}: ${f.from} -> ${f.to}`, atMs: f.atMs, bytes: Uint8Array.from(bytes) });
     s.total++;
-    if (s.pending.length > MAX_STEP_ARROWS) s.pending.splice(0, s.pending.length - MAX_STEP_ARROWS);
+    if (s.pending.length > this.keep) s.pending.splice(0, s.pending.length - this.keep);
   }
 
   /** Dissects the frames heard since the last flush; tells onFresh of each step that gained arrows. */
@@ -175,7 +182,7 @@ export class LabSequences {
       const made = s.pending.map((p) => arrowOf(p, s.state));
       s.pending = [];
       s.arrows.push(...made);
-      if (s.arrows.length > MAX_STEP_ARROWS) s.arrows.splice(0, s.arrows.length - MAX_STEP_ARROWS);
+      if (s.arrows.length > this.keep) s.arrows.splice(0, s.arrows.length - this.keep);
       this.onFresh?.({ lab: s.lab, position: s.position, hosts: [...s.hosts], arrows: made.slice(-MAX_STEP_ARROWS), total: s.total });
     }
   }

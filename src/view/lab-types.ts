@@ -301,8 +301,10 @@ export interface StepSequenceJson {
   total: number;
 }
 
-/** Arrows kept per step (the page and the static index.html hold at most this many). */
+/** Arrows kept per step (the live page holds at most this many). */
 export const MAX_STEP_ARROWS = 500;
+/** Arrows per step in the static index.html written after every run (the last ones of the step). */
+export const STATIC_STEP_ARROWS = 100;
 
 /** Merges new arrows (a `sequence` event carries the step's columns and its arrows since the last one). */
 export function mergeSequence(into: StepSequenceJson | undefined, more: StepSequenceJson): StepSequenceJson {
