@@ -7,14 +7,13 @@
 // Prints requests/s of each, the failed count and netlab's share of nginx's. Everything listens on
 // 127.0.0.1 (ports 0 read back, or free high ports); every process is stopped at the end.
 
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort, HOST, startProcess, stop, waitListening } from './http-peers.ts';
 import { hasCommand } from './peers.ts';
 
-const HOST = '127.0.0.1';
 const ROOT = join(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? '10');
 const FLAGS = ['-c', '10', '-m', '10', '-t', '1'];
@@ -25,52 +24,6 @@ interface Result {
   readonly succeeded: number;
   readonly failed: number;
   readonly protocol: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, HOST, () => {
-      const a = s.address();
-      const port = a !== null && typeof a !== 'string' ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitListening(port: number, child: ChildProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} before listening`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, HOST);
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${what} not listening on ${port} after 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function startProcess(cmd: string, args: string[], what: string): ChildProcess {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', () => undefined);
-  child.on('error', (e) => console.error(`${what}: ${e.message}`));
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
 }
 
 function nginxConf(dir: string, server: string, http: string, workers: number): string {
