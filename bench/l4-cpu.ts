@@ -40,6 +40,8 @@ function cpuUs(pid: number): [number, number] {
 
 const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The median over rounds of a[r] / b[r]: peers measured in the same minute are compared with each other. */
+const pairedRatio = (a: number[], b: number[]): number => median(a.map((x, i) => x / b[i]));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-l4-cpu-'));
@@ -159,8 +161,9 @@ async function main(): Promise<void> {
   const before = by('netlab before');
   if (nl !== undefined && hap !== undefined) {
     const pct = (a: Peer, b: Peer): string => `${((median(b.cpu) / median(a.cpu)) * 100).toFixed(0)}%`;
+    const paired = (a: Peer, b: Peer): string => `${(pairedRatio(b.cpu, a.cpu) * 100).toFixed(0)}%`;
     lines.push(`connections per CPU second, as a share of HAProxy's (HAProxy µs / peer µs; target ≥ 80%):`);
-    for (const p of list) if (p !== hap) lines.push(`  ${p.name}: ${pct(p, hap)}`);
+    for (const p of list) if (p !== hap) lines.push(`  ${p.name}: ${pct(p, hap)} of the medians, ${paired(p, hap)} as the median of the rounds' ratios`);
   }
   if (nl !== undefined && pipe !== undefined) {
     const above = median(nl.cpu) - median(pipe.cpu);
@@ -169,7 +172,9 @@ async function main(): Promise<void> {
     );
   }
   if (nl !== undefined && before !== undefined)
-    lines.push(`netlab now / before: ${((median(nl.cpu) / median(before.cpu)) * 100).toFixed(0)}% of the CPU per connection`);
+    lines.push(
+      `netlab now / before: ${((median(nl.cpu) / median(before.cpu)) * 100).toFixed(0)}% of the CPU per connection (medians), ${(pairedRatio(nl.cpu, before.cpu) * 100).toFixed(0)}% (median of the rounds' ratios)`,
+    );
   for (const p of list) for (const e of new Set(p.errors)) lines.push(`note ${p.name}: wrk reported ${e}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
