@@ -13,12 +13,13 @@
 // netlab and the pipe run in child processes (bench/l4-child.ts); every process started here is
 // killed at the end, also on error, and a watchdog ends a run that hangs.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePortOn as freePort, L4Peers, nginxStreamProblem, run, sleep, type Starter, wrkShortConnections } from './l4-peers.ts';
 import { commandVersion, hasCommand } from './peers.ts';
 
 const { values } = parseArgs({
@@ -38,17 +39,17 @@ if (!(IDLE >= 10 && IDLE <= 5000)) throw new Error(`--idle must be 10..5000, got
 const NET = '127.88.17';
 const UPSTREAM = `${NET}.1`;
 const ECHO_BYTES = 64;
-const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
-const CHILD = join(import.meta.dirname, 'l4-child.ts');
 const WATCHDOG_MS = (SECONDS * 2 * 6 + SECONDS * 6 + 120) * 1000;
 
-const children: ChildProcess[] = [];
-const stopping = new Set<ChildProcess>();
 const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-l4-'));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const peers = new L4Peers(dir, log);
+const track = (child: ChildProcess, what: string): ChildProcess => peers.track(child, what);
+const stop = (child: ChildProcess): Promise<void> => peers.stop(child);
+const startChild = (args: string[]): Promise<{ child: ChildProcess; port: number }> => peers.startChild(args);
 
 function cleanup(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  peers.cleanup();
   rmSync(dir, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
@@ -57,103 +58,6 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const)
     cleanup();
     process.exit(130);
   });
-
-/** A free port on `host` (bound and released; the peer binds it right after). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** True when /proc/net/tcp shows a socket listening on host:port. */
-function listening(host: string, port: number): boolean {
-  // /proc/net/tcp writes the IPv4 address as the hex of its 32-bit value in host (little-endian) order.
-  const addr = host
-    .split('.')
-    .map((o) => Number(o).toString(16).padStart(2, '0'))
-    .reverse()
-    .join('')
-    .toUpperCase();
-  const want = `${addr}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/net/tcp', 'utf8')
-    .split('\n')
-    .some((line) => {
-      const f = line.trim().split(/\s+/);
-      return f[1] === want && f[3] === '0A';
-    });
-}
-
-/**
- * Resolves once host:port is listening (within `ms`). Read from /proc/net/tcp, not with a connect:
- * a proxy would pass a probe connection on to the upstream, and a one-test iperf3 server would take it
- * for its test.
- */
-async function waitListening(host: string, port: number, what: string, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (listening(host, port)) return;
-    if (Date.now() > until) throw new Error(`${what} did not listen on ${host}:${port} within ${ms} ms`);
-    await sleep(50);
-  }
-}
-
-function track(child: ChildProcess, what: string): ChildProcess {
-  children.push(child);
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    if (err.length < 4000) err += d.toString();
-  });
-  child.on('exit', (code, signal) => {
-    if (code !== 0 && !stopping.has(child) && err.trim() !== '') log(`${what} exited ${code ?? signal}: ${err.trim()}`);
-  });
-  return child;
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  stopping.add(child);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 2000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-/** A bench/l4-child.ts process; resolves with it and its port once it printed READY. */
-function startChild(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = track(
-    spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
-    `l4-child ${args[0]}`,
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`l4-child ${args.join(' ')} not ready within 20 s`)), 20_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\d+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(t);
-        resolve({ child, port: Number(m[1]) });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`l4-child ${args.join(' ')} exited ${code} before it was ready`));
-    });
-  });
-}
 
 interface Mem {
   rss: number;
@@ -174,65 +78,6 @@ function childMemory(child: ChildProcess): Promise<Mem> {
 // ---------------------------------------------------------------------------------------------
 // The peers.
 
-/** Starts `build(upstreamPort)` for the bulk upstream or the echo upstream: each peer is restarted per upstream. */
-type Starter = (listenHost: string, upHost: string, upPort: number) => Promise<{ port: number; child?: ChildProcess }>;
-
-const haproxy: Starter = async (h, uh, up) => {
-  const port = await freePort(h);
-  const cfg = join(dir, `haproxy-${port}.cfg`);
-  writeFileSync(
-    cfg,
-    `global
-  nbthread 1
-  maxconn 8000
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend bench
-  bind ${h}:${port}
-  default_backend upstream
-backend upstream
-  server u1 ${uh}:${up}
-`,
-  );
-  const child = track(spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] }), 'haproxy');
-  await waitListening(h, port, 'haproxy');
-  return { port, child };
-};
-
-const nginx: Starter = async (h, uh, up) => {
-  const port = await freePort(h);
-  const cfg = join(dir, `nginx-${port}.conf`);
-  // master_process off: one process does all the work (what worker_processes 1 gives, without a master).
-  writeFileSync(
-    cfg,
-    `load_module ${NGINX_STREAM_MODULE};
-daemon off;
-master_process off;
-worker_processes 1;
-pid ${join(dir, `nginx-${port}.pid`)};
-error_log ${join(dir, `nginx-${port}.log`)} warn;
-events { worker_connections 8192; }
-stream {
-  server {
-    listen ${h}:${port};
-    proxy_pass ${uh}:${up};
-  }
-}
-`,
-  );
-  const child = track(spawn('nginx', ['-c', cfg, '-p', dir, '-e', join(dir, `nginx-${port}.log`)], { stdio: ['ignore', 'ignore', 'pipe'] }), 'nginx');
-  await waitListening(h, port, 'nginx');
-  return { port, child };
-};
-
-const nodeChild =
-  (mode: 'netlab' | 'pipe'): Starter =>
-  async (h, uh, up) =>
-    startChild([mode, h, uh, String(up)]);
-
 const direct: Starter = async (_h, _uh, up) => ({ port: up });
 
 interface PeerDef {
@@ -242,36 +87,21 @@ interface PeerDef {
   readonly skip?: string;
 }
 
-function nginxStreamProblem(): string | undefined {
-  if (!hasCommand('nginx')) return 'nginx is not installed';
-  if (!existsSync(NGINX_STREAM_MODULE)) return `nginx's stream module is missing (${NGINX_STREAM_MODULE}; Debian: apt-get install libnginx-mod-stream)`;
-  return undefined;
-}
-
 const PEERS: PeerDef[] = [
   { name: 'direct (no proxy)', host: UPSTREAM, start: direct },
-  { name: 'netlab TcpBalancer', host: `${NET}.2`, start: nodeChild('netlab') },
+  { name: 'netlab TcpBalancer', host: `${NET}.2`, start: peers.nodeChild('netlab') },
   hasCommand('haproxy')
-    ? { name: 'HAProxy mode tcp', host: `${NET}.3`, start: haproxy }
+    ? { name: 'HAProxy mode tcp', host: `${NET}.3`, start: peers.haproxy }
     : { name: 'HAProxy mode tcp', host: `${NET}.3`, skip: 'haproxy is not installed' },
   ((): PeerDef => {
     const why = nginxStreamProblem();
-    return why === undefined ? { name: 'nginx stream', host: `${NET}.4`, start: nginx } : { name: 'nginx stream', host: `${NET}.4`, skip: why };
+    return why === undefined ? { name: 'nginx stream', host: `${NET}.4`, start: peers.nginxStream } : { name: 'nginx stream', host: `${NET}.4`, skip: why };
   })(),
-  { name: 'Node socket pipe', host: `${NET}.5`, start: nodeChild('pipe') },
+  { name: 'Node socket pipe', host: `${NET}.5`, start: peers.nodeChild('pipe') },
 ];
 
 // ---------------------------------------------------------------------------------------------
 // Bulk: iperf3.
-
-function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err !== null && stdout.trim() === '') reject(new Error(`${cmd} ${args.join(' ')}: ${err.message} ${stderr.trim()}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 /** Gbit/s through `peer` (started in front of a fresh one-test iperf3 server); `reverse` has the server send. */
 async function bulk(def: PeerDef, reverse: boolean): Promise<number> {
@@ -423,49 +253,6 @@ interface Row {
   notes: string[];
 }
 
-/** nginx answering "ok" over HTTP (one worker): the upstream of the wrk short-connection test. */
-async function startHttpUpstream(h: string): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freePort(h);
-  const cfg = join(dir, `nginx-http-${port}.conf`);
-  const tmp = (d: string): string => join(dir, `http-${port}-${d}`);
-  writeFileSync(
-    cfg,
-    `daemon off;
-master_process off;
-worker_processes 1;
-pid ${join(dir, `nginx-http-${port}.pid`)};
-error_log ${join(dir, `nginx-http-${port}.log`)} warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path ${tmp('body')};
-  proxy_temp_path ${tmp('proxy')};
-  fastcgi_temp_path ${tmp('fastcgi')};
-  uwsgi_temp_path ${tmp('uwsgi')};
-  scgi_temp_path ${tmp('scgi')};
-  server {
-    listen ${h}:${port};
-    location / { return 200 "ok\\n"; }
-  }
-}
-`,
-  );
-  const child = track(
-    spawn('nginx', ['-c', cfg, '-p', dir, '-e', join(dir, `nginx-http-${port}.log`)], { stdio: ['ignore', 'ignore', 'pipe'] }),
-    'nginx http upstream',
-  );
-  await waitListening(h, port, 'nginx http upstream');
-  return { port, child };
-}
-
-/** wrk -t1 -c32 with Connection: close: requests (= new connections) per second through host:port. */
-async function wrkShortConnections(host: string, port: number, seconds: number): Promise<number> {
-  const out = await run('wrk', ['-t1', `-c${PARALLEL}`, `-d${seconds}s`, '-H', 'Connection: close', `http://${host}:${port}/`], (seconds + 30) * 1000);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  if (!Number.isFinite(rps)) throw new Error(`wrk printed no rate: ${out.slice(0, 300)}`);
-  return rps;
-}
-
 async function main(): Promise<void> {
   for (const tool of ['iperf3']) if (!hasCommand(tool)) throw new Error(`${tool} is not installed (Debian: apt-get install ${tool})`);
   const watchdog = setTimeout(() => {
@@ -524,7 +311,7 @@ async function main(): Promise<void> {
   // Short connections again, with a C client (wrk, Connection: close) and a C upstream (nginx), so
   // that neither end of the test is a Node process: what remains is the balancer in the middle.
   if (hasCommand('wrk') && hasCommand('nginx')) {
-    const http = await startHttpUpstream(UPSTREAM);
+    const http = await peers.httpUpstream(UPSTREAM);
     try {
       for (const [i, def] of PEERS.entries()) {
         const row = rows[i];
@@ -532,8 +319,8 @@ async function main(): Promise<void> {
         log(`${def.name}: wrk, Connection: close, ${PARALLEL} connections for ${SECONDS} s...`);
         const peer = await (def.start as Starter)(def.host, UPSTREAM, http.port);
         try {
-          await wrkShortConnections(def.host, peer.port, 1);
-          row.wrkRate = await wrkShortConnections(def.host, peer.port, SECONDS);
+          await wrkShortConnections(def.host, peer.port, 1, PARALLEL);
+          row.wrkRate = (await wrkShortConnections(def.host, peer.port, SECONDS, PARALLEL)).perSecond;
         } catch (err) {
           row.notes.push(`wrk: ${(err as Error).message}`);
         } finally {

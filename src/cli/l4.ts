@@ -37,7 +37,20 @@ export function registerL4(y: Argv): Argv {
       if (!(Number.isInteger(a['drain-ms']) && a['drain-ms'] >= 0)) throw new CliError(`--drain-ms must be a whole number >= 0, got ${a['drain-ms']}`, 1);
       const config = await load(a.file);
       const { L4Service } = await import('../l4/from-config.ts');
-      const log = a.quiet ? undefined : (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+      // The lines of one turn of the event loop go out in one write (a write per line costs a system
+      // call per connection).
+      let lines: string[] = [];
+      const flush = (): void => {
+        if (lines.length === 0) return;
+        process.stdout.write(lines.join(''));
+        lines = [];
+      };
+      const log = a.quiet
+        ? undefined
+        : (line: string): void => {
+            if (lines.length === 0) setImmediate(flush);
+            lines.push(`${new Date().toISOString()} ${line}\n`);
+          };
       const service = new L4Service(config, log === undefined ? {} : { log });
       const bound = await service.start();
       for (const b of bound) process.stdout.write(`listening ${b.name}: ${b.mode} ${b.address}:${b.port}\n`);
@@ -65,8 +78,10 @@ export function registerL4(y: Argv): Argv {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+      flush();
       process.stdout.write(`draining (up to ${a['drain-ms']} ms)\n`);
       await service.drain(a['drain-ms']);
+      flush();
       if (metricsServer !== undefined) await new Promise<void>((r) => metricsServer?.close(() => r()));
       process.stdout.write('stopped\n');
     },

@@ -4,11 +4,12 @@
 //  - a reset from one side becomes a reset on the other (resetAndDestroy sends RST, not FIN);
 //  - backpressure: when a write is refused (write() returns false) the reading side is paused until
 //    the writing side drains, so the balancer never holds more than the sockets' own buffers;
-//  - idle timeout: no byte either way for idleMs ends both with a reset.
-// The Splice reports how it ended once both sockets are closed.
+//  - idle time: every byte either way moves `lastActivity`; the owner (the TcpBalancer's sweep) ends an
+//    idle splice with abort('idle_timeout'), so a connection costs no timer of its own.
+// The Splice reports how it ended (onDone) once both sockets are closed.
 
 import type { Socket } from 'node:net';
-import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
+import type { NetClock } from '../base/timer-clock.ts';
 
 export type SpliceEnd = 'closed' | 'client_reset' | 'upstream_reset' | 'idle_timeout' | 'aborted';
 
@@ -22,10 +23,10 @@ export interface SpliceResult {
 
 export interface SpliceOptions {
   readonly clock: NetClock;
-  /** 0 or undefined: no idle timeout. */
-  readonly idleMs?: number;
   /** The first byte from the upstream arrived. */
   readonly onFirstByte?: () => void;
+  /** Both sockets are closed: how the splice ended. */
+  readonly onDone: (result: SpliceResult) => void;
 }
 
 function isReset(err: Error | undefined): boolean {
@@ -38,12 +39,11 @@ export class Splice {
   bytesDown = 0;
   /** Times a direction was paused because the other side's buffer was full. */
   pauses = 0;
+  /** clock.now() of the last byte either way (or of the start). */
+  lastActivity: number;
   private end: SpliceEnd | undefined;
-  private lastActivity: number;
-  private idleTimer: TimerHandle | undefined;
   private closed = 0;
-  readonly done: Promise<SpliceResult>;
-  private resolve!: (r: SpliceResult) => void;
+  private firstDown = true;
 
   constructor(
     readonly client: Socket,
@@ -51,12 +51,8 @@ export class Splice {
     private readonly options: SpliceOptions,
   ) {
     this.lastActivity = options.clock.now();
-    this.done = new Promise((r) => {
-      this.resolve = r;
-    });
-    this.pipe(client, upstream, 'up');
-    this.pipe(upstream, client, 'down');
-    this.armIdle();
+    this.pipe(client, upstream, true);
+    this.pipe(upstream, client, false);
   }
 
   /** Bytes the balancer holds in its socket buffers now (what backpressure keeps bounded). */
@@ -64,33 +60,39 @@ export class Splice {
     return this.client.writableLength + this.upstream.writableLength + this.client.readableLength + this.upstream.readableLength;
   }
 
-  private pipe(from: Socket, to: Socket, dir: 'up' | 'down'): void {
-    let first = true;
+  /** True once both sockets are closed. */
+  get settled(): boolean {
+    return this.closed === 2;
+  }
+
+  private pipe(from: Socket, to: Socket, up: boolean): void {
+    const resume = (): void => {
+      if (!from.destroyed) from.resume();
+    };
     from.on('data', (chunk: Buffer) => {
       this.lastActivity = this.options.clock.now();
-      if (dir === 'up') this.bytesUp += chunk.length;
+      if (up) this.bytesUp += chunk.length;
       else {
         this.bytesDown += chunk.length;
-        if (first) {
-          first = false;
+        if (this.firstDown) {
+          this.firstDown = false;
           this.options.onFirstByte?.();
         }
       }
       if (!to.destroyed && !to.write(chunk)) {
+        // Backpressure: stop reading until the other side's buffer drains (one listener at a time:
+        // nothing is written to `to` from this side while `from` is paused).
         this.pauses++;
         from.pause();
+        to.once('drain', resume);
       }
-    });
-    to.on('drain', () => {
-      if (!from.destroyed) from.resume();
     });
     from.on('end', () => {
       // The peer sent FIN: pass it on; the other direction stays open.
       if (!to.destroyed) to.end();
     });
     from.on('error', (err: Error) => {
-      const reset = isReset(err);
-      this.finish(reset ? (dir === 'up' ? 'client_reset' : 'upstream_reset') : 'aborted');
+      this.finish(isReset(err) ? (up ? 'client_reset' : 'upstream_reset') : 'aborted');
       if (!to.destroyed) to.resetAndDestroy();
     });
     from.on('close', () => {
@@ -98,7 +100,7 @@ export class Splice {
       // A socket that closed without error after both FINs: close the other when it is done too.
       if (this.closed === 2) {
         this.finish('closed');
-        this.settle();
+        this.options.onDone({ end: this.end ?? 'closed', bytesUp: this.bytesUp, bytesDown: this.bytesDown });
       } else if (to.writableEnded && to.readableEnded && !to.destroyed) {
         to.destroy();
       }
@@ -107,30 +109,6 @@ export class Splice {
 
   private finish(end: SpliceEnd): void {
     if (this.end === undefined) this.end = end;
-  }
-
-  private settle(): void {
-    if (this.idleTimer !== undefined) this.options.clock.clearTimer(this.idleTimer);
-    this.idleTimer = undefined;
-    this.resolve({ end: this.end ?? 'closed', bytesUp: this.bytesUp, bytesDown: this.bytesDown });
-  }
-
-  private armIdle(): void {
-    const idle = this.options.idleMs ?? 0;
-    if (idle <= 0) return;
-    const due = this.lastActivity + idle;
-    this.idleTimer = this.options.clock.setTimer(
-      () => {
-        this.idleTimer = undefined;
-        if (this.closed === 2) return;
-        if (this.options.clock.now() - this.lastActivity >= idle) {
-          this.abort('idle_timeout');
-        } else {
-          this.armIdle();
-        }
-      },
-      Math.max(1, due - this.options.clock.now()),
-    );
   }
 
   /** Ends both sides with a reset. */

@@ -119,6 +119,36 @@ describe('TCP balancer: splice semantics', () => {
     s.destroy();
   });
 
+  it('metrics: connections, bytes and open connections, added up between two reads of /metrics', async () => {
+    const a = await be('a');
+    const lb = await start({ name: 'm', cluster: cluster('c', [a]) });
+    const once = async (msg: string): Promise<void> => {
+      const s = await dial(lb.address.port);
+      const r = readAll(s);
+      s.end(msg);
+      await r;
+    };
+    await once('hi');
+    await until(() => lb.finished.length === 1);
+    const held = await dial(lb.address.port);
+    await until(() => lb.activeConnections === 1);
+    const first = await lb.metrics.text();
+    expect(first).toMatch(/netlab_l4_connections_total\{listener="m",cluster="c",endpoint="a",end="closed"\} 1\n/);
+    expect(first).toMatch(/netlab_l4_bytes_total\{listener="m",direction="up"\} 2\n/);
+    expect(first).toMatch(/netlab_l4_bytes_total\{listener="m",direction="down"\} 4\n/);
+    expect(first).toMatch(/netlab_l4_active_connections\{listener="m"\} 1\n/);
+    held.resetAndDestroy();
+    await once('hello');
+    await until(() => lb.finished.length === 3);
+    const second = await lb.metrics.text();
+    // 'a:hi' then, after the reset one, 'a:hello': counts carry on from the first read, not twice.
+    expect(second).toMatch(/netlab_l4_connections_total\{listener="m",cluster="c",endpoint="a",end="closed"\} 2\n/);
+    expect(second).toMatch(/netlab_l4_connections_total\{listener="m",cluster="c",endpoint="a",end="client_reset"\} 1\n/);
+    expect(second).toMatch(/netlab_l4_bytes_total\{listener="m",direction="up"\} 7\n/);
+    expect(second).toMatch(/netlab_l4_bytes_total\{listener="m",direction="down"\} 13\n/);
+    expect(second).toMatch(/netlab_l4_active_connections\{listener="m"\} 0\n/);
+  });
+
   it('idle timeout resets both sides', async () => {
     const a = await be('a', () => undefined);
     const lb = await start({ cluster: cluster('c', [a]), idleTimeoutMs: 150 });
