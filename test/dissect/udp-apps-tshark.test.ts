@@ -154,13 +154,13 @@ describe.skipIf(!requireTool('tshark'))('IGMP, DHCP, NBNS and NTP beside tshark'
     expect(ours.map((l, i) => (l.trimEnd() === theirs[i]?.trimEnd() ? '' : `${l} | ${theirs[i]}`)).filter((x) => x !== '')).toEqual([]);
   });
 
-  it('the -V tree of every IGMP frame, as tshark prints it', async () => {
+  it('the -V tree of every IGMP and DHCP frame, as tshark prints it', async () => {
     const path = join(dir, 'udp-apps-verbose.pcapng');
     await writeFrames(path, frames());
     const ds = await dissectAll(path);
-    const igmpFrames = new Set(ds.flatMap((d, i) => (d.protos.some((p) => p.proto === 'igmp') ? [i + 1] : [])));
-    expect(igmpFrames.size).toBe(8);
-    const diffs = (await verboseDiffs(path)).filter((x) => igmpFrames.has(x.frame));
+    const judged = new Set(ds.flatMap((d, i) => (d.protos.some((p) => p.proto === 'igmp' || p.proto === 'dhcp') ? [i + 1] : [])));
+    expect(judged.size).toBe(10);
+    const diffs = (await verboseDiffs(path)).filter((x) => judged.has(x.frame));
     expect(diffs).toEqual([]);
   });
 });
