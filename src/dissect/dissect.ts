@@ -7,7 +7,7 @@ import type { DecodedLayer, Malformation } from '../wire/layer.ts';
 import { DissectState, type DissectContext } from './context.ts';
 import { expertField } from './expert.ts';
 import type { Dissection } from './dissection.ts';
-import type { Columns, Field, ProtoNode } from './field.ts';
+import { type Columns, type Field, type ProtoNode, rawField } from './field.ts';
 import { commentsNode, frameNode } from './frame-fields.ts';
 import { MAPPERS } from './mappers.ts';
 import { decodeReassembled, reassembledDatagram, type ReassembledDatagram } from './protocols/ip-reassembly.ts';
@@ -265,7 +265,8 @@ function problemNode(packet: CapturedPacket, all: readonly Malformation[], proto
       offset: first.offset,
       length: 0,
       malformed: [],
-      fields: [expert],
+      // The hidden protocol item after the expert: `-T fields` prints its name, `-T json` its label.
+      fields: [expert, rawField('_ws.malformed', 'Malformed Packet', 'none', null, '_ws.malformed', first.offset, 0, { hidden: true })],
     },
     appendInfo: (info) => `${info}[Malformed Packet]`,
   };

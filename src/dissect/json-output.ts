@@ -7,6 +7,7 @@
 
 import type { Dissection } from './dissection.ts';
 import { type Field, formatBytesHex } from './field.ts';
+import { isProtocolName } from './known-fields.ts';
 
 export interface JsonOptions {
   /** tshark's --no-duplicate-keys: repeated keys become one key with an array of values. */
@@ -56,7 +57,8 @@ function fieldEntries(fields: readonly Field[]): JObject {
     const hasValue = f.kind !== 'none';
     if (hasValue) out.push([f.name, jsonValue(f)]);
     if (kids !== undefined) out.push([hasValue ? `${f.name}_tree` : f.name, kids]);
-    else if (!hasValue) out.push([f.name, '']);
+    // A protocol item inside a tree (a Malformed expert's hidden `_ws.malformed`) shows its label.
+    else if (!hasValue) out.push([f.name, isProtocolName(f.name) ? f.label : '']);
   }
   return out;
 }

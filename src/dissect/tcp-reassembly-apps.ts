@@ -69,6 +69,8 @@ export interface TcpAppOutput {
   info: string[];
   /** Protocol column, when the call set it. */
   protocol?: string;
+  /** Items the call adds to the TCP tree after the payload (tcp_dissect_pdus' `[PDU Size: N]`). */
+  tcpFields?: Field[];
 }
 
 export interface TcpAppDissector {
@@ -269,6 +271,7 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   let dissected = false;
   const segmentData: FrameRange[] = [];
   const take = (o: TcpAppOutput): void => {
+    if (o.tcpFields !== undefined) tcpNode.fields.push(...o.tcpFields);
     nodes.push(...o.nodes);
     info.push(...o.info);
     if (o.protocol !== undefined && protocol === undefined) protocol = o.protocol;

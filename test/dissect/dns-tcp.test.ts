@@ -89,7 +89,17 @@ describe.skipIf(!requireTool('tshark'))('DNS over TCP beside tshark', () => {
     const path = await capture();
     const result = await compareCapture(path);
     expect(result.map((a) => a.field)).toEqual(
-      expect.arrayContaining(['dns.length', 'dns.id', 'dns.qry.name', 'dns.a', 'tcp.segment', 'tcp.reassembled.length', 'tcp.segment_data', 'frame.protocols']),
+      expect.arrayContaining([
+        'dns.length',
+        'dns.id',
+        'dns.qry.name',
+        'dns.a',
+        'tcp.segment',
+        'tcp.reassembled.length',
+        'tcp.segment_data',
+        'tcp.pdu.size',
+        'frame.protocols',
+      ]),
     );
     expect(result.filter((a) => a.agree !== a.frames && !/^_ws\.expert\./.test(a.field)).map((a) => `${a.field} ${JSON.stringify(a.examples[0])}`)).toEqual([]);
     const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS], { maxBuffer: 1 << 26 });

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fieldText } from '../../src/dissect/fields-output.ts';
 import { summaryLine } from '../../src/dissect/summary.ts';
 import { encode, ethernet, ipv4, payload, udp } from '../../src/wire/index.ts';
-import { compareCapture, dissectAll, TSHARK_CHECKSUM_OPTS } from '../interop/agreement.ts';
+import { compareCapture, dissectAll, TSHARK_CHECKSUM_OPTS, verboseDiffs } from '../interop/agreement.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { cat, u16 } from './tls-capture.ts';
 import { writeFrames } from './tls-capture.ts';
@@ -108,6 +108,10 @@ function frames(): Uint8Array[] {
       68,
       dhcp(2, 0xabcdef01, cat(Uint8Array.of(53, 1, 5, 58, 4), u32(1800), Uint8Array.of(59, 4), u32(3150), Uint8Array.of(28, 4), ip('10.0.0.255'))),
     ),
+    // Max Resp Time codes from 128 up: IGMPv3 reads them as mantissa and exponent, IGMPv2 does not.
+    igmp('224.0.0.1', [0x11, 0x8a, 0, 0, 0, 0, 0, 0]),
+    igmp('224.0.0.1', [0x11, 0x8a, 0, 0, 0, 0, 0, 0, 0x02, 125, 0, 0]),
+    igmp('224.0.0.1', [0x11, 0xff, 0, 0, 0, 0, 0, 0, 0x02, 125, 0, 0]),
   ];
 }
 
@@ -148,5 +152,15 @@ describe.skipIf(!requireTool('tshark'))('IGMP, DHCP, NBNS and NTP beside tshark'
     const theirs = stdout.split('\n').filter((l) => l !== '');
     const ours = (await dissectAll(path)).map(summaryLine);
     expect(ours.map((l, i) => (l.trimEnd() === theirs[i]?.trimEnd() ? '' : `${l} | ${theirs[i]}`)).filter((x) => x !== '')).toEqual([]);
+  });
+
+  it('the -V tree of every IGMP and DHCP frame, as tshark prints it', async () => {
+    const path = join(dir, 'udp-apps-verbose.pcapng');
+    await writeFrames(path, frames());
+    const ds = await dissectAll(path);
+    const judged = new Set(ds.flatMap((d, i) => (d.protos.some((p) => p.proto === 'igmp' || p.proto === 'dhcp') ? [i + 1] : [])));
+    expect(judged.size).toBe(10);
+    const diffs = (await verboseDiffs(path)).filter((x) => judged.has(x.frame));
+    expect(diffs).toEqual([]);
   });
 });

@@ -9,6 +9,8 @@ import { DissectState } from '../../src/dissect/context.ts';
 import { dissect, type Dissection } from '../../src/dissect/dissect.ts';
 import { fieldText } from '../../src/dissect/fields-output.ts';
 import { walkFields } from '../../src/dissect/field.ts';
+import { jsonDocument } from '../../src/dissect/json-output.ts';
+import { textOutput } from '../../src/cli/decode.ts';
 
 const run = promisify(execFile);
 
@@ -78,4 +80,45 @@ export async function compareCapture(path: string, only?: readonly string[]): Pr
     });
     return a;
   });
+}
+
+/** The frames whose `-V` text differs from tshark's (frame blocks as `netlab decode -V` prints them): the first differing line of each. */
+export async function verboseDiffs(path: string): Promise<{ frame: number; line: number; ours?: string; tshark?: string }[]> {
+  const ds = await dissectAll(path);
+  const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS, '-V'], { maxBuffer: 1 << 28 });
+  // tshark ends each frame with a blank line, as netlab does; frames start at "Frame N:" (or comments).
+  const theirs: string[][] = [];
+  let prev = '';
+  for (const line of stdout.split('\n')) {
+    if (prev === '' && (/^Frame \d+: /.test(line) || line === 'Packet comments')) theirs.push([]);
+    if (theirs.length > 0) theirs[theirs.length - 1].push(line);
+    prev = line;
+  }
+  const out: { frame: number; line: number; ours?: string; tshark?: string }[] = [];
+  ds.forEach((d, i) => {
+    const ours = trimEnd(textOutput(d, { file: path, verbose: true }).split('\n'));
+    const t = trimEnd(theirs[i] ?? []);
+    // The first line that differs, with its number in the frame's block.
+    const k = ours.findIndex((l, j) => l !== t[j]);
+    const at = k >= 0 ? k : ours.length < t.length ? ours.length : -1;
+    if (at >= 0) out.push({ frame: i + 1, line: at + 1, ours: ours[at], tshark: t[at] });
+  });
+  return out;
+}
+
+function trimEnd(lines: string[]): string[] {
+  let n = lines.length;
+  while (n > 0 && lines[n - 1] === '') n--;
+  return lines.slice(0, n);
+}
+
+/** True when `netlab decode -T json` prints exactly what tshark prints for the capture. */
+export async function jsonIdentical(path: string): Promise<{ same: boolean; firstDiff?: string }> {
+  const ours = jsonDocument(await dissectAll(path));
+  const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS, '-T', 'json'], { maxBuffer: 1 << 28 });
+  if (ours === stdout) return { same: true };
+  const a = ours.split('\n');
+  const b = stdout.split('\n');
+  const i = a.findIndex((l, k) => l !== b[k]);
+  return { same: false, firstDiff: `line ${i + 1}: ours=${JSON.stringify(a[i])} tshark=${JSON.stringify(b[i])}` };
 }

@@ -10,7 +10,8 @@ import { u16, u32 } from '../../wire/layer.ts';
 import { bool, bytesField, type Field, labelField, ipv4Field, ipv6Field, rawField, stringField, uintDec, uintHex } from '../field.ts';
 import { secsToText } from './icmp-time.ts';
 import { bitPattern, bytesForText, textItem } from './link-fields.ts';
-import { dnsClassShort, dnsTypeShort, dnsTypeText, ednsOptionText } from './dns-names.ts';
+import { cookieFields, dnskeyRdata, dsRdata, type NameReader, nsec3Rdata, rrsigRdata, tsigRdata } from './dns-dnssec.ts';
+import { dnsClassShort, dnsTypeName, dnsTypeShort, dnsTypeText, ednsOptionText } from './dns-names.ts';
 
 /** DNS over UDP 53 / TCP 53, multicast DNS (UDP 5353) or LLMNR (UDP 5355): the same fields, a few differences. */
 export type DnsVariant = 'dns' | 'mdns' | 'llmnr';
@@ -168,7 +169,15 @@ export function recordFields(v: MsgView, r: LocatedRecord): { item: Field; info:
       }),
     );
     fields.push(uintDec('dns.resp.len', 'Data length', r.rdlength, abs(f + 8), 2));
-    for (const o of r.options ?? []) fields.push(optionFields(v, o));
+    let next = rd;
+    for (const o of r.options ?? []) {
+      fields.push(optionFields(v, o));
+      next = o.offset + 4 + o.length;
+    }
+    if (next < end && next + 4 > end) {
+      const cut = cutOptionFields(v, next);
+      if (cut !== undefined) fields.push(cut);
+    }
     return { item: textItem(`${owner.text}: type OPT`, abs(r.offset), r.length, fields), info };
   }
   fields.push(...classFields(v, f + 2, rec.class, false));
@@ -288,15 +297,28 @@ function rdataFields(v: MsgView, type: number, rd: number, end: number): RdataOu
       return { fields: [field, ...typeBitmapFields(v, rd + name.length, end)], detail: `next domain name ${name.text}`, info: ` ${name.text}` };
     }
     case DNS_TYPE.NSEC3: {
-      if (end - rd < 5) return { fields: [], detail: '', info: '' };
-      const saltLen = m[rd + 4];
-      const hashAt = rd + 5 + saltLen;
-      if (hashAt >= end) return { fields: [], detail: '', info: '' };
-      return { fields: typeBitmapFields(v, hashAt + 1 + m[hashAt], end), detail: '', info: '' };
+      const n = nsec3Rdata(m, rd, end, v.base);
+      return { fields: [...n.fields, ...typeBitmapFields(v, n.next, end)], detail: '', info: '' };
     }
+    case DNS_TYPE.RRSIG:
+      return rrsigRdata(m, rd, end, v.base, reader(v));
+    case DNS_TYPE.DNSKEY:
+      return dnskeyRdata(m, rd, end, v.base);
+    case DNS_TYPE.DS:
+      return dsRdata(m, rd, end, v.base);
+    case DNS_TYPE.TSIG:
+      return tsigRdata(m, rd, end, v.base, reader(v));
     default:
       return { fields: [], detail: '', info: '' };
   }
+}
+
+/** Reads a name of the message into a field, for the rdata of dns-dnssec.ts. */
+function reader(v: MsgView): NameReader {
+  return (name, label, at, limit) => {
+    const r = nameField(name, label, v, at, limit);
+    return { field: r.field, length: r.name.length };
+  };
 }
 
 /** NSEC/NSEC3 type bit maps (RFC 4034 §4.1.2): Wireshark lists each type as a dns.resp.type. */
@@ -315,7 +337,7 @@ function typeBitmapFields(v: MsgView, start: number, end: number): Field[] {
         const type = window * 256 + i * 8 + bit;
         out.push(
           uintDec('dns.resp.type', 'RR type in bit map', type, v.base + p + 2 + i, 1, {
-            text: `RR type in bit map: ${dnsTypeText(type).replace(/ \(\d+\)$/, '')}`,
+            text: `RR type in bit map: ${dnsTypeName(type)}`,
           }),
         );
       }
@@ -340,6 +362,7 @@ function optionFields(v: MsgView, o: LocatedOption): Field {
     const f = bytesField('dns.opt.data', 'Option Data', v.msg, dataAt, avail, { text: `Option Data: ${bytesForText(v.msg.subarray(dataAt, dataAt + avail))}` });
     children.push({ ...f, offset: abs(dataAt) });
   }
+  if (o.code === 10 && avail === o.length) children.push(...cookieFields(v.msg, dataAt, o.length, v.base));
   const ecs = o.option;
   if (ecs !== undefined && ecs.type === 'client-subnet') {
     const fam = ecs.family;
@@ -353,5 +376,21 @@ function optionFields(v: MsgView, o: LocatedOption): Field {
     else if (fam === 2)
       children.push(rawField('dns.opt.client.addr6', 'Client Subnet', 'ipv6', parseIpv6Address(ecs.address), ecs.address, abs(dataAt + 4), alen));
   }
-  return labelField('dns.opt', 'Option', abs(o.offset), 4 + o.length, { text: `Option: ${name}`, children });
+  const item = name === 'Unknown' ? `Unknown (${o.code})` : name;
+  return labelField('dns.opt', 'Option', abs(o.offset), 4 + o.length, { text: `Option: ${item}`, children });
+}
+
+/**
+ * An option whose header does not fit the OPT record's data: Wireshark reads its code and length
+ * from the message all the same (as far as it goes), then stops at the data.
+ */
+function cutOptionFields(v: MsgView, at: number): Field | undefined {
+  const m = v.msg;
+  if (at + 2 > m.length) return undefined;
+  const code = u16(m, at);
+  const name = ednsOptionText(code);
+  const children: Field[] = [uintDec('dns.opt.code', 'Option Code', code, v.base + at, 2, { text: `Option Code: ${name} (${code})` })];
+  if (at + 4 <= m.length) children.push(uintDec('dns.opt.len', 'Option Length', u16(m, at + 2), v.base + at + 2, 2));
+  const item = name === 'Unknown' ? `Unknown (${code})` : name;
+  return labelField('dns.opt', 'Option', v.base + at, Math.min(4, m.length - at), { text: `Option: ${item}`, children });
 }

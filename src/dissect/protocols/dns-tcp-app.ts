@@ -7,7 +7,7 @@
 
 import { decodeDnsTcp, DNS_PORT } from '../../wire/dns.ts';
 import type { DissectContext } from '../context.ts';
-import type { ProtoNode } from '../field.ts';
+import { type Field, type ProtoNode, uintDec } from '../field.ts';
 import { expertField } from '../expert.ts';
 import { registerFields } from '../known-fields.ts';
 import type { TcpAppCall, TcpAppContext, TcpAppDissector, TcpAppOutput } from '../tcp-reassembly-apps.ts';
@@ -18,7 +18,7 @@ export function dnsTcpPduLength(head: Uint8Array): number {
   return head.length < 2 ? 0 : 2 + ((head[0] << 8) | head[1]);
 }
 
-registerFields({ '_ws.unreassembled': 'FT_PROTOCOL', '_ws.unreassembled.expert': 'FT_NONE' });
+registerFields({ '_ws.unreassembled': 'FT_PROTOCOL', '_ws.unreassembled.expert': 'FT_NONE', 'tcp.pdu.size': 'FT_UINT32' });
 
 /** `[BoundError Unreassembled Packet [incorrect TCP checksum]: DNS]` with its expert note. */
 function unreassembledNode(at: number): ProtoNode {
@@ -42,6 +42,12 @@ export const dnsTcpApp: TcpAppDissector = {
     const base: DissectContext = { ...app.ctx, frame: call.data, layers: [], index: 0, reassembled: call.reassembled };
     const nodes: ProtoNode[] = [];
     let info: string | undefined;
+    // tcp_dissect_pdus puts `[PDU Size: N]` in the TCP tree for each PDU it hands on (an empty one and
+    // one cut short included: N is what the length prefix says), before DNS looks at it.
+    const tcpFields: Field[] = call.pdus.map((pdu) => {
+      const size = Math.max(dnsTcpPduLength(call.data.subarray(pdu.offset, pdu.offset + 2)), pdu.length);
+      return uintDec('tcp.pdu.size', 'PDU Size', size, call.reassembled ? 0 : pdu.offset, call.reassembled ? 0 : pdu.length, { generated: true });
+    });
     for (const pdu of call.pdus) {
       // An empty message (a zero length prefix) is passed over without a tree, as Wireshark does.
       if (pdu.length <= 2) continue;
@@ -62,6 +68,6 @@ export const dnsTcpApp: TcpAppDissector = {
         }
       }
     }
-    return { nodes, info: info !== undefined ? [info] : [], protocol: 'DNS' };
+    return { nodes, info: info !== undefined ? [info] : [], protocol: 'DNS', tcpFields };
   },
 };

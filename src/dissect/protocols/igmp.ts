@@ -6,7 +6,7 @@
 import { internetChecksum } from '../../wire/checksum.ts';
 import type { DecodedLayer } from '../../wire/layer.ts';
 import type { DissectContext } from '../context.ts';
-import { bool, type Field, formatIpv4, ipv4Field, type ProtoNode, rawField, uintDec, uintHex } from '../field.ts';
+import { bool, bytesField, type Field, type FieldOpts, formatIpv4, ipv4Field, type ProtoNode, rawField, uintDec, uintHex } from '../field.ts';
 import { registerFields } from '../known-fields.ts';
 import { bitPattern, textItem } from './link-fields.ts';
 import { checksumStatusField } from './udp.ts';
@@ -16,6 +16,9 @@ registerFields({
   'igmp.version': 'FT_UINT8',
   'igmp.type': 'FT_UINT8',
   'igmp.max_resp': 'FT_UINT8',
+  'igmp.max_resp.exp': 'FT_UINT8',
+  'igmp.max_resp.mant': 'FT_UINT8',
+  'igmp.reserved': 'FT_BYTES',
   'igmp.checksum': 'FT_UINT16',
   'igmp.checksum.status': 'FT_UINT8',
   'igmp.maddr': 'FT_IPv4',
@@ -55,6 +58,24 @@ export function isIgmp(ctx: DissectContext): boolean {
   return v.protocol === 2 && v.mf !== true && (v.fragmentOffset ?? 0) === 0;
 }
 
+/**
+ * Max Resp Time in tenths of a second: IGMPv3 codes from 128 up are a floating-point value (RFC 3376
+ * §4.1.1: mantissa and exponent). The field holds the tenths, the text the seconds and the code.
+ */
+function maxRespField(code: number, version: number, at: number): Field {
+  const tenths = version === 3 && code >= 0x80 ? ((code & 0x0f) | 0x10) << (((code >> 4) & 7) + 3) : code;
+  const o: FieldOpts = { text: `Max Resp Time: ${(tenths / 10).toFixed(1)} sec (0x${code.toString(16).padStart(2, '0')})` };
+  if (version === 3 && code >= 0x80) {
+    const exp = (code >> 4) & 7;
+    const mant = code & 0x0f;
+    o.children = [
+      uintHex('igmp.max_resp.exp', 'Exponent', exp, 2, at, 1, { text: `${bitPattern(code, 0x70, 8)} = Exponent: 0x${exp.toString(16)}` }),
+      uintHex('igmp.max_resp.mant', 'Mantissa', mant, 2, at, 1, { text: `${bitPattern(code, 0x0f, 8)} = Mantissa: 0x${mant.toString(16)}` }),
+    ];
+  }
+  return uintDec('igmp.max_resp', 'Max Resp Time', tenths, at, 1, o);
+}
+
 /** The igmp mapper (over the `data` layer of an IPv4 datagram of protocol 2). */
 export function mapIgmp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] | undefined {
   const b = ctx.frame;
@@ -74,7 +95,8 @@ export function mapIgmp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
     rawField('igmp.version', 'IGMP Version', 'uint', version, String(version), off, 0, { generated: true, text: `IGMP Version: ${version}` }),
   ];
   fields.push(uintHex('igmp.type', 'Type', type, 2, off, 1, { text: `Type: ${TYPES[type]} (0x${type.toString(16).padStart(2, '0')})` }));
-  if (version >= 2 && type !== 0x22) fields.push(uintDec('igmp.max_resp', 'Max Resp Time', b[off + 1], off + 1, 1));
+  if (version >= 2 && type !== 0x22) fields.push(maxRespField(b[off + 1], version, off + 1));
+  if (type === 0x22) fields.push(bytesField('igmp.reserved', 'Reserved', b, off + 1, 1));
   const cks = u16(b, off + 2);
   const good = internetChecksum(b, off, len) === 0;
   fields.push(
@@ -86,6 +108,7 @@ export function mapIgmp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
   let info = TYPES[type];
   if (type === 0x22) {
     const n = u16(b, off + 6);
+    fields.push(bytesField('igmp.reserved', 'Reserved', b, off + 4, 2));
     fields.push(uintDec('igmp.num_grp_recs', 'Num Group Records', n, off + 6, 2));
     let p = off + 8;
     const parts: string[] = [];
@@ -119,7 +142,7 @@ export function mapIgmp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] |
         const ns = u16(b, off + 10);
         fields.push(
           bool('igmp.s', 'S', (f & 0x08) !== 0, off + 8, 1, {
-            text: `${bitPattern(f, 0x08, 8)} = S: ${(f & 0x08) !== 0 ? 'Suppress router side processing' : 'Do not suppress router side processing'}`,
+            text: `${bitPattern(f, 0x08, 8)} = S: ${(f & 0x08) !== 0 ? 'SUPPRESS router side processing' : 'Do not suppress router side processing'}`,
           }),
           uintDec('igmp.qrv', 'QRV', f & 7, off + 8, 1, { text: `${bitPattern(f, 0x07, 8)} = QRV: ${f & 7}` }),
           uintDec('igmp.qqic', 'QQIC', b[off + 9], off + 9, 1),
