@@ -11,7 +11,7 @@ import {
   encodeLastChunk,
   fieldValues,
   HttpParser,
-  serializeRequestHead,
+  requestHeadText,
   splitList,
   type HttpEvent,
   type HttpLimits,
@@ -140,9 +140,9 @@ export class HttpClientConnection {
     const connOpts = fieldValues(fields, 'connection')
       .flatMap(splitList)
       .map((o) => o.toLowerCase());
-    let head: Uint8Array;
+    let head: string;
     try {
-      head = serializeRequestHead({
+      head = requestHeadText({
         method: req.method,
         target: req.target,
         fields,
@@ -167,7 +167,8 @@ export class HttpClientConnection {
       };
       this.ex = ex;
       this.armTimer(this.opts.responseTimeoutMs ?? 30_000, 'no response head');
-      this.socket.write(head);
+      // A string written as latin1: the socket makes the bytes itself (no Buffer made here).
+      this.socket.write(head, 'latin1');
       if (body === undefined) {
         // No body (most GETs): the request is sent once its head is written; no promise chain.
         ex.requestSent = true;

@@ -20,6 +20,8 @@ export interface RequestLine {
 }
 
 function parseVersion(raw: string, status400: number, status505: number, offset: number): HttpVersion | HttpVerdict {
+  if (raw === 'HTTP/1.1') return '1.1';
+  if (raw === 'HTTP/1.0') return '1.0';
   const m = /^HTTP\/([0-9])\.([0-9])$/.exec(raw);
   if (m === null) return makeVerdict('version-invalid', status400, `HTTP-version must be HTTP/DIGIT.DIGIT, got ${JSON.stringify(raw)}`, offset);
   if (m[1] !== '1') return makeVerdict('version-unsupported', status505, `HTTP major version ${m[1]} is not HTTP/1.x`, offset);
@@ -118,6 +120,21 @@ export interface StatusLine {
  * clients commonly do; the reason is never interpreted (RFC 9112 §4).
  */
 export function parseStatusLine(line: string, offset: number): StatusLine | HttpVerdict {
+  // The common shape, HTTP/1.x SP 3DIGIT [SP reason], read without a regular expression.
+  if (line.length >= 12 && line.startsWith('HTTP/1.') && line.charCodeAt(8) === 0x20) {
+    const minor = line.charCodeAt(7);
+    const d0 = line.charCodeAt(9) - 0x30;
+    const d1 = line.charCodeAt(10) - 0x30;
+    const d2 = line.charCodeAt(11) - 0x30;
+    if ((minor === 0x30 || minor === 0x31) && d0 >= 1 && d0 <= 5 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) {
+      let ok = line.length === 12 || line.charCodeAt(12) === 0x20;
+      for (let i = 13; ok && i < line.length; i++) {
+        const c = line.charCodeAt(i);
+        if (c !== 0x09 && (c < 0x20 || c === 0x7f || c > 0xff)) ok = false;
+      }
+      if (ok) return { version: minor === 0x31 ? '1.1' : '1.0', status: d0 * 100 + d1 * 10 + d2, reason: line.length === 12 ? '' : line.slice(13) };
+    }
+  }
   const m = /^(HTTP\/[0-9]\.[0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/.exec(line);
   if (m === null)
     return makeVerdict('status-line-invalid', 502, `status line ${JSON.stringify(line.slice(0, 200))} is not HTTP-version SP 3DIGIT SP reason`, offset);

@@ -58,10 +58,18 @@ function fieldsText(fields: readonly HttpField[]): string {
 
 /** `METHOD target HTTP/1.x` CRLF, fields, CRLF. */
 export function serializeRequestHead(init: RequestHeadInit): Uint8Array {
+  return latin1Bytes(requestHeadText(init));
+}
+
+/**
+ * The request head as a latin1 string (one char per byte), checked as serializeRequestHead checks it:
+ * for a writer that hands strings to the socket (`socket.write(text, 'latin1')`, no Buffer made in JS).
+ */
+export function requestHeadText(init: RequestHeadInit): string {
   if (!isToken(init.method)) throw argError(`method ${JSON.stringify(init.method)} is not a token`);
   if (init.target === '' || invalidTargetIndex(init.target) >= 0)
     throw argError(`request-target ${JSON.stringify(init.target)} is empty or has whitespace, controls or non-ASCII`);
-  return latin1Bytes(`${init.method} ${init.target} HTTP/${init.version ?? '1.1'}\r\n${fieldsText(init.fields)}\r\n`);
+  return `${init.method} ${init.target} HTTP/${init.version ?? '1.1'}\r\n${fieldsText(init.fields)}\r\n`;
 }
 
 /** `HTTP/1.x status reason` CRLF, fields, CRLF. */
