@@ -4,10 +4,13 @@
 // CPU per request (user+sys of the proxy's process from /proc/PID/stat, before and after the run,
 // divided by the requests wrk counted) does not, so the ratio of the two is the figure to compare.
 // BENCH_SECONDS sets the seconds per run (default 5); BENCH_ROUNDS the alternating rounds (default 3,
-// the median is printed). Everything listens on 127.0.0.1; every process is stopped at the end.
+// the median is printed). BENCH_BEFORE=DIR adds a third process alternating with the two: netlab as
+// built in another checkout DIR (its dist/, from `node scripts/build.mjs` there), so a change's before
+// and after are measured in the same minutes. Everything listens on 127.0.0.1; every process is stopped
+// at the end.
 
 import { type ChildProcess, execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DURATION, freePort, HOST, nginxConf, startProcess, stop, waitListening } from './http-peers.ts';
@@ -15,6 +18,7 @@ import { hasCommand } from './peers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3');
+const BEFORE = process.env.BENCH_BEFORE;
 const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
 
 /** [user, sys] CPU of a process in µs (fields 14 and 15 of /proc/PID/stat, in clock ticks). */
@@ -84,6 +88,20 @@ async function main(): Promise<void> {
     );
     const nl = startProcess(process.execPath, [join(ROOT, 'bin/netlab.js'), 'proxy', 'run', '--no-watch', '--grace', '1000', file], 'netlab proxy');
     children.push(nl);
+    let before: Peer | undefined;
+    if (BEFORE !== undefined) {
+      if (!existsSync(join(BEFORE, 'dist/netlab.js'))) throw new Error(`BENCH_BEFORE=${BEFORE} has no dist/netlab.js: run "node scripts/build.mjs" there`);
+      const port = await freePort();
+      const bfile = join(dir, 'netlab-before.yaml');
+      writeFileSync(bfile, readFileSync(file, 'utf8').replace(`port: ${nlPort} }`, `port: ${port} }`));
+      const child = startProcess(
+        process.execPath,
+        [join(BEFORE, 'bin/netlab.js'), 'proxy', 'run', '--no-watch', '--grace', '1000', bfile],
+        'netlab proxy (before)',
+      );
+      children.push(child);
+      before = { name: 'netlab before', port, child, samples: [], sysShare: [] };
+    }
 
     const ngPort = await freePort();
     const ngDir = join(dir, 'nginx');
@@ -102,6 +120,7 @@ async function main(): Promise<void> {
     const peers: Peer[] = [
       { name: 'netlab', port: nlPort, child: nl, samples: [], sysShare: [] },
       { name: 'nginx, 1 worker', port: ngPort, child: ng, samples: [], sysShare: [] },
+      ...(before === undefined ? [] : [before]),
     ];
     for (const p of peers) {
       await waitListening(p.port, p.child, p.name);
@@ -118,6 +137,12 @@ async function main(): Promise<void> {
     }
     const ratio = median(peers[1].samples) / median(peers[0].samples);
     console.log(`netlab's speed at equal CPU: ${(ratio * 100).toFixed(0)}% of nginx's (nginx µs / netlab µs)`);
+    if (before !== undefined) {
+      const r0 = median(peers[1].samples) / median(before.samples);
+      console.log(
+        `netlab before (${BEFORE}): ${(r0 * 100).toFixed(0)}% of nginx's; after / before CPU: ${((median(peers[0].samples) / median(before.samples)) * 100).toFixed(0)}%`,
+      );
+    }
   } finally {
     for (const c of children.reverse()) await stop(c);
     rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import {
   encodeLastChunk,
   fieldValues,
   HttpParser,
-  serializeRequestHead,
+  requestHeadText,
   splitList,
   type HttpEvent,
   type HttpLimits,
@@ -83,6 +83,12 @@ export class HttpClientConnection {
   private st: HttpClientConnectionState = 'idle';
   private ex: Exchange | undefined;
   private timer: TimerHandle | undefined;
+  /** When the armed timer fires (clock ms). */
+  private timerAt = 0;
+  /** The response deadline (clock ms), 0 when none. */
+  private deadline = 0;
+  private deadlineMs = 0;
+  private deadlineWhat = '';
   private served = 0;
   private readEnded = false;
   private switched = false;
@@ -134,9 +140,9 @@ export class HttpClientConnection {
     const connOpts = fieldValues(fields, 'connection')
       .flatMap(splitList)
       .map((o) => o.toLowerCase());
-    let head: Uint8Array;
+    let head: string;
     try {
-      head = serializeRequestHead({
+      head = requestHeadText({
         method: req.method,
         target: req.target,
         fields,
@@ -161,7 +167,8 @@ export class HttpClientConnection {
       };
       this.ex = ex;
       this.armTimer(this.opts.responseTimeoutMs ?? 30_000, 'no response head');
-      this.socket.write(head);
+      // A string written as latin1: the socket makes the bytes itself (no Buffer made here).
+      this.socket.write(head, 'latin1');
       if (body === undefined) {
         // No body (most GETs): the request is sent once its head is written; no promise chain.
         ex.requestSent = true;
@@ -252,6 +259,7 @@ export class HttpClientConnection {
     const ex = this.ex;
     if (ex !== undefined && !ex.responseEnded)
       this.failExchange(ex, new NetlabError('ERR_IO', 'connection closed before the response ended', { layer: 'http' }));
+    this.dropTimer();
     this.setState('closed');
   };
 
@@ -302,7 +310,7 @@ export class HttpClientConnection {
           // 101 or 2xx to CONNECT: HTTP is over on this connection; the caller takes the socket (takeOver).
           this.switched = true;
           this.ex = undefined;
-          this.clearTimer();
+          this.dropTimer();
           this.setState('closed');
           return;
         case 'error':
@@ -332,22 +340,49 @@ export class HttpClientConnection {
     this.destroy();
   }
 
+  // One timer serves every exchange and is re-armed lazily: a busy keep-alive connection moves the
+  // deadline forward instead of creating and cancelling a timer per request. A timer that fires before
+  // the deadline (it was set for an earlier one) re-arms itself for the rest.
   private armTimer(ms: number, what: string): void {
-    this.clearTimer();
-    this.timer = this.clock.setTimer(() => {
-      this.timer = undefined;
-      const ex = this.ex;
-      if (ex !== undefined)
-        this.failExchange(
-          ex,
-          new NetlabError('ERR_TIMEOUT', `${what} within ${ms} ms`, {
-            layer: 'http',
-          }),
-        );
-    }, ms);
+    const at = this.clock.now() + ms;
+    this.deadline = at;
+    this.deadlineMs = ms;
+    this.deadlineWhat = what;
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timerAt = at;
+    this.timer = this.clock.setTimer(this.onTimer, ms);
   }
 
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (this.deadline === 0) return;
+    const now = this.clock.now();
+    if (now < this.deadline) {
+      this.timerAt = this.deadline;
+      this.timer = this.clock.setTimer(this.onTimer, this.deadline - now);
+      return;
+    }
+    const ms = this.deadlineMs;
+    this.deadline = 0;
+    const ex = this.ex;
+    if (ex !== undefined)
+      this.failExchange(
+        ex,
+        new NetlabError('ERR_TIMEOUT', `${this.deadlineWhat} within ${ms} ms`, {
+          layer: 'http',
+        }),
+      );
+  };
+
+  /** No deadline now (the timer, if armed, finds none when it fires). */
   private clearTimer(): void {
+    this.deadline = 0;
+  }
+
+  /** The connection is over: the timer goes too. */
+  private dropTimer(): void {
+    this.deadline = 0;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
   }
@@ -371,13 +406,13 @@ export class HttpClientConnection {
 
   /** Ends the connection politely (FIN). */
   close(): void {
-    this.clearTimer();
+    this.dropTimer();
     if (!this.socket.destroyed) this.socket.end();
     this.setState('closed');
   }
 
   destroy(): void {
-    this.clearTimer();
+    this.dropTimer();
     this.socket.destroy();
     this.setState('closed');
   }

@@ -59,10 +59,17 @@ interface Waiter {
 }
 
 interface Entry {
+  readonly key: string;
   readonly upstream: Upstream;
   readonly busy: Set<HttpClientConnection>;
   readonly idle: HttpClientConnection[];
-  readonly idleTimers: Map<HttpClientConnection, TimerHandle>;
+  /** When each idle connection became idle (clock ms). */
+  readonly idleSince: Map<HttpClientConnection, number>;
+  /**
+   * One timer per upstream closes the connections idle for idleTimeoutMs (a timer per connection
+   * going idle would be created and cancelled on every request of a busy keep-alive connection).
+   */
+  sweep: TimerHandle | undefined;
   readonly waiters: Waiter[];
   connecting: number;
 }
@@ -78,6 +85,8 @@ export class HttpConnectionPool {
   private readonly opts: HttpConnectionPoolOptions;
   private readonly clock: NetClock;
   private readonly entries = new Map<string, Entry>();
+  /** The entry of each Upstream object seen (saves building its key on every lease). */
+  private readonly byUpstream = new WeakMap<Upstream, Entry>();
   private closed = false;
   private opened = 0;
 
@@ -92,7 +101,7 @@ export class HttpConnectionPool {
   }
 
   stats(u: Upstream): PoolStats {
-    const e = this.entries.get(upstreamKey(u));
+    const e = this.entryOf(u);
     if (e === undefined) return { busy: 0, idle: 0, connecting: 0, waiting: 0 };
     return {
       busy: e.busy.size,
@@ -103,20 +112,32 @@ export class HttpConnectionPool {
   }
 
   private entry(u: Upstream): Entry {
+    const known = this.byUpstream.get(u);
+    if (known !== undefined && this.entries.get(known.key) === known) return known;
     const key = upstreamKey(u);
     let e = this.entries.get(key);
     if (e === undefined) {
       e = {
+        key,
         upstream: u,
         busy: new Set(),
         idle: [],
-        idleTimers: new Map(),
+        idleSince: new Map(),
+        sweep: undefined,
         waiters: [],
         connecting: 0,
       };
       this.entries.set(key, e);
     }
+    this.byUpstream.set(u, e);
     return e;
+  }
+
+  /** The entry of a leased connection's upstream, if the pool still has it. */
+  private entryOf(u: Upstream): Entry | undefined {
+    const known = this.byUpstream.get(u);
+    if (known !== undefined && this.entries.get(known.key) === known) return known;
+    return this.entries.get(upstreamKey(u));
   }
 
   /** Lends an idle connection, opens a new one, or waits for one when the bound is reached. */
@@ -141,13 +162,17 @@ export class HttpConnectionPool {
     });
   }
 
+  /** An idle connection lent at once, or undefined (acquire() then opens one or waits). */
+  acquireIdle(u: Upstream): PooledConnection | undefined {
+    if (this.closed) return undefined;
+    return this.takeIdle(this.entry(u));
+  }
+
   private takeIdle(e: Entry): PooledConnection | undefined {
     for (;;) {
       const c = e.idle.pop();
       if (c === undefined) return undefined;
-      const t = e.idleTimers.get(c);
-      if (t !== undefined) this.clock.clearTimer(t);
-      e.idleTimers.delete(c);
+      e.idleSince.delete(c);
       if (c.state !== 'idle') continue;
       e.busy.add(c);
       return { connection: c, upstream: e.upstream, reused: true };
@@ -196,13 +221,13 @@ export class HttpConnectionPool {
    * now owns its socket). The pool forgets it and may open another in its place.
    */
   detach(p: PooledConnection): void {
-    const e = this.entries.get(upstreamKey(p.upstream));
+    const e = this.entryOf(p.upstream);
     if (e === undefined || !e.busy.delete(p.connection)) return;
     this.serveWaiters(e);
   }
 
   release(p: PooledConnection): void {
-    const e = this.entries.get(upstreamKey(p.upstream));
+    const e = this.entryOf(p.upstream);
     const c = p.connection;
     if (e === undefined || !e.busy.has(c)) return;
     if (c.state === 'busy') {
@@ -218,9 +243,7 @@ export class HttpConnectionPool {
       e.busy.delete(c);
       const i = e.idle.indexOf(c);
       if (i >= 0) e.idle.splice(i, 1);
-      const t = e.idleTimers.get(c);
-      if (t !== undefined) this.clock.clearTimer(t);
-      e.idleTimers.delete(c);
+      e.idleSince.delete(c);
       this.serveWaiters(e);
       return;
     }
@@ -238,13 +261,25 @@ export class HttpConnectionPool {
       return;
     }
     e.idle.push(c);
-    e.idleTimers.set(
-      c,
-      this.clock.setTimer(() => {
-        e.idleTimers.delete(c);
+    e.idleSince.set(c, this.clock.now());
+    if (e.sweep === undefined) e.sweep = this.clock.setTimer(() => this.sweepIdle(e), this.opts.idleTimeoutMs ?? 30_000);
+  }
+
+  /** Closes the connections idle for idleTimeoutMs; re-arms for the next one to reach it. */
+  private sweepIdle(e: Entry): void {
+    e.sweep = undefined;
+    const ms = this.opts.idleTimeoutMs ?? 30_000;
+    const now = this.clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [c, since] of [...e.idleSince]) {
+      if (now - since >= ms) {
+        e.idleSince.delete(c);
+        const i = e.idle.indexOf(c);
+        if (i >= 0) e.idle.splice(i, 1);
         c.close();
-      }, this.opts.idleTimeoutMs ?? 30_000),
-    );
+      } else next = Math.min(next, since + ms);
+    }
+    if (next !== Number.POSITIVE_INFINITY && !this.closed) e.sweep = this.clock.setTimer(() => this.sweepIdle(e), next - now);
   }
 
   private serveWaiters(e: Entry): void {
@@ -278,9 +313,10 @@ export class HttpConnectionPool {
     this.closed = true;
     for (const e of this.entries.values()) {
       for (const c of e.idle) c.close();
-      for (const t of e.idleTimers.values()) this.clock.clearTimer(t);
+      if (e.sweep !== undefined) this.clock.clearTimer(e.sweep);
+      e.sweep = undefined;
       e.idle.length = 0;
-      e.idleTimers.clear();
+      e.idleSince.clear();
       for (const w of e.waiters) {
         this.clock.clearTimer(w.timer);
         w.reject(new NetlabError('ERR_STATE', 'the pool closed', { layer: 'http' }));

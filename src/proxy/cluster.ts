@@ -49,6 +49,7 @@ export class ClusterRuntime {
   readonly h2: H2UpstreamPool | undefined;
   readonly health: HealthChecker | undefined;
   private readonly tlsByEndpoint = new Map<string, ConnectionOptions | undefined>();
+  private readonly upstreams = new WeakMap<Endpoint, Upstream>();
   private readonly opts: ClusterRuntimeOptions;
 
   constructor(config: ClusterConfig, options: ClusterRuntimeOptions, previous?: ClusterRuntime) {
@@ -125,14 +126,25 @@ export class ClusterRuntime {
   }
 
   upstream(e: Endpoint): Upstream {
+    // One Upstream object per endpoint (the pool finds its entry by the object), rebuilt if the
+    // endpoint's address changed.
+    const known = this.upstreams.get(e);
+    if (known !== undefined && known.host === e.address && known.port === e.port) return known;
     const tls = this.tlsByEndpoint.get(`${e.address}:${e.port}`);
     const from = this.config.sourceAddress === undefined ? {} : { localAddress: this.config.sourceAddress };
-    return tls === undefined ? { host: e.address, port: e.port, ...from } : { host: e.address, port: e.port, tls, ...from };
+    const u: Upstream = tls === undefined ? { host: e.address, port: e.port, ...from } : { host: e.address, port: e.port, tls, ...from };
+    this.upstreams.set(e, u);
+    return u;
   }
 
   /** A connection (HTTP/1.1, from the keep-alive pool) or a stream (HTTP/2) to `e`. */
   acquire(e: Endpoint): Promise<UpstreamLease> {
     return this.h2 !== undefined ? this.h2.lease(this.upstream(e)) : this.pool.acquire(this.upstream(e));
+  }
+
+  /** An idle keep-alive connection to `e` taken at once, or undefined (then acquire() and wait). */
+  acquireIdle(e: Endpoint): UpstreamLease | undefined {
+    return this.h2 !== undefined ? undefined : this.pool.acquireIdle(this.upstream(e));
   }
 
   /** Gives back a lease that was not used (HTTP/2 streams need nothing back). */

@@ -8,6 +8,7 @@ import type { NetlabError } from '../base/errors.ts';
 import type { NetClock, TimerHandle } from '../base/timer-clock.ts';
 import type { Endpoint, FailureKind, RequestContext, StickyDecision } from '../balance/index.ts';
 import type {
+  HttpClientRequest,
   HttpClientResponse,
   HttpConnectionTakeover,
   HttpRequestConnection,
@@ -39,9 +40,8 @@ export interface ForwardInput {
   /** Fields added to the response (Via, the request id). */
   readonly responseFields: readonly HttpField[];
   readonly clock: NetClock;
-  readonly onRetry?: (reason: string, endpoint: string) => void;
-  readonly onUpstreamError?: (endpoint: string, kind: string) => void;
-  readonly onUpstreamHead?: (endpoint: string, status: number, seconds: number) => void;
+  /** Told of retries, failed tries and upstream response heads (one object shared by every request). */
+  readonly hooks?: ForwardHooks;
   /** The request named no host (HTTP/1.0 without Host): send the endpoint's address:port as Host. */
   readonly hostFallback?: boolean;
   /**
@@ -53,6 +53,13 @@ export interface ForwardInput {
   readonly reshapeResponse?: ResponseReshaper;
   /** The cluster's circuit breakers (thresholds and per-endpoint breakers), when configured. */
   readonly breakers?: ClusterBreakers;
+}
+
+/** What forward() reports as it goes, each with the cluster's name. */
+export interface ForwardHooks {
+  readonly onRetry?: (cluster: string, reason: string, endpoint: string) => void;
+  readonly onUpstreamError?: (cluster: string, endpoint: string, kind: string) => void;
+  readonly onUpstreamHead?: (cluster: string, endpoint: string, status: number, seconds: number) => void;
 }
 
 export interface ForwardResult {
@@ -92,25 +99,30 @@ export function setCookieValue(fields: readonly HttpField[], name: string): stri
 }
 
 // One `done` reaction per client connection, however many requests it carries (a reaction per
-// request would pile up on a long keep-alive connection).
-const closeWatchers = new WeakMap<HttpRequestConnection, Set<() => void>>();
+// request would pile up on a long keep-alive connection). The watchers are the requests being
+// forwarded now (one object each, no closure per request).
+interface ClientWatcher {
+  clientClosed(): void;
+}
 
-function whenClosed(conn: HttpRequestConnection, fn: () => void): () => void {
+const closeWatchers = new WeakMap<HttpRequestConnection, Set<ClientWatcher>>();
+
+function watchClient(conn: HttpRequestConnection, w: ClientWatcher): void {
   let set = closeWatchers.get(conn);
   if (set === undefined) {
-    const fresh = new Set<() => void>();
+    const fresh = new Set<ClientWatcher>();
     set = fresh;
     closeWatchers.set(conn, fresh);
     void conn.done.then(() => {
-      for (const f of [...fresh]) f();
+      for (const f of [...fresh]) f.clientClosed();
       fresh.clear();
     });
   }
-  set.add(fn);
-  const s = set;
-  return () => {
-    s.delete(fn);
-  };
+  set.add(w);
+}
+
+function unwatchClient(conn: HttpRequestConnection, w: ClientWatcher): void {
+  closeWatchers.get(conn)?.delete(w);
 }
 
 type Failure = { readonly kind: FailureKind; readonly status: 502 | 504; readonly message: string };
@@ -148,21 +160,115 @@ export function answer(res: HttpServerResponse, status: number, text: string, ex
   return res.request.method === 'HEAD' ? 0 : body.length;
 }
 
+/** Sets of the names the proxy's own response fields replace, by those names (a handful of shapes). */
+const ownNamesCache = new Map<string, ReadonlySet<string>>();
+
+/** The lowercase names of `extra` an upstream field of the same name gives way to (all but Via and Set-Cookie), with Content-Length. */
+function ownNames(extra: readonly HttpField[]): ReadonlySet<string> {
+  let key = '';
+  for (let i = 0; i < extra.length; i++) key += `${extra[i].name}\n`;
+  let set = ownNamesCache.get(key);
+  if (set === undefined) {
+    const fresh = new Set(['content-length']);
+    for (const f of extra) {
+      const n = f.name.toLowerCase();
+      if (n !== 'via' && n !== 'set-cookie') fresh.add(n);
+    }
+    if (ownNamesCache.size >= 256) ownNamesCache.clear();
+    ownNamesCache.set(key, fresh);
+    set = fresh;
+  }
+  return set;
+}
+
 /** The fields of the upstream's response head as the client gets them. */
 function responseHeadFields(up: HttpClientResponse, method: string, extra: readonly HttpField[]): HttpField[] {
   // The proxy's own fields replace the upstream's of the same name (an upstream echoing X-Request-Id
   // must not give the client two), except Via and Set-Cookie, which add to what the upstream sent.
-  const own = new Set(['content-length']);
-  for (const f of extra) {
-    const n = f.name.toLowerCase();
-    if (n !== 'via' && n !== 'set-cookie') own.add(n);
-  }
-  const out = stripHopByHop(up.head.fields, own);
-  out.push(...extra);
-  const cl = fieldValue(up.head.fields, 'content-length');
+  const out = stripHopByHop(up.head.fields, ownNames(extra));
+  for (let i = 0; i < extra.length; i++) out.push(extra[i]);
   if (up.head.framing.kind === 'length') out.push({ name: 'Content-Length', value: String(up.head.framing.length) });
-  else if ((method === 'HEAD' || up.head.status === 304) && cl !== undefined && /^[0-9]{1,15}$/.test(cl)) out.push({ name: 'Content-Length', value: cl });
+  else if (method === 'HEAD' || up.head.status === 304) {
+    const cl = fieldValue(up.head.fields, 'content-length');
+    if (cl !== undefined && /^[0-9]{1,15}$/.test(cl)) out.push({ name: 'Content-Length', value: cl });
+  }
   return out;
+}
+
+/**
+ * One request being forwarded: its state in one object (no closures per request), watched for the
+ * client leaving while it is in flight.
+ */
+class Forwarding implements ClientWatcher {
+  /** Set when the request's deadline (requestMs) or an idle limit cut it. */
+  timedOut: string | undefined = undefined;
+  /** The upstream connection in use now (destroyed when the client leaves or the deadline passes). */
+  current: UpstreamLease | undefined = undefined;
+  clientGone = false;
+  tries = 0;
+  lastEndpoint = '-';
+  retryHeld = false;
+  retrySlot: { release(): void } | undefined = undefined;
+  deadline: TimerHandle | undefined = undefined;
+  /** Endpoints tried already (only kept when retries may follow). */
+  exclude: Set<string> | undefined = undefined;
+  /** Endpoints refused by their breaker during this request (half-open with every probe place taken). */
+  blocked: Set<string> | undefined = undefined;
+  // The last pick.
+  decision: StickyDecision | undefined = undefined;
+  endpoint: Endpoint | undefined = undefined;
+  reason: string | undefined = undefined;
+  readonly input: ForwardInput;
+
+  constructor(input: ForwardInput) {
+    this.input = input;
+  }
+
+  clientClosed(): void {
+    this.clientGone = true;
+    this.current?.connection.destroy();
+  }
+
+  /** A 503 of the proxy's own naming the threshold that overflowed. */
+  overflow(resource: string, text: string): ForwardResult {
+    const n = answer(this.input.res, 503, `netlab proxy: ${text}\n`, [...this.input.responseFields, { name: OVERFLOW_HEADER, value: resource }]);
+    return { status: 503, endpoint: this.lastEndpoint, bytes: n, attempts: this.tries };
+  }
+
+  /** A retry holds a retries slot until it finishes; none left means no retry. */
+  retrySlotTaken(): boolean {
+    const s = this.input.breakers?.acquire('retries');
+    if (s === undefined) return true;
+    if (!s.ok) return false;
+    this.retrySlot = s;
+    return true;
+  }
+
+  finishRetry(): void {
+    if (this.retryHeld) this.input.cluster.retry?.budget.retryFinished();
+    this.retryHeld = false;
+    this.retrySlot?.release();
+    this.retrySlot = undefined;
+  }
+
+  pick(c: RequestContext): void {
+    const cluster = this.input.cluster;
+    if (cluster.sticky !== undefined && this.tries === 0) {
+      const decision = cluster.sticky.pick(this.input.stickyKey, c);
+      this.decision = decision;
+      this.endpoint = decision.endpoint;
+      this.reason = decision.result.endpoint === undefined ? decision.result.reason : undefined;
+    } else {
+      const r = cluster.balancer.pick(c);
+      this.decision = undefined;
+      this.endpoint = r.endpoint;
+      this.reason = r.endpoint === undefined ? r.reason : undefined;
+    }
+  }
+
+  result(status: number, endpoint: string, bytes: number): ForwardResult {
+    return { status, endpoint, bytes, attempts: this.tries };
+  }
 }
 
 export async function forward(input: ForwardInput): Promise<ForwardResult> {
@@ -172,148 +278,127 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   const body = input.body;
   const bodyLength = body instanceof Uint8Array ? undefined : input.bodyLength;
   const replayable = body === undefined || body instanceof Uint8Array;
-  const exclude = new Set<string>();
-  const flags: { timedOut: string | undefined } = { timedOut: undefined };
-  let current: UpstreamLease | undefined;
-  let tries = 0;
+  const st = new Forwarding(input);
   let lastFailure: Failure | undefined;
-  let lastEndpoint = '-';
   let bytes = 0;
-  let retryHeld = false;
-  let clientGone = false;
   const breakers = input.breakers;
-  /** A 503 of the proxy's own naming the threshold that overflowed. */
-  const overflow = (resource: string, text: string): ForwardResult => {
-    const n = answer(res, 503, `netlab proxy: ${text}\n`, [...input.responseFields, { name: OVERFLOW_HEADER, value: resource }]);
-    return { status: 503, endpoint: lastEndpoint, bytes: n, attempts: tries };
-  };
   const requestSlot = breakers?.acquire('requests');
-  if (requestSlot !== undefined && !requestSlot.ok) return overflow('requests', `cluster ${cluster.name} has ${requestSlot.limit} requests open (maxRequests)`);
-  /** A retry holds a retries slot until it finishes; none left means no retry. */
-  let retrySlot: { release(): void } | undefined;
-  const retrySlotTaken = (): boolean => {
-    const s = breakers?.acquire('retries');
-    if (s === undefined) return true;
-    if (!s.ok) return false;
-    retrySlot = s;
-    return true;
-  };
-  /** Endpoints refused by their breaker during this request (half-open with every probe place taken). */
-  const blocked = new Set<string>();
+  if (requestSlot !== undefined && !requestSlot.ok)
+    return st.overflow('requests', `cluster ${cluster.name} has ${requestSlot.limit} requests open (maxRequests)`);
   const retry = cluster.retry;
   retry?.budget.requestStarted();
-  // Runs only while this request is being forwarded (unwatched in `finally`).
-  const unwatch = whenClosed(req.connection, () => {
-    clientGone = true;
-    current?.connection.destroy();
-  });
-  let deadline: TimerHandle | undefined;
+  // Watched only while this request is being forwarded (unwatched in `finally`).
+  let watched = true;
+  watchClient(req.connection, st);
   if (timeouts.requestMs !== undefined) {
     const ms = timeouts.requestMs;
-    deadline = clock.setTimer(() => {
-      flags.timedOut = `the request took over ${ms} ms`;
-      current?.connection.destroy();
+    st.deadline = clock.setTimer(() => {
+      st.timedOut = `the request took over ${ms} ms`;
+      st.current?.connection.destroy();
     }, ms);
   }
-  const finishRetry = (): void => {
-    if (retryHeld) retry?.budget.retryFinished();
-    retryHeld = false;
-    retrySlot?.release();
-    retrySlot = undefined;
-  };
   try {
     for (;;) {
-      if (flags.timedOut !== undefined || clientGone) {
-        const f = lastFailure ?? { kind: 'timeout', status: 504, message: flags.timedOut ?? 'client gone' };
-        bytes = answer(res, flags.timedOut !== undefined ? 504 : f.status, `netlab proxy: ${flags.timedOut ?? f.message}\n`, input.responseFields);
-        return { status: flags.timedOut !== undefined ? 504 : f.status, endpoint: lastEndpoint, bytes, attempts: tries };
+      if (st.timedOut !== undefined || st.clientGone) {
+        const f = lastFailure ?? { kind: 'timeout', status: 504, message: st.timedOut ?? 'client gone' };
+        bytes = answer(res, st.timedOut !== undefined ? 504 : f.status, `netlab proxy: ${st.timedOut ?? f.message}\n`, input.responseFields);
+        return st.result(st.timedOut !== undefined ? 504 : f.status, st.lastEndpoint, bytes);
       }
       // Endpoints whose breaker is open are never picked, not even when the retries ran out of others.
-      const skip = breakers === undefined ? undefined : new Set([...breakers.openEndpoints(), ...blocked]);
-      const ctx: RequestContext = { ...input.ctx, exclude: skip === undefined || skip.size === 0 ? exclude : new Set([...exclude, ...skip]) };
-      let decision: StickyDecision | undefined;
-      let endpoint: Endpoint | undefined;
-      let reason: string | undefined;
-      const pickOnce = (c: RequestContext): void => {
-        if (cluster.sticky !== undefined && tries === 0) {
-          decision = cluster.sticky.pick(input.stickyKey, c);
-          endpoint = decision.endpoint;
-          reason = decision.result.endpoint === undefined ? decision.result.reason : undefined;
-        } else {
-          const r = cluster.balancer.pick(c);
-          endpoint = r.endpoint;
-          reason = r.endpoint === undefined ? r.reason : undefined;
-        }
-      };
-      pickOnce(ctx);
-      if (endpoint === undefined && reason === 'all_excluded')
-        pickOnce(skip === undefined || skip.size === 0 ? { ...input.ctx } : { ...input.ctx, exclude: skip });
-      if (endpoint === undefined && skip !== undefined && skip.size > 0 && lastFailure === undefined)
-        return overflow('breaker-open', `every endpoint of cluster ${cluster.name} that could take the request has its breaker open`);
-      if (endpoint === undefined) {
+      const skip = breakers === undefined ? undefined : new Set([...breakers.openEndpoints(), ...(st.blocked ?? [])]);
+      const exclude = st.exclude;
+      let ctx: RequestContext;
+      if (skip === undefined || skip.size === 0) ctx = exclude === undefined ? input.ctx : { ...input.ctx, exclude };
+      else ctx = { ...input.ctx, exclude: exclude === undefined ? skip : new Set([...exclude, ...skip]) };
+      st.pick(ctx);
+      if (st.endpoint === undefined && st.reason === 'all_excluded')
+        st.pick(skip === undefined || skip.size === 0 ? { ...input.ctx } : { ...input.ctx, exclude: skip });
+      if (st.endpoint === undefined && skip !== undefined && skip.size > 0 && lastFailure === undefined)
+        return st.overflow('breaker-open', `every endpoint of cluster ${cluster.name} that could take the request has its breaker open`);
+      const ep = st.endpoint;
+      if (ep === undefined) {
         if (lastFailure !== undefined) {
           bytes = answer(res, lastFailure.status, `netlab proxy: ${lastFailure.message}\n`, input.responseFields);
-          return { status: lastFailure.status, endpoint: lastEndpoint, bytes, attempts: tries };
+          return st.result(lastFailure.status, st.lastEndpoint, bytes);
         }
-        bytes = answer(res, 503, `netlab proxy: no endpoint of cluster ${cluster.name} can take the request (${reason ?? 'all_down'})\n`, input.responseFields);
-        return { status: 503, endpoint: '-', bytes, attempts: tries };
+        bytes = answer(
+          res,
+          503,
+          `netlab proxy: no endpoint of cluster ${cluster.name} can take the request (${st.reason ?? 'all_down'})\n`,
+          input.responseFields,
+        );
+        return st.result(503, '-', bytes);
       }
-      const ep: Endpoint = endpoint;
+      const decision = st.decision;
       const lease0 = breakers?.beforeLease(
         cluster.pool,
         cluster.balancer.endpoints.map((e) => cluster.upstream(e)),
         cluster.upstream(ep),
       );
-      if (lease0 !== undefined && !lease0.ok) return overflow(lease0.resource, `cluster ${cluster.name} is at its ${lease0.resource} limit (${lease0.limit})`);
+      if (lease0 !== undefined && !lease0.ok)
+        return st.overflow(lease0.resource, `cluster ${cluster.name} is at its ${lease0.resource} limit (${lease0.limit})`);
       const permit = breakers?.breaker(ep.name)?.allow();
       if (permit !== undefined && !permit.allowed) {
         lease0?.release();
-        blocked.add(ep.name);
+        if (st.blocked === undefined) st.blocked = new Set();
+        st.blocked.add(ep.name);
         continue;
       }
-      tries++;
-      lastEndpoint = ep.name;
-      exclude.add(ep.name);
-      const attempt = withBreaker(cluster.balancer.begin(ep), permit, () => clientGone || res.aborted);
+      st.tries++;
+      st.lastEndpoint = ep.name;
+      // Only a retry reads the endpoints tried.
+      if (retry !== undefined) {
+        if (st.exclude === undefined) st.exclude = new Set();
+        st.exclude.add(ep.name);
+      }
+      const begun = cluster.balancer.begin(ep);
+      const attempt = permit === undefined ? begun : withBreaker(begun, permit, () => st.clientGone || res.aborted);
       const started = clock.now();
       let failure: Failure | undefined;
       let upRes: HttpClientResponse | undefined;
       let upLease: UpstreamLease | undefined;
       let staleRetries = 0;
+      const fields =
+        input.hostFallback === true
+          ? input.fields.map((f) =>
+              f.name === 'Host' ? { name: 'Host', value: `${ep.address.includes(':') ? `[${ep.address}]` : ep.address}:${ep.port}` } : f,
+            )
+          : input.fields;
+      const upReq: HttpClientRequest =
+        body === undefined
+          ? { method, target: input.target, fields }
+          : bodyLength === undefined
+            ? { method, target: input.target, fields, body }
+            : { method, target: input.target, fields, body, bodyLength };
       for (;;) {
         let lease: UpstreamLease;
-        try {
-          lease = await cluster.acquire(ep);
-        } catch (err) {
-          failure = classify(err, 'connect', flags);
-          break;
-        } finally {
-          lease0?.release();
+        // An idle pooled connection is taken at once (no promise); otherwise wait for one.
+        const ready = lease0 === undefined ? cluster.acquireIdle(ep) : undefined;
+        if (ready !== undefined) lease = ready;
+        else {
+          try {
+            lease = await cluster.acquire(ep);
+          } catch (err) {
+            failure = classify(err, 'connect', st);
+            break;
+          } finally {
+            lease0?.release();
+          }
         }
-        current = lease;
+        st.current = lease;
         upLease = lease;
-        if (flags.timedOut !== undefined || clientGone) {
+        if (st.timedOut !== undefined || st.clientGone) {
           cluster.release(lease);
-          failure = { kind: 'timeout', status: 504, message: flags.timedOut ?? 'client gone' };
+          failure = { kind: 'timeout', status: 504, message: st.timedOut ?? 'client gone' };
           break;
         }
         try {
-          upRes = await lease.connection.request({
-            method,
-            target: input.target,
-            fields:
-              input.hostFallback === true
-                ? input.fields.map((f) =>
-                    f.name === 'Host' ? { name: 'Host', value: `${ep.address.includes(':') ? `[${ep.address}]` : ep.address}:${ep.port}` } : f,
-                  )
-                : input.fields,
-            ...(body === undefined ? {} : { body, ...(bodyLength === undefined ? {} : { bodyLength }) }),
-          });
+          upRes = await lease.connection.request(upReq);
           break;
         } catch (err) {
-          const f = classify(err, 'exchange', flags);
+          const f = classify(err, 'exchange', st);
           // A kept-alive connection the upstream closed just before our request: try a fresh one.
-          if (lease.reused && f.kind === 'reset' && replayable && staleRetries < 2 && flags.timedOut === undefined) {
+          if (lease.reused && f.kind === 'reset' && replayable && staleRetries < 2 && st.timedOut === undefined) {
             staleRetries++;
             continue;
           }
@@ -324,36 +409,37 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       if (upRes === undefined || upLease === undefined) {
         const f = failure ?? { kind: 'other', status: 502, message: 'no response' };
         attempt.finish({ error: f.kind });
-        input.onUpstreamError?.(ep.name, f.kind);
+        input.hooks?.onUpstreamError?.(cluster.name, ep.name, f.kind);
         lastFailure = { ...f, message: `${ep.name}: ${f.message}` };
-        finishRetry();
+        st.finishRetry();
         const bodySent = !replayable && f.kind !== 'connect';
-        const d = retry !== undefined && !bodySent ? retry.decide(method, tries, { error: f.kind }) : undefined;
-        if (d?.retry === true && retrySlotTaken()) {
-          retryHeld = true;
-          current = undefined;
-          input.onRetry?.(d.reason, ep.name);
+        const d = retry !== undefined && !bodySent ? retry.decide(method, st.tries, { error: f.kind }) : undefined;
+        if (d?.retry === true && st.retrySlotTaken()) {
+          st.retryHeld = true;
+          st.current = undefined;
+          input.hooks?.onRetry?.(cluster.name, d.reason, ep.name);
           await sleep(clock, d.delayMs);
           continue;
         }
         bytes = answer(res, lastFailure.status, `netlab proxy: ${lastFailure.message}\n`, input.responseFields);
-        return { status: lastFailure.status, endpoint: ep.name, bytes, attempts: tries };
+        return st.result(lastFailure.status, ep.name, bytes);
       }
       attempt.firstByte();
       const status = upRes.head.status;
-      input.onUpstreamHead?.(ep.name, status, (clock.now() - started) / 1000);
+      input.hooks?.onUpstreamHead?.(cluster.name, ep.name, status, (clock.now() - started) / 1000);
       if (status === 101) {
         upRes.body.discard();
         if (input.upgrade === undefined || req.head.upgrade.length === 0) {
           upLease.connection.destroy();
           attempt.finish({ error: 'other' });
           bytes = answer(res, 502, `netlab proxy: ${ep.name} switched protocols without being asked to\n`, input.responseFields);
-          return { status: 502, endpoint: ep.name, bytes, attempts: tries };
+          return st.result(502, ep.name, bytes);
         }
         // The tunnel outlives this request: nothing of the request's own may cut it from now on.
-        unwatch();
-        if (deadline !== undefined) clock.clearTimer(deadline);
-        deadline = undefined;
+        unwatchClient(req.connection, st);
+        watched = false;
+        if (st.deadline !== undefined) clock.clearTimer(st.deadline);
+        st.deadline = undefined;
         const upSide = upLease.connection.takeOver();
         cluster.pool.detach(upLease as PooledConnection);
         const fields101 = [
@@ -367,35 +453,38 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         } catch {
           upSide.socket.destroy();
           attempt.finish({ error: 'other' });
-          return { status: 499, endpoint: ep.name, bytes: 0, attempts: tries };
+          return st.result(499, ep.name, 0);
         }
         attempt.finish({ status });
         const t = openTunnel(downSide, upSide, { idleMs: input.upgrade.idleMs, clock });
         input.upgrade.onTunnel(t);
         const r = await t.done;
-        return { status, endpoint: ep.name, bytes: r.down, attempts: tries };
+        return st.result(status, ep.name, r.down);
       }
       if (retry !== undefined && status >= 500 && replayable) {
-        finishRetry();
-        const d = retry.decide(method, tries, { status });
-        if (d.retry && retrySlotTaken()) {
-          retryHeld = true;
+        st.finishRetry();
+        const d = retry.decide(method, st.tries, { status });
+        if (d.retry && st.retrySlotTaken()) {
+          st.retryHeld = true;
           upRes.body.discard();
           attempt.finish({ status });
-          current = undefined;
-          input.onRetry?.(d.reason, ep.name);
+          st.current = undefined;
+          input.hooks?.onRetry?.(cluster.name, d.reason, ep.name);
           await sleep(clock, d.delayMs);
           continue;
         }
       }
       // The response goes to the client.
-      const extra: HttpField[] = [...input.responseFields];
+      let extra: readonly HttpField[] = input.responseFields;
       if (decision?.setCookie !== undefined && cluster.stickyName !== undefined) {
         const maxAge = cluster.config.sticky?.maxAgeS;
-        extra.push({
-          name: 'Set-Cookie',
-          value: `${cluster.stickyName}=${decision.setCookie}; Path=/; HttpOnly${maxAge === undefined ? '' : `; Max-Age=${maxAge}`}`,
-        });
+        extra = [
+          ...extra,
+          {
+            name: 'Set-Cookie',
+            value: `${cluster.stickyName}=${decision.setCookie}; Path=/; HttpOnly${maxAge === undefined ? '' : `; Max-Age=${maxAge}`}`,
+          },
+        ];
       }
       if (cluster.sticky?.mode === 'app_cookie' && cluster.stickyName !== undefined) {
         const v = setCookieValue(upRes.head.fields, cluster.stickyName);
@@ -419,20 +508,11 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
           `netlab proxy: ${ep.name} sent a response the proxy cannot relay: ${err instanceof Error ? err.message : String(err)}\n`,
           input.responseFields,
         );
-        return { status: 502, endpoint: ep.name, bytes, attempts: tries };
+        return st.result(502, ep.name, bytes);
       }
       const conn = upLease.connection;
-      // Server-Sent Events: the head goes to the client now (its EventSource opens), the stream is not
-      // cut for lasting (requestMs ends here) and the idle limit between events is streamIdleMs.
-      const eventStream = isEventStream(upRes.head.fields);
-      if (eventStream) {
-        res.flushHead();
-        if (deadline !== undefined) clock.clearTimer(deadline);
-        deadline = undefined;
-      }
-      const idleMs = eventStream ? timeouts.streamIdleMs : timeouts.idleMs;
       // The common case of a small response: its body came with its head, so it is relayed at once
-      // (no idle timer, no async iteration).
+      // (no idle timer, no async iteration). An event stream is never complete at its head.
       const whole = reshaped === undefined ? upRes.body.takeComplete() : undefined;
       if (whole !== undefined) {
         for (const chunk of whole) {
@@ -442,17 +522,26 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         if (res.aborted) {
           conn.destroy();
           attempt.finish({ status, error: 'other' });
-          return { status, endpoint: ep.name, bytes, attempts: tries };
+          return st.result(status, ep.name, bytes);
         }
         res.end(undefined, upRes.body.trailers.length === 0 ? undefined : allowedTrailers(upRes.body.trailers));
         attempt.finish({ status });
-        return { status, endpoint: ep.name, bytes, attempts: tries };
+        return st.result(status, ep.name, bytes);
       }
+      // Server-Sent Events: the head goes to the client now (its EventSource opens), the stream is not
+      // cut for lasting (requestMs ends here) and the idle limit between events is streamIdleMs.
+      const eventStream = isEventStream(upRes.head.fields);
+      if (eventStream) {
+        res.flushHead();
+        if (st.deadline !== undefined) clock.clearTimer(st.deadline);
+        st.deadline = undefined;
+      }
+      const idleMs = eventStream ? timeouts.streamIdleMs : timeouts.idleMs;
       let idle: TimerHandle | undefined;
       const armIdle = (): void => {
         if (idle !== undefined) clock.clearTimer(idle);
         idle = clock.setTimer(() => {
-          flags.timedOut = `no byte from ${ep.name} for ${idleMs} ms`;
+          st.timedOut = `no byte from ${ep.name} for ${idleMs} ms`;
           conn.destroy();
         }, idleMs);
       };
@@ -465,27 +554,27 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
           if (res.aborted) {
             conn.destroy();
             attempt.finish({ status, error: 'other' });
-            return { status, endpoint: ep.name, bytes, attempts: tries };
+            return st.result(status, ep.name, bytes);
           }
         }
       } catch (err) {
         if (idle !== undefined) clock.clearTimer(idle);
-        const f = classify(err, 'exchange', flags);
+        const f = classify(err, 'exchange', st);
         attempt.finish({ error: f.kind });
-        input.onUpstreamError?.(ep.name, f.kind);
+        input.hooks?.onUpstreamError?.(cluster.name, ep.name, f.kind);
         res.abortCut();
-        return { status, endpoint: ep.name, bytes, attempts: tries };
+        return st.result(status, ep.name, bytes);
       }
       if (idle !== undefined) clock.clearTimer(idle);
       res.end(undefined, allowedTrailers(upRes.body.trailers));
       attempt.finish({ status });
-      return { status, endpoint: ep.name, bytes, attempts: tries };
+      return st.result(status, ep.name, bytes);
     }
   } finally {
     if (requestSlot?.ok === true) requestSlot.release();
-    unwatch();
-    if (deadline !== undefined) clock.clearTimer(deadline);
-    finishRetry();
+    if (watched) unwatchClient(req.connection, st);
+    if (st.deadline !== undefined) clock.clearTimer(st.deadline);
+    st.finishRetry();
     retry?.budget.requestFinished();
   }
 }

@@ -2,8 +2,13 @@
 // never mix): request latency histograms by route, cluster, endpoint, method and status; counters of
 // requests, retries and upstream failures; and per-endpoint gauges for health state and requests in
 // flight, read from the balancers when scraped.
+//
+// The per-request metrics are counted here, per label set, and handed to the registry when it is
+// scraped: prom-client's observe() builds and checks a label hash on every call, which is a visible
+// share of a small proxied request. The text scraped is the same (names, labels and their order,
+// buckets, series in the order first seen).
 
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, type Metric, Registry } from 'prom-client';
 import type { EndpointState } from '../balance/index.ts';
 
 export interface EndpointRow {
@@ -15,10 +20,145 @@ export interface EndpointRow {
 
 const STATES: readonly EndpointState[] = ['healthy', 'unhealthy', 'ejected', 'draining'];
 
+interface HistogramSeries {
+  readonly labels: Readonly<Record<string, string>>;
+  /** Observations per bucket (not cumulative); the last slot counts those above every bound. */
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/** One value line as prom-client's registry formats it (the shape its own histograms hand over). */
+interface ValueLine {
+  readonly labels: Record<string, string | number>;
+  readonly sharedLabels: Readonly<Record<string, string>>;
+  readonly value: number;
+  readonly metricName: string;
+  readonly exemplar?: null;
+}
+
+/**
+ * A Prometheus histogram kept per label set under a key the caller builds (no label hashing per
+ * observation), registered in a prom-client registry, whose text it matches: for each series, the
+ * cumulative buckets (le first), +Inf, _sum and _count.
+ */
+export class LabelledHistogram<L extends string> {
+  readonly name: string;
+  readonly help: string;
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly labelNames: readonly L[];
+  private readonly bounds: readonly number[];
+  private series = new Map<string, HistogramSeries>();
+
+  constructor(config: { name: string; help: string; labelNames: readonly L[]; buckets: readonly number[]; registers: readonly Registry[] }) {
+    this.name = config.name;
+    this.help = config.help;
+    this.labelNames = config.labelNames;
+    this.bounds = [...config.buckets].sort((a, b) => a - b);
+    for (const r of config.registers) r.registerMetric(this as unknown as Metric);
+  }
+
+  /**
+   * Observes `value` for the series `key`. False when there is no such series yet: then addSeries()
+   * and observe again (so the labels object is built once per series, not per observation).
+   */
+  observeKeyed(key: string, value: number): boolean {
+    const s = this.series.get(key);
+    if (s === undefined) return false;
+    if (!Number.isFinite(value)) throw new TypeError(`${this.name}: value is not a valid number: ${value}`);
+    const b = this.bounds;
+    let i = 0;
+    while (i < b.length && value > b[i]) i++;
+    s.counts[i]++;
+    s.sum += value;
+    s.count++;
+    return true;
+  }
+
+  /** A new series under `key`, with its labels in the order they are to print. */
+  addSeries(key: string, labels: Readonly<Record<L, string>>): void {
+    if (!this.series.has(key)) this.series.set(key, { labels, counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 });
+  }
+
+  /** prom-client's form: observe({label: value, ...}, value). */
+  observe(labels: Readonly<Record<L, string>>, value: number): void {
+    let key = '';
+    for (const n of this.labelNames) key += `${labels[n]}\u0000`;
+    if (this.observeKeyed(key, value)) return;
+    this.addSeries(key, { ...labels });
+    this.observeKeyed(key, value);
+  }
+
+  reset(): void {
+    this.series = new Map();
+  }
+
+  private lines(): ValueLine[] {
+    const out: ValueLine[] = [];
+    const bucket = `${this.name}_bucket`;
+    for (const s of this.series.values()) {
+      let acc = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        acc += s.counts[i];
+        out.push({ labels: { le: this.bounds[i] }, sharedLabels: s.labels, value: acc, metricName: bucket, exemplar: null });
+      }
+      out.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: bucket, exemplar: null });
+      out.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      out.push({ labels: {}, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_count` });
+    }
+    return out;
+  }
+
+  /** What the registry's text format reads. */
+  async getForPromString(): Promise<{ name: string; help: string; type: string; values: ValueLine[]; aggregator: string }> {
+    return { name: this.name, help: this.help, type: this.type, values: this.lines(), aggregator: this.aggregator };
+  }
+
+  /** What the registry's JSON reads: each line's labels with the series' labels. */
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    values: { labels: Record<string, string | number>; value: number; metricName: string }[];
+    aggregator: string;
+  }> {
+    const values = this.lines().map(({ sharedLabels, ...l }) => ({ ...l, labels: { ...l.labels, ...sharedLabels } }));
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+}
+
+/** Counts per label set, added to a prom-client counter when it is collected (scraped). */
+class PendingCounts {
+  private readonly pending = new Map<string, { readonly labels: Readonly<Record<string, string>>; n: number }>();
+
+  /** Counts one for `key`; false when the key is new (then addKey()). */
+  add(key: string): boolean {
+    const p = this.pending.get(key);
+    if (p === undefined) return false;
+    p.n++;
+    return true;
+  }
+
+  addKey(key: string, labels: Readonly<Record<string, string>>): void {
+    if (!this.pending.has(key)) this.pending.set(key, { labels, n: 1 });
+  }
+
+  /** Hands what was counted to `counter` (the label sets stay, in the order first seen). */
+  flush(counter: { inc(labels: Record<string, string>, value: number): void }): void {
+    for (const p of this.pending.values()) {
+      if (p.n === 0) continue;
+      counter.inc({ ...p.labels }, p.n);
+      p.n = 0;
+    }
+  }
+}
+
 export class ProxyMetrics {
   readonly registry = new Registry();
-  readonly duration: Histogram<'route' | 'cluster' | 'endpoint' | 'method' | 'status'>;
-  readonly upstreamDuration: Histogram<'cluster' | 'endpoint' | 'status'>;
+  readonly duration: LabelledHistogram<'route' | 'cluster' | 'endpoint' | 'method' | 'status'>;
+  readonly upstreamDuration: LabelledHistogram<'cluster' | 'endpoint' | 'status'>;
+  private readonly requestCounts = new PendingCounts();
   readonly requests: Counter<'route' | 'cluster' | 'method' | 'status'>;
   readonly retries: Counter<'cluster' | 'reason'>;
   readonly upstreamErrors: Counter<'cluster' | 'endpoint' | 'kind'>;
@@ -32,17 +172,22 @@ export class ProxyMetrics {
   readonly cache: Counter<'result'>;
   readonly gateway: Counter<'route' | 'outcome'>;
 
-  constructor(endpoints: () => readonly EndpointRow[]) {
+  /**
+   * @param active requests being handled now (the in-flight gauge reads it when scraped)
+   * @param endpoints the endpoints' states and requests open, read when scraped
+   */
+  constructor(active: () => number, endpoints: () => readonly EndpointRow[]) {
     const registers = [this.registry];
+    const pendingRequests = this.requestCounts;
     const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-    this.duration = new Histogram({
+    this.duration = new LabelledHistogram({
       name: 'netlab_proxy_request_duration_seconds',
       help: 'Time from the request head to the end of the response, by route, cluster, endpoint, method and status.',
       labelNames: ['route', 'cluster', 'endpoint', 'method', 'status'],
       buckets,
       registers,
     });
-    this.upstreamDuration = new Histogram({
+    this.upstreamDuration = new LabelledHistogram({
       name: 'netlab_proxy_upstream_header_seconds',
       help: 'Time from sending a request upstream to its response head, by cluster, endpoint and status.',
       labelNames: ['cluster', 'endpoint', 'status'],
@@ -54,6 +199,9 @@ export class ProxyMetrics {
       help: 'Requests answered, by route, cluster, method and status.',
       labelNames: ['route', 'cluster', 'method', 'status'],
       registers,
+      collect() {
+        pendingRequests.flush(this);
+      },
     });
     this.retries = new Counter({
       name: 'netlab_proxy_retries_total',
@@ -115,7 +263,14 @@ export class ProxyMetrics {
       labelNames: ['route', 'outcome'],
       registers,
     });
-    this.inFlight = new Gauge({ name: 'netlab_proxy_requests_in_flight', help: 'Requests being handled now.', registers });
+    this.inFlight = new Gauge({
+      name: 'netlab_proxy_requests_in_flight',
+      help: 'Requests being handled now.',
+      registers,
+      collect() {
+        this.set(active());
+      },
+    });
     new Gauge({
       name: 'netlab_proxy_endpoint_state',
       help: 'Endpoint state: 1 for the state it is in, 0 for the others.',
@@ -146,6 +301,25 @@ export class ProxyMetrics {
         for (const r of endpoints()) this.set({ cluster: r.cluster, endpoint: r.endpoint }, r.active);
       },
     });
+  }
+
+  /** One request answered: its latency histogram and the requests counter (status as a number). */
+  observeRequest(route: string, cluster: string, endpoint: string, method: string, status: number, seconds: number): void {
+    const key = `${route}\u0000${cluster}\u0000${method}\u0000${status}`;
+    const hkey = `${key}\u0000${endpoint}`;
+    if (!this.duration.observeKeyed(hkey, seconds)) {
+      this.duration.addSeries(hkey, { route, cluster, endpoint, method, status: String(status) });
+      this.duration.observeKeyed(hkey, seconds);
+    }
+    if (!this.requestCounts.add(key)) this.requestCounts.addKey(key, { route, cluster, method, status: String(status) });
+  }
+
+  /** An upstream's response head arrived after `seconds`. */
+  observeUpstreamHead(cluster: string, endpoint: string, status: number, seconds: number): void {
+    const key = `${cluster}\u0000${endpoint}\u0000${status}`;
+    if (this.upstreamDuration.observeKeyed(key, seconds)) return;
+    this.upstreamDuration.addSeries(key, { cluster, endpoint, status: String(status) });
+    this.upstreamDuration.observeKeyed(key, seconds);
   }
 
   text(): Promise<string> {

@@ -22,7 +22,7 @@ import { ClusterRuntime } from './cluster.ts';
 import { compressionReshaper } from './compress.ts';
 import { parseConfig } from './config.ts';
 import type { Config, ListenerConfig } from './config-schema.ts';
-import { answer, cookieValue, forward } from './forward.ts';
+import { answer, cookieValue, type ForwardHooks, forward } from './forward.ts';
 import { ForwardProxy } from './forward-proxy.ts';
 import { GatewayAuthRuntime, IdempotencyRuntime, replayFields } from './gateway.ts';
 import { H2Front } from './h2-front.ts';
@@ -155,17 +155,37 @@ export class ReverseProxy {
   private readonly tunnels = new Set<Tunnel>();
   /** Listeners with mode: forward (forward-proxy.ts). */
   private readonly forwarder: ForwardProxy;
+  /** The request id header (X-Request-Id unless configured). */
+  private readonly idHeader: string;
+  /** Request fields never forwarded as they came (besides the hop-by-hop ones): the proxy writes its own. */
+  private readonly notForwarded: ReadonlySet<string>;
+  /** What forward() reports, for the metrics and events (one object for every request). */
+  private readonly forwardHooks: ForwardHooks;
 
   private constructor(options: ProxyOptions) {
     this.opts = options;
     this.clock = options.clock ?? realClock();
     this.random = options.random ?? cryptoRandom();
-    this.metrics = new ProxyMetrics(() => {
-      const rows = [];
-      for (const c of this.state.clusters.values())
-        for (const e of c.balancer.endpoints) rows.push({ cluster: c.name, endpoint: e.name, state: e.state, active: e.active });
-      return rows;
-    });
+    this.idHeader = options.requestIdHeader ?? 'X-Request-Id';
+    this.notForwarded = new Set(['content-length', 'host', 'expect', 'via', this.idHeader.toLowerCase()]);
+    this.forwardHooks = {
+      onRetry: (cluster, reason, ep) => {
+        this.retried++;
+        this.metrics.retries.inc({ cluster, reason });
+        this.emit({ type: 'retry', cluster, endpoint: ep, reason });
+      },
+      onUpstreamError: (cluster, ep, kind) => this.metrics.upstreamErrors.inc({ cluster, endpoint: ep, kind }),
+      onUpstreamHead: (cluster, ep, st, seconds) => this.metrics.observeUpstreamHead(cluster, ep, st, seconds),
+    };
+    this.metrics = new ProxyMetrics(
+      () => this.active,
+      () => {
+        const rows = [];
+        for (const c of this.state.clusters.values())
+          for (const e of c.balancer.endpoints) rows.push({ cluster: c.name, endpoint: e.name, state: e.state, active: e.active });
+        return rows;
+      },
+    );
     this.forwarder = new ForwardProxy({
       clock: this.clock,
       registry: this.metrics.registry,
@@ -396,12 +416,11 @@ export class ReverseProxy {
     const head = req.head;
     this.requests++;
     this.active++;
-    this.metrics.inFlight.inc();
     const scheme: 'http' | 'https' = l.info.tls ? 'https' : 'http';
     const peer = plainAddress(req.connection.socket.remoteAddress ?? '');
     const { path, query } = splitTarget(head.target, head.targetForm);
     const host = hostOnly(head.authority);
-    const idHeader = this.opts.requestIdHeader ?? 'X-Request-Id';
+    const idHeader = this.idHeader;
     const trustedPeer = state.trusted.contains(peer);
     const given = fieldValue(head.fields, idHeader);
     const requestId = trustedPeer && given !== undefined && /^[\x21-\x7e]{1,200}$/.test(given) ? given : randomUUID();
@@ -520,7 +539,7 @@ export class ReverseProxy {
       }
       clusterName = cluster.name;
       // Fields for the upstream: the connection's own removed, framing rewritten by the client side.
-      let fields = stripHopByHop(head.fields, new Set(['content-length', 'host', 'expect', 'via', idHeader.toLowerCase()]));
+      let fields = stripHopByHop(head.fields, this.notForwarded);
       const fwd = applyForwarding(fields, {
         peer,
         proto: scheme,
@@ -532,7 +551,11 @@ export class ReverseProxy {
       clientAddress = fwd.clientAddress;
       // A client's own user id header never reaches the upstream; the verified one replaces it.
       if (gw?.auth !== undefined) fields = gw.auth.upstreamFields(fields, userId);
-      const priorVia = head.fields.filter((f) => f.name.toLowerCase() === 'via').map((f) => f.value);
+      let viaChain = via;
+      for (let i = head.fields.length - 1; i >= 0; i--) {
+        const f = head.fields[i];
+        if (f.name.length === 3 && f.name.toLowerCase() === 'via') viaChain = `${f.value}, ${viaChain}`;
+      }
       const upstreamHost = rc.rewrite?.host ?? (head.authority === '' ? undefined : head.authority);
       const target = `${rewritePath(route, path)}${query === '' ? '' : `?${query}`}`;
       const hashKey = (() => {
@@ -554,13 +577,14 @@ export class ReverseProxy {
               : cookieValue(head.fields, cluster.stickyName);
       }
       // Upgrade (WebSocket) is hop-by-hop: it goes on only when the route allows the protocol asked for.
-      const upgradeTo = head.upgrade.filter((p) =>
-        rc.upgrades.some((u) => u.toLowerCase() === p.toLowerCase().split('/')[0] || u.toLowerCase() === p.toLowerCase()),
-      );
+      const upgradeTo =
+        head.upgrade.length === 0
+          ? head.upgrade
+          : head.upgrade.filter((p) => rc.upgrades.some((u) => u.toLowerCase() === p.toLowerCase().split('/')[0] || u.toLowerCase() === p.toLowerCase()));
       const upstreamFields: HttpField[] = [
         { name: 'Host', value: upstreamHost ?? '' },
         ...fields,
-        { name: 'Via', value: [...priorVia, via].join(', ') },
+        { name: 'Via', value: viaChain },
         { name: idHeader, value: requestId },
         ...(upgradeTo.length > 0
           ? [
@@ -574,8 +598,13 @@ export class ReverseProxy {
           ? undefined
           : compressionReshaper(rc.compression, head.method, head.fields, (d) => this.metrics.compression.inc({ outcome: d }));
       // An event stream (EventSource sends Accept: text/event-stream) is never read whole by the cache.
-      const wantsEvents = /\btext\/event-stream\b/i.test(fieldValues(head.fields, 'accept').join(','));
-      if (rc.cache && state.cache !== undefined && (head.method === 'GET' || head.method === 'PURGE') && upgradeTo.length === 0 && !wantsEvents) {
+      if (
+        rc.cache &&
+        state.cache !== undefined &&
+        (head.method === 'GET' || head.method === 'PURGE') &&
+        upgradeTo.length === 0 &&
+        !/\btext\/event-stream\b/i.test(fieldValues(head.fields, 'accept').join(','))
+      ) {
         const url = `${host}${path}${query === '' ? '' : `?${query}`}`;
         const c = await this.fromCache(
           state.cache,
@@ -681,13 +710,7 @@ export class ReverseProxy {
           stickyKey,
           responseFields,
           clock: this.clock,
-          onRetry: (reason, ep) => {
-            this.retried++;
-            this.metrics.retries.inc({ cluster: cluster.name, reason });
-            this.emit({ type: 'retry', cluster: cluster.name, endpoint: ep, reason });
-          },
-          onUpstreamError: (ep, kind) => this.metrics.upstreamErrors.inc({ cluster: cluster.name, endpoint: ep, kind }),
-          onUpstreamHead: (ep, st, seconds) => this.metrics.upstreamDuration.observe({ cluster: cluster.name, endpoint: ep, status: String(st) }, seconds),
+          hooks: this.forwardHooks,
           hostFallback: upstreamHost === undefined,
           breakers: state.breakers.get(cluster.name),
           ...(reshaper === undefined ? {} : { reshapeResponse: reshaper }),
@@ -720,11 +743,9 @@ export class ReverseProxy {
       // A body left unread (an answer given before it was forwarded) must not stall the connection.
       if (!req.body.settled) req.body.discard();
       this.active--;
-      this.metrics.inFlight.dec();
       this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
       const seconds = (this.clock.now() - started) / 1000;
-      this.metrics.duration.observe({ route: routeName, cluster: clusterName, endpoint, method: head.method, status: String(status) }, seconds);
-      this.metrics.requests.inc({ route: routeName, cluster: clusterName, method: head.method, status: String(status) });
+      this.metrics.observeRequest(routeName, clusterName, endpoint, head.method, status, seconds);
       if (state.log !== undefined) {
         const rec: AccessRecord = {
           time: new Date(),

@@ -3,7 +3,7 @@
 // §10.1.1). Every refusal is an HttpVerdict with the status RFC 9112 asks for.
 
 import type { BodyFraming, HttpField, HttpRequestHead, HttpResponseHead, HttpVerdict, HttpVerdictCode, HttpVersion, RequestTargetForm } from './http-types.ts';
-import { fieldValues, invalidPathQueryIndex, isToken, parseAuthority, parseContentLength, splitList } from './http-syntax.ts';
+import { invalidPathQueryIndex, isToken, parseAuthority, parseContentLength, splitList } from './http-syntax.ts';
 
 export function makeVerdict(code: HttpVerdictCode, status: number, message: string, offset: number): HttpVerdict {
   return { code, status, message, offset };
@@ -20,6 +20,8 @@ export interface RequestLine {
 }
 
 function parseVersion(raw: string, status400: number, status505: number, offset: number): HttpVersion | HttpVerdict {
+  if (raw === 'HTTP/1.1') return '1.1';
+  if (raw === 'HTTP/1.0') return '1.0';
   const m = /^HTTP\/([0-9])\.([0-9])$/.exec(raw);
   if (m === null) return makeVerdict('version-invalid', status400, `HTTP-version must be HTTP/DIGIT.DIGIT, got ${JSON.stringify(raw)}`, offset);
   if (m[1] !== '1') return makeVerdict('version-unsupported', status505, `HTTP major version ${m[1]} is not HTTP/1.x`, offset);
@@ -118,6 +120,21 @@ export interface StatusLine {
  * clients commonly do; the reason is never interpreted (RFC 9112 §4).
  */
 export function parseStatusLine(line: string, offset: number): StatusLine | HttpVerdict {
+  // The common shape, HTTP/1.x SP 3DIGIT [SP reason], read without a regular expression.
+  if (line.length >= 12 && line.startsWith('HTTP/1.') && line.charCodeAt(8) === 0x20) {
+    const minor = line.charCodeAt(7);
+    const d0 = line.charCodeAt(9) - 0x30;
+    const d1 = line.charCodeAt(10) - 0x30;
+    const d2 = line.charCodeAt(11) - 0x30;
+    if ((minor === 0x30 || minor === 0x31) && d0 >= 1 && d0 <= 5 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) {
+      let ok = line.length === 12 || line.charCodeAt(12) === 0x20;
+      for (let i = 13; ok && i < line.length; i++) {
+        const c = line.charCodeAt(i);
+        if (c !== 0x09 && (c < 0x20 || c === 0x7f || c > 0xff)) ok = false;
+      }
+      if (ok) return { version: minor === 0x31 ? '1.1' : '1.0', status: d0 * 100 + d1 * 10 + d2, reason: line.length === 12 ? '' : line.slice(13) };
+    }
+  }
   const m = /^(HTTP\/[0-9]\.[0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/.exec(line);
   if (m === null)
     return makeVerdict('status-line-invalid', 502, `status line ${JSON.stringify(line.slice(0, 200))} is not HTTP-version SP 3DIGIT SP reason`, offset);
@@ -134,7 +151,7 @@ interface Framing {
 }
 
 /** Transfer-Encoding rules (RFC 9112 §6.1, §6.3, §7): chunked must come last, once, with no parameters. */
-function transferEncoding(values: string[], status400: number, status501: number, offset: number): Framing | HttpVerdict {
+function transferEncoding(values: readonly string[], status400: number, status501: number, offset: number): Framing | HttpVerdict {
   const codings: string[] = [];
   for (const v of values) {
     for (const el of splitList(v)) {
@@ -164,7 +181,7 @@ function transferEncoding(values: string[], status400: number, status501: number
   return { framing: { kind: 'chunked' }, te: true };
 }
 
-function contentLength(values: string[], status: number, maxBody: number, offset: number): Framing | HttpVerdict | undefined {
+function contentLength(values: readonly string[], status: number, maxBody: number, offset: number): Framing | HttpVerdict | undefined {
   if (values.length === 0) return undefined;
   if (values.length > 1) {
     return makeVerdict(
@@ -195,14 +212,68 @@ interface Connection {
   readonly keepAlive: boolean;
 }
 
-function connectionOptions(fields: readonly HttpField[]): Connection {
+function connectionOptions(values: readonly string[]): Connection {
   const options: string[] = [];
-  for (const v of fieldValues(fields, 'connection')) for (const o of splitList(v)) options.push(o.toLowerCase());
+  for (const v of values) for (const o of splitList(v)) options.push(o.toLowerCase());
   return {
     options,
     close: options.includes('close'),
     keepAlive: options.includes('keep-alive'),
   };
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+
+/** The values of the fields the framing rules read, gathered in one pass (each name lowercased once). */
+interface FramingFields {
+  host: string[] | undefined;
+  te: string[] | undefined;
+  cl: string[] | undefined;
+  connection: string[] | undefined;
+  upgrade: string[] | undefined;
+  expect: string[] | undefined;
+  /** A name with "_" that a CGI-style gateway would read as one of the fields above (see checkNames). */
+  underscore: boolean;
+}
+
+function push(list: string[] | undefined, v: string): string[] {
+  if (list === undefined) return [v];
+  list.push(v);
+  return list;
+}
+
+function framingFields(fields: readonly HttpField[]): FramingFields {
+  const r: FramingFields = { host: undefined, te: undefined, cl: undefined, connection: undefined, upgrade: undefined, expect: undefined, underscore: false };
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    const name = f.name;
+    // Every name of interest is 4 to 17 bytes long; others need no lowercasing.
+    if (name.length < 4 || name.length > 17) continue;
+    const n = name.toLowerCase();
+    switch (n) {
+      case 'host':
+        r.host = push(r.host, f.value);
+        break;
+      case 'transfer-encoding':
+        r.te = push(r.te, f.value);
+        break;
+      case 'content-length':
+        r.cl = push(r.cl, f.value);
+        break;
+      case 'connection':
+        r.connection = push(r.connection, f.value);
+        break;
+      case 'upgrade':
+        r.upgrade = push(r.upgrade, f.value);
+        break;
+      case 'expect':
+        r.expect = push(r.expect, f.value);
+        break;
+      default:
+        if (n.includes('_')) r.underscore = true;
+    }
+  }
+  return r;
 }
 
 function checkNames(fields: readonly HttpField[], status: number, offset: number): HttpVerdict | undefined {
@@ -223,9 +294,12 @@ function checkNames(fields: readonly HttpField[], status: number, offset: number
 
 /** Builds a request head from its line and fields, applying RFC 9112's framing and Host rules. */
 export function buildRequestHead(line: RequestLine, fields: readonly HttpField[], maxBody: number, offset: number): HttpRequestHead | HttpVerdict {
-  const confusable = checkNames(fields, 400, offset);
-  if (confusable !== undefined) return confusable;
-  const hosts = fieldValues(fields, 'host');
+  const ff = framingFields(fields);
+  if (ff.underscore) {
+    const confusable = checkNames(fields, 400, offset);
+    if (confusable !== undefined) return confusable;
+  }
+  const hosts = ff.host ?? NONE;
   if (hosts.length > 1) return makeVerdict('host-duplicate', 400, `Host sent ${hosts.length} times (RFC 9112 §3.2: 400)`, offset);
   if (hosts.length === 0 && line.version === '1.1') return makeVerdict('host-missing', 400, 'HTTP/1.1 request without Host (RFC 9112 §3.2: 400)', offset);
   if (hosts.length === 1) {
@@ -239,8 +313,8 @@ export function buildRequestHead(line: RequestLine, fields: readonly HttpField[]
       return makeVerdict('host-invalid', 400, 'empty Host with an origin-form target (RFC 9112 §3.2)', offset);
     }
   }
-  const te = fieldValues(fields, 'transfer-encoding');
-  const cl = fieldValues(fields, 'content-length');
+  const te = ff.te ?? NONE;
+  const cl = ff.cl ?? NONE;
   let framing: BodyFraming = { kind: 'none' };
   if (te.length > 0) {
     if (line.version === '1.0') return makeVerdict('te-http10', 400, 'Transfer-Encoding in an HTTP/1.0 request: framing is faulty (RFC 9112 §6.1)', offset);
@@ -253,13 +327,13 @@ export function buildRequestHead(line: RequestLine, fields: readonly HttpField[]
     if (c !== undefined && 'code' in c) return c;
     if (c !== undefined) framing = c.framing;
   }
-  const conn = connectionOptions(fields);
+  const conn = connectionOptions(ff.connection ?? NONE);
   const keepAlive = line.version === '1.1' ? !conn.close : conn.keepAlive && !conn.close;
-  const upgradeValues = fieldValues(fields, 'upgrade');
+  const upgradeValues = ff.upgrade ?? NONE;
   const upgrade = line.version === '1.1' && conn.options.includes('upgrade') ? upgradeValues.flatMap(splitList) : [];
   let expectContinue = false;
   let unsupportedExpectation: string | undefined;
-  const expect = fieldValues(fields, 'expect');
+  const expect = ff.expect ?? NONE;
   if (line.version === '1.1' && expect.length > 0) {
     const members = expect.flatMap(splitList).map((e) => e.toLowerCase());
     if (members.length === 1 && members[0] === '100-continue') expectContinue = true;
@@ -292,11 +366,14 @@ export function buildResponseHead(
   maxBody: number,
   offset: number,
 ): HttpResponseHead | HttpVerdict {
-  const confusable = checkNames(fields, 502, offset);
-  if (confusable !== undefined) return confusable;
-  const te = fieldValues(fields, 'transfer-encoding');
-  const cl = fieldValues(fields, 'content-length');
-  const conn = connectionOptions(fields);
+  const ff = framingFields(fields);
+  if (ff.underscore) {
+    const confusable = checkNames(fields, 502, offset);
+    if (confusable !== undefined) return confusable;
+  }
+  const te = ff.te ?? NONE;
+  const cl = ff.cl ?? NONE;
+  const conn = connectionOptions(ff.connection ?? NONE);
   const status = line.status;
   let framing: BodyFraming;
   const bodyless = requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304;
@@ -323,7 +400,7 @@ export function buildResponseHead(
     framing = c === undefined ? { kind: 'close' } : c.framing;
   }
   const persistent = line.version === '1.1' ? !conn.close : conn.keepAlive && !conn.close;
-  const upgrade = status === 101 ? fieldValues(fields, 'upgrade').flatMap(splitList) : [];
+  const upgrade = status === 101 ? (ff.upgrade ?? NONE).flatMap(splitList) : [];
   return {
     type: 'response',
     version: line.version,

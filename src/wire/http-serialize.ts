@@ -29,12 +29,27 @@ function checkField(f: HttpField): void {
   if (!isToken(f.name)) throw argError(`field name ${JSON.stringify(f.name)} is not a token`);
   const bad = invalidFieldValueIndex(f.value);
   if (bad >= 0) throw argError(`field ${f.name}: value has byte 0x${f.value.charCodeAt(bad).toString(16)} at ${bad} (no CR, LF, NUL or controls)`);
-  if (/^[ \t]|[ \t]$/.test(f.value)) throw argError(`field ${f.name}: value has leading or trailing whitespace`);
+  const v = f.value;
+  if (v.length > 0) {
+    const a = v.charCodeAt(0);
+    const z = v.charCodeAt(v.length - 1);
+    if (a === 0x20 || a === 0x09 || z === 0x20 || z === 0x09) throw argError(`field ${f.name}: value has leading or trailing whitespace`);
+  }
+}
+
+/** The first index of `s` that cannot be in a request-target (empty is refused apart): whitespace, controls, non-ASCII; or -1. */
+function invalidTargetIndex(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return i;
+  }
+  return -1;
 }
 
 function fieldsText(fields: readonly HttpField[]): string {
   let s = '';
-  for (const f of fields) {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
     checkField(f);
     s += `${f.name}: ${f.value}\r\n`;
   }
@@ -43,10 +58,18 @@ function fieldsText(fields: readonly HttpField[]): string {
 
 /** `METHOD target HTTP/1.x` CRLF, fields, CRLF. */
 export function serializeRequestHead(init: RequestHeadInit): Uint8Array {
+  return latin1Bytes(requestHeadText(init));
+}
+
+/**
+ * The request head as a latin1 string (one char per byte), checked as serializeRequestHead checks it:
+ * for a writer that hands strings to the socket (`socket.write(text, 'latin1')`, no Buffer made in JS).
+ */
+export function requestHeadText(init: RequestHeadInit): string {
   if (!isToken(init.method)) throw argError(`method ${JSON.stringify(init.method)} is not a token`);
-  if (init.target === '' || [...init.target].some((ch) => ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) >= 0x7f))
+  if (init.target === '' || invalidTargetIndex(init.target) >= 0)
     throw argError(`request-target ${JSON.stringify(init.target)} is empty or has whitespace, controls or non-ASCII`);
-  return latin1Bytes(`${init.method} ${init.target} HTTP/${init.version ?? '1.1'}\r\n${fieldsText(init.fields)}\r\n`);
+  return `${init.method} ${init.target} HTTP/${init.version ?? '1.1'}\r\n${fieldsText(init.fields)}\r\n`;
 }
 
 /** `HTTP/1.x status reason` CRLF, fields, CRLF. */

@@ -56,6 +56,8 @@ export function describeByte(b: number): string {
 
 /** Decodes bytes one char per byte (field values may carry obs-text, RFC 9110 §5.5). */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
+  // Socket data is a Buffer already: decode in place instead of making a Buffer view first.
+  if (bytes instanceof Buffer) return bytes.toString('latin1', start, end);
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
@@ -178,11 +180,18 @@ export function parseContentLength(value: string): number | 'invalid' | 'huge' {
 /** Splits a list-valued field (RFC 9110 §5.6.1) into trimmed elements, dropping empty ones. */
 export function splitList(value: string): string[] {
   const out: string[] = [];
-  for (const part of value.split(',')) {
-    const t = part.replace(/^[ \t]+|[ \t]+$/g, '');
-    if (t !== '') out.push(t);
+  let from = 0;
+  for (;;) {
+    const comma = value.indexOf(',', from);
+    const to = comma < 0 ? value.length : comma;
+    let s = from;
+    let e = to;
+    while (s < e && (value.charCodeAt(s) === 0x20 || value.charCodeAt(s) === 0x09)) s++;
+    while (e > s && (value.charCodeAt(e - 1) === 0x20 || value.charCodeAt(e - 1) === 0x09)) e--;
+    if (e > s) out.push(s === 0 && e === value.length ? value : value.slice(s, e));
+    if (comma < 0) return out;
+    from = comma + 1;
   }
-  return out;
 }
 
 /** The values of every field named `name` (case-insensitive), in order. */

@@ -12,6 +12,7 @@ export {
   encodeChunk,
   encodeChunkedBody,
   encodeLastChunk,
+  requestHeadText,
   serializeRequestHead,
   serializeResponseHead,
   type ChunkExtension,
