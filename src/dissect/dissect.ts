@@ -117,16 +117,17 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
     }
   }
   // The reassembly tree is no protocol of its own: tshark leaves it out of frame.protocols.
-  const frame = frameNode(packet, protos.some((p) => p.proto === 'tcp.segments') ? protos.filter((p) => p.proto !== 'tcp.segments') : protos, state, malformed);
+  const frame = frameNode(packet, hasSegmentsNode(protos) ? protos.filter((p) => p.proto !== 'tcp.segments') : protos, state, malformed);
   const comments = commentsNode(packet);
   const all = comments ? [comments, frame, ...protos] : [frame, ...protos];
   const columns: Required<Columns> = { protocol: '', info: '', src: '', dst: '' };
-  for (const p of all) {
-    if (!p.columns) continue;
-    if (p.columns.protocol !== undefined) columns.protocol = p.columns.protocol;
-    if (p.columns.info !== undefined) columns.info = p.columns.info;
-    if (p.columns.src !== undefined) columns.src = p.columns.src;
-    if (p.columns.dst !== undefined) columns.dst = p.columns.dst;
+  for (let k = 0; k < all.length; k++) {
+    const c = all[k].columns;
+    if (!c) continue;
+    if (c.protocol !== undefined) columns.protocol = c.protocol;
+    if (c.info !== undefined) columns.info = c.info;
+    if (c.src !== undefined) columns.src = c.src;
+    if (c.dst !== undefined) columns.dst = c.dst;
   }
   // Wireshark's Ethernet dissector reads the trailer after the payload and notes a bad FCS last.
   // Only a checked FCS (eth.check_fcs on) can have the status Bad (0): otherwise no field is looked at.
@@ -197,6 +198,12 @@ function plainBytes(packet: CapturedPacket): CapturedPacket {
   return { ...packet, data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
 }
 
+/** True when the stream reassembly added its `[N Reassembled TCP Segments]` node. */
+function hasSegmentsNode(protos: readonly ProtoNode[]): boolean {
+  for (let i = 0; i < protos.length; i++) if (protos[i].proto === 'tcp.segments') return true;
+  return false;
+}
+
 /** Removes the given malformations (of layers no longer shown) from the frame's list. */
 function forget(all: Malformation[], gone: readonly Malformation[]): void {
   for (const m of gone) {
@@ -206,16 +213,17 @@ function forget(all: Malformation[], gone: readonly Malformation[]): void {
 }
 
 function nesting(protos: readonly ProtoNode[]): number[] {
-  const parents: number[] = [];
+  const parents: number[] = new Array(protos.length);
   let nest = -1;
-  protos.forEach((p, i) => {
-    if (p.proto.startsWith('_ws.') || p.proto === 'frame' || p.proto === 'pkt_comment') {
-      parents.push(-1);
-      return;
+  for (let i = 0; i < protos.length; i++) {
+    const p = protos[i];
+    if (p.proto === 'frame' || p.proto === 'pkt_comment' || p.proto.startsWith('_ws.')) {
+      parents[i] = -1;
+      continue;
     }
-    parents.push(p.inside === true && i > 0 ? i - 1 : nest);
+    parents[i] = p.inside === true && i > 0 ? i - 1 : nest;
     if (NESTING_PROTOS.has(p.proto)) nest = i;
-  });
+  }
   return parents;
 }
 
@@ -237,6 +245,7 @@ interface Problem {
  * (`_ws.malformed`) when the bytes themselves are inconsistent. Mappers may add their own.
  */
 function problemNode(packet: CapturedPacket, all: readonly Malformation[], protos: readonly ProtoNode[]): Problem | undefined {
+  if (all.length === 0) return undefined;
   const malformed = all.filter((m) => !EXPERT_ONLY.test(m.reason));
   if (malformed.length === 0) return undefined;
   if (protos.some((p) => p.proto === '_ws.malformed' || p.proto === '_ws.short' || p.proto === '_ws.unreassembled')) return undefined;

@@ -154,8 +154,12 @@ export interface TcpAppResult {
 const MAX_CLAIMED = 65536;
 
 function fieldNumber(node: ProtoNode, name: string): number | undefined {
-  const f = node.fields.find((x) => x.name === name);
-  return f !== undefined && typeof f.value === 'number' ? f.value : undefined;
+  const fields = node.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (f.name === name) return typeof f.value === 'number' ? f.value : undefined;
+  }
+  return undefined;
 }
 
 function chooseApp(apps: readonly TcpAppDissector[], st: AppState, stream: number, v: Tcp, head: Uint8Array, frame: number): TcpAppDissector | undefined {
@@ -167,11 +171,12 @@ function chooseApp(apps: readonly TcpAppDissector[], st: AppState, stream: numbe
   const claimed = st.claimed.get(stream);
   if (claimed !== undefined) return apps.find((a) => a.name === claimed);
   // Port tables: the lower port first, as Wireshark tries them.
-  const [lo, hi] = v.srcPort <= v.dstPort ? [v.srcPort, v.dstPort] : [v.dstPort, v.srcPort];
-  for (const port of [lo, hi]) {
-    const byPort = apps.find((a) => a.ports.has(port));
-    if (byPort !== undefined) return byPort;
-  }
+  const lo = Math.min(v.srcPort, v.dstPort);
+  const hi = Math.max(v.srcPort, v.dstPort);
+  const byLo = appOnPort(apps, lo);
+  if (byLo !== undefined) return byLo;
+  const byHi = appOnPort(apps, hi);
+  if (byHi !== undefined) return byHi;
   // A port another Wireshark dissector owns takes the payload before any heuristic.
   if (WIRESHARK_TCP_PORTS.has(lo) || WIRESHARK_TCP_PORTS.has(hi)) return undefined;
   for (const a of apps) {
@@ -181,6 +186,12 @@ function chooseApp(apps: readonly TcpAppDissector[], st: AppState, stream: numbe
       return a;
     }
   }
+  return undefined;
+}
+
+/** The first protocol registered on the port. */
+function appOnPort(apps: readonly TcpAppDissector[], port: number): TcpAppDissector | undefined {
+  for (let i = 0; i < apps.length; i++) if (apps[i].ports.has(port)) return apps[i];
   return undefined;
 }
 

@@ -8,7 +8,7 @@ import { concatBytes } from '../../wire/layer.ts';
 import { FilterError } from './errors.ts';
 import { parseByteString, parseFloatLiteral, parseInteger, parseIpv4, parseIpv6, splitPrefix } from './literals.ts';
 import type { Comparison, Expr, Operand, Quantifier, SliceRange } from './parser.ts';
-import { fieldOccurrences, protocolOccurrences } from './occurrences.ts';
+import { fieldOccurrences, fieldPresent, protocolOccurrences, protocolPresent } from './occurrences.ts';
 import { type FieldType, intBits, type TypeClass, typeClass, typeDescription } from './types.ts';
 import { compare, type Val, valBytes } from './values.ts';
 import { guardRegex, type GuardedRegex } from './regex-guard.ts';
@@ -90,6 +90,13 @@ function compileExpr(e: Expr, refs: Set<string>): Predicate {
     }
     case 'exists': {
       const s = source(e.operand, refs, 'exists');
+      // A plain name (`dns`, `tcp.analysis.flags`): present when a node or a field has it, found
+      // without making the values.
+      const op = e.operand;
+      if (op.type === 'word' && op.slice === undefined) {
+        const { name, layer } = splitLayer(op.tok.text);
+        if (layer === undefined) return s.type === 'FT_PROTOCOL' ? (d) => protocolPresent(d, name) : (d) => fieldPresent(d, name);
+      }
       return (d) => s.values(d).length > 0;
     }
     case 'compare': {

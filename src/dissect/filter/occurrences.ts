@@ -30,6 +30,13 @@ function occurrenceGroups(d: Dissection, name: string): Field[][] {
   return groups;
 }
 
+/** Every occurrence in tree order (what the groups hold, flattened), without the per-frame index. */
+function allOccurrences(d: Dissection, name: string): Field[] {
+  const found: Field[] = [];
+  for (const p of d.protos) collect(p.fields, name, found);
+  return found;
+}
+
 /** Depth first, in tree order. */
 function collect(fields: readonly Field[], name: string, out: Field[]): void {
   for (let i = 0; i < fields.length; i++) {
@@ -41,6 +48,7 @@ function collect(fields: readonly Field[], name: string, out: Field[]): void {
 
 /** Values of every occurrence of a field (or only those in its `layer`-th protocol layer, 1-based). */
 export function fieldOccurrences(d: Dissection, name: string, layer?: number): Val[] {
+  if (layer === undefined) return allOccurrences(d, name).map(fieldVal);
   const groups = occurrenceGroups(d, name);
   if (groups.length === 0) return [];
   const picked = layer === undefined ? groups.flat() : (groups[layer - 1] ?? []);
@@ -58,11 +66,34 @@ export function protocolOccurrences(d: Dissection, proto: string, layer?: number
   const nodes: Val[] = d.protos
     .filter((p) => p.proto === proto && !p.noTree)
     .map((p): Val => ({ t: 'bytes', v: data.subarray(Math.min(p.offset, data.length)) }));
-  const items: Val[] = occurrenceGroups(d, proto)
-    .flat()
-    .map((f): Val => ({ t: 'bytes', v: data.subarray(f.offset, f.offset + f.length) }));
+  const items: Val[] = (layer === undefined ? allOccurrences(d, proto) : occurrenceGroups(d, proto).flat()).map(
+    (f): Val => ({ t: 'bytes', v: data.subarray(f.offset, f.offset + f.length) }),
+  );
   // A tree-less protocol node (listed in frame.protocols only) still makes the protocol present.
   const bare = nodes.length === 0 && items.length === 0 && d.protos.some((p) => p.proto === proto) ? [{ t: 'bytes', v: new Uint8Array(0) } as Val] : [];
   const all = [...nodes, ...items, ...bare];
   return layer === undefined ? all : all.slice(layer - 1, layer);
+}
+
+/** True when some field of the frame has this name (fieldOccurrences would find one). */
+export function fieldPresent(d: Dissection, name: string): boolean {
+  const protos = d.protos;
+  for (let i = 0; i < protos.length; i++) if (anyNamed(protos[i].fields, name)) return true;
+  return false;
+}
+
+/** True when the protocol is in the frame: a node of it, or an item of that name (protocolOccurrences would find one). */
+export function protocolPresent(d: Dissection, proto: string): boolean {
+  const protos = d.protos;
+  for (let i = 0; i < protos.length; i++) if (protos[i].proto === proto) return true;
+  return fieldPresent(d, proto);
+}
+
+function anyNamed(fields: readonly Field[], name: string): boolean {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (f.name === name) return true;
+    if (f.children !== undefined && anyNamed(f.children, name)) return true;
+  }
+  return false;
 }

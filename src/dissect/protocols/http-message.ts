@@ -21,10 +21,33 @@ export function lineAt(b: Uint8Array, at: number, limit = b.length): HttpLine | 
   return undefined;
 }
 
+/** Bytes as Latin-1 text (each byte one character): short runs by hand, longer ones by Node's decoder. */
 function ascii(b: Uint8Array, start: number, end: number): string {
+  if (end - start > 24) return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
   let s = '';
   for (let i = start; i < end; i++) s += String.fromCharCode(b[i]);
   return s;
+}
+
+/** True when bytes [start, end) spell `lower` (lower-case ASCII) in any letter case. */
+function namedAs(b: Uint8Array, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = b[start + i];
+    // ASCII letters fold by their 0x20 bit; every other byte must match as is.
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** The start line's kind from its bytes, as startLineKind reads its text. */
+function startKindOf(b: Uint8Array, start: number, end: number): HttpStartKind | undefined {
+  if (end - start >= 5 && b[start] === 0x48 && b[start + 1] === 0x54 && b[start + 2] === 0x54 && b[start + 3] === 0x50 && b[start + 4] === 0x2f)
+    return 'response';
+  let sp = start;
+  while (sp < end && b[sp] !== 0x20) sp++;
+  if (sp === start || sp === end) return undefined;
+  return HTTP_METHODS.has(ascii(b, start, sp)) ? 'request' : undefined;
 }
 
 export type HttpStartKind = 'request' | 'response';
@@ -77,12 +100,17 @@ export interface HttpHead {
  * `cut` (the capture ended the frame), a last line without its LF still counts as a header line.
  */
 export function readHead(b: Uint8Array, at = 0, limit = b.length, cut = false): HttpHead | undefined | 'more' {
+  return scanHead(b, at, limit, cut, true);
+}
+
+/** readHead's work; without `collect` the header lines are not listed (only the body's framing is read). */
+function scanHead(b: Uint8Array, at: number, limit: number, cut: boolean, collect: boolean): HttpHead | undefined | 'more' {
   let p = at;
   while (p < limit && (b[p] === 0x0d || b[p] === 0x0a)) p++;
   const leading = p - at;
   const first = lineAt(b, p, limit);
   if (first === undefined) return p >= limit || couldStartMessage(b, p, limit) ? 'more' : undefined;
-  const kind = startLineKind(ascii(b, first.start, first.end));
+  const kind = startKindOf(b, first.start, first.end);
   if (kind === undefined) return undefined;
   const head: HttpHead = { kind, leading, first, headers: [], chunked: false };
   let q = first.next;
@@ -94,17 +122,19 @@ export function readHead(b: Uint8Array, at = 0, limit = b.length, cut = false): 
       head.blank = line;
       return head;
     }
-    const colon = b.indexOf(0x3a, line.start);
-    if (colon >= 0 && colon < line.end) {
+    let colon = line.start;
+    while (colon < line.end && b[colon] !== 0x3a) colon++;
+    if (colon < line.end) {
       let v = colon + 1;
       while (v < line.end && (b[v] === 0x20 || b[v] === 0x09)) v++;
-      const h: HttpHeader = { start: line.start, next: line.next, end: line.end, name: ascii(b, line.start, colon), valueStart: v, valueEnd: line.end };
-      head.headers.push(h);
-      const lname = h.name.toLowerCase();
-      const value = ascii(b, v, line.end);
-      if (lname === 'content-length' && /^\s*\d+\s*$/.test(value) && head.contentLength === undefined) head.contentLength = Number(value.trim());
-      if (lname === 'transfer-encoding' && /chunked/i.test(value)) head.chunked = true;
-    } else {
+      if (collect)
+        head.headers.push({ start: line.start, next: line.next, end: line.end, name: ascii(b, line.start, colon), valueStart: v, valueEnd: line.end });
+      // Only two headers frame the body: their values are read, no other header's.
+      if (namedAs(b, line.start, colon, 'content-length')) {
+        const value = ascii(b, v, line.end);
+        if (/^\s*\d+\s*$/.test(value) && head.contentLength === undefined) head.contentLength = Number(value.trim());
+      } else if (namedAs(b, line.start, colon, 'transfer-encoding') && /chunked/i.test(ascii(b, v, line.end))) head.chunked = true;
+    } else if (collect) {
       head.headers.push({ start: line.start, next: line.next, end: line.end, name: '', valueStart: line.end, valueEnd: line.end });
     }
     q = line.next;
@@ -165,6 +195,19 @@ export function walkChunks(b: Uint8Array, at: number, limit = b.length): Chunked
   }
 }
 
+/**
+ * False when the message from `at` cannot be a `101` response: its first line holds no ` 101` (statusOf
+ * reads the code after the first space). A cheap test before reading the whole head.
+ */
+export function mayBeSwitching(b: Uint8Array, at: number, limit: number): boolean {
+  let p = at;
+  while (p < limit && (b[p] === 0x0d || b[p] === 0x0a)) p++;
+  for (let i = p; i + 3 < limit && b[i] !== 0x0a; i++) {
+    if (b[i] === 0x20 && b[i + 1] === 0x31 && b[i + 2] === 0x30 && b[i + 3] === 0x31) return true;
+  }
+  return false;
+}
+
 /** Statuses whose responses carry no body whatever their headers say. */
 function bodiless(status: number): boolean {
   return (status >= 100 && status < 200) || status === 204 || status === 304;
@@ -175,7 +218,7 @@ function bodiless(status: number): boolean {
  * bytes are needed, < 0 when the bytes are no HTTP message.
  */
 export function httpPduLength(b: Uint8Array): number {
-  const head = readHead(b);
+  const head = scanHead(b, 0, b.length, false, false);
   if (head === undefined) return -1;
   if (head === 'more' || head.blank === undefined) return 0;
   const bodyStart = head.blank.next;

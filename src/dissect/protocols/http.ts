@@ -17,7 +17,7 @@ import type { TcpAppCall, TcpAppContext, TcpAppDissector, TcpAppOutput } from '.
 import { dataNode } from './data.ts';
 import { type Exchange, requestFields, responseFields } from './http-exchange.ts';
 import { textItem } from './link-fields.ts';
-import { type HttpHeader, httpPduLength, readHead, statusOf, walkChunks } from './http-message.ts';
+import { type HttpHeader, httpPduLength, mayBeSwitching, readHead, statusOf, walkChunks } from './http-message.ts';
 import { FORM_MEDIA_TYPE, HTTP_HEADER_FIELDS, HTTP_STATUS_TEXT, HTTP_TCP_PORTS, TEXT_LINES_MEDIA_TYPES } from './http-names.ts';
 import { httpColumnText, httpFieldText, httpFieldValue } from './http-text.ts';
 import { noteHttpUpgrade } from './websocket.ts';
@@ -459,7 +459,7 @@ export const httpTcpApp: TcpAppDissector = {
       const m = dissectMessage(call.data, pdu.offset, end, app, call.truncated === true);
       if (m === undefined) continue;
       // WebSocket hook: a 101 Switching Protocols to websocket hands the conversation on (websocket.ts).
-      noteHttpUpgrade(call.data, pdu.offset, end, app);
+      if (mayBeSwitching(call.data, pdu.offset, end)) noteHttpUpgrade(call.data, pdu.offset, end, app);
       if (call.unreassembled) {
         if (httpPduLength(call.data.subarray(pdu.offset, end)) === end - pdu.offset) conv.unfinished.delete(app.src);
         else conv.unfinished.add(app.src);

@@ -59,6 +59,8 @@ function newTcpState(): TcpState {
 
 type Flow = AnalysisFlow;
 
+const HIDDEN = { hidden: true } as const;
+
 /** The tcp mapper. */
 export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const v = layer.value as Tcp;
@@ -79,11 +81,13 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     node.columns = { protocol: 'TCP', info };
     return [node];
   };
-  if (avail >= 2) fields.push(uintDec('tcp.srcport', 'Source Port', sp, off, 2));
+  if (avail >= 2 && want('tcp.srcport')) fields.push(uintDec('tcp.srcport', 'Source Port', sp, off, 2));
   if (avail >= 4) {
-    fields.push(uintDec('tcp.dstport', 'Destination Port', dp, off + 2, 2));
-    fields.push(uintDec('tcp.port', 'Source or Destination Port', sp, off, 2, { hidden: true }));
-    fields.push(uintDec('tcp.port', 'Source or Destination Port', dp, off + 2, 2, { hidden: true }));
+    if (want('tcp.dstport')) fields.push(uintDec('tcp.dstport', 'Destination Port', dp, off + 2, 2));
+    if (want('tcp.port')) {
+      fields.push(uintDec('tcp.port', 'Source or Destination Port', sp, off, 2, HIDDEN));
+      fields.push(uintDec('tcp.port', 'Source or Destination Port', dp, off + 2, 2, HIDDEN));
+    }
   }
   // Quoted by an ICMP error: the sequence number comes right after the ports.
   const prev = ctx.layers[ctx.index - 1];
