@@ -133,12 +133,19 @@ export function expectPrintedFilters(s: RunSummary, count: number | { atLeast: n
   for (const group of groups.values()) {
     const plain = group.filter((f) => !f.filter.includes(','));
     const counts = new Map<(typeof filters)[number], number>();
-    const n = tsharkCounts(
-      group[0].path,
-      plain.map((f) => f.filter),
-      group[0].prefs ?? [],
-    );
-    plain.forEach((f, i) => counts.set(f, n[i]));
+    let n: number[] = [];
+    try {
+      n = tsharkCounts(
+        group[0].path,
+        plain.map((f) => f.filter),
+        group[0].prefs ?? [],
+      );
+    } catch {
+      // io,stat prints no row for a capture whose frames all have one timestamp: one pass per filter then.
+    }
+    plain.forEach((f, i) => {
+      if (n[i] !== undefined) counts.set(f, n[i]);
+    });
     for (const f of group) {
       const got = counts.get(f) ?? tsharkCount(f.path, f.filter, f.prefs ?? []);
       if (typeof f.frames === 'number') expect(got, `${f.path}: ${f.filter}`).toBe(f.frames);
