@@ -1,8 +1,9 @@
 // The capture `netlab decode` is benchmarked on: real traffic on loopback, written by tcpdump.
 //
-// nginx (one worker) serves HTTP and HTTPS (a self-made certificate) on 127.77.0.1; netlab's
-// authoritative DNS server answers on 127.77.0.2. While tcpdump writes every frame to or from
-// 127.77.0.0/16 on `lo`, rounds of clients talk to them at once: wrk with keep-alive and with
+// nginx (one worker) serves HTTP and HTTPS (a self-made certificate) on one address and netlab's
+// authoritative DNS server answers on port 53 of the next, the first free pair of a loopback network
+// (NETLAB_BENCH_NET, default 127.77.0.0/16: bench/capture-net.ts). While tcpdump writes every frame to
+// or from that network on `lo`, rounds of clients talk to them at once: wrk with keep-alive and with
 // `Connection: close` over HTTP and over TLS, and dig reading a batch of queries. tcpdump stops by
 // itself after the requested number of frames (`-c`); the file is cached under bench/out/ and reused
 // while it exists with its `.done` marker.
@@ -14,14 +15,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AuthServer } from '../src/dns/auth-server.ts';
 import { Zone } from '../src/dns/zone.ts';
+import { captureNetFromEnv, pickCaptureAddresses } from './capture-net.ts';
 import { freePort } from './dnsperf.ts';
 import { hasCommand } from './peers.ts';
 
 const run = promisify(execFile);
 
 export const OUT_DIR = join(import.meta.dirname, 'out');
-const HTTP_ADDR = '127.77.0.1';
-const DNS_ADDR = '127.77.0.2';
 /** Rounds of client traffic stop after this long even if tcpdump has not seen enough frames. */
 const MAX_SECONDS = 900;
 /** Part of the cached file's name: raised whenever the traffic changes, so an old capture is not reused. */
@@ -35,12 +35,12 @@ export interface RealCapture {
   note: string;
 }
 
-const ZONE =
+const zone = (dnsAddress: string): string =>
   [
     '$TTL 600',
     '@ SOA ns1 hostmaster.ns1 1 1200 180 1209600 600',
     '@ NS ns1',
-    'ns1 A 127.77.0.2',
+    `ns1 A ${dnsAddress}`,
     'www A 192.0.2.1',
     'api A 192.0.2.10',
     'api A 192.0.2.11',
@@ -52,7 +52,7 @@ const ZONE =
 const QUERIES = ['www A', 'api A', 'api AAAA', 'mail A', '@ MX', '@ TXT', 'nope A', 'www AAAA'];
 
 /** Returns the cached capture of `frames` frames, making it first when missing. */
-export async function realCapture(frames: number, log: (s: string) => void = console.log): Promise<RealCapture> {
+export async function realCapture(frames: number, log: (s: string) => void = console.log, net = captureNetFromEnv()): Promise<RealCapture> {
   mkdirSync(OUT_DIR, { recursive: true });
   const path = join(OUT_DIR, `real-v${CAPTURE_VERSION}-${frames}.pcap`);
   const done = `${path}.done`;
@@ -64,12 +64,13 @@ export async function realCapture(frames: number, log: (s: string) => void = con
   }
   if (process.getuid?.() !== 0)
     throw new Error('making the real-traffic capture needs root (tcpdump on lo); run the bench as root or copy a capture to ' + path);
-  log(`making ${path}: ${frames.toLocaleString('en')} frames of real loopback traffic (nginx + wrk, TLS, DNS)...`);
+  // DNS on its own port, 53, of the bench's own address: both tools dissect UDP as DNS by that port
+  // (on a random port netlab shows UDP data where tshark guesses DNS); the pair is one whose ports are free.
+  const { http: httpAddr, dns: dnsAddr } = await pickCaptureAddresses(net);
+  log(`making ${path}: ${frames.toLocaleString('en')} frames of real loopback traffic (nginx + wrk, TLS, DNS) on ${httpAddr} and ${dnsAddr}...`);
   const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-cap-'));
   const children: ChildProcess[] = [];
-  // DNS on its own port, 53, of the bench's own address: both tools dissect UDP as DNS by that port
-  // (on a random port netlab shows UDP data where tshark guesses DNS). Nothing else uses 127.77.0.2.
-  const dns = new AuthServer({ address: DNS_ADDR, port: 53, zones: [Zone.fromText('bench.test', ZONE, 'bench.test.zone')] });
+  const dns = new AuthServer({ address: dnsAddr, port: 53, zones: [Zone.fromText('bench.test', zone(dnsAddr), 'bench.test.zone')] });
   try {
     await run('openssl', [
       'req',
@@ -88,9 +89,9 @@ export async function realCapture(frames: number, log: (s: string) => void = con
       '-out',
       join(dir, 'cert.pem'),
     ]);
-    const httpPort = await freePort(HTTP_ADDR);
-    const httpsPort = await freePort(HTTP_ADDR);
-    writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, httpPort, httpsPort));
+    const httpPort = await freePort(httpAddr);
+    const httpsPort = await freePort(httpAddr);
+    writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, httpAddr, httpPort, httpsPort));
     const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], { stdio: 'ignore' });
     children.push(nginx);
     await dns.start();
@@ -103,12 +104,12 @@ export async function realCapture(frames: number, log: (s: string) => void = con
       }).join('\n') + '\n',
     );
     await waitFor(
-      async () => (await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${HTTP_ADDR}:${httpPort}/`])).stdout === '200',
+      async () => (await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${httpAddr}:${httpPort}/`])).stdout === '200',
       'nginx to answer',
     );
 
     const tmpPath = `${path}.part`;
-    const tcpdump = spawn('tcpdump', ['-i', 'lo', '-n', '-s', '0', '-B', '65536', '-U', '-c', String(frames), '-w', tmpPath, 'net 127.77.0.0/16'], {
+    const tcpdump = spawn('tcpdump', ['-i', 'lo', '-n', '-s', '0', '-B', '65536', '-U', '-c', String(frames), '-w', tmpPath, `net ${net.cidr}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     children.push(tcpdump);
@@ -119,8 +120,8 @@ export async function realCapture(frames: number, log: (s: string) => void = con
     void exited.then(() => (finished = true));
     await waitFor(async () => tcpdumpErr.includes('listening on'), 'tcpdump to listen');
 
-    const http = `http://${HTTP_ADDR}:${httpPort}/`;
-    const https = `https://${HTTP_ADDR}:${httpsPort}/`;
+    const http = `http://${httpAddr}:${httpPort}/`;
+    const https = `https://${httpAddr}:${httpsPort}/`;
     const started = Date.now();
     let rounds = 0;
     while (!finished && Date.now() - started < MAX_SECONDS * 1000) {
@@ -131,7 +132,7 @@ export async function realCapture(frames: number, log: (s: string) => void = con
         quiet('wrk', ['-t1', '-c2', '-d2s', '-H', 'Connection: close', http]),
         quiet('wrk', ['-t1', '-c1', '-d2s', https]),
         quiet('wrk', ['-t1', '-c1', '-d2s', '-H', 'Connection: close', https]),
-        quiet('dig', ['-p', String(dnsPort), `@${DNS_ADDR}`, '+tries=1', '+time=1', '-f', join(dir, 'dig.txt')]),
+        quiet('dig', ['-p', String(dnsPort), `@${dnsAddr}`, '+tries=1', '+time=1', '-f', join(dir, 'dig.txt')]),
       ]);
       if (rounds % 5 === 0) log(`  ${rounds} rounds, ${Math.round((Date.now() - started) / 1000)} s`);
     }
@@ -158,7 +159,7 @@ export async function realCapture(frames: number, log: (s: string) => void = con
   }
 }
 
-function nginxConf(dir: string, httpPort: number, httpsPort: number): string {
+function nginxConf(dir: string, address: string, httpPort: number, httpsPort: number): string {
   const tmp = (n: string): string => join(dir, n);
   return `daemon off;
 master_process off;
@@ -174,8 +175,8 @@ http {
   uwsgi_temp_path ${tmp('uwsgi')};
   scgi_temp_path ${tmp('scgi')};
   server {
-    listen ${HTTP_ADDR}:${httpPort};
-    listen ${HTTP_ADDR}:${httpsPort} ssl;
+    listen ${address}:${httpPort};
+    listen ${address}:${httpsPort} ssl;
     ssl_certificate ${tmp('cert.pem')};
     ssl_certificate_key ${tmp('key.pem')};
     location / { default_type text/plain; return 200 "hello from nginx on the bench\\n"; }

@@ -10,7 +10,7 @@ import { Resolver } from '../src/dns/index.ts';
 import type { QueryResult, ResolverEvent } from '../src/dns/index.ts';
 import { SocketTransport } from '../src/dns/index.ts';
 import { DnsCache, type CacheRow } from '../src/dns/index.ts';
-import { defineLab, treeFigure, type TreeFigure, type TreeNode, type TreeRecord } from '../src/lab/index.ts';
+import { defineLab, runQueueWaitMs, treeFigure, type TreeFigure, type TreeNode, type TreeRecord } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
 import { tsharkFields, tsharkInstalled } from '../src/lab/index.ts';
 import type { StepContext } from '../src/lab/index.ts';
@@ -203,8 +203,13 @@ export default defineLab<State>({
           ],
         });
         const before = net.timed.log.length;
+        const waited0 = runQueueWaitMs();
         const t0 = performance.now();
         const r = await net.stub.ask(SEED.name, A);
+        // The part of the wall time this thread spent ready to run but waiting for a CPU (other processes
+        // had it): the scheduler's, not the lookup's. 0 where the kernel does not say (not Linux).
+        const waited = Math.max(0, (runQueueWaitMs() ?? 0) - (waited0 ?? 0));
+        const own = Math.max(0, r.ms - waited);
         const m = message(r.result, "the stub's question");
         const steps = net.timed.since(before);
         ctx.state.cachedAt = performance.now();
@@ -280,7 +285,13 @@ export default defineLab<State>({
           steps.map((s) => s.result.ok && s.result.message.flags.aa),
           [false, false, true],
         );
-        ctx.check.between("the whole lookup on loopback took less than a study guide's 200 ms", Math.round(r.ms * 100) / 100, 0, 200, 'ms');
+        if (waited >= 1)
+          ctx.show.text(
+            `The machine is busy: of the ${ms(r.ms)} ms, netlab waited ${ms(waited)} ms for a CPU (the kernel's run-queue figure for this\n` +
+              `thread); the lookup itself took ${ms(own)} ms.`,
+          );
+        // Wall time less the run-queue wait: a resolver that is slow (waits, or computes) still fails.
+        ctx.check.between("the whole lookup on loopback took less than a study guide's 200 ms", Math.round(own * 100) / 100, 0, 200, 'ms');
         ctx.state.confirm.push({
           path,
           what: "who asked whom: the stub, then root, TLD and authoritative, then the stub's answer",

@@ -210,10 +210,15 @@ export class RealPair {
     });
   }
 
-  /** A request every `everyMs` until `stop()` says so (at most `max`); every result once all have settled. */
-  async traffic(everyMs: number, stop: () => boolean, max: number): Promise<RequestResult[]> {
+  /**
+   * A request every `everyMs` until `stop(starts)` says so, given when each request so far started (at
+   * most `max`); every result once all have settled.
+   */
+  async traffic(everyMs: number, stop: (starts: readonly number[]) => boolean, max: number): Promise<RequestResult[]> {
     const pending: Promise<RequestResult>[] = [];
-    for (let n = 1; n <= max && !stop() && !this.closed; n++) {
+    const starts: number[] = [];
+    for (let n = 1; n <= max && !stop(starts) && !this.closed; n++) {
+      starts.push(this.now());
       pending.push(this.request(n));
       await new Promise((r) => setTimeout(r, everyMs));
     }

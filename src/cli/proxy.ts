@@ -55,13 +55,23 @@ export async function runProxyFile(file: string, options: { watch: boolean; grac
   // A worker of --workers N: the first prints the listeners (they are the same in every worker).
   const worker = process.env.NETLAB_PROXY_WORKER;
   if (worker === undefined || worker === '1') for (const l of proxy.listeners) process.stdout.write(`listening: ${l.name} ${l.url}\n`);
+  // Reloads run one after another, and none starts once the proxy is stopping: a reload still binding a
+  // new listener when close() ran would add that listener after close() had closed the others, and
+  // it would keep the process alive.
+  let stopping = false;
+  let reloading: Promise<void> = Promise.resolve();
   const reload = (why: string): void => {
-    try {
-      const next = loadConfigFile(file, 'proxy').config;
-      proxy.reload(next).catch((err: unknown) => out(`reload (${why}) failed, old configuration kept: ${err instanceof Error ? err.message : String(err)}`));
-    } catch (err) {
-      out(`reload (${why}) refused, old configuration kept:\n${err instanceof Error ? err.message : String(err)}`);
-    }
+    reloading = reloading.then(async () => {
+      if (stopping) return;
+      try {
+        const next = loadConfigFile(file, 'proxy').config;
+        await proxy
+          .reload(next)
+          .catch((err: unknown) => out(`reload (${why}) failed, old configuration kept: ${err instanceof Error ? err.message : String(err)}`));
+      } catch (err) {
+        out(`reload (${why}) refused, old configuration kept:\n${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
   };
   const watcher = options.watch ? watchConfigFile(file, () => reload('file changed')) : undefined;
   const onHup = (): void => reload('SIGHUP');
@@ -78,8 +88,10 @@ export async function runProxyFile(file: string, options: { watch: boolean; grac
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  stopping = true;
   process.off('SIGHUP', onHup);
   watcher?.close();
+  await reloading;
   await proxy.close(options.graceMs);
   out('closed');
 }

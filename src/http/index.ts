@@ -19,6 +19,7 @@ export {
   type HttpServerRequest,
 } from './server-connection.ts';
 export { HttpServer, type HttpServerOptions } from './server.ts';
+export { AcceptQueue, type AcceptQueueEvent, type AcceptQueueOptions, type AcceptQueueStats } from './accept-queue.ts';
 export {
   HttpClientConnection,
   type HttpClientConnectionOptions,

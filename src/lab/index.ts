@@ -72,3 +72,4 @@ export {
   type TreeNode,
   type TreeRecord,
 } from './figure.ts';
+export { LoopLag, runQueueWaitMs, type LagSample } from './loop-lag.ts';

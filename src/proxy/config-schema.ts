@@ -110,6 +110,10 @@ const listenerSchema = z.strictObject({
   udpIdleMs: ms.default(30_000),
   /** Most connections (tcp, http) or sessions (udp) open at once. */
   maxConnections: count.optional(),
+  /** http, above maxConnections: connections waiting for a slot at most (HAProxy's maxconn queue); more get 503. Default 1024; 0 refuses at once. */
+  maxQueued: z.number().int().min(0).max(1_000_000).optional(),
+  /** http, above maxConnections: the longest wait for a slot before a 503 (HAProxy's timeout queue). Default 5000. */
+  queueTimeoutMs: ms.optional(),
   /** forward: a forward proxy's allow-list, authentication and timeouts (config-forward.ts). */
   forward: forwardListenerSchema.optional(),
   /** http: a rate limit on every request this listener takes (config-features.ts). */

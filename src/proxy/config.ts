@@ -213,6 +213,11 @@ function crossCheck(c: Config, kind: ConfigKind, loc: DocumentLocator): ConfigIs
       if (kind === 'l4') issue(at('mode'), 'expected tcp or udp in an L4 configuration, got forward (a forward proxy belongs to the proxy)');
       return;
     }
+    for (const k of ['maxQueued', 'queueTimeoutMs'] as const) {
+      if (l[k] === undefined) continue;
+      if (l.mode !== 'http') issue(at(k), `the queue above maxConnections is for http listeners; a ${l.mode} listener refuses what is above it`);
+      else if (l.maxConnections === undefined) issue(at(k), 'a queue needs maxConnections: connections wait only once that many are served');
+    }
     if (kind === 'proxy' && l.mode !== 'http')
       issue(at('mode'), `expected http in a proxy configuration, got ${l.mode} (tcp and udp listeners belong to the L4 balancer)`);
     if (kind === 'l4' && l.mode === 'http') issue(at('mode'), 'expected tcp or udp in an L4 configuration, got http (write mode: tcp or mode: udp)');

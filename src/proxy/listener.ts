@@ -41,5 +41,7 @@ export function listenerKey(l: ListenerConfig): string {
     h2: l.protocols.filter((p) => p === 'h2' || p === 'h2c'),
     http2: l.http2,
     maxConnections: l.maxConnections ?? null,
+    maxQueued: l.maxQueued ?? null,
+    queueTimeoutMs: l.queueTimeoutMs ?? null,
   });
 }

@@ -12,7 +12,7 @@ import { NetlabError } from '../base/errors.ts';
 import { cryptoRandom, type Random } from '../base/random.ts';
 import { realClock, type NetClock } from '../base/timer-clock.ts';
 import type { BalancerEvent, EndpointSummary, HealthEvent } from '../balance/index.ts';
-import { HttpServer, type HttpServerRequest, type HttpServerResponse } from '../http/index.ts';
+import { type AcceptQueueEvent, HttpServer, type HttpServerRequest, type HttpServerResponse } from '../http/index.ts';
 import { fieldValue, fieldValues, type HttpField, type HttpLimits } from '../wire/http.ts';
 import { type AccessRecord, type AccessSink, combinedLine, fileSink, jsonLine } from './access-log.ts';
 import { ClusterBreakers } from './breakers.ts';
@@ -30,6 +30,7 @@ import { AddressSet, applyForwarding, plainAddress, stripHopByHop } from './head
 import { LoadShedRuntime, RateLimitRuntime, sameConfig } from './limits.ts';
 import { listenerKey, listenerTlsOptions } from './listener.ts';
 import { ProxyMetrics } from './metrics.ts';
+import { countQueueEvent } from './queue-metrics.ts';
 import type { Tunnel } from './tunnel.ts';
 import { type CompiledRoute, compileRoutes, findRoute, hostOnly, parseQuery, redirectLocation, rewritePath } from './routes.ts';
 
@@ -47,7 +48,9 @@ export type ProxyEvent =
   | { readonly type: 'reload'; readonly listeners: readonly string[]; readonly clusters: readonly string[] }
   | { readonly type: 'error'; readonly message: string }
   /** An HTTP/2 stream netlab refused before routing (malformed, or DATA disagreeing with Content-Length). */
-  | { readonly type: 'h2-refused'; readonly listener: string; readonly reason: string };
+  | { readonly type: 'h2-refused'; readonly listener: string; readonly reason: string }
+  /** A connection above the listener's maxConnections answered 503: the queue was full, its wait too long, or the proxy closing. */
+  | { readonly type: 'queue-refused'; readonly listener: string; readonly reason: 'queue-full' | 'queue-timeout' | 'closing' };
 
 export interface ProxyOptions {
   readonly clock?: NetClock;
@@ -367,7 +370,16 @@ export class ReverseProxy {
     const server = new HttpServer({
       ...(tls === undefined ? {} : { tls }),
       ...(h2 === undefined ? {} : { divert: (socket, http1) => (tls === undefined ? h2.divertPlain(socket, http1) : h2.divertTls(socket, http1)) }),
-      ...(l.maxConnections === undefined ? {} : { maxConnections: l.maxConnections }),
+      ...(l.maxConnections === undefined
+        ? {}
+        : {
+            maxConnections: l.maxConnections,
+            queue: { maxQueued: l.maxQueued, timeoutMs: l.queueTimeoutMs },
+            onQueue: (e: AcceptQueueEvent) => {
+              countQueueEvent(this.metrics.registry, l.name, e);
+              if (e.type === 'refused') this.emit({ type: 'queue-refused', listener: l.name, reason: e.reason });
+            },
+          }),
       limits: this.opts.limits,
       headerTimeoutMs: this.opts.headerTimeoutMs ?? 10_000,
       idleTimeoutMs: this.opts.idleTimeoutMs ?? 60_000,

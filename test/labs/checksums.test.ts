@@ -12,7 +12,7 @@ import lab, { checksumsLab } from '../../labs/checksums.ts';
 import { holaFrame, statuses } from '../../labs/checksums/frames.ts';
 import type { RunSummary } from '../../src/lab/runner.ts';
 import { tsharkInstalled } from '../../src/lab/tshark.ts';
-import { labHarness, failedLabels, tsharkCount } from './harness.ts';
+import { expectPrintedFilters, labHarness, failedLabels } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -52,12 +52,7 @@ describe('lab checksums, --check through the runner', () => {
 
   describe.skipIf(!requireTool('tshark'))('tshark', () => {
     it('selects with each printed filter, under its printed preferences, as many frames as the lab says', () => {
-      const filters = summary.labs[0].captures.flatMap((c) => c.filters.map((f) => ({ path: c.absolutePath, ...f })));
-      expect(filters.length).toBe(14);
-      for (const f of filters) {
-        expect(typeof f.frames, f.filter).toBe('number');
-        expect(tsharkCount(f.path, f.filter, f.prefs ?? []), `${f.path}: ${f.filter}`).toBe(f.frames);
-      }
+      expectPrintedFilters(summary, 14, { numbersOnly: true });
     });
 
     it('agrees that the compensating change passes the UDP checksum and fails the FCS', () => {

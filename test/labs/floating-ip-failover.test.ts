@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import lab, { floatingIpFailoverLab } from '../../labs/floating-ip-failover.ts';
 import type { RunSummary } from '../../src/lab/runner.ts';
 import { tsharkSummary } from '../../src/cli/tshark-summary.ts';
-import { labHarness, failedLabels } from './harness.ts';
+import { expectPrintedFilters, labHarness, failedLabels } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
 const CAPTURES = ['heartbeats.pcapng', 'split-brain.pcapng', 'takeover.pcapng'];
@@ -48,14 +48,7 @@ describe('lab floating-ip-failover, --check through the runner', () => {
         expect(s.frames, f).toBeGreaterThan(0);
         expect(s.malformed, f).toBe(0);
       }
-      const filters = summary.labs[0].captures.flatMap((c) => c.filters.map((f) => ({ path: c.absolutePath, filter: f.filter, frames: f.frames })));
-      expect(filters.length).toBe(8);
-      for (const f of filters) {
-        const rows = execFileSync('tshark', ['-n', '-r', f.path, '-Y', f.filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' })
-          .split('\n')
-          .filter((l) => l !== '');
-        expect(rows.length, `${f.path}: ${f.filter}`).toBe(f.frames);
-      }
+      expectPrintedFilters(summary, 8);
       // The gratuitous ARP Wireshark sees: lb2's MAC for 10.0.0.100, three links.
       const garp = execFileSync(
         'tshark',

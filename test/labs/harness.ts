@@ -113,3 +113,43 @@ export function expectCleanDnsCaptures(
     for (const f of c.filters) if (f.frames !== 0) expect(tsharkCount(c.absolutePath, f.filter), `${f.filter} on ${c.path}`).toBeGreaterThan(0);
   }
 }
+
+/**
+ * tshark selects, with each display filter a lab printed (under its printed preferences), as many frames
+ * of its capture as the lab says (`'some'`: at least one). `count`: how many filters the lab printed (a
+ * number, or { atLeast }); `numbersOnly`: every filter must give an exact count.
+ */
+export function expectPrintedFilters(s: RunSummary, count: number | { atLeast: number }, options: { numbersOnly?: boolean } = {}): void {
+  const filters = s.labs[0].captures.flatMap((c) => c.filters.map((f) => ({ path: c.absolutePath, ...f })));
+  if (typeof count === 'number') expect(filters.length).toBe(count);
+  else expect(filters.length).toBeGreaterThanOrEqual(count.atLeast);
+  // One tshark pass per capture and preferences (tsharkCounts), one per filter only for a filter with a comma.
+  const groups = new Map<string, typeof filters>();
+  for (const f of filters) {
+    if (options.numbersOnly === true) expect(typeof f.frames, f.filter).toBe('number');
+    const key = JSON.stringify([f.path, f.prefs ?? []]);
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  for (const group of groups.values()) {
+    const plain = group.filter((f) => !f.filter.includes(','));
+    const counts = new Map<(typeof filters)[number], number>();
+    let n: number[] = [];
+    try {
+      n = tsharkCounts(
+        group[0].path,
+        plain.map((f) => f.filter),
+        group[0].prefs ?? [],
+      );
+    } catch {
+      // io,stat prints no row for a capture whose frames all have one timestamp: one pass per filter then.
+    }
+    plain.forEach((f, i) => {
+      if (n[i] !== undefined) counts.set(f, n[i]);
+    });
+    for (const f of group) {
+      const got = counts.get(f) ?? tsharkCount(f.path, f.filter, f.prefs ?? []);
+      if (typeof f.frames === 'number') expect(got, `${f.path}: ${f.filter}`).toBe(f.frames);
+      else expect(got, `${f.path}: ${f.filter}`).toBeGreaterThan(0);
+    }
+  }
+}

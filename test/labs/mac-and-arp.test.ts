@@ -2,14 +2,13 @@
 // tshark, no malformed packet, two deterministic runs that write the same bytes, and faults on the
 // links that make the checkpoints about flooding and the gratuitous ARP fail.
 
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import lab, { macAndArpLab } from '../../labs/mac-and-arp.ts';
 import type { RunSummary } from '../../src/lab/runner.ts';
 import { tsharkSummary } from '../../src/cli/tshark-summary.ts';
-import { labHarness, failedLabels } from './harness.ts';
+import { expectPrintedFilters, labHarness, failedLabels } from './harness.ts';
 import { requireTool } from '../helpers/tools.ts';
 
 const CAPTURES = ['arp-and-ping.pcapng', 'gratuitous-arp.pcapng', 'learned.pcapng', 'unknown-unicast.pcapng'];
@@ -41,14 +40,7 @@ describe('lab mac-and-arp, --check through the runner', () => {
         expect(s.frames, f).toBeGreaterThan(0);
         expect(s.malformed, f).toBe(0);
       }
-      const filters = summary.labs[0].captures.flatMap((c) => c.filters.map((f) => ({ path: c.absolutePath, filter: f.filter, frames: f.frames })));
-      expect(filters.length).toBe(13);
-      for (const f of filters) {
-        const rows = execFileSync('tshark', ['-n', '-r', f.path, '-Y', f.filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' })
-          .split('\n')
-          .filter((l) => l !== '');
-        expect(rows.length, `${f.path}: ${f.filter}`).toBe(f.frames);
-      }
+      expectPrintedFilters(summary, 13);
     });
   });
 });

@@ -1,6 +1,6 @@
 // HTTP/2 limits of an http listener: SETTINGS_MAX_CONCURRENT_STREAMS and SETTINGS_MAX_HEADER_LIST_SIZE
 // as configured (read from the SETTINGS frame the client receives), a header list over the bound
-// answered 431, the idle timeout closing a connection with no stream, maxConnections, GOAWAY on
+// answered 431, the idle timeout closing a connection with no stream, maxConnections (queue and refusal), GOAWAY on
 // close() with the stream in flight finishing, and config errors that name the key.
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,8 +77,8 @@ describe('settings and limits', () => {
     await closed;
   });
 
-  it('maxConnections refuses connections over the limit', async () => {
-    const p = await start({}, { maxConnections: 1 });
+  it('maxConnections with maxQueued 0 refuses connections over the limit', async () => {
+    const p = await start({}, { maxConnections: 1, maxQueued: 0 });
     const a = await h2session(p.address('plain').url);
     try {
       expect((await h2request(a, { ':path': '/a' })).status).toBe(200);
@@ -92,11 +92,28 @@ describe('settings and limits', () => {
           return r;
         })
         .catch(() => -1);
-      // The second connection is closed as it arrives: no response (status 0 or a session error).
+      // The second connection is answered 503 (HTTP/1.1 text an h2 client cannot read) and closed.
       expect(second).not.toBe(200);
       expect(up?.seen.map((x) => x.target)).toEqual(['/a']);
     } finally {
       await closeSession(a);
+    }
+  });
+
+  it('maxConnections queues: a second HTTP/2 connection waits and is served once the first closes', async () => {
+    const p = await start({}, { maxConnections: 1 });
+    const a = await h2session(p.address('plain').url);
+    expect((await h2request(a, { ':path': '/a' })).status).toBe(200);
+    const b = await h2session(p.address('plain').url);
+    try {
+      const second = h2request(b, { ':path': '/b' }).then((x) => x.status);
+      await sleep(100);
+      expect(up?.seen.map((x) => x.target)).toEqual(['/a']);
+      await closeSession(a);
+      expect(await second).toBe(200);
+      expect(up?.seen.map((x) => x.target)).toEqual(['/a', '/b']);
+    } finally {
+      await closeSession(b);
     }
   });
 });

@@ -72,6 +72,41 @@ describe('netlab proxy run', () => {
   }, 60_000);
 });
 
+describe('netlab proxy run: exits by itself once stopped', () => {
+  it('watching its file, with a keep-alive client idle and a reload that moves the listener just before SIGTERM: exit 0, promptly', async () => {
+    const up = await startUpstream('u1');
+    const file = join(dir, 'x.yaml');
+    writeFileSync(file, yaml(up.port, 'one'));
+    const { child, out, exited, port: listening } = runProxy(['--grace', '1000', file]);
+    const { connect } = await import('node:net');
+    let client: import('node:net').Socket | undefined;
+    try {
+      const port = await listening();
+      // An idle keep-alive connection held open by a client that never closes it.
+      client = connect({ host: '127.0.0.1', port });
+      client.on('error', () => undefined);
+      await new Promise<void>((resolve) => client?.once('connect', () => resolve()));
+      client.write('GET /hello HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise<void>((resolve) => client?.once('data', () => resolve()));
+      // The watcher reloads a listener on a new address (it binds anew); SIGTERM follows at once.
+      writeFileSync(file, yaml(up.port, 'two').replace('address: 127.0.0.1, port: 0', 'address: 127.0.0.2, port: 0'));
+      child.kill('SIGHUP');
+      await sleep(5);
+      const t0 = Date.now();
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, sleep(8000).then(() => 'still running')]);
+      expect(code, out.stderr).toBe(0);
+      // The grace (1 s) bounds the drain; the rest is the process winding down.
+      expect(Date.now() - t0).toBeLessThan(6000);
+      expect(out.stderr).toMatch(/SIGTERM: draining[\s\S]*closed/);
+    } finally {
+      client?.destroy();
+      child.kill('SIGKILL');
+      await up.close();
+    }
+  }, 60_000);
+});
+
 describe('netlab proxy run --workers 2', () => {
   it('runs two worker processes on one listener, reloads both on SIGHUP, and stops them all on SIGTERM', async () => {
     const up = await startUpstream('u1');
