@@ -50,29 +50,32 @@ export function connection(f: Frames, ms: number, client: string, sport: number,
   f.add(ms + 7, seg('c', 'A', isn + 2 + req.length, sIsn + 2 + res.length));
 }
 
-/** 60 connections a second apart (each let go before the next), the first ten ports again, a late FIN, UDP between. */
+/** 60 connections GAP_MS apart (each let go before the next: GAP_MS is longer than the grace), the first ten ports again, a late FIN, UDP between. */
+/** Spacing of reuseCapture's connections: a little more than the 60 s grace of tcp-conversation-end.ts. */
+export const GAP_MS = 61_000;
+
 export function reuseCapture(): Frames {
   const f = new Frames();
   const isn = (i: number): number => (0x9e3779b9 * (i + 1)) >>> 0;
   for (let i = 0; i < 60; i++) {
-    connection(f, i * 1000, '10.9.0.1', 40000 + i, isn(i));
+    connection(f, i * GAP_MS, '10.9.0.1', 40000 + i, isn(i));
     if (i % 10 === 0)
-      f.add(i * 1000 + 500, encode([eth, ipv4({ src: '10.9.0.1', dst: '10.9.0.3' }), udp({ sport: 50000 + (i % 20), dport: 9999 }), payload('u')]));
+      f.add(i * GAP_MS + 500, encode([eth, ipv4({ src: '10.9.0.1', dst: '10.9.0.3' }), udp({ sport: 50000 + (i % 20), dport: 9999 }), payload('u')]));
   }
-  for (let j = 0; j < 10; j++) connection(f, 70_000 + j * 1000, '10.9.0.1', 40000 + j, isn(100 + j), 'again');
-  // A late retransmission of connection 20's client FIN, 60 s after that connection ended.
+  for (let j = 0; j < 10; j++) connection(f, (70 + j) * GAP_MS, '10.9.0.1', 40000 + j, isn(100 + j), 'again');
+  // A late retransmission of connection 20's client FIN, long after that connection ended.
   const req = 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n';
   const res = 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n';
   const sIsn = (isn(20) * 7 + 12345) >>> 0;
   f.add(
-    81_000,
+    81 * GAP_MS,
     encode([
       eth,
       ipv4({ src: '10.9.0.1', dst: '10.9.0.2' }),
       tcp({ sport: 40020, dport: 80, flags: 'FA', seq: (isn(20) + 1 + req.length) >>> 0, ack: (sIsn + 1 + res.length) >>> 0, window: 64240 }),
     ]),
   );
-  connection(f, 82_000, '10.9.0.1', 41000, isn(200));
+  connection(f, 82 * GAP_MS, '10.9.0.1', 41000, isn(200));
   return f;
 }
 

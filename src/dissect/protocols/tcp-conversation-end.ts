@@ -10,15 +10,17 @@
 // The bound: a packet of an ended conversation that comes more than ENDED_GRACE_NS after the
 // conversation's previous packet (and is not a new SYN) finds a fresh SEQ/ACK analysis (Wireshark
 // would still compare it with the old connection's sequence numbers) and fresh application state.
-// Two seconds cover a delayed ACK and the first retransmission timeouts of a lost FIN or final ACK;
-// by then a real stack has nothing left to say on that connection but a new SYN.
+// Sixty seconds is Linux's TIME_WAIT: a FIN or final ACK retransmitted with exponential backoff
+// still finds the old sequence numbers (and is flagged as tshark flags it), and past it the kernel
+// itself treats the 4-tuple as free. Memory then follows the connections that ended in the last
+// minute of capture time, not the length of the capture.
 
 import type { DissectState } from '../context.ts';
 import type { NsTime } from '../frame-fields.ts';
 import { type AnalysisConversation, type AnalysisFlow, newAnalysisFlow } from './tcp-analysis.ts';
 
 /** Capture time after an ended conversation's last packet before its state is let go. */
-export const ENDED_GRACE_NS = 2_000_000_000;
+export const ENDED_GRACE_NS = 60_000_000_000;
 
 /** What the TCP mapper keeps per conversation. */
 export interface TcpConv {
