@@ -22,6 +22,7 @@ import { dataNode, WIRESHARK_TCP_PORTS } from './protocols/data.ts';
 import { dissectProxy, type ProxyDissection } from './protocols/proxy.ts';
 import { bytesForText } from './protocols/link-fields.ts';
 import { tcpHoldsPayload } from './protocols/tcp.ts';
+import { onTcpStreamForgotten } from './protocols/tcp-conversation-end.ts';
 import { enclosingIpOf, endpointKey } from './protocols/udp.ts';
 import { type FrameRange, type PduLengthFn, type SegmentOutcome, type SegmentPiece, splitPdus, TcpReassembler } from './tcp-reassembly.ts';
 
@@ -152,6 +153,12 @@ export interface TcpAppResult {
 }
 
 const MAX_CLAIMED = 65536;
+
+onTcpStreamForgotten((state, stream) => {
+  const st = appState(state);
+  st.claimed.delete(stream);
+  st.handedOver.delete(stream);
+});
 
 function fieldNumber(node: ProtoNode, name: string): number | undefined {
   const fields = node.fields;

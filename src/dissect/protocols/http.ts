@@ -15,6 +15,7 @@ import { type NsTime } from '../frame-fields.ts';
 import { registerFields } from '../known-fields.ts';
 import type { TcpAppCall, TcpAppContext, TcpAppDissector, TcpAppOutput } from '../tcp-reassembly-apps.ts';
 import { dataNode } from './data.ts';
+import { onTcpStreamForgotten } from './tcp-conversation-end.ts';
 import { type Exchange, requestFields, responseFields } from './http-exchange.ts';
 import { textItem } from './link-fields.ts';
 import { type HttpHeader, httpPduLength, mayBeSwitching, readHead, statusOf, walkChunks } from './http-message.ts';
@@ -79,6 +80,8 @@ interface HttpConv {
 }
 
 const MAX_CONVS = 65536;
+
+onTcpStreamForgotten((state, stream) => state.slot<Map<number, HttpConv>>('http', () => new Map()).delete(stream));
 
 function convOf(app: TcpAppContext): HttpConv {
   const convs = app.ctx.state.slot<Map<number, HttpConv>>('http', () => new Map());

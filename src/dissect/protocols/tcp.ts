@@ -13,35 +13,18 @@ import { type Field, type ProtoNode, rawField, uintDec, formatBytesHex } from '.
 import { checksumFields, checksumInfo, flagsField, noteClosing } from './tcp-header-fields.ts';
 import { completenessText, tcpFlagsText } from './tcp-names.ts';
 import { optionFields } from './tcp-options-fields.ts';
-import { type NsTime, nsDelta } from '../frame-fields.ts';
+import { nsDelta } from '../frame-fields.ts';
 import { bitPattern, textItem } from './link-fields.ts';
-import {
-  analysisFields,
-  analyzeSegment,
-  type AnalysisConversation,
-  type AnalysisFlow,
-  newAnalysisFlow,
-  noteHandshake,
-  type SegmentAnalysis,
-  TA,
-} from './tcp-analysis.ts';
+import { analysisFields, analyzeSegment, type AnalysisFlow, newAnalysisFlow, noteHandshake, type SegmentAnalysis, TA } from './tcp-analysis.ts';
 import { ConversationTable, enclosingIpOf, endpointKey, packetTime, relTimeField } from './udp.ts';
-
-interface TcpConv {
-  index: number;
-  completeness: number;
-  first: NsTime;
-  prev: NsTime;
-  /** Flows by direction: a is the first packet's sender. */
-  a: AnalysisFlow;
-  b: AnalysisFlow;
-  analysis: AnalysisConversation;
-}
+import { EndedConversations, isGone, revive, type TcpConv } from './tcp-conversation-end.ts';
 
 interface TcpState {
   convs: ConversationTable<TcpConv>;
   /** Frame number and offset of a payload Wireshark would not hand to a dissector (a retransmission). */
   heldPayload: { frame: number; offset: number } | undefined;
+  /** Conversations that are over, let go after a grace (tcp-conversation-end.ts). */
+  ended: EndedConversations;
 }
 
 /**
@@ -54,7 +37,7 @@ export function tcpHoldsPayload(ctx: DissectContext, offset: number): boolean {
 }
 
 function newTcpState(): TcpState {
-  return { convs: new ConversationTable<TcpConv>(), heldPayload: undefined };
+  return { convs: new ConversationTable<TcpConv>(), heldPayload: undefined, ended: new EndedConversations() };
 }
 
 type Flow = AnalysisFlow;
@@ -108,9 +91,13 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     a: newAnalysisFlow(),
     b: newAnalysisFlow(),
     analysis: { tsMruSyn: undefined, firstRtt: undefined },
+    end: 0,
+    kept: undefined,
   });
+  if (!ctx.inIcmpError) state.ended.expire(now, ctx.state);
   const found = state.convs.find(srcKey, dstKey, mk);
   let conv = found.data;
+  if (isGone(conv)) revive(conv);
   let forward = found.forward;
   const isNew = found.created;
   const flags = v.flags.raw;
@@ -193,6 +180,7 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
       seq = (v.seq - (fwd.baseSeq ?? 0)) >>> 0;
       if (flags & ACK) ack = (v.ack - (rev.baseSeq ?? 0)) >>> 0;
       if (!(flags & SYN) && fwd.winScale >= 0) win = v.window * 2 ** fwd.winScale;
+      state.ended.note(conv, forward, flags);
     }
   }
   const nxtseq = (seq + seglen) >>> 0;

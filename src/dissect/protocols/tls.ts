@@ -32,6 +32,7 @@ import { type Field, type ProtoNode, stringField, uintDec } from '../field.ts';
 import type { TcpAppCall, TcpAppContext, TcpAppDissector, TcpAppOutput } from '../tcp-reassembly-apps.ts';
 import { expertField } from '../expert.ts';
 import { noneField } from './link-fields.ts';
+import { onTcpStreamForgotten } from './tcp-conversation-end.ts';
 import {
   continuePending,
   fragmentsField,
@@ -91,6 +92,16 @@ interface TlsSession {
 }
 
 const MAX_SESSIONS = 65536;
+
+onTcpStreamForgotten((state, stream) => {
+  const all = state.slot<Map<number, TlsSession>>('tls-sessions', () => new Map());
+  const gone = all.get(stream);
+  if (gone === undefined) return;
+  const budget = state.slot<HandshakeBudget>('tls-handshake-budget', () => ({ held: 0, limit: HANDSHAKE_BUDGET_BYTES }));
+  release(budget, gone.pendingHandshake.client);
+  release(budget, gone.pendingHandshake.server);
+  all.delete(stream);
+});
 
 function sessions(app: TcpAppContext): Map<number, TlsSession> {
   return app.ctx.state.slot<Map<number, TlsSession>>('tls-sessions', () => new Map());

@@ -14,6 +14,7 @@ import { expertField } from '../expert.ts';
 import { bool, bytesField, type Field, formatBytesHex, type ProtoNode, rawField, uintDec, uintHex } from '../field.ts';
 import { handOverStream, type TcpAppCall, type TcpAppContext, type TcpAppDissector, type TcpAppOutput } from '../tcp-reassembly-apps.ts';
 import { dataNode } from './data.ts';
+import { onTcpStreamForgotten } from './tcp-conversation-end.ts';
 import { readHead, statusOf } from './http-message.ts';
 import { bytesForText } from './link-fields.ts';
 import { WEBSOCKET_CLOSE_CODES, WEBSOCKET_OPCODES } from './websocket-fields.ts';
@@ -32,6 +33,8 @@ interface WsConv {
 }
 
 const MAX_CONVS = 65536;
+
+onTcpStreamForgotten((state, stream) => state.slot<Map<number, WsConv>>('websocket', () => new Map()).delete(stream));
 /** Compressed history kept per direction; past it, messages are inflated without it. */
 const MAX_HISTORY = 8 << 20;
 /** A decompressed message larger than this is reported, not inflated (a deflate bomb). */
