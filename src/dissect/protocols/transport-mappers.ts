@@ -11,6 +11,7 @@ import { isNetlabHeartbeat, mapNetlabHeartbeat } from './netlab-heartbeat.ts';
 import { isIgmp, mapIgmp } from './igmp.ts';
 import { isGre, mapGre } from './gre.ts';
 import { mapAh } from './ah.ts';
+import { isPppoed, mapPppoed } from './pppoed.ts';
 import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
 import { mapIcmpv6 } from './icmpv6.ts';
@@ -50,7 +51,9 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
                   ? mapNetlabHeartbeat(layer, ctx)
                   : isGre(ctx)
                     ? mapGre(layer, ctx)
-                    : undefined) ?? mapData(layer, ctx),
+                    : isPppoed(ctx)
+                      ? mapPppoed(layer, ctx)
+                      : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
