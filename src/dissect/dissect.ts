@@ -47,6 +47,7 @@ const SHORT_NAMES: Readonly<Record<string, string>> = {
   tcp: 'TCP',
   udp: 'UDP',
   vxlan: 'VXLAN',
+  ah: 'AH',
   dns: 'DNS',
   'dns-tcp': 'DNS',
   tls: 'TLS',

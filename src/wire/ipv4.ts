@@ -87,6 +87,8 @@ export function ipProtocolKind(protocol: number): string | null {
       return 'ip';
     case IP_PROTOCOL.IPV6:
       return 'ipv6';
+    case IP_PROTOCOL.AH:
+      return 'ah';
     default:
       return null;
   }

@@ -4,7 +4,7 @@
 
 export const KNOWN_DIVERGENCES: Readonly<Record<string, string>> = {
   '*:frame.protocols':
-    'application protocols other than DNS (with mDNS/LLMNR), TLS, X.509, HTTP, DHCP, NBNS, NTP and IGMP (ldap, gquic, db-lsp-disc, pptp, PPP protocols other than LCP, ssh, pppoed, ospf, ...) are not dissected yet',
+    'application protocols other than DNS (with mDNS/LLMNR), TLS, X.509, HTTP, DHCP, NBNS, NTP, IGMP, PPPoE Discovery and IPsec AH (ldap, gquic, db-lsp-disc, bjnp, pptp, PPP protocols other than LCP, ssh, ospf, ...) are not dissected yet: frame.protocols stops at the last layer netlab decodes',
   '*:_ws.expert.severity': 'expert infos of protocols above our layers (and TCP analysis) are not produced yet',
   '*:_ws.expert.message': 'as _ws.expert.severity',
   '*:_ws.expert.group': 'as _ws.expert.severity',

@@ -1,5 +1,5 @@
 // `netlab decode -V` and `-T json` beside tshark 4.0, byte for byte, on the shared captures whose
-// DNSSEC/TSIG records, EDNS options, DNS-over-TCP PDU sizes, DHCP options and IGMP queries once
+// DNSSEC/TSIG records, EDNS options, DNS-over-TCP PDU sizes, DHCP options, IGMP queries and PPPoE Discovery once
 // differed. `npm run agreement:outputs` measures every shared capture; this keeps these identical.
 
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ const FILES = [
   'dns-over-tcp-tcpdump.pcap',
   'malformed-dns-edns-bad-length-zeek.pcap',
   'ipv4-options-pcapplusplus.pcap',
+  'eth-trailer-padding-pcapplusplus.pcap',
 ];
 
 describe.skipIf(!requireTool('tshark'))('-V and -T json identical to tshark', () => {

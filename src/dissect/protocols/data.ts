@@ -48,7 +48,7 @@ function claimedByWireshark(prev: DecodedLayer | undefined): boolean {
     const fragment = v.mf === true || (typeof v.fragmentOffset === 'number' && v.fragmentOffset > 0);
     return !fragment && typeof v.protocol === 'number' && WIRESHARK_IP_PROTOCOLS.has(v.protocol);
   }
-  if (prev.kind.startsWith('ipv6')) return typeof v.nextHeader === 'number' && WIRESHARK_IP_PROTOCOLS.has(v.nextHeader);
+  if (prev.kind.startsWith('ipv6') || prev.kind === 'ah') return typeof v.nextHeader === 'number' && WIRESHARK_IP_PROTOCOLS.has(v.nextHeader);
   return false;
 }
 

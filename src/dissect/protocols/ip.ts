@@ -54,7 +54,7 @@ function lncbTtl(dst: Uint8Array): number | undefined {
   return 1;
 }
 
-function ttlExpert(ttl: number, dst: Uint8Array, at: number, inError: boolean): Field | undefined {
+function ttlExpert(ttl: number, dst: Uint8Array, proto: number, at: number): Field | undefined {
   const lncb = dst[0] === 224 && dst[1] === 0 && dst[2] === 0;
   if (lncb) {
     const want = lncbTtl(dst);
@@ -70,8 +70,9 @@ function ttlExpert(ttl: number, dst: Uint8Array, at: number, inError: boolean): 
     }
     return undefined;
   }
+  // Wireshark's rule: a low TTL is worth a note unless multicast, PIM (103) or OSPF (89), also in an ICMP error.
   const multicast = dst[0] >= 224 && dst[0] <= 239;
-  if (!multicast && ttl < 5 && !inError) return expertField('ip.ttl.too_small', `"Time To Live" only ${ttl}`, 'Note', 'Sequence', at, 1);
+  if (!multicast && ttl < 5 && proto !== 103 && proto !== 89) return expertField('ip.ttl.too_small', `"Time To Live" only ${ttl}`, 'Note', 'Sequence', at, 1);
   return undefined;
 }
 
@@ -175,7 +176,7 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   );
   add('ip.ttl', o + 8, 1, () => {
     const dstBytes = frame.slice(o + 16, o + 20);
-    const expert = dstBytes.length === 4 ? ttlExpert(ip.ttl, dstBytes, o + 8, ctx.inIcmpError) : undefined;
+    const expert = dstBytes.length === 4 ? ttlExpert(ip.ttl, dstBytes, ip.protocol, o + 8) : undefined;
     return uintDec('ip.ttl', 'Time to Live', ip.ttl, o + 8, 1, expert ? { children: [expert] } : undefined);
   });
   add('ip.proto', o + 9, 1, () => uintDec('ip.proto', 'Protocol', ip.protocol, o + 9, 1, { text: `Protocol: ${ipProtoName(ip.protocol)} (${ip.protocol})` }));

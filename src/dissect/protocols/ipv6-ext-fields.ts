@@ -10,6 +10,7 @@ import { expertField } from '../expert.ts';
 import { bool, type Field, formatBytesHex, formatIpv6, hex, ipv6Field, type ProtoNode, rawField, uintDec, uintHex } from '../field.ts';
 import { bitPattern, bytesFieldT, noneField } from './link-fields.ts';
 import { ipProtoName } from './link-names.ts';
+import { AH_LABEL, ahFields } from './ah.ts';
 
 /** Decoder kind -> Wireshark protocol name and label. */
 export const IPV6_EXT_PROTOS: Readonly<Record<string, { proto: string; label: string; prefix: string }>> = {
@@ -17,6 +18,7 @@ export const IPV6_EXT_PROTOS: Readonly<Record<string, { proto: string; label: st
   'ipv6-dstopts': { proto: 'ipv6.dstopts', label: 'Destination Options for IPv6', prefix: 'ipv6.dstopts' },
   'ipv6-routing': { proto: 'ipv6.routing', label: 'Routing Header for IPv6', prefix: 'ipv6.routing' },
   'ipv6-fragment': { proto: 'ipv6.fraghdr', label: 'Fragment Header for IPv6', prefix: 'ipv6.fraghdr' },
+  ah: { proto: 'ah', label: AH_LABEL, prefix: 'ah' },
 };
 
 const OPTION_NAMES: Readonly<Record<number, string>> = {
@@ -147,6 +149,9 @@ export function extSubtree(layer: DecodedLayer, frame: Uint8Array): Field | unde
       fields = routingFields(layer, r, frame);
       break;
     }
+    case 'ah':
+      fields = ahFields(layer, frame);
+      break;
     default:
       fields = fragmentFields(layer, layer.value as Ipv6Fragment, frame);
   }

@@ -10,6 +10,8 @@ import { isStun, mapStun } from './stun.ts';
 import { isNetlabHeartbeat, mapNetlabHeartbeat } from './netlab-heartbeat.ts';
 import { isIgmp, mapIgmp } from './igmp.ts';
 import { isGre, mapGre } from './gre.ts';
+import { mapAh } from './ah.ts';
+import { isPppoed, mapPppoed } from './pppoed.ts';
 import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
 import { mapIcmpv6 } from './icmpv6.ts';
@@ -28,6 +30,7 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   tcp: mapTcp,
   udp: mapUdp,
   vxlan: mapVxlan,
+  ah: mapAh,
   dns: mapDns,
   'dns-tcp': mapDns,
   // Payloads of UDP ports (and IP protocols) a netlab dissector knows go to it; the rest stay data.
@@ -48,7 +51,9 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
                   ? mapNetlabHeartbeat(layer, ctx)
                   : isGre(ctx)
                     ? mapGre(layer, ctx)
-                    : undefined) ?? mapData(layer, ctx),
+                    : isPppoed(ctx)
+                      ? mapPppoed(layer, ctx)
+                      : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
