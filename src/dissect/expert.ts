@@ -56,7 +56,8 @@ export function expertField(name: string, message: string, severity: ExpertSever
     generated: true,
     text: `[Expert Info (${severity}/${group}): ${message}]`,
     children: [
-      labelField(name, message, offset, length, { generated: true, text: `[${message}]` }),
+      // The expert's own field is FT_NONE: tshark -T fields prints "1" for each occurrence.
+      rawField(name, message, 'none', null, '1', offset, length, { generated: true, text: `[${message}]` }),
       stringField('_ws.expert.message', 'Message', message, 0, 0, { generated: true, hidden: true }),
       rawField('_ws.expert.severity', 'Severity level', 'uint', EXPERT_SEVERITY[severity], String(EXPERT_SEVERITY[severity]), 0, 0, {
         generated: true,
