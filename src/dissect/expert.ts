@@ -1,7 +1,7 @@
 // Wireshark's expert info items: `[Expert Info (Severity/Group): message]` with the expert field, the
 // message, the severity and the group beneath it, exactly as `-V` and `-T json` show them.
 
-import { type Field, labelField, rawField, stringField, uintDec } from './field.ts';
+import { type Field, rawField, stringField, uintDec } from './field.ts';
 
 export type ExpertSeverity = 'Comment' | 'Chat' | 'Note' | 'Warning' | 'Error';
 export type ExpertGroup =
@@ -52,7 +52,8 @@ export const EXPERT_GROUP: Readonly<Record<ExpertGroup, number>> = {
  * (e.g. 'frame.comment.expert', '_ws.malformed.expert'); the item spans the bytes it is about.
  */
 export function expertField(name: string, message: string, severity: ExpertSeverity, group: ExpertGroup, offset = 0, length = 0): Field {
-  return labelField('_ws.expert', 'Expert Info', offset, length, {
+  // -T fields prints an expert item as its text without the brackets, as tshark does.
+  return rawField('_ws.expert', 'Expert Info', 'none', null, `Expert Info (${severity}/${group}): ${message}`, offset, length, {
     generated: true,
     text: `[Expert Info (${severity}/${group}): ${message}]`,
     children: [

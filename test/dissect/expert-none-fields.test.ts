@@ -1,5 +1,7 @@
 // An expert item's own field (tcp.analysis.retransmission, tcp.connection.fin, ...) is FT_NONE:
-// tshark -T fields prints "1" for each occurrence, and so must netlab (it printed nothing).
+// tshark -T fields prints "1" for each occurrence, and so must netlab (it printed nothing); the
+// expert item itself (_ws.expert) prints as its text, "Expert Info (Note/Sequence): ..." (netlab
+// printed an empty value).
 
 import { describe, expect, it } from 'vitest';
 import { fieldText } from '../../src/dissect/fields-output.ts';
@@ -8,7 +10,7 @@ import { requireTool } from '../helpers/tools.ts';
 import { compareCapture, dissectAll } from '../interop/agreement.ts';
 
 const FILE = 'tcp-handshake-options-http-zeek.pcap';
-const EXPERTS = ['tcp.analysis.retransmission', 'tcp.connection.syn', 'tcp.connection.synack', 'tcp.connection.fin', 'tcp.analysis.flags'];
+const EXPERTS = ['tcp.analysis.retransmission', 'tcp.connection.syn', 'tcp.connection.synack', 'tcp.connection.fin', 'tcp.analysis.flags', '_ws.expert'];
 
 describe('expert items in -T fields', () => {
   it('print "1" for each occurrence (netlab alone)', async () => {
