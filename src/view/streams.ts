@@ -75,7 +75,10 @@ export function flowFrameOf(d: Dissection): FlowFrame {
 
 /** The flow index of a capture's frames (frame n at index n - 1), filled in order as frames arrive. */
 export class FlowIndex {
-  private readonly state = new DissectState(undefined, new FieldSelection(['tcp.stream', 'tcp.len', 'tcp.srcport', 'udp.srcport']));
+  private readonly state = new DissectState(
+    undefined,
+    new FieldSelection(['tcp.stream', 'tcp.len', 'tcp.srcport', 'tcp.dstport', 'udp.srcport', 'udp.dstport']),
+  );
   private readonly frames: FlowFrame[] = [];
   /** Frame indexes of each TCP stream, in capture order. */
   private readonly streams: number[][] = [];
