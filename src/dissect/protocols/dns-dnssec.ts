@@ -7,7 +7,7 @@ import { expertField } from '../expert.ts';
 import { bool, type Field, labelField, rawField, stringField, uintDec, uintHex } from '../field.ts';
 import { formatAbsTime } from '../frame-fields.ts';
 import { registerFields } from '../known-fields.ts';
-import { dnsTypeText } from './dns-names.ts';
+import { DNS_RCODES_SHARED, dnsTypeText } from './dns-names.ts';
 import { secsToText } from './icmp-time.ts';
 import { bitPattern, bytesFieldT } from './link-fields.ts';
 
@@ -81,21 +81,7 @@ const DIGEST_TYPES: Readonly<Record<number, string>> = { 0: 'Reserved digest', 1
 const NSEC3_HASHES: Readonly<Record<number, string>> = { 0: 'Reserved', 1: 'SHA-1' };
 /** TSIG error codes: the DNS reply codes and the TSIG/TKEY ones (dns.tsig.error's value string). */
 const TSIG_ERRORS: Readonly<Record<number, string>> = {
-  0: 'No error',
-  1: 'Format error',
-  2: 'Server failure',
-  3: 'No such name',
-  4: 'Not implemented',
-  5: 'Refused',
-  6: 'Name exists',
-  7: 'RRset exists',
-  8: 'RRset does not exist',
-  9: 'Not authoritative',
-  10: 'Name out of zone',
-  11: 'DSO-Type not implemented',
-  16: 'Bad OPT Version or TSIG Signature Failure',
-  17: 'Key not recognized',
-  18: 'Signature out of time window',
+  ...DNS_RCODES_SHARED,
   19: 'Bad TKEY Mode',
   20: 'Duplicate key name',
   21: 'Algorithm not supported',

@@ -221,7 +221,8 @@ export function dnsOpcodeText(op: number): string {
   return OPCODES[op] ?? `Unknown operation (${op})`;
 }
 
-const RCODES: Readonly<Record<number, string>> = {
+/** Reply codes 0-18, as Wireshark names them both for dns.flags.rcode and for dns.tsig.error. */
+export const DNS_RCODES_SHARED: Readonly<Record<number, string>> = {
   0: 'No error',
   1: 'Format error',
   2: 'Server failure',
@@ -237,6 +238,10 @@ const RCODES: Readonly<Record<number, string>> = {
   16: 'Bad OPT Version or TSIG Signature Failure',
   17: 'Key not recognized',
   18: 'Signature out of time window',
+};
+
+const RCODES: Readonly<Record<number, string>> = {
+  ...DNS_RCODES_SHARED,
   19: 'Bad TKEY mode',
   20: 'Duplicate key name',
   21: 'Algorithm not supported',
