@@ -386,7 +386,11 @@ export default defineLab<State>({
         const refused = await tryConnect(tcpPort);
         const silent = await udpSendAndWait(udpPort, false, 200);
         const told = await udpSendAndWait(udpPort, true, 200);
-        const seen = await lo.stop();
+        const seen = await lo.stop(
+          (f) =>
+            f.rst.some((r) => r.srcPort === tcpPort && r.dstPort === refused.localPort) &&
+            [silent.localPort, told.localPort].every((from) => f.unreachable.some((u) => u.quotedSrcPort === from && u.quotedDstPort === udpPort)),
+        );
         const rst = seen.rst.find((r) => r.srcPort === tcpPort && r.dstPort === refused.localPort);
         const icmpFor = (from: number): SeenUnreachable | undefined => seen.unreachable.find((u) => u.quotedSrcPort === from && u.quotedDstPort === udpPort);
         const silentIcmp = icmpFor(silent.localPort);

@@ -29,8 +29,12 @@ export interface LoFrames {
 
 export interface LoCapture {
   path: string;
-  /** Stops tcpdump and lists the frames with a TCP RST and with ICMP port unreachable. */
-  stop(): Promise<LoFrames>;
+  /**
+   * Stops tcpdump and lists the frames with a TCP RST and with ICMP port unreachable. With `until`, it
+   * first waits (up to 5 s) for tcpdump to have written frames that satisfy it: on a busy machine
+   * tcpdump may not have been scheduled yet, and frames still in the kernel's buffer at SIGINT are lost.
+   */
+  stop(until?: (seen: LoFrames) => boolean): Promise<LoFrames>;
 }
 
 function hasTcpdump(): boolean {
@@ -104,12 +108,24 @@ export async function realCaptureOnLo(outDir: string, filter: string): Promise<L
   await new Promise((resolve) => setTimeout(resolve, 300));
   return {
     path,
-    stop: async () => {
-      // Give the kernel's answers a moment to be written, then stop tcpdump and read its file.
+    stop: async (until) => {
+      // Give the kernel's answers a moment to be written (longer, up to 5 s, while `until` is unmet),
+      // then stop tcpdump and read its file.
       await new Promise((resolve) => setTimeout(resolve, 200));
+      const deadline = Date.now() + 5000;
+      while (until !== undefined && Date.now() < deadline && !until(readSoFar(path))) await new Promise((resolve) => setTimeout(resolve, 100));
       child.kill('SIGINT');
       await exited;
       return closedPortFrames(readFileSync(path), path);
     },
   };
+}
+
+/** What tcpdump has written so far (its last record may be half written: then that record is left out). */
+function readSoFar(path: string): LoFrames {
+  try {
+    return closedPortFrames(readFileSync(path), path);
+  } catch {
+    return { frames: 0, rst: [], unreachable: [] };
+  }
 }

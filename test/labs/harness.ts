@@ -85,16 +85,24 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 /** `netlab lab run NAME --check --out OUT` as a user runs it (a child process); its stdout. */
 export async function labCli(name: string, out: string): Promise<string> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', name, '--check', '--out', out],
-    {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 60_000,
-    },
-  );
-  return stdout;
+  try {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'lab', 'run', name, '--check', '--out', out],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1' },
+        timeout: 60_000,
+      },
+    );
+    return stdout;
+  } catch (err) {
+    // A failed run says why: the lab's own output (which checkpoint failed) goes into the error.
+    const e = err as { message?: string; stdout?: string; stderr?: string; code?: unknown; signal?: unknown };
+    throw new Error(
+      `netlab lab run ${name} --check failed (exit ${String(e.code)}, signal ${String(e.signal)})\n--- stdout ---\n${e.stdout ?? ''}\n--- stderr ---\n${e.stderr ?? ''}`,
+    );
+  }
 }
 
 /**
