@@ -45,6 +45,12 @@ export interface HttpClientResponse {
   /** 1xx responses that came before this one (100 Continue, 103 Early Hints). */
   readonly interim: readonly HttpResponseHead[];
   readonly body: HttpBody;
+  /**
+   * The head's field section exactly as received (field lines with their CRLFs, the lines of
+   * `head.fields` in order), when it arrived in one read; a proxy relays it instead of serializing
+   * the fields again. Undefined otherwise.
+   */
+  readonly rawFields?: Uint8Array;
 }
 
 export interface HttpClientConnectionOptions {
@@ -97,7 +103,7 @@ export class HttpClientConnection {
     this.socket = socket;
     this.opts = options;
     this.clock = options.clock ?? realClock();
-    this.parser = new HttpParser({ role: 'response', limits: options.limits });
+    this.parser = new HttpParser({ role: 'response', limits: options.limits, keepRawHead: true });
     socket.setNoDelay(true);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
@@ -286,7 +292,7 @@ export class HttpClientConnection {
             onBelowHighWater: () => this.socket.resume(),
           });
           ex.body = body;
-          ex.resolve({ head, interim: ex.interim, body });
+          ex.resolve({ head, interim: ex.interim, body, rawFields: ev.raw });
           break;
         }
         case 'data':

@@ -15,6 +15,11 @@ export interface HttpParserOptions {
   /** 'request': a server reading requests; 'response': a client reading responses. */
   readonly role: HttpParserRole;
   readonly limits?: Partial<HttpLimits>;
+  /**
+   * Hand out each head's field section as received (the 'head' event's `raw`) when the whole head
+   * came in one push: a proxy relays those bytes instead of serializing the fields again.
+   */
+  readonly keepRawHead?: boolean;
 }
 
 /** Where the parser is. 'done': a message without keep-alive ended; later bytes are ignored. */
@@ -102,10 +107,17 @@ export class HttpParser {
   private messageCount = 0;
   private out: HttpEvent[] = [];
   private copyData = false;
+  private readonly keepRaw: boolean;
+  /** The bytes the current head's start line was read from, and where its field section starts in them. */
+  private rawView: Uint8Array | undefined;
+  private rawStart = 0;
+  /** The field section of the head being ended (endHead hands it out with the head). */
+  private raw: Uint8Array | undefined;
 
   constructor(options: HttpParserOptions) {
     this.role = options.role;
     this.limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+    this.keepRaw = options.keepRawHead === true;
   }
 
   get state(): HttpParserState {
@@ -165,6 +177,8 @@ export class HttpParser {
       this.pending.consume(this.finishedInput() ? this.pending.length : used);
       this.base += used;
     }
+    // A head left half-way continues in other bytes: its field section is not in one view.
+    this.rawView = undefined;
     return this.out;
   }
 
@@ -206,6 +220,7 @@ export class HttpParser {
     const used = this.run(this.pending.view());
     this.pending.consume(this.finishedInput() ? this.pending.length : used);
     this.base += used;
+    this.rawView = undefined;
     return this.out;
   }
 
@@ -340,6 +355,10 @@ export class HttpParser {
           this.emptyLines = 0;
           this.st = 'fields';
           pos = cr + 2;
+          if (this.keepRaw) {
+            this.rawView = v;
+            this.rawStart = pos;
+          }
           break;
         }
         case 'fields':
@@ -358,7 +377,14 @@ export class HttpParser {
           this.sectionBytes += cr - lineStart + 2;
           if (cr === lineStart) {
             if (trailers) this.endTrailers();
-            else this.endHead();
+            else {
+              // The whole head in these bytes (the view of one push): its field section as received. A
+              // view of the pushed chunk is kept as it is; bytes of the parser's own buffer are copied.
+              if (this.rawView === v) this.raw = this.copyData ? v.slice(this.rawStart, lineStart) : v.subarray(this.rawStart, lineStart);
+              this.rawView = undefined;
+              this.endHead();
+              this.raw = undefined;
+            }
             if (this.stopped()) return pos;
             break;
           }
@@ -592,7 +618,7 @@ export class HttpParser {
     }
     this.current = head;
     this.bodyBytes = 0;
-    this.out.push({ type: 'head', head });
+    this.out.push(this.raw === undefined ? { type: 'head', head } : { type: 'head', head, raw: this.raw });
     switch (head.framing.kind) {
       case 'none':
         this.endMessage();
