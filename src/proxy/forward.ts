@@ -376,7 +376,8 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       }
       const begun = cluster.balancer.begin(ep);
       const attempt = permit === undefined ? begun : withBreaker(begun, permit, () => st.clientGone || res.aborted);
-      const started = clock.now();
+      // The attempt's clock readings serve the upstream-head timing too (no clock reads of its own).
+      const started = begun.startedAt;
       let failure: Failure | undefined;
       let upRes: HttpClientResponse | undefined;
       let upLease: UpstreamLease | undefined;
@@ -447,9 +448,9 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         bytes = answer(res, lastFailure.status, `netlab proxy: ${lastFailure.message}\n`, input.responseFields);
         return st.result(lastFailure.status, ep.name, bytes);
       }
-      attempt.firstByte();
+      const headAt = attempt.firstByte();
       const status = upRes.head.status;
-      input.hooks?.onUpstreamHead?.(cluster.name, ep.name, status, (clock.now() - started) / 1000);
+      input.hooks?.onUpstreamHead?.(cluster.name, ep.name, status, (headAt - started) / 1000);
       if (status === 101) {
         upRes.body.discard();
         if (input.upgrade === undefined || req.head.upgrade.length === 0) {
