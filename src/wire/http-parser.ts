@@ -152,8 +152,12 @@ export class HttpParser {
     this.methods.push(method);
   }
 
-  /** Feeds bytes; returns the events they complete. After a verdict returns [] (input is refused). */
-  push(chunk: Uint8Array): HttpEvent[] {
+  /**
+   * Feeds bytes; returns the events they complete. After a verdict returns [] (input is refused).
+   * `reused`: the chunk's memory is written over after this call (a socket read into one buffer), so
+   * the body bytes and raw heads handed out are copies, never views of it.
+   */
+  push(chunk: Uint8Array, reused = false): HttpEvent[] {
     if (this.st === 'detached')
       throw new NetlabError('ERR_STATE', 'HttpParser.push after detach()', {
         layer: 'wire',
@@ -166,7 +170,7 @@ export class HttpParser {
     }
     this.out = [];
     if (this.pending.length === 0) {
-      this.copyData = false;
+      this.copyData = reused;
       const used = this.run(chunk);
       if (used < chunk.length && !this.finishedInput()) this.pending.append(chunk.subarray(used));
       this.base += used;
@@ -380,7 +384,7 @@ export class HttpParser {
             else {
               // The whole head in these bytes (the view of one push): its field section as received. A
               // view of the pushed chunk is kept as it is; bytes of the parser's own buffer are copied.
-              if (this.rawView === v) this.raw = this.copyData ? v.slice(this.rawStart, lineStart) : v.subarray(this.rawStart, lineStart);
+              if (this.rawView === v) this.raw = this.copyData ? new Uint8Array(v.subarray(this.rawStart, lineStart)) : v.subarray(this.rawStart, lineStart);
               this.rawView = undefined;
               this.endHead();
               this.raw = undefined;
@@ -476,7 +480,8 @@ export class HttpParser {
 
   private emitData(v: Uint8Array, start: number, end: number): void {
     if (end <= start) return;
-    const bytes = this.copyData ? v.slice(start, end) : v.subarray(start, end);
+    // A copy is a new Uint8Array (slice() on a Buffer would be a view, not a copy).
+    const bytes = this.copyData ? new Uint8Array(v.subarray(start, end)) : v.subarray(start, end);
     this.out.push({ type: 'data', bytes });
   }
 
