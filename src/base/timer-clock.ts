@@ -16,30 +16,23 @@ export interface NetClock {
   clearTimer(handle: TimerHandle): void;
 }
 
+/** A real timer's handle: it carries its Node timeout (no table of timers, no wrapper per timer). */
+interface RealTimerHandle extends TimerHandle {
+  readonly timeout: ReturnType<typeof setTimeout>;
+}
+
 /** The machine's clock: performance.now() and setTimeout. */
 export function realClock(): NetClock {
   let next = 1;
-  const timers = new Map<number, ReturnType<typeof setTimeout>>();
   return {
     now: () => performance.now(),
-    setTimer(fn, ms) {
-      const id = next++;
-      const t = setTimeout(
-        () => {
-          timers.delete(id);
-          fn();
-        },
-        Math.max(0, ms),
-      );
-      timers.set(id, t);
-      return { id };
+    setTimer(fn, ms): RealTimerHandle {
+      return { id: next++, timeout: setTimeout(fn, Math.max(0, ms)) };
     },
     clearTimer(handle) {
-      const t = timers.get(handle.id);
-      if (t !== undefined) {
-        clearTimeout(t);
-        timers.delete(handle.id);
-      }
+      // Clearing a timer that already ran (or a handle of another clock) does nothing.
+      const t = (handle as Partial<RealTimerHandle>).timeout;
+      if (t !== undefined) clearTimeout(t);
     },
   };
 }

@@ -45,6 +45,12 @@ export interface HttpClientResponse {
   /** 1xx responses that came before this one (100 Continue, 103 Early Hints). */
   readonly interim: readonly HttpResponseHead[];
   readonly body: HttpBody;
+  /**
+   * The head's field section exactly as received (field lines with their CRLFs, the lines of
+   * `head.fields` in order), when it arrived in one read; a proxy relays it instead of serializing
+   * the fields again. Undefined otherwise.
+   */
+  readonly rawFields?: Uint8Array;
 }
 
 export interface HttpClientConnectionOptions {
@@ -58,6 +64,12 @@ export interface HttpClientConnectionOptions {
   readonly clock?: NetClock;
   /** Called when the connection becomes idle and reusable, or is closed for good. */
   readonly onStateChange?: (conn: HttpClientConnection) => void;
+  /**
+   * The socket was made with Node's `onread` option (one read buffer, reused) and its callback hands
+   * each read to `received()`: no 'data' listener is added (no stream machinery per read), and the
+   * parser copies what it keeps. After takeOver() the reads are emitted as 'data' (copies) again.
+   */
+  readonly onread?: boolean;
 }
 
 export type HttpClientConnectionState = 'idle' | 'busy' | 'closed';
@@ -92,14 +104,16 @@ export class HttpClientConnection {
   private served = 0;
   private readEnded = false;
   private switched = false;
+  /** takeOver() gave the socket away (reads fed by onread then go out as 'data' events). */
+  private handedOver = false;
 
   constructor(socket: Socket, options: HttpClientConnectionOptions = {}) {
     this.socket = socket;
     this.opts = options;
     this.clock = options.clock ?? realClock();
-    this.parser = new HttpParser({ role: 'response', limits: options.limits });
+    this.parser = new HttpParser({ role: 'response', limits: options.limits, keepRawHead: true });
     socket.setNoDelay(true);
-    socket.on('data', this.onData);
+    if (options.onread !== true) socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
@@ -226,6 +240,24 @@ export class HttpClientConnection {
     return new Promise((resolve) => this.socket.once('drain', () => resolve()));
   }
 
+  /**
+   * One read of an `onread` socket: `n` bytes at the start of `buffer`, which is reused after the
+   * call. Returns nothing; the socket's pause() and resume() still hold and release reads.
+   */
+  received(n: number, buffer: Uint8Array): void {
+    if (this.handedOver) {
+      // The new owner reads the socket as any other.
+      this.socket.emit('data', Buffer.from(buffer.subarray(0, n)));
+      return;
+    }
+    const chunk = buffer.subarray(0, n);
+    if (this.switched) {
+      this.parser.push(chunk, true);
+      return;
+    }
+    this.handle(this.parser.push(chunk, true));
+  }
+
   private readonly onData = (chunk: Buffer): void => {
     if (this.switched) {
       this.parser.push(chunk);
@@ -286,7 +318,7 @@ export class HttpClientConnection {
             onBelowHighWater: () => this.socket.resume(),
           });
           ex.body = body;
-          ex.resolve({ head, interim: ex.interim, body });
+          ex.resolve({ head, interim: ex.interim, body, rawFields: ev.raw });
           break;
         }
         case 'data':
@@ -398,6 +430,7 @@ export class HttpClientConnection {
   takeOver(): { socket: Socket; rest: Uint8Array } {
     if (!this.switched) throw new NetlabError('ERR_STATE', 'takeOver: no 101 or 2xx-to-CONNECT response', { layer: 'http' });
     this.socket.off('data', this.onData);
+    this.handedOver = true;
     this.socket.off('end', this.onEnd);
     this.socket.off('error', this.onError);
     this.socket.off('close', this.onClose);

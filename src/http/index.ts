@@ -7,6 +7,7 @@ export {
   toFields,
   type FramedSink,
   type HttpFieldsInit,
+  type RelayedHead,
   type ResponseSink,
 } from './response.ts';
 export {

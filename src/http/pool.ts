@@ -25,6 +25,29 @@ export function connectUpstream(u: Upstream, tlsExtra?: ConnectionOptions): Sock
   return u.tls === undefined ? netConnect({ host: u.host, port: u.port, ...from }) : tlsConnect({ ...u.tls, ...tlsExtra, host: u.host, port: u.port, ...from });
 }
 
+/**
+ * The pool's plain TCP connections read into this one buffer (Node's `onread`): each read is handed
+ * to its connection at once and parsed before the next read can happen (one thread), and the parser
+ * copies what it keeps. Saves a Buffer and the stream machinery per read.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(65536);
+
+/** A plain TCP socket to the upstream whose reads go to `onRead` (see READ_BUFFER). */
+function connectReading(u: Upstream, onRead: (n: number, buffer: Uint8Array) => void): Socket {
+  return netConnect({
+    host: u.host,
+    port: u.port,
+    ...(u.localAddress === undefined ? {} : { localAddress: u.localAddress }),
+    onread: {
+      buffer: READ_BUFFER,
+      callback: (n, buffer) => {
+        onRead(n, buffer);
+        return true;
+      },
+    },
+  });
+}
+
 /** The pool's key for an upstream: host, port and whether TLS is spoken. */
 export function upstreamKey(u: Upstream): string {
   const host = u.host.includes(':') ? `[${u.host}]` : u.host;
@@ -184,7 +207,18 @@ export class HttpConnectionPool {
     this.opened++;
     return new Promise((resolve, reject) => {
       const u = e.upstream;
-      const socket = this.opts.connect?.(u) ?? connectUpstream(u);
+      // Plain TCP reads with onread (TLS and wrapped sockets read as streams).
+      let conn: HttpClientConnection | undefined;
+      const early: Uint8Array[] = [];
+      const onread = this.opts.connect === undefined && u.tls === undefined;
+      const socket =
+        this.opts.connect?.(u) ??
+        (onread
+          ? connectReading(u, (n, buffer) => {
+              if (conn !== undefined) conn.received(n, buffer);
+              else early.push(new Uint8Array(buffer.subarray(0, n)));
+            })
+          : connectUpstream(u));
       const ms = this.opts.connectTimeoutMs ?? 5000;
       let settled = false;
       const finish = (err: Error | undefined): void => {
@@ -199,14 +233,19 @@ export class HttpConnectionPool {
           this.serveWaiters(e);
           return;
         }
-        const conn = new HttpClientConnection(socket, {
+        const c = new HttpClientConnection(socket, {
           limits: this.opts.limits,
           responseTimeoutMs: this.opts.responseTimeoutMs,
           clock: this.clock,
-          onStateChange: (c) => this.onState(e, c),
+          onStateChange: (x) => this.onState(e, x),
+          onread,
         });
-        e.busy.add(conn);
-        resolve({ connection: conn, upstream: u, reused: false });
+        conn = c;
+        // Bytes before any request (an upstream that talks first) go to the parser as they would have.
+        for (const b of early) c.received(b.length, b);
+        early.length = 0;
+        e.busy.add(c);
+        resolve({ connection: c, upstream: u, reused: false });
       };
       const timer = this.clock.setTimer(() => finish(new NetlabError('ERR_TIMEOUT', `connect to ${upstreamKey(u)} took over ${ms} ms`, { layer: 'http' })), ms);
       const onError = (err: Error): void => finish(new NetlabError('ERR_IO', `connect to ${upstreamKey(u)}: ${err.message}`, { layer: 'http', cause: err }));

@@ -4,7 +4,17 @@
 // connection's state require, and sends no body for HEAD, 204 and 304 (RFC 9112 §6.3, RFC 9110 §9.3.2).
 
 import { NetlabError } from '../base/errors.ts';
-import { encodeChunk, encodeLastChunk, fieldValues, serializeResponseHead, splitList, type HttpField, type HttpRequestHead } from '../wire/http.ts';
+import {
+  encodeChunk,
+  encodeLastChunk,
+  fieldValues,
+  invalidFieldValueIndex,
+  REASON_PHRASES,
+  serializeResponseHead,
+  splitList,
+  type HttpField,
+  type HttpRequestHead,
+} from '../wire/http.ts';
 
 /** Fields as a list (order and repeats kept) or a record (one value each). */
 export type HttpFieldsInit = readonly HttpField[] | Readonly<Record<string, string | number>>;
@@ -44,12 +54,29 @@ export interface FramedSink {
 
 type Framing = 'length' | 'chunked' | 'close' | 'none' | 'framed';
 
+/**
+ * A head relayed from another HTTP/1.x message (a proxy passing on its upstream's response): the
+ * field lines in wire form, and the body's length. The writer adds Content-Length and Connection.
+ */
+export interface RelayedHead {
+  /**
+   * Complete field lines ("name: value" CRLF each) as latin1 bytes or text, in order. The caller
+   * vouches for them (read by netlab's parser or checked by fieldsText) and has removed
+   * Content-Length, Transfer-Encoding, Connection and Keep-Alive.
+   */
+  readonly lines: readonly (Uint8Array | string)[];
+  /** The body's length in bytes (sent as Content-Length). */
+  readonly length: number;
+}
+
 export class HttpServerResponse {
   readonly request: HttpRequestHead;
   private readonly sink: ResponseSink;
   private statusCode = 200;
   private reason: string | undefined;
   private fields: HttpField[] = [];
+  /** Set by writeRelayedHead: the head goes out from these lines instead of `fields`. */
+  private relayed: RelayedHead | undefined;
   private headSent = false;
   private done = false;
   private abortedFlag = false;
@@ -100,7 +127,30 @@ export class HttpServerResponse {
     this.statusCode = status;
     this.reason = reason;
     this.fields = list;
+    this.relayed = undefined;
     return this;
+  }
+
+  /**
+   * Sets status and a relayed head (field lines as another HTTP/1.x message had them, the body's
+   * length), for a body that is not empty by rule (not HEAD, 204 or 304). False, with nothing set,
+   * when this response is not written as HTTP/1.x bytes (an HTTP/2 stream frames its own head): then
+   * use writeHead.
+   */
+  writeRelayedHead(status: number, head: RelayedHead, reason?: string): boolean {
+    if (this.sink.framed !== undefined) return false;
+    if (this.headSent) throw new NetlabError('ERR_STATE', 'writeRelayedHead after the head was sent', { layer: 'http' });
+    if (!Number.isInteger(status) || status < 200 || status > 599 || status === 204 || status === 304 || this.request.method === 'HEAD')
+      throw new NetlabError('ERR_ARGUMENT', `a relayed head is for a response with a body, not status ${status} to ${this.request.method}`, { layer: 'http' });
+    if (!Number.isSafeInteger(head.length) || head.length < 0)
+      throw new NetlabError('ERR_ARGUMENT', `body length ${head.length} is not a length`, { layer: 'http' });
+    if (reason !== undefined && invalidFieldValueIndex(reason) >= 0)
+      throw new NetlabError('ERR_ARGUMENT', `reason phrase ${JSON.stringify(reason)} has control bytes`, { layer: 'http' });
+    this.statusCode = status;
+    this.reason = reason;
+    this.fields = [];
+    this.relayed = head;
+    return true;
   }
 
   private bodyless(): boolean {
@@ -110,6 +160,10 @@ export class HttpServerResponse {
   private sendHead(knownLength: number | undefined): void {
     if (this.sink.framed !== undefined) {
       this.sendFramedHead(this.sink.framed, knownLength);
+      return;
+    }
+    if (this.relayed !== undefined) {
+      this.sendRelayedHead(this.relayed);
       return;
     }
     const out: HttpField[] = [];
@@ -151,14 +205,7 @@ export class HttpServerResponse {
     } else {
       this.framing = 'close';
     }
-    const close =
-      this.closeAfter ||
-      handlerClose ||
-      this.sink.shouldClose(this) ||
-      !this.request.keepAlive ||
-      this.framing === 'close' ||
-      this.request.upgrade.length > 0 ||
-      this.request.method === 'CONNECT';
+    const close = this.mustClose(handlerClose);
     this.closeAfter = close;
     if (close) out.push({ name: 'Connection', value: 'close' });
     else if (this.request.version === '1.0') out.push({ name: 'Connection', value: 'keep-alive' });
@@ -170,6 +217,50 @@ export class HttpServerResponse {
       fields: out,
     });
     this.sink.output(this, head);
+  }
+
+  /** The connection closes after this response (the head then says Connection: close). */
+  private mustClose(handlerClose: boolean): boolean {
+    return (
+      this.closeAfter ||
+      handlerClose ||
+      this.sink.shouldClose(this) ||
+      !this.request.keepAlive ||
+      this.framing === 'close' ||
+      this.request.upgrade.length > 0 ||
+      this.request.method === 'CONNECT'
+    );
+  }
+
+  /**
+   * A relayed head: the status line, the relayed lines as they are, then Content-Length and Connection
+   * as sendHead writes them (same order, same rules), into one buffer.
+   */
+  private sendRelayedHead(head: RelayedHead): void {
+    const reason = this.reason ?? REASON_PHRASES[this.statusCode] ?? '';
+    this.declaredLength = head.length;
+    this.framing = 'length';
+    const close = this.mustClose(false);
+    this.closeAfter = close;
+    const start = `HTTP/1.1 ${this.statusCode} ${reason}\r\n`;
+    const tail = `Content-Length: ${head.length}\r\n${close ? 'Connection: close\r\n' : this.request.version === '1.0' ? 'Connection: keep-alive\r\n' : ''}\r\n`;
+    // Status line and tail are ASCII apart from the reason (latin1, one byte per char, like the lines).
+    let n = start.length + tail.length;
+    const lines = head.lines;
+    for (let i = 0; i < lines.length; i++) n += lines[i].length;
+    const out = Buffer.allocUnsafe(n);
+    let o = out.write(start, 0, 'latin1');
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i];
+      if (typeof l === 'string') o += out.write(l, o, 'latin1');
+      else {
+        out.set(l, o);
+        o += l.length;
+      }
+    }
+    out.write(tail, o, 'latin1');
+    this.headSent = true;
+    this.sink.output(this, out);
   }
 
   /** The head for a sink that frames messages itself: connection-specific fields never go out. */

@@ -127,7 +127,7 @@ export function withBreaker(
   attempt: Attempt,
   permit: BreakerPermit | undefined,
   clientLeft: () => boolean = () => false,
-): { finish(o: AttemptOutcome): void; firstByte(): void } {
+): { finish(o: AttemptOutcome): void; firstByte(): number } {
   if (permit === undefined) return attempt;
   return {
     firstByte: () => attempt.firstByte(),

@@ -15,13 +15,14 @@ import type {
   HttpServerRequest,
   HttpServerResponse,
   PooledConnection,
+  RelayedHead,
 } from '../http/index.ts';
-import { fieldValue, fieldValues, type HttpField } from '../wire/http.ts';
+import { fieldValue, fieldValues, fieldsText, type HttpField } from '../wire/http.ts';
 import { type ClusterBreakers, OVERFLOW_HEADER, withBreaker } from './breakers.ts';
 import type { ClusterRuntime } from './cluster.ts';
 import type { UpstreamLease } from './h2-upstream.ts';
 import type { ResponseReshaper } from './compress.ts';
-import { allowedTrailers, stripHopByHop } from './headers.ts';
+import { allowedTrailers, relayFieldLines, stripHopByHop } from './headers.ts';
 import { openTunnel, type Tunnel } from './tunnel.ts';
 
 export interface ForwardInput {
@@ -196,6 +197,28 @@ function responseHeadFields(up: HttpClientResponse, method: string, extra: reado
 }
 
 /**
+ * The upstream's response head as relayed bytes (relayFieldLines) when it can go out so: its field
+ * section arrived in one read and its body has a length the client is told (Content-Length, or none
+ * for an empty body); not for HEAD, 204 or 304, whose heads keep the upstream's Content-Length. The
+ * client then gets the bytes responseHeadFields and the writer would make: the same lines in the
+ * same order, then the proxy's own fields, then Content-Length.
+ */
+function relayedHead(up: HttpClientResponse, method: string, extra: readonly HttpField[]): RelayedHead | undefined {
+  const raw = up.rawFields;
+  if (raw === undefined) return undefined;
+  const head = up.head;
+  const framing = head.framing;
+  let length: number;
+  if (framing.kind === 'length') length = framing.length;
+  else if (framing.kind === 'none' && method !== 'HEAD' && head.status !== 204 && head.status !== 304) length = 0;
+  else return undefined;
+  const lines = relayFieldLines(raw, head.fields, ownNames(extra));
+  if (lines === undefined) return undefined;
+  if (extra.length > 0) lines.push(fieldsText(extra));
+  return { lines, length };
+}
+
+/**
  * One request being forwarded: its state in one object (no closures per request), watched for the
  * client leaving while it is in flight.
  */
@@ -353,7 +376,8 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       }
       const begun = cluster.balancer.begin(ep);
       const attempt = permit === undefined ? begun : withBreaker(begun, permit, () => st.clientGone || res.aborted);
-      const started = clock.now();
+      // The attempt's clock readings serve the upstream-head timing too (no clock reads of its own).
+      const started = begun.startedAt;
       let failure: Failure | undefined;
       let upRes: HttpClientResponse | undefined;
       let upLease: UpstreamLease | undefined;
@@ -424,9 +448,9 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         bytes = answer(res, lastFailure.status, `netlab proxy: ${lastFailure.message}\n`, input.responseFields);
         return st.result(lastFailure.status, ep.name, bytes);
       }
-      attempt.firstByte();
+      const headAt = attempt.firstByte();
       const status = upRes.head.status;
-      input.hooks?.onUpstreamHead?.(cluster.name, ep.name, status, (clock.now() - started) / 1000);
+      input.hooks?.onUpstreamHead?.(cluster.name, ep.name, status, (headAt - started) / 1000);
       if (status === 101) {
         upRes.body.discard();
         if (input.upgrade === undefined || req.head.upgrade.length === 0) {
@@ -494,10 +518,15 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
         } else if (v !== undefined) cluster.sticky.learn(v, ep);
       }
       for (const h of upRes.interim) if (h.status === 103) res.writeInterim(103, stripHopByHop(h.fields));
-      const headFields = responseHeadFields(upRes, method, extra);
-      const reshaped = input.reshapeResponse?.(status, headFields);
+      // Nothing changes the response (no compression, no capture): its head is relayed as it came,
+      // with the connection's own lines cut and the proxy's added, when the bytes are at hand.
+      const relayed = input.reshapeResponse === undefined ? relayedHead(upRes, method, extra) : undefined;
+      const headFields = relayed === undefined ? responseHeadFields(upRes, method, extra) : undefined;
+      const reshaped = headFields === undefined ? undefined : input.reshapeResponse?.(status, headFields);
       try {
-        res.writeHead(status, reshaped?.fields ?? headFields, upRes.head.reason === '' ? undefined : upRes.head.reason);
+        const reason = upRes.head.reason === '' ? undefined : upRes.head.reason;
+        if (relayed === undefined || !res.writeRelayedHead(status, relayed, reason))
+          res.writeHead(status, reshaped?.fields ?? headFields ?? responseHeadFields(upRes, method, extra), reason);
       } catch (err) {
         upRes.body.discard();
         upLease.connection.destroy();

@@ -90,6 +90,68 @@ export function stripHopByHop(fields: readonly HttpField[], also: ReadonlySet<st
   return out;
 }
 
+/** Bit n set: some hop-by-hop name is n characters long (n up to 31; 31 stands for 31 and more). */
+const HOP_LENGTHS = lengthMask(HOP_BY_HOP, 0);
+
+function lengthMask(names: Iterable<string>, start: number): number {
+  let m = start;
+  for (const n of names) m |= 1 << Math.min(n.length, 31);
+  return m;
+}
+
+/**
+ * The upstream head's field lines as the client gets them, cut from the bytes as received (`raw`, the
+ * field section whose lines are `fields` in order): the hop-by-hop lines, those Connection names and
+ * those `also` names are left out, the rest is relayed as it came: runs of lines as views of `raw`,
+ * a line that is not written "name: value" exactly (other whitespace around the value) as that text,
+ * so the client gets the bytes stripHopByHop and the serializer would give it. Undefined when `raw`
+ * does not hold those lines (the caller then serializes the fields).
+ */
+export function relayFieldLines(raw: Uint8Array, fields: readonly HttpField[], also: ReadonlySet<string> = NOTHING): (Uint8Array | string)[] | undefined {
+  let named: ReadonlySet<string> = NOTHING;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (f.name.length === 10 && f.name.toLowerCase() === 'connection') {
+      named = connectionNamed(fields);
+      break;
+    }
+  }
+  // Only a name of a length some cut name has is lowercased and looked up.
+  let mask = lengthMask(also, HOP_LENGTHS);
+  if (named.size > 0) mask = lengthMask(named, mask);
+  const out: (Uint8Array | string)[] = [];
+  const end = raw.length;
+  let pos = 0;
+  let run = 0;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    const n = f.name.length;
+    // "name: value" CRLF is exactly n + 2 + value + 2 bytes, with SP after the colon; any other
+    // whitespace makes the line longer, and then its CRLF is searched for.
+    let next = pos + n + f.value.length + 4;
+    const exact = next <= end && raw[next - 2] === 0x0d && raw[next - 1] === 0x0a && raw[pos + n] === 0x3a && raw[pos + n + 1] === 0x20;
+    if (!exact) {
+      const cr = raw.indexOf(0x0d, pos + n);
+      if (cr < 0 || raw[pos + n] !== 0x3a) return undefined;
+      next = cr + 2;
+    }
+    let cut = false;
+    if ((mask & (1 << Math.min(n, 31))) !== 0) {
+      const lower = f.name.toLowerCase();
+      cut = HOP_BY_HOP.has(lower) || named.has(lower) || also.has(lower);
+    }
+    if (cut || !exact) {
+      if (pos > run) out.push(raw.subarray(run, pos));
+      if (!cut) out.push(`${f.name}: ${f.value}\r\n`);
+      run = next;
+    }
+    pos = next;
+  }
+  if (pos !== end) return undefined;
+  if (pos > run) out.push(run === 0 ? raw : raw.subarray(run, pos));
+  return out;
+}
+
 /** Trailer fields that may be forwarded. */
 export function allowedTrailers(fields: readonly HttpField[]): HttpField[] {
   return fields.filter((f) => {

@@ -171,6 +171,10 @@ export class ProxyMetrics {
   readonly breakerTransitions: Counter<'cluster' | 'endpoint' | 'to'>;
   readonly cache: Counter<'result'>;
   readonly gateway: Counter<'route' | 'outcome'>;
+  /** The label set of the last request observed, with its keys. */
+  private lastRequest = { route: '', cluster: '', endpoint: '', method: '', status: -1, key: '', hkey: '' };
+  /** The label set of the last upstream head observed, with its key. */
+  private lastHead = { cluster: '', endpoint: '', status: -1, key: '' };
 
   /**
    * @param active requests being handled now (the in-flight gauge reads it when scraped)
@@ -305,8 +309,19 @@ export class ProxyMetrics {
 
   /** One request answered: its latency histogram and the requests counter (status as a number). */
   observeRequest(route: string, cluster: string, endpoint: string, method: string, status: number, seconds: number): void {
-    const key = `${route}\u0000${cluster}\u0000${method}\u0000${status}`;
-    const hkey = `${key}\u0000${endpoint}`;
+    // The keys of the last label set are kept: a proxy sees the same few over and over (no string
+    // built and hashed per request then).
+    const last = this.lastRequest;
+    let key: string;
+    let hkey: string;
+    if (last.route === route && last.cluster === cluster && last.endpoint === endpoint && last.method === method && last.status === status) {
+      key = last.key;
+      hkey = last.hkey;
+    } else {
+      key = `${route}\u0000${cluster}\u0000${method}\u0000${status}`;
+      hkey = `${key}\u0000${endpoint}`;
+      this.lastRequest = { route, cluster, endpoint, method, status, key, hkey };
+    }
     if (!this.duration.observeKeyed(hkey, seconds)) {
       this.duration.addSeries(hkey, { route, cluster, endpoint, method, status: String(status) });
       this.duration.observeKeyed(hkey, seconds);
@@ -316,7 +331,13 @@ export class ProxyMetrics {
 
   /** An upstream's response head arrived after `seconds`. */
   observeUpstreamHead(cluster: string, endpoint: string, status: number, seconds: number): void {
-    const key = `${cluster}\u0000${endpoint}\u0000${status}`;
+    const last = this.lastHead;
+    let key: string;
+    if (last.cluster === cluster && last.endpoint === endpoint && last.status === status) key = last.key;
+    else {
+      key = `${cluster}\u0000${endpoint}\u0000${status}`;
+      this.lastHead = { cluster, endpoint, status, key };
+    }
     if (this.upstreamDuration.observeKeyed(key, seconds)) return;
     this.upstreamDuration.addSeries(key, { cluster, endpoint, status: String(status) });
     this.upstreamDuration.observeKeyed(key, seconds);

@@ -433,9 +433,9 @@ export class ReverseProxy {
     const { path, query } = splitTarget(head.target, head.targetForm);
     const host = hostOnly(head.authority);
     const idHeader = this.idHeader;
-    const trustedPeer = state.trusted.contains(peer);
-    const given = fieldValue(head.fields, idHeader);
-    const requestId = trustedPeer && given !== undefined && /^[\x21-\x7e]{1,200}$/.test(given) ? given : randomUUID();
+    // A client's request id is read only from a trusted peer (no field scan per request otherwise).
+    const given = state.trusted.contains(peer) ? fieldValue(head.fields, idHeader) : undefined;
+    const requestId = given !== undefined && /^[\x21-\x7e]{1,200}$/.test(given) ? given : randomUUID();
     const via = `${head.version} ${this.opts.via ?? 'netlab'}`;
     const responseFields: HttpField[] = [
       { name: 'Via', value: via },
@@ -474,7 +474,7 @@ export class ReverseProxy {
         return;
       }
       release = shed;
-      if (!l.config.protocols.includes(head.version === '2' ? (l.info.tls ? 'h2' : 'h2c') : `http/${head.version}`)) {
+      if (!l.config.protocols.includes(head.version === '2' ? (l.info.tls ? 'h2' : 'h2c') : head.version === '1.1' ? 'http/1.1' : 'http/1.0')) {
         req.body.discard();
         status = 505;
         bytes = answer(res, 505, `netlab proxy: listener ${l.config.name} does not speak HTTP/${head.version}\n`, responseFields);
@@ -570,14 +570,17 @@ export class ReverseProxy {
       }
       const upstreamHost = rc.rewrite?.host ?? (head.authority === '' ? undefined : head.authority);
       const target = `${rewritePath(route, path)}${query === '' ? '' : `?${query}`}`;
-      const hashKey = (() => {
-        const k = cluster.hashKey;
-        if (k.from === 'client_address') return clientAddress;
-        if (k.from === 'path') return path;
-        if (k.from === 'header') return fieldValue(head.fields, k.name);
-        if (k.from === 'cookie') return cookieValue(head.fields, k.name);
-        return parseQuery(query).get(k.name)?.[0];
-      })();
+      const k = cluster.hashKey;
+      const hashKey =
+        k.from === 'client_address'
+          ? clientAddress
+          : k.from === 'path'
+            ? path
+            : k.from === 'header'
+              ? fieldValue(head.fields, k.name)
+              : k.from === 'cookie'
+                ? cookieValue(head.fields, k.name)
+                : parseQuery(query).get(k.name)?.[0];
       const sticky = cluster.sticky;
       let stickyKey: string | undefined;
       if (sticky !== undefined && cluster.stickyName !== undefined) {
@@ -710,6 +713,7 @@ export class ReverseProxy {
       }
       let result: Awaited<ReturnType<typeof forward>>;
       try {
+        // One object literal of one shape (no spreads: this runs for every request).
         result = await forward({
           req,
           res,
@@ -717,27 +721,26 @@ export class ReverseProxy {
           fields: upstreamFields,
           target,
           body,
-          ...(head.framing.kind === 'length' ? { bodyLength: head.framing.length } : {}),
-          ctx: { clientAddress, ...(hashKey === undefined ? {} : { hashKey }) },
+          bodyLength: head.framing.kind === 'length' ? head.framing.length : undefined,
+          ctx: hashKey === undefined ? { clientAddress } : { clientAddress, hashKey },
           stickyKey,
           responseFields,
           clock: this.clock,
           hooks: this.forwardHooks,
           hostFallback: upstreamHost === undefined,
-          breakers: state.breakers.get(cluster.name),
-          ...(reshaper === undefined ? {} : { reshapeResponse: reshaper }),
-          ...(upgradeTo.length > 0
-            ? {
-                upgrade: {
+          breakers: state.breakers.size === 0 ? undefined : state.breakers.get(cluster.name),
+          reshapeResponse: reshaper,
+          upgrade:
+            upgradeTo.length > 0
+              ? {
                   idleMs: cluster.config.timeouts.tunnelIdleMs,
                   onTunnel: (t: Tunnel) => {
                     this.tunnels.add(t);
                     this.metrics.tunnels.inc({ cluster: cluster.name });
                     void t.done.then(() => this.tunnels.delete(t));
                   },
-                },
-              }
-            : {}),
+                }
+              : undefined,
         });
       } finally {
         if (held !== undefined && capture !== undefined && idem !== undefined) idem.finish(held.scoped, held.token, capture, responseFields);
@@ -811,6 +814,7 @@ export class ReverseProxy {
     responseFields: HttpField[],
     subject?: string,
   ): { status: number; bytes: number } | undefined {
+    if (state.rateLimits.size === 0) return undefined;
     const limits = [state.rateLimits.get(`listener:${l.config.name}`), route === undefined ? undefined : state.rateLimits.get(`route:${route.name}`)];
     if (limits[0] === undefined && limits[1] === undefined) return undefined;
     const peer = plainAddress(req.connection.socket.remoteAddress ?? '');

@@ -15,6 +15,11 @@ export interface HttpParserOptions {
   /** 'request': a server reading requests; 'response': a client reading responses. */
   readonly role: HttpParserRole;
   readonly limits?: Partial<HttpLimits>;
+  /**
+   * Hand out each head's field section as received (the 'head' event's `raw`) when the whole head
+   * came in one push: a proxy relays those bytes instead of serializing the fields again.
+   */
+  readonly keepRawHead?: boolean;
 }
 
 /** Where the parser is. 'done': a message without keep-alive ended; later bytes are ignored. */
@@ -102,10 +107,17 @@ export class HttpParser {
   private messageCount = 0;
   private out: HttpEvent[] = [];
   private copyData = false;
+  private readonly keepRaw: boolean;
+  /** The bytes the current head's start line was read from, and where its field section starts in them. */
+  private rawView: Uint8Array | undefined;
+  private rawStart = 0;
+  /** The field section of the head being ended (endHead hands it out with the head). */
+  private raw: Uint8Array | undefined;
 
   constructor(options: HttpParserOptions) {
     this.role = options.role;
     this.limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+    this.keepRaw = options.keepRawHead === true;
   }
 
   get state(): HttpParserState {
@@ -140,8 +152,12 @@ export class HttpParser {
     this.methods.push(method);
   }
 
-  /** Feeds bytes; returns the events they complete. After a verdict returns [] (input is refused). */
-  push(chunk: Uint8Array): HttpEvent[] {
+  /**
+   * Feeds bytes; returns the events they complete. After a verdict returns [] (input is refused).
+   * `reused`: the chunk's memory is written over after this call (a socket read into one buffer), so
+   * the body bytes and raw heads handed out are copies, never views of it.
+   */
+  push(chunk: Uint8Array, reused = false): HttpEvent[] {
     if (this.st === 'detached')
       throw new NetlabError('ERR_STATE', 'HttpParser.push after detach()', {
         layer: 'wire',
@@ -154,7 +170,7 @@ export class HttpParser {
     }
     this.out = [];
     if (this.pending.length === 0) {
-      this.copyData = false;
+      this.copyData = reused;
       const used = this.run(chunk);
       if (used < chunk.length && !this.finishedInput()) this.pending.append(chunk.subarray(used));
       this.base += used;
@@ -165,6 +181,8 @@ export class HttpParser {
       this.pending.consume(this.finishedInput() ? this.pending.length : used);
       this.base += used;
     }
+    // A head left half-way continues in other bytes: its field section is not in one view.
+    this.rawView = undefined;
     return this.out;
   }
 
@@ -206,6 +224,7 @@ export class HttpParser {
     const used = this.run(this.pending.view());
     this.pending.consume(this.finishedInput() ? this.pending.length : used);
     this.base += used;
+    this.rawView = undefined;
     return this.out;
   }
 
@@ -340,6 +359,10 @@ export class HttpParser {
           this.emptyLines = 0;
           this.st = 'fields';
           pos = cr + 2;
+          if (this.keepRaw) {
+            this.rawView = v;
+            this.rawStart = pos;
+          }
           break;
         }
         case 'fields':
@@ -358,7 +381,14 @@ export class HttpParser {
           this.sectionBytes += cr - lineStart + 2;
           if (cr === lineStart) {
             if (trailers) this.endTrailers();
-            else this.endHead();
+            else {
+              // The whole head in these bytes (the view of one push): its field section as received. A
+              // view of the pushed chunk is kept as it is; bytes of the parser's own buffer are copied.
+              if (this.rawView === v) this.raw = this.copyData ? new Uint8Array(v.subarray(this.rawStart, lineStart)) : v.subarray(this.rawStart, lineStart);
+              this.rawView = undefined;
+              this.endHead();
+              this.raw = undefined;
+            }
             if (this.stopped()) return pos;
             break;
           }
@@ -450,7 +480,8 @@ export class HttpParser {
 
   private emitData(v: Uint8Array, start: number, end: number): void {
     if (end <= start) return;
-    const bytes = this.copyData ? v.slice(start, end) : v.subarray(start, end);
+    // A copy is a new Uint8Array (slice() on a Buffer would be a view, not a copy).
+    const bytes = this.copyData ? new Uint8Array(v.subarray(start, end)) : v.subarray(start, end);
     this.out.push({ type: 'data', bytes });
   }
 
@@ -592,7 +623,7 @@ export class HttpParser {
     }
     this.current = head;
     this.bodyBytes = 0;
-    this.out.push({ type: 'head', head });
+    this.out.push(this.raw === undefined ? { type: 'head', head } : { type: 'head', head, raw: this.raw });
     switch (head.framing.kind) {
       case 'none':
         this.endMessage();

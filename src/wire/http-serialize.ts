@@ -46,7 +46,8 @@ function invalidTargetIndex(s: string): number {
   return -1;
 }
 
-function fieldsText(fields: readonly HttpField[]): string {
+/** Field lines "name: value" CRLF as latin1 text, checked as the serializers check them (ERR_ARGUMENT otherwise). */
+export function fieldsText(fields: readonly HttpField[]): string {
   let s = '';
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];

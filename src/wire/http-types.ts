@@ -156,8 +156,13 @@ export interface HttpVerdict {
 
 /** What the parser reports, in order. */
 export type HttpEvent =
-  /** A complete head; for a 1xx (but 101) response, an 'end' follows at once and the real response comes next. */
-  | { readonly type: 'head'; readonly head: HttpHead }
+  /**
+   * A complete head; for a 1xx (but 101) response, an 'end' follows at once and the real response comes
+   * next. `raw` (parsers made with `keepRawHead`, when the whole head came in one push): the field
+   * section exactly as received, each field line with its CRLF, without the start line and the empty
+   * line that ends the head; its lines are `head.fields` in order (the parser refuses obs-fold).
+   */
+  | { readonly type: 'head'; readonly head: HttpHead; readonly raw?: Uint8Array }
   /** Body bytes after transfer decoding. May be a view into the pushed chunk: copy it to keep it past the next push. */
   | { readonly type: 'data'; readonly bytes: Uint8Array }
   /** The trailer section of a chunked body (only when it had fields). */

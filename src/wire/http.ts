@@ -12,6 +12,7 @@ export {
   encodeChunk,
   encodeChunkedBody,
   encodeLastChunk,
+  fieldsText,
   requestHeadText,
   serializeRequestHead,
   serializeResponseHead,
@@ -22,6 +23,7 @@ export {
 export {
   fieldValue,
   fieldValues,
+  invalidFieldValueIndex,
   isToken,
   latin1,
   latin1Bytes,

@@ -128,6 +128,22 @@ describe('HttpConnectionPool', () => {
     expect(pool.stats(up)).toEqual({ busy: 0, idle: 1, connecting: 0, waiting: 0 });
   });
 
+  it('keeps each response body intact while other connections read into the same buffer (onread)', async () => {
+    const { port } = await echoServer();
+    const pool = new HttpConnectionPool();
+    cleanup.push(() => pool.close());
+    const up = { host: '127.0.0.1', port };
+    // Eight exchanges at once on eight connections; no body is read until every response has come.
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => pool.request(up, { method: 'POST', target: `/${i}`, fields: { Host: 'x' }, body: `body-${i}` })),
+    );
+    await sleep(20);
+    expect(pool.connectionsOpened).toBe(8);
+    const texts = await Promise.all(responses.map((r) => r.body.text()));
+    expect(texts).toEqual(Array.from({ length: 8 }, (_, i) => `POST /${i} body-${i}`));
+    expect(responses.map((r) => Buffer.from(r.rawFields ?? []).toString('latin1'))).toEqual(responses.map(() => 'Content-Length: 14\r\n'));
+  });
+
   it('never opens more than maxPerUpstream connections; others wait their turn', async () => {
     const { port, connections } = await echoServer();
     const pool = new HttpConnectionPool({ maxPerUpstream: 2 });
