@@ -12,6 +12,9 @@ import { isIgmp, mapIgmp } from './igmp.ts';
 import { isGre, mapGre } from './gre.ts';
 import { mapAh } from './ah.ts';
 import { isPppoed, mapPppoed } from './pppoed.ts';
+import { isBjnp, mapBjnp } from './bjnp.ts';
+import { isDbLspDisc, mapDbLspDisc } from './db-lsp-disc.ts';
+import { isOspf, mapOspf } from './ospf.ts';
 import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
 import { mapIcmpv6 } from './icmpv6.ts';
@@ -53,7 +56,13 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
                     ? mapGre(layer, ctx)
                     : isPppoed(ctx)
                       ? mapPppoed(layer, ctx)
-                      : undefined) ?? mapData(layer, ctx),
+                      : isBjnp(ctx)
+                        ? mapBjnp(layer, ctx)
+                        : isDbLspDisc(ctx)
+                          ? mapDbLspDisc(layer, ctx)
+                          : isOspf(ctx)
+                            ? mapOspf(layer, ctx)
+                            : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
