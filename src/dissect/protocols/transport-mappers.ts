@@ -26,6 +26,8 @@ import { dnsTcpApp } from './dns-tcp-app.ts';
 import { httpTcpApp } from './http.ts';
 import { websocketTcpApp } from './websocket.ts';
 import type { TcpAppDissector } from '../tcp-reassembly-apps.ts';
+import { pptpTcpApp } from './pptp.ts';
+import { sshTcpApp } from './ssh.ts';
 
 export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   icmp: mapIcmp,
@@ -66,4 +68,4 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
-export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp, httpTcpApp, websocketTcpApp];
+export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp, httpTcpApp, websocketTcpApp, pptpTcpApp, sshTcpApp];
