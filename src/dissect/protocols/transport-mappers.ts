@@ -28,6 +28,7 @@ import { websocketTcpApp } from './websocket.ts';
 import type { TcpAppDissector } from '../tcp-reassembly-apps.ts';
 import { pptpTcpApp } from './pptp.ts';
 import { sshTcpApp } from './ssh.ts';
+import { ldapTcpApp } from './ldap.ts';
 
 export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   icmp: mapIcmp,
@@ -68,4 +69,4 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
-export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp, httpTcpApp, websocketTcpApp, pptpTcpApp, sshTcpApp];
+export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp, httpTcpApp, websocketTcpApp, pptpTcpApp, sshTcpApp, ldapTcpApp];
