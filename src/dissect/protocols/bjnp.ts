@@ -10,6 +10,7 @@ import { type Malformation, malformation } from '../../wire/layer.ts';
 import type { DissectContext } from '../context.ts';
 import { type Field, type ProtoNode, stringField, uintDec } from '../field.ts';
 import { registerFields } from '../known-fields.ts';
+import { dataNode } from './data.ts';
 import { bytesFieldT, vs } from './link-fields.ts';
 
 registerFields({
@@ -47,12 +48,13 @@ export function isBjnp(ctx: DissectContext): boolean {
 
 const u32 = (b: Uint8Array, o: number): number => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
-/** The bjnp mapper, or undefined when the first byte is not printable (Wireshark declines). */
-export function mapBjnp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] | undefined {
+/** The bjnp mapper; a datagram whose first byte is not printable is `data` (Wireshark's BJNP declines it). */
+export function mapBjnp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const b = ctx.frame;
   const off = layer.offset;
   const end = Math.min(off + layer.length, b.length);
-  if (end <= off || b[off] < 0x20 || b[off] > 0x7e) return undefined;
+  if (end <= off) return [];
+  if (b[off] < 0x20 || b[off] > 0x7e) return [dataNode(b, off, end - off)];
   const fields: Field[] = [];
   const malformed: Malformation[] = [];
   const have = end - off;

@@ -46,19 +46,23 @@ function choice(b: Uint8Array, t: DerTlv, name: string, label: string, depth: nu
   let inner: Field[];
   if (t.tag <= 1) {
     const subs = children(b, t, kind).map((c) => choice(b, c, `ldap.${kind}_item`, `${kind} item`, depth + 1));
-    text = `(${t.tag === 0 ? '&' : '|'}${subs.map((s) => s.text).join('')})`;
+    // Wireshark folds the items pairwise from the left: (&(&(a)(b))(c)).
+    const sign = t.tag === 0 ? '&' : '|';
+    text = subs.slice(1).reduce((acc, s) => `(${sign}${acc}${s.text})`, subs[0]?.text ?? '');
     inner = [
-      uintDec(`ldap.${kind}`, kind, subs.length, t.contentOffset, t.length, {
-        text: `${kind}: ${subs.length} item${subs.length === 1 ? '' : 's'}`,
-        children: subs.map((s) => s.field),
-      }),
+      textItem(`${kind}: ${text}`, t.offset, t.end - t.offset, [
+        uintDec(`ldap.${kind}`, kind, subs.length, t.contentOffset, t.length, {
+          text: `${kind}: ${subs.length} item${subs.length === 1 ? '' : 's'}`,
+          children: subs.map((s) => textItem(`Filter: ${s.text}`, s.field.offset, s.field.length, [s.field])),
+        }),
+      ]),
     ];
   } else if (t.tag === 2) {
     const [sub] = children(b, t, 'not');
     if (sub === undefined) throw new BerProblem(t.offset, 'not: filter expected');
     const s = choice(b, sub, 'ldap.not', 'not', depth + 1);
     text = `(!${s.text})`;
-    inner = [s.field];
+    inner = [textItem(`Filter: ${s.text}`, sub.offset, sub.end - sub.offset, [s.field])];
   } else if (t.tag === 3 || t.tag === 5 || t.tag === 6 || t.tag === 8) {
     const op = t.tag === 3 ? '=' : t.tag === 5 ? '>=' : t.tag === 6 ? '<=' : '~=';
     const a = ava(b, t, kind, op);
@@ -86,16 +90,18 @@ function choice(b: Uint8Array, t: DerTlv, name: string, label: string, depth: nu
     if (items.length > 0 && names[items[items.length - 1].tag] !== 'final') pattern += '*';
     text = `(${berText(b, type)}=${pattern})`;
     inner = [
-      labelField('ldap.substrings_element', 'substrings', t.contentOffset, t.length, {
-        text: 'substrings',
-        children: [
-          str('ldap.type', 'type', b, type),
-          uintDec('ldap.substrings', 'substrings', items.length, subs.offset, subs.end - subs.offset, {
-            text: `substrings: ${items.length} item${items.length === 1 ? '' : 's'}`,
-            children: itemFields,
-          }),
-        ],
-      }),
+      textItem(`substring: ${text}`, t.offset, t.end - t.offset, [
+        labelField('ldap.substrings_element', 'substrings', t.contentOffset, t.length, {
+          text: `substrings ${berText(b, type)}`,
+          children: [
+            str('ldap.type', 'type', b, type),
+            uintDec('ldap.substrings', 'substrings', items.length, subs.offset, subs.end - subs.offset, {
+              text: `substrings: ${items.length} item${items.length === 1 ? '' : 's'}`,
+              children: itemFields,
+            }),
+          ],
+        }),
+      ]),
     ];
   } else {
     // extensibleMatch: matchingRule [1], type [2], matchValue [3], dnAttributes [4].

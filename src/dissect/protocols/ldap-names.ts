@@ -96,19 +96,11 @@ export const LDAP_FILTERS: Readonly<Record<number, string>> = {
   9: 'extensibleMatch',
 };
 
-/** OIDs Wireshark's LDAP dissector registers names for (controls and extended operations). */
+/** OIDs Wireshark 4.0 names in LDAP controls and extended operations (those checked against tshark). */
 const LDAP_OID_NAMES: Readonly<Record<string, string>> = {
   '1.2.840.113556.1.4.319': 'pagedResultsControl',
   '1.2.840.113556.1.4.801': 'LDAP_SERVER_SD_FLAGS_OID',
   '1.3.6.1.4.1.42.2.27.8.5.1': 'passwordPolicy',
-  '1.3.6.1.4.1.4203.1.11.1': 'passwdModifyOID',
-  '1.3.6.1.4.1.1466.20037': 'LDAP_START_TLS_OID',
-  '1.3.6.1.4.1.4203.1.11.3': 'whoami',
-  '1.3.6.1.1.8': 'cancelRequestOID',
-  '1.3.6.1.4.1.4203.1.9.1.1': 'syncRequestOID',
-  '1.3.6.1.4.1.4203.1.9.1.2': 'syncStateOID',
-  '1.3.6.1.4.1.4203.1.9.1.3': 'syncDoneOID',
-  '1.3.6.1.4.1.4203.1.9.1.4': 'syncInfoOID',
 };
 
 /** An OID as Wireshark resolves it: a registered name, else the first arc named. */

