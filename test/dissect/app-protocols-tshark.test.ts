@@ -14,7 +14,7 @@ import { fieldText } from '../../src/dissect/fields-output.ts';
 import { jsonNode } from '../../src/dissect/protocols/json.ts';
 import { ldapPduLength } from '../../src/dissect/protocols/ldap.ts';
 import { summaryLine } from '../../src/dissect/summary.ts';
-import { encode, ethernet, ipv4, payload, udp } from '../../src/wire/index.ts';
+import { encode, ethernet, ipv4, ipv6, payload, udp } from '../../src/wire/index.ts';
 import { compareCapture, dissectAll, TSHARK_CHECKSUM_OPTS, verboseDiffs } from '../interop/agreement.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { writeLdapCapture } from './ldap-capture.ts';
@@ -107,6 +107,50 @@ describe.skipIf(!requireTool('tshark'))('application dissectors beside tshark', 
     ]);
     expect((await summaryDiffs(path)).filter((l) => l.includes('DB-LSP'))).toEqual([]);
     expect((await verboseDiffs(path)).filter((d) => d.frame <= 4)).toEqual([]);
+  });
+
+  it('NTP -V: stratum, poll, precision, root delay and dispersion, reference IDs of primary and secondary servers', async () => {
+    const path = join(dir, 'ntp.pcapng');
+    const ids = ['GPS\0', 'LOCL', 'DCF\0', 'XFAC', '\0\0\0\0', 'JJY\0'];
+    const frames: Uint8Array[] = [];
+    const values: [stratum: number, poll: number, precision: number][] = [
+      [0, 0, 0],
+      [1, 3, 1],
+      [2, 4, 0x7f],
+      [15, 5, 0x80],
+      [16, 17, 0xff],
+      [17, 18, 0xec],
+      [255, 128, 6],
+    ];
+    values.forEach(([stratum, poll, precision], i) => {
+      for (const id of i < 2 ? ids : ['\x0a\x01\x02\x03']) {
+        const b = new Uint8Array(48);
+        b.set([0x23, stratum, poll, precision, 0, 1, 0x80, 0, 0, 0, 0, 71], 0);
+        b.set(text(id), 12);
+        frames.push(
+          encode([
+            ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }),
+            ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }),
+            udp({ sport: 123, dport: 123 }),
+            payload(b),
+          ]),
+        );
+      }
+    });
+    const v6 = new Uint8Array(48);
+    v6.set([0x24, 3, 6, 0xe9], 0);
+    v6.set([0xde, 0xad, 0xbe, 0xef], 12);
+    frames.push(
+      encode([
+        ethernet({ src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02', type: 0x86dd }),
+        ipv6({ src: 'fe80::1', dst: 'fe80::2' }),
+        udp({ sport: 123, dport: 123 }),
+        payload(v6),
+      ]),
+    );
+    await writeFrames(path, frames);
+    expect(await disagreements(path, ['ntp'])).toEqual([]);
+    expect(await verboseDiffs(path)).toEqual([]);
   });
 
   it('a crafted LDAP conversation: filters, controls, reassembly and several messages per segment', async () => {
