@@ -109,6 +109,11 @@ describe.skipIf(!requireTool('tshark'))('application dissectors beside tshark', 
     expect((await verboseDiffs(path)).filter((d) => d.frame <= 4)).toEqual([]);
   });
 
+  it('a data node over a reassembled IP datagram dumps the datagram bytes in -V, as tshark does', async () => {
+    for (const file of ['ipv4-fragments-udp-pcapplusplus.pcap', 'ipv6-fragments-udp-pcapplusplus.pcap'])
+      expect(await verboseDiffs(join(captures, file))).toEqual([]);
+  });
+
   it('NTP -V: stratum, poll, precision, root delay and dispersion, reference IDs of primary and secondary servers', async () => {
     const path = join(dir, 'ntp.pcapng');
     const ids = ['GPS\0', 'LOCL', 'DCF\0', 'XFAC', '\0\0\0\0', 'JJY\0'];
