@@ -15,6 +15,7 @@ import { isPppoed, mapPppoed } from './pppoed.ts';
 import { isBjnp, mapBjnp } from './bjnp.ts';
 import { isDbLspDisc, mapDbLspDisc } from './db-lsp-disc.ts';
 import { isOspf, mapOspf } from './ospf.ts';
+import { isGquic, mapGquic } from './gquic.ts';
 import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
 import { mapIcmpv6 } from './icmpv6.ts';
@@ -65,7 +66,9 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
                           ? mapDbLspDisc(layer, ctx)
                           : isOspf(ctx)
                             ? mapOspf(layer, ctx)
-                            : undefined) ?? mapData(layer, ctx),
+                            : isGquic(ctx, layer)
+                              ? mapGquic(layer, ctx)
+                              : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
