@@ -91,6 +91,8 @@ export interface TcpAppDissector {
    * DNS does, after TCP fenced what the completed PDU wrote).
    */
   infoSeparator?: string;
+  /** Between TCP's `[TCP ...] ` notes and the protocol's Info: ', ' (TLS appends with a separator) unless set ('' for LDAP). */
+  afterTcpNote?: string;
   /**
    * The protocol clears the Info column before it asks for more bytes (TLS does): a segment that only
    * starts a PDU then shows just TCP's `[TCP segment of a reassembled PDU]`. Otherwise (DNS) TCP's
@@ -362,7 +364,11 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
     // The protocol refused the bytes (not a PDU of its own): TCP's columns stay.
   } else if (dissected || (noReassembly && !declined)) {
     const text = info.join(app.infoSeparator ?? ', ');
-    last.columns = { ...last.columns, protocol: protocol ?? app.name.toUpperCase(), info: prefix !== '' && text !== '' ? `${prefix}, ${text}` : prefix + text };
+    last.columns = {
+      ...last.columns,
+      protocol: protocol ?? app.name.toUpperCase(),
+      info: prefix !== '' && text !== '' ? `${prefix}${app.afterTcpNote ?? ', '}${text}` : prefix + text,
+    };
   } else if (out.fresh !== undefined && !noReassembly && app.clearsInfo) {
     // The protocol cleared the Info column and asked for more: only TCP's note is left.
     last.columns = { ...last.columns, protocol: 'TCP', info: `${prefix}[TCP segment of a reassembled PDU]` };

@@ -44,7 +44,13 @@ export function treeLines(d: Dissection, opts: TreeOptions = {}): string[] {
       out.push(' '.repeat(depth * 4) + p.label);
       if (p.proto === 'data' && !opts.hexFollows) {
         out.push('');
-        out.push(...hexDump(d.packet.data.subarray(p.offset, p.offset + p.length)));
+        out.push(
+          ...hexDump(
+            p.fields[0]?.name === 'data.data' && p.fields[0].value instanceof Uint8Array
+              ? p.fields[0].value
+              : d.packet.data.subarray(p.offset, p.offset + p.length),
+          ),
+        );
       }
       pushFields(out, p.fields, depth + 1);
     }

@@ -15,7 +15,7 @@ import { tcpHoldsPayload } from './tcp.ts';
 
 /** UDP ports Wireshark 4.0 dissects by default (a selection of the common ones). */
 export const WIRESHARK_UDP_PORTS: ReadonlySet<number> = new Set([
-  53, 67, 68, 69, 123, 137, 138, 161, 162, 443, 500, 514, 520, 546, 547, 1812, 1813, 1900, 3478, 4500, 5060, 5353, 5355, 8612, 17500,
+  53, 67, 68, 69, 123, 137, 138, 161, 162, 500, 514, 520, 546, 547, 1812, 1813, 1900, 3478, 4500, 5060, 5353, 5355, 8611, 8612, 8613, 8614, 17500,
 ]);
 
 /** TCP ports Wireshark 4.0 dissects by default (a selection of the common ones). */

@@ -49,6 +49,64 @@ const LEAP: Readonly<Record<number, string>> = {
   3: 'unknown (clock unsynchronized)',
 };
 
+/** Reference clock identifiers of primary (stratum 0 and 1) servers, as Wireshark 4.0 names them. */
+const PRIMARY_SOURCES: Readonly<Record<string, string>> = {
+  GOES: 'Geostationary Orbit Environment Satellite',
+  'GPS\0': 'Global Position System',
+  'GAL\0': 'Galileo Positioning System',
+  'PPS\0': 'Generic pulse-per-second',
+  IRIG: 'Inter-Range Instrumentation Group',
+  WWVB: 'LF Radio WWVB Ft. Collins, CO 60 kHz',
+  'DCF\0': 'LF Radio DCF77 Mainflingen, DE 77.5 kHz',
+  'HBG\0': 'LF Radio HBG Prangins, HB 75 kHz',
+  'MSF\0': 'LF Radio MSF Anthorn, UK 60 kHz',
+  'JJY\0': 'LF Radio JJY Fukushima, JP 40 kHz, Saga, JP 60 kHz',
+  LORC: 'MF Radio LORAN C station, 100 kHz',
+  'TDF\0': 'MF Radio Allouis, FR 162 kHz',
+  'CHU\0': 'HF Radio CHU Ottawa, Ontario',
+  'WWV\0': 'HF Radio WWV Ft. Collins, CO',
+  WWVH: 'HF Radio WWVH Kauai, HI',
+  NIST: 'NIST telephone modem',
+  ACTS: 'NIST telephone modem',
+  USNO: 'USNO telephone modem',
+  'PTB\0': 'European telephone modem',
+  LOCL: 'uncalibrated local clock',
+  CESM: 'calibrated Cesium clock',
+  RBDM: 'calibrated Rubidium clock',
+  OMEG: 'OMEGA radionavigation system',
+  'DCN\0': 'DCN routing protocol',
+  'TSP\0': 'TSP time protocol',
+  'DTS\0': 'Digital Time Service',
+  ATOM: 'Atomic clock (calibrated)',
+  'VLF\0': 'VLF radio (OMEGA,, etc.)',
+  '1PPS': 'External 1 PPS input',
+  FREE: '(Internal clock)',
+  INIT: '(Initialization)',
+  '\0\0\0\0': 'NULL',
+};
+
+function stratumName(s: number): string {
+  if (s === 0) return 'unspecified or invalid';
+  if (s === 1) return 'primary reference';
+  if (s <= 15) return 'secondary reference';
+  return s === 16 ? 'unsynchronized' : 'reserved';
+}
+
+/** 2^e seconds as C's "%.6f" prints it (exact digits for large powers too). */
+function powerOfTwo(e: number): string {
+  return e >= 0 ? `${(2n ** BigInt(e)).toString()}.000000` : (2 ** e).toFixed(6);
+}
+
+/** The reference ID's text: a primary source's name (stratum 0 and 1), else an IPv4 address. */
+function refidText(b: Uint8Array, at: number, stratum: number): string {
+  const id = String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
+  if (stratum <= 1) {
+    const nul = id.indexOf('\0');
+    return PRIMARY_SOURCES[id] ?? `Unidentified reference source '${nul < 0 ? id : id.slice(0, nul)}'`;
+  }
+  return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+}
+
 const u32 = (b: Uint8Array, o: number): number => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
 export function isNtp(ctx: DissectContext): boolean {
@@ -87,12 +145,14 @@ export function mapNtp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] | 
         uintDec('ntp.flags.mode', 'Mode', mode, off, 1, { text: `${bitPattern(flags, 0x07, 8)} = Mode: ${MODES[mode]} (${mode})` }),
       ],
     }),
-    uintDec('ntp.stratum', 'Peer Clock Stratum', b[off + 1], off + 1, 1),
-    uintDec('ntp.ppoll', 'Peer Polling Interval', b[off + 2], off + 2, 1),
-    uintDec('ntp.precision', 'Peer Clock Precision', b[off + 3], off + 3, 1),
-    uintDec('ntp.rootdelay', 'Root Delay', u32(b, off + 4), off + 4, 4),
-    uintDec('ntp.rootdispersion', 'Root Dispersion', u32(b, off + 8), off + 8, 4),
-    bytesField('ntp.refid', 'Reference ID', b, off + 12, 4),
+    uintDec('ntp.stratum', 'Peer Clock Stratum', b[off + 1], off + 1, 1, { text: `Peer Clock Stratum: ${stratumName(b[off + 1])} (${b[off + 1]})` }),
+    uintDec('ntp.ppoll', 'Peer Polling Interval', b[off + 2], off + 2, 1, {
+      text: `Peer Polling Interval: ${b[off + 2] >= 4 && b[off + 2] <= 17 ? `${b[off + 2]} (${2 ** b[off + 2]} seconds)` : `invalid (${b[off + 2]})`}`,
+    }),
+    uintDec('ntp.precision', 'Peer Clock Precision', b[off + 3], off + 3, 1, { text: `Peer Clock Precision: ${powerOfTwo((b[off + 3] << 24) >> 24)} seconds` }),
+    uintDec('ntp.rootdelay', 'Root Delay', u32(b, off + 4), off + 4, 4, { text: `Root Delay: ${(u32(b, off + 4) / 65536).toFixed(6)} seconds` }),
+    uintDec('ntp.rootdispersion', 'Root Dispersion', u32(b, off + 8), off + 8, 4, { text: `Root Dispersion: ${(u32(b, off + 8) / 65536).toFixed(6)} seconds` }),
+    bytesField('ntp.refid', 'Reference ID', b, off + 12, 4, { text: `Reference ID: ${refidText(b, off + 12, b[off + 1])}` }),
     timeField('ntp.reftime', 'Reference Timestamp', b, off + 16),
     timeField('ntp.org', 'Origin Timestamp', b, off + 24),
     timeField('ntp.rec', 'Receive Timestamp', b, off + 32),

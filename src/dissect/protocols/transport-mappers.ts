@@ -12,6 +12,10 @@ import { isIgmp, mapIgmp } from './igmp.ts';
 import { isGre, mapGre } from './gre.ts';
 import { mapAh } from './ah.ts';
 import { isPppoed, mapPppoed } from './pppoed.ts';
+import { isBjnp, mapBjnp } from './bjnp.ts';
+import { isDbLspDisc, mapDbLspDisc } from './db-lsp-disc.ts';
+import { isOspf, mapOspf } from './ospf.ts';
+import { isGquic, mapGquic } from './gquic.ts';
 import { mapDns } from './dns.ts';
 import { mapIcmp } from './icmp.ts';
 import { mapIcmpv6 } from './icmpv6.ts';
@@ -23,6 +27,9 @@ import { dnsTcpApp } from './dns-tcp-app.ts';
 import { httpTcpApp } from './http.ts';
 import { websocketTcpApp } from './websocket.ts';
 import type { TcpAppDissector } from '../tcp-reassembly-apps.ts';
+import { pptpTcpApp } from './pptp.ts';
+import { sshTcpApp } from './ssh.ts';
+import { ldapTcpApp } from './ldap.ts';
 
 export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
   icmp: mapIcmp,
@@ -53,8 +60,16 @@ export const TRANSPORT_MAPPERS: Readonly<Record<string, ProtocolMapper>> = {
                     ? mapGre(layer, ctx)
                     : isPppoed(ctx)
                       ? mapPppoed(layer, ctx)
-                      : undefined) ?? mapData(layer, ctx),
+                      : isBjnp(ctx)
+                        ? mapBjnp(layer, ctx)
+                        : isDbLspDisc(ctx)
+                          ? mapDbLspDisc(layer, ctx)
+                          : isOspf(ctx)
+                            ? mapOspf(layer, ctx)
+                            : isGquic(ctx, layer)
+                              ? mapGquic(layer, ctx)
+                              : undefined) ?? mapData(layer, ctx),
 };
 
 /** Application protocols above TCP, reached through the stream reassembly (tcp-reassembly-apps.ts). */
-export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp, httpTcpApp, websocketTcpApp];
+export const TCP_APPS: readonly TcpAppDissector[] = [tlsTcpApp, dnsTcpApp, httpTcpApp, websocketTcpApp, pptpTcpApp, sshTcpApp, ldapTcpApp];
