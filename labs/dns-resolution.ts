@@ -10,7 +10,7 @@ import { Resolver } from '../src/dns/index.ts';
 import type { QueryResult, ResolverEvent } from '../src/dns/index.ts';
 import { SocketTransport } from '../src/dns/index.ts';
 import { DnsCache, type CacheRow } from '../src/dns/index.ts';
-import { defineLab, runQueueWaitMs, treeFigure, type TreeFigure, type TreeNode, type TreeRecord } from '../src/lab/index.ts';
+import { defineLab, ownTime, treeFigure, type TreeFigure, type TreeNode, type TreeRecord } from '../src/lab/index.ts';
 import { LAB_INFO } from './info.ts';
 import { tsharkFields, tsharkInstalled } from '../src/lab/index.ts';
 import type { StepContext } from '../src/lab/index.ts';
@@ -203,13 +203,14 @@ export default defineLab<State>({
           ],
         });
         const before = net.timed.log.length;
-        const waited0 = runQueueWaitMs();
+        const took = ownTime();
         const t0 = performance.now();
         const r = await net.stub.ask(SEED.name, A);
-        // The part of the wall time this thread spent ready to run but waiting for a CPU (other processes
-        // had it): the scheduler's, not the lookup's. 0 where the kernel does not say (not Linux).
-        const waited = Math.max(0, (runQueueWaitMs() ?? 0) - (waited0 ?? 0));
-        const own = Math.max(0, r.ms - waited);
+        // Stub, resolver and servers all run in this process: the lookup's own time is the CPU the process
+        // used plus the time its event loop waited idle (for a timer or a socket). Time the machine gave
+        // the process no CPU (other processes had it) is in neither; a resolver that computes, or waits
+        // (a timeout, a retry), still shows.
+        const own = took();
         const m = message(r.result, "the stub's question");
         const steps = net.timed.since(before);
         ctx.state.cachedAt = performance.now();
@@ -285,13 +286,18 @@ export default defineLab<State>({
           steps.map((s) => s.result.ok && s.result.message.flags.aa),
           [false, false, true],
         );
-        if (waited >= 1)
+        if (r.ms - own.ownMs >= 1)
           ctx.show.text(
-            `The machine is busy: of the ${ms(r.ms)} ms, netlab waited ${ms(waited)} ms for a CPU (the kernel's run-queue figure for this\n` +
-              `thread); the lookup itself took ${ms(own)} ms.`,
+            `The machine is busy: of the ${ms(r.ms)} ms, the lookup itself took ${ms(own.ownMs)} ms (${ms(own.cpuMs)} ms of CPU for the stub, the\n` +
+              `resolver and the three servers, ${ms(own.idleMs)} ms waiting for a datagram or a timer); the rest, netlab waited for a CPU.`,
           );
-        // Wall time less the run-queue wait: a resolver that is slow (waits, or computes) still fails.
-        ctx.check.between("the whole lookup on loopback took less than a study guide's 200 ms", Math.round(own * 100) / 100, 0, 200, 'ms');
+        ctx.check.between(
+          "the whole lookup on loopback took less than a study guide's 200 ms (CPU + waiting)",
+          Math.round(own.ownMs * 100) / 100,
+          0,
+          200,
+          'ms',
+        );
         ctx.state.confirm.push({
           path,
           what: "who asked whom: the stub, then root, TLD and authoritative, then the stub's answer",
@@ -336,9 +342,13 @@ export default defineLab<State>({
         const ttls: number[] = [];
         let fromCache = true;
         const hitsSeen: string[] = [];
+        // When each question was asked and answered (the cache reads its clock in between).
+        const asked: { from: number; to: number }[] = [];
         for (let i = 0; i < 2; i++) {
           await sleep(1000, ctx.signal);
+          const from = performance.now();
           const r = await net.stub.ask(SEED.name, A);
+          asked.push({ from, to: performance.now() });
           const m = message(r.result, "the stub's question");
           const ttl = m.answers.find((x) => x.type === A)?.ttl ?? -1;
           ttls.push(ttl);
@@ -352,11 +362,17 @@ export default defineLab<State>({
         ctx.check.equal('no server was asked again', net.timed.log.length - before, 0);
         ctx.check.ok('both answers came from the cache', fromCache, fromCache ? 'fromCache on both' : 'a server was asked');
         ctx.check.equal('the resolver followed the cached CNAME to the cached A record', hits, [`${SEED.name} CNAME`, `${SEED.target} A`]);
+        // The second answer came at least 1 s after the first, and a loaded machine may make it more: the
+        // TTL must drop by the whole seconds that passed (from the shortest to the longest the gap could be).
+        const fewest = Math.floor((asked[1].from - asked[0].to) / 1000);
+        const most = Math.ceil((asked[1].to - asked[0].from) / 1000);
+        const least = Math.max(1, fewest);
+        const drop = ttls[0] - ttls[1];
         ctx.check.ok(
-          `the TTL counts down from ${SEED.ttl}, one per second`,
-          ttls[0] < SEED.ttl && ttls[1] === ttls[0] - 1,
-          ttls.join(', then '),
-          `below ${SEED.ttl}, then one less`,
+          `the TTL counts down from ${SEED.ttl}, one per second that passed`,
+          ttls[0] < SEED.ttl && drop >= least && drop <= most,
+          `${ttls.join(', then ')}, ${drop} less`,
+          `below ${SEED.ttl}, then ${least >= most ? least : `${least} to ${most}`} less`,
         );
         ctx.state.confirm.push({
           path,

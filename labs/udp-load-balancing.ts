@@ -8,8 +8,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { HealthChecker, PolicyName } from '../src/balance/index.ts';
+import { realClock } from '../src/base/index.ts';
 import { remapPorts, TapRecorder, type TapFrame } from '../src/capture/index.ts';
-import { defineLab, tsharkFields, tsharkInstalled, type CaptureOptions, type Exercise, type StepContext } from '../src/lab/index.ts';
+import { defineLab, runQueueWaitMs, tsharkFields, tsharkInstalled, type CaptureOptions, type Exercise, type StepContext } from '../src/lab/index.ts';
 import { filterExercise, gradeNumber, type CaptureFilter } from '../src/lab/index.ts';
 import type { UdpBalancer } from '../src/l4/index.ts';
 import { TapSwitch } from './dns/capture.ts';
@@ -84,7 +85,9 @@ function stepCapture(
 ) {
   const out = tlsOutput(ctx);
   const cap = out.capture(file, options);
-  const tap = new TapRecorder({ clock: ctx.clock.fixed ? undefined : ctx.clock });
+  // The lab's clock (a fixture run's fixed clock would not move with the sockets: the machine's then).
+  const clock = ctx.clock.fixed ? realClock() : ctx.clock;
+  const tap = new TapRecorder({ clock });
   ctx.state.taps.current = tap;
   ctx.onStepEnd(async () => {
     ctx.state.taps.current = undefined;
@@ -106,7 +109,7 @@ function stepCapture(
   });
   const path = out.pathOf(file);
   ctx.state.captures.push(path);
-  return { cap, path };
+  return { cap, path, tap, clock };
 }
 
 const queriesTo = (address: string): string => `dns.flags.response == 0 && ip.dst == ${address}`;
@@ -323,7 +326,7 @@ export function udpLoadBalancingLab(options: UdpLabOptions = {}) {
           ctx.state.balancers.push(lb);
           ctx.state.lbPort = port;
           let tries = 0;
-          const { path } = stepCapture(
+          const { path, tap, clock } = stepCapture(
             ctx,
             'udp-lb-failover',
             { filter: `dns.flags.response == 1 && ip.src == ${LB_ADDRESS}`, frames: 'some', about: 'the answers the clients got from the balancer' },
@@ -337,10 +340,16 @@ export function udpLoadBalancingLab(options: UdpLabOptions = {}) {
           );
           const t0 = performance.now();
           let downAt = Number.NaN;
+          // The run-queue wait (ms this thread waited for a CPU) when dns-2 stopped and when it was taken out.
+          let waitedAtKill = 0;
+          let waitedAtDown: number | undefined;
           if (options.healthChecks !== false) {
             const checker = healthChecker(balancer);
             checker.onEvent((e) => {
-              if (e.change === 'down' && e.endpoint.name === 'dns-2') downAt = performance.now() - t0;
+              if (e.change === 'down' && e.endpoint.name === 'dns-2') {
+                downAt = performance.now() - t0;
+                waitedAtDown = runQueueWaitMs() ?? 0;
+              }
             });
             checker.start();
             ctx.state.checkers.push(checker);
@@ -350,10 +359,13 @@ export function udpLoadBalancingLab(options: UdpLabOptions = {}) {
           const mark = backends.seen.length;
           const pending: Promise<Asked>[] = [];
           let killAt = Number.NaN;
+          let killStamp = { sec: 0, nsec: 0 };
           const total = 60;
           for (let n = 1; n <= total; n++) {
             if (n === 11) {
               killAt = performance.now() - t0;
+              killStamp = clock.now();
+              waitedAtKill = runQueueWaitMs() ?? 0;
               await backends.server('dns-2').close();
             }
             pending.push(clients[(n - 1) % 3].ask(n, t0));
@@ -364,9 +376,17 @@ export function udpLoadBalancingLab(options: UdpLabOptions = {}) {
           const retried = asked.filter((a) => a.tries.length > 1);
           tries = asked.reduce((sum, a) => sum + a.tries.length, 0);
           ctx.state.retried = retried.length;
-          // By this time the checks must have taken dns-2 out (the bound checked below).
-          const deadline = killAt + HEALTH.fall * HEALTH.intervalMs + HEALTH.timeoutMs + 400; // room for a busy machine
-          const lateTo2 = asked.filter((a) => a.startAt > deadline && a.tries.some((t) => t !== 'dns-1' && t !== 'dns-3'));
+          // By this time the checks must have taken dns-2 out (the bound checked below): their intervals and
+          // timeout, 400 ms of room, and the time the machine gave this process no CPU meanwhile (the
+          // checker's timers and probes wait for a CPU like everything else here; its own work still counts).
+          const notRunning = Math.max(0, (waitedAtDown ?? runQueueWaitMs() ?? 0) - waitedAtKill);
+          const deadline = killAt + HEALTH.fall * HEALTH.intervalMs + HEALTH.timeoutMs + 400 + notRunning;
+          // The queries the balancer sent dns-2 after that, read from the capture (the tap's clock): what
+          // the balancer did, whatever the clients' timeouts made of it.
+          const sinceKill = (f: TapFrame): number => (f.sec - killStamp.sec) * 1000 + (f.nsec - killStamp.nsec) / 1e6;
+          const lateTo2 = tap.frames
+            .filter((f) => countQueriesTo([f.data], SERVERS[1].address) === 1 && sinceKill(f) > deadline - killAt)
+            .map((f) => `${Math.round(sinceKill(f))} ms`);
           const dropped = lb.stats().dropped;
           const fmt = (v: number): string => (Number.isNaN(v) ? 'never' : `${Math.round(v - killAt)} ms`);
           ctx.show.table(
@@ -389,6 +409,11 @@ export function udpLoadBalancingLab(options: UdpLabOptions = {}) {
             `The balancer dropped ${dropped.send_error} datagram(s) on a send error (ICMP port unreachable from the dead port). Queries each server\n` +
               `answered during the run: ${NAMES.map((nm, i) => `${nm} ${perServer(seen)[i]}`).join(', ')} (dns-2's: those before it stopped).`,
           );
+          if (notRunning >= 1)
+            ctx.show.text(
+              `The machine is busy: between the kill and the check taking dns-2 out, netlab waited ${Math.round(notRunning)} ms for a CPU (the\n` +
+                "kernel's run-queue figure for this thread); the bound below allows for it, as the clients' timeouts do.",
+            );
           ctx.check.equal(`every question was answered within ${CLIENT_TRIES} tries`, asked.filter((a) => !a.ok).length, 0);
           ctx.check.atLeast('questions sent to dns-2 after it died timed out and were asked again', retried.length, 1);
           ctx.check.equal(
@@ -404,8 +429,8 @@ export function udpLoadBalancingLab(options: UdpLabOptions = {}) {
             'ms',
           );
           ctx.check.equal(
-            `from ${Math.round(deadline - killAt)} ms on, no question went to dns-2: all answered first try by dns-1 and dns-3`,
-            lateTo2.map((a) => `${a.n}: ${a.tries.join(', ')}`),
+            `from ${Math.round(deadline - killAt)} ms on, the balancer sent dns-2 no query (the capture's queries to ${SERVERS[1].address})`,
+            lateTo2,
             [],
           );
           ctx.state.confirm.push({

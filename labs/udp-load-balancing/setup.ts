@@ -6,9 +6,10 @@
 
 import { createSocket } from 'node:dgram';
 import { Balancer, HealthChecker, type Endpoint, type PolicyName } from '../../src/balance/index.ts';
-import { realTimerClock, seededRandom } from '../../src/base/index.ts';
+import { realTimerClock, seededRandom, type NetClock, type TimerHandle } from '../../src/base/index.ts';
 import { SocketTransport, Zone, type AuthServer, type QueryResult } from '../../src/dns/index.ts';
 import { UdpBalancer } from '../../src/l4/index.ts';
+import { runQueueWaitMs } from '../../src/lab/index.ts';
 import { DNS_TYPE, rdataText } from '../../src/wire/index.ts';
 import { startHierarchy, type Hierarchy } from '../dns/servers.ts';
 import type { TapSwitch } from '../dns/capture.ts';
@@ -98,7 +99,8 @@ export async function startBalancer(
 
 /** The DNS health probe: whoami.lb.test TXT straight to the server, answered with NOERROR in time. */
 export function dnsProbe(): (e: Endpoint) => Promise<{ ok: boolean; detail: string }> {
-  const transport = new SocketTransport({ localAddress: PROBE_ADDRESS, timeoutMs: HEALTH.timeoutMs });
+  // Client, balancer and servers share this process: time the machine gave it no CPU is not a lost probe.
+  const transport = new SocketTransport({ localAddress: PROBE_ADDRESS, timeoutMs: HEALTH.timeoutMs, notRunningMs: runQueueWaitMs });
   return async (e) => {
     const r = await transport.query({
       server: { address: e.address, port: e.port },
@@ -112,8 +114,44 @@ export function dnsProbe(): (e: Endpoint) => Promise<{ ok: boolean; detail: stri
   };
 }
 
+/**
+ * The machine's clock, except that a timer is put back by the time this thread waited, runnable, for a
+ * CPU while it ran (up to 10 times its delay): the checker's intervals and probe timeouts then measure
+ * time in which the servers could have answered, not time the machine gave this process no CPU.
+ */
+export function patientClock(notRunningMs: () => number | undefined = runQueueWaitMs): NetClock {
+  const base = realTimerClock();
+  const inner = new Map<TimerHandle, TimerHandle>();
+  let ids = 0;
+  return {
+    now: () => base.now(),
+    setTimer(fn, ms) {
+      const w0 = notRunningMs();
+      let moved = 0;
+      const handle: TimerHandle = { id: ++ids };
+      const fire = (): void => {
+        const extra = w0 === undefined ? 0 : Math.min(Math.max(0, (notRunningMs() ?? w0) - w0 - moved), 10 * ms - moved);
+        if (extra >= 1) {
+          moved += extra;
+          inner.set(handle, base.setTimer(fire, extra));
+          return;
+        }
+        inner.delete(handle);
+        fn();
+      };
+      inner.set(handle, base.setTimer(fire, ms));
+      return handle;
+    },
+    clearTimer(handle) {
+      const t = inner.get(handle);
+      if (t !== undefined) base.clearTimer(t);
+      inner.delete(handle);
+    },
+  };
+}
+
 export function healthChecker(balancer: Balancer): HealthChecker {
-  const checker = new HealthChecker(realTimerClock(), dnsProbe(), HEALTH);
+  const checker = new HealthChecker(patientClock(), dnsProbe(), HEALTH);
   checker.setEndpoints(balancer.endpoints);
   return checker;
 }
@@ -150,6 +188,9 @@ export class Client {
     this.transport = new SocketTransport({
       localAddress: address,
       timeoutMs,
+      // The balancer and the servers run in this process: a stretch in which the machine gave it no CPU
+      // delays the answer and the clock alike, and is not a lost datagram.
+      notRunningMs: runQueueWaitMs,
       ...(taps === undefined ? {} : { tap: taps }),
       ...(fixedPort === undefined ? {} : { nextPort: () => fixedPort }),
     });

@@ -41,6 +41,13 @@ export interface TransportOptions {
    * Either one shrinks what a blind attacker must guess from about 2^32 to 2^16; both, to 1.
    */
   weak?: WeakTransport;
+  /**
+   * Lab use (client, balancer and servers in one process on one busy machine): ms this thread has so
+   * far waited, runnable, for a CPU (src/lab's runQueueWaitMs). A UDP try's deadline moves back by the
+   * wait that fell inside it (up to 10 times the timeout in all), so that a stretch in which the kernel
+   * gave the process no CPU is not read as a lost datagram. The transport's own slowness still counts.
+   */
+  notRunningMs?: () => number | undefined;
   /** Called for every UDP datagram that is not the awaited answer, with the reason. */
   onRejected?: (reason: string, from: ServerAddress, detail: RejectDetail) => void;
   /**
@@ -249,7 +256,20 @@ export class SocketTransport implements ResolverTransport {
         s.close();
         resolve(r);
       };
-      const timer = setTimeout(() => finish({ ok: false, reason: `timeout after ${this.timeoutMs} ms` }), this.timeoutMs);
+      const stalled = this.options.notRunningMs;
+      const stalled0 = stalled?.();
+      let moved = 0;
+      const expire = (): void => {
+        // The run-queue wait inside this try not yet added to its deadline: wait that much longer.
+        const extra = stalled0 === undefined ? 0 : Math.min(Math.max(0, (stalled?.() ?? stalled0) - stalled0 - moved), 10 * this.timeoutMs - moved);
+        if (extra >= 1) {
+          moved += extra;
+          timer = setTimeout(expire, extra);
+          return;
+        }
+        finish({ ok: false, reason: `timeout after ${this.timeoutMs} ms` });
+      };
+      let timer = setTimeout(expire, this.timeoutMs);
       s.on('error', (err: NodeJS.ErrnoException) =>
         finish({ ok: false, reason: err.code === 'ECONNREFUSED' ? 'port unreachable (ECONNREFUSED)' : err.message }),
       );

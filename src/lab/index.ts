@@ -72,4 +72,4 @@ export {
   type TreeNode,
   type TreeRecord,
 } from './figure.ts';
-export { LoopLag, runQueueWaitMs, type LagSample } from './loop-lag.ts';
+export { LoopLag, ownTime, runQueueWaitMs, type LagSample, type OwnTime } from './loop-lag.ts';

@@ -8,8 +8,15 @@
 // runQueueWaitMs(): the time this thread spent ready to run but waiting for a CPU (Linux
 // /proc/thread-self/schedstat, second field), so that a wall-clock figure can be split into the part
 // the code took and the part the scheduler added. undefined where the kernel does not say.
+//
+// ownTime(): for work whose every party runs in this process (a lab's client, servers and resolver on
+// loopback), the time it took leaving out the time the machine gave the process no CPU: the CPU time
+// the process used (user + system, every thread) plus the time its event loop sat idle waiting for
+// something to happen (a timer, a socket). A program that computes shows in the first part, one that
+// waits (a timeout, a retry, a sleep) in the second; a busy machine in neither.
 
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 export interface LagSample {
   /** performance.now() when the timer ran. */
@@ -79,4 +86,29 @@ export function runQueueWaitMs(): number | undefined {
     }
   }
   return undefined;
+}
+
+/** What ownTime() measured since it was started (ms). */
+export interface OwnTime {
+  /** CPU time of the process (user + system, all threads). */
+  readonly cpuMs: number;
+  /** Time the event loop waited, idle, for a timer or a socket. */
+  readonly idleMs: number;
+  /** cpuMs + idleMs. */
+  readonly ownMs: number;
+  /** Wall-clock time. */
+  readonly wallMs: number;
+}
+
+/** Starts measuring; call the function returned to read the figures since then. */
+export function ownTime(): () => OwnTime {
+  const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  return () => {
+    const cpu = process.cpuUsage(cpu0);
+    const elu = performance.eventLoopUtilization(elu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    return { cpuMs, idleMs: elu.idle, ownMs: cpuMs + elu.idle, wallMs: performance.now() - t0 };
+  };
 }

@@ -12,6 +12,7 @@
 import { messageFromParse, parseDns, type DnsParse } from './dns-decode.ts';
 import type { DnsMessage } from './dns-types.ts';
 import { malformation, u16, type DecodeContext, type DecodeStep, type LayerDecoder, type Malformation } from './layer.ts';
+import { udpPortKind, udpPortsInOrder } from './udp.ts';
 
 export * from './dns-types.ts';
 export * from './dns-name.ts';
@@ -88,17 +89,24 @@ export function wholeTcpMessageAt(frame: Uint8Array, offset: number, end: number
 
 /**
  * Wraps the UDP or TCP decoder so that a payload to or from port 53 goes on as DNS (one line in the
- * decoder registry, so the transport codecs stay free of application ports).
+ * decoder registry, so the transport codecs stay free of application ports). On UDP the ports are tried
+ * as Wireshark tries them, the lower first: DNS on one port and VXLAN on the other is whichever is lower.
  */
 export function withDns(transport: LayerDecoder, kind: 'udp' | 'tcp'): LayerDecoder {
   return (ctx, offset, end) => {
     const step = transport(ctx, offset, end);
-    if (step.next !== null) return step;
     const v = step.layer.value as { srcPort?: unknown; dstPort?: unknown } | null;
     if (v === null || step.payloadEnd <= step.payloadOffset) return step;
-    const ports = kind === 'udp' ? UDP_DNS_PORTS : [DNS_PORT];
-    if (!ports.includes(v.srcPort as number) && !ports.includes(v.dstPort as number)) return step;
-    if (kind === 'udp') return { ...step, next: 'dns' };
+    if (kind === 'udp') {
+      // The lower port first (as Wireshark): a query from source port 4789 to port 53 is DNS, not VXLAN.
+      for (const p of udpPortsInOrder(v.srcPort as number, v.dstPort as number)) {
+        if (UDP_DNS_PORTS.includes(p)) return { ...step, next: 'dns' };
+        if (udpPortKind(p) !== null) return step;
+      }
+      return step;
+    }
+    if (step.next !== null) return step;
+    if (v.srcPort !== DNS_PORT && v.dstPort !== DNS_PORT) return step;
     return wholeTcpMessageAt(ctx.frame, step.payloadOffset, step.payloadEnd) ? { ...step, next: 'dns-tcp' } : step;
   };
 }

@@ -156,9 +156,27 @@ export function segmentVerifies(ip: PseudoHeaderSource, protocol: number, frame:
 // ---------------------------------------------------------------------------------------------
 // Decoder
 
-/** The decoder kind for a UDP port pair: VXLAN on 4789, else opaque data. */
+/** The decoder kind one UDP port asks for: VXLAN on 4789, else none. */
+export function udpPortKind(port: number): string | null {
+  return port === VXLAN_PORT ? 'vxlan' : null;
+}
+
+/**
+ * The two ports in the order Wireshark tries them: the lower first, then the higher (port 0 never).
+ * A client's ephemeral source port can be any port a protocol is registered on (a DNS stub that picks
+ * random source ports sends from 4789 one query in 64,512): the server's well-known port, lower, wins.
+ */
+export function udpPortsInOrder(srcPort: number, dstPort: number): number[] {
+  return (srcPort <= dstPort ? [srcPort, dstPort] : [dstPort, srcPort]).filter((p) => p !== 0);
+}
+
+/** The decoder kind for a UDP port pair, the lower port first (as Wireshark): VXLAN on 4789, else opaque data. */
 export function udpPayloadKind(srcPort: number, dstPort: number): string | null {
-  return dstPort === VXLAN_PORT || srcPort === VXLAN_PORT ? 'vxlan' : null;
+  for (const p of udpPortsInOrder(srcPort, dstPort)) {
+    const kind = udpPortKind(p);
+    if (kind !== null) return kind;
+  }
+  return null;
 }
 
 export const decodeUdp: LayerDecoder = (ctx: DecodeContext, offset: number, end: number): DecodeStep => {

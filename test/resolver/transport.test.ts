@@ -83,6 +83,32 @@ describe('SocketTransport', () => {
     expect(r).toEqual({ ok: false, reason: 'timeout after 200 ms' });
   });
 
+  it("moves a try's deadline back by the time the thread waited for a CPU (notRunningMs), within 10 timeouts", async () => {
+    const port = await udpServer((q, reply) => setTimeout(() => reply(answer(q)), 250));
+    const ask = (t: SocketTransport) => t.query({ server: { address: '127.0.0.1', port }, question, rd: false, tcp: false, edns: true });
+    // No wait reported: the answer 250 ms later is too late for a 100 ms timeout.
+    expect(await ask(new SocketTransport({ timeoutMs: 100, notRunningMs: () => 0 }))).toEqual({ ok: false, reason: 'timeout after 100 ms' });
+    // 300 ms of run-queue wait inside the try: the deadline moves to 400 ms and the answer is taken.
+    let readings = 0;
+    const waited = (): number => 150 * readings++;
+    const r = await ask(new SocketTransport({ timeoutMs: 100, notRunningMs: waited }));
+    expect(r.ok).toBe(true);
+    // A silent server still times out, however much waiting the counter reports: at most 10 timeouts more.
+    const silent = await udpServer(() => undefined);
+    const t0 = performance.now();
+    let calls = 0;
+    const huge = (): number => 1000 * ++calls;
+    const s = await new SocketTransport({ timeoutMs: 50, notRunningMs: huge }).query({
+      server: { address: '127.0.0.1', port: silent },
+      question,
+      rd: false,
+      tcp: false,
+      edns: true,
+    });
+    expect(s).toEqual({ ok: false, reason: 'timeout after 50 ms' });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(540);
+  });
+
   it('asks over TCP with the two-byte length framing', async () => {
     const server = createServer((sock) => {
       const d = new DnsTcpDeframer();

@@ -86,6 +86,21 @@ describe('vxlan', () => {
     for (let n = 0; n <= FRAME.length; n++) expect(() => decode(FRAME.subarray(0, n), 1)).not.toThrow();
   });
 
+  it('shares a frame with DNS as Wireshark does: the lower port is tried first', () => {
+    // A DNS stub that picks random source ports sends from 4789 one query in 64,512: it is DNS (53 is
+    // lower), as tshark shows it; VXLAN from a port above 4789 stays VXLAN, and DNS from 53 to 4789 is DNS; mDNS (5353) to 4789 is VXLAN.
+    const query = Uint8Array.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0x77, 0x77, 0x77, 4, 0x74, 0x65, 0x73, 0x74, 0, 0, 1, 0, 1]);
+    const kinds = (sport: number, dport: number, body: Uint8Array) =>
+      decode(encode([...outer(), udp({ sport, dport }), payload(body)]), 1).layers.map((l) => l.kind)[3];
+    expect(kinds(4789, 53, query)).toBe('dns');
+    expect(kinds(53, 4789, query)).toBe('dns');
+    expect(kinds(4789, 5353, query)).toBe('vxlan');
+    expect(kinds(5355, 4789, FRAME.subarray(50))).toBe('vxlan');
+    expect(kinds(60000, 4789, FRAME.subarray(50))).toBe('vxlan');
+    const d = dissect(packet(encode([...outer(), udp({ sport: 4789, dport: 53 }), payload(query)])));
+    expect([fieldText(d, 'frame.protocols'), fieldText(d, 'dns.flags.response')]).toEqual(['eth:ethertype:ip:udp:dns', '0']);
+  });
+
   it('random VNIs and flags survive encode/decode', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0xffffff }), fc.integer({ min: 0, max: 0xffff }), (vni, flags) => {
