@@ -151,9 +151,11 @@ function jsonFieldsPacket(d: Dissection, names: readonly string[], first: boolea
 
 /** The text printed for one displayed frame in text mode (-V, -x, -P combinations as tshark lays them out). */
 export function textOutput(d: Dissection, o: DecodeOptions): string {
-  const lines: string[] = [];
   const verbose = o.verbose === true;
   const hex = o.hex === true;
+  // The default output: the summary line alone.
+  if (!verbose && !hex) return summaryLine(d) + '\n';
+  const lines: string[] = [];
   const summary = o.summary === true || (!verbose && !hex);
   if (summary) lines.push(summaryLine(d));
   if (summary && hex && !verbose) lines.push('');
