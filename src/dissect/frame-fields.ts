@@ -59,7 +59,13 @@ export function nsDelta(b: NsTime, a: NsTime): NsTime {
 /** Formats a relative time as tshark prints FT_RELATIVE_TIME: `-?S.NNNNNNNNN`. */
 export function formatRelTime(t: NsTime): string {
   const neg = t.secs < 0 || t.nsecs < 0;
-  return `${neg ? '-' : ''}${Math.abs(t.secs)}.${String(Math.abs(t.nsecs)).padStart(9, '0')}`;
+  return `${neg ? '-' : ''}${Math.abs(t.secs)}.${nine(Math.abs(t.nsecs))}`;
+}
+
+/** A non-negative whole number as at least nine digits, zeros in front (`padStart(9, '0')`). */
+function nine(n: number): string {
+  // 1e9 + n has ten digits for n below 1e9: the nine after the leading 1 are the padded number.
+  return n < 1e9 && Number.isInteger(n) ? String(1e9 + n).slice(1) : String(n).padStart(9, '0');
 }
 
 /** A relative time with `digits` decimals (truncated), as the summary's Time column shows it. */

@@ -90,13 +90,16 @@ export function wholeTcpMessageAt(frame: Uint8Array, offset: number, end: number
  * Wraps the UDP or TCP decoder so that a payload to or from port 53 goes on as DNS (one line in the
  * decoder registry, so the transport codecs stay free of application ports).
  */
+/** The port DNS over TCP is recognised on. */
+const TCP_DNS_PORTS: readonly number[] = [DNS_PORT];
+
 export function withDns(transport: LayerDecoder, kind: 'udp' | 'tcp'): LayerDecoder {
   return (ctx, offset, end) => {
     const step = transport(ctx, offset, end);
     if (step.next !== null) return step;
     const v = step.layer.value as { srcPort?: unknown; dstPort?: unknown } | null;
     if (v === null || step.payloadEnd <= step.payloadOffset) return step;
-    const ports = kind === 'udp' ? UDP_DNS_PORTS : [DNS_PORT];
+    const ports = kind === 'udp' ? UDP_DNS_PORTS : TCP_DNS_PORTS;
     if (!ports.includes(v.srcPort as number) && !ports.includes(v.dstPort as number)) return step;
     if (kind === 'udp') return { ...step, next: 'dns' };
     return wholeTcpMessageAt(ctx.frame, step.payloadOffset, step.payloadEnd) ? { ...step, next: 'dns-tcp' } : step;
