@@ -38,6 +38,9 @@ const HDR_VERSION_MINOR = 6;
 const HDR_SNAPLEN = 16;
 const HDR_LINK = 20;
 // Record header field offsets.
+/** Bytes per slab of packet copies (see PcapReader.copyOut). */
+const SLAB_BYTES = 64 * 1024;
+
 const REC_TS_SEC = 0;
 const REC_TS_FRACTION = 4;
 const REC_INCL_LEN = 8;
@@ -107,7 +110,7 @@ export class PcapReader implements RecordParser {
     const tsSec = readU32(rec, REC_TS_SEC, le);
     const fraction = readU32(rec, REC_TS_FRACTION, le);
     // A copy, so that a packet kept by the caller never pins the read chunk it came from.
-    const data = new Uint8Array(rec.subarray(PCAP_RECORD_HEADER_LENGTH, total));
+    const data = this.copyOut(rec, PCAP_RECORD_HEADER_LENGTH, total);
     q.skip(total);
     const frame = ctx.nextFrame;
     const warnings: string[] = [];
@@ -141,6 +144,30 @@ export class PcapReader implements RecordParser {
         warnings,
       },
     };
+  }
+
+  /** The slab that small packets are copied into, and how much of it is taken. */
+  private slab = new Uint8Array(0);
+  private slabUsed = 0;
+
+  /**
+   * A copy of rec[from, to). Small packets share a slab (as Node's Buffer pool does): one allocation
+   * for many packets instead of a backing store each, which the garbage collector tracks one by one.
+   * A kept packet then keeps its slab, never the file's read chunk.
+   */
+  private copyOut(rec: Uint8Array, from: number, to: number): Uint8Array {
+    const n = to - from;
+    if (n > SLAB_BYTES / 16) return new Uint8Array(rec.subarray(from, to));
+    if (this.slabUsed + n > this.slab.length) {
+      this.slab = new Uint8Array(SLAB_BYTES);
+      this.slabUsed = 0;
+    }
+    const at = this.slabUsed;
+    const slab = this.slab;
+    if (n <= 64) for (let i = 0; i < n; i++) slab[at + i] = rec[from + i];
+    else slab.set(rec.subarray(from, to), at);
+    this.slabUsed = at + n;
+    return slab.subarray(at, at + n);
   }
 
   private readFileHeader(q: ByteQueue, ended: boolean): Step {

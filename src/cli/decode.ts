@@ -12,7 +12,7 @@ import { CaptureRecordError } from '../capture/problems.ts';
 import { CaptureFormatError, type CapturedPacket } from '../capture/types.ts';
 import { DissectState, FieldSelection, parsePrefs, type DissectPrefs } from '../dissect/context.ts';
 import { dissect, type Dissection } from '../dissect/dissect.ts';
-import { fieldShows, fieldsHeader, fieldsLine, type FieldsOptions, invalidFields } from '../dissect/fields-output.ts';
+import { fieldShows, fieldsHeader, fieldsLiner, type FieldsOptions, invalidFields } from '../dissect/fields-output.ts';
 import { compileFilter, type Filter, FilterError, formatFilterError } from '../dissect/filter/index.ts';
 import { markDisplayed, trackDisplayedFrames } from '../dissect/frame-fields.ts';
 import { hexLines } from '../dissect/hex-output.ts';
@@ -151,9 +151,11 @@ function jsonFieldsPacket(d: Dissection, names: readonly string[], first: boolea
 
 /** The text printed for one displayed frame in text mode (-V, -x, -P combinations as tshark lays them out). */
 export function textOutput(d: Dissection, o: DecodeOptions): string {
-  const lines: string[] = [];
   const verbose = o.verbose === true;
   const hex = o.hex === true;
+  // The default output: the summary line alone.
+  if (!verbose && !hex) return summaryLine(d) + '\n';
+  const lines: string[] = [];
   const summary = o.summary === true || (!verbose && !hex);
   if (summary) lines.push(summaryLine(d));
   if (summary && hex && !verbose) lines.push('');
@@ -214,12 +216,13 @@ async function decodeCapture(o: DecodeOptions, out: Output): Promise<number> {
   const limit = o.count ?? 0;
   if (format === 'fields' && (fopts as { bom?: boolean }).bom) await out.write('\ufeff');
   if (format === 'fields' && fopts.header) await out.line(fieldsHeader(fields, fopts));
+  const fieldsText = fieldsLiner(fields, fopts);
   try {
     let stop = false;
     for await (const batch of capture.batches()) {
       for (const packet of batch) {
         read++;
-        const text = frameOutput(packet, state, filter, o, format, fields, fopts, json, jsonCount === 0);
+        const text = frameOutput(packet, state, filter, o, format, fields, fieldsText, json, jsonCount === 0);
         if (text !== undefined) {
           jsonCount++;
           if (out.append(text)) await out.flush();
@@ -270,7 +273,7 @@ function frameOutput(
   o: DecodeOptions,
   format: OutputFormat,
   fields: readonly string[],
-  fopts: FieldsOptions,
+  fieldsText: (d: Dissection) => string,
   json: JsonWriter,
   firstJson: boolean,
 ): string | undefined {
@@ -278,7 +281,7 @@ function frameOutput(
     const d = dissect(packet, state);
     if (filter !== undefined && !filter.matches(d)) return undefined;
     markDisplayed(state, packet);
-    if (format === 'fields') return fieldsLine(d, fields, fopts) + '\n';
+    if (format === 'fields') return fieldsText(d) + '\n';
     if (format === 'json') return fields.length > 0 ? jsonFieldsPacket(d, fields, firstJson) : json.packet(d);
     return textOutput(d, o);
   } catch (err) {

@@ -4,6 +4,7 @@ import type { CapturedPacket } from '../capture/types.ts';
 import type { DecodedLayer } from '../wire/layer.ts';
 import type { ProtoNode } from './field.ts';
 import { NetlabRangeError } from '../base/errors.ts';
+import { isProtocolName } from './known-fields.ts';
 
 /**
  * State that lives across the frames of one capture: conversation tables for tcp.stream and
@@ -54,10 +55,18 @@ export class FieldSelection {
   private readonly all: boolean;
   private readonly cache = new Map<string, boolean>();
 
+  /**
+   * True when the output may read a protocol node's label or a field's `-V` text: a protocol named
+   * as a field (`-e ip` prints the IPv4 tree's label) or an expert field (its text). Otherwise the
+   * mappers may leave labels empty and field texts out: no output that reads them runs.
+   */
+  readonly labels: boolean;
+
   /** `names`: the field and protocol names the output prints and the display filter refers to. */
   constructor(names: readonly string[]) {
     this.names = [...new Set(names)];
     this.all = this.names.some((n) => n.startsWith('_ws.'));
+    this.labels = this.all || this.names.some((n) => isProtocolName(n));
   }
 
   /** True when some selected name starts with `prefix` (`tcp.flags` for `tcp.flags.syn`). */
@@ -83,7 +92,15 @@ export class DissectState {
   constructor(
     readonly prefs: DissectPrefs = DEFAULT_PREFS,
     readonly selection?: FieldSelection,
-  ) {}
+  ) {
+    this.labels = selection === undefined || selection.labels;
+  }
+
+  /**
+   * True when protocol labels and field texts (what `-V`, `-T json` and `-e PROTO` print) must be
+   * built; false when the output reads only the columns and field values (see FieldSelection.labels).
+   */
+  readonly labels: boolean;
 
   /** True when the tree must hold the fields whose names start with `prefix` (see FieldSelection). */
   wants(prefix: string): boolean {

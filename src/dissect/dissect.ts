@@ -60,25 +60,32 @@ const SHORT_NAMES: Readonly<Record<string, string>> = {
 export function dissect(captured: CapturedPacket, state: DissectState = new DissectState()): Dissection {
   const packet = plainBytes(captured);
   const decoded = decode(packet.data, packet.iface.linkType, { fcsLength: packet.iface.fcsLength });
-  const protos: ProtoNode[] = [];
-  const malformed: Malformation[] = [...decoded.malformed];
+  const layers = decoded.layers;
+  // The tree in order: the comments node (when the packet has comments), the frame node (made last:
+  // frame.protocols lists the protocols), then each protocol as its mapper adds it.
+  const comments = commentsNode(packet);
+  const all: ProtoNode[] = comments === undefined ? [FRAME_SLOT] : [comments, FRAME_SLOT];
+  const frameAt = all.length - 1;
+  // decode() hands out a fresh list: the frame's malformations, added to as the mappers find more.
+  const malformed: Malformation[] = decoded.malformed;
   let inIcmpError = false;
   let reassembledDone = false;
   // A link type Wireshark reads but netlab does not decode: tshark's nodes instead of the layers.
   const linkNodes = undissectedLinkNodes(packet);
   if (linkNodes !== undefined) {
-    protos.push(...linkNodes);
+    for (let k = 0; k < linkNodes.length; k++) all.push(linkNodes[k]);
     malformed.length = 0;
   }
-  const layerCount = linkNodes === undefined ? decoded.layers.length : 0;
+  const layerCount = linkNodes === undefined ? layers.length : 0;
   for (let i = 0; i < layerCount; i++) {
-    const layer = decoded.layers[i];
+    const layer = layers[i];
     const mapper = MAPPERS[layer.kind];
     if (mapper === undefined) continue;
-    const ctx: DissectContext = { frame: packet.data, packet, layers: decoded.layers, index: i, state, inIcmpError };
+    const ctx: DissectContext = { frame: packet.data, packet, layers, index: i, state, inIcmpError };
     try {
       const nodes = mapper(layer, ctx);
-      for (const node of nodes) {
+      for (let k = 0; k < nodes.length; k++) {
+        const node = nodes[k];
         if (inIcmpError && node.columns) {
           // Wireshark keeps the outer addresses in the columns for an ICMP error's embedded datagram.
           delete node.columns.src;
@@ -86,20 +93,25 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
           delete node.columns.protocol;
           delete node.columns.info;
         }
-        protos.push(node);
+        all.push(node);
       }
       // A TCP payload goes on to the application protocol through the stream reassembly.
-      const next = decoded.layers[i + 1];
-      if (layer.kind === 'tcp' && nodes.length === 1 && (next === undefined || STREAM_KINDS.has(next.kind))) {
-        const app = dissectTcpApp(layer, ctx, nodes[0], TCP_APPS);
-        if (app !== undefined) {
-          protos.push(...app.nodes);
-          for (const n of app.nodes) malformed.push(...n.malformed);
-          // The stream reassembly took the payload: the per-segment layers of it are not shown.
-          if (app.consumed) {
-            while (STREAM_KINDS.has(decoded.layers[i + 1]?.kind ?? '')) {
-              i++;
-              forget(malformed, decoded.layers[i].malformed);
+      if (layer.kind === 'tcp' && nodes.length === 1) {
+        const next = layers[i + 1];
+        if (next === undefined || STREAM_KINDS.has(next.kind)) {
+          const app = dissectTcpApp(layer, ctx, nodes[0], TCP_APPS);
+          if (app !== undefined) {
+            for (let k = 0; k < app.nodes.length; k++) {
+              const n = app.nodes[k];
+              all.push(n);
+              for (let m = 0; m < n.malformed.length; m++) malformed.push(n.malformed[m]);
+            }
+            // The stream reassembly took the payload: the per-segment layers of it are not shown.
+            if (app.consumed) {
+              while (STREAM_KINDS.has(layers[i + 1]?.kind ?? '')) {
+                i++;
+                forget(malformed, layers[i].malformed);
+              }
             }
           }
         }
@@ -108,22 +120,25 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
       malformed.push({ layer: layer.kind, offset: layer.offset, reason: `dissector error: ${(err as Error).message}` });
     }
     if (layer.kind === 'icmp' || layer.kind === 'icmpv6') inIcmpError = inIcmpError || isIcmpError(layer);
-    const datagram = reassembledDone ? undefined : reassembledDatagram(state, packet.number);
-    if (!reassembledDone && datagram !== undefined && datagram.layerIndex <= i && !IP_HEADER_KINDS.has(decoded.layers[i + 1]?.kind ?? '')) {
+    if (reassembledDone) continue;
+    const datagram = reassembledDatagram(state, packet.number);
+    if (datagram !== undefined && datagram.layerIndex <= i && !IP_HEADER_KINDS.has(layers[i + 1]?.kind ?? '')) {
       // After the IP header and its extension headers: the upper layers from the reassembled bytes.
       // The last fragment's own bytes are part of them, so its `data` layer is not shown again.
-      protos.push(...mapReassembled(datagram, decoded.layers, packet, state, malformed));
-      if (decoded.layers[i + 1]?.kind === 'data') i++;
+      const upper = mapReassembled(datagram, layers, packet, state, malformed);
+      for (let k = 0; k < upper.length; k++) all.push(upper[k]);
+      if (layers[i + 1]?.kind === 'data') i++;
       reassembledDone = true;
     }
   }
-  // The reassembly tree is no protocol of its own: tshark leaves it out of frame.protocols.
-  const frame = frameNode(packet, hasSegmentsNode(protos) ? protos.filter((p) => p.proto !== 'tcp.segments') : protos, state, malformed);
-  const comments = commentsNode(packet);
-  const all = comments ? [comments, frame, ...protos] : [frame, ...protos];
+  const frame = frameNode(packet, all, state, malformed, frameAt + 1);
+  all[frameAt] = frame;
   const columns: Required<Columns> = { protocol: '', info: '', src: '', dst: '' };
+  let nested = false;
   for (let k = 0; k < all.length; k++) {
-    const c = all[k].columns;
+    const p = all[k];
+    if (p.inside === true || NESTING_PROTOS.has(p.proto)) nested = true;
+    const c = p.columns;
     if (!c) continue;
     if (c.protocol !== undefined) columns.protocol = c.protocol;
     if (c.info !== undefined) columns.info = c.info;
@@ -135,13 +150,19 @@ export function dissect(captured: CapturedPacket, state: DissectState = new Diss
   if (state.prefs.checkFcs && all.some((p) => p.fields.some((f) => f.name === 'eth.fcs.status' && f.value === 0))) {
     columns.info += ' [ETHERNET FRAME CHECK SEQUENCE INCORRECT]';
   }
-  const problem = problemNode(packet, malformed, all);
+  const problem = malformed.length === 0 ? undefined : problemNode(packet, malformed, all);
   if (problem !== undefined) {
     all.push(problem.node);
     columns.info = problem.appendInfo(columns.info);
   }
-  return { packet, layers: decoded.layers, protos: all, parents: nesting(all), malformed, columns };
+  // Without a nesting protocol every node is at the top level: no list is needed to say so.
+  const d: Dissection = { packet, layers, protos: all, malformed, columns };
+  if (nested) d.parents = nesting(all);
+  return d;
 }
+
+/** Holds the frame node's place in the tree until the node is made. */
+const FRAME_SLOT: ProtoNode = { proto: 'frame', label: '', offset: 0, length: 0, fields: [], malformed: [] };
 
 /**
  * The upper layers of a datagram this frame completed, decoded from the reassembled bytes (Wireshark's
@@ -197,12 +218,6 @@ function plainBytes(packet: CapturedPacket): CapturedPacket {
   const d = packet.data;
   if (Object.getPrototypeOf(d) === Uint8Array.prototype) return packet;
   return { ...packet, data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
-}
-
-/** True when the stream reassembly added its `[N Reassembled TCP Segments]` node. */
-function hasSegmentsNode(protos: readonly ProtoNode[]): boolean {
-  for (let i = 0; i < protos.length; i++) if (protos[i].proto === 'tcp.segments') return true;
-  return false;
 }
 
 /** Removes the given malformations (of layers no longer shown) from the frame's list. */

@@ -5,7 +5,7 @@
 
 import type { Dissection } from './dissection.ts';
 import { findFields } from './lookup.ts';
-import { formatBytesHex, type ProtoNode } from './field.ts';
+import { type Field, formatBytesHex, type ProtoNode } from './field.ts';
 import { isKnownField, isProtocolName } from './known-fields.ts';
 
 export interface FieldsOptions {
@@ -63,7 +63,59 @@ function quoted(s: string, q: FieldsOptions['quote']): string {
 
 /** One -T fields line. */
 export function fieldsLine(d: Dissection, names: readonly string[], opts: FieldsOptions = {}): string {
-  return names.map((n) => quoted(fieldText(d, n, opts), opts.quote)).join(opts.separator ?? '\t');
+  return fieldsLiner(names, opts)(d);
+}
+
+/**
+ * The -T fields line maker for these names and options, worked out once for a whole capture: each
+ * field's occurrences are read straight from the tree into the line, with no list per field.
+ */
+export function fieldsLiner(names: readonly string[], opts: FieldsOptions = {}): (d: Dissection) => string {
+  const separator = opts.separator ?? '\t';
+  const aggregator = opts.aggregator ?? ',';
+  const occurrence = opts.occurrence ?? 'a';
+  const quote = opts.quote === 'd' ? '"' : opts.quote === 's' ? "'" : '';
+  const texts = names.map((name): ((d: Dissection) => string) => {
+    // Protocols print their labels (or names, or bytes): the general path, rare in a fields list.
+    if (isProtocolName(name)) return (d) => fieldText(d, name, opts);
+    if (occurrence === 'a') return (d) => joinedShows(d.protos, name, aggregator);
+    return (d) => fieldText(d, name, opts);
+  });
+  return (d) => {
+    let line = '';
+    for (let i = 0; i < texts.length; i++) {
+      if (i > 0) line += separator;
+      const t = texts[i](d);
+      line += t === '' || quote === '' ? t : quote + t + quote;
+    }
+    return line;
+  };
+}
+
+/** Every occurrence's show of a field in tree order, joined by the aggregator. */
+function joinedShows(protos: readonly ProtoNode[], name: string, aggregator: string): string {
+  joined = '';
+  joinedAny = false;
+  for (let i = 0; i < protos.length; i++) {
+    const fields = protos[i].fields;
+    if (fields.length > 0) joinInto(fields, name, aggregator);
+  }
+  return joined;
+}
+
+/** The text joinedShows is building (one at a time: the walk never calls out). */
+let joined = '';
+let joinedAny = false;
+
+function joinInto(fields: readonly Field[], name: string, aggregator: string): void {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (f.name === name) {
+      joined = joinedAny ? joined + aggregator + f.show : f.show;
+      joinedAny = true;
+    }
+    if (f.children !== undefined) joinInto(f.children, name, aggregator);
+  }
 }
 
 /** The `-E header=y` line: the field names, separated (and quoted) like the values. */

@@ -59,7 +59,13 @@ export function nsDelta(b: NsTime, a: NsTime): NsTime {
 /** Formats a relative time as tshark prints FT_RELATIVE_TIME: `-?S.NNNNNNNNN`. */
 export function formatRelTime(t: NsTime): string {
   const neg = t.secs < 0 || t.nsecs < 0;
-  return `${neg ? '-' : ''}${Math.abs(t.secs)}.${String(Math.abs(t.nsecs)).padStart(9, '0')}`;
+  return `${neg ? '-' : ''}${Math.abs(t.secs)}.${nine(Math.abs(t.nsecs))}`;
+}
+
+/** A non-negative whole number as at least nine digits, zeros in front (`padStart(9, '0')`). */
+function nine(n: number): string {
+  // 1e9 + n has ten digits for n below 1e9: the nine after the leading 1 are the padded number.
+  return n < 1e9 && Number.isInteger(n) ? String(1e9 + n).slice(1) : String(n).padStart(9, '0');
 }
 
 /** A relative time with `digits` decimals (truncated), as the summary's Time column shows it. */
@@ -128,11 +134,36 @@ export function timePrecision(tsResolution: number): number {
 }
 
 interface FrameState {
-  first?: NsTime;
-  prev?: NsTime;
-  prevDisplayed?: NsTime;
+  /** Seconds and nanoseconds of the first frame, the previous frame and the previous displayed one. */
+  started: boolean;
+  firstSecs: number;
+  firstNsecs: number;
+  prevSecs: number;
+  prevNsecs: number;
+  displayedSecs: number;
+  displayedNsecs: number;
+  /** True once a frame was displayed (with display tracking on). */
+  displayedSeen: boolean;
   /** True once the caller reports which frames it displays (a display filter is in use). */
-  tracksDisplay?: boolean;
+  tracksDisplay: boolean;
+}
+
+function frameState(state: DissectState): FrameState {
+  return state.slot<FrameState>('frame', newFrameState);
+}
+
+function newFrameState(): FrameState {
+  return {
+    started: false,
+    firstSecs: 0,
+    firstNsecs: 0,
+    prevSecs: 0,
+    prevNsecs: 0,
+    displayedSecs: 0,
+    displayedNsecs: 0,
+    displayedSeen: false,
+    tracksDisplay: false,
+  };
 }
 
 /**
@@ -140,33 +171,45 @@ interface FrameState {
  * frame's frame.time_delta_displayed counts from it. Without calls, every frame counts as displayed.
  */
 export function markDisplayed(state: DissectState, packet: CapturedPacket): void {
-  const fs = state.slot<FrameState>('frame', () => ({}));
+  const fs = frameState(state);
   fs.tracksDisplay = true;
-  fs.prevDisplayed = { secs: packet.tsSec, nsecs: packet.tsNsec };
+  fs.displayedSeen = true;
+  fs.displayedSecs = packet.tsSec;
+  fs.displayedNsecs = packet.tsNsec;
 }
 
 /** Starts display tracking before the first frame (the first displayed frame then has delta 0). */
 export function trackDisplayedFrames(state: DissectState): void {
-  state.slot<FrameState>('frame', () => ({})).tracksDisplay = true;
+  frameState(state).tracksDisplay = true;
 }
 
 /** The frame's time relative to the first frame of the capture (the summary's Time column). */
 export function relativeTime(packet: CapturedPacket, state: DissectState): NsTime {
-  const fs = state.slot<FrameState>('frame', () => ({}));
+  const fs = frameState(state);
   const now: NsTime = { secs: packet.tsSec, nsecs: packet.tsNsec };
-  return nsDelta(now, fs.first ?? now);
+  return fs.started ? nsDelta(now, { secs: fs.firstSecs, nsecs: fs.firstNsecs }) : nsDelta(now, now);
 }
 
-/** Builds the frame node; call after the protocol nodes exist (frame.protocols lists them). */
-export function frameNode(packet: CapturedPacket, protos: readonly ProtoNode[], state: DissectState, malformed: readonly Malformation[]): ProtoNode {
-  const fs = state.slot<FrameState>('frame', () => ({}));
+/**
+ * Builds the frame node; call after the protocol nodes exist (frame.protocols lists them, from
+ * `protos[from]` on).
+ */
+export function frameNode(packet: CapturedPacket, protos: readonly ProtoNode[], state: DissectState, malformed: readonly Malformation[], from = 0): ProtoNode {
+  const fs = frameState(state);
   const now: NsTime = { secs: packet.tsSec, nsecs: packet.tsNsec };
-  const first = fs.first ?? now;
-  const prev = fs.prev ?? now;
-  const prevDisplayed = fs.tracksDisplay ? (fs.prevDisplayed ?? now) : prev;
-  fs.first = first;
-  fs.prev = now;
-  const encap = WTAP_ENCAP[packet.iface.linkType] ?? -1;
+  if (!fs.started) {
+    fs.started = true;
+    fs.firstSecs = now.secs;
+    fs.firstNsecs = now.nsecs;
+    fs.prevSecs = now.secs;
+    fs.prevNsecs = now.nsecs;
+  }
+  const first: NsTime = { secs: fs.firstSecs, nsecs: fs.firstNsecs };
+  const prevSecs = fs.prevSecs;
+  const prevNsecs = fs.prevNsecs;
+  fs.prevSecs = now.secs;
+  fs.prevNsecs = now.nsecs;
+  const labels = state.labels;
   const len = packet.origLength;
   const cap = packet.data.length;
   const isPcapng = packet.iface.container === 'pcapng';
@@ -174,6 +217,30 @@ export function frameNode(packet: CapturedPacket, protos: readonly ProtoNode[], 
   const fields: Field[] = [];
   // Each group is built when the output reads it (state.wants); frame.time_relative always is: the
   // summary's Time column reads it.
+  if (state.selection === undefined) {
+    frameFieldsBefore(packet, state, now, { secs: prevSecs, nsecs: prevNsecs }, fields);
+  } else if (state.wants('frame.')) {
+    frameFieldsBefore(packet, state, now, { secs: prevSecs, nsecs: prevNsecs }, fields);
+  }
+  fields.push(rel('frame.time_relative', 'Time since reference or first frame', nsDelta(now, first), labels));
+  if (state.selection === undefined || state.wants('frame.')) frameFieldsAfter(packet, protos, state, fields, from);
+  const where = labels && isPcapng ? ` on interface ${ifName}, id ${packet.interfaceId}` : '';
+  return {
+    proto: 'frame',
+    label: labels ? `Frame ${packet.number}: ${len} bytes on wire (${len * 8} bits), ${cap} bytes captured (${cap * 8} bits)${where}` : '',
+    offset: 0,
+    length: cap,
+    fields,
+    malformed: malformed.length === 0 ? [] : [...malformed],
+  };
+}
+
+/** The frame fields before frame.time_relative, those the output reads. */
+function frameFieldsBefore(packet: CapturedPacket, state: DissectState, now: NsTime, prev: NsTime, fields: Field[]): void {
+  const fs = frameState(state);
+  const encap = WTAP_ENCAP[packet.iface.linkType] ?? -1;
+  const isPcapng = packet.iface.container === 'pcapng';
+  const ifName = packet.iface.name ?? 'unknown';
   const want = (prefix: string): boolean => state.wants(prefix);
   if (isPcapng && want('frame.section_number')) fields.push(uintDec('frame.section_number', 'Section number', 1, 0, 0));
   if (isPcapng && want('frame.interface')) {
@@ -199,39 +266,44 @@ export function frameNode(packet: CapturedPacket, protos: readonly ProtoNode[], 
   if (want('frame.time')) {
     fields.push(rawField('frame.time', 'Arrival Time', 'time', epochValue, formatAbsTime(now), 0, 0), ...invalidFraction(now));
   }
-  if (want('frame.offset_shift')) fields.push(rel('frame.offset_shift', 'Time shift for this packet', { secs: 0, nsecs: 0 }));
+  if (want('frame.offset_shift')) fields.push(rel('frame.offset_shift', 'Time shift for this packet', { secs: 0, nsecs: 0 }, true));
   if (want('frame.time_epoch')) {
     const epoch = formatEpoch(now);
     fields.push(rawField('frame.time_epoch', 'Epoch Time', 'time', epochValue, epoch, 0, 0, { text: `Epoch Time: ${epoch} seconds` }));
   }
   if (want('frame.time_delta')) {
+    // Before any frame was displayed, the delta counts from this frame itself (0).
+    const prevDisplayed = fs.tracksDisplay ? (fs.displayedSeen ? { secs: fs.displayedSecs, nsecs: fs.displayedNsecs } : now) : prev;
     fields.push(
-      rel('frame.time_delta', 'Time delta from previous captured frame', nsDelta(now, prev)),
-      rel('frame.time_delta_displayed', 'Time delta from previous displayed frame', nsDelta(now, prevDisplayed)),
+      rel('frame.time_delta', 'Time delta from previous captured frame', nsDelta(now, prev), true),
+      rel('frame.time_delta_displayed', 'Time delta from previous displayed frame', nsDelta(now, prevDisplayed), true),
     );
   }
-  fields.push(rel('frame.time_relative', 'Time since reference or first frame', nsDelta(now, first)));
+}
+
+/** The frame fields after frame.time_relative, those the output reads. */
+function frameFieldsAfter(packet: CapturedPacket, protos: readonly ProtoNode[], state: DissectState, fields: Field[], from: number): void {
+  const len = packet.origLength;
+  const cap = packet.data.length;
+  const want = (prefix: string): boolean => state.wants(prefix);
   if (want('frame.number')) fields.push(uintDec('frame.number', 'Frame Number', packet.number, 0, 0));
   if (want('frame.len')) fields.push(uintDec('frame.len', 'Frame Length', len, 0, 0, { text: `Frame Length: ${len} bytes (${len * 8} bits)` }));
   if (want('frame.cap_len')) fields.push(uintDec('frame.cap_len', 'Capture Length', cap, 0, 0, { text: `Capture Length: ${cap} bytes (${cap * 8} bits)` }));
   if (want('frame.marked')) fields.push(bool('frame.marked', 'Frame is marked', false, 0, 0, { generated: true, text: '[Frame is marked: False]' }));
   if (want('frame.ignored')) fields.push(bool('frame.ignored', 'Frame is ignored', false, 0, 0, { generated: true, text: '[Frame is ignored: False]' }));
   if (want('frame.protocols')) {
-    const protocols = protos
-      .flatMap((p) => [...(p.unlisted ? [] : [p.proto]), ...(p.layers ?? [])])
-      .filter((p) => !NOT_IN_PROTOCOLS.has(p))
-      .join(':');
+    let protocols = '';
+    for (let i = from; i < protos.length; i++) {
+      const p = protos[i];
+      // The reassembly tree is no protocol of its own: tshark leaves it out of frame.protocols.
+      if (p.proto === 'tcp.segments') continue;
+      if (!p.unlisted && !NOT_IN_PROTOCOLS.has(p.proto)) protocols += protocols === '' ? p.proto : ':' + p.proto;
+      if (p.layers !== undefined) {
+        for (const l of p.layers) if (!NOT_IN_PROTOCOLS.has(l)) protocols += protocols === '' ? l : ':' + l;
+      }
+    }
     fields.push(stringField('frame.protocols', 'Protocols in frame', protocols, 0, 0, { generated: true, text: `[Protocols in frame: ${protocols}]` }));
   }
-  const where = isPcapng ? ` on interface ${ifName}, id ${packet.interfaceId}` : '';
-  return {
-    proto: 'frame',
-    label: `Frame ${packet.number}: ${len} bytes on wire (${len * 8} bits), ${cap} bytes captured (${cap * 8} bits)${where}`,
-    offset: 0,
-    length: cap,
-    fields,
-    malformed: [...malformed],
-  };
 }
 
 /** Pseudo-protocols that tshark does not list in frame.protocols. */
@@ -259,7 +331,9 @@ function invalidFraction(t: NsTime): Field[] {
   return [expertField('frame.time_invalid', msg, 'Note', 'Sequence')];
 }
 
-function rel(name: string, label: string, t: NsTime): Field {
+/** A relative-time frame field; its `-V` text only when the output prints texts. */
+function rel(name: string, label: string, t: NsTime, text: boolean): Field {
   const s = formatRelTime(t);
+  if (!text) return { name, label, kind: 'reltime', value: t.secs + t.nsecs / 1e9, show: s, offset: 0, length: 0, generated: true };
   return rawField(name, label, 'reltime', t.secs + t.nsecs / 1e9, s, 0, 0, { generated: true, text: `[${label}: ${s} seconds]` });
 }

@@ -35,7 +35,8 @@ export function decode(frame: Uint8Array, linkType: number, options: DecodeOptio
       malformed: [malformation('frame', 0, `unsupported link type ${linkType}`)],
     };
     ctx.layers.push(layer);
-    return { layers: ctx.layers, malformed: layer.malformed };
+    // A list of its own: callers may add to the frame's list without changing the layer's.
+    return { layers: ctx.layers, malformed: [...layer.malformed] };
   }
   return decodeFrom(ctx, first, 0, frame.length);
 }
@@ -75,7 +76,11 @@ export function decodeFrom(ctx: DecodeContext, kind: string, offset: number, end
   }
   // Most frames have no malformation: no array is made per layer to say so.
   const malformed: Malformation[] = [];
-  for (const l of ctx.layers) for (const m of l.malformed) malformed.push(m);
+  const layers = ctx.layers;
+  for (let i = 0; i < layers.length; i++) {
+    const lm = layers[i].malformed;
+    for (let k = 0; k < lm.length; k++) malformed.push(lm[k]);
+  }
   return { layers: ctx.layers, malformed };
 }
 

@@ -29,7 +29,7 @@
 // properties with `version: 6` and 16-byte addresses. The IP builder does not touch its payload: the
 // upper layer fills its own checksum from these addresses and its own length.
 
-import { internetChecksum, type PseudoHeaderSource } from './checksum.ts';
+import { foldSum, internetChecksum, onesSum, type PseudoHeaderSource } from './checksum.ts';
 import type { EmitContext, LayerSpec } from './encode.ts';
 import { encodeIpv4Options, parseIpv4Options, type Ipv4Option } from './ipv4-options.ts';
 import {
@@ -161,12 +161,91 @@ export const decodeIpv4: LayerDecoder = (ctx: DecodeContext, offset: number, end
   const b = ctx.frame;
   const avail = end - offset;
   const malformed: Malformation[] = [];
+  const value = avail >= IPV4_MIN_HEADER_LEN ? wholeHeader(b, offset) : partialHeader(b, offset, end);
+  if (avail < 1) return stopAt(value, malformed, offset, 0, 'IPv4 header missing', offset);
+  if (value.version === 6) {
+    // An IPv6 packet where IPv4 was announced: Wireshark reports the bogus version, then decodes IPv6.
+    malformed.push(malformation('ipv4', offset, 'Bogus IPv4 version (6, must be 4)'));
+    return { layer: { kind: 'ipv4', offset, length: 1, value, malformed }, next: 'ipv6', payloadOffset: offset, payloadEnd: end };
+  }
+  if (value.version !== 4) return stopAt(value, malformed, offset, 1, `Bogus IPv4 version (${value.version}, must be 4)`, offset);
+  const headerLength = value.ihl * 4;
+  if (headerLength < IPV4_MIN_HEADER_LEN) {
+    return stopAt(value, malformed, offset, Math.min(avail, 1), `Bogus IP header length (${headerLength}, must be at least ${IPV4_MIN_HEADER_LEN})`, offset);
+  }
+  if (avail < headerLength) {
+    return stopAt(value, malformed, offset, avail, `IPv4 header truncated: ${avail} of ${headerLength} bytes`, end);
+  }
+  // Total Length 0 is what TCP segmentation offload leaves in captures: use the bytes there are.
+  const totalLength = value.totalLength === 0 ? avail : value.totalLength;
+  if (totalLength < headerLength) {
+    return stopAt(
+      value,
+      malformed,
+      offset,
+      headerLength,
+      `Bogus IP length (${value.totalLength}, less than header length ${headerLength})`,
+      offset + IPV4_TOTAL_LENGTH.start,
+    );
+  }
+  if (headerLength > IPV4_MIN_HEADER_LEN) {
+    value.optionsBytes = copyBytes(b, offset + IPV4_OPTIONS_START, offset + headerLength);
+    const parsed = parseIpv4Options(b, offset + IPV4_OPTIONS_START, offset + headerLength);
+    value.options = parsed.options;
+    malformed.push(...parsed.malformed);
+  }
+  if (ctx.options.verifyChecksums) {
+    // The sum of the header without its checksum field, then with it: a header that holds a correct
+    // checksum sums to 0 (complemented 0xffff); the computed checksum is the complement of the rest.
+    const rest = onesSum(b, offset + IPV4_CHECKSUM.end, headerLength - IPV4_CHECKSUM.end, onesSum(b, offset, IPV4_CHECKSUM.start));
+    value.checksumStatus = (~foldSum(rest + value.checksum) & 0xffff) === 0 ? 'good' : 'bad';
+    value.checksumComputed = ~foldSum(rest) & 0xffff;
+  }
+  const payloadEnd = offset + Math.min(totalLength, avail);
+  const next = isFragment(value) ? null : ipProtocolKind(value.protocol);
+  return { layer: { kind: 'ipv4', offset, length: headerLength, value, malformed }, next, payloadOffset: offset + headerLength, payloadEnd };
+};
+
+/** Shared by every header without options: a zero-length array holds nothing to share. */
+const NO_OPTION_BYTES = new Uint8Array(0);
+
+/** The fixed header's fields when all 20 bytes are there (the common case: no bounds checks). */
+function wholeHeader(b: Uint8Array, offset: number): Ipv4 {
+  const vi = b[offset];
+  const ds = b[offset + IPV4_DSCP_ECN];
+  const flagsFrag = u16(b, offset + IPV4_FLAGS_FRAG.start);
+  const flags = flagsFrag >>> 13;
+  return {
+    version: vi >>> 4,
+    ihl: vi & 0x0f,
+    dscp: ds >>> 2,
+    ecn: ds & 0x03,
+    totalLength: u16(b, offset + IPV4_TOTAL_LENGTH.start),
+    id: u16(b, offset + IPV4_ID.start),
+    flags,
+    reserved: (flags & IPV4_FLAG.RESERVED) !== 0,
+    df: (flags & IPV4_FLAG.DF) !== 0,
+    mf: (flags & IPV4_FLAG.MF) !== 0,
+    fragmentOffset: flagsFrag & 0x1fff,
+    ttl: b[offset + IPV4_TTL],
+    protocol: b[offset + IPV4_PROTOCOL],
+    checksum: u16(b, offset + IPV4_CHECKSUM.start),
+    checksumStatus: 'unverified',
+    src: copyBytes(b, offset + IPV4_SRC.start, offset + IPV4_SRC.end),
+    dst: copyBytes(b, offset + IPV4_DST.start, offset + IPV4_DST.end),
+    optionsBytes: NO_OPTION_BYTES,
+    options: [],
+  };
+}
+
+/** The fixed header's fields from fewer than 20 bytes: what is missing reads as 0 (or is cut short). */
+function partialHeader(b: Uint8Array, offset: number, end: number): Ipv4 {
   const at = (i: number): number => (offset + i < end ? b[offset + i] : 0);
   const word = (i: number): number => (offset + i + 1 < end ? u16(b, offset + i) : 0);
   const addr = (r: { start: number; end: number }): Uint8Array => copyBytes(b, offset + r.start, Math.min(offset + r.end, end));
   const flagsFrag = word(IPV4_FLAGS_FRAG.start);
   const flags = flagsFrag >>> 13;
-  const value: Ipv4 = {
+  return {
     version: at(IPV4_VER_IHL) >>> 4,
     ihl: at(IPV4_VER_IHL) & 0x0f,
     dscp: at(IPV4_DSCP_ECN) >>> 2,
@@ -184,53 +263,15 @@ export const decodeIpv4: LayerDecoder = (ctx: DecodeContext, offset: number, end
     checksumStatus: 'unverified',
     src: addr(IPV4_SRC),
     dst: addr(IPV4_DST),
-    optionsBytes: new Uint8Array(0),
+    optionsBytes: NO_OPTION_BYTES,
     options: [],
   };
-  const stop = (length: number, reason: string, at_ = offset): DecodeStep => {
-    malformed.push(malformation('ipv4', at_, reason));
-    return { layer: { kind: 'ipv4', offset, length, value, malformed }, next: null, payloadOffset: offset + length, payloadEnd: offset + length };
-  };
-  if (avail < 1) return stop(0, 'IPv4 header missing');
-  if (value.version === 6) {
-    // An IPv6 packet where IPv4 was announced: Wireshark reports the bogus version, then decodes IPv6.
-    malformed.push(malformation('ipv4', offset, 'Bogus IPv4 version (6, must be 4)'));
-    return { layer: { kind: 'ipv4', offset, length: 1, value, malformed }, next: 'ipv6', payloadOffset: offset, payloadEnd: end };
-  }
-  if (value.version !== 4) return stop(1, `Bogus IPv4 version (${value.version}, must be 4)`);
-  const headerLength = value.ihl * 4;
-  if (headerLength < IPV4_MIN_HEADER_LEN) return stop(Math.min(avail, 1), `Bogus IP header length (${headerLength}, must be at least ${IPV4_MIN_HEADER_LEN})`);
-  if (avail < headerLength) {
-    return stop(avail, `IPv4 header truncated: ${avail} of ${headerLength} bytes`, end);
-  }
-  // Total Length 0 is what TCP segmentation offload leaves in captures: use the bytes there are.
-  const totalLength = value.totalLength === 0 ? avail : value.totalLength;
-  if (totalLength < headerLength) {
-    return stop(headerLength, `Bogus IP length (${value.totalLength}, less than header length ${headerLength})`, offset + IPV4_TOTAL_LENGTH.start);
-  }
-  if (headerLength > IPV4_MIN_HEADER_LEN) {
-    value.optionsBytes = copyBytes(b, offset + IPV4_OPTIONS_START, offset + headerLength);
-    const parsed = parseIpv4Options(b, offset + IPV4_OPTIONS_START, offset + headerLength);
-    value.options = parsed.options;
-    malformed.push(...parsed.malformed);
-  }
-  if (ctx.options.verifyChecksums) {
-    const sum = internetChecksum(b, offset, headerLength);
-    // The sum over a header that holds a correct checksum is 0 (complemented 0xffff).
-    value.checksumStatus = sum === 0 ? 'good' : 'bad';
-    value.checksumComputed = computedChecksum(b, offset, headerLength);
-  }
-  const payloadEnd = offset + Math.min(totalLength, avail);
-  const next = isFragment(value) ? null : ipProtocolKind(value.protocol);
-  return { layer: { kind: 'ipv4', offset, length: headerLength, value, malformed }, next, payloadOffset: offset + headerLength, payloadEnd };
-};
+}
 
-/** The header checksum a header should carry: the checksum over it with the checksum field taken as 0. */
-function computedChecksum(b: Uint8Array, offset: number, headerLength: number): number {
-  const header = copyBytes(b, offset, offset + headerLength);
-  header[IPV4_CHECKSUM.start] = 0;
-  header[IPV4_CHECKSUM.start + 1] = 0;
-  return internetChecksum(header);
+/** Ends decoding at a bad header: the layer covers `length` bytes and nothing follows it. */
+function stopAt(value: Ipv4, malformed: Malformation[], offset: number, length: number, reason: string, at: number): DecodeStep {
+  malformed.push(malformation('ipv4', at, reason));
+  return { layer: { kind: 'ipv4', offset, length, value, malformed }, next: null, payloadOffset: offset + length, payloadEnd: offset + length };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,14 +3,15 @@
 // dissected frame. Every error names the column of the token at fault.
 
 import type { Dissection } from '../dissection.ts';
+import type { Field } from '../field.ts';
 import { fieldType } from '../known-fields.ts';
 import { concatBytes } from '../../wire/layer.ts';
 import { FilterError } from './errors.ts';
 import { parseByteString, parseFloatLiteral, parseInteger, parseIpv4, parseIpv6, splitPrefix } from './literals.ts';
 import type { Comparison, Expr, Operand, Quantifier, SliceRange } from './parser.ts';
-import { fieldOccurrences, fieldPresent, protocolOccurrences, protocolPresent } from './occurrences.ts';
+import { fieldOccurrences, fieldPresent, protocolOccurrences, protocolPresent, someOccurrence } from './occurrences.ts';
 import { type FieldType, intBits, type TypeClass, typeClass, typeDescription } from './types.ts';
-import { compare, type Val, valBytes } from './values.ts';
+import { compare, compareNumberToInt, fieldVal, type Val, valBytes } from './values.ts';
 import { guardRegex, type GuardedRegex } from './regex-guard.ts';
 
 export type Predicate = (d: Dissection) => boolean;
@@ -71,11 +72,25 @@ function compileExpr(e: Expr, refs: Set<string>): Predicate {
       return () => true;
     case 'and': {
       const terms = e.terms.map((t) => compileExpr(t, refs));
-      return (d) => terms.every((p) => p(d));
+      if (terms.length === 2) {
+        const [a, b] = terms;
+        return (d) => a(d) && b(d);
+      }
+      return (d) => {
+        for (let i = 0; i < terms.length; i++) if (!terms[i](d)) return false;
+        return true;
+      };
     }
     case 'or': {
       const terms = e.terms.map((t) => compileExpr(t, refs));
-      return (d) => terms.some((p) => p(d));
+      if (terms.length === 2) {
+        const [a, b] = terms;
+        return (d) => a(d) || b(d);
+      }
+      return (d) => {
+        for (let i = 0; i < terms.length; i++) if (terms[i](d)) return true;
+        return false;
+      };
     }
     case 'not': {
       // A run of negations compiles without recursion (the parser bounds it anyway).
@@ -115,7 +130,23 @@ function compileExpr(e: Expr, refs: Set<string>): Predicate {
         return (d) => quantified(quant, cmp, left.values(d), right.values(d));
       }
       const lit = literal(e.right, left, cmp);
-      return (d) => quantified(quant, cmp, left.values(d), [lit]);
+      const plain = plainField(e.left);
+      if (plain !== undefined && quant === 'any') {
+        // A field against a literal: the first occurrence that compares true decides, read straight
+        // from the tree (no list of values per frame).
+        const int = lit.t === 'int' ? lit.v : undefined;
+        const test =
+          int === undefined
+            ? (f: Field): boolean => compare(cmp, fieldVal(f), lit)
+            : (f: Field): boolean => {
+                const v = f.value;
+                if ((f.kind === 'uint' || f.kind === 'int') && typeof v === 'number' && Number.isInteger(v)) return compareNumberToInt(cmp, v, int);
+                return compare(cmp, fieldVal(f), lit);
+              };
+        return (d) => someOccurrence(d, plain, test);
+      }
+      const right = [lit];
+      return (d) => quantified(quant, cmp, left.values(d), right);
     }
     case 'in': {
       const left = source(e.left, refs, 'left', 'in');
@@ -140,6 +171,15 @@ function quantified(quant: Quantifier, cmp: Comparison, left: Val[], right: Val[
   if (left.length === 0 || right.length === 0) return false;
   if (quant === 'any') return left.some((l) => right.some((r) => compare(cmp, l, r)));
   return left.every((l) => right.every((r) => compare(cmp, l, r)));
+}
+
+/** The name of an operand that is a field (not a protocol) with no layer operator and no slice. */
+function plainField(op: Operand): string | undefined {
+  if (op.type !== 'word' || op.slice !== undefined) return undefined;
+  const { name, layer } = splitLayer(op.tok.text);
+  if (layer !== undefined) return undefined;
+  const type = fieldType(name);
+  return type === undefined || type === 'FT_PROTOCOL' ? undefined : name;
 }
 
 /** The field name an operand refers to, when it is a known field/protocol (or a function of one). */

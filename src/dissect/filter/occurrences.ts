@@ -97,3 +97,22 @@ function anyNamed(fields: readonly Field[], name: string): boolean {
   }
   return false;
 }
+
+/** True when some occurrence of the field, in tree order, passes the test (which may stop the walk early). */
+export function someOccurrence(d: Dissection, name: string, test: (f: Field) => boolean): boolean {
+  const protos = d.protos;
+  for (let i = 0; i < protos.length; i++) {
+    const fields = protos[i].fields;
+    if (fields.length > 0 && someNamed(fields, name, test)) return true;
+  }
+  return false;
+}
+
+function someNamed(fields: readonly Field[], name: string, test: (f: Field) => boolean): boolean {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (f.name === name && test(f)) return true;
+    if (f.children !== undefined && someNamed(f.children, name, test)) return true;
+  }
+  return false;
+}

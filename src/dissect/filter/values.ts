@@ -123,6 +123,29 @@ function order(a: Val, b: Val): number | undefined {
   return undefined;
 }
 
+/**
+ * compare() of an integer field's value held as a number against an integer literal, without
+ * making the value a bigint first (a number and a bigint compare exactly).
+ */
+export function compareNumberToInt(cmp: Comparison, a: number, b: bigint): boolean {
+  switch (cmp) {
+    case 'eq':
+      return !(a < b || a > b);
+    case 'ne':
+      return a < b || a > b;
+    case 'lt':
+      return a < b;
+    case 'le':
+      return !(a > b);
+    case 'gt':
+      return a > b;
+    case 'ge':
+      return !(a < b);
+    default:
+      return compare(cmp, { t: 'int', v: BigInt(a) }, { t: 'int', v: b });
+  }
+}
+
 /** One comparison of one left value against one right value. */
 export function compare(cmp: Comparison, a: Val, b: Val): boolean {
   switch (cmp) {

@@ -104,37 +104,38 @@ export function mapEthernet(layer: DecodedLayer, ctx: DissectContext): ProtoNode
   }
   const list = new FieldList(frame.length);
   // Fields no output reads are not built (state.wants), but still count for where the tree stops.
-  const want = (prefix: string): boolean => ctx.state.wants(prefix);
-  const add = (wanted: boolean, at: number, length: number, make: () => Field): void => {
-    if (wanted) list.add(at, length, make);
-    else list.fits(at, length);
-  };
-  const subtree = want('eth.addr') || want('eth.lg') || want('eth.ig');
-  add(subtree || want('eth.dst'), o, 6, () => addressField(frame, o, 'dst'));
-  add(subtree || want('eth.src'), o + 6, 6, () => addressField(frame, o + 6, 'src'));
+  const state = ctx.state;
+  const subtree = state.wants('eth.addr') || state.wants('eth.lg') || state.wants('eth.ig');
+  if (list.fits(o, 6) && (subtree || state.wants('eth.dst'))) list.fields.push(addressField(frame, o, 'dst'));
+  if (list.fits(o + 6, 6) && (subtree || state.wants('eth.src'))) list.fields.push(addressField(frame, o + 6, 'src'));
   // Type 0 is taken as an (unknown) EtherType, not as an 802.3 length of 0, as Wireshark does.
   const isLength = e.type <= ETH_MAX_802_3_LENGTH && e.type !== 0;
-  add(want(isLength ? 'eth.len' : 'eth.type'), o + 12, 2, () =>
-    isLength
-      ? uintDec('eth.len', 'Length', e.type, o + 12, 2)
-      : uintHex('eth.type', 'Type', e.type, 4, o + 12, 2, { text: `Type: ${ethertypeName(e.type)} (${hex(e.type, 4)})` }),
-  );
+  if (list.fits(o + 12, 2) && state.wants(isLength ? 'eth.len' : 'eth.type')) {
+    list.fields.push(
+      isLength
+        ? uintDec('eth.len', 'Length', e.type, o + 12, 2)
+        : uintHex('eth.type', 'Type', e.type, 4, o + 12, 2, { text: `Type: ${ethertypeName(e.type)} (${hex(e.type, 4)})` }),
+    );
+  }
   const complete = !list.cut;
   // An 802.3 frame's padding and trailer follow the LLC it carries (the Length field ends it).
   if (complete && (!isLength || ctx.layers[ctx.index + 1]?.kind === 'llc')) {
-    list.push(
-      ...trailerFields(ctx, {
-        index: ctx.index,
-        start: o,
-        reportedEnd: reportedEnd(ctx, ctx.index),
-        payloadOffset: o + 14,
-        fcs: ethFcsMode(ctx),
-        trailerName: 'eth.trailer',
-      }),
-    );
+    const trailer = trailerFields(ctx, {
+      index: ctx.index,
+      start: o,
+      reportedEnd: reportedEnd(ctx, ctx.index),
+      payloadOffset: o + 14,
+      fcs: ethFcsMode(ctx),
+      trailerName: 'eth.trailer',
+    });
+    if (trailer.length > 0) list.push(...trailer);
   }
   const haveAddrs = frame.length >= o + 12;
-  const label = isLength ? 'IEEE 802.3 Ethernet ' : haveAddrs ? `Ethernet II, Src: ${macWithName(frame, o + 6)}, Dst: ${macWithName(frame, o)}` : 'Ethernet II';
+  const label = isLength
+    ? 'IEEE 802.3 Ethernet '
+    : haveAddrs && state.labels
+      ? `Ethernet II, Src: ${macWithName(frame, o + 6)}, Dst: ${macWithName(frame, o)}`
+      : 'Ethernet II';
   const node: ProtoNode = {
     proto: 'eth',
     label,

@@ -76,6 +76,12 @@ function ttlExpert(ttl: number, dst: Uint8Array, proto: number, at: number): Fie
   return undefined;
 }
 
+/** True when the field is captured (see FieldList.fits) and the output reads it (state.wants). */
+function wanted(list: FieldList, ctx: DissectContext, prefix: string, at: number, length: number): boolean {
+  // Fields no output reads are not built, but still count for where the tree stops.
+  return list.fits(at, length) && ctx.state.wants(prefix);
+}
+
 export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const ip = layer.value as Ipv4;
   const frame = ctx.frame;
@@ -83,18 +89,12 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const list = new FieldList(frame.length);
   // Problems Wireshark reports as expert items only (bogus version, header length or total length, an
   // option running past the options) are not "[Malformed Packet]" there: they stay off the node's list.
-  let shown = layer.malformed.filter((m) => !m.reason.startsWith('IPv4 option'));
+  let shown = layer.malformed.length === 0 ? layer.malformed : layer.malformed.filter((m) => !m.reason.startsWith('IPv4 option'));
   const node = (label: string, columns: ProtoNode['columns']): ProtoNode[] => [
     { proto: 'ip', label, offset: o, length: layer.length, fields: list.fields, malformed: shown, columns },
   ];
   const plain = 'Internet Protocol Version 4';
   const b0 = frame[o];
-  // Fields no output reads are not built (state.wants), but still count for where the tree stops.
-  const want = (prefix: string): boolean => ctx.state.wants(prefix);
-  const add = (prefix: string, at: number, length: number, make: () => Field): void => {
-    if (want(prefix)) list.add(at, length, make);
-    else list.fits(at, length);
-  };
   if (o >= frame.length) return node(plain, { protocol: 'IPv4' });
 
   if (ip.version !== 4) {
@@ -112,7 +112,7 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     if (tunnelled) return node(`Internet Protocol, bogus version (${ip.version})`, {});
     return node(plain, { protocol: 'IPv4', info: `Bogus IPv4 version (${ip.version}, must be 4)` });
   }
-  add('ip.version', o, 1, () => uintDec('ip.version', 'Version', 4, o, 1, { text: `${bitPattern(b0, 0xf0, 8)} = Version: 4` }));
+  if (wanted(list, ctx, 'ip.version', o, 1)) list.fields.push(uintDec('ip.version', 'Version', 4, o, 1, { text: `${bitPattern(b0, 0xf0, 8)} = Version: 4` }));
   const hl = ip.ihl * 4;
   if (hl < 20) {
     shown = [];
@@ -125,96 +125,81 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     );
     return node(plain, { protocol: 'IPv4', info: msg });
   }
-  add('ip.hdr_len', o, 1, () =>
-    uintDec('ip.hdr_len', 'Header Length', hl, o, 1, { text: `${bitPattern(b0, 0x0f, 8)} = Header Length: ${hl} bytes (${ip.ihl})` }),
-  );
-  add('ip.dsfield', o + 1, 1, () => dsField(frame[o + 1], o + 1));
+  if (wanted(list, ctx, 'ip.hdr_len', o, 1)) {
+    list.fields.push(uintDec('ip.hdr_len', 'Header Length', hl, o, 1, { text: `${bitPattern(b0, 0x0f, 8)} = Header Length: ${hl} bytes (${ip.ihl})` }));
+  }
+  if (wanted(list, ctx, 'ip.dsfield', o + 1, 1)) list.fields.push(dsField(frame[o + 1], o + 1));
 
   // Total Length: 0 means TSO (use what the frame holds); shorter than the header is bogus.
-  const reported = reportedEnd(ctx, ctx.index) - o;
   let bogusLength: string | undefined;
-  list.add(o + 2, 2, () => {
+  if (list.fits(o + 2, 2)) {
+    const reported = reportedEnd(ctx, ctx.index) - o;
     if (ip.totalLength === 0) {
       const presumed = Math.max(0, reported);
-      return uintDec('ip.len', 'Total Length', presumed, o + 2, 2, {
-        generated: true,
-        text: `[Total Length: ${presumed} bytes (reported as 0, presumed to be because of "TCP segmentation offload" (TSO))]`,
-      });
-    }
-    const children: Field[] = [];
-    if (ip.totalLength < hl) {
+      list.fields.push(
+        uintDec('ip.len', 'Total Length', presumed, o + 2, 2, {
+          generated: true,
+          text: `[Total Length: ${presumed} bytes (reported as 0, presumed to be because of "TCP segmentation offload" (TSO))]`,
+        }),
+      );
+    } else if (ip.totalLength < hl) {
       bogusLength = `Bogus IP length (${ip.totalLength}, less than header length ${hl})`;
-      children.push(expertField('ip.bogus_ip_length', bogusLength, 'Error', 'Protocol', o + 2, 2));
+      const children = [expertField('ip.bogus_ip_length', bogusLength, 'Error', 'Protocol', o + 2, 2)];
+      list.fields.push(uintDec('ip.len', 'Total Length', ip.totalLength, o + 2, 2, { children }));
     } else if (ip.totalLength > reported && !ctx.inIcmpError) {
-      children.push(expertField('ip.bogus_ip_length', `IPv4 total length exceeds packet length (${reported} bytes)`, 'Error', 'Protocol', o + 2, 2));
+      const children = [expertField('ip.bogus_ip_length', `IPv4 total length exceeds packet length (${reported} bytes)`, 'Error', 'Protocol', o + 2, 2)];
+      list.fields.push(uintDec('ip.len', 'Total Length', ip.totalLength, o + 2, 2, { children }));
+    } else if (ctx.state.wants('ip.len')) {
+      list.fields.push(uintDec('ip.len', 'Total Length', ip.totalLength, o + 2, 2));
     }
-    return uintDec('ip.len', 'Total Length', ip.totalLength, o + 2, 2, children.length > 0 ? { children } : undefined);
-  });
+  }
   if (bogusLength !== undefined) {
     shown = [];
     return node(plain, { protocol: 'IPv4', info: bogusLength });
   }
 
-  add('ip.id', o + 4, 2, () => uintHex('ip.id', 'Identification', ip.id, 4, o + 4, 2, { text: `Identification: ${hex(ip.id, 4)} (${ip.id})` }));
+  if (wanted(list, ctx, 'ip.id', o + 4, 2))
+    list.fields.push(uintHex('ip.id', 'Identification', ip.id, 4, o + 4, 2, { text: `Identification: ${hex(ip.id, 4)} (${ip.id})` }));
   const fb = frame[o + 6];
-  add('ip.flags', o + 6, 1, () => {
+  if (wanted(list, ctx, 'ip.flags', o + 6, 1)) {
     const set = FLAG_NAMES.filter(([bit]) => (ip.flags & bit) !== 0).map(([, n]) => n);
-    return rawField('ip.flags', 'Flags', 'uint', ip.flags, hex(ip.flags, 2), o + 6, 1, {
-      text: `${bitPattern(fb, 0xe0, 8)} = Flags: 0x${ip.flags.toString(16)}${set.length > 0 ? ', ' + set.join(', ') : ''}`,
-      children: [
-        bool('ip.flags.rb', 'Reserved bit', ip.reserved, o + 6, 1, { text: `${bitPattern(fb, 0x80, 8)} = Reserved bit: ${ip.reserved ? 'Set' : 'Not set'}` }),
-        bool('ip.flags.df', "Don't fragment", ip.df, o + 6, 1, { text: `${bitPattern(fb, 0x40, 8)} = Don't fragment: ${ip.df ? 'Set' : 'Not set'}` }),
-        bool('ip.flags.mf', 'More fragments', ip.mf, o + 6, 1, { text: `${bitPattern(fb, 0x20, 8)} = More fragments: ${ip.mf ? 'Set' : 'Not set'}` }),
-      ],
-    });
-  });
-  const ff = (frame[o + 6] << 8) | frame[o + 7];
-  add('ip.frag_offset', o + 6, 2, () =>
-    uintDec('ip.frag_offset', 'Fragment Offset', ip.fragmentOffset, o + 6, 2, {
-      text: `${bitPattern(ff, 0x1fff, 16)} = Fragment Offset: ${ip.fragmentOffset * 8}`,
-    }),
-  );
-  add('ip.ttl', o + 8, 1, () => {
+    list.fields.push(
+      rawField('ip.flags', 'Flags', 'uint', ip.flags, hex(ip.flags, 2), o + 6, 1, {
+        text: `${bitPattern(fb, 0xe0, 8)} = Flags: 0x${ip.flags.toString(16)}${set.length > 0 ? ', ' + set.join(', ') : ''}`,
+        children: [
+          bool('ip.flags.rb', 'Reserved bit', ip.reserved, o + 6, 1, { text: `${bitPattern(fb, 0x80, 8)} = Reserved bit: ${ip.reserved ? 'Set' : 'Not set'}` }),
+          bool('ip.flags.df', "Don't fragment", ip.df, o + 6, 1, { text: `${bitPattern(fb, 0x40, 8)} = Don't fragment: ${ip.df ? 'Set' : 'Not set'}` }),
+          bool('ip.flags.mf', 'More fragments', ip.mf, o + 6, 1, { text: `${bitPattern(fb, 0x20, 8)} = More fragments: ${ip.mf ? 'Set' : 'Not set'}` }),
+        ],
+      }),
+    );
+  }
+  if (wanted(list, ctx, 'ip.frag_offset', o + 6, 2)) {
+    const ff = (frame[o + 6] << 8) | frame[o + 7];
+    list.fields.push(
+      uintDec('ip.frag_offset', 'Fragment Offset', ip.fragmentOffset, o + 6, 2, {
+        text: `${bitPattern(ff, 0x1fff, 16)} = Fragment Offset: ${ip.fragmentOffset * 8}`,
+      }),
+    );
+  }
+  if (wanted(list, ctx, 'ip.ttl', o + 8, 1)) {
     const dstBytes = frame.slice(o + 16, o + 20);
     const expert = dstBytes.length === 4 ? ttlExpert(ip.ttl, dstBytes, ip.protocol, o + 8) : undefined;
-    return uintDec('ip.ttl', 'Time to Live', ip.ttl, o + 8, 1, expert ? { children: [expert] } : undefined);
-  });
-  add('ip.proto', o + 9, 1, () => uintDec('ip.proto', 'Protocol', ip.protocol, o + 9, 1, { text: `Protocol: ${ipProtoName(ip.protocol)} (${ip.protocol})` }));
-  if (list.fits(o + 10, 2) && want('ip.checksum')) {
-    const ck = hex(ip.checksum, 4);
-    if (ip.checksumStatus === 'unverified') {
-      list.push(
-        uintHex('ip.checksum', 'Header Checksum', ip.checksum, 4, o + 10, 2, { text: `Header Checksum: ${ck} [validation disabled]` }),
-        uintDec('ip.checksum.status', 'Header checksum status', 2, o + 10, 0, { generated: true, text: '[Header checksum status: Unverified]' }),
-      );
-    } else {
-      const good = ip.checksumStatus === 'good';
-      const calc = hex(ip.checksumComputed ?? 0, 4);
-      list.push(
-        uintHex('ip.checksum', 'Header Checksum', ip.checksum, 4, o + 10, 2, {
-          text: good ? `Header Checksum: ${ck} [correct]` : `Header Checksum: ${ck} incorrect, should be ${calc}(may be caused by "IP checksum offload"?)`,
-          children: good ? undefined : [expertField('ip.checksum_bad.expert', `Bad checksum [should be ${calc}]`, 'Error', 'Checksum', o + 10, 2)],
-        }),
-        uintDec('ip.checksum.status', 'Header checksum status', good ? 1 : 0, o + 10, 0, {
-          generated: true,
-          text: `[Header checksum status: ${good ? 'Good' : 'Bad'}]`,
-        }),
-        uintHex('ip.checksum_calculated', 'Calculated Checksum', ip.checksumComputed ?? 0, 4, o + 10, 2, {
-          generated: true,
-          text: `[Calculated Checksum: ${calc}]`,
-        }),
-      );
-    }
+    list.fields.push(uintDec('ip.ttl', 'Time to Live', ip.ttl, o + 8, 1, expert ? { children: [expert] } : undefined));
   }
-  const wantAddress = (which: 'src' | 'dst'): boolean => want(`ip.${which}`) || want('ip.addr') || want('ip.host');
-  if (list.fits(o + 12, 4) && wantAddress('src')) list.push(...addressFields('src', frame, o + 12, `Source Address: ${formatIpv4(frame, o + 12)}`));
+  if (wanted(list, ctx, 'ip.proto', o + 9, 1)) {
+    list.fields.push(uintDec('ip.proto', 'Protocol', ip.protocol, o + 9, 1, { text: `Protocol: ${ipProtoName(ip.protocol)} (${ip.protocol})` }));
+  }
+  if (list.fits(o + 10, 2) && ctx.state.wants('ip.checksum')) list.push(...checksumFields(ip, o));
+  const wantSrc = wantAddress(ctx, 'src');
+  if (list.fits(o + 12, 4) && wantSrc) list.push(...addressFields('src', frame, o + 12, `Source Address: ${formatIpv4(frame, o + 12)}`));
 
   // A live source route: the header's destination is the current hop, the route's last address is
   // the destination.
-  const route = list.fits(o + 12, 8) && o + hl <= frame.length ? sourceRouteTarget(ip) : undefined;
+  const route = hl > 20 && list.fits(o + 12, 8) && o + hl <= frame.length ? sourceRouteTarget(ip) : undefined;
   if (list.fits(o + 16, 4)) {
     if (route === undefined) {
-      if (wantAddress('dst')) list.push(...addressFields('dst', frame, o + 16, `Destination Address: ${formatIpv4(frame, o + 16)}`));
+      if (wantAddress(ctx, 'dst')) list.push(...addressFields('dst', frame, o + 16, `Destination Address: ${formatIpv4(frame, o + 16)}`));
     } else {
       list.push(
         ipv4Field('ip.cur_rt', 'Current Route', frame, o + 16, { text: `Current Route: ${formatIpv4(frame, o + 16)}` }),
@@ -229,7 +214,9 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
 
   const src = formatIpv4(frame, o + 12);
   const dst = route !== undefined ? formatIpv4(route.address) : formatIpv4(frame, o + 16);
-  const label = `Internet Protocol Version 4, Src: ${src}, Dst: ${dst}${route !== undefined ? `, Via: ${formatIpv4(frame, o + 16)}` : ''}`;
+  const label = ctx.state.labels
+    ? `Internet Protocol Version 4, Src: ${src}, Dst: ${dst}${route !== undefined ? `, Via: ${formatIpv4(frame, o + 16)}` : ''}`
+    : '';
   const columns: NonNullable<ProtoNode['columns']> = { src, dst, protocol: 'IPv4' };
   if (isFragment(ip)) {
     columns.info = `Fragmented IP protocol (proto=${ipProtoName(ip.protocol)} ${ip.protocol}, off=${ip.fragmentOffset * 8}, ID=${ip.id.toString(16).padStart(4, '0')})`;
@@ -253,4 +240,36 @@ export function mapIpv4(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     columns.info = `${ipProtoName(ip.protocol)} (${ip.protocol})`;
   }
   return node(label, columns);
+}
+
+function wantAddress(ctx: DissectContext, which: 'src' | 'dst'): boolean {
+  const state = ctx.state;
+  return state.wants(which === 'src' ? 'ip.src' : 'ip.dst') || state.wants('ip.addr') || state.wants('ip.host');
+}
+
+/** ip.checksum with its status (and the calculated value when it was verified). */
+function checksumFields(ip: Ipv4, o: number): Field[] {
+  const ck = hex(ip.checksum, 4);
+  if (ip.checksumStatus === 'unverified') {
+    return [
+      uintHex('ip.checksum', 'Header Checksum', ip.checksum, 4, o + 10, 2, { text: `Header Checksum: ${ck} [validation disabled]` }),
+      uintDec('ip.checksum.status', 'Header checksum status', 2, o + 10, 0, { generated: true, text: '[Header checksum status: Unverified]' }),
+    ];
+  }
+  const good = ip.checksumStatus === 'good';
+  const calc = hex(ip.checksumComputed ?? 0, 4);
+  return [
+    uintHex('ip.checksum', 'Header Checksum', ip.checksum, 4, o + 10, 2, {
+      text: good ? `Header Checksum: ${ck} [correct]` : `Header Checksum: ${ck} incorrect, should be ${calc}(may be caused by "IP checksum offload"?)`,
+      children: good ? undefined : [expertField('ip.checksum_bad.expert', `Bad checksum [should be ${calc}]`, 'Error', 'Checksum', o + 10, 2)],
+    }),
+    uintDec('ip.checksum.status', 'Header checksum status', good ? 1 : 0, o + 10, 0, {
+      generated: true,
+      text: `[Header checksum status: ${good ? 'Good' : 'Bad'}]`,
+    }),
+    uintHex('ip.checksum_calculated', 'Calculated Checksum', ip.checksumComputed ?? 0, 4, o + 10, 2, {
+      generated: true,
+      text: `[Calculated Checksum: ${calc}]`,
+    }),
+  ];
 }
