@@ -15,10 +15,10 @@ import { dissect, type Dissection } from '../dissect/dissect.ts';
 import { fieldShows, fieldsHeader, fieldsLine, type FieldsOptions, invalidFields } from '../dissect/fields-output.ts';
 import { compileFilter, type Filter, FilterError, formatFilterError } from '../dissect/filter/index.ts';
 import { markDisplayed, trackDisplayedFrames } from '../dissect/frame-fields.ts';
-import { hexLines } from '../dissect/hex-output.ts';
+import { hexText } from '../dissect/hex-output.ts';
 import { JsonWriter } from '../dissect/json-output.ts';
 import { summaryLine } from '../dissect/summary.ts';
-import { treeLines } from '../dissect/tree-output.ts';
+import { treeText } from '../dissect/tree-output.ts';
 import { CliError, colorAllowed, Output, printError } from './io.ts';
 
 export type OutputFormat = 'text' | 'fields' | 'json';
@@ -151,15 +151,15 @@ function jsonFieldsPacket(d: Dissection, names: readonly string[], first: boolea
 
 /** The text printed for one displayed frame in text mode (-V, -x, -P combinations as tshark lays them out). */
 export function textOutput(d: Dissection, o: DecodeOptions): string {
-  const lines: string[] = [];
   const verbose = o.verbose === true;
   const hex = o.hex === true;
   const summary = o.summary === true || (!verbose && !hex);
-  if (summary) lines.push(summaryLine(d));
-  if (summary && hex && !verbose) lines.push('');
-  if (verbose) lines.push(...treeLines(d, { hexFollows: hex }), '');
-  if (hex) lines.push(...hexLines(d, { color: o.color === true }), '');
-  return lines.join('\n') + '\n';
+  let out = '';
+  if (summary) out += `${summaryLine(d)}\n`;
+  if (summary && hex && !verbose) out += '\n';
+  if (verbose) out += `${treeText(d, { hexFollows: hex })}\n`;
+  if (hex) out += `${hexText(d, { color: o.color === true })}\n`;
+  return out;
 }
 
 /** Opens the capture, turning file-system and format errors into tshark-like messages. */
