@@ -9,6 +9,7 @@ import type { Dissection } from './dissection.ts';
 import { type Field, formatBytesHex } from './field.ts';
 import { isProtocolName } from './known-fields.ts';
 import { protoChildren } from './proto-children.ts';
+import { hasAfterNested } from './tree-output.ts';
 
 export interface JsonOptions {
   /** tshark's --no-duplicate-keys: repeated keys become one key with an array of values. */
@@ -77,9 +78,10 @@ function isTextOnly(f: Field): boolean {
 }
 
 /** The entries of `fields`, each with its subtree. */
-function addFields(sink: JsonSink, fields: readonly Field[]): void {
+function addFields(sink: JsonSink, fields: readonly Field[], nested?: boolean): void {
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];
+    if (nested !== undefined && (f.afterNested === true) !== nested) continue;
     const kids = f.children !== undefined && f.children.length > 0 ? f.children : undefined;
     if (isTextOnly(f)) {
       const text = f.text ?? f.label;
@@ -118,8 +120,10 @@ function addLayers(sink: JsonSink, d: Dissection): void {
       return;
     }
     sink.open(p.proto);
-    addFields(sink, p.fields);
+    const tail = hasAfterNested(p);
+    addFields(sink, p.fields, tail ? false : undefined);
     if (children !== undefined) for (const k of children[i]) add(k);
+    if (tail) addFields(sink, p.fields, true);
     // A protocol with nothing under it is its label.
     sink.close(p.label);
   };

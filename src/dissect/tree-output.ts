@@ -38,11 +38,11 @@ function indent(depth: number): string {
 }
 
 /** Appends the lines of `fields` (and their subtrees) at `depth` to `out`. */
-function appendFields(out: string, fields: readonly Field[], depth: number): string {
+function appendFields(out: string, fields: readonly Field[], depth: number, nested?: boolean): string {
   const pad = indent(depth);
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];
-    if (f.hidden) continue;
+    if (f.hidden || (nested !== undefined && (f.afterNested === true) !== nested)) continue;
     const text = f.text;
     // The line's first character decides the brackets; `${label}: ${show}` starts with the label's.
     const bracket = f.generated === true && (text ?? f.label).charCodeAt(0) !== OPEN_BRACKET;
@@ -60,7 +60,14 @@ function appendFields(out: string, fields: readonly Field[], depth: number): str
 function appendProto(out: string, d: Dissection, p: ProtoNode, depth: number, opts: TreeOptions): string {
   out += `${indent(depth)}${p.label}\n`;
   if (p.proto === 'data' && opts.hexFollows !== true) out += `\n${hexDumpText(d.packet.data.subarray(p.offset, p.offset + p.length))}`;
-  return appendFields(out, p.fields, depth + 1);
+  return appendFields(out, p.fields, depth + 1, hasAfterNested(p) ? false : undefined);
+}
+
+/** True when some of the protocol's fields go after the protocols nested in it. */
+export function hasAfterNested(p: ProtoNode): boolean {
+  const fields = p.fields;
+  for (let i = 0; i < fields.length; i++) if (fields[i].afterNested === true) return true;
+  return false;
 }
 
 /** The -V text of one frame: each line ends with a newline (no blank line after the last). */
@@ -69,13 +76,19 @@ export function treeText(d: Dissection, opts: TreeOptions = {}): string {
   let out = '';
   const children = protoChildren(d);
   if (children === undefined) {
-    for (let i = 0; i < protos.length; i++) if (!protos[i].noTree) out = appendProto(out, d, protos[i], 0, opts);
+    for (let i = 0; i < protos.length; i++) {
+      const p = protos[i];
+      if (p.noTree) continue;
+      out = appendProto(out, d, p, 0, opts);
+      if (hasAfterNested(p)) out = appendFields(out, p.fields, 1, true);
+    }
     return out;
   }
   const visit = (i: number, depth: number): void => {
     const p = protos[i];
     if (!p.noTree) out = appendProto(out, d, p, depth, opts);
     for (const c of children[i]) visit(c, p.noTree ? depth : depth + 1);
+    if (!p.noTree && hasAfterNested(p)) out = appendFields(out, p.fields, depth + 1, true);
   };
   for (const i of children[protos.length]) visit(i, 0);
   return out;
