@@ -15,10 +15,10 @@ import { dissect, type Dissection } from '../dissect/dissect.ts';
 import { fieldShows, fieldsHeader, fieldsLiner, type FieldsOptions, invalidFields } from '../dissect/fields-output.ts';
 import { compileFilter, type Filter, FilterError, formatFilterError } from '../dissect/filter/index.ts';
 import { markDisplayed, trackDisplayedFrames } from '../dissect/frame-fields.ts';
-import { hexLines } from '../dissect/hex-output.ts';
+import { hexText } from '../dissect/hex-output.ts';
 import { JsonWriter } from '../dissect/json-output.ts';
 import { summaryLine } from '../dissect/summary.ts';
-import { treeLines } from '../dissect/tree-output.ts';
+import { treeText } from '../dissect/tree-output.ts';
 import { CliError, colorAllowed, Output, printError } from './io.ts';
 
 export type OutputFormat = 'text' | 'fields' | 'json';
@@ -157,11 +157,12 @@ export function textOutput(d: Dissection, o: DecodeOptions): string {
   if (!verbose && !hex) return summaryLine(d) + '\n';
   const lines: string[] = [];
   const summary = o.summary === true || (!verbose && !hex);
-  if (summary) lines.push(summaryLine(d));
-  if (summary && hex && !verbose) lines.push('');
-  if (verbose) lines.push(...treeLines(d, { hexFollows: hex }), '');
-  if (hex) lines.push(...hexLines(d, { color: o.color === true }), '');
-  return lines.join('\n') + '\n';
+  let out = '';
+  if (summary) out += `${summaryLine(d)}\n`;
+  if (summary && hex && !verbose) out += '\n';
+  if (verbose) out += `${treeText(d, { hexFollows: hex })}\n`;
+  if (hex) out += `${hexText(d, { color: o.color === true })}\n`;
+  return out;
 }
 
 /** Opens the capture, turning file-system and format errors into tshark-like messages. */

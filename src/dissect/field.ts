@@ -40,6 +40,11 @@ export interface Field {
   generated?: boolean;
   /** Present for filters and -T fields, not printed by -V (ip.addr, tcp.port...). */
   hidden?: boolean;
+  /**
+   * A protocol's field that -V and -T json show after the protocols nested in it (tshark adds an
+   * ICMP message's multi-part extension after dissecting the quoted datagram).
+   */
+  afterNested?: boolean;
 }
 
 /** Columns a protocol contributes to the one-line summary; inner protocols override outer ones. */

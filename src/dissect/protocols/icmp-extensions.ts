@@ -161,7 +161,10 @@ export function extensionFields(ext: IcmpExtension, b: Uint8Array, end: number):
     }
   }
   const title = ext.version === 1 || ext.version === 2 ? 'ICMP Multi-Part Extensions' : 'ICMP Multi-Part Extensions (unsupported version)';
-  return rawField('icmp.ext', 'ICMP Extensions', 'none', null, '1', at, end - at, { text: title, children });
+  const field = rawField('icmp.ext', 'ICMP Extensions', 'none', null, '1', at, end - at, { text: title, children });
+  // tshark adds the extension to the ICMP tree after the quoted datagram's protocols.
+  field.afterNested = true;
+  return field;
 }
 
 /** The checksum the structure [at, end) should carry: its one's-complement sum with the checksum word as zero. */
