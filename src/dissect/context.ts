@@ -51,7 +51,7 @@ export function parsePrefs(prefs: readonly string[]): DissectPrefs {
 export class FieldSelection {
   private readonly names: readonly string[];
   /** An expert field (`_ws.expert*`) can sit under any field: asking for one builds the whole tree. */
-  private readonly all: boolean;
+  readonly all: boolean;
   private readonly cache = new Map<string, boolean>();
 
   /** `names`: the field and protocol names the output prints and the display filter refers to. */
@@ -71,6 +71,11 @@ export class FieldSelection {
     }
     return v;
   }
+
+  /** True when the output prints or the filter names exactly `name` (`-e tcp` prints the tree label). */
+  has(name: string): boolean {
+    return this.all || this.names.includes(name);
+  }
 }
 
 export class DissectState {
@@ -83,7 +88,20 @@ export class DissectState {
   constructor(
     readonly prefs: DissectPrefs = DEFAULT_PREFS,
     readonly selection?: FieldSelection,
-  ) {}
+  ) {
+    this.tree = selection === undefined || selection.all;
+  }
+
+  /**
+   * True when the output prints the tree (-V, -T json, -x, library callers): the labels and `-V`
+   * texts of fields are made only then (the summary, -T fields and -Y read values and columns).
+   */
+  readonly tree: boolean;
+
+  /** True when `proto`'s tree label is read: a tree output, or `-e proto` / a filter naming it. */
+  wantsLabel(proto: string): boolean {
+    return this.selection === undefined || this.selection.has(proto);
+  }
 
   /** True when the tree must hold the fields whose names start with `prefix` (see FieldSelection). */
   wants(prefix: string): boolean {

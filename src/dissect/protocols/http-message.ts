@@ -93,6 +93,11 @@ export interface HttpHead {
   /** Content-Length when present and numeric. */
   contentLength?: number;
   chunked: boolean;
+  /** The value [start, end) of the first Host header and of the first Content-Type header, or -1. */
+  hostStart: number;
+  hostEnd: number;
+  typeStart: number;
+  typeEnd: number;
 }
 
 /**
@@ -101,6 +106,14 @@ export interface HttpHead {
  */
 export function readHead(b: Uint8Array, at = 0, limit = b.length, cut = false): HttpHead | undefined | 'more' {
   return scanHead(b, at, limit, cut, true);
+}
+
+/**
+ * readHead without the list of header lines: the start line, the framing and where the Host and
+ * Content-Type values are (for an output that reads no http.* field).
+ */
+export function readHeadFraming(b: Uint8Array, at = 0, limit = b.length, cut = false): HttpHead | undefined | 'more' {
+  return scanHead(b, at, limit, cut, false);
 }
 
 /** readHead's work; without `collect` the header lines are not listed (only the body's framing is read). */
@@ -112,7 +125,7 @@ function scanHead(b: Uint8Array, at: number, limit: number, cut: boolean, collec
   if (first === undefined) return p >= limit || couldStartMessage(b, p, limit) ? 'more' : undefined;
   const kind = startKindOf(b, first.start, first.end);
   if (kind === undefined) return undefined;
-  const head: HttpHead = { kind, leading, first, headers: [], chunked: false };
+  const head: HttpHead = { kind, leading, first, headers: [], chunked: false, hostStart: -1, hostEnd: -1, typeStart: -1, typeEnd: -1 };
   let q = first.next;
   for (;;) {
     let line = lineAt(b, q, limit);
@@ -133,7 +146,15 @@ function scanHead(b: Uint8Array, at: number, limit: number, cut: boolean, collec
       if (namedAs(b, line.start, colon, 'content-length')) {
         const value = ascii(b, v, line.end);
         if (/^\s*\d+\s*$/.test(value) && head.contentLength === undefined) head.contentLength = Number(value.trim());
-      } else if (namedAs(b, line.start, colon, 'transfer-encoding') && /chunked/i.test(ascii(b, v, line.end))) head.chunked = true;
+      } else if (namedAs(b, line.start, colon, 'transfer-encoding')) {
+        if (/chunked/i.test(ascii(b, v, line.end))) head.chunked = true;
+      } else if (head.hostStart < 0 && namedAs(b, line.start, colon, 'host')) {
+        head.hostStart = v;
+        head.hostEnd = line.end;
+      } else if (head.typeStart < 0 && namedAs(b, line.start, colon, 'content-type')) {
+        head.typeStart = v;
+        head.typeEnd = line.end;
+      }
     } else if (collect) {
       head.headers.push({ start: line.start, next: line.next, end: line.end, name: '', valueStart: line.end, valueEnd: line.end });
     }

@@ -18,7 +18,7 @@ import { dataNode } from './data.ts';
 import { onTcpStreamForgotten } from './tcp-conversation-end.ts';
 import { type Exchange, requestFields, responseFields } from './http-exchange.ts';
 import { textItem } from './link-fields.ts';
-import { type HttpHeader, httpPduLength, mayBeSwitching, readHead, statusOf, walkChunks } from './http-message.ts';
+import { type HttpHeader, httpPduLength, mayBeSwitching, readHead, readHeadFraming, statusOf, walkChunks } from './http-message.ts';
 import { FORM_MEDIA_TYPE, HTTP_HEADER_FIELDS, HTTP_STATUS_TEXT, HTTP_TCP_PORTS, TEXT_LINES_MEDIA_TYPES } from './http-names.ts';
 import { httpColumnText, httpFieldText, httpFieldValue } from './http-text.ts';
 import { noteHttpUpgrade } from './websocket.ts';
@@ -162,16 +162,16 @@ interface Message {
 
 /** One message from `start` (its whole length when `complete`), with the nodes that show it. */
 function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppContext, truncated: boolean): Message | undefined {
-  const head = readHead(b, start, end, truncated);
+  // Without an output that reads http.* fields, only the columns, the nodes and the request/response
+  // matching are made (state.wants): the header lines are not listed then.
+  const tree = app.ctx.state.wants('http');
+  const head = tree ? readHead(b, start, end, truncated) : readHeadFraming(b, start, end, truncated);
   if (head === undefined || head === 'more') return undefined;
   const fields: Field[] = [];
   const node: ProtoNode = { proto: 'http', label: 'Hypertext Transfer Protocol', offset: start, length: end - start, fields, malformed: [] };
   const nodes: ProtoNode[] = [node];
   const f = head.first;
   let info = `${httpColumnText(b, f.start, f.end)} `;
-  // Without an output that reads http.* fields, only the columns, the nodes and the request/response
-  // matching are made (state.wants).
-  const tree = app.ctx.state.wants('http');
   const kids: Field[] = [];
   const line = httpFieldValue(b, f.start, f.end);
   const conv = convOf(app);
@@ -228,14 +228,10 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
     kids.unshift(expertField('http.chat', firstText, 'Chat', 'Sequence', f.start, 0));
     fields.push(textItem(firstText, f.start, f.next - f.start, kids));
   }
-  let host: string | undefined;
-  let contentType: string | undefined;
-  for (const h of head.headers) {
-    if (tree) fields.push(...headerField(b, h, request ? 'http.request.line' : 'http.response.line'));
-    const lname = h.name.toLowerCase();
-    if (lname === 'host' && host === undefined) host = httpFieldValue(b, h.valueStart, h.valueEnd).trim();
-    if (lname === 'content-type' && contentType === undefined) contentType = mediaType(httpFieldValue(b, h.valueStart, h.valueEnd));
-  }
+  // The first Host and Content-Type headers (their names in any letter case).
+  const host = head.hostStart >= 0 ? httpFieldValue(b, head.hostStart, head.hostEnd).trim() : undefined;
+  const contentType = head.typeStart >= 0 ? mediaType(httpFieldValue(b, head.typeStart, head.typeEnd)) : undefined;
+  if (tree) for (const h of head.headers) fields.push(...headerField(b, h, request ? 'http.request.line' : 'http.response.line'));
   if (head.blank !== undefined && tree)
     fields.push(textItem(httpFieldText(b, head.blank.start, head.blank.next), head.blank.start, head.blank.next - head.blank.start));
   // Request/response matching.
@@ -243,10 +239,10 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
     const uri = requestUri;
     const full = host !== undefined && uri.startsWith('/') ? `http://${host}${uri}` : undefined;
     if (full !== undefined && tree) fields.push(genStr('http.request.full_uri', 'Full request URI', full, start));
-    const generated = requestFields(conv, full ?? uri, frame, now, start);
+    const generated = requestFields(conv, full ?? uri, frame, now, start, tree);
     if (tree) fields.push(...generated);
   } else {
-    const generated = responseFields(conv, frame, now, start);
+    const generated = responseFields(conv, frame, now, start, tree);
     if (tree) fields.push(...generated);
   }
   if (truncated && head.blank === undefined) {
@@ -464,7 +460,9 @@ export const httpTcpApp: TcpAppDissector = {
       // WebSocket hook: a 101 Switching Protocols to websocket hands the conversation on (websocket.ts).
       if (mayBeSwitching(call.data, pdu.offset, end)) noteHttpUpgrade(call.data, pdu.offset, end, app);
       if (call.unreassembled) {
-        if (httpPduLength(call.data.subarray(pdu.offset, end)) === end - pdu.offset) conv.unfinished.delete(app.src);
+        // The hook lists the whole messages (their length from httpPduLength), then the one the
+        // segment does not finish (call.partial).
+        if (pdu !== call.partial && pdu.offset + pdu.length <= call.data.length) conv.unfinished.delete(app.src);
         else conv.unfinished.add(app.src);
       }
       if (nodes.some((n) => n.proto === 'http')) m.nodes[0].unlisted = true;
