@@ -164,9 +164,24 @@ function scanHead(b: Uint8Array, at: number, limit: number, cut: boolean, collec
 
 /** The status code of a response head (NaN when the line has none). */
 export function statusOf(b: Uint8Array, head: HttpHead): number {
-  const line = ascii(b, head.first.start, head.first.end);
-  const m = /^\S+ (\d{3})(?: |$)/.exec(line);
-  return m === null ? Number.NaN : Number(m[1]);
+  // The line read as /^\S+ (\d{3})(?: |$)/ reads its Latin-1 text: a word, one space, three digits,
+  // then a space or the end of the line.
+  const start = head.first.start;
+  const end = head.first.end;
+  let p = start;
+  while (p < end && !isSpaceChar(b[p])) p++;
+  if (p === start || p + 4 > end || b[p] !== 0x20) return Number.NaN;
+  const d0 = b[p + 1] - 0x30;
+  const d1 = b[p + 2] - 0x30;
+  const d2 = b[p + 3] - 0x30;
+  if (d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return Number.NaN;
+  if (p + 4 < end && b[p + 4] !== 0x20) return Number.NaN;
+  return d0 * 100 + d1 * 10 + d2;
+}
+
+/** A byte whose Latin-1 character a regular expression's \s matches (tab to CR, space, no-break space). */
+function isSpaceChar(c: number): boolean {
+  return (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0;
 }
 
 export interface ChunkInfo {

@@ -10,9 +10,9 @@ import type { Tcp } from '../../wire/tcp.ts';
 import type { DissectContext, DissectState } from '../context.ts';
 import { expertField } from '../expert.ts';
 import { type Field, type ProtoNode, rawField, uintDec, formatBytesHex } from '../field.ts';
-import { checksumFields, checksumInfo, flagsField, noteClosing } from './tcp-header-fields.ts';
+import { checksumFields, checksumInfo, FLAG_FIELD_NAMES, type FlagsWanted, flagsField, noteClosing } from './tcp-header-fields.ts';
 import { completenessText, tcpFlagsText } from './tcp-names.ts';
-import { optionFields } from './tcp-options-fields.ts';
+import { optionFields, optionNotes } from './tcp-options-fields.ts';
 import { type NsTime, nsDelta } from '../frame-fields.ts';
 import { bitPattern, textItem } from './link-fields.ts';
 import { analysisFields, analysisPrefix, analyzeSegment, type AnalysisFlow, newAnalysisFlow, noteHandshake, type SegmentAnalysis, TA } from './tcp-analysis.ts';
@@ -57,6 +57,8 @@ interface TcpWants {
   ack: boolean;
   hdrLen: boolean;
   flags: boolean;
+  /** The parts of the flags tree read. */
+  flagParts: FlagsWanted;
   window: boolean;
   checksum: boolean;
   urgent: boolean;
@@ -81,6 +83,7 @@ function tcpWants(st: DissectState): TcpWants {
     ack: w('tcp.ack'),
     hdrLen: w('tcp.hdr_len'),
     flags: w('tcp.flags') || w('tcp.connection'),
+    flagParts: { tree: st.tree, children: FLAG_FIELD_NAMES.map(w), connection: w('tcp.connection') },
     window: w('tcp.window_size'),
     checksum: w('tcp.checksum'),
     urgent: w('tcp.urgent_pointer'),
@@ -304,7 +307,11 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
       ? `${sp} \u2192 ${dp} [${tcpFlagsText(flags)}] Seq=${seq} Ack=${ack} Win=${win}`
       : `${sp} \u2192 ${dp} [${tcpFlagsText(flags)}] Seq=${seq} Win=${win}`;
   if (!quoted && w.seq) {
-    fields.push(uintDec('tcp.seq', 'Sequence Number', seq, off + 4, 4, { text: `Sequence Number: ${seq}    (relative sequence number)` }));
+    fields.push(
+      w.tree
+        ? uintDec('tcp.seq', 'Sequence Number', seq, off + 4, 4, { text: `Sequence Number: ${seq}    (relative sequence number)` })
+        : uintDec('tcp.seq', 'Sequence Number', seq, off + 4, 4),
+    );
     fields.push(uintDec('tcp.seq_raw', 'Sequence Number (raw)', v.seq, off + 4, 4));
   }
   if (v.bogusHeaderLength) {
@@ -342,7 +349,10 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   if (haveSeglen && w.nxtseq) {
     const n = flags & (SYN | FIN) ? (nxtseq + 1) >>> 0 : nxtseq;
     fields.push(
-      uintDec('tcp.nxtseq', 'Next Sequence Number', n, off, 0, { generated: true, text: `[Next Sequence Number: ${n}    (relative sequence number)]` }),
+      uintDec('tcp.nxtseq', 'Next Sequence Number', n, off, 0, {
+        generated: true,
+        text: w.tree ? `[Next Sequence Number: ${n}    (relative sequence number)]` : undefined,
+      }),
     );
   }
   if (w.ack) {
@@ -352,14 +362,14 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
         : undefined;
     fields.push(
       uintDec('tcp.ack', 'Acknowledgment Number', ack, off + 8, 4, {
-        text: flags & ACK ? `Acknowledgment Number: ${ack}    (relative ack number)` : undefined,
+        text: flags & ACK && w.tree ? `Acknowledgment Number: ${ack}    (relative ack number)` : undefined,
         children: ackChildren,
       }),
     );
     fields.push(uintDec('tcp.ack_raw', 'Acknowledgment number (raw)', v.ack, off + 8, 4));
   }
   if (w.hdrLen) fields.push(uintDec('tcp.hdr_len', 'Header Length', hl, off + 12, 1, { text: hdrText(b, off, hl, v.dataOffset) }));
-  if (w.flags) fields.push(flagsField(v, off, rev, fwd, flags));
+  if (w.flags) fields.push(flagsField(v, off, rev, fwd, flags, w.flagParts));
   else noteClosing(rev, fwd, flags);
   noteHandshake(conv.analysis, flags, now, fwd);
   // Window: the SYN's is never scaled.
@@ -395,22 +405,20 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   if (haveSeglen) info += ` Len=${seglen}`;
   // Options.
   const optLen = hl - 20;
-  if (optLen > 0) {
-    const tree = w.options;
-    const o = optionFields(v, ctx, flags, ack, rev, fwd, tree);
-    if (tree) {
-      // The option bytes present within the segment (Wireshark prints <MISSING> for none).
-      const segEnd = Math.min(layer.payloadEnd ?? b.length, b.length);
-      const shown = Math.min(optLen, Math.max(segEnd - (off + 20), 0));
-      const bytes = b.slice(off + 20, off + 20 + shown);
-      const titles = o.titles.length > 0 ? `, ${o.titles.join(', ')}` : '';
-      fields.push(
-        rawField('tcp.options', 'Options', 'bytes', bytes, shown === 0 ? '<MISSING>' : formatBytesHex(bytes), off + 20, shown, {
-          text: `Options: (${optLen} bytes)${titles}`,
-          children: o.fields,
-        }),
-      );
-    }
+  if (optLen > 0 && !w.options) info += optionNotes(v, rev, fwd);
+  else if (optLen > 0) {
+    const o = optionFields(v, ctx, flags, ack, rev, fwd, true);
+    // The option bytes present within the segment (Wireshark prints <MISSING> for none).
+    const segEnd = Math.min(layer.payloadEnd ?? b.length, b.length);
+    const shown = Math.min(optLen, Math.max(segEnd - (off + 20), 0));
+    const bytes = b.slice(off + 20, off + 20 + shown);
+    const titles = o.titles.length > 0 ? `, ${o.titles.join(', ')}` : '';
+    fields.push(
+      rawField('tcp.options', 'Options', 'bytes', bytes, shown === 0 ? '<MISSING>' : formatBytesHex(bytes), off + 20, shown, {
+        text: `Options: (${optLen} bytes)${titles}`,
+        children: o.fields,
+      }),
+    );
     info += o.info;
   }
   // Wireshark adds the timestamps before dissecting the options' contents, but shows them after.
