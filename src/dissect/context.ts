@@ -52,7 +52,7 @@ export function parsePrefs(prefs: readonly string[]): DissectPrefs {
 export class FieldSelection {
   private readonly names: readonly string[];
   /** An expert field (`_ws.expert*`) can sit under any field: asking for one builds the whole tree. */
-  private readonly all: boolean;
+  readonly all: boolean;
   private readonly cache = new Map<string, boolean>();
 
   /**
@@ -80,6 +80,11 @@ export class FieldSelection {
     }
     return v;
   }
+
+  /** True when the output prints or the filter names exactly `name` (`-e tcp` prints the tree label). */
+  has(name: string): boolean {
+    return this.all || this.names.includes(name);
+  }
 }
 
 export class DissectState {
@@ -94,6 +99,7 @@ export class DissectState {
     readonly selection?: FieldSelection,
   ) {
     this.labels = selection === undefined || selection.labels;
+    this.tree = selection === undefined || selection.all;
   }
 
   /**
@@ -101,6 +107,18 @@ export class DissectState {
    * built; false when the output reads only the columns and field values (see FieldSelection.labels).
    */
   readonly labels: boolean;
+
+  /**
+   * True when the output prints the tree (-V, -T json, -x, library callers): the labels and `-V`
+   * texts of TCP, HTTP and TLS fields are made only then (the summary, -T fields and -Y read values
+   * and columns; a protocol named by `-e` asks for its own label through wantsLabel).
+   */
+  readonly tree: boolean;
+
+  /** True when `proto`'s tree label is read: a tree output, or `-e proto` / a filter naming it. */
+  wantsLabel(proto: string): boolean {
+    return this.selection === undefined || this.selection.has(proto);
+  }
 
   /** True when the tree must hold the fields whose names start with `prefix` (see FieldSelection). */
   wants(prefix: string): boolean {

@@ -21,10 +21,10 @@ import { registerFields } from './known-fields.ts';
 import { dataNode, WIRESHARK_TCP_PORTS } from './protocols/data.ts';
 import { dissectProxy, type ProxyDissection } from './protocols/proxy.ts';
 import { bytesForText } from './protocols/link-fields.ts';
-import { tcpHoldsPayload } from './protocols/tcp.ts';
+import { tcpHoldsPayload, tcpSegmentSeen } from './protocols/tcp.ts';
 import { onTcpStreamForgotten } from './protocols/tcp-conversation-end.ts';
 import { enclosingIpOf, endpointKey } from './protocols/udp.ts';
-import { type FrameRange, type PduLengthFn, type SegmentOutcome, type SegmentPiece, splitPdus, TcpReassembler } from './tcp-reassembly.ts';
+import { type FlowKey, type FrameRange, type PduLengthFn, type SegmentOutcome, type SegmentPiece, splitPdus, TcpReassembler } from './tcp-reassembly.ts';
 
 registerFields({
   'tcp.segments': 'FT_NONE',
@@ -156,6 +156,9 @@ export interface TcpAppResult {
 
 const MAX_CLAIMED = 65536;
 
+/** The payload a FIN without data offers the heuristics (never written). */
+const NO_BYTES = new Uint8Array(0);
+
 onTcpStreamForgotten((state, stream) => {
   const st = appState(state);
   st.claimed.delete(stream);
@@ -212,16 +215,30 @@ function proxyPrefix(
   apps: readonly TcpAppDissector[],
   st: AppState,
   stream: number,
-  src: string,
+  dir: Direction,
   v: Tcp,
   frame: Uint8Array,
   offset: number,
   length: number,
 ): ProxyDissection | undefined {
   if (st.claimed.has(stream)) return undefined;
-  for (const port of [v.srcPort, v.dstPort]) if (WIRESHARK_TCP_PORTS.has(port) || apps.some((a) => a.ports.has(port))) return undefined;
-  if (apps.some((a) => st.reassembler.hasPending(`${a.name}|${stream}|${src}`))) return undefined;
+  if (WIRESHARK_TCP_PORTS.has(v.srcPort) || WIRESHARK_TCP_PORTS.has(v.dstPort)) return undefined;
+  if (appOnPort(apps, v.srcPort) !== undefined || appOnPort(apps, v.dstPort) !== undefined) return undefined;
+  for (let i = 0; i < apps.length; i++) if (st.reassembler.hasPending(flowKey(apps, apps[i], stream, dir))) return undefined;
   return dissectProxy(frame, offset, length);
+}
+
+/** A direction of a TCP stream: from the mapper (forward or not), else the sender's endpoint key. */
+interface Direction {
+  forward: boolean | undefined;
+  src: string;
+}
+
+/** The reassembler's key for one protocol on one direction of a stream (a number when the mapper said the direction). */
+function flowKey(apps: readonly TcpAppDissector[], app: TcpAppDissector, stream: number, dir: Direction): FlowKey {
+  const i = apps.indexOf(app);
+  if (dir.forward !== undefined && i >= 0 && i < 8) return stream * 16 + (dir.forward ? 0 : 8) + i;
+  return `${app.name}|${stream}|${dir.src}`;
 }
 
 /**
@@ -232,9 +249,11 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   if (apps.length === 0 || ctx.inIcmpError || layer.malformed.length > 0) return undefined;
   const v = layer.value as Tcp;
   if (v.headerBytes < 20 || v.bogusHeaderLength) return undefined;
-  let seglen = fieldNumber(tcpNode, 'tcp.len');
-  const stream = fieldNumber(tcpNode, 'tcp.stream');
-  if (seglen === 0 && stream !== undefined && v.flags.fin) return finishAtFin(layer, ctx, v, stream, apps);
+  // What the mapper found for this segment (read from its fields when it was not the last one mapped).
+  const seen = tcpSegmentSeen(ctx, layer.offset);
+  let seglen = seen !== undefined ? (seen.seglen < 0 ? undefined : seen.seglen) : fieldNumber(tcpNode, 'tcp.len');
+  const stream = seen !== undefined ? seen.stream : fieldNumber(tcpNode, 'tcp.stream');
+  if (seglen === 0 && stream !== undefined && v.flags.fin) return finishAtFin(layer, ctx, v, stream, apps, seen?.forward);
   if (seglen === undefined || stream === undefined || seglen === 0) return undefined;
   let payloadOffset = layer.offset + v.headerLength;
   if (tcpHoldsPayload(ctx, payloadOffset)) return undefined;
@@ -246,7 +265,10 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   if (truncated && available === 0) return undefined;
   // A PROXY header (Wireshark's heuristic, tried where no port or conversation decides): v2 keeps
   // the segment, v1 hands the bytes after its line on to the protocol chosen for them.
-  const proxy = truncated ? undefined : proxyPrefix(apps, st, stream, endpointKey(enclosingIpOf(ctx)?.src, v.srcPort), v, ctx.frame, payloadOffset, seglen);
+  const ip = enclosingIpOf(ctx);
+  const src = endpointKey(ip?.src, v.srcPort);
+  const dir: Direction = { forward: seen?.forward, src };
+  const proxy = truncated ? undefined : proxyPrefix(apps, st, stream, dir, v, ctx.frame, payloadOffset, seglen);
   let pre: ProtoNode | undefined;
   let seq = v.seq;
   if (proxy !== undefined) {
@@ -262,8 +284,6 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
   const app = chooseApp(apps, st, stream, v, rest, ctx.packet.number);
   if (pre !== undefined && app === undefined) return { nodes: [pre, dataNode(ctx.frame, payloadOffset, seglen)], consumed: true };
   if (app === undefined || (truncated && !app.dissectsTruncated)) return undefined;
-  const ip = enclosingIpOf(ctx);
-  const src = endpointKey(ip?.src, v.srcPort);
   const dst = endpointKey(ip?.dst, v.dstPort);
   if (truncated) {
     const o = app.dissect(
@@ -275,7 +295,7 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
     last.columns = { ...last.columns, protocol: o.protocol ?? app.name.toUpperCase(), info: o.info.join(app.infoSeparator ?? ', ') };
     return { nodes: o.nodes, consumed: true };
   }
-  const flow = `${app.name}|${stream}|${src}`;
+  const flow = flowKey(apps, app, stream, dir);
   if (!st.reassembler.hasPending(flow) && app.accepts !== undefined && !app.accepts(rest))
     return pre === undefined ? undefined : { nodes: [pre, dataNode(ctx.frame, payloadOffset, seglen)], consumed: true };
   // A segment whose checksum is bad is not desegmented (Wireshark: "incorrect TCP checksum"): its
@@ -333,7 +353,7 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
     if (next !== undefined && f.opaque !== undefined && !noReassembly) {
       const o = f.opaque;
       const out2 = st.reassembler.segment(
-        `${next.name}|${stream}|${src}`,
+        flowKey(apps, next, stream, dir),
         { frame: ctx.packet.number, seq: (seq + (o.offset - payloadOffset)) >>> 0, frameBytes: ctx.frame, payloadOffset: o.offset, payloadLength: o.length },
         next.pduLength,
       );
@@ -384,13 +404,20 @@ export function dissectTcpApp(layer: DecodedLayer, ctx: DissectContext, tcpNode:
 }
 
 /** A FIN that ends a PDU running to the close: the PDU reassembled and dissected on this frame. */
-function finishAtFin(layer: DecodedLayer, ctx: DissectContext, v: Tcp, stream: number, apps: readonly TcpAppDissector[]): TcpAppResult | undefined {
+function finishAtFin(
+  layer: DecodedLayer,
+  ctx: DissectContext,
+  v: Tcp,
+  stream: number,
+  apps: readonly TcpAppDissector[],
+  forward: boolean | undefined,
+): TcpAppResult | undefined {
   const st = appState(ctx.state);
-  const app = chooseApp(apps, st, stream, v, new Uint8Array(0), ctx.packet.number);
+  const app = chooseApp(apps, st, stream, v, NO_BYTES, ctx.packet.number);
   if (app?.untilFin === undefined) return undefined;
   const ip = enclosingIpOf(ctx);
   const src = endpointKey(ip?.src, v.srcPort);
-  const flow = `${app.name}|${stream}|${src}`;
+  const flow = flowKey(apps, app, stream, { forward, src });
   if (!st.reassembler.hasPending(flow)) return undefined;
   const r = st.reassembler.finish(flow, ctx.packet.number);
   if (r === undefined || !app.untilFin(r.data)) return undefined;

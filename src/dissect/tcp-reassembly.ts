@@ -125,12 +125,15 @@ interface FlowState {
 
 const gt = (a: number, b: number): boolean => ((a - b) | 0) > 0;
 
+/** A direction of a stream as the caller names it (a string, or a number it packs itself). */
+export type FlowKey = string | number;
+
 /** Reassembles the TCP streams of one capture for one application protocol at a time per direction. */
 export class TcpReassembler {
   readonly maxPduBytes: number;
   readonly maxFlows: number;
   readonly maxBufferedBytes: number;
-  private readonly flows = new Map<string, FlowState>();
+  private readonly flows = new Map<FlowKey, FlowState>();
   private buffered = 0;
 
   constructor(limits: ReassemblyLimits = {}) {
@@ -150,7 +153,7 @@ export class TcpReassembler {
   }
 
   /** True when the direction has an unfinished PDU waiting for more bytes. */
-  hasPending(flow: string): boolean {
+  hasPending(flow: FlowKey): boolean {
     return this.flows.get(flow)?.pending !== undefined;
   }
 
@@ -158,7 +161,7 @@ export class TcpReassembler {
    * Ends a direction's unfinished PDU of unknown length at the sender's FIN (Wireshark's
    * DESEGMENT_UNTIL_FIN): its bytes so far as a PDU, the FIN frame last in the segment list.
    */
-  finish(flow: string, frame: number): ReassembledPdu | undefined {
+  finish(flow: FlowKey, frame: number): ReassembledPdu | undefined {
     const st = this.flows.get(flow);
     const p = st?.pending;
     if (st === undefined || p === undefined || p.broken || p.total !== 0 || p.have === 0) return undefined;
@@ -169,14 +172,14 @@ export class TcpReassembler {
   }
 
   /** Forgets a direction (a new connection on the same ports). */
-  reset(flow: string): void {
+  reset(flow: FlowKey): void {
     const st = this.flows.get(flow);
     if (st !== undefined) this.drop(st);
     this.flows.delete(flow);
   }
 
   /** Feeds one segment of direction `flow` (a key the caller chooses) and says what it holds. */
-  segment(flow: string, seg: TcpSegmentIn, pduLength: PduLengthFn): SegmentOutcome {
+  segment(flow: FlowKey, seg: TcpSegmentIn, pduLength: PduLengthFn): SegmentOutcome {
     const out: SegmentOutcome = { skipped: 0 };
     const len = Math.max(0, Math.min(seg.payloadLength, seg.frameBytes.length - seg.payloadOffset));
     if (len === 0) return out;
@@ -336,7 +339,7 @@ export class TcpReassembler {
     st.pending = undefined;
   }
 
-  private touch(flow: string): FlowState {
+  private touch(flow: FlowKey): FlowState {
     let st = this.flows.get(flow);
     if (st !== undefined) {
       // Most recently used last.
@@ -354,7 +357,7 @@ export class TcpReassembler {
   }
 
   private evictOldest(): void {
-    const oldest = this.flows.keys().next().value as string;
+    const oldest = this.flows.keys().next().value as FlowKey;
     this.reset(oldest);
   }
 }

@@ -35,13 +35,19 @@ function pushExchange(conv: ExchangeConv): Exchange {
   return r;
 }
 
-/** A request in `frame`: opens an exchange and gives its generated fields. */
-export function requestFields(conv: ExchangeConv, uri: string, frame: number, now: NsTime, at: number): Field[] {
+const NO_FIELDS: readonly Field[] = Object.freeze([]) as readonly Field[];
+
+/**
+ * A request in `frame`: opens an exchange and gives its generated fields (none without `build`: no
+ * output reads them).
+ */
+export function requestFields(conv: ExchangeConv, uri: string, frame: number, now: NsTime, at: number, build = true): readonly Field[] {
   conv.lastUri = uri;
   const r = pushExchange(conv);
   r.reqFrame = frame;
   r.reqTime = now;
-  const fields = [
+  if (!build) return NO_FIELDS;
+  const fields: Field[] = [
     bool('http.request', 'Request', true, at, 0, { generated: true, hidden: true }),
     uintDec('http.request_number', 'HTTP request', r.number, at, 0, { generated: true, text: `[HTTP request ${r.number}/${conv.count}]` }),
   ];
@@ -49,12 +55,13 @@ export function requestFields(conv: ExchangeConv, uri: string, frame: number, no
   return fields;
 }
 
-/** A response in `frame`: closes the open exchange (or opens one) and gives its generated fields. */
-export function responseFields(conv: ExchangeConv, frame: number, now: NsTime, at: number): Field[] {
+/** A response in `frame`: closes the open exchange (or opens one) and gives its generated fields (see requestFields). */
+export function responseFields(conv: ExchangeConv, frame: number, now: NsTime, at: number, build = true): readonly Field[] {
   let r = conv.tail;
   if (r === undefined || r.resFrame > 0) r = pushExchange(conv);
   r.resFrame = frame;
-  const fields = [
+  if (!build) return NO_FIELDS;
+  const fields: Field[] = [
     bool('http.response', 'Response', true, at, 0, { generated: true, hidden: true }),
     uintDec('http.response_number', 'HTTP response', r.number, at, 0, { generated: true, text: `[HTTP response ${r.number}/${conv.count}]` }),
   ];

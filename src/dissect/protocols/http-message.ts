@@ -93,6 +93,11 @@ export interface HttpHead {
   /** Content-Length when present and numeric. */
   contentLength?: number;
   chunked: boolean;
+  /** The value [start, end) of the first Host header and of the first Content-Type header, or -1. */
+  hostStart: number;
+  hostEnd: number;
+  typeStart: number;
+  typeEnd: number;
 }
 
 /**
@@ -101,6 +106,14 @@ export interface HttpHead {
  */
 export function readHead(b: Uint8Array, at = 0, limit = b.length, cut = false): HttpHead | undefined | 'more' {
   return scanHead(b, at, limit, cut, true);
+}
+
+/**
+ * readHead without the list of header lines: the start line, the framing and where the Host and
+ * Content-Type values are (for an output that reads no http.* field).
+ */
+export function readHeadFraming(b: Uint8Array, at = 0, limit = b.length, cut = false): HttpHead | undefined | 'more' {
+  return scanHead(b, at, limit, cut, false);
 }
 
 /** readHead's work; without `collect` the header lines are not listed (only the body's framing is read). */
@@ -112,7 +125,7 @@ function scanHead(b: Uint8Array, at: number, limit: number, cut: boolean, collec
   if (first === undefined) return p >= limit || couldStartMessage(b, p, limit) ? 'more' : undefined;
   const kind = startKindOf(b, first.start, first.end);
   if (kind === undefined) return undefined;
-  const head: HttpHead = { kind, leading, first, headers: [], chunked: false };
+  const head: HttpHead = { kind, leading, first, headers: [], chunked: false, hostStart: -1, hostEnd: -1, typeStart: -1, typeEnd: -1 };
   let q = first.next;
   for (;;) {
     let line = lineAt(b, q, limit);
@@ -133,7 +146,15 @@ function scanHead(b: Uint8Array, at: number, limit: number, cut: boolean, collec
       if (namedAs(b, line.start, colon, 'content-length')) {
         const value = ascii(b, v, line.end);
         if (/^\s*\d+\s*$/.test(value) && head.contentLength === undefined) head.contentLength = Number(value.trim());
-      } else if (namedAs(b, line.start, colon, 'transfer-encoding') && /chunked/i.test(ascii(b, v, line.end))) head.chunked = true;
+      } else if (namedAs(b, line.start, colon, 'transfer-encoding')) {
+        if (/chunked/i.test(ascii(b, v, line.end))) head.chunked = true;
+      } else if (head.hostStart < 0 && namedAs(b, line.start, colon, 'host')) {
+        head.hostStart = v;
+        head.hostEnd = line.end;
+      } else if (head.typeStart < 0 && namedAs(b, line.start, colon, 'content-type')) {
+        head.typeStart = v;
+        head.typeEnd = line.end;
+      }
     } else if (collect) {
       head.headers.push({ start: line.start, next: line.next, end: line.end, name: '', valueStart: line.end, valueEnd: line.end });
     }
@@ -143,9 +164,24 @@ function scanHead(b: Uint8Array, at: number, limit: number, cut: boolean, collec
 
 /** The status code of a response head (NaN when the line has none). */
 export function statusOf(b: Uint8Array, head: HttpHead): number {
-  const line = ascii(b, head.first.start, head.first.end);
-  const m = /^\S+ (\d{3})(?: |$)/.exec(line);
-  return m === null ? Number.NaN : Number(m[1]);
+  // The line read as /^\S+ (\d{3})(?: |$)/ reads its Latin-1 text: a word, one space, three digits,
+  // then a space or the end of the line.
+  const start = head.first.start;
+  const end = head.first.end;
+  let p = start;
+  while (p < end && !isSpaceChar(b[p])) p++;
+  if (p === start || p + 4 > end || b[p] !== 0x20) return Number.NaN;
+  const d0 = b[p + 1] - 0x30;
+  const d1 = b[p + 2] - 0x30;
+  const d2 = b[p + 3] - 0x30;
+  if (d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return Number.NaN;
+  if (p + 4 < end && b[p + 4] !== 0x20) return Number.NaN;
+  return d0 * 100 + d1 * 10 + d2;
+}
+
+/** A byte whose Latin-1 character a regular expression's \s matches (tab to CR, space, no-break space). */
+function isSpaceChar(c: number): boolean {
+  return (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0;
 }
 
 export interface ChunkInfo {

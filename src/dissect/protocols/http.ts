@@ -13,12 +13,13 @@ import { expertField } from '../expert.ts';
 import { bytesField, type Field, type ProtoNode, rawField, uintDec } from '../field.ts';
 import { type NsTime } from '../frame-fields.ts';
 import { registerFields } from '../known-fields.ts';
+import type { DissectState } from '../context.ts';
 import type { TcpAppCall, TcpAppContext, TcpAppDissector, TcpAppOutput } from '../tcp-reassembly-apps.ts';
 import { dataNode } from './data.ts';
 import { onTcpStreamForgotten } from './tcp-conversation-end.ts';
 import { type Exchange, requestFields, responseFields } from './http-exchange.ts';
 import { textItem } from './link-fields.ts';
-import { type HttpHeader, httpPduLength, mayBeSwitching, readHead, statusOf, walkChunks } from './http-message.ts';
+import { type HttpHeader, httpPduLength, mayBeSwitching, readHead, readHeadFraming, statusOf, walkChunks } from './http-message.ts';
 import { FORM_MEDIA_TYPE, HTTP_HEADER_FIELDS, HTTP_STATUS_TEXT, HTTP_TCP_PORTS, TEXT_LINES_MEDIA_TYPES } from './http-names.ts';
 import { httpColumnText, httpFieldText, httpFieldValue } from './http-text.ts';
 import { noteHttpUpgrade } from './websocket.ts';
@@ -95,6 +96,40 @@ function convOf(app: TcpAppContext): HttpConv {
 }
 
 // ---------------------------------------------------------------------------------------------
+// What the output reads of the HTTP tree, asked once per capture (state.wants).
+
+interface HttpWants {
+  /** Any http.* field (the request/response matching state moves on regardless). */
+  any: boolean;
+  /** A tree output (-V, -T json): the unnamed text items too. */
+  tree: boolean;
+  /** The start line's fields (method, URI, version, status code, phrase) and its expert. */
+  start: boolean;
+  /** The header lines and the fields named after headers. */
+  headers: boolean;
+  fullUri: boolean;
+  /** The generated request/response matching fields. */
+  exchange: boolean;
+  chunks: boolean;
+  fileData: boolean;
+}
+
+function httpWants(st: DissectState): HttpWants {
+  return st.slot<HttpWants>('http-wants', () => {
+    const w = (prefix: string): boolean => st.wants(prefix);
+    const headerNames = Object.values(HTTP_HEADER_FIELDS).map((h) => h.field);
+    return {
+      any: w('http'),
+      tree: st.tree,
+      start: w('http.request.method') || w('http.request.uri') || w('http.request.version') || w('http.response.') || w('http.chat'),
+      headers: w('http.request.line') || w('http.response.line') || w('http.content_length') || headerNames.some(w),
+      fullUri: w('http.request.full_uri'),
+      exchange: w('http.request') || w('http.response') || w('http.time') || w('http.prev_re'),
+      chunks: w('http.chunk'),
+      fileData: w('http.file_data'),
+    };
+  });
+}
 
 function str(name: string, label: string, b: Uint8Array, start: number, end: number, o: { text?: string; hidden?: boolean; children?: Field[] } = {}): Field {
   return rawField(name, label, 'string', httpFieldValue(b, start, end), httpFieldText(b, start, end), start, end - start, o);
@@ -162,16 +197,16 @@ interface Message {
 
 /** One message from `start` (its whole length when `complete`), with the nodes that show it. */
 function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppContext, truncated: boolean): Message | undefined {
-  const head = readHead(b, start, end, truncated);
+  // Without an output that reads http.* fields, only the columns, the nodes and the request/response
+  // matching are made (state.wants); otherwise the parts of the tree it reads.
+  const hw = httpWants(app.ctx.state);
+  const head = hw.headers ? readHead(b, start, end, truncated) : readHeadFraming(b, start, end, truncated);
   if (head === undefined || head === 'more') return undefined;
   const fields: Field[] = [];
   const node: ProtoNode = { proto: 'http', label: 'Hypertext Transfer Protocol', offset: start, length: end - start, fields, malformed: [] };
   const nodes: ProtoNode[] = [node];
   const f = head.first;
   let info = `${httpColumnText(b, f.start, f.end)} `;
-  // Without an output that reads http.* fields, only the columns, the nodes and the request/response
-  // matching are made (state.wants).
-  const tree = app.ctx.state.wants('http');
   const kids: Field[] = [];
   const line = httpFieldValue(b, f.start, f.end);
   const conv = convOf(app);
@@ -179,7 +214,7 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
   const frame = app.ctx.packet.number;
   const request = head.kind === 'request';
   let requestUri = '';
-  if (request && !tree) {
+  if (request && !hw.start) {
     const rest = line.slice(line.indexOf(' ') + 1);
     const sp2 = rest.lastIndexOf(' ');
     requestUri = sp2 >= 0 ? rest.slice(0, sp2) : rest;
@@ -202,7 +237,7 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
     const versionAt = Math.min(uriAt + uri.length + 1, f.end);
     const versionText = version === '' ? '' : httpFieldText(b, versionAt, f.end);
     kids.push(rawField('http.request.version', 'Request Version', 'string', version, versionText, versionAt, version.length));
-  } else if (tree) {
+  } else if (hw.start) {
     const sp1 = line.indexOf(' ');
     const version = sp1 >= 0 ? line.slice(0, sp1) : line;
     kids.push(
@@ -223,31 +258,27 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
         kids.push(rawField('http.response.phrase', 'Response Phrase', 'string', line.slice(sp1 + 5), httpFieldText(b, at + 4, f.end), at + 4, f.end - at - 4));
     }
   }
-  if (tree) {
+  if (hw.start) {
     const firstText = httpColumnText(b, f.start, f.next);
     kids.unshift(expertField('http.chat', firstText, 'Chat', 'Sequence', f.start, 0));
     fields.push(textItem(firstText, f.start, f.next - f.start, kids));
   }
-  let host: string | undefined;
-  let contentType: string | undefined;
-  for (const h of head.headers) {
-    if (tree) fields.push(...headerField(b, h, request ? 'http.request.line' : 'http.response.line'));
-    const lname = h.name.toLowerCase();
-    if (lname === 'host' && host === undefined) host = httpFieldValue(b, h.valueStart, h.valueEnd).trim();
-    if (lname === 'content-type' && contentType === undefined) contentType = mediaType(httpFieldValue(b, h.valueStart, h.valueEnd));
-  }
-  if (head.blank !== undefined && tree)
+  // The first Host and Content-Type headers (their names in any letter case).
+  const host = head.hostStart >= 0 ? httpFieldValue(b, head.hostStart, head.hostEnd).trim() : undefined;
+  const contentType = head.typeStart >= 0 ? mediaType(httpFieldValue(b, head.typeStart, head.typeEnd)) : undefined;
+  if (hw.headers) for (const h of head.headers) fields.push(...headerField(b, h, request ? 'http.request.line' : 'http.response.line'));
+  if (head.blank !== undefined && hw.tree)
     fields.push(textItem(httpFieldText(b, head.blank.start, head.blank.next), head.blank.start, head.blank.next - head.blank.start));
   // Request/response matching.
   if (request) {
     const uri = requestUri;
     const full = host !== undefined && uri.startsWith('/') ? `http://${host}${uri}` : undefined;
-    if (full !== undefined && tree) fields.push(genStr('http.request.full_uri', 'Full request URI', full, start));
-    const generated = requestFields(conv, full ?? uri, frame, now, start);
-    if (tree) fields.push(...generated);
+    if (full !== undefined && hw.fullUri) fields.push(genStr('http.request.full_uri', 'Full request URI', full, start));
+    const generated = requestFields(conv, full ?? uri, frame, now, start, hw.exchange);
+    if (hw.exchange) fields.push(...generated);
   } else {
-    const generated = responseFields(conv, frame, now, start);
-    if (tree) fields.push(...generated);
+    const generated = responseFields(conv, frame, now, start, hw.exchange);
+    if (hw.exchange) fields.push(...generated);
   }
   if (truncated && head.blank === undefined) {
     node.malformed.push({ layer: 'HTTP', offset: end, reason: 'HTTP message cut short by the capture' });
@@ -264,6 +295,10 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
       const items: Field[] = [];
       const parts: Uint8Array[] = [];
       for (const c of chunked.chunks) {
+        if (!hw.chunks) {
+          if (c.size > 0) parts.push(b.subarray(c.dataStart, c.dataStart + c.size));
+          continue;
+        }
         if (c.size === 0) {
           items.push(
             textItem('End of chunked encoding', c.sizeLine.start, c.sizeLine.next - c.sizeLine.start, [
@@ -280,11 +315,12 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
         if (c.boundary !== undefined) kids2.push(bytesField('http.chunk_boundary', 'Chunk boundary', b, c.boundary.start, c.boundary.next - c.boundary.start));
         items.push(textItem(`Data chunk (${c.size} octets)`, c.sizeLine.start, (c.boundary?.next ?? c.dataStart + c.size) - c.sizeLine.start, kids2));
       }
-      for (const t of chunked.trailers) {
-        if (t.end === t.start) items.push(textItem(httpFieldText(b, t.start, t.next), t.start, t.next - t.start));
-        else items.push(str('http.chunked_trailer_part', 'trailer-part', b, t.start, t.next, { text: httpFieldText(b, t.start, t.next) }));
-      }
-      if (tree) fields.push(textItem(`HTTP chunked response`, bodyStart, chunked.end - bodyStart, items));
+      if (hw.chunks)
+        for (const t of chunked.trailers) {
+          if (t.end === t.start) items.push(textItem(httpFieldText(b, t.start, t.next), t.start, t.next - t.start));
+          else items.push(str('http.chunked_trailer_part', 'trailer-part', b, t.start, t.next, { text: httpFieldText(b, t.start, t.next) }));
+        }
+      if (hw.chunks) fields.push(textItem(`HTTP chunked response`, bodyStart, chunked.end - bodyStart, items));
       const total = parts.reduce((n, p) => n + p.length, 0);
       const joined = new Uint8Array(total);
       let o = 0;
@@ -297,7 +333,7 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
     }
   }
   if (body.length === 0) return { nodes, info, malformed: false };
-  if (tree)
+  if (hw.fileData)
     fields.push(
       rawField(
         'http.file_data',
@@ -310,7 +346,7 @@ function dissectMessage(b: Uint8Array, start: number, end: number, app: TcpAppCo
         { text: `File Data: ${body.length} bytes` },
       ),
     );
-  const bodyNode = bodyNodeFor(contentType, body, bodyAt, b, tree);
+  const bodyNode = bodyNodeFor(contentType, body, bodyAt, b, hw.tree);
   if (bodyNode !== undefined) {
     nodes.push(bodyNode.node);
     if (bodyNode.named) info += ` (${contentType})`;
@@ -464,7 +500,9 @@ export const httpTcpApp: TcpAppDissector = {
       // WebSocket hook: a 101 Switching Protocols to websocket hands the conversation on (websocket.ts).
       if (mayBeSwitching(call.data, pdu.offset, end)) noteHttpUpgrade(call.data, pdu.offset, end, app);
       if (call.unreassembled) {
-        if (httpPduLength(call.data.subarray(pdu.offset, end)) === end - pdu.offset) conv.unfinished.delete(app.src);
+        // The hook lists the whole messages (their length from httpPduLength), then the one the
+        // segment does not finish (call.partial).
+        if (pdu !== call.partial && pdu.offset + pdu.length <= call.data.length) conv.unfinished.delete(app.src);
         else conv.unfinished.add(app.src);
       }
       if (nodes.some((n) => n.proto === 'http')) m.nodes[0].unlisted = true;

@@ -158,35 +158,32 @@ const u32 = (x: number): number => x >>> 0;
 const nsOf = (t: NsTime): number => t.secs * 1e9 + t.nsecs;
 const isZero = (t: NsTime | undefined): boolean => t === undefined || (t.secs === 0 && t.nsecs === 0);
 
-export interface SegmentIn {
-  frame: number;
-  time: NsTime;
-  seq: number;
-  ack: number;
-  seglen: number;
-  flags: number;
-  /** The window field as sent (unscaled). */
-  window: number;
+/** Sets a verdict on the segment's analysis, making it on the first one. */
+function mark(a: SegmentAnalysis | undefined, flag: number): SegmentAnalysis {
+  const t = a ?? newSegmentAnalysis();
+  t.flags |= flag;
+  return t;
 }
 
 /**
- * Runs the analysis for one segment with a known length (Wireshark's tcp_analyze_sequence_number).
- * `ta` may already hold flags set earlier for this frame (reused ports).
+ * Runs the analysis for one segment with a known length (Wireshark's tcp_analyze_sequence_number):
+ * frame number, capture time, raw sequence and acknowledgment numbers, segment length, flags and the
+ * window field as sent (unscaled). `ta` may already hold flags set earlier for this frame (reused ports).
  */
 export function analyzeSegment(
-  s: SegmentIn,
+  frame: number,
+  time: NsTime,
+  seq: number,
+  ack: number,
+  seglen: number,
+  flags: number,
+  window: number,
   fwd: AnalysisFlow,
   rev: AnalysisFlow,
   conv: AnalysisConversation,
   ta: SegmentAnalysis | undefined,
 ): SegmentAnalysis | undefined {
-  const { seq, ack, seglen, flags, window } = s;
   let a = ta;
-  const mark = (flag: number): SegmentAnalysis => {
-    a ??= newSegmentAnalysis();
-    a.flags |= flag;
-    return a;
-  };
   // Base sequence numbers: the SYN's, else seq - 1; the other direction's from the first ACK.
   if (fwd.baseSeq === undefined) fwd.baseSeq = flags & SYN ? seq : u32(seq - 1);
   if (rev.baseSeq === undefined && flags & ACK) rev.baseSeq = u32(ack - 1);
@@ -195,37 +192,38 @@ export function analyzeSegment(
   let skipToFinished = false;
   // Zero window probe: one byte at the next sequence number while the peer's window is closed.
   if (seglen === 1 && seq === fwd.nextseq && rev.window === 0) {
-    mark(TA.ZERO_WINDOW_PROBE);
+    a = mark(a, TA.ZERO_WINDOW_PROBE);
     skipToFinished = true;
   }
   if (!skipToFinished) {
-    if (window === 0 && (flags & (RST | FIN | SYN)) === 0) mark(TA.ZERO_WINDOW);
+    if (window === 0 && (flags & (RST | FIN | SYN)) === 0) a = mark(a, TA.ZERO_WINDOW);
     if (fwd.nextseq !== 0 && gt(seq, fwd.nextseq) && (flags & RST) === 0) {
-      mark(TA.LOST_PACKET);
+      a = mark(a, TA.LOST_PACKET);
       fwd.validBif = false;
     }
-    if ((seglen === 0 || seglen === 1) && seq === u32(fwd.nextseq - 1) && (flags & (SYN | FIN | RST)) === 0) mark(TA.KEEP_ALIVE);
+    if ((seglen === 0 || seglen === 1) && seq === u32(fwd.nextseq - 1) && (flags & (SYN | FIN | RST)) === 0) a = mark(a, TA.KEEP_ALIVE);
     if (seglen === 0 && window !== 0 && window !== fwd.window && seq === fwd.nextseq && ack === fwd.lastAck && (flags & (SYN | FIN | RST)) === 0)
-      mark(TA.WINDOW_UPDATE);
+      a = mark(a, TA.WINDOW_UPDATE);
     if (seglen > 0 && rev.winScale !== -1 && (flags & (SYN | FIN | RST)) === 0) {
       const shift = rev.isFirstAck ? 0 : rev.winScale === -2 ? 0 : rev.winScale;
-      if (u32(seq + seglen) === u32(rev.lastAck + rev.window * 2 ** shift)) mark(TA.WINDOW_FULL);
+      if (u32(seq + seglen) === u32(rev.lastAck + rev.window * 2 ** shift)) a = mark(a, TA.WINDOW_FULL);
     }
     const sameAsLast = seglen === 0 && seq === fwd.nextseq && ack === fwd.lastAck && (flags & (SYN | FIN | RST)) === 0;
     if (sameAsLast && window !== 0 && window === fwd.window && rev.lastSegmentFlags & TA.KEEP_ALIVE) {
-      mark(TA.KEEP_ALIVE_ACK);
+      a = mark(a, TA.KEEP_ALIVE_ACK);
     } else if (sameAsLast && window === 0 && window === fwd.window && rev.lastSegmentFlags & TA.ZERO_WINDOW_PROBE) {
-      mark(TA.ZERO_WINDOW_PROBE_ACK);
+      a = mark(a, TA.ZERO_WINDOW_PROBE_ACK);
     } else if (sameAsLast && window !== 0 && window === fwd.window) {
       fwd.dupAckNum = fwd.dupAckNum === -1 ? 1 : fwd.dupAckNum + 1;
-      const t = mark(TA.DUPLICATE_ACK);
+      const t = mark(a, TA.DUPLICATE_ACK);
+      a = t;
       t.dupAckNum = fwd.dupAckNum;
       t.dupAckFrame = fwd.lastNonDupAck;
     }
   }
   // finished_fwd: a new ACK number resets the duplicate count.
   if (ack !== fwd.lastAck) {
-    fwd.lastNonDupAck = s.frame;
+    fwd.lastNonDupAck = frame;
     fwd.dupAckNum = 0;
   }
   // An ACK beyond what the other direction sent: segments went by uncaptured.
@@ -233,10 +231,10 @@ export function analyzeSegment(
     if (lt(rev.maxSeqToBeAcked, rev.nextseq)) {
       // Move the other direction's bound on so the same gap is not reported again.
       rev.maxSeqToBeAcked = rev.nextseq;
-      mark(TA.ACK_LOST_PACKET);
+      a = mark(a, TA.ACK_LOST_PACKET);
     } else {
       // The bound cannot move: report once until the other direction ACKs something new.
-      if (rev.dupAckNum === 0) mark(TA.ACK_LOST_PACKET);
+      if (rev.dupAckNum === 0) a = mark(a, TA.ACK_LOST_PACKET);
       rev.dupAckNum = -1;
     }
   }
@@ -245,24 +243,25 @@ export function analyzeSegment(
     let notAdvanced = fwd.nextseq !== 0 && lt(seq, fwd.nextseq);
     if (seglen > 1 && u32(fwd.nextseq - 1) === seq) notAdvanced = false;
     if (seglen > 0 && rev.lastAck !== 0 && le(u32(seq + seglen), rev.lastAck)) {
-      mark(TA.SPURIOUS_RETRANSMISSION);
+      a = mark(a, TA.SPURIOUS_RETRANSMISSION);
     } else {
-      const sinceAck = nsOf(s.time) - nsOf(rev.lastAckTime);
-      const sinceNext = nsOf(s.time) - nsOf(fwd.nextseqTime);
+      const sinceAck = nsOf(time) - nsOf(rev.lastAckTime);
+      const sinceNext = nsOf(time) - nsOf(fwd.nextseqTime);
       const oooThreshold = isZero(conv.firstRtt) ? 3_000_000 : nsOf(conv.firstRtt as NsTime);
       const expectedNext = u32(seq + seglen + (flags & (SYN | FIN) ? 1 : 0));
       if (notAdvanced && rev.dupAckNum >= 2 && rev.lastAck === seq && sinceAck < 20_000_000) {
-        mark(TA.FAST_RETRANSMISSION);
+        a = mark(a, TA.FAST_RETRANSMISSION);
       } else if (notAdvanced && sinceNext < oooThreshold && fwd.nextseq !== expectedNext) {
-        mark(TA.OUT_OF_ORDER);
+        a = mark(a, TA.OUT_OF_ORDER);
       } else if (notAdvanced) {
-        const t = mark(TA.RETRANSMISSION);
-        t.rto = nsDelta(s.time, fwd.nextseqTime);
+        const t = mark(a, TA.RETRANSMISSION);
+        a = t;
+        t.rto = nsDelta(time, fwd.nextseqTime);
         t.rtoFrame = fwd.nextseqFrame;
         // The eldest unacknowledged segment is most likely the one sent again.
         const eldest = fwd.segments[fwd.segments.length - 1];
         if (eldest !== undefined) {
-          t.rto = nsDelta(s.time, eldest.ts);
+          t.rto = nsDelta(time, eldest.ts);
           t.rtoFrame = eldest.frame;
         }
       }
@@ -272,38 +271,40 @@ export function analyzeSegment(
   let nextseq = u32(seq + seglen);
   if ((seglen !== 0 || flags & (SYN | FIN)) && fwd.segments.length < MAX_UNACKED) {
     if (flags & (SYN | FIN)) nextseq = u32(nextseq + 1);
-    fwd.segments.unshift({ frame: s.frame, seq, nextseq, ts: s.time });
+    fwd.segments.unshift({ frame: frame, seq, nextseq, ts: time });
   }
   const zwp = a !== undefined && (a.flags & TA.ZERO_WINDOW_PROBE) !== 0;
   if ((gt(nextseq, fwd.nextseq) || fwd.nextseq === 0) && !zwp) {
     fwd.nextseq = nextseq;
-    fwd.nextseqFrame = s.frame;
-    fwd.nextseqTime = s.time;
+    fwd.nextseqFrame = frame;
+    fwd.nextseqTime = time;
   }
   if ((seq === fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked === 0) && !zwp) fwd.maxSeqToBeAcked = fwd.nextseq;
   fwd.window = window;
   fwd.lastAck = ack;
-  fwd.lastAckTime = s.time;
+  fwd.lastAckTime = time;
   fwd.lastSegmentFlags = a?.flags ?? 0;
   // Drop what this ACK acknowledges in the other direction (and find the segment it acks exactly).
-  const kept: Unacked[] = [];
-  for (const u of rev.segments) {
+  const segs = rev.segments;
+  let kept = 0;
+  for (let i = 0; i < segs.length; i++) {
+    const u = segs[i];
     if (ack === u.nextseq) {
       a ??= newSegmentAnalysis();
       a.frameAcked = u.frame;
-      a.ackRtt = nsDelta(s.time, u.ts);
+      a.ackRtt = nsDelta(time, u.ts);
       continue;
     }
     if (gt(ack, u.seq) && le(ack, u.nextseq)) {
       u.seq = ack;
-      kept.push(u);
+      segs[kept++] = u;
       continue;
     }
     if (gt(u.nextseq, ack)) {
-      kept.push(u);
+      segs[kept++] = u;
     }
   }
-  rev.segments = kept;
+  if (kept !== segs.length) segs.length = kept;
   // Bytes in flight, from the unacknowledged segments of this direction, less what the peer SACKed.
   if (seglen !== 0 && fwd.segments.length > 0 && fwd.validBif) {
     const base = fwd.baseSeq ?? 0;
@@ -347,6 +348,32 @@ export function noteHandshake(conv: AnalysisConversation, flags: number, time: N
 function relField(name: string, label: string, t: NsTime, generated = true): Field {
   const s = formatRelTime(t);
   return rawField(name, label, 'reltime', t.secs + t.nsecs / 1e9, s, 0, 0, { generated, text: `[${label}: ${s} seconds]` });
+}
+
+/**
+ * The Info prefixes alone ("[TCP Retransmission] "...), for an output that reads no analysis field:
+ * the same text as analysisFields' prefix, without the tree.
+ */
+export function analysisPrefix(a: SegmentAnalysis): string {
+  const f = a.flags;
+  // Each verdict is prepended, so the last one checked comes first.
+  let p = '';
+  if (f & TA.REUSED_PORTS) p = '[TCP Port numbers reused] ' + p;
+  if (f & TA.RETRANSMISSION) p = '[TCP Retransmission] ' + p;
+  if (f & TA.FAST_RETRANSMISSION) p = '[TCP Fast Retransmission] ' + p;
+  if (f & TA.SPURIOUS_RETRANSMISSION) p = '[TCP Spurious Retransmission] ' + p;
+  if (f & TA.OUT_OF_ORDER) p = '[TCP Out-Of-Order] ' + p;
+  if (f & TA.LOST_PACKET) p = '[TCP Previous segment not captured] ' + p;
+  if (f & TA.ACK_LOST_PACKET) p = '[TCP ACKed unseen segment] ' + p;
+  if (f & TA.WINDOW_UPDATE) p = '[TCP Window Update] ' + p;
+  if (f & TA.WINDOW_FULL) p = '[TCP Window Full] ' + p;
+  if (f & TA.KEEP_ALIVE) p = '[TCP Keep-Alive] ' + p;
+  if (f & TA.KEEP_ALIVE_ACK) p = '[TCP Keep-Alive ACK] ' + p;
+  if (a.dupAckNum !== 0 && f & TA.DUPLICATE_ACK) p = `[TCP Dup ACK ${a.dupAckFrame}#${a.dupAckNum}] ` + p;
+  if (f & TA.ZERO_WINDOW_PROBE) p = '[TCP ZeroWindowProbe] ' + p;
+  if (f & TA.ZERO_WINDOW) p = '[TCP ZeroWindow] ' + p;
+  if (f & TA.ZERO_WINDOW_PROBE_ACK) p = '[TCP ZeroWindowProbeAck] ' + p;
+  return p;
 }
 
 /** The "[SEQ/ACK analysis]" subtree and the Info prefixes ("[TCP Retransmission] "...), as tshark prints them. */

@@ -9,10 +9,38 @@ import type { AnalysisFlow as Flow } from './tcp-analysis.ts';
 import { tcpFlagsLetters, tcpFlagsText } from './tcp-names.ts';
 import { checksumStatusField, expectedChecksum } from './udp.ts';
 
-export function flagsField(v: Tcp, off: number, rev: Flow, fwd: Flow, flags: number): Field {
+/** The flag fields an output reads: `tcp.flags.res`... in tree order, then tcp.flags.str. */
+export const FLAG_FIELD_NAMES = [
+  'tcp.flags.res',
+  'tcp.flags.ae',
+  'tcp.flags.cwr',
+  'tcp.flags.ece',
+  'tcp.flags.urg',
+  'tcp.flags.ack',
+  'tcp.flags.push',
+  'tcp.flags.reset',
+  'tcp.flags.syn',
+  'tcp.flags.fin',
+  'tcp.flags.str',
+] as const;
+
+/** Which parts of the flags tree an output reads (undefined: all, with the `-V` texts). */
+export interface FlagsWanted {
+  /** A tree output: every child and its text. */
+  tree: boolean;
+  /** Per FLAG_FIELD_NAMES entry. */
+  children: readonly boolean[];
+  /** The tcp.connection.* expert notes (under reset, syn, fin and str). */
+  connection: boolean;
+}
+
+export function flagsField(v: Tcp, off: number, rev: Flow, fwd: Flow, flags: number, sel?: FlagsWanted): Field {
   const at = off + 12;
+  const tree = sel === undefined || sel.tree;
+  const want = (i: number, expert: boolean): boolean => sel === undefined || sel.tree || sel.children[i] || (expert && sel.connection);
   const bits = (mask: number, name: string, label: string, byte: number, children?: Field[]): Field => {
     const set = (flags & mask) !== 0;
+    if (!tree) return bool(name, label, set, byte, 1, { children });
     const pic = bitPattern(flags, mask, 12);
     return bool(name, label, set, byte, 1, { text: `${pic} = ${label}: ${set ? 'Set' : 'Not set'}`, children });
   };
@@ -34,19 +62,24 @@ export function flagsField(v: Tcp, off: number, rev: Flow, fwd: Flow, flags: num
       : [expertField('tcp.connection.fin_passive', 'This frame undergoes the connection closing', 'Note', 'Sequence', at, 2)];
   }
   const res = (flags & 0xe00) !== 0;
-  const children: Field[] = [
-    bool('tcp.flags.res', 'Reserved', res, at, 1, { text: `${bitPattern(flags, 0xe00, 12)} = Reserved: ${res ? 'Set' : 'Not set'}` }),
-    bits(0x100, 'tcp.flags.ae', 'Accurate ECN', at),
-    bits(0x080, 'tcp.flags.cwr', 'Congestion Window Reduced', at + 1),
-    bits(0x040, 'tcp.flags.ece', 'ECN-Echo', at + 1),
-    bits(0x020, 'tcp.flags.urg', 'Urgent', at + 1),
-    bits(0x010, 'tcp.flags.ack', 'Acknowledgment', at + 1),
-    bits(0x008, 'tcp.flags.push', 'Push', at + 1),
-    bits(0x004, 'tcp.flags.reset', 'Reset', at + 1, rstExpert),
-    bits(0x002, 'tcp.flags.syn', 'Syn', at + 1, synExpert),
-    bits(0x001, 'tcp.flags.fin', 'Fin', at + 1, finExpert),
-    stringField('tcp.flags.str', 'TCP Flags', tcpFlagsLetters(flags), at, 2, { generated: true, children: closing }),
-  ];
+  const children: Field[] = [];
+  if (want(0, false))
+    children.push(
+      tree
+        ? bool('tcp.flags.res', 'Reserved', res, at, 1, { text: `${bitPattern(flags, 0xe00, 12)} = Reserved: ${res ? 'Set' : 'Not set'}` })
+        : bool('tcp.flags.res', 'Reserved', res, at, 1),
+    );
+  if (want(1, false)) children.push(bits(0x100, 'tcp.flags.ae', 'Accurate ECN', at));
+  if (want(2, false)) children.push(bits(0x080, 'tcp.flags.cwr', 'Congestion Window Reduced', at + 1));
+  if (want(3, false)) children.push(bits(0x040, 'tcp.flags.ece', 'ECN-Echo', at + 1));
+  if (want(4, false)) children.push(bits(0x020, 'tcp.flags.urg', 'Urgent', at + 1));
+  if (want(5, false)) children.push(bits(0x010, 'tcp.flags.ack', 'Acknowledgment', at + 1));
+  if (want(6, false)) children.push(bits(0x008, 'tcp.flags.push', 'Push', at + 1));
+  if (want(7, true)) children.push(bits(0x004, 'tcp.flags.reset', 'Reset', at + 1, rstExpert));
+  if (want(8, true)) children.push(bits(0x002, 'tcp.flags.syn', 'Syn', at + 1, synExpert));
+  if (want(9, true)) children.push(bits(0x001, 'tcp.flags.fin', 'Fin', at + 1, finExpert));
+  if (want(10, true)) children.push(stringField('tcp.flags.str', 'TCP Flags', tcpFlagsLetters(flags), at, 2, { generated: true, children: closing }));
+  if (!tree) return uintHex('tcp.flags', 'Flags', flags, 4, at, 2, { children });
   return uintHex('tcp.flags', 'Flags', flags, 4, at, 2, { text: `Flags: ${hex(flags, 3)} (${tcpFlagsText(flags)})`, children });
 }
 

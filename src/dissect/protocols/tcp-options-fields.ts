@@ -36,8 +36,8 @@ export interface OptionOut {
  */
 export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel: number, rev: Flow, fwd: Flow, tree = true): OptionOut {
   const b = ctx.frame;
+  if (!tree) return { fields: NO_FIELDS, titles: NO_TITLES, info: optionNotes(v, rev, fwd) };
   const out: OptionOut = { fields: [], titles: [], info: '' };
-  if (!tree) return optionNotes(v, rev, fwd, out);
   const isSyn = (flags & 0x002) !== 0;
   let nops = 0;
   let sawMss = false;
@@ -249,26 +249,29 @@ export function optionFields(v: Tcp, ctx: DissectContext, flags: number, ackRel:
   return out;
 }
 
-/** optionFields without the tree: the Info notes, the window scale and the SACK blocks. */
-function optionNotes(v: Tcp, rev: Flow, fwd: Flow, out: OptionOut): OptionOut {
-  for (const o of v.options) {
+/** optionFields without the tree: the Info notes (returned), the window scale and the SACK blocks. */
+export function optionNotes(v: Tcp, rev: Flow, fwd: Flow): string {
+  let info = '';
+  const options = v.options;
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i];
     switch (o.type) {
       case 'invalid-length':
-        return out;
+        return info;
       case 'mss':
-        out.info += ` MSS=${o.mss}`;
+        info += ` MSS=${o.mss}`;
         break;
       case 'wscale': {
         const shift = Math.min(o.shift, 14);
-        out.info += ` WS=${2 ** shift}`;
+        info += ` WS=${2 ** shift}`;
         fwd.winScale = shift;
         break;
       }
       case 'sack-permitted':
-        out.info += ' SACK_PERM';
+        info += ' SACK_PERM';
         break;
       case 'timestamp':
-        out.info += ` TSval=${o.tsval} TSecr=${o.tsecr}`;
+        info += ` TSval=${o.tsval} TSecr=${o.tsecr}`;
         break;
       case 'sack': {
         const base = rev.baseSeq ?? 0;
@@ -277,20 +280,23 @@ function optionNotes(v: Tcp, rev: Flow, fwd: Flow, out: OptionOut): OptionOut {
           const le = (blk.left - base) >>> 0;
           const re = (blk.right - base) >>> 0;
           if (rel.length < 3) rel.push({ left: le, right: re });
-          out.info += ` SLE=${le} SRE=${re}`;
+          info += ` SLE=${le} SRE=${re}`;
         }
         fwd.sacks = rel;
         break;
       }
       case 'wrong-length':
-        if (o.kind === 4) out.info += ' SACK_PERM';
+        if (o.kind === 4) info += ' SACK_PERM';
         break;
       default:
         break;
     }
   }
-  return out;
+  return info;
 }
+
+const NO_FIELDS: Field[] = [];
+const NO_TITLES: string[] = [];
 
 function u32(b: Uint8Array, at: number): number {
   return ((b[at] << 24) >>> 0) + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]);

@@ -7,24 +7,98 @@
 
 import type { DecodedLayer } from '../../wire/layer.ts';
 import type { Tcp } from '../../wire/tcp.ts';
-import type { DissectContext } from '../context.ts';
+import type { DissectContext, DissectState } from '../context.ts';
 import { expertField } from '../expert.ts';
 import { type Field, type ProtoNode, rawField, uintDec, formatBytesHex } from '../field.ts';
-import { checksumFields, checksumInfo, flagsField, noteClosing } from './tcp-header-fields.ts';
+import { checksumFields, checksumInfo, FLAG_FIELD_NAMES, type FlagsWanted, flagsField, noteClosing } from './tcp-header-fields.ts';
 import { completenessText, tcpFlagsText } from './tcp-names.ts';
-import { optionFields } from './tcp-options-fields.ts';
-import { nsDelta } from '../frame-fields.ts';
+import { optionFields, optionNotes } from './tcp-options-fields.ts';
+import { type NsTime, nsDelta } from '../frame-fields.ts';
 import { bitPattern, textItem } from './link-fields.ts';
-import { analysisFields, analyzeSegment, type AnalysisFlow, newAnalysisFlow, noteHandshake, type SegmentAnalysis, TA } from './tcp-analysis.ts';
-import { ConversationTable, enclosingIpOf, endpointKey, packetTime, relTimeField } from './udp.ts';
+import { analysisFields, analysisPrefix, analyzeSegment, type AnalysisFlow, newAnalysisFlow, noteHandshake, type SegmentAnalysis, TA } from './tcp-analysis.ts';
+import { TcpConversationTable } from './tcp-conversations.ts';
+import { enclosingIpOf, packetTime, relTimeField } from './udp.ts';
 import { EndedConversations, isGone, revive, type TcpConv } from './tcp-conversation-end.ts';
 
 interface TcpState {
-  convs: ConversationTable<TcpConv>;
+  convs: TcpConversationTable<TcpConv>;
   /** Frame number and offset of a payload Wireshark would not hand to a dissector (a retransmission). */
   heldPayload: { frame: number; offset: number } | undefined;
   /** Conversations that are over, let go after a grace (tcp-conversation-end.ts). */
   ended: EndedConversations;
+  /** What the output reads of the TCP tree (fixed for a capture; made on the first segment). */
+  wants: TcpWants | undefined;
+  /** The segment mapped last (the application hook reads it right after). */
+  last: TcpSegmentSeen;
+}
+
+/** What the mapper found for a segment: where it is, its stream, its direction and length. */
+export interface TcpSegmentSeen {
+  /** Frame number and header offset (-1: none yet). */
+  frame: number;
+  offset: number;
+  stream: number;
+  /** True when it went the way the conversation's first packet went. */
+  forward: boolean;
+  /** tcp.len (-1 when unknown). */
+  seglen: number;
+}
+
+/** The TCP fields an output reads (DissectState.wants, asked once per capture). */
+interface TcpWants {
+  tree: boolean;
+  label: boolean;
+  srcport: boolean;
+  dstport: boolean;
+  port: boolean;
+  completeness: boolean;
+  seq: boolean;
+  nxtseq: boolean;
+  ack: boolean;
+  hdrLen: boolean;
+  flags: boolean;
+  /** The parts of the flags tree read. */
+  flagParts: FlagsWanted;
+  window: boolean;
+  checksum: boolean;
+  urgent: boolean;
+  time: boolean;
+  options: boolean;
+  payload: boolean;
+  segmentData: boolean;
+  analysis: boolean;
+}
+
+function tcpWants(st: DissectState): TcpWants {
+  const w = (prefix: string): boolean => st.wants(prefix);
+  return {
+    tree: st.tree,
+    label: st.wantsLabel('tcp'),
+    srcport: w('tcp.srcport'),
+    dstport: w('tcp.dstport'),
+    port: w('tcp.port'),
+    completeness: w('tcp.completeness'),
+    seq: w('tcp.seq'),
+    nxtseq: w('tcp.nxtseq'),
+    ack: w('tcp.ack'),
+    hdrLen: w('tcp.hdr_len'),
+    flags: w('tcp.flags') || w('tcp.connection'),
+    flagParts: { tree: st.tree, children: FLAG_FIELD_NAMES.map(w), connection: w('tcp.connection') },
+    window: w('tcp.window_size'),
+    checksum: w('tcp.checksum'),
+    urgent: w('tcp.urgent_pointer'),
+    time: w('tcp.time'),
+    // The options' expert notes (tcp.nop, tcp.non_zero_bytes_after_eol, tcp.suboption_malformed)
+    // live in the options' subtree.
+    options: w('tcp.option') || w('tcp.nop') || w('tcp.non_zero') || w('tcp.suboption'),
+    payload: w('tcp.payload'),
+    segmentData: w('tcp.segment_data'),
+    analysis: w('tcp.analysis'),
+  };
+}
+
+function tcpState(st: DissectState): TcpState {
+  return st.slot<TcpState>('tcp', newTcpState);
 }
 
 /**
@@ -32,17 +106,82 @@ interface TcpState {
  * with retransmitted, spurious and out-of-order segments: no `data` follows then.
  */
 export function tcpHoldsPayload(ctx: DissectContext, offset: number): boolean {
-  const held = ctx.state.slot<TcpState>('tcp', newTcpState).heldPayload;
+  const held = tcpState(ctx.state).heldPayload;
   return held !== undefined && held.frame === ctx.packet.number && held.offset === offset;
 }
 
 function newTcpState(): TcpState {
-  return { convs: new ConversationTable<TcpConv>(), heldPayload: undefined, ended: new EndedConversations() };
+  return {
+    convs: new TcpConversationTable<TcpConv>(),
+    heldPayload: undefined,
+    ended: new EndedConversations(),
+    wants: undefined,
+    last: { frame: -1, offset: -1, stream: -1, forward: true, seglen: -1 },
+  };
+}
+
+/**
+ * The stream, direction and length the mapper found for the TCP header at `offset` of this frame,
+ * when it was the segment mapped last (undefined otherwise).
+ */
+export function tcpSegmentSeen(ctx: DissectContext, offset: number): TcpSegmentSeen | undefined {
+  const last = tcpState(ctx.state).last;
+  return last.frame === ctx.packet.number && last.offset === offset ? last : undefined;
 }
 
 type Flow = AnalysisFlow;
 
 const HIDDEN = { hidden: true } as const;
+const SYN = 0x002;
+const ACK = 0x010;
+const FIN = 0x001;
+const RST = 0x004;
+const URG = 0x020;
+/** What a segment's SACK blocks are reset to (options replace the array, never fill it). */
+const NO_SACKS: { left: number; right: number }[] = [];
+
+/** A new conversation's state (`first`: the time of its first packet). */
+function newConv(index: number, first: NsTime): TcpConv {
+  return {
+    index,
+    completeness: 0,
+    first,
+    prev: first,
+    a: newAnalysisFlow(),
+    b: newAnalysisFlow(),
+    analysis: { tsMruSyn: undefined, firstRtt: undefined },
+    end: 0,
+    kept: undefined,
+  };
+}
+
+/** The analysis of a segment that starts a new conversation on ports in use (Wireshark's reused ports). */
+function reusedPorts(): SegmentAnalysis {
+  return {
+    flags: TA.REUSED_PORTS,
+    frameAcked: 0,
+    ackRtt: undefined,
+    dupAckNum: 0,
+    dupAckFrame: 0,
+    bytesInFlight: 0,
+    pushBytesSent: 0,
+    rto: undefined,
+    rtoFrame: 0,
+  };
+}
+
+function hdrText(b: Uint8Array, off: number, hl: number, dataOffset: number): string {
+  return `${bitPattern(b[off + 12], 0xf0, 8)} = Header Length: ${hl} bytes (${dataOffset})`;
+}
+
+/** A generated number with its `-V` text only when a tree is printed (`[Label: value]`). */
+function genUint(name: string, label: string, value: number, offset: number, length: number, tree: boolean): Field {
+  return tree
+    ? uintDec(name, label, value, offset, length, { generated: true, text: `[${label}: ${value}]` })
+    : uintDec(name, label, value, offset, length, GENERATED);
+}
+
+const GENERATED = { generated: true } as const;
 
 /** The tcp mapper. */
 export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
@@ -53,88 +192,62 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   const fields: Field[] = [];
   const sp = v.srcPort;
   const dp = v.dstPort;
-  let label = `Transmission Control Protocol, Src Port: ${sp}, Dst Port: ${dp}`;
-  let info = `${sp} \u2192 ${dp}`;
-  const node: ProtoNode = { proto: 'tcp', label, offset: off, length: Math.min(layer.length, avail), fields, malformed: layer.malformed };
+  const state = tcpState(ctx.state);
   // Fields only an output or a filter reads are built when it asks for them (state.wants); tcp.len
   // and tcp.stream always are (the stream reassembly reads them), and the state always moves on.
-  const want = (prefix: string): boolean => ctx.state.wants(prefix);
-  const finish = (): ProtoNode[] => {
-    node.label = label;
-    node.columns = { protocol: 'TCP', info };
-    return [node];
-  };
-  if (avail >= 2 && want('tcp.srcport')) fields.push(uintDec('tcp.srcport', 'Source Port', sp, off, 2));
+  let w = state.wants;
+  if (w === undefined) {
+    w = tcpWants(ctx.state);
+    state.wants = w;
+  }
+  const last = state.last;
+  last.frame = -1;
+  const node: ProtoNode = { proto: 'tcp', label: '', offset: off, length: Math.min(layer.length, avail), fields, malformed: layer.malformed };
+  if (avail >= 2 && w.srcport) fields.push(uintDec('tcp.srcport', 'Source Port', sp, off, 2));
   if (avail >= 4) {
-    if (want('tcp.dstport')) fields.push(uintDec('tcp.dstport', 'Destination Port', dp, off + 2, 2));
-    if (want('tcp.port')) {
+    if (w.dstport) fields.push(uintDec('tcp.dstport', 'Destination Port', dp, off + 2, 2));
+    if (w.port) {
       fields.push(uintDec('tcp.port', 'Source or Destination Port', sp, off, 2, HIDDEN));
       fields.push(uintDec('tcp.port', 'Source or Destination Port', dp, off + 2, 2, HIDDEN));
     }
   }
   // Quoted by an ICMP error: the sequence number comes right after the ports.
-  const prev = ctx.layers[ctx.index - 1];
-  const quoted = ctx.inIcmpError && prev?.kind === 'ipv4' && ctx.layers[ctx.index - 2]?.kind === 'icmp';
+  const quoted = ctx.inIcmpError && ctx.layers[ctx.index - 1]?.kind === 'ipv4' && ctx.layers[ctx.index - 2]?.kind === 'icmp';
   if (quoted && avail >= 8) fields.push(uintDec('tcp.seq', 'Sequence Number', v.seq, off + 4, 4));
-  if (v.headerBytes < 20) return finish();
+  if (v.headerBytes < 20) {
+    if (w.label) node.label = `Transmission Control Protocol, Src Port: ${sp}, Dst Port: ${dp}`;
+    node.columns = { protocol: 'TCP', info: `${sp} \u2192 ${dp}` };
+    return [node];
+  }
 
   const ip = enclosingIpOf(ctx);
   const now = packetTime(ctx);
-  const state = ctx.state.slot<TcpState>('tcp', newTcpState);
-  const srcKey = endpointKey(ip?.src, sp);
-  const dstKey = endpointKey(ip?.dst, dp);
-  const mk = (index: number): TcpConv => ({
-    index,
-    completeness: 0,
-    first: now,
-    prev: now,
-    a: newAnalysisFlow(),
-    b: newAnalysisFlow(),
-    analysis: { tsMruSyn: undefined, firstRtt: undefined },
-    end: 0,
-    kept: undefined,
-  });
   if (!ctx.inIcmpError) state.ended.expire(now, ctx.state);
-  const found = state.convs.find(srcKey, dstKey, mk);
-  let conv = found.data;
-  if (isGone(conv)) revive(conv);
-  let forward = found.forward;
-  const isNew = found.created;
+  const convs = state.convs;
+  let conv = convs.find(ip?.src, sp, ip?.dst, dp);
+  const isNew = conv === undefined;
+  if (conv === undefined) conv = convs.add(ip?.src, sp, ip?.dst, dp, newConv(convs.count, now));
+  else if (isGone(conv)) revive(conv);
+  let forward = convs.forward;
   const flags = v.flags.raw;
-  const SYN = 0x002;
-  const ACK = 0x010;
-  const FIN = 0x001;
-  const RST = 0x004;
-  const URG = 0x020;
   let fwd = forward ? conv.a : conv.b;
   let ta: SegmentAnalysis | undefined;
-  const reused = (): SegmentAnalysis => ({
-    flags: TA.REUSED_PORTS,
-    frameAcked: 0,
-    ackRtt: undefined,
-    dupAckNum: 0,
-    dupAckFrame: 0,
-    bytesInFlight: 0,
-    pushBytesSent: 0,
-    rto: undefined,
-    rtoFrame: 0,
-  });
   // A SYN with another initial sequence number starts a new conversation on the same ports.
   if ((flags & (SYN | ACK)) === SYN && fwd.baseSeq !== undefined && v.seq !== fwd.baseSeq) {
-    conv = state.convs.replace(srcKey, dstKey, mk);
+    conv = convs.add(ip?.src, sp, ip?.dst, dp, newConv(convs.count, now));
     conv.completeness = 1;
     forward = true;
     fwd = conv.a;
-    ta = reused();
+    ta = reusedPorts();
   } else if ((flags & (SYN | ACK)) === (SYN | ACK) && fwd.baseSeq !== undefined && v.seq !== fwd.baseSeq) {
     fwd.baseSeq = v.seq;
-    ta = reused();
+    ta = reusedPorts();
   }
   const rev = forward ? conv.b : conv.a;
   // The SACK blocks this direction sends are those of its latest segment.
-  fwd.sacks = [];
-  fields.push(uintDec('tcp.stream', 'Stream index', conv.index, off, 0, { generated: true, text: `[Stream index: ${conv.index}]` }));
-  if (want('tcp.completeness')) {
+  fwd.sacks = NO_SACKS;
+  fields.push(genUint('tcp.stream', 'Stream index', conv.index, off, 0, w.tree));
+  if (w.completeness) {
     fields.push(
       uintDec('tcp.completeness', 'Conversation completeness', conv.completeness, 0, 0, {
         generated: true,
@@ -142,7 +255,7 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
       }),
     );
   }
-  const delta = nsDelta(now, conv.prev);
+  const delta = w.time ? nsDelta(now, conv.prev) : undefined;
   conv.prev = now;
 
   // Segment length: what the IP layer announces after this header.
@@ -173,35 +286,45 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     } else {
       haveSeglen = true;
       seglen = reportedLen - hl;
-      fields.push(uintDec('tcp.len', 'TCP Segment Len', seglen, off + 12, 1, { generated: true, text: `[TCP Segment Len: ${seglen}]` }));
+      fields.push(genUint('tcp.len', 'TCP Segment Len', seglen, off + 12, 1, w.tree));
       // SEQ/ACK analysis; it also sets the base of the relative numbers: each direction from its
       // first sequence number (the SYN's, else seq - 1).
-      ta = analyzeSegment({ frame: ctx.packet.number, time: now, seq: v.seq, ack: v.ack, seglen, flags, window: v.window }, fwd, rev, conv.analysis, ta);
+      ta = analyzeSegment(ctx.packet.number, now, v.seq, v.ack, seglen, flags, v.window, fwd, rev, conv.analysis, ta);
       seq = (v.seq - (fwd.baseSeq ?? 0)) >>> 0;
       if (flags & ACK) ack = (v.ack - (rev.baseSeq ?? 0)) >>> 0;
       if (!(flags & SYN) && fwd.winScale >= 0) win = v.window * 2 ** fwd.winScale;
       state.ended.note(conv, forward, flags);
     }
   }
+  last.frame = ctx.packet.number;
+  last.offset = off;
+  last.stream = conv.index;
+  last.forward = forward;
+  last.seglen = haveSeglen ? seglen : -1;
   const nxtseq = (seq + seglen) >>> 0;
-  info += ` [${tcpFlagsText(flags)}] Seq=${seq}`;
-  if (flags & ACK) info += ` Ack=${ack}`;
-  info += ` Win=${win}`;
-  label += `, Seq: ${seq}`;
-  if (!quoted && want('tcp.seq')) {
-    fields.push(uintDec('tcp.seq', 'Sequence Number', seq, off + 4, 4, { text: `Sequence Number: ${seq}    (relative sequence number)` }));
+  let info =
+    flags & ACK
+      ? `${sp} \u2192 ${dp} [${tcpFlagsText(flags)}] Seq=${seq} Ack=${ack} Win=${win}`
+      : `${sp} \u2192 ${dp} [${tcpFlagsText(flags)}] Seq=${seq} Win=${win}`;
+  if (!quoted && w.seq) {
+    fields.push(
+      w.tree
+        ? uintDec('tcp.seq', 'Sequence Number', seq, off + 4, 4, { text: `Sequence Number: ${seq}    (relative sequence number)` })
+        : uintDec('tcp.seq', 'Sequence Number', seq, off + 4, 4),
+    );
     fields.push(uintDec('tcp.seq_raw', 'Sequence Number (raw)', v.seq, off + 4, 4));
   }
-  const hdrText = (): string => `${bitPattern(b[off + 12], 0xf0, 8)} = Header Length: ${hl} bytes (${v.dataOffset})`;
   if (v.bogusHeaderLength) {
     info += `, bogus TCP header length (${hl}, must be at least 20)`;
     fields.push(
       uintDec('tcp.hdr_len', 'Header Length', hl, off + 12, 1, {
-        text: hdrText(),
+        text: hdrText(b, off, hl, v.dataOffset),
         children: [expertField('tcp.bogus_header_length', `Bogus TCP header length (${hl}, must be at least 20)`, 'Error', 'Protocol', off + 12, 1)],
       }),
     );
-    return finish();
+    if (w.label) node.label = `Transmission Control Protocol, Src Port: ${sp}, Dst Port: ${dp}, Seq: ${seq}`;
+    node.columns = { protocol: 'TCP', info };
+    return [node];
   }
   // Completeness moves on with this segment (shown from the next one on).
   let c = conv.completeness;
@@ -217,55 +340,61 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     if (flags & RST) c |= 32;
   }
   conv.completeness = c;
-  if (flags & ACK) label += `, Ack: ${ack}`;
-  if (haveSeglen) label += `, Len: ${seglen}`;
-  if (haveSeglen && want('tcp.nxtseq')) {
+  if (w.label) {
+    let label = `Transmission Control Protocol, Src Port: ${sp}, Dst Port: ${dp}, Seq: ${seq}`;
+    if (flags & ACK) label += `, Ack: ${ack}`;
+    if (haveSeglen) label += `, Len: ${seglen}`;
+    node.label = label;
+  }
+  if (haveSeglen && w.nxtseq) {
     const n = flags & (SYN | FIN) ? (nxtseq + 1) >>> 0 : nxtseq;
     fields.push(
-      uintDec('tcp.nxtseq', 'Next Sequence Number', n, off, 0, { generated: true, text: `[Next Sequence Number: ${n}    (relative sequence number)]` }),
+      uintDec('tcp.nxtseq', 'Next Sequence Number', n, off, 0, {
+        generated: true,
+        text: w.tree ? `[Next Sequence Number: ${n}    (relative sequence number)]` : undefined,
+      }),
     );
   }
-  if (want('tcp.ack')) {
+  if (w.ack) {
     const ackChildren =
       !(flags & ACK) && v.ack !== 0
         ? [expertField('tcp.ack.nonzero', 'The acknowledgment number field is nonzero while the ACK flag is not set', 'Note', 'Protocol', off + 8, 4)]
         : undefined;
     fields.push(
       uintDec('tcp.ack', 'Acknowledgment Number', ack, off + 8, 4, {
-        text: flags & ACK ? `Acknowledgment Number: ${ack}    (relative ack number)` : undefined,
+        text: flags & ACK && w.tree ? `Acknowledgment Number: ${ack}    (relative ack number)` : undefined,
         children: ackChildren,
       }),
     );
     fields.push(uintDec('tcp.ack_raw', 'Acknowledgment number (raw)', v.ack, off + 8, 4));
   }
-  if (want('tcp.hdr_len')) fields.push(uintDec('tcp.hdr_len', 'Header Length', hl, off + 12, 1, { text: hdrText() }));
-  if (want('tcp.flags') || want('tcp.connection')) fields.push(flagsField(v, off, rev, fwd, flags));
+  if (w.hdrLen) fields.push(uintDec('tcp.hdr_len', 'Header Length', hl, off + 12, 1, { text: hdrText(b, off, hl, v.dataOffset) }));
+  if (w.flags) fields.push(flagsField(v, off, rev, fwd, flags, w.flagParts));
   else noteClosing(rev, fwd, flags);
   noteHandshake(conv.analysis, flags, now, fwd);
   // Window: the SYN's is never scaled.
-  const wantWindow = want('tcp.window_size');
-  if (wantWindow) {
+  if (w.window) {
     fields.push(uintDec('tcp.window_size_value', 'Window', v.window, off + 14, 2));
-    fields.push(uintDec('tcp.window_size', 'Calculated window size', win, off + 14, 2, { generated: true }));
-  }
-  if (!(flags & SYN) && wantWindow) {
-    const s = fwd.winScale;
-    const text = s === -1 ? '-1 (unknown)' : s === -2 ? '-2 (no window scaling used)' : String(2 ** s);
-    const value = s < 0 ? s : 2 ** s;
-    fields.push(
-      rawField('tcp.window_size_scalefactor', 'Window size scaling factor', 'int', value, String(value), off + 14, 2, {
-        generated: true,
-        text: `[Window size scaling factor: ${text}]`,
-      }),
-    );
+    fields.push(uintDec('tcp.window_size', 'Calculated window size', win, off + 14, 2, GENERATED));
+    if (!(flags & SYN)) {
+      const s = fwd.winScale;
+      const text = s === -1 ? '-1 (unknown)' : s === -2 ? '-2 (no window scaling used)' : String(2 ** s);
+      const value = s < 0 ? s : 2 ** s;
+      fields.push(
+        rawField('tcp.window_size_scalefactor', 'Window size scaling factor', 'int', value, String(value), off + 14, 2, {
+          generated: true,
+          text: `[Window size scaling factor: ${text}]`,
+        }),
+      );
+    }
   }
   // Checksum.
-  if (want('tcp.checksum')) {
+  if (w.checksum) {
     const cks = checksumFields(v, off + 16);
-    fields.push(...cks.fields);
+    for (let i = 0; i < cks.fields.length; i++) fields.push(cks.fields[i]);
     info += cks.info;
   } else info += checksumInfo(v);
-  if (want('tcp.urgent_pointer')) {
+  if (w.urgent) {
     const urgChildren =
       !(flags & URG) && v.urgentPointer !== 0
         ? [expertField('tcp.urgent_pointer.non_zero', 'The urgent pointer field is nonzero while the URG flag is not set', 'Note', 'Protocol', off + 18, 2)]
@@ -276,45 +405,45 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
   if (haveSeglen) info += ` Len=${seglen}`;
   // Options.
   const optLen = hl - 20;
-  const timestamps = want('tcp.time')
-    ? textItem('[Timestamps]', off, 0, [
-        relTimeField('tcp.time_relative', 'Time since first frame in this TCP stream', nsDelta(now, conv.first), off),
-        relTimeField('tcp.time_delta', 'Time since previous frame in this TCP stream', delta, off),
-      ])
-    : undefined;
-  if (optLen > 0) {
-    // The options' expert notes (tcp.nop, tcp.non_zero_bytes_after_eol, tcp.suboption_malformed)
-    // live in the options' subtree.
-    const tree = want('tcp.option') || want('tcp.nop') || want('tcp.non_zero') || want('tcp.suboption');
-    const o = optionFields(v, ctx, flags, ack, rev, fwd, tree);
-    if (tree) {
-      // The option bytes present within the segment (Wireshark prints <MISSING> for none).
-      const segEnd = Math.min(layer.payloadEnd ?? b.length, b.length);
-      const shown = Math.min(optLen, Math.max(segEnd - (off + 20), 0));
-      const bytes = b.slice(off + 20, off + 20 + shown);
-      const titles = o.titles.length > 0 ? `, ${o.titles.join(', ')}` : '';
-      fields.push(
-        rawField('tcp.options', 'Options', 'bytes', bytes, shown === 0 ? '<MISSING>' : formatBytesHex(bytes), off + 20, shown, {
-          text: `Options: (${optLen} bytes)${titles}`,
-          children: o.fields,
-        }),
-      );
-    }
+  if (optLen > 0 && !w.options) info += optionNotes(v, rev, fwd);
+  else if (optLen > 0) {
+    const o = optionFields(v, ctx, flags, ack, rev, fwd, true);
+    // The option bytes present within the segment (Wireshark prints <MISSING> for none).
+    const segEnd = Math.min(layer.payloadEnd ?? b.length, b.length);
+    const shown = Math.min(optLen, Math.max(segEnd - (off + 20), 0));
+    const bytes = b.slice(off + 20, off + 20 + shown);
+    const titles = o.titles.length > 0 ? `, ${o.titles.join(', ')}` : '';
+    fields.push(
+      rawField('tcp.options', 'Options', 'bytes', bytes, shown === 0 ? '<MISSING>' : formatBytesHex(bytes), off + 20, shown, {
+        text: `Options: (${optLen} bytes)${titles}`,
+        children: o.fields,
+      }),
+    );
     info += o.info;
-    // Wireshark adds the timestamps before dissecting the options' contents, but shows them after.
   }
-  if (timestamps !== undefined) fields.push(timestamps);
-  const analysis = analysisFields(ta, conv.analysis, off);
-  if (analysis.field !== undefined) fields.push(analysis.field);
-  info = analysis.prefix + info;
+  // Wireshark adds the timestamps before dissecting the options' contents, but shows them after.
+  if (w.time) {
+    fields.push(
+      textItem('[Timestamps]', off, 0, [
+        relTimeField('tcp.time_relative', 'Time since first frame in this TCP stream', nsDelta(now, conv.first), off),
+        relTimeField('tcp.time_delta', 'Time since previous frame in this TCP stream', delta as NsTime, off),
+      ]),
+    );
+  }
+  if (ta !== undefined) {
+    if (w.analysis) {
+      const analysis = analysisFields(ta, conv.analysis, off);
+      if (analysis.field !== undefined) fields.push(analysis.field);
+      info = analysis.prefix + info;
+    } else if (ta.flags !== 0) info = analysisPrefix(ta) + info;
+  }
   if (flags & SYN) verifyWindowScaling(fwd, rev, (flags & ACK) !== 0);
   // Payload.
   const payloadStart = off + hl;
   const captured = Math.max(Math.min(b.length, off + hl + seglen) - payloadStart, 0);
   if (haveSeglen && seglen > 0 && captured > 0 && layer.malformed.length === 0) {
-    const pb = (): Uint8Array => b.slice(payloadStart, payloadStart + captured);
-    if (want('tcp.payload')) {
-      const bytes = pb();
+    if (w.payload) {
+      const bytes = b.slice(payloadStart, payloadStart + captured);
       fields.push(
         rawField('tcp.payload', 'TCP payload', 'bytes', bytes, formatBytesHex(bytes), payloadStart, captured, {
           text: `TCP payload (${seglen} byte${seglen === 1 ? '' : 's'})`,
@@ -328,8 +457,8 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
     const f = ta?.flags ?? 0;
     if (f & (TA.RETRANSMISSION | TA.SPURIOUS_RETRANSMISSION | TA.OUT_OF_ORDER)) {
       state.heldPayload = { frame: ctx.packet.number, offset: payloadStart };
-      if (v.checksumStatus !== 'bad' && f & TA.RETRANSMISSION && !(f & TA.SPURIOUS_RETRANSMISSION) && want('tcp.segment_data')) {
-        const bytes = pb();
+      if (v.checksumStatus !== 'bad' && f & TA.RETRANSMISSION && !(f & TA.SPURIOUS_RETRANSMISSION) && w.segmentData) {
+        const bytes = b.slice(payloadStart, payloadStart + captured);
         fields.push(
           rawField('tcp.segment_data', 'TCP segment data', 'bytes', bytes, formatBytesHex(bytes), payloadStart, captured, {
             text: `Retransmitted TCP segment data (${seglen} byte${seglen === 1 ? '' : 's'})`,
@@ -338,7 +467,8 @@ export function mapTcp(layer: DecodedLayer, ctx: DissectContext): ProtoNode[] {
       }
     }
   }
-  return finish();
+  node.columns = { protocol: 'TCP', info };
+  return [node];
 }
 
 /** Bytes from the TCP header to where the IP layer says its payload ends. */

@@ -171,6 +171,8 @@ interface CallState {
   layers: string[];
   /** Wireshark met the end of its buffer inside a certificate: nothing after it is dissected. */
   exception?: { offset: number; reason: string };
+  /** An output reads the TLS tree's fields (tlsTree). */
+  tree: boolean;
 }
 
 /** The TLS dissector for the TCP hook. */
@@ -183,7 +185,7 @@ export const tlsTcpApp: TcpAppDissector = {
   clearsInfo: true,
   dissect(call: TcpAppCall, app: TcpAppContext): TcpAppOutput {
     const s = sessionOf(app);
-    const cs: CallState = { fields: [], info: [], malformed: [], lastVersion: 0, layers: [] };
+    const cs: CallState = { fields: [], info: [], malformed: [], lastVersion: 0, layers: [], tree: tlsTree(app) };
     for (const pdu of call.pdus) {
       if (cs.exception !== undefined) break;
       const rec = parseRecordHeader(call.data, pdu.offset, pdu.offset + pdu.length);
@@ -225,30 +227,36 @@ function recordFields(rec: TlsRecord, b: Uint8Array, s: TlsSession, app: TcpAppC
   const version = s.version !== 0 ? s.version : rec.version;
   const vname = shortName(version, 'SSL');
   const tls13 = s.version === 0x0304;
+  // Without an output that reads tls.* fields the record's tree is not made (only what the session,
+  // the columns and frame.protocols learn from it).
+  const tree = cs.tree;
   const kids: Field[] = [];
   const opaque = tls13 && ct === 23;
-  kids.push(
-    opaque
-      ? uintDec('tls.record.opaque_type', 'Opaque Type', ct, rec.offset, 1, { text: `Opaque Type: ${CONTENT_TYPE_NAMES[ct]} (${ct})` })
-      : uintDec('tls.record.content_type', 'Content Type', ct, rec.offset, 1, { text: `Content Type: ${CONTENT_TYPE_NAMES[ct] ?? 'Unknown'} (${ct})` }),
-  );
-  kids.push(versionField('tls.record.version', rec.version, rec.offset + 1));
-  kids.push(uintDec('tls.record.length', 'Length', rec.length, rec.offset + 3, 2));
-  let label = `${vname} Record Layer: ${CONTENT_TYPE_NAMES[ct] ?? 'unknown'} Protocol`;
+  if (tree) {
+    kids.push(
+      opaque
+        ? uintDec('tls.record.opaque_type', 'Opaque Type', ct, rec.offset, 1, { text: `Opaque Type: ${CONTENT_TYPE_NAMES[ct]} (${ct})` })
+        : uintDec('tls.record.content_type', 'Content Type', ct, rec.offset, 1, { text: `Content Type: ${CONTENT_TYPE_NAMES[ct] ?? 'Unknown'} (${ct})` }),
+    );
+    kids.push(versionField('tls.record.version', rec.version, rec.offset + 1));
+    kids.push(uintDec('tls.record.length', 'Length', rec.length, rec.offset + 3, 2));
+  }
+  let label = tree ? `${vname} Record Layer: ${CONTENT_TYPE_NAMES[ct] ?? 'unknown'} Protocol` : '';
   const f = rec.fragmentOffset;
   const server = fromServer(s, app);
   switch (ct) {
     case 20:
       cs.info.push('Change Cipher Spec');
       label = `${vname} Record Layer: Change Cipher Spec Protocol: Change Cipher Spec`;
-      kids.push(
-        noneField('tls.change_cipher_spec', 'Change Cipher Spec Message', f, rec.length, {
-          text: 'Change Cipher Spec Message',
-          children: s.resumed
-            ? [expertField('tls.resumed', 'This session reuses previously negotiated keys (Session resumption)', 'Note', 'Sequence', f, rec.length)]
-            : undefined,
-        }),
-      );
+      if (tree)
+        kids.push(
+          noneField('tls.change_cipher_spec', 'Change Cipher Spec Message', f, rec.length, {
+            text: 'Change Cipher Spec Message',
+            children: s.resumed
+              ? [expertField('tls.resumed', 'This session reuses previously negotiated keys (Session resumption)', 'Note', 'Sequence', f, rec.length)]
+              : undefined,
+          }),
+        );
       if (server) s.resumed = false;
       // What follows is encrypted: a message left unfinished before it is never completed.
       release(handshakeBudget(app), s.pendingHandshake[server ? 'server' : 'client']);
@@ -276,9 +284,10 @@ function recordFields(rec: TlsRecord, b: Uint8Array, s: TlsSession, app: TcpAppC
       break;
     case 23: {
       cs.info.push('Application Data');
+      if (!tree) break;
       const appName = s.app ?? TLS_PORT_APPS.get(app.srcPort) ?? TLS_PORT_APPS.get(app.dstPort);
       label = `${vname} Record Layer: Application Data Protocol: ${appName ?? 'Application Data'}`;
-      if (tlsTree(app)) kids.push(bytesT('tls.app_data', 'Encrypted Application Data', b.slice(f, f + rec.length), f));
+      kids.push(bytesT('tls.app_data', 'Encrypted Application Data', b.slice(f, f + rec.length), f));
       if (appName !== undefined) kids.push(stringField('tls.app_data_proto', 'Application Data Protocol', appName, 0, 0, { generated: true }));
       break;
     }
@@ -286,7 +295,7 @@ function recordFields(rec: TlsRecord, b: Uint8Array, s: TlsSession, app: TcpAppC
       break;
   }
   cs.lastVersion = version;
-  cs.fields.push(noneField('tls.record', label, rec.offset, 5 + rec.length, { text: label, children: kids }));
+  if (tree) cs.fields.push(noneField('tls.record', label, rec.offset, 5 + rec.length, { text: label, children: kids }));
 }
 
 /** True when a handshake record's fragment looks encrypted (Wireshark's is_encrypted_handshake_message). */
@@ -454,7 +463,7 @@ function showMessage(
   const msgKids: Field[] = [
     uintDec('tls.handshake.type', 'Handshake Type', h.type, h.offset, 1, { text: `Handshake Type: ${known ?? 'Unknown'} (${h.type})` }),
     uintDec('tls.handshake.length', 'Length', h.length, h.offset + 1, 3),
-    ...bodyFields(m, b, s, cs, tlsTree(app)),
+    ...bodyFields(m, b, s, cs, cs.tree),
   ];
   return { name, field: noneField('tls.handshake', 'Handshake Protocol', h.offset, 4 + h.length, { text: `Handshake Protocol: ${name}`, children: msgKids }) };
 }
