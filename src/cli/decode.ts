@@ -155,7 +155,6 @@ export function textOutput(d: Dissection, o: DecodeOptions): string {
   const hex = o.hex === true;
   // The default output: the summary line alone.
   if (!verbose && !hex) return summaryLine(d) + '\n';
-  const lines: string[] = [];
   const summary = o.summary === true || (!verbose && !hex);
   let out = '';
   if (summary) out += `${summaryLine(d)}\n`;

@@ -11,7 +11,7 @@
 
 import { expertField } from '../expert.ts';
 import { bytesField, type Field, type ProtoNode, rawField, uintDec } from '../field.ts';
-import { type NsTime } from '../frame-fields.ts';
+import type { NsTime } from '../frame-fields.ts';
 import { registerFields } from '../known-fields.ts';
 import type { DissectState } from '../context.ts';
 import type { TcpAppCall, TcpAppContext, TcpAppDissector, TcpAppOutput } from '../tcp-reassembly-apps.ts';

@@ -16,7 +16,7 @@ import type { DecodedLayer } from '../../wire/layer.ts';
 import type { DissectContext } from '../context.ts';
 import { expertField } from '../expert.ts';
 import { bool, type Field, type ProtoNode, rawField, uintDec } from '../field.ts';
-import { type NsTime } from '../frame-fields.ts';
+import type { NsTime } from '../frame-fields.ts';
 import { registerFields } from '../known-fields.ts';
 import { type HttpHeader, readHead, statusOf } from './http-message.ts';
 import { type ExchangeConv, requestFields, responseFields } from './http-exchange.ts';
