@@ -58,7 +58,10 @@ export function treeOf(d: Dissection): TreeNode[] {
     const nested = (children.get(i) ?? []).flatMap(visit);
     // A protocol with no tree of its own (ethertype) puts what it carries at its own level.
     if (p.noTree) return nested;
-    return [{ text: p.label, offset: p.offset, length: p.length, name: p.proto, proto: true, children: [...fields(p.fields), ...nested] }];
+    // A field marked afterNested (an ICMP multi-part extension) follows the protocols nested inside, as in -V.
+    const before = fields(p.fields.filter((f) => f.afterNested !== true));
+    const after = fields(p.fields.filter((f) => f.afterNested === true));
+    return [{ text: p.label, offset: p.offset, length: p.length, name: p.proto, proto: true, children: [...before, ...nested, ...after] }];
   };
   return (children.get(-1) ?? []).flatMap(visit);
 }
